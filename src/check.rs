@@ -1,0 +1,202 @@
+//! Check: every rendered object goes through its Kubernetes type and back.
+//!
+//! Each document a template produced is parsed, deserialized into its k8s-openapi type (or, for
+//! the Prometheus Operator ServiceMonitor and the Kustomization, a typed struct here), serialized
+//! again and compared with what the template wrote. A field that does not survive (misspelled,
+//! misplaced, wrong type) is a template bug and is reported with the template name and the field
+//! path; nothing is written. The round-tripped value is what the bundle emits.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Result, anyhow, bail};
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Namespace, PersistentVolumeClaim, Service, ServiceAccount,
+};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value as J;
+
+use crate::yaml;
+
+/// The Prometheus Operator ServiceMonitor (monitoring.coreos.com/v1), the fields we emit.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ServiceMonitor {
+    /// `monitoring.coreos.com/v1`.
+    pub api_version: String,
+    /// `ServiceMonitor`.
+    pub kind: String,
+    /// Standard metadata.
+    pub metadata: ObjectMeta,
+    /// The spec.
+    pub spec: ServiceMonitorSpec,
+}
+
+/// ServiceMonitor spec.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ServiceMonitorSpec {
+    /// Services to scrape.
+    pub selector: LabelSelector,
+    /// Namespaces to look for them in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace_selector: Option<NamespaceSelector>,
+    /// Endpoints to scrape.
+    pub endpoints: Vec<Endpoint>,
+}
+
+/// ServiceMonitor namespace selector.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NamespaceSelector {
+    /// Select all namespaces.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub any: Option<bool>,
+    /// Namespace names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub match_names: Option<Vec<String>>,
+}
+
+/// ServiceMonitor endpoint.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Endpoint {
+    /// Named Service port.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<String>,
+    /// HTTP path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Scrape interval.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<String>,
+    /// Scrape timeout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scrape_timeout: Option<String>,
+    /// `http` or `https`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<String>,
+}
+
+/// `kustomization.yaml` (kustomize.config.k8s.io/v1beta1), the fields we emit.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Kustomization {
+    /// API version.
+    pub api_version: String,
+    /// `Kustomization`.
+    pub kind: String,
+    /// Namespace set on every object.
+    pub namespace: String,
+    /// Labels added to every object.
+    pub labels: Vec<LabelSet>,
+    /// Resource files.
+    pub resources: Vec<String>,
+}
+
+/// One `labels:` entry of a Kustomization.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LabelSet {
+    /// The labels.
+    pub pairs: BTreeMap<String, String>,
+    /// Also add them to selectors.
+    pub include_selectors: bool,
+    /// Also add them to pod templates.
+    pub include_templates: bool,
+}
+
+fn through<T: DeserializeOwned + Serialize>(doc: &J) -> Result<J> {
+    let typed: T = serde_json::from_value(doc.clone()).map_err(|e| anyhow!("{e}"))?;
+    Ok(serde_json::to_value(typed)?)
+}
+
+/// Round-trips one document through its type.
+pub fn roundtrip(doc: &J) -> Result<J> {
+    let api = doc
+        .get("apiVersion")
+        .and_then(J::as_str)
+        .unwrap_or_default();
+    let kind = doc.get("kind").and_then(J::as_str).unwrap_or_default();
+    match (api, kind) {
+        ("v1", "Namespace") => through::<Namespace>(doc),
+        ("v1", "ConfigMap") => through::<ConfigMap>(doc),
+        ("v1", "ServiceAccount") => through::<ServiceAccount>(doc),
+        ("v1", "PersistentVolumeClaim") => through::<PersistentVolumeClaim>(doc),
+        ("v1", "Service") => through::<Service>(doc),
+        ("apps/v1", "Deployment") => through::<Deployment>(doc),
+        ("apps/v1", "StatefulSet") => through::<StatefulSet>(doc),
+        ("rbac.authorization.k8s.io/v1", "Role") => through::<Role>(doc),
+        ("rbac.authorization.k8s.io/v1", "RoleBinding") => through::<RoleBinding>(doc),
+        ("autoscaling/v2", "HorizontalPodAutoscaler") => through::<HorizontalPodAutoscaler>(doc),
+        ("policy/v1", "PodDisruptionBudget") => through::<PodDisruptionBudget>(doc),
+        ("networking.k8s.io/v1", "NetworkPolicy") => through::<NetworkPolicy>(doc),
+        ("monitoring.coreos.com/v1", "ServiceMonitor") => through::<ServiceMonitor>(doc),
+        ("kustomize.config.k8s.io/v1beta1", "Kustomization") => through::<Kustomization>(doc),
+        _ => bail!("unsupported object {api}/{kind}"),
+    }
+}
+
+/// Paths where `a` and `b` differ.
+pub fn differences(a: &J, b: &J, path: &str, out: &mut Vec<String>) {
+    match (a, b) {
+        (J::Object(x), J::Object(y)) => {
+            for (k, v) in x {
+                let p = format!("{path}.{k}");
+                match y.get(k) {
+                    Some(w) => differences(v, w, &p, out),
+                    None => out.push(format!("{p} (dropped)")),
+                }
+            }
+            for k in y.keys().filter(|k| !x.contains_key(*k)) {
+                out.push(format!("{path}.{k} (added)"));
+            }
+        }
+        (J::Array(x), J::Array(y)) if x.len() == y.len() => {
+            for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                differences(v, w, &format!("{path}[{i}]"), out);
+            }
+        }
+        (J::Number(x), J::Number(y)) if x.as_f64() == y.as_f64() => {}
+        _ if a == b => {}
+        _ => out.push(format!("{path} ({a} became {b})")),
+    }
+}
+
+/// Parses a rendered file and checks every object in it; returns the round-tripped objects.
+pub fn check_file(name: &str, text: &str) -> Result<Vec<J>> {
+    let docs = yaml::parse_manifests(text)
+        .map_err(|e| anyhow!("template {name} produced invalid YAML: {e}"))?;
+    if docs.is_empty() {
+        bail!("template {name} produced no object");
+    }
+    let mut out = Vec::with_capacity(docs.len());
+    for (i, doc) in docs.iter().enumerate() {
+        let what = format!(
+            "{}/{}",
+            doc.get("kind").and_then(J::as_str).unwrap_or("?"),
+            doc.pointer("/metadata/name")
+                .and_then(J::as_str)
+                .unwrap_or("?")
+        );
+        let back = roundtrip(doc)
+            .map_err(|e| anyhow!("template {name}, document {} ({what}): {e}", i + 1))?;
+        let mut diffs = Vec::new();
+        differences(doc, &back, "", &mut diffs);
+        if !diffs.is_empty() {
+            bail!(
+                "template {name}, document {} ({what}): fields did not survive the round trip through the Kubernetes type: {}",
+                i + 1,
+                diffs.join(", ")
+            );
+        }
+        out.push(back);
+    }
+    Ok(out)
+}

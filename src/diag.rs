@@ -1,0 +1,311 @@
+//! Diagnostics: located, explained errors, rendered the way a compiler renders them.
+//!
+//! Every problem agentctl reports about its inputs is a [`Diagnostic`]: what is wrong, the
+//! config path, the layer and `line:column` it came from, the source line with a caret under
+//! the culprit, what was expected and, where one exists, a fix ("did you mean `min`?"). Stages
+//! collect all the problems they find and return them together, so one run shows them all.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::yaml::Pos;
+
+/// Where a layer comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// The built-in production defaults.
+    Default,
+    /// A built-in profile (`-p NAME`).
+    Profile(String),
+    /// An override file (`-f PATH`), as the user wrote the path.
+    File(PathBuf),
+    /// A `--set PATH=VALUE` flag; holds the flag's argument.
+    Set(String),
+    /// An inline `set:` entry of an environment in the project file.
+    Project(PathBuf),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Default => f.write_str("default"),
+            Origin::Profile(name) => write!(f, "profile {name}"),
+            Origin::File(path) | Origin::Project(path) => write!(f, "{}", path.display()),
+            Origin::Set(arg) => write!(f, "--set {arg}"),
+        }
+    }
+}
+
+/// A source text and where it came from; diagnostics quote lines from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// Which layer.
+    pub origin: Origin,
+    /// Its full text (for `--set`, the flag's argument).
+    pub text: Arc<str>,
+}
+
+impl Source {
+    /// A new source.
+    pub fn new(origin: Origin, text: impl Into<Arc<str>>) -> Arc<Source> {
+        Arc::new(Source {
+            origin,
+            text: text.into(),
+        })
+    }
+
+    /// `file:line:col`, or the flag for `--set`, or the profile's file.
+    pub fn locate(&self, pos: Pos) -> String {
+        match &self.origin {
+            Origin::Default => "default".into(),
+            Origin::Profile(name) => format!("profile {name} (profiles/{name}.yaml:{pos})"),
+            Origin::Set(arg) => format!("--set {arg}"),
+            Origin::File(path) | Origin::Project(path) => format!("{}:{pos}", path.display()),
+        }
+    }
+}
+
+/// A located label pointing at a second place (e.g. the other half of a cross-field rule).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Related {
+    /// What is there.
+    pub label: String,
+    /// Which source, if any (defaults have none).
+    pub source: Option<Arc<Source>>,
+    /// Where in it.
+    pub pos: Pos,
+}
+
+/// One problem, with everything needed to find and fix it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    /// What is wrong, in one line.
+    pub message: String,
+    /// Config path the problem is about (`agent.resources.limits.memory`).
+    pub path: Option<String>,
+    /// The source of the culprit, if it came from one.
+    pub source: Option<Arc<Source>>,
+    /// Where in it.
+    pub pos: Pos,
+    /// Width of the caret.
+    pub len: usize,
+    /// Label under the caret.
+    pub label: Option<String>,
+    /// Further facts ("expected one of: ...").
+    pub notes: Vec<String>,
+    /// The suggested fix.
+    pub help: Option<String>,
+    /// Other places involved.
+    pub related: Vec<Related>,
+}
+
+impl Diagnostic {
+    /// A diagnostic with only a message.
+    pub fn new(message: impl Into<String>) -> Self {
+        Diagnostic {
+            message: message.into(),
+            path: None,
+            source: None,
+            pos: Pos::default(),
+            len: 1,
+            label: None,
+            notes: Vec::new(),
+            help: None,
+            related: Vec::new(),
+        }
+    }
+
+    /// Sets the config path.
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        let path = path.into();
+        self.path = (!path.is_empty()).then_some(path);
+        self
+    }
+
+    /// Points at a place in a source.
+    pub fn at(mut self, source: &Arc<Source>, pos: Pos, len: usize) -> Self {
+        self.source = Some(Arc::clone(source));
+        self.pos = pos;
+        self.len = len.max(1);
+        self
+    }
+
+    /// Points at a place if there is one.
+    pub fn at_opt(self, source: Option<&Arc<Source>>, pos: Pos, len: usize) -> Self {
+        match source {
+            Some(s) => self.at(s, pos, len),
+            None => self,
+        }
+    }
+
+    /// Label under the caret.
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// Adds a note.
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    /// Sets the suggested fix.
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Adds a related place.
+    pub fn related(
+        mut self,
+        label: impl Into<String>,
+        source: Option<&Arc<Source>>,
+        pos: Pos,
+    ) -> Self {
+        self.related.push(Related {
+            label: label.into(),
+            source: source.cloned(),
+            pos,
+        });
+        self
+    }
+}
+
+fn snippet(out: &mut String, source: &Source, pos: Pos, len: usize, label: Option<&str>) {
+    let line_text = match &source.origin {
+        Origin::Set(arg) => Some(format!("--set {arg}")),
+        Origin::Default => None,
+        _ => source
+            .text
+            .lines()
+            .nth(pos.line.saturating_sub(1))
+            .map(str::to_owned),
+    };
+    let Some(line_text) = line_text else { return };
+    let (line_no, col) = match &source.origin {
+        Origin::Set(_) => (String::new(), pos.col + "--set ".len()),
+        _ => (pos.line.to_string(), pos.col),
+    };
+    let gutter = " ".repeat(line_no.len().max(1));
+    let shown: String = line_text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    out.push_str(&format!(
+        "{gutter} |\n{line_no:>w$} | {shown}\n",
+        w = gutter.len()
+    ));
+    let pad = " ".repeat(col.saturating_sub(1));
+    let carets = "^".repeat(len.max(1));
+    match label {
+        Some(l) => out.push_str(&format!("{gutter} | {pad}{carets} {l}\n")),
+        None => out.push_str(&format!("{gutter} | {pad}{carets}\n")),
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = String::new();
+        match &self.path {
+            Some(p) => out.push_str(&format!("error: {p}: {}\n", self.message)),
+            None => out.push_str(&format!("error: {}\n", self.message)),
+        }
+        if let Some(source) = &self.source {
+            out.push_str(&format!("  --> {}\n", source.locate(self.pos)));
+            snippet(&mut out, source, self.pos, self.len, self.label.as_deref());
+        }
+        for r in &self.related {
+            match &r.source {
+                Some(s) => {
+                    out.push_str(&format!("  ::: {}: {}\n", r.label, s.locate(r.pos)));
+                    snippet(&mut out, s, r.pos, 1, None);
+                }
+                None => out.push_str(&format!("  ::: {}: built-in default\n", r.label)),
+            }
+        }
+        for n in &self.notes {
+            out.push_str(&format!("   = note: {n}\n"));
+        }
+        if let Some(h) = &self.help {
+            out.push_str(&format!("   = help: {h}\n"));
+        }
+        f.write_str(&out)
+    }
+}
+
+/// Everything that ends a run with exit code 2.
+#[derive(Debug)]
+pub enum Error {
+    /// Problems in the inputs, all of them.
+    Input(Vec<Diagnostic>),
+    /// Anything else (I/O, refused output), with context.
+    Other(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Error {
+    fn from(e: anyhow::Error) -> Self {
+        Error::Other(e)
+    }
+}
+
+impl From<Diagnostic> for Error {
+    fn from(d: Diagnostic) -> Self {
+        Error::Input(vec![d])
+    }
+}
+
+impl From<Vec<Diagnostic>> for Error {
+    fn from(d: Vec<Diagnostic>) -> Self {
+        Error::Input(d)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Input(diags) => {
+                for (i, d) in diags.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("\n")?;
+                    }
+                    write!(f, "{d}")?;
+                }
+                if diags.len() > 1 {
+                    write!(f, "\n{} errors; nothing was written\n", diags.len())?;
+                }
+                Ok(())
+            }
+            Error::Other(e) => {
+                write!(f, "error: {e}")?;
+                for cause in e.chain().skip(1) {
+                    write!(f, "\n  caused by: {cause}")?;
+                }
+                f.write_str("\n")
+            }
+        }
+    }
+}
+
+/// The closest candidate by edit distance, if it is close enough to be a plausible typo.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let lower = word.to_ascii_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| {
+            (
+                strsim::damerau_levenshtein(&lower, &c.to_ascii_lowercase()),
+                c,
+            )
+        })
+        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(1) || (*d <= 2 && c.len() > 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Result alias for the pipeline.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

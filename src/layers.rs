@@ -1,0 +1,315 @@
+//! Layers: each configuration source read and checked on its own, straight from its text.
+//!
+//! The sources are the built-in defaults, profiles (`-p`), override files (`-f`) and `--set`
+//! flags. Each becomes a [`Layer`]: a located YAML tree plus the source it came from, checked
+//! against the schema before anything is merged, so every error points at that source's own
+//! line and column. Files are capped in size and must be UTF-8 text before they are parsed.
+//! All problems of all layers are collected and reported together.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::diag::{Diagnostic, Error, Origin, Source, did_you_mean};
+use crate::profiles;
+use crate::schema;
+use crate::yaml::{self, Key, Node, Pos, Value};
+
+/// Largest override file accepted, in bytes (a real one is a few kilobytes).
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// One configuration source, parsed and checked.
+#[derive(Debug, Clone)]
+pub struct Layer {
+    /// Where it came from, with its text.
+    pub source: Arc<Source>,
+    /// Its tree.
+    pub tree: Node,
+}
+
+/// The sources a render is made of, in command-line order per kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inputs {
+    /// Profile names, applied in order after the defaults.
+    pub profiles: Vec<String>,
+    /// Override files, applied in order after the profiles.
+    pub files: Vec<PathBuf>,
+    /// `PATH=VALUE` assignments, applied last, in order.
+    pub sets: Vec<String>,
+    /// Inline settings of a project environment: (project file, YAML text of the map).
+    pub inline: Option<(PathBuf, String)>,
+}
+
+/// The defaults as a layer.
+pub fn defaults() -> Layer {
+    let json = serde_json::to_value(Config::default()).unwrap_or(serde_json::Value::Null);
+    Layer {
+        source: Source::new(Origin::Default, ""),
+        tree: from_json(&json),
+    }
+}
+
+fn from_json(value: &serde_json::Value) -> Node {
+    use serde_json::Value as J;
+    let v = match value {
+        J::Null => Value::Null,
+        J::Bool(b) => Value::Bool(*b),
+        J::Number(n) => n
+            .as_i64()
+            .map_or_else(|| Value::Float(n.as_f64().unwrap_or(0.0)), Value::Int),
+        J::String(s) => Value::Str(s.clone()),
+        J::Array(a) => Value::Seq(a.iter().map(from_json).collect()),
+        J::Object(m) => Value::Map(
+            m.iter()
+                .map(|(k, v)| {
+                    (
+                        Key {
+                            name: k.clone(),
+                            pos: Pos::default(),
+                        },
+                        from_json(v),
+                    )
+                })
+                .collect(),
+        ),
+    };
+    Node {
+        value: v,
+        pos: Pos::default(),
+        len: 1,
+    }
+}
+
+/// Parses and checks a text as a layer.
+pub fn from_text(source: Arc<Source>) -> Result<Layer, Vec<Diagnostic>> {
+    let tree = yaml::parse_layer(&source.text).map_err(|e| {
+        let mut d = Diagnostic::new(e.message).at(&source, e.pos, 1);
+        if let Some(h) = e.hint {
+            d = d.help(h);
+        }
+        vec![d]
+    })?;
+    let diags = schema::check(&tree, &source);
+    if diags.is_empty() {
+        Ok(Layer { source, tree })
+    } else {
+        Err(diags)
+    }
+}
+
+/// A built-in profile as a layer.
+pub fn profile(name: &str) -> Result<Layer, Vec<Diagnostic>> {
+    let Some(p) = profiles::find(name) else {
+        let names: Vec<&str> = profiles::PROFILES.iter().map(|p| p.name).collect();
+        let mut d = Diagnostic::new(format!("unknown profile `{name}`"))
+            .note(format!("available profiles: {}", names.join(", ")));
+        if let Some(m) = did_you_mean(name, names.iter().copied()) {
+            d = d.help(format!("did you mean `-p {m}`?"));
+        } else if name.contains('/') || name.contains('.') {
+            d = d.help(format!(
+                "a profile is a built-in name, not a path; pass your own file with `-f {name}`"
+            ));
+        } else {
+            d = d.help("see `agentctl profiles`");
+        }
+        return Err(vec![d]);
+    };
+    from_text(Source::new(Origin::Profile(p.name.into()), p.text))
+}
+
+/// Reads an override file: capped in size, UTF-8, text.
+pub fn read_file(path: &Path) -> Result<String, Diagnostic> {
+    let shown = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| {
+        Diagnostic::new(format!("cannot read override file `{shown}`: {e}"))
+            .help("check the path; it is relative to the current directory")
+    })?;
+    if meta.is_dir() {
+        return Err(
+            Diagnostic::new(format!("override file `{shown}` is a directory"))
+                .help("pass a YAML file with -f"),
+        );
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(Diagnostic::new(format!(
+            "override file `{shown}` is {} bytes, over the {} byte limit",
+            meta.len(),
+            MAX_FILE_BYTES
+        ))
+        .help("an override file holds a few settings; is this the right file?"));
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| Diagnostic::new(format!("cannot read override file `{shown}`: {e}")))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Diagnostic::new(format!(
+            "override file `{shown}` grew over the size limit while reading"
+        )));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+        let col = valid.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+        Diagnostic::new(format!(
+            "override file `{shown}` is not UTF-8 text (invalid byte at {line}:{col})"
+        ))
+        .help("save the file as UTF-8")
+    })?;
+    let text = text
+        .strip_prefix('\u{feff}')
+        .map(str::to_owned)
+        .unwrap_or(text);
+    if let Some(offset) = text.find(|c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        let before = &text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        return Err(Diagnostic::new(format!(
+            "override file `{shown}` contains a control character (U+{:04X}) at {line}:{col}; it is binary, not YAML",
+            u32::from(text[offset..].chars().next().unwrap_or('\0'))
+        ))
+        .help("pass a YAML text file"));
+    }
+    Ok(text)
+}
+
+/// An override file as a layer.
+pub fn file(path: &Path) -> Result<Layer, Vec<Diagnostic>> {
+    let text = read_file(path).map_err(|d| vec![d])?;
+    from_text(Source::new(Origin::File(path.to_owned()), text))
+}
+
+/// A `--set PATH=VALUE` flag as a layer, its value typed by the schema at PATH.
+pub fn set(arg: &str) -> Result<Layer, Vec<Diagnostic>> {
+    let source = Source::new(Origin::Set(arg.to_owned()), arg);
+    let Some((path, raw)) = arg.split_once('=') else {
+        return Err(vec![
+            Diagnostic::new("--set needs PATH=VALUE")
+                .at(&source, Pos { line: 1, col: 1 }, arg.chars().count())
+                .help(format!(
+                    "e.g. `--set {arg}=VALUE` or `--set agent.replicas.min=3`"
+                )),
+        ]);
+    };
+    let segments: Vec<&str> = path.split('.').collect();
+    // Column of each segment within the argument (1-based).
+    let mut cols = Vec::with_capacity(segments.len());
+    let mut col = 1;
+    for s in &segments {
+        cols.push(col);
+        col += s.chars().count() + 1;
+    }
+    if let Some(i) = segments.iter().position(|s| s.is_empty()) {
+        return Err(vec![
+            Diagnostic::new("empty segment in --set path")
+                .at(
+                    &source,
+                    Pos {
+                        line: 1,
+                        col: cols[i],
+                    },
+                    1,
+                )
+                .help("paths are dotted keys such as agent.resources.limits.memory"),
+        ]);
+    }
+    let leaf = match schema::lookup(&segments) {
+        Ok(s) => s,
+        Err((i, names)) => {
+            let prefix = segments[..i].join(".");
+            let mut d = Diagnostic::new(format!("unknown key `{}`", segments[i]))
+                .path(if prefix.is_empty() {
+                    "(top level)".into()
+                } else {
+                    prefix
+                })
+                .at(
+                    &source,
+                    Pos {
+                        line: 1,
+                        col: cols[i],
+                    },
+                    segments[i].chars().count(),
+                )
+                .label("unknown key");
+            if names.is_empty() {
+                d = d.note(format!(
+                    "`{}` is not a section; it has no keys",
+                    segments[..i].join(".")
+                ));
+            } else {
+                d = d.note(format!("valid keys here: {}", names.join(", ")));
+                if let Some(m) = did_you_mean(segments[i], names.iter().map(String::as_str)) {
+                    d = d.help(format!("did you mean `{m}`?"));
+                }
+            }
+            return Err(vec![d]);
+        }
+    };
+    let value_pos = Pos {
+        line: 1,
+        col: path.chars().count() + 2,
+    };
+    let value = schema::typed_set_value(leaf, raw, value_pos).map_err(|msg| {
+        vec![
+            Diagnostic::new(msg)
+                .path(path)
+                .at(&source, value_pos, raw.chars().count())
+                .label(format!("expected {}", schema::describe(leaf))),
+        ]
+    })?;
+    let mut tree = value;
+    for (i, seg) in segments.iter().enumerate().rev() {
+        tree = Node {
+            pos: Pos {
+                line: 1,
+                col: cols[i],
+            },
+            len: seg.chars().count(),
+            value: Value::Map(vec![(
+                Key {
+                    name: (*seg).to_owned(),
+                    pos: Pos {
+                        line: 1,
+                        col: cols[i],
+                    },
+                },
+                tree,
+            )]),
+        };
+    }
+    let diags = schema::check(&tree, &source);
+    if diags.is_empty() {
+        Ok(Layer { source, tree })
+    } else {
+        Err(diags)
+    }
+}
+
+/// Loads every layer of `inputs`, defaults first; reports all problems of all layers at once.
+pub fn load(inputs: &Inputs) -> Result<Vec<Layer>, Error> {
+    let mut layers = vec![defaults()];
+    let mut diags = Vec::new();
+    let mut push = |r: Result<Layer, Vec<Diagnostic>>| match r {
+        Ok(l) => layers.push(l),
+        Err(d) => diags.extend(d),
+    };
+    for p in &inputs.profiles {
+        push(profile(p));
+    }
+    for f in &inputs.files {
+        push(file(f));
+    }
+    if let Some((project, text)) = &inputs.inline {
+        push(from_text(Source::new(
+            Origin::Project(project.clone()),
+            text.clone(),
+        )));
+    }
+    for s in &inputs.sets {
+        push(set(s));
+    }
+    if diags.is_empty() {
+        Ok(layers)
+    } else {
+        Err(Error::Input(diags))
+    }
+}

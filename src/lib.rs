@@ -1,0 +1,23 @@
+//! agentctl: typed profiles and overrides in, a production Kubernetes deployment out.
+//!
+//! The modules are the pipeline stages, in data-flow order:
+//! [`layers`] (each source parsed and checked on its own, via [`yaml`] and [`schema`]) →
+//! [`merge`] (one [`config::Config`], with the origin of every value) → [`validate`]
+//! (cross-field rules) → [`render`] (templates) → [`check`] (round trip through the Kubernetes
+//! types) → [`bundle`] (canonical files) → [`output`] (directory, stream or diff).
+//! [`diag`] renders errors; [`app`] wires the commands; [`cli`] declares them.
+
+pub mod app;
+pub mod bundle;
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod diag;
+pub mod layers;
+pub mod merge;
+pub mod output;
+pub mod profiles;
+pub mod render;
+pub mod schema;
+pub mod validate;
+pub mod yaml;

@@ -1,0 +1,27 @@
+//! The `agentctl` binary: parse the command line, run, map the outcome to an exit code.
+//!
+//! 0: success. 1: the thing asked about was found (drift in `diff` / `render --check`).
+//! 2: any error (usage, bad input, refused output, I/O). A panic is a bug, never an exit path.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = match agentctl::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match agentctl::app::run(&cli) {
+        Ok(agentctl::app::Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(agentctl::app::Outcome::Found) => ExitCode::from(1),
+        Err(e) => {
+            agentctl::app::report(&e);
+            ExitCode::from(2)
+        }
+    }
+}

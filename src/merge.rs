@@ -1,0 +1,163 @@
+//! Merge: layers folded into one effective configuration, remembering who set what.
+//!
+//! The one merge rule, in precedence order (later wins): built-in defaults → each `-p PROFILE`
+//! in order → each `-f FILE` in order → each `--set PATH=VALUE` in order. Maps merge key by key;
+//! lists and scalars replace the earlier value as a whole. For every config path the merge keeps
+//! the history of layers that set it, so `config --show-origin` and `explain` can say where a
+//! value came from and what it replaced, and validation can point at the place that set it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::diag::{Diagnostic, Error, Source};
+use crate::layers::Layer;
+use crate::yaml::{Node, Pos, Value};
+
+/// One layer's value at one path.
+#[derive(Debug, Clone)]
+pub struct Setting {
+    /// The layer's source.
+    pub source: Arc<Source>,
+    /// Where the value was written.
+    pub pos: Pos,
+    /// Width of the value in its source line.
+    pub len: usize,
+    /// The value that layer gave (as JSON).
+    pub value: serde_json::Value,
+}
+
+/// The merged configuration with its provenance.
+#[derive(Debug, Clone)]
+pub struct Merged {
+    /// The typed effective configuration.
+    pub config: Config,
+    /// For each dotted path (sections and leaves), every layer that set it, in order.
+    pub history: BTreeMap<String, Vec<Setting>>,
+}
+
+impl Merged {
+    /// The layer that set the effective value of `path` (its last setter).
+    pub fn origin(&self, path: &str) -> Option<&Setting> {
+        self.history.get(path).and_then(|h| h.last())
+    }
+
+    /// A diagnostic located where `path` was last set (nowhere for a built-in default).
+    pub fn locate(&self, d: Diagnostic, path: &str) -> Diagnostic {
+        let d = d.path(path);
+        match self.origin(path) {
+            Some(s) if s.source.origin != crate::diag::Origin::Default => {
+                d.at(&s.source, s.pos, s.len)
+            }
+            Some(s) => d.note(format!(
+                "`{path}` has its built-in default ({})",
+                compact(&s.value)
+            )),
+            None => d,
+        }
+    }
+
+    /// Adds a pointer to where `path` was set, for the other half of a cross-field rule.
+    pub fn relate(&self, d: Diagnostic, path: &str) -> Diagnostic {
+        match self.origin(path) {
+            Some(s) if s.source.origin != crate::diag::Origin::Default => d.related(
+                format!("{path} = {} set here", compact(&s.value)),
+                Some(&s.source),
+                s.pos,
+            ),
+            Some(s) => d.related(
+                format!("{path} = {}", compact(&s.value)),
+                None,
+                Pos::default(),
+            ),
+            None => d,
+        }
+    }
+}
+
+/// A value in one line, for messages.
+pub fn compact(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Converts a located tree to JSON.
+pub fn to_json(node: &Node) -> serde_json::Value {
+    use serde_json::Value as J;
+    match &node.value {
+        Value::Null => J::Null,
+        Value::Bool(b) => J::Bool(*b),
+        Value::Int(i) => J::from(*i),
+        Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+        Value::Str(s) => J::String(s.clone()),
+        Value::Seq(items) => J::Array(items.iter().map(to_json).collect()),
+        Value::Map(entries) => J::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (k.name.clone(), to_json(v)))
+                .collect(),
+        ),
+    }
+}
+
+fn merge_into(base: &mut Node, over: &Node) {
+    match (&mut base.value, &over.value) {
+        (Value::Map(base_entries), Value::Map(over_entries)) => {
+            for (key, value) in over_entries {
+                match base_entries.iter_mut().find(|(k, _)| k.name == key.name) {
+                    Some((_, existing)) => merge_into(existing, value),
+                    None => base_entries.push((key.clone(), value.clone())),
+                }
+            }
+        }
+        _ => *base = over.clone(),
+    }
+}
+
+fn record(
+    node: &Node,
+    path: &mut Vec<String>,
+    source: &Arc<Source>,
+    history: &mut BTreeMap<String, Vec<Setting>>,
+) {
+    if !path.is_empty() {
+        history.entry(path.join(".")).or_default().push(Setting {
+            source: Arc::clone(source),
+            pos: node.pos,
+            len: node.len,
+            value: to_json(node),
+        });
+    }
+    if let Value::Map(entries) = &node.value {
+        for (k, v) in entries {
+            path.push(k.name.clone());
+            record(v, path, source, history);
+            path.pop();
+        }
+    }
+}
+
+/// Merges layers (defaults first) into the effective configuration.
+pub fn merge(layers: &[Layer]) -> Result<Merged, Error> {
+    let mut history = BTreeMap::new();
+    let mut tree: Option<Node> = None;
+    for layer in layers {
+        record(&layer.tree, &mut Vec::new(), &layer.source, &mut history);
+        match &mut tree {
+            None => tree = Some(layer.tree.clone()),
+            Some(t) => merge_into(t, &layer.tree),
+        }
+    }
+    let json = tree
+        .as_ref()
+        .map(to_json)
+        .unwrap_or(serde_json::Value::Null);
+    let config: Config = serde_json::from_value(json).map_err(|e| {
+        Error::Input(vec![Diagnostic::new(format!(
+            "the merged configuration does not fit the schema: {e}"
+        ))])
+    })?;
+    Ok(Merged { config, history })
+}

@@ -1,0 +1,225 @@
+//! Output: the only module that touches the output directory.
+//!
+//! Writing is planned completely before the first byte changes: every file agentctl would
+//! overwrite must be one it generated (its first line is [`HEADER`](crate::bundle::HEADER)) or
+//! identical already; a foreign file in the way, a symlink, or a dangerous target (a regular
+//! file, the current directory, a repository root) refuses the whole write. Then changed files
+//! are written atomically (temporary file in the same directory, then rename), unchanged files
+//! are left alone (their mtimes stay), and generated files the bundle no longer has are removed.
+//! The directory is locked for the duration, so two runs never interleave. `diff` compares the
+//! same plan against the disk without writing.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use crate::bundle::{Bundle, HEADER};
+
+/// What a write changed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// Files created.
+    pub created: Vec<String>,
+    /// Files rewritten with new content.
+    pub updated: Vec<String>,
+    /// Files already up to date.
+    pub unchanged: Vec<String>,
+    /// Stale generated files removed.
+    pub removed: Vec<String>,
+}
+
+/// One file's difference between the disk and the bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// File name.
+    pub name: String,
+    /// Content on disk (None: absent).
+    pub old: Option<String>,
+    /// Content the bundle has (None: would be removed).
+    pub new: Option<String>,
+}
+
+fn is_generated(content: &str) -> bool {
+    content.starts_with(HEADER)
+}
+
+/// Refuses targets that are not an output directory agentctl may manage.
+fn check_target(dir: &Path) -> Result<()> {
+    if let Ok(meta) = fs::symlink_metadata(dir) {
+        if meta.file_type().is_symlink() && !dir.is_dir() {
+            bail!(
+                "output path `{}` is a symlink to something that is not a directory",
+                dir.display()
+            );
+        }
+        if !dir.is_dir() {
+            bail!(
+                "output path `{}` is an existing file, not a directory; agentctl writes a directory of manifests (pick another -o path)",
+                dir.display()
+            );
+        }
+        let canonical = dir
+            .canonicalize()
+            .with_context(|| format!("resolving {}", dir.display()))?;
+        if let Ok(cwd) = std::env::current_dir().and_then(|c| c.canonicalize())
+            && canonical == cwd
+        {
+            bail!(
+                "refusing to write into the current directory `{}`; agentctl manages a directory of its own (e.g. -o deploy/out)",
+                dir.display()
+            );
+        }
+        if canonical.join(".git").exists() {
+            bail!(
+                "refusing to write into `{}`: it is a repository root; use a subdirectory such as `{}`",
+                dir.display(),
+                dir.join("deploy").display()
+            );
+        }
+        if canonical.parent().is_none() {
+            bail!("refusing to write into the filesystem root");
+        }
+    }
+    Ok(())
+}
+
+/// Reads the generated files in `dir` that are not in the bundle (stale) and compares the
+/// bundle's files with the disk. Refuses foreign files and symlinks in the way.
+pub fn plan(dir: &Path, bundle: &Bundle, force: bool) -> Result<Vec<Change>> {
+    check_target(dir)?;
+    let mut changes = Vec::new();
+    let mut refused = Vec::new();
+    for file in &bundle.files {
+        let path = dir.join(&file.name);
+        match fs::symlink_metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => changes.push(Change {
+                name: file.name.clone(),
+                old: None,
+                new: Some(file.content.clone()),
+            }),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+            Ok(meta) if meta.file_type().is_symlink() => {
+                refused.push(format!(
+                    "{} is a symlink; agentctl does not write through symlinks",
+                    path.display()
+                ));
+            }
+            Ok(meta) if !meta.is_file() => {
+                refused.push(format!(
+                    "{} exists and is not a regular file",
+                    path.display()
+                ));
+            }
+            Ok(_) => {
+                let old = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+                let old = String::from_utf8_lossy(&old).into_owned();
+                if old == file.content {
+                    changes.push(Change {
+                        name: file.name.clone(),
+                        old: Some(old),
+                        new: Some(file.content.clone()),
+                    });
+                } else if is_generated(&old) || force {
+                    changes.push(Change {
+                        name: file.name.clone(),
+                        old: Some(old),
+                        new: Some(file.content.clone()),
+                    });
+                } else {
+                    refused.push(format!(
+                        "{} exists and was not generated by agentctl (its first line is not the agentctl header)",
+                        path.display()
+                    ));
+                }
+            }
+        }
+    }
+    if !refused.is_empty() {
+        bail!(
+            "refusing to overwrite files agentctl did not write; nothing was changed:\n  {}\nmove them away, choose another -o directory, or pass --force to overwrite them",
+            refused.join("\n  ")
+        );
+    }
+    if dir.is_dir() {
+        let mut stale = Vec::new();
+        for entry in fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.ends_with(".yaml") || bundle.files.iter().any(|f| f.name == name) {
+                continue;
+            }
+            if !entry.file_type()?.is_file() {
+                continue;
+            }
+            let content = fs::read(entry.path()).unwrap_or_default();
+            if content.starts_with(HEADER.as_bytes()) {
+                stale.push(Change {
+                    name,
+                    old: Some(String::from_utf8_lossy(&content).into_owned()),
+                    new: None,
+                });
+            }
+        }
+        stale.sort_by(|a, b| a.name.cmp(&b.name));
+        changes.extend(stale);
+    }
+    Ok(changes)
+}
+
+/// Takes an exclusive lock on the output directory for the life of the returned handle.
+fn lock(dir: &Path) -> Result<fs::File> {
+    let handle = fs::File::open(dir).with_context(|| format!("opening {}", dir.display()))?;
+    handle
+        .lock()
+        .with_context(|| format!("locking {} against concurrent agentctl runs", dir.display()))?;
+    Ok(handle)
+}
+
+/// Writes a bundle into `dir`; see the module docs for the rules.
+pub fn write(dir: &Path, bundle: &Bundle, force: bool) -> Result<Report> {
+    check_target(dir)?;
+    if !dir.exists() {
+        fs::create_dir_all(dir)
+            .with_context(|| format!("creating output directory {}", dir.display()))?;
+    }
+    let _lock = lock(dir)?;
+    let changes = plan(dir, bundle, force)?;
+    let mut report = Report::default();
+    for change in changes {
+        let path: PathBuf = dir.join(&change.name);
+        match (&change.old, &change.new) {
+            (Some(old), Some(new)) if old == new => report.unchanged.push(change.name),
+            (old, Some(new)) => {
+                let mut tmp = tempfile::Builder::new()
+                    .prefix(".agentctl-")
+                    .suffix(".tmp")
+                    .tempfile_in(dir)
+                    .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+                tmp.write_all(new.as_bytes())?;
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    tmp.as_file()
+                        .set_permissions(fs::Permissions::from_mode(0o644))?;
+                }
+                tmp.as_file().sync_all()?;
+                tmp.persist(&path)
+                    .with_context(|| format!("replacing {}", path.display()))?;
+                if old.is_some() {
+                    report.updated.push(change.name);
+                } else {
+                    report.created.push(change.name);
+                }
+            }
+            (Some(_), None) => {
+                fs::remove_file(&path)
+                    .with_context(|| format!("removing stale {}", path.display()))?;
+                report.removed.push(change.name);
+            }
+            (None, None) => {}
+        }
+    }
+    Ok(report)
+}

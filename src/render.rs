@@ -1,0 +1,237 @@
+//! Render: the one configured template environment, and the files it produces.
+//!
+//! One minijinja template per output file, compiled into the binary (or read from
+//! `--templates DIR`). The environment is strict: an undefined variable is an error, not an
+//! empty string. Output is auto-escaped as JSON, so every `{{ value }}` becomes a quoted scalar
+//! (or a flow map/list) and no value can inject YAML keys, whatever characters it holds. The
+//! context is the effective configuration (`cfg`) plus the few values derived from it here:
+//! labels, selectors, the ConfigMap data and its checksum, and the policy-exception
+//! annotations. Templates decide nothing about which files exist; [`files`] does.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use serde_json::{Value as J, json};
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+
+/// The built-in templates, by output file name.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "namespace.yaml",
+        include_str!("../templates/namespace.yaml"),
+    ),
+    (
+        "configmap.yaml",
+        include_str!("../templates/configmap.yaml"),
+    ),
+    ("rbac.yaml", include_str!("../templates/rbac.yaml")),
+    ("pvc.yaml", include_str!("../templates/pvc.yaml")),
+    (
+        "redis-statefulset.yaml",
+        include_str!("../templates/redis-statefulset.yaml"),
+    ),
+    ("service.yaml", include_str!("../templates/service.yaml")),
+    (
+        "deployment.yaml",
+        include_str!("../templates/deployment.yaml"),
+    ),
+    ("hpa.yaml", include_str!("../templates/hpa.yaml")),
+    ("pdb.yaml", include_str!("../templates/pdb.yaml")),
+    (
+        "networkpolicy.yaml",
+        include_str!("../templates/networkpolicy.yaml"),
+    ),
+    (
+        "servicemonitor.yaml",
+        include_str!("../templates/servicemonitor.yaml"),
+    ),
+    (
+        "kustomization.yaml",
+        include_str!("../templates/kustomization.yaml"),
+    ),
+];
+
+/// Labels every object carries (also set by `kustomization.yaml`).
+const PART_OF: &str = "agent-system";
+
+/// The configured template environment. Build it once per process and reuse it.
+pub struct Renderer {
+    env: Environment<'static>,
+}
+
+impl Renderer {
+    /// The environment with the built-in templates, or with those found in `dir` (a file
+    /// missing from `dir` falls back to the built-in one).
+    pub fn new(dir: Option<&Path>) -> Result<Self> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_auto_escape_callback(|_| AutoEscape::Json);
+        for (name, text) in TEMPLATES {
+            let custom = match dir {
+                Some(d) if d.join(name).is_file() => Some(
+                    std::fs::read_to_string(d.join(name))
+                        .with_context(|| format!("reading template {}", d.join(name).display()))?,
+                ),
+                _ => None,
+            };
+            match custom {
+                Some(text) => env
+                    .add_template_owned(*name, text)
+                    .with_context(|| format!("template {name} does not compile"))?,
+                None => env
+                    .add_template(name, text)
+                    .with_context(|| format!("built-in template {name} does not compile"))?,
+            }
+        }
+        Ok(Renderer { env })
+    }
+
+    /// Renders every file the configuration calls for, in output order.
+    pub fn render(&self, cfg: &Config) -> Result<Vec<(String, String)>> {
+        let names = files(cfg);
+        let ctx = minijinja::Value::from(minijinja::value::Serde(context(cfg, &names)));
+        let mut out = Vec::with_capacity(names.len());
+        for name in names {
+            let text = self
+                .env
+                .get_template(name)
+                .and_then(|t| t.render(ctx.clone()))
+                .map_err(|e| anyhow::anyhow!("template {name}: {e:#}"))?;
+            out.push((name.to_owned(), text));
+        }
+        Ok(out)
+    }
+}
+
+/// The output files for a configuration, in the order they are applied; a disabled feature's
+/// file is absent (and absent from `kustomization.yaml`).
+pub fn files(cfg: &Config) -> Vec<&'static str> {
+    TEMPLATES
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| match *n {
+            "hpa.yaml" => cfg.autoscaling.enabled,
+            "pdb.yaml" => cfg.disruption_budget.enabled,
+            "networkpolicy.yaml" => cfg.network_policy.enabled,
+            "servicemonitor.yaml" => cfg.monitoring.service_monitor.enabled,
+            _ => true,
+        })
+        .collect()
+}
+
+/// The ConfigMap data: the typed settings under their environment names, then the extras.
+pub fn config_data(cfg: &Config) -> BTreeMap<String, String> {
+    let s = &cfg.agent.config;
+    let level = serde_json::to_value(s.log_level)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let mut data = BTreeMap::from([
+        ("LOG_LEVEL".to_owned(), level),
+        ("ENVIRONMENT".to_owned(), s.environment.clone()),
+        ("MAX_RETRIES".to_owned(), s.max_retries.to_string()),
+        (
+            "CIRCUIT_BREAKER_THRESHOLD".to_owned(),
+            s.circuit_breaker_threshold.to_string(),
+        ),
+        (
+            "TOKEN_BUDGET_PER_REQUEST".to_owned(),
+            s.token_budget_per_request.to_string(),
+        ),
+    ]);
+    data.extend(s.extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+    data
+}
+
+fn is_digest(image: &str) -> bool {
+    image.contains("@sha256:")
+}
+
+/// Checkov exceptions, each with its reason; they are listed in the README too.
+fn skips(image: &str, workload: &str) -> BTreeMap<String, String> {
+    // Kept short: kubectl kustomize folds scalars longer than 80 columns.
+    let mut reasons = vec![format!(
+        "CKV_K8S_35={workload} reads the Secret as env vars"
+    )];
+    if !is_digest(image) {
+        reasons.push("CKV_K8S_43=pinned by tag; pin digests with -f".to_owned());
+    }
+    reasons
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| (format!("checkov.io/skip{}", i + 1), r))
+        .collect()
+}
+
+fn context(cfg: &Config, names: &[&str]) -> J {
+    let mut common = BTreeMap::from([
+        ("app.kubernetes.io/part-of".to_owned(), PART_OF.to_owned()),
+        (
+            "app.kubernetes.io/managed-by".to_owned(),
+            "agentctl".to_owned(),
+        ),
+    ]);
+    common.extend(cfg.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let with = |name: &str, component: &str| {
+        let mut l = common.clone();
+        l.insert("app.kubernetes.io/name".into(), name.into());
+        l.insert("app.kubernetes.io/component".into(), component.into());
+        l
+    };
+    let agent_labels = with("agent", "agent");
+    let redis_labels = with("redis", "cache");
+    let mut ns_labels = common.clone();
+    let level = serde_json::to_value(cfg.pod_security).unwrap_or(J::Null);
+    ns_labels.insert("kubernetes.io/metadata.name".into(), cfg.namespace.clone());
+    for mode in ["enforce", "audit", "warn"] {
+        ns_labels.insert(
+            format!("pod-security.kubernetes.io/{mode}"),
+            level.as_str().unwrap_or("restricted").to_owned(),
+        );
+    }
+    ns_labels.insert(
+        "pod-security.kubernetes.io/enforce-version".into(),
+        "latest".into(),
+    );
+    let mut sm_labels = agent_labels.clone();
+    sm_labels.extend(cfg.monitoring.service_monitor.labels.clone());
+
+    let data = config_data(cfg);
+    let mut hasher = Sha256::new();
+    for (k, v) in &data {
+        hasher.update(k.as_bytes());
+        hasher.update([0]);
+        hasher.update(v.as_bytes());
+        hasher.update([0]);
+    }
+    let checksum: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let append = if cfg.redis.append_only { "yes" } else { "no" };
+    let redis_script = format!(
+        "set -eu\numask 077\nprintf 'requirepass %s\\n' \"$REDIS_PASSWORD\" > /tmp/redis.conf\nexec redis-server /tmp/redis.conf --port {} --dir /data --appendonly {append}\n",
+        cfg.redis.port
+    );
+    json!({
+        "cfg": cfg,
+        "common_labels": common,
+        "namespace_labels": ns_labels,
+        "agent_labels": agent_labels,
+        "redis_labels": redis_labels,
+        "servicemonitor_labels": sm_labels,
+        "agent_selector": {"app.kubernetes.io/name": "agent"},
+        "redis_selector": {"app.kubernetes.io/name": "redis"},
+        "config_data": data,
+        "config_checksum": checksum,
+        "checkov_skips": skips(&cfg.agent.image, "the agent"),
+        "redis_checkov_skips": skips(&cfg.redis.image, "Redis"),
+        "redis_script": redis_script,
+        "resources": names.iter().filter(|n| **n != "kustomization.yaml").collect::<Vec<_>>(),
+    })
+}

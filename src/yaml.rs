@@ -1,0 +1,489 @@
+//! The only module that names the YAML crate (serde-saphyr and its parser, granit-parser).
+//!
+//! Inbound, it turns the text of one layer into a located [`Node`] tree: every key and value
+//! keeps its line and column, scalars are resolved by the YAML 1.2 core schema, and the things a
+//! configuration file has no business containing are refused with a located error instead of
+//! being half-understood: duplicate keys, tags, anchors and aliases (which also rules out
+//! "billion laughs"), several documents, nesting deeper than [`MAX_DEPTH`]. Outbound, it parses
+//! rendered manifests into JSON values and emits canonical YAML, where serde-saphyr quotes every
+//! string that a YAML 1.1 reader (Kubernetes) would turn into a boolean, number or date.
+
+use std::fmt;
+
+use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, Span};
+
+/// Deepest nesting accepted in a layer; the schema itself is at most six levels deep.
+pub const MAX_DEPTH: usize = 32;
+
+/// A position in a source text: 1-based line and column (in characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Pos {
+    /// Line, from 1.
+    pub line: usize,
+    /// Column, from 1.
+    pub col: usize,
+}
+
+impl fmt::Display for Pos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.col)
+    }
+}
+
+/// A parsed YAML value with the position it was written at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// The value.
+    pub value: Value,
+    /// Where the value starts (for a map or list, its first entry).
+    pub pos: Pos,
+    /// Length of the value's source text on its line (for carets), at least 1.
+    pub len: usize,
+}
+
+/// A YAML value, scalars resolved by the YAML 1.2 core schema.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// `null`, `~` or nothing.
+    Null,
+    /// `true` / `false`.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A floating-point number.
+    Float(f64),
+    /// A string (any quoted scalar, or a plain one that is nothing else).
+    Str(String),
+    /// A sequence.
+    Seq(Vec<Node>),
+    /// A mapping with string keys, in source order.
+    Map(Vec<(Key, Node)>),
+}
+
+impl Value {
+    /// A short name of the value's type, for messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a number",
+            Value::Str(_) => "a string",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a map",
+        }
+    }
+}
+
+/// A mapping key and where it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Key {
+    /// The key text.
+    pub name: String,
+    /// Position of the key.
+    pub pos: Pos,
+}
+
+/// A YAML syntax or structure error at a position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyntaxError {
+    /// What is wrong.
+    pub message: String,
+    /// Where.
+    pub pos: Pos,
+    /// How to fix it, when we know.
+    pub hint: Option<String>,
+}
+
+fn pos_of(span: &Span) -> Pos {
+    Pos {
+        line: span.start.line(),
+        col: span.start.col() + 1,
+    }
+}
+
+fn len_of(span: &Span) -> usize {
+    if span.end.line() == span.start.line() {
+        span.end.col().saturating_sub(span.start.col()).max(1)
+    } else {
+        1
+    }
+}
+
+fn err(message: impl Into<String>, pos: Pos, hint: Option<&str>) -> SyntaxError {
+    SyntaxError {
+        message: message.into(),
+        pos,
+        hint: hint.map(str::to_owned),
+    }
+}
+
+/// Resolves a plain scalar by the YAML 1.2 core schema.
+fn resolve_plain(text: &str) -> Value {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Value::Float(f64::INFINITY);
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
+        _ => {}
+    }
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        if let Ok(i) = text.parse::<i64>() {
+            return Value::Int(i);
+        }
+        return Value::Float(text.parse::<f64>().unwrap_or(f64::INFINITY));
+    }
+    if let Some(hex) = text.strip_prefix("0x")
+        && !hex.is_empty()
+        && let Ok(i) = i64::from_str_radix(hex, 16)
+    {
+        return Value::Int(i);
+    }
+    if let Some(oct) = text.strip_prefix("0o")
+        && !oct.is_empty()
+        && let Ok(i) = i64::from_str_radix(oct, 8)
+    {
+        return Value::Int(i);
+    }
+    let is_float = {
+        let mut chars = digits.chars().peekable();
+        let mut mantissa = 0;
+        let mut dot = false;
+        while let Some(&c) = chars.peek() {
+            if c.is_ascii_digit() {
+                mantissa += 1;
+            } else if c == '.' && !dot {
+                dot = true;
+            } else {
+                break;
+            }
+            chars.next();
+        }
+        let mut ok = mantissa > 0;
+        if ok && matches!(chars.peek(), Some('e' | 'E')) {
+            chars.next();
+            if matches!(chars.peek(), Some('+' | '-')) {
+                chars.next();
+            }
+            let mut exp = 0;
+            while chars.peek().is_some_and(char::is_ascii_digit) {
+                chars.next();
+                exp += 1;
+            }
+            ok = exp > 0;
+        }
+        ok && chars.next().is_none()
+    };
+    if is_float && let Ok(f) = text.parse::<f64>() {
+        return Value::Float(f);
+    }
+    Value::Str(text.to_owned())
+}
+
+enum Frame {
+    Seq(Vec<Node>, Pos),
+    Map(Vec<(Key, Node)>, Pos, Option<Key>),
+}
+
+/// Parses one layer's text into a [`Node`].
+///
+/// Exactly one document is allowed; an empty or comment-only text is an error (an override
+/// file that sets nothing is almost always a mistake, e.g. the wrong file).
+pub fn parse_layer(text: &str) -> Result<Node, SyntaxError> {
+    if let Some(line) = text
+        .lines()
+        .position(|l| l.trim_start_matches(' ').starts_with('\t'))
+    {
+        let col = text
+            .lines()
+            .nth(line)
+            .map_or(0, |l| l.len() - l.trim_start().len());
+        return Err(err(
+            "tab character used for indentation",
+            Pos {
+                line: line + 1,
+                col: col + 1,
+            },
+            Some("YAML indents with spaces only; replace the tab with spaces"),
+        ));
+    }
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut root: Option<Node> = None;
+    let mut documents = 0;
+    for event in Parser::new_from_str(text) {
+        let (event, span) = event.map_err(|e| {
+            let mark = e.marker();
+            err(
+                format!("invalid YAML: {}", e.info()),
+                Pos {
+                    line: mark.line(),
+                    col: mark.col() + 1,
+                },
+                None,
+            )
+        })?;
+        let pos = pos_of(&span);
+        let node = match event {
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => continue,
+            Event::DocumentStart(..) => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(err(
+                        "a second YAML document (`---`) in one file",
+                        pos,
+                        Some(
+                            "an override file holds one document; split it into several files and pass each with -f",
+                        ),
+                    ));
+                }
+                continue;
+            }
+            Event::Alias(_) | Event::UnresolvedAlias(_) => {
+                return Err(err(
+                    "YAML aliases (`*name`) are not supported",
+                    pos,
+                    Some(
+                        "write the value out in full; agentctl layers are merged by key, so repeat only what differs",
+                    ),
+                ));
+            }
+            Event::Anchor(..) => continue,
+            #[allow(unreachable_patterns)]
+            _ if false => continue,
+            Event::Scalar(text, style, anchor, tag) => {
+                check_props(anchor, tag.is_some(), pos)?;
+                let value = if style == ScalarStyle::Plain {
+                    resolve_plain(&text)
+                } else {
+                    Value::Str(text.into_owned())
+                };
+                Node {
+                    value,
+                    pos,
+                    len: len_of(&span),
+                }
+            }
+            Event::SequenceStart(_, anchor, tag) => {
+                check_props(anchor, tag.is_some(), pos)?;
+                open(&mut stack, Frame::Seq(Vec::new(), pos), pos)?;
+                continue;
+            }
+            Event::MappingStart(_, anchor, tag) => {
+                check_props(anchor, tag.is_some(), pos)?;
+                open(&mut stack, Frame::Map(Vec::new(), pos, None), pos)?;
+                continue;
+            }
+            Event::SequenceEnd => match stack.pop() {
+                Some(Frame::Seq(items, start)) => Node {
+                    value: Value::Seq(items),
+                    pos: start,
+                    len: 1,
+                },
+                _ => return Err(err("unbalanced sequence", pos, None)),
+            },
+            Event::MappingEnd => match stack.pop() {
+                Some(Frame::Map(entries, start, _)) => Node {
+                    value: Value::Map(entries),
+                    pos: start,
+                    len: 1,
+                },
+                _ => return Err(err("unbalanced mapping", pos, None)),
+            },
+            #[allow(unreachable_patterns)]
+            _ => continue,
+        };
+        attach(&mut stack, &mut root, node)?;
+    }
+    root.ok_or_else(|| {
+        err(
+            "the file is empty (or only comments): it sets nothing",
+            Pos { line: 1, col: 1 },
+            Some("add the settings to override, e.g. `agent:\\n  image: registry/agent:v2`, or drop this -f"),
+        )
+    })
+}
+
+fn check_props(anchor: usize, tagged: bool, pos: Pos) -> Result<(), SyntaxError> {
+    if tagged {
+        return Err(err(
+            "YAML tags (`!tag`, `!!type`) are not supported",
+            pos,
+            Some(
+                "remove the tag; every setting has a fixed type (quote a value to make it a string)",
+            ),
+        ));
+    }
+    if anchor != 0 {
+        return Err(err(
+            "YAML anchors (`&name`) are not supported",
+            pos,
+            Some("remove the anchor and write values out in full"),
+        ));
+    }
+    Ok(())
+}
+
+fn open(stack: &mut Vec<Frame>, frame: Frame, pos: Pos) -> Result<(), SyntaxError> {
+    if stack.len() >= MAX_DEPTH {
+        return Err(err(
+            format!("nesting deeper than {MAX_DEPTH} levels"),
+            pos,
+            Some("no agentctl setting is nested this deep; check the indentation"),
+        ));
+    }
+    stack.push(frame);
+    Ok(())
+}
+
+fn attach(stack: &mut [Frame], root: &mut Option<Node>, node: Node) -> Result<(), SyntaxError> {
+    match stack.last_mut() {
+        None => *root = Some(node),
+        Some(Frame::Seq(items, _)) => items.push(node),
+        Some(Frame::Map(entries, _, pending)) => match pending.take() {
+            Some(key) => entries.push((key, node)),
+            None => {
+                let name = match node.value {
+                    Value::Str(s) => s,
+                    Value::Int(i) => i.to_string(),
+                    Value::Bool(b) => b.to_string(),
+                    Value::Float(f) => f.to_string(),
+                    Value::Null => {
+                        return Err(err("a mapping key is empty or null", node.pos, None));
+                    }
+                    Value::Seq(_) | Value::Map(_) => {
+                        return Err(err(
+                            "a mapping key is a list or map",
+                            node.pos,
+                            Some("keys are plain names"),
+                        ));
+                    }
+                };
+                if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == name) {
+                    return Err(err(
+                        format!(
+                            "duplicate key `{name}` (first set at line {})",
+                            first.pos.line
+                        ),
+                        node.pos,
+                        Some("YAML keys must be unique within a map; delete one of the two"),
+                    ));
+                }
+                *pending = Some(Key {
+                    name,
+                    pos: node.pos,
+                });
+            }
+        },
+    }
+    Ok(())
+}
+
+/// Parses a scalar or flow value given on the command line (`--set path=[a, b]`).
+pub fn parse_inline(text: &str) -> Result<Node, SyntaxError> {
+    parse_layer(text)
+}
+
+/// Parses a stream of rendered manifests (one or more documents) into JSON values.
+pub fn parse_manifests(text: &str) -> Result<Vec<serde_json::Value>, String> {
+    let docs: Vec<serde_json::Value> =
+        serde_saphyr::from_str_multiple(text).map_err(|e| e.to_string())?;
+    Ok(docs.into_iter().filter(|d| !d.is_null()).collect())
+}
+
+/// Parses one YAML document of any shape (used for foreign inputs such as a project file).
+pub fn from_str<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    serde_saphyr::from_str(text).map_err(|e| e.to_string())
+}
+
+/// Emits a JSON value as canonical YAML: keys sorted, lists compact, ambiguous strings quoted.
+pub fn to_canonical(value: &serde_json::Value) -> Result<String, String> {
+    let sorted = sort_keys(value);
+    let mut options = serde_saphyr::SerializerOptions::default();
+    options.indent_step = 2;
+    options.compact_list_indent = true;
+    // Long one-line strings stay on one line (no `>` folding); multi-line ones use `|`.
+    options.folded_wrap_chars = usize::MAX / 2;
+    let mut out = String::new();
+    serde_saphyr::to_fmt_writer_with_options(&mut out, &sorted, options)
+        .map_err(|e| e.to_string())?;
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// Emits any serializable value (the effective configuration) as YAML.
+pub fn to_string<T: serde::Serialize>(value: &T) -> Result<String, String> {
+    let json = serde_json::to_value(value).map_err(|e| e.to_string())?;
+    to_canonical_unsorted(&json)
+}
+
+fn to_canonical_unsorted(value: &serde_json::Value) -> Result<String, String> {
+    let mut out = String::new();
+    serde_saphyr::to_fmt_writer(&mut out, value).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// A JSON value whose maps serialize in sorted key order whatever serde_json's features.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum Sorted {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    String(String),
+    Seq(Vec<Sorted>),
+    Map(std::collections::BTreeMap<String, Sorted>),
+}
+
+fn sort_keys(value: &serde_json::Value) -> Sorted {
+    use serde_json::Value as J;
+    match value {
+        J::Null => Sorted::Null,
+        J::Bool(b) => Sorted::Bool(*b),
+        J::Number(n) => Sorted::Number(n.clone()),
+        J::String(s) => Sorted::String(s.clone()),
+        J::Array(items) => Sorted::Seq(items.iter().map(sort_keys).collect()),
+        J::Object(map) => Sorted::Map(map.iter().map(|(k, v)| (k.clone(), sort_keys(v))).collect()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_scalars_follow_yaml_1_2() {
+        assert_eq!(resolve_plain("on"), Value::Str("on".into()));
+        assert_eq!(resolve_plain("012"), Value::Int(12));
+        assert_eq!(resolve_plain("1.5"), Value::Float(1.5));
+        assert_eq!(resolve_plain("1.5.0"), Value::Str("1.5.0".into()));
+        assert_eq!(resolve_plain("~"), Value::Null);
+        assert_eq!(resolve_plain("1e3"), Value::Float(1000.0));
+        assert_eq!(resolve_plain("500m"), Value::Str("500m".into()));
+    }
+
+    #[test]
+    fn ambiguous_strings_are_quoted_on_output() {
+        for s in [
+            "on",
+            "no",
+            "y",
+            "012",
+            "2024-01-01",
+            "1:20",
+            "~",
+            " lead",
+            "true",
+            "1e3",
+        ] {
+            let yaml = to_canonical(&serde_json::json!({ "k": s })).unwrap_or_default();
+            assert_ne!(yaml.trim(), format!("k: {s}"), "{s} was emitted bare");
+        }
+    }
+}
