@@ -367,7 +367,7 @@ pub fn validate(merged: &Merged) -> Result<(), Error> {
         ("REDIS_PASSWORD", "(from the Secret)"),
         ("ANTHROPIC_API_KEY", "(from the Secret)"),
     ];
-    for (key, _) in &a.config.extra {
+    for key in a.config.extra.keys() {
         let path = format!("agent.config.extra.{key}");
         let valid = key
             .chars()

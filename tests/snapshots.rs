@@ -3,6 +3,8 @@
 //! the inputs recorded in each snapshot). A new case or output file fails until its snapshot is
 //! reviewed and committed; a snapshot no case produces any more fails too.
 
+#![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used)]
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -10,7 +12,14 @@ use agentctl::layers::Inputs;
 use agentctl::render::Renderer;
 
 /// (case name, profiles, override files, --set flags)
-const CASES: &[(&str, &[&str], &[&str], &[&str])] = &[
+type Case = (
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
+const CASES: &[Case] = &[
     ("default", &[], &[], &[]),
     ("dev", &["dev"], &[], &[]),
     ("high-throughput", &["high-throughput"], &[], &[]),
