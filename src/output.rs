@@ -115,13 +115,7 @@ pub fn plan(dir: &Path, bundle: &Bundle, force: bool) -> Result<Vec<Change>> {
             Ok(_) => {
                 let old = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
                 let old = String::from_utf8_lossy(&old).into_owned();
-                if old == file.content {
-                    changes.push(Change {
-                        name: file.name.clone(),
-                        old: Some(old),
-                        new: Some(file.content.clone()),
-                    });
-                } else if is_generated(&old) || force {
+                if old == file.content || is_generated(&old) || force {
                     changes.push(Change {
                         name: file.name.clone(),
                         old: Some(old),
