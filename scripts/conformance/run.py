@@ -38,15 +38,19 @@ import pss  # noqa: E402
 K8S_VERSIONS = ["1.27", "1.28", "1.29", "1.30", "1.31", "1.32", "1.33"]
 CRD_GROUP = "monitoring.coreos.com"
 OVR = os.path.join(HERE, "overrides")
+REPO = os.path.dirname(os.path.dirname(HERE))
+# The project's own example of digest pinning, if present; else ours.
+DIGESTS = next(p for p in (os.path.join(REPO, "examples", "pinned-digests.yaml"), os.path.join(OVR, "digests.yaml"))
+               if os.path.exists(p))
 PROFILES: list[tuple[str, list[str]]] = [
     ("defaults", []),
     ("dev", ["-p", "dev"]),
     ("high-throughput", ["-p", "high-throughput"]),
     ("low-latency", ["-p", "low-latency"]),
     ("high-throughput+low-latency", ["-p", "high-throughput", "-p", "low-latency"]),
-    ("digests", ["-f", os.path.join(OVR, "digests.yaml")]),
+    ("digests", ["-f", DIGESTS]),
     ("high-throughput+low-latency+digests",
-     ["-p", "high-throughput", "-p", "low-latency", "-f", os.path.join(OVR, "digests.yaml")]),
+     ["-p", "high-throughput", "-p", "low-latency", "-f", DIGESTS]),
     ("yaml-safety", ["-f", os.path.join(OVR, "yaml-safety.yaml")]),
 ]
 # Renderings that agentctl may legitimately refuse (exit 2): reported as a NOTE then.
@@ -796,7 +800,7 @@ def render_all(rep: Report, args, workdir: str) -> list[Rendering]:
         results = list(ex.map(one, items))
     for (name, pargs, d, stream, rc, err) in results:
         optional = name in dict(OPTIONAL_PROFILES)
-        cmd = " ".join(["agentctl", "render", *[os.path.relpath(a, HERE) if os.path.isabs(a) else a for a in pargs]])
+        cmd = " ".join(["agentctl", "render", *[os.path.relpath(a, REPO) if os.path.isabs(a) else a for a in pargs]])
         if rc != 0:
             if optional and rc == 2:
                 rep.note(f"render {name}: `{cmd}` refused (exit 2), not counted: {short(err, 300)}")
