@@ -388,6 +388,22 @@ pub fn parse_inline(text: &str) -> Result<Node, SyntaxError> {
     parse_layer(text)
 }
 
+/// Every plain (unquoted) scalar in a YAML text that YAML 1.2 reads as a string, with its
+/// position. Used by the YAML-safety tests to prove that no string is left bare where a YAML 1.1
+/// reader (Kubernetes) would retype it.
+pub fn plain_strings(text: &str) -> Result<Vec<(String, Pos)>, String> {
+    let mut out = Vec::new();
+    for event in Parser::new_from_str(text) {
+        let (event, span) = event.map_err(|e| e.info())?;
+        if let Event::Scalar(value, ScalarStyle::Plain, ..) = event
+            && matches!(resolve_plain(&value), Value::Str(_))
+        {
+            out.push((value.into_owned(), pos_of(&span)));
+        }
+    }
+    Ok(out)
+}
+
 /// Parses a stream of rendered manifests (one or more documents) into JSON values.
 pub fn parse_manifests(text: &str) -> Result<Vec<serde_json::Value>, String> {
     let docs: Vec<serde_json::Value> =
