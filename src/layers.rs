@@ -117,7 +117,7 @@ pub fn profile(name: &str) -> Result<Layer, Vec<Diagnostic>> {
     from_text(Source::new(Origin::Profile(p.name.into()), p.text))
 }
 
-/// Reads an override file: capped in size, UTF-8, text.
+/// Reads an override file: capped in size (checked before reading), then [`text_of`].
 pub fn read_file(path: &Path) -> Result<String, Diagnostic> {
     let shown = path.display();
     let meta = std::fs::metadata(path).map_err(|e| {
@@ -131,44 +131,75 @@ pub fn read_file(path: &Path) -> Result<String, Diagnostic> {
         );
     }
     if meta.len() > MAX_FILE_BYTES {
-        return Err(Diagnostic::new(format!(
-            "override file `{shown}` is {} bytes, over the {} byte limit",
-            meta.len(),
-            MAX_FILE_BYTES
-        ))
-        .help("an override file holds a few settings; is this the right file?"));
+        return Err(too_big(&shown.to_string(), meta.len()));
     }
-    let bytes = std::fs::read(path)
+    // Read at most one byte over the cap, so a file that grows meanwhile (or a device that
+    // never ends) cannot make us read without bound.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| {
+            use std::io::Read;
+            f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)
+        })
         .map_err(|e| Diagnostic::new(format!("cannot read override file `{shown}`: {e}")))?;
+    text_of(path, bytes)
+}
+
+fn too_big(shown: &str, len: u64) -> Diagnostic {
+    Diagnostic::new(format!(
+        "override file `{shown}` is {len} bytes, over the {MAX_FILE_BYTES} byte limit"
+    ))
+    .help("an override file holds a few settings; is this the right file?")
+}
+
+/// Checks that the bytes of an override file are text agentctl can parse: at most
+/// [`MAX_FILE_BYTES`], UTF-8 (a leading byte-order mark is dropped), and free of control
+/// characters other than newlines and tabs (binary data). `path` names the file in messages.
+pub fn text_of(path: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
+    let shown = path.display().to_string();
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(Diagnostic::new(format!(
-            "override file `{shown}` grew over the size limit while reading"
-        )));
+        return Err(too_big(&shown, bytes.len() as u64));
     }
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
-        let col = valid.iter().rev().take_while(|b| **b != b'\n').count() + 1;
-        Diagnostic::new(format!(
-            "override file `{shown}` is not UTF-8 text (invalid byte at {line}:{col})"
-        ))
-        .help("save the file as UTF-8")
-    })?;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let byte = e.as_bytes().get(valid.len()).copied().unwrap_or_default();
+            let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let pos = pos_at(&String::from_utf8_lossy(valid));
+            let source = Source::new(Origin::File(path.to_owned()), lossy);
+            return Err(Diagnostic::new(format!(
+                "override file `{shown}` is not UTF-8 text: invalid byte 0x{byte:02X}"
+            ))
+            .at(&source, pos, 1)
+            .label("not UTF-8")
+            .help("save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)"));
+        }
+    };
     let text = text
         .strip_prefix('\u{feff}')
         .map(str::to_owned)
         .unwrap_or(text);
     if let Some(offset) = text.find(|c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-        let before = &text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        let code = u32::from(text[offset..].chars().next().unwrap_or('\0'));
+        let pos = pos_at(&text[..offset]);
+        let source = Source::new(Origin::File(path.to_owned()), text);
         return Err(Diagnostic::new(format!(
-            "override file `{shown}` contains a control character (U+{:04X}) at {line}:{col}; it is binary, not YAML",
-            u32::from(text[offset..].chars().next().unwrap_or('\0'))
+            "override file `{shown}` contains the control character U+{code:04X}: it is binary data, not YAML"
         ))
-        .help("pass a YAML text file"));
+        .at(&source, pos, 1)
+        .label("control character")
+        .help("pass a YAML text file; is this the right file?"));
     }
     Ok(text)
+}
+
+/// The position just after `before` (a prefix of a text).
+fn pos_at(before: &str) -> Pos {
+    Pos {
+        line: before.matches('\n').count() + 1,
+        col: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
+    }
 }
 
 /// An override file as a layer.

@@ -100,7 +100,7 @@ impl Renderer {
                 .env
                 .get_template(name)
                 .and_then(|t| t.render(ctx.clone()))
-                .map_err(|e| anyhow::anyhow!("template {name}: {e:#}"))?;
+                .map_err(|e| anyhow::anyhow!("template {name}: {e}"))?;
             out.push((name.to_owned(), text));
         }
         Ok(out)
