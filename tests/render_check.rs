@@ -1,0 +1,144 @@
+//! The render stage's guarantees, from the built binary: template bugs are caught by the
+//! round trip through the Kubernetes types (never written), strict undefined variables, and
+//! values can never inject YAML structure into a manifest.
+
+#![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used)]
+
+use std::process::Command;
+
+fn agentctl(args: &[&str], cwd: &std::path::Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_agentctl"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("agentctl runs")
+}
+
+fn template(name: &str) -> String {
+    std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("templates")
+            .join(name),
+    )
+    .expect("template")
+}
+
+#[test]
+fn a_misspelled_field_in_a_template_is_an_error_naming_template_and_path() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let tpl = tmp.path().join("tpl");
+    std::fs::create_dir(&tpl).unwrap();
+    std::fs::write(
+        tpl.join("deployment.yaml"),
+        template("deployment.yaml").replace("revisionHistoryLimit:", "revisionHistoryLimt:"),
+    )
+    .unwrap();
+    let out = agentctl(&["render", "--templates", "tpl", "-o", "out"], tmp.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("template deployment.yaml"), "{err}");
+    assert!(err.contains(".spec.revisionHistoryLimt (dropped)"), "{err}");
+    assert!(
+        !tmp.path().join("out").exists(),
+        "nothing may be written on a template error"
+    );
+}
+
+#[test]
+fn a_value_of_the_wrong_type_in_a_template_is_an_error() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let tpl = tmp.path().join("tpl");
+    std::fs::create_dir(&tpl).unwrap();
+    std::fs::write(
+        tpl.join("service.yaml"),
+        template("service.yaml").replace(
+            "port: {{ cfg.agent.port }}",
+            "port: {{ cfg.agent.port|string }}",
+        ),
+    )
+    .unwrap();
+    let out = agentctl(&["render", "--templates", "tpl"], tmp.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("template service.yaml") && err.contains("Service/agent-service"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_undefined_template_variable_is_an_error() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let tpl = tmp.path().join("tpl");
+    std::fs::create_dir(&tpl).unwrap();
+    std::fs::write(
+        tpl.join("pvc.yaml"),
+        template("pvc.yaml").replace("cfg.agent.storage.size", "cfg.agent.storage.sise"),
+    )
+    .unwrap();
+    let out = agentctl(&["render", "--templates", "tpl"], tmp.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("`cfg.agent.storage.sise` is undefined (in pvc.yaml:"),
+        "{err}"
+    );
+}
+
+#[test]
+fn values_cannot_inject_yaml_keys_or_documents() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let evil = "x\"\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: pwned}\n";
+    let file = format!(
+        "agent:\n  config:\n    environment: {}\n    extra:\n      INJECT: {}\n",
+        serde_json::to_string("prod\nkind: Secret").unwrap(),
+        serde_json::to_string(evil).unwrap()
+    );
+    std::fs::write(tmp.path().join("evil.yaml"), file).unwrap();
+    let out = agentctl(&["render", "-f", "evil.yaml"], tmp.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stream = String::from_utf8(out.stdout).unwrap();
+    let docs = agentctl::yaml::parse_manifests(&stream).expect("parses");
+    assert!(
+        docs.iter().all(|d| d["kind"] != "Secret"),
+        "a value injected an object"
+    );
+    let cm = docs
+        .iter()
+        .find(|d| d["kind"] == "ConfigMap")
+        .expect("configmap");
+    assert_eq!(cm["data"]["INJECT"], evil);
+    assert_eq!(cm["data"]["ENVIRONMENT"], "prod\nkind: Secret");
+}
+
+#[test]
+fn a_settings_change_rolls_the_pods() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let checksum = |args: &[&str]| {
+        let out = agentctl(args, tmp.path());
+        assert!(out.status.success());
+        let docs =
+            agentctl::yaml::parse_manifests(&String::from_utf8(out.stdout).unwrap()).unwrap();
+        let d = docs
+            .iter()
+            .find(|d| d["kind"] == "Deployment")
+            .unwrap()
+            .clone();
+        d["spec"]["template"]["metadata"]["annotations"]["checksum/config"].clone()
+    };
+    let base = checksum(&["render"]);
+    assert!(base.as_str().is_some_and(|s| s.len() == 64), "{base}");
+    assert_eq!(base, checksum(&["render"]));
+    assert_ne!(
+        base,
+        checksum(&["render", "--set", "agent.config.logLevel=DEBUG"])
+    );
+    assert_ne!(
+        base,
+        checksum(&["render", "--set", "agent.config.extra.NEW=1"])
+    );
+}
