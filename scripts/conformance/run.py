@@ -42,6 +42,9 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 # The project's own example of digest pinning, if present; else ours.
 DIGESTS = next(p for p in (os.path.join(REPO, "examples", "pinned-digests.yaml"), os.path.join(OVR, "digests.yaml"))
                if os.path.exists(p))
+# Values given with --set (typed by the schema: strings here), checked like the file's.
+SET_VALUES = {"YS_SET_ON": "on", "YS_SET_OCTAL": "012", "YS_SET_DATE": "2024-01-01", "YS_SET_TILDE": "~",
+              "YS_SET_SPACE": " x", "YS_SET_COLON": "1:20", "YS_SET_EMPTY": ""}
 PROFILES: list[tuple[str, list[str]]] = [
     ("defaults", []),
     ("dev", ["-p", "dev"]),
@@ -51,7 +54,8 @@ PROFILES: list[tuple[str, list[str]]] = [
     ("digests", ["-f", DIGESTS]),
     ("high-throughput+low-latency+digests",
      ["-p", "high-throughput", "-p", "low-latency", "-f", DIGESTS]),
-    ("yaml-safety", ["-f", os.path.join(OVR, "yaml-safety.yaml")]),
+    ("yaml-safety", ["-f", os.path.join(OVR, "yaml-safety.yaml")]
+     + [a for k, v in SET_VALUES.items() for a in ("--set", f"agent.config.extra.{k}={v}")]),
 ]
 # Renderings that agentctl may legitimately refuse (exit 2): reported as a NOTE then.
 OPTIONAL_PROFILES: list[tuple[str, list[str]]] = [
@@ -75,10 +79,12 @@ class Report:
         self.versions: dict[str, str] = {}
         self.skips: dict[tuple[str, str, str], set[str]] = defaultdict(set)
         self.errs: dict[tuple[str, str], list[str]] = {}  # (check, rendering) -> problems
+        self.subjects: Counter = Counter()  # rendering subject -> lines printed
 
     def line(self, ok: bool, check: str, subject: str, detail: str = "") -> None:
         s = f"{'PASS' if ok else 'FAIL'} {check} {subject}" + (f" ({detail})" if detail else "")
         print(s, flush=True)
+        self.subjects[subject.split()[-1]] += 1
         if ok:
             self.passed += 1
         else:
@@ -297,6 +303,8 @@ def gate2(rep: Report, rs: list[Rendering]) -> None:
     # Same validation, but each schema file is parsed once instead of once per object.
     kvu.schema_contents = functools.lru_cache(maxsize=None)(kvu.schema_contents)
     supported = set(kvu.major_minor(v) for v in kvu.all_versions())
+    rep.versions["kubernetes-validate schemas"] = f"Kubernetes {min(supported, key=lambda v: tuple(map(int, v.split('.'))))}.." \
+        f"{max(supported, key=lambda v: tuple(map(int, v.split('.'))))} (strict)"
     missing = [v for v in K8S_VERSIONS if v not in supported]
     if missing:
         for v in missing:
@@ -819,7 +827,10 @@ def render_all(rep: Report, args, workdir: str) -> list[Rendering]:
 
 def load_expected(path: str) -> dict[str, str]:
     with open(path) as f:
-        return {str(k): v for k, v in yaml.safe_load(f)["agent"]["config"]["extra"].items()}
+        exp = {str(k): v for k, v in yaml.safe_load(f)["agent"]["config"]["extra"].items()}
+    if os.path.basename(path) == "yaml-safety.yaml":
+        exp.update(SET_VALUES)
+    return exp
 
 
 def make_negatives(rep: Report, rs: list[Rendering], workdir: str) -> list[Rendering]:
@@ -891,7 +902,11 @@ def main() -> int:
     print("== gate 5: YAML safety (yamllint, YAML 1.1 round trip)", flush=True)
     gate5(rep, allr, workdir)
 
-    # negative controls whose expected checks produced no line (e.g. a tool missing) are not proven
+    # negative controls whose expected checks produced no line (a tool missing, or no CRD dir) prove nothing
+    for r in negs:
+        if rep.subjects[r.subject] == 0:
+            print(f"!!! NOTE: negative control {r.neg.name} was not run ({', '.join(r.neg.expect)} did not run) !!!",
+                  flush=True)
     print("== figures", flush=True)
     for k, v in sorted(rep.versions.items()):
         print(f"  version  {k}: {v}")
