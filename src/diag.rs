@@ -32,8 +32,16 @@ impl fmt::Display for Origin {
             Origin::Default => f.write_str("default"),
             Origin::Profile(name) => write!(f, "profile {name}"),
             Origin::File(path) | Origin::Project(path) => write!(f, "{}", path.display()),
-            Origin::Set(arg) => write!(f, "--set {arg}"),
+            Origin::Set(arg) => write!(f, "--set {}", redact_set(arg)),
         }
+    }
+}
+
+/// A `--set PATH=VALUE` argument with VALUE masked if PATH may hold a credential.
+fn redact_set(arg: &str) -> String {
+    match arg.split_once('=') {
+        Some((path, _)) if is_credential(path) => format!("{path}={REDACTED}"),
+        _ => arg.to_owned(),
     }
 }
 
@@ -60,7 +68,7 @@ impl Source {
         match &self.origin {
             Origin::Default => "default".into(),
             Origin::Profile(name) => format!("profile {name} (profiles/{name}.yaml:{pos})"),
-            Origin::Set(arg) => format!("--set {arg}"),
+            Origin::Set(arg) => format!("--set {}", redact_set(arg)),
             Origin::File(path) | Origin::Project(path) => format!("{}:{pos}", path.display()),
         }
     }
@@ -173,6 +181,134 @@ impl Diagnostic {
     }
 }
 
+/// What a masked credential is shown as.
+const REDACTED: &str = "<redacted>";
+
+/// Widest source line shown in full; longer lines are cut to a window around the caret.
+const MAX_SHOWN: usize = 100;
+
+/// Whether a key (or the last segment of a dotted path) may name a credential whose value must
+/// never be shown. agentctl's own settings never hold credentials (Secrets are created out of
+/// band), so a real field such as `secret.apiKeyKey` (a key *name*) is not one.
+pub fn is_credential(key: &str) -> bool {
+    let last = key.rsplit('.').next().unwrap_or(key);
+    crate::validate::is_sensitive(last) && !crate::schema::is_field_name(last)
+}
+
+/// A span of a shown line replaced by [`REDACTED`]: (start, end) in characters, 0-based.
+type Mask = (usize, usize);
+
+/// Finds the values of credential-like keys in one source line: `KEY: value` in block style,
+/// `{KEY: value, ...}` in flow style, `--set PATH=value` for flags.
+fn masks(line: &[char], origin: &Origin) -> Vec<Mask> {
+    if let Origin::Set(arg) = origin {
+        let prefix = "--set ".len();
+        return match arg.split_once('=') {
+            Some((path, _)) if is_credential(path) => {
+                let start = prefix + path.chars().count() + 1;
+                (start < line.len())
+                    .then_some((start, line.len()))
+                    .into_iter()
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+    }
+    let mut out = Vec::new();
+    let mut key_start = 0;
+    let mut flow = 0usize;
+    let mut i = 0;
+    while i < line.len() {
+        let c = line[i];
+        match c {
+            '{' | '[' => {
+                flow += 1;
+                key_start = i + 1;
+            }
+            '}' | ']' => flow = flow.saturating_sub(1),
+            ',' if flow > 0 => key_start = i + 1,
+            '#' if i == 0 || line[i - 1] == ' ' => break,
+            ':' if line.get(i + 1).is_none_or(|n| *n == ' ') => {
+                let key: String = line[key_start..i].iter().collect();
+                let key = key
+                    .trim()
+                    .trim_start_matches("- ")
+                    .trim_matches(['"', '\'', ' ']);
+                if is_credential(key) {
+                    let start = (i + 1..line.len())
+                        .find(|j| line[*j] != ' ')
+                        .unwrap_or(line.len());
+                    let end = if flow > 0 {
+                        (start..line.len())
+                            .find(|j| matches!(line[*j], ',' | '}'))
+                            .unwrap_or(line.len())
+                    } else {
+                        line.len()
+                    };
+                    if start < end {
+                        out.push((start, end));
+                        i = end;
+                        key_start = end;
+                        continue;
+                    }
+                }
+                key_start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The line with its credential values masked, and the caret (0-based start, width) moved to
+/// match.
+fn redact(line: &[char], masks: &[Mask], caret: (usize, usize)) -> (Vec<char>, (usize, usize)) {
+    let (mut start, mut width) = caret;
+    let mut shown = Vec::with_capacity(line.len());
+    let mut prev = 0;
+    let mut shift: isize = 0;
+    for &(s, e) in masks {
+        shown.extend_from_slice(&line[prev..s]);
+        let new_start = (s as isize + shift) as usize;
+        shown.extend(REDACTED.chars());
+        if caret.0 >= s && caret.0 < e {
+            start = new_start;
+            width = REDACTED.len();
+        } else if caret.0 >= e {
+            start = (start as isize + REDACTED.len() as isize - (e - s) as isize) as usize;
+        }
+        shift += REDACTED.len() as isize - (e - s) as isize;
+        prev = e;
+    }
+    shown.extend_from_slice(&line[prev..]);
+    (shown, (start, width))
+}
+
+/// Cuts a long line to a window around the caret, marking the cuts with `…`.
+fn window(line: Vec<char>, caret: (usize, usize)) -> (Vec<char>, (usize, usize)) {
+    if line.len() <= MAX_SHOWN {
+        return (line, caret);
+    }
+    let (start, width) = caret;
+    let width = width.min(MAX_SHOWN / 2);
+    let from = start
+        .saturating_sub(MAX_SHOWN / 3)
+        .min(line.len().saturating_sub(MAX_SHOWN));
+    let to = (from + MAX_SHOWN).min(line.len());
+    let mut shown = Vec::with_capacity(MAX_SHOWN + 2);
+    let mut caret_start = start - from;
+    if from > 0 {
+        shown.push('…');
+        caret_start += 1;
+    }
+    shown.extend_from_slice(&line[from..to]);
+    if to < line.len() {
+        shown.push('…');
+    }
+    (shown, (caret_start, width))
+}
+
 fn snippet(out: &mut String, source: &Source, pos: Pos, len: usize, label: Option<&str>) {
     let line_text = match &source.origin {
         Origin::Set(arg) => Some(format!("--set {arg}")),
@@ -189,16 +325,21 @@ fn snippet(out: &mut String, source: &Source, pos: Pos, len: usize, label: Optio
         _ => (pos.line.to_string(), pos.col),
     };
     let gutter = " ".repeat(line_no.len().max(1));
-    let shown: String = line_text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+    let chars: Vec<char> = line_text.chars().collect();
+    let caret = (col.saturating_sub(1).min(chars.len()), len.max(1));
+    let (chars, caret) = redact(&chars, &masks(&chars, &source.origin), caret);
+    let (chars, (caret_start, caret_width)) = window(chars, caret);
+    let shown: String = chars
+        .iter()
+        .map(|c| if c.is_control() { ' ' } else { *c })
         .collect();
     out.push_str(&format!(
-        "{gutter} |\n{line_no:>w$} | {shown}\n",
+        "{gutter} |\n{line_no:>w$} | {}\n",
+        shown.trim_end(),
         w = gutter.len()
     ));
-    let pad = " ".repeat(col.saturating_sub(1));
-    let carets = "^".repeat(len.max(1));
+    let pad = " ".repeat(caret_start);
+    let carets = "^".repeat(caret_width);
     match label {
         Some(l) => out.push_str(&format!("{gutter} | {pad}{carets} {l}\n")),
         None => out.push_str(&format!("{gutter} | {pad}{carets}\n")),

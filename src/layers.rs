@@ -19,7 +19,7 @@ use crate::yaml::{self, Key, Node, Pos, Value};
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
 /// One configuration source, parsed and checked.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Layer {
     /// Where it came from, with its text.
     pub source: Arc<Source>,
@@ -28,7 +28,7 @@ pub struct Layer {
 }
 
 /// The sources a render is made of, in command-line order per kind.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Inputs {
     /// Profile names, applied in order after the defaults.
     pub profiles: Vec<String>,
@@ -36,8 +36,9 @@ pub struct Inputs {
     pub files: Vec<PathBuf>,
     /// `PATH=VALUE` assignments, applied last, in order.
     pub sets: Vec<String>,
-    /// Inline settings of a project environment: (project file, YAML text of the map).
-    pub inline: Option<(PathBuf, String)>,
+    /// Inline settings of a project environment (its `set:` map, located in the project
+    /// file), applied after the override files and before the `--set` flags.
+    pub inline: Option<Layer>,
 }
 
 /// The defaults as a layer.
@@ -82,13 +83,29 @@ fn from_json(value: &serde_json::Value) -> Node {
 
 /// Parses and checks a text as a layer.
 pub fn from_text(source: Arc<Source>) -> Result<Layer, Vec<Diagnostic>> {
-    let tree = yaml::parse_layer(&source.text).map_err(|e| {
-        let mut d = Diagnostic::new(e.message).at(&source, e.pos, 1);
+    let mut tree = yaml::parse_layer(&source.text).map_err(|e| {
+        let mut d = Diagnostic::new(e.message).at(&source, e.pos, e.len);
+        if let Some((label, pos)) = e.related {
+            d = d.related(label, Some(&source), pos);
+        }
         if let Some(h) = e.hint {
             d = d.help(h);
         }
         vec![d]
     })?;
+    schema::coerce_quantities(&mut tree, &source);
+    let diags = schema::check(&tree, &source);
+    if diags.is_empty() {
+        Ok(Layer { source, tree })
+    } else {
+        Err(diags)
+    }
+}
+
+/// Checks an already parsed tree as a layer: a part of a larger file (an environment's `set:`
+/// map in the project file), so its diagnostics point into that file.
+pub fn from_node(source: Arc<Source>, mut tree: Node) -> Result<Layer, Vec<Diagnostic>> {
+    schema::coerce_quantities(&mut tree, &source);
     let diags = schema::check(&tree, &source);
     if diags.is_empty() {
         Ok(Layer { source, tree })
@@ -329,11 +346,8 @@ pub fn load(inputs: &Inputs) -> Result<Vec<Layer>, Error> {
     for f in &inputs.files {
         push(file(f));
     }
-    if let Some((project, text)) = &inputs.inline {
-        push(from_text(Source::new(
-            Origin::Project(project.clone()),
-            text.clone(),
-        )));
+    if let Some(inline) = &inputs.inline {
+        push(Ok(inline.clone()));
     }
     for s in &inputs.sets {
         push(set(s));

@@ -168,6 +168,31 @@ pub fn lookup(path: &[&str]) -> Result<&'static J, (usize, Vec<String>)> {
     Ok(current)
 }
 
+/// Whether `name` is the name of some setting anywhere in the schema.
+pub fn is_field_name(name: &str) -> bool {
+    static NAMES: OnceLock<std::collections::BTreeSet<String>> = OnceLock::new();
+    NAMES
+        .get_or_init(|| {
+            let mut names = std::collections::BTreeSet::new();
+            let defs = schema_defs().into_iter().flat_map(|d| d.values());
+            for s in std::iter::once(schema()).chain(defs) {
+                names.extend(property_names(s));
+            }
+            names
+        })
+        .contains(name)
+}
+
+/// The settings that hold a Kubernetes quantity, by their last path segment. YAML reads
+/// `cpu: 2` or `cpu: .5` as a number; Kubernetes accepts both, so we take the number's text.
+const QUANTITY_FIELDS: &[&str] = &[
+    "cpu",
+    "memory",
+    "size",
+    "tmpSizeLimit",
+    "targetAverageValue",
+];
+
 /// The valid keys of a section schema.
 pub fn property_names(schema: &J) -> Vec<String> {
     resolve(schema)
@@ -182,6 +207,37 @@ pub fn description(schema: &J) -> Option<String> {
     let own = schema.get("description").and_then(J::as_str);
     own.or_else(|| resolve(schema).get("description").and_then(J::as_str))
         .map(str::to_owned)
+}
+
+/// Turns bare numbers written for quantity settings (`cpu: 2`, `cpu: .5`) into the strings
+/// Kubernetes reads them as, keeping their source text; their grammar is checked in `validate`.
+pub fn coerce_quantities(node: &mut Node, source: &Source) {
+    fn walk(node: &mut Node, path: &mut Vec<String>, source: &Source) {
+        match &mut node.value {
+            Value::Map(entries) => {
+                for (key, child) in entries {
+                    path.push(key.name.clone());
+                    walk(child, path, source);
+                    path.pop();
+                }
+            }
+            Value::Int(_) | Value::Float(_)
+                if path
+                    .last()
+                    .is_some_and(|l| QUANTITY_FIELDS.contains(&l.as_str())) =>
+            {
+                let segments: Vec<&str> = path.iter().map(String::as_str).collect();
+                if lookup(&segments).is_ok_and(|s| all_types(s) == ["string"]) {
+                    let raw = source_slice(source, node.pos, node.len);
+                    if !raw.is_empty() {
+                        node.value = Value::Str(raw);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    walk(node, &mut Vec::new(), source);
 }
 
 /// Checks a layer tree against the schema and returns every problem found.
@@ -268,16 +324,22 @@ fn check_node(
     });
     let Some(branch) = matching else {
         let expected = describe(schema);
-        let raw = source_slice(source, node.pos, node.len);
-        let mut d = Diagnostic::new(format!(
-            "expected {expected}, found {}",
-            found_text(&node.value, &raw)
-        ))
-        .path(&here)
-        .at(source, node.pos, node.len)
-        .label(format!("expected {expected}"));
         let wants = all_types(schema);
-        if wants.contains(&"string")
+        let is_number = matches!(node.value, Value::Int(_) | Value::Float(_));
+        let secret = crate::diag::is_credential(&here);
+        let raw = source_slice(source, node.pos, node.len);
+        let found = if secret {
+            format!("{} (value not shown)", node.value.type_name())
+        } else {
+            found_text(&node.value, &raw)
+        };
+        let mut d = Diagnostic::new(format!("expected {expected}, found {found}"))
+            .path(&here)
+            .at(source, node.pos, node.len)
+            .label(format!("expected {expected}"));
+        if secret && wants.contains(&"string") && is_number {
+            d = d.help("quote the value to make it a string");
+        } else if wants.contains(&"string")
             && matches!(node.value, Value::Int(_) | Value::Float(_) | Value::Bool(_))
         {
             d = d.help(format!(
@@ -285,12 +347,23 @@ fn check_node(
                 node.value.type_name()
             ));
         } else if let Value::Str(s) = &node.value
+            && !secret
             && (wants.contains(&"integer")
                 || wants.contains(&"boolean")
                 || wants.contains(&"number"))
             && super::yaml::parse_inline(s).is_ok_and(|n| !matches!(n.value, Value::Str(_)))
         {
             d = d.help(format!("remove the quotes: {s}"));
+        } else if let Value::Str(s) = &node.value
+            && wants.contains(&"boolean")
+            && matches!(
+                s.to_ascii_lowercase().as_str(),
+                "yes" | "no" | "on" | "off" | "y" | "n"
+            )
+        {
+            d = d.help(format!(
+                "write `true` or `false`; YAML 1.2 reads `{s}` as a string, not a boolean"
+            ));
         } else if matches!(node.value, Value::Null) && wants.contains(&"object") {
             d = d.help("the section is empty; add settings under it (indented) or delete the line");
         }

@@ -43,9 +43,22 @@ impl Checker<'_> {
         self.diags.push(d);
     }
 
+    /// A rule between two settings: the diagnostic points at `path` and relates `other`, or
+    /// the other way round when only `other` was set by the user (the caret belongs on what
+    /// the user wrote, the built-in default is named as the second place).
     fn cross(&mut self, path: &str, other: &str, message: String, help: String) {
-        let d = self.merged.locate(Diagnostic::new(message), path);
-        let d = self.merged.relate(d, other).help(help);
+        let is_default = |p: &str| {
+            self.merged
+                .origin(p)
+                .is_none_or(|s| s.source.origin == crate::diag::Origin::Default)
+        };
+        let (first, second) = if is_default(path) && !is_default(other) {
+            (other, path)
+        } else {
+            (path, other)
+        };
+        let d = self.merged.locate(Diagnostic::new(message), first);
+        let d = self.merged.relate(d, second).help(help);
         self.diags.push(d);
     }
 
@@ -492,6 +505,22 @@ pub fn validate(merged: &Merged) -> Result<(), Error> {
                 Some("use 1-65535, e.g. 443".into()),
             );
         }
+        let mut seen = std::collections::BTreeSet::new();
+        if let Some(dup) = n.egress_ports.iter().find(|p| !seen.insert(**p)) {
+            k.fail(
+                "networkPolicy.egressPorts",
+                format!("port {dup} is listed more than once"),
+                Some("list each port once".into()),
+            );
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        if let Some(dup) = n.ingress_namespaces.iter().find(|ns| !seen.insert(*ns)) {
+            k.fail(
+                "networkPolicy.ingressNamespaces",
+                format!("namespace `{dup}` is listed more than once"),
+                Some("list each namespace once".into()),
+            );
+        }
         if c.rbac.api_access {
             k.cidr("rbac.apiServerCidr", &c.rbac.api_server_cidr);
         }
@@ -694,7 +723,8 @@ fn suggest_dns(v: &str) -> String {
             }
         })
         .collect();
-    let s = s.trim_matches('-').to_owned();
+    let s: String = s.trim_matches('-').chars().take(63).collect();
+    let s = s.trim_end_matches('-').to_owned();
     if s.is_empty() { "my-agents".into() } else { s }
 }
 

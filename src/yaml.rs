@@ -10,7 +10,7 @@
 
 use std::fmt;
 
-use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, Span};
+use serde_saphyr::granit_parser::{ErrorKind, Event, Parser, ScalarStyle, Span};
 
 /// Deepest nesting accepted in a layer; the schema itself is at most six levels deep.
 pub const MAX_DEPTH: usize = 32;
@@ -91,8 +91,12 @@ pub struct SyntaxError {
     pub message: String,
     /// Where.
     pub pos: Pos,
+    /// Width of the culprit for the caret, at least 1.
+    pub len: usize,
     /// How to fix it, when we know.
     pub hint: Option<String>,
+    /// A second place involved (e.g. where a duplicated key was first written).
+    pub related: Option<(String, Pos)>,
 }
 
 fn pos_of(span: &Span) -> Pos {
@@ -114,7 +118,9 @@ fn err(message: impl Into<String>, pos: Pos, hint: Option<&str>) -> SyntaxError 
     SyntaxError {
         message: message.into(),
         pos,
+        len: 1,
         hint: hint.map(str::to_owned),
+        related: None,
     }
 }
 
@@ -187,7 +193,14 @@ fn resolve_plain(text: &str) -> Value {
 
 enum Frame {
     Seq(Vec<Node>, Pos),
-    Map(Vec<(Key, Node)>, Pos, Option<Key>),
+    /// Entries, start, the key waiting for its value, and the keys seen (for duplicates in
+    /// constant time per key: a file of many keys must not parse in quadratic time).
+    Map(
+        Vec<(Key, Node)>,
+        Pos,
+        Option<Key>,
+        std::collections::HashMap<String, Pos>,
+    ),
 }
 
 /// Parses one layer's text into a [`Node`].
@@ -195,37 +208,36 @@ enum Frame {
 /// Exactly one document is allowed; an empty or comment-only text is an error (an override
 /// file that sets nothing is almost always a mistake, e.g. the wrong file).
 pub fn parse_layer(text: &str) -> Result<Node, SyntaxError> {
-    if let Some(line) = text
-        .lines()
-        .position(|l| l.trim_start_matches(' ').starts_with('\t'))
-    {
-        let col = text
-            .lines()
-            .nth(line)
-            .map_or(0, |l| l.len() - l.trim_start().len());
-        return Err(err(
-            "tab character used for indentation",
-            Pos {
-                line: line + 1,
-                col: col + 1,
-            },
-            Some("YAML indents with spaces only; replace the tab with spaces"),
-        ));
+    for (i, line) in text.lines().enumerate() {
+        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+        if let Some(tab) = line[..indent].find('\t') {
+            return Err(err(
+                "tab character used for indentation",
+                Pos {
+                    line: i + 1,
+                    col: tab + 1,
+                },
+                Some("YAML indents with spaces only; replace the tab with spaces"),
+            ));
+        }
     }
     let mut stack: Vec<Frame> = Vec::new();
     let mut root: Option<Node> = None;
     let mut documents = 0;
-    for event in Parser::new_from_str(text) {
+    let options = serde_saphyr::granit_parser::options! { emit_anchor_events: true };
+    for event in Parser::new_from_str_with_options(text, options) {
         let (event, span) = event.map_err(|e| {
             let mark = e.marker();
-            err(
-                format!("invalid YAML: {}", e.info()),
-                Pos {
-                    line: mark.line(),
-                    col: mark.col() + 1,
-                },
-                None,
-            )
+            let pos = Pos {
+                line: mark.line(),
+                col: mark.col() + 1,
+            };
+            if matches!(e.kind(), ErrorKind::RecursionLimitExceeded) {
+                return too_deep(pos);
+            }
+            let info = e.info();
+            let hint = parse_hint(&info);
+            err(format!("invalid YAML: {info}"), pos, hint)
         })?;
         let pos = pos_of(&span);
         let node = match event {
@@ -244,23 +256,35 @@ pub fn parse_layer(text: &str) -> Result<Node, SyntaxError> {
                 continue;
             }
             Event::Alias(_) | Event::UnresolvedAlias(_) => {
-                return Err(err(
-                    "YAML aliases (`*name`) are not supported",
-                    pos,
-                    Some(
-                        "write the value out in full; agentctl layers are merged by key, so repeat only what differs",
-                    ),
-                ));
+                return Err(SyntaxError {
+                    len: len_of(&span),
+                    ..err(
+                        "YAML aliases (`*name`) are not supported",
+                        pos,
+                        Some(
+                            "write the value out in full; agentctl layers are merged by key, so repeat only what differs",
+                        ),
+                    )
+                });
             }
-            Event::Anchor(..) => continue,
-            #[allow(unreachable_patterns)]
-            _ if false => continue,
-            Event::Scalar(text, style, anchor, tag) => {
-                check_props(anchor, tag.is_some(), pos)?;
+            Event::Anchor(..) => {
+                return Err(SyntaxError {
+                    len: len_of(&span),
+                    ..err(
+                        "YAML anchors (`&name`) are not supported",
+                        pos,
+                        Some(
+                            "remove the anchor and write values out in full; agentctl layers are merged by key, so repeat only what differs",
+                        ),
+                    )
+                });
+            }
+            Event::Scalar(scalar, style, _, tag) => {
+                check_tag(tag.is_some(), text, pos)?;
                 let value = if style == ScalarStyle::Plain {
-                    resolve_plain(&text)
+                    resolve_plain(&scalar)
                 } else {
-                    Value::Str(text.into_owned())
+                    Value::Str(scalar.into_owned())
                 };
                 Node {
                     value,
@@ -268,14 +292,18 @@ pub fn parse_layer(text: &str) -> Result<Node, SyntaxError> {
                     len: len_of(&span),
                 }
             }
-            Event::SequenceStart(_, anchor, tag) => {
-                check_props(anchor, tag.is_some(), pos)?;
+            Event::SequenceStart(_, _, tag) => {
+                check_tag(tag.is_some(), text, pos)?;
                 open(&mut stack, Frame::Seq(Vec::new(), pos), pos)?;
                 continue;
             }
-            Event::MappingStart(_, anchor, tag) => {
-                check_props(anchor, tag.is_some(), pos)?;
-                open(&mut stack, Frame::Map(Vec::new(), pos, None), pos)?;
+            Event::MappingStart(_, _, tag) => {
+                check_tag(tag.is_some(), text, pos)?;
+                open(
+                    &mut stack,
+                    Frame::Map(Vec::new(), pos, None, Default::default()),
+                    pos,
+                )?;
                 continue;
             }
             Event::SequenceEnd => match stack.pop() {
@@ -287,7 +315,7 @@ pub fn parse_layer(text: &str) -> Result<Node, SyntaxError> {
                 _ => return Err(err("unbalanced sequence", pos, None)),
             },
             Event::MappingEnd => match stack.pop() {
-                Some(Frame::Map(entries, start, _)) => Node {
+                Some(Frame::Map(entries, start, _, _)) => Node {
                     value: Value::Map(entries),
                     pos: start,
                     len: 1,
@@ -303,38 +331,84 @@ pub fn parse_layer(text: &str) -> Result<Node, SyntaxError> {
         err(
             "the file is empty (or only comments): it sets nothing",
             Pos { line: 1, col: 1 },
-            Some("add the settings to override, e.g. `agent:\\n  image: registry/agent:v2`, or drop this -f"),
+            Some("add the settings to override (e.g. `agent: {image: registry/agent:v2}`), or drop this -f"),
         )
     })
 }
 
-fn check_props(anchor: usize, tagged: bool, pos: Pos) -> Result<(), SyntaxError> {
-    if tagged {
-        return Err(err(
+/// Anchors are refused at their own `Event::Anchor` (which carries the `&name` span); tags here.
+fn check_tag(tagged: bool, text: &str, pos: Pos) -> Result<(), SyntaxError> {
+    if !tagged {
+        return Ok(());
+    }
+    // The node's span starts after its properties; point at the tag itself when it is on the
+    // same line (the last `!` before the node).
+    let line: Vec<char> = text
+        .lines()
+        .nth(pos.line.saturating_sub(1))
+        .unwrap_or_default()
+        .chars()
+        .collect();
+    let before = pos.col.saturating_sub(1).min(line.len());
+    let (pos, len) = match line[..before].iter().rposition(|c| *c == '!') {
+        Some(mut start) => {
+            while start > 0 && line[start - 1] == '!' {
+                start -= 1;
+            }
+            let len = line[start..before]
+                .iter()
+                .take_while(|c| !c.is_whitespace())
+                .count();
+            (
+                Pos {
+                    line: pos.line,
+                    col: start + 1,
+                },
+                len,
+            )
+        }
+        None => (pos, 1),
+    };
+    Err(SyntaxError {
+        len: len.max(1),
+        ..err(
             "YAML tags (`!tag`, `!!type`) are not supported",
             pos,
             Some(
                 "remove the tag; every setting has a fixed type (quote a value to make it a string)",
             ),
-        ));
+        )
+    })
+}
+
+fn too_deep(pos: Pos) -> SyntaxError {
+    err(
+        format!("nesting deeper than {MAX_DEPTH} levels"),
+        pos,
+        Some("no agentctl setting is nested this deep; check the indentation and the brackets"),
+    )
+}
+
+/// A fix for the parser's most common complaints.
+fn parse_hint(info: &str) -> Option<&'static str> {
+    if info.contains("mapping values are not allowed") {
+        Some(
+            "a value that contains `: ` must be quoted; otherwise this line is indented differently from the keys around it",
+        )
+    } else if info.contains("did not find expected key") {
+        Some("keys of one section must line up at the same indentation")
+    } else if info.contains("unclosed bracket") || info.contains("did not find expected ',' or") {
+        Some("close the bracket, or write the list one `- item` per line")
+    } else if info.contains("unclosed quote") || info.contains("found unexpected end of stream") {
+        Some("close the quote on the same line")
+    } else {
+        None
     }
-    if anchor != 0 {
-        return Err(err(
-            "YAML anchors (`&name`) are not supported",
-            pos,
-            Some("remove the anchor and write values out in full"),
-        ));
-    }
-    Ok(())
 }
 
 fn open(stack: &mut Vec<Frame>, frame: Frame, pos: Pos) -> Result<(), SyntaxError> {
     if stack.len() >= MAX_DEPTH {
-        return Err(err(
-            format!("nesting deeper than {MAX_DEPTH} levels"),
-            pos,
-            Some("no agentctl setting is nested this deep; check the indentation"),
-        ));
+        return Err(too_deep(pos));
     }
     stack.push(frame);
     Ok(())
@@ -344,7 +418,7 @@ fn attach(stack: &mut [Frame], root: &mut Option<Node>, node: Node) -> Result<()
     match stack.last_mut() {
         None => *root = Some(node),
         Some(Frame::Seq(items, _)) => items.push(node),
-        Some(Frame::Map(entries, _, pending)) => match pending.take() {
+        Some(Frame::Map(entries, _, pending, seen)) => match pending.take() {
             Some(key) => entries.push((key, node)),
             None => {
                 let name = match node.value {
@@ -363,16 +437,18 @@ fn attach(stack: &mut [Frame], root: &mut Option<Node>, node: Node) -> Result<()
                         ));
                     }
                 };
-                if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == name) {
-                    return Err(err(
-                        format!(
-                            "duplicate key `{name}` (first set at line {})",
-                            first.pos.line
-                        ),
-                        node.pos,
-                        Some("YAML keys must be unique within a map; delete one of the two"),
-                    ));
+                if let Some(first) = seen.get(&name) {
+                    return Err(SyntaxError {
+                        len: node.len,
+                        related: Some((format!("`{name}` first set here"), *first)),
+                        ..err(
+                            format!("duplicate key `{name}`"),
+                            node.pos,
+                            Some("YAML keys must be unique within a map; delete one of the two"),
+                        )
+                    });
                 }
+                seen.insert(name.clone(), node.pos);
                 *pending = Some(Key {
                     name,
                     pos: node.pos,
@@ -437,6 +513,22 @@ pub fn to_canonical(value: &serde_json::Value) -> Result<String, String> {
 pub fn to_string<T: serde::Serialize>(value: &T) -> Result<String, String> {
     let json = serde_json::to_value(value).map_err(|e| e.to_string())?;
     to_canonical_unsorted(&json)
+}
+
+/// Emits a value as YAML in its own order (struct fields as declared, so the effective
+/// configuration reads like the reference), formatted and quoted like [`to_canonical`].
+pub fn to_string_ordered<T: serde::Serialize>(value: &T) -> Result<String, String> {
+    let mut options = serde_saphyr::SerializerOptions::default();
+    options.indent_step = 2;
+    options.compact_list_indent = true;
+    options.folded_wrap_chars = usize::MAX / 2;
+    let mut out = String::new();
+    serde_saphyr::to_fmt_writer_with_options(&mut out, value, options)
+        .map_err(|e| e.to_string())?;
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    Ok(out)
 }
 
 fn to_canonical_unsorted(value: &serde_json::Value) -> Result<String, String> {
