@@ -34,9 +34,19 @@ def _load(d: str, fname: str) -> list:
         return [x for x in yaml.load_all(f, Loader=_Loader) if x is not None]
 
 
+class _Dumper(yaml.SafeDumper):
+    """Double-quotes every string, so a re-written file means the same to YAML 1.1 readers
+    (kubectl) and YAML 1.2 readers (kustomize): PyYAML alone leaves e.g. `0o17` or `1e3`
+    bare, which kustomize reads as numbers. Only the intended breakage may differ."""
+
+
+_Dumper.add_representer(str, lambda dumper, v: dumper.represent_scalar("tag:yaml.org,2002:str", v, style='"'))
+
+
 def _save(d: str, fname: str, docs: list) -> None:
     with open(os.path.join(d, fname), "w") as f:
-        yaml.safe_dump_all(docs, f, sort_keys=False, explicit_start=True, allow_unicode=True, width=10_000)
+        yaml.dump_all(docs, f, Dumper=_Dumper, sort_keys=False, explicit_start=True, allow_unicode=True,
+                      width=10_000)
 
 
 def _file_with_kind(d: str, kind: str, name: str | None = None) -> tuple[str, list, dict]:

@@ -659,33 +659,49 @@ def leaves(x: Any, path: str = ""):
         yield path, x
 
 
-STRING_MAPS = [
-    ("metadata.labels", lambda d: (d.get("metadata") or {}).get("labels")),
-    ("metadata.annotations", lambda d: (d.get("metadata") or {}).get("annotations")),
-    ("data", lambda d: d.get("data") if d.get("kind") in ("ConfigMap", "Secret") else None),
-]
+# Maps whose values Kubernetes types as map[string]string, wherever they occur.
+STRING_MAP_KEYS = {"labels", "annotations", "matchLabels", "nodeSelector"}
 
 
 def string_type_errors(docs: list, where: str) -> list[str]:
-    """Kubernetes string maps must hold strings as read by a YAML 1.1 loader."""
-    errs = []
+    """Kubernetes string maps (labels, annotations, selectors, ConfigMap data) and env values
+    must hold strings as read by a YAML 1.1 loader: a bare on/012/~ there is a type error."""
+    errs: list[str] = []
+
+    def check_map(d: dict, path: str, m: Any) -> None:
+        if not isinstance(m, dict):
+            errs.append(f"{where}: {obj_id(d)} {path} is not a map")
+            return
+        for k, v in m.items():
+            if not isinstance(k, str) or not isinstance(v, str):
+                errs.append(f"{where}: {obj_id(d)} {path}: {k!r}: {v!r} reads as "
+                            f"{type(k).__name__}: {type(v).__name__}, not string: string")
+
+    def walk(d: dict, x: Any, path: str) -> None:
+        if isinstance(x, dict):
+            for k, v in x.items():
+                p = f"{path}.{k}" if path else str(k)
+                if k in STRING_MAP_KEYS and v is not None:
+                    check_map(d, p, v)
+                elif k == "env" and isinstance(v, list):
+                    for i, e in enumerate(v):
+                        if isinstance(e, dict) and "value" in e and not isinstance(e["value"], str):
+                            errs.append(f"{where}: {obj_id(d)} {p}[{i}].value: {e['value']!r} is not a string")
+                    walk(d, v, p)
+                else:
+                    walk(d, v, p)
+        elif isinstance(x, list):
+            for i, v in enumerate(x):
+                walk(d, v, f"{path}[{i}]")
+
     for d in docs:
         if not isinstance(d, dict):
             continue
-        for name, get in STRING_MAPS:
-            m = get(d)
-            if m is None:
-                continue
-            if not isinstance(m, dict):
-                errs.append(f"{where}: {obj_id(d)} {name} is not a map")
-                continue
-            for k, v in m.items():
-                if not isinstance(k, str) or not isinstance(v, str):
-                    errs.append(f"{where}: {obj_id(d)} {name}: {k!r}: {v!r} reads as "
-                                f"{type(k).__name__}: {type(v).__name__}, not string: string")
-        for path, v in leaves(d):
-            if re.search(r"\.env\[\d+\]\.value$", path) and not isinstance(v, str):
-                errs.append(f"{where}: {obj_id(d)} {path}: {v!r} is not a string")
+        if d.get("kind") in ("ConfigMap", "Secret"):
+            for key in ("data", "stringData"):
+                if d.get(key) is not None:
+                    check_map(d, key, d[key])
+        walk(d, d, "")
     return errs
 
 
