@@ -10,12 +10,13 @@ use anyhow::Context;
 
 use crate::bundle::{self, Bundle};
 use crate::cli::{Cli, Command, InputArgs, ProfilesAction};
-use crate::diag::{Diagnostic, Error, Result};
+use crate::diag::{Error, Result};
 use crate::layers::{self, Inputs};
 use crate::merge::{self, Merged};
 use crate::output;
 use crate::profiles;
 use crate::render::Renderer;
+use crate::term::Style;
 use crate::validate;
 
 /// How a successful run ended.
@@ -53,7 +54,8 @@ pub fn build(renderer: &Renderer, inputs: &Inputs) -> Result<(Merged, Bundle)> {
     Ok((merged, bundle))
 }
 
-fn out(text: &str) -> Result<()> {
+/// Writes data to stdout; a closed pipe is not an error.
+pub(crate) fn out(text: &str) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())
@@ -69,70 +71,114 @@ fn out(text: &str) -> Result<()> {
 
 /// A unified diff of the changes, one section per file; empty when nothing differs.
 pub fn render_diff(dir: &Path, changes: &[output::Change]) -> String {
-    let mut text = String::new();
-    for c in changes {
-        if c.old == c.new {
-            continue;
-        }
-        let old = c.old.as_deref().unwrap_or("");
-        let new = c.new.as_deref().unwrap_or("");
-        let path = dir.join(&c.name);
-        let a = if c.old.is_some() {
-            format!("a/{}", path.display())
-        } else {
-            "/dev/null".into()
-        };
-        let b = if c.new.is_some() {
-            format!("b/{}", path.display())
-        } else {
-            "/dev/null".into()
-        };
-        let diff = similar::TextDiff::from_lines(old, new);
-        text.push_str(
-            &diff
-                .unified_diff()
-                .context_radius(3)
-                .header(&a, &b)
-                .to_string(),
-        );
-    }
-    text
+    crate::diff::unified(dir, changes, Style::plain()).0
 }
 
-fn diff(renderer: &Renderer, inputs: &Inputs, dir: &Path) -> Result<Outcome> {
+/// A shell word, quoted only when it needs to be.
+fn shell_word(word: &str) -> String {
+    let safe = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:@,+%".contains(c));
+    if safe {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// The `agentctl render` command line that brings `dir` up to date with `inputs`.
+fn render_command(inputs: &Inputs, dir: &Path) -> String {
+    let mut cmd = String::from("agentctl render");
+    for p in &inputs.profiles {
+        cmd.push_str(&format!(" -p {}", shell_word(p)));
+    }
+    for f in &inputs.files {
+        cmd.push_str(&format!(" -f {}", shell_word(&f.display().to_string())));
+    }
+    for s in &inputs.sets {
+        cmd.push_str(&format!(" --set {}", shell_word(s)));
+    }
+    cmd.push_str(&format!(" -o {}", shell_word(&dir.display().to_string())));
+    cmd
+}
+
+fn diff(
+    renderer: &Renderer,
+    inputs: &Inputs,
+    dir: &Path,
+    style: Style,
+    quiet: bool,
+) -> Result<Outcome> {
     let (_, bundle) = build(renderer, inputs)?;
     if !dir.is_dir() {
         return Err(Error::Other(anyhow::anyhow!(
-            "`{}` is not a directory; render it first with `agentctl render ... -o {}`",
+            "`{}` is not a directory; render it first with `{}`",
             dir.display(),
-            dir.display()
+            render_command(inputs, dir)
         )));
     }
     let changes = output::plan(dir, &bundle, true)?;
-    let text = render_diff(dir, &changes);
+    let (text, summary) = crate::diff::unified(dir, &changes, style);
     out(&text)?;
-    Ok(if text.is_empty() {
-        Outcome::Ok
-    } else {
-        Outcome::Found
-    })
+    if summary.is_empty() {
+        if !quiet {
+            eprintln!("{} is up to date ({} files)", dir.display(), summary.same);
+        }
+        return Ok(Outcome::Ok);
+    }
+    if !quiet {
+        let mut kinds = Vec::new();
+        for (n, what) in [
+            (summary.changed.len(), "changed"),
+            (summary.added.len(), "to create"),
+            (summary.removed.len(), "to remove"),
+        ] {
+            if n > 0 {
+                kinds.push(format!("{n} {what}"));
+            }
+        }
+        eprintln!(
+            "{} differs from the inputs in {} file{} ({}); update it with:\n  {}",
+            dir.display(),
+            summary.len(),
+            if summary.len() == 1 { "" } else { "s" },
+            kinds.join(", "),
+            render_command(inputs, dir)
+        );
+    }
+    Ok(Outcome::Found)
 }
 
 /// Runs a parsed command line.
 pub fn run(cli: &Cli) -> Result<Outcome> {
     let quiet = cli.quiet;
+    let style = Style::for_stdout(cli.color);
     match &cli.command {
         Command::Render {
             inputs,
+            project,
             output: dir,
             check,
             force,
             templates,
         } => {
             let renderer = Renderer::new(templates.as_deref())?;
+            if project.all || !project.envs.is_empty() || project.project.is_some() {
+                return crate::project::render_command(
+                    &renderer,
+                    project,
+                    &inputs.sets,
+                    dir.as_deref(),
+                    *check,
+                    *force,
+                    style,
+                    quiet,
+                );
+            }
             let inputs = Inputs::from(inputs);
             match (dir, check) {
-                (Some(dir), true) => diff(&renderer, &inputs, dir),
+                (Some(dir), true) => diff(&renderer, &inputs, dir, style, quiet),
                 (Some(dir), false) => {
                     let (merged, bundle) = build(&renderer, &inputs)?;
                     let report = output::write(dir, &bundle, *force)?;
@@ -164,11 +210,22 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
         }
         Command::Diff {
             inputs,
+            project,
             output: dir,
             templates,
         } => {
             let renderer = Renderer::new(templates.as_deref())?;
-            diff(&renderer, &Inputs::from(inputs), dir)
+            if project.all || !project.envs.is_empty() || project.project.is_some() {
+                return crate::project::diff_command(
+                    &renderer,
+                    project,
+                    &inputs.sets,
+                    dir,
+                    style,
+                    quiet,
+                );
+            }
+            diff(&renderer, &Inputs::from(inputs), dir, style, quiet)
         }
         Command::Profiles { action: None } => {
             let width = profiles::PROFILES
@@ -192,17 +249,99 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
             out(p.text)?;
             Ok(Outcome::Ok)
         }
+        Command::Profiles {
+            action: Some(ProfilesAction::Diff { a, b }),
+        } => {
+            let one = |name: &str| {
+                resolve(&Inputs {
+                    profiles: vec![name.to_owned()],
+                    ..Inputs::default()
+                })
+            };
+            let (left, right) = match (one(a), one(b)) {
+                (Ok(l), Ok(r)) => (l, r),
+                (Err(Error::Input(mut d)), Err(Error::Input(e))) => {
+                    d.extend(e);
+                    return Err(Error::Input(d));
+                }
+                (Err(e), _) | (_, Err(e)) => return Err(e),
+            };
+            out(&crate::explain::profiles_diff((a, &left), (b, &right))?)?;
+            Ok(Outcome::Ok)
+        }
         Command::Schema => {
-            let text = serde_json::to_string_pretty(crate::schema::schema())
-                .context("serializing the schema")?;
-            out(&format!("{text}\n"))?;
+            out(&schema_text()?)?;
+            Ok(Outcome::Ok)
+        }
+        Command::Config {
+            inputs,
+            show_origin,
+        } => {
+            let merged = resolve(&Inputs::from(inputs))?;
+            out(&crate::explain::config_yaml(&merged, *show_origin)?)?;
+            Ok(Outcome::Ok)
+        }
+        Command::Explain { path, inputs } => {
+            let merged = resolve(&Inputs::from(inputs))?;
+            out(&crate::explain::explain(&merged, path.as_deref())?)?;
+            Ok(Outcome::Ok)
+        }
+        Command::Init {
+            project: Some(file),
+            ..
+        } => crate::project::init_command(file, quiet),
+        Command::Init {
+            path,
+            project: None,
+        } => {
+            let written = crate::init::write(path, &schema_text()?)?;
+            if !quiet {
+                let (schema, wrote) = &written.schema;
+                let schema_note = if *wrote {
+                    format!("created {} for editors", schema.display())
+                } else {
+                    format!(
+                        "kept the existing {} (refresh it with `agentctl schema > {}`)",
+                        schema.display(),
+                        schema.display()
+                    )
+                };
+                eprintln!(
+                    "created {}: a starter that changes nothing until you edit it; {schema_note}\nnext: agentctl render -f {} -o deploy/out",
+                    written.file.display(),
+                    shell_word(&written.file.display().to_string())
+                );
+            }
+            Ok(Outcome::Ok)
+        }
+        Command::Completions { shell } => {
+            out(&String::from_utf8_lossy(&crate::manual::completions(
+                *shell,
+            )))?;
+            Ok(Outcome::Ok)
+        }
+        Command::Man { out: None } => {
+            out(&String::from_utf8_lossy(&crate::manual::page()?))?;
+            Ok(Outcome::Ok)
+        }
+        Command::Man { out: Some(dir) } => {
+            let written = crate::manual::write_pages(dir)?;
+            if !quiet {
+                eprintln!("wrote {} man pages to {}", written.len(), dir.display());
+            }
             Ok(Outcome::Ok)
         }
     }
 }
 
+/// The JSON Schema of override files, pretty-printed, with a final newline.
+pub fn schema_text() -> Result<String> {
+    let text =
+        serde_json::to_string_pretty(crate::schema::schema()).context("serializing the schema")?;
+    Ok(format!("{text}\n"))
+}
+
 /// Prints an error to stderr.
 pub fn report(e: &Error) {
-    let _ = Diagnostic::new("");
     eprint!("{e}");
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Render a production Kubernetes deployment for an AI agent system.
 ///
@@ -13,12 +13,21 @@ use clap::{Args, Parser, Subcommand};
     name = "agentctl",
     version,
     propagate_version = true,
-    max_term_width = 100
+    max_term_width = 100,
+    after_help = "Examples:\n  \
+        agentctl render -p high-throughput -f my.yaml -o deploy/out\n  \
+        agentctl diff -p high-throughput -f my.yaml -o deploy/out   # CI: exit 1 on drift\n  \
+        agentctl explain agent.replicas -p high-throughput -f my.yaml\n  \
+        agentctl init my.yaml\n\n\
+        Exit codes: 0 ok, 1 drift (diff, render --check), 2 error."
 )]
 pub struct Cli {
     /// Print nothing but data and errors.
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// When to color output: `auto` colors only a terminal and honors `NO_COLOR`.
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorChoice,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -40,6 +49,20 @@ pub struct InputArgs {
     pub sets: Vec<String>,
 }
 
+/// Environments of a project file (`agentctl.yaml`), instead of -p/-f inputs.
+#[derive(Debug, Clone, Args, Default)]
+pub struct ProjectArgs {
+    /// Every environment of the project file, each into `-o DIR/<env>/`.
+    #[arg(long, conflicts_with_all = ["envs", "profiles", "files"])]
+    pub all: bool,
+    /// One environment of the project file; repeat for several.
+    #[arg(long = "env", value_name = "NAME", conflicts_with_all = ["profiles", "files"])]
+    pub envs: Vec<String>,
+    /// The project file for --all / --env (default: `agentctl.yaml` in the current directory).
+    #[arg(long, value_name = "FILE")]
+    pub project: Option<PathBuf>,
+}
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -49,11 +72,15 @@ pub enum Command {
     ///   agentctl render -o out/
     ///   agentctl render -p high-throughput -p low-latency -f my.yaml --set agent.image=reg/agent:v2 -o out/
     ///   agentctl render -p dev | kubectl apply -f -
+    ///   agentctl render --all -o deploy/          # every environment of agentctl.yaml
     #[command(verbatim_doc_comment)]
     Render {
         /// Inputs.
         #[command(flatten)]
         inputs: InputArgs,
+        /// Project environments.
+        #[command(flatten)]
+        project: ProjectArgs,
         /// Output directory (created if missing). Only files agentctl generated are ever
         /// overwritten or removed; unchanged files are not touched.
         #[arg(long, short, value_name = "DIR")]
@@ -73,11 +100,15 @@ pub enum Command {
     ///
     /// Example:
     ///   agentctl diff -p high-throughput -f deploy/prod.yaml -o deploy/out
+    ///   agentctl diff --all -o deploy/            # every environment of agentctl.yaml
     #[command(verbatim_doc_comment)]
     Diff {
         /// Inputs.
         #[command(flatten)]
         inputs: InputArgs,
+        /// Project environments.
+        #[command(flatten)]
+        project: ProjectArgs,
         /// The directory to compare with.
         #[arg(long, short, value_name = "DIR")]
         output: PathBuf,
@@ -102,14 +133,120 @@ pub enum Command {
     ///   agentctl schema > agentctl.schema.json
     #[command(verbatim_doc_comment)]
     Schema,
+    /// Print the effective configuration (all layers merged) as YAML.
+    ///
+    /// The output is itself a valid override file. With --show-origin, every setting carries a
+    /// comment naming the layer that set it: `default`, a profile with its file:line, an
+    /// override file's file:line, or the `--set` flag.
+    ///
+    /// Examples:
+    ///   agentctl config -p high-throughput -f my.yaml
+    ///   agentctl config --show-origin -p high-throughput -f my.yaml --set agent.replicas.max=30
+    #[command(verbatim_doc_comment)]
+    Config {
+        /// Inputs.
+        #[command(flatten)]
+        inputs: InputArgs,
+        /// Annotate every setting with the layer that set it.
+        #[arg(long)]
+        show_origin: bool,
+    },
+    /// Explain a setting: documentation, type, default, every layer's value, the final value.
+    ///
+    /// PATH is a dotted config path; a section (`agent`) lists its fields; no PATH lists the
+    /// top-level sections.
+    ///
+    /// Examples:
+    ///   agentctl explain agent.replicas.max -p high-throughput --set agent.replicas.max=30
+    ///   agentctl explain agent
+    #[command(verbatim_doc_comment)]
+    Explain {
+        /// The setting or section, e.g. `agent.resources.limits.memory`.
+        #[arg(value_name = "PATH")]
+        path: Option<String>,
+        /// Inputs.
+        #[command(flatten)]
+        inputs: InputArgs,
+    },
+    /// Write a commented starter override file (never overwrites an existing file).
+    ///
+    /// Also writes `agentctl.schema.json` next to it unless one exists; the starter's
+    /// `# yaml-language-server: $schema=...` line points editors at it.
+    ///
+    /// Examples:
+    ///   agentctl init
+    ///   agentctl init deploy/prod.yaml && agentctl render -f deploy/prod.yaml -o deploy/out
+    ///   agentctl init --project && agentctl render --all -o deploy/
+    #[command(verbatim_doc_comment)]
+    Init {
+        /// The file to create (a directory gets `overrides.yaml` inside it).
+        #[arg(value_name = "PATH", default_value = "overrides.yaml")]
+        path: PathBuf,
+        /// Write a project file with two environments instead (default `agentctl.yaml`);
+        /// then `agentctl render --all -o deploy/`.
+        #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "agentctl.yaml")]
+        project: Option<PathBuf>,
+    },
+    /// Print a shell completion script.
+    ///
+    /// Examples:
+    ///   agentctl completions bash > ~/.local/share/bash-completion/completions/agentctl
+    ///   agentctl completions zsh > ~/.zfunc/_agentctl
+    ///   agentctl completions fish > ~/.config/fish/completions/agentctl.fish
+    #[command(verbatim_doc_comment)]
+    Completions {
+        /// The shell.
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page, or write one page per command into a directory.
+    ///
+    /// Examples:
+    ///   agentctl man | man -l -
+    ///   agentctl man --out /usr/local/share/man/man1
+    #[command(verbatim_doc_comment)]
+    Man {
+        /// Write `agentctl.1` and `agentctl-COMMAND.1` pages into DIR (created if missing).
+        #[arg(long, short, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 /// `agentctl profiles` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum ProfilesAction {
     /// Print a profile's settings.
+    ///
+    /// Example:
+    ///   agentctl profiles show high-throughput
+    #[command(verbatim_doc_comment)]
     Show {
         /// Profile name.
         name: String,
     },
+    /// Show the settings in which two profiles' effective configurations differ.
+    ///
+    /// `(default)` marks a value the profile leaves at the built-in default.
+    ///
+    /// Example:
+    ///   agentctl profiles diff dev high-throughput
+    #[command(verbatim_doc_comment)]
+    Diff {
+        /// First profile.
+        a: String,
+        /// Second profile.
+        b: String,
+    },
+}
+
+/// When to color output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum ColorChoice {
+    /// Color when stdout is a terminal and `NO_COLOR` is not set.
+    #[default]
+    Auto,
+    /// Always color (even into a pipe; overrides `NO_COLOR`).
+    Always,
+    /// Never color.
+    Never,
 }

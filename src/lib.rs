@@ -6,6 +6,9 @@
 //! (cross-field rules) → [`render`] (templates) → [`check`] (round trip through the Kubernetes
 //! types) → [`bundle`] (canonical files) → [`output`] (directory, stream or diff).
 //! [`diag`] renders errors; [`app`] wires the commands; [`cli`] declares them.
+//! Around the pipeline: [`diff`] (unified diffs against a directory), [`explain`] (`config`,
+//! `explain`, `profiles diff`), [`init`] (starter files), [`manual`] (completions, man pages)
+//! and [`term`] (color).
 
 pub mod app;
 pub mod bundle;
@@ -13,11 +16,17 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod diff;
+pub mod explain;
+pub mod init;
 pub mod layers;
+pub mod manual;
 pub mod merge;
 pub mod output;
 pub mod profiles;
+pub mod project;
 pub mod render;
 pub mod schema;
+pub mod term;
 pub mod validate;
 pub mod yaml;
