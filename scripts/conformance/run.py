@@ -75,16 +75,20 @@ class Report:
         self.failed = 0
         self.fail_lines: list[str] = []
         self.figures: dict[str, Counter] = defaultdict(Counter)
+        self.neg_figures: dict[str, Counter] = defaultdict(Counter)
         self.times: dict[str, float] = defaultdict(float)
         self.versions: dict[str, str] = {}
         self.skips: dict[tuple[str, str, str], set[str]] = defaultdict(set)
         self.errs: dict[tuple[str, str], list[str]] = {}  # (check, rendering) -> problems
         self.subjects: Counter = Counter()  # rendering subject -> lines printed
+        self.per_check: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
 
     def line(self, ok: bool, check: str, subject: str, detail: str = "") -> None:
         s = f"{'PASS' if ok else 'FAIL'} {check} {subject}" + (f" ({detail})" if detail else "")
         print(s, flush=True)
         self.subjects[subject.split()[-1]] += 1
+        kind = "negative controls" if subject.split()[-1].startswith("negative:") else "renderings"
+        self.per_check[(check, kind)][0 if ok else 1] += 1
         if ok:
             self.passed += 1
         else:
@@ -99,6 +103,11 @@ class Report:
 
     def note(self, msg: str) -> None:
         print(f"NOTE {msg}", flush=True)
+
+
+def F(rep: "Report", r: "Rendering") -> dict[str, Counter]:
+    """Figures are about agentctl's real output: negative controls count apart."""
+    return rep.figures if r.neg is None else rep.neg_figures
 
 
 def short(s: str, n: int = 400) -> str:
@@ -197,7 +206,7 @@ def gate1(rep: Report, rs: list[Rendering], kubectls: dict[str, str], jobs: int)
         for f in cf.as_completed(futs):
             r, lab = futs[f]
             r.builds[lab] = f.result()
-    rep.figures["kubectl kustomize"]["builds run"] += len(tasks)
+    rep.figures["kubectl kustomize"]["builds run"] += sum(1 for r, _ in tasks if r.neg is None)
     for r in rs:
         rc, out, err = r.builds[ref_label]
         if rc == 0:
@@ -225,12 +234,12 @@ def gate1(rep: Report, rs: list[Rendering], kubectls: dict[str, str], jobs: int)
             else:
                 results.append((True, tag, f"{len(r.docs or [])} objects" if lab == ref_label else "identical"))
         ok_n = sum(1 for ok, *_ in results if ok)
-        rep.figures["kubectl kustomize"]["builds passed"] += ok_n
+        F(rep, r)["kubectl kustomize"]["builds passed"] += ok_n
         if r.neg is None:
             for ok, tag, detail in results:
                 rep.line(ok, "gate1-kustomize", f"{tag} {r.subject}", detail)
             if r.docs is not None:
-                rep.figures["kubectl kustomize"]["objects built"] += len(r.docs)
+                F(rep, r)["kubectl kustomize"]["objects built"] += len(r.docs)
         elif "gate1-kustomize" in r.neg.expect:
             bad = [d for ok, _, d in results if not ok]
             rep.line(bool(bad), "gate1-kustomize", r.subject,
@@ -327,7 +336,7 @@ def gate2(rep: Report, rs: list[Rendering]) -> None:
                     continue
                 try:
                     kvu.validate(d, v, strict=True)
-                    rep.figures["kubernetes-validate"]["object validations passed"] += 1
+                    F(rep, r)["kubernetes-validate"]["object validations passed"] += 1
                 except kvu.ValidationError as e:
                     path = ".".join(str(p) for p in e.path) or "<root>"
                     errs.append(f"{obj_id(d)}: {path}: {short(e.message, 200)}")
@@ -336,7 +345,7 @@ def gate2(rep: Report, rs: list[Rendering]) -> None:
                                 f"in Kubernetes {v}")
                 except Exception as e:
                     errs.append(f"{obj_id(d)}: {type(e).__name__}: {short(e, 200)}")
-                rep.figures["kubernetes-validate"]["object validations"] += 1
+                F(rep, r)["kubernetes-validate"]["object validations"] += 1
             per_version[v] = errs
         if r.neg is None:
             for v in versions:
@@ -412,11 +421,11 @@ def gate3(rep: Report, rs: list[Rendering], crd_dir: str | None, node_prefix: st
                 errs = []
                 for o in objs:
                     e = schemas.validate(o)
-                    rep.figures["jsonschema (CRD)"]["objects validated"] += 1
+                    F(rep, r)["jsonschema (CRD)"]["objects validated"] += 1
                     if e:
                         errs.append(f"{obj_id(o)}: " + "; ".join(e[:3]))
                     else:
-                        rep.figures["jsonschema (CRD)"]["objects passed"] += 1
+                        F(rep, r)["jsonschema (CRD)"]["objects passed"] += 1
                 report_check(rep, r, check, errs,
                              f"{len(objs)} object(s) valid against {', '.join(sorted({schemas.files.get(schemas.key(o), '?') for o in objs})) or 'their CRD'}"
                              if objs else "no Prometheus Operator objects in this rendering")
@@ -454,9 +463,9 @@ def gate3(rep: Report, rs: list[Rendering], crd_dir: str | None, node_prefix: st
         errs = []
         for i, o in enumerate(objs):
             x = by_id.get(f"{r.subject}#{i}", {"ok": False, "errors": ["no result"]})
-            rep.figures["kubernetes-models"]["objects validated"] += 1
+            F(rep, r)["kubernetes-models"]["objects validated"] += 1
             if x["ok"]:
-                rep.figures["kubernetes-models"]["objects passed"] += 1
+                F(rep, r)["kubernetes-models"]["objects passed"] += 1
             else:
                 errs.append(f"{obj_id(o)}: " + "; ".join(x["errors"][:3]))
         report_check(rep, r, check, errs, f"{len(objs)} object(s) valid" if objs
@@ -544,7 +553,7 @@ def gate4(rep: Report, rs: list[Rendering], jobs: int, workdir: str) -> None:
                 continue
             s = data["summary"]
             res = data.get("results", {})
-            fig = rep.figures["checkov"]
+            fig = F(rep, r)["checkov"]
             fig["checks passed"] += s.get("passed", 0)
             fig["checks failed"] += s.get("failed", 0)
             fig["checks skipped (annotations)"] += s.get("skipped", 0)
@@ -581,8 +590,8 @@ def gate4(rep: Report, rs: list[Rendering], jobs: int, workdir: str) -> None:
         if not r.wants(check) or r.docs is None:
             continue
         n, vs = pss.check_stream([d for d in r.docs if isinstance(d, dict)])
-        rep.figures["PSS restricted (pss.py)"]["pod templates checked"] += n
-        rep.figures["PSS restricted (pss.py)"]["control checks passed"] += n * len(pss.CONTROLS) - len(vs)
+        F(rep, r)["PSS restricted (pss.py)"]["pod templates checked"] += n
+        F(rep, r)["PSS restricted (pss.py)"]["control checks passed"] += n * len(pss.CONTROLS) - len(vs)
         report_check(rep, r, check, vs, f"{n} pod template(s) meet restricted; namespace enforces restricted")
     rep.times["gate4-pss"] += time.time() - t0
 
@@ -624,8 +633,8 @@ def gate5(rep: Report, rs: list[Rendering], workdir: str) -> None:
                 if r.subject not in targets:
                     continue
                 errs = [p for f in targets[r.subject] for p in problems.get(f, [])]
-                rep.figures["yamllint"]["files linted"] += len(targets[r.subject])
-                rep.figures["yamllint"]["files clean"] += sum(1 for f in targets[r.subject] if not problems.get(f))
+                F(rep, r)["yamllint"]["files linted"] += len(targets[r.subject])
+                F(rep, r)["yamllint"]["files clean"] += sum(1 for f in targets[r.subject] if not problems.get(f))
                 report_check(rep, r, check, errs, f"{len(targets[r.subject])} files clean")
     rep.times["gate5-yamllint"] += time.time() - t0
 
@@ -747,8 +756,8 @@ def roundtrip(rep: Report, r: Rendering) -> list[str]:
         except yaml.YAMLError as e:
             errs.append(f"stdout is not YAML 1.1: {short(e, 200)}")
     r._scalars = n  # type: ignore[attr-defined]
-    rep.figures["round trip (PyYAML, YAML 1.1)"]["scalars compared"] += n
-    rep.figures["round trip (PyYAML, YAML 1.1)"]["mismatches"] += len(errs)
+    F(rep, r)["round trip (PyYAML, YAML 1.1)"]["scalars compared"] += n
+    F(rep, r)["round trip (PyYAML, YAML 1.1)"]["mismatches"] += len(errs)
     return errs
 
 
@@ -778,13 +787,13 @@ def expected_values(rep: Report, r: Rendering) -> list[str]:
             continue
         data = cm.get("data") or {}
         for k, v in r.expected.items():
-            rep.figures["YAML-safety values"]["values checked"] += 1
+            F(rep, r)["YAML-safety values"]["values checked"] += 1
             if k not in data:
                 errs.append(f"{where}: key {k!r} missing from agent-config")
             elif data[k] != v or not isinstance(data[k], str):
                 errs.append(f"{where}: {k}: expected {v!r}, got {data[k]!r}")
             else:
-                rep.figures["YAML-safety values"]["values identical"] += 1
+                F(rep, r)["YAML-safety values"]["values identical"] += 1
     return errs
 
 
@@ -928,9 +937,11 @@ def main() -> int:
         print(f"  version  {k}: {v}")
     print(f"  renderings: {len(rs)} ({', '.join(r.name for r in rs)}); negative controls: {len(negs)}")
     objs = sum(len(r.docs or []) for r in rs)
-    print(f"  objects checked (all renderings, built stream): {objs}")
+    print(f"  objects checked (built stream of the {len(rs)} renderings; negative controls not counted): {objs}")
     for tool, c in rep.figures.items():
         print(f"  {tool}: " + ", ".join(f"{k} {v}" for k, v in c.items()))
+    for (check, kind), (p, f) in rep.per_check.items():
+        print(f"  lines  {check} ({kind}): {p} passed, {f} failed")
     for g, t in rep.times.items():
         print(f"  time  {g}: {t:.1f}s")
     print(f"  time  total: {time.time() - t_start:.1f}s")
