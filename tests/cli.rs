@@ -799,3 +799,68 @@ fn no_stale_cli_snapshots() {
         "the name scan found too few snapshots: {expected:?}"
     );
 }
+
+// ---------------------------------------------------------------------------------------- README
+
+fn readme() -> String {
+    std::fs::read_to_string(root().join("README.md")).unwrap()
+}
+
+/// The fenced blocks of one language in the README section that starts with `heading`.
+fn blocks(heading: &str, lang: &str) -> Vec<String> {
+    let text = readme();
+    let start = text
+        .find(heading)
+        .unwrap_or_else(|| panic!("README has {heading}"));
+    let section = &text[start + heading.len()..];
+    let section = &section[..section.find("\n## ").unwrap_or(section.len())];
+    let fence = format!("```{lang}\n");
+    section
+        .match_indices(&fence)
+        .map(|(i, _)| {
+            let body = &section[i + fence.len()..];
+            body[..body.find("```").expect("closed fence")].to_owned()
+        })
+        .collect()
+}
+
+/// The CI jobs users copy are valid YAML, and every agentctl command in them parses.
+#[test]
+fn readme_ci_jobs_are_valid() {
+    let jobs = blocks("## Use in CI", "yaml");
+    assert_eq!(jobs.len(), 2, "a GitHub Actions job and a GitLab job");
+    let mut commands = 0;
+    for job in jobs {
+        let _: serde_json::Value = agentctl::yaml::from_str(&job).expect("the job is YAML");
+        for line in job.lines() {
+            let Some(i) = line.find("agentctl diff") else {
+                continue;
+            };
+            commands += 1;
+            let words: Vec<&str> = line[i..].split_whitespace().collect();
+            let cli = <agentctl::cli::Cli as clap::Parser>::try_parse_from(&words)
+                .unwrap_or_else(|e| panic!("{}: {e}", words.join(" ")));
+            assert!(matches!(cli.command, agentctl::cli::Command::Diff { .. }));
+        }
+    }
+    assert_eq!(commands, 2);
+}
+
+/// The `explain` sample in the README is what the binary prints.
+#[test]
+fn readme_explain_sample_is_real() {
+    let sample = blocks("## Everyday commands", "text");
+    let r = run(
+        &root(),
+        &[
+            "explain",
+            "agent.replicas.max",
+            "-p",
+            "high-throughput",
+            "--set",
+            "agent.replicas.max=30",
+        ],
+    );
+    assert_eq!(r.code, 0);
+    assert_eq!(sample, [r.stdout]);
+}
