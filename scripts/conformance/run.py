@@ -497,8 +497,9 @@ def report_check(rep: Report, r: Rendering, check: str, errs: list[str], ok_deta
 # ------------------------------------------------------------------ gate 4
 
 def checkov_bin() -> str | None:
+    # Only the pinned one in the tools venv, never whatever checkov is on PATH.
     p = os.path.join(os.path.dirname(sys.executable), "checkov")
-    return p if os.access(p, os.X_OK) else shutil.which("checkov")
+    return p if os.access(p, os.X_OK) else None
 
 
 def run_checkov(exe: str, built: str, cwd: str) -> dict:
@@ -606,10 +607,8 @@ def gate5(rep: Report, rs: list[Rendering], workdir: str) -> None:
     t0 = time.time()
     check = "gate5-yamllint"
     cfg = os.path.join(HERE, "yamllint.yaml")
-    exe = os.path.join(os.path.dirname(sys.executable), "yamllint")
+    exe = os.path.join(os.path.dirname(sys.executable), "yamllint")  # the pinned one in the venv
     if not os.access(exe, os.X_OK):
-        exe = shutil.which("yamllint")
-    if exe is None:
         rep.not_run(check, "yamllint is not installed")
     else:
         rc, out, _ = run([exe, "--version"], 60)
@@ -955,6 +954,21 @@ def main() -> int:
         print("== failures")
         for l in rep.fail_lines:
             print("  " + l)
+    summary = {
+        "passed": rep.passed, "failed": rep.failed, "versions": rep.versions,
+        "figures": {k: dict(v) for k, v in rep.figures.items()},
+        "lines": {f"{c} ({k})": {"passed": p, "failed": f} for (c, k), (p, f) in rep.per_check.items()},
+        "seconds": {k: round(v, 1) for k, v in rep.times.items()},
+        "checkov_skips": [{"check": c, "resource": res, "reason": why, "renderings": sorted(ps)}
+                          for (c, res, why), ps in sorted(rep.skips.items())],
+        "failures": rep.fail_lines,
+    }
+    with open(os.path.join(workdir, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=2, sort_keys=True)
+    if args.workdir is None and not rep.failed:
+        shutil.rmtree(workdir, ignore_errors=True)
+    else:
+        print(f"== renderings, built streams and summary.json kept in {workdir}")
     print(f"{rep.passed} passed, {rep.failed} failed")
     return 1 if rep.failed else 0
 
