@@ -88,7 +88,7 @@ fn shell_word(word: &str) -> String {
 }
 
 /// The `agentctl render` command line that brings `dir` up to date with `inputs`.
-fn render_command(inputs: &Inputs, dir: &Path) -> String {
+fn render_command(inputs: &Inputs, templates: Option<&Path>, dir: &Path) -> String {
     let mut cmd = String::from("agentctl render");
     for p in &inputs.profiles {
         cmd.push_str(&format!(" -p {}", shell_word(p)));
@@ -99,6 +99,12 @@ fn render_command(inputs: &Inputs, dir: &Path) -> String {
     for s in &inputs.sets {
         cmd.push_str(&format!(" --set {}", shell_word(s)));
     }
+    if let Some(t) = templates {
+        cmd.push_str(&format!(
+            " --templates {}",
+            shell_word(&t.display().to_string())
+        ));
+    }
     cmd.push_str(&format!(" -o {}", shell_word(&dir.display().to_string())));
     cmd
 }
@@ -106,6 +112,7 @@ fn render_command(inputs: &Inputs, dir: &Path) -> String {
 fn diff(
     renderer: &Renderer,
     inputs: &Inputs,
+    templates: Option<&Path>,
     dir: &Path,
     style: Style,
     quiet: bool,
@@ -115,7 +122,7 @@ fn diff(
         return Err(Error::Other(anyhow::anyhow!(
             "`{}` is not a directory; render it first with `{}`",
             dir.display(),
-            render_command(inputs, dir)
+            render_command(inputs, templates, dir)
         )));
     }
     let changes = output::plan(dir, &bundle, true)?;
@@ -144,7 +151,7 @@ fn diff(
             summary.len(),
             if summary.len() == 1 { "" } else { "s" },
             kinds.join(", "),
-            render_command(inputs, dir)
+            render_command(inputs, templates, dir)
         );
     }
     Ok(Outcome::Found)
@@ -178,7 +185,9 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
             }
             let inputs = Inputs::from(inputs);
             match (dir, check) {
-                (Some(dir), true) => diff(&renderer, &inputs, dir, style, quiet),
+                (Some(dir), true) => {
+                    diff(&renderer, &inputs, templates.as_deref(), dir, style, quiet)
+                }
                 (Some(dir), false) => {
                     let (merged, bundle) = build(&renderer, &inputs)?;
                     let report = output::write(dir, &bundle, *force)?;
@@ -225,7 +234,14 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
                     quiet,
                 );
             }
-            diff(&renderer, &Inputs::from(inputs), dir, style, quiet)
+            diff(
+                &renderer,
+                &Inputs::from(inputs),
+                templates.as_deref(),
+                dir,
+                style,
+                quiet,
+            )
         }
         Command::Profiles { action: None } => {
             let width = profiles::PROFILES
