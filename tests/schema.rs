@@ -38,6 +38,12 @@ fn validator() -> jsonschema::Validator {
     jsonschema::validator_for(&schema()).expect("the schema compiles")
 }
 
+/// The same schema read by a draft-07 engine, as the YAML language server (and VS Code's JSON
+/// service under it) validates instances: it must give the same verdicts.
+fn draft7_validator() -> jsonschema::Validator {
+    jsonschema::draft7::new(&schema()).expect("the schema compiles as draft 7")
+}
+
 fn yaml(text: &str) -> Value {
     agentctl::yaml::from_str(text).expect("valid YAML")
 }
@@ -127,14 +133,15 @@ fn every_section_is_closed_documented_and_defaulted() {
 
 #[test]
 fn it_accepts_every_shipped_profile_and_example() {
-    let v = validator();
     let mut files = yaml_files("profiles");
     files.extend(yaml_files("examples"));
     assert!(files.len() >= 5, "{files:?}");
-    for f in files {
-        let instance = yaml(&std::fs::read_to_string(&f).unwrap());
-        let errs = errors(&v, &instance);
-        assert!(errs.is_empty(), "{}: {errs:#?}", f.display());
+    for v in [validator(), draft7_validator()] {
+        for f in &files {
+            let instance = yaml(&std::fs::read_to_string(f).unwrap());
+            let errs = errors(&v, &instance);
+            assert!(errs.is_empty(), "{}: {errs:#?}", f.display());
+        }
     }
 }
 
@@ -168,6 +175,7 @@ fn it_accepts_the_init_starter_and_every_effective_configuration() {
 #[test]
 fn it_rejects_what_agentctl_rejects() {
     let v = validator();
+    let v7 = draft7_validator();
     let cases = [
         ("unknown top-level key", "namespce: x\n", ""),
         (
@@ -190,11 +198,13 @@ fn it_rejects_what_agentctl_rejects() {
     ];
     let dir = tempfile::tempdir().unwrap();
     for (what, text, at) in cases {
-        let errs = errors(&v, &yaml(text));
-        assert!(
-            errs.iter().any(|e| e.starts_with(&format!("{at}: "))),
-            "{what}: expected an error at {at:?}, got {errs:#?}"
-        );
+        for (engine, v) in [("2020-12", &v), ("draft 7", &v7)] {
+            let errs = errors(v, &yaml(text));
+            assert!(
+                errs.iter().any(|e| e.starts_with(&format!("{at}: "))),
+                "{what} ({engine}): expected an error at {at:?}, got {errs:#?}"
+            );
+        }
         std::fs::write(dir.path().join("bad.yaml"), text).unwrap();
         let (code, _, stderr) = agentctl(dir.path(), &["render", "-f", "bad.yaml"]);
         assert_eq!(code, 2, "{what}: agentctl accepted it");
