@@ -135,7 +135,14 @@ fn create_new(path: &Path, contents: &str) -> std::io::Result<()> {
 /// Writes the starter file at `path` (a directory gets [`DEFAULT_FILE`] inside it) and the
 /// schema next to it if absent. Refuses, with nothing written, if the starter file exists.
 pub fn write(path: &Path, schema_json: &str) -> Result<Written> {
-    let file = if path.is_dir() {
+    // `deploy/` (a directory, existing or not) gets the default file name inside it.
+    let names_a_dir = path
+        .as_os_str()
+        .to_string_lossy()
+        .chars()
+        .last()
+        .is_some_and(std::path::is_separator);
+    let file = if path.is_dir() || names_a_dir {
         path.join(DEFAULT_FILE)
     } else {
         path.to_owned()

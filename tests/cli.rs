@@ -594,6 +594,11 @@ fn init_writes_a_starter_and_the_schema_and_never_overwrites() {
     let nested = run(dir.path(), &["init", "deploy/prod.yaml"]);
     assert_eq!(nested.code, 0, "{}", nested.stderr);
     assert!(dir.path().join("deploy/agentctl.schema.json").is_file());
+    // A directory, new or existing, gets `overrides.yaml` inside it.
+    assert_eq!(run(dir.path(), &["init", "fresh/"]).code, 0);
+    assert!(dir.path().join("fresh/overrides.yaml").is_file());
+    assert_eq!(run(dir.path(), &["init", "deploy"]).code, 0);
+    assert!(dir.path().join("deploy/overrides.yaml").is_file());
 }
 
 /// As written, the starter renders exactly the defaults; with every commented-out example
