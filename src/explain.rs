@@ -68,7 +68,21 @@ fn collect(node: &Node, path: &mut Vec<String>, line: usize, out: &mut Vec<Leaf>
 /// Where a setting came from, in words: `default`, `profile dev (profiles/dev.yaml:3:8)`,
 /// `my.yaml:12:5`, `--set agent.replicas.max=30`.
 pub fn origin_label(setting: &Setting) -> String {
-    setting.source.locate(setting.pos)
+    one_line(&setting.source.locate(setting.pos))
+}
+
+/// A text on one line: control characters (a newline in a `--set` value) escaped.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
 }
 
 fn origin_of(merged: &Merged, path: &str) -> String {
@@ -113,7 +127,7 @@ pub fn config_yaml(merged: &Merged, show_origin: bool) -> anyhow::Result<String>
 /// A value in one line: strings bare, everything else as JSON (which is YAML flow syntax).
 fn shown(v: &J) -> String {
     match v {
-        J::String(s) if s.is_empty() => "\"\"".into(),
+        J::String(s) if s.is_empty() || s.contains(char::is_control) => v.to_string(),
         _ => merge::compact(v),
     }
 }
@@ -514,6 +528,15 @@ mod tests {
             first_sentence("Node labels, e.g. `a: b`. Default: none."),
             "Node labels, e.g. `a: b`."
         );
+    }
+
+    #[test]
+    fn values_and_origins_stay_on_one_line() {
+        assert_eq!(one_line("--set a=x\ny"), "--set a=x\\ny");
+        assert_eq!(shown(&J::from("x\ny")), "\"x\\ny\"");
+        assert_eq!(shown(&J::from("")), "\"\"");
+        assert_eq!(shown(&J::from("500m")), "500m");
+        assert_eq!(shown(&serde_json::json!([443, 8443])), "[443,8443]");
     }
 
     #[test]

@@ -143,6 +143,12 @@ fn config_output_round_trips_through_render() {
         "agent.config.extra.FLAG=on",
         "--set",
         "networkPolicy.egressPorts=[443,8443]",
+        "--set",
+        "agent.config.extra.NOTE=a #b: c",
+        "--set",
+        "agent.config.extra.MULTI=line one\nline two",
+        "--set",
+        "labels.team=012",
     ];
     let direct = run(&root(), &[&["render"][..], &inputs].concat());
     assert_eq!(direct.code, 0, "{}", direct.stderr);
