@@ -875,3 +875,42 @@ fn readme_explain_sample_is_real() {
     assert_eq!(r.code, 0);
     assert_eq!(sample, [r.stdout]);
 }
+
+/// The command `diff` prints for fixing drift, run by a shell, fixes the drift.
+#[test]
+fn the_printed_update_command_fixes_the_drift() {
+    let dir = rendered();
+    let args = [
+        "diff",
+        "-p",
+        "dev",
+        "--set",
+        "agent.config.extra.NOTE=it's a note",
+        "-o",
+        "out",
+    ];
+    let r = run(dir.path(), &args);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let hint = r
+        .stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("agentctl "))
+        .unwrap_or_else(|| panic!("no command in {}", r.stderr));
+    assert!(
+        hint.contains("--set 'agent.config.extra.NOTE=it'\\''s a note'"),
+        "{hint}"
+    );
+    let bin = env!("CARGO_BIN_EXE_agentctl");
+    let sh = Command::new("sh")
+        .arg("-c")
+        .arg(format!("'{bin}' {hint}"))
+        .current_dir(dir.path())
+        .output()
+        .expect("sh runs");
+    assert!(
+        sh.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sh.stderr)
+    );
+    assert_eq!(run(dir.path(), &args).code, 0);
+}
