@@ -346,12 +346,46 @@ fn snippet(out: &mut String, source: &Source, pos: Pos, len: usize, label: Optio
     }
 }
 
+/// Longest `quoted` value shown in a message; a longer one (a pasted blob, a hostile file) is
+/// cut, so a message stays a line however big the input.
+const MAX_QUOTED: usize = 72;
+
+/// Cuts every `` `quoted` `` span of a message longer than [`MAX_QUOTED`] characters.
+fn clip_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(1024));
+    for (i, part) in text.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        // Odd parts are inside backticks.
+        if i % 2 == 1 && part.chars().count() > MAX_QUOTED {
+            out.extend(part.chars().take(MAX_QUOTED));
+            out.push('…');
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
+/// Cuts a text to `max` characters.
+fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() > max {
+        let mut cut: String = text.chars().take(max).collect();
+        cut.push('…');
+        cut
+    } else {
+        text.to_owned()
+    }
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut out = String::new();
+        let message = clip_quoted(&self.message);
         match &self.path {
-            Some(p) => out.push_str(&format!("error: {p}: {}\n", self.message)),
-            None => out.push_str(&format!("error: {}\n", self.message)),
+            Some(p) => out.push_str(&format!("error: {}: {message}\n", clip(p, 2 * MAX_QUOTED))),
+            None => out.push_str(&format!("error: {message}\n")),
         }
         if let Some(source) = &self.source {
             out.push_str(&format!("  --> {}\n", source.locate(self.pos)));
@@ -360,17 +394,24 @@ impl fmt::Display for Diagnostic {
         for r in &self.related {
             match &r.source {
                 Some(s) => {
-                    out.push_str(&format!("  ::: {}: {}\n", r.label, s.locate(r.pos)));
+                    out.push_str(&format!(
+                        "  ::: {}: {}\n",
+                        clip(&r.label, 2 * MAX_QUOTED),
+                        s.locate(r.pos)
+                    ));
                     snippet(&mut out, s, r.pos, 1, None);
                 }
-                None => out.push_str(&format!("  ::: {}: built-in default\n", r.label)),
+                None => out.push_str(&format!(
+                    "  ::: {}: built-in default\n",
+                    clip(&r.label, 2 * MAX_QUOTED)
+                )),
             }
         }
         for n in &self.notes {
-            out.push_str(&format!("   = note: {n}\n"));
+            out.push_str(&format!("   = note: {}\n", clip_quoted(n)));
         }
         if let Some(h) = &self.help {
-            out.push_str(&format!("   = help: {h}\n"));
+            out.push_str(&format!("   = help: {}\n", clip_quoted(h)));
         }
         f.write_str(&out)
     }

@@ -121,7 +121,7 @@ pub fn profile(name: &str) -> Result<Layer, Vec<Diagnostic>> {
         let mut d = Diagnostic::new(format!("unknown profile `{name}`"))
             .note(format!("available profiles: {}", names.join(", ")));
         if let Some(m) = did_you_mean(name, names.iter().copied()) {
-            d = d.help(format!("did you mean `-p {m}`?"));
+            d = d.help(format!("did you mean `{m}`?"));
         } else if name.contains('/') || name.contains('.') {
             d = d.help(format!(
                 "a profile is a built-in name, not a path; pass your own file with `-f {name}`"
@@ -138,7 +138,12 @@ pub fn profile(name: &str) -> Result<Layer, Vec<Diagnostic>> {
 pub fn read_file(path: &Path) -> Result<String, Diagnostic> {
     let shown = path.display();
     let meta = std::fs::metadata(path).map_err(|e| {
-        Diagnostic::new(format!("cannot read override file `{shown}`: {e}"))
+        let why = if e.kind() == std::io::ErrorKind::NotFound {
+            "it does not exist".to_owned()
+        } else {
+            e.to_string()
+        };
+        Diagnostic::new(format!("cannot read override file `{shown}`: {why}"))
             .help("check the path; it is relative to the current directory")
     })?;
     if meta.is_dir() {

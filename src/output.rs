@@ -71,6 +71,14 @@ fn check_target(dir: &Path) -> Result<()> {
                 dir.display()
             );
         }
+        if let Some(home) = std::env::var_os("HOME").map(PathBuf::from)
+            && home.canonicalize().is_ok_and(|h| h == canonical)
+        {
+            bail!(
+                "refusing to write into your home directory `{}`; use a directory of its own (e.g. -o deploy/out)",
+                dir.display()
+            );
+        }
         if canonical.join(".git").exists() {
             bail!(
                 "refusing to write into `{}`: it is a repository root; use a subdirectory such as `{}`",
@@ -91,6 +99,7 @@ pub fn plan(dir: &Path, bundle: &Bundle, force: bool) -> Result<Vec<Change>> {
     check_target(dir)?;
     let mut changes = Vec::new();
     let mut refused = Vec::new();
+    let mut unsafe_paths = Vec::new();
     for file in &bundle.files {
         let path = dir.join(&file.name);
         match fs::symlink_metadata(&path) {
@@ -101,13 +110,13 @@ pub fn plan(dir: &Path, bundle: &Bundle, force: bool) -> Result<Vec<Change>> {
             }),
             Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
             Ok(meta) if meta.file_type().is_symlink() => {
-                refused.push(format!(
-                    "{} is a symlink; agentctl does not write through symlinks",
+                unsafe_paths.push(format!(
+                    "{} is a symlink; agentctl never writes through a symlink",
                     path.display()
                 ));
             }
             Ok(meta) if !meta.is_file() => {
-                refused.push(format!(
+                unsafe_paths.push(format!(
                     "{} exists and is not a regular file",
                     path.display()
                 ));
@@ -129,6 +138,12 @@ pub fn plan(dir: &Path, bundle: &Bundle, force: bool) -> Result<Vec<Change>> {
                 }
             }
         }
+    }
+    if !unsafe_paths.is_empty() {
+        bail!(
+            "refusing to write; nothing was changed:\n  {}\nremove or rename them (agentctl writes regular files only), or choose another -o directory",
+            unsafe_paths.join("\n  ")
+        );
     }
     if !refused.is_empty() {
         bail!(
@@ -181,8 +196,11 @@ pub fn write(dir: &Path, bundle: &Bundle, force: bool) -> Result<Report> {
     let _lock = lock(dir)?;
     let changes = plan(dir, bundle, force)?;
     let mut report = Report::default();
+    // Phase 1: every new content into a temporary file beside its target. An error here (disk
+    // full, permissions) drops the temporary files and leaves the directory as it was.
+    let mut staged = Vec::new();
+    let mut stale = Vec::new();
     for change in changes {
-        let path: PathBuf = dir.join(&change.name);
         match (&change.old, &change.new) {
             (Some(old), Some(new)) if old == new => report.unchanged.push(change.name),
             (old, Some(new)) => {
@@ -191,7 +209,8 @@ pub fn write(dir: &Path, bundle: &Bundle, force: bool) -> Result<Report> {
                     .suffix(".tmp")
                     .tempfile_in(dir)
                     .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-                tmp.write_all(new.as_bytes())?;
+                tmp.write_all(new.as_bytes())
+                    .with_context(|| format!("writing a temporary file in {}", dir.display()))?;
                 #[cfg(unix)]
                 {
                     use std::os::unix::fs::PermissionsExt;
@@ -199,21 +218,28 @@ pub fn write(dir: &Path, bundle: &Bundle, force: bool) -> Result<Report> {
                         .set_permissions(fs::Permissions::from_mode(0o644))?;
                 }
                 tmp.as_file().sync_all()?;
-                tmp.persist(&path)
-                    .with_context(|| format!("replacing {}", path.display()))?;
-                if old.is_some() {
-                    report.updated.push(change.name);
-                } else {
-                    report.created.push(change.name);
-                }
+                staged.push((tmp, change.name, old.is_some()));
             }
-            (Some(_), None) => {
-                fs::remove_file(&path)
-                    .with_context(|| format!("removing stale {}", path.display()))?;
-                report.removed.push(change.name);
-            }
+            (Some(_), None) => stale.push(change.name),
             (None, None) => {}
         }
+    }
+    // Phase 2: each rename atomically replaces one file.
+    for (tmp, name, existed) in staged {
+        let path: PathBuf = dir.join(&name);
+        tmp.persist(&path)
+            .with_context(|| format!("replacing {}", path.display()))?;
+        if existed {
+            report.updated.push(name);
+        } else {
+            report.created.push(name);
+        }
+    }
+    // Phase 3: generated files the bundle no longer has.
+    for name in stale {
+        let path = dir.join(&name);
+        fs::remove_file(&path).with_context(|| format!("removing stale {}", path.display()))?;
+        report.removed.push(name);
     }
     Ok(report)
 }

@@ -15,6 +15,10 @@ use serde_saphyr::granit_parser::{ErrorKind, Event, Parser, ScalarStyle, Span};
 /// Deepest nesting accepted in a layer; the schema itself is at most six levels deep.
 pub const MAX_DEPTH: usize = 32;
 
+/// Most entries accepted in one list or map: far above any real setting (labels, environment
+/// variables, ports), and low enough that a hostile file cannot make rendering slow.
+pub const MAX_ENTRIES: usize = 1000;
+
 /// A position in a source text: 1-based line and column (in characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Pos {
@@ -389,6 +393,18 @@ fn too_deep(pos: Pos) -> SyntaxError {
     )
 }
 
+fn too_many(kind: &str, pos: Pos) -> SyntaxError {
+    SyntaxError {
+        message: format!("a {kind} with more than {MAX_ENTRIES} entries"),
+        pos,
+        len: 1,
+        hint: Some(format!(
+            "no agentctl setting holds more than {MAX_ENTRIES} entries; is this the right file?"
+        )),
+        related: None,
+    }
+}
+
 /// A fix for the parser's most common complaints.
 fn parse_hint(info: &str) -> Option<&'static str> {
     if info.contains("mapping values are not allowed") {
@@ -417,7 +433,12 @@ fn open(stack: &mut Vec<Frame>, frame: Frame, pos: Pos) -> Result<(), SyntaxErro
 fn attach(stack: &mut [Frame], root: &mut Option<Node>, node: Node) -> Result<(), SyntaxError> {
     match stack.last_mut() {
         None => *root = Some(node),
-        Some(Frame::Seq(items, _)) => items.push(node),
+        Some(Frame::Seq(items, _)) => {
+            if items.len() >= MAX_ENTRIES {
+                return Err(too_many("list", node.pos));
+            }
+            items.push(node);
+        }
         Some(Frame::Map(entries, _, pending, seen)) => match pending.take() {
             Some(key) => entries.push((key, node)),
             None => {
@@ -447,6 +468,9 @@ fn attach(stack: &mut [Frame], root: &mut Option<Node>, node: Node) -> Result<()
                             Some("YAML keys must be unique within a map; delete one of the two"),
                         )
                     });
+                }
+                if entries.len() >= MAX_ENTRIES {
+                    return Err(too_many("map", node.pos));
                 }
                 seen.insert(name.clone(), node.pos);
                 *pending = Some(Key {
