@@ -182,9 +182,9 @@ fn syntax_error(source: &Arc<Source>, e: yaml::SyntaxError) -> Diagnostic {
             "a project file is one document; declare every environment under `environments:`",
         );
     } else if d.message.starts_with("the file is empty") {
-        d = d.help(format!(
-            "declare environments, e.g. `environments:\\n  dev:\\n    profiles: [dev]`, or scaffold one with `agentctl init --project`"
-        ));
+        d = d.help(
+            "declare environments, e.g. `environments:\\n  dev:\\n    profiles: [dev]`, or scaffold one with `agentctl init --project`",
+        );
     } else if let Some(h) = e.hint {
         d = d.help(h);
     }
@@ -300,6 +300,17 @@ impl Parser {
         for (key, value) in entries {
             match key.name.as_str() {
                 "environments" => environments = Some((key, value)),
+                name if ENV_KEYS.contains(&name) => {
+                    let d = Diagnostic::new(format!("unknown key `{name}`"))
+                        .path("(top level)")
+                        .label("belongs to an environment")
+                        .note(format!("valid keys here: {}", TOP_KEYS.join(", ")))
+                        .help(format!(
+                            "`{name}` is set per environment: `environments:\\n  prod:\\n    {name}: ...`"
+                        ));
+                    let d = self.at(d, key.pos, name.chars().count());
+                    self.error(d);
+                }
                 _ => self.unknown_key(key, "(top level)", TOP_KEYS),
             }
         }
@@ -390,8 +401,13 @@ impl Parser {
             } else {
                 format!("`{other}` renders into `{}`", o.parts.join("/"))
             };
+            let path = if at.explicit {
+                format!("environments.{name}.output")
+            } else {
+                format!("environments.{name}")
+            };
             let d = Diagnostic::new(message)
-                .path(format!("environments.{name}.output"))
+                .path(path)
                 .label(label)
                 .related(other_label, Some(&self.source), o.pos)
                 .help("give each environment a directory of its own with `output:` (a path under -o DIR), or rename one");
@@ -848,20 +864,50 @@ pub fn write_all(rendered: &[Rendered], force: bool) -> Result<Vec<output::Repor
             refused.join("\n")
         )));
     }
+    // Writing is waiting on the disk (every file is synced before its rename), not computing,
+    // so more threads than cores overlap those waits.
+    let threads = WRITE_THREADS.min(rendered.len()).max(1);
+    let chunk = rendered.len().div_ceil(threads).max(1);
+    let results: Vec<anyhow::Result<output::Report>> = std::thread::scope(|s| {
+        let handles: Vec<_> = rendered
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .map(|r| output::write(&r.dir, &r.bundle, force))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| vec![Err(anyhow!("a writer thread panicked"))])
+            })
+            .collect()
+    });
     let mut reports = Vec::with_capacity(rendered.len());
-    for r in rendered {
-        let report = output::write(&r.dir, &r.bundle, force).with_context(|| {
-            format!(
-                "writing environment `{}` ({} of {} written before it)",
-                r.name,
-                reports.len(),
-                rendered.len()
-            )
-        })?;
-        reports.push(report);
+    let mut failed = Vec::new();
+    for (r, result) in rendered.iter().zip(results) {
+        match result {
+            Ok(report) => reports.push(report),
+            Err(e) => failed.push(format!("environment `{}`: {e:#}", r.name)),
+        }
+    }
+    if !failed.is_empty() {
+        return Err(Error::Other(anyhow!(
+            "{}\n{} of {} environments were written; fix the problem and render again",
+            failed.join("\n"),
+            rendered.len() - failed.len(),
+            rendered.len()
+        )));
     }
     Ok(reports)
 }
+
+/// Writer threads for a multi-environment render.
+const WRITE_THREADS: usize = 8;
 
 /// One environment's difference from its directory.
 #[derive(Debug, Clone)]

@@ -1,0 +1,79 @@
+//! In-process benchmarks of the render pipeline (`cargo bench`): one profile, and a project of
+//! 1, 10, 100 and 1000 environments rendered in memory (parallel, one shared renderer).
+//!
+//! Whole-process timings, side by side with `kubectl kustomize`, are `scripts/bench.sh`.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, missing_docs)]
+
+use std::path::Path;
+
+use agentctl::layers::Inputs;
+use agentctl::project;
+use agentctl::render::Renderer;
+
+fn main() {
+    divan::main();
+}
+
+/// Compiling the templates: once per process.
+#[divan::bench]
+fn renderer_new() -> Renderer {
+    Renderer::new(None).expect("templates compile")
+}
+
+/// Layers, merge and validation of the defaults plus one profile.
+#[divan::bench(args = ["default", "high-throughput"])]
+fn resolve(profile: &str) {
+    let inputs = inputs(profile);
+    divan::black_box(agentctl::app::resolve(&inputs).expect("resolves"));
+}
+
+/// The whole in-memory pipeline for one profile: layers → … → bundle (templates precompiled).
+#[divan::bench(args = ["default", "dev", "high-throughput", "low-latency"])]
+fn one_profile(bencher: divan::Bencher, profile: &str) {
+    let renderer = Renderer::new(None).expect("templates compile");
+    let inputs = inputs(profile);
+    bencher.bench_local(|| agentctl::app::build(&renderer, &inputs).expect("renders"));
+}
+
+/// A project of N environments (profiles rotating, each with an inline `set:`), parsed,
+/// validated and rendered in memory: what `render --all` does before writing.
+#[divan::bench(args = [1, 10, 100, 1000], sample_count = 10, sample_size = 1)]
+fn environments(bencher: divan::Bencher, n: usize) {
+    let renderer = Renderer::new(None).expect("templates compile");
+    let text = project_text(n);
+    bencher.bench_local(|| {
+        let p = project::parse(Path::new("agentctl.yaml"), &text).expect("valid project");
+        let envs: Vec<&project::Environment> = p.environments.iter().collect();
+        project::build_all(&renderer, &envs, &[], Path::new("deploy"), false).expect("renders")
+    });
+}
+
+fn inputs(profile: &str) -> Inputs {
+    Inputs {
+        profiles: if profile == "default" {
+            Vec::new()
+        } else {
+            vec![profile.to_owned()]
+        },
+        ..Inputs::default()
+    }
+}
+
+/// A project file with `n` environments.
+pub fn project_text(n: usize) -> String {
+    const PROFILES: &[&str] = &[
+        "[dev]",
+        "[high-throughput]",
+        "[low-latency]",
+        "[high-throughput, low-latency]",
+    ];
+    let mut text = String::from("environments:\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "  env-{i}:\n    profiles: {}\n    set: {{namespace: agents-{i}, agent: {{config: {{environment: env-{i}}}}}}}\n",
+            PROFILES[i % PROFILES.len()]
+        ));
+    }
+    text
+}

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Whole-process timings of the release binary, side by side with `kubectl kustomize`, in one run.
+#
+#   scripts/bench.sh            # build the release binary, then measure; prints a report
+#   RUNS=50 scripts/bench.sh    # fewer timed runs per command (default 200; at least 10 are made)
+#
+# 1. One profile: `agentctl render -o DIR` (DIR up to date, the everyday re-render) and
+#    `kubectl kustomize DIR` on the same directory, in the same hyperfine run;
+#    medians and their ratio.
+# 2. Projects of 1, 10, 100 and 1000 environments: `agentctl render --all -o DIR` into a fresh
+#    directory and into an up-to-date one, `agentctl diff --all`: medians, per-environment cost.
+# 3. Peak memory (max RSS, `/usr/bin/time -v`) of 100 environments.
+# Uses hyperfine (installed from Debian's packages when missing and we are root); without it,
+# falls back to a loop timed with `date +%s%N`. Needs kubectl on PATH.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-200}
+AGENTCTL=${AGENTCTL:-}
+
+need_pkg() { # command, Debian package
+    command -v "$1" >/dev/null 2>&1 && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "installing $2 from Debian's packages..." >&2
+        (apt-get update -qq && apt-get install -y -qq "$2") >/dev/null 2>&1 || true
+    fi
+    command -v "$1" >/dev/null 2>&1
+}
+
+if ! command -v kubectl >/dev/null; then
+    echo "error: kubectl is not on PATH; the comparison needs it" >&2
+    exit 2
+fi
+HAVE_HYPERFINE=0
+need_pkg hyperfine hyperfine && HAVE_HYPERFINE=1
+if ! [ -x /usr/bin/time ]; then
+    need_pkg /usr/bin/time time || { echo "error: /usr/bin/time is missing (apt-get install time)" >&2; exit 2; }
+fi
+
+if [ -z "$AGENTCTL" ]; then
+    cargo build --release --quiet
+    AGENTCTL=$PWD/target/release/agentctl
+fi
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+# median_ms CMD...: the median wall time of RUNS runs, in milliseconds (3 decimals).
+median_ms() {
+    if [ "$HAVE_HYPERFINE" = 1 ]; then
+        hyperfine -N --style none --warmup 5 --runs "$RUNS" --export-json "$WORK/h.json" "$*" >/dev/null 2>&1
+        sed -n 's/.*"median": *\([0-9.e+-]*\).*/\1/p' "$WORK/h.json" | head -1 | awk '{printf "%.3f", $1 * 1000}'
+    else
+        local i t0 t1
+        for ((i = 0; i < 5; i++)); do "$@" >/dev/null 2>&1; done
+        for ((i = 0; i < RUNS; i++)); do
+            t0=$(date +%s%N); "$@" >/dev/null 2>&1; t1=$(date +%s%N)
+            echo $(((t1 - t0) / 1000))
+        done | sort -n | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.3f", m / 1000}'
+    fi
+}
+
+# pair_ms A B: both medians from one hyperfine run (same conditions), "a b".
+pair_ms() {
+    if [ "$HAVE_HYPERFINE" = 1 ]; then
+        hyperfine -N --style none --warmup 10 --runs "$RUNS" --export-json "$WORK/p.json" "$1" "$2" >/dev/null 2>&1
+        sed -n 's/.*"median": *\([0-9.e+-]*\).*/\1/p' "$WORK/p.json" | awk '{printf "%.3f ", $1 * 1000}'
+    else
+        # shellcheck disable=SC2086
+        echo "$(median_ms $1) $(median_ms $2)"
+    fi
+}
+
+project() { # N: a project file with N environments, profiles rotating, each with an inline set
+    local n=$1 i
+    local profiles=("[dev]" "[high-throughput]" "[low-latency]" "[high-throughput, low-latency]")
+    echo "environments:"
+    for ((i = 0; i < n; i++)); do
+        printf '  env-%d:\n    profiles: %s\n    set: {namespace: agents-%d, agent: {config: {environment: env-%d}}}\n' \
+            "$i" "${profiles[$((i % 4))]}" "$i" "$i"
+    done
+}
+
+echo "# agentctl performance ($(date -u +%Y-%m-%d), $(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
+echo
+echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
+echo "kubectl: $(kubectl version --client 2>/dev/null | sed -n 's/^Client Version: //p' | head -1); tool: $([ "$HAVE_HYPERFINE" = 1 ] && hyperfine --version || echo 'date loop'); runs per command: $RUNS"
+echo
+
+ONE=$WORK/one
+"$AGENTCTL" render -q -o "$ONE"
+read -r A K <<<"$(pair_ms "$AGENTCTL render -q -o $ONE" "kubectl kustomize $ONE")"
+echo "## One profile (defaults), same output directory, same run"
+echo
+echo "| command | median |"
+echo "|---|---|"
+echo "| \`agentctl render -o DIR\` (up to date) | $A ms |"
+echo "| \`kubectl kustomize DIR\` | $K ms |"
+echo "| ratio | $(awk -v a="$A" -v k="$K" 'BEGIN {printf "%.1f×", k / a}') |"
+echo
+
+echo "## Environments (\`agentctl.yaml\` with N environments)"
+echo
+echo "| N | render --all, fresh dir | per env | render --all, up to date | per env | diff --all |"
+echo "|---|---|---|---|---|---|"
+for n in 1 10 100 1000; do
+    P=$WORK/p$n.yaml
+    project "$n" >"$P"
+    D=$WORK/d$n
+    saved=$RUNS
+    if [ "$n" -ge 1000 ]; then RUNS=5; elif [ "$n" -ge 100 ]; then RUNS=$(( saved < 20 ? saved : 20 )); fi
+    if [ "$HAVE_HYPERFINE" = 1 ]; then
+        hyperfine -N --style none --warmup 1 --runs "$RUNS" --prepare "rm -rf $D" --export-json "$WORK/f.json" \
+            "$AGENTCTL render -q --all --project $P -o $D" >/dev/null 2>&1
+        FRESH=$(sed -n 's/.*"median": *\([0-9.e+-]*\).*/\1/p' "$WORK/f.json" | head -1 | awk '{printf "%.3f", $1 * 1000}')
+    else
+        FRESH=$(median_ms bash -c "rm -rf $D && $AGENTCTL render -q --all --project $P -o $D")
+    fi
+    "$AGENTCTL" render -q --all --project "$P" -o "$D"
+    WARM=$(median_ms "$AGENTCTL" render -q --all --project "$P" -o "$D")
+    DIFF=$(median_ms "$AGENTCTL" diff -q --all --project "$P" -o "$D")
+    RUNS=$saved
+    awk -v n="$n" -v f="$FRESH" -v w="$WARM" -v d="$DIFF" \
+        'BEGIN {printf "| %d | %.1f ms | %.2f ms | %.1f ms | %.2f ms | %.1f ms |\n", n, f, f / n, w, w / n, d}'
+done
+echo
+
+echo "## Peak memory, 100 environments (max RSS)"
+echo
+D=$WORK/mem
+rm -rf "$D"
+rss() { /usr/bin/time -v "$@" 2>&1 >/dev/null | sed -n 's/.*Maximum resident set size (kbytes): //p'; }
+R1=$(rss "$AGENTCTL" render -q --all --project "$WORK/p100.yaml" -o "$D")
+R2=$(rss "$AGENTCTL" render -q --all --project "$WORK/p100.yaml" -o "$D")
+R3=$(rss "$AGENTCTL" diff -q --all --project "$WORK/p100.yaml" -o "$D")
+R4=$(rss "$AGENTCTL" render -q -o "$ONE")
+echo "| run | max RSS |"
+echo "|---|---|"
+awk -v a="$R1" -v b="$R2" -v c="$R3" -v d="$R4" 'BEGIN {
+    printf "| render --all, fresh dir | %.1f MiB |\n", a / 1024
+    printf "| render --all, up to date | %.1f MiB |\n", b / 1024
+    printf "| diff --all | %.1f MiB |\n", c / 1024
+    printf "| one profile, for scale | %.1f MiB |\n", d / 1024
+}'
