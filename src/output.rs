@@ -1,7 +1,7 @@
 //! Output: the only module that touches the output directory.
 //!
 //! Writing is planned completely before the first byte changes: every file agentctl would
-//! overwrite must be one it generated (its first line is [`HEADER`](crate::bundle::HEADER)) or
+//! overwrite must be one it generated (its first line is [`HEADER`]) or
 //! identical already; a foreign file in the way, a symlink, or a dangerous target (a regular
 //! file, the current directory, a repository root) refuses the whole write. Then changed files
 //! are written atomically (temporary file in the same directory, then rename), unchanged files

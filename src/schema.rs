@@ -1,6 +1,6 @@
 //! The JSON Schema of the configuration, and checking a located layer tree against it.
 //!
-//! The schema is generated from the [`Config`](crate::config::Config) types by schemars, so the
+//! The schema is generated from the [`Config`] types by schemars, so the
 //! docs, defaults and the set of valid keys can never drift from the code. The same schema is
 //! what `agentctl schema` prints (for editors), what a layer is checked against (every unknown
 //! key, wrong type, bad enum value and out-of-range number in one pass, each located, with the

@@ -45,14 +45,17 @@ impl Checker<'_> {
 
     /// A rule between two settings: the diagnostic points at `path` and relates `other`, or
     /// the other way round when only `other` was set by the user (the caret belongs on what
-    /// the user wrote, the built-in default is named as the second place).
+    /// the user wrote; a built-in default or profile is named as the second place).
     fn cross(&mut self, path: &str, other: &str, message: String, help: String) {
-        let is_default = |p: &str| {
-            self.merged
-                .origin(p)
-                .is_none_or(|s| s.source.origin == crate::diag::Origin::Default)
+        let is_builtin = |p: &str| {
+            self.merged.origin(p).is_none_or(|s| {
+                matches!(
+                    s.source.origin,
+                    crate::diag::Origin::Default | crate::diag::Origin::Profile(_)
+                )
+            })
         };
-        let (first, second) = if is_default(path) && !is_default(other) {
+        let (first, second) = if is_builtin(path) && !is_builtin(other) {
             (other, path)
         } else {
             (path, other)

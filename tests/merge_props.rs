@@ -169,7 +169,7 @@ proptest! {
 
     #[test]
     fn merging_is_deterministic_and_idempotent(a in layer_assignments()) {
-        let once = merge::merge(&stack(&[a.clone()])).expect("merge");
+        let once = merge::merge(&stack(std::slice::from_ref(&a))).expect("merge");
         let twice = merge::merge(&stack(&[a.clone(), a])).expect("merge");
         prop_assert_eq!(effective(&once), effective(&twice));
     }
