@@ -106,8 +106,9 @@ pub struct Agent {
     /// Container image, `registry/repository:tag` or pinned `registry/repository@sha256:<digest>`.
     /// Pin by digest in production. Default: `your-registry/production-agent:v1.0.0`.
     pub image: String,
-    /// Image pull policy. Default: `IfNotPresent`.
-    pub image_pull_policy: PullPolicy,
+    /// Image pull policy. Default (unset): `Always` for an image pinned by tag, so a re-pushed
+    /// tag is never served stale from a node's cache; `IfNotPresent` for one pinned by digest.
+    pub image_pull_policy: Option<PullPolicy>,
     /// Replica bounds. With autoscaling on they are the HPA's `minReplicas`/`maxReplicas` and
     /// the Deployment leaves `spec.replicas` to the HPA; with it off, `min` is the fixed count.
     /// Default: 3–10.
@@ -146,7 +147,7 @@ impl Default for Agent {
     fn default() -> Self {
         Agent {
             image: "your-registry/production-agent:v1.0.0".into(),
-            image_pull_policy: PullPolicy::IfNotPresent,
+            image_pull_policy: None,
             replicas: Replicas { min: 3, max: 10 },
             port: 8000,
             resources: Resources::new("500m", "1Gi", "2000m", "2Gi"),
@@ -417,8 +418,9 @@ pub enum LogLevel {
 pub struct Redis {
     /// Container image. Default: `redis:7.2-alpine`.
     pub image: String,
-    /// Image pull policy. Default: `IfNotPresent`.
-    pub image_pull_policy: PullPolicy,
+    /// Image pull policy. Default (unset): `Always` for an image pinned by tag, `IfNotPresent`
+    /// for one pinned by digest.
+    pub image_pull_policy: Option<PullPolicy>,
     /// Port of Redis and of `redis-service`. Default: `6379`.
     pub port: u16,
     /// CPU and memory. Default: requests 250m/512Mi, limits 1000m/1Gi.
@@ -436,7 +438,7 @@ impl Default for Redis {
     fn default() -> Self {
         Redis {
             image: "redis:7.2-alpine".into(),
-            image_pull_policy: PullPolicy::IfNotPresent,
+            image_pull_policy: None,
             port: 6379,
             resources: Resources::new("250m", "512Mi", "1000m", "1Gi"),
             append_only: true,

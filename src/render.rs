@@ -16,7 +16,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde_json::{Value as J, json};
 use sha2::{Digest, Sha256};
 
-use crate::config::Config;
+use crate::config::{Config, PullPolicy};
 
 /// The built-in templates, by output file name.
 pub const TEMPLATES: &[(&str, &str)] = &[
@@ -151,6 +151,16 @@ fn is_digest(image: &str) -> bool {
     image.contains("@sha256:")
 }
 
+/// The pull policy: as configured, else `Always` for a tag and `IfNotPresent` for a digest.
+fn pull_policy(image: &str, configured: Option<PullPolicy>) -> J {
+    let policy = configured.unwrap_or(if is_digest(image) {
+        PullPolicy::IfNotPresent
+    } else {
+        PullPolicy::Always
+    });
+    serde_json::to_value(policy).unwrap_or(J::Null)
+}
+
 /// Checkov exceptions, each with its reason; they are listed in the README too.
 fn skips(image: &str, workload: &str) -> BTreeMap<String, String> {
     // Kept short: kubectl kustomize folds scalars longer than 80 columns.
@@ -232,6 +242,8 @@ fn context(cfg: &Config, names: &[&str]) -> J {
         "checkov_skips": skips(&cfg.agent.image, "the agent"),
         "redis_checkov_skips": skips(&cfg.redis.image, "Redis"),
         "redis_script": redis_script,
+        "agent_pull_policy": pull_policy(&cfg.agent.image, cfg.agent.image_pull_policy),
+        "redis_pull_policy": pull_policy(&cfg.redis.image, cfg.redis.image_pull_policy),
         "resources": names.iter().filter(|n| **n != "kustomization.yaml").collect::<Vec<_>>(),
     })
 }

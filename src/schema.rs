@@ -76,6 +76,9 @@ fn types_of(schema: &J) -> Vec<&str> {
 fn consts_of(schema: &J) -> Option<Vec<String>> {
     let mut out = Vec::new();
     for b in branches(schema) {
+        if types_of(b) == ["null"] {
+            continue;
+        }
         if let Some(c) = b.get("const").and_then(J::as_str) {
             out.push(c.to_owned());
         } else if let Some(e) = b.get("enum").and_then(J::as_array) {
