@@ -121,7 +121,7 @@ pub fn profile(name: &str) -> Result<Layer, Vec<Diagnostic>> {
         let mut d = Diagnostic::new(format!("unknown profile `{name}`"))
             .note(format!("available profiles: {}", names.join(", ")));
         if let Some(m) = did_you_mean(name, names.iter().copied()) {
-            d = d.help(format!("did you mean `{m}`?"));
+            d = d.help(format!("did you mean `-p {m}`?"));
         } else if name.contains('/') || name.contains('.') {
             d = d.help(format!(
                 "a profile is a built-in name, not a path; pass your own file with `-f {name}`"
