@@ -285,6 +285,28 @@ fn redact(line: &[char], masks: &[Mask], caret: (usize, usize)) -> (Vec<char>, (
     (shown, (start, width))
 }
 
+/// Terminal columns a character takes: 2 for East Asian wide and fullwidth characters and
+/// emoji, else 1 (control characters are shown as a space).
+fn width(c: char) -> usize {
+    let wide = matches!(u32::from(c),
+        0x1100..=0x115F
+        | 0x2E80..=0x303E
+        | 0x3041..=0x33FF
+        | 0x3400..=0x4DBF
+        | 0x4E00..=0x9FFF
+        | 0xA000..=0xA4CF
+        | 0xAC00..=0xD7A3
+        | 0xF900..=0xFAFF
+        | 0xFE30..=0xFE4F
+        | 0xFF00..=0xFF60
+        | 0xFFE0..=0xFFE6
+        | 0x1F300..=0x1F6FF
+        | 0x1F900..=0x1FAFF
+        | 0x20000..=0x2FFFD
+        | 0x30000..=0x3FFFD);
+    if wide { 2 } else { 1 }
+}
+
 /// Cuts a long line to a window around the caret, marking the cuts with `…`.
 fn window(line: Vec<char>, caret: (usize, usize)) -> (Vec<char>, (usize, usize)) {
     if line.len() <= MAX_SHOWN {
@@ -338,8 +360,12 @@ fn snippet(out: &mut String, source: &Source, pos: Pos, len: usize, label: Optio
         shown.trim_end(),
         w = gutter.len()
     ));
-    let pad = " ".repeat(caret_start);
-    let carets = "^".repeat(caret_width);
+    // Pad and underline by display width, so carets line up under wide (CJK, emoji) text.
+    let columns = |cs: &[char]| cs.iter().map(|c| width(*c)).sum::<usize>();
+    let start = caret_start.min(chars.len());
+    let end = (caret_start + caret_width).min(chars.len());
+    let pad = " ".repeat(columns(&chars[..start]));
+    let carets = "^".repeat(columns(&chars[start..end]).max(1));
     match label {
         Some(l) => out.push_str(&format!("{gutter} | {pad}{carets} {l}\n")),
         None => out.push_str(&format!("{gutter} | {pad}{carets}\n")),

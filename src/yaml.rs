@@ -228,7 +228,12 @@ pub fn parse_layer(text: &str) -> Result<Node, SyntaxError> {
     let mut stack: Vec<Frame> = Vec::new();
     let mut root: Option<Node> = None;
     let mut documents = 0;
-    let options = serde_saphyr::granit_parser::options! { emit_anchor_events: true };
+    // Anchor events carry the `&name` span, so an anchor is reported where it is written;
+    // unresolved aliases come as events too, so `*name` gets the same message either way.
+    let options = serde_saphyr::granit_parser::options! {
+        emit_anchor_events: true,
+        emit_unresolved_aliases: true,
+    };
     for event in Parser::new_from_str_with_options(text, options) {
         let (event, span) = event.map_err(|e| {
             let mark = e.marker();
@@ -285,6 +290,28 @@ pub fn parse_layer(text: &str) -> Result<Node, SyntaxError> {
             }
             Event::Scalar(scalar, style, _, tag) => {
                 check_tag(tag.is_some(), text, pos)?;
+                if stack.is_empty()
+                    && style == ScalarStyle::Plain
+                    && span.start.index() == span.end.index()
+                {
+                    // A document with no content (`---` alone): empty, like an empty file.
+                    continue;
+                }
+                if style == ScalarStyle::Plain
+                    && scalar == "<<"
+                    && matches!(stack.last(), Some(Frame::Map(_, _, None, _)))
+                {
+                    return Err(SyntaxError {
+                        len: 2,
+                        ..err(
+                            "YAML merge keys (`<<`) are not supported",
+                            pos,
+                            Some(
+                                "write the keys out in full; agentctl merges layers by key, so repeat only what differs",
+                            ),
+                        )
+                    });
+                }
                 let value = if style == ScalarStyle::Plain {
                     resolve_plain(&scalar)
                 } else {
