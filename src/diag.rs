@@ -331,7 +331,17 @@ fn window(line: Vec<char>, caret: (usize, usize)) -> (Vec<char>, (usize, usize))
     (shown, (caret_start, width))
 }
 
-fn snippet(out: &mut String, source: &Source, pos: Pos, len: usize, label: Option<&str>) {
+/// One quoted source line with a caret. `secret`: the culprit itself may be a credential (its
+/// path says so), so it is masked from the caret to the end of the line whatever the line looks
+/// like (a value continued on the next line has no key beside it).
+fn snippet(
+    out: &mut String,
+    source: &Source,
+    pos: Pos,
+    len: usize,
+    label: Option<&str>,
+    secret: bool,
+) {
     let line_text = match &source.origin {
         Origin::Set(arg) => Some(format!("--set {arg}")),
         Origin::Default => None,
@@ -349,7 +359,19 @@ fn snippet(out: &mut String, source: &Source, pos: Pos, len: usize, label: Optio
     let gutter = " ".repeat(line_no.len().max(1));
     let chars: Vec<char> = line_text.chars().collect();
     let caret = (col.saturating_sub(1).min(chars.len()), len.max(1));
-    let (chars, caret) = redact(&chars, &masks(&chars, &source.origin), caret);
+    let mut masked = masks(&chars, &source.origin);
+    if secret && caret.0 < chars.len() {
+        let from = match &source.origin {
+            // The flag's value, not its path.
+            Origin::Set(_) => caret
+                .0
+                .max(chars.iter().position(|c| *c == '=').map_or(0, |i| i + 1)),
+            _ => caret.0,
+        };
+        masked.retain(|(_, e)| *e <= from);
+        masked.push((from, chars.len()));
+    }
+    let (chars, caret) = redact(&chars, &masked, caret);
     let (chars, (caret_start, caret_width)) = window(chars, caret);
     let shown: String = chars
         .iter()
@@ -415,7 +437,15 @@ impl fmt::Display for Diagnostic {
         }
         if let Some(source) = &self.source {
             out.push_str(&format!("  --> {}\n", source.locate(self.pos)));
-            snippet(&mut out, source, self.pos, self.len, self.label.as_deref());
+            let secret = self.path.as_deref().is_some_and(is_credential);
+            snippet(
+                &mut out,
+                source,
+                self.pos,
+                self.len,
+                self.label.as_deref(),
+                secret,
+            );
         }
         for r in &self.related {
             match &r.source {
@@ -425,7 +455,8 @@ impl fmt::Display for Diagnostic {
                         clip(&r.label, 2 * MAX_QUOTED),
                         s.locate(r.pos)
                     ));
-                    snippet(&mut out, s, r.pos, 1, None);
+                    let secret = r.label.split(' ').next().is_some_and(is_credential);
+                    snippet(&mut out, s, r.pos, 1, None, secret);
                 }
                 None => out.push_str(&format!(
                     "  ::: {}: built-in default\n",
