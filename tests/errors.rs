@@ -18,6 +18,9 @@ use std::time::{Duration, Instant};
 
 const PREFIX: &str = "errors__";
 
+/// Credential values planted in cases; no message may ever show them.
+const SECRETS: &[&str] = &["DO-NOT-LEAK", "DO_NOT_LEAK", "hunter2", "8675309123"];
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -111,6 +114,12 @@ fn check_bad(name: &str, dir: &Path, args: &[String]) {
         !stderr.contains("panicked"),
         "case {name} panicked: {stderr}"
     );
+    for secret in SECRETS {
+        assert!(
+            !stderr.contains(secret),
+            "case {name} echoed the credential {secret}:\n{stderr}"
+        );
+    }
     assert_eq!(before, tree(dir), "case {name}: a failed run changed files");
     assert!(took < Duration::from_secs(10), "case {name}: took {took:?}");
     snapshot(name, args, &output);
