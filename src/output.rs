@@ -63,13 +63,19 @@ fn check_target(dir: &Path) -> Result<()> {
         let canonical = dir
             .canonicalize()
             .with_context(|| format!("resolving {}", dir.display()))?;
-        if let Ok(cwd) = std::env::current_dir().and_then(|c| c.canonicalize())
-            && canonical == cwd
-        {
-            bail!(
-                "refusing to write into the current directory `{}`; agentctl manages a directory of its own (e.g. -o deploy/out)",
-                dir.display()
-            );
+        if let Ok(cwd) = std::env::current_dir().and_then(|c| c.canonicalize()) {
+            if canonical == cwd {
+                bail!(
+                    "refusing to write into the current directory `{}`; agentctl manages a directory of its own (e.g. -o deploy/out)",
+                    dir.display()
+                );
+            }
+            if cwd.starts_with(&canonical) {
+                bail!(
+                    "refusing to write into `{}`: it contains the current directory; agentctl manages a directory of its own (e.g. -o deploy/out)",
+                    dir.display()
+                );
+            }
         }
         if let Some(home) = std::env::var_os("HOME").map(PathBuf::from)
             && home.canonicalize().is_ok_and(|h| h == canonical)

@@ -319,6 +319,21 @@ fn the_current_directory_is_refused() {
     }
     std::fs::remove_dir(cwd.join("sub")).expect("rmdir");
     assert_eq!(before, listing(cwd));
+
+    // Nor any directory that contains it.
+    std::fs::create_dir_all(cwd.join("work/here")).expect("mkdir");
+    let before = listing(cwd);
+    let stderr = fails(&cwd.join("work/here"), &["render", "-o", ".."]);
+    assert!(
+        stderr.contains("contains the current directory"),
+        "{stderr}"
+    );
+    assert_eq!(before, listing(cwd));
+    assert_eq!(
+        listing(&cwd.join("work")).len(),
+        1,
+        "nothing was written beside `here`"
+    );
 }
 
 #[test]
