@@ -565,8 +565,35 @@ pub fn validate(merged: &Merged) -> Result<(), Error> {
     if k.diags.is_empty() {
         Ok(())
     } else {
-        Err(Error::Input(k.diags))
+        Err(Error::Input(in_source_order(k.diags)))
     }
+}
+
+/// Orders diagnostics the way a reader meets them: grouped by source (in the order the sources
+/// first appear among the diagnostics), and by line and column within one source.
+fn in_source_order(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut sources: Vec<Option<&std::sync::Arc<crate::diag::Source>>> = Vec::new();
+    let mut keyed: Vec<(usize, crate::yaml::Pos, usize)> = Vec::new();
+    for (i, d) in diags.iter().enumerate() {
+        let group = sources
+            .iter()
+            .position(|s| match (s, &d.source) {
+                (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b),
+                (None, None) => true,
+                _ => false,
+            })
+            .unwrap_or_else(|| {
+                sources.push(d.source.as_ref());
+                sources.len() - 1
+            });
+        keyed.push((group, d.pos, i));
+    }
+    keyed.sort();
+    let mut slots: Vec<Option<Diagnostic>> = diags.into_iter().map(Some).collect();
+    keyed
+        .into_iter()
+        .filter_map(|(_, _, i)| slots[i].take())
+        .collect()
 }
 
 fn is_zero(v: &IntOrPercent) -> bool {
