@@ -394,6 +394,36 @@ fn snippet(
     }
 }
 
+/// Width of the value written at `pos` (a related place carries only its start): a quoted
+/// scalar up to its closing quote, else up to the next space, comma, bracket or comment.
+fn token_len(source: &Source, pos: Pos) -> usize {
+    let line: Vec<char> = match &source.origin {
+        Origin::Set(arg) => arg.chars().collect(),
+        Origin::Default => return 1,
+        _ => source
+            .text
+            .lines()
+            .nth(pos.line.saturating_sub(1))
+            .unwrap_or_default()
+            .chars()
+            .collect(),
+    };
+    let rest = line.get(pos.col.saturating_sub(1)..).unwrap_or_default();
+    let len = match rest.first() {
+        Some(q @ ('"' | '\'')) => rest[1..]
+            .iter()
+            .position(|c| c == q)
+            .map_or(rest.len(), |i| i + 2),
+        _ => (0..rest.len())
+            .position(|i| {
+                matches!(rest[i], ' ' | ',' | ']' | '}' | '#')
+                    || (rest[i] == ':' && rest.get(i + 1).is_none_or(|n| *n == ' '))
+            })
+            .unwrap_or(rest.len()),
+    };
+    len.max(1)
+}
+
 /// Longest `quoted` value shown in a message; a longer one (a pasted blob, a hostile file) is
 /// cut, so a message stays a line however big the input.
 const MAX_QUOTED: usize = 72;
@@ -456,7 +486,7 @@ impl fmt::Display for Diagnostic {
                         s.locate(r.pos)
                     ));
                     let secret = r.label.split(' ').next().is_some_and(is_credential);
-                    snippet(&mut out, s, r.pos, 1, None, secret);
+                    snippet(&mut out, s, r.pos, token_len(s, r.pos), None, secret);
                 }
                 None => out.push_str(&format!(
                     "  ::: {}: built-in default\n",
