@@ -578,3 +578,65 @@ pub fn did_you_mean<'a>(
 
 /// Result alias for the pipeline.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(line: &str, origin: &Origin) -> String {
+        let chars: Vec<char> = line.chars().collect();
+        let (out, _) = redact(&chars, &masks(&chars, origin), (0, 1));
+        out.into_iter().collect()
+    }
+
+    #[test]
+    fn credential_values_are_masked_in_every_shape() {
+        let file = Origin::File("f.yaml".into());
+        assert_eq!(shown("  API_TOKEN: abc", &file), "  API_TOKEN: <redacted>");
+        assert_eq!(
+            shown("  \"db-password\": 'x y'", &file),
+            "  \"db-password\": <redacted>"
+        );
+        assert_eq!(
+            shown("extra: {SECRET_KEY: abc, MODE: x}", &file),
+            "extra: {SECRET_KEY: <redacted>, MODE: x}"
+        );
+        assert_eq!(shown("- token: abc", &file), "- token: <redacted>");
+        // Not credentials: a setting of agentctl's own, a comment, a plain key.
+        assert_eq!(
+            shown("  apiKeyKey: anthropic-api-key", &file),
+            "  apiKeyKey: anthropic-api-key"
+        );
+        assert_eq!(
+            shown("  mode: x # token: abc", &file),
+            "  mode: x # token: abc"
+        );
+        assert_eq!(shown("  MODE: token", &file), "  MODE: token");
+        let set = Origin::Set("agent.config.extra.PASSWORD=hunter2".into());
+        assert_eq!(
+            shown("--set agent.config.extra.PASSWORD=hunter2", &set),
+            "--set agent.config.extra.PASSWORD=<redacted>"
+        );
+    }
+
+    #[test]
+    fn the_caret_follows_a_mask_and_a_window() {
+        let line: Vec<char> = "  API_TOKEN: abcdef, x".chars().collect();
+        let masks = [(13, 22)];
+        let (_, caret) = redact(&line, &masks, (13, 6));
+        assert_eq!(caret, (13, REDACTED.len()));
+        let long: Vec<char> = "x".repeat(500).chars().collect();
+        let (cut, (start, width)) = window(long, (400, 3));
+        assert!(cut.len() <= MAX_SHOWN + 2);
+        assert_eq!(cut[0], '…');
+        assert_eq!(&cut[start..start + width], &['x', 'x', 'x']);
+    }
+
+    #[test]
+    fn long_quoted_values_are_clipped() {
+        let long = "a".repeat(500);
+        let clipped = clip_quoted(&format!("`{long}` is bad, `ok`"));
+        assert!(clipped.chars().count() < 100, "{clipped}");
+        assert!(clipped.ends_with("…` is bad, `ok`"), "{clipped}");
+    }
+}

@@ -627,6 +627,49 @@ mod tests {
         assert_eq!(resolve_plain("500m"), Value::Str("500m".into()));
     }
 
+    fn error_of(text: &str) -> SyntaxError {
+        match parse_layer(text) {
+            Err(e) => e,
+            Ok(n) => panic!("{text:?} parsed as {n:?}"),
+        }
+    }
+
+    #[test]
+    fn refused_constructs_are_located_at_their_token() {
+        let tab = error_of("agent:\n  \tport: 1\n");
+        assert_eq!((tab.pos, tab.len), (Pos { line: 2, col: 3 }, 1));
+        let anchor = error_of("agent: &base\n  port: 1\n");
+        assert_eq!((anchor.pos, anchor.len), (Pos { line: 1, col: 8 }, 5));
+        let alias = error_of("namespace: *ns\n");
+        assert_eq!((alias.pos, alias.len), (Pos { line: 1, col: 12 }, 3));
+        let tag = error_of("agent:\n  port: !!int 1\n");
+        assert_eq!((tag.pos, tag.len), (Pos { line: 2, col: 9 }, 5));
+        let merge = error_of("agent:\n  <<: {port: 1}\n");
+        assert!(merge.message.contains("merge keys"), "{}", merge.message);
+        let dup = error_of("a: 1\nb: 2\na: 3\n");
+        assert_eq!(dup.pos, Pos { line: 3, col: 1 });
+        assert_eq!(dup.related.map(|(_, p)| p), Some(Pos { line: 1, col: 1 }));
+    }
+
+    #[test]
+    fn empty_documents_and_bounds() {
+        for empty in ["", "# only a comment\n", "---\n", "---\n...\n", "\n\n"] {
+            assert!(error_of(empty).message.contains("empty"), "{empty:?}");
+        }
+        // An explicit null is a value (the schema check says the top level must be a map).
+        assert_eq!(parse_layer("~\n").map(|n| n.value), Ok(Value::Null));
+        let deep = format!(
+            "a: {}{}\n",
+            "[".repeat(MAX_DEPTH + 1),
+            "]".repeat(MAX_DEPTH + 1)
+        );
+        assert!(error_of(&deep).message.contains("nesting"));
+        let many = format!("a: [{}]\n", vec!["1"; MAX_ENTRIES + 1].join(","));
+        assert!(error_of(&many).message.contains("entries"));
+        let ok = format!("a: [{}]\n", vec!["1"; MAX_ENTRIES].join(","));
+        assert!(parse_layer(&ok).is_ok());
+    }
+
     #[test]
     fn ambiguous_strings_are_quoted_on_output() {
         for s in [
