@@ -4,6 +4,9 @@
 //! config path, the layer and `line:column` it came from, the source line with a caret under
 //! the culprit, what was expected and, where one exists, a fix ("did you mean `min`?"). Stages
 //! collect all the problems they find and return them together, so one run shows them all.
+//! Rendering keeps messages safe and short whatever the input: values of keys that look like
+//! credentials are masked in quoted lines and `--set` flags, long lines are cut to a window
+//! around the caret (measured in display columns), and long quoted values are clipped.
 
 use std::fmt;
 use std::path::PathBuf;

@@ -2,10 +2,12 @@
 //!
 //! Writing is planned completely before the first byte changes: every file agentctl would
 //! overwrite must be one it generated (its first line is [`HEADER`]) or
-//! identical already; a foreign file in the way, a symlink, or a dangerous target (a regular
-//! file, the current directory, a repository root) refuses the whole write. Then changed files
-//! are written atomically (temporary file in the same directory, then rename), unchanged files
-//! are left alone (their mtimes stay), and generated files the bundle no longer has are removed.
+//! identical already; a foreign file in the way (unless `--force`), a symlink, or a dangerous
+//! target (a regular file, the current directory or one containing it, the home directory, a
+//! repository root) refuses the whole write. Then every changed file is first written to a
+//! temporary file in the same directory (an error there leaves the directory as it was), and
+//! only then renamed over its target, each atomically; unchanged files are left alone (their
+//! mtimes stay), and generated files the bundle no longer has are removed.
 //! The directory is locked for the duration, so two runs never interleave. `diff` compares the
 //! same plan against the disk without writing.
 

@@ -3,8 +3,10 @@
 //! Inbound, it turns the text of one layer into a located [`Node`] tree: every key and value
 //! keeps its line and column, scalars are resolved by the YAML 1.2 core schema, and the things a
 //! configuration file has no business containing are refused with a located error instead of
-//! being half-understood: duplicate keys, tags, anchors and aliases (which also rules out
-//! "billion laughs"), several documents, nesting deeper than [`MAX_DEPTH`]. Outbound, it parses
+//! being half-understood: duplicate keys, tabs in indentation, tags, anchors, aliases and merge
+//! keys (which also rules out "billion laughs"), several documents, nesting deeper than
+//! [`MAX_DEPTH`], a list or map of more than [`MAX_ENTRIES`]. Duplicate detection is a hash
+//! lookup per key, so a file of many keys parses in linear time. Outbound, it parses
 //! rendered manifests into JSON values and emits canonical YAML, where serde-saphyr quotes every
 //! string that a YAML 1.1 reader (Kubernetes) would turn into a boolean, number or date.
 
