@@ -52,13 +52,13 @@ fn check_target(dir: &Path) -> Result<()> {
     if let Ok(meta) = fs::symlink_metadata(dir) {
         if meta.file_type().is_symlink() && !dir.is_dir() {
             bail!(
-                "output path `{}` is a symlink to something that is not a directory",
+                "output path `{}` is a symlink to something that is not a directory\n   = help: pass a directory with -o",
                 dir.display()
             );
         }
         if !dir.is_dir() {
             bail!(
-                "output path `{}` is an existing file, not a directory; agentctl writes a directory of manifests (pick another -o path)",
+                "output path `{}` is an existing file, not a directory\n   = help: agentctl writes a directory of manifests; pick another -o path",
                 dir.display()
             );
         }
@@ -68,13 +68,13 @@ fn check_target(dir: &Path) -> Result<()> {
         if let Ok(cwd) = std::env::current_dir().and_then(|c| c.canonicalize()) {
             if canonical == cwd {
                 bail!(
-                    "refusing to write into the current directory `{}`; agentctl manages a directory of its own (e.g. -o deploy/out)",
+                    "refusing to write into the current directory `{}`\n   = help: agentctl manages a directory of its own, e.g. -o deploy/out",
                     dir.display()
                 );
             }
             if cwd.starts_with(&canonical) {
                 bail!(
-                    "refusing to write into `{}`: it contains the current directory; agentctl manages a directory of its own (e.g. -o deploy/out)",
+                    "refusing to write into `{}`: it contains the current directory\n   = help: agentctl manages a directory of its own, e.g. -o deploy/out",
                     dir.display()
                 );
             }
@@ -83,13 +83,13 @@ fn check_target(dir: &Path) -> Result<()> {
             && home.canonicalize().is_ok_and(|h| h == canonical)
         {
             bail!(
-                "refusing to write into your home directory `{}`; use a directory of its own (e.g. -o deploy/out)",
+                "refusing to write into your home directory `{}`\n   = help: agentctl manages a directory of its own, e.g. -o deploy/out",
                 dir.display()
             );
         }
         if canonical.join(".git").exists() {
             bail!(
-                "refusing to write into `{}`: it is a repository root; use a subdirectory such as `{}`",
+                "refusing to write into `{}`: it is a repository root\n   = help: use a subdirectory such as `{}`",
                 dir.display(),
                 dir.join("deploy").display()
             );
@@ -149,13 +149,13 @@ pub fn plan(dir: &Path, bundle: &Bundle, force: bool) -> Result<Vec<Change>> {
     }
     if !unsafe_paths.is_empty() {
         bail!(
-            "refusing to write; nothing was changed:\n  {}\nremove or rename them (agentctl writes regular files only), or choose another -o directory",
+            "refusing to write; nothing was changed:\n  {}\n   = help: remove or rename them (agentctl writes regular files only), or choose another -o directory",
             unsafe_paths.join("\n  ")
         );
     }
     if !refused.is_empty() {
         bail!(
-            "refusing to overwrite files agentctl did not write; nothing was changed:\n  {}\nmove them away, choose another -o directory, or pass --force to overwrite them",
+            "refusing to overwrite files agentctl did not write; nothing was changed:\n  {}\n   = help: move them away, choose another -o directory, or pass --force to overwrite them",
             refused.join("\n  ")
         );
     }
