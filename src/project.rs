@@ -760,6 +760,7 @@ pub fn build_all(
     root: &Path,
     keep_objects: bool,
 ) -> Result<Vec<Rendered>> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let one = |env: &Environment| -> Result<Rendered> {
         let (merged, mut bundle) = crate::app::build(renderer, &env.inputs(sets))?;
         if !keep_objects {
@@ -774,9 +775,7 @@ pub fn build_all(
             secret: bundle::secret_command(&merged.config),
         })
     };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(envs.len());
+    let threads = cores.min(envs.len());
     let results: Vec<Result<Rendered>> = if threads <= 1 {
         envs.iter().map(|e| one(e)).collect()
     } else {
