@@ -981,6 +981,12 @@ pub fn render_command(
         return diff_command_with(renderer, &envs, sets, root, style, quiet);
     }
     let rendered = build_all(renderer, &envs, sets, root, false)?;
+    if root.exists() && !root.is_dir() {
+        return Err(Error::Other(anyhow!(
+            "output path `{}` is an existing file, not a directory; each environment is written to a directory inside it (pick another -o path)",
+            root.display()
+        )));
+    }
     let reports = write_all(&rendered, force)?;
     if !quiet {
         let mut text = String::new();
@@ -1129,6 +1135,13 @@ environments:
 /// Writes the scaffold at `path`; never overwrites anything.
 pub fn init(path: &Path) -> Result<()> {
     use std::io::Write;
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+        && !dir.is_dir()
+    {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating directory `{}`", dir.display()))?;
+    }
     let mut file = match std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)

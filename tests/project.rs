@@ -356,6 +356,23 @@ fn one_bad_environment_writes_nothing_anywhere() {
 }
 
 #[test]
+fn an_output_path_that_is_a_file_is_refused() {
+    let p = project();
+    write(p.path(), "deploy", "not a directory\n");
+    let o = run(p.path(), &["render", "--all", "-o", "deploy"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("output path `deploy` is an existing file, not a directory"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        fs::read_to_string(p.path().join("deploy")).unwrap(),
+        "not a directory\n"
+    );
+}
+
+#[test]
 fn init_project_scaffolds_two_environments_that_render() {
     let dir = tempfile::tempdir().unwrap();
     let o = run(dir.path(), &["init", "--project"]);
@@ -378,9 +395,15 @@ fn init_project_scaffolds_two_environments_that_render() {
         "environments: {x: {}}\n"
     );
     assert!(text.contains("environments:"));
-    // Another name.
-    let o = run(dir.path(), &["init", "--project", "ci.yaml"]);
+    // Another name, in a directory that does not exist yet.
+    let o = run(dir.path(), &["init", "--project", "ci/agentctl.yaml"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("agentctl render --all --project ci/agentctl.yaml -o deploy/"));
+    fs::rename(
+        dir.path().join("ci/agentctl.yaml"),
+        dir.path().join("ci.yaml"),
+    )
+    .unwrap();
     assert_eq!(
         fs::read_to_string(dir.path().join("ci.yaml")).unwrap(),
         text
