@@ -2,7 +2,8 @@
 # Whole-process timings of the release binary, side by side with `kubectl kustomize`, in one run.
 #
 #   scripts/bench.sh            # build the release binary, then measure; prints a report
-#   RUNS=50 scripts/bench.sh    # fewer timed runs per command (default 200; at least 10 are made)
+#   RUNS=50 scripts/bench.sh    # fewer timed runs per command (default 200; 100 environments
+#                               # take at most 20 runs, 1000 take 5)
 #
 # 1. One profile: `agentctl render -o DIR` (DIR up to date, the everyday re-render) and
 #    `kubectl kustomize DIR` on the same directory, in the same hyperfine run;
@@ -11,7 +12,8 @@
 #    directory and into an up-to-date one, `agentctl diff --all`: medians, per-environment cost.
 # 3. Peak memory (max RSS, `/usr/bin/time -v`) of 100 environments.
 # Uses hyperfine (installed from Debian's packages when missing and we are root); without it,
-# falls back to a loop timed with `date +%s%N`. Needs kubectl on PATH.
+# falls back to a loop timed with `date +%s%N` (force it with NO_HYPERFINE=1). Needs kubectl.
+# AGENTCTL=PATH measures that binary instead of building target/release/agentctl.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -32,7 +34,7 @@ if ! command -v kubectl >/dev/null; then
     exit 2
 fi
 HAVE_HYPERFINE=0
-need_pkg hyperfine hyperfine && HAVE_HYPERFINE=1
+if [ "${NO_HYPERFINE:-0}" != 1 ] && need_pkg hyperfine hyperfine; then HAVE_HYPERFINE=1; fi
 if ! [ -x /usr/bin/time ]; then
     need_pkg /usr/bin/time time || { echo "error: /usr/bin/time is missing (apt-get install time)" >&2; exit 2; }
 fi
