@@ -113,7 +113,7 @@ pub struct LabelSet {
 }
 
 fn through<T: DeserializeOwned + Serialize>(doc: &J) -> Result<J> {
-    let typed: T = serde_json::from_value(doc.clone()).map_err(|e| anyhow!("{e}"))?;
+    let typed = T::deserialize(doc).map_err(|e| anyhow!("{e}"))?;
     Ok(serde_json::to_value(typed)?)
 }
 
@@ -188,7 +188,9 @@ pub fn check_file(name: &str, text: &str) -> Result<Vec<J>> {
         let back = roundtrip(doc)
             .map_err(|e| anyhow!("template {name}, document {} ({what}): {e}", i + 1))?;
         let mut diffs = Vec::new();
-        differences(doc, &back, "", &mut diffs);
+        if doc != &back {
+            differences(doc, &back, "", &mut diffs);
+        }
         if !diffs.is_empty() {
             bail!(
                 "template {name}, document {} ({what}): fields did not survive the round trip through the Kubernetes type: {}",

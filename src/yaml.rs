@@ -705,15 +705,18 @@ pub fn from_str<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String>
 
 /// Emits a JSON value as canonical YAML: keys sorted, lists compact, ambiguous strings quoted.
 pub fn to_canonical(value: &serde_json::Value) -> Result<String, String> {
-    let sorted = sort_keys(value);
     let mut options = serde_saphyr::SerializerOptions::default();
     options.indent_step = 2;
     options.compact_list_indent = true;
     // Long one-line strings stay on one line (no `>` folding); multi-line ones use `|`.
     options.folded_wrap_chars = usize::MAX / 2;
     let mut out = String::new();
-    serde_saphyr::to_fmt_writer_with_options(&mut out, &sorted, options)
-        .map_err(|e| e.to_string())?;
+    if maps_iterate_sorted() {
+        serde_saphyr::to_fmt_writer_with_options(&mut out, value, options)
+    } else {
+        serde_saphyr::to_fmt_writer_with_options(&mut out, &sort_keys(value), options)
+    }
+    .map_err(|e| e.to_string())?;
     if !out.ends_with('\n') {
         out.push('\n');
     }
@@ -746,6 +749,18 @@ fn to_canonical_unsorted(value: &serde_json::Value) -> Result<String, String> {
     let mut out = String::new();
     serde_saphyr::to_fmt_writer(&mut out, value).map_err(|e| e.to_string())?;
     Ok(out)
+}
+
+/// Whether serde_json's maps iterate in key order (they do unless some crate in the build
+/// enables its `preserve_order` feature); then a value serializes sorted as it is, with no copy.
+fn maps_iterate_sorted() -> bool {
+    static SORTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SORTED.get_or_init(|| {
+        let mut probe = serde_json::Map::new();
+        probe.insert("b".into(), serde_json::Value::Null);
+        probe.insert("a".into(), serde_json::Value::Null);
+        probe.keys().next().is_some_and(|k| k == "a")
+    })
 }
 
 /// A JSON value whose maps serialize in sorted key order whatever serde_json's features.
