@@ -251,3 +251,58 @@ pub fn write(dir: &Path, bundle: &Bundle, force: bool) -> Result<Report> {
     }
     Ok(report)
 }
+
+/// Deepest directory level below a project's `-o DIR` searched for abandoned environments.
+const ORPHAN_DEPTH: usize = 4;
+
+/// Directories below `root` (not `root` itself, none of `keep`) that hold files agentctl
+/// generated: the output of environments no longer in the project. Symlinks are not followed.
+pub fn orphans(root: &Path, keep: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    let mut pending = vec![(root.to_path_buf(), 0)];
+    while let Some((dir, depth)) = pending.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut generated = false;
+        for entry in entries {
+            let entry = entry.with_context(|| format!("listing {}", dir.display()))?;
+            let kind = entry.file_type()?;
+            let path = entry.path();
+            if kind.is_dir() && depth < ORPHAN_DEPTH {
+                pending.push((path, depth + 1));
+            } else if kind.is_file()
+                && path.extension().is_some_and(|e| e == "yaml")
+                && !generated
+                && dir != root
+                && !keep.contains(&dir)
+            {
+                let mut head = vec![0; HEADER.len()];
+                let n = fs::File::open(&path)
+                    .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+                    .unwrap_or(0);
+                generated = n == HEADER.len() && head == HEADER.as_bytes();
+            }
+        }
+        if generated {
+            found.push(dir);
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// What removing an abandoned environment directory would delete: its generated files.
+pub fn plan_removal(dir: &Path) -> Result<Vec<Change>> {
+    plan(dir, &Bundle { files: Vec::new() }, false)
+}
+
+/// Removes the generated files of an abandoned environment directory (never any other
+/// file), and the directory itself when that leaves it empty.
+pub fn remove_orphan(dir: &Path) -> Result<Report> {
+    let report = write(dir, &Bundle { files: Vec::new() }, false)?;
+    if fs::read_dir(dir).is_ok_and(|mut d| d.next().is_none()) {
+        fs::remove_dir(dir).with_context(|| format!("removing empty {}", dir.display()))?;
+    }
+    Ok(report)
+}

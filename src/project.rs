@@ -978,7 +978,7 @@ pub fn render_command(
         return Ok(Outcome::Ok);
     };
     if check {
-        return diff_command_with(renderer, &envs, sets, root, style, quiet);
+        return diff_command_with(renderer, args.all, &envs, sets, root, style, quiet);
     }
     let rendered = build_all(renderer, &envs, sets, root, false)?;
     if root.exists() && !root.is_dir() {
@@ -988,8 +988,23 @@ pub fn render_command(
         )));
     }
     let reports = write_all(&rendered, force)?;
+    let mut removed_envs = Vec::new();
+    if args.all {
+        let keep: Vec<PathBuf> = rendered.iter().map(|r| r.dir.clone()).collect();
+        for dir in output::orphans(root, &keep)? {
+            let report = output::remove_orphan(&dir)?;
+            removed_envs.push((dir, report.removed.len()));
+        }
+    }
     if !quiet {
         let mut text = String::new();
+        for (dir, n) in &removed_envs {
+            text.push_str(&format!(
+                "removed {}: {n} generated file{} of an environment no longer in the project\n",
+                dir.display(),
+                if *n == 1 { "" } else { "s" }
+            ));
+        }
         for (r, report) in rendered.iter().zip(&reports) {
             text.push_str(&format!(
                 "wrote {}: {} created, {} updated, {} unchanged, {} removed\n",
@@ -1023,11 +1038,12 @@ pub fn diff_command(
 ) -> Result<Outcome> {
     let project = load(&locate(args.project.as_deref())?)?;
     let envs = selection(&project, args)?;
-    diff_command_with(renderer, &envs, sets, root, style, quiet)
+    diff_command_with(renderer, args.all, &envs, sets, root, style, quiet)
 }
 
 fn diff_command_with(
     renderer: &Renderer,
+    all: bool,
     envs: &[&Environment],
     sets: &[String],
     root: &Path,
@@ -1035,7 +1051,20 @@ fn diff_command_with(
     quiet: bool,
 ) -> Result<Outcome> {
     let rendered = build_all(renderer, envs, sets, root, false)?;
-    let drifts = diff_all(&rendered, root, style)?;
+    let mut drifts = diff_all(&rendered, root, style)?;
+    if all {
+        let keep: Vec<PathBuf> = rendered.iter().map(|r| r.dir.clone()).collect();
+        for dir in output::orphans(root, &keep)? {
+            let changes = output::plan_removal(&dir)?;
+            let (text, summary) = crate::diff::unified(&dir, &changes, style);
+            drifts.push(Drift {
+                name: "(no longer in the project)".into(),
+                dir,
+                text,
+                summary,
+            });
+        }
+    }
     let text: String = drifts.iter().map(|d| d.text.as_str()).collect();
     crate::app::out(&text)?;
     let drifted: Vec<&Drift> = drifts.iter().filter(|d| !d.summary.is_empty()).collect();

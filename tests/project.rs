@@ -564,3 +564,66 @@ fn missing_project_file_is_explained() {
         stderr(&o)
     );
 }
+
+#[test]
+fn an_environment_removed_from_the_project_is_drift_and_render_all_removes_its_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(
+        dir,
+        "agentctl.yaml",
+        "environments:\n  staging:\n    profiles: [dev]\n  prod-eu:\n    profiles: [high-throughput]\n    output: prod/eu\n",
+    );
+    assert_eq!(
+        code(&run(dir, &["render", "--all", "-q", "-o", "deploy"])),
+        0
+    );
+    write(dir, "deploy/prod/eu/NOTES.md", "the user's own file\n");
+    write(
+        dir,
+        "agentctl.yaml",
+        "environments:\n  staging:\n    profiles: [dev]\n",
+    );
+
+    // --env renders only what it names and never touches other directories.
+    assert_eq!(
+        code(&run(
+            dir,
+            &["render", "--env", "staging", "-q", "-o", "deploy"]
+        )),
+        0
+    );
+    assert!(dir.join("deploy/prod/eu/deployment.yaml").exists());
+
+    let drift = run(dir, &["diff", "--all", "-o", "deploy"]);
+    assert_eq!(code(&drift), 1, "{}", stderr(&drift));
+    assert!(
+        stdout(&drift).contains("--- a/deploy/prod/eu/deployment.yaml\n+++ /dev/null"),
+        "{}",
+        stdout(&drift)
+    );
+    assert!(!stdout(&drift).contains("NOTES.md"));
+    assert!(
+        stderr(&drift).contains("(no longer in the project) (deploy/prod/eu)"),
+        "{}",
+        stderr(&drift)
+    );
+
+    let render = run(dir, &["render", "--all", "-o", "deploy"]);
+    assert_eq!(code(&render), 0, "{}", stderr(&render));
+    assert!(
+        stderr(&render).contains("removed deploy/prod/eu: 12 generated files"),
+        "{}",
+        stderr(&render)
+    );
+    let left: Vec<PathBuf> = tree(&dir.join("deploy/prod"))
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    assert_eq!(
+        left,
+        vec![PathBuf::from("eu/NOTES.md")],
+        "only the user's file survives"
+    );
+    assert_eq!(code(&run(dir, &["diff", "--all", "-q", "-o", "deploy"])), 0);
+}
