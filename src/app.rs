@@ -125,7 +125,7 @@ fn diff(
             render_command(inputs, templates, dir)
         )));
     }
-    let changes = output::plan(dir, &bundle, true)?;
+    let changes = output::compare(dir, &bundle)?;
     let (text, summary) = crate::diff::unified(dir, &changes, style);
     out(&text)?;
     if summary.is_empty() {

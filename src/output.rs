@@ -9,7 +9,7 @@
 //! only then renamed over its target, each atomically; unchanged files are left alone (their
 //! mtimes stay), and generated files the bundle no longer has are removed.
 //! The directory is locked for the duration, so two runs never interleave. `diff` compares the
-//! same plan against the disk without writing.
+//! same plan against the disk without writing, under a shared lock (never a half-written dir).
 
 use std::fs;
 use std::io::Write;
@@ -192,6 +192,24 @@ fn lock(dir: &Path) -> Result<fs::File> {
         .lock()
         .with_context(|| format!("locking {} against concurrent agentctl runs", dir.display()))?;
     Ok(handle)
+}
+
+/// What `diff` shows: [`plan`] with `force` (a foreign file is drift, not a refusal), under a
+/// shared lock so a concurrent `render` into `dir` is never seen half-written.
+pub fn compare(dir: &Path, bundle: &Bundle) -> Result<Vec<Change>> {
+    let _shared = match fs::File::open(dir) {
+        Ok(handle) => {
+            handle.lock_shared().with_context(|| {
+                format!(
+                    "locking {} against a concurrent agentctl render",
+                    dir.display()
+                )
+            })?;
+            Some(handle)
+        }
+        Err(_) => None,
+    };
+    plan(dir, bundle, true)
 }
 
 /// Writes a bundle into `dir`; see the module docs for the rules.

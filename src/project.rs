@@ -933,7 +933,7 @@ pub fn diff_all(rendered: &[Rendered], root: &Path, style: Style) -> Result<Vec<
     }
     let mut drifts = Vec::with_capacity(rendered.len());
     for r in rendered {
-        let changes = output::plan(&r.dir, &r.bundle, true)
+        let changes = output::compare(&r.dir, &r.bundle)
             .with_context(|| format!("environment `{}`", r.name))?;
         let (text, summary) = crate::diff::unified(&r.dir, &changes, style);
         drifts.push(Drift {
