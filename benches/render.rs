@@ -45,7 +45,7 @@ fn environments(bencher: divan::Bencher, n: usize) {
     bencher.bench_local(|| {
         let p = project::parse(Path::new("agentctl.yaml"), &text).expect("valid project");
         let envs: Vec<&project::Environment> = p.environments.iter().collect();
-        project::build_all(&renderer, &envs, &[], Path::new("deploy"), false).expect("renders")
+        project::build_all(&renderer, &envs, &[], Path::new("deploy")).expect("renders")
     });
 }
 

@@ -69,11 +69,6 @@ pub(crate) fn out(text: &str) -> Result<()> {
     }
 }
 
-/// A unified diff of the changes, one section per file; empty when nothing differs.
-pub fn render_diff(dir: &Path, changes: &[output::Change]) -> String {
-    crate::diff::unified(dir, changes, Style::plain()).0
-}
-
 /// A shell word, quoted only when it needs to be.
 fn shell_word(word: &str) -> String {
     let safe = !word.is_empty()
@@ -212,7 +207,7 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
                 }
                 (None, _) => {
                     let (_, bundle) = build(&renderer, &inputs)?;
-                    out(&bundle.stream()?)?;
+                    out(&bundle.stream())?;
                     Ok(Outcome::Ok)
                 }
             }

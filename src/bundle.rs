@@ -4,7 +4,10 @@
 //! directory unchanged. Each file starts with the [`HEADER`] line by which agentctl recognizes
 //! the files it wrote (it never overwrites or deletes any other file). Keys are sorted, lists
 //! are written compactly, and every string a YAML 1.1 reader could misread is quoted. The stream
-//! form orders objects the way `kubectl kustomize` does, for `| kubectl apply -f -`.
+//! form orders objects the way `kubectl kustomize` does, for `| kubectl apply -f -`; it is cut
+//! from the files' own text, so every object is serialized exactly once.
+
+use std::ops::Range;
 
 use anyhow::Result;
 use serde_json::Value as J;
@@ -25,8 +28,8 @@ pub struct File {
     pub name: String,
     /// Full content, header included.
     pub content: String,
-    /// The objects in it (round-tripped).
-    pub objects: Vec<J>,
+    /// Where each object's document is in `content`, with its place in the stream order.
+    documents: Vec<(SortKey, Range<usize>)>,
 }
 
 /// The rendered deployment.
@@ -59,16 +62,19 @@ pub fn build(renderer: &Renderer, cfg: &Config) -> Result<Bundle> {
                 secret_command(cfg)
             ));
         }
+        let mut documents = Vec::with_capacity(objects.len());
         for (i, obj) in objects.iter().enumerate() {
             if i > 0 {
                 content.push_str("---\n");
             }
+            let start = content.len();
             content.push_str(&yaml::to_canonical(obj).map_err(anyhow::Error::msg)?);
+            documents.push((sort_key(obj), start..content.len()));
         }
         files.push(File {
             name,
             content,
-            objects,
+            documents,
         });
     }
     Ok(Bundle { files })
@@ -100,7 +106,10 @@ const ORDER_FIRST: &[&str] = &[
     "PodDisruptionBudget",
 ];
 
-fn sort_key(obj: &J) -> (usize, String, String) {
+/// An object's place in kustomize's order: kind rank, group_version_kind, namespace/name.
+type SortKey = (usize, String, String);
+
+fn sort_key(obj: &J) -> SortKey {
     let s = |p: &str| {
         obj.pointer(p)
             .and_then(J::as_str)
@@ -128,21 +137,25 @@ fn sort_key(obj: &J) -> (usize, String, String) {
 
 impl Bundle {
     /// The objects as one multi-document stream, ordered as `kubectl kustomize` orders them.
-    pub fn stream(&self) -> Result<String> {
-        let mut objects: Vec<&J> = self
+    pub fn stream(&self) -> String {
+        let mut documents: Vec<(&SortKey, &str)> = self
             .files
             .iter()
             .filter(|f| f.name != "kustomization.yaml")
-            .flat_map(|f| &f.objects)
+            .flat_map(|f| {
+                f.documents
+                    .iter()
+                    .map(|(key, range)| (key, &f.content[range.clone()]))
+            })
             .collect();
-        objects.sort_by_key(|o| sort_key(o));
+        documents.sort_by(|a, b| a.0.cmp(b.0));
         let mut out = String::new();
-        for (i, obj) in objects.iter().enumerate() {
+        for (i, (_, text)) in documents.iter().enumerate() {
             if i > 0 {
                 out.push_str("---\n");
             }
-            out.push_str(&yaml::to_canonical(obj).map_err(anyhow::Error::msg)?);
+            out.push_str(text);
         }
-        Ok(out)
+        out
     }
 }

@@ -751,23 +751,16 @@ pub struct Rendered {
 }
 
 /// Builds every environment (in parallel over the available cores, one shared renderer) and
-/// returns them in order, or every problem of every environment. Without `keep_objects` each
-/// bundle keeps only its file texts, which is all writing and diffing need.
+/// returns them in order, or every problem of every environment.
 pub fn build_all(
     renderer: &Renderer,
     envs: &[&Environment],
     sets: &[String],
     root: &Path,
-    keep_objects: bool,
 ) -> Result<Vec<Rendered>> {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let one = |env: &Environment| -> Result<Rendered> {
-        let (merged, mut bundle) = crate::app::build(renderer, &env.inputs(sets))?;
-        if !keep_objects {
-            for f in &mut bundle.files {
-                f.objects = Vec::new();
-            }
-        }
+        let (merged, bundle) = crate::app::build(renderer, &env.inputs(sets))?;
         Ok(Rendered {
             name: env.name.clone(),
             dir: root.join(&env.output),
@@ -968,11 +961,10 @@ pub fn render_command(
                 envs.len()
             )));
         };
-        let rendered = build_all(renderer, &[*env], sets, Path::new(""), true)?;
+        let rendered = build_all(renderer, &[*env], sets, Path::new(""))?;
         let stream = rendered
             .first()
             .map(|r| r.bundle.stream())
-            .transpose()?
             .unwrap_or_default();
         crate::app::out(&stream)?;
         return Ok(Outcome::Ok);
@@ -980,7 +972,7 @@ pub fn render_command(
     if check {
         return diff_command_with(renderer, args.all, &envs, sets, root, style, quiet);
     }
-    let rendered = build_all(renderer, &envs, sets, root, false)?;
+    let rendered = build_all(renderer, &envs, sets, root)?;
     if root.exists() && !root.is_dir() {
         return Err(Error::Other(anyhow!(
             "output path `{}` is an existing file, not a directory; each environment is written to a directory inside it (pick another -o path)",
@@ -1050,7 +1042,7 @@ fn diff_command_with(
     style: Style,
     quiet: bool,
 ) -> Result<Outcome> {
-    let rendered = build_all(renderer, envs, sets, root, false)?;
+    let rendered = build_all(renderer, envs, sets, root)?;
     let mut drifts = diff_all(&rendered, root, style)?;
     if all {
         let keep: Vec<PathBuf> = rendered.iter().map(|r| r.dir.clone()).collect();

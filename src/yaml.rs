@@ -705,33 +705,24 @@ pub fn from_str<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String>
 
 /// Emits a JSON value as canonical YAML: keys sorted, lists compact, ambiguous strings quoted.
 pub fn to_canonical(value: &serde_json::Value) -> Result<String, String> {
-    let mut options = serde_saphyr::SerializerOptions::default();
-    options.indent_step = 2;
-    options.compact_list_indent = true;
-    // Long one-line strings stay on one line (no `>` folding); multi-line ones use `|`.
-    options.folded_wrap_chars = usize::MAX / 2;
-    let mut out = String::new();
     if maps_iterate_sorted() {
-        serde_saphyr::to_fmt_writer_with_options(&mut out, value, options)
+        emit(value)
     } else {
-        serde_saphyr::to_fmt_writer_with_options(&mut out, &sort_keys(value), options)
+        let mut sorted = value.clone();
+        sorted.sort_all_objects();
+        emit(&sorted)
     }
-    .map_err(|e| e.to_string())?;
-    if !out.ends_with('\n') {
-        out.push('\n');
-    }
-    Ok(out)
-}
-
-/// Emits any serializable value (the effective configuration) as YAML.
-pub fn to_string<T: serde::Serialize>(value: &T) -> Result<String, String> {
-    let json = serde_json::to_value(value).map_err(|e| e.to_string())?;
-    to_canonical_unsorted(&json)
 }
 
 /// Emits a value as YAML in its own order (struct fields as declared, so the effective
 /// configuration reads like the reference), formatted and quoted like [`to_canonical`].
 pub fn to_string_ordered<T: serde::Serialize>(value: &T) -> Result<String, String> {
+    emit(value)
+}
+
+/// The one serializer configuration: two-space indent, compact lists, long one-line strings
+/// kept on one line (no `>` folding; multi-line strings use `|`), a final newline.
+fn emit<T: serde::Serialize>(value: &T) -> Result<String, String> {
     let mut options = serde_saphyr::SerializerOptions::default();
     options.indent_step = 2;
     options.compact_list_indent = true;
@@ -745,12 +736,6 @@ pub fn to_string_ordered<T: serde::Serialize>(value: &T) -> Result<String, Strin
     Ok(out)
 }
 
-fn to_canonical_unsorted(value: &serde_json::Value) -> Result<String, String> {
-    let mut out = String::new();
-    serde_saphyr::to_fmt_writer(&mut out, value).map_err(|e| e.to_string())?;
-    Ok(out)
-}
-
 /// Whether serde_json's maps iterate in key order (they do unless some crate in the build
 /// enables its `preserve_order` feature); then a value serializes sorted as it is, with no copy.
 fn maps_iterate_sorted() -> bool {
@@ -761,30 +746,6 @@ fn maps_iterate_sorted() -> bool {
         probe.insert("a".into(), serde_json::Value::Null);
         probe.keys().next().is_some_and(|k| k == "a")
     })
-}
-
-/// A JSON value whose maps serialize in sorted key order whatever serde_json's features.
-#[derive(serde::Serialize)]
-#[serde(untagged)]
-enum Sorted {
-    Null,
-    Bool(bool),
-    Number(serde_json::Number),
-    String(String),
-    Seq(Vec<Sorted>),
-    Map(std::collections::BTreeMap<String, Sorted>),
-}
-
-fn sort_keys(value: &serde_json::Value) -> Sorted {
-    use serde_json::Value as J;
-    match value {
-        J::Null => Sorted::Null,
-        J::Bool(b) => Sorted::Bool(*b),
-        J::Number(n) => Sorted::Number(n.clone()),
-        J::String(s) => Sorted::String(s.clone()),
-        J::Array(items) => Sorted::Seq(items.iter().map(sort_keys).collect()),
-        J::Object(map) => Sorted::Map(map.iter().map(|(k, v)| (k.clone(), sort_keys(v))).collect()),
-    }
 }
 
 #[cfg(test)]

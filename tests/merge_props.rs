@@ -159,7 +159,7 @@ proptest! {
         // defaults ⊕ a ⊕ b ⊕ c == (defaults ⊕ a ⊕ b), written out as one layer, ⊕ c.
         let whole = merge::merge(&stack(&[a.clone(), b.clone(), c.clone()])).expect("merge");
         let ab = merge::merge(&stack(&[a, b])).expect("merge");
-        let text = yaml::to_string(&ab.config).expect("effective config as YAML");
+        let text = yaml::to_string_ordered(&ab.config).expect("effective config as YAML");
         let ab_layer = layers::from_text(Source::new(Origin::File("ab.yaml".into()), text))
             .unwrap_or_else(|d| panic!("the effective config is not a valid layer: {d:?}"));
         let regrouped = merge::merge(&[layers::defaults(), ab_layer, layer("c", &c)])
