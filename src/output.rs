@@ -105,6 +105,11 @@ fn check_target(dir: &Path) -> Result<()> {
 /// bundle's files with the disk. Refuses foreign files and symlinks in the way.
 pub fn plan(dir: &Path, bundle: &Bundle, force: bool) -> Result<Vec<Change>> {
     check_target(dir)?;
+    plan_checked(dir, bundle, force)
+}
+
+/// [`plan`] for a target [`check_target`] already accepted.
+fn plan_checked(dir: &Path, bundle: &Bundle, force: bool) -> Result<Vec<Change>> {
     let mut changes = Vec::new();
     let mut refused = Vec::new();
     let mut unsafe_paths = Vec::new();
@@ -220,7 +225,7 @@ pub fn write(dir: &Path, bundle: &Bundle, force: bool) -> Result<Report> {
             .with_context(|| format!("creating output directory {}", dir.display()))?;
     }
     let _lock = lock(dir)?;
-    let changes = plan(dir, bundle, force)?;
+    let changes = plan_checked(dir, bundle, force)?;
     let mut report = Report::default();
     // Phase 1: every new content into a temporary file beside its target. An error here (disk
     // full, permissions) drops the temporary files and leaves the directory as it was.
