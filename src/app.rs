@@ -187,14 +187,7 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
                     let (merged, bundle) = build(&renderer, &inputs)?;
                     let report = output::write(dir, &bundle, *force)?;
                     if !quiet {
-                        eprintln!(
-                            "wrote {}: {} created, {} updated, {} unchanged, {} removed",
-                            dir.display(),
-                            report.created.len(),
-                            report.updated.len(),
-                            report.unchanged.len(),
-                            report.removed.len()
-                        );
+                        eprintln!("{}", report.summary(dir));
                         eprintln!(
                             "the deployment needs the Secret `{}` (keys `{}`, `{}`); create it out of band:\n  {}",
                             merged.config.secret.name,

@@ -32,6 +32,20 @@ pub struct Report {
     pub removed: Vec<String>,
 }
 
+impl Report {
+    /// The one-line account of a write into `dir`, as `render` prints it.
+    pub fn summary(&self, dir: &Path) -> String {
+        format!(
+            "wrote {}: {} created, {} updated, {} unchanged, {} removed",
+            dir.display(),
+            self.created.len(),
+            self.updated.len(),
+            self.unchanged.len(),
+            self.removed.len()
+        )
+    }
+}
+
 /// One file's difference between the disk and the bundle.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {

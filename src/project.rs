@@ -998,14 +998,8 @@ pub fn render_command(
             ));
         }
         for (r, report) in rendered.iter().zip(&reports) {
-            text.push_str(&format!(
-                "wrote {}: {} created, {} updated, {} unchanged, {} removed\n",
-                r.dir.display(),
-                report.created.len(),
-                report.updated.len(),
-                report.unchanged.len(),
-                report.removed.len()
-            ));
+            text.push_str(&report.summary(&r.dir));
+            text.push('\n');
         }
         text.push_str(&format!(
             "{} environment{} from {}; each needs its Secret, created out of band, e.g.:\n  {}\n",
