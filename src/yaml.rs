@@ -513,7 +513,15 @@ fn attach(stack: &mut [Frame], root: &mut Option<Node>, node: Node) -> Result<()
 }
 
 /// Parses a scalar or flow value given on the command line (`--set path=[a, b]`).
+/// Unlike a file, an empty value is not "a file that sets nothing": it is an empty value.
 pub fn parse_inline(text: &str) -> Result<Node, SyntaxError> {
+    if text.trim().is_empty() {
+        return Err(err(
+            "the value is empty",
+            Pos { line: 1, col: 1 },
+            Some("write `{}` for an empty map or `[]` for an empty list"),
+        ));
+    }
     parse_layer(text)
 }
 

@@ -376,6 +376,13 @@ const CLI_CASES: &[CliCase] = &[
         fixed_setup: nothing,
     },
     CliCase {
+        name: "set-empty-map-value",
+        args: &["render", "--set", "agent.nodeSelector="],
+        setup: nothing,
+        fixed_args: &["render", "--set", "agent.nodeSelector={}"],
+        fixed_setup: nothing,
+    },
+    CliCase {
         name: "set-list-of-wrong-items",
         args: &["render", "--set", "networkPolicy.egressPorts=[443, https]"],
         setup: nothing,
