@@ -25,6 +25,7 @@ use crate::output;
 use crate::profiles;
 use crate::render::Renderer;
 use crate::term::Style;
+use crate::validate::{dns1123_label, suggest_name};
 use crate::yaml::{self, Key, Node, Pos, Value};
 
 /// The project file looked for in the current directory.
@@ -215,41 +216,6 @@ fn is_environment_key(text: &str, line: usize, name: &str, first: Pos) -> bool {
         })
 }
 
-/// Whether `name` is a DNS-1123 label; the reason when it is not.
-fn dns_label(name: &str) -> Result<(), &'static str> {
-    if name.is_empty() {
-        return Err("it is empty");
-    }
-    if name.len() > 63 {
-        return Err("it is longer than 63 characters");
-    }
-    if !name
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    {
-        return Err("only lowercase letters, digits and '-' are allowed");
-    }
-    if name.starts_with('-') || name.ends_with('-') {
-        return Err("it must start and end with a letter or digit");
-    }
-    Ok(())
-}
-
-fn suggest_label(name: &str) -> String {
-    let s: String = name
-        .to_ascii_lowercase()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
-    let s = s.trim_matches('-');
-    let s = if s.len() > 63 { &s[..63] } else { s };
-    if s.is_empty() {
-        "prod".into()
-    } else {
-        s.trim_end_matches('-').to_owned()
-    }
-}
-
 struct Parser {
     source: Arc<Source>,
     dir: PathBuf,
@@ -422,14 +388,14 @@ impl Parser {
         let name = key.name.clone();
         let path = format!("environments.{name}");
         let mut ok = true;
-        if let Err(why) = dns_label(&name) {
+        if let Err(why) = dns1123_label(&name) {
             let d = Diagnostic::new(format!(
                 "environment name `{name}` is not a DNS-1123 label: {why}"
             ))
             .path(&path)
             .label("not a DNS-1123 label")
             .note("the name becomes a directory name and usually part of namespaces and cluster names")
-            .help(format!("rename it, e.g. `{}`", suggest_label(&name)));
+            .help(format!("rename it, e.g. `{}`", suggest_name(&name, false)));
             let d = self.at(d, key.pos, name.chars().count());
             self.error(d);
             ok = false;
@@ -1198,10 +1164,11 @@ mod tests {
 
     #[test]
     fn dns_labels() {
-        assert!(dns_label("prod-eu-west").is_ok());
-        assert!(dns_label("Prod").is_err());
-        assert!(dns_label("-a").is_err());
-        assert!(dns_label(&"a".repeat(64)).is_err());
-        assert_eq!(suggest_label("Prod_EU"), "prod-eu");
+        assert!(dns1123_label("prod-eu-west").is_ok());
+        assert!(dns1123_label("Prod").is_err());
+        assert!(dns1123_label("-a").is_err());
+        assert!(dns1123_label(&"a".repeat(64)).is_err());
+        assert_eq!(suggest_name("Prod_EU", false), "prod-eu");
+        assert_eq!(suggest_name("prod.eu", false), "prod-eu");
     }
 }

@@ -72,7 +72,7 @@ impl Checker<'_> {
                 format!("`{value}` is not a valid DNS-1123 label: {why}"),
                 Some(format!(
                     "use lowercase letters, digits and '-', e.g. `{}`",
-                    suggest_dns(value)
+                    suggest_name(value, false)
                 )),
             );
         }
@@ -88,7 +88,7 @@ impl Checker<'_> {
                 format!("`{value}` is not a valid DNS-1123 subdomain name"),
                 Some(format!(
                     "use lowercase letters, digits, '-' and '.', e.g. `{}`",
-                    suggest_dns(value)
+                    suggest_name(value, true)
                 )),
             );
         }
@@ -722,7 +722,8 @@ pub fn parse_duration(text: &str) -> Option<u64> {
     (total > 0).then_some(total)
 }
 
-fn dns1123_label(v: &str) -> Result<(), &'static str> {
+/// Whether `v` is a DNS-1123 label (a namespace, an environment name); the reason if not.
+pub(crate) fn dns1123_label(v: &str) -> Result<(), &'static str> {
     if v.is_empty() {
         return Err("it is empty");
     }
@@ -741,12 +742,13 @@ fn dns1123_label(v: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-fn suggest_dns(v: &str) -> String {
+/// The nearest DNS-1123 label (or, with `dots`, subdomain) to `v`, for a "use e.g." hint.
+pub(crate) fn suggest_name(v: &str, dots: bool) -> String {
     let s: String = v
         .to_ascii_lowercase()
         .chars()
         .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' {
+            if c.is_ascii_alphanumeric() || (dots && c == '.') {
                 c
             } else {
                 '-'
