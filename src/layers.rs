@@ -136,6 +136,16 @@ pub fn profile(name: &str) -> Result<Layer, Vec<Diagnostic>> {
 
 /// Reads an override file: capped in size (checked before reading), then [`text_of`].
 pub fn read_file(path: &Path) -> Result<String, Diagnostic> {
+    read_text(
+        path,
+        "override file",
+        "check the path; it is relative to the current directory",
+    )
+}
+
+/// Reads a YAML input of agentctl's (`what`: "override file", "project file") with the same
+/// limits and checks as [`text_of`]; `missing_help` is the hint when it cannot be read.
+pub fn read_text(path: &Path, what: &str, missing_help: &str) -> Result<String, Diagnostic> {
     let shown = path.display();
     let meta = std::fs::metadata(path).map_err(|e| {
         let why = if e.kind() == std::io::ErrorKind::NotFound {
@@ -143,17 +153,14 @@ pub fn read_file(path: &Path) -> Result<String, Diagnostic> {
         } else {
             e.to_string()
         };
-        Diagnostic::new(format!("cannot read override file `{shown}`: {why}"))
-            .help("check the path; it is relative to the current directory")
+        Diagnostic::new(format!("cannot read {what} `{shown}`: {why}")).help(missing_help)
     })?;
     if meta.is_dir() {
-        return Err(
-            Diagnostic::new(format!("override file `{shown}` is a directory"))
-                .help("pass a YAML file with -f"),
-        );
+        return Err(Diagnostic::new(format!("{what} `{shown}` is a directory"))
+            .help("pass a YAML file with -f"));
     }
     if meta.len() > MAX_FILE_BYTES {
-        return Err(too_big(&shown.to_string(), meta.len()));
+        return Err(too_big(what, &shown.to_string(), meta.len()));
     }
     // Read at most one byte over the cap, so a file that grows meanwhile (or a device that
     // never ends) cannot make us read without bound.
@@ -163,24 +170,30 @@ pub fn read_file(path: &Path) -> Result<String, Diagnostic> {
             use std::io::Read;
             f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)
         })
-        .map_err(|e| Diagnostic::new(format!("cannot read override file `{shown}`: {e}")))?;
-    text_of(path, bytes)
+        .map_err(|e| Diagnostic::new(format!("cannot read {what} `{shown}`: {e}")))?;
+    checked_text(path, bytes, what)
 }
 
-fn too_big(shown: &str, len: u64) -> Diagnostic {
+fn too_big(what: &str, shown: &str, len: u64) -> Diagnostic {
     Diagnostic::new(format!(
-        "override file `{shown}` is {len} bytes, over the {MAX_FILE_BYTES} byte limit"
+        "{what} `{shown}` is {len} bytes, over the {MAX_FILE_BYTES} byte limit"
     ))
-    .help("an override file holds a few settings; is this the right file?")
+    .help(format!(
+        "{what}s hold a few settings; is this the right file?"
+    ))
 }
 
 /// Checks that the bytes of an override file are text agentctl can parse: at most
 /// [`MAX_FILE_BYTES`], UTF-8 (a leading byte-order mark is dropped), and free of control
 /// characters other than newlines and tabs (binary data). `path` names the file in messages.
 pub fn text_of(path: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
+    checked_text(path, bytes, "override file")
+}
+
+fn checked_text(path: &Path, bytes: Vec<u8>, what: &str) -> Result<String, Diagnostic> {
     let shown = path.display().to_string();
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_big(&shown, bytes.len() as u64));
+        return Err(too_big(what, &shown, bytes.len() as u64));
     }
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
@@ -191,7 +204,7 @@ pub fn text_of(path: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
             let pos = pos_at(&String::from_utf8_lossy(valid));
             let source = Source::new(Origin::File(path.to_owned()), lossy);
             return Err(Diagnostic::new(format!(
-                "override file `{shown}` is not UTF-8 text: invalid byte 0x{byte:02X}"
+                "{what} `{shown}` is not UTF-8 text: invalid byte 0x{byte:02X}"
             ))
             .at(&source, pos, 1)
             .label("not UTF-8")
@@ -207,7 +220,7 @@ pub fn text_of(path: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
         let pos = pos_at(&text[..offset]);
         let source = Source::new(Origin::File(path.to_owned()), text);
         return Err(Diagnostic::new(format!(
-            "override file `{shown}` contains the control character U+{code:04X}: it is binary data, not YAML"
+            "{what} `{shown}` contains the control character U+{code:04X}: it is binary data, not YAML"
         ))
         .at(&source, pos, 1)
         .label("control character")

@@ -98,14 +98,9 @@ pub fn locate(explicit: Option<&Path>) -> Result<PathBuf> {
 
 /// Reads and checks a project file.
 pub fn load(path: &Path) -> Result<Project> {
-    let shown = path.display();
-    let meta = std::fs::metadata(path).map_err(|e| {
-        Diagnostic::new(format!("cannot read project file `{shown}`: {e}"))
-            .help("check the path given with --project")
-    })?;
-    if meta.is_dir() {
+    if path.is_dir() {
         return Err(
-            Diagnostic::new(format!("project file `{shown}` is a directory"))
+            Diagnostic::new(format!("project file `{}` is a directory", path.display()))
                 .help(format!(
                     "pass the file: `--project {}`",
                     path.join(FILE_NAME).display()
@@ -113,24 +108,8 @@ pub fn load(path: &Path) -> Result<Project> {
                 .into(),
         );
     }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(Diagnostic::new(format!(
-            "project file `{shown}` is {} bytes, over the {MAX_FILE_BYTES} byte limit",
-            meta.len()
-        ))
-        .into());
-    }
-    let bytes =
-        std::fs::read(path).map_err(|e| Diagnostic::new(format!("cannot read `{shown}`: {e}")))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        Diagnostic::new(format!(
-            "project file `{shown}` is not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        ))
-        .help("save the file as UTF-8")
-    })?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    parse(path, text).map_err(Error::Input)
+    let text = layers::read_text(path, "project file", "check the path given with --project")?;
+    parse(path, &text).map_err(Error::Input)
 }
 
 /// Checks the text of a project file at `path` (override paths resolve against its directory).
