@@ -295,12 +295,15 @@ const ORPHAN_DEPTH: usize = 4;
 /// Directories below `root` (not `root` itself, none of `keep`) that hold files agentctl
 /// generated: the output of environments no longer in the project. Symlinks are not followed.
 pub fn orphans(root: &Path, keep: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let keep: std::collections::HashSet<&Path> = keep.iter().map(PathBuf::as_path).collect();
     let mut found = Vec::new();
     let mut pending = vec![(root.to_path_buf(), 0)];
     while let Some((dir, depth)) = pending.pop() {
         let Ok(entries) = fs::read_dir(&dir) else {
             continue;
         };
+        // Only a directory no environment owns can be abandoned; its files are looked at.
+        let candidate = dir != root && !keep.contains(dir.as_path());
         let mut generated = false;
         for entry in entries {
             let entry = entry.with_context(|| format!("listing {}", dir.display()))?;
@@ -308,11 +311,10 @@ pub fn orphans(root: &Path, keep: &[PathBuf]) -> Result<Vec<PathBuf>> {
             let path = entry.path();
             if kind.is_dir() && depth < ORPHAN_DEPTH {
                 pending.push((path, depth + 1));
-            } else if kind.is_file()
-                && path.extension().is_some_and(|e| e == "yaml")
+            } else if candidate
                 && !generated
-                && dir != root
-                && !keep.contains(&dir)
+                && kind.is_file()
+                && path.extension().is_some_and(|e| e == "yaml")
             {
                 let mut head = vec![0; HEADER.len()];
                 let n = fs::File::open(&path)
