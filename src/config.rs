@@ -12,6 +12,11 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+/// The largest value of a Kubernetes `int32` field (replicas, probe timings): the schema caps
+/// the settings that land in one, so a value the API server would reject is a located input
+/// error here, not a failed round trip after rendering.
+const INT32_MAX: u32 = 2_147_483_647;
+
 /// The effective configuration of one deployment.
 ///
 /// Layers are merged in this order, later wins: built-in defaults, each `-p PROFILE`, each
@@ -184,10 +189,10 @@ pub enum PullPolicy {
 #[serde(default, deny_unknown_fields)]
 pub struct Replicas {
     /// Minimum (and, without autoscaling, fixed) number of agent pods. Default: `3`.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = INT32_MAX))]
     pub min: u32,
     /// Maximum number of agent pods the HPA may scale to. Default: `10`.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = INT32_MAX))]
     pub max: u32,
 }
 
@@ -261,15 +266,16 @@ pub struct Probe {
     /// HTTP path probed on the agent port. Default: `/health`.
     pub path: String,
     /// Seconds after container start before the first probe. Default: `0`.
+    #[schemars(range(max = INT32_MAX))]
     pub initial_delay_seconds: u32,
     /// Seconds between probes.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = INT32_MAX))]
     pub period_seconds: u32,
     /// Seconds a probe may take; must be below `periodSeconds`.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = INT32_MAX))]
     pub timeout_seconds: u32,
     /// Consecutive failures before the probe counts as failed.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = INT32_MAX))]
     pub failure_threshold: u32,
 }
 
@@ -535,7 +541,9 @@ pub struct NetworkPolicy {
     pub egress_cidr: String,
     /// CIDRs excluded from `egressCidr` (e.g. private ranges). Default: none.
     pub egress_except: Vec<String>,
-    /// TCP ports the agent may reach outside the cluster (the model APIs). Default: `[443]`.
+    /// TCP ports the agent may reach outside the cluster (the model APIs). `[]` renders no
+    /// external egress rule at all (never a rule without ports, which would open every port).
+    /// Default: `[443]`.
     pub egress_ports: Vec<u16>,
 }
 

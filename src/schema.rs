@@ -140,6 +140,10 @@ fn describe_type(schema: &J, t: &str) -> String {
             let min = schema.get("minimum").and_then(J::as_i64);
             let max = schema.get("maximum").and_then(J::as_i64);
             match (min, max) {
+                // Kubernetes int32 fields: the lower bound is the news, the cap a footnote.
+                (Some(a), Some(b)) if b == i64::from(i32::MAX) => {
+                    format!("integer ≥ {a}, at most {b}")
+                }
                 (Some(a), Some(b)) => format!("integer {a}..={b}"),
                 (Some(a), None) if a > 0 => format!("integer ≥ {a}"),
                 _ => "integer".into(),

@@ -369,6 +369,13 @@ const CLI_CASES: &[CliCase] = &[
         fixed_setup: nothing,
     },
     CliCase {
+        name: "set-beyond-kubernetes-int32",
+        args: &["render", "--set", "agent.probes.readiness.failureThreshold=2147483648"],
+        setup: nothing,
+        fixed_args: &["render", "--set", "agent.probes.readiness.failureThreshold=5"],
+        fixed_setup: nothing,
+    },
+    CliCase {
         name: "set-unclosed-list",
         args: &["render", "--set", "networkPolicy.egressPorts=[443,8443"],
         setup: nothing,

@@ -18,7 +18,25 @@ use agentctl::merge::{self, Merged};
 use agentctl::render::Renderer;
 use agentctl::{bundle, validate, yaml};
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 use serde_json::{Value as J, json};
+
+/// Cases per property: `PROPTEST_CASES` when set (for long local runs), else `cases`. Failing
+/// seeds are kept in `tests/merge_props.proptest-regressions` (committed) and replayed first on
+/// every run, so a failure found once, here or in CI, stays a test.
+fn config(cases: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(cases);
+    ProptestConfig {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "tests/merge_props.proptest-regressions",
+        ))),
+        ..ProptestConfig::default()
+    }
+}
 
 /// One assignment: a dotted leaf path and a schema-valid value for it.
 type Assignment = (String, J);
@@ -102,7 +120,7 @@ fn effective(merged: &Merged) -> J {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    #![proptest_config(config(96))]
 
     #[test]
     fn later_layers_win_and_history_ends_with_the_final_value(
@@ -212,37 +230,40 @@ fn pipeline(bytes: Vec<u8>) {
     }
 }
 
+/// Every setting's path (the leaves of the default configuration, a list counting as a leaf),
+/// plus a key inside each free-form map.
+fn setting_paths() -> Vec<String> {
+    fn walk(prefix: &str, v: &J, out: &mut Vec<String>) {
+        match v {
+            J::Object(m) if !m.is_empty() => {
+                for (k, v) in m {
+                    let path = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(&path, v, out);
+                }
+            }
+            J::Object(_) => {
+                out.push(prefix.to_owned());
+                out.push(format!("{prefix}.team"));
+                out.push(format!("{prefix}.API_TOKEN"));
+            }
+            _ => out.push(prefix.to_owned()),
+        }
+    }
+    let defaults = serde_json::to_value(agentctl::config::Config::default()).expect("json");
+    let mut out = Vec::new();
+    walk("", &defaults, &mut out);
+    assert!(out.len() > 80, "too few settings found: {out:?}");
+    out
+}
+
 /// YAML-shaped text: real setting paths (so inputs get past the parser and the schema) with
 /// values from a pool of valid, invalid and tricky scalars, written as block YAML.
 fn yamlish() -> impl Strategy<Value = String> {
-    let path = prop::sample::select(vec![
-        "namespace",
-        "labels.team",
-        "agent.image",
-        "agent.port",
-        "agent.replicas.min",
-        "agent.replicas.max",
-        "agent.resources.requests.cpu",
-        "agent.resources.limits.cpu",
-        "agent.resources.limits.memory",
-        "agent.config.extra.MODE",
-        "agent.config.extra.API_TOKEN",
-        "agent.rollingUpdate.maxSurge",
-        "agent.rollingUpdate.maxUnavailable",
-        "agent.probes.liveness.timeoutSeconds",
-        "agent.storage.size",
-        "agent.storage.accessMode",
-        "agent.storage.storageClass",
-        "redis.image",
-        "redis.port",
-        "autoscaling.enabled",
-        "disruptionBudget.maxUnavailable",
-        "networkPolicy.egressPorts",
-        "networkPolicy.egressCidr",
-        "monitoring.serviceMonitor.interval",
-        "monitoring.serviceMonitor.scrapeTimeout",
-        "secret.redisPasswordKey",
-    ]);
+    let path = prop::sample::select(setting_paths());
     let scalar = prop::sample::select(vec![
         "1",
         "0",
@@ -277,6 +298,27 @@ fn yamlish() -> impl Strategy<Value = String> {
         "\"ünï\"",
         "premium-ssd",
         "anthropic-api-key",
+        "{}",
+        "{release: prom}",
+        "[kube-system]",
+        "[\"10.0.0.0/8\", \"0.0.0.0/0\"]",
+        "0.0.0.0/0",
+        "Always",
+        "Never",
+        "required",
+        "none",
+        "preferred",
+        "DEBUG",
+        "restricted",
+        "baseline",
+        "-1",
+        "null",
+        "\"1\"",
+        "100m",
+        "65535",
+        "2147483648",
+        "/health",
+        "/",
     ]);
     prop::collection::vec((path, scalar), 1..8).prop_map(|assignments| {
         // Nest the assignments (later wins), then print block YAML.
@@ -325,7 +367,7 @@ fn print_tree(tree: &std::collections::BTreeMap<String, Tree>, depth: usize, out
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(config(256))]
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {

@@ -142,3 +142,56 @@ fn a_settings_change_rolls_the_pods() {
         checksum(&["render", "--set", "agent.config.extra.NEW=1"])
     );
 }
+
+/// An empty `networkPolicy.egressPorts` must close external egress, not open it: a
+/// NetworkPolicy rule with no `ports` allows every port, so the rule itself must go.
+#[test]
+fn empty_egress_ports_render_no_external_rule() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let egress = |args: &[&str]| {
+        let out = agentctl(args, tmp.path());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let docs =
+            agentctl::yaml::parse_manifests(&String::from_utf8(out.stdout).unwrap()).unwrap();
+        let policy = docs
+            .iter()
+            .find(|d| {
+                d["kind"] == "NetworkPolicy" && d["metadata"]["name"] == "agent-network-policy"
+            })
+            .expect("agent network policy")
+            .clone();
+        policy["spec"]["egress"]
+            .as_array()
+            .expect("egress rules")
+            .clone()
+    };
+    let external = |rules: &[serde_json::Value]| {
+        rules
+            .iter()
+            .filter(|r| r["to"][0]["ipBlock"]["cidr"] == "0.0.0.0/0")
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let default = egress(&["render"]);
+    let open = external(&default);
+    assert_eq!(open.len(), 1, "{default:#?}");
+    assert_eq!(open[0]["ports"][0]["port"], 443);
+
+    let closed = egress(&["render", "--set", "networkPolicy.egressPorts=[]"]);
+    assert_eq!(external(&closed), Vec::<serde_json::Value>::new());
+    assert_eq!(
+        closed.len(),
+        default.len() - 1,
+        "only the external rule goes"
+    );
+    assert!(
+        closed
+            .iter()
+            .all(|r| r["ports"].as_array().is_some_and(|p| !p.is_empty())),
+        "every remaining egress rule names its ports: {closed:#?}"
+    );
+}
