@@ -321,7 +321,7 @@ impl Default for RollingUpdate {
 #[serde(untagged)]
 pub enum IntOrPercent {
     /// An absolute number of pods.
-    Int(u32),
+    Int(#[schemars(range(max = INT32_MAX))] u32),
     /// A percentage, written `N%` with N from 0 to 100.
     Percent(String),
 }

@@ -142,7 +142,7 @@ fn describe_type(schema: &J, t: &str) -> String {
             match (min, max) {
                 // Kubernetes int32 fields: the lower bound is the news, the cap a footnote.
                 (Some(a), Some(b)) if b == i64::from(i32::MAX) => {
-                    format!("integer ≥ {a}, at most {b}")
+                    format!("integer ≥ {a} (at most {b})")
                 }
                 (Some(a), Some(b)) => format!("integer {a}..={b}"),
                 (Some(a), None) if a > 0 => format!("integer ≥ {a}"),
