@@ -370,9 +370,17 @@ const CLI_CASES: &[CliCase] = &[
     },
     CliCase {
         name: "set-beyond-kubernetes-int32",
-        args: &["render", "--set", "agent.probes.readiness.failureThreshold=2147483648"],
+        args: &[
+            "render",
+            "--set",
+            "agent.probes.readiness.failureThreshold=2147483648",
+        ],
         setup: nothing,
-        fixed_args: &["render", "--set", "agent.probes.readiness.failureThreshold=5"],
+        fixed_args: &[
+            "render",
+            "--set",
+            "agent.probes.readiness.failureThreshold=5",
+        ],
         fixed_setup: nothing,
     },
     CliCase {

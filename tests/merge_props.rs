@@ -4,8 +4,11 @@
 //! checked against the rules: later layers win, maps merge key by key, lists replace whole, the
 //! history's last setter of every path holds the final value, and layering is associative (the
 //! effective configuration of some layers, written out as one layer, stands for them).
-//! Robustness: arbitrary bytes, and YAML-shaped text, go through layer → merge → validate
-//! (→ render when valid) and must end in a value or a diagnostic, never a panic.
+//! Robustness: arbitrary bytes, YAML-shaped text over every setting, and plausible
+//! configurations (each value valid alone; most combinations validate) go through layer → merge
+//! → validate (→ render when valid) and must end in a bundle or a diagnostic: never a panic, and
+//! never a configuration that validates but fails to render. For a long run:
+//! `PROPTEST_CASES=200000 cargo test --release --test merge_props`.
 
 #![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used)]
 
@@ -260,6 +263,109 @@ fn setting_paths() -> Vec<String> {
     out
 }
 
+/// Every leaf of a configuration as (path, value), free-form maps and lists counting as leaves.
+fn leaves(prefix: &str, v: &J, out: &mut Vec<(String, J)>) {
+    match v {
+        J::Object(m) if !m.is_empty() && !is_free_form(prefix) => {
+            for (k, v) in m {
+                let path = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                leaves(&path, v, out);
+            }
+        }
+        _ => out.push((prefix.to_owned(), v.clone())),
+    }
+}
+
+/// The maps whose keys are the user's (labels, node selector, extra settings).
+fn is_free_form(path: &str) -> bool {
+    matches!(
+        path,
+        "labels" | "agent.nodeSelector" | "agent.config.extra" | "monitoring.serviceMonitor.labels"
+    )
+}
+
+/// For every setting, values each of which is valid on its own (as YAML flow text): its default,
+/// every profile's and shipped example's value, and the usual and boundary values of its kind.
+/// Combinations still break cross-field rules now and then; the point is that most of them
+/// validate, so rendering gets exercised.
+fn plausible_pools() -> Vec<(String, Vec<String>)> {
+    let mut stacks = vec![vec![layers::defaults()]];
+    for p in ["dev", "high-throughput", "low-latency"] {
+        stacks.push(vec![
+            layers::defaults(),
+            layers::profile(p).expect("profile"),
+        ]);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for e in ["examples/override.yaml", "examples/pinned-digests.yaml"] {
+        let layer = layers::file(&root.join(e)).expect("example");
+        stacks.push(vec![layers::defaults(), layer]);
+    }
+    let mut pools = std::collections::BTreeMap::<String, std::collections::BTreeSet<String>>::new();
+    for stack in stacks {
+        let merged = merge::merge(&stack).expect("shipped inputs merge");
+        let mut out = Vec::new();
+        leaves("", &effective(&merged), &mut out);
+        for (path, value) in out {
+            pools.entry(path).or_default().insert(value.to_string());
+        }
+    }
+    for (path, pool) in &mut pools {
+        let sample: J = serde_json::from_str(pool.iter().next().expect("one value")).expect("json");
+        let extra: &[&str] = match &sample {
+            J::Bool(_) => &["true", "false"],
+            J::Number(_) if path.ends_with("port") || path.ends_with("Port") => {
+                &["1", "80", "8080", "65535"]
+            }
+            J::Number(_) => &["0", "1", "2", "3", "5", "10", "60", "100", "2147483647"],
+            J::String(s) if s.ends_with('s') && s[..s.len() - 1].parse::<u32>().is_ok() => {
+                &["1s", "5s", "15s", "1m", "2m30s"]
+            }
+            J::String(s) if looks_like_quantity(s) => {
+                &["1", "100m", "250m", "0.5", "1Gi", "512Mi", "64Gi"]
+            }
+            J::Array(_) if path.ends_with("Ports") => &["[]", "[443]", "[443, 8443]", "[65535]"],
+            J::Array(_) if path.ends_with("Namespaces") => &["[]", "[ingress-nginx]"],
+            J::Array(_) => &["[]", "[\"10.0.0.0/8\", \"192.168.0.0/16\"]"],
+            J::Object(_) => &["{}", "{team: payments}", "{release: prom, tier: b}"],
+            _ => &[],
+        };
+        pool.extend(extra.iter().map(|s| (*s).to_owned()));
+    }
+    pools
+        .into_iter()
+        .map(|(p, v)| (p, v.into_iter().collect()))
+        .collect()
+}
+
+/// Whether a default string looks like a Kubernetes quantity (`500m`, `2Gi`, `10000`).
+fn looks_like_quantity(s: &str) -> bool {
+    let digits = s.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+}
+
+/// Plausible configurations: 1–6 settings, each set to one of its plausible values.
+fn plausible() -> impl Strategy<Value = String> {
+    static POOLS: OnceLock<Vec<(String, Vec<String>)>> = OnceLock::new();
+    let pools = POOLS.get_or_init(plausible_pools);
+    prop::collection::vec((0..pools.len(), any::<prop::sample::Index>()), 1..7).prop_map(
+        move |picks| {
+            let mut tree = std::collections::BTreeMap::<String, Tree>::new();
+            for (i, value) in picks {
+                let (path, pool) = &pools[i];
+                insert(&mut tree, path, value.get::<String>(pool));
+            }
+            let mut out = String::new();
+            print_tree(&tree, 0, &mut out);
+            out
+        },
+    )
+}
+
 /// YAML-shaped text: real setting paths (so inputs get past the parser and the schema) with
 /// values from a pool of valid, invalid and tricky scalars, written as block YAML.
 fn yamlish() -> impl Strategy<Value = String> {
@@ -324,29 +430,34 @@ fn yamlish() -> impl Strategy<Value = String> {
         // Nest the assignments (later wins), then print block YAML.
         let mut tree = std::collections::BTreeMap::<String, Tree>::new();
         for (path, value) in assignments {
-            let mut here = &mut tree;
-            let segments: Vec<&str> = path.split('.').collect();
-            for seg in &segments[..segments.len() - 1] {
-                let entry = here
-                    .entry((*seg).to_owned())
-                    .or_insert_with(|| Tree::Map(Default::default()));
-                if let Tree::Leaf(_) = entry {
-                    *entry = Tree::Map(Default::default());
-                }
-                let Tree::Map(next) = entry else {
-                    unreachable!()
-                };
-                here = next;
-            }
-            here.insert(
-                segments[segments.len() - 1].to_owned(),
-                Tree::Leaf(value.to_owned()),
-            );
+            insert(&mut tree, &path, value);
         }
         let mut out = String::new();
         print_tree(&tree, 0, &mut out);
         out
     })
+}
+
+/// Sets a dotted path in a tree of YAML snippets, replacing a leaf on the way by a map.
+fn insert(tree: &mut std::collections::BTreeMap<String, Tree>, path: &str, value: &str) {
+    let mut here = tree;
+    let segments: Vec<&str> = path.split('.').collect();
+    for seg in &segments[..segments.len() - 1] {
+        let entry = here
+            .entry((*seg).to_owned())
+            .or_insert_with(|| Tree::Map(Default::default()));
+        if let Tree::Leaf(_) = entry {
+            *entry = Tree::Map(Default::default());
+        }
+        let Tree::Map(next) = entry else {
+            unreachable!()
+        };
+        here = next;
+    }
+    here.insert(
+        segments[segments.len() - 1].to_owned(),
+        Tree::Leaf(value.to_owned()),
+    );
 }
 
 enum Tree {
@@ -376,6 +487,11 @@ proptest! {
 
     #[test]
     fn yaml_shaped_text_never_panics(text in yamlish()) {
+        pipeline(text.into_bytes());
+    }
+
+    #[test]
+    fn plausible_configurations_validate_or_render(text in plausible()) {
         pipeline(text.into_bytes());
     }
 }
