@@ -36,6 +36,65 @@ fn one_profile(bencher: divan::Bencher, profile: &str) {
     bencher.bench_local(|| agentctl::app::build(&renderer, &inputs).expect("renders"));
 }
 
+/// The stages of `one_profile` (default profile), to see where its time goes: rendering the
+/// templates to text, parsing that text back, the round trip through the Kubernetes types, and
+/// the canonical serialization.
+mod stages {
+    use agentctl::render::Renderer;
+    use agentctl::{check, yaml};
+
+    fn setup() -> (Renderer, agentctl::config::Config, Vec<(String, String)>) {
+        let renderer = Renderer::new(None).expect("templates compile");
+        let cfg = agentctl::config::Config::default();
+        let texts = renderer.render(&cfg).expect("renders");
+        (renderer, cfg, texts)
+    }
+
+    #[divan::bench]
+    fn templates(bencher: divan::Bencher) {
+        let (renderer, cfg, _) = setup();
+        bencher.bench_local(|| renderer.render(&cfg).expect("renders"));
+    }
+
+    #[divan::bench]
+    fn parse(bencher: divan::Bencher) {
+        let (_, _, texts) = setup();
+        bencher.bench_local(|| {
+            for (_, text) in &texts {
+                divan::black_box(yaml::parse_manifests(text).expect("parses"));
+            }
+        });
+    }
+
+    #[divan::bench]
+    fn roundtrip(bencher: divan::Bencher) {
+        let (_, _, texts) = setup();
+        let docs: Vec<_> = texts
+            .iter()
+            .flat_map(|(_, t)| yaml::parse_manifests(t).expect("parses"))
+            .collect();
+        bencher.bench_local(|| {
+            for doc in &docs {
+                divan::black_box(check::roundtrip(doc).expect("round trip"));
+            }
+        });
+    }
+
+    #[divan::bench]
+    fn emit(bencher: divan::Bencher) {
+        let (_, _, texts) = setup();
+        let docs: Vec<_> = texts
+            .iter()
+            .flat_map(|(_, t)| yaml::parse_manifests(t).expect("parses"))
+            .collect();
+        bencher.bench_local(|| {
+            for doc in &docs {
+                divan::black_box(yaml::to_canonical(doc).expect("emits"));
+            }
+        });
+    }
+}
+
 /// A project of N environments (profiles rotating, each with an inline `set:`), parsed,
 /// validated and rendered in memory: what `render --all` does before writing.
 #[divan::bench(args = [1, 10, 100, 1000], sample_count = 10, sample_size = 1)]

@@ -13,7 +13,8 @@
 # 3. Peak memory (max RSS, `/usr/bin/time -v`) of 100 environments.
 # Uses hyperfine (installed from Debian's packages when missing and we are root); without it,
 # falls back to a loop timed with `date +%s%N` (force it with NO_HYPERFINE=1). Needs kubectl.
-# AGENTCTL=PATH measures that binary instead of building target/release/agentctl.
+# AGENTCTL=PATH measures that binary instead of the one scripts/release.sh builds (the shipped,
+# statically linked one on Linux; `AGENTCTL=target/release/agentctl` for a plain cargo build).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -40,8 +41,7 @@ if ! [ -x /usr/bin/time ]; then
 fi
 
 if [ -z "$AGENTCTL" ]; then
-    cargo build --release --quiet
-    AGENTCTL=$PWD/target/release/agentctl
+    AGENTCTL=$PWD/$(bash scripts/release.sh 2>/dev/null)
 fi
 
 WORK=$(mktemp -d)
@@ -86,6 +86,8 @@ project() { # N: a project file with N environments, profiles rotating, each wit
 echo "# agentctl performance ($(date -u +%Y-%m-%d), $(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
 echo
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
+if ldd "$AGENTCTL" 2>&1 | grep -q "statically linked\|not a dynamic"; then LINK=static; else LINK=dynamic; fi
+echo "agentctl: ${AGENTCTL#"$PWD"/} ($LINK)"
 echo "kubectl: $(kubectl version --client 2>/dev/null | sed -n 's/^Client Version: //p' | head -1); tool: $([ "$HAVE_HYPERFINE" = 1 ] && hyperfine --version || echo 'date loop'); runs per command: $RUNS"
 echo
 
