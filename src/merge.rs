@@ -23,6 +23,8 @@ pub struct Setting {
     pub pos: Pos,
     /// Width of the value in its source line.
     pub len: usize,
+    /// Where the key that set it was written (`None` for the root).
+    pub key: Option<Pos>,
     /// The value that layer gave (as JSON).
     pub value: serde_json::Value,
 }
@@ -54,6 +56,21 @@ impl Merged {
                 compact(&s.value)
             )),
             None => d,
+        }
+    }
+
+    /// A diagnostic about the key of `path` itself (a user's label name, say): the caret is on
+    /// the key where it was last set, not on its value.
+    pub fn locate_key(&self, d: Diagnostic, path: &str) -> Diagnostic {
+        match self.origin(path) {
+            Some(s) if s.source.origin != crate::diag::Origin::Default => match s.key {
+                Some(key) => {
+                    let name = path.rsplit('.').next().unwrap_or(path);
+                    d.path(path).at(&s.source, key, name.chars().count().max(1))
+                }
+                None => self.locate(d, path),
+            },
+            _ => self.locate(d, path),
         }
     }
 
@@ -118,6 +135,7 @@ fn merge_into(base: &mut Node, over: &Node) {
 
 fn record(
     node: &Node,
+    key: Option<Pos>,
     path: &mut Vec<String>,
     source: &Arc<Source>,
     history: &mut BTreeMap<String, Vec<Setting>>,
@@ -127,13 +145,14 @@ fn record(
             source: Arc::clone(source),
             pos: node.pos,
             len: node.len,
+            key,
             value: to_json(node),
         });
     }
     if let Value::Map(entries) = &node.value {
         for (k, v) in entries {
             path.push(k.name.clone());
-            record(v, path, source, history);
+            record(v, Some(k.pos), path, source, history);
             path.pop();
         }
     }
@@ -144,7 +163,13 @@ pub fn merge(layers: &[Layer]) -> Result<Merged, Error> {
     let mut history = BTreeMap::new();
     let mut tree: Option<Node> = None;
     for layer in layers {
-        record(&layer.tree, &mut Vec::new(), &layer.source, &mut history);
+        record(
+            &layer.tree,
+            None,
+            &mut Vec::new(),
+            &layer.source,
+            &mut history,
+        );
         match &mut tree {
             None => tree = Some(layer.tree.clone()),
             Some(t) => merge_into(t, &layer.tree),

@@ -43,6 +43,16 @@ impl Checker<'_> {
         self.diags.push(d);
     }
 
+    /// Like [`Checker::fail`], for a problem with the key of `path` (a user-chosen name): the
+    /// caret goes on the key.
+    fn fail_key(&mut self, path: &str, message: String, help: Option<String>) {
+        let mut d = self.merged.locate_key(Diagnostic::new(message), path);
+        if let Some(h) = help {
+            d = d.help(h);
+        }
+        self.diags.push(d);
+    }
+
     /// A rule between two settings: the diagnostic points at `path` and relates `other`, or
     /// the other way round when only `other` was set by the user (the caret belongs on what
     /// the user wrote; a built-in default or profile is named as the second place).
@@ -174,7 +184,7 @@ impl Checker<'_> {
     fn labels(&mut self, path: &str, labels: &std::collections::BTreeMap<String, String>) {
         for (k, v) in labels {
             if let Err(why) = label_key(k) {
-                self.fail(
+                self.fail_key(
                     &format!("{path}.{k}"),
                     format!("`{k}` is not a valid label key: {why}"),
                     None,
@@ -393,18 +403,20 @@ pub fn validate(merged: &Merged) -> Result<(), Error> {
                 .chars()
                 .all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
         if !valid {
-            k.fail(
+            k.fail_key(
                 &path,
                 format!("`{key}` is not a valid environment variable name"),
                 Some("use letters, digits and '_', not starting with a digit".into()),
             );
         } else if let Some((_, field)) = reserved.iter().find(|(r, _)| r == key) {
-            k.fail(
+            k.fail_key(
                 &path,
                 format!("`{key}` is set by agentctl itself"),
                 Some(format!("use {field} instead")),
             );
         } else if is_sensitive(key) {
+            // On the value, which the source excerpt then shows redacted (a caret on the key
+            // would redact the key's own line from the key on).
             k.fail(
                 &path,
                 format!("`{key}` looks like a credential; the ConfigMap is not the place for it (value not shown)"),
