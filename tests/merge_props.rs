@@ -7,7 +7,8 @@
 //! Robustness: arbitrary bytes, YAML-shaped text over every setting, and plausible
 //! configurations (each value valid alone; most combinations validate) go through layer → merge
 //! → validate (→ render when valid) and must end in a bundle or a diagnostic: never a panic, and
-//! never a configuration that validates but fails to render. For a long run:
+//! never a configuration that validates but fails to render; so must every seed in
+//! `fuzz/corpus/`. For a long run:
 //! `PROPTEST_CASES=200000 cargo test --release --test merge_props`.
 
 #![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used)]
@@ -493,5 +494,28 @@ proptest! {
     #[test]
     fn plausible_configurations_validate_or_render(text in plausible()) {
         pipeline(text.into_bytes());
+    }
+}
+
+/// Every seed the fuzzer kept (`fuzz/corpus/`, inputs that reached new code, and the inputs CI
+/// found bugs with) goes through the same pipeline on every `cargo test`, so what fuzzing found
+/// stays covered without AFL installed.
+#[test]
+fn fuzz_corpus_replays_cleanly() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    let mut seeds: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("corpus entry").path())
+        .collect();
+    seeds.sort();
+    assert!(
+        seeds.len() > 1000,
+        "the corpus shrank to {} seeds",
+        seeds.len()
+    );
+    for seed in seeds {
+        let bytes = std::fs::read(&seed).expect("seed");
+        let result = std::panic::catch_unwind(|| pipeline(bytes));
+        assert!(result.is_ok(), "seed {} failed (see above)", seed.display());
     }
 }
