@@ -184,10 +184,11 @@ impl Checker<'_> {
     fn labels(&mut self, path: &str, labels: &std::collections::BTreeMap<String, String>) {
         for (k, v) in labels {
             if let Err(why) = label_key(k) {
+                let help = label_key_suggestion(k).map(|fixed| format!("did you mean `{fixed}`?"));
                 self.fail_key(
                     &format!("{path}.{k}"),
                     format!("`{k}` is not a valid label key: {why}"),
-                    None,
+                    help,
                 );
             }
             if let Err(why) = label_value(v) {
@@ -807,6 +808,31 @@ fn label_key(k: &str) -> Result<(), &'static str> {
         return Err("the name is empty");
     }
     label_value(name)
+}
+
+/// A valid label key close to `k` (other characters as '-', trimmed to alphanumeric ends),
+/// when there is one and it differs.
+fn label_key_suggestion(k: &str) -> Option<String> {
+    let (prefix, name) = match k.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, k),
+    };
+    let name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let name = name.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    let fixed = match prefix {
+        Some(p) => format!("{p}/{name}"),
+        None => name.to_owned(),
+    };
+    (fixed != k && label_key(&fixed).is_ok()).then_some(fixed)
 }
 
 /// Checks an image reference: `[host[:port]/]path[:tag][@sha256:hex]`.
