@@ -27,6 +27,10 @@ pub enum Origin {
     Set(String),
     /// An inline `set:` entry of an environment in the project file.
     Project(PathBuf),
+    /// A command-line argument that is not a setting (the PATH of `agentctl explain PATH`):
+    /// holds the command line before it, e.g. `agentctl explain `; the source text is the
+    /// argument.
+    Argument(String),
 }
 
 impl fmt::Display for Origin {
@@ -36,6 +40,7 @@ impl fmt::Display for Origin {
             Origin::Profile(name) => write!(f, "profile {name}"),
             Origin::File(path) | Origin::Project(path) => write!(f, "{}", path.display()),
             Origin::Set(arg) => write!(f, "--set {}", redact_set(arg)),
+            Origin::Argument(before) => f.write_str(before.trim_end()),
         }
     }
 }
@@ -73,6 +78,7 @@ impl Source {
             Origin::Profile(name) => format!("profile {name} (profiles/{name}.yaml:{pos})"),
             Origin::Set(arg) => format!("--set {}", redact_set(arg)),
             Origin::File(path) | Origin::Project(path) => format!("{}:{pos}", path.display()),
+            Origin::Argument(before) => format!("{before}{}", self.text),
         }
     }
 }
@@ -204,6 +210,9 @@ type Mask = (usize, usize);
 /// Finds the values of credential-like keys in one source line: `KEY: value` in block style,
 /// `{KEY: value, ...}` in flow style, `--set PATH=value` for flags.
 fn masks(line: &[char], origin: &Origin) -> Vec<Mask> {
+    if let Origin::Argument(_) = origin {
+        return Vec::new();
+    }
     if let Origin::Set(arg) = origin {
         let prefix = "--set ".len();
         return match arg.split_once('=') {
@@ -347,6 +356,7 @@ fn snippet(
 ) {
     let line_text = match &source.origin {
         Origin::Set(arg) => Some(format!("--set {arg}")),
+        Origin::Argument(before) => Some(format!("{before}{}", source.text)),
         Origin::Default => None,
         _ => source
             .text
@@ -357,6 +367,7 @@ fn snippet(
     let Some(line_text) = line_text else { return };
     let (line_no, col) = match &source.origin {
         Origin::Set(_) => (String::new(), pos.col + "--set ".len()),
+        Origin::Argument(before) => (String::new(), pos.col + before.chars().count()),
         _ => (pos.line.to_string(), pos.col),
     };
     let gutter = " ".repeat(line_no.len().max(1));
@@ -402,6 +413,7 @@ fn snippet(
 fn token_len(source: &Source, pos: Pos) -> usize {
     let line: Vec<char> = match &source.origin {
         Origin::Set(arg) => arg.chars().collect(),
+        Origin::Argument(_) => source.text.chars().collect(),
         Origin::Default => return 1,
         _ => source
             .text

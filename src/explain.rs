@@ -13,10 +13,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value as J;
 
 use crate::config::Config;
-use crate::diag::{Diagnostic, Origin, did_you_mean};
+use crate::diag::{Diagnostic, Origin, Source, did_you_mean};
 use crate::merge::{self, Merged, Setting};
 use crate::schema;
-use crate::yaml::{self, Node, Value};
+use crate::yaml::{self, Node, Pos, Value};
 
 /// The layer order, said once for every place that explains it.
 pub const PRECEDENCE: &str = "Layers, later wins: built-in defaults → each -p PROFILE → each -f FILE \
@@ -303,7 +303,20 @@ pub fn explain(merged: &Merged, path: Option<&str>) -> Result<String, Diagnostic
         return Err(Diagnostic::new(format!("`{path}` has an empty segment"))
             .help("paths are dotted keys such as `agent.resources.limits.memory`"));
     }
-    let node = schema::lookup(&segments).map_err(|(at, names)| unknown(&segments, at, &names))?;
+    let node = schema::lookup(&segments).map_err(|(at, names)| {
+        // The caret goes under the first segment that names nothing, in the argument as typed.
+        let source = Source::new(Origin::Argument("agentctl explain ".into()), path);
+        let col = segments[..at]
+            .iter()
+            .map(|s| s.chars().count() + 1)
+            .sum::<usize>()
+            + 1;
+        unknown(&segments, at, &names).at(
+            &source,
+            Pos { line: 1, col },
+            segments[at].chars().count(),
+        )
+    })?;
     let current = serde_json::to_value(&merged.config).unwrap_or(J::Null);
     let defaults = serde_json::to_value(Config::default()).unwrap_or(J::Null);
     let kind = schema::describe(node);
