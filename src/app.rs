@@ -39,6 +39,33 @@ impl From<&InputArgs> for Inputs {
     }
 }
 
+/// Parses the command line. `--color` is looked for first, so clap's own help and usage errors
+/// follow it too (clap on its own only knows the terminal and `NO_COLOR`).
+pub fn parse() -> std::result::Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut choice = clap::ColorChoice::Auto;
+    let mut words = args.iter().skip(1).map(|a| a.to_string_lossy());
+    while let Some(word) = words.next() {
+        let value = match word.strip_prefix("--color") {
+            Some("") => words.next().map(|w| w.into_owned()),
+            Some(rest) => match rest.strip_prefix('=') {
+                Some(value) => Some(value.to_owned()),
+                None => continue, // `--colorful`: not ours
+            },
+            None if word == "--" => break,
+            None => continue,
+        };
+        choice = match value.as_deref() {
+            Some("always") => clap::ColorChoice::Always,
+            Some("never") => clap::ColorChoice::Never,
+            _ => clap::ColorChoice::Auto,
+        };
+    }
+    let matches = Cli::command().color(choice).try_get_matches_from(args)?;
+    Cli::from_arg_matches(&matches)
+}
+
 /// Layers, merge and validation: the effective configuration of some inputs.
 pub fn resolve(inputs: &Inputs) -> Result<Merged> {
     let layers = layers::load(inputs)?;

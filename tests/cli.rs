@@ -553,6 +553,50 @@ fn auto_colors_a_terminal_unless_no_color() {
     assert!(!tty.contains("\x1b[31m"), "{tty:?}");
 }
 
+#[test]
+fn color_choice_reaches_clap_help_and_usage_errors() {
+    let dir = tempdir();
+    // Off a terminal: plain, unless `--color always` (wherever it is on the line).
+    let plain = run(dir.path(), &["render", "--bogus"]);
+    assert_eq!(plain.code, 2);
+    assert!(!plain.stderr.contains('\x1b'), "{:?}", plain.stderr);
+    for args in [
+        &["--color", "always", "render", "--bogus"][..],
+        &["render", "--bogus", "--color=always"][..],
+    ] {
+        let r = run(dir.path(), args);
+        assert_eq!(r.code, 2);
+        assert!(
+            r.stderr.contains("\x1b[1m\x1b[31merror:"),
+            "{args:?}: {:?}",
+            r.stderr
+        );
+    }
+    // On a terminal: clap colors its help, and `--color never` turns that off.
+    let tty = |args: &str| {
+        let out = Command::new("script")
+            .args([
+                "-qec",
+                &format!("{} {args}", env!("CARGO_BIN_EXE_agentctl")),
+                "/dev/null",
+            ])
+            .current_dir(dir.path())
+            .env("TERM", "xterm-256color")
+            .env_remove("NO_COLOR")
+            .output()
+            .expect("util-linux `script` is installed (needed by this test)");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(
+        tty("render --help").contains('\x1b'),
+        "clap colors help on a terminal"
+    );
+    let never = tty("--color never render --help");
+    assert!(!never.contains('\x1b'), "{never:?}");
+    assert!(never.contains("Usage: agentctl render"), "{never:?}");
+}
+
 // ------------------------------------------------------------------------------------------ init
 
 #[test]
