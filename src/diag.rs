@@ -408,9 +408,9 @@ fn snippet(
     }
 }
 
-/// Width of the value written at `pos` (a related place carries only its start): a quoted
+/// Width of the value (or key) written at `pos` (a related place carries only its start): a quoted
 /// scalar up to its closing quote, else up to the next space, comma, bracket or comment.
-fn token_len(source: &Source, pos: Pos) -> usize {
+pub(crate) fn token_len(source: &Source, pos: Pos) -> usize {
     let line: Vec<char> = match &source.origin {
         Origin::Set(arg) => arg.chars().collect(),
         Origin::Argument(_) => source.text.chars().collect(),
@@ -437,6 +437,15 @@ fn token_len(source: &Source, pos: Pos) -> usize {
             .unwrap_or(rest.len()),
     };
     len.max(1)
+}
+
+/// Width of the mapping key `name` written at `pos`: as written in a file (quotes included),
+/// or the path segment of a `--set` flag (which may hold spaces a file key would quote).
+pub(crate) fn key_len(source: &Source, pos: Pos, name: &str) -> usize {
+    match source.origin {
+        Origin::Set(_) => name.chars().count().max(1),
+        _ => token_len(source, pos),
+    }
 }
 
 /// Longest `quoted` value shown in a message; a longer one (a pasted blob, a hostile file) is

@@ -66,13 +66,7 @@ impl Merged {
             Some(s) if s.source.origin != crate::diag::Origin::Default => match s.key {
                 Some(key) => {
                     let name = path.rsplit('.').next().unwrap_or(path);
-                    let mut width = name.chars().count().max(1);
-                    // A quoted key (`"a b": c`) is written with its quotes.
-                    let written = s.source.text.lines().nth(key.line.saturating_sub(1));
-                    let first = written.and_then(|l| l.chars().nth(key.col.saturating_sub(1)));
-                    if matches!(first, Some('"' | '\'')) {
-                        width += 2;
-                    }
+                    let width = crate::diag::key_len(&s.source, key, name);
                     d.path(path).at(&s.source, key, width)
                 }
                 None => self.locate(d, path),
