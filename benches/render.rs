@@ -50,6 +50,15 @@ mod stages {
         (renderer, cfg, texts)
     }
 
+    /// The default profile's objects, parsed back from its rendered files.
+    fn objects() -> Vec<serde_json::Value> {
+        let (_, _, texts) = setup();
+        texts
+            .iter()
+            .flat_map(|(_, t)| yaml::parse_manifests(t).expect("parses"))
+            .collect()
+    }
+
     #[divan::bench]
     fn templates(bencher: divan::Bencher) {
         let (renderer, cfg, _) = setup();
@@ -68,11 +77,7 @@ mod stages {
 
     #[divan::bench]
     fn roundtrip(bencher: divan::Bencher) {
-        let (_, _, texts) = setup();
-        let docs: Vec<_> = texts
-            .iter()
-            .flat_map(|(_, t)| yaml::parse_manifests(t).expect("parses"))
-            .collect();
+        let docs = objects();
         bencher.bench_local(|| {
             for doc in &docs {
                 divan::black_box(check::roundtrip(doc).expect("round trip"));
@@ -82,11 +87,7 @@ mod stages {
 
     #[divan::bench]
     fn emit(bencher: divan::Bencher) {
-        let (_, _, texts) = setup();
-        let docs: Vec<_> = texts
-            .iter()
-            .flat_map(|(_, t)| yaml::parse_manifests(t).expect("parses"))
-            .collect();
+        let docs = objects();
         bencher.bench_local(|| {
             for doc in &docs {
                 divan::black_box(yaml::to_canonical(doc).expect("emits"));

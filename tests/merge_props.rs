@@ -237,29 +237,17 @@ fn pipeline(bytes: Vec<u8>) {
 /// Every setting's path (the leaves of the default configuration, a list counting as a leaf),
 /// plus a key inside each free-form map.
 fn setting_paths() -> Vec<String> {
-    fn walk(prefix: &str, v: &J, out: &mut Vec<String>) {
-        match v {
-            J::Object(m) if !m.is_empty() => {
-                for (k, v) in m {
-                    let path = if prefix.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{prefix}.{k}")
-                    };
-                    walk(&path, v, out);
-                }
-            }
-            J::Object(_) => {
-                out.push(prefix.to_owned());
-                out.push(format!("{prefix}.team"));
-                out.push(format!("{prefix}.API_TOKEN"));
-            }
-            _ => out.push(prefix.to_owned()),
-        }
-    }
     let defaults = serde_json::to_value(agentctl::config::Config::default()).expect("json");
+    let mut settings = Vec::new();
+    leaves("", &defaults, &mut settings);
     let mut out = Vec::new();
-    walk("", &defaults, &mut out);
+    for (path, _) in settings {
+        if is_free_form(&path) {
+            out.push(format!("{path}.team"));
+            out.push(format!("{path}.API_TOKEN"));
+        }
+        out.push(path);
+    }
     assert!(out.len() > 80, "too few settings found: {out:?}");
     out
 }
