@@ -42,7 +42,7 @@ impl From<&InputArgs> for Inputs {
 /// Parses the command line. `--color` is looked for first, so clap's own help and usage errors
 /// follow it too (clap on its own only knows the terminal and `NO_COLOR`).
 pub fn parse() -> std::result::Result<Cli, clap::Error> {
-    use clap::{CommandFactory, FromArgMatches};
+    use clap::{CommandFactory, FromArgMatches, ValueEnum};
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let mut choice = clap::ColorChoice::Auto;
     let mut words = args.iter().skip(1).map(|a| a.to_string_lossy());
@@ -56,9 +56,10 @@ pub fn parse() -> std::result::Result<Cli, clap::Error> {
             None if word == "--" => break,
             None => continue,
         };
-        choice = match value.as_deref() {
-            Some("always") => clap::ColorChoice::Always,
-            Some("never") => clap::ColorChoice::Never,
+        // The value names are cli.rs's; a bad one is left for the real parse to report.
+        choice = match value.and_then(|v| crate::cli::ColorChoice::from_str(&v, false).ok()) {
+            Some(crate::cli::ColorChoice::Always) => clap::ColorChoice::Always,
+            Some(crate::cli::ColorChoice::Never) => clap::ColorChoice::Never,
             _ => clap::ColorChoice::Auto,
         };
     }
