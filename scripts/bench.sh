@@ -41,7 +41,7 @@ if ! [ -x /usr/bin/time ]; then
 fi
 
 if [ -z "$AGENTCTL" ]; then
-    AGENTCTL=$PWD/$(bash scripts/release.sh 2>/dev/null)
+    AGENTCTL=$(bash scripts/release.sh 2>/dev/null)
 fi
 
 WORK=$(mktemp -d)

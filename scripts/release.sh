@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the release binary we ship and measure, and prints its path on stdout.
+# Builds the release binary we ship and measure, and prints its absolute path on stdout.
 #
-#   scripts/release.sh                  # build; prints e.g. target/x86_64-unknown-linux-gnu/release/agentctl
+#   scripts/release.sh                  # build; prints e.g. /src/agentctl/target/x86_64-unknown-linux-gnu/release/agentctl
 #   install -m 755 "$(scripts/release.sh)" ~/.local/bin/agentctl
 #
 # On x86_64/aarch64 Linux with glibc it links the C runtime statically (`+crt-static`, glibc's
@@ -29,8 +29,8 @@ fi
 if [ "$static" = 1 ]; then
     cargo build --release --locked --target "$host" \
         --config "target.$host.rustflags = ['-C', 'target-feature=+crt-static']" >&2
-    echo "target/$host/release/agentctl"
+    echo "$PWD/target/$host/release/agentctl"
 else
     cargo build --release --locked >&2
-    echo "target/release/agentctl"
+    echo "$PWD/target/release/agentctl"
 fi
