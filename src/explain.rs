@@ -299,24 +299,22 @@ pub fn explain(merged: &Merged, path: Option<&str>) -> Result<String, Diagnostic
     } else {
         path.split('.').collect()
     };
-    if segments.iter().any(|s| s.is_empty()) {
-        return Err(Diagnostic::new(format!("`{path}` has an empty segment"))
-            .help("paths are dotted keys such as `agent.resources.limits.memory`"));
-    }
-    let node = schema::lookup(&segments).map_err(|(at, names)| {
-        // The caret goes under the first segment that names nothing, in the argument as typed.
+    // Errors point into the argument as typed, under the segment at fault.
+    let at_segment = |d: Diagnostic, at: usize| {
         let source = Source::new(Origin::Argument("agentctl explain ".into()), path);
-        let col = segments[..at]
+        let col = 1 + segments[..at]
             .iter()
             .map(|s| s.chars().count() + 1)
-            .sum::<usize>()
-            + 1;
-        unknown(&segments, at, &names).at(
-            &source,
-            Pos { line: 1, col },
-            segments[at].chars().count(),
-        )
-    })?;
+            .sum::<usize>();
+        d.at(&source, Pos { line: 1, col }, segments[at].chars().count())
+    };
+    if let Some(at) = segments.iter().position(|s| s.is_empty()) {
+        let d = Diagnostic::new(format!("`{path}` has an empty segment"))
+            .help("paths are dotted keys such as `agent.resources.limits.memory`");
+        return Err(at_segment(d, at));
+    }
+    let node = schema::lookup(&segments)
+        .map_err(|(at, names)| at_segment(unknown(&segments, at, &names), at))?;
     let current = serde_json::to_value(&merged.config).unwrap_or(J::Null);
     let defaults = serde_json::to_value(Config::default()).unwrap_or(J::Null);
     let kind = schema::describe(node);

@@ -293,6 +293,11 @@ fn explain_an_unknown_path_suggests_the_right_one() {
     let r = case("explain_tail", &["explain", "replicas.max"], 2);
     assert!(r.stderr.contains("did you mean `agent.replicas.max`?"));
     case("explain_not_a_section", &["explain", "agent.image.tag"], 2);
+    let r = case("explain_empty_segment", &["explain", "agent..port"], 2);
+    assert!(
+        r.stderr
+            .contains("| agentctl explain agent..port\n  |                        ^\n")
+    );
 }
 
 // -------------------------------------------------------------------------------------- profiles
