@@ -62,16 +62,15 @@ impl Merged {
     /// A diagnostic about the key of `path` itself (a user's label name, say): the caret is on
     /// the key where it was last set, not on its value.
     pub fn locate_key(&self, d: Diagnostic, path: &str) -> Diagnostic {
-        match self.origin(path) {
-            Some(s) if s.source.origin != crate::diag::Origin::Default => match s.key {
-                Some(key) => {
-                    let name = path.rsplit('.').next().unwrap_or(path);
-                    let width = crate::diag::key_len(&s.source, key, name);
-                    d.path(path).at(&s.source, key, width)
-                }
-                None => self.locate(d, path),
-            },
-            _ => self.locate(d, path),
+        if let Some(s) = self.origin(path)
+            && s.source.origin != crate::diag::Origin::Default
+            && let Some(key) = s.key
+        {
+            let name = path.rsplit('.').next().unwrap_or(path);
+            let width = crate::diag::key_len(&s.source, key, name);
+            d.path(path).at(&s.source, key, width)
+        } else {
+            self.locate(d, path)
         }
     }
 

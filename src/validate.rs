@@ -36,21 +36,22 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn fail(&mut self, path: &str, message: String, help: Option<String>) {
-        let mut d = self.merged.locate(Diagnostic::new(message), path);
-        if let Some(h) = help {
-            d = d.help(h);
-        }
-        self.diags.push(d);
+        let d = self.merged.locate(Diagnostic::new(message), path);
+        self.push(d, help);
     }
 
     /// Like [`Checker::fail`], for a problem with the key of `path` (a user-chosen name): the
     /// caret goes on the key.
     fn fail_key(&mut self, path: &str, message: String, help: Option<String>) {
-        let mut d = self.merged.locate_key(Diagnostic::new(message), path);
-        if let Some(h) = help {
-            d = d.help(h);
-        }
-        self.diags.push(d);
+        let d = self.merged.locate_key(Diagnostic::new(message), path);
+        self.push(d, help);
+    }
+
+    fn push(&mut self, d: Diagnostic, help: Option<String>) {
+        self.diags.push(match help {
+            Some(h) => d.help(h),
+            None => d,
+        });
     }
 
     /// A rule between two settings: the diagnostic points at `path` and relates `other`, or
