@@ -26,11 +26,14 @@ if [ "$static" = 1 ] && ! [ -e "$(gcc -print-file-name=libc.a 2>/dev/null || ech
     static=0
 fi
 
+# Where cargo puts its output (CARGO_TARGET_DIR and config files included).
+target_dir=$(cargo metadata --no-deps --format-version 1 | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+
 if [ "$static" = 1 ]; then
     cargo build --release --locked --target "$host" \
         --config "target.$host.rustflags = ['-C', 'target-feature=+crt-static']" >&2
-    echo "$PWD/target/$host/release/agentctl"
+    echo "$target_dir/$host/release/agentctl"
 else
     cargo build --release --locked >&2
-    echo "$PWD/target/release/agentctl"
+    echo "$target_dir/release/agentctl"
 fi
