@@ -7,8 +7,8 @@
 
 use std::path::Path;
 
-use agentctl::layers::Inputs;
-use agentctl::project;
+use agentctl::input::layers::Inputs;
+use agentctl::input::project;
 use agentctl::render::Renderer;
 
 fn main() {
@@ -25,7 +25,7 @@ fn renderer_new() -> Renderer {
 #[divan::bench(args = ["default", "high-throughput"])]
 fn resolve(profile: &str) {
     let inputs = inputs(profile);
-    divan::black_box(agentctl::app::resolve(&inputs).expect("resolves"));
+    divan::black_box(agentctl::commands::resolve(&inputs).expect("resolves"));
 }
 
 /// The whole in-memory pipeline for one profile: layers → … → bundle (templates precompiled).
@@ -33,15 +33,16 @@ fn resolve(profile: &str) {
 fn one_profile(bencher: divan::Bencher, profile: &str) {
     let renderer = Renderer::new(None).expect("templates compile");
     let inputs = inputs(profile);
-    bencher.bench_local(|| agentctl::app::build(&renderer, &inputs).expect("renders"));
+    bencher.bench_local(|| agentctl::commands::build(&renderer, &inputs).expect("renders"));
 }
 
 /// The stages of `one_profile` (default profile), to see where its time goes: rendering the
 /// templates to text, parsing that text back, the round trip through the Kubernetes types, and
 /// the canonical serialization.
 mod stages {
+    use agentctl::input::yaml;
     use agentctl::render::Renderer;
-    use agentctl::{check, yaml};
+    use agentctl::render::k8s_check as check;
 
     fn setup() -> (Renderer, agentctl::config::Config, Vec<(String, String)>) {
         let renderer = Renderer::new(None).expect("templates compile");

@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = match agentctl::app::parse() {
+    let cli = match agentctl::commands::parse() {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
@@ -14,11 +14,11 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    match agentctl::app::run(&cli) {
-        Ok(agentctl::app::Outcome::Ok) => ExitCode::SUCCESS,
-        Ok(agentctl::app::Outcome::Found) => ExitCode::from(1),
+    match agentctl::commands::run(&cli) {
+        Ok(agentctl::commands::Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(agentctl::commands::Outcome::Found) => ExitCode::from(1),
         Err(e) => {
-            agentctl::app::report(&e);
+            agentctl::commands::report(&e);
             ExitCode::from(2)
         }
     }

@@ -11,13 +11,15 @@
 //! The directory is locked for the duration, so two runs never interleave. `diff` compares the
 //! same plan against the disk without writing, under a shared lock (never a half-written dir).
 
+pub mod diff;
+
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use crate::bundle::{Bundle, HEADER};
+use crate::render::bundle::{Bundle, HEADER};
 
 /// What a write changed.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

@@ -3,21 +3,24 @@
 //! Layers → merge → validate → render → check → bundle → output. Data goes to stdout,
 //! diagnostics to stderr; the returned [`Outcome`] becomes the exit code in `main`.
 
+pub mod init;
+pub mod man;
+
 use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
 
-use crate::bundle::{self, Bundle};
 use crate::cli::{Cli, Command, InputArgs, ProfilesAction};
 use crate::diag::{Error, Result};
-use crate::layers::{self, Inputs};
-use crate::merge::{self, Merged};
+use crate::input::layers::{self, Inputs};
+use crate::input::profiles;
 use crate::output;
-use crate::profiles;
 use crate::render::Renderer;
+use crate::render::bundle::{self, Bundle};
+use crate::resolve::merge::{self, Merged};
+use crate::resolve::validate;
 use crate::term::Style;
-use crate::validate;
 
 /// How a successful run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,7 +152,7 @@ fn diff(
         )));
     }
     let changes = output::compare(dir, &bundle)?;
-    let (text, summary) = crate::diff::unified(dir, &changes, style);
+    let (text, summary) = crate::output::diff::unified(dir, &changes, style);
     out(&text)?;
     if summary.is_empty() {
         if !quiet {
@@ -195,7 +198,7 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
         } => {
             let renderer = Renderer::new(templates.as_deref())?;
             if project.all || !project.envs.is_empty() || project.project.is_some() {
-                return crate::project::render_command(
+                return crate::input::project::render_command(
                     &renderer,
                     project,
                     &inputs.sets,
@@ -241,7 +244,7 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
         } => {
             let renderer = Renderer::new(templates.as_deref())?;
             if project.all || !project.envs.is_empty() || project.project.is_some() {
-                return crate::project::diff_command(
+                return crate::input::project::diff_command(
                     &renderer,
                     project,
                     &inputs.sets,
@@ -298,7 +301,10 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
                 }
                 (Err(e), _) | (_, Err(e)) => return Err(e),
             };
-            out(&crate::explain::profiles_diff((a, &left), (b, &right))?)?;
+            out(&crate::resolve::explain::profiles_diff(
+                (a, &left),
+                (b, &right),
+            )?)?;
             Ok(Outcome::Ok)
         }
         Command::Schema => {
@@ -310,23 +316,26 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
             show_origin,
         } => {
             let merged = resolve(&Inputs::from(inputs))?;
-            out(&crate::explain::config_yaml(&merged, *show_origin)?)?;
+            out(&crate::resolve::explain::config_yaml(
+                &merged,
+                *show_origin,
+            )?)?;
             Ok(Outcome::Ok)
         }
         Command::Explain { path, inputs } => {
             let merged = resolve(&Inputs::from(inputs))?;
-            out(&crate::explain::explain(&merged, path.as_deref())?)?;
+            out(&crate::resolve::explain::explain(&merged, path.as_deref())?)?;
             Ok(Outcome::Ok)
         }
         Command::Init {
             project: Some(file),
             ..
-        } => crate::project::init_command(file, quiet),
+        } => crate::input::project::init_command(file, quiet),
         Command::Init {
             path,
             project: None,
         } => {
-            let written = crate::init::write(path, &schema_text()?)?;
+            let written = crate::commands::init::write(path, &schema_text()?)?;
             if !quiet {
                 let (schema, wrote) = &written.schema;
                 let schema_note = if *wrote {
@@ -347,17 +356,17 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
             Ok(Outcome::Ok)
         }
         Command::Completions { shell } => {
-            out(&String::from_utf8_lossy(&crate::manual::completions(
-                *shell,
-            )))?;
+            out(&String::from_utf8_lossy(
+                &crate::commands::man::completions(*shell),
+            ))?;
             Ok(Outcome::Ok)
         }
         Command::Man { out: None } => {
-            out(&String::from_utf8_lossy(&crate::manual::page()?))?;
+            out(&String::from_utf8_lossy(&crate::commands::man::page()?))?;
             Ok(Outcome::Ok)
         }
         Command::Man { out: Some(dir) } => {
-            let written = crate::manual::write_pages(dir)?;
+            let written = crate::commands::man::write_pages(dir)?;
             if !quiet {
                 eprintln!("wrote {} man pages to {}", written.len(), dir.display());
             }
@@ -368,8 +377,8 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
 
 /// The JSON Schema of override files, pretty-printed, with a final newline.
 pub fn schema_text() -> Result<String> {
-    let text =
-        serde_json::to_string_pretty(crate::schema::schema()).context("serializing the schema")?;
+    let text = serde_json::to_string_pretty(crate::config::schema::schema())
+        .context("serializing the schema")?;
     Ok(format!("{text}\n"))
 }
 

@@ -12,7 +12,20 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::yaml::Pos;
+/// A position in a source text: 1-based line and column (in characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Pos {
+    /// Line, from 1.
+    pub line: usize,
+    /// Column, from 1.
+    pub col: usize,
+}
+
+impl fmt::Display for Pos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.col)
+    }
+}
 
 /// Where a layer comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -201,7 +214,7 @@ const MAX_SHOWN: usize = 100;
 /// band), so a real field such as `secret.apiKeyKey` (a key *name*) is not one.
 pub fn is_credential(key: &str) -> bool {
     let last = key.rsplit('.').next().unwrap_or(key);
-    crate::validate::is_sensitive(last) && !crate::schema::is_field_name(last)
+    crate::resolve::validate::is_sensitive(last) && !crate::config::schema::is_field_name(last)
 }
 
 /// A span of a shown line replaced by [`REDACTED`]: (start, end) in characters, 0-based.

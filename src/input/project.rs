@@ -16,17 +16,17 @@ use std::sync::Arc;
 
 use anyhow::{Context, anyhow};
 
-use crate::app::Outcome;
-use crate::bundle::{self, Bundle};
 use crate::cli::ProjectArgs;
+use crate::commands::Outcome;
 use crate::diag::{Diagnostic, Error, Origin, Result, Source, did_you_mean};
-use crate::layers::{self, Inputs, Layer};
+use crate::input::layers::{self, Inputs, Layer};
+use crate::input::profiles;
+use crate::input::yaml::{self, Key, Node, Pos, Value};
 use crate::output;
-use crate::profiles;
 use crate::render::Renderer;
+use crate::render::bundle::{self, Bundle};
+use crate::resolve::validate::{dns1123_label, suggest_name};
 use crate::term::Style;
-use crate::validate::{dns1123_label, suggest_name};
-use crate::yaml::{self, Key, Node, Pos, Value};
 
 /// The project file looked for in the current directory.
 pub const FILE_NAME: &str = "agentctl.yaml";
@@ -705,7 +705,7 @@ pub fn build_all(
 ) -> Result<Vec<Rendered>> {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let one = |env: &Environment| -> Result<Rendered> {
-        let (merged, bundle) = crate::app::build(renderer, &env.inputs(sets))?;
+        let (merged, bundle) = crate::commands::build(renderer, &env.inputs(sets))?;
         Ok(Rendered {
             name: env.name.clone(),
             dir: root.join(&env.output),
@@ -856,7 +856,7 @@ pub struct Drift {
     /// The unified diff (empty: up to date).
     pub text: String,
     /// Which files differ.
-    pub summary: crate::diff::Summary,
+    pub summary: crate::output::diff::Summary,
 }
 
 /// Compares every rendered environment with its directory under `root` (which must exist; an
@@ -873,7 +873,7 @@ pub fn diff_all(rendered: &[Rendered], root: &Path, style: Style) -> Result<Vec<
     for r in rendered {
         let changes = output::compare(&r.dir, &r.bundle)
             .with_context(|| format!("environment `{}`", r.name))?;
-        let (text, summary) = crate::diff::unified(&r.dir, &changes, style);
+        let (text, summary) = crate::output::diff::unified(&r.dir, &changes, style);
         drifts.push(Drift {
             name: r.name.clone(),
             dir: r.dir.clone(),
@@ -911,7 +911,7 @@ pub fn render_command(
             .first()
             .map(|r| r.bundle.stream())
             .unwrap_or_default();
-        crate::app::out(&stream)?;
+        crate::commands::out(&stream)?;
         return Ok(Outcome::Ok);
     };
     if check {
@@ -987,7 +987,7 @@ fn diff_command_with(
         let keep: Vec<PathBuf> = rendered.iter().map(|r| r.dir.clone()).collect();
         for dir in output::orphans(root, &keep)? {
             let changes = output::plan_removal(&dir)?;
-            let (text, summary) = crate::diff::unified(&dir, &changes, style);
+            let (text, summary) = crate::output::diff::unified(&dir, &changes, style);
             drifts.push(Drift {
                 name: "(no longer in the project)".into(),
                 dir,
@@ -997,7 +997,7 @@ fn diff_command_with(
         }
     }
     let text: String = drifts.iter().map(|d| d.text.as_str()).collect();
-    crate::app::out(&text)?;
+    crate::commands::out(&text)?;
     let drifted: Vec<&Drift> = drifts.iter().filter(|d| !d.summary.is_empty()).collect();
     if !quiet {
         let mut msg = String::new();

@@ -12,7 +12,7 @@ use serde_json::Value as J;
 
 use crate::config::Config;
 use crate::diag::{Diagnostic, Source, did_you_mean};
-use crate::yaml::{Node, Pos, Value};
+use crate::input::yaml::{Node, Pos, Value};
 
 /// The schema document, generated once per process.
 pub fn schema() -> &'static J {
@@ -358,7 +358,7 @@ fn check_node(
             && (wants.contains(&"integer")
                 || wants.contains(&"boolean")
                 || wants.contains(&"number"))
-            && super::yaml::parse_inline(s).is_ok_and(|n| !matches!(n.value, Value::Str(_)))
+            && crate::input::yaml::parse_inline(s).is_ok_and(|n| !matches!(n.value, Value::Str(_)))
         {
             d = d.help(format!("remove the quotes: {s}"));
         } else if let Value::Str(s) = &node.value
@@ -488,7 +488,7 @@ pub fn typed_set_value(schema: &J, raw: &str, pos: Pos) -> Result<Node, String> 
         };
     }
     // Lists and maps: YAML flow syntax.
-    match crate::yaml::parse_inline(raw) {
+    match crate::input::yaml::parse_inline(raw) {
         Ok(mut n) => {
             relocate(&mut n, pos);
             Ok(n)

@@ -22,7 +22,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as J;
 
-use crate::yaml;
+use crate::input::yaml;
 
 /// The Prometheus Operator ServiceMonitor (monitoring.coreos.com/v1), the fields we emit.
 #[derive(Debug, Serialize, Deserialize)]

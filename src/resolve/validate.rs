@@ -9,7 +9,7 @@
 
 use crate::config::{AccessMode, AntiAffinity, Compute, IntOrPercent, Probe, Storage};
 use crate::diag::{Diagnostic, Error};
-use crate::merge::Merged;
+use crate::resolve::merge::Merged;
 
 /// Setting names that suggest a credential; such values are never printed.
 const SENSITIVE: &[&str] = &[
@@ -587,7 +587,7 @@ pub fn validate(merged: &Merged) -> Result<(), Error> {
 /// first appear among the diagnostics), and by line and column within one source.
 fn in_source_order(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
     let mut sources: Vec<Option<&std::sync::Arc<crate::diag::Source>>> = Vec::new();
-    let mut keyed: Vec<(usize, crate::yaml::Pos, usize)> = Vec::new();
+    let mut keyed: Vec<(usize, crate::input::yaml::Pos, usize)> = Vec::new();
     for (i, d) in diags.iter().enumerate() {
         let group = sources
             .iter()

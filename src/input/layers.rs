@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::config::schema;
 use crate::diag::{Diagnostic, Error, Origin, Source, did_you_mean};
-use crate::profiles;
-use crate::schema;
-use crate::yaml::{self, Key, Node, Pos, Value};
+use crate::input::profiles;
+use crate::input::yaml::{self, Key, Node, Pos, Value};
 
 /// Largest override file accepted, in bytes (a real one is a few kilobytes).
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
