@@ -14,6 +14,7 @@ pub mod config;
 pub mod diag;
 pub mod input;
 pub mod output;
+pub mod pipeline;
 pub mod render;
 pub mod resolve;
 pub mod term;

@@ -1,25 +1,16 @@
-//! Shell completions and man pages, generated from the clap declarations in [`crate::cli`].
+//! `agentctl man`: man pages, generated from the clap declarations in [`crate::cli`].
 //!
 //! Generated, never hand-written, so they cannot drift from the real flags. `agentctl man
 //! --out DIR` writes one page per command (`agentctl.1`, `agentctl-render.1`, ...); it
 //! overwrites only pages it generated itself (their title line names agentctl) and refuses
 //! before writing anything if another file is in the way.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::CommandFactory;
 
 use crate::cli::Cli;
-
-/// The completion script for a shell.
-pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
-    let mut cmd = Cli::command();
-    let mut buf = Vec::new();
-    clap_complete::generate(shell, &mut cmd, "agentctl", &mut buf);
-    buf
-}
 
 fn man_command() -> clap::Command {
     let mut cmd = Cli::command().disable_help_subcommand(true);
@@ -59,45 +50,19 @@ fn is_ours(content: &[u8]) -> bool {
 
 /// Writes every page into `dir` (created if missing); returns the files written.
 pub fn write_pages(dir: &Path) -> Result<Vec<PathBuf>> {
-    let pages = pages()?;
-    if dir.exists() && !dir.is_dir() {
-        bail!("`{}` exists and is not a directory", dir.display());
-    }
-    let mut refused = Vec::new();
-    for (name, _) in &pages {
-        let path = dir.join(name);
-        if let Ok(meta) = std::fs::symlink_metadata(&path) {
-            let ours = meta.is_file() && std::fs::read(&path).is_ok_and(|c| is_ours(&c));
-            if !ours {
-                refused.push(path.display().to_string());
+    crate::output::files::write_pages(dir, pages()?, is_ours)
+}
+
+/// Runs `man`: the page on stdout, or every page into `out`.
+pub fn run(ctx: super::Ctx, out: Option<&Path>) -> crate::diag::Result<super::Outcome> {
+    match out {
+        None => crate::output::print(&String::from_utf8_lossy(&page()?))?,
+        Some(dir) => {
+            let written = write_pages(dir)?;
+            if !ctx.quiet {
+                eprintln!("wrote {} man pages to {}", written.len(), dir.display());
             }
         }
     }
-    if !refused.is_empty() {
-        bail!(
-            "refusing to overwrite files that are not agentctl man pages; nothing was written:\n  {}",
-            refused.join("\n  ")
-        );
-    }
-    std::fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
-    let mut written = Vec::new();
-    for (name, content) in pages {
-        let path = dir.join(&name);
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".agentctl-")
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .with_context(|| format!("creating a temporary file in `{}`", dir.display()))?;
-        tmp.write_all(&content)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            tmp.as_file()
-                .set_permissions(std::fs::Permissions::from_mode(0o644))?;
-        }
-        tmp.persist(&path)
-            .with_context(|| format!("writing `{}`", path.display()))?;
-        written.push(path);
-    }
-    Ok(written)
+    Ok(super::Outcome::Ok)
 }

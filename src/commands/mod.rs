@@ -1,25 +1,26 @@
-//! The commands: each wires the pipeline stages together for one subcommand.
+//! Commands: one file per subcommand, each a thin layer over [`crate::pipeline`].
 //!
-//! Layers → merge → validate → render → check → bundle → output. Data goes to stdout,
-//! diagnostics to stderr; the returned [`Outcome`] becomes the exit code in `main`.
+//! A command turns its parsed arguments into pipeline calls, prints data to stdout (through
+//! [`crate::output::print`]) and its account of what it did to stderr, and returns an
+//! [`Outcome`] that `main` maps to an exit code. Must not parse YAML, render templates or touch
+//! files itself: those are the stages' jobs.
 
+pub mod completions;
+pub mod config;
+pub mod diff;
+pub mod explain;
 pub mod init;
 pub mod man;
+pub mod profiles;
+pub mod render;
+pub mod schema;
 
-use std::io::Write;
 use std::path::Path;
 
-use anyhow::Context;
-
-use crate::cli::{Cli, Command, InputArgs, ProfilesAction};
+use crate::cli::{Cli, Command, InputArgs, ProjectArgs};
 use crate::diag::{Error, Result};
-use crate::input::layers::{self, Inputs};
-use crate::input::profiles;
-use crate::output;
-use crate::render::Renderer;
-use crate::render::bundle::{self, Bundle};
-use crate::resolve::merge::{self, Merged};
-use crate::resolve::validate;
+use crate::input::layers::Inputs;
+use crate::input::project::{self, Environment, Project};
 use crate::term::Style;
 
 /// How a successful run ended.
@@ -29,6 +30,15 @@ pub enum Outcome {
     Ok,
     /// Exit 1: the thing asked about was found (drift).
     Found,
+}
+
+/// What every command may need besides its own arguments.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx {
+    /// Colors for stdout.
+    pub style: Style,
+    /// `--quiet`: nothing but data and errors.
+    pub quiet: bool,
 }
 
 impl From<&InputArgs> for Inputs {
@@ -70,38 +80,77 @@ pub fn parse() -> std::result::Result<Cli, clap::Error> {
     Cli::from_arg_matches(&matches)
 }
 
-/// Layers, merge and validation: the effective configuration of some inputs.
-pub fn resolve(inputs: &Inputs) -> Result<Merged> {
-    let layers = layers::load(inputs)?;
-    let merged = merge::merge(&layers)?;
-    validate::validate(&merged)?;
-    Ok(merged)
-}
-
-/// The whole pipeline up to the in-memory bundle.
-pub fn build(renderer: &Renderer, inputs: &Inputs) -> Result<(Merged, Bundle)> {
-    let merged = resolve(inputs)?;
-    let bundle = bundle::build(renderer, &merged.config)?;
-    Ok((merged, bundle))
-}
-
-/// Writes data to stdout; a closed pipe is not an error.
-pub(crate) fn out(text: &str) -> Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Error::Other(
-            anyhow::Error::new(e).context("writing to stdout"),
-        )),
+/// Runs a parsed command line.
+pub fn run(cli: &Cli) -> Result<Outcome> {
+    let ctx = Ctx {
+        style: Style::for_stdout(cli.color),
+        quiet: cli.quiet,
+    };
+    match &cli.command {
+        Command::Render {
+            inputs,
+            project,
+            output,
+            check,
+            force,
+            templates,
+        } => render::run(
+            ctx,
+            &render::Args {
+                inputs,
+                project,
+                dir: output.as_deref(),
+                check: *check,
+                force: *force,
+                templates: templates.as_deref(),
+            },
+        ),
+        Command::Diff {
+            inputs,
+            project,
+            output,
+            templates,
+        } => diff::run(ctx, inputs, project, output, templates.as_deref()),
+        Command::Profiles { action } => profiles::run(action.as_ref()),
+        Command::Schema => schema::run(),
+        Command::Config {
+            inputs,
+            show_origin,
+        } => config::run(inputs, *show_origin),
+        Command::Explain { path, inputs } => explain::run(inputs, path.as_deref()),
+        Command::Init { path, project } => init::run(ctx, path, project.as_deref()),
+        Command::Completions { shell } => completions::run(*shell),
+        Command::Man { out } => man::run(ctx, out.as_deref()),
     }
 }
 
+/// Whether the command line names project environments instead of -p/-f inputs.
+fn is_project(args: &ProjectArgs) -> bool {
+    args.all || !args.envs.is_empty() || args.project.is_some()
+}
+
+/// The project file and the environments the command line selects.
+fn selection(args: &ProjectArgs) -> Result<(Project, Vec<Environment>)> {
+    let project = project::load(&project::locate(args.project.as_deref())?)?;
+    if !args.all && args.envs.is_empty() {
+        return Err(Error::Other(anyhow::anyhow!(
+            "--project needs --all or --env NAME to say which environments to render"
+        )));
+    }
+    let envs = project::select(&project, args.all, &args.envs)?
+        .into_iter()
+        .cloned()
+        .collect();
+    Ok((project, envs))
+}
+
+/// Prints an error to stderr: the one renderer of [`Error`].
+pub fn report(e: &Error) {
+    eprint!("{e}");
+}
+
 /// A shell word, quoted only when it needs to be.
-fn shell_word(word: &str) -> String {
+pub(crate) fn shell_word(word: &str) -> String {
     let safe = !word.is_empty()
         && word
             .chars()
@@ -114,7 +163,7 @@ fn shell_word(word: &str) -> String {
 }
 
 /// The `agentctl render` command line that brings `dir` up to date with `inputs`.
-fn render_command(inputs: &Inputs, templates: Option<&Path>, dir: &Path) -> String {
+pub(crate) fn render_command(inputs: &Inputs, templates: Option<&Path>, dir: &Path) -> String {
     let mut cmd = String::from("agentctl render");
     for p in &inputs.profiles {
         cmd.push_str(&format!(" -p {}", shell_word(p)));
@@ -135,254 +184,7 @@ fn render_command(inputs: &Inputs, templates: Option<&Path>, dir: &Path) -> Stri
     cmd
 }
 
-fn diff(
-    renderer: &Renderer,
-    inputs: &Inputs,
-    templates: Option<&Path>,
-    dir: &Path,
-    style: Style,
-    quiet: bool,
-) -> Result<Outcome> {
-    let (_, bundle) = build(renderer, inputs)?;
-    if !dir.is_dir() {
-        return Err(Error::Other(anyhow::anyhow!(
-            "`{}` is not a directory; render it first with `{}`",
-            dir.display(),
-            render_command(inputs, templates, dir)
-        )));
-    }
-    let changes = output::compare(dir, &bundle)?;
-    let (text, summary) = crate::output::diff::unified(dir, &changes, style);
-    out(&text)?;
-    if summary.is_empty() {
-        if !quiet {
-            eprintln!("{} is up to date ({} files)", dir.display(), summary.same);
-        }
-        return Ok(Outcome::Ok);
-    }
-    if !quiet {
-        let mut kinds = Vec::new();
-        for (n, what) in [
-            (summary.changed.len(), "changed"),
-            (summary.added.len(), "to create"),
-            (summary.removed.len(), "to remove"),
-        ] {
-            if n > 0 {
-                kinds.push(format!("{n} {what}"));
-            }
-        }
-        eprintln!(
-            "{} differs from the inputs in {} file{} ({}); update it with:\n  {}",
-            dir.display(),
-            summary.len(),
-            if summary.len() == 1 { "" } else { "s" },
-            kinds.join(", "),
-            render_command(inputs, templates, dir)
-        );
-    }
-    Ok(Outcome::Found)
-}
-
-/// Runs a parsed command line.
-pub fn run(cli: &Cli) -> Result<Outcome> {
-    let quiet = cli.quiet;
-    let style = Style::for_stdout(cli.color);
-    match &cli.command {
-        Command::Render {
-            inputs,
-            project,
-            output: dir,
-            check,
-            force,
-            templates,
-        } => {
-            let renderer = Renderer::new(templates.as_deref())?;
-            if project.all || !project.envs.is_empty() || project.project.is_some() {
-                return crate::input::project::render_command(
-                    &renderer,
-                    project,
-                    &inputs.sets,
-                    dir.as_deref(),
-                    *check,
-                    *force,
-                    style,
-                    quiet,
-                );
-            }
-            let inputs = Inputs::from(inputs);
-            match (dir, check) {
-                (Some(dir), true) => {
-                    diff(&renderer, &inputs, templates.as_deref(), dir, style, quiet)
-                }
-                (Some(dir), false) => {
-                    let (merged, bundle) = build(&renderer, &inputs)?;
-                    let report = output::write(dir, &bundle, *force)?;
-                    if !quiet {
-                        eprintln!("{}", report.summary(dir));
-                        eprintln!(
-                            "the deployment needs the Secret `{}` (keys `{}`, `{}`); create it out of band:\n  {}",
-                            merged.config.secret.name,
-                            merged.config.secret.api_key_key,
-                            merged.config.secret.redis_password_key,
-                            bundle::secret_command(&merged.config)
-                        );
-                    }
-                    Ok(Outcome::Ok)
-                }
-                (None, _) => {
-                    let (_, bundle) = build(&renderer, &inputs)?;
-                    out(&bundle.stream())?;
-                    Ok(Outcome::Ok)
-                }
-            }
-        }
-        Command::Diff {
-            inputs,
-            project,
-            output: dir,
-            templates,
-        } => {
-            let renderer = Renderer::new(templates.as_deref())?;
-            if project.all || !project.envs.is_empty() || project.project.is_some() {
-                return crate::input::project::diff_command(
-                    &renderer,
-                    project,
-                    &inputs.sets,
-                    dir,
-                    style,
-                    quiet,
-                );
-            }
-            diff(
-                &renderer,
-                &Inputs::from(inputs),
-                templates.as_deref(),
-                dir,
-                style,
-                quiet,
-            )
-        }
-        Command::Profiles { action: None } => {
-            let width = profiles::PROFILES
-                .iter()
-                .map(|p| p.name.len())
-                .max()
-                .unwrap_or(0);
-            let mut text = String::new();
-            for p in profiles::PROFILES {
-                text.push_str(&format!("{:width$}  {}\n", p.name, p.description()));
-            }
-            out(&text)?;
-            Ok(Outcome::Ok)
-        }
-        Command::Profiles {
-            action: Some(ProfilesAction::Show { name }),
-        } => {
-            // Through the layer loader, so an unknown name gets the same diagnostic as -p.
-            layers::profile(name).map_err(Error::Input)?;
-            let p = profiles::find(name).context("profile vanished")?;
-            out(p.text)?;
-            Ok(Outcome::Ok)
-        }
-        Command::Profiles {
-            action: Some(ProfilesAction::Diff { a, b }),
-        } => {
-            let one = |name: &str| {
-                resolve(&Inputs {
-                    profiles: vec![name.to_owned()],
-                    ..Inputs::default()
-                })
-            };
-            let (left, right) = match (one(a), one(b)) {
-                (Ok(l), Ok(r)) => (l, r),
-                (Err(Error::Input(mut d)), Err(Error::Input(e))) => {
-                    d.extend(e);
-                    return Err(Error::Input(d));
-                }
-                (Err(e), _) | (_, Err(e)) => return Err(e),
-            };
-            out(&crate::resolve::explain::profiles_diff(
-                (a, &left),
-                (b, &right),
-            )?)?;
-            Ok(Outcome::Ok)
-        }
-        Command::Schema => {
-            out(&schema_text()?)?;
-            Ok(Outcome::Ok)
-        }
-        Command::Config {
-            inputs,
-            show_origin,
-        } => {
-            let merged = resolve(&Inputs::from(inputs))?;
-            out(&crate::resolve::explain::config_yaml(
-                &merged,
-                *show_origin,
-            )?)?;
-            Ok(Outcome::Ok)
-        }
-        Command::Explain { path, inputs } => {
-            let merged = resolve(&Inputs::from(inputs))?;
-            out(&crate::resolve::explain::explain(&merged, path.as_deref())?)?;
-            Ok(Outcome::Ok)
-        }
-        Command::Init {
-            project: Some(file),
-            ..
-        } => crate::input::project::init_command(file, quiet),
-        Command::Init {
-            path,
-            project: None,
-        } => {
-            let written = crate::commands::init::write(path, &schema_text()?)?;
-            if !quiet {
-                let (schema, wrote) = &written.schema;
-                let schema_note = if *wrote {
-                    format!("created {} for editors", schema.display())
-                } else {
-                    format!(
-                        "kept the existing {} (refresh it with `agentctl schema > {}`)",
-                        schema.display(),
-                        schema.display()
-                    )
-                };
-                eprintln!(
-                    "created {}: a starter that changes nothing until you edit it; {schema_note}\nnext: agentctl render -f {} -o deploy/out",
-                    written.file.display(),
-                    shell_word(&written.file.display().to_string())
-                );
-            }
-            Ok(Outcome::Ok)
-        }
-        Command::Completions { shell } => {
-            out(&String::from_utf8_lossy(
-                &crate::commands::man::completions(*shell),
-            ))?;
-            Ok(Outcome::Ok)
-        }
-        Command::Man { out: None } => {
-            out(&String::from_utf8_lossy(&crate::commands::man::page()?))?;
-            Ok(Outcome::Ok)
-        }
-        Command::Man { out: Some(dir) } => {
-            let written = crate::commands::man::write_pages(dir)?;
-            if !quiet {
-                eprintln!("wrote {} man pages to {}", written.len(), dir.display());
-            }
-            Ok(Outcome::Ok)
-        }
-    }
-}
-
-/// The JSON Schema of override files, pretty-printed, with a final newline.
-pub fn schema_text() -> Result<String> {
-    let text = serde_json::to_string_pretty(crate::config::schema::schema())
-        .context("serializing the schema")?;
-    Ok(format!("{text}\n"))
-}
-
-/// Prints an error to stderr.
-pub fn report(e: &Error) {
-    eprint!("{e}");
+/// A plural ending: `""` for one, else `many`.
+fn plural(n: usize, many: &'static str) -> &'static str {
+    if n == 1 { "" } else { many }
 }

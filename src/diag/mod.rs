@@ -8,6 +8,10 @@
 //! credentials are masked in quoted lines and `--set` flags, long lines are cut to a window
 //! around the caret (measured in display columns), and long quoted values are clipped.
 
+pub mod refusal;
+
+pub use refusal::Refusal;
+
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -548,6 +552,22 @@ pub enum Error {
     Input(Vec<Diagnostic>),
     /// Anything else (I/O, refused output), with context.
     Other(anyhow::Error),
+}
+
+impl Error {
+    /// The refusal this error is, if it is one (wrapped in any context): for tests by kind.
+    pub fn refusal(&self) -> Option<&Refusal> {
+        match self {
+            Error::Input(_) => None,
+            Error::Other(e) => e.chain().find_map(|c| c.downcast_ref::<Refusal>()),
+        }
+    }
+}
+
+impl From<Refusal> for Error {
+    fn from(r: Refusal) -> Self {
+        Error::Other(anyhow::Error::new(r))
+    }
 }
 
 impl From<anyhow::Error> for Error {

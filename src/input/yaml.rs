@@ -836,7 +836,7 @@ mod tests {
                     .collect(),
                 ..Default::default()
             };
-            let merged = crate::commands::resolve(&inputs).expect("resolves");
+            let merged = crate::pipeline::resolve(&inputs).expect("resolves");
             for (name, text) in renderer.render(&merged.config).expect("renders") {
                 let fast = manifests_from_events(&text)
                     .unwrap_or_else(|| panic!("{profile}/{name} left the event path"));
