@@ -36,6 +36,8 @@ environments:
     output: europe
 Y
 printf 'agent:\n  replicas: {min: 3}\n' >"$WORK/fixture/envs/prod.yaml"
+printf 'agent:\n  config:\n    extra: {API_TOKEN: [1, 2], MODE: x}\n    extra2: 1\n  replicas: {min: x, API_KEY: y}\n  image: "a b"  # token: t\nredis:\n  password: hunter2\n' >"$WORK/fixture/creds.yaml"
+cases+=("render -f creds.yaml" "config --show-origin -f creds.yaml" "render --set 'agent.config.extra.API_TOKEN=[1'" "render --set 'agent.config.extra.SECRET={a: 1}'" "render --set agent.config.extra.PASSWORD=x --set agent.replicas.min=x" "explain agent.config.extra --set agent.config.extra.TOKEN=abc")
 cases+=("render --all -o out" "render --env staging" "render --env stagng -o out" "render --all" "render --all -o out && \"\$bin\" diff --all -o out" "render --all -o out && rm out/eu/* && \"\$bin\" render --all --check -o out" "render --all -o out && \"\$bin\" render --env staging -o out --set replicas.min=3")
 cases+=("render -o out" "render -p dev -o out && \"\$bin\" diff -p low-latency -o out" "render -o out --check" "init" "init o.yaml && cat o.yaml" "init --project && cat agentctl.yaml" "init examples/override.yaml" "init --project agentctl.yaml" "man -o m && ls m")
 fail=0; i=0; KEEP=${KEEP:-}

@@ -7,6 +7,8 @@
 //! defaults missing ones, so a layer may set any subset of fields and nothing is ever silently
 //! dropped. This module does no I/O.
 
+pub mod credentials;
+pub mod names;
 pub mod schema;
 
 use std::collections::BTreeMap;

@@ -5,7 +5,9 @@
 //! files, `--set` flags, project `set:` entries) and the project file parser ([`project`]).
 //! Must not merge, validate across fields, render or write anything.
 
+pub mod credentials;
 pub mod layers;
 pub mod profiles;
 pub mod project;
+pub mod schema_check;
 pub mod yaml;

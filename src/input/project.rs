@@ -12,11 +12,11 @@
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
+use crate::config::names::{dns1123_label, suggest_name};
 use crate::diag::{Diagnostic, Error, Origin, Result, Source, did_you_mean};
 use crate::input::layers::{self, Inputs, Layer};
 use crate::input::profiles;
 use crate::input::yaml::{self, Key, Node, Pos, Value};
-use crate::resolve::validate::{dns1123_label, suggest_name};
 
 /// The project file looked for in the current directory.
 pub const FILE_NAME: &str = "agentctl.yaml";
@@ -105,7 +105,7 @@ pub fn load(path: &Path) -> Result<Project> {
 /// Checks the text of a project file at `path` (override paths resolve against its directory).
 /// Reports every problem found.
 pub fn parse(path: &Path, text: &str) -> Result<Project, Vec<Diagnostic>> {
-    let source = Source::new(Origin::Project(path.to_owned()), text);
+    let source = crate::input::credentials::source(Origin::Project(path.to_owned()), text);
     let tree = match yaml::parse_layer(text) {
         Ok(tree) => tree,
         Err(e) => return Err(vec![syntax_error(&source, e)]),

@@ -7,27 +7,11 @@
 //! layer and `line:column` that set it, and cross-field problems point at both places. Values
 //! of fields that may hold credentials are never echoed.
 
+use crate::config::credentials::is_sensitive;
+use crate::config::names::{dns1123_label, suggest_name};
 use crate::config::{AccessMode, AntiAffinity, Compute, IntOrPercent, Probe, Storage};
 use crate::diag::{Diagnostic, Error};
 use crate::resolve::merge::Merged;
-
-/// Setting names that suggest a credential; such values are never printed.
-const SENSITIVE: &[&str] = &[
-    "PASSWORD",
-    "PASSWD",
-    "SECRET",
-    "TOKEN",
-    "API_KEY",
-    "APIKEY",
-    "PRIVATE_KEY",
-    "CREDENTIAL",
-];
-
-/// Whether a config path may hold a credential.
-pub fn is_sensitive(path: &str) -> bool {
-    let upper = path.to_ascii_uppercase().replace(['-', '.'], "_");
-    SENSITIVE.iter().any(|s| upper.contains(s))
-}
 
 struct Checker<'a> {
     merged: &'a Merged,
@@ -734,44 +718,6 @@ pub fn parse_duration(text: &str) -> Option<u64> {
         total = total.checked_add(n.checked_mul(ms)?)?;
     }
     (total > 0).then_some(total)
-}
-
-/// Whether `v` is a DNS-1123 label (a namespace, an environment name); the reason if not.
-pub(crate) fn dns1123_label(v: &str) -> Result<(), &'static str> {
-    if v.is_empty() {
-        return Err("it is empty");
-    }
-    if v.len() > 63 {
-        return Err("it is longer than 63 characters");
-    }
-    if !v
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    {
-        return Err("only lowercase letters, digits and '-' are allowed");
-    }
-    if v.starts_with('-') || v.ends_with('-') {
-        return Err("it must start and end with a letter or digit");
-    }
-    Ok(())
-}
-
-/// The nearest DNS-1123 label (or, with `dots`, subdomain) to `v`, for a "use e.g." hint.
-pub(crate) fn suggest_name(v: &str, dots: bool) -> String {
-    let s: String = v
-        .to_ascii_lowercase()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || (dots && c == '.') {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let s: String = s.trim_matches('-').chars().take(63).collect();
-    let s = s.trim_end_matches('-').to_owned();
-    if s.is_empty() { "my-agents".into() } else { s }
 }
 
 fn label_value(v: &str) -> Result<(), &'static str> {
