@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde_json::Value as J;
 
 use crate::config::schema::{all_types, branches, consts_of, describe, lookup, schema, types_of};
-use crate::diag::{Diagnostic, Source, did_you_mean};
+use crate::diag::{Diagnostic, Source};
 use crate::input::yaml::{Node, Pos, Value};
 
 /// The settings that hold a Kubernetes quantity, by their last path segment. YAML reads
@@ -110,14 +110,15 @@ fn check_node(
                 } else {
                     ""
                 };
-                let mut d = Diagnostic::new(format!("invalid value {shown}"))
+                let d = Diagnostic::new(format!("invalid value {shown}"))
                     .path(&here)
                     .at(source, node.pos, node.len)
                     .label("not allowed here")
-                    .note(format!("expected one of: {}", values.join(", ")));
-                if let Some(m) = did_you_mean(word, values.iter().map(String::as_str)) {
-                    d = d.help(format!("did you mean `{m}`?"));
-                }
+                    .note(format!("expected one of: {}", values.join(", ")))
+                    .suggest(word, values.iter().map(String::as_str), |m| {
+                        format!("did you mean `{m}`?")
+                    })
+                    .unwrap_or_else(|d| d);
                 diags.push(d);
             }
         }
@@ -202,7 +203,7 @@ fn check_node(
                     let names: Vec<&str> = props
                         .map(|p| p.keys().map(String::as_str).collect())
                         .unwrap_or_default();
-                    let mut d = Diagnostic::new(format!("unknown key `{}`", key.name))
+                    let d = Diagnostic::new(format!("unknown key `{}`", key.name))
                         .path(if here.is_empty() {
                             "(top level)".to_owned()
                         } else {
@@ -210,10 +211,7 @@ fn check_node(
                         })
                         .at(source, key.pos, key.name.chars().count())
                         .label("unknown key")
-                        .note(format!("valid keys here: {}", names.join(", ")));
-                    if let Some(m) = did_you_mean(&key.name, names.iter().copied()) {
-                        d = d.help(format!("did you mean `{m}`?"));
-                    }
+                        .unknown_key(&key.name, names.iter().copied());
                     diags.push(d);
                 }
             }
