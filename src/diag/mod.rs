@@ -7,6 +7,11 @@
 //! Rendering keeps messages safe and short whatever the input: values of keys that look like
 //! credentials are masked in quoted lines and `--set` flags, long lines are cut to a window
 //! around the caret (measured in display columns), and long quoted values are clipped.
+//!
+//! Owns the one error family ([`Error`]: input diagnostics, typed [`Refusal`]s, other errors
+//! with context) and its one renderer (`Display`), and the suggestion helper. Must not decide
+//! what is wrong or what a credential's span is (the stages and `input::credentials` do), parse
+//! YAML, or touch files: it only renders what it is given.
 
 pub mod refusal;
 mod suggest;

@@ -6,6 +6,9 @@
 //! be shared by the replicas, ...). Every problem is collected; each names the field, and the
 //! layer and `line:column` that set it, and cross-field problems point at both places. Values
 //! of fields that may hold credentials are never echoed.
+//!
+//! Owns the `Checker` (located failures), the rule groups (`rules`) and the string grammars
+//! (`grammar`). Must not read files, parse YAML or render.
 
 use crate::config::credentials::is_sensitive;
 use crate::config::names::{dns1123_label, suggest_name};
