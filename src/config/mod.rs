@@ -13,6 +13,7 @@
 
 pub mod credentials;
 pub mod names;
+pub mod path;
 pub mod schema;
 
 use std::collections::BTreeMap;
