@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::IntOrPercent;
+use super::{AgentMetrics, Alerts, Dashboard, IntOrPercent, RedisExporter};
 
 /// The HorizontalPodAutoscaler.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -117,11 +117,19 @@ impl Default for NetworkPolicy {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Monitoring {
-    /// Namespace Prometheus runs in; the NetworkPolicies let it scrape the agent.
-    /// Default: `monitoring`.
+    /// Namespace Prometheus runs in; the NetworkPolicies let it scrape the agent (and the
+    /// Redis exporter). Default: `monitoring`.
     pub prometheus_namespace: String,
     /// The ServiceMonitor `agent-metrics` (needs the Prometheus Operator).
     pub service_monitor: ServiceMonitor,
+    /// Names of the metrics the agent exposes, which the alerts and the dashboard read.
+    pub agent_metrics: AgentMetrics,
+    /// The `redis_exporter` sidecar in the Redis pod and its ServiceMonitor `redis-metrics`.
+    pub redis_exporter: RedisExporter,
+    /// The alerts: PrometheusRule `agent-alerts` (needs the Prometheus Operator).
+    pub alerts: Alerts,
+    /// The Grafana dashboard: ConfigMap `agent-dashboard`, for Grafana's dashboard sidecar.
+    pub dashboard: Dashboard,
 }
 
 impl Default for Monitoring {
@@ -129,6 +137,10 @@ impl Default for Monitoring {
         Monitoring {
             prometheus_namespace: "monitoring".into(),
             service_monitor: ServiceMonitor::default(),
+            agent_metrics: AgentMetrics::default(),
+            redis_exporter: RedisExporter::default(),
+            alerts: Alerts::default(),
+            dashboard: Dashboard::default(),
         }
     }
 }

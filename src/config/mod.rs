@@ -7,7 +7,7 @@
 //! defaults missing ones, so a layer may set any subset of fields and nothing is ever silently
 //! dropped. This module does no I/O.
 //!
-//! Owns the types (`workloads`, `features`), the JSON schema generated from them
+//! Owns the types (`workloads`, `features`, `monitoring`), the JSON schema generated from them
 //! ([`schema`]), Kubernetes name rules ([`names`]) and the credential policy
 //! ([`credentials`]). Must not read, parse, print or know about YAML trees.
 
@@ -22,9 +22,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 mod features;
+mod monitoring;
 mod workloads;
 
 pub use features::*;
+pub use monitoring::*;
 pub use workloads::*;
 
 /// The largest value of a Kubernetes `int32` field (replicas, probe timings): the schema caps

@@ -1,7 +1,7 @@
 //! The Kubernetes round trip: every rendered object goes through its Kubernetes type and back.
 //!
 //! Each document a template produced is parsed, deserialized into its k8s-openapi type (or, for
-//! the Prometheus Operator ServiceMonitor and the Kustomization, a typed struct here), serialized
+//! the Prometheus Operator ServiceMonitor and PrometheusRule and the Kustomization, a typed struct here), serialized
 //! again and compared with what the template wrote. A field that does not survive (misspelled,
 //! misplaced, wrong type) is a template bug and is reported with the template name and the field
 //! path; nothing is written. The round-tripped value is what the bundle emits.
@@ -82,6 +82,57 @@ pub struct Endpoint {
     /// `http` or `https`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scheme: Option<String>,
+}
+
+/// The Prometheus Operator PrometheusRule (monitoring.coreos.com/v1), the fields we emit.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PrometheusRule {
+    /// `monitoring.coreos.com/v1`.
+    pub api_version: String,
+    /// `PrometheusRule`.
+    pub kind: String,
+    /// Standard metadata.
+    pub metadata: ObjectMeta,
+    /// The spec.
+    pub spec: PrometheusRuleSpec,
+}
+
+/// PrometheusRule spec: the rule groups (a Prometheus rules file).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PrometheusRuleSpec {
+    /// Rule groups.
+    pub groups: Vec<RuleGroup>,
+}
+
+/// One rule group.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RuleGroup {
+    /// Group name, unique in the object.
+    pub name: String,
+    /// The rules.
+    pub rules: Vec<Rule>,
+}
+
+/// One alerting rule.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Rule {
+    /// Alert name.
+    pub alert: String,
+    /// PromQL expression.
+    pub expr: String,
+    /// How long the expression must hold before the alert fires.
+    #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
+    pub for_: Option<String>,
+    /// Alert labels.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// Alert annotations.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
 }
 
 /// `kustomization.yaml` (kustomize.config.k8s.io/v1beta1), the fields we emit.
@@ -191,6 +242,11 @@ const KINDS: &[ObjectKind] = &[
         api: "monitoring.coreos.com/v1",
         kind: "ServiceMonitor",
         through: through::<ServiceMonitor>,
+    },
+    ObjectKind {
+        api: "monitoring.coreos.com/v1",
+        kind: "PrometheusRule",
+        through: through::<PrometheusRule>,
     },
     ObjectKind {
         api: "kustomize.config.k8s.io/v1beta1",

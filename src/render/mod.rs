@@ -14,6 +14,7 @@
 
 pub mod bundle;
 pub mod k8s_check;
+pub mod monitoring;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -55,6 +56,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "servicemonitor.yaml",
         include_str!("../../templates/servicemonitor.yaml"),
+    ),
+    (
+        "prometheusrule.yaml",
+        include_str!("../../templates/prometheusrule.yaml"),
+    ),
+    (
+        "dashboard-configmap.yaml",
+        include_str!("../../templates/dashboard-configmap.yaml"),
     ),
     (
         "kustomization.yaml",
@@ -124,7 +133,11 @@ pub fn files(cfg: &Config) -> Vec<&'static str> {
             "hpa.yaml" => cfg.autoscaling.enabled,
             "pdb.yaml" => cfg.disruption_budget.enabled,
             "networkpolicy.yaml" => cfg.network_policy.enabled,
-            "servicemonitor.yaml" => cfg.monitoring.service_monitor.enabled,
+            "servicemonitor.yaml" => {
+                cfg.monitoring.service_monitor.enabled || cfg.monitoring.redis_exporter.enabled
+            }
+            "prometheusrule.yaml" => cfg.monitoring.alerts.enabled,
+            "dashboard-configmap.yaml" => cfg.monitoring.dashboard.enabled,
             _ => true,
         })
         .collect()
@@ -216,6 +229,28 @@ fn context(cfg: &Config, names: &[&str]) -> J {
     );
     let mut sm_labels = agent_labels.clone();
     sm_labels.extend(cfg.monitoring.service_monitor.labels.clone());
+    let mut redis_sm_labels = redis_labels.clone();
+    redis_sm_labels.extend(cfg.monitoring.service_monitor.labels.clone());
+    let m = &cfg.monitoring;
+    let exporter = &m.redis_exporter;
+    // Redis' Checkov exceptions cover the exporter sidecar too: its image is in the same pod.
+    let redis_images = if exporter.enabled && !is_digest(&exporter.image) {
+        exporter.image.as_str()
+    } else {
+        cfg.redis.image.as_str()
+    };
+    let monitoring = (m.alerts.enabled || m.dashboard.enabled)
+        .then(|| monitoring::Spec::from_config(cfg, None));
+    let mut rule_labels = agent_labels.clone();
+    rule_labels.extend(m.alerts.labels.clone());
+    let mut dashboard_labels = agent_labels.clone();
+    dashboard_labels.insert(m.dashboard.label.clone(), m.dashboard.label_value.clone());
+    let dashboard_data = match (&monitoring, m.dashboard.enabled) {
+        (Some(spec), true) => json!({
+            "agent-dashboard.json": serde_json::to_string(&spec.dashboard()).unwrap_or_default(),
+        }),
+        _ => J::Null,
+    };
 
     let data = config_data(cfg);
     let mut hasher = Sha256::new();
@@ -247,7 +282,18 @@ fn context(cfg: &Config, names: &[&str]) -> J {
         "config_data": data,
         "config_checksum": checksum,
         "checkov_skips": skips(&cfg.agent.image, "the agent"),
-        "redis_checkov_skips": skips(&cfg.redis.image, "Redis"),
+        "redis_checkov_skips": skips(redis_images, "Redis"),
+        "redis_servicemonitor_labels": redis_sm_labels,
+        "redis_exporter_pull_policy": pull_policy(&exporter.image, exporter.image_pull_policy),
+        "redis_exporter_env": {
+            "addr": format!("redis://localhost:{}", cfg.redis.port),
+            "listen": format!(":{}", exporter.port),
+        },
+        "prometheusrule_labels": rule_labels,
+        "alert_groups": monitoring.as_ref().filter(|_| m.alerts.enabled).map(monitoring::Spec::rule_groups),
+        "dashboard_labels": dashboard_labels,
+        "dashboard_annotations": {m.dashboard.folder_annotation.clone(): m.dashboard.folder.clone()},
+        "dashboard_data": dashboard_data,
         "redis_script": redis_script,
         "agent_pull_policy": pull_policy(&cfg.agent.image, cfg.agent.image_pull_policy),
         "redis_pull_policy": pull_policy(&cfg.redis.image, cfg.redis.image_pull_policy),

@@ -21,7 +21,7 @@ mod grammar;
 mod rules;
 
 pub use grammar::{Kind, check_image, parse_duration, parse_quantity};
-use grammar::{label_key, label_key_suggestion, label_value};
+use grammar::{label_key, label_key_suggestion, label_value, metric_name, prometheus_label_name};
 use rules::RULES;
 
 struct Checker<'a> {

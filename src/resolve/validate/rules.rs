@@ -14,6 +14,9 @@ pub(super) const RULES: &[fn(&mut Checker, &Config)] = &[
     disruption_budget,
     network_policy,
     monitoring,
+    redis_exporter,
+    alerts,
+    dashboard,
 ];
 
 /// Namespace, labels and the Secret reference.
@@ -344,5 +347,194 @@ fn monitoring(k: &mut Checker, c: &Config) {
             );
         }
         k.labels("monitoring.serviceMonitor.labels", &sm.labels);
+    }
+}
+
+/// The agent metric names the alerts and the dashboard read.
+fn agent_metrics(k: &mut Checker, c: &Config) {
+    let m = &c.monitoring.agent_metrics;
+    for (path, v) in [
+        ("monitoring.agentMetrics.requestsTotal", &m.requests_total),
+        ("monitoring.agentMetrics.durationHistogram", &m.duration_histogram),
+    ] {
+        if let Err(why) = metric_name(v) {
+            k.fail(
+                path,
+                format!("`{v}` is not a valid Prometheus metric name: {why}"),
+                Some("use letters, digits, '_' and ':', e.g. `http_requests_total`".into()),
+            );
+        }
+    }
+    if let Err(why) = prometheus_label_name(&m.status_label) {
+        k.fail(
+            "monitoring.agentMetrics.statusLabel",
+            format!("`{}` is not a valid Prometheus label name: {why}", m.status_label),
+            Some("use letters, digits and '_', e.g. `status` or `code`".into()),
+        );
+    }
+    if m.error_status_regex.is_empty() {
+        k.fail(
+            "monitoring.agentMetrics.errorStatusRegex",
+            "the error status pattern is empty: it would match only requests without a status".into(),
+            Some("e.g. `5..` (server errors) or `5..|429`".into()),
+        );
+    }
+}
+
+/// The `redis_exporter` sidecar.
+fn redis_exporter(k: &mut Checker, c: &Config) {
+    let e = &c.monitoring.redis_exporter;
+    if !e.enabled {
+        return;
+    }
+    k.image("monitoring.redisExporter.image", &e.image);
+    if e.port == 0 {
+        k.fail(
+            "monitoring.redisExporter.port",
+            "port 0 is not a valid port".into(),
+            Some("use 1-65535, e.g. 9121".into()),
+        );
+    } else if e.port == c.redis.port {
+        k.cross(
+            "monitoring.redisExporter.port",
+            "redis.port",
+            format!("the Redis exporter and Redis both use port {} in the same pod", e.port),
+            "give the exporter its own port, e.g. 9121".into(),
+        );
+    }
+    k.compute(
+        "monitoring.redisExporter.resources",
+        &e.resources.requests,
+        &e.resources.limits,
+    );
+}
+
+/// The PrometheusRule: selector labels, alert labels, runbook URL, durations, thresholds.
+fn alerts(k: &mut Checker, c: &Config) {
+    let a = &c.monitoring.alerts;
+    if !a.enabled {
+        return;
+    }
+    if c.monitoring.service_monitor.enabled {
+        agent_metrics(k, c);
+    }
+    k.labels("monitoring.alerts.labels", &a.labels);
+    for key in a.alert_labels.keys() {
+        let path = format!("monitoring.alerts.alertLabels.{key}");
+        if let Err(why) = prometheus_label_name(key) {
+            k.fail_key(
+                &path,
+                format!("`{key}` is not a valid Prometheus label name: {why}"),
+                Some("use letters, digits and '_', e.g. `team`".into()),
+            );
+        } else if matches!(key.as_str(), "severity" | "namespace" | "alertname") {
+            k.fail_key(
+                &path,
+                format!("`{key}` is set on every alert by agentctl itself"),
+                Some("route on it as it is, or choose another label name".into()),
+            );
+        }
+    }
+    let url = &a.runbook_base_url;
+    let scheme_ok = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace));
+    if !scheme_ok {
+        k.fail(
+            "monitoring.alerts.runbookBaseUrl",
+            format!("`{url}` is not an http(s) URL"),
+            Some("e.g. `https://runbooks.example.com/agent-system`; each alert links `<url>/<AlertName>`".into()),
+        );
+    }
+    let window = k.duration("monitoring.alerts.rateWindow", &a.rate_window);
+    for (path, d) in [
+        ("monitoring.alerts.agentDown.for", &a.agent_down.r#for),
+        ("monitoring.alerts.errorRatio.for", &a.error_ratio.r#for),
+        ("monitoring.alerts.latency.threshold", &a.latency.threshold),
+        ("monitoring.alerts.latency.for", &a.latency.r#for),
+        ("monitoring.alerts.podCrashLooping.for", &a.pod_crash_looping.r#for),
+        ("monitoring.alerts.podNotReady.for", &a.pod_not_ready.r#for),
+        ("monitoring.alerts.replicasMismatch.for", &a.replicas_mismatch.r#for),
+        ("monitoring.alerts.hpaMaxedOut.for", &a.hpa_maxed_out.r#for),
+        ("monitoring.alerts.pvcFillingUp.for", &a.pvc_filling_up.r#for),
+        ("monitoring.alerts.redisDown.for", &a.redis_down.r#for),
+        ("monitoring.alerts.redisMemory.for", &a.redis_memory.r#for),
+        ("monitoring.alerts.redisBackup.maxAge", &a.redis_backup.max_age),
+    ] {
+        k.duration(path, d);
+    }
+    if let Err(why) = metric_name(&a.redis_backup.metric) {
+        k.fail(
+            "monitoring.alerts.redisBackup.metric",
+            format!("`{}` is not a valid Prometheus metric name: {why}", a.redis_backup.metric),
+            Some("e.g. `kube_cronjob_status_last_successful_time`".into()),
+        );
+    }
+    // A rate needs two samples in its window, or the error and latency alerts never fire.
+    let sm = &c.monitoring.service_monitor;
+    if sm.enabled
+        && let (Some(w), Some(i)) = (window, parse_duration(&sm.interval))
+        && w < 2 * i
+    {
+        k.cross(
+            "monitoring.alerts.rateWindow",
+            "monitoring.serviceMonitor.interval",
+            format!(
+                "the rate window {} holds fewer than two scrapes at an interval of {}: rate() would return nothing",
+                a.rate_window, sm.interval
+            ),
+            format!(
+                "make `monitoring.alerts.rateWindow` at least twice the interval (four times is usual), e.g. `{}`",
+                fmt_ms(4 * i)
+            ),
+        );
+    }
+}
+
+/// A duration in milliseconds as the shortest Prometheus duration (`2m`, `90s`, `1500ms`).
+fn fmt_ms(ms: u64) -> String {
+    for (unit, size) in [("h", 3_600_000), ("m", 60_000), ("s", 1000)] {
+        if ms % size == 0 {
+            return format!("{}{unit}", ms / size);
+        }
+    }
+    format!("{ms}ms")
+}
+
+/// The Grafana dashboard ConfigMap: the sidecar's label and folder annotation.
+fn dashboard(k: &mut Checker, c: &Config) {
+    let d = &c.monitoring.dashboard;
+    if !d.enabled {
+        return;
+    }
+    if c.monitoring.service_monitor.enabled && !c.monitoring.alerts.enabled {
+        agent_metrics(k, c);
+    }
+    for (path, key) in [
+        ("monitoring.dashboard.label", &d.label),
+        ("monitoring.dashboard.folderAnnotation", &d.folder_annotation),
+    ] {
+        if let Err(why) = label_key(key) {
+            k.fail(
+                path,
+                format!("`{key}` is not a valid label or annotation key: {why}"),
+                label_key_suggestion(key).map(|f| format!("did you mean `{f}`?")),
+            );
+        }
+    }
+    if let Err(why) = label_value(&d.label_value) {
+        k.fail(
+            "monitoring.dashboard.labelValue",
+            format!("`{}` is not a valid label value: {why}", d.label_value),
+            Some("at most 63 characters: letters, digits, '-', '_', '.', e.g. `1`".into()),
+        );
+    }
+    if d.folder.trim().is_empty() {
+        k.fail(
+            "monitoring.dashboard.folder",
+            "the Grafana folder name is empty".into(),
+            Some("e.g. `AI agents`".into()),
+        );
     }
 }

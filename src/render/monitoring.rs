@@ -13,87 +13,69 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value as J, json};
 
+use crate::config::{AgentMetrics, Alerts, Config};
+use crate::resolve::validate::{Kind, parse_duration, parse_quantity};
+
 /// The Prometheus `job` label of the agent's targets: the Prometheus Operator names a
 /// ServiceMonitor's job after the Service it scrapes.
 pub const AGENT_JOB: &str = "agent-service";
 /// The `job` label of the `redis_exporter` sidecar's target (a port of `redis-service`).
 pub const REDIS_JOB: &str = "redis-service";
 
-/// Everything the rules and the dashboard depend on, already validated and resolved from the
-/// configuration (durations as Prometheus durations, thresholds as numbers).
+/// Everything the rules and the dashboard depend on: what is rendered, and the monitoring
+/// settings (assumed validated), with the values the expressions need already resolved.
 #[derive(Debug, Clone)]
 pub struct Spec {
     /// Namespace of every object (and of every series the rules select).
     pub namespace: String,
     /// The agent's metrics are scraped (the agent ServiceMonitor is rendered).
     pub agent_metrics: bool,
-    /// The HPA `agent-hpa` is rendered.
+    /// The HPA `agent-hpa` exists (rendered, or created by KEDA under that name).
     pub autoscaling: bool,
     /// The `redis_exporter` sidecar and its ServiceMonitor are rendered.
     pub redis_exporter: bool,
     /// The Redis backup CronJob's name, when backups are rendered.
     pub backup_cronjob: Option<String>,
-    /// Agent metric names.
-    pub metrics: AgentMetricNames,
-    /// Redis container memory limit, as configured (`1Gi`) and in bytes.
+    /// The agent's metric names.
+    pub metrics: AgentMetrics,
+    /// Redis' container memory limit as configured (`1Gi`).
     pub redis_memory_limit: String,
+    /// The same in bytes.
     pub redis_memory_limit_bytes: f64,
     /// Alert settings.
-    pub alerts: AlertSpec,
-    /// Dashboard identity.
-    pub dashboard: DashboardSpec,
-}
-
-/// Names of the metrics the agent exposes on its metrics endpoint.
-#[derive(Debug, Clone)]
-pub struct AgentMetricNames {
-    /// Counter of handled HTTP requests, e.g. `http_requests_total`.
-    pub requests_total: String,
-    /// Label of that counter holding the status code, e.g. `status`.
-    pub status_label: String,
-    /// Regular expression on the status label matching a failed request, e.g. `5..`.
-    pub error_status_regex: String,
-    /// Request-duration histogram, without `_bucket`, e.g. `http_request_duration_seconds`.
-    pub duration_histogram: String,
-}
-
-/// Alert thresholds and durations.
-#[derive(Debug, Clone)]
-pub struct AlertSpec {
-    /// Base of every `runbook_url`; the alert name is appended after a `/`.
-    pub runbook_base_url: String,
-    /// Labels added to every alert (routing: `team`, ...), besides `severity`.
-    pub alert_labels: Vec<(String, String)>,
-    /// Window of the `rate()`s, a Prometheus duration.
-    pub rate_window: String,
-    pub agent_down_for: String,
-    pub error_ratio_percent: u32,
-    pub error_ratio_for: String,
-    /// Latency quantile, percent (95 = p95).
-    pub latency_quantile_percent: u32,
+    pub alerts: Alerts,
+    /// `alerts.latency.threshold` in seconds.
     pub latency_threshold_seconds: f64,
-    pub latency_for: String,
-    pub crash_looping_for: String,
-    pub pod_not_ready_for: String,
-    pub replicas_mismatch_for: String,
-    pub hpa_maxed_out_for: String,
-    pub pvc_free_percent: u32,
-    pub pvc_for: String,
-    pub redis_down_for: String,
-    pub redis_memory_percent: u32,
-    pub redis_memory_for: String,
-    /// The kube-state-metrics gauge with the backup CronJob's last successful run (Unix time).
-    pub backup_metric: String,
-    /// Oldest acceptable backup, a Prometheus duration, and the same in seconds.
-    pub backup_max_age: String,
+    /// `alerts.redisBackup.maxAge` in seconds.
     pub backup_max_age_seconds: u64,
+    /// Dashboard title.
+    pub dashboard_title: String,
 }
 
-/// Dashboard identity.
-#[derive(Debug, Clone)]
-pub struct DashboardSpec {
-    /// Dashboard title.
-    pub title: String,
+impl Spec {
+    /// The specification for a configuration. `backup_cronjob` is the Redis backup CronJob's
+    /// name when backups are rendered. Values are assumed validated (an unparsable one falls
+    /// back to a neutral number rather than failing: validation has reported it already).
+    pub fn from_config(cfg: &Config, backup_cronjob: Option<String>) -> Spec {
+        let m = &cfg.monitoring;
+        let a = &m.alerts;
+        let seconds = |d: &str| parse_duration(d).unwrap_or(0);
+        let limit = &cfg.redis.resources.limits.memory;
+        Spec {
+            namespace: cfg.namespace.clone(),
+            agent_metrics: m.service_monitor.enabled,
+            autoscaling: cfg.autoscaling.enabled,
+            redis_exporter: m.redis_exporter.enabled,
+            backup_cronjob,
+            metrics: m.agent_metrics.clone(),
+            redis_memory_limit: limit.clone(),
+            redis_memory_limit_bytes: parse_quantity(limit, Kind::Memory).unwrap_or(1.0),
+            alerts: a.clone(),
+            latency_threshold_seconds: seconds(&a.latency.threshold) as f64 / 1000.0,
+            backup_max_age_seconds: seconds(&a.redis_backup.max_age) / 1000,
+            dashboard_title: format!("Agent system ({})", cfg.namespace),
+        }
+    }
 }
 
 /// A PromQL string literal: double-quoted, with `\` and `"` escaped (PromQL strings follow
@@ -195,12 +177,12 @@ impl Spec {
                     Rule {
                         alert: "AgentDown",
                         expr: format!("absent({} == 1)", self.agent("up", &[])),
-                        for_: a.agent_down_for.clone(),
+                        for_: a.agent_down.r#for.clone(),
                         severity: "critical",
                         summary: format!("No agent pod in {ns} is up and scraped."),
                         description: format!(
                             "Prometheus has had no successful scrape of job {AGENT_JOB} in namespace {ns} for {}: every agent pod is down, or the ServiceMonitor agent-metrics has no target (Prometheus' serviceMonitorSelector, the Service's endpoints, the NetworkPolicy).",
-                            a.agent_down_for
+                            a.agent_down.r#for
                         ),
                     },
                     Rule {
@@ -209,42 +191,42 @@ impl Spec {
                             "{} / {} * 100 > {}",
                             self.requests(true),
                             self.requests(false),
-                            a.error_ratio_percent
+                            a.error_ratio.percent
                         ),
-                        for_: a.error_ratio_for.clone(),
+                        for_: a.error_ratio.r#for.clone(),
                         severity: "critical",
                         summary: format!(
                             "More than {}% of agent requests in {ns} fail.",
-                            a.error_ratio_percent
+                            a.error_ratio.percent
                         ),
                         description: format!(
                             "{{{{ $value | humanize }}}}% of the agent's requests (rate over {}) have a {} matching {} (threshold {}%).",
                             a.rate_window,
                             m.status_label,
                             lit(&m.error_status_regex),
-                            a.error_ratio_percent
+                            a.error_ratio.percent
                         ),
                     },
                     Rule {
                         alert: "AgentHighLatency",
                         expr: format!(
                             "{} > {}",
-                            self.latency(f64::from(a.latency_quantile_percent) / 100.0),
-                            num(a.latency_threshold_seconds)
+                            self.latency(f64::from(a.latency.quantile) / 100.0),
+                            num(self.latency_threshold_seconds)
                         ),
-                        for_: a.latency_for.clone(),
+                        for_: a.latency.r#for.clone(),
                         severity: "warning",
                         summary: format!(
                             "Agent p{} latency in {ns} is above {}s.",
-                            a.latency_quantile_percent,
-                            num(a.latency_threshold_seconds)
+                            a.latency.quantile,
+                            num(self.latency_threshold_seconds)
                         ),
                         description: format!(
                             "The {}th percentile of {} over {} is {{{{ $value | humanizeDuration }}}} (threshold {}s).",
-                            a.latency_quantile_percent,
+                            a.latency.quantile,
                             m.duration_histogram,
                             a.rate_window,
-                            num(a.latency_threshold_seconds)
+                            num(self.latency_threshold_seconds)
                         ),
                     },
                 ],
@@ -262,12 +244,12 @@ impl Spec {
                         &[("reason", "=", "CrashLoopBackOff")]
                     )
                 ),
-                for_: a.crash_looping_for.clone(),
+                for_: a.pod_crash_looping.r#for.clone(),
                 severity: "warning",
                 summary: "Container {{ $labels.container }} of pod {{ $labels.pod }} is crash looping.".into(),
                 description: format!(
                     "Pod {ns}/{{{{ $labels.pod }}}} container {{{{ $labels.container }}}} has been in CrashLoopBackOff for {}. Look at `kubectl logs --previous -n {ns} {{{{ $labels.pod }}}} -c {{{{ $labels.container }}}}`.",
-                    a.crash_looping_for
+                    a.pod_crash_looping.r#for
                 ),
             },
             Rule {
@@ -281,12 +263,12 @@ impl Spec {
                     ),
                     self.in_ns("kube_pod_status_phase", &[("phase", "=~", "Pending|Unknown")]),
                 ),
-                for_: a.pod_not_ready_for.clone(),
+                for_: a.pod_not_ready.r#for.clone(),
                 severity: "warning",
                 summary: "Pod {{ $labels.pod }} is not ready.".into(),
                 description: format!(
                     "Pod {ns}/{{{{ $labels.pod }}}} has been pending or not ready for more than {}. `kubectl describe pod -n {ns} {{{{ $labels.pod }}}}` shows why.",
-                    a.pod_not_ready_for
+                    a.pod_not_ready.r#for
                 ),
             },
             Rule {
@@ -297,12 +279,12 @@ impl Spec {
                     self.in_ns("kube_deployment_status_replicas_available", &deploy),
                     self.in_ns("kube_deployment_status_replicas_updated", &deploy),
                 ),
-                for_: a.replicas_mismatch_for.clone(),
+                for_: a.replicas_mismatch.r#for.clone(),
                 severity: "warning",
                 summary: "agent-deployment runs fewer available replicas than it wants.".into(),
                 description: format!(
                     "Deployment {ns}/agent-deployment has wanted more replicas than are available for {} with no rollout in progress (unschedulable pods, a failing probe, a quota).",
-                    a.replicas_mismatch_for
+                    a.replicas_mismatch.r#for
                 ),
             },
         ];
@@ -315,12 +297,12 @@ impl Spec {
                     self.in_ns("kube_horizontalpodautoscaler_status_current_replicas", &hpa),
                     self.in_ns("kube_horizontalpodautoscaler_spec_max_replicas", &hpa),
                 ),
-                for_: a.hpa_maxed_out_for.clone(),
+                for_: a.hpa_maxed_out.r#for.clone(),
                 severity: "warning",
                 summary: "agent-hpa has been at its maximum replicas.".into(),
                 description: format!(
                     "HPA {ns}/agent-hpa has run at its maximum of {{{{ $value }}}} replicas for {}: the agent cannot scale further. Raise agent.replicas.max (and check the quota), or find what drives the load.",
-                    a.hpa_maxed_out_for
+                    a.hpa_maxed_out.r#for
                 ),
             });
         }
@@ -330,13 +312,13 @@ impl Spec {
                 "100 * {} / {} < {}",
                 self.in_ns("kubelet_volume_stats_available_bytes", &[]),
                 self.in_ns("kubelet_volume_stats_capacity_bytes", &[]),
-                a.pvc_free_percent
+                a.pvc_filling_up.free_percent
             ),
-            for_: a.pvc_for.clone(),
+            for_: a.pvc_filling_up.r#for.clone(),
             severity: "warning",
             summary: format!(
                 "PVC {{{{ $labels.persistentvolumeclaim }}}} has less than {}% free space.",
-                a.pvc_free_percent
+                a.pvc_filling_up.free_percent
             ),
             description: format!(
                 "PersistentVolumeClaim {ns}/{{{{ $labels.persistentvolumeclaim }}}} has {{{{ $value | humanize }}}}% free space left. Expand it (if its storage class allows) or free space."
@@ -349,12 +331,12 @@ impl Spec {
             redis.push(Rule {
                 alert: "RedisDown",
                 expr: format!("absent({} == 1)", self.redis("redis_up")),
-                for_: a.redis_down_for.clone(),
+                for_: a.redis_down.r#for.clone(),
                 severity: "critical",
                 summary: format!("Redis in {ns} is down or not scraped."),
                 description: format!(
                     "redis_exporter has not reported Redis up (redis_up == 1) in namespace {ns} for {}: Redis is down, or its exporter sidecar or ServiceMonitor redis-metrics is not scraped.",
-                    a.redis_down_for
+                    a.redis_down.r#for
                 ),
             });
             redis.push(Rule {
@@ -363,13 +345,13 @@ impl Spec {
                     "100 * {} / {} > {}",
                     self.redis("redis_memory_used_rss_bytes"),
                     num(self.redis_memory_limit_bytes),
-                    a.redis_memory_percent
+                    a.redis_memory.percent
                 ),
-                for_: a.redis_memory_for.clone(),
+                for_: a.redis_memory.r#for.clone(),
                 severity: "warning",
                 summary: format!(
                     "Redis in {ns} uses more than {}% of its memory limit.",
-                    a.redis_memory_percent
+                    a.redis_memory.percent
                 ),
                 description: format!(
                     "Redis' resident memory is {{{{ $value | humanize }}}}% of its container limit {}: at the limit the kernel kills it (OOMKilled). Raise redis.resources.limits.memory or store less.",
@@ -383,26 +365,26 @@ impl Spec {
                 alert: "RedisBackupStale",
                 expr: format!(
                     "time() - {} > {}",
-                    self.in_ns(&a.backup_metric, &cj),
-                    a.backup_max_age_seconds
+                    self.in_ns(&a.redis_backup.metric, &cj),
+                    self.backup_max_age_seconds
                 ),
                 for_: "10m".into(),
                 severity: "warning",
-                summary: format!("The last Redis backup in {ns} is older than {}.", a.backup_max_age),
+                summary: format!("The last Redis backup in {ns} is older than {}.", a.redis_backup.max_age),
                 description: format!(
                     "CronJob {ns}/{cronjob} last completed successfully {{{{ $value | humanizeDuration }}}} ago (limit {}). Check its recent Jobs: `kubectl get jobs -n {ns}`.",
-                    a.backup_max_age
+                    a.redis_backup.max_age
                 ),
             });
             redis.push(Rule {
                 alert: "RedisBackupMissing",
-                expr: format!("absent({})", self.in_ns(&a.backup_metric, &cj)),
-                for_: a.backup_max_age.clone(),
+                expr: format!("absent({})", self.in_ns(&a.redis_backup.metric, &cj)),
+                for_: a.redis_backup.max_age.clone(),
                 severity: "warning",
                 summary: format!("No successful Redis backup in {ns} is known."),
                 description: format!(
                     "kube-state-metrics has reported no successful run of CronJob {ns}/{cronjob} for {}: it has never succeeded, or kube-state-metrics does not see it.",
-                    a.backup_max_age
+                    a.redis_backup.max_age
                 ),
             });
         }
@@ -581,7 +563,7 @@ impl Spec {
             ),
         )]);
         json!({
-            "title": self.dashboard.title,
+            "title": self.dashboard_title,
             "uid": self.dashboard_uid(),
             "tags": ["agentctl", "agent-system"],
             "timezone": "browser",
@@ -653,7 +635,7 @@ pub fn sources(spec: &Spec) -> Vec<(&'static str, Vec<String>)> {
         KUBE_STATE_METRICS
             .iter()
             .map(|s| (*s).to_owned())
-            .chain(spec.backup_cronjob.as_ref().map(|_| spec.alerts.backup_metric.clone()))
+            .chain(spec.backup_cronjob.as_ref().map(|_| spec.alerts.redis_backup.metric.clone()))
             .collect(),
     ));
     out.push((
@@ -875,46 +857,6 @@ mod tests {
     }
 
     fn sample() -> Spec {
-        Spec {
-            namespace: "production-agents".into(),
-            agent_metrics: true,
-            autoscaling: true,
-            redis_exporter: true,
-            backup_cronjob: Some("redis-backup".into()),
-            metrics: AgentMetricNames {
-                requests_total: "http_requests_total".into(),
-                status_label: "status".into(),
-                error_status_regex: "5..".into(),
-                duration_histogram: "http_request_duration_seconds".into(),
-            },
-            redis_memory_limit: "1Gi".into(),
-            redis_memory_limit_bytes: 1073741824.0,
-            alerts: AlertSpec {
-                runbook_base_url: "https://runbooks.example.com/agent-system".into(),
-                alert_labels: vec![],
-                rate_window: "5m".into(),
-                agent_down_for: "5m".into(),
-                error_ratio_percent: 5,
-                error_ratio_for: "10m".into(),
-                latency_quantile_percent: 95,
-                latency_threshold_seconds: 10.0,
-                latency_for: "10m".into(),
-                crash_looping_for: "15m".into(),
-                pod_not_ready_for: "15m".into(),
-                replicas_mismatch_for: "15m".into(),
-                hpa_maxed_out_for: "15m".into(),
-                pvc_free_percent: 10,
-                pvc_for: "5m".into(),
-                redis_down_for: "5m".into(),
-                redis_memory_percent: 90,
-                redis_memory_for: "5m".into(),
-                backup_metric: "kube_cronjob_status_last_successful_time".into(),
-                backup_max_age: "26h".into(),
-                backup_max_age_seconds: 93600,
-            },
-            dashboard: DashboardSpec {
-                title: "Agent system (production-agents)".into(),
-            },
-        }
+        Spec::from_config(&Config::default(), Some("redis-backup".into()))
     }
 }
