@@ -40,12 +40,16 @@ impl Default for AgentMetrics {
     }
 }
 
+/// The port `redis_exporter` listens on: its default (another would need a listen address such
+/// as `:9121`, a string YAML 1.1 readers can misread).
+pub const REDIS_EXPORTER_PORT: u16 = 9121;
+
 /// The `redis_exporter` sidecar, so the Redis alerts and dashboard panels have data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct RedisExporter {
-    /// Render the sidecar `redis-exporter` in the Redis pod, port `metrics` on
-    /// `redis-service`, the ServiceMonitor `redis-metrics` (needs the Prometheus Operator) and
+    /// Render the sidecar `redis-exporter` in the Redis pod (metrics on its default port
+    /// 9121), port `metrics` on `redis-service`, the ServiceMonitor `redis-metrics` (needs the Prometheus Operator) and
     /// the NetworkPolicy rule that lets `monitoring.prometheusNamespace` scrape it. It runs as
     /// `redis.runAsUser`, hardened like Redis, and reads the password from the Secret.
     /// Default: `true` (`false` in `dev`).
@@ -55,8 +59,6 @@ pub struct RedisExporter {
     /// Image pull policy. Default (unset): `Always` for an image pinned by tag,
     /// `IfNotPresent` for one pinned by digest.
     pub image_pull_policy: Option<PullPolicy>,
-    /// Port of the metrics endpoint, in the pod and on `redis-service`. Default: `9121`.
-    pub port: u16,
     /// CPU and memory. Default: requests 10m/32Mi, limits 100m/128Mi.
     pub resources: Resources,
 }
@@ -67,7 +69,6 @@ impl Default for RedisExporter {
             enabled: true,
             image: "oliver006/redis_exporter:v1.88.0".into(),
             image_pull_policy: None,
-            port: 9121,
             resources: Resources::new("10m", "32Mi", "100m", "128Mi"),
         }
     }

@@ -247,7 +247,8 @@ fn context(cfg: &Config, names: &[&str]) -> J {
     dashboard_labels.insert(m.dashboard.label.clone(), m.dashboard.label_value.clone());
     let dashboard_data = match (&monitoring, m.dashboard.enabled) {
         (Some(spec), true) => json!({
-            "agent-dashboard.json": serde_json::to_string(&spec.dashboard()).unwrap_or_default(),
+            // Pretty-printed, so the value is multi-line: a `|` block that no tool folds.
+            "agent-dashboard.json": serde_json::to_string_pretty(&spec.dashboard()).unwrap_or_default() + "\n",
         }),
         _ => J::Null,
     };
@@ -285,10 +286,8 @@ fn context(cfg: &Config, names: &[&str]) -> J {
         "redis_checkov_skips": skips(redis_images, "Redis"),
         "redis_servicemonitor_labels": redis_sm_labels,
         "redis_exporter_pull_policy": pull_policy(&exporter.image, exporter.image_pull_policy),
-        "redis_exporter_env": {
-            "addr": format!("redis://localhost:{}", cfg.redis.port),
-            "listen": format!(":{}", exporter.port),
-        },
+        "redis_exporter_addr": format!("redis://localhost:{}", cfg.redis.port),
+        "redis_exporter_port": crate::config::REDIS_EXPORTER_PORT,
         "prometheusrule_labels": rule_labels,
         "alert_groups": monitoring.as_ref().filter(|_| m.alerts.enabled).map(monitoring::Spec::rule_groups),
         "dashboard_labels": dashboard_labels,

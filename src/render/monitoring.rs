@@ -78,6 +78,19 @@ impl Spec {
     }
 }
 
+/// Long text as a block: with a final newline it is written as a `|` literal, which neither
+/// agentctl's emitter nor `kubectl kustomize` folds, so both print it byte for byte alike
+/// (kustomize folds one-line strings wider than 80 columns at spaces).
+fn block(text: String) -> String {
+    if text.ends_with('\n') { text } else { text + "\n" }
+}
+
+/// A one-line text that stays one line when it fits the 80 columns of a rule annotation
+/// (8 spaces of indentation and the key), else a block.
+fn short_or_block(text: String) -> String {
+    if text.len() <= 60 && !text.contains('\n') { text } else { block(text) }
+}
+
 /// A PromQL string literal: double-quoted, with `\` and `"` escaped (PromQL strings follow
 /// Go's escaping), so no setting can end the string early.
 fn lit(s: &str) -> String {
@@ -179,7 +192,7 @@ impl Spec {
                         expr: format!("absent({} == 1)", self.agent("up", &[])),
                         for_: a.agent_down.r#for.clone(),
                         severity: "critical",
-                        summary: format!("No agent pod in {ns} is up and scraped."),
+                        summary: "No agent pod is up and scraped.".into(),
                         description: format!(
                             "Prometheus has had no successful scrape of job {AGENT_JOB} in namespace {ns} for {}: every agent pod is down, or the ServiceMonitor agent-metrics has no target (Prometheus' serviceMonitorSelector, the Service's endpoints, the NetworkPolicy).",
                             a.agent_down.r#for
@@ -196,7 +209,7 @@ impl Spec {
                         for_: a.error_ratio.r#for.clone(),
                         severity: "critical",
                         summary: format!(
-                            "More than {}% of agent requests in {ns} fail.",
+                            "More than {}% of agent requests fail.",
                             a.error_ratio.percent
                         ),
                         description: format!(
@@ -217,7 +230,7 @@ impl Spec {
                         for_: a.latency.r#for.clone(),
                         severity: "warning",
                         summary: format!(
-                            "Agent p{} latency in {ns} is above {}s.",
+                            "Agent p{} latency is above {}s.",
                             a.latency.quantile,
                             num(self.latency_threshold_seconds)
                         ),
@@ -246,7 +259,7 @@ impl Spec {
                 ),
                 for_: a.pod_crash_looping.r#for.clone(),
                 severity: "warning",
-                summary: "Container {{ $labels.container }} of pod {{ $labels.pod }} is crash looping.".into(),
+                summary: "Pod {{ $labels.pod }} is crash looping.".into(),
                 description: format!(
                     "Pod {ns}/{{{{ $labels.pod }}}} container {{{{ $labels.container }}}} has been in CrashLoopBackOff for {}. Look at `kubectl logs --previous -n {ns} {{{{ $labels.pod }}}} -c {{{{ $labels.container }}}}`.",
                     a.pod_crash_looping.r#for
@@ -281,7 +294,7 @@ impl Spec {
                 ),
                 for_: a.replicas_mismatch.r#for.clone(),
                 severity: "warning",
-                summary: "agent-deployment runs fewer available replicas than it wants.".into(),
+                summary: "agent-deployment has fewer available replicas than wanted.".into(),
                 description: format!(
                     "Deployment {ns}/agent-deployment has wanted more replicas than are available for {} with no rollout in progress (unschedulable pods, a failing probe, a quota).",
                     a.replicas_mismatch.r#for
@@ -317,7 +330,7 @@ impl Spec {
             for_: a.pvc_filling_up.r#for.clone(),
             severity: "warning",
             summary: format!(
-                "PVC {{{{ $labels.persistentvolumeclaim }}}} has less than {}% free space.",
+                "PVC {{{{ $labels.persistentvolumeclaim }}}} has under {}% free space.",
                 a.pvc_filling_up.free_percent
             ),
             description: format!(
@@ -333,7 +346,7 @@ impl Spec {
                 expr: format!("absent({} == 1)", self.redis("redis_up")),
                 for_: a.redis_down.r#for.clone(),
                 severity: "critical",
-                summary: format!("Redis in {ns} is down or not scraped."),
+                summary: "Redis is down or not scraped.".into(),
                 description: format!(
                     "redis_exporter has not reported Redis up (redis_up == 1) in namespace {ns} for {}: Redis is down, or its exporter sidecar or ServiceMonitor redis-metrics is not scraped.",
                     a.redis_down.r#for
@@ -350,7 +363,7 @@ impl Spec {
                 for_: a.redis_memory.r#for.clone(),
                 severity: "warning",
                 summary: format!(
-                    "Redis in {ns} uses more than {}% of its memory limit.",
+                    "Redis uses more than {}% of its memory limit.",
                     a.redis_memory.percent
                 ),
                 description: format!(
@@ -370,7 +383,7 @@ impl Spec {
                 ),
                 for_: "10m".into(),
                 severity: "warning",
-                summary: format!("The last Redis backup in {ns} is older than {}.", a.redis_backup.max_age),
+                summary: format!("The last Redis backup is older than {}.", a.redis_backup.max_age),
                 description: format!(
                     "CronJob {ns}/{cronjob} last completed successfully {{{{ $value | humanizeDuration }}}} ago (limit {}). Check its recent Jobs: `kubectl get jobs -n {ns}`.",
                     a.redis_backup.max_age
@@ -381,7 +394,7 @@ impl Spec {
                 expr: format!("absent({})", self.in_ns(&a.redis_backup.metric, &cj)),
                 for_: a.redis_backup.max_age.clone(),
                 severity: "warning",
-                summary: format!("No successful Redis backup in {ns} is known."),
+                summary: "No successful Redis backup is known.".into(),
                 description: format!(
                     "kube-state-metrics has reported no successful run of CronJob {ns}/{cronjob} for {}: it has never succeeded, or kube-state-metrics does not see it.",
                     a.redis_backup.max_age
@@ -412,12 +425,12 @@ impl Spec {
                         labels.insert("severity".into(), r.severity.into());
                         json!({
                             "alert": r.alert,
-                            "expr": r.expr,
+                            "expr": block(r.expr),
                             "for": r.for_,
                             "labels": labels,
                             "annotations": {
-                                "summary": r.summary,
-                                "description": r.description,
+                                "summary": short_or_block(r.summary),
+                                "description": block(r.description),
                                 "runbook_url": format!(
                                     "{}/{}",
                                     self.alerts.runbook_base_url.trim_end_matches('/'),

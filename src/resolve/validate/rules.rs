@@ -388,18 +388,13 @@ fn redis_exporter(k: &mut Checker, c: &Config) {
         return;
     }
     k.image("monitoring.redisExporter.image", &e.image);
-    if e.port == 0 {
-        k.fail(
-            "monitoring.redisExporter.port",
-            "port 0 is not a valid port".into(),
-            Some("use 1-65535, e.g. 9121".into()),
-        );
-    } else if e.port == c.redis.port {
+    let exporter_port = crate::config::REDIS_EXPORTER_PORT;
+    if c.redis.port == exporter_port {
         k.cross(
-            "monitoring.redisExporter.port",
             "redis.port",
-            format!("the Redis exporter and Redis both use port {} in the same pod", e.port),
-            "give the exporter its own port, e.g. 9121".into(),
+            "monitoring.redisExporter.enabled",
+            format!("Redis uses port {exporter_port}, which its exporter sidecar listens on in the same pod"),
+            "give Redis another port (6379 is usual), or turn the exporter off".into(),
         );
     }
     k.compute(
