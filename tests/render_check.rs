@@ -195,3 +195,110 @@ fn empty_egress_ports_render_no_external_rule() {
         "every remaining egress rule names its ports: {closed:#?}"
     );
 }
+
+/// Each monitoring switch removes its object and everything that only served it.
+#[test]
+fn disabling_each_monitoring_part_removes_it_and_what_only_served_it() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let render = |sets: &[&str]| {
+        let mut args = vec!["render", "-q"];
+        for s in sets {
+            args.extend(["--set", s]);
+        }
+        let out = agentctl(&args, tmp.path());
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let all = render(&[]);
+    for present in [
+        "kind: PrometheusRule",
+        "name: agent-dashboard",
+        "grafana_dashboard: \"1\"",
+        "name: redis-exporter",
+        "name: redis-metrics",
+        "containerPort: 9121",
+        "port: 9121",
+        "alert: RedisDown",
+        "alert: AgentHighErrorRatio",
+        "alert: AgentHPAMaxedOut",
+    ] {
+        assert!(all.contains(present), "default render lacks {present}");
+    }
+
+    let no_exporter = render(&["monitoring.redisExporter.enabled=false"]);
+    for gone in [
+        "redis-exporter",
+        "redis-metrics",
+        "9121",
+        "alert: RedisDown",
+        "alert: RedisMemoryNearLimit",
+        "redis_memory",
+    ] {
+        assert!(!no_exporter.contains(gone), "exporter off, still: {gone}");
+    }
+    assert!(no_exporter.contains("name: agent-metrics"));
+
+    let no_alerts = render(&["monitoring.alerts.enabled=false"]);
+    assert!(!no_alerts.contains("PrometheusRule"));
+    assert!(no_alerts.contains("name: agent-dashboard"));
+
+    let no_dashboard = render(&["monitoring.dashboard.enabled=false"]);
+    assert!(!no_dashboard.contains("agent-dashboard"));
+    assert!(no_dashboard.contains("kind: PrometheusRule"));
+
+    // Without the agent ServiceMonitor, no alert or panel reads the agent's own metrics.
+    let no_sm = render(&["monitoring.serviceMonitor.enabled=false"]);
+    assert!(!no_sm.contains("name: agent-metrics"));
+    assert!(
+        !no_sm.contains("http_requests_total"),
+        "agent metrics read without a ServiceMonitor"
+    );
+    assert!(!no_sm.contains("alert: AgentDown"));
+
+    // Without the HPA, no HPA alert or panel.
+    let no_hpa = render(&["autoscaling.enabled=false"]);
+    assert!(!no_hpa.contains("horizontalpodautoscaler"));
+
+    // Both ServiceMonitors off: no servicemonitor.yaml at all, and nothing lists it.
+    let out = agentctl(
+        &[
+            "render",
+            "-q",
+            "-o",
+            "out",
+            "--set",
+            "monitoring.serviceMonitor.enabled=false",
+            "--set",
+            "monitoring.redisExporter.enabled=false",
+            "--set",
+            "monitoring.alerts.enabled=false",
+            "--set",
+            "monitoring.dashboard.enabled=false",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out_dir = tmp.path().join("out");
+    for f in [
+        "servicemonitor.yaml",
+        "prometheusrule.yaml",
+        "dashboard-configmap.yaml",
+    ] {
+        assert!(!out_dir.join(f).exists(), "{f} written");
+    }
+    let k = std::fs::read_to_string(out_dir.join("kustomization.yaml")).unwrap();
+    assert!(
+        !k.contains("servicemonitor") && !k.contains("prometheusrule") && !k.contains("dashboard"),
+        "{k}"
+    );
+}

@@ -239,8 +239,8 @@ fn context(cfg: &Config, names: &[&str]) -> J {
     } else {
         cfg.redis.image.as_str()
     };
-    let monitoring = (m.alerts.enabled || m.dashboard.enabled)
-        .then(|| monitoring::Spec::from_config(cfg, None));
+    let monitoring =
+        (m.alerts.enabled || m.dashboard.enabled).then(|| monitoring::Spec::from_config(cfg, None));
     let mut rule_labels = agent_labels.clone();
     rule_labels.extend(m.alerts.labels.clone());
     let mut dashboard_labels = agent_labels.clone();

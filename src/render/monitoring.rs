@@ -82,13 +82,21 @@ impl Spec {
 /// agentctl's emitter nor `kubectl kustomize` folds, so both print it byte for byte alike
 /// (kustomize folds one-line strings wider than 80 columns at spaces).
 fn block(text: String) -> String {
-    if text.ends_with('\n') { text } else { text + "\n" }
+    if text.ends_with('\n') {
+        text
+    } else {
+        text + "\n"
+    }
 }
 
 /// A one-line text that stays one line when it fits the 80 columns of a rule annotation
 /// (8 spaces of indentation and the key), else a block.
 fn short_or_block(text: String) -> String {
-    if text.len() <= 60 && !text.contains('\n') { text } else { block(text) }
+    if text.len() <= 60 && !text.contains('\n') {
+        text
+    } else {
+        block(text)
+    }
 }
 
 /// A PromQL string literal: double-quoted, with `\` and `"` escaped (PromQL strings follow
@@ -274,7 +282,10 @@ impl Spec {
                         "kube_pod_status_phase",
                         &[("phase", "=~", "Succeeded|Failed")]
                     ),
-                    self.in_ns("kube_pod_status_phase", &[("phase", "=~", "Pending|Unknown")]),
+                    self.in_ns(
+                        "kube_pod_status_phase",
+                        &[("phase", "=~", "Pending|Unknown")]
+                    ),
                 ),
                 for_: a.pod_not_ready.r#for.clone(),
                 severity: "warning",
@@ -468,7 +479,12 @@ impl Spec {
             *y += 1;
         };
         // (title, unit, [(legend, expr)]) per panel, two per row.
-        let add = |panels: &mut Vec<J>, y: &mut u32, x: u32, title: &str, unit: &str, targets: &[(&str, String)]| {
+        let add = |panels: &mut Vec<J>,
+                   y: &mut u32,
+                   x: u32,
+                   title: &str,
+                   unit: &str,
+                   targets: &[(&str, String)]| {
             let targets: Vec<J> = targets
                 .iter()
                 .enumerate()
@@ -499,82 +515,222 @@ impl Spec {
         let w = &self.alerts.rate_window;
         if self.agent_metrics {
             row("Requests", &mut panels, &mut y);
-            add(&mut panels, &mut y, 0, "Request rate", "reqps", &[
-                ("all", self.requests(false)),
-                ("errors", self.requests(true)),
-            ]);
-            add(&mut panels, &mut y, 12, "Error ratio", "percent", &[(
-                "errors",
-                format!("{} / {} * 100", self.requests(true), self.requests(false)),
-            )]);
-            add(&mut panels, &mut y, 0, "Latency", "s", &[
-                ("p50", self.latency(0.5)),
-                ("p95", self.latency(0.95)),
-                ("p99", self.latency(0.99)),
-            ]);
-            add(&mut panels, &mut y, 12, "Requests by status", "reqps", &[(
-                &format!("{{{{{}}}}}", m.status_label),
-                format!(
-                    "sum by ({}) (rate({}[{w}]))",
-                    m.status_label,
-                    self.agent(&m.requests_total, &[])
-                ),
-            )]);
+            add(
+                &mut panels,
+                &mut y,
+                0,
+                "Request rate",
+                "reqps",
+                &[
+                    ("all", self.requests(false)),
+                    ("errors", self.requests(true)),
+                ],
+            );
+            add(
+                &mut panels,
+                &mut y,
+                12,
+                "Error ratio",
+                "percent",
+                &[(
+                    "errors",
+                    format!("{} / {} * 100", self.requests(true), self.requests(false)),
+                )],
+            );
+            add(
+                &mut panels,
+                &mut y,
+                0,
+                "Latency",
+                "s",
+                &[
+                    ("p50", self.latency(0.5)),
+                    ("p95", self.latency(0.95)),
+                    ("p99", self.latency(0.99)),
+                ],
+            );
+            add(
+                &mut panels,
+                &mut y,
+                12,
+                "Requests by status",
+                "reqps",
+                &[(
+                    &format!("{{{{{}}}}}", m.status_label),
+                    format!(
+                        "sum by ({}) (rate({}[{w}]))",
+                        m.status_label,
+                        self.agent(&m.requests_total, &[])
+                    ),
+                )],
+            );
         }
         row("Agent pods", &mut panels, &mut y);
         let deploy = [("deployment", "=", "agent-deployment")];
         let mut pods = vec![
-            ("available", self.in_ns("kube_deployment_status_replicas_available", &deploy)),
-            ("wanted", self.in_ns("kube_deployment_spec_replicas", &deploy)),
+            (
+                "available",
+                self.in_ns("kube_deployment_status_replicas_available", &deploy),
+            ),
+            (
+                "wanted",
+                self.in_ns("kube_deployment_spec_replicas", &deploy),
+            ),
         ];
         if self.autoscaling {
             let hpa = [("horizontalpodautoscaler", "=", "agent-hpa")];
-            pods.push(("HPA min", self.in_ns("kube_horizontalpodautoscaler_spec_min_replicas", &hpa)));
-            pods.push(("HPA max", self.in_ns("kube_horizontalpodautoscaler_spec_max_replicas", &hpa)));
-            pods.push(("HPA desired", self.in_ns("kube_horizontalpodautoscaler_status_desired_replicas", &hpa)));
+            pods.push((
+                "HPA min",
+                self.in_ns("kube_horizontalpodautoscaler_spec_min_replicas", &hpa),
+            ));
+            pods.push((
+                "HPA max",
+                self.in_ns("kube_horizontalpodautoscaler_spec_max_replicas", &hpa),
+            ));
+            pods.push((
+                "HPA desired",
+                self.in_ns("kube_horizontalpodautoscaler_status_desired_replicas", &hpa),
+            ));
         }
-        add(&mut panels, &mut y, 0, "Pods vs autoscaling bounds", "short", &pods);
-        add(&mut panels, &mut y, 12, "Container restarts", "short", &[(
-            "{{pod}}/{{container}}",
-            format!("increase({}[1h])", self.in_ns("kube_pod_container_status_restarts_total", &[])),
-        )]);
-        for (i, (container, label)) in [("agent", "Agent"), ("redis", "Redis")].into_iter().enumerate() {
+        add(
+            &mut panels,
+            &mut y,
+            0,
+            "Pods vs autoscaling bounds",
+            "short",
+            &pods,
+        );
+        add(
+            &mut panels,
+            &mut y,
+            12,
+            "Container restarts",
+            "short",
+            &[(
+                "{{pod}}/{{container}}",
+                format!(
+                    "increase({}[1h])",
+                    self.in_ns("kube_pod_container_status_restarts_total", &[])
+                ),
+            )],
+        );
+        for (i, (container, label)) in [("agent", "Agent"), ("redis", "Redis")]
+            .into_iter()
+            .enumerate()
+        {
             let c = [("container", "=", container)];
             let cpu_req = [("container", "=", container), ("resource", "=", "cpu")];
             let mem_req = [("container", "=", container), ("resource", "=", "memory")];
             if i == 1 {
                 row("Redis", &mut panels, &mut y);
             }
-            add(&mut panels, &mut y, 0, &format!("{label} CPU vs requests and limits"), "short", &[
-                ("{{pod}}", format!("sum by (pod) (rate({}[{w}]))", self.in_ns("container_cpu_usage_seconds_total", &c))),
-                ("request", format!("max({})", self.in_ns("kube_pod_container_resource_requests", &cpu_req))),
-                ("limit", format!("max({})", self.in_ns("kube_pod_container_resource_limits", &cpu_req))),
-            ]);
-            add(&mut panels, &mut y, 12, &format!("{label} memory vs requests and limits"), "bytes", &[
-                ("{{pod}}", format!("sum by (pod) ({})", self.in_ns("container_memory_working_set_bytes", &c))),
-                ("request", format!("max({})", self.in_ns("kube_pod_container_resource_requests", &mem_req))),
-                ("limit", format!("max({})", self.in_ns("kube_pod_container_resource_limits", &mem_req))),
-            ]);
+            add(
+                &mut panels,
+                &mut y,
+                0,
+                &format!("{label} CPU vs requests and limits"),
+                "short",
+                &[
+                    (
+                        "{{pod}}",
+                        format!(
+                            "sum by (pod) (rate({}[{w}]))",
+                            self.in_ns("container_cpu_usage_seconds_total", &c)
+                        ),
+                    ),
+                    (
+                        "request",
+                        format!(
+                            "max({})",
+                            self.in_ns("kube_pod_container_resource_requests", &cpu_req)
+                        ),
+                    ),
+                    (
+                        "limit",
+                        format!(
+                            "max({})",
+                            self.in_ns("kube_pod_container_resource_limits", &cpu_req)
+                        ),
+                    ),
+                ],
+            );
+            add(
+                &mut panels,
+                &mut y,
+                12,
+                &format!("{label} memory vs requests and limits"),
+                "bytes",
+                &[
+                    (
+                        "{{pod}}",
+                        format!(
+                            "sum by (pod) ({})",
+                            self.in_ns("container_memory_working_set_bytes", &c)
+                        ),
+                    ),
+                    (
+                        "request",
+                        format!(
+                            "max({})",
+                            self.in_ns("kube_pod_container_resource_requests", &mem_req)
+                        ),
+                    ),
+                    (
+                        "limit",
+                        format!(
+                            "max({})",
+                            self.in_ns("kube_pod_container_resource_limits", &mem_req)
+                        ),
+                    ),
+                ],
+            );
         }
         if self.redis_exporter {
-            add(&mut panels, &mut y, 0, "Redis memory", "bytes", &[
-                ("used", self.redis("redis_memory_used_bytes")),
-                ("resident", self.redis("redis_memory_used_rss_bytes")),
-                ("container limit", num(self.redis_memory_limit_bytes)),
-            ]);
-            add(&mut panels, &mut y, 12, "Redis clients and operations", "short", &[
-                ("connected clients", self.redis("redis_connected_clients")),
-                ("commands/s", format!("rate({}[{w}])", self.redis("redis_commands_processed_total"))),
-            ]);
+            add(
+                &mut panels,
+                &mut y,
+                0,
+                "Redis memory",
+                "bytes",
+                &[
+                    ("used", self.redis("redis_memory_used_bytes")),
+                    ("resident", self.redis("redis_memory_used_rss_bytes")),
+                    ("container limit", num(self.redis_memory_limit_bytes)),
+                ],
+            );
+            add(
+                &mut panels,
+                &mut y,
+                12,
+                "Redis clients and operations",
+                "short",
+                &[
+                    ("connected clients", self.redis("redis_connected_clients")),
+                    (
+                        "commands/s",
+                        format!(
+                            "rate({}[{w}])",
+                            self.redis("redis_commands_processed_total")
+                        ),
+                    ),
+                ],
+            );
         }
-        add(&mut panels, &mut y, 0, "Volume free space", "percent", &[(
-            "{{persistentvolumeclaim}}",
-            format!(
-                "100 * {} / {}",
-                self.in_ns("kubelet_volume_stats_available_bytes", &[]),
-                self.in_ns("kubelet_volume_stats_capacity_bytes", &[])
-            ),
-        )]);
+        add(
+            &mut panels,
+            &mut y,
+            0,
+            "Volume free space",
+            "percent",
+            &[(
+                "{{persistentvolumeclaim}}",
+                format!(
+                    "100 * {} / {}",
+                    self.in_ns("kubelet_volume_stats_available_bytes", &[]),
+                    self.in_ns("kubelet_volume_stats_capacity_bytes", &[])
+                ),
+            )],
+        );
         json!({
             "title": self.dashboard_title,
             "uid": self.dashboard_uid(),
@@ -610,10 +766,9 @@ impl Spec {
             return uid;
         }
         // FNV-1a, 32 bits: stable across platforms and releases (unlike std's hasher).
-        let hash = self
-            .namespace
-            .bytes()
-            .fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+        let hash = self.namespace.bytes().fold(0x811c_9dc5u32, |h, b| {
+            (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+        });
         format!("agentctl-{}-{hash:08x}", &self.namespace[..22])
     }
 }
@@ -640,7 +795,10 @@ pub fn sources(spec: &Spec) -> Vec<(&'static str, Vec<String>)> {
     if spec.redis_exporter {
         out.push((
             "the redis_exporter sidecar (ServiceMonitor redis-metrics)",
-            REDIS_EXPORTER_METRICS.iter().map(|s| (*s).to_owned()).collect(),
+            REDIS_EXPORTER_METRICS
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
         ));
     }
     out.push((
@@ -648,7 +806,11 @@ pub fn sources(spec: &Spec) -> Vec<(&'static str, Vec<String>)> {
         KUBE_STATE_METRICS
             .iter()
             .map(|s| (*s).to_owned())
-            .chain(spec.backup_cronjob.as_ref().map(|_| spec.alerts.redis_backup.metric.clone()))
+            .chain(
+                spec.backup_cronjob
+                    .as_ref()
+                    .map(|_| spec.alerts.redis_backup.metric.clone()),
+            )
             .collect(),
     ));
     out.push((
@@ -695,8 +857,19 @@ pub const KUBELET_METRICS: &[&str] = &[
 
 /// PromQL words that look like metric names but are not: keywords and aggregation modifiers.
 const KEYWORDS: &[&str] = &[
-    "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or", "unless",
-    "offset", "inf", "nan",
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+    "bool",
+    "and",
+    "or",
+    "unless",
+    "offset",
+    "inf",
+    "nan",
 ];
 
 /// The metric names an expression reads: identifiers outside `{...}`, `[...]` and strings that
@@ -751,7 +924,12 @@ pub fn metric_names(expr: &str) -> BTreeSet<String> {
                     || expr[j..].starts_with("by(")
                     || expr[j..].starts_with("without"));
             let keyword = KEYWORDS.contains(&word.to_ascii_lowercase().as_str());
-            if keyword && matches!(word, "by" | "without" | "on" | "ignoring" | "group_left" | "group_right") {
+            if keyword
+                && matches!(
+                    word,
+                    "by" | "without" | "on" | "ignoring" | "group_left" | "group_right"
+                )
+            {
                 // skip the label list that follows: `by (le)`, `on (namespace, pod)`
                 if call {
                     while j < b.len() && b[j] != b')' {
@@ -783,7 +961,11 @@ pub fn all_expressions(spec: &Spec) -> Vec<(String, String)> {
         for p in panels {
             for t in p["targets"].as_array().into_iter().flatten() {
                 out.push((
-                    format!("panel {:?} {}", p["title"].as_str().unwrap_or(""), t["refId"]),
+                    format!(
+                        "panel {:?} {}",
+                        p["title"].as_str().unwrap_or(""),
+                        t["refId"]
+                    ),
                     t["expr"].as_str().unwrap_or("").to_owned(),
                 ));
             }
@@ -840,7 +1022,12 @@ mod tests {
         s.agent_metrics = false;
         assert_eq!(
             s.alert_names(),
-            ["AgentPodCrashLooping", "AgentPodNotReady", "AgentReplicasMismatch", "AgentPVCFillingUp"]
+            [
+                "AgentPodCrashLooping",
+                "AgentPodNotReady",
+                "AgentReplicasMismatch",
+                "AgentPVCFillingUp"
+            ]
         );
     }
 
@@ -850,7 +1037,10 @@ mod tests {
         s.metrics.error_status_regex = r#"5.."}) or vector(1) #"#.into();
         let groups = s.rule_groups();
         let expr = groups[0]["rules"][1]["expr"].as_str().unwrap_or_default();
-        assert!(expr.contains(r#"status=~"5..\"}) or vector(1) #""#), "{expr}");
+        assert!(
+            expr.contains(r#"status=~"5..\"}) or vector(1) #""#),
+            "{expr}"
+        );
     }
 
     #[test]

@@ -250,6 +250,30 @@ pub fn check_image(image: &str) -> Result<(), String> {
     }
 }
 
+/// A Prometheus metric name: `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+pub(super) fn metric_name(v: &str) -> Result<(), &'static str> {
+    prometheus_name(v, true)
+}
+
+/// A Prometheus label name: `[a-zA-Z_][a-zA-Z0-9_]*` (names starting with `__` are reserved).
+pub(super) fn prometheus_label_name(v: &str) -> Result<(), &'static str> {
+    if v.starts_with("__") {
+        return Err("names starting with `__` are reserved for Prometheus");
+    }
+    prometheus_name(v, false)
+}
+
+fn prometheus_name(v: &str, colon: bool) -> Result<(), &'static str> {
+    let ok_char = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || (colon && c == b':');
+    match v.as_bytes().first() {
+        None => Err("it is empty"),
+        Some(c) if c.is_ascii_digit() => Err("it must not start with a digit"),
+        Some(_) if v.bytes().all(ok_char) => Ok(()),
+        Some(_) if colon => Err("only letters, digits, '_' and ':' are allowed"),
+        Some(_) => Err("only letters, digits and '_' are allowed"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,29 +308,5 @@ mod tests {
         assert!(check_image("agent").is_err());
         assert!(check_image("agent:latest").is_err());
         assert!(check_image("agent@sha256:abc").is_err());
-    }
-}
-
-/// A Prometheus metric name: `[a-zA-Z_:][a-zA-Z0-9_:]*`.
-pub(super) fn metric_name(v: &str) -> Result<(), &'static str> {
-    prometheus_name(v, true)
-}
-
-/// A Prometheus label name: `[a-zA-Z_][a-zA-Z0-9_]*` (names starting with `__` are reserved).
-pub(super) fn prometheus_label_name(v: &str) -> Result<(), &'static str> {
-    if v.starts_with("__") {
-        return Err("names starting with `__` are reserved for Prometheus");
-    }
-    prometheus_name(v, false)
-}
-
-fn prometheus_name(v: &str, colon: bool) -> Result<(), &'static str> {
-    let ok_char = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || (colon && c == b':');
-    match v.as_bytes().first() {
-        None => Err("it is empty"),
-        Some(c) if c.is_ascii_digit() => Err("it must not start with a digit"),
-        Some(_) if v.bytes().all(ok_char) => Ok(()),
-        Some(_) if colon => Err("only letters, digits, '_' and ':' are allowed"),
-        Some(_) => Err("only letters, digits and '_' are allowed"),
     }
 }

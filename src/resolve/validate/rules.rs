@@ -355,7 +355,10 @@ fn agent_metrics(k: &mut Checker, c: &Config) {
     let m = &c.monitoring.agent_metrics;
     for (path, v) in [
         ("monitoring.agentMetrics.requestsTotal", &m.requests_total),
-        ("monitoring.agentMetrics.durationHistogram", &m.duration_histogram),
+        (
+            "monitoring.agentMetrics.durationHistogram",
+            &m.duration_histogram,
+        ),
     ] {
         if let Err(why) = metric_name(v) {
             k.fail(
@@ -368,14 +371,18 @@ fn agent_metrics(k: &mut Checker, c: &Config) {
     if let Err(why) = prometheus_label_name(&m.status_label) {
         k.fail(
             "monitoring.agentMetrics.statusLabel",
-            format!("`{}` is not a valid Prometheus label name: {why}", m.status_label),
+            format!(
+                "`{}` is not a valid Prometheus label name: {why}",
+                m.status_label
+            ),
             Some("use letters, digits and '_', e.g. `status` or `code`".into()),
         );
     }
     if m.error_status_regex.is_empty() {
         k.fail(
             "monitoring.agentMetrics.errorStatusRegex",
-            "the error status pattern is empty: it would match only requests without a status".into(),
+            "the error status pattern is empty: it would match only requests without a status"
+                .into(),
             Some("e.g. `5..` (server errors) or `5..|429`".into()),
         );
     }
@@ -448,21 +455,36 @@ fn alerts(k: &mut Checker, c: &Config) {
         ("monitoring.alerts.errorRatio.for", &a.error_ratio.r#for),
         ("monitoring.alerts.latency.threshold", &a.latency.threshold),
         ("monitoring.alerts.latency.for", &a.latency.r#for),
-        ("monitoring.alerts.podCrashLooping.for", &a.pod_crash_looping.r#for),
+        (
+            "monitoring.alerts.podCrashLooping.for",
+            &a.pod_crash_looping.r#for,
+        ),
         ("monitoring.alerts.podNotReady.for", &a.pod_not_ready.r#for),
-        ("monitoring.alerts.replicasMismatch.for", &a.replicas_mismatch.r#for),
+        (
+            "monitoring.alerts.replicasMismatch.for",
+            &a.replicas_mismatch.r#for,
+        ),
         ("monitoring.alerts.hpaMaxedOut.for", &a.hpa_maxed_out.r#for),
-        ("monitoring.alerts.pvcFillingUp.for", &a.pvc_filling_up.r#for),
+        (
+            "monitoring.alerts.pvcFillingUp.for",
+            &a.pvc_filling_up.r#for,
+        ),
         ("monitoring.alerts.redisDown.for", &a.redis_down.r#for),
         ("monitoring.alerts.redisMemory.for", &a.redis_memory.r#for),
-        ("monitoring.alerts.redisBackup.maxAge", &a.redis_backup.max_age),
+        (
+            "monitoring.alerts.redisBackup.maxAge",
+            &a.redis_backup.max_age,
+        ),
     ] {
         k.duration(path, d);
     }
     if let Err(why) = metric_name(&a.redis_backup.metric) {
         k.fail(
             "monitoring.alerts.redisBackup.metric",
-            format!("`{}` is not a valid Prometheus metric name: {why}", a.redis_backup.metric),
+            format!(
+                "`{}` is not a valid Prometheus metric name: {why}",
+                a.redis_backup.metric
+            ),
             Some("e.g. `kube_cronjob_status_last_successful_time`".into()),
         );
     }
@@ -490,7 +512,7 @@ fn alerts(k: &mut Checker, c: &Config) {
 /// A duration in milliseconds as the shortest Prometheus duration (`2m`, `90s`, `1500ms`).
 fn fmt_ms(ms: u64) -> String {
     for (unit, size) in [("h", 3_600_000), ("m", 60_000), ("s", 1000)] {
-        if ms % size == 0 {
+        if ms.is_multiple_of(size) {
             return format!("{}{unit}", ms / size);
         }
     }
@@ -508,7 +530,10 @@ fn dashboard(k: &mut Checker, c: &Config) {
     }
     for (path, key) in [
         ("monitoring.dashboard.label", &d.label),
-        ("monitoring.dashboard.folderAnnotation", &d.folder_annotation),
+        (
+            "monitoring.dashboard.folderAnnotation",
+            &d.folder_annotation,
+        ),
     ] {
         if let Err(why) = label_key(key) {
             k.fail(
