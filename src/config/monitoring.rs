@@ -244,10 +244,11 @@ impl Default for PvcAlert {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct BackupAlert {
-    /// Oldest acceptable last successful backup, a Prometheus duration: a little more than
-    /// the backup schedule's period. `RedisBackupMissing` also waits this long for a first
-    /// success. Default: `26h`.
-    pub max_age: String,
+    /// Oldest acceptable last successful backup, a Prometheus duration; `RedisBackupMissing`
+    /// also waits this long for a first success. Default (unset): twice the longest gap of
+    /// `backup.schedule` plus an hour (one failed run is tolerated, two are not): `13h` for
+    /// the default `0 */6 * * *`.
+    pub max_age: Option<String>,
     /// The kube-state-metrics gauge holding a CronJob's last successful completion time (Unix
     /// seconds), labelled `namespace` and `cronjob`.
     /// Default: `kube_cronjob_status_last_successful_time`.
@@ -257,7 +258,7 @@ pub struct BackupAlert {
 impl Default for BackupAlert {
     fn default() -> Self {
         BackupAlert {
-            max_age: "26h".into(),
+            max_age: None,
             metric: "kube_cronjob_status_last_successful_time".into(),
         }
     }

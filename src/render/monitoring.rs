@@ -46,33 +46,45 @@ pub struct Spec {
     pub alerts: Alerts,
     /// `alerts.latency.threshold` in seconds.
     pub latency_threshold_seconds: f64,
-    /// `alerts.redisBackup.maxAge` in seconds.
+    /// `alerts.redisBackup.maxAge`, or the one derived from the backup schedule.
+    pub backup_max_age: String,
+    /// The same in seconds.
     pub backup_max_age_seconds: u64,
     /// Dashboard title.
     pub dashboard_title: String,
 }
 
 impl Spec {
-    /// The specification for a configuration. `backup_cronjob` is the Redis backup CronJob's
-    /// name when backups are rendered. Values are assumed validated (an unparsable one falls
-    /// back to a neutral number rather than failing: validation has reported it already).
-    pub fn from_config(cfg: &Config, backup_cronjob: Option<String>) -> Spec {
+    /// The specification for a configuration. `backup` is the Redis backup CronJob's name and
+    /// schedule when backups are rendered. Values are assumed validated (an unparsable one
+    /// falls back to a neutral number rather than failing: validation has reported it).
+    pub fn from_config(cfg: &Config, backup: Option<(&str, &str)>) -> Spec {
         let m = &cfg.monitoring;
         let a = &m.alerts;
         let seconds = |d: &str| parse_duration(d).unwrap_or(0);
         let limit = &cfg.redis.resources.limits.memory;
+        let backup_max_age_seconds = match (&a.redis_backup.max_age, backup) {
+            (Some(age), _) => seconds(age) / 1000,
+            (None, Some((_, schedule))) => 2 * schedule_period_seconds(schedule) + 3600,
+            (None, None) => 49 * 3600,
+        };
+        let backup_max_age = match &a.redis_backup.max_age {
+            Some(age) => age.clone(),
+            None => duration_text(backup_max_age_seconds),
+        };
         Spec {
             namespace: cfg.namespace.clone(),
             agent_metrics: m.service_monitor.enabled,
             autoscaling: cfg.autoscaling.enabled,
             redis_exporter: m.redis_exporter.enabled,
-            backup_cronjob,
+            backup_cronjob: backup.map(|(name, _)| name.to_owned()),
             metrics: m.agent_metrics.clone(),
             redis_memory_limit: limit.clone(),
             redis_memory_limit_bytes: parse_quantity(limit, Kind::Memory).unwrap_or(1.0),
             alerts: a.clone(),
             latency_threshold_seconds: seconds(&a.latency.threshold) as f64 / 1000.0,
-            backup_max_age_seconds: seconds(&a.redis_backup.max_age) / 1000,
+            backup_max_age,
+            backup_max_age_seconds,
             dashboard_title: format!("Agent system ({})", cfg.namespace),
         }
     }
@@ -394,21 +406,21 @@ impl Spec {
                 ),
                 for_: "10m".into(),
                 severity: "warning",
-                summary: format!("The last Redis backup is older than {}.", a.redis_backup.max_age),
+                summary: format!("The last Redis backup is older than {}.", self.backup_max_age),
                 description: format!(
                     "CronJob {ns}/{cronjob} last completed successfully {{{{ $value | humanizeDuration }}}} ago (limit {}). Check its recent Jobs: `kubectl get jobs -n {ns}`.",
-                    a.redis_backup.max_age
+                    self.backup_max_age
                 ),
             });
             redis.push(Rule {
                 alert: "RedisBackupMissing",
                 expr: format!("absent({})", self.in_ns(&a.redis_backup.metric, &cj)),
-                for_: a.redis_backup.max_age.clone(),
+                for_: self.backup_max_age.clone(),
                 severity: "warning",
                 summary: "No successful Redis backup is known.".into(),
                 description: format!(
                     "kube-state-metrics has reported no successful run of CronJob {ns}/{cronjob} for {}: it has never succeeded, or kube-state-metrics does not see it.",
-                    a.redis_backup.max_age
+                    self.backup_max_age
                 ),
             });
         }
@@ -1060,6 +1072,93 @@ mod tests {
     }
 
     fn sample() -> Spec {
-        Spec::from_config(&Config::default(), Some("redis-backup".into()))
+        Spec::from_config(&Config::default(), Some(("redis-backup", "0 */6 * * *")))
+    }
+}
+
+/// Seconds as the shortest Prometheus duration (`13h`, `90m`, `45s`).
+fn duration_text(secs: u64) -> String {
+    match secs {
+        s if s.is_multiple_of(3600) => format!("{}h", s / 3600),
+        s if s.is_multiple_of(60) => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+/// The longest gap between two runs of a CronJob schedule, in seconds, for the shapes
+/// schedules usually take (`@daily`, `0 */6 * * *`, `30 2 * * *`, `0 1,13 * * *`,
+/// `*/15 * * * *`, a weekly or monthly day); a day for anything else.
+pub fn schedule_period_seconds(schedule: &str) -> u64 {
+    const H: u64 = 3600;
+    let macro_period = match schedule.trim() {
+        "@hourly" => Some(H),
+        "@daily" | "@midnight" => Some(24 * H),
+        "@weekly" => Some(7 * 24 * H),
+        "@monthly" => Some(31 * 24 * H),
+        "@yearly" | "@annually" => Some(366 * 24 * H),
+        _ => None,
+    };
+    if let Some(p) = macro_period {
+        return p;
+    }
+    let f: Vec<&str> = schedule.split_whitespace().collect();
+    let [minute, hour, dom, month, dow] = f.as_slice() else {
+        return 24 * H;
+    };
+    if *month != "*" || *dom != "*" {
+        return 31 * 24 * H;
+    }
+    if *dow != "*" {
+        return 7 * 24 * H;
+    }
+    // The largest gap between the values of a field over its cycle (`*/N`, `a,b,c`, `a`).
+    let gap = |field: &str, cycle: u64| -> Option<u64> {
+        if field == "*" {
+            return Some(1);
+        }
+        if let Some(n) = field.strip_prefix("*/") {
+            return n.parse::<u64>().ok().filter(|n| *n > 0 && *n <= cycle);
+        }
+        let mut v: Vec<u64> = field
+            .split(',')
+            .map(str::parse)
+            .collect::<Result<_, _>>()
+            .ok()?;
+        v.sort_unstable();
+        let first = *v.first()?;
+        let last = *v.last()?;
+        let wrap = first + cycle - last;
+        Some(
+            v.windows(2)
+                .map(|w| w[1] - w[0])
+                .chain([wrap])
+                .max()
+                .unwrap_or(cycle),
+        )
+    };
+    match (*hour, gap(minute, 60)) {
+        ("*", Some(m)) => m * 60,
+        (h, Some(_)) => gap(h, 24).map_or(24 * H, |g| g * H),
+        _ => 24 * H,
+    }
+}
+
+#[cfg(test)]
+mod schedule_tests {
+    use super::schedule_period_seconds as p;
+
+    #[test]
+    fn periods_of_usual_schedules() {
+        assert_eq!(p("0 */6 * * *"), 6 * 3600);
+        assert_eq!(p("30 */4 * * *"), 4 * 3600);
+        assert_eq!(p("30 2 * * *"), 24 * 3600);
+        assert_eq!(p("0 1,13 * * *"), 12 * 3600);
+        assert_eq!(p("0 1,5 * * *"), 20 * 3600);
+        assert_eq!(p("*/15 * * * *"), 15 * 60);
+        assert_eq!(p("0 * * * *"), 3600);
+        assert_eq!(p("@daily"), 24 * 3600);
+        assert_eq!(p("0 3 * * 0"), 7 * 24 * 3600);
+        assert_eq!(p("0 3 1 * *"), 31 * 24 * 3600);
+        assert_eq!(p("nonsense"), 24 * 3600);
     }
 }

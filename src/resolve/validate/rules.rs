@@ -471,12 +471,11 @@ fn alerts(k: &mut Checker, c: &Config) {
         ),
         ("monitoring.alerts.redisDown.for", &a.redis_down.r#for),
         ("monitoring.alerts.redisMemory.for", &a.redis_memory.r#for),
-        (
-            "monitoring.alerts.redisBackup.maxAge",
-            &a.redis_backup.max_age,
-        ),
     ] {
         k.duration(path, d);
+    }
+    if let Some(age) = &a.redis_backup.max_age {
+        k.duration("monitoring.alerts.redisBackup.maxAge", age);
     }
     if let Err(why) = metric_name(&a.redis_backup.metric) {
         k.fail(
