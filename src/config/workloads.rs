@@ -117,7 +117,7 @@ pub struct Resources {
 }
 
 impl Resources {
-    fn new(req_cpu: &str, req_mem: &str, lim_cpu: &str, lim_mem: &str) -> Self {
+    pub(crate) fn new(req_cpu: &str, req_mem: &str, lim_cpu: &str, lim_mem: &str) -> Self {
         Resources {
             requests: Compute {
                 cpu: req_cpu.into(),

@@ -2,6 +2,7 @@
 //! and their relations through the [`Checker`]. Only reads the configuration; never I/O.
 
 use super::*;
+use super::operations;
 
 /// The rule groups, one per part of the configuration, in the order they report. A new rule
 /// goes into the group of the object it is about (or a new group here).
@@ -14,6 +15,11 @@ pub(super) const RULES: &[fn(&mut Checker, &Config)] = &[
     disruption_budget,
     network_policy,
     monitoring,
+    operations::backup,
+    operations::quota,
+    operations::vpa,
+    operations::keda,
+    operations::external_secret,
 ];
 
 /// Namespace, labels and the Secret reference.

@@ -9,8 +9,88 @@
 //! `persistentvolumeclaims: 10`) and never below the need, rounded up to whole cores and Gi. A
 //! figure set by hand below the need is a [`Shortfall`] that names both numbers, the breakdown,
 //! and the fix (raise it, unset it, or the largest `agent.replicas.max` that fits).
+//! [`inputs`] reads those workloads off a [`Config`]: a new pod or sidecar must be added there.
 
 use std::collections::BTreeMap;
+
+use super::{Config, IntOrPercent, Resources};
+
+/// The workloads, volumes and hand-set figures of a configuration, as [`fit`] takes them.
+pub fn inputs(cfg: &Config) -> (Vec<Workload>, Volumes, Requested) {
+    let pod = |containers: &[&Resources]| PodResources {
+        requests_cpu: containers.iter().map(|r| r.requests.cpu.clone()).collect(),
+        requests_memory: containers.iter().map(|r| r.requests.memory.clone()).collect(),
+        limits_cpu: containers.iter().map(|r| r.limits.cpu.clone()).collect(),
+        limits_memory: containers.iter().map(|r| r.limits.memory.clone()).collect(),
+    };
+    let scaled = cfg.autoscaling.enabled || cfg.keda.enabled;
+    let replicas = u64::from(if scaled {
+        cfg.agent.replicas.max
+    } else {
+        cfg.agent.replicas.min
+    });
+    let surge = match &cfg.agent.rolling_update.max_surge {
+        IntOrPercent::Int(n) => Surge::Pods(u64::from(*n)),
+        IntOrPercent::Percent(p) => {
+            Surge::Percent(p.trim_end_matches('%').parse().unwrap_or(0))
+        }
+    };
+    let extra = surge.pods(replicas);
+    let mut workloads = vec![
+        Workload {
+            name: "agent".into(),
+            pods: replicas + extra,
+            why: format!(
+                "{replicas} {} replicas + {extra} surge",
+                if scaled { "max" } else { "fixed" }
+            ),
+            per_pod: pod(&[&cfg.agent.resources]),
+            surge: Some(surge),
+        },
+        Workload {
+            name: "redis".into(),
+            pods: 1,
+            why: String::new(),
+            per_pod: pod(&[&cfg.redis.resources]),
+            surge: None,
+        },
+    ];
+    if cfg.backup.enabled {
+        workloads.push(Workload {
+            name: "backup job".into(),
+            pods: 1,
+            why: String::new(),
+            per_pod: pod(&[&cfg.backup.resources]),
+            surge: None,
+        });
+    }
+    let adhoc = Resources {
+        requests: cfg.quota.limit_range.default_request.clone(),
+        limits: cfg.quota.limit_range.default.clone(),
+    };
+    workloads.push(Workload {
+        name: "ad-hoc pod".into(),
+        pods: 1,
+        why: String::new(),
+        per_pod: pod(&[&adhoc]),
+        surge: None,
+    });
+    let mut sizes = vec![cfg.agent.storage.size.clone(), cfg.redis.storage.size.clone()];
+    if cfg.backup.enabled {
+        sizes.push(cfg.backup.storage.size.clone());
+    }
+    let q = &cfg.quota;
+    let set = Requested {
+        requests_cpu: q.requests_cpu.clone(),
+        requests_memory: q.requests_memory.clone(),
+        limits_cpu: q.limits_cpu.clone(),
+        limits_memory: q.limits_memory.clone(),
+        requests_storage: q.requests_storage.clone(),
+        pods: q.pods.map(u64::from),
+        persistent_volume_claims: q.persistent_volume_claims.map(u64::from),
+    };
+    (workloads, Volumes { sizes }, set)
+}
 
 /// One kind of pod and how many of it can run at once at maximum scale.
 #[derive(Debug, Clone, PartialEq)]

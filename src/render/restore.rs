@@ -8,9 +8,9 @@
 use serde_json::json;
 
 /// The in-pod restore script (run in `redis-0` with `sh -s`).
-pub const RESTORE_SCRIPT: &str = include_str!("../templates/scripts/redis-restore.sh");
+pub const RESTORE_SCRIPT: &str = include_str!("../../templates/scripts/redis-restore.sh");
 /// The backup CronJob's script (its container runs `sh -c` on it).
-pub const BACKUP_SCRIPT: &str = include_str!("../templates/scripts/redis-backup.sh");
+pub const BACKUP_SCRIPT: &str = include_str!("../../templates/scripts/redis-backup.sh");
 
 /// How the agent Deployment is scaled, which decides how the writers are stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,14 @@
-// Draft (phase 1): the config types of issue 13 (ops2 half), to be moved into the config module.
-// Fields to add to `Config`:
-//     /// Scheduled Redis snapshots (`backup.yaml`).
+//! What runs around the deployment (issue 13): Redis backups, the namespace quota, the VPA,
+//! KEDA instead of the HPA, and the Secret from a secret manager. Types only, no I/O.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{AccessMode, Compute, INT32_MAX, Resources, Storage};
+
+/// Scheduled Redis snapshots (`backup.yaml`).
 //     pub backup: Backup,
 //     /// The namespace's ResourceQuota `agent-quota` and LimitRange `agent-limits` (`quota.yaml`).
 //     pub quota: Quota,
@@ -286,4 +294,68 @@ pub struct RemoteRef {
     pub key: String,
     /// A property inside that key's value (e.g. a JSON field). Default: unset.
     pub property: Option<String>,
+}
+
+impl Default for Keda {
+    fn default() -> Self {
+        Keda {
+            enabled: false,
+            polling_interval: 30,
+            cooldown_period: 300,
+            fallback: KedaFallback::default(),
+            prometheus: KedaPrometheus::default(),
+            redis_list: KedaRedisList::default(),
+            operator_namespace: "keda".into(),
+        }
+    }
+}
+
+impl Default for KedaFallback {
+    fn default() -> Self {
+        KedaFallback {
+            failure_threshold: 3,
+            replicas: None,
+        }
+    }
+}
+
+impl Default for KedaPrometheus {
+    fn default() -> Self {
+        KedaPrometheus {
+            enabled: true,
+            server_address: None,
+            query: None,
+            threshold: "100".into(),
+        }
+    }
+}
+
+impl Default for KedaRedisList {
+    fn default() -> Self {
+        KedaRedisList {
+            enabled: false,
+            list_name: "agent-tasks".into(),
+            list_length: "10".into(),
+        }
+    }
+}
+
+impl Default for ExternalSecret {
+    fn default() -> Self {
+        ExternalSecret {
+            enabled: false,
+            store_ref: StoreRef::default(),
+            refresh_interval: "1h".into(),
+            data: BTreeMap::new(),
+        }
+    }
+}
+
+impl Default for StoreRef {
+    fn default() -> Self {
+        StoreRef {
+            kind: StoreKind::SecretStore,
+            name: String::new(),
+        }
+    }
 }
