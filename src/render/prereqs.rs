@@ -71,6 +71,8 @@ const BUILT_IN: &[&str] = &[
     "scheduling.k8s.io",
     "coordination.k8s.io",
     "discovery.k8s.io",
+    // kustomization.yaml: read by kubectl, never sent to the cluster.
+    "kustomize.config.k8s.io",
 ];
 
 fn join<I: IntoIterator<Item = String>>(it: I) -> String {
@@ -326,9 +328,15 @@ pub fn needs(objects: &[J]) -> Vec<Need> {
     out
 }
 
-/// The needs as text: a heading naming the namespace, one bullet per need, commands indented.
-pub fn text(namespace: &str, needs: &[Need]) -> String {
-    let mut out = format!("The cluster needs, for namespace {namespace}:\n");
+/// The needs as text: a heading naming the namespace (and the environments, when given), one
+/// bullet per need, commands indented.
+pub fn text(namespace: &str, environments: &[&str], needs: &[Need]) -> String {
+    let envs = match environments {
+        [] => String::new(),
+        [one] => format!(" (environment {one})"),
+        many => format!(" (environments {})", many.join(", ")),
+    };
+    let mut out = format!("The cluster needs, for namespace {namespace}{envs}:\n");
     for n in needs {
         out.push_str(&format!("  - {}: {}\n", n.what, n.because));
         for c in &n.commands {
@@ -336,6 +344,27 @@ pub fn text(namespace: &str, needs: &[Need]) -> String {
         }
     }
     out
+}
+
+/// The needs of several renders, once: one block per namespace and distinct set of needs, naming
+/// the environments when there are several renders. `(environment, namespace, needs)` each.
+pub fn report<'a>(renders: &[(Option<&'a str>, &'a str, &'a [Need])]) -> String {
+    let mut blocks: Vec<(&str, &[Need], Vec<&str>)> = Vec::new();
+    for (env, namespace, needs) in renders {
+        match blocks
+            .iter_mut()
+            .find(|(ns, n, _)| ns == namespace && n == needs)
+        {
+            Some((_, _, envs)) => envs.extend(env),
+            None => blocks.push((namespace, needs, env.iter().copied().collect())),
+        }
+    }
+    let named = renders.len() > 1;
+    blocks
+        .iter()
+        .map(|(ns, needs, envs)| text(ns, if named { envs } else { &[] }, needs))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[cfg(test)]
@@ -393,8 +422,24 @@ mod tests {
                 "kubectl create secret generic agent-secrets --namespace=production-agents --from-literal=anthropic-api-key=\"$ANTHROPIC_API_KEY\" --from-literal=redis-password=\"$REDIS_PASSWORD\"",
             ]
         );
-        let t = text("production-agents", &n);
+        let t = text("production-agents", &[], &n);
         assert!(t.starts_with("The cluster needs, for namespace production-agents:\n  - Prometheus Operator: ServiceMonitor agent-metrics (monitoring.coreos.com); without its CRDs"));
+    }
+
+    #[test]
+    fn report_groups_by_namespace_and_needs() {
+        let a = needs(&default_render());
+        let b: Vec<Need> = a[..2].to_vec();
+        let r = report(&[
+            (Some("prod-eu"), "production-agents", &a),
+            (Some("prod-us"), "production-agents", &a),
+            (Some("staging"), "production-agents", &b),
+        ]);
+        assert_eq!(r.matches("The cluster needs").count(), 2, "{r}");
+        assert!(r.contains("for namespace production-agents (environments prod-eu, prod-us):"));
+        assert!(r.contains("for namespace production-agents (environment staging):"));
+        let single = report(&[(None, "production-agents", &a)]);
+        assert!(single.starts_with("The cluster needs, for namespace production-agents:\n"));
     }
 
     #[test]
