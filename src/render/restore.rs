@@ -40,6 +40,8 @@ pub struct Params<'a> {
     pub scaler: Scaler,
     /// Replicas to return to after the restore (the minimum).
     pub replicas: u32,
+    /// Whether Redis runs with `appendonly yes` (the explanation differs).
+    pub append_only: bool,
 }
 
 /// Quotes a word for a POSIX shell.
@@ -105,10 +107,16 @@ pub fn text(p: &Params) -> String {
     };
     line(&format!("# Restore Redis (redis-0, namespace {}) from an RDB snapshot.", p.namespace));
     line("#");
-    line("# Redis runs with appendonly on: it loads its append-only file at start and ignores a");
-    line("# dump.rdb copied into /data, so \"copy dump.rdb and restart\" restores nothing. Instead a");
-    line("# temporary Redis inside the pod loads the snapshot, the running Redis replicates it (its");
-    line("# whole dataset is replaced) and rewrites its append-only file, then is detached again.");
+    if p.append_only {
+        line("# Redis runs with appendonly on: it loads its append-only file at start and ignores a");
+        line("# dump.rdb copied into /data, so \"copy dump.rdb and restart\" restores nothing. Instead a");
+        line("# temporary Redis inside the pod loads the snapshot, the running Redis replicates it (its");
+        line("# whole dataset is replaced) and rewrites its append-only file, then is detached again.");
+    } else {
+        line("# A temporary Redis inside the pod loads the snapshot, the running Redis replicates it");
+        line("# (its whole dataset is replaced) and saves it as its dump.rdb, then is detached again.");
+        line("# (\"Copy dump.rdb and SHUTDOWN SAVE\" would save the live data over the copied file.)");
+    }
     line("# Redis needs memory for about twice the dataset while this runs.");
     line("");
     line("# 1. Stop the writers.");
@@ -122,7 +130,9 @@ pub fn text(p: &Params) -> String {
         }
         Scaler::Fixed => line(&format!("{k} scale deployment agent-deployment --replicas=0")),
     }
-    line(&format!("{k} rollout status deployment/agent-deployment"));
+    line(&format!(
+        "{k} wait --for=delete pod -l app.kubernetes.io/name=agent --timeout=300s"
+    ));
     line("");
     line("# 2. Put the snapshot on the Redis data volume as /data/restore.rdb.");
     if let Some(pvc) = p.backup_pvc {
@@ -185,6 +195,7 @@ mod tests {
             backup_pvc: Some("redis-backup-pvc"),
             scaler: Scaler::Hpa,
             replicas: 3,
+            append_only: true,
         }
     }
 
