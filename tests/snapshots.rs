@@ -39,6 +39,7 @@ const CASES: &[Case] = &[
             "autoscaling.requestRate.enabled=false",
         ],
     ),
+    ("everything", &[], &["examples/everything.yaml"], &[]),
 ];
 
 fn root() -> PathBuf {

@@ -46,7 +46,11 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
         let [env] = envs.as_slice() else {
             return Err(Refusal::NoOutputDirectory(envs.len()).into());
         };
-        return stream(ctx, &renderer, &[Target::environment(env, sets, Path::new(""))]);
+        return stream(
+            ctx,
+            &renderer,
+            &[Target::environment(env, sets, Path::new(""))],
+        );
     };
     let targets: Vec<Target> = envs
         .iter()
@@ -92,7 +96,9 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
             .collect();
         if !changed.is_empty() || !removed.is_empty() {
             text.push('\n');
-            text.push_str(&Rendered::prerequisites(&rendered.iter().collect::<Vec<_>>()));
+            text.push_str(&Rendered::prerequisites(
+                &rendered.iter().collect::<Vec<_>>(),
+            ));
         }
         eprint!("{text}");
     }

@@ -127,8 +127,14 @@ impl Default for LimitRange {
     fn default() -> Self {
         LimitRange {
             enabled: true,
-            default_request: Compute { cpu: "100m".into(), memory: "128Mi".into() },
-            default: Compute { cpu: "500m".into(), memory: "512Mi".into() },
+            default_request: Compute {
+                cpu: "100m".into(),
+                memory: "128Mi".into(),
+            },
+            default: Compute {
+                cpu: "500m".into(),
+                memory: "512Mi".into(),
+            },
         }
     }
 }

@@ -19,7 +19,10 @@ use super::{Config, IntOrPercent, Resources};
 pub fn inputs(cfg: &Config) -> (Vec<Workload>, Volumes, Requested) {
     let pod = |containers: &[&Resources]| PodResources {
         requests_cpu: containers.iter().map(|r| r.requests.cpu.clone()).collect(),
-        requests_memory: containers.iter().map(|r| r.requests.memory.clone()).collect(),
+        requests_memory: containers
+            .iter()
+            .map(|r| r.requests.memory.clone())
+            .collect(),
         limits_cpu: containers.iter().map(|r| r.limits.cpu.clone()).collect(),
         limits_memory: containers.iter().map(|r| r.limits.memory.clone()).collect(),
     };
@@ -31,9 +34,7 @@ pub fn inputs(cfg: &Config) -> (Vec<Workload>, Volumes, Requested) {
     });
     let surge = match &cfg.agent.rolling_update.max_surge {
         IntOrPercent::Int(n) => Surge::Pods(u64::from(*n)),
-        IntOrPercent::Percent(p) => {
-            Surge::Percent(p.trim_end_matches('%').parse().unwrap_or(0))
-        }
+        IntOrPercent::Percent(p) => Surge::Percent(p.trim_end_matches('%').parse().unwrap_or(0)),
     };
     let extra = surge.pods(replicas);
     let mut workloads = vec![
@@ -75,9 +76,14 @@ pub fn inputs(cfg: &Config) -> (Vec<Workload>, Volumes, Requested) {
         per_pod: pod(&[&adhoc]),
         surge: None,
     });
-    let mut sizes = vec![cfg.agent.storage.size.clone(), cfg.redis.storage.size.clone()];
+    let mut sizes = vec![
+        cfg.agent.storage.size.clone(),
+        cfg.redis.storage.size.clone(),
+    ];
+    let mut names = vec!["agent-data-pvc".to_owned(), "data-redis-0".to_owned()];
     if cfg.backup.enabled {
         sizes.push(cfg.backup.storage.size.clone());
+        names.push("redis-backup-pvc".to_owned());
     }
     let q = &cfg.quota;
     let set = Requested {
@@ -89,7 +95,7 @@ pub fn inputs(cfg: &Config) -> (Vec<Workload>, Volumes, Requested) {
         pods: q.pods.map(u64::from),
         persistent_volume_claims: q.persistent_volume_claims.map(u64::from),
     };
-    (workloads, Volumes { sizes }, set)
+    (workloads, Volumes { sizes, names }, set)
 }
 
 /// One kind of pod and how many of it can run at once at maximum scale.
@@ -145,6 +151,8 @@ pub struct PodResources {
 pub struct Volumes {
     /// Requested sizes of every PersistentVolumeClaim (StatefulSet claims once per replica).
     pub sizes: Vec<String>,
+    /// Their names, in the same order.
+    pub names: Vec<String>,
 }
 
 /// Figures set by hand (`None`: derive). Quantities as the user wrote them.
@@ -251,7 +259,14 @@ pub fn format_cpu(m: u128) -> String {
 /// Millibytes as a memory quantity in the largest exact binary unit (`52Gi`, `1536Mi`).
 pub fn format_memory(m: u128) -> String {
     let bytes = m.div_ceil(1000);
-    for (unit, size) in [("Ei", 1u128 << 60), ("Pi", 1 << 50), ("Ti", 1 << 40), ("Gi", GI), ("Mi", 1 << 20), ("Ki", 1 << 10)] {
+    for (unit, size) in [
+        ("Ei", 1u128 << 60),
+        ("Pi", 1 << 50),
+        ("Ti", 1 << 40),
+        ("Gi", GI),
+        ("Mi", 1 << 20),
+        ("Ki", 1 << 10),
+    ] {
         if bytes >= size && bytes % size == 0 {
             return format!("{}{unit}", bytes / size);
         }
@@ -294,13 +309,40 @@ pub fn fit(
     let mut hard = BTreeMap::new();
     let mut short = Vec::new();
     let compute: [(&'static str, Kind, Pick, &Option<String>, Option<&str>); 4] = [
-        ("requests.cpu", Kind::Cpu, |p| &p.requests_cpu, &set.requests_cpu, Some(GUIDE_REQUESTS_CPU)),
-        ("requests.memory", Kind::Memory, |p| &p.requests_memory, &set.requests_memory, Some(GUIDE_REQUESTS_MEMORY)),
-        ("limits.cpu", Kind::Cpu, |p| &p.limits_cpu, &set.limits_cpu, None),
-        ("limits.memory", Kind::Memory, |p| &p.limits_memory, &set.limits_memory, None),
+        (
+            "requests.cpu",
+            Kind::Cpu,
+            |p| &p.requests_cpu,
+            &set.requests_cpu,
+            Some(GUIDE_REQUESTS_CPU),
+        ),
+        (
+            "requests.memory",
+            Kind::Memory,
+            |p| &p.requests_memory,
+            &set.requests_memory,
+            Some(GUIDE_REQUESTS_MEMORY),
+        ),
+        (
+            "limits.cpu",
+            Kind::Cpu,
+            |p| &p.limits_cpu,
+            &set.limits_cpu,
+            None,
+        ),
+        (
+            "limits.memory",
+            Kind::Memory,
+            |p| &p.limits_memory,
+            &set.limits_memory,
+            None,
+        ),
     ];
     for (resource, kind, pick, given, floor) in compute {
-        let per_pod: Vec<u128> = workloads.iter().map(|w| sum(pick(&w.per_pod)).unwrap_or(0)).collect();
+        let per_pod: Vec<u128> = workloads
+            .iter()
+            .map(|w| sum(pick(&w.per_pod)).unwrap_or(0))
+            .collect();
         let need: u128 = workloads
             .iter()
             .zip(&per_pod)
@@ -323,7 +365,10 @@ pub fn fit(
             }
             None => {
                 let floor = floor.and_then(milli).unwrap_or(0);
-                hard.insert(resource.to_owned(), kind.format(kind.round_up(need).max(floor)));
+                hard.insert(
+                    resource.to_owned(),
+                    kind.format(kind.round_up(need).max(floor)),
+                );
             }
         }
     }
@@ -334,13 +379,25 @@ pub fn fit(
         .map(|w| label(w, &w.pods.to_string()))
         .collect::<Vec<_>>()
         .join(" + ");
-    count(&mut hard, &mut short, "pods", pods, 0, set.pods, pod_breakdown, || {
-        workloads.iter().find(|w| w.surge.is_some()).and_then(|agent| {
-            let others = pods - agent.pods;
-            let room = set.pods?.checked_sub(others)?;
-            largest_fitting(agent, room)
-        })
-    });
+    count(
+        &mut hard,
+        &mut short,
+        "pods",
+        pods,
+        0,
+        set.pods,
+        pod_breakdown,
+        || {
+            workloads
+                .iter()
+                .find(|w| w.surge.is_some())
+                .and_then(|agent| {
+                    let others = pods - agent.pods;
+                    let room = set.pods?.checked_sub(others)?;
+                    largest_fitting(agent, room)
+                })
+        },
+    );
     let pvcs = volumes.sizes.len() as u64;
     count(
         &mut hard,
@@ -349,7 +406,7 @@ pub fn fit(
         pvcs,
         GUIDE_PVCS,
         set.persistent_volume_claims,
-        format!("{pvcs} claims rendered"),
+        volumes.names.join(" + "),
         || None,
     );
     if let Some(v) = &set.requests_storage {
@@ -360,13 +417,23 @@ pub fn fit(
                 set: v.clone(),
                 need: format_memory(need),
                 suggest: format_memory(Kind::Memory.round_up(need)),
-                breakdown: volumes.sizes.join(" + "),
+                breakdown: volumes
+                    .names
+                    .iter()
+                    .zip(&volumes.sizes)
+                    .map(|(n, s)| format!("{n} {s}"))
+                    .collect::<Vec<_>>()
+                    .join(" + "),
                 max_replicas_that_fit: None,
             });
         }
         hard.insert("requests.storage".to_owned(), v.clone());
     }
-    if short.is_empty() { Ok(hard) } else { Err(short) }
+    if short.is_empty() {
+        Ok(hard)
+    } else {
+        Err(short)
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -500,6 +567,7 @@ mod tests {
     fn vols() -> Volumes {
         Volumes {
             sizes: vec!["10Gi".into(), "10Gi".into(), "20Gi".into()],
+            names: vec!["a".into(), "b".into(), "c".into()],
         }
     }
 
@@ -527,7 +595,12 @@ mod tests {
 
     #[test]
     fn default_profile_gets_the_guide_figures() {
-        let hard = fit(&system(10, Surge::Pods(1), ("2000m", "2Gi")), &vols(), &Requested::default()).unwrap();
+        let hard = fit(
+            &system(10, Surge::Pods(1), ("2000m", "2Gi")),
+            &vols(),
+            &Requested::default(),
+        )
+        .unwrap();
         assert_eq!(hard["requests.cpu"], "20"); // needs 11 × 500m + 400m = 5.9
         assert_eq!(hard["requests.memory"], "40Gi");
         // 11 × 2 + 1 + 0.5 + 0.5 = 24 cores; 11 × 2Gi + 1Gi + 256Mi + 512Mi = 23.75Gi → 24Gi
@@ -540,7 +613,12 @@ mod tests {
 
     #[test]
     fn high_throughput_outgrows_the_guide() {
-        let hard = fit(&system(50, Surge::Pods(1), ("4000m", "4Gi")), &vols(), &Requested::default()).unwrap();
+        let hard = fit(
+            &system(50, Surge::Pods(1), ("4000m", "4Gi")),
+            &vols(),
+            &Requested::default(),
+        )
+        .unwrap();
         // 51 × 500m + 250m + 50m + 100m = 25.9 → 26
         assert_eq!(hard["requests.cpu"], "26");
         // 51Gi + 512Mi + 64Mi + 128Mi → 52Gi
@@ -554,7 +632,12 @@ mod tests {
         assert_eq!(Surge::Percent(25).pods(50), 13);
         assert_eq!(Surge::Percent(25).pods(4), 1);
         assert_eq!(Surge::Percent(0).pods(4), 0);
-        let hard = fit(&system(50, Surge::Percent(25), ("4000m", "4Gi")), &vols(), &Requested::default()).unwrap();
+        let hard = fit(
+            &system(50, Surge::Percent(25), ("4000m", "4Gi")),
+            &vols(),
+            &Requested::default(),
+        )
+        .unwrap();
         assert_eq!(hard["pods"], "66");
     }
 
@@ -603,7 +686,15 @@ mod tests {
         };
         let short = fit(&system(10, Surge::Pods(1), ("2000m", "2Gi")), &vols(), &set).unwrap_err();
         let names: Vec<_> = short.iter().map(|s| s.resource).collect();
-        assert_eq!(names, ["limits.memory", "pods", "persistentvolumeclaims", "requests.storage"]);
+        assert_eq!(
+            names,
+            [
+                "limits.memory",
+                "pods",
+                "persistentvolumeclaims",
+                "requests.storage"
+            ]
+        );
         // pods: 10 - 3 others = 7 agent pods → 6 replicas + 1 surge
         assert_eq!(short[1].max_replicas_that_fit, Some(6));
         assert_eq!(short[1].need, "14");

@@ -96,10 +96,11 @@ pub fn needs(objects: &[J]) -> Vec<Need> {
         let api = s(o, "/apiVersion");
         let group = api.split_once('/').map_or("", |(g, _)| g);
         if !BUILT_IN.contains(&group) {
-            groups
-                .entry(group.to_owned())
-                .or_default()
-                .push(format!("{} {}", s(o, "/kind"), name(o)));
+            groups.entry(group.to_owned()).or_default().push(format!(
+                "{} {}",
+                s(o, "/kind"),
+                name(o)
+            ));
         }
     }
     for (group, objs) in &groups {
@@ -116,13 +117,20 @@ pub fn needs(objects: &[J]) -> Vec<Need> {
     // 2. Metrics the autoscalers read.
     let mut resource_users = Vec::new();
     let mut custom: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for o in objects.iter().filter(|o| s(o, "/kind") == "HorizontalPodAutoscaler") {
+    for o in objects
+        .iter()
+        .filter(|o| s(o, "/kind") == "HorizontalPodAutoscaler")
+    {
         let mut resources = Vec::new();
         for m in items(o, "/spec/metrics") {
             match s(m, "/type") {
                 "Resource" | "ContainerResource" => {
                     let r = s(m, "/resource/name");
-                    let r = if r.is_empty() { s(m, "/containerResource/name") } else { r };
+                    let r = if r.is_empty() {
+                        s(m, "/containerResource/name")
+                    } else {
+                        r
+                    };
                     resources.push(r.to_owned());
                 }
                 "Pods" => custom
@@ -144,13 +152,20 @@ pub fn needs(objects: &[J]) -> Vec<Need> {
             }
         }
         if !resources.is_empty() {
-            resource_users.push(format!("HorizontalPodAutoscaler {} ({})", name(o), resources.join(", ")));
+            resource_users.push(format!(
+                "HorizontalPodAutoscaler {} ({})",
+                name(o),
+                resources.join(", ")
+            ));
         }
     }
     if !resource_users.is_empty() {
         out.push(Need {
             what: "metrics-server (metrics.k8s.io)".into(),
-            because: format!("{} scales on CPU/memory utilization", resource_users.join(", ")),
+            because: format!(
+                "{} scales on CPU/memory utilization",
+                resource_users.join(", ")
+            ),
             commands: Vec::new(),
         });
     }
@@ -168,7 +183,10 @@ pub fn needs(objects: &[J]) -> Vec<Need> {
         for t in items(o, "/spec/triggers") {
             if s(t, "/type") == "prometheus" {
                 out.push(Need {
-                    what: format!("Prometheus at {}, reachable from the KEDA operator", s(t, "/metadata/serverAddress")),
+                    what: format!(
+                        "Prometheus at {}, reachable from the KEDA operator",
+                        s(t, "/metadata/serverAddress")
+                    ),
                     because: format!("ScaledObject {} scales on a Prometheus query", name(o)),
                     commands: Vec::new(),
                 });
@@ -183,7 +201,11 @@ pub fn needs(objects: &[J]) -> Vec<Need> {
             Some(c) => format!("StorageClass {c}"),
             None => "a default StorageClass".to_owned(),
         };
-        let modes = join(items(spec, "/accessModes").filter_map(J::as_str).map(str::to_owned));
+        let modes = join(
+            items(spec, "/accessModes")
+                .filter_map(J::as_str)
+                .map(str::to_owned),
+        );
         let size = s(spec, "/resources/requests/storage");
         claims
             .entry((class, modes))
@@ -274,7 +296,14 @@ pub fn needs(objects: &[J]) -> Vec<Need> {
         .filter(|o| s(o, "/kind") == "ExternalSecret")
         .map(|o| {
             let target = s(o, "/spec/target/name");
-            (if target.is_empty() { s(o, "/metadata/name") } else { target }, o)
+            (
+                if target.is_empty() {
+                    s(o, "/metadata/name")
+                } else {
+                    target
+                },
+                o,
+            )
         })
         .collect();
     let namespace_rendered = objects.iter().any(|o| s(o, "/kind") == "Namespace");
@@ -289,7 +318,11 @@ pub fn needs(objects: &[J]) -> Vec<Need> {
             let remote = join(items(es, "/spec/data").map(|d| {
                 let property = s(d, "/remoteRef/property");
                 let key = s(d, "/remoteRef/key");
-                let remote = if property.is_empty() { key.to_owned() } else { format!("{key}.{property}") };
+                let remote = if property.is_empty() {
+                    key.to_owned()
+                } else {
+                    format!("{key}.{property}")
+                };
                 format!("{} ← {remote}", s(d, "/secretKey"))
             }));
             out.push(Need {
@@ -310,7 +343,13 @@ pub fn needs(objects: &[J]) -> Vec<Need> {
                 .map(|k| {
                     let var: String = k
                         .chars()
-                        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+                        .map(|c| {
+                            if c.is_ascii_alphanumeric() {
+                                c.to_ascii_uppercase()
+                            } else {
+                                '_'
+                            }
+                        })
                         .collect();
                     format!(" --from-literal={k}=\"${var}\"")
                 })
@@ -319,7 +358,9 @@ pub fn needs(objects: &[J]) -> Vec<Need> {
                 "kubectl create secret generic {secret} --namespace={namespace}{literals}"
             ));
             out.push(Need {
-                what: format!("Secret {secret} with keys {keys_text}, created out of band (never committed)"),
+                what: format!(
+                    "Secret {secret} with keys {keys_text}, created out of band (never committed)"
+                ),
                 because: "the pods read it; create the namespace first, then the Secret".into(),
                 commands,
             });
@@ -413,7 +454,10 @@ mod tests {
                 "Secret agent-secrets with keys anthropic-api-key, redis-password, created out of band (never committed)",
             ]
         );
-        assert_eq!(n[1].because, "HorizontalPodAutoscaler agent-hpa (cpu, memory) scales on CPU/memory utilization");
+        assert_eq!(
+            n[1].because,
+            "HorizontalPodAutoscaler agent-hpa (cpu, memory) scales on CPU/memory utilization"
+        );
         assert_eq!(n[3].because, "PersistentVolumeClaims data-redis-0 10Gi");
         assert_eq!(
             n[6].commands,
@@ -451,8 +495,16 @@ mod tests {
                               {"secretKey": "redis-password", "remoteRef": {"key": "prod/redis"}}]}}));
         let n = needs(&objs);
         let last = n.last().unwrap();
-        assert_eq!(last.what, "ClusterSecretStore vault, readable by the External Secrets Operator");
-        assert!(last.because.contains("anthropic-api-key ← prod/agent.api-key, redis-password ← prod/redis"), "{}", last.because);
+        assert_eq!(
+            last.what,
+            "ClusterSecretStore vault, readable by the External Secrets Operator"
+        );
+        assert!(
+            last.because
+                .contains("anthropic-api-key ← prod/agent.api-key, redis-password ← prod/redis"),
+            "{}",
+            last.because
+        );
         assert!(last.commands.is_empty());
         assert!(n.iter().any(|n| n.what == "External Secrets Operator"));
         assert!(!n.iter().any(|n| n.what.starts_with("Secret ")));
@@ -463,11 +515,19 @@ mod tests {
         // dev: no HPA, no ServiceMonitor, no policies: only storage and the Secret.
         let objs: Vec<J> = default_render()
             .into_iter()
-            .filter(|o| !matches!(s(o, "/kind"), "HorizontalPodAutoscaler" | "ServiceMonitor" | "NetworkPolicy"))
+            .filter(|o| {
+                !matches!(
+                    s(o, "/kind"),
+                    "HorizontalPodAutoscaler" | "ServiceMonitor" | "NetworkPolicy"
+                )
+            })
             .collect();
         let n = needs(&objs);
         assert_eq!(n.len(), 3, "{n:?}");
-        assert!(n.iter().all(|n| !n.what.contains("metrics") && !n.what.contains("Operator")));
+        assert!(
+            n.iter()
+                .all(|n| !n.what.contains("metrics") && !n.what.contains("Operator"))
+        );
     }
 
     #[test]
@@ -481,8 +541,16 @@ mod tests {
         ];
         let n = needs(&objs);
         assert_eq!(n[0].what, "KEDA (CRDs, operator and metrics API server)");
-        assert_eq!(n[1].what, "Prometheus at http://prom:9090, reachable from the KEDA operator");
+        assert_eq!(
+            n[1].what,
+            "Prometheus at http://prom:9090, reachable from the KEDA operator"
+        );
         // No Namespace rendered: no namespace step.
-        assert_eq!(n[2].commands, ["kubectl create secret generic s --namespace=ns --from-literal=redis-password=\"$REDIS_PASSWORD\""]);
+        assert_eq!(
+            n[2].commands,
+            [
+                "kubectl create secret generic s --namespace=ns --from-literal=redis-password=\"$REDIS_PASSWORD\""
+            ]
+        );
     }
 }

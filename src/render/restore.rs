@@ -99,23 +99,44 @@ fn reader_overrides(p: &Params, pvc: &str) -> String {
 /// The restore procedure for these values, as copy-pasteable shell with comments.
 pub fn text(p: &Params) -> String {
     let k = format!("kubectl -n {}", sh(p.namespace));
-    let restore_port = if p.redis_port == u16::MAX { p.redis_port - 1 } else { p.redis_port + 1 };
+    let restore_port = if p.redis_port == u16::MAX {
+        p.redis_port - 1
+    } else {
+        p.redis_port + 1
+    };
     let mut o = String::new();
     let mut line = |s: &str| {
         o.push_str(s);
         o.push('\n');
     };
-    line(&format!("# Restore Redis (redis-0, namespace {}) from an RDB snapshot.", p.namespace));
+    line(&format!(
+        "# Restore Redis (redis-0, namespace {}) from an RDB snapshot.",
+        p.namespace
+    ));
     line("#");
     if p.append_only {
-        line("# Redis runs with appendonly on: it loads its append-only file at start and ignores a");
-        line("# dump.rdb copied into /data, so \"copy dump.rdb and restart\" restores nothing. Instead a");
-        line("# temporary Redis inside the pod loads the snapshot, the running Redis replicates it (its");
-        line("# whole dataset is replaced) and rewrites its append-only file, then is detached again.");
+        line(
+            "# Redis runs with appendonly on: it loads its append-only file at start and ignores a",
+        );
+        line(
+            "# dump.rdb copied into /data, so \"copy dump.rdb and restart\" restores nothing. Instead a",
+        );
+        line(
+            "# temporary Redis inside the pod loads the snapshot, the running Redis replicates it (its",
+        );
+        line(
+            "# whole dataset is replaced) and rewrites its append-only file, then is detached again.",
+        );
     } else {
-        line("# A temporary Redis inside the pod loads the snapshot, the running Redis replicates it");
-        line("# (its whole dataset is replaced) and saves it as its dump.rdb, then is detached again.");
-        line("# (\"Copy dump.rdb and SHUTDOWN SAVE\" would save the live data over the copied file.)");
+        line(
+            "# A temporary Redis inside the pod loads the snapshot, the running Redis replicates it",
+        );
+        line(
+            "# (its whole dataset is replaced) and saves it as its dump.rdb, then is detached again.",
+        );
+        line(
+            "# (\"Copy dump.rdb and SHUTDOWN SAVE\" would save the live data over the copied file.)",
+        );
     }
     line("# Redis needs memory for about twice the dataset while this runs.");
     line("");
@@ -125,10 +146,16 @@ pub fn text(p: &Params) -> String {
             "{k} annotate scaledobject agent-scaledobject autoscaling.keda.sh/paused-replicas=0 --overwrite"
         )),
         Scaler::Hpa => {
-            line("#    (the HPA leaves a Deployment scaled to 0 alone until it is scaled up again)");
-            line(&format!("{k} scale deployment agent-deployment --replicas=0"));
+            line(
+                "#    (the HPA leaves a Deployment scaled to 0 alone until it is scaled up again)",
+            );
+            line(&format!(
+                "{k} scale deployment agent-deployment --replicas=0"
+            ));
         }
-        Scaler::Fixed => line(&format!("{k} scale deployment agent-deployment --replicas=0")),
+        Scaler::Fixed => line(&format!(
+            "{k} scale deployment agent-deployment --replicas=0"
+        )),
     }
     line(&format!(
         "{k} wait --for=delete pod -l app.kubernetes.io/name=agent --timeout=300s"
@@ -136,14 +163,20 @@ pub fn text(p: &Params) -> String {
     line("");
     line("# 2. Put the snapshot on the Redis data volume as /data/restore.rdb.");
     if let Some(pvc) = p.backup_pvc {
-        line(&format!("#    From the backup volume {pvc} (CronJob redis-backup), through a read-only reader pod:"));
+        line(&format!(
+            "#    From the backup volume {pvc} (CronJob redis-backup), through a read-only reader pod:"
+        ));
         line(&format!(
             "{k} run redis-backup-reader --restart=Never --image={} --overrides={}",
             sh(p.redis_image),
             sh(&reader_overrides(p, pvc))
         ));
-        line(&format!("{k} wait --for=condition=Ready pod/redis-backup-reader --timeout=180s"));
-        line(&format!("{k} exec redis-backup-reader -- ls -l /backup    # newest last"));
+        line(&format!(
+            "{k} wait --for=condition=Ready pod/redis-backup-reader --timeout=180s"
+        ));
+        line(&format!(
+            "{k} exec redis-backup-reader -- ls -l /backup    # newest last"
+        ));
         line("SNAPSHOT=redis-YYYYMMDDTHHMMSSZ.rdb    # pick one of the names listed");
         line(&format!(
             "{k} exec redis-backup-reader -- cat \"/backup/$SNAPSHOT\" | {k} exec -i redis-0 -- sh -c 'cat > /data/restore.rdb'"
@@ -151,7 +184,9 @@ pub fn text(p: &Params) -> String {
         line(&format!("{k} delete pod redis-backup-reader"));
         line("#    Or from a file on your machine:");
     }
-    line(&format!("#    {k} exec -i redis-0 -- sh -c 'cat > /data/restore.rdb' < ./redis-backup.rdb"));
+    line(&format!(
+        "#    {k} exec -i redis-0 -- sh -c 'cat > /data/restore.rdb' < ./redis-backup.rdb"
+    ));
     line("");
     line("# 3. Load it (checks the file, replaces the dataset, rewrites the append-only file).");
     line(&format!(
@@ -177,7 +212,10 @@ pub fn text(p: &Params) -> String {
             "{k} scale deployment agent-deployment --replicas={}    # the HPA takes over from here",
             p.replicas
         )),
-        Scaler::Fixed => line(&format!("{k} scale deployment agent-deployment --replicas={}", p.replicas)),
+        Scaler::Fixed => line(&format!(
+            "{k} scale deployment agent-deployment --replicas={}",
+            p.replicas
+        )),
     }
     o
 }
@@ -214,12 +252,25 @@ mod tests {
     #[test]
     fn reader_pod_is_restricted_and_quoted() {
         let t = text(&params());
-        let json_line = t.lines().find(|l| l.contains("run redis-backup-reader")).unwrap();
+        let json_line = t
+            .lines()
+            .find(|l| l.contains("run redis-backup-reader"))
+            .unwrap();
         let start = json_line.find("--overrides='").unwrap() + "--overrides='".len();
-        let v: serde_json::Value = serde_json::from_str(&json_line[start..json_line.len() - 1]).unwrap();
-        assert_eq!(v.pointer("/spec/containers/0/securityContext/readOnlyRootFilesystem"), Some(&json!(true)));
-        assert_eq!(v.pointer("/spec/volumes/0/persistentVolumeClaim/claimName"), Some(&json!("redis-backup-pvc")));
-        assert_eq!(v.pointer("/spec/automountServiceAccountToken"), Some(&json!(false)));
+        let v: serde_json::Value =
+            serde_json::from_str(&json_line[start..json_line.len() - 1]).unwrap();
+        assert_eq!(
+            v.pointer("/spec/containers/0/securityContext/readOnlyRootFilesystem"),
+            Some(&json!(true))
+        );
+        assert_eq!(
+            v.pointer("/spec/volumes/0/persistentVolumeClaim/claimName"),
+            Some(&json!("redis-backup-pvc"))
+        );
+        assert_eq!(
+            v.pointer("/spec/automountServiceAccountToken"),
+            Some(&json!(false))
+        );
     }
 
     #[test]

@@ -35,7 +35,11 @@ pub(super) fn backup(k: &mut Checker, c: &Config) {
             );
         }
     }
-    k.compute("backup.resources", &b.resources.requests, &b.resources.limits);
+    k.compute(
+        "backup.resources",
+        &b.resources.requests,
+        &b.resources.limits,
+    );
     k.storage("backup.storage", &b.storage);
 }
 
@@ -64,12 +68,18 @@ fn cron_schedule(s: &str) -> Result<(), String> {
     if fields.len() != 5 {
         return Err(format!("{} field(s), 5 expected", fields.len()));
     }
-    for (field, name) in fields.iter().zip(["minute", "hour", "day of month", "month", "day of week"]) {
-        let ok = field.bytes().all(|ch| {
-            ch.is_ascii_alphanumeric() || b"*/,-?".contains(&ch)
-        });
+    for (field, name) in
+        fields
+            .iter()
+            .zip(["minute", "hour", "day of month", "month", "day of week"])
+    {
+        let ok = field
+            .bytes()
+            .all(|ch| ch.is_ascii_alphanumeric() || b"*/,-?".contains(&ch));
         if !ok {
-            return Err(format!("the {name} field `{field}` holds a character cron does not know"));
+            return Err(format!(
+                "the {name} field `{field}` holds a character cron does not know"
+            ));
         }
     }
     Ok(())
@@ -110,13 +120,31 @@ pub(super) fn quota(k: &mut Checker, c: &Config) {
     let lr = &q.limit_range;
     if lr.enabled {
         let base = "quota.limitRange";
-        let rc = k.quantity(&format!("{base}.defaultRequest.cpu"), &lr.default_request.cpu, Kind::Cpu);
-        let rm = k.quantity(&format!("{base}.defaultRequest.memory"), &lr.default_request.memory, Kind::Memory);
+        let rc = k.quantity(
+            &format!("{base}.defaultRequest.cpu"),
+            &lr.default_request.cpu,
+            Kind::Cpu,
+        );
+        let rm = k.quantity(
+            &format!("{base}.defaultRequest.memory"),
+            &lr.default_request.memory,
+            Kind::Memory,
+        );
         let lc = k.quantity(&format!("{base}.default.cpu"), &lr.default.cpu, Kind::Cpu);
-        let lm = k.quantity(&format!("{base}.default.memory"), &lr.default.memory, Kind::Memory);
+        let lm = k.quantity(
+            &format!("{base}.default.memory"),
+            &lr.default.memory,
+            Kind::Memory,
+        );
         for (what, r, l, rv, lv) in [
             ("cpu", rc, lc, &lr.default_request.cpu, &lr.default.cpu),
-            ("memory", rm, lm, &lr.default_request.memory, &lr.default.memory),
+            (
+                "memory",
+                rm,
+                lm,
+                &lr.default_request.memory,
+                &lr.default.memory,
+            ),
         ] {
             grammar_ok &= r.is_some() && l.is_some();
             if let (Some(r), Some(l)) = (r, l)
@@ -145,27 +173,28 @@ pub(super) fn quota(k: &mut Checker, c: &Config) {
 fn shortfall(k: &mut Checker, c: &Config, s: &Shortfall) {
     let path = quota_path(s.resource);
     let scaled = c.autoscaling.enabled || c.keda.enabled;
-    let replicas_path = if scaled { "agent.replicas.max" } else { "agent.replicas.min" };
+    let replicas_path = if scaled {
+        "agent.replicas.max"
+    } else {
+        "agent.replicas.min"
+    };
     let mut help = format!(
         "raise `{path}` to at least {}, or remove it to let agentctl derive it",
         s.suggest
     );
-    match s.max_replicas_that_fit {
-        Some(r) => help.push_str(&format!(", or lower `{replicas_path}` to {r}")),
-        None if s.resource == "persistentvolumeclaims" || s.resource == "requests.storage" => {
-            help.push_str(", or turn off `backup.enabled` (it adds a claim)")
-        }
-        None => {}
-    }
-    k.cross(
-        path,
-        replicas_path,
-        format!(
-            "quota `{}: {}` cannot hold this deployment at its maximum scale, which needs {}: {}",
-            s.resource, s.set, s.need, s.breakdown
-        ),
-        help,
+    let message = format!(
+        "quota `{}: {}` cannot hold this deployment at its maximum scale, which needs {}: {}",
+        s.resource, s.set, s.need, s.breakdown
     );
+    if s.resource == "persistentvolumeclaims" || s.resource == "requests.storage" {
+        help.push_str(", or turn off `backup.enabled` (it adds a claim)");
+        k.fail(path, message, Some(help));
+        return;
+    }
+    if let Some(r) = s.max_replicas_that_fit {
+        help.push_str(&format!(", or lower `{replicas_path}` to {r}"));
+    }
+    k.cross(path, replicas_path, message, help);
 }
 
 /// The VerticalPodAutoscaler: recommendations only, unless it would not fight the HPA.
@@ -192,7 +221,10 @@ pub(super) fn vpa(k: &mut Checker, c: &Config) {
         }
         seen.push(*r);
     }
-    for (base, bound) in [("vpa.minAllowed", &v.min_allowed), ("vpa.maxAllowed", &v.max_allowed)] {
+    for (base, bound) in [
+        ("vpa.minAllowed", &v.min_allowed),
+        ("vpa.maxAllowed", &v.max_allowed),
+    ] {
         if let Some(b) = bound {
             k.quantity(&format!("{base}.cpu"), &b.cpu, Kind::Cpu);
             k.quantity(&format!("{base}.memory"), &b.memory, Kind::Memory);
@@ -263,7 +295,11 @@ pub(super) fn keda(k: &mut Checker, c: &Config) {
         );
     }
     if e.prometheus.enabled {
-        k.quantity("keda.prometheus.threshold", &e.prometheus.threshold, Kind::Plain);
+        k.quantity(
+            "keda.prometheus.threshold",
+            &e.prometheus.threshold,
+            Kind::Plain,
+        );
         if let Some(q) = &e.prometheus.query
             && q.trim().is_empty()
         {
@@ -291,7 +327,11 @@ pub(super) fn keda(k: &mut Checker, c: &Config) {
                 Some("e.g. `agent-tasks`".into()),
             );
         }
-        k.quantity("keda.redisList.listLength", &e.redis_list.list_length, Kind::Plain);
+        k.quantity(
+            "keda.redisList.listLength",
+            &e.redis_list.list_length,
+            Kind::Plain,
+        );
         k.dns_label("keda.operatorNamespace", &e.operator_namespace);
     }
     if let Some(r) = e.fallback.replicas {
@@ -333,10 +373,18 @@ pub(super) fn external_secret(k: &mut Checker, c: &Config) {
     }
     let needed = [
         ("secret.apiKeyKey", c.secret.api_key_key.as_str()),
-        ("secret.redisPasswordKey", c.secret.redis_password_key.as_str()),
+        (
+            "secret.redisPasswordKey",
+            c.secret.redis_password_key.as_str(),
+        ),
     ];
     for (from, key) in needed {
-        if !x.data.contains_key(key) {
+        // A misspelled entry is reported once, below, with its "did you mean".
+        let misspelled = x
+            .data
+            .keys()
+            .any(|k| k != key && did_you_mean(k, [key]).is_some());
+        if !x.data.contains_key(key) && !misspelled {
             k.cross(
                 "externalSecret.data",
                 from,

@@ -1,8 +1,8 @@
 //! The rule groups: one function per part of the configuration, each checking its settings
 //! and their relations through the [`Checker`]. Only reads the configuration; never I/O.
 
-use super::*;
 use super::operations;
+use super::*;
 
 /// The rule groups, one per part of the configuration, in the order they report. A new rule
 /// goes into the group of the object it is about (or a new group here).
