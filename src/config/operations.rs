@@ -8,17 +8,6 @@ use serde::{Deserialize, Serialize};
 
 use super::{AccessMode, Compute, INT32_MAX, Resources, Storage};
 
-/// Scheduled Redis snapshots (`backup.yaml`).
-//     pub backup: Backup,
-//     /// The namespace's ResourceQuota `agent-quota` and LimitRange `agent-limits` (`quota.yaml`).
-//     pub quota: Quota,
-//     /// The VerticalPodAutoscaler `agent-vpa` (`vpa.yaml`).
-//     pub vpa: Vpa,
-//     /// KEDA ScaledObject `agent-scaledobject` (`scaledobject.yaml`), instead of the HPA.
-//     pub keda: Keda,
-//     /// The ExternalSecret that materializes the Secret (`externalsecret.yaml`).
-//     pub external_secret: ExternalSecret,
-
 /// Scheduled Redis snapshots: the CronJob `redis-backup`, its volume `redis-backup-pvc` and its
 /// ServiceAccount. Restore with the commands `agentctl restore-help` prints.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -249,7 +249,7 @@ fn sum(qs: &[String]) -> Option<u128> {
 
 /// Millicores as a CPU quantity: whole cores when exact (`26`), else millicores (`25950m`).
 pub fn format_cpu(m: u128) -> String {
-    if m % 1000 == 0 {
+    if m.is_multiple_of(1000) {
         (m / 1000).to_string()
     } else {
         format!("{m}m")
@@ -267,7 +267,7 @@ pub fn format_memory(m: u128) -> String {
         ("Mi", 1 << 20),
         ("Ki", 1 << 10),
     ] {
-        if bytes >= size && bytes % size == 0 {
+        if bytes >= size && bytes.is_multiple_of(size) {
             return format!("{}{unit}", bytes / size);
         }
     }
@@ -299,6 +299,16 @@ impl Kind {
 
 type Pick = fn(&PodResources) -> &Vec<String>;
 
+/// One compute figure: its quota key, kind, where it is in a pod, the figure set by hand and the
+/// guide's floor.
+type Figure<'a> = (
+    &'static str,
+    Kind,
+    Pick,
+    &'a Option<String>,
+    Option<&'static str>,
+);
+
 /// The `spec.hard` map of the quota, or every shortfall of the figures set by hand. An invalid
 /// quantity (validated elsewhere) counts as zero need, or as no figure set.
 pub fn fit(
@@ -308,7 +318,7 @@ pub fn fit(
 ) -> Result<BTreeMap<String, String>, Vec<Shortfall>> {
     let mut hard = BTreeMap::new();
     let mut short = Vec::new();
-    let compute: [(&'static str, Kind, Pick, &Option<String>, Option<&str>); 4] = [
+    let compute: [Figure; 4] = [
         (
             "requests.cpu",
             Kind::Cpu,

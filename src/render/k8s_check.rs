@@ -1,7 +1,8 @@
 //! The Kubernetes round trip: every rendered object goes through its Kubernetes type and back.
 //!
 //! Each document a template produced is parsed, deserialized into its k8s-openapi type (or, for
-//! the Prometheus Operator ServiceMonitor and the Kustomization, a typed struct here), serialized
+//! the CRD kinds (ServiceMonitor, VerticalPodAutoscaler, ScaledObject, ExternalSecret) and the
+//! Kustomization, a typed struct here), serialized
 //! again and compared with what the template wrote. A field that does not survive (misspelled,
 //! misplaced, wrong type) is a template bug and is reported with the template name and the field
 //! path; nothing is written. The round-tripped value is what the bundle emits.
