@@ -1113,3 +1113,69 @@ fn the_restore_test_runs_redis_as_the_statefulset_does() {
         );
     }
 }
+
+#[test]
+fn disabling_an_operations_object_removes_everything_that_served_it() {
+    let all = run(&root(), &["render", "-f", "examples/everything.yaml"]).stdout;
+    for present in [
+        "name: redis-backup\n",
+        "name: redis-backup-pvc\n",
+        "name: redis-backup-network-policy\n",
+        "app.kubernetes.io/name: redis-backup\n",
+        "name: agent-quota\n",
+        "name: agent-limits\n",
+        "name: agent-vpa\n",
+        "name: agent-scaledobject\n",
+        "kubernetes.io/metadata.name: keda\n",
+        "kind: ExternalSecret\n",
+    ] {
+        assert!(all.contains(present), "everything.yaml renders {present:?}");
+    }
+    let none = run(
+        &root(),
+        &[
+            "render",
+            "-f",
+            "examples/everything.yaml",
+            "--set",
+            "backup.enabled=false",
+            "--set",
+            "quota.enabled=false",
+            "--set",
+            "vpa.enabled=false",
+            "--set",
+            "keda.enabled=false",
+            "--set",
+            "autoscaling.enabled=true",
+            "--set",
+            "externalSecret.enabled=false",
+        ],
+    );
+    assert_eq!(none.code, 0, "{}", none.stderr);
+    for gone in [
+        "redis-backup",
+        "agent-quota",
+        "agent-limits",
+        "agent-vpa",
+        "agent-scaledobject",
+        "keda",
+        "ExternalSecret",
+    ] {
+        assert!(
+            !none.stdout.contains(gone),
+            "{gone} is gone with its switch"
+        );
+    }
+    // The default render without them is the render of the defaults with them off.
+    let plain = run(
+        &root(),
+        &[
+            "render",
+            "--set",
+            "backup.enabled=false",
+            "--set",
+            "quota.enabled=false",
+        ],
+    );
+    assert_eq!(none.stdout, plain.stdout);
+}
