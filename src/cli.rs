@@ -116,6 +116,21 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         templates: Option<PathBuf>,
     },
+    /// Print the commands that restore Redis from a backup, for this deployment.
+    ///
+    /// Redis runs with appendonly on, so copying dump.rdb into /data and restarting restores
+    /// nothing; these steps load the snapshot into the running Redis and rewrite its
+    /// append-only file. They name your namespace, port, image and autoscaler (same -p/-f/--set
+    /// as render). The in-pod script is the one scripts/test-redis-restore.sh tests.
+    ///
+    /// Example:
+    ///   agentctl restore-help -p high-throughput -f deploy/prod.yaml > restore.sh
+    #[command(verbatim_doc_comment)]
+    RestoreHelp {
+        /// Inputs.
+        #[command(flatten)]
+        inputs: InputArgs,
+    },
     /// List the built-in profiles, or show one.
     ///
     /// Examples:

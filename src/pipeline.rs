@@ -81,11 +81,25 @@ pub struct Rendered {
     pub merged: Merged,
     /// The files.
     pub bundle: Bundle,
-    /// The command that creates the Secret it needs.
-    pub secret: String,
 }
 
 impl Rendered {
+    /// What the cluster needs for these renders, as `render` prints it on stderr: once, one
+    /// block per namespace (and per distinct set of needs).
+    pub fn prerequisites(rendered: &[&Rendered]) -> String {
+        let rows: Vec<(Option<&str>, &str, &[crate::render::prereqs::Need])> = rendered
+            .iter()
+            .map(|r| {
+                (
+                    r.name.as_deref(),
+                    r.merged.config.namespace.as_str(),
+                    r.bundle.needs.as_slice(),
+                )
+            })
+            .collect();
+        crate::render::prereqs::report(&rows)
+    }
+
     /// The environment's name, or empty for a single render.
     pub fn name(&self) -> &str {
         self.name.as_deref().unwrap_or_default()
@@ -132,13 +146,11 @@ pub fn build_all(renderer: &Renderer, targets: &[Target]) -> Result<Vec<Rendered
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let one = |t: &Target| -> Result<Rendered> {
         let (merged, bundle) = build(renderer, &t.inputs)?;
-        let secret = bundle::secret_command(&merged.config);
         Ok(Rendered {
             name: t.name.clone(),
             dir: t.dir.clone(),
             merged,
             bundle,
-            secret,
         })
     };
     let results = par_map(targets, cores, one, || {

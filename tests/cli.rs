@@ -963,3 +963,222 @@ fn the_printed_update_command_fixes_the_drift() {
     );
     assert_eq!(run(dir.path(), &args).code, 0);
 }
+
+#[test]
+fn restore_help_for_the_namespace_carries_the_tested_script() {
+    let script =
+        std::fs::read_to_string(root().join("templates/scripts/redis-restore.sh")).unwrap();
+    let r = case(
+        "restore_help",
+        &["restore-help", "-p", "high-throughput"],
+        0,
+    );
+    assert!(
+        r.stdout.contains(&script),
+        "the in-pod step is the tested script, verbatim"
+    );
+    assert!(r.stdout.contains(
+        "kubectl -n production-agents exec -i redis-0 -- env REDIS_PORT=6379 RESTORE_PORT=6380"
+    ));
+    assert!(r.stdout.contains("--replicas=10    # the HPA takes over"));
+    assert!(r.stdout.contains("claimName\":\"redis-backup-pvc\""));
+    // dev: no backup volume, fixed replicas, its own namespace.
+    let dev = run(&root(), &["restore-help", "-p", "dev"]);
+    assert_eq!(dev.code, 0, "{}", dev.stderr);
+    assert!(dev.stdout.contains("kubectl -n dev-agents exec -i redis-0"));
+    assert!(!dev.stdout.contains("redis-backup-reader"));
+    assert!(
+        dev.stdout
+            .contains("scale deployment agent-deployment --replicas=1\n")
+    );
+    // KEDA: paused, not scaled.
+    let keda = run(&root(), &["restore-help", "-f", "examples/everything.yaml"]);
+    assert!(
+        keda.stdout
+            .contains("autoscaling.keda.sh/paused-replicas=0"),
+        "{}",
+        keda.stdout
+    );
+    assert!(!keda.stdout.contains("scale deployment"));
+}
+
+#[test]
+fn render_says_what_the_cluster_needs_once_when_something_changed() {
+    let dir = tempdir();
+    let first = run(dir.path(), &["render", "-o", "out"]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert_eq!(
+        first
+            .stderr
+            .matches("The cluster needs, for namespace production-agents:")
+            .count(),
+        1,
+        "{}",
+        first.stderr
+    );
+    for need in [
+        "Prometheus Operator: ServiceMonitor agent-metrics",
+        "metrics-server",
+        "Prometheus Adapter serving the pods metric http_requests_per_second",
+        "a default StorageClass that provisions ReadWriteMany volumes: PersistentVolumeClaims agent-data-pvc 10Gi",
+        "kubectl create namespace production-agents\n",
+        "kubectl create secret generic agent-secrets --namespace=production-agents",
+    ] {
+        assert!(
+            first.stderr.contains(need),
+            "missing {need:?} in:\n{}",
+            first.stderr
+        );
+    }
+    // Nothing changed: no reminder.
+    let again = run(dir.path(), &["render", "-o", "out"]);
+    assert!(
+        !again.stderr.contains("The cluster needs"),
+        "{}",
+        again.stderr
+    );
+    // Stream mode: on stderr, the stream untouched on stdout.
+    let stream = run(dir.path(), &["render", "-p", "dev"]);
+    assert!(
+        stream
+            .stderr
+            .starts_with("The cluster needs, for namespace dev-agents:\n"),
+        "{}",
+        stream.stderr
+    );
+    assert!(!stream.stdout.contains("The cluster needs"));
+    assert!(
+        !stream.stderr.contains("Prometheus Operator"),
+        "dev renders no ServiceMonitor"
+    );
+    // -q silences it.
+    let quiet = run(dir.path(), &["-q", "render", "-p", "dev"]);
+    assert_eq!(quiet.stderr, "");
+    // An ExternalSecret replaces the commands with its store.
+    let es = run(
+        dir.path(),
+        &[
+            "render",
+            "-f",
+            &root().join("examples/everything.yaml").to_string_lossy(),
+        ],
+    );
+    assert!(
+        es.stderr.contains(
+            "ClusterSecretStore vault-backend, readable by the External Secrets Operator"
+        ),
+        "{}",
+        es.stderr
+    );
+    assert!(!es.stderr.contains("kubectl create secret"));
+}
+
+#[test]
+fn readme_prerequisites_are_what_the_default_render_prints() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme
+        .find("<!-- prerequisites: generated from the default render -->\n```text\n")
+        .expect("README has the generated Prerequisites block");
+    let body = &readme[start..];
+    let body = &body[body.find("```text\n").unwrap() + 8..];
+    let body = &body[..body.find("```").unwrap()];
+    let stream = run(&root(), &["render"]);
+    assert_eq!(
+        body, stream.stderr,
+        "README's Prerequisites block differs from what `agentctl render` prints; paste the stderr of `agentctl render >/dev/null` into it"
+    );
+}
+
+#[test]
+fn the_restore_test_runs_redis_as_the_statefulset_does() {
+    // scripts/test-redis-restore.sh must start redis-server the way the rendered StatefulSet
+    // does, or its restore proves nothing about this deployment.
+    let stream = run(&root(), &["render"]).stdout;
+    assert!(stream.contains("printf 'requirepass %s\\n' \"$REDIS_PASSWORD\" > /tmp/redis.conf"));
+    assert!(
+        stream.contains(
+            "exec redis-server /tmp/redis.conf --port 6379 --dir /data --appendonly yes\n"
+        )
+    );
+    let test = std::fs::read_to_string(root().join("scripts/test-redis-restore.sh")).unwrap();
+    assert!(test.contains("printf 'requirepass %s\\n' \"$password\" >\"$tmp/conf/redis.conf\""));
+    assert!(test.contains(
+        "redis-server \"$tmp/conf/redis.conf\" --port \"$port\" --dir \"$data\" --appendonly yes"
+    ));
+    let backup = std::fs::read_to_string(root().join("templates/scripts/redis-backup.sh")).unwrap();
+    for line in backup.lines().filter(|l| !l.is_empty()) {
+        assert!(
+            stream.contains(&format!("{line}\n")),
+            "the CronJob runs the tested backup script; missing: {line}"
+        );
+    }
+}
+
+#[test]
+fn disabling_an_operations_object_removes_everything_that_served_it() {
+    let all = run(&root(), &["render", "-f", "examples/everything.yaml"]).stdout;
+    for present in [
+        "name: redis-backup\n",
+        "name: redis-backup-pvc\n",
+        "name: redis-backup-network-policy\n",
+        "app.kubernetes.io/name: redis-backup\n",
+        "name: agent-quota\n",
+        "name: agent-limits\n",
+        "name: agent-vpa\n",
+        "name: agent-scaledobject\n",
+        "kubernetes.io/metadata.name: keda\n",
+        "kind: ExternalSecret\n",
+    ] {
+        assert!(all.contains(present), "everything.yaml renders {present:?}");
+    }
+    let none = run(
+        &root(),
+        &[
+            "render",
+            "-f",
+            "examples/everything.yaml",
+            "--set",
+            "backup.enabled=false",
+            "--set",
+            "quota.enabled=false",
+            "--set",
+            "vpa.enabled=false",
+            "--set",
+            "keda.enabled=false",
+            "--set",
+            "autoscaling.enabled=true",
+            "--set",
+            "externalSecret.enabled=false",
+        ],
+    );
+    assert_eq!(none.code, 0, "{}", none.stderr);
+    for gone in [
+        "redis-backup",
+        "agent-quota",
+        "agent-limits",
+        "agent-vpa",
+        "agent-scaledobject",
+        "keda",
+        "ExternalSecret",
+    ] {
+        assert!(
+            !none.stdout.contains(gone),
+            "{gone} is gone with its switch"
+        );
+    }
+    // The default render without them is the render of the defaults with them off (and the
+    // example's rule-selector label).
+    let plain = run(
+        &root(),
+        &[
+            "render",
+            "--set",
+            "backup.enabled=false",
+            "--set",
+            "quota.enabled=false",
+            "--set",
+            "monitoring.alerts.labels.release=prometheus",
+        ],
+    );
+    assert_eq!(none.stdout, plain.stdout);
+}

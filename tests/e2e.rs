@@ -112,10 +112,15 @@ fn init_edit_render_diff_drift_render_diff() {
         diff.contains("\n-  maxReplicas: 40\n+  maxReplicas: 45\n"),
         "{diff}"
     );
+    // The HPA, and the derived quota that must hold the new maximum (issue 13).
+    assert!(
+        diff.contains("--- a/deploy/out/quota.yaml\n+++ b/deploy/out/quota.yaml\n"),
+        "{diff}"
+    );
     assert_eq!(
         diff.lines().filter(|l| l.starts_with("--- ")).count(),
-        1,
-        "only hpa.yaml changed:\n{diff}"
+        2,
+        "only hpa.yaml and quota.yaml changed:\n{diff}"
     );
     // The check wrote nothing.
     assert_eq!(

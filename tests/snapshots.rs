@@ -39,6 +39,7 @@ const CASES: &[Case] = &[
             "autoscaling.requestRate.enabled=false",
         ],
     ),
+    ("everything", &[], &["examples/everything.yaml"], &[]),
 ];
 
 fn root() -> PathBuf {
@@ -168,4 +169,73 @@ fn output_is_deterministic() {
     .expect("renders")
     .1;
     assert_eq!(once, again);
+}
+
+/// The quota counts every container of every pod the render can run: a new workload or sidecar
+/// that `config::quota::inputs` does not know about fails here, before a quota too small for it
+/// ships.
+#[test]
+fn the_quota_counts_every_container_rendered() {
+    use agentctl::config::quota;
+    let renderer = Renderer::new(None).expect("built-in templates compile");
+    for (case, profiles, files, sets) in CASES {
+        let (merged, bundle) = agentctl::pipeline::build(&renderer, &inputs(profiles, files, sets))
+            .unwrap_or_else(|e| panic!("case {case} failed to render:\n{e}"));
+        let (workloads, volumes, _) = quota::inputs(&merged.config);
+        let mut pods: Vec<(String, Vec<String>)> = Vec::new();
+        let mut claims = 0;
+        for file in &bundle.files {
+            for obj in agentctl::input::yaml::parse_manifests(&file.content).unwrap() {
+                let kind = obj["kind"].as_str().unwrap_or_default().to_owned();
+                let spec = match kind.as_str() {
+                    "Deployment" | "StatefulSet" | "DaemonSet" | "Job" => {
+                        &obj["spec"]["template"]["spec"]
+                    }
+                    "CronJob" => &obj["spec"]["jobTemplate"]["spec"]["template"]["spec"],
+                    "PersistentVolumeClaim" => {
+                        claims += 1;
+                        continue;
+                    }
+                    _ => continue,
+                };
+                claims += obj["spec"]["volumeClaimTemplates"]
+                    .as_array()
+                    .map_or(0, Vec::len);
+                let mut cpu: Vec<String> = ["containers", "initContainers"]
+                    .iter()
+                    .flat_map(|k| spec[k].as_array().cloned().unwrap_or_default())
+                    .map(|c| {
+                        c["resources"]["requests"]["cpu"]
+                            .as_str()
+                            .unwrap_or("none")
+                            .to_owned()
+                    })
+                    .collect();
+                cpu.sort();
+                pods.push((kind, cpu));
+            }
+        }
+        let name_of = |kind: &str| match kind {
+            "Deployment" => "agent",
+            "StatefulSet" => "redis",
+            "CronJob" => "backup job",
+            other => panic!("case {case}: a {other} the quota does not know about"),
+        };
+        for (kind, cpu) in &pods {
+            let w = workloads
+                .iter()
+                .find(|w| w.name == name_of(kind))
+                .unwrap_or_else(|| panic!("case {case}: no quota workload for the {kind}"));
+            let mut counted = w.per_pod.requests_cpu.clone();
+            counted.sort();
+            assert_eq!(
+                &counted, cpu,
+                "case {case}: the quota's {} pod differs from the rendered {kind}",
+                w.name
+            );
+        }
+        // Every workload but the ad-hoc pod is rendered, and every claim is counted.
+        assert_eq!(workloads.len(), pods.len() + 1, "case {case}");
+        assert_eq!(volumes.sizes.len(), claims, "case {case}");
+    }
 }

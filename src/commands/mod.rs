@@ -13,6 +13,7 @@ pub mod init;
 pub mod man;
 pub mod profiles;
 pub mod render;
+pub mod restore_help;
 pub mod schema;
 
 use std::path::Path;
@@ -120,6 +121,7 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
         Command::Explain { path, inputs } => explain::run(inputs, path.as_deref()),
         Command::Init { path, project } => init::run(ctx, path, project.as_deref()),
         Command::Completions { shell } => completions::run(*shell),
+        Command::RestoreHelp { inputs } => restore_help::run(inputs),
         Command::Man { out } => man::run(ctx, out.as_deref()),
     }
 }

@@ -9,7 +9,7 @@ use crate::cli::{InputArgs, ProjectArgs};
 use crate::diag::{Refusal, Result};
 use crate::input::layers::Inputs;
 use crate::output;
-use crate::pipeline::{self, Target};
+use crate::pipeline::{self, Rendered, Target};
 use crate::render::Renderer;
 
 /// `render`'s arguments.
@@ -37,7 +37,7 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
         return match (args.dir, args.check) {
             (Some(dir), true) => super::diff::single(ctx, &renderer, inputs, args.templates, dir),
             (Some(dir), false) => single(ctx, &renderer, inputs, dir, args.force),
-            (None, _) => stream(&renderer, &[Target::single(inputs, Path::new(""))]),
+            (None, _) => stream(ctx, &renderer, &[Target::single(inputs, Path::new(""))]),
         };
     }
     let (project, envs) = selection(args.project)?;
@@ -46,7 +46,11 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
         let [env] = envs.as_slice() else {
             return Err(Refusal::NoOutputDirectory(envs.len()).into());
         };
-        return stream(&renderer, &[Target::environment(env, sets, Path::new(""))]);
+        return stream(
+            ctx,
+            &renderer,
+            &[Target::environment(env, sets, Path::new(""))],
+        );
     };
     let targets: Vec<Target> = envs
         .iter()
@@ -79,25 +83,42 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
             text.push('\n');
         }
         text.push_str(&format!(
-            "{} environment{} from {}; each needs its Secret, created out of band, e.g.:\n  {}\n",
+            "{} environment{} from {}\n",
             rendered.len(),
             plural(rendered.len(), "s"),
             project.path.display(),
-            rendered.first().map_or("", |r| r.secret.as_str())
         ));
+        let changed: Vec<&Rendered> = rendered
+            .iter()
+            .zip(&reports)
+            .filter(|(_, report)| report.changed())
+            .map(|(r, _)| r)
+            .collect();
+        if !changed.is_empty() || !removed.is_empty() {
+            text.push('\n');
+            text.push_str(&Rendered::prerequisites(
+                &rendered.iter().collect::<Vec<_>>(),
+            ));
+        }
         eprint!("{text}");
     }
     Ok(Outcome::Ok)
 }
 
-/// One target's stream on stdout.
-fn stream(renderer: &Renderer, target: &[Target]) -> Result<Outcome> {
+/// One target's stream on stdout; what the cluster needs on stderr.
+fn stream(ctx: Ctx, renderer: &Renderer, target: &[Target]) -> Result<Outcome> {
     let rendered = pipeline::build_all(renderer, target)?;
     let stream = rendered
         .first()
         .map(|r| r.bundle.stream())
         .unwrap_or_default();
     output::print(&stream)?;
+    if !ctx.quiet {
+        eprint!(
+            "{}",
+            Rendered::prerequisites(&rendered.iter().collect::<Vec<_>>())
+        );
+    }
     Ok(Outcome::Ok)
 }
 
@@ -114,12 +135,10 @@ fn single(
     if !ctx.quiet
         && let (Some(r), Some(report)) = (rendered.first(), reports.first())
     {
-        let secret = &r.merged.config.secret;
         eprintln!("{}", report.summary(dir));
-        eprintln!(
-            "the deployment needs the Secret `{}` (keys `{}`, `{}`); create it out of band:\n  {}",
-            secret.name, secret.api_key_key, secret.redis_password_key, r.secret
-        );
+        if report.changed() {
+            eprint!("{}", Rendered::prerequisites(&[r]));
+        }
     }
     Ok(Outcome::Ok)
 }

@@ -14,6 +14,7 @@
 pub mod credentials;
 pub mod names;
 pub mod path;
+pub mod quota;
 pub mod schema;
 
 use std::collections::BTreeMap;
@@ -23,10 +24,12 @@ use serde::{Deserialize, Serialize};
 
 mod features;
 mod monitoring;
+mod operations;
 mod workloads;
 
 pub use features::*;
 pub use monitoring::*;
+pub use operations::*;
 pub use workloads::*;
 
 /// The largest value of a Kubernetes `int32` field (replicas, probe timings): the schema caps
@@ -67,6 +70,17 @@ pub struct Config {
     pub monitoring: Monitoring,
     /// Least-privilege RBAC for the agent (`rbac.yaml`).
     pub rbac: Rbac,
+    /// Scheduled Redis snapshots (`backup.yaml`): the CronJob `redis-backup` and its volume.
+    /// Restore with the commands `agentctl restore-help` prints.
+    pub backup: Backup,
+    /// The namespace's ResourceQuota `agent-quota` and LimitRange `agent-limits` (`quota.yaml`).
+    pub quota: Quota,
+    /// The VerticalPodAutoscaler `agent-vpa` (`vpa.yaml`), recommendations only by default.
+    pub vpa: Vpa,
+    /// KEDA instead of the HPA: the ScaledObject `agent-scaledobject` (`scaledobject.yaml`).
+    pub keda: Keda,
+    /// An ExternalSecret that creates the Secret from a secret manager (`externalsecret.yaml`).
+    pub external_secret: ExternalSecret,
 }
 
 impl Default for Config {
@@ -83,6 +97,11 @@ impl Default for Config {
             network_policy: NetworkPolicy::default(),
             monitoring: Monitoring::default(),
             rbac: Rbac::default(),
+            backup: Backup::default(),
+            quota: Quota::default(),
+            vpa: Vpa::default(),
+            keda: Keda::default(),
+            external_secret: ExternalSecret::default(),
         }
     }
 }

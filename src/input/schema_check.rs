@@ -22,6 +22,13 @@ const QUANTITY_FIELDS: &[&str] = &[
     "size",
     "tmpSizeLimit",
     "targetAverageValue",
+    "requestsCpu",
+    "requestsMemory",
+    "limitsCpu",
+    "limitsMemory",
+    "requestsStorage",
+    "threshold",
+    "listLength",
 ];
 
 /// Turns bare numbers written for quantity settings (`cpu: 2`, `cpu: .5`) into the strings
@@ -42,7 +49,12 @@ pub fn coerce_quantities(node: &mut Node, source: &Source) {
                     .is_some_and(|l| QUANTITY_FIELDS.contains(&l.as_str())) =>
             {
                 let segments: Vec<&str> = path.iter().map(String::as_str).collect();
-                if lookup(&segments).is_ok_and(|s| all_types(s) == ["string"]) {
+                if lookup(&segments).is_ok_and(|s| {
+                    matches!(
+                        all_types(s).as_slice(),
+                        ["string"] | ["string", "null"] | ["null", "string"]
+                    )
+                }) {
                     let raw = source_slice(source, node.pos, node.len);
                     if !raw.is_empty() {
                         node.value = Value::Str(raw);

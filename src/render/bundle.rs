@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::input::yaml;
 use crate::render::Renderer;
 use crate::render::k8s_check;
+use crate::render::prereqs::{self, Need};
 
 /// First line of every file agentctl writes; how it recognizes its own files.
 pub const HEADER: &str =
@@ -37,6 +38,8 @@ pub struct File {
 pub struct Bundle {
     /// The files, in apply order, `kustomization.yaml` last.
     pub files: Vec<File>,
+    /// What the rendered objects need from the cluster (derived from them, [`prereqs::needs`]).
+    pub needs: Vec<Need>,
 }
 
 /// The command that creates the Secret the output references.
@@ -50,10 +53,19 @@ pub fn secret_command(cfg: &Config) -> String {
 /// Renders, checks and serializes a configuration.
 pub fn build(renderer: &Renderer, cfg: &Config) -> Result<Bundle> {
     let mut files = Vec::new();
+    let mut all = Vec::new();
     for (name, text) in renderer.render(cfg)? {
         let objects = k8s_check::check_file(&name, &text)?;
         let mut content = String::from(HEADER);
-        if name == "kustomization.yaml" {
+        if name == "kustomization.yaml" && cfg.external_secret.enabled {
+            content.push_str(&format!(
+                "# The Secret `{}` is created by the ExternalSecret `{}` from the {:?} `{}`.\n",
+                cfg.secret.name,
+                cfg.secret.name,
+                cfg.external_secret.store_ref.kind,
+                cfg.external_secret.store_ref.name
+            ));
+        } else if name == "kustomization.yaml" {
             content.push_str(&format!(
                 "# Needs the Secret `{}` (keys `{}`, `{}`), created out of band, never committed:\n#   {}\n",
                 cfg.secret.name,
@@ -76,8 +88,10 @@ pub fn build(renderer: &Renderer, cfg: &Config) -> Result<Bundle> {
             content,
             documents,
         });
+        all.extend(objects);
     }
-    Ok(Bundle { files })
+    let needs = prereqs::needs(&all);
+    Ok(Bundle { files, needs })
 }
 
 /// kustomize's legacy ordering: these kinds first, in this order; then the rest.

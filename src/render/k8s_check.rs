@@ -1,7 +1,8 @@
 //! The Kubernetes round trip: every rendered object goes through its Kubernetes type and back.
 //!
 //! Each document a template produced is parsed, deserialized into its k8s-openapi type (or, for
-//! the Prometheus Operator ServiceMonitor and PrometheusRule and the Kustomization, a typed struct here), serialized
+//! the CRD kinds (ServiceMonitor, PrometheusRule, VerticalPodAutoscaler, ScaledObject,
+//! ExternalSecret) and the Kustomization, a typed struct here), serialized
 //! again and compared with what the template wrote. A field that does not survive (misspelled,
 //! misplaced, wrong type) is a template bug and is reported with the template name and the field
 //! path; nothing is written. The round-tripped value is what the bundle emits.
@@ -10,13 +11,15 @@ use std::collections::BTreeMap;
 
 use anyhow::{Result, anyhow, bail};
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::autoscaling::v2::{HorizontalPodAutoscaler, HorizontalPodAutoscalerBehavior};
+use k8s_openapi::api::batch::v1::CronJob;
 use k8s_openapi::api::core::v1::{
-    ConfigMap, Namespace, PersistentVolumeClaim, Service, ServiceAccount,
+    ConfigMap, LimitRange, Namespace, PersistentVolumeClaim, ResourceQuota, Service, ServiceAccount,
 };
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -163,6 +166,222 @@ pub struct LabelSet {
     pub include_templates: bool,
 }
 
+/// Reference to the scaled/managed workload (VPA `targetRef`, KEDA `scaleTargetRef`).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TargetRef {
+    /// API version of the target.
+    pub api_version: String,
+    /// Kind of the target.
+    pub kind: String,
+    /// Name of the target.
+    pub name: String,
+}
+
+/// The VerticalPodAutoscaler (autoscaling.k8s.io/v1), the fields we emit.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VerticalPodAutoscaler {
+    /// `autoscaling.k8s.io/v1`.
+    pub api_version: String,
+    /// `VerticalPodAutoscaler`.
+    pub kind: String,
+    /// Standard metadata.
+    pub metadata: ObjectMeta,
+    /// The spec.
+    pub spec: VpaSpec,
+}
+
+/// VPA spec.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VpaSpec {
+    /// The workload.
+    pub target_ref: TargetRef,
+    /// How recommendations are applied.
+    pub update_policy: VpaUpdatePolicy,
+    /// Per-container limits of the recommendations.
+    pub resource_policy: VpaResourcePolicy,
+}
+
+/// VPA update policy.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VpaUpdatePolicy {
+    /// `Off`, `Initial`, `Recreate`, `InPlaceOrRecreate` or `Auto`.
+    pub update_mode: String,
+}
+
+/// VPA resource policy.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VpaResourcePolicy {
+    /// One policy per container.
+    pub container_policies: Vec<VpaContainerPolicy>,
+}
+
+/// VPA container policy.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VpaContainerPolicy {
+    /// The container.
+    pub container_name: String,
+    /// `cpu` and/or `memory`.
+    pub controlled_resources: Vec<String>,
+    /// Lowest recommendation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_allowed: Option<BTreeMap<String, Quantity>>,
+    /// Highest recommendation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_allowed: Option<BTreeMap<String, Quantity>>,
+}
+
+/// The KEDA ScaledObject (keda.sh/v1alpha1), the fields we emit.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScaledObject {
+    /// `keda.sh/v1alpha1`.
+    pub api_version: String,
+    /// `ScaledObject`.
+    pub kind: String,
+    /// Standard metadata.
+    pub metadata: ObjectMeta,
+    /// The spec.
+    pub spec: ScaledObjectSpec,
+}
+
+/// ScaledObject spec.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScaledObjectSpec {
+    /// The workload.
+    pub scale_target_ref: TargetRef,
+    /// Fewest replicas.
+    pub min_replica_count: i32,
+    /// Most replicas.
+    pub max_replica_count: i32,
+    /// Seconds between trigger checks.
+    pub polling_interval: i32,
+    /// Seconds before scaling back to the minimum.
+    pub cooldown_period: i32,
+    /// Replicas when triggers cannot be read.
+    pub fallback: KedaFallback,
+    /// The HPA KEDA creates.
+    pub advanced: KedaAdvanced,
+    /// What to scale on.
+    pub triggers: Vec<KedaTrigger>,
+}
+
+/// ScaledObject fallback.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct KedaFallback {
+    /// `static`, `currentReplicas`, `currentReplicasIfHigher`, ...
+    pub behavior: String,
+    /// Failed reads before the fallback applies.
+    pub failure_threshold: i32,
+    /// Replicas then.
+    pub replicas: i32,
+}
+
+/// ScaledObject advanced settings.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct KedaAdvanced {
+    /// The generated HPA.
+    pub horizontal_pod_autoscaler_config: KedaHpaConfig,
+}
+
+/// The HPA KEDA generates.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct KedaHpaConfig {
+    /// Its name.
+    pub name: String,
+    /// Its scaling behavior (the autoscaling/v2 type).
+    pub behavior: HorizontalPodAutoscalerBehavior,
+}
+
+/// One KEDA trigger.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct KedaTrigger {
+    /// Scaler type, e.g. `prometheus`, `redis`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Scaler parameters (all strings).
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// The ExternalSecret (external-secrets.io/v1), the fields we emit.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExternalSecret {
+    /// `external-secrets.io/v1`.
+    pub api_version: String,
+    /// `ExternalSecret`.
+    pub kind: String,
+    /// Standard metadata.
+    pub metadata: ObjectMeta,
+    /// The spec.
+    pub spec: ExternalSecretSpec,
+}
+
+/// ExternalSecret spec.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExternalSecretSpec {
+    /// How often to re-read the store.
+    pub refresh_interval: String,
+    /// The store.
+    pub secret_store_ref: StoreRef,
+    /// The Secret to create.
+    pub target: ExternalSecretTarget,
+    /// One entry per Secret key.
+    pub data: Vec<ExternalSecretData>,
+}
+
+/// ExternalSecret store reference.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct StoreRef {
+    /// `SecretStore` or `ClusterSecretStore`.
+    pub kind: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// ExternalSecret target.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExternalSecretTarget {
+    /// Secret name.
+    pub name: String,
+    /// `Owner`: the Secret belongs to the ExternalSecret.
+    pub creation_policy: String,
+}
+
+/// One Secret key and where it comes from.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExternalSecretData {
+    /// The key in the Secret.
+    pub secret_key: String,
+    /// Where it is in the store.
+    pub remote_ref: RemoteRef,
+}
+
+/// A value in the store.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RemoteRef {
+    /// Key (path).
+    pub key: String,
+    /// Property within it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub property: Option<String>,
+}
+
 fn through<T: DeserializeOwned + Serialize>(doc: &J) -> Result<J> {
     let typed = T::deserialize(doc).map_err(|e| anyhow!("{e}"))?;
     Ok(serde_json::to_value(typed)?)
@@ -247,6 +466,36 @@ const KINDS: &[ObjectKind] = &[
         api: "monitoring.coreos.com/v1",
         kind: "PrometheusRule",
         through: through::<PrometheusRule>,
+    },
+    ObjectKind {
+        api: "batch/v1",
+        kind: "CronJob",
+        through: through::<CronJob>,
+    },
+    ObjectKind {
+        api: "v1",
+        kind: "ResourceQuota",
+        through: through::<ResourceQuota>,
+    },
+    ObjectKind {
+        api: "v1",
+        kind: "LimitRange",
+        through: through::<LimitRange>,
+    },
+    ObjectKind {
+        api: "autoscaling.k8s.io/v1",
+        kind: "VerticalPodAutoscaler",
+        through: through::<VerticalPodAutoscaler>,
+    },
+    ObjectKind {
+        api: "keda.sh/v1alpha1",
+        kind: "ScaledObject",
+        through: through::<ScaledObject>,
+    },
+    ObjectKind {
+        api: "external-secrets.io/v1",
+        kind: "ExternalSecret",
+        through: through::<ExternalSecret>,
     },
     ObjectKind {
         api: "kustomize.config.k8s.io/v1beta1",

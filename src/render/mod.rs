@@ -15,6 +15,8 @@
 pub mod bundle;
 pub mod k8s_check;
 pub mod monitoring;
+pub mod prereqs;
+pub mod restore;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -24,7 +26,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde_json::{Value as J, json};
 use sha2::{Digest, Sha256};
 
-use crate::config::{Config, PullPolicy};
+use crate::config::{Config, PullPolicy, quota};
 
 /// The built-in templates, by output file name.
 pub const TEMPLATES: &[(&str, &str)] = &[
@@ -32,9 +34,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "namespace.yaml",
         include_str!("../../templates/namespace.yaml"),
     ),
+    ("quota.yaml", include_str!("../../templates/quota.yaml")),
     (
         "configmap.yaml",
         include_str!("../../templates/configmap.yaml"),
+    ),
+    (
+        "externalsecret.yaml",
+        include_str!("../../templates/externalsecret.yaml"),
     ),
     ("rbac.yaml", include_str!("../../templates/rbac.yaml")),
     ("pvc.yaml", include_str!("../../templates/pvc.yaml")),
@@ -42,12 +49,18 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "redis-statefulset.yaml",
         include_str!("../../templates/redis-statefulset.yaml"),
     ),
+    ("backup.yaml", include_str!("../../templates/backup.yaml")),
     ("service.yaml", include_str!("../../templates/service.yaml")),
     (
         "deployment.yaml",
         include_str!("../../templates/deployment.yaml"),
     ),
     ("hpa.yaml", include_str!("../../templates/hpa.yaml")),
+    (
+        "scaledobject.yaml",
+        include_str!("../../templates/scaledobject.yaml"),
+    ),
+    ("vpa.yaml", include_str!("../../templates/vpa.yaml")),
     ("pdb.yaml", include_str!("../../templates/pdb.yaml")),
     (
         "networkpolicy.yaml",
@@ -109,7 +122,7 @@ impl Renderer {
     /// Renders every file the configuration calls for, in output order.
     pub fn render(&self, cfg: &Config) -> Result<Vec<(String, String)>> {
         let names = files(cfg);
-        let ctx = minijinja::Value::from(minijinja::value::Serde(context(cfg, &names)));
+        let ctx = minijinja::Value::from(minijinja::value::Serde(context(cfg, &names)?));
         let mut out = Vec::with_capacity(names.len());
         for name in names {
             let text = self
@@ -131,6 +144,11 @@ pub fn files(cfg: &Config) -> Vec<&'static str> {
         .map(|(n, _)| *n)
         .filter(|n| match *n {
             "hpa.yaml" => cfg.autoscaling.enabled,
+            "scaledobject.yaml" => cfg.keda.enabled,
+            "vpa.yaml" => cfg.vpa.enabled,
+            "quota.yaml" => cfg.quota.enabled,
+            "backup.yaml" => cfg.backup.enabled,
+            "externalsecret.yaml" => cfg.external_secret.enabled,
             "pdb.yaml" => cfg.disruption_budget.enabled,
             "networkpolicy.yaml" => cfg.network_policy.enabled,
             "servicemonitor.yaml" => {
@@ -197,7 +215,7 @@ fn skips(image: &str, workload: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn context(cfg: &Config, names: &[&str]) -> J {
+fn context(cfg: &Config, names: &[&str]) -> Result<J> {
     let mut common = BTreeMap::from([
         ("app.kubernetes.io/part-of".to_owned(), PART_OF.to_owned()),
         (
@@ -239,8 +257,14 @@ fn context(cfg: &Config, names: &[&str]) -> J {
     } else {
         cfg.redis.image.as_str()
     };
-    let monitoring =
-        (m.alerts.enabled || m.dashboard.enabled).then(|| monitoring::Spec::from_config(cfg, None));
+    let monitoring = (m.alerts.enabled || m.dashboard.enabled).then(|| {
+        monitoring::Spec::from_config(
+            cfg,
+            cfg.backup
+                .enabled
+                .then_some(("redis-backup", cfg.backup.schedule.as_str())),
+        )
+    });
     let mut rule_labels = agent_labels.clone();
     rule_labels.extend(m.alerts.labels.clone());
     let mut dashboard_labels = agent_labels.clone();
@@ -271,8 +295,40 @@ fn context(cfg: &Config, names: &[&str]) -> J {
         "set -eu\numask 077\nprintf 'requirepass %s\\n' \"$REDIS_PASSWORD\" > /tmp/redis.conf\nexec redis-server /tmp/redis.conf --port {} --dir /data --appendonly {append}\n",
         cfg.redis.port
     );
-    json!({
+    let (workloads, volumes, set) = quota::inputs(cfg);
+    let quota_hard = match quota::fit(&workloads, &volumes, &set) {
+        Ok(hard) => hard,
+        // validate refuses these first, with their location; this is a second line of defence.
+        Err(short) => anyhow::bail!(
+            "quota.{} {} cannot hold this deployment (it needs {})",
+            short[0].resource,
+            short[0].set,
+            short[0].need
+        ),
+    };
+    let keda = &cfg.keda;
+    let keda_prometheus_server = keda.prometheus.server_address.clone().unwrap_or_else(|| {
+        format!(
+            "http://prometheus-operated.{}.svc:9090",
+            cfg.monitoring.prometheus_namespace
+        )
+    });
+    let keda_prometheus_query = keda.prometheus.query.clone().unwrap_or_else(|| {
+        format!(
+            "sum(rate(http_requests_total{{namespace=\"{}\"}}[2m]))",
+            cfg.namespace
+        )
+    });
+    Ok(json!({
         "cfg": cfg,
+        "backup_labels": with("redis-backup", "backup"),
+        "backup_selector": {"app.kubernetes.io/name": "redis-backup"},
+        "backup_script": restore::BACKUP_SCRIPT,
+        "backup_checkov_skips": skips(&cfg.redis.image, "the backup job"),
+        "quota_hard": quota_hard,
+        "keda_fallback_replicas": keda.fallback.replicas.unwrap_or(cfg.agent.replicas.min),
+        "keda_prometheus_server": keda_prometheus_server,
+        "keda_prometheus_query": keda_prometheus_query,
         "common_labels": common,
         "namespace_labels": ns_labels,
         "agent_labels": agent_labels,
@@ -297,5 +353,5 @@ fn context(cfg: &Config, names: &[&str]) -> J {
         "agent_pull_policy": pull_policy(&cfg.agent.image, cfg.agent.image_pull_policy),
         "redis_pull_policy": pull_policy(&cfg.redis.image, cfg.redis.image_pull_policy),
         "resources": names.iter().filter(|n| **n != "kustomization.yaml").collect::<Vec<_>>(),
-    })
+    }))
 }

@@ -30,7 +30,7 @@ pub struct Spec {
     pub namespace: String,
     /// The agent's metrics are scraped (the agent ServiceMonitor is rendered).
     pub agent_metrics: bool,
-    /// The HPA `agent-hpa` exists (rendered, or created by KEDA under that name).
+    /// The HPA `agent-hpa` exists (rendered, or created by KEDA's ScaledObject).
     pub autoscaling: bool,
     /// The `redis_exporter` sidecar and its ServiceMonitor are rendered.
     pub redis_exporter: bool,
@@ -75,7 +75,8 @@ impl Spec {
         Spec {
             namespace: cfg.namespace.clone(),
             agent_metrics: m.service_monitor.enabled,
-            autoscaling: cfg.autoscaling.enabled,
+            // KEDA's ScaledObject creates its HPA under the same name, `agent-hpa`.
+            autoscaling: cfg.autoscaling.enabled || cfg.keda.enabled,
             redis_exporter: m.redis_exporter.enabled,
             backup_cronjob: backup.map(|(name, _)| name.to_owned()),
             metrics: m.agent_metrics.clone(),

@@ -18,6 +18,7 @@ use crate::diag::{Diagnostic, Error};
 use crate::resolve::merge::Merged;
 
 mod grammar;
+mod operations;
 mod rules;
 
 pub use grammar::{Kind, check_image, parse_duration, parse_quantity};

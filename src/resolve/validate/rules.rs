@@ -1,6 +1,7 @@
 //! The rule groups: one function per part of the configuration, each checking its settings
 //! and their relations through the [`Checker`]. Only reads the configuration; never I/O.
 
+use super::operations;
 use super::*;
 
 /// The rule groups, one per part of the configuration, in the order they report. A new rule
@@ -17,6 +18,11 @@ pub(super) const RULES: &[fn(&mut Checker, &Config)] = &[
     redis_exporter,
     alerts,
     dashboard,
+    operations::backup,
+    operations::quota,
+    operations::vpa,
+    operations::keda,
+    operations::external_secret,
 ];
 
 /// Namespace, labels and the Secret reference.
