@@ -217,10 +217,9 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
                     if !quiet {
                         eprintln!("{}", report.summary(dir));
                         eprintln!(
-                            "the deployment needs the Secret `{}` (keys `{}`, `{}`); create it out of band:\n  {}",
+                            "the deployment needs the Secret `{}` (keys {}); create it out of band:\n  {}",
                             merged.config.secret.name,
-                            merged.config.secret.api_key_key,
-                            merged.config.secret.redis_password_key,
+                            bundle::secret_keys_text(&merged.config),
                             bundle::secret_command(&merged.config)
                         );
                     }

@@ -14,7 +14,7 @@ use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{
     ConfigMap, Namespace, PersistentVolumeClaim, Service, ServiceAccount,
 };
-use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -138,6 +138,10 @@ pub fn roundtrip(doc: &J) -> Result<J> {
         ("policy/v1", "PodDisruptionBudget") => through::<PodDisruptionBudget>(doc),
         ("networking.k8s.io/v1", "NetworkPolicy") => through::<NetworkPolicy>(doc),
         ("monitoring.coreos.com/v1", "ServiceMonitor") => through::<ServiceMonitor>(doc),
+        ("networking.k8s.io/v1", "Ingress") => through::<Ingress>(doc),
+        ("gateway.networking.k8s.io/v1", "HTTPRoute") => {
+            through::<crate::check_httproute::HttpRoute>(doc)
+        }
         ("kustomize.config.k8s.io/v1beta1", "Kustomization") => through::<Kustomization>(doc),
         _ => bail!("unsupported object {api}/{kind}"),
     }

@@ -305,6 +305,10 @@ pub fn set(arg: &str) -> Result<Layer, Vec<Diagnostic>> {
                 d = d.note(format!("valid keys here: {}", names.join(", ")));
                 if let Some(m) = did_you_mean(segments[i], names.iter().map(String::as_str)) {
                     d = d.help(format!("did you mean `{m}`?"));
+                } else if let Some(h) =
+                    schema::unknown_key_help(&segments[..i].join("."), segments[i])
+                {
+                    d = d.help(h);
                 }
             }
             return Err(vec![d]);
@@ -314,7 +318,7 @@ pub fn set(arg: &str) -> Result<Layer, Vec<Diagnostic>> {
         line: 1,
         col: path.chars().count() + 2,
     };
-    let value = schema::typed_set_value(leaf, raw, value_pos).map_err(|msg| {
+    let value = schema::typed_set_value(leaf, &segments, raw, value_pos).map_err(|msg| {
         vec![
             Diagnostic::new(msg)
                 .path(path)

@@ -13,8 +13,10 @@
 pub mod app;
 pub mod bundle;
 pub mod check;
+pub mod check_httproute;
 pub mod cli;
 pub mod config;
+pub mod config_fit;
 pub mod diag;
 pub mod diff;
 pub mod explain;
@@ -26,6 +28,7 @@ pub mod output;
 pub mod profiles;
 pub mod project;
 pub mod render;
+pub mod render_fit;
 pub mod schema;
 pub mod term;
 pub mod validate;

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::schema::{self, Removal};
 use crate::diag::{Diagnostic, Error, Source};
 use crate::layers::Layer;
 use crate::yaml::{Node, Pos, Value};
@@ -119,14 +120,39 @@ pub fn to_json(node: &Node) -> serde_json::Value {
     }
 }
 
-fn merge_into(base: &mut Node, over: &Node) {
+/// Merges `over` into `base` at `path`. `null` removes (the one rule, [`Removal`]): a map
+/// entry goes away, a whole map is emptied, an optional setting is unset.
+fn merge_into(base: &mut Node, over: &Node, path: &mut Vec<String>) {
     match (&mut base.value, &over.value) {
         (Value::Map(base_entries), Value::Map(over_entries)) => {
             for (key, value) in over_entries {
-                match base_entries.iter_mut().find(|(k, _)| k.name == key.name) {
-                    Some((_, existing)) => merge_into(existing, value),
-                    None => base_entries.push((key.clone(), value.clone())),
+                path.push(key.name.clone());
+                let segments: Vec<&str> = path.iter().map(String::as_str).collect();
+                let removal = if matches!(value.value, Value::Null) {
+                    schema::removal(&segments)
+                } else {
+                    Removal::No
+                };
+                let at = base_entries.iter().position(|(k, _)| k.name == key.name);
+                match (removal, at) {
+                    (Removal::Entry, Some(i)) => {
+                        base_entries.remove(i);
+                    }
+                    (Removal::Entry, None) => {}
+                    (Removal::Map, _) => {
+                        let empty = Node {
+                            value: Value::Map(Vec::new()),
+                            ..value.clone()
+                        };
+                        match at {
+                            Some(i) => base_entries[i].1 = empty,
+                            None => base_entries.push((key.clone(), empty)),
+                        }
+                    }
+                    (_, Some(i)) => merge_into(&mut base_entries[i].1, value, path),
+                    (_, None) => base_entries.push((key.clone(), value.clone())),
                 }
+                path.pop();
             }
         }
         _ => *base = over.clone(),
@@ -172,7 +198,7 @@ pub fn merge(layers: &[Layer]) -> Result<Merged, Error> {
         );
         match &mut tree {
             None => tree = Some(layer.tree.clone()),
-            Some(t) => merge_into(t, &layer.tree),
+            Some(t) => merge_into(t, &layer.tree, &mut Vec::new()),
         }
     }
     let json = tree

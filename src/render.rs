@@ -49,6 +49,8 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "servicemonitor.yaml",
         include_str!("../templates/servicemonitor.yaml"),
     ),
+    ("ingress.yaml", include_str!("../templates/ingress.yaml")),
+    ("httproute.yaml", include_str!("../templates/httproute.yaml")),
     (
         "kustomization.yaml",
         include_str!("../templates/kustomization.yaml"),
@@ -114,6 +116,9 @@ pub fn files(cfg: &Config) -> Vec<&'static str> {
         .iter()
         .map(|(n, _)| *n)
         .filter(|n| match *n {
+            n if crate::render_fit::has_file(cfg, n).is_some() => {
+                crate::render_fit::has_file(cfg, n).unwrap_or(true)
+            }
             "hpa.yaml" => cfg.autoscaling.enabled,
             "pdb.yaml" => cfg.disruption_budget.enabled,
             "networkpolicy.yaml" => cfg.network_policy.enabled,
@@ -228,7 +233,8 @@ fn context(cfg: &Config, names: &[&str]) -> J {
         "set -eu\numask 077\nprintf 'requirepass %s\\n' \"$REDIS_PASSWORD\" > /tmp/redis.conf\nexec redis-server /tmp/redis.conf --port {} --dir /data --appendonly {append}\n",
         cfg.redis.port
     );
-    json!({
+    let fit = crate::render_fit::context(cfg, &agent_labels, &checksum);
+    let mut ctx = json!({
         "cfg": cfg,
         "common_labels": common,
         "namespace_labels": ns_labels,
@@ -245,5 +251,9 @@ fn context(cfg: &Config, names: &[&str]) -> J {
         "agent_pull_policy": pull_policy(&cfg.agent.image, cfg.agent.image_pull_policy),
         "redis_pull_policy": pull_policy(&cfg.redis.image, cfg.redis.image_pull_policy),
         "resources": names.iter().filter(|n| **n != "kustomization.yaml").collect::<Vec<_>>(),
-    })
+    });
+    if let J::Object(m) = &mut ctx {
+        m.extend(fit);
+    }
+    ctx
 }

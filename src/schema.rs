@@ -175,6 +175,100 @@ pub fn lookup(path: &[&str]) -> Result<&'static J, (usize, Vec<String>)> {
     Ok(current)
 }
 
+/// What `null` does at a path (the one removal rule, for files, project `set:` and `--set`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    /// An entry of a map (`agent.nodeSelector.node-type`): the entry goes away.
+    Entry,
+    /// A whole map (`agent.nodeSelector`): every entry earlier layers set goes away.
+    Map,
+    /// An optional setting (`agent.priorityClassName`): it goes back to unset.
+    Unset,
+    /// Nothing can be removed here (a section, a list, a required value).
+    No,
+}
+
+/// Whether the schema is a map (named entries of one type), not a section.
+fn is_map(schema: &J) -> bool {
+    branches(schema).into_iter().any(|b| {
+        types_of(b).contains(&"object")
+            && b.get("properties").is_none()
+            && matches!(b.get("additionalProperties"), Some(J::Object(_)))
+    })
+}
+
+/// What `null` means at `path` (see [`Removal`]).
+pub fn removal(path: &[&str]) -> Removal {
+    let Some((last, parent)) = path.split_last() else {
+        return Removal::No;
+    };
+    let Ok(parent_schema) = lookup(parent) else {
+        return Removal::No;
+    };
+    let in_props = branches(parent_schema)
+        .into_iter()
+        .any(|b| b.get("properties").and_then(|p| p.get(*last)).is_some());
+    if !in_props && is_map(parent_schema) {
+        return Removal::Entry;
+    }
+    match lookup(path) {
+        Ok(s) if is_map(s) => Removal::Map,
+        Ok(s) if all_types(s).contains(&"null") => Removal::Unset,
+        _ => Removal::No,
+    }
+}
+
+/// Kubernetes (and Helm-chart) names users write under a pod-shaped section, and the typed
+/// setting that says the same thing.
+const POD_FIELD_SETTINGS: &[(&str, &str)] = &[
+    ("affinity", "`agent.nodeAffinity` (node rules) and `agent.antiAffinity`"),
+    ("annotations", "`agent.podAnnotations`"),
+    ("labels", "`agent.podLabels`"),
+    ("containerPort", "`agent.port` (and `agent.metricsPort`)"),
+    ("ports", "`agent.port` (and `agent.metricsPort`)"),
+    ("livenessProbe", "`agent.probes.liveness` (path: `agent.healthPath`)"),
+    ("readinessProbe", "`agent.probes.readiness` (path: `agent.healthPath`)"),
+    ("startupProbe", "`agent.probes.startup` (path: `agent.healthPath`)"),
+    ("healthCheckPath", "`agent.healthPath`"),
+    ("serviceAccountName", "`agent.serviceAccount.name`"),
+    ("extraEnv", "`agent.env`"),
+    ("extraEnvVars", "`agent.env`"),
+    ("environment", "`agent.env` (or `agent.config.extra` for plain settings)"),
+    ("replicaCount", "`agent.replicas.min` / `agent.replicas.max`"),
+    ("strategy", "`agent.rollingUpdate`"),
+    ("securityContext", "`agent.runAsUser` (the rest of the hardened context is fixed)"),
+    ("ingress", "the top-level `ingress` section"),
+    ("persistence", "`agent.storage`"),
+    ("volume", "`agent.storage`"),
+];
+
+/// The help for an unknown key `key` in the section `parent` when no key is close enough for a
+/// "did you mean": under a pod-shaped section, the typed setting that covers it, else how to
+/// say it with a patch; under `agent.config`, the `extra` map.
+pub fn unknown_key_help(parent: &str, key: &str) -> Option<String> {
+    if parent == "agent.config" {
+        return Some(format!(
+            "settings the agent reads go under `agent.config.extra`: `agent.config.extra.{key}`"
+        ));
+    }
+    let (object, root) = if parent == "agent" || parent.starts_with("agent.") {
+        ("Deployment, name: agent-deployment", "agent")
+    } else if parent == "redis" || parent.starts_with("redis.") {
+        ("StatefulSet, name: redis", "redis")
+    } else {
+        return None;
+    };
+    if let Some((_, setting)) = POD_FIELD_SETTINGS.iter().find(|(k, _)| *k == key)
+        && root == "agent"
+    {
+        return Some(format!("the typed setting for this is {setting}"));
+    }
+    Some(format!(
+        "no typed setting covers `{key}`: say it with a patch, a `patches:` entry with \
+         `target: {{kind: {object}}}` (README \"Patches\", examples/patches.yaml)"
+    ))
+}
+
 /// Whether `name` is the name of some setting anywhere in the schema.
 pub fn is_field_name(name: &str) -> bool {
     static NAMES: OnceLock<std::collections::BTreeSet<String>> = OnceLock::new();
@@ -288,6 +382,12 @@ fn check_node(
     diags: &mut Vec<Diagnostic>,
 ) {
     let here = path.join(".");
+    if matches!(node.value, Value::Null) {
+        let segments: Vec<&str> = path.iter().map(String::as_str).collect();
+        if removal(&segments) != Removal::No {
+            return;
+        }
+    }
     if let Some(values) = consts_of(schema) {
         match &node.value {
             Value::Str(s) if values.contains(s) => {}
@@ -373,6 +473,10 @@ fn check_node(
             ));
         } else if matches!(node.value, Value::Null) && wants.contains(&"object") {
             d = d.help("the section is empty; add settings under it (indented) or delete the line");
+        } else if matches!(node.value, Value::Null) && wants.contains(&"array") {
+            d = d.help("`null` removes map entries and optional settings; for an empty list write `[]`");
+        } else if matches!(node.value, Value::Null) {
+            d = d.help("`null` removes map entries and optional settings, and this one is required: write a value (`agentctl explain` shows its default)");
         }
         diags.push(d);
         return;
@@ -405,6 +509,8 @@ fn check_node(
                         .note(format!("valid keys here: {}", names.join(", ")));
                     if let Some(m) = did_you_mean(&key.name, names.iter().copied()) {
                         d = d.help(format!("did you mean `{m}`?"));
+                    } else if let Some(h) = unknown_key_help(&here, &key.name) {
+                        d = d.help(h);
                     }
                     diags.push(d);
                 }
@@ -453,16 +559,34 @@ fn found_text(value: &Value, raw: &str) -> String {
 ///
 /// Strings stay verbatim (`--set agent.config.extra.FLAG=on` is the string `on`); numbers and
 /// booleans must parse as such; lists and maps are written in YAML flow syntax (`[443, 8443]`);
-/// `null` or `~` clears an optional setting.
-pub fn typed_set_value(schema: &J, raw: &str, pos: Pos) -> Result<Node, String> {
+/// `null` or `~` removes, as in a file ([`removal`]: a map entry, a whole map, an optional
+/// setting); a string that is quoted (`"null"`, `'~'`) is that string, unquoted.
+pub fn typed_set_value(schema: &J, path: &[&str], raw: &str, pos: Pos) -> Result<Node, String> {
     let types = all_types(schema);
     let len = raw.chars().count().max(1);
     let node = |value| Node { value, pos, len };
-    let nullable = types.contains(&"null");
-    if nullable && (raw == "null" || raw == "~") {
-        return Ok(node(Value::Null));
+    if raw == "null" || raw == "~" {
+        return match removal(path) {
+            Removal::No => Err(format!(
+                "`{raw}` removes map entries and optional settings; `{}` is {} and required",
+                path.join("."),
+                describe(schema)
+            )),
+            _ => Ok(node(Value::Null)),
+        };
     }
     if consts_of(schema).is_some() || (types.contains(&"string") && !types.contains(&"integer")) {
+        let quoted = raw.len() >= 2
+            && ((raw.starts_with('"') && raw.ends_with('"'))
+                || (raw.starts_with('\'') && raw.ends_with('\'')));
+        if quoted
+            && let Ok(Node {
+                value: Value::Str(s),
+                ..
+            }) = crate::yaml::parse_inline(raw)
+        {
+            return Ok(node(Value::Str(s)));
+        }
         return Ok(node(Value::Str(raw.to_owned())));
     }
     if types.contains(&"integer") {

@@ -7,6 +7,8 @@
 //! layer and `line:column` that set it, and cross-field problems point at both places. Values
 //! of fields that may hold credentials are never echoed.
 
+mod fit;
+
 use crate::config::{AccessMode, AntiAffinity, Compute, IntOrPercent, Probe, Storage};
 use crate::diag::{Diagnostic, Error};
 use crate::merge::Merged;
@@ -23,9 +25,16 @@ const SENSITIVE: &[&str] = &[
     "CREDENTIAL",
 ];
 
+/// Token *counts* (`MAX_TOKENS`, `TOKEN_LIMIT`, ...) are model settings, not credentials.
+/// (A stopgap until the detector is held to a corpus of real setting names.)
+const TOKEN_COUNTS: &[&str] = &["TOKENS", "TOKEN_LIMIT", "TOKEN_BUDGET", "TOKEN_COUNT"];
+
 /// Whether a config path may hold a credential.
 pub fn is_sensitive(path: &str) -> bool {
-    let upper = path.to_ascii_uppercase().replace(['-', '.'], "_");
+    let mut upper = path.to_ascii_uppercase().replace(['-', '.'], "_");
+    for count in TOKEN_COUNTS {
+        upper = upper.replace(count, "");
+    }
     SENSITIVE.iter().any(|s| upper.contains(s))
 }
 
@@ -210,12 +219,8 @@ impl Checker<'_> {
     }
 
     fn probe(&mut self, base: &str, p: &Probe) {
-        if !p.path.starts_with('/') {
-            self.fail(
-                &format!("{base}.path"),
-                format!("probe path `{}` must start with '/'", p.path),
-                Some(format!("write `/{}`", p.path)),
-            );
+        if let Some(path) = &p.path {
+            self.http_path(&format!("{base}.path"), path, "probe path");
         }
         if p.timeout_seconds >= p.period_seconds {
             self.cross(
@@ -229,6 +234,16 @@ impl Checker<'_> {
                     "lower `{base}.timeoutSeconds` below {}s or raise the period",
                     p.period_seconds
                 ),
+            );
+        }
+    }
+
+    fn http_path(&mut self, path: &str, value: &str, what: &str) {
+        if !value.starts_with('/') {
+            self.fail(
+                path,
+                format!("{what} `{value}` must start with '/'"),
+                Some(format!("write `/{value}`")),
             );
         }
     }
@@ -277,9 +292,10 @@ pub fn validate(merged: &Merged) -> Result<(), Error> {
     k.labels("labels", &c.labels);
     k.dns_subdomain("secret.name", &c.secret.name);
     for (path, key) in [
-        ("secret.apiKeyKey", &c.secret.api_key_key),
-        ("secret.redisPasswordKey", &c.secret.redis_password_key),
+        ("secret.apiKeyKey", c.secret.api_key_key.as_ref()),
+        ("secret.redisPasswordKey", Some(&c.secret.redis_password_key)),
     ] {
+        let Some(key) = key else { continue };
         let ok = !key.is_empty()
             && key.len() <= 253
             && key
@@ -293,7 +309,7 @@ pub fn validate(merged: &Merged) -> Result<(), Error> {
             );
         }
     }
-    if c.secret.api_key_key == c.secret.redis_password_key {
+    if c.secret.api_key_key.as_ref() == Some(&c.secret.redis_password_key) {
         k.cross(
             "secret.redisPasswordKey",
             "secret.apiKeyKey",
@@ -360,8 +376,14 @@ pub fn validate(merged: &Merged) -> Result<(), Error> {
         );
     }
     k.quantity("agent.tmpSizeLimit", &a.tmp_size_limit, Kind::Memory);
-    k.storage("agent.storage", &a.storage);
-    if a.storage.access_mode != AccessMode::ReadWriteMany && a.replicas.max > 1 {
+    k.quantity("agent.storage.size", &a.storage.size, Kind::Memory);
+    if let Some(class) = &a.storage.storage_class {
+        k.dns_subdomain("agent.storage.storageClass", class);
+    }
+    if a.storage.kind == crate::config::DataVolume::PersistentVolumeClaim
+        && a.storage.access_mode != AccessMode::ReadWriteMany
+        && a.replicas.max > 1
+    {
         let spread = if a.anti_affinity == AntiAffinity::None {
             ""
         } else {
@@ -374,58 +396,22 @@ pub fn validate(merged: &Merged) -> Result<(), Error> {
                 "agent-data-pvc is {:?} but up to {} agent pods mount it{spread}: pods on a second node could never start",
                 a.storage.access_mode, a.replicas.max
             ),
-            "use `ReadWriteMany` (a storage class that supports it), or run a single replica".into(),
+            "use `ReadWriteMany` (a storage class that supports it), `agent.storage.type: emptyDir`, or a single replica".into(),
         );
     }
-    let reserved = [
-        ("LOG_LEVEL", "agent.config.logLevel"),
-        ("ENVIRONMENT", "agent.config.environment"),
-        ("MAX_RETRIES", "agent.config.maxRetries"),
-        (
-            "CIRCUIT_BREAKER_THRESHOLD",
-            "agent.config.circuitBreakerThreshold",
-        ),
-        (
-            "TOKEN_BUDGET_PER_REQUEST",
-            "agent.config.tokenBudgetPerRequest",
-        ),
-        ("REDIS_HOST", "(set from redis)"),
-        ("REDIS_PORT", "(set from redis.port)"),
-        ("REDIS_URL", "(set from redis)"),
-        ("REDIS_PASSWORD", "(from the Secret)"),
-        ("ANTHROPIC_API_KEY", "(from the Secret)"),
-    ];
     for key in a.config.extra.keys() {
         let path = format!("agent.config.extra.{key}");
-        let valid = key
-            .chars()
-            .next()
-            .is_some_and(|ch| ch.is_ascii_alphabetic() || ch == '_')
-            && key
-                .chars()
-                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
-        if !valid {
-            k.fail_key(
-                &path,
-                format!("`{key}` is not a valid environment variable name"),
-                Some("use letters, digits and '_', not starting with a digit".into()),
-            );
-        } else if let Some((_, field)) = reserved.iter().find(|(r, _)| r == key) {
-            k.fail_key(
-                &path,
-                format!("`{key}` is set by agentctl itself"),
-                Some(format!("use {field} instead")),
-            );
-        } else if is_sensitive(key) {
+        if k.env_name(&path, key, c) && is_sensitive(key) {
             // On the value, which the source excerpt then shows redacted (a caret on the key
             // would redact the key's own line from the key on).
             k.fail(
                 &path,
                 format!("`{key}` looks like a credential; the ConfigMap is not the place for it (value not shown)"),
-                Some(format!("add it to the Secret `{}` instead of the ConfigMap", c.secret.name)),
+                Some(format!("add it to the Secret `{}` and read it with `agent.env.{key}: {{secretKey: <key>}}`", c.secret.name)),
             );
         }
     }
+    fit::check(&mut k, c);
 
     // Redis.
     let r = &c.redis;

@@ -1,0 +1,236 @@
+//! The render-context values derived from the fitting settings ([`crate::config_fit`]): the
+//! Kubernetes shapes of tolerations, spread constraints and node affinity, the Redis wiring
+//! (in-cluster or managed), the namespaces the NetworkPolicy admits, the Ingress paths, and the
+//! keys of the agent Secret the output references. Pure functions of the configuration; the
+//! templates decide where the values go.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value as J, json};
+
+use crate::config::{Config, DataVolume, EnvValue, NodeOperator, ZoneSpread};
+
+/// The pod-template annotations: the user's, then agentctl's `checksum/config`.
+pub const CHECKSUM_ANNOTATION: &str = "checksum/config";
+
+/// Context entries for the templates, to be added to the render context.
+pub fn context(cfg: &Config, agent_labels: &BTreeMap<String, String>, checksum: &str) -> Map<String, J> {
+    let a = &cfg.agent;
+    let selector = json!({"app.kubernetes.io/name": "agent"});
+    let mut pod_labels = agent_labels.clone();
+    pod_labels.extend(a.pod_labels.clone());
+    let mut pod_annotations = a.pod_annotations.clone();
+    pod_annotations.insert(CHECKSUM_ANNOTATION.into(), checksum.into());
+    let mut sa_labels = agent_labels.clone();
+    sa_labels.extend(a.service_account.labels.clone());
+
+    let tolerations: Vec<J> = a
+        .tolerations
+        .iter()
+        .map(|t| strip_nulls(serde_json::to_value(t).unwrap_or(J::Null)))
+        .collect();
+
+    let mut spread = Vec::new();
+    let zone = match a.zone_spread {
+        ZoneSpread::None => None,
+        ZoneSpread::Preferred => Some("ScheduleAnyway"),
+        ZoneSpread::Required => Some("DoNotSchedule"),
+    };
+    if let Some(when) = zone {
+        spread.push(json!({
+            "maxSkew": 1,
+            "topologyKey": "topology.kubernetes.io/zone",
+            "whenUnsatisfiable": when,
+            "labelSelector": {"matchLabels": selector},
+        }));
+    }
+    for c in &a.topology_spread_constraints {
+        spread.push(json!({
+            "maxSkew": c.max_skew,
+            "topologyKey": c.topology_key,
+            "whenUnsatisfiable": c.when_unsatisfiable,
+            "labelSelector": {"matchLabels": selector},
+        }));
+    }
+
+    let mut out = Map::new();
+    out.insert("agent_pod_labels".into(), json!(pod_labels));
+    out.insert("agent_pod_annotations".into(), json!(pod_annotations));
+    out.insert("service_account_labels".into(), json!(sa_labels));
+    out.insert("agent_tolerations".into(), J::Array(tolerations));
+    out.insert("agent_topology_spread".into(), J::Array(spread));
+    out.insert("agent_node_affinity".into(), node_affinity(cfg));
+    out.insert("caller_namespaces".into(), json!(caller_namespaces(cfg)));
+    out.insert(
+        "ingress_paths".into(),
+        J::Array(
+            cfg.ingress
+                .paths
+                .iter()
+                .map(|p| {
+                    json!({
+                        "path": p,
+                        "pathType": cfg.ingress.path_type,
+                        "backend": {"service": {"name": "agent-service", "port": {"name": "http"}}},
+                    })
+                })
+                .collect(),
+        ),
+    );
+    out.extend(redis(cfg));
+    out
+}
+
+/// `nodeAffinity`: the required rules as one term (all must hold), each preference on its own;
+/// `false` when there is none (the template leaves the block out).
+fn node_affinity(cfg: &Config) -> J {
+    let expr = |r: &crate::config::NodeAffinityRule| {
+        let mut e = json!({"key": r.key, "operator": r.operator});
+        if !matches!(r.operator, NodeOperator::Exists | NodeOperator::DoesNotExist) {
+            e["values"] = json!(r.values);
+        }
+        e
+    };
+    let rules = &cfg.agent.node_affinity;
+    let required: Vec<J> = rules.values().filter(|r| r.weight.is_none()).map(expr).collect();
+    let preferred: Vec<J> = rules
+        .values()
+        .filter_map(|r| {
+            r.weight
+                .map(|w| json!({"weight": w, "preference": {"matchExpressions": [expr(r)]}}))
+        })
+        .collect();
+    let mut na = Map::new();
+    if !required.is_empty() {
+        na.insert(
+            "requiredDuringSchedulingIgnoredDuringExecution".into(),
+            json!({"nodeSelectorTerms": [{"matchExpressions": required}]}),
+        );
+    }
+    if !preferred.is_empty() {
+        na.insert(
+            "preferredDuringSchedulingIgnoredDuringExecution".into(),
+            J::Array(preferred),
+        );
+    }
+    if na.is_empty() { J::Bool(false) } else { J::Object(na) }
+}
+
+/// The namespaces (besides the agent's own) whose pods may call the agent port, in order, once
+/// each: `networkPolicy.ingressNamespaces`, the ingress controller's, the gateway proxies'.
+pub fn caller_namespaces(cfg: &Config) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |ns: &str| {
+        if ns != cfg.namespace && !out.iter().any(|n| n == ns) {
+            out.push(ns.to_owned());
+        }
+    };
+    cfg.network_policy.ingress_namespaces.iter().for_each(|n| add(n));
+    if cfg.ingress.enabled {
+        add(&cfg.ingress.controller_namespace);
+    }
+    if cfg.http_route.enabled {
+        match &cfg.http_route.proxy_namespaces {
+            Some(list) => list.iter().for_each(|n| add(n)),
+            None => cfg
+                .http_route
+                .parent_refs
+                .iter()
+                .filter_map(|p| p.namespace.as_deref())
+                .for_each(&mut add),
+        }
+    }
+    out
+}
+
+/// The Redis wiring of the agent: host, port, TLS, the password's Secret key and a URL Secret.
+fn redis(cfg: &Config) -> Map<String, J> {
+    let r = &cfg.redis;
+    let secret_key = |k: &crate::config::SecretKey| {
+        json!({"name": k.name.clone().unwrap_or_else(|| cfg.secret.name.clone()), "key": k.key})
+    };
+    let mut m = Map::new();
+    if r.enabled {
+        m.insert("redis_host".into(), json!("redis-service"));
+        m.insert("redis_port".into(), json!(r.port));
+        m.insert("redis_tls".into(), J::Null);
+        m.insert(
+            "redis_password".into(),
+            json!({"name": cfg.secret.name, "key": cfg.secret.redis_password_key}),
+        );
+        m.insert("redis_url_secret".into(), J::Null);
+    } else {
+        let e = &r.external;
+        m.insert("redis_host".into(), json!(e.host));
+        m.insert("redis_port".into(), json!(e.port));
+        m.insert("redis_tls".into(), json!(e.tls));
+        m.insert(
+            "redis_password".into(),
+            e.password.as_ref().map_or(J::Null, secret_key),
+        );
+        m.insert(
+            "redis_url_secret".into(),
+            e.url.as_ref().map_or(J::Null, secret_key),
+        );
+    }
+    m
+}
+
+/// Whether the output has the file `name`, for the fitting settings' files (`None`: not one
+/// of theirs).
+pub fn has_file(cfg: &Config, name: &str) -> Option<bool> {
+    Some(match name {
+        "redis-statefulset.yaml" => cfg.redis.enabled,
+        "pvc.yaml" => cfg.agent.storage.kind == DataVolume::PersistentVolumeClaim,
+        "ingress.yaml" => cfg.ingress.enabled,
+        "httproute.yaml" => cfg.http_route.enabled,
+        _ => return None,
+    })
+}
+
+/// The keys of the agent Secret (`secret.name`) the output references, each with a placeholder
+/// for the `kubectl create secret` command, in a stable order: the Anthropic key, the Redis
+/// password, then `agent.env` references by variable name.
+pub fn agent_secret_keys(cfg: &Config) -> Vec<(String, String)> {
+    let mut keys: Vec<(String, String)> = Vec::new();
+    let mut add = |key: &str, what: String| {
+        if !keys.iter().any(|(k, _)| k == key) {
+            keys.push((key.to_owned(), what));
+        }
+    };
+    if let Some(k) = &cfg.secret.api_key_key {
+        add(k, "<your API key>".into());
+    }
+    if cfg.redis.enabled {
+        add(&cfg.secret.redis_password_key, "<a Redis password>".into());
+    } else {
+        for k in [&cfg.redis.external.password, &cfg.redis.external.url]
+            .into_iter()
+            .flatten()
+            .filter(|k| k.name.as_ref().is_none_or(|n| *n == cfg.secret.name))
+        {
+            let what = if Some(k) == cfg.redis.external.url.as_ref() {
+                "<the Redis URL>"
+            } else {
+                "<the Redis password>"
+            };
+            add(&k.key, what.into());
+        }
+    }
+    for (name, v) in &cfg.agent.env {
+        if let EnvValue::From(src) = v
+            && let Some(k) = &src.secret_key
+        {
+            add(k, format!("<{name}>"));
+        }
+    }
+    keys
+}
+
+/// Drops `null` members (unset optional fields) from an object.
+fn strip_nulls(v: J) -> J {
+    match v {
+        J::Object(m) => J::Object(m.into_iter().filter(|(_, v)| !v.is_null()).collect()),
+        other => other,
+    }
+}
