@@ -45,9 +45,22 @@ impl Merged {
         self.history.get(path).and_then(|h| h.last())
     }
 
-    /// A diagnostic located where `path` was last set (nowhere for a built-in default).
+    /// A diagnostic located where `path` was last set (nowhere for a built-in default). A path
+    /// inside a list (`agent.tolerations.0.value`), or a field the user left out of an entry
+    /// they wrote, is located at the nearest enclosing setting the user wrote.
     pub fn locate(&self, d: Diagnostic, path: &str) -> Diagnostic {
         let d = d.path(path);
+        if self.origin(path).is_none() {
+            let mut at = path;
+            while let Some((parent, _)) = at.rsplit_once('.') {
+                at = parent;
+                if let Some(s) = self.origin(at)
+                    && s.source.origin != crate::diag::Origin::Default
+                {
+                    return d.at(&s.source, s.pos, s.len);
+                }
+            }
+        }
         match self.origin(path) {
             Some(s) if s.source.origin != crate::diag::Origin::Default => {
                 d.at(&s.source, s.pos, s.len)

@@ -371,7 +371,9 @@ pub(super) fn check(k: &mut Checker, c: &Config) {
             _ => None,
         };
         if let Some(p) = problem {
-            k.fail(&format!("{path}.values"), p.into(), Some("e.g. `operator: In` with `values: [agents]`".into()));
+            // Missing values are the operator's problem; surplus ones are the values'.
+            let at = if r.values.is_empty() { "operator" } else { "values" };
+            k.fail(&format!("{path}.{at}"), p.into(), Some("e.g. `operator: In` with `values: [agents]`".into()));
         }
     }
 
@@ -394,7 +396,7 @@ pub(super) fn check(k: &mut Checker, c: &Config) {
         });
         let why = if RESERVED_LABELS.contains(&key.as_str()) {
             Some("agentctl sets it, and the selectors depend on it".to_owned())
-        } else if kube && !key.starts_with("azure.workload.identity/") {
+        } else if kube && !key.starts_with("app.kubernetes.io/") {
             Some("the `kubernetes.io` and `k8s.io` prefixes are reserved for Kubernetes".to_owned())
         } else if c.labels.contains_key(key) {
             Some("`labels` already sets it on every object".to_owned())
@@ -439,10 +441,11 @@ pub(super) fn check(k: &mut Checker, c: &Config) {
     let h = &c.http_route;
     if h.enabled {
         if h.parent_refs.is_empty() {
-            k.fail(
+            k.cross(
                 "httpRoute.parentRefs",
+                "httpRoute.enabled",
                 "an HTTPRoute needs at least one Gateway to attach to".into(),
-                Some("e.g. `parentRefs: [{name: public-gateway, namespace: gateway-system}]`".into()),
+                "add `httpRoute.parentRefs`, e.g. `[{name: public-gateway, namespace: gateway-system}]`".into(),
             );
         }
         for (n, p) in h.parent_refs.iter().enumerate() {
