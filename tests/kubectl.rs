@@ -187,7 +187,7 @@ fn yaml_1_1_lookalikes_reach_the_cluster_as_strings() {
     );
     // 1. In the file agentctl wrote, none of them is a plain scalar that YAML 1.1 retypes.
     let configmap = std::fs::read_to_string(dir.join("configmap.yaml")).expect("configmap");
-    for (value, pos) in agentctl::yaml::plain_strings(&configmap).expect("parses") {
+    for (value, pos) in agentctl::input::yaml::plain_strings(&configmap).expect("parses") {
         assert!(
             !yaml11_retypes(&value),
             "`{value}` left unquoted at configmap.yaml:{pos}:\n{configmap}"
@@ -196,7 +196,7 @@ fn yaml_1_1_lookalikes_reach_the_cluster_as_strings() {
     assert!(configmap.contains("V_ON: \"on\"\n"), "{configmap}");
     // 2. After kubectl kustomize (Go YAML), each reads back as the exact same string.
     let built = kubectl_kustomize(&dir);
-    let docs = agentctl::yaml::parse_manifests(&built).expect("kubectl output parses");
+    let docs = agentctl::input::yaml::parse_manifests(&built).expect("kubectl output parses");
     let cm = docs
         .iter()
         .find(|d| d["kind"] == "ConfigMap")
@@ -218,7 +218,7 @@ fn no_string_of_any_profile_is_left_bare_for_yaml_1_1() {
         let out = agentctl(&args);
         assert!(out.status.success());
         let text = String::from_utf8(out.stdout).expect("utf-8");
-        let strings = agentctl::yaml::plain_strings(&text).expect("parses");
+        let strings = agentctl::input::yaml::plain_strings(&text).expect("parses");
         assert!(
             strings.len() > 100,
             "the check must see the output's strings ({} found)",

@@ -233,7 +233,7 @@ pub struct AgentStorage {
     pub storage_class: Option<String>,
     /// Access mode of the PVC. `ReadWriteMany` lets agent pods on several nodes share it;
     /// `ReadWriteOnce` only suits a single replica. Default: `ReadWriteMany`.
-    pub access_mode: crate::config::AccessMode,
+    pub access_mode: super::AccessMode,
 }
 
 impl Default for AgentStorage {
@@ -242,7 +242,7 @@ impl Default for AgentStorage {
             kind: DataVolume::EmptyDir,
             size: "10Gi".into(),
             storage_class: None,
-            access_mode: crate::config::AccessMode::ReadWriteMany,
+            access_mode: super::AccessMode::ReadWriteMany,
         }
     }
 }

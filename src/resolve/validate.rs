@@ -9,34 +9,11 @@
 
 mod fit;
 
+use crate::config::credentials::is_sensitive;
+use crate::config::names::{dns1123_label, suggest_name};
 use crate::config::{AccessMode, AntiAffinity, Compute, IntOrPercent, Probe, Storage};
 use crate::diag::{Diagnostic, Error};
-use crate::merge::Merged;
-
-/// Setting names that suggest a credential; such values are never printed.
-const SENSITIVE: &[&str] = &[
-    "PASSWORD",
-    "PASSWD",
-    "SECRET",
-    "TOKEN",
-    "API_KEY",
-    "APIKEY",
-    "PRIVATE_KEY",
-    "CREDENTIAL",
-];
-
-/// Token *counts* (`MAX_TOKENS`, `TOKEN_LIMIT`, ...) are model settings, not credentials.
-/// (A stopgap until the detector is held to a corpus of real setting names.)
-const TOKEN_COUNTS: &[&str] = &["TOKENS", "TOKEN_LIMIT", "TOKEN_BUDGET", "TOKEN_COUNT"];
-
-/// Whether a config path may hold a credential.
-pub fn is_sensitive(path: &str) -> bool {
-    let mut upper = path.to_ascii_uppercase().replace(['-', '.'], "_");
-    for count in TOKEN_COUNTS {
-        upper = upper.replace(count, "");
-    }
-    SENSITIVE.iter().any(|s| upper.contains(s))
-}
+use crate::resolve::merge::Merged;
 
 struct Checker<'a> {
     merged: &'a Merged,
@@ -573,7 +550,7 @@ pub fn validate(merged: &Merged) -> Result<(), Error> {
 /// first appear among the diagnostics), and by line and column within one source.
 fn in_source_order(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
     let mut sources: Vec<Option<&std::sync::Arc<crate::diag::Source>>> = Vec::new();
-    let mut keyed: Vec<(usize, crate::yaml::Pos, usize)> = Vec::new();
+    let mut keyed: Vec<(usize, crate::input::yaml::Pos, usize)> = Vec::new();
     for (i, d) in diags.iter().enumerate() {
         let group = sources
             .iter()
@@ -720,44 +697,6 @@ pub fn parse_duration(text: &str) -> Option<u64> {
         total = total.checked_add(n.checked_mul(ms)?)?;
     }
     (total > 0).then_some(total)
-}
-
-/// Whether `v` is a DNS-1123 label (a namespace, an environment name); the reason if not.
-pub(crate) fn dns1123_label(v: &str) -> Result<(), &'static str> {
-    if v.is_empty() {
-        return Err("it is empty");
-    }
-    if v.len() > 63 {
-        return Err("it is longer than 63 characters");
-    }
-    if !v
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    {
-        return Err("only lowercase letters, digits and '-' are allowed");
-    }
-    if v.starts_with('-') || v.ends_with('-') {
-        return Err("it must start and end with a letter or digit");
-    }
-    Ok(())
-}
-
-/// The nearest DNS-1123 label (or, with `dots`, subdomain) to `v`, for a "use e.g." hint.
-pub(crate) fn suggest_name(v: &str, dots: bool) -> String {
-    let s: String = v
-        .to_ascii_lowercase()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || (dots && c == '.') {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let s: String = s.trim_matches('-').chars().take(63).collect();
-    let s = s.trim_end_matches('-').to_owned();
-    if s.is_empty() { "my-agents".into() } else { s }
 }
 
 fn label_value(v: &str) -> Result<(), &'static str> {

@@ -10,8 +10,6 @@
 //! rendered manifests into JSON values and emits canonical YAML, where serde-saphyr quotes every
 //! string that a YAML 1.1 reader (Kubernetes) would turn into a boolean, number or date.
 
-use std::fmt;
-
 use serde_saphyr::granit_parser::{ErrorKind, Event, Parser, ScalarStyle, Span};
 
 /// Deepest nesting accepted in a layer; the schema itself is at most six levels deep.
@@ -21,20 +19,7 @@ pub const MAX_DEPTH: usize = 32;
 /// variables, ports), and low enough that a hostile file cannot make rendering slow.
 pub const MAX_ENTRIES: usize = 1000;
 
-/// A position in a source text: 1-based line and column (in characters).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub struct Pos {
-    /// Line, from 1.
-    pub line: usize,
-    /// Column, from 1.
-    pub col: usize,
-}
-
-impl fmt::Display for Pos {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.line, self.col)
-    }
-}
+pub use crate::diag::Pos;
 
 /// A parsed YAML value with the position it was written at.
 #[derive(Debug, Clone, PartialEq)]
@@ -843,7 +828,7 @@ mod tests {
     fn rendered_files_take_the_event_path_and_read_the_same() {
         let renderer = crate::render::Renderer::new(None).expect("templates compile");
         for profile in ["", "dev", "high-throughput", "low-latency"] {
-            let inputs = crate::layers::Inputs {
+            let inputs = crate::input::layers::Inputs {
                 profiles: [profile]
                     .iter()
                     .filter(|p| !p.is_empty())
@@ -851,7 +836,7 @@ mod tests {
                     .collect(),
                 ..Default::default()
             };
-            let merged = crate::app::resolve(&inputs).expect("resolves");
+            let merged = crate::pipeline::resolve(&inputs).expect("resolves");
             for (name, text) in renderer.render(&merged.config).expect("renders") {
                 let fast = manifests_from_events(&text)
                     .unwrap_or_else(|| panic!("{profile}/{name} left the event path"));

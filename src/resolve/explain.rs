@@ -6,17 +6,17 @@
 //! setting and why does it have this value": documentation and type from the schema, the
 //! built-in default, every layer's value with its file:line, and the final value.
 //! `agentctl profiles diff A B` lists the settings in which two profiles differ. Everything
-//! here is read-only presentation over [`Merged`]; the merge itself lives in [`crate::merge`].
+//! here is read-only presentation over [`Merged`]; the merge itself lives in [`crate::resolve::merge`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value as J;
 
 use crate::config::Config;
+use crate::config::schema;
 use crate::diag::{Diagnostic, Origin, Source, did_you_mean};
-use crate::merge::{self, Merged, Setting};
-use crate::schema;
-use crate::yaml::{self, Node, Pos, Value};
+use crate::input::yaml::{self, Node, Pos, Value};
+use crate::resolve::merge::{self, Merged, Setting};
 
 /// The layer order, said once for every place that explains it.
 pub const PRECEDENCE: &str = "Layers, later wins: built-in defaults → each -p PROFILE → each -f FILE \

@@ -8,6 +8,11 @@
 //! labels, selectors, the ConfigMap data and its checksum, and the policy-exception
 //! annotations. Templates decide nothing about which files exist; [`files`] does.
 
+pub mod bundle;
+pub mod fit;
+pub mod httproute;
+pub mod k8s_check;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -22,38 +27,38 @@ use crate::config::{Config, PullPolicy};
 pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "namespace.yaml",
-        include_str!("../templates/namespace.yaml"),
+        include_str!("../../templates/namespace.yaml"),
     ),
     (
         "configmap.yaml",
-        include_str!("../templates/configmap.yaml"),
+        include_str!("../../templates/configmap.yaml"),
     ),
-    ("rbac.yaml", include_str!("../templates/rbac.yaml")),
-    ("pvc.yaml", include_str!("../templates/pvc.yaml")),
+    ("rbac.yaml", include_str!("../../templates/rbac.yaml")),
+    ("pvc.yaml", include_str!("../../templates/pvc.yaml")),
     (
         "redis-statefulset.yaml",
-        include_str!("../templates/redis-statefulset.yaml"),
+        include_str!("../../templates/redis-statefulset.yaml"),
     ),
-    ("service.yaml", include_str!("../templates/service.yaml")),
+    ("service.yaml", include_str!("../../templates/service.yaml")),
     (
         "deployment.yaml",
-        include_str!("../templates/deployment.yaml"),
+        include_str!("../../templates/deployment.yaml"),
     ),
-    ("hpa.yaml", include_str!("../templates/hpa.yaml")),
-    ("pdb.yaml", include_str!("../templates/pdb.yaml")),
+    ("hpa.yaml", include_str!("../../templates/hpa.yaml")),
+    ("pdb.yaml", include_str!("../../templates/pdb.yaml")),
     (
         "networkpolicy.yaml",
-        include_str!("../templates/networkpolicy.yaml"),
+        include_str!("../../templates/networkpolicy.yaml"),
     ),
     (
         "servicemonitor.yaml",
-        include_str!("../templates/servicemonitor.yaml"),
+        include_str!("../../templates/servicemonitor.yaml"),
     ),
-    ("ingress.yaml", include_str!("../templates/ingress.yaml")),
-    ("httproute.yaml", include_str!("../templates/httproute.yaml")),
+    ("ingress.yaml", include_str!("../../templates/ingress.yaml")),
+    ("httproute.yaml", include_str!("../../templates/httproute.yaml")),
     (
         "kustomization.yaml",
-        include_str!("../templates/kustomization.yaml"),
+        include_str!("../../templates/kustomization.yaml"),
     ),
 ];
 
@@ -116,8 +121,8 @@ pub fn files(cfg: &Config) -> Vec<&'static str> {
         .iter()
         .map(|(n, _)| *n)
         .filter(|n| match *n {
-            n if crate::render_fit::has_file(cfg, n).is_some() => {
-                crate::render_fit::has_file(cfg, n).unwrap_or(true)
+            n if crate::render::fit::has_file(cfg, n).is_some() => {
+                crate::render::fit::has_file(cfg, n).unwrap_or(true)
             }
             "hpa.yaml" => cfg.autoscaling.enabled,
             "pdb.yaml" => cfg.disruption_budget.enabled,
@@ -233,7 +238,7 @@ fn context(cfg: &Config, names: &[&str]) -> J {
         "set -eu\numask 077\nprintf 'requirepass %s\\n' \"$REDIS_PASSWORD\" > /tmp/redis.conf\nexec redis-server /tmp/redis.conf --port {} --dir /data --appendonly {append}\n",
         cfg.redis.port
     );
-    let fit = crate::render_fit::context(cfg, &agent_labels, &checksum);
+    let fit = crate::render::fit::context(cfg, &agent_labels, &checksum);
     let mut ctx = json!({
         "cfg": cfg,
         "common_labels": common,

@@ -22,7 +22,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as J;
 
-use crate::yaml;
+use crate::input::yaml;
 
 /// The Prometheus Operator ServiceMonitor (monitoring.coreos.com/v1), the fields we emit.
 #[derive(Debug, Serialize, Deserialize)]
@@ -140,7 +140,7 @@ pub fn roundtrip(doc: &J) -> Result<J> {
         ("monitoring.coreos.com/v1", "ServiceMonitor") => through::<ServiceMonitor>(doc),
         ("networking.k8s.io/v1", "Ingress") => through::<Ingress>(doc),
         ("gateway.networking.k8s.io/v1", "HTTPRoute") => {
-            through::<crate::check_httproute::HttpRoute>(doc)
+            through::<super::httproute::HttpRoute>(doc)
         }
         ("kustomize.config.k8s.io/v1beta1", "Kustomization") => through::<Kustomization>(doc),
         _ => bail!("unsupported object {api}/{kind}"),

@@ -7,12 +7,17 @@
 //! defaults missing ones, so a layer may set any subset of fields and nothing is ever silently
 //! dropped. This module does no I/O.
 
+pub mod credentials;
+pub mod fit;
+pub mod names;
+pub mod schema;
+
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use crate::config_fit::*;
+pub use fit::*;
 
 /// The largest value of a Kubernetes `int32` field (replicas, probe timings): the schema caps
 /// the settings that land in one, so a value the API server would reject is a located input

@@ -1,4 +1,4 @@
-//! The render-context values derived from the fitting settings ([`crate::config_fit`]): the
+//! The render-context values derived from the fitting settings ([`crate::config::fit`]): the
 //! Kubernetes shapes of tolerations, spread constraints and node affinity, the Redis wiring
 //! (in-cluster or managed), the namespaces the NetworkPolicy admits, the Ingress paths, and the
 //! keys of the agent Secret the output references. Pure functions of the configuration; the

@@ -1,4 +1,4 @@
-//! The rules of the fitting settings ([`crate::config_fit`]): environment variable names and
+//! The rules of the fitting settings ([`crate::config::fit`]): environment variable names and
 //! sources, reserved pod labels and annotations, scheduling terms, exposure and the managed
 //! Redis. Part of [`super`]'s one pass: every problem is collected and located.
 
@@ -379,9 +379,9 @@ pub(super) fn check(k: &mut Checker, c: &Config) {
 
     // Metadata.
     k.metadata("agent.podAnnotations", &a.pod_annotations, false);
-    if a.pod_annotations.contains_key(crate::render_fit::CHECKSUM_ANNOTATION) {
+    if a.pod_annotations.contains_key(crate::render::fit::CHECKSUM_ANNOTATION) {
         k.fail_key(
-            &format!("agent.podAnnotations.{}", crate::render_fit::CHECKSUM_ANNOTATION),
+            &format!("agent.podAnnotations.{}", crate::render::fit::CHECKSUM_ANNOTATION),
             "`checksum/config` is agentctl's: it rolls the pods when the ConfigMap changes".into(),
             Some("choose another annotation key".into()),
         );
