@@ -9,8 +9,10 @@
 //! around the caret (measured in display columns), and long quoted values are clipped.
 
 pub mod refusal;
+mod suggest;
 
 pub use refusal::Refusal;
+pub use suggest::did_you_mean;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -580,25 +582,6 @@ impl fmt::Display for Error {
             }
         }
     }
-}
-
-/// The closest candidate by edit distance, if it is close enough to be a plausible typo.
-pub fn did_you_mean<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    let lower = word.to_ascii_lowercase();
-    candidates
-        .into_iter()
-        .map(|c| {
-            (
-                strsim::damerau_levenshtein(&lower, &c.to_ascii_lowercase()),
-                c,
-            )
-        })
-        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(1) || (*d <= 2 && c.len() > 3))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
 }
 
 /// Result alias for the pipeline.

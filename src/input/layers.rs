@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::config::schema;
-use crate::diag::{Diagnostic, Error, Origin, Source, did_you_mean};
+use crate::diag::{Diagnostic, Error, Origin, Source};
 use crate::input::profiles;
 use crate::input::yaml::{self, Key, Node, Pos, Value};
 use crate::input::{credentials, schema_check};
@@ -84,16 +84,7 @@ fn from_json(value: &serde_json::Value) -> Node {
 
 /// Parses and checks a text as a layer.
 pub fn from_text(source: Arc<Source>) -> Result<Layer, Vec<Diagnostic>> {
-    let mut tree = yaml::parse_layer(&source.text).map_err(|e| {
-        let mut d = Diagnostic::new(e.message).at(&source, e.pos, e.len);
-        if let Some((label, pos)) = e.related {
-            d = d.related(label, Some(&source), pos);
-        }
-        if let Some(h) = e.hint {
-            d = d.help(h);
-        }
-        vec![d]
-    })?;
+    let mut tree = yaml::parse_layer(&source.text).map_err(|e| vec![e.into_diagnostic(&source)])?;
     schema_check::coerce_quantities(&mut tree, &source);
     let diags = schema_check::check(&tree, &source);
     if diags.is_empty() {
@@ -119,17 +110,18 @@ pub fn from_node(source: Arc<Source>, mut tree: Node) -> Result<Layer, Vec<Diagn
 pub fn profile(name: &str) -> Result<Layer, Vec<Diagnostic>> {
     let Some(p) = profiles::find(name) else {
         let names: Vec<&str> = profiles::PROFILES.iter().map(|p| p.name).collect();
-        let mut d = Diagnostic::new(format!("unknown profile `{name}`"))
-            .note(format!("available profiles: {}", names.join(", ")));
-        if let Some(m) = did_you_mean(name, names.iter().copied()) {
-            d = d.help(format!("did you mean `-p {m}`?"));
-        } else if name.contains('/') || name.contains('.') {
-            d = d.help(format!(
-                "a profile is a built-in name, not a path; pass your own file with `-f {name}`"
-            ));
-        } else {
-            d = d.help("see `agentctl profiles`");
-        }
+        let d = Diagnostic::new(format!("unknown profile `{name}`"))
+            .note(format!("available profiles: {}", names.join(", ")))
+            .suggest(name, names.iter().copied(), |m| format!("did you mean `-p {m}`?"))
+            .unwrap_or_else(|d| {
+                if name.contains('/') || name.contains('.') {
+                    d.help(format!(
+                        "a profile is a built-in name, not a path; pass your own file with `-f {name}`"
+                    ))
+                } else {
+                    d.help("see `agentctl profiles`")
+                }
+            });
         return Err(vec![d]);
     };
     from_text(credentials::source(Origin::Profile(p.name.into()), p.text))
@@ -303,13 +295,13 @@ pub fn set(arg: &str) -> Result<Layer, Vec<Diagnostic>> {
                     segments[..i].join(".")
                 ));
             } else {
-                d = d.note(format!("valid keys here: {}", names.join(", ")));
-                if let Some(m) = did_you_mean(segments[i], names.iter().map(String::as_str)) {
-                    d = d.help(format!("did you mean `{m}`?"));
-                } else if let Some(h) = crate::config::schema::unknown_key_help(
-                    &segments[..i].join("."),
-                    segments[i],
-                ) {
+                d = d.unknown_key(segments[i], names.iter().map(String::as_str));
+                if d.help.is_none()
+                    && let Some(h) = crate::config::schema::unknown_key_help(
+                        &segments[..i].join("."),
+                        segments[i],
+                    )
+                {
                     d = d.help(h);
                 }
             }

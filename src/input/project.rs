@@ -16,7 +16,7 @@ use crate::config::names::{dns1123_label, suggest_name};
 use crate::diag::{Diagnostic, Error, Origin, Result, Source, did_you_mean};
 use crate::input::layers::{self, Inputs, Layer};
 use crate::input::profiles;
-use crate::input::yaml::{self, Key, Node, Pos, Value};
+use crate::input::yaml::{self, Key, Node, Pos, SyntaxKind, Value};
 
 /// The project file looked for in the current directory.
 pub const FILE_NAME: &str = "agentctl.yaml";
@@ -127,38 +127,30 @@ pub fn parse(path: &Path, text: &str) -> Result<Project, Vec<Diagnostic>> {
     }
 }
 
-fn syntax_error(source: &Arc<Source>, e: yaml::SyntaxError) -> Diagnostic {
-    // A duplicated environment name is a YAML duplicate key one level under `environments`.
-    if let Some(name) = e
-        .message
-        .strip_prefix("duplicate key `")
-        .and_then(|r| r.strip_suffix('`'))
-        && let Some((_, first)) = &e.related
-        && is_environment_key(&source.text, e.pos.line, name, *first)
-    {
-        return Diagnostic::new(format!("duplicate environment `{name}`"))
-            .path(format!("environments.{name}"))
-            .at(source, e.pos, e.len)
-            .label("declared again here")
-            .related("first declared here", Some(source), *first)
-            .help("environment names must be unique; rename one of them or merge the two");
-    }
-    let mut d = Diagnostic::new(e.message).at(source, e.pos, e.len);
-    if let Some((label, pos)) = e.related {
-        d = d.related(label, Some(source), pos);
-    }
-    if e.pos.line > 0 && d.message.starts_with("a second YAML document") {
-        d = d.help(
-            "a project file is one document; declare every environment under `environments:`",
-        );
-    } else if d.message.starts_with("the file is empty") {
-        d = d.help(
-            "declare environments, e.g. `environments:\\n  dev:\\n    profiles: [dev]`, or scaffold one with `agentctl init --project`",
-        );
-    } else if let Some(h) = e.hint {
-        d = d.help(h);
-    }
-    d
+fn syntax_error(source: &Arc<Source>, mut e: yaml::SyntaxError) -> Diagnostic {
+    let help = match &e.kind {
+        // A duplicated environment name is a YAML duplicate key one level under `environments`.
+        SyntaxKind::DuplicateKey(name)
+            if let Some((_, first)) = &e.related
+                && is_environment_key(&source.text, e.pos.line, name, *first) =>
+        {
+            return Diagnostic::new(format!("duplicate environment `{name}`"))
+                .path(format!("environments.{name}"))
+                .at(source, e.pos, e.len)
+                .label("declared again here")
+                .related("first declared here", Some(source), *first)
+                .help("environment names must be unique; rename one of them or merge the two");
+        }
+        SyntaxKind::SecondDocument if e.pos.line > 0 => {
+            "a project file is one document; declare every environment under `environments:`"
+        }
+        SyntaxKind::Empty => {
+            "declare environments, e.g. `environments:\\n  dev:\\n    profiles: [dev]`, or scaffold one with `agentctl init --project`"
+        }
+        _ => return e.into_diagnostic(source),
+    };
+    e.hint = Some(help.to_owned());
+    e.into_diagnostic(source)
 }
 
 /// Whether `name`, first written at `first`, is a direct child of the top-level
@@ -209,14 +201,11 @@ impl Parser {
     }
 
     fn unknown_key(&mut self, key: &Key, path: &str, valid: &[&str]) {
-        let mut d = Diagnostic::new(format!("unknown key `{}`", key.name))
+        let d = Diagnostic::new(format!("unknown key `{}`", key.name))
             .path(path)
             .label("unknown key")
-            .note(format!("valid keys here: {}", valid.join(", ")));
-        d = self.at(d, key.pos, key.name.chars().count());
-        if let Some(m) = did_you_mean(&key.name, valid.iter().copied()) {
-            d = d.help(format!("did you mean `{m}`?"));
-        }
+            .unknown_key(&key.name, valid.iter().copied());
+        let d = self.at(d, key.pos, key.name.chars().count());
         self.error(d);
     }
 
@@ -412,20 +401,21 @@ impl Parser {
                             env.profiles.push(item);
                             continue;
                         }
-                        let mut d = Diagnostic::new(format!("unknown profile `{item}`"))
+                        let d = Diagnostic::new(format!("unknown profile `{item}`"))
                             .path(&here)
                             .label("unknown profile")
                             .note(format!(
                                 "available profiles: {}",
                                 names.clone().collect::<Vec<_>>().join(", ")
-                            ));
-                        if let Some(m) = did_you_mean(&item, names) {
-                            d = d.help(format!("did you mean `{m}`?"));
-                        } else if item.contains('/') || item.contains('.') {
-                            d = d.help("a profile is a built-in name; list override files under `overrides:`");
-                        } else {
-                            d = d.help("see `agentctl profiles`");
-                        }
+                            ))
+                            .suggest(&item, names, |m| format!("did you mean `{m}`?"))
+                            .unwrap_or_else(|d| {
+                                if item.contains('/') || item.contains('.') {
+                                    d.help("a profile is a built-in name; list override files under `overrides:`")
+                                } else {
+                                    d.help("see `agentctl profiles`")
+                                }
+                            });
                         let d = self.at(d, node.pos, node.len);
                         self.error(d);
                         ok = false;
@@ -649,16 +639,15 @@ pub fn select<'p>(
     let mut diags = Vec::new();
     for n in names {
         if !known.contains(&n.as_str()) {
-            let mut d = Diagnostic::new(format!(
+            let d = Diagnostic::new(format!(
                 "unknown environment `{n}` (not in {})",
                 project.path.display()
             ))
-            .note(format!("environments: {}", known.join(", ")));
-            if let Some(m) = did_you_mean(n, known.iter().copied()) {
-                d = d.help(format!("did you mean `--env {m}`?"));
-            } else {
-                d = d.help("use --all for every environment");
-            }
+            .note(format!("environments: {}", known.join(", ")))
+            .suggest(n, known.iter().copied(), |m| {
+                format!("did you mean `--env {m}`?")
+            })
+            .unwrap_or_else(|d| d.help("use --all for every environment"));
             diags.push(d);
         }
     }

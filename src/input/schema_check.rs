@@ -14,7 +14,7 @@ use crate::config::schema::{
     Removal, all_types, branches, consts_of, describe, lookup, removal, schema, types_of,
     unknown_key_help,
 };
-use crate::diag::{Diagnostic, Source, did_you_mean};
+use crate::diag::{Diagnostic, Source};
 use crate::input::yaml::{Node, Pos, Value};
 
 /// The settings that hold a Kubernetes quantity, by their last path segment. YAML reads
@@ -119,14 +119,15 @@ fn check_node(
                 } else {
                     ""
                 };
-                let mut d = Diagnostic::new(format!("invalid value {shown}"))
+                let d = Diagnostic::new(format!("invalid value {shown}"))
                     .path(&here)
                     .at(source, node.pos, node.len)
                     .label("not allowed here")
-                    .note(format!("expected one of: {}", values.join(", ")));
-                if let Some(m) = did_you_mean(word, values.iter().map(String::as_str)) {
-                    d = d.help(format!("did you mean `{m}`?"));
-                }
+                    .note(format!("expected one of: {}", values.join(", ")))
+                    .suggest(word, values.iter().map(String::as_str), |m| {
+                        format!("did you mean `{m}`?")
+                    })
+                    .unwrap_or_else(|d| d);
                 diags.push(d);
             }
         }
@@ -223,10 +224,10 @@ fn check_node(
                         })
                         .at(source, key.pos, key.name.chars().count())
                         .label("unknown key")
-                        .note(format!("valid keys here: {}", names.join(", ")));
-                    if let Some(m) = did_you_mean(&key.name, names.iter().copied()) {
-                        d = d.help(format!("did you mean `{m}`?"));
-                    } else if let Some(h) = unknown_key_help(&here, &key.name) {
+                        .unknown_key(&key.name, names.iter().copied());
+                    if d.help.is_none()
+                        && let Some(h) = unknown_key_help(&here, &key.name)
+                    {
                         d = d.help(h);
                     }
                     diags.push(d);

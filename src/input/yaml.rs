@@ -88,6 +88,38 @@ pub struct SyntaxError {
     pub hint: Option<String>,
     /// A second place involved (e.g. where a duplicated key was first written).
     pub related: Option<(String, Pos)>,
+    /// Which error it is, for callers that explain some kinds in their own terms.
+    pub kind: SyntaxKind,
+}
+
+/// The kinds of [`SyntaxError`] a caller may want to tell apart (never by message text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyntaxKind {
+    /// A key written twice in one map; holds the key.
+    DuplicateKey(String),
+    /// A second `---` document.
+    SecondDocument,
+    /// Nothing but comments.
+    Empty,
+    /// Anything else.
+    Other,
+}
+
+impl SyntaxError {
+    /// The diagnostic for this error in `source`: the one conversion of YAML errors.
+    pub fn into_diagnostic(
+        self,
+        source: &std::sync::Arc<crate::diag::Source>,
+    ) -> crate::diag::Diagnostic {
+        let mut d = crate::diag::Diagnostic::new(self.message).at(source, self.pos, self.len);
+        if let Some((label, pos)) = self.related {
+            d = d.related(label, Some(source), pos);
+        }
+        if let Some(h) = self.hint {
+            d = d.help(h);
+        }
+        d
+    }
 }
 
 fn pos_of(span: &Span) -> Pos {
@@ -112,6 +144,7 @@ fn err(message: impl Into<String>, pos: Pos, hint: Option<&str>) -> SyntaxError 
         len: 1,
         hint: hint.map(str::to_owned),
         related: None,
+        kind: SyntaxKind::Other,
     }
 }
 
@@ -241,13 +274,16 @@ pub fn parse_layer(text: &str) -> Result<Node, SyntaxError> {
             Event::DocumentStart(..) => {
                 documents += 1;
                 if documents > 1 {
-                    return Err(err(
-                        "a second YAML document (`---`) in one file",
-                        pos,
-                        Some(
-                            "an override file holds one document; split it into several files and pass each with -f",
-                        ),
-                    ));
+                    return Err(SyntaxError {
+                        kind: SyntaxKind::SecondDocument,
+                        ..err(
+                            "a second YAML document (`---`) in one file",
+                            pos,
+                            Some(
+                                "an override file holds one document; split it into several files and pass each with -f",
+                            ),
+                        )
+                    });
                 }
                 continue;
             }
@@ -345,8 +381,9 @@ pub fn parse_layer(text: &str) -> Result<Node, SyntaxError> {
         };
         attach(&mut stack, &mut root, node)?;
     }
-    root.ok_or_else(|| {
-        err(
+    root.ok_or_else(|| SyntaxError {
+        kind: SyntaxKind::Empty,
+        ..err(
             "the file is empty (or only comments): it sets nothing",
             Pos { line: 1, col: 1 },
             Some("add the settings to override (e.g. `agent: {image: registry/agent:v2}`), or drop this -f"),
@@ -416,6 +453,7 @@ fn too_many(kind: &str, pos: Pos) -> SyntaxError {
             "no agentctl setting holds more than {MAX_ENTRIES} entries; is this the right file?"
         )),
         related: None,
+        kind: SyntaxKind::Other,
     }
 }
 
@@ -476,6 +514,7 @@ fn attach(stack: &mut [Frame], root: &mut Option<Node>, node: Node) -> Result<()
                     return Err(SyntaxError {
                         len: node.len,
                         related: Some((format!("`{name}` first set here"), *first)),
+                        kind: SyntaxKind::DuplicateKey(name.clone()),
                         ..err(
                             format!("duplicate key `{name}`"),
                             node.pos,
