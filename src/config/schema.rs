@@ -17,6 +17,7 @@ pub fn schema() -> &'static J {
     static SCHEMA: OnceLock<J> = OnceLock::new();
     SCHEMA.get_or_init(|| {
         let mut schema = schemars::schema_for!(Config).to_value();
+        removable_entries(&mut schema);
         if let Some(obj) = schema.as_object_mut() {
             obj.insert(
                 "$id".into(),
@@ -27,6 +28,26 @@ pub fn schema() -> &'static J {
         }
         schema
     })
+}
+
+/// Lets every map entry be `null` (the removal rule, [`Removal::Entry`]), so an editor reading
+/// the schema accepts `node-type: null` under `agent.nodeSelector` as agentctl does.
+fn removable_entries(schema: &mut J) {
+    match schema {
+        J::Object(obj) => {
+            let is_map = obj.get("properties").is_none()
+                && matches!(obj.get("additionalProperties"), Some(J::Object(_)));
+            for v in obj.values_mut() {
+                removable_entries(v);
+            }
+            if is_map && let Some(entry) = obj.get_mut("additionalProperties") {
+                let inner = entry.take();
+                *entry = serde_json::json!({"anyOf": [inner, {"type": "null"}]});
+            }
+        }
+        J::Array(items) => items.iter_mut().for_each(removable_entries),
+        _ => {}
+    }
 }
 
 /// Follows a local `$ref` (`#/$defs/Name`).
@@ -126,6 +147,8 @@ fn describe_type(schema: &J, t: &str) -> String {
                     .get("additionalProperties")
                     .map(describe)
                     .unwrap_or_default();
+                // Every entry may be `null` (removed); that is the map's rule, not its type.
+                let inner = inner.strip_suffix(" (optional)").unwrap_or(&inner);
                 format!("map of {inner}")
             }
             _ => "section".into(),
