@@ -42,7 +42,9 @@ fn removable_entries(schema: &mut J) {
             }
             if is_map && let Some(entry) = obj.get_mut("additionalProperties") {
                 let inner = entry.take();
-                *entry = serde_json::json!({"anyOf": [inner, {"type": "null"}]});
+                // `x-removable`: the `null` is the removal rule, not an optional value
+                // (`describe` leaves "(optional)" out).
+                *entry = serde_json::json!({"anyOf": [inner, {"type": "null"}], "x-removable": true});
             }
         }
         J::Array(items) => items.iter_mut().for_each(removable_entries),
@@ -131,7 +133,8 @@ pub fn describe(schema: &J) -> String {
                 .collect::<Vec<_>>()
         })
         .collect();
-    let nullable = all_types(schema).contains(&"null");
+    let nullable =
+        all_types(schema).contains(&"null") && schema.get("x-removable").is_none();
     let mut text = parts.join(" or ");
     if nullable {
         text.push_str(" (optional)");
@@ -147,8 +150,6 @@ fn describe_type(schema: &J, t: &str) -> String {
                     .get("additionalProperties")
                     .map(describe)
                     .unwrap_or_default();
-                // Every entry may be `null` (removed); that is the map's rule, not its type.
-                let inner = inner.strip_suffix(" (optional)").unwrap_or(&inner);
                 format!("map of {inner}")
             }
             _ => "section".into(),
