@@ -234,3 +234,79 @@ fn strip_nulls(v: J) -> J {
         other => other,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{EnvSource, ParentRef, SecretKey};
+
+    #[test]
+    fn the_secret_command_lists_every_key_the_output_references() {
+        let mut cfg = Config::default();
+        let keys = |c: &Config| {
+            agent_secret_keys(c)
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(keys(&cfg), ["anthropic-api-key", "redis-password"]);
+        cfg.agent.env.insert(
+            "OPENAI_API_KEY".into(),
+            EnvValue::From(EnvSource {
+                secret_key: Some("openai-api-key".into()),
+                ..EnvSource::default()
+            }),
+        );
+        cfg.agent.env.insert(
+            "OTHER".into(),
+            EnvValue::From(EnvSource {
+                secret: Some("elsewhere".into()),
+                key: Some("k".into()),
+                ..EnvSource::default()
+            }),
+        );
+        cfg.secret.api_key_key = None;
+        assert_eq!(keys(&cfg), ["redis-password", "openai-api-key"]);
+        // A managed Redis: its password key when it is in the agent Secret, nothing otherwise.
+        cfg.redis.enabled = false;
+        cfg.redis.external.password = Some(SecretKey {
+            name: None,
+            key: "redis-auth-token".into(),
+        });
+        assert_eq!(keys(&cfg), ["redis-auth-token", "openai-api-key"]);
+        cfg.redis.external.password = Some(SecretKey {
+            name: Some("redis-credentials".into()),
+            key: "token".into(),
+        });
+        assert_eq!(keys(&cfg), ["openai-api-key"]);
+    }
+
+    #[test]
+    fn the_network_policy_admits_the_controller_and_gateway_namespaces_once() {
+        let mut cfg = Config::default();
+        assert!(caller_namespaces(&cfg).is_empty());
+        cfg.network_policy.ingress_namespaces = vec!["ingress-nginx".into(), "batch".into()];
+        cfg.ingress.enabled = true;
+        cfg.http_route.enabled = true;
+        cfg.http_route.parent_refs = vec![
+            ParentRef {
+                name: "public".into(),
+                namespace: Some("gateway-system".into()),
+                ..ParentRef::default()
+            },
+            ParentRef {
+                name: "local".into(),
+                ..ParentRef::default()
+            },
+        ];
+        assert_eq!(
+            caller_namespaces(&cfg),
+            ["ingress-nginx", "batch", "gateway-system"]
+        );
+        cfg.http_route.proxy_namespaces = Some(vec!["envoy-gateway-system".into()]);
+        assert_eq!(
+            caller_namespaces(&cfg),
+            ["ingress-nginx", "batch", "envoy-gateway-system"]
+        );
+    }
+}

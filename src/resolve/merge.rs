@@ -225,3 +225,81 @@ pub fn merge(layers: &[Layer]) -> Result<Merged, Error> {
     })?;
     Ok(Merged { config, history })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Origin;
+    use crate::input::layers;
+
+    fn merged(files: &[&str], sets: &[&str]) -> Merged {
+        let mut all = vec![layers::defaults()];
+        for (i, text) in files.iter().enumerate() {
+            let source = Source::new(Origin::File(format!("f{i}.yaml").into()), *text);
+            all.push(layers::from_text(source).expect("a valid layer"));
+        }
+        for s in sets {
+            all.push(layers::set(s).expect("a valid --set"));
+        }
+        merge(&all).expect("merges")
+    }
+
+    #[test]
+    fn null_removes_a_map_entry_in_a_file_and_with_set() {
+        let base = "agent:\n  nodeSelector:\n    node-type: fast\n    zone: a\n";
+        let m = merged(&[base, "agent:\n  nodeSelector:\n    node-type: null\n"], &[]);
+        assert_eq!(
+            m.config.agent.node_selector.keys().collect::<Vec<_>>(),
+            ["zone"]
+        );
+        let m = merged(&[base], &["agent.nodeSelector.zone=null"]);
+        assert_eq!(
+            m.config.agent.node_selector.keys().collect::<Vec<_>>(),
+            ["node-type"]
+        );
+        // Removing an entry no earlier layer set is not an error, and sets nothing.
+        let m = merged(&[], &["agent.nodeSelector.absent=~"]);
+        assert!(m.config.agent.node_selector.is_empty());
+    }
+
+    #[test]
+    fn null_on_a_map_removes_every_earlier_entry_but_not_later_ones() {
+        let m = merged(
+            &["agent:\n  podAnnotations: {a: '1', b: '2'}\n"],
+            &["agent.podAnnotations=null", "agent.podAnnotations.c=3"],
+        );
+        assert_eq!(
+            m.config.agent.pod_annotations.keys().collect::<Vec<_>>(),
+            ["c"]
+        );
+    }
+
+    #[test]
+    fn null_unsets_an_optional_value_even_with_a_default() {
+        let m = merged(&["autoscaling:\n  targetMemoryUtilization: null\n"], &[]);
+        assert_eq!(m.config.autoscaling.target_memory_utilization, None);
+        let m = merged(&[], &["secret.apiKeyKey=null"]);
+        assert_eq!(m.config.secret.api_key_key, None);
+    }
+
+    #[test]
+    fn null_is_refused_for_lists_sections_and_required_values() {
+        for text in [
+            "agent:\n  tolerations: null\n",
+            "agent:\n  port: null\n",
+            "agent:\n  probes: null\n",
+        ] {
+            let source = Source::new(Origin::File("f.yaml".into()), text);
+            assert!(layers::from_text(source).is_err(), "{text}");
+        }
+        assert!(layers::set("agent.port=null").is_err());
+        assert!(layers::set("agent.tolerations=null").is_err());
+    }
+
+    #[test]
+    fn a_quoted_null_in_set_is_the_string() {
+        let m = merged(&[], &["agent.config.extra.MODE=\"null\"", "agent.nodeSelector.a='~'"]);
+        assert_eq!(m.config.agent.config.extra["MODE"], "null");
+        assert_eq!(m.config.agent.node_selector["a"], "~");
+    }
+}
