@@ -18,3 +18,26 @@ pub mod pipeline;
 pub mod render;
 pub mod resolve;
 pub mod term;
+
+#[cfg(test)]
+mod tests {
+    /// The module graph has no cycles (`scripts/module-graph.sh`, which ARCHITECTURE.md shows).
+    #[test]
+    fn the_module_graph_has_no_cycles() {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/module-graph.sh");
+        for args in [&[][..], &["--files"][..]] {
+            let out = std::process::Command::new("bash")
+                .arg(script)
+                .args(args)
+                .output();
+            let Ok(out) = out else {
+                return; // no bash here: the CI step runs the script
+            };
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}

@@ -93,55 +93,7 @@ fn kubectl_kustomize_builds_every_profile_and_matches_the_stream() {
     }
 }
 
-/// YAML 1.1 implicit typing (what Kubernetes' reader applies to plain scalars): true when a
-/// plain scalar would NOT be read back as the string it is.
-fn yaml11_retypes(s: &str) -> bool {
-    const BOOLS: &[&str] = &[
-        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
-        "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF",
-    ];
-    if s.is_empty() || s == "~" || s == "null" || s == "Null" || s == "NULL" || BOOLS.contains(&s) {
-        return true;
-    }
-    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
-    let digits_ = |t: &str| !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || c == '_');
-    // ints: decimal, octal 0..., hex, binary, sexagesimal; floats incl. sexagesimal; .inf/.nan
-    if digits_(body)
-        || body
-            .strip_prefix("0x")
-            .is_some_and(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit() || c == '_'))
-        || body
-            .strip_prefix("0b")
-            .is_some_and(|b| !b.is_empty() && b.chars().all(|c| c == '0' || c == '1' || c == '_'))
-    {
-        return true;
-    }
-    if body.contains(':')
-        && body.split(':').all(|p| {
-            !p.is_empty()
-                && p.chars()
-                    .all(|c| c.is_ascii_digit() || c == '_' || c == '.')
-        })
-    {
-        return true;
-    }
-    let lower = body.to_ascii_lowercase();
-    if [".inf", ".nan"].contains(&lower.as_str()) {
-        return true;
-    }
-    if body.chars().any(|c| c.is_ascii_digit())
-        && body.parse::<f64>().is_ok()
-        && !body.contains(['i', 'I', 'n', 'N'])
-    {
-        return true;
-    }
-    // timestamps: YYYY-M-D...
-    let b = s.as_bytes();
-    b.len() >= 8
-        && b[..4].iter().all(u8::is_ascii_digit)
-        && b[4] == b'-'
-        && s[5..].starts_with(|c: char| c.is_ascii_digit())
-}
+use agentctl::input::yaml::yaml11_retypes;
 
 #[test]
 fn yaml_1_1_lookalikes_reach_the_cluster_as_strings() {

@@ -181,10 +181,7 @@ fn check_node(
             d = d.help(format!("remove the quotes: {s}"));
         } else if let Value::Str(s) = &node.value
             && wants.contains(&"boolean")
-            && matches!(
-                s.to_ascii_lowercase().as_str(),
-                "yes" | "no" | "on" | "off" | "y" | "n"
-            )
+            && crate::input::yaml::is_yaml11_only_bool(s)
         {
             d = d.help(format!(
                 "write `true` or `false`; YAML 1.2 reads `{s}` as a string, not a boolean"

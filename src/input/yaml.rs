@@ -593,22 +593,12 @@ fn plain_scalar(text: &str) -> Option<serde_json::Value> {
         _ => {}
     }
     let lower = text.to_ascii_lowercase();
-    if matches!(
-        lower.as_str(),
-        "y" | "n"
-            | "yes"
-            | "no"
-            | "on"
-            | "off"
-            | "null"
-            | "true"
-            | "false"
-            | "nan"
-            | "inf"
-            | "-inf"
-            | "infinity"
-            | "-infinity"
-    ) {
+    if is_yaml11_only_bool(text)
+        || matches!(
+            lower.as_str(),
+            "null" | "true" | "false" | "nan" | "inf" | "-inf" | "infinity" | "-infinity"
+        )
+    {
         return None;
     }
     let digits = text.strip_prefix('-').unwrap_or(text);
@@ -637,6 +627,73 @@ fn plain_scalar(text: &str) -> Option<serde_json::Value> {
             _ => None,
         },
     }
+}
+
+/// YAML 1.1's booleans (the spec's exact list): what Kubernetes' reader turns into `true` or
+/// `false`. The one copy of the rule; the writer quotes them, the reader and the schema
+/// check explain them, the tests check rendered files against [`yaml11_retypes`].
+pub const YAML11_BOOLS: &[&str] = &[
+    "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
+    "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF",
+];
+
+/// Whether `text`, in any case, is a YAML 1.1 boolean that YAML 1.2 reads as a string (`yes`,
+/// `off`, `Y`, ...).
+pub fn is_yaml11_only_bool(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    YAML11_BOOLS.contains(&lower.as_str()) && !matches!(lower.as_str(), "true" | "false")
+}
+
+/// YAML 1.1 implicit typing (what Kubernetes' reader applies to plain scalars): true when a
+/// plain scalar would NOT be read back as the string it is.
+pub fn yaml11_retypes(s: &str) -> bool {
+    if s.is_empty()
+        || s == "~"
+        || s == "null"
+        || s == "Null"
+        || s == "NULL"
+        || YAML11_BOOLS.contains(&s)
+    {
+        return true;
+    }
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let digits_ = |t: &str| !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || c == '_');
+    // ints: decimal, octal 0..., hex, binary, sexagesimal; floats incl. sexagesimal; .inf/.nan
+    if digits_(body)
+        || body
+            .strip_prefix("0x")
+            .is_some_and(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit() || c == '_'))
+        || body
+            .strip_prefix("0b")
+            .is_some_and(|b| !b.is_empty() && b.chars().all(|c| c == '0' || c == '1' || c == '_'))
+    {
+        return true;
+    }
+    if body.contains(':')
+        && body.split(':').all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_digit() || c == '_' || c == '.')
+        })
+    {
+        return true;
+    }
+    let lower = body.to_ascii_lowercase();
+    if [".inf", ".nan"].contains(&lower.as_str()) {
+        return true;
+    }
+    if body.chars().any(|c| c.is_ascii_digit())
+        && body.parse::<f64>().is_ok()
+        && !body.contains(['i', 'I', 'n', 'N'])
+    {
+        return true;
+    }
+    // timestamps: YYYY-M-D...
+    let b = s.as_bytes();
+    b.len() >= 8
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && s[5..].starts_with(|c: char| c.is_ascii_digit())
 }
 
 /// `64Mi`, `500m`, `2`: digits and a Kubernetes quantity suffix, which no YAML reading takes
