@@ -136,13 +136,13 @@ pub struct Agent {
     /// Container port serving the API (and, unless `metricsPort` is set, the metrics); the
     /// Service `agent-service` exposes it under the same number. Default: `8000`.
     pub port: u16,
+    /// HTTP path of the health endpoint, probed by all three probes on `port` (a probe's own
+    /// `path` overrides it). Default: `/health`.
+    pub health_path: String,
     /// A separate port for the metrics endpoint (path: `monitoring.serviceMonitor.path`); the
     /// Service exposes it as `metrics`, the ServiceMonitor scrapes it and the NetworkPolicy
     /// admits Prometheus to it only. Unset: metrics are served on `port`. Default: unset.
     pub metrics_port: Option<u16>,
-    /// HTTP path of the health endpoint, probed by all three probes on `port` (a probe's own
-    /// `path` overrides it). Default: `/health`.
-    pub health_path: String,
     /// CPU and memory requests and limits. Default: requests 500m/1Gi, limits 2000m/2Gi.
     pub resources: Resources,
     /// Liveness, readiness and startup probes (HTTP GET on `port`, path `healthPath`).
