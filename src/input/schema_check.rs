@@ -15,7 +15,7 @@ use crate::config::schema::{
     unknown_key_help,
 };
 use crate::diag::{Diagnostic, Source};
-use crate::input::yaml::{Node, Pos, Value};
+use crate::input::yaml::{Key, Node, Pos, Value};
 
 /// The settings that hold a Kubernetes quantity, by their last path segment. YAML reads
 /// `cpu: 2` or `cpu: .5` as a number; Kubernetes accepts both, so we take the number's text.
@@ -106,30 +106,8 @@ fn check_node(
         }
     }
     if let Some(values) = consts_of(schema) {
-        match &node.value {
-            Value::Str(s) if values.contains(s) => {}
-            Value::Null if all_types(schema).contains(&"null") => {}
-            other => {
-                let shown = match other {
-                    Value::Str(s) => format!("`{s}`"),
-                    v => v.type_name().to_owned(),
-                };
-                let word = if let Value::Str(s) = other {
-                    s.as_str()
-                } else {
-                    ""
-                };
-                let d = Diagnostic::new(format!("invalid value {shown}"))
-                    .path(&here)
-                    .at(source, node.pos, node.len)
-                    .label("not allowed here")
-                    .note(format!("expected one of: {}", values.join(", ")))
-                    .suggest(word, values.iter().map(String::as_str), |m| {
-                        format!("did you mean `{m}`?")
-                    })
-                    .unwrap_or_else(|d| d);
-                diags.push(d);
-            }
+        if let Some(d) = not_in_enum(&values, schema, node, &here, source) {
+            diags.push(d);
         }
         return;
     }
@@ -148,89 +126,11 @@ fn check_node(
         ts.contains(&kind) || (kind == "integer" && ts.contains(&"number"))
     });
     let Some(branch) = matching else {
-        let expected = describe(schema);
-        let wants = all_types(schema);
-        let is_number = matches!(node.value, Value::Int(_) | Value::Float(_));
-        let secret = crate::config::credentials::is_credential(&here);
-        let raw = source_slice(source, node.pos, node.len);
-        let found = if secret {
-            format!("{} (value not shown)", node.value.type_name())
-        } else {
-            found_text(&node.value, &raw)
-        };
-        let mut d = Diagnostic::new(format!("expected {expected}, found {found}"))
-            .path(&here)
-            .at(source, node.pos, node.len)
-            .label(format!("expected {expected}"));
-        if secret && wants.contains(&"string") && is_number {
-            d = d.help("quote the value to make it a string");
-        } else if wants.contains(&"string")
-            && matches!(node.value, Value::Int(_) | Value::Float(_) | Value::Bool(_))
-        {
-            d = d.help(format!(
-                "quote it to make it a string: \"{raw}\" (YAML reads it unquoted as {})",
-                node.value.type_name()
-            ));
-        } else if let Value::Str(s) = &node.value
-            && !secret
-            && (wants.contains(&"integer")
-                || wants.contains(&"boolean")
-                || wants.contains(&"number"))
-            && crate::input::yaml::parse_inline(s).is_ok_and(|n| !matches!(n.value, Value::Str(_)))
-        {
-            d = d.help(format!("remove the quotes: {s}"));
-        } else if let Value::Str(s) = &node.value
-            && wants.contains(&"boolean")
-            && crate::input::yaml::is_yaml11_only_bool(s)
-        {
-            d = d.help(format!(
-                "write `true` or `false`; YAML 1.2 reads `{s}` as a string, not a boolean"
-            ));
-        } else if matches!(node.value, Value::Null) && wants.contains(&"object") {
-            d = d.help("the section is empty; add settings under it (indented) or delete the line");
-        } else if matches!(node.value, Value::Null) && wants.contains(&"array") {
-            d = d.help("`null` removes map entries and optional settings; for an empty list write `[]`");
-        } else if matches!(node.value, Value::Null) {
-            d = d.help("`null` removes map entries and optional settings, and this one is required: write a value (`agentctl explain` shows its default)");
-        }
-        diags.push(d);
+        diags.push(wrong_type(schema, node, &here, source));
         return;
     };
     match &node.value {
-        Value::Map(entries) => {
-            let props = branch.get("properties").and_then(J::as_object);
-            let additional = branch.get("additionalProperties");
-            for (key, child) in entries {
-                if let Some(sub) = props.and_then(|p| p.get(&key.name)) {
-                    path.push(key.name.clone());
-                    check_node(sub, child, path, source, diags);
-                    path.pop();
-                } else if let Some(sub @ J::Object(_)) = additional {
-                    path.push(key.name.clone());
-                    check_node(sub, child, path, source, diags);
-                    path.pop();
-                } else {
-                    let names: Vec<&str> = props
-                        .map(|p| p.keys().map(String::as_str).collect())
-                        .unwrap_or_default();
-                    let mut d = Diagnostic::new(format!("unknown key `{}`", key.name))
-                        .path(if here.is_empty() {
-                            "(top level)".to_owned()
-                        } else {
-                            here.clone()
-                        })
-                        .at(source, key.pos, key.name.chars().count())
-                        .label("unknown key")
-                        .unknown_key(&key.name, names.iter().copied());
-                    if d.help.is_none()
-                        && let Some(h) = unknown_key_help(&here, &key.name)
-                    {
-                        d = d.help(h);
-                    }
-                    diags.push(d);
-                }
-            }
-        }
+        Value::Map(entries) => check_map(branch, entries, &here, path, source, diags),
         Value::Seq(items) => {
             if let Some(item_schema) = branch.get("items") {
                 for (i, item) in items.iter().enumerate() {
@@ -260,6 +160,130 @@ fn check_node(
         ),
         _ => {}
     }
+}
+
+/// The entries of a map against its section's schema: known keys recurse, unknown keys are
+/// reported with the valid ones.
+fn check_map(
+    branch: &J,
+    entries: &[(Key, Node)],
+    here: &str,
+    path: &mut Vec<String>,
+    source: &Arc<Source>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let props = branch.get("properties").and_then(J::as_object);
+    let additional = branch.get("additionalProperties");
+    for (key, child) in entries {
+        if let Some(sub) = props.and_then(|p| p.get(&key.name)) {
+            path.push(key.name.clone());
+            check_node(sub, child, path, source, diags);
+            path.pop();
+        } else if let Some(sub @ J::Object(_)) = additional {
+            path.push(key.name.clone());
+            check_node(sub, child, path, source, diags);
+            path.pop();
+        } else {
+            let names: Vec<&str> = props
+                .map(|p| p.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            let d = Diagnostic::new(format!("unknown key `{}`", key.name))
+                .path(if here.is_empty() {
+                    "(top level)".to_owned()
+                } else {
+                    here.to_owned()
+                })
+                .at(source, key.pos, key.name.chars().count())
+                .label("unknown key")
+                .unknown_key(&key.name, names.iter().copied());
+            let d = match unknown_key_help(here, &key.name) {
+                Some(h) if d.help.is_none() => d.help(h),
+                _ => d,
+            };
+            diags.push(d);
+        }
+    }
+}
+
+/// The diagnostic for a value of the wrong type, with the likeliest fix (quote it, unquote it,
+/// write `true`, fill the section).
+fn wrong_type(schema: &J, node: &Node, here: &str, source: &Arc<Source>) -> Diagnostic {
+    let expected = describe(schema);
+    let wants = all_types(schema);
+    let is_number = matches!(node.value, Value::Int(_) | Value::Float(_));
+    let secret = crate::config::credentials::is_credential(here);
+    let raw = source_slice(source, node.pos, node.len);
+    let found = if secret {
+        format!("{} (value not shown)", node.value.type_name())
+    } else {
+        found_text(&node.value, &raw)
+    };
+    let mut d = Diagnostic::new(format!("expected {expected}, found {found}"))
+        .path(here)
+        .at(source, node.pos, node.len)
+        .label(format!("expected {expected}"));
+    if secret && wants.contains(&"string") && is_number {
+        d = d.help("quote the value to make it a string");
+    } else if wants.contains(&"string")
+        && matches!(node.value, Value::Int(_) | Value::Float(_) | Value::Bool(_))
+    {
+        d = d.help(format!(
+            "quote it to make it a string: \"{raw}\" (YAML reads it unquoted as {})",
+            node.value.type_name()
+        ));
+    } else if let Value::Str(s) = &node.value
+        && !secret
+        && (wants.contains(&"integer") || wants.contains(&"boolean") || wants.contains(&"number"))
+        && crate::input::yaml::parse_inline(s).is_ok_and(|n| !matches!(n.value, Value::Str(_)))
+    {
+        d = d.help(format!("remove the quotes: {s}"));
+    } else if let Value::Str(s) = &node.value
+        && wants.contains(&"boolean")
+        && crate::input::yaml::is_yaml11_only_bool(s)
+    {
+        d = d.help(format!(
+            "write `true` or `false`; YAML 1.2 reads `{s}` as a string, not a boolean"
+        ));
+    } else if matches!(node.value, Value::Null) && wants.contains(&"object") {
+        d = d.help("the section is empty; add settings under it (indented) or delete the line");
+    } else if matches!(node.value, Value::Null) && wants.contains(&"array") {
+        d = d.help("`null` removes map entries and optional settings; for an empty list write `[]`");
+    } else if matches!(node.value, Value::Null) {
+        d = d.help("`null` removes map entries and optional settings, and this one is required: write a value (`agentctl explain` shows its default)");
+    }
+    d
+}
+
+/// The diagnostic for a value outside an enum, if it is one.
+fn not_in_enum(
+    values: &[String],
+    schema: &J,
+    node: &Node,
+    here: &str,
+    source: &Arc<Source>,
+) -> Option<Diagnostic> {
+    let shown = match &node.value {
+        Value::Str(s) if values.contains(s) => return None,
+        Value::Null if all_types(schema).contains(&"null") => return None,
+        Value::Str(s) => format!("`{s}`"),
+        v => v.type_name().to_owned(),
+    };
+    let word = if let Value::Str(s) = &node.value {
+        s.as_str()
+    } else {
+        ""
+    };
+    Some(
+        Diagnostic::new(format!("invalid value {shown}"))
+            .path(here)
+            .at(source, node.pos, node.len)
+            .label("not allowed here")
+            .note(format!("expected one of: {}", values.join(", ")))
+            .suggest(word, values.iter().map(String::as_str), |m| {
+                format!("did you mean `{m}`?")
+            })
+            .unwrap_or_else(|d| d),
+    )
 }
 
 fn found_text(value: &Value, raw: &str) -> String {
