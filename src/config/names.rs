@@ -38,3 +38,18 @@ pub fn suggest_name(v: &str, dots: bool) -> String {
     let s = s.trim_end_matches('-').to_owned();
     if s.is_empty() { "my-agents".into() } else { s }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns_labels() {
+        assert!(dns1123_label("prod-eu-west").is_ok());
+        assert!(dns1123_label("Prod").is_err());
+        assert!(dns1123_label("-a").is_err());
+        assert!(dns1123_label(&"a".repeat(64)).is_err());
+        assert_eq!(suggest_name("Prod_EU", false), "prod-eu");
+        assert_eq!(suggest_name("prod.eu", false), "prod-eu");
+    }
+}
