@@ -11,6 +11,10 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+/// The pod-template annotation agentctl sets to the ConfigMap's hash, so a settings change
+/// rolls the pods; `agent.podAnnotations` may not set it.
+pub const CHECKSUM_ANNOTATION: &str = "checksum/config";
+
 /// One environment variable of the agent container: a literal string, or a reference.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]

@@ -44,7 +44,8 @@ fn removable_entries(schema: &mut J) {
                 let inner = entry.take();
                 // `x-removable`: the `null` is the removal rule, not an optional value
                 // (`describe` leaves "(optional)" out).
-                *entry = serde_json::json!({"anyOf": [inner, {"type": "null"}], "x-removable": true});
+                *entry =
+                    serde_json::json!({"anyOf": [inner, {"type": "null"}], "x-removable": true});
             }
         }
         J::Array(items) => items.iter_mut().for_each(removable_entries),
@@ -133,8 +134,7 @@ pub fn describe(schema: &J) -> String {
                 .collect::<Vec<_>>()
         })
         .collect();
-    let nullable =
-        all_types(schema).contains(&"null") && schema.get("x-removable").is_none();
+    let nullable = all_types(schema).contains(&"null") && schema.get("x-removable").is_none();
     let mut text = parts.join(" or ");
     if nullable {
         text.push_str(" (optional)");
@@ -243,22 +243,43 @@ pub fn removal(path: &[&str]) -> Removal {
 /// Kubernetes (and Helm-chart) names users write under a pod-shaped section, and the typed
 /// setting that says the same thing.
 const POD_FIELD_SETTINGS: &[(&str, &str)] = &[
-    ("affinity", "`agent.nodeAffinity` (node rules) and `agent.antiAffinity`"),
+    (
+        "affinity",
+        "`agent.nodeAffinity` (node rules) and `agent.antiAffinity`",
+    ),
     ("annotations", "`agent.podAnnotations`"),
     ("labels", "`agent.podLabels`"),
     ("containerPort", "`agent.port` (and `agent.metricsPort`)"),
     ("ports", "`agent.port` (and `agent.metricsPort`)"),
-    ("livenessProbe", "`agent.probes.liveness` (path: `agent.healthPath`)"),
-    ("readinessProbe", "`agent.probes.readiness` (path: `agent.healthPath`)"),
-    ("startupProbe", "`agent.probes.startup` (path: `agent.healthPath`)"),
+    (
+        "livenessProbe",
+        "`agent.probes.liveness` (path: `agent.healthPath`)",
+    ),
+    (
+        "readinessProbe",
+        "`agent.probes.readiness` (path: `agent.healthPath`)",
+    ),
+    (
+        "startupProbe",
+        "`agent.probes.startup` (path: `agent.healthPath`)",
+    ),
     ("healthCheckPath", "`agent.healthPath`"),
     ("serviceAccountName", "`agent.serviceAccount.name`"),
     ("extraEnv", "`agent.env`"),
     ("extraEnvVars", "`agent.env`"),
-    ("environment", "`agent.env` (or `agent.config.extra` for plain settings)"),
-    ("replicaCount", "`agent.replicas.min` / `agent.replicas.max`"),
+    (
+        "environment",
+        "`agent.env` (or `agent.config.extra` for plain settings)",
+    ),
+    (
+        "replicaCount",
+        "`agent.replicas.min` / `agent.replicas.max`",
+    ),
     ("strategy", "`agent.rollingUpdate`"),
-    ("securityContext", "`agent.runAsUser` (the rest of the hardened context is fixed)"),
+    (
+        "securityContext",
+        "`agent.runAsUser` (the rest of the hardened context is fixed)",
+    ),
     ("ingress", "the top-level `ingress` section"),
     ("persistence", "`agent.storage`"),
     ("volume", "`agent.storage`"),
@@ -284,6 +305,11 @@ pub fn unknown_key_help(parent: &str, key: &str) -> Option<String> {
         && root == "agent"
     {
         return Some(format!("the typed setting for this is {setting}"));
+    }
+    if is_field_name(key) {
+        // A setting of another section (`replicas` under `redis`): the valid keys say where
+        // it is not; a patch is not the answer.
+        return None;
     }
     Some(format!(
         "no typed setting covers `{key}`: say it with a patch, a `patches:` entry with \

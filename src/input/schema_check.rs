@@ -247,7 +247,8 @@ fn wrong_type(schema: &J, node: &Node, here: &str, source: &Arc<Source>) -> Diag
     } else if matches!(node.value, Value::Null) && wants.contains(&"object") {
         d = d.help("the section is empty; add settings under it (indented) or delete the line");
     } else if matches!(node.value, Value::Null) && wants.contains(&"array") {
-        d = d.help("`null` removes map entries and optional settings; for an empty list write `[]`");
+        d = d
+            .help("`null` removes map entries and optional settings; for an empty list write `[]`");
     } else if matches!(node.value, Value::Null) {
         d = d.help("`null` removes map entries and optional settings, and this one is required: write a value (`agentctl explain` shows its default)");
     }

@@ -8,13 +8,14 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value as J, json};
 
-use crate::config::{Config, DataVolume, EnvValue, NodeOperator, ZoneSpread};
-
-/// The pod-template annotations: the user's, then agentctl's `checksum/config`.
-pub const CHECKSUM_ANNOTATION: &str = "checksum/config";
+use crate::config::{CHECKSUM_ANNOTATION, Config, DataVolume, EnvValue, NodeOperator, ZoneSpread};
 
 /// Context entries for the templates, to be added to the render context.
-pub fn context(cfg: &Config, agent_labels: &BTreeMap<String, String>, checksum: &str) -> Map<String, J> {
+pub fn context(
+    cfg: &Config,
+    agent_labels: &BTreeMap<String, String>,
+    checksum: &str,
+) -> Map<String, J> {
     let a = &cfg.agent;
     let selector = json!({"app.kubernetes.io/name": "agent"});
     let mut pod_labels = agent_labels.clone();
@@ -86,13 +87,20 @@ pub fn context(cfg: &Config, agent_labels: &BTreeMap<String, String>, checksum: 
 fn node_affinity(cfg: &Config) -> J {
     let expr = |r: &crate::config::NodeAffinityRule| {
         let mut e = json!({"key": r.key, "operator": r.operator});
-        if !matches!(r.operator, NodeOperator::Exists | NodeOperator::DoesNotExist) {
+        if !matches!(
+            r.operator,
+            NodeOperator::Exists | NodeOperator::DoesNotExist
+        ) {
             e["values"] = json!(r.values);
         }
         e
     };
     let rules = &cfg.agent.node_affinity;
-    let required: Vec<J> = rules.values().filter(|r| r.weight.is_none()).map(expr).collect();
+    let required: Vec<J> = rules
+        .values()
+        .filter(|r| r.weight.is_none())
+        .map(expr)
+        .collect();
     let preferred: Vec<J> = rules
         .values()
         .filter_map(|r| {
@@ -113,7 +121,11 @@ fn node_affinity(cfg: &Config) -> J {
             J::Array(preferred),
         );
     }
-    if na.is_empty() { J::Bool(false) } else { J::Object(na) }
+    if na.is_empty() {
+        J::Bool(false)
+    } else {
+        J::Object(na)
+    }
 }
 
 /// The namespaces (besides the agent's own) whose pods may call the agent port, in order, once
@@ -125,7 +137,10 @@ pub fn caller_namespaces(cfg: &Config) -> Vec<String> {
             out.push(ns.to_owned());
         }
     };
-    cfg.network_policy.ingress_namespaces.iter().for_each(|n| add(n));
+    cfg.network_policy
+        .ingress_namespaces
+        .iter()
+        .for_each(|n| add(n));
     if cfg.ingress.enabled {
         add(&cfg.ingress.controller_namespace);
     }
@@ -146,9 +161,7 @@ pub fn caller_namespaces(cfg: &Config) -> Vec<String> {
 /// The Redis wiring of the agent: host, port, TLS, the password's Secret key and a URL Secret.
 fn redis(cfg: &Config) -> Map<String, J> {
     let r = &cfg.redis;
-    let secret_key = |k: &crate::config::SecretKey| {
-        json!({"name": k.name.clone().unwrap_or_else(|| cfg.secret.name.clone()), "key": k.key})
-    };
+    let secret_key = |k: &crate::config::SecretKey| json!({"name": k.name.clone().unwrap_or_else(|| cfg.secret.name.clone()), "key": k.key});
     let mut m = Map::new();
     if r.enabled {
         m.insert("redis_host".into(), json!("redis-service"));
@@ -163,7 +176,13 @@ fn redis(cfg: &Config) -> Map<String, J> {
         let e = &r.external;
         m.insert("redis_host".into(), json!(e.host));
         m.insert("redis_port".into(), json!(e.port));
-        m.insert("redis_tls".into(), json!(e.tls));
+        // A URL from a Secret says everything (scheme included): no other Redis variable.
+        let tls = if e.url.is_some() {
+            J::Null
+        } else {
+            json!(e.tls)
+        };
+        m.insert("redis_tls".into(), tls);
         m.insert(
             "redis_password".into(),
             e.password.as_ref().map_or(J::Null, secret_key),

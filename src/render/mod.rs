@@ -55,7 +55,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/servicemonitor.yaml"),
     ),
     ("ingress.yaml", include_str!("../../templates/ingress.yaml")),
-    ("httproute.yaml", include_str!("../../templates/httproute.yaml")),
+    (
+        "httproute.yaml",
+        include_str!("../../templates/httproute.yaml"),
+    ),
     (
         "kustomization.yaml",
         include_str!("../../templates/kustomization.yaml"),

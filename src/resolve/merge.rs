@@ -247,7 +247,10 @@ mod tests {
     #[test]
     fn null_removes_a_map_entry_in_a_file_and_with_set() {
         let base = "agent:\n  nodeSelector:\n    node-type: fast\n    zone: a\n";
-        let m = merged(&[base, "agent:\n  nodeSelector:\n    node-type: null\n"], &[]);
+        let m = merged(
+            &[base, "agent:\n  nodeSelector:\n    node-type: null\n"],
+            &[],
+        );
         assert_eq!(
             m.config.agent.node_selector.keys().collect::<Vec<_>>(),
             ["zone"]
@@ -298,7 +301,13 @@ mod tests {
 
     #[test]
     fn a_quoted_null_in_set_is_the_string() {
-        let m = merged(&[], &["agent.config.extra.MODE=\"null\"", "agent.nodeSelector.a='~'"]);
+        let m = merged(
+            &[],
+            &[
+                "agent.config.extra.MODE=\"null\"",
+                "agent.nodeSelector.a='~'",
+            ],
+        );
         assert_eq!(m.config.agent.config.extra["MODE"], "null");
         assert_eq!(m.config.agent.node_selector["a"], "~");
     }

@@ -6,8 +6,7 @@ use std::collections::BTreeMap;
 
 use super::{Checker, dns1123_label, is_sensitive, label_key, label_key_suggestion, label_value};
 use crate::config::{
-    Config, EnvValue, NodeOperator, TaintEffect, TolerationOperator, WhenUnsatisfiable,
-    ZoneSpread,
+    Config, EnvValue, NodeOperator, TaintEffect, TolerationOperator, WhenUnsatisfiable, ZoneSpread,
 };
 
 /// Pod label keys agentctl sets itself; a pod label must not change them (the selectors and
@@ -53,7 +52,9 @@ impl Checker<'_> {
             .chars()
             .next()
             .is_some_and(|ch| ch.is_ascii_alphabetic() || ch == '_')
-            && key.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
+            && key
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
         if !valid {
             self.fail_key(
                 path,
@@ -116,7 +117,10 @@ impl Checker<'_> {
             self.fail(
                 path,
                 format!("`{host}` is not a valid host name"),
-                Some("write a lowercase DNS name such as `agents.example.com` (or `*.example.com`)".into()),
+                Some(
+                    "write a lowercase DNS name such as `agents.example.com` (or `*.example.com`)"
+                        .into(),
+                ),
             );
         }
     }
@@ -168,13 +172,12 @@ pub(super) fn check(k: &mut Checker, c: &Config) {
     }
 
     // Environment.
-    let config_keys = crate::render::config_data(c);
     for (name, value) in &a.env {
         let path = format!("agent.env.{name}");
         if !k.env_name(&path, name, c) {
             continue;
         }
-        if config_keys.contains_key(name) {
+        if c.agent.config.extra.contains_key(name) {
             k.fail_key(
                 &path,
                 format!("`{name}` is also a ConfigMap setting (`agent.config`)"),
@@ -248,7 +251,10 @@ pub(super) fn check(k: &mut Checker, c: &Config) {
             ),
         }
         if let Some(p) = &e.prefix
-            && !(p.chars().next().is_some_and(|ch| ch.is_ascii_alphabetic() || ch == '_')
+            && !(p
+                .chars()
+                .next()
+                .is_some_and(|ch| ch.is_ascii_alphabetic() || ch == '_')
                 && p.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_'))
         {
             k.fail(
@@ -263,13 +269,21 @@ pub(super) fn check(k: &mut Checker, c: &Config) {
     for (i, s) in a.image_pull_secrets.iter().enumerate() {
         k.dns_subdomain(&format!("agent.imagePullSecrets.{i}"), s);
     }
-    k.unique("agent.imagePullSecrets", &a.image_pull_secrets, "pull secret");
+    k.unique(
+        "agent.imagePullSecrets",
+        &a.image_pull_secrets,
+        "pull secret",
+    );
     let sa = &a.service_account;
     k.dns_subdomain("agent.serviceAccount.name", &sa.name);
     k.metadata("agent.serviceAccount.annotations", &sa.annotations, false);
     k.metadata("agent.serviceAccount.labels", &sa.labels, true);
     if !sa.create && (!sa.annotations.is_empty() || !sa.labels.is_empty()) {
-        let what = if sa.annotations.is_empty() { "labels" } else { "annotations" };
+        let what = if sa.annotations.is_empty() {
+            "labels"
+        } else {
+            "annotations"
+        };
         k.cross(
             &format!("agent.serviceAccount.{what}"),
             "agent.serviceAccount.create",
@@ -297,19 +311,30 @@ pub(super) fn check(k: &mut Checker, c: &Config) {
             TolerationOperator::Equal if t.key.is_none() => k.fail(
                 &path,
                 "a toleration with `operator: Equal` needs a `key`".into(),
-                Some("add `key: <taint key>`, or use `operator: Exists` to tolerate every taint".into()),
+                Some(
+                    "add `key: <taint key>`, or use `operator: Exists` to tolerate every taint"
+                        .into(),
+                ),
             ),
             _ => {}
         }
         if let Some(key) = &t.key
             && let Err(why) = label_key(key)
         {
-            k.fail(&format!("{path}.key"), format!("`{key}` is not a valid taint key: {why}"), None);
+            k.fail(
+                &format!("{path}.key"),
+                format!("`{key}` is not a valid taint key: {why}"),
+                None,
+            );
         }
         if let Some(v) = &t.value
             && let Err(why) = label_value(v)
         {
-            k.fail(&format!("{path}.value"), format!("`{v}` is not a valid taint value: {why}"), None);
+            k.fail(
+                &format!("{path}.value"),
+                format!("`{v}` is not a valid taint value: {why}"),
+                None,
+            );
         }
         if t.toleration_seconds.is_some() && t.effect != Some(TaintEffect::NoExecute) {
             k.fail(
@@ -330,8 +355,14 @@ pub(super) fn check(k: &mut Checker, c: &Config) {
     let mut spread_keys: Vec<(String, WhenUnsatisfiable)> = Vec::new();
     match a.zone_spread {
         ZoneSpread::None => {}
-        ZoneSpread::Preferred => spread_keys.push(("topology.kubernetes.io/zone".into(), WhenUnsatisfiable::ScheduleAnyway)),
-        ZoneSpread::Required => spread_keys.push(("topology.kubernetes.io/zone".into(), WhenUnsatisfiable::DoNotSchedule)),
+        ZoneSpread::Preferred => spread_keys.push((
+            "topology.kubernetes.io/zone".into(),
+            WhenUnsatisfiable::ScheduleAnyway,
+        )),
+        ZoneSpread::Required => spread_keys.push((
+            "topology.kubernetes.io/zone".into(),
+            WhenUnsatisfiable::DoNotSchedule,
+        )),
     }
     for (i, t) in a.topology_spread_constraints.iter().enumerate() {
         let path = format!("agent.topologySpreadConstraints.{i}");
@@ -345,7 +376,10 @@ pub(super) fn check(k: &mut Checker, c: &Config) {
         if spread_keys.contains(&(t.topology_key.clone(), t.when_unsatisfiable)) {
             k.fail(
                 &path,
-                format!("a spread constraint on `{}` with `{:?}` is already there", t.topology_key, t.when_unsatisfiable),
+                format!(
+                    "a spread constraint on `{}` with `{:?}` is already there",
+                    t.topology_key, t.when_unsatisfiable
+                ),
                 Some("Kubernetes refuses two: drop this one, or `agent.zoneSpread: none`".into()),
             );
         }
@@ -354,7 +388,11 @@ pub(super) fn check(k: &mut Checker, c: &Config) {
     for (name, r) in &a.node_affinity {
         let path = format!("agent.nodeAffinity.{name}");
         if let Err(why) = label_key(&r.key) {
-            k.fail(&format!("{path}.key"), format!("`{}` is not a valid node label key: {why}", r.key), None);
+            k.fail(
+                &format!("{path}.key"),
+                format!("`{}` is not a valid node label key: {why}", r.key),
+                None,
+            );
         }
         let problem = match r.operator {
             NodeOperator::In | NodeOperator::NotIn if r.values.is_empty() => {
@@ -372,16 +410,29 @@ pub(super) fn check(k: &mut Checker, c: &Config) {
         };
         if let Some(p) = problem {
             // Missing values are the operator's problem; surplus ones are the values'.
-            let at = if r.values.is_empty() { "operator" } else { "values" };
-            k.fail(&format!("{path}.{at}"), p.into(), Some("e.g. `operator: In` with `values: [agents]`".into()));
+            let at = if r.values.is_empty() {
+                "operator"
+            } else {
+                "values"
+            };
+            k.fail(
+                &format!("{path}.{at}"),
+                p.into(),
+                Some("e.g. `operator: In` with `values: [agents]`".into()),
+            );
         }
     }
 
     // Metadata.
     k.metadata("agent.podAnnotations", &a.pod_annotations, false);
-    if a.pod_annotations.contains_key(crate::render::fit::CHECKSUM_ANNOTATION) {
+    if a.pod_annotations
+        .contains_key(crate::config::CHECKSUM_ANNOTATION)
+    {
         k.fail_key(
-            &format!("agent.podAnnotations.{}", crate::render::fit::CHECKSUM_ANNOTATION),
+            &format!(
+                "agent.podAnnotations.{}",
+                crate::config::CHECKSUM_ANNOTATION
+            ),
             "`checksum/config` is agentctl's: it rolls the pods when the ConfigMap changes".into(),
             Some("choose another annotation key".into()),
         );
@@ -458,7 +509,11 @@ pub(super) fn check(k: &mut Checker, c: &Config) {
                 k.dns_subdomain(&format!("{path}.sectionName"), s);
             }
             if p.port == Some(0) {
-                k.fail(&format!("{path}.port"), "port 0 is not a valid port".into(), Some("use 1-65535, e.g. 443".into()));
+                k.fail(
+                    &format!("{path}.port"),
+                    "port 0 is not a valid port".into(),
+                    Some("use 1-65535, e.g. 443".into()),
+                );
             }
         }
         for (n, host) in h.hostnames.iter().enumerate() {
@@ -477,7 +532,13 @@ pub(super) fn check(k: &mut Checker, c: &Config) {
     let external_set = e.host.is_some() || e.url.is_some() || e.password.is_some();
     if c.redis.enabled {
         if external_set {
-            let what = if e.host.is_some() { "host" } else if e.url.is_some() { "url" } else { "password" };
+            let what = if e.host.is_some() {
+                "host"
+            } else if e.url.is_some() {
+                "url"
+            } else {
+                "password"
+            };
             k.cross(
                 &format!("redis.external.{what}"),
                 "redis.enabled",
@@ -522,7 +583,11 @@ pub(super) fn check(k: &mut Checker, c: &Config) {
             }
         }
         if e.port == 0 {
-            k.fail("redis.external.port", "port 0 is not a valid port".into(), Some("use 1-65535, e.g. 6379".into()));
+            k.fail(
+                "redis.external.port",
+                "port 0 is not a valid port".into(),
+                Some("use 1-65535, e.g. 6379".into()),
+            );
         }
         for (field, s) in [("password", &e.password), ("url", &e.url)] {
             if let Some(s) = s {

@@ -24,7 +24,10 @@ fn metadata(k: &mut Checker, c: &Config) {
     k.dns_subdomain("secret.name", &c.secret.name);
     for (path, key) in [
         ("secret.apiKeyKey", c.secret.api_key_key.as_ref()),
-        ("secret.redisPasswordKey", Some(&c.secret.redis_password_key)),
+        (
+            "secret.redisPasswordKey",
+            Some(&c.secret.redis_password_key),
+        ),
     ] {
         let Some(key) = key else { continue };
         let ok = !key.is_empty()
