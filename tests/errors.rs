@@ -334,6 +334,27 @@ fn rendered_output(dir: &Path) {
 const CLI_CASES: &[CliCase] = &[
     // --set
     CliCase {
+        name: "set-null-for-a-required-value",
+        args: &["render", "--set", "agent.replicas.min=null"],
+        setup: nothing,
+        // `null` removes a map entry: the low-latency profile's node selector goes away.
+        fixed_args: &[
+            "render",
+            "-p",
+            "low-latency",
+            "--set",
+            "agent.nodeSelector.node-type=null",
+        ],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "set-unknown-pod-field",
+        args: &["render", "--set", "agent.serviceAccountName=agent-runner"],
+        setup: nothing,
+        fixed_args: &["render", "--set", "agent.serviceAccount.name=agent-runner"],
+        fixed_setup: nothing,
+    },
+    CliCase {
         name: "set-unknown-key",
         args: &["render", "--set", "agent.replicas.mn=3"],
         setup: nothing,

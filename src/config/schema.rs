@@ -285,11 +285,12 @@ const POD_FIELD_SETTINGS: &[(&str, &str)] = &[
     ("volume", "`agent.storage`"),
 ];
 
-/// The help for an unknown key `key` in the section `parent` when no key is close enough for a
-/// "did you mean": under a pod-shaped section (`agent`, `redis`), the typed setting that covers
-/// it, else how to say it with a patch; under `agent.config`, the `extra` map.
-pub fn unknown_key_help(parent: &str, key: &str) -> Option<String> {
-    if parent == "agent.config" {
+/// The help for an unknown key `key` in the section `parent`, replacing (`Some`) the "did you
+/// mean" (`suggested`) when it knows better: under a pod-shaped section (`agent`, `redis`), the
+/// typed setting that covers a Kubernetes field name, else (with no suggestion) how to say it
+/// with a patch; under `agent.config`, the `extra` map.
+pub fn unknown_key_help(parent: &str, key: &str, suggested: bool) -> Option<String> {
+    if parent == "agent.config" && !suggested {
         return Some(format!(
             "settings the agent reads go under `agent.config.extra`: `agent.config.extra.{key}`"
         ));
@@ -306,9 +307,9 @@ pub fn unknown_key_help(parent: &str, key: &str) -> Option<String> {
     {
         return Some(format!("the typed setting for this is {setting}"));
     }
-    if is_field_name(key) {
-        // A setting of another section (`replicas` under `redis`): the valid keys say where
-        // it is not; a patch is not the answer.
+    if suggested || is_field_name(key) {
+        // A near miss, or a setting of another section (`replicas` under `redis`): a patch
+        // is not the answer.
         return None;
     }
     Some(format!(

@@ -296,13 +296,12 @@ pub fn set(arg: &str) -> Result<Layer, Vec<Diagnostic>> {
                 ));
             } else {
                 d = d.unknown_key(segments[i], names.iter().map(String::as_str));
-                if d.help.is_none()
-                    && let Some(h) = crate::config::schema::unknown_key_help(
-                        &segments[..i].join("."),
-                        segments[i],
-                    )
-                {
-                    d = d.help(h);
+                if let Some(h) = crate::config::schema::unknown_key_help(
+                    &segments[..i].join("."),
+                    segments[i],
+                    d.help.is_some(),
+                ) {
+                    d.help = Some(h);
                 }
             }
             return Err(vec![d]);

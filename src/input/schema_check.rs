@@ -196,10 +196,10 @@ fn check_map(
                 .at(source, key.pos, key.name.chars().count())
                 .label("unknown key")
                 .unknown_key(&key.name, names.iter().copied());
-            let d = match unknown_key_help(here, &key.name) {
-                Some(h) if d.help.is_none() => d.help(h),
-                _ => d,
-            };
+            let mut d = d;
+            if let Some(h) = unknown_key_help(here, &key.name, d.help.is_some()) {
+                d.help = Some(h);
+            }
             diags.push(d);
         }
     }
