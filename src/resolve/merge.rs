@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::config::path::ConfigPath;
 use crate::config::schema::{self, Removal};
 use crate::diag::{Diagnostic, Error, Source};
 use crate::input::layers::Layer;
@@ -45,13 +46,13 @@ impl Merged {
         self.history.get(path).and_then(|h| h.last())
     }
 
-    /// A diagnostic located where `path` was last set (nowhere for a built-in default). A path
-    /// inside a list (`agent.tolerations.0.value`), or a field the user left out of an entry
-    /// they wrote, is located at the nearest enclosing setting the user wrote.
-    pub fn locate(&self, d: Diagnostic, path: &str) -> Diagnostic {
-        let d = d.path(path);
-        if self.origin(path).is_none() {
-            let mut at = path;
+    /// A diagnostic located where `path` was last set (nowhere for a built-in default).
+    /// A path inside a list (`agent.tolerations.0.value`), or a field the user left out of an
+    /// entry they wrote, is located at the nearest enclosing setting the user wrote.
+    pub fn locate(&self, d: Diagnostic, path: &ConfigPath) -> Diagnostic {
+        let d = d.path(path.as_str());
+        if self.origin(path.as_str()).is_none() {
+            let mut at = path.as_str();
             while let Some((parent, _)) = at.rsplit_once('.') {
                 at = parent;
                 if let Some(s) = self.origin(at)
@@ -61,7 +62,7 @@ impl Merged {
                 }
             }
         }
-        match self.origin(path) {
+        match self.origin(path.as_str()) {
             Some(s) if s.source.origin != crate::diag::Origin::Default => {
                 d.at(&s.source, s.pos, s.len)
             }
@@ -75,22 +76,22 @@ impl Merged {
 
     /// A diagnostic about the key of `path` itself (a user's label name, say): the caret is on
     /// the key where it was last set, not on its value.
-    pub fn locate_key(&self, d: Diagnostic, path: &str) -> Diagnostic {
-        if let Some(s) = self.origin(path)
+    pub fn locate_key(&self, d: Diagnostic, path: &ConfigPath) -> Diagnostic {
+        if let Some(s) = self.origin(path.as_str())
             && s.source.origin != crate::diag::Origin::Default
             && let Some(key) = s.key
         {
-            let name = path.rsplit('.').next().unwrap_or(path);
+            let name = path.as_str().rsplit('.').next().unwrap_or_default();
             let width = crate::diag::key_len(&s.source, key, name);
-            d.path(path).at(&s.source, key, width)
+            d.path(path.as_str()).at(&s.source, key, width)
         } else {
             self.locate(d, path)
         }
     }
 
     /// Adds a pointer to where `path` was set, for the other half of a cross-field rule.
-    pub fn relate(&self, d: Diagnostic, path: &str) -> Diagnostic {
-        match self.origin(path) {
+    pub fn relate(&self, d: Diagnostic, path: &ConfigPath) -> Diagnostic {
+        match self.origin(path.as_str()) {
             Some(s) if s.source.origin != crate::diag::Origin::Default => d.related(
                 format!("{path} = {} set here", compact(&s.value)),
                 Some(&s.source),
