@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::INT32_MAX;
 use super::fit::{
-    AgentService, AgentStorage, EnvFrom, EnvValue, ExternalRedis, NodeAffinityRule,
-    ServiceAccount, Toleration, TopologySpread, ZoneSpread,
+    AgentService, AgentStorage, EnvFrom, EnvValue, ExternalRedis, NodeAffinityRule, ServiceAccount,
+    Toleration, TopologySpread, ZoneSpread,
 };
 
 /// The agent workload.
