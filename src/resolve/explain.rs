@@ -276,7 +276,13 @@ fn unknown(segments: &[&str], at: usize, names: &[String]) -> Diagnostic {
             .take(6)
             .collect();
         match found.as_slice() {
-            [] => d = d.help("see `agentctl explain` for the top-level sections"),
+            [] => {
+                d = d.help(
+                    schema::unknown_key_help(&prefix, segments[at], false).unwrap_or_else(|| {
+                        "see `agentctl explain` for the top-level sections".into()
+                    }),
+                );
+            }
             [one] => d = d.help(format!("did you mean `{one}`?")),
             many => {
                 d = d.help(format!(
