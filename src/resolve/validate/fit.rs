@@ -150,8 +150,8 @@ impl Checker<'_> {
     }
 }
 
-/// Checks the fitting settings.
-pub(super) fn check(k: &mut Checker, c: &Config) {
+/// The health path and the metrics port.
+pub(super) fn ports(k: &mut Checker, c: &Config) {
     let a = &c.agent;
     k.http_path("agent.healthPath", &a.health_path, "health path");
     if let Some(m) = a.metrics_port {
@@ -170,8 +170,11 @@ pub(super) fn check(k: &mut Checker, c: &Config) {
             );
         }
     }
+}
 
-    // Environment.
+/// `agent.env` and `agent.envFrom`: names, exactly one source each, no literal credentials.
+pub(super) fn env(k: &mut Checker, c: &Config) {
+    let a = &c.agent;
     for (name, value) in &a.env {
         let path = format!("agent.env.{name}");
         if !k.env_name(&path, name, c) {
@@ -264,8 +267,11 @@ pub(super) fn check(k: &mut Checker, c: &Config) {
             );
         }
     }
+}
 
-    // Identity.
+/// Pull secrets and the ServiceAccount.
+pub(super) fn identity(k: &mut Checker, c: &Config) {
+    let a = &c.agent;
     for (i, s) in a.image_pull_secrets.iter().enumerate() {
         k.dns_subdomain(&format!("agent.imagePullSecrets.{i}"), s);
     }
@@ -298,8 +304,11 @@ pub(super) fn check(k: &mut Checker, c: &Config) {
             Some("choose another name, e.g. `agent`".into()),
         );
     }
+}
 
-    // Scheduling.
+/// Tolerations, priority and runtime classes, spread constraints, node affinity.
+pub(super) fn scheduling(k: &mut Checker, c: &Config) {
+    let a = &c.agent;
     for (i, t) in a.tolerations.iter().enumerate() {
         let path = format!("agent.tolerations.{i}");
         match t.operator {
@@ -422,8 +431,11 @@ pub(super) fn check(k: &mut Checker, c: &Config) {
             );
         }
     }
+}
 
-    // Metadata.
+/// Pod annotations and labels (reserved keys refused), Service annotations.
+pub(super) fn pod_metadata(k: &mut Checker, c: &Config) {
+    let a = &c.agent;
     k.metadata("agent.podAnnotations", &a.pod_annotations, false);
     if a.pod_annotations
         .contains_key(crate::config::CHECKSUM_ANNOTATION)
@@ -463,8 +475,10 @@ pub(super) fn check(k: &mut Checker, c: &Config) {
         }
     }
     k.metadata("agent.service.annotations", &a.service.annotations, false);
+}
 
-    // Exposure.
+/// The Ingress and the HTTPRoute, when on.
+pub(super) fn exposure(k: &mut Checker, c: &Config) {
     let i = &c.ingress;
     if i.enabled {
         for (n, h) in i.hosts.iter().enumerate() {
@@ -526,8 +540,10 @@ pub(super) fn check(k: &mut Checker, c: &Config) {
             k.dns_label(&format!("httpRoute.proxyNamespaces.{n}"), ns);
         }
     }
+}
 
-    // Redis.
+/// The managed Redis: on only with the in-cluster one off, a host or a URL Secret, not both.
+pub(super) fn managed_redis(k: &mut Checker, c: &Config) {
     let e = &c.redis.external;
     let external_set = e.host.is_some() || e.url.is_some() || e.password.is_some();
     if c.redis.enabled {

@@ -14,7 +14,13 @@ pub(super) const RULES: &[fn(&mut Checker, &Config)] = &[
     disruption_budget,
     network_policy,
     monitoring,
-    fit::check,
+    fit::ports,
+    fit::env,
+    fit::identity,
+    fit::scheduling,
+    fit::pod_metadata,
+    fit::exposure,
+    fit::managed_redis,
 ];
 
 /// Namespace, labels and the Secret reference.
