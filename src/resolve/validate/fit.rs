@@ -172,7 +172,7 @@ pub(super) fn ports(k: &mut Checker, c: &Config) {
     }
 }
 
-/// `agent.env` and `agent.envFrom`: names, exactly one source each, no literal credentials.
+/// `agent.env`: names, exactly one source each, no literal credentials.
 pub(super) fn env(k: &mut Checker, c: &Config) {
     let a = &c.agent;
     for (name, value) in &a.env {
@@ -242,6 +242,11 @@ pub(super) fn env(k: &mut Checker, c: &Config) {
             }
         }
     }
+}
+
+/// `agent.envFrom`: exactly one of a Secret and a ConfigMap, a valid prefix.
+pub(super) fn env_from(k: &mut Checker, c: &Config) {
+    let a = &c.agent;
     for (i, e) in a.env_from.iter().enumerate() {
         let path = format!("agent.envFrom.{i}");
         match (&e.secret, &e.config_map) {
@@ -306,7 +311,7 @@ pub(super) fn identity(k: &mut Checker, c: &Config) {
     }
 }
 
-/// Tolerations, priority and runtime classes, spread constraints, node affinity.
+/// Tolerations, priority and runtime classes.
 pub(super) fn scheduling(k: &mut Checker, c: &Config) {
     let a = &c.agent;
     for (i, t) in a.tolerations.iter().enumerate() {
@@ -361,6 +366,12 @@ pub(super) fn scheduling(k: &mut Checker, c: &Config) {
             k.dns_subdomain(path, v);
         }
     }
+}
+
+/// Spread constraints (the zone choice and the full ones, never twice the same) and node
+/// affinity rules.
+pub(super) fn placement(k: &mut Checker, c: &Config) {
+    let a = &c.agent;
     let mut spread_keys: Vec<(String, WhenUnsatisfiable)> = Vec::new();
     match a.zone_spread {
         ZoneSpread::None => {}
