@@ -116,6 +116,10 @@ fn single(
     {
         let cfg = &r.merged.config;
         eprintln!("{}", report.summary(dir));
+        // A configuration that reads no key of the agent Secret needs none.
+        if crate::render::fit::agent_secret_keys(cfg).is_empty() {
+            return Ok(Outcome::Ok);
+        }
         eprintln!(
             "the deployment needs the Secret `{}` (keys {}); create it out of band:\n  {}",
             cfg.secret.name,

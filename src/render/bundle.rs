@@ -66,7 +66,8 @@ pub fn build(renderer: &Renderer, cfg: &Config) -> Result<Bundle> {
     for (name, text) in renderer.render(cfg)? {
         let objects = k8s_check::check_file(&name, &text)?;
         let mut content = String::from(HEADER);
-        if name == "kustomization.yaml" {
+        // A configuration that reads no key of the agent Secret needs none.
+        if name == "kustomization.yaml" && !super::fit::agent_secret_keys(cfg).is_empty() {
             content.push_str(&format!(
                 "# Needs the Secret `{}` (keys {}), created out of band, never committed:\n#   {}\n",
                 cfg.secret.name,
