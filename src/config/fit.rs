@@ -281,7 +281,8 @@ pub struct ExternalRedis {
     /// `REDIS_HOST`, `REDIS_PORT`, `REDIS_TLS` and `REDIS_URL` (`rediss://host:port/0` with
     /// TLS; no credentials in it).
     pub host: Option<String>,
-    /// Port. Default: `6379`.
+    /// Port; with `url`, the port in it (the NetworkPolicy allows egress to this port only).
+    /// Default: `6379`.
     pub port: u16,
     /// Connect with TLS (`rediss://`). Default: `true`.
     pub tls: bool,
