@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value as J, json};
 
-use crate::config::{CHECKSUM_ANNOTATION, Config, DataVolume, EnvValue, NodeOperator, ZoneSpread};
+use crate::config::{CHECKSUM_ANNOTATION, Config, EnvValue, NodeOperator, ZoneSpread};
 
 /// Context entries for the templates, to be added to the render context.
 pub fn context(
@@ -193,18 +193,6 @@ fn redis(cfg: &Config) -> Map<String, J> {
         );
     }
     m
-}
-
-/// Whether the output has the file `name`, for the fitting settings' files (`None`: not one
-/// of theirs).
-pub fn has_file(cfg: &Config, name: &str) -> Option<bool> {
-    Some(match name {
-        "redis-statefulset.yaml" => cfg.redis.enabled,
-        "pvc.yaml" => cfg.agent.storage.kind == DataVolume::PersistentVolumeClaim,
-        "ingress.yaml" => cfg.ingress.enabled,
-        "httproute.yaml" => cfg.http_route.enabled,
-        _ => return None,
-    })
 }
 
 /// The keys of the agent Secret (`secret.name`) the output references, each with a placeholder

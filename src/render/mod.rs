@@ -128,9 +128,12 @@ pub fn files(cfg: &Config) -> Vec<&'static str> {
         .iter()
         .map(|(n, _)| *n)
         .filter(|n| match *n {
-            n if crate::render::fit::has_file(cfg, n).is_some() => {
-                crate::render::fit::has_file(cfg, n).unwrap_or(true)
+            "redis-statefulset.yaml" => cfg.redis.enabled,
+            "pvc.yaml" => {
+                cfg.agent.storage.kind == crate::config::DataVolume::PersistentVolumeClaim
             }
+            "ingress.yaml" => cfg.ingress.enabled,
+            "httproute.yaml" => cfg.http_route.enabled,
             "hpa.yaml" => cfg.autoscaling.enabled,
             "pdb.yaml" => cfg.disruption_budget.enabled,
             "networkpolicy.yaml" => cfg.network_policy.enabled,
