@@ -1020,7 +1020,7 @@ fn render_says_what_the_cluster_needs_once_when_something_changed() {
         "Prometheus Operator: ServiceMonitor agent-metrics",
         "metrics-server",
         "Prometheus Adapter serving the pods metric http_requests_per_second",
-        "a default StorageClass that provisions ReadWriteMany volumes: PersistentVolumeClaims agent-data-pvc 10Gi",
+        "a default StorageClass that provisions ReadWriteOnce volumes: PersistentVolumeClaims data-redis-0 10Gi",
         "kubectl create namespace production-agents\n",
         "kubectl create secret generic agent-secrets --namespace=production-agents",
     ] {

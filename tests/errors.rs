@@ -157,6 +157,10 @@ fn scratch() -> tempfile::TempDir {
 
 /// Twins that are rewrites rather than a line or two of changes, and why.
 const REWRITES: &[(&str, &str)] = &[
+    (
+        "managed-redis-keeps-in-cluster-extras",
+        "three in-cluster Redis features to turn off, one line each",
+    ),
     ("binary-garbage", "the bad file is not text at all"),
     (
         "billion-laughs",
@@ -333,6 +337,27 @@ fn rendered_output(dir: &Path) {
 
 const CLI_CASES: &[CliCase] = &[
     // --set
+    CliCase {
+        name: "set-null-for-a-required-value",
+        args: &["render", "--set", "agent.replicas.min=null"],
+        setup: nothing,
+        // `null` removes a map entry: the low-latency profile's node selector goes away.
+        fixed_args: &[
+            "render",
+            "-p",
+            "low-latency",
+            "--set",
+            "agent.nodeSelector.node-type=null",
+        ],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "set-unknown-pod-field",
+        args: &["render", "--set", "agent.serviceAccountName=agent-runner"],
+        setup: nothing,
+        fixed_args: &["render", "--set", "agent.serviceAccount.name=agent-runner"],
+        fixed_setup: nothing,
+    },
     CliCase {
         name: "set-unknown-key",
         args: &["render", "--set", "agent.replicas.mn=3"],

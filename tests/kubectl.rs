@@ -21,6 +21,8 @@ const CASES: &[&[&str]] = &[
         "-f",
         "examples/pinned-digests.yaml",
     ],
+    &["-f", "examples/adopter.yaml"],
+    &["-p", "dev", "-f", "examples/adopter.yaml"],
 ];
 
 fn agentctl(args: &[&str]) -> std::process::Output {
@@ -77,17 +79,23 @@ fn kubectl_kustomize_builds_every_profile_and_matches_the_stream() {
             !built.contains("kind: Secret\n"),
             "a Secret was rendered for {case:?}"
         );
-        for name in [
-            "agent-deployment",
-            "agent-service",
-            "redis-service",
-            "agent-data-pvc",
-            "agent-network-policy",
-            "agent-config",
+        // The guide's names; Redis only in the cluster, the shared PVC only when asked for.
+        let adopter = case.contains(&"examples/adopter.yaml");
+        let dev = case.contains(&"dev");
+        for (name, present) in [
+            ("agent-deployment", true),
+            ("agent-service", true),
+            ("redis-service", !adopter),
+            ("agent-data-pvc", dev),
+            ("agent-network-policy", true),
+            ("agent-config", true),
+            ("agent-ingress", adopter),
+            ("agent-route", adopter),
         ] {
-            assert!(
+            assert_eq!(
                 built.contains(&format!("name: {name}\n")),
-                "{name} missing for {case:?}"
+                present,
+                "{name} for {case:?}"
             );
         }
     }

@@ -612,7 +612,7 @@ fn an_environment_removed_from_the_project_is_drift_and_render_all_removes_its_f
     let render = run(dir, &["render", "--all", "-o", "deploy"]);
     assert_eq!(code(&render), 0, "{}", stderr(&render));
     assert!(
-        stderr(&render).contains("removed deploy/prod/eu: 16 generated files"),
+        stderr(&render).contains("removed deploy/prod/eu: 15 generated files"),
         "{}",
         stderr(&render)
     );

@@ -72,15 +72,15 @@ fn an_undefined_template_variable_is_an_error() {
     let tpl = tmp.path().join("tpl");
     std::fs::create_dir(&tpl).unwrap();
     std::fs::write(
-        tpl.join("pvc.yaml"),
-        template("pvc.yaml").replace("cfg.agent.storage.size", "cfg.agent.storage.sise"),
+        tpl.join("deployment.yaml"),
+        template("deployment.yaml").replace("cfg.agent.storage.size", "cfg.agent.storage.sise"),
     )
     .unwrap();
     let out = agentctl(&["render", "--templates", "tpl"], tmp.path());
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("`cfg.agent.storage.sise` is undefined (in pvc.yaml:"),
+        err.contains("`cfg.agent.storage.sise` is undefined (in deployment.yaml:"),
         "{err}"
     );
 }

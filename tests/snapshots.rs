@@ -40,6 +40,37 @@ const CASES: &[Case] = &[
         ],
     ),
     ("everything", &[], &["examples/everything.yaml"], &[]),
+    ("adopter", &[], &["examples/adopter.yaml"], &[]),
+    // The fitting settings the adopter example leaves out: an existing ServiceAccount, named
+    // node affinity rules, a full spread constraint, a RuntimeClass, env from other Secrets and
+    // ConfigMaps, the shared PVC, an Ingress for every host, a Redis URL from a Secret, and the
+    // low-latency profile's node selector removed with `null`.
+    (
+        "fitted",
+        &["low-latency"],
+        &[],
+        &[
+            "agent.nodeSelector.node-type=null",
+            "agent.serviceAccount.create=false",
+            "agent.serviceAccount.name=platform-agent",
+            "agent.nodeAffinity={pool: {key: node-pool, values: [agents, batch]}, big: {key: node.kubernetes.io/instance-type, operator: NotIn, values: [t3.small], weight: 40}}",
+            "agent.topologySpreadConstraints=[{topologyKey: kubernetes.io/hostname, maxSkew: 2, whenUnsatisfiable: DoNotSchedule}]",
+            "agent.runtimeClassName=gvisor",
+            "agent.env={DATABASE_URL: {secret: db-credentials, key: url}, REGION: {configMap: cluster-info, key: region, optional: true}, GREETING: hello}",
+            "agent.envFrom=[{configMap: shared-settings}, {secret: shared-credentials, prefix: SHARED_, optional: true}]",
+            "agent.storage.type=persistentVolumeClaim",
+            "agent.probes.liveness.path=/livez",
+            "agent.podLabels.team=agents",
+            "agent.service.annotations={service.beta.kubernetes.io/aws-load-balancer-internal: \"true\"}",
+            "ingress.enabled=true",
+            "ingress.paths=[/api, /v1]",
+            "redis.enabled=false",
+            "monitoring.redisExporter.enabled=false",
+            "backup.enabled=false",
+            "redis.external.url={name: redis-connection, key: url}",
+            "redis.external.cidr=10.0.0.0/8",
+        ],
+    ),
 ];
 
 fn root() -> PathBuf {

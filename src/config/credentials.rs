@@ -14,9 +14,16 @@ const SENSITIVE: &[&str] = &[
     "CREDENTIAL",
 ];
 
+/// Token *counts* (`MAX_TOKENS`, `TOKEN_LIMIT`, ...) are model settings, not credentials.
+/// (A stopgap until the detector is held to a corpus of real setting names.)
+const TOKEN_COUNTS: &[&str] = &["TOKENS", "TOKEN_LIMIT", "TOKEN_BUDGET", "TOKEN_COUNT"];
+
 /// Whether a config path may hold a credential.
 pub fn is_sensitive(path: &str) -> bool {
-    let upper = path.to_ascii_uppercase().replace(['-', '.'], "_");
+    let mut upper = path.to_ascii_uppercase().replace(['-', '.'], "_");
+    for count in TOKEN_COUNTS {
+        upper = upper.replace(count, "");
+    }
     SENSITIVE.iter().any(|s| upper.contains(s))
 }
 

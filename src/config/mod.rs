@@ -12,6 +12,7 @@
 //! ([`credentials`]). Must not read, parse, print or know about YAML trees.
 
 pub mod credentials;
+pub mod fit;
 pub mod names;
 pub mod path;
 pub mod quota;
@@ -28,6 +29,7 @@ mod operations;
 mod workloads;
 
 pub use features::*;
+pub use fit::*;
 pub use monitoring::*;
 pub use operations::*;
 pub use workloads::*;
@@ -81,6 +83,10 @@ pub struct Config {
     pub keda: Keda,
     /// An ExternalSecret that creates the Secret from a secret manager (`externalsecret.yaml`).
     pub external_secret: ExternalSecret,
+    /// An Ingress in front of the agent (`ingress.yaml`). Default: off.
+    pub ingress: Ingress,
+    /// A Gateway API HTTPRoute to the agent (`httproute.yaml`). Default: off.
+    pub http_route: HttpRoute,
 }
 
 impl Default for Config {
@@ -102,6 +108,8 @@ impl Default for Config {
             vpa: Vpa::default(),
             keda: Keda::default(),
             external_secret: ExternalSecret::default(),
+            ingress: Ingress::default(),
+            http_route: HttpRoute::default(),
         }
     }
 }
@@ -124,9 +132,11 @@ pub enum PodSecurityLevel {
 pub struct SecretRef {
     /// Secret name. Default: `agent-secrets`.
     pub name: String,
-    /// Key holding the Anthropic API key. Default: `anthropic-api-key`.
-    pub api_key_key: String,
-    /// Key holding the Redis password. Default: `redis-password`.
+    /// Key holding the Anthropic API key, read as `ANTHROPIC_API_KEY`; `null` for an agent
+    /// that needs none (other keys come in through `agent.env`). Default: `anthropic-api-key`.
+    pub api_key_key: Option<String>,
+    /// Key holding the in-cluster Redis password (read as `REDIS_PASSWORD`). Default:
+    /// `redis-password`.
     pub redis_password_key: String,
 }
 
@@ -134,7 +144,7 @@ impl Default for SecretRef {
     fn default() -> Self {
         SecretRef {
             name: "agent-secrets".into(),
-            api_key_key: "anthropic-api-key".into(),
+            api_key_key: Some("anthropic-api-key".into()),
             redis_password_key: "redis-password".into(),
         }
     }

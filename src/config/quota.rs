@@ -37,18 +37,18 @@ pub fn inputs(cfg: &Config) -> (Vec<Workload>, Volumes, Requested) {
         IntOrPercent::Percent(p) => Surge::Percent(p.trim_end_matches('%').parse().unwrap_or(0)),
     };
     let extra = surge.pods(replicas);
-    let mut workloads = vec![
-        Workload {
-            name: "agent".into(),
-            pods: replicas + extra,
-            why: format!(
-                "{replicas} {} replicas + {extra} surge",
-                if scaled { "max" } else { "fixed" }
-            ),
-            per_pod: pod(&[&cfg.agent.resources]),
-            surge: Some(surge),
-        },
-        Workload {
+    let mut workloads = vec![Workload {
+        name: "agent".into(),
+        pods: replicas + extra,
+        why: format!(
+            "{replicas} {} replicas + {extra} surge",
+            if scaled { "max" } else { "fixed" }
+        ),
+        per_pod: pod(&[&cfg.agent.resources]),
+        surge: Some(surge),
+    }];
+    if cfg.redis.enabled {
+        workloads.push(Workload {
             name: "redis".into(),
             pods: 1,
             why: String::new(),
@@ -61,8 +61,8 @@ pub fn inputs(cfg: &Config) -> (Vec<Workload>, Volumes, Requested) {
                 pod(&[&cfg.redis.resources])
             },
             surge: None,
-        },
-    ];
+        });
+    }
     if cfg.backup.enabled {
         workloads.push(Workload {
             name: "backup job".into(),
@@ -83,11 +83,16 @@ pub fn inputs(cfg: &Config) -> (Vec<Workload>, Volumes, Requested) {
         per_pod: pod(&[&adhoc]),
         surge: None,
     });
-    let mut sizes = vec![
-        cfg.agent.storage.size.clone(),
-        cfg.redis.storage.size.clone(),
-    ];
-    let mut names = vec!["agent-data-pvc".to_owned(), "data-redis-0".to_owned()];
+    let (mut sizes, mut names) = (Vec::new(), Vec::new());
+    // An `emptyDir` agent volume is node-local scratch space, not a claim.
+    if cfg.agent.storage.kind == crate::config::DataVolume::PersistentVolumeClaim {
+        sizes.push(cfg.agent.storage.size.clone());
+        names.push("agent-data-pvc".to_owned());
+    }
+    if cfg.redis.enabled {
+        sizes.push(cfg.redis.storage.size.clone());
+        names.push("data-redis-0".to_owned());
+    }
     if cfg.backup.enabled {
         sizes.push(cfg.backup.storage.size.clone());
         names.push("redis-backup-pvc".to_owned());

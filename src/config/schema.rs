@@ -17,6 +17,7 @@ pub fn schema() -> &'static J {
     static SCHEMA: OnceLock<J> = OnceLock::new();
     SCHEMA.get_or_init(|| {
         let mut schema = schemars::schema_for!(Config).to_value();
+        removable_entries(&mut schema);
         if let Some(obj) = schema.as_object_mut() {
             obj.insert(
                 "$id".into(),
@@ -27,6 +28,29 @@ pub fn schema() -> &'static J {
         }
         schema
     })
+}
+
+/// Lets every map entry be `null` (the removal rule, [`Removal::Entry`]), so an editor reading
+/// the schema accepts `node-type: null` under `agent.nodeSelector` as agentctl does.
+fn removable_entries(schema: &mut J) {
+    match schema {
+        J::Object(obj) => {
+            let is_map = obj.get("properties").is_none()
+                && matches!(obj.get("additionalProperties"), Some(J::Object(_)));
+            for v in obj.values_mut() {
+                removable_entries(v);
+            }
+            if is_map && let Some(entry) = obj.get_mut("additionalProperties") {
+                let inner = entry.take();
+                // `x-removable`: the `null` is the removal rule, not an optional value
+                // (`describe` leaves "(optional)" out).
+                *entry =
+                    serde_json::json!({"anyOf": [inner, {"type": "null"}], "x-removable": true});
+            }
+        }
+        J::Array(items) => items.iter_mut().for_each(removable_entries),
+        _ => {}
+    }
 }
 
 /// Follows a local `$ref` (`#/$defs/Name`).
@@ -110,7 +134,7 @@ pub fn describe(schema: &J) -> String {
                 .collect::<Vec<_>>()
         })
         .collect();
-    let nullable = all_types(schema).contains(&"null");
+    let nullable = all_types(schema).contains(&"null") && schema.get("x-removable").is_none();
     let mut text = parts.join(" or ");
     if nullable {
         text.push_str(" (optional)");
@@ -171,6 +195,127 @@ pub fn lookup(path: &[&str]) -> Result<&'static J, (usize, Vec<String>)> {
         }
     }
     Ok(current)
+}
+
+/// What `null` does at a path: the one removal rule, for files, project `set:` and `--set`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    /// An entry of a map (`agent.nodeSelector.node-type`): the entry goes away.
+    Entry,
+    /// A whole map (`agent.nodeSelector`): every entry earlier layers set goes away.
+    Map,
+    /// An optional setting (`agent.priorityClassName`): it goes back to unset.
+    Unset,
+    /// Nothing can be removed here (a section, a list, a required value).
+    No,
+}
+
+/// Whether the schema is a map (named entries of one type), not a section.
+fn is_map(schema: &J) -> bool {
+    branches(schema).into_iter().any(|b| {
+        types_of(b).contains(&"object")
+            && b.get("properties").is_none()
+            && matches!(b.get("additionalProperties"), Some(J::Object(_)))
+    })
+}
+
+/// What `null` means at `path` (see [`Removal`]).
+pub fn removal(path: &[&str]) -> Removal {
+    let Some((last, parent)) = path.split_last() else {
+        return Removal::No;
+    };
+    let Ok(parent_schema) = lookup(parent) else {
+        return Removal::No;
+    };
+    let in_props = branches(parent_schema)
+        .into_iter()
+        .any(|b| b.get("properties").and_then(|p| p.get(*last)).is_some());
+    if !in_props && is_map(parent_schema) {
+        return Removal::Entry;
+    }
+    match lookup(path) {
+        Ok(s) if is_map(s) => Removal::Map,
+        Ok(s) if all_types(s).contains(&"null") => Removal::Unset,
+        _ => Removal::No,
+    }
+}
+
+/// Kubernetes (and Helm-chart) names users write under a pod-shaped section, and the typed
+/// setting that says the same thing.
+const POD_FIELD_SETTINGS: &[(&str, &str)] = &[
+    (
+        "affinity",
+        "`agent.nodeAffinity` (node rules) and `agent.antiAffinity`",
+    ),
+    ("annotations", "`agent.podAnnotations`"),
+    ("labels", "`agent.podLabels`"),
+    ("containerPort", "`agent.port` (and `agent.metricsPort`)"),
+    ("ports", "`agent.port` (and `agent.metricsPort`)"),
+    (
+        "livenessProbe",
+        "`agent.probes.liveness` (path: `agent.healthPath`)",
+    ),
+    (
+        "readinessProbe",
+        "`agent.probes.readiness` (path: `agent.healthPath`)",
+    ),
+    (
+        "startupProbe",
+        "`agent.probes.startup` (path: `agent.healthPath`)",
+    ),
+    ("healthCheckPath", "`agent.healthPath`"),
+    ("serviceAccountName", "`agent.serviceAccount.name`"),
+    ("extraEnv", "`agent.env`"),
+    ("extraEnvVars", "`agent.env`"),
+    (
+        "environment",
+        "`agent.env` (or `agent.config.extra` for plain settings)",
+    ),
+    (
+        "replicaCount",
+        "`agent.replicas.min` / `agent.replicas.max`",
+    ),
+    ("strategy", "`agent.rollingUpdate`"),
+    (
+        "securityContext",
+        "`agent.runAsUser` (the rest of the hardened context is fixed)",
+    ),
+    ("ingress", "the top-level `ingress` section"),
+    ("persistence", "`agent.storage`"),
+    ("volume", "`agent.storage`"),
+];
+
+/// The help for an unknown key `key` in the section `parent`, replacing (`Some`) the "did you
+/// mean" (`suggested`) when it knows better: under a pod-shaped section (`agent`, `redis`), the
+/// typed setting that covers a Kubernetes field name, else (with no suggestion) how to say it
+/// with a patch; under `agent.config`, the `extra` map.
+pub fn unknown_key_help(parent: &str, key: &str, suggested: bool) -> Option<String> {
+    if parent == "agent.config" && !suggested {
+        return Some(format!(
+            "settings the agent reads go under `agent.config.extra`: `agent.config.extra.{key}`"
+        ));
+    }
+    let (object, root) = if parent == "agent" || parent.starts_with("agent.") {
+        ("Deployment, name: agent-deployment", "agent")
+    } else if parent == "redis" || parent.starts_with("redis.") {
+        ("StatefulSet, name: redis", "redis")
+    } else {
+        return None;
+    };
+    if let Some((_, setting)) = POD_FIELD_SETTINGS.iter().find(|(k, _)| *k == key)
+        && root == "agent"
+    {
+        return Some(format!("the typed setting for this is {setting}"));
+    }
+    if suggested || is_field_name(key) {
+        // A near miss, or a setting of another section (`replicas` under `redis`): a patch
+        // is not the answer.
+        return None;
+    }
+    Some(format!(
+        "no typed setting covers `{key}`: say it with a patch, a `patches:` entry with \
+         `target: {{kind: {object}}}` (README \"Patches\", examples/patches.yaml)"
+    ))
 }
 
 /// Whether `name` is the name of some setting anywhere in the schema.

@@ -7,6 +7,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::INT32_MAX;
+use super::fit::{
+    AgentService, AgentStorage, EnvFrom, EnvValue, ExternalRedis, NodeAffinityRule, ServiceAccount,
+    Toleration, TopologySpread, ZoneSpread,
+};
 
 /// The agent workload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -22,12 +26,19 @@ pub struct Agent {
     /// the Deployment leaves `spec.replicas` to the HPA; with it off, `min` is the fixed count.
     /// Default: 3–10.
     pub replicas: Replicas,
-    /// Container port serving the API, `/health` and `/metrics`; the Service `agent-service`
-    /// exposes it under the same number. Default: `8000`.
+    /// Container port serving the API (and, unless `metricsPort` is set, the metrics); the
+    /// Service `agent-service` exposes it under the same number. Default: `8000`.
     pub port: u16,
+    /// HTTP path of the health endpoint, probed by all three probes on `port` (a probe's own
+    /// `path` overrides it). Default: `/health`.
+    pub health_path: String,
+    /// A separate port for the metrics endpoint (path: `monitoring.serviceMonitor.path`); the
+    /// Service exposes it as `metrics`, the ServiceMonitor scrapes it and the NetworkPolicy
+    /// admits Prometheus to it only. Unset: metrics are served on `port`. Default: unset.
+    pub metrics_port: Option<u16>,
     /// CPU and memory requests and limits. Default: requests 500m/1Gi, limits 2000m/2Gi.
     pub resources: Resources,
-    /// Liveness, readiness and startup probes (HTTP GET on `port`).
+    /// Liveness, readiness and startup probes (HTTP GET on `port`, path `healthPath`).
     pub probes: Probes,
     /// Rolling update: extra pods during an update and pods that may be unavailable.
     /// Default: maxSurge 1, maxUnavailable 0 (zero downtime).
@@ -35,8 +46,45 @@ pub struct Agent {
     /// Pod anti-affinity across nodes: `none`, `preferred` (spread when possible) or `required`
     /// (never two agent pods on one node). Default: `preferred`.
     pub anti_affinity: AntiAffinity,
-    /// Node labels the agent pods must run on, e.g. `node-type: high-performance`. Default: none.
+    /// Node labels the agent pods must run on, e.g. `node-type: high-performance`; a later
+    /// layer removes one with `null`. Default: none.
     pub node_selector: BTreeMap<String, String>,
+    /// Node affinity rules by a name of your choosing (the name lets a later layer change or
+    /// remove one with `null`). Default: none.
+    pub node_affinity: BTreeMap<String, NodeAffinityRule>,
+    /// Tolerations of node taints, e.g. a dedicated pool tainted `dedicated=agents:NoSchedule`
+    /// (add a `nodeSelector` to also keep the pods on it). A list: a layer replaces it whole.
+    /// Default: none.
+    pub tolerations: Vec<Toleration>,
+    /// Spread agent pods over zones (`topology.kubernetes.io/zone`): `none`, `preferred` or
+    /// `required`. Default: `none`.
+    pub zone_spread: ZoneSpread,
+    /// Further topology spread constraints over the agent pods, in full. Default: none.
+    pub topology_spread_constraints: Vec<TopologySpread>,
+    /// PriorityClass of the agent pods (it must exist). Default: unset.
+    pub priority_class_name: Option<String>,
+    /// RuntimeClass of the agent pods, e.g. `gvisor` or `kata` (it must exist). Default: unset.
+    pub runtime_class_name: Option<String>,
+    /// Annotations on the agent pods (e.g. for a log or metrics agent); `checksum/config` is
+    /// agentctl's. Default: none.
+    pub pod_annotations: BTreeMap<String, String>,
+    /// Extra labels on the agent pods (not in the selector); the `app.kubernetes.io/*` labels
+    /// agentctl sets and the `kubernetes.io`/`k8s.io` prefixes are reserved. Default: none.
+    pub pod_labels: BTreeMap<String, String>,
+    /// Secrets (`kubernetes.io/dockerconfigjson`) to pull the image with, by name. Default: none.
+    pub image_pull_secrets: Vec<String>,
+    /// The ServiceAccount the agent runs as (`rbac.yaml`): its name, annotations for
+    /// workload identity, or an existing one.
+    pub service_account: ServiceAccount,
+    /// The Service `agent-service`.
+    pub service: AgentService,
+    /// Extra environment variables by name: a literal string, or `{secretKey: KEY}` (a key of
+    /// the agent Secret), `{secret: NAME, key: KEY}`, `{configMap: NAME, key: KEY}`. They win
+    /// over the ConfigMap and `envFrom`. Default: none.
+    pub env: BTreeMap<String, EnvValue>,
+    /// Whole existing Secrets or ConfigMaps as variables: `{secret: NAME}` or
+    /// `{configMap: NAME}`, with an optional `prefix`. Default: none.
+    pub env_from: Vec<EnvFrom>,
     /// User, group and filesystem group the containers run as (non-root; ≥ 10000 keeps
     /// clear of host users). Default: 10001.
     pub run_as_user: u32,
@@ -45,8 +93,9 @@ pub struct Agent {
     /// Size limit of the writable `/tmp` (an emptyDir; the root filesystem is read-only).
     /// Default: `1Gi`.
     pub tmp_size_limit: String,
-    /// The `agent-data-pvc` PersistentVolumeClaim, mounted at `/app/data`.
-    pub storage: Storage,
+    /// The data volume at `/app/data`: per-pod `emptyDir` (default), the shared PVC
+    /// `agent-data-pvc`, or none.
+    pub storage: AgentStorage,
     /// Agent settings, rendered into the ConfigMap `agent-config` and read as environment
     /// variables. A change rolls the pods (checksum annotation on the pod template).
     pub config: AgentSettings,
@@ -59,19 +108,30 @@ impl Default for Agent {
             image_pull_policy: None,
             replicas: Replicas { min: 3, max: 10 },
             port: 8000,
+            health_path: "/health".into(),
+            metrics_port: None,
             resources: Resources::new("500m", "1Gi", "2000m", "2Gi"),
             probes: Probes::default(),
             rolling_update: RollingUpdate::default(),
             anti_affinity: AntiAffinity::Preferred,
             node_selector: BTreeMap::new(),
+            node_affinity: BTreeMap::new(),
+            tolerations: Vec::new(),
+            zone_spread: ZoneSpread::None,
+            topology_spread_constraints: Vec::new(),
+            priority_class_name: None,
+            runtime_class_name: None,
+            pod_annotations: BTreeMap::new(),
+            pod_labels: BTreeMap::new(),
+            image_pull_secrets: Vec::new(),
+            service_account: ServiceAccount::default(),
+            service: AgentService::default(),
+            env: BTreeMap::new(),
+            env_from: Vec::new(),
             run_as_user: 10001,
             termination_grace_period_seconds: 30,
             tmp_size_limit: "1Gi".into(),
-            storage: Storage {
-                size: "10Gi".into(),
-                storage_class: None,
-                access_mode: AccessMode::ReadWriteMany,
-            },
+            storage: AgentStorage::default(),
             config: AgentSettings::default(),
         }
     }
@@ -145,11 +205,11 @@ pub struct Compute {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Probes {
-    /// Restarts the container when it stops answering. Default: `/health` every 10s, timeout 5s, 3 failures.
+    /// Restarts the container when it stops answering. Default: `healthPath` every 10s, timeout 5s, 3 failures.
     pub liveness: Probe,
-    /// Takes the pod out of the Service while it cannot serve. Default: `/health` every 5s, timeout 3s, 3 failures.
+    /// Takes the pod out of the Service while it cannot serve. Default: `healthPath` every 5s, timeout 3s, 3 failures.
     pub readiness: Probe,
-    /// Holds the other probes until the agent has started. Default: `/health` every 5s, timeout 3s, 30 failures (150s).
+    /// Holds the other probes until the agent has started. Default: `healthPath` every 5s, timeout 3s, 30 failures (150s).
     pub startup: Probe,
 }
 
@@ -167,8 +227,9 @@ impl Default for Probes {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Probe {
-    /// HTTP path probed on the agent port. Default: `/health`.
-    pub path: String,
+    /// HTTP path probed on the agent port, for this probe only. Default: unset, i.e.
+    /// `agent.healthPath`.
+    pub path: Option<String>,
     /// Seconds after container start before the first probe. Default: `0`.
     #[schemars(range(max = INT32_MAX))]
     pub initial_delay_seconds: u32,
@@ -186,7 +247,7 @@ pub struct Probe {
 impl Probe {
     fn new(period: u32, timeout: u32, failures: u32) -> Self {
         Probe {
-            path: "/health".into(),
+            path: None,
             initial_delay_seconds: 0,
             period_seconds: period,
             timeout_seconds: timeout,
@@ -326,6 +387,11 @@ pub enum LogLevel {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Redis {
+    /// Run Redis in the cluster (`redis-statefulset.yaml`). `false`: no Redis StatefulSet,
+    /// Service, ServiceAccount or NetworkPolicy; the agent uses `redis.external`. Default: `true`.
+    pub enabled: bool,
+    /// A managed Redis the agent uses when `enabled` is `false`.
+    pub external: ExternalRedis,
     /// Container image. Default: `redis:7.2-alpine`.
     pub image: String,
     /// Image pull policy. Default (unset): `Always` for an image pinned by tag, `IfNotPresent`
@@ -347,6 +413,8 @@ pub struct Redis {
 impl Default for Redis {
     fn default() -> Self {
         Redis {
+            enabled: true,
+            external: ExternalRedis::default(),
             image: "redis:7.2-alpine".into(),
             image_pull_policy: None,
             port: 6379,

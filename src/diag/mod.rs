@@ -444,6 +444,31 @@ fn clip_quoted(text: &str) -> String {
     out
 }
 
+/// Breaks a long note (a list of valid keys, say) into lines of at most [`NOTE_WIDTH`]
+/// columns, continued under its first character, so no message line runs off a terminal.
+fn wrap_note(text: &str) -> String {
+    const INDENT: &str = "           "; // the width of "   = note: "
+    let mut out = String::new();
+    let mut width = INDENT.len();
+    for (i, word) in text.split(' ').enumerate() {
+        let w = word.chars().count();
+        if i > 0 && width + 1 + w > NOTE_WIDTH {
+            out.push('\n');
+            out.push_str(INDENT);
+            width = INDENT.len();
+        } else if i > 0 {
+            out.push(' ');
+            width += 1;
+        }
+        out.push_str(word);
+        width += w;
+    }
+    out
+}
+
+/// The widest a note line gets (see [`wrap_note`]).
+const NOTE_WIDTH: usize = 100;
+
 /// Cuts a text to `max` characters.
 fn clip(text: &str, max: usize) -> String {
     if text.chars().count() > max {
@@ -493,7 +518,7 @@ impl fmt::Display for Diagnostic {
             }
         }
         for n in &self.notes {
-            out.push_str(&format!("   = note: {}\n", clip_quoted(n)));
+            out.push_str(&format!("   = note: {}\n", wrap_note(&clip_quoted(n))));
         }
         if let Some(h) = &self.help {
             out.push_str(&format!("   = help: {}\n", clip_quoted(h)));

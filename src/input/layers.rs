@@ -299,6 +299,13 @@ pub fn set(arg: &str) -> Result<Layer, Vec<Diagnostic>> {
                 ));
             } else {
                 d = d.unknown_key(segments[i], names.iter().map(String::as_str));
+                if let Some(h) = crate::config::schema::unknown_key_help(
+                    &segments[..i].join("."),
+                    segments[i],
+                    d.help.is_some(),
+                ) {
+                    d.help = Some(h);
+                }
             }
             return Err(vec![d]);
         }
@@ -307,7 +314,7 @@ pub fn set(arg: &str) -> Result<Layer, Vec<Diagnostic>> {
         line: 1,
         col: path.chars().count() + 2,
     };
-    let value = schema_check::typed_set_value(leaf, raw, value_pos).map_err(|msg| {
+    let value = schema_check::typed_set_value(leaf, &segments, raw, value_pos).map_err(|msg| {
         vec![
             Diagnostic::new(msg)
                 .path(path)

@@ -10,7 +10,10 @@ use std::sync::Arc;
 
 use serde_json::Value as J;
 
-use crate::config::schema::{all_types, branches, consts_of, describe, lookup, schema, types_of};
+use crate::config::schema::{
+    Removal, all_types, branches, consts_of, describe, lookup, removal, schema, types_of,
+    unknown_key_help,
+};
 use crate::diag::{Diagnostic, Source};
 use crate::input::yaml::{Key, Node, Pos, Value};
 
@@ -108,6 +111,12 @@ fn check_node(
     diags: &mut Vec<Diagnostic>,
 ) {
     let here = path.join(".");
+    if matches!(node.value, Value::Null) {
+        let segments: Vec<&str> = path.iter().map(String::as_str).collect();
+        if removal(&segments) != Removal::No {
+            return;
+        }
+    }
     if let Some(values) = consts_of(schema) {
         if let Some(d) = not_in_enum(&values, schema, node, &here, source) {
             diags.push(d);
@@ -199,6 +208,10 @@ fn check_map(
                 .at(source, key.pos, key.name.chars().count())
                 .label("unknown key")
                 .unknown_key(&key.name, names.iter().copied());
+            let mut d = d;
+            if let Some(h) = unknown_key_help(here, &key.name, d.help.is_some()) {
+                d.help = Some(h);
+            }
             diags.push(d);
         }
     }
@@ -245,6 +258,11 @@ fn wrong_type(schema: &J, node: &Node, here: &str, source: &Arc<Source>) -> Diag
         ));
     } else if matches!(node.value, Value::Null) && wants.contains(&"object") {
         d = d.help("the section is empty; add settings under it (indented) or delete the line");
+    } else if matches!(node.value, Value::Null) && wants.contains(&"array") {
+        d = d
+            .help("`null` removes map entries and optional settings; for an empty list write `[]`");
+    } else if matches!(node.value, Value::Null) {
+        d = d.help("`null` removes map entries and optional settings, and this one is required: write a value (`agentctl explain` shows its default)");
     }
     d
 }
@@ -293,16 +311,34 @@ fn found_text(value: &Value, raw: &str) -> String {
 ///
 /// Strings stay verbatim (`--set agent.config.extra.FLAG=on` is the string `on`); numbers and
 /// booleans must parse as such; lists and maps are written in YAML flow syntax (`[443, 8443]`);
-/// `null` or `~` clears an optional setting.
-pub fn typed_set_value(schema: &J, raw: &str, pos: Pos) -> Result<Node, String> {
+/// `null` or `~` removes, as in a file ([`removal`]: a map entry, a whole map, an optional
+/// setting); a quoted string (`"null"`, `'~'`) is that string, unquoted.
+pub fn typed_set_value(schema: &J, path: &[&str], raw: &str, pos: Pos) -> Result<Node, String> {
     let types = all_types(schema);
     let len = raw.chars().count().max(1);
     let node = |value| Node { value, pos, len };
-    let nullable = types.contains(&"null");
-    if nullable && (raw == "null" || raw == "~") {
-        return Ok(node(Value::Null));
+    if raw == "null" || raw == "~" {
+        return match removal(path) {
+            Removal::No => Err(format!(
+                "`{raw}` removes map entries and optional settings; `{}` is {} and required",
+                path.join("."),
+                describe(schema)
+            )),
+            _ => Ok(node(Value::Null)),
+        };
     }
     if consts_of(schema).is_some() || (types.contains(&"string") && !types.contains(&"integer")) {
+        let quoted = raw.len() >= 2
+            && ((raw.starts_with('"') && raw.ends_with('"'))
+                || (raw.starts_with('\'') && raw.ends_with('\'')));
+        if quoted
+            && let Ok(Node {
+                value: Value::Str(s),
+                ..
+            }) = crate::input::yaml::parse_inline(raw)
+        {
+            return Ok(node(Value::Str(s)));
+        }
         return Ok(node(Value::Str(raw.to_owned())));
     }
     if types.contains(&"integer") {

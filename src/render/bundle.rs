@@ -44,10 +44,24 @@ pub struct Bundle {
 
 /// The command that creates the Secret the output references.
 pub fn secret_command(cfg: &Config) -> String {
+    let literals: String = cfg
+        .agent_secret_keys()
+        .iter()
+        .map(|(k, what)| format!(" --from-literal={k}={what}"))
+        .collect();
     format!(
-        "kubectl create secret generic {} --from-literal={}=<your API key> --from-literal={}=<a Redis password> --namespace={}",
-        cfg.secret.name, cfg.secret.api_key_key, cfg.secret.redis_password_key, cfg.namespace
+        "kubectl create secret generic {}{literals} --namespace={}",
+        cfg.secret.name, cfg.namespace
     )
+}
+
+/// The keys of the agent Secret the output references, for messages: `` `a`, `b` ``.
+pub fn secret_keys_text(cfg: &Config) -> String {
+    cfg.agent_secret_keys()
+        .iter()
+        .map(|(k, _)| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Renders, checks and serializes a configuration.
@@ -65,12 +79,11 @@ pub fn build(renderer: &Renderer, cfg: &Config) -> Result<Bundle> {
                 cfg.external_secret.store_ref.kind,
                 cfg.external_secret.store_ref.name
             ));
-        } else if name == "kustomization.yaml" {
+        } else if name == "kustomization.yaml" && !cfg.agent_secret_keys().is_empty() {
             content.push_str(&format!(
-                "# Needs the Secret `{}` (keys `{}`, `{}`), created out of band, never committed:\n#   {}\n",
+                "# Needs the Secret `{}` (keys {}), created out of band, never committed:\n#   {}\n",
                 cfg.secret.name,
-                cfg.secret.api_key_key,
-                cfg.secret.redis_password_key,
+                secret_keys_text(cfg),
                 secret_command(cfg)
             ));
         }

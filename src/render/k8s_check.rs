@@ -16,7 +16,7 @@ use k8s_openapi::api::batch::v1::CronJob;
 use k8s_openapi::api::core::v1::{
     ConfigMap, LimitRange, Namespace, PersistentVolumeClaim, ResourceQuota, Service, ServiceAccount,
 };
-use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -496,6 +496,16 @@ const KINDS: &[ObjectKind] = &[
         api: "external-secrets.io/v1",
         kind: "ExternalSecret",
         through: through::<ExternalSecret>,
+    },
+    ObjectKind {
+        api: "networking.k8s.io/v1",
+        kind: "Ingress",
+        through: through::<Ingress>,
+    },
+    ObjectKind {
+        api: "gateway.networking.k8s.io/v1",
+        kind: "HTTPRoute",
+        through: through::<super::httproute::HttpRoute>,
     },
     ObjectKind {
         api: "kustomize.config.k8s.io/v1beta1",

@@ -13,6 +13,8 @@
 //! write files, read configuration sources or apply rules about settings.
 
 pub mod bundle;
+pub mod fit;
+pub mod httproute;
 pub mod k8s_check;
 pub mod monitoring;
 pub mod prereqs;
@@ -69,6 +71,11 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "servicemonitor.yaml",
         include_str!("../../templates/servicemonitor.yaml"),
+    ),
+    ("ingress.yaml", include_str!("../../templates/ingress.yaml")),
+    (
+        "httproute.yaml",
+        include_str!("../../templates/httproute.yaml"),
     ),
     (
         "prometheusrule.yaml",
@@ -143,6 +150,12 @@ pub fn files(cfg: &Config) -> Vec<&'static str> {
         .iter()
         .map(|(n, _)| *n)
         .filter(|n| match *n {
+            "redis-statefulset.yaml" => cfg.redis.enabled,
+            "pvc.yaml" => {
+                cfg.agent.storage.kind == crate::config::DataVolume::PersistentVolumeClaim
+            }
+            "ingress.yaml" => cfg.ingress.enabled,
+            "httproute.yaml" => cfg.http_route.enabled,
             "hpa.yaml" => cfg.autoscaling.enabled,
             "scaledobject.yaml" => cfg.keda.enabled,
             "vpa.yaml" => cfg.vpa.enabled,
@@ -319,7 +332,8 @@ fn context(cfg: &Config, names: &[&str]) -> Result<J> {
             cfg.namespace
         )
     });
-    Ok(json!({
+    let fit = crate::render::fit::context(cfg, &agent_labels, &checksum);
+    let mut ctx = json!({
         "cfg": cfg,
         "backup_labels": with("redis-backup", "backup"),
         "backup_selector": {"app.kubernetes.io/name": "redis-backup"},
@@ -353,5 +367,9 @@ fn context(cfg: &Config, names: &[&str]) -> Result<J> {
         "agent_pull_policy": pull_policy(&cfg.agent.image, cfg.agent.image_pull_policy),
         "redis_pull_policy": pull_policy(&cfg.redis.image, cfg.redis.image_pull_policy),
         "resources": names.iter().filter(|n| **n != "kustomization.yaml").collect::<Vec<_>>(),
-    }))
+    });
+    if let J::Object(m) = &mut ctx {
+        m.extend(fit);
+    }
+    Ok(ctx)
 }

@@ -20,7 +20,8 @@ use crate::resolve::merge::{self, Merged, Setting};
 
 /// The layer order, said once for every place that explains it.
 pub const PRECEDENCE: &str = "Layers, later wins: built-in defaults → each -p PROFILE → each -f FILE \
-→ each --set PATH=VALUE.\nMaps merge key by key; lists replace as a whole.";
+→ each --set PATH=VALUE.\nMaps merge key by key; lists replace as a whole; `null` removes a map entry \
+(or a whole map's entries) or unsets an optional value.";
 
 /// One leaf of the configuration: a scalar, a list or an empty map.
 #[derive(Debug, Clone, PartialEq)]
@@ -275,7 +276,13 @@ fn unknown(segments: &[&str], at: usize, names: &[String]) -> Diagnostic {
             .take(6)
             .collect();
         match found.as_slice() {
-            [] => d = d.help("see `agentctl explain` for the top-level sections"),
+            [] => {
+                d = d.help(
+                    schema::unknown_key_help(&prefix, segments[at], false).unwrap_or_else(|| {
+                        "see `agentctl explain` for the top-level sections".into()
+                    }),
+                );
+            }
             [one] => d = d.help(format!("did you mean `{one}`?")),
             many => {
                 d = d.help(format!(
@@ -404,17 +411,22 @@ fn leaf(out: &mut String, merged: &Merged, path: &str, segments: &[&str], kind: 
     let rule = if kind.starts_with("list of") {
         Some(format!(
             "Lists replace: a layer that sets `{path}` replaces the whole list; it is never \
-             appended to (maps merge key by key)."
+             appended to (maps merge key by key). `[]` empties it."
         ))
     } else if kind.starts_with("map of") {
         Some(format!(
             "Maps merge key by key: each layer adds or replaces entries of `{path}`; an entry \
-             set by an earlier layer stays (lists, by contrast, replace)."
+             set by an earlier layer stays (lists, by contrast, replace). `null` on an entry \
+             removes it; `null` on `{path}` removes them all."
         ))
     } else if parent_is_map {
         Some(format!(
             "Maps merge key by key: a later layer that sets `{path}` replaces this entry and \
-             keeps the map's other entries."
+             keeps the map's other entries; `null` removes the entry."
+        ))
+    } else if kind.ends_with("(optional)") {
+        Some(format!(
+            "Optional: `null` in a later layer unsets `{path}` (`--set {path}=null`)."
         ))
     } else {
         None
@@ -450,7 +462,13 @@ fn leaf(out: &mut String, merged: &Merged, path: &str, segments: &[&str], kind: 
             shown(v),
             origin_of(merged, path)
         )),
-        None => out.push_str("value: not set\n"),
+        None => match history.last() {
+            Some(s) if s.value.is_null() => out.push_str(&format!(
+                "value: not set (removed by {})\n",
+                origin_label(s)
+            )),
+            _ => out.push_str("value: not set\n"),
+        },
     }
 }
 

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::config::path::ConfigPath;
+use crate::config::schema::{self, Removal};
 use crate::diag::{Diagnostic, Error, Source};
 use crate::input::layers::Layer;
 use crate::input::yaml::{Node, Pos, Value};
@@ -46,8 +47,21 @@ impl Merged {
     }
 
     /// A diagnostic located where `path` was last set (nowhere for a built-in default).
+    /// A path inside a list (`agent.tolerations.0.value`), or a field the user left out of an
+    /// entry they wrote, is located at the nearest enclosing setting the user wrote.
     pub fn locate(&self, d: Diagnostic, path: &ConfigPath) -> Diagnostic {
         let d = d.path(path.as_str());
+        if self.origin(path.as_str()).is_none() {
+            let mut at = path.as_str();
+            while let Some((parent, _)) = at.rsplit_once('.') {
+                at = parent;
+                if let Some(s) = self.origin(at)
+                    && s.source.origin != crate::diag::Origin::Default
+                {
+                    return d.at(&s.source, s.pos, s.len);
+                }
+            }
+        }
         match self.origin(path.as_str()) {
             Some(s) if s.source.origin != crate::diag::Origin::Default => {
                 d.at(&s.source, s.pos, s.len)
@@ -120,14 +134,39 @@ pub fn to_json(node: &Node) -> serde_json::Value {
     }
 }
 
-fn merge_into(base: &mut Node, over: &Node) {
+/// Merges `over` into `base` at `path`. `null` removes (the one rule, [`Removal`]): a map
+/// entry goes away, a whole map is emptied, an optional setting is unset.
+fn merge_into(base: &mut Node, over: &Node, path: &mut Vec<String>) {
     match (&mut base.value, &over.value) {
         (Value::Map(base_entries), Value::Map(over_entries)) => {
             for (key, value) in over_entries {
-                match base_entries.iter_mut().find(|(k, _)| k.name == key.name) {
-                    Some((_, existing)) => merge_into(existing, value),
-                    None => base_entries.push((key.clone(), value.clone())),
+                path.push(key.name.clone());
+                let segments: Vec<&str> = path.iter().map(String::as_str).collect();
+                let removal = if matches!(value.value, Value::Null) {
+                    schema::removal(&segments)
+                } else {
+                    Removal::No
+                };
+                let at = base_entries.iter().position(|(k, _)| k.name == key.name);
+                match (removal, at) {
+                    (Removal::Entry, Some(i)) => {
+                        base_entries.remove(i);
+                    }
+                    (Removal::Entry, None) => {}
+                    (Removal::Map, _) => {
+                        let empty = Node {
+                            value: Value::Map(Vec::new()),
+                            ..value.clone()
+                        };
+                        match at {
+                            Some(i) => base_entries[i].1 = empty,
+                            None => base_entries.push((key.clone(), empty)),
+                        }
+                    }
+                    (_, Some(i)) => merge_into(&mut base_entries[i].1, value, path),
+                    (_, None) => base_entries.push((key.clone(), value.clone())),
                 }
+                path.pop();
             }
         }
         _ => *base = over.clone(),
@@ -173,7 +212,7 @@ pub fn merge(layers: &[Layer]) -> Result<Merged, Error> {
         );
         match &mut tree {
             None => tree = Some(layer.tree.clone()),
-            Some(t) => merge_into(t, &layer.tree),
+            Some(t) => merge_into(t, &layer.tree, &mut Vec::new()),
         }
     }
     let json = tree
@@ -186,4 +225,91 @@ pub fn merge(layers: &[Layer]) -> Result<Merged, Error> {
         ))])
     })?;
     Ok(Merged { config, history })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Origin;
+    use crate::input::layers;
+
+    fn merged(files: &[&str], sets: &[&str]) -> Merged {
+        let mut all = vec![layers::defaults()];
+        for (i, text) in files.iter().enumerate() {
+            let source = Source::new(Origin::File(format!("f{i}.yaml").into()), *text);
+            all.push(layers::from_text(source).expect("a valid layer"));
+        }
+        for s in sets {
+            all.push(layers::set(s).expect("a valid --set"));
+        }
+        merge(&all).expect("merges")
+    }
+
+    #[test]
+    fn null_removes_a_map_entry_in_a_file_and_with_set() {
+        let base = "agent:\n  nodeSelector:\n    node-type: fast\n    zone: a\n";
+        let m = merged(
+            &[base, "agent:\n  nodeSelector:\n    node-type: null\n"],
+            &[],
+        );
+        assert_eq!(
+            m.config.agent.node_selector.keys().collect::<Vec<_>>(),
+            ["zone"]
+        );
+        let m = merged(&[base], &["agent.nodeSelector.zone=null"]);
+        assert_eq!(
+            m.config.agent.node_selector.keys().collect::<Vec<_>>(),
+            ["node-type"]
+        );
+        // Removing an entry no earlier layer set is not an error, and sets nothing.
+        let m = merged(&[], &["agent.nodeSelector.absent=~"]);
+        assert!(m.config.agent.node_selector.is_empty());
+    }
+
+    #[test]
+    fn null_on_a_map_removes_every_earlier_entry_but_not_later_ones() {
+        let m = merged(
+            &["agent:\n  podAnnotations: {a: '1', b: '2'}\n"],
+            &["agent.podAnnotations=null", "agent.podAnnotations.c=3"],
+        );
+        assert_eq!(
+            m.config.agent.pod_annotations.keys().collect::<Vec<_>>(),
+            ["c"]
+        );
+    }
+
+    #[test]
+    fn null_unsets_an_optional_value_even_with_a_default() {
+        let m = merged(&["autoscaling:\n  targetMemoryUtilization: null\n"], &[]);
+        assert_eq!(m.config.autoscaling.target_memory_utilization, None);
+        let m = merged(&[], &["secret.apiKeyKey=null"]);
+        assert_eq!(m.config.secret.api_key_key, None);
+    }
+
+    #[test]
+    fn null_is_refused_for_lists_sections_and_required_values() {
+        for text in [
+            "agent:\n  tolerations: null\n",
+            "agent:\n  port: null\n",
+            "agent:\n  probes: null\n",
+        ] {
+            let source = Source::new(Origin::File("f.yaml".into()), text);
+            assert!(layers::from_text(source).is_err(), "{text}");
+        }
+        assert!(layers::set("agent.port=null").is_err());
+        assert!(layers::set("agent.tolerations=null").is_err());
+    }
+
+    #[test]
+    fn a_quoted_null_in_set_is_the_string() {
+        let m = merged(
+            &[],
+            &[
+                "agent.config.extra.MODE=\"null\"",
+                "agent.nodeSelector.a='~'",
+            ],
+        );
+        assert_eq!(m.config.agent.config.extra["MODE"], "null");
+        assert_eq!(m.config.agent.node_selector["a"], "~");
+    }
 }

@@ -17,6 +17,7 @@ use crate::config::{AccessMode, AntiAffinity, Compute, Config, IntOrPercent, Pro
 use crate::diag::{Diagnostic, Error};
 use crate::resolve::merge::Merged;
 
+mod fit;
 mod grammar;
 mod operations;
 mod rules;
@@ -212,12 +213,8 @@ impl Checker<'_> {
     }
 
     fn probe(&mut self, base: &str, p: &Probe) {
-        if !p.path.starts_with('/') {
-            self.fail(
-                &format!("{base}.path"),
-                format!("probe path `{}` must start with '/'", p.path),
-                Some(format!("write `/{}`", p.path)),
-            );
+        if let Some(path) = &p.path {
+            self.http_path(&format!("{base}.path"), path, "probe path");
         }
         if p.timeout_seconds >= p.period_seconds {
             self.cross(
@@ -231,6 +228,16 @@ impl Checker<'_> {
                     "lower `{base}.timeoutSeconds` below {}s or raise the period",
                     p.period_seconds
                 ),
+            );
+        }
+    }
+
+    fn http_path(&mut self, path: &str, value: &str, what: &str) {
+        if !value.starts_with('/') {
+            self.fail(
+                path,
+                format!("{what} `{value}` must start with '/'"),
+                Some(format!("write `/{value}`")),
             );
         }
     }

@@ -14,6 +14,13 @@ pub(super) fn backup(k: &mut Checker, c: &Config) {
     if !b.enabled {
         return;
     }
+    if !c.redis.enabled {
+        k.fail(
+            "backup.enabled",
+            "the backup job snapshots the in-cluster Redis, but `redis.enabled` is false (the agent uses `redis.external`)".into(),
+            Some("set `backup.enabled: false` and use the managed Redis's own snapshots".into()),
+        );
+    }
     if let Err(why) = cron_schedule(&b.schedule) {
         k.fail(
             "backup.schedule",
@@ -320,6 +327,14 @@ pub(super) fn keda(k: &mut Checker, c: &Config) {
         }
     }
     if e.redis_list.enabled {
+        if !c.redis.enabled {
+            k.cross(
+                "keda.redisList.enabled",
+                "redis.enabled",
+                "the Redis list trigger reads the in-cluster `redis-service`, but `redis.enabled` is false (the agent uses `redis.external`)".into(),
+                "set `keda.redisList.enabled: false` and scale on `keda.prometheus` instead".into(),
+            );
+        }
         if e.redis_list.list_name.is_empty() {
             k.fail(
                 "keda.redisList.listName",
@@ -371,20 +386,22 @@ pub(super) fn external_secret(k: &mut Checker, c: &Config) {
     } else {
         k.duration("externalSecret.refreshInterval", &x.refresh_interval);
     }
-    let needed = [
-        ("secret.apiKeyKey", c.secret.api_key_key.as_str()),
-        (
-            "secret.redisPasswordKey",
-            c.secret.redis_password_key.as_str(),
-        ),
-    ];
-    for (from, key) in needed {
+    let keys = c.agent_secret_keys();
+    let needed: Vec<&str> = keys.iter().map(|(k, _)| k.as_str()).collect();
+    for &key in &needed {
         // A misspelled entry is reported once, below, with its "did you mean".
         let misspelled = x
             .data
             .keys()
             .any(|k| k != key && did_you_mean(k, [key]).is_some());
         if !x.data.contains_key(key) && !misspelled {
+            let from = if c.secret.api_key_key.as_deref() == Some(key) {
+                "secret.apiKeyKey"
+            } else if c.redis.enabled && c.secret.redis_password_key == key {
+                "secret.redisPasswordKey"
+            } else {
+                "secret.name"
+            };
             k.cross(
                 "externalSecret.data",
                 from,
@@ -395,14 +412,12 @@ pub(super) fn external_secret(k: &mut Checker, c: &Config) {
     }
     for (key, remote) in &x.data {
         let path = format!("externalSecret.data.{key}");
-        if !needed.iter().any(|(_, n)| n == key) {
-            let hint = did_you_mean(key, needed.iter().map(|(_, n)| *n))
+        if !needed.contains(&key.as_str()) {
+            let hint = did_you_mean(key, needed.iter().copied())
                 .map(|m| format!("did you mean `{m}`?"))
                 .unwrap_or_else(|| {
-                    format!(
-                        "the pods read only `{}` and `{}`; remove this entry",
-                        needed[0].1, needed[1].1
-                    )
+                    let read: Vec<String> = needed.iter().map(|n| format!("`{n}`")).collect();
+                    format!("the pods read only {}; remove this entry", read.join(", "))
                 });
             k.fail_key(
                 &path,

@@ -23,6 +23,15 @@ pub(super) const RULES: &[fn(&mut Checker, &Config)] = &[
     operations::vpa,
     operations::keda,
     operations::external_secret,
+    fit::ports,
+    fit::env,
+    fit::env_from,
+    fit::identity,
+    fit::scheduling,
+    fit::placement,
+    fit::pod_metadata,
+    fit::exposure,
+    fit::managed_redis,
 ];
 
 /// Namespace, labels and the Secret reference.
@@ -31,9 +40,13 @@ fn metadata(k: &mut Checker, c: &Config) {
     k.labels("labels", &c.labels);
     k.dns_subdomain("secret.name", &c.secret.name);
     for (path, key) in [
-        ("secret.apiKeyKey", &c.secret.api_key_key),
-        ("secret.redisPasswordKey", &c.secret.redis_password_key),
+        ("secret.apiKeyKey", c.secret.api_key_key.as_ref()),
+        (
+            "secret.redisPasswordKey",
+            Some(&c.secret.redis_password_key),
+        ),
     ] {
+        let Some(key) = key else { continue };
         let ok = !key.is_empty()
             && key.len() <= 253
             && key
@@ -47,7 +60,7 @@ fn metadata(k: &mut Checker, c: &Config) {
             );
         }
     }
-    if c.secret.api_key_key == c.secret.redis_password_key {
+    if c.secret.api_key_key.as_ref() == Some(&c.secret.redis_password_key) {
         k.cross(
             "secret.redisPasswordKey",
             "secret.apiKeyKey",
@@ -117,8 +130,14 @@ fn agent(k: &mut Checker, c: &Config) {
         );
     }
     k.quantity("agent.tmpSizeLimit", &a.tmp_size_limit, Kind::Memory);
-    k.storage("agent.storage", &a.storage);
-    if a.storage.access_mode != AccessMode::ReadWriteMany && a.replicas.max > 1 {
+    k.quantity("agent.storage.size", &a.storage.size, Kind::Memory);
+    if let Some(class) = &a.storage.storage_class {
+        k.dns_subdomain("agent.storage.storageClass", class);
+    }
+    if a.storage.kind == crate::config::DataVolume::PersistentVolumeClaim
+        && a.storage.access_mode != AccessMode::ReadWriteMany
+        && a.replicas.max > 1
+    {
         let spread = if a.anti_affinity == AntiAffinity::None {
             ""
         } else {
@@ -131,60 +150,23 @@ fn agent(k: &mut Checker, c: &Config) {
                 "agent-data-pvc is {:?} but up to {} agent pods mount it{spread}: pods on a second node could never start",
                 a.storage.access_mode, a.replicas.max
             ),
-            "use `ReadWriteMany` (a storage class that supports it), or run a single replica".into(),
+            "use `ReadWriteMany` (a storage class that supports it), `agent.storage.type: emptyDir`, or a single replica".into(),
         );
     }
 }
 
-/// The agent's extra environment variables: names, reserved names, credentials.
+/// The agent's ConfigMap settings: names, reserved names, credentials. (`agent.env` and the
+/// other fitting settings are checked in `fit`.)
 fn agent_env(k: &mut Checker, c: &Config) {
-    let a = &c.agent;
-    let reserved = [
-        ("LOG_LEVEL", "agent.config.logLevel"),
-        ("ENVIRONMENT", "agent.config.environment"),
-        ("MAX_RETRIES", "agent.config.maxRetries"),
-        (
-            "CIRCUIT_BREAKER_THRESHOLD",
-            "agent.config.circuitBreakerThreshold",
-        ),
-        (
-            "TOKEN_BUDGET_PER_REQUEST",
-            "agent.config.tokenBudgetPerRequest",
-        ),
-        ("REDIS_HOST", "(set from redis)"),
-        ("REDIS_PORT", "(set from redis.port)"),
-        ("REDIS_URL", "(set from redis)"),
-        ("REDIS_PASSWORD", "(from the Secret)"),
-        ("ANTHROPIC_API_KEY", "(from the Secret)"),
-    ];
-    for key in a.config.extra.keys() {
+    for key in c.agent.config.extra.keys() {
         let path = format!("agent.config.extra.{key}");
-        let valid = key
-            .chars()
-            .next()
-            .is_some_and(|ch| ch.is_ascii_alphabetic() || ch == '_')
-            && key
-                .chars()
-                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
-        if !valid {
-            k.fail_key(
-                &path,
-                format!("`{key}` is not a valid environment variable name"),
-                Some("use letters, digits and '_', not starting with a digit".into()),
-            );
-        } else if let Some((_, field)) = reserved.iter().find(|(r, _)| r == key) {
-            k.fail_key(
-                &path,
-                format!("`{key}` is set by agentctl itself"),
-                Some(format!("use {field} instead")),
-            );
-        } else if is_sensitive(key) {
+        if k.env_name(&path, key, c) && is_sensitive(key) {
             // On the value, which the source excerpt then shows redacted (a caret on the key
             // would redact the key's own line from the key on).
             k.fail(
                 &path,
                 format!("`{key}` looks like a credential; the ConfigMap is not the place for it (value not shown)"),
-                Some(format!("add it to the Secret `{}` instead of the ConfigMap", c.secret.name)),
+                Some(format!("add it to the Secret `{}` and read it with `agent.env.{key}: {{secretKey: <key>}}`", c.secret.name)),
             );
         }
     }
@@ -399,6 +381,14 @@ fn redis_exporter(k: &mut Checker, c: &Config) {
     let e = &c.monitoring.redis_exporter;
     if !e.enabled {
         return;
+    }
+    if !c.redis.enabled {
+        k.cross(
+            "monitoring.redisExporter.enabled",
+            "redis.enabled",
+            "the redis_exporter sidecar runs in the in-cluster Redis pod, but `redis.enabled` is false (the agent uses `redis.external`)".into(),
+            "set `monitoring.redisExporter.enabled: false` and monitor the managed Redis with its provider's tools".into(),
+        );
     }
     k.image("monitoring.redisExporter.image", &e.image);
     let exporter_port = crate::config::REDIS_EXPORTER_PORT;
