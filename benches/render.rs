@@ -7,8 +7,9 @@
 
 use std::path::Path;
 
-use agentctl::layers::Inputs;
-use agentctl::project;
+use agentctl::input::layers::Inputs;
+use agentctl::input::project;
+use agentctl::pipeline::Target;
 use agentctl::render::Renderer;
 
 fn main() {
@@ -25,7 +26,7 @@ fn renderer_new() -> Renderer {
 #[divan::bench(args = ["default", "high-throughput"])]
 fn resolve(profile: &str) {
     let inputs = inputs(profile);
-    divan::black_box(agentctl::app::resolve(&inputs).expect("resolves"));
+    divan::black_box(agentctl::pipeline::resolve(&inputs).expect("resolves"));
 }
 
 /// The whole in-memory pipeline for one profile: layers → … → bundle (templates precompiled).
@@ -33,15 +34,16 @@ fn resolve(profile: &str) {
 fn one_profile(bencher: divan::Bencher, profile: &str) {
     let renderer = Renderer::new(None).expect("templates compile");
     let inputs = inputs(profile);
-    bencher.bench_local(|| agentctl::app::build(&renderer, &inputs).expect("renders"));
+    bencher.bench_local(|| agentctl::pipeline::build(&renderer, &inputs).expect("renders"));
 }
 
 /// The stages of `one_profile` (default profile), to see where its time goes: rendering the
 /// templates to text, parsing that text back, the round trip through the Kubernetes types, and
 /// the canonical serialization.
 mod stages {
+    use agentctl::input::yaml;
     use agentctl::render::Renderer;
-    use agentctl::{check, yaml};
+    use agentctl::render::k8s_check as check;
 
     fn setup() -> (Renderer, agentctl::config::Config, Vec<(String, String)>) {
         let renderer = Renderer::new(None).expect("templates compile");
@@ -104,8 +106,12 @@ fn environments(bencher: divan::Bencher, n: usize) {
     let text = project_text(n);
     bencher.bench_local(|| {
         let p = project::parse(Path::new("agentctl.yaml"), &text).expect("valid project");
-        let envs: Vec<&project::Environment> = p.environments.iter().collect();
-        project::build_all(&renderer, &envs, &[], Path::new("deploy")).expect("renders")
+        let targets: Vec<Target> = p
+            .environments
+            .iter()
+            .map(|e| Target::environment(e, &[], Path::new("deploy")))
+            .collect();
+        agentctl::pipeline::build_all(&renderer, &targets).expect("renders")
     });
 }
 

@@ -891,7 +891,7 @@ fn readme_ci_jobs_are_valid() {
     assert_eq!(jobs.len(), 2, "a GitHub Actions job and a GitLab job");
     let mut commands = 0;
     for job in jobs {
-        let _: serde_json::Value = agentctl::yaml::from_str(&job).expect("the job is YAML");
+        let _: serde_json::Value = agentctl::input::yaml::from_str(&job).expect("the job is YAML");
         for line in job.lines() {
             let Some(i) = line.find("agentctl diff") else {
                 continue;

@@ -93,55 +93,7 @@ fn kubectl_kustomize_builds_every_profile_and_matches_the_stream() {
     }
 }
 
-/// YAML 1.1 implicit typing (what Kubernetes' reader applies to plain scalars): true when a
-/// plain scalar would NOT be read back as the string it is.
-fn yaml11_retypes(s: &str) -> bool {
-    const BOOLS: &[&str] = &[
-        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
-        "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF",
-    ];
-    if s.is_empty() || s == "~" || s == "null" || s == "Null" || s == "NULL" || BOOLS.contains(&s) {
-        return true;
-    }
-    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
-    let digits_ = |t: &str| !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || c == '_');
-    // ints: decimal, octal 0..., hex, binary, sexagesimal; floats incl. sexagesimal; .inf/.nan
-    if digits_(body)
-        || body
-            .strip_prefix("0x")
-            .is_some_and(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit() || c == '_'))
-        || body
-            .strip_prefix("0b")
-            .is_some_and(|b| !b.is_empty() && b.chars().all(|c| c == '0' || c == '1' || c == '_'))
-    {
-        return true;
-    }
-    if body.contains(':')
-        && body.split(':').all(|p| {
-            !p.is_empty()
-                && p.chars()
-                    .all(|c| c.is_ascii_digit() || c == '_' || c == '.')
-        })
-    {
-        return true;
-    }
-    let lower = body.to_ascii_lowercase();
-    if [".inf", ".nan"].contains(&lower.as_str()) {
-        return true;
-    }
-    if body.chars().any(|c| c.is_ascii_digit())
-        && body.parse::<f64>().is_ok()
-        && !body.contains(['i', 'I', 'n', 'N'])
-    {
-        return true;
-    }
-    // timestamps: YYYY-M-D...
-    let b = s.as_bytes();
-    b.len() >= 8
-        && b[..4].iter().all(u8::is_ascii_digit)
-        && b[4] == b'-'
-        && s[5..].starts_with(|c: char| c.is_ascii_digit())
-}
+use agentctl::input::yaml::yaml11_retypes;
 
 #[test]
 fn yaml_1_1_lookalikes_reach_the_cluster_as_strings() {
@@ -187,7 +139,7 @@ fn yaml_1_1_lookalikes_reach_the_cluster_as_strings() {
     );
     // 1. In the file agentctl wrote, none of them is a plain scalar that YAML 1.1 retypes.
     let configmap = std::fs::read_to_string(dir.join("configmap.yaml")).expect("configmap");
-    for (value, pos) in agentctl::yaml::plain_strings(&configmap).expect("parses") {
+    for (value, pos) in agentctl::input::yaml::plain_strings(&configmap).expect("parses") {
         assert!(
             !yaml11_retypes(&value),
             "`{value}` left unquoted at configmap.yaml:{pos}:\n{configmap}"
@@ -196,7 +148,7 @@ fn yaml_1_1_lookalikes_reach_the_cluster_as_strings() {
     assert!(configmap.contains("V_ON: \"on\"\n"), "{configmap}");
     // 2. After kubectl kustomize (Go YAML), each reads back as the exact same string.
     let built = kubectl_kustomize(&dir);
-    let docs = agentctl::yaml::parse_manifests(&built).expect("kubectl output parses");
+    let docs = agentctl::input::yaml::parse_manifests(&built).expect("kubectl output parses");
     let cm = docs
         .iter()
         .find(|d| d["kind"] == "ConfigMap")
@@ -218,7 +170,7 @@ fn no_string_of_any_profile_is_left_bare_for_yaml_1_1() {
         let out = agentctl(&args);
         assert!(out.status.success());
         let text = String::from_utf8(out.stdout).expect("utf-8");
-        let strings = agentctl::yaml::plain_strings(&text).expect("parses");
+        let strings = agentctl::input::yaml::plain_strings(&text).expect("parses");
         assert!(
             strings.len() > 100,
             "the check must see the output's strings ({} found)",

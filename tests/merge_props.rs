@@ -17,10 +17,12 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use agentctl::diag::{Origin, Source};
-use agentctl::layers::{self, Layer};
-use agentctl::merge::{self, Merged};
+use agentctl::input::layers::{self, Layer};
+use agentctl::input::yaml;
 use agentctl::render::Renderer;
-use agentctl::{bundle, validate, yaml};
+use agentctl::render::bundle;
+use agentctl::resolve::merge::{self, Merged};
+use agentctl::resolve::validate;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use serde_json::{Value as J, json};

@@ -102,7 +102,7 @@ fn values_cannot_inject_yaml_keys_or_documents() {
         String::from_utf8_lossy(&out.stderr)
     );
     let stream = String::from_utf8(out.stdout).unwrap();
-    let docs = agentctl::yaml::parse_manifests(&stream).expect("parses");
+    let docs = agentctl::input::yaml::parse_manifests(&stream).expect("parses");
     assert!(
         docs.iter().all(|d| d["kind"] != "Secret"),
         "a value injected an object"
@@ -121,8 +121,8 @@ fn a_settings_change_rolls_the_pods() {
     let checksum = |args: &[&str]| {
         let out = agentctl(args, tmp.path());
         assert!(out.status.success());
-        let docs =
-            agentctl::yaml::parse_manifests(&String::from_utf8(out.stdout).unwrap()).unwrap();
+        let docs = agentctl::input::yaml::parse_manifests(&String::from_utf8(out.stdout).unwrap())
+            .unwrap();
         let d = docs
             .iter()
             .find(|d| d["kind"] == "Deployment")
@@ -155,8 +155,8 @@ fn empty_egress_ports_render_no_external_rule() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let docs =
-            agentctl::yaml::parse_manifests(&String::from_utf8(out.stdout).unwrap()).unwrap();
+        let docs = agentctl::input::yaml::parse_manifests(&String::from_utf8(out.stdout).unwrap())
+            .unwrap();
         let policy = docs
             .iter()
             .find(|d| {

@@ -45,7 +45,7 @@ fn draft7_validator() -> jsonschema::Validator {
 }
 
 fn yaml(text: &str) -> Value {
-    agentctl::yaml::from_str(text).expect("valid YAML")
+    agentctl::input::yaml::from_str(text).expect("valid YAML")
 }
 
 /// Errors of one instance, as `path: message` lines.

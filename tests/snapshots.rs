@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use agentctl::layers::Inputs;
+use agentctl::input::layers::Inputs;
 use agentctl::render::Renderer;
 
 /// (case name, profiles, override files, --set flags)
@@ -62,7 +62,7 @@ fn snapshot_name(case: &str, file: &str) -> String {
 fn every_output_file_of_every_case() {
     let renderer = Renderer::new(None).expect("built-in templates compile");
     for (case, profiles, files, sets) in CASES {
-        let (_, bundle) = agentctl::app::build(&renderer, &inputs(profiles, files, sets))
+        let (_, bundle) = agentctl::pipeline::build(&renderer, &inputs(profiles, files, sets))
             .unwrap_or_else(|e| panic!("case {case} failed to render:\n{e}"));
         let mut settings = insta::Settings::clone_current();
         settings.set_snapshot_path(root().join("snapshots"));
@@ -92,7 +92,7 @@ fn no_stale_snapshots() {
     let renderer = Renderer::new(None).expect("built-in templates compile");
     let mut expected = BTreeSet::new();
     for (case, profiles, files, sets) in CASES {
-        let (_, bundle) = agentctl::app::build(&renderer, &inputs(profiles, files, sets))
+        let (_, bundle) = agentctl::pipeline::build(&renderer, &inputs(profiles, files, sets))
             .unwrap_or_else(|e| panic!("case {case} failed to render:\n{e}"));
         for f in &bundle.files {
             expected.insert(format!("{}.snap", snapshot_name(case, &f.name)));
@@ -121,7 +121,7 @@ fn no_stale_snapshots() {
 fn disabled_features_leave_their_files_out() {
     let renderer = Renderer::new(None).expect("built-in templates compile");
     let (_, bundle) =
-        agentctl::app::build(&renderer, &inputs(&["dev"], &[], &[])).expect("dev renders");
+        agentctl::pipeline::build(&renderer, &inputs(&["dev"], &[], &[])).expect("dev renders");
     let names: Vec<&str> = bundle.files.iter().map(|f| f.name.as_str()).collect();
     assert!(!names.contains(&"hpa.yaml"), "{names:?}");
     assert!(!names.contains(&"servicemonitor.yaml"), "{names:?}");
@@ -140,7 +140,7 @@ fn disabled_features_leave_their_files_out() {
         "without an HPA the Deployment sets replicas"
     );
     let (_, prod) =
-        agentctl::app::build(&renderer, &inputs(&[], &[], &[])).expect("defaults render");
+        agentctl::pipeline::build(&renderer, &inputs(&[], &[], &[])).expect("defaults render");
     let deployment = prod
         .files
         .iter()
@@ -155,13 +155,13 @@ fn disabled_features_leave_their_files_out() {
 #[test]
 fn output_is_deterministic() {
     let renderer = Renderer::new(None).expect("built-in templates compile");
-    let once = agentctl::app::build(
+    let once = agentctl::pipeline::build(
         &renderer,
         &inputs(&["high-throughput"], &["examples/override.yaml"], &[]),
     )
     .expect("renders")
     .1;
-    let again = agentctl::app::build(
+    let again = agentctl::pipeline::build(
         &Renderer::new(None).expect("compile"),
         &inputs(&["high-throughput"], &["examples/override.yaml"], &[]),
     )

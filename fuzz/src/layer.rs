@@ -7,7 +7,9 @@ use std::sync::OnceLock;
 
 use agentctl::diag::{Origin, Source};
 use agentctl::render::Renderer;
-use agentctl::{bundle, layers, merge, validate};
+use agentctl::input::layers;
+use agentctl::render::bundle;
+use agentctl::resolve::{merge, validate};
 
 fn renderer() -> &'static Renderer {
     static R: OnceLock<Renderer> = OnceLock::new();

@@ -1,4 +1,4 @@
-//! Check: every rendered object goes through its Kubernetes type and back.
+//! The Kubernetes round trip: every rendered object goes through its Kubernetes type and back.
 //!
 //! Each document a template produced is parsed, deserialized into its k8s-openapi type (or, for
 //! the Prometheus Operator ServiceMonitor and the Kustomization, a typed struct here), serialized
@@ -22,7 +22,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as J;
 
-use crate::yaml;
+use crate::input::yaml;
 
 /// The Prometheus Operator ServiceMonitor (monitoring.coreos.com/v1), the fields we emit.
 #[derive(Debug, Serialize, Deserialize)]
@@ -117,6 +117,88 @@ fn through<T: DeserializeOwned + Serialize>(doc: &J) -> Result<J> {
     Ok(serde_json::to_value(typed)?)
 }
 
+/// One kind of object agentctl renders: its `apiVersion`, `kind` and the typed round trip.
+struct ObjectKind {
+    api: &'static str,
+    kind: &'static str,
+    through: fn(&J) -> Result<J>,
+}
+
+/// Every kind of object agentctl may render. A new object: add its row (with a typed struct
+/// above for a CRD kind that k8s-openapi does not have); an object not listed here is refused.
+const KINDS: &[ObjectKind] = &[
+    ObjectKind {
+        api: "v1",
+        kind: "Namespace",
+        through: through::<Namespace>,
+    },
+    ObjectKind {
+        api: "v1",
+        kind: "ConfigMap",
+        through: through::<ConfigMap>,
+    },
+    ObjectKind {
+        api: "v1",
+        kind: "ServiceAccount",
+        through: through::<ServiceAccount>,
+    },
+    ObjectKind {
+        api: "v1",
+        kind: "PersistentVolumeClaim",
+        through: through::<PersistentVolumeClaim>,
+    },
+    ObjectKind {
+        api: "v1",
+        kind: "Service",
+        through: through::<Service>,
+    },
+    ObjectKind {
+        api: "apps/v1",
+        kind: "Deployment",
+        through: through::<Deployment>,
+    },
+    ObjectKind {
+        api: "apps/v1",
+        kind: "StatefulSet",
+        through: through::<StatefulSet>,
+    },
+    ObjectKind {
+        api: "rbac.authorization.k8s.io/v1",
+        kind: "Role",
+        through: through::<Role>,
+    },
+    ObjectKind {
+        api: "rbac.authorization.k8s.io/v1",
+        kind: "RoleBinding",
+        through: through::<RoleBinding>,
+    },
+    ObjectKind {
+        api: "autoscaling/v2",
+        kind: "HorizontalPodAutoscaler",
+        through: through::<HorizontalPodAutoscaler>,
+    },
+    ObjectKind {
+        api: "policy/v1",
+        kind: "PodDisruptionBudget",
+        through: through::<PodDisruptionBudget>,
+    },
+    ObjectKind {
+        api: "networking.k8s.io/v1",
+        kind: "NetworkPolicy",
+        through: through::<NetworkPolicy>,
+    },
+    ObjectKind {
+        api: "monitoring.coreos.com/v1",
+        kind: "ServiceMonitor",
+        through: through::<ServiceMonitor>,
+    },
+    ObjectKind {
+        api: "kustomize.config.k8s.io/v1beta1",
+        kind: "Kustomization",
+        through: through::<Kustomization>,
+    },
+];
+
 /// Round-trips one document through its type.
 pub fn roundtrip(doc: &J) -> Result<J> {
     let api = doc
@@ -124,22 +206,9 @@ pub fn roundtrip(doc: &J) -> Result<J> {
         .and_then(J::as_str)
         .unwrap_or_default();
     let kind = doc.get("kind").and_then(J::as_str).unwrap_or_default();
-    match (api, kind) {
-        ("v1", "Namespace") => through::<Namespace>(doc),
-        ("v1", "ConfigMap") => through::<ConfigMap>(doc),
-        ("v1", "ServiceAccount") => through::<ServiceAccount>(doc),
-        ("v1", "PersistentVolumeClaim") => through::<PersistentVolumeClaim>(doc),
-        ("v1", "Service") => through::<Service>(doc),
-        ("apps/v1", "Deployment") => through::<Deployment>(doc),
-        ("apps/v1", "StatefulSet") => through::<StatefulSet>(doc),
-        ("rbac.authorization.k8s.io/v1", "Role") => through::<Role>(doc),
-        ("rbac.authorization.k8s.io/v1", "RoleBinding") => through::<RoleBinding>(doc),
-        ("autoscaling/v2", "HorizontalPodAutoscaler") => through::<HorizontalPodAutoscaler>(doc),
-        ("policy/v1", "PodDisruptionBudget") => through::<PodDisruptionBudget>(doc),
-        ("networking.k8s.io/v1", "NetworkPolicy") => through::<NetworkPolicy>(doc),
-        ("monitoring.coreos.com/v1", "ServiceMonitor") => through::<ServiceMonitor>(doc),
-        ("kustomize.config.k8s.io/v1beta1", "Kustomization") => through::<Kustomization>(doc),
-        _ => bail!("unsupported object {api}/{kind}"),
+    match KINDS.iter().find(|k| k.api == api && k.kind == kind) {
+        Some(k) => (k.through)(doc),
+        None => bail!("unsupported object {api}/{kind}"),
     }
 }
 

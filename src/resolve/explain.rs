@@ -6,17 +6,17 @@
 //! setting and why does it have this value": documentation and type from the schema, the
 //! built-in default, every layer's value with its file:line, and the final value.
 //! `agentctl profiles diff A B` lists the settings in which two profiles differ. Everything
-//! here is read-only presentation over [`Merged`]; the merge itself lives in [`crate::merge`].
+//! here is read-only presentation over [`Merged`]; the merge itself lives in [`crate::resolve::merge`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value as J;
 
 use crate::config::Config;
+use crate::config::schema;
 use crate::diag::{Diagnostic, Origin, Source, did_you_mean};
-use crate::merge::{self, Merged, Setting};
-use crate::schema;
-use crate::yaml::{self, Node, Pos, Value};
+use crate::input::yaml::{self, Node, Pos, Value};
+use crate::resolve::merge::{self, Merged, Setting};
 
 /// The layer order, said once for every place that explains it.
 pub const PRECEDENCE: &str = "Layers, later wins: built-in defaults → each -p PROFILE → each -f FILE \
@@ -315,12 +315,20 @@ pub fn explain(merged: &Merged, path: Option<&str>) -> Result<String, Diagnostic
     }
     let node = schema::lookup(&segments)
         .map_err(|(at, names)| at_segment(unknown(&segments, at, &names), at))?;
-    let current = serde_json::to_value(&merged.config).unwrap_or(J::Null);
-    let defaults = serde_json::to_value(Config::default()).unwrap_or(J::Null);
     let kind = schema::describe(node);
     let fields = ordered_fields(&segments, schema::property_names(node));
     let mut out = String::new();
+    heading(&mut out, path, &segments, node, &kind);
+    if fields.is_empty() {
+        leaf(&mut out, merged, path, &segments, &kind);
+    } else {
+        section(&mut out, merged, path, &segments, &fields);
+    }
+    Ok(out)
+}
 
+/// The first lines: what the path is, and its documentation.
+fn heading(out: &mut String, path: &str, segments: &[&str], node: &J, kind: &str) {
     if segments.is_empty() {
         out.push_str("agentctl configuration: the settings of an override file (-f), a profile or --set.\n\n");
         out.push_str(&indent(PRECEDENCE, "  "));
@@ -344,47 +352,52 @@ pub fn explain(merged: &Merged, path: Option<&str>) -> Result<String, Diagnostic
             }
         }
     }
+}
 
-    if !fields.is_empty() {
-        out.push_str("\nfields:\n");
-        for name in &fields {
-            let mut sub = segments.clone();
-            sub.push(name);
-            let Ok(s) = schema::lookup(&sub) else {
-                continue;
-            };
-            out.push_str(&format!("  {name}: {}\n", schema::describe(s)));
-            if let Some(doc) = schema::description(s) {
-                out.push_str(&format!("      {}\n", first_sentence(&doc)));
-            }
-        }
-        let layers: Vec<String> = merged
-            .history
-            .get(path)
-            .map(|h| {
-                h.iter()
-                    .filter(|s| s.source.origin != Origin::Default)
-                    .map(origin_label)
-                    .collect()
-            })
-            .unwrap_or_default();
-        if !layers.is_empty() {
-            out.push_str("\nset here by:\n");
-            for l in layers {
-                out.push_str(&format!("  {l}\n"));
-            }
-        }
-        let example = if segments.is_empty() {
-            "SECTION".to_owned()
-        } else {
-            format!("{path}.FIELD")
+/// A section: its fields, the layers that set something in it, where to look next.
+fn section(out: &mut String, merged: &Merged, path: &str, segments: &[&str], fields: &[String]) {
+    out.push_str("\nfields:\n");
+    for name in fields {
+        let mut sub = segments.to_vec();
+        sub.push(name);
+        let Ok(s) = schema::lookup(&sub) else {
+            continue;
         };
-        out.push_str(&format!(
-            "\nmore: agentctl explain {example}; agentctl config --show-origin\n"
-        ));
-        return Ok(out);
+        out.push_str(&format!("  {name}: {}\n", schema::describe(s)));
+        if let Some(doc) = schema::description(s) {
+            out.push_str(&format!("      {}\n", first_sentence(&doc)));
+        }
     }
+    let layers: Vec<String> = merged
+        .history
+        .get(path)
+        .map(|h| {
+            h.iter()
+                .filter(|s| s.source.origin != Origin::Default)
+                .map(origin_label)
+                .collect()
+        })
+        .unwrap_or_default();
+    if !layers.is_empty() {
+        out.push_str("\nset here by:\n");
+        for l in layers {
+            out.push_str(&format!("  {l}\n"));
+        }
+    }
+    let example = if segments.is_empty() {
+        "SECTION".to_owned()
+    } else {
+        format!("{path}.FIELD")
+    };
+    out.push_str(&format!(
+        "\nmore: agentctl explain {example}; agentctl config --show-origin\n"
+    ));
+}
 
+/// A setting: how layers combine for it, its default, every layer's value, the final value.
+fn leaf(out: &mut String, merged: &Merged, path: &str, segments: &[&str], kind: &str) {
+    let current = serde_json::to_value(&merged.config).unwrap_or(J::Null);
+    let defaults = serde_json::to_value(Config::default()).unwrap_or(J::Null);
     let parent_is_map = segments.len() > 1
         && schema::lookup(&segments[..segments.len() - 1])
             .is_ok_and(|p| schema::describe(p).starts_with("map of"));
@@ -412,7 +425,7 @@ pub fn explain(merged: &Merged, path: Option<&str>) -> Result<String, Diagnostic
     }
 
     out.push('\n');
-    let default = get(&defaults, &segments);
+    let default = get(&defaults, segments);
     out.push_str(&format!(
         "default: {}\n",
         default.map_or_else(|| "none".to_owned(), shown)
@@ -431,7 +444,7 @@ pub fn explain(merged: &Merged, path: Option<&str>) -> Result<String, Diagnostic
             ));
         }
     }
-    match get(&current, &segments) {
+    match get(&current, segments) {
         Some(v) => out.push_str(&format!(
             "value: {} (from {})\n",
             shown(v),
@@ -439,7 +452,6 @@ pub fn explain(merged: &Merged, path: Option<&str>) -> Result<String, Diagnostic
         )),
         None => out.push_str("value: not set\n"),
     }
-    Ok(out)
 }
 
 /// Every leaf path and value, map entries included, empty maps left out.

@@ -8,11 +8,30 @@
 //! credentials are masked in quoted lines and `--set` flags, long lines are cut to a window
 //! around the caret (measured in display columns), and long quoted values are clipped.
 
+pub mod refusal;
+mod suggest;
+
+pub use refusal::Refusal;
+pub use suggest::did_you_mean;
+
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::yaml::Pos;
+/// A position in a source text: 1-based line and column (in characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Pos {
+    /// Line, from 1.
+    pub line: usize,
+    /// Column, from 1.
+    pub col: usize,
+}
+
+impl fmt::Display for Pos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.col)
+    }
+}
 
 /// Where a layer comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,42 +52,54 @@ pub enum Origin {
     Argument(String),
 }
 
-impl fmt::Display for Origin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Origin::Default => f.write_str("default"),
-            Origin::Profile(name) => write!(f, "profile {name}"),
-            Origin::File(path) | Origin::Project(path) => write!(f, "{}", path.display()),
-            Origin::Set(arg) => write!(f, "--set {}", redact_set(arg)),
-            Origin::Argument(before) => f.write_str(before.trim_end()),
-        }
-    }
-}
-
-/// A `--set PATH=VALUE` argument with VALUE masked if PATH may hold a credential.
-fn redact_set(arg: &str) -> String {
-    match arg.split_once('=') {
-        Some((path, _)) if is_credential(path) => format!("{path}={REDACTED}"),
-        _ => arg.to_owned(),
-    }
-}
-
 /// A source text and where it came from; diagnostics quote lines from it.
+///
+/// `masks` are the spans of credential values, decided by the reader of the source when it
+/// read it (see `input::credentials`); rendering only applies them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
     /// Which layer.
     pub origin: Origin,
     /// Its full text (for `--set`, the flag's argument).
     pub text: Arc<str>,
+    /// Spans to mask, as (1-based line, span in characters of the line as shown; for `--set`,
+    /// line 1 is `--set PATH=VALUE`).
+    pub masks: Vec<(usize, Mask)>,
 }
 
 impl Source {
-    /// A new source.
+    /// A new source with nothing to mask (built-in text, a command-line argument).
     pub fn new(origin: Origin, text: impl Into<Arc<str>>) -> Arc<Source> {
+        Self::with_masks(origin, text, Vec::new())
+    }
+
+    /// A new source whose credential values are at `masks`.
+    pub fn with_masks(
+        origin: Origin,
+        text: impl Into<Arc<str>>,
+        masks: Vec<(usize, Mask)>,
+    ) -> Arc<Source> {
         Arc::new(Source {
             origin,
             text: text.into(),
+            masks,
         })
+    }
+
+    /// The masks of one line.
+    fn line_masks(&self, line: usize) -> Vec<Mask> {
+        self.masks
+            .iter()
+            .filter(|(l, _)| *l == line)
+            .map(|(_, m)| *m)
+            .collect()
+    }
+
+    /// A `--set` flag as shown: its credential value masked.
+    fn shown_set(&self, arg: &str) -> String {
+        let line: Vec<char> = format!("--set {arg}").chars().collect();
+        let (shown, _) = redact(&line, &self.line_masks(1), (0, 1));
+        shown.into_iter().collect()
     }
 
     /// `file:line:col`, or the flag for `--set`, or the profile's file.
@@ -76,7 +107,7 @@ impl Source {
         match &self.origin {
             Origin::Default => "default".into(),
             Origin::Profile(name) => format!("profile {name} (profiles/{name}.yaml:{pos})"),
-            Origin::Set(arg) => format!("--set {}", redact_set(arg)),
+            Origin::Set(arg) => self.shown_set(arg),
             Origin::File(path) | Origin::Project(path) => format!("{}:{pos}", path.display()),
             Origin::Argument(before) => format!("{before}{}", self.text),
         }
@@ -191,91 +222,19 @@ impl Diagnostic {
 }
 
 /// What a masked credential is shown as.
-const REDACTED: &str = "<redacted>";
+pub const REDACTED: &str = "<redacted>";
 
 /// Widest source line shown in full; longer lines are cut to a window around the caret.
 const MAX_SHOWN: usize = 100;
 
-/// Whether a key (or the last segment of a dotted path) may name a credential whose value must
-/// never be shown. agentctl's own settings never hold credentials (Secrets are created out of
-/// band), so a real field such as `secret.apiKeyKey` (a key *name*) is not one.
-pub fn is_credential(key: &str) -> bool {
-    let last = key.rsplit('.').next().unwrap_or(key);
-    crate::validate::is_sensitive(last) && !crate::schema::is_field_name(last)
-}
+use crate::config::credentials::is_credential;
 
 /// A span of a shown line replaced by [`REDACTED`]: (start, end) in characters, 0-based.
-type Mask = (usize, usize);
-
-/// Finds the values of credential-like keys in one source line: `KEY: value` in block style,
-/// `{KEY: value, ...}` in flow style, `--set PATH=value` for flags.
-fn masks(line: &[char], origin: &Origin) -> Vec<Mask> {
-    if let Origin::Argument(_) = origin {
-        return Vec::new();
-    }
-    if let Origin::Set(arg) = origin {
-        let prefix = "--set ".len();
-        return match arg.split_once('=') {
-            Some((path, _)) if is_credential(path) => {
-                let start = prefix + path.chars().count() + 1;
-                (start < line.len())
-                    .then_some((start, line.len()))
-                    .into_iter()
-                    .collect()
-            }
-            _ => Vec::new(),
-        };
-    }
-    let mut out = Vec::new();
-    let mut key_start = 0;
-    let mut flow = 0usize;
-    let mut i = 0;
-    while i < line.len() {
-        let c = line[i];
-        match c {
-            '{' | '[' => {
-                flow += 1;
-                key_start = i + 1;
-            }
-            '}' | ']' => flow = flow.saturating_sub(1),
-            ',' if flow > 0 => key_start = i + 1,
-            '#' if i == 0 || line[i - 1] == ' ' => break,
-            ':' if line.get(i + 1).is_none_or(|n| *n == ' ') => {
-                let key: String = line[key_start..i].iter().collect();
-                let key = key
-                    .trim()
-                    .trim_start_matches("- ")
-                    .trim_matches(['"', '\'', ' ']);
-                if is_credential(key) {
-                    let start = (i + 1..line.len())
-                        .find(|j| line[*j] != ' ')
-                        .unwrap_or(line.len());
-                    let end = if flow > 0 {
-                        (start..line.len())
-                            .find(|j| matches!(line[*j], ',' | '}'))
-                            .unwrap_or(line.len())
-                    } else {
-                        line.len()
-                    };
-                    if start < end {
-                        out.push((start, end));
-                        i = end;
-                        key_start = end;
-                        continue;
-                    }
-                }
-                key_start = i + 1;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    out
-}
+pub type Mask = (usize, usize);
 
 /// The line with its credential values masked, and the caret (0-based start, width) moved to
 /// match.
-fn redact(line: &[char], masks: &[Mask], caret: (usize, usize)) -> (Vec<char>, (usize, usize)) {
+pub fn redact(line: &[char], masks: &[Mask], caret: (usize, usize)) -> (Vec<char>, (usize, usize)) {
     let (mut start, mut width) = caret;
     let mut shown = Vec::with_capacity(line.len());
     let mut prev = 0;
@@ -373,7 +332,10 @@ fn snippet(
     let gutter = " ".repeat(line_no.len().max(1));
     let chars: Vec<char> = line_text.chars().collect();
     let caret = (col.saturating_sub(1).min(chars.len()), len.max(1));
-    let mut masked = masks(&chars, &source.origin);
+    let mut masked = match &source.origin {
+        Origin::Set(_) | Origin::Argument(_) => source.line_masks(1),
+        _ => source.line_masks(pos.line),
+    };
     if secret && caret.0 < chars.len() {
         let from = match &source.origin {
             // The flag's value, not its path.
@@ -537,6 +499,22 @@ pub enum Error {
     Other(anyhow::Error),
 }
 
+impl Error {
+    /// The refusal this error is, if it is one (wrapped in any context): for tests by kind.
+    pub fn refusal(&self) -> Option<&Refusal> {
+        match self {
+            Error::Input(_) => None,
+            Error::Other(e) => e.chain().find_map(|c| c.downcast_ref::<Refusal>()),
+        }
+    }
+}
+
+impl From<Refusal> for Error {
+    fn from(r: Refusal) -> Self {
+        Error::Other(anyhow::Error::new(r))
+    }
+}
+
 impl From<anyhow::Error> for Error {
     fn from(e: anyhow::Error) -> Self {
         Error::Other(e)
@@ -581,67 +559,12 @@ impl fmt::Display for Error {
     }
 }
 
-/// The closest candidate by edit distance, if it is close enough to be a plausible typo.
-pub fn did_you_mean<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    let lower = word.to_ascii_lowercase();
-    candidates
-        .into_iter()
-        .map(|c| {
-            (
-                strsim::damerau_levenshtein(&lower, &c.to_ascii_lowercase()),
-                c,
-            )
-        })
-        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(1) || (*d <= 2 && c.len() > 3))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
 /// Result alias for the pipeline.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn shown(line: &str, origin: &Origin) -> String {
-        let chars: Vec<char> = line.chars().collect();
-        let (out, _) = redact(&chars, &masks(&chars, origin), (0, 1));
-        out.into_iter().collect()
-    }
-
-    #[test]
-    fn credential_values_are_masked_in_every_shape() {
-        let file = Origin::File("f.yaml".into());
-        assert_eq!(shown("  API_TOKEN: abc", &file), "  API_TOKEN: <redacted>");
-        assert_eq!(
-            shown("  \"db-password\": 'x y'", &file),
-            "  \"db-password\": <redacted>"
-        );
-        assert_eq!(
-            shown("extra: {SECRET_KEY: abc, MODE: x}", &file),
-            "extra: {SECRET_KEY: <redacted>, MODE: x}"
-        );
-        assert_eq!(shown("- token: abc", &file), "- token: <redacted>");
-        // Not credentials: a setting of agentctl's own, a comment, a plain key.
-        assert_eq!(
-            shown("  apiKeyKey: anthropic-api-key", &file),
-            "  apiKeyKey: anthropic-api-key"
-        );
-        assert_eq!(
-            shown("  mode: x # token: abc", &file),
-            "  mode: x # token: abc"
-        );
-        assert_eq!(shown("  MODE: token", &file), "  MODE: token");
-        let set = Origin::Set("agent.config.extra.PASSWORD=hunter2".into());
-        assert_eq!(
-            shown("--set agent.config.extra.PASSWORD=hunter2", &set),
-            "--set agent.config.extra.PASSWORD=<redacted>"
-        );
-    }
 
     #[test]
     fn the_caret_follows_a_mask_and_a_window() {

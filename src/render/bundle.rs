@@ -12,10 +12,10 @@ use std::ops::Range;
 use anyhow::Result;
 use serde_json::Value as J;
 
-use crate::check;
 use crate::config::Config;
+use crate::input::yaml;
 use crate::render::Renderer;
-use crate::yaml;
+use crate::render::k8s_check;
 
 /// First line of every file agentctl writes; how it recognizes its own files.
 pub const HEADER: &str =
@@ -51,7 +51,7 @@ pub fn secret_command(cfg: &Config) -> String {
 pub fn build(renderer: &Renderer, cfg: &Config) -> Result<Bundle> {
     let mut files = Vec::new();
     for (name, text) in renderer.render(cfg)? {
-        let objects = check::check_file(&name, &text)?;
+        let objects = k8s_check::check_file(&name, &text)?;
         let mut content = String::from(HEADER);
         if name == "kustomization.yaml" {
             content.push_str(&format!(

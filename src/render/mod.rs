@@ -8,6 +8,9 @@
 //! labels, selectors, the ConfigMap data and its checksum, and the policy-exception
 //! annotations. Templates decide nothing about which files exist; [`files`] does.
 
+pub mod bundle;
+pub mod k8s_check;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -22,36 +25,36 @@ use crate::config::{Config, PullPolicy};
 pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "namespace.yaml",
-        include_str!("../templates/namespace.yaml"),
+        include_str!("../../templates/namespace.yaml"),
     ),
     (
         "configmap.yaml",
-        include_str!("../templates/configmap.yaml"),
+        include_str!("../../templates/configmap.yaml"),
     ),
-    ("rbac.yaml", include_str!("../templates/rbac.yaml")),
-    ("pvc.yaml", include_str!("../templates/pvc.yaml")),
+    ("rbac.yaml", include_str!("../../templates/rbac.yaml")),
+    ("pvc.yaml", include_str!("../../templates/pvc.yaml")),
     (
         "redis-statefulset.yaml",
-        include_str!("../templates/redis-statefulset.yaml"),
+        include_str!("../../templates/redis-statefulset.yaml"),
     ),
-    ("service.yaml", include_str!("../templates/service.yaml")),
+    ("service.yaml", include_str!("../../templates/service.yaml")),
     (
         "deployment.yaml",
-        include_str!("../templates/deployment.yaml"),
+        include_str!("../../templates/deployment.yaml"),
     ),
-    ("hpa.yaml", include_str!("../templates/hpa.yaml")),
-    ("pdb.yaml", include_str!("../templates/pdb.yaml")),
+    ("hpa.yaml", include_str!("../../templates/hpa.yaml")),
+    ("pdb.yaml", include_str!("../../templates/pdb.yaml")),
     (
         "networkpolicy.yaml",
-        include_str!("../templates/networkpolicy.yaml"),
+        include_str!("../../templates/networkpolicy.yaml"),
     ),
     (
         "servicemonitor.yaml",
-        include_str!("../templates/servicemonitor.yaml"),
+        include_str!("../../templates/servicemonitor.yaml"),
     ),
     (
         "kustomization.yaml",
-        include_str!("../templates/kustomization.yaml"),
+        include_str!("../../templates/kustomization.yaml"),
     ),
 ];
 

@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::diag::{Diagnostic, Error, Source};
-use crate::layers::Layer;
-use crate::yaml::{Node, Pos, Value};
+use crate::input::layers::Layer;
+use crate::input::yaml::{Node, Pos, Value};
 
 /// One layer's value at one path.
 #[derive(Debug, Clone)]

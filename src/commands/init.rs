@@ -7,10 +7,12 @@
 //! overwritten: each file appears atomically and only if absent, so two racing runs cannot
 //! clobber each other or a user's file.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
+
+use crate::input::project::FILE_NAME;
+use crate::output::files::{self, Written};
 
 /// The file `agentctl init` creates without a PATH.
 pub const DEFAULT_FILE: &str = "overrides.yaml";
@@ -101,37 +103,6 @@ agent:
     )
 }
 
-/// What `init` wrote.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Written {
-    /// The starter file.
-    pub file: PathBuf,
-    /// The schema file, and whether it was written (false: one was already there).
-    pub schema: (PathBuf, bool),
-}
-
-/// Creates `contents` at `path` atomically, failing if anything exists there.
-fn create_new(path: &Path, contents: &str) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".agentctl-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    tmp.write_all(contents.as_bytes())?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    }
-    tmp.as_file().sync_all()?;
-    tmp.persist_noclobber(path).map_err(|e| e.error)?;
-    Ok(())
-}
-
 /// Writes the starter file at `path` (a directory gets [`DEFAULT_FILE`] inside it) and the
 /// schema next to it if absent. Refuses, with nothing written, if the starter file exists.
 pub fn write(path: &Path, schema_json: &str) -> Result<Written> {
@@ -147,51 +118,96 @@ pub fn write(path: &Path, schema_json: &str) -> Result<Written> {
     } else {
         path.to_owned()
     };
-    if std::fs::symlink_metadata(&file).is_ok() {
-        bail!(
-            "`{}` already exists; agentctl init never overwrites a file\n  \
-             pick another name (`agentctl init other.yaml`) or edit the existing file",
-            file.display()
+    files::write_starter(file, starter, SCHEMA_FILE, schema_json)
+}
+
+/// Runs `init`: a starter override file at `path`, or with `project`, a project file there.
+pub fn run(
+    ctx: super::Ctx,
+    path: &Path,
+    project: Option<&Path>,
+) -> crate::diag::Result<super::Outcome> {
+    if let Some(path) = project {
+        files::create_project(path, SCAFFOLD)?;
+        if !ctx.quiet {
+            let flag = if path == Path::new(FILE_NAME) {
+                String::new()
+            } else {
+                format!(" --project {}", path.display())
+            };
+            eprintln!(
+                "created {}: two environments, staging and production\nnext: agentctl render --all{flag} -o deploy/",
+                path.display()
+            );
+        }
+        return Ok(super::Outcome::Ok);
+    }
+    let written = write(path, &super::schema::text()?)?;
+    if !ctx.quiet {
+        let (schema, wrote) = &written.schema;
+        let schema_note = if *wrote {
+            format!("created {} for editors", schema.display())
+        } else {
+            format!(
+                "kept the existing {} (refresh it with `agentctl schema > {}`)",
+                schema.display(),
+                schema.display()
+            )
+        };
+        eprintln!(
+            "created {}: a starter that changes nothing until you edit it; {schema_note}\nnext: agentctl render -f {} -o deploy/out",
+            written.file.display(),
+            super::shell_word(&written.file.display().to_string())
         );
     }
-    let dir = match file.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    if !dir.is_dir() {
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("creating directory `{}`", dir.display()))?;
+    Ok(super::Outcome::Ok)
+}
+
+/// The project file `agentctl init --project` writes: two environments, valid as written.
+pub fn scaffold() -> &'static str {
+    SCAFFOLD
+}
+
+const SCAFFOLD: &str = "\
+# agentctl project file: one entry per environment (cluster, region, stage).
+#
+#   agentctl render --all -o deploy/       # writes deploy/<environment>/ for each
+#   agentctl diff --all -o deploy/         # CI: exit 1 if any environment drifted
+#   agentctl render --env staging -o deploy/
+#
+# Each environment: `profiles` (built-in, in order; see `agentctl profiles`), `overrides`
+# (override files, relative to this file, in order), `set` (settings applied after the
+# override files) and `output` (its directory under -o DIR; default: its name).
+# Names are DNS-1123 labels. Precedence: defaults, profiles, overrides, set, --set flags.
+environments:
+  staging:
+    profiles: [dev]
+    set:
+      namespace: staging-agents
+      agent:
+        config:
+          environment: staging
+  production:
+    profiles: [high-throughput]
+    # overrides: [envs/production.yaml]    # e.g. image digests, written by `agentctl init envs/production.yaml`
+    set:
+      namespace: production-agents
+";
+
+#[cfg(test)]
+#[allow(clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::diag::Error;
+    use crate::input::project::parse;
+
+    #[test]
+    fn the_scaffold_is_a_valid_project_with_two_environments() {
+        let p = parse(Path::new(FILE_NAME), SCAFFOLD).unwrap_or_else(|d| {
+            panic!("{}", Error::Input(d));
+        });
+        let names: Vec<&str> = p.environments.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["staging", "production"]);
+        assert!(p.environments[0].inline.is_some());
     }
-    let shown = file.display().to_string();
-    match create_new(&file, &starter(&shown)) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => bail!(
-            "`{}` already exists; agentctl init never overwrites a file",
-            file.display()
-        ),
-        Err(e) => {
-            return Err(anyhow::Error::new(e).context(format!("writing `{}`", file.display())));
-        }
-    }
-    let schema = match file.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.join(SCHEMA_FILE),
-        _ => PathBuf::from(SCHEMA_FILE),
-    };
-    let wrote_schema = if std::fs::symlink_metadata(&schema).is_ok() {
-        false
-    } else {
-        match create_new(&schema, schema_json) {
-            Ok(()) => true,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
-            Err(e) => {
-                return Err(
-                    anyhow::Error::new(e).context(format!("writing `{}`", schema.display()))
-                );
-            }
-        }
-    };
-    Ok(Written {
-        file,
-        schema: (schema, wrote_schema),
-    })
 }

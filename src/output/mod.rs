@@ -11,13 +11,17 @@
 //! The directory is locked for the duration, so two runs never interleave. `diff` compares the
 //! same plan against the disk without writing, under a shared lock (never a half-written dir).
 
+pub mod atomic;
+pub mod diff;
+pub mod files;
+
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use crate::bundle::{Bundle, HEADER};
+use crate::diag::{Error, Refusal};
+use crate::render::bundle::{Bundle, HEADER};
 
 /// What a write changed.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -65,51 +69,32 @@ fn is_generated(content: &str) -> bool {
 fn check_target(dir: &Path) -> Result<()> {
     if let Ok(meta) = fs::symlink_metadata(dir) {
         if meta.file_type().is_symlink() && !dir.is_dir() {
-            bail!(
-                "output path `{}` is a symlink to something that is not a directory\n   = help: pass a directory with -o",
-                dir.display()
-            );
+            bail!(Refusal::SymlinkTarget(dir.to_owned()));
         }
         if !dir.is_dir() {
-            bail!(
-                "output path `{}` is an existing file, not a directory\n   = help: agentctl writes a directory of manifests; pick another -o path",
-                dir.display()
-            );
+            bail!(Refusal::NotADirectory(dir.to_owned()));
         }
         let canonical = dir
             .canonicalize()
             .with_context(|| format!("resolving {}", dir.display()))?;
         if let Ok(cwd) = std::env::current_dir().and_then(|c| c.canonicalize()) {
             if canonical == cwd {
-                bail!(
-                    "refusing to write into the current directory `{}`\n   = help: agentctl manages a directory of its own, e.g. -o deploy/out",
-                    dir.display()
-                );
+                bail!(Refusal::CurrentDirectory(dir.to_owned()));
             }
             if cwd.starts_with(&canonical) {
-                bail!(
-                    "refusing to write into `{}`: it contains the current directory\n   = help: agentctl manages a directory of its own, e.g. -o deploy/out",
-                    dir.display()
-                );
+                bail!(Refusal::ContainsCurrentDirectory(dir.to_owned()));
             }
         }
         if let Some(home) = std::env::var_os("HOME").map(PathBuf::from)
             && home.canonicalize().is_ok_and(|h| h == canonical)
         {
-            bail!(
-                "refusing to write into your home directory `{}`\n   = help: agentctl manages a directory of its own, e.g. -o deploy/out",
-                dir.display()
-            );
+            bail!(Refusal::HomeDirectory(dir.to_owned()));
         }
         if canonical.join(".git").exists() {
-            bail!(
-                "refusing to write into `{}`: it is a repository root\n   = help: use a subdirectory such as `{}`",
-                dir.display(),
-                dir.join("deploy").display()
-            );
+            bail!(Refusal::RepositoryRoot(dir.to_owned()));
         }
         if canonical.parent().is_none() {
-            bail!("refusing to write into the filesystem root");
+            bail!(Refusal::FilesystemRoot);
         }
     }
     Ok(())
@@ -167,16 +152,10 @@ fn plan_checked(dir: &Path, bundle: &Bundle, force: bool) -> Result<Vec<Change>>
         }
     }
     if !unsafe_paths.is_empty() {
-        bail!(
-            "refusing to write; nothing was changed:\n  {}\n   = help: remove or rename them (agentctl writes regular files only), or choose another -o directory",
-            unsafe_paths.join("\n  ")
-        );
+        bail!(Refusal::UnsafePaths(unsafe_paths));
     }
     if !refused.is_empty() {
-        bail!(
-            "refusing to overwrite files agentctl did not write; nothing was changed:\n  {}\n   = help: move them away, choose another -o directory, or pass --force to overwrite them",
-            refused.join("\n  ")
-        );
+        bail!(Refusal::ForeignFiles(refused));
     }
     if dir.is_dir() {
         let mut stale = Vec::new();
@@ -249,20 +228,8 @@ pub fn write(dir: &Path, bundle: &Bundle, force: bool) -> Result<Report> {
         match (&change.old, &change.new) {
             (Some(old), Some(new)) if old == new => report.unchanged.push(change.name),
             (old, Some(new)) => {
-                let mut tmp = tempfile::Builder::new()
-                    .prefix(".agentctl-")
-                    .suffix(".tmp")
-                    .tempfile_in(dir)
-                    .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-                tmp.write_all(new.as_bytes())
+                let tmp = atomic::stage(dir, new.as_bytes())
                     .with_context(|| format!("writing a temporary file in {}", dir.display()))?;
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::PermissionsExt;
-                    tmp.as_file()
-                        .set_permissions(fs::Permissions::from_mode(0o644))?;
-                }
-                tmp.as_file().sync_all()?;
                 staged.push((tmp, change.name, old.is_some()));
             }
             (Some(_), None) => stale.push(change.name),
@@ -344,4 +311,20 @@ pub fn remove_orphan(dir: &Path) -> Result<Report> {
         fs::remove_dir(dir).with_context(|| format!("removing empty {}", dir.display()))?;
     }
     Ok(report)
+}
+
+/// Writes data to stdout; a closed pipe is not an error.
+pub fn print(text: &str) -> Result<(), Error> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::Other(
+            anyhow::Error::new(e).context("writing to stdout"),
+        )),
+    }
 }

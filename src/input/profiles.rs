@@ -28,15 +28,15 @@ impl Profile {
 pub const PROFILES: &[Profile] = &[
     Profile {
         name: "dev",
-        text: include_str!("../profiles/dev.yaml"),
+        text: include_str!("../../profiles/dev.yaml"),
     },
     Profile {
         name: "high-throughput",
-        text: include_str!("../profiles/high-throughput.yaml"),
+        text: include_str!("../../profiles/high-throughput.yaml"),
     },
     Profile {
         name: "low-latency",
-        text: include_str!("../profiles/low-latency.yaml"),
+        text: include_str!("../../profiles/low-latency.yaml"),
     },
 ];
 

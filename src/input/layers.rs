@@ -10,10 +10,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::diag::{Diagnostic, Error, Origin, Source, did_you_mean};
-use crate::profiles;
-use crate::schema;
-use crate::yaml::{self, Key, Node, Pos, Value};
+use crate::config::schema;
+use crate::diag::{Diagnostic, Error, Origin, Source};
+use crate::input::profiles;
+use crate::input::yaml::{self, Key, Node, Pos, Value};
+use crate::input::{credentials, schema_check};
 
 /// Largest override file accepted, in bytes (a real one is a few kilobytes).
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
@@ -83,18 +84,9 @@ fn from_json(value: &serde_json::Value) -> Node {
 
 /// Parses and checks a text as a layer.
 pub fn from_text(source: Arc<Source>) -> Result<Layer, Vec<Diagnostic>> {
-    let mut tree = yaml::parse_layer(&source.text).map_err(|e| {
-        let mut d = Diagnostic::new(e.message).at(&source, e.pos, e.len);
-        if let Some((label, pos)) = e.related {
-            d = d.related(label, Some(&source), pos);
-        }
-        if let Some(h) = e.hint {
-            d = d.help(h);
-        }
-        vec![d]
-    })?;
-    schema::coerce_quantities(&mut tree, &source);
-    let diags = schema::check(&tree, &source);
+    let mut tree = yaml::parse_layer(&source.text).map_err(|e| vec![e.into_diagnostic(&source)])?;
+    schema_check::coerce_quantities(&mut tree, &source);
+    let diags = schema_check::check(&tree, &source);
     if diags.is_empty() {
         Ok(Layer { source, tree })
     } else {
@@ -105,8 +97,8 @@ pub fn from_text(source: Arc<Source>) -> Result<Layer, Vec<Diagnostic>> {
 /// Checks an already parsed tree as a layer: a part of a larger file (an environment's `set:`
 /// map in the project file), so its diagnostics point into that file.
 pub fn from_node(source: Arc<Source>, mut tree: Node) -> Result<Layer, Vec<Diagnostic>> {
-    schema::coerce_quantities(&mut tree, &source);
-    let diags = schema::check(&tree, &source);
+    schema_check::coerce_quantities(&mut tree, &source);
+    let diags = schema_check::check(&tree, &source);
     if diags.is_empty() {
         Ok(Layer { source, tree })
     } else {
@@ -118,20 +110,21 @@ pub fn from_node(source: Arc<Source>, mut tree: Node) -> Result<Layer, Vec<Diagn
 pub fn profile(name: &str) -> Result<Layer, Vec<Diagnostic>> {
     let Some(p) = profiles::find(name) else {
         let names: Vec<&str> = profiles::PROFILES.iter().map(|p| p.name).collect();
-        let mut d = Diagnostic::new(format!("unknown profile `{name}`"))
-            .note(format!("available profiles: {}", names.join(", ")));
-        if let Some(m) = did_you_mean(name, names.iter().copied()) {
-            d = d.help(format!("did you mean `-p {m}`?"));
-        } else if name.contains('/') || name.contains('.') {
-            d = d.help(format!(
-                "a profile is a built-in name, not a path; pass your own file with `-f {name}`"
-            ));
-        } else {
-            d = d.help("see `agentctl profiles`");
-        }
+        let d = Diagnostic::new(format!("unknown profile `{name}`"))
+            .note(format!("available profiles: {}", names.join(", ")))
+            .suggest(name, names.iter().copied(), |m| format!("did you mean `-p {m}`?"))
+            .unwrap_or_else(|d| {
+                if name.contains('/') || name.contains('.') {
+                    d.help(format!(
+                        "a profile is a built-in name, not a path; pass your own file with `-f {name}`"
+                    ))
+                } else {
+                    d.help("see `agentctl profiles`")
+                }
+            });
         return Err(vec![d]);
     };
-    from_text(Source::new(Origin::Profile(p.name.into()), p.text))
+    from_text(credentials::source(Origin::Profile(p.name.into()), p.text))
 }
 
 /// Reads an override file: capped in size (checked before reading), then [`text_of`].
@@ -202,7 +195,7 @@ fn checked_text(path: &Path, bytes: Vec<u8>, what: &str) -> Result<String, Diagn
             let byte = e.as_bytes().get(valid.len()).copied().unwrap_or_default();
             let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
             let pos = pos_at(&String::from_utf8_lossy(valid));
-            let source = Source::new(Origin::File(path.to_owned()), lossy);
+            let source = credentials::source(Origin::File(path.to_owned()), lossy);
             return Err(Diagnostic::new(format!(
                 "{what} `{shown}` is not UTF-8 text: invalid byte 0x{byte:02X}"
             ))
@@ -218,7 +211,7 @@ fn checked_text(path: &Path, bytes: Vec<u8>, what: &str) -> Result<String, Diagn
     if let Some(offset) = text.find(|c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
         let code = u32::from(text[offset..].chars().next().unwrap_or('\0'));
         let pos = pos_at(&text[..offset]);
-        let source = Source::new(Origin::File(path.to_owned()), text);
+        let source = credentials::source(Origin::File(path.to_owned()), text);
         return Err(Diagnostic::new(format!(
             "{what} `{shown}` contains the control character U+{code:04X}: it is binary data, not YAML"
         ))
@@ -240,12 +233,12 @@ fn pos_at(before: &str) -> Pos {
 /// An override file as a layer.
 pub fn file(path: &Path) -> Result<Layer, Vec<Diagnostic>> {
     let text = read_file(path).map_err(|d| vec![d])?;
-    from_text(Source::new(Origin::File(path.to_owned()), text))
+    from_text(credentials::source(Origin::File(path.to_owned()), text))
 }
 
 /// A `--set PATH=VALUE` flag as a layer, its value typed by the schema at PATH.
 pub fn set(arg: &str) -> Result<Layer, Vec<Diagnostic>> {
-    let source = Source::new(Origin::Set(arg.to_owned()), arg);
+    let source = credentials::source(Origin::Set(arg.to_owned()), arg);
     let Some((path, raw)) = arg.split_once('=') else {
         return Err(vec![
             Diagnostic::new("--set needs PATH=VALUE")
@@ -302,10 +295,7 @@ pub fn set(arg: &str) -> Result<Layer, Vec<Diagnostic>> {
                     segments[..i].join(".")
                 ));
             } else {
-                d = d.note(format!("valid keys here: {}", names.join(", ")));
-                if let Some(m) = did_you_mean(segments[i], names.iter().map(String::as_str)) {
-                    d = d.help(format!("did you mean `{m}`?"));
-                }
+                d = d.unknown_key(segments[i], names.iter().map(String::as_str));
             }
             return Err(vec![d]);
         }
@@ -314,7 +304,7 @@ pub fn set(arg: &str) -> Result<Layer, Vec<Diagnostic>> {
         line: 1,
         col: path.chars().count() + 2,
     };
-    let value = schema::typed_set_value(leaf, raw, value_pos).map_err(|msg| {
+    let value = schema_check::typed_set_value(leaf, raw, value_pos).map_err(|msg| {
         vec![
             Diagnostic::new(msg)
                 .path(path)
@@ -342,7 +332,7 @@ pub fn set(arg: &str) -> Result<Layer, Vec<Diagnostic>> {
             )]),
         };
     }
-    let diags = schema::check(&tree, &source);
+    let diags = schema_check::check(&tree, &source);
     if diags.is_empty() {
         Ok(Layer { source, tree })
     } else {
