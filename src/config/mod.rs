@@ -9,6 +9,7 @@
 
 pub mod credentials;
 pub mod names;
+pub mod patches;
 pub mod schema;
 
 use std::collections::BTreeMap;

@@ -6,6 +6,7 @@
 //! Must not merge, validate across fields, render or write anything.
 
 pub mod credentials;
+pub mod extras;
 pub mod layers;
 pub mod profiles;
 pub mod project;

@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::input::yaml;
 use crate::render::Renderer;
 use crate::render::k8s_check;
+use crate::render::patches::Applied;
 
 /// First line of every file agentctl writes; how it recognizes its own files.
 pub const HEADER: &str =
@@ -37,6 +38,8 @@ pub struct File {
 pub struct Bundle {
     /// The files, in apply order, `kustomization.yaml` last.
     pub files: Vec<File>,
+    /// What each patch of the layers changed, in the order they were applied.
+    pub patched: Vec<Applied>,
 }
 
 /// The command that creates the Secret the output references.
@@ -47,11 +50,29 @@ pub fn secret_command(cfg: &Config) -> String {
     )
 }
 
-/// Renders, checks and serializes a configuration.
+/// Renders, checks and serializes a configuration (no patches: see [`objects`] and
+/// [`assemble`] for the pipeline's path with them).
 pub fn build(renderer: &Renderer, cfg: &Config) -> Result<Bundle> {
+    assemble(cfg, objects(renderer, cfg)?)
+}
+
+/// Renders a configuration and round-trips every object: each file's name and its objects, in
+/// file order, `kustomization.yaml` last.
+pub fn objects(renderer: &Renderer, cfg: &Config) -> Result<Vec<(String, Vec<J>)>> {
+    renderer
+        .render(cfg)?
+        .into_iter()
+        .map(|(name, text)| {
+            let objects = k8s_check::check_file(&name, &text)?;
+            Ok((name, objects))
+        })
+        .collect()
+}
+
+/// Serializes checked objects into the bundle's files.
+pub fn assemble(cfg: &Config, rendered: Vec<(String, Vec<J>)>) -> Result<Bundle> {
     let mut files = Vec::new();
-    for (name, text) in renderer.render(cfg)? {
-        let objects = k8s_check::check_file(&name, &text)?;
+    for (name, objects) in rendered {
         let mut content = String::from(HEADER);
         if name == "kustomization.yaml" {
             content.push_str(&format!(
@@ -77,7 +98,10 @@ pub fn build(renderer: &Renderer, cfg: &Config) -> Result<Bundle> {
             documents,
         });
     }
-    Ok(Bundle { files })
+    Ok(Bundle {
+        files,
+        patched: Vec::new(),
+    })
 }
 
 /// kustomize's legacy ordering: these kinds first, in this order; then the rest.

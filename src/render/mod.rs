@@ -10,6 +10,7 @@
 
 pub mod bundle;
 pub mod k8s_check;
+pub mod patches;
 
 use std::collections::BTreeMap;
 use std::path::Path;
