@@ -21,6 +21,7 @@ pub const DEFAULT_FILE: &str = "overrides.yaml";
 pub const SCHEMA_FILE: &str = "agentctl.schema.json";
 
 /// The starter override file; `shown` is its path as the user will type it.
+/// (Long on purpose: it is the text of the starter file.)
 pub fn starter(shown: &str) -> String {
     let examples = [
         (

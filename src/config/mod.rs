@@ -6,10 +6,15 @@
 //! `agentctl explain`, and the data the templates render. Every struct denies unknown fields and
 //! defaults missing ones, so a layer may set any subset of fields and nothing is ever silently
 //! dropped. This module does no I/O.
+//!
+//! Owns the types (`workloads`, `features`), the JSON schema generated from them
+//! ([`schema`]), Kubernetes name rules ([`names`]) and the credential policy
+//! ([`credentials`]). Must not read, parse, print or know about YAML trees.
 
 pub mod credentials;
 pub mod names;
 pub mod patches;
+pub mod path;
 pub mod schema;
 
 use std::collections::BTreeMap;

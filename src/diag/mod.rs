@@ -7,6 +7,11 @@
 //! Rendering keeps messages safe and short whatever the input: values of keys that look like
 //! credentials are masked in quoted lines and `--set` flags, long lines are cut to a window
 //! around the caret (measured in display columns), and long quoted values are clipped.
+//!
+//! Owns the one error family ([`Error`]: input diagnostics, typed [`Refusal`]s, other errors
+//! with context) and its one renderer (`Display`), and the suggestion helper. Must not decide
+//! what is wrong or what a credential's span is (the stages and `input::credentials` do), parse
+//! YAML, or touch files: it only renders what it is given.
 
 pub mod refusal;
 mod suggest;
@@ -52,53 +57,63 @@ pub enum Origin {
     Argument(String),
 }
 
+/// Finds the spans of credential values in one line of a source, as shown (for `--set`, the
+/// line `--set PATH=VALUE`). Supplied by whoever reads the source (`input::credentials`).
+pub type Masker = fn(&Origin, &[char]) -> Vec<Mask>;
+
 /// A source text and where it came from; diagnostics quote lines from it.
 ///
-/// `masks` are the spans of credential values, decided by the reader of the source when it
-/// read it (see `input::credentials`); rendering only applies them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Which spans of a line are credentials is decided by the reader of the source, which hands
+/// its [`Masker`] over with the text (see `input::credentials`); rendering only applies it, to
+/// the few lines it shows.
+#[derive(Debug, Clone)]
 pub struct Source {
     /// Which layer.
     pub origin: Origin,
     /// Its full text (for `--set`, the flag's argument).
     pub text: Arc<str>,
-    /// Spans to mask, as (1-based line, span in characters of the line as shown; for `--set`,
-    /// line 1 is `--set PATH=VALUE`).
-    pub masks: Vec<(usize, Mask)>,
+    /// The credential spans of a shown line; `None`: nothing to mask.
+    pub masker: Option<Masker>,
 }
+
+impl PartialEq for Source {
+    fn eq(&self, other: &Self) -> bool {
+        self.origin == other.origin && self.text == other.text
+    }
+}
+
+impl Eq for Source {}
 
 impl Source {
     /// A new source with nothing to mask (built-in text, a command-line argument).
     pub fn new(origin: Origin, text: impl Into<Arc<str>>) -> Arc<Source> {
-        Self::with_masks(origin, text, Vec::new())
-    }
-
-    /// A new source whose credential values are at `masks`.
-    pub fn with_masks(
-        origin: Origin,
-        text: impl Into<Arc<str>>,
-        masks: Vec<(usize, Mask)>,
-    ) -> Arc<Source> {
         Arc::new(Source {
             origin,
             text: text.into(),
-            masks,
+            masker: None,
         })
     }
 
-    /// The masks of one line.
-    fn line_masks(&self, line: usize) -> Vec<Mask> {
-        self.masks
-            .iter()
-            .filter(|(l, _)| *l == line)
-            .map(|(_, m)| *m)
-            .collect()
+    /// A new source whose credential values `masker` finds.
+    pub fn with_masker(origin: Origin, text: impl Into<Arc<str>>, masker: Masker) -> Arc<Source> {
+        Arc::new(Source {
+            origin,
+            text: text.into(),
+            masker: Some(masker),
+        })
+    }
+
+    /// The credential spans of a shown line.
+    fn masks(&self, line: &[char]) -> Vec<Mask> {
+        self.masker
+            .map(|m| m(&self.origin, line))
+            .unwrap_or_default()
     }
 
     /// A `--set` flag as shown: its credential value masked.
     fn shown_set(&self, arg: &str) -> String {
         let line: Vec<char> = format!("--set {arg}").chars().collect();
-        let (shown, _) = redact(&line, &self.line_masks(1), (0, 1));
+        let (shown, _) = redact(&line, &self.masks(&line), (0, 1));
         shown.into_iter().collect()
     }
 
@@ -332,10 +347,7 @@ fn snippet(
     let gutter = " ".repeat(line_no.len().max(1));
     let chars: Vec<char> = line_text.chars().collect();
     let caret = (col.saturating_sub(1).min(chars.len()), len.max(1));
-    let mut masked = match &source.origin {
-        Origin::Set(_) | Origin::Argument(_) => source.line_masks(1),
-        _ => source.line_masks(pos.line),
-    };
+    let mut masked = source.masks(&chars);
     if secret && caret.0 < chars.len() {
         let from = match &source.origin {
             // The flag's value, not its path.

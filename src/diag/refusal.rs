@@ -49,6 +49,7 @@ const OWN_DIRECTORY: &str = "agentctl manages a directory of its own, e.g. -o de
 
 impl Refusal {
     /// The message and the help, as rendered after `error: ` and `   = help: `.
+    /// (Long on purpose: one arm per refusal kind, every user-visible text side by side.)
     fn parts(&self) -> (String, Option<String>) {
         use Refusal::*;
         let own = || Some(OWN_DIRECTORY.to_owned());

@@ -1,6 +1,6 @@
-//! Credentials in sources: when a source is read, the values of credential-like keys are found
-//! once (`KEY: value` in block style, `{KEY: value, ...}` in flow style, `--set PATH=value`) and
-//! stored on the [`Source`] as spans to mask; diagnostics only apply them. What counts as a
+//! Credentials in sources: a source is read with the scanner that finds the values of
+//! credential-like keys in a line (`KEY: value` in block style, `{KEY: value, ...}` in flow
+//! style, `--set PATH=value`), stored on the [`Source`]; diagnostics only apply it. What counts as a
 //! credential is [`crate::config::credentials`]'s policy.
 
 use std::sync::Arc;
@@ -8,30 +8,16 @@ use std::sync::Arc;
 use crate::config::credentials::is_credential;
 use crate::diag::{Mask, Origin, Source};
 
-/// A source read from `origin`, with the spans of its credential values to mask.
+/// A source read from `origin`, whose credential values diagnostics mask (found by [`masks`]
+/// in the lines they show: scanning every line of a large file up front would cost more than
+/// the whole parse).
 pub fn source(origin: Origin, text: impl Into<Arc<str>>) -> Arc<Source> {
-    let text: Arc<str> = text.into();
-    let masks = match &origin {
-        Origin::Default | Origin::Argument(_) => Vec::new(),
-        Origin::Set(arg) => {
-            let line: Vec<char> = format!("--set {arg}").chars().collect();
-            masks(&line, &origin).into_iter().map(|m| (1, m)).collect()
-        }
-        _ => text
-            .lines()
-            .enumerate()
-            .flat_map(|(i, line)| {
-                let chars: Vec<char> = line.chars().collect();
-                masks(&chars, &origin).into_iter().map(move |m| (i + 1, m))
-            })
-            .collect(),
-    };
-    Source::with_masks(origin, text, masks)
+    Source::with_masker(origin, text, masks)
 }
 
 /// Finds the values of credential-like keys in one source line: `KEY: value` in block style,
 /// `{KEY: value, ...}` in flow style, `--set PATH=value` for flags.
-fn masks(line: &[char], origin: &Origin) -> Vec<Mask> {
+pub fn masks(origin: &Origin, line: &[char]) -> Vec<Mask> {
     if let Origin::Argument(_) = origin {
         return Vec::new();
     }
@@ -102,7 +88,7 @@ mod tests {
 
     fn shown(line: &str, origin: &Origin) -> String {
         let chars: Vec<char> = line.chars().collect();
-        let (out, _) = redact(&chars, &masks(&chars, origin), (0, 1));
+        let (out, _) = redact(&chars, &masks(origin, &chars), (0, 1));
         out.into_iter().collect()
     }
 

@@ -240,6 +240,9 @@ pub fn file(path: &Path) -> Result<Layer, Vec<Diagnostic>> {
 }
 
 /// A `--set PATH=VALUE` flag as a layer, its value typed by the schema at PATH.
+/// (Long on purpose: one pass over the flag, in the order a user reads it: the `=`, the path
+/// against the schema segment by segment, then the value typed by the schema at that path;
+/// each step's diagnostic points into the flag at its own column.)
 pub fn set(arg: &str) -> Result<Layer, Vec<Diagnostic>> {
     let source = credentials::source(Origin::Set(arg.to_owned()), arg);
     let Some((path, raw)) = arg.split_once('=') else {

@@ -10,6 +10,10 @@
 //! mtimes stay), and generated files the bundle no longer has are removed.
 //! The directory is locked for the duration, so two runs never interleave. `diff` compares the
 //! same plan against the disk without writing, under a shared lock (never a half-written dir).
+//!
+//! Owns every write (the output directory, [`atomic`], [`files`] for `init` and man pages),
+//! unified diffs ([`diff`]) and stdout ([`print()`]). Must not render, validate or decide what
+//! the files contain.
 
 pub mod atomic;
 pub mod diff;

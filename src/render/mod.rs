@@ -7,6 +7,10 @@
 //! context is the effective configuration (`cfg`) plus the few values derived from it here:
 //! labels, selectors, the ConfigMap data and its checksum, and the policy-exception
 //! annotations. Templates decide nothing about which files exist; [`files`] does.
+//!
+//! Owns the one minijinja environment, the round trip through the Kubernetes types
+//! ([`k8s_check`], with the registry of object kinds) and the canonical [`bundle`]. Must not
+//! write files, read configuration sources or apply rules about settings.
 
 pub mod bundle;
 pub mod k8s_check;

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::config::path::ConfigPath;
 use crate::diag::{Diagnostic, Error, Source};
 use crate::config::patches;
 use crate::input::extras::{LocatedObject, LocatedPatch};
@@ -56,9 +57,9 @@ impl Merged {
     }
 
     /// A diagnostic located where `path` was last set (nowhere for a built-in default).
-    pub fn locate(&self, d: Diagnostic, path: &str) -> Diagnostic {
-        let d = d.path(path);
-        match self.origin(path) {
+    pub fn locate(&self, d: Diagnostic, path: &ConfigPath) -> Diagnostic {
+        let d = d.path(path.as_str());
+        match self.origin(path.as_str()) {
             Some(s) if s.source.origin != crate::diag::Origin::Default => {
                 d.at(&s.source, s.pos, s.len)
             }
@@ -72,22 +73,22 @@ impl Merged {
 
     /// A diagnostic about the key of `path` itself (a user's label name, say): the caret is on
     /// the key where it was last set, not on its value.
-    pub fn locate_key(&self, d: Diagnostic, path: &str) -> Diagnostic {
-        if let Some(s) = self.origin(path)
+    pub fn locate_key(&self, d: Diagnostic, path: &ConfigPath) -> Diagnostic {
+        if let Some(s) = self.origin(path.as_str())
             && s.source.origin != crate::diag::Origin::Default
             && let Some(key) = s.key
         {
-            let name = path.rsplit('.').next().unwrap_or(path);
+            let name = path.as_str().rsplit('.').next().unwrap_or_default();
             let width = crate::diag::key_len(&s.source, key, name);
-            d.path(path).at(&s.source, key, width)
+            d.path(path.as_str()).at(&s.source, key, width)
         } else {
             self.locate(d, path)
         }
     }
 
     /// Adds a pointer to where `path` was set, for the other half of a cross-field rule.
-    pub fn relate(&self, d: Diagnostic, path: &str) -> Diagnostic {
-        match self.origin(path) {
+    pub fn relate(&self, d: Diagnostic, path: &ConfigPath) -> Diagnostic {
+        match self.origin(path.as_str()) {
             Some(s) if s.source.origin != crate::diag::Origin::Default => d.related(
                 format!("{path} = {} set here", compact(&s.value)),
                 Some(&s.source),

@@ -176,6 +176,8 @@ impl Parser {
     }
 
     /// The environment, if it is valid, and its output directory, if that is.
+    /// (Long on purpose: one match arm per environment key, each a few lines delegating to a
+    /// helper: `known_profile`, `override_file`, `inline_set`, `output_dir`.)
     fn environment(&mut self, key: &Key, value: &Node) -> (Option<Environment>, Option<OutputAt>) {
         let name = key.name.clone();
         let path = format!("environments.{name}");

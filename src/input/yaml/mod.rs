@@ -9,6 +9,8 @@
 //! lookup per key, so a file of many keys parses in linear time. Outbound, it parses
 //! rendered manifests into JSON values and emits canonical YAML, where serde-saphyr quotes every
 //! string that a YAML 1.1 reader (Kubernetes) would turn into a boolean, number or date.
+//!
+//! Owns the YAML crate. Must not know about settings, schemas or files: callers hand it text.
 
 use serde_saphyr::granit_parser::{ErrorKind, Event, Parser, ScalarStyle, Span};
 
@@ -231,6 +233,8 @@ enum Frame {
 ///
 /// Exactly one document is allowed; an empty or comment-only text is an error (an override
 /// file that sets nothing is almost always a mistake, e.g. the wrong file).
+/// (Long on purpose: the loop is the one state machine over the parser's events, one short
+/// arm per event; its helpers are `no_tabs`, `parse_error`, `scalar_node`, `open`, `attach`.)
 pub fn parse_layer(text: &str) -> Result<Node, SyntaxError> {
     no_tabs(text)?;
     let mut stack: Vec<Frame> = Vec::new();

@@ -6,9 +6,13 @@
 //! be shared by the replicas, ...). Every problem is collected; each names the field, and the
 //! layer and `line:column` that set it, and cross-field problems point at both places. Values
 //! of fields that may hold credentials are never echoed.
+//!
+//! Owns the `Checker` (located failures), the rule groups (`rules`) and the string grammars
+//! (`grammar`). Must not read files, parse YAML or render.
 
 use crate::config::credentials::is_sensitive;
 use crate::config::names::{dns1123_label, suggest_name};
+use crate::config::path::ConfigPath;
 use crate::config::{AccessMode, AntiAffinity, Compute, Config, IntOrPercent, Probe, Storage};
 use crate::diag::{Diagnostic, Error};
 use crate::resolve::merge::Merged;
@@ -27,14 +31,18 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn fail(&mut self, path: &str, message: String, help: Option<String>) {
-        let d = self.merged.locate(Diagnostic::new(message), path);
+        let d = self
+            .merged
+            .locate(Diagnostic::new(message), &ConfigPath::new(path));
         self.push(d, help);
     }
 
     /// Like [`Checker::fail`], for a problem with the key of `path` (a user-chosen name): the
     /// caret goes on the key.
     fn fail_key(&mut self, path: &str, message: String, help: Option<String>) {
-        let d = self.merged.locate_key(Diagnostic::new(message), path);
+        let d = self
+            .merged
+            .locate_key(Diagnostic::new(message), &ConfigPath::new(path));
         self.push(d, help);
     }
 
@@ -62,8 +70,10 @@ impl Checker<'_> {
         } else {
             (path, other)
         };
-        let d = self.merged.locate(Diagnostic::new(message), first);
-        let d = self.merged.relate(d, second).help(help);
+        let d = self
+            .merged
+            .locate(Diagnostic::new(message), &ConfigPath::new(first));
+        let d = self.merged.relate(d, &ConfigPath::new(second)).help(help);
         self.diags.push(d);
     }
 
