@@ -21,6 +21,8 @@ const CASES: &[&[&str]] = &[
         "-f",
         "examples/pinned-digests.yaml",
     ],
+    &["-f", "examples/patches.yaml"],
+    &["-p", "dev", "-f", "examples/patches.yaml"],
 ];
 
 fn agentctl(args: &[&str]) -> std::process::Output {

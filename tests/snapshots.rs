@@ -39,6 +39,7 @@ const CASES: &[Case] = &[
             "autoscaling.requestRate.enabled=false",
         ],
     ),
+    ("patches-example", &[], &["examples/patches.yaml"], &[]),
 ];
 
 fn root() -> PathBuf {

@@ -216,7 +216,11 @@ pub fn split(tree: &mut Node, source: &Arc<Source>) -> (Extras, Vec<Diagnostic>)
 /// A `patch:` written as a string (Kustomize's `patch: |-`) becomes its parsed tree, its
 /// positions moved to where the text is in the file (exact for a block scalar `|`/`>`; the
 /// string's own position otherwise).
-fn parse_string_body(entry: &mut Node, source: &Arc<Source>, index: usize) -> Result<(), Diagnostic> {
+fn parse_string_body(
+    entry: &mut Node,
+    source: &Arc<Source>,
+    index: usize,
+) -> Result<(), Diagnostic> {
     let Value::Map(entries) = &mut entry.value else {
         return Ok(());
     };
@@ -232,7 +236,11 @@ fn parse_string_body(entry: &mut Node, source: &Arc<Source>, index: usize) -> Re
         .text
         .lines()
         .nth(key.pos.line.saturating_sub(1))
-        .map(|l| l.chars().skip(key.pos.col.saturating_sub(1) + "patch:".len()).collect::<String>())
+        .map(|l| {
+            l.chars()
+                .skip(key.pos.col.saturating_sub(1) + "patch:".len())
+                .collect::<String>()
+        })
         .unwrap_or_default();
     let block = after_key.trim_start().starts_with(['|', '>']);
     let shift = if block {

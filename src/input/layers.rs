@@ -12,9 +12,9 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::config::schema;
 use crate::diag::{Diagnostic, Error, Origin, Source};
+use crate::input::extras::{self, Extras};
 use crate::input::profiles;
 use crate::input::yaml::{self, Key, Node, Pos, Value};
-use crate::input::extras::{self, Extras};
 use crate::input::{credentials, schema_check};
 
 /// Largest override file accepted, in bytes (a real one is a few kilobytes).

@@ -304,19 +304,27 @@ pub fn orphans(root: &Path, keep: &[PathBuf]) -> Result<Vec<PathBuf>> {
 
 /// What removing an abandoned environment directory would delete: its generated files.
 pub fn plan_removal(dir: &Path) -> Result<Vec<Change>> {
-    plan(dir, &Bundle {
+    plan(
+        dir,
+        &Bundle {
             files: Vec::new(),
             patched: Vec::new(),
-        }, false)
+        },
+        false,
+    )
 }
 
 /// Removes the generated files of an abandoned environment directory (never any other
 /// file), and the directory itself when that leaves it empty.
 pub fn remove_orphan(dir: &Path) -> Result<Report> {
-    let report = write(dir, &Bundle {
+    let report = write(
+        dir,
+        &Bundle {
             files: Vec::new(),
             patched: Vec::new(),
-        }, false)?;
+        },
+        false,
+    )?;
     if fs::read_dir(dir).is_ok_and(|mut d| d.next().is_none()) {
         fs::remove_dir(dir).with_context(|| format!("removing empty {}", dir.display()))?;
     }

@@ -75,7 +75,11 @@ fn label(obj: &mut J, labels: &Map<String, J>) {
         .to_owned();
     let mut at: Vec<&str> = vec!["/metadata"];
     match kind.as_str() {
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job"
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "Job"
         | "ReplicationController" => at.push("/spec/template/metadata"),
         "CronJob" => {
             at.push("/spec/jobTemplate/metadata");
@@ -106,7 +110,9 @@ fn ensure<'a>(obj: &'a mut J, pointer: &str) -> Option<&'a mut J> {
     let mut here = obj;
     for t in pointer.split('/').skip(1) {
         let J::Object(m) = here else { return None };
-        here = m.entry(t.to_owned()).or_insert_with(|| J::Object(Map::new()));
+        here = m
+            .entry(t.to_owned())
+            .or_insert_with(|| J::Object(Map::new()));
     }
     Some(here)
 }
@@ -126,11 +132,7 @@ fn round_trip(obj: &J) -> Result<J, Vec<(Vec<Seg>, String)>> {
     match k8s_check::roundtrip(obj) {
         Ok(back) => {
             let lost = patches::lost(obj, &back);
-            if lost.is_empty() {
-                Ok(back)
-            } else {
-                Err(lost)
-            }
+            if lost.is_empty() { Ok(back) } else { Err(lost) }
         }
         Err(e) => match e.downcast_ref::<TypeError>() {
             Some(t) => Err(vec![(steps(&t.path), t.message.clone())]),
@@ -140,7 +142,7 @@ fn round_trip(obj: &J) -> Result<J, Vec<(Vec<Seg>, String)>> {
 }
 
 fn lost_message(obj: &J, path: &[Seg], what: &str) -> (String, Option<String>) {
-    let shown = PathDisplay(path).to_string();
+    let shown = PathDisplay(&patches::keyed_path(obj, path)).to_string();
     let id = patches::object_id(obj);
     match what {
         "dropped" => {
@@ -183,7 +185,9 @@ fn literal_credentials(obj: &J) -> Vec<(Vec<Seg>, String)> {
                     {
                         for (i, item) in items.iter().enumerate() {
                             let name = item.get("name").and_then(J::as_str).unwrap_or_default();
-                            if item.get("value").is_some_and(|v| !v.as_str().unwrap_or("x").is_empty())
+                            if item
+                                .get("value")
+                                .is_some_and(|v| !v.as_str().unwrap_or("x").is_empty())
                                 && credentials::is_sensitive(name)
                             {
                                 let mut q = p.clone();
@@ -207,6 +211,19 @@ fn literal_credentials(obj: &J) -> Vec<(Vec<Seg>, String)> {
         }
     }
     out
+}
+
+/// The diagnostic's path for a credential in an env entry: `...env.NAME`, whose last segment
+/// the credential policy recognizes, so the shown source line has the value masked.
+fn credential_path(list: &str, index: usize, at: &[Seg], name: &str) -> String {
+    let env = at.len().saturating_sub(2);
+    let inner = PathDisplay(at.get(..env).unwrap_or_default()).to_string();
+    let sep = if inner.is_empty() || inner.starts_with('[') {
+        ""
+    } else {
+        "."
+    };
+    format!("{list}[{index}]{sep}{inner}.{name}")
 }
 
 fn credential_error(path: Vec<Seg>, name: &str) -> PatchError {
@@ -276,13 +293,22 @@ pub fn apply(
 fn extra(r: &LocatedObject, common: &Common, files: &[(String, Vec<J>)]) -> Result<J, Diagnostic> {
     let mut obj = r.object.clone();
     let key = |k: &str| Seg::Key(k.to_owned());
-    let kind = obj.get("kind").and_then(J::as_str).unwrap_or_default().to_owned();
+    let kind = obj
+        .get("kind")
+        .and_then(J::as_str)
+        .unwrap_or_default()
+        .to_owned();
     if matches!(kind.as_str(), "Kustomization" | "Namespace") {
         return Err(r.error(&PatchError {
             path: vec![key("kind")],
             on_key: false,
-            message: format!("an extra object cannot be a {kind}: agentctl renders the output's own"),
-            hint: Some("change the namespace with the `namespace` setting; the Kustomization is generated".into()),
+            message: format!(
+                "an extra object cannot be a {kind}: agentctl renders the output's own"
+            ),
+            hint: Some(
+                "change the namespace with the `namespace` setting; the Kustomization is generated"
+                    .into(),
+            ),
         }));
     }
     if let Some(clash) = files
@@ -323,7 +349,8 @@ fn extra(r: &LocatedObject, common: &Common, files: &[(String, Vec<J>)]) -> Resu
     }
     label(&mut obj, &common.labels);
     if let Some((path, name)) = literal_credentials(&obj).into_iter().next() {
-        return Err(r.error(&credential_error(path, &name)));
+        let shown = credential_path("resources", r.index, &path, &name);
+        return Err(r.error(&credential_error(path, &name)).path(shown));
     }
     match round_trip(&obj) {
         Ok(back) => Ok(back),
@@ -336,7 +363,9 @@ fn extra(r: &LocatedObject, common: &Common, files: &[(String, Vec<J>)]) -> Resu
                     message: format!(
                         "agentctl cannot check an extra object of kind {} ({})",
                         kind,
-                        obj.get("apiVersion").and_then(J::as_str).unwrap_or_default()
+                        obj.get("apiVersion")
+                            .and_then(J::as_str)
+                            .unwrap_or_default()
                     ),
                     hint: Some(format!(
                         "the kinds it checks: {}",
@@ -388,7 +417,8 @@ fn apply_one(
             .find(|c| !before.contains(c))
         {
             let at = patches::locate(&work, &lp.patch, &changes, &path);
-            diags.push(lp.error(&credential_error(at, &name)));
+            let shown = credential_path("patches", lp.index, &at, &name);
+            diags.push(lp.error(&credential_error(at, &name)).path(shown));
             continue;
         }
         label(&mut work, &common.labels);

@@ -14,9 +14,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::config::patches;
 use crate::config::path::ConfigPath;
 use crate::diag::{Diagnostic, Error, Source};
-use crate::config::patches;
 use crate::input::extras::{LocatedObject, LocatedPatch};
 use crate::input::layers::Layer;
 use crate::input::yaml::{Node, Pos, Value};
@@ -177,7 +177,9 @@ pub fn merge(layers: &[Layer]) -> Result<Merged, Error> {
                         Some(&earlier.source),
                         earlier.node.pos,
                     )
-                    .help("keep one of them (a later file may replace an object of an earlier one)"),
+                    .help(
+                        "keep one of them (a later file may replace an object of an earlier one)",
+                    ),
                 ),
                 Some(earlier) => *earlier = extra.clone(),
                 None => resources.push(extra.clone()),
