@@ -866,8 +866,10 @@ impl Merger<'_> {
                 }
             },
             (_, scalar) => {
-                dest.insert(k.to_owned(), scalar.clone());
-                self.record(obj, at, false);
+                // Only what changes is a change (a list item's merge key is rewritten as is).
+                if dest.insert(k.to_owned(), scalar.clone()).as_ref() != Some(scalar) {
+                    self.record(obj, at, false);
+                }
             }
         }
         Ok(())
@@ -1434,6 +1436,80 @@ pub fn check_extra(obj: &J) -> Result<(), PatchError> {
         )
         .hint("e.g. `metadata: {name: agent-prompts}`")),
     }
+}
+
+/// What `explain patches` says: the rules of the escape hatch.
+pub const PATCHES_DOC: &str = "Kustomize patches applied to the rendered objects (override files and project environments; not --set). \
+Each entry: `target:` (group, version, kind, name, namespace, labelSelector; exact matches) and `patch:`: a map is a strategic-merge patch \
+(maps merge by key, `null` deletes a key, `$patch: replace|delete`; containers, initContainers, volumes, env, imagePullSecrets merge by `name`, \
+container ports by `containerPort`, volumeMounts by `mountPath`, Service ports by `port`; other lists are replaced; the patch's items come first), \
+a list is JSON 6902 operations (`op`, `path`, `value`/`from`), a string is parsed as YAML (Kustomize's `patch: |-`). \
+Without `target:` a strategic-merge patch names its object with `kind:` and `metadata.name:`. \
+Unlike settings, patches ACCUMULATE over layers, applied in layer order after rendering. A patched object goes through its Kubernetes type: \
+an unknown field, a wrong type, a bad JSON pointer or a target that matches nothing is an error at the patch's line. \
+A patch never changes an object's kind, apiVersion, name or namespace, and never adds a literal value for a credential-like env var. \
+`agentctl config --show-origin` lists every patch with its file:line. Default: none.";
+
+/// What `explain resources` says.
+pub const RESOURCES_DOC: &str = "Extra Kubernetes objects added to the output (e.g. a ConfigMap of prompts, a second Service), \
+written whole (apiVersion, kind, metadata.name, ...) in override files and project environments; not --set. \
+They go to `extra-objects.yaml` (listed in kustomization.yaml), in the output's namespace, with the common labels, and through their Kubernetes type \
+like every rendered object; patches apply to them too. Never a Secret (create Secrets out of band), never the Namespace or an object agentctl renders \
+(patch it instead). They accumulate over layers; an object of the same kind and name in a later layer replaces the earlier one. Default: none.";
+
+/// The JSON Schema properties of `patches:` and `resources:`, for editors and `explain`.
+pub fn schema() -> Map<String, J> {
+    let field =
+        |doc: &str| serde_json::json!({"type": "string", "description": doc, "default": null});
+    let mut m = Map::new();
+    m.insert(
+        "patches".into(),
+        serde_json::json!({
+            "description": PATCHES_DOC,
+            "type": "array",
+            "default": [],
+            "items": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["patch"],
+                "properties": {
+                    "target": {
+                        "description": "Which objects the patch applies to (exact matches; an absent field matches anything). Without it, a strategic-merge patch names its object with `kind:` and `metadata.name:`.",
+                        "type": "object",
+                        "default": null,
+                        "additionalProperties": false,
+                        "properties": {
+                            "group": field("API group (`apps`; empty for the core group)."),
+                            "version": field("API version (`v1`)."),
+                            "kind": field("Kind (`Deployment`)."),
+                            "name": field("Object name (`agent-deployment`), exact."),
+                            "namespace": field("Namespace of the object."),
+                            "labelSelector": field("Equality-based label selector: `app=agent,tier!=cache`.")
+                        }
+                    },
+                    "patch": {
+                        "description": "A map (strategic merge), a list of JSON 6902 operations, or either as a YAML string (Kustomize's `patch: |-`).",
+                        "type": ["object", "array", "string"],
+                        "default": null
+                    }
+                }
+            }
+        }),
+    );
+    m.insert(
+        "resources".into(),
+        serde_json::json!({
+            "description": RESOURCES_DOC,
+            "type": "array",
+            "default": [],
+            "items": {
+                "type": "object",
+                "required": ["apiVersion", "kind", "metadata"],
+                "additionalProperties": {}
+            }
+        }),
+    );
+    m
 }
 
 #[cfg(test)]

@@ -163,7 +163,13 @@ fn lost_message(obj: &J, path: &[Seg], what: &str) -> (String, Option<String>) {
         ),
         other if path.is_empty() => (format!("{id}: {other}"), None),
         other => (
-            format!("`{shown}` of {id} does not fit its Kubernetes type: {other}"),
+            format!(
+                "wrong type for `{}` in {id}: {other}",
+                match path.last() {
+                    Some(Seg::Key(k)) => k.clone(),
+                    _ => shown.clone(),
+                }
+            ),
             Some("check the value's type against `kubectl explain` (numbers unquoted, strings quoted where YAML could misread them)".to_owned()),
         ),
     }
