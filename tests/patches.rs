@@ -155,3 +155,206 @@ fn json6902_matches_kubectl_kustomize() {
         kustomize(&deployment(), &entry)
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// End to end, from the built binary.
+
+fn agentctl_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_agentctl"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("agentctl runs")
+}
+
+fn stream_objects(out: &std::process::Output) -> Vec<J> {
+    assert!(
+        out.status.success(),
+        "agentctl failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    yaml::parse_manifests(&String::from_utf8(out.stdout.clone()).unwrap()).unwrap()
+}
+
+fn find<'a>(objs: &'a [J], kind: &str, name: &str) -> &'a J {
+    objs.iter()
+        .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("{kind}/{name} not in the output"))
+}
+
+fn env_names(d: &J) -> Vec<String> {
+    d["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn patches_accumulate_over_layers_and_a_later_extra_object_replaces_an_earlier_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("a.yaml"),
+        "patches:\n  - target: {kind: Deployment, name: agent-deployment}\n    patch:\n      spec: {template: {spec: {containers: [{name: agent, env: [{name: FROM_A, value: a}]}]}}}\nresources:\n  - {apiVersion: v1, kind: ConfigMap, metadata: {name: prompts}, data: {v: a}}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("b.yaml"),
+        "patches:\n  - target: {kind: Deployment, name: agent-deployment}\n    patch:\n      - {op: add, path: /spec/template/spec/containers/0/env/-, value: {name: FROM_B, value: b}}\n  - target: {kind: ConfigMap, name: prompts}\n    patch: {data: {w: b}}\nresources:\n  - {apiVersion: v1, kind: ConfigMap, metadata: {name: prompts}, data: {v: b}}\n",
+    )
+    .unwrap();
+    let objs = stream_objects(&agentctl_in(
+        tmp.path(),
+        &["render", "-f", "a.yaml", "-f", "b.yaml"],
+    ));
+    let names = env_names(find(&objs, "Deployment", "agent-deployment"));
+    assert_eq!(names.first().map(String::as_str), Some("FROM_A"));
+    assert_eq!(names.last().map(String::as_str), Some("FROM_B"));
+    let cm = find(&objs, "ConfigMap", "prompts");
+    assert_eq!(
+        cm["data"],
+        json!({"v": "b", "w": "b"}),
+        "b's object, patched"
+    );
+    assert_eq!(
+        cm["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "agentctl"
+    );
+    assert_eq!(cm["metadata"]["namespace"], "production-agents");
+}
+
+#[test]
+fn a_patch_cannot_remove_what_kustomize_would_add_back() {
+    // The common labels are kustomization.yaml's: a patch removing one would make the files
+    // differ from what kubectl kustomize builds, so they are set again after the patches.
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("p.yaml"),
+        "patches:\n  - target: {kind: Service, name: agent-service}\n    patch: {metadata: {labels: {app.kubernetes.io/part-of: null, team: agents}}}\n",
+    )
+    .unwrap();
+    let objs = stream_objects(&agentctl_in(tmp.path(), &["render", "-f", "p.yaml"]));
+    let labels = &find(&objs, "Service", "agent-service")["metadata"]["labels"];
+    assert_eq!(labels["app.kubernetes.io/part-of"], "agent-system");
+    assert_eq!(labels["team"], "agents");
+}
+
+fn fails(dir: &std::path::Path, file: &str, args: &[&str]) -> String {
+    std::fs::write(dir.join("x.yaml"), file).unwrap();
+    let mut all = vec!["render"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["-f", "x.yaml"]);
+    let out = agentctl_in(dir, &all);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "expected a failure for:\n{file}"
+    );
+    String::from_utf8(out.stderr).unwrap()
+}
+
+#[test]
+fn extra_objects_are_refused_when_they_cannot_be_what_they_say() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let e = fails(
+        d,
+        "resources:\n  - {apiVersion: v1, kind: ConfigMap, metadata: {name: p}}\n  - {apiVersion: v1, kind: ConfigMap, metadata: {name: p}}\n",
+        &[],
+    );
+    assert!(
+        e.contains("listed twice") && e.contains("x.yaml:3:5"),
+        "{e}"
+    );
+    let e = fails(
+        d,
+        "resources:\n  - {apiVersion: v1, kind: ConfigMap, metadata: {name: agent-config}}\n",
+        &[],
+    );
+    assert!(
+        e.contains("already rendered") && e.contains("use a patch"),
+        "{e}"
+    );
+    let e = fails(
+        d,
+        "resources:\n  - {apiVersion: v1, kind: ConfigMap, metadata: {name: p, namespace: other}}\n",
+        &[],
+    );
+    assert!(e.contains("output's namespace `production-agents`"), "{e}");
+    let e = fails(
+        d,
+        "resources:\n  - {apiVersion: example.com/v1, kind: Widget, metadata: {name: w}}\n",
+        &[],
+    );
+    assert!(
+        e.contains("cannot check an extra object of kind Widget"),
+        "{e}"
+    );
+    let e = fails(
+        d,
+        "resources:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata: {name: p}\n    dta: {a: b}\n",
+        &[],
+    );
+    assert!(
+        e.contains("`dta` is not a field") && e.contains("x.yaml:5:5"),
+        "{e}"
+    );
+    let e = fails(d, "resources: [prompts.yaml]\n", &[]);
+    assert!(e.contains("inline"), "{e}");
+}
+
+#[test]
+fn patches_are_not_for_set_and_a_patch_applies_to_every_selected_object() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = agentctl_in(tmp.path(), &["render", "--set", "patches=[]"]);
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("`patches` cannot be set with --set"), "{e}");
+
+    std::fs::write(
+        tmp.path().join("p.yaml"),
+        "patches:\n  - target: {kind: NetworkPolicy}\n    patch: {metadata: {annotations: {reviewed-by: sre}}}\n",
+    )
+    .unwrap();
+    let objs = stream_objects(&agentctl_in(tmp.path(), &["render", "-f", "p.yaml"]));
+    let policies: Vec<&J> = objs
+        .iter()
+        .filter(|o| o["kind"] == "NetworkPolicy")
+        .collect();
+    assert!(policies.len() >= 2);
+    assert!(
+        policies
+            .iter()
+            .all(|p| p["metadata"]["annotations"]["reviewed-by"] == "sre")
+    );
+}
+
+#[test]
+fn a_project_environment_takes_patches_and_its_errors_point_into_the_project_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("agentctl.yaml"),
+        "environments:\n  prod:\n    set:\n      patches:\n        - target: {kind: Deployment, name: agent-deployment}\n          patch: {spec: {template: {spec: {containers: [{name: agent, imagePullPolicyy: Always}]}}}}\n",
+    )
+    .unwrap();
+    let out = agentctl_in(tmp.path(), &["render", "--all", "-o", "out"]);
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("agentctl.yaml:6:"), "{e}");
+    assert!(e.contains("imagePullPolicyy"), "{e}");
+    assert!(!tmp.path().join("out").exists());
+
+    std::fs::write(
+        tmp.path().join("agentctl.yaml"),
+        "environments:\n  prod:\n    set:\n      patches:\n        - target: {kind: Deployment, name: agent-deployment}\n          patch: {spec: {template: {spec: {containers: [{name: agent, imagePullPolicy: Always}]}}}}\n",
+    )
+    .unwrap();
+    let out = agentctl_in(tmp.path(), &["render", "--all", "-o", "out"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
