@@ -61,7 +61,7 @@ fn snapshot_name(case: &str, file: &str) -> String {
 
 #[test]
 fn every_output_file_of_every_case() {
-    let renderer = Renderer::new(None).expect("built-in templates compile");
+    let renderer = Renderer::new().expect("built-in templates compile");
     for (case, profiles, files, sets) in CASES {
         let (_, bundle) = agentctl::pipeline::build(&renderer, &inputs(profiles, files, sets))
             .unwrap_or_else(|e| panic!("case {case} failed to render:\n{e}"));
@@ -90,7 +90,7 @@ fn every_output_file_of_every_case() {
 
 #[test]
 fn no_stale_snapshots() {
-    let renderer = Renderer::new(None).expect("built-in templates compile");
+    let renderer = Renderer::new().expect("built-in templates compile");
     let mut expected = BTreeSet::new();
     for (case, profiles, files, sets) in CASES {
         let (_, bundle) = agentctl::pipeline::build(&renderer, &inputs(profiles, files, sets))
@@ -120,7 +120,7 @@ fn no_stale_snapshots() {
 
 #[test]
 fn disabled_features_leave_their_files_out() {
-    let renderer = Renderer::new(None).expect("built-in templates compile");
+    let renderer = Renderer::new().expect("built-in templates compile");
     let (_, bundle) =
         agentctl::pipeline::build(&renderer, &inputs(&["dev"], &[], &[])).expect("dev renders");
     let names: Vec<&str> = bundle.files.iter().map(|f| f.name.as_str()).collect();
@@ -155,7 +155,7 @@ fn disabled_features_leave_their_files_out() {
 
 #[test]
 fn output_is_deterministic() {
-    let renderer = Renderer::new(None).expect("built-in templates compile");
+    let renderer = Renderer::new().expect("built-in templates compile");
     let once = agentctl::pipeline::build(
         &renderer,
         &inputs(&["high-throughput"], &["examples/override.yaml"], &[]),
@@ -163,7 +163,7 @@ fn output_is_deterministic() {
     .expect("renders")
     .1;
     let again = agentctl::pipeline::build(
-        &Renderer::new(None).expect("compile"),
+        &Renderer::new().expect("compile"),
         &inputs(&["high-throughput"], &["examples/override.yaml"], &[]),
     )
     .expect("renders")

@@ -15,7 +15,7 @@ pub fn run(inputs: &InputArgs, show_origin: bool) -> Result<Outcome> {
     let merged = pipeline::resolve(&inputs)?;
     let mut text = crate::resolve::explain::config_yaml(&merged, show_origin)?;
     if show_origin && !merged.patches.is_empty() {
-        let renderer = Renderer::new(None)?;
+        let renderer = Renderer::new()?;
         let (_, bundle) = pipeline::build(&renderer, &inputs)?;
         text.push_str("# what the patches changed in the rendered objects:\n");
         for a in &bundle.patched {
