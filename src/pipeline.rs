@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
 
-use crate::diag::{Diagnostic, Error, Result};
+use crate::diag::{Diagnostic, Error, Refusal, Result};
 use crate::input::layers::{self, Inputs};
 use crate::input::project::Environment;
 use crate::output;
@@ -226,10 +226,7 @@ pub fn write_all(rendered: &[Rendered], force: bool) -> Result<Vec<output::Repor
         }
     }
     if !refused.is_empty() {
-        return Err(Error::Other(anyhow!(
-            "{}\nnothing was written to any environment",
-            refused.join("\n")
-        )));
+        return Err(Refusal::EnvironmentsRefused(refused).into());
     }
     let results = par_map(
         rendered,

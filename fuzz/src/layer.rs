@@ -5,10 +5,9 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use agentctl::diag::{Origin, Source};
-use agentctl::render::Renderer;
-use agentctl::input::layers;
-use agentctl::render::bundle;
+use agentctl::diag::Origin;
+use agentctl::input::{credentials, layers};
+use agentctl::render::{Renderer, bundle};
 use agentctl::resolve::{merge, validate};
 
 fn renderer() -> &'static Renderer {
@@ -21,7 +20,7 @@ fn one(data: &[u8]) {
     let Ok(text) = layers::text_of(path, data.to_vec()) else {
         return;
     };
-    let source = Source::new(Origin::File(path.to_owned()), text);
+    let source = credentials::source(Origin::File(path.to_owned()), text);
     let layer = match layers::from_text(source) {
         Ok(l) => l,
         Err(diags) => {

@@ -5,11 +5,9 @@
 
 use std::path::Path;
 
-use anyhow::anyhow;
-
 use super::{Ctx, Outcome, is_project, plural, render_command, selection};
 use crate::cli::{InputArgs, ProjectArgs};
-use crate::diag::{Error, Result};
+use crate::diag::{Refusal, Result};
 use crate::input::layers::Inputs;
 use crate::output;
 use crate::pipeline::{self, Drift, Target};
@@ -33,11 +31,8 @@ pub fn run(ctx: Ctx, inputs: &InputArgs, project: &ProjectArgs, dir: &Path) -> R
 pub fn single(ctx: Ctx, renderer: &Renderer, inputs: Inputs, dir: &Path) -> Result<Outcome> {
     let rendered = pipeline::build_all(renderer, &[Target::single(inputs.clone(), dir)])?;
     if !dir.is_dir() {
-        return Err(Error::Other(anyhow!(
-            "`{}` is not a directory; render it first with `{}`",
-            dir.display(),
-            render_command(&inputs, dir)
-        )));
+        let command = render_command(&inputs, dir);
+        return Err(Refusal::NothingToCompare(dir.to_owned(), command).into());
     }
     let drifts = pipeline::diff_all(&rendered, ctx.style)?;
     let text: String = drifts.iter().map(|d| d.text.as_str()).collect();
@@ -84,11 +79,8 @@ pub fn environments(
 ) -> Result<Outcome> {
     let rendered = pipeline::build_all(renderer, targets)?;
     if !root.is_dir() {
-        return Err(Error::Other(anyhow!(
-            "`{}` is not a directory; render it first with `agentctl render --all -o {}`",
-            root.display(),
-            root.display()
-        )));
+        let command = format!("agentctl render --all -o {}", root.display());
+        return Err(Refusal::NothingToCompare(root.to_owned(), command).into());
     }
     let mut drifts = pipeline::diff_all(&rendered, ctx.style)?;
     if all {

@@ -18,7 +18,7 @@ pub mod schema;
 use std::path::Path;
 
 use crate::cli::{Cli, Command, InputArgs, ProjectArgs};
-use crate::diag::{Error, Result};
+use crate::diag::{Error, Refusal, Result};
 use crate::input::layers::Inputs;
 use crate::input::project::{self, Environment, Project};
 use crate::term::Style;
@@ -130,9 +130,7 @@ fn is_project(args: &ProjectArgs) -> bool {
 fn selection(args: &ProjectArgs) -> Result<(Project, Vec<Environment>)> {
     let project = project::load(&project::locate(args.project.as_deref())?)?;
     if !args.all && args.envs.is_empty() {
-        return Err(Error::Other(anyhow::anyhow!(
-            "--project needs --all or --env NAME to say which environments to render"
-        )));
+        return Err(Refusal::NoEnvironmentSelected.into());
     }
     let envs = project::select(&project, args.all, &args.envs)?
         .into_iter()

@@ -4,11 +4,9 @@
 
 use std::path::Path;
 
-use anyhow::anyhow;
-
 use super::{Ctx, Outcome, is_project, plural, selection};
 use crate::cli::{InputArgs, ProjectArgs};
-use crate::diag::{Error, Refusal, Result};
+use crate::diag::{Refusal, Result};
 use crate::input::layers::Inputs;
 use crate::output;
 use crate::pipeline::{self, Target};
@@ -44,10 +42,7 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
     let sets = &args.inputs.sets;
     let Some(root) = args.dir else {
         let [env] = envs.as_slice() else {
-            return Err(Error::Other(anyhow!(
-                "rendering {} environments needs an output directory: add `-o DIR` (each goes into DIR/<environment>/)",
-                envs.len()
-            )));
+            return Err(Refusal::NoOutputDirectory(envs.len()).into());
         };
         return stream(&renderer, &[Target::environment(env, sets, Path::new(""))]);
     };

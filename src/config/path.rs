@@ -43,12 +43,14 @@ impl fmt::Display for ConfigPath {
 pub fn is_setting(path: &str) -> bool {
     let mut current = schema();
     for seg in path.split('.') {
+        let mut entry = false;
         let next = branches(current).into_iter().find_map(|b| {
             let types = types_of(b);
             if types.contains(&"object") {
-                b.get("properties")
-                    .and_then(|p| p.get(seg))
-                    .or_else(|| b.get("additionalProperties").filter(|a| a.is_object()))
+                b.get("properties").and_then(|p| p.get(seg)).or_else(|| {
+                    entry = true;
+                    b.get("additionalProperties").filter(|a| a.is_object())
+                })
             } else if types.contains(&"array") && seg.parse::<usize>().is_ok() {
                 b.get("items")
             } else {
@@ -56,6 +58,11 @@ pub fn is_setting(path: &str) -> bool {
             }
         });
         match next {
+            // A user's map key may itself hold dots (`labels.app.kubernetes.io/name`): an
+            // entry of a map of plain values is the rest of the path.
+            Some(n) if entry && branches(n).iter().all(|b| !types_of(b).contains(&"object")) => {
+                return true;
+            }
             Some(n) => current = n,
             None => return false,
         }
@@ -75,6 +82,7 @@ mod tests {
             "agent.config.extra.ANY_NAME",
             "networkPolicy.egressExcept.0",
             "monitoring.serviceMonitor.labels.release",
+            "labels.app.kubernetes.io/name",
         ] {
             assert!(is_setting(p), "{p}");
         }

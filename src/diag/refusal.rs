@@ -32,6 +32,16 @@ pub enum Refusal {
     ForeignFiles(Vec<String>),
     /// `render --all -o FILE`.
     ProjectOutputIsFile(PathBuf),
+    /// A project output directory refused for some environments (one line each, with the
+    /// environment named); nothing was written to any.
+    EnvironmentsRefused(Vec<String>),
+    /// `--project` without `--all` or `--env`.
+    NoEnvironmentSelected,
+    /// Several environments to render and no `-o DIR`; holds how many.
+    NoOutputDirectory(usize),
+    /// `diff` (or `render --check`) against a directory that does not exist; holds it and the
+    /// command that renders it.
+    NothingToCompare(PathBuf, String),
     /// `init PATH` where PATH exists (checked before writing).
     InitExists(PathBuf),
     /// `init PATH` where PATH appeared while writing.
@@ -103,6 +113,27 @@ impl Refusal {
                 format!(
                     "output path `{}` is an existing file, not a directory; each environment is written to a directory inside it (pick another -o path)",
                     d.display()
+                ),
+                None,
+            ),
+            EnvironmentsRefused(lines) => (
+                format!("{}\nnothing was written to any environment", lines.join("\n")),
+                None,
+            ),
+            NoEnvironmentSelected => (
+                "--project needs --all or --env NAME to say which environments to render".into(),
+                None,
+            ),
+            NoOutputDirectory(n) => (
+                format!(
+                    "rendering {n} environments needs an output directory: add `-o DIR` (each goes into DIR/<environment>/)"
+                ),
+                None,
+            ),
+            NothingToCompare(dir, command) => (
+                format!(
+                    "`{}` is not a directory; render it first with `{command}`",
+                    dir.display()
                 ),
                 None,
             ),

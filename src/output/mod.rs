@@ -346,3 +346,43 @@ pub fn print(text: &str) -> Result<(), Error> {
         )),
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::input::layers::Inputs;
+    use crate::render::Renderer;
+
+    fn bundle() -> Bundle {
+        let renderer = Renderer::new(None).expect("templates");
+        crate::pipeline::build(&renderer, &Inputs::default())
+            .expect("defaults render")
+            .1
+    }
+
+    fn refusal(e: &anyhow::Error) -> Option<&Refusal> {
+        e.downcast_ref::<Refusal>()
+    }
+
+    #[test]
+    fn refusals_are_typed_kinds() {
+        let bundle = bundle();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        fs::create_dir(&dir).unwrap();
+        fs::write(dir.join(&bundle.files[0].name), "mine\n").unwrap();
+        let e = write(&dir, &bundle, false).unwrap_err();
+        assert!(matches!(refusal(&e), Some(Refusal::ForeignFiles(f)) if f.len() == 1));
+
+        let file = tmp.path().join("a-file");
+        fs::write(&file, "x").unwrap();
+        let e = write(&file, &bundle, false).unwrap_err();
+        assert_eq!(refusal(&e), Some(&Refusal::NotADirectory(file)));
+
+        fs::create_dir(tmp.path().join("repo")).unwrap();
+        fs::create_dir(tmp.path().join("repo/.git")).unwrap();
+        let e = write(&tmp.path().join("repo"), &bundle, false).unwrap_err();
+        assert!(matches!(refusal(&e), Some(Refusal::RepositoryRoot(_))));
+    }
+}
