@@ -355,7 +355,7 @@ mod tests {
     use crate::render::Renderer;
 
     fn bundle() -> Bundle {
-        let renderer = Renderer::new(None).expect("templates");
+        let renderer = Renderer::new().expect("templates");
         crate::pipeline::build(&renderer, &Inputs::default())
             .expect("defaults render")
             .1
