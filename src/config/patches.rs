@@ -546,10 +546,12 @@ pub fn select(target: &Target, objects: &[J]) -> Vec<usize> {
 /// the list of them all.
 pub fn no_match(patch: &Patch, objects: &[J]) -> PatchError {
     let ids: Vec<String> = objects.iter().map(object_id).collect();
-    let path = if patch.explicit_target {
-        vec![key("target")]
-    } else {
-        vec![key("patch")]
+    // The caret goes where the typo most likely is: the name, else the kind.
+    let path = match (patch.explicit_target, &patch.target.name, &patch.target.kind) {
+        (true, Some(_), _) => vec![key("target"), key("name")],
+        (true, None, Some(_)) => vec![key("target"), key("kind")],
+        (true, None, None) => vec![key("target")],
+        (false, _, _) => vec![key("patch"), key("metadata"), key("name")],
     };
     let wanted = format!(
         "{}/{}",
@@ -1938,7 +1940,7 @@ mod tests {
         )
         .unwrap();
         let e = no_match(&p, &objs);
-        assert_eq!(e.path, [key("target")]);
+        assert_eq!(e.path, [key("target"), key("name")]);
         assert!(
             e.hint
                 .as_deref()
