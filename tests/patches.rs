@@ -301,6 +301,12 @@ fn extra_objects_are_refused_when_they_cannot_be_what_they_say() {
         e.contains("`dta` is not a field") && e.contains("x.yaml:5:5"),
         "{e}"
     );
+    let e = fails(
+        d,
+        "resources:\n  - {apiVersion: v1, kind: ConfigMap, metadata: {name: p}, data: {OPENAI_API_KEY: DO-NOT-LEAK}}\n",
+        &[],
+    );
+    assert!(e.contains("looks like a credential") && !e.contains("DO-NOT-LEAK"), "{e}");
     let e = fails(d, "resources: [prompts.yaml]\n", &[]);
     assert!(e.contains("inline"), "{e}");
 }

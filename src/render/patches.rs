@@ -179,6 +179,15 @@ fn lost_message(obj: &J, path: &[Seg], what: &str) -> (String, Option<String>) {
 /// paths: what must come from a Secret (`valueFrom.secretKeyRef`), never from a patch.
 fn literal_credentials(obj: &J) -> Vec<(Vec<Seg>, String)> {
     let mut out = Vec::new();
+    // A ConfigMap entry whose key looks like a credential: the same policy as the typed
+    // `agent.config.extra`.
+    if obj.get("kind").and_then(J::as_str) == Some("ConfigMap")
+        && let Some(J::Object(data)) = obj.get("data")
+    {
+        for k in data.keys().filter(|k| credentials::is_sensitive(k)) {
+            out.push((vec![Seg::Key("data".into()), Seg::Key(k.clone())], k.clone()));
+        }
+    }
     let mut stack = vec![(obj, Vec::new())];
     while let Some((v, path)) = stack.pop() {
         match v {
@@ -222,7 +231,11 @@ fn literal_credentials(obj: &J) -> Vec<(Vec<Seg>, String)> {
 /// The diagnostic's path for a credential in an env entry: `...env.NAME`, whose last segment
 /// the credential policy recognizes, so the shown source line has the value masked.
 fn credential_path(list: &str, index: usize, at: &[Seg], name: &str) -> String {
-    let env = at.len().saturating_sub(2);
+    let env = match at.last() {
+        Some(Seg::Key(k)) if k == "value" => at.len().saturating_sub(2),
+        // A ConfigMap entry: its key is already the last segment.
+        _ => at.len().saturating_sub(1),
+    };
     let inner = PathDisplay(at.get(..env).unwrap_or_default()).to_string();
     let sep = if inner.is_empty() || inner.starts_with('[') {
         ""
