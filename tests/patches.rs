@@ -306,7 +306,10 @@ fn extra_objects_are_refused_when_they_cannot_be_what_they_say() {
         "resources:\n  - {apiVersion: v1, kind: ConfigMap, metadata: {name: p}, data: {OPENAI_API_KEY: DO-NOT-LEAK}}\n",
         &[],
     );
-    assert!(e.contains("looks like a credential") && !e.contains("DO-NOT-LEAK"), "{e}");
+    assert!(
+        e.contains("looks like a credential") && !e.contains("DO-NOT-LEAK"),
+        "{e}"
+    );
     let e = fails(d, "resources: [prompts.yaml]\n", &[]);
     assert!(e.contains("inline"), "{e}");
 }

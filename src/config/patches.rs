@@ -547,7 +547,11 @@ pub fn select(target: &Target, objects: &[J]) -> Vec<usize> {
 pub fn no_match(patch: &Patch, objects: &[J]) -> PatchError {
     let ids: Vec<String> = objects.iter().map(object_id).collect();
     // The caret goes where the typo most likely is: the name, else the kind.
-    let path = match (patch.explicit_target, &patch.target.name, &patch.target.kind) {
+    let path = match (
+        patch.explicit_target,
+        &patch.target.name,
+        &patch.target.kind,
+    ) {
         (true, Some(_), _) => vec![key("target"), key("name")],
         (true, None, Some(_)) => vec![key("target"), key("kind")],
         (true, None, None) => vec![key("target")],

@@ -185,7 +185,10 @@ fn literal_credentials(obj: &J) -> Vec<(Vec<Seg>, String)> {
         && let Some(J::Object(data)) = obj.get("data")
     {
         for k in data.keys().filter(|k| credentials::is_sensitive(k)) {
-            out.push((vec![Seg::Key("data".into()), Seg::Key(k.clone())], k.clone()));
+            out.push((
+                vec![Seg::Key("data".into()), Seg::Key(k.clone())],
+                k.clone(),
+            ));
         }
     }
     let mut stack = vec![(obj, Vec::new())];
