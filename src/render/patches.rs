@@ -150,11 +150,35 @@ fn lost_message(obj: &J, path: &[Seg], what: &str) -> (String, Option<String>) {
                 Some(Seg::Key(k)) => k.clone(),
                 _ => shown.clone(),
             };
-            // A "did you mean" among the fields the type has there is not available from
-            // k8s-openapi; the siblings the object has are the next best thing.
+            // k8s-openapi cannot list the fields a type has; the fields the object already has
+            // at that place are the likeliest intent (`imagePullPolicyy` → `imagePullPolicy`).
+            let parent = path.get(..path.len().saturating_sub(1)).unwrap_or_default();
+            let mut here = Some(obj);
+            for seg in parent {
+                here = match (seg, here) {
+                    (Seg::Key(k), Some(J::Object(m))) => m.get(k),
+                    (Seg::Index(i), Some(J::Array(a))) => a.get(*i),
+                    _ => None,
+                };
+            }
+            let siblings: Vec<&str> = match here {
+                Some(J::Object(m)) => m.keys().map(String::as_str).filter(|k| *k != field).collect(),
+                _ => Vec::new(),
+            };
+            let kind = obj.get("kind").and_then(J::as_str).unwrap_or_default().to_ascii_lowercase();
+            let mut explain = vec![kind];
+            explain.extend(parent.iter().filter_map(|s| match s {
+                Seg::Key(k) => Some(k.clone()),
+                _ => None,
+            }));
+            let check = format!("check the spelling and the nesting with `kubectl explain {}`", explain.join("."));
+            let hint = match patches::nearest(&field, siblings.iter().copied()) {
+                Some(n) => format!("did you mean `{n}`? {check}"),
+                None => check,
+            };
             (
                 format!("`{field}` is not a field of {id} at `{shown}`: Kubernetes would drop it"),
-                Some("check the spelling and the nesting against `kubectl explain` (e.g. `kubectl explain deployment.spec.template.spec.containers`)".to_owned()),
+                Some(hint),
             )
         }
         "added" => (
