@@ -19,7 +19,7 @@ fn main() {
 /// Compiling the templates: once per process.
 #[divan::bench]
 fn renderer_new() -> Renderer {
-    Renderer::new(None).expect("templates compile")
+    Renderer::new().expect("templates compile")
 }
 
 /// Layers, merge and validation of the defaults plus one profile.
@@ -32,7 +32,7 @@ fn resolve(profile: &str) {
 /// The whole in-memory pipeline for one profile: layers → … → bundle (templates precompiled).
 #[divan::bench(args = ["default", "dev", "high-throughput", "low-latency"])]
 fn one_profile(bencher: divan::Bencher, profile: &str) {
-    let renderer = Renderer::new(None).expect("templates compile");
+    let renderer = Renderer::new().expect("templates compile");
     let inputs = inputs(profile);
     bencher.bench_local(|| agentctl::pipeline::build(&renderer, &inputs).expect("renders"));
 }
@@ -46,7 +46,7 @@ mod stages {
     use agentctl::render::k8s_check as check;
 
     fn setup() -> (Renderer, agentctl::config::Config, Vec<(String, String)>) {
-        let renderer = Renderer::new(None).expect("templates compile");
+        let renderer = Renderer::new().expect("templates compile");
         let cfg = agentctl::config::Config::default();
         let texts = renderer.render(&cfg).expect("renders");
         (renderer, cfg, texts)
@@ -102,7 +102,7 @@ mod stages {
 /// validated and rendered in memory: what `render --all` does before writing.
 #[divan::bench(args = [1, 10, 100, 1000], sample_count = 10, sample_size = 1)]
 fn environments(bencher: divan::Bencher, n: usize) {
-    let renderer = Renderer::new(None).expect("templates compile");
+    let renderer = Renderer::new().expect("templates compile");
     let text = project_text(n);
     bencher.bench_local(|| {
         let p = project::parse(Path::new("agentctl.yaml"), &text).expect("valid project");

@@ -91,10 +91,6 @@ pub enum Command {
         /// Overwrite files in DIR that agentctl did not generate.
         #[arg(long)]
         force: bool,
-        /// Read templates from DIR instead of the built-in ones (same file names; missing
-        /// files fall back to the built-in ones).
-        #[arg(long, value_name = "DIR")]
-        templates: Option<PathBuf>,
     },
     /// Compare the render with an output directory: exit 0 identical, 1 different, 2 error.
     ///
@@ -112,9 +108,6 @@ pub enum Command {
         /// The directory to compare with.
         #[arg(long, short, value_name = "DIR")]
         output: PathBuf,
-        /// Read templates from DIR instead of the built-in ones.
-        #[arg(long, value_name = "DIR")]
-        templates: Option<PathBuf>,
     },
     /// Print the commands that restore Redis from a backup, for this deployment.
     ///

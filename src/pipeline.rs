@@ -19,6 +19,7 @@ use crate::output;
 use crate::output::diff::Summary;
 use crate::render::Renderer;
 use crate::render::bundle::{self, Bundle};
+use crate::render::patches;
 use crate::resolve::merge::{self, Merged};
 use crate::resolve::validate;
 use crate::term::Style;
@@ -34,7 +35,10 @@ pub fn resolve(inputs: &Inputs) -> Result<Merged> {
 /// The whole pipeline up to the in-memory bundle, for one set of inputs.
 pub fn build(renderer: &Renderer, inputs: &Inputs) -> Result<(Merged, Bundle)> {
     let merged = resolve(inputs)?;
-    let bundle = bundle::build(renderer, &merged.config)?;
+    let mut files = bundle::objects(renderer, &merged.config)?;
+    let patched = patches::apply(&merged, &mut files).map_err(Error::Input)?;
+    let mut bundle = bundle::assemble(&merged.config, files)?;
+    bundle.patched = patched;
     Ok((merged, bundle))
 }
 

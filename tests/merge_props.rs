@@ -204,7 +204,7 @@ proptest! {
 
 fn renderer() -> &'static Renderer {
     static R: OnceLock<Renderer> = OnceLock::new();
-    R.get_or_init(|| Renderer::new(None).expect("built-in templates compile"))
+    R.get_or_init(|| Renderer::new().expect("built-in templates compile"))
 }
 
 /// The fuzz target's pipeline: bytes → layer → merged → validated → rendered.

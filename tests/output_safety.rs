@@ -130,24 +130,17 @@ fn an_input_error_leaves_the_directory_byte_for_byte_unchanged() {
         "an input error changed the directory"
     );
 
-    // An error after validation (a broken template) changes nothing either.
+    // An error after validation (a patch that does not survive the round trip) changes
+    // nothing either.
     write(
-        &cwd.join("templates/service.yaml"),
-        "{{ no_such_variable }}\n",
+        &cwd.join("patch.yaml"),
+        "patches:\n  - target: {kind: Service, name: agent-service}\n    patch: {spec: {portz: []}}\n",
     );
     let stderr = fails(
         cwd,
-        &[
-            "render",
-            "-p",
-            "dev",
-            "--templates",
-            "templates",
-            "-o",
-            "out",
-        ],
+        &["render", "-p", "dev", "-f", "patch.yaml", "-o", "out"],
     );
-    assert!(stderr.contains("service.yaml"), "{stderr}");
+    assert!(stderr.contains("`portz` is not a field"), "{stderr}");
     assert_eq!(
         before,
         listing(&cwd.join("out")),

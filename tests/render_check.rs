@@ -6,6 +6,9 @@
 
 use std::process::Command;
 
+use agentctl::config::Config;
+use agentctl::render::{Renderer, bundle};
+
 fn agentctl(args: &[&str], cwd: &std::path::Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_agentctl"))
         .args(args)
@@ -23,43 +26,35 @@ fn template(name: &str) -> String {
     .expect("template")
 }
 
+/// Renders the defaults with one template replaced; the error, if any.
+fn render_with(name: &str, text: &str) -> Option<String> {
+    let renderer = Renderer::with_templates(&[(name, text)]).expect("compiles");
+    bundle::build(&renderer, &Config::default())
+        .err()
+        .map(|e| format!("{e:#}"))
+}
+
 #[test]
 fn a_misspelled_field_in_a_template_is_an_error_naming_template_and_path() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let tpl = tmp.path().join("tpl");
-    std::fs::create_dir(&tpl).unwrap();
-    std::fs::write(
-        tpl.join("deployment.yaml"),
-        template("deployment.yaml").replace("revisionHistoryLimit:", "revisionHistoryLimt:"),
+    let err = render_with(
+        "deployment.yaml",
+        &template("deployment.yaml").replace("revisionHistoryLimit:", "revisionHistoryLimt:"),
     )
-    .unwrap();
-    let out = agentctl(&["render", "--templates", "tpl", "-o", "out"], tmp.path());
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    .expect("a misspelled field is caught");
     assert!(err.contains("template deployment.yaml"), "{err}");
     assert!(err.contains(".spec.revisionHistoryLimt (dropped)"), "{err}");
-    assert!(
-        !tmp.path().join("out").exists(),
-        "nothing may be written on a template error"
-    );
 }
 
 #[test]
 fn a_value_of_the_wrong_type_in_a_template_is_an_error() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let tpl = tmp.path().join("tpl");
-    std::fs::create_dir(&tpl).unwrap();
-    std::fs::write(
-        tpl.join("service.yaml"),
-        template("service.yaml").replace(
+    let err = render_with(
+        "service.yaml",
+        &template("service.yaml").replace(
             "port: {{ cfg.agent.port }}",
             "port: {{ cfg.agent.port|string }}",
         ),
     )
-    .unwrap();
-    let out = agentctl(&["render", "--templates", "tpl"], tmp.path());
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    .expect("a wrong type is caught");
     assert!(
         err.contains("template service.yaml") && err.contains("Service/agent-service"),
         "{err}"
@@ -68,21 +63,47 @@ fn a_value_of_the_wrong_type_in_a_template_is_an_error() {
 
 #[test]
 fn an_undefined_template_variable_is_an_error() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let tpl = tmp.path().join("tpl");
-    std::fs::create_dir(&tpl).unwrap();
-    std::fs::write(
-        tpl.join("deployment.yaml"),
-        template("deployment.yaml").replace("cfg.agent.storage.size", "cfg.agent.storage.sise"),
+    let err = render_with(
+        "deployment.yaml",
+        &template("deployment.yaml").replace("cfg.agent.storage.size", "cfg.agent.storage.sise"),
     )
-    .unwrap();
-    let out = agentctl(&["render", "--templates", "tpl"], tmp.path());
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    .expect("an undefined variable is caught");
     assert!(
         err.contains("`cfg.agent.storage.sise` is undefined (in deployment.yaml:"),
         "{err}"
     );
+}
+
+/// The same round trip guards what users add: a misspelled field or a wrong type in a patch
+/// is an error at the patch's line, and nothing is written (this replaces the undocumented
+/// `--templates DIR`, which let a private template copy bypass nothing but drift).
+#[test]
+fn a_misspelled_field_or_a_wrong_type_in_a_patch_is_caught_by_the_same_round_trip() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for (body, needle) in [
+        (
+            "{spec: {revisionHistoryLimt: 3}}",
+            "`revisionHistoryLimt` is not a field",
+        ),
+        (
+            "{spec: {revisionHistoryLimit: three}}",
+            "wrong type for `revisionHistoryLimit`",
+        ),
+    ] {
+        std::fs::write(
+            tmp.path().join("p.yaml"),
+            format!("patches:\n  - target: {{kind: Deployment, name: agent-deployment}}\n    patch: {body}\n"),
+        )
+        .unwrap();
+        let out = agentctl(&["render", "-f", "p.yaml", "-o", "out"], tmp.path());
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle) && err.contains("p.yaml:3:"), "{err}");
+        assert!(
+            !tmp.path().join("out").exists(),
+            "nothing may be written on a patch error"
+        );
+    }
 }
 
 #[test]

@@ -71,6 +71,7 @@ const CASES: &[Case] = &[
             "redis.external.cidr=10.0.0.0/8",
         ],
     ),
+    ("patches-example", &[], &["examples/patches.yaml"], &[]),
 ];
 
 fn root() -> PathBuf {
@@ -92,7 +93,7 @@ fn snapshot_name(case: &str, file: &str) -> String {
 
 #[test]
 fn every_output_file_of_every_case() {
-    let renderer = Renderer::new(None).expect("built-in templates compile");
+    let renderer = Renderer::new().expect("built-in templates compile");
     for (case, profiles, files, sets) in CASES {
         let (_, bundle) = agentctl::pipeline::build(&renderer, &inputs(profiles, files, sets))
             .unwrap_or_else(|e| panic!("case {case} failed to render:\n{e}"));
@@ -121,7 +122,7 @@ fn every_output_file_of_every_case() {
 
 #[test]
 fn no_stale_snapshots() {
-    let renderer = Renderer::new(None).expect("built-in templates compile");
+    let renderer = Renderer::new().expect("built-in templates compile");
     let mut expected = BTreeSet::new();
     for (case, profiles, files, sets) in CASES {
         let (_, bundle) = agentctl::pipeline::build(&renderer, &inputs(profiles, files, sets))
@@ -151,7 +152,7 @@ fn no_stale_snapshots() {
 
 #[test]
 fn disabled_features_leave_their_files_out() {
-    let renderer = Renderer::new(None).expect("built-in templates compile");
+    let renderer = Renderer::new().expect("built-in templates compile");
     let (_, bundle) =
         agentctl::pipeline::build(&renderer, &inputs(&["dev"], &[], &[])).expect("dev renders");
     let names: Vec<&str> = bundle.files.iter().map(|f| f.name.as_str()).collect();
@@ -186,7 +187,7 @@ fn disabled_features_leave_their_files_out() {
 
 #[test]
 fn output_is_deterministic() {
-    let renderer = Renderer::new(None).expect("built-in templates compile");
+    let renderer = Renderer::new().expect("built-in templates compile");
     let once = agentctl::pipeline::build(
         &renderer,
         &inputs(&["high-throughput"], &["examples/override.yaml"], &[]),
@@ -194,7 +195,7 @@ fn output_is_deterministic() {
     .expect("renders")
     .1;
     let again = agentctl::pipeline::build(
-        &Renderer::new(None).expect("compile"),
+        &Renderer::new().expect("compile"),
         &inputs(&["high-throughput"], &["examples/override.yaml"], &[]),
     )
     .expect("renders")
@@ -208,7 +209,7 @@ fn output_is_deterministic() {
 #[test]
 fn the_quota_counts_every_container_rendered() {
     use agentctl::config::quota;
-    let renderer = Renderer::new(None).expect("built-in templates compile");
+    let renderer = Renderer::new().expect("built-in templates compile");
     for (case, profiles, files, sets) in CASES {
         let (merged, bundle) = agentctl::pipeline::build(&renderer, &inputs(profiles, files, sets))
             .unwrap_or_else(|e| panic!("case {case} failed to render:\n{e}"));

@@ -12,7 +12,7 @@ use agentctl::resolve::{merge, validate};
 
 fn renderer() -> &'static Renderer {
     static R: OnceLock<Renderer> = OnceLock::new();
-    R.get_or_init(|| Renderer::new(None).expect("built-in templates compile"))
+    R.get_or_init(|| Renderer::new().expect("built-in templates compile"))
 }
 
 fn one(data: &[u8]) {

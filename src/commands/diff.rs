@@ -14,16 +14,10 @@ use crate::pipeline::{self, Drift, Target};
 use crate::render::Renderer;
 
 /// Runs `diff`.
-pub fn run(
-    ctx: Ctx,
-    inputs: &InputArgs,
-    project: &ProjectArgs,
-    dir: &Path,
-    templates: Option<&Path>,
-) -> Result<Outcome> {
-    let renderer = Renderer::new(templates)?;
+pub fn run(ctx: Ctx, inputs: &InputArgs, project: &ProjectArgs, dir: &Path) -> Result<Outcome> {
+    let renderer = Renderer::new()?;
     if !is_project(project) {
-        return single(ctx, &renderer, Inputs::from(inputs), templates, dir);
+        return single(ctx, &renderer, Inputs::from(inputs), dir);
     }
     let (_, envs) = selection(project)?;
     let targets: Vec<Target> = envs
@@ -34,16 +28,10 @@ pub fn run(
 }
 
 /// The single render of the command line against `dir`.
-pub fn single(
-    ctx: Ctx,
-    renderer: &Renderer,
-    inputs: Inputs,
-    templates: Option<&Path>,
-    dir: &Path,
-) -> Result<Outcome> {
+pub fn single(ctx: Ctx, renderer: &Renderer, inputs: Inputs, dir: &Path) -> Result<Outcome> {
     let rendered = pipeline::build_all(renderer, &[Target::single(inputs.clone(), dir)])?;
     if !dir.is_dir() {
-        let command = render_command(&inputs, templates, dir);
+        let command = render_command(&inputs, dir);
         return Err(Refusal::NothingToCompare(dir.to_owned(), command).into());
     }
     let drifts = pipeline::diff_all(&rendered, ctx.style)?;
@@ -75,7 +63,7 @@ pub fn single(
             summary.len(),
             plural(summary.len(), "s"),
             kinds.join(", "),
-            render_command(&inputs, templates, dir)
+            render_command(&inputs, dir)
         );
     }
     Ok(Outcome::Found)

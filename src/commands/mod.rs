@@ -94,7 +94,6 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
             output,
             check,
             force,
-            templates,
         } => render::run(
             ctx,
             &render::Args {
@@ -103,15 +102,13 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
                 dir: output.as_deref(),
                 check: *check,
                 force: *force,
-                templates: templates.as_deref(),
             },
         ),
         Command::Diff {
             inputs,
             project,
             output,
-            templates,
-        } => diff::run(ctx, inputs, project, output, templates.as_deref()),
+        } => diff::run(ctx, inputs, project, output),
         Command::Profiles { action } => profiles::run(action.as_ref()),
         Command::Schema => schema::run(),
         Command::Config {
@@ -163,7 +160,7 @@ pub(crate) fn shell_word(word: &str) -> String {
 }
 
 /// The `agentctl render` command line that brings `dir` up to date with `inputs`.
-pub(crate) fn render_command(inputs: &Inputs, templates: Option<&Path>, dir: &Path) -> String {
+pub(crate) fn render_command(inputs: &Inputs, dir: &Path) -> String {
     let mut cmd = String::from("agentctl render");
     for p in &inputs.profiles {
         cmd.push_str(&format!(" -p {}", shell_word(p)));
@@ -173,12 +170,6 @@ pub(crate) fn render_command(inputs: &Inputs, templates: Option<&Path>, dir: &Pa
     }
     for s in &inputs.sets {
         cmd.push_str(&format!(" --set {}", shell_word(s)));
-    }
-    if let Some(t) = templates {
-        cmd.push_str(&format!(
-            " --templates {}",
-            shell_word(&t.display().to_string())
-        ));
     }
     cmd.push_str(&format!(" -o {}", shell_word(&dir.display().to_string())));
     cmd

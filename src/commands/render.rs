@@ -25,17 +25,15 @@ pub struct Args<'a> {
     pub check: bool,
     /// `--force`.
     pub force: bool,
-    /// `--templates DIR`.
-    pub templates: Option<&'a Path>,
 }
 
 /// Runs `render`.
 pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
-    let renderer = Renderer::new(args.templates)?;
+    let renderer = Renderer::new()?;
     if !is_project(args.project) {
         let inputs = Inputs::from(args.inputs);
         return match (args.dir, args.check) {
-            (Some(dir), true) => super::diff::single(ctx, &renderer, inputs, args.templates, dir),
+            (Some(dir), true) => super::diff::single(ctx, &renderer, inputs, dir),
             (Some(dir), false) => single(ctx, &renderer, inputs, dir, args.force),
             (None, _) => stream(ctx, &renderer, &[Target::single(inputs, Path::new(""))]),
         };

@@ -14,6 +14,7 @@
 pub mod credentials;
 pub mod fit;
 pub mod names;
+pub mod patches;
 pub mod path;
 pub mod quota;
 pub mod schema;

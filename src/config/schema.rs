@@ -25,6 +25,9 @@ pub fn schema() -> &'static J {
                 // A stable identifier; the schema is always taken from `agentctl schema`.
             );
             obj.insert("title".into(), J::String("agentctl override file".into()));
+            if let Some(J::Object(props)) = obj.get_mut("properties") {
+                props.extend(super::patches::schema());
+            }
         }
         schema
     })
@@ -150,7 +153,12 @@ fn describe_type(schema: &J, t: &str) -> String {
                     .get("additionalProperties")
                     .map(describe)
                     .unwrap_or_default();
-                format!("map of {inner}")
+                if inner.is_empty() {
+                    // `additionalProperties: {}`: free-form, e.g. a whole Kubernetes object.
+                    "map of any values".into()
+                } else {
+                    format!("map of {inner}")
+                }
             }
             _ => "section".into(),
         },

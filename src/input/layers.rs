@@ -12,6 +12,7 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::config::schema;
 use crate::diag::{Diagnostic, Error, Origin, Source};
+use crate::input::extras::{self, Extras};
 use crate::input::profiles;
 use crate::input::yaml::{self, Key, Node, Pos, Value};
 use crate::input::{credentials, schema_check};
@@ -24,8 +25,10 @@ pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 pub struct Layer {
     /// Where it came from, with its text.
     pub source: Arc<Source>,
-    /// Its tree.
+    /// Its tree (settings only: `patches:` and `resources:` are taken out into `extras`).
     pub tree: Node,
+    /// Its patches and extra objects (files and project environments only).
+    pub extras: Extras,
 }
 
 /// The sources a render is made of, in command-line order per kind.
@@ -48,6 +51,7 @@ pub fn defaults() -> Layer {
     Layer {
         source: Source::new(Origin::Default, ""),
         tree: from_json(&json),
+        extras: Extras::default(),
     }
 }
 
@@ -84,23 +88,22 @@ fn from_json(value: &serde_json::Value) -> Node {
 
 /// Parses and checks a text as a layer.
 pub fn from_text(source: Arc<Source>) -> Result<Layer, Vec<Diagnostic>> {
-    let mut tree = yaml::parse_layer(&source.text).map_err(|e| vec![e.into_diagnostic(&source)])?;
-    schema_check::coerce_quantities(&mut tree, &source);
-    let diags = schema_check::check(&tree, &source);
-    if diags.is_empty() {
-        Ok(Layer { source, tree })
-    } else {
-        Err(diags)
-    }
+    let tree = yaml::parse_layer(&source.text).map_err(|e| vec![e.into_diagnostic(&source)])?;
+    from_node(source, tree)
 }
 
 /// Checks an already parsed tree as a layer: a part of a larger file (an environment's `set:`
 /// map in the project file), so its diagnostics point into that file.
 pub fn from_node(source: Arc<Source>, mut tree: Node) -> Result<Layer, Vec<Diagnostic>> {
+    let (extras, mut diags) = extras::split(&mut tree, &source);
     schema_check::coerce_quantities(&mut tree, &source);
-    let diags = schema_check::check(&tree, &source);
+    diags.extend(schema_check::check(&tree, &source));
     if diags.is_empty() {
-        Ok(Layer { source, tree })
+        Ok(Layer {
+            source,
+            tree,
+            extras,
+        })
     } else {
         Err(diags)
     }
@@ -273,6 +276,16 @@ pub fn set(arg: &str) -> Result<Layer, Vec<Diagnostic>> {
                 .help("paths are dotted keys such as agent.resources.limits.memory"),
         ]);
     }
+    if let Some(first) = segments.first().filter(|s| extras::KEYS.contains(*s)) {
+        return Err(vec![
+            Diagnostic::new(format!("`{first}` cannot be set with --set"))
+                .path(*first)
+                .at(&source, Pos { line: 1, col: 1 }, first.chars().count())
+                .help(format!(
+                    "write `{first}:` in an override file (-f FILE) or a project environment's `set:`; patches and extra objects are YAML documents, not single values"
+                )),
+        ]);
+    }
     let leaf = match schema::lookup(&segments) {
         Ok(s) => s,
         Err((i, names)) => {
@@ -344,7 +357,11 @@ pub fn set(arg: &str) -> Result<Layer, Vec<Diagnostic>> {
     }
     let diags = schema_check::check(&tree, &source);
     if diags.is_empty() {
-        Ok(Layer { source, tree })
+        Ok(Layer {
+            source,
+            tree,
+            extras: Extras::default(),
+        })
     } else {
         Err(diags)
     }

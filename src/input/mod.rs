@@ -8,6 +8,7 @@
 //! or write anything.
 
 pub mod credentials;
+pub mod extras;
 pub mod layers;
 pub mod profiles;
 pub mod project;

@@ -314,6 +314,7 @@ pub fn plan_removal(dir: &Path) -> Result<Vec<Change>> {
         &Bundle {
             files: Vec::new(),
             needs: Vec::new(),
+            patched: Vec::new(),
         },
         false,
     )
@@ -327,6 +328,7 @@ pub fn remove_orphan(dir: &Path) -> Result<Report> {
         &Bundle {
             files: Vec::new(),
             needs: Vec::new(),
+            patched: Vec::new(),
         },
         false,
     )?;
@@ -360,7 +362,7 @@ mod tests {
     use crate::render::Renderer;
 
     fn bundle() -> Bundle {
-        let renderer = Renderer::new(None).expect("templates");
+        let renderer = Renderer::new().expect("templates");
         crate::pipeline::build(&renderer, &Inputs::default())
             .expect("defaults render")
             .1

@@ -17,6 +17,7 @@ use crate::input::yaml;
 use crate::render::Renderer;
 use crate::render::k8s_check;
 use crate::render::prereqs::{self, Need};
+use crate::render::patches::Applied;
 
 /// First line of every file agentctl writes; how it recognizes its own files.
 pub const HEADER: &str =
@@ -40,6 +41,8 @@ pub struct Bundle {
     pub files: Vec<File>,
     /// What the rendered objects need from the cluster (derived from them, [`prereqs::needs`]).
     pub needs: Vec<Need>,
+    /// What each patch of the layers changed, in the order they were applied.
+    pub patched: Vec<Applied>,
 }
 
 /// The command that creates the Secret the output references.
@@ -64,12 +67,30 @@ pub fn secret_keys_text(cfg: &Config) -> String {
         .join(", ")
 }
 
-/// Renders, checks and serializes a configuration.
+/// Renders, checks and serializes a configuration (no patches: see [`objects`] and
+/// [`assemble`] for the pipeline's path with them).
 pub fn build(renderer: &Renderer, cfg: &Config) -> Result<Bundle> {
+    assemble(cfg, objects(renderer, cfg)?)
+}
+
+/// Renders a configuration and round-trips every object: each file's name and its objects, in
+/// file order, `kustomization.yaml` last.
+pub fn objects(renderer: &Renderer, cfg: &Config) -> Result<Vec<(String, Vec<J>)>> {
+    renderer
+        .render(cfg)?
+        .into_iter()
+        .map(|(name, text)| {
+            let objects = k8s_check::check_file(&name, &text)?;
+            Ok((name, objects))
+        })
+        .collect()
+}
+
+/// Serializes checked objects into the bundle's files.
+pub fn assemble(cfg: &Config, rendered: Vec<(String, Vec<J>)>) -> Result<Bundle> {
     let mut files = Vec::new();
     let mut all = Vec::new();
-    for (name, text) in renderer.render(cfg)? {
-        let objects = k8s_check::check_file(&name, &text)?;
+    for (name, objects) in rendered {
         let mut content = String::from(HEADER);
         if name == "kustomization.yaml" && cfg.external_secret.enabled {
             content.push_str(&format!(
@@ -104,7 +125,11 @@ pub fn build(renderer: &Renderer, cfg: &Config) -> Result<Bundle> {
         all.extend(objects);
     }
     let needs = prereqs::needs(&all);
-    Ok(Bundle { files, needs })
+    Ok(Bundle {
+        files,
+        needs,
+        patched: Vec::new(),
+    })
 }
 
 /// kustomize's legacy ordering: these kinds first, in this order; then the rest.

@@ -382,8 +382,48 @@ pub struct RemoteRef {
     pub property: Option<String>,
 }
 
+/// A value that does not fit its Kubernetes type, at a path (`spec.template.spec.containers[0].ports[0].containerPort`).
+#[derive(Debug)]
+pub struct TypeError {
+    /// Where, as serde saw it (map keys and list indices).
+    pub path: Vec<PathStep>,
+    /// What serde said (`invalid type: string "x", expected i32`).
+    pub message: String,
+}
+
+/// One step of a [`TypeError`] path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathStep {
+    /// A map key.
+    Key(String),
+    /// A list index.
+    Index(usize),
+}
+
+impl std::fmt::Display for TypeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.message)
+    }
+}
+
+impl std::error::Error for TypeError {}
+
 fn through<T: DeserializeOwned + Serialize>(doc: &J) -> Result<J> {
-    let typed = T::deserialize(doc).map_err(|e| anyhow!("{e}"))?;
+    let typed: T = serde_path_to_error::deserialize(doc).map_err(|e| {
+        let path = e
+            .path()
+            .iter()
+            .filter_map(|s| match s {
+                serde_path_to_error::Segment::Seq { index } => Some(PathStep::Index(*index)),
+                serde_path_to_error::Segment::Map { key } => Some(PathStep::Key(key.clone())),
+                _ => None,
+            })
+            .collect();
+        anyhow::Error::new(TypeError {
+            path,
+            message: e.into_inner().to_string(),
+        })
+    })?;
     Ok(serde_json::to_value(typed)?)
 }
 
@@ -513,6 +553,16 @@ const KINDS: &[ObjectKind] = &[
         through: through::<Kustomization>,
     },
 ];
+
+/// The kinds an extra object may be (`Kind (apiVersion)`): every registered kind but the
+/// output's own Namespace and Kustomization.
+pub fn kinds() -> Vec<String> {
+    KINDS
+        .iter()
+        .filter(|k| !matches!(k.kind, "Namespace" | "Kustomization"))
+        .map(|k| format!("{} ({})", k.kind, k.api))
+        .collect()
+}
 
 /// Round-trips one document through its type.
 pub fn roundtrip(doc: &J) -> Result<J> {

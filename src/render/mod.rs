@@ -1,7 +1,8 @@
 //! Render: the one configured template environment, and the files it produces.
 //!
-//! One minijinja template per output file, compiled into the binary (or read from
-//! `--templates DIR`). The environment is strict: an undefined variable is an error, not an
+//! One minijinja template per output file, compiled into the binary (a `--templates DIR`
+//! option existed, undocumented; patches replaced it: they change the output with every check
+//! kept, where a private template copy silently drifts from the settings). The environment is strict: an undefined variable is an error, not an
 //! empty string. Output is auto-escaped as JSON, so every `{{ value }}` becomes a quoted scalar
 //! (or a flow map/list) and no value can inject YAML keys, whatever characters it holds. The
 //! context is the effective configuration (`cfg`) plus the few values derived from it here:
@@ -19,9 +20,9 @@ pub mod k8s_check;
 pub mod monitoring;
 pub mod prereqs;
 pub mod restore;
+pub mod patches;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use anyhow::{Context, Result};
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
@@ -100,20 +101,23 @@ pub struct Renderer {
 }
 
 impl Renderer {
-    /// The environment with the built-in templates, or with those found in `dir` (a file
-    /// missing from `dir` falls back to the built-in one).
-    pub fn new(dir: Option<&Path>) -> Result<Self> {
+    /// The environment with the built-in templates.
+    pub fn new() -> Result<Self> {
+        Self::with_templates(&[])
+    }
+
+    /// The environment with some templates replaced (`(file name, text)`): the seam tests use
+    /// to show that a template bug (a misspelled field, a wrong type, an undefined variable)
+    /// is caught before anything is written. Not reachable from the command line.
+    pub fn with_templates(replaced: &[(&str, &str)]) -> Result<Self> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_auto_escape_callback(|_| AutoEscape::Json);
         for (name, text) in TEMPLATES {
-            let custom = match dir {
-                Some(d) if d.join(name).is_file() => Some(
-                    std::fs::read_to_string(d.join(name))
-                        .with_context(|| format!("reading template {}", d.join(name).display()))?,
-                ),
-                _ => None,
-            };
+            let custom = replaced
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, t)| (*t).to_owned());
             match custom {
                 Some(text) => env
                     .add_template_owned(*name, text)

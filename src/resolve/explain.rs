@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value as J;
 
 use crate::config::Config;
+use crate::config::patches;
 use crate::config::schema;
 use crate::diag::{Diagnostic, Origin, Source, did_you_mean};
 use crate::input::yaml::{self, Node, Pos, Value};
@@ -96,8 +97,9 @@ fn origin_of(merged: &Merged, path: &str) -> String {
 /// with `show_origin`, every leaf carries a `# <layer>` comment.
 pub fn config_yaml(merged: &Merged, show_origin: bool) -> anyhow::Result<String> {
     let (text, leaves) = ordered(&merged.config)?;
+    let extras = extras_yaml(merged, show_origin)?;
     if !show_origin {
-        return Ok(text);
+        return Ok(text + &extras);
     }
     let mut notes: BTreeMap<usize, String> = BTreeMap::new();
     for leaf in &leaves {
@@ -121,6 +123,50 @@ pub fn config_yaml(merged: &Merged, show_origin: bool) -> anyhow::Result<String>
             out.push_str(note);
         }
         out.push('\n');
+    }
+    out.push_str(&extras);
+    Ok(out)
+}
+
+/// `patches:` and `resources:` as YAML (so `agentctl config` output is a complete override
+/// file), each entry after a comment naming where it was written when `show_origin`.
+fn extras_yaml(merged: &Merged, show_origin: bool) -> anyhow::Result<String> {
+    let mut out = String::new();
+    for (key, entries) in [
+        (
+            "patches",
+            merged
+                .patches
+                .iter()
+                .map(|p| yaml::to_json(&p.node))
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "resources",
+            merged.resources.iter().map(|r| r.object.clone()).collect(),
+        ),
+    ] {
+        if entries.is_empty() {
+            continue;
+        }
+        out.push_str(key);
+        out.push(':');
+        if show_origin {
+            out.push_str("  # accumulate over layers, in this order");
+        }
+        out.push('\n');
+        let notes = extras_list(merged, key);
+        for (entry, note) in entries.into_iter().zip(notes) {
+            if show_origin {
+                out.push_str(&format!("  # {note}\n"));
+            }
+            let text = yaml::to_canonical(&J::Array(vec![entry])).map_err(anyhow::Error::msg)?;
+            for line in text.lines() {
+                out.push_str("  ");
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
     }
     Ok(out)
 }
@@ -403,6 +449,9 @@ fn section(out: &mut String, merged: &Merged, path: &str, segments: &[&str], fie
 
 /// A setting: how layers combine for it, its default, every layer's value, the final value.
 fn leaf(out: &mut String, merged: &Merged, path: &str, segments: &[&str], kind: &str) {
+    if matches!(path, "patches" | "resources") {
+        return extras(out, merged, path);
+    }
     let current = serde_json::to_value(&merged.config).unwrap_or(J::Null);
     let defaults = serde_json::to_value(Config::default()).unwrap_or(J::Null);
     let parent_is_map = segments.len() > 1
@@ -469,6 +518,69 @@ fn leaf(out: &mut String, merged: &Merged, path: &str, segments: &[&str], kind: 
             )),
             _ => out.push_str("value: not set\n"),
         },
+    }
+}
+
+/// `patches` / `resources`: they accumulate over layers; every entry with where it was written.
+fn extras(out: &mut String, merged: &Merged, path: &str) {
+    out.push('\n');
+    out.push_str(&wrap(&format!(
+        "Accumulates: every layer's `{path}` entries are kept, in layer order (defaults, -p, -f, \
+         project environment); unlike other lists, a later layer adds to them{}.",
+        if path == "resources" {
+            " (an object of the same kind and name replaces the earlier one)"
+        } else {
+            ""
+        }
+    )));
+    out.push_str("\ndefault: none\n");
+    let entries = extras_list(merged, path);
+    if entries.is_empty() {
+        out.push_str("value: none\n");
+    } else {
+        out.push_str("value (in the order they apply):\n");
+        for e in entries {
+            out.push_str(&format!("  {e}\n"));
+        }
+    }
+}
+
+/// One line per patch or extra object: what it is, and where it was written.
+pub fn extras_list(merged: &Merged, path: &str) -> Vec<String> {
+    if path == "patches" {
+        merged
+            .patches
+            .iter()
+            .map(|p| {
+                let how = match &p.patch.body {
+                    patches::Body::Strategic(_) => "strategic merge".to_owned(),
+                    patches::Body::Json6902(ops) => format!(
+                        "JSON 6902, {} operation{}",
+                        ops.len(),
+                        if ops.len() == 1 { "" } else { "s" }
+                    ),
+                };
+                format!(
+                    "patches[{}] target {} ({how}) from {}",
+                    p.index,
+                    p.patch.target,
+                    p.origin()
+                )
+            })
+            .collect()
+    } else {
+        merged
+            .resources
+            .iter()
+            .map(|r| {
+                format!(
+                    "resources[{}] {} from {}",
+                    r.index,
+                    patches::object_id(&r.object),
+                    r.origin()
+                )
+            })
+            .collect()
     }
 }
 

@@ -5,14 +5,20 @@
 //! lists and scalars replace the earlier value as a whole. For every config path the merge keeps
 //! the history of layers that set it, so `config --show-origin` and `explain` can say where a
 //! value came from and what it replaced, and validation can point at the place that set it.
+//!
+//! `patches:` and `resources:` (the escape hatch) do not follow "lists replace": they
+//! accumulate over the layers in order, as Kustomize overlays do; an extra object with the
+//! same kind and name as one of an earlier layer replaces it (twice in one layer is an error).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::config::patches;
 use crate::config::path::ConfigPath;
 use crate::config::schema::{self, Removal};
 use crate::diag::{Diagnostic, Error, Source};
+use crate::input::extras::{LocatedObject, LocatedPatch};
 use crate::input::layers::Layer;
 use crate::input::yaml::{Node, Pos, Value};
 
@@ -38,6 +44,11 @@ pub struct Merged {
     pub config: Config,
     /// For each dotted path (sections and leaves), every layer that set it, in order.
     pub history: BTreeMap<String, Vec<Setting>>,
+    /// The patches of every layer, in layer order (they accumulate).
+    pub patches: Vec<LocatedPatch>,
+    /// The extra objects of every layer, a later layer's replacing an earlier one's of the same
+    /// kind and name.
+    pub resources: Vec<LocatedObject>,
 }
 
 impl Merged {
@@ -115,24 +126,7 @@ pub fn compact(v: &serde_json::Value) -> String {
     }
 }
 
-/// Converts a located tree to JSON.
-pub fn to_json(node: &Node) -> serde_json::Value {
-    use serde_json::Value as J;
-    match &node.value {
-        Value::Null => J::Null,
-        Value::Bool(b) => J::Bool(*b),
-        Value::Int(i) => J::from(*i),
-        Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
-        Value::Str(s) => J::String(s.clone()),
-        Value::Seq(items) => J::Array(items.iter().map(to_json).collect()),
-        Value::Map(entries) => J::Object(
-            entries
-                .iter()
-                .map(|(k, v)| (k.name.clone(), to_json(v)))
-                .collect(),
-        ),
-    }
-}
+pub use crate::input::yaml::to_json;
 
 /// Merges `over` into `base` at `path`. `null` removes (the one rule, [`Removal`]): a map
 /// entry goes away, a whole map is emptied, an optional setting is unset.
@@ -202,7 +196,34 @@ fn record(
 pub fn merge(layers: &[Layer]) -> Result<Merged, Error> {
     let mut history = BTreeMap::new();
     let mut tree: Option<Node> = None;
+    let mut patches = Vec::new();
+    let mut resources: Vec<LocatedObject> = Vec::new();
+    let mut diags = Vec::new();
     for layer in layers {
+        patches.extend(layer.extras.patches.iter().cloned());
+        for extra in &layer.extras.resources {
+            let id = extra_id(&extra.object);
+            match resources.iter_mut().find(|r| extra_id(&r.object) == id) {
+                Some(earlier) if Arc::ptr_eq(&earlier.source, &extra.source) => diags.push(
+                    Diagnostic::new(format!(
+                        "the extra object {} is listed twice in `resources:`",
+                        patches::object_id(&extra.object)
+                    ))
+                    .path(format!("resources[{}]", extra.index))
+                    .at(&extra.source, extra.node.pos, extra.node.len)
+                    .related(
+                        format!("first listed as resources[{}]", earlier.index),
+                        Some(&earlier.source),
+                        earlier.node.pos,
+                    )
+                    .help(
+                        "keep one of them (a later file may replace an object of an earlier one)",
+                    ),
+                ),
+                Some(earlier) => *earlier = extra.clone(),
+                None => resources.push(extra.clone()),
+            }
+        }
         record(
             &layer.tree,
             None,
@@ -215,6 +236,9 @@ pub fn merge(layers: &[Layer]) -> Result<Merged, Error> {
             Some(t) => merge_into(t, &layer.tree, &mut Vec::new()),
         }
     }
+    if !diags.is_empty() {
+        return Err(Error::Input(diags));
+    }
     let json = tree
         .as_ref()
         .map(to_json)
@@ -224,7 +248,25 @@ pub fn merge(layers: &[Layer]) -> Result<Merged, Error> {
             "the merged configuration does not fit the schema: {e}"
         ))])
     })?;
-    Ok(Merged { config, history })
+    Ok(Merged {
+        config,
+        history,
+        patches,
+        resources,
+    })
+}
+
+/// What identifies an extra object across layers: API group, kind and name.
+fn extra_id(obj: &serde_json::Value) -> (String, String, String) {
+    let s = |p: &str| {
+        obj.pointer(p)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let api = s("/apiVersion");
+    let group = api.split_once('/').map_or("", |(g, _)| g).to_owned();
+    (group, s("/kind"), s("/metadata/name"))
 }
 
 #[cfg(test)]

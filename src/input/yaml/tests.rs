@@ -81,7 +81,7 @@ fn manifests_from_events_read_exactly_as_serde_saphyr_or_defer() {
 
 #[test]
 fn rendered_files_take_the_event_path_and_read_the_same() {
-    let renderer = crate::render::Renderer::new(None).expect("templates compile");
+    let renderer = crate::render::Renderer::new().expect("templates compile");
     for profile in ["", "dev", "high-throughput", "low-latency"] {
         let inputs = crate::input::layers::Inputs {
             profiles: [profile]
