@@ -1,8 +1,9 @@
 //! CLI tests of the everyday commands, run through the built binary: `config`, `explain`,
 //! `profiles`, `schema`, `diff` / `render --check`, `init`, `completions`, `man`, `--help`,
 //! `--quiet` and `--color`. Each user-facing outcome is pinned as an insta snapshot of the exit
-//! code, stdout and stderr (`snapshots/cli__*.snap`); properties that must hold whatever the
-//! text (round trips, color decisions, files on disk) are asserted directly.
+//! code, stdout and stderr (`snapshots/cli/`, and `snapshots/resolved/` for `config` and
+//! `explain`); properties that must hold whatever the text (round trips, color decisions,
+//! files on disk) are asserted directly. Also: the README's samples and test command are real.
 
 use std::path::Path;
 use std::process::Command;
@@ -879,4 +880,41 @@ fn the_printed_update_command_fixes_the_drift() {
         String::from_utf8_lossy(&sh.stderr)
     );
     assert_eq!(run(dir.path(), &args).code, 0);
+}
+
+/// `.ci/run` runs exactly the test command the README's quick start gives, and installs the
+/// cargo-insta the README names (the version of the insta in `Cargo.lock`) when it is missing.
+#[test]
+fn the_ci_runs_the_readme_test_command() {
+    let quick = blocks("## Quick start", "sh").concat();
+    let command = |comment: &str| -> String {
+        let line = quick
+            .lines()
+            .find(|l| l.contains(comment))
+            .unwrap_or_else(|| panic!("the README's quick start has no line {comment:?}"));
+        line[..line.find(" #").unwrap()].trim().to_owned()
+    };
+    let test = command("# run the whole test suite");
+    let install = command("# once: insta's snapshot tool");
+    let ci = std::fs::read_to_string(root().join(".ci/run")).unwrap();
+    assert!(
+        ci.lines().any(|l| l == test),
+        ".ci/run does not run the README's `{test}`:\n{ci}"
+    );
+    assert!(
+        ci.lines()
+            .any(|l| l == format!("command -v cargo-insta >/dev/null || {install}")),
+        ".ci/run does not install cargo-insta as the README does (`{install}`):\n{ci}"
+    );
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).unwrap();
+    let insta = lock
+        .split("[[package]]")
+        .find(|p| p.contains("\nname = \"insta\"\n"))
+        .and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = \"")))
+        .map(|v| v.trim_end_matches('"'))
+        .expect("insta is in Cargo.lock");
+    assert!(
+        install.ends_with(&format!("cargo-insta@{insta}")),
+        "cargo-insta must match insta {insta}: `{install}`"
+    );
 }
