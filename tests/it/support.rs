@@ -169,6 +169,27 @@ impl Agentctl {
     }
 }
 
+/// The fixed environment is all a run gets: nothing of the caller's (`NO_COLOR`,
+/// `AGENTCTL_*`, the real `HOME`, …) leaks in.
+#[test]
+fn every_run_gets_exactly_the_fixed_environment() {
+    let out = agentctl(["unused"])
+        .env("EXTRA", "1")
+        .command("env")
+        .output()
+        .expect("env runs");
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    let mut names: Vec<&str> = text.lines().filter_map(|l| l.split('=').next()).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        ["COLUMNS", "EXTRA", "HOME", "LANG", "LC_ALL", "PATH", "TERM"],
+        "{text}"
+    );
+    let home = format!("HOME={}", home().display());
+    assert!(text.lines().any(|l| l == home), "{text}");
+}
+
 /// What one run of the binary did.
 #[derive(Debug)]
 pub struct Run {
