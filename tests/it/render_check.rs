@@ -90,7 +90,7 @@ fn values_cannot_inject_yaml_keys_or_documents() {
     );
     std::fs::write(tmp.path().join("evil.yaml"), file).unwrap();
     let out = agentctl(&["render", "-f", "evil.yaml"], tmp.path());
-    assert!(out.code == 0, "{}", &out.stderr);
+    assert_eq!(out.code, 0, "{}", out.stderr);
     let stream = out.stdout;
     let docs = support::lib::parse_manifests(&stream).expect("parses");
     assert!(
@@ -110,7 +110,7 @@ fn a_settings_change_rolls_the_pods() {
     let tmp = support::tempdir();
     let checksum = |args: &[&str]| {
         let out = agentctl(args, tmp.path());
-        assert!(out.code == 0);
+        assert_eq!(out.code, 0, "{}", out.stderr);
         let docs = support::lib::parse_manifests(&out.stdout).unwrap();
         let d = docs
             .iter()
@@ -139,7 +139,7 @@ fn empty_egress_ports_render_no_external_rule() {
     let tmp = support::tempdir();
     let egress = |args: &[&str]| {
         let out = agentctl(args, tmp.path());
-        assert!(out.code == 0, "{}", &out.stderr);
+        assert_eq!(out.code, 0, "{}", out.stderr);
         let docs = support::lib::parse_manifests(&out.stdout).unwrap();
         let policy = docs
             .iter()
