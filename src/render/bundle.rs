@@ -16,8 +16,8 @@ use crate::config::Config;
 use crate::input::yaml;
 use crate::render::Renderer;
 use crate::render::k8s_check;
-use crate::render::prereqs::{self, Need};
 use crate::render::patches::Applied;
+use crate::render::prereqs::{self, Need};
 
 /// First line of every file agentctl writes; how it recognizes its own files.
 pub const HEADER: &str =

@@ -18,9 +18,9 @@ pub mod fit;
 pub mod httproute;
 pub mod k8s_check;
 pub mod monitoring;
+pub mod patches;
 pub mod prereqs;
 pub mod restore;
-pub mod patches;
 
 use std::collections::BTreeMap;
 
