@@ -63,6 +63,20 @@ pub struct ProjectArgs {
     pub project: Option<PathBuf>,
 }
 
+/// How long to wait for another agentctl run writing the same directory.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct LockArgs {
+    /// Seconds to wait for another agentctl run that holds the output directory (it is named
+    /// while waiting) before giving up with exit code 2.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        env = "AGENTCTL_LOCK_TIMEOUT",
+        default_value_t = 60
+    )]
+    pub lock_timeout: u64,
+}
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -91,6 +105,9 @@ pub enum Command {
         /// Overwrite files in DIR that agentctl did not generate.
         #[arg(long)]
         force: bool,
+        /// Wait.
+        #[command(flatten)]
+        lock: LockArgs,
     },
     /// Compare the render with an output directory: exit 0 identical, 1 different, 2 error.
     ///
@@ -108,6 +125,9 @@ pub enum Command {
         /// The directory to compare with.
         #[arg(long, short, value_name = "DIR")]
         output: PathBuf,
+        /// Wait.
+        #[command(flatten)]
+        lock: LockArgs,
     },
     /// Print the commands that restore Redis from a backup, for this deployment.
     ///

@@ -1,7 +1,10 @@
 //! The `agentctl` binary: parse the command line, run, map the outcome to an exit code.
 //!
 //! 0: success. 1: the thing asked about was found (drift in `diff` / `render --check`).
-//! 2: any error (usage, bad input, refused output, I/O). A panic is a bug, never an exit path.
+//! 2: any error (usage, bad input, refused output, I/O) before anything was written.
+//! 3: an I/O error after the output directory started changing; the message lists exactly
+//! which files changed (each file is old or new, never torn). A panic is a bug, never an exit
+//! path.
 
 use std::process::ExitCode;
 
@@ -21,7 +24,7 @@ fn main() -> ExitCode {
         Ok(Outcome::Found) => ExitCode::from(1),
         Err(e) => {
             commands::report(&e);
-            ExitCode::from(2)
+            ExitCode::from(e.exit_code())
         }
     }
 }

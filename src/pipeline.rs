@@ -10,9 +10,9 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 
-use crate::diag::{Diagnostic, Error, Refusal, Result};
+use crate::diag::{Diagnostic, Error, Result};
 use crate::input::layers::{self, Inputs};
 use crate::input::project::Environment;
 use crate::output;
@@ -220,55 +220,51 @@ fn in_environments(names: &[&str]) -> String {
     }
 }
 
-/// Writer threads for a multi-environment render: writing is waiting on the disk (every file
-/// is synced before its rename), not computing, so more threads than cores overlap the waits.
-const WRITE_THREADS: usize = 8;
+/// How a write or comparison goes: the project it is for (`None`: a single render), `--force`
+/// and how long to wait for another run's lock.
+#[derive(Debug, Clone, Copy)]
+pub struct Options<'a> {
+    /// The project file and `--all` (`None`: a single render).
+    pub project: Option<output::Project<'a>>,
+    /// `--force`.
+    pub force: bool,
+    /// `--lock-timeout`.
+    pub wait: output::Wait,
+}
 
-/// Writes every rendered target after checking that every directory may be written. A single
-/// render's refusal is reported as it is; in a project a foreign file in the way of any
-/// environment refuses them all, with nothing written.
-pub fn write_all(rendered: &[Rendered], force: bool) -> Result<Vec<output::Report>> {
-    if let [one @ Rendered { name: None, .. }] = rendered {
-        return Ok(vec![output::write(&one.dir, &one.bundle, force)?]);
+fn request<'a>(
+    root: &'a Path,
+    rendered: &'a [Rendered],
+    opts: &Options<'a>,
+) -> output::Request<'a> {
+    output::Request {
+        root,
+        targets: rendered
+            .iter()
+            .map(|r| output::Target {
+                name: r.name.as_deref(),
+                dir: &r.dir,
+                bundle: &r.bundle,
+            })
+            .collect(),
+        project: opts.project,
+        force: opts.force,
+        wait: opts.wait,
     }
-    let mut refused = Vec::new();
-    for r in rendered {
-        if let Err(e) = output::plan(&r.dir, &r.bundle, force) {
-            refused.push(format!("environment `{}`: {e:#}", r.name()));
-        }
-    }
-    if !refused.is_empty() {
-        return Err(Refusal::EnvironmentsRefused(refused).into());
-    }
-    let results = par_map(
-        rendered,
-        WRITE_THREADS,
-        |r| output::write(&r.dir, &r.bundle, force),
-        || Err(anyhow!("a writer thread panicked")),
-    );
-    let mut reports = Vec::with_capacity(rendered.len());
-    let mut failed = Vec::new();
-    for (r, result) in rendered.iter().zip(results) {
-        match result {
-            Ok(report) => reports.push(report),
-            Err(e) => failed.push(format!("environment `{}`: {e:#}", r.name())),
-        }
-    }
-    if !failed.is_empty() {
-        return Err(Error::Other(anyhow!(
-            "{}\n{} of {} environments were written; fix the problem and render again",
-            failed.join("\n"),
-            rendered.len() - failed.len(),
-            rendered.len()
-        )));
-    }
-    Ok(reports)
+}
+
+/// Writes every rendered target under `root` (a single render: `root` is its directory) after
+/// checking every directory (and, for a project, the directories it will clean up): one
+/// problem anywhere and nothing is written. One run holds the root for the whole write.
+pub fn write_all(root: &Path, rendered: &[Rendered], opts: &Options) -> Result<output::Written> {
+    Ok(output::write(&request(root, rendered, opts))?)
 }
 
 /// One target's difference from its directory.
 #[derive(Debug, Clone)]
 pub struct Drift {
-    /// The environment (empty: a single render).
+    /// The environment (empty: a single render; `(no longer in the project)` for a directory
+    /// the project recorded and no longer has).
     pub name: String,
     /// Its directory.
     pub dir: PathBuf,
@@ -278,53 +274,30 @@ pub struct Drift {
     pub summary: Summary,
 }
 
-/// Compares every rendered target with its directory (a directory that does not exist yet
-/// is all drift).
-pub fn diff_all(rendered: &[Rendered], style: Style) -> Result<Vec<Drift>> {
-    let mut drifts = Vec::with_capacity(rendered.len());
-    for r in rendered {
-        let changes = match &r.name {
-            Some(name) => output::compare(&r.dir, &r.bundle)
-                .with_context(|| format!("environment `{name}`"))?,
-            None => output::compare(&r.dir, &r.bundle)?,
-        };
-        let (text, summary) = output::diff::unified(&r.dir, &changes, style);
-        drifts.push(Drift {
-            name: r.name().to_owned(),
-            dir: r.dir.clone(),
-            text,
-            summary,
-        });
-    }
-    Ok(drifts)
-}
-
-/// What `render --all` / `diff --all` do about directories under `root` that hold the output
-/// of environments no longer in the project: their drift (to remove).
-pub fn orphan_drifts(root: &Path, rendered: &[Rendered], style: Style) -> Result<Vec<Drift>> {
-    let keep: Vec<PathBuf> = rendered.iter().map(|r| r.dir.clone()).collect();
-    let mut drifts = Vec::new();
-    for dir in output::orphans(root, &keep)? {
-        let changes = output::plan_removal(&dir)?;
-        let (text, summary) = output::diff::unified(&dir, &changes, style);
-        drifts.push(Drift {
-            name: "(no longer in the project)".into(),
-            dir,
-            text,
-            summary,
-        });
-    }
-    Ok(drifts)
-}
-
-/// Removes the generated files of environments no longer in the project; returns each
-/// directory and how many files went.
-pub fn remove_orphans(root: &Path, rendered: &[Rendered]) -> Result<Vec<(PathBuf, usize)>> {
-    let keep: Vec<PathBuf> = rendered.iter().map(|r| r.dir.clone()).collect();
-    let mut removed = Vec::new();
-    for dir in output::orphans(root, &keep)? {
-        let report = output::remove_orphan(&dir)?;
-        removed.push((dir, report.removed.len()));
-    }
-    Ok(removed)
+/// Compares every rendered target with its directory under `root` (a directory that does not
+/// exist yet is all drift); with `--all`, also the recorded directories of environments no
+/// longer in the project (their generated files, to remove).
+pub fn diff_all(
+    root: &Path,
+    rendered: &[Rendered],
+    opts: &Options,
+    style: Style,
+) -> Result<Vec<Drift>> {
+    let compared = output::compare(&request(root, rendered, opts))?;
+    Ok(compared
+        .into_iter()
+        .map(|c| {
+            let (text, summary) = output::diff::unified(&c.dir, &c.changes, style);
+            Drift {
+                name: if c.orphan {
+                    "(no longer in the project)".into()
+                } else {
+                    c.name.unwrap_or_default()
+                },
+                dir: c.dir,
+                text,
+                summary,
+            }
+        })
+        .collect())
 }

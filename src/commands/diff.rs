@@ -9,32 +9,57 @@ use super::{Ctx, Outcome, is_project, plural, render_command, selection};
 use crate::cli::{InputArgs, ProjectArgs};
 use crate::diag::{Refusal, Result};
 use crate::input::layers::Inputs;
-use crate::output;
-use crate::pipeline::{self, Drift, Target};
+use crate::output::{self, Wait};
+use crate::pipeline::{self, Drift, Options, Target};
 use crate::render::Renderer;
 
 /// Runs `diff`.
-pub fn run(ctx: Ctx, inputs: &InputArgs, project: &ProjectArgs, dir: &Path) -> Result<Outcome> {
+pub fn run(
+    ctx: Ctx,
+    inputs: &InputArgs,
+    project: &ProjectArgs,
+    dir: &Path,
+    wait: Wait,
+) -> Result<Outcome> {
     let renderer = Renderer::new()?;
     if !is_project(project) {
-        return single(ctx, &renderer, Inputs::from(inputs), dir);
+        return single(ctx, &renderer, Inputs::from(inputs), dir, wait);
     }
-    let (_, envs) = selection(project)?;
+    let (file, envs) = selection(project)?;
     let targets: Vec<Target> = envs
         .iter()
         .map(|e| Target::environment(e, &inputs.sets, dir))
         .collect();
-    environments(ctx, &renderer, project.all, &targets, dir)
+    let opts = Options {
+        project: Some(output::Project {
+            file: &file.path,
+            all: project.all,
+        }),
+        force: true,
+        wait,
+    };
+    environments(ctx, &renderer, &targets, dir, &opts)
 }
 
 /// The single render of the command line against `dir`.
-pub fn single(ctx: Ctx, renderer: &Renderer, inputs: Inputs, dir: &Path) -> Result<Outcome> {
+pub fn single(
+    ctx: Ctx,
+    renderer: &Renderer,
+    inputs: Inputs,
+    dir: &Path,
+    wait: Wait,
+) -> Result<Outcome> {
     let rendered = pipeline::build_all(renderer, &[Target::single(inputs.clone(), dir)])?;
     if !dir.is_dir() {
         let command = render_command(&inputs, dir);
         return Err(Refusal::NothingToCompare(dir.to_owned(), command).into());
     }
-    let drifts = pipeline::diff_all(&rendered, ctx.style)?;
+    let opts = Options {
+        project: None,
+        force: true,
+        wait,
+    };
+    let drifts = pipeline::diff_all(dir, &rendered, &opts, ctx.style)?;
     let text: String = drifts.iter().map(|d| d.text.as_str()).collect();
     output::print(&text)?;
     let Some(summary) = drifts.first().map(|d| &d.summary) else {
@@ -73,19 +98,16 @@ pub fn single(ctx: Ctx, renderer: &Renderer, inputs: Inputs, dir: &Path) -> Resu
 pub fn environments(
     ctx: Ctx,
     renderer: &Renderer,
-    all: bool,
     targets: &[Target],
     root: &Path,
+    opts: &Options,
 ) -> Result<Outcome> {
     let rendered = pipeline::build_all(renderer, targets)?;
     if !root.is_dir() {
         let command = format!("agentctl render --all -o {}", root.display());
         return Err(Refusal::NothingToCompare(root.to_owned(), command).into());
     }
-    let mut drifts = pipeline::diff_all(&rendered, ctx.style)?;
-    if all {
-        drifts.extend(pipeline::orphan_drifts(root, &rendered, ctx.style)?);
-    }
+    let drifts = pipeline::diff_all(root, &rendered, opts, ctx.style)?;
     let text: String = drifts.iter().map(|d| d.text.as_str()).collect();
     output::print(&text)?;
     let drifted: Vec<&Drift> = drifts.iter().filter(|d| !d.summary.is_empty()).collect();

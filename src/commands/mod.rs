@@ -22,6 +22,7 @@ use crate::cli::{Cli, Command, InputArgs, ProjectArgs};
 use crate::diag::{Error, Refusal, Result};
 use crate::input::layers::Inputs;
 use crate::input::project::{self, Environment, Project};
+use crate::output::Wait;
 use crate::term::Style;
 
 /// How a successful run ended.
@@ -94,6 +95,7 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
             output,
             check,
             force,
+            lock,
         } => render::run(
             ctx,
             &render::Args {
@@ -102,13 +104,21 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
                 dir: output.as_deref(),
                 check: *check,
                 force: *force,
+                wait: Wait::seconds(lock.lock_timeout, ctx.quiet),
             },
         ),
         Command::Diff {
             inputs,
             project,
             output,
-        } => diff::run(ctx, inputs, project, output),
+            lock,
+        } => diff::run(
+            ctx,
+            inputs,
+            project,
+            output,
+            Wait::seconds(lock.lock_timeout, ctx.quiet),
+        ),
         Command::Profiles { action } => profiles::run(action.as_ref()),
         Command::Schema => schema::run(),
         Command::Config {

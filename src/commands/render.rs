@@ -8,8 +8,8 @@ use super::{Ctx, Outcome, is_project, plural, selection};
 use crate::cli::{InputArgs, ProjectArgs};
 use crate::diag::{Refusal, Result};
 use crate::input::layers::Inputs;
-use crate::output;
-use crate::pipeline::{self, Rendered, Target};
+use crate::output::{self, Wait};
+use crate::pipeline::{self, Options, Rendered, Target};
 use crate::render::Renderer;
 
 /// `render`'s arguments.
@@ -25,6 +25,8 @@ pub struct Args<'a> {
     pub check: bool,
     /// `--force`.
     pub force: bool,
+    /// `--lock-timeout`.
+    pub wait: Wait,
 }
 
 /// Runs `render`.
@@ -33,8 +35,8 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
     if !is_project(args.project) {
         let inputs = Inputs::from(args.inputs);
         return match (args.dir, args.check) {
-            (Some(dir), true) => super::diff::single(ctx, &renderer, inputs, dir),
-            (Some(dir), false) => single(ctx, &renderer, inputs, dir, args.force),
+            (Some(dir), true) => super::diff::single(ctx, &renderer, inputs, dir, args.wait),
+            (Some(dir), false) => single(ctx, &renderer, inputs, dir, args),
             (None, _) => stream(ctx, &renderer, &[Target::single(inputs, Path::new(""))]),
         };
     }
@@ -54,29 +56,30 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
         .iter()
         .map(|e| Target::environment(e, sets, root))
         .collect();
+    let opts = Options {
+        project: Some(output::Project {
+            file: &project.path,
+            all: args.project.all,
+        }),
+        force: args.force,
+        wait: args.wait,
+    };
     if args.check {
-        return super::diff::environments(ctx, &renderer, args.project.all, &targets, root);
+        return super::diff::environments(ctx, &renderer, &targets, root, &opts);
     }
     let rendered = pipeline::build_all(&renderer, &targets)?;
-    if root.exists() && !root.is_dir() {
-        return Err(Refusal::ProjectOutputIsFile(root.to_owned()).into());
-    }
-    let reports = pipeline::write_all(&rendered, args.force)?;
-    let removed = if args.project.all {
-        pipeline::remove_orphans(root, &rendered)?
-    } else {
-        Vec::new()
-    };
+    let written = pipeline::write_all(root, &rendered, &opts)?;
+    let (reports, removed) = (&written.reports, &written.removed);
     if !ctx.quiet {
         let mut text = String::new();
-        for (dir, n) in &removed {
+        for (dir, n) in removed {
             text.push_str(&format!(
                 "removed {}: {n} generated file{} of an environment no longer in the project\n",
                 dir.display(),
                 plural(*n, "s")
             ));
         }
-        for (r, report) in rendered.iter().zip(&reports) {
+        for (r, report) in rendered.iter().zip(reports) {
             text.push_str(&report.summary(&r.dir));
             text.push('\n');
         }
@@ -88,7 +91,7 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
         ));
         let changed: Vec<&Rendered> = rendered
             .iter()
-            .zip(&reports)
+            .zip(reports)
             .filter(|(_, report)| report.changed())
             .map(|(r, _)| r)
             .collect();
@@ -126,12 +129,17 @@ fn single(
     renderer: &Renderer,
     inputs: Inputs,
     dir: &Path,
-    force: bool,
+    args: &Args,
 ) -> Result<Outcome> {
     let rendered = pipeline::build_all(renderer, &[Target::single(inputs, dir)])?;
-    let reports = pipeline::write_all(&rendered, force)?;
+    let opts = Options {
+        project: None,
+        force: args.force,
+        wait: args.wait,
+    };
+    let written = pipeline::write_all(dir, &rendered, &opts)?;
     if !ctx.quiet
-        && let (Some(r), Some(report)) = (rendered.first(), reports.first())
+        && let (Some(r), Some(report)) = (rendered.first(), written.reports.first())
     {
         eprintln!("{}", report.summary(dir));
         if report.changed() {

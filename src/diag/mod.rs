@@ -536,7 +536,75 @@ pub enum Error {
     Other(anyhow::Error),
 }
 
+/// An I/O error after the first file was replaced: some files are new, the rest old (each
+/// file is whole, never torn). Exit code 3; the message lists exactly what changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartialWrite {
+    /// What changed before the error, one line each (`updated deploy/prod/service.yaml`).
+    pub done: Vec<String>,
+    /// The operation that failed and why.
+    pub failed: String,
+    /// Files whose new content was staged but not put in place (they keep their old content).
+    pub pending: Vec<String>,
+}
+
+impl fmt::Display for PartialWrite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}; the output is partly written (every file is either old or new, none is torn)",
+            self.failed
+        )?;
+        if self.done.is_empty() {
+            f.write_str(
+                "
+  nothing had changed yet",
+            )?;
+        } else {
+            f.write_str(
+                "
+  changed before the error:",
+            )?;
+            for line in &self.done {
+                write!(
+                    f,
+                    "
+    {line}"
+                )?;
+            }
+        }
+        if !self.pending.is_empty() {
+            f.write_str(
+                "
+  not changed (still the old content):",
+            )?;
+            for line in &self.pending {
+                write!(
+                    f,
+                    "
+    {line}"
+                )?;
+            }
+        }
+        f.write_str(
+            "
+   = help: fix the cause and run the same command again: it completes the write",
+        )
+    }
+}
+
+impl std::error::Error for PartialWrite {}
+
 impl Error {
+    /// The exit code this error ends a run with: 3 for a write interrupted after its first
+    /// change ([`PartialWrite`]), else 2.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Other(e) if e.chain().any(|c| c.is::<PartialWrite>()) => 3,
+            _ => 2,
+        }
+    }
+
     /// The refusal this error is, if it is one (wrapped in any context): for tests by kind.
     pub fn refusal(&self) -> Option<&Refusal> {
         match self {

@@ -22,8 +22,20 @@ pub enum Refusal {
     ContainsCurrentDirectory(PathBuf),
     /// `-o` is the home directory.
     HomeDirectory(PathBuf),
-    /// `-o` is a repository root.
-    RepositoryRoot(PathBuf),
+    /// `-o` (or an environment's directory) is a repository root; holds the marker found
+    /// (`.git`, `.hg`, `.jj`, `.svn`).
+    RepositoryRoot(PathBuf, String),
+    /// Another run held the directory's lock for the whole `--lock-timeout`.
+    LockTimeout {
+        /// The locked directory.
+        dir: PathBuf,
+        /// Who holds it, as it said.
+        holder: String,
+        /// How long we waited.
+        seconds: u64,
+    },
+    /// The state file at a project's output root is not one agentctl wrote; holds it and why.
+    BadState(PathBuf, String),
     /// `-o` is `/`.
     FilesystemRoot,
     /// Symlinks or non-regular files in the way (one line each).
@@ -52,6 +64,10 @@ pub enum Refusal {
     ManNotADirectory(PathBuf),
     /// `man --out DIR` where files that are not agentctl man pages are in the way.
     ManForeignFiles(Vec<String>),
+}
+
+fn d_display(p: &std::path::Path) -> String {
+    p.display().to_string()
 }
 
 /// The `help` every refusal to write into a directory of the user's gives.
@@ -87,12 +103,26 @@ impl Refusal {
                 own(),
             ),
             HomeDirectory(d) => (
-                format!("refusing to write into your home directory `{}`", d.display()),
+                format!("refusing to write into `{}`: it is your home directory or contains it", d.display()),
                 own(),
             ),
-            RepositoryRoot(d) => (
-                format!("refusing to write into `{}`: it is a repository root", d.display()),
+            RepositoryRoot(d, marker) => (
+                format!("refusing to write into `{}`: it is a repository root (it has `{marker}`)", d.display()),
                 Some(format!("use a subdirectory such as `{}`", d.join("deploy").display())),
+            ),
+            LockTimeout { dir, holder, seconds } => (
+                format!(
+                    "gave up after {seconds}s waiting for {holder}, which holds the lock on `{}`; nothing was written",
+                    d_display(dir)
+                ),
+                Some("wait for it to finish and run again, or raise --lock-timeout (AGENTCTL_LOCK_TIMEOUT)".into()),
+            ),
+            BadState(path, why) => (
+                format!(
+                    "`{}` is not a state file agentctl can trust: {why}; nothing was written",
+                    path.display()
+                ),
+                Some("it records which environment directories a project owns under -o DIR; delete it and render with --all again (environments removed before that are then not cleaned up)".into()),
             ),
             FilesystemRoot => ("refusing to write into the filesystem root".into(), None),
             UnsafePaths(lines) => (

@@ -143,14 +143,19 @@ fn renders_every_environment_as_the_equivalent_flags_would() {
         !dev.iter().any(|(n, _)| n == Path::new("hpa.yaml")),
         "dev has no HPA"
     );
-    // Nothing but the three environment directories (and the equivalents) was created.
+    // Nothing but the three environment directories and the record of them was created.
     let top: BTreeSet<String> = fs::read_dir(p.path().join("deploy"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(
         top,
-        BTreeSet::from(["dev".into(), "prod-eu-west".into(), "prod".into()])
+        BTreeSet::from([
+            ".agentctl-state.json".into(),
+            "dev".into(),
+            "prod-eu-west".into(),
+            "prod".into()
+        ])
     );
 }
 
@@ -368,7 +373,11 @@ fn init_project_scaffolds_two_environments_that_render() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(envs.len(), 2, "{envs:?}");
+    assert_eq!(
+        envs.len(),
+        3,
+        "two environments and the state file: {envs:?}"
+    );
     // Never overwrites.
     fs::write(dir.path().join("agentctl.yaml"), "environments: {x: {}}\n").unwrap();
     let o = run(dir.path(), &["init", "--project"]);
