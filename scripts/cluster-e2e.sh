@@ -87,5 +87,5 @@ if [ "$rc" -gt 1 ]; then
   loud "E2E CRASHED: scripts/cluster/e2e.py exit $rc before its closing line"
   echo "0 passed, 1 failed"
 fi
-echo "== e2e: whole run $(( $(date +%s) - t0 ))s (cluster up $((t_up - t0))s)"
+echo "== e2e: whole run $(( $(date +%s) - t0 ))s (cluster up $((t_up - t0))s)" >&2
 exit "$rc"

@@ -159,7 +159,7 @@ start() { # name args...
 wait_for() { # what seconds command...
   local what="$1" secs="$2" i; shift 2
   for ((i = 0; i < secs * 2; i++)); do
-    "$@" && return 0
+    "$@" >/dev/null 2>&1 && return 0
     local n
     for n in "$state"/pids/*; do
       [ -e "$n" ] || continue
@@ -380,7 +380,7 @@ status() {
 case "${1:-}" in
   up) up ;;
   down) down ;;
-  build) build; bin_dir ;;
+  build) build; bin_dir; echo ;;
   status) status ;;
   pvs) ensure_pvs "${2:?pvs N}" ;;
   -h|--help|help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' ;;
