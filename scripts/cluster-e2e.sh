@@ -60,6 +60,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# A fresh cluster every run: stop one left running (by --keep or a killed run) first.
+KUBECTL="$kubectl" bash "$repo/scripts/cluster.sh" down >&2 || true
 set +e
 up_out="$(KUBECTL="$kubectl" bash "$repo/scripts/cluster.sh" up)"
 up_rc=$?

@@ -92,6 +92,12 @@ build() {
 
 # ------------------------------------------------------------------------------------ helpers
 pid_alive() { [ -f "$state/pids/$1" ] && kill -0 "$(cat "$state/pids/$1")" 2>/dev/null; }
+# The PID still runs the binary we started (not a recycled PID after a reboot).
+pid_ours() { # name pid
+  local exe
+  exe="$(readlink "/proc/$2/exe" 2>/dev/null || true)"
+  [ -n "$exe" ] && [ "$exe" = "$(cat "$state/bin" 2>/dev/null)/$1" ]
+}
 kc() { "${KUBECTL:-kubectl}" --kubeconfig "$state/admin.kubeconfig" "$@"; }
 
 readyz() {
@@ -357,7 +363,7 @@ down() {
     f="$state/pids/$name"
     [ -f "$f" ] || continue
     pid="$(cat "$f")"
-    if kill -0 "$pid" 2>/dev/null; then
+    if kill -0 "$pid" 2>/dev/null && pid_ours "$name" "$pid"; then
       kill "$pid" 2>/dev/null || true
       for ((i = 0; i < 40; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
       kill -0 "$pid" 2>/dev/null && { kill -9 "$pid" 2>/dev/null || true; }
