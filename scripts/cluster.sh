@@ -36,6 +36,8 @@ nodes="${AGENTCTL_CLUSTER_NODES:-16}"          # 3 of every 4 are node-type=high
 pv_pool="${AGENTCTL_CLUSTER_PVS:-40}"          # Available PVs per StorageClass after `up`
 
 K8S_VERSION=v1.33.13 ETCD_VERSION=v3.6.16 KWOK_VERSION=v0.8.0
+# Go's default install location, for shells whose PATH lacks it (e.g. a CI runner's).
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then PATH="/usr/local/go/bin:$PATH"; fi
 
 say() { printf '== cluster: %s\n' "$*" >&2; }
 loud() { printf '\n!!! %s !!!\n\n' "$*" >&2; }
