@@ -517,8 +517,9 @@ def pods_of(ns):
             for o in doc["items"] if not o["metadata"].get("deletionTimestamp")}
 
 
-def versions(ns):
-    """kind/name -> metadata.generation (spec changes) or, for kinds without one, resourceVersion."""
+def fingerprints(ns):
+    """kind/name -> what a user changes in the stored object: everything but status and
+    server bookkeeping (resourceVersion, generation, managedFields, last-applied annotation)."""
     kinds = "deployment,statefulset,pvc,configmap,service,serviceaccount,role,rolebinding,networkpolicy,pdb,hpa"
     if not C.crds_missing:
         kinds += ",servicemonitor"
@@ -526,9 +527,15 @@ def versions(ns):
         doc = kjson("get", kinds, "-n", ns)
     except RuntimeError:
         return {}
-    return {(o["kind"].lower(), o["metadata"]["name"]):
-            ("g", o["metadata"].get("generation")) if o["metadata"].get("generation") else ("rv", o["metadata"]["resourceVersion"])
-            for o in doc["items"]}
+    out = {}
+    for o in doc["items"]:
+        md = o["metadata"]
+        ann = {k: v for k, v in (md.get("annotations") or {}).items()
+               if k not in ("kubectl.kubernetes.io/last-applied-configuration", "deployment.kubernetes.io/revision")
+               and not k.startswith("pv.kubernetes.io/") and not k.startswith("volume.")}
+        body = {k: v for k, v in o.items() if k not in ("status", "metadata")}
+        out[(o["kind"].lower(), md["name"])] = json.dumps([md.get("labels"), ann, body], sort_keys=True)
+    return out
 
 
 def one_pair(i, a, b):
@@ -548,16 +555,16 @@ def one_pair(i, a, b):
         before = pods_of(nsa)
         db, nsb, sb = render(b, base)
         objs_b = prepare(db, nsb, sb) if nsb != nsa else objects_of(db)
-        v0 = versions(nsb)
+        v0 = fingerprints(nsb)
         rc, out, err, res, rej = apply_k(db)
-        v1 = versions(nsb)
+        v1 = fingerprints(nsb)
         objects = []
         for o in objs_b:
             key = (o["kind"].lower(), o["metadata"]["name"])
             result = "rejected" if key in rej else res.get(key, "not-reported")
             e = {"kind": o["kind"], "name": o["metadata"]["name"], "result": result}
             if key in v0 and key in v1:
-                e["changed"] = v0[key] != v1[key]  # the stored object changed (generation, else resourceVersion)
+                e["changed"] = v0[key] != v1[key]  # the stored object (labels, annotations, spec) changed
             if key in rej:
                 e["reason"] = rej[key]
             objects.append(e)
@@ -570,10 +577,20 @@ def one_pair(i, a, b):
         rec["warnings"] = warnings_of(err)
         rec["kubectl_exit"] = rc
         p = wait_ready(nsb, min_agents_of(objs_b), 60)
+        if "HorizontalPodAutoscaler/agent-hpa" in left and nsb == nsa:
+            # The HPA that B no longer renders still runs: let it act (sync period 5 s) before
+            # counting pods, so the record shows what it does to B's `replicas`.
+            time.sleep(7)
+            p = wait_ready(nsb, min_agents_of(objs_b), 60)
         rec["ready_after"] = not p
         if p:
             rec["not_ready"] = p[:3]
         after = pods_of(nsb)
+        try:
+            dep = kjson("get", "deployment", "agent-deployment", "-n", nsb)
+            rec["agent_replicas_after"] = dep["spec"].get("replicas")
+        except RuntimeError:
+            pass
         for comp in ("agent", "redis"):
             old = {u for u, (c, _) in before.items() if c == comp}
             new = {u for u, (c, _) in after.items() if c == comp}
@@ -613,8 +630,10 @@ def scenario_matrix(only=None):
                   "to is applied with `kubectl apply -k` (client-side) over a ready from; objects[].result is "
                   "kubectl's verb (created|configured|unchanged) or rejected (with the API server's reason); "
                   "agent_pods/redis_pods count pods before/after and how many of the old ones were replaced "
-                  "(observed by pod UID after the rollout settled); left_behind lists objects of from that to "
-                  "no longer renders (kubectl apply without --prune keeps them)",
+                  "(observed by pod UID after the rollout settled); agent_replicas_after is the Deployment's "
+                  "spec.replicas then; objects[].changed says whether the stored labels, annotations or spec "
+                  "changed; left_behind lists objects of from that to no longer renders (kubectl apply without "
+                  "--prune keeps them, and a left-behind HPA keeps scaling the Deployment)",
         "kubernetes": "v1.33.13", "kubectl": kubectl_version(),
         "renders": {n: (SETS.get(n) or EXAMPLES.get(n) or SINGLE.get(n) or
                         (["--set", "namespace=<test namespace>-mv"] if n == "set:namespace-moved" else []))
