@@ -52,7 +52,8 @@ EXAMPLES = {"example:override": ["-f", "examples/override.yaml"],
             "example:everything": ["-f", "examples/everything.yaml"]}
 SINGLE = {  # single-setting changes from the defaults
     "set:redis-storage-20Gi": ["--set", "redis.storage.size=20Gi"],
-    "set:storage-class-premium-ssd": ["--set", "agent.storage.storageClass=premium-ssd"],
+    # Redis' class: the agent's data volume is an emptyDir by default, where a class does nothing.
+    "set:storage-class-premium-ssd": ["--set", "redis.storage.storageClass=premium-ssd"],
     "set:namespace-moved": [],  # namespace is the test namespace + "-mv"
     "set:label-team": ["--set", "labels.team=e2e"],
 }
@@ -624,9 +625,8 @@ def scenario_matrix(only=None):
     if only:
         pairs = pairs[:only]
     t0 = time.time()
-    rc, _, err = run(["bash", os.path.join(C.repo, "scripts", "cluster.sh"), "pvs", str(2 * len(pairs) + 20)], timeout=600)
-    if rc != 0:
-        log(f"cluster.sh pvs failed: {err.strip()[:300]}")
+    # Up to three claims per render (Redis' data, its backup, dev's agent-data-pvc).
+    top_up(3 * len(pairs) + 20)
     recs = [None] * len(pairs)
     with cf.ThreadPoolExecutor(C.jobs) as ex:
         futs = {ex.submit(one_pair, i, a, b): i for i, (a, b) in enumerate(pairs)}
@@ -891,6 +891,13 @@ description: examples/adopter.yaml's agent pods (agent.priorityClassName)
 FIXTURE_NODES = [f"kwok-node-{i}" for i in range(8)]
 
 
+def top_up(n):
+    """At least n Available PersistentVolumes per StorageClass (kwok provisions none)."""
+    rc, _, err = run(["bash", os.path.join(C.repo, "scripts", "cluster.sh"), "pvs", str(n)], timeout=900)
+    if rc != 0:
+        log(f"cluster.sh pvs failed: {err.strip()[:300]}")
+
+
 def cluster_fixtures():
     rc, out, err = k("apply", "-f", "-", inp=FIXTURES)
     if rc != 0:
@@ -960,10 +967,12 @@ def main():
         log("\n!!! CRDs NOT INSTALLED (../shared/reference/crds missing): every scenario with a ServiceMonitor FAILS !!!\n")
     cluster_fixtures()
     if not only or "apply" in only:
+        top_up(3 * 2 * len(all_sets()) + 10)
         scenario_apply()
     if not only or "ops" in only:
         scenario_operations()
     if not only or "neg" in only:
+        top_up(20)
         neg("negative:privileged-pod-template-refused", neg_privileged)
         neg("negative:unknown-field-strict-validation", neg_unknown_field)
         neg("negative:volumeclaimtemplates-change-immutable", neg_vct)
@@ -971,6 +980,7 @@ def main():
         neg("negative:anti-affinity-rollout-without-a-spare-node-stalls", neg_anti_affinity_rollout)
         neg("prerequisites:adopter-fixtures-reported", prerequisites_adopter)
     if not only or "prune" in only:
+        top_up(20)
         scenario_prune()
     pairs = 0
     if not only or "matrix" in only:
