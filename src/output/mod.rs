@@ -862,6 +862,56 @@ fn write_planned(req: &Request) -> Result<Written> {
     })
 }
 
+/// Deepest directory level below a directory searched by [`nested_outputs`].
+const NESTED_DEPTH: usize = 4;
+
+/// The directories below `root` that hold agentctl output (never `root` itself): those its
+/// record names (any depth) and those found holding generated files (up to four levels; no
+/// symlink followed). Read-only: this only decides a refusal (a single render into a
+/// project's root), never what to delete.
+pub fn nested_outputs(root: &Path) -> Result<Vec<PathBuf>> {
+    let mut found = std::collections::BTreeSet::new();
+    let Some(dir) = Dir::open_root(root, root)? else {
+        return Ok(Vec::new());
+    };
+    if dir.kind(STATE_FILE)? == Some(Kind::File)
+        && let Ok(state) = State::parse(&dir.read(STATE_FILE)?)
+    {
+        for rel in state.projects.values().flatten() {
+            if let Some(parts) = state::split(rel)
+                && matches!(dir.walk(&parts), Ok(Walk::Found(_)))
+            {
+                found.insert(parts.iter().fold(root.to_owned(), |p, c| p.join(c)));
+            }
+        }
+    }
+    let mut pending = vec![(Vec::<String>::new(), 0)];
+    while let Some((rel, depth)) = pending.pop() {
+        let Ok(Walk::Found(d)) = dir.walk(&rel) else {
+            continue;
+        };
+        let Ok(entries) = d.entries() else { continue };
+        let mut generated = false;
+        for (name, kind) in entries {
+            if kind == Kind::Dir && depth < NESTED_DEPTH {
+                let mut sub = rel.clone();
+                sub.push(name);
+                pending.push((sub, depth + 1));
+            } else if !rel.is_empty()
+                && !generated
+                && kind == Kind::File
+                && name.ends_with(".yaml")
+            {
+                generated = d.read(&name).is_ok_and(|b| is_generated(&b));
+            }
+        }
+        if generated {
+            found.insert(rel.iter().fold(root.to_owned(), |p, c| p.join(c)));
+        }
+    }
+    Ok(found.into_iter().collect())
+}
+
 /// Writes data to stdout; a closed pipe is not an error.
 pub fn print(text: &str) -> Result<(), Error> {
     use std::io::Write;
