@@ -871,6 +871,9 @@ const NESTED_DEPTH: usize = 4;
 /// project's root), never what to delete.
 pub fn nested_outputs(root: &Path) -> Result<Vec<PathBuf>> {
     let mut found = std::collections::BTreeSet::new();
+    if !root.is_dir() {
+        return Ok(Vec::new());
+    }
     let Some(dir) = Dir::open_root(root, root)? else {
         return Ok(Vec::new());
     };
@@ -897,10 +900,7 @@ pub fn nested_outputs(root: &Path) -> Result<Vec<PathBuf>> {
                 let mut sub = rel.clone();
                 sub.push(name);
                 pending.push((sub, depth + 1));
-            } else if !rel.is_empty()
-                && !generated
-                && kind == Kind::File
-                && name.ends_with(".yaml")
+            } else if !rel.is_empty() && !generated && kind == Kind::File && name.ends_with(".yaml")
             {
                 generated = d.read(&name).is_ok_and(|b| is_generated(&b));
             }
