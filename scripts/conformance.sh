@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# Conformance gates (issue 5): every profile's output must pass real, independent tools.
+# Conformance gates: every rendering of every profile goes through real, independent tools,
+# and every gate must also catch its negative controls (checked-in broken fixtures).
 #
 #   scripts/conformance.sh [--agentctl PATH] [--crds DIR] [--workdir DIR] [--install-only]
-#                          [--no-negatives] [--rendered NAME=DIR]...
 #
 # 1. installs the pinned tools into ${AGENTCTL_TOOLS:-$HOME/.cache/agentctl-conformance}
 #    (a Python venv from scripts/conformance/{requirements,constraints}.txt and an npm prefix
 #    from scripts/conformance/package{,-lock}.json); idempotent, skipped when up to date;
-# 2. builds agentctl (target/release/agentctl) when it is missing or older than its sources;
-# 3. runs scripts/conformance/run.py: renders every profile and override, runs gates 1-5
-#    and their negative controls, prints PASS/FAIL lines, figures and `N passed, N failed`.
-#
-# Everything after the install runs offline. A tool that cannot be installed is reported as
-# `!!! GATE NOT RUN: ... !!!` and counted as a failure, never as a pass.
+# 2. renders every profile and example with agentctl (default: target/release/agentctl);
+# 3. per rendering: kubectl kustomize 1.27..1.33 (byte-identical, and to agentctl's stdout),
+#    kubernetes-validate --strict per version, the ServiceMonitor against the Prometheus
+#    Operator CRD (../shared/reference/crds) and kubernetes-models, Checkov, yamllint, and a
+#    YAML 1.1 round trip (check.py); then the same gates on scripts/conformance/negatives/*,
+#    each of which must FAIL with the message its `expect` file names.
+# Prints PASS/FAIL lines and a final `N passed, N failed`; exits 1 on any failure. A tool or
+# input that is missing is a loud `!!! GATE NOT RUN: ... !!!` and counts as a failure.
+# (Pod Security `restricted` is a property of the typed objects: tests/typed_gates.rs.)
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,21 +24,14 @@ conf="$here/conformance"
 tools="${AGENTCTL_TOOLS:-$HOME/.cache/agentctl-conformance}"
 venv="$tools/venv"
 node_prefix="$tools/node"
-
-agentctl=""
-crds=""
-install_only=0
-pass=()
+agentctl="" crds="" work="" install_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --agentctl) agentctl="$2"; shift 2 ;;
-    --agentctl=*) agentctl="${1#*=}"; shift ;;
     --crds) crds="$2"; shift 2 ;;
-    --crds=*) crds="${1#*=}"; shift ;;
+    --workdir) work="$2"; shift 2 ;;
     --install-only) install_only=1; shift ;;
-    --workdir|--rendered|--jobs) pass+=("$1" "$2"); shift 2 ;;
-    --no-negatives) pass+=("$1"); shift ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "conformance.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -73,7 +69,7 @@ else
       echo "$py_stamp_want" > "$venv/.agentctl-stamp"
       py_ok=1
     else
-      # Install what can be installed, one tool at a time; run.py reports the rest as NOT RUN.
+      # Install what can be installed, one tool at a time; the gates report the rest as NOT RUN.
       echo "conformance.sh: pip could not install the full set; trying tool by tool" >&2
       while read -r req; do
         case "$req" in ''|'#'*) continue ;; esac
@@ -107,43 +103,165 @@ fi
 say "tools ready in $(( $(date +%s) - t0 ))s"
 [ "$install_only" = 1 ] && exit 0
 
-if [ "$py_ok" != 1 ]; then
-  loud "GATE NOT RUN: all gates: the Python tools are missing"
-  echo "0 passed, 5 failed"
-  exit 1
-fi
+npass=0 nfail=0 failures=()
+result() { # RC CHECK SUBJECT DETAIL: one PASS/FAIL line
+  local d; d="$(printf '%s' "${*:4}" | tr '\n' ' ' | cut -c1-400)"
+  if [ "$1" = 0 ]; then npass=$((npass + 1)); echo "PASS $2 $3${d:+ ($d)}"
+  else nfail=$((nfail + 1)); echo "FAIL $2 $3${d:+ ($d)}"; failures+=("$2 $3"); fi
+}
+notrun() { loud "GATE NOT RUN: $*"; nfail=$((nfail + 1)); failures+=("GATE NOT RUN: $*"); }
+finish() { [ ${#failures[@]} = 0 ] || { say failures; printf '  %s\n' "${failures[@]}"; }
+           say "work dir: $work"; echo "$npass passed, $nfail failed"; [ "$nfail" = 0 ]; exit; }
+py="$venv/bin/python"
+check() { "$py" "$conf/check.py" "$@"; }
+[ "$py_ok" = 1 ] || { notrun "all gates: the Python tools are missing"; finish; }
 
-# ---------------------------------------------------------------- agentctl
-is_rendered=0
-for a in "${pass[@]:-}"; do [ "$a" = "--rendered" ] && is_rendered=1; done
-if [ "$is_rendered" = 0 ]; then
-  if [ -z "$agentctl" ]; then
-    agentctl="$repo/target/release/agentctl"
-    stale=""
-    if [ -x "$agentctl" ]; then
-      stale="$(find "$repo/src" "$repo/templates" "$repo/profiles" "$repo/Cargo.toml" "$repo/Cargo.lock" \
-                -newer "$agentctl" -print -quit 2>/dev/null)"
-    fi
-    if [ ! -x "$agentctl" ] || [ -n "$stale" ]; then
-      say "building agentctl (cargo build --release)"
-      (cd "$repo" && cargo build --release --quiet) || { loud "GATE NOT RUN: all gates: cargo build --release failed"; echo "0 passed, 1 failed"; exit 1; }
-    fi
-  fi
-  if [ ! -x "$agentctl" ]; then
-    loud "GATE NOT RUN: all gates: no agentctl binary at $agentctl"
-    echo "0 passed, 1 failed"
-    exit 1
-  fi
-  agentctl="$(cd "$(dirname "$agentctl")" && pwd)/$(basename "$agentctl")"
-  pass+=(--agentctl "$agentctl")
-fi
-
-# ---------------------------------------------------------------- CRDs
+# ---------------------------------------------------------------- inputs
+[ -n "$agentctl" ] || { agentctl="$repo/target/release/agentctl"; say "building agentctl (cargo build --release)"
+  (cd "$repo" && cargo build --release --quiet) || { notrun "all gates: cargo build --release failed"; finish; }; }
+[ -x "$agentctl" ] || { notrun "all gates: no agentctl binary at $agentctl"; finish; }
+agentctl="$(readlink -f "$agentctl")"
 if [ -z "$crds" ]; then
-  for c in "$repo/../shared/reference/crds" "${AGENTCTL_CRDS:-}"; do
-    [ -n "$c" ] && [ -d "$c" ] && { crds="$(cd "$c" && pwd)"; break; }
-  done
+  for c in "$repo/../shared/reference/crds" "${AGENTCTL_CRDS:-}"; do [ -n "$c" ] && [ -d "$c" ] && { crds="$c"; break; }; done
 fi
-[ -n "$crds" ] && pass+=(--crds "$crds")
+versions=(1.27 1.28 1.29 1.30 1.31 1.32 1.33)
+kdir="$(dirname "$(readlink -f "$(command -v kubectl || echo /nonexistent/kubectl)")")"
+declare -A kubectl=()
+command -v kubectl >/dev/null && kubectl[PATH]="$(command -v kubectl)"
+for v in "${versions[@]}"; do
+  if [ -x "$kdir/kubectl.$v" ]; then kubectl[$v]="$kdir/kubectl.$v"
+  else notrun "kustomize k8s-$v: no kubectl.$v next to $kdir/kubectl"; fi
+done
+[ -n "${kubectl[PATH]:-}" ] || { notrun "all gates: no kubectl on PATH"; finish; }
+labels=(PATH "${versions[@]}")
+work="${work:-$(mktemp -d "${TMPDIR:-/tmp}/agentctl-conformance.XXXXXX")}"
+rm -rf "$work/render" "$work/neg" "$work/out"; mkdir -p "$work/render" "$work/neg" "$work/out"
+say "agentctl conformance: $agentctl ($("$agentctl" --version 2>&1)), work dir $work"
+for l in "${labels[@]}"; do [ -n "${kubectl[$l]:-}" ] && echo "   kubectl $l: $("${kubectl[$l]}" version --client 2>/dev/null | tr '\n' ' ')"; done
+echo "   $("$venv/bin/kubernetes-validate" --version 2>&1 | sed 's/^/kubernetes-validate /'), checkov $("$venv/bin/checkov" --version 2>&1), $("$venv/bin/yamllint" --version 2>&1), jsonschema $("$py" -c 'import importlib.metadata as m; print(m.version("jsonschema"))'), CRDs: ${crds:-none}"
 
-exec "$venv/bin/python" "$conf/run.py" --node-prefix "$node_prefix" "${pass[@]}"
+# Every tool run is a background job writing out/KEY.log and out/KEY.rc; reports read them in order.
+jobs_max=$(( $(nproc 2>/dev/null || echo 2) * 2 ))
+spawn() { local key=$1; shift
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n; done
+  ( "$@" >"$work/out/$key.log" 2>&1; echo $? >"$work/out/$key.rc" ) &
+}
+rc_of() { cat "$work/out/$1.rc" 2>/dev/null || echo 99; }
+log_of() { cat "$work/out/$1.log" 2>/dev/null; }
+
+# ---------------------------------------------------------------- render
+mapfile -t sets < "$conf/overrides/yaml-safety.set"   # KEY=value, also given with --set
+args_for() { a=()
+  case $1 in dev) a+=(-p dev) ;; esac
+  case $1 in high-throughput*) a+=(-p high-throughput) ;; esac
+  case $1 in *low-latency*) a+=(-p low-latency) ;; esac
+  case $1 in *digests) a+=(-f "$repo/examples/pinned-digests.yaml") ;; esac
+  case $1 in yaml-safety*) a+=(-f "$conf/overrides/$1.yaml") ;; esac
+  [ "$1" = yaml-safety ] && for s in "${sets[@]}"; do a+=(--set "agent.config.extra.$s"); done
+}
+renderings=(defaults dev high-throughput low-latency high-throughput+low-latency digests
+            high-throughput+low-latency+digests yaml-safety)
+say "render"
+for n in "${renderings[@]}" yaml-safety-keys; do args_for "$n"
+  spawn "render-$n" sh -c '"$@" -o "$0" && "$@" > "$0.stdout.yaml"' "$work/render/$n" "$agentctl" render "${a[@]}"
+done; wait
+rendered=()
+for n in "${renderings[@]}" yaml-safety-keys; do
+  if [ "$(rc_of "render-$n")" = 0 ]; then rendered+=("$n"); result 0 render "$n" "$(ls "$work/render/$n" | wc -l) files"
+  elif [ "$n" = yaml-safety-keys ] && [ "$(rc_of "render-$n")" = 2 ]; then echo "NOTE render $n refused (exit 2), not counted: $(log_of "render-$n" | head -c 300)"
+  else result 1 render "$n" "$(log_of "render-$n")"; fi
+done
+
+# ---------------------------------------------------------------- kustomize (every rendering and fixture, every kubectl)
+say "kubectl kustomize ${labels[*]}"
+negs=("$conf"/negatives/*/)
+for d in "${rendered[@]/#/$work/render/}" "${negs[@]}"; do
+  k=$(basename "$d")
+  for l in "${labels[@]}"; do [ -n "${kubectl[$l]:-}" ] && spawn "build-$k-$l" sh -c '"$1" kustomize "$2" > "$3"' - "${kubectl[$l]}" "$d" "$work/out/$k.built.$l.yaml"; done
+done; wait
+for n in "${rendered[@]}"; do ref="$work/out/$n.built.PATH.yaml"
+  for l in "${labels[@]}"; do [ -n "${kubectl[$l]:-}" ] || continue
+    if [ "$(rc_of "build-$n-$l")" != 0 ]; then result 1 kustomize "k8s-$l $n" "$(log_of "build-$n-$l")"
+    else result "$(cmp -s "$ref" "$work/out/$n.built.$l.yaml"; echo $?)" kustomize "k8s-$l $n" "$(grep -c '^kind:' "$work/out/$n.built.$l.yaml") objects, identical to kubectl (PATH)"; fi
+  done
+  s="$work/render/$n.stdout.yaml"
+  if cmp -s "$ref" "$s"; then result 0 kustomize "stream $n" "agentctl's stdout byte-identical to kubectl kustomize"
+  else out=$(check same "$ref" "$s"); result $? kustomize "stream $n" "$out"; fi
+done
+
+# ---------------------------------------------------------------- the other gates: one command line each
+gate() { # GATE DIR BUILT [STREAM]: run one tool; its output and exit status are the verdict
+  local g=$1 dir=$2 built=$3 stream=${4:-}
+  case $g in
+    schema@*) # a kind without a schema is only a WARN to the tool; only the operator's CRDs may lack one
+      "$venv/bin/kubernetes-validate" --strict --quiet -k "${g#schema@}" "$(check readable "$built")" > "$built.kv.${g#schema@}" 2>&1
+      local rc=$?; grep -v "api version monitoring.coreos.com/" "$built.kv.${g#schema@}"
+      ! grep -v "api version monitoring.coreos.com/" "$built.kv.${g#schema@}" | grep -q . && [ $rc = 0 ] ;;
+    crd-schema) check crd "$crds" "$built" ;;
+    kubernetes-models) check crs "$built" > "$built.crs.json" && node "$conf/validate-crds.mjs" "$node_prefix" "$built.crs.json" ;;
+    checkov) check checkov "$built" ;;
+    yamllint) "$venv/bin/yamllint" --strict -c "$conf/yamllint.yaml" -f parsable "$dir"/*.yaml ${stream:+"$stream"} && echo "clean" ;;
+    roundtrip) check roundtrip "$dir" "$built" ${stream:+"$stream"} ;;
+    values) # the yaml-safety renderings against their override file; a negative fixture against yaml-safety's
+      local o="$conf/overrides/$(basename "$dir")"; [ -f "$o.yaml" ] || o="$conf/overrides/yaml-safety"
+      check values "$o.yaml" "$([ -f "$o.set" ] && echo "$o.set" || echo /dev/null)" "$built" "$dir"/configmap.yaml ${stream:+"$stream"} ;;
+  esac
+}
+have() { # GATE: is its tool (and input) here? else one loud NOT RUN
+  case $1 in
+    crd-schema) [ -n "$crds" ] && ls "$crds"/monitoring.coreos.com_servicemonitors.y*ml >/dev/null 2>&1 ||
+      { notrun "crd-schema: no Prometheus Operator CRDs (looked in $repo/../shared/reference/crds, \$AGENTCTL_CRDS; or pass --crds DIR)"; return 1; } ;;
+    kubernetes-models) command -v node >/dev/null && [ -f "$node_prefix/node_modules/@kubernetes-models/prometheus-operator/package.json" ] ||
+      { notrun "kubernetes-models: node or the npm package in $node_prefix is missing"; return 1; } ;;
+    schema) [ -x "$venv/bin/kubernetes-validate" ] || { notrun "schema: kubernetes-validate is not installed"; return 1; } ;;
+    *) [ "$1" = roundtrip ] || [ "$1" = values ] || [ -x "$venv/bin/$1" ] || { notrun "$1: $1 is not installed"; return 1; } ;;
+  esac
+}
+gates=()
+for g in schema crd-schema kubernetes-models checkov yamllint roundtrip values; do have "$g" && gates+=("$g"); done
+expand() { if [ "$1" = schema ]; then printf 'schema@%s\n' "${versions[@]}"; else echo "$1"; fi; }
+
+say "${gates[*]}: every rendering, then the negative controls"
+for n in "${rendered[@]}"; do for g0 in "${gates[@]}"; do
+  [ "$g0" = values ] && case $n in yaml-safety*) ;; *) continue ;; esac
+  for g in $(expand "$g0"); do
+    spawn "$g-$n" gate "$g" "$work/render/$n" "$work/out/$n.built.PATH.yaml" "$work/render/$n.stdout.yaml"
+  done; done; done
+for d in "${negs[@]}"; do c=$(basename "$d")
+  while read -r g pat; do
+    [[ " ${gates[*]} " == *" ${g%@*} "* ]] || continue
+    for v in $(expand "${g%@*}"); do spawn "$v-neg-$c" gate "$v" "$d" "$work/out/$c.built.PATH.yaml"; done
+  done < "$d/expect"
+done; wait
+for n in "${rendered[@]}"; do for g0 in "${gates[@]}"; do
+  [ "$g0" = values ] && case $n in yaml-safety*) ;; *) continue ;; esac
+  for g in $(expand "$g0"); do result "$(rc_of "$g-$n")" "${g/@/ k8s-}" "$n" "$(log_of "$g-$n" | tail -n 8)"; done
+done; done
+
+# ---------------------------------------------------------------- negative controls: each must FAIL, saying why
+say "negative controls (scripts/conformance/negatives/*: one defect each; the gate must fail on it)"
+for d in "${negs[@]}"; do c=$(basename "$d")
+  while read -r g pat; do
+    if [ "$g" = kustomize ]; then   # must fail on every kubectl
+      bad=0; for l in "${labels[@]}"; do [ -n "${kubectl[$l]:-}" ] || continue
+        [ "$(rc_of "build-$c-$l")" != 0 ] && log_of "build-$c-$l" | grep -Eq -- "$pat" || bad=1; done
+      result $bad "negative kustomize" "$c" "$([ $bad = 0 ] && echo "every kubectl fails: " || echo "NOT CAUGHT by every kubectl: ")$(log_of "build-$c-PATH" | grep -Eo -- ".{0,60}$pat.{0,60}" | head -1)"
+      continue
+    fi
+    [[ " ${gates[*]} " == *" ${g%@*} "* ]] || { echo "NOTE negative $c: gate ${g%@*} did not run"; continue; }
+    if [ "$g" != yamllint ] && [ "$(rc_of "build-$c-PATH")" != 0 ]; then result 1 "negative $g" "$c" "the fixture does not build, so it tests nothing: $(log_of "build-$c-PATH")"; continue; fi
+    must=$(expand "${g%@*}" | sed 's/^schema@//'); [ "$g" != "${g#schema@}" ] && must="$(tr , '\n' <<<"${g#schema@}")"
+    bad=0 why="" seen=""
+    for v in $(expand "${g%@*}"); do
+      key="$v-neg-$c"; want_fail=1
+      [[ $v == schema@* ]] && ! grep -qx "${v#schema@}" <<<"$must" && want_fail=0
+      if [ $want_fail = 1 ]; then
+        if [ "$(rc_of "$key")" != 0 ] && log_of "$key" | grep -Eq -- "$pat"; then
+          [ -n "$seen" ] || seen="${v/schema@/k8s-}: $(log_of "$key" | grep -Eo -- ".{0,60}$pat.{0,80}" | head -1)"
+        else bad=1; why+=" ${v}: NOT CAUGHT;"; fi
+      else [ "$(rc_of "$key")" = 0 ] || { bad=1; why+=" ${v}: fails, but the field exists there;"; }; fi
+    done
+    result $bad "negative ${g%@*}" "$c" "${why:-caught on $(wc -w <<<"$must") of $(expand "${g%@*}" | wc -l), $seen}"
+  done < "$d/expect"
+done
+finish
