@@ -12,7 +12,9 @@
 #    kubernetes-validate --strict per version, the ServiceMonitor against the Prometheus
 #    Operator CRD (../shared/reference/crds) and kubernetes-models, Checkov, yamllint, and a
 #    YAML 1.1 round trip (check.py); then the same gates on scripts/conformance/negatives/*,
-#    each of which must FAIL with the message its `expect` file names.
+#    each of which must FAIL with the message its `expect` file names. An `expect` line is
+#    `GATE REGEX` (grep -E on the tool's output), or `schema@1.27,1.28 REGEX`: fail on exactly
+#    those Kubernetes versions, pass on the others. A kustomize fixture must fail on every kubectl.
 # Prints PASS/FAIL lines and a final `N passed, N failed`; exits 1 on any failure. A tool or
 # input that is missing is a loud `!!! GATE NOT RUN: ... !!!` and counts as a failure.
 # (Pod Security `restricted` is a property of the typed objects: tests/typed_gates.rs.)
@@ -31,7 +33,7 @@ while [ $# -gt 0 ]; do
     --crds) crds="$2"; shift 2 ;;
     --workdir) work="$2"; shift 2 ;;
     --install-only) install_only=1; shift ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) echo "conformance.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -210,7 +212,7 @@ gate() { # GATE DIR BUILT [STREAM]: run one tool; its output and exit status are
 have() { # GATE: is its tool (and input) here? else one loud NOT RUN
   case $1 in
     crd-schema) [ -n "$crds" ] && ls "$crds"/monitoring.coreos.com_servicemonitors.y*ml >/dev/null 2>&1 ||
-      { notrun "crd-schema: no Prometheus Operator CRDs (looked in $repo/../shared/reference/crds, \$AGENTCTL_CRDS; or pass --crds DIR)"; return 1; } ;;
+      { notrun "crd-schema: no monitoring.coreos.com_servicemonitors.yaml in ${crds:-$repo/../shared/reference/crds or \$AGENTCTL_CRDS} (pass --crds DIR)"; return 1; } ;;
     kubernetes-models) command -v node >/dev/null && [ -f "$node_prefix/node_modules/@kubernetes-models/prometheus-operator/package.json" ] ||
       { notrun "kubernetes-models: node or the npm package in $node_prefix is missing"; return 1; } ;;
     schema) [ -x "$venv/bin/kubernetes-validate" ] || { notrun "schema: kubernetes-validate is not installed"; return 1; } ;;

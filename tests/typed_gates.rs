@@ -33,11 +33,26 @@ const SAFE_SYSCTLS: &[&str] = &[
     "net.ipv4.tcp_keepalive_probes",
 ];
 /// Restricted: the only volume types allowed.
-const VOLUME_TYPES: &[&str] =
-    &["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"];
-const SELINUX_TYPES: &[&str] = &["", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"];
+const VOLUME_TYPES: &[&str] = &[
+    "configMap",
+    "csi",
+    "downwardAPI",
+    "emptyDir",
+    "ephemeral",
+    "persistentVolumeClaim",
+    "projected",
+    "secret",
+];
+const SELINUX_TYPES: &[&str] = &[
+    "",
+    "container_t",
+    "container_init_t",
+    "container_kvm_t",
+    "container_engine_t",
+];
 
-/// The renderings of scripts/conformance.sh (its PROFILES), as `agentctl render` arguments.
+/// The renderings of scripts/conformance.sh, as `agentctl render` arguments (yaml-safety without
+/// the harness's `--set` values: they only reach the ConfigMap).
 fn renderings() -> Vec<(&'static str, Vec<String>)> {
     let root = env!("CARGO_MANIFEST_DIR");
     let digests = format!("{root}/examples/pinned-digests.yaml");
@@ -48,9 +63,15 @@ fn renderings() -> Vec<(&'static str, Vec<String>)> {
         ("dev", a(&["-p", "dev"])),
         ("high-throughput", a(&["-p", "high-throughput"])),
         ("low-latency", a(&["-p", "low-latency"])),
-        ("high-throughput+low-latency", a(&["-p", "high-throughput", "-p", "low-latency"])),
+        (
+            "high-throughput+low-latency",
+            a(&["-p", "high-throughput", "-p", "low-latency"]),
+        ),
         ("digests", a(&["-f", &digests])),
-        ("high-throughput+low-latency+digests", a(&["-p", "high-throughput", "-p", "low-latency", "-f", &digests])),
+        (
+            "high-throughput+low-latency+digests",
+            a(&["-p", "high-throughput", "-p", "low-latency", "-f", &digests]),
+        ),
         ("yaml-safety", a(&["-f", &safety])),
     ]
 }
@@ -65,7 +86,11 @@ fn agentctl(args: &[String]) -> String {
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .output()
         .expect("agentctl runs");
-    assert!(out.status.success(), "agentctl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "agentctl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).expect("stdout is UTF-8")
 }
 
@@ -81,7 +106,15 @@ fn pod_templates(doc: &Value) -> Vec<(String, PodTemplateSpec)> {
     let path = match doc["kind"].as_str() {
         Some("Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job") => "/spec/template",
         Some("CronJob") => "/spec/jobTemplate/spec/template",
-        Some("Pod") => return vec![(id(doc), PodTemplateSpec { metadata: None, spec: typed(&doc["spec"]) })],
+        Some("Pod") => {
+            return vec![(
+                id(doc),
+                PodTemplateSpec {
+                    metadata: None,
+                    spec: typed(&doc["spec"]),
+                },
+            )];
+        }
         _ => return vec![],
     };
     let t = doc.pointer(path).cloned().unwrap_or(Value::Null);
@@ -93,31 +126,56 @@ fn typed<T: serde::de::DeserializeOwned>(v: &Value) -> T {
 }
 
 fn id(doc: &Value) -> String {
-    format!("{}/{}", doc["kind"].as_str().unwrap_or("?"), doc["metadata"]["name"].as_str().unwrap_or("?"))
+    format!(
+        "{}/{}",
+        doc["kind"].as_str().unwrap_or("?"),
+        doc["metadata"]["name"].as_str().unwrap_or("?")
+    )
 }
 
 /// Every violation of one pod template, each prefixed with its control's name.
 fn check_pod(t: &PodTemplateSpec) -> Vec<String> {
     let mut v = Vec::new();
-    let Some(p) = &t.spec else { return vec!["containers: pod template has no spec".into()] };
+    let Some(p) = &t.spec else {
+        return vec!["containers: pod template has no spec".into()];
+    };
     let psc = p.security_context.clone().unwrap_or_default();
     let containers = containers(p);
     // --- baseline
-    for (name, on) in [("hostNetwork", p.host_network), ("hostPID", p.host_pid), ("hostIPC", p.host_ipc)] {
+    for (name, on) in [
+        ("hostNetwork", p.host_network),
+        ("hostPID", p.host_pid),
+        ("hostIPC", p.host_ipc),
+    ] {
         if on == Some(true) {
             v.push(format!("hostNamespaces: {name}: true"));
         }
     }
     for vol in p.volumes.iter().flatten() {
         let j = serde_json::to_value(vol).unwrap_or_default();
-        for ty in j.as_object().into_iter().flat_map(|o| o.keys()).filter(|k| *k != "name") {
-            let control = if ty == "hostPath" { "hostPathVolumes" } else { "volumeTypes" };
+        for ty in j
+            .as_object()
+            .into_iter()
+            .flat_map(|o| o.keys())
+            .filter(|k| *k != "name")
+        {
+            let control = if ty == "hostPath" {
+                "hostPathVolumes"
+            } else {
+                "volumeTypes"
+            };
             if !VOLUME_TYPES.contains(&ty.as_str()) {
                 v.push(format!("{control}: volume {} has type {ty}", vol.name));
             }
         }
     }
-    for (k, val) in t.metadata.as_ref().and_then(|m| m.annotations.as_ref()).into_iter().flatten() {
+    for (k, val) in t
+        .metadata
+        .as_ref()
+        .and_then(|m| m.annotations.as_ref())
+        .into_iter()
+        .flatten()
+    {
         if k.starts_with("container.apparmor.security.beta.kubernetes.io/")
             && val != "runtime/default"
             && !val.starts_with("localhost/")
@@ -140,15 +198,23 @@ fn check_pod(t: &PodTemplateSpec) -> Vec<String> {
         seccomp_profile: psc.seccomp_profile.clone(),
         ..Default::default()
     };
-    for (where_, sc) in std::iter::once(("pod".to_string(), &pod_view)).chain(containers.iter().map(|(w, _, s)| (w.clone(), s))) {
+    for (where_, sc) in std::iter::once(("pod".to_string(), &pod_view))
+        .chain(containers.iter().map(|(w, _, s)| (w.clone(), s)))
+    {
         if let Some(ap) = &sc.app_armor_profile
             && !matches!(ap.type_.as_str(), "RuntimeDefault" | "Localhost")
         {
-            v.push(format!("appArmor: {where_} appArmorProfile.type={}", ap.type_));
+            v.push(format!(
+                "appArmor: {where_} appArmorProfile.type={}",
+                ap.type_
+            ));
         }
         if let Some(se) = &sc.se_linux_options {
             if !SELINUX_TYPES.contains(&se.type_.as_deref().unwrap_or("")) {
-                v.push(format!("seLinux: {where_} seLinuxOptions.type={:?}", se.type_));
+                v.push(format!(
+                    "seLinux: {where_} seLinuxOptions.type={:?}",
+                    se.type_
+                ));
             }
             if se.user.is_some() || se.role.is_some() {
                 v.push(format!("seLinux: {where_} seLinuxOptions.user/role set"));
@@ -161,7 +227,9 @@ fn check_pod(t: &PodTemplateSpec) -> Vec<String> {
         }
         match sc.run_as_user {
             Some(0) => v.push(format!("runAsUser: {where_} runAsUser=0 (root)")),
-            Some(uid) if uid < MIN_UID => v.push(format!("runAsUser: {where_} runAsUser={uid} < {MIN_UID}")),
+            Some(uid) if uid < MIN_UID => {
+                v.push(format!("runAsUser: {where_} runAsUser={uid} < {MIN_UID}"))
+            }
             _ => {}
         }
     }
@@ -186,23 +254,38 @@ fn check_pod(t: &PodTemplateSpec) -> Vec<String> {
             v.push(format!("windowsHostProcess: {w}"));
         }
         if sc.allow_privilege_escalation != Some(false) {
-            v.push(format!("allowPrivilegeEscalation: {w} must set allowPrivilegeEscalation: false"));
+            v.push(format!(
+                "allowPrivilegeEscalation: {w} must set allowPrivilegeEscalation: false"
+            ));
         }
-        if sc.run_as_non_root == Some(false) || (sc.run_as_non_root.is_none() && psc.run_as_non_root != Some(true)) {
-            v.push(format!("runAsNonRoot: {w} (or the pod) must set runAsNonRoot: true"));
+        if sc.run_as_non_root == Some(false)
+            || (sc.run_as_non_root.is_none() && psc.run_as_non_root != Some(true))
+        {
+            v.push(format!(
+                "runAsNonRoot: {w} (or the pod) must set runAsNonRoot: true"
+            ));
         }
         if sc.seccomp_profile.is_none() && psc.seccomp_profile.is_none() {
-            v.push(format!("seccomp: {w} (or the pod) must set seccompProfile RuntimeDefault"));
+            v.push(format!(
+                "seccomp: {w} (or the pod) must set seccompProfile RuntimeDefault"
+            ));
         }
         let caps = sc.capabilities.clone().unwrap_or_default();
         if !caps.drop.iter().flatten().any(|c| c == "ALL") {
             v.push(format!("capabilities: {w} must drop ALL"));
         }
-        for a in caps.add.iter().flatten().filter(|a| *a != "NET_BIND_SERVICE") {
+        for a in caps
+            .add
+            .iter()
+            .flatten()
+            .filter(|a| *a != "NET_BIND_SERVICE")
+        {
             v.push(format!("capabilities: {w} adds {a}"));
         }
         if sc.read_only_root_filesystem != Some(true) {
-            v.push(format!("readOnlyRootFilesystem: {w} must set readOnlyRootFilesystem: true"));
+            v.push(format!(
+                "readOnlyRootFilesystem: {w} must set readOnlyRootFilesystem: true"
+            ));
         }
     }
     v
@@ -210,16 +293,32 @@ fn check_pod(t: &PodTemplateSpec) -> Vec<String> {
 
 /// (where, hostPorts, securityContext) of every container, init and ephemeral container.
 fn containers(p: &PodSpec) -> Vec<(String, Vec<Option<i32>>, SecurityContext)> {
-    let ports = |c: &k8s_openapi::api::core::v1::Container| c.ports.iter().flatten().map(|p| p.host_port).collect();
+    let ports = |c: &k8s_openapi::api::core::v1::Container| {
+        c.ports.iter().flatten().map(|p| p.host_port).collect()
+    };
     let mut out = Vec::new();
-    for (field, cs) in [("initContainers", p.init_containers.as_deref().unwrap_or_default()), ("containers", &p.containers)] {
+    for (field, cs) in [
+        (
+            "initContainers",
+            p.init_containers.as_deref().unwrap_or_default(),
+        ),
+        ("containers", &p.containers),
+    ] {
         for c in cs {
-            out.push((format!("{field}[{}]", c.name), ports(c), c.security_context.clone().unwrap_or_default()));
+            out.push((
+                format!("{field}[{}]", c.name),
+                ports(c),
+                c.security_context.clone().unwrap_or_default(),
+            ));
         }
     }
     for c in p.ephemeral_containers.iter().flatten() {
         let ports = c.ports.iter().flatten().map(|p| p.host_port).collect();
-        out.push((format!("ephemeralContainers[{}]", c.name), ports, c.security_context.clone().unwrap_or_default()));
+        out.push((
+            format!("ephemeralContainers[{}]", c.name),
+            ports,
+            c.security_context.clone().unwrap_or_default(),
+        ));
     }
     out
 }
@@ -232,27 +331,46 @@ fn check_stream(docs: &[Value]) -> (usize, Vec<String>) {
     for d in docs {
         for (where_, t) in pod_templates(d) {
             n += 1;
-            pod_namespaces.insert(d["metadata"]["namespace"].as_str().unwrap_or("").to_string());
+            pod_namespaces.insert(
+                d["metadata"]["namespace"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            );
             v.extend(check_pod(&t).into_iter().map(|m| format!("{where_}: {m}")));
         }
     }
-    let namespaces: Vec<Namespace> = docs.iter().filter(|d| d["kind"] == "Namespace").map(typed).collect();
+    let namespaces: Vec<Namespace> = docs
+        .iter()
+        .filter(|d| d["kind"] == "Namespace")
+        .map(typed)
+        .collect();
     for ns in &namespaces {
         let labels = ns.metadata.labels.clone().unwrap_or_default();
         let name = ns.metadata.name.as_deref().unwrap_or("?");
         if labels.get(ENFORCE).map(String::as_str) != Some("restricted") {
-            v.push(format!("namespaceEnforceLabel: Namespace/{name} lacks {ENFORCE}: restricted (has {:?})", labels.get(ENFORCE)));
+            v.push(format!(
+                "namespaceEnforceLabel: Namespace/{name} lacks {ENFORCE}: restricted (has {:?})",
+                labels.get(ENFORCE)
+            ));
         }
         if let Some(ver) = labels.get(&format!("{ENFORCE}-version"))
             && ver != "latest"
             && !ver.starts_with("v1.")
         {
-            v.push(format!("namespaceEnforceLabel: Namespace/{name} has bad {ENFORCE}-version {ver:?}"));
+            v.push(format!(
+                "namespaceEnforceLabel: Namespace/{name} has bad {ENFORCE}-version {ver:?}"
+            ));
         }
     }
     for ns in pod_namespaces {
-        if !namespaces.iter().any(|n| n.metadata.name.as_deref() == Some(ns.as_str())) {
-            v.push(format!("namespaceEnforceLabel: pods in namespace {ns:?}, which the output does not create"));
+        if !namespaces
+            .iter()
+            .any(|n| n.metadata.name.as_deref() == Some(ns.as_str()))
+        {
+            v.push(format!(
+                "namespaceEnforceLabel: pods in namespace {ns:?}, which the output does not create"
+            ));
         }
     }
     (n, v)
@@ -267,33 +385,39 @@ fn every_rendering_meets_pod_security_restricted() {
         println!("PASS pss-restricted {name}: {n} pod templates");
         report.extend(violations.into_iter().map(|m| format!("{name}: {m}")));
     }
-    assert!(report.is_empty(), "Pod Security restricted violations:\n{}", report.join("\n"));
+    assert!(
+        report.is_empty(),
+        "Pod Security restricted violations:\n{}",
+        report.join("\n")
+    );
 }
 
 /// One broken object per control: (control that must report it, JSON pointer into the
-/// defaults' agent Deployment (or Namespace), value to put there).
+/// defaults' agent Deployment (or Namespace), value to put there). `C/` is short for the first
+/// container's securityContext, `P/` for the pod spec.
+#[rustfmt::skip] // a table: one broken object per line
 fn breakages() -> Vec<(&'static str, &'static str, Value)> {
     vec![
-        ("hostNamespaces", "/spec/template/spec/hostNetwork", json!(true)),
-        ("hostNamespaces", "/spec/template/spec/hostPID", json!(true)),
-        ("privileged", "/spec/template/spec/containers/0/securityContext/privileged", json!(true)),
-        ("capabilities", "/spec/template/spec/containers/0/securityContext/capabilities", json!({"drop": ["NET_RAW"]})),
-        ("capabilities", "/spec/template/spec/containers/0/securityContext/capabilities", json!({"drop": ["ALL"], "add": ["SYS_ADMIN"]})),
-        ("hostPathVolumes", "/spec/template/spec/volumes/-", json!({"name": "host", "hostPath": {"path": "/var/run"}})),
-        ("volumeTypes", "/spec/template/spec/volumes/-", json!({"name": "nfs", "nfs": {"server": "x", "path": "/"}})),
-        ("hostPorts", "/spec/template/spec/containers/0/ports/0/hostPort", json!(8080)),
-        ("appArmor", "/spec/template/spec/containers/0/securityContext/appArmorProfile", json!({"type": "Unconfined"})),
-        ("appArmor", "/spec/template/metadata/annotations/container.apparmor.security.beta.kubernetes.io~1agent", json!("unconfined")),
-        ("seLinux", "/spec/template/spec/containers/0/securityContext/seLinuxOptions", json!({"type": "spc_t"})),
-        ("procMount", "/spec/template/spec/containers/0/securityContext/procMount", json!("Unmasked")),
-        ("seccomp", "/spec/template/spec/securityContext/seccompProfile", json!({"type": "Unconfined"})),
-        ("sysctls", "/spec/template/spec/securityContext/sysctls", json!([{"name": "kernel.msgmax", "value": "1"}])),
-        ("windowsHostProcess", "/spec/template/spec/containers/0/securityContext/windowsOptions", json!({"hostProcess": true})),
-        ("allowPrivilegeEscalation", "/spec/template/spec/containers/0/securityContext/allowPrivilegeEscalation", json!(true)),
-        ("runAsNonRoot", "/spec/template/spec/containers/0/securityContext/runAsNonRoot", json!(false)),
-        ("runAsUser", "/spec/template/spec/containers/0/securityContext/runAsUser", json!(0)),
-        ("runAsUser", "/spec/template/spec/securityContext/runAsUser", json!(1000)),
-        ("readOnlyRootFilesystem", "/spec/template/spec/containers/0/securityContext/readOnlyRootFilesystem", json!(false)),
+        ("hostNamespaces", "P/hostNetwork", json!(true)),
+        ("hostNamespaces", "P/hostPID", json!(true)),
+        ("privileged", "C/privileged", json!(true)),
+        ("capabilities", "C/capabilities", json!({"drop": ["NET_RAW"]})),
+        ("capabilities", "C/capabilities", json!({"drop": ["ALL"], "add": ["SYS_ADMIN"]})),
+        ("hostPathVolumes", "P/volumes/-", json!({"name": "h", "hostPath": {"path": "/var/run"}})),
+        ("volumeTypes", "P/volumes/-", json!({"name": "n", "nfs": {"server": "x", "path": "/"}})),
+        ("hostPorts", "P/containers/0/ports/0/hostPort", json!(8080)),
+        ("appArmor", "C/appArmorProfile", json!({"type": "Unconfined"})),
+        ("appArmor", APPARMOR_ANNOTATION, json!("unconfined")),
+        ("seLinux", "C/seLinuxOptions", json!({"type": "spc_t"})),
+        ("procMount", "C/procMount", json!("Unmasked")),
+        ("seccomp", "P/securityContext/seccompProfile", json!({"type": "Unconfined"})),
+        ("sysctls", "P/securityContext/sysctls", json!([{"name": "kernel.msgmax", "value": "1"}])),
+        ("windowsHostProcess", "C/windowsOptions", json!({"hostProcess": true})),
+        ("allowPrivilegeEscalation", "C/allowPrivilegeEscalation", json!(true)),
+        ("runAsNonRoot", "C/runAsNonRoot", json!(false)),
+        ("runAsUser", "C/runAsUser", json!(0)),
+        ("runAsUser", "P/securityContext/runAsUser", json!(1000)),
+        ("readOnlyRootFilesystem", "C/readOnlyRootFilesystem", json!(false)),
         ("namespaceEnforceLabel", "/metadata/labels/pod-security.kubernetes.io~1enforce", json!("baseline")),
         // removed everywhere, not just set wrong
         ("seccomp", "-/seccompProfile", Value::Null),
@@ -301,11 +425,16 @@ fn breakages() -> Vec<(&'static str, &'static str, Value)> {
     ]
 }
 
+const APPARMOR_ANNOTATION: &str =
+    "/spec/template/metadata/annotations/container.apparmor.security.beta.kubernetes.io~1agent";
+
 /// Sets `ptr` in `doc` (creating maps; `/-` appends to an array); `-/KEY` removes KEY from the
 /// pod's and every container's securityContext.
 fn apply(doc: &mut Value, ptr: &str, v: Value) {
     if let Some(key) = ptr.strip_prefix("-/") {
-        let pod = doc.pointer_mut("/spec/template/spec").expect("a pod template");
+        let pod = doc
+            .pointer_mut("/spec/template/spec")
+            .expect("a pod template");
         if let Some(sc) = pod["securityContext"].as_object_mut() {
             sc.remove(key);
         }
@@ -316,6 +445,11 @@ fn apply(doc: &mut Value, ptr: &str, v: Value) {
         }
         return;
     }
+    let ptr = match ptr.split_at(2) {
+        ("C/", rest) => format!("/spec/template/spec/containers/0/securityContext/{rest}"),
+        ("P/", rest) => format!("/spec/template/spec/{rest}"),
+        _ => ptr.to_string(),
+    };
     let (parent, last) = ptr.rsplit_once('/').expect("a JSON pointer");
     let mut cur = doc;
     for seg in parent.split('/').skip(1) {
@@ -326,7 +460,10 @@ fn apply(doc: &mut Value, ptr: &str, v: Value) {
                 if cur.is_null() {
                     *cur = json!({});
                 }
-                cur.as_object_mut().expect("a map").entry(seg).or_insert(Value::Null)
+                cur.as_object_mut()
+                    .expect("a map")
+                    .entry(seg)
+                    .or_insert(Value::Null)
             }
         };
     }
@@ -346,19 +483,38 @@ fn apply(doc: &mut Value, ptr: &str, v: Value) {
 #[test]
 fn each_control_rejects_its_broken_object() {
     let good = render(&[]);
-    assert!(check_stream(&good).1.is_empty(), "the defaults must pass before they are broken");
+    assert!(
+        check_stream(&good).1.is_empty(),
+        "the defaults must pass before they are broken"
+    );
     let mut missed = Vec::new();
     for (control, ptr, v) in breakages() {
-        let kind = if control == "namespaceEnforceLabel" { "Namespace" } else { "Deployment" };
+        let kind = if control == "namespaceEnforceLabel" {
+            "Namespace"
+        } else {
+            "Deployment"
+        };
         let mut docs = good.clone();
-        let doc = docs.iter_mut().find(|d| d["kind"] == kind).expect("the defaults render this kind");
+        let doc = docs
+            .iter_mut()
+            .find(|d| d["kind"] == kind)
+            .expect("the defaults render this kind");
         apply(doc, ptr, v.clone());
         let (_, violations) = check_stream(&docs);
-        if violations.iter().any(|m| m.contains(&format!("{control}: "))) {
+        if violations
+            .iter()
+            .any(|m| m.contains(&format!("{control}: ")))
+        {
             println!("PASS pss-negative {control} {ptr} = {v}");
         } else {
-            missed.push(format!("{control}: {ptr} = {v} went unnoticed (violations: {violations:?})"));
+            missed.push(format!(
+                "{control}: {ptr} = {v} went unnoticed (violations: {violations:?})"
+            ));
         }
     }
-    assert!(missed.is_empty(), "negative controls not caught:\n{}", missed.join("\n"));
+    assert!(
+        missed.is_empty(),
+        "negative controls not caught:\n{}",
+        missed.join("\n")
+    );
 }
