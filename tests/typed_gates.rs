@@ -12,6 +12,8 @@
 //! (External tools — kubectl, kubernetes-validate, the CRD schemas, Checkov, yamllint — stay in
 //! `scripts/conformance.sh`.)
 
+#![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used)]
+
 use std::process::Command;
 
 use k8s_openapi::api::core::v1::{Namespace, PodSpec, PodTemplateSpec, SecurityContext};
