@@ -7,8 +7,9 @@
 
 use std::path::Path;
 
-use agentctl::layers::Inputs;
-use agentctl::project;
+use agentctl::input::layers::Inputs;
+use agentctl::input::project;
+use agentctl::pipeline::Target;
 use agentctl::render::Renderer;
 
 fn main() {
@@ -18,33 +19,34 @@ fn main() {
 /// Compiling the templates: once per process.
 #[divan::bench]
 fn renderer_new() -> Renderer {
-    Renderer::new(None).expect("templates compile")
+    Renderer::new().expect("templates compile")
 }
 
 /// Layers, merge and validation of the defaults plus one profile.
 #[divan::bench(args = ["default", "high-throughput"])]
 fn resolve(profile: &str) {
     let inputs = inputs(profile);
-    divan::black_box(agentctl::app::resolve(&inputs).expect("resolves"));
+    divan::black_box(agentctl::pipeline::resolve(&inputs).expect("resolves"));
 }
 
 /// The whole in-memory pipeline for one profile: layers → … → bundle (templates precompiled).
 #[divan::bench(args = ["default", "dev", "high-throughput", "low-latency"])]
 fn one_profile(bencher: divan::Bencher, profile: &str) {
-    let renderer = Renderer::new(None).expect("templates compile");
+    let renderer = Renderer::new().expect("templates compile");
     let inputs = inputs(profile);
-    bencher.bench_local(|| agentctl::app::build(&renderer, &inputs).expect("renders"));
+    bencher.bench_local(|| agentctl::pipeline::build(&renderer, &inputs).expect("renders"));
 }
 
 /// The stages of `one_profile` (default profile), to see where its time goes: rendering the
 /// templates to text, parsing that text back, the round trip through the Kubernetes types, and
 /// the canonical serialization.
 mod stages {
+    use agentctl::input::yaml;
     use agentctl::render::Renderer;
-    use agentctl::{check, yaml};
+    use agentctl::render::k8s_check as check;
 
     fn setup() -> (Renderer, agentctl::config::Config, Vec<(String, String)>) {
-        let renderer = Renderer::new(None).expect("templates compile");
+        let renderer = Renderer::new().expect("templates compile");
         let cfg = agentctl::config::Config::default();
         let texts = renderer.render(&cfg).expect("renders");
         (renderer, cfg, texts)
@@ -100,12 +102,16 @@ mod stages {
 /// validated and rendered in memory: what `render --all` does before writing.
 #[divan::bench(args = [1, 10, 100, 1000], sample_count = 10, sample_size = 1)]
 fn environments(bencher: divan::Bencher, n: usize) {
-    let renderer = Renderer::new(None).expect("templates compile");
+    let renderer = Renderer::new().expect("templates compile");
     let text = project_text(n);
     bencher.bench_local(|| {
         let p = project::parse(Path::new("agentctl.yaml"), &text).expect("valid project");
-        let envs: Vec<&project::Environment> = p.environments.iter().collect();
-        project::build_all(&renderer, &envs, &[], Path::new("deploy")).expect("renders")
+        let targets: Vec<Target> = p
+            .environments
+            .iter()
+            .map(|e| Target::environment(e, &[], Path::new("deploy")))
+            .collect();
+        agentctl::pipeline::build_all(&renderer, &targets).expect("renders")
     });
 }
 

@@ -91,10 +91,6 @@ pub enum Command {
         /// Overwrite files in DIR that agentctl did not generate.
         #[arg(long)]
         force: bool,
-        /// Read templates from DIR instead of the built-in ones (same file names; missing
-        /// files fall back to the built-in ones).
-        #[arg(long, value_name = "DIR")]
-        templates: Option<PathBuf>,
     },
     /// Compare the render with an output directory: exit 0 identical, 1 different, 2 error.
     ///
@@ -112,9 +108,21 @@ pub enum Command {
         /// The directory to compare with.
         #[arg(long, short, value_name = "DIR")]
         output: PathBuf,
-        /// Read templates from DIR instead of the built-in ones.
-        #[arg(long, value_name = "DIR")]
-        templates: Option<PathBuf>,
+    },
+    /// Print the commands that restore Redis from a backup, for this deployment.
+    ///
+    /// Redis runs with appendonly on, so copying dump.rdb into /data and restarting restores
+    /// nothing; these steps load the snapshot into the running Redis and rewrite its
+    /// append-only file. They name your namespace, port, image and autoscaler (same -p/-f/--set
+    /// as render). The in-pod script is the one scripts/test-redis-restore.sh tests.
+    ///
+    /// Example:
+    ///   agentctl restore-help -p high-throughput -f deploy/prod.yaml > restore.sh
+    #[command(verbatim_doc_comment)]
+    RestoreHelp {
+        /// Inputs.
+        #[command(flatten)]
+        inputs: InputArgs,
     },
     /// List the built-in profiles, or show one.
     ///

@@ -5,8 +5,10 @@
 
 use std::process::ExitCode;
 
+use agentctl::commands::{self, Outcome};
+
 fn main() -> ExitCode {
-    let cli = match agentctl::app::parse() {
+    let cli = match commands::parse() {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
@@ -14,11 +16,11 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    match agentctl::app::run(&cli) {
-        Ok(agentctl::app::Outcome::Ok) => ExitCode::SUCCESS,
-        Ok(agentctl::app::Outcome::Found) => ExitCode::from(1),
+    match commands::run(&cli) {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Found) => ExitCode::from(1),
         Err(e) => {
-            agentctl::app::report(&e);
+            commands::report(&e);
             ExitCode::from(2)
         }
     }

@@ -5,13 +5,14 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use agentctl::diag::{Origin, Source};
-use agentctl::render::Renderer;
-use agentctl::{bundle, layers, merge, validate};
+use agentctl::diag::Origin;
+use agentctl::input::{credentials, layers};
+use agentctl::render::{Renderer, bundle};
+use agentctl::resolve::{merge, validate};
 
 fn renderer() -> &'static Renderer {
     static R: OnceLock<Renderer> = OnceLock::new();
-    R.get_or_init(|| Renderer::new(None).expect("built-in templates compile"))
+    R.get_or_init(|| Renderer::new().expect("built-in templates compile"))
 }
 
 fn one(data: &[u8]) {
@@ -19,7 +20,7 @@ fn one(data: &[u8]) {
     let Ok(text) = layers::text_of(path, data.to_vec()) else {
         return;
     };
-    let source = Source::new(Origin::File(path.to_owned()), text);
+    let source = credentials::source(Origin::File(path.to_owned()), text);
     let layer = match layers::from_text(source) {
         Ok(l) => l,
         Err(diags) => {

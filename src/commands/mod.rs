@@ -1,0 +1,181 @@
+//! Commands: one file per subcommand, each a thin layer over [`crate::pipeline`].
+//!
+//! A command turns its parsed arguments into pipeline calls, prints data to stdout (through
+//! [`crate::output::print`]) and its account of what it did to stderr, and returns an
+//! [`Outcome`] that `main` maps to an exit code. Must not parse YAML, render templates or touch
+//! files itself: those are the stages' jobs.
+
+pub mod completions;
+pub mod config;
+pub mod diff;
+pub mod explain;
+pub mod init;
+pub mod man;
+pub mod profiles;
+pub mod render;
+pub mod restore_help;
+pub mod schema;
+
+use std::path::Path;
+
+use crate::cli::{Cli, Command, InputArgs, ProjectArgs};
+use crate::diag::{Error, Refusal, Result};
+use crate::input::layers::Inputs;
+use crate::input::project::{self, Environment, Project};
+use crate::term::Style;
+
+/// How a successful run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0.
+    Ok,
+    /// Exit 1: the thing asked about was found (drift).
+    Found,
+}
+
+/// What every command may need besides its own arguments.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx {
+    /// Colors for stdout.
+    pub style: Style,
+    /// `--quiet`: nothing but data and errors.
+    pub quiet: bool,
+}
+
+impl From<&InputArgs> for Inputs {
+    fn from(a: &InputArgs) -> Self {
+        Inputs {
+            profiles: a.profiles.clone(),
+            files: a.files.clone(),
+            sets: a.sets.clone(),
+            inline: None,
+        }
+    }
+}
+
+/// Parses the command line. `--color` is looked for first, so clap's own help and usage errors
+/// follow it too (clap on its own only knows the terminal and `NO_COLOR`).
+pub fn parse() -> std::result::Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches, ValueEnum};
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut choice = clap::ColorChoice::Auto;
+    let mut words = args.iter().skip(1).map(|a| a.to_string_lossy());
+    while let Some(word) = words.next() {
+        let value = match word.strip_prefix("--color") {
+            Some("") => words.next().map(|w| w.into_owned()),
+            Some(rest) => match rest.strip_prefix('=') {
+                Some(value) => Some(value.to_owned()),
+                None => continue, // `--colorful`: not ours
+            },
+            None if word == "--" => break,
+            None => continue,
+        };
+        // The value names are cli.rs's; a bad one is left for the real parse to report.
+        choice = match value.and_then(|v| crate::cli::ColorChoice::from_str(&v, false).ok()) {
+            Some(crate::cli::ColorChoice::Always) => clap::ColorChoice::Always,
+            Some(crate::cli::ColorChoice::Never) => clap::ColorChoice::Never,
+            _ => clap::ColorChoice::Auto,
+        };
+    }
+    let matches = Cli::command().color(choice).try_get_matches_from(args)?;
+    Cli::from_arg_matches(&matches)
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: &Cli) -> Result<Outcome> {
+    let ctx = Ctx {
+        style: Style::for_stdout(cli.color),
+        quiet: cli.quiet,
+    };
+    match &cli.command {
+        Command::Render {
+            inputs,
+            project,
+            output,
+            check,
+            force,
+        } => render::run(
+            ctx,
+            &render::Args {
+                inputs,
+                project,
+                dir: output.as_deref(),
+                check: *check,
+                force: *force,
+            },
+        ),
+        Command::Diff {
+            inputs,
+            project,
+            output,
+        } => diff::run(ctx, inputs, project, output),
+        Command::Profiles { action } => profiles::run(action.as_ref()),
+        Command::Schema => schema::run(),
+        Command::Config {
+            inputs,
+            show_origin,
+        } => config::run(inputs, *show_origin),
+        Command::Explain { path, inputs } => explain::run(inputs, path.as_deref()),
+        Command::Init { path, project } => init::run(ctx, path, project.as_deref()),
+        Command::Completions { shell } => completions::run(*shell),
+        Command::RestoreHelp { inputs } => restore_help::run(inputs),
+        Command::Man { out } => man::run(ctx, out.as_deref()),
+    }
+}
+
+/// Whether the command line names project environments instead of -p/-f inputs.
+fn is_project(args: &ProjectArgs) -> bool {
+    args.all || !args.envs.is_empty() || args.project.is_some()
+}
+
+/// The project file and the environments the command line selects.
+fn selection(args: &ProjectArgs) -> Result<(Project, Vec<Environment>)> {
+    let project = project::load(&project::locate(args.project.as_deref())?)?;
+    if !args.all && args.envs.is_empty() {
+        return Err(Refusal::NoEnvironmentSelected.into());
+    }
+    let envs = project::select(&project, args.all, &args.envs)?
+        .into_iter()
+        .cloned()
+        .collect();
+    Ok((project, envs))
+}
+
+/// Prints an error to stderr: the one renderer of [`Error`].
+pub fn report(e: &Error) {
+    eprint!("{e}");
+}
+
+/// A shell word, quoted only when it needs to be.
+pub(crate) fn shell_word(word: &str) -> String {
+    let safe = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:@,+%".contains(c));
+    if safe {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// The `agentctl render` command line that brings `dir` up to date with `inputs`.
+pub(crate) fn render_command(inputs: &Inputs, dir: &Path) -> String {
+    let mut cmd = String::from("agentctl render");
+    for p in &inputs.profiles {
+        cmd.push_str(&format!(" -p {}", shell_word(p)));
+    }
+    for f in &inputs.files {
+        cmd.push_str(&format!(" -f {}", shell_word(&f.display().to_string())));
+    }
+    for s in &inputs.sets {
+        cmd.push_str(&format!(" --set {}", shell_word(s)));
+    }
+    cmd.push_str(&format!(" -o {}", shell_word(&dir.display().to_string())));
+    cmd
+}
+
+/// A plural ending: `""` for one, else `many`.
+fn plural(n: usize, many: &'static str) -> &'static str {
+    if n == 1 { "" } else { many }
+}

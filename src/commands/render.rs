@@ -1,0 +1,142 @@
+//! `agentctl render`: the deployment into a Kustomize directory (`-o`), or as a stream on
+//! stdout; `--check` compares instead of writing (see [`super::diff`]). With `--all`/`--env`,
+//! the environments of a project file, each into `-o DIR/<environment>/`.
+
+use std::path::Path;
+
+use super::{Ctx, Outcome, is_project, plural, selection};
+use crate::cli::{InputArgs, ProjectArgs};
+use crate::diag::{Refusal, Result};
+use crate::input::layers::Inputs;
+use crate::output;
+use crate::pipeline::{self, Rendered, Target};
+use crate::render::Renderer;
+
+/// `render`'s arguments.
+#[derive(Debug, Clone, Copy)]
+pub struct Args<'a> {
+    /// `-p`, `-f`, `--set`.
+    pub inputs: &'a InputArgs,
+    /// `--all`, `--env`, `--project`.
+    pub project: &'a ProjectArgs,
+    /// `-o DIR`.
+    pub dir: Option<&'a Path>,
+    /// `--check`.
+    pub check: bool,
+    /// `--force`.
+    pub force: bool,
+}
+
+/// Runs `render`.
+pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
+    let renderer = Renderer::new()?;
+    if !is_project(args.project) {
+        let inputs = Inputs::from(args.inputs);
+        return match (args.dir, args.check) {
+            (Some(dir), true) => super::diff::single(ctx, &renderer, inputs, dir),
+            (Some(dir), false) => single(ctx, &renderer, inputs, dir, args.force),
+            (None, _) => stream(ctx, &renderer, &[Target::single(inputs, Path::new(""))]),
+        };
+    }
+    let (project, envs) = selection(args.project)?;
+    let sets = &args.inputs.sets;
+    let Some(root) = args.dir else {
+        let [env] = envs.as_slice() else {
+            return Err(Refusal::NoOutputDirectory(envs.len()).into());
+        };
+        return stream(
+            ctx,
+            &renderer,
+            &[Target::environment(env, sets, Path::new(""))],
+        );
+    };
+    let targets: Vec<Target> = envs
+        .iter()
+        .map(|e| Target::environment(e, sets, root))
+        .collect();
+    if args.check {
+        return super::diff::environments(ctx, &renderer, args.project.all, &targets, root);
+    }
+    let rendered = pipeline::build_all(&renderer, &targets)?;
+    if root.exists() && !root.is_dir() {
+        return Err(Refusal::ProjectOutputIsFile(root.to_owned()).into());
+    }
+    let reports = pipeline::write_all(&rendered, args.force)?;
+    let removed = if args.project.all {
+        pipeline::remove_orphans(root, &rendered)?
+    } else {
+        Vec::new()
+    };
+    if !ctx.quiet {
+        let mut text = String::new();
+        for (dir, n) in &removed {
+            text.push_str(&format!(
+                "removed {}: {n} generated file{} of an environment no longer in the project\n",
+                dir.display(),
+                plural(*n, "s")
+            ));
+        }
+        for (r, report) in rendered.iter().zip(&reports) {
+            text.push_str(&report.summary(&r.dir));
+            text.push('\n');
+        }
+        text.push_str(&format!(
+            "{} environment{} from {}\n",
+            rendered.len(),
+            plural(rendered.len(), "s"),
+            project.path.display(),
+        ));
+        let changed: Vec<&Rendered> = rendered
+            .iter()
+            .zip(&reports)
+            .filter(|(_, report)| report.changed())
+            .map(|(r, _)| r)
+            .collect();
+        if !changed.is_empty() || !removed.is_empty() {
+            text.push('\n');
+            text.push_str(&Rendered::prerequisites(
+                &rendered.iter().collect::<Vec<_>>(),
+            ));
+        }
+        eprint!("{text}");
+    }
+    Ok(Outcome::Ok)
+}
+
+/// One target's stream on stdout; what the cluster needs on stderr.
+fn stream(ctx: Ctx, renderer: &Renderer, target: &[Target]) -> Result<Outcome> {
+    let rendered = pipeline::build_all(renderer, target)?;
+    let stream = rendered
+        .first()
+        .map(|r| r.bundle.stream())
+        .unwrap_or_default();
+    output::print(&stream)?;
+    if !ctx.quiet {
+        eprint!(
+            "{}",
+            Rendered::prerequisites(&rendered.iter().collect::<Vec<_>>())
+        );
+    }
+    Ok(Outcome::Ok)
+}
+
+/// The single render of the command line into `dir`.
+fn single(
+    ctx: Ctx,
+    renderer: &Renderer,
+    inputs: Inputs,
+    dir: &Path,
+    force: bool,
+) -> Result<Outcome> {
+    let rendered = pipeline::build_all(renderer, &[Target::single(inputs, dir)])?;
+    let reports = pipeline::write_all(&rendered, force)?;
+    if !ctx.quiet
+        && let (Some(r), Some(report)) = (rendered.first(), reports.first())
+    {
+        eprintln!("{}", report.summary(dir));
+        if report.changed() {
+            eprint!("{}", Rendered::prerequisites(&[r]));
+        }
+    }
+    Ok(Outcome::Ok)
+}

@@ -1,0 +1,152 @@
+//! The typed contract: every setting agentctl understands, its documentation and its default.
+//!
+//! These types are the single source of truth. The built-in defaults are the production values
+//! of the deployment guide (`Config::default()`); the same types produce the JSON Schema that
+//! every layer is checked against (`agentctl schema`), the reference documentation shown by
+//! `agentctl explain`, and the data the templates render. Every struct denies unknown fields and
+//! defaults missing ones, so a layer may set any subset of fields and nothing is ever silently
+//! dropped. This module does no I/O.
+//!
+//! Owns the types (`workloads`, `features`, `monitoring`), the JSON schema generated from them
+//! ([`schema`]), Kubernetes name rules ([`names`]) and the credential policy
+//! ([`credentials`]). Must not read, parse, print or know about YAML trees.
+
+pub mod credentials;
+pub mod fit;
+pub mod names;
+pub mod patches;
+pub mod path;
+pub mod quota;
+pub mod schema;
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+mod features;
+mod monitoring;
+mod operations;
+mod workloads;
+
+pub use features::*;
+pub use fit::*;
+pub use monitoring::*;
+pub use operations::*;
+pub use workloads::*;
+
+/// The largest value of a Kubernetes `int32` field (replicas, probe timings): the schema caps
+/// the settings that land in one, so a value the API server would reject is a located input
+/// error here, not a failed round trip after rendering.
+pub(crate) const INT32_MAX: u32 = 2_147_483_647;
+
+/// The effective configuration of one deployment.
+///
+/// Layers are merged in this order, later wins: built-in defaults, each `-p PROFILE`, each
+/// `-f FILE`, each `--set PATH=VALUE`. Maps merge key by key; lists replace as a whole.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    /// Namespace every object is created in; the output creates it (`namespace.yaml`).
+    /// A DNS-1123 label. Default: `production-agents`.
+    pub namespace: String,
+    /// Pod Security Standards level the namespace enforces (`pod-security.kubernetes.io/enforce`).
+    /// Default: `restricted`.
+    pub pod_security: PodSecurityLevel,
+    /// Extra labels added to every object (and pod template) through `kustomization.yaml`,
+    /// next to the recommended `app.kubernetes.io/*` labels. Default: none.
+    pub labels: BTreeMap<String, String>,
+    /// The Secret holding the credentials. agentctl never renders it: create it out of band
+    /// (`kubectl create secret generic agent-secrets ...`); the output only references it.
+    pub secret: SecretRef,
+    /// The agent Deployment (`agent-deployment`, container `agent`) and its Service.
+    pub agent: Agent,
+    /// The Redis StatefulSet (`redis`, pod `redis-0`) and its Service `redis-service`.
+    pub redis: Redis,
+    /// The HorizontalPodAutoscaler `agent-hpa` (autoscaling/v2) for the agent Deployment.
+    pub autoscaling: Autoscaling,
+    /// PodDisruptionBudget for the agent (`pdb.yaml`).
+    pub disruption_budget: DisruptionBudget,
+    /// NetworkPolicies (`networkpolicy.yaml`): default deny, then only the traffic the system needs.
+    pub network_policy: NetworkPolicy,
+    /// Prometheus Operator integration (`servicemonitor.yaml`).
+    pub monitoring: Monitoring,
+    /// Least-privilege RBAC for the agent (`rbac.yaml`).
+    pub rbac: Rbac,
+    /// Scheduled Redis snapshots (`backup.yaml`): the CronJob `redis-backup` and its volume.
+    /// Restore with the commands `agentctl restore-help` prints.
+    pub backup: Backup,
+    /// The namespace's ResourceQuota `agent-quota` and LimitRange `agent-limits` (`quota.yaml`).
+    pub quota: Quota,
+    /// The VerticalPodAutoscaler `agent-vpa` (`vpa.yaml`), recommendations only by default.
+    pub vpa: Vpa,
+    /// KEDA instead of the HPA: the ScaledObject `agent-scaledobject` (`scaledobject.yaml`).
+    pub keda: Keda,
+    /// An ExternalSecret that creates the Secret from a secret manager (`externalsecret.yaml`).
+    pub external_secret: ExternalSecret,
+    /// An Ingress in front of the agent (`ingress.yaml`). Default: off.
+    pub ingress: Ingress,
+    /// A Gateway API HTTPRoute to the agent (`httproute.yaml`). Default: off.
+    pub http_route: HttpRoute,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            namespace: "production-agents".into(),
+            pod_security: PodSecurityLevel::Restricted,
+            labels: BTreeMap::new(),
+            secret: SecretRef::default(),
+            agent: Agent::default(),
+            redis: Redis::default(),
+            autoscaling: Autoscaling::default(),
+            disruption_budget: DisruptionBudget::default(),
+            network_policy: NetworkPolicy::default(),
+            monitoring: Monitoring::default(),
+            rbac: Rbac::default(),
+            backup: Backup::default(),
+            quota: Quota::default(),
+            vpa: Vpa::default(),
+            keda: Keda::default(),
+            external_secret: ExternalSecret::default(),
+            ingress: Ingress::default(),
+            http_route: HttpRoute::default(),
+        }
+    }
+}
+
+/// Pod Security Standards level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PodSecurityLevel {
+    /// Heavily restricted pods (the default; every pod agentctl renders meets it).
+    Restricted,
+    /// Minimally restrictive policy that prevents known privilege escalations.
+    Baseline,
+    /// Unrestricted.
+    Privileged,
+}
+
+/// Name and keys of the out-of-band Secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct SecretRef {
+    /// Secret name. Default: `agent-secrets`.
+    pub name: String,
+    /// Key holding the Anthropic API key, read as `ANTHROPIC_API_KEY`; `null` for an agent
+    /// that needs none (other keys come in through `agent.env`). Default: `anthropic-api-key`.
+    pub api_key_key: Option<String>,
+    /// Key holding the in-cluster Redis password (read as `REDIS_PASSWORD`). Default:
+    /// `redis-password`.
+    pub redis_password_key: String,
+}
+
+impl Default for SecretRef {
+    fn default() -> Self {
+        SecretRef {
+            name: "agent-secrets".into(),
+            api_key_key: Some("anthropic-api-key".into()),
+            redis_password_key: "redis-password".into(),
+        }
+    }
+}

@@ -1,0 +1,737 @@
+//! Quota fitting: what the rendered system needs from its namespace's ResourceQuota at its
+//! maximum scale, the quota derived from it, and the shortfalls of a quota set by hand.
+//!
+//! Pure arithmetic on Kubernetes quantities (std only; no configuration types, no I/O): the
+//! caller lists the workloads with their pod counts at maximum scale (replicas at their maximum
+//! plus rolling-update surge, single pods, one ad-hoc pod) and each pod's summed container
+//! requests and limits; [`fit`] returns the `spec.hard` map of `agent-quota`. An unset figure is
+//! derived: at least the guide's example (`requests.cpu: 20`, `requests.memory: 40Gi`,
+//! `persistentvolumeclaims: 10`) and never below the need, rounded up to whole cores and Gi. A
+//! figure set by hand below the need is a [`Shortfall`] that names both numbers, the breakdown,
+//! and the fix (raise it, unset it, or the largest `agent.replicas.max` that fits).
+//! [`inputs`] reads those workloads off a [`Config`]: a new pod or sidecar must be added there.
+
+use std::collections::BTreeMap;
+
+use super::{Config, IntOrPercent, Resources};
+
+/// The workloads, volumes and hand-set figures of a configuration, as [`fit`] takes them.
+pub fn inputs(cfg: &Config) -> (Vec<Workload>, Volumes, Requested) {
+    let pod = |containers: &[&Resources]| PodResources {
+        requests_cpu: containers.iter().map(|r| r.requests.cpu.clone()).collect(),
+        requests_memory: containers
+            .iter()
+            .map(|r| r.requests.memory.clone())
+            .collect(),
+        limits_cpu: containers.iter().map(|r| r.limits.cpu.clone()).collect(),
+        limits_memory: containers.iter().map(|r| r.limits.memory.clone()).collect(),
+    };
+    let scaled = cfg.autoscaling.enabled || cfg.keda.enabled;
+    let replicas = u64::from(if scaled {
+        cfg.agent.replicas.max
+    } else {
+        cfg.agent.replicas.min
+    });
+    let surge = match &cfg.agent.rolling_update.max_surge {
+        IntOrPercent::Int(n) => Surge::Pods(u64::from(*n)),
+        IntOrPercent::Percent(p) => Surge::Percent(p.trim_end_matches('%').parse().unwrap_or(0)),
+    };
+    let extra = surge.pods(replicas);
+    let mut workloads = vec![Workload {
+        name: "agent".into(),
+        pods: replicas + extra,
+        why: format!(
+            "{replicas} {} replicas + {extra} surge",
+            if scaled { "max" } else { "fixed" }
+        ),
+        per_pod: pod(&[&cfg.agent.resources]),
+        surge: Some(surge),
+    }];
+    if cfg.redis.enabled {
+        workloads.push(Workload {
+            name: "redis".into(),
+            pods: 1,
+            why: String::new(),
+            per_pod: if cfg.monitoring.redis_exporter.enabled {
+                pod(&[
+                    &cfg.redis.resources,
+                    &cfg.monitoring.redis_exporter.resources,
+                ])
+            } else {
+                pod(&[&cfg.redis.resources])
+            },
+            surge: None,
+        });
+    }
+    if cfg.backup.enabled {
+        workloads.push(Workload {
+            name: "backup job".into(),
+            pods: 1,
+            why: String::new(),
+            per_pod: pod(&[&cfg.backup.resources]),
+            surge: None,
+        });
+    }
+    let adhoc = Resources {
+        requests: cfg.quota.limit_range.default_request.clone(),
+        limits: cfg.quota.limit_range.default.clone(),
+    };
+    workloads.push(Workload {
+        name: "ad-hoc pod".into(),
+        pods: 1,
+        why: String::new(),
+        per_pod: pod(&[&adhoc]),
+        surge: None,
+    });
+    let (mut sizes, mut names) = (Vec::new(), Vec::new());
+    // An `emptyDir` agent volume is node-local scratch space, not a claim.
+    if cfg.agent.storage.kind == crate::config::DataVolume::PersistentVolumeClaim {
+        sizes.push(cfg.agent.storage.size.clone());
+        names.push("agent-data-pvc".to_owned());
+    }
+    if cfg.redis.enabled {
+        sizes.push(cfg.redis.storage.size.clone());
+        names.push("data-redis-0".to_owned());
+    }
+    if cfg.backup.enabled {
+        sizes.push(cfg.backup.storage.size.clone());
+        names.push("redis-backup-pvc".to_owned());
+    }
+    let q = &cfg.quota;
+    let set = Requested {
+        requests_cpu: q.requests_cpu.clone(),
+        requests_memory: q.requests_memory.clone(),
+        limits_cpu: q.limits_cpu.clone(),
+        limits_memory: q.limits_memory.clone(),
+        requests_storage: q.requests_storage.clone(),
+        pods: q.pods.map(u64::from),
+        persistent_volume_claims: q.persistent_volume_claims.map(u64::from),
+    };
+    (workloads, Volumes { sizes, names }, set)
+}
+
+/// One kind of pod and how many of it can run at once at maximum scale.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workload {
+    /// Short name used in messages: `agent`, `redis`, `backup job`, `ad-hoc pod`.
+    pub name: String,
+    /// Pods of this kind that can exist at once at maximum scale (replicas + surge).
+    pub pods: u64,
+    /// Why that many, for messages, e.g. `50 max replicas + 1 surge`. Empty: not shown.
+    pub why: String,
+    /// One pod's summed container requests and limits, as quantities (`500m`, `1Gi`).
+    pub per_pod: PodResources,
+    /// For the scalable workload (the agent): its rolling-update surge, to suggest the largest
+    /// maximum replica count that fits a given quota. `None` for fixed workloads.
+    pub surge: Option<Surge>,
+}
+
+/// Rolling-update surge: pods, or a percentage of the replicas (rounded up, as Kubernetes does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surge {
+    /// An absolute number of extra pods.
+    Pods(u64),
+    /// A percentage of the desired replicas.
+    Percent(u64),
+}
+
+impl Surge {
+    /// Extra pods during a rolling update of `replicas` replicas.
+    pub fn pods(self, replicas: u64) -> u64 {
+        match self {
+            Surge::Pods(n) => n,
+            Surge::Percent(p) => (replicas * p).div_ceil(100),
+        }
+    }
+}
+
+/// One pod's requests and limits, each the sum over its containers, as quantity strings.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PodResources {
+    /// Summed CPU requests.
+    pub requests_cpu: Vec<String>,
+    /// Summed memory requests.
+    pub requests_memory: Vec<String>,
+    /// Summed CPU limits.
+    pub limits_cpu: Vec<String>,
+    /// Summed memory limits.
+    pub limits_memory: Vec<String>,
+}
+
+/// What the deployment's volumes need.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Volumes {
+    /// Requested sizes of every PersistentVolumeClaim (StatefulSet claims once per replica).
+    pub sizes: Vec<String>,
+    /// Their names, in the same order.
+    pub names: Vec<String>,
+}
+
+/// Figures set by hand (`None`: derive). Quantities as the user wrote them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Requested {
+    /// `requests.cpu`.
+    pub requests_cpu: Option<String>,
+    /// `requests.memory`.
+    pub requests_memory: Option<String>,
+    /// `limits.cpu`.
+    pub limits_cpu: Option<String>,
+    /// `limits.memory`.
+    pub limits_memory: Option<String>,
+    /// `requests.storage` (not rendered unless set).
+    pub requests_storage: Option<String>,
+    /// `pods`.
+    pub pods: Option<u64>,
+    /// `persistentvolumeclaims`.
+    pub persistent_volume_claims: Option<u64>,
+}
+
+/// A quota figure set by hand that the system cannot fit in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shortfall {
+    /// The ResourceQuota key, e.g. `requests.cpu`.
+    pub resource: &'static str,
+    /// The value set.
+    pub set: String,
+    /// The need, formatted as a quantity (`25950m`, `52Gi`, `54`).
+    pub need: String,
+    /// The smallest round value that fits (whole cores, whole Gi).
+    pub suggest: String,
+    /// How the need adds up, e.g. `agent 51 × 500m (50 max replicas + 1 surge) + redis 250m`.
+    pub breakdown: String,
+    /// The largest maximum replica count of the scalable workload that fits the value set, if any.
+    pub max_replicas_that_fit: Option<u64>,
+}
+
+/// The guide's example figures (the floor of a derived quota).
+pub const GUIDE_REQUESTS_CPU: &str = "20";
+/// The guide's example memory request figure.
+pub const GUIDE_REQUESTS_MEMORY: &str = "40Gi";
+/// The guide's example PVC count.
+pub const GUIDE_PVCS: u64 = 10;
+
+const GI: u128 = 1 << 30;
+
+/// A quantity in thousandths of its unit (millicores, millibytes), rounded up; `None` when it
+/// is not a Kubernetes quantity or overflows.
+pub fn milli(q: &str) -> Option<u128> {
+    let q = q.trim();
+    let split = q
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+'))
+        .unwrap_or(q.len());
+    let (number, suffix) = q.split_at(split);
+    let number = number.strip_prefix('+').unwrap_or(number);
+    let (int, frac) = number.split_once('.').unwrap_or((number, ""));
+    if int.is_empty() && frac.is_empty()
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let (num, den): (u128, u128) = match suffix {
+        "n" => (1, 1_000_000_000),
+        "u" => (1, 1_000_000),
+        "m" => (1, 1000),
+        "" => (1, 1),
+        "k" => (1000, 1),
+        "M" => (1_000_000, 1),
+        "G" => (1_000_000_000, 1),
+        "T" => (1_000_000_000_000, 1),
+        "P" => (1_000_000_000_000_000, 1),
+        "E" => (1_000_000_000_000_000_000, 1),
+        "Ki" => (1 << 10, 1),
+        "Mi" => (1 << 20, 1),
+        "Gi" => (1 << 30, 1),
+        "Ti" => (1 << 40, 1),
+        "Pi" => (1 << 50, 1),
+        "Ei" => (1 << 60, 1),
+        _ => return None,
+    };
+    let digits: u128 = format!("{int}{frac}").parse().ok()?;
+    let scale = 10u128.checked_pow(u32::try_from(frac.len()).ok()?)?;
+    let top = digits.checked_mul(num)?.checked_mul(1000)?;
+    Some(top.div_ceil(scale.checked_mul(den)?))
+}
+
+/// Sums quantities (each rounded up to a thousandth).
+fn sum(qs: &[String]) -> Option<u128> {
+    qs.iter()
+        .try_fold(0u128, |acc, q| acc.checked_add(milli(q)?))
+}
+
+/// Millicores as a CPU quantity: whole cores when exact (`26`), else millicores (`25950m`).
+pub fn format_cpu(m: u128) -> String {
+    if m.is_multiple_of(1000) {
+        (m / 1000).to_string()
+    } else {
+        format!("{m}m")
+    }
+}
+
+/// Millibytes as a memory quantity in the largest exact binary unit (`52Gi`, `1536Mi`).
+pub fn format_memory(m: u128) -> String {
+    let bytes = m.div_ceil(1000);
+    for (unit, size) in [
+        ("Ei", 1u128 << 60),
+        ("Pi", 1 << 50),
+        ("Ti", 1 << 40),
+        ("Gi", GI),
+        ("Mi", 1 << 20),
+        ("Ki", 1 << 10),
+    ] {
+        if bytes >= size && bytes.is_multiple_of(size) {
+            return format!("{}{unit}", bytes / size);
+        }
+    }
+    bytes.to_string()
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Cpu,
+    Memory,
+}
+
+impl Kind {
+    fn format(self, m: u128) -> String {
+        match self {
+            Kind::Cpu => format_cpu(m),
+            Kind::Memory => format_memory(m),
+        }
+    }
+    /// Rounded up to a whole core or a whole Gi.
+    fn round_up(self, m: u128) -> u128 {
+        let unit = match self {
+            Kind::Cpu => 1000,
+            Kind::Memory => GI * 1000,
+        };
+        m.div_ceil(unit) * unit
+    }
+}
+
+type Pick = fn(&PodResources) -> &Vec<String>;
+
+/// One compute figure: its quota key, kind, where it is in a pod, the figure set by hand and the
+/// guide's floor.
+type Figure<'a> = (
+    &'static str,
+    Kind,
+    Pick,
+    &'a Option<String>,
+    Option<&'static str>,
+);
+
+/// The `spec.hard` map of the quota, or every shortfall of the figures set by hand. An invalid
+/// quantity (validated elsewhere) counts as zero need, or as no figure set.
+pub fn fit(
+    workloads: &[Workload],
+    volumes: &Volumes,
+    set: &Requested,
+) -> Result<BTreeMap<String, String>, Vec<Shortfall>> {
+    let mut hard = BTreeMap::new();
+    let mut short = Vec::new();
+    let compute: [Figure; 4] = [
+        (
+            "requests.cpu",
+            Kind::Cpu,
+            |p| &p.requests_cpu,
+            &set.requests_cpu,
+            Some(GUIDE_REQUESTS_CPU),
+        ),
+        (
+            "requests.memory",
+            Kind::Memory,
+            |p| &p.requests_memory,
+            &set.requests_memory,
+            Some(GUIDE_REQUESTS_MEMORY),
+        ),
+        (
+            "limits.cpu",
+            Kind::Cpu,
+            |p| &p.limits_cpu,
+            &set.limits_cpu,
+            None,
+        ),
+        (
+            "limits.memory",
+            Kind::Memory,
+            |p| &p.limits_memory,
+            &set.limits_memory,
+            None,
+        ),
+    ];
+    for (resource, kind, pick, given, floor) in compute {
+        let per_pod: Vec<u128> = workloads
+            .iter()
+            .map(|w| sum(pick(&w.per_pod)).unwrap_or(0))
+            .collect();
+        let need: u128 = workloads
+            .iter()
+            .zip(&per_pod)
+            .map(|(w, p)| u128::from(w.pods) * p)
+            .sum();
+        match given {
+            Some(v) => {
+                let have = milli(v).unwrap_or(u128::MAX);
+                if have < need {
+                    short.push(Shortfall {
+                        resource,
+                        set: v.clone(),
+                        need: kind.format(need),
+                        suggest: kind.format(kind.round_up(need)),
+                        breakdown: breakdown(workloads, &per_pod, kind),
+                        max_replicas_that_fit: max_replicas(workloads, &per_pod, have),
+                    });
+                }
+                hard.insert(resource.to_owned(), v.clone());
+            }
+            None => {
+                let floor = floor.and_then(milli).unwrap_or(0);
+                hard.insert(
+                    resource.to_owned(),
+                    kind.format(kind.round_up(need).max(floor)),
+                );
+            }
+        }
+    }
+    let pods: u64 = workloads.iter().map(|w| w.pods).sum();
+    let pod_breakdown = workloads
+        .iter()
+        .filter(|w| w.pods > 0)
+        .map(|w| label(w, &w.pods.to_string()))
+        .collect::<Vec<_>>()
+        .join(" + ");
+    count(
+        &mut hard,
+        &mut short,
+        "pods",
+        pods,
+        0,
+        set.pods,
+        pod_breakdown,
+        || {
+            workloads
+                .iter()
+                .find(|w| w.surge.is_some())
+                .and_then(|agent| {
+                    let others = pods - agent.pods;
+                    let room = set.pods?.checked_sub(others)?;
+                    largest_fitting(agent, room)
+                })
+        },
+    );
+    let pvcs = volumes.sizes.len() as u64;
+    count(
+        &mut hard,
+        &mut short,
+        "persistentvolumeclaims",
+        pvcs,
+        GUIDE_PVCS,
+        set.persistent_volume_claims,
+        volumes.names.join(" + "),
+        || None,
+    );
+    if let Some(v) = &set.requests_storage {
+        let need = sum(&volumes.sizes).unwrap_or(0);
+        if milli(v).unwrap_or(u128::MAX) < need {
+            short.push(Shortfall {
+                resource: "requests.storage",
+                set: v.clone(),
+                need: format_memory(need),
+                suggest: format_memory(Kind::Memory.round_up(need)),
+                breakdown: volumes
+                    .names
+                    .iter()
+                    .zip(&volumes.sizes)
+                    .map(|(n, s)| format!("{n} {s}"))
+                    .collect::<Vec<_>>()
+                    .join(" + "),
+                max_replicas_that_fit: None,
+            });
+        }
+        hard.insert("requests.storage".to_owned(), v.clone());
+    }
+    if short.is_empty() {
+        Ok(hard)
+    } else {
+        Err(short)
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn count(
+    hard: &mut BTreeMap<String, String>,
+    short: &mut Vec<Shortfall>,
+    resource: &'static str,
+    need: u64,
+    floor: u64,
+    given: Option<u64>,
+    breakdown: String,
+    fits: impl FnOnce() -> Option<u64>,
+) {
+    match given {
+        Some(v) if v < need => {
+            short.push(Shortfall {
+                resource,
+                set: v.to_string(),
+                need: need.to_string(),
+                suggest: need.to_string(),
+                breakdown,
+                max_replicas_that_fit: fits(),
+            });
+            hard.insert(resource.to_owned(), v.to_string());
+        }
+        Some(v) => {
+            hard.insert(resource.to_owned(), v.to_string());
+        }
+        None => {
+            hard.insert(resource.to_owned(), need.max(floor).to_string());
+        }
+    }
+}
+
+fn label(w: &Workload, amount: &str) -> String {
+    let mut s = format!("{} {amount}", w.name);
+    if !w.why.is_empty() {
+        s.push_str(&format!(" ({})", w.why));
+    }
+    s
+}
+
+fn breakdown(workloads: &[Workload], per_pod: &[u128], kind: Kind) -> String {
+    workloads
+        .iter()
+        .zip(per_pod)
+        .filter(|(w, p)| w.pods > 0 && **p > 0)
+        .map(|(w, p)| {
+            if w.pods == 1 {
+                label(w, &kind.format(*p))
+            } else {
+                label(w, &format!("{} × {}", w.pods, kind.format(*p)))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+/// The largest maximum replica count of the scalable workload whose pods (with surge) fit in
+/// `have`, the others' need taken first.
+fn max_replicas(workloads: &[Workload], per_pod: &[u128], have: u128) -> Option<u64> {
+    let i = workloads.iter().position(|w| w.surge.is_some())?;
+    let others: u128 = workloads
+        .iter()
+        .zip(per_pod)
+        .enumerate()
+        .filter(|(j, _)| *j != i)
+        .map(|(_, (w, p))| u128::from(w.pods) * p)
+        .sum();
+    let room = have.checked_sub(others)?;
+    let pods = u64::try_from(room / per_pod[i].max(1)).unwrap_or(u64::MAX);
+    largest_fitting(&workloads[i], pods)
+}
+
+/// The largest replica count `r ≥ 1` with `r + surge(r) ≤ pods`.
+fn largest_fitting(agent: &Workload, pods: u64) -> Option<u64> {
+    let surge = agent.surge?;
+    let mut r = pods;
+    while r > 0 && r + surge.pods(r) > pods {
+        r -= 1;
+    }
+    (r > 0).then_some(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(rc: &str, rm: &str, lc: &str, lm: &str) -> PodResources {
+        PodResources {
+            requests_cpu: vec![rc.into()],
+            requests_memory: vec![rm.into()],
+            limits_cpu: vec![lc.into()],
+            limits_memory: vec![lm.into()],
+        }
+    }
+
+    fn system(max: u64, surge: Surge, agent_limits: (&str, &str)) -> Vec<Workload> {
+        vec![
+            Workload {
+                name: "agent".into(),
+                pods: max + surge.pods(max),
+                why: format!("{max} max replicas + {} surge", surge.pods(max)),
+                per_pod: pod("500m", "1Gi", agent_limits.0, agent_limits.1),
+                surge: Some(surge),
+            },
+            Workload {
+                name: "redis".into(),
+                pods: 1,
+                why: String::new(),
+                per_pod: pod("250m", "512Mi", "1000m", "1Gi"),
+                surge: None,
+            },
+            Workload {
+                name: "backup job".into(),
+                pods: 1,
+                why: String::new(),
+                per_pod: pod("50m", "64Mi", "500m", "256Mi"),
+                surge: None,
+            },
+            Workload {
+                name: "ad-hoc pod".into(),
+                pods: 1,
+                why: String::new(),
+                per_pod: pod("100m", "128Mi", "500m", "512Mi"),
+                surge: None,
+            },
+        ]
+    }
+
+    fn vols() -> Volumes {
+        Volumes {
+            sizes: vec!["10Gi".into(), "10Gi".into(), "20Gi".into()],
+            names: vec!["a".into(), "b".into(), "c".into()],
+        }
+    }
+
+    #[test]
+    fn quantities() {
+        assert_eq!(milli("500m"), Some(500));
+        assert_eq!(milli("2"), Some(2000));
+        assert_eq!(milli(".5"), Some(500));
+        assert_eq!(milli("1.5"), Some(1500));
+        assert_eq!(milli("1Gi"), Some(GI * 1000));
+        assert_eq!(milli("1.5Gi"), Some(GI * 1500));
+        assert_eq!(milli("1k"), Some(1_000_000));
+        assert_eq!(milli("1n"), Some(1)); // rounded up
+        assert_eq!(milli("abc"), None);
+        assert_eq!(milli("1Zi"), None);
+        assert_eq!(milli(""), None);
+        assert_eq!(milli("."), None);
+        assert_eq!(milli("99999999999999999999999Ei"), None); // overflow, no panic
+        assert_eq!(format_cpu(25950), "25950m");
+        assert_eq!(format_cpu(26000), "26");
+        assert_eq!(format_memory(52 * GI * 1000), "52Gi");
+        assert_eq!(format_memory(1536 * (1 << 20) * 1000), "1536Mi");
+        assert_eq!(format_memory(1000), "1");
+    }
+
+    #[test]
+    fn default_profile_gets_the_guide_figures() {
+        let hard = fit(
+            &system(10, Surge::Pods(1), ("2000m", "2Gi")),
+            &vols(),
+            &Requested::default(),
+        )
+        .unwrap();
+        assert_eq!(hard["requests.cpu"], "20"); // needs 11 × 500m + 400m = 5.9
+        assert_eq!(hard["requests.memory"], "40Gi");
+        // 11 × 2 + 1 + 0.5 + 0.5 = 24 cores; 11 × 2Gi + 1Gi + 256Mi + 512Mi = 23.75Gi → 24Gi
+        assert_eq!(hard["limits.cpu"], "24");
+        assert_eq!(hard["limits.memory"], "24Gi");
+        assert_eq!(hard["pods"], "14");
+        assert_eq!(hard["persistentvolumeclaims"], "10");
+        assert!(!hard.contains_key("requests.storage"));
+    }
+
+    #[test]
+    fn high_throughput_outgrows_the_guide() {
+        let hard = fit(
+            &system(50, Surge::Pods(1), ("4000m", "4Gi")),
+            &vols(),
+            &Requested::default(),
+        )
+        .unwrap();
+        // 51 × 500m + 250m + 50m + 100m = 25.9 → 26
+        assert_eq!(hard["requests.cpu"], "26");
+        // 51Gi + 512Mi + 64Mi + 128Mi → 52Gi
+        assert_eq!(hard["requests.memory"], "52Gi");
+        assert_eq!(hard["limits.cpu"], "206");
+        assert_eq!(hard["pods"], "54");
+    }
+
+    #[test]
+    fn percent_surge_rounds_up() {
+        assert_eq!(Surge::Percent(25).pods(50), 13);
+        assert_eq!(Surge::Percent(25).pods(4), 1);
+        assert_eq!(Surge::Percent(0).pods(4), 0);
+        let hard = fit(
+            &system(50, Surge::Percent(25), ("4000m", "4Gi")),
+            &vols(),
+            &Requested::default(),
+        )
+        .unwrap();
+        assert_eq!(hard["pods"], "66");
+    }
+
+    #[test]
+    fn guide_quota_refused_for_high_throughput_with_numbers_and_fix() {
+        let set = Requested {
+            requests_cpu: Some("20".into()),
+            ..Requested::default()
+        };
+        let short = fit(&system(50, Surge::Pods(1), ("4000m", "4Gi")), &vols(), &set).unwrap_err();
+        assert_eq!(short.len(), 1);
+        let s = &short[0];
+        assert_eq!(s.resource, "requests.cpu");
+        assert_eq!(s.need, "25900m");
+        assert_eq!(s.suggest, "26");
+        assert_eq!(
+            s.breakdown,
+            "agent 51 × 500m (50 max replicas + 1 surge) + redis 250m + backup job 50m + ad-hoc pod 100m"
+        );
+        // 20 - 0.4 = 19.6 → 39 agent pods → 38 replicas + 1 surge
+        assert_eq!(s.max_replicas_that_fit, Some(38));
+    }
+
+    #[test]
+    fn enough_quota_set_by_hand_is_kept_as_written() {
+        let set = Requested {
+            requests_cpu: Some("30000m".into()),
+            pods: Some(60),
+            requests_storage: Some("40Gi".into()),
+            ..Requested::default()
+        };
+        let hard = fit(&system(50, Surge::Pods(1), ("4000m", "4Gi")), &vols(), &set).unwrap();
+        assert_eq!(hard["requests.cpu"], "30000m");
+        assert_eq!(hard["pods"], "60");
+        assert_eq!(hard["requests.storage"], "40Gi");
+    }
+
+    #[test]
+    fn every_shortfall_is_reported() {
+        let set = Requested {
+            limits_memory: Some("8Gi".into()),
+            pods: Some(10),
+            persistent_volume_claims: Some(2),
+            requests_storage: Some("30Gi".into()),
+            ..Requested::default()
+        };
+        let short = fit(&system(10, Surge::Pods(1), ("2000m", "2Gi")), &vols(), &set).unwrap_err();
+        let names: Vec<_> = short.iter().map(|s| s.resource).collect();
+        assert_eq!(
+            names,
+            [
+                "limits.memory",
+                "pods",
+                "persistentvolumeclaims",
+                "requests.storage"
+            ]
+        );
+        // pods: 10 - 3 others = 7 agent pods → 6 replicas + 1 surge
+        assert_eq!(short[1].max_replicas_that_fit, Some(6));
+        assert_eq!(short[1].need, "14");
+        assert_eq!(short[3].need, "40Gi");
+        // limits.memory 8Gi - 1.75Gi = 6.25Gi → 3 pods → 2 replicas + 1 surge
+        assert_eq!(short[0].max_replicas_that_fit, Some(2));
+    }
+
+    #[test]
+    fn nothing_fits_gives_no_replica_suggestion() {
+        let set = Requested {
+            requests_cpu: Some("100m".into()),
+            ..Requested::default()
+        };
+        let short = fit(&system(10, Surge::Pods(1), ("2000m", "2Gi")), &vols(), &set).unwrap_err();
+        assert_eq!(short[0].max_replicas_that_fit, None);
+    }
+}

@@ -1,0 +1,190 @@
+//! Refusals: what agentctl declines to do to the file system, as typed kinds.
+//!
+//! Every refusal a user can meet from the output directory, `init` and `man --out` is a
+//! variant here, so a test can match the kind instead of grepping text. A refusal travels
+//! inside the `anyhow` chain of [`super::Error::Other`] (so `environment `x`:` context can wrap
+//! it) and is rendered by [`super::Error`]'s one renderer: `error: message` then
+//! `   = help: fix`. Must not touch the file system: the caller decides, this only names.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// One refusal, with what it needs to be explained.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// `-o` names a symlink to something that is not a directory.
+    SymlinkTarget(PathBuf),
+    /// `-o` names an existing file.
+    NotADirectory(PathBuf),
+    /// `-o` is the current directory.
+    CurrentDirectory(PathBuf),
+    /// `-o` contains the current directory.
+    ContainsCurrentDirectory(PathBuf),
+    /// `-o` is the home directory.
+    HomeDirectory(PathBuf),
+    /// `-o` is a repository root.
+    RepositoryRoot(PathBuf),
+    /// `-o` is `/`.
+    FilesystemRoot,
+    /// Symlinks or non-regular files in the way (one line each).
+    UnsafePaths(Vec<String>),
+    /// Files agentctl did not generate in the way, without `--force` (one line each).
+    ForeignFiles(Vec<String>),
+    /// `render --all -o FILE`.
+    ProjectOutputIsFile(PathBuf),
+    /// A project output directory refused for some environments (one line each, with the
+    /// environment named); nothing was written to any.
+    EnvironmentsRefused(Vec<String>),
+    /// `--project` without `--all` or `--env`.
+    NoEnvironmentSelected,
+    /// Several environments to render and no `-o DIR`; holds how many.
+    NoOutputDirectory(usize),
+    /// `diff` (or `render --check`) against a directory that does not exist; holds it and the
+    /// command that renders it.
+    NothingToCompare(PathBuf, String),
+    /// `init PATH` where PATH exists (checked before writing).
+    InitExists(PathBuf),
+    /// `init PATH` where PATH appeared while writing.
+    InitRaced(PathBuf),
+    /// `init --project PATH` where PATH exists.
+    ProjectInitExists(PathBuf),
+    /// `man --out PATH` where PATH is not a directory.
+    ManNotADirectory(PathBuf),
+    /// `man --out DIR` where files that are not agentctl man pages are in the way.
+    ManForeignFiles(Vec<String>),
+}
+
+/// The `help` every refusal to write into a directory of the user's gives.
+const OWN_DIRECTORY: &str = "agentctl manages a directory of its own, e.g. -o deploy/out";
+
+impl Refusal {
+    /// The message and the help, as rendered after `error: ` and `   = help: `.
+    /// (Long on purpose: one arm per refusal kind, every user-visible text side by side.)
+    fn parts(&self) -> (String, Option<String>) {
+        use Refusal::*;
+        let own = || Some(OWN_DIRECTORY.to_owned());
+        match self {
+            SymlinkTarget(d) => (
+                format!(
+                    "output path `{}` is a symlink to something that is not a directory",
+                    d.display()
+                ),
+                Some("pass a directory with -o".into()),
+            ),
+            NotADirectory(d) => (
+                format!("output path `{}` is an existing file, not a directory", d.display()),
+                Some("agentctl writes a directory of manifests; pick another -o path".into()),
+            ),
+            CurrentDirectory(d) => (
+                format!("refusing to write into the current directory `{}`", d.display()),
+                own(),
+            ),
+            ContainsCurrentDirectory(d) => (
+                format!(
+                    "refusing to write into `{}`: it contains the current directory",
+                    d.display()
+                ),
+                own(),
+            ),
+            HomeDirectory(d) => (
+                format!("refusing to write into your home directory `{}`", d.display()),
+                own(),
+            ),
+            RepositoryRoot(d) => (
+                format!("refusing to write into `{}`: it is a repository root", d.display()),
+                Some(format!("use a subdirectory such as `{}`", d.join("deploy").display())),
+            ),
+            FilesystemRoot => ("refusing to write into the filesystem root".into(), None),
+            UnsafePaths(lines) => (
+                format!(
+                    "refusing to write; nothing was changed:\n  {}",
+                    lines.join("\n  ")
+                ),
+                Some("remove or rename them (agentctl writes regular files only), or choose another -o directory".into()),
+            ),
+            ForeignFiles(lines) => (
+                format!(
+                    "refusing to overwrite files agentctl did not write; nothing was changed:\n  {}",
+                    lines.join("\n  ")
+                ),
+                Some("move them away, choose another -o directory, or pass --force to overwrite them".into()),
+            ),
+            ProjectOutputIsFile(d) => (
+                format!(
+                    "output path `{}` is an existing file, not a directory; each environment is written to a directory inside it (pick another -o path)",
+                    d.display()
+                ),
+                None,
+            ),
+            EnvironmentsRefused(lines) => (
+                format!("{}\nnothing was written to any environment", lines.join("\n")),
+                None,
+            ),
+            NoEnvironmentSelected => (
+                "--project needs --all or --env NAME to say which environments to render".into(),
+                None,
+            ),
+            NoOutputDirectory(n) => (
+                format!(
+                    "rendering {n} environments needs an output directory: add `-o DIR` (each goes into DIR/<environment>/)"
+                ),
+                None,
+            ),
+            NothingToCompare(dir, command) => (
+                format!(
+                    "`{}` is not a directory; render it first with `{command}`",
+                    dir.display()
+                ),
+                None,
+            ),
+            // The `init` refusals predate the `= help:` form and keep their indented second
+            // line (snapshots pin it).
+            InitExists(p) => (
+                format!(
+                    "`{}` already exists; agentctl init never overwrites a file\n  \
+                     pick another name (`agentctl init other.yaml`) or edit the existing file",
+                    p.display()
+                ),
+                None,
+            ),
+            InitRaced(p) => (
+                format!(
+                    "`{}` already exists; agentctl init never overwrites a file",
+                    p.display()
+                ),
+                None,
+            ),
+            ProjectInitExists(p) => (
+                format!(
+                    "`{}` already exists; agentctl init never overwrites a file\n  edit it, or pass another path: `agentctl init --project other.yaml`",
+                    p.display()
+                ),
+                None,
+            ),
+            ManNotADirectory(p) => (
+                format!("`{}` exists and is not a directory", p.display()),
+                None,
+            ),
+            ManForeignFiles(lines) => (
+                format!(
+                    "refusing to overwrite files that are not agentctl man pages; nothing was written:\n  {}",
+                    lines.join("\n  ")
+                ),
+                None,
+            ),
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (message, help) = self.parts();
+        f.write_str(&message)?;
+        if let Some(help) = help {
+            write!(f, "\n   = help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Refusal {}

@@ -1,0 +1,124 @@
+//! Credentials in sources: a source is read with the scanner that finds the values of
+//! credential-like keys in a line (`KEY: value` in block style, `{KEY: value, ...}` in flow
+//! style, `--set PATH=value`), stored on the [`Source`]; diagnostics only apply it. What counts as a
+//! credential is [`crate::config::credentials`]'s policy.
+
+use std::sync::Arc;
+
+use crate::config::credentials::is_credential;
+use crate::diag::{Mask, Origin, Source};
+
+/// A source read from `origin`, whose credential values diagnostics mask (found by [`masks`]
+/// in the lines they show: scanning every line of a large file up front would cost more than
+/// the whole parse).
+pub fn source(origin: Origin, text: impl Into<Arc<str>>) -> Arc<Source> {
+    Source::with_masker(origin, text, masks)
+}
+
+/// Finds the values of credential-like keys in one source line: `KEY: value` in block style,
+/// `{KEY: value, ...}` in flow style, `--set PATH=value` for flags.
+pub fn masks(origin: &Origin, line: &[char]) -> Vec<Mask> {
+    if let Origin::Argument(_) = origin {
+        return Vec::new();
+    }
+    if let Origin::Set(arg) = origin {
+        let prefix = "--set ".len();
+        return match arg.split_once('=') {
+            Some((path, _)) if is_credential(path) => {
+                let start = prefix + path.chars().count() + 1;
+                (start < line.len())
+                    .then_some((start, line.len()))
+                    .into_iter()
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+    }
+    let mut out = Vec::new();
+    let mut key_start = 0;
+    let mut flow = 0usize;
+    let mut i = 0;
+    while i < line.len() {
+        let c = line[i];
+        match c {
+            '{' | '[' => {
+                flow += 1;
+                key_start = i + 1;
+            }
+            '}' | ']' => flow = flow.saturating_sub(1),
+            ',' if flow > 0 => key_start = i + 1,
+            '#' if i == 0 || line[i - 1] == ' ' => break,
+            ':' if line.get(i + 1).is_none_or(|n| *n == ' ') => {
+                let key: String = line[key_start..i].iter().collect();
+                let key = key
+                    .trim()
+                    .trim_start_matches("- ")
+                    .trim_matches(['"', '\'', ' ']);
+                if is_credential(key) {
+                    let start = (i + 1..line.len())
+                        .find(|j| line[*j] != ' ')
+                        .unwrap_or(line.len());
+                    let end = if flow > 0 {
+                        (start..line.len())
+                            .find(|j| matches!(line[*j], ',' | '}'))
+                            .unwrap_or(line.len())
+                    } else {
+                        line.len()
+                    };
+                    if start < end {
+                        out.push((start, end));
+                        i = end;
+                        key_start = end;
+                        continue;
+                    }
+                }
+                key_start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::redact;
+
+    fn shown(line: &str, origin: &Origin) -> String {
+        let chars: Vec<char> = line.chars().collect();
+        let (out, _) = redact(&chars, &masks(origin, &chars), (0, 1));
+        out.into_iter().collect()
+    }
+
+    #[test]
+    fn credential_values_are_masked_in_every_shape() {
+        let file = Origin::File("f.yaml".into());
+        assert_eq!(shown("  API_TOKEN: abc", &file), "  API_TOKEN: <redacted>");
+        assert_eq!(
+            shown("  \"db-password\": 'x y'", &file),
+            "  \"db-password\": <redacted>"
+        );
+        assert_eq!(
+            shown("extra: {SECRET_KEY: abc, MODE: x}", &file),
+            "extra: {SECRET_KEY: <redacted>, MODE: x}"
+        );
+        assert_eq!(shown("- token: abc", &file), "- token: <redacted>");
+        // Not credentials: a setting of agentctl's own, a comment, a plain key.
+        assert_eq!(
+            shown("  apiKeyKey: anthropic-api-key", &file),
+            "  apiKeyKey: anthropic-api-key"
+        );
+        assert_eq!(
+            shown("  mode: x # token: abc", &file),
+            "  mode: x # token: abc"
+        );
+        assert_eq!(shown("  MODE: token", &file), "  MODE: token");
+        let set = Origin::Set("agent.config.extra.PASSWORD=hunter2".into());
+        assert_eq!(
+            shown("--set agent.config.extra.PASSWORD=hunter2", &set),
+            "--set agent.config.extra.PASSWORD=<redacted>"
+        );
+    }
+}

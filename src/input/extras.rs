@@ -1,0 +1,301 @@
+//! Extras: a layer's `patches:` and `resources:`, the escape hatch for what no typed setting
+//! covers.
+//!
+//! When a file or a project environment's `set:` is read, these two top-level keys are taken
+//! out of its tree before the schema check (their content is Kubernetes', not agentctl's), and
+//! each entry is checked for shape by [`crate::config::patches`] right away, so a malformed
+//! patch is an error at its own line like any other. Each entry keeps its located tree, so
+//! errors found later (when the patch is applied to the rendered objects and the result goes
+//! through its Kubernetes type) point at the patch's line too ([`at`]). A `patch:` written as a
+//! string (Kustomize's `patch: |-` style) is parsed here, its positions moved to where its
+//! text sits in the file. Must not apply patches (that is `render`).
+
+use std::sync::Arc;
+
+use serde_json::Value as J;
+
+use crate::config::patches::{self, Patch, PatchError, PathDisplay, Seg};
+use crate::diag::{Diagnostic, Source};
+use crate::input::yaml::{self, Key, Node, Pos, Value};
+
+/// The two top-level keys a layer may hold besides settings.
+pub const KEYS: &[&str] = &["patches", "resources"];
+
+/// One `patches:` entry with where it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocatedPatch {
+    /// The layer it came from.
+    pub source: Arc<Source>,
+    /// Its index in that layer's `patches:` list.
+    pub index: usize,
+    /// The entry as written (a string `patch:` replaced by its parsed, located tree).
+    pub node: Node,
+    /// The parsed patch.
+    pub patch: Patch,
+}
+
+/// One `resources:` entry (an extra object) with where it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocatedObject {
+    /// The layer it came from.
+    pub source: Arc<Source>,
+    /// Its index in that layer's `resources:` list.
+    pub index: usize,
+    /// The entry as written.
+    pub node: Node,
+    /// The object.
+    pub object: J,
+}
+
+/// A layer's patches and extra objects.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Extras {
+    /// `patches:`, in order.
+    pub patches: Vec<LocatedPatch>,
+    /// `resources:`, in order.
+    pub resources: Vec<LocatedObject>,
+}
+
+impl LocatedPatch {
+    /// A diagnostic for a problem at `path` inside this entry.
+    pub fn error(&self, e: &PatchError) -> Diagnostic {
+        diagnostic(&self.source, &self.node, "patches", self.index, e)
+    }
+
+    /// `file:line:col` of the entry.
+    pub fn origin(&self) -> String {
+        self.source.locate(self.node.pos)
+    }
+}
+
+impl LocatedObject {
+    /// A diagnostic for a problem at `path` inside this entry.
+    pub fn error(&self, e: &PatchError) -> Diagnostic {
+        diagnostic(&self.source, &self.node, "resources", self.index, e)
+    }
+
+    /// `file:line:col` of the entry.
+    pub fn origin(&self) -> String {
+        self.source.locate(self.node.pos)
+    }
+}
+
+/// Where `path` is inside `node`: the value's position and width, and its key's position when
+/// the last step is a map key. Stops at the deepest step that exists.
+pub fn at(node: &Node, path: &[Seg]) -> (Pos, usize, Option<(Pos, usize)>) {
+    let mut here = node;
+    let mut key = None;
+    for seg in path {
+        let next = match (seg, &here.value) {
+            (Seg::Key(k), Value::Map(entries)) => entries
+                .iter()
+                .find(|(name, _)| name.name == *k)
+                .map(|(name, v)| (Some((name.pos, name.name.chars().count().max(1))), v)),
+            (Seg::Index(i), Value::Seq(items)) => items.get(*i).map(|v| (None, v)),
+            _ => None,
+        };
+        match next {
+            Some((k, v)) => {
+                key = k;
+                here = v;
+            }
+            None => break,
+        }
+    }
+    (here.pos, here.len, key)
+}
+
+fn diagnostic(
+    source: &Arc<Source>,
+    node: &Node,
+    list: &str,
+    index: usize,
+    e: &PatchError,
+) -> Diagnostic {
+    let (pos, len, key) = at(node, &e.path);
+    let (pos, len) = match key {
+        Some(k) if e.on_key => k,
+        _ => (pos, len),
+    };
+    let inner = PathDisplay(&e.path).to_string();
+    let path = if inner.is_empty() {
+        format!("{list}[{index}]")
+    } else if inner.starts_with('[') {
+        format!("{list}[{index}]{inner}")
+    } else {
+        format!("{list}[{index}].{inner}")
+    };
+    let mut d = Diagnostic::new(e.message.clone())
+        .path(path)
+        .at(source, pos, len);
+    if let Some(h) = &e.hint {
+        d = d.help(h.clone());
+    }
+    d
+}
+
+/// Takes `patches:` and `resources:` out of a layer's tree and checks each entry's shape.
+pub fn split(tree: &mut Node, source: &Arc<Source>) -> (Extras, Vec<Diagnostic>) {
+    let mut extras = Extras::default();
+    let mut diags = Vec::new();
+    let Value::Map(entries) = &mut tree.value else {
+        return (extras, diags);
+    };
+    let mut taken: Vec<(Key, Node)> = Vec::new();
+    entries.retain(|(k, v)| {
+        if KEYS.contains(&k.name.as_str()) {
+            taken.push((k.clone(), v.clone()));
+            false
+        } else {
+            true
+        }
+    });
+    for (key, list) in taken {
+        let items = match list.value {
+            Value::Seq(items) => items,
+            Value::Null => Vec::new(),
+            other => {
+                let example = if key.name == "patches" {
+                    "a list of `{target: {kind: ..., name: ...}, patch: ...}`"
+                } else {
+                    "a list of whole Kubernetes objects"
+                };
+                diags.push(
+                    Diagnostic::new(format!(
+                        "`{}` must be a list, found {}",
+                        key.name,
+                        other.type_name()
+                    ))
+                    .path(key.name.clone())
+                    .at(source, list.pos, list.len)
+                    .help(format!("`{}` is {example}", key.name)),
+                );
+                continue;
+            }
+        };
+        for (index, mut node) in items.into_iter().enumerate() {
+            if key.name == "patches" {
+                if let Err(d) = parse_string_body(&mut node, source, index) {
+                    diags.push(d);
+                    continue;
+                }
+                let entry = yaml::to_json(&node);
+                match patches::parse(&entry) {
+                    Ok(patch) => extras.patches.push(LocatedPatch {
+                        source: Arc::clone(source),
+                        index,
+                        node,
+                        patch,
+                    }),
+                    Err(e) => diags.push(diagnostic(source, &node, "patches", index, &e)),
+                }
+            } else {
+                let object = yaml::to_json(&node);
+                let located = LocatedObject {
+                    source: Arc::clone(source),
+                    index,
+                    node,
+                    object,
+                };
+                match patches::check_extra(&located.object) {
+                    Ok(()) => extras.resources.push(located),
+                    Err(e) => {
+                        let mut d = located.error(&e);
+                        if matches!(located.object, J::String(_)) {
+                            d = d.help("agentctl takes extra objects inline (they are part of this layer, with its line numbers): paste the object's YAML here instead of a file name");
+                        }
+                        diags.push(d);
+                    }
+                }
+            }
+        }
+    }
+    (extras, diags)
+}
+
+/// A `patch:` written as a string (Kustomize's `patch: |-`) becomes its parsed tree, its
+/// positions moved to where the text is in the file (exact for a block scalar `|`/`>`; the
+/// string's own position otherwise).
+fn parse_string_body(
+    entry: &mut Node,
+    source: &Arc<Source>,
+    index: usize,
+) -> Result<(), Diagnostic> {
+    let Value::Map(entries) = &mut entry.value else {
+        return Ok(());
+    };
+    let Some((key, body)) = entries.iter_mut().find(|(k, _)| k.name == "patch") else {
+        return Ok(());
+    };
+    let Value::Str(text) = &body.value else {
+        return Ok(());
+    };
+    // A block scalar (`patch: |-`): its text starts on the first non-empty line after the
+    // key's, at that line's indentation.
+    let after_key = source
+        .text
+        .lines()
+        .nth(key.pos.line.saturating_sub(1))
+        .map(|l| {
+            l.chars()
+                .skip(key.pos.col.saturating_sub(1) + "patch:".len())
+                .collect::<String>()
+        })
+        .unwrap_or_default();
+    let block = after_key.trim_start().starts_with(['|', '>']);
+    let shift = if block {
+        source
+            .text
+            .lines()
+            .enumerate()
+            .skip(key.pos.line)
+            .find(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| (i, l.len() - l.trim_start().len()))
+    } else {
+        None
+    };
+    let origin = body.pos;
+    let mut parsed = yaml::parse_layer(text).map_err(|e| {
+        let pos = match shift {
+            Some((line, indent)) => Pos {
+                line: line + e.pos.line,
+                col: indent + e.pos.col,
+            },
+            None => origin,
+        };
+        Diagnostic::new(format!("the patch text is not valid YAML: {}", e.message))
+            .path(format!("patches[{index}].patch"))
+            .at(source, pos, 1)
+            .help("write the patch as YAML under `patch:` (a map, or a list of operations)")
+    })?;
+    move_positions(&mut parsed, shift, origin);
+    *body = parsed;
+    Ok(())
+}
+
+fn move_positions(node: &mut Node, shift: Option<(usize, usize)>, origin: Pos) {
+    let mv = |p: &mut Pos| {
+        *p = match shift {
+            Some((line, indent)) => Pos {
+                line: line + p.line,
+                col: indent + p.col,
+            },
+            None => origin,
+        };
+    };
+    mv(&mut node.pos);
+    match &mut node.value {
+        Value::Map(entries) => {
+            for (k, v) in entries {
+                mv(&mut k.pos);
+                move_positions(v, shift, origin);
+            }
+        }
+        Value::Seq(items) => {
+            for v in items {
+                move_positions(v, shift, origin);
+            }
+        }
+        _ => {}
+    }
+}

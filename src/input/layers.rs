@@ -1,0 +1,395 @@
+//! Layers: each configuration source read and checked on its own, straight from its text.
+//!
+//! The sources are the built-in defaults, profiles (`-p`), override files (`-f`) and `--set`
+//! flags. Each becomes a [`Layer`]: a located YAML tree plus the source it came from, checked
+//! against the schema before anything is merged, so every error points at that source's own
+//! line and column. Files are capped in size and must be UTF-8 text before they are parsed.
+//! All problems of all layers are collected and reported together.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::config::schema;
+use crate::diag::{Diagnostic, Error, Origin, Source};
+use crate::input::extras::{self, Extras};
+use crate::input::profiles;
+use crate::input::yaml::{self, Key, Node, Pos, Value};
+use crate::input::{credentials, schema_check};
+
+/// Largest override file accepted, in bytes (a real one is a few kilobytes).
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// One configuration source, parsed and checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layer {
+    /// Where it came from, with its text.
+    pub source: Arc<Source>,
+    /// Its tree (settings only: `patches:` and `resources:` are taken out into `extras`).
+    pub tree: Node,
+    /// Its patches and extra objects (files and project environments only).
+    pub extras: Extras,
+}
+
+/// The sources a render is made of, in command-line order per kind.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Inputs {
+    /// Profile names, applied in order after the defaults.
+    pub profiles: Vec<String>,
+    /// Override files, applied in order after the profiles.
+    pub files: Vec<PathBuf>,
+    /// `PATH=VALUE` assignments, applied last, in order.
+    pub sets: Vec<String>,
+    /// Inline settings of a project environment (its `set:` map, located in the project
+    /// file), applied after the override files and before the `--set` flags.
+    pub inline: Option<Layer>,
+}
+
+/// The defaults as a layer.
+pub fn defaults() -> Layer {
+    let json = serde_json::to_value(Config::default()).unwrap_or(serde_json::Value::Null);
+    Layer {
+        source: Source::new(Origin::Default, ""),
+        tree: from_json(&json),
+        extras: Extras::default(),
+    }
+}
+
+fn from_json(value: &serde_json::Value) -> Node {
+    use serde_json::Value as J;
+    let v = match value {
+        J::Null => Value::Null,
+        J::Bool(b) => Value::Bool(*b),
+        J::Number(n) => n
+            .as_i64()
+            .map_or_else(|| Value::Float(n.as_f64().unwrap_or(0.0)), Value::Int),
+        J::String(s) => Value::Str(s.clone()),
+        J::Array(a) => Value::Seq(a.iter().map(from_json).collect()),
+        J::Object(m) => Value::Map(
+            m.iter()
+                .map(|(k, v)| {
+                    (
+                        Key {
+                            name: k.clone(),
+                            pos: Pos::default(),
+                        },
+                        from_json(v),
+                    )
+                })
+                .collect(),
+        ),
+    };
+    Node {
+        value: v,
+        pos: Pos::default(),
+        len: 1,
+    }
+}
+
+/// Parses and checks a text as a layer.
+pub fn from_text(source: Arc<Source>) -> Result<Layer, Vec<Diagnostic>> {
+    let tree = yaml::parse_layer(&source.text).map_err(|e| vec![e.into_diagnostic(&source)])?;
+    from_node(source, tree)
+}
+
+/// Checks an already parsed tree as a layer: a part of a larger file (an environment's `set:`
+/// map in the project file), so its diagnostics point into that file.
+pub fn from_node(source: Arc<Source>, mut tree: Node) -> Result<Layer, Vec<Diagnostic>> {
+    let (extras, mut diags) = extras::split(&mut tree, &source);
+    schema_check::coerce_quantities(&mut tree, &source);
+    diags.extend(schema_check::check(&tree, &source));
+    if diags.is_empty() {
+        Ok(Layer {
+            source,
+            tree,
+            extras,
+        })
+    } else {
+        Err(diags)
+    }
+}
+
+/// A built-in profile as a layer.
+pub fn profile(name: &str) -> Result<Layer, Vec<Diagnostic>> {
+    let Some(p) = profiles::find(name) else {
+        let names: Vec<&str> = profiles::PROFILES.iter().map(|p| p.name).collect();
+        let d = Diagnostic::new(format!("unknown profile `{name}`"))
+            .note(format!("available profiles: {}", names.join(", ")))
+            .suggest(name, names.iter().copied(), |m| format!("did you mean `-p {m}`?"))
+            .unwrap_or_else(|d| {
+                if name.contains('/') || name.contains('.') {
+                    d.help(format!(
+                        "a profile is a built-in name, not a path; pass your own file with `-f {name}`"
+                    ))
+                } else {
+                    d.help("see `agentctl profiles`")
+                }
+            });
+        return Err(vec![d]);
+    };
+    from_text(credentials::source(Origin::Profile(p.name.into()), p.text))
+}
+
+/// Reads an override file: capped in size (checked before reading), then [`text_of`].
+pub fn read_file(path: &Path) -> Result<String, Diagnostic> {
+    read_text(
+        path,
+        "override file",
+        "check the path; it is relative to the current directory",
+    )
+}
+
+/// Reads a YAML input of agentctl's (`what`: "override file", "project file") with the same
+/// limits and checks as [`text_of`]; `missing_help` is the hint when it cannot be read.
+pub fn read_text(path: &Path, what: &str, missing_help: &str) -> Result<String, Diagnostic> {
+    let shown = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| {
+        let why = if e.kind() == std::io::ErrorKind::NotFound {
+            "it does not exist".to_owned()
+        } else {
+            e.to_string()
+        };
+        Diagnostic::new(format!("cannot read {what} `{shown}`: {why}")).help(missing_help)
+    })?;
+    if meta.is_dir() {
+        return Err(Diagnostic::new(format!("{what} `{shown}` is a directory"))
+            .help("pass a YAML file with -f"));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_big(what, &shown.to_string(), meta.len()));
+    }
+    // Read at most one byte over the cap, so a file that grows meanwhile (or a device that
+    // never ends) cannot make us read without bound.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| {
+            use std::io::Read;
+            f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)
+        })
+        .map_err(|e| Diagnostic::new(format!("cannot read {what} `{shown}`: {e}")))?;
+    checked_text(path, bytes, what)
+}
+
+fn too_big(what: &str, shown: &str, len: u64) -> Diagnostic {
+    Diagnostic::new(format!(
+        "{what} `{shown}` is {len} bytes, over the {MAX_FILE_BYTES} byte limit"
+    ))
+    .help(format!(
+        "{what}s hold a few settings; is this the right file?"
+    ))
+}
+
+/// Checks that the bytes of an override file are text agentctl can parse: at most
+/// [`MAX_FILE_BYTES`], UTF-8 (a leading byte-order mark is dropped), and free of control
+/// characters other than newlines and tabs (binary data). `path` names the file in messages.
+pub fn text_of(path: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
+    checked_text(path, bytes, "override file")
+}
+
+fn checked_text(path: &Path, bytes: Vec<u8>, what: &str) -> Result<String, Diagnostic> {
+    let shown = path.display().to_string();
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_big(what, &shown, bytes.len() as u64));
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let byte = e.as_bytes().get(valid.len()).copied().unwrap_or_default();
+            let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let pos = pos_at(&String::from_utf8_lossy(valid));
+            let source = credentials::source(Origin::File(path.to_owned()), lossy);
+            return Err(Diagnostic::new(format!(
+                "{what} `{shown}` is not UTF-8 text: invalid byte 0x{byte:02X}"
+            ))
+            .at(&source, pos, 1)
+            .label("not UTF-8")
+            .help("save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)"));
+        }
+    };
+    let text = text
+        .strip_prefix('\u{feff}')
+        .map(str::to_owned)
+        .unwrap_or(text);
+    if let Some(offset) = text.find(|c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        let code = u32::from(text[offset..].chars().next().unwrap_or('\0'));
+        let pos = pos_at(&text[..offset]);
+        let source = credentials::source(Origin::File(path.to_owned()), text);
+        return Err(Diagnostic::new(format!(
+            "{what} `{shown}` contains the control character U+{code:04X}: it is binary data, not YAML"
+        ))
+        .at(&source, pos, 1)
+        .label("control character")
+        .help("pass a YAML text file; is this the right file?"));
+    }
+    Ok(text)
+}
+
+/// The position just after `before` (a prefix of a text).
+fn pos_at(before: &str) -> Pos {
+    Pos {
+        line: before.matches('\n').count() + 1,
+        col: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
+    }
+}
+
+/// An override file as a layer.
+pub fn file(path: &Path) -> Result<Layer, Vec<Diagnostic>> {
+    let text = read_file(path).map_err(|d| vec![d])?;
+    from_text(credentials::source(Origin::File(path.to_owned()), text))
+}
+
+/// A `--set PATH=VALUE` flag as a layer, its value typed by the schema at PATH.
+/// (Long on purpose: one pass over the flag, in the order a user reads it: the `=`, the path
+/// against the schema segment by segment, then the value typed by the schema at that path;
+/// each step's diagnostic points into the flag at its own column.)
+pub fn set(arg: &str) -> Result<Layer, Vec<Diagnostic>> {
+    let source = credentials::source(Origin::Set(arg.to_owned()), arg);
+    let Some((path, raw)) = arg.split_once('=') else {
+        return Err(vec![
+            Diagnostic::new("--set needs PATH=VALUE")
+                .at(&source, Pos { line: 1, col: 1 }, arg.chars().count())
+                .help(format!(
+                    "e.g. `--set {arg}=VALUE` or `--set agent.replicas.min=3`"
+                )),
+        ]);
+    };
+    let segments: Vec<&str> = path.split('.').collect();
+    // Column of each segment within the argument (1-based).
+    let mut cols = Vec::with_capacity(segments.len());
+    let mut col = 1;
+    for s in &segments {
+        cols.push(col);
+        col += s.chars().count() + 1;
+    }
+    if let Some(i) = segments.iter().position(|s| s.is_empty()) {
+        return Err(vec![
+            Diagnostic::new("empty segment in --set path")
+                .at(
+                    &source,
+                    Pos {
+                        line: 1,
+                        col: cols[i],
+                    },
+                    1,
+                )
+                .help("paths are dotted keys such as agent.resources.limits.memory"),
+        ]);
+    }
+    if let Some(first) = segments.first().filter(|s| extras::KEYS.contains(*s)) {
+        return Err(vec![
+            Diagnostic::new(format!("`{first}` cannot be set with --set"))
+                .path(*first)
+                .at(&source, Pos { line: 1, col: 1 }, first.chars().count())
+                .help(format!(
+                    "write `{first}:` in an override file (-f FILE) or a project environment's `set:`; patches and extra objects are YAML documents, not single values"
+                )),
+        ]);
+    }
+    let leaf = match schema::lookup(&segments) {
+        Ok(s) => s,
+        Err((i, names)) => {
+            let prefix = segments[..i].join(".");
+            let mut d = Diagnostic::new(format!("unknown key `{}`", segments[i]))
+                .path(if prefix.is_empty() {
+                    "(top level)".into()
+                } else {
+                    prefix
+                })
+                .at(
+                    &source,
+                    Pos {
+                        line: 1,
+                        col: cols[i],
+                    },
+                    segments[i].chars().count(),
+                )
+                .label("unknown key");
+            if names.is_empty() {
+                d = d.note(format!(
+                    "`{}` is not a section; it has no keys",
+                    segments[..i].join(".")
+                ));
+            } else {
+                d = d.unknown_key(segments[i], names.iter().map(String::as_str));
+                if let Some(h) = crate::config::schema::unknown_key_help(
+                    &segments[..i].join("."),
+                    segments[i],
+                    d.help.is_some(),
+                ) {
+                    d.help = Some(h);
+                }
+            }
+            return Err(vec![d]);
+        }
+    };
+    let value_pos = Pos {
+        line: 1,
+        col: path.chars().count() + 2,
+    };
+    let value = schema_check::typed_set_value(leaf, &segments, raw, value_pos).map_err(|msg| {
+        vec![
+            Diagnostic::new(msg)
+                .path(path)
+                .at(&source, value_pos, raw.chars().count())
+                .label(format!("expected {}", schema::describe(leaf))),
+        ]
+    })?;
+    let mut tree = value;
+    for (i, seg) in segments.iter().enumerate().rev() {
+        tree = Node {
+            pos: Pos {
+                line: 1,
+                col: cols[i],
+            },
+            len: seg.chars().count(),
+            value: Value::Map(vec![(
+                Key {
+                    name: (*seg).to_owned(),
+                    pos: Pos {
+                        line: 1,
+                        col: cols[i],
+                    },
+                },
+                tree,
+            )]),
+        };
+    }
+    let diags = schema_check::check(&tree, &source);
+    if diags.is_empty() {
+        Ok(Layer {
+            source,
+            tree,
+            extras: Extras::default(),
+        })
+    } else {
+        Err(diags)
+    }
+}
+
+/// Loads every layer of `inputs`, defaults first; reports all problems of all layers at once.
+pub fn load(inputs: &Inputs) -> Result<Vec<Layer>, Error> {
+    let mut layers = vec![defaults()];
+    let mut diags = Vec::new();
+    let mut push = |r: Result<Layer, Vec<Diagnostic>>| match r {
+        Ok(l) => layers.push(l),
+        Err(d) => diags.extend(d),
+    };
+    for p in &inputs.profiles {
+        push(profile(p));
+    }
+    for f in &inputs.files {
+        push(file(f));
+    }
+    if let Some(inline) = &inputs.inline {
+        push(Ok(inline.clone()));
+    }
+    for s in &inputs.sets {
+        push(set(s));
+    }
+    if diags.is_empty() {
+        Ok(layers)
+    } else {
+        Err(Error::Input(diags))
+    }
+}

@@ -1,0 +1,219 @@
+//! Project file: many environments (clusters, regions, stages) from one `agentctl.yaml`.
+//!
+//! A project file declares environments, each a list of profiles, override files (relative to
+//! the project file) and inline `set:` settings, rendered into `-o DIR/<env>/` (or the
+//! environment's own `output:` subdirectory). It is checked as strictly as any layer and every
+//! problem is located in it: unknown keys (with "did you mean"), unknown profiles, missing
+//! override files, duplicate or non-DNS environment names, two environments sharing or nesting
+//! output directories; the `set:` maps go through the config schema at their own line and
+//! column. Rendering the environments is [`crate::pipeline`]'s job; this module only reads
+//! and checks the file. Must not render, write or know the command line.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::diag::{Diagnostic, Error, Origin, Result, Source};
+use crate::input::layers::{self, Inputs, Layer};
+use crate::input::yaml::{self, Pos, SyntaxKind, Value};
+
+mod parser;
+
+use parser::Parser;
+
+/// The project file looked for in the current directory.
+pub const FILE_NAME: &str = "agentctl.yaml";
+
+/// Largest project file accepted, in bytes.
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Keys of the project file's top level.
+const TOP_KEYS: &[&str] = &["environments"];
+
+/// Keys of one environment.
+const ENV_KEYS: &[&str] = &["profiles", "overrides", "set", "output"];
+
+/// A parsed and checked project file.
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// The project file, as given or found.
+    pub path: PathBuf,
+    /// Its text, for diagnostics.
+    pub source: Arc<Source>,
+    /// The environments, in file order.
+    pub environments: Vec<Environment>,
+}
+
+/// One environment of a project.
+#[derive(Debug, Clone)]
+pub struct Environment {
+    /// Its name (a DNS-1123 label).
+    pub name: String,
+    /// Where the name is written.
+    pub pos: Pos,
+    /// Profiles, in order.
+    pub profiles: Vec<String>,
+    /// Override files, resolved against the project file's directory.
+    pub overrides: Vec<PathBuf>,
+    /// The `set:` map as a layer located in the project file.
+    pub inline: Option<Layer>,
+    /// Output subdirectory, relative to `-o DIR` (default: the name).
+    pub output: PathBuf,
+}
+
+impl Environment {
+    /// The environment's inputs, with `--set` flags from the command line applied last.
+    pub fn inputs(&self, sets: &[String]) -> Inputs {
+        Inputs {
+            profiles: self.profiles.clone(),
+            files: self.overrides.clone(),
+            sets: sets.to_vec(),
+            inline: self.inline.clone(),
+        }
+    }
+}
+
+/// The project file to use: `explicit`, else [`FILE_NAME`] in the current directory.
+pub fn locate(explicit: Option<&Path>) -> Result<PathBuf> {
+    match explicit {
+        Some(p) => Ok(p.to_owned()),
+        None if Path::new(FILE_NAME).is_file() => Ok(PathBuf::from(FILE_NAME)),
+        None => Err(Diagnostic::new(format!(
+            "no project file: `{FILE_NAME}` is not in the current directory"
+        ))
+        .note("--all and --env render the environments of a project file")
+        .help(format!(
+            "create one with `agentctl init --project`, run from the directory that has `{FILE_NAME}`, or pass `--project FILE`"
+        ))
+        .into()),
+    }
+}
+
+/// Reads and checks a project file.
+pub fn load(path: &Path) -> Result<Project> {
+    if path.is_dir() {
+        return Err(
+            Diagnostic::new(format!("project file `{}` is a directory", path.display()))
+                .help(format!(
+                    "pass the file: `--project {}`",
+                    path.join(FILE_NAME).display()
+                ))
+                .into(),
+        );
+    }
+    let text = layers::read_text(path, "project file", "check the path given with --project")?;
+    parse(path, &text).map_err(Error::Input)
+}
+
+/// Checks the text of a project file at `path` (override paths resolve against its directory).
+/// Reports every problem found.
+pub fn parse(path: &Path, text: &str) -> Result<Project, Vec<Diagnostic>> {
+    let source = crate::input::credentials::source(Origin::Project(path.to_owned()), text);
+    let tree = match yaml::parse_layer(text) {
+        Ok(tree) => tree,
+        Err(e) => return Err(vec![syntax_error(&source, e)]),
+    };
+    let mut p = Parser {
+        source: Arc::clone(&source),
+        dir: path.parent().map(Path::to_owned).unwrap_or_default(),
+        diags: Vec::new(),
+    };
+    let environments = p.top(&tree);
+    if p.diags.is_empty() {
+        Ok(Project {
+            path: path.to_owned(),
+            source,
+            environments,
+        })
+    } else {
+        Err(p.diags)
+    }
+}
+
+fn syntax_error(source: &Arc<Source>, mut e: yaml::SyntaxError) -> Diagnostic {
+    let help = match &e.kind {
+        // A duplicated environment name is a YAML duplicate key one level under `environments`.
+        SyntaxKind::DuplicateKey(name)
+            if let Some((_, first)) = &e.related
+                && is_environment_key(&source.text, e.pos.line, name, *first) =>
+        {
+            return Diagnostic::new(format!("duplicate environment `{name}`"))
+                .path(format!("environments.{name}"))
+                .at(source, e.pos, e.len)
+                .label("declared again here")
+                .related("first declared here", Some(source), *first)
+                .help("environment names must be unique; rename one of them or merge the two");
+        }
+        SyntaxKind::SecondDocument if e.pos.line > 0 => {
+            "a project file is one document; declare every environment under `environments:`"
+        }
+        SyntaxKind::Empty => {
+            "declare environments, e.g. `environments:\\n  dev:\\n    profiles: [dev]`, or scaffold one with `agentctl init --project`"
+        }
+        _ => return e.into_diagnostic(source),
+    };
+    e.hint = Some(help.to_owned());
+    e.into_diagnostic(source)
+}
+
+/// Whether `name`, first written at `first`, is a direct child of the top-level
+/// `environments` map: the text before the duplicate's line parses on its own (block YAML
+/// does), and there `environments` has `name` at `first`.
+fn is_environment_key(text: &str, line: usize, name: &str, first: Pos) -> bool {
+    let end = text
+        .match_indices('\n')
+        .nth(line.saturating_sub(2))
+        .map_or(0, |(i, _)| i + 1);
+    let Ok(prefix) = yaml::parse_layer(&text[..end]) else {
+        return false;
+    };
+    let Value::Map(top) = &prefix.value else {
+        return false;
+    };
+    top.iter()
+        .find(|(k, _)| k.name == "environments")
+        .is_some_and(|(_, envs)| match &envs.value {
+            Value::Map(entries) => entries
+                .iter()
+                .any(|(k, _)| k.name == name && k.pos == first),
+            _ => false,
+        })
+}
+
+/// The environments to render: all of them, or those named (in project order, once each).
+pub fn select<'p>(
+    project: &'p Project,
+    all: bool,
+    names: &[String],
+) -> Result<Vec<&'p Environment>> {
+    if all {
+        return Ok(project.environments.iter().collect());
+    }
+    let known: Vec<&str> = project
+        .environments
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
+    let mut diags = Vec::new();
+    for n in names {
+        if !known.contains(&n.as_str()) {
+            let d = Diagnostic::new(format!(
+                "unknown environment `{n}` (not in {})",
+                project.path.display()
+            ))
+            .note(format!("environments: {}", known.join(", ")))
+            .suggest(n, known.iter().copied(), |m| {
+                format!("did you mean `--env {m}`?")
+            })
+            .unwrap_or_else(|d| d.help("use --all for every environment"));
+            diags.push(d);
+        }
+    }
+    if !diags.is_empty() {
+        return Err(Error::Input(diags));
+    }
+    Ok(project
+        .environments
+        .iter()
+        .filter(|e| names.contains(&e.name))
+        .collect())
+}

@@ -1,0 +1,476 @@
+//! The checks of a project file's tree: top level, each environment, profiles, override
+//! files, `set:` maps, output directories and their overlaps. Every problem is collected.
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use super::{ENV_KEYS, Environment, TOP_KEYS};
+use crate::config::names::{dns1123_label, suggest_name};
+use crate::diag::{Diagnostic, Source, did_you_mean};
+use crate::input::layers::{self, Layer};
+use crate::input::profiles;
+use crate::input::yaml::{Key, Node, Pos, Value};
+
+pub(super) struct Parser {
+    pub(super) source: Arc<Source>,
+    pub(super) dir: PathBuf,
+    pub(super) diags: Vec<Diagnostic>,
+}
+
+/// An environment's output directory with where it was decided (its `output:` or its name).
+struct OutputAt {
+    parts: Vec<String>,
+    pos: Pos,
+    len: usize,
+    explicit: bool,
+}
+
+impl Parser {
+    fn error(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    fn at(&self, d: Diagnostic, pos: Pos, len: usize) -> Diagnostic {
+        d.at(&self.source, pos, len)
+    }
+
+    fn unknown_key(&mut self, key: &Key, path: &str, valid: &[&str]) {
+        let d = Diagnostic::new(format!("unknown key `{}`", key.name))
+            .path(path)
+            .label("unknown key")
+            .unknown_key(&key.name, valid.iter().copied());
+        let d = self.at(d, key.pos, key.name.chars().count());
+        self.error(d);
+    }
+
+    pub(super) fn top(&mut self, tree: &Node) -> Vec<Environment> {
+        let Value::Map(entries) = &tree.value else {
+            let d = Diagnostic::new(format!(
+                "a project file is a map with an `environments:` key, not {}",
+                tree.value.type_name()
+            ))
+            .help("e.g. `environments:\\n  dev:\\n    profiles: [dev]`");
+            let d = self.at(d, tree.pos, tree.len);
+            self.error(d);
+            return Vec::new();
+        };
+        let mut environments = None;
+        for (key, value) in entries {
+            match key.name.as_str() {
+                "environments" => environments = Some((key, value)),
+                name if ENV_KEYS.contains(&name) => {
+                    let d = Diagnostic::new(format!("unknown key `{name}`"))
+                        .path("(top level)")
+                        .label("belongs to an environment")
+                        .note(format!("valid keys here: {}", TOP_KEYS.join(", ")))
+                        .help(format!(
+                            "`{name}` is set per environment: `environments:\\n  prod:\\n    {name}: ...`"
+                        ));
+                    let d = self.at(d, key.pos, name.chars().count());
+                    self.error(d);
+                }
+                _ => self.unknown_key(key, "(top level)", TOP_KEYS),
+            }
+        }
+        let Some((key, envs)) = environments else {
+            let d = Diagnostic::new("the project file declares no `environments:`")
+                .help("add `environments:` with one entry per environment, e.g. `environments:\\n  dev:\\n    profiles: [dev]`");
+            let d = self.at(d, tree.pos, 1);
+            self.error(d);
+            return Vec::new();
+        };
+        let entries = match &envs.value {
+            Value::Map(e) if !e.is_empty() => e,
+            Value::Null => {
+                let d = Diagnostic::new("`environments` is empty")
+                    .path("environments")
+                    .help("declare at least one environment, e.g. `dev: {profiles: [dev]}`");
+                let d = self.at(d, key.pos, key.name.len());
+                self.error(d);
+                return Vec::new();
+            }
+            Value::Map(_) => {
+                let d = Diagnostic::new("`environments` is empty")
+                    .path("environments")
+                    .help("declare at least one environment, e.g. `dev: {profiles: [dev]}`");
+                let d = self.at(d, envs.pos, envs.len);
+                self.error(d);
+                return Vec::new();
+            }
+            other => {
+                let d = Diagnostic::new(format!(
+                    "`environments` must be a map of environment names, not {}",
+                    other.type_name()
+                ))
+                .path("environments")
+                .label("expected a map")
+                .help("e.g. `environments:\\n  dev:\\n    profiles: [dev]`");
+                let d = self.at(d, envs.pos, envs.len);
+                self.error(d);
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::new();
+        let mut outputs: Vec<(String, OutputAt)> = Vec::new();
+        for (key, value) in entries {
+            let (env, at) = self.environment(key, value);
+            if let Some(at) = at {
+                self.check_overlap(&key.name, &at, &outputs);
+                outputs.push((key.name.clone(), at));
+            }
+            out.extend(env);
+        }
+        out
+    }
+
+    fn check_overlap(&mut self, name: &str, at: &OutputAt, earlier: &[(String, OutputAt)]) {
+        for (other, o) in earlier {
+            let (shorter, longer) = if o.parts.len() <= at.parts.len() {
+                (&o.parts, &at.parts)
+            } else {
+                (&at.parts, &o.parts)
+            };
+            if !longer.starts_with(shorter) {
+                continue;
+            }
+            let dir = at.parts.join("/");
+            let message = if o.parts == at.parts {
+                format!(
+                    "environments `{other}` and `{name}` render into the same directory `{dir}`"
+                )
+            } else if o.parts.len() < at.parts.len() {
+                format!(
+                    "environment `{name}` renders into `{dir}`, inside the directory of environment `{other}` (`{}`)",
+                    o.parts.join("/")
+                )
+            } else {
+                format!(
+                    "environment `{name}` renders into `{dir}`, which contains the directory of environment `{other}` (`{}`)",
+                    o.parts.join("/")
+                )
+            };
+            let label = if at.explicit {
+                "this output directory"
+            } else {
+                "renders into its own name"
+            };
+            let other_label = if o.explicit {
+                format!("`{other}` renders here")
+            } else {
+                format!("`{other}` renders into `{}`", o.parts.join("/"))
+            };
+            let path = if at.explicit {
+                format!("environments.{name}.output")
+            } else {
+                format!("environments.{name}")
+            };
+            let d = Diagnostic::new(message)
+                .path(path)
+                .label(label)
+                .related(other_label, Some(&self.source), o.pos)
+                .help("give each environment a directory of its own with `output:` (a path under -o DIR), or rename one");
+            let d = self.at(d, at.pos, at.len);
+            self.error(d);
+            return;
+        }
+    }
+
+    /// The environment, if it is valid, and its output directory, if that is.
+    /// (Long on purpose: one match arm per environment key, each a few lines delegating to a
+    /// helper: `known_profile`, `override_file`, `inline_set`, `output_dir`.)
+    fn environment(&mut self, key: &Key, value: &Node) -> (Option<Environment>, Option<OutputAt>) {
+        let name = key.name.clone();
+        let path = format!("environments.{name}");
+        let mut ok = true;
+        if let Err(why) = dns1123_label(&name) {
+            let d = Diagnostic::new(format!(
+                "environment name `{name}` is not a DNS-1123 label: {why}"
+            ))
+            .path(&path)
+            .label("not a DNS-1123 label")
+            .note("the name becomes a directory name and usually part of namespaces and cluster names")
+            .help(format!("rename it, e.g. `{}`", suggest_name(&name, false)));
+            let d = self.at(d, key.pos, name.chars().count());
+            self.error(d);
+            ok = false;
+        }
+        let entries: &[(Key, Node)] = match &value.value {
+            Value::Map(e) => e,
+            Value::Null => &[],
+            other => {
+                let d = Diagnostic::new(format!(
+                    "an environment is a map of {}, not {}",
+                    ENV_KEYS.join(", "),
+                    other.type_name()
+                ))
+                .path(&path)
+                .label("expected a map")
+                .help(format!(
+                    "e.g. `{name}: {{profiles: [dev], overrides: [envs/{name}.yaml]}}`"
+                ));
+                let d = self.at(d, value.pos, value.len);
+                self.error(d);
+                return (None, None);
+            }
+        };
+        let mut env = Environment {
+            name: name.clone(),
+            pos: key.pos,
+            profiles: Vec::new(),
+            overrides: Vec::new(),
+            inline: None,
+            output: PathBuf::from(&name),
+        };
+        let mut at = Some(OutputAt {
+            parts: vec![name.clone()],
+            pos: key.pos,
+            len: name.chars().count(),
+            explicit: false,
+        });
+        for (k, v) in entries {
+            let here = format!("{path}.{}", k.name);
+            match k.name.as_str() {
+                "profiles" => {
+                    for (item, node) in self.strings(v, &here, "profile names", "[dev]") {
+                        if self.known_profile(&item, &here, node) {
+                            env.profiles.push(item);
+                        } else {
+                            ok = false;
+                        }
+                    }
+                }
+                "overrides" => {
+                    for (item, node) in self.strings(v, &here, "file paths", "[envs/prod.yaml]") {
+                        match self.override_file(&item, &here, node) {
+                            Some(p) => env.overrides.push(p),
+                            None => ok = false,
+                        }
+                    }
+                }
+                "set" => match self.inline_set(v, &here) {
+                    Ok(layer) => env.inline = layer,
+                    Err(()) => ok = false,
+                },
+                "output" => match self.output_dir(v, &here) {
+                    Some(parts) => {
+                        env.output = parts.iter().collect();
+                        at = Some(OutputAt {
+                            parts,
+                            pos: v.pos,
+                            len: v.len,
+                            explicit: true,
+                        });
+                    }
+                    None => {
+                        at = None;
+                        ok = false;
+                    }
+                },
+                _ => {
+                    self.unknown_key(k, &path, ENV_KEYS);
+                    ok = false;
+                }
+            }
+        }
+        (ok.then_some(env), at)
+    }
+
+    /// Whether a profile named in an environment exists (else reported).
+    fn known_profile(&mut self, item: &str, here: &str, node: &Node) -> bool {
+        if profiles::find(item).is_some() {
+            return true;
+        }
+        let names = profiles::PROFILES.iter().map(|p| p.name);
+        let d = Diagnostic::new(format!("unknown profile `{item}`"))
+            .path(here)
+            .label("unknown profile")
+            .note(format!(
+                "available profiles: {}",
+                names.clone().collect::<Vec<_>>().join(", ")
+            ))
+            .suggest(item, names, |m| format!("did you mean `{m}`?"))
+            .unwrap_or_else(|d| {
+                if item.contains('/') || item.contains('.') {
+                    d.help("a profile is a built-in name; list override files under `overrides:`")
+                } else {
+                    d.help("see `agentctl profiles`")
+                }
+            });
+        let d = self.at(d, node.pos, node.len);
+        self.error(d);
+        false
+    }
+
+    /// An environment's `set:` map as a layer located in the project file (`None`: empty);
+    /// `Err` when it is not valid (reported).
+    fn inline_set(&mut self, v: &Node, here: &str) -> Result<Option<Layer>, ()> {
+        match &v.value {
+            Value::Map(_) => match layers::from_node(Arc::clone(&self.source), v.clone()) {
+                Ok(layer) => Ok(Some(layer)),
+                Err(diags) => {
+                    self.diags.extend(diags);
+                    Err(())
+                }
+            },
+            Value::Null => Ok(None),
+            other => {
+                let d = Diagnostic::new(format!(
+                    "`set` is a map of settings, not {}",
+                    other.type_name()
+                ))
+                .path(here)
+                .label("expected a map")
+                .help("e.g. `set: {namespace: agents-eu, agent: {replicas: {min: 5}}}`");
+                let d = self.at(d, v.pos, v.len);
+                self.error(d);
+                Err(())
+            }
+        }
+    }
+
+    /// A list of strings (a single string is refused with the list form as the fix).
+    fn strings<'n>(
+        &mut self,
+        node: &'n Node,
+        path: &str,
+        what: &str,
+        example: &str,
+    ) -> Vec<(String, &'n Node)> {
+        match &node.value {
+            Value::Null => Vec::new(),
+            Value::Seq(items) => {
+                let mut out = Vec::new();
+                for item in items {
+                    match &item.value {
+                        Value::Str(s) => out.push((s.clone(), item)),
+                        other => {
+                            let d = Diagnostic::new(format!(
+                                "expected a string, found {}",
+                                other.type_name()
+                            ))
+                            .path(path)
+                            .label("expected a string");
+                            let d = self.at(d, item.pos, item.len);
+                            self.error(d);
+                        }
+                    }
+                }
+                out
+            }
+            Value::Str(s) => {
+                let d = Diagnostic::new(format!("expected a list of {what}, found a string"))
+                    .path(path)
+                    .label("expected a list")
+                    .help(format!("write it as a list: `[{s}]`"));
+                let d = self.at(d, node.pos, node.len);
+                self.error(d);
+                Vec::new()
+            }
+            other => {
+                let d = Diagnostic::new(format!(
+                    "expected a list of {what}, found {}",
+                    other.type_name()
+                ))
+                .path(path)
+                .label("expected a list")
+                .help(format!("e.g. `{example}`"));
+                let d = self.at(d, node.pos, node.len);
+                self.error(d);
+                Vec::new()
+            }
+        }
+    }
+
+    /// Resolves an override path against the project's directory and checks it is a file.
+    fn override_file(&mut self, rel: &str, path: &str, node: &Node) -> Option<PathBuf> {
+        let resolved = self.dir.join(rel);
+        let problem = match std::fs::metadata(&resolved) {
+            Ok(m) if m.is_file() => return Some(resolved),
+            Ok(_) => format!("override file `{rel}` is a directory"),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                format!("override file `{rel}` does not exist")
+            }
+            Err(e) => format!("cannot read override file `{rel}`: {e}"),
+        };
+        let mut d = Diagnostic::new(problem)
+            .path(path)
+            .label("no such file")
+            .note(format!(
+                "paths in a project file are relative to its directory; this one is `{}`",
+                resolved.display()
+            ));
+        if let Some(m) = self.similar_file(&resolved) {
+            d = d.help(format!("did you mean `{m}`?"));
+        } else {
+            d = d.help("create the file (`agentctl init FILE` writes a starter) or fix the path");
+        }
+        let d = self.at(d, node.pos, node.len);
+        self.error(d);
+        None
+    }
+
+    /// A file next to `missing` whose name is a plausible typo of it, as the user would write it.
+    fn similar_file(&self, missing: &Path) -> Option<String> {
+        let parent = missing.parent()?;
+        let wanted = missing.file_name()?.to_str()?;
+        let dir = if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        };
+        let names: Vec<String> = std::fs::read_dir(dir)
+            .ok()?
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .collect();
+        let m = did_you_mean(wanted, names.iter().map(String::as_str))?;
+        let rel = parent.strip_prefix(&self.dir).unwrap_or(parent).join(m);
+        Some(rel.display().to_string())
+    }
+
+    /// `output:`: a relative path under `-o DIR`, as its components.
+    fn output_dir(&mut self, node: &Node, path: &str) -> Option<Vec<String>> {
+        let Value::Str(text) = &node.value else {
+            let d = Diagnostic::new(format!(
+                "`output` is a directory path, not {}",
+                node.value.type_name()
+            ))
+            .path(path)
+            .label("expected a string");
+            let d = self.at(d, node.pos, node.len);
+            self.error(d);
+            return None;
+        };
+        let mut parts = Vec::new();
+        let mut problem = None;
+        if Path::new(text).is_absolute() {
+            problem = Some("it is an absolute path");
+        }
+        for c in Path::new(text).components() {
+            match c {
+                Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
+                Component::CurDir => {}
+                Component::ParentDir => problem = Some("it leaves the output directory (`..`)"),
+                Component::RootDir | Component::Prefix(_) => {
+                    problem = Some("it is an absolute path");
+                }
+            }
+        }
+        if problem.is_none() && parts.is_empty() {
+            problem = Some("it names the output directory itself, not a subdirectory of it");
+        }
+        match problem {
+            None => Some(parts),
+            Some(why) => {
+                let d = Diagnostic::new(format!(
+                    "`output` must be a subdirectory of -o DIR: {why}"
+                ))
+                .path(path)
+                .label("not a subdirectory")
+                .help("write a relative path such as `prod/eu-west`; it is joined to the -o directory");
+                let d = self.at(d, node.pos, node.len);
+                self.error(d);
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,396 @@
+//! The strict check of a layer tree against the config schema, as each source is read.
+//!
+//! Every key must be a setting (else "unknown setting", with "did you mean"), every value of
+//! its type, enum, range and pattern; bare numbers written for quantities become their text;
+//! `--set` values are typed by the schema at their path. Diagnostics point at the culprit's
+//! line and column. Reads the schema from [`crate::config::schema`]; must not merge or apply
+//! cross-field rules (that is [`crate::resolve`]).
+
+use std::sync::Arc;
+
+use serde_json::Value as J;
+
+use crate::config::schema::{
+    Removal, all_types, branches, consts_of, describe, lookup, removal, schema, types_of,
+    unknown_key_help,
+};
+use crate::diag::{Diagnostic, Source};
+use crate::input::yaml::{Key, Node, Pos, Value};
+
+/// The settings that hold a Kubernetes quantity, by their last path segment. YAML reads
+/// `cpu: 2` or `cpu: .5` as a number; Kubernetes accepts both, so we take the number's text.
+const QUANTITY_FIELDS: &[&str] = &[
+    "cpu",
+    "memory",
+    "size",
+    "tmpSizeLimit",
+    "targetAverageValue",
+    "requestsCpu",
+    "requestsMemory",
+    "limitsCpu",
+    "limitsMemory",
+    "requestsStorage",
+    "threshold",
+    "listLength",
+];
+
+/// Turns bare numbers written for quantity settings (`cpu: 2`, `cpu: .5`) into the strings
+/// Kubernetes reads them as, keeping their source text; their grammar is checked in `validate`.
+pub fn coerce_quantities(node: &mut Node, source: &Source) {
+    fn walk(node: &mut Node, path: &mut Vec<String>, source: &Source) {
+        match &mut node.value {
+            Value::Map(entries) => {
+                for (key, child) in entries {
+                    path.push(key.name.clone());
+                    walk(child, path, source);
+                    path.pop();
+                }
+            }
+            Value::Int(_) | Value::Float(_)
+                if path
+                    .last()
+                    .is_some_and(|l| QUANTITY_FIELDS.contains(&l.as_str())) =>
+            {
+                let segments: Vec<&str> = path.iter().map(String::as_str).collect();
+                if lookup(&segments).is_ok_and(|s| {
+                    matches!(
+                        all_types(s).as_slice(),
+                        ["string"] | ["string", "null"] | ["null", "string"]
+                    )
+                }) {
+                    let raw = source_slice(source, node.pos, node.len);
+                    if !raw.is_empty() {
+                        node.value = Value::Str(raw);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    walk(node, &mut Vec::new(), source);
+}
+
+/// Checks a layer tree against the schema and returns every problem found.
+pub fn check(node: &Node, source: &Arc<Source>) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    if !matches!(node.value, Value::Map(_)) {
+        diags.push(
+            Diagnostic::new(format!(
+                "the top level must be a map of settings, found {}",
+                node.value.type_name()
+            ))
+            .at(source, node.pos, node.len)
+            .help("start with a section name such as `agent:` or `namespace: my-agents`"),
+        );
+        return diags;
+    }
+    let mut path = Vec::new();
+    check_node(schema(), node, &mut path, source, &mut diags);
+    diags
+}
+
+fn source_slice(source: &Source, pos: Pos, len: usize) -> String {
+    source
+        .text
+        .lines()
+        .nth(pos.line.saturating_sub(1))
+        .map(|l| {
+            l.chars()
+                .skip(pos.col.saturating_sub(1))
+                .take(len)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn check_node(
+    schema: &J,
+    node: &Node,
+    path: &mut Vec<String>,
+    source: &Arc<Source>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let here = path.join(".");
+    if matches!(node.value, Value::Null) {
+        let segments: Vec<&str> = path.iter().map(String::as_str).collect();
+        if removal(&segments) != Removal::No {
+            return;
+        }
+    }
+    if let Some(values) = consts_of(schema) {
+        if let Some(d) = not_in_enum(&values, schema, node, &here, source) {
+            diags.push(d);
+        }
+        return;
+    }
+    let candidates = branches(schema);
+    let kind = match &node.value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Int(_) => "integer",
+        Value::Float(_) => "number",
+        Value::Str(_) => "string",
+        Value::Seq(_) => "array",
+        Value::Map(_) => "object",
+    };
+    let matching = candidates.iter().find(|b| {
+        let ts = types_of(b);
+        ts.contains(&kind) || (kind == "integer" && ts.contains(&"number"))
+    });
+    let Some(branch) = matching else {
+        diags.push(wrong_type(schema, node, &here, source));
+        return;
+    };
+    match &node.value {
+        Value::Map(entries) => check_map(branch, entries, &here, path, source, diags),
+        Value::Seq(items) => {
+            if let Some(item_schema) = branch.get("items") {
+                for (i, item) in items.iter().enumerate() {
+                    path.push(i.to_string());
+                    check_node(item_schema, item, path, source, diags);
+                    path.pop();
+                }
+            }
+        }
+        Value::Int(i) => {
+            let min = branch.get("minimum").and_then(J::as_f64);
+            let max = branch.get("maximum").and_then(J::as_f64);
+            let v = *i as f64;
+            if min.is_some_and(|m| v < m) || max.is_some_and(|m| v > m) {
+                diags.push(
+                    Diagnostic::new(format!("{i} is out of range"))
+                        .path(&here)
+                        .at(source, node.pos, node.len)
+                        .label(format!("expected {}", describe(schema))),
+                );
+            }
+        }
+        Value::Float(f) if !f.is_finite() => diags.push(
+            Diagnostic::new("expected a finite number")
+                .path(&here)
+                .at(source, node.pos, node.len),
+        ),
+        _ => {}
+    }
+}
+
+/// The entries of a map against its section's schema: known keys recurse, unknown keys are
+/// reported with the valid ones.
+fn check_map(
+    branch: &J,
+    entries: &[(Key, Node)],
+    here: &str,
+    path: &mut Vec<String>,
+    source: &Arc<Source>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let props = branch.get("properties").and_then(J::as_object);
+    let additional = branch.get("additionalProperties");
+    for (key, child) in entries {
+        if let Some(sub) = props.and_then(|p| p.get(&key.name)) {
+            path.push(key.name.clone());
+            check_node(sub, child, path, source, diags);
+            path.pop();
+        } else if let Some(sub @ J::Object(_)) = additional {
+            path.push(key.name.clone());
+            check_node(sub, child, path, source, diags);
+            path.pop();
+        } else {
+            let names: Vec<&str> = props
+                .map(|p| p.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            let d = Diagnostic::new(format!("unknown key `{}`", key.name))
+                .path(if here.is_empty() {
+                    "(top level)".to_owned()
+                } else {
+                    here.to_owned()
+                })
+                .at(source, key.pos, key.name.chars().count())
+                .label("unknown key")
+                .unknown_key(&key.name, names.iter().copied());
+            let mut d = d;
+            if let Some(h) = unknown_key_help(here, &key.name, d.help.is_some()) {
+                d.help = Some(h);
+            }
+            diags.push(d);
+        }
+    }
+}
+
+/// The diagnostic for a value of the wrong type, with the likeliest fix (quote it, unquote it,
+/// write `true`, fill the section).
+fn wrong_type(schema: &J, node: &Node, here: &str, source: &Arc<Source>) -> Diagnostic {
+    let expected = describe(schema);
+    let wants = all_types(schema);
+    let is_number = matches!(node.value, Value::Int(_) | Value::Float(_));
+    let secret = crate::config::credentials::is_credential(here);
+    let raw = source_slice(source, node.pos, node.len);
+    let found = if secret {
+        format!("{} (value not shown)", node.value.type_name())
+    } else {
+        found_text(&node.value, &raw)
+    };
+    let mut d = Diagnostic::new(format!("expected {expected}, found {found}"))
+        .path(here)
+        .at(source, node.pos, node.len)
+        .label(format!("expected {expected}"));
+    if secret && wants.contains(&"string") && is_number {
+        d = d.help("quote the value to make it a string");
+    } else if wants.contains(&"string")
+        && matches!(node.value, Value::Int(_) | Value::Float(_) | Value::Bool(_))
+    {
+        d = d.help(format!(
+            "quote it to make it a string: \"{raw}\" (YAML reads it unquoted as {})",
+            node.value.type_name()
+        ));
+    } else if let Value::Str(s) = &node.value
+        && !secret
+        && (wants.contains(&"integer") || wants.contains(&"boolean") || wants.contains(&"number"))
+        && crate::input::yaml::parse_inline(s).is_ok_and(|n| !matches!(n.value, Value::Str(_)))
+    {
+        d = d.help(format!("remove the quotes: {s}"));
+    } else if let Value::Str(s) = &node.value
+        && wants.contains(&"boolean")
+        && crate::input::yaml::is_yaml11_only_bool(s)
+    {
+        d = d.help(format!(
+            "write `true` or `false`; YAML 1.2 reads `{s}` as a string, not a boolean"
+        ));
+    } else if matches!(node.value, Value::Null) && wants.contains(&"object") {
+        d = d.help("the section is empty; add settings under it (indented) or delete the line");
+    } else if matches!(node.value, Value::Null) && wants.contains(&"array") {
+        d = d
+            .help("`null` removes map entries and optional settings; for an empty list write `[]`");
+    } else if matches!(node.value, Value::Null) {
+        d = d.help("`null` removes map entries and optional settings, and this one is required: write a value (`agentctl explain` shows its default)");
+    }
+    d
+}
+
+/// The diagnostic for a value outside an enum, if it is one.
+fn not_in_enum(
+    values: &[String],
+    schema: &J,
+    node: &Node,
+    here: &str,
+    source: &Arc<Source>,
+) -> Option<Diagnostic> {
+    let shown = match &node.value {
+        Value::Str(s) if values.contains(s) => return None,
+        Value::Null if all_types(schema).contains(&"null") => return None,
+        Value::Str(s) => format!("`{s}`"),
+        v => v.type_name().to_owned(),
+    };
+    let word = if let Value::Str(s) = &node.value {
+        s.as_str()
+    } else {
+        ""
+    };
+    Some(
+        Diagnostic::new(format!("invalid value {shown}"))
+            .path(here)
+            .at(source, node.pos, node.len)
+            .label("not allowed here")
+            .note(format!("expected one of: {}", values.join(", ")))
+            .suggest(word, values.iter().map(String::as_str), |m| {
+                format!("did you mean `{m}`?")
+            })
+            .unwrap_or_else(|d| d),
+    )
+}
+
+fn found_text(value: &Value, raw: &str) -> String {
+    match value {
+        Value::Str(s) => format!("the string \"{}\"", s.escape_debug()),
+        Value::Seq(_) | Value::Map(_) | Value::Null => value.type_name().to_owned(),
+        v => format!("{} `{raw}`", v.type_name()),
+    }
+}
+
+/// Converts a `--set` value to a node of the type the schema expects at that path.
+///
+/// Strings stay verbatim (`--set agent.config.extra.FLAG=on` is the string `on`); numbers and
+/// booleans must parse as such; lists and maps are written in YAML flow syntax (`[443, 8443]`);
+/// `null` or `~` removes, as in a file ([`removal`]: a map entry, a whole map, an optional
+/// setting); a quoted string (`"null"`, `'~'`) is that string, unquoted.
+pub fn typed_set_value(schema: &J, path: &[&str], raw: &str, pos: Pos) -> Result<Node, String> {
+    let types = all_types(schema);
+    let len = raw.chars().count().max(1);
+    let node = |value| Node { value, pos, len };
+    if raw == "null" || raw == "~" {
+        return match removal(path) {
+            Removal::No => Err(format!(
+                "`{raw}` removes map entries and optional settings; `{}` is {} and required",
+                path.join("."),
+                describe(schema)
+            )),
+            _ => Ok(node(Value::Null)),
+        };
+    }
+    if consts_of(schema).is_some() || (types.contains(&"string") && !types.contains(&"integer")) {
+        let quoted = raw.len() >= 2
+            && ((raw.starts_with('"') && raw.ends_with('"'))
+                || (raw.starts_with('\'') && raw.ends_with('\'')));
+        if quoted
+            && let Ok(Node {
+                value: Value::Str(s),
+                ..
+            }) = crate::input::yaml::parse_inline(raw)
+        {
+            return Ok(node(Value::Str(s)));
+        }
+        return Ok(node(Value::Str(raw.to_owned())));
+    }
+    if types.contains(&"integer") {
+        if let Ok(i) = raw.parse::<i64>() {
+            return Ok(node(Value::Int(i)));
+        }
+        if types.contains(&"string") {
+            return Ok(node(Value::Str(raw.to_owned())));
+        }
+        return Err(format!("expected {}, found `{raw}`", describe(schema)));
+    }
+    if types.contains(&"number") {
+        return raw
+            .parse::<f64>()
+            .map(|f| node(Value::Float(f)))
+            .map_err(|_| format!("expected a number, found `{raw}`"));
+    }
+    if types.contains(&"boolean") {
+        return match raw {
+            "true" => Ok(node(Value::Bool(true))),
+            "false" => Ok(node(Value::Bool(false))),
+            _ => Err(format!("expected true or false, found `{raw}`")),
+        };
+    }
+    // Lists and maps: YAML flow syntax.
+    match crate::input::yaml::parse_inline(raw) {
+        Ok(mut n) => {
+            relocate(&mut n, pos);
+            Ok(n)
+        }
+        Err(e) => Err(format!(
+            "expected {} in YAML flow syntax (e.g. `[a, b]` or `{{k: v}}`): {}",
+            describe(schema),
+            e.message
+        )),
+    }
+}
+
+fn relocate(node: &mut Node, base: Pos) {
+    node.pos = Pos {
+        line: base.line,
+        col: base.col + node.pos.col.saturating_sub(1),
+    };
+    match &mut node.value {
+        Value::Seq(items) => items.iter_mut().for_each(|n| relocate(n, base)),
+        Value::Map(entries) => entries.iter_mut().for_each(|(k, n)| {
+            k.pos = Pos {
+                line: base.line,
+                col: base.col + k.pos.col.saturating_sub(1),
+            };
+            relocate(n, base);
+        }),
+        _ => {}
+    }
+}

@@ -1,0 +1,295 @@
+//! Rendered manifests: reading them back (a fast path from parser events, serde-saphyr for
+//! anything unusual), emitting canonical YAML, and the YAML 1.1 rules that decide what must
+//! be quoted. Part of [`super`], the one module that names the YAML crate.
+
+use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
+
+use super::{Pos, Value, pos_of, resolve_plain};
+
+/// Every plain (unquoted) scalar in a YAML text that YAML 1.2 reads as a string, with its
+/// position. Used by the YAML-safety tests to prove that no string is left bare where a YAML 1.1
+/// reader (Kubernetes) would retype it.
+pub fn plain_strings(text: &str) -> Result<Vec<(String, Pos)>, String> {
+    let mut out = Vec::new();
+    for event in Parser::new_from_str(text) {
+        let (event, span) = event.map_err(|e| e.info())?;
+        if let Event::Scalar(value, ScalarStyle::Plain, ..) = event
+            && matches!(resolve_plain(&value), Value::Str(_))
+        {
+            out.push((value.into_owned(), pos_of(&span)));
+        }
+    }
+    Ok(out)
+}
+
+/// Parses a stream of rendered manifests (one or more documents) into JSON values.
+///
+/// Every render parses a dozen rendered files, so the common case is built straight from the
+/// parser's events (about 7% of a whole-process render saved, measured);
+/// anything that path is not certain to read exactly as serde-saphyr does is read by
+/// serde-saphyr, which also gives the error messages.
+pub fn parse_manifests(text: &str) -> Result<Vec<serde_json::Value>, String> {
+    if let Some(docs) = manifests_from_events(text) {
+        return Ok(docs);
+    }
+    let docs: Vec<serde_json::Value> =
+        serde_saphyr::from_str_multiple(text).map_err(|e| e.to_string())?;
+    Ok(docs.into_iter().filter(|d| !d.is_null()).collect())
+}
+
+/// Plain scalars whose meaning is the same in every YAML reading: `null`/`~`/empty, `true`,
+/// `false`, decimal integers without a leading zero, plain decimals, and words that start with a
+/// letter; `None` for anything else (`yes`, `on`, `0644`, `1_000`, `1e3`, `1:20`, ...), which a
+/// YAML 1.1 reading could take for something other than a string.
+pub(super) fn plain_scalar(text: &str) -> Option<serde_json::Value> {
+    use serde_json::Value as J;
+    match text {
+        "" | "~" | "null" => return Some(J::Null),
+        "true" => return Some(J::Bool(true)),
+        "false" => return Some(J::Bool(false)),
+        _ => {}
+    }
+    let lower = text.to_ascii_lowercase();
+    if is_yaml11_only_bool(text)
+        || matches!(
+            lower.as_str(),
+            "null" | "true" | "false" | "nan" | "inf" | "-inf" | "infinity" | "-infinity"
+        )
+    {
+        return None;
+    }
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (int, frac) = match digits.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (digits, None),
+    };
+    let is_int = !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && (int == "0" || !int.starts_with('0'));
+    match frac {
+        None if is_int => text.parse::<i64>().ok().map(J::from),
+        Some(f) if is_int && !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()) => text
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(J::Number),
+        _ if is_quantity(text) => Some(J::String(text.to_owned())),
+        _ => match resolve_plain(text) {
+            Value::Str(_)
+                if text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/')
+                    && !text.contains(':') =>
+            {
+                Some(J::String(text.to_owned()))
+            }
+            _ => None,
+        },
+    }
+}
+
+/// YAML 1.1's booleans (the spec's exact list): what Kubernetes' reader turns into `true` or
+/// `false`. The one copy of the rule; the writer quotes them, the reader and the schema
+/// check explain them, the tests check rendered files against [`yaml11_retypes`].
+pub const YAML11_BOOLS: &[&str] = &[
+    "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
+    "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF",
+];
+
+/// Whether `text`, in any case, is a YAML 1.1 boolean that YAML 1.2 reads as a string (`yes`,
+/// `off`, `Y`, ...).
+pub fn is_yaml11_only_bool(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    YAML11_BOOLS.contains(&lower.as_str()) && !matches!(lower.as_str(), "true" | "false")
+}
+
+/// YAML 1.1 implicit typing (what Kubernetes' reader applies to plain scalars): true when a
+/// plain scalar would NOT be read back as the string it is.
+pub fn yaml11_retypes(s: &str) -> bool {
+    if s.is_empty()
+        || s == "~"
+        || s == "null"
+        || s == "Null"
+        || s == "NULL"
+        || YAML11_BOOLS.contains(&s)
+    {
+        return true;
+    }
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let digits_ = |t: &str| !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || c == '_');
+    // ints: decimal, octal 0..., hex, binary, sexagesimal; floats incl. sexagesimal; .inf/.nan
+    if digits_(body)
+        || body
+            .strip_prefix("0x")
+            .is_some_and(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit() || c == '_'))
+        || body
+            .strip_prefix("0b")
+            .is_some_and(|b| !b.is_empty() && b.chars().all(|c| c == '0' || c == '1' || c == '_'))
+    {
+        return true;
+    }
+    if body.contains(':')
+        && body.split(':').all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_digit() || c == '_' || c == '.')
+        })
+    {
+        return true;
+    }
+    let lower = body.to_ascii_lowercase();
+    if [".inf", ".nan"].contains(&lower.as_str()) {
+        return true;
+    }
+    if body.chars().any(|c| c.is_ascii_digit())
+        && body.parse::<f64>().is_ok()
+        && !body.contains(['i', 'I', 'n', 'N'])
+    {
+        return true;
+    }
+    // timestamps: YYYY-M-D...
+    let b = s.as_bytes();
+    b.len() >= 8
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && s[5..].starts_with(|c: char| c.is_ascii_digit())
+}
+
+/// `64Mi`, `500m`, `2`: digits and a Kubernetes quantity suffix, which no YAML reading takes
+/// for anything but a string (the exponent-like suffixes `e`/`E` are left out).
+pub(super) fn is_quantity(text: &str) -> bool {
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    digits > 0
+        && !text.starts_with('0')
+        && matches!(
+            &text[digits..],
+            "m" | "k" | "M" | "G" | "T" | "P" | "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei"
+        )
+}
+
+/// Rendered manifests built directly from parser events; `None` when anything is out of the
+/// ordinary (a syntax error, tags, anchors, aliases, a duplicate or non-string key), so the
+/// caller reads the whole text with serde-saphyr. A plain scalar [`plain_scalar`] is unsure of
+/// is resolved by serde-saphyr on its own, so it reads exactly as it would in the document.
+pub(super) fn manifests_from_events(text: &str) -> Option<Vec<serde_json::Value>> {
+    use serde_json::Value as J;
+    enum Frame {
+        Seq(Vec<J>),
+        Map(serde_json::Map<String, J>, Option<String>),
+    }
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut docs = Vec::new();
+    for event in Parser::new_from_str(text) {
+        let (event, _) = event.ok()?;
+        let node = match event {
+            Event::Scalar(t, style, anchor, tag) => {
+                if anchor != 0 || tag.is_some() {
+                    return None;
+                }
+                if style == ScalarStyle::Plain {
+                    // The unusual ones (`64Mi`, `/data`) are read by serde-saphyr, alone.
+                    match plain_scalar(&t) {
+                        Some(v) => v,
+                        None => match serde_saphyr::from_str::<J>(&t).ok()? {
+                            J::Array(_) | J::Object(_) => return None,
+                            v => v,
+                        },
+                    }
+                } else {
+                    J::String(t.into_owned())
+                }
+            }
+            Event::SequenceStart(_, anchor, tag) | Event::MappingStart(_, anchor, tag)
+                if anchor != 0 || tag.is_some() =>
+            {
+                return None;
+            }
+            Event::SequenceStart(..) => {
+                stack.push(Frame::Seq(Vec::new()));
+                continue;
+            }
+            Event::MappingStart(..) => {
+                stack.push(Frame::Map(serde_json::Map::new(), None));
+                continue;
+            }
+            Event::SequenceEnd => match stack.pop() {
+                Some(Frame::Seq(items)) => J::Array(items),
+                _ => return None,
+            },
+            Event::MappingEnd => match stack.pop() {
+                Some(Frame::Map(entries, None)) => J::Object(entries),
+                _ => return None,
+            },
+            Event::StreamStart
+            | Event::StreamEnd
+            | Event::DocumentStart(..)
+            | Event::DocumentEnd => {
+                continue;
+            }
+            _ => return None,
+        };
+        match stack.last_mut() {
+            None if node.is_null() => {}
+            None => docs.push(node),
+            Some(Frame::Seq(items)) => items.push(node),
+            Some(Frame::Map(entries, pending)) => match pending.take() {
+                Some(key) => {
+                    entries.insert(key, node);
+                }
+                None => match node {
+                    J::String(key) if !entries.contains_key(&key) => *pending = Some(key),
+                    _ => return None,
+                },
+            },
+        }
+    }
+    stack.is_empty().then_some(docs)
+}
+
+/// Parses one YAML document of any shape (used for foreign inputs such as a project file).
+pub fn from_str<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    serde_saphyr::from_str(text).map_err(|e| e.to_string())
+}
+
+/// Emits a JSON value as canonical YAML: keys sorted, lists compact, ambiguous strings quoted.
+pub fn to_canonical(value: &serde_json::Value) -> Result<String, String> {
+    if maps_iterate_sorted() {
+        emit(value)
+    } else {
+        let mut sorted = value.clone();
+        sorted.sort_all_objects();
+        emit(&sorted)
+    }
+}
+
+/// Emits a value as YAML in its own order (struct fields as declared, so the effective
+/// configuration reads like the reference), formatted and quoted like [`to_canonical`].
+pub fn to_string_ordered<T: serde::Serialize>(value: &T) -> Result<String, String> {
+    emit(value)
+}
+
+/// The one serializer configuration: two-space indent, compact lists, long one-line strings
+/// kept on one line (no `>` folding; multi-line strings use `|`), a final newline.
+pub(super) fn emit<T: serde::Serialize>(value: &T) -> Result<String, String> {
+    let mut options = serde_saphyr::SerializerOptions::default();
+    options.indent_step = 2;
+    options.compact_list_indent = true;
+    options.folded_wrap_chars = usize::MAX / 2;
+    let mut out = String::new();
+    serde_saphyr::to_fmt_writer_with_options(&mut out, value, options)
+        .map_err(|e| e.to_string())?;
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// Whether serde_json's maps iterate in key order (they do unless some crate in the build
+/// enables its `preserve_order` feature); then a value serializes sorted as it is, with no copy.
+pub(super) fn maps_iterate_sorted() -> bool {
+    static SORTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SORTED.get_or_init(|| {
+        let mut probe = serde_json::Map::new();
+        probe.insert("b".into(), serde_json::Value::Null);
+        probe.insert("a".into(), serde_json::Value::Null);
+        probe.keys().next().is_some_and(|k| k == "a")
+    })
+}

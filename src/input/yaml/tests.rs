@@ -1,0 +1,177 @@
+use super::manifests::*;
+use super::*;
+
+#[test]
+fn manifests_from_events_read_exactly_as_serde_saphyr_or_defer() {
+    let mut taken = 0;
+    for scalar in [
+        "x",
+        "agent-deployment",
+        "10",
+        "0",
+        "-3",
+        "1.5",
+        "0.25",
+        "true",
+        "false",
+        "null",
+        "~",
+        "",
+        "on",
+        "yes",
+        "No",
+        "Y",
+        "012",
+        "0644",
+        "0x1F",
+        "0o17",
+        "1e3",
+        ".5",
+        "+1",
+        "1:20",
+        "2024-01-01",
+        "1.5.0",
+        "nan",
+        "NaN",
+        ".inf",
+        "-.inf",
+        "Infinity",
+        "500m",
+        "4Gi",
+        "64Mi",
+        "0Mi",
+        "2E",
+        "3e",
+        "/data",
+        "/a:b",
+        "100Ki",
+        "1_000",
+        "TRUE",
+        "Null",
+        "99999999999999999999",
+        "'q'",
+        "\"d\"",
+        "a b",
+    ] {
+        let text =
+            format!("apiVersion: v1\nkind: X\nitems: [{scalar}]\nk: {scalar}\n---\n- {scalar}\n");
+        let slow: Vec<serde_json::Value> = serde_saphyr::from_str_multiple(&text)
+            .map(|d: Vec<serde_json::Value>| d.into_iter().filter(|d| !d.is_null()).collect())
+            .unwrap_or_default();
+        if let Some(fast) = manifests_from_events(&text) {
+            assert_eq!(fast, slow, "{scalar:?} read differently");
+            taken += 1;
+        }
+    }
+    assert!(
+        taken >= 15,
+        "the fast path should take the common scalars ({taken})"
+    );
+    // Anchors, tags, duplicate keys and syntax errors always defer.
+    for text in [
+        "a: &x 1\nb: *x\n",
+        "a: !!str 1\n",
+        "a: 1\na: 2\n",
+        "a: [1\n",
+        "8080: x\n",
+    ] {
+        assert_eq!(manifests_from_events(text), None, "{text:?}");
+    }
+}
+
+#[test]
+fn rendered_files_take_the_event_path_and_read_the_same() {
+    let renderer = crate::render::Renderer::new().expect("templates compile");
+    for profile in ["", "dev", "high-throughput", "low-latency"] {
+        let inputs = crate::input::layers::Inputs {
+            profiles: [profile]
+                .iter()
+                .filter(|p| !p.is_empty())
+                .map(|p| (*p).to_owned())
+                .collect(),
+            ..Default::default()
+        };
+        let merged = crate::pipeline::resolve(&inputs).expect("resolves");
+        for (name, text) in renderer.render(&merged.config).expect("renders") {
+            let fast = manifests_from_events(&text)
+                .unwrap_or_else(|| panic!("{profile}/{name} left the event path"));
+            let slow: Vec<serde_json::Value> = serde_saphyr::from_str_multiple(&text)
+                .map(|d: Vec<serde_json::Value>| d.into_iter().filter(|d| !d.is_null()).collect())
+                .expect("serde-saphyr reads it");
+            assert_eq!(fast, slow, "{profile}/{name}");
+        }
+    }
+}
+
+#[test]
+fn plain_scalars_follow_yaml_1_2() {
+    assert_eq!(resolve_plain("on"), Value::Str("on".into()));
+    assert_eq!(resolve_plain("012"), Value::Int(12));
+    assert_eq!(resolve_plain("1.5"), Value::Float(1.5));
+    assert_eq!(resolve_plain("1.5.0"), Value::Str("1.5.0".into()));
+    assert_eq!(resolve_plain("~"), Value::Null);
+    assert_eq!(resolve_plain("1e3"), Value::Float(1000.0));
+    assert_eq!(resolve_plain("500m"), Value::Str("500m".into()));
+}
+
+fn error_of(text: &str) -> SyntaxError {
+    match parse_layer(text) {
+        Err(e) => e,
+        Ok(n) => panic!("{text:?} parsed as {n:?}"),
+    }
+}
+
+#[test]
+fn refused_constructs_are_located_at_their_token() {
+    let tab = error_of("agent:\n  \tport: 1\n");
+    assert_eq!((tab.pos, tab.len), (Pos { line: 2, col: 3 }, 1));
+    let anchor = error_of("agent: &base\n  port: 1\n");
+    assert_eq!((anchor.pos, anchor.len), (Pos { line: 1, col: 8 }, 5));
+    let alias = error_of("namespace: *ns\n");
+    assert_eq!((alias.pos, alias.len), (Pos { line: 1, col: 12 }, 3));
+    let tag = error_of("agent:\n  port: !!int 1\n");
+    assert_eq!((tag.pos, tag.len), (Pos { line: 2, col: 9 }, 5));
+    let merge = error_of("agent:\n  <<: {port: 1}\n");
+    assert!(merge.message.contains("merge keys"), "{}", merge.message);
+    let dup = error_of("a: 1\nb: 2\na: 3\n");
+    assert_eq!(dup.pos, Pos { line: 3, col: 1 });
+    assert_eq!(dup.related.map(|(_, p)| p), Some(Pos { line: 1, col: 1 }));
+}
+
+#[test]
+fn empty_documents_and_bounds() {
+    for empty in ["", "# only a comment\n", "---\n", "---\n...\n", "\n\n"] {
+        assert!(error_of(empty).message.contains("empty"), "{empty:?}");
+    }
+    // An explicit null is a value (the schema check says the top level must be a map).
+    assert_eq!(parse_layer("~\n").map(|n| n.value), Ok(Value::Null));
+    let deep = format!(
+        "a: {}{}\n",
+        "[".repeat(MAX_DEPTH + 1),
+        "]".repeat(MAX_DEPTH + 1)
+    );
+    assert!(error_of(&deep).message.contains("nesting"));
+    let many = format!("a: [{}]\n", vec!["1"; MAX_ENTRIES + 1].join(","));
+    assert!(error_of(&many).message.contains("entries"));
+    let ok = format!("a: [{}]\n", vec!["1"; MAX_ENTRIES].join(","));
+    assert!(parse_layer(&ok).is_ok());
+}
+
+#[test]
+fn ambiguous_strings_are_quoted_on_output() {
+    for s in [
+        "on",
+        "no",
+        "y",
+        "012",
+        "2024-01-01",
+        "1:20",
+        "~",
+        " lead",
+        "true",
+        "1e3",
+    ] {
+        let yaml = to_canonical(&serde_json::json!({ "k": s })).unwrap_or_default();
+        assert_ne!(yaml.trim(), format!("k: {s}"), "{s} was emitted bare");
+    }
+}

@@ -1,0 +1,330 @@
+//! The pipeline driver: the one path from inputs to rendered bundles, used by every command.
+//!
+//! input (layers) → resolve (merge, validate) → render (templates, Kubernetes round trip,
+//! bundle). A single render is a project of one environment: a [`Target`] with no name, whose
+//! errors are reported as they are; the environments of a project file are named targets,
+//! rendered in parallel with one shared [`Renderer`], whose identical errors are merged and
+//! labelled with the environments they come from. Writing and comparing the results go
+//! through [`output`]. Must not print anything (commands decide what to say) and must not
+//! know about the command line.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, anyhow};
+
+use crate::diag::{Diagnostic, Error, Refusal, Result};
+use crate::input::layers::{self, Inputs};
+use crate::input::project::Environment;
+use crate::output;
+use crate::output::diff::Summary;
+use crate::render::Renderer;
+use crate::render::bundle::{self, Bundle};
+use crate::render::patches;
+use crate::resolve::merge::{self, Merged};
+use crate::resolve::validate;
+use crate::term::Style;
+
+/// Layers, merge and validation: the effective configuration of some inputs.
+pub fn resolve(inputs: &Inputs) -> Result<Merged> {
+    let layers = layers::load(inputs)?;
+    let merged = merge::merge(&layers)?;
+    validate::validate(&merged)?;
+    Ok(merged)
+}
+
+/// The whole pipeline up to the in-memory bundle, for one set of inputs.
+pub fn build(renderer: &Renderer, inputs: &Inputs) -> Result<(Merged, Bundle)> {
+    let merged = resolve(inputs)?;
+    let mut files = bundle::objects(renderer, &merged.config)?;
+    let patched = patches::apply(&merged, &mut files).map_err(Error::Input)?;
+    let mut bundle = bundle::assemble(&merged.config, files)?;
+    bundle.patched = patched;
+    Ok((merged, bundle))
+}
+
+/// One thing to render: a project environment, or (no name) the single render of the command
+/// line.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The environment's name; `None` for a single render.
+    pub name: Option<String>,
+    /// What it is made of.
+    pub inputs: Inputs,
+    /// Its output directory.
+    pub dir: PathBuf,
+}
+
+impl Target {
+    /// The single render of the command line, into `dir` (empty: stdout).
+    pub fn single(inputs: Inputs, dir: &Path) -> Target {
+        Target {
+            name: None,
+            inputs,
+            dir: dir.to_owned(),
+        }
+    }
+
+    /// A project environment, into `root/<its output>`, with `--set` flags applied last.
+    pub fn environment(env: &Environment, sets: &[String], root: &Path) -> Target {
+        Target {
+            name: Some(env.name.clone()),
+            inputs: env.inputs(sets),
+            dir: root.join(&env.output),
+        }
+    }
+}
+
+/// One target rendered in memory.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The environment's name (`None`: a single render).
+    pub name: Option<String>,
+    /// Its output directory.
+    pub dir: PathBuf,
+    /// The effective configuration.
+    pub merged: Merged,
+    /// The files.
+    pub bundle: Bundle,
+}
+
+impl Rendered {
+    /// What the cluster needs for these renders, as `render` prints it on stderr: once, one
+    /// block per namespace (and per distinct set of needs).
+    pub fn prerequisites(rendered: &[&Rendered]) -> String {
+        let rows: Vec<(Option<&str>, &str, &[crate::render::prereqs::Need])> = rendered
+            .iter()
+            .map(|r| {
+                (
+                    r.name.as_deref(),
+                    r.merged.config.namespace.as_str(),
+                    r.bundle.needs.as_slice(),
+                )
+            })
+            .collect();
+        crate::render::prereqs::report(&rows)
+    }
+
+    /// The environment's name, or empty for a single render.
+    pub fn name(&self) -> &str {
+        self.name.as_deref().unwrap_or_default()
+    }
+}
+
+/// Maps `f` over `items` on up to `threads` scoped threads, keeping the order; a panicking
+/// thread's items become `on_panic()`. The one thread pool of agentctl.
+pub fn par_map<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> R + Sync,
+    on_panic: impl Fn() -> R,
+) -> Vec<R> {
+    let threads = threads.min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| {
+                (
+                    part.len(),
+                    s.spawn(move || part.iter().map(f).collect::<Vec<_>>()),
+                )
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|(n, h)| {
+                h.join()
+                    .unwrap_or_else(|_| (0..n).map(|_| on_panic()).collect())
+            })
+            .collect()
+    })
+}
+
+/// Renders every target (in parallel over the available cores, one shared renderer) and
+/// returns them in order, or every problem of every target.
+pub fn build_all(renderer: &Renderer, targets: &[Target]) -> Result<Vec<Rendered>> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let one = |t: &Target| -> Result<Rendered> {
+        let (merged, bundle) = build(renderer, &t.inputs)?;
+        Ok(Rendered {
+            name: t.name.clone(),
+            dir: t.dir.clone(),
+            merged,
+            bundle,
+        })
+    };
+    let results = par_map(targets, cores, one, || {
+        Err(Error::Other(anyhow!("a render thread panicked")))
+    });
+    gather(targets, results)
+}
+
+/// Keeps the renders, or merges the errors: identical diagnostics from several environments
+/// become one, naming them all. A single render's errors are returned as they are.
+fn gather(targets: &[Target], mut results: Vec<Result<Rendered>>) -> Result<Vec<Rendered>> {
+    if let [Target { name: None, .. }] = targets {
+        return match results.pop() {
+            Some(r) => r.map(|r| vec![r]),
+            None => Err(Error::Other(anyhow!("a render thread panicked"))),
+        };
+    }
+    let mut ok = Vec::new();
+    let mut diags: Vec<(Diagnostic, Vec<&str>)> = Vec::new();
+    let mut others = Vec::new();
+    for (t, r) in targets.iter().zip(results) {
+        let name = t.name.as_deref().unwrap_or_default();
+        match r {
+            Ok(r) => ok.push(r),
+            Err(Error::Input(ds)) => {
+                for d in ds {
+                    match diags.iter_mut().find(|(seen, _)| *seen == d) {
+                        Some((_, names)) => names.push(name),
+                        None => diags.push((d, vec![name])),
+                    }
+                }
+            }
+            Err(Error::Other(e)) => others.push(format!("environment `{name}`: {e:#}")),
+        }
+    }
+    if !diags.is_empty() {
+        return Err(Error::Input(
+            diags
+                .into_iter()
+                .map(|(d, names)| d.note(in_environments(&names)))
+                .collect(),
+        ));
+    }
+    if !others.is_empty() {
+        return Err(Error::Other(anyhow!(
+            "{}\nnothing was written",
+            others.join("\n")
+        )));
+    }
+    Ok(ok)
+}
+
+fn in_environments(names: &[&str]) -> String {
+    const SHOWN: usize = 5;
+    let mut list: Vec<String> = names.iter().take(SHOWN).map(|n| format!("`{n}`")).collect();
+    if names.len() > SHOWN {
+        list.push(format!("and {} more", names.len() - SHOWN));
+    }
+    if names.len() == 1 {
+        format!("in environment {}", list.join(", "))
+    } else {
+        format!("in environments {}", list.join(", "))
+    }
+}
+
+/// Writer threads for a multi-environment render: writing is waiting on the disk (every file
+/// is synced before its rename), not computing, so more threads than cores overlap the waits.
+const WRITE_THREADS: usize = 8;
+
+/// Writes every rendered target after checking that every directory may be written. A single
+/// render's refusal is reported as it is; in a project a foreign file in the way of any
+/// environment refuses them all, with nothing written.
+pub fn write_all(rendered: &[Rendered], force: bool) -> Result<Vec<output::Report>> {
+    if let [one @ Rendered { name: None, .. }] = rendered {
+        return Ok(vec![output::write(&one.dir, &one.bundle, force)?]);
+    }
+    let mut refused = Vec::new();
+    for r in rendered {
+        if let Err(e) = output::plan(&r.dir, &r.bundle, force) {
+            refused.push(format!("environment `{}`: {e:#}", r.name()));
+        }
+    }
+    if !refused.is_empty() {
+        return Err(Refusal::EnvironmentsRefused(refused).into());
+    }
+    let results = par_map(
+        rendered,
+        WRITE_THREADS,
+        |r| output::write(&r.dir, &r.bundle, force),
+        || Err(anyhow!("a writer thread panicked")),
+    );
+    let mut reports = Vec::with_capacity(rendered.len());
+    let mut failed = Vec::new();
+    for (r, result) in rendered.iter().zip(results) {
+        match result {
+            Ok(report) => reports.push(report),
+            Err(e) => failed.push(format!("environment `{}`: {e:#}", r.name())),
+        }
+    }
+    if !failed.is_empty() {
+        return Err(Error::Other(anyhow!(
+            "{}\n{} of {} environments were written; fix the problem and render again",
+            failed.join("\n"),
+            rendered.len() - failed.len(),
+            rendered.len()
+        )));
+    }
+    Ok(reports)
+}
+
+/// One target's difference from its directory.
+#[derive(Debug, Clone)]
+pub struct Drift {
+    /// The environment (empty: a single render).
+    pub name: String,
+    /// Its directory.
+    pub dir: PathBuf,
+    /// The unified diff (empty: up to date).
+    pub text: String,
+    /// Which files differ.
+    pub summary: Summary,
+}
+
+/// Compares every rendered target with its directory (a directory that does not exist yet
+/// is all drift).
+pub fn diff_all(rendered: &[Rendered], style: Style) -> Result<Vec<Drift>> {
+    let mut drifts = Vec::with_capacity(rendered.len());
+    for r in rendered {
+        let changes = match &r.name {
+            Some(name) => output::compare(&r.dir, &r.bundle)
+                .with_context(|| format!("environment `{name}`"))?,
+            None => output::compare(&r.dir, &r.bundle)?,
+        };
+        let (text, summary) = output::diff::unified(&r.dir, &changes, style);
+        drifts.push(Drift {
+            name: r.name().to_owned(),
+            dir: r.dir.clone(),
+            text,
+            summary,
+        });
+    }
+    Ok(drifts)
+}
+
+/// What `render --all` / `diff --all` do about directories under `root` that hold the output
+/// of environments no longer in the project: their drift (to remove).
+pub fn orphan_drifts(root: &Path, rendered: &[Rendered], style: Style) -> Result<Vec<Drift>> {
+    let keep: Vec<PathBuf> = rendered.iter().map(|r| r.dir.clone()).collect();
+    let mut drifts = Vec::new();
+    for dir in output::orphans(root, &keep)? {
+        let changes = output::plan_removal(&dir)?;
+        let (text, summary) = output::diff::unified(&dir, &changes, style);
+        drifts.push(Drift {
+            name: "(no longer in the project)".into(),
+            dir,
+            text,
+            summary,
+        });
+    }
+    Ok(drifts)
+}
+
+/// Removes the generated files of environments no longer in the project; returns each
+/// directory and how many files went.
+pub fn remove_orphans(root: &Path, rendered: &[Rendered]) -> Result<Vec<(PathBuf, usize)>> {
+    let keep: Vec<PathBuf> = rendered.iter().map(|r| r.dir.clone()).collect();
+    let mut removed = Vec::new();
+    for dir in output::orphans(root, &keep)? {
+        let report = output::remove_orphan(&dir)?;
+        removed.push((dir, report.removed.len()));
+    }
+    Ok(removed)
+}

@@ -1,0 +1,638 @@
+//! The Kubernetes round trip: every rendered object goes through its Kubernetes type and back.
+//!
+//! Each document a template produced is parsed, deserialized into its k8s-openapi type (or, for
+//! the CRD kinds (ServiceMonitor, PrometheusRule, VerticalPodAutoscaler, ScaledObject,
+//! ExternalSecret) and the Kustomization, a typed struct here), serialized
+//! again and compared with what the template wrote. A field that does not survive (misspelled,
+//! misplaced, wrong type) is a template bug and is reported with the template name and the field
+//! path; nothing is written. The round-tripped value is what the bundle emits.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Result, anyhow, bail};
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::autoscaling::v2::{HorizontalPodAutoscaler, HorizontalPodAutoscalerBehavior};
+use k8s_openapi::api::batch::v1::CronJob;
+use k8s_openapi::api::core::v1::{
+    ConfigMap, LimitRange, Namespace, PersistentVolumeClaim, ResourceQuota, Service, ServiceAccount,
+};
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value as J;
+
+use crate::input::yaml;
+
+/// The Prometheus Operator ServiceMonitor (monitoring.coreos.com/v1), the fields we emit.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ServiceMonitor {
+    /// `monitoring.coreos.com/v1`.
+    pub api_version: String,
+    /// `ServiceMonitor`.
+    pub kind: String,
+    /// Standard metadata.
+    pub metadata: ObjectMeta,
+    /// The spec.
+    pub spec: ServiceMonitorSpec,
+}
+
+/// ServiceMonitor spec.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ServiceMonitorSpec {
+    /// Services to scrape.
+    pub selector: LabelSelector,
+    /// Namespaces to look for them in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace_selector: Option<NamespaceSelector>,
+    /// Endpoints to scrape.
+    pub endpoints: Vec<Endpoint>,
+}
+
+/// ServiceMonitor namespace selector.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NamespaceSelector {
+    /// Select all namespaces.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub any: Option<bool>,
+    /// Namespace names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub match_names: Option<Vec<String>>,
+}
+
+/// ServiceMonitor endpoint.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Endpoint {
+    /// Named Service port.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<String>,
+    /// HTTP path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Scrape interval.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<String>,
+    /// Scrape timeout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scrape_timeout: Option<String>,
+    /// `http` or `https`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<String>,
+}
+
+/// The Prometheus Operator PrometheusRule (monitoring.coreos.com/v1), the fields we emit.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PrometheusRule {
+    /// `monitoring.coreos.com/v1`.
+    pub api_version: String,
+    /// `PrometheusRule`.
+    pub kind: String,
+    /// Standard metadata.
+    pub metadata: ObjectMeta,
+    /// The spec.
+    pub spec: PrometheusRuleSpec,
+}
+
+/// PrometheusRule spec: the rule groups (a Prometheus rules file).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PrometheusRuleSpec {
+    /// Rule groups.
+    pub groups: Vec<RuleGroup>,
+}
+
+/// One rule group.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RuleGroup {
+    /// Group name, unique in the object.
+    pub name: String,
+    /// The rules.
+    pub rules: Vec<Rule>,
+}
+
+/// One alerting rule.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Rule {
+    /// Alert name.
+    pub alert: String,
+    /// PromQL expression.
+    pub expr: String,
+    /// How long the expression must hold before the alert fires.
+    #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
+    pub for_: Option<String>,
+    /// Alert labels.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// Alert annotations.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// `kustomization.yaml` (kustomize.config.k8s.io/v1beta1), the fields we emit.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Kustomization {
+    /// API version.
+    pub api_version: String,
+    /// `Kustomization`.
+    pub kind: String,
+    /// Namespace set on every object.
+    pub namespace: String,
+    /// Labels added to every object.
+    pub labels: Vec<LabelSet>,
+    /// Resource files.
+    pub resources: Vec<String>,
+}
+
+/// One `labels:` entry of a Kustomization.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LabelSet {
+    /// The labels.
+    pub pairs: BTreeMap<String, String>,
+    /// Also add them to selectors.
+    pub include_selectors: bool,
+    /// Also add them to pod templates.
+    pub include_templates: bool,
+}
+
+/// Reference to the scaled/managed workload (VPA `targetRef`, KEDA `scaleTargetRef`).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TargetRef {
+    /// API version of the target.
+    pub api_version: String,
+    /// Kind of the target.
+    pub kind: String,
+    /// Name of the target.
+    pub name: String,
+}
+
+/// The VerticalPodAutoscaler (autoscaling.k8s.io/v1), the fields we emit.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VerticalPodAutoscaler {
+    /// `autoscaling.k8s.io/v1`.
+    pub api_version: String,
+    /// `VerticalPodAutoscaler`.
+    pub kind: String,
+    /// Standard metadata.
+    pub metadata: ObjectMeta,
+    /// The spec.
+    pub spec: VpaSpec,
+}
+
+/// VPA spec.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VpaSpec {
+    /// The workload.
+    pub target_ref: TargetRef,
+    /// How recommendations are applied.
+    pub update_policy: VpaUpdatePolicy,
+    /// Per-container limits of the recommendations.
+    pub resource_policy: VpaResourcePolicy,
+}
+
+/// VPA update policy.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VpaUpdatePolicy {
+    /// `Off`, `Initial`, `Recreate`, `InPlaceOrRecreate` or `Auto`.
+    pub update_mode: String,
+}
+
+/// VPA resource policy.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VpaResourcePolicy {
+    /// One policy per container.
+    pub container_policies: Vec<VpaContainerPolicy>,
+}
+
+/// VPA container policy.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VpaContainerPolicy {
+    /// The container.
+    pub container_name: String,
+    /// `cpu` and/or `memory`.
+    pub controlled_resources: Vec<String>,
+    /// Lowest recommendation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_allowed: Option<BTreeMap<String, Quantity>>,
+    /// Highest recommendation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_allowed: Option<BTreeMap<String, Quantity>>,
+}
+
+/// The KEDA ScaledObject (keda.sh/v1alpha1), the fields we emit.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScaledObject {
+    /// `keda.sh/v1alpha1`.
+    pub api_version: String,
+    /// `ScaledObject`.
+    pub kind: String,
+    /// Standard metadata.
+    pub metadata: ObjectMeta,
+    /// The spec.
+    pub spec: ScaledObjectSpec,
+}
+
+/// ScaledObject spec.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScaledObjectSpec {
+    /// The workload.
+    pub scale_target_ref: TargetRef,
+    /// Fewest replicas.
+    pub min_replica_count: i32,
+    /// Most replicas.
+    pub max_replica_count: i32,
+    /// Seconds between trigger checks.
+    pub polling_interval: i32,
+    /// Seconds before scaling back to the minimum.
+    pub cooldown_period: i32,
+    /// Replicas when triggers cannot be read.
+    pub fallback: KedaFallback,
+    /// The HPA KEDA creates.
+    pub advanced: KedaAdvanced,
+    /// What to scale on.
+    pub triggers: Vec<KedaTrigger>,
+}
+
+/// ScaledObject fallback.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct KedaFallback {
+    /// `static`, `currentReplicas`, `currentReplicasIfHigher`, ...
+    pub behavior: String,
+    /// Failed reads before the fallback applies.
+    pub failure_threshold: i32,
+    /// Replicas then.
+    pub replicas: i32,
+}
+
+/// ScaledObject advanced settings.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct KedaAdvanced {
+    /// The generated HPA.
+    pub horizontal_pod_autoscaler_config: KedaHpaConfig,
+}
+
+/// The HPA KEDA generates.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct KedaHpaConfig {
+    /// Its name.
+    pub name: String,
+    /// Its scaling behavior (the autoscaling/v2 type).
+    pub behavior: HorizontalPodAutoscalerBehavior,
+}
+
+/// One KEDA trigger.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct KedaTrigger {
+    /// Scaler type, e.g. `prometheus`, `redis`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Scaler parameters (all strings).
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// The ExternalSecret (external-secrets.io/v1), the fields we emit.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExternalSecret {
+    /// `external-secrets.io/v1`.
+    pub api_version: String,
+    /// `ExternalSecret`.
+    pub kind: String,
+    /// Standard metadata.
+    pub metadata: ObjectMeta,
+    /// The spec.
+    pub spec: ExternalSecretSpec,
+}
+
+/// ExternalSecret spec.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExternalSecretSpec {
+    /// How often to re-read the store.
+    pub refresh_interval: String,
+    /// The store.
+    pub secret_store_ref: StoreRef,
+    /// The Secret to create.
+    pub target: ExternalSecretTarget,
+    /// One entry per Secret key.
+    pub data: Vec<ExternalSecretData>,
+}
+
+/// ExternalSecret store reference.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct StoreRef {
+    /// `SecretStore` or `ClusterSecretStore`.
+    pub kind: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// ExternalSecret target.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExternalSecretTarget {
+    /// Secret name.
+    pub name: String,
+    /// `Owner`: the Secret belongs to the ExternalSecret.
+    pub creation_policy: String,
+}
+
+/// One Secret key and where it comes from.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExternalSecretData {
+    /// The key in the Secret.
+    pub secret_key: String,
+    /// Where it is in the store.
+    pub remote_ref: RemoteRef,
+}
+
+/// A value in the store.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RemoteRef {
+    /// Key (path).
+    pub key: String,
+    /// Property within it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub property: Option<String>,
+}
+
+/// A value that does not fit its Kubernetes type, at a path (`spec.template.spec.containers[0].ports[0].containerPort`).
+#[derive(Debug)]
+pub struct TypeError {
+    /// Where, as serde saw it (map keys and list indices).
+    pub path: Vec<PathStep>,
+    /// What serde said (`invalid type: string "x", expected i32`).
+    pub message: String,
+}
+
+/// One step of a [`TypeError`] path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathStep {
+    /// A map key.
+    Key(String),
+    /// A list index.
+    Index(usize),
+}
+
+impl std::fmt::Display for TypeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.message)
+    }
+}
+
+impl std::error::Error for TypeError {}
+
+fn through<T: DeserializeOwned + Serialize>(doc: &J) -> Result<J> {
+    let typed: T = serde_path_to_error::deserialize(doc).map_err(|e| {
+        let path = e
+            .path()
+            .iter()
+            .filter_map(|s| match s {
+                serde_path_to_error::Segment::Seq { index } => Some(PathStep::Index(*index)),
+                serde_path_to_error::Segment::Map { key } => Some(PathStep::Key(key.clone())),
+                _ => None,
+            })
+            .collect();
+        anyhow::Error::new(TypeError {
+            path,
+            message: e.into_inner().to_string(),
+        })
+    })?;
+    Ok(serde_json::to_value(typed)?)
+}
+
+/// One kind of object agentctl renders: its `apiVersion`, `kind` and the typed round trip.
+struct ObjectKind {
+    api: &'static str,
+    kind: &'static str,
+    through: fn(&J) -> Result<J>,
+}
+
+/// Every kind of object agentctl may render. A new object: add its row (with a typed struct
+/// above for a CRD kind that k8s-openapi does not have); an object not listed here is refused.
+const KINDS: &[ObjectKind] = &[
+    ObjectKind {
+        api: "v1",
+        kind: "Namespace",
+        through: through::<Namespace>,
+    },
+    ObjectKind {
+        api: "v1",
+        kind: "ConfigMap",
+        through: through::<ConfigMap>,
+    },
+    ObjectKind {
+        api: "v1",
+        kind: "ServiceAccount",
+        through: through::<ServiceAccount>,
+    },
+    ObjectKind {
+        api: "v1",
+        kind: "PersistentVolumeClaim",
+        through: through::<PersistentVolumeClaim>,
+    },
+    ObjectKind {
+        api: "v1",
+        kind: "Service",
+        through: through::<Service>,
+    },
+    ObjectKind {
+        api: "apps/v1",
+        kind: "Deployment",
+        through: through::<Deployment>,
+    },
+    ObjectKind {
+        api: "apps/v1",
+        kind: "StatefulSet",
+        through: through::<StatefulSet>,
+    },
+    ObjectKind {
+        api: "rbac.authorization.k8s.io/v1",
+        kind: "Role",
+        through: through::<Role>,
+    },
+    ObjectKind {
+        api: "rbac.authorization.k8s.io/v1",
+        kind: "RoleBinding",
+        through: through::<RoleBinding>,
+    },
+    ObjectKind {
+        api: "autoscaling/v2",
+        kind: "HorizontalPodAutoscaler",
+        through: through::<HorizontalPodAutoscaler>,
+    },
+    ObjectKind {
+        api: "policy/v1",
+        kind: "PodDisruptionBudget",
+        through: through::<PodDisruptionBudget>,
+    },
+    ObjectKind {
+        api: "networking.k8s.io/v1",
+        kind: "NetworkPolicy",
+        through: through::<NetworkPolicy>,
+    },
+    ObjectKind {
+        api: "monitoring.coreos.com/v1",
+        kind: "ServiceMonitor",
+        through: through::<ServiceMonitor>,
+    },
+    ObjectKind {
+        api: "monitoring.coreos.com/v1",
+        kind: "PrometheusRule",
+        through: through::<PrometheusRule>,
+    },
+    ObjectKind {
+        api: "batch/v1",
+        kind: "CronJob",
+        through: through::<CronJob>,
+    },
+    ObjectKind {
+        api: "v1",
+        kind: "ResourceQuota",
+        through: through::<ResourceQuota>,
+    },
+    ObjectKind {
+        api: "v1",
+        kind: "LimitRange",
+        through: through::<LimitRange>,
+    },
+    ObjectKind {
+        api: "autoscaling.k8s.io/v1",
+        kind: "VerticalPodAutoscaler",
+        through: through::<VerticalPodAutoscaler>,
+    },
+    ObjectKind {
+        api: "keda.sh/v1alpha1",
+        kind: "ScaledObject",
+        through: through::<ScaledObject>,
+    },
+    ObjectKind {
+        api: "external-secrets.io/v1",
+        kind: "ExternalSecret",
+        through: through::<ExternalSecret>,
+    },
+    ObjectKind {
+        api: "networking.k8s.io/v1",
+        kind: "Ingress",
+        through: through::<Ingress>,
+    },
+    ObjectKind {
+        api: "gateway.networking.k8s.io/v1",
+        kind: "HTTPRoute",
+        through: through::<super::httproute::HttpRoute>,
+    },
+    ObjectKind {
+        api: "kustomize.config.k8s.io/v1beta1",
+        kind: "Kustomization",
+        through: through::<Kustomization>,
+    },
+];
+
+/// The kinds an extra object may be (`Kind (apiVersion)`): every registered kind but the
+/// output's own Namespace and Kustomization.
+pub fn kinds() -> Vec<String> {
+    KINDS
+        .iter()
+        .filter(|k| !matches!(k.kind, "Namespace" | "Kustomization"))
+        .map(|k| format!("{} ({})", k.kind, k.api))
+        .collect()
+}
+
+/// Round-trips one document through its type.
+pub fn roundtrip(doc: &J) -> Result<J> {
+    let api = doc
+        .get("apiVersion")
+        .and_then(J::as_str)
+        .unwrap_or_default();
+    let kind = doc.get("kind").and_then(J::as_str).unwrap_or_default();
+    match KINDS.iter().find(|k| k.api == api && k.kind == kind) {
+        Some(k) => (k.through)(doc),
+        None => bail!("unsupported object {api}/{kind}"),
+    }
+}
+
+/// Paths where `a` and `b` differ.
+pub fn differences(a: &J, b: &J, path: &str, out: &mut Vec<String>) {
+    match (a, b) {
+        (J::Object(x), J::Object(y)) => {
+            for (k, v) in x {
+                let p = format!("{path}.{k}");
+                match y.get(k) {
+                    Some(w) => differences(v, w, &p, out),
+                    None => out.push(format!("{p} (dropped)")),
+                }
+            }
+            for k in y.keys().filter(|k| !x.contains_key(*k)) {
+                out.push(format!("{path}.{k} (added)"));
+            }
+        }
+        (J::Array(x), J::Array(y)) if x.len() == y.len() => {
+            for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                differences(v, w, &format!("{path}[{i}]"), out);
+            }
+        }
+        (J::Number(x), J::Number(y)) if x.as_f64() == y.as_f64() => {}
+        _ if a == b => {}
+        _ => out.push(format!("{path} ({a} became {b})")),
+    }
+}
+
+/// Parses a rendered file and checks every object in it; returns the round-tripped objects.
+pub fn check_file(name: &str, text: &str) -> Result<Vec<J>> {
+    let docs = yaml::parse_manifests(text)
+        .map_err(|e| anyhow!("template {name} produced invalid YAML: {e}"))?;
+    if docs.is_empty() {
+        bail!("template {name} produced no object");
+    }
+    let mut out = Vec::with_capacity(docs.len());
+    for (i, doc) in docs.iter().enumerate() {
+        let what = format!(
+            "{}/{}",
+            doc.get("kind").and_then(J::as_str).unwrap_or("?"),
+            doc.pointer("/metadata/name")
+                .and_then(J::as_str)
+                .unwrap_or("?")
+        );
+        let back = roundtrip(doc)
+            .map_err(|e| anyhow!("template {name}, document {} ({what}): {e}", i + 1))?;
+        let mut diffs = Vec::new();
+        if doc != &back {
+            differences(doc, &back, "", &mut diffs);
+        }
+        if !diffs.is_empty() {
+            bail!(
+                "template {name}, document {} ({what}): fields did not survive the round trip through the Kubernetes type: {}",
+                i + 1,
+                diffs.join(", ")
+            );
+        }
+        out.push(back);
+    }
+    Ok(out)
+}

@@ -1,0 +1,379 @@
+//! Render: the one configured template environment, and the files it produces.
+//!
+//! One minijinja template per output file, compiled into the binary (a `--templates DIR`
+//! option existed, undocumented; patches replaced it: they change the output with every check
+//! kept, where a private template copy silently drifts from the settings). The environment is strict: an undefined variable is an error, not an
+//! empty string. Output is auto-escaped as JSON, so every `{{ value }}` becomes a quoted scalar
+//! (or a flow map/list) and no value can inject YAML keys, whatever characters it holds. The
+//! context is the effective configuration (`cfg`) plus the few values derived from it here:
+//! labels, selectors, the ConfigMap data and its checksum, and the policy-exception
+//! annotations. Templates decide nothing about which files exist; [`files`] does.
+//!
+//! Owns the one minijinja environment, the round trip through the Kubernetes types
+//! ([`k8s_check`], with the registry of object kinds) and the canonical [`bundle`]. Must not
+//! write files, read configuration sources or apply rules about settings.
+
+pub mod bundle;
+pub mod fit;
+pub mod httproute;
+pub mod k8s_check;
+pub mod monitoring;
+pub mod patches;
+pub mod prereqs;
+pub mod restore;
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use serde_json::{Value as J, json};
+use sha2::{Digest, Sha256};
+
+use crate::config::{Config, PullPolicy, quota};
+
+/// The built-in templates, by output file name.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "namespace.yaml",
+        include_str!("../../templates/namespace.yaml"),
+    ),
+    ("quota.yaml", include_str!("../../templates/quota.yaml")),
+    (
+        "configmap.yaml",
+        include_str!("../../templates/configmap.yaml"),
+    ),
+    (
+        "externalsecret.yaml",
+        include_str!("../../templates/externalsecret.yaml"),
+    ),
+    ("rbac.yaml", include_str!("../../templates/rbac.yaml")),
+    ("pvc.yaml", include_str!("../../templates/pvc.yaml")),
+    (
+        "redis-statefulset.yaml",
+        include_str!("../../templates/redis-statefulset.yaml"),
+    ),
+    ("backup.yaml", include_str!("../../templates/backup.yaml")),
+    ("service.yaml", include_str!("../../templates/service.yaml")),
+    (
+        "deployment.yaml",
+        include_str!("../../templates/deployment.yaml"),
+    ),
+    ("hpa.yaml", include_str!("../../templates/hpa.yaml")),
+    (
+        "scaledobject.yaml",
+        include_str!("../../templates/scaledobject.yaml"),
+    ),
+    ("vpa.yaml", include_str!("../../templates/vpa.yaml")),
+    ("pdb.yaml", include_str!("../../templates/pdb.yaml")),
+    (
+        "networkpolicy.yaml",
+        include_str!("../../templates/networkpolicy.yaml"),
+    ),
+    (
+        "servicemonitor.yaml",
+        include_str!("../../templates/servicemonitor.yaml"),
+    ),
+    ("ingress.yaml", include_str!("../../templates/ingress.yaml")),
+    (
+        "httproute.yaml",
+        include_str!("../../templates/httproute.yaml"),
+    ),
+    (
+        "prometheusrule.yaml",
+        include_str!("../../templates/prometheusrule.yaml"),
+    ),
+    (
+        "dashboard-configmap.yaml",
+        include_str!("../../templates/dashboard-configmap.yaml"),
+    ),
+    (
+        "kustomization.yaml",
+        include_str!("../../templates/kustomization.yaml"),
+    ),
+];
+
+/// Labels every object carries (also set by `kustomization.yaml`).
+const PART_OF: &str = "agent-system";
+
+/// The configured template environment. Build it once per process and reuse it.
+pub struct Renderer {
+    env: Environment<'static>,
+}
+
+impl Renderer {
+    /// The environment with the built-in templates.
+    pub fn new() -> Result<Self> {
+        Self::with_templates(&[])
+    }
+
+    /// The environment with some templates replaced (`(file name, text)`): the seam tests use
+    /// to show that a template bug (a misspelled field, a wrong type, an undefined variable)
+    /// is caught before anything is written. Not reachable from the command line.
+    pub fn with_templates(replaced: &[(&str, &str)]) -> Result<Self> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_auto_escape_callback(|_| AutoEscape::Json);
+        for (name, text) in TEMPLATES {
+            let custom = replaced
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, t)| (*t).to_owned());
+            match custom {
+                Some(text) => env
+                    .add_template_owned(*name, text)
+                    .with_context(|| format!("template {name} does not compile"))?,
+                None => env
+                    .add_template(name, text)
+                    .with_context(|| format!("built-in template {name} does not compile"))?,
+            }
+        }
+        Ok(Renderer { env })
+    }
+
+    /// Renders every file the configuration calls for, in output order.
+    pub fn render(&self, cfg: &Config) -> Result<Vec<(String, String)>> {
+        let names = files(cfg);
+        let ctx = minijinja::Value::from(minijinja::value::Serde(context(cfg, &names)?));
+        let mut out = Vec::with_capacity(names.len());
+        for name in names {
+            let text = self
+                .env
+                .get_template(name)
+                .and_then(|t| t.render(ctx.clone()))
+                .map_err(|e| anyhow::anyhow!("template {name}: {e}"))?;
+            out.push((name.to_owned(), text));
+        }
+        Ok(out)
+    }
+}
+
+/// The output files for a configuration, in the order they are applied; a disabled feature's
+/// file is absent (and absent from `kustomization.yaml`).
+pub fn files(cfg: &Config) -> Vec<&'static str> {
+    TEMPLATES
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| match *n {
+            "redis-statefulset.yaml" => cfg.redis.enabled,
+            "pvc.yaml" => {
+                cfg.agent.storage.kind == crate::config::DataVolume::PersistentVolumeClaim
+            }
+            "ingress.yaml" => cfg.ingress.enabled,
+            "httproute.yaml" => cfg.http_route.enabled,
+            "hpa.yaml" => cfg.autoscaling.enabled,
+            "scaledobject.yaml" => cfg.keda.enabled,
+            "vpa.yaml" => cfg.vpa.enabled,
+            "quota.yaml" => cfg.quota.enabled,
+            "backup.yaml" => cfg.backup.enabled,
+            "externalsecret.yaml" => cfg.external_secret.enabled,
+            "pdb.yaml" => cfg.disruption_budget.enabled,
+            "networkpolicy.yaml" => cfg.network_policy.enabled,
+            "servicemonitor.yaml" => {
+                cfg.monitoring.service_monitor.enabled || cfg.monitoring.redis_exporter.enabled
+            }
+            "prometheusrule.yaml" => cfg.monitoring.alerts.enabled,
+            "dashboard-configmap.yaml" => cfg.monitoring.dashboard.enabled,
+            _ => true,
+        })
+        .collect()
+}
+
+/// The ConfigMap data: the typed settings under their environment names, then the extras.
+pub fn config_data(cfg: &Config) -> BTreeMap<String, String> {
+    let s = &cfg.agent.config;
+    let level = serde_json::to_value(s.log_level)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let mut data = BTreeMap::from([
+        ("LOG_LEVEL".to_owned(), level),
+        ("ENVIRONMENT".to_owned(), s.environment.clone()),
+        ("MAX_RETRIES".to_owned(), s.max_retries.to_string()),
+        (
+            "CIRCUIT_BREAKER_THRESHOLD".to_owned(),
+            s.circuit_breaker_threshold.to_string(),
+        ),
+        (
+            "TOKEN_BUDGET_PER_REQUEST".to_owned(),
+            s.token_budget_per_request.to_string(),
+        ),
+    ]);
+    data.extend(s.extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+    data
+}
+
+fn is_digest(image: &str) -> bool {
+    image.contains("@sha256:")
+}
+
+/// The pull policy: as configured, else `Always` for a tag and `IfNotPresent` for a digest.
+fn pull_policy(image: &str, configured: Option<PullPolicy>) -> J {
+    let policy = configured.unwrap_or(if is_digest(image) {
+        PullPolicy::IfNotPresent
+    } else {
+        PullPolicy::Always
+    });
+    serde_json::to_value(policy).unwrap_or(J::Null)
+}
+
+/// Checkov exceptions, each with its reason; they are listed in the README too.
+fn skips(image: &str, workload: &str) -> BTreeMap<String, String> {
+    // Kept short: kubectl kustomize folds scalars longer than 80 columns.
+    let mut reasons = vec![format!(
+        "CKV_K8S_35={workload} reads the Secret as env vars"
+    )];
+    if !is_digest(image) {
+        reasons.push("CKV_K8S_43=pinned by tag; pin digests with -f".to_owned());
+    }
+    reasons
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| (format!("checkov.io/skip{}", i + 1), r))
+        .collect()
+}
+
+fn context(cfg: &Config, names: &[&str]) -> Result<J> {
+    let mut common = BTreeMap::from([
+        ("app.kubernetes.io/part-of".to_owned(), PART_OF.to_owned()),
+        (
+            "app.kubernetes.io/managed-by".to_owned(),
+            "agentctl".to_owned(),
+        ),
+    ]);
+    common.extend(cfg.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let with = |name: &str, component: &str| {
+        let mut l = common.clone();
+        l.insert("app.kubernetes.io/name".into(), name.into());
+        l.insert("app.kubernetes.io/component".into(), component.into());
+        l
+    };
+    let agent_labels = with("agent", "agent");
+    let redis_labels = with("redis", "cache");
+    let mut ns_labels = common.clone();
+    let level = serde_json::to_value(cfg.pod_security).unwrap_or(J::Null);
+    ns_labels.insert("kubernetes.io/metadata.name".into(), cfg.namespace.clone());
+    for mode in ["enforce", "audit", "warn"] {
+        ns_labels.insert(
+            format!("pod-security.kubernetes.io/{mode}"),
+            level.as_str().unwrap_or("restricted").to_owned(),
+        );
+    }
+    ns_labels.insert(
+        "pod-security.kubernetes.io/enforce-version".into(),
+        "latest".into(),
+    );
+    let mut sm_labels = agent_labels.clone();
+    sm_labels.extend(cfg.monitoring.service_monitor.labels.clone());
+    let mut redis_sm_labels = redis_labels.clone();
+    redis_sm_labels.extend(cfg.monitoring.service_monitor.labels.clone());
+    let m = &cfg.monitoring;
+    let exporter = &m.redis_exporter;
+    // Redis' Checkov exceptions cover the exporter sidecar too: its image is in the same pod.
+    let redis_images = if exporter.enabled && !is_digest(&exporter.image) {
+        exporter.image.as_str()
+    } else {
+        cfg.redis.image.as_str()
+    };
+    let monitoring = (m.alerts.enabled || m.dashboard.enabled).then(|| {
+        monitoring::Spec::from_config(
+            cfg,
+            cfg.backup
+                .enabled
+                .then_some(("redis-backup", cfg.backup.schedule.as_str())),
+        )
+    });
+    let mut rule_labels = agent_labels.clone();
+    rule_labels.extend(m.alerts.labels.clone());
+    let mut dashboard_labels = agent_labels.clone();
+    dashboard_labels.insert(m.dashboard.label.clone(), m.dashboard.label_value.clone());
+    let dashboard_data = match (&monitoring, m.dashboard.enabled) {
+        (Some(spec), true) => json!({
+            // Pretty-printed, so the value is multi-line: a `|` block that no tool folds.
+            "agent-dashboard.json": serde_json::to_string_pretty(&spec.dashboard()).unwrap_or_default() + "\n",
+        }),
+        _ => J::Null,
+    };
+
+    let data = config_data(cfg);
+    let mut hasher = Sha256::new();
+    for (k, v) in &data {
+        hasher.update(k.as_bytes());
+        hasher.update([0]);
+        hasher.update(v.as_bytes());
+        hasher.update([0]);
+    }
+    let checksum: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let append = if cfg.redis.append_only { "yes" } else { "no" };
+    let redis_script = format!(
+        "set -eu\numask 077\nprintf 'requirepass %s\\n' \"$REDIS_PASSWORD\" > /tmp/redis.conf\nexec redis-server /tmp/redis.conf --port {} --dir /data --appendonly {append}\n",
+        cfg.redis.port
+    );
+    let (workloads, volumes, set) = quota::inputs(cfg);
+    let quota_hard = match quota::fit(&workloads, &volumes, &set) {
+        Ok(hard) => hard,
+        // validate refuses these first, with their location; this is a second line of defence.
+        Err(short) => anyhow::bail!(
+            "quota.{} {} cannot hold this deployment (it needs {})",
+            short[0].resource,
+            short[0].set,
+            short[0].need
+        ),
+    };
+    let keda = &cfg.keda;
+    let keda_prometheus_server = keda.prometheus.server_address.clone().unwrap_or_else(|| {
+        format!(
+            "http://prometheus-operated.{}.svc:9090",
+            cfg.monitoring.prometheus_namespace
+        )
+    });
+    let keda_prometheus_query = keda.prometheus.query.clone().unwrap_or_else(|| {
+        format!(
+            "sum(rate(http_requests_total{{namespace=\"{}\"}}[2m]))",
+            cfg.namespace
+        )
+    });
+    let fit = crate::render::fit::context(cfg, &agent_labels, &checksum);
+    let mut ctx = json!({
+        "cfg": cfg,
+        "backup_labels": with("redis-backup", "backup"),
+        "backup_selector": {"app.kubernetes.io/name": "redis-backup"},
+        "backup_script": restore::BACKUP_SCRIPT,
+        "backup_checkov_skips": skips(&cfg.redis.image, "the backup job"),
+        "quota_hard": quota_hard,
+        "keda_fallback_replicas": keda.fallback.replicas.unwrap_or(cfg.agent.replicas.min),
+        "keda_prometheus_server": keda_prometheus_server,
+        "keda_prometheus_query": keda_prometheus_query,
+        "common_labels": common,
+        "namespace_labels": ns_labels,
+        "agent_labels": agent_labels,
+        "redis_labels": redis_labels,
+        "servicemonitor_labels": sm_labels,
+        "agent_selector": {"app.kubernetes.io/name": "agent"},
+        "redis_selector": {"app.kubernetes.io/name": "redis"},
+        "config_data": data,
+        "config_checksum": checksum,
+        "checkov_skips": skips(&cfg.agent.image, "the agent"),
+        "redis_checkov_skips": skips(redis_images, "Redis"),
+        "redis_servicemonitor_labels": redis_sm_labels,
+        "redis_exporter_pull_policy": pull_policy(&exporter.image, exporter.image_pull_policy),
+        "redis_exporter_addr": format!("redis://localhost:{}", cfg.redis.port),
+        "redis_exporter_port": crate::config::REDIS_EXPORTER_PORT,
+        "prometheusrule_labels": rule_labels,
+        "alert_groups": monitoring.as_ref().filter(|_| m.alerts.enabled).map(monitoring::Spec::rule_groups),
+        "dashboard_labels": dashboard_labels,
+        "dashboard_annotations": {m.dashboard.folder_annotation.clone(): m.dashboard.folder.clone()},
+        "dashboard_data": dashboard_data,
+        "redis_script": redis_script,
+        "agent_pull_policy": pull_policy(&cfg.agent.image, cfg.agent.image_pull_policy),
+        "redis_pull_policy": pull_policy(&cfg.redis.image, cfg.redis.image_pull_policy),
+        "resources": names.iter().filter(|n| **n != "kustomization.yaml").collect::<Vec<_>>(),
+    });
+    if let J::Object(m) = &mut ctx {
+        m.extend(fit);
+    }
+    Ok(ctx)
+}

@@ -1,0 +1,617 @@
+//! The escape hatch applied: the layers' extra objects added and their patches applied to the
+//! rendered, round-tripped objects, before the bundle is serialized.
+//!
+//! Order, as in a Kustomization: extra objects first (own file [`EXTRA_FILE`], listed in
+//! `kustomization.yaml`, in the output's namespace, with the common labels), then every patch of
+//! every layer in layer order, each to every object its target selects (extra objects too).
+//! After each patch, each object it changed goes through its Kubernetes type again; what does
+//! not survive (a field Kubernetes does not have, a value of the wrong type) is an error at the
+//! line of the patch that wrote it. A target that selects nothing is an error with a "did you
+//! mean" over the objects. Secrets stay refused: no extra object may be one, no patch may change
+//! an object's kind, and no literal `value:` of an environment variable whose name looks like a
+//! credential may come from a patch or an extra object. Knows nothing of files or YAML text:
+//! locations come from [`crate::input::extras`].
+
+use serde_json::{Map, Value as J};
+
+use crate::config::patches::{self, Change, PatchError, PathDisplay, Seg};
+use crate::config::{Config, credentials, quota};
+use crate::diag::Diagnostic;
+use crate::input::extras::{LocatedObject, LocatedPatch};
+use crate::render::k8s_check::{self, PathStep, TypeError};
+use crate::resolve::merge::Merged;
+
+/// The file extra objects are written to.
+pub const EXTRA_FILE: &str = "extra-objects.yaml";
+
+/// What one patch changed in one object, for provenance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    /// `file:line:col` of the patch entry.
+    pub origin: String,
+    /// Its index in its layer's `patches:`.
+    pub index: usize,
+    /// `Kind/name` of the object.
+    pub object: String,
+    /// What changed, where in the object (`spec.template.spec.containers[name=sidecar]`).
+    pub changes: Vec<String>,
+}
+
+/// Namespace and common labels from the rendered `kustomization.yaml`: what `kubectl
+/// kustomize` sets on every object, so the files already carry them.
+struct Common {
+    namespace: String,
+    labels: Map<String, J>,
+}
+
+fn common(files: &[(String, Vec<J>)]) -> Common {
+    let k = files
+        .iter()
+        .flat_map(|(_, objs)| objs)
+        .find(|o| o.get("kind").and_then(J::as_str) == Some("Kustomization"));
+    Common {
+        namespace: k
+            .and_then(|k| k.get("namespace"))
+            .and_then(J::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        labels: k
+            .and_then(|k| k.pointer("/labels/0/pairs"))
+            .and_then(J::as_object)
+            .cloned()
+            .unwrap_or_default(),
+    }
+}
+
+/// Sets the common labels where kustomize's `labels` (includeTemplates) puts them.
+fn label(obj: &mut J, labels: &Map<String, J>) {
+    if labels.is_empty() {
+        return;
+    }
+    let kind = obj
+        .get("kind")
+        .and_then(J::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let mut at: Vec<&str> = vec!["/metadata"];
+    match kind.as_str() {
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "Job"
+        | "ReplicationController" => at.push("/spec/template/metadata"),
+        "CronJob" => {
+            at.push("/spec/jobTemplate/metadata");
+            at.push("/spec/jobTemplate/spec/template/metadata");
+        }
+        _ => {}
+    }
+    for p in at {
+        let parent = p.rsplit_once('/').map_or("", |(a, _)| a);
+        if !p.starts_with("/metadata") && obj.pointer(parent).is_none() {
+            continue;
+        }
+        let Some(meta) = ensure(obj, p) else { continue };
+        let J::Object(meta) = meta else { continue };
+        let entry = meta
+            .entry("labels")
+            .or_insert_with(|| J::Object(Map::new()));
+        if let J::Object(l) = entry {
+            for (k, v) in labels {
+                l.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+/// The value at `pointer`, created as empty maps along the way.
+fn ensure<'a>(obj: &'a mut J, pointer: &str) -> Option<&'a mut J> {
+    let mut here = obj;
+    for t in pointer.split('/').skip(1) {
+        let J::Object(m) = here else { return None };
+        here = m
+            .entry(t.to_owned())
+            .or_insert_with(|| J::Object(Map::new()));
+    }
+    Some(here)
+}
+
+fn steps(path: &[PathStep]) -> Vec<Seg> {
+    path.iter()
+        .map(|s| match s {
+            PathStep::Key(k) => Seg::Key(k.clone()),
+            PathStep::Index(i) => Seg::Index(*i),
+        })
+        .collect()
+}
+
+/// The object through its Kubernetes type: the round-tripped value, or what did not survive
+/// (paths into `obj`, with what happened).
+fn round_trip(obj: &J) -> Result<J, Vec<(Vec<Seg>, String)>> {
+    match k8s_check::roundtrip(obj) {
+        Ok(back) => {
+            let lost = patches::lost(obj, &back);
+            if lost.is_empty() { Ok(back) } else { Err(lost) }
+        }
+        Err(e) => match e.downcast_ref::<TypeError>() {
+            Some(t) => Err(vec![(steps(&t.path), t.message.clone())]),
+            None => Err(vec![(Vec::new(), e.to_string())]),
+        },
+    }
+}
+
+fn lost_message(obj: &J, path: &[Seg], what: &str) -> (String, Option<String>) {
+    let shown = PathDisplay(&patches::keyed_path(obj, path)).to_string();
+    let id = patches::object_id(obj);
+    match what {
+        "dropped" => {
+            let field = match path.last() {
+                Some(Seg::Key(k)) => k.clone(),
+                _ => shown.clone(),
+            };
+            // k8s-openapi cannot list the fields a type has; the fields the object already has
+            // at that place are the likeliest intent (`imagePullPolicyy` → `imagePullPolicy`).
+            let parent = path.get(..path.len().saturating_sub(1)).unwrap_or_default();
+            let mut here = Some(obj);
+            for seg in parent {
+                here = match (seg, here) {
+                    (Seg::Key(k), Some(J::Object(m))) => m.get(k),
+                    (Seg::Index(i), Some(J::Array(a))) => a.get(*i),
+                    _ => None,
+                };
+            }
+            let siblings: Vec<&str> = match here {
+                Some(J::Object(m)) => m.keys().map(String::as_str).filter(|k| *k != field).collect(),
+                _ => Vec::new(),
+            };
+            let kind = obj.get("kind").and_then(J::as_str).unwrap_or_default().to_ascii_lowercase();
+            let mut explain = vec![kind];
+            explain.extend(parent.iter().filter_map(|s| match s {
+                Seg::Key(k) => Some(k.clone()),
+                _ => None,
+            }));
+            let check = format!("check the spelling and the nesting with `kubectl explain {}`", explain.join("."));
+            let hint = match patches::nearest(&field, siblings.iter().copied()) {
+                Some(n) => format!("did you mean `{n}`? {check}"),
+                None => check,
+            };
+            (
+                format!("`{field}` is not a field of {id} at `{shown}`: Kubernetes would drop it"),
+                Some(hint),
+            )
+        }
+        "added" => (
+            format!("{id}: `{shown}` appeared in the round trip through its Kubernetes type"),
+            None,
+        ),
+        other if path.is_empty() => (format!("{id}: {other}"), None),
+        other => (
+            format!(
+                "wrong type for `{}` in {id}: {other}",
+                match path.last() {
+                    Some(Seg::Key(k)) => k.clone(),
+                    _ => shown.clone(),
+                }
+            ),
+            Some("check the value's type against `kubectl explain` (numbers unquoted, strings quoted where YAML could misread them)".to_owned()),
+        ),
+    }
+}
+
+/// Literal `value:`s of environment variables whose names look like credentials, with their
+/// paths: what must come from a Secret (`valueFrom.secretKeyRef`), never from a patch.
+fn literal_credentials(obj: &J) -> Vec<(Vec<Seg>, String)> {
+    let mut out = Vec::new();
+    // A ConfigMap entry whose key looks like a credential: the same policy as the typed
+    // `agent.config.extra`.
+    if obj.get("kind").and_then(J::as_str) == Some("ConfigMap")
+        && let Some(J::Object(data)) = obj.get("data")
+    {
+        for k in data.keys().filter(|k| credentials::is_sensitive(k)) {
+            out.push((
+                vec![Seg::Key("data".into()), Seg::Key(k.clone())],
+                k.clone(),
+            ));
+        }
+    }
+    let mut stack = vec![(obj, Vec::new())];
+    while let Some((v, path)) = stack.pop() {
+        match v {
+            J::Object(m) => {
+                for (k, child) in m {
+                    let mut p = path.clone();
+                    p.push(Seg::Key(k.clone()));
+                    if k == "env"
+                        && let J::Array(items) = child
+                    {
+                        for (i, item) in items.iter().enumerate() {
+                            let name = item.get("name").and_then(J::as_str).unwrap_or_default();
+                            if item
+                                .get("value")
+                                .is_some_and(|v| !v.as_str().unwrap_or("x").is_empty())
+                                && credentials::is_sensitive(name)
+                            {
+                                let mut q = p.clone();
+                                q.push(Seg::Index(i));
+                                q.push(Seg::Key("value".into()));
+                                out.push((q, name.to_owned()));
+                            }
+                        }
+                    }
+                    stack.push((child, p));
+                }
+            }
+            J::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    let mut p = path.clone();
+                    p.push(Seg::Index(i));
+                    stack.push((child, p));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The diagnostic's path for a credential in an env entry: `...env.NAME`, whose last segment
+/// the credential policy recognizes, so the shown source line has the value masked.
+fn credential_path(list: &str, index: usize, at: &[Seg], name: &str) -> String {
+    let env = match at.last() {
+        Some(Seg::Key(k)) if k == "value" => at.len().saturating_sub(2),
+        // A ConfigMap entry: its key is already the last segment.
+        _ => at.len().saturating_sub(1),
+    };
+    let inner = PathDisplay(at.get(..env).unwrap_or_default()).to_string();
+    let sep = if inner.is_empty() || inner.starts_with('[') {
+        ""
+    } else {
+        "."
+    };
+    format!("{list}[{index}]{sep}{inner}.{name}")
+}
+
+fn credential_error(path: Vec<Seg>, name: &str) -> PatchError {
+    PatchError {
+        path,
+        on_key: false,
+        message: format!(
+            "`{name}` looks like a credential: agentctl never puts a credential's value into the output"
+        ),
+        hint: Some(format!(
+            "create it in a Secret out of band and reference it: `- name: {name}` with `valueFrom: {{secretKeyRef: {{name: agent-secrets, key: <key>}}}}`"
+        )),
+    }
+}
+
+/// Adds the extra objects (returned as the objects of [`EXTRA_FILE`]) and applies the patches
+/// to every object of `files`; returns what each patch changed, or every problem found.
+pub fn apply(
+    merged: &Merged,
+    files: &mut Vec<(String, Vec<J>)>,
+) -> Result<Vec<Applied>, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    if merged.patches.is_empty() && merged.resources.is_empty() {
+        return Ok(Vec::new());
+    }
+    let common = common(files);
+    let extras: Vec<J> = merged
+        .resources
+        .iter()
+        .filter_map(|r| match extra(r, &common, files) {
+            Ok(o) => Some(o),
+            Err(d) => {
+                diags.push(d);
+                None
+            }
+        })
+        .collect();
+    if !extras.is_empty() {
+        for (_, objs) in files.iter_mut() {
+            for o in objs.iter_mut() {
+                if o.get("kind").and_then(J::as_str) == Some("Kustomization")
+                    && let Some(J::Array(res)) = o.get_mut("resources")
+                {
+                    res.push(J::String(EXTRA_FILE.to_owned()));
+                }
+            }
+        }
+        let at = files
+            .iter()
+            .position(|(n, _)| n == "kustomization.yaml")
+            .unwrap_or(files.len());
+        files.insert(at, (EXTRA_FILE.to_owned(), extras));
+    }
+    let mut applied = Vec::new();
+    for lp in &merged.patches {
+        if let Err(d) = apply_one(lp, &common, files, &mut applied) {
+            diags.extend(d);
+        }
+    }
+    if diags.is_empty() {
+        recount_quota(&merged.config, files)?;
+        Ok(applied)
+    } else {
+        Err(diags)
+    }
+}
+
+/// The quota after patches and extra objects: the derived `agent-quota` is computed from the
+/// settings, so a container a patch adds, or a workload or claim an extra object adds, would
+/// not fit in it. Counts the pods and claims of the final objects instead; derived figures grow
+/// to fit them, and a figure set by hand that no longer holds them is an error.
+fn recount_quota(cfg: &Config, files: &mut [(String, Vec<J>)]) -> Result<(), Vec<Diagnostic>> {
+    if !cfg.quota.enabled {
+        return Ok(());
+    }
+    let (mut workloads, mut volumes, set) = quota::inputs(cfg);
+    let per_pod = |spec: &J| {
+        let mut p = quota::PodResources::default();
+        for c in spec
+            .get("containers")
+            .and_then(J::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let r = |which: &str, res: &str| {
+                c.pointer(&format!("/resources/{which}/{res}"))
+                    .and_then(|v| match v {
+                        J::String(s) => Some(s.clone()),
+                        J::Number(n) => Some(n.to_string()),
+                        _ => None,
+                    })
+                    .unwrap_or_else(|| "0".into())
+            };
+            p.requests_cpu.push(r("requests", "cpu"));
+            p.requests_memory.push(r("requests", "memory"));
+            p.limits_cpu.push(r("limits", "cpu"));
+            p.limits_memory.push(r("limits", "memory"));
+        }
+        p
+    };
+    for obj in files.iter().flat_map(|(_, objs)| objs.iter()) {
+        let kind = obj.get("kind").and_then(J::as_str).unwrap_or_default();
+        let name = obj
+            .pointer("/metadata/name")
+            .and_then(J::as_str)
+            .unwrap_or_default();
+        let spec = match kind {
+            "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
+                obj.pointer("/spec/template/spec")
+            }
+            "CronJob" => obj.pointer("/spec/jobTemplate/spec/template/spec"),
+            "Pod" => obj.get("spec"),
+            "PersistentVolumeClaim" => {
+                if !volumes.names.iter().any(|n| n == name)
+                    && let Some(size) = obj
+                        .pointer("/spec/resources/requests/storage")
+                        .and_then(J::as_str)
+                {
+                    volumes.names.push(name.to_owned());
+                    volumes.sizes.push(size.to_owned());
+                }
+                None
+            }
+            _ => None,
+        };
+        let Some(spec) = spec else { continue };
+        let ours = match (kind, name) {
+            ("Deployment", "agent-deployment") => Some("agent"),
+            ("StatefulSet", "redis") => Some("redis"),
+            ("CronJob", "redis-backup") => Some("backup job"),
+            _ => None,
+        };
+        match ours.and_then(|n| workloads.iter_mut().find(|w| w.name == n)) {
+            Some(w) => w.per_pod = per_pod(spec),
+            None => workloads.push(quota::Workload {
+                name: format!("{kind} {name}"),
+                pods: obj
+                    .pointer("/spec/replicas")
+                    .and_then(J::as_u64)
+                    .unwrap_or(1),
+                why: String::new(),
+                per_pod: per_pod(spec),
+                surge: None,
+            }),
+        }
+    }
+    match quota::fit(&workloads, &volumes, &set) {
+        Ok(hard) => {
+            for o in files.iter_mut().flat_map(|(_, objs)| objs.iter_mut()) {
+                if o.get("kind").and_then(J::as_str) == Some("ResourceQuota")
+                    && o.pointer("/metadata/name").and_then(J::as_str) == Some("agent-quota")
+                    && let Some(h) = o.pointer_mut("/spec/hard")
+                {
+                    *h = serde_json::to_value(&hard).unwrap_or_default();
+                }
+            }
+            Ok(())
+        }
+        Err(short) => Err(short
+            .iter()
+            .map(|s| {
+                Diagnostic::new(format!(
+                    "quota `{}: {}` cannot hold this deployment with its patches and extra objects, which needs {}: {}",
+                    s.resource, s.set, s.need, s.breakdown
+                ))
+                .help(format!(
+                    "raise the quota figure to at least {}, or remove it to let agentctl derive it",
+                    s.suggest
+                ))
+            })
+            .collect()),
+    }
+}
+
+fn extra(r: &LocatedObject, common: &Common, files: &[(String, Vec<J>)]) -> Result<J, Diagnostic> {
+    let mut obj = r.object.clone();
+    let key = |k: &str| Seg::Key(k.to_owned());
+    let kind = obj
+        .get("kind")
+        .and_then(J::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    if matches!(kind.as_str(), "Kustomization" | "Namespace") {
+        return Err(r.error(&PatchError {
+            path: vec![key("kind")],
+            on_key: false,
+            message: format!(
+                "an extra object cannot be a {kind}: agentctl renders the output's own"
+            ),
+            hint: Some(
+                "change the namespace with the `namespace` setting; the Kustomization is generated"
+                    .into(),
+            ),
+        }));
+    }
+    if let Some(clash) = files
+        .iter()
+        .flat_map(|(_, o)| o)
+        .find(|o| patches::object_id(o) == patches::object_id(&obj))
+    {
+        return Err(r.error(&PatchError {
+            path: vec![key("metadata"), key("name")],
+            on_key: false,
+            message: format!(
+                "{} is already rendered by agentctl",
+                patches::object_id(clash)
+            ),
+            hint: Some(format!(
+                "to change it, use a patch: `patches: [{{target: {{kind: {kind}, name: {}}}, patch: ...}}]`",
+                clash.pointer("/metadata/name").and_then(J::as_str).unwrap_or_default()
+            )),
+        }));
+    }
+    match obj.pointer("/metadata/namespace") {
+        Some(J::String(ns)) if *ns != common.namespace => {
+            return Err(r.error(&PatchError {
+                path: vec![key("metadata"), key("namespace")],
+                on_key: false,
+                message: format!(
+                    "extra objects live in the output's namespace `{}`, not `{ns}`",
+                    common.namespace
+                ),
+                hint: Some("remove `namespace:` (kustomization.yaml sets it); the `namespace` setting changes it for everything".into()),
+            }));
+        }
+        _ => {
+            if let Some(J::Object(meta)) = obj.get_mut("metadata") {
+                meta.insert("namespace".into(), J::String(common.namespace.clone()));
+            }
+        }
+    }
+    label(&mut obj, &common.labels);
+    if let Some((path, name)) = literal_credentials(&obj).into_iter().next() {
+        let shown = credential_path("resources", r.index, &path, &name);
+        return Err(r.error(&credential_error(path, &name)).path(shown));
+    }
+    match round_trip(&obj) {
+        Ok(back) => Ok(back),
+        Err(lost) => {
+            let (path, what) = lost.into_iter().next().unwrap_or_default();
+            if path.is_empty() && what.starts_with("unsupported object") {
+                return Err(r.error(&PatchError {
+                    path: vec![key("kind")],
+                    on_key: false,
+                    message: format!(
+                        "agentctl cannot check an extra object of kind {} ({})",
+                        kind,
+                        obj.get("apiVersion")
+                            .and_then(J::as_str)
+                            .unwrap_or_default()
+                    ),
+                    hint: Some(format!(
+                        "the kinds it checks: {}",
+                        k8s_check::kinds().join(", ")
+                    )),
+                }));
+            }
+            let (message, hint) = lost_message(&obj, &path, &what);
+            Err(r.error(&PatchError {
+                path,
+                on_key: what == "dropped",
+                message,
+                hint,
+            }))
+        }
+    }
+}
+
+fn apply_one(
+    lp: &LocatedPatch,
+    common: &Common,
+    files: &mut [(String, Vec<J>)],
+    applied: &mut Vec<Applied>,
+) -> Result<(), Vec<Diagnostic>> {
+    let mut all: Vec<&mut J> = files
+        .iter_mut()
+        .flat_map(|(_, objs)| objs.iter_mut())
+        .filter(|o| o.get("kind").and_then(J::as_str) != Some("Kustomization"))
+        .collect();
+    let snapshot: Vec<J> = all.iter().map(|o| (**o).clone()).collect();
+    let selected = patches::select(&lp.patch.target, &snapshot);
+    if selected.is_empty() {
+        return Err(vec![lp.error(&patches::no_match(&lp.patch, &snapshot))]);
+    }
+    let mut diags = Vec::new();
+    for i in selected {
+        let Some(obj) = all.get_mut(i) else { continue };
+        let before = literal_credentials(obj);
+        let mut work = (**obj).clone();
+        let changes = match patches::apply(&mut work, &lp.patch) {
+            Ok(c) => c,
+            Err(e) => {
+                diags.push(lp.error(&e));
+                continue;
+            }
+        };
+        if let Some((path, name)) = literal_credentials(&work)
+            .into_iter()
+            .find(|c| !before.contains(c))
+        {
+            let at = patches::locate(&work, &lp.patch, &changes, &path);
+            let shown = credential_path("patches", lp.index, &at, &name);
+            diags.push(lp.error(&credential_error(at, &name)).path(shown));
+            continue;
+        }
+        label(&mut work, &common.labels);
+        match round_trip(&work) {
+            Ok(back) => {
+                applied.push(Applied {
+                    origin: lp.origin(),
+                    index: lp.index,
+                    object: patches::object_id(&back),
+                    changes: describe(&changes),
+                });
+                **obj = back;
+            }
+            Err(lost) => {
+                for (path, what) in lost {
+                    let at = patches::locate(&work, &lp.patch, &changes, &path);
+                    let (message, hint) = lost_message(&work, &path, &what);
+                    diags.push(lp.error(&PatchError {
+                        path: at,
+                        on_key: what == "dropped",
+                        message,
+                        hint,
+                    }));
+                }
+            }
+        }
+    }
+    if diags.is_empty() { Ok(()) } else { Err(diags) }
+}
+
+fn describe(changes: &[Change]) -> Vec<String> {
+    changes
+        .iter()
+        .map(|c| {
+            format!(
+                "{}{}",
+                if c.removed { "-" } else { "" },
+                PathDisplay(&c.object_path)
+            )
+        })
+        .collect()
+}

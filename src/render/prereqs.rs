@@ -1,0 +1,593 @@
+//! Prerequisites: what a rendered deployment needs from the cluster, derived from the objects
+//! rendered (never from the settings), so it cannot drift from the output.
+//!
+//! [`needs`] reads the rendered objects (plain JSON values) and lists, in a fixed order: the
+//! CRDs and operators the custom kinds need, the metrics APIs the autoscalers read, the storage
+//! classes and access modes the claims need, a NetworkPolicy-enforcing CNI, and each Secret the
+//! pods read with its keys, either with the commands that create it (namespace first) or with the
+//! ExternalSecret and store that materialize it. [`text`] formats them for stderr and for the
+//! README. No I/O, no configuration types.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value as J;
+
+/// One thing the cluster must provide.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Need {
+    /// What to install or provide, e.g. `Prometheus Operator CRDs`.
+    pub what: String,
+    /// Which rendered objects need it and why, e.g. `ServiceMonitor agent-metrics`.
+    pub because: String,
+    /// Commands to run, in order (may be empty).
+    pub commands: Vec<String>,
+}
+
+fn s<'a>(v: &'a J, pointer: &str) -> &'a str {
+    v.pointer(pointer).and_then(J::as_str).unwrap_or_default()
+}
+
+fn items<'a>(v: &'a J, pointer: &str) -> impl Iterator<Item = &'a J> {
+    v.pointer(pointer)
+        .and_then(J::as_array)
+        .into_iter()
+        .flatten()
+}
+
+/// The pod spec inside a workload object, if it has one.
+fn pod_spec(obj: &J) -> Option<&J> {
+    match s(obj, "/kind") {
+        "Pod" => obj.pointer("/spec"),
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
+            obj.pointer("/spec/template/spec")
+        }
+        "CronJob" => obj.pointer("/spec/jobTemplate/spec/template/spec"),
+        _ => None,
+    }
+}
+
+/// The operator behind an API group, for the groups agentctl renders.
+fn operator(group: &str) -> String {
+    match group {
+        "monitoring.coreos.com" => "Prometheus Operator".into(),
+        "autoscaling.k8s.io" => "Vertical Pod Autoscaler (CRDs and recommender)".into(),
+        "keda.sh" => "KEDA (CRDs, operator and metrics API server)".into(),
+        "external-secrets.io" => "External Secrets Operator".into(),
+        "gateway.networking.k8s.io" => "Gateway API CRDs and a Gateway controller".into(),
+        other => format!("the CRDs of {other}"),
+    }
+}
+
+/// Groups served by Kubernetes itself (no CRD needed).
+const BUILT_IN: &[&str] = &[
+    "",
+    "apps",
+    "batch",
+    "autoscaling",
+    "policy",
+    "networking.k8s.io",
+    "rbac.authorization.k8s.io",
+    "storage.k8s.io",
+    "scheduling.k8s.io",
+    "coordination.k8s.io",
+    "discovery.k8s.io",
+    // kustomization.yaml: read by kubectl, never sent to the cluster.
+    "kustomize.config.k8s.io",
+];
+
+fn join<I: IntoIterator<Item = String>>(it: I) -> String {
+    it.into_iter().collect::<Vec<_>>().join(", ")
+}
+
+/// Everything the rendered objects need from the cluster, in a fixed order.
+pub fn needs(objects: &[J]) -> Vec<Need> {
+    let mut out = Vec::new();
+    let name = |o: &J| s(o, "/metadata/name").to_owned();
+    let namespace = objects
+        .iter()
+        .map(|o| s(o, "/metadata/namespace"))
+        .find(|n| !n.is_empty())
+        .unwrap_or_default()
+        .to_owned();
+
+    // 1. Custom resources: the operator and CRDs of each group, before `kubectl apply`.
+    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for o in objects {
+        let api = s(o, "/apiVersion");
+        let group = api.split_once('/').map_or("", |(g, _)| g);
+        if !BUILT_IN.contains(&group) {
+            groups.entry(group.to_owned()).or_default().push(format!(
+                "{} {}",
+                s(o, "/kind"),
+                name(o)
+            ));
+        }
+    }
+    for (group, objs) in &groups {
+        out.push(Need {
+            what: operator(group),
+            because: format!(
+                "{} ({group}); without its CRDs `kubectl apply` fails",
+                objs.join(", ")
+            ),
+            commands: Vec::new(),
+        });
+    }
+
+    // 2. Metrics the autoscalers read.
+    let mut resource_users = Vec::new();
+    let mut custom: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for o in objects
+        .iter()
+        .filter(|o| s(o, "/kind") == "HorizontalPodAutoscaler")
+    {
+        let mut resources = Vec::new();
+        for m in items(o, "/spec/metrics") {
+            match s(m, "/type") {
+                "Resource" | "ContainerResource" => {
+                    let r = s(m, "/resource/name");
+                    let r = if r.is_empty() {
+                        s(m, "/containerResource/name")
+                    } else {
+                        r
+                    };
+                    resources.push(r.to_owned());
+                }
+                "Pods" => custom
+                    .entry(format!("the pods metric {}", s(m, "/pods/metric/name")))
+                    .or_default()
+                    .push(name(o)),
+                "Object" => custom
+                    .entry(format!("the object metric {}", s(m, "/object/metric/name")))
+                    .or_default()
+                    .push(name(o)),
+                "External" => custom
+                    .entry(format!(
+                        "the external metric {} (external.metrics.k8s.io)",
+                        s(m, "/external/metric/name")
+                    ))
+                    .or_default()
+                    .push(name(o)),
+                _ => {}
+            }
+        }
+        if !resources.is_empty() {
+            resource_users.push(format!(
+                "HorizontalPodAutoscaler {} ({})",
+                name(o),
+                resources.join(", ")
+            ));
+        }
+    }
+    if !resource_users.is_empty() {
+        out.push(Need {
+            what: "metrics-server (metrics.k8s.io)".into(),
+            because: format!(
+                "{} scales on CPU/memory utilization",
+                resource_users.join(", ")
+            ),
+            commands: Vec::new(),
+        });
+    }
+    for (metric, hpas) in &custom {
+        out.push(Need {
+            what: format!("Prometheus Adapter serving {metric} (custom.metrics.k8s.io)"),
+            because: format!(
+                "HorizontalPodAutoscaler {}; without it the HPA cannot compute that metric and will not scale down",
+                hpas.join(", ")
+            ),
+            commands: Vec::new(),
+        });
+    }
+    for o in objects.iter().filter(|o| s(o, "/kind") == "ScaledObject") {
+        for t in items(o, "/spec/triggers") {
+            if s(t, "/type") == "prometheus" {
+                out.push(Need {
+                    what: format!(
+                        "Prometheus at {}, reachable from the KEDA operator",
+                        s(t, "/metadata/serverAddress")
+                    ),
+                    because: format!("ScaledObject {} scales on a Prometheus query", name(o)),
+                    commands: Vec::new(),
+                });
+            }
+        }
+    }
+
+    // 3. Storage: claims by storage class and access modes.
+    let mut claims: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    let mut claim = |spec: &J, claim_name: String| {
+        let class = match spec.pointer("/storageClassName").and_then(J::as_str) {
+            Some(c) => format!("StorageClass {c}"),
+            None => "a default StorageClass".to_owned(),
+        };
+        let modes = join(
+            items(spec, "/accessModes")
+                .filter_map(J::as_str)
+                .map(str::to_owned),
+        );
+        let size = s(spec, "/resources/requests/storage");
+        claims
+            .entry((class, modes))
+            .or_default()
+            .push(format!("{claim_name} {size}"));
+    };
+    for o in objects {
+        match s(o, "/kind") {
+            "PersistentVolumeClaim" => claim(o.pointer("/spec").unwrap_or(&J::Null), name(o)),
+            "StatefulSet" => {
+                let replicas = o.pointer("/spec/replicas").and_then(J::as_u64).unwrap_or(1);
+                for t in items(o, "/spec/volumeClaimTemplates") {
+                    for i in 0..replicas {
+                        claim(
+                            t.pointer("/spec").unwrap_or(&J::Null),
+                            format!("{}-{}-{i}", s(t, "/metadata/name"), name(o)),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for ((class, modes), list) in &claims {
+        out.push(Need {
+            what: format!("{class} that provisions {modes} volumes"),
+            because: format!("PersistentVolumeClaims {}", list.join(", ")),
+            commands: Vec::new(),
+        });
+    }
+
+    // 4. NetworkPolicies are only enforced by a CNI that implements them.
+    let policies: Vec<String> = objects
+        .iter()
+        .filter(|o| s(o, "/kind") == "NetworkPolicy")
+        .map(name)
+        .collect();
+    if !policies.is_empty() {
+        out.push(Need {
+            what: "a CNI that enforces NetworkPolicy (e.g. Calico, Cilium)".into(),
+            because: format!(
+                "NetworkPolicies {}; without one they are silently ignored",
+                policies.join(", ")
+            ),
+            commands: Vec::new(),
+        });
+    }
+
+    // 5. Grafana's dashboard sidecar.
+    for o in objects.iter().filter(|o| {
+        s(o, "/kind") == "ConfigMap" && o.pointer("/metadata/labels/grafana_dashboard").is_some()
+    }) {
+        out.push(Need {
+            what: "Grafana with its dashboard sidecar watching this namespace".into(),
+            because: format!("ConfigMap {} (label grafana_dashboard)", name(o)),
+            commands: Vec::new(),
+        });
+    }
+
+    // 5b. The series the alerts and the dashboard read, from the cluster's metrics exporters.
+    let readers: Vec<(String, String)> = objects
+        .iter()
+        .filter(|o| {
+            s(o, "/kind") == "PrometheusRule"
+                || (s(o, "/kind") == "ConfigMap" && name(o) == "agent-dashboard")
+        })
+        .map(|o| (format!("{} {}", s(o, "/kind"), name(o)), o.to_string()))
+        .collect();
+    for (what, prefixes) in [
+        ("kube-state-metrics, scraped by Prometheus", &["kube_"][..]),
+        (
+            "the kubelet's metrics (cAdvisor, volume stats), scraped by Prometheus",
+            &[
+                "kubelet_volume_stats_",
+                "container_cpu_",
+                "container_memory_",
+            ][..],
+        ),
+    ] {
+        let users: Vec<&str> = readers
+            .iter()
+            .filter(|(_, text)| prefixes.iter().any(|p| text.contains(p)))
+            .map(|(who, _)| who.as_str())
+            .collect();
+        if !users.is_empty() {
+            out.push(Need {
+                what: what.into(),
+                because: format!(
+                    "{} read its series; without it they stay silent or empty",
+                    users.join(", ")
+                ),
+                commands: Vec::new(),
+            });
+        }
+    }
+
+    // 6. Secrets the pods read: created out of band, or by an ExternalSecret.
+    let mut secrets: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for spec in objects.iter().filter_map(pod_spec) {
+        let containers = items(spec, "/containers").chain(items(spec, "/initContainers"));
+        for c in containers {
+            for e in items(c, "/env") {
+                if let Some(r) = e.pointer("/valueFrom/secretKeyRef") {
+                    secrets
+                        .entry(s(r, "/name").to_owned())
+                        .or_default()
+                        .insert(s(r, "/key").to_owned());
+                }
+            }
+            for e in items(c, "/envFrom") {
+                if let Some(r) = e.pointer("/secretRef") {
+                    secrets.entry(s(r, "/name").to_owned()).or_default();
+                }
+            }
+        }
+        for v in items(spec, "/volumes") {
+            if let Some(r) = v.pointer("/secret") {
+                let keys = secrets.entry(s(r, "/secretName").to_owned()).or_default();
+                keys.extend(items(r, "/items").map(|i| s(i, "/key").to_owned()));
+            }
+        }
+    }
+    let external: BTreeMap<&str, &J> = objects
+        .iter()
+        .filter(|o| s(o, "/kind") == "ExternalSecret")
+        .map(|o| {
+            let target = s(o, "/spec/target/name");
+            (
+                if target.is_empty() {
+                    s(o, "/metadata/name")
+                } else {
+                    target
+                },
+                o,
+            )
+        })
+        .collect();
+    let namespace_rendered = objects.iter().any(|o| s(o, "/kind") == "Namespace");
+    for (secret, keys) in &secrets {
+        let keys_text = join(keys.iter().cloned());
+        if let Some(es) = external.get(secret.as_str()) {
+            let store = format!(
+                "{} {}",
+                s(es, "/spec/secretStoreRef/kind"),
+                s(es, "/spec/secretStoreRef/name")
+            );
+            let remote = join(items(es, "/spec/data").map(|d| {
+                let property = s(d, "/remoteRef/property");
+                let key = s(d, "/remoteRef/key");
+                let remote = if property.is_empty() {
+                    key.to_owned()
+                } else {
+                    format!("{key}.{property}")
+                };
+                format!("{} ← {remote}", s(d, "/secretKey"))
+            }));
+            out.push(Need {
+                what: format!("{store}, readable by the External Secrets Operator"),
+                because: format!(
+                    "ExternalSecret {} creates Secret {secret} (keys {keys_text}) from it: {remote}",
+                    name(es)
+                ),
+                commands: Vec::new(),
+            });
+        } else {
+            let mut commands = Vec::new();
+            if namespace_rendered && !namespace.is_empty() {
+                commands.push(format!("kubectl create namespace {namespace}"));
+            }
+            let literals: String = keys
+                .iter()
+                .map(|k| {
+                    let var: String = k
+                        .chars()
+                        .map(|c| {
+                            if c.is_ascii_alphanumeric() {
+                                c.to_ascii_uppercase()
+                            } else {
+                                '_'
+                            }
+                        })
+                        .collect();
+                    format!(" --from-literal={k}=\"${var}\"")
+                })
+                .collect();
+            commands.push(format!(
+                "kubectl create secret generic {secret} --namespace={namespace}{literals}"
+            ));
+            out.push(Need {
+                what: format!(
+                    "Secret {secret} with keys {keys_text}, created out of band (never committed)"
+                ),
+                because: "the pods read it; create the namespace first, then the Secret".into(),
+                commands,
+            });
+        }
+    }
+    out
+}
+
+/// The needs as text: a heading naming the namespace (and the environments, when given), one
+/// bullet per need, commands indented.
+pub fn text(namespace: &str, environments: &[&str], needs: &[Need]) -> String {
+    let envs = match environments {
+        [] => String::new(),
+        [one] => format!(" (environment {one})"),
+        many => format!(" (environments {})", many.join(", ")),
+    };
+    let mut out = format!("The cluster needs, for namespace {namespace}{envs}:\n");
+    for n in needs {
+        out.push_str(&format!("  - {}: {}\n", n.what, n.because));
+        for c in &n.commands {
+            out.push_str(&format!("      {c}\n"));
+        }
+    }
+    out
+}
+
+/// The needs of several renders, once: one block per namespace and distinct set of needs, naming
+/// the environments when there are several renders. `(environment, namespace, needs)` each.
+pub fn report<'a>(renders: &[(Option<&'a str>, &'a str, &'a [Need])]) -> String {
+    let mut blocks: Vec<(&str, &[Need], Vec<&str>)> = Vec::new();
+    for (env, namespace, needs) in renders {
+        match blocks
+            .iter_mut()
+            .find(|(ns, n, _)| ns == namespace && n == needs)
+        {
+            Some((_, _, envs)) => envs.extend(env),
+            None => blocks.push((namespace, needs, env.iter().copied().collect())),
+        }
+    }
+    let named = renders.len() > 1;
+    blocks
+        .iter()
+        .map(|(ns, needs, envs)| text(ns, if named { envs } else { &[] }, needs))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn default_render() -> Vec<J> {
+        let env = json!([
+            {"name": "ANTHROPIC_API_KEY", "valueFrom": {"secretKeyRef": {"name": "agent-secrets", "key": "anthropic-api-key"}}},
+            {"name": "REDIS_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "agent-secrets", "key": "redis-password"}}}
+        ]);
+        vec![
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "production-agents"}}),
+            json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "agent-data-pvc", "namespace": "production-agents"},
+                   "spec": {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": "10Gi"}}}}),
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "agent-deployment", "namespace": "production-agents"},
+                   "spec": {"template": {"spec": {"containers": [{"name": "agent", "env": env}]}}}}),
+            json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "redis", "namespace": "production-agents"},
+                   "spec": {"replicas": 1, "template": {"spec": {"containers": [{"name": "redis", "env": [
+                       {"name": "REDIS_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "agent-secrets", "key": "redis-password"}}}]}]}},
+                   "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "premium-ssd", "resources": {"requests": {"storage": "10Gi"}}}}]}}),
+            json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "agent-hpa", "namespace": "production-agents"},
+                   "spec": {"metrics": [
+                       {"type": "Resource", "resource": {"name": "cpu"}},
+                       {"type": "Resource", "resource": {"name": "memory"}},
+                       {"type": "Pods", "pods": {"metric": {"name": "http_requests_per_second"}}}]}}),
+            json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "default-deny-all", "namespace": "production-agents"}}),
+            json!({"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "metadata": {"name": "agent-metrics", "namespace": "production-agents"}}),
+        ]
+    }
+
+    #[test]
+    fn default_render_needs() {
+        let n = needs(&default_render());
+        let whats: Vec<&str> = n.iter().map(|n| n.what.as_str()).collect();
+        assert_eq!(
+            whats,
+            [
+                "Prometheus Operator",
+                "metrics-server (metrics.k8s.io)",
+                "Prometheus Adapter serving the pods metric http_requests_per_second (custom.metrics.k8s.io)",
+                "StorageClass premium-ssd that provisions ReadWriteOnce volumes",
+                "a default StorageClass that provisions ReadWriteMany volumes",
+                "a CNI that enforces NetworkPolicy (e.g. Calico, Cilium)",
+                "Secret agent-secrets with keys anthropic-api-key, redis-password, created out of band (never committed)",
+            ]
+        );
+        assert_eq!(
+            n[1].because,
+            "HorizontalPodAutoscaler agent-hpa (cpu, memory) scales on CPU/memory utilization"
+        );
+        assert_eq!(n[3].because, "PersistentVolumeClaims data-redis-0 10Gi");
+        assert_eq!(
+            n[6].commands,
+            [
+                "kubectl create namespace production-agents",
+                "kubectl create secret generic agent-secrets --namespace=production-agents --from-literal=anthropic-api-key=\"$ANTHROPIC_API_KEY\" --from-literal=redis-password=\"$REDIS_PASSWORD\"",
+            ]
+        );
+        let t = text("production-agents", &[], &n);
+        assert!(t.starts_with("The cluster needs, for namespace production-agents:\n  - Prometheus Operator: ServiceMonitor agent-metrics (monitoring.coreos.com); without its CRDs"));
+    }
+
+    #[test]
+    fn report_groups_by_namespace_and_needs() {
+        let a = needs(&default_render());
+        let b: Vec<Need> = a[..2].to_vec();
+        let r = report(&[
+            (Some("prod-eu"), "production-agents", &a),
+            (Some("prod-us"), "production-agents", &a),
+            (Some("staging"), "production-agents", &b),
+        ]);
+        assert_eq!(r.matches("The cluster needs").count(), 2, "{r}");
+        assert!(r.contains("for namespace production-agents (environments prod-eu, prod-us):"));
+        assert!(r.contains("for namespace production-agents (environment staging):"));
+        let single = report(&[(None, "production-agents", &a)]);
+        assert!(single.starts_with("The cluster needs, for namespace production-agents:\n"));
+    }
+
+    #[test]
+    fn external_secret_replaces_the_commands() {
+        let mut objs = default_render();
+        objs.push(json!({"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret", "metadata": {"name": "agent-secrets", "namespace": "production-agents"},
+            "spec": {"secretStoreRef": {"kind": "ClusterSecretStore", "name": "vault"}, "target": {"name": "agent-secrets"},
+                     "data": [{"secretKey": "anthropic-api-key", "remoteRef": {"key": "prod/agent", "property": "api-key"}},
+                              {"secretKey": "redis-password", "remoteRef": {"key": "prod/redis"}}]}}));
+        let n = needs(&objs);
+        let last = n.last().unwrap();
+        assert_eq!(
+            last.what,
+            "ClusterSecretStore vault, readable by the External Secrets Operator"
+        );
+        assert!(
+            last.because
+                .contains("anthropic-api-key ← prod/agent.api-key, redis-password ← prod/redis"),
+            "{}",
+            last.because
+        );
+        assert!(last.commands.is_empty());
+        assert!(n.iter().any(|n| n.what == "External Secrets Operator"));
+        assert!(!n.iter().any(|n| n.what.starts_with("Secret ")));
+    }
+
+    #[test]
+    fn nothing_custom_nothing_said() {
+        // dev: no HPA, no ServiceMonitor, no policies: only storage and the Secret.
+        let objs: Vec<J> = default_render()
+            .into_iter()
+            .filter(|o| {
+                !matches!(
+                    s(o, "/kind"),
+                    "HorizontalPodAutoscaler" | "ServiceMonitor" | "NetworkPolicy"
+                )
+            })
+            .collect();
+        let n = needs(&objs);
+        assert_eq!(n.len(), 3, "{n:?}");
+        assert!(
+            n.iter()
+                .all(|n| !n.what.contains("metrics") && !n.what.contains("Operator"))
+        );
+    }
+
+    #[test]
+    fn keda_prometheus_and_cronjob_secrets() {
+        let objs = vec![
+            json!({"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "metadata": {"name": "agent-scaledobject", "namespace": "ns"},
+                   "spec": {"triggers": [{"type": "prometheus", "metadata": {"serverAddress": "http://prom:9090"}}]}}),
+            json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "redis-backup", "namespace": "ns"},
+                   "spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "backup", "env": [
+                       {"name": "REDISCLI_AUTH", "valueFrom": {"secretKeyRef": {"name": "s", "key": "redis-password"}}}]}]}}}}}}),
+        ];
+        let n = needs(&objs);
+        assert_eq!(n[0].what, "KEDA (CRDs, operator and metrics API server)");
+        assert_eq!(
+            n[1].what,
+            "Prometheus at http://prom:9090, reachable from the KEDA operator"
+        );
+        // No Namespace rendered: no namespace step.
+        assert_eq!(
+            n[2].commands,
+            [
+                "kubectl create secret generic s --namespace=ns --from-literal=redis-password=\"$REDIS_PASSWORD\""
+            ]
+        );
+    }
+}

@@ -1,0 +1,721 @@
+//! Presenting the effective configuration and where each value came from.
+//!
+//! `agentctl config` prints the merged configuration as YAML, in the order the reference
+//! declares the settings, and with `--show-origin` a comment on every leaf naming the layer
+//! that set it (from [`Merged::history`]). `agentctl explain PATH` answers "what is this
+//! setting and why does it have this value": documentation and type from the schema, the
+//! built-in default, every layer's value with its file:line, and the final value.
+//! `agentctl profiles diff A B` lists the settings in which two profiles differ. Everything
+//! here is read-only presentation over [`Merged`]; the merge itself lives in [`crate::resolve::merge`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value as J;
+
+use crate::config::Config;
+use crate::config::patches;
+use crate::config::schema;
+use crate::diag::{Diagnostic, Origin, Source, did_you_mean};
+use crate::input::yaml::{self, Node, Pos, Value};
+use crate::resolve::merge::{self, Merged, Setting};
+
+/// The layer order, said once for every place that explains it.
+pub const PRECEDENCE: &str = "Layers, later wins: built-in defaults → each -p PROFILE → each -f FILE \
+→ each --set PATH=VALUE.\nMaps merge key by key; lists replace as a whole; `null` removes a map entry \
+(or a whole map's entries) or unsets an optional value.";
+
+/// One leaf of the configuration: a scalar, a list or an empty map.
+#[derive(Debug, Clone, PartialEq)]
+struct Leaf {
+    /// Dotted path.
+    path: String,
+    /// 1-based line of its key in the emitted YAML.
+    line: usize,
+    /// Its value.
+    value: J,
+}
+
+/// The configuration as YAML in reference order, with its leaves.
+fn ordered(config: &Config) -> anyhow::Result<(String, Vec<Leaf>)> {
+    let text = yaml::to_string_ordered(config).map_err(anyhow::Error::msg)?;
+    let tree = yaml::parse_layer(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "the effective configuration does not read back: {}",
+            e.message
+        )
+    })?;
+    let mut leaves = Vec::new();
+    collect(&tree, &mut Vec::new(), 0, &mut leaves);
+    Ok((text, leaves))
+}
+
+fn collect(node: &Node, path: &mut Vec<String>, line: usize, out: &mut Vec<Leaf>) {
+    match &node.value {
+        Value::Map(entries) if !entries.is_empty() => {
+            for (key, value) in entries {
+                path.push(key.name.clone());
+                collect(value, path, key.pos.line, out);
+                path.pop();
+            }
+        }
+        _ if !path.is_empty() => out.push(Leaf {
+            path: path.join("."),
+            line,
+            value: merge::to_json(node),
+        }),
+        _ => {}
+    }
+}
+
+/// Where a setting came from, in words: `default`, `profile dev (profiles/dev.yaml:3:8)`,
+/// `my.yaml:12:5`, `--set agent.replicas.max=30`.
+pub fn origin_label(setting: &Setting) -> String {
+    one_line(&setting.source.locate(setting.pos))
+}
+
+/// A text on one line: control characters (a newline in a `--set` value) escaped.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
+}
+
+fn origin_of(merged: &Merged, path: &str) -> String {
+    merged
+        .origin(path)
+        .map_or_else(|| "default".to_owned(), origin_label)
+}
+
+/// `agentctl config`: the effective configuration as YAML (itself a valid override file);
+/// with `show_origin`, every leaf carries a `# <layer>` comment.
+pub fn config_yaml(merged: &Merged, show_origin: bool) -> anyhow::Result<String> {
+    let (text, leaves) = ordered(&merged.config)?;
+    let extras = extras_yaml(merged, show_origin)?;
+    if !show_origin {
+        return Ok(text + &extras);
+    }
+    let mut notes: BTreeMap<usize, String> = BTreeMap::new();
+    for leaf in &leaves {
+        notes.insert(leaf.line, origin_of(merged, &leaf.path));
+    }
+    let width = text
+        .lines()
+        .enumerate()
+        .filter(|(i, _)| notes.contains_key(&(i + 1)))
+        .map(|(_, l)| l.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(56);
+    let mut out = String::with_capacity(text.len() * 2);
+    for (i, line) in text.lines().enumerate() {
+        out.push_str(line);
+        if let Some(note) = notes.get(&(i + 1)) {
+            let pad = width.saturating_sub(line.chars().count()) + 2;
+            out.push_str(&" ".repeat(pad));
+            out.push_str("# ");
+            out.push_str(note);
+        }
+        out.push('\n');
+    }
+    out.push_str(&extras);
+    Ok(out)
+}
+
+/// `patches:` and `resources:` as YAML (so `agentctl config` output is a complete override
+/// file), each entry after a comment naming where it was written when `show_origin`.
+fn extras_yaml(merged: &Merged, show_origin: bool) -> anyhow::Result<String> {
+    let mut out = String::new();
+    for (key, entries) in [
+        (
+            "patches",
+            merged
+                .patches
+                .iter()
+                .map(|p| yaml::to_json(&p.node))
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "resources",
+            merged.resources.iter().map(|r| r.object.clone()).collect(),
+        ),
+    ] {
+        if entries.is_empty() {
+            continue;
+        }
+        out.push_str(key);
+        out.push(':');
+        if show_origin {
+            out.push_str("  # accumulate over layers, in this order");
+        }
+        out.push('\n');
+        let notes = extras_list(merged, key);
+        for (entry, note) in entries.into_iter().zip(notes) {
+            if show_origin {
+                out.push_str(&format!("  # {note}\n"));
+            }
+            let text = yaml::to_canonical(&J::Array(vec![entry])).map_err(anyhow::Error::msg)?;
+            for line in text.lines() {
+                out.push_str("  ");
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A value in one line: strings bare, everything else as JSON (which is YAML flow syntax).
+fn shown(v: &J) -> String {
+    match v {
+        J::String(s) if s.is_empty() || s.contains(char::is_control) => v.to_string(),
+        _ => merge::compact(v),
+    }
+}
+
+fn get<'a>(root: &'a J, segments: &[&str]) -> Option<&'a J> {
+    segments.iter().try_fold(root, |v, s| v.get(*s))
+}
+
+/// Every documented path of the schema (sections and leaves, not map entries).
+fn all_paths() -> Vec<String> {
+    fn walk(prefix: &mut Vec<String>, out: &mut Vec<String>) {
+        if prefix.len() > 8 {
+            return;
+        }
+        let segments: Vec<&str> = prefix.iter().map(String::as_str).collect();
+        let Ok(s) = schema::lookup(&segments) else {
+            return;
+        };
+        for name in schema::property_names(s) {
+            prefix.push(name);
+            out.push(prefix.join("."));
+            walk(prefix, out);
+            prefix.pop();
+        }
+    }
+    let mut out = Vec::new();
+    walk(&mut Vec::new(), &mut out);
+    out
+}
+
+/// The first sentence of a doc text, on one line.
+fn first_sentence(doc: &str) -> String {
+    let para = doc.split("\n\n").next().unwrap_or_default();
+    let joined = para.split_whitespace().collect::<Vec<_>>().join(" ");
+    let end = joined.match_indices(". ").map(|(i, _)| i).find(|&i| {
+        let before = &joined[..i];
+        !["e.g", "i.e", "etc", "vs"]
+            .iter()
+            .any(|abbr| before.ends_with(abbr))
+    });
+    match end {
+        Some(i) => joined[..=i].to_owned(),
+        None => joined,
+    }
+}
+
+/// The fields of a section in reference (declaration) order.
+fn ordered_fields(segments: &[&str], mut names: Vec<String>) -> Vec<String> {
+    let declared: Vec<String> = yaml::to_string_ordered(&Config::default())
+        .ok()
+        .and_then(|text| yaml::parse_layer(&text).ok())
+        .and_then(|tree| {
+            let mut node = tree;
+            for s in segments {
+                let Value::Map(entries) = node.value else {
+                    return None;
+                };
+                node = entries.into_iter().find(|(k, _)| k.name == *s)?.1;
+            }
+            match node.value {
+                Value::Map(entries) => Some(entries.into_iter().map(|(k, _)| k.name).collect()),
+                _ => None,
+            }
+        })
+        .unwrap_or_default();
+    let mut out: Vec<String> = declared.into_iter().filter(|d| names.contains(d)).collect();
+    names.retain(|n| !out.contains(n));
+    out.extend(names);
+    out
+}
+
+/// A paragraph of our own, wrapped at 92 columns and indented by two spaces.
+fn wrap(text: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::from(" ");
+    for word in text.split_whitespace() {
+        if line.chars().count() + 1 + word.chars().count() > 92 && line.len() > 2 {
+            out.push_str(&line);
+            out.push('\n');
+            line = String::from(" ");
+        }
+        line.push(' ');
+        line.push_str(word);
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
+}
+
+fn indent(text: &str, by: &str) -> String {
+    text.lines()
+        .map(|l| {
+            if l.is_empty() {
+                "\n".to_owned()
+            } else {
+                format!("{by}{l}\n")
+            }
+        })
+        .collect()
+}
+
+/// The error for a path that names no setting, with the valid keys and a suggestion.
+fn unknown(segments: &[&str], at: usize, names: &[String]) -> Diagnostic {
+    let prefix = segments[..at].join(".");
+    let shown_prefix = if prefix.is_empty() {
+        "(top level)".to_owned()
+    } else {
+        prefix.clone()
+    };
+    if names.is_empty() {
+        let kind = schema::lookup(&segments[..at])
+            .map(schema::describe)
+            .unwrap_or_default();
+        return Diagnostic::new(format!(
+            "not a section ({kind}), so it has no `{}`",
+            segments[at]
+        ))
+        .path(shown_prefix)
+        .help(format!("see `agentctl explain {prefix}`"));
+    }
+    let mut d = Diagnostic::new(format!("unknown setting `{}`", segments[at]))
+        .path(shown_prefix)
+        .note(format!("valid keys here: {}", names.join(", ")));
+    let join = |m: &str| {
+        if prefix.is_empty() {
+            m.to_owned()
+        } else {
+            format!("{prefix}.{m}")
+        }
+    };
+    if let Some(m) = did_you_mean(segments[at], names.iter().map(String::as_str)) {
+        let rest = &segments[at + 1..];
+        let mut fixed = join(m);
+        for r in rest {
+            fixed.push('.');
+            fixed.push_str(r);
+        }
+        d = d.help(format!("did you mean `{fixed}`?"));
+    } else {
+        // `replicas.max` for `agent.replicas.max`: the path is the tail of a real one.
+        let tail = segments[at..].join(".");
+        let found: Vec<String> = all_paths()
+            .into_iter()
+            .filter(|p| p.ends_with(&format!(".{tail}")))
+            .take(6)
+            .collect();
+        match found.as_slice() {
+            [] => {
+                d = d.help(
+                    schema::unknown_key_help(&prefix, segments[at], false).unwrap_or_else(|| {
+                        "see `agentctl explain` for the top-level sections".into()
+                    }),
+                );
+            }
+            [one] => d = d.help(format!("did you mean `{one}`?")),
+            many => {
+                d = d.help(format!(
+                    "did you mean one of: {}?",
+                    many.iter()
+                        .map(|p| format!("`{p}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        }
+    }
+    d
+}
+
+/// `agentctl explain [PATH]` over an effective configuration.
+pub fn explain(merged: &Merged, path: Option<&str>) -> Result<String, Diagnostic> {
+    let path = path.unwrap_or("").trim();
+    let segments: Vec<&str> = if path.is_empty() {
+        Vec::new()
+    } else {
+        path.split('.').collect()
+    };
+    // Errors point into the argument as typed, under the segment at fault.
+    let at_segment = |d: Diagnostic, at: usize| {
+        let source = Source::new(Origin::Argument("agentctl explain ".into()), path);
+        let col = 1 + segments[..at]
+            .iter()
+            .map(|s| s.chars().count() + 1)
+            .sum::<usize>();
+        d.at(&source, Pos { line: 1, col }, segments[at].chars().count())
+    };
+    if let Some(at) = segments.iter().position(|s| s.is_empty()) {
+        let d = Diagnostic::new(format!("`{path}` has an empty segment"))
+            .help("paths are dotted keys such as `agent.resources.limits.memory`");
+        return Err(at_segment(d, at));
+    }
+    let node = schema::lookup(&segments)
+        .map_err(|(at, names)| at_segment(unknown(&segments, at, &names), at))?;
+    let kind = schema::describe(node);
+    let fields = ordered_fields(&segments, schema::property_names(node));
+    let mut out = String::new();
+    heading(&mut out, path, &segments, node, &kind);
+    if fields.is_empty() {
+        leaf(&mut out, merged, path, &segments, &kind);
+    } else {
+        section(&mut out, merged, path, &segments, &fields);
+    }
+    Ok(out)
+}
+
+/// The first lines: what the path is, and its documentation.
+fn heading(out: &mut String, path: &str, segments: &[&str], node: &J, kind: &str) {
+    if segments.is_empty() {
+        out.push_str("agentctl configuration: the settings of an override file (-f), a profile or --set.\n\n");
+        out.push_str(&indent(PRECEDENCE, "  "));
+    } else {
+        out.push_str(&format!("{path}: {kind}\n"));
+        let doc = schema::description(node).or_else(|| {
+            // A map entry (`agent.nodeSelector.node-type`) is documented by its map.
+            let parent = schema::lookup(&segments[..segments.len() - 1]).ok()?;
+            let parent_doc = schema::description(parent)?;
+            Some(wrap(&format!(
+                "An entry of `{}`: {parent_doc}",
+                segments[..segments.len() - 1].join(".")
+            )))
+        });
+        if let Some(doc) = doc {
+            out.push('\n');
+            if doc.starts_with("  ") {
+                out.push_str(&doc);
+            } else {
+                out.push_str(&indent(&doc, "  "));
+            }
+        }
+    }
+}
+
+/// A section: its fields, the layers that set something in it, where to look next.
+fn section(out: &mut String, merged: &Merged, path: &str, segments: &[&str], fields: &[String]) {
+    out.push_str("\nfields:\n");
+    for name in fields {
+        let mut sub = segments.to_vec();
+        sub.push(name);
+        let Ok(s) = schema::lookup(&sub) else {
+            continue;
+        };
+        out.push_str(&format!("  {name}: {}\n", schema::describe(s)));
+        if let Some(doc) = schema::description(s) {
+            out.push_str(&format!("      {}\n", first_sentence(&doc)));
+        }
+    }
+    let layers: Vec<String> = merged
+        .history
+        .get(path)
+        .map(|h| {
+            h.iter()
+                .filter(|s| s.source.origin != Origin::Default)
+                .map(origin_label)
+                .collect()
+        })
+        .unwrap_or_default();
+    if !layers.is_empty() {
+        out.push_str("\nset here by:\n");
+        for l in layers {
+            out.push_str(&format!("  {l}\n"));
+        }
+    }
+    let example = if segments.is_empty() {
+        "SECTION".to_owned()
+    } else {
+        format!("{path}.FIELD")
+    };
+    out.push_str(&format!(
+        "\nmore: agentctl explain {example}; agentctl config --show-origin\n"
+    ));
+}
+
+/// A setting: how layers combine for it, its default, every layer's value, the final value.
+fn leaf(out: &mut String, merged: &Merged, path: &str, segments: &[&str], kind: &str) {
+    if matches!(path, "patches" | "resources") {
+        return extras(out, merged, path);
+    }
+    let current = serde_json::to_value(&merged.config).unwrap_or(J::Null);
+    let defaults = serde_json::to_value(Config::default()).unwrap_or(J::Null);
+    let parent_is_map = segments.len() > 1
+        && schema::lookup(&segments[..segments.len() - 1])
+            .is_ok_and(|p| schema::describe(p).starts_with("map of"));
+    let rule = if kind.starts_with("list of") {
+        Some(format!(
+            "Lists replace: a layer that sets `{path}` replaces the whole list; it is never \
+             appended to (maps merge key by key). `[]` empties it."
+        ))
+    } else if kind.starts_with("map of") {
+        Some(format!(
+            "Maps merge key by key: each layer adds or replaces entries of `{path}`; an entry \
+             set by an earlier layer stays (lists, by contrast, replace). `null` on an entry \
+             removes it; `null` on `{path}` removes them all."
+        ))
+    } else if parent_is_map {
+        Some(format!(
+            "Maps merge key by key: a later layer that sets `{path}` replaces this entry and \
+             keeps the map's other entries; `null` removes the entry."
+        ))
+    } else if kind.ends_with("(optional)") {
+        Some(format!(
+            "Optional: `null` in a later layer unsets `{path}` (`--set {path}=null`)."
+        ))
+    } else {
+        None
+    };
+    if let Some(rule) = rule {
+        out.push('\n');
+        out.push_str(&wrap(&rule));
+    }
+
+    out.push('\n');
+    let default = get(&defaults, segments);
+    out.push_str(&format!(
+        "default: {}\n",
+        default.map_or_else(|| "none".to_owned(), shown)
+    ));
+    let history = merged.history.get(path).map(Vec::as_slice).unwrap_or(&[]);
+    if !history.is_empty() {
+        out.push_str("layers (later wins):\n");
+        let labels: Vec<String> = history.iter().map(origin_label).collect();
+        let width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+        for (label, s) in labels.iter().zip(history) {
+            let pad = width - label.chars().count();
+            out.push_str(&format!(
+                "  {label}{}  {}\n",
+                " ".repeat(pad),
+                shown(&s.value)
+            ));
+        }
+    }
+    match get(&current, segments) {
+        Some(v) => out.push_str(&format!(
+            "value: {} (from {})\n",
+            shown(v),
+            origin_of(merged, path)
+        )),
+        None => match history.last() {
+            Some(s) if s.value.is_null() => out.push_str(&format!(
+                "value: not set (removed by {})\n",
+                origin_label(s)
+            )),
+            _ => out.push_str("value: not set\n"),
+        },
+    }
+}
+
+/// `patches` / `resources`: they accumulate over layers; every entry with where it was written.
+fn extras(out: &mut String, merged: &Merged, path: &str) {
+    out.push('\n');
+    out.push_str(&wrap(&format!(
+        "Accumulates: every layer's `{path}` entries are kept, in layer order (defaults, -p, -f, \
+         project environment); unlike other lists, a later layer adds to them{}.",
+        if path == "resources" {
+            " (an object of the same kind and name replaces the earlier one)"
+        } else {
+            ""
+        }
+    )));
+    out.push_str("\ndefault: none\n");
+    let entries = extras_list(merged, path);
+    if entries.is_empty() {
+        out.push_str("value: none\n");
+    } else {
+        out.push_str("value (in the order they apply):\n");
+        for e in entries {
+            out.push_str(&format!("  {e}\n"));
+        }
+    }
+}
+
+/// One line per patch or extra object: what it is, and where it was written.
+pub fn extras_list(merged: &Merged, path: &str) -> Vec<String> {
+    if path == "patches" {
+        merged
+            .patches
+            .iter()
+            .map(|p| {
+                let how = match &p.patch.body {
+                    patches::Body::Strategic(_) => "strategic merge".to_owned(),
+                    patches::Body::Json6902(ops) => format!(
+                        "JSON 6902, {} operation{}",
+                        ops.len(),
+                        if ops.len() == 1 { "" } else { "s" }
+                    ),
+                };
+                format!(
+                    "patches[{}] target {} ({how}) from {}",
+                    p.index,
+                    p.patch.target,
+                    p.origin()
+                )
+            })
+            .collect()
+    } else {
+        merged
+            .resources
+            .iter()
+            .map(|r| {
+                format!(
+                    "resources[{}] {} from {}",
+                    r.index,
+                    patches::object_id(&r.object),
+                    r.origin()
+                )
+            })
+            .collect()
+    }
+}
+
+/// Every leaf path and value, map entries included, empty maps left out.
+fn flat(config: &Config) -> anyhow::Result<Vec<(String, J)>> {
+    let (_, leaves) = ordered(config)?;
+    Ok(leaves
+        .into_iter()
+        .filter(|l| l.value != J::Object(serde_json::Map::new()))
+        .map(|l| (l.path, l.value))
+        .collect())
+}
+
+/// `agentctl profiles diff A B`: a table of the settings whose effective values differ;
+/// `(default)` marks a value the profile leaves at the built-in default.
+pub fn profiles_diff(a: (&str, &Merged), b: (&str, &Merged)) -> anyhow::Result<String> {
+    let left = flat(&a.1.config)?;
+    let right = flat(&b.1.config)?;
+    let left_map: BTreeMap<&str, &J> = left.iter().map(|(p, v)| (p.as_str(), v)).collect();
+    let right_map: BTreeMap<&str, &J> = right.iter().map(|(p, v)| (p.as_str(), v)).collect();
+    // Union in reference order: both sides share it except for map entries.
+    let mut order: Vec<&str> = Vec::new();
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    let mut j = 0;
+    for (p, _) in &left {
+        if let Some(k) = right.iter().position(|(q, _)| q == p) {
+            while j < k {
+                let q = right[j].0.as_str();
+                if seen.insert(q) {
+                    order.push(q);
+                }
+                j += 1;
+            }
+            j = j.max(k + 1);
+        }
+        if seen.insert(p) {
+            order.push(p);
+        }
+    }
+    for (q, _) in &right[j.min(right.len())..] {
+        if seen.insert(q) {
+            order.push(q);
+        }
+    }
+    let cell = |m: &Merged, v: Option<&&J>, path: &str| match v {
+        None => "(not set)".to_owned(),
+        Some(v) => {
+            let from_default = m
+                .origin(path)
+                .is_none_or(|s| s.source.origin == Origin::Default);
+            if from_default {
+                format!("{} (default)", shown(v))
+            } else {
+                shown(v)
+            }
+        }
+    };
+    let mut rows = vec![("setting".to_owned(), a.0.to_owned(), b.0.to_owned())];
+    for p in order {
+        let (l, r) = (left_map.get(p), right_map.get(p));
+        if l == r {
+            continue;
+        }
+        rows.push((p.to_owned(), cell(a.1, l, p), cell(b.1, r, p)));
+    }
+    if rows.len() == 1 {
+        return Ok(format!(
+            "profiles {} and {} have the same effective configuration\n",
+            a.0, b.0
+        ));
+    }
+    let w0 = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
+    let w1 = rows.iter().map(|r| r.1.chars().count()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (p, l, r) in rows {
+        let line = format!("{p:w0$}  {l:w1$}  {r}");
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_sentence_joins_wrapped_lines() {
+        assert_eq!(
+            first_sentence("Replica bounds. With autoscaling\non, the HPA's."),
+            "Replica bounds."
+        );
+        assert_eq!(
+            first_sentence("Container image, `a:b`\nor pinned"),
+            "Container image, `a:b` or pinned"
+        );
+        assert_eq!(
+            first_sentence("Node labels, e.g. `a: b`. Default: none."),
+            "Node labels, e.g. `a: b`."
+        );
+    }
+
+    #[test]
+    fn values_and_origins_stay_on_one_line() {
+        assert_eq!(one_line("--set a=x\ny"), "--set a=x\\ny");
+        assert_eq!(shown(&J::from("x\ny")), "\"x\\ny\"");
+        assert_eq!(shown(&J::from("")), "\"\"");
+        assert_eq!(shown(&J::from("500m")), "500m");
+        assert_eq!(shown(&serde_json::json!([443, 8443])), "[443,8443]");
+    }
+
+    #[test]
+    fn wrap_breaks_long_notes() {
+        let text = "word ".repeat(40);
+        let wrapped = wrap(&text);
+        assert!(wrapped.lines().count() > 1);
+        for line in wrapped.lines() {
+            assert!(
+                line.starts_with("  ") && line.chars().count() <= 92,
+                "{line:?}"
+            );
+        }
+        assert_eq!(wrapped.split_whitespace().count(), 40);
+    }
+
+    #[test]
+    fn every_documented_path_resolves() {
+        let paths = all_paths();
+        assert!(
+            paths.contains(&"agent.replicas.max".to_owned()),
+            "{paths:?}"
+        );
+        for p in &paths {
+            let segments: Vec<&str> = p.split('.').collect();
+            assert!(schema::lookup(&segments).is_ok(), "{p}");
+        }
+    }
+}

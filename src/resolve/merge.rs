@@ -1,0 +1,357 @@
+//! Merge: layers folded into one effective configuration, remembering who set what.
+//!
+//! The one merge rule, in precedence order (later wins): built-in defaults → each `-p PROFILE`
+//! in order → each `-f FILE` in order → each `--set PATH=VALUE` in order. Maps merge key by key;
+//! lists and scalars replace the earlier value as a whole. For every config path the merge keeps
+//! the history of layers that set it, so `config --show-origin` and `explain` can say where a
+//! value came from and what it replaced, and validation can point at the place that set it.
+//!
+//! `patches:` and `resources:` (the escape hatch) do not follow "lists replace": they
+//! accumulate over the layers in order, as Kustomize overlays do; an extra object with the
+//! same kind and name as one of an earlier layer replaces it (twice in one layer is an error).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::config::patches;
+use crate::config::path::ConfigPath;
+use crate::config::schema::{self, Removal};
+use crate::diag::{Diagnostic, Error, Source};
+use crate::input::extras::{LocatedObject, LocatedPatch};
+use crate::input::layers::Layer;
+use crate::input::yaml::{Node, Pos, Value};
+
+/// One layer's value at one path.
+#[derive(Debug, Clone)]
+pub struct Setting {
+    /// The layer's source.
+    pub source: Arc<Source>,
+    /// Where the value was written.
+    pub pos: Pos,
+    /// Width of the value in its source line.
+    pub len: usize,
+    /// Where the key that set it was written (`None` for the root).
+    pub key: Option<Pos>,
+    /// The value that layer gave (as JSON).
+    pub value: serde_json::Value,
+}
+
+/// The merged configuration with its provenance.
+#[derive(Debug, Clone)]
+pub struct Merged {
+    /// The typed effective configuration.
+    pub config: Config,
+    /// For each dotted path (sections and leaves), every layer that set it, in order.
+    pub history: BTreeMap<String, Vec<Setting>>,
+    /// The patches of every layer, in layer order (they accumulate).
+    pub patches: Vec<LocatedPatch>,
+    /// The extra objects of every layer, a later layer's replacing an earlier one's of the same
+    /// kind and name.
+    pub resources: Vec<LocatedObject>,
+}
+
+impl Merged {
+    /// The layer that set the effective value of `path` (its last setter).
+    pub fn origin(&self, path: &str) -> Option<&Setting> {
+        self.history.get(path).and_then(|h| h.last())
+    }
+
+    /// A diagnostic located where `path` was last set (nowhere for a built-in default).
+    /// A path inside a list (`agent.tolerations.0.value`), or a field the user left out of an
+    /// entry they wrote, is located at the nearest enclosing setting the user wrote.
+    pub fn locate(&self, d: Diagnostic, path: &ConfigPath) -> Diagnostic {
+        let d = d.path(path.as_str());
+        if self.origin(path.as_str()).is_none() {
+            let mut at = path.as_str();
+            while let Some((parent, _)) = at.rsplit_once('.') {
+                at = parent;
+                if let Some(s) = self.origin(at)
+                    && s.source.origin != crate::diag::Origin::Default
+                {
+                    return d.at(&s.source, s.pos, s.len);
+                }
+            }
+        }
+        match self.origin(path.as_str()) {
+            Some(s) if s.source.origin != crate::diag::Origin::Default => {
+                d.at(&s.source, s.pos, s.len)
+            }
+            Some(s) => d.note(format!(
+                "`{path}` has its built-in default ({})",
+                compact(&s.value)
+            )),
+            None => d,
+        }
+    }
+
+    /// A diagnostic about the key of `path` itself (a user's label name, say): the caret is on
+    /// the key where it was last set, not on its value.
+    pub fn locate_key(&self, d: Diagnostic, path: &ConfigPath) -> Diagnostic {
+        if let Some(s) = self.origin(path.as_str())
+            && s.source.origin != crate::diag::Origin::Default
+            && let Some(key) = s.key
+        {
+            let name = path.as_str().rsplit('.').next().unwrap_or_default();
+            let width = crate::diag::key_len(&s.source, key, name);
+            d.path(path.as_str()).at(&s.source, key, width)
+        } else {
+            self.locate(d, path)
+        }
+    }
+
+    /// Adds a pointer to where `path` was set, for the other half of a cross-field rule.
+    pub fn relate(&self, d: Diagnostic, path: &ConfigPath) -> Diagnostic {
+        match self.origin(path.as_str()) {
+            Some(s) if s.source.origin != crate::diag::Origin::Default => d.related(
+                format!("{path} = {} set here", compact(&s.value)),
+                Some(&s.source),
+                s.pos,
+            ),
+            Some(s) => d.related(
+                format!("{path} = {}", compact(&s.value)),
+                None,
+                Pos::default(),
+            ),
+            None => d,
+        }
+    }
+}
+
+/// A value in one line, for messages.
+pub fn compact(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+pub use crate::input::yaml::to_json;
+
+/// Merges `over` into `base` at `path`. `null` removes (the one rule, [`Removal`]): a map
+/// entry goes away, a whole map is emptied, an optional setting is unset.
+fn merge_into(base: &mut Node, over: &Node, path: &mut Vec<String>) {
+    match (&mut base.value, &over.value) {
+        (Value::Map(base_entries), Value::Map(over_entries)) => {
+            for (key, value) in over_entries {
+                path.push(key.name.clone());
+                let segments: Vec<&str> = path.iter().map(String::as_str).collect();
+                let removal = if matches!(value.value, Value::Null) {
+                    schema::removal(&segments)
+                } else {
+                    Removal::No
+                };
+                let at = base_entries.iter().position(|(k, _)| k.name == key.name);
+                match (removal, at) {
+                    (Removal::Entry, Some(i)) => {
+                        base_entries.remove(i);
+                    }
+                    (Removal::Entry, None) => {}
+                    (Removal::Map, _) => {
+                        let empty = Node {
+                            value: Value::Map(Vec::new()),
+                            ..value.clone()
+                        };
+                        match at {
+                            Some(i) => base_entries[i].1 = empty,
+                            None => base_entries.push((key.clone(), empty)),
+                        }
+                    }
+                    (_, Some(i)) => merge_into(&mut base_entries[i].1, value, path),
+                    (_, None) => base_entries.push((key.clone(), value.clone())),
+                }
+                path.pop();
+            }
+        }
+        _ => *base = over.clone(),
+    }
+}
+
+fn record(
+    node: &Node,
+    key: Option<Pos>,
+    path: &mut Vec<String>,
+    source: &Arc<Source>,
+    history: &mut BTreeMap<String, Vec<Setting>>,
+) {
+    if !path.is_empty() {
+        history.entry(path.join(".")).or_default().push(Setting {
+            source: Arc::clone(source),
+            pos: node.pos,
+            len: node.len,
+            key,
+            value: to_json(node),
+        });
+    }
+    if let Value::Map(entries) = &node.value {
+        for (k, v) in entries {
+            path.push(k.name.clone());
+            record(v, Some(k.pos), path, source, history);
+            path.pop();
+        }
+    }
+}
+
+/// Merges layers (defaults first) into the effective configuration.
+pub fn merge(layers: &[Layer]) -> Result<Merged, Error> {
+    let mut history = BTreeMap::new();
+    let mut tree: Option<Node> = None;
+    let mut patches = Vec::new();
+    let mut resources: Vec<LocatedObject> = Vec::new();
+    let mut diags = Vec::new();
+    for layer in layers {
+        patches.extend(layer.extras.patches.iter().cloned());
+        for extra in &layer.extras.resources {
+            let id = extra_id(&extra.object);
+            match resources.iter_mut().find(|r| extra_id(&r.object) == id) {
+                Some(earlier) if Arc::ptr_eq(&earlier.source, &extra.source) => diags.push(
+                    Diagnostic::new(format!(
+                        "the extra object {} is listed twice in `resources:`",
+                        patches::object_id(&extra.object)
+                    ))
+                    .path(format!("resources[{}]", extra.index))
+                    .at(&extra.source, extra.node.pos, extra.node.len)
+                    .related(
+                        format!("first listed as resources[{}]", earlier.index),
+                        Some(&earlier.source),
+                        earlier.node.pos,
+                    )
+                    .help(
+                        "keep one of them (a later file may replace an object of an earlier one)",
+                    ),
+                ),
+                Some(earlier) => *earlier = extra.clone(),
+                None => resources.push(extra.clone()),
+            }
+        }
+        record(
+            &layer.tree,
+            None,
+            &mut Vec::new(),
+            &layer.source,
+            &mut history,
+        );
+        match &mut tree {
+            None => tree = Some(layer.tree.clone()),
+            Some(t) => merge_into(t, &layer.tree, &mut Vec::new()),
+        }
+    }
+    if !diags.is_empty() {
+        return Err(Error::Input(diags));
+    }
+    let json = tree
+        .as_ref()
+        .map(to_json)
+        .unwrap_or(serde_json::Value::Null);
+    let config: Config = serde_json::from_value(json).map_err(|e| {
+        Error::Input(vec![Diagnostic::new(format!(
+            "the merged configuration does not fit the schema: {e}"
+        ))])
+    })?;
+    Ok(Merged {
+        config,
+        history,
+        patches,
+        resources,
+    })
+}
+
+/// What identifies an extra object across layers: API group, kind and name.
+fn extra_id(obj: &serde_json::Value) -> (String, String, String) {
+    let s = |p: &str| {
+        obj.pointer(p)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let api = s("/apiVersion");
+    let group = api.split_once('/').map_or("", |(g, _)| g).to_owned();
+    (group, s("/kind"), s("/metadata/name"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Origin;
+    use crate::input::layers;
+
+    fn merged(files: &[&str], sets: &[&str]) -> Merged {
+        let mut all = vec![layers::defaults()];
+        for (i, text) in files.iter().enumerate() {
+            let source = Source::new(Origin::File(format!("f{i}.yaml").into()), *text);
+            all.push(layers::from_text(source).expect("a valid layer"));
+        }
+        for s in sets {
+            all.push(layers::set(s).expect("a valid --set"));
+        }
+        merge(&all).expect("merges")
+    }
+
+    #[test]
+    fn null_removes_a_map_entry_in_a_file_and_with_set() {
+        let base = "agent:\n  nodeSelector:\n    node-type: fast\n    zone: a\n";
+        let m = merged(
+            &[base, "agent:\n  nodeSelector:\n    node-type: null\n"],
+            &[],
+        );
+        assert_eq!(
+            m.config.agent.node_selector.keys().collect::<Vec<_>>(),
+            ["zone"]
+        );
+        let m = merged(&[base], &["agent.nodeSelector.zone=null"]);
+        assert_eq!(
+            m.config.agent.node_selector.keys().collect::<Vec<_>>(),
+            ["node-type"]
+        );
+        // Removing an entry no earlier layer set is not an error, and sets nothing.
+        let m = merged(&[], &["agent.nodeSelector.absent=~"]);
+        assert!(m.config.agent.node_selector.is_empty());
+    }
+
+    #[test]
+    fn null_on_a_map_removes_every_earlier_entry_but_not_later_ones() {
+        let m = merged(
+            &["agent:\n  podAnnotations: {a: '1', b: '2'}\n"],
+            &["agent.podAnnotations=null", "agent.podAnnotations.c=3"],
+        );
+        assert_eq!(
+            m.config.agent.pod_annotations.keys().collect::<Vec<_>>(),
+            ["c"]
+        );
+    }
+
+    #[test]
+    fn null_unsets_an_optional_value_even_with_a_default() {
+        let m = merged(&["autoscaling:\n  targetMemoryUtilization: null\n"], &[]);
+        assert_eq!(m.config.autoscaling.target_memory_utilization, None);
+        let m = merged(&[], &["secret.apiKeyKey=null"]);
+        assert_eq!(m.config.secret.api_key_key, None);
+    }
+
+    #[test]
+    fn null_is_refused_for_lists_sections_and_required_values() {
+        for text in [
+            "agent:\n  tolerations: null\n",
+            "agent:\n  port: null\n",
+            "agent:\n  probes: null\n",
+        ] {
+            let source = Source::new(Origin::File("f.yaml".into()), text);
+            assert!(layers::from_text(source).is_err(), "{text}");
+        }
+        assert!(layers::set("agent.port=null").is_err());
+        assert!(layers::set("agent.tolerations=null").is_err());
+    }
+
+    #[test]
+    fn a_quoted_null_in_set_is_the_string() {
+        let m = merged(
+            &[],
+            &[
+                "agent.config.extra.MODE=\"null\"",
+                "agent.nodeSelector.a='~'",
+            ],
+        );
+        assert_eq!(m.config.agent.config.extra["MODE"], "null");
+        assert_eq!(m.config.agent.node_selector["a"], "~");
+    }
+}

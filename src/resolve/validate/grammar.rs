@@ -1,0 +1,312 @@
+//! The grammars of string settings: Kubernetes quantities, Prometheus durations, label keys
+//! and values, image references. Pure functions of a string.
+
+use crate::config::names::dns1123_label;
+
+/// What a quantity measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// CPU: cores or millicores.
+    Cpu,
+    /// Memory or storage: bytes with binary or decimal suffixes.
+    Memory,
+    /// Any quantity (custom metric values).
+    Plain,
+}
+
+impl Kind {
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Kind::Cpu => "CPU",
+            Kind::Memory => "memory",
+            Kind::Plain => "",
+        }
+    }
+}
+
+/// Parses a Kubernetes quantity into its value (cores, bytes or plain units).
+pub fn parse_quantity(text: &str, kind: Kind) -> Result<f64, String> {
+    if text.is_empty() {
+        return Err("it is empty".into());
+    }
+    let num_end = text
+        .char_indices()
+        .find(|(i, c)| !(c.is_ascii_digit() || *c == '.' || (*i == 0 && (*c == '+' || *c == '-'))))
+        .map_or(text.len(), |(i, _)| i);
+    let (num, suffix) = text.split_at(num_end);
+    if num.is_empty() || num == "." || num.matches('.').count() > 1 || num == "+" || num == "-" {
+        return Err(format!("`{num}` is not a number"));
+    }
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("`{num}` is not a number"))?;
+    if value < 0.0 {
+        return Err("it is negative".into());
+    }
+    let factor = match suffix {
+        "" => 1.0,
+        "m" => 1e-3,
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "P" => 1e15,
+        "E" => 1e18,
+        "Ki" => 1024.0,
+        "Mi" => 1024f64.powi(2),
+        "Gi" => 1024f64.powi(3),
+        "Ti" => 1024f64.powi(4),
+        "Pi" => 1024f64.powi(5),
+        "Ei" => 1024f64.powi(6),
+        s if s.starts_with(['e', 'E']) && s[1..].parse::<i32>().is_ok() => {
+            10f64.powi(s[1..].parse().unwrap_or(0))
+        }
+        other => {
+            let lower = other.to_ascii_lowercase();
+            let fix = ["Ki", "Mi", "Gi", "Ti", "Pi", "Ei"]
+                .into_iter()
+                .find(|s| s.to_ascii_lowercase() == lower);
+            return Err(match fix {
+                Some(f) => format!(
+                    "unknown suffix `{other}` (suffixes are case-sensitive: did you mean `{num}{f}`?)"
+                ),
+                None => format!("unknown suffix `{other}`"),
+            });
+        }
+    };
+    match kind {
+        Kind::Cpu if !matches!(suffix, "" | "m") => {
+            return Err(format!(
+                "CPU is counted in cores (`2`, `.5`) or millicores (`500m`), not `{suffix}`"
+            ));
+        }
+        Kind::Memory if suffix == "m" => {
+            return Err(
+                "`m` means thousandths of a byte; you probably meant `Mi` (mebibytes)".into(),
+            );
+        }
+        Kind::Cpu | Kind::Memory if value == 0.0 => return Err("it is zero".into()),
+        _ => {}
+    }
+    Ok(value * factor)
+}
+
+/// Parses a Prometheus duration (`1h30m`, `30s`, `500ms`) into milliseconds.
+pub fn parse_duration(text: &str) -> Option<u64> {
+    if text.is_empty() {
+        return None;
+    }
+    let mut total: u64 = 0;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        let n: u64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
+        let ms = match &rest[..unit_len] {
+            "ms" => 1,
+            "s" => 1000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            "w" => 604_800_000,
+            "y" => 31_536_000_000,
+            _ => return None,
+        };
+        rest = &rest[unit_len..];
+        total = total.checked_add(n.checked_mul(ms)?)?;
+    }
+    (total > 0).then_some(total)
+}
+
+pub(super) fn label_value(v: &str) -> Result<(), &'static str> {
+    if v.len() > 63 {
+        return Err("it is longer than 63 characters");
+    }
+    if v.is_empty() {
+        return Ok(());
+    }
+    if !v
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    {
+        return Err("only letters, digits, '-', '_' and '.' are allowed");
+    }
+    if !v.starts_with(|c: char| c.is_ascii_alphanumeric())
+        || !v.ends_with(|c: char| c.is_ascii_alphanumeric())
+    {
+        return Err("it must start and end with a letter or digit");
+    }
+    Ok(())
+}
+
+pub(super) fn label_key(k: &str) -> Result<(), &'static str> {
+    let (prefix, name) = match k.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, k),
+    };
+    if let Some(p) = prefix
+        && (p.is_empty() || p.len() > 253 || !p.split('.').all(|l| dns1123_label(l).is_ok()))
+    {
+        return Err("the prefix before '/' must be a DNS subdomain");
+    }
+    if name.is_empty() {
+        return Err("the name is empty");
+    }
+    label_value(name)
+}
+
+/// A valid label key close to `k` (other characters as '-', trimmed to alphanumeric ends),
+/// when there is one and it differs.
+pub(super) fn label_key_suggestion(k: &str) -> Option<String> {
+    let (prefix, name) = match k.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, k),
+    };
+    let name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let name = name.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    let fixed = match prefix {
+        Some(p) => format!("{p}/{name}"),
+        None => name.to_owned(),
+    };
+    (fixed != k && label_key(&fixed).is_ok()).then_some(fixed)
+}
+
+/// Checks an image reference: `[host[:port]/]path[:tag][@sha256:hex]`.
+pub fn check_image(image: &str) -> Result<(), String> {
+    if image.is_empty() {
+        return Err("it is empty".into());
+    }
+    if image.chars().any(char::is_whitespace) {
+        return Err("it contains whitespace".into());
+    }
+    let (rest, digest) = match image.split_once('@') {
+        Some((r, d)) => (r, Some(d)),
+        None => (image, None),
+    };
+    if let Some(d) = digest {
+        let hex = d
+            .strip_prefix("sha256:")
+            .ok_or("the digest must start with `sha256:`")?;
+        if hex.len() != 64
+            || !hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            return Err("a sha256 digest is 64 lowercase hex digits".into());
+        }
+    }
+    let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
+    let (name, tag) = match rest[last_slash..].split_once(':') {
+        Some((n, t)) => (&rest[..last_slash + n.len()], Some(t)),
+        None => (rest, None),
+    };
+    if let Some(t) = tag {
+        let ok = !t.is_empty()
+            && t.len() <= 128
+            && t.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+        if !ok {
+            return Err(format!("`{t}` is not a valid tag"));
+        }
+    }
+    let mut parts: Vec<&str> = name.split('/').collect();
+    if parts.len() > 1 && (parts[0].contains(['.', ':']) || parts[0] == "localhost") {
+        parts.remove(0);
+    }
+    for p in &parts {
+        let ok = !p.is_empty()
+            && p.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+            && p.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && p.ends_with(|c: char| c.is_ascii_alphanumeric());
+        if !ok {
+            return Err(format!(
+                "repository component `{p}` must be lowercase letters, digits and separators"
+            ));
+        }
+    }
+    match (tag, digest) {
+        (None, None) => {
+            Err("it has neither a tag nor a digest, so it would silently float to `latest`".into())
+        }
+        (Some("latest"), None) => {
+            Err("the `latest` tag is mutable; pods would run whatever was pushed last".into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A Prometheus metric name: `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+pub(super) fn metric_name(v: &str) -> Result<(), &'static str> {
+    prometheus_name(v, true)
+}
+
+/// A Prometheus label name: `[a-zA-Z_][a-zA-Z0-9_]*` (names starting with `__` are reserved).
+pub(super) fn prometheus_label_name(v: &str) -> Result<(), &'static str> {
+    if v.starts_with("__") {
+        return Err("names starting with `__` are reserved for Prometheus");
+    }
+    prometheus_name(v, false)
+}
+
+fn prometheus_name(v: &str, colon: bool) -> Result<(), &'static str> {
+    let ok_char = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || (colon && c == b':');
+    match v.as_bytes().first() {
+        None => Err("it is empty"),
+        Some(c) if c.is_ascii_digit() => Err("it must not start with a digit"),
+        Some(_) if v.bytes().all(ok_char) => Ok(()),
+        Some(_) if colon => Err("only letters, digits, '_' and ':' are allowed"),
+        Some(_) => Err("only letters, digits and '_' are allowed"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities() {
+        assert_eq!(parse_quantity("500m", Kind::Cpu), Ok(0.5));
+        assert_eq!(parse_quantity(".5", Kind::Cpu), Ok(0.5));
+        assert_eq!(
+            parse_quantity("2Gi", Kind::Memory),
+            Ok(2.0 * 1024f64.powi(3))
+        );
+        assert!(parse_quantity("500mi", Kind::Memory).is_err());
+        assert!(parse_quantity("1.5.0Gi", Kind::Memory).is_err());
+        assert!(parse_quantity("500m", Kind::Memory).is_err());
+        assert!(parse_quantity("1Gi", Kind::Cpu).is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("1m30s"), Some(90_000));
+        assert_eq!(parse_duration("30"), None);
+        assert_eq!(parse_duration("5x"), None);
+    }
+
+    #[test]
+    fn images() {
+        assert!(check_image("redis:7.2-alpine").is_ok());
+        assert!(check_image("registry.example.com:5000/team/agent:v2").is_ok());
+        assert!(check_image(&format!("reg/agent@sha256:{}", "a".repeat(64))).is_ok());
+        assert!(check_image("Reg/Agent:v1").is_err());
+        assert!(check_image("agent").is_err());
+        assert!(check_image("agent:latest").is_err());
+        assert!(check_image("agent@sha256:abc").is_err());
+    }
+}

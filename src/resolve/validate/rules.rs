@@ -1,0 +1,555 @@
+//! The rule groups: one function per part of the configuration, each checking its settings
+//! and their relations through the [`Checker`]. Only reads the configuration; never I/O.
+
+use super::operations;
+use super::*;
+
+/// The rule groups, one per part of the configuration, in the order they report. A new rule
+/// goes into the group of the object it is about (or a new group here).
+pub(super) const RULES: &[fn(&mut Checker, &Config)] = &[
+    metadata,
+    agent,
+    agent_env,
+    redis,
+    autoscaling,
+    disruption_budget,
+    network_policy,
+    monitoring,
+    redis_exporter,
+    alerts,
+    dashboard,
+    operations::backup,
+    operations::quota,
+    operations::vpa,
+    operations::keda,
+    operations::external_secret,
+    fit::ports,
+    fit::env,
+    fit::env_from,
+    fit::identity,
+    fit::scheduling,
+    fit::placement,
+    fit::pod_metadata,
+    fit::exposure,
+    fit::managed_redis,
+];
+
+/// Namespace, labels and the Secret reference.
+fn metadata(k: &mut Checker, c: &Config) {
+    k.dns_label("namespace", &c.namespace);
+    k.labels("labels", &c.labels);
+    k.dns_subdomain("secret.name", &c.secret.name);
+    for (path, key) in [
+        ("secret.apiKeyKey", c.secret.api_key_key.as_ref()),
+        (
+            "secret.redisPasswordKey",
+            Some(&c.secret.redis_password_key),
+        ),
+    ] {
+        let Some(key) = key else { continue };
+        let ok = !key.is_empty()
+            && key.len() <= 253
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b));
+        if !ok {
+            k.fail(
+                path,
+                format!("`{key}` is not a valid Secret key"),
+                Some("use letters, digits, '-', '_' and '.'".into()),
+            );
+        }
+    }
+    if c.secret.api_key_key.as_ref() == Some(&c.secret.redis_password_key) {
+        k.cross(
+            "secret.redisPasswordKey",
+            "secret.apiKeyKey",
+            "the API key and the Redis password use the same Secret key".into(),
+            "give each credential its own key".into(),
+        );
+    }
+}
+
+/// The agent Deployment: image, replicas, ports, resources, probes, rollout, storage.
+fn agent(k: &mut Checker, c: &Config) {
+    // Agent.
+    let a = &c.agent;
+    k.image("agent.image", &a.image);
+    if a.replicas.min > a.replicas.max {
+        k.cross(
+            "agent.replicas.min",
+            "agent.replicas.max",
+            format!(
+                "minimum replicas {} is above the maximum {}",
+                a.replicas.min, a.replicas.max
+            ),
+            format!(
+                "raise `agent.replicas.max` to at least {} or lower the minimum",
+                a.replicas.min
+            ),
+        );
+    }
+    if a.port == 0 {
+        k.fail(
+            "agent.port",
+            "port 0 is not a valid port".into(),
+            Some("use 1-65535, e.g. 8000".into()),
+        );
+    }
+    k.compute(
+        "agent.resources",
+        &a.resources.requests,
+        &a.resources.limits,
+    );
+    k.probe("agent.probes.liveness", &a.probes.liveness);
+    k.probe("agent.probes.readiness", &a.probes.readiness);
+    k.probe("agent.probes.startup", &a.probes.startup);
+    let surge = k.percent_or_int("agent.rollingUpdate.maxSurge", &a.rolling_update.max_surge);
+    let unavail = k.percent_or_int(
+        "agent.rollingUpdate.maxUnavailable",
+        &a.rolling_update.max_unavailable,
+    );
+    if let (Some(s), Some(u)) = (surge, unavail)
+        && is_zero(&s)
+        && is_zero(&u)
+    {
+        k.cross(
+            "agent.rollingUpdate.maxSurge",
+            "agent.rollingUpdate.maxUnavailable",
+            "maxSurge and maxUnavailable are both 0: a rollout could never make progress".into(),
+            "set `agent.rollingUpdate.maxSurge` to 1 (zero downtime) or allow one unavailable pod"
+                .into(),
+        );
+    }
+    k.labels("agent.nodeSelector", &a.node_selector);
+    if a.run_as_user == 0 {
+        k.fail(
+            "agent.runAsUser",
+            "the agent must not run as root (UID 0)".into(),
+            Some("use a UID of 10000 or more, e.g. 10001".into()),
+        );
+    }
+    k.quantity("agent.tmpSizeLimit", &a.tmp_size_limit, Kind::Memory);
+    k.quantity("agent.storage.size", &a.storage.size, Kind::Memory);
+    if let Some(class) = &a.storage.storage_class {
+        k.dns_subdomain("agent.storage.storageClass", class);
+    }
+    if a.storage.kind == crate::config::DataVolume::PersistentVolumeClaim
+        && a.storage.access_mode != AccessMode::ReadWriteMany
+        && a.replicas.max > 1
+    {
+        let spread = if a.anti_affinity == AntiAffinity::None {
+            ""
+        } else {
+            " (and anti-affinity spreads them over nodes)"
+        };
+        k.cross(
+            "agent.storage.accessMode",
+            "agent.replicas.max",
+            format!(
+                "agent-data-pvc is {:?} but up to {} agent pods mount it{spread}: pods on a second node could never start",
+                a.storage.access_mode, a.replicas.max
+            ),
+            "use `ReadWriteMany` (a storage class that supports it), `agent.storage.type: emptyDir`, or a single replica".into(),
+        );
+    }
+}
+
+/// The agent's ConfigMap settings: names, reserved names, credentials. (`agent.env` and the
+/// other fitting settings are checked in `fit`.)
+fn agent_env(k: &mut Checker, c: &Config) {
+    for key in c.agent.config.extra.keys() {
+        let path = format!("agent.config.extra.{key}");
+        if k.env_name(&path, key, c) && is_sensitive(key) {
+            // On the value, which the source excerpt then shows redacted (a caret on the key
+            // would redact the key's own line from the key on).
+            k.fail(
+                &path,
+                format!("`{key}` looks like a credential; the ConfigMap is not the place for it (value not shown)"),
+                Some(format!("add it to the Secret `{}` and read it with `agent.env.{key}: {{secretKey: <key>}}`", c.secret.name)),
+            );
+        }
+    }
+}
+
+/// Redis.
+fn redis(k: &mut Checker, c: &Config) {
+    // Redis.
+    let r = &c.redis;
+    k.image("redis.image", &r.image);
+    if r.port == 0 {
+        k.fail(
+            "redis.port",
+            "port 0 is not a valid port".into(),
+            Some("use 1-65535, e.g. 6379".into()),
+        );
+    }
+    k.compute(
+        "redis.resources",
+        &r.resources.requests,
+        &r.resources.limits,
+    );
+    if r.run_as_user == 0 {
+        k.fail(
+            "redis.runAsUser",
+            "Redis must not run as root (UID 0)".into(),
+            Some("use a UID of 10000 or more, e.g. 10001".into()),
+        );
+    }
+    k.storage("redis.storage", &r.storage);
+}
+
+/// The HorizontalPodAutoscaler.
+fn autoscaling(k: &mut Checker, c: &Config) {
+    let a = &c.agent;
+    // Autoscaling.
+    let h = &c.autoscaling;
+    if h.enabled {
+        if h.request_rate.enabled {
+            if h.request_rate.metric_name.is_empty() {
+                k.fail(
+                    "autoscaling.requestRate.metricName",
+                    "the custom metric needs a name".into(),
+                    Some("e.g. http_requests_per_second".into()),
+                );
+            }
+            k.quantity(
+                "autoscaling.requestRate.targetAverageValue",
+                &h.request_rate.target_average_value,
+                Kind::Plain,
+            );
+        }
+        if a.replicas.min == a.replicas.max {
+            k.cross(
+                "agent.replicas.max",
+                "autoscaling.enabled",
+                format!("autoscaling is on but min and max replicas are both {}: the HPA could never scale", a.replicas.min),
+                "raise `agent.replicas.max`, or set `autoscaling.enabled: false`".into(),
+            );
+        }
+    }
+}
+
+/// The PodDisruptionBudget.
+fn disruption_budget(k: &mut Checker, c: &Config) {
+    let a = &c.agent;
+    // Disruption budget.
+    let p = &c.disruption_budget;
+    if p.enabled
+        && let Some(mu) = k.percent_or_int("disruptionBudget.maxUnavailable", &p.max_unavailable)
+    {
+        if is_zero(&mu) {
+            k.fail(
+                "disruptionBudget.maxUnavailable",
+                "maxUnavailable 0 blocks every node drain and cluster upgrade".into(),
+                Some("allow at least 1 pod to be disrupted".into()),
+            );
+        } else if let IntOrPercent::Int(n) = mu
+            && n >= a.replicas.min
+        {
+            k.cross(
+                "disruptionBudget.maxUnavailable",
+                "agent.replicas.min",
+                format!("the budget allows {n} of {} agent pods down at once: it protects nothing", a.replicas.min),
+                if a.replicas.min <= 1 {
+                    "with a single replica set `disruptionBudget.enabled: false`, or run at least 2 replicas".into()
+                } else {
+                    format!("lower `disruptionBudget.maxUnavailable` below {}", a.replicas.min)
+                },
+            );
+        }
+    }
+}
+
+/// The NetworkPolicy (and the API server CIDR it opens).
+fn network_policy(k: &mut Checker, c: &Config) {
+    // Network policy.
+    let n = &c.network_policy;
+    if n.enabled {
+        for (i, ns) in n.ingress_namespaces.iter().enumerate() {
+            k.dns_label(&format!("networkPolicy.ingressNamespaces.{i}"), ns);
+        }
+        k.cidr("networkPolicy.egressCidr", &n.egress_cidr);
+        for (i, e) in n.egress_except.iter().enumerate() {
+            k.cidr(&format!("networkPolicy.egressExcept.{i}"), e);
+        }
+        if n.egress_ports.contains(&0) {
+            k.fail(
+                "networkPolicy.egressPorts",
+                "port 0 is not a valid port".into(),
+                Some("use 1-65535, e.g. 443".into()),
+            );
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        if let Some(dup) = n.egress_ports.iter().find(|p| !seen.insert(**p)) {
+            k.fail(
+                "networkPolicy.egressPorts",
+                format!("port {dup} is listed more than once"),
+                Some("list each port once".into()),
+            );
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        if let Some(dup) = n.ingress_namespaces.iter().find(|ns| !seen.insert(*ns)) {
+            k.fail(
+                "networkPolicy.ingressNamespaces",
+                format!("namespace `{dup}` is listed more than once"),
+                Some("list each namespace once".into()),
+            );
+        }
+        if c.rbac.api_access {
+            k.cidr("rbac.apiServerCidr", &c.rbac.api_server_cidr);
+        }
+    }
+}
+
+/// Monitoring: the Prometheus namespace and the ServiceMonitor.
+fn monitoring(k: &mut Checker, c: &Config) {
+    // Monitoring.
+    let m = &c.monitoring;
+    k.dns_label("monitoring.prometheusNamespace", &m.prometheus_namespace);
+    let sm = &m.service_monitor;
+    if sm.enabled {
+        if !sm.path.starts_with('/') {
+            k.fail(
+                "monitoring.serviceMonitor.path",
+                format!("metrics path `{}` must start with '/'", sm.path),
+                Some(format!("write `/{}`", sm.path)),
+            );
+        }
+        let interval = k.duration("monitoring.serviceMonitor.interval", &sm.interval);
+        let timeout = k.duration(
+            "monitoring.serviceMonitor.scrapeTimeout",
+            &sm.scrape_timeout,
+        );
+        if let (Some(i), Some(t)) = (interval, timeout)
+            && t > i
+        {
+            k.cross(
+                "monitoring.serviceMonitor.scrapeTimeout",
+                "monitoring.serviceMonitor.interval",
+                format!(
+                    "scrape timeout {} is longer than the interval {}",
+                    sm.scrape_timeout, sm.interval
+                ),
+                "keep the timeout at or below the interval".into(),
+            );
+        }
+        k.labels("monitoring.serviceMonitor.labels", &sm.labels);
+    }
+}
+
+/// The agent metric names the alerts and the dashboard read.
+fn agent_metrics(k: &mut Checker, c: &Config) {
+    let m = &c.monitoring.agent_metrics;
+    for (path, v) in [
+        ("monitoring.agentMetrics.requestsTotal", &m.requests_total),
+        (
+            "monitoring.agentMetrics.durationHistogram",
+            &m.duration_histogram,
+        ),
+    ] {
+        if let Err(why) = metric_name(v) {
+            k.fail(
+                path,
+                format!("`{v}` is not a valid Prometheus metric name: {why}"),
+                Some("use letters, digits, '_' and ':', e.g. `http_requests_total`".into()),
+            );
+        }
+    }
+    if let Err(why) = prometheus_label_name(&m.status_label) {
+        k.fail(
+            "monitoring.agentMetrics.statusLabel",
+            format!(
+                "`{}` is not a valid Prometheus label name: {why}",
+                m.status_label
+            ),
+            Some("use letters, digits and '_', e.g. `status` or `code`".into()),
+        );
+    }
+    if m.error_status_regex.is_empty() {
+        k.fail(
+            "monitoring.agentMetrics.errorStatusRegex",
+            "the error status pattern is empty: it would match only requests without a status"
+                .into(),
+            Some("e.g. `5..` (server errors) or `5..|429`".into()),
+        );
+    }
+}
+
+/// The `redis_exporter` sidecar.
+fn redis_exporter(k: &mut Checker, c: &Config) {
+    let e = &c.monitoring.redis_exporter;
+    if !e.enabled {
+        return;
+    }
+    if !c.redis.enabled {
+        k.cross(
+            "monitoring.redisExporter.enabled",
+            "redis.enabled",
+            "the redis_exporter sidecar runs in the in-cluster Redis pod, but `redis.enabled` is false (the agent uses `redis.external`)".into(),
+            "set `monitoring.redisExporter.enabled: false` and monitor the managed Redis with its provider's tools".into(),
+        );
+    }
+    k.image("monitoring.redisExporter.image", &e.image);
+    let exporter_port = crate::config::REDIS_EXPORTER_PORT;
+    if c.redis.port == exporter_port {
+        k.cross(
+            "redis.port",
+            "monitoring.redisExporter.enabled",
+            format!("Redis uses port {exporter_port}, which its exporter sidecar listens on in the same pod"),
+            "give Redis another port (6379 is usual), or turn the exporter off".into(),
+        );
+    }
+    k.compute(
+        "monitoring.redisExporter.resources",
+        &e.resources.requests,
+        &e.resources.limits,
+    );
+}
+
+/// The PrometheusRule: selector labels, alert labels, runbook URL, durations, thresholds.
+fn alerts(k: &mut Checker, c: &Config) {
+    let a = &c.monitoring.alerts;
+    if !a.enabled {
+        return;
+    }
+    if c.monitoring.service_monitor.enabled {
+        agent_metrics(k, c);
+    }
+    k.labels("monitoring.alerts.labels", &a.labels);
+    for key in a.alert_labels.keys() {
+        let path = format!("monitoring.alerts.alertLabels.{key}");
+        if let Err(why) = prometheus_label_name(key) {
+            k.fail_key(
+                &path,
+                format!("`{key}` is not a valid Prometheus label name: {why}"),
+                Some("use letters, digits and '_', e.g. `team`".into()),
+            );
+        } else if matches!(key.as_str(), "severity" | "namespace" | "alertname") {
+            k.fail_key(
+                &path,
+                format!("`{key}` is set on every alert by agentctl itself"),
+                Some("route on it as it is, or choose another label name".into()),
+            );
+        }
+    }
+    let url = &a.runbook_base_url;
+    let scheme_ok = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace));
+    if !scheme_ok {
+        k.fail(
+            "monitoring.alerts.runbookBaseUrl",
+            format!("`{url}` is not an http(s) URL"),
+            Some("e.g. `https://runbooks.example.com/agent-system`; each alert links `<url>/<AlertName>`".into()),
+        );
+    }
+    let window = k.duration("monitoring.alerts.rateWindow", &a.rate_window);
+    for (path, d) in [
+        ("monitoring.alerts.agentDown.for", &a.agent_down.r#for),
+        ("monitoring.alerts.errorRatio.for", &a.error_ratio.r#for),
+        ("monitoring.alerts.latency.threshold", &a.latency.threshold),
+        ("monitoring.alerts.latency.for", &a.latency.r#for),
+        (
+            "monitoring.alerts.podCrashLooping.for",
+            &a.pod_crash_looping.r#for,
+        ),
+        ("monitoring.alerts.podNotReady.for", &a.pod_not_ready.r#for),
+        (
+            "monitoring.alerts.replicasMismatch.for",
+            &a.replicas_mismatch.r#for,
+        ),
+        ("monitoring.alerts.hpaMaxedOut.for", &a.hpa_maxed_out.r#for),
+        (
+            "monitoring.alerts.pvcFillingUp.for",
+            &a.pvc_filling_up.r#for,
+        ),
+        ("monitoring.alerts.redisDown.for", &a.redis_down.r#for),
+        ("monitoring.alerts.redisMemory.for", &a.redis_memory.r#for),
+    ] {
+        k.duration(path, d);
+    }
+    if let Some(age) = &a.redis_backup.max_age {
+        k.duration("monitoring.alerts.redisBackup.maxAge", age);
+    }
+    if let Err(why) = metric_name(&a.redis_backup.metric) {
+        k.fail(
+            "monitoring.alerts.redisBackup.metric",
+            format!(
+                "`{}` is not a valid Prometheus metric name: {why}",
+                a.redis_backup.metric
+            ),
+            Some("e.g. `kube_cronjob_status_last_successful_time`".into()),
+        );
+    }
+    // A rate needs two samples in its window, or the error and latency alerts never fire.
+    let sm = &c.monitoring.service_monitor;
+    if sm.enabled
+        && let (Some(w), Some(i)) = (window, parse_duration(&sm.interval))
+        && w < 2 * i
+    {
+        k.cross(
+            "monitoring.alerts.rateWindow",
+            "monitoring.serviceMonitor.interval",
+            format!(
+                "the rate window {} holds fewer than two scrapes at an interval of {}: rate() would return nothing",
+                a.rate_window, sm.interval
+            ),
+            format!(
+                "make `monitoring.alerts.rateWindow` at least twice the interval (four times is usual), e.g. `{}`",
+                fmt_ms(4 * i)
+            ),
+        );
+    }
+}
+
+/// A duration in milliseconds as the shortest Prometheus duration (`2m`, `90s`, `1500ms`).
+fn fmt_ms(ms: u64) -> String {
+    for (unit, size) in [("h", 3_600_000), ("m", 60_000), ("s", 1000)] {
+        if ms.is_multiple_of(size) {
+            return format!("{}{unit}", ms / size);
+        }
+    }
+    format!("{ms}ms")
+}
+
+/// The Grafana dashboard ConfigMap: the sidecar's label and folder annotation.
+fn dashboard(k: &mut Checker, c: &Config) {
+    let d = &c.monitoring.dashboard;
+    if !d.enabled {
+        return;
+    }
+    if c.monitoring.service_monitor.enabled && !c.monitoring.alerts.enabled {
+        agent_metrics(k, c);
+    }
+    for (path, key) in [
+        ("monitoring.dashboard.label", &d.label),
+        (
+            "monitoring.dashboard.folderAnnotation",
+            &d.folder_annotation,
+        ),
+    ] {
+        if let Err(why) = label_key(key) {
+            k.fail(
+                path,
+                format!("`{key}` is not a valid label or annotation key: {why}"),
+                label_key_suggestion(key).map(|f| format!("did you mean `{f}`?")),
+            );
+        }
+    }
+    if let Err(why) = label_value(&d.label_value) {
+        k.fail(
+            "monitoring.dashboard.labelValue",
+            format!("`{}` is not a valid label value: {why}", d.label_value),
+            Some("at most 63 characters: letters, digits, '-', '_', '.', e.g. `1`".into()),
+        );
+    }
+    if d.folder.trim().is_empty() {
+        k.fail(
+            "monitoring.dashboard.folder",
+            "the Grafana folder name is empty".into(),
+            Some("e.g. `AI agents`".into()),
+        );
+    }
+}

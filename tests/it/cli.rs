@@ -1,0 +1,1139 @@
+//! CLI tests of the everyday commands, run through the built binary: `config`, `explain`,
+//! `profiles`, `schema`, `diff` / `render --check`, `init`, `completions`, `man`, `--help`,
+//! `--quiet` and `--color`. Each user-facing outcome is pinned as an insta snapshot of the exit
+//! code, stdout and stderr (`snapshots/cli/`, and `snapshots/resolved/` for `config` and
+//! `explain`); properties that must hold whatever the text (round trips, color decisions,
+//! files on disk) are asserted directly. Also: the README's samples and test command are real.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::{self, Run, root};
+
+/// Snapshots of effective settings (`config`, `explain`): pinned under `snapshots/resolved/`;
+/// every other run under `snapshots/cli/`.
+const RESOLVED: &[&str] = &[
+    "config",
+    "config_show_origin",
+    "explain_leaf",
+    "explain_file",
+    "explain_section",
+    "explain_top",
+    "explain_list",
+    "explain_map_entry",
+];
+
+/// Runs `agentctl ARGS` in `dir` (the fixed environment of [`support::agentctl`]).
+fn run(dir: &Path, args: &[&str]) -> Run {
+    support::agentctl(args).current_dir(dir).run()
+}
+
+/// Pins exit code, stdout and stderr of one run as `snapshots/{cli,resolved}/NAME.snap`.
+fn snap(name: &str, args: &[&str], r: &Run) {
+    let text = format!(
+        "exit code: {}\n----- stdout -----\n{}----- stderr -----\n{}",
+        r.code, r.stdout, r.stderr
+    );
+    let group = if RESOLVED.contains(&name) {
+        "resolved"
+    } else {
+        "cli"
+    };
+    support::snapshot(group, name, &format!("agentctl {}", args.join(" ")), &text);
+}
+
+/// Runs in the repository root (so `examples/...` paths are short and stable) and pins it.
+fn case(name: &str, args: &[&str], code: i32) -> Run {
+    let r = run(&root(), args);
+    assert_eq!(
+        r.code,
+        code,
+        "agentctl {}\nstdout:\n{}\nstderr:\n{}",
+        args.join(" "),
+        r.stdout,
+        r.stderr
+    );
+    snap(name, args, &r);
+    r
+}
+
+// ---------------------------------------------------------------------------------------- config
+
+#[test]
+fn config_prints_the_effective_configuration() {
+    let r = case("config", &["config", "-p", "dev"], 0);
+    assert!(
+        r.stdout.starts_with("namespace: dev-agents\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stderr.is_empty());
+}
+
+#[test]
+fn config_show_origin_names_every_layer() {
+    let r = case(
+        "config_show_origin",
+        &[
+            "config",
+            "--show-origin",
+            "-p",
+            "high-throughput",
+            "-f",
+            "examples/override.yaml",
+            "--set",
+            "agent.replicas.max=30",
+        ],
+        0,
+    );
+    for expected in [
+        "# default",
+        "# profile high-throughput (profiles/high-throughput.yaml:",
+        "# examples/override.yaml:",
+        "# --set agent.replicas.max=30",
+    ] {
+        assert!(r.stdout.contains(expected), "missing {expected:?}");
+    }
+    // Every leaf line carries an origin; section lines (`agent:`) carry none.
+    for line in r.stdout.lines() {
+        let is_section = line.trim_end().ends_with(':');
+        let is_list_item = line.trim_start().starts_with("- ");
+        assert_eq!(
+            line.contains(" # "),
+            !is_section && !is_list_item,
+            "{line:?}"
+        );
+    }
+}
+
+/// The printed configuration is itself an override file that renders exactly what its inputs
+/// render, with and without origin comments.
+#[test]
+fn config_output_round_trips_through_render() {
+    let inputs = [
+        "-p",
+        "high-throughput",
+        "-p",
+        "low-latency",
+        "-f",
+        "examples/override.yaml",
+        "-f",
+        "examples/pinned-digests.yaml",
+        "--set",
+        "agent.config.extra.FLAG=on",
+        "--set",
+        "networkPolicy.egressPorts=[443,8443]",
+        "--set",
+        "agent.config.extra.NOTE=a #b: c",
+        "--set",
+        "agent.config.extra.MULTI=line one\nline two",
+        "--set",
+        "labels.team=012",
+    ];
+    let direct = run(&root(), &[&["render"][..], &inputs].concat());
+    assert_eq!(direct.code, 0, "{}", direct.stderr);
+    let dir = support::tempdir();
+    for flag in [None, Some("--show-origin")] {
+        let mut args = vec!["config"];
+        args.extend(flag);
+        args.extend(inputs);
+        let config = run(&root(), &args);
+        assert_eq!(config.code, 0, "{}", config.stderr);
+        let file = dir.path().join("full.yaml");
+        std::fs::write(&file, &config.stdout).unwrap();
+        let again = run(&root(), &["render", "-f", file.to_str().unwrap()]);
+        assert_eq!(again.code, 0, "{}", again.stderr);
+        assert_eq!(
+            again.stdout, direct.stdout,
+            "config {flag:?} does not round-trip"
+        );
+    }
+}
+
+#[test]
+fn config_reports_bad_input() {
+    case(
+        "config_bad_input",
+        &["config", "--set", "agent.replicas.mn=3"],
+        2,
+    );
+}
+
+// --------------------------------------------------------------------------------------- explain
+
+#[test]
+fn explain_a_leaf_shows_every_layer() {
+    let r = case(
+        "explain_leaf",
+        &[
+            "explain",
+            "agent.replicas.max",
+            "-p",
+            "high-throughput",
+            "-f",
+            "examples/override.yaml",
+            "--set",
+            "agent.replicas.max=30",
+        ],
+        0,
+    );
+    assert!(
+        r.stdout
+            .contains("profile high-throughput (profiles/high-throughput.yaml:5:")
+    );
+    assert!(
+        r.stdout
+            .contains("value: 30 (from --set agent.replicas.max=30)")
+    );
+}
+
+#[test]
+fn explain_a_value_from_a_file_names_its_line() {
+    let r = case(
+        "explain_file",
+        &[
+            "explain",
+            "agent.resources.limits.memory",
+            "-p",
+            "high-throughput",
+            "-f",
+            "examples/override.yaml",
+        ],
+        0,
+    );
+    let line = std::fs::read_to_string(root().join("examples/override.yaml"))
+        .unwrap()
+        .lines()
+        .position(|l| l.trim() == "memory: 3Gi")
+        .unwrap()
+        + 1;
+    assert!(
+        r.stdout
+            .contains(&format!("examples/override.yaml:{line}:")),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn explain_a_section_lists_its_fields() {
+    let r = case(
+        "explain_section",
+        &["explain", "agent", "-p", "low-latency"],
+        0,
+    );
+    for field in ["image:", "replicas: section", "nodeSelector: map of string"] {
+        assert!(r.stdout.contains(field), "missing {field}");
+    }
+}
+
+#[test]
+fn explain_without_a_path_lists_the_sections() {
+    let r = case("explain_top", &["explain"], 0);
+    assert!(r.stdout.contains("lists replace"));
+}
+
+#[test]
+fn explain_a_list_says_lists_replace() {
+    let r = case(
+        "explain_list",
+        &[
+            "explain",
+            "networkPolicy.ingressNamespaces",
+            "-f",
+            "examples/override.yaml",
+            "--set",
+            "networkPolicy.ingressNamespaces=[ingress-nginx,gateway]",
+        ],
+        0,
+    );
+    assert!(r.stdout.contains("Lists replace"));
+}
+
+#[test]
+fn explain_a_map_entry() {
+    let r = case(
+        "explain_map_entry",
+        &[
+            "explain",
+            "agent.nodeSelector.node-type",
+            "-p",
+            "low-latency",
+        ],
+        0,
+    );
+    assert!(r.stdout.contains("Maps merge key by key"));
+}
+
+#[test]
+fn explain_an_unknown_path_suggests_the_right_one() {
+    let r = case("explain_typo", &["explain", "agent.replicas.mx"], 2);
+    assert!(r.stderr.contains("did you mean `agent.replicas.max`?"));
+    assert!(r.stdout.is_empty());
+    let r = case("explain_tail", &["explain", "replicas.max"], 2);
+    assert!(r.stderr.contains("did you mean `agent.replicas.max`?"));
+    case("explain_not_a_section", &["explain", "agent.image.tag"], 2);
+    let r = case("explain_empty_segment", &["explain", "agent..port"], 2);
+    assert!(
+        r.stderr
+            .contains("| agentctl explain agent..port\n  |                        ^\n")
+    );
+}
+
+// -------------------------------------------------------------------------------------- profiles
+
+#[test]
+fn profiles_list_show_and_diff() {
+    case("profiles", &["profiles"], 0);
+    let r = case("profiles_show", &["profiles", "show", "low-latency"], 0);
+    assert_eq!(
+        r.stdout,
+        std::fs::read_to_string(root().join("profiles/low-latency.yaml")).unwrap()
+    );
+    let r = case(
+        "profiles_diff",
+        &["profiles", "diff", "dev", "high-throughput"],
+        0,
+    );
+    assert!(r.stdout.contains("agent.replicas.max"));
+    assert!(
+        !r.stdout.contains("agent.port"),
+        "only differing settings are listed"
+    );
+    case("profiles_diff_same", &["profiles", "diff", "dev", "dev"], 0);
+    case(
+        "profiles_diff_unknown",
+        &["profiles", "diff", "dev", "hgh-throughput"],
+        2,
+    );
+}
+
+// ---------------------------------------------------------------------------------------- schema
+
+#[test]
+fn schema_is_json_schema_2020_12() {
+    let r = run(&root(), &["schema"]);
+    let schema: serde_json::Value = serde_json::from_str(&r.stdout).expect("the schema is JSON");
+    let summary = format!(
+        "exit code: {}\n$schema: {}\ntitle: {}\nadditionalProperties: {}\nproperties: {}\n----- stderr -----\n{}",
+        r.code,
+        schema["$schema"],
+        schema["title"],
+        schema["additionalProperties"],
+        schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", "),
+        r.stderr
+    );
+    support::snapshot("cli", "schema", "agentctl schema (summary)", &summary);
+}
+
+// ------------------------------------------------------------------------------ diff and --check
+
+/// A temporary project: a rendered `out/` for the `dev` profile.
+fn rendered() -> tempfile::TempDir {
+    let dir = support::tempdir();
+    let r = run(dir.path(), &["render", "-p", "dev", "-o", "out"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    dir
+}
+
+#[test]
+fn diff_is_silent_and_exits_0_when_up_to_date() {
+    let dir = rendered();
+    let args = ["diff", "-p", "dev", "-o", "out"];
+    let r = run(dir.path(), &args);
+    assert_eq!(r.code, 0);
+    snap("diff_up_to_date", &args, &r);
+    let r = run(dir.path(), &["render", "--check", "-p", "dev", "-o", "out"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+}
+
+#[test]
+fn diff_shows_changed_added_and_removed_files() {
+    let dir = rendered();
+    // A hand-edited generated file, a stale generated one, and a feature switched on (a new
+    // file) in the inputs.
+    let out = dir.path().join("out");
+    let service = std::fs::read_to_string(out.join("service.yaml")).unwrap();
+    std::fs::write(
+        out.join("service.yaml"),
+        service.replace("port: 8000", "port: 9000"),
+    )
+    .unwrap();
+    let header = service.lines().next().unwrap();
+    std::fs::write(out.join("old.yaml"), format!("{header}\nkind: ConfigMap\n")).unwrap();
+    let args = [
+        "diff",
+        "-p",
+        "dev",
+        "--set",
+        "monitoring.serviceMonitor.enabled=true",
+        "-o",
+        "out",
+    ];
+    let r = run(dir.path(), &args);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    snap("diff_drift", &args, &r);
+    assert!(
+        r.stdout
+            .contains("--- /dev/null\n+++ b/out/servicemonitor.yaml\n")
+    );
+    assert!(r.stdout.contains("--- a/out/old.yaml\n+++ /dev/null\n"));
+    assert!(r.stdout.contains("-    port: 9000\n+    port: 8000\n"));
+    // Nothing was written.
+    assert!(!out.join("servicemonitor.yaml").exists());
+    assert!(out.join("old.yaml").exists());
+
+    // `render --check` is the same check.
+    let mut check = vec!["render", "--check"];
+    check.extend(&args[1..]);
+    let c = run(dir.path(), &check);
+    assert_eq!((c.code, &c.stdout), (1, &r.stdout));
+}
+
+/// The diff is a real patch: `git apply` turns the directory into what render would write.
+#[test]
+fn diff_output_applies_as_a_patch() {
+    let dir = rendered();
+    let out = dir.path().join("out");
+    std::fs::remove_file(out.join("configmap.yaml")).unwrap();
+    let args = [
+        "diff",
+        "-p",
+        "dev",
+        "--set",
+        "monitoring.serviceMonitor.enabled=true",
+        "--set",
+        "agent.config.logLevel=INFO",
+        "-o",
+        "out",
+    ];
+    let r = run(dir.path(), &args);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    std::fs::write(dir.path().join("drift.patch"), &r.stdout).unwrap();
+    let git = Command::new("git")
+        .args(["apply", "-p1", "drift.patch"])
+        .current_dir(dir.path())
+        .output()
+        .expect("git is installed (needed by this test)");
+    assert!(
+        git.status.success(),
+        "git apply: {}",
+        String::from_utf8_lossy(&git.stderr)
+    );
+    let after = run(dir.path(), &args);
+    assert_eq!(after.code, 0, "{}", after.stdout);
+}
+
+#[test]
+fn diff_errors_exit_2() {
+    let dir = support::tempdir();
+    let args = ["diff", "-p", "dev", "-o", "missing"];
+    let r = run(dir.path(), &args);
+    assert_eq!(r.code, 2);
+    snap("diff_missing_dir", &args, &r);
+    let args = ["diff", "-p", "dve", "-o", "missing"];
+    let r = run(dir.path(), &args);
+    assert_eq!(r.code, 2);
+    snap("diff_bad_input", &args, &r);
+}
+
+#[test]
+fn quiet_leaves_only_data_and_errors() {
+    let dir = rendered();
+    let r = run(dir.path(), &["-q", "render", "-p", "dev", "-o", "out"]);
+    assert_eq!((r.code, r.stderr.as_str(), r.stdout.as_str()), (0, "", ""));
+    let r = run(dir.path(), &["diff", "-q", "-o", "out"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+    assert!(r.stdout.contains("+++ b/out/"), "the diff is data");
+    let r = run(dir.path(), &["--quiet", "init", "x.yaml"]);
+    assert_eq!((r.code, r.stderr.as_str(), r.stdout.as_str()), (0, "", ""));
+    let r = run(dir.path(), &["--quiet", "man", "--out", "man"]);
+    assert_eq!((r.code, r.stderr.as_str(), r.stdout.as_str()), (0, "", ""));
+    // Errors are never quiet.
+    let r = run(dir.path(), &["-q", "diff", "-p", "dve", "-o", "out"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("unknown profile"));
+}
+
+// ----------------------------------------------------------------------------------------- color
+
+fn drifted() -> tempfile::TempDir {
+    let dir = rendered();
+    let out = dir.path().join("out");
+    let service = std::fs::read_to_string(out.join("service.yaml")).unwrap();
+    std::fs::write(
+        out.join("service.yaml"),
+        service.replace("port: 8000", "port: 9000"),
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn color_only_when_asked_or_on_a_terminal() {
+    let dir = drifted();
+    let diff = ["diff", "-p", "dev", "-o", "out"];
+    let plain = run(dir.path(), &diff);
+    assert_eq!(plain.code, 1);
+    assert!(!plain.stdout.contains('\x1b'), "a pipe gets no color");
+    let always = run(dir.path(), &[&diff[..], &["--color", "always"]].concat());
+    assert!(always.stdout.contains("\x1b[31m-    port: 9000\x1b[0m\n"));
+    assert!(always.stdout.contains("\x1b[32m+    port: 8000\x1b[0m\n"));
+    let forced = support::agentctl([&diff[..], &["--color=always"]].concat())
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .run();
+    assert_eq!(
+        forced.stdout, always.stdout,
+        "--color always beats NO_COLOR"
+    );
+    let never = run(dir.path(), &[&diff[..], &["--color", "never"]].concat());
+    assert_eq!(never.stdout, plain.stdout);
+    let bad = run(dir.path(), &[&diff[..], &["--color", "sometimes"]].concat());
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("possible values: auto, always, never"));
+}
+
+/// Runs `agentctl ARGS` on a pseudo-terminal, so `--color auto` sees a terminal; `NO_COLOR=1`
+/// when `no_color`. Expects exit code 1 (drift); returns what the terminal shows.
+fn on_terminal(dir: &Path, args: &str, no_color: bool) -> String {
+    let mut cmd = support::agentctl(args.split_whitespace()).current_dir(dir);
+    if no_color {
+        cmd = cmd.env("NO_COLOR", "1");
+    }
+    let out = cmd.run_on_terminal();
+    assert_eq!(out.code, 1, "{out:?}");
+    out.stdout
+}
+
+#[test]
+fn auto_colors_a_terminal_unless_no_color() {
+    let dir = drifted();
+    let tty = on_terminal(dir.path(), "diff -p dev -o out", false);
+    assert!(tty.contains("\x1b[31m-    port: 9000\x1b[0m"), "{tty:?}");
+    let tty = on_terminal(dir.path(), "diff -p dev -o out", true);
+    assert!(tty.contains("-    port: 9000"), "{tty:?}");
+    assert!(!tty.contains("\x1b[31m"), "NO_COLOR is honored: {tty:?}");
+    let tty = on_terminal(dir.path(), "diff --color never -p dev -o out", false);
+    assert!(!tty.contains("\x1b[31m"), "{tty:?}");
+}
+
+#[test]
+fn color_choice_reaches_clap_help_and_usage_errors() {
+    let dir = support::tempdir();
+    // Off a terminal: plain, unless `--color always` (wherever it is on the line).
+    let plain = run(dir.path(), &["render", "--bogus"]);
+    assert_eq!(plain.code, 2);
+    assert!(!plain.stderr.contains('\x1b'), "{:?}", plain.stderr);
+    for args in [
+        &["--color", "always", "render", "--bogus"][..],
+        &["render", "--bogus", "--color=always"][..],
+    ] {
+        let r = run(dir.path(), args);
+        assert_eq!(r.code, 2);
+        assert!(
+            r.stderr.contains("\x1b[1m\x1b[31merror:"),
+            "{args:?}: {:?}",
+            r.stderr
+        );
+    }
+    // On a terminal: clap colors its help, and `--color never` turns that off.
+    let tty = |args: &str| {
+        let out = support::agentctl(args.split_whitespace())
+            .current_dir(dir.path())
+            .run_on_terminal();
+        assert_eq!(out.code, 0, "{out:?}");
+        out.stdout
+    };
+    assert!(
+        tty("render --help").contains('\x1b'),
+        "clap colors help on a terminal"
+    );
+    let never = tty("--color never render --help");
+    assert!(!never.contains('\x1b'), "{never:?}");
+    assert!(never.contains("Usage: agentctl render"), "{never:?}");
+}
+
+// ------------------------------------------------------------------------------------------ init
+
+#[test]
+fn init_writes_a_starter_and_the_schema_and_never_overwrites() {
+    let dir = support::tempdir();
+    let r = run(dir.path(), &["init"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    snap("init", &["init"], &r);
+    let starter = std::fs::read_to_string(dir.path().join("overrides.yaml")).unwrap();
+    support::snapshot(
+        "cli",
+        "init_starter",
+        "overrides.yaml written by `agentctl init`",
+        &starter,
+    );
+    assert!(starter.starts_with("# yaml-language-server: $schema=./agentctl.schema.json\n"));
+    let schema = std::fs::read_to_string(dir.path().join("agentctl.schema.json")).unwrap();
+    assert_eq!(schema, run(dir.path(), &["schema"]).stdout);
+
+    // A second run refuses and changes nothing.
+    std::fs::write(dir.path().join("overrides.yaml"), "namespace: mine\n").unwrap();
+    let again = run(dir.path(), &["init"]);
+    assert_eq!(again.code, 2);
+    snap("init_exists", &["init"], &again);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("overrides.yaml")).unwrap(),
+        "namespace: mine\n"
+    );
+
+    // A new file next to an existing schema keeps that schema.
+    std::fs::write(dir.path().join("agentctl.schema.json"), "{}").unwrap();
+    let other = run(dir.path(), &["init", "staging.yaml"]);
+    assert_eq!(other.code, 0, "{}", other.stderr);
+    assert!(
+        other
+            .stderr
+            .contains("kept the existing agentctl.schema.json")
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("agentctl.schema.json")).unwrap(),
+        "{}"
+    );
+
+    // Into a new directory: it is created, the schema goes next to the file.
+    let nested = run(dir.path(), &["init", "deploy/prod.yaml"]);
+    assert_eq!(nested.code, 0, "{}", nested.stderr);
+    assert!(dir.path().join("deploy/agentctl.schema.json").is_file());
+    // A directory, new or existing, gets `overrides.yaml` inside it.
+    assert_eq!(run(dir.path(), &["init", "fresh/"]).code, 0);
+    assert!(dir.path().join("fresh/overrides.yaml").is_file());
+    assert_eq!(run(dir.path(), &["init", "deploy"]).code, 0);
+    assert!(dir.path().join("deploy/overrides.yaml").is_file());
+}
+
+/// As written, the starter renders exactly the defaults; with every commented-out example
+/// setting uncommented, it is still valid and renders.
+#[test]
+fn the_starter_renders_cleanly_before_and_after_uncommenting() {
+    let dir = support::tempdir();
+    assert_eq!(run(dir.path(), &["init", "o.yaml"]).code, 0);
+    let with = run(dir.path(), &["render", "-f", "o.yaml"]);
+    assert_eq!(with.code, 0, "{}", with.stderr);
+    assert_eq!(with.stdout, run(dir.path(), &["render"]).stdout);
+
+    let starter = std::fs::read_to_string(dir.path().join("o.yaml")).unwrap();
+    let mut uncommented = String::new();
+    let mut count = 0;
+    for line in starter.lines() {
+        let indent = line.len() - line.trim_start().len();
+        let rest = line.trim_start();
+        // `# key:` / `#   key: value` — a commented setting, not prose.
+        let setting = rest.strip_prefix("# ").filter(|r| {
+            let r = r.trim_start();
+            let key = r.split(':').next().unwrap_or_default();
+            !key.is_empty()
+                && r.len() > key.len()
+                && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
+        match setting {
+            Some(s) => {
+                count += 1;
+                uncommented.push_str(&" ".repeat(indent));
+                uncommented.push_str(s);
+            }
+            None => uncommented.push_str(line),
+        }
+        uncommented.push('\n');
+    }
+    assert!(count > 20, "the starter shows examples ({count} lines)");
+    std::fs::write(dir.path().join("all.yaml"), &uncommented).unwrap();
+    let all = run(dir.path(), &["render", "-f", "all.yaml", "-o", "out"]);
+    assert_eq!(
+        all.code, 0,
+        "uncommented starter:\n{uncommented}\n{}",
+        all.stderr
+    );
+    let origin = run(dir.path(), &["config", "--show-origin", "-f", "all.yaml"]);
+    assert!(
+        origin.stdout.contains("team: agents") && origin.stdout.contains("# all.yaml:"),
+        "{}",
+        origin.stdout
+    );
+}
+
+// ----------------------------------------------------------------------- completions and man
+
+#[test]
+fn completions_for_every_shell() {
+    let dir = support::tempdir();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let r = run(dir.path(), &["completions", shell]);
+        assert_eq!(r.code, 0, "{shell}: {}", r.stderr);
+        assert!(r.stderr.is_empty());
+        for word in ["agentctl", "render", "explain", "show-origin", "color"] {
+            assert!(r.stdout.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    // bash itself accepts the script.
+    let script = dir.path().join("agentctl.bash");
+    std::fs::write(&script, run(dir.path(), &["completions", "bash"]).stdout).unwrap();
+    let bash = Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .output()
+        .expect("bash runs");
+    assert!(
+        bash.status.success(),
+        "{}",
+        String::from_utf8_lossy(&bash.stderr)
+    );
+    let r = run(&root(), &["completions", "tcsh"]);
+    assert_eq!(r.code, 2);
+    snap("completions_unknown_shell", &["completions", "tcsh"], &r);
+}
+
+#[test]
+fn man_pages() {
+    let dir = support::tempdir();
+    let r = run(dir.path(), &["man"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains(".TH agentctl 1"), "{}", &r.stdout[..200]);
+    assert!(r.stdout.contains("explain"));
+
+    let r = run(dir.path(), &["man", "--out", "man1"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    snap("man_out", &["man", "--out", "man1"], &r);
+    let mut pages: Vec<String> = std::fs::read_dir(dir.path().join("man1"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    pages.sort();
+    for page in [
+        "agentctl.1",
+        "agentctl-render.1",
+        "agentctl-diff.1",
+        "agentctl-explain.1",
+        "agentctl-profiles-diff.1",
+    ] {
+        assert!(pages.contains(&page.to_owned()), "{pages:?}");
+    }
+    // groff reads them without warnings.
+    let groff = Command::new("groff")
+        .args(["-man", "-Tutf8", "-ww", "-z"])
+        .arg(dir.path().join("man1/agentctl-explain.1"))
+        .output()
+        .expect("groff is installed (needed by this test)");
+    assert!(
+        groff.status.success() && groff.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&groff.stderr)
+    );
+
+    // Regenerating is fine; a foreign file in the way is not.
+    assert_eq!(run(dir.path(), &["man", "--out", "man1"]).code, 0);
+    std::fs::write(dir.path().join("man1/agentctl-diff.1"), "my notes\n").unwrap();
+    let r = run(dir.path(), &["man", "--out", "man1"]);
+    assert_eq!(r.code, 2);
+    snap("man_out_refused", &["man", "--out", "man1"], &r);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("man1/agentctl-diff.1")).unwrap(),
+        "my notes\n"
+    );
+}
+
+// ------------------------------------------------------------------------------------------ help
+
+#[test]
+fn every_command_help_shows_an_example() {
+    let dir = support::tempdir();
+    let commands: &[&[&str]] = &[
+        &[],
+        &["render"],
+        &["diff"],
+        &["config"],
+        &["explain"],
+        &["profiles"],
+        &["profiles", "show"],
+        &["profiles", "diff"],
+        &["schema"],
+        &["init"],
+        &["completions"],
+        &["man"],
+    ];
+    for c in commands {
+        let r = run(dir.path(), &[*c, &["--help"]].concat());
+        assert_eq!(r.code, 0, "{c:?}: {}", r.stderr);
+        assert!(
+            r.stdout.contains("Example") && r.stdout.contains("agentctl "),
+            "`agentctl {} --help` shows no example:\n{}",
+            c.join(" "),
+            r.stdout
+        );
+        assert!(r.stderr.is_empty());
+    }
+}
+
+// ---------------------------------------------------------------------------------------- README
+
+fn readme() -> String {
+    std::fs::read_to_string(root().join("README.md")).unwrap()
+}
+
+/// The fenced blocks of one language in the README section that starts with `heading`.
+fn blocks(heading: &str, lang: &str) -> Vec<String> {
+    let text = readme();
+    let start = text
+        .find(heading)
+        .unwrap_or_else(|| panic!("README has {heading}"));
+    let section = &text[start + heading.len()..];
+    let section = &section[..section.find("\n## ").unwrap_or(section.len())];
+    let fence = format!("```{lang}\n");
+    section
+        .match_indices(&fence)
+        .map(|(i, _)| {
+            let body = &section[i + fence.len()..];
+            body[..body.find("```").expect("closed fence")].to_owned()
+        })
+        .collect()
+}
+
+/// The CI jobs users copy are valid YAML, and every agentctl command in them parses.
+#[test]
+fn readme_ci_jobs_are_valid() {
+    let jobs = blocks("## Use in CI", "yaml");
+    assert_eq!(jobs.len(), 2, "a GitHub Actions job and a GitLab job");
+    let mut commands = 0;
+    for job in jobs {
+        support::lib::yaml(&job).expect("the job is YAML");
+        for line in job.lines() {
+            let Some(i) = line.find("agentctl diff") else {
+                continue;
+            };
+            commands += 1;
+            let words: Vec<&str> = line[i..].split_whitespace().collect();
+            let diff = support::lib::parses_as_diff(&words)
+                .unwrap_or_else(|e| panic!("{}: {e}", words.join(" ")));
+            assert!(diff, "{}", words.join(" "));
+        }
+    }
+    assert_eq!(commands, 2);
+}
+
+/// The `explain` sample in the README is what the binary prints.
+#[test]
+fn readme_explain_sample_is_real() {
+    let sample = blocks("## Everyday commands", "text");
+    let r = run(
+        &root(),
+        &[
+            "explain",
+            "agent.replicas.max",
+            "-p",
+            "high-throughput",
+            "--set",
+            "agent.replicas.max=30",
+        ],
+    );
+    assert_eq!(r.code, 0);
+    assert_eq!(sample, [r.stdout]);
+}
+
+/// The command `diff` prints for fixing drift, run by a shell, fixes the drift.
+#[test]
+fn the_printed_update_command_fixes_the_drift() {
+    let dir = rendered();
+    let args = [
+        "diff",
+        "-p",
+        "dev",
+        "--set",
+        "agent.config.extra.NOTE=it's a note",
+        "-o",
+        "out",
+    ];
+    let r = run(dir.path(), &args);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let hint = r
+        .stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("agentctl "))
+        .unwrap_or_else(|| panic!("no command in {}", r.stderr));
+    assert!(
+        hint.contains("--set 'agent.config.extra.NOTE=it'\\''s a note'"),
+        "{hint}"
+    );
+    let bin = support::BIN;
+    let sh = Command::new("sh")
+        .arg("-c")
+        .arg(format!("'{bin}' {hint}"))
+        .current_dir(dir.path())
+        .output()
+        .expect("sh runs");
+    assert!(
+        sh.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sh.stderr)
+    );
+    assert_eq!(run(dir.path(), &args).code, 0);
+}
+
+#[test]
+fn restore_help_for_the_namespace_carries_the_tested_script() {
+    let script =
+        std::fs::read_to_string(root().join("templates/scripts/redis-restore.sh")).unwrap();
+    let r = case(
+        "restore_help",
+        &["restore-help", "-p", "high-throughput"],
+        0,
+    );
+    assert!(
+        r.stdout.contains(&script),
+        "the in-pod step is the tested script, verbatim"
+    );
+    assert!(r.stdout.contains(
+        "kubectl -n production-agents exec -i redis-0 -- env REDIS_PORT=6379 RESTORE_PORT=6380"
+    ));
+    assert!(r.stdout.contains("--replicas=10    # the HPA takes over"));
+    assert!(r.stdout.contains("claimName\":\"redis-backup-pvc\""));
+    // dev: no backup volume, fixed replicas, its own namespace.
+    let dev = run(&root(), &["restore-help", "-p", "dev"]);
+    assert_eq!(dev.code, 0, "{}", dev.stderr);
+    assert!(dev.stdout.contains("kubectl -n dev-agents exec -i redis-0"));
+    assert!(!dev.stdout.contains("redis-backup-reader"));
+    assert!(
+        dev.stdout
+            .contains("scale deployment agent-deployment --replicas=1\n")
+    );
+    // KEDA: paused, not scaled.
+    let keda = run(&root(), &["restore-help", "-f", "examples/everything.yaml"]);
+    assert!(
+        keda.stdout
+            .contains("autoscaling.keda.sh/paused-replicas=0"),
+        "{}",
+        keda.stdout
+    );
+    assert!(!keda.stdout.contains("scale deployment"));
+}
+
+#[test]
+fn render_says_what_the_cluster_needs_once_when_something_changed() {
+    let dir = support::tempdir();
+    let first = run(dir.path(), &["render", "-o", "out"]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert_eq!(
+        first
+            .stderr
+            .matches("The cluster needs, for namespace production-agents:")
+            .count(),
+        1,
+        "{}",
+        first.stderr
+    );
+    for need in [
+        "Prometheus Operator: ServiceMonitor agent-metrics",
+        "metrics-server",
+        "Prometheus Adapter serving the pods metric http_requests_per_second",
+        "a default StorageClass that provisions ReadWriteOnce volumes: PersistentVolumeClaims data-redis-0 10Gi",
+        "kubectl create namespace production-agents\n",
+        "kubectl create secret generic agent-secrets --namespace=production-agents",
+    ] {
+        assert!(
+            first.stderr.contains(need),
+            "missing {need:?} in:\n{}",
+            first.stderr
+        );
+    }
+    // Nothing changed: no reminder.
+    let again = run(dir.path(), &["render", "-o", "out"]);
+    assert!(
+        !again.stderr.contains("The cluster needs"),
+        "{}",
+        again.stderr
+    );
+    // Stream mode: on stderr, the stream untouched on stdout.
+    let stream = run(dir.path(), &["render", "-p", "dev"]);
+    assert!(
+        stream
+            .stderr
+            .starts_with("The cluster needs, for namespace dev-agents:\n"),
+        "{}",
+        stream.stderr
+    );
+    assert!(!stream.stdout.contains("The cluster needs"));
+    assert!(
+        !stream.stderr.contains("Prometheus Operator"),
+        "dev renders no ServiceMonitor"
+    );
+    // -q silences it.
+    let quiet = run(dir.path(), &["-q", "render", "-p", "dev"]);
+    assert_eq!(quiet.stderr, "");
+    // An ExternalSecret replaces the commands with its store.
+    let es = run(
+        dir.path(),
+        &[
+            "render",
+            "-f",
+            &root().join("examples/everything.yaml").to_string_lossy(),
+        ],
+    );
+    assert!(
+        es.stderr.contains(
+            "ClusterSecretStore vault-backend, readable by the External Secrets Operator"
+        ),
+        "{}",
+        es.stderr
+    );
+    assert!(!es.stderr.contains("kubectl create secret"));
+}
+
+#[test]
+fn readme_prerequisites_are_what_the_default_render_prints() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme
+        .find("<!-- prerequisites: generated from the default render -->\n```text\n")
+        .expect("README has the generated Prerequisites block");
+    let body = &readme[start..];
+    let body = &body[body.find("```text\n").unwrap() + 8..];
+    let body = &body[..body.find("```").unwrap()];
+    let stream = run(&root(), &["render"]);
+    assert_eq!(
+        body, stream.stderr,
+        "README's Prerequisites block differs from what `agentctl render` prints; paste the stderr of `agentctl render >/dev/null` into it"
+    );
+}
+
+#[test]
+fn the_restore_test_runs_redis_as_the_statefulset_does() {
+    // scripts/test-redis-restore.sh must start redis-server the way the rendered StatefulSet
+    // does, or its restore proves nothing about this deployment.
+    let stream = run(&root(), &["render"]).stdout;
+    assert!(stream.contains("printf 'requirepass %s\\n' \"$REDIS_PASSWORD\" > /tmp/redis.conf"));
+    assert!(
+        stream.contains(
+            "exec redis-server /tmp/redis.conf --port 6379 --dir /data --appendonly yes\n"
+        )
+    );
+    let test = std::fs::read_to_string(root().join("scripts/test-redis-restore.sh")).unwrap();
+    assert!(test.contains("printf 'requirepass %s\\n' \"$password\" >\"$tmp/conf/redis.conf\""));
+    assert!(test.contains(
+        "redis-server \"$tmp/conf/redis.conf\" --port \"$port\" --dir \"$data\" --appendonly yes"
+    ));
+    let backup = std::fs::read_to_string(root().join("templates/scripts/redis-backup.sh")).unwrap();
+    for line in backup.lines().filter(|l| !l.is_empty()) {
+        assert!(
+            stream.contains(&format!("{line}\n")),
+            "the CronJob runs the tested backup script; missing: {line}"
+        );
+    }
+}
+
+#[test]
+fn disabling_an_operations_object_removes_everything_that_served_it() {
+    let all = run(&root(), &["render", "-f", "examples/everything.yaml"]).stdout;
+    for present in [
+        "name: redis-backup\n",
+        "name: redis-backup-pvc\n",
+        "name: redis-backup-network-policy\n",
+        "app.kubernetes.io/name: redis-backup\n",
+        "name: agent-quota\n",
+        "name: agent-limits\n",
+        "name: agent-vpa\n",
+        "name: agent-scaledobject\n",
+        "kubernetes.io/metadata.name: keda\n",
+        "kind: ExternalSecret\n",
+    ] {
+        assert!(all.contains(present), "everything.yaml renders {present:?}");
+    }
+    let none = run(
+        &root(),
+        &[
+            "render",
+            "-f",
+            "examples/everything.yaml",
+            "--set",
+            "backup.enabled=false",
+            "--set",
+            "quota.enabled=false",
+            "--set",
+            "vpa.enabled=false",
+            "--set",
+            "keda.enabled=false",
+            "--set",
+            "autoscaling.enabled=true",
+            "--set",
+            "externalSecret.enabled=false",
+        ],
+    );
+    assert_eq!(none.code, 0, "{}", none.stderr);
+    for gone in [
+        "redis-backup",
+        "agent-quota",
+        "agent-limits",
+        "agent-vpa",
+        "agent-scaledobject",
+        "keda",
+        "ExternalSecret",
+    ] {
+        assert!(
+            !none.stdout.contains(gone),
+            "{gone} is gone with its switch"
+        );
+    }
+    // The default render without them is the render of the defaults with them off (and the
+    // example's rule-selector label).
+    let plain = run(
+        &root(),
+        &[
+            "render",
+            "--set",
+            "backup.enabled=false",
+            "--set",
+            "quota.enabled=false",
+            "--set",
+            "monitoring.alerts.labels.release=prometheus",
+        ],
+    );
+    assert_eq!(none.stdout, plain.stdout);
+}
+
+/// `.ci/run` runs exactly the test command the README's quick start gives, and installs the
+/// cargo-insta the README names (the version of the insta in `Cargo.lock`) when it is missing.
+#[test]
+fn the_ci_runs_the_readme_test_command() {
+    let quick = blocks("## Quick start", "sh").concat();
+    let command = |comment: &str| -> String {
+        let line = quick
+            .lines()
+            .find(|l| l.contains(comment))
+            .unwrap_or_else(|| panic!("the README's quick start has no line {comment:?}"));
+        line[..line.find(" #").unwrap()].trim().to_owned()
+    };
+    let test = command("# run the whole test suite");
+    let install = command("# once: insta's snapshot tool");
+    let ci = std::fs::read_to_string(root().join(".ci/run")).unwrap();
+    assert!(
+        ci.lines().any(|l| l == test),
+        ".ci/run does not run the README's `{test}`:\n{ci}"
+    );
+    assert!(
+        ci.lines()
+            .any(|l| l == format!("command -v cargo-insta >/dev/null || {install}")),
+        ".ci/run does not install cargo-insta as the README does (`{install}`):\n{ci}"
+    );
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).unwrap();
+    let insta = lock
+        .split("[[package]]")
+        .find(|p| p.contains("\nname = \"insta\"\n"))
+        .and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = \"")))
+        .map(|v| v.trim_end_matches('"'))
+        .expect("insta is in Cargo.lock");
+    assert!(
+        install.ends_with(&format!("cargo-insta@{insta}")),
+        "cargo-insta must match insta {insta}: `{install}`"
+    );
+}

@@ -1,0 +1,674 @@
+//! The gallery of every user-facing error: each case runs the built binary in a scratch
+//! directory and pins its exit code (2) and its full stderr as a snapshot,
+//! `snapshots/errors/CASE.snap`, so reading those files shows exactly what a user sees. Every case
+//! also has a minimally fixed twin that must succeed, and no bad run may change a file.
+//!
+//! Two kinds of case:
+//! - the bad-input corpus, `tests/corpus/bad/NAME.yaml`, run as `agentctl render -f NAME.yaml`
+//!   (a first line `# args: ...` adds arguments before `-f`), with its twin in
+//!   `tests/corpus/fixed/NAME.yaml`;
+//! - command-line cases in [`CLI_CASES`]: `--set`, profiles, files, usage and refused output.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::support::{self, Run, root, shell_word, tree, write};
+
+/// Credential values planted in cases; no message may ever show them.
+const SECRETS: &[&str] = &["DO-NOT-LEAK", "DO_NOT_LEAK", "hunter2", "8675309123"];
+
+fn run(dir: &Path, args: &[String]) -> Run {
+    support::agentctl(args).current_dir(dir).run()
+}
+
+/// Pins `$ agentctl ARGS`, the exit code and stderr as `snapshots/errors/NAME.snap`.
+fn snapshot(name: &str, args: &[String], output: &Run) {
+    let shown: Vec<String> = args.iter().map(|a| shell_word(a)).collect();
+    let body = format!(
+        "$ agentctl {}\nexit code: {}\n{}",
+        shown.join(" "),
+        output.code,
+        output.stderr
+    );
+    support::snapshot(
+        "errors",
+        name,
+        &format!("agentctl {}", shown.join(" ")),
+        &body,
+    );
+}
+
+/// Runs a bad case: exit 2, nothing on stdout, no file changed, stderr pinned.
+fn check_bad(name: &str, dir: &Path, args: &[String]) {
+    let before = tree(dir);
+    let started = Instant::now();
+    let output = run(dir, args);
+    let took = started.elapsed();
+    assert_eq!(
+        output.code, 2,
+        "case {name}: expected exit 2\nstderr:\n{}",
+        output.stderr
+    );
+    assert!(
+        output.stdout.is_empty(),
+        "case {name}: an error run printed to stdout:\n{}",
+        output.stdout
+    );
+    let stderr = &output.stderr;
+    assert!(stderr.starts_with("error"), "case {name}: {stderr}");
+    assert!(
+        !stderr.contains("panicked"),
+        "case {name} panicked: {stderr}"
+    );
+    for secret in SECRETS {
+        assert!(
+            !stderr.contains(secret),
+            "case {name} echoed the credential {secret}:\n{stderr}"
+        );
+    }
+    assert_eq!(before, tree(dir), "case {name}: a failed run changed files");
+    assert!(took < Duration::from_secs(10), "case {name}: took {took:?}");
+    snapshot(name, args, &output);
+}
+
+/// Runs a fixed twin: exit 0 and no error output.
+fn check_fixed(name: &str, dir: &Path, args: &[String]) {
+    let output = run(dir, args);
+    assert_eq!(
+        output.code, 0,
+        "case {name}: the fixed twin failed\nargs: {args:?}\nstderr:\n{}",
+        output.stderr
+    );
+    assert!(
+        !output.stderr.contains("error"),
+        "case {name}: the fixed twin reported an error:\n{}",
+        output.stderr
+    );
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| (*s).to_owned()).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The bad-input corpus.
+
+/// Twins that are rewrites rather than a line or two of changes, and why.
+const REWRITES: &[(&str, &str)] = &[
+    (
+        "managed-redis-keeps-in-cluster-extras",
+        "three in-cluster Redis features to turn off, one line each",
+    ),
+    ("binary-garbage", "the bad file is not text at all"),
+    (
+        "billion-laughs",
+        "the fix is to drop the anchors, i.e. all of it",
+    ),
+    ("deep-nesting-block", "no setting is nested 40 deep"),
+    ("anchor-alias", "aliases are written out in full"),
+    (
+        "unknown-keys-all-reported",
+        "four typos, four one-line fixes",
+    ),
+    (
+        "all-problems-in-one-run",
+        "four problems, four one-line fixes",
+    ),
+];
+
+fn corpus() -> Vec<(String, Vec<u8>, Vec<u8>)> {
+    let bad = root().join("tests/corpus/bad");
+    let fixed = root().join("tests/corpus/fixed");
+    let mut cases = Vec::new();
+    for entry in std::fs::read_dir(&bad).expect("tests/corpus/bad exists") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_stem()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let twin = fixed.join(path.file_name().expect("file name"));
+        let twin = std::fs::read(&twin)
+            .unwrap_or_else(|_| panic!("corpus case {name} has no fixed twin {}", twin.display()));
+        cases.push((name, std::fs::read(&path).expect("read case"), twin));
+    }
+    cases.sort();
+    cases
+}
+
+fn corpus_args(name: &str, text: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(text);
+    let mut args = vec!["render".to_owned()];
+    if let Some(extra) = text.lines().next().and_then(|l| l.strip_prefix("# args: ")) {
+        args.extend(extra.split_whitespace().map(str::to_owned));
+    }
+    args.extend(["-f".to_owned(), format!("{name}.yaml")]);
+    args
+}
+
+/// Lines that differ between a case and its twin.
+fn changed_lines(bad: &[u8], fixed: &[u8]) -> usize {
+    let bad = String::from_utf8_lossy(bad);
+    let fixed = String::from_utf8_lossy(fixed);
+    similar::TextDiff::from_lines(bad.as_ref(), fixed.as_ref())
+        .iter_all_changes()
+        .filter(|c| c.tag() != similar::ChangeTag::Equal)
+        .count()
+}
+
+#[test]
+fn corpus_cases_fail_with_their_message_and_their_twins_render() {
+    let cases = corpus();
+    assert!(cases.len() >= 60, "the corpus has {} cases", cases.len());
+    for (name, bad, fixed) in &cases {
+        let dir = support::tempdir();
+        let file = dir.path().join(format!("{name}.yaml"));
+        std::fs::write(&file, bad).expect("write case");
+        check_bad(name, dir.path(), &corpus_args(name, bad));
+
+        std::fs::write(&file, fixed).expect("write twin");
+        check_fixed(name, dir.path(), &corpus_args(name, fixed));
+
+        let changed = changed_lines(bad, fixed);
+        if !REWRITES.iter().any(|(n, _)| n == name) {
+            assert!(
+                changed <= 4,
+                "case {name}: the fixed twin changes {changed} lines; a twin shows the minimal fix"
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Command-line cases.
+
+/// A command-line case: arguments and scratch-directory setup of the bad run and of its twin.
+struct CliCase {
+    name: &'static str,
+    args: &'static [&'static str],
+    setup: fn(&Path),
+    fixed_args: &'static [&'static str],
+    fixed_setup: fn(&Path),
+}
+
+fn nothing(_: &Path) {}
+
+fn prod_file(dir: &Path) {
+    write(
+        dir,
+        "prod.yaml",
+        "agent:\n  replicas:\n    min: 12\n    max: 20\n",
+    );
+}
+
+fn conf_dir(dir: &Path) {
+    std::fs::create_dir(dir.join("conf.d")).expect("mkdir");
+}
+
+fn conf_dir_with_file(dir: &Path) {
+    write(dir, "conf.d/prod.yaml", "namespace: agents\n");
+}
+
+fn huge_file(dir: &Path) {
+    let mut text = String::from("labels:\n");
+    let mut i = 0;
+    while text.len() <= 1024 * 1024 {
+        text.push_str(&format!("  key-{i}: value\n"));
+        i += 1;
+    }
+    write(dir, "huge.yaml", &text);
+}
+
+fn small_file(dir: &Path) {
+    write(dir, "huge.yaml", "labels:\n  key-0: value\n");
+}
+
+fn bad_file(dir: &Path) {
+    write(dir, "bad.yaml", "agent:\n  prot: 8080\n");
+}
+
+fn good_file(dir: &Path) {
+    write(dir, "bad.yaml", "agent:\n  port: 8080\n");
+}
+
+fn output_is_a_file(dir: &Path) {
+    write(dir, "out", "notes\n");
+}
+
+fn foreign_file_in_output(dir: &Path) {
+    write(
+        dir,
+        "out/deployment.yaml",
+        "# my hand-written deployment\nkind: Deployment\n",
+    );
+}
+
+fn repo(dir: &Path) {
+    std::fs::create_dir_all(dir.join("repo/.git")).expect("mkdir");
+    write(dir, "repo/README.md", "# my project\n");
+}
+
+fn symlink_in_output(dir: &Path) {
+    write(dir, "elsewhere/service.yaml", "kind: Service\n");
+    std::fs::create_dir_all(dir.join("out")).expect("mkdir");
+    std::os::unix::fs::symlink("../elsewhere/service.yaml", dir.join("out/service.yaml"))
+        .expect("symlink");
+}
+
+fn plain_output(dir: &Path) {
+    write(dir, "elsewhere/service.yaml", "kind: Service\n");
+    std::fs::create_dir_all(dir.join("out")).expect("mkdir");
+}
+
+fn rendered_output(dir: &Path) {
+    let out = run(dir, &strings(&["render", "-q", "-o", "out"]));
+    assert_eq!(out.code, 0, "{out:?}");
+}
+
+const CLI_CASES: &[CliCase] = &[
+    // --set
+    CliCase {
+        name: "set-null-for-a-required-value",
+        args: &["render", "--set", "agent.replicas.min=null"],
+        setup: nothing,
+        // `null` removes a map entry: the low-latency profile's node selector goes away.
+        fixed_args: &[
+            "render",
+            "-p",
+            "low-latency",
+            "--set",
+            "agent.nodeSelector.node-type=null",
+        ],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "set-unknown-pod-field",
+        args: &["render", "--set", "agent.serviceAccountName=agent-runner"],
+        setup: nothing,
+        fixed_args: &["render", "--set", "agent.serviceAccount.name=agent-runner"],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "set-unknown-key",
+        args: &["render", "--set", "agent.replicas.mn=3"],
+        setup: nothing,
+        fixed_args: &["render", "--set", "agent.replicas.min=3"],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "set-without-value",
+        args: &["render", "--set", "agent.port"],
+        setup: nothing,
+        fixed_args: &["render", "--set", "agent.port=8080"],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "set-not-an-integer",
+        args: &["render", "--set", "agent.port=http"],
+        setup: nothing,
+        fixed_args: &["render", "--set", "agent.port=8080"],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "set-not-a-boolean",
+        args: &["render", "--set", "autoscaling.enabled=no"],
+        setup: nothing,
+        fixed_args: &["render", "--set", "autoscaling.enabled=false"],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "set-bad-enum-value",
+        args: &["render", "--set", "agent.imagePullPolicy=always"],
+        setup: nothing,
+        fixed_args: &["render", "--set", "agent.imagePullPolicy=Always"],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "set-beyond-kubernetes-int32",
+        args: &[
+            "render",
+            "--set",
+            "agent.probes.readiness.failureThreshold=2147483648",
+        ],
+        setup: nothing,
+        fixed_args: &[
+            "render",
+            "--set",
+            "agent.probes.readiness.failureThreshold=5",
+        ],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "set-unclosed-list",
+        args: &["render", "--set", "networkPolicy.egressPorts=[443,8443"],
+        setup: nothing,
+        fixed_args: &["render", "--set", "networkPolicy.egressPorts=[443,8443]"],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "set-empty-map-value",
+        args: &["render", "--set", "agent.nodeSelector="],
+        setup: nothing,
+        fixed_args: &["render", "--set", "agent.nodeSelector={}"],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "set-list-of-wrong-items",
+        args: &["render", "--set", "networkPolicy.egressPorts=[443, https]"],
+        setup: nothing,
+        fixed_args: &["render", "--set", "networkPolicy.egressPorts=[443, 8443]"],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "set-empty-path-segment",
+        args: &["render", "--set", "agent..port=8080"],
+        setup: nothing,
+        fixed_args: &["render", "--set", "agent.port=8080"],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "set-below-a-leaf",
+        args: &["render", "--set", "agent.port.number=8080"],
+        setup: nothing,
+        fixed_args: &["render", "--set", "agent.port=8080"],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "set-multibyte-key",
+        args: &["render", "--set", "agënt.port=8080"],
+        setup: nothing,
+        fixed_args: &["render", "--set", "agent.port=8080"],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "set-invalid-quantity",
+        args: &["render", "--set", "agent.resources.limits.memory=2000mi"],
+        setup: nothing,
+        fixed_args: &["render", "--set", "agent.resources.limits.memory=2000Mi"],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "set-credential-not-echoed",
+        args: &["render", "--set", "agent.config.extra.DB_PASSWORD=hunter2"],
+        setup: nothing,
+        fixed_args: &["render", "--set", "agent.config.extra.DB_HOST=db"],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "set-conflicts-with-file",
+        args: &["render", "-f", "prod.yaml", "--set", "agent.replicas.max=8"],
+        setup: prod_file,
+        fixed_args: &[
+            "render",
+            "-f",
+            "prod.yaml",
+            "--set",
+            "agent.replicas.max=18",
+        ],
+        fixed_setup: prod_file,
+    },
+    CliCase {
+        name: "set-several-errors-at-once",
+        args: &[
+            "render",
+            "--set",
+            "agent.replicas.mn=3",
+            "--set",
+            "agent.port=http",
+            "--set",
+            "redis.imagePullPolicy=sometimes",
+        ],
+        setup: nothing,
+        fixed_args: &[
+            "render",
+            "--set",
+            "agent.replicas.min=3",
+            "--set",
+            "agent.port=8080",
+            "--set",
+            "redis.imagePullPolicy=Always",
+        ],
+        fixed_setup: nothing,
+    },
+    // Profiles.
+    CliCase {
+        name: "profile-unknown",
+        args: &["render", "-p", "staging"],
+        setup: nothing,
+        fixed_args: &["render", "-p", "dev"],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "profile-typo",
+        args: &["render", "-p", "hight-throughput"],
+        setup: nothing,
+        fixed_args: &["render", "-p", "high-throughput"],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "profile-is-never-a-path",
+        args: &["render", "-p", "./profiles/dev.yaml"],
+        setup: nothing,
+        fixed_args: &["render", "-p", "dev"],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "profiles-show-unknown",
+        args: &["profiles", "show", "low-latancy"],
+        setup: nothing,
+        fixed_args: &["profiles", "show", "low-latency"],
+        fixed_setup: nothing,
+    },
+    // Files.
+    CliCase {
+        name: "file-missing",
+        args: &["render", "-f", "prod.yaml"],
+        setup: nothing,
+        fixed_args: &["render", "-f", "prod.yaml"],
+        fixed_setup: prod_file,
+    },
+    CliCase {
+        name: "file-is-a-directory",
+        args: &["render", "-f", "conf.d"],
+        setup: conf_dir,
+        fixed_args: &["render", "-f", "conf.d/prod.yaml"],
+        fixed_setup: conf_dir_with_file,
+    },
+    CliCase {
+        name: "file-too-large",
+        args: &["render", "-f", "huge.yaml"],
+        setup: huge_file,
+        fixed_args: &["render", "-f", "huge.yaml"],
+        fixed_setup: small_file,
+    },
+    CliCase {
+        name: "errors-of-every-layer-at-once",
+        args: &[
+            "render",
+            "-p",
+            "prod",
+            "-f",
+            "bad.yaml",
+            "--set",
+            "agent.replicas.mn=1",
+        ],
+        setup: bad_file,
+        fixed_args: &[
+            "render",
+            "-p",
+            "dev",
+            "-f",
+            "bad.yaml",
+            "--set",
+            "agent.replicas.min=1",
+        ],
+        fixed_setup: good_file,
+    },
+    // Usage.
+    CliCase {
+        name: "usage-unknown-flag",
+        args: &["render", "--profiel", "dev"],
+        setup: nothing,
+        fixed_args: &["render", "--profile", "dev"],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "usage-missing-value",
+        args: &["render", "-f"],
+        setup: nothing,
+        fixed_args: &["render", "-f", "prod.yaml"],
+        fixed_setup: prod_file,
+    },
+    CliCase {
+        name: "usage-unknown-command",
+        args: &["rendr", "-p", "dev"],
+        setup: nothing,
+        fixed_args: &["render", "-p", "dev"],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "usage-check-needs-output",
+        args: &["render", "--check"],
+        setup: nothing,
+        fixed_args: &["render", "--check", "-o", "out"],
+        fixed_setup: rendered_output,
+    },
+    // Refused output.
+    CliCase {
+        name: "output-is-a-file",
+        args: &["render", "-o", "out"],
+        setup: output_is_a_file,
+        fixed_args: &["render", "-o", "deploy"],
+        fixed_setup: output_is_a_file,
+    },
+    CliCase {
+        name: "output-foreign-file-in-the-way",
+        args: &["render", "-o", "out"],
+        setup: foreign_file_in_output,
+        fixed_args: &["render", "-o", "out", "--force"],
+        fixed_setup: foreign_file_in_output,
+    },
+    CliCase {
+        name: "output-current-directory",
+        args: &["render", "-o", "."],
+        setup: nothing,
+        fixed_args: &["render", "-o", "out"],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "output-repository-root",
+        args: &["render", "-o", "repo"],
+        setup: repo,
+        fixed_args: &["render", "-o", "repo/deploy"],
+        fixed_setup: repo,
+    },
+    CliCase {
+        name: "output-symlinked-file",
+        args: &["render", "-o", "out"],
+        setup: symlink_in_output,
+        fixed_args: &["render", "-o", "out"],
+        fixed_setup: plain_output,
+    },
+    CliCase {
+        name: "diff-without-directory",
+        args: &["diff", "-o", "out"],
+        setup: nothing,
+        fixed_args: &["diff", "-o", "out"],
+        fixed_setup: rendered_output,
+    },
+];
+
+#[test]
+fn command_line_cases_fail_with_their_message_and_their_twins_succeed() {
+    for case in CLI_CASES {
+        let dir = support::tempdir();
+        (case.setup)(dir.path());
+        check_bad(case.name, dir.path(), &strings(case.args));
+
+        let dir = support::tempdir();
+        (case.fixed_setup)(dir.path());
+        check_fixed(case.name, dir.path(), &strings(case.fixed_args));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bounded time on hostile inputs (measured, not snapshotted: the corpus pins the messages).
+
+#[test]
+fn hostile_inputs_fail_fast() {
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "flow-nesting-10k",
+            format!("agent: {}{}\n", "[".repeat(10_000), "]".repeat(10_000)),
+        ),
+        (
+            "block-nesting-200",
+            (0..200)
+                .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+                .collect(),
+        ),
+        ("alias-bomb", {
+            let mut t = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+            for i in 1..30 {
+                let p = i - 1;
+                t.push_str(&format!(
+                    "a{i}: &a{i} [{}]\n",
+                    vec![format!("*a{p}"); 9].join(", ")
+                ));
+            }
+            t
+        }),
+        ("one-mebibyte-of-keys", {
+            let mut t = String::from("labels:\n");
+            let mut i = 0;
+            while t.len() < 1024 * 1024 - 64 {
+                t.push_str(&format!("  k{i}: v\n"));
+                i += 1;
+            }
+            t
+        }),
+        ("one-mebibyte-of-comments-then-a-typo", {
+            let mut t = String::new();
+            while t.len() < 1024 * 1024 - 64 {
+                t.push_str("# a long comment line, as a generated or pasted file might have\n");
+            }
+            t.push_str("agent:\n  prot: 1\n");
+            t
+        }),
+        (
+            "one-mebibyte-line",
+            format!("namespace: {}\n", "x".repeat(1024 * 1000)),
+        ),
+    ];
+    for (name, text) in cases {
+        assert!(text.len() as u64 <= 1024 * 1024, "{name} is over the cap");
+        let dir = support::tempdir();
+        std::fs::write(dir.path().join("case.yaml"), &text).expect("write");
+        let started = Instant::now();
+        let out = run(dir.path(), &strings(&["render", "-f", "case.yaml"]));
+        let took = started.elapsed();
+        assert_eq!(out.code, 2, "{name}: {out:?}");
+        let stderr = &out.stderr;
+        assert!(
+            stderr.lines().all(|l| l.chars().count() < 400),
+            "{name}: a message line is not cut to a window:\n{}",
+            &stderr[..stderr.len().min(2000)]
+        );
+        // Generous for a debug build on a busy 2-core machine; in practice ~0.01–0.3 s.
+        eprintln!("{name}: {took:?}");
+        assert!(took < Duration::from_secs(5), "{name} took {took:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Case names. (A snapshot no case pins any more is caught by `cargo insta test
+// --unreferenced=reject`.)
+
+/// Two cases of one name would pin one snapshot between them and hide each other.
+#[test]
+fn every_case_has_its_own_name() {
+    let mut expected: Vec<String> = corpus().into_iter().map(|(n, _, _)| n).collect();
+    expected.extend(CLI_CASES.iter().map(|c| c.name.to_owned()));
+    let unique: std::collections::BTreeSet<&String> = expected.iter().collect();
+    assert_eq!(unique.len(), expected.len(), "two cases share a name");
+}

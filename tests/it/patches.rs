@@ -1,0 +1,367 @@
+//! The patch engine against the real `kubectl kustomize`: the same base object and the same
+//! `patches:` entry through both, the results equal. Covers strategic merge (containers by
+//! name, a new container, `$patch: delete` of an env entry, `$patch: replace` of a list and a
+//! map, `null` deleting a key, fields inside list items that do not exist yet, Service ports by
+//! `port`, custom-resource lists replaced, finalizers as a set) and JSON 6902. A missing kubectl
+//! fails these tests loudly; it never passes them.
+
+use agentctl::config::patches;
+use agentctl::input::yaml;
+use std::process::Command;
+
+use serde_json::{Value as J, json};
+
+/// What `kubectl kustomize` makes of `base` with this one `patches:` entry (a strategic-merge
+/// body gets the apiVersion/kind/metadata kustomize insists on).
+fn kustomize(base: &J, entry: &J) -> J {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("base.yaml"), base.to_string()).unwrap();
+    let mut entry = entry.clone();
+    if let Some(body @ J::Object(_)) = entry.get_mut("patch") {
+        body["apiVersion"] = base["apiVersion"].clone();
+        body["kind"] = base["kind"].clone();
+        body["metadata"]["name"] = base["metadata"]["name"].clone();
+    }
+    let patch_text = entry["patch"].to_string();
+    entry["patch"] = J::String(patch_text);
+    let k = json!({"resources": ["base.yaml"], "patches": [entry]});
+    std::fs::write(tmp.path().join("kustomization.yaml"), k.to_string()).unwrap();
+    let out = Command::new("kubectl")
+        .arg("kustomize")
+        .arg(tmp.path())
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("!!! kubectl is required for this test and could not be run ({e}) !!!")
+        });
+    assert!(
+        out.status.success(),
+        "kubectl kustomize failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let docs = yaml::parse_manifests(&String::from_utf8(out.stdout).unwrap()).unwrap();
+    assert_eq!(docs.len(), 1);
+    docs.into_iter().next().unwrap()
+}
+
+fn ours(base: &J, entry: &J) -> J {
+    let p = patches::parse(entry).unwrap();
+    let mut obj = base.clone();
+    assert_eq!(patches::select(&p.target, std::slice::from_ref(&obj)), [0]);
+    patches::apply(&mut obj, &p).unwrap();
+    obj
+}
+
+fn deployment() -> J {
+    json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "agent-deployment", "labels": {"app": "agent"}, "finalizers": ["a", "c"]},
+        "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "agent"}}, "template": {
+            "metadata": {"labels": {"app": "agent"}},
+            "spec": {
+                "containers": [{
+                    "name": "agent", "image": "agent:1", "args": ["a", "b"],
+                    "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}, {"name": "C", "value": "3"}],
+                    "ports": [{"containerPort": 8000, "name": "http"}],
+                    "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+                    "resources": {"limits": {"cpu": "2", "memory": "2Gi"}}
+                }],
+                "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "agent-data-pvc"}}],
+                "tolerations": [{"key": "a", "operator": "Exists"}],
+                "nodeSelector": {"node-type": "x", "zone": "y"},
+                "affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": []}},
+                "securityContext": {"runAsNonRoot": true}
+            }
+        }}
+    })
+}
+
+#[test]
+fn strategic_merge_matches_kubectl_kustomize() {
+    let target = json!({"kind": "Deployment", "name": "agent-deployment"});
+    let cases = [
+        json!({"spec": {"template": {"spec": {
+            "nodeSelector": {"zone": null},
+            "tolerations": [{"key": "b", "operator": "Exists"}],
+            "containers": [
+                {"name": "sidecar", "image": "side:1"},
+                {"name": "agent",
+                 "env": [{"name": "B", "$patch": "delete"}, {"name": "D", "value": "4"}, {"name": "A", "value": "one"}],
+                 "ports": [{"containerPort": 9090, "name": "metrics"}],
+                 "volumeMounts": [{"name": "cache", "mountPath": "/cache"}],
+                 "resources": {"limits": {"memory": null}},
+                 "args": ["c"]}
+            ],
+            "volumes": [{"name": "cache", "emptyDir": {}}]
+        }}}}),
+        json!({"spec": {"template": {"spec": {
+            "containers": [{"name": "agent",
+                "env": [{"name": "C", "value": "x"}, {"name": "A", "value": "y"}, {"name": "X", "value": "z"}],
+                "ports": [{"containerPort": 8000, "name": "web"}],
+                "resources": {"$patch": "replace", "requests": {"cpu": "100m"}}}],
+            "volumes": [{"$patch": "replace"}, {"name": "only", "emptyDir": {}}]
+        }}}}),
+        json!({"metadata": {"finalizers": ["b", "a"]}, "spec": {"template": {"spec": {
+            "affinity": {"$patch": "delete"},
+            "securityContext": null,
+            "tolerations": null,
+            "initContainers": [{"name": "init", "image": "busybox",
+                "env": [{"name": "Q", "value": "1"}, {"name": "Z", "$patch": "delete"}]}],
+            "containers": [
+                {"name": "agent",
+                 "env": [{"name": "NOPE", "$patch": "delete"},
+                         {"name": "A", "value": null, "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
+                 "ports": [{"containerPort": 9000, "protocol": "UDP"}]},
+                {"name": "ghost", "$patch": "delete"}
+            ]
+        }}}}),
+    ];
+    for body in cases {
+        let entry = json!({"target": target, "patch": body});
+        assert_eq!(
+            ours(&deployment(), &entry),
+            kustomize(&deployment(), &entry),
+            "patch: {body}"
+        );
+    }
+}
+
+#[test]
+fn service_ports_and_custom_resources_match_kubectl_kustomize() {
+    let svc = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "agent-service"},
+        "spec": {"ports": [{"name": "http", "port": 80, "targetPort": 8000}, {"name": "grpc", "port": 90, "targetPort": 9000}]}});
+    let entry = json!({"target": {"kind": "Service"}, "patch": {"spec": {"ports": [{"name": "http2", "port": 80, "targetPort": 8080}, {"name": "m", "port": 9090}]}}});
+    assert_eq!(ours(&svc, &entry), kustomize(&svc, &entry));
+    let sm = json!({"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "metadata": {"name": "agent-monitor"},
+        "spec": {"selector": {"matchLabels": {"app": "agent"}}, "endpoints": [{"port": "http", "path": "/metrics"}, {"port": "other", "path": "/m2"}]}});
+    let entry = json!({"target": {"kind": "ServiceMonitor"}, "patch": {"spec": {"endpoints": [{"port": "other", "path": "/m3"}]}}});
+    assert_eq!(ours(&sm, &entry), kustomize(&sm, &entry));
+}
+
+#[test]
+fn json6902_matches_kubectl_kustomize() {
+    let entry = json!({"target": {"kind": "Deployment"}, "patch": [
+        {"op": "replace", "path": "/spec/replicas", "value": 5},
+        {"op": "add", "path": "/spec/template/spec/containers/0/env/-", "value": {"name": "E", "value": "5"}},
+        {"op": "add", "path": "/spec/template/spec/containers/0/env/0", "value": {"name": "F", "value": "6"}},
+        {"op": "remove", "path": "/spec/template/spec/tolerations"},
+        {"op": "copy", "from": "/spec/template/metadata/labels", "path": "/metadata/annotations"},
+        {"op": "move", "from": "/spec/template/spec/nodeSelector/zone", "path": "/spec/template/spec/nodeSelector/topology.kubernetes.io~1zone"},
+        {"op": "test", "path": "/spec/replicas", "value": 5}
+    ]});
+    assert_eq!(
+        ours(&deployment(), &entry),
+        kustomize(&deployment(), &entry)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// End to end, from the built binary.
+
+fn agentctl_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_agentctl"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("agentctl runs")
+}
+
+fn stream_objects(out: &std::process::Output) -> Vec<J> {
+    assert!(
+        out.status.success(),
+        "agentctl failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    yaml::parse_manifests(&String::from_utf8(out.stdout.clone()).unwrap()).unwrap()
+}
+
+fn find<'a>(objs: &'a [J], kind: &str, name: &str) -> &'a J {
+    objs.iter()
+        .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("{kind}/{name} not in the output"))
+}
+
+fn env_names(d: &J) -> Vec<String> {
+    d["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn patches_accumulate_over_layers_and_a_later_extra_object_replaces_an_earlier_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("a.yaml"),
+        "patches:\n  - target: {kind: Deployment, name: agent-deployment}\n    patch:\n      spec: {template: {spec: {containers: [{name: agent, env: [{name: FROM_A, value: a}]}]}}}\nresources:\n  - {apiVersion: v1, kind: ConfigMap, metadata: {name: prompts}, data: {v: a}}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("b.yaml"),
+        "patches:\n  - target: {kind: Deployment, name: agent-deployment}\n    patch:\n      - {op: add, path: /spec/template/spec/containers/0/env/-, value: {name: FROM_B, value: b}}\n  - target: {kind: ConfigMap, name: prompts}\n    patch: {data: {w: b}}\nresources:\n  - {apiVersion: v1, kind: ConfigMap, metadata: {name: prompts}, data: {v: b}}\n",
+    )
+    .unwrap();
+    let objs = stream_objects(&agentctl_in(
+        tmp.path(),
+        &["render", "-f", "a.yaml", "-f", "b.yaml"],
+    ));
+    let names = env_names(find(&objs, "Deployment", "agent-deployment"));
+    assert_eq!(names.first().map(String::as_str), Some("FROM_A"));
+    assert_eq!(names.last().map(String::as_str), Some("FROM_B"));
+    let cm = find(&objs, "ConfigMap", "prompts");
+    assert_eq!(
+        cm["data"],
+        json!({"v": "b", "w": "b"}),
+        "b's object, patched"
+    );
+    assert_eq!(
+        cm["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "agentctl"
+    );
+    assert_eq!(cm["metadata"]["namespace"], "production-agents");
+}
+
+#[test]
+fn a_patch_cannot_remove_what_kustomize_would_add_back() {
+    // The common labels are kustomization.yaml's: a patch removing one would make the files
+    // differ from what kubectl kustomize builds, so they are set again after the patches.
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("p.yaml"),
+        "patches:\n  - target: {kind: Service, name: agent-service}\n    patch: {metadata: {labels: {app.kubernetes.io/part-of: null, team: agents}}}\n",
+    )
+    .unwrap();
+    let objs = stream_objects(&agentctl_in(tmp.path(), &["render", "-f", "p.yaml"]));
+    let labels = &find(&objs, "Service", "agent-service")["metadata"]["labels"];
+    assert_eq!(labels["app.kubernetes.io/part-of"], "agent-system");
+    assert_eq!(labels["team"], "agents");
+}
+
+fn fails(dir: &std::path::Path, file: &str, args: &[&str]) -> String {
+    std::fs::write(dir.join("x.yaml"), file).unwrap();
+    let mut all = vec!["render"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["-f", "x.yaml"]);
+    let out = agentctl_in(dir, &all);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "expected a failure for:\n{file}"
+    );
+    String::from_utf8(out.stderr).unwrap()
+}
+
+#[test]
+fn extra_objects_are_refused_when_they_cannot_be_what_they_say() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let e = fails(
+        d,
+        "resources:\n  - {apiVersion: v1, kind: ConfigMap, metadata: {name: p}}\n  - {apiVersion: v1, kind: ConfigMap, metadata: {name: p}}\n",
+        &[],
+    );
+    assert!(
+        e.contains("listed twice") && e.contains("x.yaml:3:5"),
+        "{e}"
+    );
+    let e = fails(
+        d,
+        "resources:\n  - {apiVersion: v1, kind: ConfigMap, metadata: {name: agent-config}}\n",
+        &[],
+    );
+    assert!(
+        e.contains("already rendered") && e.contains("use a patch"),
+        "{e}"
+    );
+    let e = fails(
+        d,
+        "resources:\n  - {apiVersion: v1, kind: ConfigMap, metadata: {name: p, namespace: other}}\n",
+        &[],
+    );
+    assert!(e.contains("output's namespace `production-agents`"), "{e}");
+    let e = fails(
+        d,
+        "resources:\n  - {apiVersion: example.com/v1, kind: Widget, metadata: {name: w}}\n",
+        &[],
+    );
+    assert!(
+        e.contains("cannot check an extra object of kind Widget"),
+        "{e}"
+    );
+    let e = fails(
+        d,
+        "resources:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata: {name: p}\n    dta: {a: b}\n",
+        &[],
+    );
+    assert!(
+        e.contains("`dta` is not a field") && e.contains("x.yaml:5:5"),
+        "{e}"
+    );
+    let e = fails(
+        d,
+        "resources:\n  - {apiVersion: v1, kind: ConfigMap, metadata: {name: p}, data: {OPENAI_API_KEY: DO-NOT-LEAK}}\n",
+        &[],
+    );
+    assert!(
+        e.contains("looks like a credential") && !e.contains("DO-NOT-LEAK"),
+        "{e}"
+    );
+    let e = fails(d, "resources: [prompts.yaml]\n", &[]);
+    assert!(e.contains("inline"), "{e}");
+}
+
+#[test]
+fn patches_are_not_for_set_and_a_patch_applies_to_every_selected_object() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = agentctl_in(tmp.path(), &["render", "--set", "patches=[]"]);
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("`patches` cannot be set with --set"), "{e}");
+
+    std::fs::write(
+        tmp.path().join("p.yaml"),
+        "patches:\n  - target: {kind: NetworkPolicy}\n    patch: {metadata: {annotations: {reviewed-by: sre}}}\n",
+    )
+    .unwrap();
+    let objs = stream_objects(&agentctl_in(tmp.path(), &["render", "-f", "p.yaml"]));
+    let policies: Vec<&J> = objs
+        .iter()
+        .filter(|o| o["kind"] == "NetworkPolicy")
+        .collect();
+    assert!(policies.len() >= 2);
+    assert!(
+        policies
+            .iter()
+            .all(|p| p["metadata"]["annotations"]["reviewed-by"] == "sre")
+    );
+}
+
+#[test]
+fn a_project_environment_takes_patches_and_its_errors_point_into_the_project_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("agentctl.yaml"),
+        "environments:\n  prod:\n    set:\n      patches:\n        - target: {kind: Deployment, name: agent-deployment}\n          patch: {spec: {template: {spec: {containers: [{name: agent, imagePullPolicyy: Always}]}}}}\n",
+    )
+    .unwrap();
+    let out = agentctl_in(tmp.path(), &["render", "--all", "-o", "out"]);
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("agentctl.yaml:6:"), "{e}");
+    assert!(e.contains("imagePullPolicyy"), "{e}");
+    assert!(!tmp.path().join("out").exists());
+
+    std::fs::write(
+        tmp.path().join("agentctl.yaml"),
+        "environments:\n  prod:\n    set:\n      patches:\n        - target: {kind: Deployment, name: agent-deployment}\n          patch: {spec: {template: {spec: {containers: [{name: agent, imagePullPolicy: Always}]}}}}\n",
+    )
+    .unwrap();
+    let out = agentctl_in(tmp.path(), &["render", "--all", "-o", "out"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,0 +1,586 @@
+//! The project file end to end, from the built binary: several environments render into their
+//! own directories (the same bytes as the equivalent `-p/-f/--set` render), `diff --all` is
+//! clean, a changed override drifts exactly the environments that use it, one bad environment
+//! writes nothing anywhere, and every project-file error has a pinned message
+//! (`snapshots/errors/project/NAME.snap`).
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::support::{self, Run, write};
+
+fn run(dir: &Path, args: &[&str]) -> Run {
+    support::agentctl(args).current_dir(dir).run()
+}
+
+fn code(o: &Run) -> i32 {
+    o.code
+}
+
+fn stderr(o: &Run) -> String {
+    o.stderr.clone()
+}
+
+fn stdout(o: &Run) -> String {
+    o.stdout.clone()
+}
+
+/// Every file in a directory tree, relative path → content.
+fn tree(dir: &Path) -> Vec<(PathBuf, String)> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, String)>) {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path.strip_prefix(root).unwrap().to_owned();
+                out.push((rel, fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+const PROJECT: &str = "\
+environments:
+  dev:
+    profiles: [dev]
+  prod-eu-west:
+    profiles: [high-throughput]
+    overrides: [envs/prod.yaml, envs/eu-west.yaml]
+    set: {namespace: agents-eu}
+  prod-us-east:
+    profiles: [high-throughput, low-latency]
+    overrides: [envs/prod.yaml]
+    set:
+      namespace: agents-us
+    output: prod/us-east
+";
+
+/// A project with three environments: two share `envs/prod.yaml`, one has its own output path.
+fn project() -> tempfile::TempDir {
+    let dir = support::tempdir();
+    write(dir.path(), "agentctl.yaml", PROJECT);
+    write(
+        dir.path(),
+        "envs/prod.yaml",
+        "agent:\n  image: registry.example.com/agent:v2\n",
+    );
+    write(
+        dir.path(),
+        "envs/eu-west.yaml",
+        "agent:\n  config:\n    environment: prod-eu-west\n",
+    );
+    dir
+}
+
+#[test]
+fn renders_every_environment_as_the_equivalent_flags_would() {
+    let p = project();
+    let o = run(p.path(), &["render", "--all", "-o", "deploy"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let err = stderr(&o);
+    for dir in ["deploy/dev", "deploy/prod-eu-west", "deploy/prod/us-east"] {
+        assert!(err.contains(&format!("wrote {dir}: ")), "{err}");
+    }
+    // Each environment's directory holds exactly what a single render with the same layers
+    // as flags writes.
+    let equivalents: &[(&str, &[&str])] = &[
+        ("deploy/dev", &["-p", "dev"]),
+        (
+            "deploy/prod-eu-west",
+            &[
+                "-p",
+                "high-throughput",
+                "-f",
+                "envs/prod.yaml",
+                "-f",
+                "envs/eu-west.yaml",
+                "--set",
+                "namespace=agents-eu",
+            ],
+        ),
+        (
+            "deploy/prod/us-east",
+            &[
+                "-p",
+                "high-throughput",
+                "-p",
+                "low-latency",
+                "-f",
+                "envs/prod.yaml",
+                "--set",
+                "namespace=agents-us",
+            ],
+        ),
+    ];
+    for (i, (dir, flags)) in equivalents.iter().enumerate() {
+        let single = format!("single-{i}");
+        let mut args = vec!["render"];
+        args.extend_from_slice(flags);
+        args.extend_from_slice(&["-o", &single]);
+        let o = run(p.path(), &args);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let got = tree(&p.path().join(dir));
+        assert!(!got.is_empty(), "{dir} is empty");
+        assert_eq!(
+            got,
+            tree(&p.path().join(&single)),
+            "{dir} differs from {flags:?}"
+        );
+    }
+    let eu = fs::read_to_string(p.path().join("deploy/prod-eu-west/namespace.yaml")).unwrap();
+    assert!(eu.contains("name: agents-eu"), "{eu}");
+    let dev = tree(&p.path().join("deploy/dev"));
+    assert!(
+        !dev.iter().any(|(n, _)| n == Path::new("hpa.yaml")),
+        "dev has no HPA"
+    );
+    // Nothing but the three environment directories (and the equivalents) was created.
+    let top: BTreeSet<String> = fs::read_dir(p.path().join("deploy"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        top,
+        BTreeSet::from(["dev".into(), "prod-eu-west".into(), "prod".into()])
+    );
+}
+
+#[test]
+fn diff_is_clean_then_a_changed_override_drifts_the_environments_that_use_it() {
+    let p = project();
+    assert_eq!(
+        code(&run(p.path(), &["render", "--all", "-o", "deploy"])),
+        0
+    );
+    let o = run(p.path(), &["diff", "--all", "-o", "deploy"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    assert!(
+        stderr(&o).contains("3 environments up to date"),
+        "{}",
+        stderr(&o)
+    );
+
+    // Only prod-eu-west uses eu-west.yaml.
+    write(
+        p.path(),
+        "envs/eu-west.yaml",
+        "agent:\n  config:\n    environment: prod-eu-west-2\n",
+    );
+    let o = run(p.path(), &["diff", "--all", "-o", "deploy"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("drifted: prod-eu-west (deploy/prod-eu-west)"),
+        "{err}"
+    );
+    assert!(!err.contains("drifted: dev"), "{err}");
+    assert!(!err.contains("drifted: prod-us-east"), "{err}");
+    assert!(err.contains("1 of 3 environments drifted"), "{err}");
+    let diff = stdout(&o);
+    assert!(
+        diff.contains("--- a/deploy/prod-eu-west/configmap.yaml"),
+        "{diff}"
+    );
+    assert!(diff.contains("+  ENVIRONMENT: prod-eu-west-2"), "{diff}");
+    assert!(!diff.contains("deploy/dev/"), "{diff}");
+
+    // prod.yaml is shared: both production environments drift, and render --check agrees.
+    write(
+        p.path(),
+        "envs/prod.yaml",
+        "agent:\n  image: registry.example.com/agent:v3\n",
+    );
+    let o = run(p.path(), &["render", "--all", "--check", "-o", "deploy"]);
+    assert_eq!(code(&o), 1);
+    let err = stderr(&o);
+    assert!(err.contains("drifted: prod-eu-west"), "{err}");
+    assert!(
+        err.contains("drifted: prod-us-east (deploy/prod/us-east)"),
+        "{err}"
+    );
+    assert!(err.contains("2 of 3 environments drifted"), "{err}");
+
+    // --check wrote nothing; rendering brings every environment back in line.
+    assert_eq!(code(&run(p.path(), &["diff", "--all", "-o", "deploy"])), 1);
+    assert_eq!(
+        code(&run(p.path(), &["render", "--all", "-o", "deploy"])),
+        0
+    );
+    assert_eq!(code(&run(p.path(), &["diff", "--all", "-o", "deploy"])), 0);
+}
+
+#[test]
+fn an_environment_directory_not_rendered_yet_is_drift() {
+    let p = project();
+    assert_eq!(
+        code(&run(p.path(), &["render", "--env", "dev", "-o", "deploy"])),
+        0
+    );
+    assert!(
+        !p.path().join("deploy/prod-eu-west").exists(),
+        "--env renders only dev"
+    );
+    assert_eq!(
+        code(&run(p.path(), &["diff", "--env", "dev", "-o", "deploy"])),
+        0
+    );
+    let o = run(p.path(), &["diff", "--all", "-o", "deploy"]);
+    assert_eq!(code(&o), 1);
+    assert!(stdout(&o).contains("+++ b/deploy/prod-eu-west/deployment.yaml"));
+    assert!(
+        stderr(&o).contains("2 of 3 environments drifted"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn one_environment_streams_without_an_output_directory() {
+    let p = project();
+    let o = run(p.path(), &["render", "--env", "prod-eu-west"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let flags = run(
+        p.path(),
+        &[
+            "render",
+            "-p",
+            "high-throughput",
+            "-f",
+            "envs/prod.yaml",
+            "-f",
+            "envs/eu-west.yaml",
+            "--set",
+            "namespace=agents-eu",
+        ],
+    );
+    assert_eq!(stdout(&o), stdout(&flags));
+    assert!(stdout(&o).starts_with("apiVersion: v1\nkind: Namespace\n"));
+    // Several environments need a directory each.
+    let o = run(p.path(), &["render", "--all"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("needs an output directory"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn set_flags_apply_to_every_environment_last() {
+    let p = project();
+    let o = run(
+        p.path(),
+        &[
+            "render",
+            "--all",
+            "--set",
+            "agent.image=reg.example/agent:ci",
+            "-o",
+            "deploy",
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    for dir in ["dev", "prod-eu-west", "prod/us-east"] {
+        let d =
+            fs::read_to_string(p.path().join("deploy").join(dir).join("deployment.yaml")).unwrap();
+        assert!(d.contains("image: reg.example/agent:ci"), "{dir}: {d}");
+    }
+    // -p and -f belong to a single render, not to a project.
+    let o = run(p.path(), &["render", "--all", "-p", "dev", "-o", "deploy"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
+}
+
+#[test]
+fn one_bad_environment_writes_nothing_anywhere() {
+    let p = project();
+    let mut bad = PROJECT.to_owned();
+    bad.push_str("  broken:\n    set: {agent: {replicas: {min: 9, max: 2}}}\n");
+    write(p.path(), "agentctl.yaml", &bad);
+    let o = run(p.path(), &["render", "--all", "-o", "deploy"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("in environment `broken`"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!p.path().join("deploy").exists(), "nothing may be written");
+
+    // A foreign file in one environment's directory refuses all of them, before any write.
+    write(p.path(), "agentctl.yaml", PROJECT);
+    write(
+        p.path(),
+        "deploy/prod-eu-west/deployment.yaml",
+        "mine: true\n",
+    );
+    let o = run(p.path(), &["render", "--all", "-o", "deploy"]);
+    assert_eq!(code(&o), 2);
+    let err = stderr(&o);
+    assert!(err.contains("environment `prod-eu-west`"), "{err}");
+    assert!(
+        err.contains("nothing was written to any environment"),
+        "{err}"
+    );
+    assert!(!p.path().join("deploy/dev").exists());
+    assert!(!p.path().join("deploy/prod").exists());
+    assert_eq!(
+        fs::read_to_string(p.path().join("deploy/prod-eu-west/deployment.yaml")).unwrap(),
+        "mine: true\n"
+    );
+}
+
+#[test]
+fn an_output_path_that_is_a_file_is_refused() {
+    let p = project();
+    write(p.path(), "deploy", "not a directory\n");
+    let o = run(p.path(), &["render", "--all", "-o", "deploy"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("output path `deploy` is an existing file, not a directory"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        fs::read_to_string(p.path().join("deploy")).unwrap(),
+        "not a directory\n"
+    );
+}
+
+#[test]
+fn init_project_scaffolds_two_environments_that_render() {
+    let dir = support::tempdir();
+    let o = run(dir.path(), &["init", "--project"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = fs::read_to_string(dir.path().join("agentctl.yaml")).unwrap();
+    let o = run(dir.path(), &["render", "--all", "-o", "deploy"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let envs: BTreeSet<String> = fs::read_dir(dir.path().join("deploy"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(envs.len(), 2, "{envs:?}");
+    // Never overwrites.
+    fs::write(dir.path().join("agentctl.yaml"), "environments: {x: {}}\n").unwrap();
+    let o = run(dir.path(), &["init", "--project"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("already exists"), "{}", stderr(&o));
+    assert_eq!(
+        fs::read_to_string(dir.path().join("agentctl.yaml")).unwrap(),
+        "environments: {x: {}}\n"
+    );
+    assert!(text.contains("environments:"));
+    // Another name, in a directory that does not exist yet.
+    let o = run(dir.path(), &["init", "--project", "ci/agentctl.yaml"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("agentctl render --all --project ci/agentctl.yaml -o deploy/"));
+    fs::rename(
+        dir.path().join("ci/agentctl.yaml"),
+        dir.path().join("ci.yaml"),
+    )
+    .unwrap();
+    assert_eq!(
+        fs::read_to_string(dir.path().join("ci.yaml")).unwrap(),
+        text
+    );
+    assert_eq!(
+        code(&run(
+            dir.path(),
+            &["render", "--all", "--project", "ci.yaml", "-o", "d2"]
+        )),
+        0
+    );
+}
+
+/// Project-file error cases: (name, project text, extra args). Each runs `render --all -o
+/// deploy` in a directory that also has `envs/prod.yaml`; every one must exit 2 and write
+/// nothing; its stderr is pinned.
+const ERRORS: &[(&str, &str, &[&str])] = &[
+    (
+        "unknown_keys",
+        "environmets: {}\nenvironments:\n  dev:\n    profile: [dev]\n    sett: {namespace: x}\n",
+        &[],
+    ),
+    (
+        "missing_override",
+        "environments:\n  prod:\n    overrides: [envs/prd.yaml, envs/none.yaml]\n",
+        &[],
+    ),
+    (
+        "duplicate_environment",
+        "environments:\n  dev:\n    profiles: [dev]\n  prod: {}\n  dev:\n    profiles: [high-throughput]\n",
+        &[],
+    ),
+    (
+        "not_dns_names",
+        "environments:\n  Prod_EU:\n    profiles: [high-throughput]\n  -staging: {}\n",
+        &[],
+    ),
+    (
+        "same_directory",
+        "environments:\n  staging: {}\n  qa:\n    output: staging\n",
+        &[],
+    ),
+    (
+        "nested_directory",
+        "environments:\n  prod: {}\n  prod-eu:\n    output: prod/eu\n  bad:\n    output: ../elsewhere\n",
+        &[],
+    ),
+    (
+        "inline_set_schema",
+        "environments:\n  prod:\n    set:\n      namespace: agents-eu\n      agent:\n        replicas: {mni: 3}\n        resources: {limits: {memory: lots}}\n",
+        &[],
+    ),
+    (
+        "unknown_profile",
+        "environments:\n  prod:\n    profiles: [high-throughput, low-latencyy]\n",
+        &[],
+    ),
+    (
+        "wrong_shapes",
+        "environments:\n  a: [dev]\n  b:\n    profiles: dev\n    overrides: {x: 1}\n    set: namespace=x\n    output: 3\n",
+        &[],
+    ),
+    (
+        "no_environments",
+        "# only a comment\nprofiles: [dev]\n",
+        &[],
+    ),
+    (
+        "unknown_env_flag",
+        "environments:\n  staging: {}\n  production: {}\n",
+        &["--env", "prodution", "--env", "qa"],
+    ),
+    (
+        "cross_field_in_two_environments",
+        "environments:\n  a:\n    overrides: [envs/prod.yaml]\n  b:\n    overrides: [envs/prod.yaml]\n  c: {}\n",
+        &[],
+    ),
+];
+
+#[test]
+fn project_file_errors_are_located_and_pinned() {
+    for (name, text, extra) in ERRORS {
+        let dir = support::tempdir();
+        write(dir.path(), "agentctl.yaml", text);
+        // Replicas min above max: a cross-field error in an override shared by two environments.
+        write(
+            dir.path(),
+            "envs/prod.yaml",
+            "agent:\n  replicas:\n    min: 20\n    max: 4\n",
+        );
+        let mut args = vec!["render"];
+        if extra.is_empty() {
+            args.push("--all");
+        }
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["-o", "deploy"]);
+        let o = run(dir.path(), &args);
+        assert_eq!(code(&o), 2, "{name}: {}", stderr(&o));
+        assert!(
+            !dir.path().join("deploy").exists(),
+            "{name} wrote something"
+        );
+        support::snapshot(
+            "errors/project",
+            name,
+            &format!("agentctl {}\nagentctl.yaml:\n{text}", args.join(" ")),
+            &o.stderr,
+        );
+    }
+}
+
+#[test]
+fn missing_project_file_is_explained() {
+    let dir = support::tempdir();
+    let o = run(dir.path(), &["render", "--all", "-o", "deploy"]);
+    assert_eq!(code(&o), 2);
+    let err = stderr(&o);
+    assert!(
+        err.contains("no project file: `agentctl.yaml` is not in the current directory"),
+        "{err}"
+    );
+    assert!(err.contains("agentctl init --project"), "{err}");
+    let o = run(
+        dir.path(),
+        &["diff", "--all", "--project", "nope.yaml", "-o", "deploy"],
+    );
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("cannot read project file `nope.yaml`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn an_environment_removed_from_the_project_is_drift_and_render_all_removes_its_files() {
+    let tmp = support::tempdir();
+    let dir = tmp.path();
+    write(
+        dir,
+        "agentctl.yaml",
+        "environments:\n  staging:\n    profiles: [dev]\n  prod-eu:\n    profiles: [high-throughput]\n    output: prod/eu\n",
+    );
+    assert_eq!(
+        code(&run(dir, &["render", "--all", "-q", "-o", "deploy"])),
+        0
+    );
+    write(dir, "deploy/prod/eu/NOTES.md", "the user's own file\n");
+    write(
+        dir,
+        "agentctl.yaml",
+        "environments:\n  staging:\n    profiles: [dev]\n",
+    );
+
+    // --env renders only what it names and never touches other directories.
+    assert_eq!(
+        code(&run(
+            dir,
+            &["render", "--env", "staging", "-q", "-o", "deploy"]
+        )),
+        0
+    );
+    assert!(dir.join("deploy/prod/eu/deployment.yaml").exists());
+
+    let drift = run(dir, &["diff", "--all", "-o", "deploy"]);
+    assert_eq!(code(&drift), 1, "{}", stderr(&drift));
+    assert!(
+        stdout(&drift).contains("--- a/deploy/prod/eu/deployment.yaml\n+++ /dev/null"),
+        "{}",
+        stdout(&drift)
+    );
+    assert!(!stdout(&drift).contains("NOTES.md"));
+    assert!(
+        stderr(&drift).contains("(no longer in the project) (deploy/prod/eu)"),
+        "{}",
+        stderr(&drift)
+    );
+
+    let render = run(dir, &["render", "--all", "-o", "deploy"]);
+    assert_eq!(code(&render), 0, "{}", stderr(&render));
+    assert!(
+        stderr(&render).contains("removed deploy/prod/eu: 15 generated files"),
+        "{}",
+        stderr(&render)
+    );
+    let left: Vec<PathBuf> = tree(&dir.join("deploy/prod"))
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    assert_eq!(
+        left,
+        vec![PathBuf::from("eu/NOTES.md")],
+        "only the user's file survives"
+    );
+    assert_eq!(code(&run(dir, &["diff", "--all", "-q", "-o", "deploy"])), 0);
+}
