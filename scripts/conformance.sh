@@ -7,17 +7,22 @@
 # 1. installs the pinned tools into ${AGENTCTL_TOOLS:-$HOME/.cache/agentctl-conformance}
 #    (a Python venv from scripts/conformance/{requirements,constraints}.txt and an npm prefix
 #    from scripts/conformance/package{,-lock}.json); idempotent, skipped when up to date;
-# 2. renders every profile and example with agentctl (default: target/release/agentctl);
+# 2. renders every rendering of scripts/conformance/renderings (every profile, the profile
+#    combination, every example alone and with dev; tests/it/typed_gates.rs checks that list is
+#    complete) with agentctl (default: target/release/agentctl);
 # 3. per rendering: kubectl kustomize 1.27..1.33 (byte-identical, and to agentctl's stdout),
-#    kubernetes-validate --strict per version, the ServiceMonitor against the Prometheus
-#    Operator CRD (../shared/reference/crds) and kubernetes-models, Checkov, yamllint, and a
-#    YAML 1.1 round trip (check.py); then the same gates on scripts/conformance/negatives/*,
-#    each of which must FAIL with the message its `expect` file names. An `expect` line is
+#    kubernetes-validate --strict per version (a kind it has no schema for fails unless a CRD
+#    serves it), every custom kind against its CRD's schema (../shared/reference/crds; a kind
+#    no CRD there serves fails), the Prometheus Operator's objects also with kubernetes-models,
+#    Checkov (a skip README's exceptions table does not justify fails), yamllint, and a YAML 1.1
+#    round trip (check.py); then the same gates on scripts/conformance/negatives/*, each of which
+#    must FAIL with the message its `expect` file names. An `expect` line is
 #    `GATE REGEX` (grep -E on the tool's output), or `schema@1.27,1.28 REGEX`: fail on exactly
 #    those Kubernetes versions, pass on the others. A kustomize fixture must fail on every kubectl.
 # Prints PASS/FAIL lines and a final `N passed, N failed`; exits 1 on any failure. A tool or
 # input that is missing is a loud `!!! GATE NOT RUN: ... !!!` and counts as a failure.
-# (Pod Security `restricted` is a property of the typed objects: tests/typed_gates.rs.)
+# (Pod Security `restricted` is a property of the typed objects: tests/it/typed_gates.rs;
+# the alert rules go through promtool in scripts/promtool.sh.)
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -151,21 +156,19 @@ spawn() { local key=$1; shift
 rc_of() { cat "$work/out/$1.rc" 2>/dev/null || echo 99; }
 log_of() { cat "$work/out/$1.log" 2>/dev/null; }
 
-# ---------------------------------------------------------------- render
-mapfile -t sets < "$conf/overrides/yaml-safety.set"   # KEY=value, also given with --set
-args_for() { a=()
-  case $1 in dev) a+=(-p dev) ;; esac
-  case $1 in high-throughput*) a+=(-p high-throughput) ;; esac
-  case $1 in *low-latency*) a+=(-p low-latency) ;; esac
-  case $1 in *digests) a+=(-f "$repo/examples/pinned-digests.yaml") ;; esac
-  case $1 in yaml-safety*) a+=(-f "$conf/overrides/$1.yaml") ;; esac
-  [ "$1" = yaml-safety ] && for s in "${sets[@]}"; do a+=(--set "agent.config.extra.$s"); done
-}
-renderings=(defaults dev high-throughput low-latency high-throughput+low-latency digests
-            high-throughput+low-latency+digests yaml-safety)
-say "render"
-for n in "${renderings[@]}" yaml-safety-keys; do args_for "$n"
-  spawn "render-$n" sh -c '"$@" -o "$0" && "$@" > "$0.stdout.yaml"' "$work/render/$n" "$agentctl" render "${a[@]}"
+# ---------------------------------------------------------------- render (the list: scripts/conformance/renderings)
+mapfile -t sets < <(grep -v '^#' "$conf/overrides/yaml-safety.set")   # KEY=value, given with --set
+declare -A args=()
+renderings=()
+while read -r n rest; do case "$n" in ''|'#'*) continue ;; esac
+  renderings+=("$n"); args[$n]="$rest"
+done < "$conf/renderings"
+args[yaml-safety-keys]="-f scripts/conformance/overrides/yaml-safety-keys.yaml"
+say "render: ${#renderings[@]} renderings (scripts/conformance/renderings)"
+for n in "${renderings[@]}" yaml-safety-keys; do
+  read -ra a <<<"${args[$n]}"
+  [ "$n" = yaml-safety ] && for s in "${sets[@]}"; do a+=(--set "agent.config.extra.$s"); done
+  spawn "render-$n" sh -c 'cd "$1" && shift && "$@" -o "$0" && "$@" > "$0.stdout.yaml"' "$work/render/$n" "$repo" "$agentctl" render -q "${a[@]}"
 done; wait
 rendered=()
 for n in "${renderings[@]}" yaml-safety-keys; do
@@ -179,7 +182,10 @@ say "kubectl kustomize ${labels[*]}"
 negs=("$conf"/negatives/*/)
 for d in "${rendered[@]/#/$work/render/}" "${negs[@]}"; do
   k=$(basename "$d")
-  for l in "${labels[@]}"; do [ -n "${kubectl[$l]:-}" ] && spawn "build-$k-$l" sh -c '"$1" kustomize "$2" > "$3"' - "${kubectl[$l]}" "$d" "$work/out/$k.built.$l.yaml"; done
+  for l in "${labels[@]}"; do [ -n "${kubectl[$l]:-}" ] || continue
+    # a fixture for another gate is built once (that gate reads it); a kustomize one by every kubectl
+    [ "$d" != "${d#"$conf"}" ] && [ "$l" != PATH ] && ! grep -q '^kustomize ' "$d/expect" && continue
+    spawn "build-$k-$l" sh -c '"$1" kustomize "$2" > "$3"' - "${kubectl[$l]}" "$d" "$work/out/$k.built.$l.yaml"; done
 done; wait
 for n in "${rendered[@]}"; do ref="$work/out/$n.built.PATH.yaml"
   for l in "${labels[@]}"; do [ -n "${kubectl[$l]:-}" ] || continue
@@ -191,28 +197,38 @@ for n in "${rendered[@]}"; do ref="$work/out/$n.built.PATH.yaml"
   else out=$(check same "$ref" "$s"); result $? kustomize "stream $n" "$out"; fi
 done
 
-# ---------------------------------------------------------------- the other gates: one command line each
-gate() { # GATE DIR BUILT [STREAM]: run one tool; its output and exit status are the verdict
-  local g=$1 dir=$2 built=$3 stream=${4:-}
+# ---------------------------------------------------------------- the other gates
+# A subject is a rendering (render/NAME, built as out/NAME.built.PATH.yaml) or a negative
+# fixture (negatives/CASE, as neg-CASE). Tools that start slowly (kubernetes-validate, Checkov,
+# the CRD schemas) run once over every subject, and check.py files their findings per subject;
+# the others run once per subject. Either way out/GATE-SUBJECT.{log,rc} is the verdict.
+dir_of() { case $1 in neg-*) echo "$conf/negatives/${1#neg-}" ;; *) echo "$work/render/$1" ;; esac; }
+built_of() { echo "$work/out/$(basename "$(dir_of "$1")").built.PATH.yaml"; }
+gate() { # GATE SUBJECT: one tool on one subject (the per-subject gates)
+  local g=$1 s=$2 dir built stream=""; dir=$(dir_of "$s"); built=$(built_of "$s")
+  [ "$s" = "${s#neg-}" ] && stream="$work/render/$s.stdout.yaml"
   case $g in
-    schema@*) # a kind without a schema is only a WARN to the tool; only the operator's CRDs may lack one
-      "$venv/bin/kubernetes-validate" --strict --quiet -k "${g#schema@}" "$(check readable "$built")" > "$built.kv.${g#schema@}" 2>&1
-      local rc=$?; grep -v "api version monitoring.coreos.com/" "$built.kv.${g#schema@}"
-      ! grep -v "api version monitoring.coreos.com/" "$built.kv.${g#schema@}" | grep -q . && [ $rc = 0 ] ;;
-    crd-schema) check crd "$crds" "$built" ;;
     kubernetes-models) check crs "$built" > "$built.crs.json" && node "$conf/validate-crds.mjs" "$node_prefix" "$built.crs.json" ;;
-    checkov) check checkov "$built" ;;
     yamllint) "$venv/bin/yamllint" --strict -c "$conf/yamllint.yaml" -f parsable "$dir"/*.yaml ${stream:+"$stream"} && echo "clean" ;;
     roundtrip) check roundtrip "$dir" "$built" ${stream:+"$stream"} ;;
-    values) # the yaml-safety renderings against their override file; a negative fixture against yaml-safety's
-      local o="$conf/overrides/$(basename "$dir")"; [ -f "$o.yaml" ] || o="$conf/overrides/yaml-safety"
-      check values "$o.yaml" "$([ -f "$o.set" ] && echo "$o.set" || echo /dev/null)" "$built" "$dir"/configmap.yaml ${stream:+"$stream"} ;;
+    values) # the yaml-safety rendering against its override file; a negative fixture against yaml-safety's
+      local o="$conf/overrides/yaml-safety"
+      check values "$o.yaml" "$o.set" "$built" "$dir"/configmap.yaml ${stream:+"$stream"} ;;
+  esac
+}
+batch() { # GATE SUBJECT...: one run of a slow tool over every subject
+  local g=$1 pairs=() s; shift
+  for s in "$@"; do pairs+=("$s=$(built_of "$s")"); done
+  case $g in
+    schema@*) check schema "$work/out" "${g#schema@}" "$crds" "${pairs[@]}" ;;
+    crd-schema) check crd "$work/out" "$crds" "${pairs[@]}" ;;
+    checkov) check checkov "$work/out" "$repo/README.md" "${pairs[@]}" ;;
   esac
 }
 have() { # GATE: is its tool (and input) here? else one loud NOT RUN
   case $1 in
-    crd-schema) [ -n "$crds" ] && ls "$crds"/monitoring.coreos.com_servicemonitors.y*ml >/dev/null 2>&1 ||
-      { notrun "crd-schema: no monitoring.coreos.com_servicemonitors.yaml in ${crds:-$repo/../shared/reference/crds or \$AGENTCTL_CRDS} (pass --crds DIR)"; return 1; } ;;
+    crd-schema) [ -n "$crds" ] && ls "$crds"/*.y*ml >/dev/null 2>&1 ||
+      { notrun "crd-schema: no CRDs in ${crds:-$repo/../shared/reference/crds or \$AGENTCTL_CRDS} (pass --crds DIR); every custom kind needs its CRD"; return 1; } ;;
     kubernetes-models) command -v node >/dev/null && [ -f "$node_prefix/node_modules/@kubernetes-models/prometheus-operator/package.json" ] ||
       { notrun "kubernetes-models: node or the npm package in $node_prefix is missing"; return 1; } ;;
     schema) [ -x "$venv/bin/kubernetes-validate" ] || { notrun "schema: kubernetes-validate is not installed"; return 1; } ;;
@@ -222,22 +238,24 @@ have() { # GATE: is its tool (and input) here? else one loud NOT RUN
 gates=()
 for g in schema crd-schema kubernetes-models checkov yamllint roundtrip values; do have "$g" && gates+=("$g"); done
 expand() { if [ "$1" = schema ]; then printf 'schema@%s\n' "${versions[@]}"; else echo "$1"; fi; }
+subjects_of() { # GATE: the renderings it checks, then the fixtures whose expect file names it
+  local n d; for n in "${rendered[@]}"; do
+    [ "$1" = values ] && [ "$n" != yaml-safety ] && continue; echo "$n"; done
+  for d in "${negs[@]}"; do grep -Eq "^$1(@| )" "$d/expect" && echo "neg-$(basename "$d")"; done
+}
 
 say "${gates[*]}: every rendering, then the negative controls"
-for n in "${rendered[@]}"; do for g0 in "${gates[@]}"; do
-  [ "$g0" = values ] && case $n in yaml-safety*) ;; *) continue ;; esac
-  for g in $(expand "$g0"); do
-    spawn "$g-$n" gate "$g" "$work/render/$n" "$work/out/$n.built.PATH.yaml" "$work/render/$n.stdout.yaml"
-  done; done; done
-for d in "${negs[@]}"; do c=$(basename "$d")
-  while read -r g pat; do
-    [[ " ${gates[*]} " == *" ${g%@*} "* ]] || continue
-    for v in $(expand "${g%@*}"); do spawn "$v-neg-$c" gate "$v" "$d" "$work/out/$c.built.PATH.yaml"; done
-  done < "$d/expect"
+for g0 in "${gates[@]}"; do mapfile -t subj < <(subjects_of "$g0")
+  case $g0 in
+    schema|crd-schema|checkov) for g in $(expand "$g0"); do spawn "batch-$g" batch "$g" "${subj[@]}"; done ;;
+    *) for s in "${subj[@]}"; do spawn "$g0-$s" gate "$g0" "$s"; done ;;
+  esac
 done; wait
-for n in "${rendered[@]}"; do for g0 in "${gates[@]}"; do
-  [ "$g0" = values ] && case $n in yaml-safety*) ;; *) continue ;; esac
-  for g in $(expand "$g0"); do result "$(rc_of "$g-$n")" "${g/@/ k8s-}" "$n" "$(log_of "$g-$n" | tail -n 8)"; done
+for g0 in "${gates[@]}"; do for g in $(expand "$g0"); do
+  case $g0 in schema|crd-schema|checkov) [ "$(rc_of "batch-$g")" = 0 ] ||
+    result 1 "$g" "(one run over every subject)" "$(log_of "batch-$g" | tail -n 8)" ;; esac
+  for n in "${rendered[@]}"; do [ "$g0" = values ] && [ "$n" != yaml-safety ] && continue
+    result "$(rc_of "$g-$n")" "${g/@/ k8s-}" "$n" "$(log_of "$g-$n" | tail -n 8)"; done
 done; done
 
 # ---------------------------------------------------------------- negative controls: each must FAIL, saying why
@@ -250,7 +268,7 @@ for d in "${negs[@]}"; do c=$(basename "$d")
       result $bad "negative kustomize" "$c" "$([ $bad = 0 ] && echo "every kubectl fails: " || echo "NOT CAUGHT by every kubectl: ")$(log_of "build-$c-PATH" | grep -Eo -- ".{0,60}$pat.{0,60}" | head -1)"
       continue
     fi
-    [[ " ${gates[*]} " == *" ${g%@*} "* ]] || { echo "NOTE negative $c: gate ${g%@*} did not run"; continue; }
+    [[ " ${gates[*]} " == *" ${g%@*} "* ]] || { notrun "negative $c: gate ${g%@*} is not available"; continue; }
     if [ "$g" != yamllint ] && [ "$(rc_of "build-$c-PATH")" != 0 ]; then result 1 "negative $g" "$c" "the fixture does not build, so it tests nothing: $(log_of "build-$c-PATH")"; continue; fi
     must=$(expand "${g%@*}" | sed 's/^schema@//'); [ "$g" != "${g#schema@}" ] && must="$(tr , '\n' <<<"${g#schema@}")"
     bad=0 why="" seen=""
@@ -260,10 +278,11 @@ for d in "${negs[@]}"; do c=$(basename "$d")
       if [ $want_fail = 1 ]; then
         if [ "$(rc_of "$key")" != 0 ] && log_of "$key" | grep -Eq -- "$pat"; then
           [ -n "$seen" ] || seen="${v/schema@/k8s-}: $(log_of "$key" | grep -Eo -- ".{0,60}$pat.{0,80}" | head -1)"
-        else bad=1; why+=" ${v}: NOT CAUGHT;"; fi
+        else bad=1; why+=" ${v}: NOT CAUGHT ($(log_of "$key" | head -c 200));"; fi
       else [ "$(rc_of "$key")" = 0 ] || { bad=1; why+=" ${v}: fails, but the field exists there;"; }; fi
     done
     result $bad "negative ${g%@*}" "$c" "${why:-caught on $(wc -w <<<"$must") of $(expand "${g%@*}" | wc -l), $seen}"
   done < "$d/expect"
 done
+say "conformance took $(( $(date +%s) - t0 ))s"
 finish
