@@ -16,6 +16,7 @@ mod support;
 mod cli;
 mod e2e;
 mod errors;
+mod impact;
 mod kubectl;
 mod manifests;
 mod merge_props;
