@@ -86,26 +86,75 @@ fn from_json(value: &serde_json::Value) -> Node {
     }
 }
 
+/// A layer as checked: its problems, and (when its only problems are entries the schema
+/// refuses) the layer without those entries, with their paths, so that the rules can still
+/// check the rest and every problem is reported in one run.
+#[derive(Debug, Clone, Default)]
+pub struct Checked {
+    /// The layer, whole when `diags` is empty, else without the refused entries.
+    pub layer: Option<Layer>,
+    /// Its problems.
+    pub diags: Vec<Diagnostic>,
+    /// Config paths of the entries taken out.
+    pub pruned: Vec<String>,
+}
+
+impl Checked {
+    fn failed(diags: Vec<Diagnostic>) -> Checked {
+        Checked {
+            layer: None,
+            diags,
+            pruned: Vec::new(),
+        }
+    }
+
+    fn into_result(self) -> Result<Layer, Vec<Diagnostic>> {
+        match self.layer {
+            Some(layer) if self.diags.is_empty() => Ok(layer),
+            _ => Err(self.diags),
+        }
+    }
+}
+
 /// Parses and checks a text as a layer.
 pub fn from_text(source: Arc<Source>) -> Result<Layer, Vec<Diagnostic>> {
-    let tree = yaml::parse_layer(&source.text).map_err(|e| vec![e.into_diagnostic(&source)])?;
-    from_node(source, tree)
+    text_checked(source).into_result()
+}
+
+fn text_checked(source: Arc<Source>) -> Checked {
+    match yaml::parse_layer(&source.text) {
+        Ok(tree) => node_checked(source, tree),
+        Err(e) => Checked::failed(vec![e.into_diagnostic(&source)]),
+    }
 }
 
 /// Checks an already parsed tree as a layer: a part of a larger file (an environment's `set:`
 /// map in the project file), so its diagnostics point into that file.
-pub fn from_node(source: Arc<Source>, mut tree: Node) -> Result<Layer, Vec<Diagnostic>> {
-    let (extras, mut diags) = extras::split(&mut tree, &source);
+pub fn from_node(source: Arc<Source>, tree: Node) -> Result<Layer, Vec<Diagnostic>> {
+    node_checked(source, tree).into_result()
+}
+
+fn node_checked(source: Arc<Source>, mut tree: Node) -> Checked {
+    let (extras, diags) = extras::split(&mut tree, &source);
+    if !diags.is_empty() {
+        return Checked::failed(diags);
+    }
     schema_check::coerce_quantities(&mut tree, &source);
-    diags.extend(schema_check::check(&tree, &source));
-    if diags.is_empty() {
-        Ok(Layer {
+    let diags = schema_check::check(&tree, &source);
+    let pruned = if diags.is_empty() || !matches!(tree.value, Value::Map(_)) {
+        Vec::new()
+    } else {
+        schema_check::prune(&mut tree, &source)
+    };
+    let partial = diags.is_empty() || !pruned.is_empty();
+    Checked {
+        layer: partial.then_some(Layer {
             source,
             tree,
             extras,
-        })
-    } else {
-        Err(diags)
+        }),
+        diags,
+        pruned,
     }
 }
 
@@ -235,8 +284,14 @@ fn pos_at(before: &str) -> Pos {
 
 /// An override file as a layer.
 pub fn file(path: &Path) -> Result<Layer, Vec<Diagnostic>> {
-    let text = read_file(path).map_err(|d| vec![d])?;
-    from_text(credentials::source(Origin::File(path.to_owned()), text))
+    file_checked(path).into_result()
+}
+
+fn file_checked(path: &Path) -> Checked {
+    match read_file(path) {
+        Ok(text) => text_checked(credentials::source(Origin::File(path.to_owned()), text)),
+        Err(d) => Checked::failed(vec![d]),
+    }
 }
 
 /// A `--set PATH=VALUE` flag as a layer, its value typed by the schema at PATH.
@@ -369,27 +424,59 @@ pub fn set(arg: &str) -> Result<Layer, Vec<Diagnostic>> {
 
 /// Loads every layer of `inputs`, defaults first; reports all problems of all layers at once.
 pub fn load(inputs: &Inputs) -> Result<Vec<Layer>, Error> {
-    let mut layers = vec![defaults()];
-    let mut diags = Vec::new();
-    let mut push = |r: Result<Layer, Vec<Diagnostic>>| match r {
-        Ok(l) => layers.push(l),
-        Err(d) => diags.extend(d),
-    };
-    for p in &inputs.profiles {
-        push(profile(p));
-    }
-    for f in &inputs.files {
-        push(file(f));
-    }
-    if let Some(inline) = &inputs.inline {
-        push(Ok(inline.clone()));
-    }
-    for s in &inputs.sets {
-        push(set(s));
-    }
+    let (layers, diags, _) = load_partial(inputs);
     if diags.is_empty() {
         Ok(layers)
     } else {
         Err(Error::Input(diags))
     }
+}
+
+/// Loads every layer of `inputs`, defaults first, and every problem of every layer; a layer
+/// whose only problems are entries the schema refuses is kept without them (their paths are
+/// the third part), so the merged rest can still be validated in the same run. The third
+/// part is `None` when a layer could not be kept at all (unreadable, not YAML, an unknown
+/// profile): the rest would then not be what the user meant to validate.
+pub fn load_partial(inputs: &Inputs) -> (Vec<Layer>, Vec<Diagnostic>, Option<Vec<String>>) {
+    let mut layers = vec![defaults()];
+    let mut diags = Vec::new();
+    let mut pruned = Some(Vec::new());
+    let mut push = |c: Checked| {
+        match c.layer {
+            Some(l) => layers.push(l),
+            None => pruned = None,
+        }
+        diags.extend(c.diags);
+        if let Some(p) = &mut pruned {
+            p.extend(c.pruned);
+        }
+    };
+    for p in &inputs.profiles {
+        push(match profile(p) {
+            Ok(l) => Checked {
+                layer: Some(l),
+                ..Checked::default()
+            },
+            Err(d) => Checked::failed(d),
+        });
+    }
+    for f in &inputs.files {
+        push(file_checked(f));
+    }
+    if let Some(inline) = &inputs.inline {
+        push(Checked {
+            layer: Some(inline.clone()),
+            ..Checked::default()
+        });
+    }
+    for s in &inputs.sets {
+        push(match set(s) {
+            Ok(l) => Checked {
+                layer: Some(l),
+                ..Checked::default()
+            },
+            Err(d) => Checked::failed(d),
+        });
+    }
+    (layers, diags, pruned)
 }
