@@ -150,3 +150,23 @@ impl Default for SecretRef {
         }
     }
 }
+
+/// The schema of a setting that holds a Kubernetes quantity (`500m`, `2`, `1Gi`): a string
+/// marked `"format": "quantity"`, used as `#[schemars(with = "Quantity")]` on its field. The
+/// marker is how the input stage knows to read `cpu: 2` as the quantity `"2"` (by the schema,
+/// not by the setting's name), and it tells editors what the value is.
+pub struct Quantity;
+
+impl JsonSchema for Quantity {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Quantity".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "string", "format": "quantity"})
+    }
+}

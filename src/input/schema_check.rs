@@ -17,23 +17,6 @@ use crate::config::schema::{
 use crate::diag::{Diagnostic, Source};
 use crate::input::yaml::{Key, Node, Pos, Value};
 
-/// The settings that hold a Kubernetes quantity, by their last path segment. YAML reads
-/// `cpu: 2` or `cpu: .5` as a number; Kubernetes accepts both, so we take the number's text.
-const QUANTITY_FIELDS: &[&str] = &[
-    "cpu",
-    "memory",
-    "size",
-    "tmpSizeLimit",
-    "targetAverageValue",
-    "requestsCpu",
-    "requestsMemory",
-    "limitsCpu",
-    "limitsMemory",
-    "requestsStorage",
-    "threshold",
-    "listLength",
-];
-
 /// Turns bare numbers written for quantity settings (`cpu: 2`, `cpu: .5`) into the strings
 /// Kubernetes reads them as, keeping their source text; their grammar is checked in `validate`.
 pub fn coerce_quantities(node: &mut Node, source: &Source) {
@@ -46,18 +29,13 @@ pub fn coerce_quantities(node: &mut Node, source: &Source) {
                     path.pop();
                 }
             }
-            Value::Int(_) | Value::Float(_)
-                if path
-                    .last()
-                    .is_some_and(|l| QUANTITY_FIELDS.contains(&l.as_str())) =>
-            {
+            Value::Int(_) | Value::Float(_) => {
                 let segments: Vec<&str> = path.iter().map(String::as_str).collect();
-                if lookup(&segments).is_ok_and(|s| {
-                    matches!(
-                        all_types(s).as_slice(),
-                        ["string"] | ["string", "null"] | ["null", "string"]
-                    )
-                }) {
+                // YAML reads `cpu: 2` or `cpu: .5` as a number; Kubernetes reads both as
+                // quantities, so a setting the schema marks as one takes the number's text.
+                if lookup(&segments)
+                    .is_ok_and(|s| s.get("format").and_then(|f| f.as_str()) == Some("quantity"))
+                {
                     let raw = source_slice(source, node.pos, node.len);
                     if !raw.is_empty() {
                         node.value = Value::Str(raw);

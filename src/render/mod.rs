@@ -232,6 +232,8 @@ fn skips(image: &str, workload: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+// Long on purpose: the template context is one JSON literal, one line per variable the templates
+// read.
 fn context(cfg: &Config, names: &[&str]) -> Result<J> {
     let mut common = BTreeMap::from([
         ("app.kubernetes.io/part-of".to_owned(), PART_OF.to_owned()),

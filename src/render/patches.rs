@@ -172,7 +172,7 @@ fn lost_message(obj: &J, path: &[Seg], what: &str) -> (String, Option<String>) {
                 _ => None,
             }));
             let check = format!("check the spelling and the nesting with `kubectl explain {}`", explain.join("."));
-            let hint = match patches::nearest(&field, siblings.iter().copied()) {
+            let hint = match crate::suggest::did_you_mean(&field, siblings.iter().copied()) {
                 Some(n) => format!("did you mean `{n}`? {check}"),
                 None => check,
             };
@@ -444,6 +444,8 @@ fn recount_quota(cfg: &Config, files: &mut [(String, Vec<J>)]) -> Result<(), Vec
     }
 }
 
+// Long on purpose: checks one extra object step by step (kind, clash, namespace, labels, identity),
+// each with its own located error.
 fn extra(r: &LocatedObject, common: &Common, files: &[(String, Vec<J>)]) -> Result<J, Diagnostic> {
     let mut obj = r.object.clone();
     let key = |k: &str| Seg::Key(k.to_owned());

@@ -82,7 +82,6 @@ fn join<I: IntoIterator<Item = String>>(it: I) -> String {
 /// Everything the rendered objects need from the cluster, in a fixed order.
 pub fn needs(objects: &[J]) -> Vec<Need> {
     let mut out = Vec::new();
-    let name = |o: &J| s(o, "/metadata/name").to_owned();
     let namespace = objects
         .iter()
         .map(|o| s(o, "/metadata/namespace"))
@@ -90,6 +89,17 @@ pub fn needs(objects: &[J]) -> Vec<Need> {
         .unwrap_or_default()
         .to_owned();
 
+    custom_resources(objects, &mut out);
+    metrics(objects, &mut out);
+    storage(objects, &mut out);
+    network_policies(objects, &mut out);
+    observability(objects, &mut out);
+    secrets(objects, &namespace, &mut out);
+    out
+}
+
+/// The operator and CRDs of each custom API group.
+fn custom_resources(objects: &[J], out: &mut Vec<Need>) {
     // 1. Custom resources: the operator and CRDs of each group, before `kubectl apply`.
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for o in objects {
@@ -113,7 +123,11 @@ pub fn needs(objects: &[J]) -> Vec<Need> {
             commands: Vec::new(),
         });
     }
+}
 
+/// The metrics APIs the autoscalers read.
+// Long on purpose: one match arm per HPA metric type, each naming the metrics API it needs.
+fn metrics(objects: &[J], out: &mut Vec<Need>) {
     // 2. Metrics the autoscalers read.
     let mut resource_users = Vec::new();
     let mut custom: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -193,7 +207,10 @@ pub fn needs(objects: &[J]) -> Vec<Need> {
             }
         }
     }
+}
 
+/// Storage classes and access modes the claims need.
+fn storage(objects: &[J], out: &mut Vec<Need>) {
     // 3. Storage: claims by storage class and access modes.
     let mut claims: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     let mut claim = |spec: &J, claim_name: String| {
@@ -236,7 +253,10 @@ pub fn needs(objects: &[J]) -> Vec<Need> {
             commands: Vec::new(),
         });
     }
+}
 
+/// A CNI that enforces the NetworkPolicies.
+fn network_policies(objects: &[J], out: &mut Vec<Need>) {
     // 4. NetworkPolicies are only enforced by a CNI that implements them.
     let policies: Vec<String> = objects
         .iter()
@@ -253,7 +273,10 @@ pub fn needs(objects: &[J]) -> Vec<Need> {
             commands: Vec::new(),
         });
     }
+}
 
+/// Grafana's dashboard sidecar and the exporters whose series the alerts and dashboard read.
+fn observability(objects: &[J], out: &mut Vec<Need>) {
     // 5. Grafana's dashboard sidecar.
     for o in objects.iter().filter(|o| {
         s(o, "/kind") == "ConfigMap" && o.pointer("/metadata/labels/grafana_dashboard").is_some()
@@ -301,7 +324,12 @@ pub fn needs(objects: &[J]) -> Vec<Need> {
             });
         }
     }
+}
 
+/// The Secrets the pods read: the commands that create them, or the ExternalSecret that does.
+// Long on purpose: gathers the Secrets from every pod spec, then writes either the create commands
+// or the ExternalSecret's store for each.
+fn secrets(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
     // 6. Secrets the pods read: created out of band, or by an ExternalSecret.
     let mut secrets: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for spec in objects.iter().filter_map(pod_spec) {
@@ -403,7 +431,11 @@ pub fn needs(objects: &[J]) -> Vec<Need> {
             });
         }
     }
-    out
+}
+
+/// An object's name.
+fn name(o: &J) -> String {
+    s(o, "/metadata/name").to_owned()
 }
 
 /// The needs as text: a heading naming the namespace (and the environments, when given), one
