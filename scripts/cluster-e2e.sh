@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # End-to-end scenarios against a real control plane (issue 15), run by .ci/run:
 #
-#   scripts/cluster-e2e.sh [--agentctl BIN] [--only apply,ops,neg,prune,matrix] [--keep]
+#   scripts/cluster-e2e.sh [--agentctl BIN] [--only apply,ops,neg,prune,matrix] [--full-matrix] [--keep]
 #
+# The upgrade matrix tries every render's upgrade from and to the defaults (26 pairs, CI);
+# --full-matrix (or AGENTCTL_E2E_FULL_MATRIX=1) tries every ordered pair (182), which is what
+# tests/data/upgrade-matrix.json holds.
 # Brings the cluster up (scripts/cluster.sh up: builds it once into the tool cache), runs
 # scripts/cluster/e2e.py (one PASS/FAIL/XFAIL line per scenario, figures, `N passed, N failed`)
 # and ALWAYS brings it down again (trap), even on failure or Ctrl-C; --keep leaves it running.
@@ -13,15 +16,16 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
-agentctl="" only="" keep=0 pairs=0
+agentctl="" only="" keep=0 pairs=0 full="${AGENTCTL_E2E_FULL_MATRIX:-0}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --agentctl) agentctl="$2"; shift 2 ;;
     --agentctl=*) agentctl="${1#*=}"; shift ;;
     --only) only="$2"; shift 2 ;;
     --matrix-pairs) pairs="$2"; shift 2 ;;
+    --full-matrix) full=1; shift ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "cluster-e2e.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -82,7 +86,7 @@ echo "== e2e: agentctl $agentctl, kubectl $("$kubectl" version --client -o json 
 set +e
 python3 "$here/cluster/e2e.py" --agentctl "$agentctl" --kubectl "$kubectl" --repo "$repo" \
   --work "$work" --out "${AGENTCTL_E2E_OUT:-$repo/target/cluster-e2e}" --only "$only" \
-  --matrix-pairs "$pairs" "${crds_flag[@]}"
+  --matrix-pairs "$pairs" "${crds_flag[@]}" $([ "$full" = 1 ] && echo --full-matrix)
 rc=$?
 set -e
 if [ "$rc" -gt 1 ]; then

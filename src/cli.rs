@@ -105,6 +105,19 @@ pub enum ImpactClass {
     Security,
 }
 
+/// One environment of a project file, for the commands that read one configuration (`config`,
+/// `explain`, `restore-help`), instead of -p/-f inputs.
+#[derive(Debug, Clone, Args, Default)]
+pub struct EnvArgs {
+    /// An environment of the project file: its profiles, overrides and `set:` (the `--set`
+    /// flags still apply last).
+    #[arg(long = "env", value_name = "NAME", conflicts_with_all = ["profiles", "files"])]
+    pub env: Option<String>,
+    /// The project file for --env (default: `agentctl.yaml` in the current directory).
+    #[arg(long, value_name = "FILE", requires = "env")]
+    pub project: Option<PathBuf>,
+}
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -180,11 +193,15 @@ pub enum Command {
     ///
     /// Example:
     ///   agentctl restore-help -p high-throughput -f deploy/prod.yaml > restore.sh
+    ///   agentctl restore-help --env production > restore.sh    # an environment of agentctl.yaml
     #[command(verbatim_doc_comment)]
     RestoreHelp {
         /// Inputs.
         #[command(flatten)]
         inputs: InputArgs,
+        /// A project environment.
+        #[command(flatten)]
+        env: EnvArgs,
     },
     /// List the built-in profiles, or show one.
     ///
@@ -212,11 +229,15 @@ pub enum Command {
     /// Examples:
     ///   agentctl config -p high-throughput -f my.yaml
     ///   agentctl config --show-origin -p high-throughput -f my.yaml --set agent.replicas.max=30
+    ///   agentctl config --show-origin --env production     # an environment of agentctl.yaml
     #[command(verbatim_doc_comment)]
     Config {
         /// Inputs.
         #[command(flatten)]
         inputs: InputArgs,
+        /// A project environment.
+        #[command(flatten)]
+        env: EnvArgs,
         /// Annotate every setting with the layer that set it.
         #[arg(long)]
         show_origin: bool,
@@ -229,6 +250,7 @@ pub enum Command {
     /// Examples:
     ///   agentctl explain agent.replicas.max -p high-throughput --set agent.replicas.max=30
     ///   agentctl explain agent
+    ///   agentctl explain namespace --env staging    # in an environment of agentctl.yaml
     #[command(verbatim_doc_comment)]
     Explain {
         /// The setting or section, e.g. `agent.resources.limits.memory`.
@@ -237,6 +259,9 @@ pub enum Command {
         /// Inputs.
         #[command(flatten)]
         inputs: InputArgs,
+        /// A project environment.
+        #[command(flatten)]
+        env: EnvArgs,
     },
     /// Write a commented starter override file (never overwrites an existing file).
     ///

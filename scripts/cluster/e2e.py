@@ -21,22 +21,10 @@ import time
 
 AGENT = "app.kubernetes.io/name=agent"
 REDIS = "app.kubernetes.io/name=redis"
+# The naive prune selector (negative control): agentctl's labels without the instance, which
+# every environment shares. The documented command is read from each render's kustomization.yaml.
 LABELS = "app.kubernetes.io/managed-by=agentctl,app.kubernetes.io/part-of=agent-system"
-# The documented prune command (README, "A real control plane"): agentctl's labels, and an
-# allowlist of the namespaced kinds agentctl renders. Without the allowlist kubectl prunes only
-# its default kinds (no HPA, PDB, NetworkPolicy, Role, ServiceMonitor...) and, worse, also the
-# cluster-scoped Namespace objects of every OTHER agentctl environment (they carry the same labels).
-PRUNE_ALLOWLIST = [
-    "core/v1/ConfigMap", "core/v1/Service", "core/v1/ServiceAccount",
-    "core/v1/PersistentVolumeClaim", "core/v1/ResourceQuota", "core/v1/LimitRange",
-    "apps/v1/Deployment", "apps/v1/StatefulSet", "batch/v1/CronJob",
-    "autoscaling/v2/HorizontalPodAutoscaler", "policy/v1/PodDisruptionBudget",
-    "networking.k8s.io/v1/NetworkPolicy", "networking.k8s.io/v1/Ingress",
-    "rbac.authorization.k8s.io/v1/Role", "rbac.authorization.k8s.io/v1/RoleBinding",
-    "monitoring.coreos.com/v1/ServiceMonitor", "monitoring.coreos.com/v1/PrometheusRule",
-    "gateway.networking.k8s.io/v1/HTTPRoute", "autoscaling.k8s.io/v1/VerticalPodAutoscaler",
-    "keda.sh/v1alpha1/ScaledObject", "external-secrets.io/v1/ExternalSecret",
-]
+
 # The kinds agentctl renders (what `kubectl get` lists per namespace in the checks).
 BUILT_IN_KINDS = ("deployment,statefulset,cronjob,pvc,configmap,service,serviceaccount,role,rolebinding,"
                   "networkpolicy,pdb,hpa,resourcequota,limitrange,ingress")
@@ -64,7 +52,8 @@ EXAMPLES = {"example:override": ["-f", "examples/override.yaml"],
             "example:everything": ["-f", "examples/everything.yaml"]}
 SINGLE = {  # single-setting changes from the defaults
     "set:redis-storage-20Gi": ["--set", "redis.storage.size=20Gi"],
-    "set:storage-class-premium-ssd": ["--set", "agent.storage.storageClass=premium-ssd"],
+    # Redis' class: the agent's data volume is an emptyDir by default, where a class does nothing.
+    "set:storage-class-premium-ssd": ["--set", "redis.storage.storageClass=premium-ssd"],
     "set:namespace-moved": [],  # namespace is the test namespace + "-mv"
     "set:label-team": ["--set", "labels.team=e2e"],
 }
@@ -73,19 +62,8 @@ SINGLE = {  # single-setting changes from the defaults
 # A scenario listed here that fails prints XFAIL (counted apart, not as a pass); one that
 # passes prints XPASS and counts as a failure until its entry is removed.
 KNOWN = {
-    "diff": ("F1", r"^NetworkPolicy/redis(-backup)?-network-policy differs after apply:( -  generation: \d+ \+  generation: \d+)+$",
-             "redis-network-policy renders `spec.egress: []` (redis-backup-network-policy `spec.ingress: []`); the API server drops the empty list, so every "
-             "apply re-sends it and `kubectl diff -k` never comes back empty (a generation bump each time). "
-             "Fix in templates/networkpolicy.yaml: leave `egress` out when there are no egress rules "
-             "(policyTypes [Ingress, Egress] without egress rules already denies all egress)"),
-    "no-drift": ("F2", r'(\.initialDelaySeconds: 0 -> null|\.resources\.limits\.cpu: "\d+000m" -> "\d+"'
-                 r'|^NetworkPolicy/redis(-backup)?-network-policy\.spec\.(egress|ingress): \[\] -> null)$',
-                 "the live objects do not hold three rendered values, so a raw manifest-vs-cluster compare "
-                 "(a GitOps tool without Kubernetes-aware normalization, `kubectl get -o yaml | diff`) is OutOfSync "
-                 "forever: CPU quantities are normalized (`2000m` -> `2`, `1000m` -> `1`, `4000m` -> `4`), probes' "
-                 "`initialDelaySeconds: 0` is dropped (zero is the default and omitted), and `egress: []` is dropped. "
-                 "Fix in the templates: emit canonical quantities (whole cores as `2`, not `2000m`), leave "
-                 "`initialDelaySeconds` out when it is 0, leave `egress` out when empty"),
+    # Empty: F1 (`egress: []`), F2 (quantities, `initialDelaySeconds: 0`) and F3 (labels in the
+    # volumeClaimTemplates) are fixed; tests/it/cluster.rs pins each without a cluster.
 }
 
 # AGENTCTL_E2E_STRICT=1: a known finding fails its line like any other failure.
@@ -108,6 +86,7 @@ class Ctx:
         self.crds_missing = a.crds_missing
         self.jobs = a.jobs
         self.out = a.out
+        self.full_matrix = a.full_matrix
 
 
 C = None
@@ -640,12 +619,14 @@ def matrix_names():
 def scenario_matrix(only=None):
     names = matrix_names()
     pairs = [(a, b) for a in names for b in names if a != b]
+    if not C.full_matrix:
+        # CI: every render's upgrade from and to the defaults (the full matrix is --full-matrix).
+        pairs = [(a, b) for a, b in pairs if "defaults" in (a, b)]
     if only:
         pairs = pairs[:only]
     t0 = time.time()
-    rc, _, err = run(["bash", os.path.join(C.repo, "scripts", "cluster.sh"), "pvs", str(2 * len(pairs) + 20)], timeout=600)
-    if rc != 0:
-        log(f"cluster.sh pvs failed: {err.strip()[:300]}")
+    # Up to three claims per render (Redis' data, its backup, dev's agent-data-pvc).
+    top_up(3 * len(pairs) + 20)
     recs = [None] * len(pairs)
     with cf.ThreadPoolExecutor(C.jobs) as ex:
         futs = {ex.submit(one_pair, i, a, b): i for i, (a, b) in enumerate(pairs)}
@@ -736,7 +717,9 @@ def prune_case(tag, prune_args):
     ns2_uid = kjson("get", "namespace", ns2)["metadata"]["uid"]
     d1off, _, _ = render("defaults", ns1, OFF)
     objs_off = objects_of(d1off)
-    rc, out, err, res, rej = apply_k(d1off, "--prune", "-l", LABELS, *prune_args)
+    if prune_args is None:
+        prune_args = documented_prune(d1off)
+    rc, out, err, res, rej = apply_k(d1off, *prune_args)
     if rc != 0:
         probs.append(f"apply --prune exit {rc}: {err.strip()[:300]}")
     keep = {f"{o['kind']}/{o['metadata']['name']}" for o in objs_off if o["kind"] != "Namespace"}
@@ -772,14 +755,28 @@ def prune_case(tag, prune_args):
     return probs
 
 
+def documented_prune(d):
+    """The prune command agentctl writes into kustomization.yaml's header, verbatim (its
+    arguments after `kubectl apply -k .`), plus what its comment says to add for a custom
+    resource that was switched off (the ServiceMonitor here)."""
+    with open(os.path.join(d, "kustomization.yaml")) as f:
+        lines = [l[1:].strip() for l in f if l.startswith("#   ") or l.startswith("#     ")]
+    start = [i for i, l in enumerate(lines) if l.startswith("kubectl apply -k . --prune")]
+    if not start:
+        raise RuntimeError("kustomization.yaml documents no prune command")
+    words = []
+    for l in lines[start[0]:]:
+        words += shlex.split(l.rstrip("\\").strip())
+        if not l.endswith("\\"):
+            break
+    assert words[:4] == ["kubectl", "apply", "-k", "."], words[:4]
+    extra = [] if C.crds_missing else ["--prune-allowlist=monitoring.coreos.com/v1/ServiceMonitor"]
+    return words[4:] + extra
+
+
 def scenario_prune():
-    args = []
-    for a in PRUNE_ALLOWLIST:
-        if C.crds_missing and a.split("/")[0] not in BUILT_IN_GROUPS:
-            continue
-        args += ["--prune-allowlist", a]
     try:
-        probs = prune_case("doc", args)
+        probs = prune_case("doc", None)
         if C.crds_missing:
             probs.append("!!! CRDs NOT INSTALLED: the ServiceMonitor could not be part of the prune check !!!")
         record("prune:documented-command", probs,
@@ -794,7 +791,7 @@ def scenario_prune_naive():
     # caught by the same checks (it leaves HPA/PDB/NetworkPolicy/ServiceMonitor behind and prunes
     # the other environment's Namespace, which carries the same labels).
     try:
-        probs = prune_case("naive", [])
+        probs = prune_case("naive", ["--prune", "-l", LABELS])
         record("negative:prune-default-allowlist-caught",
                [] if probs else ["the naive prune command passed the checks: they cannot tell"],
                note="caught: " + "; ".join(probs)[:400])
@@ -894,6 +891,13 @@ description: examples/adopter.yaml's agent pods (agent.priorityClassName)
 FIXTURE_NODES = [f"kwok-node-{i}" for i in range(8)]
 
 
+def top_up(n):
+    """At least n Available PersistentVolumes per StorageClass (kwok provisions none)."""
+    rc, _, err = run(["bash", os.path.join(C.repo, "scripts", "cluster.sh"), "pvs", str(n)], timeout=900)
+    if rc != 0:
+        log(f"cluster.sh pvs failed: {err.strip()[:300]}")
+
+
 def cluster_fixtures():
     rc, out, err = k("apply", "-f", "-", inp=FIXTURES)
     if rc != 0:
@@ -901,6 +905,44 @@ def cluster_fixtures():
     rc, out, err = k("label", "node", *FIXTURE_NODES, "dedicated=agents", "--overwrite")
     if rc != 0:
         raise RuntimeError(f"fixtures: {err.strip()[:300]}")
+
+
+def render_stderr(args):
+    d = os.path.join(C.work, "stderr-" + re.sub(r"[^a-z0-9]", "_", " ".join(args))[:80])
+    rc, out, err = run([C.agentctl, "render", *args, "-o", d])
+    if rc != 0:
+        raise RuntimeError(f"agentctl render {args}: {err.strip()[:300]}")
+    return err
+
+
+def neg_anti_affinity_rollout():
+    # Required anti-affinity with as many replicas as matching nodes: agentctl's prerequisites
+    # name one node more (the surge pod), and on this cluster, with exactly that many nodes
+    # missing one, the image rollout must stall with the surge pod Pending.
+    nodes = len(kjson("get", "nodes", "-l", "node-type=high-performance")["items"])
+    sets = ("--set", "autoscaling.enabled=false", "--set", f"agent.replicas.min={nodes}",
+            "--set", f"agent.replicas.max={nodes}")
+    err = render_stderr(["-p", "low-latency", *sets])
+    m = re.search(r"at least (\d+) nodes labelled node-type=high-performance", err)
+    if not m or int(m.group(1)) != nodes + 1:
+        return ""
+    pr, d, ns, objs = deploy_check("low-latency", sets, "e2e-neg-aa-roll", rollout_timeout=60)
+    if pr:
+        raise RuntimeError(f"setup ({nodes} replicas on {nodes} nodes): {pr}")
+    k("set", "image", "deployment/agent-deployment", "agent=your-registry/production-agent:v2.0.0", "-n", ns)
+    rc, out, e2 = k("rollout", "status", "deployment/agent-deployment", "-n", ns, "--timeout=20s", timeout=40)
+    pend = [x for x in ready_problems(ns, nodes) if "Pending" in x]
+    if rc != 0 and pend:
+        return f"agentctl asks for {m.group(1)} nodes; with {nodes} the rollout stalls: {pend[0][:120]}"
+    return ""
+
+
+def prerequisites_adopter():
+    # What the e2e had to create for examples/adopter.yaml (FIXTURES) is what agentctl reports.
+    err = render_stderr(["-f", "examples/adopter.yaml"])
+    want = ["PriorityClass agents-high", "nodes labelled dedicated=agents in at least 2 zones"]
+    missing = [w for w in want if w not in err]
+    return "" if missing else "named: " + "; ".join(want)
 
 
 def main():
@@ -915,6 +957,8 @@ def main():
     ap.add_argument("--crds-missing", action="store_true")
     ap.add_argument("--only", default="", help="comma list: apply,ops,matrix,prune,neg")
     ap.add_argument("--matrix-pairs", type=int, default=0, help="only the first N pairs (debugging)")
+    ap.add_argument("--full-matrix", action="store_true",
+                    help="every ordered pair of renders (default: the pairs from and to the defaults)")
     a = ap.parse_args()
     C = Ctx(a)
     only = set(filter(None, a.only.split(",")))
@@ -923,15 +967,20 @@ def main():
         log("\n!!! CRDs NOT INSTALLED (../shared/reference/crds missing): every scenario with a ServiceMonitor FAILS !!!\n")
     cluster_fixtures()
     if not only or "apply" in only:
+        top_up(3 * 2 * len(all_sets()) + 10)
         scenario_apply()
     if not only or "ops" in only:
         scenario_operations()
     if not only or "neg" in only:
+        top_up(20)
         neg("negative:privileged-pod-template-refused", neg_privileged)
         neg("negative:unknown-field-strict-validation", neg_unknown_field)
         neg("negative:volumeclaimtemplates-change-immutable", neg_vct)
         neg("negative:anti-affinity-more-replicas-than-nodes-pending", neg_anti_affinity)
+        neg("negative:anti-affinity-rollout-without-a-spare-node-stalls", neg_anti_affinity_rollout)
+        neg("prerequisites:adopter-fixtures-reported", prerequisites_adopter)
     if not only or "prune" in only:
+        top_up(20)
         scenario_prune()
     pairs = 0
     if not only or "matrix" in only:

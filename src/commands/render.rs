@@ -8,6 +8,7 @@ use super::{Ctx, Outcome, is_project, plural, selection};
 use crate::cli::{ImpactArgs, InputArgs, ProjectArgs};
 use crate::diag::{Refusal, Result};
 use crate::input::layers::Inputs;
+use crate::input::project;
 use crate::output;
 use crate::pipeline::{self, Rendered, Target};
 use crate::render::Renderer;
@@ -138,6 +139,7 @@ fn single(
     force: bool,
 ) -> Result<Outcome> {
     let rendered = pipeline::build_all(renderer, &[Target::single(inputs, dir)])?;
+    refuse_environment_root(dir)?;
     let reports = pipeline::write_all(&rendered, force)?;
     if !ctx.quiet
         && let (Some(r), Some(report)) = (rendered.first(), reports.first())
@@ -148,4 +150,36 @@ fn single(
         }
     }
     Ok(Outcome::Ok)
+}
+
+/// Refuses a single render into a directory that holds directories agentctl rendered (the
+/// environments of a project, `render --all -o DIR`): its `kustomization.yaml` would sit
+/// above theirs, where `kubectl kustomize DIR` builds it alone and `diff --all` never looks.
+/// The project file in the current directory, when there is one, names the environments.
+fn refuse_environment_root(dir: &Path) -> Result<()> {
+    let nested = output::orphans(dir, &[])?;
+    if nested.is_empty() {
+        return Ok(());
+    }
+    let project = project::locate(None)
+        .ok()
+        .and_then(|p| project::load(&p).ok());
+    let shown = nested
+        .iter()
+        .map(|n| {
+            let env = project.as_ref().and_then(|p| {
+                p.environments
+                    .iter()
+                    .find(|e| dir.join(&e.output) == *n)
+                    .map(|e| format!(" (environment `{}`)", e.name))
+            });
+            format!("{}/{}", n.display(), env.unwrap_or_default())
+        })
+        .collect();
+    Err(Refusal::SingleIntoEnvironments {
+        dir: dir.to_owned(),
+        nested: shown,
+        project: project.map(|p| p.path),
+    }
+    .into())
 }

@@ -53,8 +53,11 @@ pub struct Config {
     /// Pod Security Standards level the namespace enforces (`pod-security.kubernetes.io/enforce`).
     /// Default: `restricted`.
     pub pod_security: PodSecurityLevel,
-    /// Extra labels added to every object (and pod template) through `kustomization.yaml`,
-    /// next to the recommended `app.kubernetes.io/*` labels. Default: none.
+    /// Extra labels added to every object's metadata and to the pod templates, next to the
+    /// recommended `app.kubernetes.io/*` labels (objects also carry `app.kubernetes.io/instance`:
+    /// the namespace, what `kubectl apply --prune -l` selects). Never to selectors nor to the
+    /// Redis StatefulSet's volumeClaimTemplates (immutable), so a change applies in place (and
+    /// rolls the pods). Default: none.
     pub labels: BTreeMap<String, String>,
     /// The Secret holding the credentials. agentctl never renders it: create it out of band
     /// (`kubectl create secret generic agent-secrets ...`); the output only references it.

@@ -14,6 +14,7 @@
 mod support;
 
 mod cli;
+mod cluster;
 mod e2e;
 mod errors;
 mod impact;
