@@ -1,10 +1,11 @@
 //! The `agentctl` binary: parse the command line, run, map the outcome to an exit code.
 //!
 //! 0: success. 1: the thing asked about was found (drift in `diff` / `render --check`).
-//! 2: any error (usage, bad input, refused output, I/O) before anything was written.
-//! 3: an I/O error after the output directory started changing; the message lists exactly
-//! which files changed (each file is old or new, never torn). A panic is a bug, never an exit
-//! path.
+//! 2: any error (usage, bad input, refused output, I/O), and nothing was written.
+//! 3: drift with a change of an impact class named by `--fail-on` (`diff`, `render --check`).
+//! 4: a write interrupted by an I/O error after the output directory started changing; the
+//! message lists exactly which files changed (each file is old or new, never torn).
+//! A panic is a bug, never an exit path.
 
 use std::process::ExitCode;
 
@@ -22,6 +23,7 @@ fn main() -> ExitCode {
     match commands::run(&cli) {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Found) => ExitCode::from(1),
+        Ok(Outcome::Blocked) => ExitCode::from(3),
         Err(e) => {
             commands::report(&e);
             ExitCode::from(e.exit_code())

@@ -17,6 +17,7 @@ use crate::input::layers::{self, Inputs};
 use crate::input::project::Environment;
 use crate::output;
 use crate::output::diff::Summary;
+use crate::output::impact::{self, Analysis};
 use crate::render::Renderer;
 use crate::render::bundle::{self, Bundle};
 use crate::render::patches;
@@ -298,6 +299,8 @@ pub struct Drift {
     pub text: String,
     /// Which files differ.
     pub summary: Summary,
+    /// What the differences would do to the running system (empty: up to date).
+    pub impact: Analysis,
 }
 
 /// Compares every rendered target with its directory under `root` (a directory that does not
@@ -314,6 +317,16 @@ pub fn diff_all(
         .into_iter()
         .map(|c| {
             let (text, summary) = output::diff::unified(&c.dir, &c.changes, style);
+            let env = if c.orphan {
+                c.dir.file_name().map(|n| n.to_string_lossy().into_owned())
+            } else {
+                c.name.clone()
+            };
+            let impact = if summary.is_empty() {
+                Analysis::default()
+            } else {
+                impact::of_changes(&c.changes, env.as_deref())
+            };
             Drift {
                 name: if c.orphan {
                     "(no longer in the project)".into()
@@ -323,6 +336,7 @@ pub fn diff_all(
                 dir: c.dir,
                 text,
                 summary,
+                impact,
             }
         })
         .collect())

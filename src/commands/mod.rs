@@ -18,7 +18,7 @@ pub mod schema;
 
 use std::path::Path;
 
-use crate::cli::{Cli, Command, EnvArgs, InputArgs, ProjectArgs};
+use crate::cli::{Cli, Command, EnvArgs, ImpactArgs, InputArgs, ProjectArgs};
 use crate::diag::{Error, Refusal, Result};
 use crate::input::layers::Inputs;
 use crate::input::project::{self, Environment, Project};
@@ -32,6 +32,8 @@ pub enum Outcome {
     Ok,
     /// Exit 1: the thing asked about was found (drift).
     Found,
+    /// Exit 3: drift with a change of an impact class named by `--fail-on`.
+    Blocked,
 }
 
 /// What every command may need besides its own arguments.
@@ -96,6 +98,8 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
             check,
             force,
             lock,
+            format,
+            fail_on,
         } => render::run(
             ctx,
             &render::Args {
@@ -105,6 +109,10 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
                 check: *check,
                 force: *force,
                 wait: Wait::seconds(lock.lock_timeout, ctx.quiet),
+                impact: ImpactArgs {
+                    format: *format,
+                    fail_on: fail_on.clone(),
+                },
             },
         ),
         Command::Diff {
@@ -112,12 +120,14 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
             project,
             output,
             lock,
+            impact,
         } => diff::run(
             ctx,
             inputs,
             project,
             output,
             Wait::seconds(lock.lock_timeout, ctx.quiet),
+            impact,
         ),
         Command::Profiles { action } => profiles::run(action.as_ref()),
         Command::Schema => schema::run(),

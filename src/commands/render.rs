@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::{Ctx, Outcome, is_project, plural, selection};
-use crate::cli::{InputArgs, ProjectArgs};
+use crate::cli::{ImpactArgs, InputArgs, ProjectArgs};
 use crate::diag::{Refusal, Result};
 use crate::input::layers::Inputs;
 use crate::input::project;
@@ -14,7 +14,7 @@ use crate::pipeline::{self, Options, Rendered, Target};
 use crate::render::Renderer;
 
 /// `render`'s arguments.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Args<'a> {
     /// `-p`, `-f`, `--set`.
     pub inputs: &'a InputArgs,
@@ -28,6 +28,8 @@ pub struct Args<'a> {
     pub force: bool,
     /// `--lock-timeout`.
     pub wait: Wait,
+    /// `--format`, `--fail-on` (with `--check`).
+    pub impact: ImpactArgs,
 }
 
 /// Runs `render`.
@@ -36,7 +38,9 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
     if !is_project(args.project) {
         let inputs = Inputs::from(args.inputs);
         return match (args.dir, args.check) {
-            (Some(dir), true) => super::diff::single(ctx, &renderer, inputs, dir, args.wait),
+            (Some(dir), true) => {
+                super::diff::single(ctx, &renderer, inputs, dir, args.wait, &args.impact)
+            }
             (Some(dir), false) => single(ctx, &renderer, inputs, dir, args),
             (None, _) => stream(ctx, &renderer, &[Target::single(inputs, Path::new(""))]),
         };
@@ -66,7 +70,7 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
         wait: args.wait,
     };
     if args.check {
-        return super::diff::environments(ctx, &renderer, &targets, root, &opts);
+        return super::diff::environments(ctx, &renderer, &targets, root, &opts, &args.impact);
     }
     let rendered = pipeline::build_all(&renderer, &targets)?;
     let written = pipeline::write_all(root, &rendered, &opts)?;

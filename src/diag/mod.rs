@@ -537,7 +537,7 @@ pub enum Error {
 }
 
 /// An I/O error after the first file was replaced: some files are new, the rest old (each
-/// file is whole, never torn). Exit code 3; the message lists exactly what changed.
+/// file is whole, never torn). Exit code 4; the message lists exactly what changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartialWrite {
     /// What changed before the error, one line each (`updated deploy/prod/service.yaml`).
@@ -596,11 +596,11 @@ impl fmt::Display for PartialWrite {
 impl std::error::Error for PartialWrite {}
 
 impl Error {
-    /// The exit code this error ends a run with: 3 for a write interrupted after its first
-    /// change ([`PartialWrite`]), else 2.
+    /// The exit code this error ends a run with: 4 for a write interrupted after its first
+    /// change ([`PartialWrite`]), else 2. (3 is `diff --fail-on`'s, an outcome, not an error.)
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Other(e) if e.chain().any(|c| c.is::<PartialWrite>()) => 3,
+            Error::Other(e) if e.chain().any(|c| c.is::<PartialWrite>()) => 4,
             _ => 2,
         }
     }

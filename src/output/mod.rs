@@ -11,7 +11,7 @@
 //! agentctl generates and the header. Then every changed file of every directory is staged as
 //! a synced temporary file beside its target (an error here undoes everything: exit 2), then
 //! renamed over it, each atomically; stale files are removed; the record is updated. An I/O
-//! error after the first rename is a [`PartialWrite`] listing exactly what changed (exit 3).
+//! error after the first rename is a [`PartialWrite`] listing exactly what changed (exit 4).
 //! Unchanged files are left alone (their mtimes stay). A file agentctl wrote is recognized by
 //! its [`HEADER`] line, also after a byte-order mark and with CRLF line ends.
 //!
@@ -23,6 +23,7 @@ pub mod atomic;
 pub mod diff;
 pub mod files;
 pub mod guard;
+pub mod impact;
 pub mod nofollow;
 pub mod state;
 
@@ -621,7 +622,7 @@ struct Staged<'a> {
 
 /// Writes a request; see the module docs for the rules. An error before the first rename
 /// leaves every directory as it was (exit 2); one after it is a [`PartialWrite`] that lists
-/// exactly what changed (exit 3).
+/// exactly what changed (exit 4).
 pub fn write(req: &Request) -> Result<Written> {
     // The root is created only after every check passed, and removed again if planning
     // refuses.

@@ -708,7 +708,7 @@ fn data_loss_gallery() {
                 shows: &["0 created, 3 updated"],
                 holds: &[NoTempFiles],
             },
-            // ---- I/O errors: before the first rename nothing changes; after it, exit 3.
+            // ---- I/O errors: before the first rename nothing changes; after it, exit 4.
             Attack {
                 name: "an I/O error while staging changes nothing and leaves nothing behind",
                 scene: &[
@@ -738,7 +738,7 @@ fn data_loss_gallery() {
                 holds: &[Absent("deploy"), NoTempFiles],
             },
             Attack {
-                name: "an I/O error after the first rename: exit 3 and the exact list of what changed",
+                name: "an I/O error after the first rename: exit 4 and the exact list of what changed",
                 scene: &[
                     Write("agentctl.yaml", ONE),
                     Run(&["render", "--all", "-q", "-o", "deploy"]),
@@ -752,7 +752,7 @@ fn data_loss_gallery() {
                     "deploy",
                 ],
                 env: &[("AGENTCTL_TEST_FAULT", "rename:2")],
-                code: 3,
+                code: 4,
                 shows: &[
                     "the output is partly written",
                     "changed before the error:\n    updated deploy/staging/service.yaml\n  not changed (still the old content):\n    deploy/staging/deployment.yaml",
@@ -792,7 +792,7 @@ fn a_mid_write_io_error_leaves_every_file_old_or_new_and_a_rerun_completes() {
         let mut args = new_args.to_vec();
         args.push(&dir);
         let r = run(&args, Some(&format!("rename:{n}")));
-        assert_eq!(r.code, 3, "{}", r.stderr);
+        assert_eq!(r.code, 4, "{}", r.stderr);
         let now = tree(&work);
         let mut listed = Vec::new();
         for (path, bytes) in &now {
