@@ -49,6 +49,7 @@ impl From<&InputArgs> for Inputs {
             files: a.files.clone(),
             sets: a.sets.clone(),
             inline: None,
+            read: Default::default(),
         }
     }
 }
@@ -130,7 +131,10 @@ fn is_project(args: &ProjectArgs) -> bool {
 
 /// The project file and the environments the command line selects.
 fn selection(args: &ProjectArgs) -> Result<(Project, Vec<Environment>)> {
-    let project = project::load(&project::locate(args.project.as_deref())?)?;
+    let project = project::load(
+        &project::locate(args.project.as_deref())?,
+        args.allow_outside_project,
+    )?;
     if !args.all && args.envs.is_empty() {
         return Err(Refusal::NoEnvironmentSelected.into());
     }

@@ -13,6 +13,7 @@
 
 mod support;
 
+mod attacks;
 mod cli;
 mod e2e;
 mod errors;
