@@ -17,6 +17,7 @@ pub mod output;
 pub mod pipeline;
 pub mod render;
 pub mod resolve;
+pub mod suggest;
 pub mod term;
 
 #[cfg(test)]

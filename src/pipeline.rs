@@ -24,12 +24,38 @@ use crate::resolve::merge::{self, Merged};
 use crate::resolve::validate;
 use crate::term::Style;
 
-/// Layers, merge and validation: the effective configuration of some inputs.
+/// Layers, merge and validation: the effective configuration of some inputs. When a layer
+/// has entries the schema refuses, the rest is still merged and validated, so one run
+/// reports both kinds of problem (a rule's problem about a refused entry is left out: it
+/// would be about a value the user did not write).
 pub fn resolve(inputs: &Inputs) -> Result<Merged> {
-    let layers = layers::load(inputs)?;
-    let merged = merge::merge(&layers)?;
-    validate::validate(&merged)?;
-    Ok(merged)
+    let (layers, mut diags, pruned) = layers::load_partial(inputs);
+    if diags.is_empty() {
+        let merged = merge::merge(&layers)?;
+        validate::validate(&merged)?;
+        return Ok(merged);
+    }
+    if let Some(pruned) = pruned
+        && let Ok(merged) = merge::merge(&layers)
+        && let Err(Error::Input(more)) = validate::validate(&merged)
+    {
+        let touches = |p: &str| {
+            pruned.iter().any(|q| {
+                p == q
+                    || p.strip_prefix(q.as_str())
+                        .is_some_and(|r| r.starts_with('.'))
+                    || q.strip_prefix(p).is_some_and(|r| r.starts_with('.'))
+            })
+        };
+        diags.extend(more.into_iter().filter(|d| {
+            !d.path.as_deref().is_some_and(touches)
+                && !d
+                    .related
+                    .iter()
+                    .any(|r| r.label.split(' ').next().is_some_and(touches))
+        }));
+    }
+    Err(Error::Input(diags))
 }
 
 /// The whole pipeline up to the in-memory bundle, for one set of inputs.

@@ -1,7 +1,7 @@
 //! `agentctl init`: a commented starter override file, and the JSON Schema next to it.
 //!
-//! The starter sets only the built-in defaults (so it renders exactly what no file renders,
-//! until edited) and shows the common settings commented out, each valid when uncommented.
+//! The starter sets only what no profile changes (so with any `-p`, it renders exactly what
+//! that profile renders, until edited) and shows the common settings commented out, each valid when uncommented.
 //! Its first line is a `yaml-language-server` modeline pointing at `agentctl.schema.json` in
 //! the same directory, which `init` writes too unless one is there. Nothing is ever
 //! overwritten: each file appears atomically and only if absent, so two racing runs cannot
@@ -58,9 +58,10 @@ pub fn starter(shown: &str) -> String {
 # Maps merge key by key; lists replace as a whole.
 #
 {commands}#
-# As written it changes nothing; uncomment and edit what you need.
+# As written it changes nothing, with any profile (-p): the one active setting is the
+# built-in image, which no profile changes. Uncomment and edit what you need.
 
-namespace: production-agents
+# namespace: production-agents    # default; the dev profile uses dev-agents
 
 agent:
   # registry/repository:tag, or pin a digest: registry/repository@sha256:<64 hex digits>

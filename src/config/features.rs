@@ -49,6 +49,7 @@ pub struct RequestRate {
     /// Metric name exposed by the adapter. Default: `http_requests_per_second`.
     pub metric_name: String,
     /// Target average value per pod, a quantity. Default: `100`.
+    #[schemars(with = "super::Quantity")]
     pub target_average_value: String,
 }
 

@@ -232,6 +232,7 @@ pub struct AgentStorage {
     #[serde(rename = "type")]
     pub kind: DataVolume,
     /// Size: the PVC's request, or the emptyDir's `sizeLimit`. Default: `10Gi`.
+    #[schemars(with = "super::Quantity")]
     pub size: String,
     /// StorageClass of the PVC; unset uses the cluster's default class.
     pub storage_class: Option<String>,

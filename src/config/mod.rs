@@ -53,8 +53,11 @@ pub struct Config {
     /// Pod Security Standards level the namespace enforces (`pod-security.kubernetes.io/enforce`).
     /// Default: `restricted`.
     pub pod_security: PodSecurityLevel,
-    /// Extra labels added to every object (and pod template) through `kustomization.yaml`,
-    /// next to the recommended `app.kubernetes.io/*` labels. Default: none.
+    /// Extra labels added to every object's metadata and to the pod templates, next to the
+    /// recommended `app.kubernetes.io/*` labels (objects also carry `app.kubernetes.io/instance`:
+    /// the namespace, what `kubectl apply --prune -l` selects). Never to selectors nor to the
+    /// Redis StatefulSet's volumeClaimTemplates (immutable), so a change applies in place (and
+    /// rolls the pods). Default: none.
     pub labels: BTreeMap<String, String>,
     /// The Secret holding the credentials. agentctl never renders it: create it out of band
     /// (`kubectl create secret generic agent-secrets ...`); the output only references it.
@@ -148,5 +151,25 @@ impl Default for SecretRef {
             api_key_key: Some("anthropic-api-key".into()),
             redis_password_key: "redis-password".into(),
         }
+    }
+}
+
+/// The schema of a setting that holds a Kubernetes quantity (`500m`, `2`, `1Gi`): a string
+/// marked `"format": "quantity"`, used as `#[schemars(with = "Quantity")]` on its field. The
+/// marker is how the input stage knows to read `cpu: 2` as the quantity `"2"` (by the schema,
+/// not by the setting's name), and it tells editors what the value is.
+pub struct Quantity;
+
+impl JsonSchema for Quantity {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Quantity".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "string", "format": "quantity"})
     }
 }

@@ -205,6 +205,7 @@ pub struct LatencyAlert {
     #[schemars(range(min = 1, max = 99))]
     pub quantile: u32,
     /// Fires above this latency, a Prometheus duration (`10s`, `500ms`). Default: `10s`.
+    #[schemars(with = "super::Quantity")]
     pub threshold: String,
     /// How long it must hold. Default: `10m`.
     pub r#for: String,

@@ -64,14 +64,19 @@ pub struct Quota {
     /// Render `quota.yaml`. Default: `true` (`dev`: `false`).
     pub enabled: bool,
     /// `requests.cpu`. Unset: the guide's `20`, or the need rounded up to whole cores when more.
+    #[schemars(with = "Option<super::Quantity>")]
     pub requests_cpu: Option<String>,
     /// `requests.memory`. Unset: the guide's `40Gi`, or the need rounded up to Gi when more.
+    #[schemars(with = "Option<super::Quantity>")]
     pub requests_memory: Option<String>,
     /// `limits.cpu`. Unset: the need, rounded up to whole cores.
+    #[schemars(with = "Option<super::Quantity>")]
     pub limits_cpu: Option<String>,
     /// `limits.memory`. Unset: the need, rounded up to Gi.
+    #[schemars(with = "Option<super::Quantity>")]
     pub limits_memory: Option<String>,
     /// `requests.storage`, the total size of all claims. Unset: not limited.
+    #[schemars(with = "Option<super::Quantity>")]
     pub requests_storage: Option<String>,
     /// `pods`. Unset: the need (agent maximum + surge, Redis, backup job, one ad-hoc pod).
     #[schemars(range(min = 1, max = INT32_MAX))]
@@ -231,6 +236,7 @@ pub struct KedaPrometheus {
     /// `sum(rate(http_requests_total{namespace="<namespace>"}[2m]))`.
     pub query: Option<String>,
     /// Target value per replica. Default: `100`.
+    #[schemars(with = "super::Quantity")]
     pub threshold: String,
 }
 
@@ -243,6 +249,7 @@ pub struct KedaRedisList {
     /// The list's key. Default: `agent-tasks`.
     pub list_name: String,
     /// Target list length per replica. Default: `10`.
+    #[schemars(with = "super::Quantity")]
     pub list_length: String,
 }
 

@@ -31,6 +31,8 @@ use std::fmt;
 
 use serde_json::{Map, Value as J};
 
+use crate::suggest::did_you_mean;
+
 /// One step of a path: a map key, a list index, or a list item named by its merge key.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Seg {
@@ -189,22 +191,6 @@ const TARGET_KEYS: &[&str] = &[
 ];
 const OPS: &[&str] = &["add", "remove", "replace", "move", "copy", "test"];
 
-/// The nearest of `candidates` to `word`, if it is close enough to be a plausible typo.
-pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let lower = word.to_ascii_lowercase();
-    candidates
-        .into_iter()
-        .map(|c| {
-            (
-                strsim::damerau_levenshtein(&lower, &c.to_ascii_lowercase()),
-                c,
-            )
-        })
-        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(1))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
 fn unknown_key(path: Vec<Seg>, k: &str, valid: &[&str], what: &str) -> PatchError {
     let mut e = PatchError::new(path, format!("unknown key `{k}` in {what}")).on_key();
     let list = valid
@@ -212,7 +198,7 @@ fn unknown_key(path: Vec<Seg>, k: &str, valid: &[&str], what: &str) -> PatchErro
         .map(|v| format!("`{v}`"))
         .collect::<Vec<_>>()
         .join(", ");
-    e = match nearest(k, valid.iter().copied()) {
+    e = match did_you_mean(k, valid.iter().copied()) {
         Some(n) => e.hint(format!("did you mean `{n}`? valid keys: {list}")),
         None => e.hint(format!("valid keys: {list}")),
     };
@@ -300,6 +286,8 @@ fn split_api_version(api: &str) -> (&str, &str) {
     api.split_once('/').unwrap_or(("", api))
 }
 
+// Long on purpose: one arm per JSON 6902 operation, each with its own located errors; the arms
+// share the path and `from` handling.
 fn parse_op(i: usize, v: &J) -> Result<json_patch::PatchOperation, PatchError> {
     let here = vec![key("patch"), Seg::Index(i)];
     let J::Object(m) = v else {
@@ -337,7 +325,7 @@ fn parse_op(i: usize, v: &J) -> Result<json_patch::PatchOperation, PatchError> {
             let mut p = here;
             p.push(key("op"));
             let e = PatchError::new(p, format!("unknown JSON 6902 operation `{op}`"));
-            return Err(match nearest(op, OPS.iter().copied()) {
+            return Err(match did_you_mean(op, OPS.iter().copied()) {
                 Some(n) => e.hint(format!(
                     "did you mean `{n}`? operations: add, remove, replace, move, copy, test"
                 )),
@@ -409,6 +397,8 @@ fn bad_escape(s: &str) -> Option<String> {
 /// `patch:` is a map (strategic merge) or a list (JSON 6902 operations). A strategic-merge
 /// patch without `target:` names its object itself (`kind:` and `metadata.name:`, optionally
 /// `apiVersion:`), as in Kustomize; a JSON 6902 patch needs `target:`.
+// Long on purpose: checks one `patches:` entry key by key (target, body, directives) so every error
+// names its own path; splitting would thread the same error context through each piece.
 pub fn parse(entry: &J) -> Result<Patch, PatchError> {
     let J::Object(m) = entry else {
         return Err(PatchError::new(
@@ -569,7 +559,7 @@ pub fn no_match(patch: &Patch, objects: &[J]) -> PatchError {
             patch.target
         ),
     );
-    let best = nearest(&wanted, ids.iter().map(String::as_str)).or_else(|| {
+    let best = did_you_mean(&wanted, ids.iter().map(String::as_str)).or_else(|| {
         // Same kind, any name: the likeliest intent.
         let kind = patch.target.kind.as_deref()?;
         ids.iter()
@@ -1028,6 +1018,8 @@ fn identity(obj: &J) -> Vec<J> {
 /// A strategic-merge body's `apiVersion` and `kind` must be the object's (a patch never turns
 /// an object into another kind); its `metadata.name` and `metadata.namespace` only select the
 /// object when there is no `target:`, and never rename it.
+// Long on purpose: one pass over the two patch kinds and the identity check before and after; the
+// steps share the object snapshot that identity errors compare against.
 pub fn apply(obj: &mut J, patch: &Patch) -> Result<Vec<Change>, PatchError> {
     let api = str_at(obj, "/apiVersion").to_owned();
     let kind = str_at(obj, "/kind").to_owned();
@@ -1280,7 +1272,7 @@ fn pointer_error(obj: &J, at: Vec<Seg>, ptr: &str, must_exist: bool) -> PatchErr
                 e = match here {
                     J::Object(m) => {
                         let keys: Vec<&str> = m.keys().map(String::as_str).collect();
-                        match nearest(t, keys.iter().copied()) {
+                        match did_you_mean(t, keys.iter().copied()) {
                             Some(n) => e.hint(format!("did you mean `{place}{}{n}`?", if place == "/" { "" } else { "/" })),
                             None if !must_exist || last => e.hint(format!(
                                 "`{place}` has {}; to create a value use `op: add` (its parent must exist)",

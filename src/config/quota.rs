@@ -16,6 +16,8 @@ use std::collections::BTreeMap;
 use super::{Config, IntOrPercent, Resources};
 
 /// The workloads, volumes and hand-set figures of a configuration, as [`fit`] takes them.
+// Long on purpose: lists the workloads one by one as the templates render them (agent, Redis,
+// backup job, ad-hoc pod) so a reader can compare it with the templates.
 pub fn inputs(cfg: &Config) -> (Vec<Workload>, Volumes, Requested) {
     let pod = |containers: &[&Resources]| PodResources {
         requests_cpu: containers.iter().map(|r| r.requests.cpu.clone()).collect(),
@@ -323,6 +325,8 @@ type Figure<'a> = (
 
 /// The `spec.hard` map of the quota, or every shortfall of the figures set by hand. An invalid
 /// quantity (validated elsewhere) counts as zero need, or as no figure set.
+// Long on purpose: one table of the quota figures (what they sum, their floors) followed by the
+// loop that applies it; the table reads best in one place.
 pub fn fit(
     workloads: &[Workload],
     volumes: &Volumes,

@@ -92,6 +92,7 @@ pub struct Agent {
     pub termination_grace_period_seconds: u32,
     /// Size limit of the writable `/tmp` (an emptyDir; the root filesystem is read-only).
     /// Default: `1Gi`.
+    #[schemars(with = "super::Quantity")]
     pub tmp_size_limit: String,
     /// The data volume at `/app/data`: per-pod `emptyDir` (default), the shared PVC
     /// `agent-data-pvc`, or none.
@@ -196,8 +197,10 @@ impl Resources {
 #[serde(default, deny_unknown_fields)]
 pub struct Compute {
     /// CPU quantity: cores (`2`, `.5`) or millicores (`500m`).
+    #[schemars(with = "super::Quantity")]
     pub cpu: String,
     /// Memory quantity in bytes with a binary (`Mi`, `Gi`) or decimal (`M`, `G`) suffix.
+    #[schemars(with = "super::Quantity")]
     pub memory: String,
 }
 
@@ -308,6 +311,7 @@ pub enum AntiAffinity {
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Storage {
     /// Requested size, a memory-style quantity such as `10Gi`.
+    #[schemars(with = "super::Quantity")]
     pub size: String,
     /// StorageClass name; unset uses the cluster's default class.
     pub storage_class: Option<String>,

@@ -96,25 +96,6 @@ fn from_json(value: &serde_json::Value) -> Node {
     }
 }
 
-/// Parses and checks a text as a layer. The diagnostics of a file that is not plausibly
-/// agentctl's YAML (see [`plausible`]) quote none of its lines.
-pub fn from_text(source: Arc<Source>) -> Result<Layer, Vec<Diagnostic>> {
-    let result = match yaml::parse_layer(&source.text) {
-        Ok(tree) => {
-            let ours = plausible(&source, Some(&tree));
-            from_node(Arc::clone(&source), tree).map_err(|d| (d, ours))
-        }
-        Err(e) => Err((vec![e.into_diagnostic(&source)], plausible(&source, None))),
-    };
-    result.map_err(|(diags, ours)| {
-        if ours {
-            diags
-        } else {
-            diags.into_iter().map(unquoted).collect()
-        }
-    })
-}
-
 /// Whether a top-level key is one of agentctl's, or a likely typo of one.
 fn known_top_key(name: &str) -> bool {
     extras::KEYS.contains(&name)
@@ -167,20 +148,86 @@ pub fn unquoted(mut d: Diagnostic) -> Diagnostic {
     d
 }
 
+/// A layer as checked: its problems, and (when its only problems are entries the schema
+/// refuses) the layer without those entries, with their paths, so that the rules can still
+/// check the rest and every problem is reported in one run.
+#[derive(Debug, Clone, Default)]
+pub struct Checked {
+    /// The layer, whole when `diags` is empty, else without the refused entries.
+    pub layer: Option<Layer>,
+    /// Its problems.
+    pub diags: Vec<Diagnostic>,
+    /// Config paths of the entries taken out.
+    pub pruned: Vec<String>,
+}
+
+impl Checked {
+    fn failed(diags: Vec<Diagnostic>) -> Checked {
+        Checked {
+            layer: None,
+            diags,
+            pruned: Vec::new(),
+        }
+    }
+
+    fn into_result(self) -> Result<Layer, Vec<Diagnostic>> {
+        match self.layer {
+            Some(layer) if self.diags.is_empty() => Ok(layer),
+            _ => Err(self.diags),
+        }
+    }
+}
+
+/// Parses and checks a text as a layer. The diagnostics of a file that is not plausibly
+/// agentctl's YAML (see [`plausible`]) quote none of its lines.
+pub fn from_text(source: Arc<Source>) -> Result<Layer, Vec<Diagnostic>> {
+    text_checked(source).into_result()
+}
+
+fn text_checked(source: Arc<Source>) -> Checked {
+    let (mut checked, ours) = match yaml::parse_layer(&source.text) {
+        Ok(tree) => {
+            let ours = plausible(&source, Some(&tree));
+            (node_checked(Arc::clone(&source), tree), ours)
+        }
+        Err(e) => (
+            Checked::failed(vec![e.into_diagnostic(&source)]),
+            plausible(&source, None),
+        ),
+    };
+    if !ours {
+        checked.diags = checked.diags.into_iter().map(unquoted).collect();
+    }
+    checked
+}
+
 /// Checks an already parsed tree as a layer: a part of a larger file (an environment's `set:`
 /// map in the project file), so its diagnostics point into that file.
-pub fn from_node(source: Arc<Source>, mut tree: Node) -> Result<Layer, Vec<Diagnostic>> {
-    let (extras, mut diags) = extras::split(&mut tree, &source);
+pub fn from_node(source: Arc<Source>, tree: Node) -> Result<Layer, Vec<Diagnostic>> {
+    node_checked(source, tree).into_result()
+}
+
+fn node_checked(source: Arc<Source>, mut tree: Node) -> Checked {
+    let (extras, diags) = extras::split(&mut tree, &source);
+    if !diags.is_empty() {
+        return Checked::failed(diags);
+    }
     schema_check::coerce_quantities(&mut tree, &source);
-    diags.extend(schema_check::check(&tree, &source));
-    if diags.is_empty() {
-        Ok(Layer {
+    let diags = schema_check::check(&tree, &source);
+    let pruned = if diags.is_empty() || !matches!(tree.value, Value::Map(_)) {
+        Vec::new()
+    } else {
+        schema_check::prune(&mut tree, &source)
+    };
+    let partial = diags.is_empty() || !pruned.is_empty();
+    Checked {
+        layer: partial.then_some(Layer {
             source,
             tree,
             extras,
-        })
-    } else {
-        Err(diags)
+        }),
+        diags,
+        pruned,
     }
 }
 
@@ -344,7 +391,14 @@ fn pos_at(before: &str) -> Pos {
 
 /// An override file as a layer (`-`: standard input).
 pub fn file(path: &Path) -> Result<Layer, Vec<Diagnostic>> {
-    from_text(read_source(path).map_err(|d| vec![d])?)
+    file_checked(path).into_result()
+}
+
+fn file_checked(path: &Path) -> Checked {
+    match read_source(path) {
+        Ok(source) => text_checked(source),
+        Err(d) => Checked::failed(vec![d]),
+    }
 }
 
 /// Reads an override file as a source (`-`: standard input, shown as `<stdin>`).
@@ -490,15 +544,6 @@ pub fn set(arg: &str) -> Result<Layer, Vec<Diagnostic>> {
 
 /// Loads every layer of `inputs`, defaults first; reports all problems of all layers at once.
 pub fn load(inputs: &Inputs) -> Result<Vec<Layer>, Error> {
-    let mut layers = vec![defaults()];
-    let mut diags = Vec::new();
-    let mut push = |r: Result<Layer, Vec<Diagnostic>>| match r {
-        Ok(l) => layers.push(l),
-        Err(d) => diags.extend(d),
-    };
-    for p in &inputs.profiles {
-        push(profile(p));
-    }
     if inputs
         .files
         .iter()
@@ -511,21 +556,62 @@ pub fn load(inputs: &Inputs) -> Result<Vec<Layer>, Error> {
                 .help("standard input can be read once; save the other input to a file"),
         ]));
     }
-    for f in &inputs.files {
-        match inputs.read.get(f) {
-            Some(source) => push(from_text(Arc::clone(source))),
-            None => push(file(f)),
-        }
-    }
-    if let Some(inline) = &inputs.inline {
-        push(Ok(inline.clone()));
-    }
-    for s in &inputs.sets {
-        push(set(s));
-    }
+    let (layers, diags, _) = load_partial(inputs);
     if diags.is_empty() {
         Ok(layers)
     } else {
         Err(Error::Input(diags))
     }
+}
+
+/// Loads every layer of `inputs`, defaults first, and every problem of every layer; a layer
+/// whose only problems are entries the schema refuses is kept without them (their paths are
+/// the third part), so the merged rest can still be validated in the same run. The third
+/// part is `None` when a layer could not be kept at all (unreadable, not YAML, an unknown
+/// profile): the rest would then not be what the user meant to validate.
+pub fn load_partial(inputs: &Inputs) -> (Vec<Layer>, Vec<Diagnostic>, Option<Vec<String>>) {
+    let mut layers = vec![defaults()];
+    let mut diags = Vec::new();
+    let mut pruned = Some(Vec::new());
+    let mut push = |c: Checked| {
+        match c.layer {
+            Some(l) => layers.push(l),
+            None => pruned = None,
+        }
+        diags.extend(c.diags);
+        if let Some(p) = &mut pruned {
+            p.extend(c.pruned);
+        }
+    };
+    for p in &inputs.profiles {
+        push(match profile(p) {
+            Ok(l) => Checked {
+                layer: Some(l),
+                ..Checked::default()
+            },
+            Err(d) => Checked::failed(d),
+        });
+    }
+    for f in &inputs.files {
+        push(match inputs.read.get(f) {
+            Some(source) => text_checked(Arc::clone(source)),
+            None => file_checked(f),
+        });
+    }
+    if let Some(inline) = &inputs.inline {
+        push(Checked {
+            layer: Some(inline.clone()),
+            ..Checked::default()
+        });
+    }
+    for s in &inputs.sets {
+        push(match set(s) {
+            Ok(l) => Checked {
+                layer: Some(l),
+                ..Checked::default()
+            },
+            Err(d) => Checked::failed(d),
+        });
+    }
+    (layers, diags, pruned)
 }

@@ -17,23 +17,6 @@ use crate::config::schema::{
 use crate::diag::{Diagnostic, Source};
 use crate::input::yaml::{Key, Node, Pos, Value};
 
-/// The settings that hold a Kubernetes quantity, by their last path segment. YAML reads
-/// `cpu: 2` or `cpu: .5` as a number; Kubernetes accepts both, so we take the number's text.
-const QUANTITY_FIELDS: &[&str] = &[
-    "cpu",
-    "memory",
-    "size",
-    "tmpSizeLimit",
-    "targetAverageValue",
-    "requestsCpu",
-    "requestsMemory",
-    "limitsCpu",
-    "limitsMemory",
-    "requestsStorage",
-    "threshold",
-    "listLength",
-];
-
 /// Turns bare numbers written for quantity settings (`cpu: 2`, `cpu: .5`) into the strings
 /// Kubernetes reads them as, keeping their source text; their grammar is checked in `validate`.
 pub fn coerce_quantities(node: &mut Node, source: &Source) {
@@ -46,18 +29,13 @@ pub fn coerce_quantities(node: &mut Node, source: &Source) {
                     path.pop();
                 }
             }
-            Value::Int(_) | Value::Float(_)
-                if path
-                    .last()
-                    .is_some_and(|l| QUANTITY_FIELDS.contains(&l.as_str())) =>
-            {
+            Value::Int(_) | Value::Float(_) => {
                 let segments: Vec<&str> = path.iter().map(String::as_str).collect();
-                if lookup(&segments).is_ok_and(|s| {
-                    matches!(
-                        all_types(s).as_slice(),
-                        ["string"] | ["string", "null"] | ["null", "string"]
-                    )
-                }) {
+                // YAML reads `cpu: 2` or `cpu: .5` as a number; Kubernetes reads both as
+                // quantities, so a setting the schema marks as one takes the number's text.
+                if lookup(&segments)
+                    .is_ok_and(|s| s.get("format").and_then(|f| f.as_str()) == Some("quantity"))
+                {
                     let raw = source_slice(source, node.pos, node.len);
                     if !raw.is_empty() {
                         node.value = Value::Str(raw);
@@ -89,6 +67,65 @@ pub fn check(node: &Node, source: &Arc<Source>) -> Vec<Diagnostic> {
     diags
 }
 
+/// Takes out of a layer tree every entry [`check`] reports (unknown keys, values of the wrong
+/// type, outside their enum or range), so the rest of the layer can still be merged and
+/// validated and every problem reported in one run; returns the paths taken out.
+pub fn prune(node: &mut Node, source: &Arc<Source>) -> Vec<String> {
+    fn walk(
+        schema: &J,
+        node: &mut Node,
+        path: &mut Vec<String>,
+        source: &Arc<Source>,
+        pruned: &mut Vec<String>,
+    ) {
+        let Some(branch) = branches(schema)
+            .into_iter()
+            .find(|b| types_of(b).contains(&"object"))
+        else {
+            return;
+        };
+        let Value::Map(entries) = &mut node.value else {
+            return;
+        };
+        let props = branch.get("properties").and_then(J::as_object);
+        let additional = branch.get("additionalProperties");
+        entries.retain_mut(|(key, child)| {
+            path.push(key.name.clone());
+            let sub = props.and_then(|p| p.get(&key.name)).or(match additional {
+                Some(a @ J::Object(_)) => Some(a),
+                _ => None,
+            });
+            let keep = match sub {
+                None => false,
+                Some(sub) => {
+                    let mut found = Vec::new();
+                    check_node(sub, child, &mut path.clone(), source, &mut found);
+                    if found.is_empty() {
+                        true
+                    } else if matches!(child.value, Value::Map(_))
+                        && branches(sub)
+                            .iter()
+                            .any(|b| types_of(b).contains(&"object"))
+                    {
+                        walk(sub, child, path, source, pruned);
+                        true
+                    } else {
+                        false
+                    }
+                }
+            };
+            if !keep {
+                pruned.push(path.join("."));
+            }
+            path.pop();
+            keep
+        });
+    }
+    let mut pruned = Vec::new();
+    walk(schema(), node, &mut Vec::new(), source, &mut pruned);
+    pruned
+}
+
 fn source_slice(source: &Source, pos: Pos, len: usize) -> String {
     source
         .text
@@ -118,7 +155,7 @@ fn check_node(
         }
     }
     if let Some(values) = consts_of(schema) {
-        if let Some(d) = not_in_enum(&values, schema, node, &here, source) {
+        if let Some(d) = not_in_enum(&values, schema, node, path, source) {
             diags.push(d);
         }
         return;
@@ -267,14 +304,19 @@ fn wrong_type(schema: &J, node: &Node, here: &str, source: &Arc<Source>) -> Diag
     d
 }
 
-/// The diagnostic for a value outside an enum, if it is one.
+/// The diagnostic for a value outside an enum, if it is one. It says what each choice does,
+/// and suggests one only when the value is a plain misspelling of it (`prefered`, `always`):
+/// a short word one letter away may mean the opposite (`zone` is not `none`, which turns
+/// anti-affinity off). A value naming a sibling setting (`zone` beside `zoneSpread`) points
+/// at that setting instead.
 fn not_in_enum(
     values: &[String],
     schema: &J,
     node: &Node,
-    here: &str,
+    path: &[String],
     source: &Arc<Source>,
 ) -> Option<Diagnostic> {
+    let here = path.join(".");
     let shown = match &node.value {
         Value::Str(s) if values.contains(s) => return None,
         Value::Null if all_types(schema).contains(&"null") => return None,
@@ -286,17 +328,85 @@ fn not_in_enum(
     } else {
         ""
     };
-    Some(
-        Diagnostic::new(format!("invalid value {shown}"))
-            .path(here)
-            .at(source, node.pos, node.len)
-            .label("not allowed here")
-            .note(format!("expected one of: {}", values.join(", ")))
-            .suggest(word, values.iter().map(String::as_str), |m| {
-                format!("did you mean `{m}`?")
-            })
-            .unwrap_or_else(|d| d),
-    )
+    let mut d = Diagnostic::new(format!("invalid value {shown}"))
+        .path(&here)
+        .at(source, node.pos, node.len)
+        .label("not allowed here")
+        .note(format!("expected one of: {}", values.join(", ")));
+    let choices: Vec<(&str, String)> = branches(schema)
+        .into_iter()
+        .filter_map(|b| {
+            let c = b.get("const").and_then(J::as_str)?;
+            let what = b.get("description").and_then(J::as_str)?;
+            Some((c, what.split_whitespace().collect::<Vec<_>>().join(" ")))
+        })
+        .collect();
+    if choices.len() == values.len() {
+        for (c, what) in &choices {
+            d = d.note(format!("`{c}`: {what}"));
+        }
+    }
+    if let Some(m) = misspelling_of(word, values) {
+        return Some(d.help(format!("did you mean `{m}`?")));
+    }
+    if let Some(sibling) = sibling_setting(word, path) {
+        return Some(d.help(format!(
+            "`{word}` is not a choice of `{here}`; for that, see the setting `{sibling}` (`agentctl explain {sibling}`)"
+        )));
+    }
+    Some(d)
+}
+
+/// The enum value `word` is a misspelling of: the same but for case, or, for a word of five
+/// letters or more, one edit away with the same first letter (two for eight or more).
+fn misspelling_of<'a>(word: &str, values: &'a [String]) -> Option<&'a str> {
+    let lower = word.to_ascii_lowercase();
+    if let Some(v) = values.iter().find(|v| v.to_ascii_lowercase() == lower) {
+        return Some(v);
+    }
+    let len = word.chars().count();
+    let allowed = match len {
+        0..=4 => return None,
+        5..=7 => 1,
+        _ => 2,
+    };
+    values
+        .iter()
+        .filter(|v| v.chars().next().map(|c| c.to_ascii_lowercase()) == lower.chars().next())
+        .map(|v| {
+            (
+                strsim::damerau_levenshtein(&lower, &v.to_ascii_lowercase()),
+                v,
+            )
+        })
+        .filter(|(d, _)| *d <= allowed)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, v)| v.as_str())
+}
+
+/// A sibling setting whose name contains `word` (`agent.zoneSpread` for `zone` given to
+/// `agent.antiAffinity`), as a full path.
+fn sibling_setting(word: &str, path: &[String]) -> Option<String> {
+    let (_, parent) = path.split_last()?;
+    let lower = word.to_ascii_lowercase();
+    if lower.chars().count() < 3 {
+        return None;
+    }
+    let segments: Vec<&str> = parent.iter().map(String::as_str).collect();
+    let section = if segments.is_empty() {
+        Some(schema())
+    } else {
+        lookup(&segments).ok()
+    }?;
+    let own = path.last()?;
+    crate::config::schema::property_names(section)
+        .into_iter()
+        .find(|n| n != own && n.to_ascii_lowercase().contains(&lower))
+        .map(|n| {
+            let mut full = parent.to_vec();
+            full.push(n);
+            full.join(".")
+        })
 }
 
 fn found_text(value: &Value, raw: &str) -> String {

@@ -90,6 +90,10 @@ pub fn objects(renderer: &Renderer, cfg: &Config) -> Result<Vec<(String, Vec<J>)
 pub fn assemble(cfg: &Config, rendered: Vec<(String, Vec<J>)>) -> Result<Bundle> {
     let mut files = Vec::new();
     let mut all = Vec::new();
+    let all_objects: Vec<J> = rendered
+        .iter()
+        .flat_map(|(_, o)| o.iter().cloned())
+        .collect();
     for (name, objects) in rendered {
         let mut content = String::from(HEADER);
         if name == "kustomization.yaml" && cfg.external_secret.enabled {
@@ -107,6 +111,15 @@ pub fn assemble(cfg: &Config, rendered: Vec<(String, Vec<J>)>) -> Result<Bundle>
                 secret_keys_text(cfg),
                 secret_command(cfg)
             ));
+        }
+        if name == "kustomization.yaml" {
+            content.push_str(
+                "# Apply from this directory; --prune deletes what a later render no longer has, in this\n\
+                 # deployment only (add --prune-allowlist=GROUP/VERSION/KIND for a custom resource you turned off):\n",
+            );
+            for line in prereqs::prune_command(&cfg.namespace, &all_objects) {
+                content.push_str(&format!("#   {line}\n"));
+            }
         }
         let mut documents = Vec::with_capacity(objects.len());
         for (i, obj) in objects.iter().enumerate() {

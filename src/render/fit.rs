@@ -14,11 +14,12 @@ use crate::config::{CHECKSUM_ANNOTATION, Config, NodeOperator, ZoneSpread};
 pub fn context(
     cfg: &Config,
     agent_labels: &BTreeMap<String, String>,
+    agent_pod_base: &BTreeMap<String, String>,
     checksum: &str,
 ) -> Map<String, J> {
     let a = &cfg.agent;
     let selector = json!({"app.kubernetes.io/name": "agent"});
-    let mut pod_labels = agent_labels.clone();
+    let mut pod_labels = agent_pod_base.clone();
     pod_labels.extend(a.pod_labels.clone());
     let mut pod_annotations = a.pod_annotations.clone();
     pod_annotations.insert(CHECKSUM_ANNOTATION.into(), checksum.into());

@@ -5,7 +5,8 @@
 //! ExternalSecret) and the Kustomization, a typed struct here), serialized
 //! again and compared with what the template wrote. A field that does not survive (misspelled,
 //! misplaced, wrong type) is a template bug and is reported with the template name and the field
-//! path; nothing is written. The round-tripped value is what the bundle emits.
+//! path; nothing is written. The round-tripped value, in the form the API server stores
+//! ([`super::stored`]: canonical quantities), is what the bundle emits.
 
 use std::collections::BTreeMap;
 
@@ -564,6 +565,20 @@ pub fn kinds() -> Vec<String> {
         .collect()
 }
 
+/// Every registered kind but the output's own Namespace and Kustomization, as
+/// `(group, group/version/Kind)` in the form of kubectl's `--prune-allowlist`
+/// (`("", "core/v1/ConfigMap")`, `("apps", "apps/v1/Deployment")`).
+pub fn allowlist_kinds() -> Vec<(&'static str, String)> {
+    KINDS
+        .iter()
+        .filter(|k| !matches!(k.kind, "Namespace" | "Kustomization"))
+        .map(|k| match k.api.split_once('/') {
+            Some((group, version)) => (group, format!("{group}/{version}/{}", k.kind)),
+            None => ("", format!("core/{}/{}", k.api, k.kind)),
+        })
+        .collect()
+}
+
 /// Round-trips one document through its type.
 pub fn roundtrip(doc: &J) -> Result<J> {
     let api = doc
@@ -632,6 +647,9 @@ pub fn check_file(name: &str, text: &str) -> Result<Vec<J>> {
                 diffs.join(", ")
             );
         }
+        // What the API server stores: the output is that form, so nothing drifts after apply.
+        let mut back = back;
+        super::stored::apply(&mut back);
         out.push(back);
     }
     Ok(out)

@@ -21,6 +21,7 @@ pub mod monitoring;
 pub mod patches;
 pub mod prereqs;
 pub mod restore;
+pub mod stored;
 
 use std::collections::BTreeMap;
 
@@ -232,6 +233,8 @@ fn skips(image: &str, workload: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+// Long on purpose: the template context is one JSON literal, one line per variable the templates
+// read.
 fn context(cfg: &Config, names: &[&str]) -> Result<J> {
     let mut common = BTreeMap::from([
         ("app.kubernetes.io/part-of".to_owned(), PART_OF.to_owned()),
@@ -240,13 +243,25 @@ fn context(cfg: &Config, names: &[&str]) -> Result<J> {
             "agentctl".to_owned(),
         ),
     ]);
+    // The labels no setting changes: what an immutable field (a StatefulSet's
+    // volumeClaimTemplates) may carry, so no later label change is rejected by the API server.
+    let fixed = common.clone();
+    // Pod templates: the settings' labels, not the instance (below), so adding the instance
+    // label restarted no pod, and a label change rolls pods but never touches an immutable field.
+    let mut pod = common.clone();
+    pod.extend(cfg.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+    // The deployment's identity in the cluster: one namespace, one instance. `kubectl apply
+    // --prune -l app.kubernetes.io/instance=NAMESPACE` selects this deployment's objects and
+    // no other environment's (agentctl's other labels are the same everywhere).
+    common.insert("app.kubernetes.io/instance".into(), cfg.namespace.clone());
     common.extend(cfg.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
-    let with = |name: &str, component: &str| {
-        let mut l = common.clone();
+    let named = |base: &BTreeMap<String, String>, name: &str, component: &str| {
+        let mut l = base.clone();
         l.insert("app.kubernetes.io/name".into(), name.into());
         l.insert("app.kubernetes.io/component".into(), component.into());
         l
     };
+    let with = |name: &str, component: &str| named(&common, name, component);
     let agent_labels = with("agent", "agent");
     let redis_labels = with("redis", "cache");
     let mut ns_labels = common.clone();
@@ -336,7 +351,12 @@ fn context(cfg: &Config, names: &[&str]) -> Result<J> {
             cfg.namespace
         )
     });
-    let fit = crate::render::fit::context(cfg, &agent_labels, &checksum);
+    let fit = crate::render::fit::context(
+        cfg,
+        &agent_labels,
+        &named(&pod, "agent", "agent"),
+        &checksum,
+    );
     let mut ctx = json!({
         "cfg": cfg,
         "backup_labels": with("redis-backup", "backup"),
@@ -351,6 +371,9 @@ fn context(cfg: &Config, names: &[&str]) -> Result<J> {
         "namespace_labels": ns_labels,
         "agent_labels": agent_labels,
         "redis_labels": redis_labels,
+        "redis_claim_labels": named(&fixed, "redis", "cache"),
+        "redis_pod_labels": named(&pod, "redis", "cache"),
+        "backup_pod_labels": named(&pod, "redis-backup", "backup"),
         "servicemonitor_labels": sm_labels,
         "agent_selector": {"app.kubernetes.io/name": "agent"},
         "redis_selector": {"app.kubernetes.io/name": "redis"},

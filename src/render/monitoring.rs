@@ -198,6 +198,8 @@ impl Spec {
         )
     }
 
+    // Long on purpose: a table: one entry per alert, with its expression, duration, severity and
+    // runbook text.
     fn rules(&self) -> Vec<(&'static str, Vec<Rule>)> {
         let a = &self.alerts;
         let ns = &self.namespace;
@@ -480,6 +482,7 @@ impl Spec {
 
     /// The Grafana dashboard model (schema version 39), with a `datasource` variable so it
     /// works with whichever Prometheus data source the Grafana has.
+    // Long on purpose: a table: one entry per dashboard panel, with its query and layout.
     pub fn dashboard(&self) -> J {
         let mut panels: Vec<J> = Vec::new();
         let mut y = 0;

@@ -63,44 +63,22 @@ fn common(files: &[(String, Vec<J>)]) -> Common {
     }
 }
 
-/// Sets the common labels where kustomize's `labels` (includeTemplates) puts them.
+/// Sets the common labels where kustomize's `labels` (without includeTemplates) puts them: the
+/// object's own metadata. Pod templates are labelled by their templates (or the user's patch),
+/// never a StatefulSet's immutable volumeClaimTemplates.
 fn label(obj: &mut J, labels: &Map<String, J>) {
     if labels.is_empty() {
         return;
     }
-    let kind = obj
-        .get("kind")
-        .and_then(J::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    let mut at: Vec<&str> = vec!["/metadata"];
-    match kind.as_str() {
-        "Deployment"
-        | "StatefulSet"
-        | "DaemonSet"
-        | "ReplicaSet"
-        | "Job"
-        | "ReplicationController" => at.push("/spec/template/metadata"),
-        "CronJob" => {
-            at.push("/spec/jobTemplate/metadata");
-            at.push("/spec/jobTemplate/spec/template/metadata");
-        }
-        _ => {}
-    }
-    for p in at {
-        let parent = p.rsplit_once('/').map_or("", |(a, _)| a);
-        if !p.starts_with("/metadata") && obj.pointer(parent).is_none() {
-            continue;
-        }
-        let Some(meta) = ensure(obj, p) else { continue };
-        let J::Object(meta) = meta else { continue };
-        let entry = meta
-            .entry("labels")
-            .or_insert_with(|| J::Object(Map::new()));
-        if let J::Object(l) = entry {
-            for (k, v) in labels {
-                l.insert(k.clone(), v.clone());
-            }
+    let Some(J::Object(meta)) = ensure(obj, "/metadata") else {
+        return;
+    };
+    let entry = meta
+        .entry("labels")
+        .or_insert_with(|| J::Object(Map::new()));
+    if let J::Object(l) = entry {
+        for (k, v) in labels {
+            l.insert(k.clone(), v.clone());
         }
     }
 }
@@ -132,7 +110,13 @@ fn round_trip(obj: &J) -> Result<J, Vec<(Vec<Seg>, String)>> {
     match k8s_check::roundtrip(obj) {
         Ok(back) => {
             let lost = patches::lost(obj, &back);
-            if lost.is_empty() { Ok(back) } else { Err(lost) }
+            if lost.is_empty() {
+                let mut back = back;
+                crate::render::stored::apply(&mut back);
+                Ok(back)
+            } else {
+                Err(lost)
+            }
         }
         Err(e) => match e.downcast_ref::<TypeError>() {
             Some(t) => Err(vec![(steps(&t.path), t.message.clone())]),
@@ -172,7 +156,7 @@ fn lost_message(obj: &J, path: &[Seg], what: &str) -> (String, Option<String>) {
                 _ => None,
             }));
             let check = format!("check the spelling and the nesting with `kubectl explain {}`", explain.join("."));
-            let hint = match patches::nearest(&field, siblings.iter().copied()) {
+            let hint = match crate::suggest::did_you_mean(&field, siblings.iter().copied()) {
                 Some(n) => format!("did you mean `{n}`? {check}"),
                 None => check,
             };
@@ -444,6 +428,8 @@ fn recount_quota(cfg: &Config, files: &mut [(String, Vec<J>)]) -> Result<(), Vec
     }
 }
 
+// Long on purpose: checks one extra object step by step (kind, clash, namespace, labels, identity),
+// each with its own located error.
 fn extra(r: &LocatedObject, common: &Common, files: &[(String, Vec<J>)]) -> Result<J, Diagnostic> {
     let mut obj = r.object.clone();
     let key = |k: &str| Seg::Key(k.to_owned());

@@ -82,7 +82,6 @@ fn join<I: IntoIterator<Item = String>>(it: I) -> String {
 /// Everything the rendered objects need from the cluster, in a fixed order.
 pub fn needs(objects: &[J]) -> Vec<Need> {
     let mut out = Vec::new();
-    let name = |o: &J| s(o, "/metadata/name").to_owned();
     let namespace = objects
         .iter()
         .map(|o| s(o, "/metadata/namespace"))
@@ -90,6 +89,18 @@ pub fn needs(objects: &[J]) -> Vec<Need> {
         .unwrap_or_default()
         .to_owned();
 
+    custom_resources(objects, &mut out);
+    metrics(objects, &mut out);
+    storage(objects, &mut out);
+    network_policies(objects, &mut out);
+    observability(objects, &mut out);
+    scheduling(objects, &namespace, &mut out);
+    secrets(objects, &namespace, &mut out);
+    out
+}
+
+/// The operator and CRDs of each custom API group.
+fn custom_resources(objects: &[J], out: &mut Vec<Need>) {
     // 1. Custom resources: the operator and CRDs of each group, before `kubectl apply`.
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for o in objects {
@@ -113,7 +124,11 @@ pub fn needs(objects: &[J]) -> Vec<Need> {
             commands: Vec::new(),
         });
     }
+}
 
+/// The metrics APIs the autoscalers read.
+// Long on purpose: one match arm per HPA metric type, each naming the metrics API it needs.
+fn metrics(objects: &[J], out: &mut Vec<Need>) {
     // 2. Metrics the autoscalers read.
     let mut resource_users = Vec::new();
     let mut custom: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -193,7 +208,10 @@ pub fn needs(objects: &[J]) -> Vec<Need> {
             }
         }
     }
+}
 
+/// Storage classes and access modes the claims need.
+fn storage(objects: &[J], out: &mut Vec<Need>) {
     // 3. Storage: claims by storage class and access modes.
     let mut claims: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     let mut claim = |spec: &J, claim_name: String| {
@@ -236,7 +254,10 @@ pub fn needs(objects: &[J]) -> Vec<Need> {
             commands: Vec::new(),
         });
     }
+}
 
+/// A CNI that enforces the NetworkPolicies.
+fn network_policies(objects: &[J], out: &mut Vec<Need>) {
     // 4. NetworkPolicies are only enforced by a CNI that implements them.
     let policies: Vec<String> = objects
         .iter()
@@ -253,7 +274,10 @@ pub fn needs(objects: &[J]) -> Vec<Need> {
             commands: Vec::new(),
         });
     }
+}
 
+/// Grafana's dashboard sidecar and the exporters whose series the alerts and dashboard read.
+fn observability(objects: &[J], out: &mut Vec<Need>) {
     // 5. Grafana's dashboard sidecar.
     for o in objects.iter().filter(|o| {
         s(o, "/kind") == "ConfigMap" && o.pointer("/metadata/labels/grafana_dashboard").is_some()
@@ -301,7 +325,12 @@ pub fn needs(objects: &[J]) -> Vec<Need> {
             });
         }
     }
+}
 
+/// The Secrets the pods read: the commands that create them, or the ExternalSecret that does.
+// Long on purpose: gathers the Secrets from every pod spec, then writes either the create commands
+// or the ExternalSecret's store for each.
+fn secrets(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
     // 6. Secrets the pods read: created out of band, or by an ExternalSecret.
     let mut secrets: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for spec in objects.iter().filter_map(pod_spec) {
@@ -403,7 +432,200 @@ pub fn needs(objects: &[J]) -> Vec<Need> {
             });
         }
     }
-    out
+}
+
+/// An object's name.
+fn name(o: &J) -> String {
+    s(o, "/metadata/name").to_owned()
+}
+
+/// The most pods a Deployment runs at once during a rollout at full scale: the largest replica
+/// count an autoscaler (HPA, KEDA) may set, else its `replicas`, plus `maxSurge`.
+fn peak_pods(dep: &J, objects: &[J]) -> (u64, u64, String) {
+    let dep_name = s(dep, "/metadata/name");
+    let scaled = objects.iter().find_map(|o| match s(o, "/kind") {
+        "HorizontalPodAutoscaler" if s(o, "/spec/scaleTargetRef/name") == dep_name => {
+            o.pointer("/spec/maxReplicas").and_then(J::as_u64).map(|m| {
+                (
+                    m,
+                    format!(
+                        "HorizontalPodAutoscaler {}'s maximum",
+                        s(o, "/metadata/name")
+                    ),
+                )
+            })
+        }
+        "ScaledObject" if s(o, "/spec/scaleTargetRef/name") == dep_name => Some((
+            o.pointer("/spec/maxReplicaCount")
+                .and_then(J::as_u64)
+                .unwrap_or(100),
+            format!("ScaledObject {}'s maximum", s(o, "/metadata/name")),
+        )),
+        _ => None,
+    });
+    let (max, why) = scaled.unwrap_or_else(|| {
+        (
+            dep.pointer("/spec/replicas")
+                .and_then(J::as_u64)
+                .unwrap_or(1),
+            "its replicas".to_owned(),
+        )
+    });
+    let surge = match dep.pointer("/spec/strategy/rollingUpdate/maxSurge") {
+        Some(J::Number(n)) => n.as_u64().unwrap_or(0),
+        Some(J::String(p)) => p
+            .strip_suffix('%')
+            .and_then(|p| p.parse::<u64>().ok())
+            .map_or(1, |p| (max * p).div_ceil(100)),
+        // Kubernetes' default: 25 %.
+        _ if s(dep, "/spec/strategy/type") != "Recreate" => max.div_ceil(4),
+        _ => 0,
+    };
+    (max, surge, why)
+}
+
+/// PriorityClasses, image pull Secrets and the nodes the pod specs select.
+fn scheduling(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
+    let mut priority: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut pull: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for o in objects {
+        let Some(spec) = pod_spec(o) else { continue };
+        let who = format!("{} {}", s(o, "/kind"), s(o, "/metadata/name"));
+        let class = s(spec, "/priorityClassName");
+        if !class.is_empty() {
+            priority
+                .entry(class.to_owned())
+                .or_default()
+                .push(who.clone());
+        }
+        for p in items(spec, "/imagePullSecrets") {
+            pull.entry(s(p, "/name").to_owned())
+                .or_default()
+                .push(who.clone());
+        }
+    }
+    for (class, users) in &priority {
+        out.push(Need {
+            what: format!("PriorityClass {class}"),
+            because: format!(
+                "the pods of {} name it; without it no pod is created (`no PriorityClass with name {class} was found`)",
+                users.join(", ")
+            ),
+            commands: Vec::new(),
+        });
+    }
+    for (secret, users) in &pull {
+        out.push(Need {
+            what: format!("Secret {secret} (type kubernetes.io/dockerconfigjson) in namespace {namespace}"),
+            because: format!(
+                "the pods of {} pull their images with it; without it they stay in ImagePullBackOff",
+                users.join(", ")
+            ),
+            commands: vec![format!(
+                "kubectl create secret docker-registry {secret} --namespace={namespace} --docker-server=REGISTRY --docker-username=USER --docker-password=\"$REGISTRY_PASSWORD\""
+            )],
+        });
+    }
+    // Nodes: the labels a Deployment's pods select, and how many such nodes required
+    // anti-affinity (one pod per node) needs for a rollout at full scale to finish.
+    for dep in objects.iter().filter(|o| s(o, "/kind") == "Deployment") {
+        let Some(spec) = pod_spec(dep) else { continue };
+        let mut labels: Vec<String> = spec
+            .pointer("/nodeSelector")
+            .and_then(J::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+            .collect();
+        for term in items(
+            spec,
+            "/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms",
+        ) {
+            for e in items(term, "/matchExpressions") {
+                let values = join(items(e, "/values").filter_map(J::as_str).map(str::to_owned));
+                labels.push(format!("{} {} ({values})", s(e, "/key"), s(e, "/operator")));
+            }
+        }
+        let per_node = items(
+            spec,
+            "/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution",
+        )
+        .any(|t| s(t, "/topologyKey") == "kubernetes.io/hostname");
+        let zones = items(spec, "/topologySpreadConstraints").any(|t| {
+            s(t, "/topologyKey") == "topology.kubernetes.io/zone"
+                && s(t, "/whenUnsatisfiable") == "DoNotSchedule"
+        });
+        let taints: Vec<String> = items(spec, "/tolerations")
+            .map(|t| {
+                let v = s(t, "/value");
+                let v = if v.is_empty() {
+                    String::new()
+                } else {
+                    format!("={v}")
+                };
+                format!("{}{v}:{}", s(t, "/key"), s(t, "/effect"))
+            })
+            .collect();
+        if labels.is_empty() && !per_node && !zones {
+            continue;
+        }
+        let selected = if labels.is_empty() {
+            "schedulable nodes".to_owned()
+        } else {
+            format!("nodes labelled {}", labels.join(", "))
+        };
+        let (max, surge, why) = peak_pods(dep, objects);
+        let mut what = if per_node {
+            format!("at least {} {selected}", max + surge)
+        } else {
+            selected
+        };
+        if zones {
+            what.push_str(" in at least 2 zones (topology.kubernetes.io/zone)");
+        }
+        if !taints.is_empty() {
+            what.push_str(&format!(" (the pods tolerate {})", taints.join(", ")));
+        }
+        let mut because = format!("Deployment {}'s pods", s(dep, "/metadata/name"));
+        if per_node {
+            because.push_str(&format!(
+                ": required anti-affinity puts one pod per node, and a rollout at full scale runs {} pods ({max}, {why}, + maxSurge {surge}); with fewer nodes pods stay Pending and the rollout never completes",
+                max + surge
+            ));
+        } else {
+            because.push_str(" select them; without them the pods stay Pending");
+        }
+        out.push(Need {
+            what,
+            because,
+            commands: Vec::new(),
+        });
+    }
+}
+
+/// The apply command that removes what a later render no longer has, in this deployment only:
+/// agentctl's labels with the instance (the namespace), and an allowlist of every built-in kind
+/// agentctl renders plus the custom kinds of this render (kubectl refuses a kind whose CRD is
+/// not installed). Lines of a shell command, continued with `\`.
+pub fn prune_command(namespace: &str, objects: &[J]) -> Vec<String> {
+    let rendered: BTreeSet<String> = objects
+        .iter()
+        .map(|o| format!("{}/{}", s(o, "/apiVersion"), s(o, "/kind")))
+        .collect();
+    let kinds: Vec<String> = crate::render::k8s_check::allowlist_kinds()
+        .into_iter()
+        .filter(|(group, gvk)| BUILT_IN.contains(group) || rendered.contains(gvk))
+        .map(|(_, gvk)| format!("--prune-allowlist={gvk}"))
+        .collect();
+    let mut lines = vec![format!(
+        "kubectl apply -k . --prune -l app.kubernetes.io/managed-by=agentctl,app.kubernetes.io/instance={namespace}"
+    )];
+    lines.extend(kinds.chunks(2).map(|c| format!("  {}", c.join(" "))));
+    let last = lines.len() - 1;
+    for l in &mut lines[..last] {
+        l.push_str(" \\");
+    }
+    lines
 }
 
 /// The needs as text: a heading naming the namespace (and the environments, when given), one

@@ -97,6 +97,7 @@ fn reader_overrides(p: &Params, pvc: &str) -> String {
 }
 
 /// The restore procedure for these values, as copy-pasteable shell with comments.
+// Long on purpose: the restore runbook, step by step, as the text the user reads.
 pub fn text(p: &Params) -> String {
     let k = format!("kubectl -n {}", sh(p.namespace));
     let restore_port = if p.redis_port == u16::MAX {

@@ -616,15 +616,33 @@ fn init_writes_a_starter_and_the_schema_and_never_overwrites() {
     assert!(dir.path().join("deploy/overrides.yaml").is_file());
 }
 
-/// As written, the starter renders exactly the defaults; with every commented-out example
-/// setting uncommented, it is still valid and renders.
+/// As written, the starter renders exactly what each profile renders (the defaults, every
+/// built-in profile, and a combination); with every commented-out example setting
+/// uncommented, it is still valid and renders.
 #[test]
 fn the_starter_renders_cleanly_before_and_after_uncommenting() {
     let dir = support::tempdir();
     assert_eq!(run(dir.path(), &["init", "o.yaml"]).code, 0);
-    let with = run(dir.path(), &["render", "-f", "o.yaml"]);
-    assert_eq!(with.code, 0, "{}", with.stderr);
-    assert_eq!(with.stdout, run(dir.path(), &["render"]).stdout);
+    let listed = run(dir.path(), &["profiles"]);
+    let mut profiles: Vec<Vec<&str>> = vec![vec![]];
+    for line in listed.stdout.lines() {
+        let name = line.split_whitespace().next().unwrap_or_default();
+        profiles.push(vec!["-p", name]);
+    }
+    assert!(profiles.len() >= 4, "{}", listed.stdout);
+    profiles.push(vec!["-p", "high-throughput", "-p", "low-latency"]);
+    for p in &profiles {
+        let bare: Vec<&str> = ["render"].into_iter().chain(p.iter().copied()).collect();
+        let mut with = bare.clone();
+        with.extend(["-f", "o.yaml"]);
+        let with = run(dir.path(), &with);
+        assert_eq!(with.code, 0, "{p:?}: {}", with.stderr);
+        assert!(
+            with.stdout == run(dir.path(), &bare).stdout,
+            "the starter changes what `agentctl {}` renders",
+            bare.join(" ")
+        );
+    }
 
     let starter = std::fs::read_to_string(dir.path().join("o.yaml")).unwrap();
     let mut uncommented = String::new();

@@ -179,6 +179,59 @@ fn corpus_cases_fail_with_their_message_and_their_twins_render() {
     }
 }
 
+/// An unknown key does not hide a bad value of the same file: one run reports both.
+#[test]
+fn an_unknown_key_and_a_bad_value_are_reported_in_one_run() {
+    let dir = support::tempdir();
+    write(
+        dir.path(),
+        "my.yaml",
+        "agent:\n  replica: 3\n  resources:\n    limits:\n      memory: 4GB\n",
+    );
+    let r = support::agentctl(["render", "-f", "my.yaml"])
+        .current_dir(dir.path())
+        .run();
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("unknown key `replica`"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("`4GB` is not a valid memory quantity"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("2 errors"), "{}", r.stderr);
+    // A rule about a refused value is not reported: `min: x` is the problem, not `min > max`.
+    write(
+        dir.path(),
+        "my.yaml",
+        "agent:\n  replicas: {min: x, max: 2}\n",
+    );
+    let r = support::agentctl(["render", "-f", "my.yaml"])
+        .current_dir(dir.path())
+        .run();
+    assert!(!r.stderr.contains("above the maximum"), "{}", r.stderr);
+}
+
+/// An enum suggestion never silently points at the opposite of what was meant: `zone` for
+/// anti-affinity is not `none` (which turns it off); each choice is described instead.
+#[test]
+fn an_enum_typo_is_not_steered_to_the_opposite() {
+    let r = support::agentctl(["render", "--set", "agent.antiAffinity=zone"]).run();
+    assert_eq!(r.code, 2);
+    assert!(!r.stderr.contains("did you mean `none`"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("`none`: No anti-affinity."),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("agent.zoneSpread"), "{}", r.stderr);
+    let r = support::agentctl(["render", "--set", "agent.antiAffinity=prefered"]).run();
+    assert!(
+        r.stderr.contains("did you mean `preferred`?"),
+        "{}",
+        r.stderr
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Command-line cases.
 
@@ -314,6 +367,13 @@ const CLI_CASES: &[CliCase] = &[
         args: &["render", "--set", "autoscaling.enabled=no"],
         setup: nothing,
         fixed_args: &["render", "--set", "autoscaling.enabled=false"],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "set-enum-value-not-the-opposite",
+        args: &["render", "--set", "agent.antiAffinity=zone"],
+        setup: nothing,
+        fixed_args: &["render", "--set", "agent.zoneSpread=preferred"],
         fixed_setup: nothing,
     },
     CliCase {

@@ -15,6 +15,7 @@ mod support;
 
 mod attacks;
 mod cli;
+mod cluster;
 mod e2e;
 mod errors;
 mod kubectl;

@@ -7,14 +7,14 @@
 use crate::support::{self, lib, root};
 
 /// (case name, profiles, override files, --set flags)
-type Case = (
+pub type Case = (
     &'static str,
     &'static [&'static str],
     &'static [&'static str],
     &'static [&'static str],
 );
 
-const CASES: &[Case] = &[
+pub const CASES: &[Case] = &[
     ("default", &[], &[], &[]),
     ("dev", &["dev"], &[], &[]),
     ("high-throughput", &["high-throughput"], &[], &[]),

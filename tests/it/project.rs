@@ -301,6 +301,27 @@ fn set_flags_apply_to_every_environment_last() {
     assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
 }
 
+/// A problem in an environment's `set:` names that environment (the project file may hold
+/// several `set:` maps that look alike).
+#[test]
+fn an_error_in_an_environments_set_names_the_environment() {
+    let dir = support::tempdir();
+    write(
+        dir.path(),
+        "agentctl.yaml",
+        "environments:\n  staging:\n    set: {agent: {antiAffinity: zone}}\n  prod:\n    set: {agent: {replicas: {mni: 3}}}\n",
+    );
+    let o = run(dir.path(), &["render", "--all", "-o", "deploy"]);
+    assert_eq!(code(&o), 2);
+    let err = stderr(&o);
+    assert!(
+        err.contains("in environment `staging` (its `set:`)"),
+        "{err}"
+    );
+    assert!(err.contains("in environment `prod` (its `set:`)"), "{err}");
+    assert!(!dir.path().join("deploy").exists());
+}
+
 #[test]
 fn one_bad_environment_writes_nothing_anywhere() {
     let p = project();

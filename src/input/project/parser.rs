@@ -256,7 +256,7 @@ impl Parser {
                         }
                     }
                 }
-                "set" => match self.inline_set(v, &here) {
+                "set" => match self.inline_set(v, &here, &name) {
                     Ok(layer) => env.inline = layer,
                     Err(()) => ok = false,
                 },
@@ -311,13 +311,15 @@ impl Parser {
     }
 
     /// An environment's `set:` map as a layer located in the project file (`None`: empty);
-    /// `Err` when it is not valid (reported).
-    fn inline_set(&mut self, v: &Node, here: &str) -> Result<Option<Layer>, ()> {
+    /// `Err` when it is not valid (reported, each problem naming the environment `env`).
+    fn inline_set(&mut self, v: &Node, here: &str, env: &str) -> Result<Option<Layer>, ()> {
         match &v.value {
             Value::Map(_) => match layers::from_node(Arc::clone(&self.source), v.clone()) {
                 Ok(layer) => Ok(Some(layer)),
                 Err(diags) => {
-                    self.diags.extend(diags);
+                    let note = format!("in environment `{env}` (its `set:`)");
+                    self.diags
+                        .extend(diags.into_iter().map(|d| d.note(note.clone())));
                     Err(())
                 }
             },

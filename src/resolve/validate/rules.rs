@@ -71,6 +71,7 @@ fn metadata(k: &mut Checker, c: &Config) {
 }
 
 /// The agent Deployment: image, replicas, ports, resources, probes, rollout, storage.
+// Long on purpose: the agent's rules in the order its settings appear in `explain agent`.
 fn agent(k: &mut Checker, c: &Config) {
     // Agent.
     let a = &c.agent;
@@ -417,6 +418,7 @@ fn redis_exporter(k: &mut Checker, c: &Config) {
 }
 
 /// The PrometheusRule: selector labels, alert labels, runbook URL, durations, thresholds.
+// Long on purpose: the alert settings' rules in the order of `explain monitoring.alerts`.
 fn alerts(k: &mut Checker, c: &Config) {
     let a = &c.monitoring.alerts;
     if !a.enabled {
