@@ -544,18 +544,6 @@ pub fn set(arg: &str) -> Result<Layer, Vec<Diagnostic>> {
 
 /// Loads every layer of `inputs`, defaults first; reports all problems of all layers at once.
 pub fn load(inputs: &Inputs) -> Result<Vec<Layer>, Error> {
-    if inputs
-        .files
-        .iter()
-        .filter(|f| *f == Path::new(STDIN))
-        .count()
-        > 1
-    {
-        return Err(Error::Input(vec![
-            Diagnostic::new("`-f -` (standard input) is given more than once")
-                .help("standard input can be read once; save the other input to a file"),
-        ]));
-    }
     let (layers, diags, _) = load_partial(inputs);
     if diags.is_empty() {
         Ok(layers)
@@ -592,9 +580,15 @@ pub fn load_partial(inputs: &Inputs) -> (Vec<Layer>, Vec<Diagnostic>, Option<Vec
             Err(d) => Checked::failed(d),
         });
     }
+    let mut stdin_read = false;
     for f in &inputs.files {
+        let again = f == Path::new(STDIN) && std::mem::replace(&mut stdin_read, true);
         push(match inputs.read.get(f) {
             Some(source) => text_checked(Arc::clone(source)),
+            None if again => Checked::failed(vec![
+                Diagnostic::new("`-f -` (standard input) is given more than once")
+                    .help("standard input can be read once; save the other input to a file"),
+            ]),
             None => file_checked(f),
         });
     }
