@@ -1,22 +1,20 @@
 //! `agentctl config`: the effective configuration as YAML, optionally with each value's origin.
 //! With `--show-origin` and patches, it also renders, to say what each patch changed.
 
-use super::Outcome;
-use crate::cli::InputArgs;
+use super::{OneConfiguration, Outcome};
 use crate::diag::Result;
-use crate::input::layers::Inputs;
 use crate::output;
 use crate::pipeline;
 use crate::render::Renderer;
 
 /// Runs `config`.
-pub fn run(inputs: &InputArgs, show_origin: bool) -> Result<Outcome> {
-    let inputs = Inputs::from(inputs);
-    let merged = pipeline::resolve(&inputs)?;
+pub fn run(one: &OneConfiguration, show_origin: bool) -> Result<Outcome> {
+    let inputs = &one.inputs;
+    let merged = one.resolve()?;
     let mut text = crate::resolve::explain::config_yaml(&merged, show_origin)?;
     if show_origin && !merged.patches.is_empty() {
         let renderer = Renderer::new()?;
-        let (_, bundle) = pipeline::build(&renderer, &inputs)?;
+        let (_, bundle) = pipeline::build(&renderer, inputs)?;
         text.push_str("# what the patches changed in the rendered objects:\n");
         for a in &bundle.patched {
             text.push_str(&format!(

@@ -1,15 +1,12 @@
 //! `agentctl explain [PATH]`: a setting's documentation, type, default, layers and value.
 
-use super::Outcome;
-use crate::cli::InputArgs;
+use super::{OneConfiguration, Outcome};
 use crate::diag::Result;
-use crate::input::layers::Inputs;
 use crate::output;
-use crate::pipeline;
 
 /// Runs `explain`.
-pub fn run(inputs: &InputArgs, path: Option<&str>) -> Result<Outcome> {
-    let merged = pipeline::resolve(&Inputs::from(inputs))?;
+pub fn run(one: &OneConfiguration, path: Option<&str>) -> Result<Outcome> {
+    let merged = one.resolve()?;
     output::print(&crate::resolve::explain::explain(&merged, path)?)?;
     Ok(Outcome::Ok)
 }

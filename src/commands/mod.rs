@@ -18,7 +18,7 @@ pub mod schema;
 
 use std::path::Path;
 
-use crate::cli::{Cli, Command, InputArgs, ProjectArgs};
+use crate::cli::{Cli, Command, EnvArgs, ImpactArgs, InputArgs, ProjectArgs};
 use crate::diag::{Error, Refusal, Result};
 use crate::input::layers::Inputs;
 use crate::input::project::{self, Environment, Project};
@@ -31,6 +31,8 @@ pub enum Outcome {
     Ok,
     /// Exit 1: the thing asked about was found (drift).
     Found,
+    /// Exit 3: drift with a change of an impact class named by `--fail-on`.
+    Blocked,
 }
 
 /// What every command may need besides its own arguments.
@@ -95,6 +97,8 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
             output,
             check,
             force,
+            format,
+            fail_on,
         } => render::run(
             ctx,
             &render::Args {
@@ -103,23 +107,31 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
                 dir: output.as_deref(),
                 check: *check,
                 force: *force,
+                impact: ImpactArgs {
+                    format: *format,
+                    fail_on: fail_on.clone(),
+                },
             },
         ),
         Command::Diff {
             inputs,
             project,
             output,
-        } => diff::run(ctx, inputs, project, output),
+            impact,
+        } => diff::run(ctx, inputs, project, output, impact),
         Command::Profiles { action } => profiles::run(action.as_ref()),
         Command::Schema => schema::run(),
         Command::Config {
             inputs,
+            env,
             show_origin,
-        } => config::run(inputs, *show_origin),
-        Command::Explain { path, inputs } => explain::run(inputs, path.as_deref()),
+        } => config::run(&one_configuration(inputs, env)?, *show_origin),
+        Command::Explain { path, inputs, env } => {
+            explain::run(&one_configuration(inputs, env)?, path.as_deref())
+        }
         Command::Init { path, project } => init::run(ctx, path, project.as_deref()),
         Command::Completions { shell } => completions::run(*shell),
-        Command::RestoreHelp { inputs } => restore_help::run(inputs),
+        Command::RestoreHelp { inputs, env } => restore_help::run(&one_configuration(inputs, env)?),
         Command::Man { out } => man::run(ctx, out.as_deref()),
     }
 }
@@ -143,6 +155,48 @@ fn selection(args: &ProjectArgs) -> Result<(Project, Vec<Environment>)> {
         .cloned()
         .collect();
     Ok((project, envs))
+}
+
+/// The inputs of a command that reads one configuration: the `-p/-f/--set` of the command
+/// line, or with `--env`, that environment of the project file (its `--set` flags last).
+pub struct OneConfiguration {
+    /// What it is made of.
+    pub inputs: Inputs,
+    /// The environment's name, when it is one.
+    pub env: Option<String>,
+}
+
+impl OneConfiguration {
+    /// The effective configuration; with an environment, its problems name it.
+    pub fn resolve(&self) -> Result<crate::resolve::merge::Merged> {
+        crate::pipeline::resolve(&self.inputs).map_err(|e| match (e, &self.env) {
+            (Error::Input(ds), Some(name)) => Error::Input(
+                ds.into_iter()
+                    .map(|d| d.note(format!("in environment `{name}`")))
+                    .collect(),
+            ),
+            (e, _) => e,
+        })
+    }
+}
+
+fn one_configuration(inputs: &InputArgs, env: &EnvArgs) -> Result<OneConfiguration> {
+    let Some(name) = &env.env else {
+        return Ok(OneConfiguration {
+            inputs: Inputs::from(inputs),
+            env: None,
+        });
+    };
+    let project = project::load(&project::locate(env.project.as_deref())?)?;
+    let selected = project::select(&project, false, std::slice::from_ref(name))?;
+    let inputs = selected
+        .first()
+        .map(|e| e.inputs(&inputs.sets))
+        .unwrap_or_default();
+    Ok(OneConfiguration {
+        inputs,
+        env: Some(name.clone()),
+    })
 }
 
 /// Prints an error to stderr: the one renderer of [`Error`].

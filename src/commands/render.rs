@@ -5,15 +5,16 @@
 use std::path::Path;
 
 use super::{Ctx, Outcome, is_project, plural, selection};
-use crate::cli::{InputArgs, ProjectArgs};
+use crate::cli::{ImpactArgs, InputArgs, ProjectArgs};
 use crate::diag::{Refusal, Result};
 use crate::input::layers::Inputs;
+use crate::input::project;
 use crate::output;
 use crate::pipeline::{self, Rendered, Target};
 use crate::render::Renderer;
 
 /// `render`'s arguments.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Args<'a> {
     /// `-p`, `-f`, `--set`.
     pub inputs: &'a InputArgs,
@@ -25,6 +26,8 @@ pub struct Args<'a> {
     pub check: bool,
     /// `--force`.
     pub force: bool,
+    /// `--format`, `--fail-on` (with `--check`).
+    pub impact: ImpactArgs,
 }
 
 /// Runs `render`.
@@ -33,7 +36,7 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
     if !is_project(args.project) {
         let inputs = Inputs::from(args.inputs);
         return match (args.dir, args.check) {
-            (Some(dir), true) => super::diff::single(ctx, &renderer, inputs, dir),
+            (Some(dir), true) => super::diff::single(ctx, &renderer, inputs, dir, &args.impact),
             (Some(dir), false) => single(ctx, &renderer, inputs, dir, args.force),
             (None, _) => stream(ctx, &renderer, &[Target::single(inputs, Path::new(""))]),
         };
@@ -55,7 +58,14 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
         .map(|e| Target::environment(e, sets, root))
         .collect();
     if args.check {
-        return super::diff::environments(ctx, &renderer, args.project.all, &targets, root);
+        return super::diff::environments(
+            ctx,
+            &renderer,
+            args.project.all,
+            &targets,
+            root,
+            &args.impact,
+        );
     }
     let rendered = pipeline::build_all(&renderer, &targets)?;
     if root.exists() && !root.is_dir() {
@@ -129,6 +139,7 @@ fn single(
     force: bool,
 ) -> Result<Outcome> {
     let rendered = pipeline::build_all(renderer, &[Target::single(inputs, dir)])?;
+    refuse_environment_root(dir)?;
     let reports = pipeline::write_all(&rendered, force)?;
     if !ctx.quiet
         && let (Some(r), Some(report)) = (rendered.first(), reports.first())
@@ -139,4 +150,36 @@ fn single(
         }
     }
     Ok(Outcome::Ok)
+}
+
+/// Refuses a single render into a directory that holds directories agentctl rendered (the
+/// environments of a project, `render --all -o DIR`): its `kustomization.yaml` would sit
+/// above theirs, where `kubectl kustomize DIR` builds it alone and `diff --all` never looks.
+/// The project file in the current directory, when there is one, names the environments.
+fn refuse_environment_root(dir: &Path) -> Result<()> {
+    let nested = output::orphans(dir, &[])?;
+    if nested.is_empty() {
+        return Ok(());
+    }
+    let project = project::locate(None)
+        .ok()
+        .and_then(|p| project::load(&p).ok());
+    let shown = nested
+        .iter()
+        .map(|n| {
+            let env = project.as_ref().and_then(|p| {
+                p.environments
+                    .iter()
+                    .find(|e| dir.join(&e.output) == *n)
+                    .map(|e| format!(" (environment `{}`)", e.name))
+            });
+            format!("{}/{}", n.display(), env.unwrap_or_default())
+        })
+        .collect();
+    Err(Refusal::SingleIntoEnvironments {
+        dir: dir.to_owned(),
+        nested: shown,
+        project: project.map(|p| p.path),
+    }
+    .into())
 }

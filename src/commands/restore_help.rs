@@ -1,17 +1,14 @@
 //! `agentctl restore-help`: the commands that restore Redis from a backup, for the resolved
 //! deployment (namespace, port, image, autoscaler, backup volume), on stdout.
 
-use super::Outcome;
-use crate::cli::InputArgs;
+use super::{OneConfiguration, Outcome};
 use crate::diag::Result;
-use crate::input::layers::Inputs;
 use crate::output;
-use crate::pipeline;
 use crate::render::restore::{self, Params, Scaler};
 
 /// Runs `restore-help`.
-pub fn run(inputs: &InputArgs) -> Result<Outcome> {
-    let merged = pipeline::resolve(&Inputs::from(inputs))?;
+pub fn run(one: &OneConfiguration) -> Result<Outcome> {
+    let merged = one.resolve()?;
     let c = &merged.config;
     let scaler = if c.keda.enabled {
         Scaler::Keda

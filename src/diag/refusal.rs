@@ -37,6 +37,17 @@ pub enum Refusal {
     EnvironmentsRefused(Vec<String>),
     /// `--project` without `--all` or `--env`.
     NoEnvironmentSelected,
+    /// A single render (`-p/-f`, no `--all`/`--env`) into a directory holding directories
+    /// agentctl rendered (a project's environments): the directory, those directories (each
+    /// with the environment it is, when the project file says), and the project file found.
+    SingleIntoEnvironments {
+        /// The `-o` directory.
+        dir: PathBuf,
+        /// The rendered directories below it, as shown.
+        nested: Vec<String>,
+        /// The project file in the current directory, if any.
+        project: Option<PathBuf>,
+    },
     /// Several environments to render and no `-o DIR`; holds how many.
     NoOutputDirectory(usize),
     /// `diff` (or `render --check`) against a directory that does not exist; holds it and the
@@ -124,6 +135,28 @@ impl Refusal {
                 "--project needs --all or --env NAME to say which environments to render".into(),
                 None,
             ),
+            SingleIntoEnvironments {
+                dir,
+                nested,
+                project,
+            } => {
+                let d = dir.display().to_string();
+                let from = project
+                    .as_ref()
+                    .map(|p| format!(" of {}", p.display()))
+                    .unwrap_or_default();
+                (
+                    format!(
+                        "refusing a single render into `{d}`: it holds rendered environments{from}:\n  {}\n\
+                         a kustomization.yaml at `{d}` would sit above them: `kubectl kustomize {d}` would build it alone, and `diff --all` would never look at it",
+                        nested.join("\n  ")
+                    ),
+                    Some(format!(
+                        "render the environments with `agentctl render --all -o {d}` (or `--env NAME`), or give a single render a directory of its own (`-o {}`)",
+                        dir.join("single").display()
+                    )),
+                )
+            }
             NoOutputDirectory(n) => (
                 format!(
                     "rendering {n} environments needs an output directory: add `-o DIR` (each goes into DIR/<environment>/)"

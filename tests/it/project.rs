@@ -301,6 +301,132 @@ fn set_flags_apply_to_every_environment_last() {
     assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
 }
 
+/// A single render into the directory that holds a project's environments is refused, naming
+/// them, and writes nothing: its kustomization.yaml would sit above theirs.
+#[test]
+fn a_single_render_into_the_environments_root_is_refused() {
+    let p = project();
+    assert_eq!(
+        code(&run(p.path(), &["-q", "render", "--all", "-o", "deploy"])),
+        0
+    );
+    let before = tree(&p.path().join("deploy"));
+    let o = run(p.path(), &["render", "-o", "deploy"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("refusing a single render into `deploy`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("deploy/prod/us-east/ (environment `prod-us-east`)"),
+        "{err}"
+    );
+    assert!(err.contains("agentctl render --all -o deploy"), "{err}");
+    assert_eq!(tree(&p.path().join("deploy")), before);
+    // --force is about foreign files, not this.
+    assert_eq!(
+        code(&run(p.path(), &["render", "--force", "-o", "deploy"])),
+        2
+    );
+    // Without a project file in sight, the rendered directories are still found.
+    fs::remove_file(p.path().join("agentctl.yaml")).unwrap();
+    let o = run(p.path(), &["render", "-o", "deploy"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("deploy/dev/\n"), "{}", stderr(&o));
+    // A directory of its own beside them is fine.
+    assert_eq!(
+        code(&run(p.path(), &["-q", "render", "-o", "deploy-single"])),
+        0
+    );
+}
+
+/// `config`, `explain` and `restore-help` read one environment of the project with `--env`:
+/// the same configuration as its profiles, overrides and `set:` given as flags.
+#[test]
+fn config_and_explain_read_one_environment() {
+    let p = project();
+    let env = run(p.path(), &["config", "--env", "prod-eu-west"]);
+    assert_eq!(code(&env), 0, "{}", stderr(&env));
+    let flags = run(
+        p.path(),
+        &[
+            "config",
+            "-p",
+            "high-throughput",
+            "-f",
+            "envs/prod.yaml",
+            "-f",
+            "envs/eu-west.yaml",
+            "--set",
+            "namespace=agents-eu",
+        ],
+    );
+    assert_eq!(stdout(&env), stdout(&flags));
+    let o = run(
+        p.path(),
+        &[
+            "explain",
+            "namespace",
+            "--env",
+            "prod-us-east",
+            "--project",
+            "agentctl.yaml",
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("value: agents-us (from agentctl.yaml:"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(
+        p.path(),
+        &[
+            "config",
+            "--show-origin",
+            "--env",
+            "dev",
+            "--set",
+            "agent.config.logLevel=INFO",
+        ],
+    );
+    assert!(
+        stdout(&o).contains("# --set agent.config.logLevel=INFO"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains("# profile dev ("), "{}", stdout(&o));
+    let o = run(p.path(), &["restore-help", "--env", "prod-us-east"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("agents-us"), "{}", stdout(&o));
+    // An unknown environment is an error with a suggestion; -p does not mix with --env.
+    let o = run(p.path(), &["explain", "--env", "prod-eu-wset"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("did you mean `--env prod-eu-west`?"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        code(&run(p.path(), &["config", "--env", "dev", "-p", "dev"])),
+        2
+    );
+    // A problem of the environment names it.
+    write(
+        p.path(),
+        "envs/eu-west.yaml",
+        "agent:\n  replicas: {min: 60}\n",
+    );
+    let o = run(p.path(), &["config", "--env", "prod-eu-west"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("in environment `prod-eu-west`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
 /// A problem in an environment's `set:` names that environment (the project file may hold
 /// several `set:` maps that look alike).
 #[test]
