@@ -122,6 +122,10 @@ pub struct EnvArgs {
     /// The project file for --env (default: `agentctl.yaml` in the current directory).
     #[arg(long, value_name = "FILE", requires = "env")]
     pub project: Option<PathBuf>,
+    /// Let the project file's `overrides:` read files outside its directory (see `render
+    /// --help`).
+    #[arg(long, requires = "env")]
+    pub allow_outside_project: bool,
 }
 
 /// The commands.

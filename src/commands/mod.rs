@@ -187,7 +187,10 @@ fn one_configuration(inputs: &InputArgs, env: &EnvArgs) -> Result<OneConfigurati
             env: None,
         });
     };
-    let project = project::load(&project::locate(env.project.as_deref())?)?;
+    let project = project::load(
+        &project::locate(env.project.as_deref())?,
+        env.allow_outside_project,
+    )?;
     let selected = project::select(&project, false, std::slice::from_ref(name))?;
     let inputs = selected
         .first()
