@@ -27,3 +27,4 @@ mod patches;
 mod project;
 mod render_check;
 mod schema;
+mod typed_gates;
