@@ -13,6 +13,7 @@
 
 mod support;
 
+mod attacks;
 mod cli;
 mod cluster;
 mod e2e;
@@ -26,3 +27,4 @@ mod patches;
 mod project;
 mod render_check;
 mod schema;
+mod typed_gates;
