@@ -52,6 +52,7 @@ impl From<&InputArgs> for Inputs {
             files: a.files.clone(),
             sets: a.sets.clone(),
             inline: None,
+            read: Default::default(),
         }
     }
 }
@@ -149,7 +150,10 @@ fn is_project(args: &ProjectArgs) -> bool {
 
 /// The project file and the environments the command line selects.
 fn selection(args: &ProjectArgs) -> Result<(Project, Vec<Environment>)> {
-    let project = project::load(&project::locate(args.project.as_deref())?)?;
+    let project = project::load(
+        &project::locate(args.project.as_deref())?,
+        args.allow_outside_project,
+    )?;
     if !args.all && args.envs.is_empty() {
         return Err(Refusal::NoEnvironmentSelected.into());
     }
@@ -190,7 +194,10 @@ fn one_configuration(inputs: &InputArgs, env: &EnvArgs) -> Result<OneConfigurati
             env: None,
         });
     };
-    let project = project::load(&project::locate(env.project.as_deref())?)?;
+    let project = project::load(
+        &project::locate(env.project.as_deref())?,
+        env.allow_outside_project,
+    )?;
     let selected = project::select(&project, false, std::slice::from_ref(name))?;
     let inputs = selected
         .first()
