@@ -13,6 +13,7 @@
 
 mod support;
 
+mod attacks;
 mod attacks_output;
 mod cli;
 mod cluster;
@@ -21,6 +22,7 @@ mod errors;
 mod impact;
 mod kubectl;
 mod manifests;
+mod matrix;
 mod merge_props;
 mod output_safety;
 mod patches;
