@@ -824,7 +824,11 @@ fn blocks(heading: &str, lang: &str) -> Vec<String> {
 #[test]
 fn readme_ci_jobs_are_valid() {
     let jobs = blocks("## Use in CI", "yaml");
-    assert_eq!(jobs.len(), 2, "a GitHub Actions job and a GitLab job");
+    assert_eq!(
+        jobs.len(),
+        3,
+        "a GitHub Actions job, its pull-request impact job and a GitLab job"
+    );
     let mut commands = 0;
     for job in jobs {
         support::lib::yaml(&job).expect("the job is YAML");
@@ -839,7 +843,7 @@ fn readme_ci_jobs_are_valid() {
             assert!(diff, "{}", words.join(" "));
         }
     }
-    assert_eq!(commands, 2);
+    assert_eq!(commands, 3);
 }
 
 /// The `explain` sample in the README is what the binary prints.
@@ -1022,6 +1026,35 @@ fn readme_prerequisites_are_what_the_default_render_prints() {
     assert_eq!(
         body, stream.stderr,
         "README's Prerequisites block differs from what `agentctl render` prints; paste the stderr of `agentctl render >/dev/null` into it"
+    );
+}
+
+/// The README's "Fitting your agent" shows what rendering the adopter example prints; it is
+/// that output, byte for byte.
+#[test]
+fn readme_adopter_output_is_what_the_render_prints() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let command = "agentctl render -f examples/adopter.yaml -o out/\n```\n\n```text\n";
+    let start = readme
+        .find(command)
+        .expect("README shows the adopter render and its output");
+    let body = &readme[start + command.len()..];
+    let body = &body[..body.find("```").unwrap()];
+    let dir = support::tempdir();
+    std::fs::create_dir(dir.path().join("examples")).unwrap();
+    std::fs::copy(
+        root().join("examples/adopter.yaml"),
+        dir.path().join("examples/adopter.yaml"),
+    )
+    .unwrap();
+    let out = run(
+        dir.path(),
+        &["render", "-f", "examples/adopter.yaml", "-o", "out/"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        body, out.stderr,
+        "README's adopter output differs from what the render prints; paste it into the README"
     );
 }
 
