@@ -20,7 +20,7 @@ fn main() -> ExitCode {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Found) => ExitCode::from(1),
         Err(e) => {
-            commands::report(&e);
+            commands::report(&e, cli.color);
             ExitCode::from(2)
         }
     }

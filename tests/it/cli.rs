@@ -526,6 +526,56 @@ fn auto_colors_a_terminal_unless_no_color() {
     assert!(!tty.contains("\x1b[31m"), "{tty:?}");
 }
 
+/// Diagnostics are colored on a terminal like clap's usage errors (`error:` bold red, the
+/// carets red), plain into a pipe, with `NO_COLOR` or `--color never`.
+#[test]
+fn diagnostics_are_colored_on_a_terminal() {
+    let dir = support::tempdir();
+    support::write(dir.path(), "bad.yaml", "agent:\n  replica: 3\n");
+    let tty = |args: &str, no_color: bool| {
+        let mut cmd = support::agentctl(args.split_whitespace()).current_dir(dir.path());
+        if no_color {
+            cmd = cmd.env("NO_COLOR", "1");
+        }
+        let out = cmd.run_on_terminal();
+        assert_eq!(out.code, 2, "{out:?}");
+        out.stdout
+    };
+    let colored = tty("render -f bad.yaml", false);
+    assert!(colored.contains("\x1b[1;31merror\x1b[0m"), "{colored:?}");
+    assert!(
+        colored.contains("\x1b[1;31m   ^^^^^^^ unknown key\x1b[0m"),
+        "{colored:?}"
+    );
+    assert!(
+        colored.contains("\x1b[1;32m= help:\x1b[0m did you mean `replicas`?"),
+        "{colored:?}"
+    );
+    // A refusal too.
+    assert!(tty("render -o bad.yaml", false).contains("\x1b[1;31merror\x1b[0m"));
+    for plain in [
+        tty("render -f bad.yaml", true),
+        tty("--color never render -f bad.yaml", false),
+    ] {
+        assert!(!plain.contains('\x1b'), "{plain:?}");
+        assert!(
+            plain.contains("error: agent: unknown key `replica`"),
+            "{plain:?}"
+        );
+    }
+    let piped = run(dir.path(), &["render", "-f", "bad.yaml"]);
+    assert!(!piped.stderr.contains('\x1b'), "{:?}", piped.stderr);
+    let forced = run(
+        dir.path(),
+        &["--color", "always", "render", "-f", "bad.yaml"],
+    );
+    assert!(
+        forced.stderr.contains("\x1b[1;31merror"),
+        "{:?}",
+        forced.stderr
+    );
+}
+
 #[test]
 fn color_choice_reaches_clap_help_and_usage_errors() {
     let dir = support::tempdir();
@@ -762,6 +812,72 @@ fn man_pages() {
         std::fs::read_to_string(dir.path().join("man1/agentctl-diff.1")).unwrap(),
         "my notes\n"
     );
+}
+
+/// The example commands of a `--help` text: the lines of its `Example:`/`Examples:` blocks.
+fn help_examples(help: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut inside = false;
+    for line in help.lines() {
+        if line == "Examples:" || line == "Example:" {
+            inside = true;
+        } else if line.trim().is_empty() {
+            inside = false;
+        } else if inside {
+            out.push(line.to_owned());
+        }
+    }
+    out
+}
+
+/// Examples stay copy-pasteable: in every command's `--help` at 100 columns each example is
+/// one whole indented line (clap did not wrap it), and every man page shows each of its
+/// command's examples as the same single line (roff did not justify or hyphenate it).
+#[test]
+fn help_and_man_keep_every_example_on_one_line() {
+    let dir = support::tempdir();
+    assert_eq!(run(dir.path(), &["-q", "man", "--out", "man1"]).code, 0);
+    let mut pages: Vec<String> = std::fs::read_dir(dir.path().join("man1"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    pages.sort();
+    let mut checked = 0;
+    for page in &pages {
+        let words: Vec<&str> = page.trim_end_matches(".1").split('-').skip(1).collect();
+        // `restore-help` is one command with a dash.
+        let words: Vec<String> = if words == ["restore", "help"] {
+            vec!["restore-help".to_owned()]
+        } else {
+            words.iter().map(|w| (*w).to_owned()).collect()
+        };
+        let mut args: Vec<&str> = words.iter().map(String::as_str).collect();
+        args.push("--help");
+        let help = run(dir.path(), &args);
+        assert_eq!(help.code, 0, "{args:?}: {}", help.stderr);
+        let examples = help_examples(&help.stdout);
+        let man = Command::new("groff")
+            .args(["-man", "-Tutf8", "-rLL=100n", "-P-cbou"])
+            .arg(dir.path().join("man1").join(page))
+            .output()
+            .expect("groff is installed (needed by this test)");
+        let man = String::from_utf8_lossy(&man.stdout).replace(['\u{2010}', '\u{2212}'], "-");
+        let man_lines: Vec<&str> = man.lines().map(str::trim).collect();
+        for example in &examples {
+            assert!(
+                example.starts_with("  ") && example.chars().count() <= 100,
+                "`agentctl {}`: an example wrapped or overlong at 100 columns: {example:?}\n{}",
+                args.join(" "),
+                help.stdout
+            );
+            assert!(
+                man_lines.contains(&example.trim()),
+                "{page}: the example {example:?} is not one line of the page:\n{man}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 15, "only {checked} examples found");
 }
 
 // ------------------------------------------------------------------------------------------ help
