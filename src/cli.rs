@@ -19,7 +19,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
         agentctl diff -p high-throughput -f my.yaml -o deploy/out   # CI: exit 1 on drift\n  \
         agentctl explain agent.replicas -p high-throughput -f my.yaml\n  \
         agentctl init my.yaml\n\n\
-        Exit codes: 0 ok, 1 drift (diff, render --check), 2 error."
+        Exit codes: 0 ok, 1 drift (diff, render --check), 2 error,\n\
+        3 a change of a --fail-on impact class (diff, render --check)."
 )]
 pub struct Cli {
     /// Print nothing but data and errors.
@@ -61,6 +62,47 @@ pub struct ProjectArgs {
     /// The project file for --all / --env (default: `agentctl.yaml` in the current directory).
     #[arg(long, value_name = "FILE")]
     pub project: Option<PathBuf>,
+}
+
+/// `diff`'s impact report: its format and the classes that fail the run.
+#[derive(Debug, Clone, Args, Default)]
+pub struct ImpactArgs {
+    /// What to print on stdout: `text` (the unified diff; a summary and one impact line per
+    /// changed object on stderr), `json` (the impact report, schema `agentctl impact v1`, see
+    /// the README) or `markdown` (the impact report as a pull-request comment).
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    pub format: DiffFormat,
+    /// Exit 3 when a change of one of these impact classes is present (comma-separated or
+    /// repeated): in-place, rollout, recreate, data-loss, security.
+    #[arg(long, value_name = "CLASS", value_delimiter = ',')]
+    pub fail_on: Vec<ImpactClass>,
+}
+
+/// The output of `diff` and `render --check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum DiffFormat {
+    /// The unified diff on stdout; the summary and the impact lines on stderr.
+    #[default]
+    Text,
+    /// The impact report as JSON.
+    Json,
+    /// The impact report as Markdown, for a pull-request comment.
+    Markdown,
+}
+
+/// An impact class of a change (`agentctl diff --fail-on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImpactClass {
+    /// Updated in place, no pod replaced.
+    InPlace,
+    /// Pods replaced by a rolling update.
+    Rollout,
+    /// The API server rejects the update (immutable field): delete and apply again.
+    Recreate,
+    /// A volume claim (or the namespace holding it) goes away or is replaced.
+    DataLoss,
+    /// Access widened or hardening relaxed.
+    Security,
 }
 
 /// One environment of a project file, for the commands that read one configuration (`config`,
@@ -105,12 +147,29 @@ pub enum Command {
         /// Overwrite files in DIR that agentctl did not generate.
         #[arg(long)]
         force: bool,
+        /// With --check: what to print on stdout (see `agentctl diff --help`).
+        #[arg(
+            long,
+            value_name = "FORMAT",
+            default_value = "text",
+            requires = "check"
+        )]
+        format: DiffFormat,
+        /// With --check: exit 3 when a change of one of these impact classes is present.
+        #[arg(long, value_name = "CLASS", value_delimiter = ',', requires = "check")]
+        fail_on: Vec<ImpactClass>,
     },
-    /// Compare the render with an output directory: exit 0 identical, 1 different, 2 error.
+    /// Compare the render with an output directory: exit 0 identical, 1 different, 2 error,
+    /// 3 a change of a --fail-on class.
     ///
-    /// Example:
+    /// Prints the unified diff on stdout and, under the summary on stderr, one line per changed
+    /// object saying what applying it does: in-place, rollout, recreate (an immutable field),
+    /// data-loss, security.
+    ///
+    /// Examples:
     ///   agentctl diff -p high-throughput -f deploy/prod.yaml -o deploy/out
     ///   agentctl diff --all -o deploy/            # every environment of agentctl.yaml
+    ///   agentctl diff -f deploy/prod.yaml -o deploy/out --format json --fail-on recreate,data-loss
     #[command(verbatim_doc_comment)]
     Diff {
         /// Inputs.
@@ -122,6 +181,9 @@ pub enum Command {
         /// The directory to compare with.
         #[arg(long, short, value_name = "DIR")]
         output: PathBuf,
+        /// Impact report and exit code.
+        #[command(flatten)]
+        impact: ImpactArgs,
     },
     /// Print the commands that restore Redis from a backup, for this deployment.
     ///

@@ -1,7 +1,8 @@
 //! The `agentctl` binary: parse the command line, run, map the outcome to an exit code.
 //!
 //! 0: success. 1: the thing asked about was found (drift in `diff` / `render --check`).
-//! 2: any error (usage, bad input, refused output, I/O). A panic is a bug, never an exit path.
+//! 2: any error (usage, bad input, refused output, I/O). 3: drift with a change of an impact
+//! class named by `--fail-on` (`diff`, `render --check`). A panic is a bug, never an exit path.
 
 use std::process::ExitCode;
 
@@ -19,6 +20,7 @@ fn main() -> ExitCode {
     match commands::run(&cli) {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Found) => ExitCode::from(1),
+        Ok(Outcome::Blocked) => ExitCode::from(3),
         Err(e) => {
             commands::report(&e, cli.color);
             ExitCode::from(2)

@@ -17,6 +17,7 @@ use crate::input::layers::{self, Inputs};
 use crate::input::project::Environment;
 use crate::output;
 use crate::output::diff::Summary;
+use crate::output::impact::{self, Analysis};
 use crate::render::Renderer;
 use crate::render::bundle::{self, Bundle};
 use crate::render::patches;
@@ -302,6 +303,8 @@ pub struct Drift {
     pub text: String,
     /// Which files differ.
     pub summary: Summary,
+    /// What the differences would do to the running system (empty: up to date).
+    pub impact: Analysis,
 }
 
 /// Compares every rendered target with its directory (a directory that does not exist yet
@@ -315,11 +318,17 @@ pub fn diff_all(rendered: &[Rendered], style: Style) -> Result<Vec<Drift>> {
             None => output::compare(&r.dir, &r.bundle)?,
         };
         let (text, summary) = output::diff::unified(&r.dir, &changes, style);
+        let impact = if summary.is_empty() {
+            Analysis::default()
+        } else {
+            impact::of_changes(&changes, r.name.as_deref())
+        };
         drifts.push(Drift {
             name: r.name().to_owned(),
             dir: r.dir.clone(),
             text,
             summary,
+            impact,
         });
     }
     Ok(drifts)
@@ -333,11 +342,14 @@ pub fn orphan_drifts(root: &Path, rendered: &[Rendered], style: Style) -> Result
     for dir in output::orphans(root, &keep)? {
         let changes = output::plan_removal(&dir)?;
         let (text, summary) = output::diff::unified(&dir, &changes, style);
+        let env = dir.file_name().map(|n| n.to_string_lossy().into_owned());
+        let impact = impact::of_changes(&changes, env.as_deref());
         drifts.push(Drift {
             name: "(no longer in the project)".into(),
             dir,
             text,
             summary,
+            impact,
         });
     }
     Ok(drifts)

@@ -1,42 +1,57 @@
 //! `agentctl diff` (and `render --check`): the render compared with an output directory,
 //! as a unified diff on stdout; exit 1 when they differ. With `--all`/`--env`, every selected
 //! environment against its directory, plus the directories of environments no longer in the
-//! project (with `--all`).
+//! project (with `--all`). Under the summary, one line per changed object says what applying
+//! it does to the running system (`output::impact`); `--format json|markdown` prints that
+//! report on stdout instead of the diff, and `--fail-on CLASS,...` exits 3 when a change of
+//! one of those classes is present.
 
 use std::path::Path;
 
 use super::{Ctx, Outcome, is_project, plural, render_command, selection};
-use crate::cli::{InputArgs, ProjectArgs};
+use crate::cli::{DiffFormat, ImpactArgs, ImpactClass, InputArgs, ProjectArgs};
 use crate::diag::{Refusal, Result};
 use crate::input::layers::Inputs;
 use crate::output;
+use crate::output::impact::{Class, Impact, report};
 use crate::pipeline::{self, Drift, Target};
 use crate::render::Renderer;
 
 /// Runs `diff`.
-pub fn run(ctx: Ctx, inputs: &InputArgs, project: &ProjectArgs, dir: &Path) -> Result<Outcome> {
+pub fn run(
+    ctx: Ctx,
+    inputs: &InputArgs,
+    project: &ProjectArgs,
+    dir: &Path,
+    impact: &ImpactArgs,
+) -> Result<Outcome> {
     let renderer = Renderer::new()?;
     if !is_project(project) {
-        return single(ctx, &renderer, Inputs::from(inputs), dir);
+        return single(ctx, &renderer, Inputs::from(inputs), dir, impact);
     }
     let (_, envs) = selection(project)?;
     let targets: Vec<Target> = envs
         .iter()
         .map(|e| Target::environment(e, &inputs.sets, dir))
         .collect();
-    environments(ctx, &renderer, project.all, &targets, dir)
+    environments(ctx, &renderer, project.all, &targets, dir, impact)
 }
 
 /// The single render of the command line against `dir`.
-pub fn single(ctx: Ctx, renderer: &Renderer, inputs: Inputs, dir: &Path) -> Result<Outcome> {
+pub fn single(
+    ctx: Ctx,
+    renderer: &Renderer,
+    inputs: Inputs,
+    dir: &Path,
+    impact: &ImpactArgs,
+) -> Result<Outcome> {
     let rendered = pipeline::build_all(renderer, &[Target::single(inputs.clone(), dir)])?;
     if !dir.is_dir() {
         let command = render_command(&inputs, dir);
         return Err(Refusal::NothingToCompare(dir.to_owned(), command).into());
     }
     let drifts = pipeline::diff_all(&rendered, ctx.style)?;
-    let text: String = drifts.iter().map(|d| d.text.as_str()).collect();
-    output::print(&text)?;
+    print_stdout(&drifts, impact.format)?;
     let Some(summary) = drifts.first().map(|d| &d.summary) else {
         return Ok(Outcome::Ok);
     };
@@ -66,7 +81,7 @@ pub fn single(ctx: Ctx, renderer: &Renderer, inputs: Inputs, dir: &Path) -> Resu
             render_command(&inputs, dir)
         );
     }
-    Ok(Outcome::Found)
+    Ok(conclude(ctx, &drifts, impact))
 }
 
 /// Project environments against their directories under `root` (which must exist).
@@ -76,6 +91,7 @@ pub fn environments(
     all: bool,
     targets: &[Target],
     root: &Path,
+    impact: &ImpactArgs,
 ) -> Result<Outcome> {
     let rendered = pipeline::build_all(renderer, targets)?;
     if !root.is_dir() {
@@ -86,8 +102,7 @@ pub fn environments(
     if all {
         drifts.extend(pipeline::orphan_drifts(root, &rendered, ctx.style)?);
     }
-    let text: String = drifts.iter().map(|d| d.text.as_str()).collect();
-    output::print(&text)?;
+    print_stdout(&drifts, impact.format)?;
     let drifted: Vec<&Drift> = drifts.iter().filter(|d| !d.summary.is_empty()).collect();
     if !ctx.quiet {
         let mut msg = String::new();
@@ -121,6 +136,79 @@ pub fn environments(
     Ok(if drifted.is_empty() {
         Outcome::Ok
     } else {
-        Outcome::Found
+        conclude(ctx, &drifts, impact)
     })
+}
+
+/// stdout: the unified diffs, or the impact report as JSON or Markdown.
+fn print_stdout(drifts: &[Drift], format: DiffFormat) -> Result<()> {
+    let impacts = || -> Vec<Impact> {
+        drifts
+            .iter()
+            .flat_map(|d| d.impact.impacts.iter().cloned())
+            .collect()
+    };
+    let text = match format {
+        DiffFormat::Text => drifts.iter().map(|d| d.text.as_str()).collect(),
+        DiffFormat::Json => report::json(&impacts()),
+        DiffFormat::Markdown => report::markdown(&impacts()),
+    };
+    output::print(&text)?;
+    Ok(())
+}
+
+/// The class a `--fail-on` name stands for.
+fn class(c: ImpactClass) -> Class {
+    match c {
+        ImpactClass::InPlace => Class::InPlace,
+        ImpactClass::Rollout => Class::Rollout,
+        ImpactClass::Recreate => Class::Recreate,
+        ImpactClass::DataLoss => Class::DataLoss,
+        ImpactClass::Security => Class::Security,
+    }
+}
+
+/// After drift was found: the impact lines on stderr, and exit 1, or 3 when a change of a
+/// `--fail-on` class is present.
+fn conclude(ctx: Ctx, drifts: &[Drift], args: &ImpactArgs) -> Outcome {
+    let impacts: Vec<&Impact> = drifts.iter().flat_map(|d| &d.impact.impacts).collect();
+    let owned: Vec<Impact> = impacts.iter().map(|i| (*i).clone()).collect();
+    if !ctx.quiet && !owned.is_empty() {
+        let mut text = format!("{}\n", report::heading(&owned));
+        text.push_str(&report::human(&owned));
+        for d in drifts {
+            for u in &d.impact.unreadable {
+                text.push_str(&format!("  (not analyzed: {u})\n"));
+            }
+        }
+        eprint!("{text}");
+    }
+    let fail_on: Vec<Class> = args.fail_on.iter().map(|c| class(*c)).collect();
+    let hits: Vec<&Impact> = impacts
+        .into_iter()
+        .filter(|i| i.classes().iter().any(|c| fail_on.contains(c)))
+        .collect();
+    if hits.is_empty() {
+        return Outcome::Found;
+    }
+    if !ctx.quiet {
+        let mut names: Vec<&str> = Vec::new();
+        for c in Class::ALL {
+            if fail_on.contains(&c) && hits.iter().any(|i| i.classes().contains(&c)) {
+                names.push(c.name());
+            }
+        }
+        eprintln!(
+            "exit 3: {} change{} of class {} (--fail-on {})",
+            hits.len(),
+            plural(hits.len(), "s"),
+            names.join(", "),
+            args.fail_on
+                .iter()
+                .map(|c| class(*c).name())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+    }
+    Outcome::Blocked
 }

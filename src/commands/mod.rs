@@ -18,7 +18,7 @@ pub mod schema;
 
 use std::path::Path;
 
-use crate::cli::{Cli, Command, EnvArgs, InputArgs, ProjectArgs};
+use crate::cli::{Cli, Command, EnvArgs, ImpactArgs, InputArgs, ProjectArgs};
 use crate::diag::{Error, Refusal, Result};
 use crate::input::layers::Inputs;
 use crate::input::project::{self, Environment, Project};
@@ -31,6 +31,8 @@ pub enum Outcome {
     Ok,
     /// Exit 1: the thing asked about was found (drift).
     Found,
+    /// Exit 3: drift with a change of an impact class named by `--fail-on`.
+    Blocked,
 }
 
 /// What every command may need besides its own arguments.
@@ -94,6 +96,8 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
             output,
             check,
             force,
+            format,
+            fail_on,
         } => render::run(
             ctx,
             &render::Args {
@@ -102,13 +106,18 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
                 dir: output.as_deref(),
                 check: *check,
                 force: *force,
+                impact: ImpactArgs {
+                    format: *format,
+                    fail_on: fail_on.clone(),
+                },
             },
         ),
         Command::Diff {
             inputs,
             project,
             output,
-        } => diff::run(ctx, inputs, project, output),
+            impact,
+        } => diff::run(ctx, inputs, project, output, impact),
         Command::Profiles { action } => profiles::run(action.as_ref()),
         Command::Schema => schema::run(),
         Command::Config {

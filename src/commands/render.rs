@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::{Ctx, Outcome, is_project, plural, selection};
-use crate::cli::{InputArgs, ProjectArgs};
+use crate::cli::{ImpactArgs, InputArgs, ProjectArgs};
 use crate::diag::{Refusal, Result};
 use crate::input::layers::Inputs;
 use crate::input::project;
@@ -14,7 +14,7 @@ use crate::pipeline::{self, Rendered, Target};
 use crate::render::Renderer;
 
 /// `render`'s arguments.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Args<'a> {
     /// `-p`, `-f`, `--set`.
     pub inputs: &'a InputArgs,
@@ -26,6 +26,8 @@ pub struct Args<'a> {
     pub check: bool,
     /// `--force`.
     pub force: bool,
+    /// `--format`, `--fail-on` (with `--check`).
+    pub impact: ImpactArgs,
 }
 
 /// Runs `render`.
@@ -34,7 +36,7 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
     if !is_project(args.project) {
         let inputs = Inputs::from(args.inputs);
         return match (args.dir, args.check) {
-            (Some(dir), true) => super::diff::single(ctx, &renderer, inputs, dir),
+            (Some(dir), true) => super::diff::single(ctx, &renderer, inputs, dir, &args.impact),
             (Some(dir), false) => single(ctx, &renderer, inputs, dir, args.force),
             (None, _) => stream(ctx, &renderer, &[Target::single(inputs, Path::new(""))]),
         };
@@ -56,7 +58,14 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
         .map(|e| Target::environment(e, sets, root))
         .collect();
     if args.check {
-        return super::diff::environments(ctx, &renderer, args.project.all, &targets, root);
+        return super::diff::environments(
+            ctx,
+            &renderer,
+            args.project.all,
+            &targets,
+            root,
+            &args.impact,
+        );
     }
     let rendered = pipeline::build_all(&renderer, &targets)?;
     if root.exists() && !root.is_dir() {

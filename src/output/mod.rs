@@ -18,6 +18,7 @@
 pub mod atomic;
 pub mod diff;
 pub mod files;
+pub mod impact;
 
 use std::fs;
 use std::path::{Path, PathBuf};

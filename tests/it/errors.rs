@@ -630,6 +630,13 @@ const CLI_CASES: &[CliCase] = &[
         fixed_setup: plain_output,
     },
     CliCase {
+        name: "diff-fail-on-unknown-class",
+        args: &["diff", "--fail-on", "recreate,dataloss", "-o", "out"],
+        setup: rendered_output,
+        fixed_args: &["diff", "--fail-on", "recreate,data-loss", "-o", "out"],
+        fixed_setup: rendered_output,
+    },
+    CliCase {
         name: "diff-without-directory",
         args: &["diff", "-o", "out"],
         setup: nothing,

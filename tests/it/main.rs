@@ -17,6 +17,7 @@ mod cli;
 mod cluster;
 mod e2e;
 mod errors;
+mod impact;
 mod kubectl;
 mod manifests;
 mod merge_props;

@@ -1,0 +1,386 @@
+//! Change impact: what applying a change of rendered objects will do to the running system.
+//!
+//! Owns the typed analysis of two sets of rendered objects (parsed JSON values, as in the
+//! output directory before and after): each object that changes, keyed by kind, namespace and
+//! name, is a `create`, `update` or `delete` with a set of impact [`Class`]es, each with its
+//! reason and, where there is one, the fix: `in-place`, `rollout` (pods replaced by the
+//! controller, with the cause and how it rolls), `recreate` (the API server rejects the update
+//! of an immutable field), `data-loss` (a volume, or the namespace holding it, goes away) and
+//! `security` (access widened or hardening relaxed). Values are compared semantically
+//! (`2000m` is `2`). It also renders the findings for people (one line per object), as JSON
+//! and as Markdown ([`report`]). Pure: it reads no files and decides nothing about exit codes.
+
+mod rules;
+mod security;
+pub mod semantic;
+
+pub mod report;
+
+use std::collections::BTreeSet;
+
+use serde_json::Value as J;
+
+/// What a change does to the running system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Class {
+    /// The object is updated, no pod is replaced.
+    InPlace,
+    /// Pods are replaced through the controller's rolling update.
+    Rollout,
+    /// The API server rejects the update (an immutable field): delete and create again.
+    Recreate,
+    /// Stored data goes away (a volume claim, or the namespace that holds it).
+    DataLoss,
+    /// Access widened or hardening relaxed.
+    Security,
+}
+
+impl Class {
+    /// Every class, in the order they are shown.
+    pub const ALL: [Class; 5] = [
+        Class::InPlace,
+        Class::Rollout,
+        Class::Recreate,
+        Class::DataLoss,
+        Class::Security,
+    ];
+
+    /// The class's name on the command line and in every output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::InPlace => "in-place",
+            Class::Rollout => "rollout",
+            Class::Recreate => "recreate",
+            Class::DataLoss => "data-loss",
+            Class::Security => "security",
+        }
+    }
+}
+
+/// Whether the object is new, changed or gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Only in the new objects.
+    Create,
+    /// In both, different.
+    Update,
+    /// Only in the old objects.
+    Delete,
+}
+
+impl Change {
+    /// `create`, `update` or `delete`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Change::Create => "create",
+            Change::Update => "update",
+            Change::Delete => "delete",
+        }
+    }
+}
+
+/// One reason: its class (`None`: a note on a create or delete), what happens and the fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The class this reason is for.
+    pub class: Option<Class>,
+    /// What will happen, and why.
+    pub reason: String,
+    /// What to do about it, when something must be done.
+    pub fix: Option<String>,
+}
+
+/// The impact of one changed object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Impact {
+    /// The project environment (`None`: a single render or a plain directory).
+    pub environment: Option<String>,
+    /// Kubernetes kind.
+    pub kind: String,
+    /// Namespace (`None`: cluster-scoped).
+    pub namespace: Option<String>,
+    /// Object name.
+    pub name: String,
+    /// create, update or delete.
+    pub change: Change,
+    /// The reasons, by class.
+    pub findings: Vec<Finding>,
+}
+
+impl Impact {
+    /// The classes of this change, in [`Class::ALL`] order.
+    pub fn classes(&self) -> Vec<Class> {
+        let set: BTreeSet<Class> = self.findings.iter().filter_map(|f| f.class).collect();
+        set.into_iter().collect()
+    }
+
+    /// The fixes of every finding, joined.
+    pub fn fix(&self) -> Option<String> {
+        let fixes: Vec<&str> = self
+            .findings
+            .iter()
+            .filter_map(|f| f.fix.as_deref())
+            .collect();
+        (!fixes.is_empty()).then(|| fixes.join("; "))
+    }
+
+    /// `Kind namespace/name` (or `Kind name` when cluster-scoped).
+    pub fn object(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{} {ns}/{}", self.kind, self.name),
+            None => format!("{} {}", self.kind, self.name),
+        }
+    }
+}
+
+/// Kinds that have no namespace.
+const CLUSTER_SCOPED: &[&str] = &[
+    "Namespace",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "StorageClass",
+    "CustomResourceDefinition",
+    "PriorityClass",
+    "PersistentVolume",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "ClusterIssuer",
+    "ClusterSecretStore",
+];
+
+/// kind, namespace, name.
+type Key = (String, Option<String>, String);
+
+fn kind_of(o: &J) -> &str {
+    o.get("kind").and_then(J::as_str).unwrap_or_default()
+}
+
+fn key(o: &J, default_namespace: Option<&str>) -> Option<Key> {
+    let kind = kind_of(o);
+    let name = semantic::str_at(o, "metadata.name")?;
+    if kind.is_empty() || kind == "Kustomization" {
+        return None;
+    }
+    let namespace = if CLUSTER_SCOPED.contains(&kind) {
+        None
+    } else {
+        semantic::str_at(o, "metadata.namespace")
+            .or(default_namespace)
+            .map(str::to_owned)
+    };
+    Some((kind.to_owned(), namespace, name.to_owned()))
+}
+
+/// One side of a comparison: the objects of a directory (or a render), with the namespace
+/// `kustomization.yaml` gives objects that name none.
+#[derive(Debug, Clone, Default)]
+pub struct Objects {
+    pub(crate) items: Vec<(Key, J)>,
+}
+
+impl Objects {
+    /// The objects, keyed; later duplicates of a key are dropped, objects without a kind or
+    /// name (and the Kustomization itself) are not objects.
+    pub fn new(objects: Vec<J>) -> Objects {
+        let namespace = objects
+            .iter()
+            .find(|o| kind_of(o) == "Kustomization")
+            .and_then(|k| k.get("namespace"))
+            .and_then(J::as_str)
+            .map(str::to_owned);
+        let mut items: Vec<(Key, J)> = Vec::new();
+        for mut o in objects {
+            if let Some(k) = key(&o, namespace.as_deref())
+                && !items.iter().any(|(seen, _)| *seen == k)
+            {
+                // As kustomize does: the object gets the namespace it is keyed by.
+                if let (Some(ns), Some(meta)) = (&k.1, o.get_mut("metadata"))
+                    && let Some(meta) = meta.as_object_mut()
+                {
+                    meta.insert("namespace".into(), J::String(ns.clone()));
+                }
+                items.push((k, o));
+            }
+        }
+        Objects { items }
+    }
+
+    fn get(&self, k: &Key) -> Option<&J> {
+        self.items.iter().find(|(x, _)| x == k).map(|(_, o)| o)
+    }
+
+    /// Objects of a kind in a namespace.
+    fn of_kind<'a>(&'a self, kind: &'a str, ns: Option<&'a str>) -> impl Iterator<Item = &'a J> {
+        self.items
+            .iter()
+            .filter(move |((k, n, _), _)| k == kind && n.as_deref() == ns)
+            .map(|(_, o)| o)
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+/// Both sides, for rules that look beyond the object (the HPA of a Deployment, the claims in a
+/// namespace).
+pub(crate) struct Ctx<'a> {
+    pub old: &'a Objects,
+    pub new: &'a Objects,
+}
+
+/// Every object that differs between `old` and `new`: updates and creates in the new objects'
+/// order, then deletes in the old objects' order.
+pub fn analyze(old: &Objects, new: &Objects) -> Vec<Impact> {
+    let ctx = Ctx { old, new };
+    let mut out = Vec::new();
+    for (k, n) in &new.items {
+        let (change, findings) = match old.get(k) {
+            Some(o) if semantic::same(o, n) => continue,
+            Some(o) => (Change::Update, rules::update(&ctx, o, n)),
+            None => (Change::Create, rules::create(&ctx, n)),
+        };
+        out.push(impact(k, change, findings));
+    }
+    for (k, o) in &old.items {
+        if new.get(k).is_none() {
+            out.push(impact(k, Change::Delete, rules::delete(&ctx, o)));
+        }
+    }
+    fold_namespaces(out)
+}
+
+/// Objects created in a new namespace, or deleted with their namespace, are one line: the
+/// Namespace's, which counts them (its deletion already names the data that goes with it).
+fn fold_namespaces(impacts: Vec<Impact>) -> Vec<Impact> {
+    let whole = |change: Change| -> Vec<String> {
+        impacts
+            .iter()
+            .filter(|i| i.kind == "Namespace" && i.change == change)
+            .map(|i| i.name.clone())
+            .collect()
+    };
+    let (created, deleted) = (whole(Change::Create), whole(Change::Delete));
+    let folded = |i: &Impact| {
+        let ns = i.namespace.as_deref().unwrap_or_default();
+        (i.change == Change::Create && created.iter().any(|n| n == ns))
+            || (i.change == Change::Delete && deleted.iter().any(|n| n == ns))
+    };
+    let mut out: Vec<Impact> = Vec::new();
+    for i in &impacts {
+        if folded(i) {
+            continue;
+        }
+        let mut i = i.clone();
+        if i.kind == "Namespace" && i.change != Change::Update {
+            let inside: Vec<&Impact> = impacts
+                .iter()
+                .filter(|x| x.change == i.change && x.namespace.as_deref() == Some(&i.name))
+                .collect();
+            if !inside.is_empty() {
+                let verb = if i.change == Change::Create {
+                    "created in it"
+                } else {
+                    "no longer rendered in it"
+                };
+                i.findings.insert(
+                    0,
+                    Finding {
+                        class: None,
+                        reason: format!("{} objects {verb}: {}", inside.len(), kinds(&inside)),
+                        fix: None,
+                    },
+                );
+            }
+        }
+        out.push(i);
+    }
+    out
+}
+
+/// `2 Deployment, 1 StatefulSet, ...` in first-seen order.
+fn kinds(impacts: &[&Impact]) -> String {
+    let mut counted: Vec<(&str, usize)> = Vec::new();
+    for i in impacts {
+        match counted.iter_mut().find(|(k, _)| *k == i.kind) {
+            Some((_, n)) => *n += 1,
+            None => counted.push((&i.kind, 1)),
+        }
+    }
+    counted
+        .iter()
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn impact(k: &Key, change: Change, findings: Vec<Finding>) -> Impact {
+    Impact {
+        environment: None,
+        kind: k.0.clone(),
+        namespace: k.1.clone(),
+        name: k.2.clone(),
+        change,
+        findings,
+    }
+}
+
+/// The impact of a comparison: what changes, and the files that could not be read as
+/// manifests (hand-edited into something else), which are left out.
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    /// The changed objects.
+    pub impacts: Vec<Impact>,
+    /// `file: why` for each side's file that is not a manifest stream.
+    pub unreadable: Vec<String>,
+}
+
+/// Reads one side's files (name, text) into [`Objects`].
+pub fn read_side<'a>(
+    files: impl IntoIterator<Item = (&'a str, &'a str)>,
+    unreadable: &mut Vec<String>,
+) -> Objects {
+    let mut all = Vec::new();
+    for (name, text) in files {
+        match crate::input::yaml::parse_manifests(text) {
+            Ok(docs) => all.extend(docs),
+            Err(e) => {
+                let line = format!("{name}: {}", e.lines().next().unwrap_or_default());
+                if !unreadable.contains(&line) {
+                    unreadable.push(line);
+                }
+            }
+        }
+    }
+    Objects::new(all)
+}
+
+/// The impact of the file changes of one directory (every file, changed or not: unchanged files
+/// give the context, such as the HPA of a changed Deployment), labelled with `environment`.
+pub fn of_changes(changes: &[crate::output::Change], environment: Option<&str>) -> Analysis {
+    let mut unreadable = Vec::new();
+    let old = read_side(
+        changes
+            .iter()
+            .filter_map(|c| c.old.as_deref().map(|t| (c.name.as_str(), t))),
+        &mut unreadable,
+    );
+    let new = read_side(
+        changes
+            .iter()
+            .filter_map(|c| c.new.as_deref().map(|t| (c.name.as_str(), t))),
+        &mut unreadable,
+    );
+    let mut impacts = analyze(&old, &new);
+    for i in &mut impacts {
+        i.environment = environment.map(str::to_owned);
+    }
+    Analysis {
+        impacts,
+        unreadable,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,187 @@
+//! The impact findings for people (one line per changed object, under the diff's summary), as
+//! JSON (`--format json`, schema `agentctl impact v1`) and as Markdown (`--format markdown`, a
+//! pull-request comment).
+
+use serde_json::{Value as J, json};
+
+use super::{Class, Impact};
+
+/// The schema name of the JSON output.
+pub const SCHEMA: &str = "agentctl impact v1";
+
+fn reasons(i: &Impact) -> String {
+    i.findings
+        .iter()
+        .map(|f| f.reason.as_str())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn classes(i: &Impact) -> String {
+    i.classes()
+        .iter()
+        .map(|c| c.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One line per changed object, indented, with the environment when there is one.
+pub fn human(impacts: &[Impact]) -> String {
+    let mut out = String::new();
+    for i in impacts {
+        let env = i
+            .environment
+            .as_deref()
+            .map(|e| format!("[{e}] "))
+            .unwrap_or_default();
+        out.push_str(&format!("  {env}{} {}", i.change.name(), i.object()));
+        let (c, r) = (classes(i), reasons(i));
+        if !c.is_empty() {
+            out.push_str(&format!(": {c}"));
+        }
+        if !r.is_empty() {
+            out.push_str(&format!(" — {r}"));
+        }
+        if let Some(fix) = i.fix() {
+            out.push_str(&format!("; fix: {fix}"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// How many changes carry each class, in [`Class::ALL`] order (classes with none left out).
+pub fn counts(impacts: &[Impact]) -> Vec<(Class, usize)> {
+    Class::ALL
+        .iter()
+        .map(|c| {
+            (
+                *c,
+                impacts.iter().filter(|i| i.classes().contains(c)).count(),
+            )
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
+/// The heading line of the human report: `impact of 3 changed objects: 1 rollout, 1 recreate`.
+pub fn heading(impacts: &[Impact]) -> String {
+    let n = impacts.len();
+    let mut text = format!(
+        "impact of {n} changed object{}",
+        if n == 1 { "" } else { "s" }
+    );
+    let c = counts(impacts);
+    if !c.is_empty() {
+        let parts: Vec<String> = c.iter().map(|(c, n)| format!("{n} {}", c.name())).collect();
+        text.push_str(&format!(": {}", parts.join(", ")));
+    }
+    text
+}
+
+/// The JSON document: `{schema, counts, changes: [...]}`.
+pub fn json(impacts: &[Impact]) -> String {
+    let changes: Vec<J> = impacts
+        .iter()
+        .map(|i| {
+            json!({
+                "environment": i.environment,
+                "kind": i.kind,
+                "namespace": i.namespace,
+                "name": i.name,
+                "change": i.change.name(),
+                "impact": i.classes().iter().map(|c| c.name()).collect::<Vec<_>>(),
+                "reasons": i.findings.iter().map(|f| json!({
+                    "class": f.class.map(Class::name),
+                    "text": f.reason,
+                    "fix": f.fix,
+                })).collect::<Vec<_>>(),
+                "fix": i.fix(),
+            })
+        })
+        .collect();
+    let mut counts = serde_json::Map::new();
+    for c in Class::ALL {
+        let n = impacts.iter().filter(|i| i.classes().contains(&c)).count();
+        counts.insert(c.name().to_owned(), J::from(n));
+    }
+    let doc = json!({
+        "schema": SCHEMA,
+        "counts": counts,
+        "changes": changes,
+    });
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// A Markdown cell: pipes escaped, one line.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The Markdown report for a pull-request comment.
+pub fn markdown(impacts: &[Impact]) -> String {
+    let mut out = String::from("### agentctl: what this change does to the running system\n\n");
+    if impacts.is_empty() {
+        out.push_str("No object changes.\n");
+        return out;
+    }
+    let c = counts(impacts);
+    let warn = |c: Class| matches!(c, Class::Recreate | Class::DataLoss | Class::Security);
+    let summary: Vec<String> = c
+        .iter()
+        .map(|(c, n)| {
+            if warn(*c) {
+                format!("**{n} {}** ⚠️", c.name())
+            } else {
+                format!("{n} {}", c.name())
+            }
+        })
+        .collect();
+    out.push_str(&format!(
+        "{} changed object{}{}\n\n",
+        impacts.len(),
+        if impacts.len() == 1 { "" } else { "s" },
+        if summary.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", summary.join(", "))
+        }
+    ));
+    let envs = impacts.iter().any(|i| i.environment.is_some());
+    if envs {
+        out.push_str(
+            "| environment | change | object | impact | why | fix |\n|---|---|---|---|---|---|\n",
+        );
+    } else {
+        out.push_str("| change | object | impact | why | fix |\n|---|---|---|---|---|\n");
+    }
+    for i in impacts {
+        let impact: Vec<String> = i
+            .classes()
+            .iter()
+            .map(|c| {
+                if warn(*c) {
+                    format!("**{}**", c.name())
+                } else {
+                    c.name().to_owned()
+                }
+            })
+            .collect();
+        let env = if envs {
+            format!("| {} ", cell(i.environment.as_deref().unwrap_or("")))
+        } else {
+            String::new()
+        };
+        out.push_str(&format!(
+            "{env}| {} | `{}` | {} | {} | {} |\n",
+            i.change.name(),
+            cell(&i.object()),
+            impact.join(", "),
+            cell(&reasons(i)),
+            i.fix().map(|f| cell(&f)).unwrap_or_default()
+        ));
+    }
+    out
+}

@@ -1,0 +1,349 @@
+//! Semantic comparison of Kubernetes objects: quantities compared by value (`2000m` is `2`,
+//! `1Gi` is `1024Mi`), numbers by value, lists of named items matched by name, and the
+//! field-by-field differences ([`Delta`]) that the impact rules read and quote.
+
+use serde_json::Value as J;
+
+/// A Kubernetes quantity in nano-units (`1` is 10⁹, `1m` is 10⁶, `1Ki` is 1024·10⁹), or `None`
+/// when the text is not a quantity.
+pub fn quantity(text: &str) -> Option<i128> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
+        .unwrap_or(text.len());
+    let (number, suffix) = text.split_at(split);
+    let (sign, number) = match number.strip_prefix('-') {
+        Some(rest) => (-1, rest),
+        None => (1, number.strip_prefix('+').unwrap_or(number)),
+    };
+    if number.is_empty() || number.starts_with('.') && number.len() == 1 {
+        return None;
+    }
+    let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
+    if !whole.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    // value = whole.frac × 10^9 nano-units, kept exact to 9 decimals.
+    let whole: i128 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let mut frac_nanos: i128 = 0;
+    for (i, d) in frac.chars().take(9).enumerate() {
+        frac_nanos += i128::from(d.to_digit(10)?) * 10i128.pow(8 - i as u32);
+    }
+    let base = whole.checked_mul(1_000_000_000)?.checked_add(frac_nanos)?;
+    let scaled = match suffix {
+        "" => base,
+        "n" => base / 1_000_000_000,
+        "u" => base / 1_000_000,
+        "m" => base / 1_000,
+        "k" => base.checked_mul(1_000)?,
+        "M" => base.checked_mul(1_000_000)?,
+        "G" => base.checked_mul(1_000_000_000)?,
+        "T" => base.checked_mul(1_000_000_000_000)?,
+        "P" => base.checked_mul(1_000_000_000_000_000)?,
+        "E" => base.checked_mul(1_000_000_000_000_000_000)?,
+        "Ki" => base.checked_mul(1 << 10)?,
+        "Mi" => base.checked_mul(1 << 20)?,
+        "Gi" => base.checked_mul(1 << 30)?,
+        "Ti" => base.checked_mul(1 << 40)?,
+        "Pi" => base.checked_mul(1 << 50)?,
+        "Ei" => base.checked_mul(1 << 60)?,
+        s => {
+            let exp = s.strip_prefix(['e', 'E'])?;
+            let exp: i32 = exp.parse().ok()?;
+            if exp >= 0 {
+                base.checked_mul(10i128.checked_pow(exp.unsigned_abs())?)?
+            } else {
+                base / 10i128.checked_pow(exp.unsigned_abs())?
+            }
+        }
+    };
+    Some(sign * scaled)
+}
+
+/// The value of a quantity field, whether written as a string or a number.
+pub fn quantity_of(v: &J) -> Option<i128> {
+    match v {
+        J::String(s) => quantity(s),
+        J::Number(n) => quantity(&n.to_string()),
+        _ => None,
+    }
+}
+
+/// Keys whose values (or whose map's values) are quantities.
+fn is_quantity_map(key: &str) -> bool {
+    matches!(
+        key,
+        "requests"
+            | "limits"
+            | "hard"
+            | "capacity"
+            | "default"
+            | "defaultRequest"
+            | "max"
+            | "min"
+            | "maxLimitRequestRatio"
+    )
+}
+
+/// `v` with quantities, numbers and named lists in a canonical form, so that equal values
+/// compare equal however they are written.
+pub fn normalize(v: &J) -> J {
+    norm(v, "")
+}
+
+fn norm(v: &J, key: &str) -> J {
+    match v {
+        J::Object(map) => J::Object(
+            map.iter()
+                .map(|(k, item)| {
+                    let quantity_here = is_quantity_map(key) || k == "sizeLimit" || k == "storage";
+                    let value = match (quantity_here, quantity_of(item)) {
+                        (true, Some(q)) => J::String(format!("quantity:{q}")),
+                        _ => norm(item, k),
+                    };
+                    (k.clone(), value)
+                })
+                .collect(),
+        ),
+        J::Array(items) => J::Array(items.iter().map(|i| norm(i, key)).collect()),
+        J::Number(n) => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => J::from(f as i64),
+            _ => v.clone(),
+        },
+        _ => v.clone(),
+    }
+}
+
+/// Whether two values are the same after [`normalize`].
+pub fn same(a: &J, b: &J) -> bool {
+    a == b || normalize(a) == normalize(b)
+}
+
+/// One field that differs: its path (`spec.template.spec.containers[agent].image`), and its old
+/// and new values (`None`: absent).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delta {
+    /// Dotted path; list items of named lists as `[name]`, others as `[index]`.
+    pub path: String,
+    /// The old value.
+    pub old: Option<J>,
+    /// The new value.
+    pub new: Option<J>,
+}
+
+impl Delta {
+    /// `path: old → new`, values shortened.
+    pub fn describe(&self) -> String {
+        format!(
+            "{}: {} → {}",
+            self.path,
+            short(self.old.as_ref()),
+            short(self.new.as_ref())
+        )
+    }
+}
+
+/// A value as a reviewer reads it in one line.
+pub fn short(v: Option<&J>) -> String {
+    match v {
+        None | Some(J::Null) => "(none)".into(),
+        Some(J::String(s)) if s.chars().count() > 60 => {
+            let cut: String = s.chars().take(57).collect();
+            format!("{cut}…")
+        }
+        Some(J::String(s)) => s.clone(),
+        Some(J::Object(m)) if m.is_empty() => "{}".into(),
+        Some(J::Array(a)) if a.is_empty() => "[]".into(),
+        Some(v @ (J::Object(_) | J::Array(_))) => {
+            let text = v.to_string();
+            if text.chars().count() > 60 {
+                let cut: String = text.chars().take(57).collect();
+                format!("{cut}…")
+            } else {
+                text
+            }
+        }
+        Some(v) => v.to_string(),
+    }
+}
+
+/// The name an item of a list is matched by, when every item has one.
+fn item_name(v: &J) -> Option<String> {
+    if let Some(n) = v.get("name").and_then(J::as_str) {
+        return Some(n.to_owned());
+    }
+    v.get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(J::as_str)
+        .map(str::to_owned)
+}
+
+fn named(items: &[J]) -> Option<Vec<String>> {
+    let names: Option<Vec<String>> = items.iter().map(item_name).collect();
+    let names = names?;
+    let mut unique = names.clone();
+    unique.sort();
+    unique.dedup();
+    (unique.len() == names.len() && !names.is_empty()).then_some(names)
+}
+
+/// Every field that differs between `old` and `new` (absent on one side: `None`), under
+/// `path`, semantically (see [`normalize`]).
+pub fn deltas(old: Option<&J>, new: Option<&J>, path: &str) -> Vec<Delta> {
+    let mut out = Vec::new();
+    walk(
+        old.map(normalize).as_ref(),
+        new.map(normalize).as_ref(),
+        old,
+        new,
+        path,
+        &mut out,
+    );
+    out
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// Walks the normalized values (to decide) and the originals (to quote).
+fn walk(
+    a: Option<&J>,
+    b: Option<&J>,
+    ra: Option<&J>,
+    rb: Option<&J>,
+    path: &str,
+    out: &mut Vec<Delta>,
+) {
+    let a = a.filter(|v| !v.is_null());
+    let b = b.filter(|v| !v.is_null());
+    if a == b {
+        return;
+    }
+    match (a, b) {
+        (Some(J::Object(ma)), Some(J::Object(mb))) => {
+            let mut keys: Vec<&String> = ma.keys().chain(mb.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                walk(
+                    ma.get(k),
+                    mb.get(k),
+                    ra.and_then(|r| r.get(k)),
+                    rb.and_then(|r| r.get(k)),
+                    &join(path, k),
+                    out,
+                );
+            }
+        }
+        (Some(J::Array(la)), Some(J::Array(lb))) => match (named(la), named(lb)) {
+            (Some(na), Some(nb)) => {
+                let mut names: Vec<&String> = na.iter().collect();
+                names.extend(nb.iter().filter(|n| !na.contains(n)));
+                for n in names {
+                    let ia = na.iter().position(|x| x == n);
+                    let ib = nb.iter().position(|x| x == n);
+                    walk(
+                        ia.map(|i| &la[i]),
+                        ib.map(|i| &lb[i]),
+                        ia.and_then(|i| ra.and_then(|r| r.get(i))),
+                        ib.and_then(|i| rb.and_then(|r| r.get(i))),
+                        &format!("{path}[{n}]"),
+                        out,
+                    );
+                }
+            }
+            _ if la.len() == lb.len() => {
+                for i in 0..la.len() {
+                    walk(
+                        la.get(i),
+                        lb.get(i),
+                        ra.and_then(|r| r.get(i)),
+                        rb.and_then(|r| r.get(i)),
+                        &format!("{path}[{i}]"),
+                        out,
+                    );
+                }
+            }
+            _ => out.push(Delta {
+                path: path.to_owned(),
+                old: ra.cloned(),
+                new: rb.cloned(),
+            }),
+        },
+        _ => out.push(Delta {
+            path: path.to_owned(),
+            old: ra.filter(|v| !v.is_null()).cloned(),
+            new: rb.filter(|v| !v.is_null()).cloned(),
+        }),
+    }
+}
+
+/// At most `n` deltas described, then how many more.
+pub fn describe(deltas: &[Delta], n: usize) -> String {
+    let mut parts: Vec<String> = deltas.iter().take(n).map(Delta::describe).collect();
+    if deltas.len() > n {
+        parts.push(format!("and {} more", deltas.len() - n));
+    }
+    parts.join(", ")
+}
+
+/// `v` at a dotted path of object keys.
+pub fn at<'a>(v: &'a J, path: &str) -> Option<&'a J> {
+    path.split('.')
+        .try_fold(v, |v, key| v.get(key))
+        .filter(|v| !v.is_null())
+}
+
+/// The string at a dotted path.
+pub fn str_at<'a>(v: &'a J, path: &str) -> Option<&'a str> {
+    at(v, path).and_then(J::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn quantities_compare_by_value() {
+        assert_eq!(quantity("2000m"), quantity("2"));
+        assert_eq!(quantity("1Gi"), quantity("1024Mi"));
+        assert_eq!(quantity("1.5"), quantity("1500m"));
+        assert_eq!(quantity("1e3"), quantity("1k"));
+        assert!(quantity("10Gi") > quantity("9Gi"));
+        assert_eq!(quantity("abc"), None);
+        assert_eq!(quantity(""), None);
+        assert_eq!(quantity("1Xi"), None);
+    }
+
+    #[test]
+    fn semantic_equality_ignores_spelling() {
+        let a = json!({"resources": {"limits": {"cpu": "2000m", "memory": "2Gi"}}, "n": 1});
+        let b = json!({"resources": {"limits": {"cpu": "2", "memory": "2048Mi"}}, "n": 1.0});
+        assert!(same(&a, &b));
+        assert!(deltas(Some(&a), Some(&b), "").is_empty());
+        let c = json!({"resources": {"limits": {"cpu": "3", "memory": "2Gi"}}, "n": 1});
+        let d = deltas(Some(&a), Some(&c), "spec");
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].describe(), "spec.resources.limits.cpu: 2000m → 3");
+    }
+
+    #[test]
+    fn named_lists_match_by_name() {
+        let a =
+            json!({"containers": [{"name": "a", "image": "x:1"}, {"name": "b", "image": "y:1"}]});
+        let b =
+            json!({"containers": [{"name": "b", "image": "y:2"}, {"name": "a", "image": "x:1"}]});
+        let d = deltas(Some(&a), Some(&b), "");
+        assert_eq!(describe(&d, 3), "containers[b].image: y:1 → y:2");
+    }
+}

@@ -1,0 +1,242 @@
+//! Change impact end to end, from the built binary: `agentctl diff` and `render --check` say
+//! per changed object what applying it does (human lines on stderr, `--format json`,
+//! `--format markdown`), and `--fail-on` exits 3. Snapshots: `snapshots/impact/`.
+
+use std::path::Path;
+
+use crate::support::{self, Run, root, write};
+
+fn run(dir: &Path, args: &[&str]) -> Run {
+    support::agentctl(args).current_dir(dir).run()
+}
+
+/// Pins a run (exit code, stdout unless it is the unified diff, stderr).
+fn snap(name: &str, args: &[&str], r: &Run, with_stdout: bool) {
+    let stdout = if with_stdout {
+        r.stdout.as_str()
+    } else {
+        "(the unified diff)\n"
+    };
+    let text = format!(
+        "exit code: {}\n----- stdout -----\n{stdout}----- stderr -----\n{}",
+        r.code, r.stderr
+    );
+    support::snapshot(
+        "impact",
+        name,
+        &format!("agentctl {}", args.join(" ")),
+        &text,
+    );
+}
+
+/// `out/` rendered from the defaults with every image pinned by digest.
+fn rendered() -> tempfile::TempDir {
+    let dir = support::tempdir();
+    let pinned = std::fs::read_to_string(root().join("examples/pinned-digests.yaml")).unwrap();
+    write(dir.path(), "pinned.yaml", &pinned);
+    let r = run(dir.path(), &["render", "-f", "pinned.yaml", "-o", "out"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    dir
+}
+
+/// One change of every class against `out/`: images back to tags (rollout, security), a bigger
+/// Redis volume (recreate), backups off (data loss: their claim), one more egress port
+/// (security) and a higher HPA bound (in place).
+const EVERY_CLASS: &[&str] = &[
+    "diff",
+    "--set",
+    "redis.storage.size=20Gi",
+    "--set",
+    "backup.enabled=false",
+    "--set",
+    "networkPolicy.egressPorts=[443,8443]",
+    "--set",
+    "agent.replicas.max=20",
+    "-o",
+    "out",
+];
+
+fn args(extra: &[&'static str]) -> Vec<&'static str> {
+    let mut a = EVERY_CLASS.to_vec();
+    a.extend(extra);
+    a
+}
+
+#[test]
+fn every_class_in_human_lines() {
+    let dir = rendered();
+    let r = run(dir.path(), EVERY_CLASS);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("+++ b/out/redis-statefulset.yaml"),
+        "the diff is on stdout"
+    );
+    for line in [
+        "update StatefulSet production-agents/redis: recreate, security",
+        "update Deployment production-agents/agent-deployment: rollout, security",
+        "zero-downtime rolling update of 3–20 pods, surge 1",
+        "update HorizontalPodAutoscaler production-agents/agent-hpa: in-place",
+        "delete PersistentVolumeClaim production-agents/redis-backup-pvc: data-loss",
+        "egress opened: to 0.0.0.0/0 on 443/TCP, 8443/TCP",
+        "kubectl delete statefulset redis -n production-agents --cascade=orphan",
+    ] {
+        assert!(r.stderr.contains(line), "{line}:\n{}", r.stderr);
+    }
+    snap("every_class_text", EVERY_CLASS, &r, false);
+    // `render --check` says the same.
+    let mut check = vec!["render", "--check"];
+    check.extend(&EVERY_CLASS[1..]);
+    let c = run(dir.path(), &check);
+    assert_eq!((c.code, &c.stderr), (1, &r.stderr));
+}
+
+#[test]
+fn every_class_as_json() {
+    let dir = rendered();
+    let a = args(&["--format", "json"]);
+    let r = run(dir.path(), &a);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).expect("stdout is JSON");
+    assert_eq!(doc["schema"], "agentctl impact v1");
+    let changes = doc["changes"].as_array().unwrap();
+    let redis = changes
+        .iter()
+        .find(|c| c["kind"] == "StatefulSet" && c["name"] == "redis")
+        .unwrap();
+    assert_eq!(redis["change"], "update");
+    assert_eq!(redis["namespace"], "production-agents");
+    assert_eq!(redis["impact"], serde_json::json!(["recreate", "security"]));
+    assert!(redis["fix"].as_str().unwrap().contains("--cascade=orphan"));
+    for class in ["in-place", "rollout", "recreate", "data-loss", "security"] {
+        assert!(
+            doc["counts"][class].as_u64().unwrap() > 0,
+            "{class}: {}",
+            r.stdout
+        );
+    }
+    snap("every_class_json", &a, &r, true);
+    let mut check = vec!["render", "--check"];
+    check.extend(&a[1..]);
+    assert_eq!(run(dir.path(), &check).stdout, r.stdout);
+}
+
+#[test]
+fn every_class_as_markdown() {
+    let dir = rendered();
+    let a = args(&["--format", "markdown", "-q"]);
+    let r = run(dir.path(), &a);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+    assert!(r.stdout.starts_with("### agentctl: what this change does"));
+    assert!(r.stdout.contains(
+        "| update | `StatefulSet production-agents/redis` | **recreate**, **security** |"
+    ));
+    snap("every_class_markdown", &a, &r, true);
+}
+
+#[test]
+fn fail_on_exits_3_only_for_its_classes() {
+    let dir = rendered();
+    let a = args(&["--fail-on", "recreate,data-loss"]);
+    let r = run(dir.path(), &a);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.ends_with(
+            "exit 3: 2 changes of class recreate, data-loss (--fail-on recreate,data-loss)\n"
+        ),
+        "{}",
+        r.stderr
+    );
+    // Only in-place changes: drift (1), not 3.
+    let only = [
+        "diff",
+        "-f",
+        "pinned.yaml",
+        "--set",
+        "agent.replicas.max=20",
+        "--fail-on",
+        "recreate",
+        "--fail-on",
+        "security",
+        "-o",
+        "out",
+    ];
+    let r = run(dir.path(), &only);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("impact of 2 changed objects: 2 in-place"),
+        "{}",
+        r.stderr
+    );
+    // Up to date: 0 whatever --fail-on says.
+    let same = [
+        "diff",
+        "-f",
+        "pinned.yaml",
+        "--fail-on",
+        "in-place",
+        "-o",
+        "out",
+    ];
+    assert_eq!(run(dir.path(), &same).code, 0);
+}
+
+#[test]
+fn project_environments_are_named_on_each_line() {
+    let dir = support::tempdir();
+    write(
+        dir.path(),
+        "agentctl.yaml",
+        "environments:\n  staging:\n    profiles: [dev]\n    set: {namespace: staging-agents}\n  \
+         prod:\n    set: {namespace: prod-agents}\n",
+    );
+    let r = run(dir.path(), &["render", "--all", "-o", "deploy"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let a = [
+        "diff",
+        "--all",
+        "--set",
+        "agent.resources.limits.memory=3Gi",
+        "-o",
+        "deploy",
+    ];
+    let r = run(dir.path(), &a);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("  [prod] update Deployment prod-agents/agent-deployment: rollout"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("  [staging] update Deployment staging-agents/agent-deployment: rollout"),
+        "{}",
+        r.stderr
+    );
+    snap("project_text", &a, &r, false);
+    let j = run(
+        dir.path(),
+        &[
+            "diff",
+            "--all",
+            "--set",
+            "agent.resources.limits.memory=3Gi",
+            "--format",
+            "json",
+            "-o",
+            "deploy",
+        ],
+    );
+    let doc: serde_json::Value = serde_json::from_str(&j.stdout).unwrap();
+    let envs: Vec<&str> = doc["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["environment"].as_str())
+        .collect();
+    assert!(
+        envs.contains(&"prod") && envs.contains(&"staging"),
+        "{envs:?}"
+    );
+}
