@@ -1,5 +1,7 @@
 //! The `agentctl` binary: parse the command line, run, map the outcome to an exit code.
 //!
+//! Completion requests from a shell (`COMPLETE=...`, see `agentctl completions`) are answered
+//! first.
 //! 0: success. 1: the thing asked about was found (drift in `diff` / `render --check`).
 //! 2: any error (usage, bad input, refused output, I/O). 3: drift with a change of an impact
 //! class named by `--fail-on` (`diff`, `render --check`). A panic is a bug, never an exit path.
@@ -9,6 +11,10 @@ use std::process::ExitCode;
 use agentctl::commands::{self, Outcome};
 
 fn main() -> ExitCode {
+    // `COMPLETE=<shell> agentctl -- WORDS`: answer the shell's TAB and exit.
+    clap_complete::CompleteEnv::with_factory(commands::completions::command)
+        .var(commands::completions::VAR)
+        .complete();
     let cli = match commands::parse() {
         Ok(cli) => cli,
         Err(e) => {

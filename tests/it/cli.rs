@@ -743,9 +743,15 @@ fn completions_for_every_shell() {
         let r = run(dir.path(), &["completions", shell]);
         assert_eq!(r.code, 0, "{shell}: {}", r.stderr);
         assert!(r.stderr.is_empty());
-        for word in ["agentctl", "render", "explain", "show-origin", "color"] {
-            assert!(r.stdout.contains(word), "{shell} completion lacks {word}");
-        }
+        // The script hands every TAB to agentctl itself (the dynamic engine).
+        assert!(
+            r.stdout.contains(&format!("COMPLETE={shell}"))
+                || r.stdout.contains(&format!("COMPLETE = \"{shell}\""))
+                || r.stdout.contains(&format!("COMPLETE=\"{shell}\"")),
+            "{shell}: {}",
+            r.stdout
+        );
+        assert!(r.stdout.contains("agentctl"), "{shell}");
     }
     // bash itself accepts the script.
     let script = dir.path().join("agentctl.bash");
@@ -763,6 +769,66 @@ fn completions_for_every_shell() {
     let r = run(&root(), &["completions", "tcsh"]);
     assert_eq!(r.code, 2);
     snap("completions_unknown_shell", &["completions", "tcsh"], &r);
+}
+
+/// What the shell's TAB gets: agentctl's completion entry point (`COMPLETE=fish agentctl --
+/// WORDS`, the protocol the registered script speaks), one candidate per line.
+fn complete(dir: &Path, words: &[&str]) -> Vec<String> {
+    let mut args = vec!["--", "agentctl"];
+    args.extend(words);
+    let r = support::agentctl(&args)
+        .current_dir(dir)
+        .env("COMPLETE", "fish")
+        .run();
+    assert_eq!(r.code, 0, "{words:?}: {}", r.stderr);
+    // Flags are offered beside values; keep them only when a flag is being typed.
+    let flag = words.last().is_some_and(|w| w.starts_with('-'));
+    r.stdout
+        .lines()
+        .map(|l| l.split('\t').next().unwrap_or_default().to_owned())
+        .filter(|c| flag || !c.starts_with('-'))
+        .collect()
+}
+
+/// Completion offers what only agentctl knows: profile names (`-p`, `profiles show|diff`),
+/// the environments of the project file in the current directory (`--env`), and setting
+/// paths (`explain`), besides commands and flags.
+#[test]
+fn completion_offers_profiles_environments_and_setting_paths() {
+    let dir = support::tempdir();
+    let profiles = ["dev", "high-throughput", "low-latency"];
+    assert_eq!(complete(dir.path(), &["render", "-p", ""]), profiles);
+    assert_eq!(
+        complete(dir.path(), &["render", "-p", "h"]),
+        ["high-throughput"]
+    );
+    assert_eq!(complete(dir.path(), &["profiles", "show", ""]), profiles);
+    assert_eq!(
+        complete(dir.path(), &["profiles", "diff", "dev", "l"]),
+        ["low-latency"]
+    );
+    // No project file here: no environments (and no error).
+    assert!(complete(dir.path(), &["render", "--env", ""]).is_empty());
+    support::write(
+        dir.path(),
+        "agentctl.yaml",
+        "environments:\n  staging: {}\n  prod-eu: {}\n",
+    );
+    assert_eq!(
+        complete(dir.path(), &["render", "--env", ""]),
+        ["staging", "prod-eu"]
+    );
+    assert_eq!(
+        complete(dir.path(), &["explain", "--env", "p"]),
+        ["prod-eu"]
+    );
+    assert_eq!(
+        complete(dir.path(), &["explain", "agent.replicas."]),
+        ["agent.replicas.max", "agent.replicas.min"]
+    );
+    assert!(complete(dir.path(), &["explain", ""]).contains(&"namespace".to_owned()));
+    assert_eq!(complete(dir.path(), &["ren"]), ["render"]);
+    assert!(complete(dir.path(), &["config", "--show-o"]).contains(&"--show-origin".to_owned()));
 }
 
 #[test]
