@@ -7,9 +7,9 @@
 #    (${AGENTCTL_TOOLS:-$HOME/.cache/agentctl-conformance}/promtool), else installs it there from
 #    Debian's `prometheus` package (`apt-get download` + `dpkg-deb -x`: only the promtool binary
 #    is used, no service is installed or started), else promtool on PATH;
-# 2. renders every profile and examples/everything.yaml with agentctl, extracts the
-#    PrometheusRule's spec to a rules file (scripts/promtool/extract_rules.py) and runs
-#    `promtool check rules` on it;
+# 2. renders every rendering of scripts/conformance/renderings (every profile, the combination,
+#    every example alone and with dev) with agentctl, extracts the PrometheusRule's spec to a
+#    rules file (scripts/promtool/extract_rules.py) and runs `promtool check rules` on it;
 # 3. runs `promtool test rules` with tests/promtool/*.test.yaml against the rules rendered
 #    from examples/everything.yaml (every alert on, one case that fires and one that stays
 #    silent per alert);
@@ -110,12 +110,12 @@ render_rules() {
 }
 
 # ---------------------------------------------------------------- gate: check rules
-for target in default dev high-throughput low-latency everything; do
-  case "$target" in
-    default) args=() ;;
-    everything) args=(-f examples/everything.yaml) ;;
-    *) args=(-p "$target") ;;
-  esac
+# Every rendering the conformance gates check (scripts/conformance/renderings), and the one the
+# tests below read (examples/everything.yaml, as `everything`, which must render alerts).
+while read -r target rest; do
+  case "$target" in ''|'#'*) continue ;; esac
+  read -ra args <<<"$rest"
+  [ "$target" = yaml-safety ] && continue   # only the ConfigMap differs from the defaults
   render_rules "$target" "${args[@]}"
   rc=$?
   if [ "$rc" = 3 ]; then
@@ -131,7 +131,9 @@ for target in default dev high-throughput low-latency everything; do
   else
     fail "check-rules $target"; printf '%s\n' "$out" | sed 's/^/    /'
   fi
-done
+done < "$here/conformance/renderings"
+grep -q '^everything  *-f examples/everything.yaml$' "$here/conformance/renderings" ||
+  fail "check-rules: scripts/conformance/renderings has no 'everything -f examples/everything.yaml', which the tests read"
 
 # ---------------------------------------------------------------- gate: test rules
 # The test files whose alerts are all rendered by examples/everything.yaml (a file about

@@ -26,3 +26,4 @@ mod patches;
 mod project;
 mod render_check;
 mod schema;
+mod typed_gates;
