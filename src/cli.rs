@@ -41,7 +41,8 @@ pub struct InputArgs {
     /// (`-p high-throughput -p low-latency`). See `agentctl profiles`.
     #[arg(long = "profile", short = 'p', value_name = "NAME")]
     pub profiles: Vec<String>,
-    /// Override file (YAML) applied after the profiles; repeat for several, in order.
+    /// Override file (YAML) applied after the profiles; repeat for several, in order. `-f -`
+    /// reads standard input.
     #[arg(long = "file", short = 'f', value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Set one value, applied last, typed by the schema at PATH:
@@ -62,6 +63,11 @@ pub struct ProjectArgs {
     /// The project file for --all / --env (default: `agentctl.yaml` in the current directory).
     #[arg(long, value_name = "FILE")]
     pub project: Option<PathBuf>,
+    /// Let the project file's `overrides:` read files outside its directory (absolute paths,
+    /// `..`, symbolic links out of it). Off by default: a project file from a pull request
+    /// must not make agentctl read, and quote, files such as `/proc/self/environ`.
+    #[arg(long)]
+    pub allow_outside_project: bool,
 }
 
 /// `diff`'s impact report: its format and the classes that fail the run.
@@ -116,6 +122,10 @@ pub struct EnvArgs {
     /// The project file for --env (default: `agentctl.yaml` in the current directory).
     #[arg(long, value_name = "FILE", requires = "env")]
     pub project: Option<PathBuf>,
+    /// Let the project file's `overrides:` read files outside its directory (see `render
+    /// --help`).
+    #[arg(long, requires = "env")]
+    pub allow_outside_project: bool,
 }
 
 /// The commands.
@@ -170,6 +180,7 @@ pub enum Command {
     ///   agentctl diff -p high-throughput -f deploy/prod.yaml -o deploy/out
     ///   agentctl diff --all -o deploy/            # every environment of agentctl.yaml
     ///   agentctl diff -f deploy/prod.yaml -o deploy/out --format json --fail-on recreate,data-loss
+    ///   agentctl diff --base origin/main -o deploy/ --format markdown   # CI: what this PR does
     #[command(verbatim_doc_comment)]
     Diff {
         /// Inputs.
@@ -181,6 +192,21 @@ pub enum Command {
         /// The directory to compare with.
         #[arg(long, short, value_name = "DIR")]
         output: PathBuf,
+        /// Instead of rendering, compare DIR as committed at git revision REV (old) with DIR in
+        /// the working tree (new): what merging this change does (e.g. `--base origin/main`).
+        #[arg(
+            long,
+            value_name = "REV",
+            conflicts_with_all = ["profiles", "files", "sets", "all", "envs", "project", "base_dir"]
+        )]
+        base: Option<String>,
+        /// Instead of rendering, compare directory OLD (old) with DIR (new).
+        #[arg(
+            long,
+            value_name = "OLD",
+            conflicts_with_all = ["profiles", "files", "sets", "all", "envs", "project"]
+        )]
+        base_dir: Option<PathBuf>,
         /// Impact report and exit code.
         #[command(flatten)]
         impact: ImpactArgs,

@@ -22,6 +22,7 @@ use crate::cli::{Cli, Command, EnvArgs, ImpactArgs, InputArgs, ProjectArgs};
 use crate::diag::{Error, Refusal, Result};
 use crate::input::layers::Inputs;
 use crate::input::project::{self, Environment, Project};
+use crate::pipeline::Base;
 use crate::term::Style;
 
 /// How a successful run ended.
@@ -51,6 +52,7 @@ impl From<&InputArgs> for Inputs {
             files: a.files.clone(),
             sets: a.sets.clone(),
             inline: None,
+            read: Default::default(),
         }
     }
 }
@@ -116,8 +118,14 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
             inputs,
             project,
             output,
+            base,
+            base_dir,
             impact,
-        } => diff::run(ctx, inputs, project, output, impact),
+        } => match (base, base_dir) {
+            (Some(rev), _) => diff::base(ctx, output, &Base::Revision(rev.clone()), impact),
+            (None, Some(old)) => diff::base(ctx, output, &Base::Directory(old.clone()), impact),
+            (None, None) => diff::run(ctx, inputs, project, output, impact),
+        },
         Command::Profiles { action } => profiles::run(action.as_ref()),
         Command::Schema => schema::run(),
         Command::Config {
@@ -142,7 +150,10 @@ fn is_project(args: &ProjectArgs) -> bool {
 
 /// The project file and the environments the command line selects.
 fn selection(args: &ProjectArgs) -> Result<(Project, Vec<Environment>)> {
-    let project = project::load(&project::locate(args.project.as_deref())?)?;
+    let project = project::load(
+        &project::locate(args.project.as_deref())?,
+        args.allow_outside_project,
+    )?;
     if !args.all && args.envs.is_empty() {
         return Err(Refusal::NoEnvironmentSelected.into());
     }
@@ -183,7 +194,10 @@ fn one_configuration(inputs: &InputArgs, env: &EnvArgs) -> Result<OneConfigurati
             env: None,
         });
     };
-    let project = project::load(&project::locate(env.project.as_deref())?)?;
+    let project = project::load(
+        &project::locate(env.project.as_deref())?,
+        env.allow_outside_project,
+    )?;
     let selected = project::select(&project, false, std::slice::from_ref(name))?;
     let inputs = selected
         .first()

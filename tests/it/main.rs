@@ -13,6 +13,7 @@
 
 mod support;
 
+mod attacks;
 mod cli;
 mod cluster;
 mod e2e;
@@ -20,6 +21,7 @@ mod errors;
 mod impact;
 mod kubectl;
 mod manifests;
+mod matrix;
 mod merge_props;
 mod output_safety;
 mod patches;
