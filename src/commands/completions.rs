@@ -66,7 +66,7 @@ fn profile_names() -> Vec<CompletionCandidate> {
 fn environment_names() -> Vec<CompletionCandidate> {
     project::locate(None)
         .ok()
-        .and_then(|p| project::load(&p).ok())
+        .and_then(|p| project::load(&p, false).ok())
         .map(|p| {
             p.environments
                 .iter()
