@@ -41,7 +41,8 @@ pub struct InputArgs {
     /// (`-p high-throughput -p low-latency`). See `agentctl profiles`.
     #[arg(long = "profile", short = 'p', value_name = "NAME")]
     pub profiles: Vec<String>,
-    /// Override file (YAML) applied after the profiles; repeat for several, in order.
+    /// Override file (YAML) applied after the profiles; repeat for several, in order. `-f -`
+    /// reads standard input.
     #[arg(long = "file", short = 'f', value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Set one value, applied last, typed by the schema at PATH:
@@ -62,6 +63,11 @@ pub struct ProjectArgs {
     /// The project file for --all / --env (default: `agentctl.yaml` in the current directory).
     #[arg(long, value_name = "FILE")]
     pub project: Option<PathBuf>,
+    /// Let the project file's `overrides:` read files outside its directory (absolute paths,
+    /// `..`, symbolic links out of it). Off by default: a project file from a pull request
+    /// must not make agentctl read, and quote, files such as `/proc/self/environ`.
+    #[arg(long)]
+    pub allow_outside_project: bool,
 }
 
 /// `diff`'s impact report: its format and the classes that fail the run.
@@ -116,6 +122,10 @@ pub struct EnvArgs {
     /// The project file for --env (default: `agentctl.yaml` in the current directory).
     #[arg(long, value_name = "FILE", requires = "env")]
     pub project: Option<PathBuf>,
+    /// Let the project file's `overrides:` read files outside its directory (see `render
+    /// --help`).
+    #[arg(long, requires = "env")]
+    pub allow_outside_project: bool,
 }
 
 /// The commands.

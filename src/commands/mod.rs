@@ -51,6 +51,7 @@ impl From<&InputArgs> for Inputs {
             files: a.files.clone(),
             sets: a.sets.clone(),
             inline: None,
+            read: Default::default(),
         }
     }
 }
@@ -142,7 +143,10 @@ fn is_project(args: &ProjectArgs) -> bool {
 
 /// The project file and the environments the command line selects.
 fn selection(args: &ProjectArgs) -> Result<(Project, Vec<Environment>)> {
-    let project = project::load(&project::locate(args.project.as_deref())?)?;
+    let project = project::load(
+        &project::locate(args.project.as_deref())?,
+        args.allow_outside_project,
+    )?;
     if !args.all && args.envs.is_empty() {
         return Err(Refusal::NoEnvironmentSelected.into());
     }
@@ -183,7 +187,10 @@ fn one_configuration(inputs: &InputArgs, env: &EnvArgs) -> Result<OneConfigurati
             env: None,
         });
     };
-    let project = project::load(&project::locate(env.project.as_deref())?)?;
+    let project = project::load(
+        &project::locate(env.project.as_deref())?,
+        env.allow_outside_project,
+    )?;
     let selected = project::select(&project, false, std::slice::from_ref(name))?;
     let inputs = selected
         .first()

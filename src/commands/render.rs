@@ -163,7 +163,7 @@ fn refuse_environment_root(dir: &Path) -> Result<()> {
     }
     let project = project::locate(None)
         .ok()
-        .and_then(|p| project::load(&p).ok());
+        .and_then(|p| project::load(&p, false).ok());
     let shown = nested
         .iter()
         .map(|n| {

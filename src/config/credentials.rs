@@ -1,36 +1,361 @@
-//! What a credential is: the one policy for which keys' values are never shown. A fact about
-//! names, so it lives with the contract; input applies it when it reads a source (the spans
-//! to mask), and diagnostics about a credential's path mask the culprit. No I/O.
+//! What a credential is: the one policy for which values are never shown. Two facts, both pure:
+//! a *name* that holds a credential ([`is_sensitive`], held to the corpus of real agent setting
+//! names in `tests/corpus/setting-names.txt`), and a *value* that looks like one whatever its
+//! key ([`value_spans`]: Anthropic, OpenAI, GitHub, AWS, Slack tokens, JWTs, PEM private keys,
+//! passwords in URLs, high-entropy strings after `=` or `:`). Input applies both when it reads
+//! a source (the spans to mask in a shown line); diagnostics apply the value shapes to every
+//! line they print, so a value quoted in a headline or an internal error is masked too. No I/O.
 
-/// Setting names that suggest a credential; such values are never printed.
-const SENSITIVE: &[&str] = &[
+/// Words that make a name a credential's, wherever they stand in it.
+const SECRET_WORDS: &[&str] = &[
     "PASSWORD",
     "PASSWD",
+    "PASSPHRASE",
     "SECRET",
     "TOKEN",
-    "API_KEY",
     "APIKEY",
-    "PRIVATE_KEY",
     "CREDENTIAL",
+    "CREDENTIALS",
+    "CREDS",
+    "PRIVATEKEY",
+    "DSN",
+    "COOKIE",
 ];
 
-/// Token *counts* (`MAX_TOKENS`, `TOKEN_LIMIT`, ...) are model settings, not credentials.
-/// (A stopgap until the detector is held to a corpus of real setting names.)
-const TOKEN_COUNTS: &[&str] = &["TOKENS", "TOKEN_LIMIT", "TOKEN_BUDGET", "TOKEN_COUNT"];
+/// Pairs of words that together name a credential (`API_KEY`, `apiKey`, `ACCESS_KEY`, ...).
+const SECRET_PAIRS: &[(&str, &str)] = &[
+    ("API", "KEY"),
+    ("SECRET", "KEY"),
+    ("PRIVATE", "KEY"),
+    ("ACCESS", "KEY"),
+    ("SIGNING", "KEY"),
+    ("ENCRYPTION", "KEY"),
+    ("MASTER", "KEY"),
+    ("SESSION", "KEY"),
+    ("AUTH", "KEY"),
+    ("LICENSE", "KEY"),
+    ("WEBHOOK", "URL"),
+];
 
-/// Whether a config path may hold a credential.
-pub fn is_sensitive(path: &str) -> bool {
-    let mut upper = path.to_ascii_uppercase().replace(['-', '.'], "_");
-    for count in TOKEN_COUNTS {
-        upper = upper.replace(count, "");
+/// A word right after the credential word that makes the name a setting *about* the credential (its
+/// name, where it lives, how long it lasts, how many tokens a model may use): such values are
+/// shown and may sit in a ConfigMap.
+const QUALIFIERS: &[&str] = &[
+    "NAME", "NAMES", "REF", "FILE", "PATH", "DIR", "KEY", "KEYS", "LIMIT", "LIMITS", "COUNT",
+    "BUDGET", "TTL", "TIMEOUT", "LENGTH", "LEN", "SIZE", "URL", "URI", "ENDPOINT", "HEADER",
+    "TYPE", "ID", "ENABLED", "REQUIRED", "EXPIRY", "LIFETIME", "SECONDS", "MINUTES", "HOURS",
+    "MODE", "PREFIX", "VERSION", "FIELD", "PROVIDER", "STORE", "MOUNT", "ROTATION", "POLICY",
+    "ISSUER", "AUDIENCE", "SCOPE", "SCOPES", "MIN", "MAX",
+];
+
+/// Words before `TOKEN` that make it a count of model tokens (`MAX_TOKENS`, `NUM_TOKEN`).
+const COUNTING: &[&str] = &["MAX", "MIN", "NUM", "TOTAL", "OUTPUT", "INPUT", "CONTEXT"];
+
+/// The words of a name, upper case: split at `_`, `-`, `.`, spaces and lower→upper case changes
+/// (`apiKeyKey` → `API KEY KEY`, `MAX_OUTPUT_TOKENS` → `MAX OUTPUT TOKENS`).
+fn words(name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_ascii_alphanumeric() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        cur.push(c.to_ascii_uppercase());
     }
-    SENSITIVE.iter().any(|s| upper.contains(s))
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
 }
 
-/// Whether a key (or the last segment of a dotted path) may name a credential whose value must
-/// never be shown. agentctl's own settings never hold credentials (Secrets are created out of
-/// band), so a real field such as `secret.apiKeyKey` (a key *name*) is not one.
+/// Whether a setting name (an environment variable, a ConfigMap key, a path segment) holds a
+/// credential: it contains a credential word (`PASSWORD`, `SECRET`, `TOKEN`, `API_KEY`, ...)
+/// whose next word is not a qualifier (`SECRET_NAME`, `TOKEN_LIMIT`, `apiKeyKey`) and is not a
+/// count of model tokens (`MAX_TOKENS`, `MAX_OUTPUT_TOKENS`).
+pub fn is_sensitive(name: &str) -> bool {
+    let w = words(name);
+    let mut last_match = None;
+    let mut i = 0;
+    while i < w.len() {
+        if i + 1 < w.len()
+            && SECRET_PAIRS
+                .iter()
+                .any(|(a, b)| w[i] == *a && w[i + 1] == *b)
+        {
+            last_match = Some(i + 1);
+            i += 2;
+            continue;
+        }
+        let counted = w[i] == "TOKEN" && i > 0 && COUNTING.contains(&w[i - 1].as_str());
+        // `PGPASSWORD`, `DBPASSWD`: a password glued to its owner's name.
+        let glued = w[i].ends_with("PASSWORD") || w[i].ends_with("PASSWD");
+        if (SECRET_WORDS.contains(&w[i].as_str()) || glued) && !counted {
+            last_match = Some(i);
+        }
+        i += 1;
+    }
+    match last_match {
+        None => false,
+        Some(m) => !w
+            .get(m + 1)
+            .is_some_and(|q| QUALIFIERS.contains(&q.as_str())),
+    }
+}
+
+/// Whether a key, or the last segment of a dotted config path, names a credential (see
+/// [`is_sensitive`]): its value is never shown. agentctl's own settings never hold credentials
+/// (Secrets are created out of band): a field such as `ingress.tlsSecret` (a Secret's *name*)
+/// is not one. A full path is checked as a path (`agent.config.extra.tlsSecret` is a user's
+/// key, so a credential); a bare key (a line of a file, seen without its path) is exempt when
+/// any section has a field of that name.
 pub fn is_credential(key: &str) -> bool {
     let last = key.rsplit('.').next().unwrap_or(key);
-    is_sensitive(last) && !super::schema::is_field_name(last)
+    if !is_sensitive(last) {
+        return false;
+    }
+    if key.contains('.') {
+        let path: Vec<&str> = key.split('.').collect();
+        !super::schema::is_property(&path)
+    } else {
+        !super::schema::is_field_name(last)
+    }
+}
+
+/// A span of a line, (start, end) in characters, 0-based, end exclusive.
+pub type Span = (usize, usize);
+
+/// Characters of a token (base64, base64url, hex, the separators tokens use).
+fn token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '/' | '.' | '~')
+}
+
+/// Known token prefixes and the least number of token characters after them.
+const PREFIXES: &[(&str, usize)] = &[
+    ("sk-ant-", 16),
+    ("sk-proj-", 16),
+    ("sk-svcacct-", 16),
+    ("sk-", 20),
+    ("ghp_", 20),
+    ("gho_", 20),
+    ("ghu_", 20),
+    ("ghs_", 20),
+    ("ghr_", 20),
+    ("github_pat_", 20),
+    ("glpat-", 16),
+    ("xoxb-", 10),
+    ("xoxp-", 10),
+    ("xoxa-", 10),
+    ("xoxo-", 10),
+    ("xoxs-", 10),
+    ("xoxr-", 10),
+    ("xapp-", 10),
+    ("hf_", 20),
+    ("AIza", 30),
+    ("npm_", 30),
+];
+
+/// AWS access key id prefixes (then 16 upper-case letters or digits).
+const AWS: &[&str] = &[
+    "AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA",
+];
+
+/// Shannon entropy of a string, in bits per character.
+fn entropy(s: &[char]) -> f64 {
+    let mut counts = std::collections::BTreeMap::new();
+    for c in s {
+        *counts.entry(*c).or_insert(0usize) += 1;
+    }
+    let n = s.len() as f64;
+    counts
+        .values()
+        .map(|&k| {
+            let p = k as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Whether a token (a run of [`token_char`]s) looks random enough to be a secret: at least 20
+/// characters, letters of both cases and digits, and more than 4 bits of entropy per character.
+/// (Hex digests, version strings, words and paths do not qualify.)
+fn high_entropy(t: &[char]) -> bool {
+    t.len() >= 20
+        && t.iter().any(char::is_ascii_uppercase)
+        && t.iter().any(char::is_ascii_lowercase)
+        && t.iter().any(char::is_ascii_digit)
+        && !t.iter().any(|c| *c == '/' && t.len() < 40)
+        && entropy(t) > 4.0
+}
+
+/// The spans of `line` whose *value* looks like a credential, whatever key it has: the token
+/// formats of Anthropic, OpenAI, GitHub, GitLab, AWS, Slack, Hugging Face, Google and npm,
+/// JWTs, a PEM private key (from its `BEGIN` line to the end of the line, and a bare base64
+/// body line), the password of a `scheme://user:password@host` URL, and a high-entropy token
+/// after `=`, `: ` or alone on a line.
+pub fn value_spans(line: &[char]) -> Vec<Span> {
+    let mut out: Vec<Span> = Vec::new();
+    let text: String = line.iter().collect();
+    if let Some(b) = text.find("-----BEGIN ")
+        && text[b..].contains("PRIVATE KEY")
+    {
+        let start = text[..b].chars().count();
+        out.push((start, line.len()));
+    }
+    // URL passwords: `://user:password@`.
+    let mut from = 0;
+    while let Some(k) = text[from..].find("://") {
+        let s = from + k + 3;
+        let rest = &text[s..];
+        let end = rest
+            .find(|c: char| c.is_whitespace() || matches!(c, '/' | '"' | '\'' | ',' | '}' | ']'))
+            .unwrap_or(rest.len());
+        if let Some(at) = rest[..end].rfind('@')
+            && let Some(colon) = rest[..at].find(':')
+        {
+            let a = text[..s + colon + 1].chars().count();
+            let b = text[..s + at].chars().count();
+            if b > a {
+                out.push((a, b));
+            }
+        }
+        from = s;
+    }
+    // Tokens.
+    let mut i = 0;
+    while i < line.len() {
+        if !token_char(line[i]) || (i > 0 && token_char(line[i - 1])) {
+            i += 1;
+            continue;
+        }
+        let mut end = i;
+        while end < line.len() && token_char(line[end]) {
+            end += 1;
+        }
+        // Base64 padding ends a token; any other `=` separates a key from its value.
+        while end < line.len()
+            && line[end] == '='
+            && line.get(end + 1).is_none_or(|c| !token_char(*c))
+        {
+            end += 1;
+        }
+        let t = &line[i..end];
+        let s: String = t.iter().collect();
+        let known = PREFIXES
+            .iter()
+            .any(|(p, min)| s.starts_with(p) && s.len() >= p.len() + min)
+            || (t.len() >= 20
+                && AWS.iter().any(|p| s.starts_with(p))
+                && t[..20]
+                    .iter()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()))
+            || is_jwt(&s);
+        let before = line[..i].iter().rev().find(|c| **c != ' ');
+        let after_assign = matches!(before, Some('=' | ':')) || before.is_none();
+        if known || (after_assign && high_entropy(t)) || (t.len() >= 40 && high_entropy(t)) {
+            out.push((i, end));
+        }
+        i = end;
+    }
+    merge(out)
+}
+
+/// Whether a whole value looks like a credential by its shape (see [`value_spans`]).
+pub fn looks_like_credential(value: &str) -> bool {
+    value
+        .lines()
+        .any(|l| !value_spans(&l.chars().collect::<Vec<_>>()).is_empty())
+}
+
+/// `header.payload.signature`, base64url, the header a JSON object (`eyJ`).
+fn is_jwt(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('.').collect();
+    parts.len() == 3
+        && parts[0].starts_with("eyJ")
+        && parts[0].len() >= 10
+        && parts[1].len() >= 10
+        && parts.iter().all(|p| {
+            p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+}
+
+/// Sorts spans and merges the overlapping ones.
+pub fn merge(mut spans: Vec<Span>) -> Vec<Span> {
+    spans.sort_unstable();
+    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
+    for (s, e) in spans {
+        match out.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => out.push((s, e)),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn masked(line: &str) -> Vec<String> {
+        let chars: Vec<char> = line.chars().collect();
+        value_spans(&chars)
+            .into_iter()
+            .map(|(s, e)| chars[s..e].iter().collect())
+            .collect()
+    }
+
+    #[test]
+    fn names_split_into_words() {
+        assert_eq!(words("apiKeyKey"), ["API", "KEY", "KEY"]);
+        assert_eq!(words("MAX_OUTPUT_TOKENS"), ["MAX", "OUTPUT", "TOKENS"]);
+        assert_eq!(words("db-password.v2"), ["DB", "PASSWORD", "V2"]);
+    }
+
+    #[test]
+    fn token_shapes_are_found_in_any_line() {
+        let cases = [
+            "x: sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz012345",
+            "OPENAI=sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123",
+            "tag: ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+            "[aws] key = AKIAIOSFODNN7EXAMPLE",
+            "hook xoxb-123456789012-abcdefABCDEF",
+            "auth: eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+        ];
+        for c in cases {
+            assert_eq!(masked(c).len(), 1, "{c}");
+        }
+        assert_eq!(masked("url: postgres://app:hunter2@db:5432/x"), ["hunter2"]);
+        assert_eq!(
+            masked("key: |  -----BEGIN RSA PRIVATE KEY-----"),
+            ["-----BEGIN RSA PRIVATE KEY-----"]
+        );
+        assert_eq!(
+            masked("X=Zk3q9LmN2pQ7rS4tV8wY1bC6dF0gH5j"),
+            ["Zk3q9LmN2pQ7rS4tV8wY1bC6dF0gH5j"]
+        );
+    }
+
+    #[test]
+    fn ordinary_values_are_not_masked() {
+        for c in [
+            "image: ghcr.io/acme/agent:1.2.3",
+            "digest: sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            "model: claude-sonnet-4-20250514",
+            "path: /var/lib/agent/data/cache",
+            "namespace: production-agents",
+            "A=sk-1",
+            "storageClassName: premium-ssd",
+        ] {
+            assert!(masked(c).is_empty(), "{c}: {:?}", masked(c));
+        }
+    }
 }

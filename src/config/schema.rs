@@ -205,6 +205,19 @@ pub fn lookup(path: &[&str]) -> Result<&'static J, (usize, Vec<String>)> {
     Ok(current)
 }
 
+/// Whether a config path names one of agentctl's own fields (a property of its section), not
+/// an entry of a user-keyed map (`agent.config.extra.NAME`).
+pub fn is_property(path: &[&str]) -> bool {
+    let Some((last, parent)) = path.split_last() else {
+        return false;
+    };
+    lookup(parent).is_ok_and(|s| {
+        branches(s)
+            .into_iter()
+            .any(|b| b.get("properties").and_then(|p| p.get(*last)).is_some())
+    })
+}
+
 /// What `null` does at a path: the one removal rule, for files, project `set:` and `--set`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Removal {

@@ -242,7 +242,43 @@ pub const REDACTED: &str = "<redacted>";
 /// Widest source line shown in full; longer lines are cut to a window around the caret.
 const MAX_SHOWN: usize = 100;
 
-use crate::config::credentials::is_credential;
+use crate::config::credentials::{is_credential, value_spans};
+
+/// Whether a character must not reach a terminal as it is: control characters (C0, DEL, C1
+/// such as U+0085), line and paragraph separators, and the bidirectional overrides and
+/// isolates that reorder what a reader sees ("Trojan Source").
+fn unprintable(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+        )
+        || ('\u{202a}'..='\u{202e}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+/// A text made safe to print, line by line: every value shaped like a credential masked
+/// (the policy's [`value_spans`], so a value quoted in a headline, a note or an internal error
+/// is masked like one in a source line) and every [`unprintable`] character but the line
+/// breaks escaped as `\u{..}`. Everything agentctl prints on stderr goes through it.
+pub fn safe(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let chars: Vec<char> = line.chars().collect();
+        let (chars, _) = redact(&chars, &value_spans(&chars), (0, 1));
+        for c in chars {
+            if unprintable(c) {
+                out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+            } else {
+                out.push(c);
+            }
+        }
+    }
+    out
+}
 
 /// A span of a shown line replaced by [`REDACTED`]: (start, end) in characters, 0-based.
 pub type Mask = (usize, usize);
@@ -322,6 +358,7 @@ fn window(line: Vec<char>, caret: (usize, usize)) -> (Vec<char>, (usize, usize))
 /// like (a value continued on the next line has no key beside it).
 fn snippet(
     out: &mut String,
+    hidden: &mut Vec<String>,
     source: &Source,
     pos: Pos,
     len: usize,
@@ -359,11 +396,16 @@ fn snippet(
         masked.retain(|(_, e)| *e <= from);
         masked.push((from, chars.len()));
     }
+    masked = crate::config::credentials::merge(masked);
+    hidden.extend(masked.iter().map(|(s, e)| {
+        let h: String = chars[*s..*e].iter().collect();
+        h.trim().trim_matches(['"', '\'']).to_owned()
+    }));
     let (chars, caret) = redact(&chars, &masked, caret);
     let (chars, (caret_start, caret_width)) = window(chars, caret);
     let shown: String = chars
         .iter()
-        .map(|c| if c.is_control() { ' ' } else { *c })
+        .map(|c| if unprintable(*c) { ' ' } else { *c })
         .collect();
     out.push_str(&format!(
         "{gutter} |\n{line_no:>w$} | {}\n",
@@ -426,6 +468,36 @@ pub(crate) fn key_len(source: &Source, pos: Pos, name: &str) -> usize {
 /// cut, so a message stays a line however big the input.
 const MAX_QUOTED: usize = 72;
 
+/// Masks, in every `` `quoted` `` span of a message, the values an excerpt masked: a quoted
+/// span that is one of them, or contains one of four characters or more. (What the excerpt
+/// hides, the headline, notes and help must not show.)
+fn hide_quoted(text: &str, hidden: &[String]) -> String {
+    if hidden.is_empty() {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    for (i, part) in text.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        if i % 2 == 1 {
+            let mut part = part.to_owned();
+            for h in hidden {
+                let clipped = part.strip_suffix('…').filter(|p| p.chars().count() >= 4);
+                if part == *h || clipped.is_some_and(|p| h.starts_with(p)) {
+                    part = REDACTED.to_owned();
+                } else if h.chars().count() >= 4 {
+                    part = part.replace(h.as_str(), REDACTED);
+                }
+            }
+            out.push_str(&part);
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
 /// Cuts every `` `quoted` `` span of a message longer than [`MAX_QUOTED`] characters.
 fn clip_quoted(text: &str) -> String {
     let mut out = String::with_capacity(text.len().min(1024));
@@ -483,6 +555,7 @@ fn clip(text: &str, max: usize) -> String {
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut out = String::new();
+        let mut hidden = Vec::new();
         let message = clip_quoted(&self.message);
         match &self.path {
             Some(p) => out.push_str(&format!("error: {}: {message}\n", clip(p, 2 * MAX_QUOTED))),
@@ -493,6 +566,7 @@ impl fmt::Display for Diagnostic {
             let secret = self.path.as_deref().is_some_and(is_credential);
             snippet(
                 &mut out,
+                &mut hidden,
                 source,
                 self.pos,
                 self.len,
@@ -509,7 +583,15 @@ impl fmt::Display for Diagnostic {
                         s.locate(r.pos)
                     ));
                     let secret = r.label.split(' ').next().is_some_and(is_credential);
-                    snippet(&mut out, s, r.pos, token_len(s, r.pos), None, secret);
+                    snippet(
+                        &mut out,
+                        &mut hidden,
+                        s,
+                        r.pos,
+                        token_len(s, r.pos),
+                        None,
+                        secret,
+                    );
                 }
                 None => out.push_str(&format!(
                     "  ::: {}: built-in default\n",
@@ -523,7 +605,7 @@ impl fmt::Display for Diagnostic {
         if let Some(h) = &self.help {
             out.push_str(&format!("   = help: {}\n", clip_quoted(h)));
         }
-        f.write_str(&out)
+        f.write_str(&safe(&hide_quoted(&out, &hidden)))
     }
 }
 
@@ -586,11 +668,12 @@ impl fmt::Display for Error {
                 Ok(())
             }
             Error::Other(e) => {
-                write!(f, "error: {e}")?;
+                let mut out = format!("error: {e}");
                 for cause in e.chain().skip(1) {
-                    write!(f, "\n  caused by: {cause}")?;
+                    out.push_str(&format!("\n  caused by: {cause}"));
                 }
-                f.write_str("\n")
+                out.push('\n');
+                f.write_str(&safe(&out))
             }
         }
     }
@@ -600,27 +683,4 @@ impl fmt::Display for Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_caret_follows_a_mask_and_a_window() {
-        let line: Vec<char> = "  API_TOKEN: abcdef, x".chars().collect();
-        let masks = [(13, 22)];
-        let (_, caret) = redact(&line, &masks, (13, 6));
-        assert_eq!(caret, (13, REDACTED.len()));
-        let long: Vec<char> = "x".repeat(500).chars().collect();
-        let (cut, (start, width)) = window(long, (400, 3));
-        assert!(cut.len() <= MAX_SHOWN + 2);
-        assert_eq!(cut[0], '…');
-        assert_eq!(&cut[start..start + width], &['x', 'x', 'x']);
-    }
-
-    #[test]
-    fn long_quoted_values_are_clipped() {
-        let long = "a".repeat(500);
-        let clipped = clip_quoted(&format!("`{long}` is bad, `ok`"));
-        assert!(clipped.chars().count() < 100, "{clipped}");
-        assert!(clipped.ends_with("…` is bad, `ok`"), "{clipped}");
-    }
-}
+mod tests;

@@ -1,11 +1,13 @@
-//! Credentials in sources: a source is read with the scanner that finds the values of
-//! credential-like keys in a line (`KEY: value` in block style, `{KEY: value, ...}` in flow
-//! style, `--set PATH=value`), stored on the [`Source`]; diagnostics only apply it. What counts as a
-//! credential is [`crate::config::credentials`]'s policy.
+//! Credentials in sources: a source is read with the scanner that finds its credential values
+//! in a line, stored on the [`Source`]; diagnostics only apply it. It finds the values of
+//! credential-like keys (`KEY: value` in block style, `{KEY: value, ...}` in flow style,
+//! `--set PATH=value`, `KEY=value` in a `.env` file, `key = value` in an INI file) and every
+//! value shaped like a credential whatever its key (a token, a JWT, a private key, ...). What
+//! counts as a credential, by name and by shape, is [`crate::config::credentials`]'s policy.
 
 use std::sync::Arc;
 
-use crate::config::credentials::is_credential;
+use crate::config::credentials::{is_credential, merge, value_spans};
 use crate::diag::{Mask, Origin, Source};
 
 /// A source read from `origin`, whose credential values diagnostics mask (found by [`masks`]
@@ -15,9 +17,48 @@ pub fn source(origin: Origin, text: impl Into<Arc<str>>) -> Arc<Source> {
     Source::with_masker(origin, text, masks)
 }
 
-/// Finds the values of credential-like keys in one source line: `KEY: value` in block style,
-/// `{KEY: value, ...}` in flow style, `--set PATH=value` for flags.
+/// Finds the credential values in one source line: those of credential-like keys (see
+/// [`key_masks`]) and those shaped like a credential ([`value_spans`]).
 pub fn masks(origin: &Origin, line: &[char]) -> Vec<Mask> {
+    let mut out = key_masks(origin, line);
+    out.extend(value_spans(line));
+    out.extend(assignment_masks(line));
+    merge(out)
+}
+
+/// `KEY=value` (a `.env` line, with or without `export`) and `key = value` (an INI line): the
+/// value when the key names a credential. A file that is not YAML is not quoted at all, but a
+/// YAML value may hold such a line too.
+fn assignment_masks(line: &[char]) -> Vec<Mask> {
+    let Some(eq) = line.iter().position(|c| *c == '=') else {
+        return Vec::new();
+    };
+    let key: String = line[..eq].iter().collect();
+    let key = key.trim().trim_start_matches("export ").trim();
+    let key = key
+        .rsplit([' ', '{', ',', ':', '"', '\''])
+        .next()
+        .unwrap_or(key);
+    if key.is_empty() || !is_credential(key) {
+        return Vec::new();
+    }
+    let start = (eq + 1..line.len())
+        .find(|j| line[*j] != ' ')
+        .unwrap_or(line.len());
+    let end = (start..line.len())
+        .find(|j| matches!(line[*j], ' ' | ',' | '}' | '"' | '\''))
+        .filter(|j| *j > start)
+        .unwrap_or(line.len());
+    if start < end {
+        vec![(start, end)]
+    } else {
+        Vec::new()
+    }
+}
+
+/// The values of credential-like keys in one source line: `KEY: value` in block style,
+/// `{KEY: value, ...}` in flow style, `--set PATH=value` for flags.
+fn key_masks(origin: &Origin, line: &[char]) -> Vec<Mask> {
     if let Origin::Argument(_) = origin {
         return Vec::new();
     }

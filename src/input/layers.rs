@@ -43,7 +43,17 @@ pub struct Inputs {
     /// Inline settings of a project environment (its `set:` map, located in the project
     /// file), applied after the override files and before the `--set` flags.
     pub inline: Option<Layer>,
+    /// Files already read this run (a project's override files, read once when the project
+    /// file is checked and shared by every environment that lists them): their text is taken
+    /// from here, so every environment sees the same version of a file.
+    pub read: std::collections::BTreeMap<PathBuf, Arc<Source>>,
 }
+
+/// How an override file given as `-f -` is named: standard input.
+pub const STDIN: &str = "-";
+
+/// How standard input is shown in messages.
+const STDIN_SHOWN: &str = "<stdin>";
 
 /// The defaults as a layer.
 pub fn defaults() -> Layer {
@@ -86,6 +96,58 @@ fn from_json(value: &serde_json::Value) -> Node {
     }
 }
 
+/// Whether a top-level key is one of agentctl's, or a likely typo of one.
+fn known_top_key(name: &str) -> bool {
+    extras::KEYS.contains(&name)
+        || schema::lookup(&[name]).is_ok()
+        || crate::diag::did_you_mean(
+            name,
+            schema::property_names(schema::schema())
+                .iter()
+                .map(String::as_str),
+        )
+        .is_some()
+}
+
+/// Whether a file may be quoted in messages: it is plausibly an agentctl settings file. Its
+/// top level (`tree`; `None` when it did not parse) is a map with one of agentctl's top-level
+/// keys (or a likely typo of one), or, when it did not parse, some line starts with one (or
+/// it holds nothing but comments).
+/// Anything else (a `.env` file, `/etc/passwd`, a Kubernetes Secret, a CI environment dump)
+/// is never quoted: its diagnostics keep their message and position but show no line.
+/// Files only; a profile is built in and a `--set` flag is the user's own argument.
+pub fn plausible(source: &Source, tree: Option<&Node>) -> bool {
+    if !matches!(source.origin, Origin::File(_)) {
+        return true;
+    }
+    match tree.map(|t| &t.value) {
+        Some(Value::Map(entries)) => entries.iter().any(|(k, _)| known_top_key(&k.name)),
+        Some(_) => false,
+        None => {
+            source.text.lines().all(|l| {
+                let l = l.trim();
+                l.is_empty() || l.starts_with('#') || l == "---" || l == "..."
+            }) || source.text.lines().any(|l| {
+                l.split_once(':')
+                    .is_some_and(|(k, _)| known_top_key(k.trim_matches(['"', '\''])))
+            })
+        }
+    }
+}
+
+/// A diagnostic about a file that is not plausibly agentctl's, without the quoted line: its
+/// place is given in a note instead.
+pub fn unquoted(mut d: Diagnostic) -> Diagnostic {
+    if let Some(source) = d.source.take() {
+        let at = source.locate(d.pos);
+        d.notes.push(format!(
+            "at {at}; no line of it is shown: it does not look like agentctl settings (it may be a .env file, an environment dump, ...)"
+        ));
+    }
+    d.related.clear();
+    d
+}
+
 /// A layer as checked: its problems, and (when its only problems are entries the schema
 /// refuses) the layer without those entries, with their paths, so that the rules can still
 /// check the rest and every problem is reported in one run.
@@ -116,16 +178,27 @@ impl Checked {
     }
 }
 
-/// Parses and checks a text as a layer.
+/// Parses and checks a text as a layer. The diagnostics of a file that is not plausibly
+/// agentctl's YAML (see [`plausible`]) quote none of its lines.
 pub fn from_text(source: Arc<Source>) -> Result<Layer, Vec<Diagnostic>> {
     text_checked(source).into_result()
 }
 
 fn text_checked(source: Arc<Source>) -> Checked {
-    match yaml::parse_layer(&source.text) {
-        Ok(tree) => node_checked(source, tree),
-        Err(e) => Checked::failed(vec![e.into_diagnostic(&source)]),
+    let (mut checked, ours) = match yaml::parse_layer(&source.text) {
+        Ok(tree) => {
+            let ours = plausible(&source, Some(&tree));
+            (node_checked(Arc::clone(&source), tree), ours)
+        }
+        Err(e) => (
+            Checked::failed(vec![e.into_diagnostic(&source)]),
+            plausible(&source, None),
+        ),
+    };
+    if !ours {
+        checked.diags = checked.diags.into_iter().map(unquoted).collect();
     }
+    checked
 }
 
 /// Checks an already parsed tree as a layer: a part of a larger file (an environment's `set:`
@@ -191,6 +264,7 @@ pub fn read_file(path: &Path) -> Result<String, Diagnostic> {
 /// Reads a YAML input of agentctl's (`what`: "override file", "project file") with the same
 /// limits and checks as [`text_of`]; `missing_help` is the hint when it cannot be read.
 pub fn read_text(path: &Path, what: &str, missing_help: &str) -> Result<String, Diagnostic> {
+    use std::io::Read;
     let shown = path.display();
     let meta = std::fs::metadata(path).map_err(|e| {
         let why = if e.kind() == std::io::ErrorKind::NotFound {
@@ -204,19 +278,57 @@ pub fn read_text(path: &Path, what: &str, missing_help: &str) -> Result<String, 
         return Err(Diagnostic::new(format!("{what} `{shown}` is a directory"))
             .help("pass a YAML file with -f"));
     }
+    let not_regular = || {
+        Diagnostic::new(format!(
+            "{what} `{shown}` is not a regular file (a FIFO, socket or device): reading it could wait forever"
+        ))
+        .help("pass a YAML file; to read standard input, say so with `-f -`")
+    };
+    if !meta.is_file() {
+        return Err(not_regular());
+    }
     if meta.len() > MAX_FILE_BYTES {
         return Err(too_big(what, &shown.to_string(), meta.len()));
     }
-    // Read at most one byte over the cap, so a file that grows meanwhile (or a device that
-    // never ends) cannot make us read without bound.
+    // Opened without blocking (a FIFO swapped in after the check above must not hang the open),
+    // then checked again on the open handle.
+    let file = open_nonblocking(path)
+        .map_err(|e| Diagnostic::new(format!("cannot read {what} `{shown}`: {e}")))?;
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(not_regular());
+    }
+    // Read at most one byte over the cap, so a file that grows meanwhile cannot make us read
+    // without bound.
     let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| {
-            use std::io::Read;
-            f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)
-        })
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
         .map_err(|e| Diagnostic::new(format!("cannot read {what} `{shown}`: {e}")))?;
     checked_text(path, bytes, what)
+}
+
+/// Opens a file for reading with `O_NONBLOCK` where there is one, so opening a FIFO returns at
+/// once instead of waiting for a writer.
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
+}
+
+/// Reads standard input (`-f -`), with the same cap and checks as a file.
+fn read_stdin() -> Result<String, Diagnostic> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Diagnostic::new(format!("cannot read standard input: {e}")))?;
+    checked_text(Path::new(STDIN_SHOWN), bytes, "override file")
 }
 
 fn too_big(what: &str, shown: &str, len: u64) -> Diagnostic {
@@ -243,16 +355,13 @@ fn checked_text(path: &Path, bytes: Vec<u8>, what: &str) -> Result<String, Diagn
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
+            // Located, but no line of it quoted: it is not plausibly agentctl's YAML.
             let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
             let byte = e.as_bytes().get(valid.len()).copied().unwrap_or_default();
-            let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
             let pos = pos_at(&String::from_utf8_lossy(valid));
-            let source = credentials::source(Origin::File(path.to_owned()), lossy);
             return Err(Diagnostic::new(format!(
-                "{what} `{shown}` is not UTF-8 text: invalid byte 0x{byte:02X}"
+                "{what} `{shown}` is not UTF-8 text: invalid byte 0x{byte:02X} at {pos}"
             ))
-            .at(&source, pos, 1)
-            .label("not UTF-8")
             .help("save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)"));
         }
     };
@@ -261,14 +370,12 @@ fn checked_text(path: &Path, bytes: Vec<u8>, what: &str) -> Result<String, Diagn
         .map(str::to_owned)
         .unwrap_or(text);
     if let Some(offset) = text.find(|c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        // Located, but no line of it quoted (`/proc/self/environ` is NUL-separated secrets).
         let code = u32::from(text[offset..].chars().next().unwrap_or('\0'));
         let pos = pos_at(&text[..offset]);
-        let source = credentials::source(Origin::File(path.to_owned()), text);
         return Err(Diagnostic::new(format!(
-            "{what} `{shown}` contains the control character U+{code:04X}: it is binary data, not YAML"
+            "{what} `{shown}` contains the control character U+{code:04X} at {pos}: it is binary data, not YAML"
         ))
-        .at(&source, pos, 1)
-        .label("control character")
         .help("pass a YAML text file; is this the right file?"));
     }
     Ok(text)
@@ -282,16 +389,29 @@ fn pos_at(before: &str) -> Pos {
     }
 }
 
-/// An override file as a layer.
+/// An override file as a layer (`-`: standard input).
 pub fn file(path: &Path) -> Result<Layer, Vec<Diagnostic>> {
     file_checked(path).into_result()
 }
 
 fn file_checked(path: &Path) -> Checked {
-    match read_file(path) {
-        Ok(text) => text_checked(credentials::source(Origin::File(path.to_owned()), text)),
+    match read_source(path) {
+        Ok(source) => text_checked(source),
         Err(d) => Checked::failed(vec![d]),
     }
+}
+
+/// Reads an override file as a source (`-`: standard input, shown as `<stdin>`).
+pub fn read_source(path: &Path) -> Result<Arc<Source>, Diagnostic> {
+    if path == Path::new(STDIN) {
+        let text = read_stdin()?;
+        return Ok(credentials::source(
+            Origin::File(PathBuf::from(STDIN_SHOWN)),
+            text,
+        ));
+    }
+    let text = read_file(path)?;
+    Ok(credentials::source(Origin::File(path.to_owned()), text))
 }
 
 /// A `--set PATH=VALUE` flag as a layer, its value typed by the schema at PATH.
@@ -460,8 +580,17 @@ pub fn load_partial(inputs: &Inputs) -> (Vec<Layer>, Vec<Diagnostic>, Option<Vec
             Err(d) => Checked::failed(d),
         });
     }
+    let mut stdin_read = false;
     for f in &inputs.files {
-        push(file_checked(f));
+        let again = f == Path::new(STDIN) && std::mem::replace(&mut stdin_read, true);
+        push(match inputs.read.get(f) {
+            Some(source) => text_checked(Arc::clone(source)),
+            None if again => Checked::failed(vec![
+                Diagnostic::new("`-f -` (standard input) is given more than once")
+                    .help("standard input can be read once; save the other input to a file"),
+            ]),
+            None => file_checked(f),
+        });
     }
     if let Some(inline) = &inputs.inline {
         push(Checked {

@@ -14,12 +14,14 @@
 //! write files, read configuration sources or apply rules about settings.
 
 pub mod bundle;
+pub mod crds;
 pub mod fit;
 pub mod httproute;
 pub mod k8s_check;
 pub mod monitoring;
 pub mod patches;
 pub mod prereqs;
+pub mod recount;
 pub mod restore;
 pub mod stored;
 

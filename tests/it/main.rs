@@ -13,6 +13,7 @@
 
 mod support;
 
+mod attacks;
 mod cli;
 mod cluster;
 mod e2e;

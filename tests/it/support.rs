@@ -140,6 +140,31 @@ impl Agentctl {
         }
     }
 
+    /// Runs to completion with `input` on standard input.
+    pub fn run_with_stdin(self, input: &str) -> Run {
+        use std::io::Write;
+        let mut child = self
+            .command(BIN)
+            .args(&self.args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the agentctl binary runs");
+        let mut stdin = child.stdin.take().expect("stdin");
+        let input = input.to_owned();
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(input.as_bytes());
+        });
+        let out = child.wait_with_output().expect("waits");
+        writer.join().expect("writer");
+        Run {
+            code: out.status.code().expect("exited, not killed by a signal"),
+            stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+            stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+        }
+    }
+
     /// Starts it without waiting (stdout and stderr inherited), for concurrency tests.
     pub fn spawn(self) -> Child {
         self.command(BIN)
@@ -271,6 +296,7 @@ pub mod lib {
             files: files.iter().map(|f| root.join(f)).collect(),
             sets: sets.iter().map(|s| (*s).to_owned()).collect(),
             inline: None,
+            read: Default::default(),
         }
     }
 
@@ -294,6 +320,48 @@ pub mod lib {
             .into_iter()
             .map(|f| (f.name, f.content))
             .collect())
+    }
+
+    /// Whether the credential policy calls a setting name a credential's.
+    pub fn is_sensitive(name: &str) -> bool {
+        agentctl::config::credentials::is_sensitive(name)
+    }
+
+    /// The environments of the project file at `path` that read each override file, and
+    /// whether they share one reading of it (the same text, read once): path → (environments,
+    /// shared).
+    pub fn project_reads(
+        path: &Path,
+    ) -> Result<std::collections::BTreeMap<String, (Vec<String>, bool)>, String> {
+        let p = agentctl::input::project::load(path, false).map_err(|e| e.to_string())?;
+        let mut out = std::collections::BTreeMap::<String, (Vec<String>, bool)>::new();
+        let mut first = std::collections::BTreeMap::new();
+        for env in &p.environments {
+            for (file, source) in &env.read {
+                let name = file
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned();
+                let entry = out.entry(name.clone()).or_insert((Vec::new(), true));
+                entry.0.push(env.name.clone());
+                let one = first
+                    .entry(name)
+                    .or_insert_with(|| std::sync::Arc::clone(source));
+                entry.1 &= std::sync::Arc::ptr_eq(one, source);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Renders the defaults with one built-in template replaced by `text`; the error as
+    /// agentctl prints it (through the one renderer of errors), or `None` when it renders.
+    pub fn render_with_template_shown(name: &str, text: &str) -> Option<String> {
+        let renderer =
+            agentctl::render::Renderer::with_templates(&[(name, text)]).expect("compiles");
+        agentctl::render::bundle::build(&renderer, &agentctl::config::Config::default())
+            .err()
+            .map(|e| agentctl::diag::Error::Other(e).to_string())
     }
 
     /// Renders the defaults with one built-in template replaced by `text`; the error as text,

@@ -58,6 +58,9 @@ pub struct Environment {
     pub inline: Option<Layer>,
     /// Output subdirectory, relative to `-o DIR` (default: the name).
     pub output: PathBuf,
+    /// Its override files, read once when the project file was checked (shared with every
+    /// other environment that lists the same file).
+    pub read: std::collections::BTreeMap<PathBuf, Arc<Source>>,
 }
 
 impl Environment {
@@ -68,6 +71,7 @@ impl Environment {
             files: self.overrides.clone(),
             sets: sets.to_vec(),
             inline: self.inline.clone(),
+            read: self.read.clone(),
         }
     }
 }
@@ -88,8 +92,9 @@ pub fn locate(explicit: Option<&Path>) -> Result<PathBuf> {
     }
 }
 
-/// Reads and checks a project file.
-pub fn load(path: &Path) -> Result<Project> {
+/// Reads and checks a project file. Its `overrides:` must stay inside its directory unless
+/// `outside` (the command line's `--allow-outside-project`).
+pub fn load(path: &Path, outside: bool) -> Result<Project> {
     if path.is_dir() {
         return Err(
             Diagnostic::new(format!("project file `{}` is a directory", path.display()))
@@ -101,23 +106,43 @@ pub fn load(path: &Path) -> Result<Project> {
         );
     }
     let text = layers::read_text(path, "project file", "check the path given with --project")?;
-    parse(path, &text).map_err(Error::Input)
+    parse_with(path, &text, outside).map_err(Error::Input)
 }
 
-/// Checks the text of a project file at `path` (override paths resolve against its directory).
-/// Reports every problem found.
+/// Checks the text of a project file at `path` (override paths resolve against its directory,
+/// and must stay inside it). Reports every problem found.
 pub fn parse(path: &Path, text: &str) -> Result<Project, Vec<Diagnostic>> {
+    parse_with(path, text, false)
+}
+
+/// [`parse`], letting override files lie outside the project's directory when `outside`.
+pub fn parse_with(path: &Path, text: &str, outside: bool) -> Result<Project, Vec<Diagnostic>> {
     let source = crate::input::credentials::source(Origin::Project(path.to_owned()), text);
     let tree = match yaml::parse_layer(text) {
         Ok(tree) => tree,
+        Err(e) if !plausible(text) => {
+            return Err(vec![
+                layers::unquoted(syntax_error(&source, e)).note(NOT_A_PROJECT),
+            ]);
+        }
         Err(e) => return Err(vec![syntax_error(&source, e)]),
     };
+    let ours = matches!(tree.value, Value::Map(_) | Value::Null) || plausible(text);
     let mut p = Parser {
         source: Arc::clone(&source),
         dir: path.parent().map(Path::to_owned).unwrap_or_default(),
         diags: Vec::new(),
+        outside,
+        read: std::collections::BTreeMap::new(),
     };
     let environments = p.top(&tree);
+    if !ours {
+        p.diags = p
+            .diags
+            .into_iter()
+            .map(|d| layers::unquoted(d).note(NOT_A_PROJECT))
+            .collect();
+    }
     if p.diags.is_empty() {
         Ok(Project {
             path: path.to_owned(),
@@ -128,6 +153,15 @@ pub fn parse(path: &Path, text: &str) -> Result<Project, Vec<Diagnostic>> {
         Err(p.diags)
     }
 }
+
+/// Whether a text that is not a project file's map is still plausibly meant as one (a line
+/// starts with `environments:`), so its lines may be quoted.
+fn plausible(text: &str) -> bool {
+    text.lines().any(|l| l.starts_with("environments:"))
+}
+
+/// Why a `--project` file's lines are not shown.
+const NOT_A_PROJECT: &str = "it has no `environments:` map: is it a project file? (`agentctl init --project` scaffolds one)";
 
 fn syntax_error(source: &Arc<Source>, mut e: yaml::SyntaxError) -> Diagnostic {
     let help = match &e.kind {

@@ -1,6 +1,7 @@
 //! The checks of a project file's tree: top level, each environment, profiles, override
 //! files, `set:` maps, output directories and their overlaps. Every problem is collected.
 
+use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
@@ -15,6 +16,10 @@ pub(super) struct Parser {
     pub(super) source: Arc<Source>,
     pub(super) dir: PathBuf,
     pub(super) diags: Vec<Diagnostic>,
+    /// Whether override files may lie outside [`Parser::dir`] (`--allow-outside-project`).
+    pub(super) outside: bool,
+    /// The override files read so far, by their canonical path: each is read once.
+    pub(super) read: BTreeMap<PathBuf, Arc<Source>>,
 }
 
 /// An environment's output directory with where it was decided (its `output:` or its name).
@@ -220,6 +225,7 @@ impl Parser {
             overrides: Vec::new(),
             inline: None,
             output: PathBuf::from(&name),
+            read: BTreeMap::new(),
         };
         let mut at = Some(OutputAt {
             parts: vec![name.clone()],
@@ -242,7 +248,10 @@ impl Parser {
                 "overrides" => {
                     for (item, node) in self.strings(v, &here, "file paths", "[envs/prod.yaml]") {
                         match self.override_file(&item, &here, node) {
-                            Some(p) => env.overrides.push(p),
+                            Some((p, source)) => {
+                                env.read.insert(p.clone(), source);
+                                env.overrides.push(p);
+                            }
                             None => ok = false,
                         }
                     }
@@ -383,11 +392,50 @@ impl Parser {
         }
     }
 
-    /// Resolves an override path against the project's directory and checks it is a file.
-    fn override_file(&mut self, rel: &str, path: &str, node: &Node) -> Option<PathBuf> {
+    /// Resolves an override path against the project's directory, checks it stays inside it
+    /// (unless `--allow-outside-project`) and reads it, once per file.
+    fn override_file(
+        &mut self,
+        rel: &str,
+        path: &str,
+        node: &Node,
+    ) -> Option<(PathBuf, Arc<Source>)> {
+        if !self.outside
+            && let Some(why) = self.escapes(rel)
+        {
+            let d = Diagnostic::new(format!(
+                "override file `{rel}` is outside the project's directory: {why}"
+            ))
+            .path(path)
+            .label("outside the project")
+            .note("a project file (perhaps from a pull request) may only read files in its own directory tree; nothing was read")
+            .help("move the file into the project's directory, or pass --allow-outside-project if you trust this project file");
+            let d = self.at(d, node.pos, node.len);
+            self.error(d);
+            return None;
+        }
         let resolved = self.dir.join(rel);
         let problem = match std::fs::metadata(&resolved) {
-            Ok(m) if m.is_file() => return Some(resolved),
+            Ok(m) if m.is_file() => {
+                let key = std::fs::canonicalize(&resolved).unwrap_or_else(|_| resolved.clone());
+                if let Some(source) = self.read.get(&key) {
+                    return Some((resolved, Arc::clone(source)));
+                }
+                match layers::read_source(&resolved) {
+                    Ok(source) => {
+                        self.read.insert(key, Arc::clone(&source));
+                        return Some((resolved, source));
+                    }
+                    Err(d) => {
+                        let d = d.path(path);
+                        self.error(d);
+                        return None;
+                    }
+                }
+            }
+            Ok(m) if !m.is_dir() => {
+                format!("override file `{rel}` is not a regular file (a FIFO, socket or device)")
+            }
             Ok(_) => format!("override file `{rel}` is a directory"),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 format!("override file `{rel}` does not exist")
@@ -408,6 +456,52 @@ impl Parser {
         }
         let d = self.at(d, node.pos, node.len);
         self.error(d);
+        None
+    }
+
+    /// Why `rel` leaves the project's directory, if it does: an absolute path, a `..` that
+    /// climbs out, or a symbolic link (anywhere on the way) that points out.
+    fn escapes(&self, rel: &str) -> Option<String> {
+        let p = Path::new(rel);
+        if p.is_absolute() || p.has_root() {
+            return Some("it is an absolute path".into());
+        }
+        let mut depth = 0usize;
+        for c in p.components() {
+            match c {
+                Component::ParentDir if depth == 0 => {
+                    return Some("`..` climbs out of it".into());
+                }
+                Component::ParentDir => depth -= 1,
+                Component::Normal(_) => depth += 1,
+                _ => {}
+            }
+        }
+        let root = std::fs::canonicalize(if self.dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            &self.dir
+        })
+        .ok()?;
+        // Every existing prefix of the path, resolved, must stay under the root.
+        let mut at = self.dir.clone();
+        for c in p.components() {
+            at.push(c);
+            match std::fs::canonicalize(&at) {
+                Ok(real) if !real.starts_with(&root) => {
+                    let shown = at.strip_prefix(&self.dir).unwrap_or(&at).display();
+                    return Some(match std::fs::read_link(&at) {
+                        Ok(target) => format!(
+                            "`{shown}` is a symbolic link out of it (to `{}`)",
+                            target.display()
+                        ),
+                        Err(_) => format!("`{shown}` resolves to a place outside it"),
+                    });
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
         None
     }
 

@@ -4,7 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use super::{Checker, dns1123_label, is_sensitive, label_key, label_key_suggestion, label_value};
+use super::{
+    Checker, dns1123_label, is_sensitive, label_key, label_key_suggestion, label_value,
+    looks_like_credential,
+};
 use crate::config::{
     Config, EnvValue, NodeOperator, TaintEffect, TolerationOperator, WhenUnsatisfiable, ZoneSpread,
 };
@@ -188,6 +191,14 @@ pub(super) fn env(k: &mut Checker, c: &Config) {
             );
         }
         match value {
+            EnvValue::Value(v) if !is_sensitive(name) && looks_like_credential(v) => k.fail(
+                &path,
+                format!("the value of `{name}` looks like a credential (a token, a key, a password in a URL); a literal value would sit in the manifest (value not shown)"),
+                Some(format!(
+                    "put it in the Secret `{}` and write `{name}: {{secretKey: <key>}}`",
+                    c.secret.name
+                )),
+            ),
             EnvValue::Value(_) if is_sensitive(name) => k.fail(
                 &path,
                 format!("`{name}` looks like a credential; a literal value would sit in the manifest (value not shown)"),

@@ -10,7 +10,7 @@
 //! Owns the `Checker` (located failures), the rule groups (`rules`) and the string grammars
 //! (`grammar`). Must not read files, parse YAML or render.
 
-use crate::config::credentials::is_sensitive;
+use crate::config::credentials::{is_sensitive, looks_like_credential};
 use crate::config::names::{dns1123_label, suggest_name};
 use crate::config::path::ConfigPath;
 use crate::config::{AccessMode, AntiAffinity, Compute, Config, IntOrPercent, Probe, Storage};

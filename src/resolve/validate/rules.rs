@@ -159,9 +159,18 @@ fn agent(k: &mut Checker, c: &Config) {
 /// The agent's ConfigMap settings: names, reserved names, credentials. (`agent.env` and the
 /// other fitting settings are checked in `fit`.)
 fn agent_env(k: &mut Checker, c: &Config) {
-    for key in c.agent.config.extra.keys() {
+    for (key, value) in &c.agent.config.extra {
         let path = format!("agent.config.extra.{key}");
-        if k.env_name(&path, key, c) && is_sensitive(key) {
+        if !k.env_name(&path, key, c) {
+            continue;
+        }
+        if !is_sensitive(key) && looks_like_credential(value) {
+            k.fail(
+                &path,
+                format!("the value of `{key}` looks like a credential (a token, a key, a password in a URL); the ConfigMap is not the place for it (value not shown)"),
+                Some(format!("add it to the Secret `{}` and read it with `agent.env.{key}: {{secretKey: <key>}}`", c.secret.name)),
+            );
+        } else if is_sensitive(key) {
             // On the value, which the source excerpt then shows redacted (a caret on the key
             // would redact the key's own line from the key on).
             k.fail(

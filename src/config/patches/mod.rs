@@ -1,0 +1,522 @@
+//! Patches: Kustomize's own vocabulary for what no typed setting covers, applied to the
+//! rendered objects at render time.
+//!
+//! This module owns the patch *semantics* over plain JSON values: the shape of one `patches:`
+//! entry (Kustomize's `target:` + `patch:`), which rendered objects a target selects, the
+//! strategic merge (with Kubernetes' list merge keys for the kinds agentctl renders and the
+//! `$patch` directives), JSON 6902 operations (through the `json-patch` crate), the list of
+//! changes each patch made (for provenance and for pointing a failed round trip back at the
+//! patch line that caused it), and the identity rules (a patch never changes an object's kind,
+//! API version, name or namespace, so it can never turn anything into a Secret). It knows
+//! nothing of YAML, files or positions: every error carries a path *inside the patch entry*,
+//! and the layer code that parsed the entry turns that path into file:line:col.
+//!
+//! Semantics follow `kubectl kustomize` (kustomize v5), checked against it by tests:
+//! - a map in the patch merges key by key; `null` deletes a key; `$patch: replace` replaces the
+//!   whole map; `$patch: delete` removes it;
+//! - a list with a Kubernetes merge key (containers, initContainers, volumes, env by `name`;
+//!   container ports by `containerPort`; volumeMounts by `mountPath`; Service ports by `port`;
+//!   ...) merges item by item: an item whose key exists is merged into it, a new item is added,
+//!   `{name: X, $patch: delete}` removes item X, and an item `{$patch: replace}` makes the
+//!   patch's items the whole list. The result lists the patch's items first (in patch order),
+//!   then the items the patch did not mention, in their original order: kustomize's order;
+//! - any other list (tolerations, args, NetworkPolicy rules, every list of a custom resource)
+//!   is replaced as a whole.
+//!
+//! Two deliberate differences from kustomize, both errors where kustomize silently does
+//! something surprising: an item of a merged list without its merge key (kustomize empties the
+//! list), and a target that selects nothing (kustomize ignores the patch).
+
+use std::fmt;
+
+use serde_json::{Map, Value as J};
+
+use crate::suggest::did_you_mean;
+
+mod locate;
+mod parse;
+mod strategic;
+
+pub use locate::*;
+pub use parse::*;
+pub use strategic::*;
+
+/// One step of a path: a map key, a list index, or a list item named by its merge key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Seg {
+    /// A map key.
+    Key(String),
+    /// A list index.
+    Index(usize),
+    /// A list item identified by its merge key (`containers[name=sidecar]`).
+    Item {
+        /// The merge key (`name`, `containerPort`, `mountPath`, ...).
+        key: String,
+        /// Its value, as written in messages (`sidecar`, `8080`).
+        value: String,
+    },
+}
+
+/// A path written as users read it: `spec.template.spec.containers[name=agent].env[0]`.
+pub struct PathDisplay<'a>(pub &'a [Seg]);
+
+impl fmt::Display for PathDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, seg) in self.0.iter().enumerate() {
+            match seg {
+                Seg::Key(k) if i == 0 => write!(f, "{k}")?,
+                Seg::Key(k) => write!(f, ".{k}")?,
+                Seg::Index(n) => write!(f, "[{n}]")?,
+                Seg::Item { key, value } => write!(f, "[{key}={value}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What went wrong in one patch entry, and where inside the entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatchError {
+    /// Path inside the `patches:` entry (`[Key("patch"), Key("spec"), ...]`); the layer code
+    /// turns it into file:line:col. Empty: the entry as a whole.
+    pub path: Vec<Seg>,
+    /// When true the caret belongs on the key at `path`, not on its value.
+    pub on_key: bool,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it, when we know.
+    pub hint: Option<String>,
+}
+
+impl PatchError {
+    fn new(path: Vec<Seg>, message: impl Into<String>) -> Self {
+        PatchError {
+            path,
+            on_key: false,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    fn on_key(mut self) -> Self {
+        self.on_key = true;
+        self
+    }
+}
+
+fn key(k: &str) -> Seg {
+    Seg::Key(k.to_owned())
+}
+
+/// Which objects a patch applies to: Kustomize's `target:` selector (exact matches; an absent
+/// field matches anything).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Target {
+    /// API group (`apps`; empty for the core group).
+    pub group: Option<String>,
+    /// API version (`v1`).
+    pub version: Option<String>,
+    /// Kind (`Deployment`).
+    pub kind: Option<String>,
+    /// Object name (`agent-deployment`); exact, not a regular expression.
+    pub name: Option<String>,
+    /// Namespace.
+    pub namespace: Option<String>,
+    /// Equality-based label selector (`app=agent,tier!=cache`), parsed.
+    pub label_selector: Vec<(String, bool, String)>,
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        for (name, v) in [
+            ("group", &self.group),
+            ("version", &self.version),
+            ("kind", &self.kind),
+            ("name", &self.name),
+            ("namespace", &self.namespace),
+        ] {
+            if let Some(v) = v {
+                parts.push(format!("{name}: {v}"));
+            }
+        }
+        if !self.label_selector.is_empty() {
+            let sel: Vec<String> = self
+                .label_selector
+                .iter()
+                .map(|(k, eq, v)| format!("{k}{}{v}", if *eq { "=" } else { "!=" }))
+                .collect();
+            parts.push(format!("labelSelector: {}", sel.join(",")));
+        }
+        write!(f, "{{{}}}", parts.join(", "))
+    }
+}
+
+/// The body of a patch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    /// A strategic-merge patch: a partial object.
+    Strategic(J),
+    /// JSON 6902 operations, each with its source value (for messages).
+    Json6902(Vec<json_patch::PatchOperation>),
+}
+
+/// One parsed `patches:` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Patch {
+    /// The objects it applies to.
+    pub target: Target,
+    /// What it does.
+    pub body: Body,
+    /// Whether `target:` was written (otherwise it came from the body's kind and name).
+    pub explicit_target: bool,
+}
+
+/// What one patch did to one object, for provenance and for locating round-trip failures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// Where in the object (list items by merge key where the list has one).
+    pub object_path: Vec<Seg>,
+    /// Where in the patch entry the value (or the deleting directive) was written.
+    pub patch_path: Vec<Seg>,
+    /// True when the patch removed the value.
+    pub removed: bool,
+}
+
+fn str_at<'a>(obj: &'a J, pointer: &str) -> &'a str {
+    obj.pointer(pointer).and_then(J::as_str).unwrap_or_default()
+}
+
+/// `Kind/name` of an object, for messages.
+pub fn object_id(obj: &J) -> String {
+    format!("{}/{}", str_at(obj, "/kind"), str_at(obj, "/metadata/name"))
+}
+
+/// Whether `target` selects `obj`.
+pub fn matches(target: &Target, obj: &J) -> bool {
+    let (group, version) = split_api_version(str_at(obj, "/apiVersion"));
+    let eq = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
+    eq(&target.group, group)
+        && eq(&target.version, version)
+        && eq(&target.kind, str_at(obj, "/kind"))
+        && eq(&target.name, str_at(obj, "/metadata/name"))
+        && eq(&target.namespace, str_at(obj, "/metadata/namespace"))
+        && target.label_selector.iter().all(|(k, want_eq, v)| {
+            let have = obj
+                .pointer("/metadata/labels")
+                .and_then(|l| l.get(k))
+                .and_then(J::as_str);
+            (have == Some(v.as_str())) == *want_eq
+        })
+}
+
+/// Indices of the objects `target` selects.
+pub fn select(target: &Target, objects: &[J]) -> Vec<usize> {
+    objects
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| matches(target, o))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// The error for a target that selects nothing: the closest `Kind/name` among `objects` and
+/// the list of them all.
+pub fn no_match(patch: &Patch, objects: &[J]) -> PatchError {
+    let ids: Vec<String> = objects.iter().map(object_id).collect();
+    // The caret goes where the typo most likely is: the name, else the kind.
+    let path = match (
+        patch.explicit_target,
+        &patch.target.name,
+        &patch.target.kind,
+    ) {
+        (true, Some(_), _) => vec![key("target"), key("name")],
+        (true, None, Some(_)) => vec![key("target"), key("kind")],
+        (true, None, None) => vec![key("target")],
+        (false, _, _) => vec![key("patch"), key("metadata"), key("name")],
+    };
+    let wanted = format!(
+        "{}/{}",
+        patch.target.kind.as_deref().unwrap_or("*"),
+        patch.target.name.as_deref().unwrap_or("*")
+    );
+    let mut e = PatchError::new(
+        path,
+        format!(
+            "this patch's target {} matches none of the rendered objects",
+            patch.target
+        ),
+    );
+    let best = did_you_mean(&wanted, ids.iter().map(String::as_str)).or_else(|| {
+        // Same kind, any name: the likeliest intent.
+        let kind = patch.target.kind.as_deref()?;
+        ids.iter()
+            .map(String::as_str)
+            .find(|id| id.split('/').next() == Some(kind))
+    });
+    let list = ids.join(", ");
+    e = match best {
+        Some(b) => e.hint(format!("did you mean `{b}`? rendered objects: {list}")),
+        None => e.hint(format!("rendered objects: {list}")),
+    };
+    e
+}
+
+/// The fields a patch may not change: they identify the object.
+const IDENTITY: &[&str] = &[
+    "/apiVersion",
+    "/kind",
+    "/metadata/name",
+    "/metadata/namespace",
+];
+
+fn identity_error(path: Vec<Seg>, what: &str, before: &J, after: &J) -> PatchError {
+    PatchError::new(
+        path,
+        format!(
+            "a patch cannot change an object's {what} ({} to {})",
+            key_text(before),
+            key_text(after)
+        ),
+    )
+    .hint(match what {
+        "kind" | "apiVersion" => "a patch changes fields of the object it targets; to add an object of another kind, put it under `resources:` (Secrets are never rendered: create them out of band)",
+        _ => "names and the namespace come from agentctl's typed settings (`namespace`, ...); remove this change",
+    })
+}
+
+fn identity(obj: &J) -> Vec<J> {
+    IDENTITY
+        .iter()
+        .map(|p| obj.pointer(p).cloned().unwrap_or(J::Null))
+        .collect()
+}
+
+/// Applies one patch to one object; returns what it changed.
+///
+/// A strategic-merge body's `apiVersion` and `kind` must be the object's (a patch never turns
+/// an object into another kind); its `metadata.name` and `metadata.namespace` only select the
+/// object when there is no `target:`, and never rename it.
+// Long on purpose: one pass over the two patch kinds and the identity check before and after; the
+// steps share the object snapshot that identity errors compare against.
+pub fn apply(obj: &mut J, patch: &Patch) -> Result<Vec<Change>, PatchError> {
+    let api = str_at(obj, "/apiVersion").to_owned();
+    let kind = str_at(obj, "/kind").to_owned();
+    let before = identity(obj);
+    match &patch.body {
+        Body::Strategic(body) => {
+            let J::Object(b) = body else {
+                return Ok(Vec::new());
+            };
+            let mut b = b.clone();
+            for (k, have) in [("apiVersion", &api), ("kind", &kind)] {
+                if let Some(v) = b.remove(k)
+                    && v.as_str() != Some(have.as_str())
+                {
+                    return Err(identity_error(
+                        vec![key("patch"), key(k)],
+                        k,
+                        &J::String(have.clone()),
+                        &v,
+                    ));
+                }
+            }
+            if let Some(J::Object(meta)) = b.get_mut("metadata") {
+                meta.remove("name");
+                meta.remove("namespace");
+            }
+            let J::Object(dest) = obj else {
+                return Ok(Vec::new());
+            };
+            let mut m = Merger {
+                api: &api,
+                kind: &kind,
+                changes: Vec::new(),
+            };
+            m.merge_map(
+                dest,
+                &b,
+                &mut Vec::new(),
+                &mut Vec::new(),
+                &mut vec![key("patch")],
+            )?;
+            Ok(m.changes)
+        }
+        Body::Json6902(ops) => {
+            let mut changes = Vec::new();
+            for (i, op) in ops.iter().enumerate() {
+                let at = |k: &str| vec![key("patch"), Seg::Index(i), key(k)];
+                let ptr = op.path().to_string();
+                // Remove records where the value was before it went.
+                let removed_path = match op {
+                    json_patch::PatchOperation::Remove(_) => Some(keyed(obj, &api, &kind, &ptr)),
+                    _ => None,
+                };
+                if let Err(e) = json_patch::patch(obj, std::slice::from_ref(op)) {
+                    return Err(op_error(obj, op, &e.kind, i));
+                }
+                for (n, p) in IDENTITY.iter().enumerate() {
+                    let now = obj.pointer(p).cloned().unwrap_or(J::Null);
+                    if let Some(was) = before.get(n)
+                        && *was != now
+                    {
+                        let what = p.rsplit('/').next().unwrap_or(p);
+                        return Err(identity_error(at("path"), what, was, &now));
+                    }
+                }
+                match op {
+                    json_patch::PatchOperation::Test(_) => {}
+                    json_patch::PatchOperation::Remove(_) => changes.push(Change {
+                        object_path: removed_path.unwrap_or_default(),
+                        patch_path: at("path"),
+                        removed: true,
+                    }),
+                    json_patch::PatchOperation::Add(_) | json_patch::PatchOperation::Replace(_) => {
+                        changes.push(Change {
+                            object_path: keyed(obj, &api, &kind, &ptr),
+                            patch_path: at("value"),
+                            removed: false,
+                        })
+                    }
+                    json_patch::PatchOperation::Move(_) | json_patch::PatchOperation::Copy(_) => {
+                        changes.push(Change {
+                            object_path: keyed(obj, &api, &kind, &ptr),
+                            patch_path: at("from"),
+                            removed: false,
+                        })
+                    }
+                }
+            }
+            Ok(changes)
+        }
+    }
+}
+
+/// Checks an extra object (`resources:` entry): a full object with `apiVersion`, `kind` and
+/// `metadata.name`, never a Secret. Paths are inside the entry.
+pub fn check_extra(obj: &J) -> Result<(), PatchError> {
+    let J::Object(m) = obj else {
+        return Err(PatchError::new(
+            vec![],
+            format!("an extra object must be a map, found {}", type_name(obj)),
+        )
+        .hint("each entry of `resources:` is a whole Kubernetes object: `apiVersion`, `kind`, `metadata: {name: ...}`, ..."));
+    };
+    for k in ["apiVersion", "kind"] {
+        match m.get(k) {
+            Some(J::String(_)) => {}
+            Some(other) => {
+                return Err(PatchError::new(
+                    vec![key(k)],
+                    format!("`{k}` must be a string, found {}", type_name(other)),
+                ));
+            }
+            None => {
+                return Err(PatchError::new(vec![], format!("an extra object needs `{k}`")).hint(
+                    "each entry of `resources:` is a whole Kubernetes object: `apiVersion`, `kind`, `metadata: {name: ...}`, ...",
+                ));
+            }
+        }
+    }
+    if obj.get("kind").and_then(J::as_str) == Some("Secret") {
+        return Err(PatchError::new(
+            vec![key("kind")],
+            "agentctl never renders a Secret: not from its settings, not as an extra object",
+        )
+        .hint("create the Secret out of band (`kubectl create secret generic NAME --from-literal=KEY=...`) and reference it by name, e.g. with `secretKeyRef` in an env entry"));
+    }
+    match obj.pointer("/metadata/name") {
+        Some(J::String(s)) if !s.is_empty() => Ok(()),
+        _ => Err(PatchError::new(
+            if m.contains_key("metadata") {
+                vec![key("metadata")]
+            } else {
+                vec![]
+            },
+            "an extra object needs `metadata.name`",
+        )
+        .hint("e.g. `metadata: {name: agent-prompts}`")),
+    }
+}
+
+/// What `explain patches` says: the rules of the escape hatch.
+pub const PATCHES_DOC: &str = "Kustomize patches applied to the rendered objects (override files and project environments; not --set). \
+Each entry: `target:` (group, version, kind, name, namespace, labelSelector; exact matches) and `patch:`: a map is a strategic-merge patch \
+(maps merge by key, `null` deletes a key, `$patch: replace|delete`; containers, initContainers, volumes, env, imagePullSecrets merge by `name`, \
+container ports by `containerPort`, volumeMounts by `mountPath`, Service ports by `port`; other lists are replaced; the patch's items come first), \
+a list is JSON 6902 operations (`op`, `path`, `value`/`from`), a string is parsed as YAML (Kustomize's `patch: |-`). \
+Without `target:` a strategic-merge patch names its object with `kind:` and `metadata.name:`. \
+Unlike settings, patches ACCUMULATE over layers, applied in layer order after rendering. A patched object goes through its Kubernetes type: \
+an unknown field, a wrong type, a bad JSON pointer or a target that matches nothing is an error at the patch's line. \
+A patch never changes an object's kind, apiVersion, name or namespace, and never adds a literal value for a credential-like env var. \
+`agentctl config --show-origin` lists every patch with its file:line. Default: none.";
+
+/// What `explain resources` says.
+pub const RESOURCES_DOC: &str = "Extra Kubernetes objects added to the output (e.g. a ConfigMap of prompts, a second Service), \
+written whole (apiVersion, kind, metadata.name, ...) in override files and project environments; not --set. \
+They go to `extra-objects.yaml` (listed in kustomization.yaml), in the output's namespace, with the common labels, and through their Kubernetes type \
+like every rendered object; patches apply to them too. Never a Secret (create Secrets out of band), never the Namespace or an object agentctl renders \
+(patch it instead). They accumulate over layers; an object of the same kind and name in a later layer replaces the earlier one. Default: none.";
+
+/// The JSON Schema properties of `patches:` and `resources:`, for editors and `explain`.
+pub fn schema() -> Map<String, J> {
+    let field =
+        |doc: &str| serde_json::json!({"type": "string", "description": doc, "default": null});
+    let mut m = Map::new();
+    m.insert(
+        "patches".into(),
+        serde_json::json!({
+            "description": PATCHES_DOC,
+            "type": "array",
+            "default": [],
+            "items": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["patch"],
+                "properties": {
+                    "target": {
+                        "description": "Which objects the patch applies to (exact matches; an absent field matches anything). Without it, a strategic-merge patch names its object with `kind:` and `metadata.name:`.",
+                        "type": "object",
+                        "default": null,
+                        "additionalProperties": false,
+                        "properties": {
+                            "group": field("API group (`apps`; empty for the core group)."),
+                            "version": field("API version (`v1`)."),
+                            "kind": field("Kind (`Deployment`)."),
+                            "name": field("Object name (`agent-deployment`), exact."),
+                            "namespace": field("Namespace of the object."),
+                            "labelSelector": field("Equality-based label selector: `app=agent,tier!=cache`.")
+                        }
+                    },
+                    "patch": {
+                        "description": "A map (strategic merge), a list of JSON 6902 operations, or either as a YAML string (Kustomize's `patch: |-`).",
+                        "type": ["object", "array", "string"],
+                        "default": null
+                    }
+                }
+            }
+        }),
+    );
+    m.insert(
+        "resources".into(),
+        serde_json::json!({
+            "description": RESOURCES_DOC,
+            "type": "array",
+            "default": [],
+            "items": {
+                "type": "object",
+                "required": ["apiVersion", "kind", "metadata"],
+                "additionalProperties": {}
+            }
+        }),
+    );
+    m
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,367 @@
+//! Typed structs for the objects k8s-openapi has no type for: the custom resources agentctl
+//! renders (Prometheus Operator, VPA, KEDA, External Secrets) and the Kustomization, each with
+//! the fields we emit and `deny_unknown_fields`, so the round trip in `k8s_check` catches a
+//! misspelled or misplaced field in a template or a patch. (The Gateway API HTTPRoute has its
+//! own file, `httproute.rs`.)
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscalerBehavior;
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use serde::{Deserialize, Serialize};
+
+/// The Prometheus Operator ServiceMonitor (monitoring.coreos.com/v1), the fields we emit.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ServiceMonitor {
+    /// `monitoring.coreos.com/v1`.
+    pub api_version: String,
+    /// `ServiceMonitor`.
+    pub kind: String,
+    /// Standard metadata.
+    pub metadata: ObjectMeta,
+    /// The spec.
+    pub spec: ServiceMonitorSpec,
+}
+
+/// ServiceMonitor spec.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ServiceMonitorSpec {
+    /// Services to scrape.
+    pub selector: LabelSelector,
+    /// Namespaces to look for them in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace_selector: Option<NamespaceSelector>,
+    /// Endpoints to scrape.
+    pub endpoints: Vec<Endpoint>,
+}
+
+/// ServiceMonitor namespace selector.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NamespaceSelector {
+    /// Select all namespaces.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub any: Option<bool>,
+    /// Namespace names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub match_names: Option<Vec<String>>,
+}
+
+/// ServiceMonitor endpoint.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Endpoint {
+    /// Named Service port.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<String>,
+    /// HTTP path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Scrape interval.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<String>,
+    /// Scrape timeout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scrape_timeout: Option<String>,
+    /// `http` or `https`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<String>,
+}
+
+/// The Prometheus Operator PrometheusRule (monitoring.coreos.com/v1), the fields we emit.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PrometheusRule {
+    /// `monitoring.coreos.com/v1`.
+    pub api_version: String,
+    /// `PrometheusRule`.
+    pub kind: String,
+    /// Standard metadata.
+    pub metadata: ObjectMeta,
+    /// The spec.
+    pub spec: PrometheusRuleSpec,
+}
+
+/// PrometheusRule spec: the rule groups (a Prometheus rules file).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PrometheusRuleSpec {
+    /// Rule groups.
+    pub groups: Vec<RuleGroup>,
+}
+
+/// One rule group.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RuleGroup {
+    /// Group name, unique in the object.
+    pub name: String,
+    /// The rules.
+    pub rules: Vec<Rule>,
+}
+
+/// One alerting rule.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Rule {
+    /// Alert name.
+    pub alert: String,
+    /// PromQL expression.
+    pub expr: String,
+    /// How long the expression must hold before the alert fires.
+    #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
+    pub for_: Option<String>,
+    /// Alert labels.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// Alert annotations.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// `kustomization.yaml` (kustomize.config.k8s.io/v1beta1), the fields we emit.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Kustomization {
+    /// API version.
+    pub api_version: String,
+    /// `Kustomization`.
+    pub kind: String,
+    /// Namespace set on every object.
+    pub namespace: String,
+    /// Labels added to every object.
+    pub labels: Vec<LabelSet>,
+    /// Resource files.
+    pub resources: Vec<String>,
+}
+
+/// One `labels:` entry of a Kustomization.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LabelSet {
+    /// The labels.
+    pub pairs: BTreeMap<String, String>,
+    /// Also add them to selectors.
+    pub include_selectors: bool,
+    /// Also add them to pod templates.
+    pub include_templates: bool,
+}
+
+/// Reference to the scaled/managed workload (VPA `targetRef`, KEDA `scaleTargetRef`).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TargetRef {
+    /// API version of the target.
+    pub api_version: String,
+    /// Kind of the target.
+    pub kind: String,
+    /// Name of the target.
+    pub name: String,
+}
+
+/// The VerticalPodAutoscaler (autoscaling.k8s.io/v1), the fields we emit.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VerticalPodAutoscaler {
+    /// `autoscaling.k8s.io/v1`.
+    pub api_version: String,
+    /// `VerticalPodAutoscaler`.
+    pub kind: String,
+    /// Standard metadata.
+    pub metadata: ObjectMeta,
+    /// The spec.
+    pub spec: VpaSpec,
+}
+
+/// VPA spec.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VpaSpec {
+    /// The workload.
+    pub target_ref: TargetRef,
+    /// How recommendations are applied.
+    pub update_policy: VpaUpdatePolicy,
+    /// Per-container limits of the recommendations.
+    pub resource_policy: VpaResourcePolicy,
+}
+
+/// VPA update policy.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VpaUpdatePolicy {
+    /// `Off`, `Initial`, `Recreate`, `InPlaceOrRecreate` or `Auto`.
+    pub update_mode: String,
+}
+
+/// VPA resource policy.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VpaResourcePolicy {
+    /// One policy per container.
+    pub container_policies: Vec<VpaContainerPolicy>,
+}
+
+/// VPA container policy.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VpaContainerPolicy {
+    /// The container.
+    pub container_name: String,
+    /// `cpu` and/or `memory`.
+    pub controlled_resources: Vec<String>,
+    /// Lowest recommendation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_allowed: Option<BTreeMap<String, Quantity>>,
+    /// Highest recommendation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_allowed: Option<BTreeMap<String, Quantity>>,
+}
+
+/// The KEDA ScaledObject (keda.sh/v1alpha1), the fields we emit.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScaledObject {
+    /// `keda.sh/v1alpha1`.
+    pub api_version: String,
+    /// `ScaledObject`.
+    pub kind: String,
+    /// Standard metadata.
+    pub metadata: ObjectMeta,
+    /// The spec.
+    pub spec: ScaledObjectSpec,
+}
+
+/// ScaledObject spec.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScaledObjectSpec {
+    /// The workload.
+    pub scale_target_ref: TargetRef,
+    /// Fewest replicas.
+    pub min_replica_count: i32,
+    /// Most replicas.
+    pub max_replica_count: i32,
+    /// Seconds between trigger checks.
+    pub polling_interval: i32,
+    /// Seconds before scaling back to the minimum.
+    pub cooldown_period: i32,
+    /// Replicas when triggers cannot be read.
+    pub fallback: KedaFallback,
+    /// The HPA KEDA creates.
+    pub advanced: KedaAdvanced,
+    /// What to scale on.
+    pub triggers: Vec<KedaTrigger>,
+}
+
+/// ScaledObject fallback.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct KedaFallback {
+    /// `static`, `currentReplicas`, `currentReplicasIfHigher`, ...
+    pub behavior: String,
+    /// Failed reads before the fallback applies.
+    pub failure_threshold: i32,
+    /// Replicas then.
+    pub replicas: i32,
+}
+
+/// ScaledObject advanced settings.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct KedaAdvanced {
+    /// The generated HPA.
+    pub horizontal_pod_autoscaler_config: KedaHpaConfig,
+}
+
+/// The HPA KEDA generates.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct KedaHpaConfig {
+    /// Its name.
+    pub name: String,
+    /// Its scaling behavior (the autoscaling/v2 type).
+    pub behavior: HorizontalPodAutoscalerBehavior,
+}
+
+/// One KEDA trigger.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct KedaTrigger {
+    /// Scaler type, e.g. `prometheus`, `redis`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Scaler parameters (all strings).
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// The ExternalSecret (external-secrets.io/v1), the fields we emit.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExternalSecret {
+    /// `external-secrets.io/v1`.
+    pub api_version: String,
+    /// `ExternalSecret`.
+    pub kind: String,
+    /// Standard metadata.
+    pub metadata: ObjectMeta,
+    /// The spec.
+    pub spec: ExternalSecretSpec,
+}
+
+/// ExternalSecret spec.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExternalSecretSpec {
+    /// How often to re-read the store.
+    pub refresh_interval: String,
+    /// The store.
+    pub secret_store_ref: StoreRef,
+    /// The Secret to create.
+    pub target: ExternalSecretTarget,
+    /// One entry per Secret key.
+    pub data: Vec<ExternalSecretData>,
+}
+
+/// ExternalSecret store reference.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct StoreRef {
+    /// `SecretStore` or `ClusterSecretStore`.
+    pub kind: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// ExternalSecret target.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExternalSecretTarget {
+    /// Secret name.
+    pub name: String,
+    /// `Owner`: the Secret belongs to the ExternalSecret.
+    pub creation_policy: String,
+}
+
+/// One Secret key and where it comes from.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExternalSecretData {
+    /// The key in the Secret.
+    pub secret_key: String,
+    /// Where it is in the store.
+    pub remote_ref: RemoteRef,
+}
+
+/// A value in the store.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RemoteRef {
+    /// Key (path).
+    pub key: String,
+    /// Property within it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub property: Option<String>,
+}

@@ -1,0 +1,87 @@
+use serde_json::Value as J;
+
+use super::*;
+
+/// Every metric any rule or panel reads is provided by something in the render, for every
+/// combination of the switches that change what is rendered.
+#[test]
+fn every_expression_reads_only_provided_metrics() {
+    for bits in 0..16u32 {
+        let mut spec = sample();
+        spec.agent_metrics = bits & 1 != 0;
+        spec.autoscaling = bits & 2 != 0;
+        spec.redis_exporter = bits & 4 != 0;
+        spec.backup_cronjob = (bits & 8 != 0).then(|| "redis-backup".to_owned());
+        let provided: BTreeSet<String> = sources(&spec).into_iter().flat_map(|(_, m)| m).collect();
+        let exprs = all_expressions(&spec);
+        assert!(!exprs.is_empty());
+        for (where_, expr) in exprs {
+            let names = metric_names(&expr);
+            for name in &names {
+                assert!(
+                    provided.contains(name),
+                    "{where_} reads {name}, which nothing in the render provides (switches {bits:04b}): {expr}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_scanner_finds_metrics_and_skips_everything_else() {
+    let e = r#"histogram_quantile(0.95, sum by (le) (rate(a_bucket{job="x",le=~"1e3"}[5m]))) / on (pod) group_left() max without (x) (b) > 1e9 and c offset 5m"#;
+    let got: Vec<String> = metric_names(e).into_iter().collect();
+    assert_eq!(got, ["a_bucket", "b", "c"]);
+}
+
+#[test]
+fn settings_that_switch_things_off_remove_their_alerts() {
+    let full = sample().alert_names();
+    assert_eq!(full.len(), 12);
+    let mut s = sample();
+    s.redis_exporter = false;
+    s.backup_cronjob = None;
+    s.autoscaling = false;
+    s.agent_metrics = false;
+    assert_eq!(
+        s.alert_names(),
+        [
+            "AgentPodCrashLooping",
+            "AgentPodNotReady",
+            "AgentReplicasMismatch",
+            "AgentPVCFillingUp"
+        ]
+    );
+}
+
+#[test]
+fn promql_strings_cannot_be_ended_early() {
+    let mut s = sample();
+    s.metrics.error_status_regex = r#"5.."}) or vector(1) #"#.into();
+    let groups = s.rule_groups();
+    let expr = groups[0]["rules"][1]["expr"].as_str().unwrap_or_default();
+    assert!(
+        expr.contains(r#"status=~"5..\"}) or vector(1) #""#),
+        "{expr}"
+    );
+}
+
+#[test]
+fn dashboard_is_deterministic_valid_json_with_a_stable_short_uid() {
+    let a = serde_json::to_string(&sample().dashboard()).unwrap_or_default();
+    let b = serde_json::to_string(&sample().dashboard()).unwrap_or_default();
+    assert_eq!(a, b);
+    assert!(serde_json::from_str::<J>(&a).is_ok());
+    assert!(a.len() < 64 * 1024, "dashboard is {} bytes", a.len());
+    let mut s = sample();
+    s.namespace = "a".repeat(63);
+    let uid = s.dashboard_uid();
+    assert!(uid.len() <= 40, "{uid}");
+    assert_eq!(uid, s.dashboard_uid());
+    s.namespace = format!("{}b", "a".repeat(62));
+    assert_ne!(uid, s.dashboard_uid());
+}
+
+fn sample() -> Spec {
+    Spec::from_config(&Config::default(), Some(("redis-backup", "0 */6 * * *")))
+}

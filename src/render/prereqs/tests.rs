@@ -1,0 +1,143 @@
+use super::*;
+use serde_json::json;
+
+fn default_render() -> Vec<J> {
+    let env = json!([
+        {"name": "ANTHROPIC_API_KEY", "valueFrom": {"secretKeyRef": {"name": "agent-secrets", "key": "anthropic-api-key"}}},
+        {"name": "REDIS_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "agent-secrets", "key": "redis-password"}}}
+    ]);
+    vec![
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "production-agents"}}),
+        json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "agent-data-pvc", "namespace": "production-agents"},
+               "spec": {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": "10Gi"}}}}),
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "agent-deployment", "namespace": "production-agents"},
+               "spec": {"template": {"spec": {"containers": [{"name": "agent", "env": env}]}}}}),
+        json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "redis", "namespace": "production-agents"},
+               "spec": {"replicas": 1, "template": {"spec": {"containers": [{"name": "redis", "env": [
+                   {"name": "REDIS_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "agent-secrets", "key": "redis-password"}}}]}]}},
+               "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "premium-ssd", "resources": {"requests": {"storage": "10Gi"}}}}]}}),
+        json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "agent-hpa", "namespace": "production-agents"},
+               "spec": {"metrics": [
+                   {"type": "Resource", "resource": {"name": "cpu"}},
+                   {"type": "Resource", "resource": {"name": "memory"}},
+                   {"type": "Pods", "pods": {"metric": {"name": "http_requests_per_second"}}}]}}),
+        json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "default-deny-all", "namespace": "production-agents"}}),
+        json!({"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "metadata": {"name": "agent-metrics", "namespace": "production-agents"}}),
+    ]
+}
+
+#[test]
+fn default_render_needs() {
+    let n = needs(&default_render());
+    let whats: Vec<&str> = n.iter().map(|n| n.what.as_str()).collect();
+    assert_eq!(
+        whats,
+        [
+            "Prometheus Operator",
+            "metrics-server (metrics.k8s.io)",
+            "Prometheus Adapter serving the pods metric http_requests_per_second (custom.metrics.k8s.io)",
+            "StorageClass premium-ssd that provisions ReadWriteOnce volumes",
+            "a default StorageClass that provisions ReadWriteMany volumes",
+            "a CNI that enforces NetworkPolicy (e.g. Calico, Cilium)",
+            "Secret agent-secrets with keys anthropic-api-key, redis-password, created out of band (never committed)",
+        ]
+    );
+    assert_eq!(
+        n[1].because,
+        "HorizontalPodAutoscaler agent-hpa (cpu, memory) scales on CPU/memory utilization"
+    );
+    assert_eq!(n[3].because, "PersistentVolumeClaims data-redis-0 10Gi");
+    assert_eq!(
+        n[6].commands,
+        [
+            "kubectl create namespace production-agents",
+            "kubectl create secret generic agent-secrets --namespace=production-agents --from-literal=anthropic-api-key=\"$ANTHROPIC_API_KEY\" --from-literal=redis-password=\"$REDIS_PASSWORD\"",
+        ]
+    );
+    let t = text("production-agents", &[], &n);
+    assert!(t.starts_with("The cluster needs, for namespace production-agents:\n  - Prometheus Operator: ServiceMonitor agent-metrics (monitoring.coreos.com); without its CRDs"));
+}
+
+#[test]
+fn report_groups_by_namespace_and_needs() {
+    let a = needs(&default_render());
+    let b: Vec<Need> = a[..2].to_vec();
+    let r = report(&[
+        (Some("prod-eu"), "production-agents", &a),
+        (Some("prod-us"), "production-agents", &a),
+        (Some("staging"), "production-agents", &b),
+    ]);
+    assert_eq!(r.matches("The cluster needs").count(), 2, "{r}");
+    assert!(r.contains("for namespace production-agents (environments prod-eu, prod-us):"));
+    assert!(r.contains("for namespace production-agents (environment staging):"));
+    let single = report(&[(None, "production-agents", &a)]);
+    assert!(single.starts_with("The cluster needs, for namespace production-agents:\n"));
+}
+
+#[test]
+fn external_secret_replaces_the_commands() {
+    let mut objs = default_render();
+    objs.push(json!({"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret", "metadata": {"name": "agent-secrets", "namespace": "production-agents"},
+        "spec": {"secretStoreRef": {"kind": "ClusterSecretStore", "name": "vault"}, "target": {"name": "agent-secrets"},
+                 "data": [{"secretKey": "anthropic-api-key", "remoteRef": {"key": "prod/agent", "property": "api-key"}},
+                          {"secretKey": "redis-password", "remoteRef": {"key": "prod/redis"}}]}}));
+    let n = needs(&objs);
+    let last = n.last().unwrap();
+    assert_eq!(
+        last.what,
+        "ClusterSecretStore vault, readable by the External Secrets Operator"
+    );
+    assert!(
+        last.because
+            .contains("anthropic-api-key ← prod/agent.api-key, redis-password ← prod/redis"),
+        "{}",
+        last.because
+    );
+    assert!(last.commands.is_empty());
+    assert!(n.iter().any(|n| n.what == "External Secrets Operator"));
+    assert!(!n.iter().any(|n| n.what.starts_with("Secret ")));
+}
+
+#[test]
+fn nothing_custom_nothing_said() {
+    // dev: no HPA, no ServiceMonitor, no policies: only storage and the Secret.
+    let objs: Vec<J> = default_render()
+        .into_iter()
+        .filter(|o| {
+            !matches!(
+                s(o, "/kind"),
+                "HorizontalPodAutoscaler" | "ServiceMonitor" | "NetworkPolicy"
+            )
+        })
+        .collect();
+    let n = needs(&objs);
+    assert_eq!(n.len(), 3, "{n:?}");
+    assert!(
+        n.iter()
+            .all(|n| !n.what.contains("metrics") && !n.what.contains("Operator"))
+    );
+}
+
+#[test]
+fn keda_prometheus_and_cronjob_secrets() {
+    let objs = vec![
+        json!({"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "metadata": {"name": "agent-scaledobject", "namespace": "ns"},
+               "spec": {"triggers": [{"type": "prometheus", "metadata": {"serverAddress": "http://prom:9090"}}]}}),
+        json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "redis-backup", "namespace": "ns"},
+               "spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "backup", "env": [
+                   {"name": "REDISCLI_AUTH", "valueFrom": {"secretKeyRef": {"name": "s", "key": "redis-password"}}}]}]}}}}}}),
+    ];
+    let n = needs(&objs);
+    assert_eq!(n[0].what, "KEDA (CRDs, operator and metrics API server)");
+    assert_eq!(
+        n[1].what,
+        "Prometheus at http://prom:9090, reachable from the KEDA operator"
+    );
+    // No Namespace rendered: no namespace step.
+    assert_eq!(
+        n[2].commands,
+        [
+            "kubectl create secret generic s --namespace=ns --from-literal=redis-password=\"$REDIS_PASSWORD\""
+        ]
+    );
+}

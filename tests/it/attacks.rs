@@ -1,0 +1,656 @@
+//! The attacks gallery: agentctl run as a hostile or careless user (or a pull request's
+//! project file) would run it. Each case is a command line over a few files, and its outcome:
+//! the exit code, what stderr must say, and what it must never show (a credential, a line of a
+//! file that is not agentctl's, a raw terminal escape). Every run of a gallery is pinned in
+//! `snapshots/attacks/<gallery>.snap` (command, exit code, stderr), so a reviewer reads the
+//! gallery as a user would see it. The data-loss attacks on the output directory are in
+//! `output_safety`.
+
+use crate::support::{self, agentctl, lib};
+
+/// An Anthropic API key (made up, shaped like a real one).
+const ANTHROPIC: &str = "sk-ant-api03-Xq7bN2vR9kLm4PzW8tYc1HdJ6sFg3AeU5oKi0Tn";
+/// A GitHub personal access token.
+const GITHUB: &str = "ghp_R8mK2xQ9vL4nT7wZ1cY6bH3jF5dS0aPe9Ui2";
+/// An AWS access key id.
+const AWS: &str = "AKIAZ7Q2M4X9R3T8W1YB";
+/// A Slack bot token.
+const SLACK: &str = "xoxb-4829305718-5820194736-Qm7Rt2Xv9Lk4Pw8Zc1Hd";
+/// A JWT.
+const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZ2VudCIsImV4cCI6OTk5OX0.Vq3Xk8Lm2Pz7Wt9Yc4Hd1Jf6Sg5AeUoKi0TnRbN2rQ";
+/// An OpenAI project key.
+const OPENAI: &str = "sk-proj-Hn4Kq8Wz2Xv7Lm9Pt3Yc6Rb1Jd5Fg0AeUs";
+/// A random password (no known prefix: found by its entropy).
+const RANDOM: &str = "Zk3q9LmN2pQ7rS4tV8wY1bC6dF0gH5j";
+
+/// One attack: files to lay out (paths under a scratch root; the command runs in `proj/`),
+/// symbolic links (path, target), the command, standard input, and the outcome.
+struct Case {
+    name: &'static str,
+    files: &'static [(&'static str, &'static str)],
+    links: &'static [(&'static str, &'static str)],
+    args: &'static [&'static str],
+    stdin: Option<&'static str>,
+    code: i32,
+    /// Stderr contains each of these.
+    shows: &'static [&'static str],
+    /// Stderr contains none of these (nor any of the credentials above).
+    hides: &'static [&'static str],
+}
+
+const NONE: &[(&str, &str)] = &[];
+
+/// Runs every case of a gallery, checks it, and pins the gallery as one snapshot.
+fn gallery(name: &str, description: &str, cases: &[Case]) {
+    let mut pinned = String::new();
+    for c in cases {
+        let dir = support::tempdir();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("proj")).expect("mkdir");
+        for (path, text) in c.files {
+            let text = text
+                .replace("{ANTHROPIC}", ANTHROPIC)
+                .replace("{GITHUB}", GITHUB)
+                .replace("{AWS}", AWS)
+                .replace("{SLACK}", SLACK)
+                .replace("{JWT}", JWT)
+                .replace("{OPENAI}", OPENAI)
+                .replace("{RANDOM}", RANDOM);
+            support::write(root, path, &text);
+        }
+        for (path, target) in c.links {
+            let at = root.join(path);
+            std::fs::create_dir_all(at.parent().expect("parent")).expect("mkdir");
+            std::os::unix::fs::symlink(target, &at).expect("symlink");
+        }
+        let args: Vec<String> = c
+            .args
+            .iter()
+            .map(|a| {
+                a.replace("{ANTHROPIC}", ANTHROPIC)
+                    .replace("{GITHUB}", GITHUB)
+                    .replace("{JWT}", JWT)
+                    .replace("{ESC}", "\u{1b}")
+                    .replace("{RLO}", "\u{202e}")
+            })
+            .collect();
+        let cmd = agentctl(&args).current_dir(root.join("proj"));
+        let run = match c.stdin {
+            Some(input) => cmd.run_with_stdin(input),
+            None => cmd.run(),
+        };
+        let shown = &run.stderr;
+        assert_eq!(run.code, c.code, "{}: exit code\n{shown}", c.name);
+        for s in c.shows {
+            assert!(shown.contains(s), "{}: stderr lacks {s:?}\n{shown}", c.name);
+        }
+        let secrets = [ANTHROPIC, GITHUB, AWS, SLACK, JWT, OPENAI, RANDOM];
+        for s in c.hides.iter().chain(secrets.iter()) {
+            // A credential must not show in whole nor in a long part.
+            let part: String = s.chars().take(16).collect();
+            assert!(
+                !shown.contains(&part),
+                "{}: stderr shows {part:?}\n{shown}",
+                c.name
+            );
+        }
+        assert!(
+            !shown.contains('\u{1b}') && !shown.contains('\u{202e}'),
+            "{}: raw escape on stderr\n{shown:?}",
+            c.name
+        );
+        // The command as written in the case (credentials and escapes as their placeholders).
+        let line: Vec<String> = c.args.iter().map(|a| support::shell_word(a)).collect();
+        pinned.push_str(&format!(
+            "## {}\n$ agentctl {}\nexit {}\n{}\n\n",
+            c.name,
+            line.join(" "),
+            run.code,
+            shown.trim_end()
+        ));
+    }
+    support::snapshot("attacks", name, description, &pinned);
+}
+
+/// A minimal project file with one environment reading `overrides`.
+macro_rules! project {
+    ($overrides:literal) => {
+        concat!(
+            "environments:\n  dev:\n    profiles: [dev]\n    overrides: [",
+            $overrides,
+            "]\n"
+        )
+    };
+}
+
+#[test]
+fn a_project_file_reads_only_inside_its_directory() {
+    gallery(
+        "project-confinement",
+        "A project file's overrides: stay inside its directory (absolute, `..`, symlinks refused)",
+        &[
+            Case {
+                name: "the CI environment, by absolute path",
+                files: &[("proj/agentctl.yaml", project!("/proc/self/environ"))],
+                links: &[],
+                args: &["render", "--all", "-o", "out"],
+                stdin: None,
+                code: 2,
+                shows: &[
+                    "outside the project's directory: it is an absolute path",
+                    "--allow-outside-project",
+                ],
+                hides: &["PATH=", "HOME="],
+            },
+            Case {
+                name: "a file beside the project, by `..`",
+                files: &[
+                    ("proj/agentctl.yaml", project!("envs/../../secrets.yaml")),
+                    ("secrets.yaml", "token: {ANTHROPIC}\n"),
+                ],
+                links: &[],
+                args: &["render", "--all", "-o", "out"],
+                stdin: None,
+                code: 2,
+                shows: &["`..` climbs out of it"],
+                hides: &[],
+            },
+            Case {
+                name: "a symlink in the project to a file outside",
+                files: &[
+                    ("proj/agentctl.yaml", project!("envs/prod.yaml")),
+                    (
+                        "home/.aws/credentials",
+                        "[default]\naws_access_key_id = {AWS}\n",
+                    ),
+                ],
+                links: &[("proj/envs/prod.yaml", "../../home/.aws/credentials")],
+                args: &["render", "--all", "-o", "out"],
+                stdin: None,
+                code: 2,
+                shows: &[
+                    "`envs/prod.yaml` is a symbolic link out of it (to `../../home/.aws/credentials`)",
+                ],
+                hides: &["aws_access_key_id"],
+            },
+            Case {
+                name: "a symlinked directory on the way out",
+                files: &[
+                    ("proj/agentctl.yaml", project!("conf/prod.yaml")),
+                    ("elsewhere/prod.yaml", "namespace: elsewhere\n"),
+                ],
+                links: &[("proj/conf", "../elsewhere")],
+                args: &["render", "--all", "-o", "out"],
+                stdin: None,
+                code: 2,
+                shows: &["`conf` is a symbolic link out of it"],
+                hides: &[],
+            },
+            Case {
+                name: "opted in on the command line: an outside file is read",
+                files: &[
+                    ("proj/agentctl.yaml", project!("../shared/base.yaml")),
+                    ("shared/base.yaml", "namespace: shared-agents\n"),
+                ],
+                links: &[],
+                args: &["render", "--all", "--allow-outside-project", "-o", "out"],
+                stdin: None,
+                code: 0,
+                shows: &[],
+                hides: &[],
+            },
+            Case {
+                name: "a `..` that stays inside is fine",
+                files: &[
+                    ("proj/agentctl.yaml", project!("envs/../base.yaml")),
+                    ("proj/base.yaml", "namespace: inside\n"),
+                    ("proj/envs/keep", ""),
+                ],
+                links: &[],
+                args: &["render", "--all", "-o", "out"],
+                stdin: None,
+                code: 0,
+                shows: &[],
+                hides: &[],
+            },
+        ],
+    );
+}
+
+/// Opted in, the CI environment is read but still not quoted (its position varies with the
+/// environment, so this one is not in the pinned gallery).
+#[test]
+fn an_opted_in_environment_dump_is_still_not_quoted() {
+    let dir = support::tempdir();
+    support::write(dir.path(), "agentctl.yaml", project!("/proc/self/environ"));
+    let run = agentctl(["render", "--all", "--allow-outside-project", "-o", "out"])
+        .current_dir(dir.path())
+        .env("ANTHROPIC_API_KEY", ANTHROPIC)
+        .run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("binary data, not YAML"),
+        "{}",
+        run.stderr
+    );
+    for leak in ["ANTHROPIC_API_KEY", &ANTHROPIC[..16], "PATH=", "HOME="] {
+        assert!(!run.stderr.contains(leak), "{leak}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn files_that_are_not_agentctl_yaml_are_never_quoted() {
+    gallery(
+        "foreign-files",
+        "Files that are not plausibly agentctl YAML: located, no line shown",
+        &[
+            Case {
+                name: "a .env file",
+                files: &[(
+                    "proj/.env",
+                    "ANTHROPIC_API_KEY={ANTHROPIC}\nexport GITHUB_TOKEN={GITHUB}\nMODEL=claude\n",
+                )],
+                links: &[],
+                args: &["render", "-f", ".env"],
+                stdin: None,
+                code: 2,
+                shows: &["at .env:1:1; no line of it is shown"],
+                hides: &["ANTHROPIC_API_KEY", "MODEL=claude"],
+            },
+            Case {
+                name: "an INI file",
+                files: &[(
+                    "proj/credentials",
+                    "[default]\naws_access_key_id = {AWS}\naws_secret_access_key = {RANDOM}\n",
+                )],
+                links: &[],
+                args: &["render", "-f", "credentials"],
+                stdin: None,
+                code: 2,
+                shows: &["at credentials:", "no line of it is shown"],
+                hides: &["aws_access_key_id", "[default]"],
+            },
+            Case {
+                name: "a passwd-like file",
+                files: &[(
+                    "proj/passwd",
+                    "root:x:0:0:root:/root:/bin/bash\nagent:x:1000:1000::/home/agent:/bin/sh\n",
+                )],
+                links: &[],
+                args: &["render", "-f", "passwd"],
+                stdin: None,
+                code: 2,
+                shows: &["no line of it is shown"],
+                hides: &["/bin/bash", "root:x"],
+            },
+            Case {
+                name: "a Kubernetes Secret manifest",
+                files: &[(
+                    "proj/secret.yaml",
+                    "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData:\n  api-key: {OPENAI}\n",
+                )],
+                links: &[],
+                args: &["render", "-f", "secret.yaml"],
+                stdin: None,
+                code: 2,
+                shows: &["unknown key `apiVersion`", "no line of it is shown"],
+                hides: &["stringData:", "api-key"],
+            },
+            Case {
+                name: "binary data (NUL-separated, like /proc/self/environ)",
+                files: &[("proj/environ", "PATH=/usr/bin\0SECRET={RANDOM}\0")],
+                links: &[],
+                args: &["render", "-f", "environ"],
+                stdin: None,
+                code: 2,
+                shows: &["control character U+0000 at 1:14"],
+                hides: &["PATH=/usr/bin"],
+            },
+            Case {
+                name: "a project file that is not one",
+                files: &[("proj/vars.env", "DB_PASSWORD={RANDOM}\nHOST=db\n")],
+                links: &[],
+                args: &["render", "--all", "--project", "vars.env", "-o", "out"],
+                stdin: None,
+                code: 2,
+                shows: &[
+                    "at vars.env:1:1; no line of it is shown",
+                    "is it a project file?",
+                ],
+                hides: &["HOST=db", "DB_PASSWORD"],
+            },
+            Case {
+                name: "an agentctl file with a typo is still quoted (it is ours)",
+                files: &[("proj/mine.yaml", "agent:\n  replicas: {min: 2\n")],
+                links: &[],
+                args: &["render", "-f", "mine.yaml"],
+                stdin: None,
+                code: 2,
+                shows: &["mine.yaml:"],
+                hides: &[],
+            },
+        ],
+    );
+}
+
+#[test]
+fn credentials_are_masked_by_shape_and_by_name() {
+    gallery(
+        "masking",
+        "Credential values never reach stderr: by key name and by value shape, in every place a message quotes input",
+        &[
+            Case {
+                name: "a token as the value of --set (the --> line and the excerpt)",
+                files: NONE,
+                links: &[],
+                args: &["render", "--set", "agent.image={ANTHROPIC}"],
+                stdin: None,
+                code: 2,
+                shows: &["--set agent.image=<redacted>"],
+                hides: &[],
+            },
+            Case {
+                name: "a GitHub token in a ConfigMap setting with a plain name",
+                files: &[(
+                    "proj/a.yaml",
+                    "agent:\n  config:\n    extra:\n      MODEL_HINT: {GITHUB}\n",
+                )],
+                links: &[],
+                args: &["render", "-f", "a.yaml"],
+                stdin: None,
+                code: 2,
+                shows: &[
+                    "the value of `MODEL_HINT` looks like a credential",
+                    "<redacted>",
+                ],
+                hides: &[],
+            },
+            Case {
+                name: "a key whose name is a real setting name (secretName)",
+                files: &[(
+                    "proj/a.yaml",
+                    "agent:\n  config:\n    extra:\n      secretName: {AWS}\n",
+                )],
+                links: &[],
+                args: &["render", "-f", "a.yaml"],
+                stdin: None,
+                code: 2,
+                shows: &["(value not shown)"],
+                hides: &[],
+            },
+            Case {
+                name: "a credential-named key in the ConfigMap",
+                files: &[(
+                    "proj/a.yaml",
+                    "agent:\n  config:\n    extra:\n      SLACK_BOT_TOKEN: {SLACK}\n",
+                )],
+                links: &[],
+                args: &["render", "-f", "a.yaml"],
+                stdin: None,
+                code: 2,
+                shows: &["`SLACK_BOT_TOKEN` looks like a credential"],
+                hides: &[],
+            },
+            Case {
+                name: "a JWT as a literal environment variable",
+                files: &[("proj/a.yaml", "agent:\n  env:\n    UPSTREAM_AUTH: {JWT}\n")],
+                links: &[],
+                args: &["render", "-f", "a.yaml"],
+                stdin: None,
+                code: 2,
+                shows: &["looks like a credential"],
+                hides: &[],
+            },
+            Case {
+                name: "a PEM private key in a block scalar",
+                files: &[(
+                    "proj/a.yaml",
+                    "agent:\n  config:\n    extra:\n      TLS_MATERIAL: |\n        -----BEGIN RSA PRIVATE KEY-----\n        MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n        -----END RSA PRIVATE KEY-----\n",
+                )],
+                links: &[],
+                args: &["render", "-f", "a.yaml"],
+                stdin: None,
+                code: 2,
+                shows: &["looks like a credential"],
+                hides: &["MIIEowIBAAKCAQEAu1SU1Lf"],
+            },
+            Case {
+                name: "a label value under a credential-like key: the headline too",
+                files: &[(
+                    "proj/a.yaml",
+                    "labels:\n  token: \"not a label value {RANDOM}\"\n",
+                )],
+                links: &[],
+                args: &["render", "-f", "a.yaml"],
+                stdin: None,
+                code: 2,
+                shows: &["labels.token: `<redacted>` is not a valid label value"],
+                hides: &["not a label value"],
+            },
+            Case {
+                name: "a password in a URL",
+                files: &[(
+                    "proj/a.yaml",
+                    "agent:\n  config:\n    extra:\n      DATABASE_URL: postgres://agent:{RANDOM}@db:5432/agent\n",
+                )],
+                links: &[],
+                args: &["render", "-f", "a.yaml"],
+                stdin: None,
+                code: 2,
+                shows: &["looks like a credential", "postgres://agent:<redacted>@db"],
+                hides: &[],
+            },
+            Case {
+                name: "a high-entropy value after `=` in a --set of an unknown key",
+                files: NONE,
+                links: &[],
+                args: &[
+                    "render",
+                    "--set",
+                    "agent.config.extraa.X=Zk3q9LmN2pQ7rS4tV8wY1bC6dF0gH5j",
+                ],
+                stdin: None,
+                code: 2,
+                shows: &["unknown key `extraa`", "=<redacted>"],
+                hides: &[],
+            },
+            Case {
+                name: "a token in a wrongly typed value",
+                files: &[("proj/a.yaml", "agent:\n  replicas:\n    min: {OPENAI}\n")],
+                links: &[],
+                args: &["render", "-f", "a.yaml"],
+                stdin: None,
+                code: 2,
+                shows: &["agent.replicas.min"],
+                hides: &[],
+            },
+        ],
+    );
+}
+
+#[test]
+fn terminal_escapes_in_input_are_printed_escaped() {
+    gallery(
+        "escapes",
+        "Control characters and bidi overrides from input are escaped in every message",
+        &[
+            Case {
+                name: "an ANSI escape in a --set value",
+                files: NONE,
+                links: &[],
+                args: &["render", "--set", "namespace=a{ESC}]0;pwned{ESC}[31m"],
+                stdin: None,
+                code: 2,
+                shows: &["\\u{1b}"],
+                hides: &[],
+            },
+            Case {
+                name: "a right-to-left override in a --set path",
+                files: NONE,
+                links: &[],
+                args: &["render", "--set", "agent.{RLO}replicas.min=2"],
+                stdin: None,
+                code: 2,
+                shows: &["\\u{202e}"],
+                hides: &[],
+            },
+            Case {
+                name: "an escape in a file key",
+                files: &[("proj/a.yaml", "agent:\n  \"re\\e[2Jplicas\": 3\n")],
+                links: &[],
+                args: &["render", "-f", "a.yaml"],
+                stdin: None,
+                code: 2,
+                shows: &["\\u{1b}[2Jplicas"],
+                hides: &[],
+            },
+            Case {
+                name: "an escape in a profile name",
+                files: NONE,
+                links: &[],
+                args: &["render", "-p", "dev{ESC}[8m"],
+                stdin: None,
+                code: 2,
+                shows: &["unknown profile"],
+                hides: &[],
+            },
+        ],
+    );
+}
+
+#[test]
+fn inputs_that_are_not_regular_files_are_refused_not_waited_on() {
+    let dir = support::tempdir();
+    let fifo = dir.path().join("fifo");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success());
+    for args in [
+        vec!["render", "-f", "fifo"],
+        vec!["render", "--all", "--project", "fifo", "-o", "out"],
+        vec!["config", "-f", "fifo"],
+    ] {
+        let started = std::time::Instant::now();
+        let run = agentctl(&args).current_dir(dir.path()).run();
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("is not a regular file"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(started.elapsed().as_secs() < 20, "{args:?} waited");
+    }
+    // A FIFO listed in a project file's overrides.
+    support::write(dir.path(), "agentctl.yaml", project!("fifo"));
+    let run = agentctl(["render", "--all", "-o", "out"])
+        .current_dir(dir.path())
+        .run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("not a regular file"), "{}", run.stderr);
+}
+
+#[test]
+fn standard_input_is_read_when_asked_for_with_dash() {
+    let dir = support::tempdir();
+    let run = agentctl(["render", "-f", "-"])
+        .current_dir(dir.path())
+        .run_with_stdin("namespace: from-stdin\n");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("name: from-stdin"), "{}", run.stdout);
+    // Located as <stdin>.
+    let run = agentctl(["render", "-f", "-"])
+        .current_dir(dir.path())
+        .run_with_stdin("namespace: Bad_Name\n");
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("<stdin>:1:12"), "{}", run.stderr);
+    // Twice: refused, not silently empty.
+    let run = agentctl(["render", "-f", "-", "-f", "-"])
+        .current_dir(dir.path())
+        .run_with_stdin("namespace: x\n");
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("more than once"), "{}", run.stderr);
+}
+
+#[test]
+fn a_shared_override_file_is_read_once_for_all_environments() {
+    let dir = support::tempdir();
+    support::write(
+        dir.path(),
+        "agentctl.yaml",
+        "environments:\n  a: {overrides: [base.yaml]}\n  b: {overrides: [./base.yaml]}\n  c: {overrides: [sub/../base.yaml, c.yaml]}\n",
+    );
+    support::write(dir.path(), "base.yaml", "namespace: shared\n");
+    support::write(dir.path(), "c.yaml", "namespace: c-only\n");
+    support::write(dir.path(), "sub/keep", "");
+    let reads = lib::project_reads(&dir.path().join("agentctl.yaml")).expect("loads");
+    let (envs, shared) = &reads["base.yaml"];
+    assert_eq!(envs, &["a", "b", "c"]);
+    assert!(shared, "each environment read base.yaml on its own");
+    assert_eq!(reads["c.yaml"].0, ["c"]);
+}
+
+#[test]
+fn an_internal_invalid_yaml_error_masks_the_rendered_line() {
+    let template = format!("apiVersion: v1\nkind: ConfigMap\ndata: {{a: {ANTHROPIC}, b: [}}\n");
+    let shown = lib::render_with_template_shown("configmap.yaml", &template)
+        .expect("the broken template is an error");
+    assert!(shown.contains("invalid YAML"), "{shown}");
+    assert!(!shown.contains(&ANTHROPIC[..16]), "{shown}");
+}
+
+/// The detector is held to the corpus of real agent setting names, on both sides of the line.
+#[test]
+fn the_credential_detector_holds_to_the_corpus_of_setting_names() {
+    let corpus = std::fs::read_to_string(support::root().join("tests/corpus/setting-names.txt"))
+        .expect("the corpus");
+    let mut wrong = Vec::new();
+    let mut n = 0;
+    for line in corpus.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (side, name) = line.split_once(' ').expect("`secret NAME` or `plain NAME`");
+        let want = match side {
+            "secret" => true,
+            "plain" => false,
+            other => panic!("unknown side `{other}` in the corpus"),
+        };
+        n += 1;
+        if lib::is_sensitive(name) != want {
+            wrong.push(format!("{side} {name}"));
+        }
+    }
+    assert!(n > 100, "the corpus has {n} names");
+    assert!(
+        wrong.is_empty(),
+        "the detector disagrees with the corpus: {wrong:?}"
+    );
+}
+
+/// Plain settings whose names sound like credentials render, and are shown as they are.
+#[test]
+fn token_counts_and_secret_names_are_plain_settings() {
+    let dir = support::tempdir();
+    support::write(
+        dir.path(),
+        "a.yaml",
+        "agent:\n  config:\n    extra:\n      MAX_TOKENS: \"4096\"\n      MAX_OUTPUT_TOKENS: \"1024\"\n      TOKEN_LIMIT: \"100000\"\n      SECRET_NAME: agent-secrets\n",
+    );
+    let run = agentctl(["render", "-f", "a.yaml"])
+        .current_dir(dir.path())
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("MAX_OUTPUT_TOKENS: \"1024\""),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("SECRET_NAME: agent-secrets"),
+        "{}",
+        run.stdout
+    );
+}
