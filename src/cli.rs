@@ -179,6 +179,7 @@ pub enum Command {
     ///   agentctl diff -p high-throughput -f deploy/prod.yaml -o deploy/out
     ///   agentctl diff --all -o deploy/            # every environment of agentctl.yaml
     ///   agentctl diff -f deploy/prod.yaml -o deploy/out --format json --fail-on recreate,data-loss
+    ///   agentctl diff --base origin/main -o deploy/ --format markdown   # CI: what this PR does
     #[command(verbatim_doc_comment)]
     Diff {
         /// Inputs.
@@ -190,6 +191,21 @@ pub enum Command {
         /// The directory to compare with.
         #[arg(long, short, value_name = "DIR")]
         output: PathBuf,
+        /// Instead of rendering, compare DIR as committed at git revision REV (old) with DIR in
+        /// the working tree (new): what merging this change does (e.g. `--base origin/main`).
+        #[arg(
+            long,
+            value_name = "REV",
+            conflicts_with_all = ["profiles", "files", "sets", "all", "envs", "project", "base_dir"]
+        )]
+        base: Option<String>,
+        /// Instead of rendering, compare directory OLD (old) with DIR (new).
+        #[arg(
+            long,
+            value_name = "OLD",
+            conflicts_with_all = ["profiles", "files", "sets", "all", "envs", "project"]
+        )]
+        base_dir: Option<PathBuf>,
         /// Impact report and exit code.
         #[command(flatten)]
         impact: ImpactArgs,

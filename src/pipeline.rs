@@ -366,3 +366,63 @@ pub fn remove_orphans(root: &Path, rendered: &[Rendered]) -> Result<Vec<(PathBuf
     }
     Ok(removed)
 }
+
+/// What `diff --base` / `--base-dir` compares a directory with.
+#[derive(Debug, Clone)]
+pub enum Base {
+    /// The directory as committed at a git revision.
+    Revision(String),
+    /// Another directory.
+    Directory(PathBuf),
+}
+
+/// Compares the generated files of `base` (old) with those under `dir` (new), without
+/// rendering: one [`Drift`] per directory holding files (an environment of a project output,
+/// named by its path under `dir`; the top level unnamed), in path order.
+pub fn diff_base(dir: &Path, base: &Base, style: Style) -> Result<Vec<Drift>> {
+    let old = match base {
+        Base::Revision(rev) => output::git::committed_files(dir, rev)?,
+        Base::Directory(d) if !d.is_dir() => {
+            return Err(Refusal::BaseNotADirectory(d.clone()).into());
+        }
+        Base::Directory(d) => output::generated_tree(d)?,
+    };
+    let new = output::generated_tree(dir)?;
+    let mut names: Vec<&String> = old.iter().chain(&new).map(|(n, _)| n).collect();
+    names.sort();
+    names.dedup();
+    let mut groups: Vec<(String, Vec<output::Change>)> = Vec::new();
+    for name in names {
+        let find = |side: &[(String, String)]| {
+            side.iter().find(|(n, _)| n == name).map(|(_, t)| t.clone())
+        };
+        let group = name.rsplit_once('/').map_or("", |(g, _)| g).to_owned();
+        let change = output::Change {
+            name: name.clone(),
+            old: find(&old),
+            new: find(&new),
+        };
+        match groups.iter_mut().find(|(g, _)| *g == group) {
+            Some((_, changes)) => changes.push(change),
+            None => groups.push((group, vec![change])),
+        }
+    }
+    let mut drifts = Vec::new();
+    for (group, changes) in groups {
+        let (text, summary) = output::diff::unified(dir, &changes, style);
+        let env = (!group.is_empty()).then_some(group.as_str());
+        let impact = if summary.is_empty() {
+            Analysis::default()
+        } else {
+            impact::of_changes(&changes, env)
+        };
+        drifts.push(Drift {
+            name: group.clone(),
+            dir: dir.join(&group),
+            text,
+            summary,
+            impact,
+        });
+    }
+    Ok(drifts)
+}

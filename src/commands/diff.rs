@@ -14,7 +14,7 @@ use crate::diag::{Refusal, Result};
 use crate::input::layers::Inputs;
 use crate::output;
 use crate::output::impact::{Class, Impact, report};
-use crate::pipeline::{self, Drift, Target};
+use crate::pipeline::{self, Base, Drift, Target};
 use crate::render::Renderer;
 
 /// Runs `diff`.
@@ -138,6 +138,50 @@ pub fn environments(
     } else {
         conclude(ctx, &drifts, impact)
     })
+}
+
+/// `diff --base REV` / `--base-dir OLD`: two states of `dir` compared, nothing rendered.
+pub fn base(ctx: Ctx, dir: &Path, base: &Base, impact: &ImpactArgs) -> Result<Outcome> {
+    let drifts = pipeline::diff_base(dir, base, ctx.style)?;
+    print_stdout(&drifts, impact.format)?;
+    let label = match base {
+        Base::Revision(rev) => format!("`{rev}`"),
+        Base::Directory(old) => format!("`{}`", old.display()),
+    };
+    let changed: Vec<&Drift> = drifts.iter().filter(|d| !d.summary.is_empty()).collect();
+    if changed.is_empty() {
+        if !ctx.quiet {
+            let n: usize = drifts.iter().map(|d| d.summary.same).sum();
+            eprintln!(
+                "{} is the same at {label} and now ({n} generated file{})",
+                dir.display(),
+                plural(n, "s")
+            );
+        }
+        return Ok(Outcome::Ok);
+    }
+    if !ctx.quiet {
+        let (mut c, mut a, mut r) = (0, 0, 0);
+        for d in &changed {
+            c += d.summary.changed.len();
+            a += d.summary.added.len();
+            r += d.summary.removed.len();
+        }
+        let mut kinds = Vec::new();
+        for (n, what) in [(c, "changed"), (a, "added"), (r, "removed")] {
+            if n > 0 {
+                kinds.push(format!("{n} {what}"));
+            }
+        }
+        let n = c + a + r;
+        eprintln!(
+            "{} differs from {label} in {n} file{} ({})",
+            dir.display(),
+            plural(n, "s"),
+            kinds.join(", ")
+        );
+    }
+    Ok(conclude(ctx, &drifts, impact))
 }
 
 /// stdout: the unified diffs, or the impact report as JSON or Markdown.

@@ -22,6 +22,7 @@ use crate::cli::{Cli, Command, EnvArgs, ImpactArgs, InputArgs, ProjectArgs};
 use crate::diag::{Error, Refusal, Result};
 use crate::input::layers::Inputs;
 use crate::input::project::{self, Environment, Project};
+use crate::pipeline::Base;
 use crate::term::Style;
 
 /// How a successful run ended.
@@ -117,8 +118,14 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
             inputs,
             project,
             output,
+            base,
+            base_dir,
             impact,
-        } => diff::run(ctx, inputs, project, output, impact),
+        } => match (base, base_dir) {
+            (Some(rev), _) => diff::base(ctx, output, &Base::Revision(rev.clone()), impact),
+            (None, Some(old)) => diff::base(ctx, output, &Base::Directory(old.clone()), impact),
+            (None, None) => diff::run(ctx, inputs, project, output, impact),
+        },
         Command::Profiles { action } => profiles::run(action.as_ref()),
         Command::Schema => schema::run(),
         Command::Config {

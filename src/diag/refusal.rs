@@ -53,6 +53,14 @@ pub enum Refusal {
     /// `diff` (or `render --check`) against a directory that does not exist; holds it and the
     /// command that renders it.
     NothingToCompare(PathBuf, String),
+    /// `diff --base REV` where the directory is not in a git repository.
+    NotAGitRepository(PathBuf),
+    /// `diff --base REV` where REV names no commit; holds it and the nearest ref name.
+    UnknownRevision(String, Option<String>),
+    /// `diff --base REV -o DIR` where DIR (relative to the repository root) is not at REV.
+    PathNotInRevision(String, String),
+    /// `diff --base-dir OLD` where OLD is not a directory.
+    BaseNotADirectory(PathBuf),
     /// `init PATH` where PATH exists (checked before writing).
     InitExists(PathBuf),
     /// `init PATH` where PATH appeared while writing.
@@ -169,6 +177,41 @@ impl Refusal {
                     dir.display()
                 ),
                 None,
+            ),
+            NotAGitRepository(d) => (
+                format!(
+                    "`{}` is not in a git repository, so --base has no revision to read it at",
+                    d.display()
+                ),
+                Some(
+                    "run it in the repository's checkout, or compare two directories with \
+                     --base-dir OLD -o NEW"
+                        .into(),
+                ),
+            ),
+            UnknownRevision(rev, near) => (
+                format!("unknown git revision `{rev}`"),
+                Some(match near {
+                    Some(m) => format!("did you mean `{m}`?"),
+                    None => "name a commit, branch or tag this clone has; fetch it first (`git \
+                             fetch origin main`; with actions/checkout, `fetch-depth: 0`)"
+                        .into(),
+                }),
+            ),
+            PathNotInRevision(path, rev) => (
+                format!(
+                    "`{}` is not in revision `{rev}`",
+                    if path.is_empty() { "." } else { path }
+                ),
+                Some(
+                    "a directory new in this change has nothing to compare with: compare with \
+                     an empty directory (--base-dir EMPTY) to see every object as created"
+                        .into(),
+                ),
+            ),
+            BaseNotADirectory(d) => (
+                format!("--base-dir `{}` is not a directory", d.display()),
+                Some("pass the directory that holds the old render".into()),
             ),
             // The `init` refusals predate the `= help:` form and keep their indented second
             // line (snapshots pin it).

@@ -18,6 +18,7 @@
 pub mod atomic;
 pub mod diff;
 pub mod files;
+pub mod git;
 pub mod impact;
 
 use std::fs;
@@ -353,6 +354,41 @@ pub fn print(text: &str) -> Result<(), Error> {
             anyhow::Error::new(e).context("writing to stdout"),
         )),
     }
+}
+
+/// The files agentctl generated under `dir`, recursively (symlinks and other files skipped):
+/// each path relative to `dir` (`/`-separated), with its content, sorted. A missing `dir` has
+/// none.
+pub fn generated_tree(dir: &Path) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    if !dir.is_dir() {
+        return Ok(out);
+    }
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
+            let entry = entry.with_context(|| format!("reading {}", d.display()))?;
+            let kind = entry.file_type()?;
+            let path = entry.path();
+            if kind.is_dir() {
+                stack.push(path);
+            } else if kind.is_file() {
+                let Ok(text) = fs::read_to_string(&path) else {
+                    continue;
+                };
+                if is_generated(&text) {
+                    let rel = path.strip_prefix(dir).unwrap_or(&path);
+                    let rel: Vec<String> = rel
+                        .components()
+                        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                        .collect();
+                    out.push((rel.join("/"), text));
+                }
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -824,7 +824,11 @@ fn blocks(heading: &str, lang: &str) -> Vec<String> {
 #[test]
 fn readme_ci_jobs_are_valid() {
     let jobs = blocks("## Use in CI", "yaml");
-    assert_eq!(jobs.len(), 2, "a GitHub Actions job and a GitLab job");
+    assert_eq!(
+        jobs.len(),
+        3,
+        "a GitHub Actions job, its pull-request impact job and a GitLab job"
+    );
     let mut commands = 0;
     for job in jobs {
         support::lib::yaml(&job).expect("the job is YAML");
@@ -839,7 +843,7 @@ fn readme_ci_jobs_are_valid() {
             assert!(diff, "{}", words.join(" "));
         }
     }
-    assert_eq!(commands, 2);
+    assert_eq!(commands, 3);
 }
 
 /// The `explain` sample in the README is what the binary prints.

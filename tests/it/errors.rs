@@ -318,7 +318,49 @@ fn rendered_output(dir: &Path) {
     assert_eq!(out.code, 0, "{out:?}");
 }
 
+/// A git repository with the defaults rendered into `deploy/` and committed.
+fn committed_render(dir: &Path) {
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("git runs")
+            .status
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    let out = run(dir, &strings(&["render", "-q", "-o", "deploy"]));
+    assert_eq!(out.code, 0, "{out:?}");
+    git(&["add", "deploy"]);
+    git(&["commit", "-qm", "render"]);
+    git(&["branch", "-f", "release"]);
+}
+
 const CLI_CASES: &[CliCase] = &[
+    CliCase {
+        name: "diff-base-outside-a-git-repository",
+        args: &["diff", "--base", "origin/main", "-o", "out"],
+        setup: rendered_output,
+        fixed_args: &["diff", "--base-dir", "out", "-o", "out"],
+        fixed_setup: rendered_output,
+    },
+    CliCase {
+        name: "diff-base-unknown-revision",
+        args: &["diff", "--base", "relaese", "-o", "deploy"],
+        setup: committed_render,
+        fixed_args: &["diff", "--base", "HEAD", "-o", "deploy"],
+        fixed_setup: committed_render,
+    },
+    CliCase {
+        name: "diff-base-path-not-in-revision",
+        args: &["diff", "--base", "HEAD", "-o", "deploy/prod"],
+        setup: committed_render,
+        fixed_args: &["diff", "--base", "HEAD", "-o", "deploy"],
+        fixed_setup: committed_render,
+    },
     // --set
     CliCase {
         name: "set-null-for-a-required-value",

@@ -240,3 +240,93 @@ fn project_environments_are_named_on_each_line() {
         "{envs:?}"
     );
 }
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {out:?}");
+}
+
+/// CI: the directory as committed at a base revision against the working tree, and two
+/// directories, without rendering.
+#[test]
+fn base_revision_and_base_directory() {
+    let dir = support::tempdir();
+    git(dir.path(), &["init", "-q"]);
+    let r = run(dir.path(), &["render", "-q", "-o", "deploy"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    git(dir.path(), &["add", "deploy"]);
+    git(dir.path(), &["commit", "-qm", "base"]);
+    let same = run(dir.path(), &["diff", "--base", "HEAD", "-o", "deploy"]);
+    assert_eq!(same.code, 0, "{}", same.stderr);
+    assert!(
+        same.stderr.contains("deploy is the same at `HEAD` and now"),
+        "{}",
+        same.stderr
+    );
+    let r = run(
+        dir.path(),
+        &[
+            "render",
+            "-q",
+            "--set",
+            "redis.storage.size=20Gi",
+            "--set",
+            "agent.replicas.min=2",
+            "-o",
+            "deploy",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let a = [
+        "diff",
+        "--base",
+        "HEAD",
+        "-o",
+        "deploy",
+        "--fail-on",
+        "recreate",
+    ];
+    let r = run(dir.path(), &a);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("--- a/deploy/redis-statefulset.yaml\n+++ b/deploy/redis-statefulset.yaml\n"),
+        "{}",
+        r.stdout
+    );
+    snap("base_revision", &a, &r, false);
+    // Two directories: the committed state checked out elsewhere.
+    let old = dir.path().join("old");
+    std::fs::create_dir(&old).unwrap();
+    let r2 = run(dir.path(), &["render", "-q", "-o", "old"]);
+    assert_eq!(r2.code, 0, "{}", r2.stderr);
+    let j = run(
+        dir.path(),
+        &[
+            "diff",
+            "--base-dir",
+            "old",
+            "-o",
+            "deploy",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(j.code, 1, "{}", j.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&j.stdout).unwrap();
+    let kinds: Vec<&str> = doc["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"StatefulSet") && kinds.contains(&"HorizontalPodAutoscaler"),
+        "{kinds:?}"
+    );
+}

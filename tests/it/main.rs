@@ -21,6 +21,7 @@ mod errors;
 mod impact;
 mod kubectl;
 mod manifests;
+mod matrix;
 mod merge_props;
 mod output_safety;
 mod patches;

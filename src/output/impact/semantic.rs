@@ -95,10 +95,24 @@ pub fn normalize(v: &J) -> J {
     norm(v, "")
 }
 
+/// Whether a field's value is the same as leaving it out, as the API server stores it: an
+/// empty list (`egress: []`), or a zero that is the default (`initialDelaySeconds: 0`).
+fn same_as_absent(key: &str, v: &J) -> bool {
+    match v {
+        J::Array(items) => items.is_empty(),
+        J::Number(n) => {
+            matches!(key, "initialDelaySeconds" | "minReadySeconds") && n.as_f64() == Some(0.0)
+        }
+        J::Null => true,
+        _ => false,
+    }
+}
+
 fn norm(v: &J, key: &str) -> J {
     match v {
         J::Object(map) => J::Object(
             map.iter()
+                .filter(|(k, item)| !same_as_absent(k, item))
                 .map(|(k, item)| {
                     let quantity_here = is_quantity_map(key) || k == "sizeLimit" || k == "storage";
                     let value = match (quantity_here, quantity_of(item)) {
@@ -335,6 +349,14 @@ mod tests {
         let d = deltas(Some(&a), Some(&c), "spec");
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].describe(), "spec.resources.limits.cpu: 2000m → 3");
+    }
+
+    #[test]
+    fn stored_forms_are_the_same() {
+        let a = json!({"egress": [], "probe": {"initialDelaySeconds": 0, "periodSeconds": 10}});
+        let b = json!({"probe": {"periodSeconds": 10}});
+        assert!(same(&a, &b));
+        assert!(!same(&json!({"replicas": 0}), &json!({})));
     }
 
     #[test]
