@@ -18,7 +18,8 @@
 #    round trip (check.py); then the same gates on scripts/conformance/negatives/*, each of which
 #    must FAIL with the message its `expect` file names. An `expect` line is
 #    `GATE REGEX` (grep -E on the tool's output), or `schema@1.27,1.28 REGEX`: fail on exactly
-#    those Kubernetes versions, pass on the others. A kustomize fixture must fail on every kubectl.
+#    those Kubernetes versions, pass on the others. A kustomize fixture must fail on every kubectl;
+#    a `stream` fixture's stream.yaml must differ from its build (as agentctl's stdout must not).
 # Prints PASS/FAIL lines and a final `N passed, N failed`; exits 1 on any failure. A tool or
 # input that is missing is a loud `!!! GATE NOT RUN: ... !!!` and counts as a failure.
 # (Pod Security `restricted` is a property of the typed objects: tests/it/typed_gates.rs;
@@ -266,6 +267,11 @@ for d in "${negs[@]}"; do c=$(basename "$d")
       bad=0; for l in "${labels[@]}"; do [ -n "${kubectl[$l]:-}" ] || continue
         [ "$(rc_of "build-$c-$l")" != 0 ] && log_of "build-$c-$l" | grep -Eq -- "$pat" || bad=1; done
       result $bad "negative kustomize" "$c" "$([ $bad = 0 ] && echo "every kubectl fails: " || echo "NOT CAUGHT by every kubectl: ")$(log_of "build-$c-PATH" | grep -Eo -- ".{0,60}$pat.{0,60}" | head -1)"
+      continue
+    fi
+    if [ "$g" = stream ]; then   # the stream check of the kustomize gate: stream.yaml vs the build
+      out=$(check same "$work/out/$c.built.PATH.yaml" "$d/stream.yaml"); rc=$?
+      [ $rc != 0 ] && grep -Eq -- "$pat" <<<"$out"; result $? "negative stream" "$c" "$([ $rc != 0 ] && echo caught || echo NOT CAUGHT): $out"
       continue
     fi
     [[ " ${gates[*]} " == *" ${g%@*} "* ]] || { notrun "negative $c: gate ${g%@*} is not available"; continue; }

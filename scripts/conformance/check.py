@@ -307,7 +307,9 @@ def same(a, b):
     if sorted(map(key, da)) == sorted(map(key, db)):
         print(f"not byte-identical, but the same {len(da)} objects{'' if da == db else ' (in another order)'} to a YAML 1.1 reader")
         return []
-    return [f"{oid(o)} differs" for o in da if key(o) not in set(map(key, db))] or ["object count differs"]
+    errs = [f"{oid(o)} differs" for o in da if key(o) not in set(map(key, db))] or ["object count differs"]
+    print("\n".join(errs))
+    return errs
 
 
 def values(expected, sets, built, *files):

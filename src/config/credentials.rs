@@ -185,13 +185,15 @@ fn entropy(s: &[char]) -> f64 {
 }
 
 /// Whether a token (a run of [`token_char`]s) looks random enough to be a secret: at least 20
-/// characters, letters of both cases and digits, and more than 4 bits of entropy per character.
+/// characters, at least three each of upper-case letters, lower-case letters and digits, and
+/// more than 4 bits of entropy per character.
 /// (Hex digests, version strings, words and paths do not qualify.)
 fn high_entropy(t: &[char]) -> bool {
+    let count = |f: fn(&char) -> bool| t.iter().filter(|c| f(c)).count();
     t.len() >= 20
-        && t.iter().any(char::is_ascii_uppercase)
-        && t.iter().any(char::is_ascii_lowercase)
-        && t.iter().any(char::is_ascii_digit)
+        && count(char::is_ascii_uppercase) >= 3
+        && count(char::is_ascii_lowercase) >= 3
+        && count(char::is_ascii_digit) >= 3
         && !t.iter().any(|c| *c == '/' && t.len() < 40)
         && entropy(t) > 4.0
 }
@@ -350,6 +352,7 @@ mod tests {
             "image: ghcr.io/acme/agent:1.2.3",
             "digest: sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
             "model: claude-sonnet-4-20250514",
+            "error: networkPolicy.egressExcept.0: bad",
             "path: /var/lib/agent/data/cache",
             "namespace: production-agents",
             "A=sk-1",

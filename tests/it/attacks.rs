@@ -654,3 +654,209 @@ fn token_counts_and_secret_names_are_plain_settings() {
         run.stdout
     );
 }
+
+#[test]
+fn output_kubernetes_would_reject_or_that_weakens_security_is_refused() {
+    gallery(
+        "rejected-output",
+        "Settings Kubernetes would reject, or that silently weaken security: each a located input error",
+        &[
+            Case {
+                name: "a common label that downgrades Pod Security",
+                files: &[(
+                    "proj/a.yaml",
+                    "labels:\n  pod-security.kubernetes.io/enforce: privileged\n",
+                )],
+                links: &[],
+                args: &["render", "-f", "a.yaml"],
+                stdin: None,
+                code: 2,
+                shows: &[
+                    "a.yaml:2:3",
+                    "the label `pod-security.kubernetes.io/enforce` is reserved",
+                    "podSecurity",
+                ],
+                hides: &[],
+            },
+            Case {
+                name: "a common label that breaks every selector",
+                files: &[("proj/a.yaml", "labels:\n  app.kubernetes.io/name: other\n")],
+                links: &[],
+                args: &["render", "-f", "a.yaml"],
+                stdin: None,
+                code: 2,
+                shows: &[
+                    "a.yaml:2:3",
+                    "agentctl sets it, and the selectors depend on it",
+                ],
+                hides: &[],
+            },
+            Case {
+                name: "labels under Kubernetes' prefixes, on the ServiceMonitor and the ServiceAccount",
+                files: &[(
+                    "proj/a.yaml",
+                    "monitoring:\n  serviceMonitor:\n    labels:\n      node.kubernetes.io/role: x\nagent:\n  serviceAccount:\n    labels:\n      app.kubernetes.io/managed-by: helm\n",
+                )],
+                links: &[],
+                args: &["render", "-f", "a.yaml"],
+                stdin: None,
+                code: 2,
+                shows: &[
+                    "a.yaml:4:7",
+                    "a.yaml:8:7",
+                    "reserved for Kubernetes",
+                    "agentctl sets it",
+                ],
+                hides: &[],
+            },
+            Case {
+                name: "the kube-system namespace",
+                files: NONE,
+                links: &[],
+                args: &["render", "--set", "namespace=kube-system"],
+                stdin: None,
+                code: 2,
+                shows: &["a Kubernetes system namespace", "kubectl delete -k"],
+                hides: &[],
+            },
+            Case {
+                name: "the default namespace, from a file",
+                files: &[("proj/a.yaml", "namespace: default\n")],
+                links: &[],
+                args: &["render", "-f", "a.yaml"],
+                stdin: None,
+                code: 2,
+                shows: &["a.yaml:1:12", "Kubernetes' default namespace"],
+                hides: &[],
+            },
+            Case {
+                name: "kube-public and kube-node-lease and the kube- prefix",
+                files: NONE,
+                links: &[],
+                args: &["render", "--set", "namespace=kube-node-lease"],
+                stdin: None,
+                code: 2,
+                shows: &["a Kubernetes system namespace"],
+                hides: &[],
+            },
+            Case {
+                name: "runAsUser beyond int32",
+                files: &[(
+                    "proj/a.yaml",
+                    "agent:\n  runAsUser: 4294967295\nredis:\n  runAsUser: 2147483648\n",
+                )],
+                links: &[],
+                args: &["render", "-f", "a.yaml"],
+                stdin: None,
+                code: 2,
+                shows: &["a.yaml:2:14", "a.yaml:4:14", "beyond 2147483647"],
+                hides: &[],
+            },
+            Case {
+                name: "an egressExcept outside its egressCidr",
+                files: &[(
+                    "proj/a.yaml",
+                    "networkPolicy:\n  egressCidr: 10.0.0.0/8\n  egressExcept: [192.168.0.0/16]\n",
+                )],
+                links: &[],
+                args: &["render", "-f", "a.yaml"],
+                stdin: None,
+                code: 2,
+                shows: &["a.yaml:", "it is not inside it"],
+                hides: &[],
+            },
+            Case {
+                name: "an egressExcept of the other IP family",
+                files: &[(
+                    "proj/a.yaml",
+                    "networkPolicy:\n  egressExcept: [\"fd00::/8\"]\n",
+                )],
+                links: &[],
+                args: &["render", "-f", "a.yaml"],
+                stdin: None,
+                code: 2,
+                shows: &[
+                    "networkPolicy.egressExcept.0: `fd00::/8`",
+                    "it is of the other IP family",
+                ],
+                hides: &[],
+            },
+            Case {
+                name: "an egressExcept wider than its egressCidr",
+                files: &[(
+                    "proj/a.yaml",
+                    "networkPolicy:\n  egressCidr: 10.1.0.0/16\n  egressExcept: [10.0.0.0/8]\n",
+                )],
+                links: &[],
+                args: &["render", "-f", "a.yaml"],
+                stdin: None,
+                code: 2,
+                shows: &["it is not inside it"],
+                hides: &[],
+            },
+            Case {
+                name: "Secret key names `.` and `..`",
+                files: &[(
+                    "proj/a.yaml",
+                    "secret:\n  apiKeyKey: \".\"\n  redisPasswordKey: \"..\"\n",
+                )],
+                links: &[],
+                args: &["render", "-f", "a.yaml"],
+                stdin: None,
+                code: 2,
+                shows: &[
+                    "`.` is not a valid Secret key",
+                    "`..` is not a valid Secret key",
+                ],
+                hides: &[],
+            },
+            Case {
+                name: "a Secret key `..` in an environment variable reference",
+                files: &[(
+                    "proj/a.yaml",
+                    "agent:\n  env:\n    OTHER_TOKEN: {secretKey: \"..\"}\n",
+                )],
+                links: &[],
+                args: &["render", "-f", "a.yaml"],
+                stdin: None,
+                code: 2,
+                shows: &["is not a valid Secret or ConfigMap key"],
+                hides: &[],
+            },
+        ],
+    );
+}
+
+/// A ConfigMap over 1 MiB (two files of 600 kB each): a located error, not an object the API
+/// server rejects.
+#[test]
+fn a_configmap_over_one_mebibyte_is_a_located_error() {
+    let dir = support::tempdir();
+    let big = "x".repeat(600 * 1024);
+    support::write(
+        dir.path(),
+        "a.yaml",
+        &format!("agent:\n  config:\n    extra:\n      BLOB_A: {big}\n"),
+    );
+    support::write(
+        dir.path(),
+        "b.yaml",
+        &format!("agent:\n  config:\n    extra:\n      BLOB_B: {big}\n"),
+    );
+    let run = agentctl(["render", "-f", "a.yaml", "-f", "b.yaml"])
+        .current_dir(dir.path())
+        .run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("over the 1048576 bytes Kubernetes accepts"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains(":4:15"), "{}", run.stderr);
+    // One of them fits.
+    let run = agentctl(["render", "-f", "a.yaml"])
+        .current_dir(dir.path())
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}

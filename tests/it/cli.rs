@@ -1029,6 +1029,35 @@ fn readme_prerequisites_are_what_the_default_render_prints() {
     );
 }
 
+/// The README's "Fitting your agent" shows what rendering the adopter example prints; it is
+/// that output, byte for byte.
+#[test]
+fn readme_adopter_output_is_what_the_render_prints() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let command = "agentctl render -f examples/adopter.yaml -o out/\n```\n\n```text\n";
+    let start = readme
+        .find(command)
+        .expect("README shows the adopter render and its output");
+    let body = &readme[start + command.len()..];
+    let body = &body[..body.find("```").unwrap()];
+    let dir = support::tempdir();
+    std::fs::create_dir(dir.path().join("examples")).unwrap();
+    std::fs::copy(
+        root().join("examples/adopter.yaml"),
+        dir.path().join("examples/adopter.yaml"),
+    )
+    .unwrap();
+    let out = run(
+        dir.path(),
+        &["render", "-f", "examples/adopter.yaml", "-o", "out/"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        body, out.stderr,
+        "README's adopter output differs from what the render prints; paste it into the README"
+    );
+}
+
 #[test]
 fn the_restore_test_runs_redis_as_the_statefulset_does() {
     // scripts/test-redis-restore.sh must start redis-server the way the rendered StatefulSet

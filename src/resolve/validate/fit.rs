@@ -96,16 +96,11 @@ impl Checker<'_> {
     }
 
     fn secret_key_name(&mut self, path: &str, key: &str) {
-        let ok = !key.is_empty()
-            && key.len() <= 253
-            && key
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b));
-        if !ok {
+        if !super::secret_key_ok(key) {
             self.fail(
                 path,
                 format!("`{key}` is not a valid Secret or ConfigMap key"),
-                Some("use letters, digits, '-', '_' and '.'".into()),
+                Some("use letters, digits, '-', '_' and '.' (not `.` or `..` alone)".into()),
             );
         }
     }
@@ -300,6 +295,7 @@ pub(super) fn identity(k: &mut Checker, c: &Config) {
     k.dns_subdomain("agent.serviceAccount.name", &sa.name);
     k.metadata("agent.serviceAccount.annotations", &sa.annotations, false);
     k.metadata("agent.serviceAccount.labels", &sa.labels, true);
+    k.reserved_labels("agent.serviceAccount.labels", &sa.labels);
     if !sa.create && (!sa.annotations.is_empty() || !sa.labels.is_empty()) {
         let what = if sa.annotations.is_empty() {
             "labels"

@@ -274,6 +274,32 @@ fn prometheus_name(v: &str, colon: bool) -> Result<(), &'static str> {
     }
 }
 
+/// A CIDR as (network address, prefix length), or `None` when it is not one.
+pub(super) fn parse_cidr(value: &str) -> Option<(std::net::IpAddr, u32)> {
+    let (ip, bits) = value.split_once('/')?;
+    let ip: std::net::IpAddr = ip.parse().ok()?;
+    let bits: u32 = bits.parse().ok()?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    (bits <= max).then_some((ip, bits))
+}
+
+/// The first `bits` bits of an address, as a 128-bit number (IPv4 in the low 32 bits).
+fn prefix_of(ip: std::net::IpAddr, bits: u32) -> u128 {
+    let (n, width) = match ip {
+        std::net::IpAddr::V4(a) => (u128::from(u32::from(a)), 32),
+        std::net::IpAddr::V6(a) => (u128::from(a), 128),
+    };
+    if bits == 0 { 0 } else { n >> (width - bits) }
+}
+
+/// Whether the CIDR `inner` lies inside `outer` (same IP family, at least as long a prefix,
+/// same leading bits): what Kubernetes requires of a NetworkPolicy's `ipBlock.except`.
+pub(super) fn cidr_within(outer: (std::net::IpAddr, u32), inner: (std::net::IpAddr, u32)) -> bool {
+    outer.0.is_ipv4() == inner.0.is_ipv4()
+        && inner.1 >= outer.1
+        && prefix_of(outer.0, outer.1) == prefix_of(inner.0, outer.1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,7 +23,10 @@ mod operations;
 mod rules;
 
 pub use grammar::{Kind, check_image, parse_duration, parse_quantity};
-use grammar::{label_key, label_key_suggestion, label_value, metric_name, prometheus_label_name};
+use grammar::{
+    cidr_within, label_key, label_key_suggestion, label_value, metric_name, parse_cidr,
+    prometheus_label_name,
+};
 use rules::RULES;
 
 struct Checker<'a> {
@@ -256,6 +259,38 @@ impl Checker<'_> {
         }
     }
 
+    /// A UID or GID: Kubernetes reads `runAsUser` as an int64 but the runtimes and Pod Security
+    /// take only 0..=2147483647 (int32); a larger one is rejected or wraps to another user.
+    fn uid(&mut self, path: &str, uid: u32) {
+        if i32::try_from(uid).is_err() {
+            self.fail(
+                path,
+                format!("UID {uid} is beyond 2147483647 (a 32-bit signed integer), which container runtimes reject or wrap"),
+                Some("use a UID of 10000 to 2147483647, e.g. 10001".into()),
+            );
+        }
+    }
+
+    /// Label keys of an object's labels (`path`) that agentctl or Kubernetes own: the
+    /// `app.kubernetes.io/*` labels agentctl sets (the selectors depend on them), the Pod
+    /// Security labels (`pod-security.kubernetes.io/*`: a common label would override the
+    /// namespace's enforcement level), and the `kubernetes.io` / `k8s.io` prefixes.
+    fn reserved_labels(&mut self, path: &str, labels: &std::collections::BTreeMap<String, String>) {
+        for key in labels.keys() {
+            if let Some(why) = reserved_label(key) {
+                self.fail_key(
+                    &format!("{path}.{key}"),
+                    format!("the label `{key}` is reserved: {why}"),
+                    Some(if key.starts_with("pod-security.kubernetes.io/") {
+                        "set the level with `podSecurity` (e.g. `podSecurity: baseline`)".into()
+                    } else {
+                        "choose another key (e.g. with your own prefix, `example.com/team`)".into()
+                    }),
+                );
+            }
+        }
+    }
+
     fn cidr(&mut self, path: &str, value: &str) {
         let ok = value.split_once('/').is_some_and(|(ip, bits)| {
             let max = match ip.parse::<std::net::IpAddr>() {
@@ -272,6 +307,49 @@ impl Checker<'_> {
                 Some("write an address and prefix length, e.g. `10.0.0.0/8`".into()),
             );
         }
+    }
+}
+
+/// Whether a Secret or ConfigMap key is valid: 1-253 of letters, digits, `-`, `_`, `.`, and
+/// not `.` or `..` (which Kubernetes rejects: they would be path components when mounted).
+fn secret_key_ok(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 253
+        && key != "."
+        && key != ".."
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
+}
+
+/// Why a namespace is not one to deploy into: Kubernetes' own namespaces, `default`, and the
+/// `kube-` prefix Kubernetes reserves.
+fn reserved_namespace(ns: &str) -> Option<&'static str> {
+    match ns {
+        "default" => Some("Kubernetes' default namespace"),
+        "kube-system" | "kube-public" | "kube-node-lease" => Some("a Kubernetes system namespace"),
+        _ if ns.starts_with("kube-") => Some("under the `kube-` prefix Kubernetes reserves"),
+        _ => None,
+    }
+}
+
+/// Why a label key on agentctl's objects is reserved, if it is (see
+/// [`Checker::reserved_labels`]).
+fn reserved_label(key: &str) -> Option<&'static str> {
+    let prefix = key.rsplit_once('/').map(|(p, _)| p);
+    if fit::RESERVED_LABELS.contains(&key) || key == "app.kubernetes.io/instance" {
+        Some("agentctl sets it, and the selectors depend on it")
+    } else if prefix == Some("pod-security.kubernetes.io") {
+        Some("it would override the namespace's Pod Security level (`podSecurity`)")
+    } else if prefix.is_some_and(|p| {
+        ["kubernetes.io", "k8s.io"]
+            .iter()
+            .any(|r| p == *r || p.ends_with(&format!(".{r}")))
+    }) && !key.starts_with("app.kubernetes.io/")
+    {
+        Some("the `kubernetes.io` and `k8s.io` prefixes are reserved for Kubernetes")
+    } else {
+        None
     }
 }
 

@@ -10,6 +10,7 @@ pub(super) const RULES: &[fn(&mut Checker, &Config)] = &[
     metadata,
     agent,
     agent_env,
+    configmap_size,
     redis,
     autoscaling,
     disruption_budget,
@@ -37,7 +38,15 @@ pub(super) const RULES: &[fn(&mut Checker, &Config)] = &[
 /// Namespace, labels and the Secret reference.
 fn metadata(k: &mut Checker, c: &Config) {
     k.dns_label("namespace", &c.namespace);
+    if let Some(why) = reserved_namespace(&c.namespace) {
+        k.fail(
+            "namespace",
+            format!("`{}` is {why}: agentctl renders (and `kubectl delete -k` deletes) the namespace it deploys into", c.namespace),
+            Some("deploy into a namespace of its own, e.g. `production-agents`".into()),
+        );
+    }
     k.labels("labels", &c.labels);
+    k.reserved_labels("labels", &c.labels);
     k.dns_subdomain("secret.name", &c.secret.name);
     for (path, key) in [
         ("secret.apiKeyKey", c.secret.api_key_key.as_ref()),
@@ -47,16 +56,11 @@ fn metadata(k: &mut Checker, c: &Config) {
         ),
     ] {
         let Some(key) = key else { continue };
-        let ok = !key.is_empty()
-            && key.len() <= 253
-            && key
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b));
-        if !ok {
+        if !secret_key_ok(key) {
             k.fail(
                 path,
                 format!("`{key}` is not a valid Secret key"),
-                Some("use letters, digits, '-', '_' and '.'".into()),
+                Some("use letters, digits, '-', '_' and '.' (not `.` or `..` alone)".into()),
             );
         }
     }
@@ -130,6 +134,7 @@ fn agent(k: &mut Checker, c: &Config) {
             Some("use a UID of 10000 or more, e.g. 10001".into()),
         );
     }
+    k.uid("agent.runAsUser", a.run_as_user);
     k.quantity("agent.tmpSizeLimit", &a.tmp_size_limit, Kind::Memory);
     k.quantity("agent.storage.size", &a.storage.size, Kind::Memory);
     if let Some(class) = &a.storage.storage_class {
@@ -182,6 +187,33 @@ fn agent_env(k: &mut Checker, c: &Config) {
     }
 }
 
+/// The most a ConfigMap's data may hold (keys and values), in bytes: Kubernetes rejects a
+/// larger one (`must have at most 1048576 bytes`).
+const CONFIGMAP_MAX_BYTES: usize = 1024 * 1024;
+
+/// Bytes kept for the keys agentctl itself writes into `agent-config` (`LOG_LEVEL`, ...).
+const CONFIGMAP_BUILTIN_BYTES: usize = 1024;
+
+/// The size of the agent's ConfigMap: its settings must fit what Kubernetes accepts.
+fn configmap_size(k: &mut Checker, c: &Config) {
+    let extra = &c.agent.config.extra;
+    let total: usize = extra.iter().map(|(k, v)| k.len() + v.len()).sum();
+    if total + CONFIGMAP_BUILTIN_BYTES <= CONFIGMAP_MAX_BYTES {
+        return;
+    }
+    let Some((largest, value)) = extra.iter().max_by_key(|(k, v)| k.len() + v.len()) else {
+        return;
+    };
+    k.fail(
+        &format!("agent.config.extra.{largest}"),
+        format!(
+            "the ConfigMap `agent-config` would hold {total} bytes of settings (this one {} bytes), over the {CONFIGMAP_MAX_BYTES} bytes Kubernetes accepts (with {CONFIGMAP_BUILTIN_BYTES} kept for agentctl's own keys)",
+            largest.len() + value.len()
+        ),
+        Some("a ConfigMap holds settings, not data: mount large content from a volume or a ConfigMap of its own (`resources:`)".into()),
+    );
+}
+
 /// Redis.
 fn redis(k: &mut Checker, c: &Config) {
     // Redis.
@@ -206,6 +238,7 @@ fn redis(k: &mut Checker, c: &Config) {
             Some("use a UID of 10000 or more, e.g. 10001".into()),
         );
     }
+    k.uid("redis.runAsUser", r.run_as_user);
     k.storage("redis.storage", &r.storage);
 }
 
@@ -281,7 +314,26 @@ fn network_policy(k: &mut Checker, c: &Config) {
         }
         k.cidr("networkPolicy.egressCidr", &n.egress_cidr);
         for (i, e) in n.egress_except.iter().enumerate() {
-            k.cidr(&format!("networkPolicy.egressExcept.{i}"), e);
+            let path = format!("networkPolicy.egressExcept.{i}");
+            k.cidr(&path, e);
+            if let (Some(outer), Some(inner)) = (parse_cidr(&n.egress_cidr), parse_cidr(e))
+                && !cidr_within(outer, inner)
+            {
+                let why = if outer.0.is_ipv4() != inner.0.is_ipv4() {
+                    "it is of the other IP family"
+                } else {
+                    "it is not inside it"
+                };
+                k.cross(
+                    &path,
+                    "networkPolicy.egressCidr",
+                    format!(
+                        "`{e}` cannot be excluded from `{}`: {why}; Kubernetes rejects the NetworkPolicy",
+                        n.egress_cidr
+                    ),
+                    "list only ranges inside `egressCidr` (e.g. `10.0.0.0/8` inside `0.0.0.0/0`), or widen `egressCidr`".into(),
+                );
+            }
         }
         if n.egress_ports.contains(&0) {
             k.fail(
@@ -345,6 +397,7 @@ fn monitoring(k: &mut Checker, c: &Config) {
             );
         }
         k.labels("monitoring.serviceMonitor.labels", &sm.labels);
+        k.reserved_labels("monitoring.serviceMonitor.labels", &sm.labels);
     }
 }
 
@@ -428,6 +481,7 @@ fn alerts(k: &mut Checker, c: &Config) {
         agent_metrics(k, c);
     }
     k.labels("monitoring.alerts.labels", &a.labels);
+    k.reserved_labels("monitoring.alerts.labels", &a.labels);
     for key in a.alert_labels.keys() {
         let path = format!("monitoring.alerts.alertLabels.{key}");
         if let Err(why) = prometheus_label_name(key) {
