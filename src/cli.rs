@@ -149,7 +149,8 @@ pub enum Command {
     ///
     /// Examples:
     ///   agentctl render -o out/
-    ///   agentctl render -p high-throughput -p low-latency -f my.yaml --set agent.image=reg/agent:v2 -o out/
+    ///   agentctl render -p high-throughput -p low-latency -f my.yaml -o out/
+    ///   agentctl render -f my.yaml --set agent.image=reg/agent:v2 -o out/
     ///   agentctl render -p dev | kubectl apply -f -
     ///   agentctl render --all -o deploy/          # every environment of agentctl.yaml
     #[command(verbatim_doc_comment)]

@@ -1,5 +1,7 @@
 //! The `agentctl` binary: parse the command line, run, map the outcome to an exit code.
 //!
+//! Completion requests from a shell (`COMPLETE=...`, see `agentctl completions`) are answered
+//! first.
 //! 0: success. 1: the thing asked about was found (drift in `diff` / `render --check`).
 //! 2: any error (usage, bad input, refused output, I/O), and nothing was written.
 //! 3: drift with a change of an impact class named by `--fail-on` (`diff`, `render --check`).
@@ -12,6 +14,10 @@ use std::process::ExitCode;
 use agentctl::commands::{self, Outcome};
 
 fn main() -> ExitCode {
+    // `COMPLETE=<shell> agentctl -- WORDS`: answer the shell's TAB and exit.
+    clap_complete::CompleteEnv::with_factory(commands::completions::command)
+        .var(commands::completions::VAR)
+        .complete();
     let cli = match commands::parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -25,7 +31,7 @@ fn main() -> ExitCode {
         Ok(Outcome::Found) => ExitCode::from(1),
         Ok(Outcome::Blocked) => ExitCode::from(3),
         Err(e) => {
-            commands::report(&e);
+            commands::report(&e, cli.color);
             ExitCode::from(e.exit_code())
         }
     }

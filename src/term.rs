@@ -1,4 +1,5 @@
-//! Terminal styling: whether stdout gets color, and the few ANSI styles agentctl uses.
+//! Terminal styling: whether stdout (data) and stderr (diagnostics) get color, and the few ANSI
+//! styles agentctl uses.
 //!
 //! Color is for people, never for pipes or files: `--color auto` (the default) colors only
 //! when stdout is a terminal, and a non-empty `NO_COLOR` (<https://no-color.org>) or
@@ -64,6 +65,69 @@ impl Style {
         }
     }
 
+    /// The style for stderr (diagnostics), decided like stdout's but on stderr's terminal.
+    pub fn for_stderr(choice: ColorChoice) -> Self {
+        Style {
+            color: decide(
+                choice,
+                std::io::stderr().is_terminal(),
+                std::env::var_os("NO_COLOR").as_deref(),
+                std::env::var_os("TERM").as_deref(),
+            ),
+        }
+    }
+
+    /// Rendered diagnostics (the text of `diag`'s one renderer) with the colors rustc and
+    /// clap use: `error:` bold red, the location arrows and gutters bold blue, the carets
+    /// and their label bold red, `note`/`help` bold. Only line starts are looked at, so the
+    /// text itself (a user's source line) is never changed; plain when not colored.
+    pub fn paint_diagnostics(self, text: &str) -> String {
+        if !self.color {
+            return text.to_owned();
+        }
+        const RED: &str = "\x1b[1;31m";
+        const BLUE: &str = "\x1b[1;34m";
+        const BOLD: &str = "\x1b[1m";
+        const GREEN: &str = "\x1b[1;32m";
+        const RESET: &str = "\x1b[0m";
+        let mut out = String::with_capacity(text.len() + text.len() / 4);
+        for line in text.split_inclusive('\n') {
+            let (body, newline) = match line.strip_suffix('\n') {
+                Some(b) => (b, "\n"),
+                None => (line, ""),
+            };
+            let indent = body.len() - body.trim_start().len();
+            let (pad, rest) = body.split_at(indent);
+            if let Some(msg) = body.strip_prefix("error:") {
+                out.push_str(&format!("{RED}error{RESET}{BOLD}:{msg}{RESET}"));
+            } else if let Some(msg) = rest
+                .strip_prefix("-->")
+                .map(|m| ("-->", m))
+                .or_else(|| rest.strip_prefix(":::").map(|m| (":::", m)))
+            {
+                out.push_str(&format!("{pad}{BLUE}{}{RESET}{}", msg.0, msg.1));
+            } else if let Some(kind) = ["= note:", "= help:"]
+                .into_iter()
+                .find(|k| rest.starts_with(k))
+            {
+                let color = if kind == "= help:" { GREEN } else { BOLD };
+                out.push_str(&format!("{pad}{color}{kind}{RESET}{}", &rest[kind.len()..]));
+            } else if let Some(bar) = gutter(body) {
+                let (gutter, source) = body.split_at(bar + 1);
+                out.push_str(&format!("{BLUE}{gutter}{RESET}"));
+                if source.trim_start().starts_with('^') {
+                    out.push_str(&format!("{RED}{source}{RESET}"));
+                } else {
+                    out.push_str(source);
+                }
+            } else {
+                out.push_str(body);
+            }
+            out.push_str(newline);
+        }
+        out
+    }
+
     /// Whether this style colors.
     pub fn is_colored(self) -> bool {
         self.color
@@ -81,6 +145,16 @@ impl Style {
         };
         format!("\x1b[{}m{body}\x1b[0m{newline}", paint.code())
     }
+}
+
+/// The index of the `|` of a snippet line's gutter (`12 | source`, `  | ^^^`), if it is one.
+fn gutter(line: &str) -> Option<usize> {
+    let bar = line.find('|')?;
+    let before = &line[..bar];
+    let is_gutter = before.ends_with(' ')
+        && before.trim().chars().all(|c| c.is_ascii_digit())
+        && (line.len() == bar + 1 || line[bar + 1..].starts_with(' '));
+    is_gutter.then_some(bar)
 }
 
 /// The color decision, from the choice and the facts about the environment.
@@ -122,6 +196,38 @@ mod tests {
         ));
         assert!(decide(ColorChoice::Always, false, on, None));
         assert!(!decide(ColorChoice::Never, true, None, xterm));
+    }
+
+    #[test]
+    fn diagnostics_are_painted_at_line_starts_only() {
+        let text = "error: agent.port: bad\n  --> my.yaml:2:9\n  |\n2 |   port: x | y\n  |         ^ here\n   = help: write a number\n";
+        assert_eq!(Style::plain().paint_diagnostics(text), text);
+        let painted = Style::colored().paint_diagnostics(text);
+        assert!(painted.starts_with("\x1b[1;31merror\x1b[0m\x1b[1m: agent.port: bad\x1b[0m\n"));
+        assert!(
+            painted.contains("\x1b[1;34m2 |\x1b[0m   port: x | y\n"),
+            "{painted:?}"
+        );
+        assert!(
+            painted.contains("\x1b[1;31m         ^ here\x1b[0m"),
+            "{painted:?}"
+        );
+        assert!(
+            painted.contains("\x1b[1;32m= help:\x1b[0m write a number"),
+            "{painted:?}"
+        );
+        let stripped = painted
+            .split('\x1b')
+            .enumerate()
+            .map(|(i, part)| {
+                if i == 0 {
+                    part
+                } else {
+                    part.split_once('m').map_or(part, |(_, r)| r)
+                }
+            })
+            .collect::<String>();
+        assert_eq!(stripped, text, "color adds codes, never changes the text");
     }
 
     #[test]

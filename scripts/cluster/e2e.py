@@ -708,7 +708,7 @@ def prune_case(tag, prune_args):
     probs = []
     envs = []
     for j in (1, 2):
-        p, d, ns, objs = deploy_check("defaults", (), f"e2e-prune-{tag}-{j}", rollout_timeout=60)
+        p, d, ns, objs = deploy_check("defaults", (), f"e2e-prune-{tag}-{j}", rollout_timeout=120)
         if p:
             return [f"setup {ns}: {p}"]
         envs.append((d, ns, objs))
@@ -857,7 +857,7 @@ def neg_unknown_field():
 
 
 def neg_vct():
-    pr, d, ns, objs = deploy_check("defaults", (), "e2e-neg-vct", rollout_timeout=60)
+    pr, d, ns, objs = deploy_check("defaults", (), "e2e-neg-vct", rollout_timeout=120)
     if pr:
         raise RuntimeError(f"setup: {pr}")
     d2, _, _ = render("set:redis-storage-20Gi", ns)
@@ -926,7 +926,7 @@ def neg_anti_affinity_rollout():
     m = re.search(r"at least (\d+) nodes labelled node-type=high-performance", err)
     if not m or int(m.group(1)) != nodes + 1:
         return ""
-    pr, d, ns, objs = deploy_check("low-latency", sets, "e2e-neg-aa-roll", rollout_timeout=60)
+    pr, d, ns, objs = deploy_check("low-latency", sets, "e2e-neg-aa-roll", rollout_timeout=120)
     if pr:
         raise RuntimeError(f"setup ({nodes} replicas on {nodes} nodes): {pr}")
     k("set", "image", "deployment/agent-deployment", "agent=your-registry/production-agent:v2.0.0", "-n", ns)

@@ -99,6 +99,35 @@ pub fn single(
     Ok(conclude(ctx, &drifts, impact))
 }
 
+/// The `agentctl render` command line that brings the environments `targets` under `root` up
+/// to date: the same selection and the same `--set` flags as the diff (without them, the
+/// update would revert what they set).
+fn project_render_command(all: bool, targets: &[Target], root: &Path) -> String {
+    let mut cmd = String::from("agentctl render");
+    if all {
+        cmd.push_str(" --all");
+    } else {
+        for t in targets {
+            cmd.push_str(&format!(
+                " --env {}",
+                super::shell_word(t.name.as_deref().unwrap_or_default())
+            ));
+        }
+    }
+    for s in targets
+        .first()
+        .map(|t| t.inputs.sets.as_slice())
+        .unwrap_or_default()
+    {
+        cmd.push_str(&format!(" --set {}", super::shell_word(s)));
+    }
+    cmd.push_str(&format!(
+        " -o {}",
+        super::shell_word(&root.display().to_string())
+    ));
+    cmd
+}
+
 /// Project environments against their directories under `root` (which must exist).
 pub fn environments(
     ctx: Ctx,
@@ -137,10 +166,10 @@ pub fn environments(
             ));
         } else {
             msg.push_str(&format!(
-                "{} of {} environments drifted; update them with `agentctl render --all -o {}`\n",
+                "{} of {} environments drifted; update them with `{}`\n",
                 drifted.len(),
                 drifts.len(),
-                root.display()
+                project_render_command(opts.project.is_some_and(|p| p.all), targets, root)
             ));
         }
         eprint!("{msg}");

@@ -183,10 +183,12 @@ const SCAFFOLD: &str = "\
 # Names are DNS-1123 labels. Precedence: defaults, profiles, overrides, set, --set flags.
 environments:
   staging:
-    profiles: [dev]
+    # The production defaults at a smaller scale (the `dev` profile is for laptops: DEBUG logs,
+    # ENVIRONMENT=development, no monitoring).
     set:
       namespace: staging-agents
       agent:
+        replicas: {min: 2, max: 4}
         config:
           environment: staging
   production:

@@ -22,7 +22,34 @@ fn render_page(cmd: clap::Command) -> Result<(String, Vec<u8>)> {
     let man = clap_mangen::Man::new(cmd);
     let mut buf = Vec::new();
     man.render(&mut buf).context("rendering a man page")?;
-    Ok((man.get_filename(), buf))
+    Ok((
+        man.get_filename(),
+        keep_examples(&String::from_utf8_lossy(&buf)).into_bytes(),
+    ))
+}
+
+/// The roff with every run of indented text lines (the examples of the help text, one
+/// command a line) in no-fill mode (`.nf` … `.fi`): man would otherwise justify a long
+/// command across the page and hyphenate it mid-word, and a copied example would not run.
+fn keep_examples(roff: &str) -> String {
+    let mut out = String::with_capacity(roff.len() + 64);
+    let mut verbatim = false;
+    for line in roff.lines() {
+        let example = line.starts_with("  ") && !line.trim().is_empty();
+        if example && !verbatim {
+            out.push_str(".nf\n");
+            verbatim = true;
+        } else if !example && verbatim {
+            out.push_str(".fi\n");
+            verbatim = false;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    if verbatim {
+        out.push_str(".fi\n");
+    }
+    out
 }
 
 /// The top-level man page (`agentctl.1`).

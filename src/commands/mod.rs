@@ -220,9 +220,13 @@ fn one_configuration(inputs: &InputArgs, env: &EnvArgs) -> Result<OneConfigurati
     })
 }
 
-/// Prints an error to stderr: the one renderer of [`Error`].
-pub fn report(e: &Error) {
-    eprint!("{e}");
+/// Prints an error to stderr: the one renderer of [`Error`], colored on a terminal under
+/// `--color` (as clap colors its usage errors).
+pub fn report(e: &Error, color: crate::cli::ColorChoice) {
+    eprint!(
+        "{}",
+        Style::for_stderr(color).paint_diagnostics(&e.to_string())
+    );
 }
 
 /// A shell word, quoted only when it needs to be.

@@ -530,6 +530,56 @@ fn auto_colors_a_terminal_unless_no_color() {
     assert!(!tty.contains("\x1b[31m"), "{tty:?}");
 }
 
+/// Diagnostics are colored on a terminal like clap's usage errors (`error:` bold red, the
+/// carets red), plain into a pipe, with `NO_COLOR` or `--color never`.
+#[test]
+fn diagnostics_are_colored_on_a_terminal() {
+    let dir = support::tempdir();
+    support::write(dir.path(), "bad.yaml", "agent:\n  replica: 3\n");
+    let tty = |args: &str, no_color: bool| {
+        let mut cmd = support::agentctl(args.split_whitespace()).current_dir(dir.path());
+        if no_color {
+            cmd = cmd.env("NO_COLOR", "1");
+        }
+        let out = cmd.run_on_terminal();
+        assert_eq!(out.code, 2, "{out:?}");
+        out.stdout
+    };
+    let colored = tty("render -f bad.yaml", false);
+    assert!(colored.contains("\x1b[1;31merror\x1b[0m"), "{colored:?}");
+    assert!(
+        colored.contains("\x1b[1;31m   ^^^^^^^ unknown key\x1b[0m"),
+        "{colored:?}"
+    );
+    assert!(
+        colored.contains("\x1b[1;32m= help:\x1b[0m did you mean `replicas`?"),
+        "{colored:?}"
+    );
+    // A refusal too.
+    assert!(tty("render -o bad.yaml", false).contains("\x1b[1;31merror\x1b[0m"));
+    for plain in [
+        tty("render -f bad.yaml", true),
+        tty("--color never render -f bad.yaml", false),
+    ] {
+        assert!(!plain.contains('\x1b'), "{plain:?}");
+        assert!(
+            plain.contains("error: agent: unknown key `replica`"),
+            "{plain:?}"
+        );
+    }
+    let piped = run(dir.path(), &["render", "-f", "bad.yaml"]);
+    assert!(!piped.stderr.contains('\x1b'), "{:?}", piped.stderr);
+    let forced = run(
+        dir.path(),
+        &["--color", "always", "render", "-f", "bad.yaml"],
+    );
+    assert!(
+        forced.stderr.contains("\x1b[1;31merror"),
+        "{:?}",
+        forced.stderr
+    );
+}
+
 #[test]
 fn color_choice_reaches_clap_help_and_usage_errors() {
     let dir = support::tempdir();
@@ -697,9 +747,15 @@ fn completions_for_every_shell() {
         let r = run(dir.path(), &["completions", shell]);
         assert_eq!(r.code, 0, "{shell}: {}", r.stderr);
         assert!(r.stderr.is_empty());
-        for word in ["agentctl", "render", "explain", "show-origin", "color"] {
-            assert!(r.stdout.contains(word), "{shell} completion lacks {word}");
-        }
+        // The script hands every TAB to agentctl itself (the dynamic engine).
+        assert!(
+            r.stdout.contains(&format!("COMPLETE={shell}"))
+                || r.stdout.contains(&format!("COMPLETE = \"{shell}\""))
+                || r.stdout.contains(&format!("COMPLETE=\"{shell}\"")),
+            "{shell}: {}",
+            r.stdout
+        );
+        assert!(r.stdout.contains("agentctl"), "{shell}");
     }
     // bash itself accepts the script.
     let script = dir.path().join("agentctl.bash");
@@ -717,6 +773,66 @@ fn completions_for_every_shell() {
     let r = run(&root(), &["completions", "tcsh"]);
     assert_eq!(r.code, 2);
     snap("completions_unknown_shell", &["completions", "tcsh"], &r);
+}
+
+/// What the shell's TAB gets: agentctl's completion entry point (`COMPLETE=fish agentctl --
+/// WORDS`, the protocol the registered script speaks), one candidate per line.
+fn complete(dir: &Path, words: &[&str]) -> Vec<String> {
+    let mut args = vec!["--", "agentctl"];
+    args.extend(words);
+    let r = support::agentctl(&args)
+        .current_dir(dir)
+        .env("COMPLETE", "fish")
+        .run();
+    assert_eq!(r.code, 0, "{words:?}: {}", r.stderr);
+    // Flags are offered beside values; keep them only when a flag is being typed.
+    let flag = words.last().is_some_and(|w| w.starts_with('-'));
+    r.stdout
+        .lines()
+        .map(|l| l.split('\t').next().unwrap_or_default().to_owned())
+        .filter(|c| flag || !c.starts_with('-'))
+        .collect()
+}
+
+/// Completion offers what only agentctl knows: profile names (`-p`, `profiles show|diff`),
+/// the environments of the project file in the current directory (`--env`), and setting
+/// paths (`explain`), besides commands and flags.
+#[test]
+fn completion_offers_profiles_environments_and_setting_paths() {
+    let dir = support::tempdir();
+    let profiles = ["dev", "high-throughput", "low-latency"];
+    assert_eq!(complete(dir.path(), &["render", "-p", ""]), profiles);
+    assert_eq!(
+        complete(dir.path(), &["render", "-p", "h"]),
+        ["high-throughput"]
+    );
+    assert_eq!(complete(dir.path(), &["profiles", "show", ""]), profiles);
+    assert_eq!(
+        complete(dir.path(), &["profiles", "diff", "dev", "l"]),
+        ["low-latency"]
+    );
+    // No project file here: no environments (and no error).
+    assert!(complete(dir.path(), &["render", "--env", ""]).is_empty());
+    support::write(
+        dir.path(),
+        "agentctl.yaml",
+        "environments:\n  staging: {}\n  prod-eu: {}\n",
+    );
+    assert_eq!(
+        complete(dir.path(), &["render", "--env", ""]),
+        ["staging", "prod-eu"]
+    );
+    assert_eq!(
+        complete(dir.path(), &["explain", "--env", "p"]),
+        ["prod-eu"]
+    );
+    assert_eq!(
+        complete(dir.path(), &["explain", "agent.replicas."]),
+        ["agent.replicas.max", "agent.replicas.min"]
+    );
+    assert!(complete(dir.path(), &["explain", ""]).contains(&"namespace".to_owned()));
+    assert_eq!(complete(dir.path(), &["ren"]), ["render"]);
+    assert!(complete(dir.path(), &["config", "--show-o"]).contains(&"--show-origin".to_owned()));
 }
 
 #[test]
@@ -766,6 +882,72 @@ fn man_pages() {
         std::fs::read_to_string(dir.path().join("man1/agentctl-diff.1")).unwrap(),
         "my notes\n"
     );
+}
+
+/// The example commands of a `--help` text: the lines of its `Example:`/`Examples:` blocks.
+fn help_examples(help: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut inside = false;
+    for line in help.lines() {
+        if line == "Examples:" || line == "Example:" {
+            inside = true;
+        } else if line.trim().is_empty() {
+            inside = false;
+        } else if inside {
+            out.push(line.to_owned());
+        }
+    }
+    out
+}
+
+/// Examples stay copy-pasteable: in every command's `--help` at 100 columns each example is
+/// one whole indented line (clap did not wrap it), and every man page shows each of its
+/// command's examples as the same single line (roff did not justify or hyphenate it).
+#[test]
+fn help_and_man_keep_every_example_on_one_line() {
+    let dir = support::tempdir();
+    assert_eq!(run(dir.path(), &["-q", "man", "--out", "man1"]).code, 0);
+    let mut pages: Vec<String> = std::fs::read_dir(dir.path().join("man1"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    pages.sort();
+    let mut checked = 0;
+    for page in &pages {
+        let words: Vec<&str> = page.trim_end_matches(".1").split('-').skip(1).collect();
+        // `restore-help` is one command with a dash.
+        let words: Vec<String> = if words == ["restore", "help"] {
+            vec!["restore-help".to_owned()]
+        } else {
+            words.iter().map(|w| (*w).to_owned()).collect()
+        };
+        let mut args: Vec<&str> = words.iter().map(String::as_str).collect();
+        args.push("--help");
+        let help = run(dir.path(), &args);
+        assert_eq!(help.code, 0, "{args:?}: {}", help.stderr);
+        let examples = help_examples(&help.stdout);
+        let man = Command::new("groff")
+            .args(["-man", "-Tutf8", "-rLL=100n", "-P-cbou"])
+            .arg(dir.path().join("man1").join(page))
+            .output()
+            .expect("groff is installed (needed by this test)");
+        let man = String::from_utf8_lossy(&man.stdout).replace(['\u{2010}', '\u{2212}'], "-");
+        let man_lines: Vec<&str> = man.lines().map(str::trim).collect();
+        for example in &examples {
+            assert!(
+                example.starts_with("  ") && example.chars().count() <= 100,
+                "`agentctl {}`: an example wrapped or overlong at 100 columns: {example:?}\n{}",
+                args.join(" "),
+                help.stdout
+            );
+            assert!(
+                man_lines.contains(&example.trim()),
+                "{page}: the example {example:?} is not one line of the page:\n{man}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 15, "only {checked} examples found");
 }
 
 // ------------------------------------------------------------------------------------------ help

@@ -432,6 +432,89 @@ fn config_and_explain_read_one_environment() {
     );
 }
 
+/// The image-per-commit workflow: CI writes the image into an override file the project
+/// lists, renders, and commits both; `diff --all` is then clean, drifts when the file changes,
+/// and the update it suggests keeps the file's image. A `--set` instead is said to be
+/// recorded nowhere, and the update `diff` suggests repeats the `--set` flags it was given.
+#[test]
+fn an_image_per_commit_is_an_override_file_and_diff_agrees() {
+    let dir = support::tempdir();
+    write(
+        dir.path(),
+        "agentctl.yaml",
+        "environments:\n  staging:\n    overrides: [image.yaml]\n    set: {namespace: staging-agents}\n  prod:\n    profiles: [high-throughput]\n    overrides: [image.yaml]\n",
+    );
+    let image = |sha: &str| {
+        write(
+            dir.path(),
+            "image.yaml",
+            &format!("agent:\n  image: reg.example/agent:{sha}\n"),
+        );
+    };
+    image("abc123");
+    assert_eq!(
+        code(&run(dir.path(), &["-q", "render", "--all", "-o", "deploy"])),
+        0
+    );
+    let clean = run(dir.path(), &["diff", "--all", "-o", "deploy"]);
+    assert_eq!(code(&clean), 0, "{}", stderr(&clean));
+    image("def456");
+    let drift = run(dir.path(), &["diff", "--all", "-o", "deploy"]);
+    assert_eq!(code(&drift), 1);
+    assert!(
+        stderr(&drift).contains("update them with `agentctl render --all -o deploy`"),
+        "{}",
+        stderr(&drift)
+    );
+    assert_eq!(
+        code(&run(dir.path(), &["-q", "render", "--all", "-o", "deploy"])),
+        0
+    );
+    let deployment = fs::read_to_string(dir.path().join("deploy/prod/deployment.yaml")).unwrap();
+    assert!(
+        deployment.contains("reg.example/agent:def456"),
+        "{deployment}"
+    );
+    assert_eq!(
+        code(&run(dir.path(), &["diff", "--all", "-o", "deploy"])),
+        0
+    );
+
+    // --set: rendered, but said to be recorded nowhere; diff's update repeats it.
+    let set = ["--set", "agent.config.logLevel=DEBUG"];
+    let r = run(
+        dir.path(),
+        &[&["render", "--all", "-o", "deploy"][..], &set].concat(),
+    );
+    assert_eq!(code(&r), 0, "{}", stderr(&r));
+    assert!(
+        stderr(&r).contains("`--set agent.config.logLevel=DEBUG` is recorded nowhere"),
+        "{}",
+        stderr(&r)
+    );
+    assert_eq!(
+        code(&run(dir.path(), &["diff", "--all", "-o", "deploy"])),
+        1
+    );
+    let r = run(
+        dir.path(),
+        &[&["diff", "--env", "prod", "-o", "deploy"][..], &set].concat(),
+    );
+    assert_eq!(code(&r), 0, "{}", stderr(&r));
+    image("0a1b2c");
+    let r = run(
+        dir.path(),
+        &[&["diff", "--env", "prod", "-o", "deploy"][..], &set].concat(),
+    );
+    assert_eq!(code(&r), 1);
+    assert!(
+        stderr(&r)
+            .contains("`agentctl render --env prod --set agent.config.logLevel=DEBUG -o deploy`"),
+        "{}",
+        stderr(&r)
+    );
+}
+
 /// A problem in an environment's `set:` names that environment (the project file may hold
 /// several `set:` maps that look alike).
 #[test]
