@@ -48,7 +48,7 @@ fn tree(dir: &Path) -> Vec<(PathBuf, String)> {
     out
 }
 
-const PROJECT: &str = "\
+pub(crate) const PROJECT: &str = "\
 environments:
   dev:
     profiles: [dev]
@@ -640,7 +640,7 @@ fn init_project_scaffolds_two_environments_that_render() {
 /// Project-file error cases: (name, project text, extra args). Each runs `render --all -o
 /// deploy` in a directory that also has `envs/prod.yaml`; every one must exit 2 and write
 /// nothing; its stderr is pinned.
-const ERRORS: &[(&str, &str, &[&str])] = &[
+pub(crate) const ERRORS: &[(&str, &str, &[&str])] = &[
     (
         "unknown_keys",
         "environmets: {}\nenvironments:\n  dev:\n    profile: [dev]\n    sett: {namespace: x}\n",

@@ -279,3 +279,22 @@ fn named<'p>(project: &'p Project, names: &[String]) -> Result<Vec<&'p Environme
         .filter(|e| names.contains(&e.name))
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{ENV_KEYS, TOP_KEYS};
+
+    /// The keys this reader accepts are the keys of the project file's types, from which its
+    /// schema is generated (`agentctl schema --project`): neither can gain a key alone.
+    #[test]
+    fn the_keys_read_are_the_keys_of_the_schema() {
+        let (top, env) = crate::config::project::keys();
+        let sorted = |k: &[&str]| {
+            let mut k: Vec<String> = k.iter().map(|s| (*s).to_owned()).collect();
+            k.sort();
+            k
+        };
+        assert_eq!(sorted(TOP_KEYS), top);
+        assert_eq!(sorted(ENV_KEYS), env);
+    }
+}
