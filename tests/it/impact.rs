@@ -330,3 +330,48 @@ fn base_revision_and_base_directory() {
         "{kinds:?}"
     );
 }
+
+/// A claim template that shrinks is `recreate`, and its fix does not suggest resizing the
+/// existing claim (a PVC can grow, never shrink); one that grows does.
+#[test]
+fn a_shrinking_claim_is_never_told_to_resize() {
+    let dir = support::tempdir();
+    let r = run(
+        dir.path(),
+        &[
+            "render",
+            "-q",
+            "-o",
+            "deploy",
+            "--set",
+            "redis.storage.size=20Gi",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let shrink = run(
+        dir.path(),
+        &["diff", "-o", "deploy", "--set", "redis.storage.size=10Gi"],
+    );
+    assert_eq!(shrink.code, 1, "{}", shrink.stderr);
+    assert!(shrink.stderr.contains("recreate"), "{}", shrink.stderr);
+    assert!(
+        shrink.stderr.contains("a claim cannot shrink"),
+        "{}",
+        shrink.stderr
+    );
+    assert!(
+        !shrink.stderr.contains("kubectl patch pvc"),
+        "{}",
+        shrink.stderr
+    );
+    let grow = run(
+        dir.path(),
+        &["diff", "-o", "deploy", "--set", "redis.storage.size=40Gi"],
+    );
+    assert!(grow.stderr.contains("kubectl patch pvc"), "{}", grow.stderr);
+    assert!(
+        !grow.stderr.contains("a claim cannot shrink"),
+        "{}",
+        grow.stderr
+    );
+}

@@ -517,10 +517,22 @@ fn statefulset(old: &J, new: &J, out: &mut Vec<Finding>) {
             .any(|d| d.path.contains("volumeClaimTemplates"))
             && !claims.is_empty()
         {
+            // A claim can grow (when its class allows expansion) but never shrink.
+            let shrinks = immutable.iter().any(|d| {
+                d.path.ends_with("requests.storage")
+                    && matches!(
+                        (d.old.as_ref().and_then(quantity_of), d.new.as_ref().and_then(quantity_of)),
+                        (Some(o), Some(n)) if n < o
+                    )
+            });
+            let resize = if shrinks {
+                "a claim cannot shrink: keep the old size, or move the data to a new claim"
+            } else {
+                "resize them with kubectl patch pvc if the StorageClass allows expansion"
+            };
             fix.push_str(&format!(
                 "; existing claims ({}) keep their old size and class (templates only shape new \
-                 claims): resize them with kubectl patch pvc if the StorageClass allows \
-                 expansion",
+                 claims): {resize}",
                 claims.join(", ")
             ));
         }
