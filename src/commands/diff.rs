@@ -95,7 +95,6 @@ pub fn single(
             kinds.join(", "),
             render_command(&inputs, dir)
         );
-        super::set_note(&inputs.sets);
     }
     Ok(conclude(ctx, &drifts, impact))
 }
@@ -174,9 +173,6 @@ pub fn environments(
             ));
         }
         eprint!("{msg}");
-        if !drifted.is_empty() {
-            super::set_note(targets.first().map_or(&[][..], |t| &t.inputs.sets));
-        }
     }
     Ok(if drifted.is_empty() {
         Outcome::Ok

@@ -263,8 +263,8 @@ fn plural(n: usize, many: &'static str) -> &'static str {
     if n == 1 { "" } else { many }
 }
 
-/// After writing with `--set` flags, or suggesting an update that has them: they are recorded
-/// nowhere, so a later `diff` without them reports drift and its update command reverts them.
+/// After writing with `--set` flags: they are recorded nowhere, so a later `diff` without them
+/// reports drift and its update command reverts them.
 /// Says so, and what to do for a value that must stick (an image per commit): a file the
 /// inputs list.
 pub(crate) fn set_note(sets: &[String]) {

@@ -513,31 +513,6 @@ fn an_image_per_commit_is_an_override_file_and_diff_agrees() {
         "{}",
         stderr(&r)
     );
-    // ... and says, as render does, that such a flag is recorded nowhere: the hint points to
-    // the override file, as the README's recipe does.
-    assert!(
-        stderr(&r).contains("`--set agent.config.logLevel=DEBUG` is recorded nowhere")
-            && stderr(&r).contains("write it to an override file the inputs list"),
-        "{}",
-        stderr(&r)
-    );
-    // A single render's hint too.
-    let r = run(
-        dir.path(),
-        &[
-            "diff",
-            "-o",
-            "deploy/prod",
-            "--set",
-            "agent.image=reg.example/agent:0a1b2c",
-        ],
-    );
-    assert_eq!(code(&r), 1);
-    assert!(
-        stderr(&r).contains("`--set agent.image=reg.example/agent:0a1b2c` is recorded nowhere"),
-        "{}",
-        stderr(&r)
-    );
 }
 
 /// A problem in an environment's `set:` names that environment (the project file may hold
