@@ -1428,3 +1428,39 @@ fn the_ci_runs_the_readme_test_command() {
         "cargo-insta must match insta {insta}: `{install}`"
     );
 }
+
+/// `explain` of a list's item, or of a field in it (`[0]`, `[]` or `.0`), documents it and
+/// sends the user to the list for the value (lists are set as a whole).
+#[test]
+fn explain_documents_a_list_item() {
+    for path in [
+        "agent.tolerations[0].key",
+        "agent.tolerations[].key",
+        "agent.tolerations.0.key",
+    ] {
+        let r = run(&root(), &["explain", path]);
+        assert_eq!(r.code, 0, "{path}: {}", r.stderr);
+        assert!(
+            r.stdout
+                .starts_with("agent.tolerations[].key: string (optional)\n"),
+            "{path}: {}",
+            r.stdout
+        );
+        assert!(r.stdout.contains("Taint key"), "{}", r.stdout);
+        assert!(
+            r.stdout.contains("`agentctl explain agent.tolerations`"),
+            "{}",
+            r.stdout
+        );
+    }
+    let r = run(&root(), &["explain", "agent.tolerations[0]"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("fields:\n  effect: "), "{}", r.stdout);
+    let r = run(&root(), &["explain", "agent.tolerations[0].kye"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("did you mean `agent.tolerations[].key`?"),
+        "{}",
+        r.stderr
+    );
+}
