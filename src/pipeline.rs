@@ -325,7 +325,11 @@ pub fn diff_all(
             let impact = if summary.is_empty() {
                 Analysis::default()
             } else {
-                impact::of_changes(&c.changes, env.as_deref())
+                impact::of_changes(
+                    &c.changes,
+                    env.as_deref(),
+                    Some(&c.dir.display().to_string()),
+                )
             };
             Drift {
                 name: if c.orphan {
@@ -389,7 +393,7 @@ pub fn diff_base(dir: &Path, base: &Base, style: Style) -> Result<Vec<Drift>> {
         let impact = if summary.is_empty() {
             Analysis::default()
         } else {
-            impact::of_changes(&changes, env)
+            impact::of_changes(&changes, env, Some(&dir.join(&group).display().to_string()))
         };
         drifts.push(Drift {
             name: group.clone(),
