@@ -1013,13 +1013,18 @@ mod tests {
         let found = stalls(old(), vec![quota("8"), deployment(4, "2", 0, "b")]);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(
-            found[0].1.starts_with("rollout stalls for certain with 4 pods")
+            found[0]
+                .1
+                .starts_with("rollout stalls for certain with 4 pods")
                 && found[0].1.contains("limits.cpu would be 10 of 8")
                 && found[0].1.contains("updatedReplicas 0/4"),
             "{}",
             found[0].1
         );
-        assert_eq!(stalls(old(), vec![quota("8"), deployment(4, "2", 1, "b")]), []);
+        assert_eq!(
+            stalls(old(), vec![quota("8"), deployment(4, "2", 1, "b")]),
+            []
+        );
     }
 
     #[test]
@@ -1045,14 +1050,21 @@ mod tests {
         // of 1 pod (1 CPU → 2 CPU) both roll. Whichever takes the room first may starve the
         // other, so at least one of them may stall; none stalls for certain.
         let found = stalls(
-            vec![quota("5"), deployment(2, "1", 1, "a"), statefulset(1, "1", "a")],
-            vec![quota("5"), deployment(2, "2", 1, "b"), statefulset(1, "2", "b")],
+            vec![
+                quota("5"),
+                deployment(2, "1", 1, "a"),
+                statefulset(1, "1", "a"),
+            ],
+            vec![
+                quota("5"),
+                deployment(2, "2", 1, "b"),
+                statefulset(1, "2", "b"),
+            ],
         );
         assert!(!found.is_empty());
         assert!(
-            found
-                .iter()
-                .all(|(_, t)| t.starts_with("rollout may stall depending on which controller acts first")),
+            found.iter().all(|(_, t)| t
+                .starts_with("rollout may stall depending on which controller acts first")),
             "{found:?}"
         );
     }
