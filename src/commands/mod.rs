@@ -138,7 +138,7 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
             ),
         },
         Command::Profiles { action } => profiles::run(action.as_ref()),
-        Command::Schema => schema::run(),
+        Command::Schema { project } => schema::run(*project),
         Command::Config {
             inputs,
             env,

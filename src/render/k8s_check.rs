@@ -222,6 +222,23 @@ pub fn allowlist_kinds() -> Vec<(&'static str, String)> {
         .collect()
 }
 
+/// The API groups the API server serves itself: no CRD or operator needed, and the server
+/// normalizes their quantities ([`super::stored`]). The one list; [`super::prereqs`] and
+/// [`super::stored`] read it.
+pub const BUILT_IN_GROUPS: &[&str] = &[
+    "",
+    "apps",
+    "batch",
+    "autoscaling",
+    "policy",
+    "networking.k8s.io",
+    "rbac.authorization.k8s.io",
+    "storage.k8s.io",
+    "scheduling.k8s.io",
+    "coordination.k8s.io",
+    "discovery.k8s.io",
+];
+
 /// Round-trips one document through its type.
 pub fn roundtrip(doc: &J) -> Result<J> {
     let api = doc

@@ -12,6 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value as J;
 
+use super::k8s_check::BUILT_IN_GROUPS;
+
 /// One thing the cluster must provide.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Need {
@@ -58,22 +60,8 @@ fn operator(group: &str) -> String {
     }
 }
 
-/// Groups served by Kubernetes itself (no CRD needed).
-const BUILT_IN: &[&str] = &[
-    "",
-    "apps",
-    "batch",
-    "autoscaling",
-    "policy",
-    "networking.k8s.io",
-    "rbac.authorization.k8s.io",
-    "storage.k8s.io",
-    "scheduling.k8s.io",
-    "coordination.k8s.io",
-    "discovery.k8s.io",
-    // kustomization.yaml: read by kubectl, never sent to the cluster.
-    "kustomize.config.k8s.io",
-];
+/// The Kustomization: read by kubectl, never sent to the cluster (no CRD needed).
+const KUSTOMIZE_GROUP: &str = "kustomize.config.k8s.io";
 
 fn join<I: IntoIterator<Item = String>>(it: I) -> String {
     it.into_iter().collect::<Vec<_>>().join(", ")
@@ -106,7 +94,7 @@ fn custom_resources(objects: &[J], out: &mut Vec<Need>) {
     for o in objects {
         let api = s(o, "/apiVersion");
         let group = api.split_once('/').map_or("", |(g, _)| g);
-        if !BUILT_IN.contains(&group) {
+        if !BUILT_IN_GROUPS.contains(&group) && group != KUSTOMIZE_GROUP {
             groups.entry(group.to_owned()).or_default().push(format!(
                 "{} {}",
                 s(o, "/kind"),
@@ -614,7 +602,7 @@ pub fn prune_command(namespace: &str, objects: &[J]) -> Vec<String> {
         .collect();
     let kinds: Vec<String> = crate::render::k8s_check::allowlist_kinds()
         .into_iter()
-        .filter(|(group, gvk)| BUILT_IN.contains(group) || rendered.contains(gvk))
+        .filter(|(group, gvk)| BUILT_IN_GROUPS.contains(group) || rendered.contains(gvk))
         .map(|(_, gvk)| format!("--prune-allowlist={gvk}"))
         .collect();
     let mut lines = vec![format!(

@@ -11,19 +11,6 @@
 
 use serde_json::Value as J;
 
-/// The API groups the API server serves itself (their quantities are normalized).
-const BUILT_IN: &[&str] = &[
-    "",
-    "apps",
-    "batch",
-    "autoscaling",
-    "policy",
-    "networking.k8s.io",
-    "rbac.authorization.k8s.io",
-    "scheduling.k8s.io",
-    "storage.k8s.io",
-];
-
 /// How a quantity was written, which its canonical form keeps (Go's `resource.Format`).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Format {
@@ -151,7 +138,7 @@ pub fn apply(obj: &mut J) {
         .and_then(J::as_str)
         .unwrap_or_default();
     let group = api.rsplit_once('/').map_or("", |(g, _)| g);
-    if !BUILT_IN.contains(&group) {
+    if !super::k8s_check::BUILT_IN_GROUPS.contains(&group) {
         return;
     }
     match obj.get("kind").and_then(J::as_str).unwrap_or_default() {

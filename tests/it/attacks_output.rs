@@ -39,6 +39,8 @@ enum Step {
     Run(&'static [&'static str]),
     /// Hold the lock on a directory (`flock(1)`) until the attack is over.
     Hold(&'static str),
+    /// A FIFO (`mkfifo(1)`): opening it for reading would block forever.
+    Fifo(&'static str),
 }
 
 /// What must hold after the attack.
@@ -79,23 +81,32 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// What a path is now: its tree (a directory), its bytes (a file), or nothing.
+/// What a path is now: every entry below it (a directory) or itself, each as its bytes (a
+/// regular file), its target (a symlink), `<dir>`, or `<special>` (never opened: a FIFO
+/// would block); `None` if it does not exist.
 fn state(path: &Path) -> Option<BTreeMap<PathBuf, Vec<u8>>> {
-    let meta = std::fs::symlink_metadata(path).ok()?;
-    if meta.is_dir() {
-        Some(tree(path))
-    } else if meta.file_type().is_symlink() {
-        let target = std::fs::read_link(path).expect("link");
-        Some(BTreeMap::from([(
-            PathBuf::from("->"),
-            target.to_string_lossy().as_bytes().to_vec(),
-        )]))
-    } else {
-        Some(BTreeMap::from([(
-            PathBuf::new(),
-            std::fs::read(path).expect("read"),
-        )]))
+    fn one(path: &Path, rel: PathBuf, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+        let meta = std::fs::symlink_metadata(path).expect("metadata");
+        let kind = meta.file_type();
+        if kind.is_symlink() {
+            let target = std::fs::read_link(path).expect("link");
+            out.insert(rel, target.to_string_lossy().as_bytes().to_vec());
+        } else if kind.is_dir() {
+            out.insert(rel.clone(), b"<dir>".to_vec());
+            for entry in std::fs::read_dir(path).expect("list") {
+                let entry = entry.expect("entry");
+                one(&entry.path(), rel.join(entry.file_name()), out);
+            }
+        } else if kind.is_file() {
+            out.insert(rel, std::fs::read(path).expect("read"));
+        } else {
+            out.insert(rel, b"<special>".to_vec());
+        }
     }
+    std::fs::symlink_metadata(path).ok()?;
+    let mut out = BTreeMap::new();
+    one(path, PathBuf::new(), &mut out);
+    Some(out)
 }
 
 /// Holds the lock on `dir` in another process until killed; returns once it is held.
@@ -174,6 +185,15 @@ fn run_gallery(name: &str, description: &str, attacks: &[Attack]) {
                     assert_eq!(r.code, 0, "{}: scene step {args:?}\n{}", a.name, r.stderr);
                 }
                 Step::Hold(dir) => held.push(hold(&root.join(dir))),
+                Step::Fifo(path) => {
+                    let at = root.join(path);
+                    std::fs::create_dir_all(at.parent().expect("parent")).expect("mkdir");
+                    let ok = std::process::Command::new("mkfifo")
+                        .arg(&at)
+                        .status()
+                        .expect("mkfifo runs");
+                    assert!(ok.success(), "mkfifo {}", at.display());
+                }
             }
         }
         let before: Vec<_> = a
@@ -625,6 +645,78 @@ fn data_loss_gallery() {
                 code: 2,
                 shows: &["gave up after 1s"],
                 holds: &[Same("deploy")],
+            },
+            Attack {
+                name: "the holder's note is shown escaped (no terminal escape reaches the terminal)",
+                scene: &[
+                    Run(&["render", "-q", "-o", "out"]),
+                    Write(
+                        "out/.agentctl.lock",
+                        "pid 1: \u{1b}]0;pwned\u{7}\u{1b}[2J agentctl\n",
+                    ),
+                    Hold("out"),
+                ],
+                args: &["render", "--lock-timeout", "1", "-o", "out"],
+                env: &[],
+                code: 2,
+                shows: &["waiting for pid 1: \\u{1b}]0;pwned\\u{7}\\u{1b}[2J agentctl"],
+                holds: &[Same("out")],
+            },
+            Attack {
+                name: "a lock note planted as a symlink is replaced, never written through",
+                scene: &[
+                    Run(&["render", "-q", "-o", "out"]),
+                    Write("victim.txt", "precious\n"),
+                    Link("out/.agentctl.lock", "../victim.txt"),
+                ],
+                args: &["render", "-q", "--set", "agent.port=9000", "-o", "out"],
+                env: &[],
+                code: 0,
+                shows: &[],
+                holds: &[Same("victim.txt"), Absent("out/.agentctl.lock")],
+            },
+            // ---- Special files: refused without being opened (a FIFO would hang the run).
+            Attack {
+                name: "a FIFO where a generated file goes is refused, not opened",
+                scene: &[Fifo("out/deployment.yaml")],
+                args: &["render", "-o", "out"],
+                env: &[],
+                code: 2,
+                shows: &["out/deployment.yaml exists and is not a regular file"],
+                holds: &[Same("out")],
+            },
+            Attack {
+                name: "a FIFO as the project's record is refused, not opened",
+                scene: &[
+                    Write("agentctl.yaml", ONE),
+                    Fifo("deploy/.agentctl-state.json"),
+                ],
+                args: &["render", "--all", "-o", "deploy"],
+                env: &[],
+                code: 2,
+                shows: &["it is a symlink or not a regular file"],
+                holds: &[Same("deploy")],
+            },
+            Attack {
+                name: "a FIFO on an environment's output path is refused",
+                scene: &[
+                    Write("agentctl.yaml", "environments:\n  prod:\n    output: a/b\n"),
+                    Fifo("deploy/a"),
+                ],
+                args: &["render", "--all", "-o", "deploy"],
+                env: &[],
+                code: 2,
+                shows: &["deploy/a exists and is not a directory"],
+                holds: &[Same("deploy")],
+            },
+            Attack {
+                name: "`-o` naming a FIFO is refused",
+                scene: &[Fifo("out")],
+                args: &["render", "-o", "out"],
+                env: &[],
+                code: 2,
+                shows: &["output path `out` is an existing file, not a directory"],
+                holds: &[Same("out")],
             },
             // ---- Leftovers of killed runs.
             Attack {

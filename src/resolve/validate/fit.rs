@@ -47,6 +47,9 @@ pub(super) fn reserved_env(c: &Config) -> Vec<(&'static str, &'static str)> {
     r
 }
 
+/// How messages name the keys a Secret or ConfigMap reference points at.
+const KEY: &str = "Secret or ConfigMap key";
+
 impl Checker<'_> {
     /// An environment variable name: its grammar, then whether agentctl sets it itself.
     /// Returns whether it is acceptable.
@@ -92,16 +95,6 @@ impl Checker<'_> {
                     help,
                 );
             }
-        }
-    }
-
-    fn secret_key_name(&mut self, path: &str, key: &str) {
-        if !super::secret_key_ok(key) {
-            self.fail(
-                path,
-                format!("`{key}` is not a valid Secret or ConfigMap key"),
-                Some("use letters, digits, '-', '_' and '.' (not `.` or `..` alone)".into()),
-            );
         }
     }
 
@@ -221,7 +214,7 @@ pub(super) fn env(k: &mut Checker, c: &Config) {
                     continue;
                 }
                 if let Some(key) = &src.secret_key {
-                    k.secret_key_name(&format!("{path}.secretKey"), key);
+                    k.secret_key_name(&format!("{path}.secretKey"), key, KEY);
                     if src.key.is_some() {
                         k.fail(
                             &format!("{path}.key"),
@@ -237,7 +230,7 @@ pub(super) fn env(k: &mut Checker, c: &Config) {
                     };
                     k.dns_subdomain(&format!("{path}.{field}"), name_value);
                     match &src.key {
-                        Some(key) => k.secret_key_name(&format!("{path}.key"), key),
+                        Some(key) => k.secret_key_name(&format!("{path}.key"), key, KEY),
                         None => k.fail(
                             &format!("{path}.{field}"),
                             format!("`{name}` names a {field} but not the key to read"),
@@ -628,7 +621,7 @@ pub(super) fn managed_redis(k: &mut Checker, c: &Config) {
                 if let Some(n) = &s.name {
                     k.dns_subdomain(&format!("redis.external.{field}.name"), n);
                 }
-                k.secret_key_name(&format!("redis.external.{field}.key"), &s.key);
+                k.secret_key_name(&format!("redis.external.{field}.key"), &s.key, KEY);
             }
         }
         if c.network_policy.enabled {

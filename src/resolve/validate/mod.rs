@@ -35,6 +35,17 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
+    /// A Secret or ConfigMap key (`what` names which, for the message): see [`secret_key_ok`].
+    fn secret_key_name(&mut self, path: &str, key: &str, what: &str) {
+        if !secret_key_ok(key) {
+            self.fail(
+                path,
+                format!("`{key}` is not a valid {what}"),
+                Some("use letters, digits, '-', '_' and '.' (not `.` or `..` alone)".into()),
+            );
+        }
+    }
+
     fn fail(&mut self, path: &str, message: String, help: Option<String>) {
         let d = self
             .merged

@@ -55,13 +55,8 @@ fn metadata(k: &mut Checker, c: &Config) {
             Some(&c.secret.redis_password_key),
         ),
     ] {
-        let Some(key) = key else { continue };
-        if !secret_key_ok(key) {
-            k.fail(
-                path,
-                format!("`{key}` is not a valid Secret key"),
-                Some("use letters, digits, '-', '_' and '.' (not `.` or `..` alone)".into()),
-            );
+        if let Some(key) = key {
+            k.secret_key_name(path, key, "Secret key");
         }
     }
     if c.secret.api_key_key.as_ref() == Some(&c.secret.redis_password_key) {
