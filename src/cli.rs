@@ -263,10 +263,18 @@ pub enum Command {
     },
     /// Print the JSON Schema of override files (for editors and the YAML language server).
     ///
-    /// Example:
+    /// With --project, the schema of project files (agentctl.yaml) instead; `init` and
+    /// `init --project` write these next to the files they create.
+    ///
+    /// Examples:
     ///   agentctl schema > agentctl.schema.json
+    ///   agentctl schema --project > agentctl-project.schema.json
     #[command(verbatim_doc_comment)]
-    Schema,
+    Schema {
+        /// The schema of project files (agentctl.yaml), whose `set:` maps are override files.
+        #[arg(long)]
+        project: bool,
+    },
     /// Print the effective configuration (all layers merged) as YAML.
     ///
     /// The output is itself a valid override file. With --show-origin, every setting carries a
@@ -313,7 +321,8 @@ pub enum Command {
     /// Write a commented starter override file (never overwrites an existing file).
     ///
     /// Also writes `agentctl.schema.json` next to it unless one exists; the starter's
-    /// `# yaml-language-server: $schema=...` line points editors at it.
+    /// `# yaml-language-server: $schema=...` line points editors at it. With --project, a
+    /// project file and `agentctl-project.schema.json`, the same way.
     ///
     /// Examples:
     ///   agentctl init

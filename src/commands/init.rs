@@ -1,4 +1,5 @@
-//! `agentctl init`: a commented starter override file, and the JSON Schema next to it.
+//! `agentctl init`: a commented starter override file, or (`--project`) a project file, and
+//! the JSON Schema of that file next to it.
 //!
 //! The starter sets only what no profile changes (so with any `-p`, it renders exactly what
 //! that profile renders, until edited) and shows the common settings commented out, each valid when uncommented.
@@ -19,6 +20,9 @@ pub const DEFAULT_FILE: &str = "overrides.yaml";
 
 /// The schema file written next to it, named by the modeline.
 pub const SCHEMA_FILE: &str = "agentctl.schema.json";
+
+/// The schema file written next to a project file, named by its modeline.
+pub const PROJECT_SCHEMA_FILE: &str = "agentctl-project.schema.json";
 
 /// The starter override file; `shown` is its path as the user will type it.
 /// (Long on purpose: it is the text of the starter file.)
@@ -130,39 +134,52 @@ pub fn run(
     project: Option<&Path>,
 ) -> crate::diag::Result<super::Outcome> {
     if let Some(path) = project {
-        files::create_project(path, SCAFFOLD)?;
+        let written = files::create_project(
+            path,
+            SCAFFOLD,
+            PROJECT_SCHEMA_FILE,
+            &super::schema::project_text()?,
+        )?;
         if !ctx.quiet {
             let flag = if path == Path::new(FILE_NAME) {
                 String::new()
             } else {
-                format!(" --project {}", path.display())
+                format!(
+                    " --project {}",
+                    super::shell_word(&path.display().to_string())
+                )
             };
             eprintln!(
-                "created {}: two environments, staging and production\nnext: agentctl render --all{flag} -o deploy/",
-                path.display()
+                "created {}: two environments, staging and production; {}\nnext: agentctl render --all{flag} -o deploy/",
+                path.display(),
+                schema_note(&written.schema, "--project ")
             );
         }
         return Ok(super::Outcome::Ok);
     }
     let written = write(path, &super::schema::text()?)?;
     if !ctx.quiet {
-        let (schema, wrote) = &written.schema;
-        let schema_note = if *wrote {
-            format!("created {} for editors", schema.display())
-        } else {
-            format!(
-                "kept the existing {} (refresh it with `agentctl schema > {}`)",
-                schema.display(),
-                schema.display()
-            )
-        };
         eprintln!(
-            "created {}: a starter that changes nothing until you edit it; {schema_note}\nnext: agentctl render -f {} -o deploy/out",
+            "created {}: a starter that changes nothing until you edit it; {}\nnext: agentctl render -f {} -o deploy/out",
             written.file.display(),
+            schema_note(&written.schema, ""),
             super::shell_word(&written.file.display().to_string())
         );
     }
     Ok(super::Outcome::Ok)
+}
+
+/// What became of the schema file: written, or kept (with how to refresh it).
+fn schema_note((schema, wrote): &(std::path::PathBuf, bool), flag: &str) -> String {
+    if *wrote {
+        format!("created {} for editors", schema.display())
+    } else {
+        format!(
+            "kept the existing {} (refresh it with `agentctl schema {flag}> {}`)",
+            schema.display(),
+            super::shell_word(&schema.display().to_string())
+        )
+    }
 }
 
 /// The project file `agentctl init --project` writes: two environments, valid as written.
@@ -171,6 +188,8 @@ pub fn scaffold() -> &'static str {
 }
 
 const SCAFFOLD: &str = "\
+# yaml-language-server: $schema=./agentctl-project.schema.json
+#
 # agentctl project file: one entry per environment (cluster, region, stage).
 #
 #   agentctl render --all -o deploy/       # writes deploy/<environment>/ for each
@@ -204,6 +223,13 @@ mod tests {
     use super::*;
     use crate::diag::Error;
     use crate::input::project::parse;
+
+    #[test]
+    fn the_scaffold_names_its_schema_file() {
+        assert!(SCAFFOLD.starts_with(&format!(
+            "# yaml-language-server: $schema=./{PROJECT_SCHEMA_FILE}\n"
+        )));
+    }
 
     #[test]
     fn the_scaffold_is_a_valid_project_with_two_environments() {

@@ -138,7 +138,7 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
             ),
         },
         Command::Profiles { action } => profiles::run(action.as_ref()),
-        Command::Schema => schema::run(),
+        Command::Schema { project } => schema::run(*project),
         Command::Config {
             inputs,
             env,
@@ -261,4 +261,23 @@ pub(crate) fn render_command(inputs: &Inputs, dir: &Path) -> String {
 /// A plural ending: `""` for one, else `many`.
 fn plural(n: usize, many: &'static str) -> &'static str {
     if n == 1 { "" } else { many }
+}
+
+/// After writing with `--set` flags: they are recorded nowhere, so a later `diff` without them
+/// reports drift and its update command reverts them.
+/// Says so, and what to do for a value that must stick (an image per commit): a file the
+/// inputs list.
+pub(crate) fn set_note(sets: &[String]) {
+    if sets.is_empty() {
+        return;
+    }
+    let flags: Vec<String> = sets
+        .iter()
+        .map(|s| format!("--set {}", shell_word(s)))
+        .collect();
+    eprintln!(
+        "note: `{}` is recorded nowhere: `agentctl diff` without it reports drift, and the update it suggests reverts it; \
+         for a value that must stay (an image per commit), write it to an override file the inputs list (-f, or the project's `overrides:`)",
+        flags.join(" ")
+    );
 }

@@ -75,7 +75,7 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
     let rendered = pipeline::build_all(&renderer, &targets)?;
     let written = pipeline::write_all(root, &rendered, &opts)?;
     if !ctx.quiet {
-        set_note(sets);
+        super::set_note(sets);
     }
     let (reports, removed) = (&written.reports, &written.removed);
     if !ctx.quiet {
@@ -149,7 +149,7 @@ fn single(
     };
     let written = pipeline::write_all(dir, &rendered, &opts)?;
     if !ctx.quiet {
-        set_note(&sets);
+        super::set_note(&sets);
     }
     if !ctx.quiet
         && let (Some(r), Some(report)) = (rendered.first(), written.reports.first())
@@ -192,22 +192,4 @@ fn refuse_environment_root(dir: &Path) -> Result<()> {
         project: project.map(|p| p.path),
     }
     .into())
-}
-
-/// After writing with `--set` flags: they are recorded nowhere, so a later `diff` without them
-/// reports drift and its update command reverts them. Says so, and what to do for a value that
-/// must stick (an image per commit): a file the inputs list.
-fn set_note(sets: &[String]) {
-    if sets.is_empty() {
-        return;
-    }
-    let flags: Vec<String> = sets
-        .iter()
-        .map(|s| format!("--set {}", super::shell_word(s)))
-        .collect();
-    eprintln!(
-        "note: `{}` is recorded nowhere: `agentctl diff` without it reports drift, and the update it suggests reverts it; \
-         for a value that must stay (an image per commit), write it to an override file the inputs list (-f, or the project's `overrides:`)",
-        flags.join(" ")
-    );
 }

@@ -16,6 +16,7 @@ pub mod fit;
 pub mod names;
 pub mod patches;
 pub mod path;
+pub mod project;
 pub mod quota;
 pub mod schema;
 

@@ -259,7 +259,7 @@ fn unprintable(c: char) -> bool {
 
 /// A text made safe to print, line by line: every value shaped like a credential masked
 /// (the policy's [`value_spans`], so a value quoted in a headline, a note or an internal error
-/// is masked like one in a source line) and every [`unprintable`] character but the line
+/// is masked like one in a source line) and every `unprintable` character but the line
 /// breaks escaped as `\u{..}`. Everything agentctl prints on stderr goes through it.
 pub fn safe(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

@@ -18,7 +18,7 @@ pub fn source(origin: Origin, text: impl Into<Arc<str>>) -> Arc<Source> {
 }
 
 /// Finds the credential values in one source line: those of credential-like keys (see
-/// [`key_masks`]) and those shaped like a credential ([`value_spans`]).
+/// `key_masks`) and those shaped like a credential (`value_spans`).
 pub fn masks(origin: &Origin, line: &[char]) -> Vec<Mask> {
     let mut out = key_masks(origin, line);
     out.extend(value_spans(line));

@@ -41,8 +41,9 @@ pub struct Inputs {
     /// `PATH=VALUE` assignments, applied last, in order.
     pub sets: Vec<String>,
     /// Inline settings of a project environment (its `set:` map, located in the project
-    /// file), applied after the override files and before the `--set` flags.
-    pub inline: Option<Layer>,
+    /// file), applied after the override files and before the `--set` flags; as checked, so
+    /// the problems of its entries are reported with those the rules find in the rest.
+    pub inline: Option<Checked>,
     /// Files already read this run (a project's override files, read once when the project
     /// file is checked and shared by every environment that lists them): their text is taken
     /// from here, so every environment sees the same version of a file.
@@ -151,7 +152,7 @@ pub fn unquoted(mut d: Diagnostic) -> Diagnostic {
 /// A layer as checked: its problems, and (when its only problems are entries the schema
 /// refuses) the layer without those entries, with their paths, so that the rules can still
 /// check the rest and every problem is reported in one run.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Checked {
     /// The layer, whole when `diags` is empty, else without the refused entries.
     pub layer: Option<Layer>,
@@ -207,7 +208,9 @@ pub fn from_node(source: Arc<Source>, tree: Node) -> Result<Layer, Vec<Diagnosti
     node_checked(source, tree).into_result()
 }
 
-fn node_checked(source: Arc<Source>, mut tree: Node) -> Checked {
+/// [`from_node`], keeping the layer without the entries the schema refuses (see [`Checked`]),
+/// so a project environment's `set:` with an unknown key is still validated for the rest.
+pub fn node_checked(source: Arc<Source>, mut tree: Node) -> Checked {
     let (extras, diags) = extras::split(&mut tree, &source);
     if !diags.is_empty() {
         return Checked::failed(diags);
@@ -591,6 +594,8 @@ pub fn load_partial(inputs: &Inputs) -> (Vec<Layer>, Vec<Diagnostic>, Option<Vec
     let mut push = |c: Checked| {
         match c.layer {
             Some(l) => layers.push(l),
+            // Dropped whole, but known to set only the pruned paths (a refused `--set`).
+            None if !c.pruned.is_empty() => {}
             None => pruned = None,
         }
         diags.extend(c.diags);
@@ -620,10 +625,7 @@ pub fn load_partial(inputs: &Inputs) -> (Vec<Layer>, Vec<Diagnostic>, Option<Vec
         });
     }
     if let Some(inline) = &inputs.inline {
-        push(Checked {
-            layer: Some(inline.clone()),
-            ..Checked::default()
-        });
+        push(inline.clone());
     }
     for s in &inputs.sets {
         push(match set(s) {
@@ -631,7 +633,13 @@ pub fn load_partial(inputs: &Inputs) -> (Vec<Layer>, Vec<Diagnostic>, Option<Vec
                 layer: Some(l),
                 ..Checked::default()
             },
-            Err(d) => Checked::failed(d),
+            // A refused flag sets nothing: the other layers are still validated, leaving out
+            // what the rules say about its path (the flag is the problem, not its absence).
+            Err(diags) => Checked {
+                layer: None,
+                diags,
+                pruned: vec![s.split_once('=').map_or(s.as_str(), |(p, _)| p).to_owned()],
+            },
         });
     }
     (layers, diags, pruned)

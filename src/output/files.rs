@@ -1,5 +1,5 @@
 //! Files outside the output directory that agentctl writes on request: `init`'s starter file
-//! and schema, `init --project`'s project file, `man --out`'s pages. Each appears atomically
+//! and schema, `init --project`'s project file and its schema, `man --out`'s pages. Each appears atomically
 //! through [`super::atomic`]; nothing a user wrote is ever overwritten.
 
 use std::path::{Path, PathBuf};
@@ -47,11 +47,22 @@ pub fn write_starter(
             return Err(anyhow::Error::new(e).context(format!("writing `{}`", file.display())));
         }
     }
+    let schema = write_schema_beside(&file, schema_file, schema_json)?;
+    Ok(Written { file, schema })
+}
+
+/// Writes `schema_file` with `schema_json` in `file`'s directory unless a file of that name is
+/// there; returns its path and whether it was written.
+fn write_schema_beside(
+    file: &Path,
+    schema_file: &str,
+    schema_json: &str,
+) -> Result<(PathBuf, bool)> {
     let schema = match file.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.join(schema_file),
         _ => PathBuf::from(schema_file),
     };
-    let wrote_schema = if std::fs::symlink_metadata(&schema).is_ok() {
+    let wrote = if std::fs::symlink_metadata(&schema).is_ok() {
         false
     } else {
         match atomic::create_new(&schema, schema_json.as_bytes()) {
@@ -64,14 +75,17 @@ pub fn write_starter(
             }
         }
     };
-    Ok(Written {
-        file,
-        schema: (schema, wrote_schema),
-    })
+    Ok((schema, wrote))
 }
 
-/// Creates the project file `path` with `text`; never overwrites anything.
-pub fn create_project(path: &Path, text: &str) -> Result<()> {
+/// Creates the project file `path` with `text`, and `schema_file` next to it if absent (as
+/// [`write_starter`]); never overwrites anything.
+pub fn create_project(
+    path: &Path,
+    text: &str,
+    schema_file: &str,
+    schema_json: &str,
+) -> Result<Written> {
     if let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()
         && !dir.is_dir()
@@ -80,12 +94,19 @@ pub fn create_project(path: &Path, text: &str) -> Result<()> {
             .with_context(|| format!("creating directory `{}`", dir.display()))?;
     }
     match atomic::create_new(path, text.as_bytes()) {
-        Ok(()) => Ok(()),
+        Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             bail!(Refusal::ProjectInitExists(path.to_owned()))
         }
-        Err(e) => Err(anyhow::Error::new(e).context(format!("creating `{}`", path.display()))),
+        Err(e) => {
+            return Err(anyhow::Error::new(e).context(format!("creating `{}`", path.display())));
+        }
     }
+    let schema = write_schema_beside(path, schema_file, schema_json)?;
+    Ok(Written {
+        file: path.to_owned(),
+        schema,
+    })
 }
 
 /// Writes man `pages` (name, content) into `dir` (created if missing), overwriting only files

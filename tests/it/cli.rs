@@ -1032,6 +1032,31 @@ fn readme_ci_jobs_are_valid() {
     assert_eq!(commands, 3);
 }
 
+/// "Use in CI" gives the image-per-commit workflow its real answer (an override file CI
+/// writes), never a `--set` that the next `diff` would call drift and its update revert.
+#[test]
+fn readme_ci_sends_an_image_per_commit_to_an_override_file() {
+    let text = readme();
+    let start = text.find("## Use in CI").expect("the section");
+    let section = &text[start..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+    assert!(
+        section.contains("[An image per commit](#many-environments)"),
+        "{section}"
+    );
+    assert!(section.contains("-f deploy/image.yaml"), "{section}");
+    for block in blocks("## Use in CI", "yaml")
+        .into_iter()
+        .chain(blocks("## Use in CI", "sh"))
+    {
+        assert!(!block.contains("--set"), "a CI step with --set:\n{block}");
+    }
+    assert!(
+        text.contains("**An image per commit.** CI writes the image into an override file"),
+        "the recipe the section points to"
+    );
+}
+
 /// The `explain` sample in the README is what the binary prints.
 #[test]
 fn readme_explain_sample_is_real() {

@@ -199,6 +199,54 @@ fn an_unknown_key_and_a_bad_value_are_reported_in_one_run() {
         r.stderr
     );
     assert!(r.stderr.contains("2 errors"), "{}", r.stderr);
+    // The same mistakes with refused `--set` flags: every one in the same run.
+    let r = support::agentctl([
+        "render",
+        "-f",
+        "my.yaml",
+        "--set",
+        "agent.replicaz=3",
+        "--set",
+        "agent.resources.requests.cpu=lots",
+    ])
+    .current_dir(dir.path())
+    .run();
+    assert_eq!(r.code, 2);
+    for expected in [
+        "unknown key `replica`",
+        "unknown key `replicaz`",
+        "`4GB` is not a valid memory quantity",
+        "`lots` is not a valid CPU quantity",
+        "4 errors",
+    ] {
+        assert!(r.stderr.contains(expected), "{expected}: {}", r.stderr);
+    }
+    // And in a project environment's `set:`, each naming the environment.
+    project_set_mistakes(dir.path());
+    let r = support::agentctl(["render", "--all", "-o", "deploy"])
+        .current_dir(dir.path())
+        .run();
+    assert_eq!(r.code, 2);
+    for expected in [
+        "unknown key `replica`",
+        "agentctl.yaml:5:9",
+        "`4GB` is not a valid memory quantity",
+        "agentctl.yaml:8:21",
+        "in environment `staging`",
+        "2 errors",
+    ] {
+        assert!(r.stderr.contains(expected), "{expected}: {}", r.stderr);
+    }
+    // Another environment alone still refuses the file: it is checked whole.
+    let r = support::agentctl(["render", "--env", "prod"])
+        .current_dir(dir.path())
+        .run();
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("in environment `staging` (its `set:`)"),
+        "{}",
+        r.stderr
+    );
     // A rule about a refused value is not reported: `min: x` is the problem, not `min > max`.
     write(
         dir.path(),
@@ -245,6 +293,42 @@ struct CliCase {
 }
 
 fn nothing(_: &Path) {}
+
+/// A project whose `staging` environment's `set:` has an unknown key and a bad value.
+fn project_set_mistakes(dir: &Path) {
+    write(
+        dir,
+        "agentctl.yaml",
+        "environments:\n  staging:\n    set:\n      agent:\n        replica: 3\n        resources:\n          limits:\n            memory: 4GB\n  prod:\n    profiles: [high-throughput]\n",
+    );
+}
+
+/// Its twin, both fixed.
+fn project_set_fixed(dir: &Path) {
+    write(
+        dir,
+        "agentctl.yaml",
+        "environments:\n  staging:\n    set:\n      agent:\n        replicas: {min: 3}\n        resources:\n          limits:\n            memory: 4Gi\n  prod:\n    profiles: [high-throughput]\n",
+    );
+}
+
+/// An override file with an unknown key and a bad value.
+fn two_mistakes_file(dir: &Path) {
+    write(
+        dir,
+        "my.yaml",
+        "agent:\n  replica: 3\n  resources:\n    limits:\n      memory: 4GB\n",
+    );
+}
+
+/// Its twin, both fixed.
+fn two_mistakes_fixed(dir: &Path) {
+    write(
+        dir,
+        "my.yaml",
+        "agent:\n  replicas: {min: 3}\n  resources:\n    limits:\n      memory: 4Gi\n",
+    );
+}
 
 fn prod_file(dir: &Path) {
     write(
@@ -360,6 +444,41 @@ const CLI_CASES: &[CliCase] = &[
         setup: committed_render,
         fixed_args: &["diff", "--base", "HEAD", "-o", "deploy"],
         fixed_setup: committed_render,
+    },
+    // Every problem at once, wherever it is written.
+    CliCase {
+        name: "project-set-unknown-key-and-bad-value",
+        args: &["render", "--all", "-o", "deploy"],
+        setup: project_set_mistakes,
+        fixed_args: &["render", "--all", "-o", "deploy"],
+        fixed_setup: project_set_fixed,
+    },
+    CliCase {
+        name: "file-and-set-flags-every-problem-at-once",
+        args: &[
+            "render",
+            "-f",
+            "my.yaml",
+            "--set",
+            "agent.replicaz=3",
+            "--set",
+            "agent.port=eighty",
+            "--set",
+            "agent.resources.requests.cpu=lots",
+        ],
+        setup: two_mistakes_file,
+        fixed_args: &[
+            "render",
+            "-f",
+            "my.yaml",
+            "--set",
+            "agent.replicas.max=5",
+            "--set",
+            "agent.port=8080",
+            "--set",
+            "agent.resources.requests.cpu=1",
+        ],
+        fixed_setup: two_mistakes_fixed,
     },
     // --set
     CliCase {

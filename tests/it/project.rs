@@ -48,7 +48,7 @@ fn tree(dir: &Path) -> Vec<(PathBuf, String)> {
     out
 }
 
-const PROJECT: &str = "\
+pub(crate) const PROJECT: &str = "\
 environments:
   dev:
     profiles: [dev]
@@ -528,11 +528,8 @@ fn an_error_in_an_environments_set_names_the_environment() {
     let o = run(dir.path(), &["render", "--all", "-o", "deploy"]);
     assert_eq!(code(&o), 2);
     let err = stderr(&o);
-    assert!(
-        err.contains("in environment `staging` (its `set:`)"),
-        "{err}"
-    );
-    assert!(err.contains("in environment `prod` (its `set:`)"), "{err}");
+    assert!(err.contains("in environment `staging`"), "{err}");
+    assert!(err.contains("in environment `prod`"), "{err}");
     assert!(!dir.path().join("deploy").exists());
 }
 
@@ -643,7 +640,7 @@ fn init_project_scaffolds_two_environments_that_render() {
 /// Project-file error cases: (name, project text, extra args). Each runs `render --all -o
 /// deploy` in a directory that also has `envs/prod.yaml`; every one must exit 2 and write
 /// nothing; its stderr is pinned.
-const ERRORS: &[(&str, &str, &[&str])] = &[
+pub(crate) const ERRORS: &[(&str, &str, &[&str])] = &[
     (
         "unknown_keys",
         "environmets: {}\nenvironments:\n  dev:\n    profile: [dev]\n    sett: {namespace: x}\n",

@@ -198,3 +198,154 @@ fn it_rejects_what_agentctl_rejects() {
         assert!(stderr.contains("bad.yaml:"), "{what}: {stderr}");
     }
 }
+
+// ------------------------------------------------------------------------ the project file
+
+/// The project file's schema, exactly as users get it (`agentctl schema --project`).
+fn project_schema() -> Value {
+    let (code, stdout, stderr) = agentctl(&root(), &["schema", "--project"]);
+    assert_eq!(code, 0, "{stderr}");
+    serde_json::from_str(&stdout).expect("agentctl schema --project prints JSON")
+}
+
+/// Every project file the README shows (a `yaml` block with a top-level `environments:`).
+fn readme_projects() -> Vec<String> {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let mut out = Vec::new();
+    let mut block: Option<String> = None;
+    for line in readme.lines() {
+        match &mut block {
+            None if line == "```yaml" => block = Some(String::new()),
+            Some(text) if line == "```" => {
+                if text.lines().any(|l| l.starts_with("environments:")) {
+                    out.push(text.clone());
+                }
+                block = None;
+            }
+            Some(text) => {
+                text.push_str(line);
+                text.push('\n');
+            }
+            None => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn the_project_schema_is_valid_and_closed() {
+    let s = project_schema();
+    assert_eq!(s["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    jsonschema::meta::validate(&s).expect("valid against its meta-schema");
+    let mut closed = 0;
+    walk(&s, "#", &mut |at, node| {
+        if node.get("properties").is_some() {
+            closed += 1;
+            assert_eq!(
+                node.get("additionalProperties"),
+                Some(&Value::Bool(false)),
+                "{at}: unknown keys must be disallowed"
+            );
+        }
+    });
+    assert!(closed >= 17, "{closed} closed sections");
+    // An environment's `set:` is the override file's schema itself, not a copy that may drift.
+    let mut settings = s["$defs"]["Settings"].clone();
+    let mut over = schema();
+    for key in ["$schema", "$id", "title", "$defs"] {
+        over.as_object_mut().unwrap().remove(key);
+    }
+    // (It may be empty: `set:` with nothing under it sets nothing.)
+    assert_eq!(settings["type"], serde_json::json!(["object", "null"]));
+    for key in ["description", "type"] {
+        settings.as_object_mut().unwrap().remove(key);
+        over.as_object_mut().unwrap().remove(key);
+    }
+    assert_eq!(settings, over);
+}
+
+#[test]
+fn the_project_schema_accepts_every_project_the_readme_and_init_show() {
+    let s = project_schema();
+    let engines = [
+        jsonschema::validator_for(&s).expect("compiles"),
+        jsonschema::draft7::new(&s).expect("compiles as draft 7"),
+    ];
+    let mut projects = readme_projects();
+    assert!(!projects.is_empty(), "the README shows no project file");
+    projects.push(crate::project::PROJECT.to_owned());
+    let dir = support::tempdir();
+    let (code, _, stderr) = agentctl(dir.path(), &["init", "--project"]);
+    assert_eq!(code, 0, "{stderr}");
+    let scaffold = std::fs::read_to_string(dir.path().join("agentctl.yaml")).unwrap();
+    assert!(
+        scaffold.starts_with("# yaml-language-server: $schema=./agentctl-project.schema.json\n"),
+        "{scaffold}"
+    );
+    // The schema `init --project` wrote is the one `schema --project` prints.
+    let written = std::fs::read_to_string(dir.path().join("agentctl-project.schema.json"))
+        .expect("init --project writes the schema its modeline names");
+    assert_eq!(serde_json::from_str::<Value>(&written).unwrap(), s);
+    projects.push(scaffold);
+    for v in &engines {
+        for p in &projects {
+            let errs = errors(v, &yaml(p));
+            assert!(errs.is_empty(), "{p}\n{errs:#?}");
+        }
+    }
+}
+
+/// The project-file mistakes a schema can see (the error gallery of `tests/it/project.rs`):
+/// the editor rejects each, as agentctl does. (Missing files and overlapping directories
+/// need the file system: only agentctl sees those.)
+#[test]
+fn the_project_schema_rejects_what_agentctl_rejects() {
+    let s = project_schema();
+    let engines = [
+        ("2020-12", jsonschema::validator_for(&s).expect("compiles")),
+        ("draft 7", jsonschema::draft7::new(&s).expect("compiles")),
+    ];
+    let seen = [
+        ("unknown_keys", ""),
+        ("not_dns_names", "/environments"),
+        ("inline_set_schema", "/environments/prod/set/agent/replicas"),
+        ("unknown_profile", "/environments/prod/profiles/1"),
+        ("wrong_shapes", "/environments/a"),
+        ("no_environments", ""),
+    ];
+    let mut checked = 0;
+    for (name, text, _) in crate::project::ERRORS {
+        let Some((_, at)) = seen.iter().find(|(n, _)| n == name) else {
+            continue;
+        };
+        checked += 1;
+        for (engine, v) in &engines {
+            let errs = errors(v, &yaml(text));
+            assert!(
+                errs.iter().any(|e| e.starts_with(&format!("{at}: "))),
+                "{name} ({engine}): expected an error at {at:?}, got {errs:#?}"
+            );
+        }
+    }
+    assert_eq!(checked, seen.len());
+    // A misspelled environment key, and a misspelled setting in `set:`.
+    for (text, at) in [
+        (
+            "environments:\n  prod:\n    overides: [a.yaml]\n",
+            "/environments/prod",
+        ),
+        (
+            "environments:\n  prod:\n    set: {namespce: x}\n",
+            "/environments/prod/set",
+        ),
+        ("enviroments:\n  prod: {}\n", ""),
+    ] {
+        for (engine, v) in &engines {
+            let errs = errors(v, &yaml(text));
+            assert!(
+                errs.iter().any(|e| e.starts_with(&format!("{at}: "))),
+                "{text} ({engine}): expected an error at {at:?}, got {errs:#?}"
+            );
+        }
+    }
+}

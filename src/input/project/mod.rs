@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::diag::{Diagnostic, Error, Origin, Result, Source};
-use crate::input::layers::{self, Inputs, Layer};
+use crate::input::layers::{self, Checked, Inputs};
 use crate::input::yaml::{self, Pos, SyntaxKind, Value};
 
 mod parser;
@@ -54,8 +54,9 @@ pub struct Environment {
     pub profiles: Vec<String>,
     /// Override files, resolved against the project file's directory.
     pub overrides: Vec<PathBuf>,
-    /// The `set:` map as a layer located in the project file.
-    pub inline: Option<Layer>,
+    /// The `set:` map as a layer located in the project file, as checked: without the entries
+    /// the schema refuses, and their problems, if it has any (see [`select`]).
+    pub inline: Option<Checked>,
     /// Output subdirectory, relative to `-o DIR` (default: the name).
     pub output: PathBuf,
     /// Its override files, read once when the project file was checked (shared with every
@@ -134,6 +135,7 @@ pub fn parse_with(path: &Path, text: &str, outside: bool) -> Result<Project, Vec
         diags: Vec::new(),
         outside,
         read: std::collections::BTreeMap::new(),
+        deferred: 0,
     };
     let environments = p.top(&tree);
     if !ours {
@@ -143,7 +145,9 @@ pub fn parse_with(path: &Path, text: &str, outside: bool) -> Result<Project, Vec
             .map(|d| layers::unquoted(d).note(NOT_A_PROJECT))
             .collect();
     }
-    if p.diags.is_empty() {
+    // Problems of `set:` entries alone: each environment keeps its own, reported with what the
+    // rules find in the rest of it when it is rendered.
+    if p.diags.len() == p.deferred {
         Ok(Project {
             path: path.to_owned(),
             source,
@@ -222,6 +226,30 @@ pub fn select<'p>(
     if all {
         return Ok(project.environments.iter().collect());
     }
+    let selected = named(project, names)?;
+    // The file is checked whole: a refused `set:` entry of an environment not rendered now is
+    // still an error (a selected one's are reported when it is rendered, with the rest).
+    let others: Vec<Diagnostic> = project
+        .environments
+        .iter()
+        .filter(|e| !names.contains(&e.name))
+        .flat_map(|e| {
+            let note = format!("in environment `{}` (its `set:`)", e.name);
+            e.inline
+                .iter()
+                .flat_map(|c| c.diags.iter())
+                .map(move |d| d.clone().note(note.clone()))
+        })
+        .collect();
+    if others.is_empty() {
+        Ok(selected)
+    } else {
+        Err(Error::Input(others))
+    }
+}
+
+/// The environments named, in project order, once each.
+fn named<'p>(project: &'p Project, names: &[String]) -> Result<Vec<&'p Environment>> {
     let known: Vec<&str> = project
         .environments
         .iter()
@@ -250,4 +278,23 @@ pub fn select<'p>(
         .iter()
         .filter(|e| names.contains(&e.name))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ENV_KEYS, TOP_KEYS};
+
+    /// The keys this reader accepts are the keys of the project file's types, from which its
+    /// schema is generated (`agentctl schema --project`): neither can gain a key alone.
+    #[test]
+    fn the_keys_read_are_the_keys_of_the_schema() {
+        let (top, env) = crate::config::project::keys();
+        let sorted = |k: &[&str]| {
+            let mut k: Vec<String> = k.iter().map(|s| (*s).to_owned()).collect();
+            k.sort();
+            k
+        };
+        assert_eq!(sorted(TOP_KEYS), top);
+        assert_eq!(sorted(ENV_KEYS), env);
+    }
 }

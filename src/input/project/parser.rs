@@ -9,7 +9,7 @@ use super::{ENV_KEYS, Environment, TOP_KEYS};
 use crate::config::names::{dns1123_label, suggest_name};
 use crate::diag::{Diagnostic, Source, did_you_mean};
 use crate::input::beneath::{self, Refused};
-use crate::input::layers::{self, Layer};
+use crate::input::layers::{self, Checked};
 use crate::input::profiles;
 use crate::input::yaml::{Key, Node, Pos, Value};
 
@@ -19,9 +19,11 @@ pub(super) struct Parser {
     pub(super) diags: Vec<Diagnostic>,
     /// Whether override files may lie outside [`Parser::dir`] (`--allow-outside-project`).
     pub(super) outside: bool,
-    /// The override files read so far, by their canonical path: each is read once.
     /// Override files read so far, by identity (device, inode): each is read once.
     pub(super) read: BTreeMap<(u64, u64), Arc<Source>>,
+    /// How many of [`Parser::diags`] are problems of `set:` entries the schema refuses, each
+    /// kept with its environment (whose layer is the rest) to be reported when it is rendered.
+    pub(super) deferred: usize,
 }
 
 /// An environment's output directory with where it was decided (its `output:` or its name).
@@ -314,17 +316,23 @@ impl Parser {
 
     /// An environment's `set:` map as a layer located in the project file (`None`: empty);
     /// `Err` when it is not valid (reported, each problem naming the environment `env`).
-    fn inline_set(&mut self, v: &Node, here: &str, env: &str) -> Result<Option<Layer>, ()> {
+    /// When its only problems are entries the schema refuses, it is kept without them, with
+    /// those problems: they are reported (as here) when this file is not valid for another
+    /// reason, else when the environment is rendered, together with what the rules find in
+    /// the rest ([`super::parse_with`]).
+    fn inline_set(&mut self, v: &Node, here: &str, env: &str) -> Result<Option<Checked>, ()> {
         match &v.value {
-            Value::Map(_) => match layers::from_node(Arc::clone(&self.source), v.clone()) {
-                Ok(layer) => Ok(Some(layer)),
-                Err(diags) => {
-                    let note = format!("in environment `{env}` (its `set:`)");
-                    self.diags
-                        .extend(diags.into_iter().map(|d| d.note(note.clone())));
-                    Err(())
+            Value::Map(_) => {
+                let checked = layers::node_checked(Arc::clone(&self.source), v.clone());
+                let note = format!("in environment `{env}` (its `set:`)");
+                self.diags
+                    .extend(checked.diags.iter().map(|d| d.clone().note(note.clone())));
+                if checked.layer.is_none() {
+                    return Err(());
                 }
-            },
+                self.deferred += checked.diags.len();
+                Ok(Some(checked))
+            }
             Value::Null => Ok(None),
             other => {
                 let d = Diagnostic::new(format!(

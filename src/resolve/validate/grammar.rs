@@ -34,7 +34,10 @@ pub fn parse_quantity(text: &str, kind: Kind) -> Result<f64, String> {
         .find(|(i, c)| !(c.is_ascii_digit() || *c == '.' || (*i == 0 && (*c == '+' || *c == '-'))))
         .map_or(text.len(), |(i, _)| i);
     let (num, suffix) = text.split_at(num_end);
-    if num.is_empty() || num == "." || num.matches('.').count() > 1 || num == "+" || num == "-" {
+    if num.is_empty() || num == "+" || num == "-" {
+        return Err("it does not start with a number".into());
+    }
+    if num == "." || num.matches('.').count() > 1 {
         return Err(format!("`{num}` is not a number"));
     }
     let value: f64 = num
