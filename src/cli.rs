@@ -117,6 +117,9 @@ pub enum ImpactClass {
     InPlace,
     /// Pods replaced by a rolling update.
     Rollout,
+    /// A rollout the namespace's ResourceQuota cannot carry out (new pods refused; a one-pod
+    /// StatefulSet left with no pod).
+    Stall,
     /// The API server rejects the update (immutable field): delete and apply again.
     Recreate,
     /// A volume claim (or the namespace holding it) goes away or is replaced.

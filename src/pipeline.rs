@@ -325,7 +325,11 @@ pub fn diff_all(
             let impact = if summary.is_empty() {
                 Analysis::default()
             } else {
-                impact::of_changes(&c.changes, env.as_deref())
+                impact::of_changes(
+                    &c.changes,
+                    env.as_deref(),
+                    Some(&c.dir.display().to_string()),
+                )
             };
             Drift {
                 name: if c.orphan {
@@ -340,6 +344,15 @@ pub fn diff_all(
             }
         })
         .collect())
+}
+
+/// The directory of a group of `diff_base` as the user would type it (`deploy`, `deploy/prod`).
+fn drift_dir(dir: &Path, group: &str) -> String {
+    if group.is_empty() {
+        dir.display().to_string()
+    } else {
+        dir.join(group).display().to_string()
+    }
 }
 
 /// What `diff --base` / `--base-dir` compares a directory with.
@@ -389,7 +402,7 @@ pub fn diff_base(dir: &Path, base: &Base, style: Style) -> Result<Vec<Drift>> {
         let impact = if summary.is_empty() {
             Analysis::default()
         } else {
-            impact::of_changes(&changes, env)
+            impact::of_changes(&changes, env, Some(&drift_dir(dir, &group)))
         };
         drifts.push(Drift {
             name: group.clone(),

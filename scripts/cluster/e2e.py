@@ -879,6 +879,94 @@ def neg_anti_affinity():
     return ""
 
 
+# ----------------------------------------------------------------------------- stall (issue 12)
+def stall_setup(ns):
+    """high-throughput applied and ready in ns; the defaults rendered for it; agentctl's stall
+    findings for that upgrade: {(kind, name): reason}."""
+    pr, d_from, ns, objs = deploy_check("high-throughput", (), ns, rollout_timeout=120)
+    if pr:
+        raise RuntimeError(f"setup: high-throughput never became ready: {pr[:3]}")
+    d_to, _, _ = render("defaults", ns)
+    rc, out, err = run([C.agentctl, "diff", "--base-dir", d_from, "-o", d_to, "--format", "json"])
+    if rc not in (0, 1):
+        raise RuntimeError(f"agentctl diff --base-dir: exit {rc}: {err.strip()[:300]}")
+    stalls = {(c["kind"], c["name"]): r for c in json.loads(out)["changes"]
+              for r in c["reasons"] if r["class"] == "stall"}
+    want = {("Deployment", "agent-deployment"), ("StatefulSet", "redis")}
+    if set(stalls) != want or not all(r["text"].startswith("rollout stalls for certain") for r in stalls.values()):
+        raise RuntimeError(f"agentctl did not predict both stalls for certain: {sorted(stalls)}")
+    return d_to, stalls
+
+
+def quota_refusals(ns):
+    ev = k("get", "events", "-n", ns, "--field-selector", "reason=FailedCreate", "-o",
+           "jsonpath={.items[*].message}")[1]
+    return len(re.findall(r"exceeded quota", ev))
+
+
+def stall_one_step():
+    """Negative control: high-throughput -> defaults in one `kubectl apply -k` stalls, as the
+    upgrade matrix recorded and agentctl predicts: no new agent pod, Redis with no pod."""
+    ns = "e2e-stall-one"
+    d_to, _ = stall_setup(ns)
+    rc, out, err, res, rej = apply_k(d_to)
+    if rc != 0:
+        raise RuntimeError(f"kubectl apply -k: {err.strip()[:300]}")
+    p = wait_ready(ns, 3, 30)
+    agent = [x for x in p if x.startswith("agent-deployment: updatedReplicas 0/")]
+    redis = [x for x in p if x.startswith("redis: ready 0")]
+    refused = quota_refusals(ns)
+    if agent and redis and refused:
+        return f"after 30 s: {agent[0]}, {redis[0]}; {refused} pod creations refused (exceeded quota)"
+    return ""
+
+
+def stall_two_step():
+    """The fix agentctl prints: render with today's quota figures kept (its `--set` flags),
+    apply, wait for its `kubectl rollout status` commands, then apply the plain render: both
+    rollouts complete and Redis has a Ready pod."""
+    ns = "e2e-stall-two"
+    t0 = time.time()
+    d_to, stalls = stall_setup(ns)
+    fix = stalls[("Deployment", "agent-deployment")]["fix"]
+    m = re.search(r"add `([^`]*)`", fix)
+    statuses = re.findall(r"kubectl rollout status (\S+) -n ([a-z0-9-]+)", fix)
+    if not m or not statuses or f"kubectl apply -k {d_to}" not in fix:
+        raise RuntimeError(f"the fix names no --set, rollout status or apply command: {fix[:300]}")
+    sets = shlex.split(m.group(1))
+    d_mid, _, _ = render("defaults", ns, tuple(sets))
+    rc, out, err, res, rej = apply_k(d_mid)
+    if rc != 0:
+        raise RuntimeError(f"step 1, kubectl apply -k (with {sets}): {err.strip()[:300]}")
+    for what, where in statuses:
+        rc, out, err = k("rollout", "status", what, "-n", where, "--timeout=120s", timeout=140)
+        if rc != 0:
+            raise RuntimeError(f"step 1: kubectl rollout status {what}: {(err or out).strip()[-200:]}")
+    rc, out, err, res, rej = apply_k(d_to)
+    if rc != 0:
+        raise RuntimeError(f"step 2, kubectl apply -k: {err.strip()[:300]}")
+    p = wait_ready(ns, 3, 90)
+    if p:
+        raise RuntimeError(f"after step 2: {p[:3]}")
+    redis = [o for o in kjson("get", "pods", "-n", ns, "-l", REDIS)["items"]
+             if any(c.get("type") == "Ready" and c.get("status") == "True"
+                    for c in o.get("status", {}).get("conditions", []))]
+    q = kjson("get", "resourcequota", "agent-quota", "-n", ns)
+    if not redis:
+        raise RuntimeError("after step 2: Redis has no Ready pod")
+    return (f"{len(sets) // 2} quota figures kept, {len(statuses)} rollouts completed, then the quota shrank "
+            f"to limits.cpu {q['spec']['hard'].get('limits.cpu')} (used {q.get('status', {}).get('used', {}).get('limits.cpu')}); "
+            f"Redis pod {redis[0]['metadata']['name']} Ready; {time.time() - t0:.0f}s")
+
+
+def scenario_stall():
+    with cf.ThreadPoolExecutor(2) as ex:
+        one = ex.submit(neg, "stall:one-step-apply-stalls-as-predicted", stall_one_step)
+        two = ex.submit(neg, "stall:two-step-fix-completes", stall_two_step)
+        one.result()
+        two.result()
+
+
 # What examples/adopter.yaml asks of the cluster (agentctl's prerequisites summary names them):
 # its PriorityClass, and nodes carrying its nodeSelector label (both zones, for its zoneSpread).
 FIXTURES = """
@@ -955,7 +1043,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--jobs", type=int, default=int(os.environ.get("AGENTCTL_E2E_JOBS", "6")))
     ap.add_argument("--crds-missing", action="store_true")
-    ap.add_argument("--only", default="", help="comma list: apply,ops,matrix,prune,neg")
+    ap.add_argument("--only", default="", help="comma list: apply,ops,matrix,prune,neg,stall")
     ap.add_argument("--matrix-pairs", type=int, default=0, help="only the first N pairs (debugging)")
     ap.add_argument("--full-matrix", action="store_true",
                     help="every ordered pair of renders (default: the pairs from and to the defaults)")
@@ -979,6 +1067,9 @@ def main():
         neg("negative:anti-affinity-more-replicas-than-nodes-pending", neg_anti_affinity)
         neg("negative:anti-affinity-rollout-without-a-spare-node-stalls", neg_anti_affinity_rollout)
         neg("prerequisites:adopter-fixtures-reported", prerequisites_adopter)
+    if not only or "stall" in only:
+        top_up(10)
+        scenario_stall()
     if not only or "prune" in only:
         top_up(20)
         scenario_prune()

@@ -247,6 +247,7 @@ fn class(c: ImpactClass) -> Class {
     match c {
         ImpactClass::InPlace => Class::InPlace,
         ImpactClass::Rollout => Class::Rollout,
+        ImpactClass::Stall => Class::Stall,
         ImpactClass::Recreate => Class::Recreate,
         ImpactClass::DataLoss => Class::DataLoss,
         ImpactClass::Security => Class::Security,

@@ -375,3 +375,218 @@ fn a_shrinking_claim_is_never_told_to_resize() {
         grow.stderr
     );
 }
+
+/// `old/` and `new/` rendered into one directory from two sets of inputs.
+fn two_renders(old: &[&str], new: &[&str]) -> tempfile::TempDir {
+    let dir = support::tempdir();
+    for (args, out) in [(old, "old"), (new, "new")] {
+        let mut a = vec!["render", "-q"];
+        a.extend(args);
+        a.extend(["-o", out]);
+        let r = run(dir.path(), &a);
+        assert_eq!(r.code, 0, "{a:?}: {}", r.stderr);
+    }
+    dir
+}
+
+/// The stall reasons of the JSON report: (kind/name, text, fix).
+fn stalls(dir: &Path) -> Vec<(String, String, String)> {
+    let r = run(
+        dir,
+        &["diff", "--base-dir", "old", "-o", "new", "--format", "json"],
+    );
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let mut out = Vec::new();
+    for c in doc["changes"].as_array().unwrap() {
+        for reason in c["reasons"].as_array().unwrap() {
+            if reason["class"] == "stall" {
+                out.push((
+                    format!(
+                        "{}/{}",
+                        c["kind"].as_str().unwrap(),
+                        c["name"].as_str().unwrap()
+                    ),
+                    reason["text"].as_str().unwrap().to_owned(),
+                    reason["fix"].as_str().unwrap_or_default().to_owned(),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// From `high-throughput` to the defaults: the quota shrinks to 25 CPU of limits while the
+/// 10 running agent pods hold 40, as the control plane's upgrade matrix recorded. Both
+/// rollouts stall for certain, Redis is left with no pod, and the fix keeps today's figures for
+/// a first apply.
+#[test]
+fn a_quota_that_shrinks_under_running_pods_stalls_the_rollouts() {
+    let dir = two_renders(&["-p", "high-throughput"], &[]);
+    let found = stalls(dir.path());
+    let names: Vec<&str> = found.iter().map(|(n, _, _)| n.as_str()).collect();
+    assert_eq!(names, ["Deployment/agent-deployment", "StatefulSet/redis"]);
+    let (agent, redis) = (&found[0], &found[1]);
+    assert!(
+        agent
+            .1
+            .starts_with("rollout stalls for certain with 10 pods")
+            && agent.1.contains("limits.cpu would be 42 of 25")
+            && agent.1.contains("updatedReplicas 0/10"),
+        "{}",
+        agent.1
+    );
+    assert!(
+        redis.1.starts_with("rollout stalls for certain")
+            && redis
+                .1
+                .contains("redis is left with no pod: a Redis outage"),
+        "{}",
+        redis.1
+    );
+    for fix in [&agent.2, &redis.2] {
+        assert!(
+            fix.contains("--set quota.limitsCpu=208 --set quota.limitsMemory=207Gi")
+                && fix.contains("kubectl apply -k new")
+                && fix.contains(
+                    "kubectl rollout status deployment/agent-deployment -n production-agents"
+                )
+                && fix.contains("kubectl rollout status statefulset/redis -n production-agents"),
+            "{fix}"
+        );
+    }
+    // The three outputs, and --fail-on stall.
+    for (name, format) in [
+        ("stall_text", None),
+        ("stall_json", Some("json")),
+        ("stall_markdown", Some("markdown")),
+    ] {
+        let mut a = vec!["diff", "--base-dir", "old", "-o", "new"];
+        if let Some(f) = format {
+            a.extend(["--format", f]);
+        }
+        let r = run(dir.path(), &a);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        snap(name, &a, &r, format.is_some());
+    }
+    let a = [
+        "diff",
+        "--base-dir",
+        "old",
+        "-o",
+        "new",
+        "--fail-on",
+        "stall",
+    ];
+    let r = run(dir.path(), &a);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("exit 3: 2 changes of class stall (--fail-on stall)"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// The fix really works (in the model): the first step, the new render with today's quota
+/// kept, stalls nothing; the second step (the quota shrinking after the rollout) replaces no
+/// pod, so it stalls nothing either.
+#[test]
+fn the_two_step_fix_stalls_nothing() {
+    let keep = [
+        "--set",
+        "quota.limitsCpu=208",
+        "--set",
+        "quota.limitsMemory=207Gi",
+        "--set",
+        "quota.pods=54",
+        "--set",
+        "quota.requestsCpu=26",
+        "--set",
+        "quota.requestsMemory=52Gi",
+    ];
+    let step1 = two_renders(&["-p", "high-throughput"], &keep);
+    assert_eq!(stalls(step1.path()), []);
+    let step2 = two_renders(&keep, &[]);
+    assert_eq!(stalls(step2.path()), []);
+}
+
+/// Where no stall may be predicted: the quota grows; the new render has no quota; the new
+/// replicas are few enough that the old pods scale down first and free the room; only the
+/// autoscaler's bounds change (no pod replaced); the autoscaler's new maximum is below what
+/// runs (it scales the agent down at once).
+#[test]
+fn no_stall_where_the_quota_holds_the_rollout() {
+    for (old, new) in [
+        (&[][..], &["-p", "high-throughput"][..]),
+        (
+            &["-p", "high-throughput"],
+            &["--set", "quota.enabled=false"],
+        ),
+        (
+            &[
+                "-p",
+                "high-throughput",
+                "--set",
+                "autoscaling.enabled=false",
+            ],
+            &[
+                "-p",
+                "high-throughput",
+                "--set",
+                "autoscaling.enabled=false",
+                "--set",
+                "agent.replicas.min=3",
+                "--set",
+                "labels.team=x",
+            ],
+        ),
+        (
+            &["-p", "high-throughput"],
+            &["-p", "high-throughput", "--set", "agent.replicas.max=12"],
+        ),
+        (
+            &[],
+            &["--set", "agent.replicas.max=5", "--set", "labels.team=x"],
+        ),
+    ] {
+        let dir = two_renders(old, new);
+        assert_eq!(stalls(dir.path()), [], "{old:?} -> {new:?}");
+    }
+}
+
+/// The reverse: a rollout that fits at the autoscaler's minimum but not scaled out to its
+/// maximum "may stall when scaled out", not "stalls for certain"; and a render whose new pods
+/// alone exceed nothing while a fixed set of larger old pods holds the quota stalls for certain
+/// without any autoscaler.
+#[test]
+fn may_stall_when_scaled_out_and_certain_without_an_autoscaler() {
+    let dir = two_renders(&["--set", "agent.resources.limits.cpu=3"], &[]);
+    let found = stalls(dir.path());
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "Deployment/agent-deployment");
+    assert!(
+        found[0].1.starts_with(
+            "rollout may stall when scaled out (or while a backup job runs) with 10 pods"
+        ),
+        "{}",
+        found[0].1
+    );
+    let fixed = [
+        "--set",
+        "autoscaling.enabled=false",
+        "--set",
+        "agent.replicas.min=8",
+    ];
+    let mut old = fixed.to_vec();
+    old.extend(["--set", "agent.resources.limits.cpu=3"]);
+    let dir = two_renders(&old, &fixed);
+    let found = stalls(dir.path());
+    assert!(
+        found
+            .iter()
+            .any(|(n, t, _)| n == "Deployment/agent-deployment"
+                && t.starts_with("rollout stalls for certain with 8 pods")),
+        "{found:?}"
+    );
+}

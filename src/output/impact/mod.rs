@@ -13,6 +13,7 @@
 mod rules;
 mod security;
 pub mod semantic;
+mod stall;
 
 pub mod report;
 
@@ -27,6 +28,9 @@ pub enum Class {
     InPlace,
     /// Pods are replaced through the controller's rolling update.
     Rollout,
+    /// A rollout the namespace's ResourceQuota cannot carry out: the new pods are refused
+    /// while the old ones hold the quota (a one-pod StatefulSet is left with no pod).
+    Stall,
     /// The API server rejects the update (an immutable field): delete and create again.
     Recreate,
     /// Stored data goes away (a volume claim, or the namespace that holds it).
@@ -37,9 +41,10 @@ pub enum Class {
 
 impl Class {
     /// Every class, in the order they are shown.
-    pub const ALL: [Class; 5] = [
+    pub const ALL: [Class; 6] = [
         Class::InPlace,
         Class::Rollout,
+        Class::Stall,
         Class::Recreate,
         Class::DataLoss,
         Class::Security,
@@ -50,6 +55,7 @@ impl Class {
         match self {
             Class::InPlace => "in-place",
             Class::Rollout => "rollout",
+            Class::Stall => "stall",
             Class::Recreate => "recreate",
             Class::DataLoss => "data-loss",
             Class::Security => "security",
@@ -233,6 +239,11 @@ pub(crate) struct Ctx<'a> {
 /// Every object that differs between `old` and `new`: updates and creates in the new objects'
 /// order, then deletes in the old objects' order.
 pub fn analyze(old: &Objects, new: &Objects) -> Vec<Impact> {
+    analyze_in(old, new, None)
+}
+
+/// [`analyze`], with the output directory `dir` named in the commands of a fix.
+pub fn analyze_in(old: &Objects, new: &Objects, dir: Option<&str>) -> Vec<Impact> {
     let ctx = Ctx { old, new };
     let mut out = Vec::new();
     for (k, n) in &new.items {
@@ -248,6 +259,7 @@ pub fn analyze(old: &Objects, new: &Objects) -> Vec<Impact> {
             out.push(impact(k, Change::Delete, rules::delete(&ctx, o)));
         }
     }
+    stall::predict(old, new, &mut out, dir);
     fold_namespaces(out)
 }
 
@@ -357,8 +369,13 @@ pub fn read_side<'a>(
 }
 
 /// The impact of the file changes of one directory (every file, changed or not: unchanged files
-/// give the context, such as the HPA of a changed Deployment), labelled with `environment`.
-pub fn of_changes(changes: &[crate::output::Change], environment: Option<&str>) -> Analysis {
+/// give the context, such as the HPA of a changed Deployment), labelled with `environment`;
+/// `dir` is the directory as the user named it (for the commands of a fix).
+pub fn of_changes(
+    changes: &[crate::output::Change],
+    environment: Option<&str>,
+    dir: Option<&str>,
+) -> Analysis {
     let mut unreadable = Vec::new();
     let old = read_side(
         changes
@@ -372,7 +389,7 @@ pub fn of_changes(changes: &[crate::output::Change], environment: Option<&str>) 
             .filter_map(|c| c.new.as_deref().map(|t| (c.name.as_str(), t))),
         &mut unreadable,
     );
-    let mut impacts = analyze(&old, &new);
+    let mut impacts = analyze_in(&old, &new, dir);
     for i in &mut impacts {
         i.environment = environment.map(str::to_owned);
     }

@@ -128,7 +128,12 @@ pub fn markdown(impacts: &[Impact]) -> String {
         return out;
     }
     let c = counts(impacts);
-    let warn = |c: Class| matches!(c, Class::Recreate | Class::DataLoss | Class::Security);
+    let warn = |c: Class| {
+        matches!(
+            c,
+            Class::Stall | Class::Recreate | Class::DataLoss | Class::Security
+        )
+    };
     let summary: Vec<String> = c
         .iter()
         .map(|(c, n)| {
