@@ -238,6 +238,16 @@ pub fn node_checked(source: Arc<Source>, mut tree: Node) -> Checked {
 pub fn profile(name: &str) -> Result<Layer, Vec<Diagnostic>> {
     let Some(p) = profiles::find(name) else {
         let names: Vec<&str> = profiles::PROFILES.iter().map(|p| p.name).collect();
+        // `-p dev,high-throughput`: a list where one name is expected.
+        let parts: Vec<&str> = name.split(',').map(str::trim).collect();
+        if parts.len() > 1 && parts.iter().all(|p| profiles::find(p).is_some()) {
+            let flags: Vec<String> = parts.iter().map(|p| format!("-p {p}")).collect();
+            return Err(vec![
+                Diagnostic::new(format!("unknown profile `{name}`"))
+                    .note("-p takes one profile; repeat it to compose profiles, in order")
+                    .help(format!("write `{}`", flags.join(" "))),
+            ]);
+        }
         let d = Diagnostic::new(format!("unknown profile `{name}`"))
             .note(format!("available profiles: {}", names.join(", ")))
             .suggest(name, names.iter().copied(), |m| format!("did you mean `-p {m}`?"))

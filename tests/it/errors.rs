@@ -480,6 +480,13 @@ const CLI_CASES: &[CliCase] = &[
         ],
         fixed_setup: two_mistakes_fixed,
     },
+    CliCase {
+        name: "profiles-joined-with-a-comma",
+        args: &["render", "-p", "high-throughput,low-latency"],
+        setup: nothing,
+        fixed_args: &["render", "-p", "high-throughput", "-p", "low-latency"],
+        fixed_setup: nothing,
+    },
     // --set
     CliCase {
         name: "set-null-for-a-required-value",
