@@ -330,6 +330,24 @@ fn wrong_type(schema: &J, node: &Node, here: &str, source: &Arc<Source>) -> Diag
         d = d.help(format!(
             "write `true` or `false`; YAML 1.2 reads `{s}` as a string, not a boolean"
         ));
+    } else if matches!(
+        node.value,
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Str(_)
+    ) && wants == ["object"]
+        && let fields = crate::config::schema::property_names(schema)
+        && let Some(first) = fields.first()
+    {
+        // `agent.replicas: 5`: a single value for a section of several.
+        // A short section gets an example; a long one, where the first field is likely not
+        // the one meant, only the pointer to `explain`.
+        let which = if fields.len() > 6 {
+            format!("{}, ...)", fields[..6].join(", "))
+        } else {
+            format!("{}), e.g. `{here}.{first}`", fields.join(", "))
+        };
+        d = d.help(format!(
+            "`{here}` is a section, not a single value: set one of its fields ({which}; `agentctl explain {here}` describes them"
+        ));
     } else if matches!(node.value, Value::Null) && wants.contains(&"object") {
         d = d.help("the section is empty; add settings under it (indented) or delete the line");
     } else if matches!(node.value, Value::Null) && wants.contains(&"array") {
