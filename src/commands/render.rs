@@ -57,6 +57,9 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
             &[Target::environment(env, sets, Path::new(""))],
         );
     };
+    if !args.check {
+        refuse_file_name(root)?;
+    }
     let targets: Vec<Target> = envs
         .iter()
         .map(|e| Target::environment(e, sets, root))
@@ -141,6 +144,7 @@ fn single(
 ) -> Result<Outcome> {
     let sets = inputs.sets.clone();
     let rendered = pipeline::build_all(renderer, &[Target::single(inputs, dir)])?;
+    refuse_file_name(dir)?;
     refuse_environment_root(dir)?;
     let opts = Options {
         project: None,
@@ -160,6 +164,18 @@ fn single(
         }
     }
     Ok(Outcome::Ok)
+}
+
+/// Refuses `-o all.yaml` when nothing is there yet: a file's name, most likely meant as the
+/// file to write the manifests into, would become a directory of them.
+fn refuse_file_name(dir: &Path) -> Result<()> {
+    let file_like = dir.extension().is_some_and(|e| {
+        ["yaml", "yml", "json"].contains(&e.to_string_lossy().to_ascii_lowercase().as_str())
+    });
+    if file_like && std::fs::symlink_metadata(dir).is_err() {
+        return Err(Refusal::OutputNamedLikeAFile(dir.to_owned()).into());
+    }
+    Ok(())
 }
 
 /// Refuses a single render into a directory that holds directories agentctl rendered (the

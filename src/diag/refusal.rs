@@ -83,6 +83,8 @@ pub enum Refusal {
     ManNotADirectory(PathBuf),
     /// `man --out DIR` where files that are not agentctl man pages are in the way.
     ManForeignFiles(Vec<String>),
+    /// `render -o all.yaml` where nothing is yet: a file's name for a directory to create.
+    OutputNamedLikeAFile(PathBuf),
 }
 
 fn d_display(p: &std::path::Path) -> String {
@@ -277,6 +279,16 @@ impl Refusal {
                     lines.join("\n  ")
                 ),
                 None,
+            ),
+            OutputNamedLikeAFile(p) => (
+                format!(
+                    "-o `{}` names a file, but -o is the directory agentctl writes its manifests into",
+                    p.display()
+                ),
+                Some(format!(
+                    "for one file, print the stream instead: `agentctl render ... > {}`; for the Kustomize directory, pick a name without the extension",
+                    p.display()
+                )),
             ),
         }
     }

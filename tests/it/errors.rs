@@ -481,6 +481,13 @@ const CLI_CASES: &[CliCase] = &[
         fixed_setup: two_mistakes_fixed,
     },
     CliCase {
+        name: "output-named-like-a-file",
+        args: &["render", "-p", "dev", "-o", "manifests.yaml"],
+        setup: nothing,
+        fixed_args: &["render", "-p", "dev", "-o", "manifests"],
+        fixed_setup: nothing,
+    },
+    CliCase {
         name: "profiles-joined-with-a-comma",
         args: &["render", "-p", "high-throughput,low-latency"],
         setup: nothing,
