@@ -904,6 +904,11 @@ def quota_refusals(ns):
     return len(re.findall(r"exceeded quota", ev))
 
 
+def touch_replicasets(ns):
+    for rs in k("get", "rs", "-n", ns, "-o", "name")[1].split():
+        k("annotate", rs, "-n", ns, f"e2e.agentctl/retry={time.time():.0f}", "--overwrite")
+
+
 def hpa_max(ns, n):
     k("patch", "hpa", "agent-hpa", "-n", ns, "--type=merge", "-p", json.dumps({"spec": {"maxReplicas": n}}))
 
@@ -930,7 +935,9 @@ def stall_one_step():
     if not (agent and redis and refused):
         return ""
     hpa_max(ns, n + 1)  # the HPA syncs every 5 s on this cluster
-    p1 = wait_ready(ns, 3, 15)
+    wait_ready(ns, 3, 10)
+    touch_replicasets(ns)  # as at N below: a fair comparison, not the retry backoff
+    p1 = wait_ready(ns, 3, 10)
     still = [x for x in p1 if x.startswith("agent-deployment: updatedReplicas 0/")]
     if not still or not still[0].endswith(f"/{n + 1}"):
         raise RuntimeError(f"scaled to {n + 1} pods the rollout went on, agentctl said it resumes at {n}: {p1[:3]}")
@@ -942,8 +949,7 @@ def stall_one_step():
         # to 1000 s) and the quota's room freeing up is no event it watches: an update of the
         # ReplicaSets makes it try now. The point checked is the quota arithmetic at agentctl's
         # figure, not the controller's retry timing.
-        for rs in k("get", "rs", "-n", ns, "-o", "name")[1].split():
-            k("annotate", rs, "-n", ns, "e2e.agentctl/retry=now", "--overwrite")
+        touch_replicasets(ns)
         nudged = " (after the ReplicaSets were touched: the controller's retry backoff)"
         p2 = wait_ready(ns, 3, 60)
     if p2:
