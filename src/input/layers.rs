@@ -267,7 +267,6 @@ pub fn read_file(path: &Path) -> Result<String, Diagnostic> {
 /// Reads a YAML input of agentctl's (`what`: "override file", "project file") with the same
 /// limits and checks as [`text_of`]; `missing_help` is the hint when it cannot be read.
 pub fn read_text(path: &Path, what: &str, missing_help: &str) -> Result<String, Diagnostic> {
-    use std::io::Read;
     let shown = path.display();
     let meta = std::fs::metadata(path).map_err(|e| {
         let why = if e.kind() == std::io::ErrorKind::NotFound {
@@ -297,8 +296,30 @@ pub fn read_text(path: &Path, what: &str, missing_help: &str) -> Result<String, 
     // then checked again on the open handle.
     let file = open_nonblocking(path)
         .map_err(|e| Diagnostic::new(format!("cannot read {what} `{shown}`: {e}")))?;
-    if !file.metadata().is_ok_and(|m| m.is_file()) {
-        return Err(not_regular());
+    read_opened(file, path, what)
+}
+
+/// Reads a YAML input already opened (without blocking), checking on the handle that it is a
+/// regular file of at most [`MAX_FILE_BYTES`]; then [`text_of`]'s checks. `path` names it.
+pub fn read_opened(file: std::fs::File, path: &Path, what: &str) -> Result<String, Diagnostic> {
+    use std::io::Read;
+    let shown = path.display();
+    let meta = file
+        .metadata()
+        .map_err(|e| Diagnostic::new(format!("cannot read {what} `{shown}`: {e}")))?;
+    if meta.is_dir() {
+        return Err(
+            Diagnostic::new(format!("{what} `{shown}` is a directory")).help("name a YAML file")
+        );
+    }
+    if !meta.is_file() {
+        return Err(Diagnostic::new(format!(
+            "{what} `{shown}` is not a regular file (a FIFO, socket or device): reading it could wait forever"
+        ))
+        .help("name a YAML file"));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_big(what, &shown.to_string(), meta.len()));
     }
     // Read at most one byte over the cap, so a file that grows meanwhile cannot make us read
     // without bound.
@@ -404,6 +425,12 @@ fn file_checked(path: &Path) -> Checked {
     }
 }
 
+/// Reads an override file already opened (see [`read_opened`]) as a source named `path`.
+pub fn read_source_opened(file: std::fs::File, path: &Path) -> Result<Arc<Source>, Diagnostic> {
+    let text = read_opened(file, path, "override file")?;
+    Ok(credentials::source(Origin::File(path.to_owned()), text))
+}
+
 /// Reads an override file as a source (`-`: standard input, shown as `<stdin>`).
 pub fn read_source(path: &Path) -> Result<Arc<Source>, Diagnostic> {
     if path == Path::new(STDIN) {
@@ -505,7 +532,7 @@ pub fn set(arg: &str) -> Result<Layer, Vec<Diagnostic>> {
         line: 1,
         col: path.chars().count() + 2,
     };
-    let value = schema_check::typed_set_value(leaf, &segments, raw, value_pos).map_err(|msg| {
+    let value = schema_check::typed_set_value(leaf, raw, value_pos).map_err(|msg| {
         vec![
             Diagnostic::new(msg)
                 .path(path)

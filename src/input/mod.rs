@@ -7,6 +7,7 @@
 //! and the project file parser ([`project`]). Must not merge, validate across fields, render
 //! or write anything.
 
+pub mod beneath;
 pub mod credentials;
 pub mod extras;
 pub mod layers;

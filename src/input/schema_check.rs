@@ -281,6 +281,43 @@ fn wrong_type(schema: &J, node: &Node, here: &str, source: &Arc<Source>) -> Diag
             node.value.type_name()
         ));
     } else if let Value::Str(s) = &node.value
+        && (wants.contains(&"integer") || wants.contains(&"number"))
+        && let Some(nd) = crate::input::yaml::not_decimal(s)
+    {
+        let shown = if secret { "the value" } else { s.as_str() };
+        if !raw.starts_with(['"', '\'']) {
+            d.message = format!("expected {expected}, found `{shown}`, not a plain decimal number");
+        }
+        if !secret {
+            d = d.note(nd.readings);
+        }
+        d = d.help(format!(
+            "write the number in plain decimal digits: {}",
+            if secret {
+                "without a leading zero, `0x`, `_` or an exponent".to_owned()
+            } else {
+                nd.write
+            }
+        ));
+    } else if let Value::Float(f) = node.value
+        && wants.contains(&"integer")
+        && !wants.contains(&"number")
+    {
+        let digits = raw.strip_prefix(['-', '+']).unwrap_or(&raw);
+        d = d.help(
+            if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                "the number is too large for any setting; see `agentctl explain` for its range"
+                    .to_owned()
+            } else if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15 {
+                format!(
+                    "write the whole number without a decimal point: {}",
+                    f as i64
+                )
+            } else {
+                "write a whole number (no decimal point, no `.inf` or `.nan`)".to_owned()
+            },
+        );
+    } else if let Value::Str(s) = &node.value
         && !secret
         && (wants.contains(&"integer") || wants.contains(&"boolean") || wants.contains(&"number"))
         && crate::input::yaml::parse_inline(s).is_ok_and(|n| !matches!(n.value, Value::Str(_)))
@@ -419,23 +456,25 @@ fn found_text(value: &Value, raw: &str) -> String {
 
 /// Converts a `--set` value to a node of the type the schema expects at that path.
 ///
-/// Strings stay verbatim (`--set agent.config.extra.FLAG=on` is the string `on`); numbers and
-/// booleans must parse as such; lists and maps are written in YAML flow syntax (`[443, 8443]`);
-/// `null` or `~` removes, as in a file ([`removal`]: a map entry, a whole map, an optional
-/// setting); a quoted string (`"null"`, `'~'`) is that string, unquoted.
-pub fn typed_set_value(schema: &J, path: &[&str], raw: &str, pos: Pos) -> Result<Node, String> {
+/// Strings stay verbatim (`--set agent.config.extra.FLAG=on` is the string `on`); a number,
+/// a boolean or `null` is read by the very rule a plain scalar of a file is read by
+/// ([`crate::input::yaml::resolve_plain`]), so `--set agent.port=0x10` and `port: 0x10` in a
+/// file are the same value and the same error; lists and maps are written in YAML flow syntax
+/// (`[443, 8443]`); `null` or `~` removes, as in a file ([`removal`]: a map entry, a whole
+/// map, an optional setting); a quoted string (`"null"`, `'~'`) is that string, unquoted.
+pub fn typed_set_value(schema: &J, raw: &str, pos: Pos) -> Result<Node, String> {
     let types = all_types(schema);
     let len = raw.chars().count().max(1);
     let node = |value| Node { value, pos, len };
-    if raw == "null" || raw == "~" {
-        return match removal(path) {
-            Removal::No => Err(format!(
-                "`{raw}` removes map entries and optional settings; `{}` is {} and required",
-                path.join("."),
-                describe(schema)
-            )),
-            _ => Ok(node(Value::Null)),
-        };
+    let plain = if raw.is_empty() {
+        Value::Str(String::new())
+    } else {
+        crate::input::yaml::resolve_plain(raw)
+    };
+    if plain == Value::Null {
+        // Removes, as in a file; the schema check refuses it for a required setting with the
+        // file's message.
+        return Ok(node(Value::Null));
     }
     if consts_of(schema).is_some() || (types.contains(&"string") && !types.contains(&"integer")) {
         let quoted = raw.len() >= 2
@@ -451,27 +490,12 @@ pub fn typed_set_value(schema: &J, path: &[&str], raw: &str, pos: Pos) -> Result
         }
         return Ok(node(Value::Str(raw.to_owned())));
     }
-    if types.contains(&"integer") {
-        if let Ok(i) = raw.parse::<i64>() {
-            return Ok(node(Value::Int(i)));
-        }
-        if types.contains(&"string") {
-            return Ok(node(Value::Str(raw.to_owned())));
-        }
-        return Err(format!("expected {}, found `{raw}`", describe(schema)));
-    }
-    if types.contains(&"number") {
-        return raw
-            .parse::<f64>()
-            .map(|f| node(Value::Float(f)))
-            .map_err(|_| format!("expected a number, found `{raw}`"));
-    }
-    if types.contains(&"boolean") {
-        return match raw {
-            "true" => Ok(node(Value::Bool(true))),
-            "false" => Ok(node(Value::Bool(false))),
-            _ => Err(format!("expected true or false, found `{raw}`")),
-        };
+    if types
+        .iter()
+        .any(|t| matches!(*t, "integer" | "number" | "boolean"))
+    {
+        // The schema check that follows judges it exactly as it judges a file's value.
+        return Ok(node(plain));
     }
     // Lists and maps: YAML flow syntax.
     match crate::input::yaml::parse_inline(raw) {

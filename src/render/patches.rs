@@ -146,16 +146,27 @@ fn lost_message(obj: &J, path: &[Seg], what: &str) -> (String, Option<String>) {
                 };
             }
             let siblings: Vec<&str> = match here {
-                Some(J::Object(m)) => m.keys().map(String::as_str).filter(|k| *k != field).collect(),
+                Some(J::Object(m)) => m
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|k| *k != field)
+                    .collect(),
                 _ => Vec::new(),
             };
-            let kind = obj.get("kind").and_then(J::as_str).unwrap_or_default().to_ascii_lowercase();
+            let kind = obj
+                .get("kind")
+                .and_then(J::as_str)
+                .unwrap_or_default()
+                .to_ascii_lowercase();
             let mut explain = vec![kind];
             explain.extend(parent.iter().filter_map(|s| match s {
                 Seg::Key(k) => Some(k.clone()),
                 _ => None,
             }));
-            let check = format!("check the spelling and the nesting with `kubectl explain {}`", explain.join("."));
+            let check = format!(
+                "check the spelling and the nesting with `kubectl explain {}`",
+                explain.join(".")
+            );
             let hint = match crate::suggest::did_you_mean(&field, siblings.iter().copied()) {
                 Some(n) => format!("did you mean `{n}`? {check}"),
                 None => check,
@@ -170,16 +181,35 @@ fn lost_message(obj: &J, path: &[Seg], what: &str) -> (String, Option<String>) {
             None,
         ),
         other if path.is_empty() => (format!("{id}: {other}"), None),
-        other => (
-            format!(
-                "wrong type for `{}` in {id}: {other}",
-                match path.last() {
-                    Some(Seg::Key(k)) => k.clone(),
-                    _ => shown.clone(),
-                }
-            ),
-            Some("check the value's type against `kubectl explain` (numbers unquoted, strings quoted where YAML could misread them)".to_owned()),
-        ),
+        other => {
+            // A number written in a form YAML readers disagree on (`0644`, `0x1F`) is read as
+            // its text: say what to write.
+            let mut value = Some(obj);
+            for seg in path {
+                value = match (seg, value) {
+                    (Seg::Key(k), Some(J::Object(m))) => m.get(k),
+                    (Seg::Index(i), Some(J::Array(a))) => a.get(*i),
+                    _ => None,
+                };
+            }
+            let help = match value.and_then(J::as_str).and_then(crate::input::yaml::not_decimal) {
+                Some(nd) => format!(
+                    "{}; write the number in plain decimal digits: {}",
+                    nd.readings, nd.write
+                ),
+                None => "check the value's type against `kubectl explain` (numbers unquoted, strings quoted where YAML could misread them)".to_owned(),
+            };
+            (
+                format!(
+                    "wrong type for `{}` in {id}: {other}",
+                    match path.last() {
+                        Some(Seg::Key(k)) => k.clone(),
+                        _ => shown.clone(),
+                    }
+                ),
+                Some(help),
+            )
+        }
     }
 }
 

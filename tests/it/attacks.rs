@@ -187,6 +187,87 @@ fn a_project_file_reads_only_inside_its_directory() {
                 hides: &[],
             },
             Case {
+                name: "`..` through a symlink that stays inside as written",
+                files: &[
+                    ("proj/agentctl.yaml", project!("up/secrets.yaml")),
+                    ("secrets.yaml", "token: {ANTHROPIC}\n"),
+                ],
+                links: &[("proj/up", "..")],
+                args: &["render", "--all", "-o", "out"],
+                stdin: None,
+                code: 2,
+                shows: &["`up` is a symbolic link out of it (to `..`)"],
+                hides: &["token:"],
+            },
+            Case {
+                name: "a symlink in a middle component, deeper than the first",
+                files: &[
+                    ("proj/agentctl.yaml", project!("envs/prod/values.yaml")),
+                    ("proj/envs/keep", ""),
+                    ("other/values.yaml", "namespace: other\n"),
+                ],
+                links: &[("proj/envs/prod", "../../other")],
+                args: &["render", "--all", "-o", "out"],
+                stdin: None,
+                code: 2,
+                shows: &["`envs/prod` is a symbolic link out of it (to `../../other`)"],
+                hides: &[],
+            },
+            Case {
+                name: "a chain of links whose last one leads out",
+                files: &[
+                    ("proj/agentctl.yaml", project!("a.yaml")),
+                    ("secrets.yaml", "token: {ANTHROPIC}\n"),
+                ],
+                links: &[
+                    ("proj/a.yaml", "b.yaml"),
+                    ("proj/b.yaml", "../secrets.yaml"),
+                ],
+                args: &["render", "--all", "-o", "out"],
+                stdin: None,
+                code: 2,
+                shows: &[
+                    "override file `a.yaml` is outside the project's directory: `b.yaml` is a symbolic link out of it (to `../secrets.yaml`)",
+                ],
+                hides: &["token:"],
+            },
+            Case {
+                name: "a link to an absolute path, even one inside",
+                files: &[
+                    ("proj/agentctl.yaml", project!("abs.yaml")),
+                    ("proj/base.yaml", "namespace: inside\n"),
+                ],
+                links: &[("proj/abs.yaml", "/etc/hostname")],
+                args: &["render", "--all", "-o", "out"],
+                stdin: None,
+                code: 2,
+                shows: &["`abs.yaml` is a symbolic link to an absolute path (`/etc/hostname`)"],
+                hides: &[],
+            },
+            Case {
+                name: "a link loop",
+                files: &[("proj/agentctl.yaml", project!("loop.yaml"))],
+                links: &[("proj/loop.yaml", "loop.yaml")],
+                args: &["render", "--all", "-o", "out"],
+                stdin: None,
+                code: 2,
+                shows: &["more than 40 symbolic links on the way"],
+                hides: &[],
+            },
+            Case {
+                name: "links that stay inside are followed",
+                files: &[
+                    ("proj/agentctl.yaml", project!("current/prod.yaml")),
+                    ("proj/envs/v2/prod.yaml", "namespace: inside\n"),
+                ],
+                links: &[("proj/current", "envs/v2"), ("proj/envs/v1", "v2/../v2")],
+                args: &["render", "--all", "-o", "out"],
+                stdin: None,
+                code: 0,
+                shows: &[],
+                hides: &[],
+            },
+            Case {
                 name: "opted in on the command line: an outside file is read",
                 files: &[
                     ("proj/agentctl.yaml", project!("../shared/base.yaml")),
@@ -215,6 +296,72 @@ fn a_project_file_reads_only_inside_its_directory() {
             },
         ],
     );
+}
+
+/// The race that checking a path and then opening it by name leaves open: a link flipped
+/// between a file inside and one outside while runs read it. Every run must read the inside
+/// file or refuse; none may ever read the outside one.
+#[test]
+fn a_symlink_swapped_during_the_run_never_leads_out() {
+    let dir = support::tempdir();
+    let root = dir.path();
+    support::write(root, "proj/agentctl.yaml", project!("current/values.yaml"));
+    support::write(root, "proj/v1/values.yaml", "namespace: inside-agents\n");
+    support::write(root, "outside/values.yaml", "namespace: outside-agents\n");
+    let proj = root.join("proj");
+    std::os::unix::fs::symlink("v1", proj.join("current")).expect("symlink");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flipper = {
+        let stop = std::sync::Arc::clone(&stop);
+        let proj = proj.clone();
+        std::thread::spawn(move || {
+            let mut flips = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                // Atomic swaps of the middle component: inside, outside, inside, ...
+                let target = if flips.is_multiple_of(2) {
+                    "../outside"
+                } else {
+                    "v1"
+                };
+                let _ = std::fs::remove_file(proj.join("next"));
+                let _ = std::os::unix::fs::symlink(target, proj.join("next"));
+                let _ = std::fs::rename(proj.join("next"), proj.join("current"));
+                flips += 1;
+            }
+            flips
+        })
+    };
+    let (mut inside, mut refused) = (0, 0);
+    for _ in 0..24 {
+        let run = agentctl(["config", "--env", "dev"])
+            .current_dir(&proj)
+            .run();
+        assert!(
+            !run.stdout.contains("outside-agents") && !run.stderr.contains("outside-agents"),
+            "a run read the file outside the project:\n{}{}",
+            run.stdout,
+            run.stderr
+        );
+        match run.code {
+            0 => {
+                assert!(run.stdout.contains("inside-agents"), "{}", run.stdout);
+                inside += 1;
+            }
+            _ => {
+                assert!(
+                    run.stderr.contains("outside the project's directory")
+                        || run.stderr.contains("does not exist"),
+                    "{}",
+                    run.stderr
+                );
+                refused += 1;
+            }
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let flips = flipper.join().expect("flipper");
+    assert!(flips > 24, "the link was flipped only {flips} times");
+    assert_eq!(inside + refused, 24);
 }
 
 /// Opted in, the CI environment is read but still not quoted (its position varies with the
@@ -859,4 +1006,187 @@ fn a_configmap_over_one_mebibyte_is_a_located_error() {
         .current_dir(dir.path())
         .run();
     assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+/// The plain scalars a YAML 1.1 reader and a YAML 1.2 reader may read differently, and their
+/// neighbours that every reader agrees on.
+const NUMBER_FORMS: &[&str] = &[
+    "0x10", "0X1F", "-0x10", "0o17", "017", "0777", "-017", "00", "089", "+1", "-0", "0", "10",
+    "-1", "1_000", ".5", "1.0", "1e3", "1.5e+3", "0b11", ".inf", "-.inf", ".nan", "1:30", "~",
+    "null", "NULL", "true", "True", "TRUE", "false", "yes", "no", "on", "off", "y", "n",
+];
+
+/// The forms of [`NUMBER_FORMS`] that agentctl reads as text, in a file as in `--set`.
+const TEXT_FORMS: &[&str] = &[
+    "0x10", "0X1F", "-0x10", "0o17", "017", "0777", "-017", "00", "089", "1_000", "1e3", "1.5e+3",
+    "0b11", "1:30", "yes", "no", "on", "off", "y", "n",
+];
+
+/// What `agentctl config` makes of `setting` = `value`, by an override file or by `--set`:
+/// the exit code and either the setting's line of the effective configuration or every line
+/// of the message but the location (the `-->` line and the excerpt differ by nature).
+fn outcome(setting: &str, value: &str, by_file: bool) -> (i32, Vec<String>) {
+    let dir = support::tempdir();
+    let run = if by_file {
+        let (section, key) = setting.split_once('.').expect("a dotted setting");
+        support::write(
+            dir.path(),
+            "f.yaml",
+            &format!("{section}:\n  {key}: {value}\n"),
+        );
+        agentctl(["config", "-f", "f.yaml"])
+            .current_dir(dir.path())
+            .run()
+    } else {
+        agentctl(["config", "--set", &format!("{setting}={value}")])
+            .current_dir(dir.path())
+            .run()
+    };
+    let key = setting.rsplit('.').next().expect("a key");
+    let lines = if run.code == 0 {
+        run.stdout
+            .lines()
+            .filter(|l| l.trim_start().starts_with(&format!("{key}:")))
+            .map(str::to_owned)
+            .collect()
+    } else {
+        run.stderr
+            .lines()
+            .filter(|l| {
+                l.starts_with("error") || l.starts_with("   = ") || l.starts_with("           ")
+            })
+            .map(str::to_owned)
+            .collect()
+    };
+    (run.code, lines)
+}
+
+/// One rule for numbers: every form means the same in an override file and in `--set` (the
+/// same value, or the same error with the same advice), for an integer and a boolean setting.
+#[test]
+fn a_number_means_the_same_in_a_file_and_in_set() {
+    let mut disagreements = Vec::new();
+    for setting in ["agent.terminationGracePeriodSeconds", "autoscaling.enabled"] {
+        for value in NUMBER_FORMS {
+            let file = outcome(setting, value, true);
+            let set = outcome(setting, value, false);
+            assert!(!file.1.is_empty(), "{setting}={value}: no outcome");
+            if file != set {
+                disagreements.push(format!(
+                    "{setting}={value}:\n  file {file:?}\n  --set {set:?}"
+                ));
+            }
+        }
+    }
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+    // The forms YAML readers disagree on are refused for a number, with the number to write.
+    for (value, write) in [
+        ("0x10", "16"),
+        ("017", "17, or 15"),
+        ("1e3", "1000"),
+        ("1:30", "90"),
+    ] {
+        let (code, lines) = outcome("agent.terminationGracePeriodSeconds", value, false);
+        assert_eq!(code, 2, "{value}");
+        let text = lines.join("\n");
+        assert!(
+            text.contains("not a plain decimal number"),
+            "{value}: {text}"
+        );
+        assert!(
+            text.contains(&format!("plain decimal digits: {write}")),
+            "{value}: {text}"
+        );
+    }
+}
+
+/// Reads a YAML stream with PyYAML, a YAML 1.1 reader like Kubernetes' own, into JSON.
+fn read_as_yaml_1_1(stream: &str) -> serde_json::Value {
+    let run = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, json, yaml; print(json.dumps([d for d in yaml.safe_load_all(sys.stdin) if d], default=str))",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().expect("stdin").write_all(stream.as_bytes())?;
+            child.wait_with_output()
+        })
+        .expect("python3 with PyYAML is needed for this test (a YAML 1.1 reader); install python3-yaml");
+    assert!(
+        run.status.success(),
+        "PyYAML failed: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    serde_json::from_slice(&run.stdout).expect("json")
+}
+
+/// For a string setting, the text written is the text deployed, by file or `--set`: a YAML 1.1
+/// reader (PyYAML, as Kubernetes reads) of the rendered stream sees each value as that string.
+#[test]
+fn a_string_that_looks_like_a_number_stays_that_string_for_a_yaml_1_1_reader() {
+    let dir = support::tempdir();
+    let strings: Vec<&str> = NUMBER_FORMS
+        .iter()
+        .copied()
+        .filter(|v| !["~", "null", "NULL"].contains(v))
+        .collect();
+    let mut env = String::from("agent:\n  env:\n");
+    let mut extra = String::from("  config:\n    extra:\n");
+    let mut sets = vec!["render".to_owned()];
+    for (i, v) in strings.iter().enumerate() {
+        // Written plain where agentctl reads the form as text (YAML readers disagree on it as
+        // a number), quoted where every reader takes it for a number, boolean or null.
+        let shown = if TEXT_FORMS.contains(v) {
+            (*v).to_owned()
+        } else {
+            format!("\"{v}\"")
+        };
+        env.push_str(&format!("    E{i}: {shown}\n"));
+        extra.push_str(&format!("      C{i}: {shown}\n"));
+        sets.push("--set".into());
+        sets.push(format!("agent.env.ES{i}={v}"));
+        sets.push("--set".into());
+        sets.push(format!("agent.config.extra.CS{i}={v}"));
+    }
+    support::write(dir.path(), "f.yaml", &format!("{env}{extra}"));
+    sets.extend(["-f".into(), "f.yaml".into()]);
+    let run = agentctl(&sets).current_dir(dir.path()).run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let docs = read_as_yaml_1_1(&run.stdout);
+    let docs = docs.as_array().expect("documents");
+    let deployment = docs
+        .iter()
+        .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == "agent-deployment")
+        .expect("the agent Deployment");
+    let config = docs
+        .iter()
+        .find(|d| d["kind"] == "ConfigMap" && d["metadata"]["name"] == "agent-config")
+        .expect("the agent ConfigMap");
+    let env: Vec<&serde_json::Value> =
+        deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+            .as_array()
+            .expect("env")
+            .iter()
+            .collect();
+    for (i, v) in strings.iter().enumerate() {
+        for name in [format!("E{i}"), format!("ES{i}")] {
+            let entry = env
+                .iter()
+                .find(|e| e["name"] == name.as_str())
+                .unwrap_or_else(|| panic!("env {name} ({v})"));
+            assert_eq!(entry["value"], serde_json::json!(v), "env {name}");
+        }
+        for name in [format!("C{i}"), format!("CS{i}")] {
+            assert_eq!(
+                config["data"][&name],
+                serde_json::json!(v),
+                "ConfigMap {name}"
+            );
+        }
+    }
 }

@@ -530,6 +530,69 @@ const CLI_CASES: &[CliCase] = &[
         fixed_args: &["render", "--set", "autoscaling.enabled=false"],
         fixed_setup: nothing,
     },
+    // Numbers: the rule of a file's plain scalars (`input::yaml::resolve_plain`), same messages.
+    CliCase {
+        name: "set-hexadecimal-integer",
+        args: &["render", "--set", "agent.port=0x1F90"],
+        setup: nothing,
+        fixed_args: &["render", "--set", "agent.port=8080"],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "set-leading-zero-integer",
+        args: &["render", "--set", "agent.terminationGracePeriodSeconds=030"],
+        setup: nothing,
+        fixed_args: &["render", "--set", "agent.terminationGracePeriodSeconds=30"],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "set-base-60-integer",
+        args: &[
+            "render",
+            "--set",
+            "autoscaling.scaleDownStabilizationSeconds=5:00",
+        ],
+        setup: nothing,
+        fixed_args: &[
+            "render",
+            "--set",
+            "autoscaling.scaleDownStabilizationSeconds=300",
+        ],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "set-exponent-integer",
+        args: &["render", "--set", "agent.config.tokenBudgetPerRequest=1e5"],
+        setup: nothing,
+        fixed_args: &[
+            "render",
+            "--set",
+            "agent.config.tokenBudgetPerRequest=100000",
+        ],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "set-digit-groups-integer",
+        args: &[
+            "render",
+            "--set",
+            "agent.config.tokenBudgetPerRequest=100_000",
+        ],
+        setup: nothing,
+        fixed_args: &[
+            "render",
+            "--set",
+            "agent.config.tokenBudgetPerRequest=100000",
+        ],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "set-whole-number-with-a-decimal-point",
+        args: &["render", "--set", "agent.replicas.min=2.0"],
+        setup: nothing,
+        fixed_args: &["render", "--set", "agent.replicas.min=2"],
+        fixed_setup: nothing,
+    },
     CliCase {
         name: "set-enum-value-not-the-opposite",
         args: &["render", "--set", "agent.antiAffinity=zone"],

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::{ENV_KEYS, Environment, TOP_KEYS};
 use crate::config::names::{dns1123_label, suggest_name};
 use crate::diag::{Diagnostic, Source, did_you_mean};
+use crate::input::beneath::{self, Refused};
 use crate::input::layers::{self, Checked};
 use crate::input::profiles;
 use crate::input::yaml::{Key, Node, Pos, Value};
@@ -18,8 +19,8 @@ pub(super) struct Parser {
     pub(super) diags: Vec<Diagnostic>,
     /// Whether override files may lie outside [`Parser::dir`] (`--allow-outside-project`).
     pub(super) outside: bool,
-    /// The override files read so far, by their canonical path: each is read once.
-    pub(super) read: BTreeMap<PathBuf, Arc<Source>>,
+    /// Override files read so far, by identity (device, inode): each is read once.
+    pub(super) read: BTreeMap<(u64, u64), Arc<Source>>,
     /// How many of [`Parser::diags`] are problems of `set:` entries the schema refuses, each
     /// kept with its environment (whose layer is the rest) to be reported when it is rendered.
     pub(super) deferred: usize,
@@ -401,55 +402,73 @@ impl Parser {
         }
     }
 
-    /// Resolves an override path against the project's directory, checks it stays inside it
-    /// (unless `--allow-outside-project`) and reads it, once per file.
+    /// Opens an override path below the project's directory, never leaving it (unless
+    /// `--allow-outside-project`): [`beneath::open`] walks it from the directory's handle and
+    /// refuses an absolute path, a `..` that climbs out and a symbolic link that leads out,
+    /// before anything is read. Then reads it, once per file however many environments list it.
     fn override_file(
         &mut self,
         rel: &str,
         path: &str,
         node: &Node,
     ) -> Option<(PathBuf, Arc<Source>)> {
-        if !self.outside
-            && let Some(why) = self.escapes(rel)
-        {
-            let d = Diagnostic::new(format!(
-                "override file `{rel}` is outside the project's directory: {why}"
-            ))
-            .path(path)
-            .label("outside the project")
-            .note("a project file (perhaps from a pull request) may only read files in its own directory tree; nothing was read")
-            .help("move the file into the project's directory, or pass --allow-outside-project if you trust this project file");
-            let d = self.at(d, node.pos, node.len);
-            self.error(d);
-            return None;
-        }
         let resolved = self.dir.join(rel);
-        let problem = match std::fs::metadata(&resolved) {
-            Ok(m) if m.is_file() => {
-                let key = std::fs::canonicalize(&resolved).unwrap_or_else(|_| resolved.clone());
-                if let Some(source) = self.read.get(&key) {
-                    return Some((resolved, Arc::clone(source)));
-                }
-                match layers::read_source(&resolved) {
-                    Ok(source) => {
-                        self.read.insert(key, Arc::clone(&source));
-                        return Some((resolved, source));
+        let opened = if self.outside {
+            beneath::open_anywhere(&resolved)
+        } else {
+            beneath::open(&self.dir, Path::new(rel))
+        };
+        let problem = match opened {
+            Ok(opened) => {
+                let kind = opened.file.metadata().map(|m| (m.is_file(), m.is_dir()));
+                match kind {
+                    Ok((true, _)) => {
+                        if let Some(source) = self.read.get(&opened.id) {
+                            return Some((resolved, Arc::clone(source)));
+                        }
+                        return match layers::read_source_opened(opened.file, &resolved) {
+                            Ok(source) => {
+                                self.read.insert(opened.id, Arc::clone(&source));
+                                Some((resolved, source))
+                            }
+                            Err(d) => {
+                                let d = d.path(path);
+                                self.error(d);
+                                None
+                            }
+                        };
                     }
-                    Err(d) => {
-                        let d = d.path(path);
-                        self.error(d);
-                        return None;
-                    }
+                    Ok((false, true)) => format!("override file `{rel}` is a directory"),
+                    Ok(_) => format!(
+                        "override file `{rel}` is not a regular file (a FIFO, socket or device)"
+                    ),
+                    Err(e) => format!("cannot read override file `{rel}`: {e}"),
                 }
             }
-            Ok(m) if !m.is_dir() => {
-                format!("override file `{rel}` is not a regular file (a FIFO, socket or device)")
+            Err(Refused::Escapes(why)) => {
+                let d = Diagnostic::new(format!(
+                    "override file `{rel}` is outside the project's directory: {why}"
+                ))
+                .path(path)
+                .label("outside the project")
+                .note("a project file (perhaps from a pull request) may only read files in its own directory tree; nothing was read")
+                .help("move the file into the project's directory, or pass --allow-outside-project if you trust this project file");
+                let d = self.at(d, node.pos, node.len);
+                self.error(d);
+                return None;
             }
-            Ok(_) => format!("override file `{rel}` is a directory"),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(Refused::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
                 format!("override file `{rel}` does not exist")
             }
-            Err(e) => format!("cannot read override file `{rel}`: {e}"),
+            Err(Refused::Io(e)) => {
+                let d = Diagnostic::new(format!("cannot read override file `{rel}`: {e}"))
+                    .path(path)
+                    .label("cannot be read")
+                    .help("fix the path or the file's permissions");
+                let d = self.at(d, node.pos, node.len);
+                self.error(d);
+                return None;
+            }
         };
         let mut d = Diagnostic::new(problem)
             .path(path)
@@ -465,52 +484,6 @@ impl Parser {
         }
         let d = self.at(d, node.pos, node.len);
         self.error(d);
-        None
-    }
-
-    /// Why `rel` leaves the project's directory, if it does: an absolute path, a `..` that
-    /// climbs out, or a symbolic link (anywhere on the way) that points out.
-    fn escapes(&self, rel: &str) -> Option<String> {
-        let p = Path::new(rel);
-        if p.is_absolute() || p.has_root() {
-            return Some("it is an absolute path".into());
-        }
-        let mut depth = 0usize;
-        for c in p.components() {
-            match c {
-                Component::ParentDir if depth == 0 => {
-                    return Some("`..` climbs out of it".into());
-                }
-                Component::ParentDir => depth -= 1,
-                Component::Normal(_) => depth += 1,
-                _ => {}
-            }
-        }
-        let root = std::fs::canonicalize(if self.dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            &self.dir
-        })
-        .ok()?;
-        // Every existing prefix of the path, resolved, must stay under the root.
-        let mut at = self.dir.clone();
-        for c in p.components() {
-            at.push(c);
-            match std::fs::canonicalize(&at) {
-                Ok(real) if !real.starts_with(&root) => {
-                    let shown = at.strip_prefix(&self.dir).unwrap_or(&at).display();
-                    return Some(match std::fs::read_link(&at) {
-                        Ok(target) => format!(
-                            "`{shown}` is a symbolic link out of it (to `{}`)",
-                            target.display()
-                        ),
-                        Err(_) => format!("`{shown}` resolves to a place outside it"),
-                    });
-                }
-                Ok(_) => {}
-                Err(_) => break,
-            }
-        }
         None
     }
 

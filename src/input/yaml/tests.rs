@@ -104,14 +104,50 @@ fn rendered_files_take_the_event_path_and_read_the_same() {
 }
 
 #[test]
-fn plain_scalars_follow_yaml_1_2() {
+fn plain_scalars_follow_yaml_1_2_where_every_reader_agrees() {
     assert_eq!(resolve_plain("on"), Value::Str("on".into()));
-    assert_eq!(resolve_plain("012"), Value::Int(12));
     assert_eq!(resolve_plain("1.5"), Value::Float(1.5));
+    assert_eq!(resolve_plain(".5"), Value::Float(0.5));
     assert_eq!(resolve_plain("1.5.0"), Value::Str("1.5.0".into()));
     assert_eq!(resolve_plain("~"), Value::Null);
-    assert_eq!(resolve_plain("1e3"), Value::Float(1000.0));
+    assert_eq!(resolve_plain("NULL"), Value::Null);
+    assert_eq!(resolve_plain("TRUE"), Value::Bool(true));
+    assert_eq!(resolve_plain("+1"), Value::Int(1));
+    assert_eq!(resolve_plain("-0"), Value::Int(0));
+    assert_eq!(resolve_plain("0"), Value::Int(0));
     assert_eq!(resolve_plain("500m"), Value::Str("500m".into()));
+    // YAML 1.2 reads these as numbers, YAML 1.1 (Kubernetes, PyYAML) differently or not at
+    // all: never a number here, whatever the source.
+    for text in [
+        "012", "0777", "-017", "00", "089", "0x10", "0X1f", "-0x10", "0o17", "0b11", "1_000",
+        "1e3", "1E3", "1.5e+3", ".5e1", "1:30", "1:30:00",
+    ] {
+        assert_eq!(resolve_plain(text), Value::Str(text.into()), "{text}");
+        assert!(not_decimal(text).is_some(), "{text}");
+    }
+    for (text, write) in [
+        ("0x10", "16"),
+        ("0o17", "15"),
+        ("017", "17, or 15 for the octal value"),
+        ("0777", "777, or 511 for the octal value"),
+        ("089", "89"),
+        ("0b11", "3"),
+        ("1_000", "1000"),
+        ("1e3", "1000"),
+        ("1:30", "90"),
+        ("-0x10", "-16"),
+    ] {
+        assert_eq!(
+            not_decimal(text).map(|n| n.write),
+            Some(write.into()),
+            "{text}"
+        );
+    }
+    for text in [
+        "0", "10", "-3", "+1", "1.5", "0.5", "v1.2", "1.2.3", "0x", "0b2", "1:", "a:1",
+    ] {
+        assert_eq!(not_decimal(text), None, "{text}");
+    }
 }
 
 fn error_of(text: &str) -> SyntaxError {
