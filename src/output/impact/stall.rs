@@ -630,6 +630,12 @@ fn world(
                 if surge == 0 && unavailable == 0 {
                     unavailable = 1;
                 }
+                // Recreate: every old pod goes before the first new one is created.
+                let (surge, unavailable) = if str_at(n, "spec.strategy.type") == Some("Recreate") {
+                    (0, target)
+                } else {
+                    (surge, unavailable)
+                };
                 w.deploys.push(Deploy {
                     name: name.to_owned(),
                     old_spec: now,
@@ -1182,6 +1188,19 @@ mod tests {
             stalls(
                 vec![quota("80"), deployment(4, "2", 0, "a")],
                 vec![quota("8"), deployment(4, "2", 0, "a")]
+            ),
+            []
+        );
+    }
+
+    #[test]
+    fn a_recreate_strategy_frees_the_old_pods_first() {
+        let mut new = deployment(4, "2", 0, "b");
+        new["spec"]["strategy"] = json!({"type": "Recreate"});
+        assert_eq!(
+            stalls(
+                vec![quota("8"), deployment(4, "2", 0, "a")],
+                vec![quota("8"), new]
             ),
             []
         );
