@@ -1,8 +1,10 @@
 //! `agentctl init`: a commented starter override file, or (`--project`) a project file, and
 //! the JSON Schema of that file next to it.
 //!
-//! The starter sets only what no profile changes (so with any `-p`, it renders exactly what
-//! that profile renders, until edited) and shows the common settings commented out, each valid when uncommented.
+//! The starter sets nothing (its one active line, `patches: []`, adds no patch, and patches
+//! add up over layers), so with any `-p`, and after any other override file, it renders exactly
+//! what they render until edited; it shows the common settings commented out, each valid when
+//! uncommented.
 //! Its first line is a `yaml-language-server` modeline pointing at `agentctl.schema.json` in
 //! the same directory, which `init` writes too unless one is there. Nothing is ever
 //! overwritten: each file appears atomically and only if absent, so two racing runs cannot
@@ -62,31 +64,31 @@ pub fn starter(shown: &str) -> String {
 # Maps merge key by key; lists replace as a whole.
 #
 {commands}#
-# As written it changes nothing, with any profile (-p): the one active setting is the
-# built-in image, which no profile changes. Uncomment and edit what you need.
+# As written it changes nothing, with any profile (-p) and after any other file (-f, or a
+# project's `overrides:`): every setting is commented out. Uncomment and edit what you need.
 
 # namespace: production-agents    # default; the dev profile uses dev-agents
 
-agent:
-  # registry/repository:tag, or pin a digest: registry/repository@sha256:<64 hex digits>
-  image: your-registry/production-agent:v1.0.0
-  # replicas:
-  #   min: 3
-  #   max: 10
-  # resources:
-  #   requests:
-  #     cpu: 500m
-  #     memory: 1Gi
-  #   limits:
-  #     cpu: 2000m
-  #     memory: 2Gi
-  # storage:
-  #   size: 10Gi
-  #   storageClass: premium-ssd
-  # config:
-  #   logLevel: INFO
-  #   extra:
-  #     REGION: eu-west-1
+# agent:
+#   # registry/repository:tag, or pin a digest: registry/repository@sha256:<64 hex digits>
+#   image: your-registry/production-agent:v1.0.0
+#   replicas:
+#     min: 3
+#     max: 10
+#   resources:
+#     requests:
+#       cpu: 500m
+#       memory: 1Gi
+#     limits:
+#       cpu: 2000m
+#       memory: 2Gi
+#   storage:
+#     size: 10Gi
+#     storageClass: premium-ssd
+#   config:
+#     logLevel: INFO
+#     extra:
+#       REGION: eu-west-1
 
 # redis:
 #   storage:
@@ -105,6 +107,10 @@ agent:
 
 # labels:
 #   team: agents
+
+# Kustomize patches for what no setting covers (README: Patches). Patches add up over the
+# layers, so an empty list adds none: it only keeps this file from being empty (refused).
+patches: []
 "#
     )
 }

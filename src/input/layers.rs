@@ -260,7 +260,10 @@ pub fn read_file(path: &Path) -> Result<String, Diagnostic> {
     read_text(
         path,
         "override file",
-        "check the path; it is relative to the current directory",
+        &format!(
+            "check the path (it is relative to the current directory), or start the file with `agentctl init {}`",
+            path.display()
+        ),
     )
 }
 

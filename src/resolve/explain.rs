@@ -366,6 +366,9 @@ pub fn explain(merged: &Merged, path: Option<&str>) -> Result<String, Diagnostic
             .help("paths are dotted keys such as `agent.resources.limits.memory`");
         return Err(at_segment(d, at));
     }
+    if let Some(text) = list_item(path) {
+        return text;
+    }
     let node = schema::lookup(&segments)
         .map_err(|(at, names)| at_segment(unknown(&segments, at, &names), at))?;
     let kind = schema::describe(node);
@@ -378,6 +381,113 @@ pub fn explain(merged: &Merged, path: Option<&str>) -> Result<String, Diagnostic
         section(&mut out, merged, path, &segments, &fields);
     }
     Ok(out)
+}
+
+/// `explain` of a list's item or of a field in it: `agent.tolerations[].key` (also written
+/// `[0]` or `.0`). Documentation only: a list is set and replaced as a whole, so its value and
+/// the layers that set it are the list's (`explain` of the list says them). `None` when the
+/// path names no list item (then it is an ordinary path).
+fn list_item(path: &str) -> Option<Result<String, Diagnostic>> {
+    // `a[0].b`, `a[].b` and `a.0.b` all become the segments `a`, `[]`, `b`.
+    let mut segments: Vec<String> = Vec::new();
+    for part in path.split('.') {
+        match part.split_once('[') {
+            Some((name, rest))
+                if rest.ends_with(']')
+                    && rest[..rest.len() - 1].chars().all(|c| c.is_ascii_digit()) =>
+            {
+                if !name.is_empty() {
+                    segments.push(name.to_owned());
+                }
+                segments.push("[]".to_owned());
+            }
+            _ if !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()) => {
+                segments.push("[]".to_owned());
+            }
+            _ => segments.push(part.to_owned()),
+        }
+    }
+    let first = segments.iter().position(|s| s == "[]")?;
+    let list: Vec<&str> = segments[..first].iter().map(String::as_str).collect();
+    let list_path = list.join(".");
+    let mut node = schema::lookup(&list).ok()?;
+    if !schema::all_types(node).contains(&"array") {
+        return None;
+    }
+    let shown = segments.join(".").replace(".[]", "[]");
+    for seg in &segments[first..] {
+        let next = if seg == "[]" {
+            schema::branches(node)
+                .into_iter()
+                .find_map(|b| b.get("items"))
+        } else {
+            schema::branches(node)
+                .into_iter()
+                .find(|b| schema::types_of(b).contains(&"object"))
+                .and_then(|o| {
+                    o.get("properties")
+                        .and_then(|p| p.get(seg.as_str()))
+                        .or_else(|| o.get("additionalProperties").filter(|a| a.is_object()))
+                })
+        };
+        let Some(next) = next else {
+            let names = schema::property_names(node);
+            let d = if names.is_empty() {
+                Diagnostic::new(format!(
+                    "`{shown}`: an item of `{list_path}` has no `{seg}`"
+                ))
+            } else {
+                Diagnostic::new(format!(
+                    "`{shown}`: unknown field `{seg}` of an item of `{list_path}`"
+                ))
+                .note(format!("an item's fields: {}", names.join(", ")))
+                .suggest(seg, names.iter().map(String::as_str), |m| {
+                    format!("did you mean `{}`?", shown.replace(seg.as_str(), m))
+                })
+                .unwrap_or_else(|d| d)
+            };
+            let d = if d.help.is_some() {
+                d
+            } else {
+                d.help(format!("see `agentctl explain {list_path}`"))
+            };
+            return Some(Err(d));
+        };
+        node = next;
+    }
+    let mut out = format!("{shown}: {}\n", schema::describe(node));
+    if let Some(doc) = schema::description(node) {
+        out.push('\n');
+        out.push_str(&indent(&doc, "  "));
+    }
+    let fields = schema::property_names(node);
+    if !fields.is_empty() {
+        out.push_str("\nfields:\n");
+        for name in &fields {
+            let Some(f) = node
+                .get("properties")
+                .and_then(|p| p.get(name.as_str()))
+                .or_else(|| {
+                    schema::branches(node)
+                        .into_iter()
+                        .find_map(|b| b.get("properties").and_then(|p| p.get(name.as_str())))
+                })
+            else {
+                continue;
+            };
+            out.push_str(&format!("  {name}: {}\n", schema::describe(f)));
+            if let Some(doc) = schema::description(f) {
+                out.push_str(&format!("      {}\n", first_sentence(&doc)));
+            }
+        }
+    }
+    out.push('\n');
+    out.push_str(&wrap(&format!(
+        "An item of the list `{list_path}`. Lists replace: a layer that sets `{list_path}` sets \
+         all of its items at once, so the value and the layers that set it are the list's: \
+         `agentctl explain {list_path}`."
+    )));
+    Some(Ok(out))
 }
 
 /// The first lines: what the path is, and its documentation.

@@ -671,8 +671,8 @@ fn init_writes_a_starter_and_the_schema_and_never_overwrites() {
 }
 
 /// As written, the starter renders exactly what each profile renders (the defaults, every
-/// built-in profile, and a combination); with every commented-out example setting
-/// uncommented, it is still valid and renders.
+/// built-in profile, a combination, and after another override file); with every commented-out
+/// example setting uncommented, it is still valid and renders.
 #[test]
 fn the_starter_renders_cleanly_before_and_after_uncommenting() {
     let dir = support::tempdir();
@@ -685,6 +685,15 @@ fn the_starter_renders_cleanly_before_and_after_uncommenting() {
     }
     assert!(profiles.len() >= 4, "{}", listed.stdout);
     profiles.push(vec!["-p", "high-throughput", "-p", "low-latency"]);
+    // After another override file too (a project's `overrides: [image.yaml, envs/prod.yaml]`
+    // once had the starter's image silently replace the image CI wrote).
+    support::write(
+        dir.path(),
+        "image.yaml",
+        "agent:\n  image: reg.example/agent:abc123\n",
+    );
+    profiles.push(vec!["-f", "image.yaml"]);
+    profiles.push(vec!["-p", "dev", "-f", "image.yaml"]);
     for p in &profiles {
         let bare: Vec<&str> = ["render"].into_iter().chain(p.iter().copied()).collect();
         let mut with = bare.clone();
@@ -1076,6 +1085,26 @@ fn readme_explain_sample_is_real() {
     assert_eq!(sample, [r.stdout]);
 }
 
+/// The quota refusal the README shows is what the binary prints (its figures move with the
+/// requests of every pod the deployment runs).
+#[test]
+fn readme_quota_sample_is_real() {
+    let sample = blocks("### Quotas", "text");
+    let args = [
+        "render",
+        "-p",
+        "high-throughput",
+        "--set",
+        "quota.requestsCpu=20",
+    ];
+    let r = run(&root(), &args);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        sample,
+        [format!("$ agentctl {}\n{}", args.join(" "), r.stderr)]
+    );
+}
+
 /// The command `diff` prints for fixing drift, run by a shell, fixes the drift.
 #[test]
 fn the_printed_update_command_fixes_the_drift() {
@@ -1397,5 +1426,41 @@ fn the_ci_runs_the_readme_test_command() {
     assert!(
         install.ends_with(&format!("cargo-insta@{insta}")),
         "cargo-insta must match insta {insta}: `{install}`"
+    );
+}
+
+/// `explain` of a list's item, or of a field in it (`[0]`, `[]` or `.0`), documents it and
+/// sends the user to the list for the value (lists are set as a whole).
+#[test]
+fn explain_documents_a_list_item() {
+    for path in [
+        "agent.tolerations[0].key",
+        "agent.tolerations[].key",
+        "agent.tolerations.0.key",
+    ] {
+        let r = run(&root(), &["explain", path]);
+        assert_eq!(r.code, 0, "{path}: {}", r.stderr);
+        assert!(
+            r.stdout
+                .starts_with("agent.tolerations[].key: string (optional)\n"),
+            "{path}: {}",
+            r.stdout
+        );
+        assert!(r.stdout.contains("Taint key"), "{}", r.stdout);
+        assert!(
+            r.stdout.contains("`agentctl explain agent.tolerations`"),
+            "{}",
+            r.stdout
+        );
+    }
+    let r = run(&root(), &["explain", "agent.tolerations[0]"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("fields:\n  effect: "), "{}", r.stdout);
+    let r = run(&root(), &["explain", "agent.tolerations[0].kye"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("did you mean `agent.tolerations[].key`?"),
+        "{}",
+        r.stderr
     );
 }

@@ -55,16 +55,18 @@ fn init_edit_render_diff_drift_render_diff() {
     let dir = tmp.path();
     let file = dir.join("deploy/prod.yaml");
 
-    // init, then edit like a user: pin the image, uncomment and set the replica bounds.
+    // init, then edit like a user: uncomment the agent section, pin the image, uncomment and
+    // set the replica bounds.
     expect(dir, &["init", "deploy/prod.yaml"], 0);
+    edit(&file, "# agent:\n", "agent:\n");
     edit(
         &file,
-        "image: your-registry/production-agent:v1.0.0",
-        "image: registry.example.com/agent:v2.1.0",
+        "#   image: your-registry/production-agent:v1.0.0",
+        "  image: registry.example.com/agent:v2.1.0",
     );
     edit(
         &file,
-        "  # replicas:\n  #   min: 3\n  #   max: 10\n",
+        "#   replicas:\n#     min: 3\n#     max: 10\n",
         "  replicas:\n    min: 12\n    max: 40\n",
     );
 

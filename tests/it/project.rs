@@ -820,3 +820,36 @@ fn an_environment_removed_from_the_project_is_drift_and_render_all_removes_its_f
     );
     assert_eq!(code(&run(dir, &["diff", "--all", "-q", "-o", "deploy"])), 0);
 }
+
+/// Run from a subdirectory of a project, `--all` says where the project file is (it never
+/// uses it silently: `-o` is relative to where you are).
+#[test]
+fn from_a_subdirectory_the_project_file_above_is_named() {
+    let p = project();
+    fs::create_dir_all(p.path().join("envs/sub")).unwrap();
+    let o = support::agentctl(["render", "--all", "-o", "deploy"])
+        .current_dir(p.path().join("envs/sub"))
+        .run();
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr.contains(
+            "`../../agentctl.yaml` is in a parent directory: run from there (`cd ../..`), or pass `--project ../../agentctl.yaml`"
+        ),
+        "{}",
+        o.stderr
+    );
+    assert!(!p.path().join("envs/sub/deploy").exists());
+    // The command it suggests works.
+    let o = support::agentctl([
+        "render",
+        "--all",
+        "--project",
+        "../../agentctl.yaml",
+        "-o",
+        "../../deploy",
+    ])
+    .current_dir(p.path().join("envs/sub"))
+    .run();
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(p.path().join("deploy/dev/kustomization.yaml").is_file());
+}

@@ -82,15 +82,40 @@ pub fn locate(explicit: Option<&Path>) -> Result<PathBuf> {
     match explicit {
         Some(p) => Ok(p.to_owned()),
         None if Path::new(FILE_NAME).is_file() => Ok(PathBuf::from(FILE_NAME)),
-        None => Err(Diagnostic::new(format!(
-            "no project file: `{FILE_NAME}` is not in the current directory"
-        ))
-        .note("--all and --env render the environments of a project file")
-        .help(format!(
-            "create one with `agentctl init --project`, run from the directory that has `{FILE_NAME}`, or pass `--project FILE`"
-        ))
-        .into()),
+        None => {
+            let d = Diagnostic::new(format!(
+                "no project file: `{FILE_NAME}` is not in the current directory"
+            ))
+            .note("--all and --env render the environments of a project file");
+            let d = match in_a_parent() {
+                // Run from a subdirectory of a project: name it, but never use it silently
+                // (`-o` and every path on the command line are relative to where you are).
+                Some(up) => d.help(format!(
+                    "`{}` is in a parent directory: run from there (`cd {}`), or pass `--project {}`",
+                    up.display(),
+                    up.parent().map_or(Path::new(".."), |p| p).display(),
+                    up.display()
+                )),
+                None => d.help(format!(
+                    "create one with `agentctl init --project`, run from the directory that has `{FILE_NAME}`, or pass `--project FILE`"
+                )),
+            };
+            Err(d.into())
+        }
     }
+}
+
+/// The nearest [`FILE_NAME`] above the current directory, as a relative path (`../agentctl.yaml`).
+fn in_a_parent() -> Option<PathBuf> {
+    let here = std::env::current_dir().ok()?;
+    let mut up = PathBuf::new();
+    for dir in here.ancestors().skip(1) {
+        up.push("..");
+        if dir.join(FILE_NAME).is_file() {
+            return Some(up.join(FILE_NAME));
+        }
+    }
+    None
 }
 
 /// Reads and checks a project file. Its `overrides:` must stay inside its directory unless

@@ -436,10 +436,25 @@ impl World {
         u
     }
 
+    /// The pods of the replay, old and new: each round that changes something moves at least
+    /// one of them one step, which bounds the rounds.
+    fn pods(&self) -> i64 {
+        let d: i64 = self
+            .deploys
+            .iter()
+            .map(|d| d.old_spec.max(0) + d.target.max(0) + d.surge.max(0))
+            .sum();
+        let s: i64 = self.stss.iter().map(|s| s.pods.len() as i64).sum();
+        d + s
+    }
+
     /// Replays the controllers, acting in `order` (indexes: deploys first, then stss) each
-    /// round, until nothing changes.
+    /// round, until nothing changes. A replay that does not settle within its bound claims
+    /// nothing (no stall).
     fn replay(mut self, quotas: &[Quota], order: &[usize]) -> Stalled {
-        for _ in 0..10_000 {
+        let rounds = 8 * (self.pods() + 8);
+        let mut settled = false;
+        for _ in 0..rounds {
             let mut moved = false;
             for &w in order {
                 if w < self.deploys.len() {
@@ -452,10 +467,14 @@ impl World {
                 }
             }
             if !moved {
+                settled = true;
                 break;
             }
         }
         let mut out = Stalled::new();
+        if !settled {
+            return out;
+        }
         for d in self.deploys.iter().filter(|d| !d.done()) {
             out.insert(
                 ("Deployment".into(), d.name.clone()),
@@ -554,6 +573,8 @@ enum Bound {
     Low,
     /// Scaled out to the autoscaler's maximum, a CronJob's pod running.
     High,
+    /// The autoscaled Deployments at this many pods, no job running.
+    Scaled(i64),
 }
 
 /// The world of namespace `ns` at a bound: old objects are what runs, `rolling` the workloads
@@ -577,13 +598,11 @@ fn world(
     for d in old.of_kind("Deployment", ns) {
         let name = str_at(d, "metadata.name").unwrap_or_default();
         let now = match bounds(old, ns, "Deployment", name) {
-            Some((min, max)) => {
-                if bound == Bound::Low {
-                    min
-                } else {
-                    max
-                }
-            }
+            Some((min, max)) => match bound {
+                Bound::Low => min,
+                Bound::High => max,
+                Bound::Scaled(n) => n.max(0),
+            },
             None => replicas(d).unwrap_or(1),
         };
         running.push((format!("Deployment {name}"), now));
@@ -611,6 +630,12 @@ fn world(
                 if surge == 0 && unavailable == 0 {
                     unavailable = 1;
                 }
+                // Recreate: every old pod goes before the first new one is created.
+                let (surge, unavailable) = if str_at(n, "spec.strategy.type") == Some("Recreate") {
+                    (0, target)
+                } else {
+                    (surge, unavailable)
+                };
                 w.deploys.push(Deploy {
                     name: name.to_owned(),
                     old_spec: now,
@@ -731,6 +756,45 @@ fn verdicts(
     (out, [running, high_running])
 }
 
+/// When the rollouts stall at the autoscaler's minimum: the largest number of pods the
+/// autoscaler may scale the agent down to (within its new bounds, e.g. under low load after its
+/// scale-down window) at which every rollout completes, with the new minimum and the
+/// Deployment's name; `None` when no such number exists or nothing is autoscaled.
+fn resume(
+    old: &Objects,
+    new: &Objects,
+    ns: Option<&str>,
+    rolling: &[(String, String)],
+    quotas: &[Quota],
+) -> Option<(i64, i64, String)> {
+    let (name, low, new_min) = old.of_kind("Deployment", ns).find_map(|d| {
+        let name = str_at(d, "metadata.name")?;
+        let (old_min, _) = bounds(old, ns, "Deployment", name)?;
+        let (new_min, new_max) = bounds(new, ns, "Deployment", name)?;
+        Some((name.to_owned(), old_min.clamp(new_min, new_max), new_min))
+    })?;
+    let completes = |c: i64| {
+        let (w, _) = world(old, new, ns, rolling, Bound::Scaled(c));
+        w.orders()
+            .iter()
+            .all(|o| w.clone().replay(quotas, o).is_empty())
+    };
+    // Fewer running pods leave more room: the largest count that completes, by bisection.
+    if low <= new_min || !completes(new_min) {
+        return None;
+    }
+    let (mut fits, mut stalls) = (new_min, low);
+    while stalls - fits > 1 {
+        let mid = fits + (stalls - fits) / 2;
+        if completes(mid) {
+            fits = mid;
+        } else {
+            stalls = mid;
+        }
+    }
+    Some((fits, new_min, name))
+}
+
 /// Adds a `stall` finding to each rolling workload whose rollout the new quota cannot carry out.
 /// `dir` is the output directory, for the commands of the fix.
 pub(super) fn predict(old: &Objects, new: &Objects, impacts: &mut [Impact], dir: Option<&str>) {
@@ -759,11 +823,21 @@ pub(super) fn predict(old: &Objects, new: &Objects, impacts: &mut [Impact], dir:
         if rolling.is_empty() {
             continue;
         }
+        // Beyond this many pods the replay would be slow: no claim.
+        let (high, _) = world(old, new, ns, &rolling, Bound::High);
+        if high.pods() > 20_000 {
+            continue;
+        }
         let (found, running) = verdicts(old, new, ns, &rolling, &quotas);
         if found.is_empty() {
             continue;
         }
         let fix = fix(old, new, ns, &rolling, &quotas, dir);
+        let resumes = found
+            .values()
+            .any(|v| matches!(v, Verdict::Certain(_)))
+            .then(|| resume(old, new, ns, &rolling, &quotas))
+            .flatten();
         for i in impacts.iter_mut() {
             let key = (i.kind.clone(), i.name.clone());
             if i.namespace.as_deref() != ns {
@@ -772,7 +846,7 @@ pub(super) fn predict(old: &Objects, new: &Objects, impacts: &mut [Impact], dir:
             if let Some(v) = found.get(&key) {
                 i.findings.push(Finding {
                     class: Some(Class::Stall),
-                    reason: reason(&key, v, &running, old, ns),
+                    reason: reason(&key, v, &running, old, ns, resumes.as_ref()),
                     fix: Some(fix.clone()),
                 });
             }
@@ -787,7 +861,17 @@ fn reason(
     running: &[Vec<(String, i64)>; 2],
     old: &Objects,
     ns: Option<&str>,
+    resumes: Option<&(i64, i64, String)>,
 ) -> String {
+    let until = match (v, resumes) {
+        (Verdict::Certain(_), Some((c, min, name))) => format!(
+            "; without the fix it resumes only if the autoscaler scales {name} down to {c} pod{} \
+             or fewer (its new minimum is {min}: under low load, after its scale-down window), \
+             and then when the controllers retry the refused pods (a backoff of up to 1000 s)",
+            if *c == 1 { "" } else { "s" }
+        ),
+        _ => String::new(),
+    };
     let (s, how) = match v {
         Verdict::Certain(s) => (s, "stalls for certain"),
         Verdict::May(s, _, _) => (s, "may stall"),
@@ -836,11 +920,11 @@ fn reason(
         } else {
             format!("{} of {} pods updated", s.updated.0, s.updated.1)
         };
-        format!("rollout {how}{when}{base}: {why}; {tail}")
+        format!("rollout {how}{when}{base}: {why}; {tail}{until}")
     } else {
         format!(
             "rollout {how}{when}{base}: {why}; it stays at updatedReplicas {}/{} (the old pods \
-             keep running)",
+             keep running){until}",
             s.updated.0, s.updated.1
         )
     }
@@ -875,17 +959,37 @@ fn fix(
     }
     let ns_flag = ns.map(|n| format!(" -n {n}")).unwrap_or_default();
     let dir = dir.unwrap_or("DIR");
+    let statuses = rolling
+        .iter()
+        .map(|(k, n)| format!("kubectl rollout status {}/{n}{ns_flag}", k.to_lowercase()))
+        .collect::<Vec<_>>()
+        .join(" and ");
+    // A quota the cluster does not have yet: the first apply goes without it.
+    let created: Vec<&str> = quotas
+        .iter()
+        .filter(|q| !today.iter().any(|t| t.name == q.name))
+        .map(|q| q.name.as_str())
+        .collect();
+    if !created.is_empty() {
+        let first = if created == ["agent-quota"] {
+            "render with `--set quota.enabled=false` added to the same inputs (no quota and no \
+             LimitRange for this apply)"
+                .to_owned()
+        } else {
+            format!("render without ResourceQuota {}", created.join(", "))
+        };
+        return format!(
+            "apply in two steps so the quota comes after the rollout: 1. {first}, kubectl apply \
+             -k {dir}, then {statuses}; 2. render the same inputs as before and kubectl apply -k \
+             {dir} again (a quota may be created below what runs)"
+        );
+    }
     if keep.is_empty() {
         return "raise the ResourceQuota's figures so the running pods and the new ones fit \
                 together during the rollout"
             .into();
     }
     let (bridged, _) = verdicts(old, new, ns, rolling, &bridge);
-    let statuses = rolling
-        .iter()
-        .map(|(k, n)| format!("kubectl rollout status {}/{n}{ns_flag}", k.to_lowercase()))
-        .collect::<Vec<_>>()
-        .join(" and ");
     let sets: Vec<String> = keep
         .iter()
         .filter(|(q, _, _)| q == "agent-quota")
@@ -1084,6 +1188,19 @@ mod tests {
             stalls(
                 vec![quota("80"), deployment(4, "2", 0, "a")],
                 vec![quota("8"), deployment(4, "2", 0, "a")]
+            ),
+            []
+        );
+    }
+
+    #[test]
+    fn a_recreate_strategy_frees_the_old_pods_first() {
+        let mut new = deployment(4, "2", 0, "b");
+        new["spec"]["strategy"] = json!({"type": "Recreate"});
+        assert_eq!(
+            stalls(
+                vec![quota("8"), deployment(4, "2", 0, "a")],
+                vec![quota("8"), new]
             ),
             []
         );
