@@ -466,6 +466,9 @@ pub fn typed_set_value(schema: &J, raw: &str, pos: Pos) -> Result<Node, String> 
     let types = all_types(schema);
     let len = raw.chars().count().max(1);
     let node = |value| Node { value, pos, len };
+    if let Some(message) = crate::input::yaml::unfit_character(raw) {
+        return Err(message);
+    }
     let plain = if raw.is_empty() {
         Value::Str(String::new())
     } else {

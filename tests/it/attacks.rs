@@ -648,7 +648,7 @@ fn terminal_escapes_in_input_are_printed_escaped() {
                 args: &["render", "-f", "a.yaml"],
                 stdin: None,
                 code: 2,
-                shows: &["\\u{1b}[2Jplicas"],
+                shows: &["the control character U+001B", "a.yaml:2:3"],
                 hides: &[],
             },
             Case {
@@ -1188,5 +1188,70 @@ fn a_string_that_looks_like_a_number_stays_that_string_for_a_yaml_1_1_reader() {
                 "ConfigMap {name}"
             );
         }
+    }
+}
+
+/// Characters `kubectl apply -k` would deliver changed (kustomize writes U+0085, U+2028 and
+/// U+2029 raw and reads them back as a line break), and control characters a template would
+/// emit raw into YAML (an internal "invalid YAML" error before), are located input errors, in
+/// a file, a patch and `--set` alike; nothing is written.
+#[test]
+fn characters_kustomize_would_change_are_refused() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "agent:\n  env:\n    NOTE: \"a\\Lb\"\n",
+            "U+2028 (LINE SEPARATOR)",
+        ),
+        (
+            "agent:\n  config:\n    extra:\n      NOTE: \"a\\Nb\"\n",
+            "U+0085 (NEXT LINE)",
+        ),
+        (
+            "labels:\n  team: \"a\\Pb\"\n",
+            "U+2029 (PARAGRAPH SEPARATOR)",
+        ),
+        (
+            "agent:\n  env:\n    NOTE: \"a\\u007fb\"\n",
+            "the control character U+007F",
+        ),
+        (
+            "agent:\n  env:\n    NOTE: \"a\\u001bb\"\n",
+            "the control character U+001B",
+        ),
+        (
+            "patches:\n  - target: {kind: Deployment, name: agent-deployment}\n    patch:\n      metadata:\n        annotations: {note: \"a\\Lb\"}\n",
+            "U+2028 (LINE SEPARATOR)",
+        ),
+    ];
+    for (file, shows) in cases {
+        let dir = support::tempdir();
+        support::write(dir.path(), "f.yaml", file);
+        let run = agentctl(["render", "-f", "f.yaml", "-o", "out"])
+            .current_dir(dir.path())
+            .run();
+        assert_eq!(run.code, 2, "{file}\n{}", run.stderr);
+        assert!(run.stderr.contains(shows), "{file}\n{}", run.stderr);
+        assert!(
+            run.stderr.contains("f.yaml:"),
+            "not located: {}",
+            run.stderr
+        );
+        assert!(
+            !dir.path().join("out").exists(),
+            "{file}: something was written"
+        );
+    }
+    for (value, shows) in [
+        ("a\u{2028}b", "U+2028 (LINE SEPARATOR)"),
+        ("a\u{85}b", "U+0085 (NEXT LINE)"),
+        ("a\u{7f}b", "the control character U+007F"),
+    ] {
+        let dir = support::tempdir();
+        let run = agentctl(["render", "--set", &format!("agent.env.NOTE={value}")])
+            .current_dir(dir.path())
+            .run();
+        assert_eq!(run.code, 2, "{value:?}\n{}", run.stderr);
+        assert!(run.stderr.contains(shows), "{value:?}\n{}", run.stderr);
+        assert!(run.stderr.contains("agent.env.NOTE"), "{}", run.stderr);
     }
 }
