@@ -69,7 +69,7 @@ const ONE: i128 = 1_000_000_000;
 impl Usage {
     fn add(&mut self, o: &Usage, times: i64) {
         for i in 0..N {
-            self.0[i] += o.0[i] * i128::from(times);
+            self.0[i] = self.0[i].saturating_add(o.0[i].saturating_mul(i128::from(times)));
         }
     }
     fn max(&self, o: &Usage) -> Usage {
@@ -160,8 +160,8 @@ fn admit(quotas: &[Quota], used: &Usage, pod: &Usage) -> Result<(), Refusal> {
             .hard
             .iter()
             .filter(|(i, _)| pod.0[*i] > 0)
-            .filter(|(i, hard)| used.0[*i] + pod.0[*i] > *hard)
-            .map(|(i, hard)| (*i, used.0[*i] + pod.0[*i], *hard))
+            .filter(|(i, hard)| used.0[*i].saturating_add(pod.0[*i]) > *hard)
+            .map(|(i, hard)| (*i, used.0[*i].saturating_add(pod.0[*i]), *hard))
             .collect();
         if !over.is_empty() {
             return Err(Refusal {
@@ -235,17 +235,20 @@ fn pod_usage(spec: &J, d: &Defaults) -> Usage {
                 let (r, l) = container(c, res, d);
                 if which == 0 { r } else { l }
             };
-            let regular: i128 = containers.iter().map(pick).sum();
+            let regular = containers
+                .iter()
+                .map(pick)
+                .fold(0i128, i128::saturating_add);
             let (mut sidecars, mut init_peak) = (0i128, 0i128);
             for c in &inits {
                 if str_at(c, "restartPolicy") == Some("Always") {
-                    sidecars += pick(c);
+                    sidecars = sidecars.saturating_add(pick(c));
                     init_peak = init_peak.max(sidecars);
                 } else {
-                    init_peak = init_peak.max(sidecars + pick(c));
+                    init_peak = init_peak.max(sidecars.saturating_add(pick(c)));
                 }
             }
-            u.0[i] = (regular + sidecars).max(init_peak);
+            u.0[i] = regular.saturating_add(sidecars).max(init_peak);
         }
     }
     u.0[6] = ONE;
@@ -278,8 +281,8 @@ fn int_or_percent(v: Option<&J>, default: &str, of: i64, up: bool) -> i64 {
         _ => default.to_owned(),
     };
     match text.strip_suffix('%').and_then(|p| p.parse::<i64>().ok()) {
-        Some(p) if up => (p * of + 99) / 100,
-        Some(p) => p * of / 100,
+        Some(p) if up => p.saturating_mul(of).saturating_add(99) / 100,
+        Some(p) => p.saturating_mul(of) / 100,
         None => text.parse().unwrap_or(0),
     }
 }
@@ -541,7 +544,8 @@ fn bounds(objs: &Objects, ns: Option<&str>, kind: &str, name: &str) -> Option<(i
     {
         let min = at(h, "spec.minReplicas").and_then(J::as_i64).unwrap_or(1);
         let max = at(h, "spec.maxReplicas").and_then(J::as_i64).unwrap_or(min);
-        return Some((min, max.max(min)));
+        let min = min.clamp(0, MAX_PODS);
+        return Some((min, max.clamp(min, MAX_PODS)));
     }
     objs.of_kind("ScaledObject", ns)
         .find(|o| targets(o))
@@ -552,7 +556,8 @@ fn bounds(objs: &Objects, ns: Option<&str>, kind: &str, name: &str) -> Option<(i
             let max = at(so, "spec.maxReplicaCount")
                 .and_then(J::as_i64)
                 .unwrap_or(100);
-            (min, max.max(min))
+            let min = min.clamp(0, MAX_PODS);
+            (min, max.clamp(min, MAX_PODS))
         })
 }
 
@@ -562,8 +567,13 @@ fn find<'a>(objs: &'a Objects, kind: &'a str, ns: Option<&'a str>, name: &str) -
         .find(|o| str_at(o, "metadata.name") == Some(name))
 }
 
+/// Counts beyond this are no real namespace (and would overflow the arithmetic): clamped.
+const MAX_PODS: i64 = 1_000_000;
+
 fn replicas(o: &J) -> Option<i64> {
-    at(o, "spec.replicas").and_then(J::as_i64)
+    at(o, "spec.replicas")
+        .and_then(J::as_i64)
+        .map(|n| n.clamp(0, MAX_PODS))
 }
 
 /// The two bounds of what runs now.
@@ -619,14 +629,15 @@ fn world(
                     "25%",
                     target,
                     true,
-                );
+                )
+                .clamp(0, MAX_PODS);
                 let mut unavailable = int_or_percent(
                     at(n, "spec.strategy.rollingUpdate.maxUnavailable"),
                     "25%",
                     target,
                     false,
                 )
-                .min(target);
+                .clamp(0, target.max(0));
                 if surge == 0 && unavailable == 0 {
                     unavailable = 1;
                 }
@@ -953,7 +964,8 @@ fn fix(
                 && *was > *hard
             {
                 *hard = *was;
-                keep.push((q.name.clone(), *i, t.text[i].clone()));
+                let text = t.text.get(i).cloned().unwrap_or_else(|| show(*i, *was));
+                keep.push((q.name.clone(), *i, text));
             }
         }
     }
@@ -1204,5 +1216,17 @@ mod tests {
             ),
             []
         );
+    }
+
+    #[test]
+    fn absurd_counts_and_quantities_do_not_overflow() {
+        let old = json!({"kind": "Deployment", "metadata": {"name": "d", "namespace": "n"},
+            "spec": {"replicas": i64::MAX, "strategy": {"rollingUpdate": {"maxSurge": "900000000000000000%"}},
+                "template": {"spec": {"containers": [{"name": "c", "image": "a",
+                    "resources": {"limits": {"cpu": "9000000000000Ei"}}}]}}}});
+        let mut new = old.clone();
+        new["spec"]["template"]["spec"]["containers"][0]["image"] = json!("b");
+        // Beyond the bound of a replay: no claim, and no panic.
+        assert_eq!(stalls(vec![quota("8"), old], vec![quota("8"), new]), []);
     }
 }
