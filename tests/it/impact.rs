@@ -588,6 +588,48 @@ fn no_stall_where_the_quota_holds_the_rollout() {
     }
 }
 
+/// The reverse, without the autoscaler: the new render fixes 3 replicas (room for them and a
+/// surge pod), but `kubectl apply` without `--prune` leaves the old autoscaler running, which
+/// keeps the agent at its old minimum of 10: that may stall, and says why.
+#[test]
+fn a_left_behind_autoscaler_may_stall_the_rollout() {
+    let dir = two_renders(
+        &["-p", "high-throughput"],
+        &[
+            "-p",
+            "high-throughput",
+            "--set",
+            "autoscaling.enabled=false",
+            "--set",
+            "agent.replicas.min=3",
+            "--set",
+            "labels.team=x",
+        ],
+    );
+    let found = stalls(dir.path());
+    assert!(
+        found.iter().any(|(n, t, _)| {
+            n == "Deployment/agent-deployment"
+            && t.starts_with(
+                "rollout may stall if the old autoscaler is left running (kubectl apply without \
+                 --prune"
+            )
+            && t.contains("updatedReplicas 0/10")
+        }),
+        "{found:?}"
+    );
+    for (_, text, fix) in &found {
+        assert!(text.starts_with("rollout may stall"), "{text}");
+        assert!(
+            fix.starts_with(
+                "remove the autoscaler the render no longer has before applying (kubectl delete \
+                 horizontalpodautoscaler agent-hpa -n production-agents)"
+            ),
+            "{fix}"
+        );
+    }
+}
+
 /// The reverse: a rollout that fits at the autoscaler's minimum but not scaled out to its
 /// maximum "may stall when scaled out", not "stalls for certain"; and a render whose new pods
 /// alone exceed nothing while a fixed set of larger old pods holds the quota stalls for certain

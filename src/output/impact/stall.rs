@@ -585,6 +585,9 @@ enum Bound {
     High,
     /// The autoscaled Deployments at this many pods, no job running.
     Scaled(i64),
+    /// As `Low`, and an autoscaler the new side no longer renders left running (`kubectl
+    /// apply` without `--prune`): it keeps its Deployment within its old bounds.
+    LeftBehind,
 }
 
 /// The world of namespace `ns` at a bound: old objects are what runs, `rolling` the workloads
@@ -609,7 +612,7 @@ fn world(
         let name = str_at(d, "metadata.name").unwrap_or_default();
         let now = match bounds(old, ns, "Deployment", name) {
             Some((min, max)) => match bound {
-                Bound::Low => min,
+                Bound::Low | Bound::LeftBehind => min,
                 Bound::High => max,
                 Bound::Scaled(n) => n.max(0),
             },
@@ -619,11 +622,17 @@ fn world(
         let old_usage = pod_usage(at(d, "spec.template.spec").unwrap_or(&J::Null), &d_old);
         match new_of("Deployment", name).filter(|_| rolls("Deployment", name)) {
             Some(n) => {
-                let target = match (replicas(n), bounds(new, ns, "Deployment", name)) {
+                let mut target = match (replicas(n), bounds(new, ns, "Deployment", name)) {
                     (Some(r), _) => r,
                     (None, Some((min, max))) => now.clamp(min, max),
                     (None, None) => now,
                 };
+                if bound == Bound::LeftBehind
+                    && bounds(new, ns, "Deployment", name).is_none()
+                    && let Some((min, max)) = bounds(old, ns, "Deployment", name)
+                {
+                    target = target.clamp(min, max);
+                }
                 let surge = int_or_percent(
                     at(n, "spec.strategy.rollingUpdate.maxSurge"),
                     "25%",
@@ -754,6 +763,25 @@ fn verdicts(
             );
         }
     }
+    // An autoscaler no longer rendered, left running by `kubectl apply` without `--prune`.
+    let left_behind = old.of_kind("Deployment", ns).any(|d| {
+        let name = str_at(d, "metadata.name").unwrap_or_default();
+        bounds(old, ns, "Deployment", name).is_some()
+            && bounds(new, ns, "Deployment", name).is_none()
+    });
+    if left_behind {
+        let (w, _) = world(old, new, ns, rolling, Bound::LeftBehind);
+        for o in &orders {
+            for (key, s) in w.clone().replay(quotas, o) {
+                out.entry(key).or_insert(Verdict::May(
+                    s,
+                    "if the old autoscaler is left running (kubectl apply without --prune: it \
+                     keeps the agent within its old bounds)",
+                    Bound::LeftBehind,
+                ));
+            }
+        }
+    }
     for o in &orders {
         let r = high.clone().replay(quotas, o);
         for (key, s) in r {
@@ -843,7 +871,33 @@ pub(super) fn predict(old: &Objects, new: &Objects, impacts: &mut [Impact], dir:
         if found.is_empty() {
             continue;
         }
-        let fix = fix(old, new, ns, &rolling, &quotas, dir);
+        let mut fix = fix(old, new, ns, &rolling, &quotas, dir);
+        if found
+            .values()
+            .any(|v| matches!(v, Verdict::May(_, _, Bound::LeftBehind)))
+        {
+            let gone: Vec<String> = ["HorizontalPodAutoscaler", "ScaledObject"]
+                .iter()
+                .flat_map(|kind| old.of_kind(kind, ns).map(move |o| (kind, o)))
+                .filter(|(kind, o)| {
+                    let name = str_at(o, "metadata.name").unwrap_or_default();
+                    find(new, kind, ns, name).is_none()
+                })
+                .map(|(kind, o)| {
+                    format!(
+                        "kubectl delete {} {}{}",
+                        kind.to_lowercase(),
+                        str_at(o, "metadata.name").unwrap_or_default(),
+                        ns.map(|n| format!(" -n {n}")).unwrap_or_default()
+                    )
+                })
+                .collect();
+            fix = format!(
+                "remove the autoscaler the render no longer has before applying ({}), or apply \
+                 with the prune command kustomization.yaml documents; if it still stalls: {fix}",
+                gone.join(", ")
+            );
+        }
         let resumes = found
             .values()
             .any(|v| matches!(v, Verdict::Certain(_)))
