@@ -288,18 +288,16 @@ impl serde::Serialize for GoYamlOrder<'_> {
     }
 }
 
-/// `keys` (in byte order) sorted by [`go_yaml_less`], by insertion: that order is not total
-/// for some keys (`v1a` < `v9` < `v10` < `v1a`), where a library sort could panic; insertion
-/// never does, and from the same input it always gives the same output.
-pub(super) fn go_yaml_sorted(mut keys: Vec<&str>) -> Vec<&str> {
-    for i in 1..keys.len() {
-        let mut j = i;
-        while j > 0 && go_yaml_less(keys[j], keys[j - 1]) {
-            keys.swap(j, j - 1);
-            j -= 1;
-        }
+/// `keys` (in byte order) sorted by [`go_yaml_less`], by binary insertion: that order is not
+/// total for some keys (`v1a` < `v9` < `v10` < `v1a`), where a library sort may panic; a
+/// binary search never does, and from the same input it always gives the same output.
+pub(super) fn go_yaml_sorted(keys: Vec<&str>) -> Vec<&str> {
+    let mut sorted: Vec<&str> = Vec::with_capacity(keys.len());
+    for key in keys {
+        let at = sorted.partition_point(|k| !go_yaml_less(key, k));
+        sorted.insert(at, key);
     }
-    keys
+    sorted
 }
 
 /// go-yaml's order of string map keys (`keyList.Less` in yaml.v2's `sorter.go`), which
@@ -308,27 +306,37 @@ pub(super) fn go_yaml_sorted(mut keys: Vec<&str>) -> Vec<&str> {
 /// compare as characters, a letter sorts after anything else, and otherwise the digits from
 /// there on compare as a number. Exact for ASCII keys, which every Kubernetes map key is.
 pub fn go_yaml_less(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        return less_by(a.as_bytes(), b.as_bytes(), |c| char::from(*c));
+    }
     let ar: Vec<char> = a.chars().collect();
     let br: Vec<char> = b.chars().collect();
+    less_by(&ar, &br, |c| *c)
+}
+
+/// [`go_yaml_less`] over two sequences of characters read by `ch` (bytes for ASCII keys, so
+/// the common case allocates nothing).
+fn less_by<T>(ar: &[T], br: &[T], ch: impl Fn(&T) -> char) -> bool {
     let is_digit = |c: char| c.is_ascii_digit();
     let value = |c: char| i64::from(c.to_digit(10).unwrap_or(0));
     for i in 0..ar.len().min(br.len()) {
-        if ar[i] == br[i] {
+        let (a, b) = (ch(&ar[i]), ch(&br[i]));
+        if a == b {
             continue;
         }
-        let al = ar[i].is_alphabetic();
-        let bl = br[i].is_alphabetic();
+        let al = a.is_alphabetic();
+        let bl = b.is_alphabetic();
         if al && bl {
-            return ar[i] < br[i];
+            return a < b;
         }
         if al || bl {
             return bl;
         }
         let (mut an, mut bn) = (0i64, 0i64);
-        if ar[i] == '0' || br[i] == '0' {
+        if a == '0' || b == '0' {
             let mut j = i;
-            while j > 0 && is_digit(ar[j - 1]) {
-                if ar[j - 1] != '0' {
+            while j > 0 && is_digit(ch(&ar[j - 1])) {
+                if ch(&ar[j - 1]) != '0' {
                     an = 1;
                     bn = 1;
                     break;
@@ -337,13 +345,13 @@ pub fn go_yaml_less(a: &str, b: &str) -> bool {
             }
         }
         let mut ai = i;
-        while ai < ar.len() && is_digit(ar[ai]) {
-            an = an.wrapping_mul(10).wrapping_add(value(ar[ai]));
+        while ai < ar.len() && is_digit(ch(&ar[ai])) {
+            an = an.wrapping_mul(10).wrapping_add(value(ch(&ar[ai])));
             ai += 1;
         }
         let mut bi = i;
-        while bi < br.len() && is_digit(br[bi]) {
-            bn = bn.wrapping_mul(10).wrapping_add(value(br[bi]));
+        while bi < br.len() && is_digit(ch(&br[bi])) {
+            bn = bn.wrapping_mul(10).wrapping_add(value(ch(&br[bi])));
             bi += 1;
         }
         if an != bn {
@@ -352,7 +360,7 @@ pub fn go_yaml_less(a: &str, b: &str) -> bool {
         if ai != bi {
             return ai < bi;
         }
-        return ar[i] < br[i];
+        return a < b;
     }
     ar.len() < br.len()
 }
