@@ -281,6 +281,19 @@ fn a_project_file_reads_only_inside_its_directory() {
                 hides: &[],
             },
             Case {
+                name: "opted in: a symlink out is followed",
+                files: &[
+                    ("proj/agentctl.yaml", project!("shared.yaml")),
+                    ("shared/base.yaml", "namespace: shared-agents\n"),
+                ],
+                links: &[("proj/shared.yaml", "../shared/base.yaml")],
+                args: &["render", "--all", "--allow-outside-project", "-q", "-o", "out"],
+                stdin: None,
+                code: 0,
+                shows: &[],
+                hides: &[],
+            },
+            Case {
                 name: "a `..` that stays inside is fine",
                 files: &[
                     ("proj/agentctl.yaml", project!("envs/../base.yaml")),
