@@ -497,7 +497,16 @@ pub fn typed_set_value(schema: &J, raw: &str, pos: Pos) -> Result<Node, String> 
         .iter()
         .any(|t| matches!(*t, "integer" | "number" | "boolean"))
     {
-        // The schema check that follows judges it exactly as it judges a file's value.
+        // The schema check that follows judges it exactly as it judges a file's value; a
+        // quoted value is the string inside the quotes, as in a file.
+        if raw.starts_with(['"', '\''])
+            && let Ok(Node {
+                value: Value::Str(s),
+                ..
+            }) = crate::input::yaml::parse_inline(raw)
+        {
+            return Ok(node(Value::Str(s)));
+        }
         return Ok(node(plain));
     }
     // Lists and maps: YAML flow syntax.

@@ -1013,7 +1013,8 @@ fn a_configmap_over_one_mebibyte_is_a_located_error() {
 const NUMBER_FORMS: &[&str] = &[
     "0x10", "0X1F", "-0x10", "0o17", "017", "0777", "-017", "00", "089", "+1", "-0", "0", "10",
     "-1", "1_000", ".5", "1.0", "1e3", "1.5e+3", "0b11", ".inf", "-.inf", ".nan", "1:30", "~",
-    "null", "NULL", "true", "True", "TRUE", "false", "yes", "no", "on", "off", "y", "n",
+    "null", "NULL", "true", "True", "TRUE", "false", "yes", "no", "on", "off", "y", "n", "\"10\"",
+    "'true'", "\"0x10\"",
 ];
 
 /// The forms of [`NUMBER_FORMS`] that agentctl reads as text, in a file as in `--set`.
@@ -1133,7 +1134,7 @@ fn a_string_that_looks_like_a_number_stays_that_string_for_a_yaml_1_1_reader() {
     let strings: Vec<&str> = NUMBER_FORMS
         .iter()
         .copied()
-        .filter(|v| !["~", "null", "NULL"].contains(v))
+        .filter(|v| !["~", "null", "NULL"].contains(v) && !v.starts_with(['"', '\'']))
         .collect();
     let mut env = String::from("agent:\n  env:\n");
     let mut extra = String::from("  config:\n    extra:\n");

@@ -744,6 +744,6 @@ mod manifests;
 mod tests;
 
 pub use manifests::{
-    YAML11_BOOLS, from_str, is_yaml11_only_bool, parse_manifests, plain_strings, to_canonical,
-    to_string_ordered, yaml11_retypes,
+    YAML11_BOOLS, from_str, go_yaml_less, is_yaml11_only_bool, parse_manifests, plain_strings,
+    to_canonical, to_string_ordered, yaml11_retypes,
 };
