@@ -996,12 +996,58 @@ def stall_two_step():
             f"Redis pod {redis[0]['metadata']['name']} Ready; {time.time() - t0:.0f}s")
 
 
+def stall_left_behind():
+    """high-throughput -> a render without the autoscaler, 3 fixed replicas (its quota holds 3 and
+    a surge pod): agentctl says it may stall if the old HPA is left running. `kubectl apply -k`
+    without --prune leaves it, it asks for 10 again and quota admission refuses pods; the fix
+    agentctl prints (delete that HPA, apply again) completes it."""
+    ns = "e2e-stall-hpa"
+    pr, d_from, ns, objs = deploy_check("high-throughput", (), ns, rollout_timeout=120)
+    if pr:
+        raise RuntimeError(f"setup: high-throughput never became ready: {pr[:3]}")
+    extra = ("--set", "autoscaling.enabled=false", "--set", "agent.replicas.min=3", "--set", "labels.team=x")
+    d_to, _, _ = render("high-throughput", ns, extra)
+    rc, out, err = run([C.agentctl, "diff", "--base-dir", d_from, "-o", d_to, "--format", "json"])
+    agent = [r for c in json.loads(out)["changes"] if c["name"] == "agent-deployment"
+             for r in c["reasons"] if r["class"] == "stall"]
+    if not agent or not agent[0]["text"].startswith("rollout may stall if the old autoscaler is left running"):
+        raise RuntimeError(f"agentctl did not predict it: {agent}")
+    delete = re.search(r"kubectl delete horizontalpodautoscaler (\S+) -n ([a-z0-9-]+)", agent[0]["fix"])
+    if not delete:
+        raise RuntimeError(f"the fix names no autoscaler to remove: {agent[0]['fix'][:200]}")
+    rc, out, err, res, rej = apply_k(d_to)
+    if rc != 0:
+        raise RuntimeError(f"kubectl apply -k: {err.strip()[:300]}")
+    p = wait_ready(ns, 3, 20)
+    # The agent stops part-way or ends below the HPA's 10 (which, depends on whether the
+    # rollout at 3 finishes before the HPA acts: kwok's pods are ready at once, so usually the
+    # latter), quota admission refusing the rest.
+    stalled = [x for x in p if re.match(r"agent-deployment: (updatedReplicas|readyReplicas) \d+/10", x)]
+    refused = quota_refusals(ns)
+    if not stalled or not refused:
+        return ""
+    k("delete", "horizontalpodautoscaler", delete.group(1), "-n", delete.group(2))
+    rc, out, err, res, rej = apply_k(d_to)
+    if rc != 0:
+        raise RuntimeError(f"applying again: {err.strip()[:300]}")
+    p2 = wait_ready(ns, 3, 20)
+    if p2:
+        touch_replicasets(ns)
+        p2 = wait_ready(ns, 3, 60)
+    if p2:
+        raise RuntimeError(f"with the autoscaler removed it did not complete: {p2[:3]}")
+    return (f"without --prune: {stalled[0]} (the HPA asks for 10), {refused} pod creations refused; "
+            f"the HPA removed and applied again: complete")
+
+
 def scenario_stall():
-    with cf.ThreadPoolExecutor(2) as ex:
+    with cf.ThreadPoolExecutor(3) as ex:
         one = ex.submit(neg, "stall:one-step-apply-stalls-as-predicted", stall_one_step)
         two = ex.submit(neg, "stall:two-step-fix-completes", stall_two_step)
+        hpa = ex.submit(neg, "stall:left-behind-autoscaler", stall_left_behind)
         one.result()
         two.result()
+        hpa.result()
 
 
 # What examples/adopter.yaml asks of the cluster (agentctl's prerequisites summary names them):

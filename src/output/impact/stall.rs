@@ -986,6 +986,15 @@ fn reason(
             format!("{} of {} pods updated", s.updated.0, s.updated.1)
         };
         format!("rollout {how}{when}{base}: {why}; {tail}{until}")
+    } else if matches!(v, Verdict::May(_, _, Bound::LeftBehind)) {
+        // Which of the two depends on whether the rollout at the new replicas finishes before
+        // the autoscaler acts (seen on the control plane: the rollout at 3 finished, then the
+        // autoscaler asked for 10 and quota admission let 4 in).
+        format!(
+            "rollout {how}{when}{base}: {why}; the agent either stops part-way or ends with fewer \
+             pods than the autoscaler asks for, depending on whether its rollout at the new \
+             replicas finishes before the autoscaler acts"
+        )
     } else {
         format!(
             "rollout {how}{when}{base}: {why}; it stays at updatedReplicas {}/{} (the old pods \
