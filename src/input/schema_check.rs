@@ -484,6 +484,9 @@ pub fn typed_set_value(schema: &J, raw: &str, pos: Pos) -> Result<Node, String> 
     let types = all_types(schema);
     let len = raw.chars().count().max(1);
     let node = |value| Node { value, pos, len };
+    if let Some(message) = crate::input::yaml::unfit_character(raw) {
+        return Err(message);
+    }
     let plain = if raw.is_empty() {
         Value::Str(String::new())
     } else {
@@ -512,7 +515,16 @@ pub fn typed_set_value(schema: &J, raw: &str, pos: Pos) -> Result<Node, String> 
         .iter()
         .any(|t| matches!(*t, "integer" | "number" | "boolean"))
     {
-        // The schema check that follows judges it exactly as it judges a file's value.
+        // The schema check that follows judges it exactly as it judges a file's value; a
+        // quoted value is the string inside the quotes, as in a file.
+        if raw.starts_with(['"', '\''])
+            && let Ok(Node {
+                value: Value::Str(s),
+                ..
+            }) = crate::input::yaml::parse_inline(raw)
+        {
+            return Ok(node(Value::Str(s)));
+        }
         return Ok(node(plain));
     }
     // Lists and maps: YAML flow syntax.

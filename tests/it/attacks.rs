@@ -281,6 +281,26 @@ fn a_project_file_reads_only_inside_its_directory() {
                 hides: &[],
             },
             Case {
+                name: "opted in: a symlink out is followed",
+                files: &[
+                    ("proj/agentctl.yaml", project!("shared.yaml")),
+                    ("shared/base.yaml", "namespace: shared-agents\n"),
+                ],
+                links: &[("proj/shared.yaml", "../shared/base.yaml")],
+                args: &[
+                    "render",
+                    "--all",
+                    "--allow-outside-project",
+                    "-q",
+                    "-o",
+                    "out",
+                ],
+                stdin: None,
+                code: 0,
+                shows: &[],
+                hides: &[],
+            },
+            Case {
                 name: "a `..` that stays inside is fine",
                 files: &[
                     ("proj/agentctl.yaml", project!("envs/../base.yaml")),
@@ -648,7 +668,7 @@ fn terminal_escapes_in_input_are_printed_escaped() {
                 args: &["render", "-f", "a.yaml"],
                 stdin: None,
                 code: 2,
-                shows: &["\\u{1b}[2Jplicas"],
+                shows: &["the control character U+001B", "a.yaml:2:3"],
                 hides: &[],
             },
             Case {
@@ -1013,7 +1033,8 @@ fn a_configmap_over_one_mebibyte_is_a_located_error() {
 const NUMBER_FORMS: &[&str] = &[
     "0x10", "0X1F", "-0x10", "0o17", "017", "0777", "-017", "00", "089", "+1", "-0", "0", "10",
     "-1", "1_000", ".5", "1.0", "1e3", "1.5e+3", "0b11", ".inf", "-.inf", ".nan", "1:30", "~",
-    "null", "NULL", "true", "True", "TRUE", "false", "yes", "no", "on", "off", "y", "n",
+    "null", "NULL", "true", "True", "TRUE", "false", "yes", "no", "on", "off", "y", "n", "\"10\"",
+    "'true'", "\"0x10\"",
 ];
 
 /// The forms of [`NUMBER_FORMS`] that agentctl reads as text, in a file as in `--set`.
@@ -1133,7 +1154,7 @@ fn a_string_that_looks_like_a_number_stays_that_string_for_a_yaml_1_1_reader() {
     let strings: Vec<&str> = NUMBER_FORMS
         .iter()
         .copied()
-        .filter(|v| !["~", "null", "NULL"].contains(v))
+        .filter(|v| !["~", "null", "NULL"].contains(v) && !v.starts_with(['"', '\'']))
         .collect();
     let mut env = String::from("agent:\n  env:\n");
     let mut extra = String::from("  config:\n    extra:\n");
@@ -1188,5 +1209,70 @@ fn a_string_that_looks_like_a_number_stays_that_string_for_a_yaml_1_1_reader() {
                 "ConfigMap {name}"
             );
         }
+    }
+}
+
+/// Characters `kubectl apply -k` would deliver changed (kustomize writes U+0085, U+2028 and
+/// U+2029 raw and reads them back as a line break), and control characters a template would
+/// emit raw into YAML (an internal "invalid YAML" error before), are located input errors, in
+/// a file, a patch and `--set` alike; nothing is written.
+#[test]
+fn characters_kustomize_would_change_are_refused() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "agent:\n  env:\n    NOTE: \"a\\Lb\"\n",
+            "U+2028 (LINE SEPARATOR)",
+        ),
+        (
+            "agent:\n  config:\n    extra:\n      NOTE: \"a\\Nb\"\n",
+            "U+0085 (NEXT LINE)",
+        ),
+        (
+            "labels:\n  team: \"a\\Pb\"\n",
+            "U+2029 (PARAGRAPH SEPARATOR)",
+        ),
+        (
+            "agent:\n  env:\n    NOTE: \"a\\u007fb\"\n",
+            "the control character U+007F",
+        ),
+        (
+            "agent:\n  env:\n    NOTE: \"a\\u001bb\"\n",
+            "the control character U+001B",
+        ),
+        (
+            "patches:\n  - target: {kind: Deployment, name: agent-deployment}\n    patch:\n      metadata:\n        annotations: {note: \"a\\Lb\"}\n",
+            "U+2028 (LINE SEPARATOR)",
+        ),
+    ];
+    for (file, shows) in cases {
+        let dir = support::tempdir();
+        support::write(dir.path(), "f.yaml", file);
+        let run = agentctl(["render", "-f", "f.yaml", "-o", "out"])
+            .current_dir(dir.path())
+            .run();
+        assert_eq!(run.code, 2, "{file}\n{}", run.stderr);
+        assert!(run.stderr.contains(shows), "{file}\n{}", run.stderr);
+        assert!(
+            run.stderr.contains("f.yaml:"),
+            "not located: {}",
+            run.stderr
+        );
+        assert!(
+            !dir.path().join("out").exists(),
+            "{file}: something was written"
+        );
+    }
+    for (value, shows) in [
+        ("a\u{2028}b", "U+2028 (LINE SEPARATOR)"),
+        ("a\u{85}b", "U+0085 (NEXT LINE)"),
+        ("a\u{7f}b", "the control character U+007F"),
+    ] {
+        let dir = support::tempdir();
+        let run = agentctl(["render", "--set", &format!("agent.env.NOTE={value}")])
+            .current_dir(dir.path())
+            .run();
+        assert_eq!(run.code, 2, "{value:?}\n{}", run.stderr);
+        assert!(run.stderr.contains(shows), "{value:?}\n{}", run.stderr);
+        assert!(run.stderr.contains("agent.env.NOTE"), "{}", run.stderr);
     }
 }

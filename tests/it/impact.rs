@@ -432,7 +432,12 @@ fn a_quota_that_shrinks_under_running_pods_stalls_the_rollouts() {
             .1
             .starts_with("rollout stalls for certain with 10 pods")
             && agent.1.contains("limits.cpu would be 42 of 25")
-            && agent.1.contains("updatedReplicas 0/10"),
+            && agent.1.contains("updatedReplicas 0/10")
+            // 5 old pods (20 CPU) + Redis (2.1) + a new pod (2) fit in 25; 6 do not.
+            && agent.1.contains(
+                "without the fix it resumes only if the autoscaler scales agent-deployment down \
+                 to 5 pods or fewer (its new minimum is 3"
+            ),
         "{}",
         agent.1
     );
@@ -486,6 +491,34 @@ fn a_quota_that_shrinks_under_running_pods_stalls_the_rollouts() {
         "{}",
         r.stderr
     );
+}
+
+/// A quota the cluster does not have yet, created smaller than what runs: the same stall, and
+/// the fix applies once without it.
+#[test]
+fn a_quota_created_under_running_pods_stalls_the_rollouts() {
+    let dir = two_renders(
+        &["-p", "high-throughput", "--set", "quota.enabled=false"],
+        &[],
+    );
+    let found = stalls(dir.path());
+    assert_eq!(found.len(), 2, "{found:?}");
+    for (_, text, fix) in &found {
+        assert!(text.starts_with("rollout stalls for certain"), "{text}");
+        assert!(
+            fix.starts_with(
+                "apply in two steps so the quota comes after the rollout: 1. render with \
+                 `--set quota.enabled=false` added to the same inputs"
+            ),
+            "{fix}"
+        );
+    }
+    // Its first step: nothing stalls.
+    let step1 = two_renders(
+        &["-p", "high-throughput", "--set", "quota.enabled=false"],
+        &["--set", "quota.enabled=false"],
+    );
+    assert_eq!(stalls(step1.path()), []);
 }
 
 /// The fix really works (in the model): the first step, the new render with today's quota
@@ -552,6 +585,49 @@ fn no_stall_where_the_quota_holds_the_rollout() {
     ] {
         let dir = two_renders(old, new);
         assert_eq!(stalls(dir.path()), [], "{old:?} -> {new:?}");
+    }
+}
+
+/// The reverse, without the autoscaler: the new render fixes 3 replicas (room for them and a
+/// surge pod), but `kubectl apply` without `--prune` leaves the old autoscaler running, which
+/// asks for its old minimum of 10 again: that may stall (part-way, or below the 10 it asks for,
+/// as the control plane showed), and the fix removes the autoscaler first.
+#[test]
+fn a_left_behind_autoscaler_may_stall_the_rollout() {
+    let dir = two_renders(
+        &["-p", "high-throughput"],
+        &[
+            "-p",
+            "high-throughput",
+            "--set",
+            "autoscaling.enabled=false",
+            "--set",
+            "agent.replicas.min=3",
+            "--set",
+            "labels.team=x",
+        ],
+    );
+    let found = stalls(dir.path());
+    assert!(
+        found.iter().any(|(n, t, _)| {
+            n == "Deployment/agent-deployment"
+            && t.starts_with(
+                "rollout may stall if the old autoscaler is left running (kubectl apply without \
+                 --prune"
+            )
+            && t.contains("ends with fewer pods than the autoscaler asks for")
+        }),
+        "{found:?}"
+    );
+    for (_, text, fix) in &found {
+        assert!(text.starts_with("rollout may stall"), "{text}");
+        assert!(
+            fix.starts_with(
+                "remove the autoscaler the render no longer has before applying (kubectl delete \
+                 horizontalpodautoscaler agent-hpa -n production-agents)"
+            ),
+            "{fix}"
+        );
     }
 }
 

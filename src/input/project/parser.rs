@@ -418,7 +418,8 @@ impl Parser {
         } else {
             beneath::open(&self.dir, Path::new(rel))
         };
-        let problem = match opened {
+        // What is wrong, and whether it is that nothing is there (then a name may be mistyped).
+        let (problem, missing) = match opened {
             Ok(opened) => {
                 let kind = opened.file.metadata().map(|m| (m.is_file(), m.is_dir()));
                 match kind {
@@ -438,11 +439,14 @@ impl Parser {
                             }
                         };
                     }
-                    Ok((false, true)) => format!("override file `{rel}` is a directory"),
-                    Ok(_) => format!(
-                        "override file `{rel}` is not a regular file (a FIFO, socket or device)"
+                    Ok((false, true)) => (format!("override file `{rel}` is a directory"), false),
+                    Ok(_) => (
+                        format!(
+                            "override file `{rel}` is not a regular file (a FIFO, socket or device)"
+                        ),
+                        false,
                     ),
-                    Err(e) => format!("cannot read override file `{rel}`: {e}"),
+                    Err(e) => (format!("cannot read override file `{rel}`: {e}"), false),
                 }
             }
             Err(Refused::Escapes(why)) => {
@@ -458,7 +462,7 @@ impl Parser {
                 return None;
             }
             Err(Refused::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
-                format!("override file `{rel}` does not exist")
+                (format!("override file `{rel}` does not exist"), true)
             }
             Err(Refused::Io(e)) => {
                 let d = Diagnostic::new(format!("cannot read override file `{rel}`: {e}"))
@@ -472,13 +476,19 @@ impl Parser {
         };
         let mut d = Diagnostic::new(problem)
             .path(path)
-            .label("no such file")
+            .label(if missing {
+                "no such file"
+            } else {
+                "not a file"
+            })
             .note(format!(
                 "paths in a project file are relative to its directory; this one is `{}`",
                 resolved.display()
             ));
-        if let Some(m) = self.similar_file(&resolved) {
+        if let Some(m) = self.similar_file(&resolved).filter(|_| missing) {
             d = d.help(format!("did you mean `{m}`?"));
+        } else if !missing {
+            d = d.help("name a YAML file");
         } else {
             d = d.help("create the file (`agentctl init FILE` writes a starter) or fix the path");
         }

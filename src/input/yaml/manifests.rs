@@ -249,15 +249,120 @@ pub fn from_str<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String>
     serde_saphyr::from_str(text).map_err(|e| e.to_string())
 }
 
-/// Emits a JSON value as canonical YAML: keys sorted, lists compact, ambiguous strings quoted.
+/// Emits a JSON value as canonical YAML: keys in go-yaml's order ([`go_yaml_less`]), lists
+/// compact, ambiguous strings quoted.
+///
+/// The order is the one `kubectl kustomize` re-emits string maps in (labels, annotations,
+/// `nodeSelector`, ConfigMap `data`: `A2` before `A10`, `A_B` before `AB`), and for every other
+/// map it keeps the order of the file; so the stream, the files and kustomize's build of the
+/// files list keys in one order.
 pub fn to_canonical(value: &serde_json::Value) -> Result<String, String> {
-    if maps_iterate_sorted() {
-        emit(value)
-    } else {
-        let mut sorted = value.clone();
-        sorted.sort_all_objects();
-        emit(&sorted)
+    emit(&GoYamlOrder(value))
+}
+
+/// A JSON value serialized with every map's keys in go-yaml's order.
+struct GoYamlOrder<'a>(&'a serde_json::Value);
+
+impl serde::Serialize for GoYamlOrder<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        use serde_json::Value as J;
+        match self.0 {
+            J::Object(map) => {
+                let keys = go_yaml_sorted(map.keys().map(String::as_str).collect());
+                let mut out = serializer.serialize_map(Some(keys.len()))?;
+                for k in keys {
+                    out.serialize_entry(k, &GoYamlOrder(&map[k]))?;
+                }
+                out.end()
+            }
+            J::Array(items) => {
+                let mut out = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    out.serialize_element(&GoYamlOrder(item))?;
+                }
+                out.end()
+            }
+            other => other.serialize(serializer),
+        }
     }
+}
+
+/// `keys` (in byte order) sorted by [`go_yaml_less`], by binary insertion: that order is not
+/// total for some keys (`v1a` < `v9` < `v10` < `v1a`), where a library sort may panic; a
+/// binary search never does, and from the same input it always gives the same output.
+pub(super) fn go_yaml_sorted(keys: Vec<&str>) -> Vec<&str> {
+    let mut sorted: Vec<&str> = Vec::with_capacity(keys.len());
+    for key in keys {
+        let at = sorted.partition_point(|k| !go_yaml_less(key, k));
+        sorted.insert(at, key);
+    }
+    sorted
+}
+
+/// go-yaml's order of string map keys (`keyList.Less` in yaml.v2's `sorter.go`), which
+/// `kubectl kustomize` re-emits string maps in (measured with kustomize 5.5: `A_B`, `A2`,
+/// `A10`, `AB`, `X10`, `X1AA`, `x1`, `x01`): at the first character that differs, letters
+/// compare as characters, a letter sorts after anything else, and otherwise the digits from
+/// there on compare as a number. Exact for ASCII keys, which every Kubernetes map key is.
+pub fn go_yaml_less(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        return less_by(a.as_bytes(), b.as_bytes(), |c| char::from(*c));
+    }
+    let ar: Vec<char> = a.chars().collect();
+    let br: Vec<char> = b.chars().collect();
+    less_by(&ar, &br, |c| *c)
+}
+
+/// [`go_yaml_less`] over two sequences of characters read by `ch` (bytes for ASCII keys, so
+/// the common case allocates nothing).
+fn less_by<T>(ar: &[T], br: &[T], ch: impl Fn(&T) -> char) -> bool {
+    let is_digit = |c: char| c.is_ascii_digit();
+    let value = |c: char| i64::from(c.to_digit(10).unwrap_or(0));
+    for i in 0..ar.len().min(br.len()) {
+        let (a, b) = (ch(&ar[i]), ch(&br[i]));
+        if a == b {
+            continue;
+        }
+        let al = a.is_alphabetic();
+        let bl = b.is_alphabetic();
+        if al && bl {
+            return a < b;
+        }
+        if al || bl {
+            return bl;
+        }
+        let (mut an, mut bn) = (0i64, 0i64);
+        if a == '0' || b == '0' {
+            let mut j = i;
+            while j > 0 && is_digit(ch(&ar[j - 1])) {
+                if ch(&ar[j - 1]) != '0' {
+                    an = 1;
+                    bn = 1;
+                    break;
+                }
+                j -= 1;
+            }
+        }
+        let mut ai = i;
+        while ai < ar.len() && is_digit(ch(&ar[ai])) {
+            an = an.wrapping_mul(10).wrapping_add(value(ch(&ar[ai])));
+            ai += 1;
+        }
+        let mut bi = i;
+        while bi < br.len() && is_digit(ch(&br[bi])) {
+            bn = bn.wrapping_mul(10).wrapping_add(value(ch(&br[bi])));
+            bi += 1;
+        }
+        if an != bn {
+            return an < bn;
+        }
+        if ai != bi {
+            return ai < bi;
+        }
+        return a < b;
+    }
+    ar.len() < br.len()
 }
 
 /// Emits a value as YAML in its own order (struct fields as declared, so the effective
@@ -280,16 +385,4 @@ pub(super) fn emit<T: serde::Serialize>(value: &T) -> Result<String, String> {
         out.push('\n');
     }
     Ok(out)
-}
-
-/// Whether serde_json's maps iterate in key order (they do unless some crate in the build
-/// enables its `preserve_order` feature); then a value serializes sorted as it is, with no copy.
-pub(super) fn maps_iterate_sorted() -> bool {
-    static SORTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *SORTED.get_or_init(|| {
-        let mut probe = serde_json::Map::new();
-        probe.insert("b".into(), serde_json::Value::Null);
-        probe.insert("a".into(), serde_json::Value::Null);
-        probe.keys().next().is_some_and(|k| k == "a")
-    })
 }

@@ -190,6 +190,35 @@ pub fn resolve_plain(text: &str) -> Value {
     Value::Str(text.to_owned())
 }
 
+/// Why `text` cannot be a value: it holds a control character other than a tab or a line
+/// break (`\\u007f` and C1 controls would reach the output raw, where YAML forbids them), or one of the
+/// Unicode line breaks of YAML 1.1 (U+0085 NEXT LINE, U+2028 LINE SEPARATOR, U+2029 PARAGRAPH
+/// SEPARATOR): agentctl writes those escaped, but `kubectl kustomize`, which `kubectl apply -k`
+/// runs, writes them raw and reads them back as a line break and indentation, so the object
+/// applied from the directory would hold another value than the stream's. Refused in every
+/// layer and every `--set`.
+pub fn unfit_character(text: &str) -> Option<String> {
+    let c = text.chars().find(|c| {
+        matches!(c, '\u{2028}' | '\u{2029}') || (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    })?;
+    let code = u32::from(c);
+    Some(match c {
+        '\u{85}' | '\u{2028}' | '\u{2029}' => {
+            let name = match c {
+                '\u{85}' => "NEXT LINE",
+                '\u{2028}' => "LINE SEPARATOR",
+                _ => "PARAGRAPH SEPARATOR",
+            };
+            format!(
+                "the value contains U+{code:04X} ({name}), which `kubectl apply -k` would change (kustomize writes it raw and reads it back as a line break)"
+            )
+        }
+        _ => format!(
+            "the value contains the control character U+{code:04X}, which has no place in a setting (only tabs and line breaks do)"
+        ),
+    })
+}
+
 /// A plain scalar that looks like a number but is not written in the one form every YAML
 /// reader agrees on (decimal digits, an optional sign, no leading zero, no `_`, no exponent):
 /// what YAML readers make of it and what to write instead.
@@ -509,6 +538,18 @@ fn scalar_node(
             )
         });
     }
+    if let Some(message) = unfit_character(scalar) {
+        return Err(SyntaxError {
+            len: len_of(span),
+            ..err(
+                message,
+                pos,
+                Some(
+                    "remove it; for a line break write `\\n` in a double-quoted string, or use a `|` block",
+                ),
+            )
+        });
+    }
     let value = if style == ScalarStyle::Plain {
         resolve_plain(scalar)
     } else {
@@ -703,6 +744,6 @@ mod manifests;
 mod tests;
 
 pub use manifests::{
-    YAML11_BOOLS, from_str, is_yaml11_only_bool, parse_manifests, plain_strings, to_canonical,
-    to_string_ordered, yaml11_retypes,
+    YAML11_BOOLS, from_str, go_yaml_less, is_yaml11_only_bool, parse_manifests, plain_strings,
+    to_canonical, to_string_ordered, yaml11_retypes,
 };

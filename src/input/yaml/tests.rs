@@ -211,3 +211,33 @@ fn ambiguous_strings_are_quoted_on_output() {
         assert_ne!(yaml.trim(), format!("k: {s}"), "{s} was emitted bare");
     }
 }
+
+#[test]
+fn keys_sort_as_go_yaml_sorts_them() {
+    // The order `kubectl kustomize` (5.5) printed for a ConfigMap's data.
+    let kustomize = [
+        "A_B", "A2", "A10", "AB", "L9", "X10", "X1AA", "XB", "Xa", "l-a", "l.c", "l_b", "l0", "lA",
+        "la", "x1", "x01",
+    ];
+    let mut bytewise = kustomize.to_vec();
+    bytewise.sort_unstable();
+    assert_eq!(go_yaml_sorted(bytewise), kustomize);
+    for pair in kustomize.windows(2) {
+        assert!(go_yaml_less(pair[0], pair[1]), "{} < {}", pair[0], pair[1]);
+        assert!(
+            !go_yaml_less(pair[1], pair[0]),
+            "not {} < {}",
+            pair[1],
+            pair[0]
+        );
+    }
+    // Not a total order: sorting such keys must not panic, and is the same every time.
+    let cycle = go_yaml_sorted(vec!["v10", "v1a", "v9"]);
+    assert_eq!(cycle, go_yaml_sorted(vec!["v10", "v1a", "v9"]));
+    let value: serde_json::Value =
+        serde_json::json!({"A10": 1, "A2": 2, "AB": 3, "A_B": 4, "b": {"x10": 1, "x9": 2}});
+    assert_eq!(
+        to_canonical(&value).unwrap(),
+        "A_B: 4\nA2: 2\nA10: 1\nAB: 3\nb:\n  x9: 2\n  x10: 1\n"
+    );
+}

@@ -69,7 +69,7 @@ const ONE: i128 = 1_000_000_000;
 impl Usage {
     fn add(&mut self, o: &Usage, times: i64) {
         for i in 0..N {
-            self.0[i] += o.0[i] * i128::from(times);
+            self.0[i] = self.0[i].saturating_add(o.0[i].saturating_mul(i128::from(times)));
         }
     }
     fn max(&self, o: &Usage) -> Usage {
@@ -160,8 +160,8 @@ fn admit(quotas: &[Quota], used: &Usage, pod: &Usage) -> Result<(), Refusal> {
             .hard
             .iter()
             .filter(|(i, _)| pod.0[*i] > 0)
-            .filter(|(i, hard)| used.0[*i] + pod.0[*i] > *hard)
-            .map(|(i, hard)| (*i, used.0[*i] + pod.0[*i], *hard))
+            .filter(|(i, hard)| used.0[*i].saturating_add(pod.0[*i]) > *hard)
+            .map(|(i, hard)| (*i, used.0[*i].saturating_add(pod.0[*i]), *hard))
             .collect();
         if !over.is_empty() {
             return Err(Refusal {
@@ -235,17 +235,20 @@ fn pod_usage(spec: &J, d: &Defaults) -> Usage {
                 let (r, l) = container(c, res, d);
                 if which == 0 { r } else { l }
             };
-            let regular: i128 = containers.iter().map(pick).sum();
+            let regular = containers
+                .iter()
+                .map(pick)
+                .fold(0i128, i128::saturating_add);
             let (mut sidecars, mut init_peak) = (0i128, 0i128);
             for c in &inits {
                 if str_at(c, "restartPolicy") == Some("Always") {
-                    sidecars += pick(c);
+                    sidecars = sidecars.saturating_add(pick(c));
                     init_peak = init_peak.max(sidecars);
                 } else {
-                    init_peak = init_peak.max(sidecars + pick(c));
+                    init_peak = init_peak.max(sidecars.saturating_add(pick(c)));
                 }
             }
-            u.0[i] = (regular + sidecars).max(init_peak);
+            u.0[i] = regular.saturating_add(sidecars).max(init_peak);
         }
     }
     u.0[6] = ONE;
@@ -278,8 +281,8 @@ fn int_or_percent(v: Option<&J>, default: &str, of: i64, up: bool) -> i64 {
         _ => default.to_owned(),
     };
     match text.strip_suffix('%').and_then(|p| p.parse::<i64>().ok()) {
-        Some(p) if up => (p * of + 99) / 100,
-        Some(p) => p * of / 100,
+        Some(p) if up => p.saturating_mul(of).saturating_add(99) / 100,
+        Some(p) => p.saturating_mul(of) / 100,
         None => text.parse().unwrap_or(0),
     }
 }
@@ -436,10 +439,25 @@ impl World {
         u
     }
 
+    /// The pods of the replay, old and new: each round that changes something moves at least
+    /// one of them one step, which bounds the rounds.
+    fn pods(&self) -> i64 {
+        let d: i64 = self
+            .deploys
+            .iter()
+            .map(|d| d.old_spec.max(0) + d.target.max(0) + d.surge.max(0))
+            .sum();
+        let s: i64 = self.stss.iter().map(|s| s.pods.len() as i64).sum();
+        d + s
+    }
+
     /// Replays the controllers, acting in `order` (indexes: deploys first, then stss) each
-    /// round, until nothing changes.
+    /// round, until nothing changes. A replay that does not settle within its bound claims
+    /// nothing (no stall).
     fn replay(mut self, quotas: &[Quota], order: &[usize]) -> Stalled {
-        for _ in 0..10_000 {
+        let rounds = 8 * (self.pods() + 8);
+        let mut settled = false;
+        for _ in 0..rounds {
             let mut moved = false;
             for &w in order {
                 if w < self.deploys.len() {
@@ -452,10 +470,14 @@ impl World {
                 }
             }
             if !moved {
+                settled = true;
                 break;
             }
         }
         let mut out = Stalled::new();
+        if !settled {
+            return out;
+        }
         for d in self.deploys.iter().filter(|d| !d.done()) {
             out.insert(
                 ("Deployment".into(), d.name.clone()),
@@ -522,7 +544,8 @@ fn bounds(objs: &Objects, ns: Option<&str>, kind: &str, name: &str) -> Option<(i
     {
         let min = at(h, "spec.minReplicas").and_then(J::as_i64).unwrap_or(1);
         let max = at(h, "spec.maxReplicas").and_then(J::as_i64).unwrap_or(min);
-        return Some((min, max.max(min)));
+        let min = min.clamp(0, MAX_PODS);
+        return Some((min, max.clamp(min, MAX_PODS)));
     }
     objs.of_kind("ScaledObject", ns)
         .find(|o| targets(o))
@@ -533,7 +556,8 @@ fn bounds(objs: &Objects, ns: Option<&str>, kind: &str, name: &str) -> Option<(i
             let max = at(so, "spec.maxReplicaCount")
                 .and_then(J::as_i64)
                 .unwrap_or(100);
-            (min, max.max(min))
+            let min = min.clamp(0, MAX_PODS);
+            (min, max.clamp(min, MAX_PODS))
         })
 }
 
@@ -543,8 +567,13 @@ fn find<'a>(objs: &'a Objects, kind: &'a str, ns: Option<&'a str>, name: &str) -
         .find(|o| str_at(o, "metadata.name") == Some(name))
 }
 
+/// Counts beyond this are no real namespace (and would overflow the arithmetic): clamped.
+const MAX_PODS: i64 = 1_000_000;
+
 fn replicas(o: &J) -> Option<i64> {
-    at(o, "spec.replicas").and_then(J::as_i64)
+    at(o, "spec.replicas")
+        .and_then(J::as_i64)
+        .map(|n| n.clamp(0, MAX_PODS))
 }
 
 /// The two bounds of what runs now.
@@ -554,6 +583,11 @@ enum Bound {
     Low,
     /// Scaled out to the autoscaler's maximum, a CronJob's pod running.
     High,
+    /// The autoscaled Deployments at this many pods, no job running.
+    Scaled(i64),
+    /// As `Low`, and an autoscaler the new side no longer renders left running (`kubectl
+    /// apply` without `--prune`): it keeps its Deployment within its old bounds.
+    LeftBehind,
 }
 
 /// The world of namespace `ns` at a bound: old objects are what runs, `rolling` the workloads
@@ -577,40 +611,51 @@ fn world(
     for d in old.of_kind("Deployment", ns) {
         let name = str_at(d, "metadata.name").unwrap_or_default();
         let now = match bounds(old, ns, "Deployment", name) {
-            Some((min, max)) => {
-                if bound == Bound::Low {
-                    min
-                } else {
-                    max
-                }
-            }
+            Some((min, max)) => match bound {
+                Bound::Low | Bound::LeftBehind => min,
+                Bound::High => max,
+                Bound::Scaled(n) => n.max(0),
+            },
             None => replicas(d).unwrap_or(1),
         };
         running.push((format!("Deployment {name}"), now));
         let old_usage = pod_usage(at(d, "spec.template.spec").unwrap_or(&J::Null), &d_old);
         match new_of("Deployment", name).filter(|_| rolls("Deployment", name)) {
             Some(n) => {
-                let target = match (replicas(n), bounds(new, ns, "Deployment", name)) {
+                let mut target = match (replicas(n), bounds(new, ns, "Deployment", name)) {
                     (Some(r), _) => r,
                     (None, Some((min, max))) => now.clamp(min, max),
                     (None, None) => now,
                 };
+                if bound == Bound::LeftBehind
+                    && bounds(new, ns, "Deployment", name).is_none()
+                    && let Some((min, max)) = bounds(old, ns, "Deployment", name)
+                {
+                    target = target.clamp(min, max);
+                }
                 let surge = int_or_percent(
                     at(n, "spec.strategy.rollingUpdate.maxSurge"),
                     "25%",
                     target,
                     true,
-                );
+                )
+                .clamp(0, MAX_PODS);
                 let mut unavailable = int_or_percent(
                     at(n, "spec.strategy.rollingUpdate.maxUnavailable"),
                     "25%",
                     target,
                     false,
                 )
-                .min(target);
+                .clamp(0, target.max(0));
                 if surge == 0 && unavailable == 0 {
                     unavailable = 1;
                 }
+                // Recreate: every old pod goes before the first new one is created.
+                let (surge, unavailable) = if str_at(n, "spec.strategy.type") == Some("Recreate") {
+                    (0, target)
+                } else {
+                    (surge, unavailable)
+                };
                 w.deploys.push(Deploy {
                     name: name.to_owned(),
                     old_spec: now,
@@ -718,6 +763,25 @@ fn verdicts(
             );
         }
     }
+    // An autoscaler no longer rendered, left running by `kubectl apply` without `--prune`.
+    let left_behind = old.of_kind("Deployment", ns).any(|d| {
+        let name = str_at(d, "metadata.name").unwrap_or_default();
+        bounds(old, ns, "Deployment", name).is_some()
+            && bounds(new, ns, "Deployment", name).is_none()
+    });
+    if left_behind {
+        let (w, _) = world(old, new, ns, rolling, Bound::LeftBehind);
+        for o in &orders {
+            for (key, s) in w.clone().replay(quotas, o) {
+                out.entry(key).or_insert(Verdict::May(
+                    s,
+                    "if the old autoscaler is left running (kubectl apply without --prune: it \
+                     keeps the agent within its old bounds)",
+                    Bound::LeftBehind,
+                ));
+            }
+        }
+    }
     for o in &orders {
         let r = high.clone().replay(quotas, o);
         for (key, s) in r {
@@ -729,6 +793,45 @@ fn verdicts(
         }
     }
     (out, [running, high_running])
+}
+
+/// When the rollouts stall at the autoscaler's minimum: the largest number of pods the
+/// autoscaler may scale the agent down to (within its new bounds, e.g. under low load after its
+/// scale-down window) at which every rollout completes, with the new minimum and the
+/// Deployment's name; `None` when no such number exists or nothing is autoscaled.
+fn resume(
+    old: &Objects,
+    new: &Objects,
+    ns: Option<&str>,
+    rolling: &[(String, String)],
+    quotas: &[Quota],
+) -> Option<(i64, i64, String)> {
+    let (name, low, new_min) = old.of_kind("Deployment", ns).find_map(|d| {
+        let name = str_at(d, "metadata.name")?;
+        let (old_min, _) = bounds(old, ns, "Deployment", name)?;
+        let (new_min, new_max) = bounds(new, ns, "Deployment", name)?;
+        Some((name.to_owned(), old_min.clamp(new_min, new_max), new_min))
+    })?;
+    let completes = |c: i64| {
+        let (w, _) = world(old, new, ns, rolling, Bound::Scaled(c));
+        w.orders()
+            .iter()
+            .all(|o| w.clone().replay(quotas, o).is_empty())
+    };
+    // Fewer running pods leave more room: the largest count that completes, by bisection.
+    if low <= new_min || !completes(new_min) {
+        return None;
+    }
+    let (mut fits, mut stalls) = (new_min, low);
+    while stalls - fits > 1 {
+        let mid = fits + (stalls - fits) / 2;
+        if completes(mid) {
+            fits = mid;
+        } else {
+            stalls = mid;
+        }
+    }
+    Some((fits, new_min, name))
 }
 
 /// Adds a `stall` finding to each rolling workload whose rollout the new quota cannot carry out.
@@ -759,11 +862,47 @@ pub(super) fn predict(old: &Objects, new: &Objects, impacts: &mut [Impact], dir:
         if rolling.is_empty() {
             continue;
         }
+        // Beyond this many pods the replay would be slow: no claim.
+        let (high, _) = world(old, new, ns, &rolling, Bound::High);
+        if high.pods() > 20_000 {
+            continue;
+        }
         let (found, running) = verdicts(old, new, ns, &rolling, &quotas);
         if found.is_empty() {
             continue;
         }
-        let fix = fix(old, new, ns, &rolling, &quotas, dir);
+        let mut fix = fix(old, new, ns, &rolling, &quotas, dir);
+        if found
+            .values()
+            .any(|v| matches!(v, Verdict::May(_, _, Bound::LeftBehind)))
+        {
+            let gone: Vec<String> = ["HorizontalPodAutoscaler", "ScaledObject"]
+                .iter()
+                .flat_map(|kind| old.of_kind(kind, ns).map(move |o| (kind, o)))
+                .filter(|(kind, o)| {
+                    let name = str_at(o, "metadata.name").unwrap_or_default();
+                    find(new, kind, ns, name).is_none()
+                })
+                .map(|(kind, o)| {
+                    format!(
+                        "kubectl delete {} {}{}",
+                        kind.to_lowercase(),
+                        str_at(o, "metadata.name").unwrap_or_default(),
+                        ns.map(|n| format!(" -n {n}")).unwrap_or_default()
+                    )
+                })
+                .collect();
+            fix = format!(
+                "remove the autoscaler the render no longer has before applying ({}), or apply \
+                 with the prune command kustomization.yaml documents; if it still stalls: {fix}",
+                gone.join(", ")
+            );
+        }
+        let resumes = found
+            .values()
+            .any(|v| matches!(v, Verdict::Certain(_)))
+            .then(|| resume(old, new, ns, &rolling, &quotas))
+            .flatten();
         for i in impacts.iter_mut() {
             let key = (i.kind.clone(), i.name.clone());
             if i.namespace.as_deref() != ns {
@@ -772,7 +911,7 @@ pub(super) fn predict(old: &Objects, new: &Objects, impacts: &mut [Impact], dir:
             if let Some(v) = found.get(&key) {
                 i.findings.push(Finding {
                     class: Some(Class::Stall),
-                    reason: reason(&key, v, &running, old, ns),
+                    reason: reason(&key, v, &running, old, ns, resumes.as_ref()),
                     fix: Some(fix.clone()),
                 });
             }
@@ -787,7 +926,17 @@ fn reason(
     running: &[Vec<(String, i64)>; 2],
     old: &Objects,
     ns: Option<&str>,
+    resumes: Option<&(i64, i64, String)>,
 ) -> String {
+    let until = match (v, resumes) {
+        (Verdict::Certain(_), Some((c, min, name))) => format!(
+            "; without the fix it resumes only if the autoscaler scales {name} down to {c} pod{} \
+             or fewer (its new minimum is {min}: under low load, after its scale-down window), \
+             and then when the controllers retry the refused pods (a backoff of up to 1000 s)",
+            if *c == 1 { "" } else { "s" }
+        ),
+        _ => String::new(),
+    };
     let (s, how) = match v {
         Verdict::Certain(s) => (s, "stalls for certain"),
         Verdict::May(s, _, _) => (s, "may stall"),
@@ -836,11 +985,20 @@ fn reason(
         } else {
             format!("{} of {} pods updated", s.updated.0, s.updated.1)
         };
-        format!("rollout {how}{when}{base}: {why}; {tail}")
+        format!("rollout {how}{when}{base}: {why}; {tail}{until}")
+    } else if matches!(v, Verdict::May(_, _, Bound::LeftBehind)) {
+        // Which of the two depends on whether the rollout at the new replicas finishes before
+        // the autoscaler acts (seen on the control plane: the rollout at 3 finished, then the
+        // autoscaler asked for 10 and quota admission let 4 in).
+        format!(
+            "rollout {how}{when}{base}: {why}; the agent either stops part-way or ends with fewer \
+             pods than the autoscaler asks for, depending on whether its rollout at the new \
+             replicas finishes before the autoscaler acts"
+        )
     } else {
         format!(
             "rollout {how}{when}{base}: {why}; it stays at updatedReplicas {}/{} (the old pods \
-             keep running)",
+             keep running){until}",
             s.updated.0, s.updated.1
         )
     }
@@ -869,23 +1027,44 @@ fn fix(
                 && *was > *hard
             {
                 *hard = *was;
-                keep.push((q.name.clone(), *i, t.text[i].clone()));
+                let text = t.text.get(i).cloned().unwrap_or_else(|| show(*i, *was));
+                keep.push((q.name.clone(), *i, text));
             }
         }
     }
     let ns_flag = ns.map(|n| format!(" -n {n}")).unwrap_or_default();
     let dir = dir.unwrap_or("DIR");
+    let statuses = rolling
+        .iter()
+        .map(|(k, n)| format!("kubectl rollout status {}/{n}{ns_flag}", k.to_lowercase()))
+        .collect::<Vec<_>>()
+        .join(" and ");
+    // A quota the cluster does not have yet: the first apply goes without it.
+    let created: Vec<&str> = quotas
+        .iter()
+        .filter(|q| !today.iter().any(|t| t.name == q.name))
+        .map(|q| q.name.as_str())
+        .collect();
+    if !created.is_empty() {
+        let first = if created == ["agent-quota"] {
+            "render with `--set quota.enabled=false` added to the same inputs (no quota and no \
+             LimitRange for this apply)"
+                .to_owned()
+        } else {
+            format!("render without ResourceQuota {}", created.join(", "))
+        };
+        return format!(
+            "apply in two steps so the quota comes after the rollout: 1. {first}, kubectl apply \
+             -k {dir}, then {statuses}; 2. render the same inputs as before and kubectl apply -k \
+             {dir} again (a quota may be created below what runs)"
+        );
+    }
     if keep.is_empty() {
         return "raise the ResourceQuota's figures so the running pods and the new ones fit \
                 together during the rollout"
             .into();
     }
     let (bridged, _) = verdicts(old, new, ns, rolling, &bridge);
-    let statuses = rolling
-        .iter()
-        .map(|(k, n)| format!("kubectl rollout status {}/{n}{ns_flag}", k.to_lowercase()))
-        .collect::<Vec<_>>()
-        .join(" and ");
     let sets: Vec<String> = keep
         .iter()
         .filter(|(q, _, _)| q == "agent-quota")
@@ -1087,5 +1266,30 @@ mod tests {
             ),
             []
         );
+    }
+
+    #[test]
+    fn a_recreate_strategy_frees_the_old_pods_first() {
+        let mut new = deployment(4, "2", 0, "b");
+        new["spec"]["strategy"] = json!({"type": "Recreate"});
+        assert_eq!(
+            stalls(
+                vec![quota("8"), deployment(4, "2", 0, "a")],
+                vec![quota("8"), new]
+            ),
+            []
+        );
+    }
+
+    #[test]
+    fn absurd_counts_and_quantities_do_not_overflow() {
+        let old = json!({"kind": "Deployment", "metadata": {"name": "d", "namespace": "n"},
+            "spec": {"replicas": i64::MAX, "strategy": {"rollingUpdate": {"maxSurge": "900000000000000000%"}},
+                "template": {"spec": {"containers": [{"name": "c", "image": "a",
+                    "resources": {"limits": {"cpu": "9000000000000Ei"}}}]}}}});
+        let mut new = old.clone();
+        new["spec"]["template"]["spec"]["containers"][0]["image"] = json!("b");
+        // Beyond the bound of a replay: no claim, and no panic.
+        assert_eq!(stalls(vec![quota("8"), old], vec![quota("8"), new]), []);
     }
 }

@@ -123,6 +123,23 @@ impl Checker<'_> {
     }
 
     fn quantity(&mut self, path: &str, value: &str, kind: Kind) -> Option<f64> {
+        // A bare number YAML readers disagree on (`017`: 17 or the octal 15) is not taken for a
+        // quantity either, whatever Kubernetes would make of the text.
+        if let Some(nd) = crate::input::yaml::not_decimal(value)
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b'-' || b == b'+')
+        {
+            self.fail(
+                path,
+                format!("`{value}` is not a plain decimal number: {}", nd.readings),
+                Some(format!(
+                    "write the number in plain decimal digits: {}",
+                    nd.write
+                )),
+            );
+            return None;
+        }
         match parse_quantity(value, kind) {
             Ok(v) => Some(v),
             Err(why) => {
