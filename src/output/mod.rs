@@ -690,7 +690,15 @@ fn write_planned(req: &Request) -> Result<Written> {
             .enumerate()
             .filter_map(|(i, d)| Some((i, d.dir.as_ref().or(opened[i].as_ref())?, d)))
             .collect();
-        let chunk = work.len().div_ceil(STAGE_THREADS).max(1);
+        // With a test fault injected (debug builds), one thread, so the N-th call is the same
+        // file on every run and the fault tests are deterministic.
+        let threads = if cfg!(debug_assertions) && std::env::var_os("AGENTCTL_TEST_FAULT").is_some()
+        {
+            1
+        } else {
+            STAGE_THREADS
+        };
+        let chunk = work.len().div_ceil(threads).max(1);
         let results: Vec<(Vec<StagedFile>, Option<anyhow::Error>)> = std::thread::scope(|scope| {
             let handles: Vec<_> = work
                 .chunks(chunk)
