@@ -1018,12 +1018,18 @@ def stall_left_behind():
     rc, out, err, res, rej = apply_k(d_to)
     if rc != 0:
         raise RuntimeError(f"kubectl apply -k: {err.strip()[:300]}")
-    p = wait_ready(ns, 3, 20)
     # The agent stops part-way or ends below the HPA's 10 (which, depends on whether the
     # rollout at 3 finishes before the HPA acts: kwok's pods are ready at once, so usually the
-    # latter), quota admission refusing the rest.
-    stalled = [x for x in p if re.match(r"agent-deployment: (updatedReplicas|readyReplicas) \d+/10", x)]
-    refused = quota_refusals(ns)
+    # latter), quota admission refusing the rest. The HPA acts on its own sync period, later on
+    # a loaded machine: poll for up to 120 s (a clean CI run saw nothing after 20 s).
+    deadline = time.time() + 120
+    while True:
+        p = wait_ready(ns, 3, 20)
+        stalled = [x for x in p if re.match(r"agent-deployment: (updatedReplicas|readyReplicas) \d+/10", x)]
+        refused = quota_refusals(ns)
+        if (stalled and refused) or time.time() > deadline:
+            break
+        time.sleep(5)
     if not stalled or not refused:
         return ""
     k("delete", "horizontalpodautoscaler", delete.group(1), "-n", delete.group(2))
