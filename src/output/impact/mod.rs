@@ -216,6 +216,33 @@ impl Objects {
     }
 
     /// Objects of a kind in a namespace.
+    /// The (min, max) replicas the autoscaler (HPA, else KEDA ScaledObject) targeting workload
+    /// `kind/name` gives it, as written (the API server's defaults when a bound is absent), or
+    /// `None` when nothing scales it. The one reading of autoscaler bounds: `rules` shows it,
+    /// `stall` clamps and replays it.
+    fn autoscaler_bounds(&self, ns: Option<&str>, kind: &str, name: &str) -> Option<(i64, i64)> {
+        let targets = |o: &J| {
+            semantic::str_at(o, "spec.scaleTargetRef.name") == Some(name)
+                && semantic::str_at(o, "spec.scaleTargetRef.kind").unwrap_or("Deployment") == kind
+        };
+        let int = |o: &J, path: &str| semantic::at(o, path).and_then(J::as_i64);
+        if let Some(h) = self
+            .of_kind("HorizontalPodAutoscaler", ns)
+            .find(|o| targets(o))
+        {
+            let min = int(h, "spec.minReplicas").unwrap_or(1);
+            return Some((min, int(h, "spec.maxReplicas").unwrap_or(min)));
+        }
+        self.of_kind("ScaledObject", ns)
+            .find(|o| targets(o))
+            .map(|so| {
+                (
+                    int(so, "spec.minReplicaCount").unwrap_or(0),
+                    int(so, "spec.maxReplicaCount").unwrap_or(100),
+                )
+            })
+    }
+
     fn of_kind<'a>(&'a self, kind: &'a str, ns: Option<&'a str>) -> impl Iterator<Item = &'a J> {
         self.items
             .iter()

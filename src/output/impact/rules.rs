@@ -364,44 +364,14 @@ fn template_cause(d: &[Delta]) -> String {
 
 /// The replica range of a workload: its autoscaler's bounds, else its replicas.
 fn replica_range(ctx: &Ctx, w: &J) -> String {
-    let ns = namespace(w);
-    let target = name(w);
-    let kind = kind(w);
-    let targets = |o: &J| {
-        str_at(o, "spec.scaleTargetRef.name") == Some(target)
-            && str_at(o, "spec.scaleTargetRef.kind").unwrap_or("Deployment") == kind
-    };
-    let range = |min: i64, max: i64| {
-        if min == max {
-            min.to_string()
-        } else {
-            format!("{min}–{max}")
-        }
-    };
-    if let Some(hpa) = ctx
-        .new
-        .of_kind("HorizontalPodAutoscaler", ns)
-        .find(|o| targets(o))
-    {
-        let min = at(hpa, "spec.minReplicas").and_then(J::as_i64).unwrap_or(1);
-        let max = at(hpa, "spec.maxReplicas")
+    match ctx.new.autoscaler_bounds(namespace(w), kind(w), name(w)) {
+        Some((min, max)) if min == max => min.to_string(),
+        Some((min, max)) => format!("{min}–{max}"),
+        None => at(w, "spec.replicas")
             .and_then(J::as_i64)
-            .unwrap_or(min);
-        return range(min, max);
+            .unwrap_or(1)
+            .to_string(),
     }
-    if let Some(so) = ctx.new.of_kind("ScaledObject", ns).find(|o| targets(o)) {
-        let min = at(so, "spec.minReplicaCount")
-            .and_then(J::as_i64)
-            .unwrap_or(0);
-        let max = at(so, "spec.maxReplicaCount")
-            .and_then(J::as_i64)
-            .unwrap_or(100);
-        return range(min, max);
-    }
-    at(w, "spec.replicas")
-        .and_then(J::as_i64)
-        .unwrap_or(1)
-        .to_string()
 }
 
 fn is_zero(v: Option<&J>) -> bool {

@@ -531,34 +531,12 @@ fn permutations(v: &mut Vec<usize>, k: usize, out: &mut Vec<Vec<usize>>) {
     }
 }
 
-/// The (min, max) replicas an autoscaler (HPA or KEDA ScaledObject) of `objs` gives workload
-/// `kind/name`.
+/// The (min, max) replicas an autoscaler of `objs` gives workload `kind/name`, clamped to what
+/// the replay can model ([`Objects::autoscaler_bounds`]).
 fn bounds(objs: &Objects, ns: Option<&str>, kind: &str, name: &str) -> Option<(i64, i64)> {
-    let targets = |o: &J| {
-        str_at(o, "spec.scaleTargetRef.name") == Some(name)
-            && str_at(o, "spec.scaleTargetRef.kind").unwrap_or("Deployment") == kind
-    };
-    if let Some(h) = objs
-        .of_kind("HorizontalPodAutoscaler", ns)
-        .find(|o| targets(o))
-    {
-        let min = at(h, "spec.minReplicas").and_then(J::as_i64).unwrap_or(1);
-        let max = at(h, "spec.maxReplicas").and_then(J::as_i64).unwrap_or(min);
-        let min = min.clamp(0, MAX_PODS);
-        return Some((min, max.clamp(min, MAX_PODS)));
-    }
-    objs.of_kind("ScaledObject", ns)
-        .find(|o| targets(o))
-        .map(|so| {
-            let min = at(so, "spec.minReplicaCount")
-                .and_then(J::as_i64)
-                .unwrap_or(0);
-            let max = at(so, "spec.maxReplicaCount")
-                .and_then(J::as_i64)
-                .unwrap_or(100);
-            let min = min.clamp(0, MAX_PODS);
-            (min, max.clamp(min, MAX_PODS))
-        })
+    let (min, max) = objs.autoscaler_bounds(ns, kind, name)?;
+    let min = min.clamp(0, MAX_PODS);
+    Some((min, max.clamp(min, MAX_PODS)))
 }
 
 /// The object `kind/name` of a namespace.
