@@ -3,7 +3,9 @@
 //! The folders are the pipeline stages, in data-flow order (see `ARCHITECTURE.md`):
 //! [`input`] (read and parse every source into located layers) → [`resolve`] (merge with
 //! origins, validate, explain) → [`render`] (templates, round trip through the Kubernetes
-//! types, canonical bundle) → [`output`] (the output directory, diffs, stdout).
+//! types, canonical bundle) → [`output`] (the output directory, diffs, stdout); beside output,
+//! [`impact`] (what a change of rendered objects does to the running system: objects in,
+//! impact out, pure).
 //! [`config`] is the typed contract they share; [`diag`] is the one error family and its one
 //! renderer; [`pipeline`] drives the stages for every command; [`commands`] holds one file per
 //! subcommand; [`cli`] declares them; [`term`] decides color.
@@ -12,6 +14,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod diag;
+pub mod impact;
 pub mod input;
 pub mod output;
 pub mod pipeline;
@@ -39,6 +42,13 @@ mod tests {
                 "{}",
                 String::from_utf8_lossy(&out.stderr)
             );
+            if args.is_empty() {
+                // Change impact is a stage beside output: objects in, impact out.
+                let edges = String::from_utf8_lossy(&out.stdout);
+                for edge in ["impact output", "output impact", "impact render"] {
+                    assert!(!edges.lines().any(|l| l == edge), "stage edge {edge}");
+                }
+            }
         }
     }
 }

@@ -5,7 +5,7 @@
 //! errors are reported as they are; the environments of a project file are named targets,
 //! rendered in parallel with one shared [`Renderer`], whose identical errors are merged and
 //! labelled with the environments they come from. Writing and comparing the results go
-//! through [`output`]. Must not print anything (commands decide what to say) and must not
+//! through [`output`], and the impact of a difference through [`impact`]. Must not print anything (commands decide what to say) and must not
 //! know about the command line.
 
 use std::path::{Path, PathBuf};
@@ -13,11 +13,11 @@ use std::path::{Path, PathBuf};
 use anyhow::anyhow;
 
 use crate::diag::{Diagnostic, Error, Refusal, Result};
+use crate::impact::{self, Analysis};
 use crate::input::layers::{self, Inputs};
 use crate::input::project::Environment;
 use crate::output;
 use crate::output::diff::Summary;
-use crate::output::impact::{self, Analysis};
 use crate::render::Renderer;
 use crate::render::bundle::{self, Bundle};
 use crate::render::patches;
@@ -325,7 +325,7 @@ pub fn diff_all(
             let impact = if summary.is_empty() {
                 Analysis::default()
             } else {
-                impact::of_changes(
+                impact_of(
                     &c.changes,
                     env.as_deref(),
                     Some(&c.dir.display().to_string()),
@@ -402,7 +402,7 @@ pub fn diff_base(dir: &Path, base: &Base, style: Style) -> Result<Vec<Drift>> {
         let impact = if summary.is_empty() {
             Analysis::default()
         } else {
-            impact::of_changes(&changes, env, Some(&drift_dir(dir, &group)))
+            impact_of(&changes, env, Some(&drift_dir(dir, &group)))
         };
         drifts.push(Drift {
             name: group.clone(),
@@ -413,4 +413,31 @@ pub fn diff_base(dir: &Path, base: &Base, style: Style) -> Result<Vec<Drift>> {
         });
     }
     Ok(drifts)
+}
+
+/// The impact ([`impact`]) of the file changes of one directory (every file, changed or not: unchanged files
+/// give the context, such as the HPA of a changed Deployment), labelled with `environment`;
+/// `dir` is the directory as the user named it (for the commands of a fix).
+fn impact_of(changes: &[output::Change], environment: Option<&str>, dir: Option<&str>) -> Analysis {
+    let mut unreadable = Vec::new();
+    let old = impact::read_side(
+        changes
+            .iter()
+            .filter_map(|c| c.old.as_deref().map(|t| (c.name.as_str(), t))),
+        &mut unreadable,
+    );
+    let new = impact::read_side(
+        changes
+            .iter()
+            .filter_map(|c| c.new.as_deref().map(|t| (c.name.as_str(), t))),
+        &mut unreadable,
+    );
+    let mut impacts = impact::analyze_in(&old, &new, dir);
+    for i in &mut impacts {
+        i.environment = environment.map(str::to_owned);
+    }
+    Analysis {
+        impacts,
+        unreadable,
+    }
 }

@@ -2,7 +2,7 @@
 //! as a unified diff on stdout; exit 1 when they differ. With `--all`/`--env`, every selected
 //! environment against its directory, plus the directories of environments no longer in the
 //! project (with `--all`). Under the summary, one line per changed object says what applying
-//! it does to the running system (`output::impact`); `--format json|markdown` prints that
+//! it does to the running system (`impact`); `--format json|markdown` prints that
 //! report on stdout instead of the diff, and `--fail-on CLASS,...` exits 3 when a change of
 //! one of those classes is present.
 
@@ -11,8 +11,8 @@ use std::path::Path;
 use super::{Ctx, Outcome, is_project, plural, render_command, selection};
 use crate::cli::{DiffFormat, ImpactArgs, ImpactClass, InputArgs, ProjectArgs};
 use crate::diag::{Refusal, Result};
+use crate::impact::{Class, Impact, report};
 use crate::input::layers::Inputs;
-use crate::output::impact::{Class, Impact, report};
 use crate::output::{self, Wait};
 use crate::pipeline::{self, Base, Drift, Options, Target};
 use crate::render::Renderer;

@@ -24,7 +24,6 @@ pub mod diff;
 pub mod files;
 pub mod git;
 pub mod guard;
-pub mod impact;
 pub mod nofollow;
 pub mod state;
 

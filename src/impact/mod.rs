@@ -9,6 +9,10 @@
 //! `security` (access widened or hardening relaxed). Values are compared semantically
 //! (`2000m` is `2`). It also renders the findings for people (one line per object), as JSON
 //! and as Markdown ([`report`]). Pure: it reads no files and decides nothing about exit codes.
+//!
+//! A stage of its own beside `output` (objects in, impact out): it depends on `input` (to parse
+//! a manifest stream, [`read_side`]) and `config` only, never on `output`; the adapter from the
+//! output directory's file changes is `pipeline`'s.
 
 mod rules;
 mod security;
@@ -393,37 +397,6 @@ pub fn read_side<'a>(
         }
     }
     Objects::new(all)
-}
-
-/// The impact of the file changes of one directory (every file, changed or not: unchanged files
-/// give the context, such as the HPA of a changed Deployment), labelled with `environment`;
-/// `dir` is the directory as the user named it (for the commands of a fix).
-pub fn of_changes(
-    changes: &[crate::output::Change],
-    environment: Option<&str>,
-    dir: Option<&str>,
-) -> Analysis {
-    let mut unreadable = Vec::new();
-    let old = read_side(
-        changes
-            .iter()
-            .filter_map(|c| c.old.as_deref().map(|t| (c.name.as_str(), t))),
-        &mut unreadable,
-    );
-    let new = read_side(
-        changes
-            .iter()
-            .filter_map(|c| c.new.as_deref().map(|t| (c.name.as_str(), t))),
-        &mut unreadable,
-    );
-    let mut impacts = analyze_in(&old, &new, dir);
-    for i in &mut impacts {
-        i.environment = environment.map(str::to_owned);
-    }
-    Analysis {
-        impacts,
-        unreadable,
-    }
 }
 
 #[cfg(test)]
