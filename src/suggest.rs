@@ -1,6 +1,7 @@
 //! "Did you mean": the one suggestion helper for unknown names (keys, profiles, environments,
 //! enum values, paths, patch targets). Edit distance only; no knowledge of what the names are.
-//! A leaf module, so every stage can use it (`diag` wraps it into diagnostics).
+//! A leaf module, so every stage can use it; `Diagnostic::suggest` and `unknown_key` wrap it
+//! into a diagnostic's help.
 
 /// The closest candidate by edit distance, if it is close enough to be a plausible typo.
 pub fn did_you_mean<'a>(

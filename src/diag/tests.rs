@@ -1,4 +1,6 @@
-use super::*;
+use super::redact;
+use super::render::{MAX_SHOWN, clip_quoted, window};
+use super::safe::REDACTED;
 
 #[test]
 fn the_caret_follows_a_mask_and_a_window() {

@@ -101,7 +101,7 @@ fn from_json(value: &serde_json::Value) -> Node {
 fn known_top_key(name: &str) -> bool {
     extras::KEYS.contains(&name)
         || schema::lookup(&[name]).is_ok()
-        || crate::diag::did_you_mean(
+        || crate::suggest::did_you_mean(
             name,
             schema::property_names(schema::schema())
                 .iter()
@@ -351,7 +351,8 @@ fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NONBLOCK);
+        // The flag's bits are a small positive constant; `custom_flags` takes them as a C int.
+        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
     }
     options.open(path)
 }

@@ -55,7 +55,7 @@ pub fn committed_files(dir: &Path, rev: &str) -> Result<Vec<(String, String)>> {
     if git(&top, &["rev-parse", "--verify", "--quiet", &commit])?.is_err() {
         let refs = git(&top, &["for-each-ref", "--format=%(refname:short)"])?.unwrap_or_default();
         let refs = String::from_utf8_lossy(&refs).into_owned();
-        let near = crate::diag::did_you_mean(rev, refs.lines()).map(str::to_owned);
+        let near = crate::suggest::did_you_mean(rev, refs.lines()).map(str::to_owned);
         return Err(Refusal::UnknownRevision(rev.to_owned(), near).into());
     }
     let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());

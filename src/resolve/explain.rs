@@ -15,9 +15,10 @@ use serde_json::Value as J;
 use crate::config::Config;
 use crate::config::patches;
 use crate::config::schema;
-use crate::diag::{Diagnostic, Origin, Source, did_you_mean};
+use crate::diag::{Diagnostic, Origin, Source};
 use crate::input::yaml::{self, Node, Pos, Value};
 use crate::resolve::merge::{self, Merged, Setting};
+use crate::suggest::did_you_mean;
 
 /// The layer order, said once for every place that explains it.
 pub const PRECEDENCE: &str = "Layers, later wins: built-in defaults → each -p PROFILE → each -f FILE \

@@ -7,11 +7,12 @@ use std::sync::Arc;
 
 use super::{ENV_KEYS, Environment, TOP_KEYS};
 use crate::config::names::{dns1123_label, suggest_name};
-use crate::diag::{Diagnostic, Source, did_you_mean};
+use crate::diag::{Diagnostic, Source};
 use crate::input::beneath::{self, Refused};
 use crate::input::layers::{self, Checked};
 use crate::input::profiles;
 use crate::input::yaml::{Key, Node, Pos, Value};
+use crate::suggest::did_you_mean;
 
 pub(super) struct Parser {
     pub(super) source: Arc<Source>,

@@ -6,7 +6,7 @@
 use super::*;
 use crate::config::quota::{self, Shortfall};
 use crate::config::{ComputeResource, VpaUpdateMode};
-use crate::diag::did_you_mean;
+use crate::suggest::did_you_mean;
 
 /// The backup CronJob.
 pub(super) fn backup(k: &mut Checker, c: &Config) {
