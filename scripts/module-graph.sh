@@ -13,7 +13,7 @@ edges=$(
   for f in $(find . -name '*.rs' ! -name main.rs ! -name lib.rs ! -name tests.rs | sort); do
     m=${f#./}; m=${m%.rs}; m=${m%/mod}; m=${m//\//::}
     # Only code: drop comments (doc links would otherwise count as dependencies).
-    awk '/^#\[cfg\(test\)\]/{exit} {print}' "$f" | sed -e 's#//.*##' | grep -o 'crate::[a-z_:]*[a-z_]' | sed 's/^crate:://' |
+    awk '/^#\[cfg\(test\)\]/{exit} {print}' "$f" | sed -e 's#//.*##' | grep -o 'crate::[a-z0-9_:]*[a-z0-9_]' | sed 's/^crate:://' |
       awk -v from="$m" -v level="$level" -F'::' '
         function cut(path,   n, parts, out, i) {
           n = split(path, parts, "::"); out = parts[1]

@@ -6,7 +6,8 @@
 //! types, canonical bundle) → [`output`] (the output directory, diffs, stdout); beside output,
 //! [`impact`] (what a change of rendered objects does to the running system: objects in,
 //! impact out, pure).
-//! [`config`] is the typed contract they share; [`diag`] is the one error family and its one
+//! [`config`] is the typed contract they share; [`k8s`] the Kubernetes model every stage reads
+//! Kubernetes through (quantities, objects, pod usage, scaling); [`diag`] is the one error family and its one
 //! renderer; [`pipeline`] drives the stages for every command; [`commands`] holds one file per
 //! subcommand; [`cli`] declares them; [`term`] decides color.
 
@@ -16,6 +17,7 @@ pub mod config;
 pub mod diag;
 pub mod impact;
 pub mod input;
+pub mod k8s;
 pub mod output;
 pub mod pipeline;
 pub mod render;
@@ -48,6 +50,11 @@ mod tests {
                 for edge in ["impact output", "output impact", "impact render"] {
                     assert!(!edges.lines().any(|l| l == edge), "stage edge {edge}");
                 }
+                // The Kubernetes model is a leaf: every stage may use it, it uses none.
+                assert!(
+                    !edges.lines().any(|l| l.starts_with("k8s ")),
+                    "k8s depends on a stage:\n{edges}"
+                );
             }
         }
     }

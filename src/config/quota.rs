@@ -14,6 +14,8 @@
 use std::collections::BTreeMap;
 
 use super::{Config, IntOrPercent, Resources};
+use crate::k8s::quantity::{self, Quantity};
+use crate::k8s::scale;
 
 /// The workloads, volumes and hand-set figures of a configuration, as [`fit`] takes them.
 // Long on purpose: lists the workloads one by one as the templates render them (agent, Redis,
@@ -142,7 +144,11 @@ impl Surge {
     pub fn pods(self, replicas: u64) -> u64 {
         match self {
             Surge::Pods(n) => n,
-            Surge::Percent(p) => (replicas * p).div_ceil(100),
+            Surge::Percent(p) => {
+                let of = i64::try_from(replicas).unwrap_or(i64::MAX);
+                let p = i64::try_from(p).unwrap_or(i64::MAX);
+                u64::try_from(scale::IntOrPercent::Percent(p).resolve(of, true)).unwrap_or(0)
+            }
         }
     }
 }
@@ -212,80 +218,16 @@ pub const GUIDE_REQUESTS_MEMORY: &str = "40Gi";
 /// The guide's example PVC count.
 pub const GUIDE_PVCS: u64 = 10;
 
-const GI: u128 = 1 << 30;
-
 /// A quantity in thousandths of its unit (millicores, millibytes), rounded up; `None` when it
-/// is not a Kubernetes quantity or overflows.
+/// is not a Kubernetes quantity ([`Quantity`]) or is negative.
 pub fn milli(q: &str) -> Option<u128> {
-    let q = q.trim();
-    let split = q
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+'))
-        .unwrap_or(q.len());
-    let (number, suffix) = q.split_at(split);
-    let number = number.strip_prefix('+').unwrap_or(number);
-    let (int, frac) = number.split_once('.').unwrap_or((number, ""));
-    if int.is_empty() && frac.is_empty()
-        || !int.bytes().all(|b| b.is_ascii_digit())
-        || !frac.bytes().all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    let (num, den): (u128, u128) = match suffix {
-        "n" => (1, 1_000_000_000),
-        "u" => (1, 1_000_000),
-        "m" => (1, 1000),
-        "" => (1, 1),
-        "k" => (1000, 1),
-        "M" => (1_000_000, 1),
-        "G" => (1_000_000_000, 1),
-        "T" => (1_000_000_000_000, 1),
-        "P" => (1_000_000_000_000_000, 1),
-        "E" => (1_000_000_000_000_000_000, 1),
-        "Ki" => (1 << 10, 1),
-        "Mi" => (1 << 20, 1),
-        "Gi" => (1 << 30, 1),
-        "Ti" => (1 << 40, 1),
-        "Pi" => (1 << 50, 1),
-        "Ei" => (1 << 60, 1),
-        _ => return None,
-    };
-    let digits: u128 = format!("{int}{frac}").parse().ok()?;
-    let scale = 10u128.checked_pow(u32::try_from(frac.len()).ok()?)?;
-    let top = digits.checked_mul(num)?.checked_mul(1000)?;
-    Some(top.div_ceil(scale.checked_mul(den)?))
+    Quantity::parse(q.trim()).ok()?.milli_ceil()
 }
 
 /// Sums quantities (each rounded up to a thousandth).
 fn sum(qs: &[String]) -> Option<u128> {
     qs.iter()
         .try_fold(0u128, |acc, q| acc.checked_add(milli(q)?))
-}
-
-/// Millicores as a CPU quantity: whole cores when exact (`26`), else millicores (`25950m`).
-pub fn format_cpu(m: u128) -> String {
-    if m.is_multiple_of(1000) {
-        (m / 1000).to_string()
-    } else {
-        format!("{m}m")
-    }
-}
-
-/// Millibytes as a memory quantity in the largest exact binary unit (`52Gi`, `1536Mi`).
-pub fn format_memory(m: u128) -> String {
-    let bytes = m.div_ceil(1000);
-    for (unit, size) in [
-        ("Ei", 1u128 << 60),
-        ("Pi", 1 << 50),
-        ("Ti", 1 << 40),
-        ("Gi", GI),
-        ("Mi", 1 << 20),
-        ("Ki", 1 << 10),
-    ] {
-        if bytes >= size && bytes.is_multiple_of(size) {
-            return format!("{}{unit}", bytes / size);
-        }
-    }
-    bytes.to_string()
 }
 
 #[derive(Clone, Copy)]
@@ -297,17 +239,13 @@ enum Kind {
 impl Kind {
     fn format(self, m: u128) -> String {
         match self {
-            Kind::Cpu => format_cpu(m),
-            Kind::Memory => format_memory(m),
+            Kind::Cpu => quantity::cpu_text(m),
+            Kind::Memory => quantity::memory_text(m),
         }
     }
     /// Rounded up to a whole core or a whole Gi.
     fn round_up(self, m: u128) -> u128 {
-        let unit = match self {
-            Kind::Cpu => 1000,
-            Kind::Memory => GI * 1000,
-        };
-        m.div_ceil(unit) * unit
+        quantity::round_up_milli(m, matches!(self, Kind::Cpu))
     }
 }
 
@@ -441,8 +379,8 @@ pub fn fit(
             short.push(Shortfall {
                 resource: "requests.storage",
                 set: v.clone(),
-                need: format_memory(need),
-                suggest: format_memory(Kind::Memory.round_up(need)),
+                need: Kind::Memory.format(need),
+                suggest: Kind::Memory.format(Kind::Memory.round_up(need)),
                 breakdown: volumes
                     .names
                     .iter()

@@ -22,7 +22,7 @@ use serde_json::Value as J;
 
 use super::semantic::{at, quantity_of, str_at};
 use super::{Change, Class, Finding, Impact, Objects};
-use crate::config::quota::{format_cpu, format_memory};
+use crate::k8s::quantity::{cpu_text as format_cpu, memory_text as format_memory};
 
 /// The pod-related quota resources, in the order messages name them.
 const RESOURCES: [&str; 8] = [

@@ -13,6 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value as J;
 
 use super::k8s_check::BUILT_IN_GROUPS;
+use crate::k8s::object::{self, field_str, items, pod_spec};
+use crate::k8s::scale;
 
 /// One thing the cluster must provide.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,29 +25,6 @@ pub struct Need {
     pub because: String,
     /// Commands to run, in order (may be empty).
     pub commands: Vec<String>,
-}
-
-fn s<'a>(v: &'a J, pointer: &str) -> &'a str {
-    v.pointer(pointer).and_then(J::as_str).unwrap_or_default()
-}
-
-fn items<'a>(v: &'a J, pointer: &str) -> impl Iterator<Item = &'a J> {
-    v.pointer(pointer)
-        .and_then(J::as_array)
-        .into_iter()
-        .flatten()
-}
-
-/// The pod spec inside a workload object, if it has one.
-fn pod_spec(obj: &J) -> Option<&J> {
-    match s(obj, "/kind") {
-        "Pod" => obj.pointer("/spec"),
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
-            obj.pointer("/spec/template/spec")
-        }
-        "CronJob" => obj.pointer("/spec/jobTemplate/spec/template/spec"),
-        _ => None,
-    }
 }
 
 /// The operator behind an API group, for the groups agentctl renders.
@@ -72,7 +51,7 @@ pub fn needs(objects: &[J]) -> Vec<Need> {
     let mut out = Vec::new();
     let namespace = objects
         .iter()
-        .map(|o| s(o, "/metadata/namespace"))
+        .map(|o| field_str(o, "/metadata/namespace"))
         .find(|n| !n.is_empty())
         .unwrap_or_default()
         .to_owned();
@@ -92,12 +71,12 @@ fn custom_resources(objects: &[J], out: &mut Vec<Need>) {
     // 1. Custom resources: the operator and CRDs of each group, before `kubectl apply`.
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for o in objects {
-        let api = s(o, "/apiVersion");
+        let api = field_str(o, "/apiVersion");
         let group = api.split_once('/').map_or("", |(g, _)| g);
         if !BUILT_IN_GROUPS.contains(&group) && group != KUSTOMIZE_GROUP {
             groups.entry(group.to_owned()).or_default().push(format!(
                 "{} {}",
-                s(o, "/kind"),
+                field_str(o, "/kind"),
                 name(o)
             ));
         }
@@ -122,32 +101,38 @@ fn metrics(objects: &[J], out: &mut Vec<Need>) {
     let mut custom: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for o in objects
         .iter()
-        .filter(|o| s(o, "/kind") == "HorizontalPodAutoscaler")
+        .filter(|o| field_str(o, "/kind") == "HorizontalPodAutoscaler")
     {
         let mut resources = Vec::new();
         for m in items(o, "/spec/metrics") {
-            match s(m, "/type") {
+            match field_str(m, "/type") {
                 "Resource" | "ContainerResource" => {
-                    let r = s(m, "/resource/name");
+                    let r = field_str(m, "/resource/name");
                     let r = if r.is_empty() {
-                        s(m, "/containerResource/name")
+                        field_str(m, "/containerResource/name")
                     } else {
                         r
                     };
                     resources.push(r.to_owned());
                 }
                 "Pods" => custom
-                    .entry(format!("the pods metric {}", s(m, "/pods/metric/name")))
+                    .entry(format!(
+                        "the pods metric {}",
+                        field_str(m, "/pods/metric/name")
+                    ))
                     .or_default()
                     .push(name(o)),
                 "Object" => custom
-                    .entry(format!("the object metric {}", s(m, "/object/metric/name")))
+                    .entry(format!(
+                        "the object metric {}",
+                        field_str(m, "/object/metric/name")
+                    ))
                     .or_default()
                     .push(name(o)),
                 "External" => custom
                     .entry(format!(
                         "the external metric {} (external.metrics.k8s.io)",
-                        s(m, "/external/metric/name")
+                        field_str(m, "/external/metric/name")
                     ))
                     .or_default()
                     .push(name(o)),
@@ -182,13 +167,16 @@ fn metrics(objects: &[J], out: &mut Vec<Need>) {
             commands: Vec::new(),
         });
     }
-    for o in objects.iter().filter(|o| s(o, "/kind") == "ScaledObject") {
+    for o in objects
+        .iter()
+        .filter(|o| field_str(o, "/kind") == "ScaledObject")
+    {
         for t in items(o, "/spec/triggers") {
-            if s(t, "/type") == "prometheus" {
+            if field_str(t, "/type") == "prometheus" {
                 out.push(Need {
                     what: format!(
                         "Prometheus at {}, reachable from the KEDA operator",
-                        s(t, "/metadata/serverAddress")
+                        field_str(t, "/metadata/serverAddress")
                     ),
                     because: format!("ScaledObject {} scales on a Prometheus query", name(o)),
                     commands: Vec::new(),
@@ -212,14 +200,14 @@ fn storage(objects: &[J], out: &mut Vec<Need>) {
                 .filter_map(J::as_str)
                 .map(str::to_owned),
         );
-        let size = s(spec, "/resources/requests/storage");
+        let size = field_str(spec, "/resources/requests/storage");
         claims
             .entry((class, modes))
             .or_default()
             .push(format!("{claim_name} {size}"));
     };
     for o in objects {
-        match s(o, "/kind") {
+        match field_str(o, "/kind") {
             "PersistentVolumeClaim" => claim(o.pointer("/spec").unwrap_or(&J::Null), name(o)),
             "StatefulSet" => {
                 let replicas = o.pointer("/spec/replicas").and_then(J::as_u64).unwrap_or(1);
@@ -227,7 +215,7 @@ fn storage(objects: &[J], out: &mut Vec<Need>) {
                     for i in 0..replicas {
                         claim(
                             t.pointer("/spec").unwrap_or(&J::Null),
-                            format!("{}-{}-{i}", s(t, "/metadata/name"), name(o)),
+                            format!("{}-{}-{i}", field_str(t, "/metadata/name"), name(o)),
                         );
                     }
                 }
@@ -249,7 +237,7 @@ fn network_policies(objects: &[J], out: &mut Vec<Need>) {
     // 4. NetworkPolicies are only enforced by a CNI that implements them.
     let policies: Vec<String> = objects
         .iter()
-        .filter(|o| s(o, "/kind") == "NetworkPolicy")
+        .filter(|o| field_str(o, "/kind") == "NetworkPolicy")
         .map(name)
         .collect();
     if !policies.is_empty() {
@@ -268,7 +256,8 @@ fn network_policies(objects: &[J], out: &mut Vec<Need>) {
 fn observability(objects: &[J], out: &mut Vec<Need>) {
     // 5. Grafana's dashboard sidecar.
     for o in objects.iter().filter(|o| {
-        s(o, "/kind") == "ConfigMap" && o.pointer("/metadata/labels/grafana_dashboard").is_some()
+        field_str(o, "/kind") == "ConfigMap"
+            && o.pointer("/metadata/labels/grafana_dashboard").is_some()
     }) {
         out.push(Need {
             what: "Grafana with its dashboard sidecar watching this namespace".into(),
@@ -281,10 +270,15 @@ fn observability(objects: &[J], out: &mut Vec<Need>) {
     let readers: Vec<(String, String)> = objects
         .iter()
         .filter(|o| {
-            s(o, "/kind") == "PrometheusRule"
-                || (s(o, "/kind") == "ConfigMap" && name(o) == "agent-dashboard")
+            field_str(o, "/kind") == "PrometheusRule"
+                || (field_str(o, "/kind") == "ConfigMap" && name(o) == "agent-dashboard")
         })
-        .map(|o| (format!("{} {}", s(o, "/kind"), name(o)), o.to_string()))
+        .map(|o| {
+            (
+                format!("{} {}", field_str(o, "/kind"), name(o)),
+                o.to_string(),
+            )
+        })
         .collect();
     for (what, prefixes) in [
         ("kube-state-metrics, scraped by Prometheus", &["kube_"][..]),
@@ -327,32 +321,34 @@ fn secrets(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
             for e in items(c, "/env") {
                 if let Some(r) = e.pointer("/valueFrom/secretKeyRef") {
                     secrets
-                        .entry(s(r, "/name").to_owned())
+                        .entry(field_str(r, "/name").to_owned())
                         .or_default()
-                        .insert(s(r, "/key").to_owned());
+                        .insert(field_str(r, "/key").to_owned());
                 }
             }
             for e in items(c, "/envFrom") {
                 if let Some(r) = e.pointer("/secretRef") {
-                    secrets.entry(s(r, "/name").to_owned()).or_default();
+                    secrets.entry(field_str(r, "/name").to_owned()).or_default();
                 }
             }
         }
         for v in items(spec, "/volumes") {
             if let Some(r) = v.pointer("/secret") {
-                let keys = secrets.entry(s(r, "/secretName").to_owned()).or_default();
-                keys.extend(items(r, "/items").map(|i| s(i, "/key").to_owned()));
+                let keys = secrets
+                    .entry(field_str(r, "/secretName").to_owned())
+                    .or_default();
+                keys.extend(items(r, "/items").map(|i| field_str(i, "/key").to_owned()));
             }
         }
     }
     let external: BTreeMap<&str, &J> = objects
         .iter()
-        .filter(|o| s(o, "/kind") == "ExternalSecret")
+        .filter(|o| field_str(o, "/kind") == "ExternalSecret")
         .map(|o| {
-            let target = s(o, "/spec/target/name");
+            let target = field_str(o, "/spec/target/name");
             (
                 if target.is_empty() {
-                    s(o, "/metadata/name")
+                    field_str(o, "/metadata/name")
                 } else {
                     target
                 },
@@ -360,24 +356,24 @@ fn secrets(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
             )
         })
         .collect();
-    let namespace_rendered = objects.iter().any(|o| s(o, "/kind") == "Namespace");
+    let namespace_rendered = objects.iter().any(|o| field_str(o, "/kind") == "Namespace");
     for (secret, keys) in &secrets {
         let keys_text = join(keys.iter().cloned());
         if let Some(es) = external.get(secret.as_str()) {
             let store = format!(
                 "{} {}",
-                s(es, "/spec/secretStoreRef/kind"),
-                s(es, "/spec/secretStoreRef/name")
+                field_str(es, "/spec/secretStoreRef/kind"),
+                field_str(es, "/spec/secretStoreRef/name")
             );
             let remote = join(items(es, "/spec/data").map(|d| {
-                let property = s(d, "/remoteRef/property");
-                let key = s(d, "/remoteRef/key");
+                let property = field_str(d, "/remoteRef/property");
+                let key = field_str(d, "/remoteRef/key");
                 let remote = if property.is_empty() {
                     key.to_owned()
                 } else {
                     format!("{key}.{property}")
                 };
-                format!("{} ← {remote}", s(d, "/secretKey"))
+                format!("{} ← {remote}", field_str(d, "/secretKey"))
             }));
             out.push(Need {
                 what: format!("{store}, readable by the External Secrets Operator"),
@@ -424,52 +420,25 @@ fn secrets(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
 
 /// An object's name.
 fn name(o: &J) -> String {
-    s(o, "/metadata/name").to_owned()
+    object::name(o).to_owned()
 }
 
 /// The most pods a Deployment runs at once during a rollout at full scale: the largest replica
 /// count an autoscaler (HPA, KEDA) may set, else its `replicas`, plus `maxSurge`.
 fn peak_pods(dep: &J, objects: &[J]) -> (u64, u64, String) {
-    let dep_name = s(dep, "/metadata/name");
-    let scaled = objects.iter().find_map(|o| match s(o, "/kind") {
-        "HorizontalPodAutoscaler" if s(o, "/spec/scaleTargetRef/name") == dep_name => {
-            o.pointer("/spec/maxReplicas").and_then(J::as_u64).map(|m| {
-                (
-                    m,
-                    format!(
-                        "HorizontalPodAutoscaler {}'s maximum",
-                        s(o, "/metadata/name")
-                    ),
-                )
-            })
-        }
-        "ScaledObject" if s(o, "/spec/scaleTargetRef/name") == dep_name => Some((
-            o.pointer("/spec/maxReplicaCount")
-                .and_then(J::as_u64)
-                .unwrap_or(100),
-            format!("ScaledObject {}'s maximum", s(o, "/metadata/name")),
-        )),
-        _ => None,
-    });
-    let (max, why) = scaled.unwrap_or_else(|| {
-        (
-            dep.pointer("/spec/replicas")
-                .and_then(J::as_u64)
-                .unwrap_or(1),
+    let (max, why) = match scale::autoscaler_of(objects, "Deployment", object::name(dep)) {
+        Some((bounds, o)) => (
+            bounds.max,
+            format!("{} {}'s maximum", object::kind(o), object::name(o)),
+        ),
+        None => (
+            object::int_at(dep, "/spec/replicas").unwrap_or(1),
             "its replicas".to_owned(),
-        )
-    });
-    let surge = match dep.pointer("/spec/strategy/rollingUpdate/maxSurge") {
-        Some(J::Number(n)) => n.as_u64().unwrap_or(0),
-        Some(J::String(p)) => p
-            .strip_suffix('%')
-            .and_then(|p| p.parse::<u64>().ok())
-            .map_or(1, |p| (max * p).div_ceil(100)),
-        // Kubernetes' default: 25 %.
-        _ if s(dep, "/spec/strategy/type") != "Recreate" => max.div_ceil(4),
-        _ => 0,
+        ),
     };
-    (max, surge, why)
+    let surge = scale::max_surge(dep, max);
+    let count = |n: i64| u64::try_from(n).unwrap_or(0);
+    (count(max), count(surge), why)
 }
 
 /// PriorityClasses, image pull Secrets and the nodes the pod specs select.
@@ -478,8 +447,12 @@ fn scheduling(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
     let mut pull: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for o in objects {
         let Some(spec) = pod_spec(o) else { continue };
-        let who = format!("{} {}", s(o, "/kind"), s(o, "/metadata/name"));
-        let class = s(spec, "/priorityClassName");
+        let who = format!(
+            "{} {}",
+            field_str(o, "/kind"),
+            field_str(o, "/metadata/name")
+        );
+        let class = field_str(spec, "/priorityClassName");
         if !class.is_empty() {
             priority
                 .entry(class.to_owned())
@@ -487,7 +460,7 @@ fn scheduling(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
                 .push(who.clone());
         }
         for p in items(spec, "/imagePullSecrets") {
-            pull.entry(s(p, "/name").to_owned())
+            pull.entry(field_str(p, "/name").to_owned())
                 .or_default()
                 .push(who.clone());
         }
@@ -516,7 +489,10 @@ fn scheduling(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
     }
     // Nodes: the labels a Deployment's pods select, and how many such nodes required
     // anti-affinity (one pod per node) needs for a rollout at full scale to finish.
-    for dep in objects.iter().filter(|o| s(o, "/kind") == "Deployment") {
+    for dep in objects
+        .iter()
+        .filter(|o| field_str(o, "/kind") == "Deployment")
+    {
         let Some(spec) = pod_spec(dep) else { continue };
         let mut labels: Vec<String> = spec
             .pointer("/nodeSelector")
@@ -531,27 +507,31 @@ fn scheduling(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
         ) {
             for e in items(term, "/matchExpressions") {
                 let values = join(items(e, "/values").filter_map(J::as_str).map(str::to_owned));
-                labels.push(format!("{} {} ({values})", s(e, "/key"), s(e, "/operator")));
+                labels.push(format!(
+                    "{} {} ({values})",
+                    field_str(e, "/key"),
+                    field_str(e, "/operator")
+                ));
             }
         }
         let per_node = items(
             spec,
             "/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution",
         )
-        .any(|t| s(t, "/topologyKey") == "kubernetes.io/hostname");
+        .any(|t| field_str(t, "/topologyKey") == "kubernetes.io/hostname");
         let zones = items(spec, "/topologySpreadConstraints").any(|t| {
-            s(t, "/topologyKey") == "topology.kubernetes.io/zone"
-                && s(t, "/whenUnsatisfiable") == "DoNotSchedule"
+            field_str(t, "/topologyKey") == "topology.kubernetes.io/zone"
+                && field_str(t, "/whenUnsatisfiable") == "DoNotSchedule"
         });
         let taints: Vec<String> = items(spec, "/tolerations")
             .map(|t| {
-                let v = s(t, "/value");
+                let v = field_str(t, "/value");
                 let v = if v.is_empty() {
                     String::new()
                 } else {
                     format!("={v}")
                 };
-                format!("{}{v}:{}", s(t, "/key"), s(t, "/effect"))
+                format!("{}{v}:{}", field_str(t, "/key"), field_str(t, "/effect"))
             })
             .collect();
         if labels.is_empty() && !per_node && !zones {
@@ -574,7 +554,7 @@ fn scheduling(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
         if !taints.is_empty() {
             what.push_str(&format!(" (the pods tolerate {})", taints.join(", ")));
         }
-        let mut because = format!("Deployment {}'s pods", s(dep, "/metadata/name"));
+        let mut because = format!("Deployment {}'s pods", field_str(dep, "/metadata/name"));
         if per_node {
             because.push_str(&format!(
                 ": required anti-affinity puts one pod per node, and a rollout at full scale runs {} pods ({max}, {why}, + maxSurge {surge}); with fewer nodes pods stay Pending and the rollout never completes",
@@ -598,7 +578,7 @@ fn scheduling(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
 pub fn prune_command(namespace: &str, objects: &[J]) -> Vec<String> {
     let rendered: BTreeSet<String> = objects
         .iter()
-        .map(|o| format!("{}/{}", s(o, "/apiVersion"), s(o, "/kind")))
+        .map(|o| format!("{}/{}", field_str(o, "/apiVersion"), field_str(o, "/kind")))
         .collect();
     let kinds: Vec<String> = crate::render::k8s_check::allowlist_kinds()
         .into_iter()

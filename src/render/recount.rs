@@ -1,12 +1,15 @@
 //! The namespace quota after patches and extra objects. The derived `agent-quota` is computed
 //! from the settings (`config::quota`) when the templates render; a patch can add containers
-//! and an extra object can add workloads or claims, so the figures are recounted from the final
-//! objects here, before the bundle is assembled.
+//! (native sidecars and init containers among them) and an extra object can add workloads or
+//! claims, so the figures are recounted from the final objects here, before the bundle is
+//! assembled. A pod counts what quota admission counts of it (`k8s::pod::usage`, which the
+//! stall replay of change impact uses too), so the quota rendered holds the pods it must.
 
 use serde_json::Value as J;
 
 use crate::config::{Config, quota};
 use crate::diag::Diagnostic;
+use crate::k8s::{object, pod};
 
 /// The quota after patches and extra objects: the derived `agent-quota` is computed from the
 /// settings, so a container a patch adds, or a workload or claim an extra object adds, would
@@ -17,56 +20,34 @@ pub fn quota(cfg: &Config, files: &mut [(String, Vec<J>)]) -> Result<(), Vec<Dia
         return Ok(());
     }
     let (mut workloads, mut volumes, set) = quota::inputs(cfg);
+    let objects = || files.iter().flat_map(|(_, objs)| objs.iter());
+    // What quota admission counts of one pod: containers, native sidecars, init containers,
+    // the rendered LimitRange's defaults and overhead (the same function the stall replay uses).
+    let defaults = pod::Defaults::from_limit_ranges(objects());
     let per_pod = |spec: &J| {
-        let mut p = quota::PodResources::default();
-        for c in spec
-            .get("containers")
-            .and_then(J::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let r = |which: &str, res: &str| {
-                c.pointer(&format!("/resources/{which}/{res}"))
-                    .and_then(|v| match v {
-                        J::String(s) => Some(s.clone()),
-                        J::Number(n) => Some(n.to_string()),
-                        _ => None,
-                    })
-                    .unwrap_or_else(|| "0".into())
-            };
-            p.requests_cpu.push(r("requests", "cpu"));
-            p.requests_memory.push(r("requests", "memory"));
-            p.limits_cpu.push(r("limits", "cpu"));
-            p.limits_memory.push(r("limits", "memory"));
+        let u = pod::usage(spec, &defaults);
+        let text = |q: crate::k8s::Quantity| vec![q.canonical()];
+        quota::PodResources {
+            requests_cpu: text(u.request("cpu")),
+            requests_memory: text(u.request("memory")),
+            limits_cpu: text(u.limit("cpu")),
+            limits_memory: text(u.limit("memory")),
         }
-        p
     };
-    for obj in files.iter().flat_map(|(_, objs)| objs.iter()) {
-        let kind = obj.get("kind").and_then(J::as_str).unwrap_or_default();
-        let name = obj
-            .pointer("/metadata/name")
-            .and_then(J::as_str)
-            .unwrap_or_default();
-        let spec = match kind {
-            "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
-                obj.pointer("/spec/template/spec")
+    for obj in objects() {
+        let (kind, name) = (object::kind(obj), object::name(obj));
+        if kind == "PersistentVolumeClaim" {
+            if !volumes.names.iter().any(|n| n == name)
+                && let Some(size) = object::str_at(obj, "/spec/resources/requests/storage")
+            {
+                volumes.names.push(name.to_owned());
+                volumes.sizes.push(size.to_owned());
             }
-            "CronJob" => obj.pointer("/spec/jobTemplate/spec/template/spec"),
-            "Pod" => obj.get("spec"),
-            "PersistentVolumeClaim" => {
-                if !volumes.names.iter().any(|n| n == name)
-                    && let Some(size) = obj
-                        .pointer("/spec/resources/requests/storage")
-                        .and_then(J::as_str)
-                {
-                    volumes.names.push(name.to_owned());
-                    volumes.sizes.push(size.to_owned());
-                }
-                None
-            }
-            _ => None,
+            continue;
+        }
+        let Some(spec) = object::pod_spec(obj) else {
+            continue;
         };
-        let Some(spec) = spec else { continue };
         let ours = match (kind, name) {
             ("Deployment", "agent-deployment") => Some("agent"),
             ("StatefulSet", "redis") => Some("redis"),
@@ -90,8 +71,8 @@ pub fn quota(cfg: &Config, files: &mut [(String, Vec<J>)]) -> Result<(), Vec<Dia
     match quota::fit(&workloads, &volumes, &set) {
         Ok(hard) => {
             for o in files.iter_mut().flat_map(|(_, objs)| objs.iter_mut()) {
-                if o.get("kind").and_then(J::as_str) == Some("ResourceQuota")
-                    && o.pointer("/metadata/name").and_then(J::as_str) == Some("agent-quota")
+                if object::kind(o) == "ResourceQuota"
+                    && object::name(o) == "agent-quota"
                     && let Some(h) = o.pointer_mut("/spec/hard")
                 {
                     *h = serde_json::to_value(&hard).unwrap_or_default();

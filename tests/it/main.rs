@@ -27,6 +27,7 @@ mod merge_props;
 mod output_safety;
 mod patches;
 mod project;
+mod quota;
 mod render_check;
 mod schema;
 mod typed_gates;

@@ -66,8 +66,8 @@ pub fn keyed(obj: &J, api: &str, kind: &str, ptr: &str) -> Vec<Seg> {
 /// Converts an object path with indices (as a round-trip comparison reports it) to one with
 /// list items by merge key.
 pub fn keyed_path(obj: &J, path: &[Seg]) -> Vec<Seg> {
-    let api = str_at(obj, "/apiVersion");
-    let kind = str_at(obj, "/kind");
+    let api = field_str(obj, "/apiVersion");
+    let kind = field_str(obj, "/kind");
     let mut ptr = String::new();
     for seg in path {
         ptr.push('/');

@@ -31,6 +31,7 @@ use std::fmt;
 
 use serde_json::{Map, Value as J};
 
+use crate::k8s::object::field_str;
 use crate::suggest::did_you_mean;
 
 mod locate;
@@ -188,24 +189,24 @@ pub struct Change {
     pub removed: bool,
 }
 
-fn str_at<'a>(obj: &'a J, pointer: &str) -> &'a str {
-    obj.pointer(pointer).and_then(J::as_str).unwrap_or_default()
-}
-
 /// `Kind/name` of an object, for messages.
 pub fn object_id(obj: &J) -> String {
-    format!("{}/{}", str_at(obj, "/kind"), str_at(obj, "/metadata/name"))
+    format!(
+        "{}/{}",
+        field_str(obj, "/kind"),
+        field_str(obj, "/metadata/name")
+    )
 }
 
 /// Whether `target` selects `obj`.
 pub fn matches(target: &Target, obj: &J) -> bool {
-    let (group, version) = split_api_version(str_at(obj, "/apiVersion"));
+    let (group, version) = split_api_version(field_str(obj, "/apiVersion"));
     let eq = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
     eq(&target.group, group)
         && eq(&target.version, version)
-        && eq(&target.kind, str_at(obj, "/kind"))
-        && eq(&target.name, str_at(obj, "/metadata/name"))
-        && eq(&target.namespace, str_at(obj, "/metadata/namespace"))
+        && eq(&target.kind, field_str(obj, "/kind"))
+        && eq(&target.name, field_str(obj, "/metadata/name"))
+        && eq(&target.namespace, field_str(obj, "/metadata/namespace"))
         && target.label_selector.iter().all(|(k, want_eq, v)| {
             let have = obj
                 .pointer("/metadata/labels")
@@ -305,8 +306,8 @@ fn identity(obj: &J) -> Vec<J> {
 // Long on purpose: one pass over the two patch kinds and the identity check before and after; the
 // steps share the object snapshot that identity errors compare against.
 pub fn apply(obj: &mut J, patch: &Patch) -> Result<Vec<Change>, PatchError> {
-    let api = str_at(obj, "/apiVersion").to_owned();
-    let kind = str_at(obj, "/kind").to_owned();
+    let api = field_str(obj, "/apiVersion").to_owned();
+    let kind = field_str(obj, "/kind").to_owned();
     let before = identity(obj);
     match &patch.body {
         Body::Strategic(body) => {

@@ -17,18 +17,6 @@ pub enum ListMerge {
     Set,
 }
 
-pub(super) fn pod_spec_prefix(api: &str, kind: &str) -> Option<&'static [&'static str]> {
-    match (api, kind) {
-        ("v1", "Pod") => Some(&["spec"]),
-        ("v1", "PodTemplate") => Some(&["template", "spec"]),
-        ("v1", "ReplicationController")
-        | ("apps/v1", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
-        | ("batch/v1", "Job") => Some(&["spec", "template", "spec"]),
-        ("batch/v1", "CronJob") => Some(&["spec", "jobTemplate", "spec", "template", "spec"]),
-        _ => None,
-    }
-}
-
 pub(super) fn builtin(api: &str) -> bool {
     let (group, _) = split_api_version(api);
     !group.contains('.') || group.ends_with(".k8s.io")
@@ -48,7 +36,7 @@ pub fn list_merge(api: &str, kind: &str, fields: &[&str]) -> ListMerge {
         ["spec", "ports"] if api == "v1" && kind == "Service" => return ListMerge::ByKey("port"),
         _ => {}
     }
-    let Some(prefix) = pod_spec_prefix(api, kind) else {
+    let Some(prefix) = crate::k8s::object::pod_spec_path(api, kind) else {
         return ListMerge::Replace;
     };
     let Some(rest) = fields.strip_prefix(prefix) else {

@@ -73,7 +73,8 @@ pub(super) fn plain_scalar(text: &str) -> Option<serde_json::Value> {
             .ok()
             .and_then(serde_json::Number::from_f64)
             .map(J::Number),
-        _ if is_quantity(text) => Some(J::String(text.to_owned())),
+        // `64Mi`, `500m`: digits and a unit, which no YAML reading takes for anything but a string.
+        _ if crate::k8s::quantity::is_suffixed_integer(text) => Some(J::String(text.to_owned())),
         _ => match resolve_plain(text) {
             Value::Str(_)
                 if text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/')
@@ -151,18 +152,6 @@ pub fn yaml11_retypes(s: &str) -> bool {
         && b[..4].iter().all(u8::is_ascii_digit)
         && b[4] == b'-'
         && s[5..].starts_with(|c: char| c.is_ascii_digit())
-}
-
-/// `64Mi`, `500m`, `2`: digits and a Kubernetes quantity suffix, which no YAML reading takes
-/// for anything but a string (the exponent-like suffixes `e`/`E` are left out).
-pub(super) fn is_quantity(text: &str) -> bool {
-    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
-    digits > 0
-        && !text.starts_with('0')
-        && matches!(
-            &text[digits..],
-            "m" | "k" | "M" | "G" | "T" | "P" | "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei"
-        )
 }
 
 /// Rendered manifests built directly from parser events; `None` when anything is out of the

@@ -84,7 +84,8 @@ impl Spec {
             backup_cronjob: backup.map(|(name, _)| name.to_owned()),
             metrics: m.agent_metrics.clone(),
             redis_memory_limit: limit.clone(),
-            redis_memory_limit_bytes: parse_quantity(limit, Kind::Memory).unwrap_or(1.0),
+            redis_memory_limit_bytes: parse_quantity(limit, Kind::Memory)
+                .map_or(1.0, |q| q.as_f64()),
             alerts: a.clone(),
             latency_threshold_seconds: seconds(&a.latency.threshold) as f64 / 1000.0,
             backup_max_age,

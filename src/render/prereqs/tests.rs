@@ -105,7 +105,7 @@ fn nothing_custom_nothing_said() {
         .into_iter()
         .filter(|o| {
             !matches!(
-                s(o, "/kind"),
+                field_str(o, "/kind"),
                 "HorizontalPodAutoscaler" | "ServiceMonitor" | "NetworkPolicy"
             )
         })

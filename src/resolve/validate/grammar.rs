@@ -2,6 +2,8 @@
 //! and values, image references. Pure functions of a string.
 
 use crate::config::names::dns1123_label;
+use crate::k8s::Quantity;
+use crate::k8s::quantity::{self, Base, Format};
 
 /// What a quantity measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,74 +26,52 @@ impl Kind {
     }
 }
 
-/// Parses a Kubernetes quantity into its value (cores, bytes or plain units).
-pub fn parse_quantity(text: &str, kind: Kind) -> Result<f64, String> {
-    if text.is_empty() {
-        return Err("it is empty".into());
-    }
-    let num_end = text
-        .char_indices()
-        .find(|(i, c)| !(c.is_ascii_digit() || *c == '.' || (*i == 0 && (*c == '+' || *c == '-'))))
-        .map_or(text.len(), |(i, _)| i);
-    let (num, suffix) = text.split_at(num_end);
-    if num.is_empty() || num == "+" || num == "-" {
+/// Parses a Kubernetes quantity ([`Quantity`]) for a setting of this kind: a CPU figure in
+/// cores or millicores, a memory figure not in thousandths of a byte, neither zero nor
+/// negative. The error says why, for the user.
+pub fn parse_quantity(text: &str, kind: Kind) -> Result<Quantity, String> {
+    let (num, suffix) = quantity::split(text);
+    if !text.is_empty() && (num.is_empty() || num == "+" || num == "-") {
         return Err("it does not start with a number".into());
     }
     if num == "." || num.matches('.').count() > 1 {
         return Err(format!("`{num}` is not a number"));
     }
-    let value: f64 = num
-        .parse()
-        .map_err(|_| format!("`{num}` is not a number"))?;
-    if value < 0.0 {
+    if num.starts_with('-') && num.bytes().any(|b| matches!(b, b'1'..=b'9')) {
         return Err("it is negative".into());
     }
-    let factor = match suffix {
-        "" => 1.0,
-        "m" => 1e-3,
-        "k" => 1e3,
-        "M" => 1e6,
-        "G" => 1e9,
-        "T" => 1e12,
-        "P" => 1e15,
-        "E" => 1e18,
-        "Ki" => 1024.0,
-        "Mi" => 1024f64.powi(2),
-        "Gi" => 1024f64.powi(3),
-        "Ti" => 1024f64.powi(4),
-        "Pi" => 1024f64.powi(5),
-        "Ei" => 1024f64.powi(6),
-        s if s.starts_with(['e', 'E']) && s[1..].parse::<i32>().is_ok() => {
-            10f64.powi(s[1..].parse().unwrap_or(0))
-        }
-        other => {
-            let lower = other.to_ascii_lowercase();
-            let fix = ["Ki", "Mi", "Gi", "Ti", "Pi", "Ei"]
-                .into_iter()
-                .find(|s| s.to_ascii_lowercase() == lower);
-            return Err(match fix {
+    let value = Quantity::parse(text).map_err(|e| match e {
+        quantity::Error::UnknownSuffix(num, other) => {
+            match quantity::binary_suffix_ignoring_case(&other) {
                 Some(f) => format!(
                     "unknown suffix `{other}` (suffixes are case-sensitive: did you mean `{num}{f}`?)"
                 ),
                 None => format!("unknown suffix `{other}`"),
-            });
+            }
         }
-    };
+        e => e.to_string(),
+    })?;
+    let thousandths = Some((Base::Decimal(-3), Format::DecimalSi));
     match kind {
-        Kind::Cpu if !matches!(suffix, "" | "m") => {
+        Kind::Cpu
+            if !matches!(
+                quantity::suffix(suffix),
+                Some((Base::Decimal(0), Format::DecimalSi))
+            ) && quantity::suffix(suffix) != thousandths =>
+        {
             return Err(format!(
                 "CPU is counted in cores (`2`, `.5`) or millicores (`500m`), not `{suffix}`"
             ));
         }
-        Kind::Memory if suffix == "m" => {
+        Kind::Memory if quantity::suffix(suffix) == thousandths => {
             return Err(
                 "`m` means thousandths of a byte; you probably meant `Mi` (mebibytes)".into(),
             );
         }
-        Kind::Cpu | Kind::Memory if value == 0.0 => return Err("it is zero".into()),
+        Kind::Cpu | Kind::Memory if value.is_zero() => return Err("it is zero".into()),
         _ => {}
     }
-    Ok(value * factor)
+    Ok(value)
 }
 
 /// Parses a Prometheus duration (`1h30m`, `30s`, `500ms`) into milliseconds.
@@ -309,12 +289,26 @@ mod tests {
 
     #[test]
     fn quantities() {
-        assert_eq!(parse_quantity("500m", Kind::Cpu), Ok(0.5));
-        assert_eq!(parse_quantity(".5", Kind::Cpu), Ok(0.5));
+        let q = |s: &str| Quantity::parse(s).unwrap();
+        assert_eq!(parse_quantity("500m", Kind::Cpu), Ok(q("0.5")));
+        assert_eq!(parse_quantity(".5", Kind::Cpu), Ok(q("500m")));
+        assert_eq!(parse_quantity("2Gi", Kind::Memory), Ok(q("2048Mi")));
+        assert_eq!(parse_quantity("", Kind::Cpu), Err("it is empty".into()));
         assert_eq!(
-            parse_quantity("2Gi", Kind::Memory),
-            Ok(2.0 * 1024f64.powi(3))
+            parse_quantity("-1", Kind::Plain),
+            Err("it is negative".into())
         );
+        assert_eq!(parse_quantity("0", Kind::Cpu), Err("it is zero".into()));
+        assert_eq!(parse_quantity("0", Kind::Plain), Ok(Quantity::ZERO));
+        assert_eq!(
+            parse_quantity("2gi", Kind::Memory),
+            Err("unknown suffix `gi` (suffixes are case-sensitive: did you mean `2Gi`?)".into())
+        );
+        assert!(
+            parse_quantity("1e-3", Kind::Cpu).is_err(),
+            "cores or millicores only"
+        );
+        assert!(parse_quantity("1e3", Kind::Memory).is_ok());
         assert!(parse_quantity("500mi", Kind::Memory).is_err());
         assert!(parse_quantity("1.5.0Gi", Kind::Memory).is_err());
         assert!(parse_quantity("500m", Kind::Memory).is_err());

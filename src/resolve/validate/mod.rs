@@ -122,7 +122,7 @@ impl Checker<'_> {
         }
     }
 
-    fn quantity(&mut self, path: &str, value: &str, kind: Kind) -> Option<f64> {
+    fn quantity(&mut self, path: &str, value: &str, kind: Kind) -> Option<crate::k8s::Quantity> {
         // A bare number YAML readers disagree on (`017`: 17 or the octal 15) is not taken for a
         // quantity either, whatever Kubernetes would make of the text.
         if let Some(nd) = crate::input::yaml::not_decimal(value)

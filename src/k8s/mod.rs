@@ -1,0 +1,17 @@
+//! The Kubernetes model every stage shares: what a quantity is ([`quantity`]: the one suffix
+//! table, parsing, comparison, addition, the stored and the human text), how to read an object
+//! held as JSON ([`object`]: kind, name, namespace, labels, the pod spec of every workload
+//! kind), what one pod counts against a ResourceQuota ([`pod`]: containers, native sidecars,
+//! init containers, LimitRange defaults, overhead, as quota admission computes it) and how many
+//! pods a workload runs ([`scale`]: autoscaler bounds, rolling-update surge and unavailable).
+//!
+//! A leaf: depends on nothing else in the crate (std and `serde_json` only), so config, input,
+//! resolve, render and the impact analysis all read Kubernetes the same way. The semantics are
+//! the API server's (each file names the Go code it follows); no I/O.
+
+pub mod object;
+pub mod pod;
+pub mod quantity;
+pub mod scale;
+
+pub use quantity::Quantity;

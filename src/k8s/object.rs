@@ -1,0 +1,239 @@
+//! Reading a Kubernetes object held as JSON: its kind, API version and group, name, namespace
+//! and labels, any field by JSON pointer, and the pod template and pod spec of every workload
+//! kind (Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob,
+//! Pod; a PodTemplate holds one too but runs nothing). The one place that knows where those
+//! live; a missing field reads as absent, never as an error.
+
+use serde_json::Value as J;
+
+/// The string at a JSON pointer (`/spec/template/metadata/name`), if there is one.
+pub fn str_at<'a>(v: &'a J, pointer: &str) -> Option<&'a str> {
+    v.pointer(pointer).and_then(J::as_str)
+}
+
+/// The string at a JSON pointer, or `""`.
+pub fn field_str<'a>(v: &'a J, pointer: &str) -> &'a str {
+    str_at(v, pointer).unwrap_or_default()
+}
+
+/// The items of the list at a JSON pointer (none when it is absent or not a list).
+pub fn items<'a>(v: &'a J, pointer: &str) -> impl Iterator<Item = &'a J> + use<'a> {
+    v.pointer(pointer)
+        .and_then(J::as_array)
+        .into_iter()
+        .flatten()
+}
+
+/// The whole number at a JSON pointer, if it is one.
+pub fn int_at(v: &J, pointer: &str) -> Option<i64> {
+    v.pointer(pointer).and_then(J::as_i64)
+}
+
+/// `kind`, or `""`.
+pub fn kind(o: &J) -> &str {
+    field_str(o, "/kind")
+}
+
+/// `apiVersion`, or `""`.
+pub fn api_version(o: &J) -> &str {
+    field_str(o, "/apiVersion")
+}
+
+/// The API group of `apiVersion` (`apps` of `apps/v1`; `""`, the core group, of `v1`).
+pub fn group(o: &J) -> &str {
+    api_version(o).rsplit_once('/').map_or("", |(g, _)| g)
+}
+
+/// `metadata.name`, or `""`.
+pub fn name(o: &J) -> &str {
+    field_str(o, "/metadata/name")
+}
+
+/// `metadata.namespace`, if set.
+pub fn namespace(o: &J) -> Option<&str> {
+    str_at(o, "/metadata/namespace")
+}
+
+/// `metadata.labels` with string values, in key order.
+pub fn labels(o: &J) -> impl Iterator<Item = (&str, &str)> {
+    o.pointer("/metadata/labels")
+        .and_then(J::as_object)
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| Some((k.as_str(), v.as_str()?)))
+}
+
+/// The path from the object's root to its pod spec, by API version and kind, for every built-in
+/// kind that holds one (a PodTemplate included).
+pub fn pod_spec_path(api_version: &str, kind: &str) -> Option<&'static [&'static str]> {
+    match (api_version, kind) {
+        ("v1", "Pod") => Some(&["spec"]),
+        ("v1", "PodTemplate") => Some(&["template", "spec"]),
+        ("v1", "ReplicationController")
+        | ("apps/v1", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
+        | ("batch/v1", "Job") => Some(&["spec", "template", "spec"]),
+        ("batch/v1", "CronJob") => Some(&["spec", "jobTemplate", "spec", "template", "spec"]),
+        _ => None,
+    }
+}
+
+/// Whether an object of this kind runs pods (a workload or a Pod; a PodTemplate does not).
+pub fn runs_pods(o: &J) -> bool {
+    kind(o) != "PodTemplate" && pod_spec_path(api_version(o), kind(o)).is_some()
+}
+
+fn follow<'a>(o: &'a J, path: &[&str]) -> Option<&'a J> {
+    path.iter().try_fold(o, |v, key| v.get(key))
+}
+
+/// The pod template (`metadata` and `spec`) of a workload: `spec.template`, a CronJob's
+/// `spec.jobTemplate.spec.template`; `None` for a Pod and for other kinds.
+pub fn pod_template(o: &J) -> Option<&J> {
+    let path = pod_spec_path(api_version(o), kind(o))?;
+    if path.len() < 2 {
+        return None;
+    }
+    follow(o, &path[..path.len() - 1])
+}
+
+/// The pod spec of an object that runs pods: a workload's template's, a Pod's own.
+pub fn pod_spec(o: &J) -> Option<&J> {
+    if !runs_pods(o) {
+        return None;
+    }
+    follow(o, pod_spec_path(api_version(o), kind(o))?)
+}
+
+/// The JSON pointer of a workload's pod template (`/spec/template`), for messages and patches.
+pub fn pod_template_pointer(api_version: &str, kind: &str) -> Option<String> {
+    let path = pod_spec_path(api_version, kind)?;
+    (path.len() >= 2).then(|| {
+        path[..path.len() - 1]
+            .iter()
+            .map(|k| format!("/{k}"))
+            .collect()
+    })
+}
+
+/// Every container of a pod spec, init containers (native sidecars among them) first, then
+/// the regular ones.
+pub fn containers(spec: &J) -> impl Iterator<Item = &J> {
+    items(spec, "/initContainers").chain(items(spec, "/containers"))
+}
+
+/// Whether an init container is a native sidecar (`restartPolicy: Always`): it starts before
+/// the containers after it and keeps running beside the regular containers.
+pub fn is_sidecar(init_container: &J) -> bool {
+    str_at(init_container, "/restartPolicy") == Some("Always")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn workload(api: &str, kind: &str, at: &[&str]) -> J {
+        let mut spec = json!({"containers": [{"name": kind}]});
+        let mut o = json!({});
+        for key in at.iter().rev() {
+            spec = json!({ *key: spec });
+        }
+        o.as_object_mut()
+            .unwrap()
+            .extend(spec.as_object().unwrap().clone());
+        o["apiVersion"] = json!(api);
+        o["kind"] = json!(kind);
+        o["metadata"] = json!({"name": "n", "namespace": "ns", "labels": {"a": "1", "b": 2}});
+        o
+    }
+
+    #[test]
+    fn every_workload_kind_has_its_pod_spec() {
+        for (api, kind, at) in [
+            ("apps/v1", "Deployment", &["spec", "template", "spec"][..]),
+            ("apps/v1", "StatefulSet", &["spec", "template", "spec"]),
+            ("apps/v1", "DaemonSet", &["spec", "template", "spec"]),
+            ("apps/v1", "ReplicaSet", &["spec", "template", "spec"]),
+            ("v1", "ReplicationController", &["spec", "template", "spec"]),
+            ("batch/v1", "Job", &["spec", "template", "spec"]),
+            (
+                "batch/v1",
+                "CronJob",
+                &["spec", "jobTemplate", "spec", "template", "spec"],
+            ),
+            ("v1", "Pod", &["spec"]),
+        ] {
+            let o = workload(api, kind, at);
+            let spec = pod_spec(&o).unwrap_or_else(|| panic!("{kind}"));
+            assert_eq!(spec.pointer("/containers/0/name"), Some(&json!(kind)));
+            assert!(runs_pods(&o), "{kind}");
+            if kind == "Pod" {
+                assert_eq!(pod_template(&o), None);
+            } else {
+                assert_eq!(pod_template(&o).and_then(|t| t.get("spec")), Some(spec));
+            }
+        }
+        let cron = workload(
+            "batch/v1",
+            "CronJob",
+            &["spec", "jobTemplate", "spec", "template", "spec"],
+        );
+        assert_eq!(
+            pod_template_pointer(api_version(&cron), kind(&cron)).as_deref(),
+            Some("/spec/jobTemplate/spec/template")
+        );
+    }
+
+    #[test]
+    fn a_pod_template_or_a_custom_kind_runs_nothing() {
+        let t = workload("v1", "PodTemplate", &["template", "spec"]);
+        assert!(!runs_pods(&t));
+        assert_eq!(pod_spec(&t), None);
+        assert_eq!(
+            pod_spec_path("v1", "PodTemplate"),
+            Some(&["template", "spec"][..])
+        );
+        // A custom resource named like a built-in kind is not one.
+        let custom = workload(
+            "example.com/v1",
+            "Deployment",
+            &["spec", "template", "spec"],
+        );
+        assert_eq!(pod_spec(&custom), None);
+        assert_eq!(pod_spec(&json!({"kind": "Deployment"})), None);
+        assert_eq!(pod_spec(&json!(null)), None);
+    }
+
+    #[test]
+    fn metadata() {
+        let o = workload("apps/v1", "Deployment", &["spec", "template", "spec"]);
+        assert_eq!(
+            (kind(&o), api_version(&o), group(&o)),
+            ("Deployment", "apps/v1", "apps")
+        );
+        assert_eq!((name(&o), namespace(&o)), ("n", Some("ns")));
+        assert_eq!(
+            labels(&o).collect::<Vec<_>>(),
+            [("a", "1")],
+            "a non-string value is no label"
+        );
+        assert_eq!(group(&json!({"apiVersion": "v1"})), "");
+        assert_eq!(
+            (kind(&json!(1)), name(&json!({})), namespace(&json!({}))),
+            ("", "", None)
+        );
+        assert_eq!(items(&o, "/spec/template/spec/containers").count(), 1);
+        assert_eq!(items(&o, "/spec/nothing").count(), 0);
+        assert_eq!(int_at(&json!({"a": 3}), "/a"), Some(3));
+    }
+
+    #[test]
+    fn sidecars() {
+        let spec = json!({"initContainers": [{"name": "s", "restartPolicy": "Always"}, {"name": "i"}],
+            "containers": [{"name": "c"}]});
+        let names: Vec<&str> = containers(&spec).map(|c| field_str(c, "/name")).collect();
+        assert_eq!(names, ["s", "i", "c"]);
+        let inits: Vec<bool> = items(&spec, "/initContainers").map(is_sidecar).collect();
+        assert_eq!(inits, [true, false]);
+    }
+}

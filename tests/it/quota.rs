@@ -1,0 +1,73 @@
+//! The namespace quota agentctl renders holds the pods its objects run, counted as quota
+//! admission counts them (native sidecars, init containers, LimitRange defaults), patches
+//! included.
+
+use serde_json::Value as J;
+
+use crate::support::{self, agentctl, lib};
+
+fn render(dir: &std::path::Path, args: &[&str]) -> Vec<J> {
+    let run = agentctl(["render"].iter().chain(args))
+        .current_dir(dir)
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    lib::parse_manifests(&run.stdout).unwrap()
+}
+
+fn find<'a>(objs: &'a [J], kind: &str, name: &str) -> &'a J {
+    objs.iter()
+        .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("{kind}/{name} not in the output"))
+}
+
+/// A figure of `agent-quota`'s `hard`, in thousandths.
+fn hard(objs: &[J], key: &str) -> u128 {
+    let text = find(objs, "ResourceQuota", "agent-quota")["spec"]["hard"][key]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {key}"));
+    agentctl::k8s::Quantity::parse(text)
+        .unwrap()
+        .milli_ceil()
+        .unwrap()
+}
+
+/// Issue 23: a native sidecar (an init container with `restartPolicy: Always`) of 4 CPU / 8Gi
+/// added by a patch runs beside the agent in every pod, so every pod the HPA may ask for (its
+/// maximum plus the rollout's surge) needs 4 more cores and 8Gi more of the quota. The recount
+/// counted only `containers` and left `limits.cpu` at 25: the last pods were refused.
+#[test]
+fn a_native_sidecar_added_by_a_patch_grows_the_quota_for_every_pod() {
+    let dir = support::tempdir();
+    support::write(
+        dir.path(),
+        "sidecar.yaml",
+        "patches:\n  - target: {kind: Deployment, name: agent-deployment}\n    patch:\n      spec: {template: {spec: {initContainers: [{name: proxy, image: registry.example.com/proxy:1.0, restartPolicy: Always, resources: {requests: {cpu: '4', memory: 8Gi}, limits: {cpu: '4', memory: 8Gi}}}]}}}\n",
+    );
+    let plain = render(dir.path(), &[]);
+    let with = render(dir.path(), &["-f", "sidecar.yaml"]);
+    let dep = find(&with, "Deployment", "agent-deployment");
+    assert_eq!(
+        dep["spec"]["template"]["spec"]["initContainers"][0]["restartPolicy"],
+        "Always"
+    );
+    let max = find(&with, "HorizontalPodAutoscaler", "agent-hpa")["spec"]["maxReplicas"]
+        .as_u64()
+        .unwrap();
+    let surge = dep["spec"]["strategy"]["rollingUpdate"]["maxSurge"]
+        .as_u64()
+        .unwrap();
+    let pods = u128::from(max + surge);
+    assert!(pods > 1, "{max} + {surge}");
+    let gi = 1u128 << 30;
+    for (key, per_pod) in [("limits.cpu", 4_000), ("limits.memory", 8 * gi * 1000)] {
+        assert_eq!(
+            hard(&with, key) - hard(&plain, key),
+            pods * per_pod,
+            "{key}: every one of the {pods} agent pods holds the sidecar"
+        );
+    }
+    // The requests hold the sidecars too (past the guide's floor, which the plain render has).
+    assert!(hard(&with, "requests.cpu") >= pods * 4_000);
+    assert!(hard(&with, "requests.memory") >= pods * 8 * gi * 1000);
+    assert_eq!(hard(&with, "pods"), hard(&plain, "pods"), "no pod more");
+}
