@@ -76,9 +76,10 @@ fn gallery(name: &str, description: &str, cases: &[Case]) {
             .collect();
         let cmd = agentctl(&args).current_dir(root.join("proj"));
         let run = match c.stdin {
-            Some(input) => cmd.run_with_stdin(input),
-            None => cmd.run(),
-        };
+            Some(input) => cmd.stdin(input),
+            None => cmd,
+        }
+        .run();
         let shown = &run.stderr;
         assert_eq!(run.code, c.code, "{}: exit code\n{shown}", c.name);
         for s in c.shows {
@@ -100,14 +101,8 @@ fn gallery(name: &str, description: &str, cases: &[Case]) {
             c.name
         );
         // The command as written in the case (credentials and escapes as their placeholders).
-        let line: Vec<String> = c.args.iter().map(|a| support::shell_word(a)).collect();
-        pinned.push_str(&format!(
-            "## {}\n$ agentctl {}\nexit {}\n{}\n\n",
-            c.name,
-            line.join(" "),
-            run.code,
-            shown.trim_end()
-        ));
+        let shown = run.transcript().with_command_as(c.args).brief();
+        pinned.push_str(&format!("## {}\n{}\n", c.name, shown.text()));
     }
     support::snapshot("attacks", name, description, &pinned);
 }
@@ -723,19 +718,22 @@ fn standard_input_is_read_when_asked_for_with_dash() {
     let dir = support::tempdir();
     let run = agentctl(["render", "-f", "-"])
         .current_dir(dir.path())
-        .run_with_stdin("namespace: from-stdin\n");
+        .stdin("namespace: from-stdin\n")
+        .run();
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("name: from-stdin"), "{}", run.stdout);
     // Located as <stdin>.
     let run = agentctl(["render", "-f", "-"])
         .current_dir(dir.path())
-        .run_with_stdin("namespace: Bad_Name\n");
+        .stdin("namespace: Bad_Name\n")
+        .run();
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("<stdin>:1:12"), "{}", run.stderr);
     // Twice: refused, not silently empty.
     let run = agentctl(["render", "-f", "-", "-f", "-"])
         .current_dir(dir.path())
-        .run_with_stdin("namespace: x\n");
+        .stdin("namespace: x\n")
+        .run();
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("more than once"), "{}", run.stderr);
 }

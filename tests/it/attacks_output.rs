@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Child;
 
-use crate::support::{self, tree};
+use crate::support::{self, agentctl, tree};
 
 /// A project with two environments, `staging` and `prod`.
 const TWO: &str =
@@ -181,7 +181,7 @@ fn run_gallery(name: &str, description: &str, attacks: &[Attack]) {
                     }
                 }
                 Step::Run(args) => {
-                    let r = support::agentctl(args).current_dir(root).run();
+                    let r = agentctl(args).current_dir(root).run();
                     assert_eq!(r.code, 0, "{}: scene step {args:?}\n{}", a.name, r.stderr);
                 }
                 Step::Hold(dir) => held.push(hold(&root.join(dir))),
@@ -204,7 +204,7 @@ fn run_gallery(name: &str, description: &str, attacks: &[Attack]) {
                 _ => None,
             })
             .collect();
-        let mut cmd = support::agentctl(a.args).current_dir(root);
+        let mut cmd = agentctl(a.args).current_dir(root);
         for (k, v) in a.env {
             cmd = cmd.env(k, v);
         }
@@ -240,15 +240,12 @@ fn run_gallery(name: &str, description: &str, attacks: &[Attack]) {
                 }
             }
         }
-        let env: String = a.env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
-        let line: Vec<String> = a.args.iter().map(|w| support::shell_word(w)).collect();
         let holds: Vec<String> = a.holds.iter().map(|h| format!("{h:?}")).collect();
+        let shown = run.transcript().with_command_as(a.args).brief();
         pinned.push_str(&format!(
-            "## {}\n$ {env}agentctl {}\nexit {}\n{}\nholds: {}\n\n",
+            "## {}\n{}holds: {}\n\n",
             a.name,
-            line.join(" "),
-            run.code,
-            shown.trim_end(),
+            shown.text(),
             holds.join(", ")
         ));
     }
@@ -863,7 +860,7 @@ fn a_mid_write_io_error_leaves_every_file_old_or_new_and_a_rerun_completes() {
     let root = scratch.path();
     support::write(root, "agentctl.yaml", TWO);
     let run = |args: &[&str], fault: Option<&str>| {
-        let mut cmd = support::agentctl(args).current_dir(root);
+        let mut cmd = agentctl(args).current_dir(root);
         if let Some(f) = fault {
             cmd = cmd.env("AGENTCTL_TEST_FAULT", f);
         }
@@ -944,7 +941,7 @@ fn concurrent_render_all_runs_never_mix() {
         let dir = root.join(name);
         std::fs::create_dir(&dir).expect("mkdir");
         std::fs::copy(root.join("agentctl.yaml"), dir.join("agentctl.yaml")).expect("copy");
-        let r = support::agentctl(args).current_dir(&dir).run();
+        let r = agentctl(args).current_dir(&dir).run();
         assert_eq!(r.code, 0, "{}", r.stderr);
         tree(&dir.join("deploy"))
     };
@@ -953,7 +950,7 @@ fn concurrent_render_all_runs_never_mix() {
     assert_ne!(ref_a, ref_b);
     for i in 0..12 {
         let (first, second) = if i % 2 == 0 { (a, b) } else { (b, a) };
-        let spawn = |args: &[&str]| support::agentctl(args).current_dir(root).spawn();
+        let spawn = |args: &[&str]| agentctl(args).current_dir(root).spawn();
         let mut p1 = spawn(first);
         let mut p2 = spawn(second);
         assert!(p1.wait().expect("wait").success(), "iteration {i}");

@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{self, Run, root};
+use crate::support::{self, Run, agentctl, root};
 
 /// Snapshots of effective settings (`config`, `explain`): pinned under `snapshots/resolved/`;
 /// every other run under `snapshots/cli/`.
@@ -23,37 +23,21 @@ const RESOLVED: &[&str] = &[
     "explain_map_entry",
 ];
 
-/// Runs `agentctl ARGS` in `dir` (the fixed environment of [`support::agentctl`]).
-fn run(dir: &Path, args: &[&str]) -> Run {
-    support::agentctl(args).current_dir(dir).run()
-}
-
 /// Pins exit code, stdout and stderr of one run as `snapshots/{cli,resolved}/NAME.snap`.
-fn snap(name: &str, args: &[&str], r: &Run) {
-    let text = format!(
-        "exit code: {}\n----- stdout -----\n{}----- stderr -----\n{}",
-        r.code, r.stdout, r.stderr
-    );
+fn snap(name: &str, r: &Run) {
     let group = if RESOLVED.contains(&name) {
         "resolved"
     } else {
         "cli"
     };
-    support::snapshot(group, name, &format!("agentctl {}", args.join(" ")), &text);
+    let description = format!("agentctl {}", r.args().join(" "));
+    support::snapshot(group, name, &description, &r.transcript().text());
 }
 
 /// Runs in the repository root (so `examples/...` paths are short and stable) and pins it.
 fn case(name: &str, args: &[&str], code: i32) -> Run {
-    let r = run(&root(), args);
-    assert_eq!(
-        r.code,
-        code,
-        "agentctl {}\nstdout:\n{}\nstderr:\n{}",
-        args.join(" "),
-        r.stdout,
-        r.stderr
-    );
-    snap(name, args, &r);
+    let r = agentctl(args).code(code).run();
+    snap(name, &r);
     r
 }
 
@@ -130,18 +114,18 @@ fn config_output_round_trips_through_render() {
         "--set",
         "labels.team=012",
     ];
-    let direct = run(&root(), &[&["render"][..], &inputs].concat());
+    let direct = agentctl([&["render"][..], &inputs].concat()).run();
     assert_eq!(direct.code, 0, "{}", direct.stderr);
     let dir = support::tempdir();
     for flag in [None, Some("--show-origin")] {
         let mut args = vec!["config"];
         args.extend(flag);
         args.extend(inputs);
-        let config = run(&root(), &args);
+        let config = agentctl(&args).run();
         assert_eq!(config.code, 0, "{}", config.stderr);
         let file = dir.path().join("full.yaml");
         std::fs::write(&file, &config.stdout).unwrap();
-        let again = run(&root(), &["render", "-f", file.to_str().unwrap()]);
+        let again = agentctl(["render", "-f", file.to_str().unwrap()]).run();
         assert_eq!(again.code, 0, "{}", again.stderr);
         assert_eq!(
             again.stdout, direct.stdout,
@@ -312,7 +296,7 @@ fn profiles_list_show_and_diff() {
 
 #[test]
 fn schema_is_json_schema_2020_12() {
-    let r = run(&root(), &["schema"]);
+    let r = agentctl(["schema"]).run();
     let schema: serde_json::Value = serde_json::from_str(&r.stdout).expect("the schema is JSON");
     let summary = format!(
         "exit code: {}\n$schema: {}\ntitle: {}\nadditionalProperties: {}\nproperties: {}\n----- stderr -----\n{}",
@@ -337,7 +321,9 @@ fn schema_is_json_schema_2020_12() {
 /// A temporary project: a rendered `out/` for the `dev` profile.
 fn rendered() -> tempfile::TempDir {
     let dir = support::tempdir();
-    let r = run(dir.path(), &["render", "-p", "dev", "-o", "out"]);
+    let r = agentctl(["render", "-p", "dev", "-o", "out"])
+        .current_dir(dir.path())
+        .run();
     assert_eq!(r.code, 0, "{}", r.stderr);
     dir
 }
@@ -346,10 +332,12 @@ fn rendered() -> tempfile::TempDir {
 fn diff_is_silent_and_exits_0_when_up_to_date() {
     let dir = rendered();
     let args = ["diff", "-p", "dev", "-o", "out"];
-    let r = run(dir.path(), &args);
+    let r = agentctl(args).current_dir(dir.path()).run();
     assert_eq!(r.code, 0);
-    snap("diff_up_to_date", &args, &r);
-    let r = run(dir.path(), &["render", "--check", "-p", "dev", "-o", "out"]);
+    snap("diff_up_to_date", &r);
+    let r = agentctl(["render", "--check", "-p", "dev", "-o", "out"])
+        .current_dir(dir.path())
+        .run();
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.is_empty());
 }
@@ -380,9 +368,9 @@ fn diff_shows_changed_added_and_removed_files() {
         "-o",
         "out",
     ];
-    let r = run(dir.path(), &args);
+    let r = agentctl(args).current_dir(dir.path()).run();
     assert_eq!(r.code, 1, "{}", r.stderr);
-    snap("diff_drift", &args, &r);
+    snap("diff_drift", &r);
     assert!(
         r.stdout
             .contains("--- /dev/null\n+++ b/out/servicemonitor.yaml\n")
@@ -397,7 +385,7 @@ fn diff_shows_changed_added_and_removed_files() {
     // `render --check` is the same check.
     let mut check = vec!["render", "--check"];
     check.extend(&args[1..]);
-    let c = run(dir.path(), &check);
+    let c = agentctl(&check).current_dir(dir.path()).run();
     assert_eq!((c.code, &c.stdout), (1, &r.stdout));
 }
 
@@ -418,7 +406,7 @@ fn diff_output_applies_as_a_patch() {
         "-o",
         "out",
     ];
-    let r = run(dir.path(), &args);
+    let r = agentctl(args).current_dir(dir.path()).run();
     assert_eq!(r.code, 1, "{}", r.stderr);
     std::fs::write(dir.path().join("drift.patch"), &r.stdout).unwrap();
     let git = Command::new("git")
@@ -431,7 +419,7 @@ fn diff_output_applies_as_a_patch() {
         "git apply: {}",
         String::from_utf8_lossy(&git.stderr)
     );
-    let after = run(dir.path(), &args);
+    let after = agentctl(args).current_dir(dir.path()).run();
     assert_eq!(after.code, 0, "{}", after.stdout);
 }
 
@@ -439,30 +427,40 @@ fn diff_output_applies_as_a_patch() {
 fn diff_errors_exit_2() {
     let dir = support::tempdir();
     let args = ["diff", "-p", "dev", "-o", "missing"];
-    let r = run(dir.path(), &args);
+    let r = agentctl(args).current_dir(dir.path()).run();
     assert_eq!(r.code, 2);
-    snap("diff_missing_dir", &args, &r);
+    snap("diff_missing_dir", &r);
     let args = ["diff", "-p", "dve", "-o", "missing"];
-    let r = run(dir.path(), &args);
+    let r = agentctl(args).current_dir(dir.path()).run();
     assert_eq!(r.code, 2);
-    snap("diff_bad_input", &args, &r);
+    snap("diff_bad_input", &r);
 }
 
 #[test]
 fn quiet_leaves_only_data_and_errors() {
     let dir = rendered();
-    let r = run(dir.path(), &["-q", "render", "-p", "dev", "-o", "out"]);
+    let r = agentctl(["-q", "render", "-p", "dev", "-o", "out"])
+        .current_dir(dir.path())
+        .run();
     assert_eq!((r.code, r.stderr.as_str(), r.stdout.as_str()), (0, "", ""));
-    let r = run(dir.path(), &["diff", "-q", "-o", "out"]);
+    let r = agentctl(["diff", "-q", "-o", "out"])
+        .current_dir(dir.path())
+        .run();
     assert_eq!(r.code, 1);
     assert!(r.stderr.is_empty(), "{}", r.stderr);
     assert!(r.stdout.contains("+++ b/out/"), "the diff is data");
-    let r = run(dir.path(), &["--quiet", "init", "x.yaml"]);
+    let r = agentctl(["--quiet", "init", "x.yaml"])
+        .current_dir(dir.path())
+        .run();
     assert_eq!((r.code, r.stderr.as_str(), r.stdout.as_str()), (0, "", ""));
-    let r = run(dir.path(), &["--quiet", "man", "--out", "man"]);
+    let r = agentctl(["--quiet", "man", "--out", "man"])
+        .current_dir(dir.path())
+        .run();
     assert_eq!((r.code, r.stderr.as_str(), r.stdout.as_str()), (0, "", ""));
     // Errors are never quiet.
-    let r = run(dir.path(), &["-q", "diff", "-p", "dve", "-o", "out"]);
+    let r = agentctl(["-q", "diff", "-p", "dve", "-o", "out"])
+        .current_dir(dir.path())
+        .run();
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("unknown profile"));
 }
@@ -485,13 +483,15 @@ fn drifted() -> tempfile::TempDir {
 fn color_only_when_asked_or_on_a_terminal() {
     let dir = drifted();
     let diff = ["diff", "-p", "dev", "-o", "out"];
-    let plain = run(dir.path(), &diff);
+    let plain = agentctl(diff).current_dir(dir.path()).run();
     assert_eq!(plain.code, 1);
     assert!(!plain.stdout.contains('\x1b'), "a pipe gets no color");
-    let always = run(dir.path(), &[&diff[..], &["--color", "always"]].concat());
+    let always = agentctl([&diff[..], &["--color", "always"]].concat())
+        .current_dir(dir.path())
+        .run();
     assert!(always.stdout.contains("\x1b[31m-    port: 9000\x1b[0m\n"));
     assert!(always.stdout.contains("\x1b[32m+    port: 8000\x1b[0m\n"));
-    let forced = support::agentctl([&diff[..], &["--color=always"]].concat())
+    let forced = agentctl([&diff[..], &["--color=always"]].concat())
         .current_dir(dir.path())
         .env("NO_COLOR", "1")
         .run();
@@ -499,9 +499,13 @@ fn color_only_when_asked_or_on_a_terminal() {
         forced.stdout, always.stdout,
         "--color always beats NO_COLOR"
     );
-    let never = run(dir.path(), &[&diff[..], &["--color", "never"]].concat());
+    let never = agentctl([&diff[..], &["--color", "never"]].concat())
+        .current_dir(dir.path())
+        .run();
     assert_eq!(never.stdout, plain.stdout);
-    let bad = run(dir.path(), &[&diff[..], &["--color", "sometimes"]].concat());
+    let bad = agentctl([&diff[..], &["--color", "sometimes"]].concat())
+        .current_dir(dir.path())
+        .run();
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("possible values: auto, always, never"));
 }
@@ -509,7 +513,7 @@ fn color_only_when_asked_or_on_a_terminal() {
 /// Runs `agentctl ARGS` on a pseudo-terminal, so `--color auto` sees a terminal; `NO_COLOR=1`
 /// when `no_color`. Expects exit code 1 (drift); returns what the terminal shows.
 fn on_terminal(dir: &Path, args: &str, no_color: bool) -> String {
-    let mut cmd = support::agentctl(args.split_whitespace()).current_dir(dir);
+    let mut cmd = agentctl(args.split_whitespace()).current_dir(dir);
     if no_color {
         cmd = cmd.env("NO_COLOR", "1");
     }
@@ -537,7 +541,7 @@ fn diagnostics_are_colored_on_a_terminal() {
     let dir = support::tempdir();
     support::write(dir.path(), "bad.yaml", "agent:\n  replica: 3\n");
     let tty = |args: &str, no_color: bool| {
-        let mut cmd = support::agentctl(args.split_whitespace()).current_dir(dir.path());
+        let mut cmd = agentctl(args.split_whitespace()).current_dir(dir.path());
         if no_color {
             cmd = cmd.env("NO_COLOR", "1");
         }
@@ -567,12 +571,13 @@ fn diagnostics_are_colored_on_a_terminal() {
             "{plain:?}"
         );
     }
-    let piped = run(dir.path(), &["render", "-f", "bad.yaml"]);
+    let piped = agentctl(["render", "-f", "bad.yaml"])
+        .current_dir(dir.path())
+        .run();
     assert!(!piped.stderr.contains('\x1b'), "{:?}", piped.stderr);
-    let forced = run(
-        dir.path(),
-        &["--color", "always", "render", "-f", "bad.yaml"],
-    );
+    let forced = agentctl(["--color", "always", "render", "-f", "bad.yaml"])
+        .current_dir(dir.path())
+        .run();
     assert!(
         forced.stderr.contains("\x1b[1;31merror"),
         "{:?}",
@@ -584,14 +589,16 @@ fn diagnostics_are_colored_on_a_terminal() {
 fn color_choice_reaches_clap_help_and_usage_errors() {
     let dir = support::tempdir();
     // Off a terminal: plain, unless `--color always` (wherever it is on the line).
-    let plain = run(dir.path(), &["render", "--bogus"]);
+    let plain = agentctl(["render", "--bogus"])
+        .current_dir(dir.path())
+        .run();
     assert_eq!(plain.code, 2);
     assert!(!plain.stderr.contains('\x1b'), "{:?}", plain.stderr);
     for args in [
         &["--color", "always", "render", "--bogus"][..],
         &["render", "--bogus", "--color=always"][..],
     ] {
-        let r = run(dir.path(), args);
+        let r = agentctl(args).current_dir(dir.path()).run();
         assert_eq!(r.code, 2);
         assert!(
             r.stderr.contains("\x1b[1m\x1b[31merror:"),
@@ -601,7 +608,7 @@ fn color_choice_reaches_clap_help_and_usage_errors() {
     }
     // On a terminal: clap colors its help, and `--color never` turns that off.
     let tty = |args: &str| {
-        let out = support::agentctl(args.split_whitespace())
+        let out = agentctl(args.split_whitespace())
             .current_dir(dir.path())
             .run_on_terminal();
         assert_eq!(out.code, 0, "{out:?}");
@@ -621,9 +628,9 @@ fn color_choice_reaches_clap_help_and_usage_errors() {
 #[test]
 fn init_writes_a_starter_and_the_schema_and_never_overwrites() {
     let dir = support::tempdir();
-    let r = run(dir.path(), &["init"]);
+    let r = agentctl(["init"]).current_dir(dir.path()).run();
     assert_eq!(r.code, 0, "{}", r.stderr);
-    snap("init", &["init"], &r);
+    snap("init", &r);
     let starter = std::fs::read_to_string(dir.path().join("overrides.yaml")).unwrap();
     support::snapshot(
         "cli",
@@ -633,13 +640,16 @@ fn init_writes_a_starter_and_the_schema_and_never_overwrites() {
     );
     assert!(starter.starts_with("# yaml-language-server: $schema=./agentctl.schema.json\n"));
     let schema = std::fs::read_to_string(dir.path().join("agentctl.schema.json")).unwrap();
-    assert_eq!(schema, run(dir.path(), &["schema"]).stdout);
+    assert_eq!(
+        schema,
+        agentctl(["schema"]).current_dir(dir.path()).run().stdout
+    );
 
     // A second run refuses and changes nothing.
     std::fs::write(dir.path().join("overrides.yaml"), "namespace: mine\n").unwrap();
-    let again = run(dir.path(), &["init"]);
+    let again = agentctl(["init"]).current_dir(dir.path()).run();
     assert_eq!(again.code, 2);
-    snap("init_exists", &["init"], &again);
+    snap("init_exists", &again);
     assert_eq!(
         std::fs::read_to_string(dir.path().join("overrides.yaml")).unwrap(),
         "namespace: mine\n"
@@ -647,7 +657,9 @@ fn init_writes_a_starter_and_the_schema_and_never_overwrites() {
 
     // A new file next to an existing schema keeps that schema.
     std::fs::write(dir.path().join("agentctl.schema.json"), "{}").unwrap();
-    let other = run(dir.path(), &["init", "staging.yaml"]);
+    let other = agentctl(["init", "staging.yaml"])
+        .current_dir(dir.path())
+        .run();
     assert_eq!(other.code, 0, "{}", other.stderr);
     assert!(
         other
@@ -660,13 +672,27 @@ fn init_writes_a_starter_and_the_schema_and_never_overwrites() {
     );
 
     // Into a new directory: it is created, the schema goes next to the file.
-    let nested = run(dir.path(), &["init", "deploy/prod.yaml"]);
+    let nested = agentctl(["init", "deploy/prod.yaml"])
+        .current_dir(dir.path())
+        .run();
     assert_eq!(nested.code, 0, "{}", nested.stderr);
     assert!(dir.path().join("deploy/agentctl.schema.json").is_file());
     // A directory, new or existing, gets `overrides.yaml` inside it.
-    assert_eq!(run(dir.path(), &["init", "fresh/"]).code, 0);
+    assert_eq!(
+        agentctl(["init", "fresh/"])
+            .current_dir(dir.path())
+            .run()
+            .code,
+        0
+    );
     assert!(dir.path().join("fresh/overrides.yaml").is_file());
-    assert_eq!(run(dir.path(), &["init", "deploy"]).code, 0);
+    assert_eq!(
+        agentctl(["init", "deploy"])
+            .current_dir(dir.path())
+            .run()
+            .code,
+        0
+    );
     assert!(dir.path().join("deploy/overrides.yaml").is_file());
 }
 
@@ -676,8 +702,14 @@ fn init_writes_a_starter_and_the_schema_and_never_overwrites() {
 #[test]
 fn the_starter_renders_cleanly_before_and_after_uncommenting() {
     let dir = support::tempdir();
-    assert_eq!(run(dir.path(), &["init", "o.yaml"]).code, 0);
-    let listed = run(dir.path(), &["profiles"]);
+    assert_eq!(
+        agentctl(["init", "o.yaml"])
+            .current_dir(dir.path())
+            .run()
+            .code,
+        0
+    );
+    let listed = agentctl(["profiles"]).current_dir(dir.path()).run();
     let mut profiles: Vec<Vec<&str>> = vec![vec![]];
     for line in listed.stdout.lines() {
         let name = line.split_whitespace().next().unwrap_or_default();
@@ -698,10 +730,10 @@ fn the_starter_renders_cleanly_before_and_after_uncommenting() {
         let bare: Vec<&str> = ["render"].into_iter().chain(p.iter().copied()).collect();
         let mut with = bare.clone();
         with.extend(["-f", "o.yaml"]);
-        let with = run(dir.path(), &with);
+        let with = agentctl(&with).current_dir(dir.path()).run();
         assert_eq!(with.code, 0, "{p:?}: {}", with.stderr);
         assert!(
-            with.stdout == run(dir.path(), &bare).stdout,
+            with.stdout == agentctl(&bare).current_dir(dir.path()).run().stdout,
             "the starter changes what `agentctl {}` renders",
             bare.join(" ")
         );
@@ -733,13 +765,17 @@ fn the_starter_renders_cleanly_before_and_after_uncommenting() {
     }
     assert!(count > 20, "the starter shows examples ({count} lines)");
     std::fs::write(dir.path().join("all.yaml"), &uncommented).unwrap();
-    let all = run(dir.path(), &["render", "-f", "all.yaml", "-o", "out"]);
+    let all = agentctl(["render", "-f", "all.yaml", "-o", "out"])
+        .current_dir(dir.path())
+        .run();
     assert_eq!(
         all.code, 0,
         "uncommented starter:\n{uncommented}\n{}",
         all.stderr
     );
-    let origin = run(dir.path(), &["config", "--show-origin", "-f", "all.yaml"]);
+    let origin = agentctl(["config", "--show-origin", "-f", "all.yaml"])
+        .current_dir(dir.path())
+        .run();
     assert!(
         origin.stdout.contains("team: agents") && origin.stdout.contains("# all.yaml:"),
         "{}",
@@ -753,7 +789,9 @@ fn the_starter_renders_cleanly_before_and_after_uncommenting() {
 fn completions_for_every_shell() {
     let dir = support::tempdir();
     for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
-        let r = run(dir.path(), &["completions", shell]);
+        let r = agentctl(["completions", shell])
+            .current_dir(dir.path())
+            .run();
         assert_eq!(r.code, 0, "{shell}: {}", r.stderr);
         assert!(r.stderr.is_empty());
         // The script hands every TAB to agentctl itself (the dynamic engine).
@@ -768,7 +806,14 @@ fn completions_for_every_shell() {
     }
     // bash itself accepts the script.
     let script = dir.path().join("agentctl.bash");
-    std::fs::write(&script, run(dir.path(), &["completions", "bash"]).stdout).unwrap();
+    std::fs::write(
+        &script,
+        agentctl(["completions", "bash"])
+            .current_dir(dir.path())
+            .run()
+            .stdout,
+    )
+    .unwrap();
     let bash = Command::new("bash")
         .arg("-n")
         .arg(&script)
@@ -779,9 +824,9 @@ fn completions_for_every_shell() {
         "{}",
         String::from_utf8_lossy(&bash.stderr)
     );
-    let r = run(&root(), &["completions", "tcsh"]);
+    let r = agentctl(["completions", "tcsh"]).run();
     assert_eq!(r.code, 2);
-    snap("completions_unknown_shell", &["completions", "tcsh"], &r);
+    snap("completions_unknown_shell", &r);
 }
 
 /// What the shell's TAB gets: agentctl's completion entry point (`COMPLETE=fish agentctl --
@@ -789,7 +834,7 @@ fn completions_for_every_shell() {
 fn complete(dir: &Path, words: &[&str]) -> Vec<String> {
     let mut args = vec!["--", "agentctl"];
     args.extend(words);
-    let r = support::agentctl(&args)
+    let r = agentctl(&args)
         .current_dir(dir)
         .env("COMPLETE", "fish")
         .run();
@@ -847,14 +892,16 @@ fn completion_offers_profiles_environments_and_setting_paths() {
 #[test]
 fn man_pages() {
     let dir = support::tempdir();
-    let r = run(dir.path(), &["man"]);
+    let r = agentctl(["man"]).current_dir(dir.path()).run();
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains(".TH agentctl 1"), "{}", &r.stdout[..200]);
     assert!(r.stdout.contains("explain"));
 
-    let r = run(dir.path(), &["man", "--out", "man1"]);
+    let r = agentctl(["man", "--out", "man1"])
+        .current_dir(dir.path())
+        .run();
     assert_eq!(r.code, 0, "{}", r.stderr);
-    snap("man_out", &["man", "--out", "man1"], &r);
+    snap("man_out", &r);
     let mut pages: Vec<String> = std::fs::read_dir(dir.path().join("man1"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -882,11 +929,19 @@ fn man_pages() {
     );
 
     // Regenerating is fine; a foreign file in the way is not.
-    assert_eq!(run(dir.path(), &["man", "--out", "man1"]).code, 0);
+    assert_eq!(
+        agentctl(["man", "--out", "man1"])
+            .current_dir(dir.path())
+            .run()
+            .code,
+        0
+    );
     std::fs::write(dir.path().join("man1/agentctl-diff.1"), "my notes\n").unwrap();
-    let r = run(dir.path(), &["man", "--out", "man1"]);
+    let r = agentctl(["man", "--out", "man1"])
+        .current_dir(dir.path())
+        .run();
     assert_eq!(r.code, 2);
-    snap("man_out_refused", &["man", "--out", "man1"], &r);
+    snap("man_out_refused", &r);
     assert_eq!(
         std::fs::read_to_string(dir.path().join("man1/agentctl-diff.1")).unwrap(),
         "my notes\n"
@@ -915,7 +970,13 @@ fn help_examples(help: &str) -> Vec<String> {
 #[test]
 fn help_and_man_keep_every_example_on_one_line() {
     let dir = support::tempdir();
-    assert_eq!(run(dir.path(), &["-q", "man", "--out", "man1"]).code, 0);
+    assert_eq!(
+        agentctl(["-q", "man", "--out", "man1"])
+            .current_dir(dir.path())
+            .run()
+            .code,
+        0
+    );
     let mut pages: Vec<String> = std::fs::read_dir(dir.path().join("man1"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -932,7 +993,7 @@ fn help_and_man_keep_every_example_on_one_line() {
         };
         let mut args: Vec<&str> = words.iter().map(String::as_str).collect();
         args.push("--help");
-        let help = run(dir.path(), &args);
+        let help = agentctl(&args).current_dir(dir.path()).run();
         assert_eq!(help.code, 0, "{args:?}: {}", help.stderr);
         let examples = help_examples(&help.stdout);
         let man = Command::new("groff")
@@ -979,7 +1040,9 @@ fn every_command_help_shows_an_example() {
         &["man"],
     ];
     for c in commands {
-        let r = run(dir.path(), &[*c, &["--help"]].concat());
+        let r = agentctl([*c, &["--help"]].concat())
+            .current_dir(dir.path())
+            .run();
         assert_eq!(r.code, 0, "{c:?}: {}", r.stderr);
         assert!(
             r.stdout.contains("Example") && r.stdout.contains("agentctl "),
@@ -1070,17 +1133,15 @@ fn readme_ci_sends_an_image_per_commit_to_an_override_file() {
 #[test]
 fn readme_explain_sample_is_real() {
     let sample = blocks("## Everyday commands", "text");
-    let r = run(
-        &root(),
-        &[
-            "explain",
-            "agent.replicas.max",
-            "-p",
-            "high-throughput",
-            "--set",
-            "agent.replicas.max=30",
-        ],
-    );
+    let r = agentctl([
+        "explain",
+        "agent.replicas.max",
+        "-p",
+        "high-throughput",
+        "--set",
+        "agent.replicas.max=30",
+    ])
+    .run();
     assert_eq!(r.code, 0);
     assert_eq!(sample, [r.stdout]);
 }
@@ -1097,7 +1158,7 @@ fn readme_quota_sample_is_real() {
         "--set",
         "quota.requestsCpu=20",
     ];
-    let r = run(&root(), &args);
+    let r = agentctl(args).run();
     assert_eq!(r.code, 2);
     assert_eq!(
         sample,
@@ -1118,7 +1179,7 @@ fn the_printed_update_command_fixes_the_drift() {
         "-o",
         "out",
     ];
-    let r = run(dir.path(), &args);
+    let r = agentctl(args).current_dir(dir.path()).run();
     assert_eq!(r.code, 1, "{}", r.stderr);
     let hint = r
         .stderr
@@ -1141,7 +1202,7 @@ fn the_printed_update_command_fixes_the_drift() {
         "{}",
         String::from_utf8_lossy(&sh.stderr)
     );
-    assert_eq!(run(dir.path(), &args).code, 0);
+    assert_eq!(agentctl(args).current_dir(dir.path()).run().code, 0);
 }
 
 #[test]
@@ -1163,7 +1224,7 @@ fn restore_help_for_the_namespace_carries_the_tested_script() {
     assert!(r.stdout.contains("--replicas=10    # the HPA takes over"));
     assert!(r.stdout.contains("claimName\":\"redis-backup-pvc\""));
     // dev: no backup volume, fixed replicas, its own namespace.
-    let dev = run(&root(), &["restore-help", "-p", "dev"]);
+    let dev = agentctl(["restore-help", "-p", "dev"]).run();
     assert_eq!(dev.code, 0, "{}", dev.stderr);
     assert!(dev.stdout.contains("kubectl -n dev-agents exec -i redis-0"));
     assert!(!dev.stdout.contains("redis-backup-reader"));
@@ -1172,7 +1233,7 @@ fn restore_help_for_the_namespace_carries_the_tested_script() {
             .contains("scale deployment agent-deployment --replicas=1\n")
     );
     // KEDA: paused, not scaled.
-    let keda = run(&root(), &["restore-help", "-f", "examples/everything.yaml"]);
+    let keda = agentctl(["restore-help", "-f", "examples/everything.yaml"]).run();
     assert!(
         keda.stdout
             .contains("autoscaling.keda.sh/paused-replicas=0"),
@@ -1185,7 +1246,9 @@ fn restore_help_for_the_namespace_carries_the_tested_script() {
 #[test]
 fn render_says_what_the_cluster_needs_once_when_something_changed() {
     let dir = support::tempdir();
-    let first = run(dir.path(), &["render", "-o", "out"]);
+    let first = agentctl(["render", "-o", "out"])
+        .current_dir(dir.path())
+        .run();
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert_eq!(
         first
@@ -1211,14 +1274,18 @@ fn render_says_what_the_cluster_needs_once_when_something_changed() {
         );
     }
     // Nothing changed: no reminder.
-    let again = run(dir.path(), &["render", "-o", "out"]);
+    let again = agentctl(["render", "-o", "out"])
+        .current_dir(dir.path())
+        .run();
     assert!(
         !again.stderr.contains("The cluster needs"),
         "{}",
         again.stderr
     );
     // Stream mode: on stderr, the stream untouched on stdout.
-    let stream = run(dir.path(), &["render", "-p", "dev"]);
+    let stream = agentctl(["render", "-p", "dev"])
+        .current_dir(dir.path())
+        .run();
     assert!(
         stream
             .stderr
@@ -1232,17 +1299,18 @@ fn render_says_what_the_cluster_needs_once_when_something_changed() {
         "dev renders no ServiceMonitor"
     );
     // -q silences it.
-    let quiet = run(dir.path(), &["-q", "render", "-p", "dev"]);
+    let quiet = agentctl(["-q", "render", "-p", "dev"])
+        .current_dir(dir.path())
+        .run();
     assert_eq!(quiet.stderr, "");
     // An ExternalSecret replaces the commands with its store.
-    let es = run(
-        dir.path(),
-        &[
-            "render",
-            "-f",
-            &root().join("examples/everything.yaml").to_string_lossy(),
-        ],
-    );
+    let es = agentctl([
+        "render",
+        "-f",
+        &root().join("examples/everything.yaml").to_string_lossy(),
+    ])
+    .current_dir(dir.path())
+    .run();
     assert!(
         es.stderr.contains(
             "ClusterSecretStore vault-backend, readable by the External Secrets Operator"
@@ -1262,7 +1330,7 @@ fn readme_prerequisites_are_what_the_default_render_prints() {
     let body = &readme[start..];
     let body = &body[body.find("```text\n").unwrap() + 8..];
     let body = &body[..body.find("```").unwrap()];
-    let stream = run(&root(), &["render"]);
+    let stream = agentctl(["render"]).run();
     assert_eq!(
         body, stream.stderr,
         "README's Prerequisites block differs from what `agentctl render` prints; paste the stderr of `agentctl render >/dev/null` into it"
@@ -1287,10 +1355,9 @@ fn readme_adopter_output_is_what_the_render_prints() {
         dir.path().join("examples/adopter.yaml"),
     )
     .unwrap();
-    let out = run(
-        dir.path(),
-        &["render", "-f", "examples/adopter.yaml", "-o", "out/"],
-    );
+    let out = agentctl(["render", "-f", "examples/adopter.yaml", "-o", "out/"])
+        .current_dir(dir.path())
+        .run();
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         body, out.stderr,
@@ -1302,7 +1369,7 @@ fn readme_adopter_output_is_what_the_render_prints() {
 fn the_restore_test_runs_redis_as_the_statefulset_does() {
     // scripts/test-redis-restore.sh must start redis-server the way the rendered StatefulSet
     // does, or its restore proves nothing about this deployment.
-    let stream = run(&root(), &["render"]).stdout;
+    let stream = agentctl(["render"]).run().stdout;
     assert!(stream.contains("printf 'requirepass %s\\n' \"$REDIS_PASSWORD\" > /tmp/redis.conf"));
     assert!(
         stream.contains(
@@ -1325,7 +1392,9 @@ fn the_restore_test_runs_redis_as_the_statefulset_does() {
 
 #[test]
 fn disabling_an_operations_object_removes_everything_that_served_it() {
-    let all = run(&root(), &["render", "-f", "examples/everything.yaml"]).stdout;
+    let all = agentctl(["render", "-f", "examples/everything.yaml"])
+        .run()
+        .stdout;
     for present in [
         "name: redis-backup\n",
         "name: redis-backup-pvc\n",
@@ -1340,26 +1409,24 @@ fn disabling_an_operations_object_removes_everything_that_served_it() {
     ] {
         assert!(all.contains(present), "everything.yaml renders {present:?}");
     }
-    let none = run(
-        &root(),
-        &[
-            "render",
-            "-f",
-            "examples/everything.yaml",
-            "--set",
-            "backup.enabled=false",
-            "--set",
-            "quota.enabled=false",
-            "--set",
-            "vpa.enabled=false",
-            "--set",
-            "keda.enabled=false",
-            "--set",
-            "autoscaling.enabled=true",
-            "--set",
-            "externalSecret.enabled=false",
-        ],
-    );
+    let none = agentctl([
+        "render",
+        "-f",
+        "examples/everything.yaml",
+        "--set",
+        "backup.enabled=false",
+        "--set",
+        "quota.enabled=false",
+        "--set",
+        "vpa.enabled=false",
+        "--set",
+        "keda.enabled=false",
+        "--set",
+        "autoscaling.enabled=true",
+        "--set",
+        "externalSecret.enabled=false",
+    ])
+    .run();
     assert_eq!(none.code, 0, "{}", none.stderr);
     for gone in [
         "redis-backup",
@@ -1377,18 +1444,16 @@ fn disabling_an_operations_object_removes_everything_that_served_it() {
     }
     // The default render without them is the render of the defaults with them off (and the
     // example's rule-selector label).
-    let plain = run(
-        &root(),
-        &[
-            "render",
-            "--set",
-            "backup.enabled=false",
-            "--set",
-            "quota.enabled=false",
-            "--set",
-            "monitoring.alerts.labels.release=prometheus",
-        ],
-    );
+    let plain = agentctl([
+        "render",
+        "--set",
+        "backup.enabled=false",
+        "--set",
+        "quota.enabled=false",
+        "--set",
+        "monitoring.alerts.labels.release=prometheus",
+    ])
+    .run();
     assert_eq!(none.stdout, plain.stdout);
 }
 
@@ -1438,7 +1503,7 @@ fn explain_documents_a_list_item() {
         "agent.tolerations[].key",
         "agent.tolerations.0.key",
     ] {
-        let r = run(&root(), &["explain", path]);
+        let r = agentctl(["explain", path]).run();
         assert_eq!(r.code, 0, "{path}: {}", r.stderr);
         assert!(
             r.stdout
@@ -1453,10 +1518,10 @@ fn explain_documents_a_list_item() {
             r.stdout
         );
     }
-    let r = run(&root(), &["explain", "agent.tolerations[0]"]);
+    let r = agentctl(["explain", "agent.tolerations[0]"]).run();
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("fields:\n  effect: "), "{}", r.stdout);
-    let r = run(&root(), &["explain", "agent.tolerations[0].kye"]);
+    let r = agentctl(["explain", "agent.tolerations[0].kye"]).run();
     assert_eq!(r.code, 2);
     assert!(
         r.stderr.contains("did you mean `agent.tolerations[].key`?"),

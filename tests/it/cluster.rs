@@ -16,7 +16,7 @@
 use serde_json::Value as J;
 
 use crate::manifests::CASES;
-use crate::support::{self, lib, root};
+use crate::support::{self, agentctl, lib, root};
 
 fn objects(profiles: &[&str], files: &[&str], sets: &[&str]) -> Vec<(String, J)> {
     let rendered = lib::render(&root(), profiles, files, sets).expect("renders");
@@ -263,7 +263,7 @@ fn required_anti_affinity_names_a_node_per_pod_plus_the_surge() {
             args.extend(["-p".to_owned(), (*p).to_owned()]);
         }
         args.extend(["-o".to_owned(), format!("out-{}", profiles.join("-"))]);
-        let r = support::agentctl(&args).current_dir(dir.path()).run();
+        let r = agentctl(&args).current_dir(dir.path()).run();
         assert_eq!(r.code, 0, "{}", r.stderr);
         assert!(r.stderr.contains(want), "{profiles:?}: {}", r.stderr);
         assert!(
@@ -274,7 +274,7 @@ fn required_anti_affinity_names_a_node_per_pod_plus_the_surge() {
         );
     }
     // The adopter's PriorityClass and pull Secret: without them no pod is created or runs.
-    let r = support::agentctl([
+    let r = agentctl([
         "render",
         "-f",
         &root().join("examples/adopter.yaml").display().to_string(),

@@ -4,24 +4,7 @@
 
 use std::path::Path;
 
-use crate::support;
-
-fn agentctl(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let r = support::agentctl(args).current_dir(dir).run();
-    (r.code, r.stdout, r.stderr)
-}
-
-/// Runs `agentctl ARGS` and checks its exit code; returns stdout.
-fn expect(dir: &Path, args: &[&str], code: i32) -> String {
-    let (got, stdout, stderr) = agentctl(dir, args);
-    assert_eq!(
-        got,
-        code,
-        "agentctl {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        args.join(" ")
-    );
-    stdout
-}
+use crate::support::{self, agentctl};
 
 /// `diff` and `render --check` give the same answer and the same diff.
 fn check(dir: &Path, code: i32) -> String {
@@ -33,8 +16,16 @@ fn check(dir: &Path, code: i32) -> String {
         "-o",
         "deploy/out",
     ];
-    let diff = expect(dir, &[&["diff"][..], &inputs].concat(), code);
-    let again = expect(dir, &[&["render", "--check"][..], &inputs].concat(), code);
+    let diff = agentctl([&["diff"][..], &inputs].concat())
+        .current_dir(dir)
+        .code(code)
+        .run()
+        .stdout;
+    let again = agentctl([&["render", "--check"][..], &inputs].concat())
+        .current_dir(dir)
+        .code(code)
+        .run()
+        .stdout;
     assert_eq!(diff, again, "diff and render --check disagree");
     diff
 }
@@ -57,7 +48,10 @@ fn init_edit_render_diff_drift_render_diff() {
 
     // init, then edit like a user: uncomment the agent section, pin the image, uncomment and
     // set the replica bounds.
-    expect(dir, &["init", "deploy/prod.yaml"], 0);
+    agentctl(["init", "deploy/prod.yaml"])
+        .current_dir(dir)
+        .code(0)
+        .run();
     edit(&file, "# agent:\n", "agent:\n");
     edit(
         &file,
@@ -71,19 +65,18 @@ fn init_edit_render_diff_drift_render_diff() {
     );
 
     // render, then diff: identical.
-    expect(
-        dir,
-        &[
-            "render",
-            "-p",
-            "high-throughput",
-            "-f",
-            "deploy/prod.yaml",
-            "-o",
-            "deploy/out",
-        ],
-        0,
-    );
+    agentctl([
+        "render",
+        "-p",
+        "high-throughput",
+        "-f",
+        "deploy/prod.yaml",
+        "-o",
+        "deploy/out",
+    ])
+    .current_dir(dir)
+    .code(0)
+    .run();
     let hpa = std::fs::read_to_string(dir.join("deploy/out/hpa.yaml")).unwrap();
     assert!(
         hpa.contains("  maxReplicas: 40\n"),
@@ -121,36 +114,34 @@ fn init_edit_render_diff_drift_render_diff() {
     );
 
     // Render again: up to date.
-    expect(
-        dir,
-        &[
-            "render",
-            "-p",
-            "high-throughput",
-            "-f",
-            "deploy/prod.yaml",
-            "-o",
-            "deploy/out",
-        ],
-        0,
-    );
+    agentctl([
+        "render",
+        "-p",
+        "high-throughput",
+        "-f",
+        "deploy/prod.yaml",
+        "-o",
+        "deploy/out",
+    ])
+    .current_dir(dir)
+    .code(0)
+    .run();
     assert_eq!(check(dir, 0), "");
 
     // A broken override is an error (2), not drift, and the directory is untouched.
     edit(&file, "    max: 45\n", "    max: lots\n");
-    let (code, stdout, stderr) = agentctl(
-        dir,
-        &[
-            "diff",
-            "-p",
-            "high-throughput",
-            "-f",
-            "deploy/prod.yaml",
-            "-o",
-            "deploy/out",
-        ],
-    );
-    assert_eq!(code, 2, "{stderr}");
-    assert!(stdout.is_empty());
-    assert!(stderr.contains("deploy/prod.yaml:"), "{stderr}");
+    let r = agentctl([
+        "diff",
+        "-p",
+        "high-throughput",
+        "-f",
+        "deploy/prod.yaml",
+        "-o",
+        "deploy/out",
+    ])
+    .current_dir(dir)
+    .code(2)
+    .run();
+    assert!(r.stdout.is_empty());
+    assert!(r.stderr.contains("deploy/prod.yaml:"), "{}", r.stderr);
 }

@@ -12,37 +12,22 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::support::{self, Run, root, shell_word, tree, write};
+use crate::support::{self, Run, agentctl, root, tree, write};
 
 /// Credential values planted in cases; no message may ever show them.
 const SECRETS: &[&str] = &["DO-NOT-LEAK", "DO_NOT_LEAK", "hunter2", "8675309123"];
 
-fn run(dir: &Path, args: &[String]) -> Run {
-    support::agentctl(args).current_dir(dir).run()
-}
-
 /// Pins `$ agentctl ARGS`, the exit code and stderr as `snapshots/errors/NAME.snap`.
-fn snapshot(name: &str, args: &[String], output: &Run) {
-    let shown: Vec<String> = args.iter().map(|a| shell_word(a)).collect();
-    let body = format!(
-        "$ agentctl {}\nexit code: {}\n{}",
-        shown.join(" "),
-        output.code,
-        output.stderr
-    );
-    support::snapshot(
-        "errors",
-        name,
-        &format!("agentctl {}", shown.join(" ")),
-        &body,
-    );
+fn snapshot(name: &str, output: &Run) {
+    let body = output.transcript().with_command().without_stdout().text();
+    support::snapshot("errors", name, &output.command_line(), &body);
 }
 
 /// Runs a bad case: exit 2, nothing on stdout, no file changed, stderr pinned.
 fn check_bad(name: &str, dir: &Path, args: &[String]) {
     let before = tree(dir);
     let started = Instant::now();
-    let output = run(dir, args);
+    let output = agentctl(args).current_dir(dir).run();
     let took = started.elapsed();
     assert_eq!(
         output.code, 2,
@@ -68,12 +53,12 @@ fn check_bad(name: &str, dir: &Path, args: &[String]) {
     }
     assert_eq!(before, tree(dir), "case {name}: a failed run changed files");
     assert!(took < Duration::from_secs(10), "case {name}: took {took:?}");
-    snapshot(name, args, &output);
+    snapshot(name, &output);
 }
 
 /// Runs a fixed twin: exit 0 and no error output.
 fn check_fixed(name: &str, dir: &Path, args: &[String]) {
-    let output = run(dir, args);
+    let output = agentctl(args).current_dir(dir).run();
     assert_eq!(
         output.code, 0,
         "case {name}: the fixed twin failed\nargs: {args:?}\nstderr:\n{}",
@@ -188,7 +173,7 @@ fn an_unknown_key_and_a_bad_value_are_reported_in_one_run() {
         "my.yaml",
         "agent:\n  replica: 3\n  resources:\n    limits:\n      memory: 4GB\n",
     );
-    let r = support::agentctl(["render", "-f", "my.yaml"])
+    let r = agentctl(["render", "-f", "my.yaml"])
         .current_dir(dir.path())
         .run();
     assert_eq!(r.code, 2);
@@ -200,7 +185,7 @@ fn an_unknown_key_and_a_bad_value_are_reported_in_one_run() {
     );
     assert!(r.stderr.contains("2 errors"), "{}", r.stderr);
     // The same mistakes with refused `--set` flags: every one in the same run.
-    let r = support::agentctl([
+    let r = agentctl([
         "render",
         "-f",
         "my.yaml",
@@ -223,7 +208,7 @@ fn an_unknown_key_and_a_bad_value_are_reported_in_one_run() {
     }
     // And in a project environment's `set:`, each naming the environment.
     project_set_mistakes(dir.path());
-    let r = support::agentctl(["render", "--all", "-o", "deploy"])
+    let r = agentctl(["render", "--all", "-o", "deploy"])
         .current_dir(dir.path())
         .run();
     assert_eq!(r.code, 2);
@@ -238,7 +223,7 @@ fn an_unknown_key_and_a_bad_value_are_reported_in_one_run() {
         assert!(r.stderr.contains(expected), "{expected}: {}", r.stderr);
     }
     // Another environment alone still refuses the file: it is checked whole.
-    let r = support::agentctl(["render", "--env", "prod"])
+    let r = agentctl(["render", "--env", "prod"])
         .current_dir(dir.path())
         .run();
     assert_eq!(r.code, 2, "{}", r.stderr);
@@ -253,7 +238,7 @@ fn an_unknown_key_and_a_bad_value_are_reported_in_one_run() {
         "my.yaml",
         "agent:\n  replicas: {min: x, max: 2}\n",
     );
-    let r = support::agentctl(["render", "-f", "my.yaml"])
+    let r = agentctl(["render", "-f", "my.yaml"])
         .current_dir(dir.path())
         .run();
     assert!(!r.stderr.contains("above the maximum"), "{}", r.stderr);
@@ -263,7 +248,7 @@ fn an_unknown_key_and_a_bad_value_are_reported_in_one_run() {
 /// anti-affinity is not `none` (which turns it off); each choice is described instead.
 #[test]
 fn an_enum_typo_is_not_steered_to_the_opposite() {
-    let r = support::agentctl(["render", "--set", "agent.antiAffinity=zone"]).run();
+    let r = agentctl(["render", "--set", "agent.antiAffinity=zone"]).run();
     assert_eq!(r.code, 2);
     assert!(!r.stderr.contains("did you mean `none`"), "{}", r.stderr);
     assert!(
@@ -272,7 +257,7 @@ fn an_enum_typo_is_not_steered_to_the_opposite() {
         r.stderr
     );
     assert!(r.stderr.contains("agent.zoneSpread"), "{}", r.stderr);
-    let r = support::agentctl(["render", "--set", "agent.antiAffinity=prefered"]).run();
+    let r = agentctl(["render", "--set", "agent.antiAffinity=prefered"]).run();
     assert!(
         r.stderr.contains("did you mean `preferred`?"),
         "{}",
@@ -398,7 +383,9 @@ fn plain_output(dir: &Path) {
 }
 
 fn rendered_output(dir: &Path) {
-    let out = run(dir, &strings(&["render", "-q", "-o", "out"]));
+    let out = agentctl(strings(&["render", "-q", "-o", "out"]))
+        .current_dir(dir)
+        .run();
     assert_eq!(out.code, 0, "{out:?}");
 }
 
@@ -416,7 +403,9 @@ fn committed_render(dir: &Path) {
         assert!(ok, "git {args:?}");
     };
     git(&["init", "-q"]);
-    let out = run(dir, &strings(&["render", "-q", "-o", "deploy"]));
+    let out = agentctl(strings(&["render", "-q", "-o", "deploy"]))
+        .current_dir(dir)
+        .run();
     assert_eq!(out.code, 0, "{out:?}");
     git(&["add", "deploy"]);
     git(&["commit", "-qm", "render"]);
@@ -950,7 +939,9 @@ fn hostile_inputs_fail_fast() {
         let dir = support::tempdir();
         std::fs::write(dir.path().join("case.yaml"), &text).expect("write");
         let started = Instant::now();
-        let out = run(dir.path(), &strings(&["render", "-f", "case.yaml"]));
+        let out = agentctl(strings(&["render", "-f", "case.yaml"]))
+            .current_dir(dir.path())
+            .run();
         let took = started.elapsed();
         assert_eq!(out.code, 2, "{name}: {out:?}");
         let stderr = &out.stderr;

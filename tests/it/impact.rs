@@ -4,29 +4,24 @@
 
 use std::path::Path;
 
-use crate::support::{self, Run, root, write};
+use crate::support::{self, Run, agentctl, root, write};
 
-fn run(dir: &Path, args: &[&str]) -> Run {
-    support::agentctl(args).current_dir(dir).run()
-}
-
-/// Pins a run (exit code, stdout unless it is the unified diff, stderr).
-fn snap(name: &str, args: &[&str], r: &Run, with_stdout: bool) {
-    let stdout = if with_stdout {
-        r.stdout.as_str()
+/// Pins a run (exit code, stdout unless it is the unified diff, stderr). The diff left out is
+/// checked to be one: a diff per changed file, `--- a/` then `+++ b/`.
+fn snap(name: &str, r: &Run, with_stdout: bool) {
+    let shown = r.transcript();
+    let shown = if with_stdout {
+        shown
     } else {
-        "(the unified diff)\n"
+        assert!(
+            r.stdout.starts_with("--- a/") && r.stdout.contains("\n+++ b/"),
+            "{name}: stdout is not the unified diff:\n{}",
+            r.stdout
+        );
+        shown.stdout_as("(the unified diff)\n")
     };
-    let text = format!(
-        "exit code: {}\n----- stdout -----\n{stdout}----- stderr -----\n{}",
-        r.code, r.stderr
-    );
-    support::snapshot(
-        "impact",
-        name,
-        &format!("agentctl {}", args.join(" ")),
-        &text,
-    );
+    let description = format!("agentctl {}", r.args().join(" "));
+    support::snapshot("impact", name, &description, &shown.text());
 }
 
 /// `out/` rendered from the defaults with every image pinned by digest.
@@ -34,7 +29,9 @@ fn rendered() -> tempfile::TempDir {
     let dir = support::tempdir();
     let pinned = std::fs::read_to_string(root().join("examples/pinned-digests.yaml")).unwrap();
     write(dir.path(), "pinned.yaml", &pinned);
-    let r = run(dir.path(), &["render", "-f", "pinned.yaml", "-o", "out"]);
+    let r = agentctl(["render", "-f", "pinned.yaml", "-o", "out"])
+        .current_dir(dir.path())
+        .run();
     assert_eq!(r.code, 0, "{}", r.stderr);
     dir
 }
@@ -65,7 +62,7 @@ fn args(extra: &[&'static str]) -> Vec<&'static str> {
 #[test]
 fn every_class_in_human_lines() {
     let dir = rendered();
-    let r = run(dir.path(), EVERY_CLASS);
+    let r = agentctl(EVERY_CLASS).current_dir(dir.path()).run();
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
         r.stdout.contains("+++ b/out/redis-statefulset.yaml"),
@@ -82,11 +79,11 @@ fn every_class_in_human_lines() {
     ] {
         assert!(r.stderr.contains(line), "{line}:\n{}", r.stderr);
     }
-    snap("every_class_text", EVERY_CLASS, &r, false);
+    snap("every_class_text", &r, false);
     // `render --check` says the same.
     let mut check = vec!["render", "--check"];
     check.extend(&EVERY_CLASS[1..]);
-    let c = run(dir.path(), &check);
+    let c = agentctl(&check).current_dir(dir.path()).run();
     assert_eq!((c.code, &c.stderr), (1, &r.stderr));
 }
 
@@ -94,7 +91,7 @@ fn every_class_in_human_lines() {
 fn every_class_as_json() {
     let dir = rendered();
     let a = args(&["--format", "json"]);
-    let r = run(dir.path(), &a);
+    let r = agentctl(&a).current_dir(dir.path()).run();
     assert_eq!(r.code, 1, "{}", r.stderr);
     let doc: serde_json::Value = serde_json::from_str(&r.stdout).expect("stdout is JSON");
     assert_eq!(doc["schema"], "agentctl impact v1");
@@ -114,31 +111,34 @@ fn every_class_as_json() {
             r.stdout
         );
     }
-    snap("every_class_json", &a, &r, true);
+    snap("every_class_json", &r, true);
     let mut check = vec!["render", "--check"];
     check.extend(&a[1..]);
-    assert_eq!(run(dir.path(), &check).stdout, r.stdout);
+    assert_eq!(
+        agentctl(&check).current_dir(dir.path()).run().stdout,
+        r.stdout
+    );
 }
 
 #[test]
 fn every_class_as_markdown() {
     let dir = rendered();
     let a = args(&["--format", "markdown", "-q"]);
-    let r = run(dir.path(), &a);
+    let r = agentctl(&a).current_dir(dir.path()).run();
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.is_empty(), "{}", r.stderr);
     assert!(r.stdout.starts_with("### agentctl: what this change does"));
     assert!(r.stdout.contains(
         "| update | `StatefulSet production-agents/redis` | **recreate**, **security** |"
     ));
-    snap("every_class_markdown", &a, &r, true);
+    snap("every_class_markdown", &r, true);
 }
 
 #[test]
 fn fail_on_exits_3_only_for_its_classes() {
     let dir = rendered();
     let a = args(&["--fail-on", "recreate,data-loss"]);
-    let r = run(dir.path(), &a);
+    let r = agentctl(&a).current_dir(dir.path()).run();
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(
         r.stderr.ends_with(
@@ -161,7 +161,7 @@ fn fail_on_exits_3_only_for_its_classes() {
         "-o",
         "out",
     ];
-    let r = run(dir.path(), &only);
+    let r = agentctl(only).current_dir(dir.path()).run();
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
         r.stderr.contains("impact of 2 changed objects: 2 in-place"),
@@ -178,7 +178,7 @@ fn fail_on_exits_3_only_for_its_classes() {
         "-o",
         "out",
     ];
-    assert_eq!(run(dir.path(), &same).code, 0);
+    assert_eq!(agentctl(same).current_dir(dir.path()).run().code, 0);
 }
 
 #[test]
@@ -190,7 +190,9 @@ fn project_environments_are_named_on_each_line() {
         "environments:\n  staging:\n    profiles: [dev]\n    set: {namespace: staging-agents}\n  \
          prod:\n    set: {namespace: prod-agents}\n",
     );
-    let r = run(dir.path(), &["render", "--all", "-o", "deploy"]);
+    let r = agentctl(["render", "--all", "-o", "deploy"])
+        .current_dir(dir.path())
+        .run();
     assert_eq!(r.code, 0, "{}", r.stderr);
     let a = [
         "diff",
@@ -200,7 +202,7 @@ fn project_environments_are_named_on_each_line() {
         "-o",
         "deploy",
     ];
-    let r = run(dir.path(), &a);
+    let r = agentctl(a).current_dir(dir.path()).run();
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
         r.stderr
@@ -214,20 +216,19 @@ fn project_environments_are_named_on_each_line() {
         "{}",
         r.stderr
     );
-    snap("project_text", &a, &r, false);
-    let j = run(
-        dir.path(),
-        &[
-            "diff",
-            "--all",
-            "--set",
-            "agent.resources.limits.memory=3Gi",
-            "--format",
-            "json",
-            "-o",
-            "deploy",
-        ],
-    );
+    snap("project_text", &r, false);
+    let j = agentctl([
+        "diff",
+        "--all",
+        "--set",
+        "agent.resources.limits.memory=3Gi",
+        "--format",
+        "json",
+        "-o",
+        "deploy",
+    ])
+    .current_dir(dir.path())
+    .run();
     let doc: serde_json::Value = serde_json::from_str(&j.stdout).unwrap();
     let envs: Vec<&str> = doc["changes"]
         .as_array()
@@ -257,30 +258,33 @@ fn git(dir: &Path, args: &[&str]) {
 fn base_revision_and_base_directory() {
     let dir = support::tempdir();
     git(dir.path(), &["init", "-q"]);
-    let r = run(dir.path(), &["render", "-q", "-o", "deploy"]);
+    let r = agentctl(["render", "-q", "-o", "deploy"])
+        .current_dir(dir.path())
+        .run();
     assert_eq!(r.code, 0, "{}", r.stderr);
     git(dir.path(), &["add", "deploy"]);
     git(dir.path(), &["commit", "-qm", "base"]);
-    let same = run(dir.path(), &["diff", "--base", "HEAD", "-o", "deploy"]);
+    let same = agentctl(["diff", "--base", "HEAD", "-o", "deploy"])
+        .current_dir(dir.path())
+        .run();
     assert_eq!(same.code, 0, "{}", same.stderr);
     assert!(
         same.stderr.contains("deploy is the same at `HEAD` and now"),
         "{}",
         same.stderr
     );
-    let r = run(
-        dir.path(),
-        &[
-            "render",
-            "-q",
-            "--set",
-            "redis.storage.size=20Gi",
-            "--set",
-            "agent.replicas.min=2",
-            "-o",
-            "deploy",
-        ],
-    );
+    let r = agentctl([
+        "render",
+        "-q",
+        "--set",
+        "redis.storage.size=20Gi",
+        "--set",
+        "agent.replicas.min=2",
+        "-o",
+        "deploy",
+    ])
+    .current_dir(dir.path())
+    .run();
     assert_eq!(r.code, 0, "{}", r.stderr);
     let a = [
         "diff",
@@ -291,7 +295,7 @@ fn base_revision_and_base_directory() {
         "--fail-on",
         "recreate",
     ];
-    let r = run(dir.path(), &a);
+    let r = agentctl(a).current_dir(dir.path()).run();
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(
         r.stdout
@@ -299,24 +303,25 @@ fn base_revision_and_base_directory() {
         "{}",
         r.stdout
     );
-    snap("base_revision", &a, &r, false);
+    snap("base_revision", &r, false);
     // Two directories: the committed state checked out elsewhere.
     let old = dir.path().join("old");
     std::fs::create_dir(&old).unwrap();
-    let r2 = run(dir.path(), &["render", "-q", "-o", "old"]);
+    let r2 = agentctl(["render", "-q", "-o", "old"])
+        .current_dir(dir.path())
+        .run();
     assert_eq!(r2.code, 0, "{}", r2.stderr);
-    let j = run(
-        dir.path(),
-        &[
-            "diff",
-            "--base-dir",
-            "old",
-            "-o",
-            "deploy",
-            "--format",
-            "json",
-        ],
-    );
+    let j = agentctl([
+        "diff",
+        "--base-dir",
+        "old",
+        "-o",
+        "deploy",
+        "--format",
+        "json",
+    ])
+    .current_dir(dir.path())
+    .run();
     assert_eq!(j.code, 1, "{}", j.stderr);
     let doc: serde_json::Value = serde_json::from_str(&j.stdout).unwrap();
     let kinds: Vec<&str> = doc["changes"]
@@ -336,22 +341,20 @@ fn base_revision_and_base_directory() {
 #[test]
 fn a_shrinking_claim_is_never_told_to_resize() {
     let dir = support::tempdir();
-    let r = run(
-        dir.path(),
-        &[
-            "render",
-            "-q",
-            "-o",
-            "deploy",
-            "--set",
-            "redis.storage.size=20Gi",
-        ],
-    );
+    let r = agentctl([
+        "render",
+        "-q",
+        "-o",
+        "deploy",
+        "--set",
+        "redis.storage.size=20Gi",
+    ])
+    .current_dir(dir.path())
+    .run();
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let shrink = run(
-        dir.path(),
-        &["diff", "-o", "deploy", "--set", "redis.storage.size=10Gi"],
-    );
+    let shrink = agentctl(["diff", "-o", "deploy", "--set", "redis.storage.size=10Gi"])
+        .current_dir(dir.path())
+        .run();
     assert_eq!(shrink.code, 1, "{}", shrink.stderr);
     assert!(shrink.stderr.contains("recreate"), "{}", shrink.stderr);
     assert!(
@@ -364,10 +367,9 @@ fn a_shrinking_claim_is_never_told_to_resize() {
         "{}",
         shrink.stderr
     );
-    let grow = run(
-        dir.path(),
-        &["diff", "-o", "deploy", "--set", "redis.storage.size=40Gi"],
-    );
+    let grow = agentctl(["diff", "-o", "deploy", "--set", "redis.storage.size=40Gi"])
+        .current_dir(dir.path())
+        .run();
     assert!(grow.stderr.contains("kubectl patch pvc"), "{}", grow.stderr);
     assert!(
         !grow.stderr.contains("a claim cannot shrink"),
@@ -383,7 +385,7 @@ fn two_renders(old: &[&str], new: &[&str]) -> tempfile::TempDir {
         let mut a = vec!["render", "-q"];
         a.extend(args);
         a.extend(["-o", out]);
-        let r = run(dir.path(), &a);
+        let r = agentctl(&a).current_dir(dir.path()).run();
         assert_eq!(r.code, 0, "{a:?}: {}", r.stderr);
     }
     dir
@@ -391,10 +393,9 @@ fn two_renders(old: &[&str], new: &[&str]) -> tempfile::TempDir {
 
 /// The stall reasons of the JSON report: (kind/name, text, fix).
 fn stalls(dir: &Path) -> Vec<(String, String, String)> {
-    let r = run(
-        dir,
-        &["diff", "--base-dir", "old", "-o", "new", "--format", "json"],
-    );
+    let r = agentctl(["diff", "--base-dir", "old", "-o", "new", "--format", "json"])
+        .current_dir(dir)
+        .run();
     assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
     let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     let mut out = Vec::new();
@@ -470,9 +471,9 @@ fn a_quota_that_shrinks_under_running_pods_stalls_the_rollouts() {
         if let Some(f) = format {
             a.extend(["--format", f]);
         }
-        let r = run(dir.path(), &a);
+        let r = agentctl(&a).current_dir(dir.path()).run();
         assert_eq!(r.code, 1, "{}", r.stderr);
-        snap(name, &a, &r, format.is_some());
+        snap(name, &r, format.is_some());
     }
     let a = [
         "diff",
@@ -483,7 +484,7 @@ fn a_quota_that_shrinks_under_running_pods_stalls_the_rollouts() {
         "--fail-on",
         "stall",
     ];
-    let r = run(dir.path(), &a);
+    let r = agentctl(a).current_dir(dir.path()).run();
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(
         r.stderr

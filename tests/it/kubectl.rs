@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{self, Run};
+use crate::support::{self, agentctl};
 
 const CASES: &[&[&str]] = &[
     &[],
@@ -26,11 +26,6 @@ const CASES: &[&[&str]] = &[
     &["-f", "examples/patches.yaml"],
     &["-p", "dev", "-f", "examples/patches.yaml"],
 ];
-
-/// Runs `agentctl ARGS` in the repository root.
-fn agentctl(args: &[&str]) -> Run {
-    support::agentctl(args).run()
-}
 
 fn kubectl_kustomize(dir: &Path) -> String {
     let out = Command::new("kubectl")
@@ -58,12 +53,12 @@ fn kubectl_kustomize_builds_every_profile_and_matches_the_stream() {
         let mut args = vec!["render", "-q"];
         args.extend_from_slice(case);
         args.extend_from_slice(&["-o", dir_s]);
-        let out = agentctl(&args);
+        let out = agentctl(&args).run();
         assert_eq!(out.code, 0, "render {case:?}: {}", out.stderr);
         let built = kubectl_kustomize(&dir);
         let mut stream_args = vec!["render"];
         stream_args.extend_from_slice(case);
-        let stream = agentctl(&stream_args);
+        let stream = agentctl(&stream_args).run();
         assert_eq!(stream.code, 0);
         let stream = stream.stdout;
         assert_eq!(
@@ -127,14 +122,15 @@ fn yaml_1_1_lookalikes_reach_the_cluster_as_strings() {
     let overrides = tmp.path().join("tricky.yaml");
     std::fs::write(&overrides, &file).expect("write");
     let dir = tmp.path().join("out");
-    let out = agentctl(&[
+    let out = agentctl([
         "render",
         "-q",
         "-f",
         overrides.to_str().unwrap(),
         "-o",
         dir.to_str().unwrap(),
-    ]);
+    ])
+    .run();
     assert_eq!(out.code, 0, "{}", out.stderr);
     // 1. In the file agentctl wrote, none of them is a plain scalar that YAML 1.1 retypes.
     let configmap = std::fs::read_to_string(dir.join("configmap.yaml")).expect("configmap");
@@ -166,7 +162,7 @@ fn no_string_of_any_profile_is_left_bare_for_yaml_1_1() {
     for case in CASES {
         let mut args = vec!["render"];
         args.extend_from_slice(case);
-        let out = agentctl(&args);
+        let out = agentctl(&args).run();
         assert_eq!(out.code, 0);
         let text = out.stdout;
         let strings = support::lib::plain_strings(&text).expect("parses");
@@ -342,13 +338,13 @@ fn stream_against_kustomize(file: &str) -> Vec<(String, String)> {
     std::fs::write(&f, file).expect("write");
     let f = f.to_str().expect("utf-8");
     let dir = tmp.path().join("out");
-    let written = agentctl(&["render", "-q", "-f", f, "-o", dir.to_str().expect("utf-8")]);
+    let written = agentctl(["render", "-q", "-f", f, "-o", dir.to_str().expect("utf-8")]).run();
     assert_eq!(
         written.code, 0,
         "render -o failed for\n{file}\n{}",
         written.stderr
     );
-    let stream = agentctl(&["render", "-f", f]);
+    let stream = agentctl(["render", "-f", f]).run();
     assert_eq!(stream.code, 0, "{}", stream.stderr);
     let built = kubectl_kustomize(&dir);
     let ours = support::lib::parse_manifests(&stream.stdout).expect("the stream parses");

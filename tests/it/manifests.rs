@@ -4,7 +4,7 @@
 //! its snapshot is reviewed and committed; a snapshot no case produces any more fails
 //! `cargo insta test --unreferenced=reject`.
 
-use crate::support::{self, lib, root};
+use crate::support::{self, agentctl, lib, root};
 
 /// (case name, profiles, override files, --set flags)
 pub type Case = (
@@ -250,7 +250,7 @@ resources:
 ";
     support::write(dir.path(), "sidecar.yaml", sidecar);
     let hard = |args: &[&str]| -> serde_json::Value {
-        let out = support::agentctl(args).current_dir(dir.path()).run();
+        let out = agentctl(args).current_dir(dir.path()).run();
         assert_eq!(out.code, 0, "{}", out.stderr);
         let docs = lib::parse_manifests(&out.stdout).unwrap();
         docs.into_iter()
@@ -277,7 +277,7 @@ resources:
         "the worker's pods are counted"
     );
     // A figure set by hand that held the plain deployment no longer holds the patched one.
-    let out = support::agentctl([
+    let out = agentctl([
         "render",
         "-p",
         "high-throughput",

@@ -19,7 +19,7 @@ use std::path::Path;
 
 use serde_json::Value as J;
 
-use crate::support::{self, root};
+use crate::support::{self, agentctl, root};
 
 /// (kind, name).
 type Obj = (String, String);
@@ -30,7 +30,7 @@ fn render(args: &[String], ns: &str, dir: &Path) {
     a.extend(args.iter().cloned());
     a.extend(["--set".into(), format!("namespace={ns}"), "-o".into()]);
     a.push(dir.display().to_string());
-    let r = support::agentctl(&a).run();
+    let r = agentctl(&a).run();
     assert_eq!(r.code, 0, "agentctl {a:?}: {}", r.stderr);
 }
 
@@ -108,7 +108,7 @@ fn upgrade_matrix_agreement() {
             "json",
         ]
         .map(str::to_owned);
-        let r = support::agentctl(&args).run();
+        let r = agentctl(&args).run();
         assert!(r.code == 0 || r.code == 1, "{from} -> {to}: {}", r.stderr);
         let doc: J = serde_json::from_str(&r.stdout).unwrap();
         let with = |class: &str| -> BTreeSet<Obj> {

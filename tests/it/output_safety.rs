@@ -8,7 +8,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::support::{self, Run, write};
+use crate::support::{self, agentctl, write};
 
 /// What we know about one entry of a directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,24 +54,6 @@ fn hashes(l: &Listing) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn agentctl(cwd: &Path, args: &[&str]) -> Run {
-    support::agentctl(args).current_dir(cwd).run()
-}
-
-fn ok(cwd: &Path, args: &[&str]) -> Run {
-    let out = agentctl(cwd, args);
-    assert_eq!(out.code, 0, "agentctl {args:?} failed:\n{}", out.stderr);
-    out
-}
-
-fn fails(cwd: &Path, args: &[&str]) -> String {
-    let out = agentctl(cwd, args);
-    let stderr = out.stderr;
-    assert_eq!(out.code, 2, "agentctl {args:?}:\n{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    stderr
-}
-
 fn no_temp_files(dir: &Path) {
     let leftovers: Vec<String> = std::fs::read_dir(dir)
         .expect("list")
@@ -89,7 +71,10 @@ fn no_temp_files(dir: &Path) {
 fn an_input_error_leaves_the_directory_byte_for_byte_unchanged() {
     let tmp = support::tempdir();
     let cwd = tmp.path();
-    ok(cwd, &["render", "-q", "-o", "out"]);
+    agentctl(["render", "-q", "-o", "out"])
+        .current_dir(cwd)
+        .code(0)
+        .run();
     let before = listing(&cwd.join("out"));
     assert!(before.contains_key("deployment.yaml"), "{before:?}");
 
@@ -98,7 +83,11 @@ fn an_input_error_leaves_the_directory_byte_for_byte_unchanged() {
         "bad.yaml",
         "agent:\n  replicas:\n    min: 12\n    max: 8\n",
     );
-    let stderr = fails(cwd, &["render", "-p", "dev", "-f", "bad.yaml", "-o", "out"]);
+    let stderr = agentctl(["render", "-p", "dev", "-f", "bad.yaml", "-o", "out"])
+        .current_dir(cwd)
+        .code(2)
+        .run()
+        .stderr;
     assert!(stderr.contains("minimum replicas 12"), "{stderr}");
     assert_eq!(
         before,
@@ -113,10 +102,11 @@ fn an_input_error_leaves_the_directory_byte_for_byte_unchanged() {
         "patch.yaml",
         "patches:\n  - target: {kind: Service, name: agent-service}\n    patch: {spec: {portz: []}}\n",
     );
-    let stderr = fails(
-        cwd,
-        &["render", "-p", "dev", "-f", "patch.yaml", "-o", "out"],
-    );
+    let stderr = agentctl(["render", "-p", "dev", "-f", "patch.yaml", "-o", "out"])
+        .current_dir(cwd)
+        .code(2)
+        .run()
+        .stderr;
     assert!(stderr.contains("`portz` is not a field"), "{stderr}");
     assert_eq!(
         before,
@@ -125,7 +115,10 @@ fn an_input_error_leaves_the_directory_byte_for_byte_unchanged() {
     );
 
     // And an error leaves no directory behind when there was none.
-    fails(cwd, &["render", "-f", "bad.yaml", "-o", "fresh"]);
+    agentctl(["render", "-f", "bad.yaml", "-o", "fresh"])
+        .current_dir(cwd)
+        .code(2)
+        .run();
     assert!(
         !cwd.join("fresh").exists(),
         "a failed run created its output directory"
@@ -136,12 +129,18 @@ fn an_input_error_leaves_the_directory_byte_for_byte_unchanged() {
 fn a_rerun_with_the_same_inputs_writes_nothing() {
     let tmp = support::tempdir();
     let cwd = tmp.path();
-    let first = ok(cwd, &["render", "-p", "high-throughput", "-o", "out"]);
+    let first = agentctl(["render", "-p", "high-throughput", "-o", "out"])
+        .current_dir(cwd)
+        .code(0)
+        .run();
     assert!(first.stderr.contains("0 unchanged"));
     let before = listing(&cwd.join("out"));
     std::thread::sleep(std::time::Duration::from_millis(20));
 
-    let again = ok(cwd, &["render", "-p", "high-throughput", "-o", "out"]);
+    let again = agentctl(["render", "-p", "high-throughput", "-o", "out"])
+        .current_dir(cwd)
+        .code(0)
+        .run();
     let stderr = again.stderr;
     assert!(
         stderr.contains(&format!(
@@ -155,18 +154,18 @@ fn a_rerun_with_the_same_inputs_writes_nothing() {
     no_temp_files(&cwd.join("out"));
 
     // A change touches only the files it changes.
-    ok(
-        cwd,
-        &[
-            "render",
-            "-p",
-            "high-throughput",
-            "--set",
-            "agent.port=9000",
-            "-o",
-            "out",
-        ],
-    );
+    agentctl([
+        "render",
+        "-p",
+        "high-throughput",
+        "--set",
+        "agent.port=9000",
+        "-o",
+        "out",
+    ])
+    .current_dir(cwd)
+    .code(0)
+    .run();
     let after = listing(&cwd.join("out"));
     let changed: Vec<&String> = after
         .iter()
@@ -192,12 +191,19 @@ fn a_foreign_file_in_the_way_is_refused_and_force_overrides() {
     write(cwd, "out/deployment.yaml", mine);
     let before = listing(&cwd.join("out"));
 
-    let stderr = fails(cwd, &["render", "-o", "out"]);
+    let stderr = agentctl(["render", "-o", "out"])
+        .current_dir(cwd)
+        .code(2)
+        .run()
+        .stderr;
     assert!(stderr.contains("out/deployment.yaml"), "{stderr}");
     assert!(stderr.contains("--force"), "{stderr}");
     assert_eq!(before, listing(&cwd.join("out")), "nothing may be written");
 
-    ok(cwd, &["render", "-q", "-o", "out", "--force"]);
+    agentctl(["render", "-q", "-o", "out", "--force"])
+        .current_dir(cwd)
+        .code(0)
+        .run();
     let forced = std::fs::read_to_string(cwd.join("out/deployment.yaml")).expect("read");
     assert!(forced.starts_with("# Generated by agentctl"), "{forced}");
     assert!(listing(&cwd.join("out")).contains_key("service.yaml"));
@@ -207,7 +213,10 @@ fn a_foreign_file_in_the_way_is_refused_and_force_overrides() {
 fn foreign_files_not_in_the_way_are_left_alone() {
     let tmp = support::tempdir();
     let cwd = tmp.path();
-    ok(cwd, &["render", "-q", "-o", "out"]);
+    agentctl(["render", "-q", "-o", "out"])
+        .current_dir(cwd)
+        .code(0)
+        .run();
     let patch =
         "# my patch\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: agent-deployment\n";
     write(cwd, "out/my-patch.yaml", patch);
@@ -216,7 +225,10 @@ fn foreign_files_not_in_the_way_are_left_alone() {
     let before = listing(&cwd.join("out"));
 
     // A different render (dev drops several files) leaves the user's files exactly as they were.
-    ok(cwd, &["render", "-q", "-p", "dev", "-o", "out"]);
+    agentctl(["render", "-q", "-p", "dev", "-o", "out"])
+        .current_dir(cwd)
+        .code(0)
+        .run();
     let after = listing(&cwd.join("out"));
     for name in ["my-patch.yaml", "README.md", "overlays"] {
         assert_eq!(before.get(name), after.get(name), "{name} was touched");
@@ -227,14 +239,17 @@ fn foreign_files_not_in_the_way_are_left_alone() {
 fn stale_generated_files_are_removed_when_a_feature_is_switched_off() {
     let tmp = support::tempdir();
     let cwd = tmp.path();
-    ok(cwd, &["render", "-q", "-o", "out"]);
+    agentctl(["render", "-q", "-o", "out"])
+        .current_dir(cwd)
+        .code(0)
+        .run();
     let before = listing(&cwd.join("out"));
     assert!(before.contains_key("hpa.yaml"));
 
-    let out = ok(
-        cwd,
-        &["render", "--set", "autoscaling.enabled=false", "-o", "out"],
-    );
+    let out = agentctl(["render", "--set", "autoscaling.enabled=false", "-o", "out"])
+        .current_dir(cwd)
+        .code(0)
+        .run();
     assert!(out.stderr.contains("1 removed"), "{}", out.stderr);
     let after = listing(&cwd.join("out"));
     assert!(!after.contains_key("hpa.yaml"), "{after:?}");
@@ -245,17 +260,17 @@ fn stale_generated_files_are_removed_when_a_feature_is_switched_off() {
     assert_eq!(before.get("service.yaml"), after.get("service.yaml"));
 
     // The output equals a fresh render of the same inputs: nothing stale is left anywhere.
-    ok(
-        cwd,
-        &[
-            "render",
-            "-q",
-            "--set",
-            "autoscaling.enabled=false",
-            "-o",
-            "fresh",
-        ],
-    );
+    agentctl([
+        "render",
+        "-q",
+        "--set",
+        "autoscaling.enabled=false",
+        "-o",
+        "fresh",
+    ])
+    .current_dir(cwd)
+    .code(0)
+    .run();
     assert_eq!(hashes(&after), hashes(&listing(&cwd.join("fresh"))));
 }
 
@@ -265,7 +280,11 @@ fn an_output_path_that_is_a_regular_file_is_refused() {
     let cwd = tmp.path();
     write(cwd, "out", "not a directory\n");
     let before = listing(cwd);
-    let stderr = fails(cwd, &["render", "-o", "out"]);
+    let stderr = agentctl(["render", "-o", "out"])
+        .current_dir(cwd)
+        .code(2)
+        .run()
+        .stderr;
     assert!(stderr.contains("`out` is an existing file"), "{stderr}");
     assert_eq!(before, listing(cwd));
 }
@@ -279,7 +298,11 @@ fn the_current_directory_is_refused() {
     for target in [".", "./", "sub/.."] {
         std::fs::create_dir_all(cwd.join("sub")).expect("mkdir");
         let before = listing(cwd);
-        let stderr = fails(cwd, &["render", "-o", target]);
+        let stderr = agentctl(["render", "-o", target])
+            .current_dir(cwd)
+            .code(2)
+            .run()
+            .stderr;
         assert!(stderr.contains("current directory"), "{target}: {stderr}");
         assert_eq!(before, listing(cwd), "{target}");
     }
@@ -289,7 +312,11 @@ fn the_current_directory_is_refused() {
     // Nor any directory that contains it.
     std::fs::create_dir_all(cwd.join("work/here")).expect("mkdir");
     let before = listing(cwd);
-    let stderr = fails(&cwd.join("work/here"), &["render", "-o", ".."]);
+    let stderr = agentctl(["render", "-o", ".."])
+        .current_dir(cwd.join("work/here"))
+        .code(2)
+        .run()
+        .stderr;
     assert!(
         stderr.contains("contains the current directory"),
         "{stderr}"
@@ -309,13 +336,23 @@ fn a_repository_root_is_refused() {
     std::fs::create_dir_all(cwd.join("repo/.git")).expect("mkdir");
     write(cwd, "repo/README.md", "# project\n");
     let before = listing(&cwd.join("repo"));
-    let stderr = fails(cwd, &["render", "-o", "repo"]);
+    let stderr = agentctl(["render", "-o", "repo"])
+        .current_dir(cwd)
+        .code(2)
+        .run()
+        .stderr;
     assert!(stderr.contains("repository root"), "{stderr}");
     assert_eq!(before, listing(&cwd.join("repo")));
     // --force does not override it: it is about foreign files, not dangerous targets.
-    fails(cwd, &["render", "-o", "repo", "--force"]);
+    agentctl(["render", "-o", "repo", "--force"])
+        .current_dir(cwd)
+        .code(2)
+        .run();
     assert_eq!(before, listing(&cwd.join("repo")));
-    ok(cwd, &["render", "-q", "-o", "repo/deploy"]);
+    agentctl(["render", "-q", "-o", "repo/deploy"])
+        .current_dir(cwd)
+        .code(0)
+        .run();
 }
 
 #[test]
@@ -334,7 +371,7 @@ fn a_symlinked_file_inside_the_directory_is_refused_even_with_force() {
         &["render", "-o", "out"][..],
         &["render", "-o", "out", "--force"][..],
     ] {
-        let stderr = fails(cwd, args);
+        let stderr = agentctl(args).current_dir(cwd).code(2).run().stderr;
         assert!(stderr.contains("out/service.yaml is a symlink"), "{stderr}");
         assert!(!stderr.contains("pass --force"), "{stderr}");
         assert_eq!(before, listing(&cwd.join("out")));
@@ -348,22 +385,25 @@ fn a_generated_file_replaced_by_a_symlink_is_not_followed_on_removal() {
     // autoscaling off. The link is foreign (not a regular generated file) and is left alone.
     let tmp = support::tempdir();
     let cwd = tmp.path();
-    ok(cwd, &["render", "-q", "-o", "out"]);
+    agentctl(["render", "-q", "-o", "out"])
+        .current_dir(cwd)
+        .code(0)
+        .run();
     let generated = std::fs::read_to_string(cwd.join("out/hpa.yaml")).expect("read");
     write(cwd, "keep/hpa.yaml", &generated);
     std::fs::remove_file(cwd.join("out/hpa.yaml")).expect("rm");
     std::os::unix::fs::symlink("../keep/hpa.yaml", cwd.join("out/hpa.yaml")).expect("symlink");
-    ok(
-        cwd,
-        &[
-            "render",
-            "-q",
-            "--set",
-            "autoscaling.enabled=false",
-            "-o",
-            "out",
-        ],
-    );
+    agentctl([
+        "render",
+        "-q",
+        "--set",
+        "autoscaling.enabled=false",
+        "-o",
+        "out",
+    ])
+    .current_dir(cwd)
+    .code(0)
+    .run();
     assert!(
         std::fs::symlink_metadata(cwd.join("out/hpa.yaml"))
             .expect("still there")
@@ -395,7 +435,7 @@ fn concurrent_runs_never_produce_a_mix() {
     let reference = |args: &[&str], name: &str| {
         let dir = cwd.join(name);
         std::fs::create_dir(&dir).expect("mkdir");
-        ok(&dir, args);
+        agentctl(args).current_dir(&dir).code(0).run();
         hashes(&listing(&dir.join("out")))
     };
     let a = reference(&a_args, "ref-a");
@@ -413,7 +453,7 @@ fn concurrent_runs_never_produce_a_mix() {
         } else {
             (&b_args[..], &a_args[..])
         };
-        let spawn = |args: &[&str]| support::agentctl(args).current_dir(&work).spawn();
+        let spawn = |args: &[&str]| agentctl(args).current_dir(&work).spawn();
         let mut p1 = spawn(first);
         let mut p2 = spawn(second);
         assert!(p1.wait().expect("wait").success(), "iteration {i}");
@@ -435,14 +475,21 @@ fn concurrent_runs_never_produce_a_mix() {
 fn diff_reports_drift_and_never_writes() {
     let tmp = support::tempdir();
     let cwd = tmp.path();
-    ok(cwd, &["render", "-q", "-o", "out"]);
+    agentctl(["render", "-q", "-o", "out"])
+        .current_dir(cwd)
+        .code(0)
+        .run();
     let before = listing(&cwd.join("out"));
-    let same = agentctl(cwd, &["diff", "-o", "out"]);
+    let same = agentctl(["diff", "-o", "out"]).current_dir(cwd).run();
     assert_eq!(same.code, 0);
-    let drift = agentctl(cwd, &["diff", "-p", "dev", "-o", "out"]);
+    let drift = agentctl(["diff", "-p", "dev", "-o", "out"])
+        .current_dir(cwd)
+        .run();
     assert_eq!(drift.code, 1);
     assert!(drift.stdout.contains("hpa.yaml"));
-    let check = agentctl(cwd, &["render", "--check", "-p", "dev", "-o", "out"]);
+    let check = agentctl(["render", "--check", "-p", "dev", "-o", "out"])
+        .current_dir(cwd)
+        .run();
     assert_eq!(check.code, 1);
     assert_eq!(before, listing(&cwd.join("out")));
 }

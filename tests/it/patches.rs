@@ -5,16 +5,16 @@
 //! `port`, custom-resource lists replaced, finalizers as a set) and JSON 6902. A missing kubectl
 //! fails these tests loudly; it never passes them.
 
-use agentctl::config::patches;
-use agentctl::input::yaml;
 use std::process::Command;
 
 use serde_json::{Value as J, json};
 
+use crate::support::{self, Run, agentctl, lib};
+
 /// What `kubectl kustomize` makes of `base` with this one `patches:` entry (a strategic-merge
 /// body gets the apiVersion/kind/metadata kustomize insists on).
 fn kustomize(base: &J, entry: &J) -> J {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = support::tempdir();
     std::fs::write(tmp.path().join("base.yaml"), base.to_string()).unwrap();
     let mut entry = entry.clone();
     if let Some(body @ J::Object(_)) = entry.get_mut("patch") {
@@ -38,16 +38,14 @@ fn kustomize(base: &J, entry: &J) -> J {
         "kubectl kustomize failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let docs = yaml::parse_manifests(&String::from_utf8(out.stdout).unwrap()).unwrap();
+    let docs = lib::parse_manifests(&String::from_utf8(out.stdout).unwrap()).unwrap();
     assert_eq!(docs.len(), 1);
     docs.into_iter().next().unwrap()
 }
 
 fn ours(base: &J, entry: &J) -> J {
-    let p = patches::parse(entry).unwrap();
-    let mut obj = base.clone();
-    assert_eq!(patches::select(&p.target, std::slice::from_ref(&obj)), [0]);
-    patches::apply(&mut obj, &p).unwrap();
+    let (selected, obj) = lib::patch(base, entry).unwrap();
+    assert_eq!(selected, [0]);
     obj
 }
 
@@ -157,22 +155,10 @@ fn json6902_matches_kubectl_kustomize() {
 // ---------------------------------------------------------------------------------------------
 // End to end, from the built binary.
 
-fn agentctl_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_agentctl"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("agentctl runs")
-}
-
-fn stream_objects(out: &std::process::Output) -> Vec<J> {
-    assert!(
-        out.status.success(),
-        "agentctl failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    yaml::parse_manifests(&String::from_utf8(out.stdout.clone()).unwrap()).unwrap()
+/// The objects of a stream `agentctl render` printed (it must have succeeded).
+fn stream_objects(run: &Run) -> Vec<J> {
+    assert_eq!(run.code, 0, "agentctl failed: {}", run.stderr);
+    lib::parse_manifests(&run.stdout).unwrap()
 }
 
 fn find<'a>(objs: &'a [J], kind: &str, name: &str) -> &'a J {
@@ -192,7 +178,7 @@ fn env_names(d: &J) -> Vec<String> {
 
 #[test]
 fn patches_accumulate_over_layers_and_a_later_extra_object_replaces_an_earlier_one() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = support::tempdir();
     std::fs::write(
         tmp.path().join("a.yaml"),
         "patches:\n  - target: {kind: Deployment, name: agent-deployment}\n    patch:\n      spec: {template: {spec: {containers: [{name: agent, env: [{name: FROM_A, value: a}]}]}}}\nresources:\n  - {apiVersion: v1, kind: ConfigMap, metadata: {name: prompts}, data: {v: a}}\n",
@@ -203,10 +189,11 @@ fn patches_accumulate_over_layers_and_a_later_extra_object_replaces_an_earlier_o
         "patches:\n  - target: {kind: Deployment, name: agent-deployment}\n    patch:\n      - {op: add, path: /spec/template/spec/containers/0/env/-, value: {name: FROM_B, value: b}}\n  - target: {kind: ConfigMap, name: prompts}\n    patch: {data: {w: b}}\nresources:\n  - {apiVersion: v1, kind: ConfigMap, metadata: {name: prompts}, data: {v: b}}\n",
     )
     .unwrap();
-    let objs = stream_objects(&agentctl_in(
-        tmp.path(),
-        &["render", "-f", "a.yaml", "-f", "b.yaml"],
-    ));
+    let objs = stream_objects(
+        &agentctl(["render", "-f", "a.yaml", "-f", "b.yaml"])
+            .current_dir(tmp.path())
+            .run(),
+    );
     let names = env_names(find(&objs, "Deployment", "agent-deployment"));
     assert_eq!(names.first().map(String::as_str), Some("FROM_A"));
     assert_eq!(names.last().map(String::as_str), Some("FROM_B"));
@@ -227,13 +214,17 @@ fn patches_accumulate_over_layers_and_a_later_extra_object_replaces_an_earlier_o
 fn a_patch_cannot_remove_what_kustomize_would_add_back() {
     // The common labels are kustomization.yaml's: a patch removing one would make the files
     // differ from what kubectl kustomize builds, so they are set again after the patches.
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = support::tempdir();
     std::fs::write(
         tmp.path().join("p.yaml"),
         "patches:\n  - target: {kind: Service, name: agent-service}\n    patch: {metadata: {labels: {app.kubernetes.io/part-of: null, team: agents}}}\n",
     )
     .unwrap();
-    let objs = stream_objects(&agentctl_in(tmp.path(), &["render", "-f", "p.yaml"]));
+    let objs = stream_objects(
+        &agentctl(["render", "-f", "p.yaml"])
+            .current_dir(tmp.path())
+            .run(),
+    );
     let labels = &find(&objs, "Service", "agent-service")["metadata"]["labels"];
     assert_eq!(labels["app.kubernetes.io/part-of"], "agent-system");
     assert_eq!(labels["team"], "agents");
@@ -244,18 +235,14 @@ fn fails(dir: &std::path::Path, file: &str, args: &[&str]) -> String {
     let mut all = vec!["render"];
     all.extend_from_slice(args);
     all.extend_from_slice(&["-f", "x.yaml"]);
-    let out = agentctl_in(dir, &all);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "expected a failure for:\n{file}"
-    );
-    String::from_utf8(out.stderr).unwrap()
+    let out = agentctl(&all).current_dir(dir).run();
+    assert_eq!(out.code, 2, "expected a failure for:\n{file}");
+    out.stderr
 }
 
 #[test]
 fn extra_objects_are_refused_when_they_cannot_be_what_they_say() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = support::tempdir();
     let d = tmp.path();
     let e = fails(
         d,
@@ -314,10 +301,12 @@ fn extra_objects_are_refused_when_they_cannot_be_what_they_say() {
 
 #[test]
 fn patches_are_not_for_set_and_a_patch_applies_to_every_selected_object() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = agentctl_in(tmp.path(), &["render", "--set", "patches=[]"]);
-    assert_eq!(out.status.code(), Some(2));
-    let e = String::from_utf8_lossy(&out.stderr);
+    let tmp = support::tempdir();
+    let out = agentctl(["render", "--set", "patches=[]"])
+        .current_dir(tmp.path())
+        .run();
+    assert_eq!(out.code, 2);
+    let e = &out.stderr;
     assert!(e.contains("`patches` cannot be set with --set"), "{e}");
 
     std::fs::write(
@@ -325,7 +314,11 @@ fn patches_are_not_for_set_and_a_patch_applies_to_every_selected_object() {
         "patches:\n  - target: {kind: NetworkPolicy}\n    patch: {metadata: {annotations: {reviewed-by: sre}}}\n",
     )
     .unwrap();
-    let objs = stream_objects(&agentctl_in(tmp.path(), &["render", "-f", "p.yaml"]));
+    let objs = stream_objects(
+        &agentctl(["render", "-f", "p.yaml"])
+            .current_dir(tmp.path())
+            .run(),
+    );
     let policies: Vec<&J> = objs
         .iter()
         .filter(|o| o["kind"] == "NetworkPolicy")
@@ -340,15 +333,17 @@ fn patches_are_not_for_set_and_a_patch_applies_to_every_selected_object() {
 
 #[test]
 fn a_project_environment_takes_patches_and_its_errors_point_into_the_project_file() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = support::tempdir();
     std::fs::write(
         tmp.path().join("agentctl.yaml"),
         "environments:\n  prod:\n    set:\n      patches:\n        - target: {kind: Deployment, name: agent-deployment}\n          patch: {spec: {template: {spec: {containers: [{name: agent, imagePullPolicyy: Always}]}}}}\n",
     )
     .unwrap();
-    let out = agentctl_in(tmp.path(), &["render", "--all", "-o", "out"]);
-    assert_eq!(out.status.code(), Some(2));
-    let e = String::from_utf8_lossy(&out.stderr);
+    let out = agentctl(["render", "--all", "-o", "out"])
+        .current_dir(tmp.path())
+        .run();
+    assert_eq!(out.code, 2);
+    let e = &out.stderr;
     assert!(e.contains("agentctl.yaml:6:"), "{e}");
     assert!(e.contains("imagePullPolicyy"), "{e}");
     assert!(!tmp.path().join("out").exists());
@@ -358,10 +353,8 @@ fn a_project_environment_takes_patches_and_its_errors_point_into_the_project_fil
         "environments:\n  prod:\n    set:\n      patches:\n        - target: {kind: Deployment, name: agent-deployment}\n          patch: {spec: {template: {spec: {containers: [{name: agent, imagePullPolicy: Always}]}}}}\n",
     )
     .unwrap();
-    let out = agentctl_in(tmp.path(), &["render", "--all", "-o", "out"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = agentctl(["render", "--all", "-o", "out"])
+        .current_dir(tmp.path())
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
 }

@@ -8,23 +8,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::support::{self, Run, write};
-
-fn run(dir: &Path, args: &[&str]) -> Run {
-    support::agentctl(args).current_dir(dir).run()
-}
-
-fn code(o: &Run) -> i32 {
-    o.code
-}
-
-fn stderr(o: &Run) -> String {
-    o.stderr.clone()
-}
-
-fn stdout(o: &Run) -> String {
-    o.stdout.clone()
-}
+use crate::support::{self, agentctl, write};
 
 /// Every file in a directory tree, relative path → content.
 fn tree(dir: &Path) -> Vec<(PathBuf, String)> {
@@ -84,9 +68,11 @@ fn project() -> tempfile::TempDir {
 #[test]
 fn renders_every_environment_as_the_equivalent_flags_would() {
     let p = project();
-    let o = run(p.path(), &["render", "--all", "-o", "deploy"]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
-    let err = stderr(&o);
+    let o = agentctl(["render", "--all", "-o", "deploy"])
+        .current_dir(p.path())
+        .run();
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let err = o.stderr.clone();
     for dir in ["deploy/dev", "deploy/prod-eu-west", "deploy/prod/us-east"] {
         assert!(err.contains(&format!("wrote {dir}: ")), "{err}");
     }
@@ -126,8 +112,8 @@ fn renders_every_environment_as_the_equivalent_flags_would() {
         let mut args = vec!["render"];
         args.extend_from_slice(flags);
         args.extend_from_slice(&["-o", &single]);
-        let o = run(p.path(), &args);
-        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let o = agentctl(&args).current_dir(p.path()).run();
+        assert_eq!(o.code, 0, "{}", o.stderr);
         let got = tree(&p.path().join(dir));
         assert!(!got.is_empty(), "{dir} is empty");
         assert_eq!(
@@ -162,17 +148,19 @@ fn renders_every_environment_as_the_equivalent_flags_would() {
 #[test]
 fn diff_is_clean_then_a_changed_override_drifts_the_environments_that_use_it() {
     let p = project();
-    assert_eq!(
-        code(&run(p.path(), &["render", "--all", "-o", "deploy"])),
-        0
-    );
-    let o = run(p.path(), &["diff", "--all", "-o", "deploy"]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
-    assert_eq!(stdout(&o), "");
+    agentctl(["render", "--all", "-o", "deploy"])
+        .current_dir(p.path())
+        .code(0)
+        .run();
+    let o = agentctl(["diff", "--all", "-o", "deploy"])
+        .current_dir(p.path())
+        .run();
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(o.stdout, "");
     assert!(
-        stderr(&o).contains("3 environments up to date"),
+        o.stderr.contains("3 environments up to date"),
         "{}",
-        stderr(&o)
+        o.stderr
     );
 
     // Only prod-eu-west uses eu-west.yaml.
@@ -181,9 +169,11 @@ fn diff_is_clean_then_a_changed_override_drifts_the_environments_that_use_it() {
         "envs/eu-west.yaml",
         "agent:\n  config:\n    environment: prod-eu-west-2\n",
     );
-    let o = run(p.path(), &["diff", "--all", "-o", "deploy"]);
-    assert_eq!(code(&o), 1, "{}", stderr(&o));
-    let err = stderr(&o);
+    let o = agentctl(["diff", "--all", "-o", "deploy"])
+        .current_dir(p.path())
+        .run();
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    let err = o.stderr.clone();
     assert!(
         err.contains("drifted: prod-eu-west (deploy/prod-eu-west)"),
         "{err}"
@@ -191,7 +181,7 @@ fn diff_is_clean_then_a_changed_override_drifts_the_environments_that_use_it() {
     assert!(!err.contains("drifted: dev"), "{err}");
     assert!(!err.contains("drifted: prod-us-east"), "{err}");
     assert!(err.contains("1 of 3 environments drifted"), "{err}");
-    let diff = stdout(&o);
+    let diff = o.stdout.clone();
     assert!(
         diff.contains("--- a/deploy/prod-eu-west/configmap.yaml"),
         "{diff}"
@@ -205,9 +195,11 @@ fn diff_is_clean_then_a_changed_override_drifts_the_environments_that_use_it() {
         "envs/prod.yaml",
         "agent:\n  image: registry.example.com/agent:v3\n",
     );
-    let o = run(p.path(), &["render", "--all", "--check", "-o", "deploy"]);
-    assert_eq!(code(&o), 1);
-    let err = stderr(&o);
+    let o = agentctl(["render", "--all", "--check", "-o", "deploy"])
+        .current_dir(p.path())
+        .run();
+    assert_eq!(o.code, 1);
+    let err = o.stderr.clone();
     assert!(err.contains("drifted: prod-eu-west"), "{err}");
     assert!(
         err.contains("drifted: prod-us-east (deploy/prod/us-east)"),
@@ -216,94 +208,107 @@ fn diff_is_clean_then_a_changed_override_drifts_the_environments_that_use_it() {
     assert!(err.contains("2 of 3 environments drifted"), "{err}");
 
     // --check wrote nothing; rendering brings every environment back in line.
-    assert_eq!(code(&run(p.path(), &["diff", "--all", "-o", "deploy"])), 1);
-    assert_eq!(
-        code(&run(p.path(), &["render", "--all", "-o", "deploy"])),
-        0
-    );
-    assert_eq!(code(&run(p.path(), &["diff", "--all", "-o", "deploy"])), 0);
+    agentctl(["diff", "--all", "-o", "deploy"])
+        .current_dir(p.path())
+        .code(1)
+        .run();
+    agentctl(["render", "--all", "-o", "deploy"])
+        .current_dir(p.path())
+        .code(0)
+        .run();
+    agentctl(["diff", "--all", "-o", "deploy"])
+        .current_dir(p.path())
+        .code(0)
+        .run();
 }
 
 #[test]
 fn an_environment_directory_not_rendered_yet_is_drift() {
     let p = project();
-    assert_eq!(
-        code(&run(p.path(), &["render", "--env", "dev", "-o", "deploy"])),
-        0
-    );
+    agentctl(["render", "--env", "dev", "-o", "deploy"])
+        .current_dir(p.path())
+        .code(0)
+        .run();
     assert!(
         !p.path().join("deploy/prod-eu-west").exists(),
         "--env renders only dev"
     );
-    assert_eq!(
-        code(&run(p.path(), &["diff", "--env", "dev", "-o", "deploy"])),
-        0
-    );
-    let o = run(p.path(), &["diff", "--all", "-o", "deploy"]);
-    assert_eq!(code(&o), 1);
-    assert!(stdout(&o).contains("+++ b/deploy/prod-eu-west/deployment.yaml"));
+    agentctl(["diff", "--env", "dev", "-o", "deploy"])
+        .current_dir(p.path())
+        .code(0)
+        .run();
+    let o = agentctl(["diff", "--all", "-o", "deploy"])
+        .current_dir(p.path())
+        .run();
+    assert_eq!(o.code, 1);
     assert!(
-        stderr(&o).contains("2 of 3 environments drifted"),
+        o.stdout
+            .contains("+++ b/deploy/prod-eu-west/deployment.yaml")
+    );
+    assert!(
+        o.stderr.contains("2 of 3 environments drifted"),
         "{}",
-        stderr(&o)
+        o.stderr
     );
 }
 
 #[test]
 fn one_environment_streams_without_an_output_directory() {
     let p = project();
-    let o = run(p.path(), &["render", "--env", "prod-eu-west"]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
-    let flags = run(
-        p.path(),
-        &[
-            "render",
-            "-p",
-            "high-throughput",
-            "-f",
-            "envs/prod.yaml",
-            "-f",
-            "envs/eu-west.yaml",
-            "--set",
-            "namespace=agents-eu",
-        ],
-    );
-    assert_eq!(stdout(&o), stdout(&flags));
-    assert!(stdout(&o).starts_with("apiVersion: v1\nkind: Namespace\n"));
+    let o = agentctl(["render", "--env", "prod-eu-west"])
+        .current_dir(p.path())
+        .run();
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let flags = agentctl([
+        "render",
+        "-p",
+        "high-throughput",
+        "-f",
+        "envs/prod.yaml",
+        "-f",
+        "envs/eu-west.yaml",
+        "--set",
+        "namespace=agents-eu",
+    ])
+    .current_dir(p.path())
+    .run();
+    assert_eq!(o.stdout, flags.stdout);
+    assert!(o.stdout.starts_with("apiVersion: v1\nkind: Namespace\n"));
     // Several environments need a directory each.
-    let o = run(p.path(), &["render", "--all"]);
-    assert_eq!(code(&o), 2);
+    let o = agentctl(["render", "--all"]).current_dir(p.path()).run();
+    assert_eq!(o.code, 2);
     assert!(
-        stderr(&o).contains("needs an output directory"),
+        o.stderr.contains("needs an output directory"),
         "{}",
-        stderr(&o)
+        o.stderr
     );
 }
 
 #[test]
 fn set_flags_apply_to_every_environment_last() {
     let p = project();
-    let o = run(
-        p.path(),
-        &[
-            "render",
-            "--all",
-            "--set",
-            "agent.image=reg.example/agent:ci",
-            "-o",
-            "deploy",
-        ],
-    );
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = agentctl([
+        "render",
+        "--all",
+        "--set",
+        "agent.image=reg.example/agent:ci",
+        "-o",
+        "deploy",
+    ])
+    .current_dir(p.path())
+    .run();
+    assert_eq!(o.code, 0, "{}", o.stderr);
     for dir in ["dev", "prod-eu-west", "prod/us-east"] {
         let d =
             fs::read_to_string(p.path().join("deploy").join(dir).join("deployment.yaml")).unwrap();
         assert!(d.contains("image: reg.example/agent:ci"), "{dir}: {d}");
     }
     // -p and -f belong to a single render, not to a project.
-    let o = run(p.path(), &["render", "--all", "-p", "dev", "-o", "deploy"]);
-    assert_eq!(code(&o), 2);
-    assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
+    let o = agentctl(["render", "--all", "-p", "dev", "-o", "deploy"])
+        .current_dir(p.path())
+        .run();
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("cannot be used with"), "{}", o.stderr);
 }
 
 /// A single render into the directory that holds a project's environments is refused, naming
@@ -311,14 +316,16 @@ fn set_flags_apply_to_every_environment_last() {
 #[test]
 fn a_single_render_into_the_environments_root_is_refused() {
     let p = project();
-    assert_eq!(
-        code(&run(p.path(), &["-q", "render", "--all", "-o", "deploy"])),
-        0
-    );
+    agentctl(["-q", "render", "--all", "-o", "deploy"])
+        .current_dir(p.path())
+        .code(0)
+        .run();
     let before = tree(&p.path().join("deploy"));
-    let o = run(p.path(), &["render", "-o", "deploy"]);
-    assert_eq!(code(&o), 2, "{}", stderr(&o));
-    let err = stderr(&o);
+    let o = agentctl(["render", "-o", "deploy"])
+        .current_dir(p.path())
+        .run();
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    let err = o.stderr.clone();
     assert!(
         err.contains("refusing a single render into `deploy`"),
         "{err}"
@@ -330,20 +337,22 @@ fn a_single_render_into_the_environments_root_is_refused() {
     assert!(err.contains("agentctl render --all -o deploy"), "{err}");
     assert_eq!(tree(&p.path().join("deploy")), before);
     // --force is about foreign files, not this.
-    assert_eq!(
-        code(&run(p.path(), &["render", "--force", "-o", "deploy"])),
-        2
-    );
+    agentctl(["render", "--force", "-o", "deploy"])
+        .current_dir(p.path())
+        .code(2)
+        .run();
     // Without a project file in sight, the rendered directories are still found.
     fs::remove_file(p.path().join("agentctl.yaml")).unwrap();
-    let o = run(p.path(), &["render", "-o", "deploy"]);
-    assert_eq!(code(&o), 2);
-    assert!(stderr(&o).contains("deploy/dev/\n"), "{}", stderr(&o));
+    let o = agentctl(["render", "-o", "deploy"])
+        .current_dir(p.path())
+        .run();
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("deploy/dev/\n"), "{}", o.stderr);
     // A directory of its own beside them is fine.
-    assert_eq!(
-        code(&run(p.path(), &["-q", "render", "-o", "deploy-single"])),
-        0
-    );
+    agentctl(["-q", "render", "-o", "deploy-single"])
+        .current_dir(p.path())
+        .code(0)
+        .run();
 }
 
 /// `config`, `explain` and `restore-help` read one environment of the project with `--env`:
@@ -351,84 +360,89 @@ fn a_single_render_into_the_environments_root_is_refused() {
 #[test]
 fn config_and_explain_read_one_environment() {
     let p = project();
-    let env = run(p.path(), &["config", "--env", "prod-eu-west"]);
-    assert_eq!(code(&env), 0, "{}", stderr(&env));
-    let flags = run(
-        p.path(),
-        &[
-            "config",
-            "-p",
-            "high-throughput",
-            "-f",
-            "envs/prod.yaml",
-            "-f",
-            "envs/eu-west.yaml",
-            "--set",
-            "namespace=agents-eu",
-        ],
-    );
-    assert_eq!(stdout(&env), stdout(&flags));
-    let o = run(
-        p.path(),
-        &[
-            "explain",
-            "namespace",
-            "--env",
-            "prod-us-east",
-            "--project",
-            "agentctl.yaml",
-        ],
-    );
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let env = agentctl(["config", "--env", "prod-eu-west"])
+        .current_dir(p.path())
+        .run();
+    assert_eq!(env.code, 0, "{}", env.stderr);
+    let flags = agentctl([
+        "config",
+        "-p",
+        "high-throughput",
+        "-f",
+        "envs/prod.yaml",
+        "-f",
+        "envs/eu-west.yaml",
+        "--set",
+        "namespace=agents-eu",
+    ])
+    .current_dir(p.path())
+    .run();
+    assert_eq!(env.stdout, flags.stdout);
+    let o = agentctl([
+        "explain",
+        "namespace",
+        "--env",
+        "prod-us-east",
+        "--project",
+        "agentctl.yaml",
+    ])
+    .current_dir(p.path())
+    .run();
+    assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(
-        stdout(&o).contains("value: agents-us (from agentctl.yaml:"),
+        o.stdout.contains("value: agents-us (from agentctl.yaml:"),
         "{}",
-        stdout(&o)
+        o.stdout
     );
-    let o = run(
-        p.path(),
-        &[
-            "config",
-            "--show-origin",
-            "--env",
-            "dev",
-            "--set",
-            "agent.config.logLevel=INFO",
-        ],
-    );
+    let o = agentctl([
+        "config",
+        "--show-origin",
+        "--env",
+        "dev",
+        "--set",
+        "agent.config.logLevel=INFO",
+    ])
+    .current_dir(p.path())
+    .run();
     assert!(
-        stdout(&o).contains("# --set agent.config.logLevel=INFO"),
+        o.stdout.contains("# --set agent.config.logLevel=INFO"),
         "{}",
-        stdout(&o)
+        o.stdout
     );
-    assert!(stdout(&o).contains("# profile dev ("), "{}", stdout(&o));
-    let o = run(p.path(), &["restore-help", "--env", "prod-us-east"]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
-    assert!(stdout(&o).contains("agents-us"), "{}", stdout(&o));
+    assert!(o.stdout.contains("# profile dev ("), "{}", o.stdout);
+    let o = agentctl(["restore-help", "--env", "prod-us-east"])
+        .current_dir(p.path())
+        .run();
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.contains("agents-us"), "{}", o.stdout);
     // An unknown environment is an error with a suggestion; -p does not mix with --env.
-    let o = run(p.path(), &["explain", "--env", "prod-eu-wset"]);
-    assert_eq!(code(&o), 2);
+    let o = agentctl(["explain", "--env", "prod-eu-wset"])
+        .current_dir(p.path())
+        .run();
+    assert_eq!(o.code, 2);
     assert!(
-        stderr(&o).contains("did you mean `--env prod-eu-west`?"),
+        o.stderr.contains("did you mean `--env prod-eu-west`?"),
         "{}",
-        stderr(&o)
+        o.stderr
     );
-    assert_eq!(
-        code(&run(p.path(), &["config", "--env", "dev", "-p", "dev"])),
-        2
-    );
+    agentctl(["config", "--env", "dev", "-p", "dev"])
+        .current_dir(p.path())
+        .code(2)
+        .run();
     // A problem of the environment names it.
     write(
         p.path(),
         "envs/eu-west.yaml",
         "agent:\n  replicas: {min: 60}\n",
     );
-    let o = run(p.path(), &["config", "--env", "prod-eu-west"]);
-    assert_eq!(code(&o), 2);
+    let o = agentctl(["config", "--env", "prod-eu-west"])
+        .current_dir(p.path())
+        .run();
+    assert_eq!(o.code, 2);
     assert!(
-        stderr(&o).contains("in environment `prod-eu-west`"),
+        o.stderr.contains("in environment `prod-eu-west`"),
         "{}",
-        stderr(&o)
+        o.stderr
     );
 }
 
@@ -452,66 +466,70 @@ fn an_image_per_commit_is_an_override_file_and_diff_agrees() {
         );
     };
     image("abc123");
-    assert_eq!(
-        code(&run(dir.path(), &["-q", "render", "--all", "-o", "deploy"])),
-        0
-    );
-    let clean = run(dir.path(), &["diff", "--all", "-o", "deploy"]);
-    assert_eq!(code(&clean), 0, "{}", stderr(&clean));
+    agentctl(["-q", "render", "--all", "-o", "deploy"])
+        .current_dir(dir.path())
+        .code(0)
+        .run();
+    let clean = agentctl(["diff", "--all", "-o", "deploy"])
+        .current_dir(dir.path())
+        .run();
+    assert_eq!(clean.code, 0, "{}", clean.stderr);
     image("def456");
-    let drift = run(dir.path(), &["diff", "--all", "-o", "deploy"]);
-    assert_eq!(code(&drift), 1);
+    let drift = agentctl(["diff", "--all", "-o", "deploy"])
+        .current_dir(dir.path())
+        .run();
+    assert_eq!(drift.code, 1);
     assert!(
-        stderr(&drift).contains("update them with `agentctl render --all -o deploy`"),
+        drift
+            .stderr
+            .contains("update them with `agentctl render --all -o deploy`"),
         "{}",
-        stderr(&drift)
+        drift.stderr
     );
-    assert_eq!(
-        code(&run(dir.path(), &["-q", "render", "--all", "-o", "deploy"])),
-        0
-    );
+    agentctl(["-q", "render", "--all", "-o", "deploy"])
+        .current_dir(dir.path())
+        .code(0)
+        .run();
     let deployment = fs::read_to_string(dir.path().join("deploy/prod/deployment.yaml")).unwrap();
     assert!(
         deployment.contains("reg.example/agent:def456"),
         "{deployment}"
     );
-    assert_eq!(
-        code(&run(dir.path(), &["diff", "--all", "-o", "deploy"])),
-        0
-    );
+    agentctl(["diff", "--all", "-o", "deploy"])
+        .current_dir(dir.path())
+        .code(0)
+        .run();
 
     // --set: rendered, but said to be recorded nowhere; diff's update repeats it.
     let set = ["--set", "agent.config.logLevel=DEBUG"];
-    let r = run(
-        dir.path(),
-        &[&["render", "--all", "-o", "deploy"][..], &set].concat(),
-    );
-    assert_eq!(code(&r), 0, "{}", stderr(&r));
+    let r = agentctl([&["render", "--all", "-o", "deploy"][..], &set].concat())
+        .current_dir(dir.path())
+        .run();
+    assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
-        stderr(&r).contains("`--set agent.config.logLevel=DEBUG` is recorded nowhere"),
+        r.stderr
+            .contains("`--set agent.config.logLevel=DEBUG` is recorded nowhere"),
         "{}",
-        stderr(&r)
+        r.stderr
     );
-    assert_eq!(
-        code(&run(dir.path(), &["diff", "--all", "-o", "deploy"])),
-        1
-    );
-    let r = run(
-        dir.path(),
-        &[&["diff", "--env", "prod", "-o", "deploy"][..], &set].concat(),
-    );
-    assert_eq!(code(&r), 0, "{}", stderr(&r));
+    agentctl(["diff", "--all", "-o", "deploy"])
+        .current_dir(dir.path())
+        .code(1)
+        .run();
+    let r = agentctl([&["diff", "--env", "prod", "-o", "deploy"][..], &set].concat())
+        .current_dir(dir.path())
+        .run();
+    assert_eq!(r.code, 0, "{}", r.stderr);
     image("0a1b2c");
-    let r = run(
-        dir.path(),
-        &[&["diff", "--env", "prod", "-o", "deploy"][..], &set].concat(),
-    );
-    assert_eq!(code(&r), 1);
+    let r = agentctl([&["diff", "--env", "prod", "-o", "deploy"][..], &set].concat())
+        .current_dir(dir.path())
+        .run();
+    assert_eq!(r.code, 1);
     assert!(
-        stderr(&r)
+        r.stderr
             .contains("`agentctl render --env prod --set agent.config.logLevel=DEBUG -o deploy`"),
         "{}",
-        stderr(&r)
+        r.stderr
     );
 }
 
@@ -525,9 +543,11 @@ fn an_error_in_an_environments_set_names_the_environment() {
         "agentctl.yaml",
         "environments:\n  staging:\n    set: {agent: {antiAffinity: zone}}\n  prod:\n    set: {agent: {replicas: {mni: 3}}}\n",
     );
-    let o = run(dir.path(), &["render", "--all", "-o", "deploy"]);
-    assert_eq!(code(&o), 2);
-    let err = stderr(&o);
+    let o = agentctl(["render", "--all", "-o", "deploy"])
+        .current_dir(dir.path())
+        .run();
+    assert_eq!(o.code, 2);
+    let err = o.stderr.clone();
     assert!(err.contains("in environment `staging`"), "{err}");
     assert!(err.contains("in environment `prod`"), "{err}");
     assert!(!dir.path().join("deploy").exists());
@@ -539,13 +559,11 @@ fn one_bad_environment_writes_nothing_anywhere() {
     let mut bad = PROJECT.to_owned();
     bad.push_str("  broken:\n    set: {agent: {replicas: {min: 9, max: 2}}}\n");
     write(p.path(), "agentctl.yaml", &bad);
-    let o = run(p.path(), &["render", "--all", "-o", "deploy"]);
-    assert_eq!(code(&o), 2);
-    assert!(
-        stderr(&o).contains("in environment `broken`"),
-        "{}",
-        stderr(&o)
-    );
+    let o = agentctl(["render", "--all", "-o", "deploy"])
+        .current_dir(p.path())
+        .run();
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("in environment `broken`"), "{}", o.stderr);
     assert!(!p.path().join("deploy").exists(), "nothing may be written");
 
     // A foreign file in one environment's directory refuses all of them, before any write.
@@ -555,9 +573,11 @@ fn one_bad_environment_writes_nothing_anywhere() {
         "deploy/prod-eu-west/deployment.yaml",
         "mine: true\n",
     );
-    let o = run(p.path(), &["render", "--all", "-o", "deploy"]);
-    assert_eq!(code(&o), 2);
-    let err = stderr(&o);
+    let o = agentctl(["render", "--all", "-o", "deploy"])
+        .current_dir(p.path())
+        .run();
+    assert_eq!(o.code, 2);
+    let err = o.stderr.clone();
     assert!(err.contains("environment `prod-eu-west`"), "{err}");
     assert!(
         err.contains("nothing was written to any environment"),
@@ -575,12 +595,15 @@ fn one_bad_environment_writes_nothing_anywhere() {
 fn an_output_path_that_is_a_file_is_refused() {
     let p = project();
     write(p.path(), "deploy", "not a directory\n");
-    let o = run(p.path(), &["render", "--all", "-o", "deploy"]);
-    assert_eq!(code(&o), 2);
+    let o = agentctl(["render", "--all", "-o", "deploy"])
+        .current_dir(p.path())
+        .run();
+    assert_eq!(o.code, 2);
     assert!(
-        stderr(&o).contains("output path `deploy` is an existing file, not a directory"),
+        o.stderr
+            .contains("output path `deploy` is an existing file, not a directory"),
         "{}",
-        stderr(&o)
+        o.stderr
     );
     assert_eq!(
         fs::read_to_string(p.path().join("deploy")).unwrap(),
@@ -591,11 +614,15 @@ fn an_output_path_that_is_a_file_is_refused() {
 #[test]
 fn init_project_scaffolds_two_environments_that_render() {
     let dir = support::tempdir();
-    let o = run(dir.path(), &["init", "--project"]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = agentctl(["init", "--project"])
+        .current_dir(dir.path())
+        .run();
+    assert_eq!(o.code, 0, "{}", o.stderr);
     let text = fs::read_to_string(dir.path().join("agentctl.yaml")).unwrap();
-    let o = run(dir.path(), &["render", "--all", "-o", "deploy"]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = agentctl(["render", "--all", "-o", "deploy"])
+        .current_dir(dir.path())
+        .run();
+    assert_eq!(o.code, 0, "{}", o.stderr);
     let envs: BTreeSet<String> = fs::read_dir(dir.path().join("deploy"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -607,18 +634,25 @@ fn init_project_scaffolds_two_environments_that_render() {
     );
     // Never overwrites.
     fs::write(dir.path().join("agentctl.yaml"), "environments: {x: {}}\n").unwrap();
-    let o = run(dir.path(), &["init", "--project"]);
-    assert_eq!(code(&o), 2);
-    assert!(stderr(&o).contains("already exists"), "{}", stderr(&o));
+    let o = agentctl(["init", "--project"])
+        .current_dir(dir.path())
+        .run();
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("already exists"), "{}", o.stderr);
     assert_eq!(
         fs::read_to_string(dir.path().join("agentctl.yaml")).unwrap(),
         "environments: {x: {}}\n"
     );
     assert!(text.contains("environments:"));
     // Another name, in a directory that does not exist yet.
-    let o = run(dir.path(), &["init", "--project", "ci/agentctl.yaml"]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
-    assert!(stderr(&o).contains("agentctl render --all --project ci/agentctl.yaml -o deploy/"));
+    let o = agentctl(["init", "--project", "ci/agentctl.yaml"])
+        .current_dir(dir.path())
+        .run();
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("agentctl render --all --project ci/agentctl.yaml -o deploy/")
+    );
     fs::rename(
         dir.path().join("ci/agentctl.yaml"),
         dir.path().join("ci.yaml"),
@@ -628,13 +662,10 @@ fn init_project_scaffolds_two_environments_that_render() {
         fs::read_to_string(dir.path().join("ci.yaml")).unwrap(),
         text
     );
-    assert_eq!(
-        code(&run(
-            dir.path(),
-            &["render", "--all", "--project", "ci.yaml", "-o", "d2"]
-        )),
-        0
-    );
+    agentctl(["render", "--all", "--project", "ci.yaml", "-o", "d2"])
+        .current_dir(dir.path())
+        .code(0)
+        .run();
 }
 
 /// Project-file error cases: (name, project text, extra args). Each runs `render --all -o
@@ -720,8 +751,8 @@ fn project_file_errors_are_located_and_pinned() {
         }
         args.extend_from_slice(extra);
         args.extend_from_slice(&["-o", "deploy"]);
-        let o = run(dir.path(), &args);
-        assert_eq!(code(&o), 2, "{name}: {}", stderr(&o));
+        let o = agentctl(&args).current_dir(dir.path()).run();
+        assert_eq!(o.code, 2, "{name}: {}", o.stderr);
         assert!(
             !dir.path().join("deploy").exists(),
             "{name} wrote something"
@@ -729,8 +760,8 @@ fn project_file_errors_are_located_and_pinned() {
         support::snapshot(
             "errors/project",
             name,
-            &format!("agentctl {}\nagentctl.yaml:\n{text}", args.join(" ")),
-            &o.stderr,
+            &format!("{}\nagentctl.yaml:\n{text}", o.command_line()),
+            &o.transcript().without_code(2).without_stdout().text(),
         );
     }
 }
@@ -738,23 +769,24 @@ fn project_file_errors_are_located_and_pinned() {
 #[test]
 fn missing_project_file_is_explained() {
     let dir = support::tempdir();
-    let o = run(dir.path(), &["render", "--all", "-o", "deploy"]);
-    assert_eq!(code(&o), 2);
-    let err = stderr(&o);
+    let o = agentctl(["render", "--all", "-o", "deploy"])
+        .current_dir(dir.path())
+        .run();
+    assert_eq!(o.code, 2);
+    let err = o.stderr.clone();
     assert!(
         err.contains("no project file: `agentctl.yaml` is not in the current directory"),
         "{err}"
     );
     assert!(err.contains("agentctl init --project"), "{err}");
-    let o = run(
-        dir.path(),
-        &["diff", "--all", "--project", "nope.yaml", "-o", "deploy"],
-    );
-    assert_eq!(code(&o), 2);
+    let o = agentctl(["diff", "--all", "--project", "nope.yaml", "-o", "deploy"])
+        .current_dir(dir.path())
+        .run();
+    assert_eq!(o.code, 2);
     assert!(
-        stderr(&o).contains("cannot read project file `nope.yaml`"),
+        o.stderr.contains("cannot read project file `nope.yaml`"),
         "{}",
-        stderr(&o)
+        o.stderr
     );
 }
 
@@ -767,10 +799,10 @@ fn an_environment_removed_from_the_project_is_drift_and_render_all_removes_its_f
         "agentctl.yaml",
         "environments:\n  staging:\n    profiles: [dev]\n  prod-eu:\n    profiles: [high-throughput]\n    output: prod/eu\n",
     );
-    assert_eq!(
-        code(&run(dir, &["render", "--all", "-q", "-o", "deploy"])),
-        0
-    );
+    agentctl(["render", "--all", "-q", "-o", "deploy"])
+        .current_dir(dir)
+        .code(0)
+        .run();
     write(dir, "deploy/prod/eu/NOTES.md", "the user's own file\n");
     write(
         dir,
@@ -779,35 +811,42 @@ fn an_environment_removed_from_the_project_is_drift_and_render_all_removes_its_f
     );
 
     // --env renders only what it names and never touches other directories.
-    assert_eq!(
-        code(&run(
-            dir,
-            &["render", "--env", "staging", "-q", "-o", "deploy"]
-        )),
-        0
-    );
+    agentctl(["render", "--env", "staging", "-q", "-o", "deploy"])
+        .current_dir(dir)
+        .code(0)
+        .run();
     assert!(dir.join("deploy/prod/eu/deployment.yaml").exists());
 
-    let drift = run(dir, &["diff", "--all", "-o", "deploy"]);
-    assert_eq!(code(&drift), 1, "{}", stderr(&drift));
+    let drift = agentctl(["diff", "--all", "-o", "deploy"])
+        .current_dir(dir)
+        .run();
+    assert_eq!(drift.code, 1, "{}", drift.stderr);
     assert!(
-        stdout(&drift).contains("--- a/deploy/prod/eu/deployment.yaml\n+++ /dev/null"),
+        drift
+            .stdout
+            .contains("--- a/deploy/prod/eu/deployment.yaml\n+++ /dev/null"),
         "{}",
-        stdout(&drift)
+        drift.stdout
     );
-    assert!(!stdout(&drift).contains("NOTES.md"));
+    assert!(!drift.stdout.contains("NOTES.md"));
     assert!(
-        stderr(&drift).contains("(no longer in the project) (deploy/prod/eu)"),
+        drift
+            .stderr
+            .contains("(no longer in the project) (deploy/prod/eu)"),
         "{}",
-        stderr(&drift)
+        drift.stderr
     );
 
-    let render = run(dir, &["render", "--all", "-o", "deploy"]);
-    assert_eq!(code(&render), 0, "{}", stderr(&render));
+    let render = agentctl(["render", "--all", "-o", "deploy"])
+        .current_dir(dir)
+        .run();
+    assert_eq!(render.code, 0, "{}", render.stderr);
     assert!(
-        stderr(&render).contains("removed deploy/prod/eu: 15 generated files"),
+        render
+            .stderr
+            .contains("removed deploy/prod/eu: 15 generated files"),
         "{}",
-        stderr(&render)
+        render.stderr
     );
     let left: Vec<PathBuf> = tree(&dir.join("deploy/prod"))
         .into_iter()
@@ -818,7 +857,10 @@ fn an_environment_removed_from_the_project_is_drift_and_render_all_removes_its_f
         vec![PathBuf::from("eu/NOTES.md")],
         "only the user's file survives"
     );
-    assert_eq!(code(&run(dir, &["diff", "--all", "-q", "-o", "deploy"])), 0);
+    agentctl(["diff", "--all", "-q", "-o", "deploy"])
+        .current_dir(dir)
+        .code(0)
+        .run();
 }
 
 /// Run from a subdirectory of a project, `--all` says where the project file is (it never
@@ -827,7 +869,7 @@ fn an_environment_removed_from_the_project_is_drift_and_render_all_removes_its_f
 fn from_a_subdirectory_the_project_file_above_is_named() {
     let p = project();
     fs::create_dir_all(p.path().join("envs/sub")).unwrap();
-    let o = support::agentctl(["render", "--all", "-o", "deploy"])
+    let o = agentctl(["render", "--all", "-o", "deploy"])
         .current_dir(p.path().join("envs/sub"))
         .run();
     assert_eq!(o.code, 2);
@@ -840,7 +882,7 @@ fn from_a_subdirectory_the_project_file_above_is_named() {
     );
     assert!(!p.path().join("envs/sub/deploy").exists());
     // The command it suggests works.
-    let o = support::agentctl([
+    let o = agentctl([
         "render",
         "--all",
         "--project",

@@ -2,11 +2,7 @@
 //! round trip through the Kubernetes types (never written), strict undefined variables, and
 //! values can never inject YAML structure into a manifest.
 
-use crate::support::{self, Run};
-
-fn agentctl(args: &[&str], cwd: &std::path::Path) -> Run {
-    support::agentctl(args).current_dir(cwd).run()
-}
+use crate::support::{self, agentctl};
 
 fn template(name: &str) -> String {
     std::fs::read_to_string(
@@ -83,7 +79,9 @@ fn a_misspelled_field_or_a_wrong_type_in_a_patch_is_caught_by_the_same_round_tri
             format!("patches:\n  - target: {{kind: Deployment, name: agent-deployment}}\n    patch: {body}\n"),
         )
         .unwrap();
-        let out = agentctl(&["render", "-f", "p.yaml", "-o", "out"], tmp.path());
+        let out = agentctl(["render", "-f", "p.yaml", "-o", "out"])
+            .current_dir(tmp.path())
+            .run();
         assert_eq!(out.code, 2);
         let err = &out.stderr;
         assert!(err.contains(needle) && err.contains("p.yaml:3:"), "{err}");
@@ -104,7 +102,9 @@ fn values_cannot_inject_yaml_keys_or_documents() {
         serde_json::to_string(evil).unwrap()
     );
     std::fs::write(tmp.path().join("evil.yaml"), file).unwrap();
-    let out = agentctl(&["render", "-f", "evil.yaml"], tmp.path());
+    let out = agentctl(["render", "-f", "evil.yaml"])
+        .current_dir(tmp.path())
+        .run();
     assert_eq!(out.code, 0, "{}", out.stderr);
     let stream = out.stdout;
     let docs = support::lib::parse_manifests(&stream).expect("parses");
@@ -124,7 +124,7 @@ fn values_cannot_inject_yaml_keys_or_documents() {
 fn a_settings_change_rolls_the_pods() {
     let tmp = support::tempdir();
     let checksum = |args: &[&str]| {
-        let out = agentctl(args, tmp.path());
+        let out = agentctl(args).current_dir(tmp.path()).run();
         assert_eq!(out.code, 0, "{}", out.stderr);
         let docs = support::lib::parse_manifests(&out.stdout).unwrap();
         let d = docs
@@ -153,7 +153,7 @@ fn a_settings_change_rolls_the_pods() {
 fn empty_egress_ports_render_no_external_rule() {
     let tmp = support::tempdir();
     let egress = |args: &[&str]| {
-        let out = agentctl(args, tmp.path());
+        let out = agentctl(args).current_dir(tmp.path()).run();
         assert_eq!(out.code, 0, "{}", out.stderr);
         let docs = support::lib::parse_manifests(&out.stdout).unwrap();
         let policy = docs
@@ -204,7 +204,7 @@ fn disabling_each_monitoring_part_removes_it_and_what_only_served_it() {
         for s in sets {
             args.extend(["--set", s]);
         }
-        let out = agentctl(&args, tmp.path());
+        let out = agentctl(&args).current_dir(tmp.path()).run();
         assert_eq!(out.code, 0, "{}", out.stderr);
         out.stdout
     };
@@ -259,23 +259,22 @@ fn disabling_each_monitoring_part_removes_it_and_what_only_served_it() {
     assert!(!no_hpa.contains("horizontalpodautoscaler"));
 
     // Both ServiceMonitors off: no servicemonitor.yaml at all, and nothing lists it.
-    let out = agentctl(
-        &[
-            "render",
-            "-q",
-            "-o",
-            "out",
-            "--set",
-            "monitoring.serviceMonitor.enabled=false",
-            "--set",
-            "monitoring.redisExporter.enabled=false",
-            "--set",
-            "monitoring.alerts.enabled=false",
-            "--set",
-            "monitoring.dashboard.enabled=false",
-        ],
-        tmp.path(),
-    );
+    let out = agentctl([
+        "render",
+        "-q",
+        "-o",
+        "out",
+        "--set",
+        "monitoring.serviceMonitor.enabled=false",
+        "--set",
+        "monitoring.redisExporter.enabled=false",
+        "--set",
+        "monitoring.alerts.enabled=false",
+        "--set",
+        "monitoring.dashboard.enabled=false",
+    ])
+    .current_dir(tmp.path())
+    .run();
     assert_eq!(out.code, 0, "{}", out.stderr);
     let out_dir = tmp.path().join("out");
     for f in [

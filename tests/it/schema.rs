@@ -3,21 +3,15 @@
 //! false` on every section), documented and defaulted; it accepts every shipped profile and
 //! example, the `init` starter and every `config` output; and it rejects what agentctl rejects.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::support::{self, root};
-
-fn agentctl(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let r = support::agentctl(args).current_dir(dir).run();
-    (r.code, r.stdout, r.stderr)
-}
+use crate::support::{self, agentctl, root};
 
 /// The schema, exactly as users get it.
 fn schema() -> Value {
-    let (code, stdout, stderr) = agentctl(&root(), &["schema"]);
-    assert_eq!(code, 0, "{stderr}");
+    let stdout = agentctl(["schema"]).code(0).run().stdout;
     serde_json::from_str(&stdout).expect("agentctl schema prints JSON")
 }
 
@@ -136,8 +130,10 @@ fn it_accepts_every_shipped_profile_and_example() {
 fn it_accepts_the_init_starter_and_every_effective_configuration() {
     let v = validator();
     let dir = support::tempdir();
-    let (code, _, stderr) = agentctl(dir.path(), &["init", "starter.yaml"]);
-    assert_eq!(code, 0, "{stderr}");
+    agentctl(["init", "starter.yaml"])
+        .current_dir(dir.path())
+        .code(0)
+        .run();
     let starter = std::fs::read_to_string(dir.path().join("starter.yaml")).unwrap();
     assert!(errors(&v, &yaml(&starter)).is_empty());
     for profile in [
@@ -150,8 +146,7 @@ fn it_accepts_the_init_starter_and_every_effective_configuration() {
         if let Some(p) = profile {
             args.extend(["-p", p]);
         }
-        let (code, stdout, stderr) = agentctl(&root(), &args);
-        assert_eq!(code, 0, "{stderr}");
+        let stdout = agentctl(&args).code(0).run().stdout;
         let errs = errors(&v, &yaml(&stdout));
         assert!(errs.is_empty(), "config {profile:?}: {errs:#?}");
     }
@@ -193,9 +188,11 @@ fn it_rejects_what_agentctl_rejects() {
             );
         }
         std::fs::write(dir.path().join("bad.yaml"), text).unwrap();
-        let (code, _, stderr) = agentctl(dir.path(), &["render", "-f", "bad.yaml"]);
-        assert_eq!(code, 2, "{what}: agentctl accepted it");
-        assert!(stderr.contains("bad.yaml:"), "{what}: {stderr}");
+        let r = agentctl(["render", "-f", "bad.yaml"])
+            .current_dir(dir.path())
+            .run();
+        assert_eq!(r.code, 2, "{what}: agentctl accepted it");
+        assert!(r.stderr.contains("bad.yaml:"), "{what}: {}", r.stderr);
     }
 }
 
@@ -203,8 +200,7 @@ fn it_rejects_what_agentctl_rejects() {
 
 /// The project file's schema, exactly as users get it (`agentctl schema --project`).
 fn project_schema() -> Value {
-    let (code, stdout, stderr) = agentctl(&root(), &["schema", "--project"]);
-    assert_eq!(code, 0, "{stderr}");
+    let stdout = agentctl(["schema", "--project"]).code(0).run().stdout;
     serde_json::from_str(&stdout).expect("agentctl schema --project prints JSON")
 }
 
@@ -275,8 +271,10 @@ fn the_project_schema_accepts_every_project_the_readme_and_init_show() {
     assert!(!projects.is_empty(), "the README shows no project file");
     projects.push(crate::project::PROJECT.to_owned());
     let dir = support::tempdir();
-    let (code, _, stderr) = agentctl(dir.path(), &["init", "--project"]);
-    assert_eq!(code, 0, "{stderr}");
+    agentctl(["init", "--project"])
+        .current_dir(dir.path())
+        .code(0)
+        .run();
     let scaffold = std::fs::read_to_string(dir.path().join("agentctl.yaml")).unwrap();
     assert!(
         scaffold.starts_with("# yaml-language-server: $schema=./agentctl-project.schema.json\n"),
