@@ -1,0 +1,135 @@
+//! The replay: the rolling workloads of a namespace ([`World`]) stepped by their controllers,
+//! round after round in one order, until nothing moves; what is left unfinished is a stall
+//! ([`Stalled`]). Which orders are tried: [`World::orders`]. Pure.
+
+use std::collections::BTreeMap;
+
+use super::admission::{Quota, Refusal, Usage};
+use super::controllers::{Deploy, Slot, Sts};
+
+/// What runs now in a namespace, at one bound, with the rollouts to replay.
+#[derive(Debug, Clone)]
+pub(super) struct World {
+    pub(super) fixed: Usage,
+    pub(super) deploys: Vec<Deploy>,
+    pub(super) stss: Vec<Sts>,
+}
+
+/// The outcome of one replay: per rolling workload (kind, name), the refusal it stalled on.
+pub(super) type Stalled = BTreeMap<(String, String), Stall>;
+
+#[derive(Debug, Clone)]
+pub(super) struct Stall {
+    pub(super) refused: Option<Refusal>,
+    /// Deployment: (new pods, wanted); StatefulSet: whether it was left with no pod.
+    pub(super) updated: (i64, i64),
+    pub(super) no_pod: bool,
+}
+
+impl World {
+    pub(super) fn used_except(&self, skip: (bool, usize)) -> Usage {
+        let mut u = self.fixed;
+        for (i, d) in self.deploys.iter().enumerate() {
+            if skip != (true, i) {
+                u.add(&d.used(), 1);
+            }
+        }
+        for (i, s) in self.stss.iter().enumerate() {
+            if skip != (false, i) {
+                u.add(&s.used(), 1);
+            }
+        }
+        u
+    }
+
+    /// The pods of the replay, old and new: each round that changes something moves at least
+    /// one of them one step, which bounds the rounds.
+    pub(super) fn pods(&self) -> i64 {
+        let d: i64 = self
+            .deploys
+            .iter()
+            .map(|d| d.old_spec.max(0) + d.target.max(0) + d.surge.max(0))
+            .sum();
+        let s: i64 = self.stss.iter().map(|s| s.pods.len() as i64).sum();
+        d + s
+    }
+
+    /// Replays the controllers, acting in `order` (indexes: deploys first, then stss) each
+    /// round, until nothing changes. A replay that does not settle within its bound claims
+    /// nothing (no stall).
+    pub(super) fn replay(mut self, quotas: &[Quota], order: &[usize]) -> Stalled {
+        let rounds = 8 * (self.pods() + 8);
+        let mut settled = false;
+        for _ in 0..rounds {
+            let mut moved = false;
+            for &w in order {
+                if w < self.deploys.len() {
+                    let others = self.used_except((true, w));
+                    moved |= self.deploys[w].step(quotas, &others);
+                } else {
+                    let s = w - self.deploys.len();
+                    let others = self.used_except((false, s));
+                    moved |= self.stss[s].step(quotas, &others);
+                }
+            }
+            if !moved {
+                settled = true;
+                break;
+            }
+        }
+        let mut out = Stalled::new();
+        if !settled {
+            return out;
+        }
+        for d in self.deploys.iter().filter(|d| !d.done()) {
+            out.insert(
+                ("Deployment".into(), d.name.clone()),
+                Stall {
+                    refused: d.refused.clone(),
+                    updated: (d.new_pods, d.target),
+                    no_pod: d.old_pods + d.new_pods == 0,
+                },
+            );
+        }
+        for s in self.stss.iter().filter(|s| !s.done()) {
+            out.insert(
+                ("StatefulSet".into(), s.name.clone()),
+                Stall {
+                    refused: s.refused.clone(),
+                    updated: (
+                        s.pods.iter().filter(|p| **p == Slot::New).count() as i64,
+                        s.pods.len() as i64,
+                    ),
+                    no_pod: s.pods.iter().all(|p| *p == Slot::Missing) || s.emptied,
+                },
+            );
+        }
+        out
+    }
+
+    /// Every order of the rolling workloads (at most 6! of them; beyond, rotations only).
+    pub(super) fn orders(&self) -> Vec<Vec<usize>> {
+        let n = self.deploys.len() + self.stss.len();
+        let base: Vec<usize> = (0..n).collect();
+        if n > 6 {
+            return (0..n)
+                .map(|r| base.iter().map(|i| (i + r) % n).collect())
+                .collect();
+        }
+        let mut out = Vec::new();
+        permutations(&mut base.clone(), 0, &mut out);
+        out
+    }
+}
+
+pub(super) fn permutations(v: &mut Vec<usize>, k: usize, out: &mut Vec<Vec<usize>>) {
+    if k == v.len() {
+        out.push(v.clone());
+        return;
+    }
+    for i in k..v.len() {
+        v.swap(k, i);
+        permutations(v, k + 1, out);
+        v.swap(k, i);
+    }
+}

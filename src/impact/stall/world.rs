@@ -1,0 +1,167 @@
+//! World building: what runs now in a namespace at one [`Bound`] (the old objects: every
+//! workload's pods at its replicas or its autoscaler's bound, DaemonSets, bare pods, a CronJob's
+//! job), and which of it rolls to what (the new objects' templates and strategies). Pure.
+
+use serde_json::Value as J;
+
+use super::super::Objects;
+use super::super::semantic::{at, str_at};
+use super::admission::Usage;
+use super::controllers::{Deploy, Slot, Sts};
+use super::kube::{MAX_PODS, bounds, defaults, int_or_percent, pod_usage, replicas};
+use super::replay::World;
+
+/// The object `kind/name` of a namespace.
+pub(super) fn find<'a>(
+    objs: &'a Objects,
+    kind: &'a str,
+    ns: Option<&'a str>,
+    name: &str,
+) -> Option<&'a J> {
+    objs.of_kind(kind, ns)
+        .find(|o| str_at(o, "metadata.name") == Some(name))
+}
+
+/// The two bounds of what runs now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Bound {
+    /// The guaranteed lower bound: the autoscaler's minimum, no job running.
+    Low,
+    /// Scaled out to the autoscaler's maximum, a CronJob's pod running.
+    High,
+    /// The autoscaled Deployments at this many pods, no job running.
+    Scaled(i64),
+    /// As `Low`, and an autoscaler the new side no longer renders left running (`kubectl
+    /// apply` without `--prune`): it keeps its Deployment within its old bounds.
+    LeftBehind,
+}
+
+/// The world of namespace `ns` at a bound: old objects are what runs, `rolling` the workloads
+/// whose pods are replaced (kind, name).
+pub(super) fn world(
+    old: &Objects,
+    new: &Objects,
+    ns: Option<&str>,
+    rolling: &[(String, String)],
+    bound: Bound,
+) -> (World, Vec<(String, i64)>) {
+    let (d_old, d_new) = (defaults(old, ns), defaults(new, ns));
+    let mut w = World {
+        fixed: Usage::default(),
+        deploys: Vec::new(),
+        stss: Vec::new(),
+    };
+    let mut running = Vec::new();
+    let rolls = |kind: &str, name: &str| rolling.iter().any(|(k, n)| k == kind && n == name);
+    let new_of = |kind: &'static str, name: &str| find(new, kind, ns, name);
+    for d in old.of_kind("Deployment", ns) {
+        let name = str_at(d, "metadata.name").unwrap_or_default();
+        let now = match bounds(old, ns, "Deployment", name) {
+            Some((min, max)) => match bound {
+                Bound::Low | Bound::LeftBehind => min,
+                Bound::High => max,
+                Bound::Scaled(n) => n.max(0),
+            },
+            None => replicas(d).unwrap_or(1),
+        };
+        running.push((format!("Deployment {name}"), now));
+        let old_usage = pod_usage(at(d, "spec.template.spec").unwrap_or(&J::Null), &d_old);
+        match new_of("Deployment", name).filter(|_| rolls("Deployment", name)) {
+            Some(n) => {
+                let mut target = match (replicas(n), bounds(new, ns, "Deployment", name)) {
+                    (Some(r), _) => r,
+                    (None, Some((min, max))) => now.clamp(min, max),
+                    (None, None) => now,
+                };
+                if bound == Bound::LeftBehind
+                    && bounds(new, ns, "Deployment", name).is_none()
+                    && let Some((min, max)) = bounds(old, ns, "Deployment", name)
+                {
+                    target = target.clamp(min, max);
+                }
+                let surge = int_or_percent(
+                    at(n, "spec.strategy.rollingUpdate.maxSurge"),
+                    "25%",
+                    target,
+                    true,
+                )
+                .clamp(0, MAX_PODS);
+                let mut unavailable = int_or_percent(
+                    at(n, "spec.strategy.rollingUpdate.maxUnavailable"),
+                    "25%",
+                    target,
+                    false,
+                )
+                .clamp(0, target.max(0));
+                if surge == 0 && unavailable == 0 {
+                    unavailable = 1;
+                }
+                // Recreate: every old pod goes before the first new one is created.
+                let (surge, unavailable) = if str_at(n, "spec.strategy.type") == Some("Recreate") {
+                    (0, target)
+                } else {
+                    (surge, unavailable)
+                };
+                w.deploys.push(Deploy {
+                    name: name.to_owned(),
+                    old_spec: now,
+                    new_spec: 0,
+                    old_pods: now,
+                    new_pods: 0,
+                    target,
+                    surge,
+                    unavailable,
+                    old: old_usage,
+                    new: pod_usage(at(n, "spec.template.spec").unwrap_or(&J::Null), &d_new),
+                    refused: None,
+                });
+            }
+            None => w.fixed.add(&old_usage, now),
+        }
+    }
+    for s in old.of_kind("StatefulSet", ns) {
+        let name = str_at(s, "metadata.name").unwrap_or_default();
+        let now = replicas(s).unwrap_or(1);
+        let old_usage = pod_usage(at(s, "spec.template.spec").unwrap_or(&J::Null), &d_old);
+        match new_of("StatefulSet", name).filter(|_| rolls("StatefulSet", name)) {
+            Some(n) => {
+                let want = replicas(n).unwrap_or(1);
+                let mut pods = vec![Slot::Old; usize::try_from(now).unwrap_or(0)];
+                pods.resize(usize::try_from(want).unwrap_or(0), Slot::Missing);
+                w.stss.push(Sts {
+                    name: name.to_owned(),
+                    pods,
+                    old: old_usage,
+                    new: pod_usage(at(n, "spec.template.spec").unwrap_or(&J::Null), &d_new),
+                    refused: None,
+                    emptied: false,
+                });
+            }
+            None => w.fixed.add(&old_usage, now),
+        }
+    }
+    for kind in ["DaemonSet", "ReplicaSet"] {
+        for o in old.of_kind(kind, ns) {
+            let u = pod_usage(at(o, "spec.template.spec").unwrap_or(&J::Null), &d_old);
+            w.fixed.add(&u, replicas(o).unwrap_or(1));
+        }
+    }
+    for p in old.of_kind("Pod", ns) {
+        w.fixed
+            .add(&pod_usage(p.get("spec").unwrap_or(&J::Null), &d_old), 1);
+    }
+    if bound == Bound::High {
+        // A job may be running (started before the apply, on the old template) or start
+        // during the rollout (on the new one).
+        for c in old.of_kind("CronJob", ns) {
+            let name = str_at(c, "metadata.name").unwrap_or_default();
+            let path = "spec.jobTemplate.spec.template.spec";
+            let mut u = pod_usage(at(c, path).unwrap_or(&J::Null), &d_old);
+            if let Some(n) = new_of("CronJob", name) {
+                u = u.max(&pod_usage(at(n, path).unwrap_or(&J::Null), &d_new));
+            }
+            w.fixed.add(&u, 1);
+        }
+    }
+    (w, running)
+}
