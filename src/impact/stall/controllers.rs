@@ -77,19 +77,16 @@ impl Deploy {
     }
 }
 
-/// A pod slot of a StatefulSet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Slot {
-    Old,
-    New,
-    Missing,
-}
-
-/// A StatefulSet's rolling update (ordered, one pod at a time, highest ordinal first).
+/// A StatefulSet's rolling update (ordered, one pod at a time, highest ordinal first). The
+/// ordinals are counted, not listed: the controller fills the lowest missing ordinal and deletes
+/// the highest old one, so which ordinal it is never changes what the quota sees.
 #[derive(Debug, Clone)]
 pub(super) struct Sts {
     pub(super) name: String,
-    pub(super) pods: Vec<Slot>,
+    /// Pods on the old template, on the new one, and ordinals with no pod.
+    pub(super) old_pods: i64,
+    pub(super) new_pods: i64,
+    pub(super) missing: i64,
     pub(super) old: Usage,
     pub(super) new: Usage,
     pub(super) refused: Option<Refusal>,
@@ -98,27 +95,42 @@ pub(super) struct Sts {
 }
 
 impl Sts {
+    /// `now` pods running on the old template, `want` replicas on the new one (a smaller
+    /// `want` drops the highest ordinals at once).
+    pub(super) fn new(name: &str, now: i64, want: i64, old: Usage, new: Usage) -> Sts {
+        let (now, want) = (now.max(0), want.max(0));
+        Sts {
+            name: name.to_owned(),
+            old_pods: now.min(want),
+            new_pods: 0,
+            missing: (want - now).max(0),
+            old,
+            new,
+            refused: None,
+            emptied: false,
+        }
+    }
+    /// The replicas it is rolled to.
+    pub(super) fn replicas(&self) -> i64 {
+        self.old_pods + self.new_pods + self.missing
+    }
     pub(super) fn done(&self) -> bool {
-        self.pods.iter().all(|s| *s == Slot::New)
+        self.old_pods == 0 && self.missing == 0
     }
     pub(super) fn used(&self) -> Usage {
         let mut u = Usage::default();
-        for s in &self.pods {
-            match s {
-                Slot::Old => u.add(&self.old, 1),
-                Slot::New => u.add(&self.new, 1),
-                Slot::Missing => {}
-            }
-        }
+        u.add(&self.old, self.old_pods);
+        u.add(&self.new, self.new_pods);
         u
     }
     pub(super) fn step(&mut self, quotas: &[Quota], others: &Usage) -> bool {
-        if let Some(i) = self.pods.iter().position(|s| *s == Slot::Missing) {
+        if self.missing > 0 {
             let mut used = *others;
             used.add(&self.used(), 1);
             return match admit(quotas, &used, &self.new) {
                 Ok(()) => {
-                    self.pods[i] = Slot::New;
+                    self.missing -= 1;
+                    self.new_pods += 1;
                     self.refused = None;
                     true
                 }
@@ -128,9 +140,10 @@ impl Sts {
                 }
             };
         }
-        if let Some(i) = self.pods.iter().rposition(|s| *s == Slot::Old) {
-            self.pods[i] = Slot::Missing;
-            if self.pods.iter().all(|s| *s == Slot::Missing) {
+        if self.old_pods > 0 {
+            self.old_pods -= 1;
+            self.missing += 1;
+            if self.old_pods == 0 && self.new_pods == 0 {
                 self.emptied = true;
             }
             return true;

@@ -66,7 +66,10 @@ pub(super) fn reason(
         .collect::<Vec<_>>()
         .join(", ");
     let scaled = bounds(old, ns, &key.0, &key.1).is_some() && matches!(v, Verdict::Certain(_));
-    let base = if scaled {
+    // What runs lists the Deployments (a StatefulSet's pods are in its own text).
+    let base = if now.is_empty() {
+        String::new()
+    } else if scaled {
         format!(" with {now} running (the autoscaler's minimum today)")
     } else {
         format!(" with {now} running")

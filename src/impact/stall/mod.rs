@@ -37,7 +37,7 @@ use super::{Change, Class, Finding, Impact, Objects};
 use admission::{Quota, quotas};
 use explain::{fix, reason};
 use kube::bounds;
-use replay::{Stall, Stalled};
+use replay::{EVERY_ORDER_UP_TO, Stall, Stalled};
 use world::{Bound, find, world};
 
 /// The verdict on one workload.
@@ -154,6 +154,11 @@ fn resume(
     Some((fits, new_min, name))
 }
 
+/// Past this many pods moved by the rollouts of one namespace (old, new and surge, at the upper
+/// bound), the replay is not run: each rolling workload gets a "not analyzed" note instead. A
+/// replay costs O(pods × workloads²) per order, so this bounds a namespace's analysis.
+const MAX_REPLAYED_PODS: i64 = 20_000;
+
 /// Adds a `stall` finding to each rolling workload whose rollout the new quota cannot carry out.
 /// `dir` is the output directory, for the commands of the fix.
 pub(super) fn predict(old: &Objects, new: &Objects, impacts: &mut [Impact], dir: Option<&str>) {
@@ -182,11 +187,34 @@ pub(super) fn predict(old: &Objects, new: &Objects, impacts: &mut [Impact], dir:
         if rolling.is_empty() {
             continue;
         }
-        // Beyond this many pods the replay would be slow: no claim.
         let (high, _) = world(old, new, ns, &rolling, Bound::High);
-        if high.pods() > 20_000 {
+        if high.pods() > MAX_REPLAYED_PODS {
+            let note = format!(
+                "not analyzed for a quota stall: the rollouts in namespace {} move {} pods, past \
+                 the replay's bound of {MAX_REPLAYED_PODS}",
+                ns.unwrap_or_default(),
+                high.pods()
+            );
+            for i in impacts.iter_mut().filter(|i| {
+                i.namespace.as_deref() == ns && rolling.contains(&(i.kind.clone(), i.name.clone()))
+            }) {
+                i.findings.push(Finding {
+                    class: None,
+                    reason: note.clone(),
+                    fix: None,
+                });
+            }
             continue;
         }
+        // Past EVERY_ORDER_UP_TO workloads, not every order is replayed: the verdict says so.
+        let orders = (high.workloads() > EVERY_ORDER_UP_TO).then(|| {
+            format!(
+                " ({} rolling workloads in this namespace: replayed in the {} orders where each \
+                 pair acts first or last, not in every order)",
+                high.workloads(),
+                high.orders().len()
+            )
+        });
         let (found, running) = verdicts(old, new, ns, &rolling, &quotas);
         if found.is_empty() {
             continue;
@@ -231,7 +259,8 @@ pub(super) fn predict(old: &Objects, new: &Objects, impacts: &mut [Impact], dir:
             if let Some(v) = found.get(&key) {
                 i.findings.push(Finding {
                     class: Some(Class::Stall),
-                    reason: reason(&key, v, &running, old, ns, resumes.as_ref()),
+                    reason: reason(&key, v, &running, old, ns, resumes.as_ref())
+                        + orders.as_deref().unwrap_or_default(),
                     fix: Some(fix.clone()),
                 });
             }

@@ -187,6 +187,171 @@ fn absurd_counts_and_quantities_do_not_overflow() {
                 "resources": {"limits": {"cpu": "9000000000000Ei"}}}]}}}});
     let mut new = old.clone();
     new["spec"]["template"]["spec"]["containers"][0]["image"] = json!("b");
-    // Beyond the bound of a replay: no claim, and no panic.
-    assert_eq!(stalls(vec![quota("8"), old], vec![quota("8"), new]), []);
+    // Beyond the bound of a replay: no claim, no panic, and a note that says so.
+    let (old, new) = (vec![quota("8"), old], vec![quota("8"), new]);
+    assert_eq!(stalls(old.clone(), new.clone()), []);
+    let impacts = super::super::analyze(&Objects::new(old), &Objects::new(new));
+    let notes: Vec<&str> = impacts
+        .iter()
+        .flat_map(|i| &i.findings)
+        .filter(|f| f.class.is_none())
+        .map(|f| f.reason.as_str())
+        .collect();
+    assert!(
+        notes.iter().any(|n| n.starts_with(
+            "not analyzed for a quota stall: the rollouts in namespace n move 3000000 pods, past \
+             the replay's bound of 20000"
+        )),
+        "{notes:?}"
+    );
+}
+
+/// `count` StatefulSets `s0`, `s1`, ... of `replicas` pods of `cpu` cores.
+fn statefulsets(count: usize, replicas: i64, cpu: &str, image: &str) -> Vec<J> {
+    (0..count)
+        .map(|k| {
+            let mut s = statefulset(replicas, cpu, image);
+            s["metadata"]["name"] = json!(format!("s{k}"));
+            s
+        })
+        .collect()
+}
+
+#[test]
+fn seven_large_statefulsets_are_replayed_in_the_pair_orders_and_say_so() {
+    // 7 x 400 pods of 1 core become 2 cores under a quota of 2,900 cores (100 to spare): each
+    // replaced pod takes one more core, so the seven share about 100 replacements, whatever
+    // the order, and then every one is refused.
+    let q = || {
+        json!({"kind": "ResourceQuota", "metadata": {"name": "q", "namespace": "n"},
+            "spec": {"hard": {"limits.cpu": "2900"}}})
+    };
+    let mut old = statefulsets(7, 400, "1", "a");
+    old.push(q());
+    let mut new = statefulsets(7, 400, "2", "b");
+    new.push(q());
+    let found = stalls(old, new);
+    assert_eq!(found.len(), 7, "{found:?}");
+    for (_, text) in &found {
+        assert!(
+            text.starts_with("rollout stalls for certain: ResourceQuota q")
+                && text.contains("limits.cpu would be 2901 of 2900")
+                && text.contains(" of 400 pods updated (")
+                && text.ends_with(
+                    "(7 rolling workloads in this namespace: replayed in the 166 orders where \
+                     each pair acts first or last, not in every order)"
+                ),
+            "{text}"
+        );
+    }
+}
+
+/// A pod of `cpu` cores (limits.cpu) for the replay.
+fn pod(cpu: i128) -> super::admission::Usage {
+    let mut u = super::admission::Usage::default();
+    u.0[2] = cpu * ONE;
+    u.0[6] = ONE;
+    u.0[7] = ONE;
+    u
+}
+
+/// Per workload of `w`: (stalls in every order, stalls in some order), over `orders`.
+fn outcome(
+    w: &super::replay::World,
+    quotas: &[super::admission::Quota],
+    orders: &[Vec<usize>],
+) -> Vec<(bool, bool)> {
+    let runs: Vec<super::replay::Stalled> =
+        orders.iter().map(|o| w.clone().replay(quotas, o)).collect();
+    let keys = w
+        .deploys
+        .iter()
+        .map(|d| ("Deployment".to_owned(), d.name.clone()))
+        .chain(
+            w.stss
+                .iter()
+                .map(|s| ("StatefulSet".to_owned(), s.name.clone())),
+        );
+    keys.map(|k| {
+        let n = runs.iter().filter(|r| r.contains_key(&k)).count();
+        (n == runs.len(), n > 0)
+    })
+    .collect()
+}
+
+#[test]
+fn pairs_first_and_last_agrees_with_every_order_on_generated_namespaces() {
+    use super::admission::Quota;
+    use super::controllers::{Deploy, Sts};
+    use super::replay::{World, pairs_first_and_last, permutations};
+    // Namespaces of 6 rolling workloads (Deployments and StatefulSets of 1-4 pods, 1-3 cores
+    // each, growing or not) under a limits.cpu quota near what runs: the quadratic family of
+    // orders (118 of the 720) is held to the verdict of all 720 orders per workload; the seeded
+    // generator makes the count of disagreements a fixed, measured figure.
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |m: u64| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % m
+    };
+    let n = 6;
+    let mut every = Vec::new();
+    permutations(&mut (0..n).collect(), 0, &mut every);
+    let family = pairs_first_and_last(n);
+    assert!(family.len() < every.len() / 4, "{}", family.len());
+    let (mut workloads, mut certain, mut may, mut missed, mut over) = (0, 0, 0, 0, 0);
+    for _ in 0..20 {
+        let mut w = World {
+            fixed: Default::default(),
+            deploys: Vec::new(),
+            stss: Vec::new(),
+        };
+        let mut running = 0i128;
+        for k in 0..n {
+            let (pods, was, now) = (1 + next(4) as i64, 1 + next(3) as i128, 1 + next(3) as i128);
+            running += i128::from(pods) * was;
+            if next(2) == 0 {
+                let surge = next(2) as i64;
+                w.deploys.push(Deploy {
+                    name: format!("d{k}"),
+                    old_spec: pods,
+                    new_spec: 0,
+                    old_pods: pods,
+                    new_pods: 0,
+                    target: pods,
+                    surge,
+                    unavailable: if surge == 0 { 1 } else { next(2) as i64 },
+                    old: pod(was),
+                    new: pod(now),
+                    refused: None,
+                });
+            } else {
+                w.stss
+                    .push(Sts::new(&format!("s{k}"), pods, pods, pod(was), pod(now)));
+            }
+        }
+        let hard = running + next(4) as i128 - 1;
+        let quotas = [Quota {
+            name: "q".into(),
+            hard: vec![(2, hard * ONE)],
+            text: Default::default(),
+        }];
+        let all = outcome(&w, &quotas, &every);
+        let some = outcome(&w, &quotas, &family);
+        for ((all_every, all_some), (f_every, f_some)) in all.iter().zip(&some) {
+            workloads += 1;
+            certain += usize::from(*all_every);
+            may += usize::from(*all_some && !all_every);
+            missed += usize::from(*all_some && !f_some);
+            over += usize::from(*f_every && !all_every);
+        }
+    }
+    // Both verdicts occur, and the family disagrees with every order (a "may" missed, or a
+    // "certain" where some other order completes) on at most 1 workload in 50. Measured: 1
+    // "may" missed of 120 workloads, none over-claimed.
+    assert!(
+        workloads == 120 && certain > 5 && may > 5 && (missed + over) * 50 <= workloads,
+        "{workloads} workloads: {certain} certain, {may} may; {missed} may missed, {over} over-claimed"
+    );
 }

@@ -7,7 +7,7 @@ use serde_json::Value as J;
 use super::super::Objects;
 use super::super::semantic::{at, str_at};
 use super::admission::Usage;
-use super::controllers::{Deploy, Slot, Sts};
+use super::controllers::{Deploy, Sts};
 use super::kube::{MAX_PODS, bounds, defaults, int_or_percent, pod_usage, replicas};
 use super::replay::World;
 
@@ -126,16 +126,8 @@ pub(super) fn world(
         match new_of("StatefulSet", name).filter(|_| rolls("StatefulSet", name)) {
             Some(n) => {
                 let want = replicas(n).unwrap_or(1);
-                let mut pods = vec![Slot::Old; usize::try_from(now).unwrap_or(0)];
-                pods.resize(usize::try_from(want).unwrap_or(0), Slot::Missing);
-                w.stss.push(Sts {
-                    name: name.to_owned(),
-                    pods,
-                    old: old_usage,
-                    new: pod_usage(at(n, "spec.template.spec").unwrap_or(&J::Null), &d_new),
-                    refused: None,
-                    emptied: false,
-                });
+                let new_usage = pod_usage(at(n, "spec.template.spec").unwrap_or(&J::Null), &d_new);
+                w.stss.push(Sts::new(name, now, want, old_usage, new_usage));
             }
             None => w.fixed.add(&old_usage, now),
         }
