@@ -14,6 +14,7 @@
 //! a manifest stream, [`read_side`]) and `config` only, never on `output`; the adapter from the
 //! output directory's file changes is `pipeline`'s.
 
+mod accessors;
 mod rules;
 mod security;
 pub mod semantic;

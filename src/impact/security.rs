@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use serde_json::Value as J;
 
-use super::rules::{pod_template_path, subject};
+use super::accessors::{pod_template_path, subject};
 use super::semantic::{at, same, short, str_at};
 use super::{Class, Finding};
 

@@ -5,8 +5,8 @@
 use super::super::Objects;
 use super::admission::{self, Quota, RESOURCES, show};
 use super::kube::bounds;
+use super::verdicts::{Verdict, verdicts};
 use super::world::Bound;
-use super::{Verdict, verdicts};
 
 /// The setting of agentctl's `agent-quota` that sets a `hard` figure.
 pub(super) fn setting(resource: &str) -> Option<&'static str> {
