@@ -1457,30 +1457,24 @@ fn disabling_an_operations_object_removes_everything_that_served_it() {
     assert_eq!(none.stdout, plain.stdout);
 }
 
-/// `.ci/run` runs exactly the test command the README's quick start gives, and installs the
-/// cargo-insta the README names (the version of the insta in `Cargo.lock`) when it is missing.
+/// The README's quick start runs the test suite with one command, `scripts/test.sh`, and
+/// `.ci/run` runs exactly that line; the script pins the cargo-insta of the insta in
+/// `Cargo.lock` and runs `cargo insta test --check --unreferenced=reject`.
 #[test]
 fn the_ci_runs_the_readme_test_command() {
     let quick = blocks("## Quick start", "sh").concat();
-    let command = |comment: &str| -> String {
-        let line = quick
-            .lines()
-            .find(|l| l.contains(comment))
-            .unwrap_or_else(|| panic!("the README's quick start has no line {comment:?}"));
-        line[..line.find(" #").unwrap()].trim().to_owned()
-    };
-    let test = command("# run the whole test suite");
-    let install = command("# once: insta's snapshot tool");
+    let line = quick
+        .lines()
+        .find(|l| l.contains("# run the whole test suite"))
+        .expect("the README's quick start runs the test suite");
+    let test = line[..line.find(" #").unwrap()].trim();
+    assert_eq!(test, "scripts/test.sh", "{quick}");
     let ci = std::fs::read_to_string(root().join(".ci/run")).unwrap();
     assert!(
         ci.lines().any(|l| l == test),
         ".ci/run does not run the README's `{test}`:\n{ci}"
     );
-    assert!(
-        ci.lines()
-            .any(|l| l == format!("command -v cargo-insta >/dev/null || {install}")),
-        ".ci/run does not install cargo-insta as the README does (`{install}`):\n{ci}"
-    );
+    let script = std::fs::read_to_string(root().join(test)).unwrap();
     let lock = std::fs::read_to_string(root().join("Cargo.lock")).unwrap();
     let insta = lock
         .split("[[package]]")
@@ -1489,8 +1483,107 @@ fn the_ci_runs_the_readme_test_command() {
         .map(|v| v.trim_end_matches('"'))
         .expect("insta is in Cargo.lock");
     assert!(
-        install.ends_with(&format!("cargo-insta@{insta}")),
-        "cargo-insta must match insta {insta}: `{install}`"
+        script.lines().any(|l| l == format!("version={insta}")),
+        "scripts/test.sh must install cargo-insta {insta}, the insta of Cargo.lock:\n{script}"
+    );
+}
+
+/// Every `cargo install` the README shows is `--locked` (the crate versions CI tested, not the
+/// newest that happen to match).
+#[test]
+fn every_cargo_install_in_the_readme_is_locked() {
+    let readme = readme();
+    let installs: Vec<&str> = readme
+        .match_indices("cargo install")
+        .map(|(at, _)| readme[at..].lines().next().unwrap())
+        .collect();
+    assert!(installs.len() >= 3, "{installs:#?}");
+    for line in installs {
+        assert!(
+            line["cargo install".len()..]
+                .trim_start()
+                .starts_with("--locked"),
+            "not --locked: {line}"
+        );
+    }
+}
+
+/// `scripts/test.sh` on a machine with no cargo-insta, with another version, and with the
+/// pinned one: it installs the pinned version (`--locked`, into the target directory, once)
+/// only when needed, and always runs the same command. Offline: `cargo` and `cargo-insta` are
+/// stand-ins that record how they were called (the real cargo is not on their PATH).
+#[test]
+fn the_test_script_installs_the_pinned_cargo_insta_only_when_missing() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = support::tempdir();
+    let t = tmp.path();
+    let log = t.join("log");
+    let script = |name: &str, text: &str| {
+        support::write(t, name, &format!("#!/bin/sh\n{text}"));
+        std::fs::set_permissions(t.join(name), std::fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    let cargo_insta = |version: &str| {
+        format!(
+            "[ \"$1\" = --version ] && {{ echo 'cargo-insta {version}'; exit 0; }}\necho \"$0 $*\" >> '{}'\n",
+            log.display()
+        )
+    };
+    script("old/cargo-insta", &cargo_insta("1.40.0"));
+    script("pinned/cargo-insta", &cargo_insta("1.49.0"));
+    // `cargo install … --root DIR cargo-insta@1.49.0` leaves that stand-in in DIR/bin.
+    script(
+        "bin/cargo",
+        &format!(
+            "echo \"cargo $*\" >> '{log}'\nroot=$(echo \"$*\" | sed -n 's/.*--root \\([^ ]*\\) .*/\\1/p')\nmkdir -p \"$root/bin\" && cp '{pinned}' \"$root/bin/cargo-insta\"\n",
+            log = log.display(),
+            pinned = t.join("pinned/cargo-insta").display()
+        ),
+    );
+    let run = |first: &str| -> String {
+        let _ = std::fs::remove_file(&log);
+        let out = Command::new("bash")
+            .arg(root().join("scripts/test.sh"))
+            .args(["--", "cli::"])
+            .env_clear()
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}:/usr/bin:/bin",
+                    t.join(first).display(),
+                    t.join("bin").display()
+                ),
+            )
+            .env("CARGO_TARGET_DIR", t.join("target"))
+            .output()
+            .expect("bash runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::read_to_string(&log).unwrap_or_default()
+    };
+    let tools = t.join("target/tools/cargo-insta-1.49.0");
+    let test = "test --check --unreferenced=reject -- cli::";
+    let installed = format!("{}/bin/cargo-insta {test}\n", tools.display());
+    // None on PATH: installed once, then used.
+    assert_eq!(
+        run("none"),
+        format!(
+            "cargo install --locked --quiet --root {} cargo-insta@1.49.0\n{installed}",
+            tools.display()
+        )
+    );
+    assert_eq!(run("none"), installed);
+    // Another version on PATH: left alone; the pinned one installed beside it is used.
+    assert_eq!(run("old"), installed);
+    std::fs::remove_dir_all(t.join("target")).unwrap();
+    assert!(run("old").starts_with("cargo install --locked"));
+    // The pinned version on PATH: used as it is, nothing installed.
+    std::fs::remove_dir_all(t.join("target")).unwrap();
+    assert_eq!(
+        run("pinned"),
+        format!("{} {test}\n", t.join("pinned/cargo-insta").display())
     );
 }
 

@@ -1,13 +1,15 @@
 //! The integration tests: one test binary (one link, one process to start), one module per
-//! area, and one [`support`] module every module uses to run the built binary with a fixed
-//! environment, make scratch directories and pin snapshots.
+//! area, and one [`support`] module every module uses to run the built binary (the
+//! `support::agentctl` builder, with a fixed environment), write a run into a snapshot
+//! (`Run::transcript`), make scratch directories and pin snapshots.
 //!
 //! Snapshots live under the top-level `snapshots/`, grouped by what they pin:
 //! `manifests/CASE/FILE.snap` (every output file of every profile, combination and example),
 //! `errors/` (the gallery of every user-facing error; `errors/project/` for project files),
 //! `cli/` (runs of the everyday commands) and `resolved/` (effective settings: `config`,
-//! `explain`). Run the suite as the README says, `cargo insta test --check
-//! --unreferenced=reject`: besides every test, that fails on a snapshot no test pins.
+//! `explain`). Run the suite as the README says, `scripts/test.sh` (`cargo insta test --check
+//! --unreferenced=reject`, installing the pinned cargo-insta when missing): besides every
+//! test, that fails on a snapshot no test pins.
 
 #![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used)]
 
