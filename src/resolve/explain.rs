@@ -7,178 +7,32 @@
 //! built-in default, every layer's value with its file:line, and the final value.
 //! `agentctl profiles diff A B` lists the settings in which two profiles differ. Everything
 //! here is read-only presentation over [`Merged`]; the merge itself lives in [`crate::resolve::merge`].
+//!
+//! By concern: this file explains one path (`explain`); [`view`] prints the configuration and
+//! says where a value came from; [`diff`] compares two profiles.
 
-use std::collections::{BTreeMap, BTreeSet};
+pub mod diff;
+pub mod view;
+
+pub use diff::profiles_diff;
+pub use view::{config_yaml, extras_list, origin_label};
 
 use serde_json::Value as J;
 
 use crate::config::Config;
-use crate::config::patches;
 use crate::config::schema;
 use crate::diag::{Diagnostic, Origin, Source};
-use crate::input::yaml::{self, Node, Pos, Value};
-use crate::resolve::merge::{self, Merged, Setting};
+use crate::input::yaml::{self, Pos, Value};
+use crate::resolve::merge::Merged;
 use crate::suggest::did_you_mean;
+#[cfg(test)]
+use view::one_line;
+use view::{origin_of, shown};
 
 /// The layer order, said once for every place that explains it.
 pub const PRECEDENCE: &str = "Layers, later wins: built-in defaults → each -p PROFILE → each -f FILE \
 → each --set PATH=VALUE.\nMaps merge key by key; lists replace as a whole; `null` removes a map entry \
 (or a whole map's entries) or unsets an optional value.";
-
-/// One leaf of the configuration: a scalar, a list or an empty map.
-#[derive(Debug, Clone, PartialEq)]
-struct Leaf {
-    /// Dotted path.
-    path: String,
-    /// 1-based line of its key in the emitted YAML.
-    line: usize,
-    /// Its value.
-    value: J,
-}
-
-/// The configuration as YAML in reference order, with its leaves.
-fn ordered(config: &Config) -> anyhow::Result<(String, Vec<Leaf>)> {
-    let text = yaml::to_string_ordered(config).map_err(anyhow::Error::msg)?;
-    let tree = yaml::parse_layer(&text).map_err(|e| {
-        anyhow::anyhow!(
-            "the effective configuration does not read back: {}",
-            e.message
-        )
-    })?;
-    let mut leaves = Vec::new();
-    collect(&tree, &mut Vec::new(), 0, &mut leaves);
-    Ok((text, leaves))
-}
-
-fn collect(node: &Node, path: &mut Vec<String>, line: usize, out: &mut Vec<Leaf>) {
-    match &node.value {
-        Value::Map(entries) if !entries.is_empty() => {
-            for (key, value) in entries {
-                path.push(key.name.clone());
-                collect(value, path, key.pos.line, out);
-                path.pop();
-            }
-        }
-        _ if !path.is_empty() => out.push(Leaf {
-            path: path.join("."),
-            line,
-            value: merge::to_json(node),
-        }),
-        _ => {}
-    }
-}
-
-/// Where a setting came from, in words: `default`, `profile dev (profiles/dev.yaml:3:8)`,
-/// `my.yaml:12:5`, `--set agent.replicas.max=30`.
-pub fn origin_label(setting: &Setting) -> String {
-    one_line(&setting.source.locate(setting.pos))
-}
-
-/// A text on one line: control characters (a newline in a `--set` value) escaped.
-fn one_line(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            let escaped: Vec<char> = if c.is_control() {
-                c.escape_default().collect()
-            } else {
-                vec![c]
-            };
-            escaped
-        })
-        .collect()
-}
-
-fn origin_of(merged: &Merged, path: &str) -> String {
-    merged
-        .origin(path)
-        .map_or_else(|| "default".to_owned(), origin_label)
-}
-
-/// `agentctl config`: the effective configuration as YAML (itself a valid override file);
-/// with `show_origin`, every leaf carries a `# <layer>` comment.
-pub fn config_yaml(merged: &Merged, show_origin: bool) -> anyhow::Result<String> {
-    let (text, leaves) = ordered(&merged.config)?;
-    let extras = extras_yaml(merged, show_origin)?;
-    if !show_origin {
-        return Ok(text + &extras);
-    }
-    let mut notes: BTreeMap<usize, String> = BTreeMap::new();
-    for leaf in &leaves {
-        notes.insert(leaf.line, origin_of(merged, &leaf.path));
-    }
-    let width = text
-        .lines()
-        .enumerate()
-        .filter(|(i, _)| notes.contains_key(&(i + 1)))
-        .map(|(_, l)| l.chars().count())
-        .max()
-        .unwrap_or(0)
-        .min(56);
-    let mut out = String::with_capacity(text.len() * 2);
-    for (i, line) in text.lines().enumerate() {
-        out.push_str(line);
-        if let Some(note) = notes.get(&(i + 1)) {
-            let pad = width.saturating_sub(line.chars().count()) + 2;
-            out.push_str(&" ".repeat(pad));
-            out.push_str("# ");
-            out.push_str(note);
-        }
-        out.push('\n');
-    }
-    out.push_str(&extras);
-    Ok(out)
-}
-
-/// `patches:` and `resources:` as YAML (so `agentctl config` output is a complete override
-/// file), each entry after a comment naming where it was written when `show_origin`.
-fn extras_yaml(merged: &Merged, show_origin: bool) -> anyhow::Result<String> {
-    let mut out = String::new();
-    for (key, entries) in [
-        (
-            "patches",
-            merged
-                .patches
-                .iter()
-                .map(|p| yaml::to_json(&p.node))
-                .collect::<Vec<_>>(),
-        ),
-        (
-            "resources",
-            merged.resources.iter().map(|r| r.object.clone()).collect(),
-        ),
-    ] {
-        if entries.is_empty() {
-            continue;
-        }
-        out.push_str(key);
-        out.push(':');
-        if show_origin {
-            out.push_str("  # accumulate over layers, in this order");
-        }
-        out.push('\n');
-        let notes = extras_list(merged, key);
-        for (entry, note) in entries.into_iter().zip(notes) {
-            if show_origin {
-                out.push_str(&format!("  # {note}\n"));
-            }
-            let text = yaml::to_canonical(&J::Array(vec![entry])).map_err(anyhow::Error::msg)?;
-            for line in text.lines() {
-                out.push_str("  ");
-                out.push_str(line);
-                out.push('\n');
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// A value in one line: strings bare, everything else as JSON (which is YAML flow syntax).
-fn shown(v: &J) -> String {
-    match v {
-        J::String(s) if s.is_empty() || s.contains(char::is_control) => v.to_string(),
-        _ => merge::compact(v),
-    }
-}
 
 fn get<'a>(root: &'a J, segments: &[&str]) -> Option<&'a J> {
     segments.iter().try_fold(root, |v, s| v.get(*s))
@@ -654,124 +508,6 @@ fn extras(out: &mut String, merged: &Merged, path: &str) {
             out.push_str(&format!("  {e}\n"));
         }
     }
-}
-
-/// One line per patch or extra object: what it is, and where it was written.
-pub fn extras_list(merged: &Merged, path: &str) -> Vec<String> {
-    if path == "patches" {
-        merged
-            .patches
-            .iter()
-            .map(|p| {
-                let how = match &p.patch.body {
-                    patches::Body::Strategic(_) => "strategic merge".to_owned(),
-                    patches::Body::Json6902(ops) => format!(
-                        "JSON 6902, {} operation{}",
-                        ops.len(),
-                        if ops.len() == 1 { "" } else { "s" }
-                    ),
-                };
-                format!(
-                    "patches[{}] target {} ({how}) from {}",
-                    p.index,
-                    p.patch.target,
-                    p.origin()
-                )
-            })
-            .collect()
-    } else {
-        merged
-            .resources
-            .iter()
-            .map(|r| {
-                format!(
-                    "resources[{}] {} from {}",
-                    r.index,
-                    patches::object_id(&r.object),
-                    r.origin()
-                )
-            })
-            .collect()
-    }
-}
-
-/// Every leaf path and value, map entries included, empty maps left out.
-fn flat(config: &Config) -> anyhow::Result<Vec<(String, J)>> {
-    let (_, leaves) = ordered(config)?;
-    Ok(leaves
-        .into_iter()
-        .filter(|l| l.value != J::Object(serde_json::Map::new()))
-        .map(|l| (l.path, l.value))
-        .collect())
-}
-
-/// `agentctl profiles diff A B`: a table of the settings whose effective values differ;
-/// `(default)` marks a value the profile leaves at the built-in default.
-pub fn profiles_diff(a: (&str, &Merged), b: (&str, &Merged)) -> anyhow::Result<String> {
-    let left = flat(&a.1.config)?;
-    let right = flat(&b.1.config)?;
-    let left_map: BTreeMap<&str, &J> = left.iter().map(|(p, v)| (p.as_str(), v)).collect();
-    let right_map: BTreeMap<&str, &J> = right.iter().map(|(p, v)| (p.as_str(), v)).collect();
-    // Union in reference order: both sides share it except for map entries.
-    let mut order: Vec<&str> = Vec::new();
-    let mut seen: BTreeSet<&str> = BTreeSet::new();
-    let mut j = 0;
-    for (p, _) in &left {
-        if let Some(k) = right.iter().position(|(q, _)| q == p) {
-            while j < k {
-                let q = right[j].0.as_str();
-                if seen.insert(q) {
-                    order.push(q);
-                }
-                j += 1;
-            }
-            j = j.max(k + 1);
-        }
-        if seen.insert(p) {
-            order.push(p);
-        }
-    }
-    for (q, _) in &right[j.min(right.len())..] {
-        if seen.insert(q) {
-            order.push(q);
-        }
-    }
-    let cell = |m: &Merged, v: Option<&&J>, path: &str| match v {
-        None => "(not set)".to_owned(),
-        Some(v) => {
-            let from_default = m
-                .origin(path)
-                .is_none_or(|s| s.source.origin == Origin::Default);
-            if from_default {
-                format!("{} (default)", shown(v))
-            } else {
-                shown(v)
-            }
-        }
-    };
-    let mut rows = vec![("setting".to_owned(), a.0.to_owned(), b.0.to_owned())];
-    for p in order {
-        let (l, r) = (left_map.get(p), right_map.get(p));
-        if l == r {
-            continue;
-        }
-        rows.push((p.to_owned(), cell(a.1, l, p), cell(b.1, r, p)));
-    }
-    if rows.len() == 1 {
-        return Ok(format!(
-            "profiles {} and {} have the same effective configuration\n",
-            a.0, b.0
-        ));
-    }
-    let w0 = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
-    let w1 = rows.iter().map(|r| r.1.chars().count()).max().unwrap_or(0);
-    let mut out = String::new();
-    for (p, l, r) in rows {
-        let line = format!("{p:w0$}  {l:w1$}  {r}");
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
