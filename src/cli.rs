@@ -240,6 +240,8 @@ pub enum Command {
     /// nothing; these steps load the snapshot into the running Redis and rewrite its
     /// append-only file. They name your namespace, port, image and autoscaler (same -p/-f/--set
     /// as render). The in-pod script is the one scripts/test-redis-restore.sh tests.
+    /// With redis.enabled false there is no in-cluster Redis to restore: it exits 2, naming
+    /// the managed Redis (redis.external) to restore with its provider's own tools.
     ///
     /// Example:
     ///   agentctl restore-help -p high-throughput -f deploy/prod.yaml > restore.sh

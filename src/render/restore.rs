@@ -1,14 +1,21 @@
 //! Restore help: the commands that restore Redis from a backup, for one resolved deployment.
 //!
-//! `agentctl restore-help` prints them, for the user's namespace, port, image and autoscaler.
-//! The in-pod step is [`RESTORE_SCRIPT`] verbatim (the same text `scripts/test-redis-restore.sh`
-//! runs against a real redis-server), so what is printed is what is tested. Pure: the caller
-//! passes the resolved values; no configuration types, no I/O.
+//! `agentctl restore-help` prints [`for_deployment`]: the procedure for the user's namespace,
+//! port, image and autoscaler. The in-pod step is [`RESTORE_SCRIPT`] verbatim (the same text
+//! `scripts/test-redis-restore.sh` runs against a real redis-server), so what is printed is what
+//! is tested. With the in-cluster Redis off there is no `redis-0` to restore into: that is a
+//! located error (exit 2) saying so and pointing at the managed Redis's own restore, never a
+//! runbook for a pod that does not exist. No I/O: the command prints what this returns.
 
+use crate::config::path::ConfigPath;
+use crate::diag::Diagnostic;
+use crate::resolve::merge::Merged;
 use serde_json::json;
 
 /// The in-pod restore script (run in `redis-0` with `sh -s`).
 pub const RESTORE_SCRIPT: &str = include_str!("../../templates/scripts/redis-restore.sh");
+/// The backup claim `backup.yaml` renders.
+const BACKUP_PVC: &str = "redis-backup-pvc";
 /// The backup CronJob's script (its container runs `sh -c` on it).
 pub const BACKUP_SCRIPT: &str = include_str!("../../templates/scripts/redis-backup.sh");
 
@@ -42,6 +49,51 @@ pub struct Params<'a> {
     pub replicas: u32,
     /// Whether Redis runs with `appendonly yes` (the explanation differs).
     pub append_only: bool,
+}
+
+/// The restore procedure for a resolved deployment; with `redis.enabled: false` a diagnostic at
+/// the layer that turned it off, naming the managed Redis the agent uses instead.
+pub fn for_deployment(merged: &Merged) -> Result<String, Diagnostic> {
+    let c = &merged.config;
+    if !c.redis.enabled {
+        let external = &c.redis.external;
+        let at = match (&external.url, &external.host) {
+            (Some(url), _) => format!(
+                "the URL in Secret `{}` key `{}`",
+                url.name.as_deref().unwrap_or(&c.secret.name),
+                url.key
+            ),
+            (None, Some(host)) => format!("`{host}:{}`", external.port),
+            (None, None) => "`redis.external` (no host set)".to_owned(),
+        };
+        let d = Diagnostic::new(
+            "restore-help restores the in-cluster Redis (`redis-0`), but `redis.enabled` is false: this deployment renders no Redis to restore into",
+        )
+        .note(format!("the agent uses the managed Redis at {at}"))
+        .help(format!(
+            "restore the managed Redis with its provider's own snapshot restore (ElastiCache, Memorystore, Azure Cache for Redis), then restart the agent: `kubectl -n {} rollout restart deployment/agent-deployment`",
+            sh(&c.namespace)
+        ));
+        let d = merged.locate(d, &ConfigPath::new("redis.enabled"));
+        return Err(d);
+    }
+    let scaler = if c.keda.enabled {
+        Scaler::Keda
+    } else if c.autoscaling.enabled {
+        Scaler::Hpa
+    } else {
+        Scaler::Fixed
+    };
+    Ok(text(&Params {
+        namespace: &c.namespace,
+        redis_port: c.redis.port,
+        redis_image: &c.redis.image,
+        run_as_user: c.redis.run_as_user,
+        backup_pvc: c.backup.enabled.then_some(BACKUP_PVC),
+        scaler,
+        replicas: c.agent.replicas.min,
+        append_only: c.redis.append_only,
+    }))
 }
 
 /// Quotes a word for a POSIX shell.

@@ -1244,6 +1244,34 @@ fn restore_help_for_the_namespace_carries_the_tested_script() {
 }
 
 #[test]
+fn restore_help_with_the_in_cluster_redis_off_says_so_instead_of_a_runbook_for_redis_0() {
+    // examples/adopter.yaml uses a managed Redis (ElastiCache): no redis-0 exists.
+    let r = run(&root(), &["restore-help", "-f", "examples/adopter.yaml"]);
+    assert_eq!(r.code, 2, "an error, not a runbook: {}", r.stderr);
+    assert_eq!(r.stdout, "", "nothing a `> restore.sh` would keep");
+    assert!(
+        r.stderr.contains("`redis.enabled` is false")
+            && r.stderr.contains("examples/adopter.yaml:44:12"),
+        "located where Redis was turned off: {}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("support-agents.abc123.ng.0001.euw1.cache.amazonaws.com:6379"),
+        "names the managed Redis the agent uses: {}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("snapshot restore")
+            && r.stderr
+                .contains("kubectl -n support-agents rollout restart deployment/agent-deployment"),
+        "says what to do instead: {}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("exec -i redis-0"));
+}
+
+#[test]
 fn render_says_what_the_cluster_needs_once_when_something_changed() {
     let dir = support::tempdir();
     let first = agentctl(["render", "-o", "out"])
