@@ -13,7 +13,8 @@
 # 3. per rendering: kubectl kustomize 1.27..1.33 (byte-identical, and to agentctl's stdout),
 #    kubernetes-validate --strict per version (a kind it has no schema for fails unless a CRD
 #    serves it), every custom kind against its CRD's schema (../shared/reference/crds; a kind
-#    no CRD there serves fails), the Prometheus Operator's objects also with kubernetes-models,
+#    no CRD there serves fails; so does a kind agentctl registers, from `agentctl __objects`,
+#    whose CRD is missing or disagrees with it), the Prometheus Operator's objects also with kubernetes-models,
 #    Checkov (a skip README's exceptions table does not justify fails), yamllint, and a YAML 1.1
 #    round trip (check.py); then the same gates on scripts/conformance/negatives/*, each of which
 #    must FAIL with the message its `expect` file names. An `expect` line is
@@ -258,6 +259,13 @@ for g0 in "${gates[@]}"; do for g in $(expand "$g0"); do
   for n in "${rendered[@]}"; do [ "$g0" = values ] && [ "$n" != yaml-safety ] && continue
     result "$(rc_of "$g-$n")" "${g/@/ k8s-}" "$n" "$(log_of "$g-$n" | tail -n 8)"; done
 done; done
+
+# ---------------------------------------------------------------- the kinds agentctl registers
+# Every kind agentctl may render (from `agentctl __objects`, its table), rendered here or not:
+# a custom kind is served by a CRD as agentctl declares it, a built-in one by Kubernetes.
+if [[ " ${gates[*]} " == *" crd-schema "* ]]; then
+  out=$(check registry "$crds" "$agentctl"); result $? crd-schema "registered kinds" "$out"
+fi
 
 # ---------------------------------------------------------------- negative controls: each must FAIL, saying why
 say "negative controls (scripts/conformance/negatives/*: one defect each; the gate must fail on it)"

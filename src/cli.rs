@@ -366,6 +366,25 @@ pub enum Command {
         #[arg(long, short, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Print the table of rendered objects and kinds (for the conformance scripts).
+    ///
+    /// Hidden: not in --help, the man pages or the completions. The scripts under scripts/
+    /// read the kinds agentctl renders from it instead of keeping lists of their own.
+    #[command(name = "__objects", hide = true)]
+    Objects {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ObjectsFormat::Text)]
+        format: ObjectsFormat,
+    },
+}
+
+/// The format of `__objects`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ObjectsFormat {
+    /// Two aligned tables: the files, then the kinds.
+    Text,
+    /// One JSON document: `objects` and `kinds`.
+    Json,
 }
 
 /// `agentctl profiles` subcommands.

@@ -25,14 +25,25 @@ REDIS = "app.kubernetes.io/name=redis"
 # every environment shares. The documented command is read from each render's kustomization.yaml.
 LABELS = "app.kubernetes.io/managed-by=agentctl,app.kubernetes.io/part-of=agent-system"
 
-# The kinds agentctl renders (what `kubectl get` lists per namespace in the checks).
-BUILT_IN_KINDS = ("deployment,statefulset,cronjob,pvc,configmap,service,serviceaccount,role,rolebinding,"
-                  "networkpolicy,pdb,hpa,resourcequota,limitrange,ingress")
-CRD_KINDS = ("servicemonitors.monitoring.coreos.com,prometheusrules.monitoring.coreos.com,"
-             "httproutes.gateway.networking.k8s.io,verticalpodautoscalers.autoscaling.k8s.io,"
-             "scaledobjects.keda.sh,externalsecrets.external-secrets.io")
-BUILT_IN_GROUPS = ("core", "apps", "batch", "autoscaling", "policy", "networking.k8s.io",
-                   "rbac.authorization.k8s.io")
+
+def rendered_kinds(agentctl):
+    """The kinds agentctl renders, from agentctl itself (`agentctl __objects --format json`, the
+    table in src/render/objects.rs), never a list kept here: (built-in, custom, custom_kinds).
+    The first two are what `kubectl get -n NS` lists in the checks, comma-separated
+    `plural.group`: the kinds kubectl applies into the namespace, served by the API server or
+    by a CRD; the third is the set of (apiVersion, kind) a CRD serves."""
+    p = subprocess.run([agentctl, "__objects", "--format", "json"], capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        raise RuntimeError(f"{agentctl} __objects --format json: exit {p.returncode}: {p.stderr.strip()[:300]}")
+    kinds = json.loads(p.stdout)["kinds"]
+    res = lambda k: f"{k['plural']}.{k['group']}" if k["group"] else k["plural"]
+    listed = [k for k in kinds if k["namespacedInCluster"]]
+    built_in = ",".join(res(k) for k in listed if k["served"] == "built-in")
+    custom = ",".join(res(k) for k in listed if k["served"] == "crd")
+    if not built_in or not custom:
+        raise RuntimeError(f"{agentctl} __objects lists no {'built-in' if not built_in else 'custom'} kind")
+    return built_in, custom, {(k["apiVersion"], k["kind"]) for k in kinds if k["served"] == "crd"}
+
 
 # Renders: name -> agentctl arguments (namespace is always --set last, per test namespace).
 SETS = {
@@ -87,6 +98,7 @@ class Ctx:
         self.jobs = a.jobs
         self.out = a.out
         self.full_matrix = a.full_matrix
+        self.built_in_kinds, self.crd_kinds, self.custom = rendered_kinds(a.agentctl)
 
 
 C = None
@@ -281,8 +293,7 @@ def rollout_status(ns, timeout=90, redis=True):
 
 
 def has_crs(objs):
-    return any("/" in o["apiVersion"] and o["apiVersion"].split("/")[0] not in BUILT_IN_GROUPS
-               for o in objs)
+    return any((o["apiVersion"], o["kind"]) in C.custom for o in objs)
 
 
 def has_redis(objs):
@@ -528,7 +539,7 @@ def pods_of(ns):
 def fingerprints(ns):
     """kind/name -> what a user changes in the stored object: everything but status and
     server bookkeeping (resourceVersion, generation, managedFields, last-applied annotation)."""
-    kinds = BUILT_IN_KINDS + ("" if C.crds_missing else "," + CRD_KINDS)
+    kinds = C.built_in_kinds + ("" if C.crds_missing else "," + C.crd_kinds)
     try:
         doc = kjson("get", kinds, "-n", ns)
     except RuntimeError:
@@ -693,7 +704,7 @@ def kubectl_version():
 
 # ----------------------------------------------------------------------------- pruning
 def uids(ns):
-    doc = kjson("get", "pod,replicaset," + BUILT_IN_KINDS + ("" if C.crds_missing else "," + CRD_KINDS), "-n", ns)
+    doc = kjson("get", "pod,replicaset," + C.built_in_kinds + ("" if C.crds_missing else "," + C.crd_kinds), "-n", ns)
     return {f"{o['kind']}/{o['metadata']['name']}": o["metadata"]["uid"] for o in doc["items"]
             if o["kind"] not in ("Pod", "ReplicaSet", "Endpoints", "EndpointSlice")}
 

@@ -9,6 +9,13 @@ unless the tool could not run):
     check.py checkov OUT README SUBJECT=BUILT... Checkov, kubernetes framework; a finding fails, and
                                                  so does a skip the README's exceptions table lacks
 
+The kinds agentctl can render come from agentctl (`agentctl __objects --format json`, its table
+in src/render/objects.rs), never from a list kept here:
+
+    check.py registry CRD_DIR AGENTCTL   every kind agentctl registers is served: a custom one by a
+                                         CRD of CRD_DIR (group, served version, kind, plural,
+                                         scope as agentctl says), a built-in one by Kubernetes
+
 One subject (prints its problems, one a line; exits 1 if there are any, 0 when clean):
 
     check.py crs BUILT                 the monitoring.coreos.com objects as a JSON array (validate-crds.mjs)
@@ -125,6 +132,54 @@ def crd(out, crd_dir, *pairs):
                 errs.append(f"{oid(o)}: {'.'.join(map(str, e.absolute_path)) or '<root>'}: {e.message[:300]}")
         file_by_subject(out, "crd-schema", subject, errs,
                         f"{len(kinds)} custom object(s) valid: {', '.join(sorted(kinds)) or 'none rendered'}")
+
+
+def registry(crd_dir, agentctl):
+    """Whether every kind agentctl may render (whether or not a rendering turns it on) is served
+    where agentctl says: a custom kind by a CRD of crd_dir with the same group, a served version,
+    kind, plural and scope (what its Rust type declares: src/render/crds.rs), a built-in kind by
+    Kubernetes itself (kubernetes-validate has its schema). Prints one line per problem."""
+    p = subprocess.run([agentctl, "__objects", "--format", "json"], capture_output=True, text=True)
+    if p.returncode != 0:
+        print(f"{agentctl} __objects --format json: exit {p.returncode}: {p.stderr.strip()[:300]}")
+        return ["no table"]
+    kinds = json.loads(p.stdout)["kinds"]
+    crds = {}
+    for path in sorted(glob.glob(os.path.join(crd_dir, "*.y*ml"))):
+        with open(path) as f:
+            for c in yaml.load_all(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+                if c and c.get("kind") == "CustomResourceDefinition":
+                    s = c["spec"]
+                    crds[(s["group"], s["names"]["kind"])] = (
+                        s["names"]["plural"], s["scope"].lower(),
+                        {v["name"] for v in s["versions"] if v.get("served")}, os.path.basename(path))
+    errs, custom, built_in = [], [], []
+    for k in kinds:
+        name = f"{k['kind']} ({k['apiVersion']})"
+        if k["served"] == "crd":
+            custom.append(k["kind"])
+            c = crds.get((k["group"], k["kind"]))
+            if c is None:
+                errs.append(f"{name}: no CRD in {crd_dir} serves it")
+                continue
+            plural, scope, versions, path = c
+            version = k["apiVersion"].split("/", 1)[1]
+            if version not in versions:
+                errs.append(f"{name}: {path} serves versions {sorted(versions)}, not {version}")
+            if plural != k["plural"]:
+                errs.append(f"{name}: agentctl says plural {k['plural']}, {path} says {plural}")
+            if scope != k["scope"]:
+                errs.append(f"{name}: agentctl says {k['scope']}, {path} says {scope}")
+        elif k["served"] == "built-in":
+            built_in.append(k["kind"])
+            if not builtin({"apiVersion": k["apiVersion"], "kind": k["kind"], "metadata": {"name": "x"}}):
+                errs.append(f"{name}: agentctl says Kubernetes serves it; kubernetes-validate 1.33 has no schema for it")
+    if not custom or not built_in:
+        errs.append(f"agentctl's table lists {len(custom)} custom and {len(built_in)} built-in kinds: not a table")
+    print("\n".join(errs) if errs else
+          f"{len(custom)} custom kinds served by the CRDs as agentctl declares them ({', '.join(custom)}); "
+          f"{len(built_in)} built-in kinds known to Kubernetes 1.33")
+    return errs
 
 
 def schema(out, version, crd_dir, *pairs):
@@ -337,4 +392,4 @@ if __name__ == "__main__":
         sys.exit(0)
     if cmd in ("crd", "schema", "checkov"):
         sys.exit(2 if {"crd": crd, "schema": schema, "checkov": checkov}[cmd](*args) else 0)
-    sys.exit(1 if {"roundtrip": roundtrip, "values": values, "same": same}[cmd](*args) else 0)
+    sys.exit(1 if {"roundtrip": roundtrip, "values": values, "same": same, "registry": registry}[cmd](*args) else 0)

@@ -11,6 +11,7 @@ pub mod diff;
 pub mod explain;
 pub mod init;
 pub mod man;
+pub mod objects;
 pub mod profiles;
 pub mod render;
 pub mod restore_help;
@@ -151,6 +152,7 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
         Command::Completions { shell } => completions::run(*shell),
         Command::RestoreHelp { inputs, env } => restore_help::run(&one_configuration(inputs, env)?),
         Command::Man { out } => man::run(ctx, out.as_deref()),
+        Command::Objects { format } => objects::run(*format),
     }
 }
 

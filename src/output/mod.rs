@@ -109,8 +109,7 @@ pub fn is_generated(bytes: &[u8]) -> bool {
 /// Every file name agentctl can generate in an output directory: the only names it ever
 /// removes as stale (a backup copy such as `deployment-old.yaml` is never touched).
 fn generatable(name: &str) -> bool {
-    crate::render::TEMPLATES.iter().any(|(n, _)| *n == name)
-        || name == crate::render::patches::EXTRA_FILE
+    crate::render::objects::object(name).is_some() || name == crate::render::patches::EXTRA_FILE
 }
 
 /// One directory to bring up to date: the bundle for an environment, or nothing (an

@@ -6,6 +6,16 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 
+use crate::render::crds::custom_resource;
+
+custom_resource!(
+    HttpRoute,
+    "gateway.networking.k8s.io",
+    "v1",
+    "HTTPRoute",
+    "httproutes"
+);
+
 /// An HTTPRoute.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

@@ -7,10 +7,11 @@
 //! (or a flow map/list) and no value can inject YAML keys, whatever characters it holds. The
 //! context is the effective configuration (`cfg`) plus the few values derived from it here:
 //! labels, selectors, the ConfigMap data and its checksum, and the policy-exception
-//! annotations. Templates decide nothing about which files exist; [`files`] does.
+//! annotations. Templates decide nothing about which files exist; their rows in the table of
+//! objects ([`objects`]: template, condition, kinds, apply order) do, through [`files`].
 //!
-//! Owns the one minijinja environment, the round trip through the Kubernetes types
-//! ([`k8s_check`], with the registry of object kinds) and the canonical [`bundle`]. Must not
+//! Owns the one minijinja environment, the table of what it renders ([`objects`]), the round
+//! trip through the Kubernetes types ([`k8s_check`]) and the canonical [`bundle`]. Must not
 //! write files, read configuration sources or apply rules about settings.
 
 pub mod bundle;
@@ -19,11 +20,13 @@ pub mod fit;
 pub mod httproute;
 pub mod k8s_check;
 pub mod monitoring;
+pub mod objects;
 pub mod patches;
 pub mod prereqs;
 pub mod recount;
 pub mod restore;
 pub mod stored;
+pub mod typed;
 
 use std::collections::BTreeMap;
 
@@ -33,67 +36,7 @@ use serde_json::{Value as J, json};
 use sha2::{Digest, Sha256};
 
 use crate::config::{Config, PullPolicy, quota};
-
-/// The built-in templates, by output file name.
-pub const TEMPLATES: &[(&str, &str)] = &[
-    (
-        "namespace.yaml",
-        include_str!("../../templates/namespace.yaml"),
-    ),
-    ("quota.yaml", include_str!("../../templates/quota.yaml")),
-    (
-        "configmap.yaml",
-        include_str!("../../templates/configmap.yaml"),
-    ),
-    (
-        "externalsecret.yaml",
-        include_str!("../../templates/externalsecret.yaml"),
-    ),
-    ("rbac.yaml", include_str!("../../templates/rbac.yaml")),
-    ("pvc.yaml", include_str!("../../templates/pvc.yaml")),
-    (
-        "redis-statefulset.yaml",
-        include_str!("../../templates/redis-statefulset.yaml"),
-    ),
-    ("backup.yaml", include_str!("../../templates/backup.yaml")),
-    ("service.yaml", include_str!("../../templates/service.yaml")),
-    (
-        "deployment.yaml",
-        include_str!("../../templates/deployment.yaml"),
-    ),
-    ("hpa.yaml", include_str!("../../templates/hpa.yaml")),
-    (
-        "scaledobject.yaml",
-        include_str!("../../templates/scaledobject.yaml"),
-    ),
-    ("vpa.yaml", include_str!("../../templates/vpa.yaml")),
-    ("pdb.yaml", include_str!("../../templates/pdb.yaml")),
-    (
-        "networkpolicy.yaml",
-        include_str!("../../templates/networkpolicy.yaml"),
-    ),
-    (
-        "servicemonitor.yaml",
-        include_str!("../../templates/servicemonitor.yaml"),
-    ),
-    ("ingress.yaml", include_str!("../../templates/ingress.yaml")),
-    (
-        "httproute.yaml",
-        include_str!("../../templates/httproute.yaml"),
-    ),
-    (
-        "prometheusrule.yaml",
-        include_str!("../../templates/prometheusrule.yaml"),
-    ),
-    (
-        "dashboard-configmap.yaml",
-        include_str!("../../templates/dashboard-configmap.yaml"),
-    ),
-    (
-        "kustomization.yaml",
-        include_str!("../../templates/kustomization.yaml"),
-    ),
-];
+use crate::render::objects::OBJECTS;
 
 /// Labels every object carries (also set by `kustomization.yaml`).
 const PART_OF: &str = "agent-system";
@@ -116,17 +59,18 @@ impl Renderer {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_auto_escape_callback(|_| AutoEscape::Json);
-        for (name, text) in TEMPLATES {
+        for row in OBJECTS {
+            let name = row.file;
             let custom = replaced
                 .iter()
-                .find(|(n, _)| n == name)
+                .find(|(n, _)| *n == name)
                 .map(|(_, t)| (*t).to_owned());
             match custom {
                 Some(text) => env
-                    .add_template_owned(*name, text)
+                    .add_template_owned(name, text)
                     .with_context(|| format!("template {name} does not compile"))?,
                 None => env
-                    .add_template(name, text)
+                    .add_template(name, row.template)
                     .with_context(|| format!("built-in template {name} does not compile"))?,
             }
         }
@@ -150,34 +94,14 @@ impl Renderer {
     }
 }
 
-/// The output files for a configuration, in the order they are applied; a disabled feature's
-/// file is absent (and absent from `kustomization.yaml`).
+/// The output files for a configuration, in the order they are applied: the rows of the table
+/// of objects ([`objects::OBJECTS`]) whose condition holds; a disabled feature's file is absent
+/// (and absent from `kustomization.yaml`).
 pub fn files(cfg: &Config) -> Vec<&'static str> {
-    TEMPLATES
+    OBJECTS
         .iter()
-        .map(|(n, _)| *n)
-        .filter(|n| match *n {
-            "redis-statefulset.yaml" => cfg.redis.enabled,
-            "pvc.yaml" => {
-                cfg.agent.storage.kind == crate::config::DataVolume::PersistentVolumeClaim
-            }
-            "ingress.yaml" => cfg.ingress.enabled,
-            "httproute.yaml" => cfg.http_route.enabled,
-            "hpa.yaml" => cfg.autoscaling.enabled,
-            "scaledobject.yaml" => cfg.keda.enabled,
-            "vpa.yaml" => cfg.vpa.enabled,
-            "quota.yaml" => cfg.quota.enabled,
-            "backup.yaml" => cfg.backup.enabled,
-            "externalsecret.yaml" => cfg.external_secret.enabled,
-            "pdb.yaml" => cfg.disruption_budget.enabled,
-            "networkpolicy.yaml" => cfg.network_policy.enabled,
-            "servicemonitor.yaml" => {
-                cfg.monitoring.service_monitor.enabled || cfg.monitoring.redis_exporter.enabled
-            }
-            "prometheusrule.yaml" => cfg.monitoring.alerts.enabled,
-            "dashboard-configmap.yaml" => cfg.monitoring.dashboard.enabled,
-            _ => true,
-        })
+        .filter(|row| (row.when)(cfg))
+        .map(|row| row.file)
         .collect()
 }
 
@@ -395,7 +319,7 @@ fn context(cfg: &Config, names: &[&str]) -> Result<J> {
         "redis_script": redis_script,
         "agent_pull_policy": pull_policy(&cfg.agent.image, cfg.agent.image_pull_policy),
         "redis_pull_policy": pull_policy(&cfg.redis.image, cfg.redis.image_pull_policy),
-        "resources": names.iter().filter(|n| **n != "kustomization.yaml").collect::<Vec<_>>(),
+        "resources": names.iter().filter(|n| **n != objects::KUSTOMIZATION).collect::<Vec<_>>(),
     });
     if let J::Object(m) = &mut ctx {
         m.extend(fit);

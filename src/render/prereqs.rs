@@ -12,9 +12,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value as J;
 
-use super::k8s_check::BUILT_IN_GROUPS;
 use crate::k8s::object::{self, field_str, items, pod_spec};
 use crate::k8s::scale;
+use crate::render::k8s_check;
+use crate::render::objects::{self as table, Served};
 
 /// One thing the cluster must provide.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,21 +27,6 @@ pub struct Need {
     /// Commands to run, in order (may be empty).
     pub commands: Vec<String>,
 }
-
-/// The operator behind an API group, for the groups agentctl renders.
-fn operator(group: &str) -> String {
-    match group {
-        "monitoring.coreos.com" => "Prometheus Operator".into(),
-        "autoscaling.k8s.io" => "Vertical Pod Autoscaler (CRDs and recommender)".into(),
-        "keda.sh" => "KEDA (CRDs, operator and metrics API server)".into(),
-        "external-secrets.io" => "External Secrets Operator".into(),
-        "gateway.networking.k8s.io" => "Gateway API CRDs and a Gateway controller".into(),
-        other => format!("the CRDs of {other}"),
-    }
-}
-
-/// The Kustomization: read by kubectl, never sent to the cluster (no CRD needed).
-const KUSTOMIZE_GROUP: &str = "kustomize.config.k8s.io";
 
 fn join<I: IntoIterator<Item = String>>(it: I) -> String {
     it.into_iter().collect::<Vec<_>>().join(", ")
@@ -66,24 +52,25 @@ pub fn needs(objects: &[J]) -> Vec<Need> {
     out
 }
 
-/// The operator and CRDs of each custom API group.
+/// The operator and CRDs of each custom API group (the prerequisite of its kinds' rows in the
+/// table of kinds).
 fn custom_resources(objects: &[J], out: &mut Vec<Need>) {
     // 1. Custom resources: the operator and CRDs of each group, before `kubectl apply`.
-    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut groups: BTreeMap<&str, (&str, Vec<String>)> = BTreeMap::new();
     for o in objects {
-        let api = field_str(o, "/apiVersion");
-        let group = api.split_once('/').map_or("", |(g, _)| g);
-        if !BUILT_IN_GROUPS.contains(&group) && group != KUSTOMIZE_GROUP {
-            groups.entry(group.to_owned()).or_default().push(format!(
-                "{} {}",
-                field_str(o, "/kind"),
-                name(o)
-            ));
+        if let Some(k) = table::kind(field_str(o, "/apiVersion"), field_str(o, "/kind"))
+            && let Served::Crd { operator } = k.served
+        {
+            groups
+                .entry(k.group)
+                .or_insert((operator, Vec::new()))
+                .1
+                .push(format!("{} {}", k.kind, name(o)));
         }
     }
-    for (group, objs) in &groups {
+    for (group, (operator, objs)) in &groups {
         out.push(Need {
-            what: operator(group),
+            what: (*operator).to_owned(),
             because: format!(
                 "{} ({group}); without its CRDs `kubectl apply` fails",
                 objs.join(", ")
@@ -580,9 +567,9 @@ pub fn prune_command(namespace: &str, objects: &[J]) -> Vec<String> {
         .iter()
         .map(|o| format!("{}/{}", field_str(o, "/apiVersion"), field_str(o, "/kind")))
         .collect();
-    let kinds: Vec<String> = crate::render::k8s_check::allowlist_kinds()
+    let kinds: Vec<String> = k8s_check::allowlist_kinds()
         .into_iter()
-        .filter(|(group, gvk)| BUILT_IN_GROUPS.contains(group) || rendered.contains(gvk))
+        .filter(|(built_in, gvk)| *built_in || rendered.contains(gvk))
         .map(|(_, gvk)| format!("--prune-allowlist={gvk}"))
         .collect();
     let mut lines = vec![format!(

@@ -6,12 +6,13 @@
 //! tool that compares the manifest with the live object shows it OutOfSync forever. [`apply`]
 //! rewrites the quantities of a checked object in their canonical form
 //! ([`Quantity::canonical`], Go's `resource.Quantity` rules); custom resources are stored as written and are left
-//! alone. The zero values the server omits (`initialDelaySeconds: 0`, empty rule lists) are
+//! alone (which kinds the API server serves itself: the table of kinds, [`objects`]). The zero values the server omits (`initialDelaySeconds: 0`, empty rule lists) are
 //! left out by the templates themselves. Pure functions of JSON values; no I/O.
 
 use serde_json::Value as J;
 
 use crate::k8s::Quantity;
+use crate::render::objects;
 
 /// Rewrites every quantity of a built-in object in its canonical form (see the module doc):
 /// container and claim `resources`, `emptyDir.sizeLimit`, pod `overhead`, a ResourceQuota's
@@ -21,11 +22,11 @@ pub fn apply(obj: &mut J) {
         .get("apiVersion")
         .and_then(J::as_str)
         .unwrap_or_default();
-    let group = api.rsplit_once('/').map_or("", |(g, _)| g);
-    if !super::k8s_check::BUILT_IN_GROUPS.contains(&group) {
+    let kind = obj.get("kind").and_then(J::as_str).unwrap_or_default();
+    if !objects::built_in(api, kind) {
         return;
     }
-    match obj.get("kind").and_then(J::as_str).unwrap_or_default() {
+    match kind {
         "ResourceQuota" => {
             if let Some(hard) = obj.pointer_mut("/spec/hard") {
                 each(hard);

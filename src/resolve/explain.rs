@@ -25,8 +25,6 @@ use crate::diag::{Diagnostic, Origin, Source};
 use crate::input::yaml::{self, Pos, Value};
 use crate::resolve::merge::Merged;
 use crate::suggest::did_you_mean;
-#[cfg(test)]
-use view::one_line;
 use view::{origin_of, shown};
 
 /// The layer order, said once for every place that explains it.

@@ -1650,3 +1650,44 @@ fn explain_documents_a_list_item() {
         r.stderr
     );
 }
+
+#[test]
+fn the_hidden_objects_table_lists_every_rendered_kind_and_hides_from_help() {
+    let help = run(&root(), &["--help"]);
+    assert!(!help.stdout.contains("__objects"), "{}", help.stdout);
+    let r = run(&root(), &["__objects", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let table: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
+    let kinds: Vec<(String, String)> = table["kinds"]
+        .as_array()
+        .expect("kinds")
+        .iter()
+        .map(|k| {
+            (
+                k["apiVersion"].as_str().unwrap().to_owned(),
+                k["kind"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    // Everything examples/everything.yaml renders (every optional object on) is in the table.
+    let all = run(&root(), &["render", "-f", "examples/everything.yaml"]);
+    assert_eq!(all.code, 0, "{}", all.stderr);
+    for doc in agentctl::input::yaml::parse_manifests(&all.stdout).expect("stream") {
+        let key = (
+            doc["apiVersion"].as_str().unwrap().to_owned(),
+            doc["kind"].as_str().unwrap().to_owned(),
+        );
+        assert!(
+            kinds.contains(&key),
+            "{key:?} is rendered but not in __objects"
+        );
+    }
+    let files: Vec<&str> = table["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .map(|o| o["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files.first(), Some(&"namespace.yaml"));
+    assert_eq!(files.last(), Some(&"kustomization.yaml"));
+}

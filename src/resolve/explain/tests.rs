@@ -1,3 +1,4 @@
+use super::view::one_line;
 use super::*;
 
 #[test]

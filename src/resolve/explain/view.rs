@@ -4,7 +4,7 @@
 //! [`config_yaml`] emits the merged configuration in the order the reference declares the
 //! settings (itself a valid override file, `patches:` and `resources:` included), with
 //! `--show-origin` a `# <layer>` comment on every leaf. The small helpers that say a value or
-//! its origin on one line ([`origin_label`], [`shown`], [`extras_list`]) live here because
+//! its origin on one line ([`origin_label`], `shown`, [`extras_list`]) live here because
 //! `explain` and `profiles diff` print the same words. Read-only over [`Merged`].
 
 use std::collections::BTreeMap;
