@@ -1246,7 +1246,7 @@ fn restore_help_for_the_namespace_carries_the_tested_script() {
 #[test]
 fn restore_help_with_the_in_cluster_redis_off_says_so_instead_of_a_runbook_for_redis_0() {
     // examples/adopter.yaml uses a managed Redis (ElastiCache): no redis-0 exists.
-    let r = run(&root(), &["restore-help", "-f", "examples/adopter.yaml"]);
+    let r = agentctl(["restore-help", "-f", "examples/adopter.yaml"]).run();
     assert_eq!(r.code, 2, "an error, not a runbook: {}", r.stderr);
     assert_eq!(r.stdout, "", "nothing a `> restore.sh` would keep");
     assert!(
@@ -1653,9 +1653,9 @@ fn explain_documents_a_list_item() {
 
 #[test]
 fn the_hidden_objects_table_lists_every_rendered_kind_and_hides_from_help() {
-    let help = run(&root(), &["--help"]);
+    let help = agentctl(["--help"]).run();
     assert!(!help.stdout.contains("__objects"), "{}", help.stdout);
-    let r = run(&root(), &["__objects", "--format", "json"]);
+    let r = agentctl(["__objects", "--format", "json"]).run();
     assert_eq!(r.code, 0, "{}", r.stderr);
     let table: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
     let kinds: Vec<(String, String)> = table["kinds"]
@@ -1670,7 +1670,7 @@ fn the_hidden_objects_table_lists_every_rendered_kind_and_hides_from_help() {
         })
         .collect();
     // Everything examples/everything.yaml renders (every optional object on) is in the table.
-    let all = run(&root(), &["render", "-f", "examples/everything.yaml"]);
+    let all = agentctl(["render", "-f", "examples/everything.yaml"]).run();
     assert_eq!(all.code, 0, "{}", all.stderr);
     for doc in agentctl::input::yaml::parse_manifests(&all.stdout).expect("stream") {
         let key = (
