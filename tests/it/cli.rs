@@ -1068,12 +1068,15 @@ fn blocks(heading: &str, lang: &str) -> Vec<String> {
         .unwrap_or_else(|| panic!("README has {heading}"));
     let section = &text[start + heading.len()..];
     let section = &section[..section.find("\n## ").unwrap_or(section.len())];
-    let fence = format!("```{lang}\n");
+    let fence = format!("```{lang}");
     section
         .match_indices(&fence)
-        .map(|(i, _)| {
-            let body = &section[i + fence.len()..];
-            body[..body.find("```").expect("closed fence")].to_owned()
+        .filter_map(|(i, _)| {
+            // `lang` alone or with a mark after a space (`sh offline`: tests/it/readme.rs).
+            let rest = &section[i + fence.len()..];
+            let (info, body) = rest.split_once('\n')?;
+            (info.is_empty() || info.starts_with(' '))
+                .then(|| body[..body.find("```").expect("closed fence")].to_owned())
         })
         .collect()
 }
@@ -1126,43 +1129,6 @@ fn readme_ci_sends_an_image_per_commit_to_an_override_file() {
     assert!(
         text.contains("**An image per commit.** CI writes the image into an override file"),
         "the recipe the section points to"
-    );
-}
-
-/// The `explain` sample in the README is what the binary prints.
-#[test]
-fn readme_explain_sample_is_real() {
-    let sample = blocks("## Everyday commands", "text");
-    let r = agentctl([
-        "explain",
-        "agent.replicas.max",
-        "-p",
-        "high-throughput",
-        "--set",
-        "agent.replicas.max=30",
-    ])
-    .run();
-    assert_eq!(r.code, 0);
-    assert_eq!(sample, [r.stdout]);
-}
-
-/// The quota refusal the README shows is what the binary prints (its figures move with the
-/// requests of every pod the deployment runs).
-#[test]
-fn readme_quota_sample_is_real() {
-    let sample = blocks("### Quotas", "text");
-    let args = [
-        "render",
-        "-p",
-        "high-throughput",
-        "--set",
-        "quota.requestsCpu=20",
-    ];
-    let r = agentctl(args).run();
-    assert_eq!(r.code, 2);
-    assert_eq!(
-        sample,
-        [format!("$ agentctl {}\n{}", args.join(" "), r.stderr)]
     );
 }
 
@@ -1362,34 +1328,6 @@ fn readme_prerequisites_are_what_the_default_render_prints() {
     assert_eq!(
         body, stream.stderr,
         "README's Prerequisites block differs from what `agentctl render` prints; paste the stderr of `agentctl render >/dev/null` into it"
-    );
-}
-
-/// The README's "Fitting your agent" shows what rendering the adopter example prints; it is
-/// that output, byte for byte.
-#[test]
-fn readme_adopter_output_is_what_the_render_prints() {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let command = "agentctl render -f examples/adopter.yaml -o out/\n```\n\n```text\n";
-    let start = readme
-        .find(command)
-        .expect("README shows the adopter render and its output");
-    let body = &readme[start + command.len()..];
-    let body = &body[..body.find("```").unwrap()];
-    let dir = support::tempdir();
-    std::fs::create_dir(dir.path().join("examples")).unwrap();
-    std::fs::copy(
-        root().join("examples/adopter.yaml"),
-        dir.path().join("examples/adopter.yaml"),
-    )
-    .unwrap();
-    let out = agentctl(["render", "-f", "examples/adopter.yaml", "-o", "out/"])
-        .current_dir(dir.path())
-        .run();
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(
-        body, out.stderr,
-        "README's adopter output differs from what the render prints; paste it into the README"
     );
 }
 

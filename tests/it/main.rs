@@ -30,6 +30,7 @@ mod output_safety;
 mod patches;
 mod project;
 mod quota;
+mod readme;
 mod render_check;
 mod schema;
 mod typed_gates;

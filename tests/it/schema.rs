@@ -211,7 +211,9 @@ fn readme_projects() -> Vec<String> {
     let mut block: Option<String> = None;
     for line in readme.lines() {
         match &mut block {
-            None if line == "```yaml" => block = Some(String::new()),
+            None if line == "```yaml" || line.starts_with("```yaml ") => {
+                block = Some(String::new());
+            }
             Some(text) if line == "```" => {
                 if text.lines().any(|l| l.starts_with("environments:")) {
                     out.push(text.clone());

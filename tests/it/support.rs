@@ -87,6 +87,8 @@ fn home() -> PathBuf {
 /// ```
 #[must_use]
 pub struct Agentctl {
+    /// Run `sh -c ARGS[0]` (the binary's directory first on `PATH`) instead of the binary.
+    shell: bool,
     args: Vec<OsString>,
     cwd: PathBuf,
     env: Vec<(OsString, OsString)>,
@@ -101,6 +103,7 @@ where
     S: AsRef<OsStr>,
 {
     Agentctl {
+        shell: false,
         args: Vec::new(),
         cwd: root(),
         env: Vec::new(),
@@ -108,6 +111,16 @@ where
         code: None,
     }
     .args(args)
+}
+
+/// `sh -c SCRIPT` in the same fixed environment, with the built binary's directory first on
+/// `PATH` (so `agentctl` in the script is the binary under test): a command line as a user
+/// types it, with pipes and redirections (the README's blocks, `tests/it/readme.rs`).
+pub fn shell(script: &str) -> Agentctl {
+    Agentctl {
+        shell: true,
+        ..agentctl([script])
+    }
 }
 
 impl Agentctl {
@@ -191,7 +204,17 @@ impl Agentctl {
     #[track_caller]
     pub fn run(self) -> Run {
         use std::io::Write;
-        let mut cmd = self.command(BIN);
+        let mut cmd = if self.shell {
+            let dir = Path::new(BIN).parent().expect("the binary is in a directory");
+            let mut path = OsString::from(dir);
+            path.push(":");
+            path.push(std::env::var_os("PATH").unwrap_or_default());
+            let mut cmd = self.command("sh");
+            cmd.env("PATH", path).arg("-c");
+            cmd
+        } else {
+            self.command(BIN)
+        };
         cmd.args(&self.args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

@@ -1,0 +1,248 @@
+//! The README, tried as a new user tries it: every block it marks as offline is run, in the
+//! order it appears, against the built binary in one scratch directory (a fresh git repository
+//! holding a copy of `examples/`, as a clone does), and every output it shows is compared with
+//! what the binary prints. A README block that drifts from the program fails here.
+//!
+//! The marks are fence info strings (GitHub shows the block as its first word says and ignores
+//! the rest) and one HTML comment:
+//! - ```` ```sh offline ````: each line is a command, run by `sh -c` with the built `agentctl`
+//!   first on `PATH` (a trailing `# comment` is the shell's own). It must exit 0 or 1 (1 is
+//!   drift); 2 or more, an error, fails the test. Nothing in such a block may need a cluster or
+//!   the network.
+//! - ```` ```text output ````, right after an offline block: what its last command printed,
+//!   stdout then stderr.
+//! - ```` ```text transcript ````: `$ COMMAND` lines, each followed by what it prints (stdout
+//!   then stderr); the command is run like an offline line.
+//! - ```` ```yaml file=PATH ````: the file a user saves; written to PATH before the next block.
+//! - ```` ```yaml ci ````: a CI job; every `agentctl diff` in it without a `$` variable is run
+//!   where it stands in the README and must exit 0 (the recipe before it left nothing to report).
+//! - `<!-- readme-test setup ... -->`: commands the README leaves to the reader (an override file
+//!   it only names), run like an offline block, shown to nobody.
+//!
+//! In an expected output, a line `...` stands for any number of lines.
+
+use std::path::Path;
+
+use crate::support::{self, Run, root};
+
+/// One marked part of the README, in order.
+#[derive(Debug)]
+enum Part {
+    /// Commands to run (an offline block or a setup comment).
+    Commands { line: usize, body: String },
+    /// What the previous block's last command prints.
+    Output { line: usize, body: String },
+    /// `$ COMMAND` and its output, repeated.
+    Transcript { line: usize, body: String },
+    /// A file to write.
+    File { path: String, body: String },
+    /// A CI job whose `agentctl diff` commands must pass.
+    Ci { line: usize, body: String },
+}
+
+/// The marked parts of `text`, in order.
+fn parts(text: &str) -> Vec<Part> {
+    let mut out = Vec::new();
+    let mut lines = text.lines().enumerate();
+    while let Some((i, line)) = lines.next() {
+        let n = i + 1;
+        if line.trim() == "<!-- readme-test setup" {
+            let body: Vec<&str> = lines
+                .by_ref()
+                .map(|(_, l)| l)
+                .take_while(|l| l.trim() != "-->")
+                .collect();
+            out.push(Part::Commands {
+                line: n,
+                body: body.join("\n"),
+            });
+            continue;
+        }
+        let Some(info) = line.strip_prefix("```").filter(|i| !i.is_empty()) else {
+            continue;
+        };
+        let body: Vec<&str> = lines
+            .by_ref()
+            .map(|(_, l)| l)
+            .take_while(|l| l.trim_end() != "```")
+            .collect();
+        let body = body.join("\n");
+        let words: Vec<&str> = info.split_whitespace().collect();
+        let part = match words.as_slice() {
+            ["sh", "offline"] => Part::Commands { line: n, body },
+            ["text", "output"] => Part::Output { line: n, body },
+            ["text", "transcript"] => Part::Transcript { line: n, body },
+            ["yaml", "ci"] => Part::Ci { line: n, body },
+            ["yaml", file] if file.starts_with("file=") => Part::File {
+                path: file["file=".len()..].to_owned(),
+                body: body + "\n",
+            },
+            [_] => continue,
+            _ => panic!("README.md:{n}: unknown block mark `{info}` (see tests/it/readme.rs)"),
+        };
+        out.push(part);
+    }
+    out
+}
+
+/// The commands of a block: its lines, without blank ones and whole-line comments.
+fn commands(body: &str) -> impl Iterator<Item = &str> {
+    body.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+}
+
+fn run(dir: &Path, command: &str) -> Run {
+    support::shell(command)
+        .current_dir(dir)
+        .env("GIT_SHA", "3f2a1c9e")
+        .run()
+}
+
+/// Whether `actual` is `expected`, where an expected line `...` is any number of lines.
+fn matches(expected: &[&str], actual: &[&str]) -> bool {
+    match expected.split_first() {
+        None => actual.is_empty(),
+        Some((&"...", rest)) => (0..=actual.len()).any(|skip| matches(rest, &actual[skip..])),
+        Some((e, rest)) => actual
+            .split_first()
+            .is_some_and(|(a, more)| a == e && matches(rest, more)),
+    }
+}
+
+fn compare(at: &str, command: &str, expected: &str, r: &Run) {
+    let actual = format!("{}{}", r.stdout, r.stderr);
+    let want: Vec<&str> = expected.lines().collect();
+    let got: Vec<&str> = actual.lines().collect();
+    assert!(
+        matches(&want, &got),
+        "{at}: the README shows another output for `{command}` (exit {})\n--- README\n{expected}\n--- agentctl\n{actual}",
+        r.code
+    );
+}
+
+/// Runs a command where the README runs it: must not fail (exit 0, or 1 for drift).
+fn must_run(dir: &Path, at: &str, command: &str) -> Run {
+    let r = run(dir, command);
+    assert!(
+        r.code <= 1,
+        "{at}: `{command}` exits {}\n{}{}",
+        r.code,
+        r.stdout,
+        r.stderr
+    );
+    r
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("list") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
+/// Every offline block of the README, in order, in one scratch directory; every output it
+/// shows is what the binary prints.
+#[test]
+fn the_readme_runs_as_written() {
+    let text = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let parts = parts(&text);
+    let dir = support::tempdir();
+    let dir = dir.path();
+    copy_dir(&root().join("examples"), &dir.join("examples"));
+    let git = std::process::Command::new("git")
+        .args(["init", "-q", "."])
+        .current_dir(dir)
+        .status()
+        .expect("git runs");
+    assert!(git.success());
+    let mut last: Option<(String, Run)> = None;
+    let mut counts = [0usize; 3];
+    for part in &parts {
+        match part {
+            Part::Commands { line, body } => {
+                for command in commands(body) {
+                    let at = format!("README.md:{line}");
+                    last = Some((command.to_owned(), must_run(dir, &at, command)));
+                    counts[0] += 1;
+                }
+            }
+            Part::Output { line, body } => {
+                let (command, r) = last.take().unwrap_or_else(|| {
+                    panic!("README.md:{line}: an output block with no command before it")
+                });
+                compare(&format!("README.md:{line}"), &command, body, &r);
+                counts[1] += 1;
+            }
+            Part::Transcript { line, body } => {
+                let mut rest = body.lines().peekable();
+                while let Some(first) = rest.next() {
+                    let command = first.strip_prefix("$ ").unwrap_or_else(|| {
+                        panic!("README.md:{line}: a transcript starts with `$ COMMAND`")
+                    });
+                    let mut shown = Vec::new();
+                    while let Some(l) = rest.next_if(|l| !l.starts_with("$ ")) {
+                        shown.push(l);
+                    }
+                    let r = run(dir, command);
+                    compare(&format!("README.md:{line}"), command, &shown.join("\n"), &r);
+                    counts[1] += 1;
+                }
+            }
+            Part::File { path, body } => support::write(dir, path, body),
+            Part::Ci { line, body } => {
+                for l in body.lines().filter(|l| !l.contains('$')) {
+                    let Some(i) = l.find("agentctl diff") else {
+                        continue;
+                    };
+                    let command = &l[i..];
+                    let r = run(dir, command);
+                    assert_eq!(
+                        r.code, 0,
+                        "README.md:{line}: the CI job's `{command}` fails right after the README's recipe\n{}{}",
+                        r.stdout, r.stderr
+                    );
+                    counts[2] += 1;
+                }
+            }
+        }
+    }
+    // The marks are there: a README that lost them would test nothing.
+    assert!(counts[0] >= 20, "offline commands run: {}", counts[0]);
+    assert!(counts[1] >= 4, "outputs compared: {}", counts[1]);
+    assert!(counts[2] >= 2, "CI drift checks run: {}", counts[2]);
+}
+
+#[test]
+fn an_ellipsis_line_stands_for_any_lines() {
+    assert!(matches(&["a", "...", "d"], &["a", "b", "c", "d"]));
+    assert!(matches(&["a", "...", "d"], &["a", "d"]));
+    assert!(matches(&["a", "..."], &["a"]));
+    assert!(!matches(&["a", "...", "d"], &["a", "b"]));
+    assert!(!matches(&["a", "b"], &["a", "b", "c"]));
+    assert!(!matches(&["a", "x"], &["a", "b"]));
+}
+
+#[test]
+fn unknown_marks_are_refused() {
+    let parsed = std::panic::catch_unwind(|| parts("```sh oflline\nagentctl\n```\n"));
+    assert!(
+        parsed.is_err(),
+        "a misspelt mark would silently test nothing"
+    );
+    let parsed =
+        parts("```sh\nx\n```\n```sh offline\nagentctl profiles\n```\n```text output\nout\n```\n");
+    assert!(
+        matches!(
+            parsed.as_slice(),
+            [Part::Commands { .. }, Part::Output { .. }]
+        ),
+        "{parsed:?}"
+    );
+}
