@@ -19,8 +19,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
         agentctl diff -p high-throughput -f my.yaml -o deploy/out   # CI: exit 1 on drift\n  \
         agentctl explain agent.replicas -p high-throughput -f my.yaml\n  \
         agentctl init my.yaml\n\n\
-        Exit codes: 0 ok, 1 drift (diff, render --check), 2 error,\n\
-        3 a change of a --fail-on impact class (diff, render --check)."
+        Exit codes: 0 ok, 1 drift (diff, render --check), 2 error (nothing written),\n\
+        3 a change of a --fail-on impact class (diff, render --check),\n\
+        4 an I/O error after render -o started changing files (the message lists what changed)."
 )]
 pub struct Cli {
     /// Print nothing but data and errors.
@@ -46,7 +47,8 @@ pub struct InputArgs {
     #[arg(long = "file", short = 'f', value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Set one value, applied last, typed by the schema at PATH:
-    /// `--set agent.resources.limits.memory=4Gi`, `--set networkPolicy.egressPorts=[443,8443]`.
+    /// `--set agent.resources.limits.memory=4Gi`, `--set networkPolicy.egressPorts=[443,8443]`;
+    /// a key holding dots in double quotes: `--set 'labels."example.com/team"=agents'`.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub sets: Vec<String>,
 }
@@ -93,7 +95,7 @@ pub struct ImpactArgs {
     #[arg(long, value_name = "FORMAT", default_value = "text")]
     pub format: DiffFormat,
     /// Exit 3 when a change of one of these impact classes is present (comma-separated or
-    /// repeated): in-place, rollout, recreate, data-loss, security.
+    /// repeated): in-place, rollout, stall, recreate, data-loss, security.
     #[arg(long, value_name = "CLASS", value_delimiter = ',')]
     pub fail_on: Vec<ImpactClass>,
 }
@@ -193,8 +195,8 @@ pub enum Command {
     /// 3 a change of a --fail-on class.
     ///
     /// Prints the unified diff on stdout and, under the summary on stderr, one line per changed
-    /// object saying what applying it does: in-place, rollout, recreate (an immutable field),
-    /// data-loss, security.
+    /// object saying what applying it does: in-place, rollout, stall (the namespace's quota
+    /// cannot carry the rollout out), recreate (an immutable field), data-loss, security.
     ///
     /// Examples:
     ///   agentctl diff -p high-throughput -f deploy/prod.yaml -o deploy/out

@@ -30,11 +30,37 @@ use crate::term::Style;
 /// reports both kinds of problem (a rule's problem about a refused entry is left out: it
 /// would be about a value the user did not write).
 pub fn resolve(inputs: &Inputs) -> Result<Merged> {
+    let (merged, extras) = resolve_settings(inputs)?;
+    if extras.is_empty() {
+        Ok(merged)
+    } else {
+        Err(Error::Input(extras))
+    }
+}
+
+/// [`resolve`], keeping the configuration when every setting is valid and only some
+/// `patches:`/`resources:` entries are malformed (they are left out; their problems are the
+/// second part), so that the rest of the patches can still be applied in the same run.
+fn resolve_settings(inputs: &Inputs) -> Result<(Merged, Vec<Diagnostic>)> {
     let (layers, mut diags, pruned) = layers::load_partial(inputs);
-    if diags.is_empty() {
-        let merged = merge::merge(&layers)?;
-        validate::validate(&merged)?;
-        return Ok(merged);
+    if diags.is_empty() || pruned.as_ref().is_some_and(Vec::is_empty) {
+        let merged = match merge::merge(&layers) {
+            Ok(m) => m,
+            Err(e) if diags.is_empty() => return Err(e),
+            Err(Error::Input(more)) => {
+                diags.extend(more);
+                return Err(Error::Input(diags));
+            }
+            Err(_) => return Err(Error::Input(diags)),
+        };
+        return match validate::validate(&merged) {
+            Ok(()) => Ok((merged, diags)),
+            Err(Error::Input(more)) => {
+                diags.extend(more);
+                Err(Error::Input(diags))
+            }
+            Err(e) => Err(e),
+        };
     }
     if let Some(pruned) = pruned
         && let Ok(merged) = merge::merge(&layers)
@@ -60,10 +86,21 @@ pub fn resolve(inputs: &Inputs) -> Result<Merged> {
 }
 
 /// The whole pipeline up to the in-memory bundle, for one set of inputs.
+///
+/// Every problem is reported in one run where the next step can still run: malformed patch
+/// entries do not stop the others from being applied; invalid settings do (there is nothing
+/// valid to render and patch).
 pub fn build(renderer: &Renderer, inputs: &Inputs) -> Result<(Merged, Bundle)> {
-    let merged = resolve(inputs)?;
+    let (merged, mut diags) = resolve_settings(inputs)?;
     let mut files = bundle::objects(renderer, &merged.config)?;
-    let patched = patches::apply(&merged, &mut files).map_err(Error::Input)?;
+    let patched = match patches::apply(&merged, &mut files) {
+        Ok(patched) if diags.is_empty() => patched,
+        Ok(_) => return Err(Error::Input(diags)),
+        Err(more) => {
+            diags.extend(more);
+            return Err(Error::Input(diags));
+        }
+    };
     let mut bundle = bundle::assemble(&merged.config, files)?;
     bundle.patched = patched;
     Ok((merged, bundle))
@@ -367,7 +404,16 @@ pub enum Base {
 /// Compares the generated files of `base` (old) with those under `dir` (new), without
 /// rendering: one [`Drift`] per directory holding files (an environment of a project output,
 /// named by its path under `dir`; the top level unnamed), in path order.
-pub fn diff_base(dir: &Path, base: &Base, style: Style) -> Result<Vec<Drift>> {
+///
+/// `environments` names the project's environments by their output directory (relative to
+/// `dir`), so an environment's impact lines carry the label `diff --all` gives them; a
+/// directory no environment writes is labelled with its path.
+pub fn diff_base(
+    dir: &Path,
+    base: &Base,
+    environments: &[(PathBuf, String)],
+    style: Style,
+) -> Result<Vec<Drift>> {
     let old = match base {
         Base::Revision(rev) => output::git::committed_files(dir, rev)?,
         Base::Directory(d) if !d.is_dir() => {
@@ -398,7 +444,11 @@ pub fn diff_base(dir: &Path, base: &Base, style: Style) -> Result<Vec<Drift>> {
     let mut drifts = Vec::new();
     for (group, changes) in groups {
         let (text, summary) = output::diff::unified(dir, &changes, style);
-        let env = (!group.is_empty()).then_some(group.as_str());
+        let env = environments
+            .iter()
+            .find(|(out, _)| out.as_path() == Path::new(&group))
+            .map(|(_, name)| name.as_str())
+            .or((!group.is_empty()).then_some(group.as_str()));
         let impact = if summary.is_empty() {
             Analysis::default()
         } else {

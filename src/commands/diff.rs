@@ -13,6 +13,7 @@ use crate::cli::{DiffFormat, ImpactArgs, ImpactClass, InputArgs, ProjectArgs};
 use crate::diag::{Refusal, Result};
 use crate::impact::{Class, Impact, report};
 use crate::input::layers::Inputs;
+use crate::input::project;
 use crate::output::{self, Wait};
 use crate::pipeline::{self, Base, Drift, Options, Target};
 use crate::render::Renderer;
@@ -183,7 +184,19 @@ pub fn environments(
 
 /// `diff --base REV` / `--base-dir OLD`: two states of `dir` compared, nothing rendered.
 pub fn base(ctx: Ctx, dir: &Path, base: &Base, impact: &ImpactArgs) -> Result<Outcome> {
-    let drifts = pipeline::diff_base(dir, base, ctx.style)?;
+    // The project in the current directory, when there is one, names the environments as
+    // `diff --all` does; without one (or unreadable) the directories name themselves.
+    let environments: Vec<(std::path::PathBuf, String)> = project::locate(None)
+        .ok()
+        .and_then(|p| project::load(&p, false).ok())
+        .map(|p| {
+            p.environments
+                .into_iter()
+                .map(|e| (e.output, e.name))
+                .collect()
+        })
+        .unwrap_or_default();
+    let drifts = pipeline::diff_base(dir, base, &environments, ctx.style)?;
     print_stdout(&drifts, impact.format)?;
     let label = match base {
         Base::Revision(rev) => format!("`{rev}`"),
@@ -193,8 +206,12 @@ pub fn base(ctx: Ctx, dir: &Path, base: &Base, impact: &ImpactArgs) -> Result<Ou
     if changed.is_empty() {
         if !ctx.quiet {
             let n: usize = drifts.iter().map(|d| d.summary.same).sum();
+            let same = match base {
+                Base::Revision(_) => format!("is the same at {label} and now"),
+                Base::Directory(_) => format!("is the same as {label}"),
+            };
             eprintln!(
-                "{} is the same at {label} and now ({n} generated file{})",
+                "{} {same} ({n} generated file{})",
                 dir.display(),
                 plural(n, "s")
             );

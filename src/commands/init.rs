@@ -83,8 +83,9 @@ pub fn starter(shown: &str) -> String {
 #       cpu: 2000m
 #       memory: 2Gi
 #   storage:
-#     size: 10Gi
-#     storageClass: premium-ssd
+#     size: 10Gi                    # each pod's emptyDir by default
+#     # type: persistentVolumeClaim # the shared agent-data-pvc instead (ReadWriteMany)
+#     # storageClass: premium-ssd   # the claim's class: only with persistentVolumeClaim
 #   config:
 #     logLevel: INFO
 #     extra:

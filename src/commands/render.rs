@@ -183,6 +183,10 @@ fn refuse_file_name(dir: &Path) -> Result<()> {
 /// above theirs, where `kubectl kustomize DIR` builds it alone and `diff --all` never looks.
 /// The project file in the current directory, when there is one, names the environments.
 fn refuse_environment_root(dir: &Path) -> Result<()> {
+    // A root agentctl never writes (`/`, the home directory, a repository root) is refused as
+    // such first, not by listing every directory below it.
+    let resolved = output::guard::resolve(dir).map_err(anyhow::Error::from)?;
+    output::guard::check(dir, &resolved)?;
     let nested = output::nested_outputs(dir)?;
     if nested.is_empty() {
         return Ok(());

@@ -150,15 +150,44 @@ pub struct Delta {
 }
 
 impl Delta {
-    /// `path: old → new`, values shortened.
+    /// `path: old → new`, values shortened; two long values that would read the same once cut
+    /// are both shown from a little before the first character where they differ.
     pub fn describe(&self) -> String {
-        format!(
-            "{}: {} → {}",
-            self.path,
-            short(self.old.as_ref()),
-            short(self.new.as_ref())
-        )
+        let (old, new) = (short(self.old.as_ref()), short(self.new.as_ref()));
+        if old != new {
+            return format!("{}: {old} → {new}", self.path);
+        }
+        let (Some(a), Some(b)) = (full(self.old.as_ref()), full(self.new.as_ref())) else {
+            return format!("{}: {old} → {new}", self.path);
+        };
+        let at = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+        let from = at.saturating_sub(20);
+        format!("{}: {} → {}", self.path, window(&a, from), window(&b, from))
     }
+}
+
+/// The whole text [`short`] cuts, for a string or a collection.
+fn full(v: Option<&J>) -> Option<String> {
+    match v {
+        Some(J::String(s)) => Some(s.clone()),
+        Some(v @ (J::Object(_) | J::Array(_))) => Some(v.to_string()),
+        _ => None,
+    }
+}
+
+/// 57 characters of `text` from character `from`, with `…` where it was cut (a line break
+/// shown as `\n`: the report is one line per object).
+fn window(text: &str, from: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let from = from.min(chars.len());
+    let end = (from + 57).min(chars.len());
+    let shown: String = chars[from..end].iter().collect();
+    format!(
+        "{}{}{}",
+        if from > 0 { "…" } else { "" },
+        shown.replace('\n', "\\n"),
+        if end < chars.len() { "…" } else { "" }
+    )
 }
 
 /// A value as a reviewer reads it in one line.
@@ -367,5 +396,34 @@ mod tests {
             json!({"containers": [{"name": "b", "image": "y:2"}, {"name": "a", "image": "x:1"}]});
         let d = deltas(Some(&a), Some(&b), "");
         assert_eq!(describe(&d, 3), "containers[b].image: y:1 → y:2");
+    }
+}
+
+#[cfg(test)]
+mod describe_tests {
+    use super::*;
+
+    /// Two long values that differ late are not shown as the same text.
+    #[test]
+    fn a_late_difference_is_shown() {
+        let long = "Redis' resident memory is {{ $value | humanize }}% of its limit";
+        let d = Delta {
+            path: "description".into(),
+            old: Some(J::String(format!("{long}, for 5m"))),
+            new: Some(J::String(format!("{long}, for 10m\n"))),
+        };
+        let text = d.describe();
+        assert!(!text.contains('\n'), "one line: {text}");
+        let (old, new) = text["description: ".len()..].split_once(" → ").unwrap();
+        assert_ne!(old, new, "{text}");
+        assert!(old.contains("5m") && new.contains("10m"), "{text}");
+        assert!(old.starts_with('…'), "{text}");
+        // Short values are shown whole, as before.
+        let d = Delta {
+            path: "p".into(),
+            old: Some(J::String("a".into())),
+            new: Some(J::String("b".into())),
+        };
+        assert_eq!(d.describe(), "p: a → b");
     }
 }

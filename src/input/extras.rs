@@ -263,7 +263,12 @@ fn parse_string_body(
             },
             None => origin,
         };
-        Diagnostic::new(format!("the patch text is not valid YAML: {}", e.message))
+        let message = if e.kind == yaml::SyntaxKind::Empty {
+            "the patch text is empty (or only comments): it patches nothing".to_owned()
+        } else {
+            format!("the patch text is not valid YAML: {}", e.message)
+        };
+        Diagnostic::new(message)
             .path(format!("patches[{index}].patch"))
             .at(source, pos, 1)
             .help("write the patch as YAML under `patch:` (a map, or a list of operations)")

@@ -182,19 +182,39 @@ impl Checked {
 /// Parses and checks a text as a layer. The diagnostics of a file that is not plausibly
 /// agentctl's YAML (see [`plausible`]) quote none of its lines.
 pub fn from_text(source: Arc<Source>) -> Result<Layer, Vec<Diagnostic>> {
-    text_checked(source).into_result()
+    text_checked(source, Listed::Flag).into_result()
 }
 
-fn text_checked(source: Arc<Source>) -> Checked {
+/// Where an override file was listed, for the way out of a file that sets nothing.
+#[derive(Debug, Clone, Copy)]
+enum Listed {
+    /// `-f FILE`.
+    Flag,
+    /// A project environment's `overrides:`.
+    Project,
+}
+
+fn text_checked(source: Arc<Source>, listed: Listed) -> Checked {
     let (mut checked, ours) = match yaml::parse_layer(&source.text) {
         Ok(tree) => {
             let ours = plausible(&source, Some(&tree));
             (node_checked(Arc::clone(&source), tree), ours)
         }
-        Err(e) => (
-            Checked::failed(vec![e.into_diagnostic(&source)]),
-            plausible(&source, None),
-        ),
+        Err(mut e) => {
+            if e.kind == yaml::SyntaxKind::Empty {
+                let drop = match listed {
+                    Listed::Flag => "drop this -f",
+                    Listed::Project => "remove it from the environment's `overrides:`",
+                };
+                e.hint = Some(format!(
+                    "add the settings to override (e.g. `agent: {{image: registry/agent:v2}}`), or {drop}"
+                ));
+            }
+            (
+                Checked::failed(vec![e.into_diagnostic(&source)]),
+                plausible(&source, None),
+            )
+        }
     };
     if !ours {
         checked.diags = checked.diags.into_iter().map(unquoted).collect();
@@ -210,19 +230,21 @@ pub fn from_node(source: Arc<Source>, tree: Node) -> Result<Layer, Vec<Diagnosti
 
 /// [`from_node`], keeping the layer without the entries the schema refuses (see [`Checked`]),
 /// so a project environment's `set:` with an unknown key is still validated for the rest.
+///
+/// A malformed `patches:` or `resources:` entry is left out of the layer (with its problem),
+/// and the settings are still checked: one run reports both. A layer kept with problems but
+/// nothing pruned has only such entries wrong (see [`load_partial`]).
 pub fn node_checked(source: Arc<Source>, mut tree: Node) -> Checked {
-    let (extras, diags) = extras::split(&mut tree, &source);
-    if !diags.is_empty() {
-        return Checked::failed(diags);
-    }
+    let (extras, mut diags) = extras::split(&mut tree, &source);
     schema_check::coerce_quantities(&mut tree, &source);
-    let diags = schema_check::check(&tree, &source);
-    let pruned = if diags.is_empty() || !matches!(tree.value, Value::Map(_)) {
+    let settings = schema_check::check(&tree, &source);
+    let pruned = if settings.is_empty() || !matches!(tree.value, Value::Map(_)) {
         Vec::new()
     } else {
         schema_check::prune(&mut tree, &source)
     };
-    let partial = diags.is_empty() || !pruned.is_empty();
+    let partial = settings.is_empty() || !pruned.is_empty();
+    diags.extend(settings);
     Checked {
         layer: partial.then_some(Layer {
             source,
@@ -434,7 +456,7 @@ pub fn file(path: &Path) -> Result<Layer, Vec<Diagnostic>> {
 
 fn file_checked(path: &Path) -> Checked {
     match read_source(path) {
-        Ok(source) => text_checked(source),
+        Ok(source) => text_checked(source, Listed::Flag),
         Err(d) => Checked::failed(vec![d]),
     }
 }
@@ -464,7 +486,25 @@ pub fn read_source(path: &Path) -> Result<Arc<Source>, Diagnostic> {
 /// each step's diagnostic points into the flag at its own column.)
 pub fn set(arg: &str) -> Result<Layer, Vec<Diagnostic>> {
     let source = credentials::source(Origin::Set(arg.to_owned()), arg);
-    let Some((path, raw)) = arg.split_once('=') else {
+    // The first `=` outside a quoted key.
+    let mut quoted = false;
+    let eq = arg.char_indices().find(|&(_, c)| {
+        if c == '"' {
+            quoted = !quoted;
+        }
+        c == '=' && !quoted
+    });
+    let unclosed = |col| {
+        vec![
+            Diagnostic::new("unclosed quote in --set path")
+                .at(&source, Pos { line: 1, col }, 1)
+                .help("a key holding dots is written in double quotes: `--set 'agent.podLabels.\"example.com/team\"=agents'`"),
+        ]
+    };
+    if let (None, true, Err(col)) = (eq, quoted, path_keys(arg)) {
+        return Err(unclosed(col));
+    }
+    let Some((path, raw)) = eq.map(|(i, _)| (&arg[..i], &arg[i + 1..])) else {
         return Err(vec![
             Diagnostic::new("--set needs PATH=VALUE")
                 .at(&source, Pos { line: 1, col: 1 }, arg.chars().count())
@@ -473,14 +513,14 @@ pub fn set(arg: &str) -> Result<Layer, Vec<Diagnostic>> {
                 )),
         ]);
     };
-    let segments: Vec<&str> = path.split('.').collect();
-    // Column of each segment within the argument (1-based).
-    let mut cols = Vec::with_capacity(segments.len());
-    let mut col = 1;
-    for s in &segments {
-        cols.push(col);
-        col += s.chars().count() + 1;
-    }
+    let keys = match path_keys(path) {
+        Ok(keys) => keys,
+        Err(col) => return Err(unclosed(col)),
+    };
+    let segments: Vec<&str> = keys.iter().map(|(k, _, _)| k.as_str()).collect();
+    // Column and width of each segment within the argument (1-based), as written.
+    let cols: Vec<usize> = keys.iter().map(|(_, c, _)| *c).collect();
+    let widths: Vec<usize> = keys.iter().map(|(_, _, w)| *w).collect();
     if let Some(i) = segments.iter().position(|s| s.is_empty()) {
         return Err(vec![
             Diagnostic::new("empty segment in --set path")
@@ -521,7 +561,7 @@ pub fn set(arg: &str) -> Result<Layer, Vec<Diagnostic>> {
                         line: 1,
                         col: cols[i],
                     },
-                    segments[i].chars().count(),
+                    widths[i],
                 )
                 .label("unknown key");
             if names.is_empty() {
@@ -561,7 +601,7 @@ pub fn set(arg: &str) -> Result<Layer, Vec<Diagnostic>> {
                 line: 1,
                 col: cols[i],
             },
-            len: seg.chars().count(),
+            len: widths[i],
             value: Value::Map(vec![(
                 Key {
                     name: (*seg).to_owned(),
@@ -586,6 +626,39 @@ pub fn set(arg: &str) -> Result<Layer, Vec<Diagnostic>> {
     }
 }
 
+/// The keys of a `--set` path, each with its column (1-based, in the argument) and width as
+/// written: dotted keys, and a key that holds dots in double quotes
+/// (`agent.podLabels."example.com/team"`). `Err`: the column of a quote never closed.
+fn path_keys(path: &str) -> Result<Vec<(String, usize, usize)>, usize> {
+    let mut keys = Vec::new();
+    let mut chars = path.chars().peekable();
+    let mut col = 1;
+    loop {
+        let (mut name, mut width) = (String::new(), 0);
+        if chars.next_if_eq(&'"').is_some() {
+            width += 1;
+            loop {
+                match chars.next() {
+                    Some('"') => break,
+                    Some(c) => name.push(c),
+                    None => return Err(col),
+                }
+                width += 1;
+            }
+            width += 1;
+        }
+        while let Some(c) = chars.next_if(|c| *c != '.') {
+            name.push(c);
+            width += 1;
+        }
+        keys.push((name, col, width));
+        col += width + 1;
+        if chars.next().is_none() {
+            return Ok(keys);
+        }
+    }
+}
+
 /// Loads every layer of `inputs`, defaults first; reports all problems of all layers at once.
 pub fn load(inputs: &Inputs) -> Result<Vec<Layer>, Error> {
     let (layers, diags, _) = load_partial(inputs);
@@ -600,7 +673,9 @@ pub fn load(inputs: &Inputs) -> Result<Vec<Layer>, Error> {
 /// whose only problems are entries the schema refuses is kept without them (their paths are
 /// the third part), so the merged rest can still be validated in the same run. The third
 /// part is `None` when a layer could not be kept at all (unreadable, not YAML, an unknown
-/// profile): the rest would then not be what the user meant to validate.
+/// profile): the rest would then not be what the user meant to validate. Problems with the
+/// third part `Some` and empty are all in `patches:` or `resources:` entries, left out: every
+/// setting was read.
 pub fn load_partial(inputs: &Inputs) -> (Vec<Layer>, Vec<Diagnostic>, Option<Vec<String>>) {
     let mut layers = vec![defaults()];
     let mut diags = Vec::new();
@@ -630,7 +705,7 @@ pub fn load_partial(inputs: &Inputs) -> (Vec<Layer>, Vec<Diagnostic>, Option<Vec
     for f in &inputs.files {
         let again = f == Path::new(STDIN) && std::mem::replace(&mut stdin_read, true);
         push(match inputs.read.get(f) {
-            Some(source) => text_checked(Arc::clone(source)),
+            Some(source) => text_checked(Arc::clone(source), Listed::Project),
             None if again => Checked::failed(vec![
                 Diagnostic::new("`-f -` (standard input) is given more than once")
                     .help("standard input can be read once; save the other input to a file"),

@@ -475,6 +475,8 @@ fn apply_one(
                 continue;
             }
         };
+        // A credential refuses the patch; its other problems are still reported (one run).
+        let mut refused = false;
         if let Some((path, name)) = literal_credentials(&work)
             .into_iter()
             .find(|c| !before.contains(c))
@@ -482,10 +484,11 @@ fn apply_one(
             let at = patches::locate(&work, &lp.patch, &changes, &path);
             let shown = credential_path("patches", lp.index, &at, &name);
             diags.push(lp.error(&credential_error(at, &name)).path(shown));
-            continue;
+            refused = true;
         }
         label(&mut work, &common.labels);
         match round_trip(&work) {
+            Ok(_) if refused => {}
             Ok(back) => {
                 applied.push(Applied {
                     origin: lp.origin(),

@@ -99,6 +99,10 @@ const REWRITES: &[(&str, &str)] = &[
         "all-problems-in-one-run",
         "four problems, four one-line fixes",
     ),
+    (
+        "patch-problems-in-one-run",
+        "four patch problems, four one-line fixes",
+    ),
 ];
 
 fn corpus() -> Vec<(String, Vec<u8>, Vec<u8>)> {
@@ -839,6 +843,23 @@ const CLI_CASES: &[CliCase] = &[
         name: "output-current-directory",
         args: &["render", "-o", "."],
         setup: nothing,
+        fixed_args: &["render", "-o", "out"],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        // A key holding dots is quoted; an unclosed quote is located at its opening.
+        name: "set-key-with-dots-unclosed-quote",
+        args: &["render", "--set", "labels.\"example.com/team=agents"],
+        setup: nothing,
+        fixed_args: &["render", "--set", "labels.\"example.com/team\"=agents"],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        // Refused as the root it is, before anything below it is looked at (it used to list
+        // every rendered directory on the machine as "environments").
+        name: "output-filesystem-root",
+        args: &["render", "-o", "/"],
+        setup: rendered_output,
         fixed_args: &["render", "-o", "out"],
         fixed_setup: nothing,
     },

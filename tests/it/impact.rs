@@ -334,6 +334,59 @@ fn base_revision_and_base_directory() {
         kinds.contains(&"StatefulSet") && kinds.contains(&"HorizontalPodAutoscaler"),
         "{kinds:?}"
     );
+    // Two directories that agree: said in terms of directories, not of git revisions.
+    let same = run(dir.path(), &["diff", "--base-dir", "old", "-o", "old"]);
+    assert_eq!(same.code, 0, "{}", same.stderr);
+    assert_eq!(
+        same.stderr, "old is the same as `old` (15 generated files)\n",
+        "{}",
+        same.stderr
+    );
+}
+
+/// An environment has one label: `diff --base` names it as `diff --all` does (its name, not
+/// its output directory), when the project file is in the current directory.
+#[test]
+fn an_environment_has_one_label_in_every_diff() {
+    let dir = support::tempdir();
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    support::write(
+        d,
+        "agentctl.yaml",
+        "environments:\n  prod-us-east:\n    set: {namespace: agents-us}\n    output: prod/us-east\n  staging:\n    set: {namespace: staging-agents}\n",
+    );
+    assert_eq!(run(d, &["render", "-q", "--all", "-o", "deploy"]).code, 0);
+    git(d, &["add", "."]);
+    git(d, &["commit", "-qm", "base"]);
+    support::write(
+        d,
+        "agentctl.yaml",
+        "environments:\n  prod-us-east:\n    set: {namespace: agents-us, agent: {replicas: {min: 4}}}\n    output: prod/us-east\n  staging:\n    set: {namespace: staging-agents, agent: {replicas: {min: 4}}}\n",
+    );
+    let all = run(d, &["diff", "--all", "-o", "deploy"]);
+    assert_eq!(all.code, 1, "{}", all.stderr);
+    assert_eq!(run(d, &["render", "-q", "--all", "-o", "deploy"]).code, 0);
+    let base = run(d, &["diff", "--base", "HEAD", "-o", "deploy"]);
+    assert_eq!(base.code, 1, "{}", base.stderr);
+    let labels = |r: &Run| -> Vec<String> {
+        r.stderr
+            .lines()
+            .filter_map(|l| l.trim_start().strip_prefix('['))
+            .filter_map(|l| l.split_once(']').map(|(label, _)| label.to_owned()))
+            .collect()
+    };
+    assert_eq!(labels(&all), ["prod-us-east", "staging"], "{}", all.stderr);
+    assert_eq!(labels(&base), labels(&all), "{}", base.stderr);
+    // Without the project file the directories name themselves.
+    std::fs::remove_file(d.join("agentctl.yaml")).unwrap();
+    let bare = run(d, &["diff", "--base", "HEAD", "-o", "deploy"]);
+    assert_eq!(
+        labels(&bare),
+        ["prod/us-east", "staging"],
+        "{}",
+        bare.stderr
+    );
 }
 
 /// A claim template that shrinks is `recreate`, and its fix does not suggest resizing the

@@ -895,3 +895,24 @@ fn from_a_subdirectory_the_project_file_above_is_named() {
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(p.path().join("deploy/dev/kustomization.yaml").is_file());
 }
+
+/// An empty override file listed by a project: the way out is the environment's `overrides:`,
+/// not the `-f` a single render would drop.
+#[test]
+fn an_empty_override_file_is_refused_with_the_project_s_way_out() {
+    let dir = support::tempdir();
+    let text = "environments:\n  prod:\n    overrides: [envs/empty.yaml]\n";
+    write(dir.path(), "agentctl.yaml", text);
+    write(dir.path(), "envs/empty.yaml", "# nothing yet\n");
+    let args = ["render", "--all", "-o", "deploy"];
+    let o = run(dir.path(), &args);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(!stderr(&o).contains("-f"), "{}", stderr(&o));
+    assert!(!dir.path().join("deploy").exists());
+    support::snapshot(
+        "errors/project",
+        "empty_override",
+        &format!("agentctl {}\nagentctl.yaml:\n{text}", args.join(" ")),
+        &o.stderr,
+    );
+}

@@ -213,6 +213,22 @@ fn the_readme_runs_as_written() {
             }
         }
     }
+    // After the README's steps, the schema every example points its editor at is there.
+    for entry in std::fs::read_dir(root().join("examples")).expect("examples/") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("an example");
+        if let Some(target) = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# yaml-language-server: $schema="))
+        {
+            assert!(
+                dir.join("examples").join(target).is_file(),
+                "{}: `$schema={target}` is not there after the README's steps",
+                path.display()
+            );
+        }
+    }
     // The marks are there: a README that lost them would test nothing.
     assert!(counts[0] >= 20, "offline commands run: {}", counts[0]);
     assert!(counts[1] >= 4, "outputs compared: {}", counts[1]);
@@ -245,4 +261,53 @@ fn unknown_marks_are_refused() {
         ),
         "{parsed:?}"
     );
+}
+
+/// `--help` says what the README says: every exit code of its table, and `diff --help` every
+/// impact class of Change impact's table.
+#[test]
+fn the_help_names_every_exit_code_and_impact_class_the_readme_documents() {
+    let text = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let rows = |header: &str| -> Vec<String> {
+        let start = text
+            .find(header)
+            .unwrap_or_else(|| panic!("README has {header}"));
+        text[start..]
+            .lines()
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| {
+                l.split('|')
+                    .nth(1)
+                    .unwrap_or_default()
+                    .trim()
+                    .trim_matches('`')
+                    .to_owned()
+            })
+            .collect()
+    };
+    let codes = rows("| exit | `diff`, `render --check` | every other command |");
+    assert_eq!(codes, ["0", "1", "2", "3", "4"]);
+    let help = support::agentctl(["--help"]).run();
+    assert_eq!(help.code, 0);
+    let exits = &help.stdout[help
+        .stdout
+        .find("Exit codes:")
+        .expect("exit codes in --help")..];
+    for code in &codes {
+        assert!(
+            exits.contains(&format!("{code} ")),
+            "`agentctl --help` does not name exit code {code}:\n{exits}"
+        );
+    }
+    let classes = rows("| class | meaning | examples |");
+    assert_eq!(classes.len(), 6, "{classes:?}");
+    let diff = support::agentctl(["diff", "--help"]).run();
+    let about = &diff.stdout[..diff.stdout.find("Examples:").expect("examples")];
+    for class in &classes {
+        assert!(
+            about.contains(class.as_str()),
+            "`agentctl diff --help` does not name the impact class {class}:\n{about}"
+        );
+    }
 }

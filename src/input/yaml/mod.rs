@@ -265,7 +265,7 @@ pub fn parse_layer(text: &str) -> Result<Node, SyntaxError> {
         ..err(
             "the file is empty (or only comments): it sets nothing",
             Pos { line: 1, col: 1 },
-            Some("add the settings to override (e.g. `agent: {image: registry/agent:v2}`), or drop this -f"),
+            None,
         )
     })
 }

@@ -135,6 +135,7 @@ fn agent(k: &mut Checker, c: &Config) {
     if let Some(class) = &a.storage.storage_class {
         k.dns_subdomain("agent.storage.storageClass", class);
     }
+    unused_claim_settings(k, c);
     if a.storage.kind == crate::config::DataVolume::PersistentVolumeClaim
         && a.storage.access_mode != AccessMode::ReadWriteMany
         && a.replicas.max > 1
@@ -152,6 +153,35 @@ fn agent(k: &mut Checker, c: &Config) {
                 a.storage.access_mode, a.replicas.max
             ),
             "use `ReadWriteMany` (a storage class that supports it), `agent.storage.type: emptyDir`, or a single replica".into(),
+        );
+    }
+}
+
+/// Nothing is silently ignored: a claim's class written by the user while the agent's volume
+/// is no claim (`emptyDir`, `none`) would do nothing. A profile's value is not the user's: it
+/// applies when there is a claim (`low-latency`'s `premium-ssd`, documented so). `accessMode` is left alone: it always has a
+/// value (its default), which `agentctl config` writes out as a complete override file.
+fn unused_claim_settings(k: &mut Checker, c: &Config) {
+    let what = match c.agent.storage.kind {
+        crate::config::DataVolume::PersistentVolumeClaim => return,
+        crate::config::DataVolume::EmptyDir => {
+            "`emptyDir` (each pod's own scratch space, no PersistentVolumeClaim)"
+        }
+        crate::config::DataVolume::None => "`none` (no data volume)",
+    };
+    let path = "agent.storage.storageClass";
+    let written = k.merged.origin(path).is_some_and(|s| {
+        !matches!(
+            s.source.origin,
+            crate::diag::Origin::Default | crate::diag::Origin::Profile(_)
+        )
+    });
+    if c.agent.storage.storage_class.is_some() && written {
+        k.cross(
+            path,
+            "agent.storage.type",
+            format!("this setting would do nothing: the agent's data volume is {what}; only the claim `agent-data-pvc` (`agent.storage.type: persistentVolumeClaim`) has a class"),
+            format!("set `agent.storage.type: persistentVolumeClaim` for the shared claim on that class, or remove `{path}`"),
         );
     }
 }
