@@ -335,7 +335,9 @@ fn base_revision_and_base_directory() {
         "{kinds:?}"
     );
     // Two directories that agree: said in terms of directories, not of git revisions.
-    let same = run(dir.path(), &["diff", "--base-dir", "old", "-o", "old"]);
+    let same = agentctl(["diff", "--base-dir", "old", "-o", "old"])
+        .current_dir(dir.path())
+        .run();
     assert_eq!(same.code, 0, "{}", same.stderr);
     assert_eq!(
         same.stderr, "old is the same as `old` (15 generated files)\n",
@@ -348,6 +350,7 @@ fn base_revision_and_base_directory() {
 /// its output directory), when the project file is in the current directory.
 #[test]
 fn an_environment_has_one_label_in_every_diff() {
+    let run = |d: &Path, args: &[&str]| agentctl(args).current_dir(d).run();
     let dir = support::tempdir();
     let d = dir.path();
     git(d, &["init", "-q"]);

@@ -54,6 +54,8 @@ pub const CASES: &[Case] = &[
             "agent.env={DATABASE_URL: {secret: db-credentials, key: url}, REGION: {configMap: cluster-info, key: region, optional: true}, GREETING: hello}",
             "agent.envFrom=[{configMap: shared-settings}, {secret: shared-credentials, prefix: SHARED_, optional: true}]",
             "agent.storage.type=persistentVolumeClaim",
+            // low-latency leaves the agent's class alone (its default volume has none).
+            "agent.storage.storageClass=premium-ssd",
             "agent.probes.liveness.path=/livez",
             "agent.podLabels.team=agents",
             "agent.service.annotations={service.beta.kubernetes.io/aws-load-balancer-internal: \"true\"}",

@@ -905,9 +905,8 @@ fn an_empty_override_file_is_refused_with_the_project_s_way_out() {
     write(dir.path(), "agentctl.yaml", text);
     write(dir.path(), "envs/empty.yaml", "# nothing yet\n");
     let args = ["render", "--all", "-o", "deploy"];
-    let o = run(dir.path(), &args);
-    assert_eq!(code(&o), 2, "{}", stderr(&o));
-    assert!(!stderr(&o).contains("-f"), "{}", stderr(&o));
+    let o = agentctl(args).current_dir(dir.path()).code(2).run();
+    assert!(!o.stderr.contains("-f"), "{}", o.stderr);
     assert!(!dir.path().join("deploy").exists());
     support::snapshot(
         "errors/project",

@@ -205,7 +205,9 @@ impl Agentctl {
     pub fn run(self) -> Run {
         use std::io::Write;
         let mut cmd = if self.shell {
-            let dir = Path::new(BIN).parent().expect("the binary is in a directory");
+            let dir = Path::new(BIN)
+                .parent()
+                .expect("the binary is in a directory");
             let mut path = OsString::from(dir);
             path.push(":");
             path.push(std::env::var_os("PATH").unwrap_or_default());

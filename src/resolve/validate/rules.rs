@@ -157,10 +157,10 @@ fn agent(k: &mut Checker, c: &Config) {
     }
 }
 
-/// Nothing is silently ignored: a claim's class written by the user while the agent's volume
-/// is no claim (`emptyDir`, `none`) would do nothing. A profile's value is not the user's: it
-/// applies when there is a claim (`low-latency`'s `premium-ssd`, documented so). `accessMode` is left alone: it always has a
-/// value (its default), which `agentctl config` writes out as a complete override file.
+/// Nothing is silently ignored: a claim's class while the agent's volume is no claim
+/// (`emptyDir`, `none`) would do nothing. (No profile sets it, so every profile still renders
+/// alone; `agentctl config` never writes it out where it is refused.) `accessMode` is left
+/// alone: it always has a value, its default, which `config` writes out as well.
 fn unused_claim_settings(k: &mut Checker, c: &Config) {
     let what = match c.agent.storage.kind {
         crate::config::DataVolume::PersistentVolumeClaim => return,
@@ -170,13 +170,7 @@ fn unused_claim_settings(k: &mut Checker, c: &Config) {
         crate::config::DataVolume::None => "`none` (no data volume)",
     };
     let path = "agent.storage.storageClass";
-    let written = k.merged.origin(path).is_some_and(|s| {
-        !matches!(
-            s.source.origin,
-            crate::diag::Origin::Default | crate::diag::Origin::Profile(_)
-        )
-    });
-    if c.agent.storage.storage_class.is_some() && written {
+    if c.agent.storage.storage_class.is_some() {
         k.cross(
             path,
             "agent.storage.type",
