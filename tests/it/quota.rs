@@ -71,3 +71,68 @@ fn a_native_sidecar_added_by_a_patch_grows_the_quota_for_every_pod() {
     assert!(hard(&with, "requests.memory") >= pods * 8 * gi * 1000);
     assert_eq!(hard(&with, "pods"), hard(&plain, "pods"), "no pod more");
 }
+
+/// The recount and the stall replay count a pod the same way (`k8s::pod::usage`): the quota
+/// rendered for the sidecar holds the rollout to it at every scale, so change impact finds no
+/// stall; and a figure set by hand that cannot hold the sidecars is refused at render time
+/// with the same need.
+#[test]
+fn the_recount_and_the_stall_replay_agree_on_a_native_sidecar() {
+    let dir = support::tempdir();
+    support::write(
+        dir.path(),
+        "sidecar.yaml",
+        "patches:\n  - target: {kind: Deployment, name: agent-deployment}\n    patch:\n      spec: {template: {spec: {initContainers: [{name: proxy, image: registry.example.com/proxy:1.0, restartPolicy: Always, resources: {requests: {cpu: '4', memory: 8Gi}, limits: {cpu: '4', memory: 8Gi}}}]}}}\n",
+    );
+    for (args, out) in [(&[][..], "old"), (&["-f", "sidecar.yaml"][..], "new")] {
+        let run = agentctl(["render", "-q", "-o", out].iter().chain(args))
+            .current_dir(dir.path())
+            .run();
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    let diff = agentctl(["diff", "--base-dir", "old", "-o", "new", "--format", "json"])
+        .current_dir(dir.path())
+        .run();
+    assert!(diff.code == 0 || diff.code == 1, "{}", diff.stderr);
+    let doc: J = serde_json::from_str(&diff.stdout).unwrap();
+    let changes = doc["changes"].as_array().unwrap();
+    let classes = |kind: &str| -> Vec<String> {
+        changes
+            .iter()
+            .filter(|c| c["kind"] == kind)
+            .flat_map(|c| c["reasons"].as_array().unwrap().iter())
+            .filter_map(|r| r["class"].as_str().map(str::to_owned))
+            .collect()
+    };
+    assert!(
+        classes("Deployment").iter().any(|c| c == "rollout"),
+        "{doc}"
+    );
+    assert!(
+        classes("ResourceQuota").iter().all(|c| c != "stall"),
+        "{doc}"
+    );
+    for c in changes {
+        for r in c["reasons"].as_array().unwrap() {
+            assert_ne!(r["class"], "stall", "{}", r["text"]);
+        }
+    }
+
+    let held = agentctl([
+        "render",
+        "-f",
+        "sidecar.yaml",
+        "--set",
+        "quota.limitsCpu=25",
+    ])
+    .current_dir(dir.path())
+    .run();
+    assert_eq!(held.code, 2, "{}", held.stderr);
+    assert!(
+        held.stderr
+            .contains("quota `limits.cpu: 25` cannot hold this deployment")
+            && held.stderr.contains("which needs 68100m"),
+        "{}",
+        held.stderr
+    );
+}
