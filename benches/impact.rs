@@ -17,7 +17,7 @@ fn main() {
 fn side(count: usize, replicas: i64, cpu: &str, image: &str) -> Objects {
     let mut objects: Vec<J> = (0..count)
         .map(|k| {
-            json!({"kind": "StatefulSet", "metadata": {"name": format!("s{k}"), "namespace": "n"},
+            json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": format!("s{k}"), "namespace": "n"},
                 "spec": {"replicas": replicas,
                     "template": {"spec": {"containers": [{"name": "c", "image": image,
                         "resources": {"limits": {"cpu": cpu}}}]}}}})

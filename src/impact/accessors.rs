@@ -1,48 +1,26 @@
-//! Accessors over one rendered object that the impact rules share: its kind, name and
-//! namespace, the `-n` flag of a kubectl command about it, where a workload kind keeps its pod
-//! template, and the role and subjects of a binding for people. A leaf of `impact`: both the
+//! Accessors over one rendered object that the impact rules share: its kind, name, namespace
+//! and pod template (from the shared model, [`crate::k8s::object`]), the `-n` flag of a kubectl
+//! command about it, and the role and subjects of a binding for people. A leaf of `impact`: both the
 //! kind rules ([`super::rules`]) and the security rules ([`super::security`]) read objects
 //! through it, so neither depends on the other's file for them.
 
 use serde_json::Value as J;
 
-use super::semantic::str_at;
+use crate::k8s::object::str_at;
 
-/// `metadata.name` (empty when absent).
-pub(super) fn name(o: &J) -> &str {
-    str_at(o, "metadata.name").unwrap_or_default()
-}
-
-/// `metadata.namespace`.
-pub(super) fn namespace(o: &J) -> Option<&str> {
-    str_at(o, "metadata.namespace")
-}
-
-/// `kind` (empty when absent).
-pub(super) fn kind(o: &J) -> &str {
-    o.get("kind").and_then(J::as_str).unwrap_or_default()
-}
+pub(super) use crate::k8s::object::{kind, name, namespace, pod_template};
 
 /// ` -n NAMESPACE` for a kubectl command, or nothing.
 pub(super) fn ns_flag(o: &J) -> String {
     namespace(o).map(|n| format!(" -n {n}")).unwrap_or_default()
 }
 
-/// Where the pod template of a kind is.
-pub(super) fn pod_template_path(kind: &str) -> Option<&'static str> {
-    match kind {
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => Some("spec.template"),
-        "CronJob" => Some("spec.jobTemplate.spec.template"),
-        _ => None,
-    }
-}
-
 /// `Kind name` of the role a binding grants.
 pub(super) fn role_ref(binding: &J) -> String {
     format!(
         "{} {}",
-        str_at(binding, "roleRef.kind").unwrap_or("Role"),
-        str_at(binding, "roleRef.name").unwrap_or_default()
+        str_at(binding, "/roleRef/kind").unwrap_or("Role"),
+        str_at(binding, "/roleRef/name").unwrap_or_default()
     )
 }
 
@@ -59,9 +37,9 @@ pub(super) fn subjects(binding: &J) -> Vec<String> {
 
 /// One subject (`Kind namespace/name`), for people.
 pub(super) fn subject(s: &J) -> String {
-    let kind = str_at(s, "kind").unwrap_or_default();
-    let name = str_at(s, "name").unwrap_or_default();
-    match str_at(s, "namespace") {
+    let kind = str_at(s, "/kind").unwrap_or_default();
+    let name = str_at(s, "/name").unwrap_or_default();
+    match str_at(s, "/namespace") {
         Some(ns) => format!("{kind} {ns}/{name}"),
         None => format!("{kind} {name}"),
     }

@@ -26,6 +26,8 @@ use std::collections::BTreeSet;
 
 use serde_json::Value as J;
 
+use crate::k8s;
+
 /// What a change does to the running system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Class {
@@ -162,20 +164,16 @@ const CLUSTER_SCOPED: &[&str] = &[
 /// kind, namespace, name.
 type Key = (String, Option<String>, String);
 
-fn kind_of(o: &J) -> &str {
-    o.get("kind").and_then(J::as_str).unwrap_or_default()
-}
-
 fn key(o: &J, default_namespace: Option<&str>) -> Option<Key> {
-    let kind = kind_of(o);
-    let name = semantic::str_at(o, "metadata.name")?;
+    let kind = k8s::object::kind(o);
+    let name = k8s::object::str_at(o, "/metadata/name")?;
     if kind.is_empty() || kind == "Kustomization" {
         return None;
     }
     let namespace = if CLUSTER_SCOPED.contains(&kind) {
         None
     } else {
-        semantic::str_at(o, "metadata.namespace")
+        k8s::object::namespace(o)
             .or(default_namespace)
             .map(str::to_owned)
     };
@@ -195,7 +193,7 @@ impl Objects {
     pub fn new(objects: Vec<J>) -> Objects {
         let namespace = objects
             .iter()
-            .find(|o| kind_of(o) == "Kustomization")
+            .find(|o| k8s::object::kind(o) == "Kustomization")
             .and_then(|k| k.get("namespace"))
             .and_then(J::as_str)
             .map(str::to_owned);
@@ -220,34 +218,27 @@ impl Objects {
         self.items.iter().find(|(x, _)| x == k).map(|(_, o)| o)
     }
 
-    /// Objects of a kind in a namespace.
-    /// The (min, max) replicas the autoscaler (HPA, else KEDA ScaledObject) targeting workload
-    /// `kind/name` gives it, as written (the API server's defaults when a bound is absent), or
-    /// `None` when nothing scales it. The one reading of autoscaler bounds: `rules` shows it,
-    /// `stall` clamps and replays it.
-    fn autoscaler_bounds(&self, ns: Option<&str>, kind: &str, name: &str) -> Option<(i64, i64)> {
-        let targets = |o: &J| {
-            semantic::str_at(o, "spec.scaleTargetRef.name") == Some(name)
-                && semantic::str_at(o, "spec.scaleTargetRef.kind").unwrap_or("Deployment") == kind
+    /// The (min, max) replicas the autoscaler (HPA, else KEDA ScaledObject) of this namespace
+    /// targeting workload `kind/name` gives it, as written or defaulted
+    /// ([`k8s::scale::bounds`]), or `None` when nothing scales it. `rules` shows it, `stall`
+    /// clamps and replays it.
+    fn autoscaler_bounds<'a>(
+        &'a self,
+        ns: Option<&'a str>,
+        kind: &str,
+        name: &str,
+    ) -> Option<(i64, i64)> {
+        let scaler = |k: &'a str| {
+            self.of_kind(k, ns)
+                .find(|o| k8s::scale::targets(o, kind, name))
         };
-        let int = |o: &J, path: &str| semantic::at(o, path).and_then(J::as_i64);
-        if let Some(h) = self
-            .of_kind("HorizontalPodAutoscaler", ns)
-            .find(|o| targets(o))
-        {
-            let min = int(h, "spec.minReplicas").unwrap_or(1);
-            return Some((min, int(h, "spec.maxReplicas").unwrap_or(min)));
-        }
-        self.of_kind("ScaledObject", ns)
-            .find(|o| targets(o))
-            .map(|so| {
-                (
-                    int(so, "spec.minReplicaCount").unwrap_or(0),
-                    int(so, "spec.maxReplicaCount").unwrap_or(100),
-                )
-            })
+        let b = k8s::scale::bounds(
+            scaler("HorizontalPodAutoscaler").or_else(|| scaler("ScaledObject"))?,
+        )?;
+        Some((b.min, b.max))
     }
 
+    /// Objects of a kind in a namespace.
     fn of_kind<'a>(&'a self, kind: &'a str, ns: Option<&'a str>) -> impl Iterator<Item = &'a J> {
         self.items
             .iter()

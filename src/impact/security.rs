@@ -6,9 +6,10 @@ use std::net::IpAddr;
 
 use serde_json::Value as J;
 
-use super::accessors::{pod_template_path, subject};
-use super::semantic::{at, same, short, str_at};
+use super::accessors::{pod_template, subject};
+use super::semantic::{same, short};
 use super::{Class, Finding};
+use crate::k8s::object::{at, str_at};
 
 /// Every loosening of `new` against `old`, as one security finding.
 pub(super) fn update(old: &J, new: &J, out: &mut Vec<Finding>) {
@@ -22,9 +23,7 @@ pub(super) fn update(old: &J, new: &J, out: &mut Vec<Finding>) {
         "Service" => service_exposure(old, new, &mut why),
         "Pod" => pod(old, new, &mut why),
         _ => {
-            if let Some(path) = pod_template_path(kind)
-                && let (Some(a), Some(b)) = (at(old, path), at(new, path))
-            {
+            if let (Some(a), Some(b)) = (pod_template(old), pod_template(new)) {
                 pod(a, b, &mut why);
             }
         }
@@ -143,8 +142,8 @@ fn binding_subjects(old: &J, new: &J, why: &mut Vec<String>) {
     ) {
         why.push(format!(
             "binds another role: {} → {} (check what it allows)",
-            short(at(old, "roleRef.name")),
-            short(at(new, "roleRef.name"))
+            short(at(old, "/roleRef/name")),
+            short(at(new, "/roleRef/name"))
         ));
     }
 }
@@ -168,8 +167,8 @@ pub(super) fn selector_labels(sel: Option<&J>) -> String {
     {
         parts.push(format!(
             "{} {} ({})",
-            str_at(e, "key").unwrap_or_default(),
-            str_at(e, "operator").unwrap_or_default(),
+            str_at(e, "/key").unwrap_or_default(),
+            str_at(e, "/operator").unwrap_or_default(),
             strings(e.get("values")).join(",")
         ));
     }
@@ -198,9 +197,9 @@ pub(super) fn selector_text(sel: Option<&J>) -> String {
 
 /// The directions a policy restricts.
 fn restricts(p: &J, dir: &str) -> bool {
-    match at(p, "spec.policyTypes").and_then(J::as_array) {
+    match at(p, "/spec/policyTypes").and_then(J::as_array) {
         Some(types) => types.iter().any(|t| t.as_str() == Some(dir)),
-        None => dir == "Ingress" || at(p, "spec.egress").is_some(),
+        None => dir == "Ingress" || at(p, "/spec/egress").is_some(),
     }
 }
 
@@ -245,8 +244,8 @@ fn peer_covers(o: &J, n: &J) -> bool {
     let (Some(ob), Some(nb)) = (o.get("ipBlock"), n.get("ipBlock")) else {
         return false;
     };
-    let oc = str_at(ob, "cidr").unwrap_or_default();
-    let nc = str_at(nb, "cidr").unwrap_or_default();
+    let oc = str_at(ob, "/cidr").unwrap_or_default();
+    let nc = str_at(nb, "/cidr").unwrap_or_default();
     if !cidr_contains(oc, nc) {
         return false;
     }
@@ -259,7 +258,7 @@ fn peer_covers(o: &J, n: &J) -> bool {
 }
 
 fn port_range(p: &J) -> (String, String, i64) {
-    let proto = str_at(p, "protocol").unwrap_or("TCP").to_owned();
+    let proto = str_at(p, "/protocol").unwrap_or("TCP").to_owned();
     let port = p.get("port").map(|v| short(Some(v))).unwrap_or_default();
     let end = p.get("endPort").and_then(J::as_i64).unwrap_or(0);
     (proto, port, end)
@@ -303,7 +302,7 @@ fn rule_covers(o: &J, n: &J, peers: &str) -> bool {
 fn peer_text(p: &J) -> String {
     if let Some(b) = p.get("ipBlock") {
         let except = strings(b.get("except"));
-        let c = str_at(b, "cidr").unwrap_or_default();
+        let c = str_at(b, "/cidr").unwrap_or_default();
         return if except.is_empty() {
             c.to_owned()
         } else {
@@ -313,12 +312,7 @@ fn peer_text(p: &J) -> String {
     let ns = p.get("namespaceSelector");
     let pods = p.get("podSelector");
     let ns_text = ns.map(|s| {
-        let name = at(s, "matchLabels.kubernetes.io/metadata.name")
-            .or_else(|| {
-                s.get("matchLabels")
-                    .and_then(|m| m.get("kubernetes.io/metadata.name"))
-            })
-            .and_then(J::as_str);
+        let name = str_at(s, "/matchLabels/kubernetes.io~1metadata.name");
         match name {
             Some(n) => format!("namespace {n}"),
             None if selector_labels(Some(s)).is_empty() => "all namespaces".into(),
@@ -373,13 +367,13 @@ fn rule_text(r: &J, peers: &str) -> String {
 
 fn network_policy(old: &J, new: &J, why: &mut Vec<String>) {
     if !same(
-        at(old, "spec.podSelector").unwrap_or(&J::Null),
-        at(new, "spec.podSelector").unwrap_or(&J::Null),
+        at(old, "/spec/podSelector").unwrap_or(&J::Null),
+        at(new, "/spec/podSelector").unwrap_or(&J::Null),
     ) {
         why.push(format!(
             "applies to other pods ({} → {}): pods it no longer selects lose its restrictions",
-            selector_text(at(old, "spec.podSelector")),
-            selector_text(at(new, "spec.podSelector"))
+            selector_text(at(old, "/spec/podSelector")),
+            selector_text(at(new, "/spec/podSelector"))
         ));
     }
     for (dir, key, peers, verb) in [
@@ -397,7 +391,7 @@ fn network_policy(old: &J, new: &J, why: &mut Vec<String>) {
             continue;
         }
         let rules = |p: &J| -> Vec<J> {
-            at(p, &format!("spec.{key}"))
+            at(p, &format!("/spec/{key}"))
                 .and_then(J::as_array)
                 .cloned()
                 .unwrap_or_default()
@@ -442,7 +436,7 @@ fn pod_security_labels(old: &J, new: &J, why: &mut Vec<String>) {
 }
 
 fn service_exposure(old: &J, new: &J, why: &mut Vec<String>) {
-    let rank = |o: &J| match str_at(o, "spec.type").unwrap_or("ClusterIP") {
+    let rank = |o: &J| match str_at(o, "/spec/type").unwrap_or("ClusterIP") {
         "NodePort" => 1,
         "LoadBalancer" => 2,
         _ => 0,
@@ -450,8 +444,8 @@ fn service_exposure(old: &J, new: &J, why: &mut Vec<String>) {
     if rank(new) > rank(old) {
         why.push(format!(
             "exposed outside the cluster: type {} → {}",
-            str_at(old, "spec.type").unwrap_or("ClusterIP"),
-            str_at(new, "spec.type").unwrap_or("ClusterIP")
+            str_at(old, "/spec/type").unwrap_or("ClusterIP"),
+            str_at(new, "/spec/type").unwrap_or("ClusterIP")
         ));
     }
 }
@@ -474,8 +468,8 @@ fn containers(pod_spec: Option<&J>) -> Vec<&J> {
 
 /// A container's setting, else the pod's.
 fn effective<'a>(c: &'a J, pod: Option<&'a J>, field: &str) -> Option<&'a J> {
-    at(c, &format!("securityContext.{field}"))
-        .or_else(|| pod.and_then(|p| at(p, &format!("securityContext.{field}"))))
+    at(c, &format!("/securityContext/{field}"))
+        .or_else(|| pod.and_then(|p| at(p, &format!("/securityContext/{field}"))))
 }
 
 fn is_true(v: Option<&J>) -> bool {
@@ -499,10 +493,10 @@ fn pod(old: &J, new: &J, why: &mut Vec<String>) {
     }
     let old_containers = containers(os);
     for c in containers(ns) {
-        let cname = str_at(c, "name").unwrap_or_default();
+        let cname = str_at(c, "/name").unwrap_or_default();
         let Some(o) = old_containers
             .iter()
-            .find(|o| str_at(o, "name") == Some(cname))
+            .find(|o| str_at(o, "/name") == Some(cname))
             .or(old_containers.first())
         else {
             continue;
@@ -515,20 +509,20 @@ fn pod(old: &J, new: &J, why: &mut Vec<String>) {
         if uid(c, ns) == Some(0) && uid(o, os) != Some(0) {
             lost.push("runs as root (runAsUser: 0)".to_owned());
         }
-        if is_true(at(c, "securityContext.privileged"))
-            && !is_true(at(o, "securityContext.privileged"))
+        if is_true(at(c, "/securityContext/privileged"))
+            && !is_true(at(o, "/securityContext/privileged"))
         {
             lost.push("privileged: true".to_owned());
         }
         let escalation =
-            |x: &J| at(x, "securityContext.allowPrivilegeEscalation").and_then(J::as_bool);
+            |x: &J| at(x, "/securityContext/allowPrivilegeEscalation").and_then(J::as_bool);
         if escalation(o) == Some(false) && escalation(c) != Some(false) {
             lost.push(format!(
                 "allowPrivilegeEscalation: false → {}",
-                short(at(c, "securityContext.allowPrivilegeEscalation"))
+                short(at(c, "/securityContext/allowPrivilegeEscalation"))
             ));
         }
-        let caps = |x: &J, k: &str| strings(at(x, &format!("securityContext.capabilities.{k}")));
+        let caps = |x: &J, k: &str| strings(at(x, &format!("/securityContext/capabilities/{k}")));
         let added: Vec<String> = caps(c, "add")
             .into_iter()
             .filter(|a| !caps(o, "add").contains(a))
@@ -540,8 +534,8 @@ fn pod(old: &J, new: &J, why: &mut Vec<String>) {
         {
             lost.push("capabilities no longer drop ALL".to_owned());
         }
-        if is_true(at(o, "securityContext.readOnlyRootFilesystem"))
-            && !is_true(at(c, "securityContext.readOnlyRootFilesystem"))
+        if is_true(at(o, "/securityContext/readOnlyRootFilesystem"))
+            && !is_true(at(c, "/securityContext/readOnlyRootFilesystem"))
         {
             lost.push("readOnlyRootFilesystem no longer true".to_owned());
         }
@@ -550,10 +544,10 @@ fn pod(old: &J, new: &J, why: &mut Vec<String>) {
         {
             lost.push("seccomp profile removed".to_owned());
         }
-        let image = |x: &J| str_at(x, "image").unwrap_or_default().to_owned();
+        let image = |x: &J| str_at(x, "/image").unwrap_or_default().to_owned();
         if image(o).contains("@sha256:")
             && !image(c).contains('@')
-            && str_at(o, "name") == Some(cname)
+            && str_at(o, "/name") == Some(cname)
         {
             lost.push(format!(
                 "image moved from a digest to a tag: {} → {}",

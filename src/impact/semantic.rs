@@ -4,73 +4,12 @@
 
 use serde_json::Value as J;
 
-/// A Kubernetes quantity in nano-units (`1` is 10⁹, `1m` is 10⁶, `1Ki` is 1024·10⁹), or `None`
-/// when the text is not a quantity.
-pub fn quantity(text: &str) -> Option<i128> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
-        .unwrap_or(text.len());
-    let (number, suffix) = text.split_at(split);
-    let (sign, number) = match number.strip_prefix('-') {
-        Some(rest) => (-1, rest),
-        None => (1, number.strip_prefix('+').unwrap_or(number)),
-    };
-    if number.is_empty() || number.starts_with('.') && number.len() == 1 {
-        return None;
-    }
-    let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
-    if !whole.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    // value = whole.frac × 10^9 nano-units, kept exact to 9 decimals.
-    let whole: i128 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().ok()?
-    };
-    let mut frac_nanos: i128 = 0;
-    for (i, d) in frac.chars().take(9).enumerate() {
-        frac_nanos += i128::from(d.to_digit(10)?) * 10i128.pow(8 - i as u32);
-    }
-    let base = whole.checked_mul(1_000_000_000)?.checked_add(frac_nanos)?;
-    let scaled = match suffix {
-        "" => base,
-        "n" => base / 1_000_000_000,
-        "u" => base / 1_000_000,
-        "m" => base / 1_000,
-        "k" => base.checked_mul(1_000)?,
-        "M" => base.checked_mul(1_000_000)?,
-        "G" => base.checked_mul(1_000_000_000)?,
-        "T" => base.checked_mul(1_000_000_000_000)?,
-        "P" => base.checked_mul(1_000_000_000_000_000)?,
-        "E" => base.checked_mul(1_000_000_000_000_000_000)?,
-        "Ki" => base.checked_mul(1 << 10)?,
-        "Mi" => base.checked_mul(1 << 20)?,
-        "Gi" => base.checked_mul(1 << 30)?,
-        "Ti" => base.checked_mul(1 << 40)?,
-        "Pi" => base.checked_mul(1 << 50)?,
-        "Ei" => base.checked_mul(1 << 60)?,
-        s => {
-            let exp = s.strip_prefix(['e', 'E'])?;
-            let exp: i32 = exp.parse().ok()?;
-            if exp >= 0 {
-                base.checked_mul(10i128.checked_pow(exp.unsigned_abs())?)?
-            } else {
-                base / 10i128.checked_pow(exp.unsigned_abs())?
-            }
-        }
-    };
-    Some(sign * scaled)
-}
+use crate::k8s::Quantity;
 
-/// The value of a quantity field, whether written as a string or a number.
+/// The value of a quantity field, whether written as a string or a number, in nano-units
+/// (`1` is 10⁹, `1m` is 10⁶, `1Ki` is 1024·10⁹; [`Quantity`]).
 pub fn quantity_of(v: &J) -> Option<i128> {
-    match v {
-        J::String(s) => quantity(s),
-        J::Number(n) => quantity(&n.to_string()),
-        _ => None,
-    }
+    Quantity::of_json(v).map(Quantity::nanos)
 }
 
 /// Keys whose values (or whose map's values) are quantities.
@@ -339,16 +278,10 @@ pub fn describe(deltas: &[Delta], n: usize) -> String {
     parts.join(", ")
 }
 
-/// `v` at a dotted path of object keys.
-pub fn at<'a>(v: &'a J, path: &str) -> Option<&'a J> {
-    path.split('.')
-        .try_fold(v, |v, key| v.get(key))
-        .filter(|v| !v.is_null())
-}
-
-/// The string at a dotted path.
-pub fn str_at<'a>(v: &'a J, path: &str) -> Option<&'a str> {
-    at(v, path).and_then(J::as_str)
+/// The JSON pointer of a delta's dotted path of plain keys (`spec.template` is
+/// `/spec/template`), to read the value it names ([`crate::k8s::object::at`]).
+pub fn pointer(path: &str) -> String {
+    path.split('.').map(|k| format!("/{k}")).collect()
 }
 
 #[cfg(test)]
@@ -358,10 +291,12 @@ mod tests {
 
     #[test]
     fn quantities_compare_by_value() {
+        let quantity = |s: &str| quantity_of(&json!(s));
         assert_eq!(quantity("2000m"), quantity("2"));
         assert_eq!(quantity("1Gi"), quantity("1024Mi"));
         assert_eq!(quantity("1.5"), quantity("1500m"));
         assert_eq!(quantity("1e3"), quantity("1k"));
+        assert_eq!(quantity_of(&json!(2)), quantity("2"));
         assert!(quantity("10Gi") > quantity("9Gi"));
         assert_eq!(quantity("abc"), None);
         assert_eq!(quantity(""), None);

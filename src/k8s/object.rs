@@ -6,6 +6,12 @@
 
 use serde_json::Value as J;
 
+/// The value at a JSON pointer (`/spec/template/metadata/labels`; `~1` is a `/` in a key), if
+/// there is one; a `null` is none, as the API server reads an explicit null as unset.
+pub fn at<'a>(v: &'a J, pointer: &str) -> Option<&'a J> {
+    v.pointer(pointer).filter(|v| !v.is_null())
+}
+
 /// The string at a JSON pointer (`/spec/template/metadata/name`), if there is one.
 pub fn str_at<'a>(v: &'a J, pointer: &str) -> Option<&'a str> {
     v.pointer(pointer).and_then(J::as_str)
@@ -225,6 +231,11 @@ mod tests {
         assert_eq!(items(&o, "/spec/template/spec/containers").count(), 1);
         assert_eq!(items(&o, "/spec/nothing").count(), 0);
         assert_eq!(int_at(&json!({"a": 3}), "/a"), Some(3));
+        assert_eq!(at(&json!({"a": null}), "/a"), None, "null is unset");
+        assert_eq!(
+            at(&json!({"a": {"b.c/d": 1}}), "/a/b.c~1d"),
+            Some(&json!(1))
+        );
     }
 
     #[test]

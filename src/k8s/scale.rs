@@ -104,8 +104,9 @@ impl IntOrPercent {
 const DEFAULT: IntOrPercent = IntOrPercent::Percent(25);
 
 /// A Deployment's rolling update at `replicas` desired replicas: (surge, unavailable), as the
-/// controller resolves them (surge rounded up, unavailable down; both 0 makes unavailable 1).
-/// A `Recreate` Deployment surges nothing and stops every pod.
+/// controller resolves them (surge rounded up, unavailable down; a negative value, which the
+/// API server refuses, as 0; both 0 makes unavailable 1). A `Recreate` Deployment surges
+/// nothing and stops every pod.
 pub fn rolling_update(deployment: &J, replicas: i64) -> (i64, i64) {
     if str_at(deployment, "/spec/strategy/type") == Some("Recreate") {
         return (0, replicas);
@@ -115,8 +116,8 @@ pub fn rolling_update(deployment: &J, replicas: i64) -> (i64, i64) {
             .pointer(&format!("/spec/strategy/rollingUpdate/{key}"))
             .map_or(Some(DEFAULT), IntOrPercent::of_json)
     };
-    let surge = read("maxSurge").map_or(0, |v| v.resolve(replicas, true));
-    let unavailable = read("maxUnavailable").map_or(0, |v| v.resolve(replicas, false));
+    let surge = read("maxSurge").map_or(0, |v| v.resolve(replicas, true).max(0));
+    let unavailable = read("maxUnavailable").map_or(0, |v| v.resolve(replicas, false).max(0));
     if surge == 0 && unavailable == 0 {
         (0, 1)
     } else {
@@ -193,6 +194,10 @@ mod tests {
         let recreate = json!({"spec": {"strategy": {"type": "Recreate"}}});
         assert_eq!(rolling_update(&recreate, 4), (0, 4));
         assert_eq!(max_surge(&dep(json!({"maxSurge": "bad"})), 4), 0);
+        assert_eq!(
+            rolling_update(&dep(json!({"maxSurge": -2, "maxUnavailable": -1})), 4),
+            (0, 1)
+        );
         let huge = IntOrPercent::Percent(900_000_000_000_000_000);
         assert_eq!(huge.resolve(i64::MAX, true), i64::MAX, "saturates");
         assert_eq!(IntOrPercent::of_json(&json!("5")), None);

@@ -5,9 +5,10 @@
 use serde_json::Value as J;
 
 use super::super::accessors::{kind, name, ns_flag, role_ref};
-use super::super::semantic::{at, describe, quantity_of, same, short, str_at};
+use super::super::semantic::{describe, quantity_of, same, short};
 use super::super::{Class, Finding};
 use super::{data_of, deltas_at, finding};
+use crate::k8s::object::{at, str_at};
 
 pub(super) fn pvc(old: &J, new: &J, out: &mut Vec<Finding>) {
     let n = name(new);
@@ -20,20 +21,20 @@ pub(super) fn pvc(old: &J, new: &J, out: &mut Vec<Finding>) {
         "dataSource",
         "dataSourceRef",
     ] {
-        let path = format!("spec.{field}");
+        let (path, p) = (format!("spec.{field}"), format!("/spec/{field}"));
         if !same(
-            at(old, &path).unwrap_or(&J::Null),
-            at(new, &path).unwrap_or(&J::Null),
+            at(old, &p).unwrap_or(&J::Null),
+            at(new, &p).unwrap_or(&J::Null),
         ) {
             rejected.push(format!(
                 "{path}: {} → {}",
-                short(at(old, &path)),
-                short(at(new, &path))
+                short(at(old, &p)),
+                short(at(new, &p))
             ));
         }
     }
     let modes = |o: &J| {
-        let mut m: Vec<String> = at(o, "spec.accessModes")
+        let mut m: Vec<String> = at(o, "/spec/accessModes")
             .and_then(J::as_array)
             .into_iter()
             .flatten()
@@ -49,9 +50,9 @@ pub(super) fn pvc(old: &J, new: &J, out: &mut Vec<Finding>) {
             modes(new).join(",")
         ));
     }
-    let size = |o: &J| at(o, "spec.resources.requests.storage").and_then(quantity_of);
+    let size = |o: &J| at(o, "/spec/resources/requests/storage").and_then(quantity_of);
     let (before, after) = (size(old), size(new));
-    let text = |o: &J| short(at(o, "spec.resources.requests.storage"));
+    let text = |o: &J| short(at(o, "/spec/resources/requests/storage"));
     let mut grows = false;
     match (before, after) {
         (Some(b), Some(a)) if a < b => rejected.push(format!(
@@ -86,7 +87,7 @@ pub(super) fn pvc(old: &J, new: &J, out: &mut Vec<Finding>) {
         return;
     }
     if grows {
-        let class = str_at(new, "spec.storageClassName")
+        let class = str_at(new, "/spec/storageClassName")
             .map_or("the default StorageClass".to_owned(), |c| {
                 format!("StorageClass {c}")
             });
@@ -108,8 +109,8 @@ pub(super) fn pvc(old: &J, new: &J, out: &mut Vec<Finding>) {
 }
 
 pub(super) fn service(old: &J, new: &J, out: &mut Vec<Finding>) {
-    let a = at(old, "spec.clusterIP");
-    let b = at(new, "spec.clusterIP");
+    let a = at(old, "/spec/clusterIP");
+    let b = at(new, "/spec/clusterIP");
     if !same(a.unwrap_or(&J::Null), b.unwrap_or(&J::Null)) {
         out.push(finding(
             Class::Recreate,

@@ -13,9 +13,10 @@ mod workloads;
 
 use serde_json::Value as J;
 
-use super::accessors::{kind, name, namespace, ns_flag, pod_template_path, role_ref, subjects};
-use super::semantic::{Delta, at, deltas, describe, short, str_at};
+use super::accessors::{kind, name, namespace, ns_flag, pod_template, role_ref, subjects};
+use super::semantic::{Delta, deltas, describe, pointer, short};
 use super::{Class, Ctx, Finding, security};
+use crate::k8s::object::{at, str_at};
 use kinds::{binding, configmap, pvc, service};
 use workloads::{cronjob, job, statefulset, workload};
 
@@ -50,15 +51,15 @@ pub(super) fn data_of(claim: &str) -> String {
 
 /// The claims a StatefulSet's templates give its pods: `data-redis-0`, ...
 pub(super) fn claims_of_statefulset(sts: &J) -> Vec<String> {
-    let replicas = at(sts, "spec.replicas").and_then(J::as_i64).unwrap_or(1);
+    let replicas = at(sts, "/spec/replicas").and_then(J::as_i64).unwrap_or(1);
     let sts_name = name(sts);
     let mut out = Vec::new();
-    for t in at(sts, "spec.volumeClaimTemplates")
+    for t in at(sts, "/spec/volumeClaimTemplates")
         .and_then(J::as_array)
         .into_iter()
         .flatten()
     {
-        let t_name = str_at(t, "metadata.name").unwrap_or_default();
+        let t_name = str_at(t, "/metadata/name").unwrap_or_default();
         for i in 0..replicas.clamp(1, 3) {
             out.push(format!("{t_name}-{sts_name}-{i}"));
         }
@@ -92,7 +93,7 @@ pub(super) fn create(_ctx: &Ctx, new: &J) -> Vec<Finding> {
         "PersistentVolumeClaim" => {
             out.push(note(format!(
                 "new claim: a volume of {} is provisioned",
-                short(at(new, "spec.resources.requests.storage"))
+                short(at(new, "/spec/resources/requests/storage"))
             )));
         }
         _ => {}
@@ -139,8 +140,11 @@ pub(super) fn delete(ctx: &Ctx, old: &J) -> Vec<Finding> {
         "StatefulSet" => {
             let claims = claims_of_statefulset(old);
             if !claims.is_empty() {
-                let policy = str_at(old, "spec.persistentVolumeClaimRetentionPolicy.whenDeleted")
-                    .unwrap_or("Retain");
+                let policy = str_at(
+                    old,
+                    "/spec/persistentVolumeClaimRetentionPolicy/whenDeleted",
+                )
+                .unwrap_or("Retain");
                 let what = claims
                     .iter()
                     .map(|c| data_of(c))
@@ -192,10 +196,9 @@ pub(super) fn delete(ctx: &Ctx, old: &J) -> Vec<Finding> {
             });
         }
         "NetworkPolicy" => {
-            let sel = at(old, "spec.podSelector");
+            let sel = at(old, "/spec/podSelector");
             let still_there = ctx.new.items.iter().any(|(_, o)| {
-                let labels =
-                    pod_template_path(kind(o)).and_then(|p| at(o, &format!("{p}.metadata.labels")));
+                let labels = pod_template(o).and_then(|t| at(t, "/metadata/labels"));
                 namespace(o) == namespace(old) && labels.is_some_and(|l| security::selects(sel, l))
             });
             if still_there {
@@ -216,7 +219,7 @@ pub(super) fn delete(ctx: &Ctx, old: &J) -> Vec<Finding> {
         }
         "HorizontalPodAutoscaler" | "ScaledObject" => out.push(note(format!(
             "without `--prune` the old autoscaler stays and keeps scaling {}",
-            str_at(old, "spec.scaleTargetRef.name").unwrap_or("its target")
+            str_at(old, "/spec/scaleTargetRef/name").unwrap_or("its target")
         ))),
         "Deployment" | "DaemonSet" | "Job" | "CronJob" => {
             out.push(note(format!("its pods stop {PRUNE}")))
@@ -265,5 +268,6 @@ pub(super) fn update(ctx: &Ctx, old: &J, new: &J) -> Vec<Finding> {
 
 /// Deltas under a path of both objects.
 pub(super) fn deltas_at(old: &J, new: &J, path: &str) -> Vec<Delta> {
-    deltas(at(old, path), at(new, path), path)
+    let p = pointer(path);
+    deltas(at(old, &p), at(new, &p), path)
 }

@@ -5,9 +5,10 @@
 use serde_json::Value as J;
 
 use super::super::accessors::{kind, name, namespace, ns_flag};
-use super::super::semantic::{Delta, at, describe, quantity_of, short, str_at};
+use super::super::semantic::{Delta, describe, quantity_of, short};
 use super::super::{Class, Ctx, Finding, security};
 use super::{claims_of_statefulset, data_of, deltas_at, finding};
+use crate::k8s::object::{at, str_at};
 
 /// The recreate finding of a selector change, or nothing.
 fn selector(old: &J, new: &J, out: &mut Vec<Finding>) -> bool {
@@ -29,7 +30,7 @@ fn selector(old: &J, new: &J, out: &mut Vec<Finding>) -> bool {
              (kubectl delete pods{} -l {})",
             ns_flag(new),
             ns_flag(new),
-            security::selector_labels(at(old, "spec.selector"))
+            security::selector_labels(at(old, "/spec/selector"))
         )
     };
     out.push(finding(
@@ -67,7 +68,7 @@ fn replica_range(ctx: &Ctx, w: &J) -> String {
     match ctx.new.autoscaler_bounds(namespace(w), kind(w), name(w)) {
         Some((min, max)) if min == max => min.to_string(),
         Some((min, max)) => format!("{min}–{max}"),
-        None => at(w, "spec.replicas")
+        None => at(w, "/spec/replicas")
             .and_then(J::as_i64)
             .unwrap_or(1)
             .to_string(),
@@ -93,11 +94,11 @@ fn how_it_rolls(ctx: &Ctx, w: &J) -> String {
     } else {
         format!("{range} pods")
     };
-    if str_at(w, "spec.strategy.type") == Some("Recreate") {
+    if str_at(w, "/spec/strategy/type") == Some("Recreate") {
         return format!("strategy Recreate: the {range} stop before the new ones start (downtime)");
     }
-    let surge = at(w, "spec.strategy.rollingUpdate.maxSurge");
-    let unavailable = at(w, "spec.strategy.rollingUpdate.maxUnavailable");
+    let surge = at(w, "/spec/strategy/rollingUpdate/maxSurge");
+    let unavailable = at(w, "/spec/strategy/rollingUpdate/maxUnavailable");
     let surge_text = surge.map_or("25%".into(), |v| short(Some(v)));
     if is_zero(unavailable) {
         format!("zero-downtime rolling update of {range}, surge {surge_text}")
@@ -135,8 +136,8 @@ pub(super) fn workload(ctx: &Ctx, old: &J, new: &J, out: &mut Vec<Finding>) {
             Class::InPlace,
             format!(
                 "scales from {} to {} pods, none replaced",
-                short(at(old, "spec.replicas")),
-                short(at(new, "spec.replicas"))
+                short(at(old, "/spec/replicas")),
+                short(at(new, "/spec/replicas"))
             ),
             None,
         ));
@@ -170,7 +171,7 @@ pub(super) fn statefulset(old: &J, new: &J, out: &mut Vec<Finding>) {
         .collect();
     if !immutable.is_empty() {
         let claims = claims_of_statefulset(old);
-        let replicas = at(old, "spec.replicas").and_then(J::as_i64).unwrap_or(1);
+        let replicas = at(old, "/spec/replicas").and_then(J::as_i64).unwrap_or(1);
         let pods = if replicas == 1 {
             format!("{n}-0 keeps")
         } else {
@@ -254,8 +255,8 @@ pub(super) fn statefulset(old: &J, new: &J, out: &mut Vec<Finding>) {
         return;
     }
     if !template.is_empty() {
-        let replicas = at(new, "spec.replicas").and_then(J::as_i64).unwrap_or(1);
-        if str_at(new, "spec.updateStrategy.type") == Some("OnDelete") {
+        let replicas = at(new, "/spec/replicas").and_then(J::as_i64).unwrap_or(1);
+        if str_at(new, "/spec/updateStrategy/type") == Some("OnDelete") {
             out.push(finding(
                 Class::InPlace,
                 format!(
@@ -285,8 +286,8 @@ pub(super) fn statefulset(old: &J, new: &J, out: &mut Vec<Finding>) {
             Class::InPlace,
             format!(
                 "scales from {} to {} pods",
-                short(at(old, "spec.replicas")),
-                short(at(new, "spec.replicas"))
+                short(at(old, "/spec/replicas")),
+                short(at(new, "/spec/replicas"))
             ),
             None,
         ));
@@ -294,11 +295,11 @@ pub(super) fn statefulset(old: &J, new: &J, out: &mut Vec<Finding>) {
 }
 
 fn template_names(sts: &J) -> Vec<String> {
-    at(sts, "spec.volumeClaimTemplates")
+    at(sts, "/spec/volumeClaimTemplates")
         .and_then(J::as_array)
         .into_iter()
         .flatten()
-        .filter_map(|t| str_at(t, "metadata.name").map(str::to_owned))
+        .filter_map(|t| str_at(t, "/metadata/name").map(str::to_owned))
         .collect()
 }
 

@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use serde_json::Value as J;
 
 use super::super::Objects;
-use super::super::semantic::{at, quantity_of, str_at};
+use super::super::semantic::quantity_of;
+use crate::k8s::object::{at, str_at};
 use crate::k8s::quantity::{cpu_text as format_cpu, memory_text as format_memory};
 
 /// The pod-related quota resources, in the order messages name them.
@@ -80,11 +81,11 @@ pub(super) struct Quota {
 /// The quotas of a namespace that apply to every pod (a scoped quota is left out).
 pub(super) fn quotas(objs: &Objects, ns: Option<&str>) -> Vec<Quota> {
     objs.of_kind("ResourceQuota", ns)
-        .filter(|q| at(q, "spec.scopes").is_none() && at(q, "spec.scopeSelector").is_none())
+        .filter(|q| at(q, "/spec/scopes").is_none() && at(q, "/spec/scopeSelector").is_none())
         .map(|q| {
             let mut hard = Vec::new();
             let mut text = BTreeMap::new();
-            for (k, v) in at(q, "spec.hard")
+            for (k, v) in at(q, "/spec/hard")
                 .and_then(J::as_object)
                 .into_iter()
                 .flatten()
@@ -95,7 +96,7 @@ pub(super) fn quotas(objs: &Objects, ns: Option<&str>) -> Vec<Quota> {
                 }
             }
             Quota {
-                name: str_at(q, "metadata.name").unwrap_or_default().to_owned(),
+                name: str_at(q, "/metadata/name").unwrap_or_default().to_owned(),
                 hard,
                 text,
             }

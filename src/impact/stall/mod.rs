@@ -32,8 +32,8 @@ mod replay;
 mod verdicts;
 mod world;
 
-use super::semantic::str_at;
 use super::{Change, Class, Finding, Impact, Objects};
+use crate::k8s::object::str_at;
 use admission::quotas;
 use explain::{fix, reason};
 use replay::EVERY_ORDER_UP_TO;
@@ -114,14 +114,14 @@ pub(super) fn predict(old: &Objects, new: &Objects, impacts: &mut [Impact], dir:
                 .iter()
                 .flat_map(|kind| old.of_kind(kind, ns).map(move |o| (kind, o)))
                 .filter(|(kind, o)| {
-                    let name = str_at(o, "metadata.name").unwrap_or_default();
+                    let name = str_at(o, "/metadata/name").unwrap_or_default();
                     find(new, kind, ns, name).is_none()
                 })
                 .map(|(kind, o)| {
                     format!(
                         "kubectl delete {} {}{}",
                         kind.to_lowercase(),
-                        str_at(o, "metadata.name").unwrap_or_default(),
+                        str_at(o, "/metadata/name").unwrap_or_default(),
                         ns.map(|n| format!(" -n {n}")).unwrap_or_default()
                     )
                 })

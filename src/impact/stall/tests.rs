@@ -4,7 +4,7 @@ use serde_json::{Value as J, json};
 
 use super::super::{Class, Objects};
 use super::admission::ONE;
-use super::kube::{defaults, int_or_percent, pod_usage};
+use super::kube::{defaults, pod_usage, rolling_update};
 
 fn lr() -> J {
     json!({"kind": "LimitRange", "metadata": {"name": "l", "namespace": "n"},
@@ -40,10 +40,25 @@ fn pod_usage_counts_sidecars_init_containers_and_defaults() {
 
 #[test]
 fn surge_rounds_up_unavailable_down() {
-    assert_eq!(int_or_percent(Some(&json!("25%")), "25%", 10, true), 3);
-    assert_eq!(int_or_percent(Some(&json!("25%")), "25%", 10, false), 2);
-    assert_eq!(int_or_percent(None, "25%", 3, false), 0);
-    assert_eq!(int_or_percent(Some(&json!(1)), "25%", 3, true), 1);
+    let d = |ru: J| json!({"spec": {"strategy": {"rollingUpdate": ru}}});
+    let pct = d(json!({"maxSurge": "25%", "maxUnavailable": "25%"}));
+    assert_eq!(rolling_update(&pct, 10), (3, 2));
+    assert_eq!(
+        rolling_update(&json!({}), 3),
+        (1, 0),
+        "25% each when absent"
+    );
+    assert_eq!(rolling_update(&d(json!({"maxSurge": 1})), 3), (1, 0));
+    // Both 0 (or 0 replicas): one pod may go, or the rollout could never move.
+    assert_eq!(
+        rolling_update(&d(json!({"maxSurge": 0, "maxUnavailable": 0})), 0),
+        (0, 1)
+    );
+    assert_eq!(
+        rolling_update(&d(json!({"maxUnavailable": 50})), 4),
+        (1, 4),
+        "clamped"
+    );
 }
 
 fn quota(cpu: &str) -> J {
@@ -52,7 +67,7 @@ fn quota(cpu: &str) -> J {
 }
 
 fn deployment(replicas: i64, cpu: &str, unavailable: i64, image: &str) -> J {
-    json!({"kind": "Deployment", "metadata": {"name": "d", "namespace": "n"},
+    json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "n"},
         "spec": {"replicas": replicas,
             "strategy": {"rollingUpdate": {"maxSurge": 1, "maxUnavailable": unavailable}},
             "template": {"spec": {"containers": [{"name": "c", "image": image,
@@ -60,7 +75,7 @@ fn deployment(replicas: i64, cpu: &str, unavailable: i64, image: &str) -> J {
 }
 
 fn statefulset(replicas: i64, cpu: &str, image: &str) -> J {
-    json!({"kind": "StatefulSet", "metadata": {"name": "s", "namespace": "n"},
+    json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "s", "namespace": "n"},
         "spec": {"replicas": replicas,
             "template": {"spec": {"containers": [{"name": "c", "image": image,
                 "resources": {"limits": {"cpu": cpu}}}]}}}})
@@ -181,7 +196,7 @@ fn a_recreate_strategy_frees_the_old_pods_first() {
 
 #[test]
 fn absurd_counts_and_quantities_do_not_overflow() {
-    let old = json!({"kind": "Deployment", "metadata": {"name": "d", "namespace": "n"},
+    let old = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "n"},
         "spec": {"replicas": i64::MAX, "strategy": {"rollingUpdate": {"maxSurge": "900000000000000000%"}},
             "template": {"spec": {"containers": [{"name": "c", "image": "a",
                 "resources": {"limits": {"cpu": "9000000000000Ei"}}}]}}}});

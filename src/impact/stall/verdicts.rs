@@ -8,11 +8,11 @@
 use std::collections::BTreeMap;
 
 use super::super::Objects;
-use super::super::semantic::str_at;
 use super::admission::Quota;
 use super::kube::bounds;
 use super::replay::{Stall, Stalled};
 use super::world::{Bound, world};
+use crate::k8s::object::str_at;
 
 /// The verdict on one workload.
 #[derive(Debug, Clone)]
@@ -59,7 +59,7 @@ pub(super) fn verdicts(
     }
     // An autoscaler no longer rendered, left running by `kubectl apply` without `--prune`.
     let left_behind = old.of_kind("Deployment", ns).any(|d| {
-        let name = str_at(d, "metadata.name").unwrap_or_default();
+        let name = str_at(d, "/metadata/name").unwrap_or_default();
         bounds(old, ns, "Deployment", name).is_some()
             && bounds(new, ns, "Deployment", name).is_none()
     });
@@ -101,7 +101,7 @@ pub(super) fn resume(
     quotas: &[Quota],
 ) -> Option<(i64, i64, String)> {
     let (name, low, new_min) = old.of_kind("Deployment", ns).find_map(|d| {
-        let name = str_at(d, "metadata.name")?;
+        let name = str_at(d, "/metadata/name")?;
         let (old_min, _) = bounds(old, ns, "Deployment", name)?;
         let (new_min, new_max) = bounds(new, ns, "Deployment", name)?;
         Some((name.to_owned(), old_min.clamp(new_min, new_max), new_min))

@@ -5,11 +5,11 @@
 use serde_json::Value as J;
 
 use super::super::Objects;
-use super::super::semantic::{at, str_at};
 use super::admission::Usage;
 use super::controllers::{Deploy, Sts};
-use super::kube::{MAX_PODS, bounds, defaults, int_or_percent, pod_usage, replicas};
+use super::kube::{bounds, defaults, pod_spec, pod_usage, replicas, rolling_update};
 use super::replay::World;
+use crate::k8s::object::str_at;
 
 /// The object `kind/name` of a namespace.
 pub(super) fn find<'a>(
@@ -19,7 +19,7 @@ pub(super) fn find<'a>(
     name: &str,
 ) -> Option<&'a J> {
     objs.of_kind(kind, ns)
-        .find(|o| str_at(o, "metadata.name") == Some(name))
+        .find(|o| str_at(o, "/metadata/name") == Some(name))
 }
 
 /// The two bounds of what runs now.
@@ -55,7 +55,7 @@ pub(super) fn world(
     let rolls = |kind: &str, name: &str| rolling.iter().any(|(k, n)| k == kind && n == name);
     let new_of = |kind: &'static str, name: &str| find(new, kind, ns, name);
     for d in old.of_kind("Deployment", ns) {
-        let name = str_at(d, "metadata.name").unwrap_or_default();
+        let name = str_at(d, "/metadata/name").unwrap_or_default();
         let now = match bounds(old, ns, "Deployment", name) {
             Some((min, max)) => match bound {
                 Bound::Low | Bound::LeftBehind => min,
@@ -65,7 +65,7 @@ pub(super) fn world(
             None => replicas(d).unwrap_or(1),
         };
         running.push((format!("Deployment {name}"), now));
-        let old_usage = pod_usage(at(d, "spec.template.spec").unwrap_or(&J::Null), &d_old);
+        let old_usage = pod_usage(pod_spec(d), &d_old);
         match new_of("Deployment", name).filter(|_| rolls("Deployment", name)) {
             Some(n) => {
                 let mut target = match (replicas(n), bounds(new, ns, "Deployment", name)) {
@@ -79,29 +79,7 @@ pub(super) fn world(
                 {
                     target = target.clamp(min, max);
                 }
-                let surge = int_or_percent(
-                    at(n, "spec.strategy.rollingUpdate.maxSurge"),
-                    "25%",
-                    target,
-                    true,
-                )
-                .clamp(0, MAX_PODS);
-                let mut unavailable = int_or_percent(
-                    at(n, "spec.strategy.rollingUpdate.maxUnavailable"),
-                    "25%",
-                    target,
-                    false,
-                )
-                .clamp(0, target.max(0));
-                if surge == 0 && unavailable == 0 {
-                    unavailable = 1;
-                }
-                // Recreate: every old pod goes before the first new one is created.
-                let (surge, unavailable) = if str_at(n, "spec.strategy.type") == Some("Recreate") {
-                    (0, target)
-                } else {
-                    (surge, unavailable)
-                };
+                let (surge, unavailable) = rolling_update(n, target);
                 w.deploys.push(Deploy {
                     name: name.to_owned(),
                     old_spec: now,
@@ -112,7 +90,7 @@ pub(super) fn world(
                     surge,
                     unavailable,
                     old: old_usage,
-                    new: pod_usage(at(n, "spec.template.spec").unwrap_or(&J::Null), &d_new),
+                    new: pod_usage(pod_spec(n), &d_new),
                     refused: None,
                 });
             }
@@ -120,13 +98,13 @@ pub(super) fn world(
         }
     }
     for s in old.of_kind("StatefulSet", ns) {
-        let name = str_at(s, "metadata.name").unwrap_or_default();
+        let name = str_at(s, "/metadata/name").unwrap_or_default();
         let now = replicas(s).unwrap_or(1);
-        let old_usage = pod_usage(at(s, "spec.template.spec").unwrap_or(&J::Null), &d_old);
+        let old_usage = pod_usage(pod_spec(s), &d_old);
         match new_of("StatefulSet", name).filter(|_| rolls("StatefulSet", name)) {
             Some(n) => {
                 let want = replicas(n).unwrap_or(1);
-                let new_usage = pod_usage(at(n, "spec.template.spec").unwrap_or(&J::Null), &d_new);
+                let new_usage = pod_usage(pod_spec(n), &d_new);
                 w.stss.push(Sts::new(name, now, want, old_usage, new_usage));
             }
             None => w.fixed.add(&old_usage, now),
@@ -134,23 +112,21 @@ pub(super) fn world(
     }
     for kind in ["DaemonSet", "ReplicaSet"] {
         for o in old.of_kind(kind, ns) {
-            let u = pod_usage(at(o, "spec.template.spec").unwrap_or(&J::Null), &d_old);
+            let u = pod_usage(pod_spec(o), &d_old);
             w.fixed.add(&u, replicas(o).unwrap_or(1));
         }
     }
     for p in old.of_kind("Pod", ns) {
-        w.fixed
-            .add(&pod_usage(p.get("spec").unwrap_or(&J::Null), &d_old), 1);
+        w.fixed.add(&pod_usage(pod_spec(p), &d_old), 1);
     }
     if bound == Bound::High {
         // A job may be running (started before the apply, on the old template) or start
         // during the rollout (on the new one).
         for c in old.of_kind("CronJob", ns) {
-            let name = str_at(c, "metadata.name").unwrap_or_default();
-            let path = "spec.jobTemplate.spec.template.spec";
-            let mut u = pod_usage(at(c, path).unwrap_or(&J::Null), &d_old);
+            let name = str_at(c, "/metadata/name").unwrap_or_default();
+            let mut u = pod_usage(pod_spec(c), &d_old);
             if let Some(n) = new_of("CronJob", name) {
-                u = u.max(&pod_usage(at(n, path).unwrap_or(&J::Null), &d_new));
+                u = u.max(&pod_usage(pod_spec(n), &d_new));
             }
             w.fixed.add(&u, 1);
         }
