@@ -58,4 +58,64 @@ mod tests {
             }
         }
     }
+
+    /// The script sees the edges `crate::` paths do not show: `super::`, `self::` and `use`
+    /// groups (a cycle written only with them is still a cycle); test code is not an edge.
+    #[test]
+    fn the_module_graph_follows_super_self_and_use_groups() {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/module-graph.sh");
+        let root =
+            std::env::temp_dir().join(format!("agentctl-module-graph-{}", std::process::id()));
+        let write = |path: &str, text: &str| {
+            let path = root.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        std::fs::create_dir_all(root.join("scripts")).unwrap();
+        std::fs::copy(script, root.join("scripts/module-graph.sh")).unwrap();
+        let graph = || {
+            std::process::Command::new("bash")
+                .arg(root.join("scripts/module-graph.sh"))
+                .arg("--files")
+                .output()
+        };
+        write("src/lib.rs", "pub mod stage;\n");
+        write("src/stage/mod.rs", "pub mod a;\npub mod b;\npub mod c;\n");
+        write("src/stage/c.rs", "pub fn f() {}\n");
+        write(
+            "src/stage/b.rs",
+            "use self::inner::g;\nmod inner { pub fn g() {} }\n#[cfg(test)]\nuse super::a::x;\n",
+        );
+        write(
+            "src/stage/a.rs",
+            "use super::{b::g, c::{self, f}};\npub fn x() {}\n",
+        );
+        let Ok(out) = graph() else {
+            return; // no bash here: the CI step runs the script
+        };
+        let edges = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            out.status.success(),
+            "{edges}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            edges.contains("stage::a stage::b\n") && edges.contains("stage::a stage::c\n"),
+            "{edges}"
+        );
+        assert!(
+            !edges.contains("stage::b stage::a"),
+            "test code is no edge: {edges}"
+        );
+        // b -> a through `super::`, a -> b through a group: a cycle.
+        write("src/stage/b.rs", "pub fn g() { super::a::x() }\n");
+        let out = graph().expect("bash ran before");
+        let _ = std::fs::remove_dir_all(&root);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("CYCLE") && err.contains("stage::a") && err.contains("stage::b"),
+            "{err}"
+        );
+    }
 }
