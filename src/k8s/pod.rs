@@ -32,6 +32,44 @@ fn list(v: Option<&J>) -> ResourceList {
         .collect()
 }
 
+/// Every request, limit or overhead of a pod spec that is not a quantity agentctl can count
+/// (not a quantity at all, which the API server refuses, or past 10²⁹): (where, as a path
+/// such as `initContainers[0].resources.limits.cpu`, the text, why). [`usage`] leaves these
+/// out, so a caller that counts must refuse them first.
+pub fn unreadable(spec: &J) -> Vec<(String, String, super::quantity::Error)> {
+    let mut out = Vec::new();
+    let mut check = |at: String, map: Option<&J>| {
+        for (r, v) in map.and_then(J::as_object).into_iter().flatten() {
+            let text = match v {
+                J::String(s) => s.trim().to_owned(),
+                J::Number(n) => n.to_string(),
+                other => other.to_string(),
+            };
+            if let Err(e) = Quantity::parse(&text) {
+                out.push((format!("{at}.{r}"), text, e));
+            }
+        }
+    };
+    for list in ["initContainers", "containers"] {
+        for (i, c) in items(spec, &format!("/{list}")).enumerate() {
+            for which in ["requests", "limits"] {
+                check(
+                    format!("{list}[{i}].resources.{which}"),
+                    c.pointer(&format!("/resources/{which}")),
+                );
+            }
+        }
+    }
+    for which in ["requests", "limits"] {
+        check(
+            format!("resources.{which}"),
+            spec.pointer(&format!("/resources/{which}")),
+        );
+    }
+    check("overhead".to_owned(), spec.get("overhead"));
+    out
+}
+
 /// What a namespace's LimitRanges fill into containers that omit a request or a limit.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Defaults {

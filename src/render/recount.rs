@@ -34,6 +34,7 @@ pub fn quota(cfg: &Config, files: &mut [(String, Vec<J>)]) -> Result<(), Vec<Dia
             limits_memory: text(u.limit("memory")),
         }
     };
+    let mut unreadable = Vec::new();
     for obj in objects() {
         let (kind, name) = (object::kind(obj), object::name(obj));
         if kind == "PersistentVolumeClaim" {
@@ -48,6 +49,17 @@ pub fn quota(cfg: &Config, files: &mut [(String, Vec<J>)]) -> Result<(), Vec<Dia
         let Some(spec) = object::pod_spec(obj) else {
             continue;
         };
+        // A figure the pods could not be counted with: refused, never counted as nothing.
+        for (at, text, why) in pod::unreadable(spec) {
+            unreadable.push(
+                Diagnostic::new(format!(
+                    "{kind} {name}: `{text}` at {at} cannot be counted in the namespace quota: {why}"
+                ))
+                .help(
+                    "write a Kubernetes quantity such as `500m`, `2` or `1Gi` in the patch or extra object that sets it",
+                ),
+            );
+        }
         let ours = match (kind, name) {
             ("Deployment", "agent-deployment") => Some("agent"),
             ("StatefulSet", "redis") => Some("redis"),
@@ -67,6 +79,9 @@ pub fn quota(cfg: &Config, files: &mut [(String, Vec<J>)]) -> Result<(), Vec<Dia
                 surge: None,
             }),
         }
+    }
+    if !unreadable.is_empty() {
+        return Err(unreadable);
     }
     match quota::fit(&workloads, &volumes, &set) {
         Ok(hard) => {

@@ -136,3 +136,34 @@ fn the_recount_and_the_stall_replay_agree_on_a_native_sidecar() {
         held.stderr
     );
 }
+
+/// A figure the recount cannot count (not a quantity, or past 10^29) is refused with where it
+/// is, never counted as nothing (the recount used to count the whole pod as zero).
+#[test]
+fn a_figure_the_recount_cannot_count_is_refused() {
+    let dir = support::tempdir();
+    for (cpu, why) in [
+        ("1e40", "larger than agentctl can count exactly"),
+        ("lots", "it does not start with a number"),
+    ] {
+        support::write(
+            dir.path(),
+            "bad.yaml",
+            &format!(
+                "patches:\n  - target: {{kind: Deployment, name: agent-deployment}}\n    patch:\n      spec: {{template: {{spec: {{initContainers: [{{name: p, image: registry.example.com/p:1, restartPolicy: Always, resources: {{limits: {{cpu: '{cpu}'}}}}}}]}}}}}}\n"
+            ),
+        );
+        let run = agentctl(["render", "-f", "bad.yaml"])
+            .current_dir(dir.path())
+            .run();
+        assert_eq!(run.code, 2, "{cpu}: {}", run.stdout);
+        assert!(
+            run.stderr.contains(&format!(
+                "Deployment agent-deployment: `{cpu}` at initContainers[0].resources.limits.cpu cannot be counted in the namespace quota"
+            )) && run.stderr.contains(why),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stdout.is_empty(), "nothing printed on failure");
+    }
+}

@@ -162,3 +162,35 @@ fn odd_specs_count_nothing_and_never_panic() {
         assert_eq!(u.quota("pods"), Some(q("1")));
     }
 }
+
+#[test]
+fn unreadable_quantities_are_listed_with_where_they_are() {
+    let spec = json!({
+        "initContainers": [{"name": "p", "resources": {"limits": {"cpu": "1e40"}}}],
+        "containers": [{"name": "a", "resources": {"requests": {"cpu": "lots", "memory": "1Gi"}}}],
+        "overhead": {"cpu": true}});
+    let found: Vec<(String, String)> = unreadable(&spec)
+        .into_iter()
+        .map(|(at, text, _)| (at, text))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "initContainers[0].resources.limits.cpu".to_owned(),
+                "1e40".to_owned()
+            ),
+            (
+                "containers[0].resources.requests.cpu".to_owned(),
+                "lots".to_owned()
+            ),
+            ("overhead.cpu".to_owned(), "true".to_owned()),
+        ]
+    );
+    let (_, _, why) = &unreadable(&spec)[0];
+    assert_eq!(*why, crate::k8s::quantity::Error::TooLarge);
+    assert!(
+        unreadable(&json!({"containers": [c("a", json!({"cpu": 2}), json!({"cpu": " 2 "}))]}))
+            .is_empty()
+    );
+}
