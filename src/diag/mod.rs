@@ -1,4 +1,4 @@
-//! Diagnostics: located, explained errors, rendered the way a compiler renders them.
+//! Diagnostics: located, explained errors, laid out the way rustc lays them out.
 //!
 //! Every problem agentctl reports about its inputs is a [`Diagnostic`]: what is wrong, the
 //! config path, the layer and `line:column` it came from, the source line with a caret under

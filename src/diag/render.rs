@@ -1,97 +1,87 @@
 //! The one renderer: a [`Diagnostic`] as a compiler renders one (headline, `-->` place, the
-//! quoted line with a caret, related places, notes, help). Keeps every message safe and short
-//! whatever the input: credential values masked in quoted lines, `--set` flags and wherever a
-//! message quotes what an excerpt masked; long lines cut to a window around the caret
-//! (measured in display columns); long quoted values clipped; long notes wrapped.
+//! quoted line with a caret, related places, notes, help), laid out by `annotate-snippets` (the
+//! rustc layout; already in the tree through serde-saphyr) with display widths from
+//! `unicode-width`. What this file adds is what reaches it: each quoted line is masked (the
+//! source's credential values, value shapes such as tokens, and a culprit whose path is a
+//! credential) and made printable *before* it is handed over, so carets line up under what is
+//! shown; quoted values in messages are clipped, the values an excerpt masked are masked
+//! wherever a message quotes them, and long notes are wrapped. Lines wider than the window are
+//! cut around the caret by the layout itself.
 
 use std::fmt;
+use std::ops::Range;
+
+use annotate_snippets::{
+    Annotation, AnnotationKind, Group, Level, Origin as At, Renderer, Snippet,
+};
+use unicode_width::UnicodeWidthStr;
 
 use super::diagnostic::Diagnostic;
 use super::safe::{REDACTED, redact, safe, unprintable};
 use super::source::{Origin, Pos, Source, token_len};
-use crate::config::credentials::is_credential;
+use crate::config::credentials::{is_credential, merge, value_spans};
 
-/// Widest source line shown in full; longer lines are cut to a window around the caret.
-pub(super) const MAX_SHOWN: usize = 100;
+/// Widest an excerpt line gets, gutter included; a longer source line is cut around the caret
+/// (`...` marks a cut).
+const MAX_SHOWN: usize = 100;
 
-/// Terminal columns a character takes: 2 for East Asian wide and fullwidth characters and
-/// emoji, else 1 (control characters are shown as a space).
-fn width(c: char) -> usize {
-    let wide = matches!(u32::from(c),
-        0x1100..=0x115F
-        | 0x2E80..=0x303E
-        | 0x3041..=0x33FF
-        | 0x3400..=0x4DBF
-        | 0x4E00..=0x9FFF
-        | 0xA000..=0xA4CF
-        | 0xAC00..=0xD7A3
-        | 0xF900..=0xFAFF
-        | 0xFE30..=0xFE4F
-        | 0xFF00..=0xFF60
-        | 0xFFE0..=0xFFE6
-        | 0x1F300..=0x1F6FF
-        | 0x1F900..=0x1FAFF
-        | 0x20000..=0x2FFFD
-        | 0x30000..=0x3FFFD);
-    if wide { 2 } else { 1 }
+/// Longest `quoted` value shown in a message; a longer one (a pasted blob, a hostile file) is
+/// cut, so a message stays a line however big the input.
+const MAX_QUOTED: usize = 72;
+
+/// The widest a note's text gets before it is continued on the next line (display columns).
+const NOTE_WIDTH: usize = 89;
+
+/// One source line as shown: masked, printable, and where its caret goes.
+struct Excerpt {
+    /// Where the line is: a file's path (the layout adds `:line:col`), none for a command-line
+    /// flag or argument (the line shown is the flag itself).
+    path: Option<String>,
+    /// The line number, for a line of a file.
+    line: Option<usize>,
+    /// The line as shown.
+    text: String,
+    /// The caret, in bytes of `text`.
+    caret: Range<usize>,
+    /// The place as the layout names it (`path:line:col`, the column counted in the line as
+    /// shown), and as it is (`Source::locate`: the column in the file, a profile by name).
+    named: Option<(String, String)>,
 }
 
-/// Cuts a long line to a window around the caret, marking the cuts with `…`.
-pub(super) fn window(line: Vec<char>, caret: (usize, usize)) -> (Vec<char>, (usize, usize)) {
-    if line.len() <= MAX_SHOWN {
-        return (line, caret);
-    }
-    let (start, width) = caret;
-    let width = width.min(MAX_SHOWN / 2);
-    let from = start
-        .saturating_sub(MAX_SHOWN / 3)
-        .min(line.len().saturating_sub(MAX_SHOWN));
-    let to = (from + MAX_SHOWN).min(line.len());
-    let mut shown = Vec::with_capacity(MAX_SHOWN + 2);
-    let mut caret_start = start - from;
-    if from > 0 {
-        shown.push('…');
-        caret_start += 1;
-    }
-    shown.extend_from_slice(&line[from..to]);
-    if to < line.len() {
-        shown.push('…');
-    }
-    (shown, (caret_start, width))
-}
-
-/// One quoted source line with a caret. `secret`: the culprit itself may be a credential (its
-/// path says so), so it is masked from the caret to the end of the line whatever the line looks
-/// like (a value continued on the next line has no key beside it).
-fn snippet(
-    out: &mut String,
+/// The line `pos` points into, as shown, with its credential values masked. `secret`: the
+/// culprit itself may be a credential (its path says so), so it is masked from the caret to the
+/// end of the line whatever the line looks like (a value continued on the next line has no key
+/// beside it). What was masked is added to `hidden`, for the messages.
+fn excerpt(
     hidden: &mut Vec<String>,
     source: &Source,
     pos: Pos,
     len: usize,
-    label: Option<&str>,
     secret: bool,
-) {
-    let line_text = match &source.origin {
-        Origin::Set(arg) => Some(format!("--set {arg}")),
-        Origin::Argument(before) => Some(format!("{before}{}", source.text)),
-        Origin::Default => None,
-        _ => source
-            .text
-            .lines()
-            .nth(pos.line.saturating_sub(1))
-            .map(str::to_owned),
+) -> Option<Excerpt> {
+    let (path, line, text, col) = match &source.origin {
+        Origin::Default => return None,
+        Origin::Set(arg) => (None, None, format!("--set {arg}"), pos.col + "--set ".len()),
+        Origin::Argument(before) => (
+            None,
+            None,
+            format!("{before}{}", source.text),
+            pos.col + before.chars().count(),
+        ),
+        origin => {
+            let path = match origin {
+                Origin::Profile(name) => safe(&format!("profiles/{name}.yaml")),
+                Origin::File(p) | Origin::Project(p) => safe(&p.display().to_string()),
+                _ => return None,
+            };
+            let text = source.text.lines().nth(pos.line.saturating_sub(1))?;
+            (Some(path), Some(pos.line), text.to_owned(), pos.col)
+        }
     };
-    let Some(line_text) = line_text else { return };
-    let (line_no, col) = match &source.origin {
-        Origin::Set(_) => (String::new(), pos.col + "--set ".len()),
-        Origin::Argument(before) => (String::new(), pos.col + before.chars().count()),
-        _ => (pos.line.to_string(), pos.col),
-    };
-    let gutter = " ".repeat(line_no.len().max(1));
-    let chars: Vec<char> = line_text.chars().collect();
+    let chars: Vec<char> = text.chars().collect();
     let caret = (col.saturating_sub(1).min(chars.len()), len.max(1));
-    let mut masked = source.masks(&chars);
+    let mut masks = source.masks(&chars);
+    masks.extend(value_spans(&chars));
     if secret && caret.0 < chars.len() {
         let from = match &source.origin {
             // The flag's value, not its path.
@@ -100,40 +90,70 @@ fn snippet(
                 .max(chars.iter().position(|c| *c == '=').map_or(0, |i| i + 1)),
             _ => caret.0,
         };
-        masked.retain(|(_, e)| *e <= from);
-        masked.push((from, chars.len()));
+        masks.retain(|(_, e)| *e <= from);
+        masks.push((from, chars.len()));
     }
-    masked = crate::config::credentials::merge(masked);
-    hidden.extend(masked.iter().map(|(s, e)| {
+    let masks = merge(masks);
+    hidden.extend(masks.iter().map(|(s, e)| {
         let h: String = chars[*s..*e].iter().collect();
         h.trim().trim_matches(['"', '\'']).to_owned()
     }));
-    let (chars, caret) = redact(&chars, &masked, caret);
-    let (chars, (caret_start, caret_width)) = window(chars, caret);
-    let shown: String = chars
-        .iter()
-        .map(|c| if unprintable(*c) { ' ' } else { *c })
-        .collect();
-    out.push_str(&format!(
-        "{gutter} |\n{line_no:>w$} | {}\n",
-        shown.trim_end(),
-        w = gutter.len()
-    ));
-    // Pad and underline by display width, so carets line up under wide (CJK, emoji) text.
-    let columns = |cs: &[char]| cs.iter().map(|c| width(*c)).sum::<usize>();
-    let start = caret_start.min(chars.len());
-    let end = (caret_start + caret_width).min(chars.len());
-    let pad = " ".repeat(columns(&chars[..start]));
-    let carets = "^".repeat(columns(&chars[start..end]).max(1));
-    match label {
-        Some(l) => out.push_str(&format!("{gutter} | {pad}{carets} {l}\n")),
-        None => out.push_str(&format!("{gutter} | {pad}{carets}\n")),
+    let (chars, (start, width)) = redact(&chars, &masks, caret);
+    // On a line too long to show whole, a caret wider than half the window (a long quoted
+    // value) is cut, so the layout centres the window on it instead of showing all of it.
+    let width = if chars.len() > MAX_SHOWN {
+        width.min(MAX_SHOWN / 2)
+    } else {
+        width
+    };
+    // Shown as everywhere else agentctl prints (`safe`): a character that must not reach a
+    // terminal as it is, escaped as `\u{..}` (a tab as a space); the caret moves with it.
+    let mut text = String::with_capacity(chars.len());
+    let mut at = Vec::with_capacity(chars.len() + 1);
+    for c in &chars {
+        at.push(text.len());
+        match c {
+            '\t' => text.push(' '),
+            c if unprintable(*c) => text.push_str(&format!("\\u{{{:x}}}", u32::from(*c))),
+            c => text.push(*c),
+        }
     }
+    at.push(text.len());
+    let byte = |n: usize| at[n.min(chars.len())];
+    let caret = byte(start)..byte(start + width);
+    text.truncate(text.trim_end().len().max(caret.end));
+    let named = path.as_ref().map(|p| {
+        let col = text[..caret.start].chars().count() + 1;
+        (format!("{p}:{}:{col}", pos.line), source.locate(pos))
+    });
+    Some(Excerpt {
+        path,
+        line,
+        text,
+        caret,
+        named,
+    })
 }
 
-/// Longest `quoted` value shown in a message; a longer one (a pasted blob, a hostile file) is
-/// cut, so a message stays a line however big the input.
-const MAX_QUOTED: usize = 72;
+impl Excerpt {
+    /// The excerpt handed to the layout, its caret labelled `label`: `primary` (`^`) for the
+    /// culprit, else context (`-`).
+    fn snippet<'a>(&'a self, label: Option<&'a str>, primary: bool) -> Snippet<'a, Annotation<'a>> {
+        let kind = if primary {
+            AnnotationKind::Primary
+        } else {
+            AnnotationKind::Context
+        };
+        let snippet = Snippet::source(self.text.as_str())
+            .line_start(self.line.unwrap_or(1))
+            .line_numbering(self.line.is_some())
+            .annotation(kind.span(self.caret.clone()).label(label));
+        match &self.path {
+            Some(p) => snippet.path(p.as_str()),
+            None => snippet,
+        }
+    }
+}
 
 /// Masks, in every `` `quoted` `` span of a message, the values an excerpt masked: a quoted
 /// span that is one of them, or contains one of four characters or more. (What the excerpt
@@ -183,18 +203,16 @@ pub(super) fn clip_quoted(text: &str) -> String {
     out
 }
 
-/// Breaks a long note (a list of valid keys, say) into lines of at most [`NOTE_WIDTH`]
-/// columns, continued under its first character, so no message line runs off a terminal.
-fn wrap_note(text: &str) -> String {
-    const INDENT: &str = "           "; // the width of "   = note: "
+/// Breaks a long note (a list of valid keys, say) into lines of at most [`NOTE_WIDTH`] display
+/// columns; the layout continues each line under the note's first character.
+pub(super) fn wrap_note(text: &str) -> String {
     let mut out = String::new();
-    let mut width = INDENT.len();
+    let mut width = 0;
     for (i, word) in text.split(' ').enumerate() {
-        let w = word.chars().count();
+        let w = word.width();
         if i > 0 && width + 1 + w > NOTE_WIDTH {
             out.push('\n');
-            out.push_str(INDENT);
-            width = INDENT.len();
+            width = 0;
         } else if i > 0 {
             out.push(' ');
             width += 1;
@@ -204,9 +222,6 @@ fn wrap_note(text: &str) -> String {
     }
     out
 }
-
-/// The widest a note line gets (see [`wrap_note`]).
-const NOTE_WIDTH: usize = 100;
 
 /// Cuts a text to `max` characters.
 fn clip(text: &str, max: usize) -> String {
@@ -219,59 +234,96 @@ fn clip(text: &str, max: usize) -> String {
     }
 }
 
+/// The layout names a place by the column in the line as it is shown, which a mask before the
+/// caret shifts, and by the file's path alone; each `-->`/`:::` line is renamed to the place as
+/// it is (the column in the file; `profile NAME (profiles/NAME.yaml:..)`), in the order the
+/// places were handed over.
+fn rename<'a>(rendered: &str, mut places: impl Iterator<Item = &'a (String, String)>) -> String {
+    let mut next = places.next();
+    let mut out = String::with_capacity(rendered.len() + 64);
+    for (i, line) in rendered.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let body = line.trim_start();
+        let marker = body.get(..4).filter(|m| matches!(*m, "--> " | "::: "));
+        match (marker, next) {
+            (Some(marker), Some((named, real))) if body[4..] == **named => {
+                out.push_str(&line[..line.len() - body.len()]);
+                out.push_str(marker);
+                out.push_str(real);
+                next = places.next();
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
+}
+
+/// A place as handed to the layout: a quoted line, or, where there is none to show (a
+/// built-in default, a flag named in full), a line that only names it.
+type Place = Result<Excerpt, String>;
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = String::new();
+        // Every text is made printable before the layout sees it (it would draw control
+        // characters as symbols); the whole is made safe again at the end.
+        let text = |t: &str| safe(&clip_quoted(t));
         let mut hidden = Vec::new();
-        let message = clip_quoted(&self.message);
-        match &self.path {
-            Some(p) => out.push_str(&format!("error: {}: {message}\n", clip(p, 2 * MAX_QUOTED))),
-            None => out.push_str(&format!("error: {message}\n")),
-        }
-        if let Some(source) = &self.source {
-            out.push_str(&format!("  --> {}\n", source.locate(self.pos)));
+        let title = match &self.path {
+            Some(p) => format!("{}: {}", clip(p, 2 * MAX_QUOTED), self.message),
+            None => self.message.clone(),
+        };
+        let culprit: Option<Place> = self.source.as_ref().map(|s| {
             let secret = self.path.as_deref().is_some_and(is_credential);
-            snippet(
-                &mut out,
-                &mut hidden,
-                source,
-                self.pos,
-                self.len,
-                self.label.as_deref(),
-                secret,
-            );
-        }
-        for r in &self.related {
-            match &r.source {
-                Some(s) => {
-                    out.push_str(&format!(
-                        "  ::: {}: {}\n",
-                        clip(&r.label, 2 * MAX_QUOTED),
-                        s.locate(r.pos)
-                    ));
-                    let secret = r.label.split(' ').next().is_some_and(is_credential);
-                    snippet(
-                        &mut out,
-                        &mut hidden,
-                        s,
-                        r.pos,
-                        token_len(s, r.pos),
-                        None,
-                        secret,
-                    );
+            excerpt(&mut hidden, s, self.pos, self.len, secret).ok_or_else(|| s.locate(self.pos))
+        });
+        // A related place's label goes under its caret, or, with no line shown, before the place.
+        let related: Vec<(String, Place)> = self
+            .related
+            .iter()
+            .map(|r| {
+                let label = text(&clip(&r.label, 2 * MAX_QUOTED));
+                let Some(s) = &r.source else {
+                    return (label.clone(), Err(format!("{label}: built-in default")));
+                };
+                let secret = r.label.split(' ').next().is_some_and(is_credential);
+                match excerpt(&mut hidden, s, r.pos, token_len(s, r.pos), secret) {
+                    // A flag is named in full on the `:::` line; no need to repeat it below.
+                    Some(e) if e.path.is_some() => (label, Ok(e)),
+                    _ => (label.clone(), Err(format!("{label}: {}", s.locate(r.pos)))),
                 }
-                None => out.push_str(&format!(
-                    "  ::: {}: built-in default\n",
-                    clip(&r.label, 2 * MAX_QUOTED)
-                )),
-            }
+            })
+            .collect();
+        let label = self.label.as_deref().map(text);
+        let notes: Vec<String> = self.notes.iter().map(|n| wrap_note(&text(n))).collect();
+        let help = self.help.as_deref().map(text);
+
+        let mut group = Group::with_title(Level::ERROR.primary_title(text(&title)));
+        match &culprit {
+            Some(Ok(e)) => group = group.element(e.snippet(label.as_deref(), true)),
+            Some(Err(place)) => group = group.element(At::path(place.as_str())),
+            None => {}
         }
-        for n in &self.notes {
-            out.push_str(&format!("   = note: {}\n", wrap_note(&clip_quoted(n))));
+        for (label, place) in &related {
+            group = match place {
+                Ok(e) => group.element(e.snippet(Some(label), false)),
+                Err(named) => group.element(At::path(named.as_str())),
+            };
         }
-        if let Some(h) = &self.help {
-            out.push_str(&format!("   = help: {}\n", clip_quoted(h)));
+        for n in &notes {
+            group = group.element(Level::NOTE.message(n.as_str()));
         }
+        if let Some(h) = &help {
+            group = group.element(Level::HELP.message(h.as_str()));
+        }
+        let out = Renderer::plain().term_width(MAX_SHOWN).render(&[group]);
+        let excerpts = culprit.iter().chain(related.iter().map(|(_, p)| p));
+        let mut out = rename(
+            &out,
+            excerpts.filter_map(|p| p.as_ref().ok()?.named.as_ref()),
+        );
+        out.push('\n');
         f.write_str(&safe(&hide_quoted(&out, &hidden)))
     }
 }

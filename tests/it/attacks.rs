@@ -502,7 +502,7 @@ fn credentials_are_masked_by_shape_and_by_name() {
         "Credential values never reach stderr: by key name and by value shape, in every place a message quotes input",
         &[
             Case {
-                name: "a token as the value of --set (the --> line and the excerpt)",
+                name: "a token as the value of --set (the excerpt of the flag)",
                 files: NONE,
                 links: &[],
                 args: &["render", "--set", "agent.image={ANTHROPIC}"],
@@ -1072,9 +1072,13 @@ fn outcome(setting: &str, value: &str, by_file: bool) -> (i32, Vec<String>) {
         run.stderr
             .lines()
             .filter(|l| {
-                l.starts_with("error") || l.starts_with("   = ") || l.starts_with("           ")
+                // Not the place: the `-->`/`:::` lines and the excerpts (`N | ...`, ` | ...`).
+                let t = l.trim_start();
+                l.starts_with("error")
+                    || t.starts_with("= ")
+                    || (l.starts_with("   ") && !t.starts_with(['|', '-', ':']))
             })
-            .map(str::to_owned)
+            .map(|l| l.trim_start().to_owned())
             .collect()
     };
     (run.code, lines)

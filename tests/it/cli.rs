@@ -260,7 +260,7 @@ fn explain_an_unknown_path_suggests_the_right_one() {
     let r = case("explain_empty_segment", &["explain", "agent..port"], 2);
     assert!(
         r.stderr
-            .contains("| agentctl explain agent..port\n  |                        ^\n")
+            .contains(" | agentctl explain agent..port\n |                        ^\n")
     );
 }
 
