@@ -19,6 +19,7 @@ pub mod impact;
 pub mod input;
 pub mod k8s;
 pub mod output;
+pub mod par;
 pub mod pipeline;
 pub mod render;
 pub mod resolve;

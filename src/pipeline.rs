@@ -18,6 +18,7 @@ use crate::input::layers::{self, Inputs};
 use crate::input::project::Environment;
 use crate::output;
 use crate::output::diff::Summary;
+use crate::par::par_map;
 use crate::render::Renderer;
 use crate::render::bundle::{self, Bundle};
 use crate::render::patches;
@@ -172,40 +173,6 @@ impl Rendered {
     pub fn name(&self) -> &str {
         self.name.as_deref().unwrap_or_default()
     }
-}
-
-/// Maps `f` over `items` on up to `threads` scoped threads, keeping the order; a panicking
-/// thread's items become `on_panic()`. The one thread pool of agentctl.
-pub fn par_map<T: Sync, R: Send>(
-    items: &[T],
-    threads: usize,
-    f: impl Fn(&T) -> R + Sync,
-    on_panic: impl Fn() -> R,
-) -> Vec<R> {
-    let threads = threads.min(items.len());
-    if threads <= 1 {
-        return items.iter().map(f).collect();
-    }
-    let chunk = items.len().div_ceil(threads);
-    let f = &f;
-    std::thread::scope(|s| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| {
-                (
-                    part.len(),
-                    s.spawn(move || part.iter().map(f).collect::<Vec<_>>()),
-                )
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|(n, h)| {
-                h.join()
-                    .unwrap_or_else(|_| (0..n).map(|_| on_panic()).collect())
-            })
-            .collect()
-    })
 }
 
 /// Renders every target (in parallel over the available cores, one shared renderer) and

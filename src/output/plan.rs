@@ -1,0 +1,438 @@
+//! Planning a write or a comparison: every target directory opened through [`super::nofollow`]
+//! below the root, under the locks it needs, compared file by file with its bundle
+//! ([`Change`]s), with what must refuse the whole write found first (a dangerous root, a
+//! symlink or special file in the way, a foreign file, a second Kustomize file, another
+//! project's directory, a record that is not ours), and, with `--all`, the recorded directories
+//! of environments no longer in the project. [`compare`] is a plan under shared locks, never
+//! written.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use super::nofollow::{Contended, Dir, Kind, Lock, Wait, Walk, is_tmp};
+use super::state::{self, STATE_FILE, State};
+use super::{Change, OTHER_KUSTOMIZATIONS, Request, generatable, guard, is_generated, normalized};
+use crate::diag::Refusal;
+use crate::render::bundle::Bundle;
+
+/// The planned state of one directory.
+#[derive(Debug)]
+pub(super) struct DirPlan {
+    /// As shown.
+    pub(super) shown: PathBuf,
+    /// Below the root.
+    pub(super) rel: Vec<String>,
+    /// Open, if it exists.
+    pub(super) dir: Option<Dir>,
+    /// File by file.
+    pub(super) changes: Vec<Change>,
+    /// Temporary files a killed run left.
+    pub(super) leftovers: Vec<String>,
+    /// A directory of an environment no longer in the project.
+    pub(super) orphan: bool,
+}
+
+/// Everything a write will do, checked.
+#[derive(Debug)]
+pub(super) struct Plan {
+    pub(super) root: Option<Dir>,
+    /// What the root's record should say after the write (`None`: leave it).
+    pub(super) state: Option<(Vec<u8>, bool)>,
+    pub(super) dirs: Vec<DirPlan>,
+    pub(super) _locks: Vec<Lock>,
+}
+
+/// The components of `dir` below `root` (as the user wrote both).
+pub(super) fn below(root: &Path, dir: &Path) -> Vec<String> {
+    dir.strip_prefix(root)
+        .unwrap_or(Path::new(""))
+        .components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(n) => Some(n.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+pub(super) fn lock_error(dir: &Path, e: Contended, wait: &Wait) -> anyhow::Error {
+    match e {
+        Contended::TimedOut(holder) => Refusal::LockTimeout {
+            dir: dir.to_owned(),
+            holder,
+            seconds: wait.timeout.as_secs(),
+        }
+        .into(),
+        Contended::Io(e) => anyhow::Error::new(e).context(format!(
+            "locking {} against concurrent agentctl runs",
+            dir.display()
+        )),
+    }
+}
+
+/// Compares the bundle's files with a directory (absent: all new). Symlinks and special files
+/// in the way go to `unsafe_paths`, foreign files to `foreign` (unless `force`).
+pub(super) fn plan_files(
+    dir: Option<&Dir>,
+    shown: &Path,
+    bundle: Option<&Bundle>,
+    force: bool,
+    unsafe_paths: &mut Vec<String>,
+    foreign: &mut Vec<String>,
+) -> Result<(Vec<Change>, Vec<String>)> {
+    let files: &[crate::render::bundle::File] = bundle.map_or(&[], |b| b.files.as_slice());
+    let Some(dir) = dir else {
+        let changes = files
+            .iter()
+            .map(|f| Change {
+                name: f.name.clone(),
+                old: None,
+                new: Some(f.content.clone()),
+            })
+            .collect();
+        return Ok((changes, Vec::new()));
+    };
+    let entries = dir
+        .entries()
+        .with_context(|| format!("listing {}", shown.display()))?;
+    let kind_of = |name: &str| entries.iter().find(|(n, _)| n == name).map(|(_, k)| *k);
+    let mut changes = Vec::new();
+    for file in files {
+        let path = shown.join(&file.name);
+        match kind_of(&file.name) {
+            None => changes.push(Change {
+                name: file.name.clone(),
+                old: None,
+                new: Some(file.content.clone()),
+            }),
+            Some(Kind::Symlink) => unsafe_paths.push(format!(
+                "{} is a symlink; agentctl never writes through a symlink",
+                path.display()
+            )),
+            Some(Kind::Dir | Kind::Other) => unsafe_paths.push(format!(
+                "{} exists and is not a regular file",
+                path.display()
+            )),
+            Some(Kind::File) => {
+                let old = dir
+                    .read(&file.name)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                let ours = is_generated(&old);
+                let old_text = if ours {
+                    normalized(&old)
+                } else {
+                    String::from_utf8_lossy(&old).into_owned()
+                };
+                if old_text == file.content || ours || force {
+                    changes.push(Change {
+                        name: file.name.clone(),
+                        old: Some(old_text),
+                        new: Some(file.content.clone()),
+                    });
+                } else {
+                    foreign.push(format!(
+                        "{} exists and was not generated by agentctl (its first line is not the agentctl header)",
+                        path.display()
+                    ));
+                }
+            }
+        }
+    }
+    if !files.is_empty() {
+        for other in OTHER_KUSTOMIZATIONS {
+            if kind_of(other).is_some() {
+                unsafe_paths.push(format!(
+                    "{} sits beside agentctl's kustomization.yaml (kubectl refuses a directory with two kustomization files)",
+                    shown.join(other).display()
+                ));
+            }
+        }
+    }
+    let mut leftovers = Vec::new();
+    for (name, kind) in &entries {
+        if *kind == Kind::File && is_tmp(name) {
+            leftovers.push(name.clone());
+            continue;
+        }
+        if *kind != Kind::File || !generatable(name) || files.iter().any(|f| &f.name == name) {
+            continue;
+        }
+        let content = dir
+            .read(name)
+            .with_context(|| format!("reading {}", shown.join(name).display()))?;
+        if is_generated(&content) {
+            changes.push(Change {
+                name: name.clone(),
+                old: Some(normalized(&content)),
+                new: None,
+            });
+        }
+    }
+    Ok((changes, leftovers))
+}
+
+/// The refusal for one directory's problems (symlinks first, then foreign files).
+pub(super) fn refusal(unsafe_paths: Vec<String>, foreign: Vec<String>) -> Option<Refusal> {
+    if !unsafe_paths.is_empty() {
+        Some(Refusal::UnsafePaths(unsafe_paths))
+    } else if !foreign.is_empty() {
+        Some(Refusal::ForeignFiles(foreign))
+    } else {
+        None
+    }
+}
+
+/// A directory to plan: the environment's name, the directory as shown, below the root, and
+/// its bundle (`None`: an environment no longer in the project).
+pub(super) type Wanted<'a> = (Option<&'a str>, PathBuf, Vec<String>, Option<&'a Bundle>);
+
+/// Plans a request completely: every check that can be made before the first write.
+/// `exclusive`: take the locks a writer takes (else shared, for `diff`).
+pub(super) fn plan_request(req: &Request, exclusive: bool) -> Result<Plan> {
+    let root_resolved =
+        guard::resolve(req.root).with_context(|| format!("resolving {}", req.root.display()))?;
+    if let Ok(meta) = std::fs::symlink_metadata(req.root)
+        && !req.root.is_dir()
+    {
+        if meta.file_type().is_symlink() {
+            bail!(Refusal::SymlinkTarget(req.root.to_owned()));
+        }
+        if req.project.is_some() {
+            bail!(Refusal::ProjectOutputIsFile(req.root.to_owned()));
+        }
+        bail!(Refusal::NotADirectory(req.root.to_owned()));
+    }
+    if exclusive {
+        guard::check(req.root, &root_resolved)?;
+    }
+    let root = Dir::open_root(&root_resolved, req.root)
+        .with_context(|| format!("opening {}", req.root.display()))?;
+    let mut locks = Vec::new();
+    if let Some(root) = &root {
+        locks.push(
+            root.lock(exclusive, &req.wait)
+                .map_err(|e| lock_error(req.root, e, &req.wait))?,
+        );
+    }
+    // The root's record (projects only).
+    let mut problems: Vec<String> = Vec::new();
+    let mut state = None;
+    let mut key = String::new();
+    if let Some(project) = req.project {
+        let file = project
+            .file
+            .canonicalize()
+            .with_context(|| format!("resolving {}", project.file.display()))?;
+        key = guard::relative(&root_resolved, &file)
+            .to_string_lossy()
+            .into_owned();
+        let shown = req.root.join(STATE_FILE);
+        state = Some(match &root {
+            None => State::new(),
+            Some(root) => match root.kind(STATE_FILE)? {
+                None => State::new(),
+                Some(Kind::File) => {
+                    let bytes = root
+                        .read(STATE_FILE)
+                        .with_context(|| format!("reading {}", shown.display()))?;
+                    match State::parse(&bytes) {
+                        Ok(s) => s,
+                        Err(why) => bail!(Refusal::BadState(shown, why)),
+                    }
+                }
+                Some(_) => bail!(Refusal::BadState(
+                    shown,
+                    "it is a symlink or not a regular file".into()
+                )),
+            },
+        });
+    }
+    // Each target directory, then (--all) each recorded directory no longer in the project.
+    let mut dirs = Vec::new();
+    let mut refused: Vec<(Option<&str>, Refusal)> = Vec::new();
+    let mut wanted: Vec<Wanted> = req
+        .targets
+        .iter()
+        .map(|t| {
+            (
+                t.name,
+                t.dir.to_owned(),
+                below(req.root, t.dir),
+                Some(t.bundle),
+            )
+        })
+        .collect();
+    if let (Some(state), Some(project)) = (&state, req.project) {
+        for t in &wanted {
+            if let Some((other, dir)) = state.owner_other_than(&key, &t.2) {
+                problems.push(format!(
+                    "environment `{}`: {} overlaps `{dir}`, which {} records as the output of another project, {other}",
+                    t.0.unwrap_or_default(),
+                    t.1.display(),
+                    req.root.join(STATE_FILE).display(),
+                ));
+            }
+        }
+        if project.all {
+            let keep: Vec<String> = wanted.iter().map(|t| state::join(&t.2)).collect();
+            for dir in state.projects.get(&key).into_iter().flatten() {
+                if !keep.contains(dir)
+                    && let Some(rel) = state::split(dir)
+                {
+                    wanted.push((None, req.root.join(dir), rel, None));
+                }
+            }
+        }
+    }
+    for (name, shown, rel, bundle) in wanted {
+        let orphan = bundle.is_none();
+        if exclusive && !orphan {
+            let resolved: PathBuf = rel.iter().fold(root_resolved.clone(), |p, c| p.join(c));
+            if let Err(r) = guard::check(&shown, &resolved) {
+                refused.push((name, r));
+                continue;
+            }
+        }
+        let dir = match &root {
+            None => None,
+            Some(root) => match root.walk(&rel)? {
+                Walk::Found(d) => Some(d),
+                Walk::Missing(_) => None,
+                Walk::Symlink(p) => {
+                    refused.push((
+                        name,
+                        Refusal::UnsafePaths(vec![format!(
+                            "{} is a symlink; agentctl never follows a symlink under the output directory",
+                            p.display()
+                        )]),
+                    ));
+                    continue;
+                }
+                Walk::NotADirectory(p) => {
+                    refused.push((
+                        name,
+                        Refusal::UnsafePaths(vec![format!(
+                            "{} exists and is not a directory",
+                            p.display()
+                        )]),
+                    ));
+                    continue;
+                }
+            },
+        };
+        if orphan && dir.is_none() {
+            continue;
+        }
+        if let Some(d) = &dir
+            && !rel.is_empty()
+        {
+            locks.push(
+                d.lock(exclusive, &req.wait)
+                    .map_err(|e| lock_error(&shown, e, &req.wait))?,
+            );
+        }
+        let (mut unsafe_paths, mut foreign) = (Vec::new(), Vec::new());
+        let force = req.force || !exclusive;
+        let (changes, leftovers) = plan_files(
+            dir.as_ref(),
+            &shown,
+            bundle,
+            force,
+            &mut unsafe_paths,
+            &mut foreign,
+        )?;
+        if let Some(r) = refusal(unsafe_paths, foreign) {
+            refused.push((name, r));
+            continue;
+        }
+        dirs.push(DirPlan {
+            shown,
+            rel,
+            dir,
+            changes,
+            leftovers,
+            orphan,
+        });
+    }
+    match (req.project, refused.len()) {
+        (None, 1) if problems.is_empty() => {
+            if let Some((_, r)) = refused.pop() {
+                bail!(r);
+            }
+        }
+        _ => {}
+    }
+    for (name, r) in refused {
+        problems.push(match name {
+            Some(name) => format!("environment `{name}`: {r}"),
+            None => format!("no longer in the project: {r}"),
+        });
+    }
+    if !problems.is_empty() {
+        bail!(Refusal::EnvironmentsRefused(problems));
+    }
+    let state = match (state, req.project) {
+        (Some(mut s), Some(project)) => {
+            let before = s.to_bytes();
+            let mine = s.projects.entry(key).or_default();
+            if project.all {
+                mine.clear();
+            }
+            mine.extend(
+                dirs.iter()
+                    .filter(|d| !d.orphan)
+                    .map(|d| state::join(&d.rel)),
+            );
+            let after = s.to_bytes();
+            let changed = before != after
+                || root
+                    .as_ref()
+                    .is_none_or(|r| !matches!(r.kind(STATE_FILE), Ok(Some(_))));
+            Some((after, changed))
+        }
+        _ => None,
+    };
+    Ok(Plan {
+        root,
+        state,
+        dirs,
+        _locks: locks,
+    })
+}
+
+/// One directory's difference with the disk, as `diff` shows it.
+#[derive(Debug, Clone)]
+pub struct Compared {
+    /// The environment's name (`None`: a single render, or an environment no longer in the
+    /// project).
+    pub name: Option<String>,
+    /// The directory as shown.
+    pub dir: PathBuf,
+    /// File by file.
+    pub changes: Vec<Change>,
+    /// A directory of an environment no longer in the project.
+    pub orphan: bool,
+}
+
+/// What `diff` shows: the plan of a write with `force` (a foreign file is drift, not a
+/// refusal), under shared locks so a concurrent `render` is never seen half-written. Never
+/// writes. The targets come first, in order, then (with `--all`) the recorded directories of
+/// environments no longer in the project.
+pub fn compare(req: &Request) -> Result<Vec<Compared>> {
+    let plan = plan_request(req, false)?;
+    let mut out = Vec::new();
+    for d in plan.dirs {
+        let name = req
+            .targets
+            .iter()
+            .find(|t| t.dir == d.shown)
+            .and_then(|t| t.name.map(str::to_owned));
+        out.push(Compared {
+            name,
+            dir: d.shown,
+            changes: d.changes,
+            orphan: d.orphan,
+        });
+    }
+    Ok(out)
+}
