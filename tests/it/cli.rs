@@ -1156,11 +1156,10 @@ fn the_printed_update_command_fixes_the_drift() {
         hint.contains("--set 'agent.config.extra.NOTE=it'\\''s a note'"),
         "{hint}"
     );
-    let bin = support::BIN;
+    // The words a shell makes of the printed command, run (with the fixed environment).
     let sh = Command::new("sh")
         .arg("-c")
-        .arg(format!("'{bin}' {hint}"))
-        .current_dir(dir.path())
+        .arg(format!("printf '%s\\0' {hint}"))
         .output()
         .expect("sh runs");
     assert!(
@@ -1168,7 +1167,14 @@ fn the_printed_update_command_fixes_the_drift() {
         "{}",
         String::from_utf8_lossy(&sh.stderr)
     );
-    assert_eq!(agentctl(args).current_dir(dir.path()).run().code, 0);
+    let words = String::from_utf8(sh.stdout).unwrap();
+    let words: Vec<&str> = words.split_terminator('\0').collect();
+    assert!(
+        words.contains(&"agent.config.extra.NOTE=it's a note"),
+        "{words:?}"
+    );
+    agentctl(words).current_dir(dir.path()).code(0).run();
+    agentctl(args).current_dir(dir.path()).code(0).run();
 }
 
 #[test]
