@@ -18,6 +18,7 @@ pub mod diag;
 pub mod impact;
 pub mod input;
 pub mod k8s;
+pub mod lint;
 pub mod output;
 pub mod par;
 pub mod pipeline;

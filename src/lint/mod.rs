@@ -1,0 +1,166 @@
+//! Lint: production-readiness rules over the final objects, the ones that get applied (after
+//! the layers' patches and extra objects), objects in, findings out, pure.
+//!
+//! The typed validation (`resolve::validate`) refuses a bad setting at its line; what only the
+//! final objects show (a patch that makes a container privileged, an extra NetworkPolicy that
+//! allows everything, a Role with `*`) is found here. Each rule has a stable ID (`AGT1xx`), a
+//! severity ([`Severity::Error`]: the cluster refuses it or it breaks a promise of the render;
+//! [`Severity::Warning`]: a readiness risk), a one-paragraph doc and a fix ([`RULES`]). A finding
+//! names the object and the field path ([`Seg`]s, list items by index); where the value came
+//! from (the line of a patch or extra object) is the caller's to say, through [`Provenance`]:
+//! `pipeline` knows the layers, this module only the objects. `render` refuses errors,
+//! `lint` prints every finding, `diff` classes a change that makes a rule fire as `security`.
+
+mod network;
+mod pod;
+pub mod report;
+mod rules;
+#[cfg(test)]
+mod tests;
+mod workload;
+
+use serde_json::Value as J;
+
+pub use crate::config::patches::Seg;
+use crate::config::patches::{PathDisplay, object_id};
+pub use rules::{RULES, Rule, rule};
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// A readiness risk: printed, not refused.
+    Warning,
+    /// The cluster refuses it (Pod Security admission) or it breaks a promise of the render
+    /// (default-deny, least privilege, credentials only from Secrets): `render` refuses it.
+    Error,
+}
+
+impl Severity {
+    /// `error` or `warning`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// One rule firing on one object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The rule.
+    pub rule: &'static Rule,
+    /// `Kind/name` of the object.
+    pub object: String,
+    /// Where in the object (list items by index, as in the object).
+    pub path: Vec<Seg>,
+    /// What is wrong, for this object.
+    pub message: String,
+    /// The patch or extra object that produced the value, when one did (filled by the
+    /// caller, which knows the layers).
+    pub origin: Option<Origin>,
+}
+
+/// Where in an override file a value was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// As people read it: `my.yaml:12:9`, `profile dev (profiles/dev.yaml:3:1)`.
+    pub shown: String,
+    /// The file, when the value is in one the user has (an override or project file).
+    pub file: Option<String>,
+    /// Line, from 1.
+    pub line: usize,
+    /// Column, from 1.
+    pub column: usize,
+    /// What wrote it: `patches[0]`, `resources[1]`.
+    pub entry: String,
+}
+
+impl Finding {
+    /// The field path as people read it: `spec.template.spec.containers[0].securityContext`.
+    pub fn path_text(&self) -> String {
+        PathDisplay(&self.path).to_string()
+    }
+
+    /// A key that stays the same when nothing about the finding changed (rule, object, path),
+    /// for comparing two renders.
+    pub fn key(&self) -> (String, String, String) {
+        (self.rule.id.to_owned(), self.object.clone(), self.path_text())
+    }
+}
+
+/// Where a value of an object came from, asked by the rules that depend on it.
+pub trait Provenance {
+    /// Whether the value at `path` of `object` (`Kind/name`) was written by a patch or an extra
+    /// object (the escape hatch) rather than by a typed setting.
+    fn escape_hatch(&self, object: &str, path: &[Seg]) -> bool;
+}
+
+/// No provenance: everything counts as rendered from typed settings.
+pub struct Typed;
+
+impl Provenance for Typed {
+    fn escape_hatch(&self, _: &str, _: &[Seg]) -> bool {
+        false
+    }
+}
+
+/// What the rules see: every object, and where values came from.
+pub(crate) struct Ctx<'a> {
+    pub objects: &'a [&'a J],
+    pub provenance: &'a dyn Provenance,
+}
+
+/// Collects findings for one object.
+pub(crate) struct Out<'a> {
+    object: &'a J,
+    findings: Vec<Finding>,
+}
+
+impl Out<'_> {
+    pub(crate) fn fire(&mut self, id: &str, path: Vec<Seg>, message: impl Into<String>) {
+        self.findings.push(Finding {
+            rule: rule(id),
+            object: object_id(self.object),
+            path,
+            message: message.into(),
+            origin: None,
+        });
+    }
+}
+
+/// A path from string keys and indices: `p(&["spec", "template"])`.
+pub(crate) fn keys(base: &[Seg], more: &[&str]) -> Vec<Seg> {
+    let mut p = base.to_vec();
+    p.extend(more.iter().map(|k| Seg::Key((*k).to_owned())));
+    p
+}
+
+/// Every finding of every rule over `objects` (a `Kustomization` is skipped), in object order
+/// then rule order.
+pub fn lint(objects: &[&J], provenance: &dyn Provenance) -> Vec<Finding> {
+    let ctx = Ctx {
+        objects,
+        provenance,
+    };
+    let mut all = Vec::new();
+    for o in objects {
+        if crate::k8s::object::kind(o) == "Kustomization" {
+            continue;
+        }
+        let mut out = Out {
+            object: o,
+            findings: Vec::new(),
+        };
+        pod::check(o, &mut out);
+        workload::check(&ctx, o, &mut out);
+        network::check(&ctx, o, &mut out);
+        all.extend(out.findings);
+    }
+    all
+}
+
+/// Whether any finding is an error.
+pub fn has_errors(findings: &[Finding]) -> bool {
+    findings.iter().any(|f| f.rule.severity == Severity::Error)
+}

@@ -1,0 +1,149 @@
+//! The rule table: every rule's stable ID, severity, title, doc and fix, in ID order. IDs are
+//! never reused or renumbered (SARIF results and acceptances name them); a retired rule keeps
+//! its row.
+
+use super::Severity::{self, Error, Warning};
+
+/// One rule.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// Stable ID, `AGT1xx`.
+    pub id: &'static str,
+    /// Short kebab-case name.
+    pub name: &'static str,
+    /// Error or warning.
+    pub severity: Severity,
+    /// One line.
+    pub title: &'static str,
+    /// One paragraph: what it checks and why.
+    pub doc: &'static str,
+    /// How to fix it.
+    pub fix: &'static str,
+}
+
+const PSS: &str = "The namespace enforces Pod Security `restricted`: admission refuses a pod (and \
+the controller of a Deployment, StatefulSet, DaemonSet, Job or CronJob keeps failing to create \
+it) whose spec breaks it. Checked for every pod template of every workload kind, init \
+containers and native sidecars included.";
+
+macro_rules! rules {
+    ($($id:literal $name:literal $sev:ident $title:literal, $doc:expr, $fix:literal;)*) => {
+        /// Every rule, in ID order.
+        pub const RULES: &[Rule] = &[$(Rule {
+            id: $id, name: $name, severity: $sev, title: $title, doc: $doc, fix: $fix,
+        },)*];
+    };
+}
+
+rules! {
+    "AGT101" "privileged" Error "privileged container",
+        PSS,
+        "remove `privileged: true` from the container's securityContext (or set it to false)";
+    "AGT102" "host-namespaces" Error "host network, PID or IPC namespace",
+        PSS,
+        "remove `hostNetwork`, `hostPID` and `hostIPC` from the pod spec";
+    "AGT103" "host-path" Error "hostPath or other non-restricted volume",
+        PSS,
+        "use an emptyDir, configMap, secret, projected, persistentVolumeClaim or ephemeral volume instead";
+    "AGT104" "host-port" Error "hostPort on a container port",
+        PSS,
+        "remove `hostPort`; expose the port through a Service";
+    "AGT105" "proc-mount" Error "procMount other than Default",
+        PSS,
+        "remove `procMount` from the securityContext";
+    "AGT106" "apparmor-unconfined" Error "AppArmor profile Unconfined",
+        PSS,
+        "remove the AppArmor override (or use `RuntimeDefault` / `Localhost`)";
+    "AGT107" "selinux" Error "SELinux type, user or role overridden",
+        PSS,
+        "remove `seLinuxOptions.type`/`user`/`role` (only container_t, container_init_t, container_kvm_t and container_engine_t are allowed)";
+    "AGT108" "sysctls" Error "unsafe sysctl",
+        PSS,
+        "remove the sysctl, or keep to the safe set (kernel.shm_rmid_forced, net.ipv4.ip_local_port_range, net.ipv4.tcp_syncookies, net.ipv4.ping_group_range, net.ipv4.ip_unprivileged_port_start, net.ipv4.ip_local_reserved_ports, net.ipv4.tcp_keepalive_*)";
+    "AGT109" "capabilities" Error "capabilities not dropped, or added",
+        PSS,
+        "set `capabilities: {drop: [ALL]}` and add nothing but NET_BIND_SERVICE";
+    "AGT110" "run-as-non-root" Error "may run as root",
+        PSS,
+        "set `runAsNonRoot: true` (pod or container securityContext) and never `runAsUser: 0`";
+    "AGT111" "seccomp" Error "no seccomp profile, or Unconfined",
+        PSS,
+        "set `seccompProfile: {type: RuntimeDefault}` in the pod's securityContext";
+    "AGT112" "privilege-escalation" Error "privilege escalation allowed",
+        PSS,
+        "set `allowPrivilegeEscalation: false` in the container's securityContext";
+    "AGT120" "probes" Warning "long-running container without readiness or liveness probe",
+        "A container of a Deployment, StatefulSet or DaemonSet (or a native sidecar) runs until it \
+is replaced. Without a readiness probe it gets traffic before it can serve it, and a rollout \
+goes on over broken pods; without a liveness probe a hung process is never restarted.",
+        "add `readinessProbe` and `livenessProbe` to the container";
+    "AGT121" "resources" Warning "container without CPU and memory requests and limits",
+        "Every container needs CPU and memory requests (scheduling, the autoscaler's utilization) \
+and limits (the namespace's ResourceQuota counts them; one container without them either takes the \
+LimitRange default, which was sized for someone else, or is refused by quota admission).",
+        "set `resources.requests` and `resources.limits` for cpu and memory";
+    "AGT122" "image-tag" Warning "image without a pinned tag",
+        "An image without a tag or with `:latest` changes under the same manifest: a rollback \
+brings back the new code, and two pods of one ReplicaSet can run different builds. Pinning a \
+digest (`@sha256:`) is stronger still.",
+        "use an immutable version tag (`:v1.2.3`) or a digest";
+    "AGT130" "allow-all-rule" Error "NetworkPolicy rule that allows everything",
+        "NetworkPolicies add up: one rule with no `from`/`to` and no ports (`ingress: [{}]`) \
+allows every source on every port for the pods it selects, which cancels the default-deny \
+policy the render promises.",
+        "name the peers (`from`/`to` with a podSelector or namespaceSelector) and the ports";
+    "AGT131" "default-deny" Error "pod not isolated by a NetworkPolicy",
+        "Every pod the render runs is meant to be selected by a NetworkPolicy for both ingress and \
+egress (the default-deny policy selects them all): a pod no policy selects accepts any \
+connection and reaches anything.",
+        "keep `default-deny-all` (podSelector: {}, policyTypes: [Ingress, Egress]) or add a policy selecting the pod";
+    "AGT140" "exposure" Error "Service exposed outside the cluster by a patch or extra object",
+        "A Service of type LoadBalancer or NodePort, or with externalIPs, opens the workload to \
+networks outside the cluster. The typed settings expose the agent through the Ingress or \
+Gateway they render; exposure that a patch or extra object adds bypasses that intent.",
+        "expose through the typed `ingress`/`gateway` settings, or keep the Service ClusterIP";
+    "AGT150" "rbac-wildcard" Error "RBAC rule with a wildcard",
+        "A `*` in apiGroups, resources or verbs grants every present and future permission of \
+that dimension, including ones that lead to cluster admin.",
+        "list the exact apiGroups, resources and verbs the workload needs";
+    "AGT151" "rbac-secrets" Error "RBAC list or watch on Secrets",
+        "`list` and `watch` on secrets return every Secret's value in the namespace, not only \
+the one the workload needs.",
+        "grant `get` on the named Secret (`resourceNames`) instead";
+    "AGT152" "rbac-escalation" Error "RBAC escalate, bind or impersonate",
+        "`escalate`, `bind` and `impersonate` let the holder grant itself or act with \
+permissions it does not have.",
+        "remove the verb; grant the needed permissions directly";
+    "AGT160" "credential-source" Error "credential not from a Secret",
+        "A credential (a variable or key whose name says password, token, key, ...) must come \
+from a Secret (`secretKeyRef`, `secretRef`): a ConfigMap or a literal value is readable by \
+anyone who can read the namespace's configuration, and is committed to Git.",
+        "reference the Secret: `valueFrom: {secretKeyRef: {name: agent-secrets, key: <key>}}`";
+    "AGT161" "token-automount" Warning "service account token mounted",
+        "A pod that does not call the Kubernetes API should not carry a service account token: \
+the render sets `automountServiceAccountToken: false`; a token mounted anyway is a credential \
+an attacker in the container can use.",
+        "set `automountServiceAccountToken: false` in the pod spec";
+    "AGT170" "pdb-blocks-drain" Error "PodDisruptionBudget that blocks every drain",
+        "A PodDisruptionBudget that allows no disruption at the workload's lowest replica count \
+(the autoscaler's minimum, else spec.replicas) makes every node drain hang: cluster upgrades \
+and autoscaler scale-downs stall.",
+        "lower minAvailable (or raise maxUnavailable) so at least one pod may be evicted at the minimum replica count";
+    "AGT171" "revision-history" Warning "no rollout history kept",
+        "`revisionHistoryLimit: 0` deletes every old ReplicaSet: `kubectl rollout undo` has \
+nothing to go back to.",
+        "keep `revisionHistoryLimit` above 0 (the default is 10)";
+    "AGT180" "runbook" Warning "alert without a runbook",
+        "Every alert must say what to do when it fires: an `annotations.runbook_url` the \
+on-call can open from the notification.",
+        "add `annotations: {runbook_url: https://...}` to the alert";
+}
+
+/// The rule of an ID in [`RULES`]. Panics on an unknown ID: rules name their own IDs, a
+/// misspelling is caught by every test that fires it.
+pub fn rule(id: &str) -> &'static Rule {
+    RULES
+        .iter()
+        .find(|r| r.id == id)
+        .unwrap_or_else(|| panic!("no lint rule {id}"))
+}

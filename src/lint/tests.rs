@@ -1,0 +1,205 @@
+//! The gallery: per rule, an input that must fire it (negative control) beside the compliant
+//! base that must not (positive control).
+
+use serde_json::{Value as J, json};
+
+use super::*;
+
+fn deployment() -> J {
+    json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "ns"},
+        "spec": {"replicas": 2, "revisionHistoryLimit": 5,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}},
+                "spec": {"automountServiceAccountToken": false,
+                    "securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}},
+                    "volumes": [{"name": "tmp", "emptyDir": {}}],
+                    "containers": [container("web")]}}}})
+}
+
+fn container(name: &str) -> J {
+    json!({"name": name, "image": "reg/web:v1",
+        "securityContext": {"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}},
+        "readinessProbe": {"httpGet": {"port": 80}}, "livenessProbe": {"httpGet": {"port": 80}},
+        "resources": {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
+        "env": [{"name": "API_KEY", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]})
+}
+
+fn deny() -> J {
+    json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+        "metadata": {"name": "deny", "namespace": "ns"},
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}})
+}
+
+fn others() -> Vec<J> {
+    vec![
+        deny(),
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": "r", "namespace": "ns"},
+            "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}]}),
+        json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+            "metadata": {"name": "pdb", "namespace": "ns"},
+            "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "web"}}}}),
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "svc", "namespace": "ns"},
+            "spec": {"type": "ClusterIP", "ports": [{"port": 80}]}}),
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm", "namespace": "ns"},
+            "data": {"LOG_LEVEL": "info"}}),
+        json!({"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
+            "metadata": {"name": "alerts", "namespace": "ns"},
+            "spec": {"groups": [{"name": "g", "rules": [{"alert": "Down", "expr": "up == 0",
+                "annotations": {"runbook_url": "https://r/Down"}}]}]}}),
+    ]
+}
+
+/// Every object touched: the escape hatch wrote everything.
+struct Patched;
+impl Provenance for Patched {
+    fn escape_hatch(&self, _: &str, _: &[Seg]) -> bool {
+        true
+    }
+}
+
+fn ids(objects: &[J]) -> Vec<&'static str> {
+    let refs: Vec<&J> = objects.iter().collect();
+    let mut ids: Vec<&str> = lint(&refs, &Patched).iter().map(|f| f.rule.id).collect();
+    ids.dedup();
+    ids
+}
+
+fn with(change: impl Fn(&mut Vec<J>)) -> Vec<J> {
+    let mut all = vec![deployment()];
+    all.extend(others());
+    change(&mut all);
+    all
+}
+
+fn set(all: &mut [J], index: usize, pointer: &str, value: J) {
+    let (parent, key) = pointer.rsplit_once('/').unwrap();
+    let mut here = &mut all[index];
+    for k in parent.split('/').skip(1) {
+        here = match here {
+            J::Array(a) => &mut a[k.parse::<usize>().unwrap()],
+            other => other
+                .as_object_mut()
+                .unwrap()
+                .entry(k)
+                .or_insert_with(|| json!({})),
+        };
+    }
+    match here {
+        J::Array(a) => a[key.parse::<usize>().unwrap()] = value,
+        other => {
+            other.as_object_mut().unwrap().insert(key.into(), value);
+        }
+    }
+}
+
+const C: &str = "/spec/template/spec/containers/0";
+const P: &str = "/spec/template/spec";
+
+#[test]
+fn the_compliant_base_fires_nothing() {
+    assert_eq!(ids(&with(|_| {})), Vec::<&str>::new());
+}
+
+#[test]
+fn gallery_every_rule_fires_on_its_case() {
+    let cases: Vec<(&str, Box<dyn Fn(&mut Vec<J>)>)> = vec![
+        ("AGT101", Box::new(|a| set(a, 0, &format!("{C}/securityContext/privileged"), json!(true)))),
+        ("AGT102", Box::new(|a| set(a, 0, &format!("{P}/hostPID"), json!(true)))),
+        ("AGT103", Box::new(|a| set(a, 0, &format!("{P}/volumes/0"), json!({"name": "d", "hostPath": {"path": "/var/run/docker.sock"}})))),
+        ("AGT104", Box::new(|a| set(a, 0, &format!("{C}/ports"), json!([{"containerPort": 80, "hostPort": 80}])))),
+        ("AGT105", Box::new(|a| set(a, 0, &format!("{C}/securityContext/procMount"), json!("Unmasked")))),
+        ("AGT106", Box::new(|a| set(a, 0, &format!("{C}/securityContext/appArmorProfile"), json!({"type": "Unconfined"})))),
+        ("AGT107", Box::new(|a| set(a, 0, &format!("{P}/securityContext/seLinuxOptions"), json!({"type": "spc_t"})))),
+        ("AGT108", Box::new(|a| set(a, 0, &format!("{P}/securityContext/sysctls"), json!([{"name": "kernel.msgmax", "value": "1"}])))),
+        ("AGT109", Box::new(|a| set(a, 0, &format!("{C}/securityContext/capabilities/add"), json!(["SYS_ADMIN"])))),
+        ("AGT110", Box::new(|a| set(a, 0, &format!("{P}/securityContext/runAsNonRoot"), json!(false)))),
+        ("AGT111", Box::new(|a| set(a, 0, &format!("{P}/securityContext/seccompProfile"), json!({"type": "Unconfined"})))),
+        ("AGT112", Box::new(|a| set(a, 0, &format!("{C}/securityContext/allowPrivilegeEscalation"), json!(true)))),
+        ("AGT120", Box::new(|a| set(a, 0, &format!("{C}/readinessProbe"), J::Null))),
+        ("AGT121", Box::new(|a| set(a, 0, &format!("{C}/resources/limits"), json!({"cpu": "1"})))),
+        ("AGT122", Box::new(|a| set(a, 0, &format!("{C}/image"), json!("reg:5000/web:latest")))),
+        ("AGT130", Box::new(|a| set(a, 1, "/spec/ingress", json!([{}])))),
+        ("AGT131", Box::new(|a| set(a, 1, "/spec/policyTypes", json!(["Ingress"])))),
+        ("AGT140", Box::new(|a| set(a, 4, "/spec/type", json!("LoadBalancer")))),
+        ("AGT150", Box::new(|a| set(a, 2, "/rules/0/resources", json!(["*"])))),
+        ("AGT151", Box::new(|a| set(a, 2, "/rules/0", json!({"apiGroups": [""], "resources": ["secrets"], "verbs": ["list"]})))),
+        ("AGT152", Box::new(|a| set(a, 2, "/rules/0/verbs", json!(["get", "impersonate"])))),
+        ("AGT160", Box::new(|a| set(a, 0, &format!("{C}/env/0/valueFrom"), json!({"configMapKeyRef": {"name": "cm", "key": "k"}})))),
+        ("AGT161", Box::new(|a| set(a, 0, &format!("{P}/automountServiceAccountToken"), json!(true)))),
+        ("AGT170", Box::new(|a| set(a, 3, "/spec", json!({"minAvailable": 2, "selector": {"matchLabels": {"app": "web"}}})))),
+        ("AGT171", Box::new(|a| set(a, 0, "/spec/revisionHistoryLimit", json!(0)))),
+        ("AGT180", Box::new(|a| set(a, 6, "/spec/groups/0/rules/0/annotations", json!({})))),
+    ];
+    let fired: Vec<&str> = cases.iter().map(|(id, _)| *id).collect();
+    let all: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+    assert_eq!(fired, all, "every rule has its gallery case, in ID order");
+    for (id, change) in &cases {
+        let got = ids(&with(|a| change(a)));
+        assert_eq!(got, [*id], "case {id}");
+    }
+}
+
+#[test]
+fn init_containers_sidecars_and_every_workload_kind_are_checked() {
+    let mut sidecar = container("side");
+    sidecar["restartPolicy"] = json!("Always");
+    sidecar["securityContext"]["privileged"] = json!(true);
+    let got = ids(&with(|a| set(a, 0, &format!("{P}/initContainers"), json!([sidecar.clone()]))));
+    assert_eq!(got, ["AGT101"]);
+    let mut side = container("side");
+    side["restartPolicy"] = json!("Always");
+    side.as_object_mut().unwrap().remove("readinessProbe");
+    assert_eq!(ids(&with(|a| set(a, 0, &format!("{P}/initContainers"), json!([side.clone()])))), ["AGT120"]);
+    // A one-shot init container needs no probe.
+    let mut init = container("init");
+    init.as_object_mut().unwrap().remove("readinessProbe");
+    assert!(ids(&with(|a| set(a, 0, &format!("{P}/initContainers"), json!([init.clone()])))).is_empty());
+    // A CronJob's pod template, three levels down.
+    let d = deployment();
+    let cron = json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "c", "namespace": "ns"},
+        "spec": {"jobTemplate": {"spec": {"template": d["spec"]["template"].clone()}}}});
+    let mut cron_bad = cron.clone();
+    cron_bad["spec"]["jobTemplate"]["spec"]["template"]["spec"]["hostNetwork"] = json!(true);
+    assert!(ids(&[cron, deny()]).is_empty());
+    assert_eq!(ids(&[cron_bad, deny()]), ["AGT102"]);
+}
+
+#[test]
+fn the_pdb_reads_the_autoscaler_minimum() {
+    let hpa = json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "h", "namespace": "ns"},
+        "spec": {"minReplicas": 3, "maxReplicas": 9,
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}}});
+    let pdb = |min: i64| {
+        let hpa = hpa.clone();
+        move |a: &mut Vec<J>| {
+            set(a, 3, "/spec", json!({"minAvailable": min, "selector": {"matchLabels": {"app": "web"}}}));
+            a.push(hpa.clone());
+        }
+    };
+    // replicas 2, but the autoscaler never goes below 3: minAvailable 2 leaves one eviction.
+    assert!(ids(&with(pdb(2))).is_empty());
+    assert_eq!(ids(&with(pdb(3))), ["AGT170"]);
+}
+
+#[test]
+fn a_typed_service_type_is_not_flagged() {
+    let all = with(|a| set(a, 4, "/spec/type", json!("LoadBalancer")));
+    let refs: Vec<&J> = all.iter().collect();
+    assert!(lint(&refs, &Typed).is_empty());
+}
+
+#[test]
+fn findings_name_the_object_and_path() {
+    let all = with(|a| set(a, 0, &format!("{C}/securityContext/privileged"), json!(true)));
+    let refs: Vec<&J> = all.iter().collect();
+    let f = &lint(&refs, &Typed)[0];
+    assert_eq!(f.object, "Deployment/web");
+    assert_eq!(
+        f.path_text(),
+        "spec.template.spec.containers[0].securityContext.privileged"
+    );
+    assert!(has_errors(&[f.clone()]));
+}

@@ -1,0 +1,194 @@
+//! The rules about objects beside the pods: RBAC roles, PodDisruptionBudgets against the
+//! replicas the workload can run at its lowest, rollout history, alert runbooks and
+//! credentials in ConfigMaps.
+
+use serde_json::Value as J;
+
+use super::{Ctx, Out, Seg, keys};
+use crate::config::credentials;
+use crate::k8s::object::{self, field_str, int_at, kind, str_at};
+use crate::k8s::scale::{self, IntOrPercent};
+
+pub(super) fn check(ctx: &Ctx, o: &J, out: &mut Out) {
+    match kind(o) {
+        "Role" | "ClusterRole" => rbac(o, out),
+        "PodDisruptionBudget" => pdb(ctx, o, out),
+        "ConfigMap" => config_map(o, out),
+        "PrometheusRule" => runbooks(o, out),
+        "Deployment" | "StatefulSet" | "DaemonSet" => {
+            if int_at(o, "/spec/revisionHistoryLimit") == Some(0) {
+                out.fire(
+                    "AGT171",
+                    keys(&[], &["spec", "revisionHistoryLimit"]),
+                    "`revisionHistoryLimit: 0` keeps nothing to roll back to",
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+fn strings(v: &J, key: &str) -> Vec<String> {
+    object::items(v, &format!("/{key}"))
+        .filter_map(|s| s.as_str().map(str::to_owned))
+        .collect()
+}
+
+fn rbac(o: &J, out: &mut Out) {
+    for (i, r) in object::items(o, "/rules").enumerate() {
+        let at = vec![Seg::Key("rules".into()), Seg::Index(i)];
+        for key in ["apiGroups", "resources", "verbs", "nonResourceURLs"] {
+            if strings(r, key).iter().any(|s| s == "*" || s.ends_with("/*")) {
+                out.fire(
+                    "AGT150",
+                    keys(&at, &[key]),
+                    format!("`*` in {key} grants everything"),
+                );
+            }
+        }
+        let verbs = strings(r, "verbs");
+        let resources = strings(r, "resources");
+        let core = strings(r, "apiGroups").iter().any(|g| g.is_empty());
+        if core && resources.iter().any(|s| s == "secrets") {
+            let reads: Vec<&str> = ["list", "watch"]
+                .into_iter()
+                .filter(|v| verbs.iter().any(|x| x == v))
+                .collect();
+            if !reads.is_empty() {
+                out.fire(
+                    "AGT151",
+                    keys(&at, &["verbs"]),
+                    format!("{} on secrets reads every Secret", reads.join(" and ")),
+                );
+            }
+        }
+        let risky: Vec<&str> = ["escalate", "bind", "impersonate"]
+            .into_iter()
+            .filter(|v| verbs.iter().any(|x| x == v))
+            .collect();
+        if !risky.is_empty() {
+            out.fire(
+                "AGT152",
+                keys(&at, &["verbs"]),
+                format!("verb {}", risky.join(", ")),
+            );
+        }
+    }
+}
+
+pub(super) fn label_selects(selector: &J, labels: &J) -> bool {
+    let want = selector.get("matchLabels").and_then(J::as_object);
+    let have = labels.as_object();
+    let labels_ok = want.into_iter().flatten().all(|(k, v)| {
+        have.and_then(|h| h.get(k)) == Some(v)
+    });
+    // matchExpressions: only `In` and `Exists` are read; anything else counts as not selecting.
+    let exprs_ok = object::items(selector, "/matchExpressions").all(|e| {
+        let key = field_str(e, "/key");
+        let value = have.and_then(|h| h.get(key));
+        match field_str(e, "/operator") {
+            "In" => value.is_some_and(|v| object::items(e, "/values").any(|x| x == v)),
+            "Exists" => value.is_some(),
+            "NotIn" => !value.is_some_and(|v| object::items(e, "/values").any(|x| x == v)),
+            "DoesNotExist" => value.is_none(),
+            _ => false,
+        }
+    });
+    labels_ok && exprs_ok
+}
+
+pub(super) fn pod_labels(o: &J) -> Option<&J> {
+    object::pod_template(o)
+        .and_then(|t| t.pointer("/metadata/labels"))
+        .or_else(|| (kind(o) == "Pod").then(|| o.pointer("/metadata/labels")).flatten())
+}
+
+pub(super) fn same_namespace(a: &J, b: &J) -> bool {
+    object::namespace(a) == object::namespace(b)
+}
+
+/// The lowest number of replicas a workload runs: the autoscaler's minimum, else
+/// `spec.replicas` (default 1).
+fn lowest(ctx: &Ctx, w: &J) -> i64 {
+    scale::autoscaler_of(ctx.objects.iter().copied(), kind(w), object::name(w))
+        .map(|(b, _)| b.min)
+        .unwrap_or_else(|| int_at(w, "/spec/replicas").unwrap_or(1))
+}
+
+fn pdb(ctx: &Ctx, o: &J, out: &mut Out) {
+    let Some(selector) = o.pointer("/spec/selector") else {
+        return;
+    };
+    for w in ctx.objects.iter().filter(|w| {
+        matches!(kind(w), "Deployment" | "StatefulSet" | "ReplicaSet") && same_namespace(w, o)
+    }) {
+        let Some(labels) = pod_labels(w) else { continue };
+        if !label_selects(selector, labels) {
+            continue;
+        }
+        let n = lowest(ctx, w);
+        let (allowed, field) = if let Some(m) = o.pointer("/spec/maxUnavailable") {
+            let Some(v) = IntOrPercent::of_json(m) else { continue };
+            (v.resolve(n, true), "maxUnavailable")
+        } else if let Some(m) = o.pointer("/spec/minAvailable") {
+            let Some(v) = IntOrPercent::of_json(m) else { continue };
+            (n - v.resolve(n, true), "minAvailable")
+        } else {
+            continue;
+        };
+        if allowed < 1 {
+            out.fire(
+                "AGT170",
+                keys(&[], &["spec", field]),
+                format!(
+                    "at {n} replica{} of {}/{} (its lowest), {field} {} allows no eviction",
+                    if n == 1 { "" } else { "s" },
+                    kind(w),
+                    object::name(w),
+                    super::report::show(o.pointer(&format!("/spec/{field}")).unwrap_or(&J::Null))
+                ),
+            );
+        }
+    }
+}
+
+fn config_map(o: &J, out: &mut Out) {
+    for k in o
+        .get("data")
+        .and_then(J::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(k, _)| k)
+        .filter(|k| credentials::is_sensitive(k))
+    {
+        out.fire(
+            "AGT160",
+            keys(&[], &["data", k]),
+            format!("ConfigMap key `{k}` looks like a credential"),
+        );
+    }
+}
+
+fn runbooks(o: &J, out: &mut Out) {
+    for (g, group) in object::items(o, "/spec/groups").enumerate() {
+        for (i, r) in object::items(group, "/rules").enumerate() {
+            let Some(alert) = str_at(r, "/alert") else { continue };
+            if str_at(r, "/annotations/runbook_url").is_none_or(str::is_empty) {
+                out.fire(
+                    "AGT180",
+                    vec![
+                        Seg::Key("spec".into()),
+                        Seg::Key("groups".into()),
+                        Seg::Index(g),
+                        Seg::Key("rules".into()),
+                        Seg::Index(i),
+                        Seg::Key("annotations".into()),
+                    ],
+                    format!("alert `{alert}` has no runbook_url"),
+                );
+            }
+        }
+    }
+}
+
+
