@@ -112,6 +112,20 @@ pub enum DiffFormat {
     Markdown,
 }
 
+/// The output of `lint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum LintFormat {
+    /// One block per finding: rule, object, field path, origin, fix.
+    #[default]
+    Text,
+    /// `{"findings": [...]}`.
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// JUnit XML: a test case per rule.
+    Junit,
+}
+
 /// An impact class of a change (`agentctl diff --fail-on`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ImpactClass {
@@ -235,6 +249,29 @@ pub enum Command {
         /// Impact report and exit code.
         #[command(flatten)]
         impact: ImpactArgs,
+    },
+    /// Check the objects as they will be applied (after patches and extra objects) against
+    /// the production-readiness rules: exit 0 clean, 1 findings, 2 bad input.
+    ///
+    /// Each finding names its rule (`AGT1xx`, error or warning), the object, the field path,
+    /// the line of the override file whose patch or extra object produced the value, and the
+    /// fix. `render` refuses the errors and prints the warnings.
+    ///
+    /// Examples:
+    ///   agentctl lint -p high-throughput -f deploy/prod.yaml
+    ///   agentctl lint --all --format sarif > agentctl.sarif   # GitHub code scanning
+    ///   agentctl lint -f my.yaml --format junit > lint.xml
+    #[command(verbatim_doc_comment)]
+    Lint {
+        /// Inputs.
+        #[command(flatten)]
+        inputs: InputArgs,
+        /// Project environments.
+        #[command(flatten)]
+        project: ProjectArgs,
+        /// What to print on stdout.
+        #[arg(long, value_name = "FORMAT", default_value = "text")]
+        format: LintFormat,
     },
     /// Print the commands that restore Redis from a backup, for this deployment.
     ///

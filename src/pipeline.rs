@@ -102,9 +102,49 @@ pub fn build(renderer: &Renderer, inputs: &Inputs) -> Result<(Merged, Bundle)> {
             return Err(Error::Input(diags));
         }
     };
+    let findings = crate::render::provenance::lint(&merged, &patched, &files);
     let mut bundle = bundle::assemble(&merged.config, files)?;
     bundle.patched = patched;
+    bundle.findings = findings;
     Ok((merged, bundle))
+}
+
+/// Refuses renders with an error-severity lint finding (every one, as diagnostics located at
+/// the override file that produced the value); returns the warnings' text, once per finding,
+/// for the command to print.
+pub fn refuse_lint_errors(rendered: &[Rendered]) -> Result<String> {
+    let mut errors = Vec::new();
+    let mut warnings = String::new();
+    for r in rendered {
+        for f in &r.bundle.findings {
+            if f.rule.severity == crate::lint::Severity::Error {
+                let mut d = Diagnostic::new(format!(
+                    "{} {}: {} {}: {}",
+                    f.rule.id,
+                    f.rule.title,
+                    f.object,
+                    f.path_text(),
+                    f.message
+                ))
+                .help(f.rule.fix);
+                if let Some(o) = &f.origin {
+                    d = d.note(format!("set by {} at {}", o.entry, o.shown));
+                }
+                if let Some(n) = &r.name {
+                    d = d.note(in_environments(&[n]));
+                }
+                errors.push(d);
+            } else {
+                warnings.push_str(&crate::lint::report::text_one(f, r.name()));
+                warnings.push('\n');
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(warnings)
+    } else {
+        Err(Error::Input(errors))
+    }
 }
 
 /// One thing to render: a project environment, or (no name) the single render of the command

@@ -10,6 +10,7 @@ pub mod config;
 pub mod diff;
 pub mod explain;
 pub mod init;
+pub mod lint;
 pub mod man;
 pub mod objects;
 pub mod profiles;
@@ -118,6 +119,11 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
                 },
             },
         ),
+        Command::Lint {
+            inputs,
+            project,
+            format,
+        } => lint::run(ctx, inputs, project, *format),
         Command::Diff {
             inputs,
             project,

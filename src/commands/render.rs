@@ -76,6 +76,10 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
         return super::diff::environments(ctx, &renderer, &targets, root, &opts, &args.impact);
     }
     let rendered = pipeline::build_all(&renderer, &targets)?;
+    let warnings = pipeline::refuse_lint_errors(&rendered)?;
+    if !ctx.quiet {
+        eprint!("{warnings}");
+    }
     let written = pipeline::write_all(root, &rendered, &opts)?;
     if !ctx.quiet {
         super::set_note(sets);
@@ -120,6 +124,10 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
 /// One target's stream on stdout; what the cluster needs on stderr.
 fn stream(ctx: Ctx, renderer: &Renderer, target: &[Target]) -> Result<Outcome> {
     let rendered = pipeline::build_all(renderer, target)?;
+    let warnings = pipeline::refuse_lint_errors(&rendered)?;
+    if !ctx.quiet {
+        eprint!("{warnings}");
+    }
     let stream = rendered
         .first()
         .map(|r| r.bundle.stream())
@@ -144,6 +152,10 @@ fn single(
 ) -> Result<Outcome> {
     let sets = inputs.sets.clone();
     let rendered = pipeline::build_all(renderer, &[Target::single(inputs, dir)])?;
+    let warnings = pipeline::refuse_lint_errors(&rendered)?;
+    if !ctx.quiet {
+        eprint!("{warnings}");
+    }
     refuse_file_name(dir)?;
     refuse_environment_root(dir)?;
     let opts = Options {

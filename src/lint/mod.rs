@@ -85,7 +85,11 @@ impl Finding {
     /// A key that stays the same when nothing about the finding changed (rule, object, path),
     /// for comparing two renders.
     pub fn key(&self) -> (String, String, String) {
-        (self.rule.id.to_owned(), self.object.clone(), self.path_text())
+        (
+            self.rule.id.to_owned(),
+            self.object.clone(),
+            self.path_text(),
+        )
     }
 }
 

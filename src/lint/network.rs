@@ -30,11 +30,7 @@ fn allow_all(o: &J, out: &mut Out) {
             if (empty(peers) || any_peer) && empty("ports") {
                 out.fire(
                     "AGT130",
-                    vec![
-                        Seg::Key("spec".into()),
-                        Seg::Key(dir.into()),
-                        Seg::Index(i),
-                    ],
+                    vec![Seg::Key("spec".into()), Seg::Key(dir.into()), Seg::Index(i)],
                     format!("{dir} rule {i} allows every peer on every port"),
                 );
             }
@@ -83,7 +79,11 @@ fn exposure(ctx: &Ctx, o: &J, out: &mut Out) {
     if matches!(ty, "LoadBalancer" | "NodePort") {
         let at = keys(&[], &["spec", "type"]);
         if ctx.provenance.escape_hatch(&id, &at) {
-            out.fire("AGT140", at, format!("type {ty} opens it outside the cluster"));
+            out.fire(
+                "AGT140",
+                at,
+                format!("type {ty} opens it outside the cluster"),
+            );
         }
     }
     if o.pointer("/spec/externalIPs")

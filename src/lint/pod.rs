@@ -81,7 +81,10 @@ fn pod_level(o: &J, spec: &J, base: &[Seg], out: &mut Out) {
     }
     for (i, v) in object::items(spec, "/volumes").enumerate() {
         let Some(m) = v.as_object() else { continue };
-        if let Some(t) = m.keys().find(|k| *k != "name" && !VOLUMES.contains(&k.as_str())) {
+        if let Some(t) = m
+            .keys()
+            .find(|k| *k != "name" && !VOLUMES.contains(&k.as_str()))
+        {
             let mut at = keys(base, &["volumes"]);
             at.push(Seg::Index(i));
             at.push(Seg::Key(t.clone()));
@@ -99,7 +102,11 @@ fn pod_level(o: &J, spec: &J, base: &[Seg], out: &mut Out) {
         if !SAFE_SYSCTLS.contains(&name) {
             let mut at = keys(&sc_path, &["sysctls"]);
             at.push(Seg::Index(i));
-            out.fire("AGT108", at, format!("sysctl `{name}` is not in the safe set"));
+            out.fire(
+                "AGT108",
+                at,
+                format!("sysctl `{name}` is not in the safe set"),
+            );
         }
     }
     security_context(psc, &sc_path, out);
@@ -170,7 +177,11 @@ fn security_context(sc: &J, at: &[Seg], out: &mut Out) {
         out.fire("AGT110", keys(at, &["runAsUser"]), "`runAsUser: 0` is root");
     }
     if sc.get("runAsNonRoot") == Some(&J::Bool(false)) {
-        out.fire("AGT110", keys(at, &["runAsNonRoot"]), "`runAsNonRoot: false`");
+        out.fire(
+            "AGT110",
+            keys(at, &["runAsNonRoot"]),
+            "`runAsNonRoot: false`",
+        );
     }
 }
 
@@ -216,7 +227,10 @@ fn container(spec: &J, c: &J, at: &[Seg], out: &mut Out) {
             out.fire(
                 "AGT109",
                 p,
-                format!("container `{name}` adds capability {}", super::report::show(cap)),
+                format!(
+                    "container `{name}` adds capability {}",
+                    super::report::show(cap)
+                ),
             );
         }
     }
@@ -240,7 +254,10 @@ fn container(spec: &J, c: &J, at: &[Seg], out: &mut Out) {
         );
     }
     for (i, p) in object::items(c, "/ports").enumerate() {
-        if p.get("hostPort").and_then(J::as_i64).is_some_and(|n| n != 0) {
+        if p.get("hostPort")
+            .and_then(J::as_i64)
+            .is_some_and(|n| n != 0)
+        {
             let mut at = keys(at, &["ports"]);
             at.push(Seg::Index(i));
             at.push(Seg::Key("hostPort".into()));
@@ -262,7 +279,10 @@ fn credentials_in(c: &J, at: &[Seg], name: &str, out: &mut Out) {
         }
         let mut p = keys(at, &["env"]);
         p.push(Seg::Index(i));
-        if e.get("value").and_then(J::as_str).is_some_and(|v| !v.is_empty()) {
+        if e.get("value")
+            .and_then(J::as_str)
+            .is_some_and(|v| !v.is_empty())
+        {
             out.fire(
                 "AGT160",
                 keys(&p, &["value"]),

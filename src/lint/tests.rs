@@ -105,32 +105,215 @@ fn the_compliant_base_fires_nothing() {
 #[test]
 fn gallery_every_rule_fires_on_its_case() {
     let cases: Vec<(&str, Box<dyn Fn(&mut Vec<J>)>)> = vec![
-        ("AGT101", Box::new(|a| set(a, 0, &format!("{C}/securityContext/privileged"), json!(true)))),
-        ("AGT102", Box::new(|a| set(a, 0, &format!("{P}/hostPID"), json!(true)))),
-        ("AGT103", Box::new(|a| set(a, 0, &format!("{P}/volumes/0"), json!({"name": "d", "hostPath": {"path": "/var/run/docker.sock"}})))),
-        ("AGT104", Box::new(|a| set(a, 0, &format!("{C}/ports"), json!([{"containerPort": 80, "hostPort": 80}])))),
-        ("AGT105", Box::new(|a| set(a, 0, &format!("{C}/securityContext/procMount"), json!("Unmasked")))),
-        ("AGT106", Box::new(|a| set(a, 0, &format!("{C}/securityContext/appArmorProfile"), json!({"type": "Unconfined"})))),
-        ("AGT107", Box::new(|a| set(a, 0, &format!("{P}/securityContext/seLinuxOptions"), json!({"type": "spc_t"})))),
-        ("AGT108", Box::new(|a| set(a, 0, &format!("{P}/securityContext/sysctls"), json!([{"name": "kernel.msgmax", "value": "1"}])))),
-        ("AGT109", Box::new(|a| set(a, 0, &format!("{C}/securityContext/capabilities/add"), json!(["SYS_ADMIN"])))),
-        ("AGT110", Box::new(|a| set(a, 0, &format!("{P}/securityContext/runAsNonRoot"), json!(false)))),
-        ("AGT111", Box::new(|a| set(a, 0, &format!("{P}/securityContext/seccompProfile"), json!({"type": "Unconfined"})))),
-        ("AGT112", Box::new(|a| set(a, 0, &format!("{C}/securityContext/allowPrivilegeEscalation"), json!(true)))),
-        ("AGT120", Box::new(|a| set(a, 0, &format!("{C}/readinessProbe"), J::Null))),
-        ("AGT121", Box::new(|a| set(a, 0, &format!("{C}/resources/limits"), json!({"cpu": "1"})))),
-        ("AGT122", Box::new(|a| set(a, 0, &format!("{C}/image"), json!("reg:5000/web:latest")))),
-        ("AGT130", Box::new(|a| set(a, 1, "/spec/ingress", json!([{}])))),
-        ("AGT131", Box::new(|a| set(a, 1, "/spec/policyTypes", json!(["Ingress"])))),
-        ("AGT140", Box::new(|a| set(a, 4, "/spec/type", json!("LoadBalancer")))),
-        ("AGT150", Box::new(|a| set(a, 2, "/rules/0/resources", json!(["*"])))),
-        ("AGT151", Box::new(|a| set(a, 2, "/rules/0", json!({"apiGroups": [""], "resources": ["secrets"], "verbs": ["list"]})))),
-        ("AGT152", Box::new(|a| set(a, 2, "/rules/0/verbs", json!(["get", "impersonate"])))),
-        ("AGT160", Box::new(|a| set(a, 0, &format!("{C}/env/0/valueFrom"), json!({"configMapKeyRef": {"name": "cm", "key": "k"}})))),
-        ("AGT161", Box::new(|a| set(a, 0, &format!("{P}/automountServiceAccountToken"), json!(true)))),
-        ("AGT170", Box::new(|a| set(a, 3, "/spec", json!({"minAvailable": 2, "selector": {"matchLabels": {"app": "web"}}})))),
-        ("AGT171", Box::new(|a| set(a, 0, "/spec/revisionHistoryLimit", json!(0)))),
-        ("AGT180", Box::new(|a| set(a, 6, "/spec/groups/0/rules/0/annotations", json!({})))),
+        (
+            "AGT101",
+            Box::new(|a| {
+                set(
+                    a,
+                    0,
+                    &format!("{C}/securityContext/privileged"),
+                    json!(true),
+                )
+            }),
+        ),
+        (
+            "AGT102",
+            Box::new(|a| set(a, 0, &format!("{P}/hostPID"), json!(true))),
+        ),
+        (
+            "AGT103",
+            Box::new(|a| {
+                set(
+                    a,
+                    0,
+                    &format!("{P}/volumes/0"),
+                    json!({"name": "d", "hostPath": {"path": "/var/run/docker.sock"}}),
+                )
+            }),
+        ),
+        (
+            "AGT104",
+            Box::new(|a| {
+                set(
+                    a,
+                    0,
+                    &format!("{C}/ports"),
+                    json!([{"containerPort": 80, "hostPort": 80}]),
+                )
+            }),
+        ),
+        (
+            "AGT105",
+            Box::new(|a| {
+                set(
+                    a,
+                    0,
+                    &format!("{C}/securityContext/procMount"),
+                    json!("Unmasked"),
+                )
+            }),
+        ),
+        (
+            "AGT106",
+            Box::new(|a| {
+                set(
+                    a,
+                    0,
+                    &format!("{C}/securityContext/appArmorProfile"),
+                    json!({"type": "Unconfined"}),
+                )
+            }),
+        ),
+        (
+            "AGT107",
+            Box::new(|a| {
+                set(
+                    a,
+                    0,
+                    &format!("{P}/securityContext/seLinuxOptions"),
+                    json!({"type": "spc_t"}),
+                )
+            }),
+        ),
+        (
+            "AGT108",
+            Box::new(|a| {
+                set(
+                    a,
+                    0,
+                    &format!("{P}/securityContext/sysctls"),
+                    json!([{"name": "kernel.msgmax", "value": "1"}]),
+                )
+            }),
+        ),
+        (
+            "AGT109",
+            Box::new(|a| {
+                set(
+                    a,
+                    0,
+                    &format!("{C}/securityContext/capabilities/add"),
+                    json!(["SYS_ADMIN"]),
+                )
+            }),
+        ),
+        (
+            "AGT110",
+            Box::new(|a| {
+                set(
+                    a,
+                    0,
+                    &format!("{P}/securityContext/runAsNonRoot"),
+                    json!(false),
+                )
+            }),
+        ),
+        (
+            "AGT111",
+            Box::new(|a| {
+                set(
+                    a,
+                    0,
+                    &format!("{P}/securityContext/seccompProfile"),
+                    json!({"type": "Unconfined"}),
+                )
+            }),
+        ),
+        (
+            "AGT112",
+            Box::new(|a| {
+                set(
+                    a,
+                    0,
+                    &format!("{C}/securityContext/allowPrivilegeEscalation"),
+                    json!(true),
+                )
+            }),
+        ),
+        (
+            "AGT120",
+            Box::new(|a| set(a, 0, &format!("{C}/readinessProbe"), J::Null)),
+        ),
+        (
+            "AGT121",
+            Box::new(|a| set(a, 0, &format!("{C}/resources/limits"), json!({"cpu": "1"}))),
+        ),
+        (
+            "AGT122",
+            Box::new(|a| set(a, 0, &format!("{C}/image"), json!("reg:5000/web:latest"))),
+        ),
+        (
+            "AGT130",
+            Box::new(|a| set(a, 1, "/spec/ingress", json!([{}]))),
+        ),
+        (
+            "AGT131",
+            Box::new(|a| set(a, 1, "/spec/policyTypes", json!(["Ingress"]))),
+        ),
+        (
+            "AGT140",
+            Box::new(|a| set(a, 4, "/spec/type", json!("LoadBalancer"))),
+        ),
+        (
+            "AGT150",
+            Box::new(|a| set(a, 2, "/rules/0/resources", json!(["*"]))),
+        ),
+        (
+            "AGT151",
+            Box::new(|a| {
+                set(
+                    a,
+                    2,
+                    "/rules/0",
+                    json!({"apiGroups": [""], "resources": ["secrets"], "verbs": ["list"]}),
+                )
+            }),
+        ),
+        (
+            "AGT152",
+            Box::new(|a| set(a, 2, "/rules/0/verbs", json!(["get", "impersonate"]))),
+        ),
+        (
+            "AGT160",
+            Box::new(|a| {
+                set(
+                    a,
+                    0,
+                    &format!("{C}/env/0/valueFrom"),
+                    json!({"configMapKeyRef": {"name": "cm", "key": "k"}}),
+                )
+            }),
+        ),
+        (
+            "AGT161",
+            Box::new(|a| {
+                set(
+                    a,
+                    0,
+                    &format!("{P}/automountServiceAccountToken"),
+                    json!(true),
+                )
+            }),
+        ),
+        (
+            "AGT170",
+            Box::new(|a| {
+                set(
+                    a,
+                    3,
+                    "/spec",
+                    json!({"minAvailable": 2, "selector": {"matchLabels": {"app": "web"}}}),
+                )
+            }),
+        ),
+        (
+            "AGT171",
+            Box::new(|a| set(a, 0, "/spec/revisionHistoryLimit", json!(0))),
+        ),
+        (
+            "AGT180",
+            Box::new(|a| set(a, 6, "/spec/groups/0/rules/0/annotations", json!({}))),
+        ),
     ];
     let fired: Vec<&str> = cases.iter().map(|(id, _)| *id).collect();
     let all: Vec<&str> = RULES.iter().map(|r| r.id).collect();
@@ -146,16 +329,39 @@ fn init_containers_sidecars_and_every_workload_kind_are_checked() {
     let mut sidecar = container("side");
     sidecar["restartPolicy"] = json!("Always");
     sidecar["securityContext"]["privileged"] = json!(true);
-    let got = ids(&with(|a| set(a, 0, &format!("{P}/initContainers"), json!([sidecar.clone()]))));
+    let got = ids(&with(|a| {
+        set(
+            a,
+            0,
+            &format!("{P}/initContainers"),
+            json!([sidecar.clone()]),
+        )
+    }));
     assert_eq!(got, ["AGT101"]);
     let mut side = container("side");
     side["restartPolicy"] = json!("Always");
     side.as_object_mut().unwrap().remove("readinessProbe");
-    assert_eq!(ids(&with(|a| set(a, 0, &format!("{P}/initContainers"), json!([side.clone()])))), ["AGT120"]);
+    assert_eq!(
+        ids(&with(|a| set(
+            a,
+            0,
+            &format!("{P}/initContainers"),
+            json!([side.clone()])
+        ))),
+        ["AGT120"]
+    );
     // A one-shot init container needs no probe.
     let mut init = container("init");
     init.as_object_mut().unwrap().remove("readinessProbe");
-    assert!(ids(&with(|a| set(a, 0, &format!("{P}/initContainers"), json!([init.clone()])))).is_empty());
+    assert!(
+        ids(&with(|a| set(
+            a,
+            0,
+            &format!("{P}/initContainers"),
+            json!([init.clone()])
+        )))
+        .is_empty()
+    );
     // A CronJob's pod template, three levels down.
     let d = deployment();
     let cron = json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "c", "namespace": "ns"},
@@ -175,7 +381,12 @@ fn the_pdb_reads_the_autoscaler_minimum() {
     let pdb = |min: i64| {
         let hpa = hpa.clone();
         move |a: &mut Vec<J>| {
-            set(a, 3, "/spec", json!({"minAvailable": min, "selector": {"matchLabels": {"app": "web"}}}));
+            set(
+                a,
+                3,
+                "/spec",
+                json!({"minAvailable": min, "selector": {"matchLabels": {"app": "web"}}}),
+            );
             a.push(hpa.clone());
         }
     };
@@ -193,7 +404,14 @@ fn a_typed_service_type_is_not_flagged() {
 
 #[test]
 fn findings_name_the_object_and_path() {
-    let all = with(|a| set(a, 0, &format!("{C}/securityContext/privileged"), json!(true)));
+    let all = with(|a| {
+        set(
+            a,
+            0,
+            &format!("{C}/securityContext/privileged"),
+            json!(true),
+        )
+    });
     let refs: Vec<&J> = all.iter().collect();
     let f = &lint(&refs, &Typed)[0];
     assert_eq!(f.object, "Deployment/web");

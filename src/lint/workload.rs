@@ -38,7 +38,10 @@ fn rbac(o: &J, out: &mut Out) {
     for (i, r) in object::items(o, "/rules").enumerate() {
         let at = vec![Seg::Key("rules".into()), Seg::Index(i)];
         for key in ["apiGroups", "resources", "verbs", "nonResourceURLs"] {
-            if strings(r, key).iter().any(|s| s == "*" || s.ends_with("/*")) {
+            if strings(r, key)
+                .iter()
+                .any(|s| s == "*" || s.ends_with("/*"))
+            {
                 out.fire(
                     "AGT150",
                     keys(&at, &[key]),
@@ -79,9 +82,10 @@ fn rbac(o: &J, out: &mut Out) {
 pub(super) fn label_selects(selector: &J, labels: &J) -> bool {
     let want = selector.get("matchLabels").and_then(J::as_object);
     let have = labels.as_object();
-    let labels_ok = want.into_iter().flatten().all(|(k, v)| {
-        have.and_then(|h| h.get(k)) == Some(v)
-    });
+    let labels_ok = want
+        .into_iter()
+        .flatten()
+        .all(|(k, v)| have.and_then(|h| h.get(k)) == Some(v));
     // matchExpressions: only `In` and `Exists` are read; anything else counts as not selecting.
     let exprs_ok = object::items(selector, "/matchExpressions").all(|e| {
         let key = field_str(e, "/key");
@@ -100,7 +104,11 @@ pub(super) fn label_selects(selector: &J, labels: &J) -> bool {
 pub(super) fn pod_labels(o: &J) -> Option<&J> {
     object::pod_template(o)
         .and_then(|t| t.pointer("/metadata/labels"))
-        .or_else(|| (kind(o) == "Pod").then(|| o.pointer("/metadata/labels")).flatten())
+        .or_else(|| {
+            (kind(o) == "Pod")
+                .then(|| o.pointer("/metadata/labels"))
+                .flatten()
+        })
 }
 
 pub(super) fn same_namespace(a: &J, b: &J) -> bool {
@@ -122,16 +130,22 @@ fn pdb(ctx: &Ctx, o: &J, out: &mut Out) {
     for w in ctx.objects.iter().filter(|w| {
         matches!(kind(w), "Deployment" | "StatefulSet" | "ReplicaSet") && same_namespace(w, o)
     }) {
-        let Some(labels) = pod_labels(w) else { continue };
+        let Some(labels) = pod_labels(w) else {
+            continue;
+        };
         if !label_selects(selector, labels) {
             continue;
         }
         let n = lowest(ctx, w);
         let (allowed, field) = if let Some(m) = o.pointer("/spec/maxUnavailable") {
-            let Some(v) = IntOrPercent::of_json(m) else { continue };
+            let Some(v) = IntOrPercent::of_json(m) else {
+                continue;
+            };
             (v.resolve(n, true), "maxUnavailable")
         } else if let Some(m) = o.pointer("/spec/minAvailable") {
-            let Some(v) = IntOrPercent::of_json(m) else { continue };
+            let Some(v) = IntOrPercent::of_json(m) else {
+                continue;
+            };
             (n - v.resolve(n, true), "minAvailable")
         } else {
             continue;
@@ -172,7 +186,9 @@ fn config_map(o: &J, out: &mut Out) {
 fn runbooks(o: &J, out: &mut Out) {
     for (g, group) in object::items(o, "/spec/groups").enumerate() {
         for (i, r) in object::items(group, "/rules").enumerate() {
-            let Some(alert) = str_at(r, "/alert") else { continue };
+            let Some(alert) = str_at(r, "/alert") else {
+                continue;
+            };
             if str_at(r, "/annotations/runbook_url").is_none_or(str::is_empty) {
                 out.fire(
                     "AGT180",
@@ -190,5 +206,3 @@ fn runbooks(o: &J, out: &mut Out) {
         }
     }
 }
-
-

@@ -43,6 +43,9 @@ pub struct Bundle {
     pub needs: Vec<Need>,
     /// What each patch of the layers changed, in the order they were applied.
     pub patched: Vec<Applied>,
+    /// What the lint rules found on the final objects ([`crate::lint`]), located where a patch
+    /// or extra object wrote the value.
+    pub findings: Vec<crate::lint::Finding>,
 }
 
 /// The command that creates the Secret the output references.
@@ -142,6 +145,7 @@ pub fn assemble(cfg: &Config, rendered: Vec<(String, Vec<J>)>) -> Result<Bundle>
         files,
         needs,
         patched: Vec::new(),
+        findings: Vec::new(),
     })
 }
 

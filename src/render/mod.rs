@@ -23,6 +23,7 @@ pub mod monitoring;
 pub mod objects;
 pub mod patches;
 pub mod prereqs;
+pub mod provenance;
 pub mod recount;
 pub mod restore;
 pub mod stored;

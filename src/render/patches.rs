@@ -35,6 +35,9 @@ pub struct Applied {
     pub object: String,
     /// What changed, where in the object (`spec.template.spec.containers[name=sidecar]`).
     pub changes: Vec<String>,
+    /// The same changes with where in the patch entry each was written, for locating a lint
+    /// finding at the patch's line ([`crate::render::provenance`]).
+    pub located: Vec<Change>,
 }
 
 /// Namespace and common labels from the rendered `kustomization.yaml`: what `kubectl
@@ -495,6 +498,7 @@ fn apply_one(
                     index: lp.index,
                     object: patches::object_id(&back),
                     changes: describe(&changes),
+                    located: changes.clone(),
                 });
                 **obj = back;
             }

@@ -1,0 +1,113 @@
+//! Where a value of the final objects came from: a patch (its entry and the line in it that
+//! wrote the value) or an extra object (its `resources:` entry), else a typed setting. Feeds
+//! [`crate::lint`] (which rules depend on it: exposure only a typed setting may ask for) and
+//! locates each finding at the line of the override file that produced it.
+
+use serde_json::Value as J;
+
+use crate::config::patches::{self, Seg};
+use crate::diag::{Origin as SourceOrigin, Pos, Source};
+use crate::input::extras;
+use crate::lint::{self, Finding, Origin, Provenance};
+use crate::render::patches::Applied;
+use crate::resolve::merge::Merged;
+
+/// The provenance of one render's final objects.
+pub struct Known<'a> {
+    merged: &'a Merged,
+    applied: &'a [Applied],
+    objects: &'a [&'a J],
+}
+
+impl<'a> Known<'a> {
+    /// From the merged layers (their patches and extra objects), what each patch changed and
+    /// the final objects.
+    pub fn new(merged: &'a Merged, applied: &'a [Applied], objects: &'a [&'a J]) -> Self {
+        Known {
+            merged,
+            applied,
+            objects,
+        }
+    }
+
+    fn object(&self, id: &str) -> Option<&J> {
+        self.objects
+            .iter()
+            .copied()
+            .find(|o| patches::object_id(o) == id)
+    }
+
+    /// The last patch that wrote the value at `path` of `object` (or something inside it, or
+    /// removed it), with the position in its entry.
+    fn patch(&self, object: &str, path: &[Seg]) -> Option<Origin> {
+        let obj = self.object(object)?;
+        let keyed = patches::keyed_path(obj, path);
+        for a in self.applied.iter().rev().filter(|a| a.object == object) {
+            let hit =
+                a.located.iter().rev().find(|c| {
+                    keyed.starts_with(&c.object_path) || c.object_path.starts_with(&keyed)
+                });
+            if let Some(c) = hit
+                && let Some(lp) = self
+                    .merged
+                    .patches
+                    .iter()
+                    .find(|lp| lp.index == a.index && lp.origin() == a.origin)
+            {
+                let (pos, _, _) = extras::at(&lp.node, &c.patch_path);
+                return Some(origin(&lp.source, pos, format!("patches[{}]", lp.index)));
+            }
+        }
+        None
+    }
+
+    fn extra(&self, object: &str, path: &[Seg]) -> Option<Origin> {
+        let r = self
+            .merged
+            .resources
+            .iter()
+            .find(|r| patches::object_id(&r.object) == object)?;
+        let (pos, _, _) = extras::at(&r.node, path);
+        Some(origin(&r.source, pos, format!("resources[{}]", r.index)))
+    }
+
+    /// Where the value a finding is about was written, if in an override file.
+    pub fn locate(&self, f: &Finding) -> Option<Origin> {
+        self.patch(&f.object, &f.path)
+            .or_else(|| self.extra(&f.object, &f.path))
+    }
+}
+
+fn origin(source: &Source, pos: Pos, entry: String) -> Origin {
+    Origin {
+        shown: source.locate(pos),
+        file: match &source.origin {
+            SourceOrigin::File(p) | SourceOrigin::Project(p) => Some(p.display().to_string()),
+            _ => None,
+        },
+        line: pos.line,
+        column: pos.col,
+        entry,
+    }
+}
+
+impl Provenance for Known<'_> {
+    fn escape_hatch(&self, object: &str, path: &[Seg]) -> bool {
+        self.merged
+            .resources
+            .iter()
+            .any(|r| patches::object_id(&r.object) == object)
+            || self.patch(object, path).is_some()
+    }
+}
+
+/// Lints the final objects of a render and locates every finding.
+pub fn lint(merged: &Merged, applied: &[Applied], files: &[(String, Vec<J>)]) -> Vec<Finding> {
+    let objects: Vec<&J> = files.iter().flat_map(|(_, o)| o).collect();
+    let known = Known::new(merged, applied, &objects);
+    let mut findings = lint::lint(&objects, &known);
+    for f in &mut findings {
+        f.origin = known.locate(f);
+    }
+    findings
+}
