@@ -123,8 +123,9 @@ pub(crate) struct Out<'a> {
 
 impl Out<'_> {
     pub(crate) fn fire(&mut self, id: &str, path: Vec<Seg>, message: impl Into<String>) {
+        let Some(rule) = rule(id) else { return };
         self.findings.push(Finding {
-            rule: rule(id),
+            rule,
             object: object_id(self.object),
             path,
             message: message.into(),

@@ -104,7 +104,8 @@ fn the_compliant_base_fires_nothing() {
 
 #[test]
 fn gallery_every_rule_fires_on_its_case() {
-    let cases: Vec<(&str, Box<dyn Fn(&mut Vec<J>)>)> = vec![
+    type Case = (&'static str, Box<dyn Fn(&mut Vec<J>)>);
+    let cases: Vec<Case> = vec![
         (
             "AGT101",
             Box::new(|a| {
@@ -419,5 +420,5 @@ fn findings_name_the_object_and_path() {
         f.path_text(),
         "spec.template.spec.containers[0].securityContext.privileged"
     );
-    assert!(has_errors(&[f.clone()]));
+    assert!(has_errors(std::slice::from_ref(f)));
 }

@@ -15,14 +15,14 @@ pub(super) fn check(ctx: &Ctx, o: &J, out: &mut Out) {
         "PodDisruptionBudget" => pdb(ctx, o, out),
         "ConfigMap" => config_map(o, out),
         "PrometheusRule" => runbooks(o, out),
-        "Deployment" | "StatefulSet" | "DaemonSet" => {
-            if int_at(o, "/spec/revisionHistoryLimit") == Some(0) {
-                out.fire(
-                    "AGT171",
-                    keys(&[], &["spec", "revisionHistoryLimit"]),
-                    "`revisionHistoryLimit: 0` keeps nothing to roll back to",
-                );
-            }
+        "Deployment" | "StatefulSet" | "DaemonSet"
+            if int_at(o, "/spec/revisionHistoryLimit") == Some(0) =>
+        {
+            out.fire(
+                "AGT171",
+                keys(&[], &["spec", "revisionHistoryLimit"]),
+                "`revisionHistoryLimit: 0` keeps nothing to roll back to",
+            );
         }
         _ => {}
     }
