@@ -27,6 +27,7 @@ use std::collections::BTreeSet;
 use serde_json::Value as J;
 
 use crate::k8s;
+use crate::lint;
 
 /// What a change does to the running system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -268,13 +269,26 @@ pub fn analyze(old: &Objects, new: &Objects) -> Vec<Impact> {
 /// [`analyze`], with the output directory `dir` named in the commands of a fix.
 pub fn analyze_in(old: &Objects, new: &Objects, dir: Option<&str>) -> Vec<Impact> {
     let ctx = Ctx { old, new };
+    let fired = newly_fired(old, new);
     let mut out = Vec::new();
     for (k, n) in &new.items {
-        let (change, findings) = match old.get(k) {
+        let (change, mut findings) = match old.get(k) {
             Some(o) if semantic::same(o, n) => continue,
             Some(o) => (Change::Update, rules::update(&ctx, o, n)),
             None => (Change::Create, rules::create(&ctx, n)),
         };
+        let id = format!("{}/{}", k.0, k.2);
+        findings.extend(fired.iter().filter(|f| f.object == id).map(|f| Finding {
+            class: Some(Class::Security),
+            reason: format!(
+                "lint {} ({}) now fires at {}: {}",
+                f.rule.id,
+                f.rule.title,
+                f.path_text(),
+                f.message
+            ),
+            fix: Some(f.rule.fix.to_owned()),
+        }));
         out.push(impact(k, change, findings));
     }
     for (k, o) in &old.items {
@@ -284,6 +298,33 @@ pub fn analyze_in(old: &Objects, new: &Objects, dir: Option<&str>) -> Vec<Impact
     }
     stall::predict(old, new, &mut out, dir);
     fold_namespaces(out)
+}
+
+/// Every object counts as written by the escape hatch: in a comparison, exposure a change adds
+/// is a change of exposure whoever asked for it.
+struct Everything;
+
+impl lint::Provenance for Everything {
+    fn escape_hatch(&self, _: &str, _: &[lint::Seg]) -> bool {
+        true
+    }
+}
+
+/// The lint findings of `new` that `old` does not have (same rule, object and field path): a
+/// change that makes a rule fire, or removes what satisfied it, is a `security` change.
+fn newly_fired(old: &Objects, new: &Objects) -> Vec<lint::Finding> {
+    let before: Vec<_> = lint::lint(&refs(old), &Everything)
+        .iter()
+        .map(lint::Finding::key)
+        .collect();
+    lint::lint(&refs(new), &Everything)
+        .into_iter()
+        .filter(|f| !before.contains(&f.key()))
+        .collect()
+}
+
+fn refs(o: &Objects) -> Vec<&J> {
+    o.items.iter().map(|(_, j)| j).collect()
 }
 
 /// Objects created in a new namespace, or deleted with their namespace, are one line: the

@@ -163,9 +163,13 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
-/// A relative path as a URI reference (percent-encoding what a URI cannot hold).
+/// A path as a URI: an absolute one as a `file://` URI, a relative one as a relative reference
+/// (GitHub resolves it against the repository root), percent-encoding what a URI cannot hold.
 fn uri(path: &str) -> String {
     let mut out = String::new();
+    if path.starts_with('/') {
+        out.push_str("file://");
+    }
     for b in path.trim_start_matches("./").bytes() {
         match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {

@@ -23,6 +23,7 @@ mod e2e;
 mod errors;
 mod impact;
 mod kubectl;
+mod lint;
 mod manifests;
 mod matrix;
 mod merge_props;

@@ -230,6 +230,7 @@ fn the_quota_counts_what_patches_and_extra_objects_add() {
             containers:
               - name: heavy-sidecar
                 image: registry.example.com/sidecar:1.0
+                securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
                 resources:
                   requests: {cpu: '2', memory: 4Gi}
                   limits: {cpu: '2', memory: 4Gi}
@@ -246,6 +247,7 @@ resources:
           containers:
             - name: worker
               image: registry.example.com/worker:1.0
+              securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
               resources:
                 requests: {cpu: '1', memory: 1Gi}
                 limits: {cpu: '1', memory: 1Gi}

@@ -1,0 +1,296 @@
+//! `agentctl lint` and the lint stage of `render`: the defaults and every profile lint clean;
+//! the attacks of issue 24 (patches and extra objects that break Pod Security, open the
+//! network, widen RBAC, move a credential to a ConfigMap) are found, located at the line of
+//! the override file, refused by `render` (exit 2, nothing written) and reported in every
+//! format; the SARIF output validates against the SARIF 2.1.0 schema (vendored from npm
+//! `@microsoft/sarif-multitool`, the official validator's package: scripts/sarif-validate.sh);
+//! the lint stage's cost is measured against the whole render.
+
+use serde_json::Value as J;
+
+use crate::support::{agentctl, lib, root, tempdir, write};
+
+const ATTACK: &str = "\
+patches:
+  - target: {kind: Deployment, name: agent-deployment}
+    patch:
+      spec:
+        template:
+          spec:
+            hostNetwork: true
+            containers:
+              - name: agent
+                securityContext:
+                  privileged: true
+                env:
+                  - name: REDIS_PASSWORD
+                    valueFrom: {configMapKeyRef: {name: agent-config, key: LOG_LEVEL}}
+resources:
+  - apiVersion: networking.k8s.io/v1
+    kind: NetworkPolicy
+    metadata: {name: open}
+    spec: {podSelector: {}, ingress: [{}]}
+  - apiVersion: rbac.authorization.k8s.io/v1
+    kind: Role
+    metadata: {name: everything}
+    rules: [{apiGroups: ['*'], resources: ['*'], verbs: ['*']}]
+  - apiVersion: v1
+    kind: Service
+    metadata: {name: public}
+    spec: {type: LoadBalancer, selector: {app.kubernetes.io/name: agent}, ports: [{port: 80}]}
+";
+
+#[test]
+fn the_defaults_and_every_profile_lint_clean() {
+    for p in [
+        &[][..],
+        &["dev"],
+        &["high-throughput"],
+        &["low-latency"],
+        &["high-throughput", "low-latency"],
+    ] {
+        let mut args = vec!["lint"];
+        for x in p {
+            args.extend(["-p", x]);
+        }
+        let run = agentctl(&args).code(0).run();
+        assert!(
+            run.stdout.contains("lint: no findings"),
+            "{p:?}: {}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn the_attacks_are_found_at_their_lines_and_render_refuses_them() {
+    let dir = tempdir();
+    write(dir.path(), "attack.yaml", ATTACK);
+    let run = agentctl(["lint", "-f", "attack.yaml"])
+        .current_dir(dir.path())
+        .code(1)
+        .run();
+    for (id, at) in [
+        ("AGT102", "set by patches[0] at attack.yaml:7:26"),
+        ("AGT101", "set by patches[0] at attack.yaml:11:31"),
+        ("AGT160", "set by patches[0] at attack.yaml:14:50"),
+        ("AGT130", "set by resources[0] at attack.yaml:19:"),
+        ("AGT150", "set by resources[1] at attack.yaml:23:"),
+        ("AGT140", "set by resources[2] at attack.yaml:27:"),
+    ] {
+        let block = run
+            .stdout
+            .split("\n\n")
+            .find(|b| b.contains(&format!("[{id}]")) && b.contains(at))
+            .unwrap_or_else(|| panic!("{id} at {at} in:\n{}", run.stdout));
+        assert!(block.contains("= fix: "), "{block}");
+    }
+    let out = dir.path().join("out");
+    let refused = agentctl(["render", "-f", "attack.yaml", "-o", "out"])
+        .current_dir(dir.path())
+        .code(2)
+        .run();
+    assert!(
+        refused.stderr.contains("AGT101 privileged container"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("nothing was written"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!out.exists(), "nothing written");
+    agentctl(["render", "-f", "attack.yaml"])
+        .current_dir(dir.path())
+        .code(2)
+        .run();
+}
+
+#[test]
+fn warnings_do_not_refuse_and_are_printed_once() {
+    let dir = tempdir();
+    write(
+        dir.path(),
+        "w.yaml",
+        "patches:\n  - target: {kind: Deployment, name: agent-deployment}\n    patch: {spec: {revisionHistoryLimit: 0}}\n",
+    );
+    let run = agentctl(["render", "-f", "w.yaml", "-o", "out"])
+        .current_dir(dir.path())
+        .code(0)
+        .run();
+    assert_eq!(
+        run.stderr.matches("warning[AGT171]").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("w.yaml:3:42"), "{}", run.stderr);
+    agentctl(["lint", "-f", "w.yaml"])
+        .current_dir(dir.path())
+        .code(1)
+        .run();
+}
+
+#[test]
+fn bad_input_exits_2() {
+    agentctl(["lint", "--set", "agent.replicas=many"])
+        .code(2)
+        .run();
+    agentctl(["lint", "-p", "no-such-profile"]).code(2).run();
+}
+
+fn sarif_validator() -> jsonschema::Validator {
+    let path = root().join("tests/schemas/sarif-2.1.0.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}: the SARIF 2.1.0 schema is vendored from npm @microsoft/sarif-multitool (scripts/sarif-validate.sh checks it is the package's)",
+            path.display()
+        )
+    });
+    let schema: J = serde_json::from_str(&text).expect("the schema is JSON");
+    jsonschema::validator_for(&schema).expect("the SARIF schema compiles")
+}
+
+#[test]
+fn sarif_json_and_junit_hold_the_findings() {
+    let dir = tempdir();
+    write(dir.path(), "attack.yaml", ATTACK);
+    let validator = sarif_validator();
+    for args in [
+        &["lint", "--format", "sarif"][..],
+        &["lint", "-f", "attack.yaml", "--format", "sarif"],
+    ] {
+        let run = agentctl(args).current_dir(dir.path()).run();
+        let log: J = serde_json::from_str(&run.stdout).expect("SARIF is JSON");
+        let errors: Vec<String> = validator
+            .iter_errors(&log)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{args:?}: {errors:#?}");
+        let results = log
+            .pointer("/runs/0/results")
+            .and_then(J::as_array)
+            .unwrap();
+        let rules = log
+            .pointer("/runs/0/tool/driver/rules")
+            .and_then(J::as_array)
+            .unwrap();
+        assert!(rules.len() >= 26);
+        if args.len() > 3 {
+            assert_eq!(run.code, 1);
+            let located = results.iter().find(|r| r["ruleId"] == "AGT101").unwrap();
+            assert_eq!(
+                located.pointer("/locations/0/physicalLocation/artifactLocation/uri"),
+                Some(&J::from("attack.yaml"))
+            );
+            assert_eq!(
+                located.pointer("/locations/0/physicalLocation/region/startLine"),
+                Some(&J::from(11))
+            );
+            for r in results {
+                let i = r["ruleIndex"].as_u64().unwrap() as usize;
+                assert_eq!(rules[i]["id"], r["ruleId"]);
+            }
+        } else {
+            assert_eq!((run.code, results.len()), (0, 0));
+        }
+    }
+    let json = agentctl(["lint", "-f", "attack.yaml", "--format", "json"])
+        .current_dir(dir.path())
+        .code(1)
+        .run();
+    let v: J = serde_json::from_str(&json.stdout).unwrap();
+    let first = &v["findings"][0];
+    assert!(first["rule"].as_str().unwrap().starts_with("AGT"));
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["origin"]["file"] == "attack.yaml")
+    );
+    let junit = agentctl(["lint", "-f", "attack.yaml", "--format", "junit"])
+        .current_dir(dir.path())
+        .code(1)
+        .run();
+    assert!(junit.stdout.starts_with("<?xml"));
+    assert!(junit.stdout.contains("<failure type=\"error\""));
+    assert!(junit.stdout.contains("name=\"AGT101 privileged\""));
+}
+
+#[test]
+fn lint_costs_under_a_millisecond_of_a_render() {
+    let (render, lint, findings) = lib::lint_cost(21);
+    eprintln!("render of the defaults: {render} ns (median of 21), its lint stage: {lint} ns");
+    assert_eq!(findings, 0);
+    assert!(lint < 1_000_000, "lint took {lint} ns");
+    assert!(
+        lint < render,
+        "lint {lint} ns is not a small part of the render ({render} ns)"
+    );
+}
+
+fn pod_patch(spec: &str) -> String {
+    format!(
+        "patches:\n  - target: {{kind: Deployment, name: agent-deployment}}\n    patch: {{spec: {{template: {{spec: {spec}}}}}}}\n"
+    )
+}
+
+#[test]
+fn every_attack_is_a_security_change_for_diff() {
+    let dir = tempdir();
+    agentctl(["render", "-o", "out"])
+        .current_dir(dir.path())
+        .code(0)
+        .run();
+    let attacks: Vec<(&str, String)> = vec![
+        ("privileged", pod_patch("{containers: [{name: agent, securityContext: {privileged: true}}]}")),
+        ("hostNetwork", pod_patch("{hostNetwork: true}")),
+        ("hostPID", pod_patch("{hostPID: true}")),
+        ("docker socket", pod_patch("{volumes: [{name: sock, hostPath: {path: /var/run/docker.sock}}]}")),
+        ("hostPort", pod_patch("{containers: [{name: agent, ports: [{containerPort: 8000, hostPort: 8000}]}]}")),
+        ("procMount", pod_patch("{hostUsers: false, containers: [{name: agent, securityContext: {procMount: Unmasked}}]}")),
+        ("AppArmor", pod_patch("{containers: [{name: agent, securityContext: {appArmorProfile: {type: Unconfined}}}]}")),
+        ("SELinux", pod_patch("{securityContext: {seLinuxOptions: {type: spc_t}}}")),
+        ("sysctls", pod_patch("{securityContext: {sysctls: [{name: kernel.msgmax, value: '65536'}]}}")),
+        ("token", pod_patch("{automountServiceAccountToken: true, serviceAccountName: redis}")),
+        ("REDIS_PASSWORD", pod_patch("{containers: [{name: agent, env: [{name: REDIS_PASSWORD, valueFrom: {configMapKeyRef: {name: agent-config, key: LOG_LEVEL}}}]}]}")),
+        ("misspelled container", pod_patch("{containers: [{name: agnet, image: 'reg/x:v1'}]}")),
+        ("allow-all policy", "resources:\n  - {apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: open}, spec: {podSelector: {}, ingress: [{}]}}\n".into()),
+        ("LoadBalancer", "resources:\n  - {apiVersion: v1, kind: Service, metadata: {name: public}, spec: {type: LoadBalancer, selector: {app.kubernetes.io/name: agent}, ports: [{port: 80}]}}\n".into()),
+        ("Role *", "resources:\n  - {apiVersion: rbac.authorization.k8s.io/v1, kind: Role, metadata: {name: all}, rules: [{apiGroups: ['*'], resources: ['*'], verbs: ['*']}]}\n".into()),
+        ("privileged Deployment", "resources:\n  - apiVersion: apps/v1\n    kind: Deployment\n    metadata: {name: miner}\n    spec:\n      selector: {matchLabels: {app: miner}}\n      template:\n        metadata: {labels: {app: miner}}\n        spec: {hostNetwork: true, containers: [{name: m, image: 'x/m:v1', securityContext: {privileged: true}}]}\n".into()),
+    ];
+    for (i, (name, text)) in attacks.iter().enumerate() {
+        let out2 = format!("out-{i}");
+        write(dir.path(), "a.yaml", text);
+        let run = agentctl(["diff", "-f", "a.yaml", "-o", "out", "--fail-on", "security"])
+            .current_dir(dir.path())
+            .run();
+        assert_eq!(
+            run.code, 3,
+            "{name}: diff --fail-on security\n{}",
+            run.stderr
+        );
+        let render = agentctl(["render", "-f", "a.yaml", "-o", &out2])
+            .current_dir(dir.path())
+            .run();
+        if *name == "token" {
+            assert_eq!(render.code, 0, "{name}: a warning\n{}", render.stderr);
+            assert!(
+                render.stderr.contains("warning[AGT161]"),
+                "{}",
+                render.stderr
+            );
+        } else {
+            assert_eq!(render.code, 2, "{name}: render refuses\n{}", render.stderr);
+            assert!(
+                render.stderr.contains("a.yaml:"),
+                "{name}: located\n{}",
+                render.stderr
+            );
+            assert!(!dir.path().join(&out2).exists());
+        }
+    }
+}
