@@ -82,7 +82,7 @@ fn the_recount_and_the_stall_replay_agree_on_a_native_sidecar() {
     support::write(
         dir.path(),
         "sidecar.yaml",
-        "patches:\n  - target: {kind: Deployment, name: agent-deployment}\n    patch:\n      spec: {template: {spec: {initContainers: [{name: proxy, image: registry.example.com/proxy:1.0, restartPolicy: Always, resources: {requests: {cpu: '4', memory: 8Gi}, limits: {cpu: '4', memory: 8Gi}}}]}}}\n",
+        "patches:\n  - target: {kind: Deployment, name: agent-deployment}\n    patch:\n      spec: {template: {spec: {initContainers: [{name: proxy, image: registry.example.com/proxy:1.0, restartPolicy: Always, securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}, resources: {requests: {cpu: '4', memory: 8Gi}, limits: {cpu: '4', memory: 8Gi}}}]}}}\n",
     );
     for (args, out) in [(&[][..], "old"), (&["-f", "sidecar.yaml"][..], "new")] {
         let run = agentctl(["render", "-q", "-o", out].iter().chain(args))
