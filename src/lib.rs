@@ -9,7 +9,8 @@
 //! [`config`] is the typed contract they share; [`k8s`] the Kubernetes model every stage reads
 //! Kubernetes through (quantities, objects, pod usage, scaling); [`diag`] is the one error family and its one
 //! renderer; [`pipeline`] drives the stages for every command; [`commands`] holds one file per
-//! subcommand; [`cli`] declares them; [`term`] decides color.
+//! subcommand; [`cli`] declares them; [`term`] decides color; [`shell`] quotes every value in a
+//! command agentctl prints.
 
 pub mod cli;
 pub mod commands;
@@ -24,6 +25,7 @@ pub mod par;
 pub mod pipeline;
 pub mod render;
 pub mod resolve;
+pub mod shell;
 pub mod suggest;
 pub mod term;
 

@@ -237,17 +237,9 @@ pub fn report(e: &Error, color: crate::cli::ColorChoice) {
     );
 }
 
-/// A shell word, quoted only when it needs to be.
+/// A shell word, quoted only when it needs to be ([`crate::shell::quote`]).
 pub(crate) fn shell_word(word: &str) -> String {
-    let safe = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:@,+%".contains(c));
-    if safe {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
-    }
+    crate::shell::quote(word).into_owned()
 }
 
 /// The `agentctl render` command line that brings `dir` up to date with `inputs`.

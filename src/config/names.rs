@@ -1,5 +1,7 @@
-//! Kubernetes name rules that the contract and the project file share: what a DNS-1123 label
-//! is, and the nearest valid name to suggest. Pure functions; no I/O.
+//! Kubernetes name rules that the contract, the project file and the checks of the final objects
+//! share: what a DNS-1123 label or subdomain, an RFC 1035 label, a path segment, a ConfigMap or
+//! Secret key, a label key and value are (the API server's rules, so a name agentctl prints is
+//! one Kubernetes would accept), and the nearest valid name to suggest. Pure functions; no I/O.
 
 /// Whether `v` is a DNS-1123 label (a namespace, an environment name); the reason if not.
 pub fn dns1123_label(v: &str) -> Result<(), &'static str> {
@@ -19,6 +21,113 @@ pub fn dns1123_label(v: &str) -> Result<(), &'static str> {
         return Err("it must start and end with a letter or digit");
     }
     Ok(())
+}
+
+/// Whether `v` is a DNS-1123 subdomain (most objects' names, a Secret a pod references); the
+/// reason if not.
+pub fn dns1123_subdomain(v: &str) -> Result<(), &'static str> {
+    if v.is_empty() {
+        return Err("it is empty");
+    }
+    if v.len() > 253 {
+        return Err("it is longer than 253 characters");
+    }
+    for part in v.split('.') {
+        if part.is_empty() {
+            return Err("it has an empty part between dots");
+        }
+        dns1123_label(part).map_err(|e| match e {
+            "only lowercase letters, digits and '-' are allowed" => {
+                "only lowercase letters, digits, '-' and '.' are allowed"
+            }
+            "it must start and end with a letter or digit" => {
+                "each part between dots must start and end with a letter or digit"
+            }
+            other => other,
+        })?;
+    }
+    Ok(())
+}
+
+/// Whether `v` is an RFC 1035 label (a Service's name: a DNS label that starts with a letter).
+pub fn dns1035_label(v: &str) -> Result<(), &'static str> {
+    dns1123_label(v)?;
+    if !v.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Err("it must start with a lowercase letter");
+    }
+    Ok(())
+}
+
+/// Whether `v` is a path segment name (RBAC objects: `system:aggregate-to-view` is one).
+pub fn path_segment(v: &str) -> Result<(), &'static str> {
+    match v {
+        "" => Err("it is empty"),
+        "." | ".." => Err("it may not be '.' or '..'"),
+        _ if v.contains(['/', '%']) => Err("it may not contain '/' or '%'"),
+        _ => Ok(()),
+    }
+}
+
+/// Whether `v` is a ConfigMap or Secret key (also the `key` a pod reads from one).
+pub fn config_key(v: &str) -> Result<(), &'static str> {
+    if v.is_empty() {
+        return Err("it is empty");
+    }
+    if v.len() > 253 {
+        return Err("it is longer than 253 characters");
+    }
+    if !v
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
+    {
+        return Err("only letters, digits, '-', '_' and '.' are allowed");
+    }
+    if v == "." || v == ".." {
+        return Err("it may not be '.' or '..'");
+    }
+    Ok(())
+}
+
+/// A label value or the name part of a label or annotation key: at most 63 letters, digits,
+/// `-`, `_`, `.`, starting and ending with a letter or digit (`empty_ok`: a label value may be
+/// empty).
+fn qualified_part(v: &str, empty_ok: bool) -> Result<(), &'static str> {
+    if v.is_empty() {
+        return if empty_ok { Ok(()) } else { Err("it is empty") };
+    }
+    if v.len() > 63 {
+        return Err("it is longer than 63 characters");
+    }
+    if !v
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
+    {
+        return Err("only letters, digits, '-', '_' and '.' are allowed");
+    }
+    if !v.starts_with(|c: char| c.is_ascii_alphanumeric())
+        || !v.ends_with(|c: char| c.is_ascii_alphanumeric())
+    {
+        return Err("it must start and end with a letter or digit");
+    }
+    Ok(())
+}
+
+/// Whether `v` is a label value.
+pub fn label_value(v: &str) -> Result<(), &'static str> {
+    qualified_part(v, true)
+}
+
+/// Whether `v` is a label or annotation key: an optional DNS-1123 subdomain prefix and `/`,
+/// then a name.
+pub fn qualified_name(v: &str) -> Result<(), &'static str> {
+    match v.split_once('/') {
+        Some((prefix, name)) => {
+            dns1123_subdomain(prefix)
+                .map_err(|_| "its prefix (before '/') must be a DNS-1123 subdomain")?;
+            qualified_part(name, false)
+        }
+        None => qualified_part(v, false),
+    }
 }
 
 /// The nearest DNS-1123 label (or, with `dots`, subdomain) to `v`, for a "use e.g." hint.
@@ -51,5 +160,42 @@ mod tests {
         assert!(dns1123_label(&"a".repeat(64)).is_err());
         assert_eq!(suggest_name("Prod_EU", false), "prod-eu");
         assert_eq!(suggest_name("prod.eu", false), "prod-eu");
+    }
+
+    #[test]
+    fn kubernetes_name_rules() {
+        assert!(dns1123_subdomain("agent-secrets.v1").is_ok());
+        for bad in [
+            "",
+            "a..b",
+            "A",
+            "a_b",
+            "x$(touch c)",
+            "-a",
+            "a.",
+            &"a".repeat(254),
+        ] {
+            assert!(dns1123_subdomain(bad).is_err(), "{bad:?}");
+        }
+        assert!(dns1035_label("redis").is_ok());
+        assert!(dns1035_label("1redis").is_err());
+        assert!(path_segment("system:aggregate-to-view").is_ok());
+        for bad in ["", ".", "..", "a/b", "a%2f"] {
+            assert!(path_segment(bad).is_err(), "{bad:?}");
+        }
+        assert!(config_key("ca.crt").is_ok());
+        assert!(config_key("REDIS_URL").is_ok());
+        for bad in ["", ".", "..", "a b", "a$(x)", "a/b", "k`id`"] {
+            assert!(config_key(bad).is_err(), "{bad:?}");
+        }
+        assert!(label_value("").is_ok());
+        assert!(label_value("v1.2_x").is_ok());
+        assert!(label_value("a b").is_err());
+        assert!(label_value("-a").is_err());
+        assert!(qualified_name("app.kubernetes.io/name").is_ok());
+        assert!(qualified_name("name").is_ok());
+        for bad in ["", "/a", "A_/b", "a/", "a/b/c", "a b", "x;y"] {
+            assert!(qualified_name(bad).is_err(), "{bad:?}");
+        }
     }
 }

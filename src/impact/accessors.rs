@@ -12,7 +12,14 @@ pub(super) use crate::k8s::object::{kind, name, namespace, pod_template};
 
 /// ` -n NAMESPACE` for a kubectl command, or nothing.
 pub(super) fn ns_flag(o: &J) -> String {
-    namespace(o).map(|n| format!(" -n {n}")).unwrap_or_default()
+    namespace(o)
+        .map(|n| format!(" -n {}", q(n)))
+        .unwrap_or_default()
+}
+
+/// A value as one shell word of a printed command ([`crate::shell::quote`]).
+pub(super) fn q(word: &str) -> std::borrow::Cow<'_, str> {
+    crate::shell::quote(word)
 }
 
 /// `Kind name` of the role a binding grants.

@@ -53,11 +53,12 @@ pub fn secret_command(cfg: &Config) -> String {
     let literals: String = cfg
         .agent_secret_keys()
         .iter()
-        .map(|(k, what)| format!(" --from-literal={k}={what}"))
+        .map(|(k, what)| format!(" --from-literal={}={what}", crate::shell::quote(k)))
         .collect();
     format!(
         "kubectl create secret generic {}{literals} --namespace={}",
-        cfg.secret.name, cfg.namespace
+        crate::shell::quote(&cfg.secret.name),
+        crate::shell::quote(&cfg.namespace)
     )
 }
 

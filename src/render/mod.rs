@@ -20,6 +20,7 @@ pub mod fit;
 pub mod httproute;
 pub mod k8s_check;
 pub mod monitoring;
+pub mod names;
 pub mod objects;
 pub mod patches;
 pub mod prereqs;

@@ -9,7 +9,9 @@
 //! line of the patch that wrote it. A target that selects nothing is an error with a "did you
 //! mean" over the objects. Secrets stay refused: no extra object may be one, no patch may change
 //! an object's kind, and no literal `value:` of an environment variable whose name looks like a
-//! credential may come from a patch or an extra object. Knows nothing of files or YAML text:
+//! credential may come from a patch or an extra object. Every name in an object a patch changed
+//! or an extra object added is checked for its kind ([`super::names`]): a name Kubernetes would
+//! refuse never reaches a file, a printed command or a report. Knows nothing of files or YAML text:
 //! locations come from [`crate::input::extras`].
 
 use serde_json::{Map, Value as J};
@@ -414,6 +416,9 @@ fn extra(r: &LocatedObject, common: &Common, files: &[(String, Vec<J>)]) -> Resu
         }
     }
     label(&mut obj, &common.labels);
+    if let Some(e) = super::names::unfit(&obj).into_iter().next() {
+        return Err(r.error(&e));
+    }
     if let Some((path, name)) = literal_credentials(&obj).into_iter().next() {
         let shown = credential_path("resources", r.index, &path, &name);
         return Err(r.error(&credential_error(path, &name)).path(shown));
@@ -467,9 +472,14 @@ fn apply_one(
         return Err(vec![lp.error(&patches::no_match(&lp.patch, &snapshot))]);
     }
     let mut diags = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
     for i in selected {
         let Some(obj) = all.get_mut(i) else { continue };
         let before = literal_credentials(obj);
+        let names_before: Vec<String> = super::names::unfit(obj)
+            .into_iter()
+            .map(|e| e.message)
+            .collect();
         let mut work = (**obj).clone();
         let changes = match patches::apply(&mut work, &lp.patch) {
             Ok(c) => c,
@@ -488,6 +498,20 @@ fn apply_one(
             let shown = credential_path("patches", lp.index, &at, &name);
             diags.push(lp.error(&credential_error(at, &name)).path(shown));
             refused = true;
+        }
+        let unfit: Vec<PatchError> = super::names::unfit(&work)
+            .into_iter()
+            .filter(|e| !names_before.contains(&e.message))
+            .collect();
+        if !unfit.is_empty() {
+            for e in unfit {
+                let at = patches::locate(&work, &lp.patch, &changes, &e.path);
+                // One patch selecting many objects makes the same mistake in each: once.
+                if seen.insert((PathDisplay(&at).to_string(), e.message.clone())) {
+                    diags.push(lp.error(&PatchError { path: at, ..e }));
+                }
+            }
+            continue;
         }
         label(&mut work, &common.labels);
         match round_trip(&work) {

@@ -16,6 +16,7 @@ use crate::k8s::object::{self, field_str, items, pod_spec};
 use crate::k8s::scale;
 use crate::render::k8s_check;
 use crate::render::objects::{self as table, Served};
+use crate::shell::quote as q;
 
 /// One thing the cluster must provide.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -373,7 +374,7 @@ fn secrets(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
         } else {
             let mut commands = Vec::new();
             if namespace_rendered && !namespace.is_empty() {
-                commands.push(format!("kubectl create namespace {namespace}"));
+                commands.push(format!("kubectl create namespace {}", q(namespace)));
             }
             let literals: String = keys
                 .iter()
@@ -388,11 +389,13 @@ fn secrets(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
                             }
                         })
                         .collect();
-                    format!(" --from-literal={k}=\"${var}\"")
+                    format!(" --from-literal={}=\"${var}\"", q(k))
                 })
                 .collect();
             commands.push(format!(
-                "kubectl create secret generic {secret} --namespace={namespace}{literals}"
+                "kubectl create secret generic {} --namespace={}{literals}",
+                q(secret),
+                q(namespace)
             ));
             out.push(Need {
                 what: format!(
@@ -470,7 +473,9 @@ fn scheduling(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
                 users.join(", ")
             ),
             commands: vec![format!(
-                "kubectl create secret docker-registry {secret} --namespace={namespace} --docker-server=REGISTRY --docker-username=USER --docker-password=\"$REGISTRY_PASSWORD\""
+                "kubectl create secret docker-registry {} --namespace={} --docker-server=REGISTRY --docker-username=USER --docker-password=\"$REGISTRY_PASSWORD\"",
+                q(secret),
+                q(namespace)
             )],
         });
     }
@@ -573,7 +578,8 @@ pub fn prune_command(namespace: &str, objects: &[J]) -> Vec<String> {
         .map(|(_, gvk)| format!("--prune-allowlist={gvk}"))
         .collect();
     let mut lines = vec![format!(
-        "kubectl apply -k . --prune -l app.kubernetes.io/managed-by=agentctl,app.kubernetes.io/instance={namespace}"
+        "kubectl apply -k . --prune -l app.kubernetes.io/managed-by=agentctl,app.kubernetes.io/instance={}",
+        q(namespace)
     )];
     lines.extend(kinds.chunks(2).map(|c| format!("  {}", c.join(" "))));
     let last = lines.len() - 1;

@@ -98,15 +98,7 @@ pub fn for_deployment(merged: &Merged) -> Result<String, Diagnostic> {
 
 /// Quotes a word for a POSIX shell.
 fn sh(word: &str) -> String {
-    if !word.is_empty()
-        && word
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@%+,".contains(&b))
-    {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
+    crate::shell::quote(word).into_owned()
 }
 
 /// The pod that mounts the backup claim read-only, as `kubectl run --overrides` JSON:
@@ -346,7 +338,7 @@ mod tests {
     fn shell_quoting() {
         assert_eq!(sh("redis:7.2-alpine"), "redis:7.2-alpine");
         assert_eq!(sh("a b"), "'a b'");
-        assert_eq!(sh("it's"), r"'it'\''s'");
+        assert_eq!(sh("it's"), "\"it's\"");
         assert_eq!(sh(""), "''");
     }
 }

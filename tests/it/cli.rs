@@ -1153,7 +1153,7 @@ fn the_printed_update_command_fixes_the_drift() {
         .find_map(|l| l.trim().strip_prefix("agentctl "))
         .unwrap_or_else(|| panic!("no command in {}", r.stderr));
     assert!(
-        hint.contains("--set 'agent.config.extra.NOTE=it'\\''s a note'"),
+        hint.contains("--set \"agent.config.extra.NOTE=it's a note\""),
         "{hint}"
     );
     // The words a shell makes of the printed command, run (with the fixed environment).

@@ -21,6 +21,7 @@ mod cli;
 mod cluster;
 mod e2e;
 mod errors;
+mod escape;
 mod impact;
 mod kubectl;
 mod lint;

@@ -4,7 +4,7 @@
 
 use serde_json::Value as J;
 
-use super::super::accessors::{kind, name, ns_flag, role_ref};
+use super::super::accessors::{kind, name, ns_flag, q, role_ref};
 use super::super::semantic::{describe, quantity_of, same, short};
 use super::super::{Class, Finding};
 use super::{data_of, deltas_at, finding};
@@ -72,7 +72,8 @@ pub(super) fn pvc(old: &J, new: &J, out: &mut Vec<Finding>) {
                 rejected.join(", ")
             ),
             Some(format!(
-                "stop what uses it, back up its data, kubectl delete pvc {n}{}, apply again, restore",
+                "stop what uses it, back up its data, kubectl delete pvc {}{}, apply again, restore",
+                q(n),
                 ns_flag(new)
             )),
         ));
@@ -102,7 +103,8 @@ pub(super) fn pvc(old: &J, new: &J, out: &mut Vec<Finding>) {
             ),
             Some(format!(
                 "check with kubectl get storageclass -o jsonpath='{{.items[*].allowVolumeExpansion}}'; \
-                 if it does not allow expansion, the claim must be replaced (back up, delete pvc {n}, apply, restore)"
+                 if it does not allow expansion, the claim must be replaced (back up, delete pvc {}, apply, restore)",
+                q(n)
             )),
         ));
     }
@@ -127,7 +129,7 @@ pub(super) fn service(old: &J, new: &J, out: &mut Vec<Finding>) {
             Some(format!(
                 "kubectl delete service {}{}, then apply again: the Service gets a new cluster IP; \
                  clients that resolve it by DNS follow, open connections drop",
-                name(new),
+                q(name(new)),
                 ns_flag(new)
             )),
         ));
@@ -146,8 +148,8 @@ pub(super) fn binding(old: &J, new: &J, out: &mut Vec<Finding>) {
             Some(format!(
                 "kubectl delete {} {}{}, then apply again: its subjects lose {}'s permissions \
                  in between",
-                kind(new).to_lowercase(),
-                name(new),
+                q(&kind(new).to_lowercase()),
+                q(name(new)),
                 ns_flag(new),
                 role_ref(old)
             )),
@@ -171,8 +173,8 @@ pub(super) fn configmap(old: &J, new: &J, out: &mut Vec<Finding>) {
             ),
             Some(format!(
                 "kubectl delete {} {}{}, then apply again",
-                kind(new).to_lowercase(),
-                name(new),
+                q(&kind(new).to_lowercase()),
+                q(name(new)),
                 ns_flag(new)
             )),
         ));

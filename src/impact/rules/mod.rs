@@ -13,7 +13,7 @@ mod workloads;
 
 use serde_json::Value as J;
 
-use super::accessors::{kind, name, namespace, ns_flag, pod_template, role_ref, subjects};
+use super::accessors::{kind, name, namespace, ns_flag, pod_template, q, role_ref, subjects};
 use super::semantic::{Delta, deltas, describe, pointer, short};
 use super::{Class, Ctx, Finding, security};
 use crate::k8s::object::{at, str_at};
@@ -133,7 +133,7 @@ pub(super) fn delete(ctx: &Ctx, old: &J) -> Vec<Finding> {
                 "back it up first, or set its PersistentVolume's reclaim policy to Retain: \
                  kubectl patch pv \"$(kubectl get pvc {}{} -o jsonpath='{{.spec.volumeName}}')\" \
                  -p '{{\"spec\":{{\"persistentVolumeReclaimPolicy\":\"Retain\"}}}}'",
-                name(old),
+                q(name(old)),
                 ns_flag(old)
             )),
         )),

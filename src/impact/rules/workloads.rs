@@ -4,11 +4,26 @@
 
 use serde_json::Value as J;
 
-use super::super::accessors::{kind, name, namespace, ns_flag};
+use super::super::accessors::{kind, name, namespace, ns_flag, q};
 use super::super::semantic::{Delta, describe, quantity_of, short};
 use super::super::{Class, Ctx, Finding, security};
 use super::{claims_of_statefulset, data_of, deltas_at, finding};
 use crate::k8s::object::{at, str_at};
+
+/// A label selector as the words of a `-l` argument: `k=v` pairs, each key and value one shell
+/// word, joined by commas (kubectl's syntax); an expression (`k In (a,b)`) quoted whole.
+fn selector_words(sel: Option<&J>) -> String {
+    if sel.and_then(|s| s.get("matchExpressions")).is_some() {
+        return q(&security::selector_labels(sel)).into_owned();
+    }
+    sel.and_then(|s| s.get("matchLabels"))
+        .and_then(J::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| format!("{}={}", q(k), q(v.as_str().unwrap_or_default())))
+        .collect::<Vec<_>>()
+        .join(",")
+}
 
 /// The recreate finding of a selector change, or nothing.
 fn selector(old: &J, new: &J, out: &mut Vec<Finding>) -> bool {
@@ -17,7 +32,7 @@ fn selector(old: &J, new: &J, out: &mut Vec<Finding>) -> bool {
         return false;
     }
     let k = kind(new).to_lowercase();
-    let n = name(new);
+    let n = q(name(new));
     let fix = if k == "job" {
         format!(
             "kubectl delete job {n}{}, then apply again (the Job runs again)",
@@ -25,12 +40,13 @@ fn selector(old: &J, new: &J, out: &mut Vec<Finding>) -> bool {
         )
     } else {
         format!(
-            "kubectl delete {k} {n}{} --cascade=orphan, then apply again: the old pods keep \
+            "kubectl delete {} {n}{} --cascade=orphan, then apply again: the old pods keep \
              running unmanaged next to the new ones; delete them once the new pods are ready \
              (kubectl delete pods{} -l {})",
+            q(&k),
             ns_flag(new),
             ns_flag(new),
-            security::selector_labels(at(old, "/spec/selector"))
+            selector_words(at(old, "/spec/selector"))
         )
     };
     out.push(finding(
@@ -178,8 +194,9 @@ pub(super) fn statefulset(old: &J, new: &J, out: &mut Vec<Finding>) {
             format!("its {replicas} pods keep")
         };
         let mut fix = format!(
-            "kubectl delete statefulset {n}{} --cascade=orphan, then apply again: {pods} \
+            "kubectl delete statefulset {}{} --cascade=orphan, then apply again: {pods} \
              running (orphaned, no restart) and the new StatefulSet adopts {}",
+            q(n),
             ns_flag(new),
             if replicas == 1 { "it" } else { "them" },
         );
@@ -317,7 +334,7 @@ pub(super) fn job(old: &J, new: &J, out: &mut Vec<Finding>) {
             ),
             Some(format!(
                 "kubectl delete job {}{}, then apply again (the Job runs again)",
-                name(new),
+                q(name(new)),
                 ns_flag(new)
             )),
         ));

@@ -136,11 +136,19 @@ pub(super) fn fix(
             }
         }
     }
-    let ns_flag = ns.map(|n| format!(" -n {n}")).unwrap_or_default();
-    let dir = dir.unwrap_or("DIR");
+    let ns_flag = ns
+        .map(|n| format!(" -n {}", crate::shell::quote(n)))
+        .unwrap_or_default();
+    let dir = dir.map_or("DIR".into(), crate::shell::quote);
     let statuses = rolling
         .iter()
-        .map(|(k, n)| format!("kubectl rollout status {}/{n}{ns_flag}", k.to_lowercase()))
+        .map(|(k, n)| {
+            format!(
+                "kubectl rollout status {}/{}{ns_flag}",
+                crate::shell::quote(&k.to_lowercase()),
+                crate::shell::quote(n)
+            )
+        })
         .collect::<Vec<_>>()
         .join(" and ");
     // A quota the cluster does not have yet: the first apply goes without it.
@@ -172,7 +180,9 @@ pub(super) fn fix(
     let sets: Vec<String> = keep
         .iter()
         .filter(|(q, _, _)| q == "agent-quota")
-        .filter_map(|(_, i, v)| setting(RESOURCES[*i]).map(|s| format!("--set {s}={v}")))
+        .filter_map(|(_, i, v)| {
+            setting(RESOURCES[*i]).map(|s| format!("--set {s}={}", crate::shell::quote(v)))
+        })
         .collect();
     let others: Vec<String> = keep
         .iter()

@@ -120,9 +120,10 @@ pub(super) fn predict(old: &Objects, new: &Objects, impacts: &mut [Impact], dir:
                 .map(|(kind, o)| {
                     format!(
                         "kubectl delete {} {}{}",
-                        kind.to_lowercase(),
-                        str_at(o, "/metadata/name").unwrap_or_default(),
-                        ns.map(|n| format!(" -n {n}")).unwrap_or_default()
+                        crate::shell::quote(&kind.to_lowercase()),
+                        crate::shell::quote(str_at(o, "/metadata/name").unwrap_or_default()),
+                        ns.map(|n| format!(" -n {}", crate::shell::quote(n)))
+                            .unwrap_or_default()
                     )
                 })
                 .collect();

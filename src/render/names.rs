@@ -1,0 +1,328 @@
+//! Every name in a final object checked for its kind, whatever produced it: the object's own name
+//! and namespace, its label and annotation keys and label values, and every name a pod spec or
+//! another object uses to reference something (a Secret and its keys, a ConfigMap and its keys,
+//! a claim, a ServiceAccount, a PriorityClass, an image pull Secret, a scale target, a role).
+//!
+//! The rules are the API server's ([`crate::config::names`]): what fails here, `kubectl apply`
+//! would refuse anyway, so nothing valid is lost. Checking them before the objects are written
+//! or printed is what keeps such a name out of the commands agentctl prints (`kubectl create
+//! secret NAME`, the data-loss fix) and out of the reports, where the shell or a markdown
+//! renderer would read it as something else. The typed settings are checked when they are
+//! read; this is the check of what the escape hatch (`patches:`, `resources:`) produced.
+
+use serde_json::Value as J;
+
+use crate::config::names;
+use crate::config::patches::{PatchError, PathDisplay, Seg};
+
+/// Which rule a name follows.
+#[derive(Clone, Copy)]
+enum Rule {
+    Subdomain,
+    Label,
+    Rfc1035,
+    PathSegment,
+    ConfigKey,
+    LabelValue,
+    QualifiedName,
+}
+
+impl Rule {
+    fn check(self, v: &str) -> Result<(), &'static str> {
+        match self {
+            Rule::Subdomain => names::dns1123_subdomain(v),
+            Rule::Label => names::dns1123_label(v),
+            Rule::Rfc1035 => names::dns1035_label(v),
+            Rule::PathSegment => names::path_segment(v),
+            Rule::ConfigKey => names::config_key(v),
+            Rule::LabelValue => names::label_value(v),
+            Rule::QualifiedName => names::qualified_name(v),
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Rule::Subdomain => {
+                "a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', at most 253)"
+            }
+            Rule::Label => "a DNS-1123 label (lowercase letters, digits and '-', at most 63)",
+            Rule::Rfc1035 => {
+                "an RFC 1035 label (a lowercase letter, then lowercase letters, digits and '-', at most 63)"
+            }
+            Rule::PathSegment => "a path segment name (not '.' or '..', no '/' or '%')",
+            Rule::ConfigKey => {
+                "a ConfigMap or Secret key (letters, digits, '-', '_' and '.', at most 253)"
+            }
+            Rule::LabelValue => {
+                "a label value (letters, digits, '-', '_' and '.', at most 63, starting and ending with a letter or digit)"
+            }
+            Rule::QualifiedName => {
+                "a label or annotation key (an optional DNS-1123 subdomain and '/', then letters, digits, '-', '_' and '.', at most 63)"
+            }
+        }
+    }
+}
+
+/// The rule for an object's own `metadata.name`, by kind (the API server's).
+fn own_name_rule(kind: &str) -> Rule {
+    match kind {
+        "Service" => Rule::Rfc1035,
+        "Namespace" => Rule::Label,
+        "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding" => Rule::PathSegment,
+        _ => Rule::Subdomain,
+    }
+}
+
+/// Every name in `obj` that does not follow its rule, as an error at its path in the object (a
+/// map key's error is on the key). Values are shown escaped (`{:?}`), never raw.
+pub fn unfit(obj: &J) -> Vec<PatchError> {
+    let kind = obj.get("kind").and_then(J::as_str).unwrap_or_default();
+    let mut out = Vec::new();
+    let mut push = |path: Vec<Seg>, on_key: bool, value: &str, rule: Rule, why: &str| {
+        out.push(PatchError {
+            path,
+            on_key,
+            message: format!("{} is not {}: {why}", shown(value), rule.what()),
+            hint: Some({
+                let e = names::suggest_name(value, matches!(rule, Rule::Subdomain));
+                if rule.check(&e).is_ok() {
+                    format!("Kubernetes refuses it (`kubectl apply` would fail); use e.g. `{e}`")
+                } else {
+                    "Kubernetes refuses it (`kubectl apply` would fail)".to_owned()
+                }
+            }),
+        });
+    };
+    let mut stack: Vec<(&J, Vec<Seg>)> = vec![(obj, Vec::new())];
+    while let Some((v, path)) = stack.pop() {
+        match v {
+            J::Object(m) => {
+                // The key this map sits under (for a list item: the list's key).
+                let context = path.iter().rev().find_map(|s| match s {
+                    Seg::Key(k) => Some(k.as_str()),
+                    _ => None,
+                });
+                let in_list = matches!(path.last(), Some(Seg::Index(_)));
+                for (k, child) in m {
+                    let mut p = path.clone();
+                    p.push(Seg::Key(k.clone()));
+                    if let Some(rule) = rule_for(kind, context, in_list, &path, k, m)
+                        && let J::String(value) = child
+                        && let Err(why) = rule.check(value)
+                    {
+                        push(p.clone(), false, value, rule, why);
+                    }
+                    match (context, k.as_str()) {
+                        (Some("metadata"), "labels" | "annotations") => {
+                            if let J::Object(entries) = child {
+                                for (lk, lv) in entries {
+                                    let mut q = p.clone();
+                                    q.push(Seg::Key(lk.clone()));
+                                    if let Err(why) = names::qualified_name(lk) {
+                                        push(q.clone(), true, lk, Rule::QualifiedName, why);
+                                    }
+                                    if k == "labels"
+                                        && let J::String(lv) = lv
+                                        && let Err(why) = names::label_value(lv)
+                                    {
+                                        push(q, false, lv, Rule::LabelValue, why);
+                                    }
+                                }
+                            }
+                            continue;
+                        }
+                        (None, "data" | "binaryData") if matches!(kind, "ConfigMap" | "Secret") => {
+                            if let J::Object(entries) = child {
+                                for dk in entries.keys() {
+                                    if let Err(why) = names::config_key(dk) {
+                                        let mut q = p.clone();
+                                        q.push(Seg::Key(dk.clone()));
+                                        push(q, true, dk, Rule::ConfigKey, why);
+                                    }
+                                }
+                            }
+                            continue;
+                        }
+                        _ => {}
+                    }
+                    stack.push((child, p));
+                }
+            }
+            J::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    let mut p = path.clone();
+                    p.push(Seg::Index(i));
+                    stack.push((child, p));
+                }
+            }
+            _ => {}
+        }
+    }
+    out.sort_by(|a, b| {
+        PathDisplay(&a.path)
+            .to_string()
+            .cmp(&PathDisplay(&b.path).to_string())
+    });
+    out
+}
+
+/// The rule for the string field `field` of a map at `path` (under `context`), if it is a name.
+fn rule_for(
+    kind: &str,
+    context: Option<&str>,
+    in_list: bool,
+    path: &[Seg],
+    field: &str,
+    map: &serde_json::Map<String, J>,
+) -> Option<Rule> {
+    let grand = || {
+        path.iter().rev().filter_map(|s| match s {
+            Seg::Key(k) => Some(k.as_str()),
+            _ => None,
+        })
+    };
+    Some(match (context, field) {
+        (Some("metadata"), "name") if path.len() == 1 => own_name_rule(kind),
+        (Some("metadata"), "name") => Rule::Subdomain,
+        (Some("metadata"), "namespace") => Rule::Label,
+        (
+            Some(
+                "imagePullSecrets" | "secretKeyRef" | "configMapKeyRef" | "secretRef"
+                | "configMapRef" | "scaleTargetRef",
+            ),
+            "name",
+        ) => Rule::Subdomain,
+        (Some("secretKeyRef" | "configMapKeyRef"), "key") => Rule::ConfigKey,
+        (Some("secret"), "secretName") => Rule::Subdomain,
+        // A volume's or a projected source's ConfigMap / Secret.
+        (Some("configMap" | "secret"), "name") => Rule::Subdomain,
+        (Some("items"), "key")
+            if grand()
+                .nth(1)
+                .is_some_and(|g| matches!(g, "secret" | "configMap")) =>
+        {
+            Rule::ConfigKey
+        }
+        (Some("persistentVolumeClaim"), "claimName") => Rule::Subdomain,
+        (_, "serviceAccountName" | "priorityClassName") => Rule::Subdomain,
+        (Some("containers" | "initContainers" | "ephemeralContainers" | "volumes"), "name")
+            if in_list =>
+        {
+            Rule::Label
+        }
+        (Some("volumeMounts"), "name") if in_list => Rule::Label,
+        (Some("roleRef"), "name") => Rule::PathSegment,
+        (Some("subjects"), "name")
+            if in_list && map.get("kind").and_then(J::as_str) == Some("ServiceAccount") =>
+        {
+            Rule::Subdomain
+        }
+        (Some("subjects"), "namespace") if in_list => Rule::Label,
+        _ => return None,
+    })
+}
+
+/// A value as a message shows it: quoted, control characters and quotes escaped.
+fn shown(v: &str) -> String {
+    let cut: String = v.chars().take(80).collect();
+    let more = if cut.len() < v.len() { "..." } else { "" };
+    format!("{cut:?}{more}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn paths(o: &J) -> Vec<String> {
+        unfit(o)
+            .iter()
+            .map(|e| PathDisplay(&e.path).to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_valid_object_has_no_unfit_name() {
+        let o = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "agent", "namespace": "ns", "labels": {"app.kubernetes.io/name": "agent"},
+                         "annotations": {"note": "anything at all $(x)"}},
+            "spec": {"template": {"spec": {
+                "serviceAccountName": "agent",
+                "imagePullSecrets": [{"name": "regcred"}],
+                "containers": [{"name": "agent", "env": [{"name": "K", "valueFrom": {"secretKeyRef": {"name": "agent-secrets", "key": "api.key"}}}],
+                                "volumeMounts": [{"name": "cfg", "mountPath": "/x"}]}],
+                "volumes": [{"name": "cfg", "secret": {"secretName": "s", "items": [{"key": "ca.crt", "path": "ca"}]}},
+                            {"name": "d", "persistentVolumeClaim": {"claimName": "data"}}]}}}});
+        assert_eq!(paths(&o), Vec::<String>::new());
+        let rb = json!({"kind": "RoleBinding", "metadata": {"name": "system:x"},
+            "roleRef": {"kind": "ClusterRole", "name": "system:aggregate-to-view"},
+            "subjects": [{"kind": "User", "name": "Jane Doe"}]});
+        assert_eq!(paths(&rb), Vec::<String>::new());
+    }
+
+    #[test]
+    fn every_reference_is_checked() {
+        let evil = "x$(touch canary)";
+        let o = json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
+            "metadata": {"name": evil, "namespace": "a b", "labels": {"k": "v;v"}, "annotations": {"a b": "ok"}},
+            "spec": {"scaleTargetRef": {"name": evil}, "template": {"spec": {
+                "serviceAccountName": evil, "priorityClassName": evil,
+                "imagePullSecrets": [{"name": evil}],
+                "containers": [{"name": "Agent", "envFrom": [{"secretRef": {"name": evil}}, {"configMapRef": {"name": evil}}],
+                    "env": [{"name": "K", "valueFrom": {"secretKeyRef": {"name": evil, "key": "k`id`"}}},
+                            {"name": "L", "valueFrom": {"configMapKeyRef": {"name": "ok", "key": "a b"}}}]}],
+                "volumes": [{"name": "v", "secret": {"secretName": evil, "items": [{"key": "$(id)", "path": "p"}]}},
+                            {"name": "w", "configMap": {"name": evil}},
+                            {"name": "x", "persistentVolumeClaim": {"claimName": evil}},
+                            {"name": "y", "projected": {"sources": [{"secret": {"name": evil}}]}}]}}}});
+        let p = paths(&o);
+        for want in [
+            "metadata.name",
+            "metadata.namespace",
+            "metadata.labels.k",
+            "metadata.annotations.a b",
+            "spec.scaleTargetRef.name",
+            "spec.template.spec.serviceAccountName",
+            "spec.template.spec.priorityClassName",
+            "spec.template.spec.imagePullSecrets[0].name",
+            "spec.template.spec.containers[0].name",
+            "spec.template.spec.containers[0].envFrom[0].secretRef.name",
+            "spec.template.spec.containers[0].envFrom[1].configMapRef.name",
+            "spec.template.spec.containers[0].env[0].valueFrom.secretKeyRef.name",
+            "spec.template.spec.containers[0].env[0].valueFrom.secretKeyRef.key",
+            "spec.template.spec.containers[0].env[1].valueFrom.configMapKeyRef.key",
+            "spec.template.spec.volumes[0].secret.secretName",
+            "spec.template.spec.volumes[0].secret.items[0].key",
+            "spec.template.spec.volumes[1].configMap.name",
+            "spec.template.spec.volumes[2].persistentVolumeClaim.claimName",
+            "spec.template.spec.volumes[3].projected.sources[0].secret.name",
+        ] {
+            assert!(p.iter().any(|x| x == want), "{want} not in {p:#?}");
+        }
+        let e = unfit(&o);
+        let name = e
+            .iter()
+            .find(|e| PathDisplay(&e.path).to_string() == "metadata.name");
+        let msg = name.map(|e| e.message.as_str()).unwrap_or_default();
+        assert!(msg.starts_with("\"x$(touch canary)\" is not "), "{msg}");
+    }
+
+    #[test]
+    fn names_follow_their_kind() {
+        let svc = json!({"kind": "Service", "metadata": {"name": "1redis"}});
+        assert_eq!(paths(&svc), ["metadata.name"]);
+        let cm = json!({"kind": "ConfigMap", "metadata": {"name": "a.b"}, "data": {"ok.key": "", "bad key": ""}, "binaryData": {"$(x)": ""}});
+        assert_eq!(paths(&cm), ["binaryData.$(x)", "data.bad key"]);
+        let rb = json!({"kind": "ClusterRoleBinding", "metadata": {"name": "a/b"},
+            "roleRef": {"name": "%"}, "subjects": [{"kind": "ServiceAccount", "name": "A", "namespace": "x y"}]});
+        assert_eq!(
+            paths(&rb),
+            [
+                "metadata.name",
+                "roleRef.name",
+                "subjects[0].name",
+                "subjects[0].namespace"
+            ]
+        );
+    }
+}

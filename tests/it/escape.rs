@@ -1,0 +1,388 @@
+//! The escape hatch attacked (issue 20): what `patches:`, `resources:` and committed files let
+//! in must never run a command when a printed line is pasted, reach a terminal or a PR comment
+//! raw, or leak a credential. One gallery per class, pinned in `snapshots/attacks/escape-*.snap`
+//! (command, exit code, stderr), with variants beyond the ones the issue reported (other fields,
+//! other objects, other patch forms).
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::{self, agentctl};
+
+/// One case: files under a scratch directory (the command runs there), the arguments, the exit
+/// code, what stderr shows and what it must never show.
+struct Case {
+    name: &'static str,
+    files: &'static [(&'static str, &'static str)],
+    args: &'static [&'static str],
+    code: i32,
+    shows: &'static [&'static str],
+    hides: &'static [&'static str],
+}
+
+fn gallery(name: &str, description: &str, cases: &[Case]) {
+    let mut pinned = String::new();
+    for c in cases {
+        let dir = support::tempdir();
+        for (path, text) in c.files {
+            support::write(dir.path(), path, text);
+        }
+        let run = agentctl(c.args).current_dir(dir.path()).run();
+        let shown = &run.stderr;
+        assert_eq!(run.code, c.code, "{}: exit code\n{shown}", c.name);
+        for s in c.shows {
+            assert!(shown.contains(s), "{}: stderr lacks {s:?}\n{shown}", c.name);
+        }
+        for s in c.hides {
+            assert!(
+                !shown.contains(s) && !run.stdout.contains(s),
+                "{}: output shows {s:?}\n{shown}",
+                c.name
+            );
+        }
+        assert!(
+            !shown.chars().any(|ch| ch.is_control() && ch != '\n'),
+            "{}: a raw control character on stderr\n{shown:?}",
+            c.name
+        );
+        let line: Vec<String> = c.args.iter().map(|a| support::shell_word(a)).collect();
+        pinned.push_str(&format!(
+            "## {}\n$ agentctl {}\nexit {}\n{}\n\n",
+            c.name,
+            line.join(" "),
+            run.code,
+            shown.trim_end()
+        ));
+    }
+    support::snapshot("attacks", name, description, &pinned);
+}
+
+/// An override file with one strategic-merge patch of the agent Deployment's pod spec.
+macro_rules! pod_patch {
+    ($spec:literal) => {
+        concat!(
+            "patches:\n  - target: {kind: Deployment, name: agent-deployment}\n    patch:\n      spec:\n        template:\n          spec:\n",
+            $spec
+        )
+    };
+}
+
+#[test]
+fn every_name_is_checked_for_its_kind() {
+    const NAME_CASES: &[Case] = &[
+        // The three the issue reported.
+        Case {
+            name: "image pull Secret from a patch",
+            files: &[(
+                "p.yaml",
+                pod_patch!("            imagePullSecrets: [{name: \"x$(touch canary)\"}]\n"),
+            )],
+            args: &["render", "-f", "p.yaml"],
+            code: 2,
+            shows: &[
+                "p.yaml:7:39",
+                "imagePullSecrets[0].name",
+                "is not a DNS-1123 subdomain",
+            ],
+            hides: &[],
+        },
+        Case {
+            name: "secretKeyRef name from a patch",
+            files: &[(
+                "p.yaml",
+                pod_patch!(
+                    "            containers:\n              - name: agent\n                env:\n                  - name: X\n                    valueFrom: {secretKeyRef: {name: \"s;touch canary\", key: k}}\n"
+                ),
+            )],
+            args: &["render", "-f", "p.yaml"],
+            code: 2,
+            shows: &["secretKeyRef.name", "is not a DNS-1123 subdomain"],
+            hides: &[],
+        },
+        Case {
+            name: "volume secretName from a patch",
+            files: &[(
+                "p.yaml",
+                pod_patch!(
+                    "            volumes:\n              - name: v\n                secret: {secretName: \"`touch canary`\"}\n"
+                ),
+            )],
+            args: &["render", "-f", "p.yaml"],
+            code: 2,
+            shows: &["secret.secretName", "is not a DNS-1123 subdomain"],
+            hides: &[],
+        },
+        // Held back: other fields, other objects, other patch forms.
+        Case {
+            name: "a Secret key with a backtick",
+            files: &[(
+                "p.yaml",
+                pod_patch!(
+                    "            containers:\n              - name: agent\n                env:\n                  - name: X\n                    valueFrom: {secretKeyRef: {name: agent-secrets, key: \"k`id`\"}}\n"
+                ),
+            )],
+            args: &["render", "-f", "p.yaml"],
+            code: 2,
+            shows: &["secretKeyRef.key", "is not a ConfigMap or Secret key"],
+            hides: &[],
+        },
+        Case {
+            name: "envFrom, projected volume and claim names",
+            files: &[(
+                "p.yaml",
+                pod_patch!(
+                    "            containers:\n              - name: agent\n                envFrom: [{configMapRef: {name: \"a b\"}}]\n            volumes:\n              - name: p\n                projected: {sources: [{secret: {name: \"$HOME\"}}]}\n              - name: c\n                persistentVolumeClaim: {claimName: \"c&&id\"}\n"
+                ),
+            )],
+            args: &["render", "-f", "p.yaml"],
+            code: 2,
+            shows: &[
+                "configMapRef.name",
+                "projected.sources[0].secret.name",
+                "persistentVolumeClaim.claimName",
+            ],
+            hides: &[],
+        },
+        Case {
+            name: "service account and priority class",
+            files: &[(
+                "p.yaml",
+                pod_patch!(
+                    "            serviceAccountName: \"sa|id\"\n            priorityClassName: \"High\"\n"
+                ),
+            )],
+            args: &["render", "-f", "p.yaml"],
+            code: 2,
+            shows: &["serviceAccountName", "priorityClassName"],
+            hides: &[],
+        },
+        Case {
+            name: "a JSON 6902 patch adds the image pull Secret",
+            files: &[(
+                "p.yaml",
+                "patches:\n  - target: {kind: Deployment, name: agent-deployment}\n    patch:\n      - {op: add, path: /spec/template/spec/imagePullSecrets, value: [{name: \"r$(id)\"}]}\n",
+            )],
+            args: &["render", "-f", "p.yaml"],
+            code: 2,
+            shows: &["p.yaml:4:", "is not a DNS-1123 subdomain"],
+            hides: &[],
+        },
+        Case {
+            name: "a label value and an annotation key from a string patch",
+            files: &[(
+                "p.yaml",
+                "patches:\n  - target: {kind: Service}\n    patch: |-\n      metadata:\n        labels: {team: \"a;b\"}\n        annotations: {\"x y\": ok}\n",
+            )],
+            args: &["render", "-f", "p.yaml"],
+            code: 2,
+            shows: &["is not a label value", "is not a label or annotation key"],
+            hides: &[],
+        },
+        Case {
+            name: "an extra object's name",
+            files: &[(
+                "p.yaml",
+                "resources:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata: {name: \"cm$(touch canary)\"}\n    data: {k: v}\n",
+            )],
+            args: &["render", "-f", "p.yaml"],
+            code: 2,
+            shows: &["p.yaml:4:", "resources[0].metadata.name"],
+            hides: &[],
+        },
+        Case {
+            name: "an extra ConfigMap's data key and an extra Service's name",
+            files: &[(
+                "p.yaml",
+                "resources:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata: {name: prompts}\n    data: {\"a;b\": v}\n  - apiVersion: v1\n    kind: Service\n    metadata: {name: 1svc}\n    spec: {ports: [{port: 80}]}\n",
+            )],
+            args: &["render", "-f", "p.yaml"],
+            code: 2,
+            shows: &[
+                "resources[0].data",
+                "is not a ConfigMap or Secret key",
+                "resources[1].metadata.name",
+                "is not an RFC 1035 label",
+            ],
+            hides: &[],
+        },
+        Case {
+            name: "an RBAC name may be a path segment (Kubernetes accepts it)",
+            files: &[(
+                "p.yaml",
+                "resources:\n  - apiVersion: rbac.authorization.k8s.io/v1\n    kind: RoleBinding\n    metadata: {name: \"system:a;b\"}\n    roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: agent-role}\n    subjects: [{kind: ServiceAccount, name: agent}]\n",
+            )],
+            args: &["render", "-f", "p.yaml", "-o", "out"],
+            code: 0,
+            shows: &[],
+            hides: &[],
+        },
+    ];
+    gallery(
+        "escape-names",
+        "Every name in the final objects is checked for its kind, whatever produced it: a patch (strategic merge, JSON 6902, a string), an extra object.",
+        NAME_CASES,
+    );
+}
+
+// ------------------------------------------------------------------------- printed commands
+
+/// Every command in `text`: from each `kubectl ` or `agentctl ` at the start of a word to where
+/// the shell would end it in prose (an unquoted `,`, `;`, `)`, backtick or line end, outside
+/// `$(...)`). Quotes are followed as the shell reads them.
+fn commands(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let rest: String = chars[i..chars.len().min(i + 9)].iter().collect();
+        let starts = rest.starts_with("kubectl ") || rest.starts_with("agentctl ");
+        let boundary = i == 0 || matches!(chars[i - 1], ' ' | '(' | '\n' | ':' | '`' | '"');
+        if !(starts && boundary) {
+            i += 1;
+            continue;
+        }
+        let (mut single, mut double, mut depth) = (false, false, 0usize);
+        let mut j = i;
+        while j < chars.len() {
+            let c = chars[j];
+            match c {
+                '\'' if !double => single = !single,
+                '"' if !single => double = !double,
+                '\\' if !single => j += 1,
+                '$' if !single && chars.get(j + 1) == Some(&'(') => {
+                    depth += 1;
+                    j += 1;
+                }
+                ')' if !single && depth > 0 => depth -= 1,
+                ',' | ';' | ')' | '`' | '\n' if !single && !double && depth == 0 => break,
+                _ => {}
+            }
+            j += 1;
+        }
+        let cmd: String = chars[i..j.min(chars.len())].iter().collect();
+        out.push(cmd.trim_end().to_owned());
+        i = j.max(i + 1);
+    }
+    out
+}
+
+/// Runs `cmd` in `bash` in `dir` with stub `kubectl` and `agentctl` on `PATH` that only record
+/// their arguments (one per line, `$'...'`-escaped); returns the recorded calls.
+fn paste(dir: &Path, stubs: &Path, cmd: &str) -> String {
+    let log = stubs.join("calls.log");
+    let _ = std::fs::remove_file(&log);
+    let out = Command::new("bash")
+        .arg("--norc")
+        .arg("-c")
+        .arg(cmd)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", format!("{}:/usr/bin:/bin", stubs.display()))
+        .env("STUB_LOG", &log)
+        .output()
+        .expect("bash runs (needed by this test)");
+    assert!(
+        out.status.success(),
+        "pasting {cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read_to_string(&log).unwrap_or_default()
+}
+
+#[test]
+fn every_printed_command_pasted_into_bash_runs_only_itself() {
+    let stubs = support::tempdir();
+    for tool in ["kubectl", "agentctl"] {
+        support::write(
+            stubs.path(),
+            tool,
+            &format!(
+                "#!/bin/bash\n{{ printf '%s' {tool}; for a in \"$@\"; do printf ' %q' \"$a\"; done; echo; }} >> \"$STUB_LOG\"\necho pv-1\n"
+            ),
+        );
+        let p = stubs.path().join(tool);
+        let mut perm = std::fs::metadata(&p).expect("stub").permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
+        std::fs::set_permissions(&p, perm).expect("chmod");
+    }
+    let work = support::tempdir();
+    let w = work.path();
+    // Names Kubernetes accepts (an RBAC name is a path segment) and names only a committed file
+    // can carry (never checked: the old side of a diff), each trying to run `touch`.
+    support::write(
+        w,
+        "p.yaml",
+        "resources:\n  - apiVersion: rbac.authorization.k8s.io/v1\n    kind: RoleBinding\n    metadata: {name: \"a;touch canary-1\"}\n    roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: agent-role}\n    subjects: [{kind: ServiceAccount, name: agent}]\n",
+    );
+    let set = "agent.config.extra.NOTE=$(touch canary-2)`touch canary-3`";
+    let render = agentctl(["render", "-f", "p.yaml", "--set", set, "-o", "out dir"])
+        .current_dir(w)
+        .run();
+    assert_eq!(render.code, 0, "{}", render.stderr);
+    // The committed side: the binding's role changed, a claim and a StatefulSet with hostile
+    // names and namespace deleted, a Job whose selector changed.
+    let extra = w.join("out dir/extra-objects.yaml");
+    let text = std::fs::read_to_string(&extra).expect("extra objects");
+    let text = text.replace("name: agent-role", "name: other-role")
+        + "---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: \"$(touch canary-4)\"\n  namespace: \"ns; touch canary-5\"\nspec:\n  accessModes: [ReadWriteOnce]\n  resources: {requests: {storage: 1Gi}}\n"
+        + "---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: \"s`touch canary-6`\"\n  namespace: production-agents\nspec:\n  serviceName: s\n  selector: {matchLabels: {app: s}}\n  template: {metadata: {labels: {app: s}}, spec: {containers: [{name: c, image: i}]}}\n  volumeClaimTemplates: [{metadata: {name: data}, spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}}]\n";
+    std::fs::write(&extra, text).expect("write");
+    let mut cmds = commands(&render.stderr);
+    let diff = agentctl(["diff", "-f", "p.yaml", "--set", set, "-o", "out dir"])
+        .current_dir(w)
+        .run();
+    assert_eq!(diff.code, 1, "{}", diff.stderr);
+    cmds.extend(commands(&diff.stdout));
+    cmds.extend(commands(&diff.stderr));
+    let json = agentctl([
+        "diff", "-f", "p.yaml", "--set", set, "-o", "out dir", "--format", "json",
+    ])
+    .current_dir(w)
+    .run();
+    assert_eq!(json.code, 1, "{}", json.stderr);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON report");
+    let mut stack = vec![&report];
+    while let Some(v) = stack.pop() {
+        match v {
+            serde_json::Value::String(s) => cmds.extend(commands(s)),
+            serde_json::Value::Array(a) => stack.extend(a),
+            serde_json::Value::Object(m) => stack.extend(m.values()),
+            _ => {}
+        }
+    }
+    cmds.extend(commands(&json.stderr));
+    for want in [
+        "kubectl create secret generic",
+        "kubectl delete rolebinding 'a;touch canary-1'",
+        "kubectl patch pv",
+        "agentctl render -f p.yaml --set",
+    ] {
+        assert!(
+            cmds.iter().any(|c| c.starts_with(want)),
+            "no `{want}` among the printed commands: {cmds:#?}"
+        );
+    }
+    let before = support::tree(w);
+    let mut calls = String::new();
+    for cmd in &cmds {
+        let log = paste(w, stubs.path(), cmd);
+        assert!(!log.is_empty(), "{cmd:?} ran no kubectl/agentctl");
+        calls.push_str(&log);
+    }
+    assert_eq!(support::tree(w), before, "a pasted command changed files");
+    for n in 1..=6 {
+        assert!(
+            !w.join(format!("canary-{n}")).exists(),
+            "canary-{n} created"
+        );
+    }
+    // Each hostile name reached the tool as one argument.
+    for word in [
+        "a\\;touch\\ canary-1",
+        "\\$\\(touch\\ canary-4\\)",
+        "ns\\;\\ touch\\ canary-5",
+        "\\$\\(touch\\ canary-2\\)\\`touch\\ canary-3\\`",
+    ] {
+        assert!(calls.contains(word), "{word} not one argument in:\n{calls}");
+    }
+}
