@@ -102,7 +102,10 @@ pub fn build(renderer: &Renderer, inputs: &Inputs) -> Result<(Merged, Bundle)> {
             return Err(Error::Input(diags));
         }
     };
-    let findings = crate::render::provenance::lint(&merged, &patched, &files);
+    let (findings, unmatched) = crate::render::provenance::lint(&merged, &patched, &files);
+    if !unmatched.is_empty() {
+        return Err(Error::Input(unmatched));
+    }
     let mut bundle = bundle::assemble(&merged.config, files)?;
     bundle.patched = patched;
     bundle.findings = findings;
@@ -117,6 +120,9 @@ pub fn refuse_lint_errors(rendered: &[Rendered]) -> Result<String> {
     let mut warnings = String::new();
     for r in rendered {
         for f in &r.bundle.findings {
+            if f.accepted.is_some() {
+                continue;
+            }
             if f.rule.severity == crate::lint::Severity::Error {
                 let mut d = Diagnostic::new(format!(
                     "{} {}: {} {}: {}",

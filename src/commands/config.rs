@@ -26,6 +26,19 @@ pub fn run(one: &OneConfiguration, show_origin: bool) -> Result<Outcome> {
             ));
         }
     }
+    if show_origin && !merged.accepts.is_empty() {
+        text.push_str("# lint findings accepted (agentctl lint shows each one):\n");
+        for a in &merged.accepts {
+            text.push_str(&format!(
+                "#   accept[{}] ({}) {} on {}: {}\n",
+                a.index,
+                a.origin(),
+                a.rule,
+                a.object,
+                a.reason
+            ));
+        }
+    }
     output::print(&text)?;
     Ok(Outcome::Ok)
 }

@@ -48,7 +48,7 @@ pub fn run(
     } else {
         output::print(&text)?;
     }
-    Ok(if findings.is_empty() {
+    Ok(if findings.iter().all(|(_, f)| f.accepted.is_some()) {
         Outcome::Ok
     } else {
         Outcome::Found

@@ -19,7 +19,7 @@ use crate::diag::{Diagnostic, Source};
 use crate::input::yaml::{self, Key, Node, Pos, Value};
 
 /// The two top-level keys a layer may hold besides settings.
-pub const KEYS: &[&str] = &["patches", "resources"];
+pub const KEYS: &[&str] = &["patches", "resources", "accept"];
 
 /// One `patches:` entry with where it was written.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +47,31 @@ pub struct LocatedObject {
     pub object: J,
 }
 
+/// One `accept:` entry: a lint finding accepted for one object, with the reason, where it was
+/// written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocatedAccept {
+    /// The layer it came from.
+    pub source: Arc<Source>,
+    /// Its index in that layer's `accept:` list.
+    pub index: usize,
+    /// The entry as written.
+    pub node: Node,
+    /// The rule ID (`AGT101`).
+    pub rule: String,
+    /// `Kind/name` of the object.
+    pub object: String,
+    /// Why (mandatory).
+    pub reason: String,
+}
+
+impl LocatedAccept {
+    /// `file:line:col` of the entry.
+    pub fn origin(&self) -> String {
+        self.source.locate(self.node.pos)
+    }
+}
+
 /// A layer's patches and extra objects.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Extras {
@@ -54,6 +79,8 @@ pub struct Extras {
     pub patches: Vec<LocatedPatch>,
     /// `resources:`, in order.
     pub resources: Vec<LocatedObject>,
+    /// `accept:`, in order.
+    pub accepts: Vec<LocatedAccept>,
 }
 
 impl LocatedPatch {
@@ -155,10 +182,10 @@ pub fn split(tree: &mut Node, source: &Arc<Source>) -> (Extras, Vec<Diagnostic>)
             Value::Seq(items) => items,
             Value::Null => Vec::new(),
             other => {
-                let example = if key.name == "patches" {
-                    "a list of `{target: {kind: ..., name: ...}, patch: ...}`"
-                } else {
-                    "a list of whole Kubernetes objects"
+                let example = match key.name.as_str() {
+                    "patches" => "a list of `{target: {kind: ..., name: ...}, patch: ...}`",
+                    "accept" => "a list of `{rule: AGT1xx, object: Kind/name, reason: ...}`",
+                    _ => "a list of whole Kubernetes objects",
                 };
                 diags.push(
                     Diagnostic::new(format!(
@@ -174,6 +201,13 @@ pub fn split(tree: &mut Node, source: &Arc<Source>) -> (Extras, Vec<Diagnostic>)
             }
         };
         for (index, mut node) in items.into_iter().enumerate() {
+            if key.name == "accept" {
+                match accept(&node, source, index) {
+                    Ok(a) => extras.accepts.push(a),
+                    Err(d) => diags.push(d),
+                }
+                continue;
+            }
             if key.name == "patches" {
                 if let Err(d) = parse_string_body(&mut node, source, index) {
                     diags.push(d);
@@ -211,6 +245,81 @@ pub fn split(tree: &mut Node, source: &Arc<Source>) -> (Extras, Vec<Diagnostic>)
         }
     }
     (extras, diags)
+}
+
+/// One `accept:` entry, checked: a map of `rule` (a known rule ID), `object` (`Kind/name`) and
+/// a non-empty `reason`, nothing else.
+fn accept(node: &Node, source: &Arc<Source>, index: usize) -> Result<LocatedAccept, Diagnostic> {
+    let at = |path: &str, n: &Node| {
+        Diagnostic::new(String::new())
+            .path(format!("accept[{index}]{path}"))
+            .at(source, n.pos, n.len)
+    };
+    let usage = "an acceptance is `{rule: AGT1xx, object: Kind/name, reason: \"why this is fine here\"}` (see `agentctl lint`)";
+    let Value::Map(entries) = &node.value else {
+        let mut d = at("", node);
+        d.message = format!(
+            "an `accept:` entry must be a map, found {}",
+            node.value.type_name()
+        );
+        return Err(d.help(usage));
+    };
+    let field = |name: &str| -> Result<String, Diagnostic> {
+        match entries.iter().find(|(k, _)| k.name == name) {
+            Some((_, v)) => match &v.value {
+                Value::Str(s) if !s.trim().is_empty() => Ok(s.clone()),
+                _ => {
+                    let mut d = at(&format!(".{name}"), v);
+                    d.message = format!("`{name}` must be a non-empty string");
+                    Err(d.help(usage))
+                }
+            },
+            None => {
+                let mut d = at("", node);
+                d.message = format!("this acceptance has no `{name}`");
+                Err(d.help(if name == "reason" {
+                    "the reason is mandatory: say why the finding is acceptable for this object (it is shown wherever the finding is)"
+                } else {
+                    usage
+                }))
+            }
+        }
+    };
+    let (rule, object, reason) = (field("rule")?, field("object")?, field("reason")?);
+    if let Some((k, _)) = entries
+        .iter()
+        .find(|(k, _)| !["rule", "object", "reason"].contains(&k.name.as_str()))
+    {
+        let mut d = Diagnostic::new(format!("`{}` is not a field of an acceptance", k.name))
+            .path(format!("accept[{index}].{}", k.name))
+            .at(source, k.pos, k.name.chars().count().max(1));
+        d = d.help(usage);
+        return Err(d);
+    }
+    if crate::lint::rule(&rule).is_none() {
+        let v = entries
+            .iter()
+            .find(|(k, _)| k.name == "rule")
+            .map_or(node, |(_, v)| v);
+        let mut d = at(".rule", v);
+        d.message = format!("`{rule}` is not a lint rule");
+        let hint =
+            match crate::suggest::did_you_mean(&rule, crate::lint::RULES.iter().map(|r| r.id)) {
+                Some(n) => {
+                    format!("did you mean `{n}`? `agentctl lint` names the rule of each finding")
+                }
+                None => "`agentctl lint` names the rule of each finding (AGT101...)".to_owned(),
+            };
+        return Err(d.help(hint));
+    }
+    Ok(LocatedAccept {
+        source: Arc::clone(source),
+        index,
+        node: node.clone(),
+        rule,
+        object,
+        reason,
+    })
 }
 
 /// A `patch:` written as a string (Kustomize's `patch: |-`) becomes its parsed tree, its

@@ -59,6 +59,9 @@ pub struct Finding {
     /// The patch or extra object that produced the value, when one did (filled by the
     /// caller, which knows the layers).
     pub origin: Option<Origin>,
+    /// Accepted by an override file's `accept:` entry: its reason and where it is written.
+    /// An accepted finding is shown, never refused or counted.
+    pub accepted: Option<String>,
 }
 
 /// Where in an override file a value was written.
@@ -130,6 +133,7 @@ impl Out<'_> {
             path,
             message: message.into(),
             origin: None,
+            accepted: None,
         });
     }
 }
@@ -165,7 +169,9 @@ pub fn lint(objects: &[&J], provenance: &dyn Provenance) -> Vec<Finding> {
     all
 }
 
-/// Whether any finding is an error.
+/// Whether any finding is an error (accepted ones do not count).
 pub fn has_errors(findings: &[Finding]) -> bool {
-    findings.iter().any(|f| f.rule.severity == Severity::Error)
+    findings
+        .iter()
+        .any(|f| f.rule.severity == Severity::Error && f.accepted.is_none())
 }

@@ -32,7 +32,10 @@ pub fn text_one(f: &Finding, env: &str) -> String {
     if let Some(o) = &f.origin {
         s.push_str(&format!("\n  = set by {} at {}", o.entry, o.shown));
     }
-    s.push_str(&format!("\n  = fix: {}", f.rule.fix));
+    match &f.accepted {
+        Some(why) => s.push_str(&format!("\n  = accepted: {why}")),
+        None => s.push_str(&format!("\n  = fix: {}", f.rule.fix)),
+    }
     s
 }
 
@@ -50,18 +53,27 @@ pub fn text(findings: &[(&str, &Finding)]) -> String {
 
 /// `2 errors, 1 warning` or `no findings`.
 pub fn summary<'a>(findings: impl Iterator<Item = &'a Finding>) -> String {
-    let (mut e, mut w) = (0, 0);
+    let (mut e, mut w, mut a) = (0, 0, 0);
     for f in findings {
+        if f.accepted.is_some() {
+            a += 1;
+            continue;
+        }
         match f.rule.severity {
             Severity::Error => e += 1,
             Severity::Warning => w += 1,
         }
     }
+    let accepted = if a == 0 {
+        String::new()
+    } else {
+        format!(" ({a} accepted)")
+    };
     if e + w == 0 {
-        return "lint: no findings".into();
+        return format!("lint: no findings{accepted}");
     }
     let n = |k: usize, what: &str| format!("{k} {what}{}", if k == 1 { "" } else { "s" });
-    format!("lint: {}, {}", n(e, "error"), n(w, "warning"))
+    format!("lint: {}, {}{accepted}", n(e, "error"), n(w, "warning"))
 }
 
 fn finding_json(env: &str, f: &Finding) -> J {
@@ -77,6 +89,7 @@ fn finding_json(env: &str, f: &Finding) -> J {
             "shown": o.shown, "file": o.file, "line": o.line, "column": o.column, "entry": o.entry,
         })),
         "fix": f.rule.fix,
+        "accepted": f.accepted,
     })
 }
 
@@ -126,7 +139,7 @@ pub fn sarif(findings: &[(&str, &Finding)]) -> String {
             if !env.is_empty() {
                 text.push_str(&format!(" (environment `{env}`)"));
             }
-            json!({
+            let mut result = json!({
                 "ruleId": f.rule.id,
                 "ruleIndex": RULES.iter().position(|r| r.id == f.rule.id).unwrap_or(0),
                 "level": level(f.rule.severity),
@@ -135,7 +148,11 @@ pub fn sarif(findings: &[(&str, &Finding)]) -> String {
                 "partialFingerprints": {
                     "agentctl/v1": format!("{}|{}|{}|{}", f.rule.id, env, f.object, f.path_text()),
                 },
-            })
+            });
+            if let Some(why) = &f.accepted {
+                result["suppressions"] = json!([{"kind": "external", "justification": why}]);
+            }
+            result
         })
         .collect();
     let log = json!({
@@ -205,7 +222,7 @@ pub fn junit(envs: &[&str], findings: &[(&str, &Finding)]) -> String {
             tests += 1;
             let mine: Vec<&Finding> = findings
                 .iter()
-                .filter(|(e, f)| e == env && f.rule.id == r.id)
+                .filter(|(e, f)| e == env && f.rule.id == r.id && f.accepted.is_none())
                 .map(|(_, f)| *f)
                 .collect();
             let class = if env.is_empty() {

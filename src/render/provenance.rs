@@ -6,7 +6,7 @@
 use serde_json::Value as J;
 
 use crate::config::patches::{self, Seg};
-use crate::diag::{Origin as SourceOrigin, Pos, Source};
+use crate::diag::{Diagnostic, Origin as SourceOrigin, Pos, Source};
 use crate::input::extras;
 use crate::lint::{self, Finding, Origin, Provenance};
 use crate::render::patches::Applied;
@@ -101,13 +101,60 @@ impl Provenance for Known<'_> {
     }
 }
 
-/// Lints the final objects of a render and locates every finding.
-pub fn lint(merged: &Merged, applied: &[Applied], files: &[(String, Vec<J>)]) -> Vec<Finding> {
+/// Lints the final objects of a render, locates every finding and marks the ones an `accept:`
+/// entry accepts; an acceptance that matches no finding is an error at its line (it would
+/// otherwise silently accept nothing, or a later finding nobody reviewed).
+pub fn lint(
+    merged: &Merged,
+    applied: &[Applied],
+    files: &[(String, Vec<J>)],
+) -> (Vec<Finding>, Vec<Diagnostic>) {
     let objects: Vec<&J> = files.iter().flat_map(|(_, o)| o).collect();
     let known = Known::new(merged, applied, &objects);
     let mut findings = lint::lint(&objects, &known);
     for f in &mut findings {
         f.origin = known.locate(f);
     }
-    findings
+    let mut unmatched = Vec::new();
+    for a in &merged.accepts {
+        let mut hit = false;
+        for f in findings
+            .iter_mut()
+            .filter(|f| f.rule.id == a.rule && f.object == a.object)
+        {
+            f.accepted = Some(format!(
+                "{} (accept[{}] at {})",
+                a.reason,
+                a.index,
+                a.origin()
+            ));
+            hit = true;
+        }
+        if !hit {
+            let fired: Vec<String> = findings
+                .iter()
+                .filter(|f| f.rule.id == a.rule)
+                .map(|f| f.object.clone())
+                .collect();
+            let help =
+                match crate::suggest::did_you_mean(&a.object, fired.iter().map(String::as_str)) {
+                    Some(n) => format!("did you mean `{n}`? {} fires there", a.rule),
+                    None if fired.is_empty() => format!(
+                        "{} fires on no object of this render: remove the acceptance",
+                        a.rule
+                    ),
+                    None => format!("{} fires on: {}", a.rule, fired.join(", ")),
+                };
+            unmatched.push(
+                Diagnostic::new(format!(
+                    "this acceptance matches no finding: {} does not fire on {}",
+                    a.rule, a.object
+                ))
+                .path(format!("accept[{}]", a.index))
+                .at(&a.source, a.node.pos, a.node.len)
+                .help(help),
+            );
+        }
+    }
+    (findings, unmatched)
 }

@@ -18,7 +18,7 @@ use crate::config::patches;
 use crate::config::path::ConfigPath;
 use crate::config::schema::{self, Removal};
 use crate::diag::{Diagnostic, Error, Source};
-use crate::input::extras::{LocatedObject, LocatedPatch};
+use crate::input::extras::{LocatedAccept, LocatedObject, LocatedPatch};
 use crate::input::layers::Layer;
 use crate::input::yaml::{Node, Pos, Value};
 
@@ -49,6 +49,8 @@ pub struct Merged {
     /// The extra objects of every layer, a later layer's replacing an earlier one's of the same
     /// kind and name.
     pub resources: Vec<LocatedObject>,
+    /// The lint findings accepted by every layer (they accumulate), each with its reason.
+    pub accepts: Vec<LocatedAccept>,
 }
 
 impl Merged {
@@ -197,10 +199,12 @@ pub fn merge(layers: &[Layer]) -> Result<Merged, Error> {
     let mut history = BTreeMap::new();
     let mut tree: Option<Node> = None;
     let mut patches = Vec::new();
+    let mut accepts = Vec::new();
     let mut resources: Vec<LocatedObject> = Vec::new();
     let mut diags = Vec::new();
     for layer in layers {
         patches.extend(layer.extras.patches.iter().cloned());
+        accepts.extend(layer.extras.accepts.iter().cloned());
         for extra in &layer.extras.resources {
             let id = extra_id(&extra.object);
             match resources.iter_mut().find(|r| extra_id(&r.object) == id) {
@@ -253,6 +257,7 @@ pub fn merge(layers: &[Layer]) -> Result<Merged, Error> {
         history,
         patches,
         resources,
+        accepts,
     })
 }
 

@@ -294,3 +294,95 @@ fn every_attack_is_a_security_change_for_diff() {
         }
     }
 }
+
+#[test]
+fn an_acceptance_needs_a_reason_and_a_finding_to_accept() {
+    let dir = tempdir();
+    let patch = "patches:\n  - target: {kind: Deployment, name: agent-deployment}\n    patch: {spec: {template: {spec: {hostPID: true}}}}\n";
+    write(
+        dir.path(),
+        "ok.yaml",
+        &format!(
+            "{patch}accept:\n  - {{rule: AGT102, object: Deployment/agent-deployment, reason: \"the profiler needs the host PIDs\"}}\n"
+        ),
+    );
+    let lint = agentctl(["lint", "-f", "ok.yaml"])
+        .current_dir(dir.path())
+        .code(0)
+        .run();
+    assert!(
+        lint.stdout
+            .contains("= accepted: the profiler needs the host PIDs (accept[0] at ok.yaml:5:5)"),
+        "{}",
+        lint.stdout
+    );
+    assert!(
+        lint.stdout.contains("lint: no findings (1 accepted)"),
+        "{}",
+        lint.stdout
+    );
+    agentctl(["render", "-f", "ok.yaml", "-o", "out"])
+        .current_dir(dir.path())
+        .code(0)
+        .run();
+    let sarif = agentctl(["lint", "-f", "ok.yaml", "--format", "sarif"])
+        .current_dir(dir.path())
+        .code(0)
+        .run();
+    let log: J = serde_json::from_str(&sarif.stdout).unwrap();
+    assert_eq!(
+        log.pointer("/runs/0/results/0/suppressions/0/kind"),
+        Some(&J::from("external"))
+    );
+    assert!(sarif_validator().iter_errors(&log).next().is_none());
+    let shown = agentctl(["config", "-f", "ok.yaml", "--show-origin"])
+        .current_dir(dir.path())
+        .code(0)
+        .run();
+    assert!(shown.stdout.contains("#   accept[0] (ok.yaml:5:5) AGT102 on Deployment/agent-deployment: the profiler needs the host PIDs"), "{}", shown.stdout);
+    // No reason: refused at the entry.
+    write(
+        dir.path(),
+        "noreason.yaml",
+        &format!("{patch}accept:\n  - {{rule: AGT102, object: Deployment/agent-deployment}}\n"),
+    );
+    let r = agentctl(["lint", "-f", "noreason.yaml"])
+        .current_dir(dir.path())
+        .code(2)
+        .run();
+    assert!(r.stderr.contains("has no `reason`"), "{}", r.stderr);
+    // Matching nothing (a misspelled object): an error naming the likely one.
+    write(
+        dir.path(),
+        "none.yaml",
+        &format!(
+            "{patch}accept:\n  - {{rule: AGT102, object: Deployment/agent-deploymnt, reason: x}}\n"
+        ),
+    );
+    let r = agentctl(["render", "-f", "none.yaml", "-o", "out2"])
+        .current_dir(dir.path())
+        .code(2)
+        .run();
+    assert!(r.stderr.contains("matches no finding"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("Deployment/agent-deployment"),
+        "{}",
+        r.stderr
+    );
+    assert!(!dir.path().join("out2").exists());
+    // An unknown rule.
+    write(
+        dir.path(),
+        "rule.yaml",
+        "accept:\n  - {rule: AGT999, object: Deployment/agent-deployment, reason: x}\n",
+    );
+    let r = agentctl(["lint", "-f", "rule.yaml"])
+        .current_dir(dir.path())
+        .code(2)
+        .run();
+    assert!(
+        r.stderr.contains("`AGT999` is not a lint rule"),
+        "{}",
+        r.stderr
+    );
+}
