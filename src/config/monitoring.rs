@@ -22,7 +22,8 @@ pub struct AgentMetrics {
     /// Label of `requestsTotal` that holds the HTTP status code. Default: `status`.
     pub status_label: String,
     /// Regular expression (RE2, anchored) on `statusLabel` that a failed request matches.
-    /// Default: `5..`.
+    /// Default: `5..`. Not a template: `{{` and `}}` are refused (the regex lands in an alert's
+    /// description, which Prometheus expands).
     pub error_status_regex: String,
     /// Histogram of request durations in seconds, without its `_bucket` suffix.
     /// Default: `http_request_duration_seconds`.
@@ -88,11 +89,11 @@ pub struct Alerts {
     /// Labels on the PrometheusRule so your Prometheus' `ruleSelector` picks it up (e.g.
     /// `release: prometheus`). Default: none.
     pub labels: BTreeMap<String, String>,
-    /// Labels added to every alert, for Alertmanager routing (e.g. `team: agents`).
-    /// Default: none.
+    /// Labels added to every alert, for Alertmanager routing (e.g. `team: agents`). Not
+    /// templates: `{{` and `}}` are refused (Prometheus expands alert labels). Default: none.
     pub alert_labels: BTreeMap<String, String>,
-    /// Every alert's `runbook_url` is this URL, `/` and the alert name.
-    /// Default: `https://runbooks.example.com/agent-system` (point it at your runbooks).
+    /// Every alert's `runbook_url` is this URL, `/` and the alert name. Not a template: `{{` and
+    /// `}}` are refused (Prometheus expands annotations). Default: `https://runbooks.example.com/agent-system` (point it at your runbooks).
     pub runbook_base_url: String,
     /// Window of the request `rate()`s (error ratio, latency), a Prometheus duration; at least
     /// two scrape intervals. Default: `5m`.

@@ -517,6 +517,32 @@ fn alerts(k: &mut Checker, c: &Config) {
             );
         }
     }
+    // Prometheus expands `{{ ... }}` in every alert's labels and annotations as a Go template
+    // (`{{ $labels.pod }}`, and also `{{ query "..." }}`): none of these settings is a template.
+    let mut untemplated: Vec<(String, &str)> = a
+        .alert_labels
+        .iter()
+        .map(|(k, v)| (format!("monitoring.alerts.alertLabels.{k}"), v.as_str()))
+        .collect();
+    untemplated.push((
+        "monitoring.alerts.runbookBaseUrl".into(),
+        &a.runbook_base_url,
+    ));
+    if c.monitoring.service_monitor.enabled {
+        untemplated.push((
+            "monitoring.agentMetrics.errorStatusRegex".into(),
+            &c.monitoring.agent_metrics.error_status_regex,
+        ));
+    }
+    for (path, v) in untemplated {
+        if v.contains("{{") || v.contains("}}") {
+            k.fail(
+                &path,
+                "`{{` or `}}` in a value that lands in an alert's labels or annotations: Prometheus would expand it as a template (it can run queries and read other labels)".into(),
+                Some("remove the braces; this setting is not a template (agentctl's own alert texts are the only templates, see README \"Alerts and dashboards\")".into()),
+            );
+        }
+    }
     let url = &a.runbook_base_url;
     let scheme_ok = url
         .strip_prefix("https://")
