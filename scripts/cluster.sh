@@ -10,9 +10,11 @@
 #   scripts/cluster.sh pvs N    make sure N Available PersistentVolumes exist per StorageClass
 #
 # Binaries are built with `go build` from the Go module proxy, at the versions pinned in
-# scripts/cluster/{kube,etcd,kwok}/go.{mod,sum}, into
-# ${AGENTCTL_TOOLS:-$HOME/.cache/agentctl-conformance}/cluster/<stamp>/bin, where <stamp> hashes
-# those files and the Go version: a warm re-run does not rebuild. Builds run under `nice -n 19`.
+# scripts/cluster/{kube,etcd,kwok}/go.{mod,sum}, each into its own
+# ${AGENTCTL_TOOLS:-$HOME/.cache/agentctl-conformance}/cluster/parts/<part>-<stamp>, where <stamp>
+# hashes that part's files, the Go version and (Kubernetes) the version stamped into it: a warm
+# re-run does not rebuild, and a change rebuilds only its part. Builds run under `nice -n 19`.
+# The Kubernetes binaries report v1.33.13 (`kubectl version`), stamped as Kubernetes' release does.
 # The state (certificates, etcd data, logs, PIDs) lives in
 # ${AGENTCTL_CLUSTER_STATE:-$tools/cluster/state}. Everything listens on 127.0.0.1 only, on the
 # ports AGENTCTL_CLUSTER_PORT (API server, default 26443) and the five after it.
@@ -43,53 +45,124 @@ say() { printf '== cluster: %s\n' "$*" >&2; }
 loud() { printf '\n!!! %s !!!\n\n' "$*" >&2; }
 die() { loud "CLUSTER NOT STARTED: $*"; exit 3; }
 
-stamp() {
+# The version the Kubernetes binaries report (`kubectl version`, /version, Helm's capabilities):
+# a module build has no git tree, so without these they say `v0.0.0-master+$Format:%H$`.
+# What Kubernetes' own hack/lib/version.sh stamps, for a build from a source archive: the tag,
+# its major/minor, tree state `archive`, the tag's time as the build date (from the module
+# proxy's .info, so the build is reproducible). The commit is left empty: the module zip
+# carries no git metadata, and a made-up hash would be worse than none.
+kube_ldflags() {
+  local info date minor
+  info="$(cd "$mods/kube" && GOFLAGS=-mod=readonly go mod download -json k8s.io/kubernetes 2>/dev/null |
+    sed -n 's/.*"Info": "\(.*\)",*/\1/p')"
+  date="$( [ -n "$info" ] && sed -n 's/.*"Time":"\([^"]*\)".*/\1/p' "$info")"
+  minor="${K8S_VERSION#v1.}"; minor="${minor%%.*}"
+  local v=k8s.io/component-base/version
+  printf -- '-s -w -X %s.gitVersion=%s -X %s.gitMajor=1 -X %s.gitMinor=%s -X %s.gitCommit= -X %s.gitTreeState=archive -X %s.buildDate=%s' \
+    "$v" "$K8S_VERSION" "$v" "$v" "$minor" "$v" "$v" "$v" "${date:-1970-01-01T00:00:00Z}"
+}
+
+# One cache directory per component, keyed by what builds it (its go.mod/go.sum, sources, the
+# Go version and, for the Kubernetes binaries, the version stamp): changing one rebuilds only
+# that one. The bin directory the processes run from hard-links the three together.
+part_stamp() { # kube|etcd|kwok
   local go_v
   go_v="$(go env GOVERSION 2>/dev/null || echo nogo)"
-  { cat "$mods"/kube/go.mod "$mods"/kube/go.sum "$mods"/etcd/go.mod "$mods"/etcd/go.sum \
-        "$mods"/etcd/main.go "$mods"/kwok/go.mod "$mods"/kwok/go.sum; echo "$go_v"; } |
-    sha256sum | cut -c1-16
+  { cat "$mods/$1"/go.mod "$mods/$1"/go.sum; [ "$1" = etcd ] && cat "$mods"/etcd/main.go
+    [ "$1" = kube ] && kube_ldflags; echo "$go_v"; } | sha256sum | cut -c1-16
 }
-bin_dir() { printf '%s/cluster/%s-%s/bin' "$tools" "$K8S_VERSION" "$(stamp)"; }
+part_dir() { printf '%s/cluster/parts/%s-%s' "$tools" "$1" "$(part_stamp "$1")"; }
+# The single-directory layout used before the parts (every file hashed together): its etcd and
+# kwok are reused rather than rebuilt (their inputs are the same).
+legacy_dir() {
+  local go_v
+  go_v="$(go env GOVERSION 2>/dev/null || echo nogo)"
+  printf '%s/cluster/%s-%s/bin' "$tools" "$K8S_VERSION" "$( { cat "$mods"/kube/go.mod "$mods"/kube/go.sum \
+    "$mods"/etcd/go.mod "$mods"/etcd/go.sum "$mods"/etcd/main.go "$mods"/kwok/go.mod "$mods"/kwok/go.sum
+    echo "$go_v"; } | sha256sum | cut -c1-16)"
+}
+bin_dir() {
+  printf '%s/cluster/%s-%s/bin' "$tools" "$K8S_VERSION" \
+    "$(printf '%s\n' "$(part_stamp kube)" "$(part_stamp etcd)" "$(part_stamp kwok)" | sha256sum | cut -c1-16)"
+}
 want_bins=(kube-apiserver kube-controller-manager kube-scheduler etcd kwok kwok-stages.yaml)
+part_files() { case "$1" in kube) echo kube-apiserver kube-controller-manager kube-scheduler ;;
+                            etcd) echo etcd ;; kwok) echo kwok kwok-stages.yaml ;; esac; }
 
 # ------------------------------------------------------------------------------------ build
+part_complete() { # dir part
+  local f
+  [ -f "$1/.complete" ] || return 1
+  for f in $(part_files "$2"); do [ -s "$1/$f" ] || return 1; done
+}
+
+build_part() { # kube|etcd|kwok
+  local part="$1" dir tmp t0 f legacy
+  dir="$(part_dir "$part")"
+  if part_complete "$dir" "$part"; then say "$part up to date in $dir"; return 0; fi
+  tmp="$dir.tmp.$$"
+  rm -rf "$tmp"; mkdir -p "$tmp"
+  legacy="$(legacy_dir)"
+  if [ "$part" != kube ] && [ -f "$legacy/.complete" ]; then
+    for f in $(part_files "$part"); do cp -p "$legacy/$f" "$tmp/$f"; done
+    echo "reused from $legacy at $(date -u +%FT%TZ)" >"$tmp/.complete"
+    rm -rf "$dir"; mv "$tmp" "$dir"
+    say "$part reused from the previous cache layout ($legacy)"
+    return 0
+  fi
+  t0=$(date +%s)
+  local gob=(nice -n 19 env GOFLAGS=-mod=readonly go build -trimpath)
+  say "building $part into $dir (cold: the Kubernetes binaries take tens of minutes on 2 cores)"
+  local ok=1
+  case "$part" in
+    kube) (cd "$mods/kube" && "${gob[@]}" -ldflags="$(kube_ldflags)" -o "$tmp/" k8s.io/kubernetes/cmd/kube-apiserver \
+            k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler) >"$tmp/build.log" 2>&1 || ok=0 ;;
+    etcd) (cd "$mods/etcd" && "${gob[@]}" -ldflags='-s -w' -o "$tmp/etcd" .) >"$tmp/build.log" 2>&1 || ok=0 ;;
+    kwok) (cd "$mods/kwok" && "${gob[@]}" -ldflags='-s -w' -o "$tmp/kwok" sigs.k8s.io/kwok/cmd/kwok) >"$tmp/build.log" 2>&1 || ok=0 ;;
+  esac
+  if [ "$ok" = 0 ]; then
+    tail -n 30 "$tmp/build.log" >&2
+    if grep -qiE 'dial tcp|no such host|connection refused|i/o timeout|proxyconnect|TLS handshake|403 Forbidden|404 Not Found|module lookup disabled' "$tmp/build.log"; then
+      die "the Go module proxy could not be reached and the module cache lacks what the build needs (log: $tmp/build.log)"
+    fi
+    die "go build of $part failed (log: $tmp/build.log)"
+  fi
+  if [ "$part" = kwok ]; then
+    # kwok's own Stage definitions (node initialize + lease heartbeat, fast pod lifecycle), from
+    # the kwok module the proxy served; kwok runs with no stages otherwise.
+    local kdir
+    kdir="$(cd "$mods/kwok" && GOFLAGS=-mod=readonly go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)"
+    { for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+               pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+        echo '---'; cat "$kdir/kustomize/stage/$f"
+      done; } >"$tmp/kwok-stages.yaml" || die "kwok's stage files are missing from $kdir"
+  fi
+  echo "built in $(( $(date +%s) - t0 ))s at $(date -u +%FT%TZ)" >"$tmp/.complete"
+  rm -rf "$dir"; mkdir -p "$(dirname "$dir")"; mv "$tmp" "$dir"
+  say "$part built in $(( $(date +%s) - t0 ))s"
+}
+
 build() {
   command -v go >/dev/null 2>&1 ||
     die "no Go toolchain on PATH: cannot build kube-apiserver, etcd and kwok (install Go >= 1.26)"
-  local bin tmp t0 ok=1 f
+  local bin tmp ok=1 f part
   bin="$(bin_dir)"
   for f in "${want_bins[@]}"; do [ -s "$bin/$f" ] || ok=0; done
   if [ "$ok" = 1 ] && [ -f "$bin/.complete" ]; then
     say "binaries up to date in $bin"
     return 0
   fi
+  for part in kube etcd kwok; do build_part "$part"; done
   tmp="$bin.tmp.$$"
   rm -rf "$tmp"; mkdir -p "$tmp"
-  t0=$(date +%s)
-  say "building Kubernetes $K8S_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION into $bin (cold: tens of minutes on 2 cores)"
-  local gob=(nice -n 19 env GOFLAGS=-mod=readonly go build -trimpath -ldflags=-s\ -w)
-  if ! (cd "$mods/kube" && "${gob[@]}" -o "$tmp/" k8s.io/kubernetes/cmd/kube-apiserver \
-          k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler) >"$tmp/build.log" 2>&1 ||
-     ! (cd "$mods/etcd" && "${gob[@]}" -o "$tmp/etcd" .) >>"$tmp/build.log" 2>&1 ||
-     ! (cd "$mods/kwok" && "${gob[@]}" -o "$tmp/kwok" sigs.k8s.io/kwok/cmd/kwok) >>"$tmp/build.log" 2>&1; then
-    tail -n 30 "$tmp/build.log" >&2
-    if grep -qiE 'dial tcp|no such host|connection refused|i/o timeout|proxyconnect|TLS handshake|403 Forbidden|404 Not Found|module lookup disabled' "$tmp/build.log"; then
-      die "the Go module proxy could not be reached and the module cache lacks what the build needs (log: $tmp/build.log)"
-    fi
-    die "go build failed (log: $tmp/build.log)"
-  fi
-  # kwok's own Stage definitions (node initialize + lease heartbeat, fast pod lifecycle), from
-  # the kwok module the proxy served; kwok runs with no stages otherwise.
-  local kdir
-  kdir="$(cd "$mods/kwok" && GOFLAGS=-mod=readonly go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)"
-  { for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
-             pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
-      echo '---'; cat "$kdir/kustomize/stage/$f"
-    done; } >"$tmp/kwok-stages.yaml" || die "kwok's stage files are missing from $kdir"
-  echo "built in $(( $(date +%s) - t0 ))s at $(date -u +%FT%TZ)" >"$tmp/.complete"
+  for part in kube etcd kwok; do
+    for f in $(part_files "$part"); do
+      ln "$(part_dir "$part")/$f" "$tmp/$f" 2>/dev/null || cp -p "$(part_dir "$part")/$f" "$tmp/$f"
+    done
+  done
+  echo "assembled at $(date -u +%FT%TZ) from $(for part in kube etcd kwok; do part_dir "$part"; echo; done | tr '\n' ' ')" >"$tmp/.complete"
   rm -rf "$bin"; mkdir -p "$(dirname "$bin")"; mv "$tmp" "$bin"
-  say "built in $(( $(date +%s) - t0 ))s"
+  say "binaries in $bin"
 }
 
 # ------------------------------------------------------------------------------------ helpers
@@ -391,6 +464,6 @@ case "${1:-}" in
   build) build; bin_dir; echo ;;
   status) status ;;
   pvs) ensure_pvs "${2:?pvs N}" ;;
-  -h|--help|help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' ;;
+  -h|--help|help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//' ;;
   *) echo "usage: scripts/cluster.sh up|down|build|status|pvs N (see --help)" >&2; exit 2 ;;
 esac

@@ -19,8 +19,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
         agentctl diff -p high-throughput -f my.yaml -o deploy/out   # CI: exit 1 on drift\n  \
         agentctl explain agent.replicas -p high-throughput -f my.yaml\n  \
         agentctl init my.yaml\n\n\
-        Exit codes: 0 ok, 1 drift (diff, render --check), 2 error (nothing written),\n\
-        3 a change of a --fail-on impact class (diff, render --check),\n\
+        Exit codes: 0 ok, 1 drift (diff, render --check), findings (lint, doctor), not healthy\n\
+        (status), 2 error (nothing written), 3 a change of a --fail-on impact class (diff,\n\
+        render --check),\n\
         4 an I/O error after render -o started changing files (the message lists what changed)."
 )]
 pub struct Cli {
@@ -98,6 +99,35 @@ pub struct ImpactArgs {
     /// repeated): in-place, rollout, stall, recreate, data-loss, security.
     #[arg(long, value_name = "CLASS", value_delimiter = ',')]
     pub fail_on: Vec<ImpactClass>,
+}
+
+/// How to reach the cluster, as kubectl takes it (`status`, `doctor`, `diff --live`).
+#[derive(Debug, Clone, Args)]
+pub struct ClusterArgs {
+    /// The kubeconfig file (default: the files of KUBECONFIG, else ~/.kube/config, else the
+    /// in-cluster service account).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use (default: its current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// The namespace. The rendered objects name theirs (`namespace:` setting), so this only
+    /// checks it is the same, as `kubectl apply -n` does.
+    #[arg(long, short = 'n', value_name = "NAME")]
+    pub namespace: Option<String>,
+    /// Seconds to wait for each answer of the API server before giving up (exit 2).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub request_timeout: u64,
+}
+
+/// The format of a cluster command's report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum ReportFormat {
+    /// One line per object (or finding) and a verdict.
+    #[default]
+    Text,
+    /// The same as JSON.
+    Json,
 }
 
 /// The output of `diff` and `render --check`.
@@ -217,6 +247,7 @@ pub enum Command {
     ///   agentctl diff --all -o deploy/            # every environment of agentctl.yaml
     ///   agentctl diff -f deploy/prod.yaml -o deploy/out --format json --fail-on recreate,data-loss
     ///   agentctl diff --base origin/main -o deploy/ --format markdown   # CI: what this PR does
+    ///   agentctl diff --live -p high-throughput -f deploy/prod.yaml --context prod
     #[command(verbatim_doc_comment)]
     Diff {
         /// Inputs.
@@ -226,8 +257,17 @@ pub enum Command {
         #[command(flatten)]
         project: ProjectArgs,
         /// The directory to compare with.
-        #[arg(long, short, value_name = "DIR")]
-        output: PathBuf,
+        #[arg(long, short, value_name = "DIR", required_unless_present = "live")]
+        output: Option<PathBuf>,
+        /// Instead of a directory, compare with the cluster: what `kubectl apply` of this render
+        /// would do to the objects running now (their live form as the base; hand edits shown
+        /// as what applying reverts; objects with this deployment's labels the render no longer
+        /// has, as `--prune` would delete them). Reads only (get, list, server-side dry-run).
+        #[arg(long, conflicts_with_all = ["output", "base", "base_dir"])]
+        live: bool,
+        /// With --live: the cluster.
+        #[command(flatten)]
+        cluster: ClusterArgs,
         /// Wait.
         #[command(flatten)]
         lock: LockArgs,
@@ -272,6 +312,71 @@ pub enum Command {
         /// What to print on stdout.
         #[arg(long, value_name = "FORMAT", default_value = "text")]
         format: LintFormat,
+    },
+    /// Check the deployment running in the cluster against the render: exit 0 healthy, 1 not,
+    /// 2 error.
+    ///
+    /// One line per rendered object: present, matching the render (the API server's dry-run of
+    /// applying it changes nothing, as `kubectl diff` judges), and for what runs, how far
+    /// along: rollouts (updated, ready, available), the autoscaler's current and desired
+    /// replicas and whether it can compute its metrics, claims Bound, the disruption budget's
+    /// allowance, the backup CronJob's last success. Reads only (get, list, dry-run).
+    ///
+    /// Examples:
+    ///   agentctl status -p high-throughput -f deploy/prod.yaml
+    ///   agentctl status --env production --context prod --wait --timeout 600
+    ///   agentctl status -f deploy/prod.yaml --format json
+    #[command(verbatim_doc_comment)]
+    Status {
+        /// Inputs.
+        #[command(flatten)]
+        inputs: InputArgs,
+        /// Project environments.
+        #[command(flatten)]
+        project: ProjectArgs,
+        /// The cluster.
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// Wait until every object is healthy (a rollout finished, claims bound), showing
+        /// progress on stderr; exit 1 if it is still not after --timeout, or a rollout is stuck.
+        #[arg(long)]
+        wait: bool,
+        /// With --wait: seconds to wait.
+        #[arg(long, value_name = "SECONDS", default_value_t = 300, requires = "wait")]
+        timeout: u64,
+        /// What to print: `text` (one line per object, then the verdict) or `json`.
+        #[arg(long, value_name = "FORMAT", default_value = "text")]
+        format: ReportFormat,
+    },
+    /// Check what the render needs from the cluster, live, and troubleshoot what runs: exit 0
+    /// clean, 1 findings, 2 error.
+    ///
+    /// Prerequisites: the API groups of the custom kinds (Prometheus Operator, KEDA, External
+    /// Secrets, VPA, Gateway API), the metrics APIs the autoscaler reads (metrics.k8s.io, the
+    /// custom pods metric), the StorageClasses (or a default one), every Secret and key the
+    /// pods read, PriorityClasses, nodes the pods fit (enough for required anti-affinity), the
+    /// quota's headroom. Then: pods Pending (the scheduler's reason), CreateContainerConfigError,
+    /// ImagePullBackOff, CrashLoopBackOff and OOMKilled, claims Pending, pods refused by the
+    /// quota, an autoscaler that cannot scale, Redis unreachable. Each finding names the cause
+    /// and the commands that fix it. Reads only; never prints a Secret's value.
+    ///
+    /// Examples:
+    ///   agentctl doctor -p high-throughput -f deploy/prod.yaml
+    ///   agentctl doctor --env production --context prod --format json
+    #[command(verbatim_doc_comment)]
+    Doctor {
+        /// Inputs.
+        #[command(flatten)]
+        inputs: InputArgs,
+        /// Project environments.
+        #[command(flatten)]
+        project: ProjectArgs,
+        /// The cluster.
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// What to print: `text` (passed checks, findings with cause and fix, notes) or `json`.
+        #[arg(long, value_name = "FORMAT", default_value = "text")]
+        format: ReportFormat,
     },
     /// Print the commands that restore Redis from a backup, for this deployment.
     ///

@@ -13,6 +13,7 @@
 //! command agentctl prints.
 
 pub mod cli;
+pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod diag;

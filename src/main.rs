@@ -2,7 +2,8 @@
 //!
 //! Completion requests from a shell (`COMPLETE=...`, see `agentctl completions`) are answered
 //! first.
-//! 0: success. 1: the thing asked about was found (drift in `diff` / `render --check`).
+//! 0: success. 1: the thing asked about was found (drift in `diff` / `render --check`; not
+//! healthy in `status`; findings in `doctor`).
 //! 2: any error (usage, bad input, refused output, I/O), and nothing was written.
 //! 3: drift with a change of an impact class named by `--fail-on` (`diff`, `render --check`).
 //! 4: a write interrupted by an I/O error after the output directory started changing; the

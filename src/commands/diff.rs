@@ -315,3 +315,61 @@ fn conclude(ctx: Ctx, drifts: &[Drift], args: &ImpactArgs) -> Outcome {
     }
     Outcome::Blocked
 }
+
+/// `diff --live`: the impact of applying each render to the cluster now, on stdout (`text`:
+/// the human report; `json`, `markdown` as for a directory); exit 0 nothing to change, 1
+/// changes, 3 a change of a `--fail-on` class.
+pub fn live(
+    ctx: Ctx,
+    targets: &[Target],
+    cluster: &crate::cli::ClusterArgs,
+    impact: &ImpactArgs,
+) -> Result<Outcome> {
+    let renderer = Renderer::new()?;
+    let rendered = pipeline::build_all(&renderer, targets)?;
+    let conn = super::connect(cluster, &rendered)?;
+    let mut all: Vec<Impact> = Vec::new();
+    for r in &rendered {
+        let objects = crate::cluster::live::rendered_objects(&r.bundle);
+        let base = conn.live_base(&objects, &r.merged.config.namespace)?;
+        let mut impacts = crate::cluster::drift::impacts(&base);
+        for i in &mut impacts {
+            i.environment = r.name.clone();
+        }
+        all.extend(impacts);
+    }
+    let text = match impact.format {
+        DiffFormat::Text if all.is_empty() => String::new(),
+        DiffFormat::Text => format!("{}\n{}", report::heading(&all), report::human(&all)),
+        DiffFormat::Json => report::json(&all),
+        DiffFormat::Markdown => report::markdown(&all),
+    };
+    output::print(&text)?;
+    if all.is_empty() {
+        if !ctx.quiet {
+            eprintln!(
+                "the cluster at {} holds what the render has: applying it changes nothing",
+                conn.origin
+            );
+        }
+        return Ok(Outcome::Ok);
+    }
+    let fail_on: Vec<Class> = impact.fail_on.iter().map(|c| class(*c)).collect();
+    let hits = all
+        .iter()
+        .filter(|i| i.classes().iter().any(|c| fail_on.contains(c)))
+        .count();
+    if !ctx.quiet {
+        eprintln!(
+            "applying the render to {} changes {} object{}",
+            conn.origin,
+            all.len(),
+            plural(all.len(), "s")
+        );
+    }
+    Ok(if hits > 0 {
+        Outcome::Blocked
+    } else {
+        Outcome::Found
+    })
+}

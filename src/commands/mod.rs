@@ -8,6 +8,7 @@
 pub mod completions;
 pub mod config;
 pub mod diff;
+pub mod doctor;
 pub mod explain;
 pub mod init;
 pub mod lint;
@@ -17,15 +18,17 @@ pub mod profiles;
 pub mod render;
 pub mod restore_help;
 pub mod schema;
+pub mod status;
 
 use std::path::Path;
 
-use crate::cli::{Cli, Command, EnvArgs, ImpactArgs, InputArgs, ProjectArgs};
+use crate::cli::{Cli, ClusterArgs, Command, EnvArgs, ImpactArgs, InputArgs, ProjectArgs};
+use crate::cluster::Cluster;
 use crate::diag::{Error, Refusal, Result};
 use crate::input::layers::Inputs;
 use crate::input::project::{self, Environment, Project};
 use crate::output::Wait;
-use crate::pipeline::Base;
+use crate::pipeline::{Base, Rendered, Target};
 use crate::term::Style;
 
 /// How a successful run ended.
@@ -128,14 +131,22 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
             inputs,
             project,
             output,
+            live,
+            cluster,
             lock,
             base,
             base_dir,
             impact,
-        } => match (base, base_dir) {
-            (Some(rev), _) => diff::base(ctx, output, &Base::Revision(rev.clone()), impact),
-            (None, Some(old)) => diff::base(ctx, output, &Base::Directory(old.clone()), impact),
-            (None, None) => diff::run(
+        } => match (output, base, base_dir) {
+            _ if *live => diff::live(ctx, &cluster_targets(inputs, project)?, cluster, impact),
+            (None, _, _) => Err(Refusal::NoOutputDirectory(1).into()),
+            (Some(output), Some(rev), _) => {
+                diff::base(ctx, output, &Base::Revision(rev.clone()), impact)
+            }
+            (Some(output), None, Some(old)) => {
+                diff::base(ctx, output, &Base::Directory(old.clone()), impact)
+            }
+            (Some(output), None, None) => diff::run(
                 ctx,
                 inputs,
                 project,
@@ -144,6 +155,35 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
                 impact,
             ),
         },
+        Command::Status {
+            inputs,
+            project,
+            cluster,
+            wait,
+            timeout,
+            format,
+        } => status::run(
+            ctx,
+            &status::Args {
+                targets: cluster_targets(inputs, project)?,
+                cluster,
+                wait: wait.then(|| std::time::Duration::from_secs(*timeout)),
+                format: *format,
+            },
+        ),
+        Command::Doctor {
+            inputs,
+            project,
+            cluster,
+            format,
+        } => doctor::run(
+            ctx,
+            &doctor::Args {
+                targets: cluster_targets(inputs, project)?,
+                cluster,
+                format: *format,
+            },
+        ),
         Command::Profiles { action } => profiles::run(action.as_ref()),
         Command::Schema { project } => schema::run(*project),
         Command::Config {
@@ -280,4 +320,45 @@ pub(crate) fn set_note(sets: &[String]) {
          for a value that must stay (an image per commit), write it to an override file the inputs list (-f, or the project's `overrides:`)",
         flags.join(" ")
     );
+}
+
+/// What a cluster command checks: the single render of the command line, or the selected
+/// environments of the project file.
+pub(crate) fn cluster_targets(inputs: &InputArgs, project: &ProjectArgs) -> Result<Vec<Target>> {
+    if !is_project(project) {
+        return Ok(vec![Target::single(Inputs::from(inputs), Path::new(""))]);
+    }
+    let (_, envs) = selection(project)?;
+    Ok(envs
+        .iter()
+        .map(|e| Target::environment(e, &inputs.sets, Path::new("")))
+        .collect())
+}
+
+/// Connects to the cluster of `args` for the renders: `--namespace`, when given, must be the
+/// namespace each render names (as `kubectl apply -n` refuses objects of another).
+pub(crate) fn connect(args: &ClusterArgs, rendered: &[Rendered]) -> Result<Cluster> {
+    if let Some(ns) = &args.namespace {
+        for r in rendered {
+            let theirs = &r.merged.config.namespace;
+            if theirs != ns {
+                let env = r
+                    .name
+                    .as_deref()
+                    .map(|n| format!(" (environment {n})"))
+                    .unwrap_or_default();
+                return Err(crate::cluster::connect::fail(
+                    format!("--namespace {ns} differs from the namespace the render puts its objects in, {theirs}{env}"),
+                    format!("drop --namespace, or render for that namespace: --set namespace={}", shell_word(ns)),
+                )
+                .into());
+            }
+        }
+    }
+    Ok(Cluster::connect(&crate::cluster::Options {
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+        namespace: args.namespace.clone(),
+        timeout: std::time::Duration::from_secs(args.request_timeout.max(1)),
+    })?)
 }

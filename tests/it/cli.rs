@@ -1029,6 +1029,8 @@ fn every_command_help_shows_an_example() {
         &[],
         &["render"],
         &["diff"],
+        &["status"],
+        &["doctor"],
         &["config"],
         &["explain"],
         &["profiles"],

@@ -11,7 +11,10 @@ use super::{Pos, Value, pos_of, resolve_plain};
 /// reader (Kubernetes) would retype it.
 pub fn plain_strings(text: &str) -> Result<Vec<(String, Pos)>, String> {
     let mut out = Vec::new();
-    for event in Parser::new_from_str(text) {
+    // No comment events: kube-rs turns serde-saphyr's `comments` feature on for the whole
+    // build, and a comment event would send every file down the slow path.
+    let options = serde_saphyr::granit_parser::options! { emit_comments: false };
+    for event in Parser::new_from_str_with_options(text, options) {
         let (event, span) = event.map_err(|e| e.info())?;
         if let Event::Scalar(value, ScalarStyle::Plain, ..) = event
             && matches!(resolve_plain(&value), Value::Str(_))
@@ -166,7 +169,10 @@ pub(super) fn manifests_from_events(text: &str) -> Option<Vec<serde_json::Value>
     }
     let mut stack: Vec<Frame> = Vec::new();
     let mut docs = Vec::new();
-    for event in Parser::new_from_str(text) {
+    // No comment events: kube-rs turns serde-saphyr's `comments` feature on for the whole
+    // build, and a comment event would send every file down the slow path.
+    let options = serde_saphyr::granit_parser::options! { emit_comments: false };
+    for event in Parser::new_from_str_with_options(text, options) {
         let (event, _) = event.ok()?;
         let node = match event {
             Event::Scalar(t, style, anchor, tag) => {

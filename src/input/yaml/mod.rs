@@ -180,6 +180,8 @@ pub fn parse_layer(text: &str) -> Result<Node, SyntaxError> {
     let options = serde_saphyr::granit_parser::options! {
         emit_anchor_events: true,
         emit_unresolved_aliases: true,
+        // Comments are not data (kube-rs turns the parser's `comments` feature on).
+        emit_comments: false,
     };
     for event in Parser::new_from_str_with_options(text, options) {
         let (event, span) = event.map_err(|e| parse_error(&e))?;

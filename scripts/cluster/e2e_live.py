@@ -1,0 +1,257 @@
+"""Issue 22's scenarios: `agentctl status`, `doctor` and `diff --live` against the real control
+plane, each fault created for real, with negative controls where the commands must stay silent.
+Called by e2e.py (`--only live`) with e2e.py itself as `m` (its helpers and its record())."""
+import json
+import os
+import re
+import shlex
+import statistics
+import time
+
+HEALTHY = ["--set", "autoscaling.enabled=false"]  # no metrics API here: an HPA cannot be healthy
+TIMES = {"status": [], "doctor": [], "diff --live": []}
+
+
+def agentctl(m, *args, timeout=120):
+    t0 = time.time()
+    rc, out, err = m.run([m.C.agentctl, *args], timeout=timeout)
+    return rc, out, err, time.time() - t0
+
+
+def deploy(m, ns, extra, secret_keys=None, wait=True):
+    """Render the defaults with `extra` into namespace ns, create the namespace and the Secret
+    (only `secret_keys` of it when given), apply; returns (inputs for agentctl, problems)."""
+    d, ns, secret = m.render("defaults", ns, extra)
+    if secret and secret_keys is not None:
+        keep = [w for w in shlex.split(secret) if not w.startswith("--from-literal=")
+                or w.split("=", 2)[1] in secret_keys]
+        secret = " ".join(shlex.quote(w) for w in keep)
+    m.prepare(d, ns, secret)
+    rc, out, err, res, rej = m.apply_k(d)
+    probs = [] if rc == 0 else [f"apply: {err.strip()[:300]}"]
+    if wait and not probs:
+        probs += m.wait_ready(ns, 3, timeout=120)
+    return [*extra, "--set", f"namespace={ns}"], d, probs
+
+
+def timed(m, what, *args):
+    rc, out, err, dt = agentctl(m, *args)
+    TIMES[what].append(dt)
+    return rc, out, err
+
+
+def expect(probs, label, rc, want_rc, out, err, must=(), must_not=()):
+    if rc != want_rc:
+        probs.append(f"{label}: exit {rc}, expected {want_rc}: {(out + err).strip()[-600:]}")
+    for pat in must:
+        if not re.search(pat, out):
+            probs.append(f"{label}: output lacks /{pat}/: {out.strip()[-800:]}")
+    for pat in must_not:
+        if re.search(pat, out):
+            probs.append(f"{label}: output has /{pat}/ but must not: {out.strip()[-800:]}")
+
+
+def healthy(m):
+    """A healthy deployment: status 0 (a completed rollout), doctor silent, diff --live empty;
+    then a hand edit (set image, scale) and an object no longer rendered, seen by all three."""
+    ns = "e2e-live-ok"
+    inputs, d, probs = deploy(m, ns, HEALTHY)
+    if probs:
+        m.record("live:healthy-deployment", probs)
+        return
+    probs = []
+    for _ in range(3):
+        rc, out, err = timed(m, "status", "status", *inputs)
+    expect(probs, "status", rc, 0, out, err, must=[r"ok\s+Deployment agent-deployment\s+rolled out: 3/3 ready",
+                                                   r"healthy: \d+ objects"])
+    rc, out, err, _ = agentctl(m, "status", *inputs, "--wait", "--timeout", "30")
+    expect(probs, "status --wait", rc, 0, out, err)
+    rc, out, err, _ = agentctl(m, "status", *inputs, "--format", "json")
+    try:
+        doc = json.loads(out)
+        if doc.get("healthy") is not True or doc.get("version") != "v1.33.13":
+            probs.append(f"status json: healthy {doc.get('healthy')}, version {doc.get('version')}")
+    except ValueError as e:
+        probs.append(f"status json: {e}")
+    for _ in range(3):
+        rc, out, err = timed(m, "doctor", "doctor", *inputs)
+    # Negative control: nothing is wrong, so no finding (the CNI is undecidable: a note).
+    expect(probs, "doctor", rc, 0, out, err, must=[r"clean: \d+ checks passed", r"note: cannot tell whether the NetworkPolicies"],
+           must_not=[r"FINDING"])
+    for _ in range(3):
+        rc, out, err = timed(m, "diff --live", "diff", "--live", *inputs)
+    expect(probs, "diff --live (nothing changed)", rc, 0, out, err)
+    m.record("live:healthy-deployment-status-0-doctor-silent-diff-empty", probs)
+
+    # Hand edits: what applying reverts.
+    probs = []
+    m.k("set", "image", "deployment/agent-deployment", "agent=e2e.invalid/agent:hotfix", "-n", ns)
+    m.k("scale", "deployment/agent-deployment", "--replicas=4", "-n", ns)
+    m.k("create", "configmap", "leftover", "-n", ns)
+    m.k("label", "configmap", "leftover", "-n", ns, "app.kubernetes.io/managed-by=agentctl",
+        f"app.kubernetes.io/instance={ns}")
+    rc, out, err, _ = agentctl(m, "diff", "--live", *inputs)
+    expect(probs, "diff --live (hand edits)", rc, 1, out, err,
+           must=[r"reverts a change made in the cluster.*image \"e2e.invalid/agent:hotfix\" → ",
+                 r"spec.replicas 4 → 3", r"ConfigMap .*leftover"])
+    rc, out, err, _ = agentctl(m, "status", *inputs)
+    expect(probs, "status (hand edits)", rc, 1, out, err,
+           must=[r"drifted\s+Deployment agent-deployment", r"containers\[agent\]\.image: \"e2e.invalid/agent:hotfix\" → "])
+    m.k("delete", "configmap", "leftover", "-n", ns)
+    rc, out, err, _, _ = m.apply_k(d)
+    probs += m.wait_ready(ns, 3, timeout=120)
+    rc, out, err, _ = agentctl(m, "diff", "--live", *inputs)
+    expect(probs, "diff --live (after apply)", rc, 0, out, err)
+    m.record("live:diff-live-hand-edit-reverted-and-prune-listed", probs)
+
+
+def stuck(m):
+    """nodeSelector no node satisfies: pods Pending, status a stuck rollout, doctor names the
+    scheduler's reason and the label command."""
+    ns = "e2e-live-nodes"
+    inputs, d, probs = deploy(m, ns, [*HEALTHY, "--set", "agent.nodeSelector.node-type=gpu"], wait=False)
+    time.sleep(5)
+    rc, out, err, _ = agentctl(m, "status", *inputs)
+    expect(probs, "status (stuck)", rc, 1, out, err,
+           must=[r"progressing\s+Deployment agent-deployment\s+not all available: 3/3 updated, 0 ready, 0 available"])
+    rc, out, err, _ = agentctl(m, "status", *inputs, "--wait", "--timeout", "4")
+    expect(probs, "status --wait (stuck)", rc, 1, out, err)
+    if "gave up after 4s" not in err:
+        probs.append(f"status --wait: no 'gave up' progress line: {err[-300:]}")
+    rc, out, err, _ = agentctl(m, "doctor", *inputs)
+    expect(probs, "doctor (nodes)", rc, 1, out, err,
+           must=[r"none of the \d+ nodes satisfies nodeSelector node-type=gpu",
+                 r"nodes lack the labels the pod selects \(node-type=gpu\)",
+                 r"kubectl label node NODE node-type=gpu"])
+    m.record("live:nodeselector-unsatisfiable-pending-named", probs)
+
+
+def secret_key(m):
+    ns = "e2e-live-secret"
+    inputs, d, probs = deploy(m, ns, HEALTHY, secret_keys={"anthropic-api-key"})
+    rc, out, err, _ = agentctl(m, "doctor", *inputs)
+    expect(probs, "doctor (secret key)", rc, 1, out, err,
+           must=[r"FINDING Secret agent-secrets \[secret\]", r"lacks the key redis-password",
+                 r"kubectl patch secret agent-secrets -n e2e-live-secret --type merge"])
+    # The fix, run as printed (its value from the environment), clears the finding.
+    fix = [l.split("fix:", 1)[1].strip() for l in out.splitlines() if "kubectl patch secret" in l]
+    if fix:
+        env = dict(os.environ, REDIS_PASSWORD="e2e-not-a-secret", PATH=os.path.dirname(m.C.kubectl) + ":" + os.environ["PATH"])
+        import subprocess
+        subprocess.run(["bash", "-c", fix[0].replace("kubectl ", shlex.quote(m.C.kubectl) + " ", 1)], env=env, capture_output=True)
+        rc, out, err, _ = agentctl(m, "doctor", *inputs)
+        expect(probs, "doctor after the fix", rc, 0, out, err, must_not=[r"\[secret\]"])
+    if "e2e-not-a-secret" in out:
+        probs.append("doctor printed a Secret value")
+    m.record("live:secret-missing-key-cause-and-fix", probs)
+
+
+def storage_class(m):
+    ns = "e2e-live-sc"
+    inputs, d, probs = deploy(m, ns, [*HEALTHY, "--set", "redis.storage.storageClass=no-such-class"], wait=False)
+    time.sleep(3)
+    rc, out, err, _ = agentctl(m, "doctor", *inputs)
+    expect(probs, "doctor (storage class)", rc, 1, out, err,
+           must=[r"names StorageClass no-such-class, which does not exist",
+                 r"--set redis.storage.storageClass=standard"])
+    rc, out, err, _ = agentctl(m, "status", *inputs)
+    expect(probs, "status (claim pending)", rc, 1, out, err, must=[r"StatefulSet redis"])
+    m.record("live:storageclass-missing-claim-pending", probs)
+
+
+def quota(m):
+    ns = "e2e-live-quota"
+    inputs, d, probs = deploy(m, ns, HEALTHY)
+    if probs:
+        m.record("live:quota-too-small-for-the-next-pod", probs)
+        return
+    used = m.kjson("get", "pods", "-n", ns)["items"]
+    m.k("create", "quota", "tight", "-n", ns, f"--hard=pods={len(used)}")
+    time.sleep(3)
+    rc, out, err, _ = agentctl(m, "doctor", *inputs)
+    expect(probs, "doctor (quota)", rc, 1, out, err,
+           must=[r"FINDING ResourceQuota tight \[quota\]", r"pods: ", r"--set quota.pods="])
+    m.record("live:quota-too-small-for-the-next-pod", probs)
+
+
+def metrics_api(m):
+    ns = "e2e-live-hpa"
+    inputs, d, probs = deploy(m, ns, [])
+    rc, out, err, _ = agentctl(m, "doctor", *inputs)
+    expect(probs, "doctor (metrics API)", rc, 1, out, err,
+           must=[r"metrics.k8s.io is not served \(no APIService v1beta1.metrics.k8s.io\)",
+                 r"metrics-server/releases/latest/download/components.yaml",
+                 r"custom.metrics.k8s.io is not served"])
+    m.record("live:metrics-api-absent-said-truthfully", probs)
+
+
+def pod_states(m):
+    """CrashLoopBackOff/OOMKilled and ImagePullBackOff as a kubelet reports them: kwok leaves
+    a pod annotated kwok.x-k8s.io/status=custom alone, so its status is written here."""
+    ns = "e2e-live-ok"
+    probs = []
+    node = m.kjson("get", "nodes", "-l", "type=kwok")["items"][0]["metadata"]["name"]
+    for name, status in [
+        ("oom", {"name": "agent", "image": "a:v1", "imageID": "", "ready": False, "restartCount": 5, "started": False,
+                 "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s restarting failed container"}},
+                 "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137,
+                                              "startedAt": "2026-01-01T00:00:00Z", "finishedAt": "2026-01-01T00:00:01Z"}}}),
+        ("pull", {"name": "agent", "image": "e2e.invalid/nope:1", "imageID": "", "ready": False, "restartCount": 0, "started": False,
+                  "state": {"waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image \"e2e.invalid/nope:1\""}}}),
+    ]:
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"e2e-{name}", "namespace": ns,
+               "annotations": {"kwok.x-k8s.io/status": "custom"}},
+               "spec": {"nodeName": node, "containers": [{"name": "agent", "image": status["image"],
+                        "resources": {"limits": {"memory": "512Mi", "cpu": "100m"}},
+                        "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True, "runAsUser": 1000,
+                                            "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}}]}}
+        rc, out, err = m.k("apply", "-f", "-", inp=json.dumps(pod))
+        if rc != 0:
+            probs.append(f"create pod {name}: {err.strip()[:200]}")
+            continue
+        patch = {"status": {"phase": "Running", "containerStatuses": [status]}}
+        rc, out, err = m.k("patch", "pod", f"e2e-{name}", "-n", ns, "--subresource=status", "--type=merge", "-p", json.dumps(patch))
+        if rc != 0:
+            probs.append(f"patch pod status {name}: {err.strip()[:200]}")
+    time.sleep(2)
+    rc, out, err, _ = agentctl(m, "doctor", *HEALTHY, "--set", f"namespace={ns}")
+    expect(probs, "doctor (pod states)", rc, 1, out, err,
+           must=[r"FINDING Pod e2e-oom \[oom-killed\]", r"limit 512Mi \(OOMKilled\), 5 restarts",
+                 r"--set agent.resources.limits.memory=1Gi",
+                 r"FINDING Pod e2e-pull \[image-pull\]", r"cannot pull its image e2e.invalid/nope:1"])
+    # kwok leaves these pods alone, so no kubelet confirms their deletion: force it.
+    m.k("delete", "pod", "e2e-oom", "e2e-pull", "-n", ns, "--grace-period=0", "--force")
+    m.record("live:crashloop-oomkilled-imagepull-named", probs)
+
+
+def unreachable(m):
+    probs = []
+    kc = os.path.join(m.C.work, "unreachable.kubeconfig")
+    with open(kc, "w") as f:
+        f.write("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'https://127.0.0.1:9'}\n"
+                "users:\n- name: u\n  user: {token: t}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\n"
+                "current-context: x\n")
+    rc, out, err, _ = agentctl(m, "status", "--kubeconfig", kc, "--request-timeout", "3")
+    if rc != 2 or "cannot reach the cluster at https://127.0.0.1:9 (context `x` of" not in err:
+        probs.append(f"unreachable: exit {rc}: {err.strip()[:300]}")
+    bad = os.path.join(m.C.work, "unauthorised.kubeconfig")
+    with open(os.environ["KUBECONFIG"]) as f:
+        text = f.read()
+    with open(bad, "w") as f:
+        f.write(re.sub(r"client-certificate: .*\n\s*client-key: .*", "token: not-a-valid-token", text))
+    rc, out, err, _ = agentctl(m, "doctor", "--kubeconfig", bad)
+    if rc != 2 or "refused our credentials (401 Unauthorized)" not in err:
+        probs.append(f"unauthorised: exit {rc}: {err.strip()[:300]}")
+    m.record("live:unreachable-and-unauthorised-exit-2-located", probs)
+
+
+def scenario_live(m):
+    m.top_up(20)
+    for fn in (healthy, pod_states, stuck, secret_key, storage_class, quota, metrics_api, unreachable):
+        try:
+            fn(m)
+        except Exception as e:  # a crash of one scenario is its failure, not the run's
+            m.record(f"live:{fn.__name__}", [f"crashed: {e}"])
+    med = {k: statistics.median(v) for k, v in TIMES.items() if v}
+    m.log("figures (live): median " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in med.items())
+          + f" against this cluster ({', '.join(f'{len(v)} runs' for v in TIMES.values())})")

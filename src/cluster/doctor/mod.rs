@@ -1,0 +1,191 @@
+//! `doctor`: what the render needs from the cluster, checked live, then the guide's
+//! troubleshooting made executable. Each problem is a [`Finding`]: the object it is about, the
+//! cause in the cluster's own words translated, and the exact commands that fix it (shell
+//! quoted). Pure over a [`Snapshot`] of what was read (`gather` reads it), so every rule is
+//! tested over recorded API objects. What the render needs is read from the rendered objects,
+//! as `render::prereqs` derives its list: the same pod specs, claims, autoscalers and groups.
+
+mod capacity;
+mod gather;
+mod prereqs;
+mod trouble;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use serde_json::Value as J;
+
+pub(crate) fn s<'a>(v: &'a J, pointer: &str) -> &'a str {
+    v.pointer(pointer).and_then(J::as_str).unwrap_or_default()
+}
+
+pub(crate) fn items<'a>(v: &'a J, pointer: &str) -> impl Iterator<Item = &'a J> {
+    v.pointer(pointer)
+        .and_then(J::as_array)
+        .into_iter()
+        .flatten()
+}
+
+/// One problem: what, why, and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The check or symptom (`secret`, `pod-pending`, `crash-loop`, ...), stable for scripts.
+    pub check: &'static str,
+    /// The object it is about (`Pod agent-deployment-7c9-x2`, `Secret agent-secrets`).
+    pub subject: String,
+    /// What is wrong and why, in a sentence or two.
+    pub cause: String,
+    /// Commands that fix it, in order (shell-quoted; a setting's fix is an `agentctl render`).
+    pub fix: Vec<String>,
+}
+
+/// A prerequisite that holds, said in a few words (text output lists them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Passed {
+    /// The check.
+    pub check: &'static str,
+    /// What was found.
+    pub detail: String,
+}
+
+/// Everything doctor says about one render.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// Prerequisites that hold.
+    pub passed: Vec<Passed>,
+    /// Problems.
+    pub findings: Vec<Finding>,
+    /// What could not be decided (a NetworkPolicy-enforcing CNI cannot be detected).
+    pub notes: Vec<String>,
+}
+
+/// What was read from the cluster for one render. Secret values are never kept: only the
+/// names of their keys.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// Served `group/version`s (`v1` for the core group).
+    pub served: BTreeSet<String>,
+    /// APIService objects (`apiregistration.k8s.io/v1`), for the aggregated metrics APIs.
+    pub api_services: Vec<J>,
+    /// Custom pods metrics asked for, and whether the custom metrics API serves them.
+    pub pods_metrics: BTreeMap<String, bool>,
+    /// StorageClasses.
+    pub storage_classes: Vec<J>,
+    /// Secrets the pods read: their key names (`None`: no such Secret).
+    pub secrets: BTreeMap<String, Option<BTreeSet<String>>>,
+    /// PriorityClasses named, and whether each exists.
+    pub priority_classes: BTreeMap<String, bool>,
+    /// Nodes.
+    pub nodes: Vec<J>,
+    /// The namespace's ResourceQuotas, Deployments, StatefulSets, HPAs, Pods, PVCs, Events,
+    /// EndpointSlices, NetworkPolicies (live).
+    pub quotas: Vec<J>,
+    /// Deployments and StatefulSets.
+    pub workloads: Vec<J>,
+    /// HorizontalPodAutoscalers.
+    pub autoscalers: Vec<J>,
+    /// Pods.
+    pub pods: Vec<J>,
+    /// PersistentVolumeClaims.
+    pub claims: Vec<J>,
+    /// Events.
+    pub events: Vec<J>,
+    /// EndpointSlices.
+    pub endpoint_slices: Vec<J>,
+    /// NetworkPolicies.
+    pub network_policies: Vec<J>,
+    /// DaemonSets of kube-system (`None`: not readable), to recognize a CNI.
+    pub system_daemonsets: Option<Vec<J>>,
+    /// Now.
+    pub now: Option<jiff::Timestamp>,
+}
+
+/// How a fix that changes settings is written: the `agentctl render` command of the same
+/// inputs with more `--set`s (given `path=value` each).
+pub type RenderWith<'a> = &'a dyn Fn(&[String]) -> String;
+
+/// The report for the rendered `objects` in `namespace`.
+pub fn examine(objects: &[J], namespace: &str, snap: &Snapshot, render_with: RenderWith) -> Report {
+    let mut report = Report::default();
+    let cx = Cx {
+        objects,
+        namespace,
+        snap,
+        render_with,
+    };
+    prereqs::check(&cx, &mut report);
+    capacity::nodes(&cx, &mut report);
+    capacity::quota(&cx, &mut report);
+    trouble::check(&cx, &mut report);
+    report
+}
+
+/// Records a prerequisite that holds.
+pub(crate) fn pass(r: &mut Report, check: &'static str, detail: String) {
+    r.passed.push(Passed { check, detail });
+}
+
+/// What every rule reads.
+pub(crate) struct Cx<'a> {
+    pub objects: &'a [J],
+    pub namespace: &'a str,
+    pub snap: &'a Snapshot,
+    pub render_with: RenderWith<'a>,
+}
+
+impl Cx<'_> {
+    /// The render command with one more `--set path=value`.
+    pub fn render1(&self, set: &str) -> String {
+        (self.render_with)(&[set.to_owned()])
+    }
+
+    /// `kubectl ... -n NAMESPACE` words.
+    pub fn ns(&self) -> String {
+        format!("-n {}", super::shell_word(self.namespace))
+    }
+}
+
+/// The pod spec inside a workload object, if it has one.
+pub(crate) fn pod_spec(obj: &J) -> Option<&J> {
+    match s(obj, "/kind") {
+        "Pod" => obj.pointer("/spec"),
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
+            obj.pointer("/spec/template/spec")
+        }
+        "CronJob" => obj.pointer("/spec/jobTemplate/spec/template/spec"),
+        _ => None,
+    }
+}
+
+/// The Secrets the pod specs of `objects` read, with the keys named (envFrom: none named).
+pub(crate) fn secret_refs(objects: &[J]) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for spec in objects.iter().filter_map(pod_spec) {
+        for c in items(spec, "/containers").chain(items(spec, "/initContainers")) {
+            for e in items(c, "/env") {
+                if let Some(r) = e.pointer("/valueFrom/secretKeyRef")
+                    && r.get("optional").and_then(J::as_bool) != Some(true)
+                {
+                    out.entry(s(r, "/name").to_owned())
+                        .or_default()
+                        .insert(s(r, "/key").to_owned());
+                }
+            }
+            for e in items(c, "/envFrom") {
+                if let Some(r) = e.pointer("/secretRef") {
+                    out.entry(s(r, "/name").to_owned()).or_default();
+                }
+            }
+        }
+        for v in items(spec, "/volumes") {
+            if let Some(r) = v.pointer("/secret") {
+                let keys = out.entry(s(r, "/secretName").to_owned()).or_default();
+                keys.extend(items(r, "/items").map(|i| s(i, "/key").to_owned()));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

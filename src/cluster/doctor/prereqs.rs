@@ -1,0 +1,439 @@
+//! The prerequisites, live: the API groups of the custom kinds served, the metrics APIs the
+//! autoscalers read (and the custom pods metric itself), the StorageClasses the claims name
+//! (or a default one), every Secret and key the pods read, the PriorityClasses; then the
+//! capacity checks of [`super::capacity`] (nodes, quota headroom).
+
+use std::collections::BTreeSet;
+
+use serde_json::Value as J;
+
+use super::{Cx, Finding, Report, items, pass, s, secret_refs};
+use crate::cluster::shell_word;
+
+pub(super) fn check(cx: &Cx, r: &mut Report) {
+    groups(cx, r);
+    metrics(cx, r);
+    storage(cx, r);
+    secrets(cx, r);
+    priority(cx, r);
+}
+
+/// How to install what serves a group.
+fn install(group: &str) -> Vec<String> {
+    match group {
+        "monitoring.coreos.com" => vec![
+            "helm repo add prometheus-community https://prometheus-community.github.io/helm-charts".into(),
+            "helm install prometheus-operator-crds prometheus-community/prometheus-operator-crds".into(),
+        ],
+        "keda.sh" => vec![
+            "helm repo add kedacore https://kedacore.github.io/charts".into(),
+            "helm install keda kedacore/keda --namespace keda --create-namespace".into(),
+        ],
+        "external-secrets.io" => vec![
+            "helm repo add external-secrets https://charts.external-secrets.io".into(),
+            "helm install external-secrets external-secrets/external-secrets --namespace external-secrets --create-namespace".into(),
+        ],
+        "autoscaling.k8s.io" => vec![
+            "helm repo add fairwinds-stable https://charts.fairwinds.com/stable".into(),
+            "helm install vpa fairwinds-stable/vpa --namespace vpa --create-namespace".into(),
+        ],
+        "gateway.networking.k8s.io" => vec![
+            "kubectl apply --server-side -f https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.2.1/standard-install.yaml".into(),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+fn operator(group: &str) -> &'static str {
+    match group {
+        "monitoring.coreos.com" => "the Prometheus Operator's CRDs",
+        "keda.sh" => "KEDA",
+        "external-secrets.io" => "the External Secrets Operator",
+        "autoscaling.k8s.io" => "the Vertical Pod Autoscaler",
+        "gateway.networking.k8s.io" => "the Gateway API CRDs",
+        _ => "its CRDs",
+    }
+}
+
+/// The custom kinds' API groups, served or not.
+fn groups(cx: &Cx, r: &mut Report) {
+    let mut by_version: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for o in cx.objects {
+        let api = s(o, "/apiVersion");
+        let group = api.split_once('/').map_or("", |(g, _)| g);
+        if !crate::render::objects::built_in(api, s(o, "/kind"))
+            && group != "kustomize.config.k8s.io"
+        {
+            by_version.entry(api.to_owned()).or_default().push(format!(
+                "{} {}",
+                s(o, "/kind"),
+                s(o, "/metadata/name")
+            ));
+        }
+    }
+    for (api, users) in by_version {
+        let group = api.split_once('/').map_or("", |(g, _)| g);
+        if cx.snap.served.contains(&api) {
+            pass(
+                r,
+                "api-group",
+                format!("{api} served ({})", users.join(", ")),
+            );
+        } else {
+            r.findings.push(Finding {
+                check: "api-group",
+                subject: users.join(", "),
+                cause: format!(
+                    "{api} is not served: {} not installed, so `kubectl apply` of these objects fails",
+                    operator(group)
+                ),
+                fix: install(group),
+            });
+        }
+    }
+}
+
+/// The APIService of `name` (`v1beta1.metrics.k8s.io`) and whether it is Available.
+fn api_service<'a>(cx: &'a Cx, name: &str) -> Option<(&'a J, bool)> {
+    let svc = cx
+        .snap
+        .api_services
+        .iter()
+        .find(|a| s(a, "/metadata/name") == name)?;
+    let available = items(svc, "/status/conditions")
+        .any(|c| s(c, "/type") == "Available" && s(c, "/status") == "True");
+    Some((svc, available))
+}
+
+fn api_service_state(cx: &Cx, name: &str) -> Result<(), String> {
+    match api_service(cx, name) {
+        None => Err(format!(
+            "{} is not served (no APIService {name})",
+            name.split_once('.').map_or(name, |x| x.1)
+        )),
+        Some((svc, false)) => {
+            let why = items(svc, "/status/conditions")
+                .find(|c| s(c, "/type") == "Available")
+                .map(|c| format!("{}: {}", s(c, "/reason"), s(c, "/message")))
+                .unwrap_or_else(|| "no Available condition".into());
+            Err(format!("APIService {name} is not available ({why})"))
+        }
+        Some((_, true)) => Ok(()),
+    }
+}
+
+/// The metrics APIs the autoscalers read.
+fn metrics(cx: &Cx, r: &mut Report) {
+    for hpa in cx
+        .objects
+        .iter()
+        .filter(|o| s(o, "/kind") == "HorizontalPodAutoscaler")
+    {
+        let name = s(hpa, "/metadata/name");
+        let resources: Vec<&str> = items(hpa, "/spec/metrics")
+            .filter(|m| matches!(s(m, "/type"), "Resource" | "ContainerResource"))
+            .map(|m| {
+                let n = s(m, "/resource/name");
+                if n.is_empty() {
+                    s(m, "/containerResource/name")
+                } else {
+                    n
+                }
+            })
+            .collect();
+        if !resources.is_empty() {
+            match api_service_state(cx, "v1beta1.metrics.k8s.io") {
+                Ok(()) => pass(r, "metrics-api", "metrics.k8s.io served (metrics-server)".into()),
+                Err(why) => r.findings.push(Finding {
+                    check: "metrics-api",
+                    subject: format!("HorizontalPodAutoscaler {name}"),
+                    cause: format!(
+                        "{why}: the autoscaler cannot compute {} utilization, so it never scales on it",
+                        resources.join(" and ")
+                    ),
+                    fix: vec![
+                        "kubectl apply -f https://github.com/kubernetes-sigs/metrics-server/releases/latest/download/components.yaml".into(),
+                    ],
+                }),
+            }
+        }
+        for m in items(hpa, "/spec/metrics").filter(|m| s(m, "/type") == "Pods") {
+            let metric = s(m, "/pods/metric/name");
+            let state = api_service_state(cx, "v1beta1.custom.metrics.k8s.io").and_then(|()| {
+                match cx.snap.pods_metrics.get(metric) {
+                    Some(true) => Ok(()),
+                    _ => Err(format!(
+                        "custom.metrics.k8s.io does not serve the pods metric {metric} in namespace {}",
+                        cx.namespace
+                    )),
+                }
+            });
+            match state {
+                Ok(()) => pass(r, "custom-metric", format!("custom.metrics.k8s.io serves {metric}")),
+                Err(why) => r.findings.push(Finding {
+                    check: "custom-metric",
+                    subject: format!("HorizontalPodAutoscaler {name}"),
+                    cause: format!(
+                        "{why}: the autoscaler cannot compute {metric}, and with one metric missing it does not scale down"
+                    ),
+                    fix: vec![
+                        "helm repo add prometheus-community https://prometheus-community.github.io/helm-charts".into(),
+                        format!(
+                            "helm install prometheus-adapter prometheus-community/prometheus-adapter --namespace monitoring --create-namespace  # with a rule that serves {metric}"
+                        ),
+                        cx.render1("autoscaling.requestRate.enabled=false"),
+                    ],
+                }),
+            }
+        }
+    }
+}
+
+/// The claims of the render: (claim name, storage class named or None, setting that names it).
+fn claims(objects: &[J]) -> Vec<(String, Option<String>, &'static str)> {
+    let mut out = Vec::new();
+    for o in objects {
+        match s(o, "/kind") {
+            "PersistentVolumeClaim" => {
+                let name = s(o, "/metadata/name").to_owned();
+                let setting = match name.as_str() {
+                    "redis-backup-pvc" => "backup.storage.storageClass",
+                    "agent-data-pvc" => "agent.storage.storageClass",
+                    _ => "",
+                };
+                let class = o
+                    .pointer("/spec/storageClassName")
+                    .and_then(J::as_str)
+                    .map(str::to_owned);
+                out.push((name, class, setting));
+            }
+            "StatefulSet" => {
+                for t in items(o, "/spec/volumeClaimTemplates") {
+                    let setting = if s(o, "/metadata/name") == "redis" {
+                        "redis.storage.storageClass"
+                    } else {
+                        ""
+                    };
+                    let class = t
+                        .pointer("/spec/storageClassName")
+                        .and_then(J::as_str)
+                        .map(str::to_owned);
+                    out.push((
+                        format!("{}-{}-0", s(t, "/metadata/name"), s(o, "/metadata/name")),
+                        class,
+                        setting,
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn storage(cx: &Cx, r: &mut Report) {
+    let classes: Vec<&str> = cx
+        .snap
+        .storage_classes
+        .iter()
+        .map(|c| s(c, "/metadata/name"))
+        .collect();
+    let default = cx.snap.storage_classes.iter().find(|c| {
+        [
+            "storageclass.kubernetes.io/is-default-class",
+            "storageclass.beta.kubernetes.io/is-default-class",
+        ]
+        .iter()
+        .any(|a| {
+            c.pointer("/metadata/annotations")
+                .and_then(|m| m.get(*a))
+                .and_then(J::as_str)
+                == Some("true")
+        })
+    });
+    let mut reported = BTreeSet::new();
+    for (claim, class, setting) in claims(cx.objects) {
+        match class {
+            Some(c) if classes.contains(&c.as_str()) => {
+                pass(
+                    r,
+                    "storage-class",
+                    format!("StorageClass {c} exists (claim {claim})"),
+                );
+            }
+            Some(c) => {
+                if !reported.insert(c.clone()) {
+                    continue;
+                }
+                let mut fix = Vec::new();
+                if !setting.is_empty()
+                    && let Some(other) = default
+                        .map(|d| s(d, "/metadata/name"))
+                        .or(classes.first().copied())
+                {
+                    fix.push(cx.render1(&format!("{setting}={other}")));
+                }
+                fix.push("kubectl get storageclass".into());
+                r.findings.push(Finding {
+                    check: "storage-class",
+                    subject: format!("PersistentVolumeClaim {claim}"),
+                    cause: format!(
+                        "it names StorageClass {c}, which does not exist (the cluster has: {}); the claim stays Pending and its pods with it",
+                        if classes.is_empty() { "none".to_owned() } else { classes.join(", ") }
+                    ),
+                    fix,
+                });
+            }
+            None => match default {
+                Some(d) => pass(
+                    r,
+                    "storage-class",
+                    format!(
+                        "default StorageClass {} (claim {claim})",
+                        s(d, "/metadata/name")
+                    ),
+                ),
+                None => {
+                    if !reported.insert(String::new()) {
+                        continue;
+                    }
+                    let mut fix = Vec::new();
+                    if let Some(first) = classes.first() {
+                        fix.push(format!(
+                            "kubectl patch storageclass {} -p '{{\"metadata\":{{\"annotations\":{{\"storageclass.kubernetes.io/is-default-class\":\"true\"}}}}}}'",
+                            shell_word(first)
+                        ));
+                        if !setting.is_empty() {
+                            fix.push(cx.render1(&format!("{setting}={first}")));
+                        }
+                    }
+                    r.findings.push(Finding {
+                        check: "storage-class",
+                        subject: format!("PersistentVolumeClaim {claim}"),
+                        cause: format!(
+                            "it names no StorageClass and the cluster has no default one (classes: {}); the claim stays Pending",
+                            if classes.is_empty() { "none".to_owned() } else { classes.join(", ") }
+                        ),
+                        fix,
+                    });
+                }
+            },
+        }
+    }
+}
+
+/// `--from-literal=key="$KEY"` for each key.
+fn literals(keys: &BTreeSet<String>) -> String {
+    keys.iter()
+        .map(|k| format!(" --from-literal={k}=\"${}\"", env_var(k)))
+        .collect()
+}
+
+pub(super) fn env_var(key: &str) -> String {
+    key.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The command that adds `keys` to an existing Secret (values from the environment).
+pub(super) fn add_keys(cx: &Cx, secret: &str, keys: &BTreeSet<String>) -> String {
+    let data: Vec<String> = keys
+        .iter()
+        .map(|k| format!("\"{k}\":\"'\"${}\"'\"", env_var(k)))
+        .collect();
+    format!(
+        "kubectl patch secret {} {} --type merge -p '{{\"stringData\":{{{}}}}}'",
+        shell_word(secret),
+        cx.ns(),
+        data.join(",")
+    )
+}
+
+pub(super) fn create_secret(cx: &Cx, secret: &str, keys: &BTreeSet<String>) -> String {
+    format!(
+        "kubectl create secret generic {} {}{}",
+        shell_word(secret),
+        cx.ns(),
+        literals(keys)
+    )
+}
+
+fn secrets(cx: &Cx, r: &mut Report) {
+    let external: BTreeSet<&str> = cx
+        .objects
+        .iter()
+        .filter(|o| s(o, "/kind") == "ExternalSecret")
+        .map(|o| {
+            let t = s(o, "/spec/target/name");
+            if t.is_empty() {
+                s(o, "/metadata/name")
+            } else {
+                t
+            }
+        })
+        .collect();
+    for (name, keys) in secret_refs(cx.objects) {
+        let by_eso = external.contains(name.as_str());
+        match cx.snap.secrets.get(&name) {
+            Some(Some(have)) => {
+                let missing: BTreeSet<String> = keys.difference(have).cloned().collect();
+                if missing.is_empty() {
+                    pass(r, "secret", format!("Secret {name} has every key the pods read ({})", keys.iter().cloned().collect::<Vec<_>>().join(", ")));
+                } else {
+                    r.findings.push(Finding {
+                        check: "secret",
+                        subject: format!("Secret {name}"),
+                        cause: format!(
+                            "it lacks the key{} {} the pods read: they cannot start (CreateContainerConfigError)",
+                            if missing.len() == 1 { "" } else { "s" },
+                            missing.iter().cloned().collect::<Vec<_>>().join(", ")
+                        ),
+                        fix: if by_eso {
+                            vec![format!("kubectl describe externalsecret {} {}", shell_word(&name), cx.ns())]
+                        } else {
+                            vec![add_keys(cx, &name, &missing)]
+                        },
+                    });
+                }
+            }
+            _ => r.findings.push(Finding {
+                check: "secret",
+                subject: format!("Secret {name}"),
+                cause: if by_eso {
+                    "it does not exist: the ExternalSecret that creates it has not synced, so the pods cannot start".to_owned()
+                } else {
+                    "it does not exist: it is created out of band (never rendered), and the pods that read it cannot start (CreateContainerConfigError)".to_owned()
+                },
+                fix: if by_eso {
+                    vec![format!("kubectl describe externalsecret {} {}", shell_word(&name), cx.ns())]
+                } else {
+                    vec![create_secret(cx, &name, &keys)]
+                },
+            }),
+        }
+    }
+}
+
+fn priority(cx: &Cx, r: &mut Report) {
+    for (class, exists) in &cx.snap.priority_classes {
+        if *exists {
+            pass(r, "priority-class", format!("PriorityClass {class} exists"));
+        } else {
+            r.findings.push(Finding {
+                check: "priority-class",
+                subject: format!("PriorityClass {class}"),
+                cause: format!("the pods name it and it does not exist: no pod is created (`no PriorityClass with name {class} was found`)"),
+                fix: vec![format!(
+                    "kubectl create priorityclass {} --value=1000 --description='agent workloads'",
+                    shell_word(class)
+                )],
+            });
+        }
+    }
+}

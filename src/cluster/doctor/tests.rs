@@ -1,0 +1,293 @@
+//! Doctor's rules over objects shaped as a 1.33 API server (and kwok's kubelet) returns them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value as J, json};
+
+use super::*;
+
+fn render_with(sets: &[String]) -> String {
+    format!(
+        "agentctl render -f prod.yaml --set {} -o OUT",
+        sets.join(" --set ")
+    )
+}
+
+fn deployment() -> J {
+    json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "agent-deployment", "namespace": "ns"},
+        "spec": {"strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}},
+          "template": {"spec": {"nodeSelector": {"node-type": "high-performance"},
+            "containers": [{"name": "agent", "image": "a:v1",
+              "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}},
+              "env": [{"name": "API_KEY", "valueFrom": {"secretKeyRef": {"name": "agent-secrets", "key": "anthropic-api-key"}}},
+                      {"name": "REDIS_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "agent-secrets", "key": "redis-password"}}}]}]}}}})
+}
+
+fn hpa() -> J {
+    json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "agent-hpa", "namespace": "ns"},
+        "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "agent-deployment"}, "minReplicas": 3, "maxReplicas": 5,
+          "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}]}})
+}
+
+fn node(name: &str, kind: &str) -> J {
+    json!({"metadata": {"name": name, "labels": {"node-type": kind, "kubernetes.io/hostname": name}}})
+}
+
+/// A cluster that has everything the render needs.
+fn healthy() -> Snapshot {
+    Snapshot {
+        served: BTreeSet::from(["v1".into(), "apps/v1".into()]),
+        api_services: vec![json!({"metadata": {"name": "v1beta1.metrics.k8s.io"},
+            "status": {"conditions": [{"type": "Available", "status": "True"}]}})],
+        secrets: BTreeMap::from([(
+            "agent-secrets".into(),
+            Some(BTreeSet::from([
+                "anthropic-api-key".into(),
+                "redis-password".into(),
+            ])),
+        )]),
+        nodes: vec![node("n1", "high-performance"), node("n2", "general")],
+        ..Snapshot::default()
+    }
+}
+
+fn examine_(snap: &Snapshot) -> Report {
+    examine(&[deployment(), hpa()], "ns", snap, &render_with)
+}
+
+#[test]
+fn a_cluster_with_everything_is_silent() {
+    let r = examine_(&healthy());
+    assert_eq!(r.findings, vec![], "{r:#?}");
+    assert!(r.passed.iter().any(|p| p.detail
+        == "Secret agent-secrets has every key the pods read (anthropic-api-key, redis-password)"));
+    assert!(
+        r.passed
+            .iter()
+            .any(|p| p.detail == "Deployment agent-deployment: 1 of 2 nodes fit")
+    );
+}
+
+#[test]
+fn a_secret_missing_a_key_names_the_key_and_the_patch_never_a_value() {
+    let mut snap = healthy();
+    snap.secrets.insert(
+        "agent-secrets".into(),
+        Some(BTreeSet::from(["anthropic-api-key".into()])),
+    );
+    let r = examine_(&snap);
+    assert_eq!(r.findings.len(), 1, "{r:#?}");
+    let f = &r.findings[0];
+    assert_eq!(
+        (f.check, f.subject.as_str()),
+        ("secret", "Secret agent-secrets")
+    );
+    assert!(
+        f.cause.contains("lacks the key redis-password"),
+        "{}",
+        f.cause
+    );
+    assert_eq!(
+        f.fix,
+        vec![
+            r#"kubectl patch secret agent-secrets -n ns --type merge -p '{"stringData":{"redis-password":"'"$REDIS_PASSWORD"'"}}'"#
+        ]
+    );
+    snap.secrets.insert("agent-secrets".into(), None);
+    let f = &examine_(&snap).findings[0];
+    assert_eq!(
+        f.fix,
+        vec![
+            r#"kubectl create secret generic agent-secrets -n ns --from-literal=anthropic-api-key="$ANTHROPIC_API_KEY" --from-literal=redis-password="$REDIS_PASSWORD""#
+        ]
+    );
+}
+
+#[test]
+fn no_node_matching_the_selector_and_the_metrics_api_absent() {
+    let mut snap = healthy();
+    snap.nodes = vec![node("n2", "general")];
+    snap.api_services.clear();
+    let r = examine_(&snap);
+    let checks: Vec<&str> = r.findings.iter().map(|f| f.check).collect();
+    assert_eq!(checks, vec!["metrics-api", "nodes"], "{r:#?}");
+    assert!(
+        r.findings[0]
+            .cause
+            .starts_with("metrics.k8s.io is not served (no APIService v1beta1.metrics.k8s.io)"),
+        "{}",
+        r.findings[0].cause
+    );
+    assert_eq!(
+        r.findings[1].fix[0],
+        "kubectl label node NODE node-type=high-performance"
+    );
+    assert_eq!(
+        r.findings[1].fix[1],
+        "agentctl render -f prod.yaml --set agent.nodeSelector.node-type=null -o OUT"
+    );
+}
+
+#[test]
+fn a_quota_too_small_for_the_next_pod_says_what_to_raise_it_to() {
+    let mut snap = healthy();
+    snap.workloads = vec![
+        json!({"kind": "Deployment", "metadata": {"name": "agent-deployment"}, "status": {"replicas": 3}}),
+    ];
+    snap.quotas = vec![json!({"metadata": {"name": "agent-quota"},
+        "status": {"hard": {"requests.cpu": "2", "pods": "20"}, "used": {"requests.cpu": "1600m", "pods": "3"}}})];
+    let r = examine_(&snap);
+    assert_eq!(r.findings.len(), 1, "{r:#?}");
+    let f = &r.findings[0];
+    assert_eq!(f.subject, "ResourceQuota agent-quota");
+    assert!(f.cause.starts_with("the next pod does not fit: requests.cpu: one more agent-deployment pod needs 500m, 400m left of 2"), "{}", f.cause);
+    // 3 running, max 5 + surge 1: 3 more pods of 500m, 400m left: the hard limit must be 3100m.
+    assert_eq!(
+        f.fix[1],
+        "agentctl render -f prod.yaml --set quota.requestsCpu=3100m -o OUT"
+    );
+    // Enough for the next pod, not for full scale: headroom, not the next pod.
+    snap.quotas[0]["status"]["used"]["requests.cpu"] = json!("1500m");
+    let f = &examine_(&snap).findings[0];
+    assert!(f.cause.starts_with("no headroom for maximum scale: requests.cpu: agent-deployment at full scale (5 + surge 1, 3 now) needs 1500m more, 500m left of 2"), "{}", f.cause);
+}
+
+#[test]
+fn pending_pods_are_translated_and_merged() {
+    let mut snap = healthy();
+    let pending = |n: &str| {
+        json!({"metadata": {"name": n, "ownerReferences": [{"kind": "ReplicaSet", "name": "agent-deployment-7c9f"}]},
+        "spec": {"nodeSelector": {"node-type": "high-performance"}},
+        "status": {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+            "message": "0/16 nodes are available: 16 node(s) didn't match Pod's node affinity/selector. preemption: 0/16 nodes are available: 16 Preemption is not helpful for scheduling."}]}})
+    };
+    snap.pods = vec![
+        pending("agent-deployment-7c9f-a"),
+        pending("agent-deployment-7c9f-b"),
+    ];
+    let r = examine_(&snap);
+    assert_eq!(r.findings.len(), 1, "{r:#?}");
+    let f = &r.findings[0];
+    assert_eq!(
+        f.subject,
+        "Pod agent-deployment-7c9f-a (Deployment agent-deployment) and 1 more like it"
+    );
+    assert!(f.cause.starts_with("Pending, not scheduled: 16 nodes lack the labels the pod selects (node-type=high-performance)"), "{}", f.cause);
+    assert_eq!(
+        f.fix[0],
+        "kubectl label node NODE node-type=high-performance"
+    );
+}
+
+#[test]
+fn config_errors_image_pulls_and_oom_kills() {
+    let mut snap = healthy();
+    let pod = |n: &str, status: J| {
+        json!({"metadata": {"name": n},
+        "spec": {"containers": [{"name": "agent", "resources": {"limits": {"memory": "512Mi"}}}]},
+        "status": {"phase": "Pending", "containerStatuses": [status]}})
+    };
+    snap.pods = vec![
+        pod(
+            "p1",
+            json!({"name": "agent", "image": "a:v1", "restartCount": 0, "state": {"waiting": {"reason": "CreateContainerConfigError",
+            "message": "couldn't find key redis-password in Secret ns/agent-secrets"}}}),
+        ),
+        pod(
+            "p2",
+            json!({"name": "agent", "image": "reg/a:nope", "restartCount": 0, "state": {"waiting": {"reason": "ImagePullBackOff",
+            "message": "Back-off pulling image \"reg/a:nope\""}}}),
+        ),
+        pod(
+            "p3",
+            json!({"name": "agent", "image": "a:v1", "restartCount": 4, "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+            "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}}),
+        ),
+        pod(
+            "p4",
+            json!({"name": "agent", "image": "a:v1", "restartCount": 2, "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+            "lastState": {"terminated": {"reason": "Error", "exitCode": 1}}}),
+        ),
+    ];
+    let r = examine_(&snap);
+    let got: Vec<(&str, &str)> = r
+        .findings
+        .iter()
+        .map(|f| (f.check, f.fix[0].as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "config-error",
+                r#"kubectl patch secret agent-secrets -n ns --type merge -p '{"stringData":{"redis-password":"'"$REDIS_PASSWORD"'"}}'"#
+            ),
+            ("image-pull", "kubectl describe pod p2 -n ns"),
+            (
+                "oom-killed",
+                "agentctl render -f prod.yaml --set agent.resources.limits.memory=1Gi -o OUT"
+            ),
+            ("crash-loop", "kubectl logs p4 -c agent -n ns --previous"),
+        ]
+    );
+    assert!(
+        r.findings[2]
+            .cause
+            .contains("limit 512Mi (OOMKilled), 4 restarts, now in CrashLoopBackOff"),
+        "{}",
+        r.findings[2].cause
+    );
+}
+
+#[test]
+fn a_pending_claim_says_why_and_the_cni_is_said_undecidable() {
+    let mut snap = healthy();
+    snap.claims = vec![
+        json!({"metadata": {"name": "data-redis-0"}, "spec": {"storageClassName": "fast", "accessModes": ["ReadWriteOnce"],
+        "resources": {"requests": {"storage": "10Gi"}}}, "status": {"phase": "Pending"}}),
+    ];
+    snap.events = vec![
+        json!({"involvedObject": {"kind": "PersistentVolumeClaim", "name": "data-redis-0"}, "reason": "ProvisioningFailed",
+        "message": "storageclass.storage.k8s.io \"fast\" not found", "lastTimestamp": "2026-12-06T05:00:00Z"}),
+    ];
+    snap.system_daemonsets = Some(vec![json!({"metadata": {"name": "kube-proxy"}})]);
+    let policy = json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "default-deny-all", "namespace": "ns"}});
+    let r = examine(&[deployment(), hpa(), policy], "ns", &snap, &render_with);
+    assert_eq!(r.findings.len(), 1, "{r:#?}");
+    assert!(
+        r.findings[0]
+            .cause
+            .starts_with("Pending: its StorageClass fast does not exist"),
+        "{}",
+        r.findings[0].cause
+    );
+    assert_eq!(r.notes.len(), 1);
+    assert!(r.notes[0].starts_with("cannot tell whether the NetworkPolicies are enforced"));
+}
+
+#[test]
+fn a_quota_refusal_event_counts_only_while_a_workload_is_short() {
+    let mut snap = healthy();
+    snap.events = vec![
+        json!({"involvedObject": {"kind": "ReplicaSet", "name": "agent-deployment-6c9"}, "reason": "FailedCreate",
+        "message": "Error creating: pods \"agent-deployment-6c9-x\" is forbidden: exceeded quota: agent-quota, requested: limits.memory=2Gi, used: limits.memory=9Gi, limited: limits.memory=10Gi"}),
+    ];
+    let dep = |available: i64| {
+        json!({"kind": "Deployment", "metadata": {"name": "agent-deployment"},
+        "spec": {"replicas": 3}, "status": {"replicas": 3, "updatedReplicas": 3, "availableReplicas": available}})
+    };
+    snap.workloads = vec![dep(3)];
+    assert_eq!(
+        examine_(&snap).findings,
+        vec![],
+        "an old event about a finished rollout"
+    );
+    snap.workloads = vec![dep(2)];
+    let r = examine_(&snap);
+    assert_eq!(r.findings.len(), 1, "{r:#?}");
+    assert_eq!(r.findings[0].subject, "ReplicaSet agent-deployment-6c9");
+    assert_eq!(
+        r.findings[0].fix,
+        vec!["kubectl describe resourcequota agent-quota -n ns"]
+    );
+}
