@@ -21,8 +21,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
         agentctl init my.yaml\n\n\
         Exit codes: 0 ok, 1 drift (diff, render --check), findings (lint, doctor), not healthy\n\
         (status), 2 error (nothing written), 3 a change of a --fail-on impact class (diff,\n\
-        render --check),\n\
-        4 an I/O error after render -o started changing files (the message lists what changed)."
+        render --check), 4 an I/O error after render -o started changing files (the message\n\
+        lists what changed)."
 )]
 pub struct Cli {
     /// Print nothing but data and errors.
