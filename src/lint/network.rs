@@ -40,6 +40,16 @@ fn allow_all(o: &J, out: &mut Out) {
 
 fn isolated(ctx: &Ctx, o: &J, out: &mut Out) {
     let Some(labels) = pod_labels(o) else { return };
+    // No NetworkPolicy in the namespace at all: the render does not isolate pods there (the
+    // typed `networkPolicy.enabled: false`, for a cluster whose CNI enforces none), so there is
+    // no intent to break. The rule is about pods the render's policies leave out.
+    if !ctx
+        .objects
+        .iter()
+        .any(|p| kind(p) == "NetworkPolicy" && same_namespace(p, o))
+    {
+        return;
+    }
     let covered = |ty: &str| {
         ctx.objects.iter().any(|p| {
             kind(p) == "NetworkPolicy"

@@ -95,7 +95,8 @@ policy the render promises.",
     "AGT131" "default-deny" Error "pod not isolated by a NetworkPolicy",
         "Every pod the render runs is meant to be selected by a NetworkPolicy for both ingress and \
 egress (the default-deny policy selects them all): a pod no policy selects accepts any \
-connection and reaches anything.",
+connection and reaches anything. Checked where the render has NetworkPolicies in the pod's \
+namespace (with `networkPolicy.enabled: false` it has none, on purpose).",
         "keep `default-deny-all` (podSelector: {}, policyTypes: [Ingress, Egress]) or add a policy selecting the pod";
     "AGT140" "exposure" Error "Service exposed outside the cluster by a patch or extra object",
         "A Service of type LoadBalancer or NodePort, or with externalIPs, opens the workload to \
