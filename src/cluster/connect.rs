@@ -49,7 +49,7 @@ impl Origin {
     pub fn kubectl(&self) -> String {
         let mut cmd = String::from("kubectl");
         if let Some(c) = &self.context {
-            cmd.push_str(&format!(" --context {}", super::shell_word(c)));
+            cmd.push_str(&format!(" --context {}", crate::shell::quote(c)));
         }
         cmd
     }

@@ -196,16 +196,3 @@ enum Failure {
     Kube(kube::Error),
     Timeout,
 }
-
-/// A shell word, quoted only when it needs to be (the commands we print are pasted into a shell).
-pub fn shell_word(word: &str) -> String {
-    let safe = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:@,+%".contains(c));
-    if safe {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
-    }
-}

@@ -5,8 +5,8 @@
 use serde_json::Value as J;
 
 use super::{Cx, Finding, Report, items, pass, pod_spec, s};
-use crate::cluster::shell_word;
 use crate::config::quota::milli;
+use crate::shell::quote;
 
 /// Whether `node` can run a pod of `spec`: schedulable, its labels satisfy the nodeSelector
 /// and a required node affinity term, and every NoSchedule/NoExecute taint is tolerated.
@@ -112,7 +112,7 @@ pub(super) fn nodes(cx: &Cx, r: &mut Report) {
             if !selector.is_empty() {
                 let labels: Vec<String> = selector
                     .iter()
-                    .map(|(k, v)| shell_word(&format!("{k}={v}")))
+                    .map(|(k, v)| quote(&format!("{k}={v}")).into_owned())
                     .collect();
                 fix.push(format!("kubectl label node NODE {}", labels.join(" ")));
                 if s(o, "/metadata/name") == "agent-deployment" {
@@ -285,7 +285,7 @@ pub(super) fn quota(cx: &Cx, r: &mut Report) {
         let fix = vec![
             format!(
                 "kubectl describe resourcequota {} {}",
-                shell_word(qname),
+                quote(qname),
                 cx.ns()
             ),
             (cx.render_with)(&settings),

@@ -141,7 +141,7 @@ impl Cx<'_> {
 
     /// `kubectl ... -n NAMESPACE` words.
     pub fn ns(&self) -> String {
-        format!("-n {}", super::shell_word(self.namespace))
+        format!("-n {}", crate::shell::quote(self.namespace))
     }
 }
 

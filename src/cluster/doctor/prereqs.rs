@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use serde_json::Value as J;
 
 use super::{Cx, Finding, Report, items, pass, s, secret_refs};
-use crate::cluster::shell_word;
+use crate::shell::quote;
 
 pub(super) fn check(cx: &Cx, r: &mut Report) {
     groups(cx, r);
@@ -301,7 +301,7 @@ fn storage(cx: &Cx, r: &mut Report) {
                     if let Some(first) = classes.first() {
                         fix.push(format!(
                             "kubectl patch storageclass {} -p '{{\"metadata\":{{\"annotations\":{{\"storageclass.kubernetes.io/is-default-class\":\"true\"}}}}}}'",
-                            shell_word(first)
+                            quote(first)
                         ));
                         if !setting.is_empty() {
                             fix.push(cx.render1(&format!("{setting}={first}")));
@@ -349,7 +349,7 @@ pub(super) fn add_keys(cx: &Cx, secret: &str, keys: &BTreeSet<String>) -> String
         .collect();
     format!(
         "kubectl patch secret {} {} --type merge -p '{{\"stringData\":{{{}}}}}'",
-        shell_word(secret),
+        quote(secret),
         cx.ns(),
         data.join(",")
     )
@@ -358,7 +358,7 @@ pub(super) fn add_keys(cx: &Cx, secret: &str, keys: &BTreeSet<String>) -> String
 pub(super) fn create_secret(cx: &Cx, secret: &str, keys: &BTreeSet<String>) -> String {
     format!(
         "kubectl create secret generic {} {}{}",
-        shell_word(secret),
+        quote(secret),
         cx.ns(),
         literals(keys)
     )
@@ -395,7 +395,7 @@ fn secrets(cx: &Cx, r: &mut Report) {
                             missing.iter().cloned().collect::<Vec<_>>().join(", ")
                         ),
                         fix: if by_eso {
-                            vec![format!("kubectl describe externalsecret {} {}", shell_word(&name), cx.ns())]
+                            vec![format!("kubectl describe externalsecret {} {}", quote(&name), cx.ns())]
                         } else {
                             vec![add_keys(cx, &name, &missing)]
                         },
@@ -411,7 +411,7 @@ fn secrets(cx: &Cx, r: &mut Report) {
                     "it does not exist: it is created out of band (never rendered), and the pods that read it cannot start (CreateContainerConfigError)".to_owned()
                 },
                 fix: if by_eso {
-                    vec![format!("kubectl describe externalsecret {} {}", shell_word(&name), cx.ns())]
+                    vec![format!("kubectl describe externalsecret {} {}", quote(&name), cx.ns())]
                 } else {
                     vec![create_secret(cx, &name, &keys)]
                 },
@@ -431,7 +431,7 @@ fn priority(cx: &Cx, r: &mut Report) {
                 cause: format!("the pods name it and it does not exist: no pod is created (`no PriorityClass with name {class} was found`)"),
                 fix: vec![format!(
                     "kubectl create priorityclass {} --value=1000 --description='agent workloads'",
-                    shell_word(class)
+                    quote(class)
                 )],
             });
         }

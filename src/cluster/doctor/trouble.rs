@@ -10,8 +10,8 @@ use serde_json::Value as J;
 
 use super::prereqs::{add_keys, create_secret};
 use super::{Cx, Finding, Report, items, s, secret_refs};
-use crate::cluster::shell_word;
 use crate::config::quota::milli;
+use crate::shell::quote;
 
 pub(super) fn check(cx: &Cx, r: &mut Report) {
     let mut found: Vec<Finding> = Vec::new();
@@ -98,11 +98,7 @@ fn pods(cx: &Cx, found: &mut Vec<Finding>) {
                         "redis" => Some("redis.image"),
                         _ => None,
                     };
-                    let mut fix = vec![format!(
-                        "kubectl describe pod {} {}",
-                        shell_word(name),
-                        cx.ns()
-                    )];
+                    let mut fix = vec![format!("kubectl describe pod {} {}", quote(name), cx.ns())];
                     if let Some(setting) = setting {
                         fix.push(cx.render1(&format!("{setting}=REGISTRY/IMAGE:TAG")));
                     }
@@ -134,8 +130,8 @@ fn pods(cx: &Cx, found: &mut Vec<Finding>) {
                 }
                 fix.push(format!(
                     "kubectl logs {} -c {} {} --previous",
-                    shell_word(name),
-                    shell_word(cname),
+                    quote(name),
+                    quote(cname),
                     cx.ns()
                 ));
                 found.push(Finding {
@@ -163,8 +159,8 @@ fn pods(cx: &Cx, found: &mut Vec<Finding>) {
                     ),
                     fix: vec![format!(
                         "kubectl logs {} -c {} {} --previous",
-                        shell_word(name),
-                        shell_word(cname),
+                        quote(name),
+                        quote(cname),
                         cx.ns()
                     )],
                 });
@@ -270,7 +266,7 @@ fn unschedulable(cx: &Cx, pod: &J, subject: &str, message: &str) -> Finding {
                     "kubectl label node NODE {}",
                     labels
                         .iter()
-                        .map(|l| shell_word(l))
+                        .map(|l| quote(l).into_owned())
                         .collect::<Vec<_>>()
                         .join(" ")
                 ));
@@ -326,7 +322,7 @@ fn unschedulable(cx: &Cx, pod: &J, subject: &str, message: &str) -> Finding {
     }
     fix.push(format!(
         "kubectl describe pod {} {}",
-        shell_word(s(pod, "/metadata/name")),
+        quote(s(pod, "/metadata/name")),
         cx.ns()
     ));
     Finding {
@@ -411,7 +407,7 @@ fn claims(cx: &Cx, r: &Report, found: &mut Vec<Finding>) {
                     .join(",")
             ),
             fix: vec![
-                format!("kubectl describe pvc {} {}", shell_word(name), cx.ns()),
+                format!("kubectl describe pvc {} {}", quote(name), cx.ns()),
                 "kubectl get storageclass,pv".to_owned(),
             ],
         });
@@ -449,7 +445,7 @@ fn refused(cx: &Cx, r: &Report, found: &mut Vec<Finding>) {
             cause: format!("the API server refuses its new pods: {}", s(e, "/message")),
             fix: vec![format!(
                 "kubectl describe resourcequota {} {}",
-                shell_word(quota),
+                quote(quota),
                 cx.ns()
             )],
         });
@@ -500,11 +496,7 @@ fn autoscalers(cx: &Cx, r: &Report, found: &mut Vec<Finding>) {
             check: "hpa",
             subject,
             cause: format!("it cannot scale ({}): {message}", s(c, "/reason")),
-            fix: vec![format!(
-                "kubectl describe hpa {} {}",
-                shell_word(name),
-                cx.ns()
-            )],
+            fix: vec![format!("kubectl describe hpa {} {}", quote(name), cx.ns())],
         });
     }
 }
@@ -573,7 +565,7 @@ fn redis(cx: &Cx, found: &mut Vec<Finding>) {
             subject: format!("Service {name}"),
             cause: format!("Redis is unreachable: the Service has no ready endpoint, {why}; the agent cannot connect"),
             fix: vec![
-                format!("kubectl get endpointslices -l kubernetes.io/service-name={} {}", shell_word(name), cx.ns()),
+                format!("kubectl get endpointslices -l kubernetes.io/service-name={} {}", quote(name), cx.ns()),
                 format!("kubectl describe pod redis-0 {}", cx.ns()),
             ],
         });
