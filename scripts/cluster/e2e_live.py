@@ -6,6 +6,7 @@ import os
 import re
 import shlex
 import statistics
+import subprocess
 import time
 
 HEALTHY = ["--set", "autoscaling.enabled=false"]  # no metrics API here: an HPA cannot be healthy
@@ -47,8 +48,10 @@ def expect(probs, label, rc, want_rc, out, err, must=(), must_not=()):
         if not re.search(pat, out):
             probs.append(f"{label}: output lacks /{pat}/: {out.strip()[-800:]}")
     for pat in must_not:
-        if re.search(pat, out):
-            probs.append(f"{label}: output has /{pat}/ but must not: {out.strip()[-800:]}")
+        hit = re.search(pat, out)
+        if hit:
+            probs.append(f"{label}: output has /{pat}/ but must not: "
+                         f"...{out[max(0, hit.start() - 400):hit.end() + 400]}...")
 
 
 def healthy(m):
@@ -245,9 +248,113 @@ def unreachable(m):
     m.record("live:unreachable-and-unauthorised-exit-2-located", probs)
 
 
+def live_stall(m):
+    """diff --live counts what runs now: another team's pod holds the quota's last CPU, so the
+    agent's next rollout (maxUnavailable 0: a surge pod first) stalls for certain; the same
+    change compared as directories (no cluster) cannot see it. Negative control: without that
+    pod, diff --live predicts no stall."""
+    ns = "e2e-live-stall"
+    inputs, d, probs = deploy(m, ns, HEALTHY)
+    if probs:
+        m.record("live:diff-live-stall-from-quota-held-by-others", probs)
+        return
+    change = ["--set", "agent.image=your-registry/production-agent:v1.0.1"]
+    rc, out, err, _ = agentctl(m, "diff", "--live", *inputs, *change)
+    expect(probs, "diff --live (room for a surge pod)", rc, 1, out, err,
+           must=[r"Deployment agent-deployment"], must_not=[r"stalls for certain|may stall|, stall"])
+    q = m.kjson("get", "resourcequota", "agent-quota", "-n", ns)
+    hard = q["spec"]["hard"]["limits.cpu"]
+    used = q.get("status", {}).get("used", {}).get("limits.cpu", "0")
+    def milli(v):
+        return int(v[:-1]) if v.endswith("m") else int(float(v) * 1000)
+    free = milli(hard) - milli(used)
+    node = m.kjson("get", "nodes", "-l", "type=kwok")["items"][0]["metadata"]["name"]
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "other-team", "namespace": ns},
+           "spec": {"nodeName": node, "containers": [{"name": "c", "image": "e2e.invalid/other:1",
+                    "resources": {"limits": {"cpu": f"{free}m", "memory": "64Mi"},
+                                  "requests": {"cpu": "10m", "memory": "64Mi"}},
+                    "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True, "runAsUser": 1000,
+                                        "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}}]}}
+    rc, out, err = m.k("apply", "-f", "-", inp=json.dumps(pod))
+    if rc != 0:
+        probs.append(f"create the other team's pod ({free}m CPU): {err.strip()[:300]}")
+    time.sleep(3)
+    rc, out, err, _ = agentctl(m, "diff", "--live", *inputs, *change, "--fail-on", "stall")
+    expect(probs, "diff --live (quota held by another pod)", rc, 3, out, err,
+           must=[r"rollout stalls for certain with 3 pods of Deployment agent-deployment running now",
+                 r"the quota already counts [^;]*limits.cpu " + (f"{free // 1000}," if free % 1000 == 0 else f"{free}m,"),
+                 r"for pods the render does not own",
+                 r"ResourceQuota agent-quota .*refuses its new pod: limits.cpu would be"])
+    # The directory diff compares renders, not the cluster: no stall there.
+    base = os.path.join(m.C.work, "stall-base")
+    rc1, _, err1, _ = agentctl(m, "render", "-q", *inputs, "-o", base)
+    rc2, out2, err2, _ = agentctl(m, "diff", "-o", base, *inputs, *change, "--format", "json")
+    if rc1 != 0 or rc2 != 1 or '"class": "stall"' in out2 or "agent-deployment" not in out2:
+        probs.append(f"directory diff: render {rc1} {err1[-200:]}, diff {rc2}: {(out2 + err2)[-400:]}")
+    m.k("delete", "pod", "other-team", "-n", ns, "--grace-period=0", "--force")
+    m.record("live:diff-live-stall-from-quota-held-by-others", probs)
+
+
+def in_cluster(m):
+    """No kubeconfig, a pod's service account (as in a CI job running in the cluster): the
+    token, CA and namespace files at the path every client reads, mounted in a private mount
+    namespace (unshare) for agentctl alone. Without RBAC the account is forbidden: exit 2 naming
+    the request and the check command; bound to a role it reads the deployment: status exit 0."""
+    ns = "e2e-live-ok"
+    probs = []
+    with open(os.environ["KUBECONFIG"]) as f:
+        text = f.read()
+    server = re.search(r"server: https://([^:\s]+):(\d+)", text)
+    ca = re.search(r"certificate-authority: (\S+)", text)
+    if not server or not ca:
+        m.record("live:in-cluster-service-account", [f"cannot read server/CA from {os.environ['KUBECONFIG']}"])
+        return
+    sa = os.path.join(m.C.work, "serviceaccount")
+    os.makedirs(sa, exist_ok=True)
+    m.k("create", "serviceaccount", "agentctl-ci", "-n", ns)
+    rc, token, err = m.k("create", "token", "agentctl-ci", "-n", ns, "--duration", "1h")
+    if rc != 0:
+        m.record("live:in-cluster-service-account", [f"kubectl create token: {err.strip()[:300]}"])
+        return
+    with open(os.path.join(sa, "token"), "w") as f:
+        f.write(token.strip())
+    with open(ca.group(1)) as src, open(os.path.join(sa, "ca.crt"), "w") as dst:
+        dst.write(src.read())
+    with open(os.path.join(sa, "namespace"), "w") as f:
+        f.write(ns)
+    home = os.path.join(m.C.work, "empty-home")
+    os.makedirs(home, exist_ok=True)
+    env = {"PATH": os.environ["PATH"], "HOME": home,
+           "KUBERNETES_SERVICE_HOST": server.group(1), "KUBERNETES_SERVICE_PORT": server.group(2)}
+    mount = ('mount -t tmpfs tmpfs /run && mkdir -p /run/secrets/kubernetes.io/serviceaccount && '
+             'mount --bind "$0" /run/secrets/kubernetes.io/serviceaccount && exec "$@"')
+
+    def pod_agentctl(*args):
+        cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c", mount, sa,
+               m.C.agentctl, *args]
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env, cwd=m.C.repo)
+            return p.returncode, p.stdout, p.stderr
+        except (OSError, subprocess.TimeoutExpired) as e:
+            return 125, "", f"{e}"
+
+    inputs = [*HEALTHY, "--set", f"namespace={ns}"]
+    rc, out, err = pod_agentctl("status", *inputs)
+    if rc != 2 or "(in-cluster service account) forbids us to" not in err or "auth can-i --list" not in err:
+        probs.append(f"status without RBAC: exit {rc}, expected 2 forbidden: {err.strip()[-400:]}")
+    m.k("create", "clusterrolebinding", "agentctl-ci", "--clusterrole=cluster-admin",
+        f"--serviceaccount={ns}:agentctl-ci")
+    time.sleep(1)
+    rc, out, err = pod_agentctl("status", *inputs)
+    expect(probs, "status in-cluster", rc, 0, out, err, must=[r"healthy: \d+ objects"])
+    m.k("delete", "clusterrolebinding", "agentctl-ci")
+    m.record("live:in-cluster-service-account-and-forbidden", probs)
+
+
 def scenario_live(m):
     m.top_up(20)
-    for fn in (healthy, pod_states, stuck, secret_key, storage_class, quota, metrics_api, unreachable):
+    for fn in (healthy, pod_states, stuck, secret_key, storage_class, quota, live_stall, metrics_api,
+               unreachable, in_cluster):
         try:
             fn(m)
         except Exception as e:  # a crash of one scenario is its failure, not the run's

@@ -251,7 +251,7 @@ pub(crate) fn explain(
                 status.message
             ),
             format!(
-                "agentctl only reads (get, list, and server-side dry-run): ask for read access, and check with `{kubectl} auth can-i --list`"
+                "agentctl writes nothing: it needs get and list, and patch for the server-side dry-run of `status` and `diff --live` (a dry run changes nothing); ask for that access and check with `{kubectl} auth can-i --list`"
             ),
         ),
         kube::Error::Api(status) => fail(

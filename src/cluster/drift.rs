@@ -23,13 +23,15 @@ pub struct LiveBase {
     pub new: Vec<J>,
     /// Objects the server refuses to apply as rendered, with its reason.
     pub refused: Vec<(Ref, String)>,
+    /// What runs now (pod counts, quota usage), read from the live objects' status before it
+    /// is set aside: the stall replay starts from it.
+    pub running: impact::Running,
 }
 
 /// Managed fields and versions change on every write: not part of the comparison.
 fn bare(o: &J) -> J {
+    // The status is set aside (what runs now is read from it first, into `LiveBase::running`).
     let mut o = without_server_fields(o);
-    // The status is kept on the old side only for the stall replay (live pod counts); the new
-    // side's is the same live status.
     if let Some(meta) = o.get_mut("metadata").and_then(J::as_object_mut) {
         meta.remove("uid");
         meta.remove("creationTimestamp");
@@ -47,6 +49,7 @@ impl Cluster {
     pub fn live_base(&self, objects: &[J], namespace: &str) -> Result<LiveBase, ClusterError> {
         let mut base = LiveBase::default();
         let mut rendered: BTreeSet<(String, String)> = BTreeSet::new();
+        let mut live_objects: Vec<J> = Vec::new();
         for o in objects {
             let r = Ref::of(o);
             rendered.insert((r.kind.clone(), r.name.clone()));
@@ -60,6 +63,7 @@ impl Cluster {
                         }
                     }
                     base.old.push(bare(&live));
+                    live_objects.push(live);
                 }
                 None => base.new.push(o.clone()),
             }
@@ -81,9 +85,11 @@ impl Cluster {
                 {
                     rendered.insert((r.kind, r.name));
                     base.old.push(bare(&o));
+                    live_objects.push(o);
                 }
             }
         }
+        base.running = impact::Running::read(&live_objects);
         Ok(base)
     }
 }
@@ -91,7 +97,7 @@ impl Cluster {
 /// The impacts of applying the render to the cluster, hand edits named as reverted, and
 /// objects the server refuses as such.
 pub fn impacts(base: &LiveBase) -> Vec<Impact> {
-    let old = Objects::new(base.old.clone());
+    let old = Objects::new(base.old.clone()).with_running(base.running.clone());
     let new = Objects::new(base.new.clone());
     let mut out = impact::analyze(&old, &new);
     for i in &mut out {
@@ -206,6 +212,7 @@ mod tests {
             old: vec![dep("a:hotfix"), stale],
             new: vec![dep("a:v1")],
             refused: vec![],
+            running: impact::Running::default(),
         };
         let out = impacts(&base);
         assert_eq!(out.len(), 2, "{out:#?}");

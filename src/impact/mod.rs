@@ -16,11 +16,13 @@
 
 mod accessors;
 mod rules;
+mod running;
 mod security;
 pub mod semantic;
 mod stall;
 
 pub mod report;
+pub use running::Running;
 
 use std::collections::BTreeSet;
 
@@ -186,6 +188,9 @@ fn key(o: &J, default_namespace: Option<&str>) -> Option<Key> {
 #[derive(Debug, Clone, Default)]
 pub struct Objects {
     pub(crate) items: Vec<(Key, J)>,
+    /// What runs now, when these are the live objects (`diff --live`): the stall replay starts
+    /// from it.
+    pub(crate) running: Option<Running>,
 }
 
 impl Objects {
@@ -212,7 +217,18 @@ impl Objects {
                 items.push((k, o));
             }
         }
-        Objects { items }
+        Objects {
+            items,
+            running: None,
+        }
+    }
+
+    /// These objects as what runs now in the cluster, with the pod counts and quota usage read
+    /// from their live status ([`Running::read`]).
+    #[must_use]
+    pub fn with_running(mut self, running: Running) -> Objects {
+        self.running = Some(running);
+        self
     }
 
     fn get(&self, k: &Key) -> Option<&J> {

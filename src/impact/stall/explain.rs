@@ -6,7 +6,7 @@ use super::super::Objects;
 use super::admission::{self, Quota, RESOURCES, show};
 use super::kube::bounds;
 use super::verdicts::{Verdict, verdicts};
-use super::world::Bound;
+use super::world::{Bound, world};
 
 /// The setting of agentctl's `agent-quota` that sets a `hard` figure.
 pub(super) fn setting(resource: &str) -> Option<&'static str> {
@@ -25,7 +25,7 @@ pub(super) fn reason(
     key: &(String, String),
     v: &Verdict,
     running: &[Vec<(String, i64)>; 2],
-    old: &Objects,
+    (old, new): (&Objects, &Objects),
     ns: Option<&str>,
     resumes: Option<&(i64, i64, String)>,
 ) -> String {
@@ -67,8 +67,32 @@ pub(super) fn reason(
         .join(", ");
     let scaled = bounds(old, ns, &key.0, &key.1).is_some() && matches!(v, Verdict::Certain(_));
     // What runs lists the Deployments (a StatefulSet's pods are in its own text).
-    let base = if now.is_empty() {
+    let live = old.running.is_some();
+    let foreign = if live {
+        let (w, _) = world(old, new, ns, &[], Bound::Low);
+        let held: Vec<String> = RESOURCES
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| w.foreign.0[*i] > 0)
+            .map(|(i, r)| format!("{r} {}", show(i, w.foreign.0[i])))
+            .collect();
+        if held.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", and the quota already counts {} for pods the render does not own",
+                held.join(", ")
+            )
+        }
+    } else {
         String::new()
+    };
+    let base = if now.is_empty() {
+        foreign
+            .strip_prefix(", and")
+            .map_or_else(String::new, |f| format!(" while{f}"))
+    } else if live {
+        format!(" with {now} running now (read from the cluster){foreign}")
     } else if scaled {
         format!(" with {now} running (the autoscaler's minimum today)")
     } else {

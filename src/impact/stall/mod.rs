@@ -146,7 +146,7 @@ pub(super) fn predict(old: &Objects, new: &Objects, impacts: &mut [Impact], dir:
             if let Some(v) = found.get(&key) {
                 i.findings.push(Finding {
                     class: Some(Class::Stall),
-                    reason: reason(&key, v, &running, old, ns, resumes.as_ref())
+                    reason: reason(&key, v, &running, (old, new), ns, resumes.as_ref())
                         + orders.as_deref().unwrap_or_default(),
                     fix: Some(fix.clone()),
                 });

@@ -15,6 +15,8 @@ pub(super) struct World {
     pub(super) fixed: Usage,
     pub(super) deploys: Vec<Deploy>,
     pub(super) stss: Vec<Sts>,
+    /// Live only: what the quotas count for pods the render does not own (in `fixed` too).
+    pub(super) foreign: Usage,
 }
 
 /// The outcome of one replay: per rolling workload (kind, name), the refusal it stalled on.

@@ -117,6 +117,80 @@ fn max_unavailable_frees_the_room_a_surge_pod_needs() {
     );
 }
 
+/// [`stalls`] with the old side as the live cluster: its status read into what runs now.
+fn live_stalls(old: Vec<J>, new: Vec<J>) -> Vec<(String, String)> {
+    let running = super::super::Running::read(&old);
+    let impacts =
+        super::super::analyze(&Objects::new(old).with_running(running), &Objects::new(new));
+    impacts
+        .iter()
+        .flat_map(|i| {
+            i.findings
+                .iter()
+                .filter(|f| f.class == Some(Class::Stall))
+                .map(move |f| (format!("{}/{}", i.kind, i.name), f.reason.clone()))
+        })
+        .collect()
+}
+
+fn with_status(mut o: J, status: J) -> J {
+    o["status"] = status;
+    o
+}
+
+#[test]
+fn live_pods_and_quota_held_by_others_decide_the_stall() {
+    // Rendered: 2 pods of 1 CPU under a quota of 8, maxUnavailable 0: a surge pod fits
+    // (3 of 8). In the cluster another team's pods hold 5 CPU of the quota: 2 + 5 + 1 = 8
+    // still fits; at 6 CPU held (2 + 6 + 1 = 9) the rollout stalls for certain, and the
+    // directory diff (no live status) sees nothing.
+    let q = |used: &str| {
+        with_status(
+            quota("8"),
+            json!({"used": {"limits.cpu": used, "pods": "5"}}),
+        )
+    };
+    let old = |used: &str| vec![q(used), deployment(2, "1", 0, "a")];
+    let new = || vec![quota("8"), deployment(2, "1", 0, "b")];
+    assert_eq!(live_stalls(old("7"), new()), []);
+    let found = live_stalls(old("8"), new());
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0]
+            .1
+            .starts_with("rollout stalls for certain with 2 pods of Deployment d running now")
+            && found[0].1.contains(
+                "the quota already counts limits.cpu 6, pods 3 for pods the render does not own"
+            )
+            && found[0].1.contains("limits.cpu would be 9 of 8"),
+        "{}",
+        found[0].1
+    );
+    assert_eq!(stalls(old("8"), new()), []);
+    // A hand scale-out to 6 pods (status 6) leaves no room for a surge pod under 6 CPU...
+    let scaled = with_status(deployment(6, "1", 0, "a"), json!({"replicas": 6}));
+    let used6 = with_status(quota("6"), json!({"used": {"limits.cpu": "6"}}));
+    let found = live_stalls(
+        vec![used6, scaled],
+        vec![quota("6"), deployment(2, "1", 0, "b")],
+    );
+    // ...but the rollout is to 2 pods, which scales the old ReplicaSet down first: no stall.
+    assert_eq!(found, [], "{found:?}");
+    // The same 6 pods rolled in place at 6 stall: 6 + 1 surge > 6.
+    let scaled = with_status(deployment(6, "1", 0, "a"), json!({"replicas": 6}));
+    let used6 = with_status(quota("6"), json!({"used": {"limits.cpu": "6"}}));
+    let found = live_stalls(
+        vec![used6, scaled],
+        vec![quota("6"), deployment(6, "1", 0, "b")],
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].1.contains("6 pods of Deployment d running now"),
+        "{}",
+        found[0].1
+    );
+}
+
 #[test]
 fn a_statefulset_of_three_stalls_part_way_and_keeps_two_pods() {
     // Three pods of 1 CPU become 2 CPU under a quota of 4: the controller replaces the
@@ -321,6 +395,7 @@ fn pairs_first_and_last_agrees_with_every_order_on_generated_namespaces() {
             fixed: Default::default(),
             deploys: Vec::new(),
             stss: Vec::new(),
+            foreign: Default::default(),
         };
         let mut running = 0i128;
         for k in 0..n {

@@ -5,9 +5,9 @@
 use serde_json::Value as J;
 
 use super::super::Objects;
-use super::admission::Usage;
+use super::admission::{Usage, index};
 use super::controllers::{Deploy, Sts};
-use super::kube::{bounds, defaults, pod_spec, pod_usage, replicas, rolling_update};
+use super::kube::{MAX_PODS, bounds, defaults, pod_spec, pod_usage, replicas, rolling_update};
 use super::replay::World;
 use crate::k8s::object::str_at;
 
@@ -50,19 +50,35 @@ pub(super) fn world(
         fixed: Usage::default(),
         deploys: Vec::new(),
         stss: Vec::new(),
+        foreign: Usage::default(),
     };
     let mut running = Vec::new();
+    let live_pods = |kind: &str, name: &str| {
+        old.running
+            .as_ref()
+            .and_then(|r| r.pods(kind, ns, name))
+            .map(|n| n.clamp(0, MAX_PODS))
+    };
     let rolls = |kind: &str, name: &str| rolling.iter().any(|(k, n)| k == kind && n == name);
     let new_of = |kind: &'static str, name: &str| find(new, kind, ns, name);
     for d in old.of_kind("Deployment", ns) {
         let name = str_at(d, "/metadata/name").unwrap_or_default();
-        let now = match bounds(old, ns, "Deployment", name) {
-            Some((min, max)) => match bound {
+        // Live (`diff --live`): the pods running now are the lower bound; the autoscaler may
+        // still scale out to its maximum during the rollout.
+        let live = live_pods("Deployment", name);
+        let now = match (bounds(old, ns, "Deployment", name), live) {
+            (Some((_, max)), Some(n)) => match bound {
+                Bound::Low | Bound::LeftBehind => n,
+                Bound::High => max.max(n),
+                Bound::Scaled(s) => s.max(0),
+            },
+            (Some((min, max)), None) => match bound {
                 Bound::Low | Bound::LeftBehind => min,
                 Bound::High => max,
                 Bound::Scaled(n) => n.max(0),
             },
-            None => replicas(d).unwrap_or(1),
+            (None, Some(n)) => n,
+            (None, None) => replicas(d).unwrap_or(1),
         };
         running.push((format!("Deployment {name}"), now));
         let old_usage = pod_usage(pod_spec(d), &d_old);
@@ -99,7 +115,9 @@ pub(super) fn world(
     }
     for s in old.of_kind("StatefulSet", ns) {
         let name = str_at(s, "/metadata/name").unwrap_or_default();
-        let now = replicas(s).unwrap_or(1);
+        let now = live_pods("StatefulSet", name)
+            .or_else(|| replicas(s))
+            .unwrap_or(1);
         let old_usage = pod_usage(pod_spec(s), &d_old);
         match new_of("StatefulSet", name).filter(|_| rolls("StatefulSet", name)) {
             Some(n) => {
@@ -113,7 +131,9 @@ pub(super) fn world(
     for kind in ["DaemonSet", "ReplicaSet"] {
         for o in old.of_kind(kind, ns) {
             let u = pod_usage(pod_spec(o), &d_old);
-            w.fixed.add(&u, replicas(o).unwrap_or(1));
+            let name = str_at(o, "/metadata/name").unwrap_or_default();
+            let n = live_pods(kind, name).or_else(|| replicas(o)).unwrap_or(1);
+            w.fixed.add(&u, n);
         }
     }
     for p in old.of_kind("Pod", ns) {
@@ -130,6 +150,18 @@ pub(super) fn world(
             }
             w.fixed.add(&u, 1);
         }
+    }
+    // Live: what the quotas already count beyond the pods above is held by pods the render does
+    // not own (another workload, a running job): it stays while the rollout runs.
+    if let Some(used) = old.running.as_ref().and_then(|r| r.used(ns)) {
+        let ours = w.used_except((true, usize::MAX));
+        for (key, figure) in used {
+            if let Some(i) = index(key) {
+                w.foreign.0[i] = w.foreign.0[i].max(figure.saturating_sub(ours.0[i]).max(0));
+            }
+        }
+        let foreign = w.foreign;
+        w.fixed.add(&foreign, 1);
     }
     (w, running)
 }
