@@ -6,7 +6,14 @@
 //! `TERM=dumb` turns it off; `--color always|never` overrides all of that. Without color,
 //! everything printed through a [`Style`] is exactly the plain text, so CI logs, pipes and
 //! tests see the same bytes. Six SGR codes do not justify a dependency.
+//!
+//! What reaches a terminal is printable: [`visible`] escapes every control character (ESC, BEL,
+//! CR, C1, ...), the Unicode line separators and the bidirectional controls ("Trojan Source")
+//! of a text as `\u{..}`, and [`json_visible`] does the same losslessly inside JSON strings
+//! (`\u202e`). Every line agentctl prints goes through one of them (`commands`' `say!`
+//! macros for stderr, `output::print` for stdout), colored or not; color is added after.
 
+use std::borrow::Cow;
 use std::ffi::OsStr;
 use std::io::IsTerminal;
 
@@ -147,6 +154,82 @@ impl Style {
     }
 }
 
+/// Whether a character must not reach a terminal as it is: control characters (C0, DEL, C1
+/// such as U+0085) but the tab, line and paragraph separators, and the bidirectional marks,
+/// overrides and isolates that reorder what a reader sees ("Trojan Source"). The line feed is
+/// a control character too: [`visible`] keeps it as the line break it is.
+pub fn unprintable(c: char) -> bool {
+    (c.is_control() && c != '\t')
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+        )
+        || ('\u{202a}'..='\u{202e}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+/// `text` safe to show on a terminal: every [`unprintable`] character but the line feed
+/// written as `\u{1b}` (Rust's notation, which is what a reader of a diagnostic already
+/// sees), so an escape sequence, a carriage return or a right-to-left override in a value is
+/// shown, never obeyed. Borrowed when there is nothing to escape.
+pub fn visible(text: &str) -> Cow<'_, str> {
+    escape(text, |c, out| {
+        out.push_str(&format!("\\u{{{:x}}}", u32::from(c)))
+    })
+}
+
+/// A JSON text safe to show on a terminal, with the same value: every [`unprintable`]
+/// character (serde_json leaves DEL, C1 and the bidirectional controls raw) written as the
+/// JSON escape `\u202e`. Such characters only occur inside JSON strings, where that escape
+/// is the character itself.
+pub fn json_visible(text: &str) -> Cow<'_, str> {
+    escape(text, |c, out| {
+        let mut units = [0u16; 2];
+        for unit in c.encode_utf16(&mut units) {
+            out.push_str(&format!("\\u{unit:04x}"));
+        }
+    })
+}
+
+/// `text` with each unprintable character but the line feed replaced by `write`.
+fn escape(text: &str, write: impl Fn(char, &mut String)) -> Cow<'_, str> {
+    let bad = |c: char| c != '\n' && unprintable(c);
+    if !text.chars().any(bad) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if bad(c) {
+            write(c, &mut out);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Writes `text` to stderr through [`visible`]: the one way agentctl's account of what it
+/// did reaches a terminal (the [`say!`](crate::say) and [`sayln!`](crate::sayln) macros). A
+/// closed stderr is not an error.
+pub fn say(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_all(visible(text).as_bytes());
+}
+
+/// `eprint!` through [`visible`] ([`say`]).
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => { $crate::term::say(&::std::format!($($arg)*)) };
+}
+
+/// `eprintln!` through [`visible`] ([`say`]).
+#[macro_export]
+macro_rules! sayln {
+    ($($arg:tt)*) => {
+        $crate::term::say(&::std::format!("{}\n", ::std::format!($($arg)*)))
+    };
+}
+
 /// The index of the `|` of a snippet line's gutter (`12 | source`, `  | ^^^`), if it is one.
 fn gutter(line: &str) -> Option<usize> {
     let bar = line.find('|')?;
@@ -228,6 +311,33 @@ mod tests {
             })
             .collect::<String>();
         assert_eq!(stripped, text, "color adds codes, never changes the text");
+    }
+
+    #[test]
+    fn visible_escapes_what_a_terminal_would_obey() {
+        let attack = "a\x1b]8;;http://x\x07link\x1b]8;;\x07\rb\u{202e}c\u{9b}d\u{2066}\u{7f}\u{85}";
+        let shown = visible(attack);
+        assert!(
+            !shown.chars().any(|c| c != '\n' && unprintable(c)),
+            "{shown}"
+        );
+        assert_eq!(
+            shown,
+            "a\\u{1b}]8;;http://x\\u{7}link\\u{1b}]8;;\\u{7}\\u{d}b\\u{202e}c\\u{9b}d\\u{2066}\\u{7f}\\u{85}"
+        );
+        // Line feeds and tabs stay; plain text is borrowed, unchanged.
+        assert!(matches!(visible("a\tb\nc"), Cow::Borrowed("a\tb\nc")));
+        assert_eq!(visible("name: \u{fc}ber\n"), "name: \u{fc}ber\n");
+    }
+
+    #[test]
+    fn json_visible_keeps_the_value() {
+        let value = "x\u{202e}y\u{85}z\u{7f}\u{2028}";
+        let text = serde_json::to_string(&serde_json::json!({ "v": value })).unwrap();
+        let shown = json_visible(&text);
+        assert!(!shown.chars().any(unprintable), "{shown}");
+        let back: serde_json::Value = serde_json::from_str(&shown).unwrap();
+        assert_eq!(back["v"], value);
     }
 
     #[test]

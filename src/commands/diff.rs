@@ -73,7 +73,7 @@ pub fn single(
     };
     if summary.is_empty() {
         if !ctx.quiet {
-            eprintln!("{} is up to date ({} files)", dir.display(), summary.same);
+            crate::sayln!("{} is up to date ({} files)", dir.display(), summary.same);
         }
         return Ok(Outcome::Ok);
     }
@@ -88,7 +88,7 @@ pub fn single(
                 kinds.push(format!("{n} {what}"));
             }
         }
-        eprintln!(
+        crate::sayln!(
             "{} differs from the inputs in {} file{} ({}); update it with:\n  {}",
             dir.display(),
             summary.len(),
@@ -173,7 +173,7 @@ pub fn environments(
                 project_render_command(opts.project.is_some_and(|p| p.all), targets, root)
             ));
         }
-        eprint!("{msg}");
+        crate::say!("{msg}");
     }
     Ok(if drifted.is_empty() {
         Outcome::Ok
@@ -210,7 +210,7 @@ pub fn base(ctx: Ctx, dir: &Path, base: &Base, impact: &ImpactArgs) -> Result<Ou
                 Base::Revision(_) => format!("is the same at {label} and now"),
                 Base::Directory(_) => format!("is the same as {label}"),
             };
-            eprintln!(
+            crate::sayln!(
                 "{} {same} ({n} generated file{})",
                 dir.display(),
                 plural(n, "s")
@@ -232,7 +232,7 @@ pub fn base(ctx: Ctx, dir: &Path, base: &Base, impact: &ImpactArgs) -> Result<Ou
             }
         }
         let n = c + a + r;
-        eprintln!(
+        crate::sayln!(
             "{} differs from {label} in {n} file{} ({})",
             dir.display(),
             plural(n, "s"),
@@ -250,13 +250,14 @@ fn print_stdout(drifts: &[Drift], format: DiffFormat) -> Result<()> {
             .flat_map(|d| d.impact.impacts.iter().cloned())
             .collect()
     };
-    let text = match format {
-        DiffFormat::Text => drifts.iter().map(|d| d.text.as_str()).collect(),
-        DiffFormat::Json => report::json(&impacts()),
-        DiffFormat::Markdown => report::markdown(&impacts()),
-    };
-    output::print(&text)?;
-    Ok(())
+    match format {
+        // Each line was made visible before it was painted (`output::diff`).
+        DiffFormat::Text => {
+            output::print_painted(&drifts.iter().map(|d| d.text.as_str()).collect::<String>())
+        }
+        DiffFormat::Json => output::print_json(&report::json(&impacts())),
+        DiffFormat::Markdown => output::print(&report::markdown(&impacts())),
+    }
 }
 
 /// The class a `--fail-on` name stands for.
@@ -284,7 +285,7 @@ fn conclude(ctx: Ctx, drifts: &[Drift], args: &ImpactArgs) -> Outcome {
                 text.push_str(&format!("  (not analyzed: {u})\n"));
             }
         }
-        eprint!("{text}");
+        crate::say!("{text}");
     }
     let fail_on: Vec<Class> = args.fail_on.iter().map(|c| class(*c)).collect();
     let hits: Vec<&Impact> = impacts
@@ -301,7 +302,7 @@ fn conclude(ctx: Ctx, drifts: &[Drift], args: &ImpactArgs) -> Outcome {
                 names.push(c.name());
             }
         }
-        eprintln!(
+        crate::sayln!(
             "exit 3: {} change{} of class {} (--fail-on {})",
             hits.len(),
             plural(hits.len(), "s"),
@@ -338,16 +339,19 @@ pub fn live(
         }
         all.extend(impacts);
     }
-    let text = match impact.format {
-        DiffFormat::Text if all.is_empty() => String::new(),
-        DiffFormat::Text => format!("{}\n{}", report::heading(&all), report::human(&all)),
-        DiffFormat::Json => report::json(&all),
-        DiffFormat::Markdown => report::markdown(&all),
-    };
-    output::print(&text)?;
+    match impact.format {
+        DiffFormat::Text if all.is_empty() => {}
+        DiffFormat::Text => output::print(&format!(
+            "{}\n{}",
+            report::heading(&all),
+            report::human(&all)
+        ))?,
+        DiffFormat::Json => output::print_json(&report::json(&all))?,
+        DiffFormat::Markdown => output::print(&report::markdown(&all))?,
+    }
     if all.is_empty() {
         if !ctx.quiet {
-            eprintln!(
+            crate::sayln!(
                 "the cluster at {} holds what the render has: applying it changes nothing",
                 conn.origin
             );
@@ -360,7 +364,7 @@ pub fn live(
         .filter(|i| i.classes().iter().any(|c| fail_on.contains(c)))
         .count();
     if !ctx.quiet {
-        eprintln!(
+        crate::sayln!(
             "applying the render to {} changes {} object{}",
             conn.origin,
             all.len(),

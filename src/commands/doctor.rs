@@ -16,7 +16,7 @@ use crate::diag::Result;
 use crate::output;
 use crate::pipeline::{self, Rendered, Target};
 use crate::render::Renderer;
-use crate::term::{Paint, Style};
+use crate::term::{Paint, Style, visible};
 
 /// `doctor`'s arguments.
 pub struct Args<'a> {
@@ -56,11 +56,13 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
         let report = cluster.doctor(&objects, &r.merged.config.namespace, &render_with)?;
         reports.push((r, report));
     }
-    let text = match args.format {
-        ReportFormat::Text => text(&cluster, &reports, ctx.style, ctx.quiet),
-        ReportFormat::Json => json(&cluster, &reports),
-    };
-    output::print(&text)?;
+    match args.format {
+        // Each value was made visible before the words were painted.
+        ReportFormat::Text => {
+            output::print_painted(&text(&cluster, &reports, ctx.style, ctx.quiet))?
+        }
+        ReportFormat::Json => output::print_json(&json(&cluster, &reports))?,
+    }
     Ok(if reports.iter().all(|(_, r)| r.findings.is_empty()) {
         Outcome::Ok
     } else {
@@ -76,36 +78,41 @@ fn text(cluster: &Cluster, reports: &[(&Rendered, Report)], style: Style, quiet:
             .as_deref()
             .map(|n| format!("environment {n}, "))
             .unwrap_or_default();
-        out.push_str(&format!(
+        out.push_str(&visible(&format!(
             "{env}namespace {} on {} (Kubernetes {}):\n",
             r.merged.config.namespace, cluster.origin, cluster.version
-        ));
+        )));
         if !quiet {
             for p in &report.passed {
                 out.push_str(&format!(
                     "  {}  {}\n",
                     style.paint(Paint::Added, "ok"),
-                    p.detail
+                    visible(&p.detail)
                 ));
             }
         }
         for f in &report.findings {
             out.push_str(&format!(
-                "  {} {} [{}]\n      cause: {}\n",
+                "  {} {}",
                 style.paint(Paint::Removed, "FINDING"),
-                f.subject,
-                f.check,
-                f.cause
+                visible(&format!(
+                    "{} [{}]\n      cause: {}\n",
+                    f.subject, f.check, f.cause
+                ))
             ));
             for (i, fix) in f.fix.iter().enumerate() {
-                out.push_str(&format!(
+                out.push_str(&visible(&format!(
                     "      {} {fix}\n",
                     if i == 0 { "fix:  " } else { "      " }
-                ));
+                )));
             }
         }
         for n in &report.notes {
-            out.push_str(&format!("  {} {n}\n", style.paint(Paint::Hunk, "note:")));
+            out.push_str(&format!(
+                "  {} {}\n",
+                style.paint(Paint::Hunk, "note:"),
+                visible(n)
+            ));
         }
         let n = report.findings.len();
         out.push_str(&if n == 0 {

@@ -156,7 +156,7 @@ pub fn run(
                     super::shell_word(&path.display().to_string())
                 )
             };
-            eprintln!(
+            crate::sayln!(
                 "created {}: two environments, staging and production; {}\nnext: agentctl render --all{flag} -o deploy/",
                 path.display(),
                 schema_note(&written.schema, "--project ")
@@ -166,7 +166,7 @@ pub fn run(
     }
     let written = write(path, &super::schema::text()?)?;
     if !ctx.quiet {
-        eprintln!(
+        crate::sayln!(
             "created {}: a starter that changes nothing until you edit it; {}\nnext: agentctl render -f {} -o deploy/out",
             written.file.display(),
             schema_note(&written.schema, ""),

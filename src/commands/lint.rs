@@ -41,12 +41,10 @@ pub fn run(
         LintFormat::Sarif => report::sarif(&findings),
         LintFormat::Junit => report::junit(&envs, &findings),
     };
-    if format == LintFormat::Text {
-        if !ctx.quiet || !findings.is_empty() {
-            output::print(&text)?;
-        }
-    } else {
-        output::print(&text)?;
+    match format {
+        LintFormat::Text if ctx.quiet && findings.is_empty() => {}
+        LintFormat::Json | LintFormat::Sarif => output::print_json(&text)?,
+        LintFormat::Text | LintFormat::Junit => output::print(&text)?,
     }
     Ok(if findings.iter().all(|(_, f)| f.accepted.is_some()) {
         Outcome::Ok

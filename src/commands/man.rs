@@ -87,7 +87,7 @@ pub fn run(ctx: super::Ctx, out: Option<&Path>) -> crate::diag::Result<super::Ou
         Some(dir) => {
             let written = write_pages(dir)?;
             if !ctx.quiet {
-                eprintln!("wrote {} man pages to {}", written.len(), dir.display());
+                crate::sayln!("wrote {} man pages to {}", written.len(), dir.display());
             }
         }
     }

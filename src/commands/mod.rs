@@ -271,10 +271,11 @@ fn one_configuration(inputs: &InputArgs, env: &EnvArgs) -> Result<OneConfigurati
 /// Prints an error to stderr: the one renderer of [`Error`], colored on a terminal under
 /// `--color` (as clap colors its usage errors).
 pub fn report(e: &Error, color: crate::cli::ColorChoice) {
-    eprint!(
-        "{}",
-        Style::for_stderr(color).paint_diagnostics(&e.to_string())
-    );
+    use std::io::Write;
+    // Made visible before the paint: the colors are the only escape sequences that get out.
+    let text = crate::term::visible(&e.to_string()).into_owned();
+    let painted = Style::for_stderr(color).paint_diagnostics(&text);
+    let _ = std::io::stderr().lock().write_all(painted.as_bytes());
 }
 
 /// A shell word, quoted only when it needs to be ([`crate::shell::quote`]).
@@ -315,7 +316,7 @@ pub(crate) fn set_note(sets: &[String]) {
         .iter()
         .map(|s| format!("--set {}", shell_word(s)))
         .collect();
-    eprintln!(
+    crate::sayln!(
         "note: `{}` is recorded nowhere: `agentctl diff` without it reports drift, and the update it suggests reverts it; \
          for a value that must stay (an image per commit), write it to an override file the inputs list (-f, or the project's `overrides:`)",
         flags.join(" ")

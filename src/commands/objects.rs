@@ -110,10 +110,9 @@ fn table<const N: usize>(rows: &[[String; N]]) -> String {
 
 /// Runs `__objects`.
 pub fn run(format: ObjectsFormat) -> Result<Outcome> {
-    let text = match format {
-        ObjectsFormat::Json => format!("{:#}\n", json()),
-        ObjectsFormat::Text => text(),
-    };
-    output::print(&text)?;
+    match format {
+        ObjectsFormat::Json => output::print_json(&format!("{:#}\n", json()))?,
+        ObjectsFormat::Text => output::print(&text())?,
+    }
     Ok(Outcome::Ok)
 }

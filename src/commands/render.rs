@@ -78,7 +78,7 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
     let rendered = pipeline::build_all(&renderer, &targets)?;
     let warnings = pipeline::refuse_lint_errors(&rendered)?;
     if !ctx.quiet {
-        eprint!("{warnings}");
+        crate::say!("{warnings}");
     }
     let written = pipeline::write_all(root, &rendered, &opts)?;
     if !ctx.quiet {
@@ -116,7 +116,7 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
                 &rendered.iter().collect::<Vec<_>>(),
             ));
         }
-        eprint!("{text}");
+        crate::say!("{text}");
     }
     Ok(Outcome::Ok)
 }
@@ -126,7 +126,7 @@ fn stream(ctx: Ctx, renderer: &Renderer, target: &[Target]) -> Result<Outcome> {
     let rendered = pipeline::build_all(renderer, target)?;
     let warnings = pipeline::refuse_lint_errors(&rendered)?;
     if !ctx.quiet {
-        eprint!("{warnings}");
+        crate::say!("{warnings}");
     }
     let stream = rendered
         .first()
@@ -134,7 +134,7 @@ fn stream(ctx: Ctx, renderer: &Renderer, target: &[Target]) -> Result<Outcome> {
         .unwrap_or_default();
     output::print(&stream)?;
     if !ctx.quiet {
-        eprint!(
+        crate::say!(
             "{}",
             Rendered::prerequisites(&rendered.iter().collect::<Vec<_>>())
         );
@@ -154,7 +154,7 @@ fn single(
     let rendered = pipeline::build_all(renderer, &[Target::single(inputs, dir)])?;
     let warnings = pipeline::refuse_lint_errors(&rendered)?;
     if !ctx.quiet {
-        eprint!("{warnings}");
+        crate::say!("{warnings}");
     }
     refuse_file_name(dir)?;
     refuse_environment_root(dir)?;
@@ -170,9 +170,9 @@ fn single(
     if !ctx.quiet
         && let (Some(r), Some(report)) = (rendered.first(), written.reports.first())
     {
-        eprintln!("{}", report.summary(dir));
+        crate::sayln!("{}", report.summary(dir));
         if report.changed() {
-            eprint!("{}", Rendered::prerequisites(&[r]));
+            crate::say!("{}", Rendered::prerequisites(&[r]));
         }
     }
     Ok(Outcome::Ok)

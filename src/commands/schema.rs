@@ -25,6 +25,6 @@ fn pretty(schema: &serde_json::Value) -> Result<String> {
 
 /// Runs `schema`.
 pub fn run(project: bool) -> Result<Outcome> {
-    output::print(&if project { project_text()? } else { text()? })?;
+    output::print_json(&if project { project_text()? } else { text()? })?;
     Ok(Outcome::Ok)
 }

@@ -16,7 +16,7 @@ use crate::diag::Result;
 use crate::output;
 use crate::pipeline::{self, Rendered, Target};
 use crate::render::Renderer;
-use crate::term::{Paint, Style};
+use crate::term::{Paint, Style, visible};
 
 /// `status`'s arguments.
 pub struct Args<'a> {
@@ -64,21 +64,21 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
         while !healthy(&reports) && !stuck(&reports) && start.elapsed() < limit {
             let waiting = progress(&reports);
             if !ctx.quiet && waiting != last {
-                eprintln!("waiting ({}s): {waiting}", start.elapsed().as_secs());
+                crate::sayln!("waiting ({}s): {waiting}", start.elapsed().as_secs());
                 last = waiting;
             }
             std::thread::sleep(Duration::from_secs(2));
             reports = observe()?;
         }
         if !ctx.quiet && !healthy(&reports) && !stuck(&reports) {
-            eprintln!("gave up after {}s: {}", limit.as_secs(), progress(&reports));
+            crate::sayln!("gave up after {}s: {}", limit.as_secs(), progress(&reports));
         }
     }
-    let text = match args.format {
-        ReportFormat::Text => text(&cluster, &reports, ctx.style),
-        ReportFormat::Json => json(&cluster, &reports),
-    };
-    output::print(&text)?;
+    match args.format {
+        // Each value was made visible before the words were painted.
+        ReportFormat::Text => output::print_painted(&text(&cluster, &reports, ctx.style))?,
+        ReportFormat::Json => output::print_json(&json(&cluster, &reports))?,
+    }
     Ok(if healthy(&reports) {
         Outcome::Ok
     } else {
@@ -126,10 +126,10 @@ fn text(cluster: &Cluster, reports: &[Report], style: Style) -> String {
             .as_deref()
             .map(|n| format!("environment {n}, "))
             .unwrap_or_default();
-        out.push_str(&format!(
+        out.push_str(&visible(&format!(
             "{}namespace {} on {} (Kubernetes {}):\n",
             env, r.rendered.merged.config.namespace, cluster.origin, cluster.version
-        ));
+        )));
         let width = r
             .lines
             .iter()
@@ -139,12 +139,12 @@ fn text(cluster: &Cluster, reports: &[Report], style: Style) -> String {
         for l in &r.lines {
             let what = format!("{} {}", l.kind, l.name);
             out.push_str(&format!(
-                "  {} {what:<width$}  {}\n",
+                "  {} {}\n",
                 paint(style, l.state),
-                l.summary
+                visible(&format!("{what:<width$}  {}", l.summary))
             ));
             for d in &l.drift {
-                out.push_str(&format!("      {d}\n"));
+                out.push_str(&visible(&format!("      {d}\n")));
             }
         }
         let (ok, verdict) = health::verdict(&r.lines);
@@ -153,7 +153,7 @@ fn text(cluster: &Cluster, reports: &[Report], style: Style) -> String {
         } else {
             "; `agentctl doctor` with the same inputs says why and how to fix it"
         };
-        out.push_str(&format!("{verdict}{hint}\n"));
+        out.push_str(&visible(&format!("{verdict}{hint}\n")));
     }
     out
 }

@@ -7,17 +7,10 @@ use crate::config::credentials::value_spans;
 /// What a masked credential is shown as.
 pub const REDACTED: &str = "<redacted>";
 
-/// Whether a character must not reach a terminal as it is: control characters (C0, DEL, C1
-/// such as U+0085), line and paragraph separators, and the bidirectional overrides and
-/// isolates that reorder what a reader sees ("Trojan Source").
+/// Whether a character must not reach a terminal as it is: the one rule, [`crate::term`]'s,
+/// and in a diagnostic the tab too (a quoted line's columns must line up with its carets).
 pub(super) fn unprintable(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
-        )
-        || ('\u{202a}'..='\u{202e}').contains(&c)
-        || ('\u{2066}'..='\u{2069}').contains(&c)
+    c == '\t' || crate::term::unprintable(c)
 }
 
 /// A text made safe to print, line by line: every value shaped like a credential masked

@@ -11,7 +11,7 @@ use std::path::Path;
 use similar::{ChangeTag, TextDiff};
 
 use crate::output::Change;
-use crate::term::{Paint, Style};
+use crate::term::{Paint, Style, visible};
 
 /// Which files differ, by kind.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -88,14 +88,18 @@ pub fn texts(a: &str, b: &str, old: &str, new: &str, style: Style) -> String {
     unified.context_radius(3);
     for (i, hunk) in unified.iter_hunks().enumerate() {
         if i == 0 {
-            out.push_str(&style.paint(Paint::Header, &format!("--- {a}\n")));
-            out.push_str(&style.paint(Paint::Header, &format!("+++ {b}\n")));
+            out.push_str(&style.paint(Paint::Header, &format!("--- {}\n", visible(a))));
+            out.push_str(&style.paint(Paint::Header, &format!("+++ {}\n", visible(b))));
         }
         out.push_str(&style.paint(Paint::Hunk, &format!("{}\n", hunk.header())));
         for change in hunk.iter_changes() {
-            let mut line = format!("{}{}", change.tag(), change.value());
-            let missing_newline = !line.ends_with('\n');
-            if missing_newline {
+            // Made visible before the paint: a control character in a file is shown, never
+            // obeyed, colored or not.
+            // A lone CR ends a line too (`similar` splits there); it is shown as `\u{d}`.
+            let value = change.value();
+            let mut line = format!("{}{}", change.tag(), visible(value));
+            let missing_newline = !value.ends_with(['\n', '\r']);
+            if !line.ends_with('\n') {
                 line.push('\n');
             }
             line = match change.tag() {

@@ -204,8 +204,27 @@ pub fn nested_outputs(root: &Path) -> Result<Vec<PathBuf>> {
     Ok(found.into_iter().collect())
 }
 
-/// Writes data to stdout; a closed pipe is not an error.
+/// Writes text to stdout through [`term::visible`](crate::term::visible): a control
+/// character, escape sequence or bidirectional control in a value is shown, never obeyed. A
+/// closed pipe is not an error.
 pub fn print(text: &str) -> Result<(), Error> {
+    write_stdout(&crate::term::visible(text))
+}
+
+/// Writes a JSON document to stdout through
+/// [`term::json_visible`](crate::term::json_visible) (the same value, every unprintable
+/// character a `\uXXXX` escape).
+pub fn print_json(text: &str) -> Result<(), Error> {
+    write_stdout(&crate::term::json_visible(text))
+}
+
+/// Writes colored text to stdout as it is: for text whose every piece but the colors was made
+/// visible before it was painted (a unified diff from [`diff`], `status` and `doctor` reports).
+pub fn print_painted(text: &str) -> Result<(), Error> {
+    write_stdout(text)
+}
+
+fn write_stdout(text: &str) -> Result<(), Error> {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
     match stdout

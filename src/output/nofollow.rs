@@ -315,7 +315,7 @@ impl Dir {
                 return Err(Contended::TimedOut(holder));
             }
             if !told && !wait.quiet {
-                eprintln!(
+                crate::sayln!(
                     "waiting for {holder}, which holds the lock on {} (giving up after {}s: --lock-timeout)",
                     self.path.display(),
                     wait.timeout.as_secs()

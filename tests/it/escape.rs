@@ -386,3 +386,166 @@ fn every_printed_command_pasted_into_bash_runs_only_itself() {
         assert!(calls.contains(word), "{word} not one argument in:\n{calls}");
     }
 }
+
+/// What a terminal would obey: escape sequences (CSI, OSC 8 links, a title), BEL, CR, C1, DEL
+/// and bidirectional controls. `allowed` strips the only sequences agentctl itself writes (its
+/// SGR colors) before looking.
+fn obeyed(text: &str, colored: bool) -> Vec<char> {
+    let mut plain = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find('\x1b') {
+        plain.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let sgr = tail
+            .strip_prefix("\x1b[")
+            .and_then(|t| t.find('m').map(|m| (m, t)))
+            .filter(|(m, t)| colored && t[..*m].bytes().all(|b| b.is_ascii_digit() || b == b';'));
+        match sgr {
+            Some((m, _)) => rest = &tail[m + 3..],
+            None => {
+                plain.push('\x1b');
+                rest = &tail[1..];
+            }
+        }
+    }
+    plain.push_str(rest);
+    plain
+        .chars()
+        .filter(|&c| {
+            (c.is_control() && !matches!(c, '\n' | '\t'))
+                || matches!(
+                    c,
+                    '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{61c}'
+                )
+                || ('\u{202a}'..='\u{202e}').contains(&c)
+                || ('\u{2066}'..='\u{2069}').contains(&c)
+        })
+        .collect()
+}
+
+#[test]
+fn every_line_for_a_terminal_shows_control_characters_never_obeys_them() {
+    let work = support::tempdir();
+    let w = work.path();
+    let render = agentctl(["render", "-q", "-o", "old"]).current_dir(w).run();
+    assert_eq!(render.code, 0, "{}", render.stderr);
+    let payload = r#"x\e]8;;http://evil.example\a click \e]8;;\a\e[2J\e]0;title\a\rhidden\u202Eabc\x9b31m\x7f\u2066\x85"#;
+    // The committed side carries the payload where the impact lines quote it (a pod template
+    // annotation, and as a key), in a ConfigMap value (diff lines only), in a generated file's
+    // name (the diff's file headers and the summary) and in a file no one can parse (the
+    // "not analyzed" note).
+    let copy = |name: &str| std::fs::read_to_string(w.join("old").join(name)).expect("rendered");
+    std::fs::create_dir(w.join("new")).expect("mkdir");
+    for name in support::tree(&w.join("old")).keys() {
+        let name = name.to_string_lossy().into_owned();
+        std::fs::write(w.join("new").join(&name), copy(&name)).expect("copy");
+    }
+    let deployment = copy("deployment.yaml").replacen(
+        "        checksum/config:",
+        &format!("        evil: \"{payload}\"\n        \"\\u202Ekey\\e[8m\": \"\u{202e}raw\u{2067}\"\n        checksum/config:"),
+        1,
+    );
+    std::fs::write(w.join("new/deployment.yaml"), deployment).expect("write");
+    let configmap =
+        copy("configmap.yaml").replacen("data:\n", &format!("data:\n  EVIL: \"{payload}\"\n"), 1);
+    std::fs::write(w.join("new/configmap.yaml"), configmap).expect("write");
+    std::fs::write(
+        w.join("new/evil\u{1b}]0;pwned\u{7}\u{202e}.yaml"),
+        format!("{}apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: e, namespace: production-agents}}\ndata: {{a: \"{payload}\"}}\n", copy("configmap.yaml").lines().next().unwrap_or_default().to_owned() + "\n"),
+    )
+    .expect("write");
+    std::fs::write(
+        w.join("new/broken.yaml"),
+        format!(
+            "{}kind: [\r\u{1b}[2J\u{9b}\n",
+            copy("configmap.yaml")
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+                + "\n"
+        ),
+    )
+    .expect("write");
+    let mut runs = Vec::new();
+    for format in ["text", "json", "markdown"] {
+        for color in ["never", "always"] {
+            let run = agentctl([
+                "diff",
+                "--base-dir",
+                "old",
+                "-o",
+                "new",
+                "--format",
+                format,
+                "--color",
+                color,
+            ])
+            .current_dir(w)
+            .run();
+            assert_eq!(run.code, 1, "{format} {color}: {}", run.stderr);
+            runs.push((format!("{format} --color {color}"), run, color == "always"));
+        }
+    }
+    // A terminal, `--color auto`: colored, stdout and stderr on one screen.
+    let tty = agentctl(["diff", "--base-dir", "old", "-o", "new"])
+        .current_dir(w)
+        .code(1)
+        .run_on_terminal();
+    // (The terminal turns each line feed into CR LF; a lone CR would be agentctl's.)
+    let mut tty = tty;
+    tty.stdout = tty.stdout.replace("\r\n", "\n");
+    runs.push(("a terminal".into(), tty, true));
+    // A value a layer or `--set` tries to bring in is refused, and the refusal shows it escaped.
+    for set in [
+        "agent.config.extra.NOTE=a\u{1b}[2Jb",
+        "agent.config.extra.NOTE=a\u{202e}b",
+        "agent.config.extra.NOTE=a\rb\u{9b}c",
+    ] {
+        let run = agentctl(["render", "--set", set, "-o", "x"])
+            .current_dir(w)
+            .run();
+        assert_eq!(run.code, 2, "{set:?} accepted: {}", run.stderr);
+        runs.push((format!("--set {set:?}"), run, false));
+    }
+    for (what, run, colored) in &runs {
+        for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+            let bad = obeyed(text, *colored);
+            assert!(bad.is_empty(), "{what}: {stream} has raw {bad:?}:\n{text}");
+        }
+    }
+    let (_, text, _) = &runs[0];
+    for shown in [
+        ": \"\\u{202e}raw\\u{2067}\"",
+        "+kind: [\\u{d}\n+\\u{1b}[2J\\u{9b}\n",
+        "+  EVIL: ",
+        "evil\\u{1b}]0;pwned\\u{7}\\u{202e}.yaml",
+    ] {
+        assert!(
+            text.stdout.contains(shown),
+            "the diff lacks {shown:?}:\n{}",
+            text.stdout
+        );
+    }
+    assert!(
+        text.stderr
+            .contains("annotations.evil: (none) → x\\u{1b}]8;;"),
+        "{}",
+        text.stderr
+    );
+    // JSON keeps the value (every unprintable character a JSON escape, not a lost character).
+    let (_, json, _) = &runs[2];
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    assert!(doc.to_string().contains("\\u001b]8;;") || json.stdout.contains("\\u001b]8;;"));
+    let texts: String = doc["changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c["reasons"].as_array().into_iter().flatten())
+        .filter_map(|r| r["text"].as_str())
+        .collect();
+    assert!(
+        texts.contains("\u{202e}raw\u{2067}") && texts.contains("\u{1b}]8;;http"),
+        "{texts}"
+    );
+}

@@ -51,14 +51,21 @@ pub fn resolve_plain(text: &str) -> Value {
 /// Unicode line breaks of YAML 1.1 (U+0085 NEXT LINE, U+2028 LINE SEPARATOR, U+2029 PARAGRAPH
 /// SEPARATOR): agentctl writes those escaped, but `kubectl kustomize`, which `kubectl apply -k`
 /// runs, writes them raw and reads them back as a line break and indentation, so the object
-/// applied from the directory would hold another value than the stream's. Refused in every
-/// layer and every `--set`.
+/// applied from the directory would hold another value than the stream's. Nor can it hold a
+/// bidirectional control (U+202A..U+202E, U+2066..U+2069, U+200E, U+200F, U+061C): it makes a
+/// reader of the files, the diff or a review see another text than the one applied ("Trojan
+/// Source"). Refused in every layer and every `--set`.
 pub fn unfit_character(text: &str) -> Option<String> {
-    let c = text.chars().find(|c| {
-        matches!(c, '\u{2028}' | '\u{2029}') || (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    let c = text.chars().find(|&c| {
+        matches!(c, '\u{2028}' | '\u{2029}')
+            || (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+            || (crate::term::unprintable(c) && !c.is_control())
     })?;
     let code = u32::from(c);
     Some(match c {
+        _ if !c.is_control() && !matches!(c, '\u{2028}' | '\u{2029}') => format!(
+            "the value contains U+{code:04X}, a bidirectional control that makes a reader see the text in another order than the one applied (write the text without it)"
+        ),
         '\u{85}' | '\u{2028}' | '\u{2029}' => {
             let name = match c {
                 '\u{85}' => "NEXT LINE",
