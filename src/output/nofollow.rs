@@ -8,7 +8,8 @@
 //! write cannot redirect a write outside (the handle stays on the directory that was checked).
 //! Files are read with `O_NOFOLLOW`, staged with `O_CREAT|O_EXCL`, renamed and removed relative
 //! to their directory's handle. The lock of a directory is an advisory lock on its handle; the
-//! holder writes who it is (pid and command line) in [`LOCK_INFO`] so a waiting run can say
+//! holder, once it is about to change the directory, writes who it is (pid and command line) in
+//! [`LOCK_INFO`] so a waiting run can say
 //! whom it waits for. Unix only, like the rest of the output stage.
 
 use std::ffi::OsStr;
@@ -221,10 +222,16 @@ impl Dir {
     /// its name.
     pub fn stage(&self, bytes: &[u8]) -> std::io::Result<String> {
         fault("stage")?;
-        self.stage_raw(bytes)
+        self.stage_raw(bytes, true)
     }
 
-    fn stage_raw(&self, bytes: &[u8]) -> std::io::Result<String> {
+    /// [`Dir::stage`] without the sync, for the lock note (nothing depends on it surviving a
+    /// crash).
+    fn stage_unsynced(&self, bytes: &[u8]) -> std::io::Result<String> {
+        self.stage_raw(bytes, false)
+    }
+
+    fn stage_raw(&self, bytes: &[u8], sync: bool) -> std::io::Result<String> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let flags =
             OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
@@ -252,7 +259,7 @@ impl Dir {
                 use std::os::unix::fs::PermissionsExt;
                 file.write_all(bytes)?;
                 file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
-                file.sync_all()
+                if sync { file.sync_all() } else { Ok(()) }
             })();
             if let Err(e) = written {
                 let _ = self.remove_file(&name);
@@ -324,18 +331,10 @@ impl Dir {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        if exclusive {
-            let me = format!("pid {}: {}\n", std::process::id(), command_line());
-            // Best effort: the lock is what serializes runs, the note only names the holder.
-            if let Ok(name) = self.stage_raw(me.as_bytes())
-                && rustix::fs::renameat(&self.file, name.as_str(), &self.file, LOCK_INFO).is_err()
-            {
-                let _ = rustix::fs::unlinkat(&self.file, name.as_str(), AtFlags::empty());
-            }
-        }
         Ok(Lock {
             dir: self.try_clone().map_err(Contended::Io)?,
             exclusive,
+            noted: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -355,16 +354,38 @@ impl Dir {
     }
 }
 
-/// A held lock; dropping it removes the holder's note and releases the lock.
+/// A held lock; dropping it removes the holder's note (if it wrote one) and releases the lock.
 #[derive(Debug)]
 pub struct Lock {
     dir: Dir,
     exclusive: bool,
+    /// Whether [`Lock::announce`] wrote the note.
+    noted: std::sync::atomic::AtomicBool,
+}
+
+impl Lock {
+    /// Writes who holds this (exclusive) lock into [`LOCK_INFO`], for a run that waits on it;
+    /// once. Called by a writer only when it is about to change the directory: a run that
+    /// finds everything up to date writes nothing at all, not even the note (a waiter then
+    /// says "another agentctl run"). Best effort and not synced: the lock is what serializes
+    /// runs, the note only names the holder and is removed when the lock is released.
+    pub fn announce(&self) {
+        if !self.exclusive || self.noted.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let me = format!("pid {}: {}\n", std::process::id(), command_line());
+        if let Ok(name) = self.dir.stage_unsynced(me.as_bytes())
+            && rustix::fs::renameat(&self.dir.file, name.as_str(), &self.dir.file, LOCK_INFO)
+                .is_err()
+        {
+            let _ = rustix::fs::unlinkat(&self.dir.file, name.as_str(), AtFlags::empty());
+        }
+    }
 }
 
 impl Drop for Lock {
     fn drop(&mut self) {
-        if self.exclusive {
+        if self.noted.load(Ordering::Relaxed) {
             let _ = rustix::fs::unlinkat(&self.dir.file, LOCK_INFO, AtFlags::empty());
         }
     }

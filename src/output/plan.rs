@@ -31,6 +31,16 @@ pub(super) struct DirPlan {
     pub(super) leftovers: Vec<String>,
     /// A directory of an environment no longer in the project.
     pub(super) orphan: bool,
+    /// Its lock (an existing directory below the root).
+    pub(super) lock: Option<Lock>,
+}
+
+impl DirPlan {
+    /// Whether writing this plan changes the directory (a file, a leftover, the directory
+    /// itself).
+    pub(super) fn writes(&self) -> bool {
+        self.orphan || !self.leftovers.is_empty() || !self.changes.iter().all(Change::is_noop)
+    }
 }
 
 /// Everything a write will do, checked.
@@ -40,7 +50,29 @@ pub(super) struct Plan {
     /// What the root's record should say after the write (`None`: leave it).
     pub(super) state: Option<(Vec<u8>, bool)>,
     pub(super) dirs: Vec<DirPlan>,
-    pub(super) _locks: Vec<Lock>,
+    /// The root's lock.
+    pub(super) root_lock: Option<Lock>,
+}
+
+impl Plan {
+    /// Whether writing this plan changes anything on disk.
+    pub(super) fn writes(&self) -> bool {
+        self.state.as_ref().is_some_and(|(_, changed)| *changed)
+            || self.dirs.iter().any(DirPlan::writes)
+    }
+
+    /// Names this run in the lock notes of the root and of every directory it changes (see
+    /// [`Lock::announce`]).
+    pub(super) fn announce(&self) {
+        if let Some(l) = &self.root_lock {
+            l.announce();
+        }
+        for d in self.dirs.iter().filter(|d| d.writes()) {
+            if let Some(l) = &d.lock {
+                l.announce();
+            }
+        }
+    }
 }
 
 /// The components of `dir` below `root` (as the user wrote both).
@@ -207,13 +239,13 @@ pub(super) fn plan_request(req: &Request, exclusive: bool) -> Result<Plan> {
     }
     let root = Dir::open_root(&root_resolved, req.root)
         .with_context(|| format!("opening {}", req.root.display()))?;
-    let mut locks = Vec::new();
-    if let Some(root) = &root {
-        locks.push(
+    let root_lock = match &root {
+        Some(root) => Some(
             root.lock(exclusive, &req.wait)
                 .map_err(|e| lock_error(req.root, e, &req.wait))?,
-        );
-    }
+        ),
+        None => None,
+    };
     // The root's record (projects only).
     let mut problems: Vec<String> = Vec::new();
     let mut state = None;
@@ -323,14 +355,13 @@ pub(super) fn plan_request(req: &Request, exclusive: bool) -> Result<Plan> {
         if orphan && dir.is_none() {
             continue;
         }
-        if let Some(d) = &dir
-            && !rel.is_empty()
-        {
-            locks.push(
+        let lock = match &dir {
+            Some(d) if !rel.is_empty() => Some(
                 d.lock(exclusive, &req.wait)
                     .map_err(|e| lock_error(&shown, e, &req.wait))?,
-            );
-        }
+            ),
+            _ => None,
+        };
         let (mut unsafe_paths, mut foreign) = (Vec::new(), Vec::new());
         let force = req.force || !exclusive;
         let (changes, leftovers) = plan_files(
@@ -352,6 +383,7 @@ pub(super) fn plan_request(req: &Request, exclusive: bool) -> Result<Plan> {
             changes,
             leftovers,
             orphan,
+            lock,
         });
     }
     match (req.project, refused.len()) {
@@ -396,7 +428,7 @@ pub(super) fn plan_request(req: &Request, exclusive: bool) -> Result<Plan> {
         root,
         state,
         dirs,
-        _locks: locks,
+        root_lock,
     })
 }
 

@@ -103,6 +103,11 @@ pub(super) fn write_planned(req: &Request) -> Result<Written> {
     let Some(root) = plan.root.as_ref() else {
         bail!("{} disappeared while planning", req.root.display());
     };
+    // A write that changes nothing writes nothing, not even the lock note.
+    let writes = plan.writes();
+    if writes {
+        plan.announce();
+    }
     // Phase 1: create missing directories and stage every new content beside its target, for
     // every directory. An error here undoes it all: nothing changed.
     let mut created_dirs: Vec<(Vec<String>, PathBuf)> = Vec::new();
@@ -297,14 +302,18 @@ pub(super) fn write_planned(req: &Request) -> Result<Written> {
         }
     }
     if req.project.is_some() {
+        let mut removed_here = false;
         if let Ok(entries) = root.entries() {
             for (name, kind) in entries {
                 if kind == Kind::File && is_tmp(&name) && root.remove_file(&name).is_ok() {
                     leftovers += 1;
+                    removed_here = true;
                 }
             }
         }
-        let _ = root.sync();
+        if writes || removed_here {
+            let _ = root.sync();
+        }
     }
     let reports = reports
         .into_iter()

@@ -48,6 +48,12 @@ fn listing(dir: &Path) -> Listing {
     out
 }
 
+/// A directory's own modification time (changed by any entry created, renamed or removed in it).
+fn dir_stamp(dir: &Path) -> i128 {
+    let meta = std::fs::metadata(dir).expect("metadata");
+    i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec())
+}
+
 fn hashes(l: &Listing) -> BTreeMap<String, String> {
     l.iter()
         .map(|(k, v)| (k.clone(), v.sha256.clone()))
@@ -135,6 +141,7 @@ fn a_rerun_with_the_same_inputs_writes_nothing() {
         .run();
     assert!(first.stderr.contains("0 unchanged"));
     let before = listing(&cwd.join("out"));
+    let dir_before = dir_stamp(&cwd.join("out"));
     std::thread::sleep(std::time::Duration::from_millis(20));
 
     let again = agentctl(["render", "-p", "high-throughput", "-o", "out"])
@@ -152,6 +159,13 @@ fn a_rerun_with_the_same_inputs_writes_nothing() {
     // Same bytes, same mtimes, same inodes: nothing was rewritten, not even in place.
     assert_eq!(before, listing(&cwd.join("out")));
     no_temp_files(&cwd.join("out"));
+    // Nor was any entry created, renamed or removed in the directory (the lock note included:
+    // an up-to-date run writes none).
+    assert_eq!(
+        dir_before,
+        dir_stamp(&cwd.join("out")),
+        "an up-to-date render changed the directory"
+    );
 
     // A change touches only the files it changes.
     agentctl([

@@ -143,6 +143,26 @@ fn renders_every_environment_as_the_equivalent_flags_would() {
             "prod".into()
         ])
     );
+    // Rendering again changes nothing on disk: no directory gains, loses or renames an entry
+    // (no lock note, no record rewritten), so every directory keeps its modification time.
+    let dirs = [
+        "deploy",
+        "deploy/dev",
+        "deploy/prod-eu-west",
+        "deploy/prod/us-east",
+    ];
+    let stamps = |p: &Path| -> Vec<std::time::SystemTime> {
+        dirs.iter()
+            .map(|d| fs::metadata(p.join(d)).unwrap().modified().unwrap())
+            .collect()
+    };
+    let before = stamps(p.path());
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let o = agentctl(["render", "--all", "-q", "-o", "deploy"])
+        .current_dir(p.path())
+        .run();
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(before, stamps(p.path()), "an up-to-date render --all wrote");
 }
 
 #[test]
