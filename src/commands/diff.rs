@@ -34,7 +34,7 @@ pub fn run(
     let (file, envs) = selection(project)?;
     let targets: Vec<Target> = envs
         .iter()
-        .map(|e| Target::environment(e, &inputs.sets, dir))
+        .map(|e| Target::environment(e, &inputs.all_sets(), dir))
         .collect();
     let opts = Options {
         project: Some(output::Project {

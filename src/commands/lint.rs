@@ -24,7 +24,7 @@ pub fn run(
     let targets: Vec<Target> = if is_project(project) {
         let (_, envs) = selection(project)?;
         envs.iter()
-            .map(|e| Target::environment(e, &inputs.sets, Path::new("")))
+            .map(|e| Target::environment(e, &inputs.all_sets(), Path::new("")))
             .collect()
     } else {
         vec![Target::single(Inputs::from(inputs), Path::new(""))]

@@ -56,10 +56,19 @@ impl From<&InputArgs> for Inputs {
         Inputs {
             profiles: a.profiles.clone(),
             files: a.files.clone(),
-            sets: a.sets.clone(),
+            sets: a.all_sets(),
             inline: None,
             read: Default::default(),
         }
+    }
+}
+
+impl InputArgs {
+    /// The `--set` flags, then `--kube-version V` as the `--set kubeVersion=V` it is short for.
+    pub(crate) fn all_sets(&self) -> Vec<String> {
+        let mut sets = self.sets.clone();
+        sets.extend(self.kube_version.iter().map(|v| format!("kubeVersion={v}")));
+        sets
     }
 }
 
@@ -260,7 +269,7 @@ fn one_configuration(inputs: &InputArgs, env: &EnvArgs) -> Result<OneConfigurati
     let selected = project::select(&project, false, std::slice::from_ref(name))?;
     let inputs = selected
         .first()
-        .map(|e| e.inputs(&inputs.sets))
+        .map(|e| e.inputs(&inputs.all_sets()))
         .unwrap_or_default();
     Ok(OneConfiguration {
         inputs,
@@ -309,13 +318,15 @@ fn plural(n: usize, many: &'static str) -> &'static str {
 /// Says so, and what to do for a value that must stick (an image per commit): a file the
 /// inputs list.
 pub(crate) fn set_note(sets: &[String]) {
-    if sets.is_empty() {
-        return;
-    }
+    // The target version changes what is refused, never the files: no drift to warn of.
     let flags: Vec<String> = sets
         .iter()
+        .filter(|s| !s.starts_with("kubeVersion="))
         .map(|s| format!("--set {}", shell_word(s)))
         .collect();
+    if flags.is_empty() {
+        return;
+    }
     crate::sayln!(
         "note: `{}` is recorded nowhere: `agentctl diff` without it reports drift, and the update it suggests reverts it; \
          for a value that must stay (an image per commit), write it to an override file the inputs list (-f, or the project's `overrides:`)",
@@ -332,7 +343,7 @@ pub(crate) fn cluster_targets(inputs: &InputArgs, project: &ProjectArgs) -> Resu
     let (_, envs) = selection(project)?;
     Ok(envs
         .iter()
-        .map(|e| Target::environment(e, &inputs.sets, Path::new("")))
+        .map(|e| Target::environment(e, &inputs.all_sets(), Path::new("")))
         .collect())
 }
 

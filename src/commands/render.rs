@@ -46,7 +46,7 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
         };
     }
     let (project, envs) = selection(args.project)?;
-    let sets = &args.inputs.sets;
+    let sets = &args.inputs.all_sets();
     let Some(root) = args.dir else {
         let [env] = envs.as_slice() else {
             return Err(Refusal::NoOutputDirectory(envs.len()).into());

@@ -25,6 +25,8 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::k8s::version::KubeVersion;
+
 mod features;
 mod monitoring;
 mod operations;
@@ -92,6 +94,44 @@ pub struct Config {
     pub ingress: Ingress,
     /// A Gateway API HTTPRoute to the agent (`httproute.yaml`). Default: off.
     pub http_route: HttpRoute,
+    /// The Kubernetes version of the cluster the render is for, `MAJOR.MINOR` (`"1.29"`; a `v`
+    /// prefix, a patch and a build suffix are accepted). Every feature that version lacks
+    /// (native sidecars before 1.29, ...) is refused, naming the version it needs; also
+    /// `--kube-version` and a project environment's `kubeVersion:`. From 1.27 (the oldest
+    /// supported) to 1.33 (the newest agentctl knows). Default: `1.27`.
+    #[schemars(with = "KubeVersionText")]
+    pub kube_version: String,
+}
+
+impl Config {
+    /// The target Kubernetes version ([`Config::kube_version`], parsed): ask it
+    /// `supports(Feature::...)`. An unreadable or out-of-range value is refused by `validate`
+    /// before anything renders; here it reads as the floor.
+    pub fn kube_version(&self) -> KubeVersion {
+        KubeVersion::parse(&self.kube_version).unwrap_or(crate::k8s::version::FLOOR)
+    }
+}
+
+/// The schema of `kubeVersion`: a string marked `"format": "kube-version"` (so the input stage
+/// reads `kubeVersion: 1.30` as the text `"1.30"`, not the number 1.3).
+pub struct KubeVersionText;
+
+impl JsonSchema for KubeVersionText {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "KubeVersion".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "format": "kube-version",
+            "pattern": r"^\s*v?[0-9]+\.[0-9]+(\.[0-9]+)?([-+].*)?\s*$"
+        })
+    }
 }
 
 impl Default for Config {
@@ -115,6 +155,7 @@ impl Default for Config {
             external_secret: ExternalSecret::default(),
             ingress: Ingress::default(),
             http_route: HttpRoute::default(),
+            kube_version: crate::k8s::version::FLOOR.to_string(),
         }
     }
 }

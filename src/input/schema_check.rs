@@ -17,8 +17,9 @@ use crate::config::schema::{
 use crate::diag::{Diagnostic, Source};
 use crate::input::yaml::{Key, Node, Pos, Value};
 
-/// Turns bare numbers written for quantity settings (`cpu: 2`, `cpu: .5`) into the strings
-/// Kubernetes reads them as, keeping their source text; their grammar is checked in `validate`.
+/// Turns bare numbers written for quantity settings (`cpu: 2`, `cpu: .5`) and versions
+/// (`kubeVersion: 1.30`) into the strings Kubernetes reads them as, keeping their source text;
+/// their grammar is checked in `validate`.
 pub fn coerce_quantities(node: &mut Node, source: &Source) {
     fn walk(node: &mut Node, path: &mut Vec<String>, source: &Source) {
         match &mut node.value {
@@ -32,10 +33,14 @@ pub fn coerce_quantities(node: &mut Node, source: &Source) {
             Value::Int(_) | Value::Float(_) => {
                 let segments: Vec<&str> = path.iter().map(String::as_str).collect();
                 // YAML reads `cpu: 2` or `cpu: .5` as a number; Kubernetes reads both as
-                // quantities, so a setting the schema marks as one takes the number's text.
-                if lookup(&segments)
-                    .is_ok_and(|s| s.get("format").and_then(|f| f.as_str()) == Some("quantity"))
-                {
+                // quantities, so a setting the schema marks as one takes the number's text;
+                // so does a version (`kubeVersion: 1.30` is 1.30, not the number 1.3).
+                if lookup(&segments).is_ok_and(|s| {
+                    matches!(
+                        s.get("format").and_then(|f| f.as_str()),
+                        Some("quantity" | "kube-version")
+                    )
+                }) {
                     let raw = source_slice(source, node.pos, node.len);
                     if !raw.is_empty() {
                         node.value = Value::Str(raw);

@@ -21,6 +21,7 @@ mod fit;
 mod grammar;
 mod operations;
 mod rules;
+mod version;
 
 pub use grammar::{Kind, check_image, parse_duration, parse_quantity};
 use grammar::{

@@ -7,6 +7,7 @@ use super::*;
 /// The rule groups, one per part of the configuration, in the order they report. A new rule
 /// goes into the group of the object it is about (or a new group here).
 pub(super) const RULES: &[fn(&mut Checker, &Config)] = &[
+    super::version::kube_version,
     metadata,
     agent,
     agent_env,
