@@ -100,6 +100,14 @@ pub struct NetworkPolicy {
     /// external egress rule at all (never a rule without ports, which would open every port).
     /// Default: `[443]`.
     pub egress_ports: Vec<u16>,
+    /// Further callers of the agent, by a rule name of your choosing: `namespaces` and/or
+    /// `pods` (labels) or `cidr`, and the agent ports they may reach (default: `agent.port`).
+    /// Default: none.
+    pub ingress_from: BTreeMap<String, super::PolicyRule>,
+    /// Further destinations the agent may reach, by a rule name of your choosing: an
+    /// in-cluster model server (`namespaces` + `pods`), a subnet (`cidr`), on the `ports`
+    /// listed (at least one). DNS, Redis and `egressPorts` are already allowed. Default: none.
+    pub egress_to: BTreeMap<String, super::PolicyRule>,
 }
 
 impl Default for NetworkPolicy {
@@ -110,6 +118,8 @@ impl Default for NetworkPolicy {
             egress_cidr: "0.0.0.0/0".into(),
             egress_except: Vec::new(),
             egress_ports: vec![443],
+            ingress_from: BTreeMap::new(),
+            egress_to: BTreeMap::new(),
         }
     }
 }

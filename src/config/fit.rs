@@ -414,7 +414,8 @@ pub struct ParentRef {
 impl super::Config {
     /// The keys of the agent Secret (`secret.name`) the output references, each with a placeholder
     /// for the `kubectl create secret` command, in a stable order: the Anthropic key, the Redis
-    /// password, then `agent.env` references by variable name.
+    /// password, then `agent.env` references by variable name, then the sidecars' and init
+    /// containers' (by container name, then variable name).
     pub fn agent_secret_keys(&self) -> Vec<(String, String)> {
         let cfg = self;
         let mut keys: Vec<(String, String)> = Vec::new();
@@ -442,7 +443,9 @@ impl super::Config {
                 add(&k.key, what.into());
             }
         }
-        for (name, v) in &cfg.agent.env {
+        let a = &cfg.agent;
+        let containers = a.sidecars.values().chain(a.init_containers.values());
+        for (name, v) in a.env.iter().chain(containers.flat_map(|c| c.env.iter())) {
             if let EnvValue::From(src) = v
                 && let Some(k) = &src.secret_key
             {

@@ -30,12 +30,14 @@ use crate::k8s::version::KubeVersion;
 mod features;
 mod monitoring;
 mod operations;
+mod pod;
 mod workloads;
 
 pub use features::*;
 pub use fit::*;
 pub use monitoring::*;
 pub use operations::*;
+pub use pod::*;
 pub use workloads::*;
 
 /// The largest value of a Kubernetes `int32` field (replicas, probe timings): the schema caps

@@ -48,7 +48,12 @@ pub fn inputs(cfg: &Config) -> (Vec<Workload>, Volumes, Requested) {
             "{replicas} {} replicas + {extra} surge",
             if scaled { "max" } else { "fixed" }
         ),
-        per_pod: pod(&[&cfg.agent.resources]),
+        // The sidecars (native or not) run beside the agent for the pod's life; init
+        // containers count only while they run, which the recount from the final objects
+        // (`k8s::pod::usage`) takes into account.
+        per_pod: pod(&std::iter::once(&cfg.agent.resources)
+            .chain(cfg.agent.sidecars.values().map(|c| &c.resources))
+            .collect::<Vec<_>>()),
         surge: Some(surge),
     }];
     if cfg.redis.enabled {

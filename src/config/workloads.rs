@@ -100,6 +100,22 @@ pub struct Agent {
     /// Agent settings, rendered into the ConfigMap `agent-config` and read as environment
     /// variables. A change rolls the pods (checksum annotation on the pod template).
     pub config: AgentSettings,
+    /// Containers beside the agent, by name: a log shipper, an OpenTelemetry Collector, an
+    /// auth proxy (`native: true` makes one a native sidecar). They run with the agent's
+    /// hardened security context. Default: none.
+    pub sidecars: BTreeMap<String, super::Container>,
+    /// Containers that run to completion before the agent starts, by name, in the order of
+    /// their `order` field (then by name; see `order`). Default: none.
+    pub init_containers: BTreeMap<String, super::Container>,
+    /// Volumes of the agent pod, by name: exactly one source each (`configMap`, `secret`,
+    /// `emptyDir`, `persistentVolumeClaim`, `csi`, `projected`), mounted in the agent at
+    /// `mountPath` and in sidecars through their `mounts`. `tmp` and `data` are the agent's
+    /// own. Default: none.
+    pub volumes: BTreeMap<String, super::Volume>,
+    /// Extra named ports of the agent container (`http` and `metrics` are agentctl's), each
+    /// let in by the NetworkPolicy (`from`) and, with `service: true`, exposed on
+    /// `agent-service`. Default: none.
+    pub ports: BTreeMap<String, super::Port>,
 }
 
 impl Default for Agent {
@@ -134,6 +150,10 @@ impl Default for Agent {
             tmp_size_limit: "1Gi".into(),
             storage: AgentStorage::default(),
             config: AgentSettings::default(),
+            sidecars: BTreeMap::new(),
+            init_containers: BTreeMap::new(),
+            volumes: BTreeMap::new(),
+            ports: BTreeMap::new(),
         }
     }
 }

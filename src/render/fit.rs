@@ -80,6 +80,7 @@ pub fn context(
         ),
     );
     out.extend(redis(cfg));
+    out.extend(crate::render::parts::context(cfg));
     out
 }
 

@@ -22,6 +22,7 @@ pub mod k8s_check;
 pub mod monitoring;
 pub mod names;
 pub mod objects;
+pub mod parts;
 pub mod patches;
 pub mod prereqs;
 pub mod provenance;
@@ -37,7 +38,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde_json::{Value as J, json};
 use sha2::{Digest, Sha256};
 
-use crate::config::{Config, PullPolicy, quota};
+use crate::config::{Config, quota};
 use crate::render::objects::OBJECTS;
 
 /// Labels every object carries (also set by `kustomization.yaml`).
@@ -131,27 +132,13 @@ pub fn config_data(cfg: &Config) -> BTreeMap<String, String> {
     data
 }
 
-fn is_digest(image: &str) -> bool {
-    image.contains("@sha256:")
-}
-
-/// The pull policy: as configured, else `Always` for a tag and `IfNotPresent` for a digest.
-fn pull_policy(image: &str, configured: Option<PullPolicy>) -> J {
-    let policy = configured.unwrap_or(if is_digest(image) {
-        PullPolicy::IfNotPresent
-    } else {
-        PullPolicy::Always
-    });
-    serde_json::to_value(policy).unwrap_or(J::Null)
-}
-
 /// Checkov exceptions, each with its reason; they are listed in the README too.
 fn skips(image: &str, workload: &str) -> BTreeMap<String, String> {
     // Kept short: kubectl kustomize folds scalars longer than 80 columns.
     let mut reasons = vec![format!(
         "CKV_K8S_35={workload} reads the Secret as env vars"
     )];
-    if !is_digest(image) {
+    if !parts::is_digest(image) {
         reasons.push("CKV_K8S_43=pinned by tag; pin digests with -f".to_owned());
     }
     reasons
@@ -212,7 +199,7 @@ fn context(cfg: &Config, names: &[&str]) -> Result<J> {
     let m = &cfg.monitoring;
     let exporter = &m.redis_exporter;
     // Redis' Checkov exceptions cover the exporter sidecar too: its image is in the same pod.
-    let redis_images = if exporter.enabled && !is_digest(&exporter.image) {
+    let redis_images = if exporter.enabled && !parts::is_digest(&exporter.image) {
         exporter.image.as_str()
     } else {
         cfg.redis.image.as_str()
@@ -310,7 +297,7 @@ fn context(cfg: &Config, names: &[&str]) -> Result<J> {
         "checkov_skips": skips(&cfg.agent.image, "the agent"),
         "redis_checkov_skips": skips(redis_images, "Redis"),
         "redis_servicemonitor_labels": redis_sm_labels,
-        "redis_exporter_pull_policy": pull_policy(&exporter.image, exporter.image_pull_policy),
+        "redis_exporter_pull_policy": parts::pull_policy(&exporter.image, exporter.image_pull_policy),
         "redis_exporter_addr": format!("redis://localhost:{}", cfg.redis.port),
         "redis_exporter_port": crate::config::REDIS_EXPORTER_PORT,
         "prometheusrule_labels": rule_labels,
@@ -319,8 +306,8 @@ fn context(cfg: &Config, names: &[&str]) -> Result<J> {
         "dashboard_annotations": {m.dashboard.folder_annotation.clone(): m.dashboard.folder.clone()},
         "dashboard_data": dashboard_data,
         "redis_script": redis_script,
-        "agent_pull_policy": pull_policy(&cfg.agent.image, cfg.agent.image_pull_policy),
-        "redis_pull_policy": pull_policy(&cfg.redis.image, cfg.redis.image_pull_policy),
+        "agent_pull_policy": parts::pull_policy(&cfg.agent.image, cfg.agent.image_pull_policy),
+        "redis_pull_policy": parts::pull_policy(&cfg.redis.image, cfg.redis.image_pull_policy),
         "resources": names.iter().filter(|n| **n != objects::KUSTOMIZATION).collect::<Vec<_>>(),
     });
     if let J::Object(m) = &mut ctx {

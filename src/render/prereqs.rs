@@ -18,6 +18,8 @@ use crate::render::k8s_check;
 use crate::render::objects::{self as table, Served};
 use crate::shell::quote as q;
 
+mod referenced;
+
 /// One thing the cluster must provide.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Need {
@@ -327,6 +329,13 @@ fn secrets(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
                     .or_default();
                 keys.extend(items(r, "/items").map(|i| field_str(i, "/key").to_owned()));
             }
+            for r in items(v, "/projected/sources").filter_map(|s| s.pointer("/secret")) {
+                let keys = secrets.entry(field_str(r, "/name").to_owned()).or_default();
+                keys.extend(items(r, "/items").map(|i| field_str(i, "/key").to_owned()));
+            }
+            if let Some(r) = v.pointer("/csi/nodePublishSecretRef") {
+                secrets.entry(field_str(r, "/name").to_owned()).or_default();
+            }
         }
     }
     let external: BTreeMap<&str, &J> = objects
@@ -345,6 +354,8 @@ fn secrets(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
         })
         .collect();
     let namespace_rendered = objects.iter().any(|o| field_str(o, "/kind") == "Namespace");
+    // The namespace is created once, before the first object created out of band.
+    let mut create_namespace = namespace_rendered && !namespace.is_empty();
     for (secret, keys) in &secrets {
         let keys_text = join(keys.iter().cloned());
         if let Some(es) = external.get(secret.as_str()) {
@@ -373,7 +384,7 @@ fn secrets(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
             });
         } else {
             let mut commands = Vec::new();
-            if namespace_rendered && !namespace.is_empty() {
+            if std::mem::take(&mut create_namespace) {
                 commands.push(format!("kubectl create namespace {}", q(namespace)));
             }
             let literals: String = keys
@@ -406,6 +417,7 @@ fn secrets(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
             });
         }
     }
+    referenced::needs(objects, namespace, create_namespace, out);
 }
 
 /// An object's name.

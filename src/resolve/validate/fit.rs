@@ -54,6 +54,12 @@ impl Checker<'_> {
     /// An environment variable name: its grammar, then whether agentctl sets it itself.
     /// Returns whether it is acceptable.
     pub(super) fn env_name(&mut self, path: &str, key: &str, c: &Config) -> bool {
+        self.env_var_name(path, key, c, true)
+    }
+
+    /// An environment variable name; `agent`: of the agent container, where agentctl sets
+    /// some itself.
+    fn env_var_name(&mut self, path: &str, key: &str, c: &Config, agent: bool) -> bool {
         let valid = key
             .chars()
             .next()
@@ -69,7 +75,7 @@ impl Checker<'_> {
             );
             return false;
         }
-        if let Some((_, field)) = reserved_env(c).iter().find(|(r, _)| *r == key) {
+        if let Some((_, field)) = reserved_env(c).iter().find(|(r, _)| agent && *r == key) {
             self.fail_key(
                 path,
                 format!("`{key}` is set by agentctl itself"),
@@ -165,13 +171,34 @@ pub(super) fn ports(k: &mut Checker, c: &Config) {
 
 /// `agent.env`: names, exactly one source each, no literal credentials.
 pub(super) fn env(k: &mut Checker, c: &Config) {
-    let a = &c.agent;
-    for (name, value) in &a.env {
-        let path = format!("agent.env.{name}");
-        if !k.env_name(&path, name, c) {
-            continue;
+    k.env_map("agent.env", &c.agent.env, c, true);
+}
+
+impl Checker<'_> {
+    /// A map of environment variables in the forms of `agent.env` at `base` (the agent's, or a
+    /// sidecar's or init container's, `agent` telling which): names, exactly one source each,
+    /// no literal credentials (the credential policy of `agent.env`).
+    pub(super) fn env_map(
+        &mut self,
+        base: &str,
+        map: &BTreeMap<String, EnvValue>,
+        c: &Config,
+        agent: bool,
+    ) {
+        let k = self;
+        for (name, value) in map {
+            let path = format!("{base}.{name}");
+            if !k.env_var_name(&path, name, c, agent) {
+                continue;
+            }
+            k.env_value(&path, name, value, c, agent);
         }
-        if c.agent.config.extra.contains_key(name) {
+    }
+
+    fn env_value(&mut self, path: &str, name: &str, value: &EnvValue, c: &Config, agent: bool) {
+        let k = self;
+        let path = path.to_owned();
+        if agent && c.agent.config.extra.contains_key(name) {
             k.fail_key(
                 &path,
                 format!("`{name}` is also a ConfigMap setting (`agent.config`)"),
@@ -211,7 +238,7 @@ pub(super) fn env(k: &mut Checker, c: &Config) {
                         format!("`{name}` needs exactly one source, found {sources}"),
                         Some("write one of `{secretKey: KEY}`, `{secret: NAME, key: KEY}`, `{configMap: NAME, key: KEY}` (a later layer that changes the source sets the old one to `null`)".into()),
                     );
-                    continue;
+                    return;
                 }
                 if let Some(key) = &src.secret_key {
                     k.secret_key_name(&format!("{path}.secretKey"), key, KEY);
@@ -226,7 +253,7 @@ pub(super) fn env(k: &mut Checker, c: &Config) {
                     let (field, name_value) = match (&src.secret, &src.config_map) {
                         (Some(s), _) => ("secret", s),
                         (_, Some(m)) => ("configMap", m),
-                        _ => continue,
+                        _ => return,
                     };
                     k.dns_subdomain(&format!("{path}.{field}"), name_value);
                     match &src.key {

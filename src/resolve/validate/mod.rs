@@ -20,6 +20,7 @@ use crate::resolve::merge::Merged;
 mod fit;
 mod grammar;
 mod operations;
+mod pod;
 mod rules;
 mod version;
 

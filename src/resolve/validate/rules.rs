@@ -34,6 +34,8 @@ pub(super) const RULES: &[fn(&mut Checker, &Config)] = &[
     fit::pod_metadata,
     fit::exposure,
     fit::managed_redis,
+    super::pod::parts,
+    super::pod::policy_rules,
 ];
 
 /// Namespace, labels and the Secret reference.

@@ -1,0 +1,687 @@
+//! The rules of the agent pod's extra parts ([`crate::config::pod`]): sidecar and init
+//! container names, images, environment (the credential policy of `agent.env`), mounts,
+//! probes and resources; volume sources and mount paths; extra ports (names and numbers unique
+//! in the pod, the Service and the NetworkPolicy follow them); the NetworkPolicy's own rules
+//! (peers, CIDRs, ports). Part of [`super`]'s one pass: every problem is collected and located,
+//! with "did you mean" on a name that refers to another setting.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Checker, Kind, cidr_within, dns1123_label, label_key, parse_cidr};
+use crate::config::{
+    Config, Container, ContainerProbe, DataVolume, PolicyRule, Port, PortFrom, PortValue, Protocol,
+    RulePort, Volume,
+};
+use crate::suggest::did_you_mean;
+
+/// The agent's own volumes, mounted at these paths in the agent container.
+fn own_volumes(c: &Config) -> Vec<(&'static str, &'static str)> {
+    let mut v = vec![("tmp", "/tmp")];
+    if c.agent.storage.kind != DataVolume::None {
+        v.push(("data", "/app/data"));
+    }
+    v
+}
+
+/// Whether `name` is a valid port name (`IANA_SVC_NAME`): 1-15 lowercase letters, digits and
+/// '-', at least one letter, no '-' at either end and no "--".
+fn port_name_ok(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 15
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && name.bytes().any(|b| b.is_ascii_lowercase())
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+        && !name.contains("--")
+}
+
+impl Checker<'_> {
+    fn port_name(&mut self, path: &str, name: &str) -> bool {
+        if port_name_ok(name) {
+            return true;
+        }
+        self.fail_key(
+            path,
+            format!("`{name}` is not a valid port name"),
+            Some("use at most 15 lowercase letters, digits and '-', with at least one letter, e.g. `grpc`".into()),
+        );
+        false
+    }
+
+    fn port_number(&mut self, path: &str, port: u16) {
+        if port == 0 {
+            self.fail(
+                path,
+                "port 0 is not a valid port".into(),
+                Some("use 1-65535".into()),
+            );
+        }
+    }
+
+    fn mount_path(&mut self, path: &str, value: &str) -> bool {
+        let ok =
+            value.starts_with('/') && !value.contains(':') && !value.split('/').any(|s| s == "..");
+        if !ok {
+            self.fail(
+                path,
+                format!("`{value}` is not an absolute path a volume can be mounted at"),
+                Some("write an absolute path without `..` or `:`, e.g. `/app/prompts`".into()),
+            );
+        }
+        ok
+    }
+}
+
+/// Sidecars, init containers, volumes and extra ports.
+// Long on purpose: one pass over the pod's parts, in the order of `explain agent`.
+pub(super) fn parts(k: &mut Checker, c: &Config) {
+    let a = &c.agent;
+    let own = own_volumes(c);
+    // Volumes.
+    let mut agent_paths: BTreeMap<String, String> = own
+        .iter()
+        .map(|(n, p)| ((*p).to_owned(), format!("the agent's `{n}` volume")))
+        .collect();
+    for (name, v) in &a.volumes {
+        let path = format!("agent.volumes.{name}");
+        if let Err(why) = dns1123_label(name) {
+            k.fail_key(
+                &path,
+                format!("`{name}` is not a valid volume name (a DNS-1123 label): {why}"),
+                Some("use at most 63 lowercase letters, digits and '-', e.g. `prompts`".into()),
+            );
+        }
+        if name == "tmp" || name == "data" {
+            k.fail_key(
+                &path,
+                format!("`{name}` is the agent's own volume"),
+                Some(format!(
+                    "choose another name; mount the agent's `{name}` in a sidecar with `mounts: {{{name}: ...}}`"
+                )),
+            );
+        }
+        volume(k, &path, v);
+        if let Some(mp) = &v.mount_path
+            && k.mount_path(&format!("{path}.mountPath"), mp)
+        {
+            if let Some(other) = agent_paths.get(mp) {
+                k.fail(
+                    &format!("{path}.mountPath"),
+                    format!("`{mp}` is already where {other} is mounted in the agent"),
+                    Some("mount it at another path".into()),
+                );
+            } else {
+                agent_paths.insert(mp.clone(), format!("volume `{name}`"));
+            }
+        }
+        let mounted = v.mount_path.is_some()
+            || a.sidecars
+                .values()
+                .chain(a.init_containers.values())
+                .any(|ct| ct.mounts.contains_key(name));
+        if !mounted {
+            k.fail_key(
+                &path,
+                format!("volume `{name}` is mounted nowhere"),
+                Some("set its `mountPath` (the agent), or list it in a sidecar's or init container's `mounts`".into()),
+            );
+        }
+    }
+
+    // Containers.
+    let mut names: BTreeSet<&str> = BTreeSet::new();
+    for (group, map, init) in [
+        ("agent.sidecars", &a.sidecars, false),
+        ("agent.initContainers", &a.init_containers, true),
+    ] {
+        for (name, ct) in map {
+            let path = format!("{group}.{name}");
+            if let Err(why) = dns1123_label(name) {
+                k.fail_key(
+                    &path,
+                    format!("`{name}` is not a valid container name (a DNS-1123 label): {why}"),
+                    Some(
+                        "use at most 63 lowercase letters, digits and '-', e.g. `otel-collector`"
+                            .into(),
+                    ),
+                );
+            } else if name == "agent" {
+                k.fail_key(
+                    &path,
+                    "`agent` is the agent container's name".into(),
+                    Some("choose another name, e.g. `agent-proxy`".into()),
+                );
+            } else if !names.insert(name) {
+                k.fail_key(
+                    &path,
+                    format!("`{name}` is both a sidecar and an init container"),
+                    Some("give each container of the pod its own name".into()),
+                );
+            }
+            container(k, c, &path, ct, init);
+        }
+    }
+
+    // Ports: names and numbers unique in the pod (its containers share one network).
+    let mut by_name: BTreeMap<&str, String> = BTreeMap::from([("http", "agent.port".to_owned())]);
+    let mut by_number: BTreeMap<(u16, Protocol), String> =
+        BTreeMap::from([((a.port, Protocol::Tcp), "agent.port".to_owned())]);
+    if let Some(m) = a.metrics_port {
+        by_name.insert("metrics", "agent.metricsPort".into());
+        by_number.insert((m, Protocol::Tcp), "agent.metricsPort".into());
+    }
+    let every: Vec<(String, &String, &Port)> = a
+        .ports
+        .iter()
+        .map(|(n, p)| (format!("agent.ports.{n}"), n, p))
+        .chain(a.sidecars.iter().flat_map(|(s, ct)| {
+            ct.ports
+                .iter()
+                .map(move |(n, p)| (format!("agent.sidecars.{s}.ports.{n}"), n, p))
+        }))
+        .collect();
+    for (path, name, p) in &every {
+        k.port_number(&format!("{path}.port"), p.port);
+        if !k.port_name(path, name) {
+            continue;
+        }
+        if matches!(name.as_str(), "http" | "metrics") {
+            let (owner, help) = if *name == "http" {
+                (
+                    "the agent's serving port (`agent.port`)",
+                    "choose another name, e.g. `grpc`",
+                )
+            } else {
+                (
+                    "the metrics port (`agent.metricsPort`)",
+                    "choose another name, e.g. `admin`",
+                )
+            };
+            k.fail_key(path, format!("`{name}` is {owner}"), Some(help.into()));
+            continue;
+        }
+        if let Some(other) = by_name.get(name.as_str()) {
+            k.cross(
+                path,
+                other,
+                format!("the port name `{name}` is taken by `{other}`"),
+                "give each port of the pod its own name".into(),
+            );
+        } else {
+            by_name.insert(name, path.clone());
+        }
+        if let Some(other) = by_number.get(&(p.port, p.protocol)) {
+            k.cross(
+                &format!("{path}.port"),
+                other,
+                format!(
+                    "port {}/{} is already `{other}`: the pod's containers share one network",
+                    p.port, p.protocol
+                ),
+                "use another port number".into(),
+            );
+        } else {
+            by_number.insert((p.port, p.protocol), path.clone());
+        }
+        if let Some(ap) = &p.app_protocol
+            && let Err(why) = label_key(ap)
+        {
+            k.fail(
+                &format!("{path}.appProtocol"),
+                format!("`{ap}` is not a valid application protocol: {why}"),
+                Some("e.g. `grpc`, `http`, `kubernetes.io/h2c`".into()),
+            );
+        }
+        if p.from == PortFrom::IngressFrom
+            && p.service
+            && c.network_policy.enabled
+            && !c
+                .network_policy
+                .ingress_from
+                .values()
+                .any(|r| lists_port(r, name, p.port))
+        {
+            k.fail(
+                &format!("{path}.from"),
+                format!("port `{name}` is on the Service but no `networkPolicy.ingressFrom` rule lets anyone in to it"),
+                Some(format!(
+                    "list `{name}` in the `ports` of a `networkPolicy.ingressFrom` rule, or set `from: callers`"
+                )),
+            );
+        }
+    }
+}
+
+/// Whether an ingress rule lists a port by name or number.
+fn lists_port(r: &PolicyRule, name: &str, number: u16) -> bool {
+    r.ports.iter().any(|p| match p.parts().0 {
+        PortValue::Name(n) => n == name,
+        PortValue::Number(n) => *n == number,
+    })
+}
+
+fn volume(k: &mut Checker, path: &str, v: &Volume) {
+    let sources = v.sources();
+    if sources.len() != 1 {
+        k.fail(
+            path,
+            format!(
+                "a volume needs exactly one source, found {}{}",
+                sources.len(),
+                if sources.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", sources.join(", "))
+                }
+            ),
+            Some("write one of `configMap`, `secret`, `emptyDir`, `persistentVolumeClaim`, `csi`, `projected` (a later layer that changes the source sets the old one to `null`)".into()),
+        );
+    }
+    let keys = |k: &mut Checker, base: &str, kv: &crate::config::KeysVolume| {
+        k.dns_subdomain(&format!("{base}.name"), &kv.name);
+        for (key, file) in &kv.items {
+            k.secret_key_name(&format!("{base}.items.{key}"), key, "key");
+            if file.is_empty() || file.starts_with('/') || file.split('/').any(|s| s == "..") {
+                k.fail(
+                    &format!("{base}.items.{key}"),
+                    format!("`{file}` is not a relative file path inside the volume"),
+                    Some("write a relative path without `..`, e.g. `system.md`".into()),
+                );
+            }
+        }
+    };
+    if let Some(kv) = &v.config_map {
+        keys(k, &format!("{path}.configMap"), kv);
+    }
+    if let Some(kv) = &v.secret {
+        keys(k, &format!("{path}.secret"), kv);
+    }
+    if let Some(e) = &v.empty_dir
+        && let Some(l) = &e.size_limit
+    {
+        k.quantity(&format!("{path}.emptyDir.sizeLimit"), l, Kind::Memory);
+    }
+    if let Some(pvc) = &v.persistent_volume_claim {
+        k.dns_subdomain(
+            &format!("{path}.persistentVolumeClaim.claimName"),
+            &pvc.claim_name,
+        );
+    }
+    if let Some(csi) = &v.csi {
+        k.dns_subdomain(&format!("{path}.csi.driver"), &csi.driver);
+        if let Some(s) = &csi.node_publish_secret {
+            k.dns_subdomain(&format!("{path}.csi.nodePublishSecret"), s);
+        }
+    }
+    if let Some(p) = &v.projected {
+        if p.sources.is_empty() {
+            k.fail(
+                &format!("{path}.projected.sources"),
+                "a projected volume needs at least one source".into(),
+                Some("list `{configMap: {name: ...}}`, `{secret: {name: ...}}` or `{serviceAccountToken: {audience: ...}}`".into()),
+            );
+        }
+        for (i, s) in p.sources.iter().enumerate() {
+            let at = format!("{path}.projected.sources.{i}");
+            let n = [
+                s.config_map.is_some(),
+                s.secret.is_some(),
+                s.service_account_token.is_some(),
+            ]
+            .iter()
+            .filter(|b| **b)
+            .count();
+            if n != 1 {
+                k.fail(
+                    &at,
+                    format!("a projected source needs exactly one of `configMap`, `secret` and `serviceAccountToken`, found {n}"),
+                    Some("write one source per entry".into()),
+                );
+            }
+            if let Some(kv) = &s.config_map {
+                keys(k, &format!("{at}.configMap"), kv);
+            }
+            if let Some(kv) = &s.secret {
+                keys(k, &format!("{at}.secret"), kv);
+            }
+        }
+    }
+}
+
+fn container(k: &mut Checker, c: &Config, path: &str, ct: &Container, init: bool) {
+    let a = &c.agent;
+    if ct.image.is_empty() {
+        k.fail(
+            path,
+            "no `image`".into(),
+            Some("add `image: registry/repository:tag`".into()),
+        );
+    } else {
+        k.image(&format!("{path}.image"), &ct.image);
+    }
+    if init && ct.native {
+        k.fail(
+            &format!("{path}.native"),
+            "`native` makes a sidecar a native sidecar; an init container runs to completion"
+                .into(),
+            Some("move it to `agent.sidecars`, or remove `native`".into()),
+        );
+    }
+    if !init && !ct.native && ct.order != 0 {
+        k.fail(
+            &format!("{path}.order"),
+            "`order` places init containers and native sidecars; a regular sidecar starts with the agent".into(),
+            Some("remove `order`, or set `native: true`".into()),
+        );
+    }
+    // HOOK(kube-version): native sidecars need Kubernetes >= 1.29 (`restartPolicy: Always`
+    // on an init container); once `--kube-version` is in the configuration, refuse
+    // `native: true` below 1.29 here, located at `{path}.native`.
+    k.env_map(&format!("{path}.env"), &ct.env, c, false);
+    if init && !ct.native && !ct.ports.is_empty() {
+        k.fail(
+            &format!("{path}.ports"),
+            "an init container runs to completion before the agent: nothing can reach its ports"
+                .into(),
+            Some("remove `ports`, or make it a sidecar".into()),
+        );
+    }
+    k.compute(
+        &format!("{path}.resources"),
+        &ct.resources.requests,
+        &ct.resources.limits,
+    );
+    if let Some(uid) = ct.run_as_user {
+        if uid == 0 {
+            k.fail(
+                &format!("{path}.runAsUser"),
+                "a container must not run as root (UID 0): Pod Security `restricted` refuses it"
+                    .into(),
+                Some(
+                    "use a UID of 10000 or more, e.g. 10001, or leave it unset (`agent.runAsUser`)"
+                        .into(),
+                ),
+            );
+        }
+        k.uid(&format!("{path}.runAsUser"), uid);
+    }
+    // Mounts.
+    let mut known: Vec<&str> = own_volumes(c).iter().map(|(n, _)| *n).collect();
+    known.extend(a.volumes.keys().map(String::as_str));
+    let mut paths: BTreeMap<&str, &str> = BTreeMap::new();
+    for (vol, m) in &ct.mounts {
+        let at = format!("{path}.mounts.{vol}");
+        if !known.contains(&vol.as_str()) {
+            let help = match did_you_mean(vol, known.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!(
+                    "declare it under `agent.volumes`; known volumes: {}",
+                    known.join(", ")
+                ),
+            };
+            k.fail_key(&at, format!("no volume named `{vol}`"), Some(help));
+        }
+        if m.mount_path.is_empty() {
+            k.fail(
+                &at,
+                "no `mountPath`".into(),
+                Some("add `mountPath: /absolute/path`".into()),
+            );
+        } else if k.mount_path(&format!("{at}.mountPath"), &m.mount_path) {
+            if let Some(other) = paths.insert(&m.mount_path, vol) {
+                k.fail(
+                    &format!("{at}.mountPath"),
+                    format!("`{}` is already where `{other}` is mounted", m.mount_path),
+                    Some("mount each volume at its own path".into()),
+                );
+            }
+        }
+        if let Some(sp) = &m.sub_path
+            && (sp.starts_with('/') || sp.split('/').any(|s| s == ".."))
+        {
+            k.fail(
+                &format!("{at}.subPath"),
+                format!("`{sp}` is not a relative path inside the volume"),
+                Some("write a relative path without `..`".into()),
+            );
+        }
+    }
+    // Probes.
+    for (kind, p) in [
+        ("liveness", &ct.probes.liveness),
+        ("readiness", &ct.probes.readiness),
+        ("startup", &ct.probes.startup),
+    ] {
+        let Some(p) = p else { continue };
+        let at = format!("{path}.probes.{kind}");
+        if init && !ct.native {
+            k.fail(
+                &at,
+                "an init container takes no probes: it runs to completion".into(),
+                Some("remove `probes`".into()),
+            );
+            continue;
+        }
+        probe(k, &at, p, ct);
+    }
+}
+
+fn probe(k: &mut Checker, at: &str, p: &ContainerProbe, ct: &Container) {
+    let handlers = [
+        p.http_get.is_some(),
+        p.tcp_socket.is_some(),
+        p.grpc.is_some(),
+        p.exec.is_some(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
+    if handlers != 1 {
+        k.fail(
+            at,
+            format!("a probe needs exactly one of `httpGet`, `tcpSocket`, `grpc` and `exec`, found {handlers}"),
+            Some("e.g. `{httpGet: {path: /healthz, port: 8080}}`".into()),
+        );
+    }
+    let port = p
+        .http_get
+        .as_ref()
+        .map(|h| (&h.port, "httpGet.port"))
+        .or(p.tcp_socket.as_ref().map(|t| (&t.port, "tcpSocket.port")));
+    if let Some(h) = &p.http_get {
+        k.http_path(&format!("{at}.httpGet.path"), &h.path, "probe path");
+    }
+    match port {
+        Some((PortValue::Name(n), field)) if !ct.ports.contains_key(n) => {
+            let help = match did_you_mean(n, ct.ports.keys().map(String::as_str)) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => "use a port number, or a name from this container's `ports`".into(),
+            };
+            k.fail(
+                &format!("{at}.{field}"),
+                format!("this container has no port named `{n}`"),
+                Some(help),
+            );
+        }
+        Some((PortValue::Number(0), field)) => k.port_number(&format!("{at}.{field}"), 0),
+        _ => {}
+    }
+    if let Some(g) = &p.grpc {
+        k.port_number(&format!("{at}.grpc.port"), g.port);
+    }
+    if p.exec.as_ref().is_some_and(Vec::is_empty) {
+        k.fail(
+            &format!("{at}.exec"),
+            "an empty command".into(),
+            Some("write the command and its arguments, e.g. `[cat, /tmp/healthy]`".into()),
+        );
+    }
+    if p.timeout_seconds >= p.period_seconds {
+        k.cross(
+            &format!("{at}.timeoutSeconds"),
+            &format!("{at}.periodSeconds"),
+            format!(
+                "probe timeout {}s is not below its period {}s: probes would overlap",
+                p.timeout_seconds, p.period_seconds
+            ),
+            format!(
+                "lower `{at}.timeoutSeconds` below {}s or raise the period",
+                p.period_seconds
+            ),
+        );
+    }
+}
+
+/// `networkPolicy.ingressFrom` and `networkPolicy.egressTo`.
+pub(super) fn policy_rules(k: &mut Checker, c: &Config) {
+    let np = &c.network_policy;
+    if !np.enabled {
+        for (field, map) in [
+            ("ingressFrom", &np.ingress_from),
+            ("egressTo", &np.egress_to),
+        ] {
+            if let Some(name) = map.keys().next() {
+                k.cross(
+                    &format!("networkPolicy.{field}.{name}"),
+                    "networkPolicy.enabled",
+                    format!("no NetworkPolicy is rendered (`networkPolicy.enabled: false`), so the rule `{name}` goes nowhere"),
+                    format!("remove `networkPolicy.{field}`, or set `networkPolicy.enabled: true`"),
+                );
+            }
+        }
+        return;
+    }
+    // The pod's ports, by name and number, for the ingress rules.
+    let a = &c.agent;
+    let mut pod_ports: Vec<(String, u16)> = vec![("http".into(), a.port)];
+    if let Some(m) = a.metrics_port {
+        pod_ports.push(("metrics".into(), m));
+    }
+    for (n, p) in a
+        .ports
+        .iter()
+        .chain(a.sidecars.values().flat_map(|s| s.ports.iter()))
+    {
+        if !pod_ports.iter().any(|(known, _)| known == n) {
+            pod_ports.push((n.clone(), p.port));
+        }
+    }
+    for (field, map, ingress) in [
+        ("ingressFrom", &np.ingress_from, true),
+        ("egressTo", &np.egress_to, false),
+    ] {
+        for (name, r) in map {
+            let path = format!("networkPolicy.{field}.{name}");
+            rule(k, &path, r, ingress, &pod_ports);
+        }
+    }
+}
+
+fn rule(k: &mut Checker, path: &str, r: &PolicyRule, ingress: bool, pod_ports: &[(String, u16)]) {
+    let selectors = r.namespaces.is_some() || r.pods.is_some();
+    match (&r.cidr, selectors) {
+        (None, false) => k.fail(
+            path,
+            format!(
+                "the rule names no {}",
+                if ingress { "source" } else { "destination" }
+            ),
+            Some("add `namespaces` and/or `pods` (labels), or `cidr`".into()),
+        ),
+        (Some(_), true) => k.fail(
+            &format!("{path}.cidr"),
+            "`cidr` cannot be combined with `namespaces` or `pods` in one rule".into(),
+            Some("split it into two rules, one with `cidr`, one with the selectors".into()),
+        ),
+        _ => {}
+    }
+    if let Some(ns) = &r.namespaces {
+        k.labels(&format!("{path}.namespaces"), ns);
+    }
+    if let Some(pods) = &r.pods {
+        k.labels(&format!("{path}.pods"), pods);
+    }
+    if let Some(cidr) = &r.cidr {
+        k.cidr(&format!("{path}.cidr"), cidr);
+    }
+    if !r.except.is_empty() && r.cidr.is_none() {
+        k.fail(
+            &format!("{path}.except"),
+            "`except` narrows a `cidr`, and the rule has none".into(),
+            Some("add `cidr`, or remove `except`".into()),
+        );
+    }
+    for (i, e) in r.except.iter().enumerate() {
+        let at = format!("{path}.except.{i}");
+        k.cidr(&at, e);
+        if let (Some(outer), Some(inner)) = (r.cidr.as_deref().and_then(parse_cidr), parse_cidr(e))
+            && (!cidr_within(outer, inner) || outer == inner)
+        {
+            k.cross(
+                &at,
+                &format!("{path}.cidr"),
+                format!(
+                    "`{e}` is not a range strictly inside `{}`; Kubernetes rejects the NetworkPolicy",
+                    r.cidr.as_deref().unwrap_or_default()
+                ),
+                "list only ranges inside `cidr`, or widen `cidr`".into(),
+            );
+        }
+    }
+    if !ingress && r.ports.is_empty() {
+        k.fail(
+            path,
+            "an egress rule without `ports` would let the agent reach every port".into(),
+            Some("list the ports, e.g. `ports: [8000]`".into()),
+        );
+    }
+    for (i, p) in r.ports.iter().enumerate() {
+        let at = match p {
+            RulePort::Port(_) => format!("{path}.ports.{i}"),
+            RulePort::Spec(_) => format!("{path}.ports.{i}.port"),
+        };
+        match p.parts().0 {
+            PortValue::Number(0) => k.port_number(&at, 0),
+            PortValue::Number(n) if ingress && !pod_ports.iter().any(|(_, p)| p == n) => k.fail(
+                &at,
+                format!("the agent pod serves nothing on port {n}"),
+                Some(format!(
+                    "use one of its ports: {}",
+                    pod_ports
+                        .iter()
+                        .map(|(name, p)| format!("{p} ({name})"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            ),
+            PortValue::Name(n) if !port_name_ok(n) => {
+                k.fail(
+                    &at,
+                    format!("`{n}` is neither a port number nor a valid port name"),
+                    Some("write a number (`8000`) or a name of at most 15 lowercase letters, digits and '-'".into()),
+                );
+            }
+            PortValue::Name(n) if ingress && !pod_ports.iter().any(|(name, _)| name == n) => {
+                let help = match did_you_mean(n, pod_ports.iter().map(|(n, _)| n.as_str())) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!(
+                        "the agent pod's ports: {}",
+                        pod_ports
+                            .iter()
+                            .map(|(n, _)| n.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
+                k.fail(
+                    &at,
+                    format!("the agent pod has no port named `{n}`"),
+                    Some(help),
+                );
+            }
+            _ => {}
+        }
+    }
+}
