@@ -155,35 +155,46 @@ impl Default for ContainerProbe {
 
 /// An HTTP probe's target.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct HttpGet {
     /// HTTP path, e.g. `/healthz`. Default: `/`.
-    #[serde(default = "root_path")]
     pub path: String,
-    /// Port, by number or by the name of one of the container's `ports`.
+    /// Port, by number or by the name of one of the container's `ports`. Required.
     pub port: PortValue,
 }
 
-fn root_path() -> String {
-    "/".into()
+impl Default for HttpGet {
+    fn default() -> Self {
+        HttpGet {
+            path: "/".into(),
+            port: PortValue::Number(0),
+        }
+    }
 }
 
 /// A TCP probe's port.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct ProbePort {
-    /// Port, by number or by the name of one of the container's `ports`.
+    /// Port, by number or by the name of one of the container's `ports`. Required.
     pub port: PortValue,
 }
 
+impl Default for ProbePort {
+    fn default() -> Self {
+        ProbePort {
+            port: PortValue::Number(0),
+        }
+    }
+}
+
 /// A gRPC probe's port and service.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
 pub struct GrpcProbe {
-    /// Port number (gRPC probes take no port name).
+    /// Port number (gRPC probes take no port name). Required.
     pub port: u16,
     /// Service name sent in the health check request. Default: none.
-    #[serde(default)]
     pub service: Option<String>,
 }
 
@@ -458,13 +469,21 @@ impl RulePort {
 
 /// A port with its protocol.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct RulePortSpec {
-    /// Port number or name.
+    /// Port number or name. Required.
     pub port: PortValue,
     /// `TCP`, `UDP` or `SCTP`. Default: `TCP`.
-    #[serde(default = "tcp")]
     pub protocol: Protocol,
+}
+
+impl Default for RulePortSpec {
+    fn default() -> Self {
+        RulePortSpec {
+            port: PortValue::Number(0),
+            protocol: Protocol::Tcp,
+        }
+    }
 }
 
 impl std::fmt::Display for Protocol {
@@ -475,8 +494,4 @@ impl std::fmt::Display for Protocol {
             Protocol::Sctp => "SCTP",
         })
     }
-}
-
-fn tcp() -> Protocol {
-    Protocol::Tcp
 }

@@ -407,3 +407,89 @@ fn container(cfg: &Config, name: &str, c: &Container, native: bool) -> J {
     }
     j
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn container(image: &str, order: i32, native: bool) -> Container {
+        Container {
+            image: image.into(),
+            order,
+            native,
+            ..Container::default()
+        }
+    }
+
+    #[test]
+    fn init_containers_run_by_order_then_native_sidecars_then_name() {
+        let mut cfg = Config::default();
+        let a = &mut cfg.agent;
+        a.init_containers
+            .insert("zz-first".into(), container("busybox:1.36", -1, false));
+        a.init_containers
+            .insert("migrate".into(), container("busybox:1.36", 0, false));
+        a.init_containers
+            .insert("fetch".into(), container("busybox:1.36", 0, false));
+        a.sidecars
+            .insert("proxy".into(), container("envoy:1", 0, true));
+        a.sidecars
+            .insert("shipper".into(), container("fluent-bit:3", 0, false));
+        let order: Vec<&str> = init_order(&cfg).into_iter().map(|(n, _, _)| n).collect();
+        assert_eq!(order, ["zz-first", "proxy", "fetch", "migrate"]);
+        let ctx = context(&cfg);
+        let inits = ctx["agent_init_containers"].as_array().unwrap();
+        assert_eq!(inits[1]["restartPolicy"], "Always");
+        assert!(inits[0].get("restartPolicy").is_none());
+        let sidecars = ctx["agent_sidecars"].as_array().unwrap();
+        assert_eq!(sidecars.len(), 1);
+        assert_eq!(sidecars[0]["securityContext"]["runAsNonRoot"], true);
+        assert_eq!(
+            sidecars[0]["securityContext"]["capabilities"]["drop"][0],
+            "ALL"
+        );
+    }
+
+    #[test]
+    fn extra_ports_follow_into_service_and_network_policy() {
+        let mut cfg = Config::default();
+        cfg.agent.ports.insert(
+            "grpc".into(),
+            Port {
+                port: 9000,
+                app_protocol: Some("grpc".into()),
+                service: true,
+                ..Port::default()
+            },
+        );
+        cfg.agent.ports.insert(
+            "admin".into(),
+            Port {
+                port: 9100,
+                from: PortFrom::IngressFrom,
+                ..Port::default()
+            },
+        );
+        cfg.network_policy.ingress_from.insert(
+            "ops".into(),
+            PolicyRule {
+                namespaces: Some(BTreeMap::from([("team".into(), "ops".into())])),
+                ports: vec![RulePort::Port(PortValue::Name("admin".into()))],
+                ..PolicyRule::default()
+            },
+        );
+        let ctx = context(&cfg);
+        assert_eq!(
+            ctx["service_extra_ports"],
+            json!([{"name": "grpc", "port": 9000, "targetPort": "grpc", "protocol": "TCP", "appProtocol": "grpc"}])
+        );
+        assert_eq!(
+            ctx["caller_extra_ports"],
+            json!([{"port": 9000, "protocol": "TCP"}])
+        );
+        assert_eq!(
+            ctx["policy_ingress_rules"],
+            json!([{"from": [{"namespaceSelector": {"matchLabels": {"team": "ops"}}}], "ports": [{"port": 9100, "protocol": "TCP"}]}])
+        );
+    }
+}

@@ -141,3 +141,41 @@ fn keda_prometheus_and_cronjob_secrets() {
         ]
     );
 }
+
+#[test]
+fn referenced_config_maps_and_claims_are_prerequisites_and_the_namespace_is_created_once() {
+    let mut objects = default_render();
+    objects.push(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "agent-config", "namespace": "production-agents"}}));
+    objects.push(json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "other", "namespace": "production-agents"},
+        "spec": {"template": {"spec": {
+            "initContainers": [{"name": "fetch", "env": [{"name": "MODEL", "valueFrom": {"configMapKeyRef": {"name": "models", "key": "default"}}}]}],
+            "containers": [{"name": "agent", "envFrom": [{"configMapRef": {"name": "agent-config"}}]}],
+            "volumes": [
+                {"name": "prompts", "configMap": {"name": "agent-prompts", "items": [{"key": "system.md", "path": "system.md"}]}},
+                {"name": "cache", "persistentVolumeClaim": {"claimName": "models-cache"}},
+                {"name": "data", "persistentVolumeClaim": {"claimName": "agent-data-pvc"}},
+                {"name": "both", "projected": {"sources": [{"secret": {"name": "tls-client"}}]}}
+            ]}}}}));
+    let all: Vec<String> = needs(&objects)
+        .iter()
+        .map(|n| format!("{} | {}", n.what, n.commands.join(" ; ")))
+        .collect();
+    let all = all.join("\n");
+    assert!(
+        all.contains("ConfigMap agent-prompts with keys system.md"),
+        "{all}"
+    );
+    assert!(all.contains("kubectl create configmap agent-prompts --namespace=production-agents --from-file=\"$AGENT_PROMPTS_DIR\""), "{all}");
+    assert!(all.contains("ConfigMap models with keys default"), "{all}");
+    assert!(all.contains("PersistentVolumeClaim models-cache"), "{all}");
+    assert!(all.contains("Secret tls-client"), "{all}");
+    assert!(
+        !all.contains("ConfigMap agent-config"),
+        "a rendered ConfigMap is no prerequisite: {all}"
+    );
+    assert!(
+        !all.contains("PersistentVolumeClaim agent-data-pvc in"),
+        "a rendered claim is no prerequisite: {all}"
+    );
+    assert_eq!(all.matches("kubectl create namespace").count(), 1, "{all}");
+}

@@ -120,7 +120,13 @@ pub(super) fn parts(k: &mut Checker, c: &Config) {
             || a.sidecars
                 .values()
                 .chain(a.init_containers.values())
-                .any(|ct| ct.mounts.contains_key(name));
+                .flat_map(|ct| ct.mounts.keys())
+                // A misspelled mount is reported once, with its "did you mean" this volume.
+                .any(|m| {
+                    m == name
+                        || (!a.volumes.contains_key(m)
+                            && did_you_mean(m, [name.as_str()]).is_some())
+                });
         if !mounted {
             k.fail_key(
                 &path,
@@ -429,14 +435,14 @@ fn container(k: &mut Checker, c: &Config, path: &str, ct: &Container, init: bool
                 "no `mountPath`".into(),
                 Some("add `mountPath: /absolute/path`".into()),
             );
-        } else if k.mount_path(&format!("{at}.mountPath"), &m.mount_path) {
-            if let Some(other) = paths.insert(&m.mount_path, vol) {
-                k.fail(
-                    &format!("{at}.mountPath"),
-                    format!("`{}` is already where `{other}` is mounted", m.mount_path),
-                    Some("mount each volume at its own path".into()),
-                );
-            }
+        } else if k.mount_path(&format!("{at}.mountPath"), &m.mount_path)
+            && let Some(other) = paths.insert(&m.mount_path, vol)
+        {
+            k.fail(
+                &format!("{at}.mountPath"),
+                format!("`{}` is already where `{other}` is mounted", m.mount_path),
+                Some("mount each volume at its own path".into()),
+            );
         }
         if let Some(sp) = &m.sub_path
             && (sp.starts_with('/') || sp.split('/').any(|s| s == ".."))
