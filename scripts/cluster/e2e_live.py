@@ -351,9 +351,33 @@ def in_cluster(m):
     m.record("live:in-cluster-service-account-and-forbidden", probs)
 
 
+def spread(m):
+    """A DoNotSchedule spread constraint over a node label no node carries: the scheduler keeps
+    every pod Pending (checked on the cluster), doctor names the constraint and the fix."""
+    ns = "e2e-live-spread"
+    f = os.path.join(m.C.work, "spread.yaml")
+    with open(f, "w") as fh:
+        fh.write("agent:\n  topologySpreadConstraints:\n"
+                 "    - topologyKey: topology.example.com/rack\n"
+                 "      whenUnsatisfiable: DoNotSchedule\n")
+    inputs, d, probs = deploy(m, ns, [*HEALTHY, "-f", f], wait=False)
+    time.sleep(5)
+    pods = m.kjson("get", "pods", "-n", ns, "-l", "app.kubernetes.io/name=agent")["items"]
+    pending = [p for p in pods if p.get("status", {}).get("phase") == "Pending"]
+    if not pods or len(pending) != len(pods):
+        probs.append(f"expected every agent pod Pending, got {[p.get('status', {}).get('phase') for p in pods]}")
+    rc, out, err, _ = agentctl(m, "doctor", *inputs)
+    expect(probs, "doctor (spread)", rc, 1, out, err,
+           must=[r"FINDING Deployment agent-deployment \[nodes\]",
+                 r"spread constraint over node label topology.example.com/rack \(DoNotSchedule\) needs nodes that carry the label",
+                 r"kubectl label node NODE topology.example.com/rack=VALUE"],
+           must_not=[r"agent.zoneSpread=preferred"])
+    m.record("live:spread-over-a-label-no-node-has-pending-named", probs)
+
+
 def scenario_live(m):
     m.top_up(20)
-    for fn in (healthy, pod_states, stuck, secret_key, storage_class, quota, live_stall, metrics_api,
+    for fn in (healthy, pod_states, stuck, spread, secret_key, storage_class, quota, live_stall, metrics_api,
                unreachable, in_cluster):
         try:
             fn(m)

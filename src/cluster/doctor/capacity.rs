@@ -144,26 +144,18 @@ pub(super) fn nodes(cx: &Cx, r: &mut Report) {
             });
             continue;
         }
-        let per_node = items(
-            spec,
-            "/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution",
-        )
-        .any(|t| s(t, "/topologyKey") == "kubernetes.io/hostname");
         let (max, surge) = peak(o, cx.objects);
-        if per_node && (fitting.len() as u64) < max + surge {
+        let is_agent = s(o, "/metadata/name") == "agent-deployment";
+        if let Some(short) = spread_shortfall(spec, &fitting, max + surge) {
+            let mut fix = short.commands;
+            if is_agent && let Some(set) = short.set {
+                fix.push(cx.render1(set));
+            }
             r.findings.push(Finding {
                 check: "nodes",
                 subject: who,
-                cause: format!(
-                    "required anti-affinity puts one pod per node, and at full scale a rollout runs {} pods ({max} + surge {surge}), but only {} nodes fit: the last pods stay Pending",
-                    max + surge,
-                    fitting.len()
-                ),
-                fix: if s(o, "/metadata/name") == "agent-deployment" {
-                    vec![cx.render1("agent.antiAffinity=preferred")]
-                } else {
-                    Vec::new()
-                },
+                cause: short.cause,
+                fix,
             });
         } else {
             pass(
@@ -318,4 +310,108 @@ pub(super) fn quota(cx: &Cx, r: &mut Report) {
             );
         }
     }
+}
+
+/// The label values of `key` among `nodes` (a node without the label is in no domain).
+fn domains<'a>(nodes: &[&'a J], key: &str) -> std::collections::BTreeSet<&'a str> {
+    nodes
+        .iter()
+        .filter_map(|n| {
+            n.pointer("/metadata/labels")
+                .and_then(|l| l.get(key))
+                .and_then(J::as_str)
+        })
+        .collect()
+}
+
+/// Why the scheduler cannot place a workload's pods, and what relaxes the rule.
+#[derive(Debug)]
+pub(super) struct Shortfall {
+    pub(super) cause: String,
+    /// The typed setting that relaxes the rule, when the render's own setting made it.
+    pub(super) set: Option<&'static str>,
+    /// Commands that give the nodes what the rule needs.
+    pub(super) commands: Vec<String>,
+}
+
+/// Why `peak` pods of `spec` cannot all be placed on the `fitting` nodes by the scheduler's
+/// topology rules, with the `--set` that relaxes the rule: required pod anti-affinity (one pod
+/// per value of its topology key, when every fitting node has the key: a node without it is
+/// not constrained) and `DoNotSchedule` spread constraints (only nodes with the key are
+/// eligible; with `minDomains` above the domains there are, at most `maxSkew` pods per domain).
+pub(super) fn spread_shortfall(spec: &J, fitting: &[&J], peak: u64) -> Option<Shortfall> {
+    let labelled = |key: &str| {
+        fitting.iter().all(|n| {
+            n.pointer("/metadata/labels")
+                .and_then(|l| l.get(key))
+                .is_some()
+        })
+    };
+    for term in items(
+        spec,
+        "/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution",
+    ) {
+        let key = s(term, "/topologyKey");
+        // The node name is every node's own domain (a kubelet always sets the label).
+        let n = if key == "kubernetes.io/hostname" {
+            fitting.len() as u64
+        } else if labelled(key) {
+            domains(fitting, key).len() as u64
+        } else {
+            continue;
+        };
+        if n < peak {
+            let per = if key == "kubernetes.io/hostname" {
+                "node".to_owned()
+            } else {
+                format!("value of node label {key}")
+            };
+            return Some(Shortfall {
+                cause: format!(
+                    "required anti-affinity puts one pod per {per}, and at full scale a rollout runs {peak} pods (the autoscaler's maximum or the replicas, plus the surge), but the nodes that fit offer only {n}: the last pods stay Pending"
+                ),
+                // `agent.antiAffinity` renders the term over node names.
+                set: (key == "kubernetes.io/hostname").then_some("agent.antiAffinity=preferred"),
+                commands: Vec::new(),
+            });
+        }
+    }
+    for c in items(spec, "/topologySpreadConstraints") {
+        if !matches!(s(c, "/whenUnsatisfiable"), "" | "DoNotSchedule") {
+            continue;
+        }
+        let key = s(c, "/topologyKey");
+        let n = domains(fitting, key).len() as u64;
+        let skew = c.pointer("/maxSkew").and_then(J::as_u64).unwrap_or(1);
+        let min_domains = c.pointer("/minDomains").and_then(J::as_u64);
+        // `agent.zoneSpread` renders the constraint over zones.
+        let set = (key == "topology.kubernetes.io/zone").then_some("agent.zoneSpread=preferred");
+        if n == 0 {
+            return Some(Shortfall {
+                cause: format!(
+                    "a topology spread constraint over node label {key} (DoNotSchedule) needs nodes that carry the label, and none of the {} nodes that fit does: its pods stay Pending",
+                    fitting.len()
+                ),
+                set,
+                commands: vec![format!(
+                    "kubectl label node NODE {}",
+                    quote(&format!("{key}=VALUE"))
+                )],
+            });
+        }
+        if let Some(md) = min_domains
+            && n < md
+            && n.saturating_mul(skew) < peak
+        {
+            return Some(Shortfall {
+                cause: format!(
+                    "a topology spread constraint over node label {key} asks for {md} domains (minDomains) with a skew of at most {skew}; the nodes that fit span {n}, so at most {} pods can be placed of the {peak} a rollout at full scale runs: the last pods stay Pending",
+                    n * skew
+                ),
+                set,
+                commands: Vec::new(),
+            });
+        }
+    }
+    None
 }

@@ -291,3 +291,85 @@ fn a_quota_refusal_event_counts_only_while_a_workload_is_short() {
         vec!["kubectl describe resourcequota agent-quota -n ns"]
     );
 }
+
+#[test]
+fn anti_affinity_and_spread_count_the_domains_the_nodes_that_fit_offer() {
+    use super::capacity::spread_shortfall;
+    let zoned = |name: &str, zone: Option<&str>| {
+        let mut n = node(name, "general");
+        if let Some(z) = zone {
+            n["metadata"]["labels"]["topology.kubernetes.io/zone"] = json!(z);
+        }
+        n
+    };
+    let nodes = [
+        zoned("a1", Some("a")),
+        zoned("a2", Some("a")),
+        zoned("b1", Some("b")),
+    ];
+    let fitting: Vec<&J> = nodes.iter().collect();
+    let anti = |key: &str| {
+        json!({"affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution":
+            [{"topologyKey": key, "labelSelector": {"matchLabels": {"app": "agent"}}}]}}})
+    };
+    // One pod per node: 3 nodes carry 3 pods, not 4.
+    assert!(spread_shortfall(&anti("kubernetes.io/hostname"), &fitting, 3).is_none());
+    let short = spread_shortfall(&anti("kubernetes.io/hostname"), &fitting, 4).unwrap();
+    let cause = &short.cause;
+    assert!(
+        cause.contains("one pod per node") && cause.contains("offer only 3"),
+        "{cause}"
+    );
+    assert_eq!(short.set, Some("agent.antiAffinity=preferred"));
+    // One pod per zone: two zones.
+    let short = spread_shortfall(&anti("topology.kubernetes.io/zone"), &fitting, 3).unwrap();
+    let cause = &short.cause;
+    assert_eq!(
+        short.set, None,
+        "agent.antiAffinity is over nodes, not zones"
+    );
+    assert!(
+        cause.contains("one pod per value of node label topology.kubernetes.io/zone")
+            && cause.contains("offer only 2"),
+        "{cause}"
+    );
+    // A fitting node without the key is not constrained by the term: no finding.
+    let mixed = [zoned("a1", Some("a")), zoned("x", None)];
+    let mixed: Vec<&J> = mixed.iter().collect();
+    assert!(spread_shortfall(&anti("topology.kubernetes.io/zone"), &mixed, 5).is_none());
+
+    let spread = |when: &str, min_domains: Option<u64>| {
+        let mut c = json!({"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone",
+            "whenUnsatisfiable": when, "labelSelector": {"matchLabels": {"app": "agent"}}});
+        if let Some(m) = min_domains {
+            c["minDomains"] = json!(m);
+        }
+        json!({"topologySpreadConstraints": [c]})
+    };
+    // Two zones, skew 1: any number of pods can be placed (1/1, 2/1, 2/2, ...).
+    assert!(spread_shortfall(&spread("DoNotSchedule", None), &fitting, 9).is_none());
+    // minDomains 3 with 2 zones: at most 2 × 1 pods.
+    let short = spread_shortfall(&spread("DoNotSchedule", Some(3)), &fitting, 4).unwrap();
+    let cause = &short.cause;
+    assert!(
+        cause.contains("asks for 3 domains") && cause.contains("at most 2 pods"),
+        "{cause}"
+    );
+    assert_eq!(short.set, Some("agent.zoneSpread=preferred"));
+    assert!(spread_shortfall(&spread("DoNotSchedule", Some(3)), &fitting, 2).is_none());
+    // No node that fits has the zone label: nothing can be placed.
+    let bare = [zoned("x", None)];
+    let bare: Vec<&J> = bare.iter().collect();
+    let short = spread_shortfall(&spread("DoNotSchedule", None), &bare, 1).unwrap();
+    assert!(
+        short.cause.contains("none of the 1 nodes that fit"),
+        "{}",
+        short.cause
+    );
+    assert_eq!(
+        short.commands,
+        ["kubectl label node NODE topology.kubernetes.io/zone=VALUE"]
+    );
+    // ScheduleAnyway never keeps a pod Pending.
+    assert!(spread_shortfall(&spread("ScheduleAnyway", Some(3)), &bare, 9).is_none());
+}

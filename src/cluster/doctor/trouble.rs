@@ -303,10 +303,30 @@ fn unschedulable(cx: &Cx, pod: &J, subject: &str, message: &str) -> Finding {
                 fix.push(cx.render1("agent.antiAffinity=preferred"));
             }
         } else if what.contains("topology spread constraints") {
-            causes.push(format!(
-                "{n} nodes would unbalance the zones (topology spread DoNotSchedule)"
-            ));
-            if agent {
+            // The pod's DoNotSchedule constraints: which labels they spread over.
+            let keys: Vec<&str> = items(spec, "/topologySpreadConstraints")
+                .filter(|c| matches!(s(c, "/whenUnsatisfiable"), "" | "DoNotSchedule"))
+                .map(|c| s(c, "/topologyKey"))
+                .collect();
+            if what.contains("missing required label") {
+                causes.push(format!(
+                    "{n} nodes lack the label a topology spread constraint (DoNotSchedule) spreads over ({})",
+                    keys.join(", ")
+                ));
+                for k in &keys {
+                    fix.push(format!(
+                        "kubectl label node NODE {}",
+                        quote(&format!("{k}=VALUE"))
+                    ));
+                }
+            } else {
+                causes.push(format!(
+                    "{n} nodes would unbalance the domains of a topology spread constraint (DoNotSchedule over {})",
+                    keys.join(", ")
+                ));
+            }
+            // `agent.zoneSpread` is the constraint over zones; another is the user's own.
+            if agent && keys.contains(&"topology.kubernetes.io/zone") {
                 fix.push(cx.render1("agent.zoneSpread=preferred"));
             }
         } else if what.contains("unbound immediate PersistentVolumeClaims") {
