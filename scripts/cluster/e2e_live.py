@@ -375,9 +375,40 @@ def spread(m):
     m.record("live:spread-over-a-label-no-node-has-pending-named", probs)
 
 
+def redis_unreachable(m):
+    """Redis as the agent reaches it, broken two ways on a healthy deployment: the policy that
+    admits the agent to Redis deleted (default-deny still applied), then the Redis StatefulSet
+    scaled to 0 (its Service has no ready endpoint). Negative control: before, doctor is
+    silent about Redis."""
+    ns = "e2e-live-redis"
+    inputs, d, probs = deploy(m, ns, HEALTHY)
+    if probs:
+        m.record("live:redis-unreachable-policy-and-endpoints", probs)
+        return
+    rc, out, err, _ = agentctl(m, "doctor", *inputs)
+    expect(probs, "doctor (redis healthy)", rc, 0, out, err, must_not=[r"Redis is unreachable"])
+    m.k("delete", "networkpolicy", "redis-network-policy", "-n", ns)
+    rc, out, err, _ = agentctl(m, "doctor", *inputs)
+    expect(probs, "doctor (redis policy gone)", rc, 1, out, err,
+           must=[r"FINDING NetworkPolicy redis-network-policy \[redis\]",
+                 r"default-deny NetworkPolicy is applied but the policy that admits the agent to Redis is not"])
+    m.apply_k(d)
+    m.k("scale", "statefulset", "redis", "--replicas=0", "-n", ns)
+    for _ in range(30):
+        if not m.kjson("get", "pods", "-n", ns, "-l", "app.kubernetes.io/name=redis")["items"]:
+            break
+        time.sleep(1)
+    rc, out, err, _ = agentctl(m, "doctor", *inputs)
+    expect(probs, "doctor (redis scaled to 0)", rc, 1, out, err,
+           must=[r"FINDING Service redis\S* \[redis\]", r"Redis is unreachable: the Service has no ready endpoint",
+                 r"kubectl get endpointslices -l kubernetes.io/service-name="],
+           must_not=[r"FINDING NetworkPolicy redis-network-policy"])
+    m.record("live:redis-unreachable-policy-and-endpoints", probs)
+
+
 def scenario_live(m):
     m.top_up(20)
-    for fn in (healthy, pod_states, stuck, spread, secret_key, storage_class, quota, live_stall, metrics_api,
+    for fn in (healthy, pod_states, stuck, spread, secret_key, storage_class, quota, live_stall, redis_unreachable, metrics_api,
                unreachable, in_cluster):
         try:
             fn(m)
