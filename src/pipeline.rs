@@ -109,6 +109,9 @@ pub fn build(renderer: &Renderer, inputs: &Inputs) -> Result<(Merged, Bundle)> {
     let mut bundle = bundle::assemble(&merged.config, files)?;
     bundle.patched = patched;
     bundle.findings = findings;
+    bundle
+        .notes
+        .extend(crate::render::notes::redis_off(&merged));
     Ok((merged, bundle))
 }
 
@@ -144,6 +147,15 @@ pub fn refuse_lint_errors(rendered: &[Rendered]) -> Result<String> {
                 warnings.push_str(&crate::lint::report::text_one(f, r.name()));
                 warnings.push('\n');
             }
+        }
+    }
+    for r in rendered {
+        for n in &r.bundle.notes {
+            warnings.push_str(&format!("note: {n}"));
+            if let Some(name) = &r.name {
+                warnings.push_str(&format!(" (environment `{name}`)"));
+            }
+            warnings.push('\n');
         }
     }
     if errors.is_empty() {

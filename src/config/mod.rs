@@ -31,6 +31,7 @@ mod features;
 mod monitoring;
 mod operations;
 mod pod;
+mod redis;
 mod workloads;
 
 pub use features::*;
@@ -38,6 +39,7 @@ pub use fit::*;
 pub use monitoring::*;
 pub use operations::*;
 pub use pod::*;
+pub use redis::*;
 pub use workloads::*;
 
 /// The largest value of a Kubernetes `int32` field (replicas, probe timings): the schema caps

@@ -61,7 +61,7 @@ pub fn inputs(cfg: &Config) -> (Vec<Workload>, Volumes, Requested) {
             name: "redis".into(),
             pods: 1,
             why: String::new(),
-            per_pod: if cfg.monitoring.redis_exporter.enabled {
+            per_pod: if cfg.redis_exporter_on() {
                 pod(&[
                     &cfg.redis.resources,
                     &cfg.monitoring.redis_exporter.resources,
@@ -72,7 +72,7 @@ pub fn inputs(cfg: &Config) -> (Vec<Workload>, Volumes, Requested) {
             surge: None,
         });
     }
-    if cfg.backup.enabled {
+    if cfg.backup_on() {
         workloads.push(Workload {
             name: "backup job".into(),
             pods: 1,
@@ -98,11 +98,14 @@ pub fn inputs(cfg: &Config) -> (Vec<Workload>, Volumes, Requested) {
         sizes.push(cfg.agent.storage.size.clone());
         names.push("agent-data-pvc".to_owned());
     }
-    if cfg.redis.enabled {
+    // An `emptyDir` Redis volume is node-local scratch space, not a claim.
+    if cfg.redis.enabled
+        && cfg.redis.storage.kind == crate::config::RedisVolume::PersistentVolumeClaim
+    {
         sizes.push(cfg.redis.storage.size.clone());
         names.push("data-redis-0".to_owned());
     }
-    if cfg.backup.enabled {
+    if cfg.backup_on() {
         sizes.push(cfg.backup.storage.size.clone());
         names.push("redis-backup-pvc".to_owned());
     }

@@ -1,5 +1,5 @@
-//! The workloads: the agent Deployment and the Redis StatefulSet, and their parts (replicas,
-//! resources, probes, rollout, storage, settings).
+//! The workloads: the agent Deployment and its parts (replicas, resources, probes, rollout,
+//! storage, settings), and the parts the Redis StatefulSet shares with it (`redis`).
 
 use std::collections::BTreeMap;
 
@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::INT32_MAX;
 use super::fit::{
-    AgentService, AgentStorage, EnvFrom, EnvValue, ExternalRedis, NodeAffinityRule, ServiceAccount,
-    Toleration, TopologySpread, ZoneSpread,
+    AgentService, AgentStorage, EnvFrom, EnvValue, NodeAffinityRule, ServiceAccount, Toleration,
+    TopologySpread, ZoneSpread,
 };
 
 /// The agent workload.
@@ -405,47 +405,4 @@ pub enum LogLevel {
     Warning,
     /// Failures only.
     Error,
-}
-
-/// The Redis cache and state store.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
-pub struct Redis {
-    /// Run Redis in the cluster (`redis-statefulset.yaml`). `false`: no Redis StatefulSet,
-    /// Service, ServiceAccount or NetworkPolicy; the agent uses `redis.external`. Default: `true`.
-    pub enabled: bool,
-    /// A managed Redis the agent uses when `enabled` is `false`.
-    pub external: ExternalRedis,
-    /// Container image. Default: `redis:7.2-alpine`.
-    pub image: String,
-    /// Image pull policy. Default (unset): `Always` for an image pinned by tag, `IfNotPresent`
-    /// for one pinned by digest.
-    pub image_pull_policy: Option<PullPolicy>,
-    /// Port of Redis and of `redis-service`. Default: `6379`.
-    pub port: u16,
-    /// CPU and memory. Default: requests 250m/512Mi, limits 1000m/1Gi.
-    pub resources: Resources,
-    /// Append-only file persistence (`--appendonly`). Default: `true`.
-    pub append_only: bool,
-    /// User and group Redis runs as. Default: 10001.
-    pub run_as_user: u32,
-    /// The volumeClaimTemplate `data` of the StatefulSet, mounted at `/data`.
-    /// Default: 10Gi, ReadWriteOnce, cluster default class.
-    pub storage: Storage,
-}
-
-impl Default for Redis {
-    fn default() -> Self {
-        Redis {
-            enabled: true,
-            external: ExternalRedis::default(),
-            image: "redis:7.2-alpine".into(),
-            image_pull_policy: None,
-            port: 6379,
-            resources: Resources::new("250m", "512Mi", "1000m", "1Gi"),
-            append_only: true,
-            run_as_user: 10001,
-            storage: Storage::default(),
-        }
-    }
 }

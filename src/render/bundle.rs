@@ -46,6 +46,9 @@ pub struct Bundle {
     /// What the lint rules found on the final objects ([`crate::lint`]), located where a patch
     /// or extra object wrote the value.
     pub findings: Vec<crate::lint::Finding>,
+    /// What render says once about the configuration as a whole (what a switch turned off,
+    /// a setting a patch overrides), for the command to print beside the warnings.
+    pub notes: Vec<String>,
 }
 
 /// The command that creates the Secret the output references.
@@ -147,6 +150,7 @@ pub fn assemble(cfg: &Config, rendered: Vec<(String, Vec<J>)>) -> Result<Bundle>
         needs,
         patched: Vec::new(),
         findings: Vec::new(),
+        notes: Vec::new(),
     })
 }
 

@@ -174,6 +174,12 @@ fn redis(cfg: &Config) -> Map<String, J> {
             json!({"name": cfg.secret.name, "key": cfg.secret.redis_password_key}),
         );
         m.insert("redis_url_secret".into(), J::Null);
+        m.insert(
+            "keda_redis_address".into(),
+            json!(format!("redis-service.{}.svc:{}", cfg.namespace, r.port)),
+        );
+        m.insert("keda_redis_tls".into(), json!(false));
+        m.insert("keda_redis_password".into(), json!(true));
     } else {
         let e = &r.external;
         m.insert("redis_host".into(), json!(e.host));
@@ -193,12 +199,21 @@ fn redis(cfg: &Config) -> Map<String, J> {
             "redis_url_secret".into(),
             e.url.as_ref().map_or(J::Null, secret_key),
         );
+        // KEDA's Redis scaler takes `host:port` and TLS as a flag; validation refuses the
+        // trigger with a URL from a Secret (which KEDA cannot read).
+        let host = e.host.clone().unwrap_or_default();
+        m.insert(
+            "keda_redis_address".into(),
+            json!(format!("{host}:{}", e.port)),
+        );
+        m.insert("keda_redis_tls".into(), json!(e.tls && e.url.is_none()));
+        m.insert("keda_redis_password".into(), json!(e.password.is_some()));
     }
     m
 }
 
 /// Drops `null` members (unset optional fields) from an object.
-fn strip_nulls(v: J) -> J {
+pub(super) fn strip_nulls(v: J) -> J {
     match v {
         J::Object(m) => J::Object(m.into_iter().filter(|(_, v)| !v.is_null()).collect()),
         other => other,

@@ -21,6 +21,7 @@ pub mod httproute;
 pub mod k8s_check;
 pub mod monitoring;
 pub mod names;
+pub mod notes;
 pub mod objects;
 pub mod parts;
 pub mod patches;
@@ -199,7 +200,7 @@ fn context(cfg: &Config, names: &[&str]) -> Result<J> {
     let m = &cfg.monitoring;
     let exporter = &m.redis_exporter;
     // Redis' Checkov exceptions cover the exporter sidecar too: its image is in the same pod.
-    let redis_images = if exporter.enabled && !parts::is_digest(&exporter.image) {
+    let redis_images = if cfg.redis_exporter_on() && !parts::is_digest(&exporter.image) {
         exporter.image.as_str()
     } else {
         cfg.redis.image.as_str()
@@ -207,8 +208,7 @@ fn context(cfg: &Config, names: &[&str]) -> Result<J> {
     let monitoring = (m.alerts.enabled || m.dashboard.enabled).then(|| {
         monitoring::Spec::from_config(
             cfg,
-            cfg.backup
-                .enabled
+            cfg.backup_on()
                 .then_some(("redis-backup", cfg.backup.schedule.as_str())),
         )
     });
@@ -238,8 +238,18 @@ fn context(cfg: &Config, names: &[&str]) -> Result<J> {
         .map(|b| format!("{b:02x}"))
         .collect();
     let append = if cfg.redis.append_only { "yes" } else { "no" };
+    let mut memory = String::new();
+    if let Some(bytes) = cfg.redis.maxmemory.as_deref().and_then(|m| {
+        crate::resolve::validate::parse_quantity(m, crate::resolve::validate::Kind::Memory).ok()
+    }) {
+        // In bytes: Redis' own units (`mb`, `gb`) are not Kubernetes' (`Mi`, `G`).
+        memory.push_str(&format!(" --maxmemory {}", bytes.as_f64().ceil() as u64));
+    }
+    if let Some(p) = cfg.redis.maxmemory_policy {
+        memory.push_str(&format!(" --maxmemory-policy {}", p.as_str()));
+    }
     let redis_script = format!(
-        "set -eu\numask 077\nprintf 'requirepass %s\\n' \"$REDIS_PASSWORD\" > /tmp/redis.conf\nexec redis-server /tmp/redis.conf --port {} --dir /data --appendonly {append}\n",
+        "set -eu\numask 077\nprintf 'requirepass %s\\n' \"$REDIS_PASSWORD\" > /tmp/redis.conf\nexec redis-server /tmp/redis.conf --port {} --dir /data --appendonly {append}{memory}\n",
         cfg.redis.port
     );
     let (workloads, volumes, set) = quota::inputs(cfg);
@@ -300,6 +310,9 @@ fn context(cfg: &Config, names: &[&str]) -> Result<J> {
         "redis_exporter_pull_policy": parts::pull_policy(&exporter.image, exporter.image_pull_policy),
         "redis_exporter_addr": format!("redis://localhost:{}", cfg.redis.port),
         "redis_exporter_port": crate::config::REDIS_EXPORTER_PORT,
+        "redis_exporter_on": cfg.redis_exporter_on(),
+        "redis_tolerations": cfg.redis.tolerations.iter().map(|t| fit::strip_nulls(serde_json::to_value(t).unwrap_or(J::Null))).collect::<Vec<_>>(),
+        "backup_on": cfg.backup_on(),
         "prometheusrule_labels": rule_labels,
         "alert_groups": monitoring.as_ref().filter(|_| m.alerts.enabled).map(monitoring::Spec::rule_groups),
         "dashboard_labels": dashboard_labels,

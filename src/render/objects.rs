@@ -282,7 +282,7 @@ pub const OBJECTS: &[Object] = &[
     Object {
         file: "backup.yaml",
         template: template!("backup.yaml"),
-        when: |c| c.backup.enabled,
+        when: |c| c.backup_on(),
         kinds: &[
             k("ServiceAccount"),
             k("PersistentVolumeClaim"),
@@ -334,7 +334,7 @@ pub const OBJECTS: &[Object] = &[
     Object {
         file: "servicemonitor.yaml",
         template: template!("servicemonitor.yaml"),
-        when: |c| c.monitoring.service_monitor.enabled || c.monitoring.redis_exporter.enabled,
+        when: |c| c.monitoring.service_monitor.enabled || c.redis_exporter_on(),
         kinds: &[k("ServiceMonitor")],
     },
     Object {

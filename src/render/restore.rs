@@ -89,7 +89,7 @@ pub fn for_deployment(merged: &Merged) -> Result<String, Diagnostic> {
         redis_port: c.redis.port,
         redis_image: &c.redis.image,
         run_as_user: c.redis.run_as_user,
-        backup_pvc: c.backup.enabled.then_some(BACKUP_PVC),
+        backup_pvc: c.backup_on().then_some(BACKUP_PVC),
         scaler,
         replicas: c.agent.replicas.min,
         append_only: c.redis.append_only,

@@ -156,10 +156,13 @@ impl Spec {
                 ),
             )],
         );
-        for (i, (container, label)) in [("agent", "Agent"), ("redis", "Redis")]
-            .into_iter()
-            .enumerate()
-        {
+        // No in-cluster Redis (a managed one): no Redis container to chart.
+        let containers: &[(&str, &str)] = if self.redis_in_cluster {
+            &[("agent", "Agent"), ("redis", "Redis")]
+        } else {
+            &[("agent", "Agent")]
+        };
+        for (i, &(container, label)) in containers.iter().enumerate() {
             let c = [("container", "=", container)];
             let cpu_req = [("container", "=", container), ("resource", "=", "cpu")];
             let mem_req = [("container", "=", container), ("resource", "=", "memory")];

@@ -37,6 +37,8 @@ pub struct Spec {
     pub autoscaling: bool,
     /// The `redis_exporter` sidecar and its ServiceMonitor are rendered.
     pub redis_exporter: bool,
+    /// The in-cluster Redis StatefulSet is rendered (its container's panels make sense).
+    pub redis_in_cluster: bool,
     /// The Redis backup CronJob's name, when backups are rendered.
     pub backup_cronjob: Option<String>,
     /// The agent's metric names.
@@ -80,7 +82,8 @@ impl Spec {
             agent_metrics: m.service_monitor.enabled,
             // KEDA's ScaledObject creates its HPA under the same name, `agent-hpa`.
             autoscaling: cfg.autoscaling.enabled || cfg.keda.enabled,
-            redis_exporter: m.redis_exporter.enabled,
+            redis_exporter: cfg.redis_exporter_on(),
+            redis_in_cluster: cfg.in_cluster_redis(),
             backup_cronjob: backup.map(|(name, _)| name.to_owned()),
             metrics: m.agent_metrics.clone(),
             redis_memory_limit: limit.clone(),

@@ -122,7 +122,7 @@ impl Checker<'_> {
         }
     }
 
-    fn unique(&mut self, path: &str, items: &[String], what: &str) {
+    pub(super) fn unique(&mut self, path: &str, items: &[String], what: &str) {
         let mut seen = std::collections::BTreeSet::new();
         if let Some(dup) = items.iter().find(|i| !seen.insert(i.as_str())) {
             self.fail(
@@ -341,8 +341,22 @@ pub(super) fn identity(k: &mut Checker, c: &Config) {
 /// Tolerations, priority and runtime classes.
 pub(super) fn scheduling(k: &mut Checker, c: &Config) {
     let a = &c.agent;
-    for (i, t) in a.tolerations.iter().enumerate() {
-        let path = format!("agent.tolerations.{i}");
+    tolerations(k, "agent.tolerations", &a.tolerations);
+    for (path, v) in [
+        ("agent.priorityClassName", &a.priority_class_name),
+        ("agent.runtimeClassName", &a.runtime_class_name),
+    ] {
+        if let Some(v) = v {
+            k.dns_subdomain(path, v);
+        }
+    }
+}
+
+/// Tolerations of a pod (`base`: `agent.tolerations`, `redis.tolerations`), as Kubernetes
+/// validates them.
+pub(super) fn tolerations(k: &mut Checker, base: &str, list: &[crate::config::Toleration]) {
+    for (i, t) in list.iter().enumerate() {
+        let path = format!("{base}.{i}");
         match t.operator {
             TolerationOperator::Exists if t.value.is_some() => k.fail(
                 &format!("{path}.value"),
@@ -383,14 +397,6 @@ pub(super) fn scheduling(k: &mut Checker, c: &Config) {
                 "`tolerationSeconds` only applies to `effect: NoExecute`".into(),
                 Some("remove it, or set `effect: NoExecute`".into()),
             );
-        }
-    }
-    for (path, v) in [
-        ("agent.priorityClassName", &a.priority_class_name),
-        ("agent.runtimeClassName", &a.runtime_class_name),
-    ] {
-        if let Some(v) = v {
-            k.dns_subdomain(path, v);
         }
     }
 }

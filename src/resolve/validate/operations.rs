@@ -15,11 +15,8 @@ pub(super) fn backup(k: &mut Checker, c: &Config) {
         return;
     }
     if !c.redis.enabled {
-        k.fail(
-            "backup.enabled",
-            "the backup job snapshots the in-cluster Redis, but `redis.enabled` is false (the agent uses `redis.external`)".into(),
-            Some("set `backup.enabled: false` and use the managed Redis's own snapshots".into()),
-        );
+        // Turned off with the in-cluster Redis (`redis::redis_off` refuses an explicit ask).
+        return;
     }
     if let Err(why) = cron_schedule(&b.schedule) {
         k.fail(
@@ -327,12 +324,12 @@ pub(super) fn keda(k: &mut Checker, c: &Config) {
         }
     }
     if e.redis_list.enabled {
-        if !c.redis.enabled {
+        if !c.redis.enabled && c.redis.external.host.is_none() {
             k.cross(
                 "keda.redisList.enabled",
-                "redis.enabled",
-                "the Redis list trigger reads the in-cluster `redis-service`, but `redis.enabled` is false (the agent uses `redis.external`)".into(),
-                "set `keda.redisList.enabled: false` and scale on `keda.prometheus` instead".into(),
+                "redis.external.url",
+                "the Redis list trigger needs the managed Redis' host and port, but it is given only as a URL in a Secret (`redis.external.url`), which KEDA cannot read".into(),
+                "set `redis.external.host` (and `port`, `tls`, `password`) instead of `url`, or scale on `keda.prometheus`".into(),
             );
         }
         if e.redis_list.list_name.is_empty() {

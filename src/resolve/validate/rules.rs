@@ -36,6 +36,8 @@ pub(super) const RULES: &[fn(&mut Checker, &Config)] = &[
     fit::managed_redis,
     super::pod::parts,
     super::pod::policy_rules,
+    redis::redis_fit,
+    redis::redis_off,
 ];
 
 /// Namespace, labels and the Secret reference.
@@ -261,7 +263,6 @@ fn redis(k: &mut Checker, c: &Config) {
         );
     }
     k.uid("redis.runAsUser", r.run_as_user);
-    k.storage("redis.storage", &r.storage);
 }
 
 /// The HorizontalPodAutoscaler.
@@ -468,12 +469,8 @@ fn redis_exporter(k: &mut Checker, c: &Config) {
         return;
     }
     if !c.redis.enabled {
-        k.cross(
-            "monitoring.redisExporter.enabled",
-            "redis.enabled",
-            "the redis_exporter sidecar runs in the in-cluster Redis pod, but `redis.enabled` is false (the agent uses `redis.external`)".into(),
-            "set `monitoring.redisExporter.enabled: false` and monitor the managed Redis with its provider's tools".into(),
-        );
+        // Turned off with the in-cluster Redis (`redis::redis_off` refuses an explicit ask).
+        return;
     }
     k.image("monitoring.redisExporter.image", &e.image);
     let exporter_port = crate::config::REDIS_EXPORTER_PORT;

@@ -1,0 +1,34 @@
+//! The notes render prints once per deployment (beside the lint warnings): what a switch
+//! turned off that other settings asked for (`redis.enabled: false`), so a user who turned the
+//! in-cluster Redis off reads in one place what went with it. Pure: a merged configuration in,
+//! text out.
+
+use crate::resolve::merge::Merged;
+
+/// The one note of `redis.enabled: false` (none when Redis is in the cluster): where it was
+/// set, what it turned off, and the managed Redis the agent uses instead.
+pub fn redis_off(merged: &Merged) -> Option<String> {
+    let c = &merged.config;
+    let off = c.redis_off_effects();
+    if off.is_empty() {
+        return None;
+    }
+    let at = merged
+        .origin("redis.enabled")
+        .map(|s| format!(" ({})", s.source.locate(s.pos)))
+        .unwrap_or_default();
+    let e = &c.redis.external;
+    let uses = match (&e.host, &e.url) {
+        (Some(h), _) => format!("the managed Redis at {h}:{}", e.port),
+        (None, Some(u)) => format!(
+            "the managed Redis whose URL is in the Secret `{}` (key `{}`)",
+            u.name.as_deref().unwrap_or(&c.secret.name),
+            u.key
+        ),
+        (None, None) => "`redis.external`".to_owned(),
+    };
+    Some(format!(
+        "`redis.enabled: false`{at} turns off the in-cluster Redis and what depends on it: {}; the agent uses {uses}",
+        off.join("; ")
+    ))
+}
