@@ -151,11 +151,17 @@ pub fn refuse_lint_errors(rendered: &[Rendered]) -> Result<String> {
     }
     for r in rendered {
         for n in &r.bundle.notes {
-            warnings.push_str(&format!("note: {n}"));
+            // The environment goes on the note's first line; the rest are its items.
+            let (first, rest) = n.split_once('\n').unwrap_or((n, ""));
+            warnings.push_str(&format!("note: {first}"));
             if let Some(name) = &r.name {
                 warnings.push_str(&format!(" (environment `{name}`)"));
             }
             warnings.push('\n');
+            if !rest.is_empty() {
+                warnings.push_str(rest);
+                warnings.push('\n');
+            }
         }
     }
     if errors.is_empty() {

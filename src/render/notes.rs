@@ -27,8 +27,12 @@ pub fn redis_off(merged: &Merged) -> Option<String> {
         ),
         (None, None) => "`redis.external`".to_owned(),
     };
-    Some(format!(
-        "`redis.enabled: false`{at} turns off the in-cluster Redis and what depends on it: {}; the agent uses {uses}",
-        off.join("; ")
-    ))
+    let mut text = format!(
+        "`redis.enabled: false`{at}: the agent uses {uses}; turned off with the in-cluster Redis:"
+    );
+    for what in off {
+        text.push_str("\n  - ");
+        text.push_str(what);
+    }
+    Some(text)
 }

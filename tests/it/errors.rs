@@ -81,6 +81,10 @@ fn strings(args: &[&str]) -> Vec<String> {
 /// Twins that are rewrites rather than a line or two of changes, and why.
 const REWRITES: &[(&str, &str)] = &[
     (
+        "redis-placement",
+        "four Redis placement problems, four one-line fixes",
+    ),
+    (
         "managed-redis-keeps-in-cluster-extras",
         "three in-cluster Redis features to turn off, one line each",
     ),
