@@ -318,6 +318,9 @@ pub enum Command {
         /// What to print on stdout.
         #[arg(long, value_name = "FORMAT", default_value = "text")]
         format: LintFormat,
+        /// Turn on an opt-in rule (repeatable): `AGT124`, every image pinned by digest.
+        #[arg(long = "enable", value_name = "RULE")]
+        enable: Vec<String>,
     },
     /// Check the deployment running in the cluster against the render: exit 0 healthy, 1 not,
     /// 2 error.

@@ -135,7 +135,8 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
             inputs,
             project,
             format,
-        } => lint::run(ctx, inputs, project, *format),
+            enable,
+        } => lint::run(ctx, inputs, project, *format, enable),
         Command::Diff {
             inputs,
             project,

@@ -316,26 +316,18 @@ pub fn analyze_in(old: &Objects, new: &Objects, dir: Option<&str>) -> Vec<Impact
     fold_namespaces(out)
 }
 
-/// Every object counts as written by the escape hatch: in a comparison, exposure a change adds
-/// is a change of exposure whoever asked for it.
-struct Everything;
-
-impl lint::Provenance for Everything {
-    fn escape_hatch(&self, _: &str, _: &[lint::Seg]) -> bool {
-        true
-    }
-}
-
 /// The lint findings of `new` that `old` does not have (same rule, object and field path): a
-/// change that makes a rule fire, or removes what satisfied it, is a `security` change.
+/// change that makes a rule fire, or removes what satisfied it, is a `security` change. No
+/// typed setting turns a rule off here ([`lint::Typed`]): in a comparison, a protection turned
+/// off or exposure added is a security change whoever asked for it.
 fn newly_fired(old: &Objects, new: &Objects) -> Vec<lint::Finding> {
-    let before: Vec<_> = lint::lint(&refs(old), &Everything)
+    let before: Vec<_> = lint::lint(&refs(old), &lint::Typed)
         .iter()
         .map(lint::Finding::key)
         .collect();
-    lint::lint(&refs(new), &Everything)
+    lint::lint(&refs(new), &lint::Typed)
         .into_iter()
-        .filter(|f| !before.contains(&f.key()))
+        .filter(|f| f.shown(&[]) && !before.contains(&f.key()))
         .collect()
 }
 

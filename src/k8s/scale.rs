@@ -64,6 +64,35 @@ pub fn autoscaler_of<'a>(
         .and_then(|o| Some((bounds(o)?, o)))
 }
 
+/// The most pods of a workload at once: (replicas at their maximum: the autoscaler's among
+/// `objects`, else `spec.replicas`, default 1; the rolling-update surge on top, for a
+/// Deployment). A Job or CronJob runs `parallelism` pods (default 1), a Pod one; `None` for a
+/// DaemonSet (one per node, which the objects do not say) and kinds that run no pods.
+pub fn most_pods<'a>(
+    objects: impl IntoIterator<Item = &'a J> + Clone,
+    w: &J,
+) -> Option<(i64, i64)> {
+    let replicas = || {
+        autoscaler_of(objects.clone(), kind(w), super::object::name(w))
+            .map(|(b, _)| b.max)
+            .unwrap_or_else(|| int_at(w, "/spec/replicas").unwrap_or(1))
+    };
+    match kind(w) {
+        "Deployment" => {
+            let n = replicas();
+            Some((n, max_surge(w, n)))
+        }
+        "StatefulSet" | "ReplicaSet" | "ReplicationController" => Some((replicas(), 0)),
+        "Job" => Some((int_at(w, "/spec/parallelism").unwrap_or(1), 0)),
+        "CronJob" => Some((
+            int_at(w, "/spec/jobTemplate/spec/parallelism").unwrap_or(1),
+            0,
+        )),
+        "Pod" => Some((1, 0)),
+        _ => None,
+    }
+}
+
 /// A count of pods or a percentage of the desired count (`maxSurge`, `maxUnavailable`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IntOrPercent {

@@ -11,8 +11,10 @@
 //! `pipeline` knows the layers, this module only the objects. `render` refuses errors,
 //! `lint` prints every finding, `diff` classes a change that makes a rule fire as `security`.
 
+mod capacity;
 mod network;
 mod pod;
+mod ports;
 pub mod report;
 mod rules;
 #[cfg(test)]
@@ -62,6 +64,9 @@ pub struct Finding {
     /// Accepted by an override file's `accept:` entry: its reason and where it is written.
     /// An accepted finding is shown, never refused or counted.
     pub accepted: Option<String>,
+    /// Turned off on purpose by a typed setting ([`Provenance::intent`]): the setting and where
+    /// it is written. Shown as a note, never refused or counted.
+    pub intent: Option<String>,
 }
 
 /// Where in an override file a value was written.
@@ -85,6 +90,17 @@ impl Finding {
         PathDisplay(&self.path).to_string()
     }
 
+    /// Accepted, or turned off by a typed setting: shown, never refused or counted.
+    pub fn waived(&self) -> bool {
+        self.accepted.is_some() || self.intent.is_some()
+    }
+
+    /// Whether it is shown at all: an opt-in rule's findings only when asked for (`enabled`:
+    /// the opt-in rules asked for).
+    pub fn shown(&self, enabled: &[&str]) -> bool {
+        !self.rule.opt_in || enabled.contains(&self.rule.id)
+    }
+
     /// A key that stays the same when nothing about the finding changed (rule, object, path),
     /// for comparing two renders.
     pub fn key(&self) -> (String, String, String) {
@@ -96,26 +112,31 @@ impl Finding {
     }
 }
 
-/// Where a value of an object came from, asked by the rules that depend on it.
+/// What the caller knows about the settings behind the objects (the objects alone do not say).
 pub trait Provenance {
-    /// Whether the value at `path` of `object` (`Kind/name`) was written by a patch or an extra
-    /// object (the escape hatch) rather than by a typed setting.
-    fn escape_hatch(&self, object: &str, path: &[Seg]) -> bool;
+    /// The typed setting that deliberately turns off what `rule` checks on `object`
+    /// (`Kind/name`), if one does: `networkPolicy.enabled: false` (a CNI that enforces no
+    /// policy) for the isolation rule, `backup.enabled: false` for the backup rule. The finding
+    /// is kept, with a note naming the setting and where it is written, and does not count.
+    /// One mechanism for every rule: the table of which setting turns off which rule is the
+    /// caller's (`render::provenance`), which knows the settings.
+    fn intent(&self, rule: &Rule, object: &str) -> Option<String>;
 }
 
-/// No provenance: everything counts as rendered from typed settings.
+/// No provenance: no typed setting turns any rule off (change impact compares objects only, and
+/// turning a protection off is a security change there).
 pub struct Typed;
 
 impl Provenance for Typed {
-    fn escape_hatch(&self, _: &str, _: &[Seg]) -> bool {
-        false
+    fn intent(&self, _: &Rule, _: &str) -> Option<String> {
+        None
     }
 }
 
-/// What the rules see: every object, and where values came from.
-pub(crate) struct Ctx<'a> {
-    pub objects: &'a [&'a J],
-    pub provenance: &'a dyn Provenance,
+/// What the rules see: every object, and every pod template read once.
+struct Ctx<'a> {
+    objects: &'a [&'a J],
+    pods: Vec<ports::Pod<'a>>,
 }
 
 /// Collects findings for one object.
@@ -134,6 +155,7 @@ impl Out<'_> {
             message: message.into(),
             origin: None,
             accepted: None,
+            intent: None,
         });
     }
 }
@@ -150,7 +172,7 @@ pub(crate) fn keys(base: &[Seg], more: &[&str]) -> Vec<Seg> {
 pub fn lint(objects: &[&J], provenance: &dyn Provenance) -> Vec<Finding> {
     let ctx = Ctx {
         objects,
-        provenance,
+        pods: ports::pods(objects),
     };
     let mut all = Vec::new();
     for o in objects {
@@ -164,14 +186,20 @@ pub fn lint(objects: &[&J], provenance: &dyn Provenance) -> Vec<Finding> {
         pod::check(o, &mut out);
         workload::check(&ctx, o, &mut out);
         network::check(&ctx, o, &mut out);
+        ports::check(&ctx, o, &mut out);
+        capacity::check(&ctx, o, &mut out);
         all.extend(out.findings);
+    }
+    for f in &mut all {
+        f.intent = provenance.intent(f.rule, &f.object);
     }
     all
 }
 
-/// Whether any finding is an error (accepted ones do not count).
+/// Whether any finding is an error (accepted ones, and ones a typed setting turns off, do not
+/// count; opt-in rules are warnings).
 pub fn has_errors(findings: &[Finding]) -> bool {
     findings
         .iter()
-        .any(|f| f.rule.severity == Severity::Error && f.accepted.is_none())
+        .any(|f| f.rule.severity == Severity::Error && !f.waived())
 }

@@ -10,7 +10,7 @@ use crate::k8s::object::{self, kind, str_at};
 pub(super) fn check(ctx: &Ctx, o: &J, out: &mut Out) {
     match kind(o) {
         "NetworkPolicy" => allow_all(o, out),
-        "Service" => exposure(ctx, o, out),
+        "Service" => exposure(o, out),
         _ if object::runs_pods(o) => isolated(ctx, o, out),
         _ => {}
     }
@@ -40,16 +40,6 @@ fn allow_all(o: &J, out: &mut Out) {
 
 fn isolated(ctx: &Ctx, o: &J, out: &mut Out) {
     let Some(labels) = pod_labels(o) else { return };
-    // No NetworkPolicy in the namespace at all: the render does not isolate pods there (the
-    // typed `networkPolicy.enabled: false`, for a cluster whose CNI enforces none), so there is
-    // no intent to break. The rule is about pods the render's policies leave out.
-    if !ctx
-        .objects
-        .iter()
-        .any(|p| kind(p) == "NetworkPolicy" && same_namespace(p, o))
-    {
-        return;
-    }
     let covered = |ty: &str| {
         ctx.objects.iter().any(|p| {
             kind(p) == "NetworkPolicy"
@@ -83,26 +73,23 @@ fn isolated(ctx: &Ctx, o: &J, out: &mut Out) {
     }
 }
 
-fn exposure(ctx: &Ctx, o: &J, out: &mut Out) {
-    let id = crate::config::patches::object_id(o);
+fn exposure(o: &J, out: &mut Out) {
     let ty = str_at(o, "/spec/type").unwrap_or("ClusterIP");
     if matches!(ty, "LoadBalancer" | "NodePort") {
-        let at = keys(&[], &["spec", "type"]);
-        if ctx.provenance.escape_hatch(&id, &at) {
-            out.fire(
-                "AGT140",
-                at,
-                format!("type {ty} opens it outside the cluster"),
-            );
-        }
+        out.fire(
+            "AGT140",
+            keys(&[], &["spec", "type"]),
+            format!("type {ty} opens it outside the cluster"),
+        );
     }
     if o.pointer("/spec/externalIPs")
         .and_then(J::as_array)
         .is_some_and(|a| !a.is_empty())
     {
-        let at = keys(&[], &["spec", "externalIPs"]);
-        if ctx.provenance.escape_hatch(&id, &at) {
-            out.fire("AGT140", at, "externalIPs route outside traffic to it");
-        }
+        out.fire(
+            "AGT140",
+            keys(&[], &["spec", "externalIPs"]),
+            "externalIPs route outside traffic to it",
+        );
     }
 }

@@ -331,16 +331,45 @@ fn readiness(c: &J, at: &[Seg], long_running: bool, out: &mut Out) {
             format!("container `{name}` has no {}", missing.join(", ")),
         );
     }
+    image(c, at, out);
+}
+
+/// The image's tag (`None`: none; a digest-pinned image counts as pinned) and pull policy.
+fn image(c: &J, at: &[Seg], out: &mut Out) {
     let image = object::field_str(c, "/image");
-    if !image.contains("@sha256:") {
-        let last = image.rsplit('/').next().unwrap_or(image);
-        let tag = last.split_once(':').map(|(_, t)| t);
-        if matches!(tag, None | Some("latest")) {
-            out.fire(
-                "AGT122",
-                keys(at, &["image"]),
-                format!("container `{name}` runs `{image}`: no pinned tag"),
-            );
-        }
+    let who = object::field_str(c, "/name");
+    let digest = image.contains('@');
+    let last = image.rsplit('/').next().unwrap_or(image);
+    let last = last.split('@').next().unwrap_or(last);
+    let tag = last.split_once(':').map(|(_, t)| t);
+    let moving = !digest && matches!(tag, None | Some("latest"));
+    if moving {
+        out.fire(
+            "AGT122",
+            keys(at, &["image"]),
+            format!("container `{who}` runs `{image}`: no pinned tag"),
+        );
+    }
+    match str_at(c, "/imagePullPolicy") {
+        Some(p @ "IfNotPresent") if moving => out.fire(
+            "AGT123",
+            keys(at, &["imagePullPolicy"]),
+            format!("container `{who}` pulls the moving `{image}` only once per node ({p})"),
+        ),
+        Some("Never") => out.fire(
+            "AGT123",
+            keys(at, &["imagePullPolicy"]),
+            format!(
+                "container `{who}` never pulls `{image}`: it starts only where the node has it"
+            ),
+        ),
+        _ => {}
+    }
+    if !digest && !image.is_empty() {
+        out.fire(
+            "AGT124",
+            keys(at, &["image"]),
+            format!("container `{who}` runs `{image}` by tag, not by digest"),
+        );
     }
 }

@@ -32,9 +32,10 @@ pub fn text_one(f: &Finding, env: &str) -> String {
     if let Some(o) = &f.origin {
         s.push_str(&format!("\n  = set by {} at {}", o.entry, o.shown));
     }
-    match &f.accepted {
-        Some(why) => s.push_str(&format!("\n  = accepted: {why}")),
-        None => s.push_str(&format!("\n  = fix: {}", f.rule.fix)),
+    match (&f.accepted, &f.intent) {
+        (Some(why), _) => s.push_str(&format!("\n  = accepted: {why}")),
+        (None, Some(setting)) => s.push_str(&format!("\n  = note: {setting}")),
+        (None, None) => s.push_str(&format!("\n  = fix: {}", f.rule.fix)),
     }
     s
 }
@@ -53,10 +54,14 @@ pub fn text(findings: &[(&str, &Finding)]) -> String {
 
 /// `2 errors, 1 warning` or `no findings`.
 pub fn summary<'a>(findings: impl Iterator<Item = &'a Finding>) -> String {
-    let (mut e, mut w, mut a) = (0, 0, 0);
+    let (mut e, mut w, mut a, mut off) = (0, 0, 0, 0);
     for f in findings {
         if f.accepted.is_some() {
             a += 1;
+            continue;
+        }
+        if f.intent.is_some() {
+            off += 1;
             continue;
         }
         match f.rule.severity {
@@ -64,10 +69,15 @@ pub fn summary<'a>(findings: impl Iterator<Item = &'a Finding>) -> String {
             Severity::Warning => w += 1,
         }
     }
-    let accepted = if a == 0 {
+    let waived: Vec<String> = [(a, "accepted"), (off, "off by a typed setting")]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+    let accepted = if waived.is_empty() {
         String::new()
     } else {
-        format!(" ({a} accepted)")
+        format!(" ({})", waived.join(", "))
     };
     if e + w == 0 {
         return format!("lint: no findings{accepted}");
@@ -90,6 +100,7 @@ fn finding_json(env: &str, f: &Finding) -> J {
         })),
         "fix": f.rule.fix,
         "accepted": f.accepted,
+        "intent": f.intent,
     })
 }
 
@@ -114,7 +125,7 @@ pub fn sarif(findings: &[(&str, &Finding)]) -> String {
                 "shortDescription": {"text": r.title},
                 "fullDescription": {"text": r.doc},
                 "help": {"text": format!("{}\n\nFix: {}", r.doc, r.fix)},
-                "defaultConfiguration": {"level": level(r.severity)},
+                "defaultConfiguration": {"level": level(r.severity), "enabled": !r.opt_in},
             })
         })
         .collect();
@@ -149,7 +160,7 @@ pub fn sarif(findings: &[(&str, &Finding)]) -> String {
                     "agentctl/v1": format!("{}|{}|{}|{}", f.rule.id, env, f.object, f.path_text()),
                 },
             });
-            if let Some(why) = &f.accepted {
+            if let Some(why) = f.accepted.as_ref().or(f.intent.as_ref()) {
                 result["suppressions"] = json!([{"kind": "external", "justification": why}]);
             }
             result
@@ -214,15 +225,19 @@ fn xml(s: &str) -> String {
 
 /// JUnit XML: one test case per rule and environment; a rule that fired fails its case (one
 /// `<failure>` listing each finding), a rule that did not passes.
-pub fn junit(envs: &[&str], findings: &[(&str, &Finding)]) -> String {
+/// An opt-in rule has a case only when `enabled` names it.
+pub fn junit(envs: &[&str], findings: &[(&str, &Finding)], enabled: &[&str]) -> String {
     let mut cases = String::new();
     let (mut tests, mut failures) = (0, 0);
     for env in envs {
-        for r in RULES {
+        for r in RULES
+            .iter()
+            .filter(|r| !r.opt_in || enabled.contains(&r.id))
+        {
             tests += 1;
             let mine: Vec<&Finding> = findings
                 .iter()
-                .filter(|(e, f)| e == env && f.rule.id == r.id && f.accepted.is_none())
+                .filter(|(e, f)| e == env && f.rule.id == r.id && !f.waived())
                 .map(|(_, f)| *f)
                 .collect();
             let class = if env.is_empty() {

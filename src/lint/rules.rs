@@ -19,6 +19,9 @@ pub struct Rule {
     pub doc: &'static str,
     /// How to fix it.
     pub fix: &'static str,
+    /// Off unless asked for (`agentctl lint --enable ID`): a stricter policy than the render
+    /// promises, for teams that want it.
+    pub opt_in: bool,
 }
 
 const PSS: &str = "The namespace enforces Pod Security `restricted`: admission refuses a pod (and \
@@ -26,11 +29,21 @@ the controller of a Deployment, StatefulSet, DaemonSet, Job or CronJob keeps fai
 it) whose spec breaks it. Checked for every pod template of every workload kind, init \
 containers and native sidecars included.";
 
+macro_rules! opt {
+    () => {
+        false
+    };
+    (opt_in) => {
+        true
+    };
+}
+
 macro_rules! rules {
-    ($($id:literal $name:literal $sev:ident $title:literal, $doc:expr, $fix:literal;)*) => {
+    ($($id:literal $name:literal $sev:ident $(+ $opt:ident)? $title:literal, $doc:expr, $fix:literal;)*) => {
         /// Every rule, in ID order.
         pub const RULES: &[Rule] = &[$(Rule {
             id: $id, name: $name, severity: $sev, title: $title, doc: $doc, fix: $fix,
+            opt_in: opt!($($opt)?),
         },)*];
     };
 }
@@ -87,6 +100,17 @@ LimitRange default, which was sized for someone else, or is refused by quota adm
 brings back the new code, and two pods of one ReplicaSet can run different builds. Pinning a \
 digest (`@sha256:`) is stronger still.",
         "use an immutable version tag (`:v1.2.3`) or a digest";
+    "AGT123" "pull-policy" Warning "image pull policy incoherent with the tag",
+        "With `:latest` (or no tag) and `imagePullPolicy: IfNotPresent`, each node keeps the \
+build it pulled first: pods of one ReplicaSet run different code, and a new push reaches only \
+new nodes. `Never` starts a pod only on a node that already holds the image: on any other node \
+it stays in ErrImageNeverPull.",
+        "pin the tag (then `IfNotPresent` is right), or use `imagePullPolicy: Always` with a moving tag; do not use `Never` outside a single-node test cluster";
+    "AGT124" "digest" Warning + opt_in "image not pinned by digest (opt-in)",
+        "A tag can be pushed again; a digest (`image@sha256:...`) names exactly one build, so \
+what was reviewed is what runs. Off by default (a version tag is the render's promise); \
+`agentctl lint --enable AGT124` turns it on.",
+        "reference the image by digest: `registry/name:v1.2.3@sha256:<digest>` (`docker buildx imagetools inspect` prints it)";
     "AGT130" "allow-all-rule" Error "NetworkPolicy rule that allows everything",
         "NetworkPolicies add up: one rule with no `from`/`to` and no ports (`ingress: [{}]`) \
 allows every source on every port for the pods it selects, which cancels the default-deny \
@@ -98,6 +122,23 @@ egress (the default-deny policy selects them all): a pod no policy selects accep
 connection and reaches anything. Checked where the render has NetworkPolicies in the pod's \
 namespace (with `networkPolicy.enabled: false` it has none, on purpose).",
         "keep `default-deny-all` (podSelector: {}, policyTypes: [Ingress, Egress]) or add a policy selecting the pod";
+    "AGT132" "service-port" Warning "Service port that reaches no container port",
+        "A Service sends each port to its `targetPort` (the `port` when absent) on the pods its \
+selector picks. A named targetPort that no container of those pods declares leaves the Service \
+without endpoints; a number no container declares, or a selector that picks no pod of the \
+render, means the port serves nothing the render knows of.",
+        "make `targetPort` the name or number of a `containerPort` of the selected pods (or fix the selector)";
+    "AGT133" "port-blocked" Warning "container port no NetworkPolicy lets in",
+        "A pod selected by an ingress NetworkPolicy accepts only what some policy's rule \
+allows. A declared `containerPort` (a sidecar's, a port a patch added) that no rule of a policy \
+selecting the pod allows is unreachable from everywhere, Services and probes from other pods \
+included, with no error anywhere but timeouts.",
+        "allow the port in a NetworkPolicy rule naming the peers that need it (or remove the port if nothing should reach it)";
+    "AGT134" "port-open-unused" Warning "NetworkPolicy allows a port no selected container declares",
+        "An ingress rule's port that no container of the pods the policy selects declares opens \
+the pods wider than the render serves: whatever listens there later (a debug endpoint, a \
+process an attacker starts) is reachable with no review.",
+        "remove the port from the rule, or declare the container port that serves it";
     "AGT140" "exposure" Error "Service exposed outside the cluster by a patch or extra object",
         "A Service of type LoadBalancer or NodePort, or with externalIPs, opens the workload to \
 networks outside the cluster. The typed settings expose the agent through the Ingress or \
@@ -134,6 +175,26 @@ and autoscaler scale-downs stall.",
         "`revisionHistoryLimit: 0` deletes every old ReplicaSet: `kubectl rollout undo` has \
 nothing to go back to.",
         "keep `revisionHistoryLimit` above 0 (the default is 10)";
+    "AGT172" "spread-capacity" Error "required anti-affinity or topology spread the replicas cannot meet",
+        "A required pod anti-affinity against the workload's own pods places at most one pod per \
+topology domain; a `DoNotSchedule` spread whose `minDomains` exceeds the domains there are \
+places at most `maxSkew` per domain. Where the pod's node selection names the domains (a \
+`nodeSelector` or a required node affinity `In` a list of zones or hosts), the render knows \
+how many there are: more replicas than fit stay Pending forever, and with rolling-update surge \
+on top, every rollout stalls on the pod that has nowhere to go.",
+        "use preferred anti-affinity (or `ScheduleAnyway`), allow more domains, or keep the maximum replicas (plus surge) within what fits";
+    "AGT173" "quota-max-scale" Error "ResourceQuota smaller than the maximum scale",
+        "The namespace's ResourceQuota must hold every pod at once at maximum scale: each \
+workload's autoscaler maximum (else its replicas) plus rolling-update surge, times what quota \
+admission counts of one pod (containers, native sidecars, init containers, LimitRange \
+defaults, overhead). Below that, the autoscaler's scale-up and rollouts are refused pods at \
+the moment load is highest.",
+        "raise the quota's figure (or leave agentctl to derive it: unset `quota.*`), or lower the autoscaler's maximum";
+    "AGT174" "backup" Warning "persistent Redis without a backup",
+        "A Redis that keeps its data on a volume (a StatefulSet with volumeClaimTemplates) holds \
+state the agent relies on; without a scheduled backup (a CronJob that reaches its Service) a \
+lost volume or a bad write is unrecoverable.",
+        "enable `backup` (the CronJob `redis-backup`), or add a CronJob that snapshots the Redis Service";
     "AGT180" "runbook" Warning "alert without a runbook",
         "Every alert must say what to do when it fires: an `annotations.runbook_url` the \
 on-call can open from the notification.",

@@ -18,12 +18,15 @@ fn deployment() -> J {
 }
 
 fn container(name: &str) -> J {
-    json!({"name": name, "image": "reg/web:v1",
+    json!({"name": name, "image": DIGEST,
         "securityContext": {"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}},
         "readinessProbe": {"httpGet": {"port": 80}}, "livenessProbe": {"httpGet": {"port": 80}},
         "resources": {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
         "env": [{"name": "API_KEY", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]})
 }
+
+const DIGEST: &str =
+    "reg/web:v1@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 fn deny() -> J {
     json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
@@ -51,14 +54,15 @@ fn others() -> Vec<J> {
     ]
 }
 
-/// Every object touched: the escape hatch wrote everything.
+/// No typed setting turns anything off.
 struct Patched;
 impl Provenance for Patched {
-    fn escape_hatch(&self, _: &str, _: &[Seg]) -> bool {
-        true
+    fn intent(&self, _: &Rule, _: &str) -> Option<String> {
+        None
     }
 }
 
+/// The rules that fire, every opt-in rule on.
 fn ids(objects: &[J]) -> Vec<&'static str> {
     let refs: Vec<&J> = objects.iter().collect();
     let mut ids: Vec<&str> = lint(&refs, &Patched).iter().map(|f| f.rule.id).collect();
@@ -92,6 +96,52 @@ fn set(all: &mut [J], index: usize, pointer: &str, value: J) {
             other.as_object_mut().unwrap().insert(key.into(), value);
         }
     }
+}
+
+/// A policy letting pods of the namespace in to `app: web` on `ports`.
+fn allow(ports: J) -> J {
+    json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+        "metadata": {"name": "allow", "namespace": "ns"},
+        "spec": {"podSelector": {"matchLabels": {"app": "web"}}, "policyTypes": ["Ingress"],
+            "ingress": [{"from": [{"podSelector": {}}], "ports": ports}]}})
+}
+
+/// Pinned to zone `a` (one domain), one pod per zone.
+fn one_zone_anti_affinity() -> J {
+    json!({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+            {"matchExpressions": [{"key": "topology.kubernetes.io/zone", "operator": "In", "values": ["a"]}]}]}},
+        "podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+            {"topologyKey": "topology.kubernetes.io/zone", "labelSelector": {"matchLabels": {"app": "web"}}}]}})
+}
+
+fn quota(hard: J) -> J {
+    json!({"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "q", "namespace": "ns"},
+        "spec": {"hard": hard}})
+}
+
+/// A persistent Redis, compliant otherwise.
+fn redis() -> J {
+    let mut s = deployment();
+    s["kind"] = json!("StatefulSet");
+    s["metadata"]["name"] = json!("redis");
+    s["spec"]["replicas"] = json!(1);
+    s["spec"]["serviceName"] = json!("redis-service");
+    s["spec"]["selector"] = json!({"matchLabels": {"app": "redis"}});
+    s["spec"]["template"]["metadata"]["labels"] = json!({"app": "redis"});
+    s["spec"]["template"]["spec"]["containers"][0]["image"] =
+        json!(DIGEST.replace("reg/web:v1", "docker.io/library/redis:7.4"));
+    s["spec"]["volumeClaimTemplates"] = json!([{"metadata": {"name": "data"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]);
+    s
+}
+
+/// A CronJob that reaches `host` (compliant otherwise).
+fn backup_job(host: &str) -> J {
+    let d = deployment();
+    let mut t = d["spec"]["template"].clone();
+    t["spec"]["containers"][0]["env"] = json!([{"name": "REDIS_HOST", "value": host}]);
+    json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "backup", "namespace": "ns"},
+        "spec": {"schedule": "@daily", "jobTemplate": {"spec": {"template": t}}}})
 }
 
 const C: &str = "/spec/template/spec/containers/0";
@@ -140,7 +190,8 @@ fn gallery_every_rule_fires_on_its_case() {
                     0,
                     &format!("{C}/ports"),
                     json!([{"containerPort": 80, "hostPort": 80}]),
-                )
+                );
+                a.push(allow(json!([{"port": 80}])));
             }),
         ),
         (
@@ -244,12 +295,39 @@ fn gallery_every_rule_fires_on_its_case() {
             Box::new(|a| set(a, 0, &format!("{C}/image"), json!("reg:5000/web:latest"))),
         ),
         (
+            "AGT123",
+            Box::new(|a| set(a, 0, &format!("{C}/imagePullPolicy"), json!("Never"))),
+        ),
+        (
+            "AGT124",
+            Box::new(|a| set(a, 0, &format!("{C}/image"), json!("reg:5000/web:v1"))),
+        ),
+        (
             "AGT130",
             Box::new(|a| set(a, 1, "/spec/ingress", json!([{}]))),
         ),
         (
             "AGT131",
             Box::new(|a| set(a, 1, "/spec/policyTypes", json!(["Ingress"]))),
+        ),
+        (
+            "AGT132",
+            Box::new(|a| set(a, 4, "/spec/selector", json!({"app": "web"}))),
+        ),
+        (
+            "AGT133",
+            Box::new(|a| {
+                set(
+                    a,
+                    0,
+                    &format!("{C}/ports"),
+                    json!([{"containerPort": 8080}]),
+                )
+            }),
+        ),
+        (
+            "AGT134",
+            Box::new(|a| a.push(allow(json!([{"port": 9999}])))),
         ),
         (
             "AGT140",
@@ -312,6 +390,15 @@ fn gallery_every_rule_fires_on_its_case() {
             Box::new(|a| set(a, 0, "/spec/revisionHistoryLimit", json!(0))),
         ),
         (
+            "AGT172",
+            Box::new(|a| set(a, 0, &format!("{P}/affinity"), one_zone_anti_affinity())),
+        ),
+        (
+            "AGT173",
+            Box::new(|a| a.push(quota(json!({"requests.cpu": "2"})))),
+        ),
+        ("AGT174", Box::new(|a| a.push(redis()))),
+        (
             "AGT180",
             Box::new(|a| set(a, 6, "/spec/groups/0/rules/0/annotations", json!({}))),
         ),
@@ -320,7 +407,9 @@ fn gallery_every_rule_fires_on_its_case() {
     let all: Vec<&str> = RULES.iter().map(|r| r.id).collect();
     assert_eq!(fired, all, "every rule has its gallery case, in ID order");
     for (id, change) in &cases {
-        let got = ids(&with(|a| change(a)));
+        // An opt-in rule stricter than the case's (a digest beside a moving tag) may fire too.
+        let mut got = ids(&with(|a| change(a)));
+        got.retain(|g| g == id || !rule(g).is_some_and(|r| r.opt_in));
         assert_eq!(got, [*id], "case {id}");
     }
 }
@@ -397,10 +486,13 @@ fn the_pdb_reads_the_autoscaler_minimum() {
 }
 
 #[test]
-fn a_typed_service_type_is_not_flagged() {
+fn exposure_is_found_whoever_wrote_it() {
+    // No typed setting asks for a LoadBalancer: the finding stands without provenance too.
     let all = with(|a| set(a, 4, "/spec/type", json!("LoadBalancer")));
     let refs: Vec<&J> = all.iter().collect();
-    assert!(lint(&refs, &Typed).is_empty());
+    let found = lint(&refs, &Typed);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].rule.id, "AGT140");
 }
 
 #[test]
@@ -421,4 +513,339 @@ fn findings_name_the_object_and_path() {
         "spec.template.spec.containers[0].securityContext.privileged"
     );
     assert!(has_errors(std::slice::from_ref(f)));
+}
+
+#[test]
+fn pull_policy_follows_the_tag_and_digests_are_opt_in() {
+    let image = |image: &str, policy: &str| {
+        ids(&with(|a| {
+            set(a, 0, &format!("{C}/image"), json!(image));
+            set(a, 0, &format!("{C}/imagePullPolicy"), json!(policy));
+        }))
+    };
+    // A moving tag pulled once per node: incoherent; pulled always: only the tag is a risk.
+    assert_eq!(
+        image("reg/web:latest", "IfNotPresent"),
+        ["AGT122", "AGT123", "AGT124"]
+    );
+    assert_eq!(image("reg/web", "Always"), ["AGT122", "AGT124"]);
+    // A pinned tag with IfNotPresent is the right policy; with a digest even `latest` is fixed.
+    assert_eq!(image("reg/web:v1", "IfNotPresent"), ["AGT124"]);
+    assert!(image(&DIGEST.replace(":v1", ":latest"), "IfNotPresent").is_empty());
+    // A registry port is not a tag.
+    assert_eq!(image("reg:5000/web", "Always"), ["AGT122", "AGT124"]);
+    // Off unless asked for: the opt-in rule is neither shown nor an error by default.
+    let all = with(|a| set(a, 0, &format!("{C}/image"), json!("reg/web:v1")));
+    let refs: Vec<&J> = all.iter().collect();
+    let found = lint(&refs, &Typed);
+    assert_eq!(found.len(), 1);
+    assert!(!found[0].shown(&[]) && found[0].shown(&["AGT124"]));
+    assert!(!has_errors(&found));
+}
+
+#[test]
+fn service_ports_reach_declared_container_ports() {
+    let web_port = |a: &mut Vec<J>| {
+        set(
+            a,
+            0,
+            &format!("{C}/ports"),
+            json!([{"name": "http", "containerPort": 8080}]),
+        );
+        a.push(allow(json!([{"port": "http"}])));
+    };
+    // By name and by number: reached; the named port is let in by the policy's named port.
+    for target in [json!("http"), json!(8080)] {
+        let got = ids(&with(|a| {
+            web_port(a);
+            set(a, 4, "/spec/selector", json!({"app": "web"}));
+            set(
+                a,
+                4,
+                "/spec/ports",
+                json!([{"port": 80, "targetPort": target}]),
+            );
+        }));
+        assert!(got.is_empty(), "{target}: {got:?}");
+    }
+    // A misspelled name, a wrong protocol, a selector that picks nothing: AGT132.
+    for (selector, port) in [
+        (
+            json!({"app": "web"}),
+            json!({"port": 80, "targetPort": "htpp"}),
+        ),
+        (
+            json!({"app": "web"}),
+            json!({"port": 80, "targetPort": 8080, "protocol": "UDP"}),
+        ),
+        (
+            json!({"app": "wbe"}),
+            json!({"port": 80, "targetPort": 8080}),
+        ),
+    ] {
+        let got = ids(&with(|a| {
+            web_port(a);
+            set(a, 4, "/spec/selector", selector.clone());
+            set(a, 4, "/spec/ports", json!([port.clone()]));
+        }));
+        assert_eq!(got, ["AGT132"], "{selector} {port}");
+    }
+}
+
+#[test]
+fn every_declared_port_is_let_in_and_nothing_else() {
+    let ports = |declared: J, allowed: J| {
+        ids(&with(|a| {
+            set(a, 0, &format!("{C}/ports"), declared.clone());
+            a.push(allow(allowed.clone()));
+        }))
+    };
+    assert!(ports(json!([{"containerPort": 8080}]), json!([{"port": 8080}])).is_empty());
+    // A range lets in every port in it, and a rule without ports every port.
+    assert!(
+        ports(
+            json!([{"containerPort": 8080}]),
+            json!([{"port": 8000, "endPort": 8100}])
+        )
+        .is_empty()
+    );
+    assert!(ports(json!([{"containerPort": 8080}]), json!([])).is_empty());
+    // The other protocol is not the port.
+    assert_eq!(
+        ports(
+            json!([{"containerPort": 8080}]),
+            json!([{"port": 8080, "protocol": "UDP"}])
+        ),
+        ["AGT133", "AGT134"]
+    );
+    // A second port added (by a patch, a sidecar) and not let in: blocked, named in the finding.
+    let all = with(|a| {
+        set(
+            a,
+            0,
+            &format!("{C}/ports"),
+            json!([{"containerPort": 8080}, {"name": "otlp", "containerPort": 4317}]),
+        );
+        a.push(allow(json!([{"port": 8080}])));
+    });
+    let refs: Vec<&J> = all.iter().collect();
+    let found = lint(&refs, &Typed);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].rule.id, "AGT133");
+    assert_eq!(
+        found[0].path_text(),
+        "spec.template.spec.containers[0].ports[1].containerPort"
+    );
+    assert!(
+        found[0].message.contains("4317/TCP (`otlp`)"),
+        "{}",
+        found[0].message
+    );
+    assert!(
+        found[0].message.contains("deny, allow"),
+        "{}",
+        found[0].message
+    );
+    // A pod no ingress policy selects accepts every port: nothing to say.
+    let open = with(|a| {
+        set(a, 1, "/spec/policyTypes", json!(["Egress"]));
+        set(
+            a,
+            0,
+            &format!("{C}/ports"),
+            json!([{"containerPort": 8080}]),
+        );
+    });
+    assert_eq!(ids(&open), ["AGT131"]);
+}
+
+#[test]
+fn anti_affinity_and_spread_are_held_to_the_domains_the_render_names() {
+    let affinity = |replicas: i64, aff: J| {
+        ids(&with(|a| {
+            set(a, 0, "/spec/replicas", json!(replicas));
+            set(a, 0, &format!("{P}/affinity"), aff.clone());
+        }))
+    };
+    // One replica in one zone fits; but the rolling update's surge pod has nowhere to go.
+    let all = with(|a| {
+        set(a, 0, "/spec/replicas", json!(1));
+        set(a, 0, &format!("{P}/affinity"), one_zone_anti_affinity());
+    });
+    let refs: Vec<&J> = all.iter().collect();
+    let found = lint(&refs, &Typed);
+    assert_eq!(found.len(), 1);
+    assert!(
+        found[0].message.contains("every rollout stalls"),
+        "{}",
+        found[0].message
+    );
+    // With no surge (Recreate), one replica fits.
+    let recreate = with(|a| {
+        set(a, 0, "/spec/replicas", json!(1));
+        set(a, 0, "/spec/strategy", json!({"type": "Recreate"}));
+        set(a, 0, &format!("{P}/affinity"), one_zone_anti_affinity());
+    });
+    assert!(ids(&recreate).is_empty());
+    // Two zones named: two replicas fit, but not with surge; three never.
+    let mut two = one_zone_anti_affinity();
+    two["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0]
+        ["matchExpressions"][0]["values"] = json!(["a", "b"]);
+    assert_eq!(affinity(2, two.clone()), ["AGT172"]);
+    assert_eq!(affinity(1, two.clone()), Vec::<&str>::new());
+    // The autoscaler's maximum counts, not spec.replicas.
+    let hpa = json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "h", "namespace": "ns"},
+        "spec": {"minReplicas": 1, "maxReplicas": 5,
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}}});
+    let scaled = with(|a| {
+        set(a, 0, "/spec/replicas", json!(1));
+        set(a, 0, &format!("{P}/affinity"), two.clone());
+        a.push(hpa.clone());
+    });
+    let refs: Vec<&J> = scaled.iter().collect();
+    let found = lint(&refs, &Typed);
+    assert!(
+        found.iter().any(|f| f.rule.id == "AGT172"
+            && f.message.contains("5 replicas at most")
+            && f.message.contains("3 stay Pending")),
+        "{found:?}"
+    );
+    // Preferred anti-affinity, or domains the render does not know: nothing to say.
+    let mut preferred = one_zone_anti_affinity();
+    let term =
+        preferred["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0].take();
+    preferred["podAntiAffinity"] = json!({"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 100, "podAffinityTerm": term}]});
+    assert!(affinity(3, preferred).is_empty());
+    let mut unknown = one_zone_anti_affinity();
+    unknown.as_object_mut().unwrap().remove("nodeAffinity");
+    assert!(affinity(3, unknown).is_empty());
+    // A DoNotSchedule spread whose minDomains exceeds the named zones: maxSkew per zone.
+    let spread = |skew: i64| {
+        with(move |a| {
+            set(a, 0, "/spec/strategy", json!({"type": "Recreate"}));
+            set(
+                a,
+                0,
+                &format!("{P}/nodeSelector"),
+                json!({"topology.kubernetes.io/zone": "a"}),
+            );
+            set(
+                a,
+                0,
+                &format!("{P}/topologySpreadConstraints"),
+                json!([{"maxSkew": skew, "minDomains": 3,
+                "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule",
+                "labelSelector": {"matchLabels": {"app": "web"}}}]),
+            );
+        })
+    };
+    assert_eq!(ids(&spread(1)), ["AGT172"]);
+    assert!(ids(&spread(2)).is_empty());
+}
+
+#[test]
+fn the_quota_holds_every_pod_at_maximum_scale() {
+    // Two replicas + one surge pod of 1 CPU / 1Gi each.
+    let q = |hard: J| ids(&with(|a| a.push(quota(hard.clone()))));
+    assert!(q(json!({"requests.cpu": "3", "limits.memory": "3Gi", "pods": "3"})).is_empty());
+    assert_eq!(
+        q(json!({"requests.cpu": "3", "limits.memory": "3Gi", "pods": "2"})),
+        ["AGT173"]
+    );
+    assert_eq!(q(json!({"limits.memory": "2Gi"})), ["AGT173"]);
+    // A native sidecar counts, and so does the autoscaler's maximum.
+    let mut side = container("side");
+    side["restartPolicy"] = json!("Always");
+    let all = with(|a| {
+        set(a, 0, &format!("{P}/initContainers"), json!([side.clone()]));
+        a.push(quota(json!({"requests.cpu": "5"})));
+    });
+    let refs: Vec<&J> = all.iter().collect();
+    let found = lint(&refs, &Typed);
+    assert_eq!(found.len(), 1);
+    assert!(
+        found[0].message.contains("less than the 6 needed"),
+        "{}",
+        found[0].message
+    );
+    assert!(
+        found[0].message.contains("Deployment/web 3 × 2"),
+        "{}",
+        found[0].message
+    );
+    // Claims: a StatefulSet's templates count once per replica.
+    assert_eq!(
+        ids(&with(|a| {
+            a.push(redis());
+            a.push(backup_job("redis-service"));
+            a.push(quota(json!({"persistentvolumeclaims": "0"})));
+        })),
+        ["AGT173"]
+    );
+    // A scoped quota counts what the objects do not say: left alone.
+    let mut scoped = quota(json!({"pods": "0"}));
+    scoped["spec"]["scopes"] = json!(["BestEffort"]);
+    assert!(ids(&with(|a| a.push(scoped.clone()))).is_empty());
+}
+
+#[test]
+fn a_persistent_redis_needs_a_backup_that_reaches_it() {
+    assert!(
+        ids(&with(|a| {
+            a.push(redis());
+            a.push(backup_job("redis-service"));
+        }))
+        .is_empty()
+    );
+    // A job that reaches something else, or a suspended one, is no backup.
+    assert_eq!(
+        ids(&with(|a| {
+            a.push(redis());
+            a.push(backup_job("postgres"));
+        })),
+        ["AGT174"]
+    );
+    let mut suspended = backup_job("redis-service");
+    suspended["spec"]["suspend"] = json!(true);
+    assert_eq!(
+        ids(&with(|a| {
+            a.push(redis());
+            a.push(suspended.clone());
+        })),
+        ["AGT174"]
+    );
+    // Without a volume there is nothing to lose.
+    let mut ephemeral = redis();
+    ephemeral["spec"]
+        .as_object_mut()
+        .unwrap()
+        .remove("volumeClaimTemplates");
+    assert!(ids(&with(|a| a.push(ephemeral.clone()))).is_empty());
+}
+
+/// A typed setting that turns one rule off.
+struct Off(&'static str);
+impl Provenance for Off {
+    fn intent(&self, rule: &Rule, _: &str) -> Option<String> {
+        (rule.id == self.0).then(|| "off by `networkPolicy.enabled: false`".to_owned())
+    }
+}
+
+#[test]
+fn a_typed_setting_turns_a_rule_off_with_a_note() {
+    let all = with(|a| {
+        a.remove(1); // no NetworkPolicy at all
+    });
+    let refs: Vec<&J> = all.iter().collect();
+    let found = lint(&refs, &Off("AGT131"));
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].rule.id, "AGT131");
+    assert!(found[0].waived() && !has_errors(&found));
+    assert!(
+        report::text_one(&found[0], "").contains("= note: off by `networkPolicy.enabled: false`")
+    );
+    // Only that rule: the same render without the setting is refused.
+    assert!(has_errors(&lint(&refs, &Typed)));
+    assert!(has_errors(&lint(&refs, &Off("AGT174"))));
 }

@@ -101,6 +101,15 @@ pub(super) fn label_selects(selector: &J, labels: &J) -> bool {
     labels_ok && exprs_ok
 }
 
+/// Whether a Service's plain `selector` map picks pods with `labels` (an empty one picks none).
+pub(super) fn map_selects(selector: &J, labels: &J) -> bool {
+    selector.as_object().is_some_and(|m| {
+        !m.is_empty()
+            && m.iter()
+                .all(|(k, v)| labels.get(k).is_some_and(|have| have == v))
+    })
+}
+
 pub(super) fn pod_labels(o: &J) -> Option<&J> {
     object::pod_template(o)
         .and_then(|t| t.pointer("/metadata/labels"))

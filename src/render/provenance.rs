@@ -5,12 +5,13 @@
 
 use serde_json::Value as J;
 
+use crate::config::Config;
 use crate::config::patches::{self, Seg};
 use crate::diag::{Diagnostic, Origin as SourceOrigin, Pos, Source};
 use crate::input::extras;
-use crate::lint::{self, Finding, Origin, Provenance};
+use crate::lint::{self, Finding, Origin, Provenance, Rule};
 use crate::render::patches::Applied;
-use crate::resolve::merge::Merged;
+use crate::resolve::merge::{Merged, compact};
 
 /// The provenance of one render's final objects.
 pub struct Known<'a> {
@@ -91,13 +92,36 @@ fn origin(source: &Source, pos: Pos, entry: String) -> Origin {
     }
 }
 
+/// A row of [`INTENTS`]: the rule, the setting's path, whether the configuration has it off.
+type Intent = (&'static str, &'static str, fn(&Config) -> bool);
+
+/// Which typed setting deliberately turns off which rule: the rule, the setting's path, and
+/// whether the configuration has it off. One table for every rule ([`Provenance::intent`]).
+const INTENTS: &[Intent] = &[
+    // A cluster whose CNI enforces no NetworkPolicy: the render isolates nothing, on purpose.
+    ("AGT131", "networkPolicy.enabled", |c| {
+        !c.network_policy.enabled
+    }),
+    // No scheduled backup (dev, or a Redis whose data is disposable).
+    ("AGT174", "backup.enabled", |c| !c.backup.enabled),
+];
+
 impl Provenance for Known<'_> {
-    fn escape_hatch(&self, object: &str, path: &[Seg]) -> bool {
-        self.merged
-            .resources
+    fn intent(&self, rule: &Rule, _object: &str) -> Option<String> {
+        let (_, path, _) = INTENTS
             .iter()
-            .any(|r| patches::object_id(&r.object) == object)
-            || self.patch(object, path).is_some()
+            .find(|(id, _, off)| *id == rule.id && off(&self.merged.config))?;
+        let value = self
+            .merged
+            .origin(path)
+            .map_or_else(|| "false".to_owned(), |s| compact(&s.value));
+        let at = match self.merged.origin(path) {
+            Some(s) if s.source.origin != SourceOrigin::Default => {
+                format!(" at {}", s.source.locate(s.pos))
+            }
+            _ => " (its default)".to_owned(),
+        };
+        Some(format!("off by `{path}: {value}`{at}"))
     }
 }
 

@@ -9,7 +9,7 @@ use serde_json::Value as J;
 
 use crate::config::{Config, quota};
 use crate::diag::Diagnostic;
-use crate::k8s::{object, pod};
+use crate::k8s::{object, pod, scale};
 
 /// The quota after patches and extra objects: the derived `agent-quota` is computed from the
 /// settings, so a container a patch adds, or a workload or claim an extra object adds, would
@@ -70,10 +70,12 @@ pub fn quota(cfg: &Config, files: &mut [(String, Vec<J>)]) -> Result<(), Vec<Dia
             Some(w) => w.per_pod = per_pod(spec),
             None => workloads.push(quota::Workload {
                 name: format!("{kind} {name}"),
-                pods: obj
-                    .pointer("/spec/replicas")
-                    .and_then(J::as_u64)
-                    .unwrap_or(1),
+                // At its maximum, as lint's quota rule counts it (AGT173): the autoscaler's
+                // maximum (else its replicas) plus the rolling update's surge.
+                pods: scale::most_pods(objects(), obj)
+                    .map_or(1, |(n, surge)| n.saturating_add(surge))
+                    .try_into()
+                    .unwrap_or(0),
                 why: String::new(),
                 per_pod: per_pod(spec),
                 surge: None,

@@ -226,15 +226,18 @@ fn sarif_json_and_junit_hold_the_findings() {
     assert!(junit.stdout.contains("name=\"AGT101 privileged\""));
 }
 
+/// In this (debug, unoptimized) build lint must stay a small share of the render: under 4 %
+/// (it was 1.8 % with the cross-object rules, on a loaded machine). The README's absolute figure
+/// (under 1 ms) is the optimized build's, measured by `cargo bench --bench render -- lint` in
+/// the same run as the whole render.
 #[test]
-fn lint_costs_under_a_millisecond_of_a_render() {
+fn lint_costs_a_small_share_of_a_render() {
     let (render, lint, findings) = lib::lint_cost(21);
     eprintln!("render of the defaults: {render} ns (median of 21), its lint stage: {lint} ns");
     assert_eq!(findings, 0);
-    assert!(lint < 1_000_000, "lint took {lint} ns");
     assert!(
-        lint < render,
-        "lint {lint} ns is not a small part of the render ({render} ns)"
+        lint * 25 < render,
+        "lint {lint} ns is not under 4 % of the render ({render} ns)"
     );
 }
 
@@ -392,4 +395,138 @@ fn an_acceptance_needs_a_reason_and_a_finding_to_accept() {
         "{}",
         r.stderr
     );
+}
+
+/// `lint --format json` of the defaults with one override file: the findings as JSON.
+fn lint_json(dir: &std::path::Path, text: &str, extra: &[&str]) -> Vec<J> {
+    write(dir, "o.yaml", text);
+    let mut args = vec!["lint", "-f", "o.yaml", "--format", "json"];
+    args.extend(extra);
+    let run = agentctl(&args).current_dir(dir).run();
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let v: J = serde_json::from_str(&run.stdout).expect("json");
+    v["findings"].as_array().cloned().unwrap_or_default()
+}
+
+/// The rules of issue 24's second round through the real render: each negative control fires
+/// its rule (and only the rules named), located at the override file that caused it where the
+/// value is written there; each positive control, the same input repaired, does not.
+#[test]
+fn gallery_of_the_cross_object_rules_through_the_render() {
+    let dir = tempdir();
+    let agent = |spec: &str| pod_patch(spec);
+    let cases: Vec<(&str, String, String, &[&str])> = vec![
+        (
+            "AGT123",
+            agent("{containers: [{name: agent, imagePullPolicy: Never}]}"),
+            agent("{containers: [{name: agent, imagePullPolicy: IfNotPresent}]}"),
+            &[],
+        ),
+        (
+            "AGT132",
+            "resources:\n  - {apiVersion: v1, kind: Service, metadata: {name: side}, spec: {selector: {app.kubernetes.io/name: agent}, ports: [{port: 80, targetPort: htpp}]}}\n".into(),
+            "resources:\n  - {apiVersion: v1, kind: Service, metadata: {name: side}, spec: {selector: {app.kubernetes.io/name: agent}, ports: [{port: 80, targetPort: http}]}}\n".into(),
+            &[],
+        ),
+        (
+            "AGT133",
+            agent("{containers: [{name: agent, ports: [{name: debug, containerPort: 9000}]}]}"),
+            format!(
+                "{}resources:\n  - {{apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {{name: debug}}, spec: {{podSelector: {{matchLabels: {{app.kubernetes.io/name: agent}}}}, policyTypes: [Ingress], ingress: [{{from: [{{podSelector: {{}}}}], ports: [{{port: debug}}]}}]}}}}\n",
+                agent("{containers: [{name: agent, ports: [{name: debug, containerPort: 9000}]}]}")
+            ),
+            &[],
+        ),
+        (
+            "AGT134",
+            "resources:\n  - {apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: debug}, spec: {podSelector: {matchLabels: {app.kubernetes.io/name: agent}}, policyTypes: [Ingress], ingress: [{from: [{podSelector: {}}], ports: [{port: 9999}]}]}}\n".into(),
+            "resources:\n  - {apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: debug}, spec: {podSelector: {matchLabels: {app.kubernetes.io/name: agent}}, policyTypes: [Ingress], ingress: [{from: [{podSelector: {}}], ports: [{port: http}]}]}}\n".into(),
+            &[],
+        ),
+        (
+            "AGT172",
+            agent("{nodeSelector: {topology.kubernetes.io/zone: eu-west-1a}, affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: topology.kubernetes.io/zone, labelSelector: {matchLabels: {app.kubernetes.io/name: agent}}}]}}}"),
+            agent("{nodeSelector: {topology.kubernetes.io/zone: eu-west-1a}, affinity: {podAntiAffinity: {preferredDuringSchedulingIgnoredDuringExecution: [{weight: 100, podAffinityTerm: {topologyKey: topology.kubernetes.io/zone, labelSelector: {matchLabels: {app.kubernetes.io/name: agent}}}}]}}}"),
+            &[],
+        ),
+        (
+            "AGT173",
+            "patches:\n  - target: {kind: HorizontalPodAutoscaler}\n    patch: {spec: {maxReplicas: 400}}\n".into(),
+            "patches:\n  - target: {kind: HorizontalPodAutoscaler}\n    patch: {spec: {maxReplicas: 8}}\n".into(),
+            &[],
+        ),
+        (
+            "AGT174",
+            "patches:\n  - target: {kind: CronJob, name: redis-backup}\n    patch: {spec: {suspend: true}}\n".into(),
+            "patches:\n  - target: {kind: CronJob, name: redis-backup}\n    patch: {spec: {suspend: false}}\n".into(),
+            &[],
+        ),
+    ];
+    for (rule, bad, good, also) in &cases {
+        let found = lint_json(dir.path(), bad, &[]);
+        let ids: Vec<&str> = found.iter().filter_map(|f| f["rule"].as_str()).collect();
+        assert!(ids.contains(rule), "{rule}: negative control\n{found:#?}");
+        assert!(
+            ids.iter().all(|i| i == rule || also.contains(i)),
+            "{rule}: only it fires\n{found:#?}"
+        );
+        let f = found.iter().find(|f| f["rule"] == *rule).unwrap();
+        // The quota and the backup rule fire on the object that no longer fits (the quota,
+        // the Redis), not on the one the patch changed (the HPA, the CronJob).
+        if !["AGT173", "AGT174"].contains(rule) {
+            assert_eq!(f["origin"]["file"], "o.yaml", "{rule}: located\n{f:#}");
+        }
+        let fixed = lint_json(dir.path(), good, &[]);
+        assert!(
+            !fixed.iter().any(|f| f["rule"] == *rule),
+            "{rule}: positive control\n{fixed:#?}"
+        );
+    }
+    // The opt-in rule: off by default, on with --enable; the digest example satisfies it.
+    let plain = lint_json(dir.path(), "{}\n", &[]);
+    assert!(plain.is_empty(), "{plain:#?}");
+    let strict = lint_json(dir.path(), "{}\n", &["--enable", "AGT124"]);
+    assert!(
+        !strict.is_empty() && strict.iter().all(|f| f["rule"] == "AGT124"),
+        "{strict:#?}"
+    );
+    let pinned = std::fs::read_to_string(root().join("examples/pinned-digests.yaml")).unwrap();
+    let pinned = lint_json(dir.path(), &pinned, &["--enable", "AGT124"]);
+    assert!(pinned.is_empty(), "{pinned:#?}");
+}
+
+#[test]
+fn a_typed_switch_turns_its_rule_off_with_a_note_naming_it() {
+    let run = agentctl(["lint", "-p", "dev"]).code(0).run();
+    assert!(
+        run.stdout
+            .contains("= note: off by `backup.enabled: false` at profile dev (profiles/dev.yaml:"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("lint: no findings (1 off by a typed setting)"),
+        "{}",
+        run.stdout
+    );
+    let run = agentctl([
+        "lint",
+        "--set",
+        "networkPolicy.enabled=false",
+        "--format",
+        "json",
+    ])
+    .code(0)
+    .run();
+    let v: J = serde_json::from_str(&run.stdout).unwrap();
+    let found = v["findings"].as_array().unwrap();
+    assert!(!found.is_empty());
+    for f in found {
+        assert_eq!(f["rule"], "AGT131");
+        assert_eq!(
+            f["intent"],
+            "off by `networkPolicy.enabled: false` at --set networkPolicy.enabled=false"
+        );
+    }
 }

@@ -655,7 +655,11 @@ pub mod lib {
                 t.elapsed().as_nanos()
             })
             .collect();
-        (median(render), median(lint), bundle.findings.len())
+        (
+            median(render),
+            median(lint),
+            bundle.findings.iter().filter(|f| f.shown(&[])).count(),
+        )
     }
 
     /// One rendered output file: its name and its full content.
