@@ -61,6 +61,10 @@ EXAMPLES = {"example:override": ["-f", "examples/override.yaml"],
             # so every object must be accepted; no operator runs, so KEDA scales nothing and no
             # Secret materializes (kwok runs the pods regardless).
             "example:everything": ["-f", "examples/everything.yaml"]}
+FIT = {  # issue 21: typed sidecars, init containers, volumes, ports and network rules (--only fit)
+    "example:sidecar-agent": ["-f", "examples/sidecar-agent.yaml"],
+}
+
 SINGLE = {  # single-setting changes from the defaults
     "set:redis-storage-20Gi": ["--set", "redis.storage.size=20Gi"],
     # Redis' class: the agent's data volume is an emptyDir by default, where a class does nothing.
@@ -135,7 +139,7 @@ def render(name, ns, extra=()):
     """Render set `name` into a fresh directory with namespace ns. Returns (dir, secret_cmd)."""
     if name == "set:namespace-moved":
         ns = ns + "-mv"
-    args = (SETS.get(name) or EXAMPLES.get(name) or SINGLE.get(name) or [])
+    args = (SETS.get(name) or EXAMPLES.get(name) or FIT.get(name) or SINGLE.get(name) or [])
     d = os.path.join(C.work, "r", f"{ns}--{re.sub(r'[^a-z0-9.-]', '_', name)}{len(extra) and '-x' or ''}")
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(os.path.dirname(d), exist_ok=True)
@@ -433,6 +437,63 @@ def scenario_apply():
                    known_key="diff" if known else "-")
             if not ssa:
                 record(f"no-drift:{what}", drift_of(objs, ns), known_key="no-drift")
+
+
+def fit_problems(ns):
+    """What the typed settings of examples/sidecar-agent.yaml must give the running objects."""
+    probs = []
+    pods = [p for p in kjson("get", "pods", "-n", ns, "-l", "app.kubernetes.io/name=agent")["items"]
+            if not p["metadata"].get("deletionTimestamp")]
+    if not pods:
+        probs.append("no agent pod")
+    for p in pods:
+        spec, name = p["spec"], p["metadata"]["name"]
+        inits = [c["name"] for c in spec.get("initContainers", [])]
+        if inits != ["wait-for-models", "check-prompts"]:
+            probs.append(f"{name}: init containers {inits}, not wait-for-models then check-prompts")
+        containers = [c["name"] for c in spec["containers"]]
+        if containers != ["agent", "otel-collector"]:
+            probs.append(f"{name}: containers {containers}, not agent then otel-collector")
+        if p.get("status", {}).get("phase") != "Running":
+            probs.append(f"{name}: phase {p.get('status', {}).get('phase')}")
+        mounts = {m["mountPath"]: m.get("readOnly", False)
+                  for c in spec["containers"] if c["name"] == "agent" for m in c.get("volumeMounts", [])}
+        if mounts.get("/app/prompts") is not True:
+            probs.append(f"{name}: the prompts ConfigMap is not mounted read-only at /app/prompts: {mounts}")
+    svc = kjson("get", "service", "agent-service", "-n", ns)
+    grpc = [p for p in svc["spec"]["ports"] if p.get("name") == "grpc"]
+    if not grpc or grpc[0].get("port") != 9000 or grpc[0].get("appProtocol") != "grpc":
+        probs.append(f"agent-service: no grpc port 9000 with appProtocol grpc: {svc['spec']['ports']}")
+    pol = kjson("get", "networkpolicy", "agent-network-policy", "-n", ns)["spec"]
+    callers = [r for r in pol.get("ingress", []) if {"podSelector": {}} in r.get("from", [])]
+    if not callers or not any(p.get("port") == 9000 for p in callers[0].get("ports", [])):
+        probs.append("agent-network-policy: the callers' rule does not let port 9000 in")
+    vllm = [r for r in pol.get("egress", [])
+            if any(t.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name") == "models"
+                   for t in r.get("to", []))]
+    if not vllm or [p.get("port") for p in vllm[0].get("ports", [])] != [8000]:
+        probs.append(f"agent-network-policy: no egress to namespace models on port 8000 only: {vllm}")
+    return probs
+
+
+def scenario_fit():
+    """Issue 21: examples/sidecar-agent.yaml applies (client- and server-side), rolls out, its pods
+    run what the typed settings say, and a re-render diffs empty against the cluster."""
+    top_up(12)
+    for i, ssa in enumerate((False, True)):
+        label = f"fit:{'server-side-' if ssa else ''}sidecar-agent"
+        try:
+            probs, d, ns, objs = deploy_check("example:sidecar-agent", (), f"e2e-fit-{i}", ssa)
+            if not probs:
+                probs = fit_problems(ns)
+        except Exception as e:  # noqa: BLE001 - reported as the scenario's failure
+            record(label, [f"error: {e}"])
+            continue
+        record(label, probs)
+        if not probs:
+            record(f"fit:{'server-side-' if ssa else ''}diff-empty:sidecar-agent", diff_problems(d, ns, ssa))
+            if not ssa:
+                record("fit:no-drift:sidecar-agent", drift_of(objs, ns))
 
 
 def watch_lines(args, sink, stop):
@@ -1143,7 +1204,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--jobs", type=int, default=int(os.environ.get("AGENTCTL_E2E_JOBS", "6")))
     ap.add_argument("--crds-missing", action="store_true")
-    ap.add_argument("--only", default="", help="comma list: apply,ops,matrix,prune,neg,stall,live")
+    ap.add_argument("--only", default="", help="comma list: apply,ops,matrix,prune,neg,stall,live,fit")
     ap.add_argument("--matrix-pairs", type=int, default=0, help="only the first N pairs (debugging)")
     ap.add_argument("--full-matrix", action="store_true",
                     help="every ordered pair of renders (default: the pairs from and to the defaults)")
@@ -1157,6 +1218,8 @@ def main():
     if not only or "apply" in only:
         top_up(3 * 2 * len(all_sets()) + 10)
         scenario_apply()
+    if not only or "fit" in only:
+        scenario_fit()
     if not only or "ops" in only:
         scenario_operations()
     if not only or "neg" in only:

@@ -312,6 +312,9 @@ pub fn apply(
 ) -> Result<Vec<Applied>, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     if merged.patches.is_empty() && merged.resources.is_empty() {
+        // Typed init containers count only while they run: the recount from the objects
+        // (`k8s::pod::usage`) is what holds them, patches or not.
+        super::recount::quota(&merged.config, files)?;
         return Ok(Vec::new());
     }
     let common = common(files);

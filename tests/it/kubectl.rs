@@ -23,6 +23,8 @@ const CASES: &[&[&str]] = &[
     ],
     &["-f", "examples/adopter.yaml"],
     &["-p", "dev", "-f", "examples/adopter.yaml"],
+    &["-f", "examples/sidecar-agent.yaml"],
+    &["-p", "dev", "-f", "examples/sidecar-agent.yaml"],
     &["-f", "examples/patches.yaml"],
     &["-p", "dev", "-f", "examples/patches.yaml"],
 ];

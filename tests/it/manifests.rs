@@ -36,6 +36,7 @@ pub const CASES: &[Case] = &[
     ),
     ("everything", &[], &["examples/everything.yaml"], &[]),
     ("adopter", &[], &["examples/adopter.yaml"], &[]),
+    ("sidecar-agent", &[], &["examples/sidecar-agent.yaml"], &[]),
     // The fitting settings the adopter example leaves out: an existing ServiceAccount, named
     // node affinity rules, a full spread constraint, a RuntimeClass, env from other Secrets and
     // ConfigMaps, the shared PVC, an Ingress for every host, a Redis URL from a Secret, and the
@@ -177,9 +178,23 @@ fn the_quota_counts_every_container_rendered() {
                 claims += obj["spec"]["volumeClaimTemplates"]
                     .as_array()
                     .map_or(0, Vec::len);
-                let mut cpu: Vec<String> = ["containers", "initContainers"]
-                    .iter()
-                    .flat_map(|k| spec[k].as_array().cloned().unwrap_or_default())
+                // What runs for the pod's life: its containers and native sidecars. A plain
+                // init container counts only while it runs; the recount from the final objects
+                // (`k8s::pod::usage`) holds it (tests/it/quota.rs).
+                let native = |c: &serde_json::Value| c["restartPolicy"] == "Always";
+                let mut cpu: Vec<String> = spec["containers"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .chain(
+                        spec["initContainers"]
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default()
+                            .into_iter()
+                            .filter(native),
+                    )
                     .map(|c| {
                         c["resources"]["requests"]["cpu"]
                             .as_str()

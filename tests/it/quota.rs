@@ -167,3 +167,56 @@ fn a_figure_the_recount_cannot_count_is_refused() {
         assert!(run.stdout.is_empty(), "nothing printed on failure");
     }
 }
+
+/// Issue 21: typed containers are counted as quota admission counts them, without any patch: a
+/// sidecar of 4 CPU adds 4 cores per pod; an init container of 30 CPU, larger than the whole
+/// running pod, sets the pod's figure while it runs (the recount from the objects, which the
+/// typed settings' figures alone would miss: the pods would be refused).
+#[test]
+fn typed_sidecars_and_init_containers_are_counted_for_every_pod() {
+    let dir = support::tempdir();
+    let container = |cpu: &str| {
+        format!(
+            "{{image: registry.example.com/c:1.0, resources: {{requests: {{cpu: '{cpu}', memory: 1Gi}}, limits: {{cpu: '{cpu}', memory: 1Gi}}}}}}"
+        )
+    };
+    support::write(
+        dir.path(),
+        "typed.yaml",
+        &format!(
+            "quota: {{enabled: true}}\nagent:\n  sidecars: {{proxy: {}}}\n",
+            container("4")
+        ),
+    );
+    support::write(
+        dir.path(),
+        "init.yaml",
+        &format!(
+            "quota: {{enabled: true}}\nagent:\n  initContainers: {{migrate: {}}}\n",
+            container("30")
+        ),
+    );
+    support::write(dir.path(), "plain.yaml", "quota: {enabled: true}\n");
+    let plain = render(dir.path(), &["-f", "plain.yaml"]);
+    let sidecar = render(dir.path(), &["-f", "typed.yaml"]);
+    let init = render(dir.path(), &["-f", "init.yaml"]);
+    let max = find(&plain, "HorizontalPodAutoscaler", "agent-hpa")["spec"]["maxReplicas"]
+        .as_u64()
+        .unwrap();
+    let dep = find(&plain, "Deployment", "agent-deployment");
+    let surge = dep["spec"]["strategy"]["rollingUpdate"]["maxSurge"]
+        .as_u64()
+        .unwrap();
+    let pods = u128::from(max + surge);
+    assert_eq!(
+        hard(&sidecar, "limits.cpu") - hard(&plain, "limits.cpu"),
+        pods * 4_000,
+        "every one of the {pods} agent pods holds the sidecar"
+    );
+    // The agent's pod limits 2 CPU; the init container's 30 is the pod's figure while it runs.
+    assert!(
+        hard(&init, "limits.cpu") >= pods * 30_000,
+        "{} < {pods} × 30 cores",
+        hard(&init, "limits.cpu")
+    );
+}

@@ -12,6 +12,7 @@ use crate::config::{
     Config, Container, ContainerProbe, DataVolume, PolicyRule, Port, PortFrom, PortValue, Protocol,
     RulePort, Volume,
 };
+use crate::k8s::version::Feature;
 use crate::suggest::did_you_mean;
 
 /// The agent's own volumes, mounted at these paths in the agent container.
@@ -382,9 +383,21 @@ fn container(k: &mut Checker, c: &Config, path: &str, ct: &Container, init: bool
             Some("remove `order`, or set `native: true`".into()),
         );
     }
-    // HOOK(kube-version): native sidecars need Kubernetes >= 1.29 (`restartPolicy: Always`
-    // on an init container); once `--kube-version` is in the configuration, refuse
-    // `native: true` below 1.29 here, located at `{path}.native`.
+    // Native sidecars (`restartPolicy: Always` on an init container) need the target version.
+    let target = c.kube_version();
+    if ct.native && !init && !target.supports(Feature::NativeSidecars) {
+        k.cross(
+            &format!("{path}.native"),
+            "kubeVersion",
+            Feature::NativeSidecars.refusal(target),
+            format!(
+                "{}; else remove `native` (a regular sidecar runs on every version)",
+                Feature::NativeSidecars
+                    .help()
+                    .trim_end_matches("; else remove it")
+            ),
+        );
+    }
     k.env_map(&format!("{path}.env"), &ct.env, c, false);
     if init && !ct.native && !ct.ports.is_empty() {
         k.fail(
