@@ -27,17 +27,35 @@ pub fn plain_strings(text: &str) -> Result<Vec<(String, Pos)>, String> {
 
 /// Parses a stream of rendered manifests (one or more documents) into JSON values.
 ///
-/// Every render parses a dozen rendered files, so the common case is built straight from the
-/// parser's events (about 7% of a whole-process render saved, measured);
-/// anything that path is not certain to read exactly as serde-saphyr does is read by
-/// serde-saphyr, which also gives the error messages.
+/// Every render parses a dozen rendered files, so the common case is read line by line
+/// ([`super::lines`]: the templates' subset of YAML, JSON values read by serde_json), then
+/// built straight from the parser's events (about 7% of a whole-process render saved,
+/// measured); anything those paths are not certain to read exactly as serde-saphyr does is read
+/// by serde-saphyr, which also gives the error messages.
 pub fn parse_manifests(text: &str) -> Result<Vec<serde_json::Value>, String> {
+    if let Some(docs) = super::lines::manifests_from_lines(text) {
+        return Ok(docs);
+    }
     if let Some(docs) = manifests_from_events(text) {
         return Ok(docs);
     }
     let docs: Vec<serde_json::Value> =
         serde_saphyr::from_str_multiple(text).map_err(|e| e.to_string())?;
     Ok(docs.into_iter().filter(|d| !d.is_null()).collect())
+}
+
+/// The value of a plain scalar as serde-saphyr reads it in a document: [`plain_scalar`] for the
+/// usual ones, serde-saphyr on the scalar alone for the unusual ones; `None` if that reads a
+/// collection (the scalar is not one on its own).
+pub(super) fn plain_value(text: &str) -> Option<serde_json::Value> {
+    use serde_json::Value as J;
+    match plain_scalar(text) {
+        Some(v) => Some(v),
+        None => match serde_saphyr::from_str::<J>(text).ok()? {
+            J::Array(_) | J::Object(_) => None,
+            v => Some(v),
+        },
+    }
 }
 
 /// Plain scalars whose meaning is the same in every YAML reading: `null`/`~`/empty, `true`,
@@ -180,14 +198,7 @@ pub(super) fn manifests_from_events(text: &str) -> Option<Vec<serde_json::Value>
                     return None;
                 }
                 if style == ScalarStyle::Plain {
-                    // The unusual ones (`64Mi`, `/data`) are read by serde-saphyr, alone.
-                    match plain_scalar(&t) {
-                        Some(v) => v,
-                        None => match serde_saphyr::from_str::<J>(&t).ok()? {
-                            J::Array(_) | J::Object(_) => return None,
-                            v => v,
-                        },
-                    }
+                    plain_value(&t)?
                 } else {
                     J::String(t.into_owned())
                 }

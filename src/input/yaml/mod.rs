@@ -541,6 +541,7 @@ pub fn parse_inline(text: &str) -> Result<Node, SyntaxError> {
     parse_layer(text)
 }
 
+mod lines;
 mod manifests;
 mod scalar;
 #[cfg(test)]

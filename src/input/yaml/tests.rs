@@ -103,6 +103,201 @@ fn rendered_files_take_the_event_path_and_read_the_same() {
     }
 }
 
+/// What serde-saphyr reads from a stream (null documents left out), the reference every
+/// faster reader is held to.
+fn saphyr(text: &str) -> Option<Vec<serde_json::Value>> {
+    serde_saphyr::from_str_multiple(text)
+        .map(|d: Vec<serde_json::Value>| d.into_iter().filter(|d| !d.is_null()).collect())
+        .ok()
+}
+
+#[test]
+fn rendered_files_take_the_line_path_and_read_the_same() {
+    let renderer = crate::render::Renderer::new().expect("templates compile");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut renders: Vec<(Vec<&str>, Vec<&str>)> = ["", "dev", "high-throughput", "low-latency"]
+        .iter()
+        .map(|p| (vec![*p], Vec::new()))
+        .collect();
+    renders.push((vec!["high-throughput", "low-latency"], Vec::new()));
+    for example in [
+        "adopter",
+        "everything",
+        "override",
+        "patches",
+        "pinned-digests",
+    ] {
+        renders.push((vec![""], vec![example]));
+    }
+    let mut files = 0;
+    for (profiles, examples) in renders {
+        let inputs = crate::input::layers::Inputs {
+            profiles: profiles
+                .iter()
+                .filter(|p| !p.is_empty())
+                .map(|p| (*p).to_owned())
+                .collect(),
+            files: examples
+                .iter()
+                .map(|e| root.join(format!("examples/{e}.yaml")))
+                .collect(),
+            ..Default::default()
+        };
+        let merged = crate::pipeline::resolve(&inputs).expect("resolves");
+        for (name, text) in renderer.render(&merged.config).expect("renders") {
+            let fast = super::lines::manifests_from_lines(&text)
+                .unwrap_or_else(|| panic!("{profiles:?} {examples:?} {name} left the line path"));
+            assert_eq!(
+                Some(fast),
+                saphyr(&text),
+                "{profiles:?} {examples:?} {name}"
+            );
+            files += 1;
+        }
+    }
+    assert!(files > 100, "{files}");
+}
+
+#[test]
+fn the_line_reader_reads_exactly_as_serde_saphyr_or_defers() {
+    // Scalars, in every place a value can be.
+    let mut taken = 0;
+    let scalars = [
+        "x",
+        "agent-deployment",
+        "10",
+        "0",
+        "-3",
+        "1.5",
+        "true",
+        "false",
+        "null",
+        "~",
+        "on",
+        "yes",
+        "No",
+        "012",
+        "0x1F",
+        "1e3",
+        "+1",
+        "1:20",
+        "2024-01-01",
+        "nan",
+        ".inf",
+        "500m",
+        "64Mi",
+        "/data",
+        "/a:b",
+        "1_000",
+        "TRUE",
+        "99999999999999999999",
+        "'q'",
+        "\"d\"",
+        "\"a\\u00e9\\n\"",
+        "a b",
+        "a#b",
+        "a # c",
+        "a[b]",
+        "a, b",
+        "{}",
+        "[]",
+        "{\"a\": 1}",
+        "[1, \"b\", null, true]",
+        "[1.5]",
+        "[99999999999999999999]",
+        "{\"a\": 1, \"a\": 2}",
+        "\"\\ud83d\\ude00\"",
+        "\"x\" # c",
+        "\"x\"#c",
+        "- a",
+        "-1",
+        "|",
+        ">",
+        "&a x",
+        "*a",
+        "!!str 1",
+        "@x",
+        "`x`",
+        "%x",
+        "?x",
+        "? x",
+        "a:b",
+        "a: b",
+        "a:",
+        ": a",
+        "#x",
+    ];
+    for scalar in scalars {
+        for text in [
+            format!("k: {scalar}\n"),
+            format!("- {scalar}\n"),
+            format!("a:\n  k: {scalar}\n  j: 1\n---\n- - {scalar}\n  - 2\n"),
+            format!("a:\n- {scalar}\n- x: {scalar}\n  y: 1\nb: 2\n"),
+        ] {
+            if let Some(fast) = super::lines::manifests_from_lines(&text) {
+                assert_eq!(Some(fast), saphyr(&text), "{text:?} read differently");
+                taken += 1;
+            }
+        }
+    }
+    assert!(
+        taken >= 100,
+        "the line path should take the usual scalars ({taken})"
+    );
+    // Shapes: each either reads as serde-saphyr reads it or defers.
+    for text in [
+        "a:\n  b:\n    c: 1\n  d: [1]\ne: x\n",
+        "- a: 1\n  b:\n  - 2\n  - 3\n- c\n",
+        "-   a: 1\n    b: 2\n",
+        "- - - 1\n",
+        "\"k\": 1\n\"j k\":\n  - 1\n",
+        "a: 1\n# c\n\n  # indented comment\nb: 2 # c\n",
+        "---\n---\na: 1\n...\n",
+        "# only a comment\n---\na: 1\n",
+        "a:\nb:\n",
+        "a: b\n  c\n",
+        "a:\n  b: 1\n c: 2\n",
+        "a:\n    b: 1\n  c: 2\n",
+        "- a\n - b\n",
+        "- a: 1\n   b: 2\n",
+        "a: 1\n- b\n",
+        "  a: 1\n",
+        "a: 1\na: 2\n",
+        "a:\tb\n",
+        "a: b\r\n",
+        "a: |\n  x\n",
+        "a: &x 1\nb: *x\n",
+        "8080: x\n",
+        "true: x\n",
+        "a b: x\n",
+        "-\n  a: 1\n",
+        "- \"x\": 1\n  \"y\": 2\n",
+        "a: [1,\n  2]\n",
+        "%YAML 1.2\n---\na: 1\n",
+        "--- a\n",
+    ] {
+        if let Some(fast) = super::lines::manifests_from_lines(text) {
+            assert_eq!(Some(fast), saphyr(text), "{text:?} read differently");
+        }
+    }
+    // What the subset leaves out always defers.
+    for text in [
+        "a: b\n  c\n",
+        "a: 1\na: 2\n",
+        "a: |\n  x\n",
+        "a: &x 1\nb: *x\n",
+        "a: !!str 1\n",
+        "8080: x\n",
+        "a:\tb\n",
+        "a: [1.5]\n",
+        "a: {\"b\": 1, \"b\": 2}\n",
+        "a:\n  b: 1\n c: 2\n",
+        "  a: 1\n",
+    ] {
+        assert_eq!(super::lines::manifests_from_lines(text), None, "{text:?}");
+    }
+}
+
 #[test]
 fn plain_scalars_follow_yaml_1_2_where_every_reader_agrees() {
     assert_eq!(resolve_plain("on"), Value::Str("on".into()));
