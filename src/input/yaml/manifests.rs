@@ -25,17 +25,9 @@ pub fn plain_strings(text: &str) -> Result<Vec<(String, Pos)>, String> {
     Ok(out)
 }
 
-/// Parses a stream of rendered manifests (one or more documents) into JSON values.
-///
-/// Every render parses a dozen rendered files, so the common case is read line by line
-/// ([`super::lines`]: the templates' subset of YAML, JSON values read by serde_json), then
-/// built straight from the parser's events (about 7% of a whole-process render saved,
-/// measured); anything those paths are not certain to read exactly as serde-saphyr does is read
-/// by serde-saphyr, which also gives the error messages.
-pub fn parse_manifests(text: &str) -> Result<Vec<serde_json::Value>, String> {
-    if let Some(docs) = super::lines::manifests_from_lines(text) {
-        return Ok(docs);
-    }
+/// [`super::parse_manifests`] after the line reader deferred: the event reader, then
+/// serde-saphyr (which also gives the error messages).
+pub(super) fn manifests_after_lines(text: &str) -> Result<Vec<serde_json::Value>, String> {
     if let Some(docs) = manifests_from_events(text) {
         return Ok(docs);
     }
