@@ -54,9 +54,17 @@ impl fmt::Display for Ref {
     }
 }
 
-/// The lower-case plural a kind's resource is served under (the API server's own rule for
-/// the kinds we meet: `NetworkPolicy` → `networkpolicies`, `Ingress` → `ingresses`).
+/// The plural a kind's resource is served under: the table of kinds' (k8s-openapi's
+/// `URL_PATH_SEGMENT`, the CRD's `names.plural`) for every kind agentctl renders; for another
+/// kind, the English rule the API server's discovery uses for most (`NetworkPolicy` →
+/// `networkpolicies`, `Ingress` → `ingresses`).
 pub fn plural(kind: &str) -> String {
+    if let Some(k) = crate::render::objects::KINDS
+        .iter()
+        .find(|k| k.kind == kind)
+    {
+        return k.plural.to_owned();
+    }
     let lower = kind.to_lowercase();
     if lower == "endpoints" {
         return lower;

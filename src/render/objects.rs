@@ -144,6 +144,38 @@ where
 }
 
 const PROMETHEUS_OPERATOR: &str = "Prometheus Operator";
+const VPA: &str = "Vertical Pod Autoscaler (CRDs and recommender)";
+const KEDA: &str = "KEDA (CRDs, operator and metrics API server)";
+const EXTERNAL_SECRETS: &str = "External Secrets Operator";
+const GATEWAY_API: &str = "Gateway API CRDs and a Gateway controller";
+
+/// The commands that install what serves a custom kind ([`Served::Crd`]'s `operator`), as
+/// `agentctl doctor` suggests them when its API group is not served; empty for one we do not
+/// know how to install.
+pub fn install(operator: &str) -> &'static [&'static str] {
+    match operator {
+        PROMETHEUS_OPERATOR => &[
+            "helm repo add prometheus-community https://prometheus-community.github.io/helm-charts",
+            "helm install prometheus-operator-crds prometheus-community/prometheus-operator-crds",
+        ],
+        KEDA => &[
+            "helm repo add kedacore https://kedacore.github.io/charts",
+            "helm install keda kedacore/keda --namespace keda --create-namespace",
+        ],
+        EXTERNAL_SECRETS => &[
+            "helm repo add external-secrets https://charts.external-secrets.io",
+            "helm install external-secrets external-secrets/external-secrets --namespace external-secrets --create-namespace",
+        ],
+        VPA => &[
+            "helm repo add fairwinds-stable https://charts.fairwinds.com/stable",
+            "helm install vpa fairwinds-stable/vpa --namespace vpa --create-namespace",
+        ],
+        GATEWAY_API => &[
+            "kubectl apply --server-side -f https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.2.1/standard-install.yaml",
+        ],
+        _ => &[],
+    }
+}
 
 /// Every kind of object agentctl may render, one row each. An object whose kind is not here is
 /// refused (a template's, a patch's or an extra object's). New kinds go at the end.
@@ -165,11 +197,11 @@ pub const KINDS: &[Kind] = &[
     served_by_api_server::<CronJob>(),
     served_by_api_server::<ResourceQuota>(),
     served_by_api_server::<LimitRange>(),
-    custom::<VerticalPodAutoscaler>("Vertical Pod Autoscaler (CRDs and recommender)"),
-    custom::<ScaledObject>("KEDA (CRDs, operator and metrics API server)"),
-    custom::<ExternalSecret>("External Secrets Operator"),
+    custom::<VerticalPodAutoscaler>(VPA),
+    custom::<ScaledObject>(KEDA),
+    custom::<ExternalSecret>(EXTERNAL_SECRETS),
     served_by_api_server::<Ingress>(),
-    custom::<HttpRoute>("Gateway API CRDs and a Gateway controller"),
+    custom::<HttpRoute>(GATEWAY_API),
     Kind {
         api: "kustomize.config.k8s.io/v1beta1",
         group: "kustomize.config.k8s.io",

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use serde_json::Value as J;
 
 use super::{Cx, Finding, Report, items, pass, s, secret_refs};
+use crate::render::objects as table;
 use crate::shell::quote;
 
 pub(super) fn check(cx: &Cx, r: &mut Report) {
@@ -16,43 +17,6 @@ pub(super) fn check(cx: &Cx, r: &mut Report) {
     storage(cx, r);
     secrets(cx, r);
     priority(cx, r);
-}
-
-/// How to install what serves a group.
-fn install(group: &str) -> Vec<String> {
-    match group {
-        "monitoring.coreos.com" => vec![
-            "helm repo add prometheus-community https://prometheus-community.github.io/helm-charts".into(),
-            "helm install prometheus-operator-crds prometheus-community/prometheus-operator-crds".into(),
-        ],
-        "keda.sh" => vec![
-            "helm repo add kedacore https://kedacore.github.io/charts".into(),
-            "helm install keda kedacore/keda --namespace keda --create-namespace".into(),
-        ],
-        "external-secrets.io" => vec![
-            "helm repo add external-secrets https://charts.external-secrets.io".into(),
-            "helm install external-secrets external-secrets/external-secrets --namespace external-secrets --create-namespace".into(),
-        ],
-        "autoscaling.k8s.io" => vec![
-            "helm repo add fairwinds-stable https://charts.fairwinds.com/stable".into(),
-            "helm install vpa fairwinds-stable/vpa --namespace vpa --create-namespace".into(),
-        ],
-        "gateway.networking.k8s.io" => vec![
-            "kubectl apply --server-side -f https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.2.1/standard-install.yaml".into(),
-        ],
-        _ => Vec::new(),
-    }
-}
-
-fn operator(group: &str) -> &'static str {
-    match group {
-        "monitoring.coreos.com" => "the Prometheus Operator's CRDs",
-        "keda.sh" => "KEDA",
-        "external-secrets.io" => "the External Secrets Operator",
-        "autoscaling.k8s.io" => "the Vertical Pod Autoscaler",
-        "gateway.networking.k8s.io" => "the Gateway API CRDs",
-        _ => "its CRDs",
-    }
 }
 
 /// The custom kinds' API groups, served or not.
@@ -72,7 +36,15 @@ fn groups(cx: &Cx, r: &mut Report) {
         }
     }
     for (api, users) in by_version {
-        let group = api.split_once('/').map_or("", |(g, _)| g);
+        // What serves the group, from the table of kinds (the same row the render's
+        // prerequisites name).
+        let operator = table::KINDS
+            .iter()
+            .find(|k| k.api == api)
+            .and_then(|k| match k.served {
+                table::Served::Crd { operator } => Some(operator),
+                _ => None,
+            });
         if cx.snap.served.contains(&api) {
             pass(
                 r,
@@ -85,9 +57,14 @@ fn groups(cx: &Cx, r: &mut Report) {
                 subject: users.join(", "),
                 cause: format!(
                     "{api} is not served: {} not installed, so `kubectl apply` of these objects fails",
-                    operator(group)
+                    operator.unwrap_or("its CRDs are")
                 ),
-                fix: install(group),
+                fix: operator
+                    .map(table::install)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|c| (*c).to_owned())
+                    .collect(),
             });
         }
     }
