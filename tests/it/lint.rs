@@ -530,3 +530,40 @@ fn a_typed_switch_turns_its_rule_off_with_a_note_naming_it() {
         );
     }
 }
+
+/// Issue 21: typed sidecars, native sidecars and init containers run with the agent's hardened
+/// security context, so Pod Security `restricted` holds without a finding (also with a UID of
+/// their own and a writable root filesystem); a patch that weakens a typed sidecar is found at
+/// that container (AGT112), as for any container.
+#[test]
+fn typed_containers_hold_pod_security_restricted() {
+    let dir = tempdir();
+    let typed = "\
+kubeVersion: \"1.29\"
+agent:
+  sidecars:
+    proxy:
+      image: registry.example.com/proxy:1.0
+      runAsUser: 20000
+      readOnlyRootFilesystem: false
+      probes: {liveness: {tcpSocket: {port: 9901}}, readiness: {tcpSocket: {port: 9901}}}
+    shipper:
+      image: registry.example.com/shipper:1.0
+      native: true
+      probes: {liveness: {exec: [\"true\"]}, readiness: {exec: [\"true\"]}}
+  initContainers:
+    migrate: {image: registry.example.com/migrate:1.0}
+";
+    let clean = lint_json(dir.path(), typed, &[]);
+    assert!(clean.is_empty(), "{clean:#?}");
+    let weakened = format!(
+        "{typed}patches:\n  - target: {{kind: Deployment, name: agent-deployment}}\n    patch:\n      spec: {{template: {{spec: {{containers: [{{name: proxy, securityContext: {{allowPrivilegeEscalation: true}}}}]}}}}}}\n"
+    );
+    let found = lint_json(dir.path(), &weakened, &[]);
+    let text = serde_json::to_string(&found).unwrap();
+    assert!(text.contains("AGT112"), "{text}");
+    assert!(
+        text.contains("proxy"),
+        "the finding names the sidecar: {text}"
+    );
+}
