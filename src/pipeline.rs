@@ -102,10 +102,15 @@ pub fn build(renderer: &Renderer, inputs: &Inputs) -> Result<(Merged, Bundle)> {
             return Err(Error::Input(diags));
         }
     };
+    let gated = crate::render::version::gate(&merged, &patched, &files);
+    if !gated.is_empty() {
+        return Err(Error::Input(gated));
+    }
     let (findings, unmatched) = crate::render::provenance::lint(&merged, &patched, &files);
     if !unmatched.is_empty() {
         return Err(Error::Input(unmatched));
     }
+    crate::render::flux::mark(&mut files);
     let mut bundle = bundle::assemble(&merged.config, files)?;
     bundle.patched = patched;
     bundle.findings = findings;

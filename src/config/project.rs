@@ -37,6 +37,11 @@ struct Environment {
     /// directory and inside it (unless `--allow-outside-project`), e.g.
     /// `[image.yaml, envs/prod.yaml]`. Default: none.
     overrides: Option<Vec<String>>,
+    /// The Kubernetes version of the environment's cluster, `MAJOR.MINOR` (e.g. `"1.30"`):
+    /// every feature it lacks is refused, naming the version it needs. The same as `set:
+    /// {kubeVersion: ...}` (which may not also set it); `--kube-version` wins. Default: `1.27`.
+    #[schemars(rename = "kubeVersion", with = "Option<super::KubeVersionText>")]
+    kube_version: Option<String>,
     /// Settings applied after the override files, written as in an override file (the same
     /// keys, types and removal by `null`), e.g. `{namespace: agents-eu}`. Default: none.
     set: Option<Settings>,

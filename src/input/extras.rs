@@ -108,7 +108,8 @@ impl LocatedObject {
 }
 
 /// Where `path` is inside `node`: the value's position and width, and its key's position when
-/// the last step is a map key. Stops at the deepest step that exists.
+/// the last step is a map key. A list item is found by index or by its merge key. Stops at the
+/// deepest step that exists.
 pub fn at(node: &Node, path: &[Seg]) -> (Pos, usize, Option<(Pos, usize)>) {
     let mut here = node;
     let mut key = None;
@@ -119,6 +120,21 @@ pub fn at(node: &Node, path: &[Seg]) -> (Pos, usize, Option<(Pos, usize)>) {
                 .find(|(name, _)| name.name == *k)
                 .map(|(name, v)| (Some((name.pos, name.name.chars().count().max(1))), v)),
             (Seg::Index(i), Value::Seq(items)) => items.get(*i).map(|v| (None, v)),
+            // A list item by its merge key, as a strategic-merge patch writes it.
+            (Seg::Item { key: mk, value }, Value::Seq(items)) => items
+                .iter()
+                .find(|item| match &item.value {
+                    Value::Map(entries) => entries.iter().any(|(name, v)| {
+                        name.name == *mk
+                            && match &v.value {
+                                Value::Str(s) => s == value,
+                                Value::Int(n) => n.to_string() == *value,
+                                _ => false,
+                            }
+                    }),
+                    _ => false,
+                })
+                .map(|v| (None, v)),
             _ => None,
         };
         match next {

@@ -17,6 +17,7 @@
 pub mod bundle;
 pub mod crds;
 pub mod fit;
+pub mod flux;
 pub mod httproute;
 pub mod k8s_check;
 pub mod monitoring;
@@ -31,6 +32,7 @@ pub mod recount;
 pub mod restore;
 pub mod stored;
 pub mod typed;
+pub mod version;
 
 use std::collections::BTreeMap;
 

@@ -3,6 +3,8 @@
 //! [`crate::lint`] (which rules depend on it: exposure only a typed setting may ask for) and
 //! locates each finding at the line of the override file that produced it.
 
+use std::sync::Arc;
+
 use serde_json::Value as J;
 
 use crate::config::Config;
@@ -70,6 +72,58 @@ impl<'a> Known<'a> {
             .find(|r| patches::object_id(&r.object) == object)?;
         let (pos, _, _) = extras::at(&r.node, path);
         Some(origin(&r.source, pos, format!("resources[{}]", r.index)))
+    }
+
+    /// Where the value at `path` of `object` was written, if by a patch or an extra object:
+    /// the source, the position and width of the value there, and the entry
+    /// (`patches[0]`, `resources[1]`), for a diagnostic that quotes the line.
+    pub fn site(&self, object: &str, path: &[Seg]) -> Option<(Arc<Source>, Pos, usize, String)> {
+        let obj = self.object(object)?;
+        let keyed = patches::keyed_path(obj, path);
+        for a in self.applied.iter().rev().filter(|a| a.object == object) {
+            let hit =
+                a.located.iter().rev().find(|c| {
+                    keyed.starts_with(&c.object_path) || c.object_path.starts_with(&keyed)
+                });
+            if let Some(c) = hit
+                && let Some(lp) = self
+                    .merged
+                    .patches
+                    .iter()
+                    .find(|lp| lp.index == a.index && lp.origin() == a.origin)
+            {
+                // Below the change, the patch holds the value as the object does (keys, and
+                // list items by merge key).
+                let mut at_path = c.patch_path.clone();
+                if keyed.starts_with(&c.object_path) {
+                    at_path.extend(
+                        keyed[c.object_path.len()..]
+                            .iter()
+                            .take_while(|s| !matches!(s, Seg::Index(_)))
+                            .cloned(),
+                    );
+                }
+                let (pos, len, _) = extras::at(&lp.node, &at_path);
+                return Some((
+                    Arc::clone(&lp.source),
+                    pos,
+                    len,
+                    format!("patches[{}]", lp.index),
+                ));
+            }
+        }
+        let r = self
+            .merged
+            .resources
+            .iter()
+            .find(|r| patches::object_id(&r.object) == object)?;
+        let (pos, len, _) = extras::at(&r.node, path);
+        Some((
+            Arc::clone(&r.source),
+            pos,
+            len,
+            format!("resources[{}]", r.index),
+        ))
     }
 
     /// Where the value a finding is about was written, if in an override file.

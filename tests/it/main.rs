@@ -22,6 +22,7 @@ mod cluster;
 mod e2e;
 mod errors;
 mod escape;
+mod gitops;
 mod impact;
 mod kubectl;
 mod lint;

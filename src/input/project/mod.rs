@@ -30,7 +30,7 @@ pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 const TOP_KEYS: &[&str] = &["environments"];
 
 /// Keys of one environment.
-const ENV_KEYS: &[&str] = &["profiles", "overrides", "set", "output"];
+const ENV_KEYS: &[&str] = &["profiles", "overrides", "kubeVersion", "set", "output"];
 
 /// A parsed and checked project file.
 #[derive(Debug, Clone)]

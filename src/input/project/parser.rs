@@ -238,6 +238,11 @@ impl Parser {
             len: name.chars().count(),
             explicit: false,
         });
+        // `kubeVersion:` is read as the first entry of the `set:` layer (the same check, the
+        // same place in the order of layers); `set:` may not set it too.
+        let version = entries.iter().find(|(k, _)| k.name == "kubeVersion");
+        let version = version.map(|(k, v)| (k, v));
+        let has_set = entries.iter().any(|(k, _)| k.name == "set");
         for (k, v) in entries {
             let here = format!("{path}.{}", k.name);
             match k.name.as_str() {
@@ -261,10 +266,16 @@ impl Parser {
                         }
                     }
                 }
-                "set" => match self.inline_set(v, &here, &name) {
-                    Ok(layer) => env.inline = layer,
-                    Err(()) => ok = false,
-                },
+                // `set:` is read with `kubeVersion:`; without a `set:`, `kubeVersion:` alone.
+                "set" | "kubeVersion" if k.name == "set" || !has_set => {
+                    let set = (k.name == "set").then_some(v);
+                    let here = format!("{path}.set");
+                    match self.inline_set(set, version, &here, &name) {
+                        Ok(layer) => env.inline = layer,
+                        Err(()) => ok = false,
+                    }
+                }
+                "kubeVersion" => {}
                 "output" => match self.output_dir(v, &here) {
                     Some(parts) => {
                         env.output = parts.iter().collect();
@@ -315,16 +326,60 @@ impl Parser {
         false
     }
 
-    /// An environment's `set:` map as a layer located in the project file (`None`: empty);
+    /// An environment's `set:` map, its `kubeVersion:` first, as a layer located in the
+    /// project file (`None`: empty);
     /// `Err` when it is not valid (reported, each problem naming the environment `env`).
     /// When its only problems are entries the schema refuses, it is kept without them, with
     /// those problems: they are reported (as here) when this file is not valid for another
     /// reason, else when the environment is rendered, together with what the rules find in
     /// the rest ([`super::parse_with`]).
-    fn inline_set(&mut self, v: &Node, here: &str, env: &str) -> Result<Option<Checked>, ()> {
-        match &v.value {
-            Value::Map(_) => {
-                let checked = layers::node_checked(Arc::clone(&self.source), v.clone());
+    fn inline_set(
+        &mut self,
+        v: Option<&Node>,
+        version: Option<(&Key, &Node)>,
+        here: &str,
+        env: &str,
+    ) -> Result<Option<Checked>, ()> {
+        let empty = Node {
+            value: Value::Null,
+            pos: version.map_or(Pos { line: 1, col: 1 }, |(k, _)| k.pos),
+            len: 1,
+        };
+        let v = v.unwrap_or(&empty);
+        if let (Some((key, _)), Value::Map(entries)) = (version, &v.value)
+            && let Some((twice, _)) = entries.iter().find(|(k, _)| k.name == "kubeVersion")
+        {
+            let d = Diagnostic::new(format!(
+                "environment `{env}` sets kubeVersion twice: as `kubeVersion:` and in `set:`"
+            ))
+            .path(format!("environments.{env}.kubeVersion"))
+            .label("set again in `set:`")
+            .help("keep one: `kubeVersion:` of the environment");
+            let d = self.at(d, twice.pos, twice.name.chars().count());
+            let d = d.related("first set here", Some(&self.source), key.pos);
+            self.error(d);
+            return Err(());
+        }
+        let with_version = |entries: &[(Key, Node)]| -> Node {
+            let mut all: Vec<(Key, Node)> = version
+                .map(|(k, n)| (k.clone(), n.clone()))
+                .into_iter()
+                .collect();
+            all.extend(entries.iter().cloned());
+            Node {
+                value: Value::Map(all),
+                pos: v.pos,
+                len: v.len,
+            }
+        };
+        let tree = match &v.value {
+            Value::Map(entries) => Some(with_version(entries)),
+            Value::Null if version.is_some() => Some(with_version(&[])),
+            _ => None,
+        };
+        match (tree, &v.value) {
+            (Some(tree), _) => {
+                let checked = layers::node_checked(Arc::clone(&self.source), tree);
                 let note = format!("in environment `{env}` (its `set:`)");
                 self.diags
                     .extend(checked.diags.iter().map(|d| d.clone().note(note.clone())));
@@ -334,8 +389,8 @@ impl Parser {
                 self.deferred += checked.diags.len();
                 Ok(Some(checked))
             }
-            Value::Null => Ok(None),
-            other => {
+            (None, Value::Null) => Ok(None),
+            (None, other) => {
                 let d = Diagnostic::new(format!(
                     "`set` is a map of settings, not {}",
                     other.type_name()
