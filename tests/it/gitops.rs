@@ -177,3 +177,221 @@ fn a_project_environment_names_its_cluster_version_and_the_flag_wins() {
         twice.stderr
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Argo CD: the config management plugin, run as argocd-cmp-server runs it.
+
+/// `gitops/argocd/plugin.yaml`, parsed.
+fn plugin() -> serde_json::Value {
+    let text = std::fs::read_to_string(support::root().join("gitops/argocd/plugin.yaml"))
+        .expect("gitops/argocd/plugin.yaml");
+    support::lib::yaml(&text).expect("plugin.yaml parses")
+}
+
+fn strings(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What argocd-cmp-server does for one GenerateManifest request (cmpserver/plugin/plugin.go):
+/// the discovery (`discover.fileName`, a glob in the app's directory), then `exec` of
+/// `generate.command[0]` with `command[1:] + args`, its working directory the application's
+/// path in the extracted repository, its environment the sidecar's own plus the request's
+/// (reposerver's `newEnv` and `getPluginEnvs`: ARGOCD_APP_*, KUBE_VERSION, KUBE_API_VERSIONS,
+/// the Application's plugin env as ARGOCD_ENV_<name>, ARGOCD_APP_PARAMETERS).
+fn cmp_generate(app: &std::path::Path, request: &[(&str, &str)]) -> (i32, String, String) {
+    let p = plugin();
+    let spec = &p["spec"];
+    let file = spec["discover"]["fileName"]
+        .as_str()
+        .expect("discover.fileName");
+    assert!(
+        app.join(file).is_file(),
+        "the plugin would not discover {}",
+        app.display()
+    );
+    let mut argv = strings(&spec["generate"]["command"]);
+    argv.extend(strings(&spec["generate"]["args"]));
+    let bin_dir = std::path::Path::new(support::BIN)
+        .parent()
+        .expect("bin dir");
+    let mut cmd = std::process::Command::new(&argv[0]);
+    cmd.args(&argv[1..])
+        .current_dir(app)
+        .env_clear()
+        // The sidecar's environment (os.Environ() of argocd-cmp-server, user 999).
+        .env(
+            "PATH",
+            format!("{}:/usr/local/bin:/usr/bin:/bin", bin_dir.display()),
+        )
+        .env("HOME", "/home/argocd")
+        .env("ARGOCD_BINARY_NAME", "argocd-cmp-server");
+    for (k, v) in [
+        ("ARGOCD_APP_NAME", "agents-production"),
+        ("ARGOCD_APP_NAMESPACE", "agents-prod"),
+        ("ARGOCD_APP_PROJECT_NAME", "default"),
+        (
+            "ARGOCD_APP_REVISION",
+            "f913b6cbf58aa5ae5ca1f8a2b149477aebcbd9d8",
+        ),
+        ("ARGOCD_APP_REVISION_SHORT", "f913b6c"),
+        ("ARGOCD_APP_REVISION_SHORT_8", "f913b6cb"),
+        (
+            "ARGOCD_APP_SOURCE_REPO_URL",
+            "https://git.example.com/agents.git",
+        ),
+        ("ARGOCD_APP_SOURCE_PATH", "deploy/agents"),
+        ("ARGOCD_APP_SOURCE_TARGET_REVISION", "main"),
+        ("KUBE_VERSION", "1.30"),
+        (
+            "KUBE_API_VERSIONS",
+            "v1,apps/v1,batch/v1,policy/v1,autoscaling/v2,networking.k8s.io/v1,monitoring.coreos.com/v1",
+        ),
+        ("ARGOCD_APP_PARAMETERS", "[]"),
+    ] {
+        cmd.env(k, v);
+    }
+    for (k, v) in request {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run the generate command");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The manifests Argo CD takes from a generate's stdout (kube.SplitYAMLToString: documents
+/// split at `---`, empty ones dropped).
+fn documents(stdout: &str) -> usize {
+    stdout
+        .split("\n---")
+        .filter(|d| {
+            d.lines()
+                .any(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        })
+        .count()
+}
+
+#[test]
+fn the_argocd_plugin_renders_the_environment_and_never_succeeds_empty() {
+    let p = plugin();
+    assert_eq!(p["apiVersion"], "argoproj.io/v1alpha1");
+    assert_eq!(p["kind"], "ConfigManagementPlugin");
+    assert_eq!(p["spec"]["discover"]["fileName"], "agentctl.yaml");
+    // The repository as the repo-server extracts it; the application's path in it.
+    let work = support::tempdir();
+    let app = work.path().join("deploy/agents");
+    std::fs::create_dir_all(&app).expect("app dir");
+    write(&app, "sidecar.yaml", SIDECAR);
+    write(
+        &app,
+        "agentctl.yaml",
+        "environments:\n  staging:\n    profiles: [dev]\n    set: {namespace: agents-staging}\n  production:\n    kubeVersion: \"1.29\"\n    profiles: [high-throughput]\n    overrides: [sidecar.yaml]\n    set: {namespace: agents-prod}\n",
+    );
+    let direct = agentctl([
+        "render",
+        "--quiet",
+        "--env",
+        "production",
+        "--kube-version",
+        "1.30",
+    ])
+    .current_dir(&app)
+    .run();
+    assert_eq!(direct.code, 0, "{}", direct.stderr);
+
+    let mut runs = Vec::new();
+    let mut run = |name: &str, request: &[(&str, &str)]| {
+        let r = cmp_generate(&app, request);
+        runs.push((name.to_owned(), r.clone()));
+        r
+    };
+    // The environment from the Application's plugin env, the version from Argo CD.
+    let (code, stdout, stderr) = run("production", &[("ARGOCD_ENV_AGENTCTL_ENV", "production")]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stdout, direct.stdout,
+        "the plugin's output is `agentctl render --env`'s"
+    );
+    assert!(documents(&stdout) >= 15, "{} objects", documents(&stdout));
+    assert!(stdout.contains("namespace: agents-prod"));
+    // Argo CD passes KUBE_VERSION empty when it does not know it: the project's version.
+    let (code, stdout, stderr) = run(
+        "no-version",
+        &[
+            ("ARGOCD_ENV_AGENTCTL_ENV", "production"),
+            ("KUBE_VERSION", ""),
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, direct.stdout);
+    // The cluster lacks what the environment needs: refused, naming the version.
+    let (code, stdout, stderr) = run(
+        "cluster-too-old",
+        &[
+            ("ARGOCD_ENV_AGENTCTL_ENV", "production"),
+            ("KUBE_VERSION", "1.28"),
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.contains("needs Kubernetes 1.29; the target is 1.28"),
+        "{stderr}"
+    );
+    // An Application may pin the version (plugin env KUBE_VERSION).
+    let (code, _, stderr) = run(
+        "pinned",
+        &[
+            ("ARGOCD_ENV_AGENTCTL_ENV", "production"),
+            ("KUBE_VERSION", "1.28"),
+            ("ARGOCD_ENV_KUBE_VERSION", "1.29"),
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    // Every other failure: a non-zero exit, the reason on stderr, nothing on stdout.
+    let (code, _, stderr) = run("no-env", &[]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("set the environment to render"), "{stderr}");
+    let (code, _, stderr) = run("unknown-env", &[("ARGOCD_ENV_AGENTCTL_ENV", "prod")]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("prod"), "{stderr}");
+    let (code, _, _) = run(
+        "cluster-below-floor",
+        &[
+            ("ARGOCD_ENV_AGENTCTL_ENV", "staging"),
+            ("KUBE_VERSION", "1.26"),
+        ],
+    );
+    assert_eq!(code, 2);
+    let (code, _, _) = run(
+        "cluster-newer",
+        &[
+            ("ARGOCD_ENV_AGENTCTL_ENV", "staging"),
+            ("KUBE_VERSION", "1.34"),
+        ],
+    );
+    assert_eq!(code, 2);
+    std::fs::write(app.join("agentctl.yaml"), "environments: [\n").expect("break it");
+    let (code, _, _) = run(
+        "broken-project",
+        &[("ARGOCD_ENV_AGENTCTL_ENV", "production")],
+    );
+    assert_eq!(code, 2);
+    // The promise that makes auto-prune safe: success always has objects, failure never
+    // prints any.
+    for (name, (code, stdout, _)) in &runs {
+        if *code == 0 {
+            assert!(documents(stdout) > 0, "{name}: exit 0 with no objects");
+        } else {
+            assert!(stdout.is_empty(), "{name}: exit {code} printed:\n{stdout}");
+        }
+    }
+}
