@@ -275,17 +275,37 @@ fn every_attack_is_a_security_change_for_diff() {
     for (i, (name, text)) in attacks.iter().enumerate() {
         let out2 = format!("out-{i}");
         write(dir.path(), "a.yaml", text);
-        let run = agentctl(["diff", "-f", "a.yaml", "-o", "out", "--fail-on", "security"])
-            .current_dir(dir.path())
-            .run();
+        // The newest known cluster: the attacks use fields older versions lack (hostUsers: 1.33,
+        // appArmorProfile: 1.30), which would otherwise be refused for the version alone.
+        let run = agentctl([
+            "diff",
+            "-f",
+            "a.yaml",
+            "-o",
+            "out",
+            "--fail-on",
+            "security",
+            "--kube-version",
+            "1.33",
+        ])
+        .current_dir(dir.path())
+        .run();
         assert_eq!(
             run.code, 3,
             "{name}: diff --fail-on security\n{}",
             run.stderr
         );
-        let render = agentctl(["render", "-f", "a.yaml", "-o", &out2])
-            .current_dir(dir.path())
-            .run();
+        let render = agentctl([
+            "render",
+            "-f",
+            "a.yaml",
+            "-o",
+            &out2,
+            "--kube-version",
+            "1.33",
+        ])
+        .current_dir(dir.path())
+        .run();
         if *name == "token" {
             assert_eq!(render.code, 0, "{name}: a warning\n{}", render.stderr);
             assert!(

@@ -41,7 +41,7 @@ fn a_native_sidecar_added_by_a_patch_grows_the_quota_for_every_pod() {
     support::write(
         dir.path(),
         "sidecar.yaml",
-        "patches:\n  - target: {kind: Deployment, name: agent-deployment}\n    patch:\n      spec: {template: {spec: {initContainers: [{name: proxy, image: registry.example.com/proxy:1.0, restartPolicy: Always, securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}, resources: {requests: {cpu: '4', memory: 8Gi}, limits: {cpu: '4', memory: 8Gi}}}]}}}\n",
+        "kubeVersion: \"1.29\"\npatches:\n  - target: {kind: Deployment, name: agent-deployment}\n    patch:\n      spec: {template: {spec: {initContainers: [{name: proxy, image: registry.example.com/proxy:1.0, restartPolicy: Always, securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}, resources: {requests: {cpu: '4', memory: 8Gi}, limits: {cpu: '4', memory: 8Gi}}}]}}}\n",
     );
     let plain = render(dir.path(), &[]);
     let with = render(dir.path(), &["-f", "sidecar.yaml"]);
@@ -82,7 +82,7 @@ fn the_recount_and_the_stall_replay_agree_on_a_native_sidecar() {
     support::write(
         dir.path(),
         "sidecar.yaml",
-        "patches:\n  - target: {kind: Deployment, name: agent-deployment}\n    patch:\n      spec: {template: {spec: {initContainers: [{name: proxy, image: registry.example.com/proxy:1.0, restartPolicy: Always, securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}, resources: {requests: {cpu: '4', memory: 8Gi}, limits: {cpu: '4', memory: 8Gi}}}]}}}\n",
+        "kubeVersion: \"1.29\"\npatches:\n  - target: {kind: Deployment, name: agent-deployment}\n    patch:\n      spec: {template: {spec: {initContainers: [{name: proxy, image: registry.example.com/proxy:1.0, restartPolicy: Always, securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}, resources: {requests: {cpu: '4', memory: 8Gi}, limits: {cpu: '4', memory: 8Gi}}}]}}}\n",
     );
     for (args, out) in [(&[][..], "old"), (&["-f", "sidecar.yaml"][..], "new")] {
         let run = agentctl(["render", "-q", "-o", out].iter().chain(args))
@@ -150,7 +150,7 @@ fn a_figure_the_recount_cannot_count_is_refused() {
             dir.path(),
             "bad.yaml",
             &format!(
-                "patches:\n  - target: {{kind: Deployment, name: agent-deployment}}\n    patch:\n      spec: {{template: {{spec: {{initContainers: [{{name: p, image: registry.example.com/p:1, restartPolicy: Always, resources: {{limits: {{cpu: '{cpu}'}}}}}}]}}}}}}\n"
+                "kubeVersion: \"1.29\"\npatches:\n  - target: {{kind: Deployment, name: agent-deployment}}\n    patch:\n      spec: {{template: {{spec: {{initContainers: [{{name: p, image: registry.example.com/p:1, restartPolicy: Always, resources: {{limits: {{cpu: '{cpu}'}}}}}}]}}}}}}\n"
             ),
         );
         let run = agentctl(["render", "-f", "bad.yaml"])
