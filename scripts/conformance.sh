@@ -21,6 +21,9 @@
 #    `GATE REGEX` (grep -E on the tool's output), or `schema@1.27,1.28 REGEX`: fail on exactly
 #    those Kubernetes versions, pass on the others. A kustomize fixture must fail on every kubectl;
 #    a `stream` fixture's stream.yaml must differ from its build (as agentctl's stdout must not).
+# 4. per target version 1.27..1.33 (--kube-version): every rendering renders the same stream, and
+#    a native sidecar patch is refused below 1.29 and from 1.29 builds with kubectl.1.xx and
+#    validates against that version's schema.
 # Prints PASS/FAIL lines and a final `N passed, N failed`; exits 1 on any failure. A tool or
 # input that is missing is a loud `!!! GATE NOT RUN: ... !!!` and counts as a failure.
 # (Pod Security `restricted` is a property of the typed objects: tests/it/typed_gates.rs;
@@ -144,7 +147,7 @@ done
 [ -n "${kubectl[PATH]:-}" ] || { notrun "all gates: no kubectl on PATH"; finish; }
 labels=(PATH "${versions[@]}")
 work="${work:-$(mktemp -d "${TMPDIR:-/tmp}/agentctl-conformance.XXXXXX")}"
-rm -rf "$work/render" "$work/neg" "$work/out"; mkdir -p "$work/render" "$work/neg" "$work/out"
+rm -rf "$work/render" "$work/neg" "$work/out" "$work/target"; mkdir -p "$work/render" "$work/neg" "$work/out" "$work/target"
 say "agentctl conformance: $agentctl ($("$agentctl" --version 2>&1)), work dir $work"
 for l in "${labels[@]}"; do [ -n "${kubectl[$l]:-}" ] && echo "   kubectl $l: $("${kubectl[$l]}" version --client 2>/dev/null | tr '\n' ' ')"; done
 echo "   $("$venv/bin/kubernetes-validate" --version 2>&1 | sed 's/^/kubernetes-validate /'), checkov $("$venv/bin/checkov" --version 2>&1), $("$venv/bin/yamllint" --version 2>&1), jsonschema $("$py" -c 'import importlib.metadata as m; print(m.version("jsonschema"))'), CRDs: ${crds:-none}"
@@ -197,6 +200,37 @@ for n in "${rendered[@]}"; do ref="$work/out/$n.built.PATH.yaml"
   s="$work/render/$n.stdout.yaml"
   if cmp -s "$ref" "$s"; then result 0 kustomize "stream $n" "agentctl's stdout byte-identical to kubectl kustomize"
   else out=$(check same "$ref" "$s"); result $? kustomize "stream $n" "$out"; fi
+done
+
+# ---------------------------------------------------------------- target versions (--kube-version)
+# Rendered for each target version, every rendering is the same stream (the target changes what
+# is refused, never what is written). A native sidecar from a patch (overrides/native-sidecar.yaml)
+# is refused below 1.29, naming 1.29; from 1.29 it renders, builds with that version's kubectl
+# and its Deployment validates against that version's schema (kubernetes-validate --strict -k).
+say "target versions: ${versions[*]}"
+for v in "${versions[@]}"; do
+  for n in "${rendered[@]}"; do [ "$n" = yaml-safety-keys ] && continue
+    read -ra a <<<"${args[$n]}"
+    [ "$n" = yaml-safety ] && for s in "${sets[@]}"; do a+=(--set "agent.config.extra.$s"); done
+    spawn "target-$v-$n" sh -c 'ref=$0 mine=$1; shift; cd "$1" && shift && "$@" > "$mine" && cmp "$ref" "$mine"' "$work/render/$n.stdout.yaml" "$work/target/$n.$v.yaml" "$repo" "$agentctl" render -q "${a[@]}" --kube-version "$v"
+  done
+  spawn "sidecar-$v" sh -c 'cd "$1" && shift && "$@"' - "$repo" "$agentctl" render -q -f scripts/conformance/overrides/native-sidecar.yaml --kube-version "$v" -o "$work/target/sidecar-$v"
+done; wait
+for v in "${versions[@]}"; do
+  bad=(); same=0
+  for n in "${rendered[@]}"; do [ "$n" = yaml-safety-keys ] && continue
+    if [ "$(rc_of "target-$v-$n")" = 0 ]; then same=$((same + 1)); else bad+=("$n"); fi
+  done
+  result "${#bad[@]}" target "k8s-$v" "$same renderings identical to the default target${bad[*]:+; differ: ${bad[*]}}"
+  if [ "${v#1.}" -lt 29 ]; then
+    if [ "$(rc_of "sidecar-$v")" = 2 ] && log_of "sidecar-$v" | grep -q 'needs Kubernetes 1.29; the target is '"$v"; then
+      result 0 target "sidecar k8s-$v" "native sidecar refused, naming 1.29"
+    else result 1 target "sidecar k8s-$v" "expected exit 2 naming 1.29: $(log_of "sidecar-$v" | head -c 300)"; fi
+  elif [ "$(rc_of "sidecar-$v")" != 0 ]; then result 1 target "sidecar k8s-$v" "$(log_of "sidecar-$v")"
+  elif [ -z "${kubectl[$v]:-}" ] || [ ! -x "$venv/bin/kubernetes-validate" ]; then notrun "target sidecar k8s-$v: kubectl.$v or kubernetes-validate missing"
+  elif ! out=$("${kubectl[$v]}" kustomize "$work/target/sidecar-$v" 2>&1 >/dev/null); then result 1 target "sidecar k8s-$v" "kubectl.$v kustomize: $out"
+  else out=$("$venv/bin/kubernetes-validate" --strict -k "$v.0" "$work/target/sidecar-$v/deployment.yaml" 2>&1)
+    result $? target "sidecar k8s-$v" "native sidecar renders, kubectl.$v builds it, $(printf '%s' "$out" | tail -n 1)"; fi
 done
 
 # ---------------------------------------------------------------- the other gates
