@@ -20,6 +20,8 @@ use crate::shell::quote as q;
 
 mod referenced;
 
+pub use referenced::create_config_map;
+
 /// One thing the cluster must provide.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Need {
@@ -304,40 +306,7 @@ fn observability(objects: &[J], out: &mut Vec<Need>) {
 // or the ExternalSecret's store for each.
 fn secrets(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
     // 6. Secrets the pods read: created out of band, or by an ExternalSecret.
-    let mut secrets: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for spec in objects.iter().filter_map(pod_spec) {
-        let containers = items(spec, "/containers").chain(items(spec, "/initContainers"));
-        for c in containers {
-            for e in items(c, "/env") {
-                if let Some(r) = e.pointer("/valueFrom/secretKeyRef") {
-                    secrets
-                        .entry(field_str(r, "/name").to_owned())
-                        .or_default()
-                        .insert(field_str(r, "/key").to_owned());
-                }
-            }
-            for e in items(c, "/envFrom") {
-                if let Some(r) = e.pointer("/secretRef") {
-                    secrets.entry(field_str(r, "/name").to_owned()).or_default();
-                }
-            }
-        }
-        for v in items(spec, "/volumes") {
-            if let Some(r) = v.pointer("/secret") {
-                let keys = secrets
-                    .entry(field_str(r, "/secretName").to_owned())
-                    .or_default();
-                keys.extend(items(r, "/items").map(|i| field_str(i, "/key").to_owned()));
-            }
-            for r in items(v, "/projected/sources").filter_map(|s| s.pointer("/secret")) {
-                let keys = secrets.entry(field_str(r, "/name").to_owned()).or_default();
-                keys.extend(items(r, "/items").map(|i| field_str(i, "/key").to_owned()));
-            }
-            if let Some(r) = v.pointer("/csi/nodePublishSecretRef") {
-                secrets.entry(field_str(r, "/name").to_owned()).or_default();
-            }
-        }
-    }
+    let secrets = crate::k8s::refs::of(objects).secrets;
     let external: BTreeMap<&str, &J> = objects
         .iter()
         .filter(|o| field_str(o, "/kind") == "ExternalSecret")

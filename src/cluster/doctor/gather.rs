@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value as J;
 
-use super::{Report, Snapshot, items, pod_spec, s, secret_refs};
+use super::{Report, Snapshot, items, out_of_band_config_maps, pod_spec, s, secret_refs};
 use crate::cluster::live::query_escape;
 use crate::cluster::{Cluster, ClusterError};
 
@@ -63,6 +63,19 @@ impl Cluster {
                         .collect::<BTreeSet<String>>()
                 });
             snap.secrets.insert(name, keys);
+        }
+        for name in out_of_band_config_maps(objects).into_keys() {
+            let path = format!("/api/v1/namespaces/{namespace}/configmaps/{name}");
+            let keys = self
+                .get_path(&path, &format!("get ConfigMap {name}"))?
+                .map(|map| {
+                    ["data", "binaryData"]
+                        .iter()
+                        .filter_map(|f| map.get(*f).and_then(J::as_object))
+                        .flat_map(|m| m.keys().cloned())
+                        .collect::<BTreeSet<String>>()
+                });
+            snap.config_maps.insert(name, keys);
         }
         let classes: BTreeSet<&str> = objects
             .iter()

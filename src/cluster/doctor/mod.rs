@@ -73,6 +73,9 @@ pub struct Snapshot {
     pub storage_classes: Vec<J>,
     /// Secrets the pods read: their key names (`None`: no such Secret).
     pub secrets: BTreeMap<String, Option<BTreeSet<String>>>,
+    /// ConfigMaps the pods read that the render does not create: their key names (`None`: no
+    /// such ConfigMap).
+    pub config_maps: BTreeMap<String, Option<BTreeSet<String>>>,
     /// PriorityClasses named, and whether each exists.
     pub priority_classes: BTreeMap<String, bool>,
     /// Nodes.
@@ -157,34 +160,22 @@ pub(crate) fn pod_spec(obj: &J) -> Option<&J> {
     }
 }
 
-/// The Secrets the pod specs of `objects` read, with the keys named (envFrom: none named).
+/// The Secrets the pods read and the keys they read ([`crate::k8s::refs`], the walk the
+/// render's prerequisites use too).
 pub(crate) fn secret_refs(objects: &[J]) -> BTreeMap<String, BTreeSet<String>> {
-    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for spec in objects.iter().filter_map(pod_spec) {
-        for c in items(spec, "/containers").chain(items(spec, "/initContainers")) {
-            for e in items(c, "/env") {
-                if let Some(r) = e.pointer("/valueFrom/secretKeyRef")
-                    && r.get("optional").and_then(J::as_bool) != Some(true)
-                {
-                    out.entry(s(r, "/name").to_owned())
-                        .or_default()
-                        .insert(s(r, "/key").to_owned());
-                }
-            }
-            for e in items(c, "/envFrom") {
-                if let Some(r) = e.pointer("/secretRef") {
-                    out.entry(s(r, "/name").to_owned()).or_default();
-                }
-            }
-        }
-        for v in items(spec, "/volumes") {
-            if let Some(r) = v.pointer("/secret") {
-                let keys = out.entry(s(r, "/secretName").to_owned()).or_default();
-                keys.extend(items(r, "/items").map(|i| s(i, "/key").to_owned()));
-            }
-        }
-    }
-    out
+    crate::k8s::refs::of(objects).secrets
+}
+
+/// The ConfigMaps the pods read that the render does not create (created out of band: the
+/// render's prerequisites print how), with the keys they read.
+pub(crate) fn out_of_band_config_maps(objects: &[J]) -> BTreeMap<String, BTreeSet<String>> {
+    let mut maps = crate::k8s::refs::of(objects).config_maps;
+    maps.retain(|name, _| {
+        !objects
+            .iter()
+            .any(|o| s(o, "/kind") == "ConfigMap" && s(o, "/metadata/name") == name)
+    });
+    maps
 }
 
 #[cfg(test)]

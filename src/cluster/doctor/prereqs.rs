@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value as J;
 
-use super::{Cx, Finding, Report, items, pass, s, secret_refs};
+use super::{Cx, Finding, Report, items, out_of_band_config_maps, pass, s, secret_refs};
 use crate::render::objects as table;
 use crate::shell::quote;
 
@@ -16,6 +16,7 @@ pub(super) fn check(cx: &Cx, r: &mut Report) {
     metrics(cx, r);
     storage(cx, r);
     secrets(cx, r);
+    config_maps(cx, r);
     priority(cx, r);
 }
 
@@ -392,6 +393,38 @@ fn secrets(cx: &Cx, r: &mut Report) {
                 } else {
                     vec![create_secret(cx, &name, &keys)]
                 },
+            }),
+        }
+    }
+}
+
+/// The ConfigMaps the pods read that the render does not create: present, with every key read.
+fn config_maps(cx: &Cx, r: &mut Report) {
+    for (name, keys) in out_of_band_config_maps(cx.objects) {
+        let create = crate::render::prereqs::create_config_map(&name, cx.namespace);
+        match cx.snap.config_maps.get(&name) {
+            Some(Some(have)) => {
+                let missing: Vec<String> = keys.difference(have).cloned().collect();
+                if missing.is_empty() {
+                    pass(r, "config-map", format!("ConfigMap {name} exists with every key the pods read"));
+                } else {
+                    r.findings.push(Finding {
+                        check: "config-map",
+                        subject: format!("ConfigMap {name}"),
+                        cause: format!(
+                            "it lacks the key{} {} the pods read: they cannot start (CreateContainerConfigError) or mount it",
+                            if missing.len() == 1 { "" } else { "s" },
+                            missing.join(", ")
+                        ),
+                        fix: vec![format!("kubectl edit configmap {} {}", quote(&name), cx.ns())],
+                    });
+                }
+            }
+            _ => r.findings.push(Finding {
+                check: "config-map",
+                subject: format!("ConfigMap {name}"),
+                cause: "it does not exist: it is created out of band (never rendered), and the pods that read it cannot start".to_owned(),
+                fix: vec![create],
             }),
         }
     }

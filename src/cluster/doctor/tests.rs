@@ -373,3 +373,52 @@ fn anti_affinity_and_spread_count_the_domains_the_nodes_that_fit_offer() {
     // ScheduleAnyway never keeps a pod Pending.
     assert!(spread_shortfall(&spread("ScheduleAnyway", Some(3)), &bare, 9).is_none());
 }
+
+#[test]
+fn a_config_map_created_out_of_band_is_checked_with_its_keys() {
+    let mut d = deployment();
+    d["spec"]["template"]["spec"]["volumes"] = json!([
+        {"name": "prompts", "configMap": {"name": "agent-prompts", "items": [{"key": "system.md", "path": "system.md"}]}},
+        {"name": "opt", "configMap": {"name": "maybe", "optional": true}},
+        {"name": "own", "configMap": {"name": "agent-config"}}]);
+    let own = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "agent-config", "namespace": "ns"}});
+    let objects = [d, hpa(), own];
+    // Neither the optional one nor the one the render creates is a prerequisite.
+    assert_eq!(
+        out_of_band_config_maps(&objects)
+            .into_keys()
+            .collect::<Vec<_>>(),
+        ["agent-prompts"]
+    );
+    let mut snap = healthy();
+    snap.config_maps.insert("agent-prompts".into(), None);
+    let r = examine(&objects, "ns", &snap, &render_with);
+    assert_eq!(r.findings.len(), 1, "{r:#?}");
+    assert_eq!(r.findings[0].subject, "ConfigMap agent-prompts");
+    assert_eq!(
+        r.findings[0].fix,
+        [
+            "kubectl create configmap agent-prompts --namespace=ns --from-file=\"$AGENT_PROMPTS_DIR\""
+        ]
+    );
+    snap.config_maps.insert(
+        "agent-prompts".into(),
+        Some(BTreeSet::from(["other.md".into()])),
+    );
+    let r = examine(&objects, "ns", &snap, &render_with);
+    assert!(
+        r.findings[0].cause.contains("lacks the key system.md"),
+        "{r:#?}"
+    );
+    snap.config_maps.insert(
+        "agent-prompts".into(),
+        Some(BTreeSet::from(["system.md".into()])),
+    );
+    let r = examine(&objects, "ns", &snap, &render_with);
+    assert_eq!(r.findings, vec![], "{r:#?}");
+    assert!(
+        r.passed
+            .iter()
+            .any(|p| p.detail == "ConfigMap agent-prompts exists with every key the pods read")
+    );
+}
