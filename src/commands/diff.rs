@@ -255,9 +255,17 @@ fn print_stdout(drifts: &[Drift], format: DiffFormat) -> Result<()> {
         DiffFormat::Text => {
             output::print_painted(&drifts.iter().map(|d| d.text.as_str()).collect::<String>())
         }
-        DiffFormat::Json => output::print_json(&report::json(&impacts())),
-        DiffFormat::Markdown => output::print(&report::markdown(&impacts())),
+        DiffFormat::Json => output::print_json(&report::json(&impacts(), &not_analyzed(drifts))),
+        DiffFormat::Markdown => output::print(&report::markdown(&impacts(), &not_analyzed(drifts))),
     }
+}
+
+/// What the drifts could not read, so did not analyze.
+fn not_analyzed(drifts: &[Drift]) -> Vec<String> {
+    drifts
+        .iter()
+        .flat_map(|d| d.impact.unreadable.iter().cloned())
+        .collect()
 }
 
 /// The class a `--fail-on` name stands for.
@@ -346,8 +354,8 @@ pub fn live(
             report::heading(&all),
             report::human(&all)
         ))?,
-        DiffFormat::Json => output::print_json(&report::json(&all))?,
-        DiffFormat::Markdown => output::print(&report::markdown(&all))?,
+        DiffFormat::Json => output::print_json(&report::json(&all, &[]))?,
+        DiffFormat::Markdown => output::print(&report::markdown(&all, &[]))?,
     }
     if all.is_empty() {
         if !ctx.quiet {

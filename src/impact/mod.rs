@@ -15,6 +15,7 @@
 //! output directory's file changes is `pipeline`'s.
 
 mod accessors;
+mod markdown;
 mod rules;
 mod running;
 mod security;

@@ -4,6 +4,7 @@
 
 use serde_json::{Value as J, json};
 
+use super::markdown as md;
 use super::{Class, Impact};
 
 /// The schema name of the JSON output.
@@ -79,8 +80,9 @@ pub fn heading(impacts: &[Impact]) -> String {
     text
 }
 
-/// The JSON document: `{schema, counts, changes: [...]}`.
-pub fn json(impacts: &[Impact]) -> String {
+/// The JSON document: `{schema, counts, changes: [...], notAnalyzed: [...]}` (what could not be
+/// read, so was not analyzed).
+pub fn json(impacts: &[Impact], not_analyzed: &[String]) -> String {
     let changes: Vec<J> = impacts
         .iter()
         .map(|i| {
@@ -109,22 +111,35 @@ pub fn json(impacts: &[Impact]) -> String {
         "schema": SCHEMA,
         "counts": counts,
         "changes": changes,
+        "notAnalyzed": not_analyzed,
     });
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     text.push('\n');
     text
 }
 
-/// A Markdown cell: pipes escaped, one line.
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
-}
+/// The most a pull-request comment may hold (GitHub refuses a longer one), in bytes, which is
+/// never fewer than its characters.
+pub const COMMENT_CAP: usize = 65_536;
 
-/// The Markdown report for a pull-request comment.
-pub fn markdown(impacts: &[Impact]) -> String {
+/// The Markdown report for a pull-request comment: a summary, one table row per changed
+/// object, the files not analyzed. Every value is escaped ([`super::markdown`]); past
+/// [`COMMENT_CAP`] the rows that do not fit are left out and a last line says how many and how
+/// to see them all.
+pub fn markdown(impacts: &[Impact], not_analyzed: &[String]) -> String {
     let mut out = String::from("### agentctl: what this change does to the running system\n\n");
+    let notes: String = not_analyzed
+        .iter()
+        .map(|u| format!("- not analyzed: {}\n", md::text(u)))
+        .collect();
+    let notes = if notes.is_empty() {
+        notes
+    } else {
+        format!("\n**{} not analyzed** ⚠️\n\n{notes}", not_analyzed.len())
+    };
     if impacts.is_empty() {
         out.push_str("No object changes.\n");
+        push_capped(&mut out, &notes);
         return out;
     }
     let c = counts(impacts);
@@ -162,6 +177,9 @@ pub fn markdown(impacts: &[Impact]) -> String {
     } else {
         out.push_str("| change | object | impact | why | fix |\n|---|---|---|---|---|\n");
     }
+    // Room kept for the notes and the truncation line.
+    let room = COMMENT_CAP.saturating_sub(notes.len().min(COMMENT_CAP / 2) + TRUNCATION_ROOM);
+    let mut shown = 0;
     for i in impacts {
         let impact: Vec<String> = i
             .classes()
@@ -175,18 +193,46 @@ pub fn markdown(impacts: &[Impact]) -> String {
             })
             .collect();
         let env = if envs {
-            format!("| {} ", cell(i.environment.as_deref().unwrap_or("")))
+            format!("| {} ", md::text(i.environment.as_deref().unwrap_or("")))
         } else {
             String::new()
         };
-        out.push_str(&format!(
-            "{env}| {} | `{}` | {} | {} | {} |\n",
+        let row = format!(
+            "{env}| {} | {} | {} | {} | {} |\n",
             i.change.name(),
-            cell(&i.object()),
+            md::code(&i.object()),
             impact.join(", "),
-            cell(&reasons(i)),
-            i.fix().map(|f| cell(&f)).unwrap_or_default()
+            md::text(&reasons(i)),
+            i.fix().map(|f| md::text(&f)).unwrap_or_default()
+        );
+        if out.len() + row.len() > room {
+            break;
+        }
+        out.push_str(&row);
+        shown += 1;
+    }
+    if shown < impacts.len() {
+        let left = impacts.len() - shown;
+        out.push_str(&format!(
+            "\n**{left} of {} changed objects left out**: a comment holds at most {COMMENT_CAP} characters. \
+             Run the same `agentctl diff` with `--format text` (or `--format json`) to see every change.\n",
+            impacts.len()
         ));
     }
+    push_capped(&mut out, &notes);
     out
+}
+
+/// Room the truncation line needs.
+const TRUNCATION_ROOM: usize = 512;
+
+/// `text` appended as far as the cap allows, whole lines only.
+fn push_capped(out: &mut String, text: &str) {
+    for line in text.split_inclusive('\n') {
+        if out.len() + line.len() + "- …\n".len() > COMMENT_CAP {
+            out.push_str("- …\n");
+            break;
+        }
+        out.push_str(line);
+    }
 }
