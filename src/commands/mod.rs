@@ -323,7 +323,20 @@ pub(crate) fn set_note(sets: &[String]) {
     let flags: Vec<String> = sets
         .iter()
         .filter(|s| !s.starts_with("kubeVersion="))
-        .map(|s| format!("--set {}", shell_word(s)))
+        .map(|s| {
+            // A value the credential policy calls a credential (by its path or its shape) is
+            // not echoed: the note names the flag, not what it set.
+            let shown = match s.split_once('=') {
+                Some((path, value))
+                    if crate::config::credentials::is_credential(path)
+                        || crate::config::credentials::looks_like_credential(value) =>
+                {
+                    format!("{path}={}", crate::diag::REDACTED)
+                }
+                _ => s.clone(),
+            };
+            format!("--set {}", shell_word(&shown))
+        })
         .collect();
     if flags.is_empty() {
         return;

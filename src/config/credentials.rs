@@ -6,6 +6,10 @@
 //! a source (the spans to mask in a shown line); diagnostics apply the value shapes to every
 //! line they print, so a value quoted in a headline or an internal error is masked too. No I/O.
 
+mod objects;
+
+pub use objects::{Hit, Why, in_object};
+
 /// Words that make a name a credential's, wherever they stand in it.
 const SECRET_WORDS: &[&str] = &[
     "PASSWORD",
@@ -250,6 +254,11 @@ pub fn value_spans(line: &[char]) -> Vec<Span> {
             end += 1;
         }
         let t = &line[i..end];
+        // No shape is shorter (the shortest, a Slack token: `xoxb-` and 10 more).
+        if t.len() < SHORTEST {
+            i = end;
+            continue;
+        }
         let s: String = t.iter().collect();
         let known = PREFIXES
             .iter()
@@ -270,11 +279,63 @@ pub fn value_spans(line: &[char]) -> Vec<Span> {
     merge(out)
 }
 
+/// The fewest characters of a token [`value_spans`] finds.
+const SHORTEST: usize = 15;
+
 /// Whether a whole value looks like a credential by its shape (see [`value_spans`]).
 pub fn looks_like_credential(value: &str) -> bool {
     value
         .lines()
+        .filter(|l| may_hold_one(l))
         .any(|l| !value_spans(&l.chars().collect::<Vec<_>>()).is_empty())
+}
+
+/// Whether a line could hold a credential's shape at all, cheaply, without allocating: a run
+/// of at least [`SHORTEST`] token characters that starts like a known token (a prefix, an AWS
+/// key id, a JWT's `eyJ`) or mixes upper- and lower-case letters and digits (a random
+/// string), a URL with a user (`://` and `@`), or a PEM private key. Most strings of an object
+/// are none of these, and the policy runs over every string of every final object.
+fn may_hold_one(line: &str) -> bool {
+    // Shorter than `a://b:c@`: nothing (most keys and values of an object).
+    if line.len() < 8 {
+        return false;
+    }
+    if line.contains("PRIVATE KEY") || (line.contains("://") && line.contains('@')) {
+        return true;
+    }
+    if line.len() < SHORTEST {
+        return false;
+    }
+    let bytes = line.as_bytes();
+    let token =
+        |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+' | b'/' | b'.' | b'~');
+    let mut i = 0;
+    while i < bytes.len() {
+        if !token(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let (mut upper, mut lower, mut digit) = (0, 0, 0);
+        while i < bytes.len() && token(bytes[i]) {
+            upper += usize::from(bytes[i].is_ascii_uppercase());
+            lower += usize::from(bytes[i].is_ascii_lowercase());
+            digit += usize::from(bytes[i].is_ascii_digit());
+            i += 1;
+        }
+        if i - start < SHORTEST {
+            continue;
+        }
+        // Token characters are ASCII: `start..i` are character boundaries.
+        let run = &line[start..i];
+        let known = PREFIXES.iter().any(|(p, _)| run.starts_with(p))
+            || AWS.iter().any(|p| run.starts_with(p))
+            || run.starts_with("eyJ");
+        if known || (upper >= 3 && lower >= 3 && digit >= 3) {
+            return true;
+        }
+    }
+    false
 }
 
 /// `header.payload.signature`, base64url, the header a JSON object (`eyJ`).

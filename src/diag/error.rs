@@ -119,17 +119,27 @@ impl From<Vec<Diagnostic>> for Error {
     }
 }
 
+/// The most diagnostics an error prints; past it, only their count (the first ones are the
+/// ones to fix first: a run reports every problem, not an unreadable wall of them).
+pub const SHOWN_ERRORS: usize = 100;
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Input(diags) => {
-                for (i, d) in diags.iter().enumerate() {
+                for (i, d) in diags.iter().take(SHOWN_ERRORS).enumerate() {
                     if i > 0 {
                         f.write_str("\n")?;
                     }
                     write!(f, "{d}")?;
                 }
-                if diags.len() > 1 {
+                if diags.len() > SHOWN_ERRORS {
+                    write!(
+                        f,
+                        "\n{} errors, the first {SHOWN_ERRORS} shown; nothing was written\n",
+                        diags.len()
+                    )?;
+                } else if diags.len() > 1 {
                     write!(f, "\n{} errors; nothing was written\n", diags.len())?;
                 }
                 Ok(())

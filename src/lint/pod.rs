@@ -279,16 +279,8 @@ fn credentials_in(c: &J, at: &[Seg], name: &str, out: &mut Out) {
         }
         let mut p = keys(at, &["env"]);
         p.push(Seg::Index(i));
-        if e.get("value")
-            .and_then(J::as_str)
-            .is_some_and(|v| !v.is_empty())
-        {
-            out.fire(
-                "AGT160",
-                keys(&p, &["value"]),
-                format!("`{var}` of container `{name}` is a literal value"),
-            );
-        } else if let Some(cm) = e.pointer("/valueFrom/configMapKeyRef") {
+        // A literal value is the credential policy's (`credentials::in_object`, every object).
+        if let Some(cm) = e.pointer("/valueFrom/configMapKeyRef") {
             out.fire(
                 "AGT160",
                 keys(&p, &["valueFrom", "configMapKeyRef"]),

@@ -10,10 +10,10 @@ use crate::k8s::object::{self, field_str, int_at, kind, str_at};
 use crate::k8s::scale::{self, IntOrPercent};
 
 pub(super) fn check(ctx: &Ctx, o: &J, out: &mut Out) {
+    credential_values(o, out);
     match kind(o) {
         "Role" | "ClusterRole" => rbac(o, out),
         "PodDisruptionBudget" => pdb(ctx, o, out),
-        "ConfigMap" => config_map(o, out),
         "PrometheusRule" => runbooks(o, out),
         "Deployment" | "StatefulSet" | "DaemonSet"
             if int_at(o, "/spec/revisionHistoryLimit") == Some(0) =>
@@ -175,20 +175,11 @@ fn pdb(ctx: &Ctx, o: &J, out: &mut Out) {
     }
 }
 
-fn config_map(o: &J, out: &mut Out) {
-    for k in o
-        .get("data")
-        .and_then(J::as_object)
-        .into_iter()
-        .flatten()
-        .map(|(k, _)| k)
-        .filter(|k| credentials::is_sensitive(k))
-    {
-        out.fire(
-            "AGT160",
-            keys(&[], &["data", k]),
-            format!("ConfigMap key `{k}` looks like a credential"),
-        );
+/// Every credential value of an object the escape hatch wrote, by the one policy
+/// (`credentials::in_object`): the same hits that refuse a patch or an extra object.
+fn credential_values(o: &J, out: &mut Out) {
+    for hit in credentials::in_object(o) {
+        out.fire("AGT160", hit.path.clone(), hit.describe());
     }
 }
 

@@ -218,68 +218,22 @@ fn lost_message(obj: &J, path: &[Seg], what: &str) -> (String, Option<String>) {
     }
 }
 
-/// Literal `value:`s of environment variables whose names look like credentials, with their
-/// paths: what must come from a Secret (`valueFrom.secretKeyRef`), never from a patch.
-fn literal_credentials(obj: &J) -> Vec<(Vec<Seg>, String)> {
-    let mut out = Vec::new();
-    // A ConfigMap entry whose key looks like a credential: the same policy as the typed
-    // `agent.config.extra`.
-    if obj.get("kind").and_then(J::as_str) == Some("ConfigMap")
-        && let Some(J::Object(data)) = obj.get("data")
-    {
-        for k in data.keys().filter(|k| credentials::is_sensitive(k)) {
-            out.push((
-                vec![Seg::Key("data".into()), Seg::Key(k.clone())],
-                k.clone(),
-            ));
-        }
-    }
-    let mut stack = vec![(obj, Vec::new())];
-    while let Some((v, path)) = stack.pop() {
-        match v {
-            J::Object(m) => {
-                for (k, child) in m {
-                    let mut p = path.clone();
-                    p.push(Seg::Key(k.clone()));
-                    if k == "env"
-                        && let J::Array(items) = child
-                    {
-                        for (i, item) in items.iter().enumerate() {
-                            let name = item.get("name").and_then(J::as_str).unwrap_or_default();
-                            if item
-                                .get("value")
-                                .is_some_and(|v| !v.as_str().unwrap_or("x").is_empty())
-                                && credentials::is_sensitive(name)
-                            {
-                                let mut q = p.clone();
-                                q.push(Seg::Index(i));
-                                q.push(Seg::Key("value".into()));
-                                out.push((q, name.to_owned()));
-                            }
-                        }
-                    }
-                    stack.push((child, p));
-                }
-            }
-            J::Array(items) => {
-                for (i, child) in items.iter().enumerate() {
-                    let mut p = path.clone();
-                    p.push(Seg::Index(i));
-                    stack.push((child, p));
-                }
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
-/// The diagnostic's path for a credential in an env entry: `...env.NAME`, whose last segment
-/// the credential policy recognizes, so the shown source line has the value masked.
-fn credential_path(list: &str, index: usize, at: &[Seg], name: &str) -> String {
+/// The diagnostic's path for a credential: for a named one `...env.NAME` or `...data.NAME`,
+/// whose last segment the credential policy recognizes, so the shown source line has the value
+/// masked; for one known by its shape, the value's own path (the shape masks it).
+fn credential_path(list: &str, index: usize, at: &[Seg], hit: &credentials::Hit) -> String {
+    let Some(name) = hit.name() else {
+        let inner = PathDisplay(at).to_string();
+        let sep = if inner.is_empty() || inner.starts_with('[') {
+            ""
+        } else {
+            "."
+        };
+        return format!("{list}[{index}]{sep}{inner}");
+    };
     let env = match at.last() {
         Some(Seg::Key(k)) if k == "value" => at.len().saturating_sub(2),
-        // A ConfigMap entry: its key is already the last segment.
+        // A ConfigMap entry, an annotation, an argument: its key is already the last segment.
         _ => at.len().saturating_sub(1),
     };
     let inner = PathDisplay(at.get(..env).unwrap_or_default()).to_string();
@@ -288,19 +242,33 @@ fn credential_path(list: &str, index: usize, at: &[Seg], name: &str) -> String {
     } else {
         "."
     };
+    // A name the policy would not call a credential on its own (a Secret's key): the path
+    // still ends in one it does, so the line is masked.
+    let name = if credentials::is_sensitive(name) {
+        name.to_owned()
+    } else {
+        "secret".to_owned()
+    };
     format!("{list}[{index}]{sep}{inner}.{name}")
 }
 
-fn credential_error(path: Vec<Seg>, name: &str) -> PatchError {
+/// The error for a credential in a patched or extra object: what it is, never its value.
+fn credential_error(path: Vec<Seg>, hit: &credentials::Hit) -> PatchError {
+    let hint = match (&hit.why, path.iter().rev().nth(1)) {
+        (credentials::Why::Named(name), Some(Seg::Index(_))) if matches!(path.last(), Some(Seg::Key(k)) if k == "value") => format!(
+            "create it in a Secret out of band and reference it: `- name: {name}` with `valueFrom: {{secretKeyRef: {{name: agent-secrets, key: <key>}}}}`"
+        ),
+        (credentials::Why::SecretValue(_), _) => "create the Secret out of band (kubectl create secret, an ExternalSecret): agentctl's output is committed".to_owned(),
+        _ => "keep the value in a Secret created out of band and reference it (`valueFrom.secretKeyRef` for a variable, `$(VAR)` in args, a Secret volume for a file)".to_owned(),
+    };
     PatchError {
         path,
         on_key: false,
         message: format!(
-            "`{name}` looks like a credential: agentctl never puts a credential's value into the output"
+            "{}: agentctl never puts a credential's value into the output",
+            hit.describe()
         ),
-        hint: Some(format!(
-            "create it in a Secret out of band and reference it: `- name: {name}` with `valueFrom: {{secretKeyRef: {{name: agent-secrets, key: <key>}}}}`"
-        )),
+        hint: Some(hint),
     }
 }
 
@@ -422,9 +390,11 @@ fn extra(r: &LocatedObject, common: &Common, files: &[(String, Vec<J>)]) -> Resu
     if let Some(e) = super::names::unfit(&obj).into_iter().next() {
         return Err(r.error(&e));
     }
-    if let Some((path, name)) = literal_credentials(&obj).into_iter().next() {
-        let shown = credential_path("resources", r.index, &path, &name);
-        return Err(r.error(&credential_error(path, &name)).path(shown));
+    if let Some(hit) = credentials::in_object(&obj).into_iter().next() {
+        let shown = credential_path("resources", r.index, &hit.path, &hit);
+        return Err(r
+            .error(&credential_error(hit.path.clone(), &hit))
+            .path(shown));
     }
     match round_trip(&obj) {
         Ok(back) => Ok(back),
@@ -478,7 +448,7 @@ fn apply_one(
     let mut seen = std::collections::BTreeSet::new();
     for i in selected {
         let Some(obj) = all.get_mut(i) else { continue };
-        let before = literal_credentials(obj);
+        let before = credentials::in_object(obj);
         let names_before: Vec<String> = super::names::unfit(obj)
             .into_iter()
             .map(|e| e.message)
@@ -493,13 +463,13 @@ fn apply_one(
         };
         // A credential refuses the patch; its other problems are still reported (one run).
         let mut refused = false;
-        if let Some((path, name)) = literal_credentials(&work)
+        if let Some(hit) = credentials::in_object(&work)
             .into_iter()
             .find(|c| !before.contains(c))
         {
-            let at = patches::locate(&work, &lp.patch, &changes, &path);
-            let shown = credential_path("patches", lp.index, &at, &name);
-            diags.push(lp.error(&credential_error(at, &name)).path(shown));
+            let at = patches::locate(&work, &lp.patch, &changes, &hit.path);
+            let shown = credential_path("patches", lp.index, &at, &hit);
+            diags.push(lp.error(&credential_error(at, &hit)).path(shown));
             refused = true;
         }
         let unfit: Vec<PatchError> = super::names::unfit(&work)

@@ -764,3 +764,227 @@ fn the_pull_request_comment_is_capped_and_says_what_it_left_out() {
     let (_, tags, _) = rendered(comment);
     assert_eq!(tags.iter().filter(|t| *t == "tr").count(), shown + 1);
 }
+
+/// A patch of the agent ConfigMap's `data`.
+macro_rules! config_patch {
+    ($data:literal) => {
+        concat!(
+            "patches:\n  - target: {kind: ConfigMap, name: agent-config}\n    patch:\n      data:\n",
+            $data
+        )
+    };
+}
+
+#[test]
+fn one_credential_policy_over_every_final_object() {
+    const URL: &str = "s3cr3t-Pa55word";
+    const TOKEN: &str = "ghp_Z9y8X7w6V5u4T3s2R1q0PpOoNnMmLlKk";
+    const CASES: &[Case] = &[
+        // The ones the issue reported.
+        Case {
+            name: "a URL password in a patched ConfigMap",
+            files: &[(
+                "p.yaml",
+                config_patch!("        DB_URL: \"postgres://app:s3cr3t-Pa55word@db:5432/app\"\n"),
+            )],
+            args: &["render", "-f", "p.yaml"],
+            code: 2,
+            shows: &["p.yaml:5:", "shaped like a credential", "patches[0]"],
+            hides: &[URL],
+        },
+        Case {
+            name: "a token in a container's env value (a harmless name)",
+            files: &[(
+                "p.yaml",
+                pod_patch!(
+                    "            containers:\n              - name: agent\n                env:\n                  - {name: GREETING, value: \"ghp_Z9y8X7w6V5u4T3s2R1q0PpOoNnMmLlKk\"}\n"
+                ),
+            )],
+            args: &["render", "-f", "p.yaml"],
+            code: 2,
+            shows: &["p.yaml:", "shaped like a credential"],
+            hides: &[TOKEN],
+        },
+        Case {
+            name: "a password flag in args",
+            files: &[(
+                "p.yaml",
+                pod_patch!(
+                    "            containers:\n              - name: agent\n                args: [\"--db-password=hunter2hunter2\"]\n"
+                ),
+            )],
+            args: &["render", "-f", "p.yaml"],
+            code: 2,
+            shows: &["p.yaml:", "`db-password` looks like a credential"],
+            hides: &["hunter2hunter2"],
+        },
+        Case {
+            name: "an extra ConfigMap's binaryData",
+            files: &[(
+                "p.yaml",
+                "resources:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata: {name: extra}\n    binaryData: {SIGNING_KEY: \"aHVudGVyMmh1bnRlcjI=\"}\n",
+            )],
+            args: &["render", "-f", "p.yaml"],
+            code: 2,
+            shows: &[
+                "p.yaml:",
+                "resources[0]",
+                "`SIGNING_KEY` looks like a credential",
+            ],
+            hides: &["aHVudGVyMmh1bnRlcjI="],
+        },
+        Case {
+            name: "an extra object's annotation",
+            files: &[(
+                "p.yaml",
+                "resources:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: extra\n      annotations: {example.com/api-token: \"hunter2hunter2\"}\n    data: {a: b}\n",
+            )],
+            args: &["render", "-f", "p.yaml"],
+            code: 2,
+            shows: &["p.yaml:", "`example.com/api-token` looks like a credential"],
+            hides: &["hunter2hunter2"],
+        },
+        // Held back: other fields, objects and shapes.
+        Case {
+            name: "a JWT in a pod template label",
+            files: &[(
+                "p.yaml",
+                "patches:\n  - target: {kind: Deployment, name: agent-deployment}\n    patch:\n      spec:\n        template:\n          metadata:\n            annotations: {note: \"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U\"}\n",
+            )],
+            args: &["render", "-f", "p.yaml"],
+            code: 2,
+            shows: &["p.yaml:", "shaped like a credential"],
+            hides: &["eyJhbGciOiJIUzI1NiJ9.eyJzdWIi"],
+        },
+        Case {
+            name: "an extra Secret with stringData",
+            files: &[(
+                "p.yaml",
+                "resources:\n  - apiVersion: v1\n    kind: Secret\n    metadata: {name: extra}\n    stringData: {config: \"plain words\"}\n",
+            )],
+            args: &["render", "-f", "p.yaml"],
+            code: 2,
+            shows: &["p.yaml:3:", "never renders a Secret"],
+            hides: &["plain words"],
+        },
+        Case {
+            name: "a password as the next argument of command",
+            files: &[(
+                "p.yaml",
+                pod_patch!(
+                    "            containers:\n              - name: agent\n                command: [\"agent\", \"--token\", \"hunter2hunter2\"]\n"
+                ),
+            )],
+            args: &["render", "-f", "p.yaml"],
+            code: 2,
+            shows: &["p.yaml:", "`token` looks like a credential"],
+            hides: &["hunter2hunter2"],
+        },
+        Case {
+            name: "a private key in a JSON 6902 patch",
+            files: &[(
+                "p.yaml",
+                "patches:\n  - target: {kind: ConfigMap, name: agent-config}\n    patch:\n      - {op: add, path: /data/tls.pem, value: \"-----BEGIN RSA PRIVATE KEY-----MIIEowIBAAKCAQEA\"}\n",
+            )],
+            args: &["render", "-f", "p.yaml"],
+            code: 2,
+            shows: &["p.yaml:", "shaped like a credential"],
+            hides: &["MIIEowIBAAKCAQEA"],
+        },
+        Case {
+            name: "config shows where, never what",
+            files: &[(
+                "p.yaml",
+                config_patch!(
+                    "        DB_URL: \"postgres://app:s3cr3t-Pa55word@db:5432/app\"\n        API_KEY: hunter2hunter2\n"
+                ),
+            )],
+            args: &["config", "-f", "p.yaml"],
+            code: 0,
+            shows: &[],
+            hides: &[URL, "hunter2hunter2"],
+        },
+        Case {
+            name: "diff refuses like render",
+            files: &[("p.yaml", config_patch!("        API_KEY: hunter2hunter2\n"))],
+            args: &["diff", "-f", "p.yaml", "-o", "out", "--format", "markdown"],
+            code: 2,
+            shows: &["`API_KEY` looks like a credential"],
+            hides: &["hunter2hunter2"],
+        },
+    ];
+    gallery(
+        "escape-credentials",
+        "Issue 20 class 2: a credential in a patched or extra object (by its name or its shape, in any field) is refused at the patch, and no output shows it",
+        CASES,
+    );
+    // `config` prints the entries, with the credential values masked.
+    let dir = support::tempdir();
+    support::write(
+        dir.path(),
+        "p.yaml",
+        config_patch!(
+            "        DB_URL: \"postgres://app:s3cr3t-Pa55word@db:5432/app\"\n        API_KEY: hunter2hunter2\n        PLAIN: shown\n"
+        ),
+    );
+    let config = agentctl(["config", "-f", "p.yaml"])
+        .current_dir(dir.path())
+        .run();
+    assert_eq!(config.code, 0, "{}", config.stderr);
+    assert!(
+        config.stdout.contains("API_KEY: <redacted>"),
+        "{}",
+        config.stdout
+    );
+    assert!(
+        config.stdout.contains("DB_URL: <redacted>"),
+        "{}",
+        config.stdout
+    );
+    assert!(config.stdout.contains("PLAIN: shown"), "{}", config.stdout);
+    // The `--set` note names the flag, not a credential-shaped value it set.
+    let set = agentctl([
+        "render",
+        "--set",
+        &format!("agent.config.extra.NOTE={TOKEN}"),
+        "-o",
+        "out",
+    ])
+    .current_dir(dir.path())
+    .run();
+    assert!(
+        !set.stderr.contains(TOKEN) && !set.stdout.contains(TOKEN),
+        "{}",
+        set.stderr
+    );
+}
+
+#[test]
+fn a_run_prints_at_most_a_hundred_errors_then_their_count() {
+    let dir = support::tempdir();
+    let mut text = String::from("patches:\n");
+    for n in 0..150 {
+        text.push_str(&format!(
+            "  - target: {{kind: ConfigMap, name: missing-{n}}}\n    patch: {{data: {{a: b}}}}\n"
+        ));
+    }
+    support::write(dir.path(), "p.yaml", &text);
+    let run = agentctl(["render", "-f", "p.yaml", "-o", "out"])
+        .current_dir(dir.path())
+        .run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let shown = run.stderr.matches("error:").count();
+    assert_eq!(
+        shown,
+        100,
+        "{}",
+        &run.stderr[run.stderr.len().saturating_sub(500)..]
+    );
+    assert!(
+        run.stderr
+            .ends_with("150 errors, the first 100 shown; nothing was written\n"),
+        "{}",
+        &run.stderr[run.stderr.len().saturating_sub(300)..]
+    );
+    assert!(!dir.path().join("out").exists());
+}

@@ -226,8 +226,8 @@ fn sarif_json_and_junit_hold_the_findings() {
     assert!(junit.stdout.contains("name=\"AGT101 privileged\""));
 }
 
-/// In this (debug, unoptimized) build lint must stay a small share of the render: under 4 %
-/// (it was 1.8 % with the cross-object rules, on a loaded machine). The README's absolute figure
+/// In this (debug, unoptimized) build lint must stay a small share of the render: under 1/6
+/// (it was 1.8 % with the cross-object rules, before the credential scan of every string). The README's absolute figure
 /// (under 1 ms) is the optimized build's, measured by `cargo bench --bench render -- lint` in
 /// the same run as the whole render.
 #[test]
@@ -235,9 +235,12 @@ fn lint_costs_a_small_share_of_a_render() {
     let (render, lint, findings) = lib::lint_cost(21);
     eprintln!("render of the defaults: {render} ns (median of 21), its lint stage: {lint} ns");
     assert_eq!(findings, 0);
+    // Since issue 20 lint holds the credential policy over every string of every object
+    // (AGT160: `config::credentials::in_object`, ~2 ms of this debug build for the defaults,
+    // most of it the dashboard's JSON): under 1/6 of the render.
     assert!(
-        lint * 25 < render,
-        "lint {lint} ns is not under 4 % of the render ({render} ns)"
+        lint * 6 < render,
+        "lint {lint} ns is not under 1/6 of the render ({render} ns)"
     );
 }
 

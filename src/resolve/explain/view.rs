@@ -148,7 +148,8 @@ fn extras_yaml(merged: &Merged, show_origin: bool) -> anyhow::Result<String> {
         }
         out.push('\n');
         let notes = extras_list(merged, key);
-        for (entry, note) in entries.into_iter().zip(notes) {
+        for (mut entry, note) in entries.into_iter().zip(notes) {
+            redact(&mut entry);
             if show_origin {
                 out.push_str(&format!("  # {note}\n"));
             }
@@ -161,6 +162,39 @@ fn extras_yaml(merged: &Merged, show_origin: bool) -> anyhow::Result<String> {
         }
     }
     Ok(out)
+}
+
+/// A patch or extra object with every credential value (the one policy,
+/// `credentials::in_object`) replaced by `<redacted>`: `config` shows where one is, never
+/// what. A strategic patch's body is read as an object of its target's kind.
+fn redact(entry: &mut J) {
+    use crate::config::credentials::in_object;
+    let kind = entry.pointer("/target/kind").cloned();
+    let mut hits: Vec<Vec<patches::Seg>> = in_object(entry).into_iter().map(|h| h.path).collect();
+    if let Some(J::Object(body)) = entry.get("patch") {
+        let mut body = body.clone();
+        if let Some(kind) = kind {
+            body.entry("kind").or_insert(kind);
+        }
+        hits.extend(in_object(&J::Object(body)).into_iter().map(|h| {
+            let mut p = vec![patches::Seg::Key("patch".into())];
+            p.extend(h.path);
+            p
+        }));
+    }
+    for path in hits {
+        let mut at = Some(&mut *entry);
+        for seg in &path {
+            at = match (seg, at) {
+                (patches::Seg::Key(k), Some(J::Object(m))) => m.get_mut(k),
+                (patches::Seg::Index(i), Some(J::Array(a))) => a.get_mut(*i),
+                _ => None,
+            };
+        }
+        if let Some(v) = at {
+            *v = J::String(crate::diag::REDACTED.to_owned());
+        }
+    }
 }
 
 /// A value in one line: strings bare, everything else as JSON (which is YAML flow syntax).
