@@ -285,13 +285,15 @@ fn class(c: ImpactClass) -> Class {
 fn conclude(ctx: Ctx, drifts: &[Drift], args: &ImpactArgs) -> Outcome {
     let impacts: Vec<&Impact> = drifts.iter().flat_map(|d| &d.impact.impacts).collect();
     let owned: Vec<Impact> = impacts.iter().map(|i| (*i).clone()).collect();
-    if !ctx.quiet && !owned.is_empty() {
-        let mut text = format!("{}\n", report::heading(&owned));
-        text.push_str(&report::human(&owned));
-        for d in drifts {
-            for u in &d.impact.unreadable {
-                text.push_str(&format!("  (not analyzed: {u})\n"));
-            }
+    let not_analyzed = not_analyzed(drifts);
+    if !ctx.quiet && (!owned.is_empty() || !not_analyzed.is_empty()) {
+        let mut text = String::new();
+        if !owned.is_empty() {
+            text.push_str(&format!("{}\n", report::heading(&owned)));
+            text.push_str(&report::human(&owned));
+        }
+        for u in &not_analyzed {
+            text.push_str(&format!("  (not analyzed: {u})\n"));
         }
         crate::say!("{text}");
     }
@@ -300,6 +302,17 @@ fn conclude(ctx: Ctx, drifts: &[Drift], args: &ImpactArgs) -> Outcome {
         .into_iter()
         .filter(|i| i.classes().iter().any(|c| fail_on.contains(c)))
         .collect();
+    // What was not analyzed may hold a change of any class: `--fail-on` fails on it too.
+    if !args.fail_on.is_empty() && !not_analyzed.is_empty() {
+        if !ctx.quiet {
+            crate::sayln!(
+                "exit 3: {} file{} not analyzed, which may hold a change of any class (--fail-on)",
+                not_analyzed.len(),
+                plural(not_analyzed.len(), "s")
+            );
+        }
+        return Outcome::Blocked;
+    }
     if hits.is_empty() {
         return Outcome::Found;
     }

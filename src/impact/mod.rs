@@ -426,10 +426,22 @@ pub fn read_side<'a>(
     files: impl IntoIterator<Item = (&'a str, &'a str)>,
     unreadable: &mut Vec<String>,
 ) -> Objects {
+    let files: Vec<(&str, &str)> = files.into_iter().collect();
+    let names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
     let mut all = Vec::new();
     for (name, text) in files {
         match crate::input::yaml::parse_manifests(text) {
-            Ok(docs) => all.extend(docs),
+            Ok(docs) => {
+                for d in docs.iter().filter(|d| d["kind"] == "Kustomization") {
+                    for why in foreign_entries(name, d, &names) {
+                        let line = format!("{name}: {why}");
+                        if !unreadable.contains(&line) {
+                            unreadable.push(line);
+                        }
+                    }
+                }
+                all.extend(docs);
+            }
             Err(e) => {
                 let line = format!("{name}: {}", e.lines().next().unwrap_or_default());
                 if !unreadable.contains(&line) {
@@ -439,6 +451,37 @@ pub fn read_side<'a>(
         }
     }
     Objects::new(all)
+}
+
+/// What a committed `kustomization.yaml` holds that agentctl does not write, so what
+/// `kubectl apply -k` applies is not only the files compared: any field but the ones agentctl
+/// writes (`patches`, `components`, `images`, generators, ...), and any `resources` entry
+/// that is not a generated file beside it (a remote base, `../other`, a hand-written file).
+fn foreign_entries(name: &str, k: &J, files: &[&str]) -> Vec<String> {
+    const OURS: &[&str] = &["apiVersion", "kind", "labels", "namespace", "resources"];
+    let mut out = Vec::new();
+    for key in k.as_object().into_iter().flat_map(|m| m.keys()) {
+        if !OURS.contains(&key.as_str()) {
+            out.push(format!(
+                "`{key}` is not written by agentctl: `kubectl apply -k` applies it, and it is not analyzed"
+            ));
+        }
+    }
+    let dir = name.rsplit_once('/').map_or("", |(d, _)| d);
+    for r in k["resources"].as_array().into_iter().flatten() {
+        let entry = r.as_str().unwrap_or_default();
+        let path = if dir.is_empty() {
+            entry.to_owned()
+        } else {
+            format!("{dir}/{entry}")
+        };
+        if !files.contains(&path.as_str()) {
+            out.push(format!(
+                "resources entry `{entry}` is not a file agentctl generated here: `kubectl apply -k` applies it, and it is not analyzed"
+            ));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -988,3 +988,114 @@ fn a_run_prints_at_most_a_hundred_errors_then_their_count() {
     );
     assert!(!dir.path().join("out").exists());
 }
+
+#[test]
+fn a_root_patch_directive_is_a_located_error_never_nothing() {
+    const CASES: &[Case] = &[
+        Case {
+            name: "root $patch: delete of the default-deny policy",
+            files: &[(
+                "p.yaml",
+                "patches:\n  - target: {kind: NetworkPolicy, name: agent-network-policy}\n    patch:\n      $patch: delete\n",
+            )],
+            args: &["render", "-f", "p.yaml", "-o", "out"],
+            code: 2,
+            shows: &[
+                "p.yaml:4:",
+                "`$patch: delete` at the root of a patch would delete NetworkPolicy/agent-network-policy",
+            ],
+            hides: &[],
+        },
+        Case {
+            name: "root $patch: delete with other fields, every Deployment",
+            files: &[(
+                "p.yaml",
+                "patches:\n  - target: {kind: Deployment}\n    patch:\n      metadata: {name: x}\n      $patch: delete\n",
+            )],
+            args: &["config", "--show-origin", "-f", "p.yaml"],
+            code: 2,
+            shows: &["p.yaml:5:", "would delete Deployment/agent-deployment"],
+            hides: &[],
+        },
+        Case {
+            name: "root $patch: replace",
+            files: &[(
+                "p.yaml",
+                "patches:\n  - target: {kind: ConfigMap, name: agent-config}\n    patch:\n      $patch: replace\n      data: {a: b}\n",
+            )],
+            args: &["render", "-f", "p.yaml", "-o", "out"],
+            code: 2,
+            shows: &[
+                "p.yaml:4:",
+                "would replace the whole of ConfigMap/agent-config",
+            ],
+            hides: &[],
+        },
+    ];
+    gallery(
+        "escape-root-delete",
+        "Issue 20 class 8: a root-level `$patch` directive (kustomize deletes or replaces the object) is a located error, never silently nothing",
+        CASES,
+    );
+}
+
+#[test]
+fn a_committed_kustomization_entry_agentctl_did_not_write_is_not_analyzed() {
+    let work = support::tempdir();
+    let w = work.path();
+    let render = agentctl(["render", "-q", "-o", "old"]).current_dir(w).run();
+    assert_eq!(render.code, 0, "{}", render.stderr);
+    std::fs::create_dir(w.join("new")).expect("mkdir");
+    for name in support::tree(&w.join("old")).keys() {
+        std::fs::copy(w.join("old").join(name), w.join("new").join(name)).expect("copy");
+    }
+    // What `kubectl apply -k` would ship besides the files: a patch deleting the default-deny
+    // policy, and a remote base.
+    let k = std::fs::read_to_string(w.join("new/kustomization.yaml")).expect("read");
+    let k = k.replacen(
+        "resources:\n",
+        "resources:\n- https://example.com/cluster-admin-binding\n",
+        1,
+    ) + "patches:\n- patch: |-\n    $patch: delete\n    apiVersion: networking.k8s.io/v1\n    kind: NetworkPolicy\n    metadata: {name: agent-network-policy}\n";
+    std::fs::write(w.join("new/kustomization.yaml"), k).expect("write");
+    let base = ["diff", "--base-dir", "old", "-o", "new"];
+    let text = agentctl(base).current_dir(w).run();
+    assert_eq!(text.code, 1, "{}", text.stderr);
+    for want in [
+        "not analyzed: kustomization.yaml: `patches` is not written by agentctl",
+        "not analyzed: kustomization.yaml: resources entry `https://example.com/cluster-admin-binding` is not a file agentctl generated here",
+    ] {
+        assert!(text.stderr.contains(want), "{want}:\n{}", text.stderr);
+    }
+    let failing = agentctl(base.iter().copied().chain(["--fail-on", "security"]))
+        .current_dir(w)
+        .run();
+    assert_eq!(failing.code, 3, "{}", failing.stderr);
+    assert!(
+        failing
+            .stderr
+            .contains("not analyzed, which may hold a change of any class"),
+        "{}",
+        failing.stderr
+    );
+    let json = agentctl(base.iter().copied().chain(["--format", "json"]))
+        .current_dir(w)
+        .run();
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    assert_eq!(
+        doc["notAnalyzed"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        json.stdout
+    );
+    let md = agentctl(base.iter().copied().chain(["--format", "markdown"]))
+        .current_dir(w)
+        .run();
+    assert!(md.stdout.contains("**2 not analyzed**"), "{}", md.stdout);
+    assert!(
+        md.stdout
+            .contains("- not analyzed: kustomization\\.yaml\\: \\`patches\\`"),
+        "{}",
+        md.stdout
+    );
+}

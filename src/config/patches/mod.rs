@@ -314,6 +314,27 @@ pub fn apply(obj: &mut J, patch: &Patch) -> Result<Vec<Change>, PatchError> {
             let J::Object(b) = body else {
                 return Ok(Vec::new());
             };
+            // `$patch: delete` at the root deletes the whole object in kustomize. agentctl
+            // does not let a patch delete what it renders (the object's own setting turns it
+            // off, so everything that depends on it follows): a located error, never nothing.
+            if let Some(d) = b.get("$patch").and_then(J::as_str)
+                && d != "merge"
+            {
+                let id = object_id(obj);
+                return Err(PatchError::new(
+                    vec![key("patch"), key("$patch")],
+                    format!(
+                        "`$patch: {d}` at the root of a patch would {} {id} as kustomize does; agentctl does not let a patch {} an object it renders",
+                        if d == "delete" { "delete" } else { "replace the whole of" },
+                        if d == "delete" { "delete" } else { "replace" },
+                    ),
+                )
+                .hint(if d == "delete" {
+                    "turn the object off with its setting (`agentctl explain` lists them: `networkPolicy.enabled: false`, `backup.enabled: false`, ...), or change fields of it with a patch"
+                } else {
+                    "patch the fields to change (a map merges key by key; `$patch: replace` on a map inside the object replaces that map)"
+                }));
+            }
             let mut b = b.clone();
             for (k, have) in [("apiVersion", &api), ("kind", &kind)] {
                 if let Some(v) = b.remove(k)
