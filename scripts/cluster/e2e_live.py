@@ -201,6 +201,10 @@ def pod_states(m):
                                               "startedAt": "2026-01-01T00:00:00Z", "finishedAt": "2026-01-01T00:00:01Z"}}}),
         ("pull", {"name": "agent", "image": "e2e.invalid/nope:1", "imageID": "", "ready": False, "restartCount": 0, "started": False,
                   "state": {"waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image \"e2e.invalid/nope:1\""}}}),
+        # The kubelet's words when a secretKeyRef names a key the Secret lacks.
+        ("config", {"name": "agent", "image": "a:v1", "imageID": "", "ready": False, "restartCount": 0, "started": False,
+                    "state": {"waiting": {"reason": "CreateContainerConfigError",
+                                          "message": f"couldn't find key redis-password in Secret {ns}/agent-secrets"}}}),
     ]:
         pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"e2e-{name}", "namespace": ns,
                "annotations": {"kwok.x-k8s.io/status": "custom"}},
@@ -221,10 +225,13 @@ def pod_states(m):
     expect(probs, "doctor (pod states)", rc, 1, out, err,
            must=[r"FINDING Pod e2e-oom \[oom-killed\]", r"limit 512Mi \(OOMKilled\), 5 restarts",
                  r"--set agent.resources.limits.memory=1Gi",
-                 r"FINDING Pod e2e-pull \[image-pull\]", r"cannot pull its image e2e.invalid/nope:1"])
+                 r"FINDING Pod e2e-pull \[image-pull\]", r"cannot pull its image e2e.invalid/nope:1",
+                 r"FINDING Pod e2e-config \[config-error\]",
+                 r"cannot start \(CreateContainerConfigError\): Secret agent-secrets has no key redis-password",
+                 r"kubectl patch secret agent-secrets"])
     # kwok leaves these pods alone, so no kubelet confirms their deletion: force it.
-    m.k("delete", "pod", "e2e-oom", "e2e-pull", "-n", ns, "--grace-period=0", "--force")
-    m.record("live:crashloop-oomkilled-imagepull-named", probs)
+    m.k("delete", "pod", "e2e-oom", "e2e-pull", "e2e-config", "-n", ns, "--grace-period=0", "--force")
+    m.record("live:crashloop-oomkilled-imagepull-configerror-named", probs)
 
 
 def unreachable(m):
