@@ -247,14 +247,9 @@ pub fn from_str<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String>
     serde_saphyr::from_str(text).map_err(|e| e.to_string())
 }
 
-/// Emits a JSON value as canonical YAML: keys in go-yaml's order ([`go_yaml_less`]), lists
-/// compact, ambiguous strings quoted.
-///
-/// The order is the one `kubectl kustomize` re-emits string maps in (labels, annotations,
-/// `nodeSelector`, ConfigMap `data`: `A2` before `A10`, `A_B` before `AB`), and for every other
-/// map it keeps the order of the file; so the stream, the files and kustomize's build of the
-/// files list keys in one order.
-pub fn to_canonical(value: &serde_json::Value) -> Result<String, String> {
+/// [`super::to_canonical`] by serde-saphyr: the whole object, when the direct writer
+/// ([`super::canonical`]) defers.
+pub(super) fn canonical_by_saphyr(value: &serde_json::Value) -> Result<String, String> {
     emit(&GoYamlOrder(value))
 }
 

@@ -555,6 +555,23 @@ pub fn parse_manifests(text: &str) -> Result<Vec<serde_json::Value>, String> {
     }
 }
 
+/// Emits a JSON value as canonical YAML: keys in go-yaml's order ([`go_yaml_less`]), lists
+/// compact, ambiguous strings quoted.
+///
+/// The order is the one `kubectl kustomize` re-emits string maps in (labels, annotations,
+/// `nodeSelector`, ConfigMap `data`: `A2` before `A10`, `A_B` before `AB`), and for every other
+/// map it keeps the order of the file; so the stream, the files and kustomize's build of the
+/// files list keys in one order.
+///
+/// Written directly ([`canonical`]) where the result is certain, else by serde-saphyr.
+pub fn to_canonical(value: &serde_json::Value) -> Result<String, String> {
+    match canonical::canonical(value) {
+        Some(text) => Ok(text),
+        None => manifests::canonical_by_saphyr(value),
+    }
+}
+
+mod canonical;
 mod lines;
 mod manifests;
 mod scalar;
@@ -564,6 +581,6 @@ mod tests;
 pub use scalar::{NotDecimal, not_decimal, resolve_plain, unfit_character};
 
 pub use manifests::{
-    YAML11_BOOLS, from_str, go_yaml_less, is_yaml11_only_bool, plain_strings, to_canonical,
-    to_string_ordered, yaml11_retypes,
+    YAML11_BOOLS, from_str, go_yaml_less, is_yaml11_only_bool, plain_strings, to_string_ordered,
+    yaml11_retypes,
 };

@@ -159,6 +159,159 @@ fn rendered_files_take_the_line_path_and_read_the_same() {
 }
 
 #[test]
+fn every_rendered_object_is_written_directly_as_serde_saphyr_writes_it() {
+    let renderer = crate::render::Renderer::new().expect("templates compile");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut renders: Vec<(Vec<&str>, Vec<&str>)> = ["", "dev", "high-throughput", "low-latency"]
+        .iter()
+        .map(|p| (vec![*p], Vec::new()))
+        .collect();
+    renders.push((vec!["high-throughput", "low-latency"], Vec::new()));
+    for example in [
+        "adopter",
+        "everything",
+        "override",
+        "patches",
+        "pinned-digests",
+    ] {
+        renders.push((vec![""], vec![example]));
+    }
+    let mut objects = 0;
+    for (profiles, examples) in renders {
+        let inputs = crate::input::layers::Inputs {
+            profiles: profiles
+                .iter()
+                .filter(|p| !p.is_empty())
+                .map(|p| (*p).to_owned())
+                .collect(),
+            files: examples
+                .iter()
+                .map(|e| root.join(format!("examples/{e}.yaml")))
+                .collect(),
+            ..Default::default()
+        };
+        let merged = crate::pipeline::resolve(&inputs).expect("resolves");
+        for (name, text) in renderer.render(&merged.config).expect("renders") {
+            for obj in parse_manifests(&text).expect("parses") {
+                let direct = super::canonical::canonical(&obj)
+                    .unwrap_or_else(|| panic!("{profiles:?} {examples:?} {name} deferred"));
+                assert_eq!(
+                    Ok(direct),
+                    canonical_by_saphyr(&obj),
+                    "{profiles:?} {examples:?} {name}"
+                );
+                objects += 1;
+            }
+        }
+    }
+    assert!(objects > 100, "{objects}");
+}
+
+#[test]
+fn the_direct_writer_writes_odd_keys_and_values_as_serde_saphyr_or_defers() {
+    use serde_json::json;
+    let strings = [
+        "x",
+        "",
+        " ",
+        "a b",
+        " a",
+        "a ",
+        "yes",
+        "No",
+        "ON",
+        "y",
+        "null",
+        "Null",
+        "~",
+        "true",
+        "nan",
+        "inf",
+        ".inf",
+        "1",
+        "012",
+        "0x1F",
+        "1e3",
+        "1.5",
+        "2024-01-01",
+        "1:20",
+        "a: b",
+        "a:b",
+        "a:",
+        ":a",
+        "a #b",
+        "a#b",
+        "#a",
+        "- a",
+        "-a",
+        "-",
+        "?",
+        "? a",
+        "?a",
+        "&a",
+        "*a",
+        "!a",
+        "|a",
+        ">a",
+        "'a'",
+        "\"a\"",
+        "%a",
+        "@a",
+        "`a`",
+        "[a]",
+        "{a}",
+        "a,b",
+        ",a",
+        "<<",
+        "=",
+        "---",
+        "--- a",
+        "...",
+        "a\nb",
+        "a\nb\n",
+        "a\n\nb\n",
+        "\na",
+        "  a\nb",
+        "a\n  b\n",
+        "a\n\n",
+        "a\tb",
+        "a\rb",
+        "é",
+        "a\u{85}b",
+        "\u{feff}a",
+        "/data",
+        "/a:b",
+        "http://x/y",
+        "a=b c",
+        "CKV_K8S_35=the agent reads the Secret as env vars",
+        "{{ $value | humanize }}%",
+        "sum(rate(x[5m])) > 0.05",
+        "app.kubernetes.io/name",
+    ];
+    let mut direct = 0;
+    for s in strings {
+        for value in [
+            json!({ "k": s }),
+            json!({ s: "v" }),
+            json!({ s: { s: [s, { s: s, "z": [s] }] } }),
+            json!({ "a": [{ "b": s, "c": { "d": s } }], "e": [s, s] }),
+            json!({ "a": { "b": [{ "c": [{ "d": s }] }] } }),
+            json!({ "a": [1, -2, 1.5, true, null, {}, []], "b": {}, "c": [] }),
+            json!({ "a": [[s]], "b": [{}], "c": [[]] }),
+        ] {
+            if let Some(text) = super::canonical::canonical(&value) {
+                assert_eq!(Ok(text), canonical_by_saphyr(&value), "{value}");
+                direct += 1;
+            }
+        }
+    }
+    assert!(
+        direct >= 200,
+        "the direct writer should take most ({direct})"
+    );
+}
+
+#[test]
 fn the_line_reader_reads_exactly_as_serde_saphyr_or_defers() {
     // Scalars, in every place a value can be.
     let mut taken = 0;

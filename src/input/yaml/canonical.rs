@@ -1,0 +1,172 @@
+//! Canonical YAML written directly: the fast path of [`super::to_canonical`], for the shapes
+//! and scalars whose serde-saphyr form is certain, byte for byte.
+//!
+//! Every rendered object is emitted once per render, and serde-saphyr's serializer, general
+//! and careful, was a fifth of a whole-process render. The layout of a Kubernetes object is
+//! simple (block maps, compact lists, two-space indent, `{}`/`[]` for empty collections), and
+//! most of its scalars are words that need no quotes; those are written here. A scalar that is
+//! not certainly plain (quotes, a multi-line block, a float) is written by serde-saphyr itself,
+//! alone, and placed (a block scalar's body moved to its column); a shape this writer does not
+//! know (a list directly in a list, an empty collection as a list item, a key serde-saphyr does
+//! not write on one line) returns `None`, and the caller emits the whole object with
+//! serde-saphyr. `tests`: every object of every profile and example, and odd keys and values at
+//! every depth, come out identical to serde-saphyr's.
+
+use serde_json::Value as J;
+
+use super::manifests::{emit, go_yaml_sorted};
+
+/// `value` (a non-empty map: an object) as canonical YAML, or `None` (see the module docs).
+pub(super) fn canonical(value: &J) -> Option<String> {
+    let J::Object(m) = value else { return None };
+    if m.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(1024);
+    map(&mut out, m, 0, false)?;
+    Some(out)
+}
+
+fn indent(out: &mut String, column: usize) {
+    out.extend(std::iter::repeat_n(' ', column));
+}
+
+/// The entries of `m` at `column`; `inline`: the first one follows a list's `- `.
+fn map(
+    out: &mut String,
+    m: &serde_json::Map<String, J>,
+    column: usize,
+    inline: bool,
+) -> Option<()> {
+    for (i, k) in go_yaml_sorted(m.keys().map(String::as_str).collect())
+        .into_iter()
+        .enumerate()
+    {
+        if i > 0 || !inline {
+            indent(out, column);
+        }
+        key(out, k)?;
+        out.push(':');
+        let v = &m[k];
+        match v {
+            J::Object(inner) if inner.is_empty() => out.push_str(" {}\n"),
+            J::Object(inner) => {
+                out.push('\n');
+                map(out, inner, column + 2, false)?;
+            }
+            J::Array(items) if items.is_empty() => out.push_str(" []\n"),
+            J::Array(items) => {
+                out.push('\n');
+                seq(out, items, column)?;
+            }
+            scalar => {
+                out.push(' ');
+                value(out, scalar, column, Place::MapValue)?;
+            }
+        }
+    }
+    Some(())
+}
+
+/// The items of `items`, their dashes at `column` (lists are compact: a list value's dashes
+/// are at its key's column).
+fn seq(out: &mut String, items: &[J], column: usize) -> Option<()> {
+    for item in items {
+        indent(out, column);
+        out.push_str("- ");
+        match item {
+            J::Object(m) if !m.is_empty() => map(out, m, column + 2, true)?,
+            J::Object(_) | J::Array(_) => return None,
+            scalar => value(out, scalar, column, Place::SeqItem)?,
+        }
+    }
+    Some(())
+}
+
+/// Where a scalar is written: after `key: `, or after `- `.
+#[derive(Clone, Copy)]
+enum Place {
+    MapValue,
+    SeqItem,
+}
+
+/// A scalar and its line end; a block scalar's body indented past `column` (its key's or its
+/// dash's).
+fn value(out: &mut String, v: &J, column: usize, place: Place) -> Option<()> {
+    match v {
+        J::Null => out.push_str("null\n"),
+        J::Bool(true) => out.push_str("true\n"),
+        J::Bool(false) => out.push_str("false\n"),
+        J::Number(n) if n.is_i64() || n.is_u64() => {
+            out.push_str(&n.to_string());
+            out.push('\n');
+        }
+        J::String(s) if plain_value(s) => {
+            out.push_str(s);
+            out.push('\n');
+        }
+        _ => {
+            // serde-saphyr writes it, as the value of a one-entry map or a one-item list at
+            // column 0; its lines after the first (a block scalar's body) move to `column`.
+            let (alone, prefix) = match place {
+                Place::MapValue => (emit(&serde_json::json!({ "k": v })).ok()?, "k: "),
+                Place::SeqItem => (emit(&serde_json::json!([v])).ok()?, "- "),
+            };
+            let text = alone.strip_prefix(prefix)?;
+            let mut lines = text.split_inclusive('\n');
+            out.push_str(lines.next()?);
+            for line in lines {
+                if line != "\n" {
+                    indent(out, column);
+                }
+                out.push_str(line);
+            }
+        }
+    }
+    Some(())
+}
+
+/// A mapping key: a word as it is, anything else as serde-saphyr writes it (on one line, or
+/// `None`).
+fn key(out: &mut String, k: &str) -> Option<()> {
+    if plain_key(k) {
+        out.push_str(k);
+        return Some(());
+    }
+    let mut one = serde_json::Map::new();
+    one.insert(k.to_owned(), J::Null);
+    let alone = emit(&J::Object(one)).ok()?;
+    let written = alone.strip_suffix(": null\n")?;
+    if written.contains('\n') || written.starts_with('?') {
+        return None;
+    }
+    out.push_str(written);
+    Some(())
+}
+
+/// Words any YAML reader could take for something else (case-insensitive): serde-saphyr
+/// quotes them (YAML 1.1 booleans, null, the float words).
+const SPECIAL_WORDS: &[&str] = &[
+    "null", "true", "false", "y", "n", "yes", "no", "on", "off", "nan", "inf",
+];
+
+/// A string serde-saphyr certainly writes plain as a value: printable ASCII starting with a
+/// letter or `/`, no `: `, no ` #`, no trailing `:` or space, not a special word. Anything else
+/// goes to serde-saphyr (which may still write it plain).
+fn plain_value(s: &str) -> bool {
+    let b = s.as_bytes();
+    matches!(b.first(), Some(c) if c.is_ascii_alphabetic() || *c == b'/')
+        && b.iter().all(|c| (0x20..0x7f).contains(c))
+        && !matches!(b.last(), Some(b' ' | b':'))
+        && !s.contains(": ")
+        && !s.contains(" #")
+        && !SPECIAL_WORDS.iter().any(|w| s.eq_ignore_ascii_case(w))
+}
+
+/// A key serde-saphyr certainly writes plain: a [`plain_value`] of word characters only
+/// (`app.kubernetes.io/name`, `LOG_LEVEL`).
+fn plain_key(k: &str) -> bool {
+    plain_value(k)
+        && k.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._/-".contains(&b))
+}
