@@ -5,9 +5,10 @@
 #   RUNS=50 scripts/bench.sh    # fewer timed runs per command (default 200; 100 environments
 #                               # take at most 20 runs, 1000 take 5)
 #
-# 1. One profile: `agentctl render -o DIR` (DIR up to date, the everyday re-render) and
-#    `kubectl kustomize DIR` on the same directory, in the same hyperfine run;
-#    medians and their ratio.
+# 1. Every profile: `agentctl render -q [-p P] -o DIR` (DIR up to date, the everyday
+#    re-render), `agentctl --version` (the process floor) and `kubectl kustomize DIR`, in one
+#    hyperfine run, REPS times (default 3): medians, the slowest profile against the floor and
+#    kubectl against the slowest profile.
 # 2. Projects of 1, 10, 100 and 1000 environments: `agentctl render --all -o DIR` into a fresh
 #    directory and into an up-to-date one, `agentctl diff --all`: medians, per-environment cost.
 # 3. Peak memory (max RSS, `/usr/bin/time -v`) of 100 environments.
@@ -93,14 +94,43 @@ echo
 
 ONE=$WORK/one
 "$AGENTCTL" render -q -o "$ONE"
-read -r A K <<<"$(pair_ms "$AGENTCTL render -q -o $ONE" "kubectl kustomize $ONE")"
-echo "## One profile (defaults), same output directory, same run"
+# Against the process floor (`agentctl --version`) and `kubectl kustomize`, every profile, in
+# one hyperfine run (interleaved conditions), REPS times (default 3): the figures quoted.
+PROFILES=(default dev high-throughput low-latency)
+for p in "${PROFILES[@]}"; do
+    flags=""
+    [ "$p" = default ] || flags="-p $p"
+    # shellcheck disable=SC2086
+    "$AGENTCTL" render -q $flags -o "$WORK/up-$p"
+done
+echo "## Every profile against the process floor and kubectl kustomize, same run"
 echo
-echo "| command | median |"
-echo "|---|---|"
-echo "| \`agentctl render -o DIR\` (up to date) | $A ms |"
-echo "| \`kubectl kustomize DIR\` | $K ms |"
-echo "| ratio | $(awk -v a="$A" -v k="$K" 'BEGIN {printf "%.1f×", k / a}') |"
+echo "\`render -q [-p P] -o DIR\`, DIR up to date; \`kubectl kustomize DIR\` on the high-throughput directory."
+echo
+echo "| rep | --version | $(printf '%s | ' "${PROFILES[@]}")kubectl kustomize | worst / --version | kubectl / worst |"
+echo "|---|---|$(printf -- '---|%.0s' "${PROFILES[@]}")---|---|---|"
+for ((rep = 1; rep <= ${REPS:-3}; rep++)); do
+    cmds=("$AGENTCTL --version")
+    for p in "${PROFILES[@]}"; do
+        flags=""
+        [ "$p" = default ] || flags="-p $p "
+        cmds+=("$AGENTCTL render -q ${flags}-o $WORK/up-$p")
+    done
+    cmds+=("kubectl kustomize $WORK/up-high-throughput")
+    if [ "$HAVE_HYPERFINE" = 1 ]; then
+        hyperfine -N --style none --warmup 10 --runs "$RUNS" --export-json "$WORK/r.json" "${cmds[@]}" >/dev/null 2>&1
+        mapfile -t med < <(sed -n 's/.*"median": *\([0-9.e+-]*\).*/\1/p' "$WORK/r.json" | awk '{printf "%.3f\n", $1 * 1000}')
+    else
+        med=()
+        # shellcheck disable=SC2086
+        for c in "${cmds[@]}"; do med+=("$(median_ms $c)"); done
+    fi
+    echo "${med[*]}" | awk -v rep="$rep" '{
+        worst = 0; for (i = 2; i < NF; i++) if ($i > worst) worst = $i
+        line = "| " rep " |"; for (i = 1; i <= NF; i++) line = line " " $i " ms |"
+        printf "%s %.2f× | %.1f× |\n", line, worst / $1, $NF / worst
+    }'
+done
 echo
 
 echo "## Environments (\`agentctl.yaml\` with N environments)"
