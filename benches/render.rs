@@ -16,10 +16,20 @@ fn main() {
     divan::main();
 }
 
-/// Compiling the templates: once per process.
+/// Creating the template environment (the templates themselves are compiled when a render
+/// first needs them: see `first_render`).
 #[divan::bench]
 fn renderer_new() -> Renderer {
     Renderer::new().expect("templates compile")
+}
+
+/// A process's first render of the defaults: the environment, compiling the templates its files
+/// need, and rendering them to text (what every whole-process render pays once).
+#[divan::bench]
+fn first_render() {
+    let renderer = Renderer::new().expect("templates compile");
+    let cfg = agentctl::config::Config::default();
+    divan::black_box(renderer.render(&cfg).expect("renders"));
 }
 
 /// Layers, merge and validation of the defaults plus one profile.
@@ -38,8 +48,9 @@ fn one_profile(bencher: divan::Bencher, profile: &str) {
 }
 
 /// The stages of `one_profile` (default profile), to see where its time goes: rendering the
-/// templates to text, parsing that text back, the round trip through the Kubernetes types, and
-/// the canonical serialization.
+/// templates to text, parsing that text back (the line reader, `input/yaml/lines`), the round
+/// trip through the Kubernetes types, and the canonical serialization (written directly,
+/// `input/yaml/canonical`).
 mod stages {
     use agentctl::input::yaml;
     use agentctl::render::Renderer;
