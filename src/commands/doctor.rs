@@ -53,7 +53,13 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
                 }
             }
         };
-        let report = cluster.doctor(&objects, &r.merged.config.namespace, &render_with)?;
+        let cfg = &r.merged.config;
+        let expect = if cfg.create_namespace {
+            std::collections::BTreeMap::new()
+        } else {
+            crate::render::pod_security_labels(cfg)
+        };
+        let report = cluster.doctor(&objects, &cfg.namespace, &expect, &render_with)?;
         reports.push((r, report));
     }
     match args.format {

@@ -54,9 +54,16 @@ pub(crate) const INT32_MAX: u32 = 2_147_483_647;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Config {
-    /// Namespace every object is created in; the output creates it (`namespace.yaml`).
+    /// Namespace every object is created in; the output creates it (`namespace.yaml`) unless
+    /// `createNamespace: false`.
     /// A DNS-1123 label. Default: `production-agents`.
     pub namespace: String,
+    /// Render the Namespace object (`namespace.yaml`) with its Pod Security labels. `false`:
+    /// deploy into an existing namespace (shared, or made by a platform team): no Namespace
+    /// object, and the Pod Security labels the render relies on (`podSecurity`) become a
+    /// prerequisite that render prints (the `kubectl label` command) and `agentctl doctor`
+    /// checks on the live namespace. Default: `true`.
+    pub create_namespace: bool,
     /// Pod Security Standards level the namespace enforces (`pod-security.kubernetes.io/enforce`).
     /// Default: `restricted`.
     pub pod_security: PodSecurityLevel,
@@ -142,6 +149,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             namespace: "production-agents".into(),
+            create_namespace: true,
             pod_security: PodSecurityLevel::Restricted,
             labels: BTreeMap::new(),
             secret: SecretRef::default(),

@@ -144,7 +144,14 @@ pub fn assemble(cfg: &Config, rendered: Vec<(String, Vec<J>)>) -> Result<Bundle>
         });
         all.extend(objects);
     }
-    let needs = prereqs::needs(&all);
+    let mut needs = prereqs::needs(&all);
+    if !cfg.create_namespace {
+        // No Namespace object: the labels it would carry are the cluster's to provide, first.
+        needs.insert(
+            0,
+            prereqs::existing_namespace(&cfg.namespace, &super::pod_security_labels(cfg)),
+        );
+    }
     Ok(Bundle {
         files,
         needs,

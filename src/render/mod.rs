@@ -109,6 +109,28 @@ pub fn files(cfg: &Config) -> Vec<&'static str> {
         .collect()
 }
 
+/// The Pod Security labels of the namespace (`podSecurity` for enforce, audit and warn, at the
+/// latest version): on the rendered Namespace, or, with `createNamespace: false`, what the
+/// existing namespace must carry (a prerequisite render prints and `doctor` checks).
+pub fn pod_security_labels(cfg: &Config) -> BTreeMap<String, String> {
+    let level = serde_json::to_value(cfg.pod_security).unwrap_or(J::Null);
+    let level = level.as_str().unwrap_or("restricted");
+    let mut out: BTreeMap<String, String> = ["enforce", "audit", "warn"]
+        .iter()
+        .map(|mode| {
+            (
+                format!("pod-security.kubernetes.io/{mode}"),
+                level.to_owned(),
+            )
+        })
+        .collect();
+    out.insert(
+        "pod-security.kubernetes.io/enforce-version".into(),
+        "latest".into(),
+    );
+    out
+}
+
 /// The ConfigMap data: the typed settings under their environment names, then the extras.
 pub fn config_data(cfg: &Config) -> BTreeMap<String, String> {
     let s = &cfg.agent.config;
@@ -181,18 +203,8 @@ fn context(cfg: &Config, names: &[&str]) -> Result<J> {
     let agent_labels = with("agent", "agent");
     let redis_labels = with("redis", "cache");
     let mut ns_labels = common.clone();
-    let level = serde_json::to_value(cfg.pod_security).unwrap_or(J::Null);
     ns_labels.insert("kubernetes.io/metadata.name".into(), cfg.namespace.clone());
-    for mode in ["enforce", "audit", "warn"] {
-        ns_labels.insert(
-            format!("pod-security.kubernetes.io/{mode}"),
-            level.as_str().unwrap_or("restricted").to_owned(),
-        );
-    }
-    ns_labels.insert(
-        "pod-security.kubernetes.io/enforce-version".into(),
-        "latest".into(),
-    );
+    ns_labels.extend(pod_security_labels(cfg));
     let mut sm_labels = agent_labels.clone();
     sm_labels.extend(cfg.monitoring.service_monitor.labels.clone());
     let mut redis_sm_labels = redis_labels.clone();

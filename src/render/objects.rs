@@ -272,7 +272,7 @@ pub const OBJECTS: &[Object] = &[
     Object {
         file: "namespace.yaml",
         template: template!("namespace.yaml"),
-        when: always,
+        when: |c| c.create_namespace,
         kinds: &[k("Namespace")],
     },
     Object {

@@ -57,6 +57,25 @@ pub fn needs(objects: &[J]) -> Vec<Need> {
     out
 }
 
+/// The existing namespace of a render with `createNamespace: false`, and the Pod Security
+/// labels the render relies on (the pods are built for that level; the labels make the
+/// namespace enforce it): the command that sets them, every value shell-quoted.
+pub fn existing_namespace(namespace: &str, labels: &BTreeMap<String, String>) -> Need {
+    let pairs: String = labels
+        .iter()
+        .map(|(k, v)| format!(" {}", q(&format!("{k}={v}"))))
+        .collect();
+    let shown = join(labels.iter().map(|(k, v)| format!("{k}={v}")));
+    Need {
+        what: format!("namespace {namespace}, existing, labelled {shown}"),
+        because: "createNamespace: false: agentctl renders no Namespace, and its pods are built for the Pod Security level those labels enforce; without them the namespace enforces whatever it has (`agentctl doctor` checks them)".into(),
+        commands: vec![format!(
+            "kubectl label namespace {}{pairs} --overwrite",
+            q(namespace)
+        )],
+    }
+}
+
 /// The operator and CRDs of each custom API group (the prerequisite of its kinds' rows in the
 /// table of kinds).
 fn custom_resources(objects: &[J], out: &mut Vec<Need>) {

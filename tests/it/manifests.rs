@@ -318,3 +318,42 @@ resources:
         out.stderr
     );
 }
+
+/// An existing namespace (`createNamespace: false`): no Namespace object or file, and the Pod
+/// Security labels it must carry are the first prerequisite, with the `kubectl label` command;
+/// nothing tells the user to create it.
+#[test]
+fn an_existing_namespace_is_a_prerequisite_not_an_object() {
+    let files = render("existing-ns", &[], &[], &["createNamespace=false"]);
+    assert!(!files.iter().any(|(n, _)| n == "namespace.yaml"));
+    assert!(
+        !files
+            .iter()
+            .any(|(_, text)| text.contains("kind: Namespace"))
+    );
+    let kustomization = &files.last().expect("files").1;
+    assert!(!kustomization.contains("namespace.yaml"), "{kustomization}");
+    let r = crate::support::agentctl([
+        "render",
+        "--set",
+        "createNamespace=false",
+        "--set",
+        "namespace=team-a",
+    ])
+    .run();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let first = r.stderr.lines().nth(1).unwrap_or_default();
+    assert!(
+        first.starts_with(
+            "  - namespace team-a, existing, labelled pod-security.kubernetes.io/audit=restricted"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("kubectl label namespace team-a pod-security.kubernetes.io/audit=restricted pod-security.kubernetes.io/enforce=restricted pod-security.kubernetes.io/enforce-version=latest pod-security.kubernetes.io/warn=restricted --overwrite"), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("kubectl create namespace"),
+        "{}",
+        r.stderr
+    );
+}

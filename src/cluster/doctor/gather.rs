@@ -113,13 +113,40 @@ impl Cluster {
     }
 
     /// `doctor`'s report for the rendered `objects` in `namespace`.
+    /// `expect`: the labels an existing namespace must carry (`createNamespace: false`).
     pub fn doctor(
         &self,
         objects: &[J],
         namespace: &str,
+        expect: &std::collections::BTreeMap<String, String>,
         render_with: super::RenderWith,
     ) -> Result<Report, ClusterError> {
-        let snap = self.snapshot(objects, namespace)?;
-        Ok(super::examine(objects, namespace, &snap, render_with))
+        let mut snap = self.snapshot(objects, namespace)?;
+        if !expect.is_empty() {
+            // Reading a Namespace needs a cluster-wide permission: forbidden is "unknown".
+            snap.namespace_labels = self
+                .get_path(
+                    &format!("/api/v1/namespaces/{namespace}"),
+                    &format!("get Namespace {namespace}"),
+                )
+                .ok()
+                .map(|ns| {
+                    ns.map(|ns| {
+                        ns.pointer("/metadata/labels")
+                            .and_then(J::as_object)
+                            .into_iter()
+                            .flatten()
+                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                            .collect()
+                    })
+                });
+        }
+        Ok(super::examine_in(
+            objects,
+            namespace,
+            expect,
+            &snap,
+            render_with,
+        ))
     }
 }

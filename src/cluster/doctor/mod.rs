@@ -101,6 +101,9 @@ pub struct Snapshot {
     pub system_daemonsets: Option<Vec<J>>,
     /// Now.
     pub now: Option<jiff::Timestamp>,
+    /// The namespace's labels (`Some(None)`: no such namespace; `None`: not read, or not
+    /// readable by this user: reading a Namespace takes a cluster-wide permission).
+    pub namespace_labels: Option<Option<BTreeMap<String, String>>>,
 }
 
 /// How a fix that changes settings is written: the `agentctl render` command of the same
@@ -109,10 +112,23 @@ pub type RenderWith<'a> = &'a dyn Fn(&[String]) -> String;
 
 /// The report for the rendered `objects` in `namespace`.
 pub fn examine(objects: &[J], namespace: &str, snap: &Snapshot, render_with: RenderWith) -> Report {
+    examine_in(objects, namespace, &BTreeMap::new(), snap, render_with)
+}
+
+/// [`examine`], for a namespace the render does not create (`createNamespace: false`) and
+/// whose labels (`expect`: the Pod Security ones the render relies on) are a prerequisite.
+pub fn examine_in(
+    objects: &[J],
+    namespace: &str,
+    expect: &BTreeMap<String, String>,
+    snap: &Snapshot,
+    render_with: RenderWith,
+) -> Report {
     let mut report = Report::default();
     let cx = Cx {
         objects,
         namespace,
+        expect,
         snap,
         render_with,
     };
@@ -132,6 +148,8 @@ pub(crate) fn pass(r: &mut Report, check: &'static str, detail: String) {
 pub(crate) struct Cx<'a> {
     pub objects: &'a [J],
     pub namespace: &'a str,
+    /// Labels the existing namespace must carry (empty: the render creates it).
+    pub expect: &'a BTreeMap<String, String>,
     pub snap: &'a Snapshot,
     pub render_with: RenderWith<'a>,
 }

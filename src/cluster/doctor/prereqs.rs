@@ -12,12 +12,69 @@ use crate::render::objects as table;
 use crate::shell::quote;
 
 pub(super) fn check(cx: &Cx, r: &mut Report) {
+    namespace(cx, r);
     groups(cx, r);
     metrics(cx, r);
     storage(cx, r);
     secrets(cx, r);
     config_maps(cx, r);
     priority(cx, r);
+}
+
+/// The existing namespace of a render that does not create it, and the Pod Security labels
+/// the render relies on.
+fn namespace(cx: &Cx, r: &mut Report) {
+    if cx.expect.is_empty() {
+        return;
+    }
+    let ns = cx.namespace;
+    let label = |pairs: &[(&String, &String)]| {
+        let words: String = pairs
+            .iter()
+            .map(|(k, v)| format!(" {}", quote(&format!("{k}={v}"))))
+            .collect();
+        format!("kubectl label namespace {}{words} --overwrite", quote(ns))
+    };
+    let all: Vec<(&String, &String)> = cx.expect.iter().collect();
+    match &cx.snap.namespace_labels {
+        None => r.notes.push(format!(
+            "namespace {ns}: its labels could not be read (reading a Namespace needs a cluster-wide `get namespaces`); it must carry {}",
+            all.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+        )),
+        Some(None) => r.findings.push(Finding {
+            check: "namespace",
+            subject: format!("Namespace {ns}"),
+            cause: format!("namespace {ns} does not exist, and the render does not create it (createNamespace: false)"),
+            fix: vec![format!("kubectl create namespace {}", quote(ns)), label(&all)],
+        }),
+        Some(Some(live)) => {
+            let wrong: Vec<(&String, &String)> = all
+                .iter()
+                .filter(|(k, v)| live.get(*k) != Some(*v))
+                .copied()
+                .collect();
+            if wrong.is_empty() {
+                pass(r, "namespace", format!("namespace {ns} carries the Pod Security labels the render relies on"));
+            } else {
+                let what: Vec<String> = wrong
+                    .iter()
+                    .map(|(k, v)| match live.get(*k) {
+                        Some(has) => format!("{k}={has} (not {v})"),
+                        None => format!("{k} missing (wants {v})"),
+                    })
+                    .collect();
+                r.findings.push(Finding {
+                    check: "namespace",
+                    subject: format!("Namespace {ns}"),
+                    cause: format!(
+                        "the existing namespace does not carry the Pod Security labels the render relies on: {}",
+                        what.join(", ")
+                    ),
+                    fix: vec![label(&wrong)],
+                });
+            }
+        }
+    }
 }
 
 /// The custom kinds' API groups, served or not.

@@ -422,3 +422,66 @@ fn a_config_map_created_out_of_band_is_checked_with_its_keys() {
             .any(|p| p.detail == "ConfigMap agent-prompts exists with every key the pods read")
     );
 }
+
+#[test]
+fn an_existing_namespace_is_checked_for_the_pod_security_labels_the_render_relies_on() {
+    let expect = BTreeMap::from([
+        (
+            "pod-security.kubernetes.io/enforce".to_owned(),
+            "restricted".to_owned(),
+        ),
+        (
+            "pod-security.kubernetes.io/warn".to_owned(),
+            "restricted".to_owned(),
+        ),
+    ]);
+    let run = |labels: Option<Option<BTreeMap<String, String>>>| {
+        let mut snap = healthy();
+        snap.namespace_labels = labels;
+        examine_in(
+            &[deployment(), hpa()],
+            "shared ns",
+            &expect,
+            &snap,
+            &render_with,
+        )
+    };
+    // Carries them: passes.
+    let r = run(Some(Some(expect.clone())));
+    assert!(r.findings.is_empty(), "{r:#?}");
+    assert!(r.passed.iter().any(|p| p.check == "namespace"), "{r:#?}");
+    // One label says another level, one is missing: both named, one command sets both.
+    let r = run(Some(Some(BTreeMap::from([(
+        "pod-security.kubernetes.io/enforce".to_owned(),
+        "privileged".to_owned(),
+    )]))));
+    assert_eq!(r.findings.len(), 1, "{r:#?}");
+    let f = &r.findings[0];
+    assert!(
+        f.cause.contains("enforce=privileged (not restricted)"),
+        "{f:#?}"
+    );
+    assert!(
+        f.cause.contains("warn missing (wants restricted)"),
+        "{f:#?}"
+    );
+    assert_eq!(
+        f.fix,
+        [
+            "kubectl label namespace 'shared ns' pod-security.kubernetes.io/enforce=restricted pod-security.kubernetes.io/warn=restricted --overwrite"
+        ]
+    );
+    // Absent: created, then labelled.
+    let r = run(Some(None));
+    assert_eq!(r.findings[0].fix[0], "kubectl create namespace 'shared ns'");
+    // Not readable: a note, no finding.
+    let r = run(None);
+    assert!(r.findings.is_empty(), "{r:#?}");
+    assert!(
+        r.notes.iter().any(|n| n.contains("could not be read")),
+        "{r:#?}"
+    );
+    // A render that creates its namespace checks none of this.
+    let r = examine(&[deployment(), hpa()], "ns", &healthy(), &render_with);
+    assert!(!r.passed.iter().any(|p| p.check == "namespace"));
+}

@@ -164,6 +164,19 @@ pub(super) fn delete(ctx: &Ctx, old: &J) -> Vec<Finding> {
                 out.push(note(format!("its pods stop {PRUNE}")));
             }
         }
+        "Namespace"
+            if ctx
+                .new
+                .items
+                .iter()
+                .any(|(_, o)| namespace(o) == Some(name(old))) =>
+        {
+            // The deployment stays in it (`createNamespace: false`): the Namespace is only no
+            // longer rendered, and `--prune` never deletes one.
+            out.push(note(
+                "no longer rendered (createNamespace: false): the namespace and everything in it stay, `kubectl apply --prune` never deletes a Namespace; its labels are no longer agentctl's (the Pod Security ones become a prerequisite)",
+            ));
+        }
         "Namespace" => {
             let ns = name(old);
             let mut held: Vec<String> = ctx
