@@ -14,6 +14,7 @@
 //! trip through the Kubernetes types ([`k8s_check`]) and the canonical [`bundle`]. Must not
 //! write files, read configuration sources or apply rules about settings.
 
+pub mod builtin;
 pub mod bundle;
 pub mod crds;
 pub mod fit;
@@ -32,6 +33,7 @@ pub mod recount;
 pub mod restore;
 pub mod stored;
 pub mod typed;
+pub mod values;
 pub mod version;
 
 use std::collections::BTreeMap;

@@ -109,7 +109,7 @@ impl Scoped for ClusterResourceScope {
 }
 
 /// The row of a kind the API server serves (k8s-openapi's type).
-const fn served_by_api_server<T>() -> Kind
+pub(crate) const fn served_by_api_server<T>() -> Kind
 where
     T: Resource + DeserializeOwned + Serialize,
     T::Scope: Scoped,

@@ -292,7 +292,7 @@ pub fn apply(
         .filter_map(|r| match extra(r, &common, files) {
             Ok(o) => Some(o),
             Err(d) => {
-                diags.push(d);
+                diags.extend(d);
                 None
             }
         })
@@ -329,7 +329,11 @@ pub fn apply(
 
 // Long on purpose: checks one extra object step by step (kind, clash, namespace, labels, identity),
 // each with its own located error.
-fn extra(r: &LocatedObject, common: &Common, files: &[(String, Vec<J>)]) -> Result<J, Diagnostic> {
+fn extra(
+    r: &LocatedObject,
+    common: &Common,
+    files: &[(String, Vec<J>)],
+) -> Result<J, Vec<Diagnostic>> {
     let mut obj = r.object.clone();
     let key = |k: &str| Seg::Key(k.to_owned());
     let kind = obj
@@ -337,8 +341,40 @@ fn extra(r: &LocatedObject, common: &Common, files: &[(String, Vec<J>)]) -> Resu
         .and_then(J::as_str)
         .unwrap_or_default()
         .to_owned();
+    let api = obj
+        .get("apiVersion")
+        .and_then(J::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    if kind == "Secret" && api == "v1" {
+        return Err(vec![r.error(&PatchError {
+            path: vec![key("kind")],
+            on_key: false,
+            message: "an extra object cannot be a Secret: no credential goes through agentctl's inputs or output".into(),
+            hint: Some("create it out of band (`kubectl create secret generic ...`) or with `externalSecret`, and reference it by name".into()),
+        })]);
+    }
+    let row = match super::builtin::lookup(&api, &kind) {
+        Ok(row) => row,
+        Err(u) => {
+            return Err(vec![r.error(&PatchError {
+                path: vec![key(if u.api_at_fault { "apiVersion" } else { "kind" })],
+                on_key: false,
+                message: u.message,
+                hint: Some(u.hint),
+            })]);
+        }
+    };
+    if row.scope == super::objects::Scope::Cluster && kind != "Namespace" {
+        return Err(vec![r.error(&PatchError {
+            path: vec![key("kind")],
+            on_key: false,
+            message: format!("a {kind} is cluster-scoped: extra objects live in the output's namespace, and `kubectl apply --prune` of one namespace would never clean it up"),
+            hint: Some("apply it once, out of band, with the cluster's other shared objects (`kubectl apply -f`)".into()),
+        })]);
+    }
     if matches!(kind.as_str(), "Kustomization" | "Namespace") {
-        return Err(r.error(&PatchError {
+        return Err(vec![r.error(&PatchError {
             path: vec![key("kind")],
             on_key: false,
             message: format!(
@@ -348,14 +384,14 @@ fn extra(r: &LocatedObject, common: &Common, files: &[(String, Vec<J>)]) -> Resu
                 "change the namespace with the `namespace` setting; the Kustomization is generated"
                     .into(),
             ),
-        }));
+        })]);
     }
     if let Some(clash) = files
         .iter()
         .flat_map(|(_, o)| o)
         .find(|o| patches::object_id(o) == patches::object_id(&obj))
     {
-        return Err(r.error(&PatchError {
+        return Err(vec![r.error(&PatchError {
             path: vec![key("metadata"), key("name")],
             on_key: false,
             message: format!(
@@ -366,11 +402,11 @@ fn extra(r: &LocatedObject, common: &Common, files: &[(String, Vec<J>)]) -> Resu
                 "to change it, use a patch: `patches: [{{target: {{kind: {kind}, name: {}}}, patch: ...}}]`",
                 clash.pointer("/metadata/name").and_then(J::as_str).unwrap_or_default()
             )),
-        }));
+        })]);
     }
     match obj.pointer("/metadata/namespace") {
         Some(J::String(ns)) if *ns != common.namespace => {
-            return Err(r.error(&PatchError {
+            return Err(vec![r.error(&PatchError {
                 path: vec![key("metadata"), key("namespace")],
                 on_key: false,
                 message: format!(
@@ -378,7 +414,7 @@ fn extra(r: &LocatedObject, common: &Common, files: &[(String, Vec<J>)]) -> Resu
                     common.namespace
                 ),
                 hint: Some("remove `namespace:` (kustomization.yaml sets it); the `namespace` setting changes it for everything".into()),
-            }));
+            })]);
         }
         _ => {
             if let Some(J::Object(meta)) = obj.get_mut("metadata") {
@@ -387,44 +423,36 @@ fn extra(r: &LocatedObject, common: &Common, files: &[(String, Vec<J>)]) -> Resu
         }
     }
     label(&mut obj, &common.labels);
-    if let Some(e) = super::names::unfit(&obj).into_iter().next() {
-        return Err(r.error(&e));
-    }
-    if let Some(hit) = credentials::in_object(&obj).into_iter().next() {
+    // Every problem of the object at once: names, values (quantities, CIDRs, ports), credentials.
+    let mut problems: Vec<Diagnostic> = super::names::unfit(&obj)
+        .into_iter()
+        .chain(super::values::unfit(&obj))
+        .map(|e| r.error(&e))
+        .collect();
+    for hit in credentials::in_object(&obj) {
         let shown = credential_path("resources", r.index, &hit.path, &hit);
-        return Err(r
-            .error(&credential_error(hit.path.clone(), &hit))
-            .path(shown));
+        problems.push(
+            r.error(&credential_error(hit.path.clone(), &hit))
+                .path(shown),
+        );
+    }
+    if !problems.is_empty() {
+        return Err(problems);
     }
     match round_trip(&obj) {
         Ok(back) => Ok(back),
-        Err(lost) => {
-            let (path, what) = lost.into_iter().next().unwrap_or_default();
-            if path.is_empty() && what.starts_with("unsupported object") {
-                return Err(r.error(&PatchError {
-                    path: vec![key("kind")],
-                    on_key: false,
-                    message: format!(
-                        "agentctl cannot check an extra object of kind {} ({})",
-                        kind,
-                        obj.get("apiVersion")
-                            .and_then(J::as_str)
-                            .unwrap_or_default()
-                    ),
-                    hint: Some(format!(
-                        "the kinds it checks: {}",
-                        k8s_check::kinds().join(", ")
-                    )),
-                }));
-            }
-            let (message, hint) = lost_message(&obj, &path, &what);
-            Err(r.error(&PatchError {
-                path,
-                on_key: what == "dropped",
-                message,
-                hint,
-            }))
-        }
+        Err(lost) => Err(lost
+            .into_iter()
+            .map(|(path, what)| {
+                let (message, hint) = lost_message(&obj, &path, &what);
+                r.error(&PatchError {
+                    path,
+                    on_key: what == "dropped",
+                    message,
+                    hint,
+                })
+            })
+            .collect()),
     }
 }
 
@@ -451,6 +479,7 @@ fn apply_one(
         let before = credentials::in_object(obj);
         let names_before: Vec<String> = super::names::unfit(obj)
             .into_iter()
+            .chain(super::values::unfit(obj))
             .map(|e| e.message)
             .collect();
         let mut work = (**obj).clone();
@@ -474,6 +503,7 @@ fn apply_one(
         }
         let unfit: Vec<PatchError> = super::names::unfit(&work)
             .into_iter()
+            .chain(super::values::unfit(&work))
             .filter(|e| !names_before.contains(&e.message))
             .collect();
         if !unfit.is_empty() {

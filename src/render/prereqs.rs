@@ -572,11 +572,27 @@ pub fn prune_command(namespace: &str, objects: &[J]) -> Vec<String> {
         .iter()
         .map(|o| format!("{}/{}", field_str(o, "/apiVersion"), field_str(o, "/kind")))
         .collect();
-    let kinds: Vec<String> = k8s_check::allowlist_kinds()
+    let mut kinds: Vec<String> = k8s_check::allowlist_kinds()
         .into_iter()
         .filter(|(built_in, gvk)| *built_in || rendered.contains(gvk))
         .map(|(_, gvk)| format!("--prune-allowlist={gvk}"))
         .collect();
+    // Extra objects of built-in kinds agentctl never renders itself (a Job): pruned too.
+    let mut extra: Vec<String> = objects
+        .iter()
+        .filter(|o| table::kind(field_str(o, "/apiVersion"), field_str(o, "/kind")).is_none())
+        .filter_map(|o| {
+            crate::render::builtin::kind(field_str(o, "/apiVersion"), field_str(o, "/kind"))
+        })
+        .filter(|k| k.namespaced_in_cluster())
+        .map(|k| match k.api.split_once('/') {
+            Some((group, version)) => format!("--prune-allowlist={group}/{version}/{}", k.kind),
+            None => format!("--prune-allowlist=core/{}/{}", k.api, k.kind),
+        })
+        .collect();
+    extra.sort();
+    extra.dedup();
+    kinds.extend(extra);
     let mut lines = vec![format!(
         "kubectl apply -k . --prune -l app.kubernetes.io/managed-by=agentctl,app.kubernetes.io/instance={}",
         q(namespace)

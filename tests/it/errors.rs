@@ -81,6 +81,11 @@ fn strings(args: &[&str]) -> Vec<String> {
 /// Twins that are rewrites rather than a line or two of changes, and why.
 const REWRITES: &[(&str, &str)] = &[
     (
+        "extra-kind-near-misses",
+        "three near misses, three one-word fixes",
+    ),
+    ("patch-values-checked", "four values, four one-word fixes"),
+    (
         "redis-placement",
         "four Redis placement problems, four one-line fixes",
     ),

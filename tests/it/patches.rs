@@ -274,9 +274,32 @@ fn extra_objects_are_refused_when_they_cannot_be_what_they_say() {
         &[],
     );
     assert!(
-        e.contains("cannot check an extra object of kind Widget"),
+        e.contains("`Widget` (example.com/v1) is neither a built-in kind of Kubernetes 1.33 nor a custom kind agentctl checks"),
         "{e}"
     );
+    // Any built-in kind is accepted (a Job, an EndpointSlice, a Lease: not in agentctl's own
+    // table); a cluster-scoped one and a Secret are refused, each with why.
+    let ok = "resources:\n  - {apiVersion: coordination.k8s.io/v1, kind: Lease, metadata: {name: leader}}\n  - {apiVersion: v1, kind: PodTemplate, metadata: {name: t}, template: {metadata: {labels: {a: b}}}}\n";
+    std::fs::write(d.join("ok.yaml"), ok).expect("write");
+    let r = agentctl(["render", "-f", "ok.yaml"]).current_dir(d).run();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("kind: Lease") && r.stdout.contains("kind: PodTemplate"),
+        "{}",
+        r.stdout
+    );
+    let e = fails(
+        d,
+        "resources:\n  - {apiVersion: scheduling.k8s.io/v1, kind: PriorityClass, metadata: {name: agents-high}, value: 1000}\n",
+        &[],
+    );
+    assert!(e.contains("a PriorityClass is cluster-scoped"), "{e}");
+    let e = fails(
+        d,
+        "resources:\n  - {apiVersion: v1, kind: secret, metadata: {name: s}}\n",
+        &[],
+    );
+    assert!(e.contains("did you mean `kind: Secret`"), "{e}");
     let e = fails(
         d,
         "resources:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata: {name: p}\n    dta: {a: b}\n",

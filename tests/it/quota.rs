@@ -138,7 +138,8 @@ fn the_recount_and_the_stall_replay_agree_on_a_native_sidecar() {
 }
 
 /// A figure the recount cannot count (not a quantity, or past 10^29) is refused with where it
-/// is, never counted as nothing (the recount used to count the whole pod as zero).
+/// is (at the patch, by the settings' quantity rule), never counted as nothing (the recount used
+/// to count the whole pod as zero).
 #[test]
 fn a_figure_the_recount_cannot_count_is_refused() {
     let dir = support::tempdir();
@@ -158,8 +159,10 @@ fn a_figure_the_recount_cannot_count_is_refused() {
             .run();
         assert_eq!(run.code, 2, "{cpu}: {}", run.stdout);
         assert!(
+            // Refused where the patch wrote it, by the quantity rule of the settings, before
+            // the recount could miscount it.
             run.stderr.contains(&format!(
-                "Deployment agent-deployment: `{cpu}` at initContainers[0].resources.limits.cpu cannot be counted in the namespace quota"
+                "initContainers[0].resources.limits.cpu: \"{cpu}\" is not a Kubernetes quantity"
             )) && run.stderr.contains(why),
             "{}",
             run.stderr

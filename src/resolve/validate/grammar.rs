@@ -258,7 +258,7 @@ fn prometheus_name(v: &str, colon: bool) -> Result<(), &'static str> {
 }
 
 /// A CIDR as (network address, prefix length), or `None` when it is not one.
-pub(super) fn parse_cidr(value: &str) -> Option<(std::net::IpAddr, u32)> {
+pub fn parse_cidr(value: &str) -> Option<(std::net::IpAddr, u32)> {
     let (ip, bits) = value.split_once('/')?;
     let ip: std::net::IpAddr = ip.parse().ok()?;
     let bits: u32 = bits.parse().ok()?;

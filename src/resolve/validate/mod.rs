@@ -25,10 +25,9 @@ mod redis;
 mod rules;
 mod version;
 
-pub use grammar::{Kind, check_image, parse_duration, parse_quantity};
+pub use grammar::{Kind, check_image, parse_cidr, parse_duration, parse_quantity};
 use grammar::{
-    cidr_within, label_key, label_key_suggestion, label_value, metric_name, parse_cidr,
-    prometheus_label_name,
+    cidr_within, label_key, label_key_suggestion, label_value, metric_name, prometheus_label_name,
 };
 use rules::RULES;
 
