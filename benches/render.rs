@@ -47,6 +47,16 @@ fn one_profile(bencher: divan::Bencher, profile: &str) {
     bencher.bench_local(|| agentctl::pipeline::build(&renderer, &inputs).expect("renders"));
 }
 
+/// The lint stage of `one_profile` alone (every rule over the final objects, located and
+/// matched against `accept:`), to hold the README's "lint adds under 1 ms to a render".
+#[divan::bench(args = ["default", "high-throughput"])]
+fn lint(bencher: divan::Bencher, profile: &str) {
+    let renderer = Renderer::new().expect("templates compile");
+    let (merged, bundle) = agentctl::pipeline::build(&renderer, &inputs(profile)).expect("renders");
+    let files = agentctl::render::bundle::objects(&renderer, &merged.config).expect("objects");
+    bencher.bench_local(|| agentctl::render::provenance::lint(&merged, &bundle.patched, &files));
+}
+
 /// The stages of `one_profile` (default profile), to see where its time goes: rendering the
 /// templates to text, parsing that text back (the line reader, `input/yaml/lines`), the round
 /// trip through the Kubernetes types, and the canonical serialization (written directly,

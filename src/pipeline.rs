@@ -106,7 +106,8 @@ pub fn build(renderer: &Renderer, inputs: &Inputs) -> Result<(Merged, Bundle)> {
     if !gated.is_empty() {
         return Err(Error::Input(gated));
     }
-    let (findings, unmatched) = crate::render::provenance::lint(&merged, &patched, &files);
+    let (findings, lint_errors, unmatched) =
+        crate::render::provenance::lint(&merged, &patched, &files);
     if !unmatched.is_empty() {
         return Err(Error::Input(unmatched));
     }
@@ -114,6 +115,7 @@ pub fn build(renderer: &Renderer, inputs: &Inputs) -> Result<(Merged, Bundle)> {
     let mut bundle = bundle::assemble(&merged.config, files)?;
     bundle.patched = patched;
     bundle.findings = findings;
+    bundle.lint_errors = lint_errors;
     bundle
         .notes
         .extend(crate::render::notes::redis_off(&merged));
@@ -127,46 +129,19 @@ pub fn refuse_lint_errors(rendered: &[Rendered]) -> Result<String> {
     let mut errors = Vec::new();
     let mut warnings = String::new();
     for r in rendered {
+        for d in &r.bundle.lint_errors {
+            let mut d = d.clone();
+            if let Some(n) = &r.name {
+                d = d.note(in_environments(&[n]));
+            }
+            errors.push(d);
+        }
         for f in &r.bundle.findings {
-            if f.waived() || !f.shown(&[]) {
+            if f.waived() || !f.shown(&[]) || f.rule.severity == crate::lint::Severity::Error {
                 continue;
             }
-            if f.rule.severity == crate::lint::Severity::Error {
-                let mut d = Diagnostic::new(format!(
-                    "{} {}: {} {}: {}",
-                    f.rule.id,
-                    f.rule.title,
-                    f.object,
-                    f.path_text(),
-                    f.message
-                ))
-                .help(f.rule.fix);
-                if let Some(o) = &f.origin {
-                    d = d.note(format!("set by {} at {}", o.entry, o.shown));
-                }
-                if let Some(n) = &r.name {
-                    d = d.note(in_environments(&[n]));
-                }
-                errors.push(d);
-            } else {
-                warnings.push_str(&crate::lint::report::text_one(f, r.name()));
-                warnings.push('\n');
-            }
-        }
-    }
-    for r in rendered {
-        for n in &r.bundle.notes {
-            // The environment goes on the note's first line; the rest are its items.
-            let (first, rest) = n.split_once('\n').unwrap_or((n, ""));
-            warnings.push_str(&format!("note: {first}"));
-            if let Some(name) = &r.name {
-                warnings.push_str(&format!(" (environment `{name}`)"));
-            }
+            warnings.push_str(&crate::lint::report::text_one(f, r.name()));
             warnings.push('\n');
-            if !rest.is_empty() {
-                warnings.push_str(rest);
-                warnings.push('\n');
-            }
         }
     }
     if errors.is_empty() {

@@ -195,6 +195,11 @@ the moment load is highest.",
 state the agent relies on; without a scheduled backup (a CronJob that reaches its Service) a \
 lost volume or a bad write is unrecoverable.",
         "enable `backup` (the CronJob `redis-backup`), or add a CronJob that snapshots the Redis Service";
+    "AGT175" "no-pdb" Warning "several replicas and no PodDisruptionBudget",
+        "A Deployment or StatefulSet that runs more than one pod (its replicas, or its \
+autoscaler's maximum) and that no PodDisruptionBudget selects can lose every pod at once to a \
+node drain or a cluster upgrade: nothing tells the eviction API to keep any of them.",
+        "add a PodDisruptionBudget selecting its pods with `maxUnavailable: 1` (the typed `disruptionBudget.enabled: true` renders it)";
     "AGT180" "runbook" Warning "alert without a runbook",
         "Every alert must say what to do when it fires: an `annotations.runbook_url` the \
 on-call can open from the notification.",

@@ -399,6 +399,17 @@ fn gallery_every_rule_fires_on_its_case() {
         ),
         ("AGT174", Box::new(|a| a.push(redis()))),
         (
+            "AGT175",
+            Box::new(|a| {
+                set(
+                    a,
+                    3,
+                    "/spec/selector",
+                    json!({"matchLabels": {"app": "other"}}),
+                )
+            }),
+        ),
+        (
             "AGT180",
             Box::new(|a| set(a, 6, "/spec/groups/0/rules/0/annotations", json!({}))),
         ),

@@ -15,16 +15,49 @@ pub(super) fn check(ctx: &Ctx, o: &J, out: &mut Out) {
         "Role" | "ClusterRole" => rbac(o, out),
         "PodDisruptionBudget" => pdb(ctx, o, out),
         "PrometheusRule" => runbooks(o, out),
-        "Deployment" | "StatefulSet" | "DaemonSet"
-            if int_at(o, "/spec/revisionHistoryLimit") == Some(0) =>
-        {
-            out.fire(
-                "AGT171",
-                keys(&[], &["spec", "revisionHistoryLimit"]),
-                "`revisionHistoryLimit: 0` keeps nothing to roll back to",
-            );
+        "Deployment" | "StatefulSet" | "DaemonSet" => {
+            if int_at(o, "/spec/revisionHistoryLimit") == Some(0) {
+                out.fire(
+                    "AGT171",
+                    keys(&[], &["spec", "revisionHistoryLimit"]),
+                    "`revisionHistoryLimit: 0` keeps nothing to roll back to",
+                );
+            }
+            unprotected(ctx, o, out);
         }
         _ => {}
+    }
+}
+
+/// AGT175: more than one pod at most, and no PodDisruptionBudget selecting them.
+fn unprotected(ctx: &Ctx, w: &J, out: &mut Out) {
+    let Some((most, _)) = scale::most_pods(ctx.objects.iter().copied(), w) else {
+        return;
+    };
+    let Some(labels) = pod_labels(w) else { return };
+    if most < 2 {
+        return;
+    }
+    let covered = ctx.objects.iter().any(|p| {
+        kind(p) == "PodDisruptionBudget"
+            && same_namespace(p, w)
+            && p.pointer("/spec/selector")
+                .is_some_and(|s| label_selects(s, labels))
+    });
+    if !covered {
+        let template = object::pod_template_pointer(object::api_version(w), kind(w))
+            .unwrap_or_else(|| "/".into());
+        let mut at: Vec<Seg> = template
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(|s| Seg::Key(s.to_owned()))
+            .collect();
+        at.extend(keys(&[], &["metadata", "labels"]));
+        out.fire(
+            "AGT175",
+            at,
+            format!("up to {most} pods and no PodDisruptionBudget selects them"),
+        );
     }
 }
 

@@ -46,6 +46,9 @@ pub struct Bundle {
     /// What the lint rules found on the final objects ([`crate::lint`]), located where a patch
     /// or extra object wrote the value.
     pub findings: Vec<crate::lint::Finding>,
+    /// The refusal of each error finding that counts (not accepted, not off by a typed
+    /// setting), located at the override file's line that produced the value.
+    pub lint_errors: Vec<crate::diag::Diagnostic>,
     /// What render says once about the configuration as a whole (what a switch turned off,
     /// a setting a patch overrides), for the command to print beside the warnings.
     pub notes: Vec<String>,
@@ -157,6 +160,7 @@ pub fn assemble(cfg: &Config, rendered: Vec<(String, Vec<J>)>) -> Result<Bundle>
         needs,
         patched: Vec::new(),
         findings: Vec::new(),
+        lint_errors: Vec::new(),
         notes: Vec::new(),
     })
 }

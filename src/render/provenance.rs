@@ -42,7 +42,7 @@ impl<'a> Known<'a> {
 
     /// The last patch that wrote the value at `path` of `object` (or something inside it, or
     /// removed it), with the position in its entry.
-    fn patch(&self, object: &str, path: &[Seg]) -> Option<Origin> {
+    fn patch(&self, object: &str, path: &[Seg]) -> Option<Located> {
         let obj = self.object(object)?;
         let keyed = patches::keyed_path(obj, path);
         for a in self.applied.iter().rev().filter(|a| a.object == object) {
@@ -57,21 +57,31 @@ impl<'a> Known<'a> {
                     .iter()
                     .find(|lp| lp.index == a.index && lp.origin() == a.origin)
             {
-                let (pos, _, _) = extras::at(&lp.node, &c.patch_path);
-                return Some(origin(&lp.source, pos, format!("patches[{}]", lp.index)));
+                let (pos, len, _) = extras::at(&lp.node, &c.patch_path);
+                return Some(Located {
+                    source: lp.source.clone(),
+                    pos,
+                    len,
+                    entry: format!("patches[{}]", lp.index),
+                });
             }
         }
         None
     }
 
-    fn extra(&self, object: &str, path: &[Seg]) -> Option<Origin> {
+    fn extra(&self, object: &str, path: &[Seg]) -> Option<Located> {
         let r = self
             .merged
             .resources
             .iter()
             .find(|r| patches::object_id(&r.object) == object)?;
-        let (pos, _, _) = extras::at(&r.node, path);
-        Some(origin(&r.source, pos, format!("resources[{}]", r.index)))
+        let (pos, len, _) = extras::at(&r.node, path);
+        Some(Located {
+            source: r.source.clone(),
+            pos,
+            len,
+            entry: format!("resources[{}]", r.index),
+        })
     }
 
     /// Where the value at `path` of `object` was written, if by a patch or an extra object:
@@ -127,22 +137,51 @@ impl<'a> Known<'a> {
     }
 
     /// Where the value a finding is about was written, if in an override file.
-    pub fn locate(&self, f: &Finding) -> Option<Origin> {
+    fn locate(&self, f: &Finding) -> Option<Located> {
         self.patch(&f.object, &f.path)
             .or_else(|| self.extra(&f.object, &f.path))
     }
 }
 
-fn origin(source: &Source, pos: Pos, entry: String) -> Origin {
-    Origin {
-        shown: source.locate(pos),
-        file: match &source.origin {
-            SourceOrigin::File(p) | SourceOrigin::Project(p) => Some(p.display().to_string()),
-            _ => None,
-        },
-        line: pos.line,
-        column: pos.col,
-        entry,
+/// Where in an override file a value was written: its source, position and width, and the
+/// entry (`patches[0]`, `resources[1]`) that wrote it.
+struct Located {
+    source: Arc<Source>,
+    pos: Pos,
+    len: usize,
+    entry: String,
+}
+
+impl Located {
+    fn origin(&self) -> Origin {
+        Origin {
+            shown: self.source.locate(self.pos),
+            file: match &self.source.origin {
+                SourceOrigin::File(p) | SourceOrigin::Project(p) => Some(p.display().to_string()),
+                _ => None,
+            },
+            line: self.pos.line,
+            column: self.pos.col,
+            entry: self.entry.clone(),
+        }
+    }
+}
+
+/// The refusal of an error finding, in the one error family: quoted at the line of the patch
+/// or extra object that produced the value (a caret under it), like every other input error.
+fn refusal(f: &Finding, at: Option<&Located>) -> Diagnostic {
+    let d = Diagnostic::new(format!(
+        "{} {}: {} {}: {}",
+        f.rule.id,
+        f.rule.title,
+        f.object,
+        f.path_text(),
+        f.message
+    ))
+    .help(f.rule.fix);
+    match at {
+        Some(l) => d.path(l.entry.clone()).at(&l.source, l.pos, l.len.max(1)),
+        None => d,
     }
 }
 
@@ -155,6 +194,10 @@ const INTENTS: &[Intent] = &[
     // A cluster whose CNI enforces no NetworkPolicy: the render isolates nothing, on purpose.
     ("AGT131", "networkPolicy.enabled", |c| {
         !c.network_policy.enabled
+    }),
+    // No disruption budget (dev: one replica, evictions are fine).
+    ("AGT175", "disruptionBudget.enabled", |c| {
+        !c.disruption_budget.enabled
     }),
     // No scheduled backup (dev, or a Redis whose data is disposable).
     ("AGT174", "backup.enabled", |c| !c.backup.enabled),
@@ -180,18 +223,21 @@ impl Provenance for Known<'_> {
 }
 
 /// Lints the final objects of a render, locates every finding and marks the ones an `accept:`
-/// entry accepts; an acceptance that matches no finding is an error at its line (it would
-/// otherwise silently accept nothing, or a later finding nobody reviewed).
+/// entry accepts. Returns the findings; the refusal of every error finding that counts (for
+/// `render`: located at the patch line, quoted with a caret); and the acceptances that match
+/// no finding, errors at their line (they would otherwise silently accept nothing, or a later
+/// finding nobody reviewed).
 pub fn lint(
     merged: &Merged,
     applied: &[Applied],
     files: &[(String, Vec<J>)],
-) -> (Vec<Finding>, Vec<Diagnostic>) {
+) -> (Vec<Finding>, Vec<Diagnostic>, Vec<Diagnostic>) {
     let objects: Vec<&J> = files.iter().flat_map(|(_, o)| o).collect();
     let known = Known::new(merged, applied, &objects);
     let mut findings = lint::lint(&objects, &known);
-    for f in &mut findings {
-        f.origin = known.locate(f);
+    let located: Vec<Option<Located>> = findings.iter().map(|f| known.locate(f)).collect();
+    for (f, l) in findings.iter_mut().zip(&located) {
+        f.origin = l.as_ref().map(Located::origin);
     }
     let mut unmatched = Vec::new();
     for a in &merged.accepts {
@@ -234,5 +280,11 @@ pub fn lint(
             );
         }
     }
-    (findings, unmatched)
+    let refusals = findings
+        .iter()
+        .zip(&located)
+        .filter(|(f, _)| f.rule.severity == lint::Severity::Error && !f.waived())
+        .map(|(f, l)| refusal(f, l.as_ref()))
+        .collect();
+    (findings, refusals, unmatched)
 }

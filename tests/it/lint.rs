@@ -107,6 +107,19 @@ fn the_attacks_are_found_at_their_lines_and_render_refuses_them() {
         "{}",
         refused.stderr
     );
+    // One error family: the refusal quotes the patch's line with a caret under the value, as
+    // every other input error does (diag's renderer).
+    assert!(
+        refused.stderr.contains(" --> attack.yaml:11:31\n")
+            && refused
+                .stderr
+                .contains("11 |                   privileged: true\n")
+            && refused
+                .stderr
+                .contains("|                               ^^^^\n"),
+        "{}",
+        refused.stderr
+    );
     assert!(!out.exists(), "nothing written");
     agentctl(["render", "-f", "attack.yaml"])
         .current_dir(dir.path())
