@@ -38,6 +38,7 @@ fn with_candidates(mut cmd: clap::Command) -> clap::Command {
             "profiles" => ArgValueCandidates::new(profile_names),
             "envs" | "env" => ArgValueCandidates::new(environment_names),
             "path" if cmd.get_name() == "explain" => ArgValueCandidates::new(setting_paths),
+            "enable" if cmd.get_name() == "lint" => ArgValueCandidates::new(opt_in_rules),
             "name" | "a" | "b" if profile_pair => ArgValueCandidates::new(profile_names),
             _ => continue,
         };
@@ -51,6 +52,15 @@ fn with_candidates(mut cmd: clap::Command) -> clap::Command {
         cmd = cmd.mut_subcommand(s, with_candidates);
     }
     cmd
+}
+
+/// The opt-in lint rules (`lint --enable`), each with its title.
+fn opt_in_rules() -> Vec<CompletionCandidate> {
+    crate::lint::RULES
+        .iter()
+        .filter(|r| r.opt_in)
+        .map(|r| CompletionCandidate::new(r.id).help(Some(r.title.into())))
+        .collect()
 }
 
 /// The built-in profiles, each with its one-line description.

@@ -412,7 +412,7 @@ fn section(out: &mut String, merged: &Merged, path: &str, segments: &[&str], fie
 
 /// A setting: how layers combine for it, its default, every layer's value, the final value.
 fn leaf(out: &mut String, merged: &Merged, path: &str, segments: &[&str], kind: &str) {
-    if matches!(path, "patches" | "resources") {
+    if matches!(path, "patches" | "resources" | "accept") {
         return extras(out, merged, path);
     }
     let current = serde_json::to_value(&merged.config).unwrap_or(J::Null);

@@ -603,3 +603,56 @@ agent:
         "the finding names the sidecar: {text}"
     );
 }
+
+/// `accept:` is a documented key like `patches:`: in the editor schema (rule, object and a
+/// non-empty reason, nothing else), explained with every entry and where it is written, and
+/// completed; `lint --enable` completes the opt-in rules.
+#[test]
+fn accept_is_in_the_schema_explain_and_completions() {
+    let schema: J = serde_json::from_str(&agentctl(["schema"]).code(0).run().stdout).unwrap();
+    let accept = &schema["properties"]["accept"];
+    assert_eq!(
+        accept["items"]["required"],
+        serde_json::json!(["rule", "object", "reason"])
+    );
+    assert_eq!(accept["items"]["additionalProperties"], false);
+    assert_eq!(accept["items"]["properties"]["reason"]["minLength"], 1);
+    let dir = tempdir();
+    write(
+        dir.path(),
+        "ok.yaml",
+        &format!(
+            "{}accept:\n  - {{rule: AGT102, object: Deployment/agent-deployment, reason: \"the profiler needs the host PIDs\"}}\n",
+            pod_patch("{hostPID: true}")
+        ),
+    );
+    let run = agentctl(["explain", "accept", "-f", "ok.yaml"])
+        .current_dir(dir.path())
+        .code(0)
+        .run();
+    assert!(
+        run.stdout.contains("Lint findings accepted on purpose"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "accept[0] AGT102 on Deployment/agent-deployment from ok.yaml:5:5: the profiler needs the host PIDs"
+        ),
+        "{}",
+        run.stdout
+    );
+    let complete = |words: &[&str]| {
+        let mut args = vec!["--", "agentctl"];
+        args.extend(words);
+        agentctl(&args).env("COMPLETE", "fish").code(0).run().stdout
+    };
+    assert!(complete(&["explain", "acc"]).starts_with("accept\t"));
+    assert_eq!(
+        complete(&["lint", "--enable", ""])
+            .lines()
+            .map(|l| l.split('\t').next().unwrap())
+            .collect::<Vec<_>>(),
+        ["AGT124"]
+    );
+}

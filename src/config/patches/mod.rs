@@ -537,8 +537,39 @@ pub fn schema() -> Map<String, J> {
             }
         }),
     );
+    let text =
+        |doc: &str| serde_json::json!({"type": "string", "description": doc, "minLength": 1});
+    m.insert(
+        "accept".into(),
+        serde_json::json!({
+            "description": ACCEPT_DOC,
+            "type": "array",
+            "default": [],
+            "items": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["rule", "object", "reason"],
+                "properties": {
+                    "rule": {
+                        "description": "The lint rule's ID (`agentctl lint` prints it: `AGT102`).",
+                        "type": "string",
+                        "pattern": "^AGT[0-9]{3}$"
+                    },
+                    "object": text("The object it fires on, `Kind/name` as `agentctl lint` prints it (`Deployment/agent-deployment`)."),
+                    "reason": text("Why this finding is accepted, for the reviewer (mandatory).")
+                }
+            }
+        }),
+    );
     m
 }
+
+/// The doc of `accept:` (the schema description and `explain accept`).
+pub const ACCEPT_DOC: &str = "Lint findings accepted on purpose (override files and project environments; not --set): \
+each entry names a rule (`AGT102`), the object it fires on (`Deployment/agent-deployment`) and a mandatory `reason`. \
+An accepted finding is still shown by `agentctl lint` (with the reason and the line of the acceptance) and by \
+`config --show-origin`, but `render` no longer refuses it and it is not counted. An acceptance that matches no \
+finding is an error at its line. Entries ACCUMULATE over layers. Default: none.";
 
 #[cfg(test)]
 mod tests;

@@ -207,6 +207,22 @@ pub(super) fn shown(v: &J) -> String {
 
 /// One line per patch or extra object: what it is, and where it was written.
 pub fn extras_list(merged: &Merged, path: &str) -> Vec<String> {
+    if path == "accept" {
+        return merged
+            .accepts
+            .iter()
+            .map(|a| {
+                format!(
+                    "accept[{}] {} on {} from {}: {}",
+                    a.index,
+                    a.rule,
+                    a.object,
+                    a.origin(),
+                    a.reason
+                )
+            })
+            .collect();
+    }
     if path == "patches" {
         merged
             .patches
