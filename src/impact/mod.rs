@@ -83,6 +83,9 @@ pub enum Change {
     Update,
     /// Only in the old objects.
     Delete,
+    /// In both and the same, but a lint rule now fires on it because of what changed around it
+    /// (its HPA's minimum against this PDB, the NetworkPolicy that isolated these pods).
+    Affected,
 }
 
 impl Change {
@@ -92,6 +95,7 @@ impl Change {
             Change::Create => "create",
             Change::Update => "update",
             Change::Delete => "delete",
+            Change::Affected => "affected",
         }
     }
 }
@@ -289,13 +293,8 @@ pub fn analyze_in(old: &Objects, new: &Objects, dir: Option<&str>) -> Vec<Impact
     let fired = newly_fired(old, new);
     let mut out = Vec::new();
     for (k, n) in &new.items {
-        let (change, mut findings) = match old.get(k) {
-            Some(o) if semantic::same(o, n) => continue,
-            Some(o) => (Change::Update, rules::update(&ctx, o, n)),
-            None => (Change::Create, rules::create(&ctx, n)),
-        };
         let id = format!("{}/{}", k.0, k.2);
-        findings.extend(fired.iter().filter(|f| f.object == id).map(|f| Finding {
+        let now_fires = fired.iter().filter(|f| f.object == id).map(|f| Finding {
             class: Some(Class::Security),
             reason: format!(
                 "lint {} ({}) now fires at {}: {}",
@@ -305,7 +304,21 @@ pub fn analyze_in(old: &Objects, new: &Objects, dir: Option<&str>) -> Vec<Impact
                 f.message
             ),
             fix: Some(f.rule.fix.to_owned()),
-        }));
+        });
+        let (change, mut findings) = match old.get(k) {
+            // Unchanged, but a rule that reads other objects now fires on it: the change is
+            // elsewhere, and this line says what it does here.
+            Some(o) if semantic::same(o, n) => {
+                let findings: Vec<Finding> = now_fires.collect();
+                if !findings.is_empty() {
+                    out.push(impact(k, Change::Affected, findings));
+                }
+                continue;
+            }
+            Some(o) => (Change::Update, rules::update(&ctx, o, n)),
+            None => (Change::Create, rules::create(&ctx, n)),
+        };
+        findings.extend(now_fires);
         out.push(impact(k, change, findings));
     }
     for (k, o) in &old.items {

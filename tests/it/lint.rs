@@ -656,3 +656,37 @@ fn accept_is_in_the_schema_explain_and_completions() {
         ["AGT124"]
     );
 }
+
+/// A rule that reads several objects can fire on one the change did not touch (a Service whose
+/// `targetPort` names the container port a patch renamed): the impact says so on that object,
+/// `affected`, classed `security`, instead of dropping it because the object is unchanged.
+#[test]
+fn a_finding_on_an_unchanged_object_is_attached_to_it() {
+    let dir = tempdir();
+    agentctl(["render", "-q", "-o", "out"])
+        .current_dir(dir.path())
+        .code(0)
+        .run();
+    write(
+        dir.path(),
+        "p.yaml",
+        &pod_patch("{containers: [{name: agent, ports: [{containerPort: 8000, name: web}]}]}"),
+    );
+    let run = agentctl(["diff", "-f", "p.yaml", "-o", "out", "--fail-on", "security"])
+        .current_dir(dir.path())
+        .run();
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let line = run
+        .stderr
+        .lines()
+        .chain(run.stdout.lines())
+        .find(|l| {
+            l.trim_start()
+                .starts_with("affected Service production-agents/agent-service")
+        })
+        .unwrap_or_else(|| panic!("{}\n{}", run.stdout, run.stderr));
+    assert!(
+        line.contains("security") && line.contains("lint AGT132"),
+        "{line}"
+    );
+}
