@@ -183,7 +183,11 @@ fn a_claim_template_change_is_rejected_and_does_not_roll() {
 fn scaling_a_statefulset_is_in_place() {
     let mut new = redis("10Gi", "1");
     new["spec"]["replicas"] = json!(2);
-    assert_eq!(one(redis("10Gi", "1"), new).classes(), [Class::InPlace]);
+    let i = one(redis("10Gi", "1"), new);
+    // In place; and with two pods and no PodDisruptionBudget, lint's AGT175 now fires (a drain
+    // may evict both), which a reviewer should see: security, as every newly firing rule.
+    assert_eq!(i.classes(), [Class::InPlace, Class::Security]);
+    assert!(text(&i).contains("lint AGT175"), "{}", text(&i));
 }
 
 #[test]
