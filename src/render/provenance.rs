@@ -136,10 +136,31 @@ impl<'a> Known<'a> {
         ))
     }
 
-    /// Where the value a finding is about was written, if in an override file.
+    /// Where the value a finding is about was written, if in an override file: the patch or
+    /// extra object that wrote it, else the typed setting that rendered it ([`TYPED`]).
     fn locate(&self, f: &Finding) -> Option<Located> {
         self.patch(&f.object, &f.path)
             .or_else(|| self.extra(&f.object, &f.path))
+            .or_else(|| self.typed(f))
+    }
+
+    /// The typed setting a rendered value comes from, where the user wrote it (a built-in
+    /// default is nowhere to point at).
+    fn typed(&self, f: &Finding) -> Option<Located> {
+        let path = f.path_text();
+        let (_, _, setting) = TYPED
+            .iter()
+            .find(|(object, at, _)| *object == f.object && path.starts_with(at))?;
+        let s = self
+            .merged
+            .origin(setting)
+            .filter(|s| s.source.origin != SourceOrigin::Default)?;
+        Some(Located {
+            source: s.source.clone(),
+            pos: s.pos,
+            len: s.len,
+            entry: (*setting).to_owned(),
+        })
     }
 }
 
@@ -184,6 +205,36 @@ fn refusal(f: &Finding, at: Option<&Located>) -> Diagnostic {
         None => d,
     }
 }
+
+/// Where typed settings are rendered, for the findings a typed setting alone can cause (the
+/// rules see objects, not settings): the object, the field path prefix, the setting.
+const TYPED: &[(&str, &str, &str)] = &[
+    (
+        "Deployment/agent-deployment",
+        "spec.template.spec.affinity.podAntiAffinity",
+        "agent.antiAffinity",
+    ),
+    (
+        "Deployment/agent-deployment",
+        "spec.template.spec.topologySpreadConstraints",
+        "agent.topologySpreadConstraints",
+    ),
+    (
+        "Deployment/agent-deployment",
+        "spec.template.spec.containers[0].imagePullPolicy",
+        "agent.imagePullPolicy",
+    ),
+    (
+        "StatefulSet/redis",
+        "spec.template.spec.containers[0].imagePullPolicy",
+        "redis.imagePullPolicy",
+    ),
+    (
+        "PodDisruptionBudget/agent-pdb",
+        "spec.maxUnavailable",
+        "disruptionBudget.maxUnavailable",
+    ),
+];
 
 /// A row of [`INTENTS`]: the rule, the setting's path, whether the configuration has it off.
 type Intent = (&'static str, &'static str, fn(&Config) -> bool);

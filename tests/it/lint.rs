@@ -690,3 +690,39 @@ fn a_finding_on_an_unchanged_object_is_attached_to_it() {
         "{line}"
     );
 }
+
+/// A finding that typed settings alone cause (required anti-affinity on a node selection of one
+/// host, 10 replicas at most) carries the setting's origin: lint says `set by
+/// agent.antiAffinity at a.yaml:2:17`, and render refuses it quoting that line.
+#[test]
+fn a_finding_caused_by_a_typed_setting_is_located_at_it() {
+    let dir = tempdir();
+    write(
+        dir.path(),
+        "a.yaml",
+        "agent:\n  antiAffinity: required\n  nodeSelector:\n    kubernetes.io/hostname: node-a\n",
+    );
+    let run = agentctl(["lint", "-f", "a.yaml"])
+        .current_dir(dir.path())
+        .code(1)
+        .run();
+    assert!(
+        run.stdout.contains("error[AGT172]")
+            && run
+                .stdout
+                .contains("= set by agent.antiAffinity at a.yaml:2:17"),
+        "{}",
+        run.stdout
+    );
+    let render = agentctl(["render", "-f", "a.yaml", "-o", "out"])
+        .current_dir(dir.path())
+        .code(2)
+        .run();
+    assert!(
+        render.stderr.contains(" --> a.yaml:2:17")
+            && render.stderr.contains("2 |   antiAffinity: required"),
+        "{}",
+        render.stderr
+    );
+    assert!(!dir.path().join("out").exists());
+}
