@@ -144,6 +144,21 @@ pub fn refuse_lint_errors(rendered: &[Rendered]) -> Result<String> {
             warnings.push('\n');
         }
     }
+    for r in rendered {
+        for n in &r.bundle.notes {
+            // The environment goes on the note's first line; the rest are its items.
+            let (first, rest) = n.split_once('\n').unwrap_or((n, ""));
+            warnings.push_str(&format!("note: {first}"));
+            if let Some(name) = &r.name {
+                warnings.push_str(&format!(" (environment `{name}`)"));
+            }
+            warnings.push('\n');
+            if !rest.is_empty() {
+                warnings.push_str(rest);
+                warnings.push('\n');
+            }
+        }
+    }
     if errors.is_empty() {
         Ok(warnings)
     } else {

@@ -537,8 +537,7 @@ pub fn schema() -> Map<String, J> {
             }
         }),
     );
-    let text =
-        |doc: &str| serde_json::json!({"type": "string", "description": doc, "minLength": 1});
+    let text = |doc: &str| serde_json::json!({"type": "string", "description": doc, "minLength": 1, "default": null});
     m.insert(
         "accept".into(),
         serde_json::json!({
@@ -553,7 +552,8 @@ pub fn schema() -> Map<String, J> {
                     "rule": {
                         "description": "The lint rule's ID (`agentctl lint` prints it: `AGT102`).",
                         "type": "string",
-                        "pattern": "^AGT[0-9]{3}$"
+                        "pattern": "^AGT[0-9]{3}$",
+                        "default": null
                     },
                     "object": text("The object it fires on, `Kind/name` as `agentctl lint` prints it (`Deployment/agent-deployment`)."),
                     "reason": text("Why this finding is accepted, for the reviewer (mandatory).")
