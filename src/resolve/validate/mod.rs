@@ -21,6 +21,7 @@ mod fit;
 mod grammar;
 mod operations;
 mod pod;
+mod policy;
 mod redis;
 mod rules;
 mod version;
