@@ -12,6 +12,8 @@
 # 2. Projects of 1, 10, 100 and 1000 environments: `agentctl render --all -o DIR` into a fresh
 #    directory and into an up-to-date one, `agentctl diff --all`: medians, per-environment cost.
 # 3. Peak memory (max RSS, `/usr/bin/time -v`) of 100 environments.
+# 4. The escape hatch at scale (issue 20): 100 and 1,500 patches over every object, the 100
+#    against `kubectl kustomize` in the same run, and 10 x 1,000 failing patches (time, RSS).
 # Uses hyperfine (installed from Debian's packages when missing and we are root); without it,
 # falls back to a loop timed with `date +%s%N` (force it with NO_HYPERFINE=1). Needs kubectl.
 # AGENTCTL=PATH measures that binary instead of the one scripts/release.sh builds (the shipped,
@@ -176,3 +178,92 @@ awk -v a="$R1" -v b="$R2" -v c="$R3" -v d="$R4" 'BEGIN {
     printf "| diff --all | %.1f MiB |\n", c / 1024
     printf "| one profile, for scale | %.1f MiB |\n", d / 1024
 }'
+
+echo "## The escape hatch at scale (issue 20), same run"
+echo
+# Strategic-merge patches that each select every rendered object (25), through agentctl (-f;
+# 1,500 in three override files of 500: an override file holds at most 1 MiB) and, as the peer,
+# 100 of them in a kustomization over agentctl's own output, built by `kubectl kustomize` (it
+# takes about 40 ms per such patch: 1,500 would take a minute a run); then 10 x 1,000 patches
+# that each fail on every object (250,000 errors, 100 printed; exit 2).
+H=$WORK/hatch
+mkdir -p "$H/peer"
+"$AGENTCTL" render -q -o "$H/base"
+hatch() { # FIRST COUNT FAILING: override file text of COUNT patches numbered from FIRST
+    local first=$1 n=$2 failing=$3 i
+    echo "patches:"
+    for ((i = first; i < first + n; i++)); do
+        echo "  - target: {labelSelector: app.kubernetes.io/managed-by=agentctl}"
+        if [ "$failing" = 1 ]; then
+            echo "    patch: {spec: {noSuchField$i: 1}}"
+        else
+            echo "    patch: {metadata: {annotations: {example.com/p$i: v}}}"
+        fi
+    done
+}
+hatch 0 100 0 >"$H/ok100.yaml"
+OK_FLAGS=""
+for c in 0 1 2; do hatch $((c * 500)) 500 0 >"$H/ok$c.yaml"; OK_FLAGS="$OK_FLAGS -f $H/ok$c.yaml"; done
+BAD_FLAGS=""
+for c in 0 1 2 3 4 5 6 7 8 9; do hatch $((c * 1000)) 1000 1 >"$H/bad$c.yaml"; BAD_FLAGS="$BAD_FLAGS -f $H/bad$c.yaml"; done
+{
+    echo "resources: [../base]"
+    echo "patches:"
+    for ((i = 0; i < 100; i++)); do
+        echo "  - target: {labelSelector: app.kubernetes.io/managed-by=agentctl}"
+        echo "    patch: '{\"apiVersion\": \"v1\", \"kind\": \"Any\", \"metadata\": {\"name\": \"any\", \"annotations\": {\"example.com/p$i\": \"v\"}}}'"
+    done
+} >"$H/peer/kustomization.yaml"
+# shellcheck disable=SC2086
+"$AGENTCTL" render -q $OK_FLAGS -o "$H/out"
+saved=$RUNS
+RUNS=$(( saved < 10 ? saved : 10 ))
+"$AGENTCTL" render -q -f "$H/ok100.yaml" -o "$H/out100"
+cmds=("$AGENTCTL render -q -o $H/base" "$AGENTCTL render -q -f $H/ok100.yaml -o $H/out100" "kubectl kustomize $H/peer" "$AGENTCTL render -q $OK_FLAGS -o $H/out" "$AGENTCTL render -q $BAD_FLAGS -o $H/never")
+if [ "$HAVE_HYPERFINE" = 1 ]; then
+    hyperfine -N -i --style none --warmup 1 --runs "$RUNS" --export-json "$WORK/e.json" "${cmds[@]}" >/dev/null 2>&1
+    mapfile -t med < <(sed -n 's/.*"median": *\([0-9.e+-]*\).*/\1/p' "$WORK/e.json" | awk '{printf "%.3f\n", $1 * 1000}')
+else
+    med=()
+    # shellcheck disable=SC2086
+    for c in "${cmds[@]}"; do med+=("$(median_ms $c)"); done
+fi
+RUNS=$saved
+# shellcheck disable=SC2086
+BAD_RSS=$(rss "$AGENTCTL" render -q $BAD_FLAGS -o "$H/never" || true) # exit 2 is the point
+echo "| run | median |"
+echo "|---|---|"
+echo "${med[*]} $BAD_RSS" | awk '{
+    printf "| no patch (defaults, up to date) | %.1f ms |\n", $1
+    printf "| 100 patches x 25 objects | %.1f ms |\n", $2
+    printf "| the same 100 patches, kubectl kustomize | %.1f ms (%.1f× agentctl) |\n", $3, $3 / $2
+    printf "| 1,500 patches x 25 objects | %.1f ms |\n", $4
+    printf "| 10 x 1,000 failing patches (250,000 errors, exit 2) | %.1f ms, max RSS %.1f MiB |\n", $5, $6 / 1024
+}'
+echo
+
+# 5. Extra objects at scale: 900 and 2,700 ConfigMaps in `resources:` (merge and render are
+# linear in them; per-object cost should stay flat from the first row to the second).
+echo "## Extra objects"
+echo
+extras() { # first, count
+    echo "resources:"
+    for ((i = $1; i < $1 + $2; i++)); do
+        echo "  - {apiVersion: v1, kind: ConfigMap, metadata: {name: cm-$i}, data: {k: v}}"
+    done
+}
+extras 0 900 >"$H/cm0.yaml"
+extras 900 900 >"$H/cm1.yaml"
+extras 1800 900 >"$H/cm2.yaml"
+saved=$RUNS
+RUNS=$(( saved < 10 ? saved : 10 ))
+CM900=$(median_ms "$AGENTCTL" render -q -f "$H/cm0.yaml" -o "$H/cm900")
+CM2700=$(median_ms "$AGENTCTL" render -q -f "$H/cm0.yaml" -f "$H/cm1.yaml" -f "$H/cm2.yaml" -o "$H/cm2700")
+RUNS=$saved
+echo "| run | median | per object |"
+echo "|---|---|---|"
+echo "$CM900 $CM2700" | awk '{
+    printf "| 900 extra ConfigMaps | %.1f ms | %.1f us |\n", $1, $1 * 1000 / 900
+    printf "| 2,700 extra ConfigMaps | %.1f ms | %.1f us |\n", $2, $2 * 1000 / 2700
+}'
+echo

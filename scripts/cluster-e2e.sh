@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end scenarios against a real control plane (issue 15), run by .ci/run:
 #
-#   scripts/cluster-e2e.sh [--agentctl BIN] [--only apply,fit,ops,neg,stall,live,prune,matrix] [--full-matrix] [--keep]
+#   scripts/cluster-e2e.sh [--agentctl BIN] [--only apply,fit,ops,neg,stall,live,gitops,prune,matrix] [--full-matrix] [--keep]
 #
 # The upgrade matrix tries every render's upgrade from and to the defaults (26 pairs, CI);
 # --full-matrix (or AGENTCTL_E2E_FULL_MATRIX=1) tries every ordered pair (182), which is what

@@ -43,12 +43,20 @@ BUDGET=scripts/instructions.budget
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-# count ARGS...: the instructions (callgrind's "I refs") of one run of agentctl ARGS.
+# count ARGS...: the instructions (callgrind's "I refs") of one run of agentctl ARGS; with
+# TOGGLE set, only those executed inside that function (callgrind's --toggle-collect).
 count() {
-    valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.out" "$AGENTCTL" "$@" 2>"$WORK/vg.err" >/dev/null ||
+    valgrind --tool=callgrind ${TOGGLE:+--toggle-collect="$TOGGLE"} --callgrind-out-file="$WORK/cg.out" \
+        "$AGENTCTL" "$@" 2>"$WORK/vg.err" >/dev/null ||
         { cat "$WORK/vg.err" >&2; echo "error: agentctl $* failed under valgrind" >&2; exit 2; }
     sed -n 's/.*I *refs: *//p' "$WORK/vg.err" | tr -d ', '
 }
+
+# The lint stage (issue 24: "lint adds under 1 ms to a render"), as a share of the whole render
+# in the same binary, so the row means the same for the shipped fat-LTO binary and any other
+# optimized build: the instructions inside `agentctl::render::provenance::lint` (kept a
+# function of its own, `#[inline(never)]`, for this count), in per mille of the render's.
+LINT_FN='agentctl::render::provenance::lint'
 
 # The commands: the process floor, then every profile rendered into a fresh directory and
 # re-rendered into an up-to-date one (the everyday case), as `scripts/bench.sh` times them.
@@ -60,6 +68,11 @@ for p in default dev high-throughput low-latency; do
     rows+=("render $p fresh|render -q ${flags[*]} -o $WORK/fresh-$p")
     rows+=("render $p up-to-date|render -q ${flags[*]} -o $WORK/fresh-$p")
 done
+for p in default high-throughput; do
+    flags=()
+    [ "$p" = default ] || flags=(-p "$p")
+    rows+=("lint $p permille|render -q ${flags[*]} -o $WORK/lint-$p")
+done
 
 failed=0
 [ "$UPDATE" = 1 ] || printf '%-32s %14s %14s\n' command instructions budget
@@ -67,8 +80,26 @@ for row in "${rows[@]}"; do
     name=${row%%|*}
     # shellcheck disable=SC2206
     args=(${row#*|})
-    n=$(count "${args[@]}")
     key=${name// /_}
+    if [[ $name == lint* ]]; then
+        rm -rf "$WORK/lint-"*
+        total=$(count "${args[@]}")
+        rm -rf "$WORK/lint-"*
+        lint=$(TOGGLE=$LINT_FN count "${args[@]}")
+        if [ "$lint" -eq 0 ]; then
+            echo "error: no instruction counted inside $LINT_FN: the function is gone or inlined (it must stay #[inline(never)])" >&2
+            exit 2
+        fi
+        n=$(( (lint * 1000 + total - 1) / total ))
+        echo "  $name: $lint of $total instructions" >&2
+        if [ "$UPDATE" = 1 ]; then
+            # 25% headroom, at least 2 per mille.
+            echo "$key $(( n + (n / 4 > 2 ? n / 4 : 2) ))"
+            continue
+        fi
+    else
+        n=$(count "${args[@]}")
+    fi
     if [ "$UPDATE" = 1 ]; then
         # 10% headroom, rounded up to 0.1M.
         echo "$key $(( (n * 11 / 10 + 99999) / 100000 * 100000 ))"
@@ -82,6 +113,10 @@ for row in "${rows[@]}"; do
     printf '%-32s %14s %14s\n' "$name" "$n" "$budget"
     if [ "$n" -gt "$budget" ]; then
         failed=1
+        if [[ $name == lint* ]]; then
+            echo "error: $name: lint counted $n per mille of the render's instructions, over its budget of $budget: lint got costlier (find what costs: valgrind --tool=callgrind --toggle-collect=$LINT_FN, callgrind_annotate --inclusive=yes)." >&2
+            continue
+        fi
         awk -v n="$n" -v b="$budget" -v name="$name" 'BEGIN {
             printf "error: %s counted %.2fM instructions, over its budget of %.2fM (+%.1f%%): this change makes it slower.\n", name, n / 1e6, b / 1e6, (n - b) * 100 / b
             printf "  If that is the price of something worth it, raise %s in scripts/instructions.budget in the same commit and say why in its message; otherwise find what costs (valgrind --tool=callgrind, callgrind_annotate).\n", name

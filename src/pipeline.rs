@@ -94,6 +94,7 @@ fn resolve_settings(inputs: &Inputs) -> Result<(Merged, Vec<Diagnostic>)> {
 pub fn build(renderer: &Renderer, inputs: &Inputs) -> Result<(Merged, Bundle)> {
     let (merged, mut diags) = resolve_settings(inputs)?;
     let mut files = bundle::objects(renderer, &merged.config)?;
+    let before = crate::render::provenance::before(&merged, &files);
     let patched = match patches::apply(&merged, &mut files) {
         Ok(patched) if diags.is_empty() => patched,
         Ok(_) => return Err(Error::Input(diags)),
@@ -102,6 +103,8 @@ pub fn build(renderer: &Renderer, inputs: &Inputs) -> Result<(Merged, Bundle)> {
             return Err(Error::Input(diags));
         }
     };
+    let overrides = crate::render::provenance::overrides(&merged, &patched, &before, &files);
+    let followed = crate::render::provenance::follow(&overrides, &mut files);
     let gated = crate::render::version::gate(&merged, &patched, &files);
     if !gated.is_empty() {
         return Err(Error::Input(gated));
@@ -114,6 +117,8 @@ pub fn build(renderer: &Renderer, inputs: &Inputs) -> Result<(Merged, Bundle)> {
     crate::render::flux::mark(&mut files);
     let mut bundle = bundle::assemble(&merged.config, files)?;
     bundle.patched = patched;
+    bundle.overrides = overrides;
+    bundle.notes.extend(followed);
     bundle.findings = findings;
     bundle.lint_errors = lint_errors;
     bundle
@@ -142,6 +147,24 @@ pub fn refuse_lint_errors(rendered: &[Rendered]) -> Result<String> {
             }
             warnings.push_str(&crate::lint::report::text_one(f, r.name()));
             warnings.push('\n');
+        }
+    }
+    for r in rendered {
+        // A patch over a typed setting: once per setting (the first field it changed).
+        let mut said: Vec<&str> = Vec::new();
+        for o in &r.bundle.overrides {
+            if said.contains(&o.setting.as_str()) {
+                continue;
+            }
+            said.push(&o.setting);
+            let text = o.warning();
+            let (first, rest) = text.split_once('\n').unwrap_or((&text, ""));
+            warnings.push_str(first);
+            if let Some(name) = &r.name {
+                warnings.push_str(&format!(" (environment `{name}`)"));
+            }
+            warnings.push('\n');
+            warnings.push_str(rest);
         }
     }
     for r in rendered {
@@ -375,26 +398,26 @@ pub fn diff_all(
     opts: &Options,
     style: Style,
 ) -> Result<Vec<Drift>> {
-    let compared = output::compare(&request(root, rendered, opts))?;
-    Ok(compared
+    let outputs = output::compare(&request(root, rendered, opts))?;
+    outputs
         .into_iter()
         .map(|c| {
-            let (text, summary) = output::diff::unified(&c.dir, &c.changes, style);
             let env = if c.orphan {
                 c.dir.file_name().map(|n| n.to_string_lossy().into_owned())
             } else {
                 c.name.clone()
             };
-            let impact = if summary.is_empty() {
-                Analysis::default()
-            } else {
-                impact_of(
-                    &c.changes,
-                    env.as_deref(),
-                    Some(&c.dir.display().to_string()),
-                )
-            };
-            Drift {
+            let on_disk = |name: &str| c.dir.join(name);
+            let rendered = |name: &str| PathBuf::from(format!("(render) {name}"));
+            let (text, summary, impact) = compared(
+                &c.dir,
+                &c.changes,
+                style,
+                env.as_deref(),
+                &c.dir.display().to_string(),
+                (&on_disk, &rendered),
+            )?;
+            Ok(Drift {
                 name: if c.orphan {
                     "(no longer in the project)".into()
                 } else {
@@ -404,9 +427,9 @@ pub fn diff_all(
                 text,
                 summary,
                 impact,
-            }
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// The directory of a group of `diff_base` as the user would type it (`deploy`, `deploy/prod`).
@@ -469,17 +492,24 @@ pub fn diff_base(
     }
     let mut drifts = Vec::new();
     for (group, changes) in groups {
-        let (text, summary) = output::diff::unified(dir, &changes, style);
         let env = environments
             .iter()
             .find(|(out, _)| out.as_path() == Path::new(&group))
             .map(|(_, name)| name.as_str())
             .or((!group.is_empty()).then_some(group.as_str()));
-        let impact = if summary.is_empty() {
-            Analysis::default()
-        } else {
-            impact_of(&changes, env, Some(&drift_dir(dir, &group)))
+        let old_at = |name: &str| match base {
+            Base::Revision(rev) => PathBuf::from(format!("{rev}:{}", dir.join(name).display())),
+            Base::Directory(d) => d.join(name),
         };
+        let new_at = |name: &str| dir.join(name);
+        let (text, summary, impact) = compared(
+            dir,
+            &changes,
+            style,
+            env,
+            &drift_dir(dir, &group),
+            (&old_at, &new_at),
+        )?;
         drifts.push(Drift {
             name: group.clone(),
             dir: dir.join(&group),
@@ -491,29 +521,101 @@ pub fn diff_base(
     Ok(drifts)
 }
 
+/// Where a file of each side (old, new) is, as the user would find it (`HEAD:deploy/x.yaml`).
+type Sides<'a> = (&'a dyn Fn(&str) -> PathBuf, &'a dyn Fn(&str) -> PathBuf);
+
+/// One directory's comparison: the unified diff of its files, what it changes and the impact,
+/// with every credential value found in either side's objects hidden in both the diff and the
+/// impact (`<redacted N>`, one N per value: a changed credential shows as a change, never as
+/// what it is). Nothing is analyzed when nothing changed.
+fn compared(
+    shown: &Path,
+    changes: &[output::Change],
+    style: Style,
+    environment: Option<&str>,
+    dir: &str,
+    sides: Sides<'_>,
+) -> Result<(String, Summary, Analysis)> {
+    if changes.iter().all(|c| c.old == c.new) {
+        let (text, summary) = output::diff::unified(shown, changes, style);
+        return Ok((text, summary, Analysis::default()));
+    }
+    let mut redactor = crate::config::credentials::Redactor::default();
+    let impact = impact_of(changes, environment, Some(dir), sides, &mut redactor)?;
+    let (text, summary) = if redactor.is_empty() {
+        output::diff::unified(shown, changes, style)
+    } else {
+        let masked: Vec<output::Change> = changes
+            .iter()
+            .map(|c| output::Change {
+                name: c.name.clone(),
+                old: c.old.as_deref().map(|t| redactor.text(t)),
+                new: c.new.as_deref().map(|t| redactor.text(t)),
+            })
+            .collect();
+        output::diff::unified(shown, &masked, style)
+    };
+    Ok((text, summary, impact))
+}
+
 /// The impact ([`impact`]) of the file changes of one directory (every file, changed or not: unchanged files
 /// give the context, such as the HPA of a changed Deployment), labelled with `environment`;
-/// `dir` is the directory as the user named it (for the commands of a fix).
-fn impact_of(changes: &[output::Change], environment: Option<&str>, dir: Option<&str>) -> Analysis {
+/// `dir` is the directory as the user named it (for the commands of a fix). A file of either
+/// side that is not a manifest stream read as kubectl reads it is an error at its place
+/// (`old_at`/`new_at` name a file of each side as the user would find it).
+fn impact_of(
+    changes: &[output::Change],
+    environment: Option<&str>,
+    dir: Option<&str>,
+    (old_at, new_at): Sides<'_>,
+    redactor: &mut crate::config::credentials::Redactor,
+) -> Result<Analysis> {
     let mut unreadable = Vec::new();
+    let (mut broken_old, mut broken_new) = (Vec::new(), Vec::new());
     let old = impact::read_side(
         changes
             .iter()
             .filter_map(|c| c.old.as_deref().map(|t| (c.name.as_str(), t))),
         &mut unreadable,
+        &mut broken_old,
+        redactor,
     );
     let new = impact::read_side(
         changes
             .iter()
             .filter_map(|c| c.new.as_deref().map(|t| (c.name.as_str(), t))),
         &mut unreadable,
+        &mut broken_new,
+        redactor,
     );
+    let mut problems = Vec::new();
+    for (broken, at, old_side) in [(broken_old, old_at, true), (broken_new, new_at, false)] {
+        for (name, e) in broken {
+            let text = changes
+                .iter()
+                .find(|c| c.name == name)
+                .and_then(|c| {
+                    if old_side {
+                        c.old.clone()
+                    } else {
+                        c.new.clone()
+                    }
+                })
+                .unwrap_or_default();
+            let source =
+                crate::input::credentials::source(crate::diag::Origin::File(at(&name)), text);
+            problems.push(e.into_diagnostic(&source));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Error::Input(problems));
+    }
     let mut impacts = impact::analyze_in(&old, &new, dir);
     for i in &mut impacts {
         i.environment = environment.map(str::to_owned);
     }
-    Analysis {
+    Ok(Analysis {
         impacts,
         unreadable,
-    }
+    })
 }

@@ -1204,7 +1204,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--jobs", type=int, default=int(os.environ.get("AGENTCTL_E2E_JOBS", "6")))
     ap.add_argument("--crds-missing", action="store_true")
-    ap.add_argument("--only", default="", help="comma list: apply,ops,matrix,prune,neg,stall,live,fit")
+    ap.add_argument("--only", default="", help="comma list: apply,ops,matrix,prune,neg,stall,live,fit,gitops")
     ap.add_argument("--matrix-pairs", type=int, default=0, help="only the first N pairs (debugging)")
     ap.add_argument("--full-matrix", action="store_true",
                     help="every ordered pair of renders (default: the pairs from and to the defaults)")
@@ -1237,6 +1237,10 @@ def main():
         # Issue 22: status, doctor and diff --live against this cluster (scripts/cluster/e2e_live.py).
         import e2e_live
         e2e_live.scenario_live(sys.modules[__name__])
+    if not only or "gitops" in only:
+        # Issue 25: applied as Flux and Argo CD apply it, pruned, re-applied (scripts/cluster/e2e_gitops.py).
+        import e2e_gitops
+        e2e_gitops.scenario_gitops(sys.modules[__name__])
     if not only or "prune" in only:
         top_up(20)
         scenario_prune()

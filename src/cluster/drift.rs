@@ -2,9 +2,12 @@
 //! each live object; the new side is what applying the render would leave (the API server's
 //! dry-run of it, so defaults and the server's normal forms agree on both sides), or the
 //! rendered object when it does not exist yet. Objects that carry this deployment's labels but
-//! are no longer rendered are on the old side only: what `kubectl apply --prune` deletes. A
-//! field the live object holds against its own last applied configuration was changed by
-//! hand (`kubectl set image`, `kubectl scale`): the report says applying reverts it.
+//! are no longer rendered are on the old side only: what `kubectl apply --prune` deletes, unless
+//! the object lacks kubectl's last-applied configuration (applied server-side, e.g. by Flux's
+//! kustomize-controller), which kubectl never prunes: the report then says it stays, who
+//! applied it (Flux, Argo CD, a field manager) and how it goes. A field the live object holds
+//! against its own last applied configuration was changed by hand (`kubectl set image`,
+//! `kubectl scale`): the report says applying reverts it.
 
 use std::collections::BTreeSet;
 
@@ -26,6 +29,62 @@ pub struct LiveBase {
     /// What runs now (pod counts, quota usage), read from the live objects' status before it
     /// is set aside: the stall replay starts from it.
     pub running: impact::Running,
+    /// Objects no longer rendered that `kubectl apply --prune` keeps (no last-applied
+    /// configuration), with who applied them: see [`kept_by_kubectl`].
+    pub kept: Vec<(Ref, String)>,
+}
+
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// Why `kubectl apply --prune` keeps a live object the render no longer has, or `None` when
+/// it deletes it. kubectl prunes only objects holding its last-applied configuration (its
+/// `prune.go`: "don't prune resources not created with apply"); a server-side apply never
+/// writes it, and Flux's kustomize-controller removes it. Says who applied it, from the marks
+/// each GitOps tool leaves (Flux's `kustomize.toolkit.fluxcd.io/name`/`namespace` labels, Argo
+/// CD's `argocd.argoproj.io/tracking-id` annotation) or else the field manager of its apply.
+pub fn kept_by_kubectl(live: &J) -> Option<String> {
+    let meta = live.get("metadata")?;
+    let annotations = meta.get("annotations");
+    if annotations.and_then(|a| a.get(LAST_APPLIED)).is_some() {
+        return None;
+    }
+    let label = |k: &str| {
+        meta.pointer(&format!("/labels/{}", k.replace('/', "~1")))
+            .and_then(J::as_str)
+    };
+    let who = if let (Some(name), Some(ns)) = (
+        label("kustomize.toolkit.fluxcd.io/name"),
+        label("kustomize.toolkit.fluxcd.io/namespace"),
+    ) {
+        format!(
+            "Flux applied it (Kustomization {ns}/{name}): Flux's prune deletes it when that Kustomization has `prune: true`"
+        )
+    } else if let Some(id) = annotations
+        .and_then(|a| a.get("argocd.argoproj.io/tracking-id"))
+        .and_then(J::as_str)
+    {
+        let app = id.split(':').next().unwrap_or(id);
+        format!("Argo CD applied it (Application {app}): Argo CD's sync deletes it when it prunes")
+    } else {
+        let managers: Vec<&str> = meta
+            .get("managedFields")
+            .and_then(J::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|m| m.get("operation").and_then(J::as_str) == Some("Apply"))
+            .filter_map(|m| m.get("manager").and_then(J::as_str))
+            .collect();
+        match managers.as_slice() {
+            [] => "it was not created by `kubectl apply`".to_owned(),
+            m => format!(
+                "it was applied server-side (field manager {})",
+                m.join(", ")
+            ),
+        }
+    };
+    Some(format!(
+        "`kubectl apply --prune` keeps it: it has no last-applied configuration ({LAST_APPLIED}), and {who}"
+    ))
 }
 
 /// Managed fields and versions change on every write: not part of the comparison.
@@ -83,6 +142,9 @@ impl Cluster {
                 if !rendered.contains(&(r.kind.clone(), r.name.clone()))
                     && o.pointer("/metadata/ownerReferences").is_none()
                 {
+                    if let Some(why) = kept_by_kubectl(&o) {
+                        base.kept.push((r.clone(), why));
+                    }
                     rendered.insert((r.kind, r.name));
                     base.old.push(bare(&o));
                     live_objects.push(o);
@@ -101,6 +163,30 @@ pub fn impacts(base: &LiveBase) -> Vec<Impact> {
     let new = Objects::new(base.new.clone());
     let mut out = impact::analyze(&old, &new);
     for i in &mut out {
+        if let Some((r, why)) = base
+            .kept
+            .iter()
+            .find(|(r, _)| r.kind == i.kind && r.name == i.name)
+        {
+            let scope = r
+                .namespace
+                .as_deref()
+                .map(|ns| format!(" -n {}", crate::shell::quote(ns)))
+                .unwrap_or_default();
+            i.findings.insert(
+                0,
+                Finding {
+                    class: None,
+                    reason: why.clone(),
+                    fix: Some(format!(
+                        "let the tool that applied it prune it, or delete it: `kubectl delete {} {}{scope}`",
+                        r.kind.to_lowercase(),
+                        crate::shell::quote(&r.name)
+                    )),
+                },
+            );
+            continue;
+        }
         let Some(live) = base.old.iter().find(|o| {
             o["kind"] == i.kind.as_str()
                 && o.pointer("/metadata/name").and_then(J::as_str) == Some(&i.name)
@@ -153,23 +239,34 @@ pub fn hand_edits(live: &J, applied: &J) -> Vec<String> {
     else {
         return Vec::new();
     };
+    // What changed since the last apply, named as the render's changes are (one comparison,
+    // so a key holding dots such as `data.config.yaml` is found on both sides).
+    let since = super::live::differences(&last, live);
     super::live::differences(live, applied)
         .into_iter()
-        .filter(|p| !p.starts_with("metadata.annotations"))
-        .filter_map(|p| {
-            let now = super::live::value_at(live, &p)?;
-            let then = super::live::value_at(&last, &p);
-            let after = super::live::value_at(applied, &p);
-            // Absent from the last apply (a default, or the autoscaler's replicas) or the
-            // same as then: not a hand edit.
-            (then.is_some() && then != Some(now)).then(|| {
-                format!(
-                    "{p} {now} → {}",
-                    after.map_or("(removed)".to_owned(), J::to_string)
-                )
-            })
+        .filter(|d| !d.path.starts_with("metadata.annotations"))
+        .filter_map(|d| {
+            let now = d.old?;
+            // The change since the last apply at this field or around it (a list replaced
+            // whole). Absent from the last apply (a default, or the autoscaler's replicas): not
+            // a hand edit.
+            since
+                .iter()
+                .find(|s| within(&d.path, &s.path))
+                .and_then(|s| s.old.as_ref())?;
+            Some(format!(
+                "{} {now} → {}",
+                d.path,
+                d.new.map_or("(removed)".to_owned(), |v| v.to_string())
+            ))
         })
         .collect()
+}
+
+/// Whether field `path` is `outer` or inside it (`a.b[c].d` is inside `a.b`, `a.b[c]`).
+fn within(path: &str, outer: &str) -> bool {
+    path.strip_prefix(outer)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
 }
 
 #[cfg(test)]
@@ -198,6 +295,25 @@ mod tests {
     }
 
     #[test]
+    fn a_key_holding_dots_is_found_and_a_quantity_rewritten_by_the_server_is_not_an_edit() {
+        let last = json!({"data": {"config.yaml": "a: 1"},
+            "spec": {"resources": {"limits": {"cpu": "1000m"}}}});
+        let annotated = |data: &str| {
+            json!({"metadata": {"annotations": {"kubectl.kubernetes.io/last-applied-configuration": last.to_string()}},
+                "data": {"config.yaml": data}, "spec": {"resources": {"limits": {"cpu": "1"}}}})
+        };
+        let applied = json!({"data": {"config.yaml": "a: 2"},
+            "spec": {"resources": {"limits": {"cpu": "2"}}}});
+        // Edited by hand to `a: 3`; the render changes it to `a: 2` and the CPU limit to 2,
+        // which the server stored as `1` for the `1000m` last applied: not an edit.
+        assert_eq!(
+            hand_edits(&annotated("a: 3"), &applied),
+            vec!["data.config.yaml \"a: 3\" → \"a: 2\""]
+        );
+        assert!(hand_edits(&annotated("a: 1"), &applied).is_empty());
+    }
+
+    #[test]
     fn an_object_no_longer_rendered_is_a_delete_and_a_hand_edit_is_named() {
         let last = json!({"spec": {"template": {"spec": {"containers": [{"name": "agent", "image": "a:v1"}]}}}});
         let dep = |image: &str| {
@@ -213,6 +329,7 @@ mod tests {
             new: vec![dep("a:v1")],
             refused: vec![],
             running: impact::Running::default(),
+            kept: vec![],
         };
         let out = impacts(&base);
         assert_eq!(out.len(), 2, "{out:#?}");
@@ -235,6 +352,72 @@ mod tests {
             out[1].classes().contains(&impact::Class::DataLoss),
             "{:?}",
             out[1]
+        );
+    }
+
+    #[test]
+    fn kubectl_prune_keeps_what_it_did_not_apply_and_says_who_did() {
+        let obj = |labels: J, annotations: J, managed: J| {
+            json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                "metadata": {"name": "default-deny-all", "namespace": "prod", "labels": labels,
+                  "annotations": annotations, "managedFields": managed}})
+        };
+        let ssa = json!([{"manager": "kustomize-controller", "operation": "Apply"},
+            {"manager": "kube-controller-manager", "operation": "Update"}]);
+        let flux = obj(
+            json!({"kustomize.toolkit.fluxcd.io/name": "agents", "kustomize.toolkit.fluxcd.io/namespace": "flux-system"}),
+            json!({}),
+            ssa.clone(),
+        );
+        let why = kept_by_kubectl(&flux).expect("no last-applied: kubectl keeps it");
+        assert!(
+            why.starts_with(
+                "`kubectl apply --prune` keeps it: it has no last-applied configuration"
+            ) && why.contains("Flux applied it (Kustomization flux-system/agents)"),
+            "{why}"
+        );
+        let argo = obj(
+            json!({}),
+            json!({"argocd.argoproj.io/tracking-id": "agents-prod:networking.k8s.io/NetworkPolicy:prod/default-deny-all"}),
+            json!([]),
+        );
+        assert!(
+            kept_by_kubectl(&argo)
+                .unwrap()
+                .contains("Argo CD applied it (Application agents-prod)")
+        );
+        let server_side = obj(json!({}), json!({}), ssa);
+        assert!(
+            kept_by_kubectl(&server_side)
+                .unwrap()
+                .contains("applied server-side (field manager kustomize-controller)")
+        );
+        // Applied by kubectl (client-side, or Argo CD's default sync): pruned, no note.
+        let applied = obj(
+            json!({"kustomize.toolkit.fluxcd.io/name": "agents", "kustomize.toolkit.fluxcd.io/namespace": "flux-system"}),
+            json!({LAST_APPLIED: "{}"}),
+            json!([]),
+        );
+        assert_eq!(kept_by_kubectl(&applied), None);
+
+        // In the report: still on the delete list (the tool that applied it prunes it), with
+        // the note first and the command that deletes it.
+        let base = LiveBase {
+            old: vec![bare(&flux)],
+            new: vec![],
+            refused: vec![],
+            running: impact::Running::default(),
+            kept: vec![(Ref::of(&flux), kept_by_kubectl(&flux).unwrap())],
+        };
+        let out = impacts(&base);
+        assert_eq!(out.len(), 1, "{out:#?}");
+        assert_eq!(out[0].change, impact::Change::Delete);
+        assert!(out[0].findings[0].reason.contains("keeps it"), "{out:#?}");
+        assert_eq!(
+            out[0].findings[0].fix.as_deref(),
+            Some(
+                "let the tool that applied it prune it, or delete it: `kubectl delete networkpolicy default-deny-all -n prod`"
+            )
         );
     }
 }

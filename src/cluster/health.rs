@@ -117,15 +117,15 @@ pub fn assess(rendered: &J, seen: &Seen) -> Line {
     line.summary = summary;
     match seen.applied {
         Some(Ok(applied)) => {
-            let paths = live::differences(live, applied);
-            line.drift = paths
+            let show = |v: Option<&J>| v.map_or("(none)".to_owned(), J::to_string);
+            line.drift = live::differences(live, applied)
                 .iter()
-                .map(|p| {
-                    let show = |v: Option<&J>| v.map_or("(none)".to_owned(), J::to_string);
+                .map(|d| {
                     format!(
-                        "{p}: {} → {}",
-                        show(live::value_at(live, p)),
-                        show(live::value_at(applied, p))
+                        "{}: {} → {}",
+                        d.path,
+                        show(d.old.as_ref()),
+                        show(d.new.as_ref())
                     )
                 })
                 .collect();

@@ -7,6 +7,7 @@ use std::fmt;
 
 use serde_json::Value as J;
 
+use crate::impact::semantic::{self, Delta};
 use crate::render::bundle::Bundle;
 
 fn s<'a>(v: &'a J, pointer: &str) -> &'a str {
@@ -132,92 +133,16 @@ pub fn without_server_fields(o: &J) -> J {
     o
 }
 
-/// The paths at which `a` and `b` differ (server-only fields aside), e.g.
-/// `spec.template.spec.containers[agent].image`; list items with a `name` are named by it.
-pub fn differences(a: &J, b: &J) -> Vec<String> {
-    let mut out = Vec::new();
-    walk(
-        &without_server_fields(a),
-        &without_server_fields(b),
-        String::new(),
-        &mut out,
-    );
-    out
-}
-
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{path}.{key}")
-    }
-}
-
-fn walk(a: &J, b: &J, path: String, out: &mut Vec<String>) {
-    if a == b {
-        return;
-    }
-    match (a, b) {
-        (J::Object(x), J::Object(y)) => {
-            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
-            keys.sort();
-            keys.dedup();
-            for k in keys {
-                let p = join(&path, k);
-                match (x.get(k.as_str()), y.get(k.as_str())) {
-                    (Some(u), Some(v)) => walk(u, v, p, out),
-                    _ => out.push(p),
-                }
-            }
-        }
-        (J::Array(x), J::Array(y)) => {
-            let named = |l: &Vec<J>| {
-                l.iter()
-                    .all(|i| i.get("name").and_then(J::as_str).is_some())
-            };
-            if x.len() == y.len() && named(x) && named(y) {
-                for (u, v) in x.iter().zip(y) {
-                    let (nu, nv) = (s(u, "/name"), s(v, "/name"));
-                    if nu != nv {
-                        out.push(path.clone());
-                        return;
-                    }
-                    walk(u, v, format!("{path}[{nu}]"), out);
-                }
-            } else if x.len() == y.len() {
-                for (i, (u, v)) in x.iter().zip(y).enumerate() {
-                    walk(u, v, format!("{path}[{i}]"), out);
-                }
-            } else {
-                out.push(path);
-            }
-        }
-        _ => out.push(path),
-    }
-}
-
-/// The value at a dotted path as [`differences`] writes it, for showing what changes.
-pub fn value_at<'a>(o: &'a J, path: &str) -> Option<&'a J> {
-    let mut cur = o;
-    for part in path.split('.') {
-        let (key, index) = match part.split_once('[') {
-            Some((k, rest)) => (k, Some(rest.trim_end_matches(']'))),
-            None => (part, None),
-        };
-        if !key.is_empty() {
-            cur = cur.get(key)?;
-        }
-        if let Some(ix) = index {
-            let list = cur.as_array()?;
-            cur = match ix.parse::<usize>() {
-                Ok(i) => list.get(i)?,
-                Err(_) => list
-                    .iter()
-                    .find(|i| i.get("name").and_then(J::as_str) == Some(ix))?,
-            };
-        }
-    }
-    Some(cur)
+/// What differs between `a` and `b` once the server-only fields are set aside, compared as
+/// the impact rules compare (one comparison: [`semantic::deltas`]: quantities by value, named
+/// lists by name, a field left out the same as its empty default), e.g.
+/// `spec.template.spec.containers[agent].image`.
+pub fn differences(a: &J, b: &J) -> Vec<Delta> {
+    semantic::deltas(
+        Some(&without_server_fields(a)),
+        Some(&without_server_fields(b)),
+        "",
+    )
 }
 
 #[cfg(test)]
@@ -265,17 +190,22 @@ mod tests {
             "status": {"replicas": 5}});
         let applied = json!({"metadata": {"name": "a", "resourceVersion": "8"},
             "spec": {"replicas": 3, "template": {"spec": {"containers": [{"name": "agent", "image": "x:v1"}]}}}});
+        let paths: Vec<String> = differences(&live, &applied)
+            .into_iter()
+            .map(|d| d.path)
+            .collect();
         assert_eq!(
-            differences(&live, &applied),
+            paths,
             vec![
                 "spec.replicas",
                 "spec.template.spec.containers[agent].image"
             ]
         );
-        assert_eq!(
-            value_at(&live, "spec.template.spec.containers[agent].image"),
-            Some(&json!("x:v2"))
-        );
+        // The server writes `1` for `1000m` and leaves out an empty list: no drift.
+        let server =
+            json!({"spec": {"containers": [{"name": "a", "resources": {"limits": {"cpu": "1"}}}]}});
+        let ours = json!({"spec": {"containers": [{"name": "a", "resources": {"limits": {"cpu": "1000m"}}, "ports": []}]}});
+        assert!(differences(&server, &ours).is_empty());
         assert!(differences(&live, &live.clone()).is_empty());
     }
 }

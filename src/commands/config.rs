@@ -11,18 +11,40 @@ use crate::render::Renderer;
 pub fn run(one: &OneConfiguration, show_origin: bool) -> Result<Outcome> {
     let inputs = &one.inputs;
     let merged = one.resolve()?;
-    let mut text = crate::resolve::explain::config_yaml(&merged, show_origin)?;
-    if show_origin && !merged.patches.is_empty() {
+    let bundle = if show_origin && !merged.patches.is_empty() {
         let renderer = Renderer::new()?;
-        let (_, bundle) = pipeline::build(&renderer, inputs)?;
+        Some(pipeline::build(&renderer, inputs)?.1)
+    } else {
+        None
+    };
+    let overridden: Vec<(String, String, String)> = bundle
+        .iter()
+        .flat_map(|b| &b.overrides)
+        .map(|o| (o.set.clone(), o.origin_note(true), o.origin_note(false)))
+        .collect();
+    let mut text = crate::resolve::explain::config_yaml_with(&merged, show_origin, &overridden)?;
+    if let Some(bundle) = &bundle {
         text.push_str("# what the patches changed in the rendered objects:\n");
         for a in &bundle.patched {
-            text.push_str(&format!(
-                "#   patches[{}] ({}) {}: {}\n",
-                a.index,
-                a.origin,
-                a.object,
+            let over: Vec<&str> = bundle
+                .overrides
+                .iter()
+                .filter(|o| o.object == a.object && o.entry == format!("patches[{}]", a.index))
+                .map(|o| o.setting.as_str())
+                .collect();
+            let over = if over.is_empty() {
+                String::new()
+            } else {
+                format!(" (overrides {})", over.join(", "))
+            };
+            let changes = if a.changes.is_empty() {
+                "no change (the object already had what it writes)".to_owned()
+            } else {
                 a.changes.join(", ")
+            };
+            text.push_str(&format!(
+                "#   patches[{}] ({}) {}: {changes}{over}\n",
+                a.index, a.origin, a.object,
             ));
         }
     }

@@ -59,6 +59,7 @@ impl From<&InputArgs> for Inputs {
             sets: a.all_sets(),
             inline: None,
             read: Default::default(),
+            root: None,
         }
     }
 }

@@ -85,6 +85,10 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
         super::set_note(sets);
     }
     let (reports, removed) = (&written.reports, &written.removed);
+    // Said even with -q: a recorded directory was not cleaned up.
+    for why in &written.kept {
+        crate::sayln!("warning: {why}");
+    }
     if !ctx.quiet {
         let mut text = String::new();
         for (dir, n) in removed {

@@ -8,7 +8,7 @@
 
 mod objects;
 
-pub use objects::{Hit, Why, in_object};
+pub use objects::{Hit, Redactor, Why, in_object};
 
 /// Words that make a name a credential's, wherever they stand in it.
 const SECRET_WORDS: &[&str] = &[

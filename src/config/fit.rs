@@ -412,44 +412,38 @@ pub struct ParentRef {
 }
 
 impl super::Config {
-    /// The keys of the agent Secret (`secret.name`) the output references, each with a placeholder
-    /// for the `kubectl create secret` command, in a stable order: the Anthropic key, the Redis
-    /// password, then `agent.env` references by variable name, then the sidecars' and init
-    /// containers' (by container name, then variable name).
-    pub fn agent_secret_keys(&self) -> Vec<(String, String)> {
+    /// The keys of the agent Secret (`secret.name`) the output references, in a stable order:
+    /// the Anthropic key, the Redis password, then `agent.env` references by variable name, then
+    /// the sidecars' and init containers' (by container name, then variable name).
+    pub fn agent_secret_keys(&self) -> Vec<String> {
         let cfg = self;
-        let mut keys: Vec<(String, String)> = Vec::new();
-        let mut add = |key: &str, what: String| {
-            if !keys.iter().any(|(k, _)| k == key) {
-                keys.push((key.to_owned(), what));
+        let mut keys: Vec<String> = Vec::new();
+        let mut add = |key: &str| {
+            if !keys.iter().any(|k| k == key) {
+                keys.push(key.to_owned());
             }
         };
         if let Some(k) = &cfg.secret.api_key_key {
-            add(k, "<your API key>".into());
+            add(k);
         }
         if cfg.redis.enabled {
-            add(&cfg.secret.redis_password_key, "<a Redis password>".into());
+            add(&cfg.secret.redis_password_key);
         } else {
             for k in [&cfg.redis.external.password, &cfg.redis.external.url]
                 .into_iter()
                 .flatten()
                 .filter(|k| k.name.as_ref().is_none_or(|n| *n == cfg.secret.name))
             {
-                let what = if Some(k) == cfg.redis.external.url.as_ref() {
-                    "<the Redis URL>"
-                } else {
-                    "<the Redis password>"
-                };
-                add(&k.key, what.into());
+                add(&k.key);
             }
         }
         let a = &cfg.agent;
         let containers = a.sidecars.values().chain(a.init_containers.values());
-        for (name, v) in a.env.iter().chain(containers.flat_map(|c| c.env.iter())) {
+        for (_, v) in a.env.iter().chain(containers.flat_map(|c| c.env.iter())) {
             if let EnvValue::From(src) = v
                 && let Some(k) = &src.secret_key
             {
-                add(k, format!("<{name}>"));
+                add(k);
             }
         }
         keys

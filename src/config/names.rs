@@ -1,7 +1,41 @@
 //! Kubernetes name rules that the contract, the project file and the checks of the final objects
 //! share: what a DNS-1123 label or subdomain, an RFC 1035 label, a path segment, a ConfigMap or
 //! Secret key, a label key and value are (the API server's rules, so a name agentctl prints is
-//! one Kubernetes would accept), and the nearest valid name to suggest. Pure functions; no I/O.
+//! one Kubernetes would accept), and the nearest valid name to suggest. Also the one list of
+//! version control metadata directory names, which the project file's `output:` and the output
+//! directory's guard both refuse to write into. Pure functions; no I/O.
+
+/// The metadata directories of the common version control systems: a repository root holds
+/// one, and nothing agentctl renders may be written into one.
+pub const VCS_METADATA_DIRS: &[&str] = &[".git", ".hg", ".svn", ".jj", ".bzr"];
+
+/// The version control metadata directory `component` names, if it does (compared without
+/// case: `.GIT` is `.git` on a case-insensitive file system).
+pub fn vcs_metadata(component: &str) -> Option<&'static str> {
+    VCS_METADATA_DIRS
+        .iter()
+        .find(|d| d.eq_ignore_ascii_case(component))
+        .copied()
+}
+
+/// Whether `p` is a container's `mountPath` Kubernetes runs: set, absolute (the kubelet and the
+/// runtime refuse a relative one), without a `..` element (the API server refuses it), and not
+/// `/` itself (the container's root file system); the reason if not.
+pub fn mount_path(p: &str) -> Result<(), &'static str> {
+    if p.is_empty() {
+        return Err("it is empty");
+    }
+    if !p.starts_with('/') {
+        return Err("it is not an absolute path");
+    }
+    if p.split('/').any(|part| part == "..") {
+        return Err("it contains a `..` element");
+    }
+    if p.split('/').all(|part| part.is_empty() || part == ".") {
+        return Err("it is the container's root `/`");
+    }
+    Ok(())
+}
 
 /// Whether `v` is a DNS-1123 label (a namespace, an environment name); the reason if not.
 pub fn dns1123_label(v: &str) -> Result<(), &'static str> {

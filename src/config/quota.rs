@@ -17,6 +17,21 @@ use super::{Config, IntOrPercent, Resources};
 use crate::k8s::quantity::{self, Quantity};
 use crate::k8s::scale;
 
+/// The setting of `agent-quota` that sets the `spec.hard` figure `resource` (`requests.cpu` →
+/// `quota.requestsCpu`): the one table validation, the stall explanation and `doctor` quote.
+pub fn setting_of(resource: &str) -> Option<&'static str> {
+    Some(match resource {
+        "requests.cpu" => "quota.requestsCpu",
+        "requests.memory" => "quota.requestsMemory",
+        "limits.cpu" => "quota.limitsCpu",
+        "limits.memory" => "quota.limitsMemory",
+        "requests.storage" => "quota.requestsStorage",
+        "pods" => "quota.pods",
+        "persistentvolumeclaims" => "quota.persistentVolumeClaims",
+        _ => return None,
+    })
+}
+
 /// The workloads, volumes and hand-set figures of a configuration, as [`fit`] takes them.
 // Long on purpose: lists the workloads one by one as the templates render them (agent, Redis,
 // backup job, ad-hoc pod) so a reader can compare it with the templates.

@@ -164,7 +164,12 @@ fn describe_type(schema: &J, t: &str) -> String {
         },
         "array" => {
             let inner = schema.get("items").map(describe).unwrap_or_default();
-            format!("list of {inner}")
+            if inner.is_empty() {
+                // `items: {}` (JSON 6902 operations, whole objects): anything.
+                "list of any values".into()
+            } else {
+                format!("list of {inner}")
+            }
         }
         "integer" => {
             let min = schema.get("minimum").and_then(J::as_i64);

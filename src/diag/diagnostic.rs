@@ -40,6 +40,9 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// Other places involved.
     pub related: Vec<Related>,
+    /// Further problems found after this one but never built, past the most an error prints
+    /// ([`super::error::SHOWN_ERRORS`]): counted in the error's total, nothing else.
+    pub more: usize,
 }
 
 impl Diagnostic {
@@ -55,6 +58,7 @@ impl Diagnostic {
             notes: Vec::new(),
             help: None,
             related: Vec::new(),
+            more: 0,
         }
     }
 

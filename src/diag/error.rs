@@ -127,20 +127,21 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Input(diags) => {
+                let total = diags.len() + diags.iter().map(|d| d.more).sum::<usize>();
                 for (i, d) in diags.iter().take(SHOWN_ERRORS).enumerate() {
                     if i > 0 {
                         f.write_str("\n")?;
                     }
                     write!(f, "{d}")?;
                 }
-                if diags.len() > SHOWN_ERRORS {
+                let shown = diags.len().min(SHOWN_ERRORS);
+                if total > shown {
                     write!(
                         f,
-                        "\n{} errors, the first {SHOWN_ERRORS} shown; nothing was written\n",
-                        diags.len()
+                        "\n{total} errors, the first {shown} shown; nothing was written\n"
                     )?;
-                } else if diags.len() > 1 {
-                    write!(f, "\n{} errors; nothing was written\n", diags.len())?;
+                } else if total > 1 {
+                    write!(f, "\n{total} errors; nothing was written\n")?;
                 }
                 Ok(())
             }

@@ -24,7 +24,7 @@ mod safe;
 mod source;
 
 pub use diagnostic::{Diagnostic, Related};
-pub use error::{Error, PartialWrite};
+pub use error::{Error, PartialWrite, SHOWN_ERRORS};
 pub use refusal::Refusal;
 pub use safe::{Mask, REDACTED, redact, safe};
 pub(crate) use source::key_len;

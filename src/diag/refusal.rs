@@ -25,6 +25,9 @@ pub enum Refusal {
     /// `-o` (or an environment's directory) is a repository root; holds the marker found
     /// (`.git`, `.hg`, `.jj`, `.svn`).
     RepositoryRoot(PathBuf, String),
+    /// `-o` (or an environment's directory) is or is inside a version control metadata
+    /// directory; holds the directory's name (`.git`, `.hg`, ...).
+    VcsMetadata(PathBuf, String),
     /// Another run held the directory's lock for the whole `--lock-timeout`.
     LockTimeout {
         /// The locked directory.
@@ -131,6 +134,13 @@ impl Refusal {
                 format!("refusing to write into `{}`: it is a repository root (it has `{marker}`)", d.display()),
                 Some(format!("use a subdirectory such as `{}`", d.join("deploy").display())),
             ),
+            VcsMetadata(d, name) => (
+                format!(
+                    "refusing to write into `{}`: it is inside a `{name}` directory, a repository's version control metadata",
+                    d.display()
+                ),
+                Some("write the manifests to a directory of the working tree, such as `deploy`".into()),
+            ),
             LockTimeout { dir, holder, seconds } => (
                 format!(
                     "gave up after {seconds}s waiting for {holder}, which holds the lock on `{}`; nothing was written",
@@ -181,6 +191,8 @@ impl Refusal {
                 project,
             } => {
                 let d = dir.display().to_string();
+                // As a word of the printed commands.
+                let dq = crate::shell::quote(&d);
                 let from = project
                     .as_ref()
                     .map(|p| format!(" of {}", p.display()))
@@ -188,12 +200,12 @@ impl Refusal {
                 (
                     format!(
                         "refusing a single render into `{d}`: it holds rendered environments{from}:\n  {}\n\
-                         a kustomization.yaml at `{d}` would sit above them: `kubectl kustomize {d}` would build it alone, and `diff --all` would never look at it",
+                         a kustomization.yaml at `{d}` would sit above them: `kubectl kustomize {dq}` would build it alone, and `diff --all` would never look at it",
                         nested.join("\n  ")
                     ),
                     Some(format!(
-                        "render the environments with `agentctl render --all -o {d}` (or `--env NAME`), or give a single render a directory of its own (`-o {}`)",
-                        dir.join("single").display()
+                        "render the environments with `agentctl render --all -o {dq}` (or `--env NAME`), or give a single render a directory of its own (`-o {}`)",
+                        crate::shell::quote(&dir.join("single").display().to_string())
                     )),
                 )
             }
@@ -287,7 +299,7 @@ impl Refusal {
                 ),
                 Some(format!(
                     "for one file, print the stream instead: `agentctl render ... > {}`; for the Kustomize directory, pick a name without the extension",
-                    p.display()
+                    crate::shell::quote(&p.display().to_string())
                 )),
             ),
         }

@@ -8,7 +8,10 @@
 //!   (HTML `<`, entities `&`, links `[]()`, autolinks `www.` and `http:`, emphasis, code spans,
 //!   `#`, `|`, `~`, `$` math, `:` emoji), and an `@` that could start a mention is set as code
 //!   (`` `@` ``): GitHub looks for `@user` and `@org/team` in the rendered text, where a
-//!   backslash escape is gone, but never inside code.
+//!   backslash escape is gone, but never inside code. For the same reason a word GitHub could
+//!   turn into a reference ([`linkable`]: `#123`, `GH-123`, `owner/repo#1`, `JIRA-42` (a
+//!   repository's own autolink prefix), a commit SHA of 7 to 40 hex digits) is set as code
+//!   whole: an escaped `\#123` still renders as the text `#123`, which GitHub links.
 //! - [`code`]: a code span whose fence is longer than any run of backticks in the value, so it
 //!   cannot be closed early; `|` escaped as the table needs it.
 
@@ -24,12 +27,37 @@ const SPECIAL: &[char] = &[
 
 /// `value` as prose in one table cell or line: shown, never interpreted.
 pub fn text(value: &str) -> String {
-    let shown = visible(value);
+    let shown = visible(value).replace(['\n', '\t'], " ");
     let mut out = String::with_capacity(shown.len() + shown.len() / 4);
+    for (n, word) in shown.split(' ').enumerate() {
+        if n > 0 {
+            out.push(' ');
+        }
+        if linkable(word) {
+            // Only the word itself in code: the punctuation around it stays prose.
+            let core = word.trim_matches(AROUND);
+            let (lead, rest) = word.split_at(word.find(core).unwrap_or(0));
+            let tail = rest.get(core.len()..).unwrap_or_default();
+            escaped(lead, &mut out);
+            out.push_str(&code(core));
+            escaped(tail, &mut out);
+        } else {
+            escaped(word, &mut out);
+        }
+    }
+    out
+}
+
+/// Punctuation around a word that is not part of it (`(#4),`).
+const AROUND: &[char] = &[
+    '(', ')', '[', ']', '{', '}', '"', '\'', ',', ';', '.', ':', '!', '?',
+];
+
+/// One word of prose, every GFM punctuation backslash-escaped.
+fn escaped(word: &str, out: &mut String) {
     let mut after_word = false;
-    for c in shown.chars() {
+    for c in word.chars() {
         match c {
-            '\n' | '\t' => out.push(' '),
             // A mention needs `@` at the start or after a non-word character; elsewhere
             // (`redis@sha256`) the escape is enough to keep an email autolink out.
             '@' if !after_word => out.push_str("`@`"),
@@ -41,7 +69,42 @@ pub fn text(value: &str) -> String {
         }
         after_word = c.is_alphanumeric() || c == '_';
     }
-    out
+}
+
+/// Whether GitHub could make a reference (a link to an issue, pull request or commit, or a
+/// repository's own autolink) of something in `word`, as it reads rendered text outside code:
+/// `#` before a letter or digit (`#123`, `owner/repo#1`, `GH#1`), a prefix and a number
+/// (`GH-123`, `JIRA-42`: GitHub's `GH-` and any prefix a repository configures, which agentctl
+/// cannot know, so every `letters-digits`), and a run of 7 to 40 hex digits standing alone (a
+/// commit SHA, short or full; `owner/repo@sha` too). Longer hex runs are no SHA GitHub links;
+/// they are set as code all the same, as nothing is lost.
+pub fn linkable(word: &str) -> bool {
+    let b = word.as_bytes();
+    let alnum = |i: usize| b.get(i).is_some_and(u8::is_ascii_alphanumeric);
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'#' && alnum(i + 1) {
+            return true;
+        }
+        // A run of letters and digits, bounded by anything else.
+        if alnum(i) && (i == 0 || !alnum(i - 1)) {
+            let end = (i..b.len()).find(|&j| !alnum(j)).unwrap_or(b.len());
+            let run = &b[i..end];
+            if run.len() >= 7 && run.iter().all(u8::is_ascii_hexdigit) {
+                return true;
+            }
+            let letters = run.iter().all(u8::is_ascii_alphabetic);
+            let numbered =
+                b.get(end) == Some(&b'-') && b.get(end + 1).is_some_and(u8::is_ascii_digit);
+            if letters && numbered {
+                return true;
+            }
+            i = end;
+            continue;
+        }
+        i += 1;
+    }
+    false
 }
 
 /// `value` as a code span in one table cell: monospace, literal, never closed early.
@@ -77,6 +140,46 @@ mod tests {
         assert_eq!(text("redis@sha256"), "redis\\@sha256");
         assert_eq!(text("x\ry\u{1b}"), "x\\\\u\\{d\\}y\\\\u\\{1b\\}");
         assert_eq!(text("plain words, 3 pods"), "plain words, 3 pods");
+    }
+
+    #[test]
+    fn words_github_could_link_are_code() {
+        for word in [
+            "#123",
+            "(#7)",
+            "GH-123",
+            "gh-9,",
+            "owner/repo#1",
+            "JIRA-42",
+            "a5c3f9e",
+            "0123456789abcdef0123456789abcdef01234567",
+            "owner/repo@a5c3f9e",
+            "sha256:deadbeefcafe",
+            "1073741824",
+        ] {
+            assert!(linkable(word), "{word}");
+            let core = word.trim_matches(AROUND);
+            assert!(text(word).contains(&code(core)), "{word}: {}", text(word));
+        }
+        for word in [
+            "#",
+            "a#",
+            "pods",
+            "3",
+            "v1.2.3",
+            "agent-deployment",
+            "abc123",
+            "x-y",
+            "decade",
+            "rollout",
+        ] {
+            assert!(!linkable(word), "{word}");
+        }
+        assert_eq!(
+            text("see #12 and GH-3 in 3 pods"),
+            "see `#12` and `GH-3` in 3 pods"
+        );
+        assert_eq!(text("(x: a5c3f9e)."), "\\(x\\: `a5c3f9e`\\)\\.");
     }
 
     #[test]

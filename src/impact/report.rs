@@ -65,13 +65,27 @@ pub fn counts(impacts: &[Impact]) -> Vec<(Class, usize)> {
         .collect()
 }
 
+/// How many objects the impacts are about: `3 changed objects`, `2 changed objects and 1
+/// affected` (an unchanged object a lint rule now fires on, counted apart: it is not a change).
+pub fn objects(impacts: &[Impact]) -> String {
+    let affected = impacts
+        .iter()
+        .filter(|i| i.change == super::Change::Affected)
+        .count();
+    let changed = impacts.len() - affected;
+    let mut text = format!(
+        "{changed} changed object{}",
+        if changed == 1 { "" } else { "s" }
+    );
+    if affected > 0 {
+        text.push_str(&format!(" and {affected} affected"));
+    }
+    text
+}
+
 /// The heading line of the human report: `impact of 3 changed objects: 1 rollout, 1 recreate`.
 pub fn heading(impacts: &[Impact]) -> String {
-    let n = impacts.len();
-    let mut text = format!(
-        "impact of {n} changed object{}",
-        if n == 1 { "" } else { "s" }
-    );
+    let mut text = format!("impact of {}", objects(impacts));
     let c = counts(impacts);
     if !c.is_empty() {
         let parts: Vec<String> = c.iter().map(|(c, n)| format!("{n} {}", c.name())).collect();
@@ -123,7 +137,7 @@ pub fn json(impacts: &[Impact], not_analyzed: &[String]) -> String {
 pub const COMMENT_CAP: usize = 65_536;
 
 /// The Markdown report for a pull-request comment: a summary, one table row per changed
-/// object, the files not analyzed. Every value is escaped ([`super::markdown`]); past
+/// object, the files not analyzed. Every value is escaped (`super::markdown`); past
 /// [`COMMENT_CAP`] the rows that do not fit are left out and a last line says how many and how
 /// to see them all.
 pub fn markdown(impacts: &[Impact], not_analyzed: &[String]) -> String {
@@ -160,9 +174,8 @@ pub fn markdown(impacts: &[Impact], not_analyzed: &[String]) -> String {
         })
         .collect();
     out.push_str(&format!(
-        "{} changed object{}{}\n\n",
-        impacts.len(),
-        if impacts.len() == 1 { "" } else { "s" },
+        "{}{}\n\n",
+        objects(impacts),
         if summary.is_empty() {
             String::new()
         } else {

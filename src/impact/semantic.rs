@@ -173,6 +173,14 @@ fn named(items: &[J]) -> Option<Vec<String>> {
     (unique.len() == names.len() && !names.is_empty()).then_some(names)
 }
 
+/// Whether the names both lists hold stand in another order in `b` than in `a`.
+fn reordered(a: &[String], b: &[String]) -> bool {
+    let common = |x: &[String], y: &[String]| -> Vec<String> {
+        x.iter().filter(|n| y.contains(n)).cloned().collect()
+    };
+    common(a, b) != common(b, a)
+}
+
 /// Every field that differs between `old` and `new` (absent on one side: `None`), under
 /// `path`, semantically (see [`normalize`]).
 pub fn deltas(old: Option<&J>, new: Option<&J>, path: &str) -> Vec<Delta> {
@@ -228,6 +236,15 @@ fn walk(
         }
         (Some(J::Array(la)), Some(J::Array(lb))) => match (named(la), named(lb)) {
             (Some(na), Some(nb)) => {
+                // Names in another order (init containers run in list order) are a change of
+                // their own, shown as the lists of names, before what changed in the items.
+                if reordered(&na, &nb) {
+                    out.push(Delta {
+                        path: path.to_owned(),
+                        old: Some(J::from(na.clone())),
+                        new: Some(J::from(nb.clone())),
+                    });
+                }
                 let mut names: Vec<&String> = na.iter().collect();
                 names.extend(nb.iter().filter(|n| !na.contains(n)));
                 for n in names {
@@ -324,13 +341,35 @@ mod tests {
     }
 
     #[test]
+    fn names_in_another_order_are_a_change() {
+        let a = json!({"initContainers": [{"name": "migrate"}, {"name": "warm"}, {"name": "x"}]});
+        let b = json!({"initContainers": [{"name": "warm"}, {"name": "migrate"}]});
+        let d = deltas(Some(&a), Some(&b), "");
+        assert_eq!(
+            describe(&d, 3),
+            "initContainers: [\"migrate\",\"warm\",\"x\"] → [\"warm\",\"migrate\"], \
+             initContainers[x]: {\"name\":\"x\"} → (none)"
+        );
+        // One removed, the others in order: that item only.
+        let c = json!({"initContainers": [{"name": "migrate"}, {"name": "x"}]});
+        let d = deltas(Some(&a), Some(&c), "");
+        assert_eq!(
+            describe(&d, 3),
+            "initContainers[warm]: {\"name\":\"warm\"} → (none)"
+        );
+    }
+
+    #[test]
     fn named_lists_match_by_name() {
         let a =
             json!({"containers": [{"name": "a", "image": "x:1"}, {"name": "b", "image": "y:1"}]});
         let b =
             json!({"containers": [{"name": "b", "image": "y:2"}, {"name": "a", "image": "x:1"}]});
         let d = deltas(Some(&a), Some(&b), "");
-        assert_eq!(describe(&d, 3), "containers[b].image: y:1 → y:2");
+        assert_eq!(
+            describe(&d, 3),
+            "containers: [\"a\",\"b\"] → [\"b\",\"a\"], containers[b].image: y:1 → y:2"
+        );
     }
 }
 

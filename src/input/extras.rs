@@ -19,7 +19,7 @@ use crate::diag::{Diagnostic, Source};
 use crate::input::yaml::{self, Key, Node, Pos, Value};
 
 /// The two top-level keys a layer may hold besides settings.
-pub const KEYS: &[&str] = &["patches", "resources", "accept"];
+pub const KEYS: &[&str] = &["patches", "resources", "accept", "crds"];
 
 /// One `patches:` entry with where it was written.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,6 +81,40 @@ pub struct Extras {
     pub resources: Vec<LocatedObject>,
     /// `accept:`, in order.
     pub accepts: Vec<LocatedAccept>,
+    /// `crds:`, in order (their files read by [`crate::input::layers::load_partial`]).
+    pub crds: Vec<crate::input::crds::LocatedCrds>,
+    /// How many entries each list of [`NUMBERED`] has in this layer, malformed ones included:
+    /// the layers' entries are numbered across every layer in layer order ([`renumber`]).
+    pub entries: [usize; 3],
+}
+
+/// The lists whose entries are numbered across layers (`crds:` names files, each layer's own).
+pub const NUMBERED: [&str; 3] = ["patches", "resources", "accept"];
+
+/// Numbers this layer's entries, and the paths of its problems (`patches[0]...`), after the
+/// `offsets` entries of the layers before it (per list of [`NUMBERED`]): `patches[3]` is the fourth
+/// patch of the whole configuration in every message, whichever file it is in.
+pub fn renumber(extras: Option<&mut Extras>, diags: &mut [Diagnostic], offsets: [usize; 3]) {
+    if offsets == [0; 3] {
+        return;
+    }
+    if let Some(e) = extras {
+        e.patches.iter_mut().for_each(|p| p.index += offsets[0]);
+        e.resources.iter_mut().for_each(|r| r.index += offsets[1]);
+        e.accepts.iter_mut().for_each(|a| a.index += offsets[2]);
+    }
+    for d in diags {
+        let Some(path) = &d.path else { continue };
+        for (key, offset) in NUMBERED.iter().zip(offsets) {
+            if let Some(rest) = path.strip_prefix(key).and_then(|r| r.strip_prefix('['))
+                && let Some((n, tail)) = rest.split_once(']')
+                && let Ok(n) = n.parse::<usize>()
+            {
+                d.path = Some(format!("{key}[{}]{tail}", n + offset));
+                break;
+            }
+        }
+    }
 }
 
 impl LocatedPatch {
@@ -195,12 +229,18 @@ pub fn split(tree: &mut Node, source: &Arc<Source>) -> (Extras, Vec<Diagnostic>)
     });
     for (key, list) in taken {
         let items = match list.value {
-            Value::Seq(items) => items,
+            Value::Seq(items) => {
+                if let Some(i) = NUMBERED.iter().position(|k| *k == key.name) {
+                    extras.entries[i] = items.len();
+                }
+                items
+            }
             Value::Null => Vec::new(),
             other => {
                 let example = match key.name.as_str() {
                     "patches" => "a list of `{target: {kind: ..., name: ...}, patch: ...}`",
                     "accept" => "a list of `{rule: AGT1xx, object: Kind/name, reason: ...}`",
+                    "crds" => "a list of CRD file paths, relative to this file",
                     _ => "a list of whole Kubernetes objects",
                 };
                 diags.push(
@@ -217,6 +257,13 @@ pub fn split(tree: &mut Node, source: &Arc<Source>) -> (Extras, Vec<Diagnostic>)
             }
         };
         for (index, mut node) in items.into_iter().enumerate() {
+            if key.name == "crds" {
+                match crate::input::crds::entry(node, source, index) {
+                    Ok(c) => extras.crds.push(c),
+                    Err(d) => diags.push(d),
+                }
+                continue;
+            }
             if key.name == "accept" {
                 match accept(&node, source, index) {
                     Ok(a) => extras.accepts.push(a),
@@ -327,6 +374,19 @@ fn accept(node: &Node, source: &Arc<Source>, index: usize) -> Result<LocatedAcce
                 None => "`agentctl lint` names the rule of each finding (AGT101...)".to_owned(),
             };
         return Err(d.help(hint));
+    }
+    // The reason is printed wherever the finding is (lint's text, JSON and SARIF, `config`,
+    // `explain`): the one credential policy holds it to what any value is held to.
+    if crate::config::credentials::looks_like_credential(&reason) {
+        let v = entries
+            .iter()
+            .find(|(k, _)| k.name == "reason")
+            .map_or(node, |(_, v)| v);
+        let mut d = at(".reason", v);
+        d.message = "this reason holds what looks like a credential (a token, key or a password in a URL); a reason is printed wherever its finding is: lint's text, JSON and SARIF, `config`, `explain`".into();
+        return Err(d.help(
+            "say why in words; a credential belongs in a Secret, never in agentctl's inputs",
+        ));
     }
     Ok(LocatedAccept {
         source: Arc::clone(source),

@@ -51,6 +51,9 @@ pub struct Inputs {
     /// file is checked and shared by every environment that lists them): their text is taken
     /// from here, so every environment sees the same version of a file.
     pub read: std::collections::BTreeMap<PathBuf, Arc<Source>>,
+    /// The project's directory, when the inputs are a project environment's: a `crds:` path
+    /// may go anywhere inside it (else only below the listing file's directory).
+    pub root: Option<PathBuf>,
 }
 
 /// How an override file given as `-f -` is named: standard input.
@@ -163,6 +166,9 @@ pub struct Checked {
     pub diags: Vec<Diagnostic>,
     /// Config paths of the entries taken out.
     pub pruned: Vec<String>,
+    /// How many `patches:`, `resources:` and `accept:` entries it has, malformed included (a
+    /// layer dropped whole still counts its entries in the numbering).
+    pub entries: [usize; 3],
 }
 
 impl Checked {
@@ -171,6 +177,7 @@ impl Checked {
             layer: None,
             diags,
             pruned: Vec::new(),
+            entries: [0; 3],
         }
     }
 
@@ -248,6 +255,7 @@ pub fn node_checked(source: Arc<Source>, mut tree: Node) -> Checked {
     };
     let partial = settings.is_empty() || !pruned.is_empty();
     diags.extend(settings);
+    let entries = extras.entries;
     Checked {
         layer: partial.then_some(Layer {
             source,
@@ -256,6 +264,7 @@ pub fn node_checked(source: Arc<Source>, mut tree: Node) -> Checked {
         }),
         diags,
         pruned,
+        entries,
     }
 }
 
@@ -287,7 +296,28 @@ pub fn profile(name: &str) -> Result<Layer, Vec<Diagnostic>> {
             });
         return Err(vec![d]);
     };
-    from_text(credentials::source(Origin::Profile(p.name.into()), p.text))
+    built_in(credentials::source(Origin::Profile(p.name.into()), p.text))
+}
+
+/// A built-in profile's text as a layer, parsed without the schema check: the text is part of
+/// the binary and `built_in_profiles_need_no_check` (below) holds every profile to that check
+/// and to quantity coercion changing nothing, so at run time they could only find nothing.
+/// Skipping them leaves the schema (generated from the types on first use: 11% of a render)
+/// ungenerated for a render that reads no file of the user's. Should a profile ever fail to
+/// read, it is checked as any file is, so the error is still located.
+fn built_in(source: Arc<Source>) -> Result<Layer, Vec<Diagnostic>> {
+    let read = yaml::parse_layer(&source.text).ok().and_then(|mut tree| {
+        let (extras, diags) = extras::split(&mut tree, &source);
+        diags.is_empty().then_some((tree, extras))
+    });
+    match read {
+        Some((tree, extras)) => Ok(Layer {
+            source,
+            tree,
+            extras,
+        }),
+        None => from_text(source),
+    }
 }
 
 /// Reads an override file: capped in size (checked before reading), then [`text_of`].
@@ -297,7 +327,7 @@ pub fn read_file(path: &Path) -> Result<String, Diagnostic> {
         "override file",
         &format!(
             "check the path (it is relative to the current directory), or start the file with `agentctl init {}`",
-            path.display()
+            crate::shell::quote(&path.display().to_string())
         ),
     )
 }
@@ -504,7 +534,19 @@ pub fn load_partial(inputs: &Inputs) -> (Vec<Layer>, Vec<Diagnostic>, Option<Vec
     let mut layers = vec![defaults()];
     let mut diags = Vec::new();
     let mut pruned = Some(Vec::new());
-    let mut push = |c: Checked| {
+    // The entries of `patches:`, `resources:` and `accept:` before this layer: numbering is
+    // across layers, in layer order.
+    let mut offsets = [0usize; 3];
+    let mut push = |mut c: Checked| {
+        let entries = c.layer.as_ref().map_or(c.entries, |l| l.extras.entries);
+        extras::renumber(
+            c.layer.as_mut().map(|l| &mut l.extras),
+            &mut c.diags,
+            offsets,
+        );
+        for (o, n) in offsets.iter_mut().zip(entries) {
+            *o += n;
+        }
         match c.layer {
             Some(l) => layers.push(l),
             // Dropped whole, but known to set only the pruned paths (a refused `--set`).
@@ -552,8 +594,47 @@ pub fn load_partial(inputs: &Inputs) -> (Vec<Layer>, Vec<Diagnostic>, Option<Vec
                 layer: None,
                 diags,
                 pruned: vec![s.split_once('=').map_or(s.as_str(), |(p, _)| p).to_owned()],
+                entries: [0; 3],
             },
         });
     }
+    // The CRD files listed by every layer, read once each layer is known.
+    for l in &mut layers {
+        for c in &mut l.extras.crds {
+            if let Err(d) = super::crds::read(c, inputs.root.as_deref()) {
+                diags.push(d);
+            }
+        }
+    }
     (layers, diags, pruned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What lets [`built_in`] skip the schema check: every profile passes it, and coercing
+    /// its quantities changes nothing (a bare `cpu: 2` in a profile would fail here).
+    #[test]
+    fn built_in_profiles_need_no_check() {
+        for p in profiles::PROFILES {
+            let source = credentials::source(Origin::Profile(p.name.into()), p.text);
+            let fast = profile(p.name).unwrap_or_else(|d| panic!("{}: {d:?}", p.name));
+            let checked =
+                from_text(Arc::clone(&source)).unwrap_or_else(|d| panic!("{}: {d:?}", p.name));
+            assert_eq!(fast, checked, "{}", p.name);
+            assert!(
+                matches!(&fast.tree.value, Value::Map(m) if !m.is_empty()),
+                "{} sets something",
+                p.name
+            );
+        }
+        // A built-in text that does not read is checked as a file is: located.
+        let broken = credentials::source(Origin::Profile("broken".into()), "agent: [\n");
+        let diags = built_in(broken).expect_err("broken YAML");
+        assert!(
+            diags[0].source.is_some() && diags[0].pos.line >= 1,
+            "located: {diags:?}"
+        );
+    }
 }

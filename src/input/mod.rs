@@ -8,6 +8,7 @@
 //! or write anything.
 
 pub mod beneath;
+pub mod crds;
 pub mod credentials;
 pub mod extras;
 pub mod layers;

@@ -55,7 +55,7 @@ pub fn unreadable(spec: &J) -> Vec<(String, String, super::quantity::Error)> {
             for which in ["requests", "limits"] {
                 check(
                     format!("{list}[{i}].resources.{which}"),
-                    c.pointer(&format!("/resources/{which}")),
+                    super::object::pointer(c, &format!("/resources/{which}")),
                 );
             }
         }
@@ -63,7 +63,7 @@ pub fn unreadable(spec: &J) -> Vec<(String, String, super::quantity::Error)> {
     for which in ["requests", "limits"] {
         check(
             format!("resources.{which}"),
-            spec.pointer(&format!("/resources/{which}")),
+            super::object::pointer(spec, &format!("/resources/{which}")),
         );
     }
     check("overhead".to_owned(), spec.get("overhead"));
@@ -120,8 +120,8 @@ impl Defaults {
 
 /// One container's (requests, limits) after defaulting (see the module doc).
 pub fn container(c: &J, defaults: &Defaults) -> (ResourceList, ResourceList) {
-    let mut limits = list(c.pointer("/resources/limits"));
-    let mut requests = list(c.pointer("/resources/requests"));
+    let mut limits = list(super::object::pointer(c, "/resources/limits"));
+    let mut requests = list(super::object::pointer(c, "/resources/requests"));
     for (r, q) in &limits {
         requests.entry(r.clone()).or_insert(*q);
     }
@@ -194,8 +194,8 @@ pub fn usage(spec: &J, defaults: &Defaults) -> Usage {
         max(&mut out[i], &peak);
     }
     let [mut requests, mut limits] = out;
-    let pod_requests = list(spec.pointer("/resources/requests"));
-    let pod_limits = list(spec.pointer("/resources/limits"));
+    let pod_requests = list(super::object::pointer(spec, "/resources/requests"));
+    let pod_limits = list(super::object::pointer(spec, "/resources/limits"));
     // Pod-level requests default to pod-level limits, as container requests do.
     let mut level = pod_requests.clone();
     for (r, q) in &pod_limits {

@@ -55,7 +55,7 @@ pub fn of(objects: &[J]) -> Refs {
     for spec in objects.iter().filter_map(pod_spec) {
         for c in items(spec, "/containers").chain(items(spec, "/initContainers")) {
             for e in items(c, "/env") {
-                if let Some(r) = e.pointer("/valueFrom/secretKeyRef") {
+                if let Some(r) = super::object::pointer(e, "/valueFrom/secretKeyRef") {
                     add(
                         &mut out.secrets,
                         r,
@@ -63,7 +63,7 @@ pub fn of(objects: &[J]) -> Refs {
                         &[field_str(r, "/key").to_owned()],
                     );
                 }
-                if let Some(r) = e.pointer("/valueFrom/configMapKeyRef") {
+                if let Some(r) = super::object::pointer(e, "/valueFrom/configMapKeyRef") {
                     add(
                         &mut out.config_maps,
                         r,
@@ -73,30 +73,30 @@ pub fn of(objects: &[J]) -> Refs {
                 }
             }
             for e in items(c, "/envFrom") {
-                if let Some(r) = e.pointer("/secretRef") {
+                if let Some(r) = super::object::pointer(e, "/secretRef") {
                     add(&mut out.secrets, r, "/name", &[]);
                 }
-                if let Some(r) = e.pointer("/configMapRef") {
+                if let Some(r) = super::object::pointer(e, "/configMapRef") {
                     add(&mut out.config_maps, r, "/name", &[]);
                 }
             }
         }
         for v in items(spec, "/volumes") {
-            if let Some(r) = v.pointer("/secret") {
+            if let Some(r) = super::object::pointer(v, "/secret") {
                 add(&mut out.secrets, r, "/secretName", &item_keys(r));
             }
-            if let Some(r) = v.pointer("/configMap") {
+            if let Some(r) = super::object::pointer(v, "/configMap") {
                 add(&mut out.config_maps, r, "/name", &item_keys(r));
             }
             for s in items(v, "/projected/sources") {
-                if let Some(r) = s.pointer("/secret") {
+                if let Some(r) = super::object::pointer(s, "/secret") {
                     add(&mut out.secrets, r, "/name", &item_keys(r));
                 }
-                if let Some(r) = s.pointer("/configMap") {
+                if let Some(r) = super::object::pointer(s, "/configMap") {
                     add(&mut out.config_maps, r, "/name", &item_keys(r));
                 }
             }
-            if let Some(r) = v.pointer("/csi/nodePublishSecretRef") {
+            if let Some(r) = super::object::pointer(v, "/csi/nodePublishSecretRef") {
                 add(&mut out.secrets, r, "/name", &[]);
             }
             let claim = field_str(v, "/persistentVolumeClaim/claimName");

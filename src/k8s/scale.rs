@@ -141,8 +141,8 @@ pub fn rolling_update(deployment: &J, replicas: i64) -> (i64, i64) {
         return (0, replicas);
     }
     let read = |key: &str| {
-        deployment
-            .pointer(&format!("/spec/strategy/rollingUpdate/{key}"))
+        super::object::pointer(deployment, "/spec/strategy/rollingUpdate")
+            .and_then(|r| r.get(key))
             .map_or(Some(DEFAULT), IntOrPercent::of_json)
     };
     let surge = read("maxSurge").map_or(0, |v| v.resolve(replicas, true).max(0));

@@ -314,15 +314,41 @@ const LIFECYCLE: &[(&str, &str, Option<u32>, Option<u32>)] = &[
     ),
 ];
 
+/// The row of `kind` at `api_version` (a row naming the kind over one for the whole
+/// group/version).
+fn lifecycle(
+    api_version: &str,
+    kind: &str,
+) -> Option<&'static (&'static str, &'static str, Option<u32>, Option<u32>)> {
+    LIFECYCLE
+        .iter()
+        .filter(|(a, k, _, _)| *a == api_version && (k.is_empty() || *k == kind))
+        .max_by_key(|(_, k, _, _)| k.len())
+}
+
+/// The first version that no longer serves `kind` at `api_version` (`1.29` for
+/// `flowcontrol.apiserver.k8s.io/v1beta2`); `None`: still served, or not a built-in
+/// group/version this table knows. The same table as [`served`].
+pub fn removed_in(api_version: &str, kind: &str) -> Option<KubeVersion> {
+    lifecycle(api_version, kind)
+        .and_then(|r| r.3)
+        .map(KubeVersion::new)
+}
+
+/// Every removal the table knows: `(apiVersion, kind or "" for the whole group/version, the
+/// first version that no longer serves it)`, for the tests that hold the tables of kinds to
+/// this one.
+pub fn removals() -> impl Iterator<Item = (&'static str, &'static str, KubeVersion)> {
+    LIFECYCLE
+        .iter()
+        .filter_map(|&(a, k, _, until)| until.map(|u| (a, k, KubeVersion::new(u))))
+}
+
 /// Whether a cluster of version `v` serves `kind` at `api_version`: `Err(message)` for a
 /// built-in group/version it does not (removed, or not yet on without a gate). Custom
 /// resources and group/versions not in the table are the cluster's to answer (`Ok`).
 pub fn served(api_version: &str, kind: &str, v: KubeVersion) -> Result<(), String> {
-    let row = LIFECYCLE
-        .iter()
-        .filter(|(a, k, _, _)| *a == api_version && (k.is_empty() || *k == kind))
-        .max_by_key(|(_, k, _, _)| k.len());
-    let Some(&(_, _, from, until)) = row else {
+    let Some(&(_, _, from, until)) = lifecycle(api_version, kind) else {
         return Ok(());
     };
     if let Some(until) = until.map(KubeVersion::new)

@@ -271,7 +271,51 @@ fn quota(ctx: &Ctx, q: &J, out: &mut Out) {
                     parts.join(" + ")
                 ),
             );
+            for c in all.iter().filter(|c| counts(c).is_some()) {
+                blame(ctx, c, key, out);
+            }
         }
+    }
+}
+
+/// The fields of one counted workload or claim a quota finding follows from, to locate it at
+/// the override that raised the count: the autoscaler's maximum (else `spec.replicas`) and the
+/// rolling update's surge, the pod's containers (their requests and limits), the claims.
+fn blame(ctx: &Ctx, c: &Counted, key: &str, out: &mut Out) {
+    let w = c.object;
+    if kind(w) == "PersistentVolumeClaim" {
+        out.cause(w, keys(&[], &["spec", "resources", "requests"]));
+        return;
+    }
+    if key.ends_with("storage") || key.ends_with("persistentvolumeclaims") {
+        out.cause(w, keys(&[], &["spec", "volumeClaimTemplates"]));
+    }
+    match scale::autoscaler_of(ctx.objects.iter().copied(), kind(w), object::name(w)) {
+        Some((_, a)) if kind(a) == "ScaledObject" => {
+            out.cause(a, keys(&[], &["spec", "maxReplicaCount"]));
+        }
+        Some((_, a)) => out.cause(a, keys(&[], &["spec", "maxReplicas"])),
+        None => out.cause(w, keys(&[], &["spec", "replicas"])),
+    }
+    if kind(w) == "Deployment" {
+        out.cause(w, keys(&[], &["spec", "strategy"]));
+    }
+    if let (Some(base), Some(spec)) = (
+        object::pod_spec_path(object::api_version(w), kind(w)),
+        object::pod_spec(w),
+    ) {
+        for list in ["containers", "initContainers"] {
+            for i in 0..object::items(spec, &format!("/{list}")).count() {
+                let mut at = keys(&[], base);
+                at.extend([
+                    Seg::Key(list.into()),
+                    Seg::Index(i),
+                    Seg::Key("resources".into()),
+                ]);
+                out.cause(w, at);
+            }
+        }
+        out.cause(w, keys(&keys(&[], base), &["overhead"]));
     }
 }
 
@@ -348,5 +392,29 @@ fn backup(ctx: &Ctx, s: &J, out: &mut Out) {
                 }
             ),
         );
+        // What took the backup away: a CronJob of the namespace suspended or no longer
+        // reaching the Redis (its containers), or the Redis's names changed.
+        for cj in ctx
+            .objects
+            .iter()
+            .filter(|o| kind(o) == "CronJob" && same_namespace(o, s))
+        {
+            out.cause(cj, keys(&[], &["spec", "suspend"]));
+            out.cause(
+                cj,
+                keys(
+                    &[],
+                    &[
+                        "spec",
+                        "jobTemplate",
+                        "spec",
+                        "template",
+                        "spec",
+                        "containers",
+                    ],
+                ),
+            );
+        }
+        out.cause(s, keys(&[], &["spec", "serviceName"]));
     }
 }

@@ -17,6 +17,21 @@ mod pod;
 mod ports;
 pub mod report;
 mod rules;
+/// Where a workload's pod-template labels are (`spec.template.metadata.labels`, a CronJob's
+/// three levels down): the field a finding about the pods as a whole is reported at.
+pub(super) fn template_labels(o: &J) -> Vec<Seg> {
+    use crate::k8s::object;
+    let template = object::pod_template_pointer(object::api_version(o), object::kind(o))
+        .unwrap_or_else(|| "/".into());
+    let mut at: Vec<Seg> = template
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| Seg::Key(s.to_owned()))
+        .collect();
+    at.extend(keys(&[], &["metadata", "labels"]));
+    at
+}
+
 #[cfg(test)]
 mod tests;
 mod workload;
@@ -67,6 +82,12 @@ pub struct Finding {
     /// Turned off on purpose by a typed setting ([`Provenance::intent`]): the setting and where
     /// it is written. Shown as a note, never refused or counted.
     pub intent: Option<String>,
+    /// The fields of other objects a cross-object finding follows from (`Kind/name`, path),
+    /// in the order to blame them: the autoscaler's maximum and the pods' requests behind a
+    /// quota that no longer fits, the CronJob behind a missing backup. The caller locates the
+    /// finding at the first of them an override file wrote when the finding's own field was
+    /// not.
+    pub causes: Vec<(String, Vec<Seg>)>,
 }
 
 /// Where in an override file a value was written.
@@ -156,7 +177,15 @@ impl Out<'_> {
             origin: None,
             accepted: None,
             intent: None,
+            causes: Vec::new(),
         });
+    }
+
+    /// Adds a cause (a field of another object) to the finding fired last.
+    pub(crate) fn cause(&mut self, object: &J, path: Vec<Seg>) {
+        if let Some(f) = self.findings.last_mut() {
+            f.causes.push((object_id(object), path));
+        }
     }
 }
 

@@ -54,17 +54,9 @@ fn isolated(ctx: &Ctx, o: &J, out: &mut Out) {
         .filter(|t| !covered(t))
         .collect();
     if !missing.is_empty() {
-        let template = object::pod_template_pointer(object::api_version(o), kind(o))
-            .unwrap_or_else(|| "/".into());
-        let mut at: Vec<Seg> = template
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(|s| Seg::Key(s.to_owned()))
-            .collect();
-        at.extend(keys(&[], &["metadata", "labels"]));
         out.fire(
             "AGT131",
-            at,
+            super::template_labels(o),
             format!(
                 "no NetworkPolicy isolates its pods for {}",
                 missing.join(" and ")

@@ -156,10 +156,23 @@ the one the workload needs.",
         "`escalate`, `bind` and `impersonate` let the holder grant itself or act with \
 permissions it does not have.",
         "remove the verb; grant the needed permissions directly";
+    "AGT153" "rbac-broad-binding" Error "RoleBinding to a broad role or to everyone",
+        "A RoleBinding or ClusterRoleBinding that grants the built-in `cluster-admin`, `admin` \
+or `edit` ClusterRole hands its subjects every Secret of the namespace and the power to run any \
+pod there (and, for `cluster-admin`, the whole cluster); one whose subjects include \
+`system:authenticated`, `system:unauthenticated`, `system:anonymous` or all service accounts \
+(`system:serviceaccounts`) grants its role to everyone. Neither shows in the rules of a Role \
+the render writes, which AGT150-AGT152 read.",
+        "bind a Role that lists the exact verbs and resources, to the named ServiceAccount that needs them";
     "AGT160" "credential-source" Error "credential not from a Secret",
-        "A credential (a variable or key whose name says password, token, key, ...) must come \
-from a Secret (`secretKeyRef`, `secretRef`): a ConfigMap or a literal value is readable by \
-anyone who can read the namespace's configuration, and is committed to Git.",
+        "A credential must come from a Secret (`secretKeyRef`, `secretRef`): a ConfigMap or a \
+literal value is readable by anyone who can read the namespace's configuration, and is committed \
+to Git. The one credential policy (the same that refuses patches and extra objects) finds it by \
+name (a ConfigMap key, an env variable, an annotation or label, a `--flag=value` or `--flag \
+value` argument whose name says password, token, key, ...) and by value, whatever the name: a \
+known token prefix, a JWT, a private key, a URL with a password, in every string of every \
+object; and any value of a Secret. A short ordinary-looking value under an ordinary name is not \
+caught.",
         "reference the Secret: `valueFrom: {secretKeyRef: {name: agent-secrets, key: <key>}}`";
     "AGT161" "token-automount" Warning "service account token mounted",
         "A pod that does not call the Kubernetes API should not carry a service account token: \

@@ -353,6 +353,15 @@ fn gallery_every_rule_fires_on_its_case() {
             Box::new(|a| set(a, 2, "/rules/0/verbs", json!(["get", "impersonate"]))),
         ),
         (
+            "AGT153",
+            Box::new(|a| {
+                a.push(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                    "metadata": {"name": "b", "namespace": "ns"},
+                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+                    "subjects": [{"kind": "ServiceAccount", "name": "agent", "namespace": "ns"}]}))
+            }),
+        ),
+        (
             "AGT160",
             Box::new(|a| {
                 set(
@@ -494,6 +503,17 @@ fn the_pdb_reads_the_autoscaler_minimum() {
     // replicas 2, but the autoscaler never goes below 3: minAvailable 2 leaves one eviction.
     assert!(ids(&with(pdb(2))).is_empty());
     assert_eq!(ids(&with(pdb(3))), ["AGT170"]);
+    // Caused by the autoscaler's minimum: where a patch that raised it is blamed.
+    let all = with(pdb(3));
+    let refs: Vec<&J> = all.iter().collect();
+    let found = lint(&refs, &Typed);
+    assert_eq!(
+        found[0].causes,
+        [(
+            "HorizontalPodAutoscaler/h".to_owned(),
+            vec![Seg::Key("spec".into()), Seg::Key("minReplicas".into())]
+        )]
+    );
 }
 
 #[test]
@@ -527,3 +547,32 @@ fn findings_name_the_object_and_path() {
 }
 
 mod cross;
+
+/// AGT153: a binding to a broad built-in ClusterRole, or to everyone; a binding of a Role the
+/// render writes to a named ServiceAccount is fine, as is a ClusterRole of another name.
+#[test]
+fn bindings_to_broad_roles_or_to_everyone_fire() {
+    let binding = |kind: &str, role: &str, subject: J| {
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": "b", "namespace": "ns"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": role},
+            "subjects": [subject]})
+    };
+    let sa = json!({"kind": "ServiceAccount", "name": "agent", "namespace": "ns"});
+    let all = json!({"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "system:authenticated"});
+    for (b, want) in [
+        (binding("ClusterRole", "admin", sa.clone()), vec!["AGT153"]),
+        (binding("ClusterRole", "edit", sa.clone()), vec!["AGT153"]),
+        (binding("Role", "r", all.clone()), vec!["AGT153"]),
+        (binding("Role", "r", sa.clone()), vec![]),
+        (
+            binding("ClusterRole", "view-configmaps", sa.clone()),
+            vec![],
+        ),
+        // A Role that happens to be named like the built-in ClusterRole grants only its rules.
+        (binding("Role", "admin", sa.clone()), vec![]),
+    ] {
+        let got = ids(&with(|a| a.push(b.clone())));
+        assert_eq!(got, want, "{b}");
+    }
+}

@@ -1,4 +1,4 @@
-//! The rules about objects beside the pods: RBAC roles, PodDisruptionBudgets against the
+//! The rules about objects beside the pods: RBAC roles and bindings, PodDisruptionBudgets against the
 //! replicas the workload can run at its lowest, rollout history, alert runbooks and
 //! credentials in ConfigMaps.
 
@@ -13,6 +13,7 @@ pub(super) fn check(ctx: &Ctx, o: &J, out: &mut Out) {
     credential_values(o, out);
     match kind(o) {
         "Role" | "ClusterRole" => rbac(o, out),
+        "RoleBinding" | "ClusterRoleBinding" => binding(o, out),
         "PodDisruptionBudget" => pdb(ctx, o, out),
         "PrometheusRule" => runbooks(o, out),
         "Deployment" | "StatefulSet" | "DaemonSet" => {
@@ -45,17 +46,9 @@ fn unprotected(ctx: &Ctx, w: &J, out: &mut Out) {
                 .is_some_and(|s| label_selects(s, labels))
     });
     if !covered {
-        let template = object::pod_template_pointer(object::api_version(w), kind(w))
-            .unwrap_or_else(|| "/".into());
-        let mut at: Vec<Seg> = template
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(|s| Seg::Key(s.to_owned()))
-            .collect();
-        at.extend(keys(&[], &["metadata", "labels"]));
         out.fire(
             "AGT175",
-            at,
+            super::template_labels(w),
             format!("up to {most} pods and no PodDisruptionBudget selects them"),
         );
     }
@@ -107,6 +100,41 @@ fn rbac(o: &J, out: &mut Out) {
                 "AGT152",
                 keys(&at, &["verbs"]),
                 format!("verb {}", risky.join(", ")),
+            );
+        }
+    }
+}
+
+/// The built-in ClusterRoles that hold Secrets and pod creation (or everything).
+const BROAD_ROLES: [&str; 3] = ["cluster-admin", "admin", "edit"];
+/// The groups and user that stand for everyone (or every service account).
+const EVERYONE: [&str; 4] = [
+    "system:authenticated",
+    "system:unauthenticated",
+    "system:anonymous",
+    "system:serviceaccounts",
+];
+
+fn binding(o: &J, out: &mut Out) {
+    let role = str_at(o, "/roleRef/name").unwrap_or_default();
+    if str_at(o, "/roleRef/kind") == Some("ClusterRole") && BROAD_ROLES.contains(&role) {
+        out.fire(
+            "AGT153",
+            keys(&[], &["roleRef", "name"]),
+            format!("binds the built-in ClusterRole `{role}`"),
+        );
+    }
+    for (i, s) in object::items(o, "/subjects").enumerate() {
+        let name = field_str(s, "/name");
+        if EVERYONE.contains(&name) {
+            out.fire(
+                "AGT153",
+                vec![
+                    Seg::Key("subjects".into()),
+                    Seg::Index(i),
+                    Seg::Key("name".into()),
+                ],
+                format!("binds `{role}` to `{name}`, everyone"),
             );
         }
     }
@@ -204,6 +232,14 @@ fn pdb(ctx: &Ctx, o: &J, out: &mut Out) {
                     super::report::show(o.pointer(&format!("/spec/{field}")).unwrap_or(&J::Null))
                 ),
             );
+            // The lowest count comes from the autoscaler's minimum, else the replicas.
+            match scale::autoscaler_of(ctx.objects.iter().copied(), kind(w), object::name(w)) {
+                Some((_, a)) if kind(a) == "ScaledObject" => {
+                    out.cause(a, keys(&[], &["spec", "minReplicaCount"]));
+                }
+                Some((_, a)) => out.cause(a, keys(&[], &["spec", "minReplicas"])),
+                None => out.cause(w, keys(&[], &["spec", "replicas"])),
+            }
         }
     }
 }

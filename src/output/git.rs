@@ -27,6 +27,26 @@ fn git(cwd: &Path, args: &[&str]) -> Result<std::result::Result<Vec<u8>, String>
     })
 }
 
+/// The first bytes of a blob (as many as [`HEADER`]), without reading the rest.
+fn head(top: &Path, hash: &str) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut child = Command::new("git")
+        .arg("-C")
+        .arg(top)
+        .args(["cat-file", "blob", hash])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .context("running `git` (is it installed and on PATH?)")?;
+    let mut head = Vec::new();
+    if let Some(out) = child.stdout.take() {
+        let _ = out.take(HEADER.len() as u64).read_to_end(&mut head);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    Ok(head)
+}
+
 /// The nearest existing directory at or above `dir` (a directory deleted in the working tree
 /// is still compared).
 fn existing(dir: &Path) -> PathBuf {
@@ -78,7 +98,7 @@ pub fn committed_files(dir: &Path, rev: &str) -> Result<Vec<(String, String)>> {
         })?
         .to_string_lossy()
         .into_owned();
-    let mut listing = vec!["ls-tree", "-r", "-z", "--full-tree", rev, "--"];
+    let mut listing = vec!["ls-tree", "-r", "-z", "-l", "--full-tree", rev, "--"];
     let spec = if rel.is_empty() {
         ".".to_owned()
     } else {
@@ -97,8 +117,8 @@ pub fn committed_files(dir: &Path, rev: &str) -> Result<Vec<(String, String)>> {
         let Some((meta, path)) = entry.split_once('\t') else {
             continue;
         };
-        let mut meta = meta.split(' ');
-        let (_, kind, hash) = (meta.next(), meta.next(), meta.next());
+        let mut meta = meta.split(' ').filter(|f| !f.is_empty());
+        let (_, kind, hash, size) = (meta.next(), meta.next(), meta.next(), meta.next());
         if kind != Some("blob") {
             continue;
         }
@@ -109,6 +129,16 @@ pub fn committed_files(dir: &Path, rev: &str) -> Result<Vec<(String, String)>> {
         else {
             continue;
         };
+        let big = size
+            .and_then(|s| s.parse::<u64>().ok())
+            .is_some_and(|s| s > super::MAX_READ_BYTES);
+        if big {
+            // Only its first line decides whether it is ours (then it is refused, never read).
+            if head(&top, hash)?.starts_with(HEADER.as_bytes()) {
+                return Err(super::too_big(&format!("{rev}:{path}")));
+            }
+            continue;
+        }
         let blob = git(&top, &["cat-file", "blob", hash])?
             .map_err(|e| anyhow!("git cat-file {rev}:{path}: {e}"))?;
         let text = String::from_utf8_lossy(&blob).into_owned();

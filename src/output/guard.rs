@@ -7,14 +7,15 @@
 //! directory it is in). The resolved path is then refused if it is the filesystem root, the
 //! current directory or one containing it, the home directory or one containing it, or a
 //! repository root of any common version control system (`.git` directory or file, `.hg`,
-//! `.jj`, `.svn`). Must not write anything.
+//! `.jj`, `.svn`, `.bzr`), or inside one's metadata directory (any component `.git`, ...).
+//! Must not write anything.
 
 use std::path::{Component, Path, PathBuf};
 
 use crate::diag::Refusal;
 
 /// The markers of a repository root.
-pub const REPOSITORY_MARKERS: &[&str] = &[".git", ".hg", ".jj", ".svn"];
+pub const REPOSITORY_MARKERS: &[&str] = crate::config::names::VCS_METADATA_DIRS;
 
 /// The absolute path `path` names, with every existing part resolved by the file system and
 /// the part that does not exist yet resolved lexically.
@@ -68,6 +69,12 @@ pub fn check(shown: &Path, resolved: &Path) -> Result<(), Refusal> {
         && home.starts_with(resolved)
     {
         return Err(Refusal::HomeDirectory(shown.to_owned()));
+    }
+    if let Some(dir) = resolved
+        .components()
+        .find_map(|c| crate::config::names::vcs_metadata(&c.as_os_str().to_string_lossy()))
+    {
+        return Err(Refusal::VcsMetadata(shown.to_owned(), dir.to_owned()));
     }
     if let Some(marker) = REPOSITORY_MARKERS
         .iter()

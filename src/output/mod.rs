@@ -11,7 +11,7 @@
 //! agentctl generates and the header. Then every changed file of every directory is staged as
 //! a synced temporary file beside its target (an error here undoes everything: exit 2), then
 //! renamed over it, each atomically; stale files are removed; the record is updated. An I/O
-//! error after the first rename is a [`PartialWrite`] listing exactly what changed (exit 4).
+//! error after the first rename is a `PartialWrite` listing exactly what changed (exit 4).
 //! Unchanged files are left alone (their mtimes stay). A file agentctl wrote is recognized by
 //! its [`HEADER`] line, also after a byte-order mark and with CRLF line ends.
 //!
@@ -90,6 +90,19 @@ impl Change {
     fn is_noop(&self) -> bool {
         self.old == self.new
     }
+}
+
+/// The largest file agentctl reads back from an output directory, `--base-dir` or a commit
+/// (`--base`), and the largest it writes: far more than any file it generates (a ConfigMap's
+/// settings are at most 1 MiB, a Kubernetes object at most 1.5 MiB), so a larger file there is
+/// not one agentctl wrote, and reading it whole would cost its size several times over.
+pub const MAX_READ_BYTES: u64 = 16 << 20;
+
+/// The error for a file over [`MAX_READ_BYTES`] where agentctl reads its own output.
+pub fn too_big(path: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{path} is larger than 16 MiB ({MAX_READ_BYTES} bytes), the most agentctl reads back from its output; no file agentctl generates is that large: move it out of the output directory"
+    )
 }
 
 /// Names of a second Kustomize file that must not sit beside ours (kubectl refuses a
@@ -256,6 +269,18 @@ pub fn generated_tree(dir: &Path) -> Result<Vec<(String, String)>> {
             if kind.is_dir() {
                 stack.push(path);
             } else if kind.is_file() {
+                let big = entry.metadata().is_ok_and(|m| m.len() > MAX_READ_BYTES);
+                if big {
+                    // Only its first line decides whether it is ours (then it is refused).
+                    let mut head = vec![0; HEADER.len() + 3];
+                    let n = std::fs::File::open(&path)
+                        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+                        .unwrap_or(0);
+                    if is_generated(&head[..n]) {
+                        return Err(too_big(&path.display().to_string()));
+                    }
+                    continue;
+                }
                 let Ok(text) = std::fs::read_to_string(&path) else {
                     continue;
                 };

@@ -218,6 +218,24 @@ impl Dir {
         Ok(bytes)
     }
 
+    /// The bytes of the regular file `name`, as [`Dir::read`], but at most `limit + 1` of
+    /// them: a longer file is never read whole (the caller refuses it by its length).
+    pub fn read_limited(&self, name: &str, limit: u64) -> std::io::Result<Vec<u8>> {
+        match self.kind(name)? {
+            Some(Kind::File) => {}
+            _ => {
+                return Err(std::io::Error::other(format!(
+                    "{name} is not a regular file"
+                )));
+            }
+        }
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
+        let file = File::from(rustix::fs::openat(&self.file, name, flags, Mode::empty())?);
+        let mut bytes = Vec::new();
+        file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+
     /// Writes `bytes` to a new, synced temporary file in this directory (mode 0644); returns
     /// its name.
     pub fn stage(&self, bytes: &[u8]) -> std::io::Result<String> {

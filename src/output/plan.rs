@@ -11,8 +11,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use super::nofollow::{Contended, Dir, Kind, Lock, Wait, Walk, is_tmp};
-use super::state::{self, STATE_FILE, State};
-use super::{Change, OTHER_KUSTOMIZATIONS, Request, generatable, guard, is_generated, normalized};
+use super::state::{self, OWNER_FILE, Owner, STATE_FILE, State};
+use super::{
+    Change, MAX_READ_BYTES, OTHER_KUSTOMIZATIONS, Request, generatable, guard, is_generated,
+    normalized, too_big,
+};
 use crate::diag::Refusal;
 use crate::render::bundle::Bundle;
 
@@ -33,13 +36,18 @@ pub(super) struct DirPlan {
     pub(super) orphan: bool,
     /// Its lock (an existing directory below the root).
     pub(super) lock: Option<Lock>,
+    /// The owner marker to write (a project's directory whose marker is missing or stale).
+    pub(super) owner: Option<Vec<u8>>,
 }
 
 impl DirPlan {
     /// Whether writing this plan changes the directory (a file, a leftover, the directory
     /// itself).
     pub(super) fn writes(&self) -> bool {
-        self.orphan || !self.leftovers.is_empty() || !self.changes.iter().all(Change::is_noop)
+        self.orphan
+            || self.owner.is_some()
+            || !self.leftovers.is_empty()
+            || !self.changes.iter().all(Change::is_noop)
     }
 }
 
@@ -52,6 +60,9 @@ pub(super) struct Plan {
     pub(super) dirs: Vec<DirPlan>,
     /// The root's lock.
     pub(super) root_lock: Option<Lock>,
+    /// Recorded directories of environments no longer in the project that are left alone,
+    /// each with why (their owner marker does not name this project and directory).
+    pub(super) kept: Vec<String>,
 }
 
 impl Plan {
@@ -147,8 +158,11 @@ pub(super) fn plan_files(
             )),
             Some(Kind::File) => {
                 let old = dir
-                    .read(&file.name)
+                    .read_limited(&file.name, MAX_READ_BYTES)
                     .with_context(|| format!("reading {}", path.display()))?;
+                if old.len() as u64 > MAX_READ_BYTES {
+                    return Err(too_big(&path.display().to_string()));
+                }
                 let ours = is_generated(&old);
                 let old_text = if ours {
                     normalized(&old)
@@ -190,8 +204,14 @@ pub(super) fn plan_files(
             continue;
         }
         let content = dir
-            .read(name)
+            .read_limited(name, MAX_READ_BYTES)
             .with_context(|| format!("reading {}", shown.join(name).display()))?;
+        if content.len() as u64 > MAX_READ_BYTES {
+            if is_generated(&content) {
+                return Err(too_big(&shown.join(name).display().to_string()));
+            }
+            continue;
+        }
         if is_generated(&content) {
             changes.push(Change {
                 name: name.clone(),
@@ -212,6 +232,37 @@ pub(super) fn refusal(unsafe_paths: Vec<String>, foreign: Vec<String>) -> Option
     } else {
         None
     }
+}
+
+/// What a directory's owner marker says to the project being written.
+enum Marker {
+    /// No marker: a single render's output, or written before agentctl wrote markers.
+    Absent,
+    /// This project's; `here`: written for this very directory (not a copy); its bytes.
+    Ours { here: bool, bytes: Vec<u8> },
+    /// Another project's (the project file as the marker names it).
+    Other(String),
+    /// Not a marker agentctl can read (why).
+    Untrusted(String),
+}
+
+/// Reads the owner marker of `dir` for the project `key` writing the directory `here`.
+fn marker(dir: &Dir, key: &str, here: &str) -> Result<Marker> {
+    Ok(match dir.kind(OWNER_FILE)? {
+        None => Marker::Absent,
+        Some(Kind::File) => {
+            let bytes = dir.read_limited(OWNER_FILE, state::MAX_BYTES as u64)?;
+            match Owner::parse(&bytes) {
+                Ok(o) if o.project == key => Marker::Ours {
+                    here: o.dir == here,
+                    bytes,
+                },
+                Ok(o) => Marker::Other(o.project),
+                Err(why) => Marker::Untrusted(why),
+            }
+        }
+        Some(_) => Marker::Untrusted("it is a symlink or not a regular file".into()),
+    })
 }
 
 /// A directory to plan: the environment's name, the directory as shown, below the root, and
@@ -265,7 +316,7 @@ pub(super) fn plan_request(req: &Request, exclusive: bool) -> Result<Plan> {
                 None => State::new(),
                 Some(Kind::File) => {
                     let bytes = root
-                        .read(STATE_FILE)
+                        .read_limited(STATE_FILE, state::MAX_BYTES as u64)
                         .with_context(|| format!("reading {}", shown.display()))?;
                     match State::parse(&bytes) {
                         Ok(s) => s,
@@ -281,6 +332,7 @@ pub(super) fn plan_request(req: &Request, exclusive: bool) -> Result<Plan> {
     }
     // Each target directory, then (--all) each recorded directory no longer in the project.
     let mut dirs = Vec::new();
+    let mut kept = Vec::new();
     let mut refused: Vec<(Option<&str>, Refusal)> = Vec::new();
     let mut wanted: Vec<Wanted> = req
         .targets
@@ -294,9 +346,12 @@ pub(super) fn plan_request(req: &Request, exclusive: bool) -> Result<Plan> {
             )
         })
         .collect();
+    // Targets the record already refuses (their marker is not read again).
+    let mut overlapping: Vec<Vec<String>> = Vec::new();
     if let (Some(state), Some(project)) = (&state, req.project) {
         for t in &wanted {
             if let Some((other, dir)) = state.owner_other_than(&key, &t.2) {
+                overlapping.push(t.2.clone());
                 problems.push(format!(
                     "environment `{}`: {} overlaps `{dir}`, which {} records as the output of another project, {other}",
                     t.0.unwrap_or_default(),
@@ -362,6 +417,69 @@ pub(super) fn plan_request(req: &Request, exclusive: bool) -> Result<Plan> {
             ),
             _ => None,
         };
+        // A project's directory is its own only by its marker: a recorded directory is cleaned
+        // up only when the marker names this project and this directory; a directory another
+        // project's marker names is never written.
+        let mut owner = None;
+        if req.project.is_some() && !overlapping.contains(&rel) {
+            let here = state::join(&rel);
+            let path = shown.join(OWNER_FILE);
+            let found = match &dir {
+                Some(d) => {
+                    marker(d, &key, &here).with_context(|| format!("reading {}", path.display()))?
+                }
+                None => Marker::Absent,
+            };
+            let env = name.map_or_else(String::new, |n| format!("environment `{n}`: "));
+            match (orphan, found) {
+                (true, Marker::Ours { here: true, .. }) => {}
+                (true, found) => {
+                    let why = match found {
+                        Marker::Absent => format!(
+                            "it has no {OWNER_FILE} (a single render's output, or written before agentctl marked its directories)"
+                        ),
+                        Marker::Ours { .. } => {
+                            format!("{} names another directory (a copy)", path.display())
+                        }
+                        Marker::Other(p) => {
+                            format!("{} names another project, {p}", path.display())
+                        }
+                        Marker::Untrusted(why) => {
+                            format!("{} cannot be trusted: {why}", path.display())
+                        }
+                    };
+                    kept.push(format!(
+                        "left {} alone, though {} records it for this project: {why}; delete it by hand if it is no longer needed",
+                        shown.display(),
+                        req.root.join(STATE_FILE).display()
+                    ));
+                    continue;
+                }
+                (false, Marker::Other(p)) => {
+                    problems.push(format!(
+                        "{env}{} is the output of another project, {p} (its {} says so); two projects cannot share one directory: give this environment another `output:`, or, if the directory is this project's now, delete {}",
+                        shown.display(),
+                        path.display(),
+                        path.display()
+                    ));
+                    continue;
+                }
+                (false, Marker::Untrusted(why)) => {
+                    problems.push(format!(
+                        "{env}{} is not an owner marker agentctl can trust: {why}; if {} is this project's output, delete the marker (the next render writes it again)",
+                        path.display(),
+                        shown.display()
+                    ));
+                    continue;
+                }
+                (false, found) => {
+                    let want = Owner::new(&key, &here).to_bytes();
+                    if !matches!(found, Marker::Ours { bytes, .. } if bytes == want) {
+                        owner = Some(want);
+                    }
+                }
+            }
+        }
         let (mut unsafe_paths, mut foreign) = (Vec::new(), Vec::new());
         let force = req.force || !exclusive;
         let (changes, leftovers) = plan_files(
@@ -384,6 +502,7 @@ pub(super) fn plan_request(req: &Request, exclusive: bool) -> Result<Plan> {
             leftovers,
             orphan,
             lock,
+            owner,
         });
     }
     match (req.project, refused.len()) {
@@ -429,6 +548,7 @@ pub(super) fn plan_request(req: &Request, exclusive: bool) -> Result<Plan> {
         state,
         dirs,
         root_lock,
+        kept,
     })
 }
 

@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 
 use super::nofollow::{Dir, Kind, Walk, is_tmp};
 use super::plan::{DirPlan, plan_request};
-use super::state::STATE_FILE;
+use super::state::{OWNER_FILE, STATE_FILE};
 use super::{Change, Report, Request, guard};
 use crate::diag::PartialWrite;
 use crate::par::par_map;
@@ -51,6 +51,8 @@ pub struct Written {
     pub removed: Vec<(PathBuf, usize)>,
     /// Temporary files of killed runs removed.
     pub leftovers: usize,
+    /// Recorded directories left alone (their owner marker is not this project's), with why.
+    pub kept: Vec<String>,
 }
 
 /// A staged file: its directory, temporary name, final name, and whether it replaces one.
@@ -115,7 +117,8 @@ pub(super) fn write_planned(req: &Request) -> Result<Written> {
     let mut staged: Vec<StagedFile> = Vec::new();
     let mut phase1 = (|| -> Result<()> {
         for d in &plan.dirs {
-            let needs = d.changes.iter().any(|c| c.new.is_some() && !c.is_noop());
+            let needs =
+                d.owner.is_some() || d.changes.iter().any(|c| c.new.is_some() && !c.is_noop());
             if d.dir.is_none() && needs {
                 let (dir, created) = root
                     .create(&d.rel)
@@ -266,11 +269,28 @@ pub(super) fn write_planned(req: &Request) -> Result<Written> {
                 leftovers += 1;
             }
         }
-        if !d.changes.iter().all(Change::is_noop) {
+        if let Some(bytes) = &d.owner {
+            let path = d.shown.join(OWNER_FILE);
+            let written = dir.stage(bytes).and_then(|tmp| {
+                dir.rename(&tmp, OWNER_FILE).inspect_err(|_| {
+                    let _ = dir.remove_file(&tmp);
+                })
+            });
+            if let Err(e) = written {
+                bail!(PartialWrite {
+                    done: journal,
+                    failed: format!("writing {}: {e}", path.display()),
+                    pending: Vec::new(),
+                });
+            }
+        }
+        if d.owner.is_some() || !d.changes.iter().all(Change::is_noop) {
             let _ = dir.sync();
         }
         if d.orphan {
             removed.push((d.shown.clone(), reports[i].removed.len()));
+            // The marker goes with the files it vouched for (checked ours when planned).
+            let _ = dir.remove_file(OWNER_FILE);
             dir.drop_note();
             // The directory, then its parents up to the root, while they are empty.
             for depth in (1..=d.rel.len()).rev() {
@@ -325,5 +345,6 @@ pub(super) fn write_planned(req: &Request) -> Result<Written> {
         reports,
         removed,
         leftovers,
+        kept: plan.kept.clone(),
     })
 }

@@ -1,6 +1,6 @@
 //! Every built-in kind of the Kubernetes API k8s-openapi models (the version agentctl builds
 //! against), for extra objects (`resources:`): one row per listable resource type of
-//! k8s-openapi, its apiVersion, plural and scope read from the type's own [`Resource`]
+//! k8s-openapi, its apiVersion, plural and scope read from the type's own `Resource`
 //! metadata, its round trip through the type itself. Generated from k8s-openapi's types (the
 //! `ListableResource` implementations); a test holds this table to that crate's source, so a
 //! k8s-openapi upgrade that adds a kind fails until it is listed. The kinds agentctl renders
@@ -9,7 +9,12 @@
 //! Must not render or check anything: data and lookups only.
 
 use super::objects::{self, Kind, Served, served_by_api_server};
+use crate::k8s::version::{self, FLOOR, NEWEST};
 use crate::suggest::did_you_mean;
+
+mod removed;
+
+pub use removed::REMOVED;
 
 /// The Kubernetes version whose built-in kinds the table lists (k8s-openapi's feature).
 pub const K8S_VERSION: &str = "1.33";
@@ -99,9 +104,29 @@ pub const BUILT_IN: &[Kind] = &[
     served_by_api_server::<k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService>(),
 ];
 
-/// The row of a built-in kind, by `apiVersion` and `kind`.
+/// The row of a built-in kind, by `apiVersion` and `kind` (a kind of a group/version removed
+/// between the floor and 1.33 included: [`REMOVED`]).
 pub fn kind(api: &str, kind: &str) -> Option<&'static Kind> {
-    BUILT_IN.iter().find(|k| k.api == api && k.kind == kind)
+    BUILT_IN
+        .iter()
+        .chain(REMOVED)
+        .find(|k| k.api == api && k.kind == kind)
+}
+
+/// Whether the row is of a group/version removed before 1.33 ([`REMOVED`]).
+pub fn is_removed(row: &Kind) -> bool {
+    REMOVED
+        .iter()
+        .any(|k| k.api == row.api && k.kind == row.kind)
+}
+
+/// The group/version that serves `kind` in every version agentctl knows, for the fix of one
+/// removed (`flowcontrol.apiserver.k8s.io/v1` for a v1beta3 FlowSchema).
+pub fn current_api(row: &Kind) -> Option<&'static str> {
+    BUILT_IN
+        .iter()
+        .find(|k| k.kind == row.kind && k.group == row.group)
+        .map(|k| k.api)
 }
 
 /// Why an object's `apiVersion` and `kind` name no kind agentctl can check: the message, the
@@ -128,6 +153,7 @@ pub fn lookup(api: &str, kind_name: &str) -> Result<&'static Kind, Unknown> {
         objects::KINDS
             .iter()
             .chain(BUILT_IN)
+            .chain(REMOVED)
             .filter(|k| k.served != Served::Kubectl)
     };
     let mut versions: Vec<&str> = all()
@@ -138,7 +164,13 @@ pub fn lookup(api: &str, kind_name: &str) -> Result<&'static Kind, Unknown> {
     if !versions.is_empty() {
         let best = did_you_mean(api, versions.iter().copied()).unwrap_or(versions[0]);
         return Err(Unknown {
-            message: format!("`{api}` does not serve {kind_name}"),
+            message: match version::removed_in(api, kind_name) {
+                // Removed before the floor (`batch/v1beta1`): no supported target serves it.
+                Some(until) if until <= FLOOR => format!(
+                    "`{api}` is not served since Kubernetes {until}: no version agentctl supports ({FLOOR} to {NEWEST}) serves it"
+                ),
+                _ => format!("`{api}` does not serve {kind_name}"),
+            },
             hint: format!(
                 "did you mean `apiVersion: {best}`? {kind_name} is served as {}",
                 versions.join(", ")
@@ -153,11 +185,11 @@ pub fn lookup(api: &str, kind_name: &str) -> Result<&'static Kind, Unknown> {
         });
     Err(Unknown {
         message: format!(
-            "`{kind_name}` ({api}) is neither a built-in kind of Kubernetes {K8S_VERSION} nor a custom kind agentctl checks"
+            "`{kind_name}` ({api}) is neither a built-in kind of Kubernetes {K8S_VERSION}, a custom kind agentctl renders, nor the kind of a CRD listed under `crds:`"
         ),
         hint: match near {
             Some(k) => format!("did you mean `kind: {}` (`apiVersion: {}`)?", k.kind, k.api),
-            None => "agentctl checks the built-in kinds and the custom kinds of the operators it renders for (KEDA, Prometheus Operator, External Secrets, VPA, Gateway API HTTPRoute); `kubectl api-resources` lists a cluster's kinds".into(),
+            None => "for a custom kind, list its CRD file: `crds: [crds/my-kind.yaml]` (`kubectl get crd NAME -o yaml` saves one from a cluster); agentctl knows the built-in kinds and those of the operators it renders for (KEDA ScaledObject, Prometheus Operator, External Secrets, VPA, Gateway API HTTPRoute)".into(),
         },
         api_at_fault: false,
     })
@@ -223,5 +255,76 @@ mod tests {
         );
         let pc = kind("scheduling.k8s.io/v1", "PriorityClass").expect("PriorityClass");
         assert_eq!(pc.scope, super::super::objects::Scope::Cluster);
+    }
+
+    /// The removed kinds and `k8s::version`'s lifecycle table agree: each row is served by the
+    /// floor and refused from the version it was removed in; each group/version removed within
+    /// the range has rows; one removed before the floor has none, and the lookup says when it
+    /// went.
+    #[test]
+    fn removed_kinds_and_the_version_table_agree() {
+        use crate::k8s::version::{self, FLOOR, KubeVersion, NEWEST};
+        assert!(!REMOVED.is_empty());
+        for k in REMOVED {
+            let until = version::removed_in(k.api, k.kind).expect("in the lifecycle table");
+            assert!(until > FLOOR && until <= NEWEST, "{} {}", k.api, k.kind);
+            assert!(version::served(k.api, k.kind, FLOOR).is_ok());
+            let last = KubeVersion::new(until.minor() - 1);
+            assert!(version::served(k.api, k.kind, last).is_ok());
+            assert!(version::served(k.api, k.kind, until).is_err());
+            assert!(lookup(k.api, k.kind).is_ok(), "{} {}", k.api, k.kind);
+            // Not a kind k8s-openapi still models at that version.
+            assert!(!BUILT_IN.iter().any(|b| b.api == k.api && b.kind == k.kind));
+            // It round-trips through its v1 type, its apiVersion kept.
+            let doc =
+                serde_json::json!({"apiVersion": k.api, "kind": k.kind, "metadata": {"name": "x"}});
+            let back = (k.through)(&doc).expect("round trip");
+            assert_eq!(back["apiVersion"], k.api);
+        }
+        for (api, kind, until) in version::removals() {
+            let in_range = until > FLOOR && until <= NEWEST;
+            let rows = REMOVED
+                .iter()
+                .filter(|k| k.api == api && (kind.is_empty() || k.kind == kind))
+                .count();
+            if in_range {
+                assert!(
+                    rows > 0,
+                    "{api} {kind}: removed in {until}, served by {FLOOR}: no row"
+                );
+            } else {
+                assert_eq!(
+                    rows, 0,
+                    "{api} {kind}: removed in {until}, before the floor"
+                );
+            }
+        }
+        for (api, kind, gone) in [
+            ("autoscaling/v2beta2", "HorizontalPodAutoscaler", "1.26"),
+            ("batch/v1beta1", "CronJob", "1.25"),
+            ("policy/v1beta1", "PodDisruptionBudget", "1.25"),
+            ("storage.k8s.io/v1beta1", "CSIStorageCapacity", "1.27"),
+        ] {
+            let u = lookup(api, kind).expect_err("removed before the floor");
+            assert!(
+                u.api_at_fault
+                    && u.message
+                        .contains(&format!("not served since Kubernetes {gone}")),
+                "{u:?}"
+            );
+        }
+        // v1beta2's share count survives the trip through v1's renamed field.
+        let plc = serde_json::json!({
+            "apiVersion": "flowcontrol.apiserver.k8s.io/v1beta2",
+            "kind": "PriorityLevelConfiguration",
+            "metadata": {"name": "x"},
+            "spec": {"type": "Limited", "limited": {"assuredConcurrencyShares": 5, "limitResponse": {"type": "Reject"}}}
+        });
+        let row = kind(
+            "flowcontrol.apiserver.k8s.io/v1beta2",
+            "PriorityLevelConfiguration",
+        )
+        .expect("a row");
+        assert_eq!((row.through)(&plc).expect("round trip"), plc);
     }
 }

@@ -49,30 +49,26 @@ pub struct Bundle {
     /// The refusal of each error finding that counts (not accepted, not off by a typed
     /// setting), located at the override file's line that produced the value.
     pub lint_errors: Vec<crate::diag::Diagnostic>,
+    /// The typed settings a patch overrode ([`crate::render::provenance::overrides`]): render
+    /// warns once per setting; explain and `config --show-origin` say the value is the patch's.
+    pub overrides: Vec<crate::render::provenance::Override>,
     /// What render says once about the configuration as a whole (what a switch turned off,
     /// a setting a patch overrides), for the command to print beside the warnings.
     pub notes: Vec<String>,
 }
 
-/// The command that creates the Secret the output references.
+/// The command that creates the Secret the output references (values from shell variables,
+/// [`super::prereqs::secret_command`]).
 pub fn secret_command(cfg: &Config) -> String {
-    let literals: String = cfg
-        .agent_secret_keys()
-        .iter()
-        .map(|(k, what)| format!(" --from-literal={}={what}", crate::shell::quote(k)))
-        .collect();
-    format!(
-        "kubectl create secret generic {}{literals} --namespace={}",
-        crate::shell::quote(&cfg.secret.name),
-        crate::shell::quote(&cfg.namespace)
-    )
+    let keys = cfg.agent_secret_keys();
+    super::prereqs::secret_command(&cfg.secret.name, &cfg.namespace, &keys)
 }
 
 /// The keys of the agent Secret the output references, for messages: `` `a`, `b` ``.
 pub fn secret_keys_text(cfg: &Config) -> String {
     cfg.agent_secret_keys()
         .iter()
-        .map(|(k, _)| format!("`{k}`"))
+        .map(|k| format!("`{k}`"))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -159,6 +155,7 @@ pub fn assemble(cfg: &Config, rendered: Vec<(String, Vec<J>)>) -> Result<Bundle>
         files,
         needs,
         patched: Vec::new(),
+        overrides: Vec::new(),
         findings: Vec::new(),
         lint_errors: Vec::new(),
         notes: Vec::new(),
@@ -196,7 +193,7 @@ type SortKey = (usize, String, String);
 
 fn sort_key(obj: &J) -> SortKey {
     let s = |p: &str| {
-        obj.pointer(p)
+        crate::k8s::object::pointer(obj, p)
             .and_then(J::as_str)
             .unwrap_or_default()
             .to_owned()

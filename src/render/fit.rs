@@ -228,12 +228,7 @@ mod tests {
     #[test]
     fn the_secret_command_lists_every_key_the_output_references() {
         let mut cfg = Config::default();
-        let keys = |c: &Config| {
-            c.agent_secret_keys()
-                .into_iter()
-                .map(|(k, _)| k)
-                .collect::<Vec<_>>()
-        };
+        let keys = |c: &Config| c.agent_secret_keys();
         assert_eq!(keys(&cfg), ["anthropic-api-key", "redis-password"]);
         cfg.agent.env.insert(
             "OPENAI_API_KEY".into(),

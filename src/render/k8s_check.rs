@@ -96,7 +96,7 @@ pub fn check_file(name: &str, text: &str) -> Result<Vec<J>> {
         let what = format!(
             "{}/{}",
             doc.get("kind").and_then(J::as_str).unwrap_or("?"),
-            doc.pointer("/metadata/name")
+            crate::k8s::object::pointer(doc, "/metadata/name")
                 .and_then(J::as_str)
                 .unwrap_or("?")
         );

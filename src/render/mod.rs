@@ -17,6 +17,7 @@
 pub mod builtin;
 pub mod bundle;
 pub mod crds;
+pub mod custom;
 pub mod fit;
 pub mod flux;
 pub mod httproute;
@@ -32,6 +33,7 @@ pub mod provenance;
 pub mod recount;
 pub mod restore;
 pub mod stored;
+pub mod structure;
 pub mod typed;
 pub mod values;
 pub mod version;

@@ -1,4 +1,4 @@
-//! The render-context values of the agent pod's extra parts ([`crate::config::pod`]): the
+//! The render-context values of the agent pod's extra parts (`crate::config::pod`): the
 //! sidecar and init containers in their Kubernetes shape (hardened security context, the
 //! environment in the forms of `agent.env`, mounts, probes), the extra volumes and the agent's
 //! mounts of them, the extra container and Service ports, and the NetworkPolicy rules that

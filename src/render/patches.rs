@@ -14,14 +14,22 @@
 //! refuse never reaches a file, a printed command or a report. Knows nothing of files or YAML text:
 //! locations come from [`crate::input::extras`].
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value as J};
 
 use crate::config::credentials;
 use crate::config::patches::{self, Change, PatchError, PathDisplay, Seg};
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, SHOWN_ERRORS};
+use crate::input::crds::Crd;
 use crate::input::extras::{LocatedObject, LocatedPatch};
+use crate::render::custom;
 use crate::render::k8s_check::{self, PathStep, TypeError};
 use crate::resolve::merge::Merged;
+
+mod messages;
+
+use messages::{credential_error, credential_path, lost_message};
 
 /// The file extra objects are written to.
 pub const EXTRA_FILE: &str = "extra-objects.yaml";
@@ -61,7 +69,7 @@ fn common(files: &[(String, Vec<J>)]) -> Common {
             .unwrap_or_default()
             .to_owned(),
         labels: k
-            .and_then(|k| k.pointer("/labels/0/pairs"))
+            .and_then(|k| crate::k8s::object::pointer(k, "/labels/0/pairs"))
             .and_then(J::as_object)
             .cloned()
             .unwrap_or_default(),
@@ -130,155 +138,72 @@ fn round_trip(obj: &J) -> Result<J, Vec<(Vec<Seg>, String)>> {
     }
 }
 
-fn lost_message(obj: &J, path: &[Seg], what: &str) -> (String, Option<String>) {
-    let shown = PathDisplay(&patches::keyed_path(obj, path)).to_string();
-    let id = patches::object_id(obj);
-    match what {
-        "dropped" => {
-            let field = match path.last() {
-                Some(Seg::Key(k)) => k.clone(),
-                _ => shown.clone(),
-            };
-            // k8s-openapi cannot list the fields a type has; the fields the object already has
-            // at that place are the likeliest intent (`imagePullPolicyy` → `imagePullPolicy`).
-            let parent = path.get(..path.len().saturating_sub(1)).unwrap_or_default();
-            let mut here = Some(obj);
-            for seg in parent {
-                here = match (seg, here) {
-                    (Seg::Key(k), Some(J::Object(m))) => m.get(k),
-                    (Seg::Index(i), Some(J::Array(a))) => a.get(*i),
-                    _ => None,
-                };
-            }
-            let siblings: Vec<&str> = match here {
-                Some(J::Object(m)) => m
-                    .keys()
-                    .map(String::as_str)
-                    .filter(|k| *k != field)
-                    .collect(),
-                _ => Vec::new(),
-            };
-            let kind = obj
-                .get("kind")
-                .and_then(J::as_str)
-                .unwrap_or_default()
-                .to_ascii_lowercase();
-            let mut explain = vec![kind];
-            explain.extend(parent.iter().filter_map(|s| match s {
-                Seg::Key(k) => Some(k.clone()),
-                _ => None,
-            }));
-            let check = format!(
-                "check the spelling and the nesting with `kubectl explain {}`",
-                explain.join(".")
-            );
-            let hint = match crate::suggest::did_you_mean(&field, siblings.iter().copied()) {
-                Some(n) => format!("did you mean `{n}`? {check}"),
-                None => check,
-            };
-            (
-                format!("`{field}` is not a field of {id} at `{shown}`: Kubernetes would drop it"),
-                Some(hint),
-            )
+/// The problems of the escape hatch, at most [`SHOWN_ERRORS`] built: past them each further
+/// problem is only counted (building one locates it in its file and quotes its line), so
+/// 200,000 failing patch applications cost their detection, never 200,000 reports.
+#[derive(Default)]
+struct Found {
+    diags: Vec<Diagnostic>,
+    more: usize,
+}
+
+impl Found {
+    fn push(&mut self, d: impl FnOnce() -> Diagnostic) {
+        if self.diags.len() < SHOWN_ERRORS {
+            self.diags.push(d());
+        } else {
+            self.more += 1;
         }
-        "added" => (
-            format!("{id}: `{shown}` appeared in the round trip through its Kubernetes type"),
-            None,
-        ),
-        other if path.is_empty() => (format!("{id}: {other}"), None),
-        other => {
-            // A number written in a form YAML readers disagree on (`0644`, `0x1F`) is read as
-            // its text: say what to write.
-            let mut value = Some(obj);
-            for seg in path {
-                value = match (seg, value) {
-                    (Seg::Key(k), Some(J::Object(m))) => m.get(k),
-                    (Seg::Index(i), Some(J::Array(a))) => a.get(*i),
-                    _ => None,
-                };
-            }
-            let help = match value.and_then(J::as_str).and_then(crate::input::yaml::not_decimal) {
-                Some(nd) => format!(
-                    "{}; write the number in plain decimal digits: {}",
-                    nd.readings, nd.write
-                ),
-                None => "check the value's type against `kubectl explain` (numbers unquoted, strings quoted where YAML could misread them)".to_owned(),
-            };
-            (
-                format!(
-                    "wrong type for `{}` in {id}: {other}",
-                    match path.last() {
-                        Some(Seg::Key(k)) => k.clone(),
-                        _ => shown.clone(),
-                    }
-                ),
-                Some(help),
-            )
+    }
+
+    fn full(&self) -> bool {
+        self.diags.len() >= SHOWN_ERRORS
+    }
+
+    fn into_diags(mut self) -> Vec<Diagnostic> {
+        if let Some(last) = self.diags.last_mut() {
+            last.more += self.more;
         }
+        self.diags
     }
 }
 
-/// The diagnostic's path for a credential: for a named one `...env.NAME` or `...data.NAME`,
-/// whose last segment the credential policy recognizes, so the shown source line has the value
-/// masked; for one known by its shape, the value's own path (the shape masks it).
-fn credential_path(list: &str, index: usize, at: &[Seg], hit: &credentials::Hit) -> String {
-    let Some(name) = hit.name() else {
-        let inner = PathDisplay(at).to_string();
-        let sep = if inner.is_empty() || inner.starts_with('[') {
-            ""
-        } else {
-            "."
-        };
-        return format!("{list}[{index}]{sep}{inner}");
-    };
-    let env = match at.last() {
-        Some(Seg::Key(k)) if k == "value" => at.len().saturating_sub(2),
-        // A ConfigMap entry, an annotation, an argument: its key is already the last segment.
-        _ => at.len().saturating_sub(1),
-    };
-    let inner = PathDisplay(at.get(..env).unwrap_or_default()).to_string();
-    let sep = if inner.is_empty() || inner.starts_with('[') {
-        ""
-    } else {
-        "."
-    };
-    // A name the policy would not call a credential on its own (a Secret's key): the path
-    // still ends in one it does, so the line is masked.
-    let name = if credentials::is_sensitive(name) {
-        name.to_owned()
-    } else {
-        "secret".to_owned()
-    };
-    format!("{list}[{index}]{sep}{inner}.{name}")
+/// What the checks of a patched object find in one object: credential hits and the problems of
+/// its names and values. A patch is refused for what it adds to its object's scan.
+struct Scan {
+    credentials: Vec<credentials::Hit>,
+    unfit: Vec<PatchError>,
 }
 
-/// The error for a credential in a patched or extra object: what it is, never its value.
-fn credential_error(path: Vec<Seg>, hit: &credentials::Hit) -> PatchError {
-    let hint = match (&hit.why, path.iter().rev().nth(1)) {
-        (credentials::Why::Named(name), Some(Seg::Index(_))) if matches!(path.last(), Some(Seg::Key(k)) if k == "value") => format!(
-            "create it in a Secret out of band and reference it: `- name: {name}` with `valueFrom: {{secretKeyRef: {{name: agent-secrets, key: <key>}}}}`"
-        ),
-        (credentials::Why::SecretValue(_), _) => "create the Secret out of band (kubectl create secret, an ExternalSecret): agentctl's output is committed".to_owned(),
-        _ => "keep the value in a Secret created out of band and reference it (`valueFrom.secretKeyRef` for a variable, `$(VAR)` in args, a Secret volume for a file)".to_owned(),
-    };
-    PatchError {
-        path,
-        on_key: false,
-        message: format!(
-            "{}: agentctl never puts a credential's value into the output",
-            hit.describe()
-        ),
-        hint: Some(hint),
+/// The problems of an object's names, values (quantities, CIDRs, ports) and structure (a pod
+/// spec's containers and mounts, the annotations' size).
+fn unfit(obj: &J) -> Vec<PatchError> {
+    super::names::unfit(obj)
+        .into_iter()
+        .chain(super::values::unfit(obj))
+        .chain(super::structure::unfit(obj))
+        .collect()
+}
+
+impl Scan {
+    fn of(obj: &J) -> Scan {
+        Scan {
+            credentials: credentials::in_object(obj),
+            unfit: unfit(obj),
+        }
     }
 }
 
 /// Adds the extra objects (returned as the objects of [`EXTRA_FILE`]) and applies the patches
-/// to every object of `files`; returns what each patch changed, or every problem found.
+/// to every object of `files`; returns what each patch changed, or every problem found (at most
+/// [`SHOWN_ERRORS`] of them built, the rest counted: [`Diagnostic::more`]). Time is linear in
+/// the patches times the objects each selects: selecting reads the objects in place, and each
+/// object's scan is kept from the patch that last changed it.
 pub fn apply(
     merged: &Merged,
     files: &mut Vec<(String, Vec<J>)>,
 ) -> Result<Vec<Applied>, Vec<Diagnostic>> {
-    let mut diags = Vec::new();
+    let mut found = Found::default();
     if merged.patches.is_empty() && merged.resources.is_empty() {
         // Typed init containers count only while they run: the recount from the objects
         // (`k8s::pod::usage`) is what holds them, patches or not.
@@ -289,10 +214,12 @@ pub fn apply(
     let extras: Vec<J> = merged
         .resources
         .iter()
-        .filter_map(|r| match extra(r, &common, files) {
+        .filter_map(|r| match extra(r, &common, files, merged) {
             Ok(o) => Some(o),
             Err(d) => {
-                diags.extend(d);
+                for d in d {
+                    found.push(|| d);
+                }
                 None
             }
         })
@@ -313,17 +240,25 @@ pub fn apply(
             .unwrap_or(files.len());
         files.insert(at, (EXTRA_FILE.to_owned(), extras));
     }
+    let count = files.iter().map(|(_, o)| o.len()).sum();
+    let mut scans: Vec<Option<Scan>> = std::iter::repeat_with(|| None).take(count).collect();
     let mut applied = Vec::new();
     for lp in &merged.patches {
-        if let Err(d) = apply_one(lp, &common, files, &mut applied) {
-            diags.extend(d);
-        }
+        apply_one(
+            lp,
+            &common,
+            files,
+            &mut applied,
+            &mut scans,
+            &mut found,
+            &merged.crds,
+        );
     }
-    if diags.is_empty() {
+    if found.diags.is_empty() {
         super::recount::quota(&merged.config, files)?;
         Ok(applied)
     } else {
-        Err(diags)
+        Err(found.into_diags())
     }
 }
 
@@ -333,7 +268,9 @@ fn extra(
     r: &LocatedObject,
     common: &Common,
     files: &[(String, Vec<J>)],
+    merged: &Merged,
 ) -> Result<J, Vec<Diagnostic>> {
+    let crds = &merged.crds;
     let mut obj = r.object.clone();
     let key = |k: &str| Seg::Key(k.to_owned());
     let kind = obj
@@ -354,18 +291,52 @@ fn extra(
             hint: Some("create it out of band (`kubectl create secret generic ...`) or with `externalSecret`, and reference it by name".into()),
         })]);
     }
-    let row = match super::builtin::lookup(&api, &kind) {
-        Ok(row) => row,
-        Err(u) => {
+    // A built-in kind or one agentctl renders, else one of the listed CRDs.
+    let (cluster_scoped, custom) = match super::builtin::lookup(&api, &kind) {
+        // A group/version removed before 1.33: refused unless the target serves it (the one
+        // table, `k8s::version::served`).
+        Ok(row)
+            if super::builtin::is_removed(row)
+                && let Err(why) =
+                    crate::k8s::version::served(&api, &kind, merged.config.kube_version()) =>
+        {
             return Err(vec![r.error(&PatchError {
-                path: vec![key(if u.api_at_fault { "apiVersion" } else { "kind" })],
+                path: vec![key("apiVersion")],
                 on_key: false,
-                message: u.message,
-                hint: Some(u.hint),
+                message: why,
+                hint: Some(match super::builtin::current_api(row) {
+                    Some(now) => format!("use `apiVersion: {now}`, served by the target; or target a version that serves {api} with --kube-version"),
+                    None => "use a group/version the target serves, or target a version that serves it with --kube-version".into(),
+                }),
             })]);
         }
+        Ok(row) => (row.scope == super::objects::Scope::Cluster, None),
+        Err(u) => match custom::lookup(crds, &api, &kind) {
+            Some(Ok(found)) => (!found.crd.namespaced, Some(found)),
+            other => {
+                let u = match other {
+                    Some(Err(listed)) => listed,
+                    _ if u.api_at_fault => u,
+                    _ => match custom::near(crds, &kind) {
+                        Some(hint) => super::builtin::Unknown { hint, ..u },
+                        // Its CRD may be in the file that could not be read.
+                        None if merged.crds_unread > 0 => super::builtin::Unknown {
+                            hint: "a CRD file listed under `crds:` could not be read (see its error): this kind may be one of its".into(),
+                            ..u
+                        },
+                        None => u,
+                    },
+                };
+                return Err(vec![r.error(&PatchError {
+                    path: vec![key(if u.api_at_fault { "apiVersion" } else { "kind" })],
+                    on_key: false,
+                    message: u.message,
+                    hint: Some(u.hint),
+                })]);
+            }
+        },
     };
-    if row.scope == super::objects::Scope::Cluster && kind != "Namespace" {
+    if cluster_scoped && kind != "Namespace" {
         return Err(vec![r.error(&PatchError {
             path: vec![key("kind")],
             on_key: false,
@@ -400,11 +371,11 @@ fn extra(
             ),
             hint: Some(format!(
                 "to change it, use a patch: `patches: [{{target: {{kind: {kind}, name: {}}}, patch: ...}}]`",
-                clash.pointer("/metadata/name").and_then(J::as_str).unwrap_or_default()
+                crate::k8s::object::pointer(clash, "/metadata/name").and_then(J::as_str).unwrap_or_default()
             )),
         })]);
     }
-    match obj.pointer("/metadata/namespace") {
+    match crate::k8s::object::pointer(&obj, "/metadata/namespace") {
         Some(J::String(ns)) if *ns != common.namespace => {
             return Err(vec![r.error(&PatchError {
                 path: vec![key("metadata"), key("namespace")],
@@ -424,17 +395,26 @@ fn extra(
     }
     label(&mut obj, &common.labels);
     // Every problem of the object at once: names, values (quantities, CIDRs, ports), credentials.
-    let mut problems: Vec<Diagnostic> = super::names::unfit(&obj)
-        .into_iter()
-        .chain(super::values::unfit(&obj))
-        .map(|e| r.error(&e))
-        .collect();
+    let unfit: Vec<PatchError> = unfit(&obj);
+    let mut problems: Vec<Diagnostic> = unfit.iter().map(|e| r.error(e)).collect();
     for hit in credentials::in_object(&obj) {
         let shown = credential_path("resources", r.index, &hit.path, &hit);
         problems.push(
             r.error(&credential_error(hit.path.clone(), &hit))
                 .path(shown),
         );
+    }
+    if let Some(found) = custom {
+        // A custom kind: its CRD's schema instead of a Kubernetes type's round trip.
+        // A value the checks above already refused (a port) is said once.
+        problems.extend(custom_problems(&found, &obj, |e| {
+            (!unfit.iter().any(|u| u.path == e.path)).then(|| r.error(e))
+        }));
+        return if problems.is_empty() {
+            Ok(obj)
+        } else {
+            Err(problems)
+        };
     }
     if !problems.is_empty() {
         return Err(problems);
@@ -456,67 +436,153 @@ fn extra(
     }
 }
 
+/// The problems of an object of a listed CRD's kind against its schema, as diagnostics (made
+/// by `error`, which locates a path), each naming the CRD.
+fn custom_problems(
+    found: &custom::Found<'_>,
+    obj: &J,
+    error: impl Fn(&PatchError) -> Option<Diagnostic>,
+) -> Vec<Diagnostic> {
+    match custom::validate(found, obj) {
+        Ok(errors) => errors
+            .iter()
+            .filter_map(|e| error(e).map(|d| d.note(found.named())))
+            .collect(),
+        Err(unusable) => error(&PatchError {
+            path: vec![Seg::Key("kind".into())],
+            on_key: false,
+            message: unusable,
+            hint: Some("fix the CRD file (a structural schema, as `kubectl get crd NAME -o yaml` prints it)".into()),
+        })
+        .map(|d| d.note(found.named()))
+        .into_iter()
+        .collect(),
+    }
+}
+
 fn apply_one(
     lp: &LocatedPatch,
     common: &Common,
     files: &mut [(String, Vec<J>)],
     applied: &mut Vec<Applied>,
-) -> Result<(), Vec<Diagnostic>> {
+    scans: &mut [Option<Scan>],
+    found: &mut Found,
+    crds: &[Arc<Crd>],
+) {
     let mut all: Vec<&mut J> = files
         .iter_mut()
         .flat_map(|(_, objs)| objs.iter_mut())
-        .filter(|o| o.get("kind").and_then(J::as_str) != Some("Kustomization"))
         .collect();
-    let snapshot: Vec<J> = all.iter().map(|o| (**o).clone()).collect();
-    let selected = patches::select(&lp.patch.target, &snapshot);
-    if selected.is_empty() {
-        return Err(vec![lp.error(&patches::no_match(&lp.patch, &snapshot))]);
-    }
-    let mut diags = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
-    for i in selected {
-        let Some(obj) = all.get_mut(i) else { continue };
-        let before = credentials::in_object(obj);
-        let names_before: Vec<String> = super::names::unfit(obj)
-            .into_iter()
-            .chain(super::values::unfit(obj))
-            .map(|e| e.message)
+    let is_kustomization = |o: &J| o.get("kind").and_then(J::as_str) == Some("Kustomization");
+    let targets = || all.iter().map(|o| &**o).filter(|o| !is_kustomization(o));
+    let selected: Vec<usize> = {
+        let chosen = patches::select(&lp.patch.target, targets());
+        // Indices among the objects without the Kustomization, mapped to `all`'s.
+        let places: Vec<usize> = (0..all.len())
+            .filter(|&i| !is_kustomization(all[i]))
             .collect();
+        chosen
+            .into_iter()
+            .filter_map(|i| places.get(i).copied())
+            .collect()
+    };
+    if selected.is_empty() {
+        found.push(|| lp.error(&patches::no_match(&lp.patch, targets())));
+        return;
+    }
+    let (mut seen, mut past) = (
+        std::collections::BTreeSet::new(),
+        std::collections::BTreeSet::new(),
+    );
+    for i in selected {
+        let (Some(obj), Some(slot)) = (all.get_mut(i), scans.get_mut(i)) else {
+            continue;
+        };
         let mut work = (**obj).clone();
         let changes = match patches::apply(&mut work, &lp.patch) {
             Ok(c) => c,
             Err(e) => {
-                diags.push(lp.error(&e));
+                found.push(|| lp.error(&e));
                 continue;
             }
         };
+        label(&mut work, &common.labels);
+        let before = slot.get_or_insert_with(|| Scan::of(obj));
+        let after = Scan::of(&work);
         // A credential refuses the patch; its other problems are still reported (one run).
         let mut refused = false;
-        if let Some(hit) = credentials::in_object(&work)
-            .into_iter()
-            .find(|c| !before.contains(c))
+        if let Some(hit) = after
+            .credentials
+            .iter()
+            .find(|c| !before.credentials.contains(c))
         {
-            let at = patches::locate(&work, &lp.patch, &changes, &hit.path);
-            let shown = credential_path("patches", lp.index, &at, &hit);
-            diags.push(lp.error(&credential_error(at, &hit)).path(shown));
+            found.push(|| {
+                let at = patches::locate(&work, &lp.patch, &changes, &hit.path);
+                let shown = credential_path("patches", lp.index, &at, hit);
+                lp.error(&credential_error(at, hit)).path(shown)
+            });
             refused = true;
         }
-        let unfit: Vec<PatchError> = super::names::unfit(&work)
-            .into_iter()
-            .chain(super::values::unfit(&work))
-            .filter(|e| !names_before.contains(&e.message))
+        let unfit: Vec<&PatchError> = after
+            .unfit
+            .iter()
+            .filter(|e| !before.unfit.iter().any(|b| b.message == e.message))
             .collect();
         if !unfit.is_empty() {
             for e in unfit {
+                if found.full() {
+                    // Counted once per place in the object, without locating it in the file.
+                    if past.insert((PathDisplay(&e.path).to_string(), e.message.clone())) {
+                        found.more += 1;
+                    }
+                    continue;
+                }
                 let at = patches::locate(&work, &lp.patch, &changes, &e.path);
                 // One patch selecting many objects makes the same mistake in each: once.
                 if seen.insert((PathDisplay(&at).to_string(), e.message.clone())) {
-                    diags.push(lp.error(&PatchError { path: at, ..e }));
+                    found.push(|| {
+                        lp.error(&PatchError {
+                            path: at,
+                            ..e.clone()
+                        })
+                    });
                 }
             }
             continue;
         }
-        label(&mut work, &common.labels);
+        // A listed CRD's kind: its schema instead of a Kubernetes type's round trip.
+        let (api, kind) = (
+            crate::k8s::object::field_str(&work, "/apiVersion").to_owned(),
+            crate::k8s::object::field_str(&work, "/kind").to_owned(),
+        );
+        if super::builtin::lookup(&api, &kind).is_err()
+            && let Some(Ok(def)) = custom::lookup(crds, &api, &kind)
+        {
+            let problems = custom_problems(&def, &work, |e| {
+                let at = patches::locate(&work, &lp.patch, &changes, &e.path);
+                Some(lp.error(&PatchError {
+                    path: at,
+                    on_key: e.on_key,
+                    message: e.message.clone(),
+                    hint: e.hint.clone(),
+                }))
+            });
+            if problems.is_empty() && !refused {
+                applied.push(Applied {
+                    origin: lp.origin(),
+                    index: lp.index,
+                    object: patches::object_id(&work),
+                    changes: describe(&changes),
+                    located: changes.clone(),
+                });
+                **obj = work;
+                *slot = Some(after);
+            }
+            for d in problems {
+                found.push(|| d);
+            }
+            continue;
+        }
         match round_trip(&work) {
             Ok(_) if refused => {}
             Ok(back) => {
@@ -528,22 +594,26 @@ fn apply_one(
                     located: changes.clone(),
                 });
                 **obj = back;
+                // The next patch of this object compares with what this one left (the round
+                // trip only drops what it would have reported).
+                *slot = Some(after);
             }
             Err(lost) => {
                 for (path, what) in lost {
-                    let at = patches::locate(&work, &lp.patch, &changes, &path);
-                    let (message, hint) = lost_message(&work, &path, &what);
-                    diags.push(lp.error(&PatchError {
-                        path: at,
-                        on_key: what == "dropped",
-                        message,
-                        hint,
-                    }));
+                    found.push(|| {
+                        let at = patches::locate(&work, &lp.patch, &changes, &path);
+                        let (message, hint) = lost_message(&work, &path, &what);
+                        lp.error(&PatchError {
+                            path: at,
+                            on_key: what == "dropped",
+                            message,
+                            hint,
+                        })
+                    });
                 }
             }
         }
     }
-    if diags.is_empty() { Ok(()) } else { Err(diags) }
 }
 
 fn describe(changes: &[Change]) -> Vec<String> {

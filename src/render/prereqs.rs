@@ -19,8 +19,10 @@ use crate::render::objects::{self as table, Served};
 use crate::shell::quote as q;
 
 mod referenced;
+mod secret;
 
 pub use referenced::create_config_map;
+pub use secret::{env_var, secret_command};
 
 /// One thing the cluster must provide.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +99,30 @@ fn custom_resources(objects: &[J], out: &mut Vec<Need>) {
             what: (*operator).to_owned(),
             because: format!(
                 "{} ({group}); without its CRDs `kubectl apply` fails",
+                objs.join(", ")
+            ),
+            commands: Vec::new(),
+        });
+    }
+    // Extra objects of the kinds of CRDs the user listed (`crds:`): neither agentctl's nor
+    // built in.
+    let mut listed: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for o in objects {
+        let (api, kind) = (field_str(o, "/apiVersion"), field_str(o, "/kind"));
+        if table::kind(api, kind).is_none() && crate::render::builtin::kind(api, kind).is_none() {
+            listed
+                .entry(api.split_once('/').map_or("", |(g, _)| g))
+                .or_default()
+                .push(format!("{kind} {}", name(o)));
+        }
+    }
+    for (group, objs) in &listed {
+        out.push(Need {
+            what: format!(
+                "the CRDs of {group} listed under `crds:`, and the controller that acts on them"
+            ),
+            because: format!(
+                "{}; without the CRDs `kubectl apply` fails",
                 objs.join(", ")
             ),
             commands: Vec::new(),
@@ -202,7 +228,8 @@ fn storage(objects: &[J], out: &mut Vec<Need>) {
     // 3. Storage: claims by storage class and access modes.
     let mut claims: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     let mut claim = |spec: &J, claim_name: String| {
-        let class = match spec.pointer("/storageClassName").and_then(J::as_str) {
+        let class = match crate::k8s::object::pointer(spec, "/storageClassName").and_then(J::as_str)
+        {
             Some(c) => format!("StorageClass {c}"),
             None => "a default StorageClass".to_owned(),
         };
@@ -219,13 +246,18 @@ fn storage(objects: &[J], out: &mut Vec<Need>) {
     };
     for o in objects {
         match field_str(o, "/kind") {
-            "PersistentVolumeClaim" => claim(o.pointer("/spec").unwrap_or(&J::Null), name(o)),
+            "PersistentVolumeClaim" => claim(
+                crate::k8s::object::pointer(o, "/spec").unwrap_or(&J::Null),
+                name(o),
+            ),
             "StatefulSet" => {
-                let replicas = o.pointer("/spec/replicas").and_then(J::as_u64).unwrap_or(1);
+                let replicas = crate::k8s::object::pointer(o, "/spec/replicas")
+                    .and_then(J::as_u64)
+                    .unwrap_or(1);
                 for t in items(o, "/spec/volumeClaimTemplates") {
                     for i in 0..replicas {
                         claim(
-                            t.pointer("/spec").unwrap_or(&J::Null),
+                            crate::k8s::object::pointer(t, "/spec").unwrap_or(&J::Null),
                             format!("{}-{}-{i}", field_str(t, "/metadata/name"), name(o)),
                         );
                     }
@@ -268,7 +300,7 @@ fn observability(objects: &[J], out: &mut Vec<Need>) {
     // 5. Grafana's dashboard sidecar.
     for o in objects.iter().filter(|o| {
         field_str(o, "/kind") == "ConfigMap"
-            && o.pointer("/metadata/labels/grafana_dashboard").is_some()
+            && crate::k8s::object::pointer(o, "/metadata/labels/grafana_dashboard").is_some()
     }) {
         out.push(Need {
             what: "Grafana with its dashboard sidecar watching this namespace".into(),
@@ -375,27 +407,7 @@ fn secrets(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
             if std::mem::take(&mut create_namespace) {
                 commands.push(format!("kubectl create namespace {}", q(namespace)));
             }
-            let literals: String = keys
-                .iter()
-                .map(|k| {
-                    let var: String = k
-                        .chars()
-                        .map(|c| {
-                            if c.is_ascii_alphanumeric() {
-                                c.to_ascii_uppercase()
-                            } else {
-                                '_'
-                            }
-                        })
-                        .collect();
-                    format!(" --from-literal={}=\"${var}\"", q(k))
-                })
-                .collect();
-            commands.push(format!(
-                "kubectl create secret generic {} --namespace={}{literals}",
-                q(secret),
-                q(namespace)
-            ));
+            commands.push(secret_command(secret, namespace, keys));
             out.push(Need {
                 what: format!(
                     "Secret {secret} with keys {keys_text}, created out of band (never committed)"
@@ -479,15 +491,13 @@ fn scheduling(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
             )],
         });
     }
-    // Nodes: the labels a Deployment's pods select, and how many such nodes required
+    // Nodes: the labels every workload's pods select (a typed setting's, a patch's or an extra
+    // object's: the final objects say), and how many such nodes a Deployment's required
     // anti-affinity (one pod per node) needs for a rollout at full scale to finish.
-    for dep in objects
-        .iter()
-        .filter(|o| field_str(o, "/kind") == "Deployment")
-    {
+    for dep in objects {
         let Some(spec) = pod_spec(dep) else { continue };
-        let mut labels: Vec<String> = spec
-            .pointer("/nodeSelector")
+        let deployment = field_str(dep, "/kind") == "Deployment";
+        let mut labels: Vec<String> = crate::k8s::object::pointer(spec, "/nodeSelector")
             .and_then(J::as_object)
             .into_iter()
             .flatten()
@@ -506,15 +516,17 @@ fn scheduling(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
                 ));
             }
         }
-        let per_node = items(
-            spec,
-            "/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution",
-        )
-        .any(|t| field_str(t, "/topologyKey") == "kubernetes.io/hostname");
-        let zones = items(spec, "/topologySpreadConstraints").any(|t| {
-            field_str(t, "/topologyKey") == "topology.kubernetes.io/zone"
-                && field_str(t, "/whenUnsatisfiable") == "DoNotSchedule"
-        });
+        let per_node = deployment
+            && items(
+                spec,
+                "/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution",
+            )
+            .any(|t| field_str(t, "/topologyKey") == "kubernetes.io/hostname");
+        let zones = deployment
+            && items(spec, "/topologySpreadConstraints").any(|t| {
+                field_str(t, "/topologyKey") == "topology.kubernetes.io/zone"
+                    && field_str(t, "/whenUnsatisfiable") == "DoNotSchedule"
+            });
         let taints: Vec<String> = items(spec, "/tolerations")
             .map(|t| {
                 let v = field_str(t, "/value");
@@ -534,7 +546,11 @@ fn scheduling(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
         } else {
             format!("nodes labelled {}", labels.join(", "))
         };
-        let (max, surge, why) = peak_pods(dep, objects);
+        let (max, surge, why) = if per_node {
+            peak_pods(dep, objects)
+        } else {
+            (0, 0, String::new())
+        };
         let mut what = if per_node {
             format!("at least {} {selected}", max + surge)
         } else {
@@ -546,7 +562,11 @@ fn scheduling(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
         if !taints.is_empty() {
             what.push_str(&format!(" (the pods tolerate {})", taints.join(", ")));
         }
-        let mut because = format!("Deployment {}'s pods", field_str(dep, "/metadata/name"));
+        let mut because = format!(
+            "{} {}'s pods",
+            field_str(dep, "/kind"),
+            field_str(dep, "/metadata/name")
+        );
         if per_node {
             because.push_str(&format!(
                 ": required anti-affinity puts one pod per node, and a rollout at full scale runs {} pods ({max}, {why}, + maxSurge {surge}); with fewer nodes pods stay Pending and the rollout never completes",
@@ -582,12 +602,17 @@ pub fn prune_command(namespace: &str, objects: &[J]) -> Vec<String> {
         .iter()
         .filter(|o| table::kind(field_str(o, "/apiVersion"), field_str(o, "/kind")).is_none())
         .filter_map(|o| {
-            crate::render::builtin::kind(field_str(o, "/apiVersion"), field_str(o, "/kind"))
+            let (api, kind) = (field_str(o, "/apiVersion"), field_str(o, "/kind"));
+            match crate::render::builtin::kind(api, kind) {
+                Some(k) if k.namespaced_in_cluster() => Some((k.api, k.kind)),
+                Some(_) => None,
+                // A listed CRD's kind: only namespaced ones get this far.
+                None => Some((api, kind)),
+            }
         })
-        .filter(|k| k.namespaced_in_cluster())
-        .map(|k| match k.api.split_once('/') {
-            Some((group, version)) => format!("--prune-allowlist={group}/{version}/{}", k.kind),
-            None => format!("--prune-allowlist=core/{}/{}", k.api, k.kind),
+        .map(|(api, kind)| match api.split_once('/') {
+            Some((group, version)) => format!("--prune-allowlist={group}/{version}/{kind}"),
+            None => format!("--prune-allowlist=core/{api}/{kind}"),
         })
         .collect();
     extra.sort();

@@ -1,19 +1,27 @@
 //! Where a value of the final objects came from: a patch (its entry and the line in it that
 //! wrote the value) or an extra object (its `resources:` entry), else a typed setting. Feeds
 //! [`crate::lint`] (which rules depend on it: exposure only a typed setting may ask for) and
-//! locates each finding at the line of the override file that produced it.
+//! locates each finding at the line of the override file that produced it. The one table of
+//! where typed settings are rendered ([`TYPED`]) also says which setting a patch overrides
+//! ([`overrides`]: compared before and after the patches, for `render`'s warning, `explain` and
+//! `config --show-origin`, and what follows a patched value).
 
 use std::sync::Arc;
 
 use serde_json::Value as J;
 
 use crate::config::Config;
-use crate::config::patches::{self, Seg};
+use crate::config::patches::{self, PathDisplay, Seg};
 use crate::diag::{Diagnostic, Origin as SourceOrigin, Pos, Source};
 use crate::input::extras;
 use crate::lint::{self, Finding, Origin, Provenance, Rule};
 use crate::render::patches::Applied;
 use crate::resolve::merge::{Merged, compact};
+
+mod overrides;
+mod typed;
+pub use overrides::{Before, Override, before, follow, overrides};
+pub use typed::{NOT_TYPED, Rendered, TYPED};
 
 /// The provenance of one render's final objects.
 pub struct Known<'a> {
@@ -44,11 +52,15 @@ impl<'a> Known<'a> {
     /// removed it), with the position in its entry.
     fn patch(&self, object: &str, path: &[Seg]) -> Option<Located> {
         let obj = self.object(object)?;
-        let keyed = patches::keyed_path(obj, path);
+        self.patch_keyed(object, &patches::keyed_path(obj, path))
+    }
+
+    /// [`Self::patch`] for a path with list items by merge key.
+    fn patch_keyed(&self, object: &str, keyed: &[Seg]) -> Option<Located> {
         for a in self.applied.iter().rev().filter(|a| a.object == object) {
             let hit =
                 a.located.iter().rev().find(|c| {
-                    keyed.starts_with(&c.object_path) || c.object_path.starts_with(&keyed)
+                    keyed.starts_with(&c.object_path) || c.object_path.starts_with(keyed)
                 });
             if let Some(c) = hit
                 && let Some(lp) = self
@@ -138,29 +150,46 @@ impl<'a> Known<'a> {
 
     /// Where the value a finding is about was written, if in an override file: the patch or
     /// extra object that wrote it, else the typed setting that rendered it ([`TYPED`]).
+    /// A cross-object finding whose own field no override wrote is located at the first of
+    /// its causes one did (a patch first, then an extra object), the entry naming that
+    /// object and field: the HPA a patch scaled past the quota, the CronJob it suspended.
     fn locate(&self, f: &Finding) -> Option<Located> {
+        let blamed = |found: Option<Located>, (object, path): &(String, Vec<Seg>)| {
+            found.map(|mut l| {
+                l.entry = format!("{} on {object} {}", l.entry, PathDisplay(path));
+                l
+            })
+        };
         self.patch(&f.object, &f.path)
             .or_else(|| self.extra(&f.object, &f.path))
-            .or_else(|| self.typed(f))
+            .or_else(|| (f.causes.iter()).find_map(|c| blamed(self.patch(&c.0, &c.1), c)))
+            .or_else(|| (f.causes.iter()).find_map(|c| blamed(self.extra(&c.0, &c.1), c)))
+            .or_else(|| self.typed(f.rule.id, &f.object, &f.path))
+            .or_else(|| (f.causes.iter()).find_map(|c| self.typed(f.rule.id, &c.0, &c.1)))
     }
 
     /// The typed setting a rendered value comes from, where the user wrote it (a built-in
-    /// default is nowhere to point at).
-    fn typed(&self, f: &Finding) -> Option<Located> {
-        let path = f.path_text();
-        let (_, _, setting) = TYPED
+    /// default is nowhere to point at): the first row of [`TYPED`] for the finding's rule
+    /// whose field holds `path` of `object`.
+    fn typed(&self, rule: &str, object: &str, path: &[Seg]) -> Option<Located> {
+        let obj = self.object(object)?;
+        let keyed = PathDisplay(&patches::keyed_path(obj, path)).to_string();
+        TYPED
             .iter()
-            .find(|(object, at, _)| *object == f.object && path.starts_with(at))?;
-        let s = self
-            .merged
-            .origin(setting)
-            .filter(|s| s.source.origin != SourceOrigin::Default)?;
-        Some(Located {
-            source: s.source.clone(),
-            pos: s.pos,
-            len: s.len,
-            entry: (*setting).to_owned(),
-        })
+            .filter(|r| r.object == object && r.rules.contains(&rule))
+            .find_map(|r| {
+                let setting = r.setting_for(&keyed)?;
+                let s = self
+                    .merged
+                    .origin(&setting)
+                    .filter(|s| s.source.origin != SourceOrigin::Default)?;
+                Some(Located {
+                    source: s.source.clone(),
+                    pos: s.pos,
+                    len: s.len,
+                    entry: setting,
+                })
+            })
     }
 }
 
@@ -206,36 +235,6 @@ fn refusal(f: &Finding, at: Option<&Located>) -> Diagnostic {
     }
 }
 
-/// Where typed settings are rendered, for the findings a typed setting alone can cause (the
-/// rules see objects, not settings): the object, the field path prefix, the setting.
-const TYPED: &[(&str, &str, &str)] = &[
-    (
-        "Deployment/agent-deployment",
-        "spec.template.spec.affinity.podAntiAffinity",
-        "agent.antiAffinity",
-    ),
-    (
-        "Deployment/agent-deployment",
-        "spec.template.spec.topologySpreadConstraints",
-        "agent.topologySpreadConstraints",
-    ),
-    (
-        "Deployment/agent-deployment",
-        "spec.template.spec.containers[0].imagePullPolicy",
-        "agent.imagePullPolicy",
-    ),
-    (
-        "StatefulSet/redis",
-        "spec.template.spec.containers[0].imagePullPolicy",
-        "redis.imagePullPolicy",
-    ),
-    (
-        "PodDisruptionBudget/agent-pdb",
-        "spec.maxUnavailable",
-        "disruptionBudget.maxUnavailable",
-    ),
-];
-
 /// A row of [`INTENTS`]: the rule, the setting's path, whether the configuration has it off.
 type Intent = (&'static str, &'static str, fn(&Config) -> bool);
 
@@ -262,7 +261,7 @@ impl Provenance for Known<'_> {
         let value = self
             .merged
             .origin(path)
-            .map_or_else(|| "false".to_owned(), |s| compact(&s.value));
+            .map_or_else(|| "false".to_owned(), |s| compact(&s.value()));
         let at = match self.merged.origin(path) {
             Some(s) if s.source.origin != SourceOrigin::Default => {
                 format!(" at {}", s.source.locate(s.pos))
@@ -277,7 +276,9 @@ impl Provenance for Known<'_> {
 /// entry accepts. Returns the findings; the refusal of every error finding that counts (for
 /// `render`: located at the patch line, quoted with a caret); and the acceptances that match
 /// no finding, errors at their line (they would otherwise silently accept nothing, or a later
-/// finding nobody reviewed).
+/// finding nobody reviewed). Never inlined: `scripts/instructions.sh` counts the instructions
+/// inside it by name (the lint stage's share of a render).
+#[inline(never)]
 pub fn lint(
     merged: &Merged,
     applied: &[Applied],
@@ -339,3 +340,6 @@ pub fn lint(
         .collect();
     (findings, refusals, unmatched)
 }
+
+#[cfg(test)]
+mod tests;

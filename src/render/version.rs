@@ -4,8 +4,8 @@
 //! object that wrote it.
 //!
 //! The typed settings are gated where they are validated (`resolve::validate`, through
-//! [`KubeVersion::supports`]); this pass reads what only the final objects show, from one
-//! table of field paths ([`FIELDS`]) per feature of [`crate::k8s::version`]. A field the
+//! `KubeVersion::supports`); this pass reads what only the final objects show, from one
+//! table of field paths (`FIELDS`) per feature of `crate::k8s::version`. A field the
 //! target lacks is not an error the API server reports: an older server drops an unknown field
 //! silently (a sidecar then blocks its pod's start forever), so it is refused here, before
 //! anything is written.

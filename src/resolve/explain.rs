@@ -15,7 +15,7 @@ pub mod diff;
 pub mod view;
 
 pub use diff::profiles_diff;
-pub use view::{config_yaml, extras_list, origin_label};
+pub use view::{config_yaml, config_yaml_with, extras_list, origin_label};
 
 use serde_json::Value as J;
 
@@ -219,7 +219,7 @@ pub fn explain(merged: &Merged, path: Option<&str>) -> Result<String, Diagnostic
             .help("paths are dotted keys such as `agent.resources.limits.memory`");
         return Err(at_segment(d, at));
     }
-    if let Some(text) = list_item(path) {
+    if let Some(text) = list_item(merged, path) {
         return text;
     }
     let node = schema::lookup(&segments)
@@ -240,7 +240,7 @@ pub fn explain(merged: &Merged, path: Option<&str>) -> Result<String, Diagnostic
 /// `[0]` or `.0`). Documentation only: a list is set and replaced as a whole, so its value and
 /// the layers that set it are the list's (`explain` of the list says them). `None` when the
 /// path names no list item (then it is an ordinary path).
-fn list_item(path: &str) -> Option<Result<String, Diagnostic>> {
+fn list_item(merged: &Merged, path: &str) -> Option<Result<String, Diagnostic>> {
     // `a[0].b`, `a[].b` and `a.0.b` all become the segments `a`, `[]`, `b`.
     let mut segments: Vec<String> = Vec::new();
     for part in path.split('.') {
@@ -335,11 +335,40 @@ fn list_item(path: &str) -> Option<Result<String, Diagnostic>> {
         }
     }
     out.push('\n');
-    out.push_str(&wrap(&format!(
-        "An item of the list `{list_path}`. Lists replace: a layer that sets `{list_path}` sets \
-         all of its items at once, so the value and the layers that set it are the list's: \
-         `agentctl explain {list_path}`."
-    )));
+    if crate::input::extras::NUMBERED.contains(&list_path.as_str()) {
+        // `patches`, `resources`, `accept` accumulate: each entry is its own, numbered across
+        // every layer in layer order, as every message numbers it.
+        out.push_str(&wrap(&format!(
+            "An entry of `{list_path}`. Entries accumulate over layers (defaults, -p, -f, project \
+             environment) and are numbered across all of them in that order, as every message \
+             numbers them; `agentctl explain {list_path}` lists them all."
+        )));
+        let index = path
+            .split_once('[')
+            .and_then(|(_, r)| r.split_once(']'))
+            .and_then(|(n, _)| n.parse::<usize>().ok());
+        if let Some(n) = index {
+            let entries = view::extras_list(merged, &list_path);
+            match entries.get(n) {
+                Some(entry) => out.push_str(&format!("\nthis entry: {entry}\n")),
+                None if entries.is_empty() => {
+                    out.push_str(&format!("\nthis configuration has no `{list_path}` entry\n"));
+                }
+                None => out.push_str(&format!(
+                    "\nthis configuration has {} `{list_path}` entr{} ({list_path}[0] to {list_path}[{}])\n",
+                    entries.len(),
+                    if entries.len() == 1 { "y" } else { "ies" },
+                    entries.len() - 1
+                )),
+            }
+        }
+    } else {
+        out.push_str(&wrap(&format!(
+            "An item of the list `{list_path}`. Lists replace: a layer that sets `{list_path}` sets \
+             all of its items at once, so the value and the layers that set it are the list's: \
+             `agentctl explain {list_path}`."
+        )));
+    }
     Some(Ok(out))
 }
 
@@ -412,7 +441,7 @@ fn section(out: &mut String, merged: &Merged, path: &str, segments: &[&str], fie
 
 /// A setting: how layers combine for it, its default, every layer's value, the final value.
 fn leaf(out: &mut String, merged: &Merged, path: &str, segments: &[&str], kind: &str) {
-    if matches!(path, "patches" | "resources" | "accept") {
+    if matches!(path, "patches" | "resources" | "accept" | "crds") {
         return extras(out, merged, path);
     }
     let current = serde_json::to_value(&merged.config).unwrap_or(J::Null);
@@ -464,7 +493,7 @@ fn leaf(out: &mut String, merged: &Merged, path: &str, segments: &[&str], kind: 
             out.push_str(&format!(
                 "  {label}{}  {}\n",
                 " ".repeat(pad),
-                shown(&s.value)
+                shown(&s.value())
             ));
         }
     }
@@ -475,7 +504,7 @@ fn leaf(out: &mut String, merged: &Merged, path: &str, segments: &[&str], kind: 
             origin_of(merged, path)
         )),
         None => match history.last() {
-            Some(s) if s.value.is_null() => out.push_str(&format!(
+            Some(s) if s.value().is_null() => out.push_str(&format!(
                 "value: not set (removed by {})\n",
                 origin_label(s)
             )),
@@ -490,10 +519,10 @@ fn extras(out: &mut String, merged: &Merged, path: &str) {
     out.push_str(&wrap(&format!(
         "Accumulates: every layer's `{path}` entries are kept, in layer order (defaults, -p, -f, \
          project environment); unlike other lists, a later layer adds to them{}.",
-        if path == "resources" {
-            " (an object of the same kind and name replaces the earlier one)"
-        } else {
-            ""
+        match path {
+            "resources" => " (an object of the same kind and name replaces the earlier one)",
+            "crds" => " (a CRD of the same group and kind replaces the earlier one)",
+            _ => "",
         }
     )));
     out.push_str("\ndefault: none\n");

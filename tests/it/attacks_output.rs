@@ -18,11 +18,11 @@ use crate::support::{self, agentctl, tree};
 const TWO: &str =
     "environments:\n  staging:\n    profiles: [dev]\n  prod:\n    profiles: [high-throughput]\n";
 /// The same project without `prod`.
-const ONE: &str = "environments:\n  staging:\n    profiles: [dev]\n";
+pub(crate) const ONE: &str = "environments:\n  staging:\n    profiles: [dev]\n";
 
 /// One step of a scene.
 #[derive(Debug, Clone, Copy)]
-enum Step {
+pub(crate) enum Step {
     /// Write a file (parents created).
     Write(&'static str, &'static str),
     /// Create a directory (and its parents).
@@ -45,7 +45,7 @@ enum Step {
 
 /// What must hold after the attack.
 #[derive(Debug, Clone, Copy)]
-enum Holds {
+pub(crate) enum Holds {
     /// This path (file or tree) is byte for byte what it was before the attack.
     Same(&'static str),
     /// This path does not exist.
@@ -57,15 +57,15 @@ enum Holds {
 }
 
 /// One attack.
-struct Attack {
-    name: &'static str,
-    scene: &'static [Step],
-    args: &'static [&'static str],
-    env: &'static [(&'static str, &'static str)],
-    code: i32,
+pub(crate) struct Attack {
+    pub(crate) name: &'static str,
+    pub(crate) scene: &'static [Step],
+    pub(crate) args: &'static [&'static str],
+    pub(crate) env: &'static [(&'static str, &'static str)],
+    pub(crate) code: i32,
     /// Stderr contains each of these.
-    shows: &'static [&'static str],
-    holds: &'static [Holds],
+    pub(crate) shows: &'static [&'static str],
+    pub(crate) holds: &'static [Holds],
 }
 
 fn copy_tree(from: &Path, to: &Path) {
@@ -145,7 +145,7 @@ fn temp_files(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-fn run_gallery(name: &str, description: &str, attacks: &[Attack]) {
+pub(crate) fn run_gallery(name: &str, description: &str, attacks: &[Attack]) {
     let mut pinned = String::new();
     for a in attacks {
         let scratch = support::tempdir();
@@ -494,6 +494,35 @@ fn data_loss_gallery() {
                     "environment `prod`: refusing to write into `deploy/prod`: it is a repository root (it has `.git`)",
                 ],
                 holds: &[Same("deploy"), Absent("deploy/staging")],
+            },
+            Attack {
+                name: "into a repository's `.git` directory",
+                scene: &[Mkdir("repo/.git/refs")],
+                args: &["render", "-o", "repo/.git/deploy"],
+                env: &[],
+                code: 2,
+                shows: &[
+                    "refusing to write into `repo/.git/deploy`: it is inside a `.git` directory, a repository's version control metadata",
+                ],
+                holds: &[Same("repo")],
+            },
+            Attack {
+                name: "a missing `.bzr` spelled in capitals",
+                scene: &[],
+                args: &["render", "-o", "x/.BZR"],
+                env: &[],
+                code: 2,
+                shows: &["it is inside a `.bzr` directory"],
+                holds: &[Absent("x")],
+            },
+            Attack {
+                name: "a symlink into a `.hg` directory",
+                scene: &[Mkdir("wc/.hg"), Link("hg", "wc/.hg")],
+                args: &["render", "-o", "hg"],
+                env: &[],
+                code: 2,
+                shows: &["it is inside a `.hg` directory"],
+                holds: &[Same("wc")],
             },
             Attack {
                 name: "the current directory through a missing path",

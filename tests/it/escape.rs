@@ -433,7 +433,7 @@ fn every_line_for_a_terminal_shows_control_characters_never_obeys_them() {
     // The committed side carries the payload where the impact lines quote it (a pod template
     // annotation, and as a key), in a ConfigMap value (diff lines only), in a generated file's
     // name (the diff's file headers and the summary) and in a file no one can parse (the
-    // "not analyzed" note).
+    // error that refuses the comparison).
     let copy = |name: &str| std::fs::read_to_string(w.join("old").join(name)).expect("rendered");
     std::fs::create_dir(w.join("new")).expect("mkdir");
     for name in support::tree(&w.join("old")).keys() {
@@ -452,19 +452,6 @@ fn every_line_for_a_terminal_shows_control_characters_never_obeys_them() {
     std::fs::write(
         w.join("new/evil\u{1b}]0;pwned\u{7}\u{202e}.yaml"),
         format!("{}apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: e, namespace: production-agents}}\ndata: {{a: \"{payload}\"}}\n", copy("configmap.yaml").lines().next().unwrap_or_default().to_owned() + "\n"),
-    )
-    .expect("write");
-    std::fs::write(
-        w.join("new/broken.yaml"),
-        format!(
-            "{}kind: [\r\u{1b}[2J\u{9b}\n",
-            copy("configmap.yaml")
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .to_owned()
-                + "\n"
-        ),
     )
     .expect("write");
     let mut runs = Vec::new();
@@ -514,10 +501,33 @@ fn every_line_for_a_terminal_shows_control_characters_never_obeys_them() {
             assert!(bad.is_empty(), "{what}: {stream} has raw {bad:?}:\n{text}");
         }
     }
+    // A file no one can parse is an error at its place (exit 2), its line shown escaped.
+    std::fs::write(
+        w.join("new/broken.yaml"),
+        format!(
+            "{}kind: [\r\u{1b}[2J\u{9b}\n",
+            copy("configmap.yaml")
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+                + "\n"
+        ),
+    )
+    .expect("write");
+    for color in ["never", "always"] {
+        let run = agentctl(["diff", "--base-dir", "old", "-o", "new", "--color", color])
+            .current_dir(w)
+            .run();
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains("broken.yaml:"), "{}", run.stderr);
+        let bad = obeyed(&run.stderr, color == "always");
+        assert!(bad.is_empty(), "stderr has raw {bad:?}:\n{}", run.stderr);
+        assert!(run.stdout.is_empty(), "{}", run.stdout);
+    }
     let (_, text, _) = &runs[0];
     for shown in [
         ": \"\\u{202e}raw\\u{2067}\"",
-        "+kind: [\\u{d}\n+\\u{1b}[2J\\u{9b}\n",
         "+  EVIL: ",
         "evil\\u{1b}]0;pwned\\u{7}\\u{202e}.yaml",
     ] {
@@ -619,6 +629,11 @@ fn the_pull_request_comment_shows_values_never_renders_them() {
         "**bold** _em_ ~~strike~~ :smile:",
         "&lt;b&gt; &#60;i&#62; $x^2$ \\| \\",
         "<!-- hidden --> <details><summary>s",
+        // GitHub's own references, linked after rendering in the text outside code (comrak
+        // does not implement them, so the check below reads the rendered text as GitHub would).
+        "#123 fix#9 GH-123 gh-7 owner/repo#1 JIRA-42",
+        "a5c3f9e owner/repo@a5c3f9e (#4) x,#5. DEADBEEF12",
+        "0123456789abcdef0123456789abcdef01234567",
     ];
     // Each payload where a reason quotes it (a pod template annotation of its own Deployment,
     // changed), and as the name of an object only a committed file can carry (agentctl never
@@ -687,6 +702,51 @@ fn the_pull_request_comment_shows_values_never_renders_them() {
                 "a mention at {i}: {text}"
             );
         }
+    }
+    // No GitHub reference outside code. comrak renders no issue, pull-request or commit
+    // links (GitHub adds them after rendering, in text nodes outside code and links), so the
+    // assertion is on that text: no `#` before a letter or digit (`#123`, `owner/repo#1`; a
+    // backslash escape would not help, `\#123` renders as `#123`), no `letters-digits`
+    // (`GH-123` and the prefixes a repository configures) and no run of 7 or more hex digits
+    // standing alone (a short or full commit SHA).
+    let words: Vec<&str> = text.split(|c: char| !c.is_ascii_alphanumeric()).collect();
+    let t = text.as_bytes();
+    for (i, c) in t.iter().enumerate() {
+        if *c == b'#' {
+            let entity = i > 0 && t[i - 1] == b'&';
+            assert!(
+                entity || !t.get(i + 1).is_some_and(u8::is_ascii_alphanumeric),
+                "a reference at {i}: {}",
+                &text[i.saturating_sub(20)..(i + 20).min(text.len())]
+            );
+        }
+    }
+    for w in &words {
+        assert!(
+            w.len() < 7 || !w.bytes().all(|b| b.is_ascii_hexdigit()),
+            "a commit SHA outside code: {w}\n{text}"
+        );
+    }
+    for (i, pair) in text.split('-').collect::<Vec<_>>().windows(2).enumerate() {
+        let prefix = pair[0]
+            .rsplit(|c: char| !c.is_ascii_alphanumeric())
+            .next()
+            .unwrap_or("");
+        let letters = !prefix.is_empty() && prefix.bytes().all(|b| b.is_ascii_alphabetic());
+        assert!(
+            !(letters && pair[1].starts_with(|c: char| c.is_ascii_digit())),
+            "an autolink reference ({prefix}-) at dash {i}: {text}"
+        );
+    }
+    for shown in [
+        "<code>#123</code>",
+        "<code>GH-123</code>",
+        "<code>owner/repo@a5c3f9e</code>",
+        "(<code>#4</code>)",
+        "<code>x,#5</code>.",
+        "<code>0123456789abcdef0123456789abcdef01234567</code>);",
+    ] {
+        assert!(html.contains(shown), "{shown} not shown:\n{html}");
     }
     // The values are there, as text.
     for shown in [
@@ -1040,7 +1100,7 @@ fn a_root_patch_directive_is_a_located_error_never_nothing() {
 }
 
 #[test]
-fn a_committed_kustomization_entry_agentctl_did_not_write_is_not_analyzed() {
+fn a_committed_kustomization_is_built_as_kubectl_apply_k_builds_it() {
     let work = support::tempdir();
     let w = work.path();
     let render = agentctl(["render", "-q", "-o", "old"]).current_dir(w).run();
@@ -1050,52 +1110,121 @@ fn a_committed_kustomization_entry_agentctl_did_not_write_is_not_analyzed() {
         std::fs::copy(w.join("old").join(name), w.join("new").join(name)).expect("copy");
     }
     // What `kubectl apply -k` would ship besides the files: a patch deleting the default-deny
-    // policy, and a remote base.
+    // policy (built: the impact shows the delete), a patch making the agent privileged
+    // (built: security), a remote base, an image override and a target pattern (not
+    // reproduced: not analyzed).
     let k = std::fs::read_to_string(w.join("new/kustomization.yaml")).expect("read");
     let k = k.replacen(
         "resources:\n",
         "resources:\n- https://example.com/cluster-admin-binding\n",
         1,
-    ) + "patches:\n- patch: |-\n    $patch: delete\n    apiVersion: networking.k8s.io/v1\n    kind: NetworkPolicy\n    metadata: {name: agent-network-policy}\n";
+    ) + "patches:\n- patch: |-\n    $patch: delete\n    apiVersion: networking.k8s.io/v1\n    kind: NetworkPolicy\n    metadata: {name: agent-network-policy}\n- target: {kind: Deployment, name: agent-deployment}\n  patch: |-\n    - op: add\n      path: /spec/template/spec/containers/0/securityContext/privileged\n      value: true\n- target: {kind: Deployment, name: \"agent-.*\"}\n  patch: '[]'\nimages:\n- name: x\n  newTag: evil\n";
     std::fs::write(w.join("new/kustomization.yaml"), k).expect("write");
     let base = ["diff", "--base-dir", "old", "-o", "new"];
     let text = agentctl(base).current_dir(w).run();
     assert_eq!(text.code, 1, "{}", text.stderr);
     for want in [
-        "not analyzed: kustomization.yaml: `patches` is not written by agentctl",
         "not analyzed: kustomization.yaml: resources entry `https://example.com/cluster-admin-binding` is not a file agentctl generated here",
+        "not analyzed: kustomization.yaml: `images` is not written by agentctl",
+        "not analyzed: kustomization.yaml: patches[2]: its target is a pattern",
+        "NetworkPolicy production-agents/agent-network-policy",
+        "privileged",
     ] {
         assert!(text.stderr.contains(want), "{want}:\n{}", text.stderr);
     }
+    assert!(
+        !text.stderr.contains("`patches` is not written by agentctl"),
+        "{}",
+        text.stderr
+    );
     let failing = agentctl(base.iter().copied().chain(["--fail-on", "security"]))
         .current_dir(w)
         .run();
     assert_eq!(failing.code, 3, "{}", failing.stderr);
-    assert!(
-        failing
-            .stderr
-            .contains("not analyzed, which may hold a change of any class"),
-        "{}",
-        failing.stderr
-    );
     let json = agentctl(base.iter().copied().chain(["--format", "json"]))
         .current_dir(w)
         .run();
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
     assert_eq!(
         doc["notAnalyzed"].as_array().map(Vec::len),
-        Some(2),
+        Some(3),
         "{}",
         json.stdout
     );
     let md = agentctl(base.iter().copied().chain(["--format", "markdown"]))
         .current_dir(w)
         .run();
-    assert!(md.stdout.contains("**2 not analyzed**"), "{}", md.stdout);
-    assert!(
-        md.stdout
-            .contains("- not analyzed: kustomization\\.yaml\\: \\`patches\\`"),
-        "{}",
-        md.stdout
-    );
+    assert!(md.stdout.contains("**3 not analyzed**"), "{}", md.stdout);
+}
+
+/// Issue 20 class 2: what `diff` shows of files it reads back (the unified diff, the impact
+/// lines, JSON, Markdown) has every credential value the one policy finds hidden, each
+/// distinct value as its own `<redacted N>`, so a changed credential shows as a change.
+#[test]
+fn credentials_in_compared_files_are_hidden_in_every_diff_format() {
+    let work = support::tempdir();
+    let w = work.path();
+    let render = agentctl(["render", "-q", "-o", "old"]).current_dir(w).run();
+    assert_eq!(render.code, 0, "{}", render.stderr);
+    std::fs::create_dir(w.join("new")).expect("mkdir");
+    for name in support::tree(&w.join("old")).keys() {
+        std::fs::copy(w.join("old").join(name), w.join("new").join(name)).expect("copy");
+    }
+    let header = std::fs::read_to_string(w.join("old/quota.yaml")).expect("read");
+    let header = header.lines().next().expect("header").to_owned();
+    let token = "ghp_0123456789abcdefghijABCDEFGHIJ";
+    let file = |password: &str| {
+        format!(
+            "{header}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: leaky\n  namespace: production-agents\n  annotations:\n    note: {token}\ndata:\n  DB_PASSWORD: {password}\n  MODE: fast\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d, namespace: production-agents}}\nspec:\n  selector: {{matchLabels: {{app: d}}}}\n  template:\n    metadata: {{labels: {{app: d}}}}\n    spec:\n      containers:\n      - name: c\n        image: i\n        args: [\"--db-password={password}\", \"--api-token\", \"{password}\"]\n        env:\n        - name: API_TOKEN\n          value: \"{password}\"\n"
+        )
+    };
+    std::fs::write(w.join("old/leaky.yaml"), file("hunter2-old-pw")).expect("write");
+    std::fs::write(w.join("new/leaky.yaml"), file("hunter2-new-pw")).expect("write");
+    for format in ["text", "json", "markdown"] {
+        let run = agentctl(["diff", "--base-dir", "old", "-o", "new", "--format", format])
+            .current_dir(w)
+            .run();
+        assert_eq!(run.code, 1, "{format}: {}", run.stderr);
+        for secret in ["hunter2", "ghp_0123", "old-pw", "new-pw"] {
+            assert!(
+                !run.stdout.contains(secret) && !run.stderr.contains(secret),
+                "{format} shows {secret}:\n{}\n{}",
+                run.stdout,
+                run.stderr
+            );
+        }
+        if format == "text" {
+            // The changed password is a change between two masks; the unchanged token the same
+            // mask on both sides (context, not a change).
+            let removed = run
+                .stdout
+                .lines()
+                .find(|l| l.starts_with("-  DB_PASSWORD: <redacted "));
+            let added = run
+                .stdout
+                .lines()
+                .find(|l| l.starts_with("+  DB_PASSWORD: <redacted "));
+            assert!(
+                removed.is_some()
+                    && added.is_some()
+                    && removed.map(|l| &l[1..]) != added.map(|l| &l[1..]),
+                "{}",
+                run.stdout
+            );
+            assert!(!run.stdout.contains("+    note:"), "{}", run.stdout);
+            assert!(
+                run.stdout
+                    .contains("+        args: [\"--db-password=<redacted "),
+                "{}",
+                run.stdout
+            );
+            // The impact still sees the change: the Deployment rolls out.
+            assert!(
+                run.stderr.contains("Deployment production-agents/d")
+                    || run.stderr.contains("Deployment d"),
+                "{}",
+                run.stderr
+            );
+        }
+    }
 }

@@ -252,6 +252,90 @@ fn git(dir: &Path, args: &[&str]) {
     assert!(out.status.success(), "git {args:?}: {out:?}");
 }
 
+/// Issue 20 class 7/8: a committed file kubectl would read otherwise than agentctl (a YAML
+/// merge key, which kubectl resolves) or not at all (a syntax error) refuses the comparison,
+/// exit 2, at `REV:file:line:col`; never "no change" and never a delete.
+#[test]
+fn a_committed_merge_key_or_broken_file_is_an_error_at_its_place() {
+    let dir = support::tempdir();
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    let r = agentctl(["render", "-q", "-o", "deploy"])
+        .current_dir(d)
+        .run();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let header = std::fs::read_to_string(d.join("deploy/quota.yaml")).expect("read");
+    let header = header.lines().next().expect("header").to_owned();
+    let deployment = std::fs::read_to_string(d.join("deploy/deployment.yaml")).expect("read");
+    // The merge key in a flow map and in a block map, and a syntax error.
+    for (what, committed) in [
+        (
+            "flow",
+            deployment.replacen(
+                "metadata:\n",
+                "metadata:\n  extra: {<<: {privileged: true}}\n",
+                1,
+            ),
+        ),
+        (
+            "block",
+            deployment.replacen(
+                "securityContext:\n",
+                "securityContext:\n        <<: {privileged: true}\n",
+                1,
+            ),
+        ),
+        (
+            "broken",
+            format!("{header}\napiVersion: v1\nkind: [ConfigMap\n"),
+        ),
+    ] {
+        std::fs::write(d.join("deploy/deployment.yaml"), &committed).expect("write");
+        git(d, &["add", "deploy"]);
+        git(d, &["commit", "-qm", what]);
+        std::fs::write(d.join("deploy/deployment.yaml"), &deployment).expect("write");
+        let run = agentctl(["diff", "--base", "HEAD", "-o", "deploy", "--format", "json"])
+            .current_dir(d)
+            .run();
+        assert_eq!(run.code, 2, "{what}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{what}: {}", run.stdout);
+        let at = committed
+            .lines()
+            .position(|l| l.contains("<<") || l.starts_with("kind: ["))
+            .expect("the line")
+            + 1;
+        let place = format!("HEAD:deploy/deployment.yaml:{at}:");
+        assert!(
+            run.stderr.contains(&place),
+            "{what}: no {place}:\n{}",
+            run.stderr
+        );
+        let why = if what == "broken" {
+            "invalid YAML"
+        } else {
+            "merge key"
+        };
+        assert!(run.stderr.contains(why), "{what}: {}", run.stderr);
+    }
+    // A quoted `"<<"` is an ordinary key (YAML 1.1 merges only the plain one): compared.
+    let quoted = deployment.replacen("metadata:\n", "metadata:\n  extra: {\"<<\": x}\n", 1);
+    std::fs::write(d.join("deploy/deployment.yaml"), &quoted).expect("write");
+    let run = agentctl(["diff", "--base", "HEAD", "-o", "deploy"])
+        .current_dir(d)
+        .run();
+    assert_eq!(
+        run.code, 2,
+        "the committed side is still broken: {}",
+        run.stderr
+    );
+    git(d, &["add", "deploy"]);
+    git(d, &["commit", "-qm", "quoted"]);
+    let run = agentctl(["diff", "--base", "HEAD", "-o", "deploy"])
+        .current_dir(d)
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
 /// CI: the directory as committed at a base revision against the working tree, and two
 /// directories, without rendering.
 #[test]

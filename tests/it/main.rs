@@ -17,8 +17,10 @@ mod support;
 
 mod attacks;
 mod attacks_output;
+mod attacks_state;
 mod cli;
 mod cluster;
+mod crds;
 mod e2e;
 mod errors;
 mod escape;
@@ -30,6 +32,7 @@ mod manifests;
 mod matrix;
 mod merge_props;
 mod output_safety;
+mod overrides;
 mod patches;
 mod project;
 mod quota;

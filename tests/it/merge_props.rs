@@ -146,7 +146,7 @@ proptest! {
             // The history's last setter is the layer that set it last, with that value.
             let origin = merged.origin(path).expect("history has every set path");
             prop_assert!(Arc::ptr_eq(&origin.source, &layers[*layer_index].source), "{}", path);
-            prop_assert_eq!(&origin.value, *value);
+            prop_assert_eq!(&origin.value(), *value);
             // Every layer that set the path is in its history, in order.
             let setters = sets.iter().filter(|s| s.iter().any(|(p, _)| p == path)).count();
             let from_default = usize::from(defaults.pointer(&format!("/{}", path.replace('.', "/"))).is_some());

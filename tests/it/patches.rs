@@ -274,7 +274,7 @@ fn extra_objects_are_refused_when_they_cannot_be_what_they_say() {
         &[],
     );
     assert!(
-        e.contains("`Widget` (example.com/v1) is neither a built-in kind of Kubernetes 1.33 nor a custom kind agentctl checks"),
+        e.contains("`Widget` (example.com/v1) is neither a built-in kind of Kubernetes 1.33, a custom kind agentctl renders, nor the kind of a CRD listed under `crds:`"),
         "{e}"
     );
     // Any built-in kind is accepted (a Job, an EndpointSlice, a Lease: not in agentctl's own
@@ -380,4 +380,60 @@ fn a_project_environment_takes_patches_and_its_errors_point_into_the_project_fil
         .current_dir(tmp.path())
         .run();
     assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+/// Past the 100 errors a run prints, further problems are counted, not built: the count stays
+/// exact across the cap (`n` failing patches report `n` times what one reports), the first 100
+/// are the ones shown, and nothing is written.
+#[test]
+fn errors_past_the_printed_cap_are_counted_exactly() {
+    let failing = |n: usize| {
+        let mut text = String::from("patches:\n");
+        for i in 0..n {
+            text.push_str("  - target: {labelSelector: app.kubernetes.io/managed-by=agentctl}\n");
+            text.push_str(&format!("    patch: {{spec: {{noSuchField{i}: 1}}}}\n"));
+        }
+        text
+    };
+    let count = |n: usize| -> (usize, String) {
+        let tmp = support::tempdir();
+        std::fs::write(tmp.path().join("p.yaml"), failing(n)).unwrap();
+        let r = agentctl(["render", "-f", "p.yaml", "-o", "out"])
+            .current_dir(tmp.path())
+            .run();
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(!tmp.path().join("out").exists(), "written on failure");
+        let last = r
+            .stderr
+            .trim_end()
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .to_owned();
+        let total = last
+            .split(' ')
+            .next()
+            .unwrap_or_default()
+            .parse()
+            .unwrap_or(1);
+        (total, r.stderr)
+    };
+    let (one, _) = count(1);
+    assert!(one > 1, "one patch fails on several objects");
+    let (three, shown) = count(3);
+    assert_eq!(three, 3 * one, "{shown}");
+    let (many, shown) = count(400);
+    assert_eq!(many, 400 * one, "{shown}");
+    assert!(
+        shown.contains(&format!(
+            "{many} errors, the first 100 shown; nothing was written"
+        )),
+        "{shown}"
+    );
+    assert_eq!(shown.matches("error: ").count(), 100, "{shown}");
+    assert!(shown.contains("noSuchField0"), "the first errors are shown");
+    assert!(
+        !shown.contains("noSuchField399"),
+        "past the cap nothing is built"
+    );
 }

@@ -114,8 +114,17 @@ fn renders_every_environment_as_the_equivalent_flags_would() {
         args.extend_from_slice(&["-o", &single]);
         let o = agentctl(&args).current_dir(p.path()).run();
         assert_eq!(o.code, 0, "{}", o.stderr);
-        let got = tree(&p.path().join(dir));
+        let mut got = tree(&p.path().join(dir));
         assert!(!got.is_empty(), "{dir} is empty");
+        // The project's owner marker is what a single render does not write.
+        let at = got
+            .iter()
+            .position(|(p, _)| p == Path::new(".agentctl-owner"));
+        let marker = at.map(|i| got.remove(i).1).unwrap_or_default();
+        assert!(
+            marker.contains("\"project\":\"../agentctl.yaml\""),
+            "{dir} has no owner marker naming the project: {marker:?}"
+        );
         assert_eq!(
             got,
             tree(&p.path().join(&single)),
@@ -720,6 +729,11 @@ pub(crate) const ERRORS: &[(&str, &str, &[&str])] = &[
     (
         "nested_directory",
         "environments:\n  prod: {}\n  prod-eu:\n    output: prod/eu\n  bad:\n    output: ../elsewhere\n",
+        &[],
+    ),
+    (
+        "vcs_metadata_output",
+        "environments:\n  a:\n    output: .git\n  b:\n    output: x/.git\n  c:\n    output: .hg\n  d:\n    output: .jj/x\n  e:\n    output: y/.Svn/z\n  f:\n    output: .bzr\n  ok:\n    output: .github/x\n",
         &[],
     ),
     (

@@ -311,3 +311,71 @@ fn the_help_names_every_exit_code_and_impact_class_the_readme_documents() {
         );
     }
 }
+
+/// The README's Kubernetes version table is `k8s::version`'s `Feature::ALL`: one row per
+/// version a feature needs (in order, the never-ungated last), each naming exactly the features
+/// of that version by their titles (backticks aside), and the refusal and both forms of its
+/// help quoted as the program words them. A feature added without its README row fails here.
+#[test]
+fn the_readme_version_table_is_feature_all() {
+    use agentctl::k8s::version::{FLOOR, Feature, KubeVersion, NEWEST};
+    let text = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let header = "| Needs | What (in a typed setting, a patch or an extra object) |";
+    let start = text.find(header).expect("README has the version table");
+    let rows: Vec<(String, String)> = text[start..]
+        .lines()
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            (cells[1].to_owned(), cells[2].replace('`', ""))
+        })
+        .collect();
+    let mut versions: Vec<Option<KubeVersion>> = Vec::new();
+    for f in Feature::ALL {
+        if !versions.contains(&f.since()) {
+            versions.push(f.since());
+        }
+    }
+    versions.sort_by_key(|v| v.map_or(u32::MAX, |v| v.minor()));
+    let expected: Vec<(String, String)> = versions
+        .iter()
+        .map(|v| {
+            let needs = match v {
+                Some(v) if *v == FLOOR => format!("{v} (every supported version)"),
+                Some(v) => v.to_string(),
+                None => format!("never (a feature gate up to {NEWEST})"),
+            };
+            let what: Vec<&str> = Feature::ALL
+                .iter()
+                .filter(|f| f.since() == *v)
+                .map(|f| f.title())
+                .collect();
+            (needs, what.join(", "))
+        })
+        .collect();
+    let table = |rows: &[(String, String)]| {
+        rows.iter()
+            .map(|(n, w)| format!("| {n} | {w} |"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(
+        table(&rows),
+        table(&expected),
+        "README.md's version table (backticks aside) must be Feature::ALL's; expected rows above"
+    );
+    // The words of a refusal and of both forms of its help, as the README quotes them.
+    let oneline = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let sidecar = Feature::NativeSidecars;
+    let gated = Feature::ALL
+        .iter()
+        .find(|f| f.since().is_none())
+        .expect("a feature no known version runs ungated");
+    for quoted in [sidecar.refusal(FLOOR), sidecar.help(), gated.help()] {
+        assert!(
+            oneline.contains(&format!("\"{quoted}\"")),
+            "README.md does not quote {quoted:?}"
+        );
+    }
+}

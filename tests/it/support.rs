@@ -625,41 +625,8 @@ pub mod lib {
             sets: sets.iter().map(|s| (*s).to_owned()).collect(),
             inline: None,
             read: Default::default(),
+            root: None,
         }
-    }
-
-    /// The median time of a whole render of the defaults (in-process, lint included) and of
-    /// its lint stage alone, over `n` runs, in nanoseconds; and the number of findings.
-    pub fn lint_cost(n: usize) -> (u128, u128, usize) {
-        use std::time::Instant;
-        let renderer = agentctl::render::Renderer::new().expect("renderer");
-        let inputs = agentctl::input::layers::Inputs::default();
-        let (merged, bundle) = agentctl::pipeline::build(&renderer, &inputs).expect("render");
-        let files = agentctl::render::bundle::objects(&renderer, &merged.config).expect("objects");
-        let median = |mut v: Vec<u128>| {
-            v.sort_unstable();
-            v[v.len() / 2]
-        };
-        let render: Vec<u128> = (0..n)
-            .map(|_| {
-                let t = Instant::now();
-                let _ = agentctl::pipeline::build(&renderer, &inputs);
-                t.elapsed().as_nanos()
-            })
-            .collect();
-        let lint: Vec<u128> = (0..n)
-            .map(|_| {
-                let t = Instant::now();
-                let f = agentctl::render::provenance::lint(&merged, &bundle.patched, &files).0;
-                std::hint::black_box(f);
-                t.elapsed().as_nanos()
-            })
-            .collect();
-        (
-            median(render),
-            median(lint),
-            bundle.findings.iter().filter(|f| f.shown(&[])).count(),
-        )
     }
 
     /// One rendered output file: its name and its full content.

@@ -263,14 +263,7 @@ pub(super) fn quota(cx: &Cx, r: &mut Report) {
         let settings: Vec<String> = raise
             .iter()
             .filter_map(|(res, hard)| {
-                let setting = match *res {
-                    "requests.cpu" => "quota.requestsCpu",
-                    "requests.memory" => "quota.requestsMemory",
-                    "limits.cpu" => "quota.limitsCpu",
-                    "limits.memory" => "quota.limitsMemory",
-                    "pods" => "quota.pods",
-                    _ => return None,
-                };
+                let setting = crate::config::quota::setting_of(res)?;
                 Some(format!("{setting}={}", show(res, *hard)))
             })
             .collect();

@@ -9,6 +9,7 @@ use serde_json::Value as J;
 
 use super::{Cx, Finding, Report, items, out_of_band_config_maps, pass, s, secret_refs};
 use crate::render::objects as table;
+use crate::render::prereqs::env_var;
 use crate::shell::quote;
 
 pub(super) fn check(cx: &Cx, r: &mut Report) {
@@ -357,46 +358,32 @@ fn storage(cx: &Cx, r: &mut Report) {
     }
 }
 
-/// `--from-literal=key="$KEY"` for each key.
-fn literals(keys: &BTreeSet<String>) -> String {
-    keys.iter()
-        .map(|k| format!(" --from-literal={k}=\"${}\"", env_var(k)))
-        .collect()
-}
-
-pub(super) fn env_var(key: &str) -> String {
-    key.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
 /// The command that adds `keys` to an existing Secret (values from the environment).
-pub(super) fn add_keys(cx: &Cx, secret: &str, keys: &BTreeSet<String>) -> String {
-    let data: Vec<String> = keys
-        .iter()
-        .map(|k| format!("\"{k}\":\"'\"${}\"'\"", env_var(k)))
-        .collect();
+pub(super) fn add_keys(namespace: &str, secret: &str, keys: &BTreeSet<String>) -> String {
+    // `{"stringData":{"KEY":"` quoted as a word, then `"$VAR"`, and so on: a key is JSON- and
+    // shell-quoted, the value comes from the shell variable.
+    let mut parts = String::new();
+    let mut open = String::from("{\"stringData\":{");
+    for (i, k) in keys.iter().enumerate() {
+        if i > 0 {
+            open.push(',');
+        }
+        open.push_str(&format!("{}:\"", J::String(k.clone())));
+        parts.push_str(&quote(&open));
+        parts.push_str(&format!("\"${}\"", env_var(k)));
+        open = String::from("\"");
+    }
+    open.push_str("}}");
+    parts.push_str(&quote(&open));
     format!(
-        "kubectl patch secret {} {} --type merge -p '{{\"stringData\":{{{}}}}}'",
+        "kubectl patch secret {} -n {} --type merge -p {parts}",
         quote(secret),
-        cx.ns(),
-        data.join(",")
+        quote(namespace)
     )
 }
 
 pub(super) fn create_secret(cx: &Cx, secret: &str, keys: &BTreeSet<String>) -> String {
-    format!(
-        "kubectl create secret generic {} {}{}",
-        quote(secret),
-        cx.ns(),
-        literals(keys)
-    )
+    crate::render::prereqs::secret_command(secret, cx.namespace, keys)
 }
 
 fn secrets(cx: &Cx, r: &mut Report) {
@@ -432,7 +419,7 @@ fn secrets(cx: &Cx, r: &mut Report) {
                         fix: if by_eso {
                             vec![format!("kubectl describe externalsecret {} {}", quote(&name), cx.ns())]
                         } else {
-                            vec![add_keys(cx, &name, &missing)]
+                            vec![add_keys(cx.namespace, &name, &missing)]
                         },
                     });
                 }

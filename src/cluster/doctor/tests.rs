@@ -98,7 +98,7 @@ fn a_secret_missing_a_key_names_the_key_and_the_patch_never_a_value() {
     assert_eq!(
         f.fix,
         vec![
-            r#"kubectl create secret generic agent-secrets -n ns --from-literal=anthropic-api-key="$ANTHROPIC_API_KEY" --from-literal=redis-password="$REDIS_PASSWORD""#
+            r#"kubectl create secret generic agent-secrets --namespace=ns --from-literal=anthropic-api-key="$ANTHROPIC_API_KEY" --from-literal=redis-password="$REDIS_PASSWORD""#
         ]
     );
 }
@@ -484,4 +484,33 @@ fn an_existing_namespace_is_checked_for_the_pod_security_labels_the_render_relie
     // A render that creates its namespace checks none of this.
     let r = examine(&[deployment(), hpa()], "ns", &healthy(), &render_with);
     assert!(!r.passed.iter().any(|p| p.check == "namespace"));
+}
+
+/// The command that adds keys to a Secret, pasted into a real shell: one `-p` argument that is
+/// JSON naming each key as it is, each value from its variable (`kubectl` replaced by `printf`).
+#[test]
+fn the_add_keys_command_is_one_command_with_json_in_a_real_shell() {
+    let keys = BTreeSet::from(["redis-password".to_owned(), "x\"y'z$(w)".to_owned()]);
+    let cmd = super::prereqs::add_keys("ns;x", "agent-secrets", &keys);
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd.replacen("kubectl", "printf '%s\\n'", 1))
+        .env("REDIS_PASSWORD", "p1")
+        .env("X_Y_Z__W_", "p2")
+        .output()
+        .expect("sh");
+    assert!(out.status.success(), "{cmd}: {out:?}");
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let args: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        args[..6],
+        ["patch", "secret", "agent-secrets", "-n", "ns;x", "--type"],
+        "{cmd}"
+    );
+    let patch: J = serde_json::from_str(args[8]).expect("the -p argument is JSON");
+    assert_eq!(
+        patch,
+        json!({"stringData": {"redis-password": "p1", "x\"y'z$(w)": "p2"}}),
+        "{cmd}"
+    );
 }

@@ -204,7 +204,11 @@ fn config_error(cx: &Cx, subject: &str, container: &str, message: &str) -> Findi
             cause: format!(
                 "container {container} cannot start (CreateContainerConfigError): Secret {secret} has no key {key}"
             ),
-            fix: vec![add_keys(cx, &secret, &BTreeSet::from([key.to_owned()]))],
+            fix: vec![add_keys(
+                cx.namespace,
+                &secret,
+                &BTreeSet::from([key.to_owned()]),
+            )],
         };
     }
     Finding {

@@ -25,6 +25,14 @@ pub enum Why {
     Shaped,
     /// It is a value of a Secret.
     SecretValue(String),
+    /// An argument of `args`/`command` names it: the flag as written (`--db-password`), and
+    /// whether the value is joined to it (`--db-password=x`) or the next argument.
+    Argument {
+        /// The flag, dashes included.
+        flag: String,
+        /// `--flag=value` (else `--flag value`).
+        joined: bool,
+    },
 }
 
 /// A credential in an object: where, and why.
@@ -46,6 +54,22 @@ impl Hit {
                     .to_owned()
             }
             Why::SecretValue(key) => format!("the Secret's value `{key}` is a credential"),
+            Why::Argument { flag, .. } => {
+                format!("`{}` looks like a credential", flag.trim_start_matches('-'))
+            }
+        }
+    }
+
+    /// How the argument holding the value reads, with the value left out (`--db-password=…`,
+    /// `--api-token …`), when an argument's flag names it.
+    pub fn argument(&self) -> Option<String> {
+        match &self.why {
+            Why::Argument { flag, joined: true } => Some(format!("{flag}=…")),
+            Why::Argument {
+                flag,
+                joined: false,
+            } => Some(format!("{flag} …")),
+            _ => None,
         }
     }
 
@@ -53,6 +77,7 @@ impl Hit {
     pub fn name(&self) -> Option<&str> {
         match &self.why {
             Why::Named(n) | Why::SecretValue(n) => Some(n),
+            Why::Argument { flag, .. } => Some(flag.trim_start_matches('-')),
             Why::Shaped => None,
         }
     }
@@ -102,11 +127,13 @@ fn filled(v: &J) -> bool {
 }
 
 fn named(out: &mut Vec<Hit>, path: Vec<Seg>, name: &str) {
+    hit(out, path, Why::Named(name.to_owned()));
+}
+
+/// A named hit wins over a shaped one at the same path.
+fn hit(out: &mut Vec<Hit>, path: Vec<Seg>, why: Why) {
     out.retain(|h| h.path != path);
-    out.push(Hit {
-        path,
-        why: Why::Named(name.to_owned()),
-    });
+    out.push(Hit { path, why });
 }
 
 fn shaped(out: &mut Vec<Hit>, path: &[Seg]) {
@@ -197,6 +224,7 @@ fn arguments(items: &[J], path: &[Seg], out: &mut Vec<Hit>) {
         let Some(flag) = arg.strip_prefix("--").or_else(|| arg.strip_prefix('-')) else {
             continue;
         };
+        let dashes = &arg[..arg.len() - flag.len()];
         let at = |j: usize| {
             let mut p = path.to_vec();
             p.push(Seg::Index(j));
@@ -204,19 +232,156 @@ fn arguments(items: &[J], path: &[Seg], out: &mut Vec<Hit>) {
         };
         match flag.split_once('=') {
             Some((name, value)) if is_sensitive(name) && !reference(value) => {
-                named(out, at(i), name);
+                let flag = format!("{dashes}{name}");
+                hit(out, at(i), Why::Argument { flag, joined: true });
             }
             None if is_sensitive(flag) => {
                 if let Some(value) = items.get(i + 1).and_then(J::as_str)
                     && !value.starts_with('-')
                     && !reference(value)
                 {
-                    named(out, at(i + 1), flag);
+                    let flag = format!("{dashes}{flag}");
+                    hit(
+                        out,
+                        at(i + 1),
+                        Why::Argument {
+                            flag,
+                            joined: false,
+                        },
+                    );
                 }
             }
             _ => {}
         }
     }
+}
+
+/// Credential values hidden in what `diff` shows of files agentctl reads back (a committed
+/// directory, an output directory edited by hand): each distinct value found by [`in_object`]
+/// in any object given to [`Redactor::object`] (both sides of a comparison) becomes
+/// `<redacted N>`, one N per value, so a changed credential still shows as a change and an
+/// unchanged one as none, and what it is never shows. The same values are then hidden in the
+/// files' text ([`Redactor::text`]) for the unified diff.
+#[derive(Debug, Default)]
+pub struct Redactor {
+    values: Vec<String>,
+}
+
+impl Redactor {
+    /// Replaces every credential value of `obj` by its mask.
+    pub fn object(&mut self, obj: &mut J) {
+        for hit in in_object(obj) {
+            let Some(v) = value_mut(obj, &hit.path) else {
+                continue;
+            };
+            let value = match &*v {
+                J::String(s) => s.clone(),
+                J::Null => continue,
+                other => other.to_string(),
+            };
+            *v = J::String(self.mask(value));
+        }
+    }
+
+    /// Whether any credential was found.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    fn mask(&mut self, value: String) -> String {
+        let n = match self.values.iter().position(|v| *v == value) {
+            Some(i) => i + 1,
+            None => {
+                self.values.push(value);
+                self.values.len()
+            }
+        };
+        format!("<redacted {n}>")
+    }
+
+    /// `text` (a file's YAML) with every line of every value found hidden: wherever the line
+    /// holds it as a word (not inside a longer word), raw or as written inside double quotes;
+    /// a value shorter than four characters only where it is the whole scalar ending a line
+    /// (`key: x`, `- x`), so a short one does not hide ordinary words.
+    pub fn text(&self, text: &str) -> String {
+        if self.values.is_empty() {
+            return text.to_owned();
+        }
+        let mut out = String::with_capacity(text.len());
+        for line in text.split_inclusive('\n') {
+            let mut line = line.to_owned();
+            for (i, value) in self.values.iter().enumerate() {
+                let mask = format!("<redacted {}>", i + 1);
+                for piece in value.lines().map(str::trim).filter(|p| !p.is_empty()) {
+                    let quoted = serde_json::to_string(piece).unwrap_or_default();
+                    let inner = quoted
+                        .get(1..quoted.len().saturating_sub(1))
+                        .unwrap_or(piece);
+                    for needle in [piece, inner] {
+                        line = if needle.chars().count() < 4 {
+                            ending(&line, needle, &mask)
+                        } else {
+                            bounded(&line, needle, &mask)
+                        };
+                    }
+                }
+            }
+            out.push_str(&line);
+        }
+        out
+    }
+}
+
+/// `line` with `needle` replaced where no letter or digit touches it on either side.
+fn bounded(line: &str, needle: &str, mask: &str) -> String {
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(i) = rest.find(needle) {
+        let before = out
+            .chars()
+            .last()
+            .filter(|_| i == 0)
+            .or(rest[..i].chars().last());
+        let after = rest[i + needle.len()..].chars().next();
+        out.push_str(&rest[..i]);
+        if word(before) || word(after) {
+            out.push_str(needle);
+        } else {
+            out.push_str(mask);
+        }
+        rest = &rest[i + needle.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `line` with `needle` replaced when it is the whole scalar at the end of the line.
+fn ending(line: &str, needle: &str, mask: &str) -> String {
+    let body = line.trim_end();
+    let end = &line[body.len()..];
+    for (open, close) in [("", ""), ("\"", "\""), ("'", "'")] {
+        let full = format!("{open}{needle}{close}");
+        if let Some(head) = body.strip_suffix(&full)
+            && (head.ends_with(": ") || head.ends_with("- ") || head.ends_with('='))
+        {
+            return format!("{head}{mask}{end}");
+        }
+    }
+    line.to_owned()
+}
+
+/// The value at `path` in `obj`.
+fn value_mut<'a>(obj: &'a mut J, path: &[Seg]) -> Option<&'a mut J> {
+    let mut v = obj;
+    for seg in path {
+        v = match seg {
+            Seg::Key(k) => v.get_mut(k.as_str())?,
+            Seg::Index(i) => v.get_mut(*i)?,
+            _ => return None,
+        };
+    }
+    Some(v)
 }
 
 #[cfg(test)]
@@ -283,6 +448,12 @@ mod tests {
             }]}}},
         }));
         let paths: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
+        let arguments: Vec<String> = in_object(&json!({"kind": "Pod", "spec": {"containers": [
+            {"name": "c", "args": ["--password=hunter2", "-api-key", "abc"]}]}}))
+        .iter()
+        .filter_map(Hit::argument)
+        .collect();
+        assert_eq!(arguments, ["--password=…", "-api-key …"]);
         assert_eq!(
             paths,
             [
@@ -294,6 +465,41 @@ mod tests {
             ],
             "{found:?}"
         );
+    }
+
+    #[test]
+    fn the_redactor_hides_each_value_and_keeps_changes_visible() {
+        let mut r = Redactor::default();
+        let mut old = json!({"kind": "ConfigMap", "metadata": {"name": "c"},
+            "data": {"DB_PASSWORD": "hunter2-one", "API_KEY": "k", "MODE": "fast"}});
+        let mut new = json!({"kind": "ConfigMap", "metadata": {"name": "c"},
+            "data": {"DB_PASSWORD": "hunter2-two", "API_KEY": "k", "MODE": "fast"}});
+        r.object(&mut old);
+        r.object(&mut new);
+        let (was, now) = (&old["data"]["DB_PASSWORD"], &new["data"]["DB_PASSWORD"]);
+        assert!(
+            was.as_str().is_some_and(|v| v.starts_with("<redacted ")),
+            "{was}"
+        );
+        assert!(
+            now.as_str().is_some_and(|v| v.starts_with("<redacted ")),
+            "{now}"
+        );
+        assert_ne!(was, now);
+        assert_eq!(old["data"]["API_KEY"], new["data"]["API_KEY"]);
+        assert_ne!(new["data"]["API_KEY"], "k");
+        assert_eq!(new["data"]["MODE"], "fast");
+        let text =
+            "data:\n  API_KEY: k\n  DB_PASSWORD: \"hunter2-two\"\n  MODE: fast\n  kind: k8s\n";
+        let shown = r.text(text);
+        assert!(
+            !shown.contains("hunter2") && !shown.contains(": k\n"),
+            "{shown}"
+        );
+        assert!(shown.contains("  DB_PASSWORD: \"<redacted "), "{shown}");
+        assert!(shown.contains("  MODE: fast\n  kind: k8s\n"), "{shown}");
+        // Inside a longer word a value stays (it is not that value).
+        assert_eq!(r.text("x: hunter2-twofold\n"), "x: hunter2-twofold\n");
     }
 
     #[test]

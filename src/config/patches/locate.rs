@@ -94,7 +94,7 @@ pub(super) fn op_error(
         )
         .hint(format!(
             "the object has {} at `{}`",
-            obj.pointer(op.path().as_ref())
+            crate::k8s::object::pointer(obj, op.path().as_ref())
                 .map_or("nothing".into(), |v| format!("`{v}`")),
             op.path()
         )),
@@ -200,9 +200,20 @@ pub fn locate(obj: &J, patch: &Patch, changes: &[Change], object_path: &[Seg]) -
         .iter()
         .filter(|c| !c.removed && keyed.starts_with(&c.object_path))
         .max_by_key(|c| c.object_path.len());
-    let Some(change) = best else {
+    // What a removal left behind (a list emptied by deleting its items, a required field
+    // removed): the directive that removed something at or below the path.
+    let removal = || {
+        changes
+            .iter()
+            .filter(|c| c.removed)
+            .find(|c| c.object_path.starts_with(&keyed) || keyed.starts_with(&c.object_path))
+    };
+    let Some(change) = best.or_else(removal) else {
         return vec![key("patch")];
     };
+    if change.removed {
+        return change.patch_path.clone();
+    }
     let mut out = change.patch_path.clone();
     // Inside a value the patch wrote whole: walk the patch value itself.
     let body = match &patch.body {

@@ -217,9 +217,9 @@ pub fn matches(target: &Target, obj: &J) -> bool {
 }
 
 /// Indices of the objects `target` selects.
-pub fn select(target: &Target, objects: &[J]) -> Vec<usize> {
+pub fn select<'a>(target: &Target, objects: impl IntoIterator<Item = &'a J>) -> Vec<usize> {
     objects
-        .iter()
+        .into_iter()
         .enumerate()
         .filter(|(_, o)| matches(target, o))
         .map(|(i, _)| i)
@@ -228,8 +228,8 @@ pub fn select(target: &Target, objects: &[J]) -> Vec<usize> {
 
 /// The error for a target that selects nothing: the closest `Kind/name` among `objects` and
 /// the list of them all.
-pub fn no_match(patch: &Patch, objects: &[J]) -> PatchError {
-    let ids: Vec<String> = objects.iter().map(object_id).collect();
+pub fn no_match<'a>(patch: &Patch, objects: impl IntoIterator<Item = &'a J>) -> PatchError {
+    let ids: Vec<String> = objects.into_iter().map(object_id).collect();
     // The caret goes where the typo most likely is: the name, else the kind.
     let path = match (
         patch.explicit_target,
@@ -294,7 +294,11 @@ fn identity_error(path: Vec<Seg>, what: &str, before: &J, after: &J) -> PatchErr
 fn identity(obj: &J) -> Vec<J> {
     IDENTITY
         .iter()
-        .map(|p| obj.pointer(p).cloned().unwrap_or(J::Null))
+        .map(|p| {
+            crate::k8s::object::pointer(obj, p)
+                .cloned()
+                .unwrap_or(J::Null)
+        })
         .collect()
 }
 
@@ -383,7 +387,9 @@ pub fn apply(obj: &mut J, patch: &Patch) -> Result<Vec<Change>, PatchError> {
                     return Err(op_error(obj, op, &e.kind, i));
                 }
                 for (n, p) in IDENTITY.iter().enumerate() {
-                    let now = obj.pointer(p).cloned().unwrap_or(J::Null);
+                    let now = crate::k8s::object::pointer(obj, p)
+                        .cloned()
+                        .unwrap_or(J::Null);
                     if let Some(was) = before.get(n)
                         && *was != now
                     {
@@ -452,7 +458,7 @@ pub fn check_extra(obj: &J) -> Result<(), PatchError> {
         )
         .hint("create the Secret out of band (`kubectl create secret generic NAME --from-literal=KEY=...`) and reference it by name, e.g. with `secretKeyRef` in an env entry"));
     }
-    match obj.pointer("/metadata/name") {
+    match crate::k8s::object::pointer(obj, "/metadata/name") {
         Some(J::String(s)) if !s.is_empty() => Ok(()),
         _ => Err(PatchError::new(
             if m.contains_key("metadata") {
@@ -482,8 +488,19 @@ A patch never changes an object's kind, apiVersion, name or namespace, and never
 pub const RESOURCES_DOC: &str = "Extra Kubernetes objects added to the output (e.g. a ConfigMap of prompts, a second Service), \
 written whole (apiVersion, kind, metadata.name, ...) in override files and project environments; not --set. \
 They go to `extra-objects.yaml` (listed in kustomization.yaml), in the output's namespace, with the common labels, and through their Kubernetes type \
-like every rendered object; patches apply to them too. Never a Secret (create Secrets out of band), never the Namespace or an object agentctl renders \
+like every rendered object (a custom kind: the schema of a CRD listed under `crds:`); patches apply to them too. Never a Secret (create Secrets out of band), never the Namespace or an object agentctl renders \
 (patch it instead). They accumulate over layers; an object of the same kind and name in a later layer replaces the earlier one. Default: none.";
+
+/// What `explain crds` says.
+pub const CRDS_DOC: &str = "CustomResourceDefinition files (YAML, one or more apiextensions.k8s.io/v1 CRDs each) that make extra objects \
+of their kinds possible (override files and project environments' `set:`; not --set): e.g. GKE's HealthCheckPolicy, Gateway API's GRPCRoute, \
+KEDA's TriggerAuthentication. Paths are relative to the file that lists them and never leave the project's directory (or, outside a project, \
+the listing file's). An extra object's apiVersion and kind must name a served version of a listed CRD; a cluster-scoped kind is refused \
+as for built-in kinds; the object is checked against that version's openAPIV3Schema as the API server checks a structural schema \
+(unknown fields refused unless x-kubernetes-preserve-unknown-fields, required, enum, types, bounds, patterns, int-or-string), every problem \
+at its line. The CRDs themselves are not rendered: installing them is a prerequisite. Kinds agentctl renders or knows (KEDA ScaledObject, \
+HTTPRoute, ...) need no entry. Entries ACCUMULATE over layers; a CRD of the same group and kind in a later layer replaces the earlier one. \
+Default: none.";
 
 /// The JSON Schema properties of `patches:` and `resources:`, for editors and `explain`.
 pub fn schema() -> Map<String, J> {
@@ -535,6 +552,15 @@ pub fn schema() -> Map<String, J> {
                 "required": ["apiVersion", "kind", "metadata"],
                 "additionalProperties": {}
             }
+        }),
+    );
+    m.insert(
+        "crds".into(),
+        serde_json::json!({
+            "description": CRDS_DOC,
+            "type": "array",
+            "default": [],
+            "items": {"type": "string", "minLength": 1}
         }),
     );
     let text = |doc: &str| serde_json::json!({"type": "string", "description": doc, "minLength": 1, "default": null});

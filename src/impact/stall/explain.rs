@@ -8,17 +8,7 @@ use super::kube::bounds;
 use super::verdicts::{Verdict, verdicts};
 use super::world::{Bound, world};
 
-/// The setting of agentctl's `agent-quota` that sets a `hard` figure.
-pub(super) fn setting(resource: &str) -> Option<&'static str> {
-    Some(match resource {
-        "requests.cpu" => "quota.requestsCpu",
-        "requests.memory" => "quota.requestsMemory",
-        "limits.cpu" => "quota.limitsCpu",
-        "limits.memory" => "quota.limitsMemory",
-        "pods" => "quota.pods",
-        _ => return None,
-    })
-}
+use crate::config::quota::setting_of as setting;
 
 /// Why a workload stalls, for people.
 pub(super) fn reason(

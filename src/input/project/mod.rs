@@ -26,6 +26,11 @@ pub const FILE_NAME: &str = "agentctl.yaml";
 /// Largest project file accepted, in bytes.
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
+/// The longest directory name in an environment's `output:` (bytes; a file system's limit).
+pub const MAX_OUTPUT_NAME: usize = 255;
+/// The longest environment `output:` (bytes; the record of the output root names it).
+pub const MAX_OUTPUT_PATH: usize = 1024;
+
 /// Keys of the project file's top level.
 const TOP_KEYS: &[&str] = &["environments"];
 
@@ -62,6 +67,8 @@ pub struct Environment {
     /// Its override files, read once when the project file was checked (shared with every
     /// other environment that lists the same file).
     pub read: std::collections::BTreeMap<PathBuf, Arc<Source>>,
+    /// The project file's directory: a `crds:` path listed by its files stays inside it.
+    pub root: PathBuf,
 }
 
 impl Environment {
@@ -73,6 +80,7 @@ impl Environment {
             sets: sets.to_vec(),
             inline: self.inline.clone(),
             read: self.read.clone(),
+            root: Some(self.root.clone()),
         }
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
-use super::{ENV_KEYS, Environment, TOP_KEYS};
+use super::{ENV_KEYS, Environment, MAX_OUTPUT_NAME, MAX_OUTPUT_PATH, TOP_KEYS};
 use crate::config::names::{dns1123_label, suggest_name};
 use crate::diag::{Diagnostic, Source};
 use crate::input::beneath::{self, Refused};
@@ -231,6 +231,7 @@ impl Parser {
             inline: None,
             output: PathBuf::from(&name),
             read: BTreeMap::new(),
+            root: self.dir.clone(),
         };
         let mut at = Some(OutputAt {
             parts: vec![name.clone()],
@@ -571,7 +572,8 @@ impl Parser {
         Some(rel.display().to_string())
     }
 
-    /// `output:`: a relative path under `-o DIR`, as its components.
+    /// `output:`: a relative path under `-o DIR`, as its components (each at most
+    /// [`MAX_OUTPUT_NAME`] bytes, all at most [`MAX_OUTPUT_PATH`]).
     fn output_dir(&mut self, node: &Node, path: &str) -> Option<Vec<String>> {
         let Value::Str(text) = &node.value else {
             let d = Diagnostic::new(format!(
@@ -601,6 +603,38 @@ impl Parser {
         }
         if problem.is_none() && parts.is_empty() {
             problem = Some("it names the output directory itself, not a subdirectory of it");
+        }
+        let long;
+        if problem.is_none() {
+            // The record at the root names the directory (`output::state`): what it can hold.
+            if let Some(p) = parts.iter().find(|p| p.len() > MAX_OUTPUT_NAME) {
+                long = format!(
+                    "a directory name of {} bytes is over the {MAX_OUTPUT_NAME} a file system allows",
+                    p.len()
+                );
+                problem = Some(long.as_str());
+            } else if text.len() > MAX_OUTPUT_PATH {
+                long = format!(
+                    "it is {} bytes long, over the {MAX_OUTPUT_PATH} agentctl allows",
+                    text.len()
+                );
+                problem = Some(long.as_str());
+            } else if parts.iter().any(|p| p.contains('\\')) {
+                problem = Some("it contains `\\`: separate directories with `/`");
+            } else if let Some(vcs) = parts
+                .iter()
+                .find(|p| crate::config::names::vcs_metadata(p).is_some())
+            {
+                let d = Diagnostic::new(format!(
+                    "`output` is inside `{vcs}`, a repository's version control metadata directory: agentctl never writes into one"
+                ))
+                .path(path)
+                .label(format!("inside `{vcs}`"))
+                .help("choose a directory of the working tree, such as `prod/eu-west`");
+                let d = self.at(d, node.pos, node.len);
+                self.error(d);
+                return None;
+            }
         }
         match problem {
             None => Some(parts),

@@ -17,13 +17,15 @@ use serde_json::Value as J;
 use super::manifests::{emit, go_yaml_sorted};
 
 /// `value` (a non-empty map: an object) as canonical YAML, or `None` (see the module docs).
-pub(super) fn canonical(value: &J) -> Option<String> {
+/// `fold`: long single-line values broken as kubectl kustomize breaks them ([`super::fold`]);
+/// without it, the text is serde-saphyr's byte for byte.
+pub(super) fn canonical(value: &J, fold: bool) -> Option<String> {
     let J::Object(m) = value else { return None };
     if m.is_empty() {
         return None;
     }
     let mut out = String::with_capacity(1024);
-    map(&mut out, m, 0, false)?;
+    map(&mut out, m, 0, false, fold)?;
     Some(out)
 }
 
@@ -37,6 +39,7 @@ fn map(
     m: &serde_json::Map<String, J>,
     column: usize,
     inline: bool,
+    fold: bool,
 ) -> Option<()> {
     for (i, k) in go_yaml_sorted(m.keys().map(String::as_str).collect())
         .into_iter()
@@ -52,16 +55,16 @@ fn map(
             J::Object(inner) if inner.is_empty() => out.push_str(" {}\n"),
             J::Object(inner) => {
                 out.push('\n');
-                map(out, inner, column + 2, false)?;
+                map(out, inner, column + 2, false, fold)?;
             }
             J::Array(items) if items.is_empty() => out.push_str(" []\n"),
             J::Array(items) => {
                 out.push('\n');
-                seq(out, items, column)?;
+                seq(out, items, column, fold)?;
             }
             scalar => {
                 out.push(' ');
-                value(out, scalar, column, Place::MapValue)?;
+                value(out, scalar, column, Place::MapValue, fold)?;
             }
         }
     }
@@ -70,14 +73,14 @@ fn map(
 
 /// The items of `items`, their dashes at `column` (lists are compact: a list value's dashes
 /// are at its key's column).
-fn seq(out: &mut String, items: &[J], column: usize) -> Option<()> {
+fn seq(out: &mut String, items: &[J], column: usize, fold: bool) -> Option<()> {
     for item in items {
         indent(out, column);
         out.push_str("- ");
         match item {
-            J::Object(m) if !m.is_empty() => map(out, m, column + 2, true)?,
+            J::Object(m) if !m.is_empty() => map(out, m, column + 2, true, fold)?,
             J::Object(_) | J::Array(_) => return None,
-            scalar => value(out, scalar, column, Place::SeqItem)?,
+            scalar => value(out, scalar, column, Place::SeqItem, fold)?,
         }
     }
     Some(())
@@ -91,8 +94,17 @@ enum Place {
 }
 
 /// A scalar and its line end; a block scalar's body indented past `column` (its key's or its
-/// dash's).
-fn value(out: &mut String, v: &J, column: usize, place: Place) -> Option<()> {
+/// dash's); with `fold`, a long value broken as go-yaml breaks it, its continuation lines at
+/// `column + 2`.
+fn value(out: &mut String, v: &J, column: usize, place: Place, fold: bool) -> Option<()> {
+    if fold
+        && let J::String(s) = v
+        && let Some(text) = super::fold::folded(s, line_column(out), column + 2)
+    {
+        out.push_str(&text);
+        out.push('\n');
+        return Some(());
+    }
     match v {
         J::Null => out.push_str("null\n"),
         J::Bool(true) => out.push_str("true\n"),
@@ -124,6 +136,12 @@ fn value(out: &mut String, v: &J, column: usize, place: Place) -> Option<()> {
         }
     }
     Some(())
+}
+
+/// The column the next character of `out` is written at, in characters as go-yaml counts.
+fn line_column(out: &str) -> usize {
+    let start = out.rfind('\n').map_or(0, |i| i + 1);
+    out[start..].chars().count()
 }
 
 /// A mapping key: a word as it is, anything else as serde-saphyr writes it (on one line, or

@@ -4,7 +4,7 @@
 
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
 
-use super::{Pos, Value, pos_of, resolve_plain};
+use super::{Pos, SyntaxError, Value, pos_of, resolve_plain};
 
 /// Every plain (unquoted) scalar in a YAML text that YAML 1.2 reads as a string, with its
 /// position. Used by the YAML-safety tests to prove that no string is left bare where a YAML 1.1
@@ -359,7 +359,7 @@ fn less_by<T>(ar: &[T], br: &[T], ch: impl Fn(&T) -> char) -> bool {
 }
 
 /// Emits a value as YAML in its own order (struct fields as declared, so the effective
-/// configuration reads like the reference), formatted and quoted like [`to_canonical`].
+/// configuration reads like the reference), formatted and quoted like `to_canonical`.
 pub fn to_string_ordered<T: serde::Serialize>(value: &T) -> Result<String, String> {
     emit(value)
 }
@@ -378,4 +378,95 @@ pub(super) fn emit<T: serde::Serialize>(value: &T) -> Result<String, String> {
         out.push('\n');
     }
     Ok(out)
+}
+
+/// A rendered-manifest stream that `diff` reads back (an output directory, a committed file),
+/// read exactly as kubectl reads it or refused, located: a YAML error at its place, and a merge
+/// key (`<<`), which kubectl's reader (go-yaml) resolves into the map and agentctl does not,
+/// so what the file applies would be misread. agentctl never writes one.
+pub fn read_manifests(text: &str) -> Result<Vec<serde_json::Value>, SyntaxError> {
+    if text.contains("<<")
+        && let Some(e) = merge_key(text)
+    {
+        return Err(e);
+    }
+    super::parse_manifests(text).map_err(|message| located(text, &message))
+}
+
+/// The first merge key (`<<` as a plain map key) of `text`, or its first syntax error.
+fn merge_key(text: &str) -> Option<SyntaxError> {
+    let options = serde_saphyr::granit_parser::options! { emit_comments: false };
+    // Per open collection: whether it is a map whose next scalar is a key.
+    let mut stack: Vec<Option<bool>> = Vec::new();
+    let step = |stack: &mut Vec<Option<bool>>| {
+        if let Some(Some(key)) = stack.last_mut() {
+            *key = !*key;
+        }
+    };
+    for event in Parser::new_from_str_with_options(text, options) {
+        let (event, span) = match event {
+            Ok(e) => e,
+            Err(e) => return Some(super::parse_error(&e)),
+        };
+        match event {
+            Event::MappingStart(..) => {
+                step(&mut stack);
+                stack.push(Some(true));
+            }
+            Event::SequenceStart(..) => {
+                step(&mut stack);
+                stack.push(None);
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                stack.pop();
+            }
+            Event::Scalar(value, style, ..) => {
+                if style == ScalarStyle::Plain && value == "<<" && stack.last() == Some(&Some(true))
+                {
+                    return Some(SyntaxError {
+                        len: 2,
+                        ..super::err(
+                            "a YAML merge key (`<<`): kubectl merges the keys it names into this map; agentctl does not, so it cannot say what this file applies",
+                            pos_of(&span),
+                            Some(
+                                "write the keys out in full, or run `agentctl render` again: agentctl never writes a merge key",
+                            ),
+                        )
+                    });
+                }
+                step(&mut stack);
+            }
+            Event::Alias(..) | Event::UnresolvedAlias(..) => step(&mut stack),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A manifest stream's parse error at its place: the scanner's own error where there is one,
+/// else the reader's message at the line and column it names (`line 3 column 5`), else at the
+/// start.
+fn located(text: &str, message: &str) -> SyntaxError {
+    if let Some(e) = merge_key(text) {
+        return e;
+    }
+    let first = message.lines().next().unwrap_or_default();
+    let number = |word: &str| -> Option<usize> {
+        let at = first.find(word)? + word.len();
+        let digits: String = first[at..]
+            .trim_start()
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse().ok()
+    };
+    let pos = Pos {
+        line: number("line").unwrap_or(1).max(1),
+        col: number("column").unwrap_or(1).max(1),
+    };
+    super::err(
+        format!("not a manifest stream: {first}"),
+        pos,
+        Some("run `agentctl render` again to write the file afresh"),
+    )
 }

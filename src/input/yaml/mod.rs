@@ -544,7 +544,7 @@ pub fn parse_inline(text: &str) -> Result<Node, SyntaxError> {
 /// Parses a stream of rendered manifests (one or more documents) into JSON values.
 ///
 /// Every render parses a dozen rendered files, so the common case is read line by line
-/// ([`lines`]: the templates' subset of YAML, JSON values read by serde_json), then
+/// (`lines`: the templates' subset of YAML, JSON values read by serde_json), then
 /// built straight from the parser's events (about 7% of a whole-process render saved,
 /// measured); anything those paths are not certain to read exactly as serde-saphyr does is read
 /// by serde-saphyr, which also gives the error messages.
@@ -563,15 +563,21 @@ pub fn parse_manifests(text: &str) -> Result<Vec<serde_json::Value>, String> {
 /// map it keeps the order of the file; so the stream, the files and kustomize's build of the
 /// files list keys in one order.
 ///
-/// Written directly ([`canonical`]) where the result is certain, else by serde-saphyr.
+/// A long single-line value is broken over lines where `kubectl kustomize` (go-yaml v2) breaks
+/// it, past column 80 (`fold`), so the two texts agree line for line; the same string.
+///
+/// Written directly (`canonical`) where the result is certain, else by serde-saphyr (an
+/// object of a shape the direct writer does not know, a list directly in a list: its long
+/// values are not folded).
 pub fn to_canonical(value: &serde_json::Value) -> Result<String, String> {
-    match canonical::canonical(value) {
+    match canonical::canonical(value, true) {
         Some(text) => Ok(text),
         None => manifests::canonical_by_saphyr(value),
     }
 }
 
 mod canonical;
+mod fold;
 mod lines;
 mod manifests;
 mod scalar;
@@ -581,6 +587,6 @@ mod tests;
 pub use scalar::{NotDecimal, not_decimal, resolve_plain, unfit_character};
 
 pub use manifests::{
-    YAML11_BOOLS, from_str, go_yaml_less, is_yaml11_only_bool, plain_strings, to_string_ordered,
-    yaml11_retypes,
+    YAML11_BOOLS, from_str, go_yaml_less, is_yaml11_only_bool, plain_strings, read_manifests,
+    to_string_ordered, yaml11_retypes,
 };

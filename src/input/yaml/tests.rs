@@ -193,7 +193,7 @@ fn every_rendered_object_is_written_directly_as_serde_saphyr_writes_it() {
         let merged = crate::pipeline::resolve(&inputs).expect("resolves");
         for (name, text) in renderer.render(&merged.config).expect("renders") {
             for obj in parse_manifests(&text).expect("parses") {
-                let direct = super::canonical::canonical(&obj)
+                let direct = super::canonical::canonical(&obj, false)
                     .unwrap_or_else(|| panic!("{profiles:?} {examples:?} {name} deferred"));
                 assert_eq!(
                     Ok(direct),
@@ -299,7 +299,7 @@ fn the_direct_writer_writes_odd_keys_and_values_as_serde_saphyr_or_defers() {
             json!({ "a": [1, -2, 1.5, true, null, {}, []], "b": {}, "c": [] }),
             json!({ "a": [[s]], "b": [{}], "c": [[]] }),
         ] {
-            if let Some(text) = super::canonical::canonical(&value) {
+            if let Some(text) = super::canonical::canonical(&value, false) {
                 assert_eq!(Ok(text), canonical_by_saphyr(&value), "{value}");
                 direct += 1;
             }

@@ -263,6 +263,23 @@ fn the_quota_holds_every_pod_at_maximum_scale() {
         "{}",
         found[0].message
     );
+    // Its causes, for locating it at the override that raised the count: the replicas (no
+    // autoscaler here), the surge, each container's and native sidecar's resources.
+    let causes: Vec<String> = found[0]
+        .causes
+        .iter()
+        .map(|(o, p)| format!("{o} {}", crate::config::patches::PathDisplay(p)))
+        .collect();
+    assert_eq!(
+        causes,
+        [
+            "Deployment/web spec.replicas",
+            "Deployment/web spec.strategy",
+            "Deployment/web spec.template.spec.containers[0].resources",
+            "Deployment/web spec.template.spec.initContainers[0].resources",
+            "Deployment/web spec.template.spec.overhead",
+        ]
+    );
     // Claims: a StatefulSet's templates count once per replica.
     assert_eq!(
         ids(&with(|a| {
@@ -303,6 +320,27 @@ fn a_persistent_redis_needs_a_backup_that_reaches_it() {
             a.push(suspended.clone());
         })),
         ["AGT174"]
+    );
+    // Blamed, in order, on the CronJob (suspended, or its containers) and the Redis's name.
+    let all = with(|a| {
+        a.push(redis());
+        a.push(suspended.clone());
+    });
+    let refs: Vec<&J> = all.iter().collect();
+    let found = lint(&refs, &Typed);
+    let causes: Vec<String> = found[0]
+        .causes
+        .iter()
+        .map(|(o, p)| format!("{o} {}", crate::config::patches::PathDisplay(p)))
+        .collect();
+    let job = crate::config::patches::object_id(&suspended);
+    assert_eq!(
+        causes,
+        [
+            format!("{job} spec.suspend"),
+            format!("{job} spec.jobTemplate.spec.template.spec.containers"),
+            "StatefulSet/redis spec.serviceName".to_owned(),
+        ]
     );
     // Without a volume there is nothing to lose.
     let mut ephemeral = redis();

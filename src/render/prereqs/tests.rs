@@ -179,3 +179,51 @@ fn referenced_config_maps_and_claims_are_prerequisites_and_the_namespace_is_crea
     );
     assert_eq!(all.matches("kubectl create namespace").count(), 1, "{all}");
 }
+
+/// The Secret command pasted into a real shell: each key stays one argument whatever it holds,
+/// each value comes from its variable, and nothing else runs or is redirected (`kubectl`
+/// replaced by `printf` to show the arguments).
+#[test]
+fn the_secret_command_is_one_command_in_a_real_shell() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let keys = [
+        "anthropic-api-key",
+        "a';touch pwned;'",
+        "b$(touch pwned2)",
+        "<x>",
+    ];
+    let cmd = secret_command("agent secrets", "ns;rm", keys);
+    let printf = cmd.replacen("kubectl", "printf '%s\\n'", 1);
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&printf)
+        .current_dir(dir.path())
+        .env("ANTHROPIC_API_KEY", "k1")
+        .env("A__TOUCH_PWNED__", "v2")
+        .env("B__TOUCH_PWNED2_", "v3")
+        .env("_X_", "v4")
+        .output()
+        .expect("sh");
+    assert!(out.status.success(), "{cmd}: {out:?}");
+    let args: Vec<&str> = std::str::from_utf8(&out.stdout)
+        .expect("utf-8")
+        .lines()
+        .collect();
+    assert_eq!(
+        args,
+        [
+            "create",
+            "secret",
+            "generic",
+            "agent secrets",
+            "--namespace=ns;rm",
+            "--from-literal=anthropic-api-key=k1",
+            "--from-literal=a';touch pwned;'=v2",
+            "--from-literal=b$(touch pwned2)=v3",
+            "--from-literal=<x>=v4",
+        ],
+        "{cmd}"
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").collect();
+    assert!(left.is_empty(), "the command wrote files: {left:?}");
+}

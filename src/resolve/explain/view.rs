@@ -88,6 +88,16 @@ pub(super) fn origin_of(merged: &Merged, path: &str) -> String {
 /// `agentctl config`: the effective configuration as YAML (itself a valid override file);
 /// with `show_origin`, every leaf carries a `# <layer>` comment.
 pub fn config_yaml(merged: &Merged, show_origin: bool) -> anyhow::Result<String> {
+    config_yaml_with(merged, show_origin, &[])
+}
+
+/// [`config_yaml`], with the settings a patch overrides (the setting's path, the note for its
+/// own line, the note for a line inside it) said on their lines.
+pub fn config_yaml_with(
+    merged: &Merged,
+    show_origin: bool,
+    overridden: &[(String, String, String)],
+) -> anyhow::Result<String> {
     let (text, leaves) = ordered(&merged.config)?;
     let extras = extras_yaml(merged, show_origin)?;
     if !show_origin {
@@ -95,7 +105,19 @@ pub fn config_yaml(merged: &Merged, show_origin: bool) -> anyhow::Result<String>
     }
     let mut notes: BTreeMap<usize, String> = BTreeMap::new();
     for leaf in &leaves {
-        notes.insert(leaf.line, origin_of(merged, &leaf.path));
+        let mut note = origin_of(merged, &leaf.path);
+        for (setting, own, inside) in overridden {
+            if leaf.path == *setting {
+                note.push_str(&format!("; {own}"));
+            } else if leaf
+                .path
+                .strip_prefix(setting.as_str())
+                .is_some_and(|r| r.starts_with('.'))
+            {
+                note.push_str(&format!("; {inside}"));
+            }
+        }
+        notes.insert(leaf.line, note);
     }
     let width = text
         .lines()
@@ -207,6 +229,22 @@ pub(super) fn shown(v: &J) -> String {
 
 /// One line per patch or extra object: what it is, and where it was written.
 pub fn extras_list(merged: &Merged, path: &str) -> Vec<String> {
+    if path == "crds" {
+        return merged
+            .crds
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} ({}; served: {}) from `{}`, listed at {}",
+                    c.kind,
+                    c.group,
+                    c.served().join(", "),
+                    c.file,
+                    c.listed_at
+                )
+            })
+            .collect();
+    }
     if path == "accept" {
         return merged
             .accepts

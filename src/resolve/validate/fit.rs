@@ -92,6 +92,36 @@ impl Checker<'_> {
             self.labels(path, map);
             return;
         }
+        // The API server's limit on one object's annotations, keys and values together: at
+        // the entry that takes the total over it.
+        let mut total = 0;
+        for (k, v) in map {
+            total += crate::k8s::object::annotations_size([(k.as_str(), v.as_str())]);
+            if total > crate::k8s::object::ANNOTATIONS_LIMIT {
+                let whose = match path {
+                    "agent.podAnnotations" => {
+                        "the agent pods (the pod template of Deployment/agent-deployment)"
+                    }
+                    "agent.service.annotations" => "Service/agent-service",
+                    "agent.serviceAccount.annotations" => "the agent's ServiceAccount",
+                    "ingress.annotations" => "the agent's Ingress",
+                    "httpRoute.annotations" => "the agent's HTTPRoute",
+                    _ => "the object they land on",
+                };
+                let all = crate::k8s::object::annotations_size(
+                    map.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                );
+                self.fail(
+                    &format!("{path}.{k}"),
+                    format!(
+                        "the annotations of {whose} total {all} bytes (keys and values), over the API server's limit of {} (256 KiB)",
+                        crate::k8s::object::ANNOTATIONS_LIMIT
+                    ),
+                    Some("keep large data in a ConfigMap and reference it; an annotation is not storage".into()),
+                );
+                break;
+            }
+        }
         for k in map.keys() {
             if let Err(why) = label_key(k) {
                 let help = label_key_suggestion(k).map(|fixed| format!("did you mean `{fixed}`?"));

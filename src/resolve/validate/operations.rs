@@ -89,19 +89,6 @@ fn cron_schedule(s: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Quota fields, by ResourceQuota key.
-fn quota_path(resource: &str) -> &'static str {
-    match resource {
-        "requests.cpu" => "quota.requestsCpu",
-        "requests.memory" => "quota.requestsMemory",
-        "limits.cpu" => "quota.limitsCpu",
-        "limits.memory" => "quota.limitsMemory",
-        "requests.storage" => "quota.requestsStorage",
-        "pods" => "quota.pods",
-        _ => "quota.persistentVolumeClaims",
-    }
-}
-
 /// The ResourceQuota and LimitRange: every figure set by hand must hold the deployment at its
 /// maximum scale.
 pub(super) fn quota(k: &mut Checker, c: &Config) {
@@ -175,7 +162,7 @@ pub(super) fn quota(k: &mut Checker, c: &Config) {
 }
 
 fn shortfall(k: &mut Checker, c: &Config, s: &Shortfall) {
-    let path = quota_path(s.resource);
+    let path = crate::config::quota::setting_of(s.resource).unwrap_or("quota");
     let scaled = c.autoscaling.enabled || c.keda.enabled;
     let replicas_path = if scaled {
         "agent.replicas.max"
@@ -384,7 +371,7 @@ pub(super) fn external_secret(k: &mut Checker, c: &Config) {
         k.duration("externalSecret.refreshInterval", &x.refresh_interval);
     }
     let keys = c.agent_secret_keys();
-    let needed: Vec<&str> = keys.iter().map(|(k, _)| k.as_str()).collect();
+    let needed: Vec<&str> = keys.iter().map(String::as_str).collect();
     for &key in &needed {
         // A misspelled entry is reported once, below, with its "did you mean".
         let misspelled = x

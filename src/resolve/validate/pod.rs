@@ -62,16 +62,40 @@ impl Checker<'_> {
     }
 
     fn mount_path(&mut self, path: &str, value: &str) -> bool {
-        let ok =
-            value.starts_with('/') && !value.contains(':') && !value.split('/').any(|s| s == "..");
-        if !ok {
+        let why = match crate::config::names::mount_path(value) {
+            Err(why) => Some(why),
+            Ok(()) if value.contains(':') => Some("it contains `:`"),
+            Ok(()) => None,
+        };
+        if let Some(why) = why {
             self.fail(
                 path,
-                format!("`{value}` is not an absolute path a volume can be mounted at"),
-                Some("write an absolute path without `..` or `:`, e.g. `/app/prompts`".into()),
+                format!("`{value}` is not a path a volume can be mounted at: {why}"),
+                Some(
+                    "write an absolute path below `/`, without `..` or `:`, e.g. `/app/prompts`"
+                        .into(),
+                ),
             );
         }
-        ok
+        why.is_none()
+    }
+}
+
+/// Which of agentctl's own PersistentVolumeClaims `claim` is, if it is one: the Redis
+/// StatefulSet's per-replica claims (`data-redis-N`, from its `data` claim template), the
+/// agent's `agent-data-pvc`, the backup's `redis-backup-pvc` (names reserved even while the
+/// setting that renders them is off, so turning it on later never takes over a claim).
+fn own_claim(claim: &str) -> Option<&'static str> {
+    if claim
+        .strip_prefix("data-redis-")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Some("the Redis StatefulSet's, `data-redis-N` for replica N");
+    }
+    match claim {
+        "agent-data-pvc" => Some("the agent's data volume, `agent.storage`"),
+        "redis-backup-pvc" => Some("the Redis backup's, `backup.storage`"),
+        _ => None,
     }
 }
 
@@ -311,10 +335,18 @@ fn volume(k: &mut Checker, path: &str, v: &Volume) {
         k.quantity(&format!("{path}.emptyDir.sizeLimit"), l, Kind::Memory);
     }
     if let Some(pvc) = &v.persistent_volume_claim {
-        k.dns_subdomain(
-            &format!("{path}.persistentVolumeClaim.claimName"),
-            &pvc.claim_name,
-        );
+        let at = format!("{path}.persistentVolumeClaim.claimName");
+        k.dns_subdomain(&at, &pvc.claim_name);
+        if let Some(whose) = own_claim(&pvc.claim_name) {
+            k.fail(
+                &at,
+                format!(
+                    "`{}` is one of agentctl's own claims ({whose}): the agent pods must not mount it",
+                    pvc.claim_name
+                ),
+                Some("mount a claim of your own, created out of band, with another name".into()),
+            );
+        }
     }
     if let Some(csi) = &v.csi {
         k.dns_subdomain(&format!("{path}.csi.driver"), &csi.driver);

@@ -1,0 +1,182 @@
+//! One side of a comparison built as `kubectl apply -k` builds a directory agentctl wrote, so
+//! the impact is about what was (or will be) applied, not only about the files: for each
+//! `kustomization.yaml`, the objects of the generated files beside it (a `resources` entry that
+//! is none is noted by `foreign_entries`; a file it does not list, which `kubectl apply -k` would
+//! not apply, is compared all the same: not reproduced yet), then its `patches` (strategic merge and JSON 6902, kustomize's
+//! targets, through `config::patches`; a root `$patch: delete` deletes the object, as kustomize
+//! does), its `labels` (agentctl writes them; its `namespace` is given to objects naming none,
+//! in `Objects::new`; kustomize also overrides a different one: not reproduced yet). What agentctl cannot reproduce (a patch file not among the compared files, a target
+//! name kustomize would read as a regular expression, `options`, a selector or template label,
+//! a patch that fails) is a "not analyzed" line, never guessed; so are the other fields
+//! (`images`, generators, `components`, `namePrefix`, ...: see `foreign_entries`).
+
+use serde_json::Value as J;
+
+use crate::config::patches;
+
+/// The objects `kubectl apply -k` applies from `files` (name, documents), with a line in
+/// `notes` for each part of a `kustomization.yaml` agentctl cannot reproduce. Files in a
+/// directory without a `kustomization.yaml` are taken as they are.
+pub fn build(files: Vec<(String, Vec<J>)>, notes: &mut Vec<String>) -> Vec<J> {
+    let dir_of = |name: &str| name.rsplit_once('/').map_or("", |(d, _)| d).to_owned();
+    let kustomizations: Vec<(String, String, J)> = files
+        .iter()
+        .filter_map(|(name, docs)| {
+            let k = docs.iter().find(|d| d["kind"] == "Kustomization")?;
+            Some((dir_of(name), name.clone(), k.clone()))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (name, docs) in &files {
+        if !kustomizations.iter().any(|(d, _, _)| *d == dir_of(name)) {
+            out.extend(docs.iter().cloned());
+        }
+    }
+    for (dir, kname, k) in &kustomizations {
+        let path = |entry: &str| {
+            if dir.is_empty() {
+                entry.to_owned()
+            } else {
+                format!("{dir}/{entry}")
+            }
+        };
+        // Every generated file beside it, in file order (the report's order). One it does not
+        // list in `resources` is not applied by `kubectl apply -k`: compared all the same, as
+        // agentctl's own (not reproduced yet).
+        let mut objects: Vec<J> = Vec::new();
+        for (name, docs) in &files {
+            if dir_of(name) == *dir && name != kname {
+                objects.extend(
+                    docs.iter()
+                        .filter(|d| d["kind"] != "Kustomization")
+                        .cloned(),
+                );
+            }
+        }
+        for (i, entry) in k["patches"].as_array().into_iter().flatten().enumerate() {
+            if let Err(why) = patch(&mut objects, entry, &files, &path) {
+                notes.push(format!(
+                    "{kname}: patches[{i}]: {why}, so it is not analyzed"
+                ));
+            }
+        }
+        for (i, entry) in k["labels"].as_array().into_iter().flatten().enumerate() {
+            if entry["includeSelectors"] == true || entry["includeTemplates"] == true {
+                notes.push(format!(
+                    "{kname}: labels[{i}] sets selector or template labels, which agentctl does not write, so it is not analyzed"
+                ));
+                continue;
+            }
+            for o in &mut objects {
+                let Some(meta) = o.get_mut("metadata").and_then(J::as_object_mut) else {
+                    continue;
+                };
+                let labels = meta
+                    .entry("labels")
+                    .or_insert_with(|| J::Object(serde_json::Map::new()));
+                if let (Some(labels), Some(pairs)) =
+                    (labels.as_object_mut(), entry["pairs"].as_object())
+                {
+                    for (key, value) in pairs {
+                        labels.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        out.push(k.clone());
+        out.extend(objects);
+    }
+    out
+}
+
+/// Applies one `patches:` entry of a committed `kustomization.yaml` to `objects`; `Err`: why
+/// agentctl cannot reproduce what kustomize does with it.
+fn patch(
+    objects: &mut Vec<J>,
+    entry: &J,
+    files: &[(String, Vec<J>)],
+    path: &dyn Fn(&str) -> String,
+) -> Result<(), String> {
+    let Some(m) = entry.as_object() else {
+        return Err("not a map".into());
+    };
+    if let Some(extra) = m
+        .keys()
+        .find(|k| !["patch", "path", "target"].contains(&k.as_str()))
+    {
+        return Err(format!("`{extra}` is not reproduced"));
+    }
+    let body: J = match (
+        m.get("patch").and_then(J::as_str),
+        m.get("path").and_then(J::as_str),
+    ) {
+        (Some(text), None) => {
+            let mut docs = crate::input::yaml::read_manifests(text).map_err(|e| {
+                format!(
+                    "the patch is not read as kustomize reads it ({})",
+                    e.message
+                )
+            })?;
+            if docs.len() != 1 {
+                return Err("the patch is not one document".into());
+            }
+            docs.remove(0)
+        }
+        (None, Some(file)) => {
+            let name = path(file);
+            let (_, docs) = files
+                .iter()
+                .find(|(n, _)| *n == name)
+                .ok_or_else(|| format!("its file `{file}` is not among the compared files"))?;
+            match docs.as_slice() {
+                [one] => one.clone(),
+                _ => return Err(format!("its file `{file}` is not one document")),
+            }
+        }
+        _ => return Err("it needs exactly one of `patch` and `path`".into()),
+    };
+    // kustomize reads a target's name and namespace as regular expressions.
+    let regex = |v: Option<&J>| {
+        v.and_then(J::as_str)
+            .is_some_and(|s| s.contains(|c: char| "^$.*+?()[]{}|\\".contains(c)))
+    };
+    let target = m.get("target");
+    if target.is_some_and(|t| {
+        regex(t.get("name")) || regex(t.get("namespace")) || t.get("annotationSelector").is_some()
+    }) {
+        return Err("its target is a pattern or an annotation selector".into());
+    }
+    let delete = body.get("$patch").and_then(J::as_str) == Some("delete");
+    let mut parsed_entry = serde_json::Map::new();
+    if let Some(t) = target {
+        parsed_entry.insert("target".into(), t.clone());
+    }
+    let mut probe = body.clone();
+    if delete && let Some(b) = probe.as_object_mut() {
+        b.remove("$patch");
+    }
+    parsed_entry.insert("patch".into(), probe);
+    let parsed = patches::parse(&J::Object(parsed_entry)).map_err(|e| e.message)?;
+    let selected = patches::select(&parsed.target, objects.iter());
+    if delete {
+        let mut i = 0;
+        objects.retain(|_| {
+            i += 1;
+            !selected.contains(&(i - 1))
+        });
+        return Ok(());
+    }
+    let parsed = patches::parse(&J::Object(
+        [("patch".to_owned(), body)]
+            .into_iter()
+            .chain(target.map(|t| ("target".to_owned(), t.clone())))
+            .collect(),
+    ))
+    .map_err(|e| e.message)?;
+    for i in selected {
+        if let Some(o) = objects.get_mut(i) {
+            patches::apply(o, &parsed).map_err(|e| e.message)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,376 @@
+//! Typed settings a patch overrode: where a typed setting renders a value ([`TYPED`], the one
+//! table of where settings land in the objects), the value before the patches, compared with
+//! the final objects. A difference a patch made is an [`Override`]: `render` warns once per
+//! setting, `explain` and `config --show-origin` say the final value comes from the patch, and
+//! [`follow`] carries the patched value to the objects that must run the same thing (the
+//! backup job runs the patched Redis image).
+
+use serde_json::Value as J;
+
+use crate::config::patches::{self, PathDisplay, Seg};
+use crate::diag::Origin as SourceOrigin;
+use crate::render::patches::Applied;
+use crate::resolve::merge::{Merged, compact};
+
+use super::{Known, TYPED};
+
+/// A typed setting's rendered value that a patch changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Override {
+    /// The setting (`agent.image`, `agent.resources`, `agent.sidecars.otel.image`).
+    pub setting: String,
+    /// The setting to write instead of the patch: the setting, or the field inside a map
+    /// setting (`agent.resources.limits.memory`).
+    pub set: String,
+    /// Where it is rendered: `Kind/name` and the path in the object.
+    pub object: String,
+    /// The path (`spec.template.spec.containers[name=agent].image`).
+    pub path: String,
+    /// The patch (`patches[0]`) and where it wrote the value (`file:line:col`).
+    pub entry: String,
+    /// Where the patch wrote the value.
+    pub at: String,
+    /// What the setting rendered there, before the patches (`null`: nothing, a field the
+    /// patch added inside a map setting).
+    pub typed: J,
+    /// What the object holds after them (`None`: the patch removed it).
+    pub now: Option<J>,
+    /// Where the setting itself was written (`None`: its default).
+    pub set_at: Option<String>,
+}
+
+impl Override {
+    /// One value on one line: strings bare, anything else as flow YAML/JSON.
+    fn shown(v: Option<&J>) -> String {
+        match v {
+            None => "nothing (removed)".to_owned(),
+            Some(v) => compact(v),
+        }
+    }
+
+    /// The final value, for people.
+    pub fn now_text(&self) -> String {
+        Self::shown(self.now.as_ref())
+    }
+
+    /// The typed value, for people.
+    pub fn typed_text(&self) -> String {
+        Self::shown(Some(&self.typed))
+    }
+
+    /// `render`'s warning (once per setting).
+    pub fn warning(&self) -> String {
+        let set = self
+            .set_at
+            .as_ref()
+            .map_or_else(|| "its default".to_owned(), |s| format!("set at {s}"));
+        format!(
+            "warning: {} at {} overrides the setting `{}`: {} {} is {}, not {} (`{}`, {set})\n  = help: set `{}` instead of patching the field: explain, diff and what follows the setting then see the value\n",
+            self.entry,
+            self.at,
+            self.setting,
+            self.object,
+            self.path,
+            self.now_text(),
+            self.typed_text(),
+            self.setting,
+            self.set,
+        )
+    }
+
+    /// `explain`'s lines for the setting.
+    pub fn explain(&self) -> String {
+        format!(
+            "rendered: {} (from {} at {}, which overrides this setting)\n  {} {}: the setting alone renders {}; set `{}` instead of patching the field\n",
+            self.now_text(),
+            self.entry,
+            self.at,
+            self.object,
+            self.path,
+            self.typed_text(),
+            self.set,
+        )
+    }
+
+    /// `config --show-origin`'s note on the setting's line(s).
+    pub fn origin_note(&self, leaf: bool) -> String {
+        if leaf {
+            format!(
+                "overridden by {} at {}: renders {}",
+                self.entry,
+                self.at,
+                self.now_text()
+            )
+        } else {
+            format!(
+                "overridden by {} at {} ({})",
+                self.entry, self.at, self.setting
+            )
+        }
+    }
+}
+
+/// A path of [`TYPED`] (`spec.template.spec.containers[name=agent].image`) as segments, list
+/// items by merge key as [`patches::keyed_path`] writes them.
+pub(super) fn segs(path: &str) -> Vec<Seg> {
+    let mut out = Vec::new();
+    for part in path.split('.') {
+        match part.split_once('[') {
+            Some((name, item)) => {
+                out.push(Seg::Key(name.to_owned()));
+                let item = item.trim_end_matches(']');
+                match item.split_once('=') {
+                    Some((key, value)) => out.push(Seg::Item {
+                        key: key.to_owned(),
+                        value: value.to_owned(),
+                    }),
+                    None => out.push(Seg::Index(item.parse().unwrap_or(0))),
+                }
+            }
+            None => out.push(Seg::Key(part.to_owned())),
+        }
+    }
+    out
+}
+
+/// The value at a keyed path of `obj`.
+pub(super) fn value_at<'a>(obj: &'a J, path: &[Seg]) -> Option<&'a J> {
+    let mut here = obj;
+    for seg in path {
+        here = match (seg, here) {
+            (Seg::Key(k), J::Object(m)) => m.get(k)?,
+            (Seg::Index(i), J::Array(a)) => a.get(*i)?,
+            (Seg::Item { key, value }, J::Array(a)) => {
+                a.iter().find(|item| is_item(item, key, value))?
+            }
+            _ => return None,
+        };
+    }
+    Some(here)
+}
+
+fn find<'a>(files: &'a [(String, Vec<J>)], id: &str) -> Option<&'a J> {
+    files
+        .iter()
+        .flat_map(|(_, o)| o)
+        .find(|o| patches::object_id(o) == id)
+}
+
+/// Rows of [`TYPED`] that locate findings but do not own their field: the alert groups hold
+/// every alert setting, not only the runbook URL.
+const NOT_OWNED: &[&str] = &["monitoring.alerts.runbookBaseUrl"];
+
+/// One field a typed setting rendered, before the patches: the object, the field (keyed), the
+/// setting, the value; and the row's setting (`agent.sidecars.*.image`).
+type Held = ((&'static str, String, String, J), &'static str);
+
+/// Before the patches: the value of every field [`TYPED`] says a setting rendered (a row's
+/// `*` expanded to each item that setting has; one setting per field: the first the user
+/// wrote, else the first).
+#[derive(Debug, Clone, Default)]
+pub struct Before(Vec<Held>);
+
+/// Reads [`Before`] from the rendered objects (nothing when no layer has a patch).
+pub fn before(merged: &Merged, files: &[(String, Vec<J>)]) -> Before {
+    if merged.patches.is_empty() {
+        return Before::default();
+    }
+    let written = |s: &str| {
+        merged
+            .origin(s)
+            .is_some_and(|o| o.source.origin != SourceOrigin::Default)
+    };
+    let mut out: Vec<Held> = Vec::new();
+    for r in TYPED.iter().filter(|r| !NOT_OWNED.contains(&r.setting)) {
+        let Some(obj) = find(files, r.object) else {
+            continue;
+        };
+        let fields: Vec<(String, String)> = match r.field.split_once("[name=*]") {
+            None => vec![(r.field.to_owned(), r.setting.to_owned())],
+            Some((list, _)) => value_at(obj, &segs(list))
+                .and_then(J::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|item| item.get("name").and_then(J::as_str))
+                .map(|n| (r.field.replace('*', n), r.setting.replace('*', n)))
+                // Only items the setting has (the agent's own container is no sidecar).
+                .filter(|(_, setting)| merged.origin(setting).is_some())
+                .collect(),
+        };
+        for (field, setting) in fields {
+            let Some(v) = value_at(obj, &segs(&field)) else {
+                continue;
+            };
+            match out
+                .iter_mut()
+                .find(|((o, f, ..), _)| *o == r.object && *f == field)
+            {
+                // A later row for the same field wins only when the user wrote it and the
+                // earlier one is a default.
+                Some(((_, _, s, _), row)) => {
+                    if !written(s) && written(&setting) {
+                        *s = setting;
+                        *row = r.setting;
+                    }
+                }
+                None => out.push(((r.object, field, setting, v.clone()), r.setting)),
+            }
+        }
+    }
+    Before(out)
+}
+
+/// The typed values the patches changed, each located at the patch that changed it; one per
+/// row of [`TYPED`], in its order.
+pub fn overrides(
+    merged: &Merged,
+    applied: &[Applied],
+    before: &Before,
+    files: &[(String, Vec<J>)],
+) -> Vec<Override> {
+    let objects: Vec<&J> = files.iter().flat_map(|(_, o)| o).collect();
+    let known = Known::new(merged, applied, &objects);
+    let mut out = Vec::new();
+    for ((object, at, setting, was), _) in &before.0 {
+        let row = segs(at);
+        let path = row.clone();
+        let now = find(files, object).and_then(|o| value_at(o, &path));
+        if now == Some(was) {
+            continue;
+        }
+        let set_at = merged
+            .origin(setting)
+            .filter(|s| s.source.origin != SourceOrigin::Default)
+            .map(|s| s.source.locate(s.pos));
+        // A map setting (resources, nodeSelector): each field the patches changed, said alone.
+        let mut changed = Vec::new();
+        leaves(&path, Some(was), now, &mut changed);
+        for (path, was, now) in changed {
+            let shown = PathDisplay(&path).to_string();
+            // A field an earlier, narrower row already said (a sidecar's image, then the
+            // sidecar's entry): said once.
+            if out
+                .iter()
+                .any(|o: &Override| o.object == *object && o.path == shown)
+            {
+                continue;
+            }
+            let Some(l) = known.patch_keyed(object, &path) else {
+                continue;
+            };
+            let mut set = (*setting).to_owned();
+            for seg in &path[row.len()..] {
+                if let Seg::Key(k) = seg {
+                    set.push('.');
+                    set.push_str(k);
+                }
+            }
+            out.push(Override {
+                setting: setting.clone(),
+                set,
+                object: (*object).to_owned(),
+                path: shown,
+                entry: l.entry.clone(),
+                at: l.source.locate(l.pos),
+                typed: was.cloned().unwrap_or(J::Null),
+                now: now.cloned(),
+                set_at: set_at.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// The places where `was` and `now` differ: below `path` key by key where both are maps, else
+/// `path` itself.
+fn leaves<'a>(
+    path: &[Seg],
+    was: Option<&'a J>,
+    now: Option<&'a J>,
+    out: &mut Vec<(Vec<Seg>, Option<&'a J>, Option<&'a J>)>,
+) {
+    if was == now {
+        return;
+    }
+    if let (Some(J::Object(a)), Some(J::Object(b))) = (was, now) {
+        let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+        for k in keys {
+            let mut p = path.to_vec();
+            p.push(Seg::Key(k.clone()));
+            leaves(&p, a.get(k), b.get(k), out);
+        }
+        return;
+    }
+    out.push((path.to_vec(), was, now));
+}
+
+/// Objects that must run what a typed setting's object runs, each with the path that follows
+/// the setting: the backup job's container is the Redis image (its redis-cli and
+/// redis-check-rdb must match the server).
+const FOLLOWS: &[(&str, &str, &str)] = &[(
+    "redis.image",
+    "CronJob/redis-backup",
+    "spec.jobTemplate.spec.template.spec.containers[name=backup].image",
+)];
+
+/// Carries each overridden value to the objects that follow its setting (`FOLLOWS`), where
+/// they still hold the setting's own value (a patch of their own wins). Returns a note for
+/// each.
+pub fn follow(overrides: &[Override], files: &mut [(String, Vec<J>)]) -> Vec<String> {
+    let mut notes = Vec::new();
+    for (setting, object, at) in FOLLOWS {
+        let Some(o) = overrides.iter().find(|o| o.setting == *setting) else {
+            continue;
+        };
+        let Some(now) = &o.now else { continue };
+        let path = segs(at);
+        let Some(obj) = files
+            .iter_mut()
+            .flat_map(|(_, objs)| objs.iter_mut())
+            .find(|x| patches::object_id(x) == *object)
+        else {
+            continue;
+        };
+        let Some(slot) = value_at_mut(obj, &path) else {
+            continue;
+        };
+        if *slot != o.typed {
+            continue;
+        }
+        *slot = now.clone();
+        notes.push(format!(
+            "{object} follows {} at {}: {} is {} as in {} (it runs what `{setting}` runs)",
+            o.entry,
+            o.at,
+            PathDisplay(&path),
+            o.now_text(),
+            o.object,
+        ));
+    }
+    notes
+}
+
+/// Whether a list item is the one whose merge key `key` is `value` (as [`Seg::Item`] writes it:
+/// a name, or a number such as a port).
+fn is_item(item: &J, key: &str, value: &str) -> bool {
+    match item.get(key) {
+        Some(J::String(s)) => s == value,
+        Some(J::Number(n)) => n.as_i64().is_some() && n.as_i64() == value.parse::<i64>().ok(),
+        _ => false,
+    }
+}
+
+fn value_at_mut<'a>(obj: &'a mut J, path: &[Seg]) -> Option<&'a mut J> {
+    let mut here = obj;
+    for seg in path {
+        here = match (seg, here) {
+            (Seg::Key(k), J::Object(m)) => m.get_mut(k)?,
+            (Seg::Index(i), J::Array(a)) => a.get_mut(*i)?,
+            (Seg::Item { key, value }, J::Array(a)) => {
+                a.iter_mut().find(|item| is_item(item, key, value))?
+            }
+            _ => return None,
+        };
+    }
+    Some(here)
+}
