@@ -115,7 +115,19 @@ pub fn build(renderer: &Renderer, inputs: &Inputs) -> Result<(Merged, Bundle)> {
         return Err(Error::Input(unmatched));
     }
     crate::render::flux::mark(&mut files);
+    let over = crate::render::size::annotations(&merged, &patched, &files);
+    if !over.is_empty() {
+        return Err(Error::Input(over));
+    }
+    let ids: Vec<Vec<String>> = files
+        .iter()
+        .map(|(_, objs)| objs.iter().map(crate::config::patches::object_id).collect())
+        .collect();
     let mut bundle = bundle::assemble(&merged.config, files)?;
+    let large = crate::render::size::refuse(&merged, &patched, &bundle, &ids);
+    if !large.is_empty() {
+        return Err(Error::Input(large));
+    }
     bundle.patched = patched;
     bundle.overrides = overrides;
     bundle.notes.extend(followed);

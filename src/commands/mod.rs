@@ -304,10 +304,25 @@ pub(crate) fn render_command(inputs: &Inputs, dir: &Path) -> String {
         cmd.push_str(&format!(" -f {}", shell_word(&f.display().to_string())));
     }
     for s in &inputs.sets {
-        cmd.push_str(&format!(" --set {}", shell_word(s)));
+        cmd.push_str(&format!(" --set {}", shell_word(&shown_set(s))));
     }
     cmd.push_str(&format!(" -o {}", shell_word(&dir.display().to_string())));
     cmd
+}
+
+/// A `--set PATH=VALUE` argument as agentctl may print it: the value hidden when the
+/// credential policy calls it a credential (by its path or its shape), and each segment of the
+/// path that itself holds one (a token used as a key) hidden too: a printed line names the
+/// flag, never what it set.
+fn shown_set(s: &str) -> String {
+    use crate::config::credentials::{is_credential, looks_like_credential, shown_path};
+    match s.split_once('=') {
+        Some((path, value)) if is_credential(path) || looks_like_credential(value) => {
+            format!("{}={}", shown_path(path), crate::diag::REDACTED)
+        }
+        Some((path, value)) => format!("{}={value}", shown_path(path)),
+        None => shown_path(s),
+    }
 }
 
 /// A plural ending: `""` for one, else `many`.
@@ -324,20 +339,7 @@ pub(crate) fn set_note(sets: &[String]) {
     let flags: Vec<String> = sets
         .iter()
         .filter(|s| !s.starts_with("kubeVersion="))
-        .map(|s| {
-            // A value the credential policy calls a credential (by its path or its shape) is
-            // not echoed: the note names the flag, not what it set.
-            let shown = match s.split_once('=') {
-                Some((path, value))
-                    if crate::config::credentials::is_credential(path)
-                        || crate::config::credentials::looks_like_credential(value) =>
-                {
-                    format!("{path}={}", crate::diag::REDACTED)
-                }
-                _ => s.clone(),
-            };
-            format!("--set {}", shell_word(&shown))
-        })
+        .map(|s| format!("--set {}", shell_word(&shown_set(s))))
         .collect();
     if flags.is_empty() {
         return;

@@ -8,7 +8,7 @@
 
 mod objects;
 
-pub use objects::{Hit, Redactor, Why, in_object};
+pub use objects::{Hit, Redactor, Why, in_object, redact_keys};
 
 /// Words that make a name a credential's, wherever they stand in it.
 const SECRET_WORDS: &[&str] = &[
@@ -134,6 +134,60 @@ pub fn is_credential(key: &str) -> bool {
     }
 }
 
+/// What a key that holds a credential is shown as, wherever a path or a name would show it.
+pub const REDACTED_KEY: &str = "<redacted>";
+
+/// Whether a *key* (of a map: a ConfigMap's data, an environment variable's name, a label, an
+/// annotation, a `set:` path's segment) itself holds a credential, so it is never shown, in
+/// any path, headline or format: it is shaped like one ([`looks_like_credential`]: a token,
+/// a URL's password, `user:password@host`), or it is a credential's name with its value glued
+/// on (`password=hunter2`, `--api-token=abc`, `db_password:hunter2`). A key that only *names*
+/// a credential (`DB_PASSWORD`) is shown: that is where its value is.
+pub fn key_holds_credential(key: &str) -> bool {
+    let assigned = key.split_once(['=', ':']).is_some_and(|(name, value)| {
+        let value = value.trim();
+        let reference = value.starts_with("$(") || value.starts_with("${");
+        // A value, not an ellipsis standing for one (`--token=…`).
+        value.chars().any(char::is_alphanumeric)
+            && !reference
+            && is_sensitive(name.trim_start_matches('-'))
+    });
+    assigned || (key.len() >= 8 && looks_like_credential(key))
+}
+
+/// A key as it may be shown: itself, or [`REDACTED_KEY`] when it holds a credential
+/// ([`key_holds_credential`]).
+pub fn shown_key(key: &str) -> std::borrow::Cow<'_, str> {
+    if key_holds_credential(key) {
+        std::borrow::Cow::Borrowed(REDACTED_KEY)
+    } else {
+        std::borrow::Cow::Borrowed(key)
+    }
+}
+
+/// A dotted config path as it may be shown: each segment that holds a credential
+/// ([`key_holds_credential`]) replaced by [`REDACTED_KEY`]. A key with dots in it (a URL
+/// `user:pass@db.example.com`) is judged by the segments it splits into, and the whole path
+/// by the value shapes too (a JWT's three parts): what any of them finds is hidden.
+pub fn shown_path(path: &str) -> String {
+    let segments: Vec<&str> = path.split('.').collect();
+    let mut out: Vec<String> = segments.iter().map(|s| shown_key(s).into_owned()).collect();
+    // A credential split by the dots: the shape of the whole path finds it.
+    let chars: Vec<char> = path.chars().collect();
+    let spans = value_spans(&chars);
+    if !spans.is_empty() {
+        let mut at = 0;
+        for (i, s) in segments.iter().enumerate() {
+            let len = s.chars().count();
+            if spans.iter().any(|(a, b)| *a < at + len && *b > at) {
+                out[i] = REDACTED_KEY.to_owned();
+            }
+            at += len + 1;
+        }
+    }
+    out.join(".")
+}
+
 /// A span of a line, (start, end) in characters, 0-based, end exclusive.
 pub type Span = (usize, usize);
 
@@ -235,6 +289,8 @@ pub fn value_spans(line: &[char]) -> Vec<Span> {
         }
         from = s;
     }
+    // The same without a scheme: `user:password@host[:port][/db]`.
+    out.extend(bare_userinfo(&text));
     // Tokens.
     let mut i = 0;
     while i < line.len() {
@@ -279,6 +335,63 @@ pub fn value_spans(line: &[char]) -> Vec<Span> {
     merge(out)
 }
 
+/// The passwords of `user:password@host` written without a scheme (`app:hunter2@db:5432/app`,
+/// a `DATABASE_URL` some clients accept): the span between the userinfo's first `:` and the
+/// `@`, in characters. Not a password: an e-mail address (`a@b`, no `:` before the `@`), an
+/// image digest (`agent:1.2@sha256:...`, `image@sha256:...`), a `host:port` (no `@`), a path
+/// segment (`/repo:tag@...`: after a `/`), and what the `://` scan already found.
+fn bare_userinfo(text: &str) -> Vec<Span> {
+    let stop = |c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '"' | '\''
+                    | '`'
+                    | '/'
+                    | ','
+                    | '='
+                    | '('
+                    | ')'
+                    | '['
+                    | ']'
+                    | '{'
+                    | '}'
+                    | '<'
+                    | '>'
+                    | ';'
+                    | '|'
+                    | '@'
+            )
+    };
+    let mut out = Vec::new();
+    for (at, _) in text.match_indices('@') {
+        let start = text[..at].rfind(stop).map_or(0, |i| i + 1);
+        let head = &text[..start];
+        // After a `/`: a path (an image's repository) or `scheme://` (the URL scan's).
+        if head.ends_with('/') && (!head.ends_with("//") || head.ends_with("://")) {
+            continue;
+        }
+        let Some(colon) = text[start..at].find(':') else {
+            continue;
+        };
+        let host = &text[at + 1..];
+        let digest = ["sha256:", "sha384:", "sha512:"]
+            .iter()
+            .any(|d| host.starts_with(d));
+        let hosty = host
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '[');
+        if colon == 0 || start + colon + 1 == at || digest || !hosty {
+            continue;
+        }
+        let a = text[..start + colon + 1].chars().count();
+        let b = text[..at].chars().count();
+        out.push((a, b));
+    }
+    out
+}
+
 /// The fewest characters of a token [`value_spans`] finds.
 const SHORTEST: usize = 15;
 
@@ -300,7 +413,7 @@ fn may_hold_one(line: &str) -> bool {
     if line.len() < 8 {
         return false;
     }
-    if line.contains("PRIVATE KEY") || (line.contains("://") && line.contains('@')) {
+    if line.contains("PRIVATE KEY") || line.rfind('@').is_some_and(|at| line[..at].contains(':')) {
         return true;
     }
     if line.len() < SHORTEST {

@@ -63,8 +63,10 @@ impl Diagnostic {
     }
 
     /// Sets the config path.
+    /// A segment that holds a credential (a map key such as `password=hunter2` or a token)
+    /// is kept as `<redacted>` (`credentials::shown_path`): no format shows the path raw.
     pub fn path(mut self, path: impl Into<String>) -> Self {
-        let path = path.into();
+        let path = crate::config::credentials::shown_path(&path.into());
         self.path = (!path.is_empty()).then_some(path);
         self
     }

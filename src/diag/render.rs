@@ -94,10 +94,19 @@ fn excerpt(
         masks.push((from, chars.len()));
     }
     let masks = merge(masks);
-    hidden.extend(masks.iter().map(|(s, e)| {
+    for (s, e) in &masks {
         let h: String = chars[*s..*e].iter().collect();
-        h.trim().trim_matches(['"', '\'']).to_owned()
-    }));
+        let h = h.trim().trim_matches(['"', '\'']).to_owned();
+        // A key holding a credential (`api_token=hunter2`): its value part, which a message
+        // may quote rewritten (a suggested key `api_token-hunter2`), is hidden on its own too.
+        if let Some((_, value)) = h.split_once(['=', ':'])
+            && value.chars().count() >= 4
+            && crate::config::credentials::key_holds_credential(&h)
+        {
+            hidden.push(value.to_owned());
+        }
+        hidden.push(h);
+    }
     let (chars, (start, width)) = redact(&chars, &masks, caret);
     // On a line too long to show whole, a caret wider than half the window (a long quoted
     // value) is cut, so the layout centres the window on it instead of showing all of it.
@@ -156,8 +165,9 @@ impl Excerpt {
 }
 
 /// Masks, in every `` `quoted` `` span of a message, the values an excerpt masked: a quoted
-/// span that is one of them, or contains one of four characters or more. (What the excerpt
-/// hides, the headline, notes and help must not show.)
+/// span that is one of them, or contains one of four characters or more; outside the quotes,
+/// one of eight characters or more. (What the excerpt hides, the headline, notes and help must
+/// not show.)
 fn hide_quoted(text: &str, hidden: &[String]) -> String {
     if hidden.is_empty() {
         return text.to_owned();
@@ -179,7 +189,12 @@ fn hide_quoted(text: &str, hidden: &[String]) -> String {
             }
             out.push_str(&part);
         } else {
-            out.push_str(part);
+            // Unquoted, a masked value of eight characters or more is still that value.
+            let mut part = part.to_owned();
+            for h in hidden.iter().filter(|h| h.chars().count() >= 8) {
+                part = part.replace(h.as_str(), REDACTED);
+            }
+            out.push_str(&part);
         }
     }
     out

@@ -2,7 +2,7 @@
 //! escaped. [`safe`] is applied to everything agentctl prints on stderr; [`redact`] masks the
 //! spans a source's masker found in a line, moving the caret with them.
 
-use crate::config::credentials::value_spans;
+use crate::config::credentials::{key_holds_credential, merge, value_spans};
 
 /// What a masked credential is shown as.
 pub const REDACTED: &str = "<redacted>";
@@ -24,7 +24,9 @@ pub fn safe(text: &str) -> String {
             out.push('\n');
         }
         let chars: Vec<char> = line.chars().collect();
-        let (chars, _) = redact(&chars, &value_spans(&chars), (0, 1));
+        let mut spans = value_spans(&chars);
+        spans.extend(quoted_keys(&chars));
+        let (chars, _) = redact(&chars, &merge(spans), (0, 1));
         for c in chars {
             if unprintable(c) {
                 out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
@@ -34,6 +36,21 @@ pub fn safe(text: &str) -> String {
         }
     }
     out
+}
+
+/// The spans of a line's `quoted` words (between backquotes, no space inside) that hold a
+/// credential as a key would (`password=hunter2`, `db_token:abc`; the policy's
+/// `key_holds_credential`): a message that quotes a key quotes it so.
+fn quoted_keys(line: &[char]) -> Vec<Mask> {
+    let ticks: Vec<usize> = (0..line.len()).filter(|i| line[*i] == '`').collect();
+    ticks
+        .chunks_exact(2)
+        .map(|p| (p[0] + 1, p[1]))
+        .filter(|(a, b)| {
+            let word: String = line[*a..*b].iter().collect();
+            !word.contains(char::is_whitespace) && key_holds_credential(&word)
+        })
+        .collect()
 }
 
 /// A span of a shown line replaced by [`REDACTED`]: (start, end) in characters, 0-based.

@@ -7,7 +7,9 @@
 
 use std::sync::Arc;
 
-use crate::config::credentials::{is_credential, merge, value_spans};
+use crate::config::credentials::{
+    is_credential, is_sensitive, key_holds_credential, merge, value_spans,
+};
 use crate::diag::{Mask, Origin, Source};
 
 /// A source read from `origin`, whose credential values diagnostics mask (found by [`masks`]
@@ -23,7 +25,53 @@ pub fn masks(origin: &Origin, line: &[char]) -> Vec<Mask> {
     let mut out = key_masks(origin, line);
     out.extend(value_spans(line));
     out.extend(assignment_masks(line));
+    out.extend(flag_masks(line));
     merge(out)
+}
+
+/// `--password hunter2` and `--password=hunter2` as a line writes an `args`/`command` list
+/// (`["--token", "abc"]`, `- --token=abc`): the value of every flag the policy calls a
+/// credential, whichever flag of the line a diagnostic is about (a `$(VAR)` reference is not
+/// a value). The flags are the policy's, as `credentials::in_object` reads `args`.
+fn flag_masks(line: &[char]) -> Vec<Mask> {
+    let separator = |c: char| c.is_whitespace() || matches!(c, ',' | '[' | ']' | '"' | '\'');
+    // The words of the line: (start, end) in characters.
+    let mut words = Vec::new();
+    let mut i = 0;
+    while i < line.len() {
+        if separator(line[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < line.len() && !separator(line[i]) {
+            i += 1;
+        }
+        words.push((start, i));
+    }
+    let word = |(s, e): (usize, usize)| line[s..e].iter().collect::<String>();
+    let value = |w: &str| !w.is_empty() && !w.starts_with('-') && !w.starts_with("$(");
+    let mut out = Vec::new();
+    for (n, &(s, e)) in words.iter().enumerate() {
+        let w = word((s, e));
+        let Some(flag) = w.strip_prefix("--").or_else(|| w.strip_prefix('-')) else {
+            continue;
+        };
+        match flag.split_once('=') {
+            Some((name, v)) if is_sensitive(name) && value(v) => {
+                out.push((e - v.chars().count(), e));
+            }
+            None if is_sensitive(flag) => {
+                if let Some(&next) = words.get(n + 1)
+                    && value(&word(next))
+                {
+                    out.push(next);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// `KEY=value` (a `.env` line, with or without `export`) and `key = value` (an INI line): the
@@ -95,6 +143,19 @@ fn key_masks(origin: &Origin, line: &[char]) -> Vec<Mask> {
                     .trim()
                     .trim_start_matches("- ")
                     .trim_matches(['"', '\'', ' ']);
+                // A key that itself holds a credential (`password=hunter2: x`): the key too.
+                if key_holds_credential(key) {
+                    let from = (key_start..i)
+                        .find(|j| !matches!(line[*j], ' ' | '-' | '"' | '\''))
+                        .unwrap_or(i);
+                    let to = (from..i)
+                        .rev()
+                        .find(|j| !matches!(line[*j], ' ' | '"' | '\''))
+                        .map_or(from, |j| j + 1);
+                    if from < to {
+                        out.push((from, to));
+                    }
+                }
                 if is_credential(key) {
                     let start = (i + 1..line.len())
                         .find(|j| line[*j] != ' ')

@@ -234,6 +234,25 @@ fn check_map(
             check_node(sub, child, path, source, diags);
             path.pop();
         } else if let Some(sub @ J::Object(_)) = additional {
+            // A key of the user's (a ConfigMap key, a variable, a label, an annotation) is
+            // written into the output: one that holds a credential itself is refused.
+            if crate::config::credentials::key_holds_credential(&key.name) {
+                let at = if here.is_empty() {
+                    crate::config::credentials::REDACTED_KEY.to_owned()
+                } else {
+                    format!("{here}.{}", crate::config::credentials::REDACTED_KEY)
+                };
+                diags.push(
+                    Diagnostic::new(
+                        "this key holds a credential (a token, a URL's password, or a credential's name with its value, `password=...`): keys are written into the output as they are (key not shown)",
+                    )
+                    .path(at)
+                    .at(source, key.pos, key.name.chars().count())
+                    .label("a credential")
+                    .help("name the setting, and keep the credential in a Secret created out of band (`agent.env.NAME: {secretKey: <key>}`)"),
+                );
+                continue;
+            }
             path.push(key.name.clone());
             check_node(sub, child, path, source, diags);
             path.pop();

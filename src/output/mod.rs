@@ -96,12 +96,14 @@ impl Change {
 /// (`--base`), and the largest it writes: far more than any file it generates (a ConfigMap's
 /// settings are at most 1 MiB, a Kubernetes object at most 1.5 MiB), so a larger file there is
 /// not one agentctl wrote, and reading it whole would cost its size several times over.
-pub const MAX_READ_BYTES: u64 = 16 << 20;
+/// It is the render's own bound ([`crate::render::size::MAX_FILE_BYTES`]): `render` refuses to
+/// write a larger file, so every file agentctl writes is one it reads back.
+pub const MAX_READ_BYTES: u64 = crate::render::size::MAX_FILE_BYTES;
 
 /// The error for a file over [`MAX_READ_BYTES`] where agentctl reads its own output.
 pub fn too_big(path: &str) -> anyhow::Error {
     anyhow::anyhow!(
-        "{path} is larger than 16 MiB ({MAX_READ_BYTES} bytes), the most agentctl reads back from its output; no file agentctl generates is that large: move it out of the output directory"
+        "{path} is larger than 16 MiB ({MAX_READ_BYTES} bytes), the most agentctl reads back from its output: agentctl refuses to write a file that large, so this one was written or grown by something else (or by an agentctl before that check); move it out of the output directory, or delete it if it is a stale render"
     )
 }
 

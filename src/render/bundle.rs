@@ -34,6 +34,13 @@ pub struct File {
     documents: Vec<(SortKey, Range<usize>)>,
 }
 
+impl File {
+    /// The byte length of each object's document, in the order of the file's objects.
+    pub fn document_sizes(&self) -> Vec<usize> {
+        self.documents.iter().map(|(_, r)| r.len()).collect()
+    }
+}
+
 /// The rendered deployment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bundle {

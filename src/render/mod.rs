@@ -16,6 +16,7 @@
 
 pub mod builtin;
 pub mod bundle;
+pub mod claims;
 pub mod crds;
 pub mod custom;
 pub mod fit;
@@ -32,6 +33,7 @@ pub mod prereqs;
 pub mod provenance;
 pub mod recount;
 pub mod restore;
+pub mod size;
 pub mod stored;
 pub mod structure;
 pub mod typed;

@@ -12,6 +12,7 @@
 
 use serde_json::Value as J;
 
+use crate::config::credentials::key_holds_credential;
 use crate::config::names;
 use crate::config::patches::{PatchError, PathDisplay, Seg};
 
@@ -85,7 +86,8 @@ pub fn unfit(obj: &J) -> Vec<PatchError> {
             message: format!("{} is not {}: {why}", shown(value), rule.what()),
             hint: Some({
                 let e = names::suggest_name(value, matches!(rule, Rule::Subdomain));
-                if rule.check(&e).is_ok() {
+                // A name that holds a credential: no suggestion (it would spell it out).
+                if rule.check(&e).is_ok() && !key_holds_credential(value) {
                     format!("Kubernetes refuses it (`kubectl apply` would fail); use e.g. `{e}`")
                 } else {
                     "Kubernetes refuses it (`kubectl apply` would fail)".to_owned()
@@ -223,7 +225,11 @@ fn rule_for(
 }
 
 /// A value as a message shows it: quoted, control characters and quotes escaped.
+/// A name as a message shows it: escaped, cut, or `<redacted>` when it holds a credential.
 fn shown(v: &str) -> String {
+    if key_holds_credential(v) {
+        return crate::config::credentials::REDACTED_KEY.to_owned();
+    }
     let cut: String = v.chars().take(80).collect();
     let more = if cut.len() < v.len() { "..." } else { "" };
     format!("{cut:?}{more}")

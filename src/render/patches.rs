@@ -186,10 +186,15 @@ fn unfit(obj: &J) -> Vec<PatchError> {
 }
 
 impl Scan {
-    fn of(obj: &J) -> Scan {
+    /// `owned`: the StatefulSets' claims no other pod may mount.
+    fn of(obj: &J, owned: &[super::claims::Owned]) -> Scan {
+        let mut unfit = unfit(obj);
+        if super::claims::may_hold(obj) {
+            unfit.extend(super::claims::unfit(obj, owned));
+        }
         Scan {
             credentials: credentials::in_object(obj),
-            unfit: unfit(obj),
+            unfit,
         }
     }
 }
@@ -395,7 +400,11 @@ fn extra(
     }
     label(&mut obj, &common.labels);
     // Every problem of the object at once: names, values (quantities, CIDRs, ports), credentials.
-    let unfit: Vec<PatchError> = unfit(&obj);
+    let mut unfit: Vec<PatchError> = unfit(&obj);
+    if super::claims::may_hold(&obj) {
+        let owned = super::claims::owned(files.iter().flat_map(|(_, o)| o));
+        unfit.extend(super::claims::unfit(&obj, &owned));
+    }
     let mut problems: Vec<Diagnostic> = unfit.iter().map(|e| r.error(e)).collect();
     for hit in credentials::in_object(&obj) {
         let shown = credential_path("resources", r.index, &hit.path, &hit);
@@ -494,6 +503,7 @@ fn apply_one(
         std::collections::BTreeSet::new(),
         std::collections::BTreeSet::new(),
     );
+    let owned = super::claims::owned(targets());
     for i in selected {
         let (Some(obj), Some(slot)) = (all.get_mut(i), scans.get_mut(i)) else {
             continue;
@@ -507,20 +517,24 @@ fn apply_one(
             }
         };
         label(&mut work, &common.labels);
-        let before = slot.get_or_insert_with(|| Scan::of(obj));
-        let after = Scan::of(&work);
-        // A credential refuses the patch; its other problems are still reported (one run).
+        let before = slot.get_or_insert_with(|| Scan::of(obj, &owned));
+        let after = Scan::of(&work, &owned);
+        // A credential refuses the patch; every one it adds is reported, and its other
+        // problems too (one run).
         let mut refused = false;
-        if let Some(hit) = after
+        for hit in after
             .credentials
             .iter()
-            .find(|c| !before.credentials.contains(c))
+            .filter(|c| !before.credentials.contains(c))
         {
-            found.push(|| {
-                let at = patches::locate(&work, &lp.patch, &changes, &hit.path);
-                let shown = credential_path("patches", lp.index, &at, hit);
-                lp.error(&credential_error(at, hit)).path(shown)
-            });
+            let at = patches::locate(&work, &lp.patch, &changes, &hit.path);
+            // One patch selecting many objects adds the same value to each: once.
+            if seen.insert((PathDisplay(&at).to_string(), hit.describe())) {
+                found.push(|| {
+                    let shown = credential_path("patches", lp.index, &at, hit);
+                    lp.error(&credential_error(at.clone(), hit)).path(shown)
+                });
+            }
             refused = true;
         }
         let unfit: Vec<&PatchError> = after

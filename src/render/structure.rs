@@ -14,6 +14,23 @@ use crate::config::names;
 use crate::config::patches::{PatchError, Seg};
 use crate::k8s::object::{self, ANNOTATIONS_LIMIT, annotations_size};
 
+/// The object's annotations, and its pod template's, over [`ANNOTATIONS_LIMIT`]: at the
+/// largest entry of each map over it.
+pub fn annotations_over(obj: &J) -> Vec<PatchError> {
+    let mut out = Vec::new();
+    let id = crate::config::patches::object_id(obj);
+    let key = |k: &str| Seg::Key(k.to_owned());
+    annotations(obj, vec![key("metadata")], &id, &mut out);
+    if let Some(path) = object::pod_spec_path(object::api_version(obj), object::kind(obj))
+        && path.len() >= 2
+    {
+        let mut meta: Vec<Seg> = path[..path.len() - 1].iter().map(|k| key(k)).collect();
+        meta.push(key("metadata"));
+        annotations(obj, meta, &format!("the pod template of {id}"), &mut out);
+    }
+    out
+}
+
 /// Every structural problem of `obj`, as errors at their paths in the object.
 pub fn unfit(obj: &J) -> Vec<PatchError> {
     let mut out = Vec::new();

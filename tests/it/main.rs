@@ -24,6 +24,8 @@ mod crds;
 mod e2e;
 mod errors;
 mod escape;
+mod escape_keys;
+mod escape_limits;
 mod gitops;
 mod impact;
 mod kubectl;

@@ -13,7 +13,7 @@
 
 use serde_json::Value as J;
 
-use super::{is_sensitive, looks_like_credential};
+use super::{is_sensitive, looks_like_credential, shown_key};
 use crate::config::patches::Seg;
 
 /// Why a string is a credential.
@@ -48,14 +48,19 @@ impl Hit {
     /// What the hit is, for a message: never the value.
     pub fn describe(&self) -> String {
         match &self.why {
-            Why::Named(name) => format!("`{name}` looks like a credential"),
+            Why::Named(name) => format!("`{}` looks like a credential", shown_key(name)),
             Why::Shaped => {
                 "a value shaped like a credential (a token, a JWT, a private key or a URL's password)"
                     .to_owned()
             }
-            Why::SecretValue(key) => format!("the Secret's value `{key}` is a credential"),
+            Why::SecretValue(key) => {
+                format!("the Secret's value `{}` is a credential", shown_key(key))
+            }
             Why::Argument { flag, .. } => {
-                format!("`{}` looks like a credential", flag.trim_start_matches('-'))
+                format!(
+                    "`{}` looks like a credential",
+                    shown_key(flag.trim_start_matches('-'))
+                )
             }
         }
     }
@@ -64,22 +69,24 @@ impl Hit {
     /// `--api-token …`), when an argument's flag names it.
     pub fn argument(&self) -> Option<String> {
         match &self.why {
-            Why::Argument { flag, joined: true } => Some(format!("{flag}=…")),
+            Why::Argument { flag, joined: true } => Some(format!("{}=…", shown_key(flag))),
             Why::Argument {
                 flag,
                 joined: false,
-            } => Some(format!("{flag} …")),
+            } => Some(format!("{} …", shown_key(flag))),
             _ => None,
         }
     }
 
     /// The name under which the value is known, when it has one.
+    /// A name that itself holds a credential ([`super::key_holds_credential`]) is none.
     pub fn name(&self) -> Option<&str> {
-        match &self.why {
-            Why::Named(n) | Why::SecretValue(n) => Some(n),
-            Why::Argument { flag, .. } => Some(flag.trim_start_matches('-')),
-            Why::Shaped => None,
-        }
+        let name = match &self.why {
+            Why::Named(n) | Why::SecretValue(n) => n,
+            Why::Argument { flag, .. } => flag.trim_start_matches('-'),
+            Why::Shaped => return None,
+        };
+        (!super::key_holds_credential(name)).then_some(name)
     }
 }
 
@@ -253,6 +260,48 @@ fn arguments(items: &[J], path: &[Seg], out: &mut Vec<Hit>) {
             }
             _ => {}
         }
+    }
+}
+
+/// `v` with every map key that holds a credential ([`super::key_holds_credential`]: a token,
+/// `password=hunter2`) renamed [`super::REDACTED_KEY`] (`<redacted 2>`, ... for more in one
+/// map), and the same segments of a JSON 6902 `path` or `from` hidden: for showing an entry
+/// as written (`config`), whose keys no check has refused yet.
+pub fn redact_keys(v: &mut J) {
+    match v {
+        J::Object(m) => {
+            if m.keys().any(|k| super::key_holds_credential(k)) {
+                let old = std::mem::take(m);
+                let mut n = 0;
+                for (k, child) in old {
+                    let k = if super::key_holds_credential(&k) {
+                        n += 1;
+                        if n == 1 {
+                            super::REDACTED_KEY.to_owned()
+                        } else {
+                            format!("<redacted {n}>")
+                        }
+                    } else {
+                        k
+                    };
+                    m.insert(k, child);
+                }
+            }
+            for (k, child) in m.iter_mut() {
+                if let (true, J::String(p)) = (matches!(k.as_str(), "path" | "from"), &mut *child)
+                    && p.starts_with('/')
+                {
+                    let hidden: Vec<String> = p
+                        .split('/')
+                        .map(|s| super::shown_key(s).into_owned())
+                        .collect();
+                    *p = hidden.join("/");
+                }
+                redact_keys(child);
+            }
+        }
+        J::Array(items) => items.iter_mut().for_each(redact_keys),
+        _ => {}
     }
 }
 

@@ -31,6 +31,7 @@ use std::fmt;
 
 use serde_json::{Map, Value as J};
 
+use crate::config::credentials::shown_key;
 use crate::k8s::object::field_str;
 use crate::suggest::did_you_mean;
 
@@ -65,10 +66,11 @@ impl fmt::Display for PathDisplay<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, seg) in self.0.iter().enumerate() {
             match seg {
-                Seg::Key(k) if i == 0 => write!(f, "{k}")?,
-                Seg::Key(k) => write!(f, ".{k}")?,
+                // A key that holds a credential (`password=hunter2`, a token) is never shown.
+                Seg::Key(k) if i == 0 => write!(f, "{}", shown_key(k))?,
+                Seg::Key(k) => write!(f, ".{}", shown_key(k))?,
                 Seg::Index(n) => write!(f, "[{n}]")?,
-                Seg::Item { key, value } => write!(f, "[{key}={value}]")?,
+                Seg::Item { key, value } => write!(f, "[{key}={}]", shown_key(value))?,
             }
         }
         Ok(())

@@ -31,16 +31,19 @@ agent:
   priorityClassName: agents
   tolerations: [{key: dedicated, value: agents, effect: NoSchedule}]
   sidecars:
-    otel-collector: {imagePullPolicy: IfNotPresent, ports: {otlp: {port: 4317}}}
+    otel-collector: {imagePullPolicy: IfNotPresent, ports: {otlp: {port: 4317}}, command: [otelcol], env: {LOG: info}}
     proxy:
       native: true
       image: envoyproxy/envoy:v1.31.2
+      command: [envoy]
+      args: [--log-level=info]
+      env: {LOG: info}
       imagePullPolicy: IfNotPresent
       ports: {admin: {port: 9901}}
       probes: {readiness: {tcpSocket: {port: 9901}}, liveness: {tcpSocket: {port: 9901}}}
       resources: {requests: {cpu: 60m, memory: 64Mi}, limits: {cpu: 200m, memory: 256Mi}}
   initContainers:
-    wait-for-models: {imagePullPolicy: IfNotPresent, resources: {requests: {cpu: 60m, memory: 64Mi}, limits: {cpu: 200m, memory: 256Mi}}}
+    wait-for-models: {imagePullPolicy: IfNotPresent, env: {LOG: info}, resources: {requests: {cpu: 60m, memory: 64Mi}, limits: {cpu: 200m, memory: 256Mi}}}
 rbac: {apiAccess: true}
 disruptionBudget: {maxUnavailable: 2}
 networkPolicy:

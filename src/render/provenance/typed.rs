@@ -88,6 +88,9 @@ pub const TYPED: &[Rendered] = &[
     row(PROBES, AGENT, "spec.template.spec.containers[name=*].livenessProbe", "agent.sidecars.*.probes"),
     row(RESOURCES, AGENT, "spec.template.spec.containers[name=*].resources", "agent.sidecars.*.resources"),
     row(PORTS, AGENT, "spec.template.spec.containers[name=*].ports", "agent.sidecars.*.ports"),
+    row(&["AGT160"], AGENT, "spec.template.spec.containers[name=*].args", "agent.sidecars.*.args"),
+    row(&["AGT160"], AGENT, "spec.template.spec.containers[name=*].command", "agent.sidecars.*.command"),
+    row(&["AGT160"], AGENT, "spec.template.spec.containers[name=*].env", "agent.sidecars.*.env"),
     row(ENTRY, AGENT, "spec.template.spec.containers[name=*]", "agent.sidecars.*"),
     row(IMAGE, AGENT, "spec.template.spec.initContainers[name=*].image", "agent.sidecars.*.image"),
     row(PULL, AGENT, "spec.template.spec.initContainers[name=*].imagePullPolicy", "agent.sidecars.*.imagePullPolicy"),
@@ -95,10 +98,16 @@ pub const TYPED: &[Rendered] = &[
     row(PROBES, AGENT, "spec.template.spec.initContainers[name=*].livenessProbe", "agent.sidecars.*.probes"),
     row(RESOURCES, AGENT, "spec.template.spec.initContainers[name=*].resources", "agent.sidecars.*.resources"),
     row(PORTS, AGENT, "spec.template.spec.initContainers[name=*].ports", "agent.sidecars.*.ports"),
+    row(&["AGT160"], AGENT, "spec.template.spec.initContainers[name=*].args", "agent.sidecars.*.args"),
+    row(&["AGT160"], AGENT, "spec.template.spec.initContainers[name=*].command", "agent.sidecars.*.command"),
+    row(&["AGT160"], AGENT, "spec.template.spec.initContainers[name=*].env", "agent.sidecars.*.env"),
     row(ENTRY, AGENT, "spec.template.spec.initContainers[name=*]", "agent.sidecars.*"),
     row(IMAGE, AGENT, "spec.template.spec.initContainers[name=*].image", "agent.initContainers.*.image"),
     row(PULL, AGENT, "spec.template.spec.initContainers[name=*].imagePullPolicy", "agent.initContainers.*.imagePullPolicy"),
     row(RESOURCES, AGENT, "spec.template.spec.initContainers[name=*].resources", "agent.initContainers.*.resources"),
+    row(&["AGT160"], AGENT, "spec.template.spec.initContainers[name=*].args", "agent.initContainers.*.args"),
+    row(&["AGT160"], AGENT, "spec.template.spec.initContainers[name=*].command", "agent.initContainers.*.command"),
+    row(&["AGT160"], AGENT, "spec.template.spec.initContainers[name=*].env", "agent.initContainers.*.env"),
     row(ENTRY, AGENT, "spec.template.spec.initContainers[name=*]", "agent.initContainers.*"),
     // Where the agent is reached.
     row(PORTS, "Service/agent-service", "spec.ports", "agent.ports"),
@@ -197,6 +206,11 @@ impl Rendered {
         if !(rest.is_empty() || rest.starts_with('.') || rest.starts_with('[')) {
             return None;
         }
-        Some(self.setting.replace('*', name))
+        let setting = self.setting.replace('*', name);
+        // An item of a map setting rendered as a list by name (`env[name=X]` of `...env.X`).
+        match rest.strip_prefix("[name=").and_then(|r| r.split_once(']')) {
+            Some((item, _)) if setting.ends_with(".env") => Some(format!("{setting}.{item}")),
+            _ => Some(setting),
+        }
     }
 }

@@ -217,6 +217,8 @@ fn redact(entry: &mut J) {
             *v = J::String(crate::diag::REDACTED.to_owned());
         }
     }
+    // Keys last: the hits' paths name them.
+    crate::config::credentials::redact_keys(entry);
 }
 
 /// A value in one line: strings bare, everything else as JSON (which is YAML flow syntax).

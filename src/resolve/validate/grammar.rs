@@ -145,6 +145,10 @@ pub(super) fn label_key(k: &str) -> Result<(), &'static str> {
 /// A valid label key close to `k` (other characters as '-', trimmed to alphanumeric ends),
 /// when there is one and it differs.
 pub(super) fn label_key_suggestion(k: &str) -> Option<String> {
+    // A key that holds a credential: no suggestion (it would spell the credential out).
+    if crate::config::credentials::key_holds_credential(k) {
+        return None;
+    }
     let (prefix, name) = match k.rsplit_once('/') {
         Some((p, n)) => (Some(p), n),
         None => (None, k),

@@ -1,0 +1,158 @@
+//! The largest file agentctl writes: [`MAX_FILE_BYTES`], the same bound `output` reads its own
+//! files back with (an output directory, `--base-dir`, a commit), so a file it wrote is one it
+//! can read. Only the escape hatch can come near it (extra objects, patches: a Kubernetes
+//! object is at most 1.5 MiB, but `extra-objects.yaml` holds any number of them); a render
+//! that would write a larger file is refused, located at the extra object or patch behind the
+//! file's largest object, and naming the largest objects. And the API server's limit on one
+//! object's annotations, 256 KiB, checked on the final objects (agentctl's own annotations,
+//! checksums and markers, added to the typed and patched ones), located at the setting, patch
+//! or extra object that holds the largest entry.
+
+use serde_json::Value as J;
+
+use crate::config::patches::{PatchError, Seg, object_id};
+use crate::config::path::ConfigPath;
+use crate::diag::Diagnostic;
+use crate::resolve::merge::Merged;
+
+use super::bundle::Bundle;
+use super::patches::Applied;
+
+/// The largest file agentctl writes and reads back, in bytes (16 MiB).
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
+/// `n` bytes for people: `17.2 MiB`, `812 KiB`.
+fn bytes(n: usize) -> String {
+    let n = n as f64;
+    if n >= 1024.0 * 1024.0 {
+        format!("{:.1} MiB", n / (1024.0 * 1024.0))
+    } else {
+        format!("{:.0} KiB", n / 1024.0)
+    }
+}
+
+/// A refusal for every file of `bundle` over [`MAX_FILE_BYTES`]; `ids`: the `Kind/name` of each
+/// file's objects, in order.
+pub fn refuse(
+    merged: &Merged,
+    patched: &[Applied],
+    bundle: &Bundle,
+    ids: &[Vec<String>],
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (file, ids) in bundle.files.iter().zip(ids) {
+        if file.content.len() as u64 <= MAX_FILE_BYTES {
+            continue;
+        }
+        let mut sized: Vec<(usize, &String)> =
+            file.document_sizes().into_iter().zip(ids.iter()).collect();
+        sized.sort_by(|a, b| b.0.cmp(&a.0));
+        let largest: Vec<String> = sized
+            .iter()
+            .take(3)
+            .map(|(n, id)| format!("{id} ({})", bytes(*n)))
+            .collect();
+        let message = format!(
+            "`{}` would be {} ({} bytes), over {} ({MAX_FILE_BYTES} bytes), the most agentctl writes (and reads back from its output); its {} objects, largest: {}",
+            file.name,
+            bytes(file.content.len()),
+            file.content.len(),
+            bytes(MAX_FILE_BYTES as usize),
+            ids.len(),
+            largest.join(", ")
+        );
+        let error = PatchError {
+            path: Vec::new(),
+            on_key: false,
+            message: message.clone(),
+            hint: Some("keep large data out of the manifests (a volume, an image, a ConfigMap created out of band), or split the objects over fewer extra entries".into()),
+        };
+        // Located at what put the largest object there: its extra entry, else the last patch
+        // that changed it; a typed object has no one line to blame.
+        let biggest = sized.first().map(|(_, id)| id.as_str()).unwrap_or_default();
+        let extra = merged
+            .resources
+            .iter()
+            .find(|r| object_id(&r.object) == biggest);
+        let patch = patched
+            .iter()
+            .rev()
+            .find(|a| a.object == biggest)
+            .and_then(|a| merged.patches.iter().find(|p| p.origin() == a.origin));
+        out.push(match (extra, patch) {
+            (Some(r), _) => r.error(&error),
+            (None, Some(p)) => p.error(&error),
+            (None, None) => Diagnostic::new(message).help(error.hint.unwrap_or_default()),
+        });
+    }
+    out
+}
+
+/// The typed settings that write an object's annotations: (kind, whether the pod template's,
+/// setting).
+const TYPED: &[(&str, bool, &str)] = &[
+    ("Deployment", true, "agent.podAnnotations"),
+    ("Service", false, "agent.service.annotations"),
+    ("ServiceAccount", false, "agent.serviceAccount.annotations"),
+    ("Ingress", false, "ingress.annotations"),
+    ("HTTPRoute", false, "httpRoute.annotations"),
+];
+
+/// A refusal for every final object whose annotations (or its pod template's) total more than
+/// the API server accepts, agentctl's own included: located at the typed setting that wrote the
+/// largest entry, else the extra object, else the last patch of the object.
+pub fn annotations(
+    merged: &Merged,
+    patched: &[Applied],
+    files: &[(String, Vec<J>)],
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for obj in files.iter().flat_map(|(_, o)| o) {
+        for e in super::structure::annotations_over(obj) {
+            let id = object_id(obj);
+            let Some(Seg::Key(biggest)) = e.path.last() else {
+                continue;
+            };
+            let template = e.path.len() > 3;
+            let kind = crate::k8s::object::kind(obj);
+            let extra = merged.resources.iter().find(|r| object_id(&r.object) == id);
+            let setting = (extra.is_none())
+                .then(|| {
+                    TYPED
+                        .iter()
+                        .filter(|(k, t, _)| *k == kind && *t == template)
+                        .map(|(_, _, s)| format!("{s}.{biggest}"))
+                        .find(|p| {
+                            merged
+                                .origin(p)
+                                .is_some_and(|s| s.source.origin != crate::diag::Origin::Default)
+                        })
+                })
+                .flatten();
+            let own = "agentctl's own annotations included";
+            let message = format!("{} ({own})", e.message);
+            let patch = patched
+                .iter()
+                .rev()
+                .find(|a| a.object == id)
+                .and_then(|a| merged.patches.iter().find(|p| p.origin() == a.origin));
+            out.push(match (setting, extra, patch) {
+                (Some(path), _, _) => {
+                    let mut d = Diagnostic::new(message);
+                    if let Some(h) = &e.hint {
+                        d = d.help(h.clone());
+                    }
+                    merged.locate(d, &ConfigPath::new(path))
+                }
+                (None, Some(r), _) => r.error(&PatchError { message, ..e }),
+                (None, None, Some(p)) => p.error(&PatchError {
+                    message,
+                    path: Vec::new(),
+                    ..e
+                }),
+                (None, None, None) => Diagnostic::new(message).help(e.hint.unwrap_or_default()),
+            });
+        }
+    }
+    out
+}
