@@ -521,6 +521,61 @@ mod tests {
     }
 
     #[test]
+    fn a_password_without_a_scheme_is_found() {
+        assert_eq!(
+            masked("DB: app:hunter2hunter2@db:5432/app"),
+            ["hunter2hunter2"]
+        );
+        assert_eq!(masked("--upstream=svc:pw123456@10.0.0.7"), ["pw123456"]);
+        assert_eq!(masked("x: \"default:s3cr3t@redis\""), ["s3cr3t"]);
+        for c in [
+            "contact: ops@example.com",
+            "image: ghcr.io/acme/agent:1.2@sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            "image: busybox@sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            "upstream: redis:6379",
+            "remote: git@github.com:acme/agent.git",
+            "at: user@:x",
+        ] {
+            assert!(masked(c).is_empty(), "{c}: {:?}", masked(c));
+        }
+        assert!(looks_like_credential("app:hunter2@db"));
+        assert!(!looks_like_credential("ops@example.com"));
+    }
+
+    #[test]
+    fn keys_that_hold_a_credential() {
+        for k in [
+            "password=hunter2",
+            "--api-token=abc",
+            "db_password:hunter2",
+            "ghp_Z9y8X7w6V5u4T3s2R1q0PpOoNnMmLlKk",
+            "app:hunter2@db",
+        ] {
+            assert!(key_holds_credential(k), "{k}");
+        }
+        for k in [
+            "DB_PASSWORD",
+            "password=",
+            "token=$(TOKEN)",
+            "--token=…",
+            "example.com/api-token",
+            "mode=fast",
+            "agent",
+        ] {
+            assert!(!key_holds_credential(k), "{k}");
+        }
+        assert_eq!(
+            shown_path("agent.podAnnotations.password=hunter2"),
+            "agent.podAnnotations.<redacted>"
+        );
+        assert_eq!(
+            shown_path("data.app:pw123456@db.example.com"),
+            "data.<redacted>.example.com"
+        );
+        assert_eq!(shown_path("agent.env.DB_PASSWORD"), "agent.env.DB_PASSWORD");
+    }
+
+    #[test]
     fn ordinary_values_are_not_masked() {
         for c in [
             "image: ghcr.io/acme/agent:1.2.3",

@@ -46,7 +46,7 @@ pub fn refuse(
         }
         let mut sized: Vec<(usize, &String)> =
             file.document_sizes().into_iter().zip(ids.iter()).collect();
-        sized.sort_by(|a, b| b.0.cmp(&a.0));
+        sized.sort_by_key(|s| std::cmp::Reverse(s.0));
         let largest: Vec<String> = sized
             .iter()
             .take(3)

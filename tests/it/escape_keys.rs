@@ -295,7 +295,8 @@ fn typed_sidecar_and_init_container_credentials_are_located() {
     };
     let args = sidecar("args: [\"--api-token=hunter2hunter2\"]");
     let command = sidecar("command: [\"proxy\", \"--password\", \"hunter2hunter2\"]");
-    let env = sidecar(&format!("args: [\"--upstream\", \"{TOKEN}\"]"));
+    let shaped = sidecar(&format!("args: [\"--upstream\", \"{TOKEN}\"]"));
+    let env = sidecar("env: {DB_PASSWORD: {configMap: proxy-settings, key: db}}");
     let init = "agent:\n  initContainers:\n    migrate:\n      image: ghcr.io/acme/migrate:1.0\n      command: [\"migrate\", \"--db-password=hunter2hunter2\"]\n";
     let cases = vec![
         case(
@@ -316,11 +317,19 @@ fn typed_sidecar_and_init_container_credentials_are_located() {
         ),
         case(
             "a token shape in a sidecar's args",
-            &[("p.yaml", &env)],
+            &[("p.yaml", &shaped)],
             &["render", "-f", "p.yaml", "-o", "out"],
             2,
             &["p.yaml:5:", "agent.sidecars.proxy.args"],
             &[TOKEN],
+        ),
+        case(
+            "a credential's name read from a ConfigMap in a sidecar's env",
+            &[("p.yaml", &env)],
+            &["render", "-f", "p.yaml", "-o", "out"],
+            2,
+            &["p.yaml:5:", "agent.sidecars.proxy.env.DB_PASSWORD"],
+            &[],
         ),
         case(
             "an init container's command",

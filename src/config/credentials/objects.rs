@@ -330,6 +330,30 @@ impl Redactor {
             };
             *v = J::String(self.mask(value));
         }
+        // Keys last: the hits' paths name them.
+        self.keys(obj);
+    }
+
+    /// Every key of `v` that holds a credential ([`super::key_holds_credential`]) renamed by
+    /// its mask, and remembered, so the files' text hides it too.
+    fn keys(&mut self, v: &mut J) {
+        match v {
+            J::Object(m) => {
+                if m.keys().any(|k| super::key_holds_credential(k)) {
+                    for (k, child) in std::mem::take(m) {
+                        let k = if super::key_holds_credential(&k) {
+                            self.mask(k)
+                        } else {
+                            k
+                        };
+                        m.insert(k, child);
+                    }
+                }
+                m.values_mut().for_each(|c| self.keys(c));
+            }
+            J::Array(items) => items.iter_mut().for_each(|c| self.keys(c)),
+            _ => {}
+        }
     }
 
     /// Whether any credential was found.
@@ -547,6 +571,16 @@ mod tests {
         );
         assert!(shown.contains("  DB_PASSWORD: \"<redacted "), "{shown}");
         assert!(shown.contains("  MODE: fast\n  kind: k8s\n"), "{shown}");
+        // A key that holds a credential: renamed in the object, hidden in the text.
+        let mut keyed = json!({"kind": "ConfigMap", "data": {"password=hunter2": "x"}});
+        r.object(&mut keyed);
+        assert!(
+            keyed["data"]
+                .as_object()
+                .is_some_and(|m| m.keys().all(|k| k.starts_with("<redacted "))),
+            "{keyed}"
+        );
+        assert!(!r.text("  password=hunter2: x\n").contains("hunter2"));
         // Inside a longer word a value stays (it is not that value).
         assert_eq!(r.text("x: hunter2-twofold\n"), "x: hunter2-twofold\n");
     }
