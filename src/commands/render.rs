@@ -162,6 +162,7 @@ fn single(
     }
     refuse_file_name(dir)?;
     refuse_environment_root(dir)?;
+    refuse_environment_dir(dir)?;
     let opts = Options {
         project: None,
         force: args.force,
@@ -192,6 +193,39 @@ fn refuse_file_name(dir: &Path) -> Result<()> {
         return Err(Refusal::OutputNamedLikeAFile(dir.to_owned()).into());
     }
     Ok(())
+}
+
+/// Refuses a single render into the directory of a project's environment (its owner marker,
+/// or the record of a root above it, says so): the project's next `render --all` would
+/// overwrite it, or remove it with the environment. Names the environment and where the
+/// project file defines it, when that file can be read.
+fn refuse_environment_dir(dir: &Path) -> Result<()> {
+    let Some(claim) = output::claims::environment_claim(dir)? else {
+        return Ok(());
+    };
+    let loaded = project::load(&claim.project, false).ok();
+    let environment = loaded.as_ref().and_then(|p| {
+        p.environments
+            .iter()
+            .find(|e| e.output.to_string_lossy() == claim.dir)
+            .map(|e| {
+                (
+                    e.name.clone(),
+                    format!("{}:{}", claim.project.display(), e.pos),
+                )
+            })
+    });
+    let stale = (loaded.is_some() && environment.is_none())
+        .then(|| (claim.record.clone(), claim.key.clone(), claim.dir.clone()));
+    Err(Refusal::SingleIntoEnvironment {
+        dir: dir.to_owned(),
+        evidence: claim.evidence,
+        project: claim.project,
+        environment,
+        stale,
+        root: claim.root,
+    }
+    .into())
 }
 
 /// Refuses a single render into a directory that holds directories agentctl rendered (the

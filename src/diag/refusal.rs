@@ -52,6 +52,35 @@ pub enum Refusal {
     EnvironmentsRefused(Vec<String>),
     /// `--project` without `--all` or `--env`.
     NoEnvironmentSelected,
+    /// The record at a project's output root claims one directory (or nested ones) for two
+    /// projects.
+    ClaimedTwice {
+        /// The record, as shown.
+        record: PathBuf,
+        /// Each claim: the project file as recorded, the directory it claims.
+        claims: [(String, String); 2],
+        /// Exactly what to change, from what the directories' owner markers say.
+        fix: String,
+    },
+    /// A single render (`-p/-f`, no `--all`/`--env`) into the directory of a project's
+    /// environment, which the project's next render overwrites or removes.
+    SingleIntoEnvironment {
+        /// The `-o` directory.
+        dir: PathBuf,
+        /// What says the project owns it (its owner marker, or the record above it).
+        evidence: PathBuf,
+        /// The project file, as shown from here.
+        project: PathBuf,
+        /// The environment's name and where the project file defines it (`file:line:col`),
+        /// when the project file could be read and has it.
+        environment: Option<(String, String)>,
+        /// The project file was read and no environment of it renders there: the record's
+        /// entry is stale or forged; (the record as shown, the project as it names it, the
+        /// directory as it names it).
+        stale: Option<(PathBuf, String, String)>,
+        /// The project's output root (`-o` of its renders).
+        root: PathBuf,
+    },
     /// A single render (`-p/-f`, no `--all`/`--env`) into a directory holding directories
     /// agentctl rendered (a project's environments): the directory, those directories (each
     /// with the environment it is, when the project file says), and the project file found.
@@ -181,6 +210,83 @@ impl Refusal {
                 format!("{}\nnothing was written to any environment", lines.join("\n")),
                 None,
             ),
+            ClaimedTwice {
+                record,
+                claims: [(a, a_dir), (b, b_dir)],
+                fix,
+            } => (
+                if a_dir == b_dir {
+                    format!(
+                        "`{}` claims the directory {a_dir:?} for two projects, {a:?} and {b:?}: one directory has one owner; nothing was written",
+                        record.display()
+                    )
+                } else {
+                    format!(
+                        "`{}` claims nested directories for two projects: {a_dir:?} for {a:?} and {b_dir:?} inside it for {b:?}: one directory has one owner; nothing was written",
+                        record.display()
+                    )
+                },
+                Some(fix.clone()),
+            ),
+            SingleIntoEnvironment {
+                dir,
+                evidence,
+                project,
+                environment,
+                stale,
+                root,
+            } => {
+                let d = dir.display().to_string();
+                let root = root.display().to_string();
+                let r = crate::shell::quote(&root);
+                let p = project.display().to_string();
+                let project_flag = if project.file_name().is_some_and(|n| n == "agentctl.yaml")
+                    && project.parent().is_some_and(|d| d.as_os_str().is_empty())
+                {
+                    String::new()
+                } else {
+                    format!(" --project {}", crate::shell::quote(&p))
+                };
+                let why = format!(
+                    "; the project's next `agentctl render --all{project_flag} -o {r}` would overwrite or remove what this render writes"
+                );
+                let says = evidence.display();
+                let (headline, change) = match (environment, stale) {
+                    (Some((name, at)), _) => (
+                        format!(
+                            "it is the output directory of environment `{name}` of the project `{p}`, defined at {at} (`{says}` says so){why}"
+                        ),
+                        format!(
+                            "change environment `{name}` in {at} (its `set:`, `profiles:` or `overrides:`) and render it with `agentctl render --env {}{project_flag} -o {r}`",
+                            crate::shell::quote(name)
+                        ),
+                    ),
+                    (None, Some((record, key, rel))) => (
+                        format!(
+                            "`{says}` records it as the output of the project `{p}`, though no environment of it renders there"
+                        ),
+                        format!(
+                            "if that entry is stale or forged, remove {rel:?} from the list of {key:?} in {}",
+                            record.display()
+                        ),
+                    ),
+                    (None, None) => (
+                        format!(
+                            "it is the output directory of an environment of the project `{p}` (`{says}` says so){why}"
+                        ),
+                        format!(
+                            "change its environment in `{p}` and render it with `agentctl render --all{project_flag} -o {r}`"
+                        ),
+                    ),
+                };
+                (
+                    format!("refusing a single render into `{d}`: {headline}"),
+                    Some(format!(
+                        "{change}; or give the single render a directory of its own (`-o {}`)",
+                        crate::shell::quote(&format!("{}-single", d.trim_end_matches('/')))
+                    )),
+                )
+            }
             NoEnvironmentSelected => (
                 "--project needs --all or --env NAME to say which environments to render".into(),
                 None,

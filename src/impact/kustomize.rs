@@ -1,56 +1,74 @@
 //! One side of a comparison built as `kubectl apply -k` builds a directory agentctl wrote, so
 //! the impact is about what was (or will be) applied, not only about the files: for each
-//! `kustomization.yaml`, the objects of the generated files beside it (a `resources` entry that
-//! is none is noted by `foreign_entries`; a file it does not list, which `kubectl apply -k` would
-//! not apply, is compared all the same: not reproduced yet), then its `patches` (strategic merge and JSON 6902, kustomize's
-//! targets, through `config::patches`; a root `$patch: delete` deletes the object, as kustomize
-//! does), its `labels` (agentctl writes them; its `namespace` is given to objects naming none,
-//! in `Objects::new`; kustomize also overrides a different one: not reproduced yet). What agentctl cannot reproduce (a patch file not among the compared files, a target
-//! name kustomize would read as a regular expression, `options`, a selector or template label,
-//! a patch that fails) is a "not analyzed" line, never guessed; so are the other fields
-//! (`images`, generators, `components`, `namePrefix`, ...: see `foreign_entries`).
+//! `kustomization.yaml`, exactly the files its `resources` lists (a generated file beside it
+//! that it does not list is not applied, so not compared; an entry that is no compared file is
+//! noted by `foreign_entries`), then, in kustomize's order, its `patches` (strategic merge and
+//! JSON 6902, kustomize's targets, through `config::patches`; a root `$patch: delete` deletes
+//! the object, as kustomize does), its `namespace` (`namespace`: every namespaced object moved,
+//! the Namespace renamed, the references kustomize rewrites), its `labels` (agentctl writes
+//! them), and the ServiceAccount subjects kustomize's name references point at their account.
+//! What agentctl cannot reproduce (a patch file not among the compared files, a target name
+//! kustomize would read as a regular expression, `options`, a selector or template label, a
+//! patch that fails, a build kustomize refuses) is a "not analyzed" line, never guessed; so are
+//! the other fields (`images`, generators, `components`, `namePrefix`, ...: see
+//! `foreign_entries`).
 
 use serde_json::Value as J;
 
 use crate::config::patches;
 
+mod namespace;
+
 /// The objects `kubectl apply -k` applies from `files` (name, documents), with a line in
 /// `notes` for each part of a `kustomization.yaml` agentctl cannot reproduce. Files in a
-/// directory without a `kustomization.yaml` are taken as they are.
+/// directory without a `kustomization.yaml`, and listed by none, are taken as they are.
 pub fn build(files: Vec<(String, Vec<J>)>, notes: &mut Vec<String>) -> Vec<J> {
-    let dir_of = |name: &str| name.rsplit_once('/').map_or("", |(d, _)| d).to_owned();
     let kustomizations: Vec<(String, String, J)> = files
         .iter()
         .filter_map(|(name, docs)| {
             let k = docs.iter().find(|d| d["kind"] == "Kustomization")?;
-            Some((dir_of(name), name.clone(), k.clone()))
+            Some((dir_of(name).to_owned(), name.clone(), k.clone()))
+        })
+        .collect();
+    // Every file some kustomization lists, by its path among `files`.
+    let listed: Vec<Vec<String>> = kustomizations
+        .iter()
+        .map(|(dir, _, k)| {
+            k["resources"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| resolve(dir, r.as_str()?))
+                .collect()
         })
         .collect();
     let mut out = Vec::new();
     for (name, docs) in &files {
-        if !kustomizations.iter().any(|(d, _, _)| *d == dir_of(name)) {
+        if !kustomizations.iter().any(|(d, _, _)| d == dir_of(name))
+            && !listed.iter().flatten().any(|l| l == name)
+        {
             out.extend(docs.iter().cloned());
         }
     }
-    for (dir, kname, k) in &kustomizations {
-        let path = |entry: &str| {
-            if dir.is_empty() {
-                entry.to_owned()
-            } else {
-                format!("{dir}/{entry}")
-            }
-        };
-        // Every generated file beside it, in file order (the report's order). One it does not
-        // list in `resources` is not applied by `kubectl apply -k`: compared all the same, as
-        // agentctl's own (not reproduced yet).
+    for ((dir, kname, k), listed) in kustomizations.iter().zip(&listed) {
+        let path = |entry: &str| resolve(dir, entry).unwrap_or_else(|| entry.to_owned());
+        // The files it lists, in file order (the report's order); one listed twice makes
+        // kustomize refuse the build.
         let mut objects: Vec<J> = Vec::new();
         for (name, docs) in &files {
-            if dir_of(name) == *dir && name != kname {
+            if name != kname && listed.contains(name) {
                 objects.extend(
                     docs.iter()
                         .filter(|d| d["kind"] != "Kustomization")
                         .cloned(),
                 );
+            }
+        }
+        for (i, l) in listed.iter().enumerate() {
+            if listed[..i].contains(l) {
+                notes.push(format!(
+                    "{kname}: resources lists `{l}` twice: kustomize refuses the build, so it is not analyzed"
+                ));
             }
         }
         for (i, entry) in k["patches"].as_array().into_iter().flatten().enumerate() {
@@ -59,6 +77,14 @@ pub fn build(files: Vec<(String, Vec<J>)>, notes: &mut Vec<String>) -> Vec<J> {
                     "{kname}: patches[{i}]: {why}, so it is not analyzed"
                 ));
             }
+        }
+        let before = namespace::original(&objects);
+        match k.get("namespace") {
+            None | Some(J::Null) => {}
+            Some(J::String(ns)) if !ns.is_empty() => namespace::set(&mut objects, ns),
+            Some(_) => notes.push(format!(
+                "{kname}: `namespace` is not a namespace name, so it is not analyzed"
+            )),
         }
         for (i, entry) in k["labels"].as_array().into_iter().flatten().enumerate() {
             if entry["includeSelectors"] == true || entry["includeTemplates"] == true {
@@ -83,10 +109,52 @@ pub fn build(files: Vec<(String, Vec<J>)>, notes: &mut Vec<String>) -> Vec<J> {
                 }
             }
         }
+        if let Err(why) = namespace::subjects_follow_accounts(&mut objects, &before) {
+            notes.push(format!("{kname}: {why}, so it is not analyzed"));
+        }
+        if let Some(twice) = namespace::duplicate(&objects) {
+            notes.push(format!(
+                "{kname}: the build holds {twice} twice: kustomize refuses it, so it is not analyzed"
+            ));
+        }
         out.push(k.clone());
         out.extend(objects);
     }
     out
+}
+
+/// The directory of a file's name (`""` at the root).
+fn dir_of(name: &str) -> &str {
+    name.rsplit_once('/').map_or("", |(d, _)| d)
+}
+
+/// The name among the compared files of a `resources` entry of the kustomization in `dir`,
+/// read as kustomize reads a path (`./a.yaml` and `b/../a.yaml` are `a.yaml`), or `None` for one
+/// that is no file below the kustomization's directory (a URL, an absolute path, a `..` that
+/// leaves it: kustomize's root-only loader refuses it, or it is not agentctl's).
+pub fn resolve(dir: &str, entry: &str) -> Option<String> {
+    if entry.is_empty() || entry.starts_with('/') || entry.contains("://") {
+        return None;
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in entry.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    let rel = parts.join("/");
+    Some(if dir.is_empty() {
+        rel
+    } else {
+        format!("{dir}/{rel}")
+    })
 }
 
 /// Applies one `patches:` entry of a committed `kustomization.yaml` to `objects`; `Err`: why
@@ -180,3 +248,6 @@ fn patch(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -155,42 +155,25 @@ impl Impact {
     }
 }
 
-/// Kinds that have no namespace.
-const CLUSTER_SCOPED: &[&str] = &[
-    "Namespace",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "StorageClass",
-    "CustomResourceDefinition",
-    "PriorityClass",
-    "PersistentVolume",
-    "ValidatingWebhookConfiguration",
-    "MutatingWebhookConfiguration",
-    "ClusterIssuer",
-    "ClusterSecretStore",
-];
-
 /// kind, namespace, name.
 type Key = (String, Option<String>, String);
 
-fn key(o: &J, default_namespace: Option<&str>) -> Option<Key> {
+fn key(o: &J) -> Option<Key> {
     let kind = k8s::object::kind(o);
     let name = k8s::object::str_at(o, "/metadata/name")?;
     if kind.is_empty() || kind == "Kustomization" {
         return None;
     }
-    let namespace = if CLUSTER_SCOPED.contains(&kind) {
+    let namespace = if k8s::object::cluster_scoped(kind) {
         None
     } else {
-        k8s::object::namespace(o)
-            .or(default_namespace)
-            .map(str::to_owned)
+        k8s::object::namespace(o).map(str::to_owned)
     };
     Some((kind.to_owned(), namespace, name.to_owned()))
 }
 
-/// One side of a comparison: the objects of a directory (or a render), with the namespace
-/// `kustomization.yaml` gives objects that name none.
+/// One side of a comparison: the objects of a directory (or a render), as `kubectl apply -k`
+/// sends them (`read_side` builds a committed `kustomization.yaml`'s `namespace` in).
 #[derive(Debug, Clone, Default)]
 pub struct Objects {
     pub(crate) items: Vec<(Key, J)>,
@@ -206,24 +189,12 @@ impl Objects {
     /// The objects, keyed; later duplicates of a key are dropped, objects without a kind or
     /// name (and the Kustomization itself) are not objects.
     pub fn new(objects: Vec<J>) -> Objects {
-        let namespace = objects
-            .iter()
-            .find(|o| k8s::object::kind(o) == "Kustomization")
-            .and_then(|k| k.get("namespace"))
-            .and_then(J::as_str)
-            .map(str::to_owned);
         let mut items: Vec<(Key, J)> = Vec::new();
         let mut index = HashMap::new();
-        for mut o in objects {
-            if let Some(k) = key(&o, namespace.as_deref())
+        for o in objects {
+            if let Some(k) = key(&o)
                 && !index.contains_key(&k)
             {
-                // As kustomize does: the object gets the namespace it is keyed by.
-                if let (Some(ns), Some(meta)) = (&k.1, o.get_mut("metadata"))
-                    && let Some(meta) = meta.as_object_mut()
-                {
-                    meta.insert("namespace".into(), J::String(ns.clone()));
-                }
                 index.insert(k.clone(), items.len());
                 items.push((k, o));
             }
@@ -510,12 +481,7 @@ fn foreign_entries(name: &str, k: &J, files: &[&str]) -> Vec<String> {
     let dir = name.rsplit_once('/').map_or("", |(d, _)| d);
     for r in k["resources"].as_array().into_iter().flatten() {
         let entry = r.as_str().unwrap_or_default();
-        let path = if dir.is_empty() {
-            entry.to_owned()
-        } else {
-            format!("{dir}/{entry}")
-        };
-        if !files.contains(&path.as_str()) {
+        if !kustomize::resolve(dir, entry).is_some_and(|path| files.contains(&path.as_str())) {
             out.push(format!(
                 "resources entry `{entry}` is not a file agentctl generated here: `kubectl apply -k` applies it, and it is not analyzed"
             ));

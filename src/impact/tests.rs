@@ -439,13 +439,32 @@ fn services_jobs_cronjobs_and_immutable_configmaps() {
 
 #[test]
 fn the_kustomization_namespace_keys_objects_without_one() {
-    let k = json!({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "namespace": "ns"});
-    let mut bare = pvc("x", None, "1Gi");
-    bare["metadata"]
-        .as_object_mut()
-        .unwrap()
-        .remove("namespace");
-    let old = Objects::new(vec![k.clone(), bare]);
-    let new = Objects::new(vec![k, pvc("x", None, "1Gi")]);
-    assert!(analyze(&old, &new).is_empty());
+    let side = |objects: &str| {
+        let files = [
+            (
+                "kustomization.yaml",
+                "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: ns\nresources: [pvc.yaml]\n",
+            ),
+            ("pvc.yaml", objects),
+        ];
+        super::read_side(
+            files,
+            &mut Vec::new(),
+            &mut Vec::new(),
+            &mut crate::config::credentials::Redactor::default(),
+        )
+    };
+    let spec = "spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}";
+    let bare = side(&format!(
+        "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {{name: x}}\n{spec}\n"
+    ));
+    let other = side(&format!(
+        "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {{name: x, namespace: other}}\n{spec}\n"
+    ));
+    let there = side(&format!(
+        "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {{name: x, namespace: ns}}\n{spec}\n"
+    ));
+    assert!(analyze(&bare, &there).is_empty());
+    // kustomize overrides a namespace the object names.
+    assert!(analyze(&other, &there).is_empty());
 }

@@ -1,5 +1,5 @@
 //! Reading a Kubernetes object held as JSON: its kind, API version and group, name, namespace
-//! and labels, any field by JSON pointer, and the pod template and pod spec of every workload
+//! (and whether its kind has one: [`CLUSTER_SCOPED`]) and labels, any field by JSON pointer, and the pod template and pod spec of every workload
 //! kind (Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob,
 //! Pod; a PodTemplate holds one too but runs nothing). The one place that knows where those
 //! live; a missing field reads as absent, never as an error.
@@ -171,6 +171,55 @@ pub fn containers(spec: &J) -> impl Iterator<Item = &J> {
 /// the containers after it and keeps running beside the regular containers.
 pub fn is_sidecar(init_container: &J) -> bool {
     str_at(init_container, "/restartPolicy") == Some("Always")
+}
+
+/// The kinds that have no namespace: every cluster-scoped built-in kind a supported Kubernetes
+/// version serves (k8s-openapi's types: a test in `render::builtin` holds this list to that
+/// table), and the cluster-scoped custom kinds agentctl's objects name (cert-manager's
+/// `ClusterIssuer`, External Secrets' `ClusterSecretStore`). Any other kind is namespaced, as
+/// kustomize reads an unknown kind.
+pub const CLUSTER_SCOPED: &[&str] = &[
+    "APIService",
+    "CSIDriver",
+    "CSINode",
+    "CertificateSigningRequest",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "ClusterTrustBundle",
+    "ComponentStatus",
+    "CustomResourceDefinition",
+    "DeviceClass",
+    "DeviceTaintRule",
+    "FlowSchema",
+    "IPAddress",
+    "IngressClass",
+    "MutatingAdmissionPolicy",
+    "MutatingAdmissionPolicyBinding",
+    "MutatingWebhookConfiguration",
+    "Namespace",
+    "Node",
+    "PersistentVolume",
+    "PriorityClass",
+    "PriorityLevelConfiguration",
+    "ResourceSlice",
+    "RuntimeClass",
+    "ServiceCIDR",
+    "StorageClass",
+    "StorageVersion",
+    "StorageVersionMigration",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "ValidatingWebhookConfiguration",
+    "VolumeAttachment",
+    "VolumeAttributesClass",
+    // Custom kinds agentctl's settings name (not rendered by it).
+    "ClusterIssuer",
+    "ClusterSecretStore",
+];
+
+/// Whether objects of `kind` have no namespace ([`CLUSTER_SCOPED`]).
+pub fn cluster_scoped(kind: &str) -> bool {
+    CLUSTER_SCOPED.contains(&kind)
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@
 //! the files contain.
 
 pub mod atomic;
+pub mod claims;
 pub mod diff;
 pub mod files;
 pub mod git;

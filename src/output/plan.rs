@@ -319,7 +319,17 @@ pub(super) fn plan_request(req: &Request, exclusive: bool) -> Result<Plan> {
                         .read_limited(STATE_FILE, state::MAX_BYTES as u64)
                         .with_context(|| format!("reading {}", shown.display()))?;
                     match State::parse(&bytes) {
-                        Ok(s) => s,
+                        Ok(s) => {
+                            if let Some((outer, inner)) = s.overlap() {
+                                bail!(super::claims::claimed_twice(
+                                    Some(root),
+                                    req.root,
+                                    outer,
+                                    inner
+                                ));
+                            }
+                            s
+                        }
                         Err(why) => bail!(Refusal::BadState(shown, why)),
                     }
                 }
@@ -352,11 +362,29 @@ pub(super) fn plan_request(req: &Request, exclusive: bool) -> Result<Plan> {
         for t in &wanted {
             if let Some((other, dir)) = state.owner_other_than(&key, &t.2) {
                 overlapping.push(t.2.clone());
+                let name = t.0.unwrap_or_default();
+                let here = project.file.display();
+                let other_file = super::claims::shown(req.root, other);
+                // The default (the name) unless that is the other's directory too.
+                let stem = project
+                    .file
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let suggested = if dir.split('/').next() == Some(name) {
+                    format!("{name}-{stem}")
+                } else {
+                    name.to_owned()
+                };
                 problems.push(format!(
-                    "environment `{}`: {} overlaps `{dir}`, which {} records as the output of another project, {other}",
-                    t.0.unwrap_or_default(),
+                    "environment `{name}` of {here}: {} overlaps `{dir}`, which {} records as the output of another project, {}; one directory has one owner: give `{name}` an `output:` in {here} that is neither `{dir}` nor inside it nor around it (e.g. `output: {}`), or, if {} no longer renders into `{dir}`, run `agentctl render --all --project {} -o {}` (it drops the entry)",
                     t.1.display(),
                     req.root.join(STATE_FILE).display(),
+                    other_file.display(),
+                    crate::shell::quote(&suggested),
+                    other_file.display(),
+                    crate::shell::quote(&other_file.display().to_string()),
+                    crate::shell::quote(&req.root.display().to_string()),
                 ));
             }
         }
@@ -456,10 +484,13 @@ pub(super) fn plan_request(req: &Request, exclusive: bool) -> Result<Plan> {
                     continue;
                 }
                 (false, Marker::Other(p)) => {
+                    let name = name.unwrap_or_default();
                     problems.push(format!(
-                        "{env}{} is the output of another project, {p} (its {} says so); two projects cannot share one directory: give this environment another `output:`, or, if the directory is this project's now, delete {}",
+                        "{env}{} is the output of another project, {} (its {} says so); two projects cannot share one directory: give `{name}` another `output:` in {}, or, if the directory is this project's now, delete {}",
                         shown.display(),
+                        super::claims::shown(req.root, &p).display(),
                         path.display(),
+                        req.project.map_or_else(String::new, |p| p.file.display().to_string()),
                         path.display()
                     ));
                     continue;

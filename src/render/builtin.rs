@@ -257,6 +257,38 @@ mod tests {
         assert_eq!(pc.scope, super::super::objects::Scope::Cluster);
     }
 
+    /// `k8s::object::CLUSTER_SCOPED` (what impact and the kustomize build of `diff --base` read
+    /// a kind's scope from) is exactly the cluster-scoped kinds of this table, of the removed
+    /// rows and of agentctl's own, plus the custom kinds it names as cluster-scoped.
+    #[test]
+    fn the_k8s_list_of_cluster_scoped_kinds_is_this_table() {
+        use super::super::objects::{KINDS, Scope};
+        let mut from_types: Vec<&str> = BUILT_IN
+            .iter()
+            .chain(REMOVED)
+            .chain(KINDS)
+            .filter(|k| k.scope == Scope::Cluster)
+            .map(|k| k.kind)
+            .chain(["ClusterIssuer", "ClusterSecretStore"])
+            .collect();
+        from_types.sort_unstable();
+        from_types.dedup();
+        let mut listed = crate::k8s::object::CLUSTER_SCOPED.to_vec();
+        listed.sort_unstable();
+        assert_eq!(listed, from_types);
+        // A kind that is namespaced in one version and cluster-scoped in another would make
+        // the list ambiguous.
+        for k in BUILT_IN.iter().chain(REMOVED).chain(KINDS) {
+            assert_eq!(
+                crate::k8s::object::cluster_scoped(k.kind),
+                k.scope == Scope::Cluster,
+                "{} {}",
+                k.api,
+                k.kind
+            );
+        }
+    }
+
     /// The removed kinds and `k8s::version`'s lifecycle table agree: each row is served by the
     /// floor and refused from the version it was removed in; each group/version removed within
     /// the range has rows; one removed before the floor has none, and the lookup says when it

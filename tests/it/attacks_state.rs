@@ -179,8 +179,8 @@ fn forged_record_gallery() {
                 env: &[],
                 code: 2,
                 shows: &[
-                    "is not a state file agentctl can trust: the projects \"../a.yaml\" and \"../b.yaml\" both claim \"b1/x\"",
-                    "delete it and render with --all again",
+                    "`deploy/.agentctl-state.json` claims nested directories for two projects: \"b1\" for \"../a.yaml\" and \"b1/x\" inside it for \"../b.yaml\"",
+                    "help: deploy/b1/.agentctl-owner names \"../b.yaml\": remove \"b1\" from the list of \"../a.yaml\"",
                 ],
                 holds: &[Same("deploy")],
             },
@@ -197,7 +197,7 @@ fn forged_record_gallery() {
                 env: &[],
                 code: 2,
                 shows: &[
-                    "environment `x`: deploy/b1 is the output of another project, ../b.yaml (its deploy/b1/.agentctl-owner says so); two projects cannot share one directory: give this environment another `output:`, or, if the directory is this project's now, delete deploy/b1/.agentctl-owner",
+                    "environment `x`: deploy/b1 is the output of another project, b.yaml (its deploy/b1/.agentctl-owner says so); two projects cannot share one directory: give `x` another `output:` in a.yaml, or, if the directory is this project's now, delete deploy/b1/.agentctl-owner",
                     "nothing was written to any environment",
                 ],
                 holds: &[Same("deploy")],

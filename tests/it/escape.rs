@@ -289,6 +289,24 @@ fn paste(dir: &Path, stubs: &Path, cmd: &str) -> String {
     std::fs::read_to_string(&log).unwrap_or_default()
 }
 
+/// Lists `file` in the committed `kustomization.yaml` of `dir` (`diff --base-dir` compares what
+/// `kubectl apply -k` applies: only listed files); `own_namespaces`: without its `namespace:`.
+fn ship(dir: &Path, file: Option<&str>, own_namespaces: bool) {
+    let k = dir.join("kustomization.yaml");
+    let mut text = std::fs::read_to_string(&k).expect("read");
+    if let Some(file) = file {
+        text = text.replacen("resources:\n", &format!("resources:\n- {file}\n"), 1);
+    }
+    if own_namespaces {
+        text = text
+            .lines()
+            .filter(|l| !l.starts_with("namespace:"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+    }
+    std::fs::write(k, text).expect("write");
+}
+
 #[test]
 fn every_printed_command_pasted_into_bash_runs_only_itself() {
     let stubs = support::tempdir();
@@ -327,6 +345,9 @@ fn every_printed_command_pasted_into_bash_runs_only_itself() {
         + "---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: \"$(touch canary-4)\"\n  namespace: \"ns; touch canary-5\"\nspec:\n  accessModes: [ReadWriteOnce]\n  resources: {requests: {storage: 1Gi}}\n"
         + "---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: \"s`touch canary-6`\"\n  namespace: production-agents\nspec:\n  serviceName: s\n  selector: {matchLabels: {app: s}}\n  template: {metadata: {labels: {app: s}}, spec: {containers: [{name: c, image: i}]}}\n  volumeClaimTemplates: [{metadata: {name: data}, spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}}]\n";
     std::fs::write(&extra, text).expect("write");
+    // Each object keeps the namespace it names (kustomize would move them all into the one the
+    // committed kustomization.yaml names, as `diff` does now).
+    ship(&w.join("out dir"), None, true);
     let mut cmds = commands(&render.stderr);
     let diff = agentctl(["diff", "-f", "p.yaml", "--set", set, "-o", "out dir"])
         .current_dir(w)
@@ -655,6 +676,9 @@ fn the_pull_request_comment_shows_values_never_renders_them() {
     }
     std::fs::write(w.join("old/evil.yaml"), old).expect("write");
     std::fs::write(w.join("new/evil.yaml"), new).expect("write");
+    for side in ["old", "new"] {
+        ship(&w.join(side), Some("evil.yaml"), true);
+    }
     let run = agentctl([
         "diff",
         "--base-dir",
@@ -791,6 +815,7 @@ fn the_pull_request_comment_is_capped_and_says_what_it_left_out() {
         ));
     }
     std::fs::write(w.join("new/many.yaml"), text).expect("write");
+    ship(&w.join("new"), Some("many.yaml"), false);
     let run = agentctl([
         "diff",
         "--base-dir",
@@ -1180,6 +1205,9 @@ fn credentials_in_compared_files_are_hidden_in_every_diff_format() {
     };
     std::fs::write(w.join("old/leaky.yaml"), file("hunter2-old-pw")).expect("write");
     std::fs::write(w.join("new/leaky.yaml"), file("hunter2-new-pw")).expect("write");
+    for side in ["old", "new"] {
+        ship(&w.join(side), Some("leaky.yaml"), false);
+    }
     for format in ["text", "json", "markdown"] {
         let run = agentctl(["diff", "--base-dir", "old", "-o", "new", "--format", format])
             .current_dir(w)

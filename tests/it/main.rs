@@ -16,8 +16,10 @@
 mod support;
 
 mod attacks;
+mod attacks_claims;
 mod attacks_output;
 mod attacks_state;
+mod base_build;
 mod cli;
 mod cluster;
 mod crds;
