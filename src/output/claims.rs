@@ -59,7 +59,13 @@ pub fn shown(root: &Path, rel: &str) -> PathBuf {
 /// claims nothing). `None` for any other directory, a single render's own included.
 pub fn environment_claim(dir: &Path) -> Result<Option<Claim>> {
     let resolved = super::guard::resolve(dir)?;
-    let marker: Option<Owner> = match Dir::open_root(&resolved, dir)? {
+    // Not a directory (yet, or at all: refused later as such): no marker.
+    let opened = if resolved.is_dir() {
+        Dir::open_root(&resolved, dir)?
+    } else {
+        None
+    };
+    let marker: Option<Owner> = match opened {
         Some(d) if d.kind(OWNER_FILE)? == Some(Kind::File) => d
             .read_limited(OWNER_FILE, MAX_BYTES as u64)
             .ok()

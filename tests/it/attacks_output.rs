@@ -362,7 +362,7 @@ fn data_loss_gallery() {
                 env: &[],
                 code: 2,
                 shows: &[
-                    "environment `prod`: deploy/prod overlaps `prod`, which deploy/.agentctl-state.json records as the output of another project, ../a.yaml",
+                    "environment `prod` of b.yaml: deploy/prod overlaps `prod`, which deploy/.agentctl-state.json records as the output of another project, a.yaml; one directory has one owner: give `prod` an `output:` in b.yaml that is neither `prod` nor inside it nor around it (e.g. `output: prod-b`)",
                     "nothing was written to any environment",
                 ],
                 holds: &[Same("deploy")],
