@@ -1,7 +1,7 @@
 //! Who owns a directory agentctl writes, told to the user with exactly what to change: a
 //! single render aimed at a project environment's directory ([`environment_claim`]: the
 //! directory's owner marker, or the record of a root above it, says so), and a record that
-//! claims one directory for two projects ([`claimed_twice`]: the directories' owner markers say
+//! claims one directory for two projects (`claimed_twice`: the directories' owner markers say
 //! which claim is the real one). Read-only: this only decides and words a refusal.
 
 use std::path::{Component, Path, PathBuf};
