@@ -272,9 +272,30 @@ impl Rendered {
 /// Renders every target (in parallel over the available cores, one shared renderer) and
 /// returns them in order, or every problem of every target.
 pub fn build_all(renderer: &Renderer, targets: &[Target]) -> Result<Vec<Rendered>> {
+    build_each(renderer, targets, false)
+}
+
+/// [`build_all`] for a command that only writes or compares the files (`render --all`, `diff
+/// --all`): each render keeps only what those commands read afterwards (the files, the
+/// cluster's needs, the findings, overrides and notes it prints, the effective configuration
+/// without its provenance), the rest dropped as soon as it is built, so memory grows with the
+/// files of the environments, not with the provenance of every setting and patch of each.
+pub fn build_all_files(renderer: &Renderer, targets: &[Target]) -> Result<Vec<Rendered>> {
+    build_each(renderer, targets, true)
+}
+
+fn build_each(renderer: &Renderer, targets: &[Target], slim: bool) -> Result<Vec<Rendered>> {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let one = |t: &Target| -> Result<Rendered> {
-        let (merged, bundle) = build(renderer, &t.inputs)?;
+        let (mut merged, mut bundle) = build(renderer, &t.inputs)?;
+        if slim {
+            merged.history = Default::default();
+            merged.patches = Vec::new();
+            merged.resources = Vec::new();
+            merged.accepts = Vec::new();
+            merged.crds = Vec::new();
+            bundle.patched = Vec::new();
+        }
         Ok(Rendered {
             name: t.name.clone(),
             dir: t.dir.clone(),

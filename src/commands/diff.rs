@@ -138,7 +138,7 @@ pub fn environments(
     opts: &Options,
     impact: &ImpactArgs,
 ) -> Result<Outcome> {
-    let rendered = pipeline::build_all(renderer, targets)?;
+    let rendered = pipeline::build_all_files(renderer, targets)?;
     if !root.is_dir() {
         let command = format!("agentctl render --all -o {}", root.display());
         return Err(Refusal::NothingToCompare(root.to_owned(), command).into());

@@ -75,7 +75,7 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
     if args.check {
         return super::diff::environments(ctx, &renderer, &targets, root, &opts, &args.impact);
     }
-    let rendered = pipeline::build_all(&renderer, &targets)?;
+    let rendered = pipeline::build_all_files(&renderer, &targets)?;
     let warnings = pipeline::refuse_lint_errors(&rendered)?;
     if !ctx.quiet {
         crate::say!("{warnings}");

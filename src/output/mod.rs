@@ -9,9 +9,10 @@
 //! record ([`state`]) that is not ours. Which recorded directories to clean up (`--all`) comes
 //! from that record, never from a scan; which files in a directory are stale, from the names
 //! agentctl generates and the header. Then every changed file of every directory is staged as
-//! a synced temporary file beside its target (an error here undoes everything: exit 2), then
-//! renamed over it, each atomically; stale files are removed; the record is updated. An I/O
-//! error after the first rename is a `PartialWrite` listing exactly what changed (exit 4).
+//! a temporary file beside its target, and the whole batch synced at once (an error here
+//! undoes everything: exit 2), then each renamed over its target, atomically; stale files are
+//! removed; the record is updated. An I/O error after the first rename is a `PartialWrite`
+//! listing exactly what changed (exit 4). A write that changes nothing writes nothing.
 //! Unchanged files are left alone (their mtimes stay). A file agentctl wrote is recognized by
 //! its [`HEADER`] line, also after a byte-order mark and with CRLF line ends.
 //!

@@ -236,20 +236,49 @@ impl Dir {
         Ok(bytes)
     }
 
-    /// Writes `bytes` to a new, synced temporary file in this directory (mode 0644); returns
-    /// its name.
+    /// Writes `bytes` to a new temporary file in this directory (mode 0644), not yet synced:
+    /// the writer syncs a whole batch at once (`writer::sync_batch`) before the first rename.
+    /// Returns its name.
     pub fn stage(&self, bytes: &[u8]) -> std::io::Result<String> {
         fault("stage")?;
-        self.stage_raw(bytes, true)
+        self.stage_raw(bytes)
     }
 
-    /// [`Dir::stage`] without the sync, for the lock note (nothing depends on it surviving a
-    /// crash).
+    /// [`Dir::stage`] for the lock note (nothing depends on it surviving a crash).
     fn stage_unsynced(&self, bytes: &[u8]) -> std::io::Result<String> {
-        self.stage_raw(bytes, false)
+        self.stage_raw(bytes)
     }
 
-    fn stage_raw(&self, bytes: &[u8], sync: bool) -> std::io::Result<String> {
+    /// Flushes the regular file `name` in this directory to disk (never through a symlink):
+    /// the portable way to make a staged file durable, one file at a time.
+    pub fn sync_file(&self, name: &str) -> std::io::Result<()> {
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
+        File::from(rustix::fs::openat(&self.file, name, flags, Mode::empty())?).sync_all()
+    }
+
+    /// The file system this directory is on (`st_dev`): one [`Dir::sync_fs`] per file system
+    /// covers every directory on it.
+    pub fn device(&self) -> std::io::Result<u64> {
+        Ok(rustix::fs::fstat(&self.file)?.st_dev)
+    }
+
+    /// Flushes every file and directory entry of the file system this directory is on, in one
+    /// call (Linux `syncfs`; Linux 5.8 and later report a write-back error of any file on it).
+    /// Elsewhere: `Unsupported`, and the caller syncs file by file.
+    pub fn sync_fs(&self) -> std::io::Result<()> {
+        fault("sync")?;
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            rustix::fs::syncfs(&self.file)?;
+            Ok(())
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        {
+            Err(std::io::ErrorKind::Unsupported.into())
+        }
+    }
+
+    fn stage_raw(&self, bytes: &[u8]) -> std::io::Result<String> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let flags =
             OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
@@ -276,8 +305,7 @@ impl Dir {
             let written = (|| {
                 use std::os::unix::fs::PermissionsExt;
                 file.write_all(bytes)?;
-                file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
-                if sync { file.sync_all() } else { Ok(()) }
+                file.set_permissions(std::fs::Permissions::from_mode(0o644))
             })();
             if let Err(e) = written {
                 let _ = self.remove_file(&name);

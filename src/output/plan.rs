@@ -21,7 +21,13 @@ use crate::render::bundle::Bundle;
 
 /// The planned state of one directory.
 #[derive(Debug)]
-pub(super) struct DirPlan {
+pub(super) struct DirPlan<'a> {
+    /// The files it must hold (`None`: a directory no longer in the project). A write reads
+    /// each new content from here (its [`Change`] holds none: see `light`).
+    pub(super) bundle: Option<&'a Bundle>,
+    /// The environment's name (`None`: a single render, or a directory no longer in the
+    /// project).
+    pub(super) name: Option<String>,
     /// As shown.
     pub(super) shown: PathBuf,
     /// Below the root.
@@ -40,7 +46,7 @@ pub(super) struct DirPlan {
     pub(super) owner: Option<Vec<u8>>,
 }
 
-impl DirPlan {
+impl DirPlan<'_> {
     /// Whether writing this plan changes the directory (a file, a leftover, the directory
     /// itself).
     pub(super) fn writes(&self) -> bool {
@@ -53,11 +59,11 @@ impl DirPlan {
 
 /// Everything a write will do, checked.
 #[derive(Debug)]
-pub(super) struct Plan {
+pub(super) struct Plan<'a> {
     pub(super) root: Option<Dir>,
     /// What the root's record should say after the write (`None`: leave it).
     pub(super) state: Option<(Vec<u8>, bool)>,
-    pub(super) dirs: Vec<DirPlan>,
+    pub(super) dirs: Vec<DirPlan<'a>>,
     /// The root's lock.
     pub(super) root_lock: Option<Lock>,
     /// Recorded directories of environments no longer in the project that are left alone,
@@ -65,7 +71,7 @@ pub(super) struct Plan {
     pub(super) kept: Vec<String>,
 }
 
-impl Plan {
+impl Plan<'_> {
     /// Whether writing this plan changes anything on disk.
     pub(super) fn writes(&self) -> bool {
         self.state.as_ref().is_some_and(|(_, changed)| *changed)
@@ -110,6 +116,26 @@ pub(super) fn lock_error(dir: &Path, e: Contended, wait: &Wait) -> anyhow::Error
             "locking {} against concurrent agentctl runs",
             dir.display()
         )),
+    }
+}
+
+/// A change as a write needs it, without the texts it does not read (a write of many
+/// environments then holds no file's text but its bundle's): an up-to-date file holds none
+/// (both sides empty: still a no-op); a replaced or removed file's old content is dropped
+/// (empty: only that it existed counts); a new content is left in the bundle, which the writer
+/// reads it from (here a one-byte stand-in: never equal to the empty old side, so the change is
+/// still one).
+fn light(c: &mut Change) {
+    if c.is_noop() {
+        c.old = Some(String::new());
+        c.new = Some(String::new());
+    } else {
+        if let Some(old) = &mut c.old {
+            *old = String::new();
+        }
+        if let Some(new) = &mut c.new {
+            *new = String::from("\n");
+        }
     }
 }
 
@@ -271,7 +297,7 @@ pub(super) type Wanted<'a> = (Option<&'a str>, PathBuf, Vec<String>, Option<&'a 
 
 /// Plans a request completely: every check that can be made before the first write.
 /// `exclusive`: take the locks a writer takes (else shared, for `diff`).
-pub(super) fn plan_request(req: &Request, exclusive: bool) -> Result<Plan> {
+pub(super) fn plan_request<'a>(req: &Request<'a>, exclusive: bool) -> Result<Plan<'a>> {
     let root_resolved =
         guard::resolve(req.root).with_context(|| format!("resolving {}", req.root.display()))?;
     if let Ok(meta) = std::fs::symlink_metadata(req.root)
@@ -389,7 +415,8 @@ pub(super) fn plan_request(req: &Request, exclusive: bool) -> Result<Plan> {
             }
         }
         if project.all {
-            let keep: Vec<String> = wanted.iter().map(|t| state::join(&t.2)).collect();
+            let keep: std::collections::HashSet<String> =
+                wanted.iter().map(|t| state::join(&t.2)).collect();
             for dir in state.projects.get(&key).into_iter().flatten() {
                 if !keep.contains(dir)
                     && let Some(rel) = state::split(dir)
@@ -513,7 +540,7 @@ pub(super) fn plan_request(req: &Request, exclusive: bool) -> Result<Plan> {
         }
         let (mut unsafe_paths, mut foreign) = (Vec::new(), Vec::new());
         let force = req.force || !exclusive;
-        let (changes, leftovers) = plan_files(
+        let (mut changes, leftovers) = plan_files(
             dir.as_ref(),
             &shown,
             bundle,
@@ -521,11 +548,16 @@ pub(super) fn plan_request(req: &Request, exclusive: bool) -> Result<Plan> {
             &mut unsafe_paths,
             &mut foreign,
         )?;
+        if exclusive {
+            changes.iter_mut().for_each(light);
+        }
         if let Some(r) = refusal(unsafe_paths, foreign) {
             refused.push((name, r));
             continue;
         }
         dirs.push(DirPlan {
+            bundle,
+            name: name.map(str::to_owned),
             shown,
             rel,
             dir,
@@ -605,13 +637,8 @@ pub fn compare(req: &Request) -> Result<Vec<Compared>> {
     let plan = plan_request(req, false)?;
     let mut out = Vec::new();
     for d in plan.dirs {
-        let name = req
-            .targets
-            .iter()
-            .find(|t| t.dir == d.shown)
-            .and_then(|t| t.name.map(str::to_owned));
         out.push(Compared {
-            name,
+            name: d.name,
             dir: d.shown,
             changes: d.changes,
             orphan: d.orphan,

@@ -1,8 +1,11 @@
-//! The write itself, once planned: missing directories created, every changed file staged as
-//! a synced temporary file beside its target (on [`crate::par::par_map`], the one thread pool:
-//! staging waits on the disk, so directories are staged on several threads), then renamed over
-//! it, stale files removed, the record updated. An error before the first rename undoes
-//! everything (exit 2); one after it is a [`PartialWrite`] listing exactly what changed (exit 4).
+//! The write itself, once planned: missing directories created, every changed file (and each
+//! directory's owner marker, and the project's record) staged as a temporary file beside its
+//! target (on [`crate::par::par_map`], the one thread pool), then the whole batch made durable
+//! at once (one `syncfs` per file system on Linux; elsewhere each file synced, on several
+//! threads), then each renamed over its target, stale files removed, the marker and the record
+//! renamed into place, and the renames made durable the same way. An error before the first
+//! rename (staging or syncing) removes every temporary file and created directory: nothing
+//! changed (exit 2); one after it is a [`PartialWrite`] listing exactly what changed (exit 4).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,29 +19,90 @@ use super::{Change, Report, Request, guard};
 use crate::diag::PartialWrite;
 use crate::par::par_map;
 
-/// Threads staging the files of a multi-directory write.
+/// Threads staging the files of a multi-directory write, and syncing them one by one where
+/// the platform has no `syncfs`.
 pub(super) const STAGE_THREADS: usize = 8;
 
-/// A staged file: its directory's index in the plan, temporary name, final name, and
-/// whether it replaces a file.
-pub(super) type StagedFile = (usize, String, String, bool);
+/// What phase 1 staged in one directory: each file's temporary name, final name and whether
+/// it replaces a file; the owner marker's temporary name.
+#[derive(Debug, Default)]
+struct StagedDir {
+    files: Vec<(String, String, bool)>,
+    owner: Option<String>,
+}
 
-/// Stages every changed file of one directory; what was staged, and the error that stopped it.
-fn stage_dir((i, dir, d): &(usize, &Dir, &DirPlan)) -> (Vec<StagedFile>, Option<anyhow::Error>) {
-    let mut staged = Vec::new();
+/// Stages every changed file of one directory, then its owner marker (none synced yet: the
+/// batch is synced at once); what was staged, and the error that stopped it.
+fn stage_dir((_, dir, d): &(usize, &Dir, &DirPlan<'_>)) -> (StagedDir, Option<anyhow::Error>) {
+    let mut staged = StagedDir::default();
+    let context = || format!("writing a temporary file in {}", d.shown.display());
     for c in &d.changes {
-        if let (Some(new), false) = (&c.new, c.is_noop()) {
-            match dir.stage(new.as_bytes()) {
-                Ok(tmp) => staged.push((*i, tmp, c.name.clone(), c.old.is_some())),
-                Err(e) => {
-                    let e = anyhow::Error::new(e)
-                        .context(format!("writing a temporary file in {}", d.shown.display()));
-                    return (staged, Some(e));
-                }
+        if let (Some(_), false) = (&c.new, c.is_noop()) {
+            // The content is the bundle's (the plan keeps none: `plan::light`).
+            let Some(new) = d
+                .bundle
+                .and_then(|b| b.files.iter().find(|f| f.name == c.name))
+            else {
+                let e = anyhow::anyhow!("{} has no content to write", c.name);
+                return (staged, Some(e.context(context())));
+            };
+            match dir.stage(new.content.as_bytes()) {
+                Ok(tmp) => staged.files.push((tmp, c.name.clone(), c.old.is_some())),
+                Err(e) => return (staged, Some(anyhow::Error::new(e).context(context()))),
             }
         }
     }
+    if let Some(bytes) = &d.owner {
+        match dir.stage(bytes) {
+            Ok(tmp) => staged.owner = Some(tmp),
+            Err(e) => return (staged, Some(anyhow::Error::new(e).context(context()))),
+        }
+    }
     (staged, None)
+}
+
+/// Makes every staged file durable before the first rename, as a batch: one `syncfs` per file
+/// system the directories are on (Linux), instead of one `fsync` per file (each waits on the
+/// disk: ~1,400 of them for 100 environments). Where `syncfs` is missing, every file is synced
+/// on its own, on several threads. An error here is before any rename: nothing changed.
+fn sync_batch(dirs: &[&Dir], files: &[(&Dir, &str)]) -> std::io::Result<()> {
+    match sync_devices(dirs) {
+        Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
+            let results = par_map(
+                files,
+                STAGE_THREADS,
+                |(dir, name)| dir.sync_file(name),
+                || Err(std::io::Error::other("a sync thread panicked")),
+            );
+            results.into_iter().collect()
+        }
+        other => other,
+    }
+}
+
+/// One `syncfs` per distinct file system among `dirs`.
+fn sync_devices(dirs: &[&Dir]) -> std::io::Result<()> {
+    let mut synced: Vec<u64> = Vec::new();
+    for dir in dirs {
+        let device = dir.device()?;
+        if !synced.contains(&device) {
+            dir.sync_fs()?;
+            synced.push(device);
+        }
+    }
+    Ok(())
+}
+
+/// Makes the renames and removals of a finished write durable: one `syncfs` per file system,
+/// or (without it) one sync per changed directory. Best effort: every file is already whole.
+fn sync_entries(dirs: &[&Dir]) {
+    if let Err(e) = sync_devices(dirs)
+        && e.kind() == std::io::ErrorKind::Unsupported
+    {
+        for dir in dirs {
+            let _ = dir.sync();
+        }
+    }
 }
 
 /// What a write did.
@@ -110,11 +174,13 @@ pub(super) fn write_planned(req: &Request) -> Result<Written> {
     if writes {
         plan.announce();
     }
-    // Phase 1: create missing directories and stage every new content beside its target, for
-    // every directory. An error here undoes it all: nothing changed.
+    // Phase 1: create missing directories and stage every new content beside its target (the
+    // files, the owner markers, the record), for every directory, then sync them all at once.
+    // An error here undoes it all: nothing changed.
     let mut created_dirs: Vec<(Vec<String>, PathBuf)> = Vec::new();
     let mut opened: Vec<Option<Dir>> = Vec::new();
-    let mut staged: Vec<StagedFile> = Vec::new();
+    let mut staged: Vec<StagedDir> = plan.dirs.iter().map(|_| StagedDir::default()).collect();
+    let mut state_tmp: Option<String> = None;
     let mut phase1 = (|| -> Result<()> {
         for d in &plan.dirs {
             let needs =
@@ -131,14 +197,12 @@ pub(super) fn write_planned(req: &Request) -> Result<Written> {
         }
         Ok(())
     })();
-    // Staging is waiting on the disk (every file is synced), so directories are staged on
-    // several threads to overlap the waits.
+    let dir_of = |i: usize| plan.dirs[i].dir.as_ref().or(opened[i].as_ref());
+    // Staging is writing to the page cache and creating entries, so directories are staged on
+    // several threads.
     if phase1.is_ok() {
-        let work: Vec<(usize, &Dir, &DirPlan)> = plan
-            .dirs
-            .iter()
-            .enumerate()
-            .filter_map(|(i, d)| Some((i, d.dir.as_ref().or(opened[i].as_ref())?, d)))
+        let work: Vec<(usize, &Dir, &DirPlan<'_>)> = (0..plan.dirs.len())
+            .filter_map(|i| Some((i, dir_of(i)?, &plan.dirs[i])))
             .collect();
         // With a test fault injected (debug builds), one thread, so the N-th call is the same
         // file on every run and the fault tests are deterministic.
@@ -156,7 +220,7 @@ pub(super) fn write_planned(req: &Request) -> Result<Written> {
             threads,
             |item| {
                 if failed.load(Ordering::Relaxed) {
-                    return (Vec::new(), None);
+                    return (StagedDir::default(), None);
                 }
                 let (done, err) = stage_dir(item);
                 if err.is_some() {
@@ -166,24 +230,64 @@ pub(super) fn write_planned(req: &Request) -> Result<Written> {
             },
             || {
                 (
-                    Vec::new(),
+                    StagedDir::default(),
                     Some(anyhow::anyhow!("a writer thread panicked")),
                 )
             },
         );
-        for (done, err) in results {
-            staged.extend(done);
+        for ((i, _, _), (done, err)) in work.iter().zip(results) {
+            staged[*i] = done;
             if let (Some(e), Ok(())) = (err, &phase1) {
                 phase1 = Err(e);
             }
         }
     }
-    let dir_of = |i: usize| plan.dirs[i].dir.as_ref().or(opened[i].as_ref());
-    if let Err(e) = phase1 {
-        for (i, tmp, _, _) in &staged {
-            if let Some(dir) = dir_of(*i) {
-                let _ = dir.remove_file(tmp);
+    if phase1.is_ok()
+        && let Some((bytes, true)) = &plan.state
+    {
+        match root.stage(bytes) {
+            Ok(tmp) => state_tmp = Some(tmp),
+            Err(e) => {
+                phase1 = Err(anyhow::Error::new(e).context(format!(
+                    "writing a temporary file in {}",
+                    req.root.display()
+                )));
             }
+        }
+    }
+    if phase1.is_ok() {
+        let mut dirs: Vec<&Dir> = Vec::new();
+        let mut files: Vec<(&Dir, &str)> = Vec::new();
+        for (i, s) in staged.iter().enumerate() {
+            let Some(dir) = dir_of(i) else { continue };
+            let before = files.len();
+            files.extend(s.files.iter().map(|(tmp, _, _)| (dir, tmp.as_str())));
+            files.extend(s.owner.iter().map(|tmp| (dir, tmp.as_str())));
+            if files.len() > before {
+                dirs.push(dir);
+            }
+        }
+        if let Some(tmp) = &state_tmp {
+            dirs.push(root);
+            files.push((root, tmp));
+        }
+        if let Err(e) = sync_batch(&dirs, &files) {
+            phase1 = Err(anyhow::Error::new(e).context(format!(
+                "syncing the new files under {} to disk",
+                req.root.display()
+            )));
+        }
+    }
+    if let Err(e) = phase1 {
+        for (i, s) in staged.iter().enumerate() {
+            if let Some(dir) = dir_of(i) {
+                for tmp in s.files.iter().map(|(tmp, _, _)| tmp).chain(&s.owner) {
+                    let _ = dir.remove_file(tmp);
+                }
+            }
+        }
+        if let Some(tmp) = &state_tmp {
+            let _ = root.remove_file(tmp);
         }
         for (rel, _) in created_dirs.iter().rev() {
             if let Some((last, parent)) = rel.split_last()
@@ -194,33 +298,46 @@ pub(super) fn write_planned(req: &Request) -> Result<Written> {
         }
         return Err(anyhow::anyhow!("{e:#}; nothing was changed"));
     }
-    let staged: Vec<Staged> = staged
-        .into_iter()
-        .filter_map(|(i, tmp, name, existed)| {
-            Some(Staged {
-                dir: dir_of(i)?,
+    // From here an error leaves some files new and the rest old; the journal says which. The
+    // temporary files not yet renamed are removed first (`unstage`).
+    let unstage = |staged: &[StagedDir], from_dir: usize, state_tmp: &Option<String>| {
+        for (i, s) in staged.iter().enumerate().skip(from_dir) {
+            if let (Some(dir), Some(tmp)) = (dir_of(i), &s.owner) {
+                let _ = dir.remove_file(tmp);
+            }
+        }
+        if let Some(tmp) = state_tmp {
+            let _ = root.remove_file(tmp);
+        }
+    };
+    let mut files: Vec<Staged> = Vec::new();
+    for (i, s) in staged.iter().enumerate() {
+        let Some(dir) = dir_of(i) else { continue };
+        for (tmp, name, existed) in &s.files {
+            files.push(Staged {
+                dir,
                 shown: &plan.dirs[i].shown,
-                tmp,
-                name,
-                existed,
+                tmp: tmp.clone(),
+                name: name.clone(),
+                existed: *existed,
                 target: i,
-            })
-        })
-        .collect();
-    // Phase 2: each rename replaces one file atomically. From here an error leaves some files
-    // new and the rest old; the journal says which.
+            });
+        }
+    }
+    // Phase 2: each rename replaces one file atomically.
     let mut journal: Vec<String> = created_dirs
         .iter()
         .map(|(_, p)| format!("created directory {}", p.display()))
         .collect();
     let mut reports: Vec<Report> = plan.dirs.iter().map(|_| Report::default()).collect();
-    for (n, s) in staged.iter().enumerate() {
+    for (n, s) in files.iter().enumerate() {
         let path = s.shown.join(&s.name);
         if let Err(e) = s.dir.rename(&s.tmp, &s.name) {
-            for rest in &staged[n..] {
+            for rest in &files[n..] {
                 let _ = rest.dir.remove_file(&rest.tmp);
             }
-            let pending: Vec<String> = staged[n..]
+            unstage(&staged, 0, &state_tmp);
+            let pending: Vec<String> = files[n..]
                 .iter()
                 .map(|s| s.shown.join(&s.name).display().to_string())
                 .collect();
@@ -246,6 +363,7 @@ pub(super) fn write_planned(req: &Request) -> Result<Written> {
     // longer in the project once they are empty.
     let mut removed = Vec::new();
     let mut leftovers = 0;
+    let mut changed_dirs: Vec<&Dir> = Vec::new();
     for (i, d) in plan.dirs.iter().enumerate() {
         let Some(dir) = dir_of(i) else { continue };
         for c in &d.changes {
@@ -254,6 +372,7 @@ pub(super) fn write_planned(req: &Request) -> Result<Written> {
             } else if c.new.is_none() {
                 let path = d.shown.join(&c.name);
                 if let Err(e) = dir.remove_file(&c.name) {
+                    unstage(&staged, i, &state_tmp);
                     bail!(PartialWrite {
                         done: journal,
                         failed: format!("removing {}: {e}", path.display()),
@@ -269,14 +388,10 @@ pub(super) fn write_planned(req: &Request) -> Result<Written> {
                 leftovers += 1;
             }
         }
-        if let Some(bytes) = &d.owner {
+        if let Some(tmp) = &staged[i].owner {
             let path = d.shown.join(OWNER_FILE);
-            let written = dir.stage(bytes).and_then(|tmp| {
-                dir.rename(&tmp, OWNER_FILE).inspect_err(|_| {
-                    let _ = dir.remove_file(&tmp);
-                })
-            });
-            if let Err(e) = written {
+            if let Err(e) = dir.rename(tmp, OWNER_FILE) {
+                unstage(&staged, i, &state_tmp);
                 bail!(PartialWrite {
                     done: journal,
                     failed: format!("writing {}: {e}", path.display()),
@@ -285,7 +400,7 @@ pub(super) fn write_planned(req: &Request) -> Result<Written> {
             }
         }
         if d.owner.is_some() || !d.changes.iter().all(Change::is_noop) {
-            let _ = dir.sync();
+            changed_dirs.push(dir);
         }
         if d.orphan {
             removed.push((d.shown.clone(), reports[i].removed.len()));
@@ -306,14 +421,10 @@ pub(super) fn write_planned(req: &Request) -> Result<Written> {
         }
     }
     // Phase 4: the record of what this project owns.
-    if let Some((bytes, true)) = &plan.state {
+    if let Some(tmp) = &state_tmp {
         let shown = req.root.join(STATE_FILE);
-        let written = root.stage(bytes).and_then(|tmp| {
-            root.rename(&tmp, STATE_FILE).inspect_err(|_| {
-                let _ = root.remove_file(&tmp);
-            })
-        });
-        if let Err(e) = written {
+        if let Err(e) = root.rename(tmp, STATE_FILE) {
+            let _ = root.remove_file(tmp);
             bail!(PartialWrite {
                 done: journal,
                 failed: format!("recording {}: {e}", shown.display()),
@@ -321,20 +432,21 @@ pub(super) fn write_planned(req: &Request) -> Result<Written> {
             });
         }
     }
-    if req.project.is_some() {
-        let mut removed_here = false;
-        if let Ok(entries) = root.entries() {
-            for (name, kind) in entries {
-                if kind == Kind::File && is_tmp(&name) && root.remove_file(&name).is_ok() {
-                    leftovers += 1;
-                    removed_here = true;
-                }
+    let mut root_changed = state_tmp.is_some();
+    if req.project.is_some()
+        && let Ok(entries) = root.entries()
+    {
+        for (name, kind) in entries {
+            if kind == Kind::File && is_tmp(&name) && root.remove_file(&name).is_ok() {
+                leftovers += 1;
+                root_changed = true;
             }
         }
-        if writes || removed_here {
-            let _ = root.sync();
-        }
     }
+    if root_changed || (req.project.is_some() && writes) {
+        changed_dirs.push(root);
+    }
+    sync_entries(&changed_dirs);
     let reports = reports
         .into_iter()
         .zip(&plan.dirs)

@@ -20,6 +20,7 @@ mod attacks_claims;
 mod attacks_output;
 mod attacks_state;
 mod base_build;
+mod batched_write;
 mod cli;
 mod cluster;
 mod crds;
