@@ -413,7 +413,9 @@ fn may_hold_one(line: &str) -> bool {
     if line.len() < 8 {
         return false;
     }
-    if line.contains("PRIVATE KEY") || line.rfind('@').is_some_and(|at| line[..at].contains(':')) {
+    if has(line.as_bytes(), b"PRIVATE KEY")
+        || line.rfind('@').is_some_and(|at| line[..at].contains(':'))
+    {
         return true;
     }
     if line.len() < SHORTEST {
@@ -447,6 +449,24 @@ fn may_hold_one(line: &str) -> bool {
         if known || (upper >= 3 && lower >= 3 && digit >= 3) {
             return true;
         }
+    }
+    false
+}
+
+/// Whether `needle` is in `hay`: each place of its first byte, then the rest compared. For the
+/// short strings of an object (`str::contains` sets up a searcher on every call, which cost
+/// more than the scan).
+fn has(hay: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let mut from = 0;
+    while let Some(p) = hay[from..].iter().position(|&b| b == first) {
+        let after = from + p + 1;
+        if hay[after..].starts_with(rest) {
+            return true;
+        }
+        from = after;
     }
     false
 }

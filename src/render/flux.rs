@@ -18,7 +18,14 @@ pub const SUBSTITUTE: &str = "kustomize.toolkit.fluxcd.io/substitute";
 /// Whether Flux's substitution would change the text of `o`: a `${` (a variable, replaced
 /// even when unset) or a `$$` (an escape, replaced by `$`), in a key or a value.
 pub fn substitutable(o: &J) -> bool {
-    let hit = |s: &str| s.contains("${") || s.contains("$$");
+    // A `$` first (a memchr), then its next byte: `str::contains("${")` set up a searcher
+    // for every key and value of every object (8% of a render).
+    let hit = |s: &str| {
+        s.contains('$')
+            && s.as_bytes()
+                .windows(2)
+                .any(|w| w[0] == b'$' && matches!(w[1], b'{' | b'$'))
+    };
     match o {
         J::String(s) => hit(s),
         J::Array(items) => items.iter().any(substitutable),

@@ -117,6 +117,7 @@ fn value(out: &mut String, v: &J, column: usize, place: Place, fold: bool) -> Op
             out.push_str(s);
             out.push('\n');
         }
+        J::String(s) if literal_block(out, s, column) => {}
         _ => {
             // serde-saphyr writes it, as the value of a one-entry map or a one-item list at
             // column 0; its lines after the first (a block scalar's body) move to `column`.
@@ -136,6 +137,44 @@ fn value(out: &mut String, v: &J, column: usize, place: Place, fold: bool) -> Op
         }
     }
     Some(())
+}
+
+/// A multi-line string serde-saphyr certainly writes as a literal block scalar (`|`), written
+/// here as it writes it: printable ASCII lines, the first line with content not indented (else
+/// it adds an indentation indicator), something besides the line breaks. The header's chomping
+/// indicator says how many line breaks end it (none: `|-`, one: `|`, more: `|+` and an empty
+/// line per extra break); each line with content at `column + 2`, empty lines empty. Whether it
+/// wrote it (else serde-saphyr does). The alerts' descriptions and the dashboard's JSON (tens
+/// of kilobytes) are such strings: serde-saphyr looked at them character by character.
+fn literal_block(out: &mut String, s: &str, column: usize) -> bool {
+    let content = s.trim_end_matches('\n');
+    if !content.contains('\n') && content.len() == s.len()
+        || content.is_empty()
+        || !s.bytes().all(|b| b == b'\n' || (0x20..0x7f).contains(&b))
+        || content
+            .split('\n')
+            .find(|l| !l.is_empty())
+            .is_some_and(|l| l.starts_with(' '))
+    {
+        return false;
+    }
+    let breaks = s.len() - content.len();
+    out.push_str(match breaks {
+        0 => "|-\n",
+        1 => "|\n",
+        _ => "|+\n",
+    });
+    for line in content.split('\n') {
+        if !line.is_empty() {
+            indent(out, column + 2);
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    for _ in 1..breaks {
+        out.push('\n');
+    }
+    true
 }
 
 /// The column the next character of `out` is written at, in characters as go-yaml counts.
@@ -173,12 +212,15 @@ const SPECIAL_WORDS: &[&str] = &[
 /// goes to serde-saphyr (which may still write it plain).
 fn plain_value(s: &str) -> bool {
     let b = s.as_bytes();
+    // One pass over the bytes: printable ASCII, and no space after a `:` or before a `#`.
+    let clean = |(i, &c): (usize, &u8)| {
+        (0x20..0x7f).contains(&c)
+            && (c != b' ' || !(i > 0 && b[i - 1] == b':' || b.get(i + 1) == Some(&b'#')))
+    };
     matches!(b.first(), Some(c) if c.is_ascii_alphabetic() || *c == b'/')
-        && b.iter().all(|c| (0x20..0x7f).contains(c))
         && !matches!(b.last(), Some(b' ' | b':'))
-        && !s.contains(": ")
-        && !s.contains(" #")
-        && !SPECIAL_WORDS.iter().any(|w| s.eq_ignore_ascii_case(w))
+        && b.iter().enumerate().all(clean)
+        && !(b.len() <= 5 && SPECIAL_WORDS.iter().any(|w| s.eq_ignore_ascii_case(w)))
 }
 
 /// A key serde-saphyr certainly writes plain: a [`plain_value`] of word characters only

@@ -29,10 +29,10 @@ struct Line<'a> {
 pub(super) fn manifests_from_lines(text: &str) -> Option<Vec<J>> {
     let mut docs = Vec::new();
     let mut lines: Vec<Line> = Vec::new();
+    if text.bytes().any(|b| b == b'\t' || b == b'\r') {
+        return None;
+    }
     for raw in text.split('\n') {
-        if raw.contains(['\t', '\r']) {
-            return None;
-        }
         let trimmed = raw.trim_end_matches(' ');
         let body = trimmed.trim_start_matches(' ');
         if body.is_empty() || body.starts_with('#') {

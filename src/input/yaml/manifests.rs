@@ -62,12 +62,19 @@ pub(super) fn plain_scalar(text: &str) -> Option<serde_json::Value> {
         "false" => return Some(J::Bool(false)),
         _ => {}
     }
-    let lower = text.to_ascii_lowercase();
-    if is_yaml11_only_bool(text)
-        || matches!(
-            lower.as_str(),
-            "null" | "true" | "false" | "nan" | "inf" | "-inf" | "infinity" | "-infinity"
-        )
+    // In any case, without a lowercase copy (this runs for every plain scalar read back).
+    let special = [
+        "null",
+        "true",
+        "false",
+        "nan",
+        "inf",
+        "-inf",
+        "infinity",
+        "-infinity",
+    ];
+    if text.len() <= 9
+        && (is_yaml11_only_bool(text) || special.iter().any(|w| text.eq_ignore_ascii_case(w)))
     {
         return None;
     }
@@ -111,8 +118,11 @@ pub const YAML11_BOOLS: &[&str] = &[
 /// Whether `text`, in any case, is a YAML 1.1 boolean that YAML 1.2 reads as a string (`yes`,
 /// `off`, `Y`, ...).
 pub fn is_yaml11_only_bool(text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    YAML11_BOOLS.contains(&lower.as_str()) && !matches!(lower.as_str(), "true" | "false")
+    // Every word of the list is there in lowercase too: a case-insensitive match is a match of
+    // the lowercase text.
+    YAML11_BOOLS.iter().any(|b| text.eq_ignore_ascii_case(b))
+        && !text.eq_ignore_ascii_case("true")
+        && !text.eq_ignore_ascii_case("false")
 }
 
 /// YAML 1.1 implicit typing (what Kubernetes' reader applies to plain scalars): true when a
