@@ -4,10 +4,8 @@
 //! project file, the environment and exactly what to change; nothing is written. Run as
 //! `attacks_output`'s cases are, pinned in `snapshots/attacks/claims.snap`.
 
-use crate::attacks_output::{Attack, Holds, ONE, Step, run_gallery};
+use crate::attacks_output::{Attack, Holds, ONE, Step, TWO_PROJECTS_RENDERED, run_gallery};
 
-const A: &str = "environments:\n  a1: {}\n";
-const B: &str = "environments:\n  b1:\n    profiles: [dev]\n";
 const STATE: &str = "deploy/.agentctl-state.json";
 
 fn leak<T: ?Sized>(b: Box<T>) -> &'static T {
@@ -46,28 +44,7 @@ fn one_directory_one_owner_gallery() {
             "out",
         ]),
     ];
-    let both: &'static [Step] = &[
-        Write("a.yaml", A),
-        Write("b.yaml", B),
-        Run(&[
-            "render",
-            "--all",
-            "-q",
-            "--project",
-            "a.yaml",
-            "-o",
-            "deploy",
-        ]),
-        Run(&[
-            "render",
-            "--all",
-            "-q",
-            "--project",
-            "b.yaml",
-            "-o",
-            "deploy",
-        ]),
-    ];
+    let both = TWO_PROJECTS_RENDERED;
     let render_a: &[&str] = &["render", "--all", "--project", "a.yaml", "-o", "deploy"];
     run_gallery(
         "claims",

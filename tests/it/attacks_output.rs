@@ -20,6 +20,35 @@ const TWO: &str =
 /// The same project without `prod`.
 pub(crate) const ONE: &str = "environments:\n  staging:\n    profiles: [dev]\n";
 
+/// Project `a` (one environment) and project `b` (another, dev) of the galleries where two
+/// projects share one output root.
+pub(crate) const A: &str = "environments:\n  a1: {}\n";
+/// See [`A`].
+pub(crate) const B: &str = "environments:\n  b1:\n    profiles: [dev]\n";
+/// Both projects written and rendered `--all` into `deploy/`, a before b.
+pub(crate) const TWO_PROJECTS_RENDERED: &[Step] = &[
+    Step::Write("a.yaml", A),
+    Step::Write("b.yaml", B),
+    Step::Run(&[
+        "render",
+        "--all",
+        "-q",
+        "--project",
+        "a.yaml",
+        "-o",
+        "deploy",
+    ]),
+    Step::Run(&[
+        "render",
+        "--all",
+        "-q",
+        "--project",
+        "b.yaml",
+        "-o",
+        "deploy",
+    ]),
+];
+
 /// One step of a scene.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Step {

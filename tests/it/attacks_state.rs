@@ -4,11 +4,7 @@
 //! Each case is run as `attacks_output`'s are (a scene, one command, its exit code, what stderr
 //! says, what holds on disk), pinned in `snapshots/attacks/state.snap`.
 
-use crate::attacks_output::{Attack, Holds, ONE, Step, run_gallery};
-
-/// Two projects sharing `deploy/`: `a.yaml` (`a1`) and `b.yaml` (`b1`).
-const A: &str = "environments:\n  a1: {}\n";
-const B: &str = "environments:\n  b1:\n    profiles: [dev]\n";
+use crate::attacks_output::{Attack, Holds, ONE, Step, TWO_PROJECTS_RENDERED, run_gallery};
 
 /// A record naming `projects` (the JSON object's text).
 fn record(projects: &str) -> &'static str {
@@ -26,28 +22,7 @@ fn forged_record_gallery() {
     use Holds::*;
     use Step::*;
     const STATE: &str = "deploy/.agentctl-state.json";
-    let both: &'static [Step] = &[
-        Write("a.yaml", A),
-        Write("b.yaml", B),
-        Run(&[
-            "render",
-            "--all",
-            "-q",
-            "--project",
-            "a.yaml",
-            "-o",
-            "deploy",
-        ]),
-        Run(&[
-            "render",
-            "--all",
-            "-q",
-            "--project",
-            "b.yaml",
-            "-o",
-            "deploy",
-        ]),
-    ];
+    let both = TWO_PROJECTS_RENDERED;
     let one: &'static [Step] = &[
         Write("agentctl.yaml", ONE),
         Run(&["render", "--all", "-q", "-o", "deploy"]),
