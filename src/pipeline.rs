@@ -103,6 +103,10 @@ pub fn build(renderer: &Renderer, inputs: &Inputs) -> Result<(Merged, Bundle)> {
             return Err(Error::Input(diags));
         }
     };
+    let renamed = crate::render::kept::check(&merged, &patched, &files);
+    if !renamed.is_empty() {
+        return Err(Error::Input(renamed));
+    }
     let overrides = crate::render::provenance::overrides(&merged, &patched, &before, &files);
     let followed = crate::render::provenance::follow(&overrides, &mut files);
     let gated = crate::render::version::gate(&merged, &patched, &files);

@@ -10,12 +10,14 @@
 //! `kubectl scale`): the report says applying reverts it.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use serde_json::Value as J;
 
 use super::live::{Ref, without_server_fields};
 use super::{Cluster, ClusterError};
 use crate::impact::{self, Finding, Impact, Objects};
+use crate::input::crds::Crd;
 
 /// Both sides, as read.
 #[derive(Debug, Clone, Default)]
@@ -104,17 +106,24 @@ pub fn instance_selector(namespace: &str) -> String {
 }
 
 impl Cluster {
-    /// Reads both sides for the rendered `objects` in `namespace`.
-    pub fn live_base(&self, objects: &[J], namespace: &str) -> Result<LiveBase, ClusterError> {
+    /// Reads both sides for the rendered `objects` in `namespace`; `crds`: the CRDs the
+    /// user listed, whose kinds are read (at their plurals) and searched for prune
+    /// candidates like the built-in ones.
+    pub fn live_base(
+        &self,
+        objects: &[J],
+        namespace: &str,
+        crds: &[Arc<Crd>],
+    ) -> Result<LiveBase, ClusterError> {
         let mut base = LiveBase::default();
         let mut rendered: BTreeSet<(String, String)> = BTreeSet::new();
         let mut live_objects: Vec<J> = Vec::new();
         for o in objects {
-            let r = Ref::of(o);
+            let r = Ref::of_listed(o, crds);
             rendered.insert((r.kind.clone(), r.name.clone()));
             match self.get(&r)? {
                 Some(live) => {
-                    match self.dry_run_apply(o)? {
+                    match self.dry_run_apply_at(&r, o)? {
                         Ok(applied) => base.new.push(bare(&applied)),
                         Err(why) => {
                             base.refused.push((r, why));
@@ -129,12 +138,19 @@ impl Cluster {
         }
         // What carries our labels in the namespace but is no longer rendered.
         let selector = instance_selector(namespace);
-        for (_, gvk) in crate::render::k8s_check::allowlist_kinds() {
-            let Some((api, kind)) = gvk.rsplit_once('/') else {
-                continue;
-            };
-            let api = api.strip_prefix("core/").unwrap_or(api).to_owned();
-            let Some(found) = self.list(&api, kind, Some(namespace), Some(&selector))? else {
+        let built_in = crate::render::k8s_check::allowlist_kinds()
+            .into_iter()
+            .filter_map(|(_, gvk)| {
+                let (api, kind) = gvk.rsplit_once('/')?;
+                let api = api.strip_prefix("core/").unwrap_or(api).to_owned();
+                Some((api, kind.to_owned(), crate::cluster::live::plural(kind)))
+            });
+        let kinds: Vec<(String, String, String)> =
+            built_in.chain(listed_kinds(objects, crds)).collect();
+        for (api, kind, plural) in &kinds {
+            let Some(found) =
+                self.list_plural(api, kind, plural, Some(namespace), Some(&selector))?
+            else {
                 continue;
             };
             for o in found {
@@ -154,6 +170,25 @@ impl Cluster {
         base.running = impact::Running::read(&live_objects);
         Ok(base)
     }
+}
+
+/// The kinds of the listed CRDs to search for prune candidates, namespaced ones only (an
+/// extra object lives in the deployment's namespace): each at the version the render uses
+/// for it, else the CRD's first served one (the server converts), with its plural.
+fn listed_kinds(objects: &[J], crds: &[Arc<Crd>]) -> Vec<(String, String, String)> {
+    crds.iter()
+        .filter(|c| c.namespaced)
+        .filter_map(|c| {
+            let rendered = objects.iter().map(Ref::of).find(|r| {
+                r.kind == c.kind && r.api_version.rsplit_once('/').map(|(g, _)| g) == Some(&c.group)
+            });
+            let api = match rendered {
+                Some(r) => r.api_version,
+                None => c.api(c.served().first()?),
+            };
+            Some((api, c.kind.clone(), c.plural.clone()))
+        })
+        .collect()
 }
 
 /// The impacts of applying the render to the cluster, hand edits named as reverted, and

@@ -1,11 +1,14 @@
 //! Rendered objects against live ones: the API path of an object (group, version, plural,
-//! namespace), the rendered objects of a bundle, and what differs between two forms of an
+//! namespace; a custom kind's plural from the CRD the user listed), the rendered objects of a bundle, and what differs between two forms of an
 //! object once the fields only the server writes (managedFields, resourceVersion, generation,
 //! status) are set aside. Pure: no request is made here.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde_json::Value as J;
+
+use crate::input::crds::Crd;
 
 use crate::impact::semantic::{self, Delta};
 use crate::render::bundle::Bundle;
@@ -25,6 +28,9 @@ pub struct Ref {
     pub namespace: Option<String>,
     /// Its name.
     pub name: String,
+    /// The plural its kind is served under when a CRD the user listed (`crds:`) says it
+    /// ([`Ref::of_listed`]); else the table's or the English rule ([`plural`]).
+    pub plural: Option<String>,
 }
 
 impl Ref {
@@ -36,17 +42,35 @@ impl Ref {
             kind: s(o, "/kind").to_owned(),
             namespace: (!ns.is_empty()).then(|| ns.to_owned()),
             name: s(o, "/metadata/name").to_owned(),
+            plural: None,
         }
+    }
+
+    /// [`Ref::of`], with the plural of the listed CRD that defines the object's kind, if one
+    /// does (`names.plural` is the CRD's to choose: `Policy` may be served as `policys`).
+    pub fn of_listed(o: &J, crds: &[Arc<Crd>]) -> Ref {
+        let mut r = Ref::of(o);
+        r.plural = listed_plural(crds, &r.api_version, &r.kind).map(str::to_owned);
+        r
     }
 
     /// The object's API path.
     pub fn path(&self) -> String {
+        let plural = self.plural.clone().unwrap_or_else(|| plural(&self.kind));
         format!(
             "{}/{}",
-            collection_path(&self.api_version, &self.kind, self.namespace.as_deref()),
+            collection_at(&self.api_version, &plural, self.namespace.as_deref()),
             self.name
         )
     }
+}
+
+/// The plural of a kind a listed CRD defines in the group of `api_version`.
+pub fn listed_plural<'a>(crds: &'a [Arc<Crd>], api_version: &str, kind: &str) -> Option<&'a str> {
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    crds.iter()
+        .find(|c| c.kind == kind && c.group == group)
+        .map(|c| c.plural.as_str())
 }
 
 impl fmt::Display for Ref {
@@ -87,14 +111,19 @@ pub fn plural(kind: &str) -> String {
 
 /// The path of a kind's collection in a namespace (or cluster-wide).
 pub fn collection_path(api_version: &str, kind: &str, namespace: Option<&str>) -> String {
+    collection_at(api_version, &plural(kind), namespace)
+}
+
+/// The path of the collection served under `plural` in a namespace (or cluster-wide).
+pub fn collection_at(api_version: &str, plural: &str, namespace: Option<&str>) -> String {
     let base = if api_version.contains('/') {
         format!("/apis/{api_version}")
     } else {
         format!("/api/{api_version}")
     };
     match namespace {
-        Some(ns) => format!("{base}/namespaces/{ns}/{}", plural(kind)),
-        None => format!("{base}/{}", plural(kind)),
+        Some(ns) => format!("{base}/namespaces/{ns}/{plural}"),
+        None => format!("{base}/{plural}"),
     }
 }
 
@@ -181,6 +210,33 @@ mod tests {
             query_escape("app.kubernetes.io/instance=x,a in (b)"),
             "app.kubernetes.io%2Finstance%3Dx%2Ca%20in%20%28b%29"
         );
+    }
+
+    /// A custom kind is read at the plural its listed CRD gives (not the English rule), in
+    /// the CRD's group only.
+    #[test]
+    fn a_listed_crds_plural_makes_the_path() {
+        let crd = crate::input::crds::Crd {
+            group: "example.com".into(),
+            kind: "Policy".into(),
+            plural: "policys".into(),
+            namespaced: true,
+            versions: Vec::new(),
+            file: "crds/policy.yaml".into(),
+            listed_at: "a.yaml:2:3".into(),
+        };
+        let crds = [Arc::new(crd)];
+        let o = json!({"apiVersion": "example.com/v1", "kind": "Policy", "metadata": {"name": "p", "namespace": "ns"}});
+        assert_eq!(
+            Ref::of_listed(&o, &crds).path(),
+            "/apis/example.com/v1/namespaces/ns/policys/p"
+        );
+        assert_eq!(
+            Ref::of(&o).path(),
+            "/apis/example.com/v1/namespaces/ns/policies/p"
+        );
+        let elsewhere = json!({"apiVersion": "other.io/v1", "kind": "Policy", "metadata": {"name": "p", "namespace": "ns"}});
+        assert_eq!(Ref::of_listed(&elsewhere, &crds).plural, None);
     }
 
     #[test]

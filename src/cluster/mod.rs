@@ -138,13 +138,24 @@ impl Cluster {
         namespace: Option<&str>,
         selector: Option<&str>,
     ) -> Result<Option<Vec<J>>, ClusterError> {
-        let mut path = live::collection_path(api_version, kind, namespace);
+        self.list_plural(api_version, kind, &live::plural(kind), namespace, selector)
+    }
+
+    /// [`Cluster::list`] of a kind served under `plural` (a listed CRD's).
+    pub fn list_plural(
+        &self,
+        api_version: &str,
+        kind: &str,
+        plural: &str,
+        namespace: Option<&str>,
+        selector: Option<&str>,
+    ) -> Result<Option<Vec<J>>, ClusterError> {
+        let mut path = live::collection_at(api_version, plural, namespace);
         if let Some(s) = selector {
             path.push_str(&format!("?labelSelector={}", live::query_escape(s)));
         }
         let what = format!(
-            "list {}{}",
-            live::plural(kind),
+            "list {plural}{}",
             namespace
                 .map(|n| format!(" in namespace {n}"))
                 .unwrap_or_default()
@@ -173,7 +184,15 @@ impl Cluster {
     /// server without persisting anything (`dryRun=All`): `Ok(Err(reason))` when the server
     /// refuses it (an invalid or immutable change).
     pub fn dry_run_apply(&self, obj: &J) -> Result<Result<J, String>, ClusterError> {
-        let r = live::Ref::of(obj);
+        self.dry_run_apply_at(&live::Ref::of(obj), obj)
+    }
+
+    /// [`Cluster::dry_run_apply`] at `r`'s path (a custom kind's, with its listed plural).
+    pub fn dry_run_apply_at(
+        &self,
+        r: &live::Ref,
+        obj: &J,
+    ) -> Result<Result<J, String>, ClusterError> {
         let path = format!("{}?dryRun=All&fieldManager=agentctl&force=true", r.path());
         let body = serde_json::to_vec(obj).unwrap_or_default();
         let req = http::Request::patch(&path)

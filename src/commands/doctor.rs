@@ -59,7 +59,13 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
         } else {
             crate::render::pod_security_labels(cfg)
         };
-        let report = cluster.doctor(&objects, &cfg.namespace, &expect, &render_with)?;
+        let report = cluster.doctor(
+            &objects,
+            &cfg.namespace,
+            &expect,
+            &r.merged.crds,
+            &render_with,
+        )?;
         reports.push((r, report));
     }
     match args.format {

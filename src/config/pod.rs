@@ -60,6 +60,9 @@ pub struct Container {
     /// Probes (sidecars only; for a native sidecar `startup`, `liveness` and `readiness` all
     /// apply). Default: none.
     pub probes: ContainerProbes,
+    /// Sidecars only: what runs when the container is stopped (`lifecycle.preStop`), as
+    /// `agent.lifecycle`. Default: nothing (the container gets SIGTERM at once).
+    pub lifecycle: Lifecycle,
     /// User and group the container runs as (non-root). Default: `agent.runAsUser`.
     pub run_as_user: Option<u32>,
     /// Mount the root filesystem read-only (mount an emptyDir where it writes). Default:
@@ -81,10 +84,38 @@ impl Default for Container {
             resources: Resources::new("50m", "64Mi", "200m", "256Mi"),
             mounts: BTreeMap::new(),
             probes: ContainerProbes::default(),
+            lifecycle: Lifecycle::default(),
             run_as_user: None,
             read_only_root_filesystem: true,
         }
     }
+}
+
+/// A container's lifecycle hooks (`agent.lifecycle`, a sidecar's `lifecycle`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct Lifecycle {
+    /// Runs when the pod is stopped (a rollout, a scale-down, a drain), before the container
+    /// gets SIGTERM: `{sleep: 5}` holds the container while the endpoints controller and the
+    /// load balancers stop sending it new requests, so none arrives after it stopped
+    /// listening; `{exec: [/app/drain]}` runs a command of the image. The hook counts against
+    /// `agent.terminationGracePeriodSeconds`: a `sleep` must be below it. Default: none (SIGTERM
+    /// at once).
+    pub pre_stop: Option<Hook>,
+}
+
+/// A lifecycle hook: exactly one of `exec` and `sleep`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct Hook {
+    /// A command run in the container (no shell unless you name one), e.g.
+    /// `[/bin/sh, -c, "sleep 5; /app/drain"]`. The kubelet waits for it, up to the grace
+    /// period.
+    pub exec: Option<Vec<String>>,
+    /// Seconds the kubelet waits before SIGTERM, with no command in the image (Kubernetes
+    /// 1.30 or later, `kubeVersion`); below `agent.terminationGracePeriodSeconds`.
+    #[schemars(range(min = 1, max = INT32_MAX))]
+    pub sleep: Option<u32>,
 }
 
 /// Where a volume is mounted in a container.
@@ -432,7 +463,7 @@ impl Default for TokenProjection {
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct PolicyRule {
     /// Namespace labels, e.g. `{kubernetes.io/metadata.name: models}`; `{}` is every
-    /// namespace.
+    /// namespace (in `ingressFrom`, lint warns: AGT135).
     pub namespaces: Option<BTreeMap<String, String>>,
     /// Pod labels, e.g. `{app.kubernetes.io/name: vllm}`.
     pub pods: Option<BTreeMap<String, String>>,

@@ -42,6 +42,11 @@ struct Environment {
     /// {kubeVersion: ...}` (which may not also set it); `--kube-version` wins. Default: `1.27`.
     #[schemars(rename = "kubeVersion", with = "Option<super::KubeVersionText>")]
     kube_version: Option<String>,
+    /// CustomResourceDefinition files, relative to the project file (as `overrides:`), whose
+    /// kinds the environment's extra objects (`resources:`) may then have, each checked
+    /// against its CRD's schema. The same as `set: {crds: [...]}` (which may not also list
+    /// them). Default: none.
+    crds: Option<Vec<String>>,
     /// Settings applied after the override files, written as in an override file (the same
     /// keys, types and removal by `null`), e.g. `{namespace: agents-eu}`. Default: none.
     set: Option<Settings>,

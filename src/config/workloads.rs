@@ -88,8 +88,14 @@ pub struct Agent {
     /// User, group and filesystem group the containers run as (non-root; ≥ 10000 keeps
     /// clear of host users). Default: 10001.
     pub run_as_user: u32,
-    /// Seconds a pod gets to finish in-flight work on shutdown. Default: `30`.
+    /// Seconds a pod gets to finish in-flight work on shutdown, counted from the start of
+    /// the `preStop` hooks (`agent.lifecycle`, a sidecar's `lifecycle`): after it, SIGKILL.
+    /// Default: `30`.
+    #[schemars(range(max = INT32_MAX))]
     pub termination_grace_period_seconds: u32,
+    /// The agent container's lifecycle hooks: `preStop`, e.g. `{preStop: {sleep: 5}}` so a
+    /// stopping pod keeps serving while it leaves the Service's endpoints. Default: none.
+    pub lifecycle: super::Lifecycle,
     /// Size limit of the writable `/tmp` (an emptyDir; the root filesystem is read-only).
     /// Default: `1Gi`.
     #[schemars(with = "super::Quantity")]
@@ -147,6 +153,7 @@ impl Default for Agent {
             env_from: Vec::new(),
             run_as_user: 10001,
             termination_grace_period_seconds: 30,
+            lifecycle: super::Lifecycle::default(),
             tmp_size_limit: "1Gi".into(),
             storage: AgentStorage::default(),
             config: AgentSettings::default(),

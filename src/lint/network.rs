@@ -1,5 +1,6 @@
-//! The rules about the network: NetworkPolicy rules that allow everything, pods no policy
-//! isolates, and Services a patch or extra object exposes outside the cluster.
+//! The rules about the network: NetworkPolicy rules that allow everything, ingress rules that
+//! let in every address or every namespace, pods no policy isolates, and Services a patch or
+//! extra object exposes outside the cluster.
 
 use serde_json::Value as J;
 
@@ -9,7 +10,10 @@ use crate::k8s::object::{self, kind, str_at};
 
 pub(super) fn check(ctx: &Ctx, o: &J, out: &mut Out) {
     match kind(o) {
-        "NetworkPolicy" => allow_all(o, out),
+        "NetworkPolicy" => {
+            allow_all(o, out);
+            from_anywhere(o, out);
+        }
         "Service" => exposure(o, out),
         _ if object::runs_pods(o) => isolated(ctx, o, out),
         _ => {}
@@ -33,6 +37,95 @@ fn allow_all(o: &J, out: &mut Out) {
                     vec![Seg::Key("spec".into()), Seg::Key(dir.into()), Seg::Index(i)],
                     format!("{dir} rule {i} allows every peer on every port"),
                 );
+            }
+        }
+    }
+}
+
+/// Whether a label selector selects everything: no `matchLabels` and no `matchExpressions`
+/// (absent or empty).
+fn selects_all(s: &J) -> bool {
+    s.as_object().is_some_and(|m| {
+        ["matchLabels", "matchExpressions"].iter().all(|k| {
+            m.get(*k).is_none_or(|v| {
+                v.is_null()
+                    || v.as_object().is_some_and(|o| o.is_empty())
+                    || v.as_array().is_some_and(|a| a.is_empty())
+            })
+        })
+    })
+}
+
+/// A CIDR of every address: prefix length 0 (`0.0.0.0/0`, `::/0`, `10.0.0.0/0`).
+fn every_address(cidr: &str) -> bool {
+    cidr.split_once('/')
+        .is_some_and(|(_, len)| len.trim().parse::<u8>() == Ok(0))
+}
+
+/// AGT135: an ingress peer of every address or every namespace (a rule that also lists no
+/// ports is AGT130's, not reported twice).
+fn from_anywhere(o: &J, out: &mut Out) {
+    for (i, r) in object::items(o, "/spec/ingress").enumerate() {
+        let no_ports = r
+            .get("ports")
+            .and_then(J::as_array)
+            .is_none_or(Vec::is_empty);
+        for (j, p) in object::items(r, "/from").enumerate() {
+            let at = |k: &[&str]| {
+                let mut path = vec![
+                    Seg::Key("spec".into()),
+                    Seg::Key("ingress".into()),
+                    Seg::Index(i),
+                    Seg::Key("from".into()),
+                    Seg::Index(j),
+                ];
+                path.extend(k.iter().map(|k| Seg::Key((*k).to_owned())));
+                path
+            };
+            if let Some(cidr) = str_at(p, "/ipBlock/cidr")
+                && every_address(cidr)
+            {
+                let except = object::items(p, "/ipBlock/except").count();
+                out.fire(
+                    "AGT135",
+                    at(&["ipBlock", "cidr"]),
+                    format!(
+                        "ingress rule {i} lets in every address ({cidr}{})",
+                        if except > 0 {
+                            format!(", but {except} range(s) of `except`")
+                        } else {
+                            String::new()
+                        }
+                    ),
+                );
+            }
+            let Some(ns) = p.get("namespaceSelector") else {
+                continue;
+            };
+            if !selects_all(ns) {
+                continue;
+            }
+            let pods = p.get("podSelector");
+            match pods {
+                // `{namespaceSelector: {}}` alone with no ports: AGT130.
+                None if no_ports => {}
+                None => out.fire(
+                    "AGT135",
+                    at(&["namespaceSelector"]),
+                    format!("ingress rule {i} lets in every pod of every namespace"),
+                ),
+                Some(s) if selects_all(s) => out.fire(
+                    "AGT135",
+                    at(&["namespaceSelector"]),
+                    format!("ingress rule {i} lets in every pod of every namespace"),
+                ),
+                Some(_) => out.fire(
+                    "AGT135",
+                    at(&["namespaceSelector"]),
+                    format!(
+                        "ingress rule {i} lets in pods of every namespace that carry its podSelector's labels (anyone who can run a pod anywhere can set them)"
+                    ),
+                ),
             }
         }
     }

@@ -139,6 +139,15 @@ included, with no error anywhere but timeouts.",
 the pods wider than the render serves: whatever listens there later (a debug endpoint, a \
 process an attacker starts) is reachable with no review.",
         "remove the port from the rule, or declare the container port that serves it";
+    "AGT135" "ingress-from-anywhere" Warning "NetworkPolicy lets in every address or every namespace",
+        "An ingress rule whose peer is an `ipBlock` of every address (`0.0.0.0/0`, `::/0`: any \
+prefix length 0, with or without `except`) lets in anything that can route to the pods, the \
+internet included where a load balancer or node port forwards; a `namespaceSelector: {}` \
+(`namespaces: {}` in `networkPolicy.ingressFrom`) lets in pods of every namespace, present and \
+future, so anyone who can run a pod anywhere in the cluster reaches the agent (with a \
+`podSelector` beside it, any pod that carries those labels). Default-deny then guards only the \
+ports the rule does not list. (A rule that also lists no ports is AGT130.)",
+        "name the callers: `namespaces: {kubernetes.io/metadata.name: NAME}` (and `pods:` labels), or the CIDR of the networks that call the agent";
     "AGT140" "exposure" Error "Service exposed outside the cluster by a patch or extra object",
         "A Service of type LoadBalancer or NodePort, or with externalIPs, opens the workload to \
 networks outside the cluster. The typed settings expose the agent through the Ingress or \

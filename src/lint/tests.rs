@@ -330,6 +330,14 @@ fn gallery_every_rule_fires_on_its_case() {
             Box::new(|a| a.push(allow(json!([{"port": 9999}])))),
         ),
         (
+            "AGT135",
+            Box::new(|a| {
+                let mut p = allow(json!([]));
+                p["spec"]["ingress"][0]["from"] = json!([{"ipBlock": {"cidr": "0.0.0.0/0"}}]);
+                a.push(p);
+            }),
+        ),
+        (
             "AGT140",
             Box::new(|a| set(a, 4, "/spec/type", json!("LoadBalancer"))),
         ),
@@ -432,6 +440,51 @@ fn gallery_every_rule_fires_on_its_case() {
         got.retain(|g| g == id || !rule(g).is_some_and(|r| r.opt_in));
         assert_eq!(got, [*id], "case {id}");
     }
+}
+
+/// AGT135 on each peer of every address or every namespace, and not on narrower ones; a rule
+/// AGT130 already reports (every namespace, no ports) is not reported twice.
+#[test]
+fn ingress_from_anywhere_is_each_open_peer() {
+    let fired = |from: J, ports: J| {
+        let mut p = allow(ports);
+        p["spec"]["ingress"][0]["from"] = from;
+        let objects = with(|a| a.push(p.clone()));
+        let refs: Vec<&J> = objects.iter().collect();
+        lint(&refs, &Patched)
+            .into_iter()
+            .filter(|f| f.rule.id == "AGT135" || f.rule.id == "AGT130")
+            .map(|f| format!("{} {}", f.rule.id, f.path_text()))
+            .collect::<Vec<_>>()
+    };
+    let port = json!([{"port": 80}]);
+    assert_eq!(
+        fired(
+            json!([{"ipBlock": {"cidr": "::/0"}}, {"ipBlock": {"cidr": "10.0.0.0/0", "except": ["10.1.0.0/16"]}},
+                {"ipBlock": {"cidr": "10.0.0.0/8"}}, {"ipBlock": {"cidr": "0.0.0.0/1"}}]),
+            port.clone()
+        ),
+        [
+            "AGT135 spec.ingress[0].from[0].ipBlock.cidr",
+            "AGT135 spec.ingress[0].from[1].ipBlock.cidr"
+        ]
+    );
+    assert_eq!(
+        fired(
+            json!([{"namespaceSelector": {}}, {"namespaceSelector": {"matchLabels": {}}, "podSelector": {"matchLabels": {"app": "x"}}},
+                {"namespaceSelector": {"matchLabels": {"team": "a"}}}, {"podSelector": {}},
+                {"namespaceSelector": {"matchExpressions": [{"key": "team", "operator": "Exists"}]}}]),
+            port
+        ),
+        [
+            "AGT135 spec.ingress[0].from[0].namespaceSelector",
+            "AGT135 spec.ingress[0].from[1].namespaceSelector"
+        ]
+    );
+    assert_eq!(
+        fired(json!([{"namespaceSelector": {}}]), json!([])),
+        ["AGT130 spec.ingress[0]"]
+    );
 }
 
 #[test]

@@ -23,6 +23,7 @@ pub mod fit;
 pub mod flux;
 pub mod httproute;
 pub mod k8s_check;
+pub mod kept;
 pub mod monitoring;
 pub mod names;
 pub mod notes;

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value as J, json};
 
 use crate::config::{
-    Config, Container, ContainerProbe, EnvValue, Mount, PolicyRule, Port, PortFrom, PortValue,
-    Protocol, PullPolicy, RulePort, Volume,
+    Config, Container, ContainerProbe, EnvValue, Lifecycle, Mount, PolicyRule, Port, PortFrom,
+    PortValue, Protocol, PullPolicy, RulePort, Volume,
 };
 
 pub(super) fn is_digest(image: &str) -> bool {
@@ -56,6 +56,10 @@ pub fn context(cfg: &Config) -> Map<String, J> {
                 })
                 .collect(),
         ),
+    );
+    out.insert(
+        "agent_lifecycle".into(),
+        lifecycle(&a.lifecycle).unwrap_or(J::Null),
     );
     out.insert(
         "agent_extra_volumes".into(),
@@ -328,6 +332,17 @@ pub fn env_var(cfg: &Config, name: &str, v: &EnvValue) -> J {
     }
 }
 
+/// A container's `lifecycle` in its Kubernetes shape (`None`: no hook).
+fn lifecycle(l: &Lifecycle) -> Option<J> {
+    let h = l.pre_stop.as_ref()?;
+    let hook = match (&h.exec, h.sleep) {
+        (Some(cmd), _) => json!({"exec": {"command": cmd}}),
+        (None, Some(seconds)) => json!({"sleep": {"seconds": seconds}}),
+        (None, None) => return None,
+    };
+    Some(json!({"preStop": hook}))
+}
+
 fn probe(p: &ContainerProbe) -> J {
     let mut j = json!({
         "periodSeconds": p.period_seconds,
@@ -395,6 +410,9 @@ fn container(cfg: &Config, name: &str, c: &Container, native: bool) -> J {
                 .map(|(v, m)| mount_json(v, m, cfg.agent.volumes.get(v)))
                 .collect(),
         );
+    }
+    if let Some(l) = lifecycle(&c.lifecycle) {
+        j["lifecycle"] = l;
     }
     for (kind, p) in [
         ("startupProbe", &c.probes.startup),

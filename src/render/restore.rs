@@ -9,6 +9,7 @@
 
 use crate::config::path::ConfigPath;
 use crate::diag::Diagnostic;
+use crate::render::provenance::Override;
 use crate::resolve::merge::Merged;
 use serde_json::json;
 
@@ -52,8 +53,10 @@ pub struct Params<'a> {
 }
 
 /// The restore procedure for a resolved deployment; with `redis.enabled: false` a diagnostic at
-/// the layer that turned it off, naming the managed Redis the agent uses instead.
-pub fn for_deployment(merged: &Merged) -> Result<String, Diagnostic> {
+/// the layer that turned it off, naming the managed Redis the agent uses instead. `overrides`:
+/// the typed settings the render's patches overrode; a patched Redis image is the one the
+/// reader pod runs (as the StatefulSet and the backup job do), said in the procedure's head.
+pub fn for_deployment(merged: &Merged, overrides: &[Override]) -> Result<String, Diagnostic> {
     let c = &merged.config;
     if !c.redis.enabled {
         let external = &c.redis.external;
@@ -84,16 +87,29 @@ pub fn for_deployment(merged: &Merged) -> Result<String, Diagnostic> {
     } else {
         Scaler::Fixed
     };
-    Ok(text(&Params {
+    let patched = overrides
+        .iter()
+        .filter(|o| o.setting == "redis.image" && o.object == "StatefulSet/redis")
+        .find_map(|o| Some((o.now.as_ref()?.as_str()?, o)));
+    let text = text(&Params {
         namespace: &c.namespace,
         redis_port: c.redis.port,
-        redis_image: &c.redis.image,
+        redis_image: patched.map_or(c.redis.image.as_str(), |(image, _)| image),
         run_as_user: c.redis.run_as_user,
         backup_pvc: c.backup_on().then_some(BACKUP_PVC),
         scaler,
         replicas: c.agent.replicas.min,
         append_only: c.redis.append_only,
-    }))
+    });
+    Ok(match patched {
+        None => text,
+        Some((image, o)) => format!(
+            "# The Redis image is {image}, from {} at {}, which overrides `redis.image` ({}):\n# the StatefulSet runs it, so the reader pod below does too.\n{text}",
+            o.entry,
+            o.at,
+            o.typed_text()
+        ),
+    })
 }
 
 /// Quotes a word for a POSIX shell.

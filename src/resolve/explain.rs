@@ -479,10 +479,13 @@ fn leaf(out: &mut String, merged: &Merged, path: &str, segments: &[&str], kind: 
 
     out.push('\n');
     let default = get(&defaults, segments);
-    out.push_str(&format!(
-        "default: {}\n",
-        default.map_or_else(|| "none".to_owned(), shown)
-    ));
+    match (default, entry_default(segments)) {
+        (None, Some(said)) => out.push_str(&format!("default: {said}\n")),
+        _ => out.push_str(&format!(
+            "default: {}\n",
+            default.map_or_else(|| "none".to_owned(), shown)
+        )),
+    }
     let history = merged.history.get(path).map(Vec::as_slice).unwrap_or(&[]);
     if !history.is_empty() {
         out.push_str("layers (later wins):\n");
@@ -510,6 +513,59 @@ fn leaf(out: &mut String, merged: &Merged, path: &str, segments: &[&str], kind: 
             )),
             _ => out.push_str("value: not set\n"),
         },
+    }
+}
+
+/// What a field of a map entry (`agent.sidecars.otel.image`: below an entry the user names)
+/// is when the entry leaves it unset: the defaults hold no entry to read it from, so it is
+/// said from the field's documentation (required, or its `Default:` sentence) or, failing
+/// that, its schema default. `None`: the path is not inside a map entry.
+fn entry_default(segments: &[&str]) -> Option<String> {
+    // The map whose entry the path goes through (the innermost), and the entry's name.
+    let at = (1..segments.len().saturating_sub(1))
+        .rev()
+        .find(|&i| schema::removal(&segments[..i]) == schema::Removal::Map)?;
+    // An entry of a map itself (`agent.sidecars.otel.env.LOG_LEVEL`) has no default.
+    if schema::removal(&segments[..segments.len() - 1]) == schema::Removal::Map {
+        return None;
+    }
+    let map = segments[..at].join(".");
+    let node = schema::lookup(segments).ok()?;
+    let doc = schema::description(node).unwrap_or_default();
+    let flat = doc.split_whitespace().collect::<Vec<_>>().join(" ");
+    let entry = format!("an entry of `{map}`");
+    if flat.contains("Required.") || flat.ends_with("Required") {
+        return Some(format!("none: required ({entry} without it is refused)"));
+    }
+    // The entry type's own default, where the schema has it (on the field, or on a field
+    // above it within the entry: `resources` holds `limits.cpu`'s): exact, unless empty.
+    let from_schema = (at + 1..segments.len()).rev().find_map(|k| {
+        let d = schema::lookup(&segments[..=k]).ok()?.get("default")?;
+        get(d, &segments[k + 1..]).filter(|v| !is_empty(v)).cloned()
+    });
+    if let Some(v) = from_schema {
+        return Some(format!("when {entry} leaves it unset, {}", shown(&v)));
+    }
+    for marker in ["Default (unset): ", "Default: ", "Unset: "] {
+        if let Some((_, rest)) = flat.split_once(marker) {
+            if !rest.starts_with("none") {
+                return Some(format!("when {entry} leaves it unset, {rest}"));
+            }
+        }
+    }
+    Some(format!(
+        "none: nothing is rendered when {entry} leaves it unset (what that means is said above)"
+    ))
+}
+
+/// Null, `""`, `[]` or `{}`: nothing to say as a default.
+fn is_empty(v: &J) -> bool {
+    match v {
+        J::Null => true,
+        J::String(s) => s.is_empty(),
+        J::Array(a) => a.is_empty(),
+        J::Object(o) => o.is_empty(),
+        _ => false,
     }
 }
 

@@ -450,3 +450,76 @@ fn group_versions_removed_before_1_33_follow_the_target() {
         cron.stderr
     );
 }
+
+/// A project gallery case: `agentctl render --all` of the bad `agentctl.yaml` (with the CRD
+/// files and `extra` files around it) fails with its pinned message and changes nothing; the
+/// fixed one renders.
+fn project_case(name: &str, bad: &str, fixed: &str, extra: &[(&str, &str)]) {
+    let tmp = support::tempdir();
+    let dir = tmp.path();
+    crd_files(dir);
+    for (f, text) in extra {
+        write(dir, f, text);
+    }
+    write(dir, "agentctl.yaml", bad);
+    let before = tree(dir);
+    let run = render(dir, &["render", "--all", "-o", "deploy"]);
+    assert_eq!(run.code, 2, "{name}: {}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{name}: {}", run.stderr);
+    assert_eq!(before, tree(dir), "{name}: a failed run changed files");
+    let body = run.transcript().with_command().without_stdout().text();
+    support::snapshot("errors", name, &run.command_line(), &body);
+    write(dir, "agentctl.yaml", fixed);
+    let ok = render(dir, &["render", "--all", "-q", "-o", "deploy"]);
+    assert_eq!(ok.code, 0, "{name}: the fixed twin failed: {}", ok.stderr);
+}
+
+/// `crds:` directly under an environment, beside `overrides:`: relative to the project file
+/// (not to the override files that hold the objects), located at its line when wrong, and
+/// refused when `set:` lists them too.
+#[test]
+fn an_environment_lists_crds_beside_its_overrides() {
+    let prod = format!("resources:\n{GRPC}{HEALTH}");
+    let env = "environments:\n  prod:\n    overrides: [envs/prod.yaml]\n    crds: [crds/grpcroute.yaml, crds/healthcheckpolicy.yaml]\n";
+    let tmp = support::tempdir();
+    let dir = tmp.path();
+    crd_files(dir);
+    write(dir, "envs/prod.yaml", &prod);
+    write(dir, "agentctl.yaml", env);
+    let all = render(dir, &["render", "--all", "-q", "-o", "deploy"]);
+    assert_eq!(all.code, 0, "{}", all.stderr);
+    let extra = std::fs::read_to_string(dir.join("deploy/prod/extra-objects.yaml")).unwrap();
+    assert!(extra.contains("kind: GRPCRoute") && extra.contains("kind: HealthCheckPolicy"));
+    let explain = render(dir, &["explain", "crds", "--env", "prod"]);
+    assert_eq!(explain.code, 0, "{}", explain.stderr);
+    assert!(
+        explain.stdout.contains("agentctl.yaml:4:"),
+        "{}",
+        explain.stdout
+    );
+    let files = [("envs/prod.yaml", prod.as_str())];
+    // A misspelled file: at its entry in agentctl.yaml.
+    project_case(
+        "crds-environment-missing-file",
+        &env.replace("crds/grpcroute.yaml", "crds/grpcroutes.yaml"),
+        env,
+        &files,
+    );
+    // Listed twice: under the environment and in its `set:`.
+    project_case(
+        "crds-environment-listed-twice",
+        &format!("{env}    set:\n      crds: [crds/triggerauthentication.yaml]\n"),
+        &format!("{env}    set:\n      namespace: agents-prod\n"),
+        &files,
+    );
+    // Not a list.
+    project_case(
+        "crds-environment-not-a-list",
+        &env.replace(
+            "crds: [crds/grpcroute.yaml, crds/healthcheckpolicy.yaml]",
+            "crds: crds/grpcroute.yaml",
+        ),
+        env,
+        &files,
+    );
+}

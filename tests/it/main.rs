@@ -23,6 +23,7 @@ mod base_build;
 mod batched_write;
 mod cli;
 mod cluster;
+mod complete_fields;
 mod crds;
 mod e2e;
 mod errors;

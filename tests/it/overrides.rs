@@ -307,3 +307,41 @@ patches:
         run.stderr
     );
 }
+
+/// `restore-help`'s reader pod runs the Redis image the StatefulSet runs: a patch's, said at
+/// the top; without a patch, the typed one and no such line.
+#[test]
+fn restore_help_follows_a_patched_redis_image() {
+    let tmp = support::tempdir();
+    write(tmp.path(), "o.yaml", TYPED_AND_PATCHED);
+    let run = agentctl(["restore-help", "-f", "o.yaml"])
+        .current_dir(tmp.path())
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with("# The Redis image is redis:7.4-alpine, from patches[1] at o.yaml:21:16, which overrides `redis.image` (redis:7.2-alpine)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("--image=redis:7.4-alpine"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("--image=redis:7.2-alpine"));
+    write(
+        tmp.path(),
+        "plain.yaml",
+        "agent:\n  image: ghcr.io/acme/agent:1.2.3\n",
+    );
+    let plain = agentctl(["restore-help", "-f", "plain.yaml"])
+        .current_dir(tmp.path())
+        .run();
+    assert_eq!(plain.code, 0, "{}", plain.stderr);
+    assert!(
+        plain.stdout.contains("--image=redis:7.2-alpine"),
+        "{}",
+        plain.stdout
+    );
+    assert!(!plain.stdout.contains("The Redis image is"));
+}

@@ -1,7 +1,8 @@
 //! The reads behind `doctor`, into a [`Snapshot`]: discovery, APIServices, the custom pods
 //! metric, StorageClasses, the Secrets the pods read (key names only: values are dropped as
 //! soon as they arrive), PriorityClasses, nodes, and the namespace's quotas, workloads,
-//! autoscalers, pods, claims, events, endpoint slices and NetworkPolicies.
+//! autoscalers, pods, claims, events, endpoint slices and NetworkPolicies; the CRDs the user
+//! listed (`crds:`).
 
 use std::collections::BTreeSet;
 
@@ -114,14 +115,38 @@ impl Cluster {
 
     /// `doctor`'s report for the rendered `objects` in `namespace`.
     /// `expect`: the labels an existing namespace must carry (`createNamespace: false`).
+    /// `listed`: the CRDs the user listed (`crds:`), each looked up in the cluster.
     pub fn doctor(
         &self,
         objects: &[J],
         namespace: &str,
         expect: &std::collections::BTreeMap<String, String>,
+        listed: &[std::sync::Arc<crate::input::crds::Crd>],
         render_with: super::RenderWith,
     ) -> Result<Report, ClusterError> {
         let mut snap = self.snapshot(objects, namespace)?;
+        for c in listed {
+            let crd = super::ListedCrd::of(c);
+            // Forbidden (a namespace-scoped user) or unanswered: unknown, a note.
+            let live = self
+                .get_path(
+                    &format!(
+                        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{}",
+                        crd.name
+                    ),
+                    &format!("get CustomResourceDefinition {}", crd.name),
+                )
+                .ok()
+                .map(|found| {
+                    found.map(|d| {
+                        items(&d, "/spec/versions")
+                            .filter(|v| v.get("served").and_then(J::as_bool) == Some(true))
+                            .map(|v| s(v, "/name").to_owned())
+                            .collect::<Vec<String>>()
+                    })
+                });
+            snap.listed_crds.push((crd, live));
+        }
         if !expect.is_empty() {
             // Reading a Namespace needs a cluster-wide permission: forbidden is "unknown".
             snap.namespace_labels = self

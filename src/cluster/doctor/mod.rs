@@ -104,6 +104,38 @@ pub struct Snapshot {
     /// The namespace's labels (`Some(None)`: no such namespace; `None`: not read, or not
     /// readable by this user: reading a Namespace takes a cluster-wide permission).
     pub namespace_labels: Option<Option<BTreeMap<String, String>>>,
+    /// The CRDs the user listed (`crds:`), each with what the cluster has of it: `None`
+    /// unreadable (reading a CRD takes a cluster-wide permission), `Some(None)` not
+    /// installed, `Some(Some(versions))` installed, serving those versions.
+    pub listed_crds: Vec<(ListedCrd, Option<Option<Vec<String>>>)>,
+}
+
+/// A CRD the user listed (`crds:`), as `doctor` names it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListedCrd {
+    /// `plural.group`, the CRD's name in the cluster.
+    pub name: String,
+    /// `group`.
+    pub group: String,
+    /// The kind it defines.
+    pub kind: String,
+    /// The file, as the `crds:` entry names it.
+    pub file: String,
+    /// `file:line:col` of the `crds:` entry.
+    pub listed_at: String,
+}
+
+impl ListedCrd {
+    /// From a listed CRD.
+    pub fn of(c: &crate::input::crds::Crd) -> ListedCrd {
+        ListedCrd {
+            name: format!("{}.{}", c.plural, c.group),
+            group: c.group.clone(),
+            kind: c.kind.clone(),
+            file: c.file.clone(),
+            listed_at: c.listed_at.clone(),
+        }
+    }
 }
 
 /// How a fix that changes settings is written: the `agentctl render` command of the same

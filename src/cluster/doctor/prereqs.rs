@@ -14,6 +14,7 @@ use crate::shell::quote;
 
 pub(super) fn check(cx: &Cx, r: &mut Report) {
     namespace(cx, r);
+    listed_crds(cx, r);
     groups(cx, r);
     metrics(cx, r);
     storage(cx, r);
@@ -73,6 +74,73 @@ fn namespace(cx: &Cx, r: &mut Report) {
                     ),
                     fix: vec![label(&wrong)],
                 });
+            }
+        }
+    }
+}
+
+/// The CRDs the user listed (`crds:`): installed, serving the versions the render's objects
+/// of their kinds use.
+fn listed_crds(cx: &Cx, r: &mut Report) {
+    for (c, live) in &cx.snap.listed_crds {
+        let used: BTreeSet<&str> = cx
+            .objects
+            .iter()
+            .filter(|o| s(o, "/kind") == c.kind)
+            .filter_map(|o| s(o, "/apiVersion").split_once('/'))
+            .filter(|(g, _)| *g == c.group)
+            .map(|(_, v)| v)
+            .collect();
+        match live {
+            None => r.notes.push(format!(
+                "CustomResourceDefinition {}: it could not be read (reading a CRD needs a cluster-wide `get customresourcedefinitions`); {} objects need it installed (listed at {})",
+                c.name, c.kind, c.listed_at
+            )),
+            Some(None) => r.findings.push(Finding {
+                check: "crd",
+                subject: format!("CustomResourceDefinition {}", c.name),
+                cause: format!(
+                    "the CRD `{}` listed at {} is not installed: `kubectl apply` of {} objects fails (no matches for kind \"{}\")",
+                    c.file, c.listed_at, c.kind, c.kind
+                ),
+                fix: vec![format!(
+                    "install the operator that owns {}, or apply its CRD: kubectl apply --server-side -f {}",
+                    c.kind,
+                    quote(&c.file)
+                )],
+            }),
+            Some(Some(served)) => {
+                let missing: Vec<&str> = used
+                    .iter()
+                    .copied()
+                    .filter(|v| !served.iter().any(|s| s == v))
+                    .collect();
+                if missing.is_empty() {
+                    pass(
+                        r,
+                        "crd",
+                        format!(
+                            "CustomResourceDefinition {} installed (serves {})",
+                            c.name,
+                            served.join(", ")
+                        ),
+                    );
+                } else {
+                    r.findings.push(Finding {
+                        check: "crd",
+                        subject: format!("CustomResourceDefinition {}", c.name),
+                        cause: format!(
+                            "the installed CRD serves {} but the render's {} objects use {}: `kubectl apply` of them fails",
+                            if served.is_empty() { "no version".to_owned() } else { served.join(", ") },
+                            c.kind,
+                            missing.join(", ")
+                        ),
+                        fix: vec![format!(
+                            "upgrade the installed CRD to the one listed at {} (`{}`), or write the objects in a version it serves",
+                            c.listed_at, c.file
+                        )],
+                    });
+                }
             }
         }
     }

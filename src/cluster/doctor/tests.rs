@@ -514,3 +514,64 @@ fn the_add_keys_command_is_one_command_with_json_in_a_real_shell() {
         "{cmd}"
     );
 }
+
+/// A listed CRD (`crds:`): installed and serving the render's version passes; absent, serving
+/// another version, or unreadable is said, each naming the `crds:` entry.
+#[test]
+fn listed_crds_are_checked_installed_and_serving_the_rendered_version() {
+    let crd = ListedCrd {
+        name: "triggerauthentications.keda.sh".into(),
+        group: "keda.sh".into(),
+        kind: "TriggerAuthentication".into(),
+        file: "crds/keda auth.yaml".into(),
+        listed_at: "agentctl.yaml:7:9".into(),
+    };
+    let auth = json!({"apiVersion": "keda.sh/v1alpha1", "kind": "TriggerAuthentication",
+        "metadata": {"name": "redis-auth", "namespace": "ns"}});
+    let run = |live: Option<Option<Vec<String>>>| {
+        let mut snap = healthy();
+        snap.served.insert("keda.sh/v1alpha1".into());
+        snap.listed_crds = vec![(crd.clone(), live)];
+        examine(
+            &[deployment(), hpa(), auth.clone()],
+            "ns",
+            &snap,
+            &render_with,
+        )
+    };
+    let ok = run(Some(Some(vec!["v1alpha1".into()])));
+    assert_eq!(ok.findings, vec![], "{ok:#?}");
+    assert!(ok.passed.iter().any(|p| p.check == "crd"
+        && p.detail == "CustomResourceDefinition triggerauthentications.keda.sh installed (serves v1alpha1)"));
+    let absent = run(Some(None));
+    assert_eq!(absent.findings.len(), 1, "{absent:#?}");
+    let f = &absent.findings[0];
+    assert_eq!(f.check, "crd");
+    assert!(
+        f.cause
+            .contains("listed at agentctl.yaml:7:9 is not installed"),
+        "{}",
+        f.cause
+    );
+    assert_eq!(
+        f.fix,
+        [
+            "install the operator that owns TriggerAuthentication, or apply its CRD: kubectl apply --server-side -f 'crds/keda auth.yaml'"
+        ]
+    );
+    let other = run(Some(Some(vec!["v1".into()])));
+    assert_eq!(other.findings.len(), 1, "{other:#?}");
+    assert!(
+        other.findings[0]
+            .cause
+            .contains("serves v1 but the render's TriggerAuthentication objects use v1alpha1")
+    );
+    let unknown = run(None);
+    assert_eq!(unknown.findings, vec![], "{unknown:#?}");
+    assert!(
+        unknown
+            .notes
+            .iter()
+            .any(|n| n.contains("triggerauthentications.keda.sh: it could not be read"))
+    );
+}

@@ -35,7 +35,14 @@ pub const MAX_OUTPUT_PATH: usize = 1024;
 const TOP_KEYS: &[&str] = &["environments"];
 
 /// Keys of one environment.
-const ENV_KEYS: &[&str] = &["profiles", "overrides", "kubeVersion", "set", "output"];
+const ENV_KEYS: &[&str] = &[
+    "profiles",
+    "overrides",
+    "kubeVersion",
+    "crds",
+    "set",
+    "output",
+];
 
 /// A parsed and checked project file.
 #[derive(Debug, Clone)]

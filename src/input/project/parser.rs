@@ -12,6 +12,9 @@ use crate::input::beneath::{self, Refused};
 use crate::input::layers::{self, Checked};
 use crate::input::profiles;
 use crate::input::yaml::{Key, Node, Pos, Value};
+
+/// The environment keys read as the first entries of its `set:` layer.
+const LIFTED: &[&str] = &["kubeVersion", "crds"];
 use crate::suggest::did_you_mean;
 
 pub(super) struct Parser {
@@ -239,11 +242,16 @@ impl Parser {
             len: name.chars().count(),
             explicit: false,
         });
-        // `kubeVersion:` is read as the first entry of the `set:` layer (the same check, the
-        // same place in the order of layers); `set:` may not set it too.
-        let version = entries.iter().find(|(k, _)| k.name == "kubeVersion");
-        let version = version.map(|(k, v)| (k, v));
+        // `kubeVersion:` and `crds:` are read as the first entries of the `set:` layer (the
+        // same checks, the same place in the order of layers, `crds:` paths relative to the
+        // project file); `set:` may not set them too.
+        let lifted: Vec<(&Key, &Node)> = entries
+            .iter()
+            .filter(|(k, _)| LIFTED.contains(&k.name.as_str()))
+            .map(|(k, v)| (k, v))
+            .collect();
         let has_set = entries.iter().any(|(k, _)| k.name == "set");
+        let first_lifted = lifted.first().map(|(k, _)| k.name.clone());
         for (k, v) in entries {
             let here = format!("{path}.{}", k.name);
             match k.name.as_str() {
@@ -267,16 +275,19 @@ impl Parser {
                         }
                     }
                 }
-                // `set:` is read with `kubeVersion:`; without a `set:`, `kubeVersion:` alone.
-                "set" | "kubeVersion" if k.name == "set" || !has_set => {
+                // `set:` is read with `kubeVersion:` and `crds:`; without a `set:`, they alone
+                // (once, at the first of them).
+                "set" | "kubeVersion" | "crds"
+                    if k.name == "set" || (!has_set && first_lifted.as_ref() == Some(&k.name)) =>
+                {
                     let set = (k.name == "set").then_some(v);
                     let here = format!("{path}.set");
-                    match self.inline_set(set, version, &here, &name) {
+                    match self.inline_set(set, &lifted, &here, &name) {
                         Ok(layer) => env.inline = layer,
                         Err(()) => ok = false,
                     }
                 }
-                "kubeVersion" => {}
+                "kubeVersion" | "crds" => {}
                 "output" => match self.output_dir(v, &here) {
                     Some(parts) => {
                         env.output = parts.iter().collect();
@@ -327,8 +338,8 @@ impl Parser {
         false
     }
 
-    /// An environment's `set:` map, its `kubeVersion:` first, as a layer located in the
-    /// project file (`None`: empty);
+    /// An environment's `set:` map, its `kubeVersion:` and `crds:` first, as a layer located
+    /// in the project file (`None`: empty);
     /// `Err` when it is not valid (reported, each problem naming the environment `env`).
     /// When its only problems are entries the schema refuses, it is kept without them, with
     /// those problems: they are reported (as here) when this file is not valid for another
@@ -337,34 +348,54 @@ impl Parser {
     fn inline_set(
         &mut self,
         v: Option<&Node>,
-        version: Option<(&Key, &Node)>,
+        lifted: &[(&Key, &Node)],
         here: &str,
         env: &str,
     ) -> Result<Option<Checked>, ()> {
         let empty = Node {
             value: Value::Null,
-            pos: version.map_or(Pos { line: 1, col: 1 }, |(k, _)| k.pos),
+            pos: lifted
+                .first()
+                .map_or(Pos { line: 1, col: 1 }, |(k, _)| k.pos),
             len: 1,
         };
         let v = v.unwrap_or(&empty);
-        if let (Some((key, _)), Value::Map(entries)) = (version, &v.value)
-            && let Some((twice, _)) = entries.iter().find(|(k, _)| k.name == "kubeVersion")
-        {
-            let d = Diagnostic::new(format!(
-                "environment `{env}` sets kubeVersion twice: as `kubeVersion:` and in `set:`"
-            ))
-            .path(format!("environments.{env}.kubeVersion"))
-            .label("set again in `set:`")
-            .help("keep one: `kubeVersion:` of the environment");
-            let d = self.at(d, twice.pos, twice.name.chars().count());
-            let d = d.related("first set here", Some(&self.source), key.pos);
-            self.error(d);
-            return Err(());
+        if let Value::Map(entries) = &v.value {
+            for (key, _) in lifted {
+                let Some((twice, _)) = entries.iter().find(|(k, _)| k.name == key.name) else {
+                    continue;
+                };
+                let (what, verb) = match key.name.as_str() {
+                    "crds" => ("crds", "lists"),
+                    _ => ("kubeVersion", "sets"),
+                };
+                let d = Diagnostic::new(format!(
+                    "environment `{env}` {verb} {what} twice: as `{what}:` and in `set:`"
+                ))
+                .path(format!("environments.{env}.{what}"))
+                .label(format!(
+                    "{} again in `set:`",
+                    if what == "crds" { "listed" } else { "set" }
+                ))
+                .help(format!("keep one: `{what}:` of the environment"));
+                let d = self.at(d, twice.pos, twice.name.chars().count());
+                let d = d.related(
+                    if what == "crds" {
+                        "first listed here"
+                    } else {
+                        "first set here"
+                    },
+                    Some(&self.source),
+                    key.pos,
+                );
+                self.error(d);
+                return Err(());
+            }
         }
-        let with_version = |entries: &[(Key, Node)]| -> Node {
-            let mut all: Vec<(Key, Node)> = version
-                .map(|(k, n)| (k.clone(), n.clone()))
-                .into_iter()
+        let with_lifted = |entries: &[(Key, Node)]| -> Node {
+            let mut all: Vec<(Key, Node)> = lifted
+                .iter()
+                .map(|(k, n)| ((*k).clone(), (*n).clone()))
                 .collect();
             all.extend(entries.iter().cloned());
             Node {
@@ -374,8 +405,8 @@ impl Parser {
             }
         };
         let tree = match &v.value {
-            Value::Map(entries) => Some(with_version(entries)),
-            Value::Null if version.is_some() => Some(with_version(&[])),
+            Value::Map(entries) => Some(with_lifted(entries)),
+            Value::Null if !lifted.is_empty() => Some(with_lifted(&[])),
             _ => None,
         };
         match (tree, &v.value) {

@@ -30,6 +30,8 @@ agent:
   env: {LOG_FORMAT: json}
   priorityClassName: agents
   tolerations: [{key: dedicated, value: agents, effect: NoSchedule}]
+  terminationGracePeriodSeconds: 45
+  lifecycle: {preStop: {sleep: 5}}
   sidecars:
     otel-collector: {imagePullPolicy: IfNotPresent, ports: {otlp: {port: 4317}}, command: [otelcol], env: {LOG: info}}
     proxy:

@@ -111,7 +111,7 @@ pub const TYPED: &[Rendered] = &[
     row(ENTRY, AGENT, "spec.template.spec.initContainers[name=*]", "agent.initContainers.*"),
     // Where the agent is reached.
     row(PORTS, "Service/agent-service", "spec.ports", "agent.ports"),
-    row(&["AGT130", "AGT133", "AGT134"], "NetworkPolicy/agent-network-policy", "spec.ingress", "networkPolicy.ingressFrom"),
+    row(&["AGT130", "AGT133", "AGT134", "AGT135"], "NetworkPolicy/agent-network-policy", "spec.ingress", "networkPolicy.ingressFrom"),
     row(&["AGT130", "AGT133", "AGT134"], "NetworkPolicy/agent-network-policy", "spec.ingress", "networkPolicy.ingressNamespaces"),
     // Redis, its exporter and its backup.
     row(IMAGE, REDIS, "spec.template.spec.containers[name=redis].image", "redis.image"),
@@ -136,6 +136,8 @@ pub const TYPED: &[Rendered] = &[
     // Fields no rule reads, for what a patch overrides (`provenance::overrides`).
     row(&[], AGENT, "spec.template.spec.priorityClassName", "agent.priorityClassName"),
     row(&[], AGENT, "spec.template.spec.tolerations", "agent.tolerations"),
+    row(&[], AGENT, "spec.template.spec.terminationGracePeriodSeconds", "agent.terminationGracePeriodSeconds"),
+    row(&[], AGENT, "spec.template.spec.containers[name=agent].lifecycle", "agent.lifecycle"),
     row(&[], REDIS, "spec.template.spec.priorityClassName", "redis.priorityClassName"),
     row(&[], REDIS, "spec.template.spec.nodeSelector", "redis.nodeSelector"),
     row(&[], REDIS, "spec.template.spec.tolerations", "redis.tolerations"),

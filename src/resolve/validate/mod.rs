@@ -19,6 +19,7 @@ use crate::resolve::merge::Merged;
 
 mod fit;
 mod grammar;
+mod lifecycle;
 mod operations;
 mod pod;
 mod policy;

@@ -35,6 +35,7 @@ pub(super) const RULES: &[fn(&mut Checker, &Config)] = &[
     fit::exposure,
     fit::managed_redis,
     super::pod::parts,
+    super::lifecycle::hooks,
     super::policy::policy_rules,
     redis::redis_fit,
     redis::redis_off,
