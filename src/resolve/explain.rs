@@ -547,10 +547,10 @@ fn entry_default(segments: &[&str]) -> Option<String> {
         return Some(format!("when {entry} leaves it unset, {}", shown(&v)));
     }
     for marker in ["Default (unset): ", "Default: ", "Unset: "] {
-        if let Some((_, rest)) = flat.split_once(marker) {
-            if !rest.starts_with("none") {
-                return Some(format!("when {entry} leaves it unset, {rest}"));
-            }
+        if let Some((_, rest)) = flat.split_once(marker)
+            && !rest.starts_with("none")
+        {
+            return Some(format!("when {entry} leaves it unset, {rest}"));
         }
     }
     Some(format!(
