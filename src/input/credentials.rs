@@ -55,6 +55,14 @@ fn flag_masks(line: &[char]) -> Vec<Mask> {
     for (n, &(s, e)) in words.iter().enumerate() {
         let w = word((s, e));
         let Some(flag) = w.strip_prefix("--").or_else(|| w.strip_prefix('-')) else {
+            // A credential's name with its value glued on (`password=hunter2` in a sentence).
+            if w.contains('=')
+                && key_holds_credential(&w)
+                && let Some((name, v)) = w.split_once('=')
+                && !v.is_empty()
+            {
+                out.push((s + name.chars().count() + 1, e));
+            }
             continue;
         };
         match flag.split_once('=') {

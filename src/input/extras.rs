@@ -377,13 +377,17 @@ fn accept(node: &Node, source: &Arc<Source>, index: usize) -> Result<LocatedAcce
     }
     // The reason is printed wherever the finding is (lint's text, JSON and SARIF, `config`,
     // `explain`): the one credential policy holds it to what any value is held to.
-    if crate::config::credentials::looks_like_credential(&reason) {
+    if crate::config::credentials::looks_like_credential(&reason)
+        || reason
+            .split_whitespace()
+            .any(crate::config::credentials::key_holds_credential)
+    {
         let v = entries
             .iter()
             .find(|(k, _)| k.name == "reason")
             .map_or(node, |(_, v)| v);
         let mut d = at(".reason", v);
-        d.message = "this reason holds what looks like a credential (a token, key or a password in a URL); a reason is printed wherever its finding is: lint's text, JSON and SARIF, `config`, `explain`".into();
+        d.message = "this reason holds what looks like a credential (a token, key, a password in a URL or `password=...`); a reason is printed wherever its finding is: lint's text, JSON and SARIF, `config`, `explain`".into();
         return Err(d.help(
             "say why in words; a credential belongs in a Secret, never in agentctl's inputs",
         ));

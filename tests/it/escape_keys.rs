@@ -190,6 +190,17 @@ fn a_key_that_holds_a_credential_is_never_printed() {
             &[TOKEN, "ghp_Z9y8"],
         ),
         case(
+            "an accept: reason with `password=...` (printed by lint, config, explain)",
+            &[(
+                "p.yaml",
+                "accept: [{rule: AGT102, object: Deployment/agent-deployment, reason: \"rotated, was password=hunter2hunter2\"}]\n",
+            )],
+            &["render", "-f", "p.yaml", "-o", "out"],
+            2,
+            &["p.yaml:1:", "looks like a credential"],
+            &["hunter2hunter2"],
+        ),
+        case(
             "a --set key that is a token: the note and any error",
             &[],
             &[
