@@ -24,6 +24,11 @@ const SECRET_WORDS: &[&str] = &[
     "PRIVATEKEY",
     "DSN",
     "COOKIE",
+    "PASS",
+    "BEARER",
+    "HMAC",
+    "CONNSTR",
+    "CONNECTIONSTRING",
 ];
 
 /// Pairs of words that together name a credential (`API_KEY`, `apiKey`, `ACCESS_KEY`, ...).
@@ -39,17 +44,72 @@ const SECRET_PAIRS: &[(&str, &str)] = &[
     ("AUTH", "KEY"),
     ("LICENSE", "KEY"),
     ("WEBHOOK", "URL"),
+    ("CONNECTION", "STRING"),
+    ("CONN", "STR"),
 ];
 
 /// A word right after the credential word that makes the name a setting *about* the credential (its
 /// name, where it lives, how long it lasts, how many tokens a model may use): such values are
 /// shown and may sit in a ConfigMap.
 const QUALIFIERS: &[&str] = &[
-    "NAME", "NAMES", "REF", "FILE", "PATH", "DIR", "KEY", "KEYS", "LIMIT", "LIMITS", "COUNT",
-    "BUDGET", "TTL", "TIMEOUT", "LENGTH", "LEN", "SIZE", "URL", "URI", "ENDPOINT", "HEADER",
-    "TYPE", "ID", "ENABLED", "REQUIRED", "EXPIRY", "LIFETIME", "SECONDS", "MINUTES", "HOURS",
-    "MODE", "PREFIX", "VERSION", "FIELD", "PROVIDER", "STORE", "MOUNT", "ROTATION", "POLICY",
-    "ISSUER", "AUDIENCE", "SCOPE", "SCOPES", "MIN", "MAX",
+    "NAME",
+    "NAMES",
+    "REF",
+    "FILE",
+    "PATH",
+    "DIR",
+    "KEY",
+    "KEYS",
+    "LIMIT",
+    "LIMITS",
+    "COUNT",
+    "BUDGET",
+    "TTL",
+    "TIMEOUT",
+    "LENGTH",
+    "LEN",
+    "SIZE",
+    "URL",
+    "URI",
+    "ENDPOINT",
+    "HEADER",
+    "TYPE",
+    "ID",
+    "ENABLED",
+    "REQUIRED",
+    "EXPIRY",
+    "LIFETIME",
+    "SECONDS",
+    "MINUTES",
+    "HOURS",
+    "MODE",
+    "PREFIX",
+    "VERSION",
+    "FIELD",
+    "PROVIDER",
+    "STORE",
+    "MOUNT",
+    "ROTATION",
+    "POLICY",
+    "ISSUER",
+    "AUDIENCE",
+    "SCOPE",
+    "SCOPES",
+    "MIN",
+    "MAX",
+    "ALGORITHM",
+    "ALG",
+    "THROUGH",
+];
+
+/// Words that end in `PASS` and name no password (`BYPASS`): `DBPASS`, `SMTPPASS` do.
+const NOT_PASSWORDS: &[&str] = &[
+    "BYPASS",
+    "COMPASS",
+    "SURPASS",
+    "TRESPASS",
+    "OVERPASS",
+    "UNDERPASS",
 ];
 
 /// Words before `TOKEN` that make it a count of model tokens (`MAX_TOKENS`, `NUM_TOKEN`).
@@ -100,8 +160,15 @@ pub fn is_sensitive(name: &str) -> bool {
             continue;
         }
         let counted = w[i] == "TOKEN" && i > 0 && COUNTING.contains(&w[i - 1].as_str());
-        // `PGPASSWORD`, `DBPASSWD`: a password glued to its owner's name.
-        let glued = w[i].ends_with("PASSWORD") || w[i].ends_with("PASSWD");
+        // `PGPASSWORD`, `DBPASSWD`, `DBPASS`, `AUTHTOKEN`, `CLIENTSECRET`, `SECRETKEY`: a
+        // credential word glued to its owner's name; `DB_PWD` (alone, `PWD` is a directory).
+        let word = w[i].as_str();
+        let glued = ["PASSWORD", "PASSWD", "SECRET", "SECRETKEY"]
+            .iter()
+            .any(|x| word.ends_with(x))
+            || (word.ends_with("PASS") && !NOT_PASSWORDS.contains(&word))
+            || (word.ends_with("TOKEN") && !COUNTING.iter().any(|c| word.starts_with(c)))
+            || (word == "PWD" && i > 0);
         if (SECRET_WORDS.contains(&w[i].as_str()) || glued) && !counted {
             last_match = Some(i);
         }
@@ -291,6 +358,8 @@ pub fn value_spans(line: &[char]) -> Vec<Span> {
     }
     // The same without a scheme: `user:password@host[:port][/db]`.
     out.extend(bare_userinfo(&text));
+    // A credential's name given a value inside the string.
+    out.extend(named_values(line));
     // Tokens.
     let mut i = 0;
     while i < line.len() {
@@ -333,6 +402,80 @@ pub fn value_spans(line: &[char]) -> Vec<Span> {
         i = end;
     }
     merge(out)
+}
+
+/// The values a credential's name ([`is_sensitive`]) is given inside one string, whatever the
+/// value's shape: `password=hunter2`, `export DB_PASSWORD="…"`, `&password=x` (JDBC),
+/// `Password=x;` (ADO.NET), `--password=x` and `--password x`, a JSON or YAML key with a quoted
+/// value or none after its colon (`"password": "x"`, `password:"x"`). Not one: a reference
+/// (`$(VAR)`, `${VAR}`, `<placeholder>`, `%s`), a value with no letter or digit, and prose: a
+/// colon, a space and an unquoted word (`ask for the password: refuse`) after an unquoted name.
+fn named_values(line: &[char]) -> Vec<Span> {
+    let name_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+    let quote = |c: Option<&char>| matches!(c, Some('"' | '\''));
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < line.len() {
+        if !name_char(line[i]) || (i > 0 && name_char(line[i - 1])) {
+            i += 1;
+            continue;
+        }
+        let mut end = i;
+        while end < line.len() && name_char(line[end]) {
+            end += 1;
+        }
+        let name_quoted = i > 0 && quote(line.get(i - 1)) && quote(line.get(end));
+        let mut j = end + usize::from(name_quoted);
+        let spaced_from = j;
+        while line.get(j) == Some(&' ') {
+            j += 1;
+        }
+        let sep = line.get(j).copied();
+        let flag = line[i] == '-' && line.get(i + 1) == Some(&'-');
+        match sep {
+            Some('=' | ':') => j += 1,
+            _ if flag && j > spaced_from => {}
+            _ => {
+                i = end;
+                continue;
+            }
+        }
+        let after_sep = j;
+        while line.get(j) == Some(&' ') {
+            j += 1;
+        }
+        let open = quote(line.get(j)).then(|| line[j]);
+        if open.is_some() {
+            j += 1;
+        } else if sep == Some(':') && !name_quoted && j > after_sep {
+            // `password: refuse`: prose, or a YAML line whose value is its own string.
+            i = end;
+            continue;
+        }
+        let start = j;
+        while j < line.len()
+            && match open {
+                Some(q) => line[j] != q,
+                None => {
+                    !(line[j].is_whitespace()
+                        || matches!(line[j], ';' | '&' | ',' | '"' | '\'' | '}' | ']' | ')'))
+                }
+            }
+        {
+            j += 1;
+        }
+        let value = &line[start..j];
+        let reference = matches!(value.first(), Some('$' | '<' | '%' | '{'));
+        let name: String = line[i..end].iter().collect();
+        if value.iter().any(|c| c.is_alphanumeric())
+            && !reference
+            && is_sensitive(name.trim_start_matches('-'))
+        {
+            out.push((start, j));
+        }
+        i = end;
+    }
+    out
 }
 
 /// The passwords of `user:password@host` written without a scheme (`app:hunter2@db:5432/app`,
@@ -418,6 +561,11 @@ fn may_hold_one(line: &str) -> bool {
     {
         return true;
     }
+    // A credential's name given a value (`password=x`, `"token": "x"`): `=` or `:` and a
+    // credential word's stem, in any case.
+    if line.bytes().any(|b| b == b'=' || b == b':') && names_a_credential(line.as_bytes()) {
+        return true;
+    }
     if line.len() < SHORTEST {
         return false;
     }
@@ -471,6 +619,25 @@ fn has(hay: &[u8], needle: &[u8]) -> bool {
     false
 }
 
+/// Whether `line` holds the stem of a credential word (see [`SECRET_WORDS`]), in any case:
+/// a cheap test, one pass over the line, before [`named_values`] looks closer.
+fn names_a_credential(line: &[u8]) -> bool {
+    const STEMS: &[&[u8]] = &[
+        b"pass", b"pwd", b"secret", b"token", b"key", b"cred", b"dsn", b"cookie", b"bearer",
+        b"hmac", b"conn",
+    ];
+    line.iter().enumerate().any(|(i, b)| {
+        let b = b.to_ascii_lowercase();
+        matches!(b, b'p' | b's' | b't' | b'k' | b'c' | b'd' | b'b' | b'h')
+            && STEMS.iter().any(|s| {
+                s[0] == b
+                    && line
+                        .get(i..i + s.len())
+                        .is_some_and(|w| w.eq_ignore_ascii_case(s))
+            })
+    })
+}
+
 /// `header.payload.signature`, base64url, the header a JSON object (`eyJ`).
 fn is_jwt(s: &str) -> bool {
     let parts: Vec<&str> = s.split('.').collect();
@@ -507,6 +674,69 @@ mod tests {
             .into_iter()
             .map(|(s, e)| chars[s..e].iter().collect())
             .collect()
+    }
+
+    #[test]
+    fn a_credential_s_name_given_a_value_in_a_string_is_found() {
+        let v = "Xq7vK2pL9mZ4rT8wB3nY";
+        for line in [
+            format!(r#"{{"db": {{"user": "app", "password": "{v}"}}}}"#),
+            format!(r#"export DB_PASSWORD="{v}""#),
+            format!("exec agent --password={v}"),
+            format!("exec agent --password {v} --verbose"),
+            format!("jdbc:postgresql://db/app?user=app&password={v}"),
+            format!("Server=db;User Id=app;Password={v};"),
+            format!("smtp_pass='{v}'"),
+        ] {
+            assert_eq!(masked(&line), [v], "{line}");
+            assert!(looks_like_credential(&line), "{line}");
+        }
+        // Short, low-entropy values too: the name says what they are.
+        assert_eq!(masked("sh -c 'agent --password=hunter2'"), ["hunter2"]);
+        // References, placeholders, prose and settings about a credential are not.
+        for line in [
+            "password=$(DB_PASSWORD)",
+            "password: ${DB_PASSWORD}",
+            "If the user asks for a password: refuse.",
+            "token_limit=4096",
+            "--secret-name agent-secrets",
+            "password=",
+            "BYPASS=on",
+        ] {
+            assert!(masked(line).is_empty(), "{line}");
+        }
+    }
+
+    #[test]
+    fn credential_names_glued_or_abbreviated_are_sensitive() {
+        for name in [
+            "AUTHTOKEN",
+            "SECRETKEY",
+            "API_SECRETKEY",
+            "CLIENTSECRET",
+            "DB_PASS",
+            "REDIS_PASS",
+            "DBPASS",
+            "DB_PWD",
+            "PASS_WORD",
+            "AUTH_BEARER",
+            "HMAC",
+            "CONN_STR",
+            "CONNECTION_STRING",
+            "smtpPass",
+        ] {
+            assert!(is_sensitive(name), "{name}");
+        }
+        for name in [
+            "PWD",
+            "BYPASS",
+            "MAXTOKEN",
+            "HMAC_ALGORITHM",
+            "TOKEN_LIMIT",
+            "PASS_THROUGH",
+        ] {
+            assert!(!is_sensitive(name), "{name}");
+        }
     }
 
     #[test]
