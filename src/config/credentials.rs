@@ -440,15 +440,16 @@ fn named_values(line: &[char]) -> Vec<Span> {
                 continue;
             }
         }
-        let after_sep = j;
         while line.get(j) == Some(&' ') {
             j += 1;
         }
         let open = quote(line.get(j)).then(|| line[j]);
         if open.is_some() {
             j += 1;
-        } else if sep == Some(':') && !name_quoted && j > after_sep {
-            // `password: refuse`: prose, or a YAML line whose value is its own string.
+        } else if sep == Some(':') && !name_quoted {
+            // `password: refuse` (prose, or a YAML line whose value is its own string) and
+            // `secret.yaml:1:1` (a location): a colon counts after a quoted name or before a
+            // quoted value only.
             i = end;
             continue;
         }
@@ -458,7 +459,10 @@ fn named_values(line: &[char]) -> Vec<Span> {
                 Some(q) => line[j] != q,
                 None => {
                     !(line[j].is_whitespace()
-                        || matches!(line[j], ';' | '&' | ',' | '"' | '\'' | '}' | ']' | ')'))
+                        || matches!(
+                            line[j],
+                            ';' | '&' | ',' | '"' | '\'' | '`' | '}' | ']' | ')'
+                        ))
                 }
             }
         {
