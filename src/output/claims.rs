@@ -3,6 +3,12 @@
 //! directory's owner marker, or the record of a root above it, says so), and a record that
 //! claims one directory for two projects (`claimed_twice`: the directories' owner markers say
 //! which claim is the real one). Read-only: this only decides and words a refusal.
+//!
+//! The record and the markers are committed, so one pull request can forge both: before a
+//! recorded directory is cleaned up, [`rival`] asks the other project files agentctl can find
+//! (the record's other keys, and every project file beside the one rendered and beside the
+//! output root) whether one of their environments renders there; a project file is what such
+//! a pull request cannot change unseen.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -188,6 +194,170 @@ pub(super) fn claimed_twice(
         ],
         fix,
     }
+}
+
+/// How many files of one directory [`rival`] reads looking for project files.
+const MAX_CANDIDATES: usize = 256;
+
+/// The directories searched for project files: the one of `mine`, and the root's parent with
+/// its subdirectories [`DEPTH`] levels down (not hidden ones, not the root, no symlink
+/// followed), at most [`MAX_DIRS`].
+fn search_dirs(root: &Path, mine: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = mine.parent().map(Path::to_owned).into_iter().collect();
+    let Some(top) = root.parent() else {
+        return out;
+    };
+    let mut level = vec![top.to_owned()];
+    for depth in 0..=DEPTH {
+        let mut next = Vec::new();
+        for dir in level {
+            if out.len() >= MAX_DIRS {
+                return out;
+            }
+            if depth < DEPTH
+                && let Ok(entries) = std::fs::read_dir(&dir)
+            {
+                for e in entries.flatten().take(MAX_CANDIDATES) {
+                    let hidden = e.file_name().to_string_lossy().starts_with('.');
+                    let path = e.path();
+                    if !hidden && path != root && e.file_type().is_ok_and(|t| t.is_dir()) {
+                        next.push(path);
+                    }
+                }
+            }
+            if !out.contains(&dir) {
+                out.push(dir);
+            }
+        }
+        level = next;
+    }
+    out
+}
+
+/// How many directory levels below the root's parent [`rival`] looks for project files.
+const DEPTH: usize = 2;
+/// The most directories [`rival`] reads.
+const MAX_DIRS: usize = 128;
+
+/// Another project file's environment whose output is a directory below the same root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Rival {
+    /// The project file, as shown from here, with the line and column of the environment.
+    pub at: String,
+    /// The project file, as shown from here.
+    pub file: PathBuf,
+    /// The environment.
+    pub env: String,
+    /// Its output below the root (`/`-separated).
+    pub output: String,
+}
+
+/// The first environment of a project file other than `mine` (canonical) whose output
+/// overlaps `rel` below the root (the same directory, inside it or around it, compared without
+/// regard to case: a case-insensitive file system makes them one): the record's other keys
+/// (resolved against the root) and every project file (`*.yaml`/`*.yml` with a line starting
+/// `environments:`) in the directory of `mine` and in the root's parent and its
+/// subdirectories two levels down ([`search_dirs`]). A file that is not a readable, checked
+/// project file claims nothing.
+pub(super) fn rival(
+    root_resolved: &Path,
+    shown_root: &Path,
+    mine: &Path,
+    state: &State,
+    rel: &[String],
+) -> Option<Rival> {
+    let mut candidates: Vec<(PathBuf, PathBuf)> = state
+        .projects
+        .keys()
+        .map(|k| (root_resolved.join(k), shown(shown_root, k)))
+        .collect();
+    for dir in search_dirs(root_resolved, mine) {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten().take(MAX_CANDIDATES) {
+            let name = entry.file_name();
+            let n = name.to_string_lossy();
+            if (n.ends_with(".yaml") || n.ends_with(".yml"))
+                && entry.file_type().is_ok_and(|t| t.is_file())
+            {
+                let path = dir.join(&name);
+                let rel = super::guard::relative(root_resolved, &path);
+                candidates.push((path, shown(shown_root, &rel.to_string_lossy())));
+            }
+        }
+    }
+    let fold =
+        |parts: &[String]| -> Vec<String> { parts.iter().map(|p| p.to_lowercase()).collect() };
+    let want = fold(rel);
+    let mut seen = std::collections::BTreeSet::new();
+    for (path, shown_path) in candidates {
+        let Ok(real) = path.canonicalize() else {
+            continue;
+        };
+        if real == mine || !seen.insert(real.clone()) {
+            continue;
+        }
+        // A regular file of a project file's size (a FIFO is never opened).
+        let Ok(meta) = std::fs::metadata(&real) else {
+            continue;
+        };
+        if !meta.is_file() || meta.len() > crate::input::project::MAX_FILE_BYTES {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&real) else {
+            continue;
+        };
+        if !text.lines().any(|l| l.starts_with("environments:")) {
+            continue;
+        }
+        let Ok(project) = crate::input::project::parse(&real, &text) else {
+            continue;
+        };
+        for env in &project.environments {
+            let out: Vec<String> = env
+                .output
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            let out_folded = fold(&out);
+            let n = out_folded.len().min(want.len());
+            if out_folded[..n] == want[..n] {
+                return Some(Rival {
+                    at: format!("{}:{}", shown_path.display(), env.pos),
+                    file: shown_path,
+                    env: env.name.clone(),
+                    output: state::join(&out),
+                });
+            }
+        }
+    }
+    None
+}
+
+/// Why `dir` (`here` below the root), recorded for the project `key` (`file`) and marked as
+/// its own, is left alone: another project file's environment renders into it.
+pub(super) fn rival_kept(
+    shown_root: &Path,
+    dir: &Path,
+    key: &str,
+    here: &str,
+    r: &Rival,
+) -> String {
+    let record = shown_root.join(STATE_FILE);
+    let marker = dir.join(OWNER_FILE);
+    format!(
+        "left {dir} alone, though {record} records {here:?} for {key:?} and {marker} names it: {at}: environment `{env}` of {other} renders into {out:?}, and agentctl deletes nothing two project files claim (the record and the marker are committed: one pull request can forge both); the entry is dropped from the record. If {other} renders into {dir}, delete {marker} (its next `agentctl render --all --project {other_q} -o {root_q}` writes its own); if it renders into another output directory, delete {dir} by hand",
+        dir = dir.display(),
+        record = record.display(),
+        marker = marker.display(),
+        at = r.at,
+        env = r.env,
+        other = r.file.display(),
+        out = r.output,
+        other_q = crate::shell::quote(&r.file.display().to_string()),
+        root_q = crate::shell::quote(&shown_root.display().to_string()),
+    )
 }
 
 #[cfg(test)]

@@ -327,11 +327,13 @@ pub(super) fn plan_request<'a>(req: &Request<'a>, exclusive: bool) -> Result<Pla
     let mut problems: Vec<String> = Vec::new();
     let mut state = None;
     let mut key = String::new();
+    let mut mine = PathBuf::new();
     if let Some(project) = req.project {
         let file = project
             .file
             .canonicalize()
             .with_context(|| format!("resolving {}", project.file.display()))?;
+        mine.clone_from(&file);
         key = guard::relative(&root_resolved, &file)
             .to_string_lossy()
             .into_owned();
@@ -487,7 +489,19 @@ pub(super) fn plan_request<'a>(req: &Request<'a>, exclusive: bool) -> Result<Pla
             };
             let env = name.map_or_else(String::new, |n| format!("environment `{n}`: "));
             match (orphan, found) {
-                (true, Marker::Ours { here: true, .. }) => {}
+                (true, Marker::Ours { here: true, .. }) => {
+                    // The record and the marker are committed data a pull request can forge
+                    // together: a project file that renders here says the directory is not
+                    // this project's to delete. Left alone, not refused: moving an environment
+                    // to another project is this too, and its entry must drop from the record.
+                    if let Some(state) = &state
+                        && let Some(r) =
+                            super::claims::rival(&root_resolved, req.root, &mine, state, &rel)
+                    {
+                        kept.push(super::claims::rival_kept(req.root, &shown, &key, &here, &r));
+                        continue;
+                    }
+                }
                 (true, found) => {
                     let why = match found {
                         Marker::Absent => format!(

@@ -18,6 +18,7 @@ mod support;
 mod attacks;
 mod attacks_claims;
 mod attacks_output;
+mod attacks_owner;
 mod attacks_state;
 mod base_build;
 mod batched_write;
