@@ -133,6 +133,23 @@ pub fn unfit(obj: &J) -> Vec<PatchError> {
                             }
                             continue;
                         }
+                        (_, "nodeSelector") => {
+                            if let J::Object(entries) = child {
+                                for (lk, lv) in entries {
+                                    let mut q = p.clone();
+                                    q.push(Seg::Key(lk.clone()));
+                                    if let Err(why) = names::qualified_name(lk) {
+                                        push(q.clone(), true, lk, Rule::QualifiedName, why);
+                                    }
+                                    if let J::String(lv) = lv
+                                        && let Err(why) = names::label_value(lv)
+                                    {
+                                        push(q, false, lv, Rule::LabelValue, why);
+                                    }
+                                }
+                            }
+                            continue;
+                        }
                         (None, "data" | "binaryData") if matches!(kind, "ConfigMap" | "Secret") => {
                             if let J::Object(entries) = child {
                                 for dk in entries.keys() {
@@ -206,7 +223,51 @@ fn rule_for(
             Rule::ConfigKey
         }
         (Some("persistentVolumeClaim"), "claimName") => Rule::Subdomain,
-        (_, "serviceAccountName" | "priorityClassName") => Rule::Subdomain,
+        // A Secret named by a volume source (`csi.nodePublishSecretRef`, a PersistentVolume's
+        // `csi.nodeStageSecretRef`, `cephfs.secretRef`, ...), and its namespace where it has
+        // one; `azureFile.secretName`.
+        (Some(ctx), "name") if ctx.ends_with("SecretRef") => Rule::Subdomain,
+        (Some(ctx), "namespace") if ctx.ends_with("SecretRef") || ctx == "secretRef" => Rule::Label,
+        (Some("azureFile"), "secretName") => Rule::Subdomain,
+        (Some("csi"), "driver") => Rule::Subdomain,
+        (Some("clusterTrustBundle" | "dataSource" | "dataSourceRef"), "name") => Rule::Subdomain,
+        // Names the API server checks only when set: empty means "none" (`storageClassName:
+        // ""` is no class at all).
+        (
+            _,
+            "serviceAccountName"
+            | "priorityClassName"
+            | "schedulerName"
+            | "nodeName"
+            | "storageClassName"
+            | "volumeName"
+            | "resourceClaimName"
+            | "resourceClaimTemplateName",
+        ) if matches!(map.get(field), Some(J::String(v)) if v.is_empty()) => return None,
+        (
+            _,
+            "serviceAccountName"
+            | "priorityClassName"
+            | "runtimeClassName"
+            | "schedulerName"
+            | "nodeName"
+            | "storageClassName"
+            | "ingressClassName"
+            | "resourceClaimName"
+            | "resourceClaimTemplateName",
+        ) => Rule::Subdomain,
+        (Some("spec"), "volumeName") => Rule::Subdomain,
+        // A pod's own DNS name parts.
+        (Some("spec"), "hostname" | "subdomain") if !matches!(map.get(field), Some(J::String(v)) if v.is_empty()) => {
+            Rule::Label
+        }
+        // The Service a StatefulSet, an Ingress backend or a webhook names (a Service's name is
+        // an RFC 1035 label; the looser DNS-1123 label is what every older Service has).
+        (Some("spec"), "serviceName") if kind == "StatefulSet" => Rule::Label,
+        (Some("service"), "name") => Rule::Label,
+        (Some("volumeDevices" | "resourceClaims"), "name") if in_list => Rule::Label,
+        (Some("schedulingGates"), "name") if in_list => Rule::QualifiedName,
+        (_, "topologyKey") => Rule::QualifiedName,
         (Some("containers" | "initContainers" | "ephemeralContainers" | "volumes"), "name")
             if in_list =>
         {
@@ -330,5 +391,97 @@ mod tests {
                 "subjects[0].namespace"
             ]
         );
+    }
+
+    /// Every name or reference field of a pod spec and of the objects around it, with the
+    /// rule the API server applies (held back from the findings: other secret references,
+    /// scheduling names, DNS parts, node selectors), set through one object as a patch would.
+    #[test]
+    fn every_name_of_a_pod_spec_is_checked_with_its_rule() {
+        let evil = "x$(touch canary)";
+        let o = json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
+            "metadata": {"name": "redis"},
+            "spec": {"serviceName": evil, "template": {"spec": {
+                "runtimeClassName": evil, "schedulerName": evil, "nodeName": evil,
+                "hostname": "a.b", "subdomain": "Sub",
+                "nodeSelector": {"a b": "ok", "zone": "x;y"},
+                "schedulingGates": [{"name": "a b"}],
+                "resourceClaims": [{"name": "A", "resourceClaimName": evil}],
+                "topologySpreadConstraints": [{"topologyKey": "a b", "maxSkew": 1}],
+                "containers": [{"name": "c", "volumeDevices": [{"name": "D", "devicePath": "/d"}]}],
+                "volumes": [
+                    {"name": "v", "csi": {"driver": "D!", "nodePublishSecretRef": {"name": evil}}},
+                    {"name": "w", "cephfs": {"monitors": ["m"], "secretRef": {"name": evil}}},
+                    {"name": "x", "azureFile": {"secretName": evil, "shareName": "s"}},
+                    {"name": "y", "projected": {"sources": [{"clusterTrustBundle": {"name": evil, "path": "p"}}]}}]}},
+                "volumeClaimTemplates": [{"metadata": {"name": "data"},
+                    "spec": {"storageClassName": evil, "volumeName": evil,
+                             "dataSource": {"kind": "VolumeSnapshot", "name": evil}}}]}});
+        let p = paths(&o);
+        for want in [
+            "spec.serviceName",
+            "spec.template.spec.runtimeClassName",
+            "spec.template.spec.schedulerName",
+            "spec.template.spec.nodeName",
+            "spec.template.spec.hostname",
+            "spec.template.spec.subdomain",
+            "spec.template.spec.nodeSelector.a b",
+            "spec.template.spec.nodeSelector.zone",
+            "spec.template.spec.schedulingGates[0].name",
+            "spec.template.spec.resourceClaims[0].name",
+            "spec.template.spec.resourceClaims[0].resourceClaimName",
+            "spec.template.spec.topologySpreadConstraints[0].topologyKey",
+            "spec.template.spec.containers[0].volumeDevices[0].name",
+            "spec.template.spec.volumes[0].csi.driver",
+            "spec.template.spec.volumes[0].csi.nodePublishSecretRef.name",
+            "spec.template.spec.volumes[1].cephfs.secretRef.name",
+            "spec.template.spec.volumes[2].azureFile.secretName",
+            "spec.template.spec.volumes[3].projected.sources[0].clusterTrustBundle.name",
+            "spec.volumeClaimTemplates[0].spec.storageClassName",
+            "spec.volumeClaimTemplates[0].spec.volumeName",
+            "spec.volumeClaimTemplates[0].spec.dataSource.name",
+        ] {
+            assert!(p.iter().any(|x| x == want), "{want} not in {p:#?}");
+        }
+        // A label is the rule of a pod's DNS parts: a subdomain's dot is refused there.
+        let msg = |path: &str| {
+            unfit(&o)
+                .into_iter()
+                .find(|e| PathDisplay(&e.path).to_string() == path)
+                .map(|e| e.message)
+                .unwrap_or_default()
+        };
+        assert!(msg("spec.template.spec.hostname").contains("DNS-1123 label"));
+        assert!(msg("spec.template.spec.runtimeClassName").contains("DNS-1123 subdomain"));
+        // Valid values, and the empty ones that mean "none", pass.
+        let ok = json!({"kind": "Pod", "metadata": {"name": "p"}, "spec": {
+            "runtimeClassName": "gvisor", "schedulerName": "my.scheduler", "hostname": "h-1",
+            "subdomain": "", "storageClassName": "", "nodeName": "node-1.example",
+            "nodeSelector": {"kubernetes.io/os": "linux", "empty": ""},
+            "volumes": [{"name": "v", "csi": {"driver": "secrets-store.csi.k8s.io",
+                "nodePublishSecretRef": {"name": "vault.creds"}}}]}});
+        assert_eq!(paths(&ok), Vec::<String>::new());
+    }
+
+    /// Every reference `k8s::refs` reads (what the prerequisites print) is a checked name.
+    #[test]
+    fn every_reference_the_prerequisites_print_is_checked() {
+        let evil = "a b";
+        let o = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+            "spec": {"template": {"spec": {
+                "imagePullSecrets": [{"name": evil}],
+                "containers": [{"name": "c",
+                    "env": [{"name": "K", "valueFrom": {"secretKeyRef": {"name": evil, "key": evil}}},
+                            {"name": "L", "valueFrom": {"configMapKeyRef": {"name": evil, "key": evil}}}],
+                    "envFrom": [{"secretRef": {"name": evil}}, {"configMapRef": {"name": evil}}]}],
+                "volumes": [{"name": "v1", "secret": {"secretName": evil, "items": [{"key": evil, "path": "p"}]}},
+                            {"name": "v2", "configMap": {"name": evil, "items": [{"key": evil, "path": "p"}]}},
+                            {"name": "v3", "projected": {"sources": [{"secret": {"name": evil}}, {"configMap": {"name": evil}}]}},
+                            {"name": "v4", "csi": {"driver": "d", "nodePublishSecretRef": {"name": evil}}},
+                            {"name": "v5", "persistentVolumeClaim": {"claimName": evil}}]}}}});
+        let refs = crate::k8s::refs::of(std::slice::from_ref(&o));
+        let named = refs.secrets.len() + refs.config_maps.len() + refs.claims.len();
+        assert!(named > 0 && !refs.pull_secrets.is_empty(), "{refs:?}");
+        assert_eq!(paths(&o).len(), 15, "{:#?}", paths(&o));
     }
 }

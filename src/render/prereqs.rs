@@ -22,7 +22,7 @@ mod referenced;
 mod secret;
 
 pub use referenced::create_config_map;
-pub use secret::{env_var, secret_command};
+pub use secret::{env_vars, secret_command};
 
 /// One thing the cluster must provide.
 #[derive(Debug, Clone, PartialEq, Eq)]

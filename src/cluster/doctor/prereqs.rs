@@ -9,7 +9,7 @@ use serde_json::Value as J;
 
 use super::{Cx, Finding, Report, items, out_of_band_config_maps, pass, s, secret_refs};
 use crate::render::objects as table;
-use crate::render::prereqs::env_var;
+use crate::render::prereqs::env_vars;
 use crate::shell::quote;
 
 pub(super) fn check(cx: &Cx, r: &mut Report) {
@@ -432,13 +432,14 @@ pub(super) fn add_keys(namespace: &str, secret: &str, keys: &BTreeSet<String>) -
     // shell-quoted, the value comes from the shell variable.
     let mut parts = String::new();
     let mut open = String::from("{\"stringData\":{");
-    for (i, k) in keys.iter().enumerate() {
+    let vars = env_vars(keys);
+    for (i, (k, var)) in keys.iter().zip(&vars).enumerate() {
         if i > 0 {
             open.push(',');
         }
         open.push_str(&format!("{}:\"", J::String(k.clone())));
         parts.push_str(&quote(&open));
-        parts.push_str(&format!("\"${}\"", env_var(k)));
+        parts.push_str(&format!("\"${var}\""));
         open = String::from("\"");
     }
     open.push_str("}}");

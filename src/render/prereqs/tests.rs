@@ -201,7 +201,7 @@ fn the_secret_command_is_one_command_in_a_real_shell() {
         .env("ANTHROPIC_API_KEY", "k1")
         .env("A__TOUCH_PWNED__", "v2")
         .env("B__TOUCH_PWNED2_", "v3")
-        .env("_X_", "v4")
+        .env("SECRET__X_", "v4")
         .output()
         .expect("sh");
     assert!(out.status.success(), "{cmd}: {out:?}");
@@ -226,4 +226,68 @@ fn the_secret_command_is_one_command_in_a_real_shell() {
     );
     let left: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").collect();
     assert!(left.is_empty(), "the command wrote files: {left:?}");
+}
+
+/// Keys whose upper-cased names are not valid, free and distinct shell variables (`-` → `$_`,
+/// `0` → `$0`, `1PATH`, `a-b` and `a.b` both `$A_B`, `path` → the user's `$PATH`): the command
+/// pasted into bash (`kubectl` a function that prints its arguments) passes each key its own
+/// value, read from the variable the command names.
+#[test]
+fn every_key_reads_its_own_variable() {
+    let keys = [
+        "-",
+        "0",
+        "1PATH",
+        "a-b",
+        "a.b",
+        "a_b",
+        "A_B",
+        "A_B_2",
+        "path",
+        "home",
+        "bash_env",
+        "lc_all",
+        "secret_0",
+        "_",
+        "__",
+        ".x",
+        "x",
+        "X",
+        "shellopts",
+        "ifs",
+        "ps1",
+        "random",
+    ];
+    let vars = super::env_vars(keys);
+    let distinct: std::collections::BTreeSet<&String> = vars.iter().collect();
+    assert_eq!(distinct.len(), keys.len(), "{vars:?}");
+    for v in &vars {
+        assert!(
+            v.starts_with(|c: char| c.is_ascii_uppercase())
+                && v.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'),
+            "{v}"
+        );
+    }
+    let cmd = secret_command("s", "ns", keys);
+    let script = format!("kubectl() {{ printf '%s\\n' \"$@\"; }}\n{cmd}\n");
+    let mut run = std::process::Command::new("bash");
+    run.arg("--norc").arg("-c").arg(&script).env_clear();
+    run.env("PATH", "/usr/bin:/bin").env("HOME", "/nonexistent");
+    for (i, v) in vars.iter().enumerate() {
+        run.env(v, format!("value-{i}"));
+    }
+    let out = run.output().expect("bash runs (needed by this test)");
+    assert!(out.status.success(), "{cmd}: {out:?}");
+    let args: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .skip(5)
+        .map(str::to_owned)
+        .collect();
+    let want: Vec<String> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| format!("--from-literal={k}=value-{i}"))
+        .collect();
+    assert_eq!(args, want, "{cmd}");
 }

@@ -1,0 +1,137 @@
+//! Issue 20's third attack on names and printed commands: every name or reference field of a
+//! pod spec checked with the API server's rule for it, whatever wrote it (a strategic merge
+//! patch, a JSON 6902 patch, an extra object, a typed setting), and the variables of the
+//! printed `kubectl create secret` command valid and distinct whatever the keys. Pinned in
+//! `snapshots/attacks/escape-fields-*.snap` (command, exit code, stderr), with variants beyond
+//! the ones the attacker reported.
+
+use crate::escape_keys::{case, gallery};
+
+fn pod_patch(spec: &str) -> String {
+    format!(
+        "patches:\n  - target: {{kind: Deployment, name: agent-deployment}}\n    patch:\n      spec:\n        template:\n          spec:\n{spec}"
+    )
+}
+
+#[test]
+fn every_name_field_of_a_pod_spec_is_checked() {
+    let csi = pod_patch(
+        "            volumes:\n              - name: vault\n                csi:\n                  driver: secrets-store.csi.k8s.io\n                  nodePublishSecretRef: {name: \"creds;touch canary\"}\n",
+    );
+    let scheduling = "patches:\n  - target: {kind: Deployment, name: agent-deployment}\n    patch:\n      - {op: add, path: /spec/template/spec/runtimeClassName, value: \"gvisor $(id)\"}\n      - {op: add, path: /spec/template/spec/schedulerName, value: \"My Scheduler\"}\n      - {op: add, path: /spec/template/spec/nodeName, value: \"node_1\"}\n";
+    let dns = pod_patch("            hostname: agent.internal\n            subdomain: Agents\n");
+    let selector = pod_patch(
+        "            nodeSelector: {\"zone name\": eu, pool: \"a;b\"}\n            topologySpreadConstraints:\n              - {maxSkew: 1, topologyKey: \"zone name\", whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: agent}}}\n",
+    );
+    let extra = "resources:\n  - apiVersion: v1\n    kind: PersistentVolumeClaim\n    metadata: {name: scratch}\n    spec:\n      storageClassName: \"fast`id`\"\n      accessModes: [ReadWriteOnce]\n      resources: {requests: {storage: 1Gi}}\n";
+    let ok = pod_patch(
+        "            runtimeClassName: gvisor\n            schedulerName: my-scheduler\n            hostname: agent-0\n            nodeSelector: {kubernetes.io/os: linux}\n            volumes:\n              - name: vault\n                csi:\n                  driver: secrets-store.csi.k8s.io\n                  readOnly: true\n                  nodePublishSecretRef: {name: vault-creds}\n",
+    );
+    let cases = vec![
+        case(
+            "a CSI volume's nodePublishSecretRef (printed in the prerequisites)",
+            &[("p.yaml", &csi)],
+            &["render", "-f", "p.yaml"],
+            2,
+            &[
+                "nodePublishSecretRef.name",
+                "\"creds;touch canary\" is not a DNS-1123 subdomain",
+            ],
+            &[],
+        ),
+        case(
+            "runtimeClassName, schedulerName and nodeName from a JSON 6902 patch",
+            &[("p.yaml", scheduling)],
+            &["render", "-f", "p.yaml"],
+            2,
+            &[
+                "p.yaml:4:",
+                "p.yaml:5:",
+                "p.yaml:6:",
+                "is not a DNS-1123 subdomain",
+            ],
+            &[],
+        ),
+        case(
+            "a pod's hostname and subdomain are DNS-1123 labels",
+            &[("p.yaml", &dns)],
+            &["render", "-f", "p.yaml"],
+            2,
+            &["hostname", "subdomain", "is not a DNS-1123 label"],
+            &[],
+        ),
+        case(
+            "a node selector and a topology key",
+            &[("p.yaml", &selector)],
+            &["render", "-f", "p.yaml"],
+            2,
+            &[
+                "nodeSelector",
+                "is not a label or annotation key",
+                "is not a label value",
+                "topologyKey",
+            ],
+            &[],
+        ),
+        case(
+            "an extra claim's storageClassName",
+            &[("p.yaml", extra)],
+            &["render", "-f", "p.yaml"],
+            2,
+            &[
+                "resources[0].spec.storageClassName",
+                "is not a DNS-1123 subdomain",
+            ],
+            &[],
+        ),
+        case(
+            "a typed runtimeClassName",
+            &[],
+            &["render", "--set", "agent.runtimeClassName=a b"],
+            2,
+            &["agent.runtimeClassName"],
+            &[],
+        ),
+        case(
+            "valid names of the same fields render",
+            &[("p.yaml", &ok)],
+            &["render", "-f", "p.yaml", "-o", "out"],
+            0,
+            &[],
+            &[],
+        ),
+    ];
+    gallery(
+        "escape-fields-names",
+        "Every name or reference field of a pod spec is checked with the API server's rule for it, whatever wrote it",
+        &cases,
+    );
+}
+
+#[test]
+fn printed_secret_variables_are_valid_and_distinct() {
+    // Keys a patch can give a Secret reference: each must read its own variable.
+    let keys = pod_patch(
+        "            containers:\n              - name: agent\n                env:\n                  - {name: A, valueFrom: {secretKeyRef: {name: agent-secrets, key: \"-\"}}}\n                  - {name: B, valueFrom: {secretKeyRef: {name: agent-secrets, key: \"0\"}}}\n                  - {name: C, valueFrom: {secretKeyRef: {name: agent-secrets, key: 1PATH}}}\n                  - {name: D, valueFrom: {secretKeyRef: {name: agent-secrets, key: a-b}}}\n                  - {name: E, valueFrom: {secretKeyRef: {name: agent-secrets, key: a.b}}}\n                  - {name: F, valueFrom: {secretKeyRef: {name: agent-secrets, key: path}}}\n",
+    );
+    let cases = vec![case(
+        "keys `-`, `0`, `1PATH`, `a-b`, `a.b`, `path`",
+        &[("p.yaml", &keys)],
+        &["render", "-f", "p.yaml", "-o", "out"],
+        0,
+        &[
+            "--from-literal=-=\"$SECRET__\"",
+            "--from-literal=0=\"$SECRET_0\"",
+            "--from-literal=1PATH=\"$SECRET_1PATH\"",
+            "--from-literal=a-b=\"$A_B\"",
+            "--from-literal=a.b=\"$A_B_2\"",
+            "--from-literal=path=\"$SECRET_PATH\"",
+        ],
+        &["\"$_\"", "\"$0\"", "\"$1PATH\"", "\"$PATH\""],
+    )];
+    gallery(
+        "escape-fields-secret-variables",
+        "The printed `kubectl create secret` reads each key's value from a valid variable of its own",
+        &cases,
+    );
+}
