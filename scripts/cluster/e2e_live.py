@@ -285,13 +285,26 @@ def live_stall(m):
     rc, out, err = m.k("apply", "-f", "-", inp=json.dumps(pod))
     if rc != 0:
         probs.append(f"create the other team's pod ({free}m CPU): {err.strip()[:300]}")
-    time.sleep(3)
+    # The quota controller counts the pod in its status asynchronously (seconds under load):
+    # diff --live reads that status, so wait until it holds the whole quota, at most 60 s.
+    for _ in range(60):
+        used_now = m.kjson("get", "resourcequota", "agent-quota", "-n", ns).get("status", {}).get("used", {})
+        if milli(used_now.get("limits.cpu", "0")) >= milli(hard):
+            break
+        time.sleep(1)
+    else:
+        probs.append(f"the quota's status never counted the other team's pod: used {used_now}")
     rc, out, err, _ = agentctl(m, "diff", "--live", *inputs, *change, "--fail-on", "stall")
     expect(probs, "diff --live (quota held by another pod)", rc, 3, out, err,
            must=[r"rollout stalls for certain with 3 pods of Deployment agent-deployment running now",
                  r"the quota already counts [^;]*limits.cpu " + (f"{free // 1000}," if free % 1000 == 0 else f"{free}m,"),
                  r"for pods the render does not own",
                  r"ResourceQuota agent-quota .*refuses its new pod: limits.cpu would be"])
+    if probs:  # what the cluster held when it failed (it flaked once under load: 3900m for 5000m)
+        used_now = m.kjson("get", "resourcequota", "agent-quota", "-n", ns).get("status", {}).get("used", {})
+        _, pods, _ = m.k("get", "pods", "-n", ns, "-o", "custom-columns=N:.metadata.name,P:.status.phase,"
+                         "L:.spec.containers[*].resources.limits.cpu,D:.metadata.deletionTimestamp")
+        probs.append(f"free was {free}m of {hard} (used {used}); quota used now {used_now}; pods:\n{pods}")
     # The directory diff compares renders, not the cluster: no stall there.
     base = os.path.join(m.C.work, "stall-base")
     rc1, _, err1, _ = agentctl(m, "render", "-q", *inputs, "-o", base)
