@@ -8,8 +8,9 @@
 //! tests see the same bytes. Six SGR codes do not justify a dependency.
 //!
 //! What reaches a terminal is printable: [`visible`] escapes every control character (ESC, BEL,
-//! CR, C1, ...), the Unicode line separators and the bidirectional controls ("Trojan Source")
-//! of a text as `\u{..}`, and [`json_visible`] does the same losslessly inside JSON strings
+//! CR, C1, ...), the Unicode line separators, the bidirectional controls ("Trojan Source") and
+//! the invisible characters (zero-width space, BOM, every format character: [`invisible`]) of
+//! a text as `\u{..}`, and [`json_visible`] does the same losslessly inside JSON strings
 //! (`\u202e`). Every line agentctl prints goes through one of them (`commands`' `say!`
 //! macros for stderr, `output::print` for stdout), colored or not; color is added after.
 
@@ -168,7 +169,75 @@ pub fn unprintable(c: char) -> bool {
         || ('\u{2066}'..='\u{2069}').contains(&c)
 }
 
-/// `text` safe to show on a terminal: every [`unprintable`] character but the line feed
+/// Whether a character is invisible or changes how its neighbours show without a glyph of its
+/// own: Unicode's default-ignorable code points (zero-width space and joiners, word joiner,
+/// the byte order mark U+FEFF, soft hyphen, Hangul fillers, tag characters, invisible
+/// operators) and the other format characters (Cf) such as U+0600..0605. The variation
+/// selectors U+FE00..FE0F are not: they pick a glyph's style (agentctl's own ⚠️ has one) and
+/// hide no text.
+/// `@\u{200b}octocat` reads as `@octocat`, `exam\u{200b}ple.com` as `example.com`: what
+/// agentctl shows a person names them ([`visible`]); values may hold them (a prompt's emoji
+/// needs U+200D), and the files and the manifest stream keep them as they are.
+pub fn invisible(c: char) -> bool {
+    matches!(
+        u32::from(c),
+        0x00AD
+            | 0x034F
+            | 0x0600..=0x0605
+            | 0x061C
+            | 0x06DD
+            | 0x070F
+            | 0x0890..=0x0891
+            | 0x08E2
+            | 0x115F..=0x1160
+            | 0x17B4..=0x17B5
+            | 0x180B..=0x180F
+            | 0x200B..=0x200F
+            | 0x202A..=0x202E
+            | 0x2060..=0x206F
+            | 0x3164
+            | 0xFEFF
+            | 0xFFA0
+            | 0xFFF0..=0xFFFB
+            | 0x110BD
+            | 0x110CD
+            | 0x13430..=0x1343F
+            | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A
+            | 0xE0000..=0xE0FFF
+    )
+}
+
+/// A name from a committed file or a value in a one-line message (a `resources` entry, a file
+/// name): every [`hidden`] character and the line feed escaped, so the line stays one line and
+/// names exactly what the file says.
+pub fn one_line(text: &str) -> Cow<'_, str> {
+    escape_if_all(text)
+}
+
+fn escape_if_all(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(|c| c == '\n' || hidden(c)) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if c == '\n' || hidden(c) {
+                    format!("\\u{{{:x}}}", u32::from(c))
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
+/// Whether a character is shown escaped to a person: [`unprintable`] or [`invisible`].
+pub fn hidden(c: char) -> bool {
+    unprintable(c) || invisible(c)
+}
+
+/// `text` safe to show on a terminal: every [`hidden`] character but the line feed
 /// written as `\u{1b}` (Rust's notation, which is what a reader of a diagnostic already
 /// sees), so an escape sequence, a carriage return or a right-to-left override in a value is
 /// shown, never obeyed. Borrowed when there is nothing to escape.
@@ -178,7 +247,17 @@ pub fn visible(text: &str) -> Cow<'_, str> {
     })
 }
 
-/// A JSON text safe to show on a terminal, with the same value: every [`unprintable`]
+/// A manifest stream (`render` without `-o`) safe for a terminal and exact for a pipe: only
+/// the [`unprintable`] characters escaped (which no value can hold: the input refuses them),
+/// an [`invisible`] one written as it is, as in the files (`kubectl apply -f -` must get the
+/// same value).
+pub fn visible_data(text: &str) -> Cow<'_, str> {
+    escape_if(text, unprintable, |c, out| {
+        out.push_str(&format!("\\u{{{:x}}}", u32::from(c)))
+    })
+}
+
+/// A JSON text safe to show on a terminal, with the same value: every [`hidden`]
 /// character (serde_json leaves DEL, C1 and the bidirectional controls raw) written as the
 /// JSON escape `\u202e`. Such characters only occur inside JSON strings, where that escape
 /// is the character itself.
@@ -191,9 +270,14 @@ pub fn json_visible(text: &str) -> Cow<'_, str> {
     })
 }
 
-/// `text` with each unprintable character but the line feed replaced by `write`.
+/// `text` with each [`hidden`] character but the line feed replaced by `write`.
 fn escape(text: &str, write: impl Fn(char, &mut String)) -> Cow<'_, str> {
-    let bad = |c: char| c != '\n' && unprintable(c);
+    escape_if(text, hidden, write)
+}
+
+/// `text` with each character `bad` finds but the line feed replaced by `write`.
+fn escape_if(text: &str, bad: fn(char) -> bool, write: impl Fn(char, &mut String)) -> Cow<'_, str> {
+    let bad = |c: char| c != '\n' && bad(c);
     if !text.chars().any(bad) {
         return Cow::Borrowed(text);
     }

@@ -136,7 +136,7 @@ fn stream(ctx: Ctx, renderer: &Renderer, target: &[Target]) -> Result<Outcome> {
         .first()
         .map(|r| r.bundle.stream())
         .unwrap_or_default();
-    output::print(&stream)?;
+    output::print_manifests(&stream)?;
     if !ctx.quiet {
         crate::say!(
             "{}",

@@ -7,10 +7,11 @@ use crate::config::credentials::{key_holds_credential, merge, value_spans};
 /// What a masked credential is shown as.
 pub const REDACTED: &str = "<redacted>";
 
-/// Whether a character must not reach a terminal as it is: the one rule, [`crate::term`]'s,
-/// and in a diagnostic the tab too (a quoted line's columns must line up with its carets).
+/// Whether a character must not reach a terminal as it is: the one rule, [`crate::term`]'s
+/// (control, bidirectional and invisible characters), and in a diagnostic the tab too (a
+/// quoted line's columns must line up with its carets).
 pub(super) fn unprintable(c: char) -> bool {
-    c == '\t' || crate::term::unprintable(c)
+    c == '\t' || crate::term::hidden(c)
 }
 
 /// A text made safe to print, line by line: every value shaped like a credential masked

@@ -172,7 +172,10 @@ fn patch(
         .keys()
         .find(|k| !["patch", "path", "target"].contains(&k.as_str()))
     {
-        return Err(format!("`{extra}` is not reproduced"));
+        return Err(format!(
+            "`{}` is not reproduced",
+            crate::term::one_line(extra)
+        ));
     }
     let body: J = match (
         m.get("patch").and_then(J::as_str),
@@ -192,13 +195,20 @@ fn patch(
         }
         (None, Some(file)) => {
             let name = path(file);
-            let (_, docs) = files
-                .iter()
-                .find(|(n, _)| *n == name)
-                .ok_or_else(|| format!("its file `{file}` is not among the compared files"))?;
+            let (_, docs) = files.iter().find(|(n, _)| *n == name).ok_or_else(|| {
+                format!(
+                    "its file `{}` is not among the compared files",
+                    crate::term::one_line(file)
+                )
+            })?;
             match docs.as_slice() {
                 [one] => one.clone(),
-                _ => return Err(format!("its file `{file}` is not one document")),
+                _ => {
+                    return Err(format!(
+                        "its file `{}` is not one document",
+                        crate::term::one_line(file)
+                    ));
+                }
             }
         }
         _ => return Err("it needs exactly one of `patch` and `path`".into()),

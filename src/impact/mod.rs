@@ -473,6 +473,7 @@ fn foreign_entries(name: &str, k: &J, files: &[&str]) -> Vec<String> {
     let mut out = Vec::new();
     for key in k.as_object().into_iter().flat_map(|m| m.keys()) {
         if !OURS.contains(&key.as_str()) {
+            let key = crate::term::one_line(key);
             out.push(format!(
                 "`{key}` is not written by agentctl: `kubectl apply -k` applies it, and it is not analyzed"
             ));
@@ -482,6 +483,7 @@ fn foreign_entries(name: &str, k: &J, files: &[&str]) -> Vec<String> {
     for r in k["resources"].as_array().into_iter().flatten() {
         let entry = r.as_str().unwrap_or_default();
         if !kustomize::resolve(dir, entry).is_some_and(|path| files.contains(&path.as_str())) {
+            let entry = crate::term::one_line(entry);
             out.push(format!(
                 "resources entry `{entry}` is not a file agentctl generated here: `kubectl apply -k` applies it, and it is not analyzed"
             ));

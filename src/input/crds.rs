@@ -101,6 +101,20 @@ pub struct CrdVersion {
 /// A `crds:` entry of a layer, checked for shape (a string naming a file).
 pub fn entry(node: Node, source: &Arc<Source>, index: usize) -> Result<LocatedCrds, Diagnostic> {
     match &node.value {
+        yaml::Value::Str(s)
+            if let Some(c) = s
+                .chars()
+                .find(|c| c.is_control() || crate::term::hidden(*c)) =>
+        {
+            Err(Diagnostic::new(format!(
+                "a `crds:` path contains U+{:04X}, a control or invisible character",
+                u32::from(c)
+            ))
+            .path(format!("crds[{index}]"))
+            .at(source, node.pos, node.len)
+            .label("a file name a terminal, a review and a pasted command would show as another")
+            .help("rename the file to a name of visible characters and list that name"))
+        }
         yaml::Value::Str(s) if !s.trim().is_empty() => Ok(LocatedCrds {
             source: Arc::clone(source),
             index,

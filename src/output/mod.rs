@@ -228,6 +228,12 @@ pub fn print(text: &str) -> Result<(), Error> {
     write_stdout(&crate::term::visible(text))
 }
 
+/// Writes a manifest stream to stdout through [`term::visible_data`](crate::term::visible_data):
+/// exactly the files' text (an invisible character kept, as a pipe into `kubectl` needs it).
+pub fn print_manifests(text: &str) -> Result<(), Error> {
+    write_stdout(&crate::term::visible_data(text))
+}
+
 /// Writes a JSON document to stdout through
 /// [`term::json_visible`](crate::term::json_visible) (the same value, every unprintable
 /// character a `\uXXXX` escape).

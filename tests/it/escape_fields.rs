@@ -135,3 +135,112 @@ fn printed_secret_variables_are_valid_and_distinct() {
         &cases,
     );
 }
+
+#[test]
+fn names_with_hidden_characters_in_committed_files_are_located_errors() {
+    let cases = vec![
+        case(
+            "a project environment's `output:` with a newline",
+            &[("agentctl.yaml", "environments:\n  prod:\n    output: \"p\\nx\"\n")],
+            &["render", "--all", "-o", "deploy"],
+            2,
+            &["agentctl.yaml:3:13", "it contains U+000A, a control or invisible character"],
+            &[],
+        ),
+        case(
+            "a project environment's `output:` with a zero-width space",
+            &[("agentctl.yaml", "environments:\n  prod:\n    output: \"prod\\u200b\"\n")],
+            &["render", "--all", "-o", "deploy"],
+            2,
+            &["it contains U+200B", "agentctl.yaml:3:13"],
+            &["prod\u{200b}"],
+        ),
+        case(
+            "an override file name with a word joiner",
+            &[(
+                "agentctl.yaml",
+                "environments:\n  prod:\n    overrides: [\"o\\u2060.yaml\"]\n",
+            )],
+            &["render", "--all", "-o", "deploy"],
+            2,
+            &["agentctl.yaml:3:17", "override file path contains U+2060"],
+            &["\u{2060}"],
+        ),
+        case(
+            "a `crds:` path with a byte order mark",
+            &[("l.yaml", "crds: [\"\\ufeffcrd.yaml\"]\n")],
+            &["render", "-f", "l.yaml"],
+            2,
+            &["l.yaml:1:8", "a `crds:` path contains U+FEFF"],
+            &["\u{feff}"],
+        ),
+    ];
+    gallery(
+        "escape-fields-hidden-names",
+        "A file or directory name with a control or invisible character in a committed file is a located error",
+        &cases,
+    );
+}
+
+/// Invisible characters (zero-width space, BOM, soft hyphen, word joiner, a tag character) in a
+/// value reach no terminal line and no PR comment as they are, and a printed command naming a
+/// file with ESC or a zero-width space, pasted into bash, names exactly that file.
+#[test]
+fn hidden_characters_are_shown_escaped_and_pasted_exactly() {
+    const HIDDEN: &[char] = &['\u{200b}', '\u{feff}', '\u{ad}', '\u{2060}', '\u{e0041}'];
+    let tmp = crate::support::tempdir();
+    let dir = tmp.path();
+    let r = crate::support::agentctl(["render", "-q", "-o", "out"])
+        .current_dir(dir)
+        .run();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let names = ["p\u{1b}[31m.yaml", "p\u{200b}.yaml", "p\r.yaml"];
+    for (i, name) in names.iter().enumerate() {
+        crate::support::write(
+            dir,
+            name,
+            &format!(
+                "agent:\n  podAnnotations:\n    note: \"@\\u200Boctocat \\uFEFF x\\u00ADy \\u2060 \\U000E0041 {i}\"\n"
+            ),
+        );
+        for format in ["text", "markdown", "json"] {
+            let r = crate::support::agentctl(["diff", "-f", name, "-o", "out", "--format", format])
+                .current_dir(dir)
+                .run();
+            assert_eq!(r.code, 1, "{format}: {}", r.stderr);
+            let all = format!("{}{}", r.stdout, r.stderr);
+            assert!(all.contains("octocat"), "{format}: {all}");
+            for c in HIDDEN {
+                assert!(!all.contains(*c), "{format}: {c:?} shown raw:\n{all}");
+            }
+            assert!(!all.contains('\u{1b}') && !all.contains('\r'), "{format}: {all:?}");
+        }
+        // The command `diff` prints to update the directory names the file exactly.
+        let r = crate::support::agentctl(["diff", "-f", name, "-o", "out"])
+            .current_dir(dir)
+            .run();
+        let line = r
+            .stderr
+            .lines()
+            .chain(r.stdout.lines())
+            .find(|l| l.trim_start().starts_with("agentctl render -f"))
+            .unwrap_or_else(|| panic!("no command printed:\n{}", r.stderr))
+            .trim()
+            .to_owned();
+        let script = format!("agentctl() {{ printf '%s\\0' \"$@\"; }}\n{line}\n");
+        let out = std::process::Command::new("bash")
+            .arg("--norc")
+            .arg("-c")
+            .arg(&script)
+            .current_dir(dir)
+            .output()
+            .expect("bash runs (needed by this test)");
+        assert!(out.status.success(), "{line}: {out:?}");
+        let args: Vec<String> = String::from_utf8(out.stdout)
+            .expect("utf-8")
+            .split_terminator('\0')
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(args, ["render", "-f", name, "-o", "out"], "{line}");
+    }
+}

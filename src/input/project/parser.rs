@@ -500,6 +500,21 @@ impl Parser {
         path: &str,
         node: &Node,
     ) -> Option<(PathBuf, Arc<Source>)> {
+        if let Some(c) = rel
+            .chars()
+            .find(|c| c.is_control() || crate::term::hidden(*c))
+        {
+            let d = Diagnostic::new(format!(
+                "override file path contains U+{:04X}, a control or invisible character",
+                u32::from(c)
+            ))
+            .path(path)
+            .label("a file name a terminal, a review and a pasted command would show as another")
+            .help("rename the file to a name of visible characters and list that name");
+            let d = self.at(d, node.pos, node.len);
+            self.error(d);
+            return None;
+        }
         let resolved = self.dir.join(rel);
         let opened = if self.outside {
             beneath::open_anywhere(&resolved)
@@ -648,6 +663,15 @@ impl Parser {
                 long = format!(
                     "it is {} bytes long, over the {MAX_OUTPUT_PATH} agentctl allows",
                     text.len()
+                );
+                problem = Some(long.as_str());
+            } else if let Some(c) = text
+                .chars()
+                .find(|c| c.is_control() || crate::term::hidden(*c))
+            {
+                long = format!(
+                    "it contains U+{:04X}, a control or invisible character: a directory name that a terminal, a review and a pasted command would show as another",
+                    u32::from(c)
                 );
                 problem = Some(long.as_str());
             } else if parts.iter().any(|p| p.contains('\\')) {
