@@ -141,15 +141,24 @@ fn names_with_hidden_characters_in_committed_files_are_located_errors() {
     let cases = vec![
         case(
             "a project environment's `output:` with a newline",
-            &[("agentctl.yaml", "environments:\n  prod:\n    output: \"p\\nx\"\n")],
+            &[(
+                "agentctl.yaml",
+                "environments:\n  prod:\n    output: \"p\\nx\"\n",
+            )],
             &["render", "--all", "-o", "deploy"],
             2,
-            &["agentctl.yaml:3:13", "it contains U+000A, a control or invisible character"],
+            &[
+                "agentctl.yaml:3:13",
+                "it contains U+000A, a control or invisible character",
+            ],
             &[],
         ),
         case(
             "a project environment's `output:` with a zero-width space",
-            &[("agentctl.yaml", "environments:\n  prod:\n    output: \"prod\\u200b\"\n")],
+            &[(
+                "agentctl.yaml",
+                "environments:\n  prod:\n    output: \"prod\\u200b\"\n",
+            )],
             &["render", "--all", "-o", "deploy"],
             2,
             &["it contains U+200B", "agentctl.yaml:3:13"],
@@ -213,7 +222,10 @@ fn hidden_characters_are_shown_escaped_and_pasted_exactly() {
             for c in HIDDEN {
                 assert!(!all.contains(*c), "{format}: {c:?} shown raw:\n{all}");
             }
-            assert!(!all.contains('\u{1b}') && !all.contains('\r'), "{format}: {all:?}");
+            assert!(
+                !all.contains('\u{1b}') && !all.contains('\r'),
+                "{format}: {all:?}"
+            );
         }
         // The command `diff` prints to update the directory names the file exactly.
         let r = crate::support::agentctl(["diff", "-f", name, "-o", "out"])
