@@ -324,9 +324,8 @@ fn may_hold_one(line: &str) -> bool {
     {
         return true;
     }
-    // A credential's name given a value (`password=x`, `"token": "x"`): `=` or `:` and a
-    // credential word's stem, in any case.
-    if line.bytes().any(|b| b == b'=' || b == b':') && names_a_credential(line.as_bytes()) {
+    // A credential's name given a value (`password=x`, `"token": "x"`, `--token x`).
+    if assigns_a_credential_name(line.as_bytes()) {
         return true;
     }
     if line.len() < SHORTEST {
@@ -378,6 +377,38 @@ fn has(hay: &[u8], needle: &[u8]) -> bool {
             return true;
         }
         from = after;
+    }
+    false
+}
+
+/// Whether a word holding a credential word's stem ([`names_a_credential`]) stands where
+/// [`named_values`] looks for a name given a value: right before an `=` or a `:` (after an
+/// optional closing quote and spaces), or as a `--flag` followed by a space. The words of a
+/// line are tested, not the line: a dashboard's `"expr": "rate(agent_tokens_total[5m])"` names
+/// tokens but gives them no value, and costs no closer look (issue 26's lint budget).
+fn assigns_a_credential_name(line: &[u8]) -> bool {
+    let name_byte = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
+    let mut i = 0;
+    while i < line.len() {
+        if !name_byte(line[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < line.len() && name_byte(line[i]) {
+            i += 1;
+        }
+        let word = &line[start..i];
+        let mut j = i + usize::from(matches!(line.get(i), Some(b'"' | b'\'')));
+        let spaced_from = j;
+        while line.get(j) == Some(&b' ') {
+            j += 1;
+        }
+        let assigned = matches!(line.get(j), Some(b'=' | b':'));
+        let flag = word.starts_with(b"--") && j > spaced_from;
+        if (assigned || flag) && names_a_credential(word) {
+            return true;
+        }
     }
     false
 }
@@ -438,6 +469,35 @@ mod tests {
             .into_iter()
             .map(|(s, e)| chars[s..e].iter().collect())
             .collect()
+    }
+
+    #[test]
+    fn the_cheap_test_passes_every_line_a_named_value_is_found_in() {
+        let v = "hunter2";
+        for line in [
+            format!(r#"{{"db": {{"user": "app", "password": "{v}"}}}}"#),
+            format!(r#"export DB_PASSWORD="{v}""#),
+            format!("sh -c 'agent --password={v}'"),
+            format!("agent --password {v} --verbose"),
+            format!("agent --api-token  {v}"),
+            format!("jdbc:postgresql://db/app?user=app&password={v}"),
+            format!("Server=db;User Id=app;Password={v};"),
+            format!("'SECRET_KEY' : '{v}'"),
+            format!("smtp_pass='{v}'"),
+            format!("clientSecret={v}"),
+        ] {
+            let chars: Vec<char> = line.chars().collect();
+            assert!(!named_values(&chars).is_empty(), "{line}");
+            assert!(may_hold_one(&line), "{line}");
+        }
+        // Words that name a credential but give it no value: no closer look.
+        for line in [
+            r#""expr": "sum(rate(agent_tokens_total[5m])) by (model)","#,
+            r#""legendFormat": "{{model}} tokens per second","#,
+            "description: the agent's token budget is spent",
+        ] {
+            assert!(!assigns_a_credential_name(line.as_bytes()), "{line}");
+        }
     }
 
     #[test]
