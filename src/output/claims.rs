@@ -196,28 +196,28 @@ pub(super) fn claimed_twice(
     }
 }
 
-/// How many files of one directory [`rival`] reads looking for project files.
-const MAX_CANDIDATES: usize = 256;
+/// How many YAML files [`rival`] reads looking for project files.
+const MAX_CANDIDATES: usize = 4096;
 
 /// The directories searched for project files: the one of `mine`, and the root's parent with
 /// its subdirectories [`DEPTH`] levels down (not hidden ones, not the root, no symlink
-/// followed), at most [`MAX_DIRS`].
-fn search_dirs(root: &Path, mine: &Path) -> Vec<PathBuf> {
+/// followed); `true` with them when there were more than [`MAX_DIRS`].
+fn search_dirs(root: &Path, mine: &Path) -> (Vec<PathBuf>, bool) {
     let mut out: Vec<PathBuf> = mine.parent().map(Path::to_owned).into_iter().collect();
     let Some(top) = root.parent() else {
-        return out;
+        return (out, false);
     };
     let mut level = vec![top.to_owned()];
     for depth in 0..=DEPTH {
         let mut next = Vec::new();
         for dir in level {
             if out.len() >= MAX_DIRS {
-                return out;
+                return (out, true);
             }
             if depth < DEPTH
                 && let Ok(entries) = std::fs::read_dir(&dir)
             {
-                for e in entries.flatten().take(MAX_CANDIDATES) {
+                for e in entries.flatten() {
                     let hidden = e.file_name().to_string_lossy().starts_with('.');
                     let path = e.path();
                     if !hidden && path != root && e.file_type().is_ok_and(|t| t.is_dir()) {
@@ -231,7 +231,7 @@ fn search_dirs(root: &Path, mine: &Path) -> Vec<PathBuf> {
         }
         level = next;
     }
-    out
+    (out, false)
 }
 
 /// How many directory levels below the root's parent [`rival`] looks for project files.
@@ -257,30 +257,37 @@ pub(super) struct Rival {
 /// regard to case: a case-insensitive file system makes them one): the record's other keys
 /// (resolved against the root) and every project file (`*.yaml`/`*.yml` with a line starting
 /// `environments:`) in the directory of `mine` and in the root's parent and its
-/// subdirectories two levels down ([`search_dirs`]). A file that is not a readable, checked
-/// project file claims nothing.
+/// subdirectories two levels down ([`search_dirs`]), each read for its environments' outputs
+/// alone (`input::project::outputs`: a project file that does not render now still claims its
+/// directories). `Err` (why) when there were more directories or files than it reads: then
+/// nobody can say the directory is not another project's.
 pub(super) fn rival(
     root_resolved: &Path,
     shown_root: &Path,
     mine: &Path,
     state: &State,
     rel: &[String],
-) -> Option<Rival> {
+) -> Result<Option<Rival>, String> {
     let mut candidates: Vec<(PathBuf, PathBuf)> = state
         .projects
         .keys()
         .map(|k| (root_resolved.join(k), shown(shown_root, k)))
         .collect();
-    for dir in search_dirs(root_resolved, mine) {
+    let (dirs, mut truncated) = search_dirs(root_resolved, mine);
+    for dir in dirs {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
-        for entry in entries.flatten().take(MAX_CANDIDATES) {
+        for entry in entries.flatten() {
             let name = entry.file_name();
             let n = name.to_string_lossy();
             if (n.ends_with(".yaml") || n.ends_with(".yml"))
                 && entry.file_type().is_ok_and(|t| t.is_file())
             {
+                if candidates.len() >= MAX_CANDIDATES {
+                    truncated = true;
+                    break;
+                }
                 let path = dir.join(&name);
                 let rel = super::guard::relative(root_resolved, &path);
                 candidates.push((path, shown(shown_root, &rel.to_string_lossy())));
@@ -311,28 +318,28 @@ pub(super) fn rival(
         if !text.lines().any(|l| l.starts_with("environments:")) {
             continue;
         }
-        let Ok(project) = crate::input::project::parse(&real, &text) else {
+        let Some(envs) = crate::input::project::outputs(&text) else {
             continue;
         };
-        for env in &project.environments {
-            let out: Vec<String> = env
-                .output
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect();
+        for (env, pos, out) in envs {
             let out_folded = fold(&out);
             let n = out_folded.len().min(want.len());
-            if out_folded[..n] == want[..n] {
-                return Some(Rival {
-                    at: format!("{}:{}", shown_path.display(), env.pos),
+            if n > 0 && out_folded[..n] == want[..n] {
+                return Ok(Some(Rival {
+                    at: format!("{}:{pos}", shown_path.display()),
                     file: shown_path,
-                    env: env.name.clone(),
+                    env,
                     output: state::join(&out),
-                });
+                }));
             }
         }
     }
-    None
+    if truncated {
+        return Err(format!(
+            "agentctl reads at most {MAX_DIRS} directories and {MAX_CANDIDATES} YAML files looking for another project file that renders there"
+        ));
+    }
+    Ok(None)
 }
 
 /// Why `dir` (`here` below the root), recorded for the project `key` (`file`) and marked as

@@ -494,12 +494,24 @@ pub(super) fn plan_request<'a>(req: &Request<'a>, exclusive: bool) -> Result<Pla
                     // together: a project file that renders here says the directory is not
                     // this project's to delete. Left alone, not refused: moving an environment
                     // to another project is this too, and its entry must drop from the record.
-                    if let Some(state) = &state
-                        && let Some(r) =
-                            super::claims::rival(&root_resolved, req.root, &mine, state, &rel)
-                    {
-                        kept.push(super::claims::rival_kept(req.root, &shown, &key, &here, &r));
-                        continue;
+                    if let Some(state) = &state {
+                        match super::claims::rival(&root_resolved, req.root, &mine, state, &rel) {
+                            Ok(None) => {}
+                            Ok(Some(r)) => {
+                                kept.push(super::claims::rival_kept(
+                                    req.root, &shown, &key, &here, &r,
+                                ));
+                                continue;
+                            }
+                            Err(why) => {
+                                kept.push(format!(
+                                    "left {} alone, though {} records it for this project and its marker names it: {why}; delete it by hand if it is no longer needed",
+                                    shown.display(),
+                                    req.root.join(STATE_FILE).display()
+                                ));
+                                continue;
+                            }
+                        }
                     }
                 }
                 (true, found) => {

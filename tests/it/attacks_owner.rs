@@ -241,6 +241,51 @@ fn forged_owner_gallery() {
                 shows: &["deploy/link is a symlink; agentctl never follows a symlink"],
                 holds: &[Same("deploy/b1")],
             },
+            Attack {
+                name: "b's project file that does not render now (its override file deleted) still claims its directory",
+                scene: with(
+                    both,
+                    vec![
+                        Write(
+                            "b.yaml",
+                            "environments:\n  b1:\n    overrides: [gone.yaml]\n",
+                        ),
+                        Write(STATE, record(r#"{"../a.yaml": ["a1", "b1"]}"#)),
+                        Write("deploy/b1/.agentctl-owner", marker("../a.yaml", "b1")),
+                    ],
+                ),
+                args: render_a,
+                env: &[],
+                code: 0,
+                shows: &[
+                    "left deploy/b1 alone",
+                    "b.yaml:2:3: environment `b1` of b.yaml",
+                ],
+                holds: &[Same("deploy/b1")],
+            },
+            Attack {
+                name: "too many directories to search leave the directory alone",
+                scene: with(
+                    both,
+                    (0..130)
+                        .map(|i| Mkdir(leak(format!("junk/d{i}"))))
+                        .chain((0..130).map(|i| Mkdir(leak(format!("x{i}")))))
+                        .chain([
+                            Write(STATE, record(r#"{"../a.yaml": ["a1", "b1"]}"#)),
+                            Write("deploy/b1/.agentctl-owner", marker("../a.yaml", "b1")),
+                            Remove("b.yaml"),
+                        ])
+                        .collect(),
+                ),
+                args: render_a,
+                env: &[],
+                code: 0,
+                shows: &[
+                    "left deploy/b1 alone",
+                    "agentctl reads at most 128 directories",
+                ],
+                holds: &[Same("deploy/b1")],
+            },
             // ---- What a project does on purpose still works.
             Attack {
                 name: "an environment moved to another project is left for it, its entry dropped",

@@ -257,6 +257,42 @@ fn is_environment_key(text: &str, line: usize, name: &str, first: Pos) -> bool {
         })
 }
 
+/// The environments of a project file's text and the output directory each renders into (its
+/// `output:`, else its name), as `/`-separated components below `-o DIR`, with where each
+/// environment is declared: read from the YAML alone, with none of [`parse`]'s checks, so a
+/// project file that does not render now (an override file missing, a bad `set:`) still says
+/// where its environments write. `None` when the text has no `environments:` map.
+pub fn outputs(text: &str) -> Option<Vec<(String, Pos, Vec<String>)>> {
+    let tree = yaml::parse_layer(text).ok()?;
+    let Value::Map(top) = &tree.value else {
+        return None;
+    };
+    let (_, envs) = top.iter().find(|(k, _)| k.name == "environments")?;
+    let Value::Map(envs) = &envs.value else {
+        return None;
+    };
+    Some(
+        envs.iter()
+            .map(|(k, env)| {
+                let output = match &env.value {
+                    Value::Map(fields) => fields.iter().find_map(|(f, v)| match &v.value {
+                        Value::Str(s) if f.name == "output" => Some(s.clone()),
+                        _ => None,
+                    }),
+                    _ => None,
+                };
+                let parts = output
+                    .unwrap_or_else(|| k.name.clone())
+                    .split('/')
+                    .filter(|p| !p.is_empty() && *p != ".")
+                    .map(str::to_owned)
+                    .collect();
+                (k.name.clone(), k.pos, parts)
+            })
+            .collect(),
+    )
+}
+
 /// The environments to render: all of them, or those named (in project order, once each).
 pub fn select<'p>(
     project: &'p Project,
