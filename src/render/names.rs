@@ -257,6 +257,12 @@ fn rule_for(
             | "resourceClaimTemplateName",
         ) => Rule::Subdomain,
         (Some("spec"), "volumeName") => Rule::Subdomain,
+        // `serviceAccount`, the deprecated spelling of `serviceAccountName` the API server
+        // still reads; a ServiceAccount's `secrets`.
+        (Some("spec"), "serviceAccount") if !matches!(map.get(field), Some(J::String(v)) if v.is_empty()) => {
+            Rule::Subdomain
+        }
+        (Some("secrets"), "name") if in_list && kind == "ServiceAccount" => Rule::Subdomain,
         // A pod's own DNS name parts.
         (Some("spec"), "hostname" | "subdomain") if !matches!(map.get(field), Some(J::String(v)) if v.is_empty()) => {
             Rule::Label
@@ -403,6 +409,7 @@ mod tests {
             "metadata": {"name": "redis"},
             "spec": {"serviceName": evil, "template": {"spec": {
                 "runtimeClassName": evil, "schedulerName": evil, "nodeName": evil,
+                "serviceAccount": evil,
                 "hostname": "a.b", "subdomain": "Sub",
                 "nodeSelector": {"a b": "ok", "zone": "x;y"},
                 "schedulingGates": [{"name": "a b"}],
@@ -422,6 +429,7 @@ mod tests {
             "spec.serviceName",
             "spec.template.spec.runtimeClassName",
             "spec.template.spec.schedulerName",
+            "spec.template.spec.serviceAccount",
             "spec.template.spec.nodeName",
             "spec.template.spec.hostname",
             "spec.template.spec.subdomain",
@@ -461,6 +469,9 @@ mod tests {
             "volumes": [{"name": "v", "csi": {"driver": "secrets-store.csi.k8s.io",
                 "nodePublishSecretRef": {"name": "vault.creds"}}}]}});
         assert_eq!(paths(&ok), Vec::<String>::new());
+        let sa = json!({"kind": "ServiceAccount", "metadata": {"name": "agent"},
+            "secrets": [{"name": evil}], "imagePullSecrets": [{"name": evil}]});
+        assert_eq!(paths(&sa), ["imagePullSecrets[0].name", "secrets[0].name"]);
     }
 
     /// Every reference `k8s::refs` reads (what the prerequisites print) is a checked name.
