@@ -305,14 +305,16 @@ pub(super) fn rival(
         if real == mine || !seen.insert(real.clone()) {
             continue;
         }
-        // A regular file of a project file's size (a FIFO is never opened).
-        let Ok(meta) = std::fs::metadata(&real) else {
-            continue;
-        };
-        if !meta.is_file() || meta.len() > crate::input::project::MAX_FILE_BYTES {
+        // A regular file (a forged record may name any path: never a device, a FIFO or a
+        // kernel file that blocks), read as every input file is: non-blocking, capped, text.
+        let regular = std::fs::metadata(&real).is_ok_and(|m| m.is_file());
+        let special = ["/proc", "/sys", "/dev"]
+            .iter()
+            .any(|p| real.starts_with(p));
+        if !regular || special {
             continue;
         }
-        let Ok(text) = std::fs::read_to_string(&real) else {
+        let Ok(text) = crate::input::layers::read_text(&real, "project file", "") else {
             continue;
         };
         if !text.lines().any(|l| l.starts_with("environments:")) {
