@@ -140,6 +140,9 @@ pub fn build(renderer: &Renderer, inputs: &Inputs) -> Result<(Merged, Bundle)> {
     bundle
         .notes
         .extend(crate::render::notes::redis_off(&merged));
+    bundle
+        .notes
+        .extend(crate::render::notes::shared_namespace(&merged));
     Ok((merged, bundle))
 }
 

@@ -121,6 +121,12 @@ impl Config {
     pub fn kube_version(&self) -> KubeVersion {
         KubeVersion::parse(&self.kube_version).unwrap_or(crate::k8s::version::FLOOR)
     }
+
+    /// Whether `quota.yaml` (ResourceQuota and LimitRange) is rendered: `quota.enabled`, which
+    /// unset follows `createNamespace` (namespace-wide objects only in a namespace of ours).
+    pub fn quota_on(&self) -> bool {
+        self.quota.enabled.unwrap_or(self.create_namespace)
+    }
 }
 
 /// The schema of `kubeVersion`: a string marked `"format": "kube-version"` (so the input stage

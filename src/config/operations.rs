@@ -58,11 +58,15 @@ impl Default for Backup {
 /// figure must hold the deployment at its maximum scale (agent pods at `agent.replicas.max`
 /// plus the rolling update's surge, Redis, the backup job, one ad-hoc pod); unset figures are
 /// derived (at least the guide's example), a smaller one set here is an error.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Quota {
-    /// Render `quota.yaml`. Default: `true` (`dev`: `false`).
-    pub enabled: bool,
+    /// Render `quota.yaml` (the ResourceQuota and the LimitRange: namespace-wide, they bind
+    /// every pod of the namespace). Unset: rendered when agentctl creates the namespace
+    /// (`createNamespace: true`), not in an existing namespace, where they would constrain other
+    /// teams' pods (render prints a note saying so); `true` renders them there too (a
+    /// namespace of your own made by someone else). Default: unset (`dev`: `false`).
+    pub enabled: Option<bool>,
     /// `requests.cpu`. Unset: the guide's `20`, or the need rounded up to whole cores when more.
     #[schemars(with = "Option<super::Quantity>")]
     pub requests_cpu: Option<String>,
@@ -89,21 +93,6 @@ pub struct Quota {
     pub limit_range: LimitRange,
 }
 
-impl Default for Quota {
-    fn default() -> Self {
-        Quota {
-            enabled: true,
-            requests_cpu: None,
-            requests_memory: None,
-            limits_cpu: None,
-            limits_memory: None,
-            requests_storage: None,
-            pods: None,
-            persistent_volume_claims: None,
-            limit_range: LimitRange::default(),
-        }
-    }
-}
 
 /// The LimitRange `agent-limits`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -251,6 +240,35 @@ pub struct KedaRedisList {
     /// Target list length per replica. Default: `10`.
     #[schemars(with = "super::Quantity")]
     pub list_length: String,
+    /// The KEDA TriggerAuthentication (or ClusterTriggerAuthentication) the trigger reads its
+    /// connection parameters from (`authenticationRef`): a managed Redis over TLS with its own
+    /// CA (Memorystore, ElastiCache with a private CA), a password KEDA reads from a Secret.
+    /// It gives `tls: enable` and `ca` (and `password`, else `passwordFromEnv` is kept); the
+    /// trigger then sets no `enableTLS` of its own (KEDA refuses TLS set in both). agentctl
+    /// does not render it: it is a prerequisite, created beside the Secret it references (or
+    /// an extra object, its CRD listed in `crds:`). Default: unset.
+    pub authentication_ref: Option<KedaAuthenticationRef>,
+}
+
+/// A KEDA trigger's `authenticationRef`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct KedaAuthenticationRef {
+    /// Its name, a DNS-1123 subdomain (required). Default: empty.
+    pub name: String,
+    /// `TriggerAuthentication` (in the deployment's namespace) or
+    /// `ClusterTriggerAuthentication`. Default: `TriggerAuthentication`.
+    pub kind: KedaAuthenticationKind,
+}
+
+/// The kind of a KEDA trigger authentication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+pub enum KedaAuthenticationKind {
+    /// In the deployment's namespace.
+    #[default]
+    TriggerAuthentication,
+    /// Cluster-wide.
+    ClusterTriggerAuthentication,
 }
 
 /// An ExternalSecret (External Secrets Operator) that creates the Secret `secret.name` from a
@@ -338,6 +356,7 @@ impl Default for KedaRedisList {
             enabled: false,
             list_name: "agent-tasks".into(),
             list_length: "10".into(),
+            authentication_ref: None,
         }
     }
 }

@@ -359,6 +359,42 @@ pub fn fit(
             }
         }
     }
+    // A pod's requests never exceed its limits, so neither does the quota's: a derived figure
+    // is bounded by the other one (the guide's request floors can exceed a small need's limits).
+    for (req, lim, r_given, l_given) in [
+        (
+            "requests.cpu",
+            "limits.cpu",
+            &set.requests_cpu,
+            &set.limits_cpu,
+        ),
+        (
+            "requests.memory",
+            "limits.memory",
+            &set.requests_memory,
+            &set.limits_memory,
+        ),
+    ] {
+        let (Some(r), Some(l)) = (hard.get(req).cloned(), hard.get(lim).cloned()) else {
+            continue;
+        };
+        if milli(&r).unwrap_or(0) <= milli(&l).unwrap_or(u128::MAX) {
+            continue;
+        }
+        match (r_given, l_given) {
+            // Derived limits: raised to the requests.
+            (_, None) => {
+                hard.insert(lim.to_owned(), r);
+            }
+            // Derived requests under limits set by hand: lowered to them (a limit below the
+            // need is a shortfall already).
+            (None, Some(_)) => {
+                hard.insert(req.to_owned(), l);
+            }
+            // Both set by hand: `validate` refuses it, located at both settings.
+            (Some(_), Some(_)) => {}
+        }
+    }
     let pods: u64 = workloads.iter().map(|w| w.pods).sum();
     let pod_breakdown = workloads
         .iter()

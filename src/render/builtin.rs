@@ -146,6 +146,17 @@ pub struct Unknown {
 /// why there is none: the kind in other versions (`apps/v2`), the kind in another case
 /// (`Configmap`), a near kind (`CronJb`).
 pub fn lookup(api: &str, kind_name: &str) -> Result<&'static Kind, Unknown> {
+    lookup_for(api, kind_name, NEWEST)
+}
+
+/// [`lookup`] for a render aimed at `target` (`kubeVersion`): an unknown kind's message names
+/// that version (a kind unknown to the newest and to the removed tables is one no supported
+/// version serves).
+pub fn lookup_for(
+    api: &str,
+    kind_name: &str,
+    target: version::KubeVersion,
+) -> Result<&'static Kind, Unknown> {
     if let Some(k) = objects::kind(api, kind_name).or_else(|| kind(api, kind_name)) {
         return Ok(k);
     }
@@ -185,7 +196,7 @@ pub fn lookup(api: &str, kind_name: &str) -> Result<&'static Kind, Unknown> {
         });
     Err(Unknown {
         message: format!(
-            "`{kind_name}` ({api}) is neither a built-in kind of Kubernetes {K8S_VERSION}, a custom kind agentctl renders, nor the kind of a CRD listed under `crds:`"
+            "`{kind_name}` ({api}) is neither a built-in kind of Kubernetes {target}, a custom kind agentctl renders, nor the kind of a CRD listed under `crds:`"
         ),
         hint: match near {
             Some(k) => format!("did you mean `kind: {}` (`apiVersion: {}`)?", k.kind, k.api),

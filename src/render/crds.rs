@@ -1,12 +1,11 @@
 //! Typed structs for the objects k8s-openapi has no type for: the custom resources agentctl
-//! renders (Prometheus Operator, VPA, KEDA, External Secrets) and the Kustomization, each with
+//! renders (Prometheus Operator, VPA, External Secrets) and the Kustomization, each with
 //! the fields we emit and `deny_unknown_fields`, so the round trip in `k8s_check` catches a
-//! misspelled or misplaced field in a template or a patch. (The Gateway API HTTPRoute has its
-//! own file, `httproute.rs`.)
+//! misspelled or misplaced field in a template or a patch. (The Gateway API HTTPRoute and the
+//! KEDA ScaledObject have their own files, `httproute.rs` and `keda.rs`.)
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscalerBehavior;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use serde::{Deserialize, Serialize};
@@ -50,13 +49,6 @@ custom_resource!(
     "v1",
     "VerticalPodAutoscaler",
     "verticalpodautoscalers"
-);
-custom_resource!(
-    ScaledObject,
-    "keda.sh",
-    "v1alpha1",
-    "ScaledObject",
-    "scaledobjects"
 );
 custom_resource!(
     ExternalSecret,
@@ -275,83 +267,6 @@ pub struct VpaContainerPolicy {
     pub max_allowed: Option<BTreeMap<String, Quantity>>,
 }
 
-/// The KEDA ScaledObject (keda.sh/v1alpha1), the fields we emit.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ScaledObject {
-    /// `keda.sh/v1alpha1`.
-    pub api_version: String,
-    /// `ScaledObject`.
-    pub kind: String,
-    /// Standard metadata.
-    pub metadata: ObjectMeta,
-    /// The spec.
-    pub spec: ScaledObjectSpec,
-}
-
-/// ScaledObject spec.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ScaledObjectSpec {
-    /// The workload.
-    pub scale_target_ref: TargetRef,
-    /// Fewest replicas.
-    pub min_replica_count: i32,
-    /// Most replicas.
-    pub max_replica_count: i32,
-    /// Seconds between trigger checks.
-    pub polling_interval: i32,
-    /// Seconds before scaling back to the minimum.
-    pub cooldown_period: i32,
-    /// Replicas when triggers cannot be read.
-    pub fallback: KedaFallback,
-    /// The HPA KEDA creates.
-    pub advanced: KedaAdvanced,
-    /// What to scale on.
-    pub triggers: Vec<KedaTrigger>,
-}
-
-/// ScaledObject fallback.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct KedaFallback {
-    /// `static`, `currentReplicas`, `currentReplicasIfHigher`, ...
-    pub behavior: String,
-    /// Failed reads before the fallback applies.
-    pub failure_threshold: i32,
-    /// Replicas then.
-    pub replicas: i32,
-}
-
-/// ScaledObject advanced settings.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct KedaAdvanced {
-    /// The generated HPA.
-    pub horizontal_pod_autoscaler_config: KedaHpaConfig,
-}
-
-/// The HPA KEDA generates.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct KedaHpaConfig {
-    /// Its name.
-    pub name: String,
-    /// Its scaling behavior (the autoscaling/v2 type).
-    pub behavior: HorizontalPodAutoscalerBehavior,
-}
-
-/// One KEDA trigger.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct KedaTrigger {
-    /// Scaler type, e.g. `prometheus`, `redis`.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Scaler parameters (all strings).
-    pub metadata: BTreeMap<String, String>,
-}
-
 /// The ExternalSecret (external-secrets.io/v1), the fields we emit.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -371,13 +286,26 @@ pub struct ExternalSecret {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ExternalSecretSpec {
     /// How often to re-read the store.
-    pub refresh_interval: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_interval: Option<String>,
+    /// `CreatedOnce`, `Periodic`, `OnChange`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_policy: Option<String>,
     /// The store.
-    pub secret_store_ref: StoreRef,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_store_ref: Option<StoreRef>,
     /// The Secret to create.
-    pub target: ExternalSecretTarget,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<ExternalSecretTarget>,
     /// One entry per Secret key.
-    pub data: Vec<ExternalSecretData>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<Vec<ExternalSecretData>>,
+    /// Whole store entries (extract, find, rewrite): the operator's schema.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_from: Option<Vec<serde_json::Value>>,
+    /// When the operator may sync: the operator's schema.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync_windows: Option<serde_json::Value>,
 }
 
 /// ExternalSecret store reference.
@@ -385,19 +313,37 @@ pub struct ExternalSecretSpec {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct StoreRef {
     /// `SecretStore` or `ClusterSecretStore`.
-    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
     /// Its name.
-    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
-/// ExternalSecret target.
+/// ExternalSecret target: every field is optional in the CRD (`creationPolicy` defaults to
+/// `Owner`, the name to the ExternalSecret's).
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ExternalSecretTarget {
     /// Secret name.
-    pub name: String,
-    /// `Owner`: the Secret belongs to the ExternalSecret.
-    pub creation_policy: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `Owner` (the Secret belongs to the ExternalSecret), `Orphan`, `Merge`, `None`,
+    /// `CreateOrMerge`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub creation_policy: Option<String>,
+    /// `Delete`, `Merge`, `Retain`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deletion_policy: Option<String>,
+    /// Make the Secret immutable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub immutable: Option<bool>,
+    /// The Secret's template (type, metadata, templated data): the operator's schema.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template: Option<serde_json::Value>,
+    /// A non-Secret manifest to create instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<serde_json::Value>,
 }
 
 /// One Secret key and where it comes from.
@@ -408,6 +354,9 @@ pub struct ExternalSecretData {
     pub secret_key: String,
     /// Where it is in the store.
     pub remote_ref: RemoteRef,
+    /// Another store or a generator for this key: the operator's schema.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_ref: Option<serde_json::Value>,
 }
 
 /// A value in the store.
@@ -419,4 +368,19 @@ pub struct RemoteRef {
     /// Property within it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub property: Option<String>,
+    /// The store's version of the value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// `Default`, `Unicode`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conversion_strategy: Option<String>,
+    /// `Auto`, `Base64`, `Base64URL`, `None`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decoding_strategy: Option<String>,
+    /// `None`, `Fetch`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata_policy: Option<String>,
+    /// `Ignore`, `Fail`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub null_byte_policy: Option<String>,
 }

@@ -206,7 +206,12 @@ fn redis(cfg: &Config) -> Map<String, J> {
             "keda_redis_address".into(),
             json!(format!("{host}:{}", e.port)),
         );
-        m.insert("keda_redis_tls".into(), json!(e.tls && e.url.is_none()));
+        // A TriggerAuthentication gives TLS itself (KEDA refuses `tls` set in both places).
+        let authenticated = cfg.keda.redis_list.authentication_ref.is_some();
+        m.insert(
+            "keda_redis_tls".into(),
+            json!(e.tls && e.url.is_none() && !authenticated),
+        );
         m.insert("keda_redis_password".into(), json!(e.password.is_some()));
     }
     m

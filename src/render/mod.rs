@@ -23,6 +23,7 @@ pub mod fit;
 pub mod flux;
 pub mod httproute;
 pub mod k8s_check;
+pub mod keda;
 pub mod kept;
 pub mod monitoring;
 pub mod names;
@@ -53,6 +54,11 @@ use crate::render::objects::OBJECTS;
 
 /// Labels every object carries (also set by `kustomization.yaml`).
 const PART_OF: &str = "agent-system";
+
+/// The default-deny NetworkPolicy's name in an existing namespace (`createNamespace: false`),
+/// where it selects only this deployment's pods; `default-deny-all` (every pod) in a namespace
+/// agentctl creates. A platform's own `default-deny-all` there is never overwritten.
+pub const DEFAULT_DENY_SHARED: &str = "agent-default-deny";
 
 /// The configured template environment. Build it once per process and reuse it.
 pub struct Renderer {
@@ -320,6 +326,16 @@ fn context(cfg: &Config, names: &[&str]) -> Result<J> {
         "backup_pod_labels": named(&pod, "redis-backup", "backup"),
         "servicemonitor_labels": sm_labels,
         "agent_selector": {"app.kubernetes.io/name": "agent"},
+        // createNamespace: false: the default deny selects the labels every pod agentctl
+        // renders carries, not every pod of a namespace shared with others.
+        "default_deny": if cfg.create_namespace {
+            json!({"name": "default-deny-all", "selector": {}})
+        } else {
+            json!({"name": DEFAULT_DENY_SHARED, "selector": {"matchLabels": {
+                "app.kubernetes.io/managed-by": "agentctl",
+                "app.kubernetes.io/part-of": PART_OF,
+            }}})
+        },
         "redis_selector": {"app.kubernetes.io/name": "redis"},
         "config_data": data,
         "config_checksum": checksum,

@@ -36,3 +36,32 @@ pub fn redis_off(merged: &Merged) -> Option<String> {
     }
     Some(text)
 }
+
+/// The one note of `createNamespace: false` (none when agentctl creates the namespace): what a
+/// shared namespace changes in the render, so nothing of another team's is bound by it.
+pub fn shared_namespace(merged: &Merged) -> Option<String> {
+    let c = &merged.config;
+    if c.create_namespace {
+        return None;
+    }
+    let at = merged
+        .origin("createNamespace")
+        .map(|s| format!(" ({})", s.source.locate(s.pos)))
+        .unwrap_or_default();
+    let mut text = format!(
+        "`createNamespace: false`{at}: namespace {} exists and may hold other teams' pods; only this deployment's pods are bound:",
+        c.namespace
+    );
+    if c.network_policy.enabled {
+        text.push_str(&format!(
+            "\n  - the default-deny NetworkPolicy `{}` selects only this deployment's pods (not `podSelector: {{}}`); other pods of the namespace keep their own policies",
+            crate::render::DEFAULT_DENY_SHARED
+        ));
+    }
+    if c.quota.enabled.is_none() {
+        text.push_str("\n  - no ResourceQuota `agent-quota` nor LimitRange `agent-limits` (namespace-wide, they would bind every pod of the namespace); `quota.enabled: true` renders them when the namespace is yours alone");
+    } else if c.quota_on() {
+        text.push_str("\n  - `quota.enabled: true`: the ResourceQuota `agent-quota` and LimitRange `agent-limits` bind every pod of the namespace, other teams' included");
+    }
+    Some(text)
+}

@@ -36,10 +36,10 @@ use serde_json::Value as J;
 
 use crate::config::{Config, DataVolume};
 use crate::render::crds::{
-    ExternalSecret, Kustomization, PrometheusRule, ScaledObject, ServiceMonitor,
-    VerticalPodAutoscaler,
+    ExternalSecret, Kustomization, PrometheusRule, ServiceMonitor, VerticalPodAutoscaler,
 };
 use crate::render::httproute::HttpRoute;
+use crate::render::keda::ScaledObject;
 use crate::render::typed::through;
 
 /// Whether objects of a kind live in a namespace.
@@ -278,7 +278,7 @@ pub const OBJECTS: &[Object] = &[
     Object {
         file: "quota.yaml",
         template: template!("quota.yaml"),
-        when: |c| c.quota.enabled,
+        when: |c| c.quota_on(),
         kinds: &[k("ResourceQuota"), k("LimitRange")],
     },
     Object {

@@ -297,13 +297,13 @@ fn extra(
         })]);
     }
     // A built-in kind or one agentctl renders, else one of the listed CRDs.
-    let (cluster_scoped, custom) = match super::builtin::lookup(&api, &kind) {
+    let target = merged.config.kube_version();
+    let (cluster_scoped, custom) = match super::builtin::lookup_for(&api, &kind, target) {
         // A group/version removed before 1.33: refused unless the target serves it (the one
         // table, `k8s::version::served`).
         Ok(row)
             if super::builtin::is_removed(row)
-                && let Err(why) =
-                    crate::k8s::version::served(&api, &kind, merged.config.kube_version()) =>
+                && let Err(why) = crate::k8s::version::served(&api, &kind, target) =>
         {
             return Err(vec![r.error(&PatchError {
                 path: vec![key("apiVersion")],

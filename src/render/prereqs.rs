@@ -407,12 +407,34 @@ fn secrets(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
             if std::mem::take(&mut create_namespace) {
                 commands.push(format!("kubectl create namespace {}", q(namespace)));
             }
-            commands.push(secret_command(secret, namespace, keys));
+            let (what, command) = if keys.is_empty() {
+                // `envFrom`: every key of it is read, none named.
+                (
+                    format!(
+                        "Secret {secret}, every key of it read as a variable (envFrom), created out of band (never committed)"
+                    ),
+                    format!(
+                        "{} --from-env-file=./{}.env",
+                        secret_command(secret, namespace, keys),
+                        q(secret)
+                    ),
+                )
+            } else {
+                (
+                    format!(
+                        "Secret {secret} with keys {keys_text}, created out of band (never committed)"
+                    ),
+                    secret_command(secret, namespace, keys),
+                )
+            };
+            commands.push(command);
             out.push(Need {
-                what: format!(
-                    "Secret {secret} with keys {keys_text}, created out of band (never committed)"
-                ),
-                because: "the pods read it; create the namespace first, then the Secret".into(),
+                what,
+                because: if namespace_rendered {
+                    "the pods read it; create the namespace first, then the Secret".into()
+                } else {
+                    format!("the pods read it; namespace {namespace} must exist (createNamespace: false), then the Secret")
+                },
                 commands,
             });
         }

@@ -16,7 +16,7 @@ use crate::k8s::{object, pod, scale};
 /// not fit in it. Counts the pods and claims of the final objects instead; derived figures grow
 /// to fit them, and a figure set by hand that no longer holds them is an error.
 pub fn quota(cfg: &Config, files: &mut [(String, Vec<J>)]) -> Result<(), Vec<Diagnostic>> {
-    if !cfg.quota.enabled {
+    if !cfg.quota_on() {
         return Ok(());
     }
     let (mut workloads, mut volumes, set) = quota::inputs(cfg);

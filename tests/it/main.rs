@@ -34,6 +34,7 @@ mod escape_keys;
 mod escape_limits;
 mod gitops;
 mod impact;
+mod keda;
 mod kubectl;
 mod lint;
 mod manifests;

@@ -321,7 +321,10 @@ resources:
 
 /// An existing namespace (`createNamespace: false`): no Namespace object or file, and the Pod
 /// Security labels it must carry are the first prerequisite, with the `kubectl label` command;
-/// nothing tells the user to create it.
+/// nothing tells the user to create it. Nothing namespace-wide binds other teams' pods: the
+/// default deny selects this deployment's pods only (under a name a platform's own
+/// `default-deny-all` does not have), no ResourceQuota nor LimitRange unless asked for, and one
+/// note says so.
 #[test]
 fn an_existing_namespace_is_a_prerequisite_not_an_object() {
     let files = render("existing-ns", &[], &[], &["createNamespace=false"]);
@@ -331,8 +334,33 @@ fn an_existing_namespace_is_a_prerequisite_not_an_object() {
             .iter()
             .any(|(_, text)| text.contains("kind: Namespace"))
     );
+    assert!(
+        !files.iter().any(|(n, _)| n == "quota.yaml"),
+        "no namespace-wide quota"
+    );
+    let policy = &files
+        .iter()
+        .find(|(n, _)| n == "networkpolicy.yaml")
+        .expect("networkpolicy.yaml")
+        .1;
+    assert!(
+        !policy.contains("podSelector: {}\n  policyTypes"),
+        "{policy}"
+    );
+    assert!(!policy.contains("default-deny-all"), "{policy}");
+    assert!(
+        policy.contains("name: agent-default-deny\n  namespace: production-agents\nspec:\n  podSelector:\n    matchLabels:\n      app.kubernetes.io/managed-by: agentctl\n      app.kubernetes.io/part-of: agent-system\n"),
+        "{policy}"
+    );
     let kustomization = &files.last().expect("files").1;
     assert!(!kustomization.contains("namespace.yaml"), "{kustomization}");
+    let opted = render(
+        "existing-ns-quota",
+        &[],
+        &[],
+        &["createNamespace=false", "quota.enabled=true"],
+    );
+    assert!(opted.iter().any(|(n, _)| n == "quota.yaml"), "opted in");
     let r = crate::support::agentctl([
         "render",
         "--set",
@@ -342,7 +370,22 @@ fn an_existing_namespace_is_a_prerequisite_not_an_object() {
     ])
     .run();
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let first = r.stderr.lines().nth(1).unwrap_or_default();
+    assert!(
+        r.stderr.contains("note: `createNamespace: false` (--set createNamespace=false): namespace team-a exists and may hold other teams' pods"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("`quota.enabled: true` renders them"),
+        "{}",
+        r.stderr
+    );
+    let needs = r
+        .stderr
+        .split_once("The cluster needs, for namespace team-a:\n")
+        .expect("needs")
+        .1;
+    let first = needs.lines().next().unwrap_or_default();
     assert!(
         first.starts_with(
             "  - namespace team-a, existing, labelled pod-security.kubernetes.io/audit=restricted"
@@ -352,7 +395,14 @@ fn an_existing_namespace_is_a_prerequisite_not_an_object() {
     );
     assert!(r.stderr.contains("kubectl label namespace team-a pod-security.kubernetes.io/audit=restricted pod-security.kubernetes.io/enforce=restricted pod-security.kubernetes.io/enforce-version=latest pod-security.kubernetes.io/warn=restricted --overwrite"), "{}", r.stderr);
     assert!(
-        !r.stderr.contains("kubectl create namespace"),
+        !r.stderr.contains("kubectl create namespace")
+            && !r.stderr.contains("create the namespace"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("namespace team-a must exist (createNamespace: false), then the Secret"),
         "{}",
         r.stderr
     );

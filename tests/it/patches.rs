@@ -268,15 +268,18 @@ fn extra_objects_are_refused_when_they_cannot_be_what_they_say() {
         &[],
     );
     assert!(e.contains("output's namespace `production-agents`"), "{e}");
-    let e = fails(
-        d,
-        "resources:\n  - {apiVersion: example.com/v1, kind: Widget, metadata: {name: w}}\n",
-        &[],
-    );
-    assert!(
-        e.contains("`Widget` (example.com/v1) is neither a built-in kind of Kubernetes 1.33, a custom kind agentctl renders, nor the kind of a CRD listed under `crds:`"),
-        "{e}"
-    );
+    // The target version is the one named (the default 1.27, then 1.30), not the newest known.
+    for (args, version) in [(&[][..], "1.27"), (&["--kube-version", "1.30"][..], "1.30")] {
+        let e = fails(
+            d,
+            "resources:\n  - {apiVersion: example.com/v1, kind: Widget, metadata: {name: w}}\n",
+            args,
+        );
+        assert!(
+            e.contains(&format!("`Widget` (example.com/v1) is neither a built-in kind of Kubernetes {version}, a custom kind agentctl renders, nor the kind of a CRD listed under `crds:`")),
+            "{e}"
+        );
+    }
     // Any built-in kind is accepted (a Job, an EndpointSlice, a Lease: not in agentctl's own
     // table); a cluster-scoped one and a Secret are refused, each with why.
     let ok = "resources:\n  - {apiVersion: coordination.k8s.io/v1, kind: Lease, metadata: {name: leader}}\n  - {apiVersion: v1, kind: PodTemplate, metadata: {name: t}, template: {metadata: {labels: {a: b}}}}\n";

@@ -43,8 +43,12 @@ fn a_native_sidecar_added_by_a_patch_grows_the_quota_for_every_pod() {
         "sidecar.yaml",
         "kubeVersion: \"1.29\"\npatches:\n  - target: {kind: Deployment, name: agent-deployment}\n    patch:\n      spec: {template: {spec: {initContainers: [{name: proxy, image: registry.example.com/proxy:1.0, restartPolicy: Always, securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}, resources: {requests: {cpu: '4', memory: 8Gi}, limits: {cpu: '4', memory: 8Gi}}}]}}}\n",
     );
-    let plain = render(dir.path(), &[]);
-    let with = render(dir.path(), &["-f", "sidecar.yaml"]);
+    // Agent limits of 4Gi: the plain render's limits.memory is its need (44Gi and more), not
+    // the guide's 40Gi request floor it is raised to otherwise.
+    let big = ["--set", "agent.resources.limits.memory=4Gi"];
+    let plain = render(dir.path(), &big);
+    let with = render(dir.path(), &[&big[..], &["-f", "sidecar.yaml"]].concat());
+    assert!(hard(&plain, "limits.memory") > hard(&plain, "requests.memory"));
     let dep = find(&with, "Deployment", "agent-deployment");
     assert_eq!(
         dep["spec"]["template"]["spec"]["initContainers"][0]["restartPolicy"],

@@ -82,9 +82,10 @@ fn default_profile_gets_the_guide_figures() {
     .unwrap();
     assert_eq!(hard["requests.cpu"], "20"); // needs 11 × 500m + 400m = 5.9
     assert_eq!(hard["requests.memory"], "40Gi");
-    // 11 × 2 + 1 + 0.5 + 0.5 = 24 cores; 11 × 2Gi + 1Gi + 256Mi + 512Mi = 23.75Gi → 24Gi
+    // 11 × 2 + 1 + 0.5 + 0.5 = 24 cores; 11 × 2Gi + 1Gi + 256Mi + 512Mi = 23.75Gi → 24Gi,
+    // raised to the requests' 40Gi (a quota's requests are never above its limits)
     assert_eq!(hard["limits.cpu"], "24");
-    assert_eq!(hard["limits.memory"], "24Gi");
+    assert_eq!(hard["limits.memory"], "40Gi");
     assert_eq!(hard["pods"], "14");
     assert_eq!(hard["persistentvolumeclaims"], "10");
     assert!(!hard.contains_key("requests.storage"));
@@ -190,4 +191,36 @@ fn nothing_fits_gives_no_replica_suggestion() {
     };
     let short = fit(&system(10, Surge::Pods(1), ("2000m", "2Gi")), &vols(), &set).unwrap_err();
     assert_eq!(short[0].max_replicas_that_fit, None);
+}
+
+/// The request figures' floors (the guide's 20 cores, 40Gi) over a small deployment's limits:
+/// a derived figure never leaves the requests above the limits, whichever side was derived.
+#[test]
+fn requests_never_above_limits() {
+    let small = system(2, Surge::Pods(1), ("1", "2Gi"));
+    let le = |h: &BTreeMap<String, String>, what: &str| {
+        let r = milli(&h[&format!("requests.{what}")]).expect("requests");
+        let l = milli(&h[&format!("limits.{what}")]).expect("limits");
+        assert!(r <= l, "requests.{what} {r} above limits.{what} {l}: {h:?}");
+    };
+    let derived = fit(&small, &vols(), &Requested::default()).expect("fits");
+    le(&derived, "cpu");
+    le(&derived, "memory");
+    assert_eq!(
+        derived["limits.memory"], "40Gi",
+        "raised to the requests' floor"
+    );
+    let limits_set = Requested {
+        limits_memory: Some("12Gi".into()),
+        limits_cpu: Some("8".into()),
+        ..Requested::default()
+    };
+    let h = fit(&small, &vols(), &limits_set).expect("fits");
+    le(&h, "cpu");
+    le(&h, "memory");
+    assert_eq!(
+        h["requests.memory"], "12Gi",
+        "lowered to the limits set by hand"
+    );
+    assert_eq!(h["limits.memory"], "12Gi", "the hand-set figure is kept");
 }

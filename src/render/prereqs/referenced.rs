@@ -1,6 +1,7 @@
 //! The ConfigMaps and PersistentVolumeClaims the pods read that the render does not create
-//! (`agent.volumes`, `configMap` environment references, patches): prerequisites created out
-//! of band, each said once, after the namespace (created once, by the first that needs it).
+//! (`agent.volumes`, `configMap` environment references, patches), and the KEDA trigger
+//! authentications the ScaledObjects name: prerequisites created out of band, each said once,
+//! after the namespace (created once, by the first that needs it).
 
 use serde_json::Value as J;
 
@@ -26,6 +27,7 @@ pub(super) fn needs(
         claims,
         ..
     } = crate::k8s::refs::of(objects);
+    trigger_authentications(objects, namespace, rendered, out);
     let mut namespace_first = |commands: &mut Vec<String>| {
         if std::mem::take(&mut create_namespace) {
             commands.push(format!("kubectl create namespace {}", q(namespace)));
@@ -59,6 +61,56 @@ pub(super) fn needs(
                     .into(),
             commands,
         });
+    }
+}
+
+/// The KEDA trigger authentications the ScaledObjects' triggers name (`authenticationRef`,
+/// `keda.redisList.authenticationRef`) that the render does not create: KEDA reads their
+/// parameters (TLS, CA, password) from them, and a trigger without its own cannot connect.
+fn trigger_authentications(
+    objects: &[J],
+    namespace: &str,
+    rendered: impl Fn(&str, &str) -> bool,
+    out: &mut Vec<Need>,
+) {
+    let mut seen = std::collections::BTreeSet::new();
+    for so in objects
+        .iter()
+        .filter(|o| field_str(o, "/kind") == "ScaledObject")
+    {
+        for t in object::items(so, "/spec/triggers") {
+            let name = field_str(t, "/authenticationRef/name");
+            if name.is_empty() {
+                continue;
+            }
+            let kind = match field_str(t, "/authenticationRef/kind") {
+                "" => "TriggerAuthentication",
+                k => k,
+            };
+            if rendered(kind, name) || !seen.insert((kind.to_owned(), name.to_owned())) {
+                continue;
+            }
+            let (where_, scope) = if kind == "ClusterTriggerAuthentication" {
+                (
+                    String::new(),
+                    "cluster-wide; its Secrets in KEDA's namespace",
+                )
+            } else {
+                (
+                    format!(" in namespace {namespace}"),
+                    "its Secrets in the same namespace",
+                )
+            };
+            out.push(Need {
+                what: format!("KEDA {kind} {name}{where_} ({scope}), created out of band"),
+                because: format!(
+                    "the {} trigger of ScaledObject {} reads its connection parameters (tls, ca, password) from it; without it KEDA cannot read the trigger and the fallback replicas hold",
+                    field_str(t, "/type"),
+                    object::name(so)
+                ),
+                commands: Vec::new(),
+            });
+        }
     }
 }
 

@@ -93,7 +93,7 @@ fn cron_schedule(s: &str) -> Result<(), String> {
 /// maximum scale.
 pub(super) fn quota(k: &mut Checker, c: &Config) {
     let q = &c.quota;
-    if !q.enabled {
+    if !c.quota_on() {
         return;
     }
     let mut grammar_ok = true;
@@ -152,6 +152,33 @@ pub(super) fn quota(k: &mut Checker, c: &Config) {
     }
     if !grammar_ok {
         return;
+    }
+    for (what, req, lim, r, l) in [
+        (
+            "cpu",
+            "quota.requestsCpu",
+            "quota.limitsCpu",
+            &q.requests_cpu,
+            &q.limits_cpu,
+        ),
+        (
+            "memory",
+            "quota.requestsMemory",
+            "quota.limitsMemory",
+            &q.requests_memory,
+            &q.limits_memory,
+        ),
+    ] {
+        if let (Some(r), Some(l)) = (r, l)
+            && quota::milli(r) > quota::milli(l)
+        {
+            k.cross(
+                req,
+                lim,
+                format!("the quota's {what} requests {r} are above its {what} limits {l}: no pod requests more than its limits, so the requests figure could never be reached"),
+                format!("lower `{req}` to at most {l}, raise `{lim}`, or unset `{req}` (derived, at most the limits)"),
+            );
+        }
     }
     let (workloads, volumes, set) = quota::inputs(c);
     if let Err(short) = quota::fit(&workloads, &volumes, &set) {
@@ -332,6 +359,15 @@ pub(super) fn keda(k: &mut Checker, c: &Config) {
             Kind::Plain,
         );
         k.dns_label("keda.operatorNamespace", &e.operator_namespace);
+        match &e.redis_list.authentication_ref {
+            Some(a) if a.name.is_empty() => k.fail(
+                "keda.redisList.authenticationRef",
+                "the trigger authentication has no `name`".into(),
+                Some("name the TriggerAuthentication: `authenticationRef: {name: memorystore-tls}`, or remove `authenticationRef`".into()),
+            ),
+            Some(a) => k.dns_subdomain("keda.redisList.authenticationRef.name", &a.name),
+            None => {}
+        }
     }
     if let Some(r) = e.fallback.replicas {
         let (min, max) = (c.agent.replicas.min, c.agent.replicas.max);

@@ -1,0 +1,186 @@
+//! KEDA against a managed Redis over TLS (issue 21's Memorystore case): the Redis list
+//! trigger's `authenticationRef` typed (`keda.redisList.authenticationRef`), the
+//! TriggerAuthentication it names a prerequisite unless rendered as an extra object of a listed
+//! CRD; and the built-in ScaledObject and ExternalSecret schemas as wide as their CRDs (a
+//! trigger's `authenticationRef`, `name`, `metricType`, `useCachedMetrics`; a `scaleTargetRef`
+//! without `apiVersion`; an ExternalSecret target without `creationPolicy`).
+
+use std::path::Path;
+
+use serde_json::Value as J;
+
+use crate::support::{self, agentctl, root, write};
+
+const MEMORYSTORE: &str = "autoscaling: {enabled: false}
+keda:
+  enabled: true
+  prometheus: {enabled: false}
+  redisList:
+    enabled: true
+    authenticationRef: {name: memorystore-tls}
+redis:
+  enabled: false
+  external: {host: 10.1.2.3, port: 6378, tls: true, password: {key: redis-auth}}
+";
+
+fn render(dir: &Path, args: &[&str]) -> (Vec<J>, String) {
+    let run = agentctl(["render"].iter().chain(args))
+        .current_dir(dir)
+        .code(0)
+        .run();
+    (
+        support::lib::parse_manifests(&run.stdout).expect("YAML"),
+        run.stderr,
+    )
+}
+
+fn scaled_object(docs: &[J]) -> &J {
+    docs.iter()
+        .find(|o| o["kind"] == "ScaledObject")
+        .expect("a ScaledObject")
+}
+
+#[test]
+fn the_redis_trigger_reads_a_trigger_authentication() {
+    let tmp = support::tempdir();
+    let dir = tmp.path();
+    write(dir, "keda.yaml", MEMORYSTORE);
+    let (docs, stderr) = render(dir, &["-f", "keda.yaml"]);
+    let trigger = &scaled_object(&docs)["spec"]["triggers"][0];
+    assert_eq!(trigger["type"], "redis");
+    assert_eq!(
+        trigger["authenticationRef"],
+        serde_json::json!({"kind": "TriggerAuthentication", "name": "memorystore-tls"})
+    );
+    // TLS comes from the TriggerAuthentication: KEDA refuses it set in both places.
+    assert!(trigger["metadata"].get("enableTLS").is_none(), "{trigger}");
+    assert_eq!(trigger["metadata"]["address"], "10.1.2.3:6378");
+    assert!(
+        stderr.contains("  - KEDA TriggerAuthentication memorystore-tls in namespace production-agents (its Secrets in the same namespace), created out of band: the redis trigger of ScaledObject agent-scaledobject reads its connection parameters"),
+        "{stderr}"
+    );
+    // Without the setting the trigger keeps its own TLS flag, and nothing is a prerequisite.
+    let (docs, stderr) = render(
+        dir,
+        &[
+            "-f",
+            "keda.yaml",
+            "--set",
+            "keda.redisList.authenticationRef=null",
+        ],
+    );
+    let trigger = &scaled_object(&docs)["spec"]["triggers"][0];
+    assert_eq!(trigger["metadata"]["enableTLS"], "true");
+    assert!(trigger.get("authenticationRef").is_none());
+    assert!(!stderr.contains("TriggerAuthentication"), "{stderr}");
+    // A cluster-wide one.
+    let (docs, stderr) = render(
+        dir,
+        &[
+            "-f",
+            "keda.yaml",
+            "--set",
+            "keda.redisList.authenticationRef.kind=ClusterTriggerAuthentication",
+        ],
+    );
+    assert_eq!(
+        scaled_object(&docs)["spec"]["triggers"][0]["authenticationRef"]["kind"],
+        "ClusterTriggerAuthentication"
+    );
+    assert!(
+        stderr.contains("KEDA ClusterTriggerAuthentication memorystore-tls (cluster-wide"),
+        "{stderr}"
+    );
+}
+
+/// The TriggerAuthentication rendered as an extra object (its CRD listed): no prerequisite;
+/// a patch writes every trigger field KEDA's CRD has, and a `scaleTargetRef` with its name
+/// only; an ExternalSecret without `target.creationPolicy` renders as written.
+#[test]
+fn patches_and_extra_objects_write_what_the_crds_accept() {
+    let tmp = support::tempdir();
+    let dir = tmp.path();
+    write(dir, "keda.yaml", MEMORYSTORE);
+    let crd = std::fs::read_to_string(root().join("tests/data/crds/triggerauthentication.yaml"))
+        .expect("CRD");
+    write(dir, "crds/ta.yaml", &crd);
+    write(
+        dir,
+        "extra.yaml",
+        "crds: [crds/ta.yaml]
+resources:
+  - apiVersion: keda.sh/v1alpha1
+    kind: TriggerAuthentication
+    metadata: {name: memorystore-tls}
+    spec:
+      secretTargetRef:
+        - {parameter: tls, name: memorystore-ca, key: tls}
+        - {parameter: ca, name: memorystore-ca, key: ca.crt}
+  - apiVersion: external-secrets.io/v1
+    kind: ExternalSecret
+    metadata: {name: db}
+    spec:
+      secretStoreRef: {kind: ClusterSecretStore, name: gcp}
+      target: {name: db-credentials}
+      data:
+        - secretKey: url
+          remoteRef: {key: db-url, version: latest}
+patches:
+  - target: {kind: ScaledObject, name: agent-scaledobject}
+    patch:
+      spec:
+        scaleTargetRef: {apiVersion: null, kind: null, name: agent-deployment}
+        triggers:
+          - type: redis
+            name: queue
+            metricType: AverageValue
+            useCachedMetrics: true
+            metadata: {address: '10.1.2.3:6378', listName: tasks, listLength: '5'}
+            authenticationRef: {name: memorystore-tls}
+",
+    );
+    let (docs, stderr) = render(dir, &["-f", "keda.yaml", "-f", "extra.yaml"]);
+    assert!(
+        !stderr.contains("KEDA TriggerAuthentication memorystore-tls"),
+        "rendered, so no prerequisite: {stderr}"
+    );
+    let so = scaled_object(&docs);
+    assert_eq!(
+        so["spec"]["scaleTargetRef"],
+        serde_json::json!({"name": "agent-deployment"})
+    );
+    let t = &so["spec"]["triggers"][0];
+    assert_eq!(t["name"], "queue");
+    assert_eq!(t["metricType"], "AverageValue");
+    assert_eq!(t["useCachedMetrics"], true);
+    assert_eq!(t["authenticationRef"]["name"], "memorystore-tls");
+    let es = docs
+        .iter()
+        .find(|o| o["kind"] == "ExternalSecret")
+        .expect("ExternalSecret");
+    assert_eq!(
+        es["spec"]["target"],
+        serde_json::json!({"name": "db-credentials"})
+    );
+    assert_eq!(es["spec"]["data"][0]["remoteRef"]["version"], "latest");
+    // A misspelled trigger field is still refused, at its line.
+    write(
+        dir,
+        "typo.yaml",
+        "patches:
+  - target: {kind: ScaledObject, name: agent-scaledobject}
+    patch:
+      spec:
+        triggers:
+          - type: redis
+            metadata: {address: 'a:1', listName: t}
+            authenticationRf: {name: x}
+",
+    );
+    let bad = agentctl(["render", "-f", "keda.yaml", "-f", "typo.yaml"])
+        .current_dir(dir)
+        .run();
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("authenticationRf"), "{}", bad.stderr);
+    assert!(bad.stderr.contains("typo.yaml:8:"), "{}", bad.stderr);
+}
