@@ -93,7 +93,6 @@ pub struct Quota {
     pub limit_range: LimitRange,
 }
 
-
 /// The LimitRange `agent-limits`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
