@@ -333,8 +333,10 @@ pub struct Ingress {
     /// Annotations on the Ingress (controller settings, cert-manager). Default: none.
     pub annotations: BTreeMap<String, String>,
     /// Namespace of the ingress controller's pods, admitted to the agent port by the
-    /// NetworkPolicy. Default: `ingress-nginx`.
-    pub controller_namespace: String,
+    /// NetworkPolicy; `null` for a controller whose traffic comes from outside the cluster's
+    /// pods (GKE's and AWS's load balancers reach the pods directly: admit their address
+    /// ranges with `networkPolicy.ingressFrom`). Default: `ingress-nginx`.
+    pub controller_namespace: Option<String>,
 }
 
 impl Default for Ingress {
@@ -347,7 +349,7 @@ impl Default for Ingress {
             path_type: PathType::Prefix,
             tls_secret: None,
             annotations: BTreeMap::new(),
-            controller_namespace: "ingress-nginx".into(),
+            controller_namespace: Some("ingress-nginx".into()),
         }
     }
 }

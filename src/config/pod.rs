@@ -28,8 +28,9 @@ pub struct Container {
     /// Container image, `registry/repository:tag` or `registry/repository@sha256:<digest>`.
     /// Required.
     pub image: String,
-    /// Image pull policy. Default (unset): `Always` for an image pinned by tag,
-    /// `IfNotPresent` for one pinned by digest (as the agent's).
+    /// Image pull policy. Default (unset): `agent.imagePullPolicy` when that is set; else
+    /// `Always` for an image pinned by tag, `IfNotPresent` for one pinned by digest (as the
+    /// agent's).
     pub image_pull_policy: Option<PullPolicy>,
     /// Init containers only: where it runs among the pod's init containers, lower first
     /// (native sidecars included); at equal `order`, native sidecars first, then by name. The

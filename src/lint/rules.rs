@@ -152,7 +152,10 @@ ports the rule does not list. (A rule that also lists no ports is AGT130.)",
         "A Service of type LoadBalancer or NodePort, or with externalIPs, opens the workload to \
 networks outside the cluster. The typed settings expose the agent through the Ingress or \
 Gateway they render; exposure that a patch or extra object adds bypasses that intent.",
-        "expose through the typed `ingress`/`gateway` settings, or keep the Service ClusterIP";
+        "expose through the typed `ingress`/`httpRoute` settings, or keep the Service ClusterIP; a \
+LoadBalancer or NodePort meant (an internal load balancer, its annotations in \
+`agent.service.annotations`): accept it in an override file, `accept: [{rule: AGT140, object: \
+Service/agent-service, reason: \"internal load balancer\"}]`";
     "AGT150" "rbac-wildcard" Error "RBAC rule with a wildcard",
         "A `*` in apiGroups, resources or verbs grants every present and future permission of \
 that dimension, including ones that lead to cluster admin.",

@@ -143,8 +143,10 @@ pub fn caller_namespaces(cfg: &Config) -> Vec<String> {
         .ingress_namespaces
         .iter()
         .for_each(|n| add(n));
-    if cfg.ingress.enabled {
-        add(&cfg.ingress.controller_namespace);
+    if cfg.ingress.enabled
+        && let Some(ns) = &cfg.ingress.controller_namespace
+    {
+        add(ns);
     }
     if cfg.http_route.enabled {
         match &cfg.http_route.proxy_namespaces {

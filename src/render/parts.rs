@@ -375,7 +375,9 @@ fn container(cfg: &Config, name: &str, c: &Container, native: bool) -> J {
     let mut j = json!({
         "name": name,
         "image": c.image,
-        "imagePullPolicy": pull_policy(&c.image, c.image_pull_policy),
+        // Unset: the agent's policy when it sets one (a cluster that pulls once, an air-gapped
+        // registry), else by the image's pinning.
+        "imagePullPolicy": pull_policy(&c.image, c.image_pull_policy.or(cfg.agent.image_pull_policy)),
         "resources": c.resources,
         "securityContext": {
             "runAsNonRoot": true,

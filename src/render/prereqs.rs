@@ -408,15 +408,15 @@ fn secrets(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
                 commands.push(format!("kubectl create namespace {}", q(namespace)));
             }
             let (what, command) = if keys.is_empty() {
-                // `envFrom`: every key of it is read, none named.
+                // Read whole (`envFrom`, a volume, a driver's reference): files, one per key.
                 (
                     format!(
-                        "Secret {secret}, every key of it read as a variable (envFrom), created out of band (never committed)"
+                        "Secret {secret}, read whole (every key it holds), created out of band (never committed)"
                     ),
                     format!(
-                        "{} --from-env-file=./{}.env",
+                        "{} --from-file=\"${}\"",
                         secret_command(secret, namespace, keys),
-                        q(secret)
+                        referenced::dir_var(secret)
                     ),
                 )
             } else {

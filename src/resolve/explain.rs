@@ -225,7 +225,17 @@ pub fn explain(merged: &Merged, path: Option<&str>) -> Result<String, Diagnostic
     let node = schema::lookup(&segments)
         .map_err(|(at, names)| at_segment(unknown(&segments, at, &names), at))?;
     let kind = schema::describe(node);
-    let fields = ordered_fields(&segments, schema::property_names(node));
+    // A map entry's or an optional section's fields are in its object branch
+    // (`anyOf: [{$ref}, null]`): `agent.sidecars.NAME` lists a container's fields.
+    let mut names = schema::property_names(node);
+    if names.is_empty() {
+        names = schema::branches(node)
+            .into_iter()
+            .find_map(|b| b.get("properties").and_then(J::as_object))
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default();
+    }
+    let fields = ordered_fields(&segments, names);
     let mut out = String::new();
     heading(&mut out, path, &segments, node, &kind);
     if fields.is_empty() {

@@ -32,6 +32,7 @@ mod escape;
 mod escape_fields;
 mod escape_keys;
 mod escape_limits;
+mod fit_trial;
 mod gitops;
 mod impact;
 mod keda;

@@ -22,6 +22,9 @@ pub struct Override {
     /// The setting to write instead of the patch: the setting, or the field inside a map
     /// setting (`agent.resources.limits.memory`).
     pub set: String,
+    /// Whether [`Override::set`] is a setting (`false`: the patch writes a field no setting
+    /// has, and the help says to keep the patch).
+    pub set_exists: bool,
     /// Where it is rendered: `Kind/name` and the path in the object.
     pub object: String,
     /// The path (`spec.template.spec.containers[name=agent].image`).
@@ -64,8 +67,19 @@ impl Override {
             .set_at
             .as_ref()
             .map_or_else(|| "its default".to_owned(), |s| format!("set at {s}"));
+        let help = if self.set_exists {
+            format!(
+                "set `{}` instead of patching the field: explain, diff and what follows the setting then see the value",
+                self.set
+            )
+        } else {
+            format!(
+                "no setting has `{}`: the patch is the way to write it (`{}` types the rest; `agentctl explain {}` lists its fields)",
+                self.set, self.setting, self.setting
+            )
+        };
         format!(
-            "warning: {} at {} overrides the setting `{}`: {} {} is {}, not {} (`{}`, {set})\n  = help: set `{}` instead of patching the field: explain, diff and what follows the setting then see the value\n",
+            "warning: {} at {} overrides the setting `{}`: {} {} is {}, not {} (`{}`, {set})\n  = help: {help}\n",
             self.entry,
             self.at,
             self.setting,
@@ -74,21 +88,24 @@ impl Override {
             self.now_text(),
             self.typed_text(),
             self.setting,
-            self.set,
         )
     }
 
     /// `explain`'s lines for the setting.
     pub fn explain(&self) -> String {
+        let instead = if self.set_exists {
+            format!("set `{}` instead of patching the field", self.set)
+        } else {
+            format!("no setting has `{}`: the patch is the way", self.set)
+        };
         format!(
-            "rendered: {} (from {} at {}, which overrides this setting)\n  {} {}: the setting alone renders {}; set `{}` instead of patching the field\n",
+            "rendered: {} (from {} at {}, which overrides this setting)\n  {} {}: the setting alone renders {}; {instead}\n",
             self.now_text(),
             self.entry,
             self.at,
             self.object,
             self.path,
             self.typed_text(),
-            self.set,
         )
     }
 
@@ -259,15 +276,21 @@ pub fn overrides(
                 continue;
             };
             let mut set = (*setting).to_owned();
+            let mut typed: Vec<&str> = setting.split('.').collect();
             for seg in &path[row.len()..] {
                 if let Seg::Key(k) = seg {
                     set.push('.');
                     set.push_str(k);
+                    typed.push(k);
                 }
             }
+            // A field no setting has (an extended resource such as `nvidia.com/gpu` under
+            // `agent.resources.limits`): the patch stays the way, never a key that is refused.
+            let set_exists = crate::config::schema::lookup(&typed).is_ok();
             out.push(Override {
                 setting: setting.clone(),
                 set,
+                set_exists,
                 object: (*object).to_owned(),
                 path: shown,
                 entry: l.entry.clone(),

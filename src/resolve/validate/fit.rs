@@ -575,7 +575,9 @@ pub(super) fn exposure(k: &mut Checker, c: &Config) {
             }
         }
         k.metadata("ingress.annotations", &i.annotations, false);
-        k.dns_label("ingress.controllerNamespace", &i.controller_namespace);
+        if let Some(ns) = &i.controller_namespace {
+            k.dns_label("ingress.controllerNamespace", ns);
+        }
     }
     let h = &c.http_route;
     if h.enabled {

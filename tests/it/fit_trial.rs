@@ -1,0 +1,166 @@
+//! What issue 21's latest new-team trial met that was patch-only or wrong, each said right:
+//! a patched extended resource (`nvidia.com/gpu`) is warned about without suggesting a key no
+//! setting has; an Ingress controller whose traffic does not come from a namespace
+//! (`ingress.controllerNamespace: null`); sidecar and init images pulled as the agent's image
+//! is when it sets a policy; `explain` of a map entry lists its fields; AGT140 names `accept:`.
+
+use serde_json::Value as J;
+
+use crate::support::{self, agentctl, write};
+
+fn objects(dir: &std::path::Path, args: &[&str]) -> (Vec<J>, String) {
+    let run = agentctl(["render"].iter().chain(args))
+        .current_dir(dir)
+        .code(0)
+        .run();
+    (
+        support::lib::parse_manifests(&run.stdout).expect("YAML"),
+        run.stderr,
+    )
+}
+
+#[test]
+fn a_patched_gpu_limit_is_said_without_a_key_that_is_refused() {
+    let tmp = support::tempdir();
+    let dir = tmp.path();
+    write(
+        dir,
+        "gpu.yaml",
+        "patches:
+  - target: {kind: Deployment, name: agent-deployment}
+    patch:
+      spec: {template: {spec: {containers: [{name: agent, resources: {limits: {nvidia.com/gpu: '1'}}}]}}}
+",
+    );
+    let (docs, stderr) = objects(dir, &["-f", "gpu.yaml"]);
+    let dep = docs
+        .iter()
+        .find(|o| o["kind"] == "Deployment")
+        .expect("Deployment");
+    assert_eq!(
+        dep["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["nvidia.com/gpu"],
+        "1"
+    );
+    assert!(
+        stderr.contains("= help: no setting has `agent.resources.limits.nvidia.com/gpu`: the patch is the way to write it"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("set `agent.resources.limits.nvidia.com/gpu` instead"),
+        "{stderr}"
+    );
+    // A field a setting has keeps its suggestion.
+    write(
+        dir,
+        "mem.yaml",
+        "patches:
+  - target: {kind: Deployment, name: agent-deployment}
+    patch:
+      spec: {template: {spec: {containers: [{name: agent, resources: {limits: {memory: 3Gi}}}]}}}
+",
+    );
+    let (_, stderr) = objects(dir, &["-f", "mem.yaml"]);
+    assert!(
+        stderr
+            .contains("= help: set `agent.resources.limits.memory` instead of patching the field"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_ingress_controller_namespace_can_be_unset() {
+    let tmp = support::tempdir();
+    let policy = |args: &[&str]| {
+        let (docs, _) = objects(tmp.path(), args);
+        docs.into_iter()
+            .find(|o| o["metadata"]["name"] == "agent-network-policy")
+            .expect("policy")
+            .to_string()
+    };
+    let on = [
+        "--set",
+        "ingress.enabled=true",
+        "--set",
+        "ingress.hosts=[agent.example.com]",
+    ];
+    assert!(policy(&on).contains("\"ingress-nginx\""));
+    let off = policy(&[&on[..], &["--set", "ingress.controllerNamespace=null"]].concat());
+    assert!(!off.contains("ingress-nginx"), "{off}");
+}
+
+#[test]
+fn sidecars_follow_the_agent_s_pull_policy() {
+    let tmp = support::tempdir();
+    let sidecar = [
+        "--set",
+        "kubeVersion=1.29",
+        "--set",
+        "agent.sidecars={proxy: {image: registry.example.com/proxy:1.0}}",
+        "--set",
+        "agent.initContainers={migrate: {image: registry.example.com/migrate:1.0}}",
+    ];
+    let policies = |args: &[&str]| {
+        let (docs, _) = objects(tmp.path(), args);
+        let spec = docs
+            .iter()
+            .find(|o| o["kind"] == "Deployment")
+            .expect("Deployment")["spec"]["template"]["spec"]
+            .clone();
+        let of = |list: &str, name: &str| {
+            spec[list]
+                .as_array()
+                .and_then(|a| a.iter().find(|c| c["name"] == name))
+                .map(|c| c["imagePullPolicy"].clone())
+                .expect("container")
+        };
+        (of("containers", "proxy"), of("initContainers", "migrate"))
+    };
+    // Tags, nothing set: Always, as the agent's.
+    assert_eq!(policies(&sidecar), (J::from("Always"), J::from("Always")));
+    let agent = [
+        &sidecar[..],
+        &["--set", "agent.imagePullPolicy=IfNotPresent"],
+    ]
+    .concat();
+    assert_eq!(
+        policies(&agent),
+        (J::from("IfNotPresent"), J::from("IfNotPresent"))
+    );
+    // Its own policy wins.
+    let own = [
+        &agent[..],
+        &["--set", "agent.sidecars.proxy.imagePullPolicy=Never"],
+    ]
+    .concat();
+    assert_eq!(policies(&own).0, J::from("Never"));
+}
+
+#[test]
+fn explain_lists_a_map_entry_s_fields_and_agt140_names_accept() {
+    let r = agentctl(["explain", "agent.sidecars.proxy"]).code(0).run();
+    assert!(r.stdout.contains("\nfields:\n"), "{}", r.stdout);
+    for field in [
+        "  image: string",
+        "  native: boolean",
+        "  resources: section",
+    ] {
+        assert!(r.stdout.contains(field), "{field}:\n{}", r.stdout);
+    }
+    let tmp = support::tempdir();
+    write(
+        tmp.path(),
+        "lb.yaml",
+        "patches:\n  - target: {kind: Service, name: agent-service}\n    patch: {spec: {type: LoadBalancer}}\n",
+    );
+    let r = agentctl(["render", "-f", "lb.yaml"])
+        .current_dir(tmp.path())
+        .code(2)
+        .run();
+    assert!(r.stderr.contains("AGT140"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("accept: [{rule: AGT140, object: Service/agent-service"),
+        "{}",
+        r.stderr
+    );
+}
