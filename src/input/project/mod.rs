@@ -293,6 +293,23 @@ pub fn outputs(text: &str) -> Option<Vec<(String, Pos, Vec<String>)>> {
     )
 }
 
+/// The error of an override file path `rel` (at config path `path`) holding a control or
+/// invisible character ([`crate::term::hidden`]), if it holds one.
+fn hidden_in_path(rel: &str, path: &str) -> Option<Diagnostic> {
+    let c = rel
+        .chars()
+        .find(|c| c.is_control() || crate::term::hidden(*c))?;
+    Some(
+        Diagnostic::new(format!(
+            "override file path contains U+{:04X}, a control or invisible character",
+            u32::from(c)
+        ))
+        .path(path)
+        .label("a file name a terminal, a review and a pasted command would show as another")
+        .help("rename the file to a name of visible characters and list that name"),
+    )
+}
+
 /// The environments to render: all of them, or those named (in project order, once each).
 pub fn select<'p>(
     project: &'p Project,

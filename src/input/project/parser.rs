@@ -500,17 +500,7 @@ impl Parser {
         path: &str,
         node: &Node,
     ) -> Option<(PathBuf, Arc<Source>)> {
-        if let Some(c) = rel
-            .chars()
-            .find(|c| c.is_control() || crate::term::hidden(*c))
-        {
-            let d = Diagnostic::new(format!(
-                "override file path contains U+{:04X}, a control or invisible character",
-                u32::from(c)
-            ))
-            .path(path)
-            .label("a file name a terminal, a review and a pasted command would show as another")
-            .help("rename the file to a name of visible characters and list that name");
+        if let Some(d) = super::hidden_in_path(rel, path) {
             let d = self.at(d, node.pos, node.len);
             self.error(d);
             return None;
