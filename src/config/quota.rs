@@ -232,7 +232,18 @@ pub struct Shortfall {
     pub breakdown: String,
     /// The largest maximum replica count of the scalable workload that fits the value set, if any.
     pub max_replicas_that_fit: Option<u64>,
+    /// The need is past what Kubernetes counts ([`MAX_CPU_MILLI`], [`MAX_MEMORY_MILLI`]): no
+    /// quota can hold it, whatever is set (`set` is empty when the figure is derived).
+    pub beyond: Option<String>,
 }
+
+/// The most CPU a quota figure may count, in millicores: Kubernetes counts CPU in 64-bit
+/// millicores (`Quantity.MilliValue`), so anything larger would wrap in the scheduler and the
+/// quota controller.
+pub const MAX_CPU_MILLI: u128 = i64::MAX as u128;
+/// The most memory (or storage) a quota figure may count, in thousandths of a byte: Kubernetes
+/// counts bytes in 64 bits (`Quantity.Value`).
+pub const MAX_MEMORY_MILLI: u128 = i64::MAX as u128 * 1000;
 
 /// The guide's example figures (the floor of a derived quota).
 pub const GUIDE_REQUESTS_CPU: &str = "20";
@@ -247,10 +258,11 @@ pub fn milli(q: &str) -> Option<u128> {
     Quantity::parse(q.trim()).ok()?.milli_ceil()
 }
 
-/// Sums quantities (each rounded up to a thousandth).
+/// Sums quantities (each rounded up to a thousandth), saturating: past [`MAX_MEMORY_MILLI`] the
+/// figure is refused anyway.
 fn sum(qs: &[String]) -> Option<u128> {
     qs.iter()
-        .try_fold(0u128, |acc, q| acc.checked_add(milli(q)?))
+        .try_fold(0u128, |acc, q| Some(acc.saturating_add(milli(q)?)))
 }
 
 #[derive(Clone, Copy)]
@@ -269,6 +281,13 @@ impl Kind {
     /// Rounded up to a whole core or a whole Gi.
     fn round_up(self, m: u128) -> u128 {
         quantity::round_up_milli(m, matches!(self, Kind::Cpu))
+    }
+    /// The most a quota figure of this kind may count.
+    fn max(self) -> u128 {
+        match self {
+            Kind::Cpu => MAX_CPU_MILLI,
+            Kind::Memory => MAX_MEMORY_MILLI,
+        }
     }
 }
 
@@ -333,8 +352,20 @@ pub fn fit(
         let need: u128 = workloads
             .iter()
             .zip(&per_pod)
-            .map(|(w, p)| u128::from(w.pods) * p)
-            .sum();
+            .map(|(w, p)| u128::from(w.pods).saturating_mul(*p))
+            .fold(0, u128::saturating_add);
+        if need > kind.max() {
+            short.push(Shortfall {
+                resource,
+                set: given.clone().unwrap_or_default(),
+                need: kind.format(need),
+                suggest: String::new(),
+                breakdown: breakdown(workloads, &per_pod, kind),
+                max_replicas_that_fit: None,
+                beyond: Some(kind.format(kind.max())),
+            });
+            continue;
+        }
         match given {
             Some(v) => {
                 let have = milli(v).unwrap_or(u128::MAX);
@@ -346,6 +377,7 @@ pub fn fit(
                         suggest: kind.format(kind.round_up(need)),
                         breakdown: breakdown(workloads, &per_pod, kind),
                         max_replicas_that_fit: max_replicas(workloads, &per_pod, have),
+                        beyond: None,
                     });
                 }
                 hard.insert(resource.to_owned(), v.clone());
@@ -395,7 +427,10 @@ pub fn fit(
             (Some(_), Some(_)) => {}
         }
     }
-    let pods: u64 = workloads.iter().map(|w| w.pods).sum();
+    let pods: u64 = workloads
+        .iter()
+        .map(|w| w.pods)
+        .fold(0, u64::saturating_add);
     let pod_breakdown = workloads
         .iter()
         .filter(|w| w.pods > 0)
@@ -448,6 +483,7 @@ pub fn fit(
                     .collect::<Vec<_>>()
                     .join(" + "),
                 max_replicas_that_fit: None,
+                beyond: None,
             });
         }
         hard.insert("requests.storage".to_owned(), v.clone());
@@ -479,6 +515,7 @@ fn count(
                 suggest: need.to_string(),
                 breakdown,
                 max_replicas_that_fit: fits(),
+                beyond: None,
             });
             hard.insert(resource.to_owned(), v.to_string());
         }

@@ -414,8 +414,8 @@ pub struct Analysis {
 }
 
 /// Reads one side's files (name, text) into [`Objects`]. A file that is not a manifest
-/// stream kubectl would read as agentctl does (a YAML error, a merge key:
-/// `input::yaml::read_manifests`) is not guessed at: it goes into `broken` with where, and the
+/// stream kubectl would read as agentctl does (a YAML error, a merge key, a document that is
+/// not a whole object: `input::yaml::read_objects`) is not guessed at: it goes into `broken` with where, and the
 /// caller refuses the comparison. Every credential value is hidden as it is read (`redactor`,
 /// one for both sides): what the report quotes of a file agentctl reads back never shows one.
 pub fn read_side<'a>(
@@ -428,7 +428,7 @@ pub fn read_side<'a>(
     let names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
     let mut read = Vec::new();
     for (name, text) in files {
-        match crate::input::yaml::read_manifests(text) {
+        match crate::input::yaml::read_objects(text) {
             Ok(docs) => {
                 for d in docs.iter().filter(|d| d["kind"] == "Kustomization") {
                     for why in foreign_entries(name, d, &names) {

@@ -1,8 +1,10 @@
 //! Typed structs for the objects k8s-openapi has no type for: the custom resources agentctl
 //! renders (Prometheus Operator, VPA, External Secrets) and the Kustomization, each with
-//! the fields we emit and `deny_unknown_fields`, so the round trip in `k8s_check` catches a
-//! misspelled or misplaced field in a template or a patch. (The Gateway API HTTPRoute and the
-//! KEDA ScaledObject have their own files, `httproute.rs` and `keda.rs`.)
+//! the fields we emit: a field they do not have is dropped by the round trip, which
+//! `k8s_check` reports for a template and the escape hatch for a patch (as the API server prunes
+//! a field the CRD's schema does not have), every such field of an object at once. (The
+//! Gateway API HTTPRoute and the KEDA ScaledObject have their own files, `httproute.rs` and
+//! `keda.rs`.)
 
 use std::collections::BTreeMap;
 
@@ -60,7 +62,7 @@ custom_resource!(
 
 /// The Prometheus Operator ServiceMonitor (monitoring.coreos.com/v1), the fields we emit.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct ServiceMonitor {
     /// `monitoring.coreos.com/v1`.
     pub api_version: String,
@@ -74,7 +76,7 @@ pub struct ServiceMonitor {
 
 /// ServiceMonitor spec.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct ServiceMonitorSpec {
     /// Services to scrape.
     pub selector: LabelSelector,
@@ -87,7 +89,7 @@ pub struct ServiceMonitorSpec {
 
 /// ServiceMonitor namespace selector.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct NamespaceSelector {
     /// Select all namespaces.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -99,7 +101,7 @@ pub struct NamespaceSelector {
 
 /// ServiceMonitor endpoint.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct Endpoint {
     /// Named Service port.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -120,7 +122,7 @@ pub struct Endpoint {
 
 /// The Prometheus Operator PrometheusRule (monitoring.coreos.com/v1), the fields we emit.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct PrometheusRule {
     /// `monitoring.coreos.com/v1`.
     pub api_version: String,
@@ -134,7 +136,7 @@ pub struct PrometheusRule {
 
 /// PrometheusRule spec: the rule groups (a Prometheus rules file).
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct PrometheusRuleSpec {
     /// Rule groups.
     pub groups: Vec<RuleGroup>,
@@ -142,7 +144,7 @@ pub struct PrometheusRuleSpec {
 
 /// One rule group.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct RuleGroup {
     /// Group name, unique in the object.
     pub name: String,
@@ -152,7 +154,7 @@ pub struct RuleGroup {
 
 /// One alerting rule.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct Rule {
     /// Alert name.
     pub alert: String,
@@ -171,7 +173,7 @@ pub struct Rule {
 
 /// `kustomization.yaml` (kustomize.config.k8s.io/v1beta1), the fields we emit.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct Kustomization {
     /// API version.
     pub api_version: String,
@@ -187,7 +189,7 @@ pub struct Kustomization {
 
 /// One `labels:` entry of a Kustomization.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct LabelSet {
     /// The labels.
     pub pairs: BTreeMap<String, String>,
@@ -199,7 +201,7 @@ pub struct LabelSet {
 
 /// Reference to the scaled/managed workload (VPA `targetRef`, KEDA `scaleTargetRef`).
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct TargetRef {
     /// API version of the target.
     pub api_version: String,
@@ -211,7 +213,7 @@ pub struct TargetRef {
 
 /// The VerticalPodAutoscaler (autoscaling.k8s.io/v1), the fields we emit.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct VerticalPodAutoscaler {
     /// `autoscaling.k8s.io/v1`.
     pub api_version: String,
@@ -225,7 +227,7 @@ pub struct VerticalPodAutoscaler {
 
 /// VPA spec.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct VpaSpec {
     /// The workload.
     pub target_ref: TargetRef,
@@ -237,7 +239,7 @@ pub struct VpaSpec {
 
 /// VPA update policy.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct VpaUpdatePolicy {
     /// `Off`, `Initial`, `Recreate`, `InPlaceOrRecreate` or `Auto`.
     pub update_mode: String,
@@ -245,7 +247,7 @@ pub struct VpaUpdatePolicy {
 
 /// VPA resource policy.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct VpaResourcePolicy {
     /// One policy per container.
     pub container_policies: Vec<VpaContainerPolicy>,
@@ -253,7 +255,7 @@ pub struct VpaResourcePolicy {
 
 /// VPA container policy.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct VpaContainerPolicy {
     /// The container.
     pub container_name: String,
@@ -269,7 +271,7 @@ pub struct VpaContainerPolicy {
 
 /// The ExternalSecret (external-secrets.io/v1), the fields we emit.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct ExternalSecret {
     /// `external-secrets.io/v1`.
     pub api_version: String,
@@ -283,7 +285,7 @@ pub struct ExternalSecret {
 
 /// ExternalSecret spec.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct ExternalSecretSpec {
     /// How often to re-read the store.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -310,7 +312,7 @@ pub struct ExternalSecretSpec {
 
 /// ExternalSecret store reference.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct StoreRef {
     /// `SecretStore` or `ClusterSecretStore`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -323,7 +325,7 @@ pub struct StoreRef {
 /// ExternalSecret target: every field is optional in the CRD (`creationPolicy` defaults to
 /// `Owner`, the name to the ExternalSecret's).
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct ExternalSecretTarget {
     /// Secret name.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -348,7 +350,7 @@ pub struct ExternalSecretTarget {
 
 /// One Secret key and where it comes from.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct ExternalSecretData {
     /// The key in the Secret.
     pub secret_key: String,
@@ -361,7 +363,7 @@ pub struct ExternalSecretData {
 
 /// A value in the store.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct RemoteRef {
     /// Key (path).
     pub key: String,

@@ -18,7 +18,7 @@ custom_resource!(
 
 /// An HTTPRoute.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct HttpRoute {
     /// `gateway.networking.k8s.io/v1`.
     pub api_version: String,
@@ -32,7 +32,7 @@ pub struct HttpRoute {
 
 /// HTTPRoute spec.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct HttpRouteSpec {
     /// The Gateways (listeners) the route attaches to.
     pub parent_refs: Vec<ParentReference>,
@@ -45,7 +45,7 @@ pub struct HttpRouteSpec {
 
 /// A reference to a parent Gateway.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct ParentReference {
     /// API group of the parent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -68,7 +68,7 @@ pub struct ParentReference {
 
 /// One rule: matches and the backends they go to.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct HttpRouteRule {
     /// Request matches (any of them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -80,7 +80,7 @@ pub struct HttpRouteRule {
 
 /// A request match.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct HttpRouteMatch {
     /// Path match.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -89,7 +89,6 @@ pub struct HttpRouteMatch {
 
 /// A path match.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct HttpPathMatch {
     /// `Exact`, `PathPrefix` or `RegularExpression`.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
@@ -101,7 +100,7 @@ pub struct HttpPathMatch {
 
 /// A backend Service.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct HttpBackendRef {
     /// API group (`""`: core).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -14,19 +14,17 @@
 //! refuse never reaches a file, a printed command or a report. Knows nothing of files or YAML text:
 //! locations come from [`crate::input::extras`].
 
-use std::sync::Arc;
-
 use serde_json::{Map, Value as J};
 
 use crate::config::credentials;
 use crate::config::patches::{self, Change, PatchError, PathDisplay, Seg};
 use crate::diag::{Diagnostic, SHOWN_ERRORS};
-use crate::input::crds::Crd;
 use crate::input::extras::{LocatedObject, LocatedPatch};
 use crate::render::custom;
 use crate::render::k8s_check::{self, PathStep, TypeError};
 use crate::resolve::merge::Merged;
 
+mod check;
 mod messages;
 
 use messages::{credential_error, credential_path, lost_message};
@@ -175,13 +173,14 @@ struct Scan {
     unfit: Vec<PatchError>,
 }
 
-/// The problems of an object's names, values (quantities, CIDRs, ports) and structure (a pod
-/// spec's containers and mounts, the annotations' size).
+/// The problems of an object's names, values (quantities, CIDRs, ports), structure (a pod
+/// spec's containers and mounts, the annotations' size) and alert labels (no template).
 fn unfit(obj: &J) -> Vec<PatchError> {
     super::names::unfit(obj)
         .into_iter()
         .chain(super::values::unfit(obj))
         .chain(super::structure::unfit(obj))
+        .chain(super::monitoring::templated_labels(obj))
         .collect()
 }
 
@@ -246,19 +245,16 @@ pub fn apply(
         files.insert(at, (EXTRA_FILE.to_owned(), extras));
     }
     let count = files.iter().map(|(_, o)| o.len()).sum();
-    let mut scans: Vec<Option<Scan>> = std::iter::repeat_with(|| None).take(count).collect();
-    let mut applied = Vec::new();
-    for lp in &merged.patches {
-        apply_one(
-            lp,
-            &common,
-            files,
-            &mut applied,
-            &mut scans,
-            &mut found,
-            &merged.crds,
-        );
+    let mut run = check::Run {
+        log: Vec::new(),
+        touched: std::iter::repeat_with(|| None).take(count).collect(),
+        problems: Vec::new(),
+    };
+    for (p, lp) in merged.patches.iter().enumerate() {
+        apply_one(p, lp, &common, files, &mut run);
     }
+    check::objects(merged, &common.labels, files, &mut run);
+    let applied = check::report(merged, files, run, &mut found);
     if found.diags.is_empty() {
         super::recount::quota(&merged.config, files)?;
         Ok(applied)
@@ -469,23 +465,26 @@ fn custom_problems(
     }
 }
 
+/// Applies patch number `p` to every object it selects, in place: only what it changes is
+/// touched (the checks of the patched objects come once, after every patch: [`check`]). A patch
+/// that fails on an object leaves it as it was.
 fn apply_one(
+    p: usize,
     lp: &LocatedPatch,
     common: &Common,
     files: &mut [(String, Vec<J>)],
-    applied: &mut Vec<Applied>,
-    scans: &mut [Option<Scan>],
-    found: &mut Found,
-    crds: &[Arc<Crd>],
+    run: &mut check::Run,
 ) {
     let mut all: Vec<&mut J> = files
         .iter_mut()
         .flat_map(|(_, objs)| objs.iter_mut())
         .collect();
     let is_kustomization = |o: &J| o.get("kind").and_then(J::as_str) == Some("Kustomization");
-    let targets = || all.iter().map(|o| &**o).filter(|o| !is_kustomization(o));
     let selected: Vec<usize> = {
-        let chosen = patches::select(&lp.patch.target, targets());
+        let chosen = patches::select(
+            &lp.patch.target,
+            all.iter().map(|o| &**o).filter(|o| !is_kustomization(o)),
+        );
         // Indices among the objects without the Kustomization, mapped to `all`'s.
         let places: Vec<usize> = (0..all.len())
             .filter(|&i| !is_kustomization(all[i]))
@@ -496,136 +495,24 @@ fn apply_one(
             .collect()
     };
     if selected.is_empty() {
-        found.push(|| lp.error(&patches::no_match(&lp.patch, targets())));
+        run.problems
+            .push(check::Problem::new(p, 0, check::What::NoMatch));
         return;
     }
-    let (mut seen, mut past) = (
-        std::collections::BTreeSet::new(),
-        std::collections::BTreeSet::new(),
-    );
-    let owned = super::claims::owned(targets());
     for i in selected {
-        let (Some(obj), Some(slot)) = (all.get_mut(i), scans.get_mut(i)) else {
+        let (Some(obj), Some(slot)) = (all.get_mut(i), run.touched.get_mut(i)) else {
             continue;
         };
-        let mut work = (**obj).clone();
-        let changes = match patches::apply(&mut work, &lp.patch) {
-            Ok(c) => c,
-            Err(e) => {
-                found.push(|| lp.error(&e));
-                continue;
+        let t = slot.get_or_insert_with(|| check::Touched::new(obj));
+        match patches::apply_in_place(obj, &lp.patch, &mut t.copied) {
+            Ok(changes) => {
+                label(obj, &common.labels);
+                t.apps.push(run.log.len());
+                run.log.push(check::App { patch: p, changes });
             }
-        };
-        label(&mut work, &common.labels);
-        let before = slot.get_or_insert_with(|| Scan::of(obj, &owned));
-        let after = Scan::of(&work, &owned);
-        // A credential refuses the patch; every one it adds is reported, and its other
-        // problems too (one run).
-        let mut refused = false;
-        for hit in after
-            .credentials
-            .iter()
-            .filter(|c| !before.credentials.contains(c))
-        {
-            let at = patches::locate(&work, &lp.patch, &changes, &hit.path);
-            // One patch selecting many objects adds the same value to each: once.
-            if seen.insert((PathDisplay(&at).to_string(), hit.describe())) {
-                found.push(|| {
-                    let shown = credential_path("patches", lp.index, &at, hit);
-                    lp.error(&credential_error(at.clone(), hit)).path(shown)
-                });
-            }
-            refused = true;
-        }
-        let unfit: Vec<&PatchError> = after
-            .unfit
-            .iter()
-            .filter(|e| !before.unfit.iter().any(|b| b.message == e.message))
-            .collect();
-        if !unfit.is_empty() {
-            for e in unfit {
-                if found.full() {
-                    // Counted once per place in the object, without locating it in the file.
-                    if past.insert((PathDisplay(&e.path).to_string(), e.message.clone())) {
-                        found.more += 1;
-                    }
-                    continue;
-                }
-                let at = patches::locate(&work, &lp.patch, &changes, &e.path);
-                // One patch selecting many objects makes the same mistake in each: once.
-                if seen.insert((PathDisplay(&at).to_string(), e.message.clone())) {
-                    found.push(|| {
-                        lp.error(&PatchError {
-                            path: at,
-                            ..e.clone()
-                        })
-                    });
-                }
-            }
-            continue;
-        }
-        // A listed CRD's kind: its schema instead of a Kubernetes type's round trip.
-        let (api, kind) = (
-            crate::k8s::object::field_str(&work, "/apiVersion").to_owned(),
-            crate::k8s::object::field_str(&work, "/kind").to_owned(),
-        );
-        if super::builtin::lookup(&api, &kind).is_err()
-            && let Some(Ok(def)) = custom::lookup(crds, &api, &kind)
-        {
-            let problems = custom_problems(&def, &work, |e| {
-                let at = patches::locate(&work, &lp.patch, &changes, &e.path);
-                Some(lp.error(&PatchError {
-                    path: at,
-                    on_key: e.on_key,
-                    message: e.message.clone(),
-                    hint: e.hint.clone(),
-                }))
-            });
-            if problems.is_empty() && !refused {
-                applied.push(Applied {
-                    origin: lp.origin(),
-                    index: lp.index,
-                    object: patches::object_id(&work),
-                    changes: describe(&changes),
-                    located: changes.clone(),
-                });
-                **obj = work;
-                *slot = Some(after);
-            }
-            for d in problems {
-                found.push(|| d);
-            }
-            continue;
-        }
-        match round_trip(&work) {
-            Ok(_) if refused => {}
-            Ok(back) => {
-                applied.push(Applied {
-                    origin: lp.origin(),
-                    index: lp.index,
-                    object: patches::object_id(&back),
-                    changes: describe(&changes),
-                    located: changes.clone(),
-                });
-                **obj = back;
-                // The next patch of this object compares with what this one left (the round
-                // trip only drops what it would have reported).
-                *slot = Some(after);
-            }
-            Err(lost) => {
-                for (path, what) in lost {
-                    found.push(|| {
-                        let at = patches::locate(&work, &lp.patch, &changes, &path);
-                        let (message, hint) = lost_message(&work, &path, &what);
-                        lp.error(&PatchError {
-                            path: at,
-                            on_key: what == "dropped",
-                            message,
-                            hint,
-                        })
-                    });
-                }
-            }
+            Err(e) => run
+                .problems
+                .push(check::Problem::new(p, i, check::What::Apply(e))),
         }
     }
 }

@@ -39,6 +39,17 @@ fn join<I: IntoIterator<Item = String>>(it: I) -> String {
     it.into_iter().collect::<Vec<_>>().join(", ")
 }
 
+/// `before` and the items joined (`" with keys a, b"`), or nothing for no item: a printed
+/// prerequisite never says "with keys ," or "()".
+fn listed<I: IntoIterator<Item = String>>(before: &str, it: I, after: &str) -> String {
+    let all = join(it);
+    if all.is_empty() {
+        String::new()
+    } else {
+        format!("{before}{all}{after}")
+    }
+}
+
 /// Everything the rendered objects need from the cluster, in a fixed order.
 pub fn needs(objects: &[J]) -> Vec<Need> {
     let mut out = Vec::new();
@@ -233,11 +244,14 @@ fn storage(objects: &[J], out: &mut Vec<Need>) {
             Some(c) => format!("StorageClass {c}"),
             None => "a default StorageClass".to_owned(),
         };
-        let modes = join(
+        let modes = match join(
             items(spec, "/accessModes")
                 .filter_map(J::as_str)
                 .map(str::to_owned),
-        );
+        ) {
+            m if m.is_empty() => "any access mode of".to_owned(),
+            m => m,
+        };
         let size = field_str(spec, "/resources/requests/storage");
         claims
             .entry((class, modes))
@@ -384,20 +398,25 @@ fn secrets(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
                 field_str(es, "/spec/secretStoreRef/kind"),
                 field_str(es, "/spec/secretStoreRef/name")
             );
-            let remote = join(items(es, "/spec/data").map(|d| {
-                let property = field_str(d, "/remoteRef/property");
-                let key = field_str(d, "/remoteRef/key");
-                let remote = if property.is_empty() {
-                    key.to_owned()
-                } else {
-                    format!("{key}.{property}")
-                };
-                format!("{} ← {remote}", field_str(d, "/secretKey"))
-            }));
+            let remote = listed(
+                ": ",
+                items(es, "/spec/data").map(|d| {
+                    let property = field_str(d, "/remoteRef/property");
+                    let key = field_str(d, "/remoteRef/key");
+                    let remote = if property.is_empty() {
+                        key.to_owned()
+                    } else {
+                        format!("{key}.{property}")
+                    };
+                    format!("{} ← {remote}", field_str(d, "/secretKey"))
+                }),
+                "",
+            );
             out.push(Need {
                 what: format!("{store}, readable by the External Secrets Operator"),
                 because: format!(
-                    "ExternalSecret {} creates Secret {secret} (keys {keys_text}) from it: {remote}",
+                    "ExternalSecret {} creates Secret {secret}{} from it{remote}",
+                    listed(" (keys ", keys.iter().cloned(), ")"),
                     name(es)
                 ),
                 commands: Vec::new(),
@@ -530,9 +549,13 @@ fn scheduling(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
             "/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms",
         ) {
             for e in items(term, "/matchExpressions") {
-                let values = join(items(e, "/values").filter_map(J::as_str).map(str::to_owned));
+                let values = listed(
+                    " (",
+                    items(e, "/values").filter_map(J::as_str).map(str::to_owned),
+                    ")",
+                );
                 labels.push(format!(
-                    "{} {} ({values})",
+                    "{} {}{values}",
                     field_str(e, "/key"),
                     field_str(e, "/operator")
                 ));

@@ -99,15 +99,20 @@ pub fn quota(cfg: &Config, files: &mut [(String, Vec<J>)]) -> Result<(), Vec<Dia
         }
         Err(short) => Err(short
             .iter()
-            .map(|s| {
-                Diagnostic::new(format!(
+            .map(|s| match &s.beyond {
+                Some(max) => Diagnostic::new(format!(
+                    "the quota figure `{}` would be {}, more than Kubernetes counts ({max}), with the patches and extra objects: {}",
+                    s.resource, s.need, s.breakdown
+                ))
+                .help(format!("lower the per-pod `{}` figures or the replicas in that sum, so that it stays under {max}", s.resource)),
+                None => Diagnostic::new(format!(
                     "quota `{}: {}` cannot hold this deployment with its patches and extra objects, which needs {}: {}",
                     s.resource, s.set, s.need, s.breakdown
                 ))
                 .help(format!(
                     "raise the quota figure to at least {}, or remove it to let agentctl derive it",
                     s.suggest
-                ))
+                )),
             })
             .collect()),
     }

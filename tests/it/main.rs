@@ -17,6 +17,7 @@ mod support;
 
 mod attacks;
 mod attacks_claims;
+mod attacks_final;
 mod attacks_output;
 mod attacks_owner;
 mod attacks_state;

@@ -35,10 +35,12 @@ use crate::config::credentials::shown_key;
 use crate::k8s::object::field_str;
 use crate::suggest::did_you_mean;
 
+mod inplace;
 mod locate;
 mod parse;
 mod strategic;
 
+pub use inplace::*;
 pub use locate::*;
 pub use parse::*;
 pub use strategic::*;
@@ -312,6 +314,17 @@ fn identity(obj: &J) -> Vec<J> {
 // Long on purpose: one pass over the two patch kinds and the identity check before and after; the
 // steps share the object snapshot that identity errors compare against.
 pub fn apply(obj: &mut J, patch: &Patch) -> Result<Vec<Change>, PatchError> {
+    apply_within(obj, patch, &mut MAX_COPIED.clone())
+}
+
+/// [`apply`], with `copied`: what JSON 6902 `copy` operations may still add to this object
+/// (taken from it as they do): the one operation that makes an object larger than the patch
+/// that changes it, so repeated copies could double an object with every patch.
+pub fn apply_within(
+    obj: &mut J,
+    patch: &Patch,
+    copied: &mut usize,
+) -> Result<Vec<Change>, PatchError> {
     let api = field_str(obj, "/apiVersion").to_owned();
     let kind = field_str(obj, "/kind").to_owned();
     let before = identity(obj);
@@ -385,6 +398,19 @@ pub fn apply(obj: &mut J, patch: &Patch) -> Result<Vec<Change>, PatchError> {
                     json_patch::PatchOperation::Remove(_) => Some(keyed(obj, &api, &kind, &ptr)),
                     _ => None,
                 };
+                if let json_patch::PatchOperation::Copy(c) = op {
+                    copy_within(obj, c.from.as_str(), copied).map_err(|()| {
+                        PatchError::new(
+                            at("from"),
+                            format!(
+                                "this `copy` would make what the copies of all patches add to {} more than {}",
+                                object_id(obj),
+                                human_bytes(MAX_COPIED)
+                            ),
+                        )
+                        .hint("copy a smaller value, or write the value in the patch (`op: add`)")
+                    })?;
+                }
                 if let Err(e) = json_patch::patch(obj, std::slice::from_ref(op)) {
                     return Err(op_error(obj, op, &e.kind, i));
                 }

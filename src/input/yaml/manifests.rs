@@ -403,6 +403,101 @@ pub fn read_manifests(text: &str) -> Result<Vec<serde_json::Value>, SyntaxError>
     super::parse_manifests(text).map_err(|message| located(text, &message))
 }
 
+/// [`read_manifests`] for a file of objects (one side of `diff`): each document must also be
+/// an object kubectl can build ([`unbuildable`]), else the error is at the document's start.
+pub fn read_objects(text: &str) -> Result<Vec<serde_json::Value>, SyntaxError> {
+    let docs = read_manifests(text)?;
+    match docs
+        .iter()
+        .enumerate()
+        .find_map(|(i, d)| unbuildable(d).map(|why| (i, why)))
+    {
+        Some((i, why)) => Err(super::err(
+            format!("not an object kubectl can build: {why}"),
+            document_start(text, i),
+            Some(
+                "each `---` document is one whole object (`apiVersion`, `kind`, `metadata.name`); run `agentctl render` again to write the file afresh",
+            ),
+        )),
+        None => Ok(docs),
+    }
+}
+
+/// Why `kubectl kustomize` could not build this document as an object: not a map, an
+/// `apiVersion` that is not a word, a `kind` that is not a name (letters and digits), no
+/// `metadata.name` (a Kustomization and a `List` need none).
+fn unbuildable(doc: &serde_json::Value) -> Option<String> {
+    use serde_json::Value as J;
+    let J::Object(m) = doc else {
+        return Some(format!(
+            "a document is {}, not a map",
+            match doc {
+                J::String(_) => "a string",
+                J::Array(_) => "a list",
+                J::Number(_) => "a number",
+                _ => "a scalar",
+            }
+        ));
+    };
+    let word = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_graphic());
+    match m.get("apiVersion") {
+        Some(J::String(a)) if word(a) => {}
+        Some(_) => return Some("its `apiVersion` is not a group/version".into()),
+        None => return Some("a document has no `apiVersion` (an object split by `---`?)".into()),
+    }
+    let kind = match m.get("kind") {
+        Some(J::String(k))
+            if k.starts_with(|c: char| c.is_ascii_alphabetic())
+                && k.chars().all(|c| c.is_ascii_alphanumeric()) =>
+        {
+            k
+        }
+        Some(_) => return Some("its `kind` is not a kind's name (letters and digits)".into()),
+        None => return Some("a document has no `kind` (an object split by `---`?)".into()),
+    };
+    if kind == "Kustomization" || kind.ends_with("List") {
+        return None;
+    }
+    match m.get("metadata").and_then(|x| x.get("name")) {
+        Some(J::String(n)) if !n.is_empty() => None,
+        _ => Some(format!(
+            "this {kind} has no `metadata.name` (an object split by `---`?)"
+        )),
+    }
+}
+
+/// Where the `n`th document that is not empty starts (the reader skips empty ones).
+fn document_start(text: &str, n: usize) -> Pos {
+    let options = serde_saphyr::granit_parser::options! { emit_comments: false };
+    let mut seen = 0;
+    let mut start = None;
+    for event in Parser::new_from_str_with_options(text, options) {
+        let Ok((event, span)) = event else { break };
+        match event {
+            Event::DocumentStart(..) => start = Some(pos_of(&span)),
+            // An empty document is one null scalar.
+            Event::Scalar(ref v, ScalarStyle::Plain, ..)
+                if start.is_some() && matches!(v.as_ref(), "" | "~" | "null") =>
+            {
+                start = None;
+            }
+            Event::Scalar(..)
+            | Event::MappingStart(..)
+            | Event::SequenceStart(..)
+            | Event::Alias(..) => {
+                if let Some(p) = start.take() {
+                    if seen == n {
+                        return p;
+                    }
+                    seen += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    Pos { line: 1, col: 1 }
+}
+
 /// The first merge key (`<<` as a plain map key) of `text`, or its first syntax error.
 fn merge_key(text: &str) -> Option<SyntaxError> {
     let options = serde_saphyr::granit_parser::options! { emit_comments: false };

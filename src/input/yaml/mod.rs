@@ -588,5 +588,5 @@ pub use scalar::{NotDecimal, not_decimal, resolve_plain, unfit_character};
 
 pub use manifests::{
     YAML11_BOOLS, from_str, go_yaml_less, is_yaml11_only_bool, plain_strings, read_manifests,
-    to_string_ordered, yaml11_retypes,
+    read_objects, to_string_ordered, yaml11_retypes,
 };

@@ -18,6 +18,7 @@ use crate::config::{AgentMetrics, Alerts, Config};
 mod dashboard;
 mod rules;
 use crate::resolve::validate::{Kind, parse_duration, parse_quantity};
+pub use rules::templated_labels;
 
 /// The Prometheus `job` label of the agent's targets: the Prometheus Operator names a
 /// ServiceMonitor's job after the Service it scrapes.

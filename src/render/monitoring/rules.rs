@@ -338,3 +338,37 @@ impl Spec {
             .collect()
     }
 }
+
+/// The labels of every rule of a PrometheusRule (agentctl's, patched, or an extra object's)
+/// that hold `{{` or `}}`: Prometheus expands an alert's labels as Go templates (which can run
+/// queries and read other series), and no label agentctl writes is one. An alert's annotations
+/// are its templates (`{{ $labels.pod }}` in agentctl's own descriptions), so they stay free.
+/// The typed settings that land in labels are refused the same way when they are read
+/// (`resolve::validate`).
+pub fn templated_labels(obj: &J) -> Vec<crate::config::patches::PatchError> {
+    use crate::config::patches::{PatchError, Seg};
+    let mut out = Vec::new();
+    if obj.get("kind").and_then(J::as_str) != Some("PrometheusRule") {
+        return out;
+    }
+    let key = |k: &str| Seg::Key(k.to_owned());
+    let groups = crate::k8s::object::pointer(obj, "/spec/groups").and_then(J::as_array);
+    for (g, group) in groups.into_iter().flatten().enumerate() {
+        let rules = group.get("rules").and_then(J::as_array);
+        for (r, rule) in rules.into_iter().flatten().enumerate() {
+            let labels = rule.get("labels").and_then(J::as_object);
+            for (name, v) in labels.into_iter().flatten() {
+                let text = v.as_str().unwrap_or_default();
+                if text.contains("{{") || text.contains("}}") {
+                    out.push(PatchError {
+                        path: vec![key("spec"), key("groups"), Seg::Index(g), key("rules"), Seg::Index(r), key("labels"), key(name)],
+                        on_key: false,
+                        message: format!("`{{{{` or `}}}}` in the label `{name}` of an alert rule: Prometheus would expand it as a template (it can run queries and read other labels); an alert's labels are never templates"),
+                        hint: Some("remove the braces; to show a series' labels, use the rule's annotations (`description`, `summary`), which are templates".into()),
+                    });
+                }
+            }
+        }
+    }
+    out
+}

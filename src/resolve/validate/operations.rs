@@ -196,6 +196,20 @@ fn shortfall(k: &mut Checker, c: &Config, s: &Shortfall) {
     } else {
         "agent.replicas.min"
     };
+    if let Some(max) = &s.beyond {
+        // No quota holds it: the per-pod figure (or the replicas) is what to change.
+        let (half, what) = s.resource.split_once('.').unwrap_or(("limits", "cpu"));
+        k.cross(
+            &format!("agent.resources.{half}.{what}"),
+            replicas_path,
+            format!(
+                "the quota figure `{}` would be {}, more than Kubernetes counts ({max}): {}",
+                s.resource, s.need, s.breakdown
+            ),
+            format!("lower the per-pod `{half}.{what}` figures or the replicas in that sum, so that it stays under {max}"),
+        );
+        return;
+    }
     let mut help = format!(
         "raise `{path}` to at least {}, or remove it to let agentctl derive it",
         s.suggest

@@ -1,0 +1,556 @@
+//! The patched objects checked once, after every patch, and each problem located at the patch
+//! that wrote it. Every object a patch changed is scanned (names, values, structure,
+//! credentials) and goes through its Kubernetes type (or its CRD's schema) once, in its final
+//! form, so the work is linear in the patches times the objects each selects plus the size of
+//! the final objects, whatever the patches add. What the final object has and its original did
+//! not is the patches' doing: each problem is put on the last patch that wrote its path (or a
+//! value above it; else one that removed something there); a problem no patch's path leads to
+//! (a mount whose volume a patch removed) is put on the patch after which it first appears,
+//! found by replaying the object's patches (bisection: only on that error path). Problems are
+//! reported in the order the patches were applied, as if each patch had been checked alone.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde_json::{Map, Value as J};
+
+use super::messages::{credential_error, credential_path, lost_message};
+use super::{Applied, Found, Scan, describe, label, steps};
+use crate::config::credentials::{self, Hit};
+use crate::config::patches::{self, Change, MAX_COPIED, PatchError, PathDisplay, Seg};
+use crate::diag::SHOWN_ERRORS;
+use crate::render::custom;
+use crate::render::k8s_check::{self, TypeError};
+use crate::resolve::merge::Merged;
+
+/// One patch applied to one object.
+pub(super) struct App {
+    /// The patch's index in `Merged::patches`.
+    pub patch: usize,
+    /// What it changed.
+    pub changes: Vec<Change>,
+}
+
+/// An object some patch selected: as it was, and the patches applied to it.
+pub(super) struct Touched {
+    original: J,
+    /// Indices into [`Run::log`], in the order they were applied.
+    pub apps: Vec<usize>,
+    /// What JSON 6902 copies may still add to it.
+    pub copied: usize,
+}
+
+impl Touched {
+    pub fn new(obj: &J) -> Touched {
+        Touched {
+            original: obj.clone(),
+            apps: Vec::new(),
+            copied: MAX_COPIED,
+        }
+    }
+}
+
+/// The state of applying the patches: every application, the objects they touched (by index
+/// over all objects, the Kustomization included), the problems found.
+pub(super) struct Run {
+    pub log: Vec<App>,
+    pub touched: Vec<Option<Touched>>,
+    pub problems: Vec<Problem>,
+}
+
+/// A problem of a patch on an object, built into a diagnostic only if it is among the first
+/// [`SHOWN_ERRORS`].
+pub(super) struct Problem {
+    patch: usize,
+    object: usize,
+    what: What,
+}
+
+impl Problem {
+    pub fn new(patch: usize, object: usize, what: What) -> Problem {
+        Problem {
+            patch,
+            object,
+            what,
+        }
+    }
+
+    /// Within one patch and object: the patch itself, credentials, names and values, then
+    /// what the type or schema refused.
+    fn rank(&self) -> u8 {
+        match self.what {
+            What::NoMatch | What::Apply(_) => 0,
+            What::Credential { .. } => 1,
+            What::Unfit { .. } => 2,
+            What::Custom { .. } | What::Lost { .. } => 3,
+        }
+    }
+}
+
+pub(super) enum What {
+    /// The target selects nothing.
+    NoMatch,
+    /// The patch could not be applied (a path inside the patch entry).
+    Apply(PatchError),
+    /// Paths below are object paths, `app` the application that wrote them.
+    Credential {
+        app: usize,
+        hit: Hit,
+    },
+    Unfit {
+        app: usize,
+        e: PatchError,
+    },
+    Custom {
+        app: usize,
+        e: PatchError,
+        crd: String,
+    },
+    Lost {
+        app: usize,
+        path: Vec<Seg>,
+        what: String,
+    },
+}
+
+/// Who wrote each path of one object: the last application whose change is at or above it.
+struct Writers {
+    wrote: BTreeMap<Vec<Seg>, usize>,
+    removed: BTreeMap<Vec<Seg>, usize>,
+}
+
+impl Writers {
+    fn new(log: &[App], apps: &[usize]) -> Writers {
+        let (mut wrote, mut removed) = (BTreeMap::new(), BTreeMap::new());
+        for &a in apps {
+            for c in log.get(a).map(|x| &x.changes[..]).unwrap_or_default() {
+                let map = if c.removed { &mut removed } else { &mut wrote };
+                map.insert(c.object_path.clone(), a);
+            }
+        }
+        Writers { wrote, removed }
+    }
+
+    /// The applications that wrote strictly below `keyed`.
+    fn below(&self, keyed: &[Seg]) -> Vec<usize> {
+        let mut apps: Vec<usize> = self
+            .wrote
+            .range(keyed.to_vec()..)
+            .take_while(|(k, _)| k.starts_with(keyed))
+            .filter(|(k, _)| k.len() > keyed.len())
+            .map(|(_, a)| *a)
+            .collect();
+        apps.sort_unstable();
+        apps.dedup();
+        apps
+    }
+
+    /// `keyed`: a path with list items by merge key, as changes record them.
+    fn of(&self, keyed: &[Seg]) -> Option<usize> {
+        let above = |m: &BTreeMap<Vec<Seg>, usize>| {
+            (0..=keyed.len())
+                .filter_map(|l| keyed.get(..l).and_then(|p| m.get(p)).copied())
+                .max()
+        };
+        above(&self.wrote).or_else(|| {
+            let below = self
+                .removed
+                .range(keyed.to_vec()..)
+                .take_while(|(k, _)| k.starts_with(keyed))
+                .map(|(_, a)| *a)
+                .max();
+            above(&self.removed).max(below)
+        })
+    }
+}
+
+/// Checks every object a patch changed, in its final form; an object without a problem takes
+/// the form the API server stores (its type's round trip), one with a problem adds them to
+/// `run.problems`.
+pub(super) fn objects(
+    merged: &Merged,
+    labels: &Map<String, J>,
+    files: &mut [(String, Vec<J>)],
+    run: &mut Run,
+) {
+    let is_kustomization = |o: &J| o.get("kind").and_then(J::as_str) == Some("Kustomization");
+    let owned = super::super::claims::owned(
+        files
+            .iter()
+            .flat_map(|(_, o)| o)
+            .filter(|o| !is_kustomization(o)),
+    );
+    let mut all: Vec<&mut J> = files
+        .iter_mut()
+        .flat_map(|(_, objs)| objs.iter_mut())
+        .collect();
+    for (i, slot) in run.touched.iter().enumerate() {
+        let (Some(t), Some(obj)) = (slot, all.get_mut(i)) else {
+            continue;
+        };
+        if t.apps.is_empty() {
+            continue;
+        }
+        let replay = Replay {
+            merged,
+            labels,
+            log: &run.log,
+            t,
+        };
+        let writers = Writers::new(&run.log, &t.apps);
+        let at = |path: &[Seg], present: &dyn Fn(&J) -> bool| {
+            writers
+                .of(&patches::keyed_path(obj, path))
+                .unwrap_or_else(|| replay.introduced(present))
+        };
+        let mut found: Vec<What> = Vec::new();
+        let (before, after) = (Scan::of(&t.original, &owned), Scan::of(obj, &owned));
+        for hit in after
+            .credentials
+            .into_iter()
+            .filter(|c| !before.credentials.contains(c))
+        {
+            let app = at(&hit.path, &|s| credentials::in_object(s).contains(&hit));
+            found.push(What::Credential { app, hit });
+        }
+        for e in after
+            .unfit
+            .into_iter()
+            .filter(|e| !before.unfit.iter().any(|b| b.message == e.message))
+        {
+            // At the same place (a total's message names the total, which grows patch by
+            // patch), or said the same way.
+            let app = at(&e.path, &|s| {
+                Scan::of(s, &owned)
+                    .unfit
+                    .iter()
+                    .any(|u| u.path == e.path || u.message == e.message)
+            });
+            found.push(What::Unfit { app, e });
+        }
+        // A patch whose names or values are wrong is not checked against the type as well.
+        let unfit_apps: HashSet<usize> = found
+            .iter()
+            .filter_map(|w| match w {
+                What::Unfit { app, .. } => Some(*app),
+                _ => None,
+            })
+            .collect();
+        let (api, kind) = (
+            crate::k8s::object::field_str(obj, "/apiVersion").to_owned(),
+            crate::k8s::object::field_str(obj, "/kind").to_owned(),
+        );
+        let mut checked = None;
+        if super::super::builtin::lookup(&api, &kind).is_err()
+            && let Some(Ok(def)) = custom::lookup(&merged.crds, &api, &kind)
+        {
+            // A listed CRD's kind: its schema instead of a Kubernetes type's round trip.
+            let errors = custom::validate(&def, obj).unwrap_or_else(|unusable| {
+                vec![PatchError {
+                    path: vec![Seg::Key("kind".into())],
+                    on_key: false,
+                    message: unusable,
+                    hint: Some("fix the CRD file (a structural schema, as `kubectl get crd NAME -o yaml` prints it)".into()),
+                }]
+            });
+            for e in errors {
+                let app = at(&e.path, &|s| {
+                    custom::validate(&def, s)
+                        .is_ok_and(|v| v.iter().any(|x| x.path == e.path && x.message == e.message))
+                });
+                if !unfit_apps.contains(&app) {
+                    found.push(What::Custom {
+                        app,
+                        e,
+                        crd: def.named(),
+                    });
+                }
+            }
+            checked = Some((**obj).clone());
+        } else {
+            let (lost, back) = round_trip_all(obj);
+            for (path, what) in lost {
+                let mut apps = vec![at(&path, &|s| {
+                    round_trip_all(s)
+                        .0
+                        .iter()
+                        .any(|(p, w)| *p == path && *w == what)
+                })];
+                if what == "dropped" {
+                    // A dropped map drops what every patch wrote inside it: each is told.
+                    apps.extend(writers.below(&patches::keyed_path(obj, &path)));
+                    apps.sort_unstable();
+                    apps.dedup();
+                }
+                for app in apps {
+                    if !unfit_apps.contains(&app) {
+                        found.push(What::Lost {
+                            app,
+                            path: path.clone(),
+                            what: what.clone(),
+                        });
+                    }
+                }
+            }
+            checked = checked.or(back);
+        }
+        if found.is_empty() {
+            if let Some(c) = checked {
+                **obj = c;
+            }
+        } else {
+            run.problems.extend(
+                found
+                    .into_iter()
+                    .map(|w| Problem::new(run.log.get(app_of(&w)).map_or(0, |a| a.patch), i, w)),
+            );
+        }
+    }
+}
+
+fn app_of(w: &What) -> usize {
+    match w {
+        What::Credential { app, .. }
+        | What::Unfit { app, .. }
+        | What::Custom { app, .. }
+        | What::Lost { app, .. } => *app,
+        What::NoMatch | What::Apply(_) => 0,
+    }
+}
+
+/// One object's patches applied again from its original, to find the one after which a
+/// problem no patch's path leads to first appears.
+struct Replay<'a> {
+    merged: &'a Merged,
+    labels: &'a Map<String, J>,
+    log: &'a [App],
+    t: &'a Touched,
+}
+
+impl Replay<'_> {
+    /// The object after its first `k` applications.
+    fn state(&self, k: usize) -> J {
+        let mut s = self.t.original.clone();
+        let mut copied = MAX_COPIED;
+        for a in self.t.apps.iter().take(k) {
+            if let Some(lp) = self
+                .log
+                .get(*a)
+                .and_then(|a| self.merged.patches.get(a.patch))
+            {
+                // Each applied the first time, so it applies again.
+                let _ = patches::apply_in_place(&mut s, &lp.patch, &mut copied);
+                label(&mut s, self.labels);
+            }
+        }
+        s
+    }
+
+    /// The application after which `present` first holds (absent from the original, present
+    /// in the final object): by bisection, a logarithmic number of replays.
+    fn introduced(&self, present: &dyn Fn(&J) -> bool) -> usize {
+        let (mut lo, mut hi) = (0, self.t.apps.len());
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if present(&self.state(mid)) {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        self.t.apps.get(hi.saturating_sub(1)).copied().unwrap_or(0)
+    }
+}
+
+/// Everything `obj` loses through its Kubernetes type (paths into `obj`, with what happened),
+/// and the round-tripped object in its stored form when it loses nothing. A value of the wrong
+/// type stops the type's reader at the first: each is set aside (a map's key; not a list's
+/// item, which would move the others) and the object read again, up to [`SHOWN_ERRORS`] of
+/// them, so one run reports them all.
+fn round_trip_all(obj: &J) -> (Vec<(Vec<Seg>, String)>, Option<J>) {
+    let mut found: Vec<(Vec<Seg>, String)> = Vec::new();
+    let mut scratch: Option<J> = None;
+    let mut set_aside: Vec<Vec<Seg>> = Vec::new();
+    for _ in 0..=SHOWN_ERRORS {
+        let here = scratch.as_ref().unwrap_or(obj);
+        match k8s_check::roundtrip(here) {
+            Ok(back) => {
+                let mut lost = patches::lost(here, &back);
+                // What the type fills in for a value set aside is not lost.
+                lost.retain(|(p, _)| !set_aside.iter().any(|s| p.starts_with(s)));
+                if lost.is_empty() && found.is_empty() {
+                    let mut back = back;
+                    crate::render::stored::apply(&mut back);
+                    return (found, Some(back));
+                }
+                found.extend(lost);
+                return (found, None);
+            }
+            Err(e) => match e.downcast_ref::<TypeError>() {
+                Some(t) => {
+                    let path = steps(&t.path);
+                    found.push((path.clone(), t.message.clone()));
+                    let s = scratch.get_or_insert_with(|| obj.clone());
+                    if !remove_key(s, &path) {
+                        break;
+                    }
+                    set_aside.push(path);
+                }
+                None => {
+                    found.push((Vec::new(), e.to_string()));
+                    break;
+                }
+            },
+        }
+    }
+    (found, None)
+}
+
+/// Removes the map key at `path`; false when the path does not end at one.
+fn remove_key(obj: &mut J, path: &[Seg]) -> bool {
+    let Some((Seg::Key(last), parent)) = path.split_last() else {
+        return false;
+    };
+    let mut here = obj;
+    for seg in parent {
+        here = match (seg, here) {
+            (Seg::Key(k), J::Object(m)) => match m.get_mut(k) {
+                Some(v) => v,
+                None => return false,
+            },
+            (Seg::Index(n), J::Array(items)) => match items.get_mut(*n) {
+                Some(v) => v,
+                None => return false,
+            },
+            _ => return false,
+        };
+    }
+    match here {
+        J::Object(m) => m.remove(last).is_some(),
+        _ => false,
+    }
+}
+
+/// Builds the problems (the first [`SHOWN_ERRORS`] of them, the rest counted), in the order
+/// the patches were applied; returns what each patch changed in each object.
+pub(super) fn report(
+    merged: &Merged,
+    files: &[(String, Vec<J>)],
+    mut run: Run,
+    found: &mut Found,
+) -> Vec<Applied> {
+    let all: Vec<&J> = files.iter().flat_map(|(_, objs)| objs).collect();
+    let targets = || {
+        all.iter()
+            .copied()
+            .filter(|o| o.get("kind").and_then(J::as_str) != Some("Kustomization"))
+    };
+    run.problems.sort_by_key(|p| (p.patch, p.object, p.rank()));
+    // One patch selecting many objects makes the same mistake in each: once.
+    let (mut seen, mut past) = (HashSet::new(), HashSet::new());
+    for p in &run.problems {
+        let (Some(lp), Some(obj)) = (merged.patches.get(p.patch), all.get(p.object)) else {
+            continue;
+        };
+        let changes = |app: &usize| {
+            run.log
+                .get(*app)
+                .map(|a| &a.changes[..])
+                .unwrap_or_default()
+        };
+        let locate =
+            |app: &usize, path: &[Seg]| patches::locate(obj, &lp.patch, changes(app), path);
+        match &p.what {
+            What::NoMatch => found.push(|| lp.error(&patches::no_match(&lp.patch, targets()))),
+            What::Apply(e) => found.push(|| lp.error(e)),
+            What::Credential { app, hit } => {
+                let at = locate(app, &hit.path);
+                if seen.insert((p.patch, PathDisplay(&at).to_string(), hit.describe())) {
+                    found.push(|| {
+                        let shown = credential_path("patches", lp.index, &at, hit);
+                        lp.error(&credential_error(at.clone(), hit)).path(shown)
+                    });
+                }
+            }
+            What::Unfit { app, e } => {
+                if found.full() {
+                    // Counted once per place in the object, without locating it in the file.
+                    if past.insert((p.patch, PathDisplay(&e.path).to_string(), e.message.clone())) {
+                        found.more += 1;
+                    }
+                    continue;
+                }
+                let at = locate(app, &e.path);
+                if seen.insert((p.patch, PathDisplay(&at).to_string(), e.message.clone())) {
+                    found.push(|| {
+                        lp.error(&PatchError {
+                            path: at,
+                            ..e.clone()
+                        })
+                    });
+                }
+            }
+            What::Custom { app, e, crd } => found.push(|| {
+                lp.error(&PatchError {
+                    path: locate(app, &e.path),
+                    ..e.clone()
+                })
+                .note(crd.clone())
+            }),
+            What::Lost { app, path, what } => found.push(|| {
+                let (message, hint) = lost_message(obj, path, what);
+                lp.error(&PatchError {
+                    path: inside(changes(app), &patches::keyed_path(obj, path))
+                        .unwrap_or_else(|| locate(app, path)),
+                    on_key: what == "dropped",
+                    message,
+                    hint,
+                })
+            }),
+        }
+    }
+    if !found.diags.is_empty() {
+        return Vec::new();
+    }
+    run.log
+        .iter()
+        .zip(applications(&run))
+        .filter_map(|(a, object)| {
+            let lp = merged.patches.get(a.patch)?;
+            Some(Applied {
+                origin: lp.origin(),
+                index: lp.index,
+                object: patches::object_id(all.get(object)?),
+                changes: describe(&a.changes),
+                located: a.changes.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Where in the patch a value was written below `keyed` (what a dropped map took with it), when
+/// the patch wrote nothing at or above it: the patch's path at `keyed`'s depth.
+fn inside(changes: &[Change], keyed: &[Seg]) -> Option<Vec<Seg>> {
+    let live = changes.iter().filter(|c| !c.removed);
+    if live.clone().any(|c| keyed.starts_with(&c.object_path)) {
+        return None;
+    }
+    let c = live
+        .filter(|c| c.object_path.starts_with(keyed))
+        .min_by_key(|c| c.object_path.len())?;
+    let deeper = c.object_path.len() - keyed.len();
+    let keep = c.patch_path.len().saturating_sub(deeper).max(1);
+    c.patch_path.get(..keep).map(<[Seg]>::to_vec)
+}
+
+/// The object of each application, in the log's order.
+fn applications(run: &Run) -> Vec<usize> {
+    let mut of = vec![0; run.log.len()];
+    for (i, t) in run.touched.iter().enumerate() {
+        for a in t.iter().flat_map(|t| &t.apps) {
+            if let Some(slot) = of.get_mut(*a) {
+                *slot = i;
+            }
+        }
+    }
+    of
+}
