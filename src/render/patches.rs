@@ -4,9 +4,9 @@
 //! Order, as in a Kustomization: extra objects first (own file [`EXTRA_FILE`], listed in
 //! `kustomization.yaml`, in the output's namespace, with the common labels), then every patch of
 //! every layer in layer order, each to every object its target selects (extra objects too).
-//! After each patch, each object it changed goes through its Kubernetes type again; what does
-//! not survive (a field Kubernetes does not have, a value of the wrong type) is an error at the
-//! line of the patch that wrote it. A target that selects nothing is an error with a "did you
+//! After every patch, each object a patch changed goes through its Kubernetes type again, once
+//! ([`check`]); what does not survive (a field Kubernetes does not have, a value of the wrong
+//! type) is an error at the line of the patch that wrote it. A target that selects nothing is an error with a "did you
 //! mean" over the objects. Secrets stay refused: no extra object may be one, no patch may change
 //! an object's kind, and no literal `value:` of an environment variable whose name looks like a
 //! credential may come from a patch or an extra object. Every name in an object a patch changed
@@ -201,8 +201,9 @@ impl Scan {
 /// Adds the extra objects (returned as the objects of [`EXTRA_FILE`]) and applies the patches
 /// to every object of `files`; returns what each patch changed, or every problem found (at most
 /// [`SHOWN_ERRORS`] of them built, the rest counted: [`Diagnostic::more`]). Time is linear in
-/// the patches times the objects each selects: selecting reads the objects in place, and each
-/// object's scan is kept from the patch that last changed it.
+/// the patches times the objects each selects plus the size of the final objects: selecting
+/// reads the objects in place, a patch changes them in place, and each patched object is
+/// checked once, after every patch ([`check`]).
 pub fn apply(
     merged: &Merged,
     files: &mut Vec<(String, Vec<J>)>,
