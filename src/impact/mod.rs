@@ -415,7 +415,7 @@ pub struct Analysis {
 
 /// Reads one side's files (name, text) into [`Objects`]. A file that is not a manifest
 /// stream kubectl would read as agentctl does (a YAML error, a merge key, a document that is
-/// not a whole object: `input::yaml::read_objects`) is not guessed at: it goes into `broken` with where, and the
+/// not a whole object, in a file kustomize builds: `input::yaml::check_objects`) is not guessed at: it goes into `broken` with where, and the
 /// caller refuses the comparison. Every credential value is hidden as it is read (`redactor`,
 /// one for both sides): what the report quotes of a file agentctl reads back never shows one.
 pub fn read_side<'a>(
@@ -427,8 +427,8 @@ pub fn read_side<'a>(
     let files: Vec<(&str, &str)> = files.into_iter().collect();
     let names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
     let mut read = Vec::new();
-    for (name, text) in files {
-        match crate::input::yaml::read_objects(text) {
+    for &(name, text) in &files {
+        match crate::input::yaml::read_manifests(text) {
             Ok(docs) => {
                 for d in docs.iter().filter(|d| d["kind"] == "Kustomization") {
                     for why in foreign_entries(name, d, &names) {
@@ -443,6 +443,30 @@ pub fn read_side<'a>(
             Err(e) => broken.push((name.to_owned(), e)),
         }
     }
+    // A file `kubectl apply -k` builds (a `resources` entry, or any file of a side without a
+    // kustomization.yaml) must hold whole objects; one it does not build is not compared.
+    let listed: Vec<String> = read
+        .iter()
+        .flat_map(|(name, docs)| {
+            let dir = name.rsplit_once('/').map_or("", |(d, _)| d);
+            docs.iter()
+                .filter(|d| d["kind"] == "Kustomization")
+                .flat_map(|d| d["resources"].as_array().cloned().unwrap_or_default())
+                .filter_map(move |r| kustomize::resolve(dir, r.as_str().unwrap_or_default()))
+        })
+        .collect();
+    let texts: std::collections::HashMap<&str, &str> = files.iter().copied().collect();
+    read.retain(|(name, docs)| {
+        let built = listed.is_empty() || listed.iter().any(|l| l == name);
+        let text = texts.get(name.as_str()).copied().unwrap_or_default();
+        match crate::input::yaml::check_objects(text, docs) {
+            Err(e) if built => {
+                broken.push((name.clone(), e));
+                false
+            }
+            _ => true,
+        }
+    });
     let mut notes = Vec::new();
     let mut all = kustomize::build(read, &mut notes);
     for line in notes {

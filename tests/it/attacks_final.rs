@@ -347,9 +347,7 @@ fn printed_prerequisites_never_hold_an_empty_list() {
     let all = format!("{}{}", run.stdout, run.stderr);
     for secret in ["whole-env", "whole-volume"] {
         assert!(
-            all.contains(&format!(
-                "Secret {secret}, with the keys its pods read whole"
-            )),
+            all.contains(&format!("Secret {secret}, read whole (every key it holds)")),
             "{secret}: {all}"
         );
     }

@@ -403,10 +403,10 @@ pub fn read_manifests(text: &str) -> Result<Vec<serde_json::Value>, SyntaxError>
     super::parse_manifests(text).map_err(|message| located(text, &message))
 }
 
-/// [`read_manifests`] for a file of objects (one side of `diff`): each document must also be
-/// an object kubectl can build ([`unbuildable`]), else the error is at the document's start.
-pub fn read_objects(text: &str) -> Result<Vec<serde_json::Value>, SyntaxError> {
-    let docs = read_manifests(text)?;
+/// Whether every document `read_manifests` read from `text` is an object kubectl can build
+/// ([`unbuildable`]), for a file `kubectl apply -k` builds (one side of `diff`); else the
+/// error at the document's start.
+pub fn check_objects(text: &str, docs: &[serde_json::Value]) -> Result<(), SyntaxError> {
     match docs
         .iter()
         .enumerate()
@@ -419,7 +419,7 @@ pub fn read_objects(text: &str) -> Result<Vec<serde_json::Value>, SyntaxError> {
                 "each `---` document is one whole object (`apiVersion`, `kind`, `metadata.name`); run `agentctl render` again to write the file afresh",
             ),
         )),
-        None => Ok(docs),
+        None => Ok(()),
     }
 }
 
