@@ -451,3 +451,16 @@ impl super::Config {
         keys
     }
 }
+
+/// A pod's DNS settings (`dnsConfig`), merged with the cluster DNS.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct DnsConfig {
+    /// Name servers added to the cluster's, IP addresses (at most 3). Default: none.
+    pub nameservers: Vec<String>,
+    /// Search domains added to the cluster's (at most 32). Default: none.
+    pub searches: Vec<String>,
+    /// Resolver options by name, each with its value (`ndots: "2"`) or `""` for a bare option
+    /// (`single-request-reopen: ""`). Default: none.
+    pub options: BTreeMap<String, String>,
+}

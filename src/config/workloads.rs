@@ -65,6 +65,11 @@ pub struct Agent {
     pub priority_class_name: Option<String>,
     /// RuntimeClass of the agent pods, e.g. `gvisor` or `kata` (it must exist). Default: unset.
     pub runtime_class_name: Option<String>,
+    /// DNS settings of the agent pods (`dnsConfig`), merged with the cluster's (`dnsPolicy:
+    /// ClusterFirst`): extra `nameservers` (IP addresses, at most 3), `searches` (domains, at
+    /// most 32), `options` (`ndots: "2"`; `""` for a bare option such as
+    /// `single-request-reopen`). Default: unset.
+    pub dns_config: Option<super::DnsConfig>,
     /// Annotations on the agent pods (e.g. for a log or metrics agent); `checksum/config` is
     /// agentctl's. Default: none.
     pub pod_annotations: BTreeMap<String, String>,
@@ -144,6 +149,7 @@ impl Default for Agent {
             topology_spread_constraints: Vec::new(),
             priority_class_name: None,
             runtime_class_name: None,
+            dns_config: None,
             pod_annotations: BTreeMap::new(),
             pod_labels: BTreeMap::new(),
             image_pull_secrets: Vec::new(),

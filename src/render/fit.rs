@@ -26,6 +26,31 @@ pub fn context(
     let mut sa_labels = agent_labels.clone();
     sa_labels.extend(a.service_account.labels.clone());
 
+    // `agent.dnsConfig`: options as Kubernetes lists them, a bare option without `value`.
+    let dns_config = a.dns_config.as_ref().map_or(J::Null, |d| {
+        let mut j = serde_json::Map::new();
+        if !d.nameservers.is_empty() {
+            j.insert("nameservers".into(), json!(d.nameservers));
+        }
+        if !d.searches.is_empty() {
+            j.insert("searches".into(), json!(d.searches));
+        }
+        if !d.options.is_empty() {
+            let options: Vec<J> = d
+                .options
+                .iter()
+                .map(|(n, v)| {
+                    if v.is_empty() {
+                        json!({"name": n})
+                    } else {
+                        json!({"name": n, "value": v})
+                    }
+                })
+                .collect();
+            j.insert("options".into(), J::Array(options));
+        }
+        J::Object(j)
+    });
     let tolerations: Vec<J> = a
         .tolerations
         .iter()
@@ -60,6 +85,7 @@ pub fn context(
     out.insert("agent_pod_annotations".into(), json!(pod_annotations));
     out.insert("service_account_labels".into(), json!(sa_labels));
     out.insert("agent_tolerations".into(), J::Array(tolerations));
+    out.insert("agent_dns_config".into(), dns_config);
     out.insert("agent_topology_spread".into(), J::Array(spread));
     out.insert("agent_node_affinity".into(), node_affinity(cfg));
     out.insert("caller_namespaces".into(), json!(caller_namespaces(cfg)));

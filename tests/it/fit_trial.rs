@@ -2,7 +2,8 @@
 //! a patched extended resource (`nvidia.com/gpu`) is warned about without suggesting a key no
 //! setting has; an Ingress controller whose traffic does not come from a namespace
 //! (`ingress.controllerNamespace: null`); sidecar and init images pulled as the agent's image
-//! is when it sets a policy; `explain` of a map entry lists its fields; AGT140 names `accept:`.
+//! is when it sets a policy; `explain` of a map entry lists its fields; AGT140 names `accept:`;
+//! the agent's `dnsConfig` is a setting.
 
 use serde_json::Value as J;
 
@@ -163,4 +164,36 @@ fn explain_lists_a_map_entry_s_fields_and_agt140_names_accept() {
         "{}",
         r.stderr
     );
+}
+
+/// `agent.dnsConfig`: rendered in the pod spec as Kubernetes lists it (a bare option without
+/// `value`), merged with the cluster DNS (no `dnsPolicy` change).
+#[test]
+fn the_agent_s_dns_config_is_typed() {
+    let tmp = support::tempdir();
+    write(
+        tmp.path(),
+        "dns.yaml",
+        "agent:\n  dnsConfig:\n    nameservers: [10.0.0.10]\n    searches: [corp.example.com]\n    options: {ndots: '2', single-request-reopen: ''}\n",
+    );
+    let (docs, _) = objects(tmp.path(), &["-f", "dns.yaml"]);
+    let spec = &docs
+        .iter()
+        .find(|o| o["kind"] == "Deployment")
+        .expect("Deployment")["spec"]["template"]["spec"];
+    assert_eq!(
+        spec["dnsConfig"],
+        serde_json::json!({
+            "nameservers": ["10.0.0.10"],
+            "searches": ["corp.example.com"],
+            "options": [{"name": "ndots", "value": "2"}, {"name": "single-request-reopen"}],
+        })
+    );
+    assert!(spec.get("dnsPolicy").is_none(), "{spec}");
+    let (docs, _) = objects(tmp.path(), &[]);
+    let spec = &docs
+        .iter()
+        .find(|o| o["kind"] == "Deployment")
+        .expect("Deployment")["spec"]["template"]["spec"];
+    assert!(spec.get("dnsConfig").is_none(), "unset by default");
 }

@@ -30,6 +30,7 @@ pub(super) const RULES: &[fn(&mut Checker, &Config)] = &[
     fit::env_from,
     fit::identity,
     fit::scheduling,
+    super::dns::dns,
     fit::placement,
     fit::pod_metadata,
     fit::exposure,
