@@ -92,7 +92,16 @@ pub fn quota(cfg: &Config, files: &mut [(String, Vec<J>)]) -> Result<(), Vec<Dia
                     && object::name(o) == "agent-quota"
                     && let Some(h) = o.pointer_mut("/spec/hard")
                 {
-                    *h = serde_json::to_value(&hard).unwrap_or_default();
+                    let mut derived = serde_json::to_value(&hard).unwrap_or_default();
+                    // A figure the recount does not derive (an extended resource such as
+                    // `requests.nvidia.com/gpu`, an object count such as `count/jobs.batch`)
+                    // can only come from a patch: kept, never silently dropped.
+                    if let (Some(d), Some(before)) = (derived.as_object_mut(), h.as_object()) {
+                        for (k, v) in before {
+                            d.entry(k.clone()).or_insert_with(|| v.clone());
+                        }
+                    }
+                    *h = derived;
                 }
             }
             Ok(())

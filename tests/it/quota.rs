@@ -227,3 +227,36 @@ fn typed_sidecars_and_init_containers_are_counted_for_every_pod() {
         hard(&init, "limits.cpu")
     );
 }
+
+/// A figure of `hard` that no setting derives, added by a patch (strategic merge or JSON 6902),
+/// is kept by the recount: it replaced the whole `hard` and dropped them silently, while
+/// `config --show-origin` said the patch set them (issue 21's new-team trial, a GPU quota).
+#[test]
+fn a_quota_figure_added_by_a_patch_is_kept() {
+    let dir = support::tempdir();
+    support::write(
+        dir.path(),
+        "merge.yaml",
+        "patches:\n  - target: {kind: ResourceQuota, name: agent-quota}\n    patch: {spec: {hard: {requests.nvidia.com/gpu: \"3\", count/jobs.batch: \"5\"}}}\n",
+    );
+    support::write(
+        dir.path(),
+        "json.yaml",
+        "patches:\n  - target: {kind: ResourceQuota, name: agent-quota}\n    patch:\n      - {op: add, path: /spec/hard/requests.nvidia.com~1gpu, value: \"2\"}\n",
+    );
+    let plain = render(dir.path(), &[]);
+    for (file, gpus) in [("merge.yaml", "3"), ("json.yaml", "2")] {
+        let objs = render(dir.path(), &["-f", file]);
+        let h = &find(&objs, "ResourceQuota", "agent-quota")["spec"]["hard"];
+        assert_eq!(h["requests.nvidia.com/gpu"], gpus, "{file}: {h}");
+        // The derived figures are still the recount's.
+        assert_eq!(
+            hard(&objs, "limits.cpu"),
+            hard(&plain, "limits.cpu"),
+            "{file}"
+        );
+    }
+    let objs = render(dir.path(), &["-f", "merge.yaml"]);
+    let h = &find(&objs, "ResourceQuota", "agent-quota")["spec"]["hard"];
+    assert_eq!(h["count/jobs.batch"], "5", "{h}");
+}
