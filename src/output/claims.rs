@@ -196,8 +196,10 @@ pub(super) fn claimed_twice(
     }
 }
 
-/// How many YAML files [`rival`] reads looking for project files.
+/// How many files [`rival`] reads looking for project files.
 const MAX_CANDIDATES: usize = 4096;
+/// How many bytes in all [`rival`] reads looking for project files.
+const MAX_READ: u64 = 64 * 1024 * 1024;
 
 /// The directories searched for project files: the one of `mine`, and the root's parent with
 /// its subdirectories [`DEPTH`] levels down (not hidden ones, not the root, no symlink
@@ -255,8 +257,8 @@ pub(super) struct Rival {
 /// The first environment of a project file other than `mine` (canonical) whose output
 /// overlaps `rel` below the root (the same directory, inside it or around it, compared without
 /// regard to case: a case-insensitive file system makes them one): the record's other keys
-/// (resolved against the root) and every project file (`*.yaml`/`*.yml` with a line starting
-/// `environments:`) in the directory of `mine` and in the root's parent and its
+/// (resolved against the root) and every project file (any regular file, whatever its name,
+/// whose YAML is a map with an `environments:` map) in the directory of `mine` and in the root's parent and its
 /// subdirectories two levels down ([`search_dirs`]), each read for its environments' outputs
 /// alone (`input::project::outputs`: a project file that does not render now still claims its
 /// directories). `Err` (why) when there were more directories or files than it reads: then
@@ -274,30 +276,30 @@ pub(super) fn rival(
         .map(|k| (root_resolved.join(k), shown(shown_root, k)))
         .collect();
     let (dirs, mut truncated) = search_dirs(root_resolved, mine);
-    for dir in dirs {
+    // Every file, whatever its name (`--project` takes any file: `b.YAML`, `agentctl`): a
+    // project file is told by what it holds, below.
+    'dirs: for dir in dirs {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
         for entry in entries.flatten() {
-            let name = entry.file_name();
-            let n = name.to_string_lossy();
-            if (n.ends_with(".yaml") || n.ends_with(".yml"))
-                && entry.file_type().is_ok_and(|t| t.is_file())
-            {
-                if candidates.len() >= MAX_CANDIDATES {
-                    truncated = true;
-                    break;
-                }
-                let path = dir.join(&name);
-                let rel = super::guard::relative(root_resolved, &path);
-                candidates.push((path, shown(shown_root, &rel.to_string_lossy())));
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
             }
+            if candidates.len() >= MAX_CANDIDATES {
+                truncated = true;
+                break 'dirs;
+            }
+            let path = dir.join(entry.file_name());
+            let rel = super::guard::relative(root_resolved, &path);
+            candidates.push((path, shown(shown_root, &rel.to_string_lossy())));
         }
     }
     let fold =
         |parts: &[String]| -> Vec<String> { parts.iter().map(|p| p.to_lowercase()).collect() };
     let want = fold(rel);
     let mut seen = std::collections::BTreeSet::new();
+    let mut read = 0u64;
     for (path, shown_path) in candidates {
         let Ok(real) = path.canonicalize() else {
             continue;
@@ -307,19 +309,25 @@ pub(super) fn rival(
         }
         // A regular file (a forged record may name any path: never a device, a FIFO or a
         // kernel file that blocks), read as every input file is: non-blocking, capped, text.
-        let regular = std::fs::metadata(&real).is_ok_and(|m| m.is_file());
+        let Ok(meta) = std::fs::metadata(&real) else {
+            continue;
+        };
         let special = ["/proc", "/sys", "/dev"]
             .iter()
             .any(|p| real.starts_with(p));
-        if !regular || special {
+        // Over the input cap: agentctl reads no project file that large, so it is none.
+        if !meta.is_file() || special || meta.len() > crate::input::layers::MAX_FILE_BYTES {
             continue;
+        }
+        read += meta.len();
+        if read > MAX_READ {
+            truncated = true;
+            break;
         }
         let Ok(text) = crate::input::layers::read_text(&real, "project file", "") else {
             continue;
         };
-        if !text.lines().any(|l| l.starts_with("environments:")) {
-            continue;
-        }
+        // A project file is a YAML map with an `environments:` map, whatever its name.
         let Some(envs) = crate::input::project::outputs(&text) else {
             continue;
         };
@@ -338,7 +346,8 @@ pub(super) fn rival(
     }
     if truncated {
         return Err(format!(
-            "agentctl reads at most {MAX_DIRS} directories and {MAX_CANDIDATES} YAML files looking for another project file that renders there"
+            "agentctl reads at most {MAX_DIRS} directories, {MAX_CANDIDATES} files and {} MiB looking for another project file that renders there",
+            MAX_READ / (1024 * 1024)
         ));
     }
     Ok(None)

@@ -32,6 +32,65 @@ fn with(base: &'static [Step], more: Vec<Step>) -> &'static [Step] {
     Box::leak([base.to_vec(), more].concat().into_boxed_slice())
 }
 
+/// Project b in JSON, and in flow style: no line of either starts `environments:`.
+const B_JSON: &str = "{\"environments\": {\"b1\": {\"profiles\": [\"dev\"]}}}\n";
+/// See [`B_JSON`].
+const B_FLOW: &str = "{environments: {b1: {profiles: [dev]}}}\n";
+
+/// A file of 1 MiB (the most a project file may be) that is no project file.
+fn one_mib() -> &'static str {
+    static PAD: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PAD.get_or_init(|| {
+        let mut s = "# padding\n".repeat(1024 * 1024 / 10);
+        s.push_str(&"#".repeat(1024 * 1024 - s.len() - 1));
+        s.push('\n');
+        s
+    })
+}
+
+/// Project b kept as `file` (any name), rendered, then the record and b1's marker forged for
+/// project a: b1 must be left alone, the warning naming `file` at `at`.
+fn named(file: &'static str, text: &'static str, at: &'static str) -> Attack {
+    use Holds::*;
+    use Step::*;
+    let render = |project: &'static str| {
+        Run(leak_args(vec![
+            "render",
+            "--all",
+            "-q",
+            "--project",
+            project,
+            "-o",
+            "deploy",
+        ]))
+    };
+    Attack {
+        name: leak(format!(
+            "b's project file named {file:?} is found, and b1 left alone"
+        )),
+        scene: Box::leak(
+            vec![
+                Write("a.yaml", A),
+                Write(file, text),
+                render("a.yaml"),
+                render(file),
+                Write(STATE, record(r#"{"../a.yaml": ["a1", "b1"]}"#)),
+                Write("deploy/b1/.agentctl-owner", marker("../a.yaml", "b1")),
+            ]
+            .into_boxed_slice(),
+        ),
+        args: &["render", "--all", "--project", "a.yaml", "-o", "deploy"],
+        env: &[],
+        code: 0,
+        shows: Box::leak(vec!["left deploy/b1 alone", at].into_boxed_slice()),
+        holds: &[Same("deploy/b1"), Present("deploy/a1/kustomization.yaml")],
+    }
+}
+
+fn leak_args(args: Vec<&'static str>) -> &'static [&'static str] {
+    Box::leak(args.into_boxed_slice())
+}
+
 #[test]
 fn forged_owner_gallery() {
     use Holds::*;
@@ -283,6 +342,45 @@ fn forged_owner_gallery() {
                 shows: &[
                     "left deploy/b1 alone",
                     "agentctl reads at most 128 directories",
+                ],
+                holds: &[Same("deploy/b1")],
+            },
+            // ---- A project file is told by what it holds, not by its name (`--project`
+            // takes any file): every one of these was not found before, and b1 was deleted.
+            named("b.YAML", B, "b.YAML:2:3: environment `b1` of b.YAML"),
+            named("b.Yml", B, "b.Yml:2:3: environment `b1` of b.Yml"),
+            named(
+                "b.project",
+                B,
+                "b.project:2:3: environment `b1` of b.project",
+            ),
+            named("agentctl", B, "agentctl:2:3: environment `b1` of agentctl"),
+            named(
+                "teams/B.JSON",
+                B_JSON,
+                "teams/B.JSON:1:19: environment `b1`",
+            ),
+            named("b.yaml", B_FLOW, "b.yaml:1:17: environment `b1` of b.yaml"),
+            named(".b", B, ".b:2:3: environment `b1` of .b"),
+            Attack {
+                name: "more bytes to read than the bound leave the directory alone",
+                scene: with(
+                    both,
+                    (0..65)
+                        .map(|i| Write(leak(format!("pad/f{i:02}")), one_mib()))
+                        .chain([
+                            Write(STATE, record(r#"{"../a.yaml": ["a1", "b1"]}"#)),
+                            Write("deploy/b1/.agentctl-owner", marker("../a.yaml", "b1")),
+                            Remove("b.yaml"),
+                        ])
+                        .collect(),
+                ),
+                args: render_a,
+                env: &[],
+                code: 0,
+                shows: &[
+                    "left deploy/b1 alone",
+                    "64 MiB looking for another project file",
                 ],
                 holds: &[Same("deploy/b1")],
             },
