@@ -32,9 +32,42 @@ pub const TMP_PREFIX: &str = ".agentctl-";
 /// See [`TMP_PREFIX`].
 pub const TMP_SUFFIX: &str = ".tmp";
 
-/// Whether `name` is one of agentctl's temporary files.
+/// Whether `name` is one of agentctl's temporary files: exactly the name [`Dir::stage`] gives
+/// one, `.agentctl-PID-NANOS-N.tmp` (a process id, nine digits of nanoseconds, a counter), so
+/// a file of the user's such as `.agentctl-notes.tmp` is never taken for one and removed.
 pub fn is_tmp(name: &str) -> bool {
-    name.starts_with(TMP_PREFIX) && name.ends_with(TMP_SUFFIX) && name.len() > 14
+    let Some(middle) = name
+        .strip_prefix(TMP_PREFIX)
+        .and_then(|n| n.strip_suffix(TMP_SUFFIX))
+    else {
+        return false;
+    };
+    let digits = |s: &str, len: std::ops::RangeInclusive<usize>| {
+        len.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+    };
+    match middle.split('-').collect::<Vec<_>>().as_slice() {
+        [pid, nanos, n] => digits(pid, 1..=10) && digits(nanos, 9..=9) && digits(n, 1..=20),
+        _ => false,
+    }
+}
+
+/// The most bytes of a lock note agentctl reads: [`Lock::announce`] writes one line naming
+/// the process and its command line.
+const MAX_NOTE_BYTES: u64 = 64 * 1024;
+
+/// Whether `bytes` are a lock note as [`Lock::announce`] writes one: `pid N: COMMAND LINE`
+/// and a line end, nothing else.
+fn is_note(bytes: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    let Some(body) = text.strip_prefix("pid ").and_then(|t| t.strip_suffix('\n')) else {
+        return false;
+    };
+    let Some((pid, _)) = body.split_once(": ") else {
+        return false;
+    };
+    !pid.is_empty() && pid.len() <= 10 && pid.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// What a directory entry is, without following it.
@@ -381,18 +414,43 @@ impl Dir {
             dir: self.try_clone().map_err(Contended::Io)?,
             exclusive,
             noted: std::sync::atomic::AtomicBool::new(false),
+            tried: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
     /// Removes this run's lock note early (before removing the directory it is in).
     pub fn drop_note(&self) {
-        let _ = rustix::fs::unlinkat(&self.file, LOCK_INFO, AtFlags::empty());
+        self.remove_note();
+    }
+
+    /// Whether [`LOCK_INFO`] here is absent (`Some(false)`) or agentctl's own note, a regular
+    /// file in the form [`Lock::announce`] writes (`Some(true)`); `None` for anything else
+    /// under that name (a file of the user's, a symlink, a directory): never replaced, never
+    /// removed.
+    fn note_here(&self) -> Option<bool> {
+        match self.kind(LOCK_INFO) {
+            Ok(None) => Some(false),
+            Ok(Some(Kind::File)) => self
+                .read_limited(LOCK_INFO, MAX_NOTE_BYTES)
+                .ok()
+                .filter(|b| b.len() as u64 <= MAX_NOTE_BYTES && is_note(b))
+                .map(|_| true),
+            _ => None,
+        }
+    }
+
+    /// Removes [`LOCK_INFO`] if it is agentctl's note ([`Dir::note_here`]), else leaves it.
+    fn remove_note(&self) {
+        if self.note_here() == Some(true) {
+            let _ = rustix::fs::unlinkat(&self.file, LOCK_INFO, AtFlags::empty());
+        }
     }
 
     /// Who holds the lock, as the holder wrote it.
     fn holder(&self) -> String {
-        self.read(LOCK_INFO)
+        self.read_limited(LOCK_INFO, MAX_NOTE_BYTES)
             .ok()
+            .filter(|b| is_note(b))
             .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
             .filter(|s| !s.is_empty() && s.len() < 4096)
             .map(|s| printable(&s))
@@ -407,6 +465,8 @@ pub struct Lock {
     exclusive: bool,
     /// Whether [`Lock::announce`] wrote the note.
     noted: std::sync::atomic::AtomicBool,
+    /// Whether [`Lock::announce`] was called (it tries once).
+    tried: std::sync::atomic::AtomicBool,
 }
 
 impl Lock {
@@ -416,15 +476,23 @@ impl Lock {
     /// says "another agentctl run"). Best effort and not synced: the lock is what serializes
     /// runs, the note only names the holder and is removed when the lock is released.
     pub fn announce(&self) {
-        if !self.exclusive || self.noted.swap(true, Ordering::Relaxed) {
+        if !self.exclusive || self.tried.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        // Only over agentctl's own note (a stale one a killed run left): a file of the user's
+        // by that name, or a symlink, is left as it is, and no note is written.
+        if self.dir.note_here().is_none() {
             return;
         }
         let me = format!("pid {}: {}\n", std::process::id(), command_line());
-        if let Ok(name) = self.dir.stage_unsynced(me.as_bytes())
-            && rustix::fs::renameat(&self.dir.file, name.as_str(), &self.dir.file, LOCK_INFO)
-                .is_err()
-        {
-            let _ = rustix::fs::unlinkat(&self.dir.file, name.as_str(), AtFlags::empty());
+        if let Ok(name) = self.dir.stage_unsynced(me.as_bytes()) {
+            if rustix::fs::renameat(&self.dir.file, name.as_str(), &self.dir.file, LOCK_INFO)
+                .is_ok()
+            {
+                self.noted.store(true, Ordering::Relaxed);
+            } else {
+                let _ = rustix::fs::unlinkat(&self.dir.file, name.as_str(), AtFlags::empty());
+            }
         }
     }
 }
@@ -432,7 +500,7 @@ impl Lock {
 impl Drop for Lock {
     fn drop(&mut self) {
         if self.noted.load(Ordering::Relaxed) {
-            let _ = rustix::fs::unlinkat(&self.dir.file, LOCK_INFO, AtFlags::empty());
+            self.dir.remove_note();
         }
     }
 }

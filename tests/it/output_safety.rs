@@ -507,3 +507,131 @@ fn diff_reports_drift_and_never_writes() {
     assert_eq!(check.code, 1);
     assert_eq!(before, listing(&cwd.join("out")));
 }
+
+/// Files whose names are near agentctl's own are the user's (issue 20, finding 2): a file
+/// named like a temporary file (`.agentctl-notes.tmp`) is not one unless its name is exactly
+/// the one agentctl generates, and a `.agentctl.lock` that is not agentctl's lock note (a file
+/// of the user's, a symlink, a directory) is never replaced nor removed; the run then writes no
+/// note. agentctl's own stale note (a killed run's) is still replaced and removed. In an
+/// environment directory and in a project's root, with a render that changes files and one
+/// that removes an environment.
+#[test]
+fn names_like_agentctls_own_files_are_left_alone() {
+    let dir = support::tempdir();
+    let w = dir.path();
+    write(w, "agentctl.yaml", "environments:\n  a: {}\n  b: {}\n");
+    agentctl(["render", "--all", "-q", "-o", "deploy"])
+        .current_dir(w)
+        .code(0)
+        .run();
+    write(w, "outside.txt", "the target of a symlink\n");
+    let users: &[(&str, &str)] = &[
+        ("deploy/a/.agentctl-notes.tmp", "my notes\n"),
+        ("deploy/a/.agentctl-.tmp-x", "x\n"),
+        (
+            "deploy/a/.agentctl-1-2-3.tmp",
+            "short nanos: not agentctl's\n",
+        ),
+        (
+            "deploy/a/.agentctl-12-000000001-x.tmp",
+            "a counter that is no number\n",
+        ),
+        ("deploy/.agentctl-backup.tmp", "the root too\n"),
+        ("deploy/a/.agentctl.lock", "my lock file, not agentctl's\n"),
+        ("deploy/b/.agentctl.lock", "pid 12: but not one line"),
+        ("deploy/.agentctl.lock", "{\"mine\": true}\n"),
+    ];
+    for (path, text) in users {
+        write(w, path, text);
+    }
+    // agentctl's very temporary name, but a symlink: never removed, never followed.
+    std::os::unix::fs::symlink(
+        "../../outside.txt",
+        w.join("deploy/a/.agentctl-9-000000001-1.tmp"),
+    )
+    .expect("symlink");
+    // `b` is removed from the project: its directory is cleaned up, its lock file kept.
+    write(w, "agentctl.yaml", "environments:\n  a: {}\n");
+    let run = agentctl([
+        "render",
+        "--all",
+        "--set",
+        "agent.port=9000",
+        "-o",
+        "deploy",
+    ])
+    .current_dir(w)
+    .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for (path, text) in users {
+        assert_eq!(
+            std::fs::read_to_string(w.join(path)).ok().as_deref(),
+            Some(*text),
+            "{path} was changed or removed\n{}",
+            run.stderr
+        );
+    }
+    assert!(
+        std::fs::symlink_metadata(w.join("deploy/a/.agentctl-9-000000001-1.tmp"))
+            .is_ok_and(|m| m.file_type().is_symlink()),
+        "the symlink named like a temporary file was removed"
+    );
+    assert_eq!(
+        std::fs::read_to_string(w.join("outside.txt")).expect("kept"),
+        "the target of a symlink\n"
+    );
+    // A symlink named `.agentctl.lock`: neither it nor what it points at is touched.
+    std::fs::remove_file(w.join("deploy/a/.agentctl.lock")).expect("rm");
+    std::os::unix::fs::symlink("../../outside.txt", w.join("deploy/a/.agentctl.lock"))
+        .expect("symlink");
+    let run = agentctl([
+        "render",
+        "--all",
+        "--set",
+        "agent.port=9001",
+        "-o",
+        "deploy",
+    ])
+    .current_dir(w)
+    .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_link(w.join("deploy/a/.agentctl.lock")).expect("still a symlink"),
+        Path::new("../../outside.txt")
+    );
+    assert_eq!(
+        std::fs::read_to_string(w.join("outside.txt")).expect("kept"),
+        "the target of a symlink\n"
+    );
+    // agentctl's own stale note and temporary file (a killed run's) are replaced and removed.
+    std::fs::remove_file(w.join("deploy/a/.agentctl.lock")).expect("rm");
+    write(
+        w,
+        "deploy/a/.agentctl.lock",
+        "pid 4242: agentctl render --all -o deploy\n",
+    );
+    write(
+        w,
+        "deploy/a/.agentctl-4242-000000007-3.tmp",
+        "half-written\n",
+    );
+    let run = agentctl([
+        "render",
+        "--all",
+        "--set",
+        "agent.port=9002",
+        "-o",
+        "deploy",
+    ])
+    .current_dir(w)
+    .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        !w.join("deploy/a/.agentctl.lock").exists(),
+        "the stale note stays"
+    );
+    assert!(
+        !w.join("deploy/a/.agentctl-4242-000000007-3.tmp").exists(),
+        "the stale temporary file stays"
+    );
+}
