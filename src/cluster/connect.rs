@@ -90,7 +90,8 @@ pub(crate) fn fail(message: String, help: impl Into<Option<String>>) -> ClusterE
 }
 
 /// The kubeconfig files kubectl would read: `--kubeconfig`, else `KUBECONFIG`'s existing files,
-/// else `~/.kube/config` if it exists. Empty: none (in-cluster, or an error).
+/// else `~/.kube/config` if it exists; each read by [`super::kubeconfig::read`] (a regular
+/// file of at most 16 MiB, no line quoted in an error). Empty: none (in-cluster, or an error).
 pub(crate) fn kubeconfig_files(opts: &Options) -> Vec<PathBuf> {
     if let Some(p) = &opts.kubeconfig {
         return vec![p.clone()];
@@ -100,12 +101,17 @@ pub(crate) fn kubeconfig_files(opts: &Options) -> Vec<PathBuf> {
             .filter(|p| !p.as_os_str().is_empty())
             .collect();
         if !listed.is_empty() {
-            return listed.into_iter().filter(|p| p.is_file()).collect();
+            // A missing file is skipped, as kubectl does; one that exists is read (and refused
+            // there if it is no regular file: a FIFO is never skipped silently, nor waited on).
+            return listed
+                .into_iter()
+                .filter(|p| std::fs::symlink_metadata(p).is_ok())
+                .collect();
         }
     }
     std::env::var_os("HOME")
         .map(|h| Path::new(&h).join(".kube").join("config"))
-        .filter(|p| p.is_file())
+        .filter(|p| std::fs::symlink_metadata(p).is_ok())
         .into_iter()
         .collect()
 }
@@ -162,12 +168,7 @@ pub(crate) async fn config(opts: &Options) -> Result<(Config, Origin), ClusterEr
         let source = describe(&files);
         let mut merged = Kubeconfig::default();
         for f in &files {
-            let one = Kubeconfig::read_from(f).map_err(|e| {
-                fail(
-                    format!("cannot read kubeconfig {}: {e}", f.display()),
-                    "check the file with `kubectl config view`".to_owned(),
-                )
-            })?;
+            let one = super::kubeconfig::read(f)?;
             merged = merged.merge(one).map_err(|e| {
                 fail(
                     format!("cannot merge the kubeconfig files of {source}: {e}"),

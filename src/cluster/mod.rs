@@ -9,6 +9,7 @@ pub mod connect;
 pub mod doctor;
 pub mod drift;
 pub mod health;
+pub mod kubeconfig;
 pub mod live;
 mod observe;
 

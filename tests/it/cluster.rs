@@ -292,3 +292,133 @@ fn required_anti_affinity_names_a_node_per_pod_plus_the_surge() {
         assert!(r.stderr.contains(want), "{want}: {}", r.stderr);
     }
 }
+
+/// The cluster commands that read a kubeconfig, each as a user runs it beside a project.
+const READERS: &[&[&str]] = &[&["status"], &["doctor"], &["diff", "--live"]];
+
+/// A kubeconfig is read as kubectl reads it, and nothing more (issue 20, finding 3): a parse
+/// error says where and quotes no line of the file, whose `token:`, `password:` and
+/// `client-key-data:` values are credentials in clear; a file that is not a regular file (a
+/// FIFO, a device) or a kernel file (`/proc/self/environ`, the environment) is refused before it
+/// is read, and one past 16 MiB is never read whole. For `--kubeconfig` and each `KUBECONFIG`
+/// entry alike, with every command that reads one. No cluster is needed: each fails before.
+#[test]
+fn a_kubeconfig_is_read_without_quoting_or_waiting() {
+    let work = support::tempdir();
+    let w = work.path();
+    let head = "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: k\n  cluster:\n    server: https://127.0.0.1:1\ncontexts:\n- name: c\n  context: {cluster: k, user: u}\nusers:\n- name: u\n  user:\n";
+    // (file, text, the credential that must never be shown)
+    let broken: &[(&str, String, &str)] = &[
+        (
+            "token-bad-indent",
+            format!("{head}    token: tok-3f9a1c2d7e\n   password: pw-9c1e77ab\n"),
+            "tok-3f9a1c2d7e",
+        ),
+        (
+            "token-as-list",
+            format!("{head}    token: [tok-5e1b9d0c44]\n"),
+            "tok-5e1b9d0c44",
+        ),
+        (
+            "password-unterminated",
+            format!("{head}    username: admin\n    password: \"pw-hunter2-88a\n"),
+            "pw-hunter2-88a",
+        ),
+        (
+            "key-data-as-map",
+            format!("{head}    client-key-data: {{k: keydata-0b7c66f1}}\n"),
+            "keydata-0b7c66f1",
+        ),
+        (
+            "user-is-a-string",
+            head.replace("  user:\n", "  user: \"token: tok-77aa01be\"\n"),
+            "tok-77aa01be",
+        ),
+        (
+            "tab-in-token-line",
+            format!("{head}    token:\ttok-tab-1d2e3f\n\tpassword: x\n"),
+            "tok-tab-1d2e3f",
+        ),
+    ];
+    for (name, text, secret) in broken {
+        support::write(w, name, text);
+        for cmd in READERS {
+            for (how, run) in [
+                (
+                    "--kubeconfig",
+                    agentctl(cmd.iter().copied().chain(["--kubeconfig", name])),
+                ),
+                (
+                    "KUBECONFIG",
+                    agentctl(cmd.iter().copied()).env("KUBECONFIG", format!("missing:{name}")),
+                ),
+            ] {
+                let r = run.current_dir(w).run();
+                assert_eq!(r.code, 2, "{name} {cmd:?} {how}: {}", r.stderr);
+                assert!(
+                    r.stderr
+                        .contains(&format!("cannot read kubeconfig {name}:")),
+                    "{name} {cmd:?} {how}: no located error\n{}",
+                    r.stderr
+                );
+                assert!(
+                    !r.stderr.contains(secret) && !r.stdout.contains(secret),
+                    "{name} {cmd:?} {how}: the credential is shown\n{}",
+                    r.stderr
+                );
+            }
+        }
+    }
+    // The environment: a regular file to stat, so refused by where it is, none of it shown.
+    let r = agentctl(["status", "--kubeconfig", "/proc/self/environ"])
+        .env("AGENTCTL_TEST_SECRET", "env-secret-6b1f0e")
+        .current_dir(w)
+        .run();
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("is a kernel file"), "{}", r.stderr);
+    assert!(!r.stderr.contains("env-secret-6b1f0e"), "{}", r.stderr);
+    let r = agentctl(["doctor"])
+        .env("KUBECONFIG", "/proc/self/environ")
+        .env("AGENTCTL_TEST_SECRET", "env-secret-6b1f0e")
+        .current_dir(w)
+        .run();
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(!r.stderr.contains("env-secret-6b1f0e"), "{}", r.stderr);
+    // A device: refused at once, never read (3.5 GB of /dev/zero before).
+    for dev in ["/dev/zero", "/dev/urandom"] {
+        let r = agentctl(["status", "--kubeconfig", dev])
+            .current_dir(w)
+            .run();
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(r.stderr.contains("is not a regular file"), "{}", r.stderr);
+    }
+    // A regular file past the cap: refused by its size, not read.
+    let big = std::fs::File::create(w.join("huge")).expect("create");
+    big.set_len(17 * 1024 * 1024).expect("sparse file");
+    let r = agentctl(["status", "--kubeconfig", "huge"])
+        .current_dir(w)
+        .run();
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("larger than 16 MiB"), "{}", r.stderr);
+    // A FIFO: refused, never waited on (`timeout` exits 124 when agentctl hangs).
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(w.join("fifo"))
+        .status()
+        .expect("mkfifo runs");
+    assert!(fifo.success());
+    for (cmd, env) in [
+        ("timeout 20 agentctl status --kubeconfig fifo", ""),
+        ("timeout 20 agentctl diff --live", "fifo"),
+    ] {
+        let r = support::shell(cmd)
+            .env("KUBECONFIG", env)
+            .current_dir(w)
+            .run();
+        assert_eq!(r.code, 2, "{cmd}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("is not a regular file"),
+            "{cmd}: {}",
+            r.stderr
+        );
+    }
+}

@@ -555,6 +555,68 @@ pub fn parse_manifests(text: &str) -> Result<Vec<serde_json::Value>, String> {
     }
 }
 
+/// Where a YAML error of the YAML crate is (its first position) and what it says, with no
+/// text of the file in it: no snippet, and every quoted span of the part that can come from the
+/// file (before `, expected`) shown as `<...>`, except the key a `missing field`,
+/// `unknown field` or `duplicate mapping key` names. For files that hold credentials in clear
+/// (a kubeconfig), whose lines agentctl cannot trust itself to mask.
+pub fn unquoted_error(e: &serde_saphyr::Error) -> (Option<Pos>, String) {
+    use serde_saphyr::MessageFormatter;
+    let e = e.without_snippet();
+    let pos = e.location().map(|l| Pos {
+        line: usize::try_from(l.line()).unwrap_or(usize::MAX),
+        col: usize::try_from(l.column()).unwrap_or(usize::MAX),
+    });
+    let message = serde_saphyr::DefaultMessageFormatter
+        .format_message(e)
+        .into_owned();
+    (pos.filter(|p| p.line > 0), unquoted(&message))
+}
+
+/// [`unquoted_error`]'s message: quoted spans of the part before `, expected` hidden.
+fn unquoted(message: &str) -> String {
+    let (mine, expected) = match message.find(", expected") {
+        Some(i) => message.split_at(i),
+        None => (message, ""),
+    };
+    let keeps = [
+        "missing field `",
+        "unknown field `",
+        "duplicate mapping key `",
+    ];
+    let mut out = String::new();
+    let mut rest = mine;
+    while let Some(i) = rest.find(['"', '`', '\'', '[']) {
+        let open = rest[i..].chars().next().unwrap_or('"');
+        let close = if open == '[' { ']' } else { open };
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let Some(end) = after.find(close) else {
+            out.push_str("<...>");
+            rest = "";
+            break;
+        };
+        let kept = open == '`' && keeps.iter().any(|k| out.ends_with(&k[..k.len() - 1]));
+        let inner = &after[..end];
+        if kept
+            && inner.len() <= 64
+            && inner
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            out.push(open);
+            out.push_str(inner);
+            out.push(close);
+        } else {
+            out.push_str("<...>");
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out.push_str(&crate::term::one_line(expected));
+    crate::term::one_line(&out).into_owned()
+}
+
 /// Emits a JSON value as canonical YAML: keys in go-yaml's order ([`go_yaml_less`]), lists
 /// compact, ambiguous strings quoted.
 ///
