@@ -456,6 +456,7 @@ pub fn diff_all(
                 env.as_deref(),
                 &c.dir.display().to_string(),
                 (&on_disk, &rendered),
+                (&[], &[]),
             )?;
             Ok(Drift {
                 name: if c.orphan {
@@ -511,6 +512,9 @@ pub fn diff_base(
         Base::Directory(d) => output::generated_tree(d)?,
     };
     let new = output::generated_tree(dir)?;
+    // Every file of each side, whatever directory: a `resources` entry may name a directory.
+    let old_names: Vec<&str> = old.iter().map(|(n, _)| n.as_str()).collect();
+    let new_names: Vec<&str> = new.iter().map(|(n, _)| n.as_str()).collect();
     let mut names: Vec<&String> = old.iter().chain(&new).map(|(n, _)| n).collect();
     names.sort();
     names.dedup();
@@ -549,6 +553,7 @@ pub fn diff_base(
             env,
             &drift_dir(dir, &group),
             (&old_at, &new_at),
+            (&old_names, &new_names),
         )?;
         drifts.push(Drift {
             name: group.clone(),
@@ -564,6 +569,10 @@ pub fn diff_base(
 /// Where a file of each side (old, new) is, as the user would find it (`HEAD:deploy/x.yaml`).
 type Sides<'a> = (&'a dyn Fn(&str) -> PathBuf, &'a dyn Fn(&str) -> PathBuf);
 
+/// Every file of each side (old, new) below the compared root, whatever its directory (empty
+/// when a side is one directory).
+type Trees<'a> = (&'a [&'a str], &'a [&'a str]);
+
 /// One directory's comparison: the unified diff of its files, what it changes and the impact,
 /// with every credential value found in either side's objects hidden in both the diff and the
 /// impact (`<redacted N>`, one N per value: a changed credential shows as a change, never as
@@ -575,13 +584,14 @@ fn compared(
     environment: Option<&str>,
     dir: &str,
     sides: Sides<'_>,
+    trees: Trees<'_>,
 ) -> Result<(String, Summary, Analysis)> {
     if changes.iter().all(|c| c.old == c.new) {
         let (text, summary) = output::diff::unified(shown, changes, style);
         return Ok((text, summary, Analysis::default()));
     }
     let mut redactor = crate::config::credentials::Redactor::default();
-    let impact = impact_of(changes, environment, Some(dir), sides, &mut redactor)?;
+    let impact = impact_of(changes, environment, Some(dir), sides, trees, &mut redactor)?;
     let (text, summary) = if redactor.is_empty() {
         output::diff::unified(shown, changes, style)
     } else {
@@ -608,6 +618,7 @@ fn impact_of(
     environment: Option<&str>,
     dir: Option<&str>,
     (old_at, new_at): Sides<'_>,
+    (old_tree, new_tree): Trees<'_>,
     redactor: &mut crate::config::credentials::Redactor,
 ) -> Result<Analysis> {
     let mut unreadable = Vec::new();
@@ -616,6 +627,7 @@ fn impact_of(
         changes
             .iter()
             .filter_map(|c| c.old.as_deref().map(|t| (c.name.as_str(), t))),
+        old_tree,
         &mut unreadable,
         &mut broken_old,
         redactor,
@@ -624,6 +636,7 @@ fn impact_of(
         changes
             .iter()
             .filter_map(|c| c.new.as_deref().map(|t| (c.name.as_str(), t))),
+        new_tree,
         &mut unreadable,
         &mut broken_new,
         redactor,

@@ -18,6 +18,9 @@ use serde_json::Value as J;
 use crate::config::patches;
 
 mod namespace;
+mod refused;
+
+pub use refused::{is_kustomization, refused};
 
 /// The objects `kubectl apply -k` applies from `files` (name, documents), with a line in
 /// `notes` for each part of a `kustomization.yaml` agentctl cannot reproduce. Files in a

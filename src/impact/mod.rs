@@ -416,10 +416,13 @@ pub struct Analysis {
 /// Reads one side's files (name, text) into [`Objects`]. A file that is not a manifest
 /// stream kubectl would read as agentctl does (a YAML error, a merge key, a document that is
 /// not a whole object, in a file kustomize builds: `input::yaml::check_objects`) is not guessed at: it goes into `broken` with where, and the
-/// caller refuses the comparison. Every credential value is hidden as it is read (`redactor`,
+/// caller refuses the comparison. `tree` names every file of the side below the compared root
+/// (other directories' too), for a kustomization's `resources` entry that names a directory.
+/// Every credential value is hidden as it is read (`redactor`,
 /// one for both sides): what the report quotes of a file agentctl reads back never shows one.
 pub fn read_side<'a>(
     files: impl IntoIterator<Item = (&'a str, &'a str)>,
+    tree: &[&str],
     unreadable: &mut Vec<String>,
     broken: &mut Vec<(String, crate::input::yaml::SyntaxError)>,
     redactor: &mut crate::config::credentials::Redactor,
@@ -429,7 +432,14 @@ pub fn read_side<'a>(
     let mut read = Vec::new();
     for &(name, text) in &files {
         match crate::input::yaml::read_manifests(text) {
-            Ok(docs) => {
+            Ok(mut docs) => {
+                // kustomize reads a kustomization file by its name; `kind` defaults.
+                if kustomize::is_kustomization(name)
+                    && let Some(J::Object(first)) = docs.first_mut()
+                    && !first.contains_key("kind")
+                {
+                    first.insert("kind".into(), J::String("Kustomization".into()));
+                }
                 for d in docs.iter().filter(|d| d["kind"] == "Kustomization") {
                     for why in foreign_entries(name, d, &names) {
                         let line = format!("{name}: {why}");
@@ -441,6 +451,35 @@ pub fn read_side<'a>(
                 read.push((name.to_owned(), docs));
             }
             Err(e) => broken.push((name.to_owned(), e)),
+        }
+    }
+    // A kustomization file `kubectl kustomize` refuses makes the side no build at all; two in
+    // one directory too.
+    for &(name, text) in &files {
+        if !kustomize::is_kustomization(name) || broken.iter().any(|(n, _)| n == name) {
+            continue;
+        }
+        let dir = name.rsplit_once('/').map_or("", |(d, _)| d);
+        let first = files.iter().map(|(n, _)| *n).find(|n| {
+            kustomize::is_kustomization(n) && n.rsplit_once('/').map_or("", |(d, _)| d) == dir
+        });
+        if first.is_some_and(|f| f != name) {
+            broken.push((
+                name.to_owned(),
+                crate::input::yaml::SyntaxError {
+                    message: format!(
+                        "{name} is a second kustomization file beside {}: `kubectl kustomize` refuses a directory with two",
+                        first.unwrap_or_default()
+                    ),
+                    pos: crate::input::yaml::Pos { line: 1, col: 1 },
+                    len: 1,
+                    hint: Some("remove the one that is not agentctl's".into()),
+                    related: None,
+                    kind: crate::input::yaml::SyntaxKind::Other,
+                },
+            ));
+        } else if let Some(e) = kustomize::refused(name, text, &read, tree) {
+            broken.push((name.to_owned(), e));
         }
     }
     // A file `kubectl apply -k` builds (a `resources` entry, or any file of a side without a

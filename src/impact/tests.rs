@@ -449,6 +449,7 @@ fn the_kustomization_namespace_keys_objects_without_one() {
         ];
         super::read_side(
             files,
+            &[],
             &mut Vec::new(),
             &mut Vec::new(),
             &mut crate::config::credentials::Redactor::default(),

@@ -63,8 +63,8 @@ fn existing(dir: &Path) -> PathBuf {
     }
 }
 
-/// The generated files under `dir` as committed at `rev`: each path relative to `dir`, with
-/// its content.
+/// The generated files under `dir` as committed at `rev`, and every kustomization file
+/// whoever wrote it (kubectl reads it): each path relative to `dir`, with its content.
 pub fn committed_files(dir: &Path, rev: &str) -> Result<Vec<(String, String)>> {
     let cwd = existing(dir);
     let top = match git(&cwd, &["rev-parse", "--show-toplevel"])? {
@@ -134,7 +134,7 @@ pub fn committed_files(dir: &Path, rev: &str) -> Result<Vec<(String, String)>> {
             .is_some_and(|s| s > super::MAX_READ_BYTES);
         if big {
             // Only its first line decides whether it is ours (then it is refused, never read).
-            if head(&top, hash)?.starts_with(HEADER.as_bytes()) {
+            if head(&top, hash)?.starts_with(HEADER.as_bytes()) || super::kustomization_file(name) {
                 return Err(super::too_big(&format!("{rev}:{path}")));
             }
             continue;
@@ -147,7 +147,8 @@ pub fn committed_files(dir: &Path, rev: &str) -> Result<Vec<(String, String)>> {
     if files.is_empty() {
         return Err(Refusal::PathNotInRevision(rel, rev.to_owned()).into());
     }
-    files.retain(|(_, text)| text.starts_with(HEADER));
+    // A kustomization file is what `kubectl apply -k` reads, whoever wrote it.
+    files.retain(|(name, text)| text.starts_with(HEADER) || super::kustomization_file(name));
     files.sort();
     Ok(files)
 }

@@ -128,6 +128,13 @@ pub fn is_generated(bytes: &[u8]) -> bool {
     bytes.starts_with(line) && matches!(&bytes[line.len()..], [b'\n', ..] | [b'\r', b'\n', ..])
 }
 
+/// Whether the last component of `name` is one kustomize reads a directory's kustomization
+/// from (`kustomization.yaml`, `kustomization.yml`, `Kustomization`).
+pub(crate) fn kustomization_file(name: &str) -> bool {
+    let last = name.rsplit('/').next().unwrap_or(name);
+    last == "kustomization.yaml" || OTHER_KUSTOMIZATIONS.contains(&last)
+}
+
 /// Every file name agentctl can generate in an output directory: the only names it ever
 /// removes as stale (a backup copy such as `deployment-old.yaml` is never touched).
 fn generatable(name: &str) -> bool {
@@ -262,8 +269,8 @@ fn write_stdout(text: &str) -> Result<(), Error> {
     }
 }
 
-/// The files agentctl generated under `dir`, recursively (symlinks and other files skipped):
-/// each path relative to `dir` (`/`-separated), with its content, sorted. A missing `dir` has
+/// The files agentctl generated under `dir`, recursively, and every kustomization file whoever
+/// wrote it (kubectl reads it) (symlinks and other files skipped): each path relative to `dir` (`/`-separated), with its content, sorted. A missing `dir` has
 /// none.
 pub fn generated_tree(dir: &Path) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
@@ -286,7 +293,9 @@ pub fn generated_tree(dir: &Path) -> Result<Vec<(String, String)>> {
                     let n = std::fs::File::open(&path)
                         .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
                         .unwrap_or(0);
-                    if is_generated(&head[..n]) {
+                    if is_generated(&head[..n])
+                        || kustomization_file(&entry.file_name().to_string_lossy())
+                    {
                         return Err(too_big(&path.display().to_string()));
                     }
                     continue;
@@ -294,7 +303,10 @@ pub fn generated_tree(dir: &Path) -> Result<Vec<(String, String)>> {
                 let Ok(text) = std::fs::read_to_string(&path) else {
                     continue;
                 };
-                if is_generated(text.as_bytes()) {
+                // A kustomization file is what `kubectl apply -k` reads, whoever wrote it.
+                if is_generated(text.as_bytes())
+                    || kustomization_file(&entry.file_name().to_string_lossy())
+                {
                     let rel = path.strip_prefix(dir).unwrap_or(&path);
                     let rel: Vec<String> = rel
                         .components()

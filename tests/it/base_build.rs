@@ -135,18 +135,13 @@ fn a_file_no_longer_listed_is_a_delete() {
         "{}",
         text.stderr
     );
-    // Listed twice: kustomize refuses the build.
+    // Listed twice: kustomize refuses the build, so it is an error (exit 2), not a guess.
     edit(&w.join("new/kustomization.yaml"), |k| {
         k.replacen("resources:\n", "resources:\n- quota.yaml\n", 1)
     });
-    let (code, doc, _) = json(w, &["--fail-on", "recreate"]);
-    assert_eq!(code, 3);
-    assert!(
-        not_analyzed(&doc)
-            .iter()
-            .any(|n| n.contains("resources lists `quota.yaml` twice")),
-        "{doc}"
-    );
+    let (code, _, stderr) = json(w, &["--fail-on", "recreate"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("lists `quota.yaml` again"), "{stderr}");
 }
 
 #[test]
@@ -199,8 +194,19 @@ fn a_committed_namespace_moves_every_object_as_kustomize_does() {
 fn a_namespace_kustomize_cannot_take_is_not_analyzed_in_every_format() {
     let work = two_copies();
     let w = work.path();
+    // Not a string: kubectl refuses the kustomization, so it is an error at its line.
     edit(&w.join("new/kustomization.yaml"), |k| {
         k.replacen("namespace: production-agents", "namespace: {name: x}", 1)
+    });
+    let (code, _, stderr) = json(w, &["--fail-on", "stall"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("`namespace` of kustomization.yaml is not a string"),
+        "{stderr}"
+    );
+    // Empty: kubectl builds it, agentctl does not reproduce it.
+    edit(&w.join("new/kustomization.yaml"), |k| {
+        k.replacen("namespace: {name: x}", "namespace: \"\"", 1)
     });
     let (code, doc, stderr) = json(w, &["--fail-on", "stall"]);
     assert_eq!(code, 3, "{stderr}");
@@ -231,4 +237,161 @@ fn a_namespace_kustomize_cannot_take_is_not_analyzed_in_every_format() {
     .current_dir(w)
     .run();
     assert!(md.stdout.contains("not analyzed"), "{}", md.stdout);
+}
+
+/// A committed kustomization `kubectl kustomize` refuses is an error at its line (exit 2),
+/// never built as if kubectl would apply it (issue 20, finding 4); each case checked against
+/// `kubectl kustomize` 1.32. What kubectl accepts (no `kind`, a field in another case, a path
+/// that leaves and comes back) is still compared.
+#[test]
+fn a_kustomization_kubectl_refuses_is_an_error_at_its_line() {
+    let work = two_copies();
+    let w = work.path();
+    let k = std::fs::read_to_string(w.join("new/kustomization.yaml")).expect("read");
+    let lines = k.lines().count();
+    let at = |needle: &str| -> usize {
+        k.lines().position(|l| l.starts_with(needle)).expect("line") + 1
+    };
+    let res = at("resources:");
+    // (case, the new text, the line the error names, what it says)
+    let refused: Vec<(&str, String, usize, &str)> = vec![
+        (
+            "lists itself",
+            k.replacen("resources:\n", "resources:\n- kustomization.yaml\n", 1),
+            res + 1,
+            "lists the kustomization file itself",
+        ),
+        (
+            "lists itself as ./",
+            k.replacen("resources:\n", "resources:\n- ./kustomization.yaml\n", 1),
+            res + 1,
+            "lists the kustomization file itself",
+        ),
+        ("empty", String::new(), 1, "is empty"),
+        ("comments only", "# nothing\n".into(), 1, "is empty"),
+        ("kind alone", "kind: Kustomization\n".into(), 1, "is empty"),
+        ("an empty map", "{}\n".into(), 1, "is empty"),
+        (
+            "an empty first document",
+            format!("---\n---\n{k}"),
+            1,
+            "is empty",
+        ),
+        (
+            "a list",
+            "- namespace.yaml\n- quota.yaml\n".into(),
+            1,
+            "is a list",
+        ),
+        ("a string", "namespace.yaml\n".into(), 1, "is a string"),
+        (
+            "a directory without kustomization",
+            k.replacen("resources:\n", "resources:\n- sub\n", 1),
+            res + 1,
+            "is a directory without a kustomization file",
+        ),
+        (
+            "the same file twice",
+            k.replacen("resources:\n", "resources:\n- quota.yaml\n", 1),
+            res + 3,
+            "lists `quota.yaml` again",
+        ),
+        (
+            "the same file twice, spelt another way",
+            k.replacen("resources:\n", "resources:\n- ./quota.yaml/\n", 1),
+            res + 3,
+            "lists `quota.yaml` again",
+        ),
+        (
+            "its own directory",
+            k.replacen("resources:\n", "resources:\n- ./\n", 1),
+            res + 1,
+            "own directory (a cycle)",
+        ),
+        (
+            "a parent's file",
+            k.replacen("resources:\n", "resources:\n- ../x.yaml\n", 1),
+            res + 1,
+            "not below the kustomization's directory",
+        ),
+        (
+            "a parent's file, spelt the long way",
+            k.replacen("resources:\n", "resources:\n- sub/../../x.yaml\n", 1),
+            res + 1,
+            "not below the kustomization's directory",
+        ),
+        (
+            "an empty entry",
+            k.replacen("resources:\n", "resources:\n- \"\"\n", 1),
+            res + 1,
+            "is empty",
+        ),
+        (
+            "a null entry",
+            k.replacen("resources:\n", "resources:\n- null\n", 1),
+            res + 1,
+            "is empty",
+        ),
+        (
+            "an unknown field",
+            format!("{k}resource:\n- quota.yaml\n"),
+            lines + 1,
+            "unknown field `resource`",
+        ),
+        (
+            "resources not a list",
+            k.replacen("resources:\n", "resources: quota.yaml\nxresources:\n", 1),
+            res,
+            "`resources` of kustomization.yaml is not a list of strings",
+        ),
+        (
+            "another kind",
+            k.replacen("kind: Kustomization", "kind: Deployment", 1),
+            at("kind:"),
+            "kustomize reads only a Kustomization or a Component",
+        ),
+        (
+            "another apiVersion",
+            k.replacen(
+                "apiVersion: kustomize.config.k8s.io/v1beta1",
+                "apiVersion: kustomize.config.k8s.io/v1alpha1",
+                1,
+            ),
+            at("apiVersion:"),
+            "kustomize reads a Kustomization only as",
+        ),
+    ];
+    std::fs::create_dir_all(w.join("new/sub")).expect("mkdir");
+    for (case, text, line, says) in &refused {
+        std::fs::write(w.join("new/kustomization.yaml"), text).expect("write");
+        // A directory among the files: `sub/` holds a generated file and no kustomization.
+        std::fs::copy(w.join("old/quota.yaml"), w.join("new/sub/q.yaml")).expect("copy");
+        let (code, _, stderr) = json(w, &[]);
+        assert_eq!(code, 2, "{case}: {stderr}");
+        assert!(
+            stderr.contains(&format!("new/kustomization.yaml:{line}:")),
+            "{case}: not at line {line}\n{stderr}"
+        );
+        assert!(stderr.contains(says), "{case}: lacks {says:?}\n{stderr}");
+    }
+    // What kubectl accepts is compared, not refused.
+    let accepted: Vec<(&str, String)> = vec![
+        (
+            "no kind, no apiVersion",
+            k.replacen(
+                "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n",
+                "",
+                1,
+            ),
+        ),
+        ("a second document", format!("{k}---\n- anything\n")),
+        ("an empty resources list beside the rest", k.clone()),
+    ];
+    std::fs::remove_dir_all(w.join("new/sub")).expect("rm");
+    for (case, text) in &accepted {
+        std::fs::write(w.join("new/kustomization.yaml"), text).expect("write");
+        let (code, doc, stderr) = json(w, &[]);
+        assert_ne!(code, 2, "{case}: {stderr}");
+        assert_eq!(changes(&doc), Vec::<String>::new(), "{case}: {doc}");
+    }
 }
