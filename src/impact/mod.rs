@@ -433,10 +433,15 @@ pub fn read_side<'a>(
     for &(name, text) in &files {
         match crate::input::yaml::read_manifests(text) {
             Ok(mut docs) => {
-                // kustomize reads a kustomization file by its name; `kind` defaults.
+                // kustomize reads a kustomization file by its name, whatever its `kind` says
+                // (none, empty, or a Component `kubectl kustomize` builds alike).
                 if kustomize::is_kustomization(name)
                     && let Some(J::Object(first)) = docs.first_mut()
-                    && !first.contains_key("kind")
+                    && matches!(first.get("kind"), None | Some(J::Null) | Some(J::String(_)))
+                    && matches!(
+                        first.get("kind").and_then(J::as_str).unwrap_or_default(),
+                        "" | "Component"
+                    )
                 {
                     first.insert("kind".into(), J::String("Kustomization".into()));
                 }

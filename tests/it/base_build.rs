@@ -333,6 +333,12 @@ fn a_kustomization_kubectl_refuses_is_an_error_at_its_line() {
             "is empty",
         ),
         (
+            "`bases` (read as more resources) listing a listed file",
+            format!("{k}bases:\n- quota.yaml\n"),
+            lines + 2,
+            "bases[0] `quota.yaml` of kustomization.yaml lists `quota.yaml` again",
+        ),
+        (
             "an unknown field",
             format!("{k}resource:\n- quota.yaml\n"),
             lines + 1,
@@ -385,6 +391,19 @@ fn a_kustomization_kubectl_refuses_is_an_error_at_its_line() {
             ),
         ),
         ("a second document", format!("{k}---\n- anything\n")),
+        (
+            "an empty kind",
+            k.replacen("kind: Kustomization", "kind: \"\"", 1),
+        ),
+        (
+            "a Component",
+            k.replacen("kind: Kustomization", "kind: Component", 1)
+                .replacen(
+                    "kustomize.config.k8s.io/v1beta1",
+                    "kustomize.config.k8s.io/v1alpha1",
+                    1,
+                ),
+        ),
         ("an empty resources list beside the rest", k.clone()),
     ];
     std::fs::remove_dir_all(w.join("new/sub")).expect("rm");

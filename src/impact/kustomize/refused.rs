@@ -284,19 +284,24 @@ fn resources(
     } else {
         dir.split('/').count()
     };
-    let (key, entries) = doc
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("resources"))?;
-    let entries = entries.as_array()?;
-    let mut seen: Vec<(String, usize)> = Vec::new();
-    for (i, entry) in entries.iter().enumerate() {
+    // `bases` (deprecated) is appended to `resources` before the build.
+    let mut entries: Vec<(&str, usize, &J)> = Vec::new();
+    for field in ["resources", "bases"] {
+        for (k, v) in doc.iter().filter(|(k, _)| k.eq_ignore_ascii_case(field)) {
+            for (i, e) in v.as_array().into_iter().flatten().enumerate() {
+                entries.push((k.as_str(), i, e));
+            }
+        }
+    }
+    let mut seen: Vec<(String, &str, usize)> = Vec::new();
+    for &(key, i, entry) in &entries {
         let pos = at(key, Some(i));
         let entry = entry.as_str().unwrap_or_default();
         let quoted = crate::term::one_line(entry);
         if entry.is_empty() {
             return Some(refusal(
                 format!(
-                    "resources[{i}] of {shown} is empty: `kubectl kustomize` refuses an empty path"
+                    "{key}[{i}] of {shown} is empty: `kubectl kustomize` refuses an empty path"
                 ),
                 pos,
             ));
@@ -322,7 +327,7 @@ fn resources(
             };
             return Some(refusal(
                 format!(
-                    "resources[{i}] `{quoted}` of {shown} names {why}: `kubectl kustomize` refuses it"
+                    "{key}[{i}] `{quoted}` of {shown} names {why}: `kubectl kustomize` refuses it"
                 ),
                 pos,
             ));
@@ -338,7 +343,7 @@ fn resources(
         if !inside {
             return Some(refusal(
                 format!(
-                    "resources[{i}] `{quoted}` of {shown} leads out of its directory, to `{}`: kustomize loads only files in or below the kustomization's directory, and `kubectl kustomize` refuses it",
+                    "{key}[{i}] `{quoted}` of {shown} leads out of its directory, to `{}`: kustomize loads only files in or below the kustomization's directory, and `kubectl kustomize` refuses it",
                     crate::term::one_line(&path)
                 ),
                 pos,
@@ -347,7 +352,7 @@ fn resources(
         if path == name {
             return Some(refusal(
                 format!(
-                    "resources[{i}] `{quoted}` of {shown} lists the kustomization file itself: `kubectl kustomize` refuses it (a kustomization is no resource)"
+                    "{key}[{i}] `{quoted}` of {shown} lists the kustomization file itself: `kubectl kustomize` refuses it (a kustomization is no resource)"
                 ),
                 pos,
             ));
@@ -366,7 +371,7 @@ fn resources(
         {
             return Some(refusal(
                 format!(
-                    "resources[{i}] `{quoted}` of {shown} is a directory without a kustomization file: `kubectl kustomize` refuses it (list its files instead)"
+                    "{key}[{i}] `{quoted}` of {shown} is a directory without a kustomization file: `kubectl kustomize` refuses it (list its files instead)"
                 ),
                 pos,
             ));
@@ -375,24 +380,24 @@ fn resources(
             .iter()
             .find(|(n, _)| *n == path)
             .is_some_and(|(_, docs)| docs.iter().any(|d| d.is_object()));
-        if let Some((_, first)) = seen.iter().find(|(p, _)| *p == path)
+        if let Some((_, first_key, first)) = seen.iter().find(|(p, _, _)| *p == path)
             && objects
         {
             return Some(SyntaxError {
                 related: Some((
                     format!("`{}` first listed here", crate::term::one_line(&path)),
-                    at(key, Some(*first)),
+                    at(first_key, Some(*first)),
                 )),
                 ..refusal(
                     format!(
-                        "resources[{i}] `{quoted}` of {shown} lists `{}` again: kustomize adds its objects twice and `kubectl kustomize` refuses the build",
+                        "{key}[{i}] `{quoted}` of {shown} lists `{}` again: kustomize adds its objects twice and `kubectl kustomize` refuses the build",
                         crate::term::one_line(&path)
                     ),
                     pos,
                 )
             });
         }
-        seen.push((path, i));
+        seen.push((path, key, i));
     }
     None
 }
