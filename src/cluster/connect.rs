@@ -168,7 +168,7 @@ pub(crate) async fn config(opts: &Options) -> Result<(Config, Origin), ClusterEr
         let source = describe(&files);
         let mut merged = Kubeconfig::default();
         for f in &files {
-            let one = super::kubeconfig::read(f)?;
+            let one = super::kubeconfig::read(f).map_err(|e| fail(e.message, e.help))?;
             merged = merged.merge(one).map_err(|e| {
                 fail(
                     format!("cannot merge the kubeconfig files of {source}: {e}"),

@@ -13,7 +13,22 @@ use std::path::Path;
 
 use kube::config::{Kubeconfig, KubeconfigError};
 
-use super::connect::{ClusterError, fail};
+/// Why a kubeconfig was not read: what happened (naming the file) and the fix; `connect`
+/// makes it its `ClusterError`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unread {
+    /// What happened.
+    pub message: String,
+    /// The fix.
+    pub help: Option<String>,
+}
+
+fn fail(message: String, help: impl Into<Option<String>>) -> Unread {
+    Unread {
+        message,
+        help: help.into(),
+    }
+}
 
 /// The most bytes of one kubeconfig file agentctl reads.
 pub const MAX_BYTES: u64 = 16 * 1024 * 1024;
@@ -21,14 +36,14 @@ pub const MAX_BYTES: u64 = 16 * 1024 * 1024;
 const CHECK: &str = "check the file with `kubectl config view`";
 
 /// Reads and parses the kubeconfig at `path` (see the module).
-pub fn read(path: &Path) -> Result<Kubeconfig, ClusterError> {
+pub fn read(path: &Path) -> Result<Kubeconfig, Unread> {
     let shown = crate::term::one_line(&path.display().to_string()).into_owned();
     let text = read_text(path, &shown)?;
     let config = Kubeconfig::from_yaml(&text).map_err(|e| parse_error(&e, &shown))?;
     Ok(absolute(config, path))
 }
 
-fn not_regular(shown: &str) -> ClusterError {
+fn not_regular(shown: &str) -> Unread {
     fail(
         format!(
             "kubeconfig {shown} is not a regular file (a FIFO, socket or device): reading it could wait forever"
@@ -37,7 +52,7 @@ fn not_regular(shown: &str) -> ClusterError {
     )
 }
 
-fn too_big(shown: &str, len: u64) -> ClusterError {
+fn too_big(shown: &str, len: u64) -> Unread {
     fail(
         format!(
             "kubeconfig {shown} is larger than {} MiB ({len} bytes or more): it is not a kubeconfig",
@@ -49,7 +64,7 @@ fn too_big(shown: &str, len: u64) -> ClusterError {
 }
 
 /// The file's text, checked as the module says; no byte of it in an error.
-fn read_text(path: &Path, shown: &str) -> Result<String, ClusterError> {
+fn read_text(path: &Path, shown: &str) -> Result<String, Unread> {
     let io = |e: std::io::Error| fail(format!("cannot read kubeconfig {shown}: {e}"), None);
     let meta = std::fs::metadata(path).map_err(io)?;
     if meta.is_dir() {
@@ -148,7 +163,7 @@ fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
 }
 
 /// A kubeconfig that does not parse: where and what was expected, no line and no value quoted.
-fn parse_error(e: &KubeconfigError, shown: &str) -> ClusterError {
+fn parse_error(e: &KubeconfigError, shown: &str) -> Unread {
     let (at, why) = match e {
         KubeconfigError::Parse(inner) => {
             let (pos, why) = crate::input::yaml::unquoted_error(inner);
