@@ -327,7 +327,12 @@ pub(super) fn rival(
         let Ok(text) = crate::input::layers::read_text(&real, "project file", "") else {
             continue;
         };
-        // A project file is a YAML map with an `environments:` map, whatever its name.
+        // A project file is a YAML map with an `environments:` map, whatever its name. Its
+        // text spells that key, or holds a `\` (an escape in a quoted key): any other file is
+        // no project file, and is not parsed (a repository's lock files and docs are text).
+        if !text.contains("environments") && !text.contains('\\') {
+            continue;
+        }
         let Some(envs) = crate::input::project::outputs(&text) else {
             continue;
         };
