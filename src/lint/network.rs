@@ -1,6 +1,6 @@
 //! The rules about the network: NetworkPolicy rules that allow everything, ingress rules that
-//! let in every address or every namespace, pods no policy isolates, and Services a patch or
-//! extra object exposes outside the cluster.
+//! let in every address or every namespace, pods no policy isolates, Job and CronJob pods no
+//! policy lets send anything, and Services a patch or extra object exposes outside the cluster.
 
 use serde_json::Value as J;
 
@@ -15,7 +15,12 @@ pub(super) fn check(ctx: &Ctx, o: &J, out: &mut Out) {
             from_anywhere(o, out);
         }
         "Service" => exposure(o, out),
-        _ if object::runs_pods(o) => isolated(ctx, o, out),
+        _ if object::runs_pods(o) => {
+            isolated(ctx, o, out);
+            if matches!(kind(o), "Job" | "CronJob") {
+                egress_blocked(ctx, o, out);
+            }
+        }
         _ => {}
     }
 }
@@ -128,6 +133,35 @@ fn from_anywhere(o: &J, out: &mut Out) {
                 ),
             }
         }
+    }
+}
+
+/// AGT136: the pods of a Job or CronJob isolated for egress by some policy while no policy
+/// selecting them has an egress rule: they can send nothing, DNS included.
+fn egress_blocked(ctx: &Ctx, o: &J, out: &mut Out) {
+    let Some(labels) = pod_labels(o) else { return };
+    let mut isolated = false;
+    for p in ctx.objects {
+        if kind(p) != "NetworkPolicy"
+            || !same_namespace(p, o)
+            || !p
+                .pointer("/spec/podSelector")
+                .is_some_and(|s| label_selects(s, labels))
+            || !object::items(p, "/spec/policyTypes").any(|t| t.as_str() == Some("Egress"))
+        {
+            continue;
+        }
+        if object::items(p, "/spec/egress").next().is_some() {
+            return;
+        }
+        isolated = true;
+    }
+    if isolated {
+        out.fire(
+            "AGT136",
+            super::template_labels(o),
+            "its pods can send nothing: a NetworkPolicy isolates them for egress and none lets any traffic out (the cluster DNS included)".to_owned(),
+        );
     }
 }
 

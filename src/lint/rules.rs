@@ -148,6 +148,14 @@ future, so anyone who can run a pod anywhere in the cluster reaches the agent (w
 `podSelector` beside it, any pod that carries those labels). Default-deny then guards only the \
 ports the rule does not list. (A rule that also lists no ports is AGT130.)",
         "name the callers: `namespaces: {kubernetes.io/metadata.name: NAME}` (and `pods:` labels), or the CIDR of the networks that call the agent";
+    "AGT136" "egress-blocked" Warning "Job or CronJob whose pods can send nothing",
+        "A pod selected by an egress NetworkPolicy sends only what some policy's rule allows. \
+The default deny (`agent-default-deny`) selects every pod of the namespace it renders (or every \
+pod agentctl labels, in a shared one): the pods of a Job or CronJob an extra object or a patch \
+adds are isolated too, and with no policy whose egress rules select them they cannot reach \
+anything, the cluster DNS included. A batch job that calls nothing is rare: the run fails on its \
+first lookup, with no error anywhere but the job's own log.",
+        "add a NetworkPolicy (an extra object) selecting the job's pods with the egress they need (at least DNS: UDP and TCP 53 to kube-system), or accept it if the job really sends nothing";
     "AGT140" "exposure" Error "Service exposed outside the cluster by a patch or extra object",
         "A Service of type LoadBalancer or NodePort, or with externalIPs, opens the workload to \
 networks outside the cluster. The typed settings expose the agent through the Ingress or \

@@ -51,7 +51,23 @@ fn others() -> Vec<J> {
             "metadata": {"name": "alerts", "namespace": "ns"},
             "spec": {"groups": [{"name": "g", "rules": [{"alert": "Down", "expr": "up == 0",
                 "annotations": {"runbook_url": "https://r/Down"}}]}]}}),
+        dns(),
     ]
+}
+
+/// The pods `app: web` may look names up (what a Job of theirs needs: AGT136).
+fn dns() -> J {
+    json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+        "metadata": {"name": "dns", "namespace": "ns"},
+        "spec": {"podSelector": {"matchLabels": {"app": "web"}}, "policyTypes": ["Egress"],
+            "egress": [{"ports": [{"port": 53, "protocol": "UDP"}]}]}})
+}
+
+/// A CronJob whose pods (`app: batch`) only the default deny selects.
+fn batch_job() -> J {
+    let mut j = backup_job("redis");
+    j["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"] = json!({"app": "batch"});
+    j
 }
 
 /// No typed setting turns anything off.
@@ -308,7 +324,10 @@ fn gallery_every_rule_fires_on_its_case() {
         ),
         (
             "AGT131",
-            Box::new(|a| set(a, 1, "/spec/policyTypes", json!(["Ingress"]))),
+            Box::new(|a| {
+                set(a, 1, "/spec/policyTypes", json!(["Ingress"]));
+                a.retain(|o| o["metadata"]["name"] != "dns");
+            }),
         ),
         (
             "AGT132",
@@ -337,6 +356,7 @@ fn gallery_every_rule_fires_on_its_case() {
                 a.push(p);
             }),
         ),
+        ("AGT136", Box::new(|a| a.push(batch_job()))),
         (
             "AGT140",
             Box::new(|a| set(a, 4, "/spec/type", json!("LoadBalancer"))),
@@ -531,8 +551,8 @@ fn init_containers_sidecars_and_every_workload_kind_are_checked() {
         "spec": {"jobTemplate": {"spec": {"template": d["spec"]["template"].clone()}}}});
     let mut cron_bad = cron.clone();
     cron_bad["spec"]["jobTemplate"]["spec"]["template"]["spec"]["hostNetwork"] = json!(true);
-    assert!(ids(&[cron, deny()]).is_empty());
-    assert_eq!(ids(&[cron_bad, deny()]), ["AGT102"]);
+    assert!(ids(&[cron, deny(), dns()]).is_empty());
+    assert_eq!(ids(&[cron_bad, deny(), dns()]), ["AGT102"]);
 }
 
 #[test]
@@ -628,4 +648,34 @@ fn bindings_to_broad_roles_or_to_everyone_fire() {
         let got = ids(&with(|a| a.push(b.clone())));
         assert_eq!(got, want, "{b}");
     }
+}
+
+/// AGT136 (issue 21's trial, W8): a CronJob the default deny isolates for egress and no policy
+/// lets out fires; a policy with any egress rule selecting its pods silences it; a Deployment
+/// (a server may well send nothing: Redis) never fires it.
+#[test]
+fn a_job_that_can_send_nothing_is_said() {
+    assert_eq!(ids(&with(|a| a.push(batch_job()))), ["AGT136"]);
+    // The base's DNS policy selects `app: web`: a job of those pods may look names up.
+    assert!(ids(&with(|a| a.push(backup_job("redis")))).is_empty());
+    // Without it, they send nothing either.
+    assert_eq!(
+        ids(&with(|a| {
+            a.retain(|o| o["metadata"]["name"] != "dns");
+            a.push(backup_job("redis"));
+        })),
+        ["AGT136"]
+    );
+    // A Deployment with no egress at all is left alone (a server may send nothing).
+    let mut server = deployment();
+    server["spec"]["template"]["metadata"]["labels"] = json!({"app": "batch"});
+    server["metadata"]["name"] = json!("cache");
+    let got = ids(&with(|a| a.push(server.clone())));
+    assert!(!got.contains(&"AGT136"), "{got:?}");
+    // No policy isolates it for egress: AGT131's, not this rule's.
+    let got = ids(&with(|a| {
+        a[1]["spec"]["policyTypes"] = json!(["Ingress"]);
+        a.push(batch_job());
+    }));
+    assert!(!got.contains(&"AGT136"), "{got:?}");
 }

@@ -418,8 +418,8 @@ fn secrets(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
                 what: format!("{store}, readable by the External Secrets Operator"),
                 because: format!(
                     "ExternalSecret {} creates Secret {secret}{} from it{remote}",
+                    name(es),
                     listed(" (keys ", keys.iter().cloned(), ")"),
-                    name(es)
                 ),
                 commands: Vec::new(),
             });

@@ -19,8 +19,19 @@ pub fn quota(cfg: &Config, files: &mut [(String, Vec<J>)]) -> Result<(), Vec<Dia
     if !cfg.quota_on() {
         return Ok(());
     }
-    let (mut workloads, mut volumes, set) = quota::inputs(cfg);
+    let (mut workloads, mut volumes, mut set) = quota::inputs(cfg);
     let objects = || files.iter().flat_map(|(_, objs)| objs.iter());
+    // A derived figure a patch changed (`pods: "40"`) is the patch's, as a figure set by hand
+    // is the setting's: kept when it holds the pods, an error when it does not; never replaced
+    // by the recount silently while `config --show-origin` says the patch set it.
+    if let Ok(rendered) = quota::fit(&workloads, &volumes, &set)
+        && let Some(hard) = objects()
+            .find(|o| object::kind(o) == "ResourceQuota" && object::name(o) == "agent-quota")
+            .and_then(|o| o.pointer("/spec/hard"))
+            .and_then(J::as_object)
+    {
+        patched_figures(&rendered, hard, &mut set);
+    }
     // What quota admission counts of one pod: containers, native sidecars, init containers,
     // the rendered LimitRange's defaults and overhead (the same function the stall replay uses).
     let defaults = pod::Defaults::from_limit_ranges(objects());
@@ -124,5 +135,41 @@ pub fn quota(cfg: &Config, files: &mut [(String, Vec<J>)]) -> Result<(), Vec<Dia
                 )),
             })
             .collect()),
+    }
+}
+
+/// Each figure of `hard` (agent-quota's, after the patches) that differs from what the settings
+/// rendered (`rendered`) and that no setting fixed, written into `set` as set by hand.
+fn patched_figures(
+    rendered: &std::collections::BTreeMap<String, String>,
+    hard: &serde_json::Map<String, J>,
+    set: &mut quota::Requested,
+) {
+    let same =
+        |a: &str, b: &str| a == b || quota::milli(a).is_some_and(|m| quota::milli(b) == Some(m));
+    for (key, value) in hard {
+        let text = match value {
+            J::String(s) => s.clone(),
+            J::Number(n) => n.to_string(),
+            _ => continue,
+        };
+        if rendered.get(key).is_some_and(|r| same(r, &text)) {
+            continue;
+        }
+        let count = || text.trim().parse::<u64>().ok();
+        match key.as_str() {
+            "requests.cpu" if set.requests_cpu.is_none() => set.requests_cpu = Some(text),
+            "requests.memory" if set.requests_memory.is_none() => set.requests_memory = Some(text),
+            "limits.cpu" if set.limits_cpu.is_none() => set.limits_cpu = Some(text),
+            "limits.memory" if set.limits_memory.is_none() => set.limits_memory = Some(text),
+            "requests.storage" if set.requests_storage.is_none() => {
+                set.requests_storage = Some(text);
+            }
+            "pods" if set.pods.is_none() => set.pods = count(),
+            "persistentvolumeclaims" if set.persistent_volume_claims.is_none() => {
+                set.persistent_volume_claims = count();
+            }
+            _ => {}
+        }
     }
 }

@@ -197,3 +197,142 @@ fn the_agent_s_dns_config_is_typed() {
         .expect("Deployment")["spec"]["template"]["spec"];
     assert!(spec.get("dnsConfig").is_none(), "unset by default");
 }
+
+/// Issue 21's trial (W6): a patch that scales the agent to zero was told to set
+/// `agent.replicas.min` instead, which refuses 0. The help names the setting only when the
+/// setting can hold the value.
+#[test]
+fn a_patched_value_the_setting_refuses_keeps_the_patch() {
+    let tmp = support::tempdir();
+    let dir = tmp.path();
+    write(
+        dir,
+        "zero.yaml",
+        "patches:
+  - target: {kind: Deployment, name: agent-deployment}
+    patch:
+      spec: {replicas: 0}
+",
+    );
+    let (docs, stderr) = objects(dir, &["-p", "dev", "-f", "zero.yaml"]);
+    let dep = docs
+        .iter()
+        .find(|o| o["kind"] == "Deployment")
+        .expect("Deployment");
+    assert_eq!(dep["spec"]["replicas"], 0, "{stderr}");
+    assert!(
+        stderr.contains("overrides the setting `agent.replicas.min`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("= help: `agent.replicas.min` cannot be 0: it is at least 1; the patch is the way to write it"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("set `agent.replicas.min` instead"),
+        "{stderr}"
+    );
+    // A value the setting takes keeps the suggestion.
+    write(
+        dir,
+        "two.yaml",
+        "patches:
+  - target: {kind: Deployment, name: agent-deployment}
+    patch:
+      spec: {replicas: 2}
+",
+    );
+    let (_, stderr) = objects(dir, &["-p", "dev", "-f", "two.yaml"]);
+    assert!(
+        stderr.contains("set `agent.replicas.min` instead of patching the field"),
+        "{stderr}"
+    );
+}
+
+/// Issue 21's trial (W3): a patch that sets a figure of `agent-quota` the quota recount derives
+/// (`pods`) was replaced by the recount silently, while `config --show-origin` said the patch
+/// set it. A patched figure is now the patch's: kept when it holds the deployment, refused
+/// when it does not.
+#[test]
+fn a_patched_quota_figure_is_kept_or_refused() {
+    let tmp = support::tempdir();
+    let dir = tmp.path();
+    let patch = |pods: &str| {
+        format!(
+            "patches:
+  - target: {{kind: ResourceQuota, name: agent-quota}}
+    patch:
+      spec: {{hard: {{pods: '{pods}'}}}}
+"
+        )
+    };
+    write(dir, "many.yaml", &patch("100"));
+    let (docs, _) = objects(dir, &["-f", "many.yaml"]);
+    let q = docs
+        .iter()
+        .find(|o| o["kind"] == "ResourceQuota")
+        .expect("ResourceQuota");
+    assert_eq!(q["spec"]["hard"]["pods"], "100");
+    write(dir, "few.yaml", &patch("2"));
+    let run = agentctl(["render", "-f", "few.yaml"])
+        .current_dir(dir)
+        .code(2)
+        .run();
+    assert!(
+        run.stderr
+            .contains("quota `pods: 2` cannot hold this deployment"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Issue 21's trial (W4): a whole number written unquoted where Kubernetes takes a quantity
+/// (`cpu: 4`, as kubectl and every chart accept) was refused in patches and extra objects as
+/// a value that "did not survive" the round trip. It is the quantity "4", in both.
+#[test]
+fn an_unquoted_whole_number_quantity_is_a_quantity() {
+    let tmp = support::tempdir();
+    let dir = tmp.path();
+    write(
+        dir,
+        "cpu.yaml",
+        "patches:
+  - target: {kind: Deployment, name: agent-deployment}
+    patch:
+      spec: {template: {spec: {containers: [{name: agent, resources: {requests: {cpu: 1}, limits: {cpu: 4, memory: 4Gi}}}]}}}
+resources:
+  - apiVersion: v1
+    kind: ResourceQuota
+    metadata: {name: jobs-quota}
+    spec: {hard: {count/configmaps: 20, count/jobs.batch: 5}}
+",
+    );
+    let (docs, stderr) = objects(dir, &["-f", "cpu.yaml"]);
+    let dep = docs
+        .iter()
+        .find(|o| o["kind"] == "Deployment")
+        .expect("Deployment");
+    let res = &dep["spec"]["template"]["spec"]["containers"][0]["resources"];
+    assert_eq!(res["limits"]["cpu"], "4", "{stderr}");
+    assert_eq!(res["requests"]["cpu"], "1", "{stderr}");
+    let q = docs
+        .iter()
+        .find(|o| o["metadata"]["name"] == "jobs-quota")
+        .expect("the extra quota");
+    assert_eq!(q["spec"]["hard"]["count/configmaps"], "20");
+    assert_eq!(q["spec"]["hard"]["count/jobs.batch"], "5");
+    // A number where Kubernetes takes a string is still refused (an env value).
+    write(
+        dir,
+        "env.yaml",
+        "patches:
+  - target: {kind: Deployment, name: agent-deployment}
+    patch:
+      spec: {template: {spec: {containers: [{name: agent, env: [{name: WORKERS, value: 4}]}]}}}
+",
+    );
+    agentctl(["render", "-f", "env.yaml"])
+        .current_dir(dir)
+        .code(2)
+        .run();
+}

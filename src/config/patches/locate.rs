@@ -288,6 +288,9 @@ pub(super) fn lost_into(a: &J, b: &J, path: &mut Vec<Seg>, out: &mut Vec<(Vec<Se
             }
         }
         (J::Number(x), J::Number(y)) if x.as_f64() == y.as_f64() => {}
+        // A quantity written as a number (`cpu: 4`), which its type (and kubectl) reads as the
+        // quantity "4": the same value, not lost.
+        (J::Number(x), J::String(y)) if x.to_string() == *y => {}
         _ if a == b => {}
         _ => out.push((path.clone(), format!("{a} became {b}"))),
     }

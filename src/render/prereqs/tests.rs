@@ -87,6 +87,13 @@ fn external_secret_replaces_the_commands() {
         last.what,
         "ClusterSecretStore vault, readable by the External Secrets Operator"
     );
+    // The ExternalSecret's name, then the Secret it creates with the keys the pods read.
+    assert!(
+        last.because
+            .starts_with("ExternalSecret agent-secrets creates Secret agent-secrets (keys "),
+        "{}",
+        last.because
+    );
     assert!(
         last.because
             .contains("anthropic-api-key ← prod/agent.api-key, redis-password ← prod/redis"),

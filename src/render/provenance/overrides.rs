@@ -25,6 +25,9 @@ pub struct Override {
     /// Whether [`Override::set`] is a setting (`false`: the patch writes a field no setting
     /// has, and the help says to keep the patch).
     pub set_exists: bool,
+    /// Why the setting cannot hold the patched value (`agent.replicas.min` is at least 1, the
+    /// patch writes 0): the help then keeps the patch instead of naming a value that is refused.
+    pub refused: Option<String>,
     /// Where it is rendered: `Kind/name` and the path in the object.
     pub object: String,
     /// The path (`spec.template.spec.containers[name=agent].image`).
@@ -67,7 +70,13 @@ impl Override {
             .set_at
             .as_ref()
             .map_or_else(|| "its default".to_owned(), |s| format!("set at {s}"));
-        let help = if self.set_exists {
+        let help = if let Some(why) = &self.refused {
+            format!(
+                "`{}` cannot be {}: {why}; the patch is the way to write it",
+                self.set,
+                self.now_text()
+            )
+        } else if self.set_exists {
             format!(
                 "set `{}` instead of patching the field: explain, diff and what follows the setting then see the value",
                 self.set
@@ -93,7 +102,12 @@ impl Override {
 
     /// `explain`'s lines for the setting.
     pub fn explain(&self) -> String {
-        let instead = if self.set_exists {
+        let instead = if let Some(why) = &self.refused {
+            format!(
+                "`{}` cannot hold it ({why}): the patch is the way",
+                self.set
+            )
+        } else if self.set_exists {
             format!("set `{}` instead of patching the field", self.set)
         } else {
             format!("no setting has `{}`: the patch is the way", self.set)
@@ -286,11 +300,14 @@ pub fn overrides(
             }
             // A field no setting has (an extended resource such as `nvidia.com/gpu` under
             // `agent.resources.limits`): the patch stays the way, never a key that is refused.
-            let set_exists = crate::config::schema::lookup(&typed).is_ok();
+            let schema = crate::config::schema::lookup(&typed).ok();
+            let set_exists = schema.is_some();
+            let refused = schema.zip(now).and_then(|(s, v)| refusal(s, v));
             out.push(Override {
                 setting: setting.clone(),
                 set,
                 set_exists,
+                refused,
                 object: (*object).to_owned(),
                 path: shown,
                 entry: l.entry.clone(),
@@ -396,4 +413,30 @@ fn value_at_mut<'a>(obj: &'a mut J, path: &[Seg]) -> Option<&'a mut J> {
         };
     }
     Some(here)
+}
+
+/// Why a setting whose JSON Schema is `schema` refuses `value`, by the bounds and choices the
+/// schema states (`minimum`, `maximum`, `enum`); `None` when it says nothing against it. The
+/// cross-field rules are not replayed: this keeps the help from naming a value the schema
+/// check refuses outright (a patched `replicas: 0` against `agent.replicas.min`, at least 1).
+fn refusal(schema: &J, value: &J) -> Option<String> {
+    if let Some(n) = value.as_f64() {
+        if let Some(min) = schema.get("minimum").and_then(J::as_f64)
+            && n < min
+        {
+            return Some(format!("it is at least {}", compact(&schema["minimum"])));
+        }
+        if let Some(max) = schema.get("maximum").and_then(J::as_f64)
+            && n > max
+        {
+            return Some(format!("it is at most {}", compact(&schema["maximum"])));
+        }
+    }
+    if let Some(choices) = schema.get("enum").and_then(J::as_array)
+        && !choices.contains(value)
+    {
+        let listed: Vec<String> = choices.iter().map(compact).collect();
+        return Some(format!("it is one of {}", listed.join(", ")));
+    }
+    None
 }

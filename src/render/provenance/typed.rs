@@ -176,6 +176,10 @@ pub const NOT_TYPED: &[(&str, &str)] = &[
         "networkPolicy.enabled: false turns it off on purpose (INTENTS), a note",
     ),
     (
+        "AGT136",
+        "the only Job the render writes, the backup CronJob, has its own egress policy",
+    ),
+    (
         "AGT140",
         "no typed setting makes a LoadBalancer, NodePort or external IP",
     ),
