@@ -8,6 +8,7 @@
 
 mod names;
 mod objects;
+mod shapes;
 
 pub use names::{
     REDACTED_KEY, is_credential, is_sensitive, key_holds_credential, shown_key, shown_path,
@@ -119,6 +120,8 @@ pub fn value_spans(line: &[char]) -> Vec<Span> {
     out.extend(bare_userinfo(&text));
     // A credential's name given a value inside the string.
     out.extend(named_values(line));
+    // Embedded config lines, netrc, XML, command flags, HTTP and docker credentials.
+    out.extend(shapes::spans(line));
     // Tokens.
     let mut i = 0;
     while i < line.len() {
@@ -245,7 +248,9 @@ fn named_values(line: &[char]) -> Vec<Span> {
 /// a `DATABASE_URL` some clients accept): the span between the userinfo's first `:` and the
 /// `@`, in characters. Not a password: an e-mail address (`a@b`, no `:` before the `@`), an
 /// image digest (`agent:1.2@sha256:...`, `image@sha256:...`), a `host:port` (no `@`), a path
-/// segment (`/repo:tag@...`: after a `/`), and what the `://` scan already found.
+/// segment (`/repo:tag@...`: after a `/`), a `mailto:` address (`mailto:user@example.com`,
+/// `mailto:a:b@x`: what follows the scheme is an e-mail address's local part), and what the
+/// `://` scan already found.
 fn bare_userinfo(text: &str) -> Vec<Span> {
     let stop = |c: char| {
         c.is_whitespace()
@@ -280,6 +285,9 @@ fn bare_userinfo(text: &str) -> Vec<Span> {
         let Some(colon) = text[start..at].find(':') else {
             continue;
         };
+        if text[start..start + colon].eq_ignore_ascii_case("mailto") {
+            continue;
+        }
         let host = &text[at + 1..];
         let digest = ["sha256:", "sha384:", "sha512:"]
             .iter()
@@ -385,7 +393,8 @@ fn has(hay: &[u8], needle: &[u8]) -> bool {
 /// [`named_values`] looks for a name given a value: right before an `=` or a `:` (after an
 /// optional closing quote and spaces), or as a `--flag` followed by a space. The words of a
 /// line are tested, not the line: a dashboard's `"expr": "rate(agent_tokens_total[5m])"` names
-/// tokens but gives them no value, and costs no closer look (issue 26's lint budget).
+/// tokens but gives them no value, and costs no closer look (issue 26's lint budget). Each word
+/// is also offered to [`shapes::word_hints`] (the words that start a shape of `shapes`).
 fn assigns_a_credential_name(line: &[u8]) -> bool {
     let name_byte = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
     let mut i = 0;
@@ -399,6 +408,10 @@ fn assigns_a_credential_name(line: &[u8]) -> bool {
             i += 1;
         }
         let word = &line[start..i];
+        let before = start.checked_sub(1).map(|p| line[p]);
+        if shapes::word_hints(word, before, line.get(i).copied()) {
+            return true;
+        }
         let mut j = i + usize::from(matches!(line.get(i), Some(b'"' | b'\'')));
         let spaced_from = j;
         while line.get(j) == Some(&b' ') {

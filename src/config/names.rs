@@ -58,7 +58,9 @@ pub fn dns1123_label(v: &str) -> Result<(), &'static str> {
 }
 
 /// Whether `v` is a DNS-1123 subdomain (most objects' names, a Secret a pod references); the
-/// reason if not.
+/// reason if not. As the API server's `IsDNS1123Subdomain`: at most 253 characters in all, parts
+/// between dots of any length (a 205-character ConfigMap name without a dot is valid; only a
+/// label is held to 63).
 pub fn dns1123_subdomain(v: &str) -> Result<(), &'static str> {
     if v.is_empty() {
         return Err("it is empty");
@@ -70,15 +72,15 @@ pub fn dns1123_subdomain(v: &str) -> Result<(), &'static str> {
         if part.is_empty() {
             return Err("it has an empty part between dots");
         }
-        dns1123_label(part).map_err(|e| match e {
-            "only lowercase letters, digits and '-' are allowed" => {
-                "only lowercase letters, digits, '-' and '.' are allowed"
-            }
-            "it must start and end with a letter or digit" => {
-                "each part between dots must start and end with a letter or digit"
-            }
-            other => other,
-        })?;
+        if !part
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err("only lowercase letters, digits, '-' and '.' are allowed");
+        }
+        if part.starts_with('-') || part.ends_with('-') {
+            return Err("each part between dots must start and end with a letter or digit");
+        }
     }
     Ok(())
 }
@@ -177,7 +179,8 @@ pub fn suggest_name(v: &str, dots: bool) -> String {
             }
         })
         .collect();
-    let s: String = s.trim_matches('-').chars().take(63).collect();
+    let most = if dots { 253 } else { 63 };
+    let s: String = s.trim_matches('-').chars().take(most).collect();
     let s = s.trim_end_matches('-').to_owned();
     if s.is_empty() { "my-agents".into() } else { s }
 }
@@ -211,6 +214,9 @@ mod tests {
         ] {
             assert!(dns1123_subdomain(bad).is_err(), "{bad:?}");
         }
+        // The API server holds a subdomain to 253 in all, not each part to 63.
+        assert!(dns1123_subdomain(&"a".repeat(205)).is_ok());
+        assert!(dns1123_subdomain(&format!("{}.b", "a".repeat(100))).is_ok());
         assert!(dns1035_label("redis").is_ok());
         assert!(dns1035_label("1redis").is_err());
         assert!(path_segment("system:aggregate-to-view").is_ok());

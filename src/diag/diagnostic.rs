@@ -43,6 +43,11 @@ pub struct Diagnostic {
     /// Further problems found after this one but never built, past the most an error prints
     /// ([`super::error::SHOWN_ERRORS`]): counted in the error's total, nothing else.
     pub more: usize,
+    /// The culprit is a credential's value whatever its path says (a credential refusal): the
+    /// excerpt masks it from the caret to the end of its line, as for a credential's path. A
+    /// value found only with the words around it in other items (`-phunter2` after `mysql` in
+    /// `command`) is not masked by the line's own scan.
+    pub secret: bool,
 }
 
 impl Diagnostic {
@@ -59,7 +64,14 @@ impl Diagnostic {
             help: None,
             related: Vec::new(),
             more: 0,
+            secret: false,
         }
+    }
+
+    /// Marks the culprit a credential's value (see [`Diagnostic::secret`]).
+    pub fn secret(mut self) -> Self {
+        self.secret = true;
+        self
     }
 
     /// Sets the config path.

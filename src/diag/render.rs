@@ -290,7 +290,7 @@ impl fmt::Display for Diagnostic {
             None => self.message.clone(),
         };
         let culprit: Option<Place> = self.source.as_ref().map(|s| {
-            let secret = self.path.as_deref().is_some_and(is_credential);
+            let secret = self.secret || self.path.as_deref().is_some_and(is_credential);
             excerpt(&mut hidden, s, self.pos, self.len, secret).ok_or_else(|| s.locate(self.pos))
         });
         // A related place's label goes under its caret, or, with no line shown, before the place.

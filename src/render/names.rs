@@ -20,6 +20,10 @@ use crate::config::patches::{PatchError, PathDisplay, Seg};
 #[derive(Clone, Copy)]
 enum Rule {
     Subdomain,
+    /// A Job's name: a subdomain that fits the `job-name` label its pods get (63).
+    JobName,
+    /// A CronJob's name: a subdomain that leaves room for its Jobs' suffix (52).
+    CronJobName,
     Label,
     Rfc1035,
     PathSegment,
@@ -32,6 +36,22 @@ impl Rule {
     fn check(self, v: &str) -> Result<(), &'static str> {
         match self {
             Rule::Subdomain => names::dns1123_subdomain(v),
+            Rule::JobName | Rule::CronJobName => {
+                names::dns1123_subdomain(v)?;
+                let most = if matches!(self, Rule::JobName) {
+                    63
+                } else {
+                    52
+                };
+                if v.len() > most {
+                    return Err(if most == 63 {
+                        "it is longer than 63 characters (its pods' `job-name` label)"
+                    } else {
+                        "it is longer than 52 characters (the API server's limit for a CronJob)"
+                    });
+                }
+                Ok(())
+            }
             Rule::Label => names::dns1123_label(v),
             Rule::Rfc1035 => names::dns1035_label(v),
             Rule::PathSegment => names::path_segment(v),
@@ -46,6 +66,8 @@ impl Rule {
             Rule::Subdomain => {
                 "a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', at most 253)"
             }
+            Rule::JobName => "a Job's name (a DNS-1123 subdomain of at most 63 characters)",
+            Rule::CronJobName => "a CronJob's name (a DNS-1123 subdomain of at most 52 characters)",
             Rule::Label => "a DNS-1123 label (lowercase letters, digits and '-', at most 63)",
             Rule::Rfc1035 => {
                 "an RFC 1035 label (a lowercase letter, then lowercase letters, digits and '-', at most 63)"
@@ -69,6 +91,8 @@ fn own_name_rule(kind: &str) -> Rule {
     match kind {
         "Service" => Rule::Rfc1035,
         "Namespace" => Rule::Label,
+        "Job" => Rule::JobName,
+        "CronJob" => Rule::CronJobName,
         "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding" => Rule::PathSegment,
         _ => Rule::Subdomain,
     }
@@ -85,7 +109,10 @@ pub fn unfit(obj: &J) -> Vec<PatchError> {
             on_key,
             message: format!("{} is not {}: {why}", shown(value), rule.what()),
             hint: Some({
-                let e = names::suggest_name(value, matches!(rule, Rule::Subdomain));
+                let e = names::suggest_name(
+                    value,
+                    matches!(rule, Rule::Subdomain | Rule::JobName | Rule::CronJobName),
+                );
                 // A name that holds a credential: no suggestion (it would spell it out).
                 if rule.check(&e).is_ok() && !key_holds_credential(value) {
                     format!("Kubernetes refuses it (`kubectl apply` would fail); use e.g. `{e}`")
@@ -384,6 +411,17 @@ mod tests {
     fn names_follow_their_kind() {
         let svc = json!({"kind": "Service", "metadata": {"name": "1redis"}});
         assert_eq!(paths(&svc), ["metadata.name"]);
+        // A subdomain is 253 in all (a long dotless ConfigMap name is valid); a Job's and a
+        // CronJob's name are held to what their pods' label and Jobs' suffix leave.
+        let long = "a".repeat(205);
+        let cm = json!({"kind": "ConfigMap", "metadata": {"name": long}});
+        assert!(paths(&cm).is_empty());
+        let job = json!({"kind": "Job", "metadata": {"name": "a".repeat(64)}});
+        assert_eq!(paths(&job), ["metadata.name"]);
+        let cj = json!({"kind": "CronJob", "metadata": {"name": "a".repeat(53)}});
+        assert_eq!(paths(&cj), ["metadata.name"]);
+        let cj = json!({"kind": "CronJob", "metadata": {"name": "a".repeat(52)}});
+        assert!(paths(&cj).is_empty());
         let cm = json!({"kind": "ConfigMap", "metadata": {"name": "a.b"}, "data": {"ok.key": "", "bad key": ""}, "binaryData": {"$(x)": ""}});
         assert_eq!(paths(&cm), ["binaryData.$(x)", "data.bad key"]);
         let rb = json!({"kind": "ClusterRoleBinding", "metadata": {"name": "a/b"},

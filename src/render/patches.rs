@@ -407,7 +407,8 @@ fn extra(
         let shown = credential_path("resources", r.index, &hit.path, &hit);
         problems.push(
             r.error(&credential_error(hit.path.clone(), &hit))
-                .path(shown),
+                .path(shown)
+                .secret(),
         );
     }
     if let Some(found) = custom {

@@ -437,7 +437,7 @@ fn secrets(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
                     format!(
                         "{} --from-file=\"${}\"",
                         secret_command(secret, namespace, keys),
-                        referenced::dir_var(secret)
+                        secret::dir_var(secret)
                     ),
                 )
             } else {

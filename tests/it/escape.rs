@@ -307,6 +307,26 @@ fn ship(dir: &Path, file: Option<&str>, own_namespaces: bool) {
     std::fs::write(k, text).expect("write");
 }
 
+/// Secret keys named like bash's special and dynamic variables, and the loader's.
+const BASH_KEYS: &[&str] = &[
+    "EPOCHSECONDS",
+    "EPOCHREALTIME",
+    "SRANDOM",
+    "RANDOM",
+    "HISTCMD",
+    "DIRSTACK",
+    "LINENO",
+    "SECONDS",
+    "BASH_ARGV0",
+    "BASHPID",
+    "PATH",
+    "IFS",
+    "LD_PRELOAD",
+    "PS4",
+    "PPID",
+    "UID",
+];
+
 #[test]
 fn every_printed_command_pasted_into_bash_runs_only_itself() {
     let stubs = support::tempdir();
@@ -330,7 +350,17 @@ fn every_printed_command_pasted_into_bash_runs_only_itself() {
     support::write(
         w,
         "p.yaml",
-        "resources:\n  - apiVersion: rbac.authorization.k8s.io/v1\n    kind: RoleBinding\n    metadata: {name: \"a;touch canary-1\"}\n    roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: agent-role}\n    subjects: [{kind: ServiceAccount, name: agent}]\n",
+        &format!(
+            "resources:\n  - apiVersion: rbac.authorization.k8s.io/v1\n    kind: RoleBinding\n    metadata: {{name: \"a;touch canary-1\"}}\n    roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: agent-role}}\n    subjects: [{{kind: ServiceAccount, name: agent}}]\npatches:\n  - target: {{kind: Deployment, name: agent-deployment}}\n    patch:\n      spec: {{template: {{spec: {{containers: [{{name: agent, env: [{}]}}]}}}}}}\n",
+            BASH_KEYS
+                .iter()
+                .enumerate()
+                .map(|(i, k)| format!(
+                    "{{name: V{i}, valueFrom: {{secretKeyRef: {{name: bash-vars, key: {k}}}}}}}"
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     );
     let set = "agent.config.extra.NOTE=$(touch canary-2)`touch canary-3`";
     let render = agentctl(["render", "-f", "p.yaml", "--set", set, "-o", "out dir"])
@@ -395,6 +425,20 @@ fn every_printed_command_pasted_into_bash_runs_only_itself() {
         assert!(
             !w.join(format!("canary-{n}")).exists(),
             "canary-{n} created"
+        );
+    }
+    // A Secret key named like a variable bash fills itself (a clock, a random number, a line
+    // number) or gives a meaning (`PATH`, `IFS`, the loader's `LD_PRELOAD`, `PS4`) reads
+    // agentctl's own variable, unset here: its value reaches kubectl empty, never bash's.
+    let secret = calls
+        .lines()
+        .find(|l| l.contains("bash-vars"))
+        .unwrap_or_else(|| panic!("no command creates Secret bash-vars:\n{calls}"));
+    for key in BASH_KEYS {
+        let want = format!(" --from-literal={key}=");
+        assert!(
+            secret.contains(&format!("{want} ")) || secret.ends_with(&want),
+            "{key} read a variable agentctl does not own: {secret}"
         );
     }
     // Each hostile name reached the tool as one argument.

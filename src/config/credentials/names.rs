@@ -96,6 +96,7 @@ const QUALIFIERS: &[&str] = &[
     "ALGORITHM",
     "ALG",
     "THROUGH",
+    "PER",
 ];
 
 /// Words that end in `PASS` and name no password (`BYPASS`): `DBPASS`, `SMTPPASS` do.
@@ -137,44 +138,105 @@ pub(super) fn words(name: &str) -> Vec<String> {
     out
 }
 
+/// Words right before a plural `TOKENS` that make it model tokens (a count, a budget, the
+/// tokenizer's special tokens), not credentials: `MAX_TOKENS`, `MAX_NEW_TOKENS`,
+/// `THINKING_BUDGET_TOKENS`, `STOP_TOKENS`.
+///
+/// `TOKENS` is decided this way on purpose. In an agent's settings the plural is nearly always
+/// about model tokens, but a list of credentials is named the same way (`GITHUB_TOKENS`,
+/// `API_TOKENS`, `BOT_TOKENS`), and leaking one is silent while a refused ConfigMap key is
+/// told (and fixed by moving it to a Secret, or renaming it). So the plural is a credential
+/// unless the word before it says it counts or lists model tokens, or a qualifier follows it
+/// (`TOKENS_PER_MINUTE`, `TOKENS_LIMIT`).
+const MODEL_TOKENS: &[&str] = &[
+    "MAX",
+    "MIN",
+    "NUM",
+    "TOTAL",
+    "OUTPUT",
+    "INPUT",
+    "CONTEXT",
+    "BUDGET",
+    "THINKING",
+    "PROMPT",
+    "COMPLETION",
+    "REASONING",
+    "NEW",
+    "STOP",
+    "SPECIAL",
+    "CACHE",
+    "CACHED",
+    "RESPONSE",
+    "GENERATION",
+    "CHUNK",
+    "RESERVED",
+];
+
+/// A word as the policy reads it: without trailing digits (`PASSWORD2`, `KEY2`: a second
+/// credential is still one; `V2` → `V`).
+fn bare(word: &str) -> &str {
+    word.trim_end_matches(|c: char| c.is_ascii_digit())
+}
+
+/// Whether one word (upper case, [`bare`]) is a credential word, alone (`PASSWORD`) or glued to
+/// its owner's name (`PGPASSWORD`, `DBPASSWD`, `DBPASS`, `AUTHTOKEN`, `CLIENTSECRET`,
+/// `SECRETKEY`; `DB_PWD`: alone, `PWD` is a directory). `prev`: the word before it.
+fn credential_word(word: &str, prev: Option<&str>) -> bool {
+    let counted = word == "TOKEN" && prev.is_some_and(|p| COUNTING.contains(&p));
+    let glued = ["PASSWORD", "PASSWD", "SECRET", "SECRETKEY"]
+        .iter()
+        .any(|x| word.ends_with(x))
+        || (word.ends_with("PASS") && !NOT_PASSWORDS.contains(&word))
+        || (word.ends_with("TOKEN") && !COUNTING.iter().any(|c| word.starts_with(c)))
+        || (word == "PWD" && prev.is_some());
+    (SECRET_WORDS.contains(&word) || glued) && !counted
+}
+
+/// Whether a plural word is a credential word's plural (`PASSWORDS`, `SECRETS`, `APIKEYS`,
+/// `DBPASSWORDS`; `TOKENS` unless [`MODEL_TOKENS`] says it counts model tokens). `PASSES` is
+/// not one (`NUM_PASSES`): `PASS` is only a credential glued to an owner or alone.
+fn credential_plural(word: &str, prev: Option<&str>) -> bool {
+    let Some(stem) = word.strip_suffix('S').filter(|s| s.len() > 1) else {
+        return false;
+    };
+    if stem.ends_with("TOKEN") && prev.is_some_and(|p| MODEL_TOKENS.contains(&p)) {
+        return false;
+    }
+    credential_word(stem, prev)
+}
+
 /// Whether a setting name (an environment variable, a ConfigMap key, a path segment) holds a
-/// credential: it contains a credential word (`PASSWORD`, `SECRET`, `TOKEN`, `API_KEY`, ...)
+/// credential: it contains a credential word (`PASSWORD`, `SECRET`, `TOKEN`, `API_KEY`, ...),
+/// with a digit suffix or in the plural too (`PASSWORD2`, `API_KEY2`, `SECRETS`, `API_KEYS`),
 /// whose next word is not a qualifier (`SECRET_NAME`, `TOKEN_LIMIT`, `apiKeyKey`) and is not a
-/// count of model tokens (`MAX_TOKENS`, `MAX_OUTPUT_TOKENS`).
+/// count of model tokens (`MAX_TOKENS`, `MAX_OUTPUT_TOKENS`, `THINKING_BUDGET_TOKENS`: see
+/// [`MODEL_TOKENS`]).
 pub fn is_sensitive(name: &str) -> bool {
-    let w = words(name);
+    let all = words(name);
+    let w: Vec<&str> = all.iter().map(|x| bare(x)).collect();
     let mut last_match = None;
     let mut i = 0;
     while i < w.len() {
+        let next = w.get(i + 1).copied().unwrap_or_default();
+        let plural_key = next.strip_suffix('S') == Some("KEY");
         if i + 1 < w.len()
             && SECRET_PAIRS
                 .iter()
-                .any(|(a, b)| w[i] == *a && w[i + 1] == *b)
+                .any(|(a, b)| w[i] == *a && (next == *b || (plural_key && *b == "KEY")))
         {
             last_match = Some(i + 1);
             i += 2;
             continue;
         }
-        let counted = w[i] == "TOKEN" && i > 0 && COUNTING.contains(&w[i - 1].as_str());
-        // `PGPASSWORD`, `DBPASSWD`, `DBPASS`, `AUTHTOKEN`, `CLIENTSECRET`, `SECRETKEY`: a
-        // credential word glued to its owner's name; `DB_PWD` (alone, `PWD` is a directory).
-        let word = w[i].as_str();
-        let glued = ["PASSWORD", "PASSWD", "SECRET", "SECRETKEY"]
-            .iter()
-            .any(|x| word.ends_with(x))
-            || (word.ends_with("PASS") && !NOT_PASSWORDS.contains(&word))
-            || (word.ends_with("TOKEN") && !COUNTING.iter().any(|c| word.starts_with(c)))
-            || (word == "PWD" && i > 0);
-        if (SECRET_WORDS.contains(&w[i].as_str()) || glued) && !counted {
+        let prev = i.checked_sub(1).map(|p| w[p]);
+        if credential_word(w[i], prev) || credential_plural(w[i], prev) {
             last_match = Some(i);
         }
         i += 1;
     }
     match last_match {
         None => false,
-        Some(m) => !w
-            .get(m + 1)
-            .is_some_and(|q| QUALIFIERS.contains(&q.as_str())),
+        Some(m) => !w.get(m + 1).is_some_and(|q| QUALIFIERS.contains(q)),
     }
 }
 

@@ -50,7 +50,7 @@ impl Hit {
         match &self.why {
             Why::Named(name) => format!("`{}` looks like a credential", shown_key(name)),
             Why::Shaped => {
-                "a value shaped like a credential (a token, a JWT, a private key or a URL's password)"
+                "a value shaped like a credential (a token, a JWT, a private key, a password in a URL, a config line, a header or a command)"
                     .to_owned()
             }
             Why::SecretValue(key) => {
@@ -198,7 +198,9 @@ fn walk<'a>(v: &'a J, path: &mut Vec<Step<'a>>, out: &mut Vec<Hit>) {
         }
         J::Object(m) => {
             let in_metadata = matches!(path.last(), Some(Step::Key("metadata")));
+            let mut command_line = false;
             for (k, child) in m {
+                command_line |= matches!(k.as_str(), "command" | "args") && child.is_array();
                 path.push(Step::Key(k));
                 if looks_like_credential(k) {
                     shaped(out, &owned(path));
@@ -217,8 +219,53 @@ fn walk<'a>(v: &'a J, path: &mut Vec<Step<'a>>, out: &mut Vec<Hit>) {
                 walk(child, path, out);
                 path.pop();
             }
+            if command_line {
+                joined_arguments(m, path, out);
+            }
         }
         _ => {}
+    }
+}
+
+/// A container's `command` and `args` read as the one command line they run (`mysql` in
+/// `command`, `-phunter2` in `args`; `curl`, `-u`, `user:pw`): the value shapes that need
+/// the words around them ([`super::value_spans`]) found across items, each hit on the item
+/// that holds the value.
+fn joined_arguments(m: &serde_json::Map<String, J>, path: &[Step<'_>], out: &mut Vec<Hit>) {
+    let mut line = String::new();
+    let mut items: Vec<(usize, usize, &str, usize)> = Vec::new();
+    let mut at = 0;
+    for key in ["command", "args"] {
+        for (i, item) in m
+            .get(key)
+            .and_then(J::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let Some(s) = item.as_str() else { continue };
+            if !line.is_empty() {
+                line.push(' ');
+                at += 1;
+            }
+            let n = s.chars().count();
+            line.push_str(s);
+            items.push((at, at + n, key, i));
+            at += n;
+        }
+    }
+    if !super::may_hold_one(&line) {
+        return;
+    }
+    let chars: Vec<char> = line.chars().collect();
+    for (a, b) in super::value_spans(&chars) {
+        for (s, e, key, i) in &items {
+            if a < *e && b > *s {
+                let mut p = owned(path);
+                p.extend([Seg::Key((*key).to_owned()), Seg::Index(*i)]);
+                shaped(out, &p);
+            }
+        }
     }
 }
 

@@ -467,7 +467,9 @@ pub(super) fn report(
                 if seen.insert((p.patch, PathDisplay(&at).to_string(), hit.describe())) {
                     found.push(|| {
                         let shown = credential_path("patches", lp.index, &at, hit);
-                        lp.error(&credential_error(at.clone(), hit)).path(shown)
+                        lp.error(&credential_error(at.clone(), hit))
+                            .path(shown)
+                            .secret()
                     });
                 }
             }

@@ -115,34 +115,12 @@ fn trigger_authentications(
 }
 
 /// The command that creates ConfigMap `map` in `namespace` from a directory of files, one per
-/// key (`$PROMPTS_DIR` for `prompts`): what the prerequisites print and `doctor` suggests.
+/// key (`$DIR_PROMPTS` for `prompts`): what the prerequisites print and `doctor` suggests.
 pub fn create_config_map(map: &str, namespace: &str) -> String {
     format!(
         "kubectl create configmap {} --namespace={} --from-file=\"${}\"",
         q(map),
         q(namespace),
-        dir_var(map)
+        super::secret::dir_var(map)
     )
-}
-
-/// The variable naming the directory of files a ConfigMap or a whole Secret is created from,
-/// one file per key: `PROMPTS_DIR` for `prompts`.
-pub(super) fn dir_var(name: &str) -> String {
-    let var: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    // A shell variable cannot start with a digit.
-    let lead = if var.starts_with(|c: char| c.is_ascii_digit()) {
-        "_"
-    } else {
-        ""
-    };
-    format!("{lead}{var}_DIR")
 }
