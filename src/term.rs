@@ -215,6 +215,13 @@ pub fn one_line(text: &str) -> Cow<'_, str> {
     escape_if_all(text)
 }
 
+/// A path as a message shows it: [`one_line`] of its display, so a line feed or an escape
+/// sequence in a directory name (`-o $'out\nx'`) is written `\u{a}`, never obeyed nor split
+/// into a forged line. A path in a printed command is quoted by `shell::quote` instead.
+pub fn path_line(p: &std::path::Path) -> String {
+    one_line(&p.display().to_string()).into_owned()
+}
+
 fn escape_if_all(text: &str) -> Cow<'_, str> {
     if !text.chars().any(|c| c == '\n' || hidden(c)) {
         return Cow::Borrowed(text);

@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use kube::config::{Config, KubeConfigOptions, Kubeconfig};
 
+use crate::term::one_line;
+
 /// How to reach the cluster (the kubectl flags of the cluster commands).
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -38,8 +40,14 @@ pub struct Origin {
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.context {
-            Some(c) => write!(f, "{} (context `{c}` of {})", self.server, self.source),
-            None => write!(f, "{} ({})", self.server, self.source),
+            Some(c) => write!(
+                f,
+                "{} (context `{}` of {})",
+                one_line(&self.server),
+                one_line(c),
+                one_line(&self.source)
+            ),
+            None => write!(f, "{} ({})", one_line(&self.server), one_line(&self.source)),
         }
     }
 }
@@ -82,10 +90,14 @@ impl From<ClusterError> for crate::diag::Error {
     }
 }
 
+/// A [`ClusterError`], each part one line (`term::one_line`): a context name, a kubeconfig
+/// path or a server's message with a line feed or a control character (`--context $'a\nb'`)
+/// is shown escaped, never obeyed nor split into a forged line.
 pub(crate) fn fail(message: String, help: impl Into<Option<String>>) -> ClusterError {
+    let line = |s: String| crate::term::one_line(&s).into_owned();
     ClusterError {
-        message,
-        help: help.into(),
+        message: line(message),
+        help: help.into().map(line),
     }
 }
 
@@ -210,7 +222,10 @@ pub(crate) async fn config(opts: &Options) -> Result<(Config, Origin), ClusterEr
             .map_err(|e| {
                 fail(
                     format!("cannot use context `{context}` of {source}: {e}"),
-                    format!("check it with `kubectl config view --minify --context {context}`"),
+                    format!(
+                        "check it with `kubectl config view --minify --context {}`",
+                        crate::shell::quote(&context)
+                    ),
                 )
             })?;
         let server = config.cluster_url.to_string();

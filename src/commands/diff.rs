@@ -73,7 +73,11 @@ pub fn single(
     };
     if summary.is_empty() {
         if !ctx.quiet {
-            crate::sayln!("{} is up to date ({} files)", dir.display(), summary.same);
+            crate::sayln!(
+                "{} is up to date ({} files)",
+                crate::term::path_line(&dir),
+                summary.same
+            );
         }
         return Ok(Outcome::Ok);
     }
@@ -90,7 +94,7 @@ pub fn single(
         }
         crate::sayln!(
             "{} differs from the inputs in {} file{} ({}); update it with:\n  {}",
-            dir.display(),
+            crate::term::path_line(&dir),
             summary.len(),
             plural(summary.len(), "s"),
             kinds.join(", "),
@@ -140,7 +144,7 @@ pub fn environments(
 ) -> Result<Outcome> {
     let rendered = pipeline::build_all_files(renderer, targets)?;
     if !root.is_dir() {
-        let command = format!("agentctl render --all -o {}", root.display());
+        let command = format!("agentctl render --all -o {}", crate::term::path_line(&root));
         return Err(Refusal::NothingToCompare(root.to_owned(), command).into());
     }
     let drifts = pipeline::diff_all(root, &rendered, opts, ctx.style)?;
@@ -153,7 +157,7 @@ pub fn environments(
             msg.push_str(&format!(
                 "drifted: {} ({}): {n} file{} differ{}\n",
                 d.name,
-                d.dir.display(),
+                crate::term::path_line(&d.dir),
                 plural(n, "s"),
                 if n == 1 { "s" } else { "" },
             ));
@@ -163,7 +167,7 @@ pub fn environments(
                 "{} environment{} up to date under {}\n",
                 drifts.len(),
                 plural(drifts.len(), "s"),
-                root.display()
+                crate::term::path_line(&root)
             ));
         } else {
             msg.push_str(&format!(
@@ -200,7 +204,7 @@ pub fn base(ctx: Ctx, dir: &Path, base: &Base, impact: &ImpactArgs) -> Result<Ou
     print_stdout(&drifts, impact.format)?;
     let label = match base {
         Base::Revision(rev) => format!("`{rev}`"),
-        Base::Directory(old) => format!("`{}`", old.display()),
+        Base::Directory(old) => format!("`{}`", crate::term::path_line(&old)),
     };
     let changed: Vec<&Drift> = drifts.iter().filter(|d| !d.summary.is_empty()).collect();
     if changed.is_empty() {
@@ -212,7 +216,7 @@ pub fn base(ctx: Ctx, dir: &Path, base: &Base, impact: &ImpactArgs) -> Result<Ou
             };
             crate::sayln!(
                 "{} {same} ({n} generated file{})",
-                dir.display(),
+                crate::term::path_line(&dir),
                 plural(n, "s")
             );
         }
@@ -234,7 +238,7 @@ pub fn base(ctx: Ctx, dir: &Path, base: &Base, impact: &ImpactArgs) -> Result<Ou
         let n = c + a + r;
         crate::sayln!(
             "{} differs from {label} in {n} file{} ({})",
-            dir.display(),
+            crate::term::path_line(&dir),
             plural(n, "s"),
             kinds.join(", ")
         );

@@ -94,7 +94,7 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
         for (dir, n) in removed {
             text.push_str(&format!(
                 "removed {}: {n} generated file{} of an environment no longer in the project\n",
-                dir.display(),
+                crate::term::path_line(&dir),
                 plural(*n, "s")
             ));
         }
@@ -106,7 +106,7 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
             "{} environment{} from {}\n",
             rendered.len(),
             plural(rendered.len(), "s"),
-            project.path.display(),
+            crate::term::path_line(&project.path),
         ));
         let changed: Vec<&Rendered> = rendered
             .iter()
@@ -211,7 +211,7 @@ fn refuse_environment_dir(dir: &Path) -> Result<()> {
             .map(|e| {
                 (
                     e.name.clone(),
-                    format!("{}:{}", claim.project.display(), e.pos),
+                    format!("{}:{}", crate::term::path_line(&claim.project), e.pos),
                 )
             })
     });
@@ -253,7 +253,7 @@ fn refuse_environment_root(dir: &Path) -> Result<()> {
                     .find(|e| dir.join(&e.output) == *n)
                     .map(|e| format!(" (environment `{}`)", e.name))
             });
-            format!("{}/{}", n.display(), env.unwrap_or_default())
+            format!("{}/{}", crate::term::path_line(&n), env.unwrap_or_default())
         })
         .collect();
     Err(Refusal::SingleIntoEnvironments {

@@ -152,7 +152,7 @@ pub(super) fn claimed_twice(
     let remove = |project: &str, dir: &str| {
         format!(
             "remove {dir:?} from the list of {project:?} in {} (the record is committed: a pull request or a merge may have added it)",
-            record.display()
+            crate::term::path_line(&record)
         )
     };
     let (va, vb) = (verdict(a, a_dir), verdict(b, b_dir));
@@ -161,18 +161,24 @@ pub(super) fn claimed_twice(
     // Why one claim goes: its own marker names someone else, or the other's marker confirms it.
     let why = |mine: &Option<(bool, String)>, my_dir: &str, other: &str, other_dir: &str| match mine
     {
-        Some((false, owner)) => format!("{} names {owner:?}", marker(my_dir).display()),
-        _ => format!("{} names {other:?}", marker(other_dir).display()),
+        Some((false, owner)) => format!(
+            "{} names {owner:?}",
+            crate::term::path_line(&marker(my_dir))
+        ),
+        _ => format!(
+            "{} names {other:?}",
+            crate::term::path_line(&marker(other_dir))
+        ),
     };
     let fix = if confirmed(&va) && confirmed(&vb) {
         format!(
             "both are real outputs ({} names {a:?}, {} names {b:?}): give the environment of {} that renders into {b_dir:?} another `output:` outside {a_dir:?}, remove {b_dir:?} from the list of {b:?} in {}, render {} with --all, then delete {} (its old output)",
-            marker(a_dir).display(),
-            marker(b_dir).display(),
-            shown(shown_root, b).display(),
-            record.display(),
-            shown(shown_root, b).display(),
-            shown_root.join(b_dir).display()
+            crate::term::path_line(&marker(a_dir)),
+            crate::term::path_line(&marker(b_dir)),
+            crate::term::path_line(&shown(shown_root, b)),
+            crate::term::path_line(&record),
+            crate::term::path_line(&shown(shown_root, b)),
+            crate::term::path_line(&shown_root.join(b_dir))
         )
     } else if (refuted(&va) || confirmed(&vb)) && !refuted(&vb) {
         format!("{}: {}", why(&va, a_dir, b, b_dir), remove(a, a_dir))
@@ -181,9 +187,9 @@ pub(super) fn claimed_twice(
     } else {
         format!(
             "no owner marker says which is right: check the `output:` of the environments of {} and {} (default: the environment's name), then, in {}, remove {a_dir:?} from the list of {a:?} or {b_dir:?} from the list of {b:?}, whichever project does not render there (the record is committed: a pull request or a merge may have added it)",
-            shown(shown_root, a).display(),
-            shown(shown_root, b).display(),
-            record.display()
+            crate::term::path_line(&shown(shown_root, a)),
+            crate::term::path_line(&shown(shown_root, b)),
+            crate::term::path_line(&record)
         )
     };
     Refusal::ClaimedTwice {
@@ -341,7 +347,7 @@ pub(super) fn rival(
             let n = out_folded.len().min(want.len());
             if n > 0 && out_folded[..n] == want[..n] {
                 return Ok(Some(Rival {
-                    at: format!("{}:{pos}", shown_path.display()),
+                    at: format!("{}:{pos}", crate::term::path_line(&shown_path)),
                     file: shown_path,
                     env,
                     output: state::join(&out),
@@ -371,12 +377,12 @@ pub(super) fn rival_kept(
     let marker = dir.join(OWNER_FILE);
     format!(
         "left {dir} alone, though {record} records {here:?} for {key:?} and {marker} names it: {at}: environment `{env}` of {other} renders into {out:?}, and agentctl deletes nothing two project files claim (the record and the marker are committed: one pull request can forge both); the entry is dropped from the record. If {other} renders into {dir}, delete {marker} (its next `agentctl render --all --project {other_q} -o {root_q}` writes its own); if it renders into another output directory, delete {dir} by hand",
-        dir = dir.display(),
-        record = record.display(),
-        marker = marker.display(),
+        dir = crate::term::path_line(&dir),
+        record = crate::term::path_line(&record),
+        marker = crate::term::path_line(&marker),
         at = r.at,
         env = r.env,
-        other = r.file.display(),
+        other = crate::term::path_line(&r.file),
         out = r.output,
         other_q = crate::shell::quote(&r.file.display().to_string()),
         root_q = crate::shell::quote(&shown_root.display().to_string()),

@@ -67,7 +67,7 @@ impl Report {
     pub fn summary(&self, dir: &Path) -> String {
         format!(
             "wrote {}: {} created, {} updated, {} unchanged, {} removed",
-            dir.display(),
+            crate::term::path_line(&dir),
             self.created.len(),
             self.updated.len(),
             self.unchanged.len(),
@@ -279,8 +279,10 @@ pub fn generated_tree(dir: &Path) -> Result<Vec<(String, String)>> {
     }
     let mut stack = vec![dir.to_owned()];
     while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
-            let entry = entry.with_context(|| format!("reading {}", d.display()))?;
+        for entry in std::fs::read_dir(&d)
+            .with_context(|| format!("reading {}", crate::term::path_line(&d)))?
+        {
+            let entry = entry.with_context(|| format!("reading {}", crate::term::path_line(&d)))?;
             let kind = entry.file_type()?;
             let path = entry.path();
             if kind.is_dir() {
@@ -296,7 +298,7 @@ pub fn generated_tree(dir: &Path) -> Result<Vec<(String, String)>> {
                     if is_generated(&head[..n])
                         || kustomization_file(&entry.file_name().to_string_lossy())
                     {
-                        return Err(too_big(&path.display().to_string()));
+                        return Err(too_big(&crate::term::path_line(&path).to_string()));
                     }
                     continue;
                 }

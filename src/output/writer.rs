@@ -35,7 +35,12 @@ struct StagedDir {
 /// batch is synced at once); what was staged, and the error that stopped it.
 fn stage_dir((_, dir, d): &(usize, &Dir, &DirPlan<'_>)) -> (StagedDir, Option<anyhow::Error>) {
     let mut staged = StagedDir::default();
-    let context = || format!("writing a temporary file in {}", d.shown.display());
+    let context = || {
+        format!(
+            "writing a temporary file in {}",
+            crate::term::path_line(&d.shown)
+        )
+    };
     for c in &d.changes {
         if let (Some(_), false) = (&c.new, c.is_noop()) {
             // The content is the bundle's (the plan keeps none: `plan::light`).
@@ -142,8 +147,12 @@ pub fn write(req: &Request) -> Result<Written> {
             .take_while(|p| !p.exists())
             .last()
             .map(Path::to_owned);
-        std::fs::create_dir_all(&resolved)
-            .with_context(|| format!("creating output directory {}", req.root.display()))?;
+        std::fs::create_dir_all(&resolved).with_context(|| {
+            format!(
+                "creating output directory {}",
+                crate::term::path_line(&req.root)
+            )
+        })?;
         return match write_planned(req) {
             Ok(w) => Ok(w),
             Err(e) => {
@@ -167,7 +176,10 @@ pub fn write(req: &Request) -> Result<Written> {
 pub(super) fn write_planned(req: &Request) -> Result<Written> {
     let plan = plan_request(req, true)?;
     let Some(root) = plan.root.as_ref() else {
-        bail!("{} disappeared while planning", req.root.display());
+        bail!(
+            "{} disappeared while planning",
+            crate::term::path_line(&req.root)
+        );
     };
     // A write that changes nothing writes nothing, not even the lock note.
     let writes = plan.writes();
@@ -188,7 +200,7 @@ pub(super) fn write_planned(req: &Request) -> Result<Written> {
             if d.dir.is_none() && needs {
                 let (dir, created) = root
                     .create(&d.rel)
-                    .with_context(|| format!("creating {}", d.shown.display()))?;
+                    .with_context(|| format!("creating {}", crate::term::path_line(&d.shown)))?;
                 created_dirs.extend(created);
                 opened.push(Some(dir));
             } else {
@@ -250,7 +262,7 @@ pub(super) fn write_planned(req: &Request) -> Result<Written> {
             Err(e) => {
                 phase1 = Err(anyhow::Error::new(e).context(format!(
                     "writing a temporary file in {}",
-                    req.root.display()
+                    crate::term::path_line(&req.root)
                 )));
             }
         }
@@ -274,7 +286,7 @@ pub(super) fn write_planned(req: &Request) -> Result<Written> {
         if let Err(e) = sync_batch(&dirs, &files) {
             phase1 = Err(anyhow::Error::new(e).context(format!(
                 "syncing the new files under {} to disk",
-                req.root.display()
+                crate::term::path_line(&req.root)
             )));
         }
     }
@@ -327,7 +339,7 @@ pub(super) fn write_planned(req: &Request) -> Result<Written> {
     // Phase 2: each rename replaces one file atomically.
     let mut journal: Vec<String> = created_dirs
         .iter()
-        .map(|(_, p)| format!("created directory {}", p.display()))
+        .map(|(_, p)| format!("created directory {}", crate::term::path_line(&p)))
         .collect();
     let mut reports: Vec<Report> = plan.dirs.iter().map(|_| Report::default()).collect();
     for (n, s) in files.iter().enumerate() {
@@ -339,18 +351,18 @@ pub(super) fn write_planned(req: &Request) -> Result<Written> {
             unstage(&staged, 0, &state_tmp);
             let pending: Vec<String> = files[n..]
                 .iter()
-                .map(|s| s.shown.join(&s.name).display().to_string())
+                .map(|s| crate::term::path_line(&s.shown.join(&s.name)).to_string())
                 .collect();
             bail!(PartialWrite {
                 done: journal,
-                failed: format!("replacing {}: {e}", path.display()),
+                failed: format!("replacing {}: {e}", crate::term::path_line(&path)),
                 pending,
             });
         }
         journal.push(format!(
             "{} {}",
             if s.existed { "updated" } else { "created" },
-            path.display()
+            crate::term::path_line(&path)
         ));
         let report = &mut reports[s.target];
         if s.existed {
@@ -375,11 +387,11 @@ pub(super) fn write_planned(req: &Request) -> Result<Written> {
                     unstage(&staged, i, &state_tmp);
                     bail!(PartialWrite {
                         done: journal,
-                        failed: format!("removing {}: {e}", path.display()),
+                        failed: format!("removing {}: {e}", crate::term::path_line(&path)),
                         pending: Vec::new(),
                     });
                 }
-                journal.push(format!("removed {}", path.display()));
+                journal.push(format!("removed {}", crate::term::path_line(&path)));
                 reports[i].removed.push(c.name.clone());
             }
         }
@@ -394,7 +406,7 @@ pub(super) fn write_planned(req: &Request) -> Result<Written> {
                 unstage(&staged, i, &state_tmp);
                 bail!(PartialWrite {
                     done: journal,
-                    failed: format!("writing {}: {e}", path.display()),
+                    failed: format!("writing {}: {e}", crate::term::path_line(&path)),
                     pending: Vec::new(),
                 });
             }
@@ -427,7 +439,7 @@ pub(super) fn write_planned(req: &Request) -> Result<Written> {
             let _ = root.remove_file(tmp);
             bail!(PartialWrite {
                 done: journal,
-                failed: format!("recording {}: {e}", shown.display()),
+                failed: format!("recording {}: {e}", crate::term::path_line(&shown)),
                 pending: Vec::new(),
             });
         }

@@ -131,7 +131,11 @@ fn indent(text: &str, by: &str) -> String {
 
 /// The error for a path that names no setting, with the valid keys and a suggestion.
 fn unknown(segments: &[&str], at: usize, names: &[String]) -> Diagnostic {
+    use crate::config::credentials::{shown_key, shown_path};
+    // Every path and segment shown goes through the credential policy's display: the user
+    // may have typed a credential (`agent.confg.password=hunter2`, a token as a segment).
     let prefix = segments[..at].join(".");
+    let seg = shown_key(segments[at]);
     let shown_prefix = if prefix.is_empty() {
         "(top level)".to_owned()
     } else {
@@ -141,14 +145,11 @@ fn unknown(segments: &[&str], at: usize, names: &[String]) -> Diagnostic {
         let kind = schema::lookup(&segments[..at])
             .map(schema::describe)
             .unwrap_or_default();
-        return Diagnostic::new(format!(
-            "not a section ({kind}), so it has no `{}`",
-            segments[at]
-        ))
-        .path(shown_prefix)
-        .help(format!("see `agentctl explain {prefix}`"));
+        return Diagnostic::new(format!("not a section ({kind}), so it has no `{seg}`"))
+            .path(shown_prefix)
+            .help(format!("see `agentctl explain {}`", shown_path(&prefix)));
     }
-    let mut d = Diagnostic::new(format!("unknown setting `{}`", segments[at]))
+    let mut d = Diagnostic::new(format!("unknown setting `{seg}`"))
         .path(shown_prefix)
         .note(format!("valid keys here: {}", names.join(", ")));
     let join = |m: &str| {
@@ -165,7 +166,7 @@ fn unknown(segments: &[&str], at: usize, names: &[String]) -> Diagnostic {
             fixed.push('.');
             fixed.push_str(r);
         }
-        d = d.help(format!("did you mean `{fixed}`?"));
+        d = d.help(format!("did you mean `{}`?", shown_path(&fixed)));
     } else {
         // `replicas.max` for `agent.replicas.max`: the path is the tail of a real one.
         let tail = segments[at..].join(".");
@@ -177,9 +178,9 @@ fn unknown(segments: &[&str], at: usize, names: &[String]) -> Diagnostic {
         match found.as_slice() {
             [] => {
                 d = d.help(
-                    schema::unknown_key_help(&prefix, segments[at], false).unwrap_or_else(|| {
-                        "see `agentctl explain` for the top-level sections".into()
-                    }),
+                    schema::unknown_key_help(&shown_path(&prefix), &seg, false).unwrap_or_else(
+                        || "see `agentctl explain` for the top-level sections".into(),
+                    ),
                 );
             }
             [one] => d = d.help(format!("did you mean `{one}`?")),
@@ -199,6 +200,23 @@ fn unknown(segments: &[&str], at: usize, names: &[String]) -> Diagnostic {
 
 /// `agentctl explain [PATH]` over an effective configuration.
 pub fn explain(merged: &Merged, path: Option<&str>) -> Result<String, Diagnostic> {
+    explained(merged, path).map(|text| hide_segments(path.unwrap_or(""), text))
+}
+
+/// `text` with every segment of the typed `path` that holds a credential (`password=hunter2`,
+/// a token: what [`crate::config::credentials::shown_path`] hides) replaced by `<redacted>`,
+/// wherever the text repeats it (the heading, "a later layer that sets `…`", the origins).
+fn hide_segments(path: &str, mut text: String) -> String {
+    let shown = crate::config::credentials::shown_path(path.trim());
+    for (raw, seen) in path.trim().split('.').zip(shown.split('.')) {
+        if raw != seen && !raw.is_empty() {
+            text = text.replace(raw, seen);
+        }
+    }
+    text
+}
+
+fn explained(merged: &Merged, path: Option<&str>) -> Result<String, Diagnostic> {
     let path = path.unwrap_or("").trim();
     let segments: Vec<&str> = if path.is_empty() {
         Vec::new()
@@ -295,6 +313,10 @@ fn list_item(merged: &Merged, path: &str) -> Option<Result<String, Diagnostic>> 
         };
         let Some(next) = next else {
             let names = schema::property_names(node);
+            let (shown, seg) = (
+                crate::config::credentials::shown_path(&shown),
+                crate::config::credentials::shown_key(seg),
+            );
             let d = if names.is_empty() {
                 Diagnostic::new(format!(
                     "`{shown}`: an item of `{list_path}` has no `{seg}`"
@@ -304,8 +326,8 @@ fn list_item(merged: &Merged, path: &str) -> Option<Result<String, Diagnostic>> 
                     "`{shown}`: unknown field `{seg}` of an item of `{list_path}`"
                 ))
                 .note(format!("an item's fields: {}", names.join(", ")))
-                .suggest(seg, names.iter().map(String::as_str), |m| {
-                    format!("did you mean `{}`?", shown.replace(seg.as_str(), m))
+                .suggest(&seg, names.iter().map(String::as_str), |m| {
+                    format!("did you mean `{}`?", shown.replace(&*seg, m))
                 })
                 .unwrap_or_else(|d| d)
             };
