@@ -14,6 +14,7 @@ pub use names::{
     REDACTED_KEY, is_credential, is_sensitive, key_holds_credential, shown_key, shown_path,
 };
 pub use objects::{Hit, Redactor, Why, in_object, redact_keys};
+pub use shapes::encoded_spans;
 
 /// A span of a line, (start, end) in characters, 0-based, end exclusive.
 pub type Span = (usize, usize);
@@ -121,7 +122,7 @@ pub fn value_spans(line: &[char]) -> Vec<Span> {
     // A credential's name given a value inside the string.
     out.extend(named_values(line));
     // Embedded config lines, netrc, XML, command flags, HTTP and docker credentials.
-    out.extend(shapes::spans(line));
+    out.extend(shapes::spans(line, &text));
     // Tokens.
     let mut i = 0;
     while i < line.len() {

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use crate::config::credentials::{
-    is_credential, is_sensitive, key_holds_credential, merge, value_spans,
+    encoded_spans, is_credential, is_sensitive, key_holds_credential, merge, value_spans,
 };
 use crate::diag::{Mask, Origin, Source};
 
@@ -20,10 +20,12 @@ pub fn source(origin: Origin, text: impl Into<Arc<str>>) -> Arc<Source> {
 }
 
 /// Finds the credential values in one source line: those of credential-like keys (see
-/// `key_masks`) and those shaped like a credential (`value_spans`).
+/// `key_masks`), those shaped like a credential (`value_spans`), and base64 whose text holds
+/// one (`encoded_spans`: a `binaryData` value beside the one an error is about).
 pub fn masks(origin: &Origin, line: &[char]) -> Vec<Mask> {
     let mut out = key_masks(origin, line);
     out.extend(value_spans(line));
+    out.extend(encoded_spans(line));
     out.extend(assignment_masks(line));
     out.extend(flag_masks(line));
     merge(out)

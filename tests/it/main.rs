@@ -33,6 +33,7 @@ mod escape;
 mod escape_fields;
 mod escape_keys;
 mod escape_limits;
+mod escape_shapes;
 mod fit_trial;
 mod gitops;
 mod impact;

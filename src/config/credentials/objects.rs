@@ -6,7 +6,8 @@
 //! A string is a credential when its *shape* says so (every string of the object, keys
 //! included, line by line: [`super::value_spans`]) or when its *name* does
 //! ([`super::is_sensitive`]) in the places that name a value: a ConfigMap's `data` and
-//! `binaryData` keys, an environment variable's literal `value`, an annotation or a label, a
+//! `binaryData` keys (a `binaryData` value also by the text it encodes), an environment
+//! variable's literal `value`, an annotation or a label, a
 //! `--name=value` or `--name value` argument of `args`/`command`. A Secret's `data` and
 //! `stringData` are credentials whatever their names: agentctl's output is committed, and
 //! Secrets are created out of band.
@@ -102,6 +103,13 @@ pub fn in_object(obj: &J) -> Vec<Hit> {
                 for (k, v) in obj.get(field).and_then(J::as_object).into_iter().flatten() {
                     if is_sensitive(k) && filled(v) {
                         named(&mut out, vec![key(field), key(k)], k);
+                    } else if field == "binaryData"
+                        && let Some(text) = v.as_str().and_then(decoded)
+                        && looks_like_credential(&text)
+                    {
+                        // A file's bytes, base64 by definition: what they say is judged, not
+                        // how random their encoding looks.
+                        shaped(&mut out, &[key(field), key(k)]);
                     }
                 }
             }
@@ -122,6 +130,11 @@ pub fn in_object(obj: &J) -> Vec<Hit> {
     }
     walk(obj, &mut Vec::new(), &mut out);
     out
+}
+
+/// The text a `binaryData` value encodes, when it is base64 of UTF-8.
+fn decoded(v: &str) -> Option<String> {
+    super::shapes::decode_base64(v).and_then(|b| String::from_utf8(b).ok())
 }
 
 /// A value that holds something (an empty string or null is no credential).

@@ -36,15 +36,39 @@ pub(super) fn word_hints(word: &[u8], before: Option<u8>, after: Option<u8>) -> 
     command || (before == Some(b'<') && after == Some(b'>') && super::names_a_credential(word))
 }
 
-/// The spans of `line` that this module's shapes find (see the module's paragraph).
-pub(super) fn spans(line: &[char]) -> Vec<Span> {
+/// The spans of `line` (`text`: the same line as a string) that this module's shapes find (see
+/// the module's paragraph). Each shape but the config line is looked for only when the line
+/// holds its word (`password`, a command's name, `<`, `auth`/`bearer`/`basic`): the lines that
+/// reach here are those the pre-filter passed, most of them for a long token, not for these.
+pub(super) fn spans(line: &[char], text: &str) -> Vec<Span> {
     let mut out = Vec::new();
     yaml_line(line, &mut out);
-    let words = split(line);
-    netrc(line, &words, &mut out);
-    commands(line, &words, &mut out);
-    xml(line, &mut out);
-    headers(line, &mut out);
+    let bytes = text.as_bytes();
+    let netrc_word = super::has(bytes, b"password");
+    let command = ["mysql", "mariadb", "redis-cli", "curl"]
+        .iter()
+        .any(|c| super::has(bytes, c.as_bytes()));
+    if netrc_word || command {
+        let words = split(line);
+        if netrc_word {
+            netrc(line, &words, &mut out);
+        }
+        if command {
+            commands(line, &words, &mut out);
+        }
+    }
+    if bytes.contains(&b'<') {
+        xml(line, &mut out);
+    }
+    let lower = |b: &u8| b.to_ascii_lowercase();
+    if bytes.windows(4).any(|w| {
+        matches!(
+            [lower(&w[0]), lower(&w[1]), lower(&w[2]), lower(&w[3])],
+            [b'a', b'u', b't', b'h'] | [b'a', b'r', b'e', b'r'] | [b'a', b's', b'i', b'c']
+        )
+    }) {
+        headers(line, &mut out);
+    }
     out
 }
 
@@ -371,6 +395,37 @@ fn headers(line: &[char], out: &mut Vec<Span>) {
     }
 }
 
+/// The base64 runs of a shown line (8 characters or more) whose decoded text holds a
+/// credential (`super::looks_like_credential`): what diagnostics mask beside the value an
+/// error is about (two `binaryData` values on one line). Only for the few lines a diagnostic
+/// shows, never over every string of an object.
+pub fn encoded_spans(line: &[char]) -> Vec<Span> {
+    let b64 = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '-' | '_' | '=');
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < line.len() {
+        if !b64(line[i]) {
+            i += 1;
+            continue;
+        }
+        let s = i;
+        while i < line.len() && b64(line[i]) {
+            i += 1;
+        }
+        if i - s < 8 {
+            continue;
+        }
+        let run: String = line[s..i].iter().collect();
+        if decode_base64(&run)
+            .and_then(|b| String::from_utf8(b).ok())
+            .is_some_and(|t| super::looks_like_credential(&t))
+        {
+            out.push((s, i));
+        }
+    }
+    out
+}
+
 /// Whether `s` is base64 whose text is `user:password` (printable, a `:` with something on
 /// both sides).
 pub(super) fn userinfo_base64(s: &str) -> bool {
@@ -417,7 +472,7 @@ mod tests {
 
     fn found(line: &str) -> Vec<String> {
         let chars: Vec<char> = line.chars().collect();
-        spans(&chars)
+        spans(&chars, line)
             .into_iter()
             .map(|(s, e)| chars[s..e].iter().collect())
             .collect()
