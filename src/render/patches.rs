@@ -405,11 +405,12 @@ fn extra(
     let mut problems: Vec<Diagnostic> = unfit.iter().map(|e| r.error(e)).collect();
     for hit in credentials::in_object(&obj) {
         let shown = credential_path("resources", r.index, &hit.path, &hit);
-        problems.push(
-            r.error(&credential_error(hit.path.clone(), &hit))
-                .path(shown)
-                .secret(),
-        );
+        problems.push({
+            let d = r
+                .error(&credential_error(hit.path.clone(), &hit))
+                .path(shown);
+            if hit.masks_its_line() { d.secret() } else { d }
+        });
     }
     if let Some(found) = custom {
         // A custom kind: its CRD's schema instead of a Kubernetes type's round trip.

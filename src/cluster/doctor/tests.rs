@@ -90,7 +90,7 @@ fn a_secret_missing_a_key_names_the_key_and_the_patch_never_a_value() {
     assert_eq!(
         f.fix,
         vec![
-            r#"kubectl patch secret agent-secrets -n ns --type merge -p '{"stringData":{"redis-password":"'"$REDIS_PASSWORD"'"}}'"#
+            r#"kubectl patch secret agent-secrets -n ns --type merge -p '{"stringData":{"redis-password":"'"$SECRET_REDIS_PASSWORD"'"}}'"#
         ]
     );
     snap.secrets.insert("agent-secrets".into(), None);
@@ -98,7 +98,7 @@ fn a_secret_missing_a_key_names_the_key_and_the_patch_never_a_value() {
     assert_eq!(
         f.fix,
         vec![
-            r#"kubectl create secret generic agent-secrets --namespace=ns --from-literal=anthropic-api-key="$ANTHROPIC_API_KEY" --from-literal=redis-password="$REDIS_PASSWORD""#
+            r#"kubectl create secret generic agent-secrets --namespace=ns --from-literal=anthropic-api-key="$SECRET_ANTHROPIC_API_KEY" --from-literal=redis-password="$SECRET_REDIS_PASSWORD""#
         ]
     );
 }
@@ -220,7 +220,7 @@ fn config_errors_image_pulls_and_oom_kills() {
         vec![
             (
                 "config-error",
-                r#"kubectl patch secret agent-secrets -n ns --type merge -p '{"stringData":{"redis-password":"'"$REDIS_PASSWORD"'"}}'"#
+                r#"kubectl patch secret agent-secrets -n ns --type merge -p '{"stringData":{"redis-password":"'"$SECRET_REDIS_PASSWORD"'"}}'"#
             ),
             ("image-pull", "kubectl describe pod p2 -n ns"),
             (
@@ -398,7 +398,7 @@ fn a_config_map_created_out_of_band_is_checked_with_its_keys() {
     assert_eq!(
         r.findings[0].fix,
         [
-            "kubectl create configmap agent-prompts --namespace=ns --from-file=\"$AGENT_PROMPTS_DIR\""
+            "kubectl create configmap agent-prompts --namespace=ns --from-file=\"$DIR_AGENT_PROMPTS\""
         ]
     );
     snap.config_maps.insert(

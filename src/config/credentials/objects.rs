@@ -26,6 +26,10 @@ pub enum Why {
     Shaped,
     /// It is a value of a Secret.
     SecretValue(String),
+    /// The words of a container's command line around it say so (`mysql` in `command`,
+    /// `-phunter2` in `args`): the item alone does not, so a source line showing it cannot
+    /// find it by itself ([`Hit::masks_its_line`]).
+    Command,
     /// An argument of `args`/`command` names it: the flag as written (`--db-password`), and
     /// whether the value is joined to it (`--db-password=x`) or the next argument.
     Argument {
@@ -57,6 +61,7 @@ impl Hit {
             Why::SecretValue(key) => {
                 format!("the Secret's value `{}` is a credential", shown_key(key))
             }
+            Why::Command => "a password its command line gives away (`mysql -p…`, `redis-cli -a …`, `curl -u user:…`)".to_owned(),
             Why::Argument { flag, .. } => {
                 format!(
                     "`{}` looks like a credential",
@@ -79,13 +84,19 @@ impl Hit {
         }
     }
 
+    /// Whether a message showing the value's source line must mask it from its place to the
+    /// end of the line: the line's own scan cannot find it (see [`Why::Command`]).
+    pub fn masks_its_line(&self) -> bool {
+        self.why == Why::Command
+    }
+
     /// The name under which the value is known, when it has one.
     /// A name that itself holds a credential ([`super::key_holds_credential`]) is none.
     pub fn name(&self) -> Option<&str> {
         let name = match &self.why {
             Why::Named(n) | Why::SecretValue(n) => n,
             Why::Argument { flag, .. } => flag.trim_start_matches('-'),
-            Why::Shaped => return None,
+            Why::Shaped | Why::Command => return None,
         };
         (!super::key_holds_credential(name)).then_some(name)
     }
@@ -276,7 +287,12 @@ fn joined_arguments(m: &serde_json::Map<String, J>, path: &[Step<'_>], out: &mut
             if a < *e && b > *s {
                 let mut p = owned(path);
                 p.extend([Seg::Key((*key).to_owned()), Seg::Index(*i)]);
-                shaped(out, &p);
+                if !out.iter().any(|h| h.path == p) {
+                    out.push(Hit {
+                        path: p,
+                        why: Why::Command,
+                    });
+                }
             }
         }
     }

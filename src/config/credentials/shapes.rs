@@ -76,7 +76,8 @@ pub(super) fn spans(line: &[char], text: &str) -> Vec<Span> {
 /// unquoted word: `  password: hunter2`, `- api_token: abc123`. The key must start the line
 /// (after indentation and list dashes), so prose (`ask for the password: refuse`) is spared;
 /// a value of several words is prose too (`Password: never say it`). Not one: a reference
-/// (`${X}`, `<x>`, `%s`, `*anchor`), a block (`|`, `>`), `null`, `~`, a boolean.
+/// (`${X}`, `<x>`, `%s`, `*anchor`), a block (`|`, `>`), `null`, `~`, a boolean, and a field of
+/// agentctl's own schema that names a Secret (`tlsSecret: agents-tls`, as a source line shows).
 fn yaml_line(line: &[char], out: &mut Vec<Span>) {
     let mut i = 0;
     while i < line.len() && (line[i] == ' ' || line[i] == '\t' || line[i] == '-') {
@@ -115,7 +116,11 @@ fn yaml_line(line: &[char], out: &mut Vec<Span>) {
         "null" | "~" | "true" | "false" | "yes" | "no" | "on" | "off"
     );
     let name: String = line[name_start..name_end].iter().collect();
-    if !special && plain_value(&value) && is_sensitive(&name) {
+    // agentctl's own fields that hold a Secret's name (`tlsSecret`) are not credentials; its
+    // one-word fields (`password`, `token`: a key's name in a `keda` trigger) say nothing.
+    let own_field =
+        || super::names::words(&name).len() > 1 && crate::config::schema::is_field_name(&name);
+    if !special && plain_value(&value) && is_sensitive(&name) && !own_field() {
         out.push((start, end));
     }
 }
@@ -536,6 +541,7 @@ mod tests {
             "Authorization: ${TOKEN}",
             "<password/>",
             "<password></password>",
+            "  tlsSecret: agents-tls",
         ] {
             assert!(found(line).is_empty(), "{line}: {:?}", found(line));
         }

@@ -467,9 +467,10 @@ pub(super) fn report(
                 if seen.insert((p.patch, PathDisplay(&at).to_string(), hit.describe())) {
                     found.push(|| {
                         let shown = credential_path("patches", lp.index, &at, hit);
-                        lp.error(&credential_error(at.clone(), hit))
-                            .path(shown)
-                            .secret()
+                        {
+                            let d = lp.error(&credential_error(at.clone(), hit)).path(shown);
+                            if hit.masks_its_line() { d.secret() } else { d }
+                        }
                     });
                 }
             }

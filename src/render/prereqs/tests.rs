@@ -51,7 +51,7 @@ fn default_render_needs() {
         n[6].commands,
         [
             "kubectl create namespace production-agents",
-            "kubectl create secret generic agent-secrets --namespace=production-agents --from-literal=anthropic-api-key=\"$ANTHROPIC_API_KEY\" --from-literal=redis-password=\"$REDIS_PASSWORD\"",
+            "kubectl create secret generic agent-secrets --namespace=production-agents --from-literal=anthropic-api-key=\"$SECRET_ANTHROPIC_API_KEY\" --from-literal=redis-password=\"$SECRET_REDIS_PASSWORD\"",
         ]
     );
     let t = text("production-agents", &[], &n);
@@ -144,7 +144,7 @@ fn keda_prometheus_and_cronjob_secrets() {
     assert_eq!(
         n[2].commands,
         [
-            "kubectl create secret generic s --namespace=ns --from-literal=redis-password=\"$REDIS_PASSWORD\""
+            "kubectl create secret generic s --namespace=ns --from-literal=redis-password=\"$SECRET_REDIS_PASSWORD\""
         ]
     );
 }
@@ -172,7 +172,7 @@ fn referenced_config_maps_and_claims_are_prerequisites_and_the_namespace_is_crea
         all.contains("ConfigMap agent-prompts with keys system.md"),
         "{all}"
     );
-    assert!(all.contains("kubectl create configmap agent-prompts --namespace=production-agents --from-file=\"$AGENT_PROMPTS_DIR\""), "{all}");
+    assert!(all.contains("kubectl create configmap agent-prompts --namespace=production-agents --from-file=\"$DIR_AGENT_PROMPTS\""), "{all}");
     assert!(all.contains("ConfigMap models with keys default"), "{all}");
     assert!(all.contains("PersistentVolumeClaim models-cache"), "{all}");
     assert!(all.contains("Secret tls-client"), "{all}");
@@ -205,9 +205,9 @@ fn the_secret_command_is_one_command_in_a_real_shell() {
         .arg("-c")
         .arg(&printf)
         .current_dir(dir.path())
-        .env("ANTHROPIC_API_KEY", "k1")
-        .env("A__TOUCH_PWNED__", "v2")
-        .env("B__TOUCH_PWNED2_", "v3")
+        .env("SECRET_ANTHROPIC_API_KEY", "k1")
+        .env("SECRET_A__TOUCH_PWNED__", "v2")
+        .env("SECRET_B__TOUCH_PWNED2_", "v3")
         .env("SECRET__X_", "v4")
         .output()
         .expect("sh");
