@@ -495,8 +495,8 @@ fn the_add_keys_command_is_one_command_with_json_in_a_real_shell() {
     let out = std::process::Command::new("sh")
         .arg("-c")
         .arg(cmd.replacen("kubectl", "printf '%s\\n'", 1))
-        .env("REDIS_PASSWORD", "p1")
-        .env("X_Y_Z__W_", "p2")
+        .env("SECRET_REDIS_PASSWORD", "p1")
+        .env("SECRET_X_Y_Z__W_", "p2")
         .output()
         .expect("sh");
     assert!(out.status.success(), "{cmd}: {out:?}");

@@ -167,25 +167,25 @@ fn text(line: &[char], (s, e): Span) -> String {
     line[s..e].iter().collect()
 }
 
-/// A netrc line: every word a netrc keyword and its value (`default` alone), one of them
-/// `password` (`machine h login u password pw`, or `  password pw` on its own line).
+/// A netrc entry: `password <value>` after `machine` or `default` on the same line (`machine h
+/// login u password pw`, also inside a quoted string or a `--set` flag as a source line shows it), or
+/// `password <value>` alone on its line (a netrc file's entry spread over lines).
 fn netrc(line: &[char], words: &[Span], out: &mut Vec<Span>) {
-    let words: Vec<Span> = words
-        .iter()
-        .copied()
-        .filter(|w| text(line, *w) != "default")
-        .collect();
-    if words.len() < 2 || words.len() % 2 != 0 {
-        return;
-    }
-    let pairs: Vec<(String, Span)> = words.chunks(2).map(|p| (text(line, p[0]), p[1])).collect();
-    let keywords = ["machine", "login", "password", "account", "port", "macdef"];
-    if !pairs.iter().all(|(k, _)| keywords.contains(&k.as_str())) {
-        return;
-    }
-    for (k, v) in pairs {
-        if (k == "password" || k == "account") && plain_value(&text(line, v)) {
-            out.push(v);
+    let word = |i: usize| text(line, unquoted(line, words[i]));
+    let alone = words.len() == 2;
+    let mut keyword = false;
+    for i in 0..words.len() {
+        let w = word(i);
+        // The keyword may follow a quote or a `=` (`"machine`, `NETRC=machine`).
+        let bare = w.rsplit(['=', '"', '\'']).next().unwrap_or(&w);
+        if matches!(bare, "machine" | "default") {
+            keyword = true;
+        }
+        if w == "password" && (keyword || alone) && i + 1 < words.len() {
+            let v = unquoted(line, words[i + 1]);
+            if plain_value(&text(line, v)) {
+                out.push(v);
+            }
         }
     }
 }
@@ -491,6 +491,8 @@ mod tests {
             ("- db_password: pw1 # prod", "pw1"),
             ("machine h login u password pw", "pw"),
             ("  password pw", "pw"),
+            (r#"netrc: "machine h login u password pw\n""#, "pw\\n"),
+            ("--set a.NETRC=machine h password pw", "pw"),
             ("<password>pw</password>", "pw"),
             ("<db:Password attr=\"1\">s3cr3t</db:Password>", "s3cr3t"),
             ("mysql -uroot -phunter2 app", "hunter2"),
@@ -532,6 +534,7 @@ mod tests {
             "password: |",
             "password_file: /run/pw",
             "enter the password and continue",
+            "login with the password shown",
             "mkdir -p /var/lib/mysql",
             "mysql -P 3306 -h db",
             "docker run -u 1000:1000 img",

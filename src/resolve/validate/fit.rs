@@ -236,7 +236,7 @@ impl Checker<'_> {
             );
         }
         match value {
-            EnvValue::Value(v) if !is_sensitive(name) && looks_like_credential(v) => k.fail_secret(
+            EnvValue::Value(v) if !is_sensitive(name) && looks_like_credential(v) => k.fail(
                 &path,
                 format!("the value of `{name}` looks like a credential (a token, a key, a password in a URL); a literal value would sit in the manifest (value not shown)"),
                 Some(format!(
@@ -244,7 +244,7 @@ impl Checker<'_> {
                     c.secret.name
                 )),
             ),
-            EnvValue::Value(_) if is_sensitive(name) => k.fail_secret(
+            EnvValue::Value(_) if is_sensitive(name) => k.fail(
                 &path,
                 format!("`{name}` looks like a credential; a literal value would sit in the manifest (value not shown)"),
                 Some(format!(

@@ -58,15 +58,6 @@ impl Checker<'_> {
         self.push(d, help);
     }
 
-    /// Like [`Checker::fail`], for a value refused as a credential: the excerpt masks it from
-    /// the caret whatever its path or the words around it (`Diagnostic::secret`).
-    fn fail_secret(&mut self, path: &str, message: String, help: Option<String>) {
-        let d = self
-            .merged
-            .locate(Diagnostic::new(message).secret(), &ConfigPath::new(path));
-        self.push(d, help);
-    }
-
     /// Like [`Checker::fail`], for a problem with the key of `path` (a user-chosen name): the
     /// caret goes on the key.
     fn fail_key(&mut self, path: &str, message: String, help: Option<String>) {

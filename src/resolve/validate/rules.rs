@@ -196,7 +196,7 @@ fn agent_env(k: &mut Checker, c: &Config) {
             continue;
         }
         if !is_sensitive(key) && looks_like_credential(value) {
-            k.fail_secret(
+            k.fail(
                 &path,
                 format!("the value of `{key}` looks like a credential (a token, a key, a password in a URL); the ConfigMap is not the place for it (value not shown)"),
                 Some(format!("add it to the Secret `{}` and read it with `agent.env.{key}: {{secretKey: <key>}}`", c.secret.name)),
