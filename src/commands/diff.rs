@@ -75,7 +75,7 @@ pub fn single(
         if !ctx.quiet {
             crate::sayln!(
                 "{} is up to date ({} files)",
-                crate::term::path_line(&dir),
+                crate::term::path_line(dir),
                 summary.same
             );
         }
@@ -94,7 +94,7 @@ pub fn single(
         }
         crate::sayln!(
             "{} differs from the inputs in {} file{} ({}); update it with:\n  {}",
-            crate::term::path_line(&dir),
+            crate::term::path_line(dir),
             summary.len(),
             plural(summary.len(), "s"),
             kinds.join(", "),
@@ -144,7 +144,7 @@ pub fn environments(
 ) -> Result<Outcome> {
     let rendered = pipeline::build_all_files(renderer, targets)?;
     if !root.is_dir() {
-        let command = format!("agentctl render --all -o {}", crate::term::path_line(&root));
+        let command = format!("agentctl render --all -o {}", crate::term::path_line(root));
         return Err(Refusal::NothingToCompare(root.to_owned(), command).into());
     }
     let drifts = pipeline::diff_all(root, &rendered, opts, ctx.style)?;
@@ -167,7 +167,7 @@ pub fn environments(
                 "{} environment{} up to date under {}\n",
                 drifts.len(),
                 plural(drifts.len(), "s"),
-                crate::term::path_line(&root)
+                crate::term::path_line(root)
             ));
         } else {
             msg.push_str(&format!(
@@ -204,7 +204,7 @@ pub fn base(ctx: Ctx, dir: &Path, base: &Base, impact: &ImpactArgs) -> Result<Ou
     print_stdout(&drifts, impact.format)?;
     let label = match base {
         Base::Revision(rev) => format!("`{rev}`"),
-        Base::Directory(old) => format!("`{}`", crate::term::path_line(&old)),
+        Base::Directory(old) => format!("`{}`", crate::term::path_line(old)),
     };
     let changed: Vec<&Drift> = drifts.iter().filter(|d| !d.summary.is_empty()).collect();
     if changed.is_empty() {
@@ -216,7 +216,7 @@ pub fn base(ctx: Ctx, dir: &Path, base: &Base, impact: &ImpactArgs) -> Result<Ou
             };
             crate::sayln!(
                 "{} {same} ({n} generated file{})",
-                crate::term::path_line(&dir),
+                crate::term::path_line(dir),
                 plural(n, "s")
             );
         }
@@ -238,7 +238,7 @@ pub fn base(ctx: Ctx, dir: &Path, base: &Base, impact: &ImpactArgs) -> Result<Ou
         let n = c + a + r;
         crate::sayln!(
             "{} differs from {label} in {n} file{} ({})",
-            crate::term::path_line(&dir),
+            crate::term::path_line(dir),
             plural(n, "s"),
             kinds.join(", ")
         );

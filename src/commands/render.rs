@@ -94,7 +94,7 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
         for (dir, n) in removed {
             text.push_str(&format!(
                 "removed {}: {n} generated file{} of an environment no longer in the project\n",
-                crate::term::path_line(&dir),
+                crate::term::path_line(dir),
                 plural(*n, "s")
             ));
         }
@@ -253,7 +253,7 @@ fn refuse_environment_root(dir: &Path) -> Result<()> {
                     .find(|e| dir.join(&e.output) == *n)
                     .map(|e| format!(" (environment `{}`)", e.name))
             });
-            format!("{}/{}", crate::term::path_line(&n), env.unwrap_or_default())
+            format!("{}/{}", crate::term::path_line(n), env.unwrap_or_default())
         })
         .collect();
     Err(Refusal::SingleIntoEnvironments {

@@ -136,37 +136,37 @@ impl Refusal {
             SymlinkTarget(d) => (
                 format!(
                     "output path `{}` is a symlink to something that is not a directory",
-                    crate::term::path_line(&d)
+                    crate::term::path_line(d)
                 ),
                 Some("pass a directory with -o".into()),
             ),
             NotADirectory(d) => (
-                format!("output path `{}` is an existing file, not a directory", crate::term::path_line(&d)),
+                format!("output path `{}` is an existing file, not a directory", crate::term::path_line(d)),
                 Some("agentctl writes a directory of manifests; pick another -o path".into()),
             ),
             CurrentDirectory(d) => (
-                format!("refusing to write into the current directory `{}`", crate::term::path_line(&d)),
+                format!("refusing to write into the current directory `{}`", crate::term::path_line(d)),
                 own(),
             ),
             ContainsCurrentDirectory(d) => (
                 format!(
                     "refusing to write into `{}`: it contains the current directory",
-                    crate::term::path_line(&d)
+                    crate::term::path_line(d)
                 ),
                 own(),
             ),
             HomeDirectory(d) => (
-                format!("refusing to write into `{}`: it is your home directory or contains it", crate::term::path_line(&d)),
+                format!("refusing to write into `{}`: it is your home directory or contains it", crate::term::path_line(d)),
                 own(),
             ),
             RepositoryRoot(d, marker) => (
-                format!("refusing to write into `{}`: it is a repository root (it has `{marker}`)", crate::term::path_line(&d)),
+                format!("refusing to write into `{}`: it is a repository root (it has `{marker}`)", crate::term::path_line(d)),
                 Some(format!("use a subdirectory such as `{}`", crate::term::path_line(&d.join("deploy")))),
             ),
             VcsMetadata(d, name) => (
                 format!(
                     "refusing to write into `{}`: it is inside a `{name}` directory, a repository's version control metadata",
-                    crate::term::path_line(&d)
+                    crate::term::path_line(d)
                 ),
                 Some("write the manifests to a directory of the working tree, such as `deploy`".into()),
             ),
@@ -180,7 +180,7 @@ impl Refusal {
             BadState(path, why) => (
                 format!(
                     "`{}` is not a state file agentctl can trust: {why}; nothing was written",
-                    crate::term::path_line(&path)
+                    crate::term::path_line(path)
                 ),
                 Some("it records which environment directories a project owns under -o DIR; delete it and render with --all again (environments removed before that are then not cleaned up)".into()),
             ),
@@ -202,7 +202,7 @@ impl Refusal {
             ProjectOutputIsFile(d) => (
                 format!(
                     "output path `{}` is an existing file, not a directory; each environment is written to a directory inside it (pick another -o path)",
-                    crate::term::path_line(&d)
+                    crate::term::path_line(d)
                 ),
                 None,
             ),
@@ -218,12 +218,12 @@ impl Refusal {
                 if a_dir == b_dir {
                     format!(
                         "`{}` claims the directory {a_dir:?} for two projects, {a:?} and {b:?}: one directory has one owner; nothing was written",
-                        crate::term::path_line(&record)
+                        crate::term::path_line(record)
                     )
                 } else {
                     format!(
                         "`{}` claims nested directories for two projects: {a_dir:?} for {a:?} and {b_dir:?} inside it for {b:?}: one directory has one owner; nothing was written",
-                        crate::term::path_line(&record)
+                        crate::term::path_line(record)
                     )
                 },
                 Some(fix.clone()),
@@ -236,10 +236,10 @@ impl Refusal {
                 stale,
                 root,
             } => {
-                let d = crate::term::path_line(&dir).to_string();
-                let root = crate::term::path_line(&root).to_string();
+                let d = crate::term::path_line(dir).to_string();
+                let root = crate::term::path_line(root).to_string();
                 let r = crate::shell::quote(&root);
-                let p = crate::term::path_line(&project).to_string();
+                let p = crate::term::path_line(project).to_string();
                 let project_flag = if project.file_name().is_some_and(|n| n == "agentctl.yaml")
                     && project.parent().is_some_and(|d| d.as_os_str().is_empty())
                 {
@@ -250,7 +250,7 @@ impl Refusal {
                 let why = format!(
                     "; the project's next `agentctl render --all{project_flag} -o {r}` would overwrite or remove what this render writes"
                 );
-                let says = crate::term::path_line(&evidence);
+                let says = crate::term::path_line(evidence);
                 let (headline, change) = match (environment, stale) {
                     (Some((name, at)), _) => (
                         format!(
@@ -267,7 +267,7 @@ impl Refusal {
                         ),
                         format!(
                             "if that entry is stale or forged, remove {rel:?} from the list of {key:?} in {}",
-                            crate::term::path_line(&record)
+                            crate::term::path_line(record)
                         ),
                     ),
                     (None, None) => (
@@ -296,12 +296,12 @@ impl Refusal {
                 nested,
                 project,
             } => {
-                let d = crate::term::path_line(&dir).to_string();
+                let d = crate::term::path_line(dir).to_string();
                 // As a word of the printed commands.
                 let dq = crate::shell::quote(&d);
                 let from = project
                     .as_ref()
-                    .map(|p| format!(" of {}", crate::term::path_line(&p)))
+                    .map(|p| format!(" of {}", crate::term::path_line(p)))
                     .unwrap_or_default();
                 (
                     format!(
@@ -324,14 +324,14 @@ impl Refusal {
             NothingToCompare(dir, command) => (
                 format!(
                     "`{}` is not a directory; render it first with `{command}`",
-                    crate::term::path_line(&dir)
+                    crate::term::path_line(dir)
                 ),
                 None,
             ),
             NotAGitRepository(d) => (
                 format!(
                     "`{}` is not in a git repository, so --base has no revision to read it at",
-                    crate::term::path_line(&d)
+                    crate::term::path_line(d)
                 ),
                 Some(
                     "run it in the repository's checkout, or compare two directories with \
@@ -360,7 +360,7 @@ impl Refusal {
                 ),
             ),
             BaseNotADirectory(d) => (
-                format!("--base-dir `{}` is not a directory", crate::term::path_line(&d)),
+                format!("--base-dir `{}` is not a directory", crate::term::path_line(d)),
                 Some("pass the directory that holds the old render".into()),
             ),
             // The `init` refusals predate the `= help:` form and keep their indented second
@@ -369,26 +369,26 @@ impl Refusal {
                 format!(
                     "`{}` already exists; agentctl init never overwrites a file\n  \
                      pick another name (`agentctl init other.yaml`) or edit the existing file",
-                    crate::term::path_line(&p)
+                    crate::term::path_line(p)
                 ),
                 None,
             ),
             InitRaced(p) => (
                 format!(
                     "`{}` already exists; agentctl init never overwrites a file",
-                    crate::term::path_line(&p)
+                    crate::term::path_line(p)
                 ),
                 None,
             ),
             ProjectInitExists(p) => (
                 format!(
                     "`{}` already exists; agentctl init never overwrites a file\n  edit it, or pass another path: `agentctl init --project other.yaml`",
-                    crate::term::path_line(&p)
+                    crate::term::path_line(p)
                 ),
                 None,
             ),
             ManNotADirectory(p) => (
-                format!("`{}` exists and is not a directory", crate::term::path_line(&p)),
+                format!("`{}` exists and is not a directory", crate::term::path_line(p)),
                 None,
             ),
             ManForeignFiles(lines) => (
@@ -401,7 +401,7 @@ impl Refusal {
             OutputNamedLikeAFile(p) => (
                 format!(
                     "-o `{}` names a file, but -o is the directory agentctl writes its manifests into",
-                    crate::term::path_line(&p)
+                    crate::term::path_line(p)
                 ),
                 Some(format!(
                     "for one file, print the stream instead: `agentctl render ... > {}`; for the Kustomize directory, pick a name without the extension",

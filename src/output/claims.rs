@@ -377,7 +377,7 @@ pub(super) fn rival_kept(
     let marker = dir.join(OWNER_FILE);
     format!(
         "left {dir} alone, though {record} records {here:?} for {key:?} and {marker} names it: {at}: environment `{env}` of {other} renders into {out:?}, and agentctl deletes nothing two project files claim (the record and the marker are committed: one pull request can forge both); the entry is dropped from the record. If {other} renders into {dir}, delete {marker} (its next `agentctl render --all --project {other_q} -o {root_q}` writes its own); if it renders into another output directory, delete {dir} by hand",
-        dir = crate::term::path_line(&dir),
+        dir = crate::term::path_line(dir),
         record = crate::term::path_line(&record),
         marker = crate::term::path_line(&marker),
         at = r.at,

@@ -67,7 +67,7 @@ impl Report {
     pub fn summary(&self, dir: &Path) -> String {
         format!(
             "wrote {}: {} created, {} updated, {} unchanged, {} removed",
-            crate::term::path_line(&dir),
+            crate::term::path_line(dir),
             self.created.len(),
             self.updated.len(),
             self.unchanged.len(),

@@ -114,7 +114,7 @@ pub(super) fn lock_error(dir: &Path, e: Contended, wait: &Wait) -> anyhow::Error
         .into(),
         Contended::Io(e) => anyhow::Error::new(e).context(format!(
             "locking {} against concurrent agentctl runs",
-            crate::term::path_line(&dir)
+            crate::term::path_line(dir)
         )),
     }
 }
@@ -163,7 +163,7 @@ pub(super) fn plan_files(
     };
     let entries = dir
         .entries()
-        .with_context(|| format!("listing {}", crate::term::path_line(&shown)))?;
+        .with_context(|| format!("listing {}", crate::term::path_line(shown)))?;
     let kind_of = |name: &str| entries.iter().find(|(n, _)| n == name).map(|(_, k)| *k);
     let mut changes = Vec::new();
     for file in files {
@@ -301,7 +301,7 @@ pub(super) type Wanted<'a> = (Option<&'a str>, PathBuf, Vec<String>, Option<&'a 
 /// `exclusive`: take the locks a writer takes (else shared, for `diff`).
 pub(super) fn plan_request<'a>(req: &Request<'a>, exclusive: bool) -> Result<Plan<'a>> {
     let root_resolved = guard::resolve(req.root)
-        .with_context(|| format!("resolving {}", crate::term::path_line(&req.root)))?;
+        .with_context(|| format!("resolving {}", crate::term::path_line(req.root)))?;
     if let Ok(meta) = std::fs::symlink_metadata(req.root)
         && !req.root.is_dir()
     {
@@ -317,7 +317,7 @@ pub(super) fn plan_request<'a>(req: &Request<'a>, exclusive: bool) -> Result<Pla
         guard::check(req.root, &root_resolved)?;
     }
     let root = Dir::open_root(&root_resolved, req.root)
-        .with_context(|| format!("opening {}", crate::term::path_line(&req.root)))?;
+        .with_context(|| format!("opening {}", crate::term::path_line(req.root)))?;
     let root_lock = match &root {
         Some(root) => Some(
             root.lock(exclusive, &req.wait)
@@ -334,7 +334,7 @@ pub(super) fn plan_request<'a>(req: &Request<'a>, exclusive: bool) -> Result<Pla
         let file = project
             .file
             .canonicalize()
-            .with_context(|| format!("resolving {}", crate::term::path_line(&project.file)))?;
+            .with_context(|| format!("resolving {}", crate::term::path_line(project.file)))?;
         mine.clone_from(&file);
         key = guard::relative(&root_resolved, &file)
             .to_string_lossy()
@@ -393,7 +393,7 @@ pub(super) fn plan_request<'a>(req: &Request<'a>, exclusive: bool) -> Result<Pla
             if let Some((other, dir)) = state.owner_other_than(&key, &t.2) {
                 overlapping.push(t.2.clone());
                 let name = t.0.unwrap_or_default();
-                let here = crate::term::path_line(&project.file);
+                let here = crate::term::path_line(project.file);
                 let other_file = super::claims::shown(req.root, other);
                 // The default (the name) unless that is the other's directory too.
                 let stem = project
@@ -550,7 +550,7 @@ pub(super) fn plan_request<'a>(req: &Request<'a>, exclusive: bool) -> Result<Pla
                         crate::term::path_line(&shown),
                         crate::term::path_line(&super::claims::shown(req.root, &p)),
                         crate::term::path_line(&path),
-                        req.project.map_or_else(String::new, |p| crate::term::path_line(&p.file).to_string()),
+                        req.project.map_or_else(String::new, |p| crate::term::path_line(p.file).to_string()),
                         crate::term::path_line(&path)
                     ));
                     continue;

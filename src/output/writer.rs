@@ -150,7 +150,7 @@ pub fn write(req: &Request) -> Result<Written> {
         std::fs::create_dir_all(&resolved).with_context(|| {
             format!(
                 "creating output directory {}",
-                crate::term::path_line(&req.root)
+                crate::term::path_line(req.root)
             )
         })?;
         return match write_planned(req) {
@@ -178,7 +178,7 @@ pub(super) fn write_planned(req: &Request) -> Result<Written> {
     let Some(root) = plan.root.as_ref() else {
         bail!(
             "{} disappeared while planning",
-            crate::term::path_line(&req.root)
+            crate::term::path_line(req.root)
         );
     };
     // A write that changes nothing writes nothing, not even the lock note.
@@ -262,7 +262,7 @@ pub(super) fn write_planned(req: &Request) -> Result<Written> {
             Err(e) => {
                 phase1 = Err(anyhow::Error::new(e).context(format!(
                     "writing a temporary file in {}",
-                    crate::term::path_line(&req.root)
+                    crate::term::path_line(req.root)
                 )));
             }
         }
@@ -286,7 +286,7 @@ pub(super) fn write_planned(req: &Request) -> Result<Written> {
         if let Err(e) = sync_batch(&dirs, &files) {
             phase1 = Err(anyhow::Error::new(e).context(format!(
                 "syncing the new files under {} to disk",
-                crate::term::path_line(&req.root)
+                crate::term::path_line(req.root)
             )));
         }
     }
@@ -339,7 +339,7 @@ pub(super) fn write_planned(req: &Request) -> Result<Written> {
     // Phase 2: each rename replaces one file atomically.
     let mut journal: Vec<String> = created_dirs
         .iter()
-        .map(|(_, p)| format!("created directory {}", crate::term::path_line(&p)))
+        .map(|(_, p)| format!("created directory {}", crate::term::path_line(p)))
         .collect();
     let mut reports: Vec<Report> = plan.dirs.iter().map(|_| Report::default()).collect();
     for (n, s) in files.iter().enumerate() {
