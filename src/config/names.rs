@@ -166,6 +166,111 @@ pub fn qualified_name(v: &str) -> Result<(), &'static str> {
     }
 }
 
+/// Whether `v` is an IANA service name, the API server's rule for a port's name (a container
+/// port's `name`, a Service's `targetPort`, a probe's or a NetworkPolicy's `port` given by
+/// name): the reason in its words if not.
+pub fn port_name(v: &str) -> Result<(), &'static str> {
+    if v.len() > 15 {
+        return Err("must be no more than 15 characters");
+    }
+    if v.is_empty()
+        || !v
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)");
+    }
+    if !v.bytes().any(|b| b.is_ascii_lowercase()) {
+        return Err("must contain at least one letter (a-z)");
+    }
+    if v.contains("--") {
+        return Err("must not contain consecutive hyphens");
+    }
+    if v.starts_with('-') || v.ends_with('-') {
+        return Err("must not begin or end with a hyphen");
+    }
+    Ok(())
+}
+
+/// Whether `v` is a path below a volume's root (a mount's `subPath` or `subPathExpr`): the API
+/// server's `validateLocalDescendingPath`, its words.
+pub fn descending_path(v: &str) -> Result<(), &'static str> {
+    if v.starts_with('/') {
+        return Err("must be a relative path");
+    }
+    if v.split('/').any(|part| part == "..") {
+        return Err("must not contain '..'");
+    }
+    Ok(())
+}
+
+/// Whether `v` is the path of a file a volume projects (a ConfigMap's, Secret's or downward
+/// API item's `path`, a service account token's): the API server's
+/// `validateLocalNonReservedPath`, its words.
+pub fn local_path(v: &str) -> Result<(), &'static str> {
+    if v.is_empty() {
+        return Err("it is empty");
+    }
+    descending_path(v)?;
+    if v.starts_with("..") {
+        return Err("must not start with '..'");
+    }
+    Ok(())
+}
+
+/// Whether `v` is a block device's `devicePath` in a container: set and without a `..`
+/// element, the API server's words.
+pub fn device_path(v: &str) -> Result<(), &'static str> {
+    if v.is_empty() {
+        return Err("it is empty");
+    }
+    if v.split('/').any(|part| part == "..") {
+        return Err("can not contain backsteps ('..')");
+    }
+    Ok(())
+}
+
+/// Whether `v` is an IP address as the API server reads one (IPv4 parts may have leading
+/// zeros, which it still accepts), its words if not.
+pub fn ip_address(v: &str) -> Result<(), &'static str> {
+    const WHY: &str = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)";
+    if v.parse::<std::net::IpAddr>().is_ok() {
+        return Ok(());
+    }
+    let parts: Vec<&str> = v.split('.').collect();
+    let legacy_v4 = parts.len() == 4
+        && parts.iter().all(|p| {
+            !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit())
+                && p.parse::<u16>().is_ok_and(|n| n <= 255)
+        });
+    if legacy_v4 { Ok(()) } else { Err(WHY) }
+}
+
+/// Whether `v` is a pod's `os.name`, the API server's words if not.
+pub fn os_name(v: &str) -> Result<(), &'static str> {
+    match v {
+        "linux" | "windows" => Ok(()),
+        "" => Err("cannot be empty"),
+        _ => Err("Unsupported value: supported values: \"linux\", \"windows\""),
+    }
+}
+
+/// Whether `v` is an environment variable name (a container's `env[].name`, an `envFrom`'s
+/// `prefix`) every Kubernetes version accepts: printable ASCII other than `=` (the rule of
+/// 1.32 and later; older versions also refuse a name that starts with a digit or holds other
+/// punctuation, which `kubectl apply` then reports).
+pub fn env_var_name(v: &str) -> Result<(), &'static str> {
+    if v.is_empty() {
+        return Err("it is empty");
+    }
+    if !v.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'=') {
+        return Err(
+            "a valid environment variable name must consist only of printable ASCII characters other than '='",
+        );
+    }
+    Ok(())
+}
+
 /// The nearest DNS-1123 label (or, with `dots`, subdomain) to `v`, for a "use e.g." hint.
 pub fn suggest_name(v: &str, dots: bool) -> String {
     let s: String = v
@@ -197,6 +302,41 @@ mod tests {
         assert!(dns1123_label(&"a".repeat(64)).is_err());
         assert_eq!(suggest_name("Prod_EU", false), "prod-eu");
         assert_eq!(suggest_name("prod.eu", false), "prod-eu");
+    }
+
+    #[test]
+    fn the_api_servers_rules_of_ports_paths_addresses() {
+        for ok in ["http", "metrics", "h2c", "a-1", "abcdefghijklmno"] {
+            assert_eq!(port_name(ok), Ok(()), "{ok}");
+        }
+        for (bad, why) in [
+            ("abcdefghijklmnop", "no more than 15"),
+            ("Http", "only alpha-numeric"),
+            ("8080", "at least one letter"),
+            ("a--b", "consecutive hyphens"),
+            ("-http", "begin or end"),
+        ] {
+            assert!(port_name(bad).is_err_and(|e| e.contains(why)), "{bad}");
+        }
+        assert_eq!(descending_path("a/b..c"), Ok(()));
+        assert_eq!(descending_path(""), Ok(()));
+        assert_eq!(descending_path("/etc"), Err("must be a relative path"));
+        assert_eq!(descending_path("a/../b"), Err("must not contain '..'"));
+        assert_eq!(local_path("..a"), Err("must not start with '..'"));
+        assert_eq!(local_path("a..").map_err(|_| ()), Ok(()));
+        assert!(local_path("").is_err());
+        assert_eq!(device_path("/dev/xvda"), Ok(()));
+        assert!(device_path("/dev/../etc").is_err());
+        for ok in ["10.9.8.7", "010.009.8.7", "2001:db8::ffff", "::ffff:1.2.3.4"] {
+            assert_eq!(ip_address(ok), Ok(()), "{ok}");
+        }
+        for bad in ["", "1.2.3", "256.1.1.1", "example.com", "1.2.3.4/32"] {
+            assert!(ip_address(bad).is_err(), "{bad}");
+        }
+        assert_eq!(os_name("linux"), Ok(()));
+        assert!(os_name("Linux").is_err());
+        assert_eq!(env_var_name("my.var-1"), Ok(()));
+        assert!(env_var_name("A=B").is_err() && env_var_name("A\tB").is_err());
     }
 
     #[test]

@@ -30,6 +30,13 @@ enum Rule {
     ConfigKey,
     LabelValue,
     QualifiedName,
+    PortName,
+    DescendingPath,
+    LocalPath,
+    DevicePath,
+    Ip,
+    OsName,
+    EnvName,
 }
 
 impl Rule {
@@ -58,7 +65,22 @@ impl Rule {
             Rule::ConfigKey => names::config_key(v),
             Rule::LabelValue => names::label_value(v),
             Rule::QualifiedName => names::qualified_name(v),
+            Rule::PortName => names::port_name(v),
+            Rule::DescendingPath => names::descending_path(v),
+            Rule::LocalPath => names::local_path(v),
+            Rule::DevicePath => names::device_path(v),
+            Rule::Ip => names::ip_address(v),
+            Rule::OsName => names::os_name(v),
+            Rule::EnvName => names::env_var_name(v),
         }
+    }
+
+    /// Whether the nearest DNS name is a fix worth suggesting (not for a path or an address).
+    fn suggests(self) -> bool {
+        !matches!(
+            self,
+            Rule::DescendingPath | Rule::LocalPath | Rule::DevicePath | Rule::Ip | Rule::OsName
+        )
     }
 
     fn what(self) -> &'static str {
@@ -81,6 +103,19 @@ impl Rule {
             }
             Rule::QualifiedName => {
                 "a label or annotation key (an optional DNS-1123 subdomain and '/', then letters, digits, '-', '_' and '.', at most 63)"
+            }
+            Rule::PortName => {
+                "an IANA service name, the name of a port (at most 15 lowercase letters, digits and '-', at least one letter)"
+            }
+            Rule::DescendingPath => "a path inside the volume (relative, no '..' element)",
+            Rule::LocalPath => {
+                "a file path inside the volume (relative, no '..' element, not starting with '..')"
+            }
+            Rule::DevicePath => "a device path (no '..' element)",
+            Rule::Ip => "an IP address",
+            Rule::OsName => "an operating system Kubernetes runs pods on (`linux` or `windows`)",
+            Rule::EnvName => {
+                "an environment variable name (printable ASCII characters other than '=')"
             }
         }
     }
@@ -114,7 +149,7 @@ pub fn unfit(obj: &J) -> Vec<PatchError> {
                     matches!(rule, Rule::Subdomain | Rule::JobName | Rule::CronJobName),
                 );
                 // A name that holds a credential: no suggestion (it would spell it out).
-                if rule.check(&e).is_ok() && !key_holds_credential(value) {
+                if rule.suggests() && rule.check(&e).is_ok() && !key_holds_credential(value) {
                     format!("Kubernetes refuses it (`kubectl apply` would fail); use e.g. `{e}`")
                 } else {
                     "Kubernetes refuses it (`kubectl apply` would fail)".to_owned()
@@ -155,6 +190,21 @@ pub fn unfit(obj: &J) -> Vec<PatchError> {
                                         && let Err(why) = names::label_value(lv)
                                     {
                                         push(q, false, lv, Rule::LabelValue, why);
+                                    }
+                                }
+                            }
+                            continue;
+                        }
+                        // The names a pod's /etc/hosts gives an address.
+                        (Some("hostAliases"), "hostnames") => {
+                            if let J::Array(hosts) = child {
+                                for (h, host) in hosts.iter().enumerate() {
+                                    if let J::String(host) = host
+                                        && let Err(why) = names::dns1123_subdomain(host)
+                                    {
+                                        let mut q = p.clone();
+                                        q.push(Seg::Index(h));
+                                        push(q, false, host, Rule::Subdomain, why);
                                     }
                                 }
                             }
@@ -225,6 +275,12 @@ fn rule_for(
         path.iter().rev().filter_map(|s| match s {
             Seg::Key(k) => Some(k.as_str()),
             _ => None,
+        })
+    };
+    // A map of a container's list (`ports`, `env`): the list's key, then the containers'.
+    let in_container = || {
+        grand().nth(1).is_some_and(|g| {
+            matches!(g, "containers" | "initContainers" | "ephemeralContainers")
         })
     };
     Some(match (context, field) {
@@ -308,6 +364,40 @@ fn rule_for(
         }
         (Some("volumeMounts"), "name") if in_list => Rule::Label,
         (Some("roleRef"), "name") => Rule::PathSegment,
+        // Ports by name: a container's, the one a Service, a probe, a hook, a NetworkPolicy or
+        // an Ingress backend names (a string; a number is a port number).
+        (Some("ports"), "name") if in_list && in_container() => Rule::PortName,
+        (Some("ports"), "name") if in_list && kind == "Service" && path.len() == 3 => {
+            Rule::Label
+        }
+        (Some("ports"), "targetPort") if in_list && kind == "Service" => Rule::PortName,
+        (Some("ports"), "port") if in_list && kind == "NetworkPolicy" => Rule::PortName,
+        (Some("httpGet" | "tcpSocket"), "port") => Rule::PortName,
+        (Some("port"), "name") if grand().nth(1) == Some("service") => Rule::PortName,
+        // Paths inside a volume: a projected file's, a mount's below its volume's root.
+        (Some("items"), "path")
+            if in_list
+                && grand()
+                    .nth(1)
+                    .is_some_and(|g| matches!(g, "secret" | "configMap" | "downwardAPI")) =>
+        {
+            Rule::LocalPath
+        }
+        (Some("serviceAccountToken" | "clusterTrustBundle"), "path") => Rule::LocalPath,
+        (Some("volumeMounts"), "subPath" | "subPathExpr")
+            if in_list && !matches!(map.get(field), Some(J::String(v)) if v.is_empty()) =>
+        {
+            Rule::DescendingPath
+        }
+        (Some("volumeDevices"), "devicePath") if in_list => Rule::DevicePath,
+        (Some("hostAliases"), "ip") if in_list => Rule::Ip,
+        (Some("os"), "name") if grand().nth(1) == Some("spec") => Rule::OsName,
+        (Some("env"), "name") if in_list && in_container() => Rule::EnvName,
+        (Some("envFrom"), "prefix")
+            if in_list && !matches!(map.get(field), Some(J::String(v)) if v.is_empty()) =>
+        {
+            Rule::EnvName
+        }
         (Some("subjects"), "name")
             if in_list && map.get("kind").and_then(J::as_str) == Some("ServiceAccount") =>
         {
@@ -510,6 +600,82 @@ mod tests {
         let sa = json!({"kind": "ServiceAccount", "metadata": {"name": "agent"},
             "secrets": [{"name": evil}], "imagePullSecrets": [{"name": evil}]});
         assert_eq!(paths(&sa), ["imagePullSecrets[0].name", "secrets[0].name"]);
+    }
+
+    /// Ports by name, paths inside volumes, addresses, the OS and environment variable names:
+    /// each with the API server's rule and words (issue 20's attack: unchecked via patches).
+    #[test]
+    fn ports_paths_and_addresses_of_a_pod_spec_are_checked() {
+        let o = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+            "spec": {"template": {"spec": {
+                "os": {"name": "plan9"},
+                "hostAliases": [{"ip": "10.0.0.300", "hostnames": ["ok.example", "Bad Host"]}],
+                "containers": [{"name": "c",
+                    "ports": [{"name": "much-too-long-name", "containerPort": 80}],
+                    "env": [{"name": "A=B", "value": "x"}],
+                    "envFrom": [{"prefix": "P=", "configMapRef": {"name": "cm"}}],
+                    "readinessProbe": {"httpGet": {"port": "HTTP"}},
+                    "livenessProbe": {"tcpSocket": {"port": 8080}},
+                    "volumeMounts": [{"name": "v", "mountPath": "/v", "subPath": "../etc"},
+                                     {"name": "w", "mountPath": "/w", "subPathExpr": "/abs"}],
+                    "volumeDevices": [{"name": "b", "devicePath": "/dev/../x"}]}],
+                "volumes": [
+                    {"name": "v", "configMap": {"name": "cm", "items": [{"key": "k", "path": "/etc/passwd"}]}},
+                    {"name": "w", "secret": {"secretName": "s", "items": [{"key": "k", "path": "..data"}]}},
+                    {"name": "x", "projected": {"sources": [
+                        {"serviceAccountToken": {"path": "../token"}},
+                        {"downwardAPI": {"items": [{"path": "a/../b", "fieldRef": {"fieldPath": "metadata.name"}}]}}]}}]}}}});
+        let p = paths(&o);
+        let want = [
+            "spec.template.spec.containers[0].env[0].name",
+            "spec.template.spec.containers[0].envFrom[0].prefix",
+            "spec.template.spec.containers[0].ports[0].name",
+            "spec.template.spec.containers[0].readinessProbe.httpGet.port",
+            "spec.template.spec.containers[0].volumeDevices[0].devicePath",
+            "spec.template.spec.containers[0].volumeMounts[0].subPath",
+            "spec.template.spec.containers[0].volumeMounts[1].subPathExpr",
+            "spec.template.spec.hostAliases[0].hostnames[1]",
+            "spec.template.spec.hostAliases[0].ip",
+            "spec.template.spec.os.name",
+            "spec.template.spec.volumes[0].configMap.items[0].path",
+            "spec.template.spec.volumes[1].secret.items[0].path",
+            "spec.template.spec.volumes[2].projected.sources[0].serviceAccountToken.path",
+            "spec.template.spec.volumes[2].projected.sources[1].downwardAPI.items[0].path",
+        ];
+        let mut sorted = want.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(p, sorted);
+        let msg = |path: &str| {
+            unfit(&o)
+                .into_iter()
+                .find(|e| PathDisplay(&e.path).to_string() == path)
+                .map(|e| format!("{} / {}", e.message, e.hint.unwrap_or_default()))
+                .unwrap_or_default()
+        };
+        assert!(msg(want[2]).contains("must be no more than 15 characters"), "{}", msg(want[2]));
+        assert!(msg(want[5]).contains("must not contain '..'"));
+        assert!(msg(want[6]).contains("must be a relative path"));
+        assert!(msg(want[8]).contains("must be a valid IP address"));
+        assert!(msg(want[9]).contains("supported values: \"linux\", \"windows\""));
+        assert!(msg(want[11]).contains("must not start with '..'"));
+        // No DNS name suggested for a path.
+        assert!(!msg(want[10]).contains("use e.g."), "{}", msg(want[10]));
+        // A Service's port names are DNS labels, its targetPort a port name; valid ones pass.
+        let svc = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
+            "spec": {"ports": [{"name": "Web", "port": 80, "targetPort": "http--x"},
+                               {"name": "metrics-endpoint-long", "port": 81, "targetPort": 8080},
+                               {"name": "m", "port": 82, "targetPort": "metrics"}]}});
+        assert_eq!(paths(&svc), ["spec.ports[0].name", "spec.ports[0].targetPort"]);
+        let np = json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "n"},
+            "spec": {"ingress": [{"ports": [{"port": "Redis"}, {"port": 6379}, {"port": "redis"}]}]}});
+        assert_eq!(paths(&np), ["spec.ingress[0].ports[0].port"]);
+        let ok = json!({"kind": "Pod", "metadata": {"name": "p"}, "spec": {
+            "os": {"name": "linux"}, "hostAliases": [{"ip": "fe80::1", "hostnames": ["db.local"]}],
+            "containers": [{"name": "c", "ports": [{"name": "http", "containerPort": 80}],
+                "env": [{"name": "lower.case-ok", "value": "v"}], "envFrom": [{"prefix": ""}],
+                "volumeMounts": [{"name": "v", "mountPath": "/v", "subPath": "a/b", "subPathExpr": ""}]}],
+            "volumes": [{"name": "v", "secret": {"secretName": "s", "items": [{"key": "k", "path": "dir/file..txt"}]}}]}});
+        assert_eq!(paths(&ok), Vec::<String>::new());
     }
 
     /// Every reference `k8s::refs` reads (what the prerequisites print) is a checked name.

@@ -108,6 +108,104 @@ fn every_name_field_of_a_pod_spec_is_checked() {
     );
 }
 
+/// Issue 20's attack on fields the API server checks by rule but agentctl did not, via patches:
+/// ports by name, paths inside volumes, addresses, the OS, environment variable names. Each is
+/// located at the patch line that set it and worded as the API server words it.
+#[test]
+fn ports_paths_addresses_and_env_names_are_checked() {
+    let port = pod_patch(
+        "            containers:\n              - name: agent\n                ports:\n                  - {name: agent-http-metrics, containerPort: 9100}\n                readinessProbe: {httpGet: {path: /ready, port: Http}}\n",
+    );
+    let target = "patches:\n  - target: {kind: Service, name: agent-service}\n    patch:\n      - {op: replace, path: /spec/ports/0/targetPort, value: http--alt}\n";
+    let paths = "patches:\n  - target: {kind: Deployment, name: agent-deployment}\n    patch:\n      - {op: add, path: /spec/template/spec/containers/0/volumeMounts/0/subPath, value: /etc}\n      - {op: add, path: /spec/template/spec/containers/0/volumeMounts/1/subPathExpr, value: \"../$(POD_NAME)\"}\n      - op: add\n        path: /spec/template/spec/volumes/-\n        value: {name: prompts, configMap: {name: agent-prompts, items: [{key: system, path: ../../etc/cron.d/x}]}}\n";
+    let host = pod_patch(
+        "            os: {name: Linux}\n            hostAliases:\n              - {ip: 10.0.0.256, hostnames: [db.internal, \"Bad Host\"]}\n",
+    );
+    let env = pod_patch(
+        "            containers:\n              - name: agent\n                env:\n                  - {name: \"A=B\", value: x}\n                envFrom:\n                  - {prefix: \"CFG=\", configMapRef: {name: agent-config}}\n",
+    );
+    let ok = pod_patch(
+        "            os: {name: linux}\n            hostAliases:\n              - {ip: 10.0.0.7, hostnames: [db.internal]}\n            containers:\n              - name: agent\n                ports:\n                  - {name: extra-metrics, containerPort: 9100}\n                env:\n                  - {name: my.setting, value: x}\n",
+    );
+    let cases = vec![
+        case(
+            "a container port's name over 15 characters, a probe's port by an invalid name",
+            &[("p.yaml", &port)],
+            &["render", "-f", "p.yaml"],
+            2,
+            &[
+                "p.yaml:10:",
+                "\"agent-http-metrics\" is not an IANA service name",
+                "must be no more than 15 characters",
+                "p.yaml:11:",
+                "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)",
+            ],
+            &[],
+        ),
+        case(
+            "a Service's targetPort by a name with consecutive hyphens (JSON 6902)",
+            &[("p.yaml", target)],
+            &["render", "-f", "p.yaml"],
+            2,
+            &["p.yaml:4:", "must not contain consecutive hyphens"],
+            &[],
+        ),
+        case(
+            "subPath absolute, subPathExpr and a ConfigMap item's path with '..'",
+            &[("p.yaml", paths)],
+            &["render", "-f", "p.yaml"],
+            2,
+            &[
+                "p.yaml:4:",
+                "must be a relative path",
+                "p.yaml:5:",
+                "must not contain '..'",
+                "configMap.items[0].path",
+            ],
+            &["use e.g."],
+        ),
+        case(
+            "a pod's os.name and a host alias's address and hostname",
+            &[("p.yaml", &host)],
+            &["render", "-f", "p.yaml"],
+            2,
+            &[
+                "p.yaml:7:",
+                "supported values: \"linux\", \"windows\"",
+                "p.yaml:9:",
+                "must be a valid IP address",
+                "\"Bad Host\" is not a DNS-1123 subdomain",
+            ],
+            &[],
+        ),
+        case(
+            "an environment variable's name and an envFrom prefix with '='",
+            &[("p.yaml", &env)],
+            &["render", "-f", "p.yaml"],
+            2,
+            &[
+                "p.yaml:10:",
+                "p.yaml:12:",
+                "must consist only of printable ASCII characters other than '='",
+            ],
+            &[],
+        ),
+        case(
+            "valid values of the same fields render",
+            &[("p.yaml", &ok)],
+            &["render", "-f", "p.yaml", "-o", "out"],
+            0,
+            &[],
+            &[],
+        ),
+    ];
+    gallery(
+        "escape-fields-ports-paths",
+        "Ports by name, paths inside volumes, addresses, the OS and environment variable names a patch sets are checked with the API server's rule, at the patch's line",
+        &cases,
+    );
+}
+
 #[test]
 fn printed_secret_variables_are_valid_and_distinct() {
     // Keys a patch can give a Secret reference: each must read its own variable.

@@ -60,52 +60,174 @@ pub(super) fn copy_within(obj: &J, from: &str, copied: &mut usize) -> Result<(),
     Ok(())
 }
 
-/// Whether a strategic-merge body can fail on some object: only a `$` directive or a list can
-/// (a list's items are checked against its merge key, a directive against the known ones).
-fn may_fail(body: &J) -> bool {
+/// Whether a strategic-merge body may fail on an object of `api`/`kind`, told from the body
+/// alone, conservatively: every check the merger makes ([`Merger`]) as if the object had every
+/// list the body names. A `$` key other than `$patch`, a `$patch` other than `replace`,
+/// `delete` or `merge`, or an item of a list merged by key that is not a map with its key. A
+/// body that passes cannot fail half-way, so it is applied in place, lists included.
+fn may_fail(body: &J, api: &str, kind: &str, fields: &mut Vec<String>) -> bool {
     match body {
-        J::Array(_) => true,
-        J::Object(m) => m.iter().any(|(k, v)| k.starts_with('$') || may_fail(v)),
+        J::Object(m) => m.iter().any(|(k, v)| {
+            if k.starts_with('$') {
+                return k != "$patch" || !matches!(v.as_str(), Some("replace" | "delete" | "merge"));
+            }
+            fields.push(k.clone());
+            let r = may_fail(v, api, kind, fields);
+            fields.pop();
+            r
+        }),
+        J::Array(items) => {
+            let strategy = {
+                let f: Vec<&str> = fields.iter().map(String::as_str).collect();
+                list_merge(api, kind, &f)
+            };
+            items.iter().any(|item| match (item, strategy) {
+                (J::Object(m), _) if is_replace_marker(m) => false,
+                (J::Object(m), ListMerge::ByKey(k)) if m.get(k).is_none_or(J::is_null) => true,
+                (J::Object(_), _) => may_fail(item, api, kind, fields),
+                (_, ListMerge::ByKey(_)) => true,
+                _ => false,
+            })
+        }
         _ => false,
     }
 }
 
-/// Whether a JSON 6902 operation may change what identifies the object (its root,
-/// `apiVersion`, `kind`, `metadata`, `metadata.name`, `metadata.namespace`).
-fn touches_identity(op: &json_patch::PatchOperation) -> bool {
-    let writes = |p: &str| {
-        [
-            "",
-            "/apiVersion",
-            "/kind",
-            "/metadata",
-            "/metadata/name",
-            "/metadata/namespace",
-        ]
-        .contains(&p)
+/// How to take back one change a JSON 6902 operation made, so the operations of one patch are
+/// applied in place and a failing one takes back those before it: each costs what it changed
+/// (the value it replaced or removed), never a copy of the object.
+pub(super) enum Undo {
+    /// Put this map's key back to its value.
+    Set { map: String, key: String, old: J },
+    /// Remove this map's key (it was not there).
+    Unset { map: String, key: String },
+    /// Put back the item removed from this list at `index`.
+    Insert { list: String, index: usize, old: J },
+    /// Remove the item inserted into this list at `index`.
+    Delete { list: String, index: usize },
+    /// Put back the value at this pointer (a list's item replaced, or the whole object).
+    Put { at: String, old: J },
+}
+
+/// What an operation does at a path, for its [`Undo`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Does {
+    /// `add`, `copy`, `move`'s destination: a map's key set, an item inserted.
+    Write,
+    /// `remove`, `move`'s source.
+    Remove,
+    /// `replace`.
+    Replace,
+}
+
+/// The [`Undo`] of doing `does` at `path` of `obj` as it is now; `None` when the path does not
+/// lead there (the operation then fails and changes nothing).
+pub(super) fn undo_at(obj: &J, path: &json_patch::jsonptr::Pointer, does: Does) -> Option<Undo> {
+    let Some((parent, last)) = path.split_back() else {
+        return (does != Does::Remove).then(|| Undo::Put {
+            at: String::new(),
+            old: obj.clone(),
+        });
     };
-    match op {
-        json_patch::PatchOperation::Test(_) => false,
-        json_patch::PatchOperation::Move(m) => writes(m.path.as_str()) || writes(m.from.as_str()),
-        other => writes(other.path().as_str()),
+    let at = parent.as_str().to_owned();
+    match crate::k8s::object::pointer(obj, &at)? {
+        J::Object(m) => {
+            let key = last.decoded().into_owned();
+            Some(match m.get(&key) {
+                Some(v) => Undo::Set {
+                    map: at,
+                    key,
+                    old: v.clone(),
+                },
+                None => Undo::Unset { map: at, key },
+            })
+        }
+        J::Array(items) => {
+            let index = last.to_index().ok()?;
+            match does {
+                Does::Write => Some(Undo::Delete {
+                    list: at,
+                    index: index.for_len_incl(items.len()).ok()?,
+                }),
+                Does::Remove => {
+                    let index = index.for_len(items.len()).ok()?;
+                    Some(Undo::Insert {
+                        list: at,
+                        index,
+                        old: items.get(index)?.clone(),
+                    })
+                }
+                Does::Replace => {
+                    let index = index.for_len(items.len()).ok()?;
+                    Some(Undo::Put {
+                        at: path.as_str().to_owned(),
+                        old: items.get(index)?.clone(),
+                    })
+                }
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Takes back `undo`, the last change first.
+pub(super) fn roll_back(obj: &mut J, undo: Vec<Undo>) {
+    for u in undo.into_iter().rev() {
+        match u {
+            Undo::Set { map, key, old } => {
+                if let Some(J::Object(m)) = obj.pointer_mut(&map) {
+                    m.insert(key, old);
+                }
+            }
+            Undo::Unset { map, key } => {
+                if let Some(J::Object(m)) = obj.pointer_mut(&map) {
+                    m.remove(&key);
+                }
+            }
+            Undo::Insert { list, index, old } => {
+                if let Some(J::Array(items)) = obj.pointer_mut(&list)
+                    && index <= items.len()
+                {
+                    items.insert(index, old);
+                }
+            }
+            Undo::Delete { list, index } => {
+                if let Some(J::Array(items)) = obj.pointer_mut(&list)
+                    && index < items.len()
+                {
+                    items.remove(index);
+                }
+            }
+            Undo::Put { at, old } => {
+                if let Some(v) = obj.pointer_mut(&at) {
+                    *v = old;
+                }
+            }
+        }
     }
 }
 
 /// [`apply_within`] that leaves `obj` unchanged when the patch fails, copying the object only
-/// for a patch that could fail half-way (a list or directive in a strategic merge, several JSON
-/// 6902 operations, one that may change the object's identity).
+/// for a strategic merge that could fail half-way (a list item without its merge key, an
+/// unknown directive): a JSON 6902 patch takes back its own operations
+/// ([`Undo`]), whatever their number.
 pub fn apply_in_place(
     obj: &mut J,
     patch: &Patch,
     copied: &mut usize,
 ) -> Result<Vec<Change>, PatchError> {
     let in_place = match &patch.body {
-        Body::Strategic(b) => !may_fail(b),
-        Body::Json6902(ops) => ops.len() <= 1 && !ops.iter().any(touches_identity),
+        Body::Strategic(b) => !may_fail(
+            b,
+            field_str(obj, "/apiVersion"),
+            field_str(obj, "/kind"),
+            &mut Vec::new(),
+        ),
+        Body::Json6902(_) => true,
     };
     if in_place {
-        // A strategic merge without lists or directives fails only before it changes anything
-        // (a body's kind); one JSON 6902 operation is applied by json-patch whole or not at all.
+        // A strategic merge that passes `may_fail` fails only before it changes anything (a
+        // body's kind); JSON 6902 operations are taken back by `apply_within` when one fails.
         return apply_within(obj, patch, copied);
     }
     let mut work = obj.clone();

@@ -314,12 +314,14 @@ fn identity(obj: &J) -> Vec<J> {
 // Long on purpose: one pass over the two patch kinds and the identity check before and after; the
 // steps share the object snapshot that identity errors compare against.
 pub fn apply(obj: &mut J, patch: &Patch) -> Result<Vec<Change>, PatchError> {
-    apply_within(obj, patch, &mut MAX_COPIED.clone())
+    apply_in_place(obj, patch, &mut MAX_COPIED.clone())
 }
 
 /// [`apply`], with `copied`: what JSON 6902 `copy` operations may still add to this object
 /// (taken from it as they do): the one operation that makes an object larger than the patch
-/// that changes it, so repeated copies could double an object with every patch.
+/// that changes it, so repeated copies could double an object with every patch. A JSON 6902
+/// patch that fails leaves `obj` as it was; a strategic merge that fails may leave it
+/// half-merged ([`apply_in_place`] does not).
 pub fn apply_within(
     obj: &mut J,
     patch: &Patch,
@@ -389,68 +391,120 @@ pub fn apply_within(
             Ok(m.changes)
         }
         Body::Json6902(ops) => {
+            // Each operation applied in place, with what takes it back: a failing one takes
+            // back those before it, so the patch applies whole or not at all.
+            let budget = *copied;
+            let mut undo = Vec::new();
             let mut changes = Vec::new();
             for (i, op) in ops.iter().enumerate() {
-                let at = |k: &str| vec![key("patch"), Seg::Index(i), key(k)];
-                let ptr = op.path().to_string();
-                // Remove records where the value was before it went.
-                let removed_path = match op {
-                    json_patch::PatchOperation::Remove(_) => Some(keyed(obj, &api, &kind, &ptr)),
-                    _ => None,
-                };
-                if let json_patch::PatchOperation::Copy(c) = op {
-                    copy_within(obj, c.from.as_str(), copied).map_err(|()| {
-                        PatchError::new(
-                            at("from"),
-                            format!(
-                                "this `copy` would make what the copies of all patches add to {} more than {}",
-                                object_id(obj),
-                                human_bytes(MAX_COPIED)
-                            ),
-                        )
-                        .hint("copy a smaller value, or write the value in the patch (`op: add`)")
-                    })?;
-                }
-                if let Err(e) = json_patch::patch(obj, std::slice::from_ref(op)) {
-                    return Err(op_error(obj, op, &e.kind, i));
-                }
-                for (n, p) in IDENTITY.iter().enumerate() {
-                    let now = crate::k8s::object::pointer(obj, p)
-                        .cloned()
-                        .unwrap_or(J::Null);
-                    if let Some(was) = before.get(n)
-                        && *was != now
-                    {
-                        let what = p.rsplit('/').next().unwrap_or(p);
-                        return Err(identity_error(at("path"), what, was, &now));
-                    }
-                }
-                match op {
-                    json_patch::PatchOperation::Test(_) => {}
-                    json_patch::PatchOperation::Remove(_) => changes.push(Change {
-                        object_path: removed_path.unwrap_or_default(),
-                        patch_path: at("path"),
-                        removed: true,
-                    }),
-                    json_patch::PatchOperation::Add(_) | json_patch::PatchOperation::Replace(_) => {
-                        changes.push(Change {
-                            object_path: keyed(obj, &api, &kind, &ptr),
-                            patch_path: at("value"),
-                            removed: false,
-                        })
-                    }
-                    json_patch::PatchOperation::Move(_) | json_patch::PatchOperation::Copy(_) => {
-                        changes.push(Change {
-                            object_path: keyed(obj, &api, &kind, &ptr),
-                            patch_path: at("from"),
-                            removed: false,
-                        })
-                    }
+                if let Err(e) = apply_op(obj, op, i, &before, (&api, &kind), copied, &mut undo)
+                    .map(|c| changes.extend(c))
+                {
+                    roll_back(obj, undo);
+                    *copied = budget;
+                    return Err(e);
                 }
             }
             Ok(changes)
         }
     }
+}
+
+/// Applies JSON 6902 operation number `i` of a patch in place, pushing what takes it back to
+/// `undo`; returns what it changed. `before`: the object's identity before the patch.
+fn apply_op(
+    obj: &mut J,
+    op: &json_patch::PatchOperation,
+    i: usize,
+    before: &[J],
+    (api, kind): (&str, &str),
+    copied: &mut usize,
+    undo: &mut Vec<Undo>,
+) -> Result<Option<Change>, PatchError> {
+    use json_patch::PatchOperation as Op;
+    let at = |k: &str| vec![key("patch"), Seg::Index(i), key(k)];
+    let ptr = op.path().to_string();
+    // Remove records where the value was before it went.
+    let removed_path = match op {
+        Op::Remove(_) => Some(keyed(obj, api, kind, &ptr)),
+        _ => None,
+    };
+    if let Op::Copy(c) = op {
+        copy_within(obj, c.from.as_str(), copied).map_err(|()| {
+            PatchError::new(
+                at("from"),
+                format!(
+                    "this `copy` would make what the copies of all patches add to {} more than {}",
+                    object_id(obj),
+                    human_bytes(MAX_COPIED)
+                ),
+            )
+            .hint("copy a smaller value, or write the value in the patch (`op: add`)")
+        })?;
+    }
+    let failed = |obj: &J, e: json_patch::PatchError| op_error(obj, op, &e.kind, i);
+    match op {
+        Op::Move(m) if !m.path.starts_with(&m.from) || m.path == m.from => {
+            // A move is a remove and then an add, each taken back on its own.
+            let (Some(u), Some(value)) = (
+                undo_at(obj, &m.from, Does::Remove),
+                crate::k8s::object::pointer(obj, m.from.as_str()).cloned(),
+            ) else {
+                return Err(json_patch::patch(obj, std::slice::from_ref(op))
+                    .err()
+                    .map_or_else(|| PatchError::new(at("from"), "the `move` failed"), |e| failed(obj, e)));
+            };
+            let remove = Op::Remove(json_patch::RemoveOperation { path: m.from.clone() });
+            json_patch::patch(obj, std::slice::from_ref(&remove)).map_err(|e| failed(obj, e))?;
+            undo.push(u);
+            let add = Op::Add(json_patch::AddOperation { path: m.path.clone(), value });
+            let u = undo_at(obj, &m.path, Does::Write);
+            if let Err(e) = json_patch::patch(obj, std::slice::from_ref(&add)) {
+                return Err(op_error(obj, op, &e.kind, i));
+            }
+            undo.extend(u);
+        }
+        Op::Test(_) => json_patch::patch(obj, std::slice::from_ref(op)).map_err(|e| failed(obj, e))?,
+        _ => {
+            let does = match op {
+                Op::Remove(_) => Does::Remove,
+                Op::Replace(_) => Does::Replace,
+                _ => Does::Write,
+            };
+            let u = undo_at(obj, op.path(), does);
+            json_patch::patch(obj, std::slice::from_ref(op)).map_err(|e| failed(obj, e))?;
+            undo.extend(u);
+        }
+    }
+    for (n, p) in IDENTITY.iter().enumerate() {
+        let now = crate::k8s::object::pointer(obj, p)
+            .cloned()
+            .unwrap_or(J::Null);
+        if let Some(was) = before.get(n)
+            && *was != now
+        {
+            let what = p.rsplit('/').next().unwrap_or(p);
+            return Err(identity_error(at("path"), what, was, &now));
+        }
+    }
+    Ok(match op {
+        Op::Test(_) => None,
+        Op::Remove(_) => Some(Change {
+            object_path: removed_path.unwrap_or_default(),
+            patch_path: at("path"),
+            removed: true,
+        }),
+        Op::Add(_) | Op::Replace(_) => Some(Change {
+            object_path: keyed(obj, api, kind, &ptr),
+            patch_path: at("value"),
+            removed: false,
+        }),
+        Op::Move(_) | Op::Copy(_) => Some(Change {
+            object_path: keyed(obj, api, kind, &ptr),
+            patch_path: at("from"),
+            removed: false,
+        }),
+    })
 }
 
 /// Checks an extra object (`resources:` entry): a full object with `apiVersion`, `kind` and

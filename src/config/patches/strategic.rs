@@ -245,8 +245,11 @@ impl Merger<'_> {
             }
             (existing, J::Array(items)) => {
                 let strategy = self.strategy(fields);
+                // Taken, not copied: the list is merged at the cost of the patch's items and
+                // the list's length (a failing merge leaves it empty: `apply_in_place` applies
+                // a patch that may fail to a copy).
                 let old = match existing {
-                    Some(J::Array(old)) => Some(old.clone()),
+                    Some(J::Array(old)) => Some(std::mem::take(old)),
                     _ => None,
                 };
                 let merged = match (strategy, old) {
