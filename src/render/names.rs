@@ -75,11 +75,17 @@ impl Rule {
         }
     }
 
-    /// Whether the nearest DNS name is a fix worth suggesting (not for a path or an address).
+    /// Whether the nearest DNS name is a fix worth suggesting (not for a path, an address or an
+    /// environment variable, whose case matters).
     fn suggests(self) -> bool {
         !matches!(
             self,
-            Rule::DescendingPath | Rule::LocalPath | Rule::DevicePath | Rule::Ip | Rule::OsName
+            Rule::DescendingPath
+                | Rule::LocalPath
+                | Rule::DevicePath
+                | Rule::Ip
+                | Rule::OsName
+                | Rule::EnvName
         )
     }
 

@@ -116,8 +116,10 @@ fn steps(path: &[PathStep]) -> Vec<Seg> {
 }
 
 /// The object through its Kubernetes type: the round-tripped value, or what did not survive
-/// (paths into `obj`, with what happened).
-fn round_trip(obj: &J) -> Result<J, Vec<(Vec<Seg>, String)>> {
+/// (paths into `obj`, with what happened) and what the type read back, if it read it.
+type Lost = (Vec<(Vec<Seg>, String)>, Option<J>);
+
+fn round_trip(obj: &J) -> Result<J, Lost> {
     match k8s_check::roundtrip(obj) {
         Ok(back) => {
             let lost = patches::lost(obj, &back);
@@ -126,12 +128,12 @@ fn round_trip(obj: &J) -> Result<J, Vec<(Vec<Seg>, String)>> {
                 crate::render::stored::apply(&mut back);
                 Ok(back)
             } else {
-                Err(lost)
+                Err((lost, Some(back)))
             }
         }
         Err(e) => match e.downcast_ref::<TypeError>() {
-            Some(t) => Err(vec![(steps(&t.path), t.message.clone())]),
-            None => Err(vec![(Vec::new(), e.to_string())]),
+            Some(t) => Err((vec![(steps(&t.path), t.message.clone())], None)),
+            None => Err((vec![(Vec::new(), e.to_string())], None)),
         },
     }
 }
@@ -250,6 +252,7 @@ pub fn apply(
         log: Vec::new(),
         touched: std::iter::repeat_with(|| None).take(count).collect(),
         problems: Vec::new(),
+        read: Vec::new(),
     };
     for (p, lp) in merged.patches.iter().enumerate() {
         apply_one(p, lp, &common, files, &mut run);
@@ -429,10 +432,10 @@ fn extra(
     }
     match round_trip(&obj) {
         Ok(back) => Ok(back),
-        Err(lost) => Err(lost
+        Err((lost, read)) => Err(lost
             .into_iter()
             .map(|(path, what)| {
-                let (message, hint) = lost_message(&obj, &path, &what);
+                let (message, hint) = lost_message(&obj, &path, &what, read.as_ref());
                 r.error(&PatchError {
                     path,
                     on_key: what == "dropped",

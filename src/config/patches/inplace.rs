@@ -65,7 +65,7 @@ pub(super) fn copy_within(obj: &J, from: &str, copied: &mut usize) -> Result<(),
 /// list the body names. A `$` key other than `$patch`, a `$patch` other than `replace`,
 /// `delete` or `merge`, or an item of a list merged by key that is not a map with its key. A
 /// body that passes cannot fail half-way, so it is applied in place, lists included.
-fn may_fail(body: &J, api: &str, kind: &str, fields: &mut Vec<String>) -> bool {
+pub(super) fn may_fail(body: &J, api: &str, kind: &str, fields: &mut Vec<String>) -> bool {
     match body {
         J::Object(m) => m.iter().any(|(k, v)| {
             if k.starts_with('$') {

@@ -488,3 +488,73 @@ fn finalizers_merge_as_a_set() {
     .unwrap();
     assert_eq!(d["metadata"]["finalizers"], json!(["b", "a"]));
 }
+
+/// A JSON 6902 patch is applied in place, operation by operation; one that fails takes back
+/// every operation before it (adds to maps and lists, `-` appends, removes, replaces, moves,
+/// copies, the root), so the object is exactly as it was, and the copy budget too.
+#[test]
+fn a_failing_json6902_patch_takes_back_every_operation_before_it() {
+    let ops = json!([
+        {"op": "add", "path": "/metadata/labels/new", "value": "x"},
+        {"op": "add", "path": "/metadata/labels/app", "value": "replaced"},
+        {"op": "add", "path": "/spec/template/spec/containers/0/env/-", "value": {"name": "D"}},
+        {"op": "add", "path": "/spec/template/spec/containers/0/env/0", "value": {"name": "Z"}},
+        {"op": "remove", "path": "/spec/template/spec/containers/0/env/2"},
+        {"op": "remove", "path": "/spec/template/spec/tolerations"},
+        {"op": "replace", "path": "/spec/template/spec/containers/0/args/1", "value": "c"},
+        {"op": "replace", "path": "/spec/replicas", "value": 9},
+        {"op": "move", "from": "/spec/template/spec/nodeSelector/zone", "path": "/spec/template/spec/nodeSelector/node-type"},
+        {"op": "move", "from": "/spec/template/spec/containers/0/args/0", "path": "/spec/template/spec/containers/0/args/-"},
+        {"op": "copy", "from": "/spec/template/spec/containers/0/env/0", "path": "/spec/template/spec/containers/0/env/1"},
+        {"op": "copy", "from": "/metadata/labels", "path": "/spec/template/metadata/labels"},
+        {"op": "test", "path": "/spec/replicas", "value": 9}
+    ]);
+    for failing in [
+        json!({"op": "test", "path": "/spec/replicas", "value": 3}),
+        json!({"op": "remove", "path": "/spec/nothing"}),
+        json!({"op": "replace", "path": "/metadata/name", "value": "renamed"}),
+        json!({"op": "move", "from": "/spec", "path": "/spec/inside"}),
+    ] {
+        let mut all = ops.as_array().unwrap().clone();
+        all.push(failing.clone());
+        let p = parse(&json!({"target": {"kind": "Deployment"}, "patch": all})).unwrap();
+        let mut d = deployment();
+        let mut budget = MAX_COPIED;
+        assert!(apply_in_place(&mut d, &p, &mut budget).is_err(), "{failing}");
+        assert_eq!(d, deployment(), "{failing}");
+        assert_eq!(budget, MAX_COPIED, "{failing}");
+    }
+    // Without the failing one, every operation took effect.
+    let p = parse(&json!({"target": {"kind": "Deployment"}, "patch": ops})).unwrap();
+    let mut d = deployment();
+    assert_eq!(apply(&mut d, &p).unwrap().len(), 12);
+    assert_eq!(d["spec"]["template"]["spec"]["nodeSelector"], json!({"node-type": "y"}));
+    assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["args"], json!(["c", "a"]));
+    assert_eq!(d["spec"]["template"]["metadata"]["labels"]["new"], "x");
+}
+
+/// A strategic merge whose body cannot fail is applied in place, lists included; one that can
+/// (an item without its merge key, an unknown directive) leaves the object as it was.
+#[test]
+fn a_strategic_merge_that_fails_leaves_the_object_as_it_was() {
+    let ok = smp(container(json!({"name": "agent", "env": [{"name": "E", "value": "5"}]})));
+    let Body::Strategic(b) = &ok.body else { panic!() };
+    assert!(!inplace_may_fail(b));
+    for bad in [
+        container(json!({"name": "agent", "env": [{"value": "no name"}]})),
+        container(json!({"name": "agent", "env": ["not a map"]})),
+        json!({"spec": {"template": {"spec": {"containers": [{"name": "agent", "image": "x"}], "volumes": [{"$patch": "remove", "name": "data"}]}}}}),
+        json!({"spec": {"replicas": 1, "template": {"$retainKeys": ["spec"]}}}),
+    ] {
+        let p = smp(bad.clone());
+        let Body::Strategic(b) = &p.body else { panic!() };
+        assert!(inplace_may_fail(b), "{bad}");
+        let mut d = deployment();
+        assert!(apply_in_place(&mut d, &p, &mut MAX_COPIED.clone()).is_err(), "{bad}");
+        assert_eq!(d, deployment(), "{bad}");
+    }
+}
+
+fn inplace_may_fail(b: &J) -> bool {
+    inplace::may_fail(b, "apps/v1", "Deployment", &mut Vec::new())
+}

@@ -55,6 +55,8 @@ pub(super) struct Run {
     pub log: Vec<App>,
     pub touched: Vec<Option<Touched>>,
     pub problems: Vec<Problem>,
+    /// Per object, what its type read back when something was lost ([`objects`]).
+    pub read: Vec<Option<J>>,
 }
 
 /// A problem of a patch on an object, built into a diagnostic only if it is among the first
@@ -183,6 +185,7 @@ pub(super) fn objects(
         .iter_mut()
         .flat_map(|(_, objs)| objs.iter_mut())
         .collect();
+    run.read.resize(run.touched.len(), None);
     for (i, slot) in run.touched.iter().enumerate() {
         let (Some(t), Some(obj)) = (slot, all.get_mut(i)) else {
             continue;
@@ -267,7 +270,10 @@ pub(super) fn objects(
             }
             checked = Some((**obj).clone());
         } else {
-            let (lost, back) = round_trip_all(obj);
+            let (lost, back, read) = round_trip_all(obj);
+            if let Some(slot) = run.read.get_mut(i) {
+                *slot = read;
+            }
             for (path, what) in lost {
                 let mut apps = vec![at(&path, &|s| {
                     round_trip_all(s)
@@ -362,11 +368,12 @@ impl Replay<'_> {
 }
 
 /// Everything `obj` loses through its Kubernetes type (paths into `obj`, with what happened),
-/// and the round-tripped object in its stored form when it loses nothing. A value of the wrong
+/// and the round-tripped object in its stored form when it loses nothing, else what the type
+/// read back (where a dropped field's suggestion comes from). A value of the wrong
 /// type stops the type's reader at the first: each is set aside (a map's key; not a list's
 /// item, which would move the others) and the object read again, up to [`SHOWN_ERRORS`] of
 /// them, so one run reports them all.
-fn round_trip_all(obj: &J) -> (Vec<(Vec<Seg>, String)>, Option<J>) {
+fn round_trip_all(obj: &J) -> (Vec<(Vec<Seg>, String)>, Option<J>, Option<J>) {
     let mut found: Vec<(Vec<Seg>, String)> = Vec::new();
     let mut scratch: Option<J> = None;
     let mut set_aside: Vec<Vec<Seg>> = Vec::new();
@@ -380,10 +387,10 @@ fn round_trip_all(obj: &J) -> (Vec<(Vec<Seg>, String)>, Option<J>) {
                 if lost.is_empty() && found.is_empty() {
                     let mut back = back;
                     crate::render::stored::apply(&mut back);
-                    return (found, Some(back));
+                    return (found, Some(back), None);
                 }
                 found.extend(lost);
-                return (found, None);
+                return (found, None, Some(back));
             }
             Err(e) => match e.downcast_ref::<TypeError>() {
                 Some(t) => {
@@ -402,7 +409,7 @@ fn round_trip_all(obj: &J) -> (Vec<(Vec<Seg>, String)>, Option<J>) {
             },
         }
     }
-    (found, None)
+    (found, None, None)
 }
 
 /// Removes the map key at `path`; false when the path does not end at one.
@@ -500,7 +507,8 @@ pub(super) fn report(
                 .note(crd.clone())
             }),
             What::Lost { app, path, what } => found.push(|| {
-                let (message, hint) = lost_message(obj, path, what);
+                let read = run.read.get(p.object).and_then(Option::as_ref);
+                let (message, hint) = lost_message(obj, path, what, read);
                 lp.error(&PatchError {
                     path: inside(changes(app), &patches::keyed_path(obj, path))
                         .unwrap_or_else(|| locate(app, path)),

@@ -8,7 +8,15 @@ use serde_json::Value as J;
 use crate::config::credentials;
 use crate::config::patches::{self, PatchError, PathDisplay, Seg};
 
-pub(super) fn lost_message(obj: &J, path: &[Seg], what: &str) -> (String, Option<String>) {
+/// `read`: the object as its type read it back (what survived), where the suggestions come
+/// from: the fields that survived at that place, never the other dropped ones (10,000 patches
+/// each adding an unknown field would make every suggestion cost 10,000 comparisons).
+pub(super) fn lost_message(
+    obj: &J,
+    path: &[Seg],
+    what: &str,
+    read: Option<&J>,
+) -> (String, Option<String>) {
     let shown = PathDisplay(&patches::keyed_path(obj, path)).to_string();
     let id = patches::object_id(obj);
     match what {
@@ -20,7 +28,7 @@ pub(super) fn lost_message(obj: &J, path: &[Seg], what: &str) -> (String, Option
             // k8s-openapi cannot list the fields a type has; the fields the object already has
             // at that place are the likeliest intent (`imagePullPolicyy` → `imagePullPolicy`).
             let parent = path.get(..path.len().saturating_sub(1)).unwrap_or_default();
-            let mut here = Some(obj);
+            let mut here = Some(read.unwrap_or(obj));
             for seg in parent {
                 here = match (seg, here) {
                     (Seg::Key(k), Some(J::Object(m))) => m.get(k),
