@@ -240,7 +240,9 @@ pub fn ip_address(v: &str) -> Result<(), &'static str> {
     let parts: Vec<&str> = v.split('.').collect();
     let legacy_v4 = parts.len() == 4
         && parts.iter().all(|p| {
-            !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit())
+            !p.is_empty()
+                && p.len() <= 3
+                && p.bytes().all(|b| b.is_ascii_digit())
                 && p.parse::<u16>().is_ok_and(|n| n <= 255)
         });
     if legacy_v4 { Ok(()) } else { Err(WHY) }
@@ -327,7 +329,12 @@ mod tests {
         assert!(local_path("").is_err());
         assert_eq!(device_path("/dev/xvda"), Ok(()));
         assert!(device_path("/dev/../etc").is_err());
-        for ok in ["10.9.8.7", "010.009.8.7", "2001:db8::ffff", "::ffff:1.2.3.4"] {
+        for ok in [
+            "10.9.8.7",
+            "010.009.8.7",
+            "2001:db8::ffff",
+            "::ffff:1.2.3.4",
+        ] {
             assert_eq!(ip_address(ok), Ok(()), "{ok}");
         }
         for bad in ["", "1.2.3", "256.1.1.1", "example.com", "1.2.3.4/32"] {

@@ -285,9 +285,9 @@ fn rule_for(
     };
     // A map of a container's list (`ports`, `env`): the list's key, then the containers'.
     let in_container = || {
-        grand().nth(1).is_some_and(|g| {
-            matches!(g, "containers" | "initContainers" | "ephemeralContainers")
-        })
+        grand()
+            .nth(1)
+            .is_some_and(|g| matches!(g, "containers" | "initContainers" | "ephemeralContainers"))
     };
     Some(match (context, field) {
         (Some("metadata"), "name") if path.len() == 1 => own_name_rule(kind),
@@ -373,9 +373,7 @@ fn rule_for(
         // Ports by name: a container's, the one a Service, a probe, a hook, a NetworkPolicy or
         // an Ingress backend names (a string; a number is a port number).
         (Some("ports"), "name") if in_list && in_container() => Rule::PortName,
-        (Some("ports"), "name") if in_list && kind == "Service" && path.len() == 3 => {
-            Rule::Label
-        }
+        (Some("ports"), "name") if in_list && kind == "Service" && path.len() == 3 => Rule::Label,
         (Some("ports"), "targetPort") if in_list && kind == "Service" => Rule::PortName,
         (Some("ports"), "port") if in_list && kind == "NetworkPolicy" => Rule::PortName,
         (Some("httpGet" | "tcpSocket"), "port") => Rule::PortName,
@@ -658,7 +656,11 @@ mod tests {
                 .map(|e| format!("{} / {}", e.message, e.hint.unwrap_or_default()))
                 .unwrap_or_default()
         };
-        assert!(msg(want[2]).contains("must be no more than 15 characters"), "{}", msg(want[2]));
+        assert!(
+            msg(want[2]).contains("must be no more than 15 characters"),
+            "{}",
+            msg(want[2])
+        );
         assert!(msg(want[5]).contains("must not contain '..'"));
         assert!(msg(want[6]).contains("must be a relative path"));
         assert!(msg(want[8]).contains("must be a valid IP address"));
@@ -671,7 +673,10 @@ mod tests {
             "spec": {"ports": [{"name": "Web", "port": 80, "targetPort": "http--x"},
                                {"name": "metrics-endpoint-long", "port": 81, "targetPort": 8080},
                                {"name": "m", "port": 82, "targetPort": "metrics"}]}});
-        assert_eq!(paths(&svc), ["spec.ports[0].name", "spec.ports[0].targetPort"]);
+        assert_eq!(
+            paths(&svc),
+            ["spec.ports[0].name", "spec.ports[0].targetPort"]
+        );
         let np = json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "n"},
             "spec": {"ingress": [{"ports": [{"port": "Redis"}, {"port": 6379}, {"port": "redis"}]}]}});
         assert_eq!(paths(&np), ["spec.ingress[0].ports[0].port"]);

@@ -69,7 +69,8 @@ pub(super) fn may_fail(body: &J, api: &str, kind: &str, fields: &mut Vec<String>
     match body {
         J::Object(m) => m.iter().any(|(k, v)| {
             if k.starts_with('$') {
-                return k != "$patch" || !matches!(v.as_str(), Some("replace" | "delete" | "merge"));
+                return k != "$patch"
+                    || !matches!(v.as_str(), Some("replace" | "delete" | "merge"));
             }
             fields.push(k.clone());
             let r = may_fail(v, api, kind, fields);

@@ -397,12 +397,13 @@ pub fn apply_within(
             let mut undo = Vec::new();
             let mut changes = Vec::new();
             for (i, op) in ops.iter().enumerate() {
-                if let Err(e) = apply_op(obj, op, i, &before, (&api, &kind), copied, &mut undo)
-                    .map(|c| changes.extend(c))
-                {
-                    roll_back(obj, undo);
-                    *copied = budget;
-                    return Err(e);
+                match apply_op(obj, op, i, &before, (&api, &kind), copied, &mut undo) {
+                    Ok(change) => changes.extend(change),
+                    Err(e) => {
+                        roll_back(obj, undo);
+                        *copied = budget;
+                        return Err(e);
+                    }
                 }
             }
             Ok(changes)
@@ -452,19 +453,29 @@ fn apply_op(
             ) else {
                 return Err(json_patch::patch(obj, std::slice::from_ref(op))
                     .err()
-                    .map_or_else(|| PatchError::new(at("from"), "the `move` failed"), |e| failed(obj, e)));
+                    .map_or_else(
+                        || PatchError::new(at("from"), "the `move` failed"),
+                        |e| failed(obj, e),
+                    ));
             };
-            let remove = Op::Remove(json_patch::RemoveOperation { path: m.from.clone() });
+            let remove = Op::Remove(json_patch::RemoveOperation {
+                path: m.from.clone(),
+            });
             json_patch::patch(obj, std::slice::from_ref(&remove)).map_err(|e| failed(obj, e))?;
             undo.push(u);
-            let add = Op::Add(json_patch::AddOperation { path: m.path.clone(), value });
+            let add = Op::Add(json_patch::AddOperation {
+                path: m.path.clone(),
+                value,
+            });
             let u = undo_at(obj, &m.path, Does::Write);
             if let Err(e) = json_patch::patch(obj, std::slice::from_ref(&add)) {
                 return Err(op_error(obj, op, &e.kind, i));
             }
             undo.extend(u);
         }
-        Op::Test(_) => json_patch::patch(obj, std::slice::from_ref(op)).map_err(|e| failed(obj, e))?,
+        Op::Test(_) => {
+            json_patch::patch(obj, std::slice::from_ref(op)).map_err(|e| failed(obj, e))?
+        }
         _ => {
             let does = match op {
                 Op::Remove(_) => Does::Remove,

@@ -520,7 +520,10 @@ fn a_failing_json6902_patch_takes_back_every_operation_before_it() {
         let p = parse(&json!({"target": {"kind": "Deployment"}, "patch": all})).unwrap();
         let mut d = deployment();
         let mut budget = MAX_COPIED;
-        assert!(apply_in_place(&mut d, &p, &mut budget).is_err(), "{failing}");
+        assert!(
+            apply_in_place(&mut d, &p, &mut budget).is_err(),
+            "{failing}"
+        );
         assert_eq!(d, deployment(), "{failing}");
         assert_eq!(budget, MAX_COPIED, "{failing}");
     }
@@ -528,8 +531,14 @@ fn a_failing_json6902_patch_takes_back_every_operation_before_it() {
     let p = parse(&json!({"target": {"kind": "Deployment"}, "patch": ops})).unwrap();
     let mut d = deployment();
     assert_eq!(apply(&mut d, &p).unwrap().len(), 12);
-    assert_eq!(d["spec"]["template"]["spec"]["nodeSelector"], json!({"node-type": "y"}));
-    assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["args"], json!(["c", "a"]));
+    assert_eq!(
+        d["spec"]["template"]["spec"]["nodeSelector"],
+        json!({"node-type": "y"})
+    );
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["args"],
+        json!(["c", "a"])
+    );
     assert_eq!(d["spec"]["template"]["metadata"]["labels"]["new"], "x");
 }
 
@@ -537,8 +546,12 @@ fn a_failing_json6902_patch_takes_back_every_operation_before_it() {
 /// (an item without its merge key, an unknown directive) leaves the object as it was.
 #[test]
 fn a_strategic_merge_that_fails_leaves_the_object_as_it_was() {
-    let ok = smp(container(json!({"name": "agent", "env": [{"name": "E", "value": "5"}]})));
-    let Body::Strategic(b) = &ok.body else { panic!() };
+    let ok = smp(container(
+        json!({"name": "agent", "env": [{"name": "E", "value": "5"}]}),
+    ));
+    let Body::Strategic(b) = &ok.body else {
+        panic!()
+    };
     assert!(!inplace_may_fail(b));
     for bad in [
         container(json!({"name": "agent", "env": [{"value": "no name"}]})),
@@ -547,10 +560,15 @@ fn a_strategic_merge_that_fails_leaves_the_object_as_it_was() {
         json!({"spec": {"replicas": 1, "template": {"$retainKeys": ["spec"]}}}),
     ] {
         let p = smp(bad.clone());
-        let Body::Strategic(b) = &p.body else { panic!() };
+        let Body::Strategic(b) = &p.body else {
+            panic!()
+        };
         assert!(inplace_may_fail(b), "{bad}");
         let mut d = deployment();
-        assert!(apply_in_place(&mut d, &p, &mut MAX_COPIED.clone()).is_err(), "{bad}");
+        assert!(
+            apply_in_place(&mut d, &p, &mut MAX_COPIED.clone()).is_err(),
+            "{bad}"
+        );
         assert_eq!(d, deployment(), "{bad}");
     }
 }
