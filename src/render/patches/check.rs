@@ -373,7 +373,11 @@ impl Replay<'_> {
 /// type stops the type's reader at the first: each is set aside (a map's key; not a list's
 /// item, which would move the others) and the object read again, up to [`SHOWN_ERRORS`] of
 /// them, so one run reports them all.
-fn round_trip_all(obj: &J) -> (Vec<(Vec<Seg>, String)>, Option<J>, Option<J>) {
+/// What an object lost in its round trip, its stored form (when it lost nothing) and what its
+/// type read back (when it lost something).
+type RoundTrip = (Vec<(Vec<Seg>, String)>, Option<J>, Option<J>);
+
+fn round_trip_all(obj: &J) -> RoundTrip {
     let mut found: Vec<(Vec<Seg>, String)> = Vec::new();
     let mut scratch: Option<J> = None;
     let mut set_aside: Vec<Vec<Seg>> = Vec::new();
