@@ -73,6 +73,22 @@ impl InputArgs {
     }
 }
 
+/// Prints a command-line error (or the help and version clap answers with): as clap renders it,
+/// unless that quotes a value shaped like a credential (`--fail-on sk-ant-…`, a mistyped
+/// `AGENTCTL_LOCK_TIMEOUT`) or a control character: then masked and escaped, uncolored, like
+/// every other message ([`crate::diag::safe`]).
+pub fn print_parse_error(e: &clap::Error) {
+    let plain = e.render().to_string();
+    let shown = crate::diag::safe(&plain);
+    if shown == plain {
+        let _ = e.print();
+    } else if e.use_stderr() {
+        eprint!("{shown}");
+    } else {
+        print!("{shown}");
+    }
+}
+
 /// Parses the command line. `--color` is looked for first, so clap's own help and usage errors
 /// follow it too (clap on its own only knows the terminal and `NO_COLOR`).
 pub fn parse() -> std::result::Result<Cli, clap::Error> {

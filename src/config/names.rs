@@ -18,6 +18,16 @@ pub fn vcs_metadata(component: &str) -> Option<&'static str> {
         .copied()
 }
 
+/// Why a path component is one of agentctl's own files (`.agentctl.lock`,
+/// `.agentctl-state.json`, `.agentctl-owner`, a staged `.agentctl-*.tmp`), compared without
+/// case: no directory agentctl writes may take such a name.
+pub fn agentctl_file(component: &str) -> Option<&'static str> {
+    component
+        .get(..9)
+        .is_some_and(|p| p.eq_ignore_ascii_case(".agentctl"))
+        .then_some("a name starting `.agentctl` is one of agentctl's own files (its lock note, record, owner marker, staged files)")
+}
+
 /// Whether `p` is a container's `mountPath` Kubernetes runs: set, absolute (the kubelet and the
 /// runtime refuse a relative one), without a `..` element (the API server refuses it), and not
 /// `/` itself (the container's root file system); the reason if not.

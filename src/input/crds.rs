@@ -322,6 +322,37 @@ fn definition(doc: &J) -> Result<Crd, (String, String)> {
     let group = need("/spec/group", "spec.group")?;
     let kind = need("/spec/names/kind", "spec.names.kind")?;
     let plural = need("/spec/names/plural", "spec.names.plural")?;
+    // The API server's rules for these names: they reach `apiVersion`/`kind` of the objects and
+    // the prune command agentctl prints, so nothing else may be in them.
+    let named = |field: &str, value: &str, ok: Result<(), &str>| {
+        ok.map_err(|why| {
+            (
+                format!("has `{field}: {value:?}`, which the API server refuses: {why}"),
+                format!("`{field}` is what `kubectl apply` of the CRD accepts: a group is a DNS subdomain with a dot (`example.com`), a kind, plural or version a DNS-1035 label (`Widget`, `widgets`, `v1`)"),
+            )
+        })
+    };
+    named(
+        "spec.group",
+        &group,
+        crate::config::names::dns1123_subdomain(&group).and_then(|()| {
+            if group.contains('.') {
+                Ok(())
+            } else {
+                Err("it needs at least one dot")
+            }
+        }),
+    )?;
+    named(
+        "spec.names.kind",
+        &kind,
+        crate::config::names::dns1035_label(&kind.to_ascii_lowercase()),
+    )?;
+    named(
+        "spec.names.plural",
+        &plural,
+        crate::config::names::dns1035_label(&plural),
+    )?;
     let namespaced = match s("/spec/scope") {
         "Namespaced" => true,
         "Cluster" => false,
@@ -344,6 +375,11 @@ fn definition(doc: &J) -> Result<Crd, (String, String)> {
         if name.is_empty() {
             return Err(missing("spec.versions[].name"));
         }
+        named(
+            "spec.versions[].name",
+            name,
+            crate::config::names::dns1035_label(name),
+        )?;
         let Some(schema) = v.pointer("/schema/openAPIV3Schema") else {
             return Err((
                 format!("has no `schema.openAPIV3Schema` for version {name}"),

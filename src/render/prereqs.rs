@@ -495,9 +495,12 @@ pub fn prune_command(namespace: &str, objects: &[J]) -> Vec<String> {
                 None => Some((api, kind)),
             }
         })
+        // Quoted: a listed CRD's group, version and kind come from a file of the user's.
         .map(|(api, kind)| match api.split_once('/') {
-            Some((group, version)) => format!("--prune-allowlist={group}/{version}/{kind}"),
-            None => format!("--prune-allowlist=core/{api}/{kind}"),
+            Some((group, version)) => {
+                q(&format!("--prune-allowlist={group}/{version}/{kind}")).into_owned()
+            }
+            None => q(&format!("--prune-allowlist=core/{api}/{kind}")).into_owned(),
         })
         .collect();
     extra.sort();

@@ -384,6 +384,68 @@ fn gallery_of_crd_errors() {
     );
 }
 
+/// A CRD's group, kind, plural and version names are the API server's (a DNS subdomain with a
+/// dot, DNS-1035 labels): they reach the objects' `apiVersion`/`kind` and the prune command
+/// agentctl prints, where `ex$(touch PWNED).com` ran a command when pasted (issue 20 re-attack).
+#[test]
+fn a_crd_s_names_are_checked_before_they_are_printed() {
+    let crd = |group: &str, kind: &str, plural: &str, version: &str| {
+        format!(
+            "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {{name: x}}
+spec:
+  group: {group:?}
+  names: {{kind: {kind:?}, plural: {plural:?}}}
+  scope: Namespaced
+  versions:
+    - name: {version:?}
+      served: true
+      storage: true
+      schema: {{openAPIV3Schema: {{type: object, x-kubernetes-preserve-unknown-fields: true}}}}
+"
+        )
+    };
+    let bad = [
+        crd("ex$(touch${IFS}PWNED).com", "Widget", "widgets", "v1"),
+        crd("example", "Widget", "widgets", "v1"),
+        crd("example.com", "Wid$(id)get", "widgets", "v1"),
+        crd("example.com", "Widget", "wid gets", "v1"),
+        crd("example.com", "Widget", "widgets", "v1`id`"),
+    ];
+    for (i, text) in bad.iter().enumerate() {
+        let tmp = support::tempdir();
+        let dir = tmp.path();
+        write(dir, "crds/w.yaml", text);
+        write(dir, "over.yaml", "crds: [crds/w.yaml]\n");
+        let run = render(dir, &["render", "-f", "over.yaml", "-o", "out"]);
+        assert_eq!(run.code, 2, "case {i}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("which the API server refuses"),
+            "case {i}: {}",
+            run.stderr
+        );
+        assert!(!dir.join("out").exists(), "case {i}");
+    }
+    // The good twin renders, and its kind reaches the prune command as a plain word.
+    let tmp = support::tempdir();
+    let dir = tmp.path();
+    write(
+        dir,
+        "crds/w.yaml",
+        &crd("example.com", "Widget", "widgets", "v1"),
+    );
+    write(
+        dir,
+        "over.yaml",
+        "crds: [crds/w.yaml]\nresources:\n  - {apiVersion: example.com/v1, kind: Widget, metadata: {name: w}}\n",
+    );
+    let ok = render(dir, &["render", "-q", "-f", "over.yaml", "-o", "out"]);
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    let k = std::fs::read_to_string(dir.join("out/kustomization.yaml")).expect("kustomization");
+    assert!(k.contains("--prune-allowlist=example.com/v1/Widget"), "{k}");
+}
+
 /// Built-in group/versions removed before 1.33 (flowcontrol v1beta2 in 1.29, v1beta3 in 1.32):
 /// accepted by lookup only where the target serves them, else refused with the version that
 /// stopped serving them; removed before the floor (batch/v1beta1): refused with when it went.

@@ -49,6 +49,7 @@ mod patches;
 mod project;
 mod quota;
 mod readme;
+mod reattack;
 mod render_check;
 mod schema;
 mod typed_gates;

@@ -461,6 +461,14 @@ impl Redactor {
             let mut line = line.to_owned();
             for (i, value) in self.values.iter().enumerate() {
                 let mask = format!("<redacted {}>", i + 1);
+                // The whole value as a double-quoted scalar writes it (`"x\npassword = y\n"`):
+                // its lines are then not lines of the text, and `\n` glues a letter to them.
+                let escaped = serde_json::to_string(value).unwrap_or_default();
+                if let Some(inner) = escaped.get(1..escaped.len().saturating_sub(1))
+                    && inner.contains('\\')
+                {
+                    line = bounded(&line, inner, &mask);
+                }
                 for piece in value.lines().map(str::trim).filter(|p| !p.is_empty()) {
                     let quoted = serde_json::to_string(piece).unwrap_or_default();
                     let inner = quoted

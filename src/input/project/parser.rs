@@ -6,7 +6,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use super::{ENV_KEYS, Environment, MAX_OUTPUT_NAME, MAX_OUTPUT_PATH, TOP_KEYS};
-use crate::config::names::{dns1123_label, suggest_name};
+use crate::config::names::{agentctl_file, dns1123_label, suggest_name};
 use crate::diag::{Diagnostic, Source};
 use crate::input::beneath::{self, Refused};
 use crate::input::layers::{self, Checked};
@@ -642,7 +642,6 @@ impl Parser {
         }
         let long;
         if problem.is_none() {
-            // The record at the root names the directory (`output::state`): what it can hold.
             if let Some(p) = parts.iter().find(|p| p.len() > MAX_OUTPUT_NAME) {
                 long = format!(
                     "a directory name of {} bytes is over the {MAX_OUTPUT_NAME} a file system allows",
@@ -666,6 +665,8 @@ impl Parser {
                 problem = Some(long.as_str());
             } else if parts.iter().any(|p| p.contains('\\')) {
                 problem = Some("it contains `\\`: separate directories with `/`");
+            } else if let Some(why) = parts.iter().find_map(|p| agentctl_file(p)) {
+                problem = Some(why);
             } else if let Some(vcs) = parts
                 .iter()
                 .find(|p| crate::config::names::vcs_metadata(p).is_some())

@@ -1,0 +1,117 @@
+//! What the last outside attack on issue 20's escape hatch found, each with held-back
+//! variants: an environment's `output:` named like one of agentctl's own files (a panic, or a
+//! half-written tree), a command-line error that repeats a credential, and a committed
+//! credential in a double-quoted multi-line value shown by `diff`'s text. (A CRD's names
+//! reaching the prune command: `crds::a_crd_s_names_are_checked_before_they_are_printed`.)
+
+use crate::support::{self, agentctl, tree, write};
+
+const KEY: &str = "sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefGHIJ";
+
+#[test]
+fn an_output_named_like_agentctl_s_own_files_is_refused_before_anything_is_written() {
+    for name in [
+        ".agentctl.lock",
+        ".agentctl-state.json",
+        ".agentctl-owner",
+        "eu/.AGENTCTL-1-000000000-0.tmp",
+        ".agentctl",
+    ] {
+        let tmp = support::tempdir();
+        let dir = tmp.path();
+        write(
+            dir,
+            "agentctl.yaml",
+            &format!(
+                "environments:\n  a: {{profiles: [dev]}}\n  b: {{profiles: [dev], output: {name:?}}}\n"
+            ),
+        );
+        let before = tree(dir);
+        for args in [
+            &["render", "--all", "-o", "deploy"][..],
+            &["render", "--env", "b", "-o", "deploy"][..],
+        ] {
+            let run = agentctl(args).current_dir(dir).run();
+            assert_eq!(run.code, 2, "{name} {args:?}: {}", run.stderr);
+            assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+            assert!(
+                run.stderr.contains("one of agentctl's own files"),
+                "{name}: {}",
+                run.stderr
+            );
+            assert_eq!(before, tree(dir), "{name} {args:?}: a refused run wrote");
+        }
+    }
+}
+
+#[test]
+fn a_command_line_error_never_repeats_a_credential() {
+    let tmp = support::tempdir();
+    let dir = tmp.path();
+    let cases: Vec<Vec<String>> = vec![
+        vec![
+            "diff".into(),
+            "-o".into(),
+            "x".into(),
+            "--fail-on".into(),
+            KEY.into(),
+        ],
+        vec!["render".into(), "--lock-timeout".into(), KEY.into()],
+        vec!["render".into(), "--color".into(), KEY.into()],
+        vec!["lint".into(), "--format".into(), KEY.into()],
+        vec![KEY.into()],
+        vec!["render".into(), format!("--{KEY}")],
+    ];
+    for args in &cases {
+        let run = agentctl(args).current_dir(dir).run();
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(!run.stderr.contains("AbCdEfGh"), "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("<redacted>"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    let run = agentctl(["render", "-q", "-o", "out"])
+        .current_dir(dir)
+        .env("AGENTCTL_LOCK_TIMEOUT", KEY)
+        .run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(!run.stderr.contains("AbCdEfGh"), "{}", run.stderr);
+    // An error with nothing to hide keeps clap's words.
+    let run = agentctl(["render", "--fail-on", "rolout"])
+        .current_dir(dir)
+        .run();
+    assert!(run.stderr.contains("'rolout'"), "{}", run.stderr);
+}
+
+#[test]
+fn diff_text_hides_a_committed_credential_in_a_double_quoted_multi_line_value() {
+    let tmp = support::tempdir();
+    let dir = tmp.path();
+    agentctl(["render", "-q", "-o", "old"])
+        .current_dir(dir)
+        .code(0)
+        .run();
+    agentctl(["render", "-q", "-o", "new"])
+        .current_dir(dir)
+        .code(0)
+        .run();
+    let path = dir.join("old/configmap.yaml");
+    let text = std::fs::read_to_string(&path).expect("configmap");
+    let text = text.replacen(
+        "data:\n",
+        "data:\n  c1: \"x\\npassword = hunter41\\n\"\n  c2: \"[db]\\nhost = db\\npassword = hunter43\"\n  c3: \"user: a\\ntoken = ghp_0123456789abcdefABCDEF0123456789abcd\\n\"\n",
+        1,
+    );
+    std::fs::write(&path, text).expect("write");
+    let run = agentctl(["diff", "--base-dir", "old", "-o", "new"])
+        .current_dir(dir)
+        .run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    for secret in ["hunter41", "hunter43", "ghp_0123456789"] {
+        assert!(!all.contains(secret), "{secret}: {all}");
+    }
+    assert!(all.contains("c1"), "{all}");
+}
