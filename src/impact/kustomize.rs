@@ -90,9 +90,12 @@ pub fn build(files: Vec<(String, Vec<J>)>, notes: &mut Vec<String>) -> Vec<J> {
             )),
         }
         for (i, entry) in k["labels"].as_array().into_iter().flatten().enumerate() {
-            if entry["includeSelectors"] == true || entry["includeTemplates"] == true {
+            if entry["includeSelectors"] == true
+                || entry["includeTemplates"] == true
+                || entry.get("fields").is_some()
+            {
                 notes.push(format!(
-                    "{kname}: labels[{i}] sets selector or template labels, which agentctl does not write, so it is not analyzed"
+                    "{kname}: labels[{i}] sets selector, template or other fields' labels, which agentctl does not write, so it is not analyzed"
                 ));
                 continue;
             }
@@ -216,14 +219,43 @@ fn patch(
         }
         _ => return Err("it needs exactly one of `patch` and `path`".into()),
     };
-    // kustomize reads a target's name and namespace as regular expressions.
-    let regex = |v: Option<&J>| {
-        v.and_then(J::as_str)
-            .is_some_and(|s| s.contains(|c: char| "^$.*+?()[]{}|\\".contains(c)))
+    // kustomize reads a target's group, version, kind, name and namespace as anchored regular
+    // expressions; agentctl matches them literally, so a pattern is not analyzed. A group's
+    // dots are the one metacharacter a literal has (`networking.k8s.io`): a pattern only when
+    // a dot would let it match another group of the objects (`app.` matches `apps`).
+    let regex = |v: Option<&J>, dots: bool| {
+        v.and_then(J::as_str).is_some_and(|s| {
+            s.contains(|c: char| "^$*+?()[]{}|\\".contains(c) || (c == '.' && !dots))
+        })
     };
     let target = m.get("target");
+    let wider_group = |t: &J| {
+        let Some(g) = t
+            .get("group")
+            .and_then(J::as_str)
+            .filter(|g| g.contains('.'))
+        else {
+            return false;
+        };
+        objects.iter().any(|o| {
+            let api = o.get("apiVersion").and_then(J::as_str).unwrap_or_default();
+            let group = api.rsplit_once('/').map_or("", |(g, _)| g);
+            group != g
+                && group.len() == g.len()
+                && group
+                    .bytes()
+                    .zip(g.bytes())
+                    .all(|(a, b)| a == b || b == b'.')
+        })
+    };
     if target.is_some_and(|t| {
-        regex(t.get("name")) || regex(t.get("namespace")) || t.get("annotationSelector").is_some()
+        regex(t.get("name"), false)
+            || regex(t.get("namespace"), false)
+            || regex(t.get("kind"), false)
+            || regex(t.get("version"), false)
+            || regex(t.get("group"), true)
+            || wider_group(t)
+            || t.get("annotationSelector").is_some()
     }) {
         return Err("its target is a pattern or an annotation selector".into());
     }

@@ -115,3 +115,80 @@ fn diff_text_hides_a_committed_credential_in_a_double_quoted_multi_line_value() 
     }
     assert!(all.contains("c1"), "{all}");
 }
+
+/// A committed kustomization whose patch target kustomize reads as a pattern (`kind:
+/// Deployment|StatefulSet`, `version: v.`, a `group` whose dot matches another group) or
+/// whose `labels` entry writes other fields (`fields:` into a selector): agentctl cannot say
+/// what `kubectl apply -k` applies, so it is *not analyzed* (exit 3 under `--fail-on`), never
+/// "no object changes". A literal group with dots stays analyzed.
+#[test]
+fn a_committed_pattern_target_or_label_fields_is_not_analyzed() {
+    let cases = [
+        "patches:\n  - target: {kind: \"Deployment|StatefulSet\"}\n    patch: '[{\"op\": \"add\", \"path\": \"/spec/template/spec/hostNetwork\", \"value\": true}]'\n",
+        "patches:\n  - target: {kind: \"Deploy.*\"}\n    patch: '[{\"op\": \"add\", \"path\": \"/spec/template/spec/hostNetwork\", \"value\": true}]'\n",
+        "patches:\n  - target: {version: \"v.\", kind: Deployment}\n    patch: '[{\"op\": \"add\", \"path\": \"/spec/template/spec/hostNetwork\", \"value\": true}]'\n",
+        "patches:\n  - target: {group: \"app.\", kind: Deployment}\n    patch: '[{\"op\": \"add\", \"path\": \"/spec/template/spec/hostNetwork\", \"value\": true}]'\n",
+        "LABELS",
+    ];
+    for (i, extra) in cases.iter().enumerate() {
+        let tmp = support::tempdir();
+        let dir = tmp.path();
+        agentctl(["render", "-q", "-o", "old"])
+            .current_dir(dir)
+            .code(0)
+            .run();
+        agentctl(["render", "-q", "-o", "new"])
+            .current_dir(dir)
+            .code(0)
+            .run();
+        let k = dir.join("old/kustomization.yaml");
+        let text = std::fs::read_to_string(&k).expect("kustomization");
+        // A second `labels` entry (the render writes the first) that writes a selector.
+        let text = if *extra == "LABELS" {
+            text.replacen(
+                "labels:\n",
+                "labels:\n- pairs: {zz: v1}\n  fields: [{path: spec/selector/matchLabels, create: true, kind: Deployment}]\n",
+                1,
+            )
+        } else {
+            text + extra
+        };
+        std::fs::write(&k, text).expect("write");
+        let run = agentctl([
+            "diff",
+            "--base-dir",
+            "old",
+            "-o",
+            "new",
+            "--fail-on",
+            "security",
+        ])
+        .current_dir(dir)
+        .run();
+        assert_eq!(run.code, 3, "case {i}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains("not analyzed"),
+            "case {i}: {}",
+            run.stderr
+        );
+    }
+    // A literal group, dots and all, is matched as written: analyzed.
+    let tmp = support::tempdir();
+    let dir = tmp.path();
+    agentctl(["render", "-q", "-o", "old"])
+        .current_dir(dir)
+        .code(0)
+        .run();
+    agentctl(["render", "-q", "-o", "new"])
+        .current_dir(dir)
+        .code(0)
+        .run();
+    let k = dir.join("old/kustomization.yaml");
+    let text = std::fs::read_to_string(&k).expect("kustomization")
+        + "patches:\n  - target: {group: networking.k8s.io, kind: NetworkPolicy, name: agent-network-policy}\n    patch: '[{\"op\": \"add\", \"path\": \"/metadata/annotations\", \"value\": {\"x\": \"y\"}}]'\n";
+    std::fs::write(&k, text).expect("write");
+    let run = agentctl(["diff", "--base-dir", "old", "-o", "new"])
+        .current_dir(dir)
+        .run();
+    assert!(!run.stderr.contains("not analyzed"), "{}", run.stderr);
+}
