@@ -6,6 +6,16 @@
 
 use crate::support::{self, agentctl, tree, write};
 
+/// The defaults rendered twice, into `old` (the committed side) and `new`.
+fn two_renders(dir: &std::path::Path) {
+    for out in ["old", "new"] {
+        agentctl(["render", "-q", "-o", out])
+            .current_dir(dir)
+            .code(0)
+            .run();
+    }
+}
+
 const KEY: &str = "sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefGHIJ";
 
 #[test]
@@ -89,14 +99,7 @@ fn a_command_line_error_never_repeats_a_credential() {
 fn diff_text_hides_a_committed_credential_in_a_double_quoted_multi_line_value() {
     let tmp = support::tempdir();
     let dir = tmp.path();
-    agentctl(["render", "-q", "-o", "old"])
-        .current_dir(dir)
-        .code(0)
-        .run();
-    agentctl(["render", "-q", "-o", "new"])
-        .current_dir(dir)
-        .code(0)
-        .run();
+    two_renders(dir);
     let path = dir.join("old/configmap.yaml");
     let text = std::fs::read_to_string(&path).expect("configmap");
     let text = text.replacen(
@@ -133,14 +136,7 @@ fn a_committed_pattern_target_or_label_fields_is_not_analyzed() {
     for (i, extra) in cases.iter().enumerate() {
         let tmp = support::tempdir();
         let dir = tmp.path();
-        agentctl(["render", "-q", "-o", "old"])
-            .current_dir(dir)
-            .code(0)
-            .run();
-        agentctl(["render", "-q", "-o", "new"])
-            .current_dir(dir)
-            .code(0)
-            .run();
+        two_renders(dir);
         let k = dir.join("old/kustomization.yaml");
         let text = std::fs::read_to_string(&k).expect("kustomization");
         // A second `labels` entry (the render writes the first) that writes a selector.
@@ -175,14 +171,7 @@ fn a_committed_pattern_target_or_label_fields_is_not_analyzed() {
     // A literal group, dots and all, is matched as written: analyzed.
     let tmp = support::tempdir();
     let dir = tmp.path();
-    agentctl(["render", "-q", "-o", "old"])
-        .current_dir(dir)
-        .code(0)
-        .run();
-    agentctl(["render", "-q", "-o", "new"])
-        .current_dir(dir)
-        .code(0)
-        .run();
+    two_renders(dir);
     let k = dir.join("old/kustomization.yaml");
     let text = std::fs::read_to_string(&k).expect("kustomization")
         + "patches:\n  - target: {group: networking.k8s.io, kind: NetworkPolicy, name: agent-network-policy}\n    patch: '[{\"op\": \"add\", \"path\": \"/metadata/annotations\", \"value\": {\"x\": \"y\"}}]'\n";
