@@ -107,8 +107,20 @@ pub fn single(
 /// The `agentctl render` command line that brings the environments `targets` under `root` up
 /// to date: the same selection and the same `--set` flags as the diff (without them, the
 /// update would revert what they set).
-fn project_render_command(all: bool, targets: &[Target], root: &Path) -> String {
+fn project_render_command(
+    project: Option<&Path>,
+    all: bool,
+    targets: &[Target],
+    root: &Path,
+) -> String {
     let mut cmd = String::from("agentctl render");
+    // Another project file than the default one: named, or the command renders another project.
+    if let Some(file) = project.filter(|f| *f != Path::new(crate::input::project::FILE_NAME)) {
+        cmd.push_str(&format!(
+            " --project {}",
+            super::shell_word(&file.display().to_string())
+        ));
+    }
     if all {
         cmd.push_str(" --all");
     } else {
@@ -174,7 +186,12 @@ pub fn environments(
                 "{} of {} environments drifted; update them with `{}`\n",
                 drifted.len(),
                 drifts.len(),
-                project_render_command(opts.project.is_some_and(|p| p.all), targets, root)
+                project_render_command(
+                    opts.project.map(|p| p.file),
+                    opts.project.is_some_and(|p| p.all),
+                    targets,
+                    root
+                )
             ));
         }
         crate::say!("{msg}");

@@ -181,3 +181,61 @@ fn a_committed_pattern_target_or_label_fields_is_not_analyzed() {
         .run();
     assert!(!run.stderr.contains("not analyzed"), "{}", run.stderr);
 }
+
+/// The update command `diff --all` and `render --check` print names the project file when it
+/// is not the default one: without it, the command renders another project, or fails.
+#[test]
+fn the_printed_update_command_names_the_project_file() {
+    let tmp = support::tempdir();
+    let dir = tmp.path();
+    write(
+        dir,
+        "sub/proj.yaml",
+        "environments:\n  a: {profiles: [dev]}\n",
+    );
+    agentctl([
+        "render",
+        "--all",
+        "-q",
+        "--project",
+        "sub/proj.yaml",
+        "-o",
+        "deploy",
+    ])
+    .current_dir(dir)
+    .code(0)
+    .run();
+    write(
+        dir,
+        "sub/proj.yaml",
+        "environments:\n  a: {profiles: [dev], set: {agent: {port: 9000}}}\n",
+    );
+    for args in [
+        &[
+            "diff",
+            "--all",
+            "--project",
+            "sub/proj.yaml",
+            "-o",
+            "deploy",
+        ][..],
+        &[
+            "render",
+            "--check",
+            "--all",
+            "--project",
+            "sub/proj.yaml",
+            "-o",
+            "deploy",
+        ][..],
+    ] {
+        let run = agentctl(args).current_dir(dir).code(1).run();
+        assert!(
+            run.stderr.contains(
+                "update them with `agentctl render --project sub/proj.yaml --all -o deploy`"
+            ),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}
