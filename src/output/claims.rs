@@ -5,7 +5,7 @@
 //! which claim is the real one). Read-only: this only decides and words a refusal.
 //!
 //! The record and the markers are committed, so one pull request can forge both: before a
-//! recorded directory is cleaned up, [`rival`] asks the other project files agentctl can find
+//! recorded directory is cleaned up, `rival` asks the other project files agentctl can find
 //! (the record's other keys, and every project file beside the one rendered and beside the
 //! output root) whether one of their environments renders there; a project file is what such
 //! a pull request cannot change unseen.

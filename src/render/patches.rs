@@ -5,7 +5,7 @@
 //! `kustomization.yaml`, in the output's namespace, with the common labels), then every patch of
 //! every layer in layer order, each to every object its target selects (extra objects too).
 //! After every patch, each object a patch changed goes through its Kubernetes type again, once
-//! ([`check`]); what does not survive (a field Kubernetes does not have, a value of the wrong
+//! (`check`); what does not survive (a field Kubernetes does not have, a value of the wrong
 //! type) is an error at the line of the patch that wrote it. A target that selects nothing is an error with a "did you
 //! mean" over the objects. Secrets stay refused: no extra object may be one, no patch may change
 //! an object's kind, and no literal `value:` of an environment variable whose name looks like a
@@ -205,7 +205,7 @@ impl Scan {
 /// [`SHOWN_ERRORS`] of them built, the rest counted: [`Diagnostic::more`]). Time is linear in
 /// the patches times the objects each selects plus the size of the final objects: selecting
 /// reads the objects in place, a patch changes them in place, and each patched object is
-/// checked once, after every patch ([`check`]).
+/// checked once, after every patch (`check`).
 pub fn apply(
     merged: &Merged,
     files: &mut Vec<(String, Vec<J>)>,

@@ -210,7 +210,7 @@ fn credential_plural(word: &str, prev: Option<&str>) -> bool {
 /// with a digit suffix or in the plural too (`PASSWORD2`, `API_KEY2`, `SECRETS`, `API_KEYS`),
 /// whose next word is not a qualifier (`SECRET_NAME`, `TOKEN_LIMIT`, `apiKeyKey`) and is not a
 /// count of model tokens (`MAX_TOKENS`, `MAX_OUTPUT_TOKENS`, `THINKING_BUDGET_TOKENS`: see
-/// [`MODEL_TOKENS`]).
+/// `MODEL_TOKENS`).
 pub fn is_sensitive(name: &str) -> bool {
     let all = words(name);
     let w: Vec<&str> = all.iter().map(|x| bare(x)).collect();

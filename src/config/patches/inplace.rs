@@ -211,7 +211,7 @@ pub(super) fn roll_back(obj: &mut J, undo: Vec<Undo>) {
 /// [`apply_within`] that leaves `obj` unchanged when the patch fails, copying the object only
 /// for a strategic merge that could fail half-way (a list item without its merge key, an
 /// unknown directive): a JSON 6902 patch takes back its own operations
-/// ([`Undo`]), whatever their number.
+/// (`Undo`), whatever their number.
 pub fn apply_in_place(
     obj: &mut J,
     patch: &Patch,

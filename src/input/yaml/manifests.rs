@@ -404,7 +404,7 @@ pub fn read_manifests(text: &str) -> Result<Vec<serde_json::Value>, SyntaxError>
 }
 
 /// Whether every document `read_manifests` read from `text` is an object kubectl can build
-/// ([`unbuildable`]), for a file `kubectl apply -k` builds (one side of `diff`); else the
+/// (`unbuildable`), for a file `kubectl apply -k` builds (one side of `diff`); else the
 /// error at the document's start.
 pub fn check_objects(text: &str, docs: &[serde_json::Value]) -> Result<(), SyntaxError> {
     match docs

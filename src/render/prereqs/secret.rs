@@ -33,7 +33,7 @@ fn shell_var(prefix: &str, name: &str) -> String {
 }
 
 /// The shell variables the values of `keys` are read from, one per key and all distinct:
-/// `anthropic-api-key` → `SECRET_ANTHROPIC_API_KEY` ([`shell_var`]); keys that map to one name
+/// `anthropic-api-key` → `SECRET_ANTHROPIC_API_KEY` (`shell_var`); keys that map to one name
 /// (`a-b`, `a.b`) keep it for the first and add `_2`, `_3`, ... to the next.
 pub fn env_vars<K: AsRef<str>>(keys: impl IntoIterator<Item = K>) -> Vec<String> {
     let mut used = std::collections::BTreeSet::new();
