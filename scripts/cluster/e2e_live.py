@@ -139,7 +139,7 @@ def secret_key(m):
     # The fix, run as printed (its value from the environment), clears the finding.
     fix = [l.split("fix:", 1)[1].strip() for l in out.splitlines() if "kubectl patch secret" in l]
     if fix:
-        env = dict(os.environ, REDIS_PASSWORD="e2e-not-a-secret", PATH=os.path.dirname(m.C.kubectl) + ":" + os.environ["PATH"])
+        env = dict(os.environ, SECRET_REDIS_PASSWORD="e2e-not-a-secret", PATH=os.path.dirname(m.C.kubectl) + ":" + os.environ["PATH"])
         import subprocess
         subprocess.run(["bash", "-c", fix[0].replace("kubectl ", shlex.quote(m.C.kubectl) + " ", 1)], env=env, capture_output=True)
         rc, out, err, _ = agentctl(m, "doctor", *inputs)
