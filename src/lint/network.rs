@@ -136,49 +136,51 @@ fn from_anywhere(o: &J, out: &mut Out) {
     }
 }
 
+/// The NetworkPolicies of `o`'s namespace that select its pods (`labels`) for `ty`
+/// (`Ingress`/`Egress`).
+fn isolating<'a>(
+    ctx: &'a Ctx,
+    o: &'a J,
+    labels: &'a J,
+    ty: &'a str,
+) -> impl Iterator<Item = &'a J> + 'a {
+    ctx.objects.iter().copied().filter(move |p| {
+        kind(p) == "NetworkPolicy"
+            && same_namespace(p, o)
+            && p.pointer("/spec/podSelector")
+                .is_some_and(|s| label_selects(s, labels))
+            && object::items(p, "/spec/policyTypes").any(|t| t.as_str() == Some(ty))
+    })
+}
+
 /// AGT136: the pods of a Job or CronJob isolated for egress by some policy while no policy
 /// selecting them has an egress rule: they can send nothing, DNS included.
 fn egress_blocked(ctx: &Ctx, o: &J, out: &mut Out) {
     let Some(labels) = pod_labels(o) else { return };
-    let mut isolated = false;
-    for p in ctx.objects {
-        if kind(p) != "NetworkPolicy"
-            || !same_namespace(p, o)
-            || !p
-                .pointer("/spec/podSelector")
-                .is_some_and(|s| label_selects(s, labels))
-            || !object::items(p, "/spec/policyTypes").any(|t| t.as_str() == Some("Egress"))
-        {
-            continue;
-        }
-        if object::items(p, "/spec/egress").next().is_some() {
-            return;
-        }
-        isolated = true;
-    }
-    if isolated {
+    let policies: Vec<&J> = isolating(ctx, o, labels, "Egress").collect();
+    if !policies.is_empty()
+        && policies
+            .iter()
+            .all(|p| object::items(p, "/spec/egress").next().is_none())
+    {
+        let names: Vec<&str> = policies.iter().map(|p| object::name(p)).collect();
         out.fire(
             "AGT136",
             super::template_labels(o),
-            "its pods can send nothing: a NetworkPolicy isolates them for egress and none lets any traffic out (the cluster DNS included)".to_owned(),
+            format!(
+                "{} isolate{} them for egress with no egress rule, and no other policy lets any traffic out (the cluster DNS included)",
+                names.join(", "),
+                if names.len() == 1 { "s" } else { "" }
+            ),
         );
     }
 }
 
 fn isolated(ctx: &Ctx, o: &J, out: &mut Out) {
     let Some(labels) = pod_labels(o) else { return };
-    let covered = |ty: &str| {
-        ctx.objects.iter().any(|p| {
-            kind(p) == "NetworkPolicy"
-                && same_namespace(p, o)
-                && p.pointer("/spec/podSelector")
-                    .is_some_and(|s| label_selects(s, labels))
-                && object::items(p, "/spec/policyTypes").any(|t| t.as_str() == Some(ty))
-        })
-    };
     let missing: Vec<&str> = ["Ingress", "Egress"]
         .into_iter()
-        .filter(|t| !covered(t))
+        .filter(|t| isolating(ctx, o, labels, t).next().is_none())
         .collect();
     if !missing.is_empty() {
         out.fire(
