@@ -175,31 +175,16 @@ mod escape_hatch {
     use agentctl::render::Renderer;
 
     fn files(n: usize, failing: bool) -> (tempfile::TempDir, Inputs) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut files = Vec::new();
-        for chunk in 0..n.div_ceil(1000) {
-            let mut text = String::from("patches:\n");
-            for i in chunk * 1000..((chunk + 1) * 1000).min(n) {
-                text.push_str(
-                    "  - target: {labelSelector: app.kubernetes.io/managed-by=agentctl}\n",
-                );
-                if failing {
-                    text.push_str(&format!("    patch: {{spec: {{noSuchField{i}: 1}}}}\n"));
-                } else {
-                    text.push_str(&format!(
-                        "    patch: {{metadata: {{annotations: {{example.com/p{i}: v}}}}}}\n"
-                    ));
-                }
-            }
-            let path = dir.path().join(format!("patches-{chunk}.yaml"));
-            std::fs::write(&path, text).expect("write");
-            files.push(path);
-        }
-        let inputs = Inputs {
-            files,
-            ..Inputs::default()
-        };
-        (dir, inputs)
+        written(n, |i| {
+            let patch = if failing {
+                format!("{{spec: {{noSuchField{i}: 1}}}}")
+            } else {
+                format!("{{metadata: {{annotations: {{example.com/p{i}: v}}}}}}")
+            };
+            format!(
+                "  - target: {{labelSelector: app.kubernetes.io/managed-by=agentctl}}\n    patch: {patch}\n"
+            )
+        })
     }
 
     /// `n` patches in override files of 1,000 each, `entry(i)` writing patch `i`.
