@@ -28,6 +28,10 @@ pub enum Refusal {
     /// `-o` (or an environment's directory) is or is inside a version control metadata
     /// directory; holds the directory's name (`.git`, `.hg`, ...).
     VcsMetadata(PathBuf, String),
+    /// `-o` (or an environment's directory) has a component named like one of agentctl's own
+    /// files (`.agentctl.lock`, `.agentctl-state.json`, `.agentctl-owner`, a staged
+    /// `.agentctl-*.tmp`); holds that component.
+    AgentctlFile(PathBuf, String),
     /// Another run held the directory's lock for the whole `--lock-timeout`.
     LockTimeout {
         /// The locked directory.
@@ -169,6 +173,14 @@ impl Refusal {
                     crate::term::path_line(d)
                 ),
                 Some("write the manifests to a directory of the working tree, such as `deploy`".into()),
+            ),
+            AgentctlFile(d, name) => (
+                format!(
+                    "refusing to write into `{}`: `{}` is named like one of agentctl's own files (its lock note, record, owner marker, staged files)",
+                    crate::term::path_line(d),
+                    crate::term::one_line(name)
+                ),
+                Some("choose a directory whose names do not start with `.agentctl`, such as `deploy`".into()),
             ),
             LockTimeout { dir, holder, seconds } => (
                 format!(

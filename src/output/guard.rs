@@ -76,6 +76,12 @@ pub fn check(shown: &Path, resolved: &Path) -> Result<(), Refusal> {
     {
         return Err(Refusal::VcsMetadata(shown.to_owned(), dir.to_owned()));
     }
+    if let Some(own) = resolved.components().find_map(|c| {
+        let name = c.as_os_str().to_string_lossy();
+        crate::config::names::agentctl_file(&name).map(|_| name.into_owned())
+    }) {
+        return Err(Refusal::AgentctlFile(shown.to_owned(), own));
+    }
     if let Some(marker) = REPOSITORY_MARKERS
         .iter()
         .find(|m| std::fs::symlink_metadata(resolved.join(m)).is_ok())

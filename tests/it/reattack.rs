@@ -239,3 +239,26 @@ fn the_printed_update_command_names_the_project_file() {
         );
     }
 }
+
+/// The same names as a single render's `-o` (or below it): refused by the output guard that
+/// every write root goes through, before anything is written.
+#[test]
+fn a_single_render_into_a_name_of_agentctl_s_own_files_is_refused() {
+    for out in [
+        ".agentctl.lock",
+        "o/.agentctl-owner",
+        "o/.AGENTCTL-state.json/x",
+    ] {
+        let tmp = support::tempdir();
+        let dir = tmp.path();
+        let run = agentctl(["render", "-q", "-o", out]).current_dir(dir).run();
+        assert_eq!(run.code, 2, "{out}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("is named like one of agentctl's own files"),
+            "{out}: {}",
+            run.stderr
+        );
+        assert!(tree(dir).is_empty(), "{out}: a refused run wrote");
+    }
+}
