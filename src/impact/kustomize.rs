@@ -90,10 +90,11 @@ pub fn build(files: Vec<(String, Vec<J>)>, notes: &mut Vec<String>) -> Vec<J> {
             )),
         }
         for (i, entry) in k["labels"].as_array().into_iter().flatten().enumerate() {
-            if entry["includeSelectors"] == true
-                || entry["includeTemplates"] == true
-                || entry.get("fields").is_some()
-            {
+            // Anything but `false` or nothing: kubectl's YAML 1.1 reader takes `yes`, `on`, ...
+            // for `true`, which agentctl's reader keeps as text.
+            let set =
+                |field: &str| !matches!(entry.get(field), None | Some(J::Null | J::Bool(false)));
+            if set("includeSelectors") || set("includeTemplates") || entry.get("fields").is_some() {
                 notes.push(format!(
                     "{kname}: labels[{i}] sets selector, template or other fields' labels, which agentctl does not write, so it is not analyzed"
                 ));
@@ -288,10 +289,57 @@ fn patch(
     .map_err(|e| e.message)?;
     for i in selected {
         if let Some(o) = objects.get_mut(i) {
+            if let patches::Body::Strategic(body) = &parsed.body
+                && let Some(why) = port_protocols(o, body)
+            {
+                return Err(why);
+            }
             patches::apply(o, &parsed).map_err(|e| e.message)?;
         }
     }
     Ok(())
+}
+
+/// kustomize merges container ports by `containerPort` and `protocol`, and Service ports by
+/// `port` and `protocol` (the lists' map keys): a patch item with an object item's port but
+/// not its protocol (written on one side only, or another) is not merged as a Kubernetes
+/// strategic merge would (kubectl 1.32 drops it). Such a patch is not reproduced.
+fn port_protocols(object: &J, body: &J) -> Option<String> {
+    let api = object["apiVersion"].as_str().unwrap_or_default();
+    let kind = object["kind"].as_str().unwrap_or_default();
+    let at = |v: &J, path: &[&str]| path.iter().try_fold(v, |v, k| v.get(*k)).cloned();
+    let clash = |old: &J, new: &J, key: &str| {
+        let items = |l: &J| l.as_array().cloned().unwrap_or_default();
+        items(new).iter().find_map(|p| {
+            let port = p.get(key)?;
+            let o = items(old).into_iter().find(|o| o.get(key) == Some(port))?;
+            (o.get("protocol") != p.get("protocol")).then(|| {
+                format!(
+                    "a patch port `{key}: {port}` without the protocol the object's port has: kustomize merges ports by `{key}` and `protocol`, not as Kubernetes does"
+                )
+            })
+        })
+    };
+    if api == "v1" && kind == "Service" {
+        return clash(
+            &at(object, &["spec", "ports"])?,
+            &at(body, &["spec", "ports"])?,
+            "port",
+        );
+    }
+    let spec = crate::k8s::object::pod_spec_path(api, kind)?;
+    let (old_spec, new_spec) = (at(object, spec)?, at(body, spec)?);
+    ["containers", "initContainers", "ephemeralContainers"]
+        .iter()
+        .find_map(|list| {
+            new_spec[*list].as_array()?.iter().find_map(|c| {
+                let old = old_spec[*list]
+                    .as_array()?
+                    .iter()
+                    .find(|o| o.get("name").is_some() && o.get("name") == c.get("name"))?;
+                clash(&old["ports"], &c["ports"], "containerPort")
+            })
+        })
 }
 
 #[cfg(test)]

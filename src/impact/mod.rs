@@ -329,6 +329,9 @@ fn refs(o: &Objects) -> Vec<&J> {
 
 /// Objects created in a new namespace, or deleted with their namespace, are one line: the
 /// Namespace's, which counts them (its deletion already names the data that goes with it).
+/// A created object with a classed finding (a lint rule that now fires on it, a binding that
+/// grants a role) keeps its own line: an object moved into a new namespace is checked as any
+/// other, so `--fail-on security` sees a pod spec a move made privileged.
 fn fold_namespaces(impacts: Vec<Impact>) -> Vec<Impact> {
     let whole = |change: Change| -> Vec<String> {
         impacts
@@ -340,7 +343,9 @@ fn fold_namespaces(impacts: Vec<Impact>) -> Vec<Impact> {
     let (created, deleted) = (whole(Change::Create), whole(Change::Delete));
     let folded = |i: &Impact| {
         let ns = i.namespace.as_deref().unwrap_or_default();
-        (i.change == Change::Create && created.iter().any(|n| n == ns))
+        (i.change == Change::Create
+            && created.iter().any(|n| n == ns)
+            && i.findings.iter().all(|f| f.class.is_none()))
             || (i.change == Change::Delete && deleted.iter().any(|n| n == ns))
     };
     let mut out: Vec<Impact> = Vec::new();
@@ -352,7 +357,7 @@ fn fold_namespaces(impacts: Vec<Impact>) -> Vec<Impact> {
         if i.kind == "Namespace" && i.change != Change::Update {
             let inside: Vec<&Impact> = impacts
                 .iter()
-                .filter(|x| x.change == i.change && x.namespace.as_deref() == Some(&i.name))
+                .filter(|x| x.namespace.as_deref() == Some(&i.name) && folded(x))
                 .collect();
             if !inside.is_empty() {
                 let verb = if i.change == Change::Create {

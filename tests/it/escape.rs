@@ -1187,7 +1187,7 @@ fn a_committed_kustomization_is_built_as_kubectl_apply_k_builds_it() {
         "resources:\n",
         "resources:\n- https://example.com/cluster-admin-binding\n",
         1,
-    ) + "patches:\n- patch: |-\n    $patch: delete\n    apiVersion: networking.k8s.io/v1\n    kind: NetworkPolicy\n    metadata: {name: agent-network-policy}\n- target: {kind: Deployment, name: agent-deployment}\n  patch: |-\n    - op: add\n      path: /spec/template/spec/containers/0/securityContext/privileged\n      value: true\n- target: {kind: Deployment, name: \"agent-.*\"}\n  patch: '[]'\nimages:\n- name: x\n  newTag: evil\n";
+    ) + "patches:\n- patch: |-\n    $patch: delete\n    apiVersion: networking.k8s.io/v1\n    kind: NetworkPolicy\n    metadata: {name: agent-network-policy}\n- target: {kind: Deployment, name: agent-deployment}\n  patch: |-\n    - op: add\n      path: /spec/template/spec/containers/0/securityContext/privileged\n      value: true\n- target: {kind: Deployment, name: \"agent-.*\"}\n  patch: '[{op: remove, path: /metadata/labels}]'\nimages:\n- name: x\n  newTag: evil\n";
     std::fs::write(w.join("new/kustomization.yaml"), k).expect("write");
     let base = ["diff", "--base-dir", "old", "-o", "new"];
     let text = agentctl(base).current_dir(w).run();

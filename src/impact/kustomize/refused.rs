@@ -266,7 +266,206 @@ pub fn refused(
             at("apiVersion", None),
         ));
     }
-    resources(name, doc, files, tree, &at)
+    if let Some(e) = typed_as_yaml11(first, shown) {
+        return Some(e);
+    }
+    patches(name, doc, files, &at).or_else(|| resources(name, doc, files, tree, &at))
+}
+
+/// Whether a Kustomization field at `path` holds a string (a map of strings' values, a list
+/// of strings' items, the string fields of `labels`, `patches`, `images` and `metadata`).
+fn string_at(path: &[yaml::PathSeg]) -> bool {
+    use yaml::PathSeg::{Index, Key};
+    let field = |k: &str| {
+        FIELDS
+            .iter()
+            .find(|(f, _)| f.eq_ignore_ascii_case(k))
+            .map(|(_, ty)| *ty)
+    };
+    match path {
+        [Key(k)] => field(k) == Some(Ty::Str),
+        [Key(k), _] => matches!(field(k), Some(Ty::StrMap | Ty::Strs)),
+        [Key(k), Index(_), Key(f), ..] => match (field(k), k.to_ascii_lowercase().as_str()) {
+            (Some(Ty::Objects), "labels") => f == "pairs" && path.len() == 4,
+            (Some(Ty::Objects), "patches" | "patchesjson6902") => {
+                (path.len() == 3 && (f == "path" || f == "patch"))
+                    || (path.len() == 4 && f == "target")
+            }
+            (Some(Ty::Objects), "images") => {
+                path.len() == 3 && ["name", "newName", "newTag", "digest"].contains(&f.as_str())
+            }
+            _ => false,
+        },
+        [Key(k), Key(f), ..] if k.eq_ignore_ascii_case("metadata") => {
+            matches!(
+                (f.as_str(), path.len()),
+                ("name" | "namespace", 2) | ("labels" | "annotations", 3)
+            )
+        }
+        _ => false,
+    }
+}
+
+/// kubectl reads a kustomization file with YAML 1.1 (`sigs.k8s.io/yaml`), then Go's JSON
+/// decoder: a plain `yes`, `on`, `010` or `1.0` where Kustomization wants a string is a bool
+/// or a number to it, and it refuses the file. agentctl's YAML 1.2 reader would take the text.
+fn typed_as_yaml11(first: &str, shown: &str) -> Option<SyntaxError> {
+    for (path, value, pos) in yaml::plain_values(first).ok()? {
+        if matches!(value.as_str(), "" | "~" | "null" | "Null" | "NULL") || !string_at(&path) {
+            continue;
+        }
+        let b = value.as_bytes();
+        let date = b.len() >= 8 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-';
+        let what = if yaml::YAML11_BOOLS.contains(&value.as_str()) {
+            "a boolean"
+        } else if yaml::yaml11_retypes(&value) && !date {
+            "a number"
+        } else {
+            continue;
+        };
+        let at = path
+            .iter()
+            .map(|p| match p {
+                yaml::PathSeg::Key(k) => crate::term::one_line(k).into_owned(),
+                yaml::PathSeg::Index(i) => format!("[{i}]"),
+            })
+            .collect::<Vec<_>>()
+            .join(".")
+            .replace(".[", "[");
+        return Some(SyntaxError {
+            len: value.chars().count().max(1),
+            hint: Some(format!(
+                "quote it (`\"{}\"`) if it is meant as text",
+                crate::term::one_line(&value)
+            )),
+            ..refusal(
+                format!(
+                    "`{at}` of {shown} is `{}`, which kubectl's YAML 1.1 reader takes for {what}, not the string Kustomization wants: `kubectl kustomize` refuses it",
+                    crate::term::one_line(&value)
+                ),
+                pos,
+            )
+        });
+    }
+    None
+}
+
+/// The `patches` rules of [`refused`]: what kustomize refuses in an entry it reads itself
+/// (checked against `kubectl kustomize` 1.32): an empty patch (nothing, `null`, `[]`,
+/// comments); a map without `kind` or `metadata.name` (kustomize reads a strategic merge only
+/// as an object; without a kind it tries JSON 6902 and fails); a JSON 6902 list, or an empty
+/// patch file, without `target`; a strategic merge without `target` that no object of the
+/// build has the exact identity of (`apiVersion`, `kind`, `metadata.name`, and namespace:
+/// none matches none, `default` matches none).
+fn patches(
+    name: &str,
+    doc: &serde_json::Map<String, J>,
+    files: &[(String, Vec<J>)],
+    at: &dyn Fn(&str, Option<usize>) -> Pos,
+) -> Option<SyntaxError> {
+    let shown = name.rsplit('/').next().unwrap_or(name);
+    let dir = name.rsplit_once('/').map_or("", |(d, _)| d);
+    let entries = doc.get("patches").and_then(J::as_array)?;
+    // The objects of the build, when every `resources` entry is a file among the compared
+    // ones (else which objects there are is not known here, and no match is refused).
+    let mut objects: Option<Vec<&J>> = Some(Vec::new());
+    for r in doc
+        .get("resources")
+        .and_then(J::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let found = super::resolve(dir, r.as_str().unwrap_or_default())
+            .and_then(|path| files.iter().find(|(n, _)| *n == path));
+        match (found, objects.as_mut()) {
+            (Some((_, docs)), Some(list)) => {
+                list.extend(
+                    docs.iter()
+                        .filter(|d| d.is_object() && d["kind"] != "Kustomization"),
+                );
+            }
+            _ => objects = None,
+        }
+    }
+    for (i, entry) in entries.iter().enumerate() {
+        let Some(m) = entry.as_object() else {
+            continue;
+        };
+        let target = m.get("target").is_some_and(|t| !t.is_null());
+        let (docs, inline) = match (
+            m.get("patch").and_then(J::as_str),
+            m.get("path").and_then(J::as_str),
+        ) {
+            (Some(text), None) => match yaml::read_manifests(text) {
+                Ok(docs) => (docs, true),
+                Err(_) => continue,
+            },
+            (None, Some(file)) => match super::resolve(dir, file)
+                .and_then(|path| files.iter().find(|(n, _)| *n == path))
+            {
+                Some((_, docs)) => (docs.clone(), false),
+                None => continue,
+            },
+            _ => continue,
+        };
+        let refuse = |why: String| {
+            Some(refusal(
+                format!("patches[{i}] of {shown} {why}: `kubectl kustomize` refuses it"),
+                at("patches", Some(i)),
+            ))
+        };
+        let body = docs.iter().find(|d| !d.is_null());
+        match body {
+            None if inline || !target => {
+                return refuse(if inline {
+                    "is empty".into()
+                } else {
+                    "names an empty file and has no `target` (kustomize then reads it as a JSON 6902 patch, which needs one)".into()
+                });
+            }
+            Some(J::Array(ops)) if ops.is_empty() => {
+                return refuse("is an empty JSON 6902 patch".into());
+            }
+            Some(J::Array(_)) if !target => {
+                return refuse("is a JSON 6902 patch without `target`".into());
+            }
+            Some(J::Object(b)) => {
+                let text = |v: Option<&J>| v.and_then(J::as_str).map(str::to_owned);
+                let kind = text(b.get("kind"));
+                let meta = b.get("metadata");
+                let pname = text(meta.and_then(|m| m.get("name")));
+                if kind.is_none() {
+                    return refuse("is a map without `kind`: kustomize reads a strategic-merge patch only as an object (`apiVersion`, `kind`, `metadata.name`), and tries it as a JSON 6902 patch".into());
+                }
+                if pname.is_none() {
+                    return refuse("is a strategic-merge patch without `metadata.name`".into());
+                }
+                if !target && let Some(objects) = &objects {
+                    let pns = text(meta.and_then(|m| m.get("namespace")));
+                    let ns_of =
+                        |n: Option<String>| n.filter(|n| n != "default").unwrap_or_default();
+                    let found = objects.iter().any(|o| {
+                        o.get("apiVersion") == b.get("apiVersion")
+                            && text(o.get("kind")) == kind
+                            && text(o["metadata"].get("name")) == pname
+                            && ns_of(text(o["metadata"].get("namespace"))) == ns_of(pns.clone())
+                    });
+                    if !found {
+                        let ns = pns.as_deref().map_or(String::new(), |n| format!("{n}/"));
+                        return refuse(crate::term::one_line(&format!(
+                            "has no `target`, and no object of the build is `{} {} {ns}{}` exactly (kustomize matches such a patch by its `apiVersion`, `kind`, name and namespace; a patch without a namespace matches only an object without one)",
+                            b.get("apiVersion").and_then(J::as_str).unwrap_or("(no apiVersion)"),
+                            kind.as_deref().unwrap_or_default(),
+                            pname.as_deref().unwrap_or_default(),
+                        ))
+                        .into_owned());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The `resources` rules of [`refused`] (see the module).

@@ -649,6 +649,6 @@ mod tests;
 pub use scalar::{NotDecimal, not_decimal, resolve_plain, unfit_character};
 
 pub use manifests::{
-    YAML11_BOOLS, check_objects, from_str, go_yaml_less, is_yaml11_only_bool, plain_strings,
-    read_manifests, to_string_ordered, yaml11_retypes,
+    PathSeg, YAML11_BOOLS, check_objects, from_str, go_yaml_less, is_yaml11_only_bool,
+    plain_strings, plain_values, read_manifests, to_string_ordered, yaml11_retypes,
 };

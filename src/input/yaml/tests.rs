@@ -562,6 +562,10 @@ fn ambiguous_strings_are_quoted_on_output() {
         " lead",
         "true",
         "1e3",
+        "0X1F",
+        "0O17",
+        "0B11",
+        "1_000",
     ] {
         let yaml = to_canonical(&serde_json::json!({ "k": s })).unwrap_or_default();
         assert_ne!(yaml.trim(), format!("k: {s}"), "{s} was emitted bare");
@@ -596,4 +600,56 @@ fn keys_sort_as_go_yaml_sorts_them() {
         to_canonical(&value).unwrap(),
         "A_B: 4\nA2: 2\nA10: 1\nAB: 3\nb:\n  x9: 2\n  x10: 1\n"
     );
+}
+
+#[test]
+fn plain_values_have_their_paths_and_quoted_ones_are_left_out() {
+    let got = plain_values("a: 1\nb: [x, \"y\"]\nc: {d: 010}\n").unwrap_or_default();
+    let got: Vec<(String, String)> = got
+        .into_iter()
+        .map(|(path, v, _)| {
+            let p = path
+                .iter()
+                .map(|s| match s {
+                    PathSeg::Key(k) => k.clone(),
+                    PathSeg::Index(i) => i.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(".");
+            (p, v)
+        })
+        .collect();
+    let want = [("a", "1"), ("b.0", "x"), ("c.d", "010")];
+    for (p, v) in want {
+        assert!(got.contains(&(p.to_owned(), v.to_owned())), "{got:?}");
+    }
+    assert!(!got.iter().any(|(_, v)| v == "y"), "{got:?}");
+}
+
+#[test]
+fn a_number_kubectl_reads_otherwise_is_an_error_at_its_line() {
+    for (text, line) in [
+        ("a: 1\nb: 010\n", 2),
+        ("a:\n  - 1_000\n", 2),
+        ("x: 0b11\n", 1),
+        ("x: 0X1F\n", 1),
+        ("---\na: 1\n---\nb: -017\n", 4),
+    ] {
+        let e = read_alike(text);
+        assert!(
+            e.as_ref().is_err_and(|e| e.pos.line == line),
+            "{text:?}: {e:?}"
+        );
+    }
+    for text in [
+        "a: 10\n",
+        "a: \"010\"\n",
+        "a: 0x1f\n",
+        "a: 0o17\n",
+        "a: 0.5\n",
+        "a: 0\n",
+        "a: 09\n",
+    ] {
+        assert!(read_alike(text).is_ok(), "{text:?}");
+    }
 }
