@@ -53,9 +53,9 @@ pub struct InputArgs {
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub sets: Vec<String>,
     /// The Kubernetes version of the target cluster (`1.29`, `v1.29.3`, Argo CD's
-    /// `$KUBE_VERSION`): every feature it lacks is refused, naming the version it needs. Same
-    /// as `--set kubeVersion=VERSION` after the other flags, so it wins over a project
-    /// environment's `kubeVersion:`. From 1.27 (the default) to 1.33.
+    /// `$KUBE_VERSION`): every feature it lacks is refused, naming the version it needs.
+    /// Applied after the `--set` flags, so it wins over a project environment's
+    /// `kubeVersion:`. From 1.27 (the default) to 1.33.
     #[arg(long, value_name = "VERSION")]
     pub kube_version: Option<String>,
 }

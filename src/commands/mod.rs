@@ -65,10 +65,16 @@ impl From<&InputArgs> for Inputs {
 }
 
 impl InputArgs {
-    /// The `--set` flags, then `--kube-version V` as the `--set kubeVersion=V` it is short for.
+    /// The `--set` flags, then `--kube-version V` after them (it wins over a project
+    /// environment's `kubeVersion:`), in the form the layer reader shows as the flag itself
+    /// ([`crate::input::layers::KUBE_VERSION_FLAG`]).
     pub(crate) fn all_sets(&self) -> Vec<String> {
         let mut sets = self.sets.clone();
-        sets.extend(self.kube_version.iter().map(|v| format!("kubeVersion={v}")));
+        sets.extend(
+            self.kube_version
+                .iter()
+                .map(|v| format!("{}{v}", crate::input::layers::KUBE_VERSION_FLAG)),
+        );
         sets
     }
 }
@@ -354,7 +360,10 @@ pub(crate) fn set_note(sets: &[String]) {
     // The target version changes what is refused, never the files: no drift to warn of.
     let flags: Vec<String> = sets
         .iter()
-        .filter(|s| !s.starts_with("kubeVersion="))
+        .filter(|s| {
+            !s.starts_with("kubeVersion=")
+                && !s.starts_with(crate::input::layers::KUBE_VERSION_FLAG)
+        })
         .map(|s| format!("--set {}", shell_word(&shown_set(s))))
         .collect();
     if flags.is_empty() {

@@ -18,7 +18,7 @@ use crate::input::yaml::{self, Key, Node, Pos, Value};
 use crate::input::{credentials, schema_check};
 
 mod set;
-pub use set::set;
+pub use set::{KUBE_VERSION_FLAG, set};
 
 /// Largest override file accepted, in bytes (a real one is a few kilobytes).
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;

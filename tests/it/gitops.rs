@@ -181,6 +181,50 @@ fn a_project_environment_names_its_cluster_version_and_the_flag_wins() {
 // ---------------------------------------------------------------------------------------------
 // Argo CD: the config management plugin, run as argocd-cmp-server runs it.
 
+/// Issue 21, W7: `--kube-version` is shown as the flag the user typed, in errors and in
+/// `explain`'s layers, never as a `--set kubeVersion=` nobody wrote.
+#[test]
+fn the_kube_version_flag_is_shown_as_itself() {
+    let tmp = support::tempdir();
+    let low = agentctl(["render", "-o", "out", "--kube-version", "1.20"])
+        .current_dir(tmp.path())
+        .run();
+    assert_eq!(low.code, 2, "{}", low.stderr);
+    assert!(low.stderr.contains("--kube-version 1.20"), "{}", low.stderr);
+    assert!(!low.stderr.contains("--set"), "{}", low.stderr);
+    assert!(!tmp.path().join("out").exists());
+    let explain = agentctl(["explain", "kubeVersion", "--kube-version", "1.30"])
+        .current_dir(tmp.path())
+        .run();
+    assert_eq!(explain.code, 0, "{}", explain.stderr);
+    assert!(
+        explain.stdout.contains("--kube-version 1.30"),
+        "{}",
+        explain.stdout
+    );
+    assert!(
+        !explain.stdout.contains("--set kubeVersion"),
+        "{}",
+        explain.stdout
+    );
+    // Not a version at all: the error points into the flag's value.
+    let bad = agentctl(["render", "-o", "out", "--kube-version", "latest"])
+        .current_dir(tmp.path())
+        .run();
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("--kube-version latest"),
+        "{}",
+        bad.stderr
+    );
+    // A written render records no note about a flag that changes no file.
+    let ok = agentctl(["render", "-o", "out", "--kube-version", "1.31"])
+        .current_dir(tmp.path())
+        .run();
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert!(!ok.stderr.contains("recorded nowhere"), "{}", ok.stderr);
+}
+
 /// `gitops/argocd/plugin.yaml`, parsed.
 fn plugin() -> serde_json::Value {
     let text = std::fs::read_to_string(support::root().join("gitops/argocd/plugin.yaml"))

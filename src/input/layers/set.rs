@@ -16,6 +16,9 @@ use crate::input::{credentials, schema_check};
 /// against the schema segment by segment, then the value typed by the schema at that path;
 /// each step's diagnostic points into the flag at its own column.)
 pub fn set(arg: &str) -> Result<Layer, Vec<Diagnostic>> {
+    if let Some(version) = arg.strip_prefix(KUBE_VERSION_FLAG) {
+        return kube_version(version);
+    }
     let source = credentials::source(Origin::Set(arg.to_owned()), arg);
     // The first `=` outside a quoted key.
     let mut quoted = false;
@@ -145,6 +148,48 @@ pub fn set(arg: &str) -> Result<Layer, Vec<Diagnostic>> {
             )]),
         };
     }
+    let diags = schema_check::check(&tree, &source);
+    if diags.is_empty() {
+        Ok(Layer {
+            source,
+            tree,
+            extras: Extras::default(),
+        })
+    } else {
+        Err(diags)
+    }
+}
+
+/// How `--kube-version V` travels among the `--set` flags it comes after (so it wins over a
+/// project environment's `kubeVersion:`): `"--kube-version V"`, read by [`set`] as a layer of
+/// its own that every message shows as the flag the user typed, never as `--set kubeVersion=`.
+pub const KUBE_VERSION_FLAG: &str = "--kube-version ";
+
+/// `--kube-version V` as a layer: `kubeVersion: V`, located in the flag's value.
+fn kube_version(version: &str) -> Result<Layer, Vec<Diagnostic>> {
+    let source = credentials::source(Origin::Argument(KUBE_VERSION_FLAG.into()), version);
+    let at = Pos { line: 1, col: 1 };
+    let leaf = schema::lookup(&["kubeVersion"])
+        .map_err(|_| vec![Diagnostic::new("the schema has no `kubeVersion`").at(&source, at, 1)])?;
+    let value = schema_check::typed_set_value(leaf, version, at).map_err(|msg| {
+        vec![
+            Diagnostic::new(msg)
+                .path("kubeVersion")
+                .at(&source, at, version.chars().count())
+                .label(format!("expected {}", schema::describe(leaf))),
+        ]
+    })?;
+    let tree = Node {
+        pos: at,
+        len: version.chars().count().max(1),
+        value: Value::Map(vec![(
+            Key {
+                name: "kubeVersion".into(),
+                pos: at,
+            },
+            value,
+        )]),
+    };
     let diags = schema_check::check(&tree, &source);
     if diags.is_empty() {
         Ok(Layer {
