@@ -333,6 +333,22 @@ impl Refusal {
                 ),
                 None,
             ),
+            // A name like agentctl's own files is no output directory: no render suggested
+            // (render refuses it, `Refusal::AgentctlFile`).
+            NothingToCompare(dir, _)
+                if dir.components().any(|c| {
+                    crate::config::names::agentctl_file(&c.as_os_str().to_string_lossy())
+                        .is_some()
+                }) =>
+            {
+                (
+                    format!(
+                        "`{}` is not a directory, and is named like one of agentctl's own files (its lock note, record, owner marker, staged files), which no render writes into",
+                        crate::term::path_line(dir)
+                    ),
+                    Some("compare a directory agentctl renders, such as `deploy`".into()),
+                )
+            }
             NothingToCompare(dir, command) => (
                 format!(
                     "`{}` is not a directory; render it first with `{command}`",

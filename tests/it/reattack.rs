@@ -260,5 +260,15 @@ fn a_single_render_into_a_name_of_agentctl_s_own_files_is_refused() {
             run.stderr
         );
         assert!(tree(dir).is_empty(), "{out}: a refused run wrote");
+        // `diff` against it suggests no render that would be refused.
+        let diff = agentctl(["diff", "-o", out]).current_dir(dir).run();
+        assert_eq!(diff.code, 2, "{out}: {}", diff.stderr);
+        assert!(
+            diff.stderr
+                .contains("is named like one of agentctl's own files")
+                && !diff.stderr.contains("render it first"),
+            "{out}: {}",
+            diff.stderr
+        );
     }
 }
