@@ -151,7 +151,10 @@ pub(crate) async fn config(opts: &Options) -> Result<(Config, Origin), ClusterEr
         {
             let config = Config::incluster().map_err(|e| {
                 fail(
-                    format!("no kubeconfig, and the in-cluster configuration is unusable: {e}"),
+                    format!(
+                        "no kubeconfig, and the in-cluster configuration is unusable: {}",
+                        super::foreign::text(&e)
+                    ),
                     "set KUBECONFIG or pass --kubeconfig FILE".to_owned(),
                 )
             })?;
@@ -183,7 +186,10 @@ pub(crate) async fn config(opts: &Options) -> Result<(Config, Origin), ClusterEr
             let one = super::kubeconfig::read(f).map_err(|e| fail(e.message, e.help))?;
             merged = merged.merge(one).map_err(|e| {
                 fail(
-                    format!("cannot merge the kubeconfig files of {source}: {e}"),
+                    format!(
+                        "cannot merge the kubeconfig files of {source}: {}",
+                        super::foreign::text(&e)
+                    ),
                     None,
                 )
             })?;
@@ -221,7 +227,10 @@ pub(crate) async fn config(opts: &Options) -> Result<(Config, Origin), ClusterEr
             .await
             .map_err(|e| {
                 fail(
-                    format!("cannot use context `{context}` of {source}: {e}"),
+                    format!(
+                        "cannot use context `{context}` of {source}: {}",
+                        super::foreign::text(&e)
+                    ),
                     format!(
                         "check it with `kubectl config view --minify --context {}`",
                         crate::shell::quote(&context)
@@ -246,7 +255,9 @@ pub(crate) async fn config(opts: &Options) -> Result<(Config, Origin), ClusterEr
     Ok((config, origin))
 }
 
-/// A request's failure, said for `what` (`list pods in namespace x`) at `origin`.
+/// A request's failure, said for `what` (`list pods in namespace x`) at `origin`; what the
+/// error itself says only through [`super::foreign::text`] (never a credential plugin's
+/// output, nothing it quotes).
 pub(crate) fn explain(
     e: &kube::Error,
     what: &str,
@@ -301,7 +312,10 @@ pub(crate) fn explain(
                 )
             } else {
                 fail(
-                    format!("cannot reach the cluster at {origin} to {what}: {chain}"),
+                    format!(
+                        "cannot reach the cluster at {origin} to {what}: {}",
+                        super::foreign::text(other)
+                    ),
                     format!(
                         "check that it is up and that the address is right: `{kubectl} cluster-info`"
                     ),

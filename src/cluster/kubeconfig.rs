@@ -169,7 +169,7 @@ fn parse_error(e: &KubeconfigError, shown: &str) -> Unread {
             let (pos, why) = crate::input::yaml::unquoted_error(inner);
             (pos.map_or_else(String::new, |p| format!(":{p}")), why)
         }
-        other => (String::new(), other.to_string()),
+        other => (String::new(), super::foreign::text(other)),
     };
     fail(
         format!(

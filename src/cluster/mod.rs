@@ -1,13 +1,15 @@
 //! The live cluster: the one connection (kube-rs on a current-thread tokio runtime, created
 //! only when a cluster command runs, so `render` and `diff` pay nothing for it) and the reads
 //! the cluster commands make: get, list, discovery and server-side dry-run, never a write.
-//! Every failure is a located [`connect::ClusterError`] (server, context, kubeconfig, fix).
+//! Every failure is a located [`connect::ClusterError`] (server, context, kubeconfig, fix),
+//! what a foreign error says told by [`foreign`] (never a credential plugin's output).
 //! What is made of the objects read is pure and tested offline over recorded objects:
 //! [`health`] (`status`), [`doctor`] (prerequisites and troubleshooting).
 
 pub mod connect;
 pub mod doctor;
 pub mod drift;
+mod foreign;
 pub mod health;
 pub mod kubeconfig;
 pub mod live;
@@ -47,7 +49,10 @@ impl Cluster {
             let _guard = rt.enter();
             kube::Client::try_from(config).map_err(|e| {
                 fail(
-                    format!("cannot set up a client for {origin}: {e}"),
+                    format!(
+                        "cannot set up a client for {origin}: {}",
+                        foreign::text(&e)
+                    ),
                     "check the certificates and credentials of that context (`kubectl config view --minify`)".to_owned(),
                 )
             })?

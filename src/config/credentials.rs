@@ -6,9 +6,11 @@
 //! a source (the spans to mask in a shown line); diagnostics apply the value shapes to every
 //! line they print, so a value quoted in a headline or an internal error is masked too. No I/O.
 
+mod lines;
 mod names;
 mod objects;
 mod shapes;
+mod tokens;
 
 pub use names::{
     REDACTED_KEY, is_credential, is_sensitive, key_holds_credential, shown_key, shown_path,
@@ -22,66 +24,6 @@ pub type Span = (usize, usize);
 /// Characters of a token (base64, base64url, hex, the separators tokens use).
 fn token_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '/' | '.' | '~')
-}
-
-/// Known token prefixes and the least number of token characters after them.
-const PREFIXES: &[(&str, usize)] = &[
-    ("sk-ant-", 16),
-    ("sk-proj-", 16),
-    ("sk-svcacct-", 16),
-    ("sk-", 20),
-    ("ghp_", 20),
-    ("gho_", 20),
-    ("ghu_", 20),
-    ("ghs_", 20),
-    ("ghr_", 20),
-    ("github_pat_", 20),
-    ("glpat-", 16),
-    ("xoxb-", 10),
-    ("xoxp-", 10),
-    ("xoxa-", 10),
-    ("xoxo-", 10),
-    ("xoxs-", 10),
-    ("xoxr-", 10),
-    ("xapp-", 10),
-    ("hf_", 20),
-    ("AIza", 30),
-    ("npm_", 30),
-];
-
-/// AWS access key id prefixes (then 16 upper-case letters or digits).
-const AWS: &[&str] = &[
-    "AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA",
-];
-
-/// Shannon entropy of a string, in bits per character.
-fn entropy(s: &[char]) -> f64 {
-    let mut counts = std::collections::BTreeMap::new();
-    for c in s {
-        *counts.entry(*c).or_insert(0usize) += 1;
-    }
-    let n = s.len() as f64;
-    counts
-        .values()
-        .map(|&k| {
-            let p = k as f64 / n;
-            -p * p.log2()
-        })
-        .sum()
-}
-
-/// Whether a token (a run of [`token_char`]s) looks random enough to be a secret: at least 20
-/// characters, at least three each of upper-case letters, lower-case letters and digits, and
-/// more than 4 bits of entropy per character.
-/// (Hex digests, version strings, words and paths do not qualify.)
-fn high_entropy(t: &[char]) -> bool {
-    let count = |f: fn(&char) -> bool| t.iter().filter(|c| f(c)).count();
-    t.len() >= 20
-        && count(char::is_ascii_uppercase) >= 3
-        && count(char::is_ascii_lowercase) >= 3
-        && count(char::is_ascii_digit) >= 3
-        && !t.iter().any(|c| *c == '/' && t.len() < 40)
-        && entropy(t) > 4.0
 }
 
 /// The spans of `line` whose *value* looks like a credential, whatever key it has: the token
@@ -119,130 +61,14 @@ pub fn value_spans(line: &[char]) -> Vec<Span> {
     }
     // The same without a scheme: `user:password@host[:port][/db]`.
     out.extend(bare_userinfo(&text));
-    // A credential's name given a value inside the string.
-    out.extend(named_values(line));
-    // Embedded config lines, netrc, XML, command flags, HTTP and docker credentials.
+    // A credential's name given a value inside the string, a config line's key.
+    out.extend(lines::named_values(line));
+    lines::config_line(line, &mut out);
+    // Embedded netrc, XML, command flags, HTTP and docker credentials.
     out.extend(shapes::spans(line, &text));
-    // Tokens.
-    let mut i = 0;
-    while i < line.len() {
-        if !token_char(line[i]) || (i > 0 && token_char(line[i - 1])) {
-            i += 1;
-            continue;
-        }
-        let mut end = i;
-        while end < line.len() && token_char(line[end]) {
-            end += 1;
-        }
-        // Base64 padding ends a token; any other `=` separates a key from its value.
-        while end < line.len()
-            && line[end] == '='
-            && line.get(end + 1).is_none_or(|c| !token_char(*c))
-        {
-            end += 1;
-        }
-        let t = &line[i..end];
-        // No shape is shorter (the shortest, a Slack token: `xoxb-` and 10 more).
-        if t.len() < SHORTEST {
-            i = end;
-            continue;
-        }
-        let s: String = t.iter().collect();
-        let known = PREFIXES
-            .iter()
-            .any(|(p, min)| s.starts_with(p) && s.len() >= p.len() + min)
-            || (t.len() >= 20
-                && AWS.iter().any(|p| s.starts_with(p))
-                && t[..20]
-                    .iter()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()))
-            || is_jwt(&s);
-        let before = line[..i].iter().rev().find(|c| **c != ' ');
-        let after_assign = matches!(before, Some('=' | ':')) || before.is_none();
-        if known || (after_assign && high_entropy(t)) || (t.len() >= 40 && high_entropy(t)) {
-            out.push((i, end));
-        }
-        i = end;
-    }
+    // Tokens, and random strings in base64, hex, base32 or percent-encoding.
+    tokens::spans(line, &mut out);
     merge(out)
-}
-
-/// The values a credential's name ([`is_sensitive`]) is given inside one string, whatever the
-/// value's shape: `password=hunter2`, `export DB_PASSWORD="…"`, `&password=x` (JDBC),
-/// `Password=x;` (ADO.NET), `--password=x` and `--password x`, a JSON or YAML key with a quoted
-/// value or none after its colon (`"password": "x"`, `password:"x"`). Not one: a reference
-/// (`$(VAR)`, `${VAR}`, `<placeholder>`, `%s`), a value with no letter or digit, and prose: a
-/// colon, a space and an unquoted word (`ask for the password: refuse`) after an unquoted name.
-fn named_values(line: &[char]) -> Vec<Span> {
-    let name_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
-    let quote = |c: Option<&char>| matches!(c, Some('"' | '\''));
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < line.len() {
-        if !name_char(line[i]) || (i > 0 && name_char(line[i - 1])) {
-            i += 1;
-            continue;
-        }
-        let mut end = i;
-        while end < line.len() && name_char(line[end]) {
-            end += 1;
-        }
-        let name_quoted = i > 0 && quote(line.get(i - 1)) && quote(line.get(end));
-        let mut j = end + usize::from(name_quoted);
-        let spaced_from = j;
-        while line.get(j) == Some(&' ') {
-            j += 1;
-        }
-        let sep = line.get(j).copied();
-        let flag = line[i] == '-' && line.get(i + 1) == Some(&'-');
-        match sep {
-            Some('=' | ':') => j += 1,
-            _ if flag && j > spaced_from => {}
-            _ => {
-                i = end;
-                continue;
-            }
-        }
-        while line.get(j) == Some(&' ') {
-            j += 1;
-        }
-        let open = quote(line.get(j)).then(|| line[j]);
-        if open.is_some() {
-            j += 1;
-        } else if sep == Some(':') && !name_quoted {
-            // `password: refuse` (prose, or a YAML line whose value is its own string) and
-            // `secret.yaml:1:1` (a location): a colon counts after a quoted name or before a
-            // quoted value only.
-            i = end;
-            continue;
-        }
-        let start = j;
-        while j < line.len()
-            && match open {
-                Some(q) => line[j] != q,
-                None => {
-                    !(line[j].is_whitespace()
-                        || matches!(
-                            line[j],
-                            ';' | '&' | ',' | '"' | '\'' | '`' | '}' | ']' | ')'
-                        ))
-                }
-            }
-        {
-            j += 1;
-        }
-        let value = &line[start..j];
-        let reference = matches!(value.first(), Some('$' | '<' | '%' | '{'));
-        let name: String = line[i..end].iter().collect();
-        if value.iter().any(|c| c.is_alphanumeric())
-            && !reference
-            && is_sensitive(name.trim_start_matches('-'))
-        {
-            out.push((start, j));
-        }
-        i = end;
-    }
-    out
 }
 
 /// The passwords of `user:password@host` written without a scheme (`app:hunter2@db:5432/app`,
@@ -307,8 +133,7 @@ fn bare_userinfo(text: &str) -> Vec<Span> {
     out
 }
 
-/// The fewest characters of a token [`value_spans`] finds.
-const SHORTEST: usize = 15;
+use tokens::SHORTEST;
 
 /// Whether a whole value looks like a credential by its shape (see [`value_spans`]).
 pub fn looks_like_credential(value: &str) -> bool {
@@ -320,8 +145,10 @@ pub fn looks_like_credential(value: &str) -> bool {
 
 /// Whether a line could hold a credential's shape at all, cheaply, without allocating: a run
 /// of at least [`SHORTEST`] token characters that starts like a known token (a prefix, an AWS
-/// key id, a JWT's `eyJ`) or mixes upper- and lower-case letters and digits (a random
-/// string), a URL with a user (`://` and `@`), or a PEM private key. Most strings of an object
+/// key id, a JWT's `eyJ`), here or where a word starts inside it (after `/`, `.`, `_`, ...),
+/// mixes upper- and lower-case letters and digits (a random string), or is long hex or base32
+/// (not after `sha…:`), a percent-encoded line of 20 bytes or more, a URL with a user (`://`
+/// and `@`), or a PEM private key. Most strings of an object
 /// are none of these, and the policy runs over every string of every final object.
 fn may_hold_one(line: &str) -> bool {
     // Shorter than `a://b:c@`: nothing (most keys and values of an object).
@@ -343,9 +170,12 @@ fn may_hold_one(line: &str) -> bool {
     let bytes = line.as_bytes();
     let token =
         |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+' | b'/' | b'.' | b'~');
+    let hex = |b: Option<&u8>| b.is_some_and(u8::is_ascii_hexdigit);
+    let mut percent = false;
     let mut i = 0;
     while i < bytes.len() {
         if !token(bytes[i]) {
+            percent |= bytes[i] == b'%' && hex(bytes.get(i + 1)) && hex(bytes.get(i + 2));
             i += 1;
             continue;
         }
@@ -360,16 +190,38 @@ fn may_hold_one(line: &str) -> bool {
         if i - start < SHORTEST {
             continue;
         }
-        // Token characters are ASCII: `start..i` are character boundaries.
-        let run = &line[start..i];
-        let known = PREFIXES.iter().any(|(p, _)| run.starts_with(p))
-            || AWS.iter().any(|p| run.starts_with(p))
-            || run.starts_with("eyJ");
-        if known || (upper >= 3 && lower >= 3 && digit >= 3) {
+        let run = &bytes[start..i];
+        if tokens::starts_a_token(run) || (upper >= 3 && lower >= 3 && digit >= 3) {
+            return true;
+        }
+        // A word starting inside the run (`https://h/xoxb-…`, `a.xoxb-…`).
+        if (1..run.len()).any(|k| {
+            matches!(run[k - 1], b'/' | b'.' | b'_' | b'-' | b'+' | b'~')
+                && tokens::starts_a_token(&run[k..])
+        }) {
+            return true;
+        }
+        // Hex (one case, not a digest's `sha256:…`) and base32, long enough for a key.
+        let n = run.len();
+        let letters = upper + lower;
+        let hex_run = n >= 32
+            && digit >= 4
+            && letters >= 4
+            && (upper == 0 || lower == 0)
+            && run.iter().all(u8::is_ascii_hexdigit)
+            && !has(&bytes[start.saturating_sub(8)..start], b"sha")
+            && !has(&bytes[start.saturating_sub(8)..start], b"md5");
+        let base32_run = n >= 24
+            && digit >= 3
+            && lower == 0
+            && digit + upper == n
+            && run.iter().all(|b| !matches!(b, b'0' | b'1' | b'8' | b'9'));
+        if hex_run || base32_run {
             return true;
         }
     }
-    false
+    // Percent-encoding: the decoded text is looked at closer.
+    percent && line.len() >= 20
 }
 
 /// Whether `needle` is in `hay`: each place of its first byte, then the rest compared. For the
@@ -391,13 +243,24 @@ fn has(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 /// Whether a word holding a credential word's stem ([`names_a_credential`]) stands where
-/// [`named_values`] looks for a name given a value: right before an `=` or a `:` (after an
+/// `lines::named_values` looks for a name given a value: right before an `=` or a `:` (after an
 /// optional closing quote and spaces), or as a `--flag` followed by a space. The words of a
 /// line are tested, not the line: a dashboard's `"expr": "rate(agent_tokens_total[5m])"` names
 /// tokens but gives them no value, and costs no closer look (issue 26's lint budget). Each word
 /// is also offered to [`shapes::word_hints`] (the words that start a shape of `shapes`).
 fn assigns_a_credential_name(line: &[u8]) -> bool {
     let name_byte = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
+    // A keyword starting the line (`set password x`, `config set …`, `ENV PASSWORD x`).
+    let lead = line
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t' | b'-'))
+        .unwrap_or(line.len());
+    if [&b"set "[..], b"config ", b"env "].iter().any(|k| {
+        line.get(lead..lead + k.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(k))
+    }) {
+        return true;
+    }
     let mut i = 0;
     while i < line.len() {
         if !name_byte(line[i]) {
@@ -428,7 +291,7 @@ fn assigns_a_credential_name(line: &[u8]) -> bool {
 }
 
 /// Whether `line` holds the stem of a credential word (see `names::SECRET_WORDS`), in any case:
-/// a cheap test, one pass over the line, before [`named_values`] looks closer.
+/// a cheap test, one pass over the line, before `lines::named_values` looks closer.
 fn names_a_credential(line: &[u8]) -> bool {
     const STEMS: &[&[u8]] = &[
         b"pass", b"pwd", b"secret", b"token", b"key", b"cred", b"dsn", b"cookie", b"bearer",
@@ -444,19 +307,6 @@ fn names_a_credential(line: &[u8]) -> bool {
                         .is_some_and(|w| w.eq_ignore_ascii_case(s))
             })
     })
-}
-
-/// `header.payload.signature`, base64url, the header a JSON object (`eyJ`).
-fn is_jwt(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('.').collect();
-    parts.len() == 3
-        && parts[0].starts_with("eyJ")
-        && parts[0].len() >= 10
-        && parts[1].len() >= 10
-        && parts.iter().all(|p| {
-            p.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        })
 }
 
 /// Sorts spans and merges the overlapping ones.
@@ -501,7 +351,7 @@ mod tests {
             format!("clientSecret={v}"),
         ] {
             let chars: Vec<char> = line.chars().collect();
-            assert!(!named_values(&chars).is_empty(), "{line}");
+            assert!(!lines::named_values(&chars).is_empty(), "{line}");
             assert!(may_hold_one(&line), "{line}");
         }
         // Words that name a credential but give it no value: no closer look.

@@ -271,7 +271,11 @@ fn read_opened(file: std::fs::File, rel: &str) -> Result<String, (String, String
         .map_err(|e| (format!("cannot be read: {e}"), "check the file".to_owned()))?;
     if bytes.len() as u64 > MAX_CRD_BYTES {
         return Err((
-            format!("is over the {MAX_CRD_BYTES} byte limit"),
+            format!(
+                "is {} bytes or more, over the {} MiB ({MAX_CRD_BYTES} bytes) limit for CRD files",
+                MAX_CRD_BYTES + 1,
+                MAX_CRD_BYTES >> 20
+            ),
             format!("keep only the CRDs this project's objects use in `{rel}`"),
         ));
     }

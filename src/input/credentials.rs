@@ -28,7 +28,44 @@ pub fn masks(origin: &Origin, line: &[char]) -> Vec<Mask> {
     out.extend(encoded_spans(line));
     out.extend(assignment_masks(line));
     out.extend(flag_masks(line));
+    out.extend(embedded_lines(line));
     merge(out)
+}
+
+/// The lines a quoted scalar embeds (`"a: 1\nset password x\n"`, `'requirepass x'`): each piece
+/// after an opening quote or a `\n` escape, up to the next quote or escape, read by the value
+/// shapes as a line of its own (a config line's key starts its line: `set password x` is one
+/// only there).
+fn embedded_lines(line: &[char]) -> Vec<Mask> {
+    let escape = |k: usize| {
+        line[k] == '\\'
+            && matches!(line.get(k + 1), Some('n' | 'r'))
+            && (k == 0 || line[k - 1] != '\\')
+    };
+    let mut out = Vec::new();
+    let mut k = 0;
+    while k < line.len() {
+        let quote = |k: usize| matches!(line[k], '"' | '\'') && (k == 0 || line[k - 1] != '\\');
+        let start = if quote(k) {
+            k + 1
+        } else if escape(k) {
+            k + 2
+        } else {
+            k += 1;
+            continue;
+        };
+        let mut end = start;
+        while end < line.len() && !quote(end) && !escape(end) {
+            end += 1;
+        }
+        out.extend(
+            value_spans(&line[start..end])
+                .into_iter()
+                .map(|(a, b)| (a + start, b + start)),
+        );
+        k = end.max(k + 1);
+    }
+    out
 }
 
 /// `--password hunter2` and `--password=hunter2` as a line writes an `args`/`command` list
@@ -100,8 +137,9 @@ fn assignment_masks(line: &[char]) -> Vec<Mask> {
     if key.is_empty() || !is_credential(key) {
         return Vec::new();
     }
+    // `password => x` (Ruby, Perl): the arrow is no part of the value.
     let start = (eq + 1..line.len())
-        .find(|j| line[*j] != ' ')
+        .find(|j| !matches!(line[*j], ' ' | '>'))
         .unwrap_or(line.len());
     let end = (start..line.len())
         .find(|j| matches!(line[*j], ' ' | ',' | '}' | '"' | '\''))

@@ -325,6 +325,7 @@ pub fn read_file(path: &Path) -> Result<String, Diagnostic> {
     read_text(
         path,
         "override file",
+        MAX_FILE_BYTES,
         &format!(
             "check the path (it is relative to the current directory), or start the file with `agentctl init {}`",
             crate::shell::quote(&path.display().to_string())
@@ -332,9 +333,16 @@ pub fn read_file(path: &Path) -> Result<String, Diagnostic> {
     )
 }
 
-/// Reads a YAML input of agentctl's (`what`: "override file", "project file") with the same
-/// limits and checks as [`text_of`]; `missing_help` is the hint when it cannot be read.
-pub fn read_text(path: &Path, what: &str, missing_help: &str) -> Result<String, Diagnostic> {
+/// Reads a YAML input of agentctl's (`what`: "override file", "project file") of at most
+/// `limit` bytes (its kind's: [`MAX_FILE_BYTES`] for an override file,
+/// `project::MAX_FILE_BYTES` for a project file) with the same checks as [`text_of`];
+/// `missing_help` is the hint when it cannot be read.
+pub fn read_text(
+    path: &Path,
+    what: &str,
+    limit: u64,
+    missing_help: &str,
+) -> Result<String, Diagnostic> {
     let shown = path.display();
     let meta = std::fs::metadata(path).map_err(|e| {
         let why = if e.kind() == std::io::ErrorKind::NotFound {
@@ -357,19 +365,24 @@ pub fn read_text(path: &Path, what: &str, missing_help: &str) -> Result<String, 
     if !meta.is_file() {
         return Err(not_regular());
     }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(too_big(what, &shown.to_string(), meta.len()));
+    if meta.len() > limit {
+        return Err(too_big(what, &shown.to_string(), meta.len(), limit));
     }
     // Opened without blocking (a FIFO swapped in after the check above must not hang the open),
     // then checked again on the open handle.
     let file = open_nonblocking(path)
         .map_err(|e| Diagnostic::new(format!("cannot read {what} `{shown}`: {e}")))?;
-    read_opened(file, path, what)
+    read_opened(file, path, what, limit)
 }
 
 /// Reads a YAML input already opened (without blocking), checking on the handle that it is a
-/// regular file of at most [`MAX_FILE_BYTES`]; then [`text_of`]'s checks. `path` names it.
-pub fn read_opened(file: std::fs::File, path: &Path, what: &str) -> Result<String, Diagnostic> {
+/// regular file of at most `limit` bytes; then [`text_of`]'s checks. `path` names it.
+pub fn read_opened(
+    file: std::fs::File,
+    path: &Path,
+    what: &str,
+    limit: u64,
+) -> Result<String, Diagnostic> {
     use std::io::Read;
     let shown = path.display();
     let meta = file
@@ -386,16 +399,16 @@ pub fn read_opened(file: std::fs::File, path: &Path, what: &str) -> Result<Strin
         ))
         .help("name a YAML file"));
     }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(too_big(what, &shown.to_string(), meta.len()));
+    if meta.len() > limit {
+        return Err(too_big(what, &shown.to_string(), meta.len(), limit));
     }
     // Read at most one byte over the cap, so a file that grows meanwhile cannot make us read
     // without bound.
     let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
+    file.take(limit + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| Diagnostic::new(format!("cannot read {what} `{shown}`: {e}")))?;
-    checked_text(path, bytes, what)
+    checked_text(path, bytes, what, limit)
 }
 
 /// Opens a file for reading with `O_NONBLOCK` where there is one, so opening a FIFO returns at
@@ -421,12 +434,21 @@ fn read_stdin() -> Result<String, Diagnostic> {
         .take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| Diagnostic::new(format!("cannot read standard input: {e}")))?;
-    checked_text(Path::new(STDIN_SHOWN), bytes, "override file")
+    checked_text(
+        Path::new(STDIN_SHOWN),
+        bytes,
+        "override file",
+        MAX_FILE_BYTES,
+    )
 }
 
-fn too_big(what: &str, shown: &str, len: u64) -> Diagnostic {
+/// A file over its kind's limit: its size (or `limit + 1`, as far as it was read) and the
+/// limit, in MiB and in bytes.
+fn too_big(what: &str, shown: &str, len: u64, limit: u64) -> Diagnostic {
+    let more = if len > limit + 1 { "" } else { " or more" };
     Diagnostic::new(format!(
-        "{what} `{shown}` is {len} bytes, over the {MAX_FILE_BYTES} byte limit"
+        "{what} `{shown}` is {len} bytes{more}, over the {} MiB ({limit} bytes) limit for {what}s",
+        limit >> 20
     ))
     .help(format!(
         "{what}s hold a few settings; is this the right file?"
@@ -437,13 +459,13 @@ fn too_big(what: &str, shown: &str, len: u64) -> Diagnostic {
 /// [`MAX_FILE_BYTES`], UTF-8 (a leading byte-order mark is dropped), and free of control
 /// characters other than newlines and tabs (binary data). `path` names the file in messages.
 pub fn text_of(path: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
-    checked_text(path, bytes, "override file")
+    checked_text(path, bytes, "override file", MAX_FILE_BYTES)
 }
 
-fn checked_text(path: &Path, bytes: Vec<u8>, what: &str) -> Result<String, Diagnostic> {
+fn checked_text(path: &Path, bytes: Vec<u8>, what: &str, limit: u64) -> Result<String, Diagnostic> {
     let shown = path.display().to_string();
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_big(what, &shown, bytes.len() as u64));
+    if bytes.len() as u64 > limit {
+        return Err(too_big(what, &shown, bytes.len() as u64, limit));
     }
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
@@ -496,7 +518,7 @@ fn file_checked(path: &Path) -> Checked {
 
 /// Reads an override file already opened (see [`read_opened`]) as a source named `path`.
 pub fn read_source_opened(file: std::fs::File, path: &Path) -> Result<Arc<Source>, Diagnostic> {
-    let text = read_opened(file, path, "override file")?;
+    let text = read_opened(file, path, "override file", MAX_FILE_BYTES)?;
     Ok(credentials::source(Origin::File(path.to_owned()), text))
 }
 

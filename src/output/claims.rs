@@ -322,7 +322,7 @@ pub(super) fn rival(
             .iter()
             .any(|p| real.starts_with(p));
         // Over the input cap: agentctl reads no project file that large, so it is none.
-        if !meta.is_file() || special || meta.len() > crate::input::layers::MAX_FILE_BYTES {
+        if !meta.is_file() || special || meta.len() > crate::input::project::MAX_FILE_BYTES {
             continue;
         }
         read += meta.len();
@@ -330,7 +330,12 @@ pub(super) fn rival(
             truncated = true;
             break;
         }
-        let Ok(text) = crate::input::layers::read_text(&real, "project file", "") else {
+        let Ok(text) = crate::input::layers::read_text(
+            &real,
+            "project file",
+            crate::input::project::MAX_FILE_BYTES,
+            "",
+        ) else {
             continue;
         };
         // A project file is a YAML map with an `environments:` map, whatever its name. Its

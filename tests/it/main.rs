@@ -30,6 +30,7 @@ mod crds;
 mod e2e;
 mod errors;
 mod escape;
+mod escape_encoded;
 mod escape_fields;
 mod escape_keys;
 mod escape_limits;

@@ -195,7 +195,7 @@ fn owned(path: &[Step<'_>]) -> Vec<Seg> {
 
 fn walk<'a>(v: &'a J, path: &mut Vec<Step<'a>>, out: &mut Vec<Hit>) {
     match v {
-        J::String(s) if looks_like_credential(s) => shaped(out, &owned(path)),
+        J::String(s) if !digest(path, s) && looks_like_credential(s) => shaped(out, &owned(path)),
         J::Array(items) => {
             let parent = match path.last() {
                 Some(Step::Key(k)) => *k,
@@ -249,6 +249,22 @@ fn walk<'a>(v: &'a J, path: &mut Vec<Step<'a>>, out: &mut Vec<Hit>) {
         }
         _ => {}
     }
+}
+
+/// A hex digest, not a secret: under a key that names one (`checksum/config`, `git-commit`), or
+/// a commit's 40 hex digits as a label's or an annotation's value.
+fn digest(path: &[Step<'_>], s: &str) -> bool {
+    let Some(Step::Key(key)) = path.last() else {
+        return false;
+    };
+    let meta = matches!(
+        path.iter().rev().nth(1),
+        Some(Step::Key("labels" | "annotations"))
+    );
+    let hex = s.rsplit(':').next().unwrap_or(s);
+    hex.len() >= 32
+        && hex.bytes().all(|b| b.is_ascii_hexdigit())
+        && (super::tokens::names_a_digest(key) || (meta && hex.len() == 40))
 }
 
 /// A container's `command` and `args` read as the one command line they run (`mysql` in

@@ -1,7 +1,6 @@
 //! The shapes of a credential inside a longer string that neither a token's look nor a name
-//! followed by `=` finds: an embedded YAML file's `password: hunter2` (a key at the start of a
-//! line, its value unquoted), a netrc line (`machine h login u password pw`), an XML element
-//! (`<password>pw</password>`), a MySQL client's glued `-phunter2` and redis-cli's `-a pw`,
+//! given a value (`lines`: `password=x`, a config line's `password: x`) finds: a netrc line
+//! (`machine h login u password pw`), an XML element (`<password>pw</password>`), a MySQL client's glued `-phunter2` and redis-cli's `-a pw`,
 //! curl's `-u user:pw` / `--user user:pw`, a docker config's `"auth": "<base64 of user:pass>"`
 //! and an HTTP `Authorization` header (`Bearer <token>`, `Basic <base64 of user:pass>`).
 //! [`spans`] is the closer look, part of the parent's `value_spans`; [`word_hints`] is its
@@ -13,8 +12,8 @@ use super::{Span, is_sensitive};
 /// Whether a word of a line (a run of letters, digits, `_`, `-`, `.`), with the bytes right
 /// before and after it, could start one of this module's shapes: `password`/`passwd` followed
 /// by a space (netrc), a credential word between `<` and `>` (XML), the commands whose flags
-/// carry a password (`mysql…`, `mariadb…`, `redis-cli`, `curl`), `auth`, `authorization`,
-/// `bearer` and `basic`.
+/// carry a password (`mysql…`, `mariadb…`, `redis-cli`, `curl`), redis.conf's `requirepass`
+/// and `masterauth`, `auth`, `authorization`, `bearer` and `basic`.
 pub(super) fn word_hints(word: &[u8], before: Option<u8>, after: Option<u8>) -> bool {
     let Some(first) = word.first() else {
         return false;
@@ -26,8 +25,8 @@ pub(super) fn word_hints(word: &[u8], before: Option<u8>, after: Option<u8>) -> 
     };
     let command = match first.to_ascii_lowercase() {
         b'p' => (is(b"password") || is(b"passwd")) && matches!(after, Some(b' ' | b'\t')),
-        b'm' => starts(b"mysql") || starts(b"mariadb"),
-        b'r' => is(b"redis-cli"),
+        b'm' => starts(b"mysql") || starts(b"mariadb") || is(b"masterauth"),
+        b'r' => is(b"redis-cli") || is(b"requirepass"),
         b'c' => is(b"curl"),
         b'a' => is(b"auth") || is(b"authorization") || is(b"proxy-authorization"),
         b'b' => is(b"bearer") || is(b"basic"),
@@ -37,12 +36,10 @@ pub(super) fn word_hints(word: &[u8], before: Option<u8>, after: Option<u8>) -> 
 }
 
 /// The spans of `line` (`text`: the same line as a string) that this module's shapes find (see
-/// the module's paragraph). Each shape but the config line is looked for only when the line
-/// holds its word (`password`, a command's name, `<`, `auth`/`bearer`/`basic`): the lines that
+/// the module's paragraph). Each shape is looked for only when the line holds its word (`password`, a command's name, `<`, `auth`/`bearer`/`basic`): the lines that
 /// reach here are those the pre-filter passed, most of them for a long token, not for these.
 pub(super) fn spans(line: &[char], text: &str) -> Vec<Span> {
     let mut out = Vec::new();
-    yaml_line(line, &mut out);
     let bytes = text.as_bytes();
     let netrc_word = super::has(bytes, b"password");
     let command = ["mysql", "mariadb", "redis-cli", "curl"]
@@ -72,61 +69,8 @@ pub(super) fn spans(line: &[char], text: &str) -> Vec<Span> {
     out
 }
 
-/// A YAML (or `key: value` config) line whose key names a credential and whose value is one
-/// unquoted word: `  password: hunter2`, `- api_token: abc123`. The key must start the line
-/// (after indentation and list dashes), so prose (`ask for the password: refuse`) is spared;
-/// a value of several words is prose too (`Password: never say it`). Not one: a reference
-/// (`${X}`, `<x>`, `%s`, `*anchor`), a block (`|`, `>`), `null`, `~`, a boolean, and a field of
-/// agentctl's own schema that names a Secret (`tlsSecret: agents-tls`, as a source line shows).
-fn yaml_line(line: &[char], out: &mut Vec<Span>) {
-    let mut i = 0;
-    while i < line.len() && (line[i] == ' ' || line[i] == '\t' || line[i] == '-') {
-        i += 1;
-    }
-    let name_start = i;
-    while i < line.len() && (line[i].is_ascii_alphanumeric() || matches!(line[i], '_' | '-' | '.'))
-    {
-        i += 1;
-    }
-    let name_end = i;
-    if name_end == name_start || line.get(i) != Some(&':') {
-        return;
-    }
-    i += 1;
-    if !matches!(line.get(i), Some(' ' | '\t')) {
-        return;
-    }
-    while matches!(line.get(i), Some(' ' | '\t')) {
-        i += 1;
-    }
-    let start = i;
-    while i < line.len() && !line[i].is_whitespace() {
-        i += 1;
-    }
-    let end = i;
-    // One word, then the end of the line or a comment.
-    let rest: String = line[end..].iter().collect();
-    let rest = rest.trim();
-    if start == end || !(rest.is_empty() || rest.starts_with('#')) {
-        return;
-    }
-    let value: String = line[start..end].iter().collect();
-    let special = matches!(
-        value.to_ascii_lowercase().as_str(),
-        "null" | "~" | "true" | "false" | "yes" | "no" | "on" | "off"
-    );
-    let name: String = line[name_start..name_end].iter().collect();
-    // agentctl's own fields that hold a Secret's name (`tlsSecret`) are not credentials; its
-    // one-word fields (`password`, `token`: a key's name in a `keda` trigger) say nothing.
-    let own_field =
-        || super::names::words(&name).len() > 1 && crate::config::schema::is_field_name(&name);
-    if !special && plain_value(&value) && is_sensitive(&name) && !own_field() {
-        out.push((start, end));
-    }
-}
-
 /// A value that is itself, not a reference to one or something else's syntax.
-fn plain_value(v: &str) -> bool {
+pub(super) fn plain_value(v: &str) -> bool {
     v.chars().any(char::is_alphanumeric)
         && !v.starts_with([
             '$', '<', '%', '{', '[', '*', '&', '!', '|', '>', '"', '\'', '#',
@@ -477,7 +421,7 @@ mod tests {
 
     fn found(line: &str) -> Vec<String> {
         let chars: Vec<char> = line.chars().collect();
-        spans(&chars, line)
+        super::super::value_spans(&chars)
             .into_iter()
             .map(|(s, e)| chars[s..e].iter().collect())
             .collect()

@@ -146,7 +146,12 @@ pub fn load(path: &Path, outside: bool) -> Result<Project> {
                 .into(),
         );
     }
-    let text = layers::read_text(path, "project file", "check the path given with --project")?;
+    let text = layers::read_text(
+        path,
+        "project file",
+        MAX_FILE_BYTES,
+        "check the path given with --project",
+    )?;
     parse_with(path, &text, outside).map_err(Error::Input)
 }
 

@@ -526,7 +526,8 @@ impl Parser {
                                 Some((resolved, source))
                             }
                             Err(d) => {
-                                let d = d.path(path);
+                                // Too large, not text: at the entry that names the file.
+                                let d = self.at(d.path(path), node.pos, node.len);
                                 self.error(d);
                                 None
                             }
