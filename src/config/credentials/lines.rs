@@ -109,9 +109,12 @@ pub(super) fn named_values(line: &[char]) -> Vec<Span> {
         let bracket = matches!(line.get(j), Some('[' | '{'))
             && !matches!(line.get(j + 1), Some('{' | '}' | ']'));
         if bracket {
+            let name = text(line, i, end);
             match inner_scalar(line, j) {
                 Some((s, e))
-                    if !reference(&line[s..e]) && names_one(&text(line, i, end), &line[s..e]) =>
+                    if !reference(&line[s..e])
+                        && names_one(&name, &line[s..e])
+                        && !own_field(&name) =>
                 {
                     out.push((s, e));
                 }
@@ -217,6 +220,13 @@ fn inner_scalar(line: &[char], mut j: usize) -> Option<Span> {
     (end > start).then_some((start, end))
 }
 
+/// A field of agentctl's own schema that holds a Secret's *name* (`tlsSecret: agents-tls`,
+/// `imagePullSecrets: [registry-cred]`): no credential. Its one-word fields (`password`,
+/// `token`: a key's name in a `keda` trigger) say nothing, and are judged like any name.
+fn own_field(name: &str) -> bool {
+    super::names::words(name).len() > 1 && crate::config::schema::is_field_name(name)
+}
+
 /// A config line whose key names a credential, the value after it as one word: a YAML (or
 /// `key: value` config) line's `  password: hunter2`, `- api_token: abc123`; `set password x`,
 /// `config set requirepass x`, `ENV PASSWORD x`, redis.conf's `requirepass x` and `masterauth
@@ -298,10 +308,6 @@ pub(super) fn config_line(line: &[char], out: &mut Vec<Span>) {
         "null" | "~" | "true" | "false" | "yes" | "no" | "on" | "off"
     );
     let name = text(line, name_start, name_end);
-    // agentctl's own fields that hold a Secret's name (`tlsSecret`) are not credentials; its
-    // one-word fields (`password`, `token`: a key's name in a `keda` trigger) say nothing.
-    let own_field =
-        || super::names::words(&name).len() > 1 && crate::config::schema::is_field_name(&name);
     let redis = matches!(
         name.to_ascii_lowercase().as_str(),
         "requirepass" | "masterauth"
@@ -311,7 +317,7 @@ pub(super) fn config_line(line: &[char], out: &mut Vec<Span>) {
         && super::shapes::plain_value(&value)
         && !reference(&line[start..end])
         && named
-        && !own_field()
+        && !own_field(&name)
     {
         out.push((start, end));
     }
@@ -397,6 +403,8 @@ mod tests {
             "settings password x y",
             "the token:",
             "tlsSecret: agents-tls",
+            "imagePullSecrets: [Registry_Cred]",
+            "{\"imagePullSecrets\": [\"Registry_Cred\"]}",
             "redis-server --requirepass \"$REDIS_PASSWORD\"",
         ] {
             assert!(found(line).is_empty(), "{line}: {:?}", found(line));
