@@ -255,7 +255,10 @@ fn assigns_a_credential_name(line: &[u8]) -> bool {
         .iter()
         .position(|b| !matches!(b, b' ' | b'\t' | b'-'))
         .unwrap_or(line.len());
-    if [&b"set "[..], b"config ", b"env "].iter().any(|k| {
+    if matches!(
+        line.get(lead),
+        Some(b's' | b'S' | b'c' | b'C' | b'e' | b'E')
+    ) && [&b"set "[..], b"config ", b"env "].iter().any(|k| {
         line.get(lead..lead + k.len())
             .is_some_and(|w| w.eq_ignore_ascii_case(k))
     }) {

@@ -171,10 +171,15 @@ fn body_end(line: &[char], at: usize, end: usize, prefix: &str) -> usize {
 /// where a word starts (after `/`, `.`, `_`, `-`, `+`, `~`): its span. The body must hold a
 /// letter and a digit (ordinary names rarely do both past 10 characters).
 fn inner_token(line: &[char], p: usize, end: usize) -> Option<Span> {
+    let first = line[p];
+    // The first letters of the prefixes (most words inside a run start with none).
+    if !matches!(first, 's' | 'g' | 'x' | 'h' | 'A' | 'n' | 'e') {
+        return None;
+    }
     let rest = &line[p..end];
-    let starts = |s: &str| s.chars().zip(rest).all(|(a, b)| a == *b) && rest.len() >= s.len();
+    let starts = |s: &str| rest.len() >= s.len() && s.chars().zip(rest).all(|(a, b)| a == *b);
     for (prefix, min) in PREFIXES {
-        if !starts(prefix) {
+        if !prefix.starts_with(first) || !starts(prefix) {
             continue;
         }
         let at = p + prefix.chars().count();
