@@ -108,7 +108,11 @@ pub fn build(renderer: &Renderer, inputs: &Inputs) -> Result<(Merged, Bundle)> {
         return Err(Error::Input(renamed));
     }
     let overrides = crate::render::provenance::overrides(&merged, &patched, &before, &files);
-    let followed = crate::render::provenance::follow(&overrides, &mut files);
+    let followed = crate::render::provenance::follow(
+        &crate::config::Names::of(&merged.config),
+        &overrides,
+        &mut files,
+    );
     let gated = crate::render::version::gate(&merged, &patched, &files);
     if !gated.is_empty() {
         return Err(Error::Input(gated));

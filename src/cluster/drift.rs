@@ -100,19 +100,23 @@ fn bare(o: &J) -> J {
     o
 }
 
-/// The label selector of this deployment's objects (the prune command's).
-pub fn instance_selector(namespace: &str) -> String {
-    format!("app.kubernetes.io/managed-by=agentctl,app.kubernetes.io/instance={namespace}")
+/// The label selector of this deployment's objects (the prune command's): `instance` is the
+/// value of `app.kubernetes.io/instance` ([`crate::config::Names::instance_label`]: the
+/// `instance` setting, or the namespace).
+pub fn instance_selector(instance: &str) -> String {
+    format!("app.kubernetes.io/managed-by=agentctl,app.kubernetes.io/instance={instance}")
 }
 
 impl Cluster {
-    /// Reads both sides for the rendered `objects` in `namespace`; `crds`: the CRDs the
-    /// user listed, whose kinds are read (at their plurals) and searched for prune
+    /// Reads both sides for the rendered `objects` in `namespace`; `instance`: the value of
+    /// their `app.kubernetes.io/instance` label, which prune candidates carry too; `crds`: the
+    /// CRDs the user listed, whose kinds are read (at their plurals) and searched for prune
     /// candidates like the built-in ones.
     pub fn live_base(
         &self,
         objects: &[J],
         namespace: &str,
+        instance: &str,
         crds: &[Arc<Crd>],
     ) -> Result<LiveBase, ClusterError> {
         let mut base = LiveBase::default();
@@ -137,7 +141,7 @@ impl Cluster {
             }
         }
         // What carries our labels in the namespace but is no longer rendered.
-        let selector = instance_selector(namespace);
+        let selector = instance_selector(instance);
         let built_in = crate::render::k8s_check::allowlist_kinds()
             .into_iter()
             .filter_map(|(_, gvk)| {

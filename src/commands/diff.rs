@@ -374,7 +374,13 @@ pub fn live(
     let mut all: Vec<Impact> = Vec::new();
     for r in &rendered {
         let objects = crate::cluster::live::rendered_objects(&r.bundle);
-        let base = conn.live_base(&objects, &r.merged.config.namespace, &r.merged.crds)?;
+        let names = crate::config::Names::of(&r.merged.config);
+        let base = conn.live_base(
+            &objects,
+            &r.merged.config.namespace,
+            names.instance_label(),
+            &r.merged.crds,
+        )?;
         let mut impacts = crate::cluster::drift::impacts(&base);
         for i in &mut impacts {
             i.environment = r.name.clone();

@@ -13,6 +13,7 @@
 
 pub mod credentials;
 pub mod fit;
+pub mod instance;
 pub mod names;
 pub mod patches;
 pub mod path;
@@ -36,6 +37,7 @@ mod workloads;
 
 pub use features::*;
 pub use fit::*;
+pub use instance::Names;
 pub use monitoring::*;
 pub use operations::*;
 pub use pod::*;
@@ -58,6 +60,24 @@ pub struct Config {
     /// `createNamespace: false`.
     /// A DNS-1123 label. Default: `production-agents`.
     pub namespace: String,
+    /// A name for this deployment, for two or more agentctl deployments in one namespace (a
+    /// shared namespace, `createNamespace: false`). Set to `NAME`: every object agentctl renders
+    /// is named `NAME-` followed by its built-in name (`NAME-agent-deployment`,
+    /// `NAME-redis-service`, `NAME-agent-config`, the Redis claims `data-NAME-redis-0`, ...), and
+    /// so are `secret.name` and `agent.serviceAccount.name` while they have their built-in
+    /// default (a name you set is used as written); every object carries
+    /// `app.kubernetes.io/instance: NAME` (instead of the namespace), the pods too, and every
+    /// selector (Services, NetworkPolicies and the default deny, the PodDisruptionBudget,
+    /// workloads, monitors, spread and anti-affinity) also matches it, so two instances share
+    /// no name, no pod, no alert and no prune selector (`kubectl apply --prune -l
+    /// app.kubernetes.io/instance=NAME`). An RFC 1035 label (a lowercase letter first: it
+    /// begins the Services' names), short enough for every name to fit its kind's limit (at
+    /// most 39 characters with the backup CronJob, whose name is bounded to 52). Changing it
+    /// renames every object: a new deployment, beside the old one's objects until they are
+    /// pruned. Default: unset, the built-in names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = null))]
+    pub instance: Option<String>,
     /// Render the Namespace object (`namespace.yaml`) with its Pod Security labels. `false`:
     /// deploy into an existing namespace (shared, or made by a platform team): no Namespace
     /// object, and the Pod Security labels the render relies on (`podSecurity`) become a
@@ -69,8 +89,8 @@ pub struct Config {
     pub pod_security: PodSecurityLevel,
     /// Extra labels added to every object's metadata and to the pod templates, next to the
     /// recommended `app.kubernetes.io/*` labels (objects also carry `app.kubernetes.io/instance`:
-    /// the namespace, what `kubectl apply --prune -l` selects). Never to selectors nor to the
-    /// Redis StatefulSet's volumeClaimTemplates (immutable), so a change applies in place (and
+    /// the namespace, or `instance` when set, what `kubectl apply --prune -l` selects). Never to
+    /// selectors nor to the Redis StatefulSet's volumeClaimTemplates (immutable), so a change applies in place (and
     /// rolls the pods). Default: none.
     pub labels: BTreeMap<String, String>,
     /// The Secret holding the credentials. agentctl never renders it: create it out of band
@@ -155,6 +175,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             namespace: "production-agents".into(),
+            instance: None,
             create_namespace: true,
             pod_security: PodSecurityLevel::Restricted,
             labels: BTreeMap::new(),

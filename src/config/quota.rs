@@ -108,21 +108,22 @@ pub fn inputs(cfg: &Config) -> (Vec<Workload>, Volumes, Requested) {
         surge: None,
     });
     let (mut sizes, mut names) = (Vec::new(), Vec::new());
+    let objects = super::Names::of(cfg);
     // An `emptyDir` agent volume is node-local scratch space, not a claim.
     if cfg.agent.storage.kind == crate::config::DataVolume::PersistentVolumeClaim {
         sizes.push(cfg.agent.storage.size.clone());
-        names.push("agent-data-pvc".to_owned());
+        names.push(objects.get("agent-data-pvc"));
     }
     // An `emptyDir` Redis volume is node-local scratch space, not a claim.
     if cfg.redis.enabled
         && cfg.redis.storage.kind == crate::config::RedisVolume::PersistentVolumeClaim
     {
         sizes.push(cfg.redis.storage.size.clone());
-        names.push("data-redis-0".to_owned());
+        names.push(objects.redis_claim(0));
     }
     if cfg.backup_on() {
         sizes.push(cfg.backup.storage.size.clone());
-        names.push("redis-backup-pvc".to_owned());
+        names.push(objects.get("redis-backup-pvc"));
     }
     let q = &cfg.quota;
     let set = Requested {

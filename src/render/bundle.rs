@@ -130,7 +130,8 @@ pub fn assemble(cfg: &Config, rendered: Vec<(String, Vec<J>)>) -> Result<Bundle>
                 "# Apply from this directory; --prune deletes what a later render no longer has, in this\n\
                  # deployment only (add --prune-allowlist=GROUP/VERSION/KIND for a custom resource you turned off):\n",
             );
-            for line in prereqs::prune_command(&cfg.namespace, &all_objects) {
+            let names = crate::config::Names::of(cfg);
+            for line in prereqs::prune_command(names.instance_label(), &all_objects) {
                 content.push_str(&format!("#   {line}\n"));
             }
         }

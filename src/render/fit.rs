@@ -8,17 +8,18 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value as J, json};
 
-use crate::config::{CHECKSUM_ANNOTATION, Config, NodeOperator, ZoneSpread};
+use crate::config::{CHECKSUM_ANNOTATION, Config, Names, NodeOperator, ZoneSpread};
 
 /// Context entries for the templates, to be added to the render context.
 pub fn context(
     cfg: &Config,
+    names: &Names,
     agent_labels: &BTreeMap<String, String>,
     agent_pod_base: &BTreeMap<String, String>,
     checksum: &str,
 ) -> Map<String, J> {
     let a = &cfg.agent;
-    let selector = json!({"app.kubernetes.io/name": "agent"});
+    let selector = json!(names.selector("agent"));
     let mut pod_labels = agent_pod_base.clone();
     pod_labels.extend(a.pod_labels.clone());
     let mut pod_annotations = a.pod_annotations.clone();
@@ -99,13 +100,13 @@ pub fn context(
                     json!({
                         "path": p,
                         "pathType": cfg.ingress.path_type,
-                        "backend": {"service": {"name": "agent-service", "port": {"name": "http"}}},
+                        "backend": {"service": {"name": names.get("agent-service"), "port": {"name": "http"}}},
                     })
                 })
                 .collect(),
         ),
     );
-    out.extend(redis(cfg));
+    out.extend(redis(cfg, names));
     out.extend(crate::render::parts::context(cfg));
     out
 }
@@ -189,12 +190,13 @@ pub fn caller_namespaces(cfg: &Config) -> Vec<String> {
 }
 
 /// The Redis wiring of the agent: host, port, TLS, the password's Secret key and a URL Secret.
-fn redis(cfg: &Config) -> Map<String, J> {
+fn redis(cfg: &Config, names: &Names) -> Map<String, J> {
     let r = &cfg.redis;
     let secret_key = |k: &crate::config::SecretKey| json!({"name": k.name.clone().unwrap_or_else(|| cfg.secret.name.clone()), "key": k.key});
     let mut m = Map::new();
     if r.enabled {
-        m.insert("redis_host".into(), json!("redis-service"));
+        let service = names.get("redis-service");
+        m.insert("redis_host".into(), json!(service));
         m.insert("redis_port".into(), json!(r.port));
         m.insert("redis_tls".into(), J::Null);
         m.insert(
@@ -204,7 +206,7 @@ fn redis(cfg: &Config) -> Map<String, J> {
         m.insert("redis_url_secret".into(), J::Null);
         m.insert(
             "keda_redis_address".into(),
-            json!(format!("redis-service.{}.svc:{}", cfg.namespace, r.port)),
+            json!(format!("{service}.{}.svc:{}", cfg.namespace, r.port)),
         );
         m.insert("keda_redis_tls".into(), json!(false));
         m.insert("keda_redis_password".into(), json!(true));

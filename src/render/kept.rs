@@ -14,20 +14,24 @@ use crate::render::patches::Applied;
 use crate::render::provenance::Known;
 use crate::resolve::merge::Merged;
 
-/// `(Kind/name, container, what depends on its name)`.
-const KEPT: &[(&str, &str, &str)] = &[
+/// `(kind, built-in name, container, what depends on its name)`; the object's name is the
+/// deployment's ([`crate::config::Names`]: `instance`'s prefix when set).
+const KEPT: &[(&str, &str, &str, &str)] = &[
     (
-        "Deployment/agent-deployment",
+        "Deployment",
+        "agent-deployment",
         "agent",
         "the typed `agent.*` settings are rendered into it by name (and a later patch by `name: agent` would add a second container), the dashboard's CPU and memory panels select `container=\"agent\"`, and `doctor` finds the agent's restarts and OOM kills by it",
     ),
     (
-        "StatefulSet/redis",
+        "StatefulSet",
+        "redis",
         "redis",
         "the typed `redis.*` settings are rendered into it by name, the dashboard's Redis panels select `container=\"redis\"`, and `doctor` names `redis.resources` for its OOM kills by it",
     ),
     (
-        "CronJob/redis-backup",
+        "CronJob",
+        "redis-backup",
         "backup",
         "the typed `backup.*` settings are rendered into it by name, it follows a patched Redis image by that name, and `doctor` names `backup.resources` for its OOM kills by it",
     ),
@@ -41,7 +45,9 @@ pub fn check(merged: &Merged, applied: &[Applied], files: &[(String, Vec<J>)]) -
     let objects: Vec<&J> = files.iter().flat_map(|(_, o)| o).collect();
     let known = Known::new(merged, applied, &objects);
     let mut out = Vec::new();
-    for (id, name, depends) in KEPT {
+    let names = crate::config::Names::of(&merged.config);
+    for (kind, base, name, depends) in KEPT {
+        let id = &format!("{kind}/{}", names.get(base));
         let Some(obj) = objects.iter().find(|o| patches::object_id(o) == *id) else {
             continue;
         };

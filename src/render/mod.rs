@@ -49,7 +49,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde_json::{Value as J, json};
 use sha2::{Digest, Sha256};
 
-use crate::config::{Config, quota};
+use crate::config::{Config, Names, quota};
 use crate::render::objects::OBJECTS;
 
 /// Labels every object carries (also set by `kustomization.yaml`).
@@ -57,7 +57,8 @@ const PART_OF: &str = "agent-system";
 
 /// The default-deny NetworkPolicy's name in an existing namespace (`createNamespace: false`),
 /// where it selects only this deployment's pods; `default-deny-all` (every pod) in a namespace
-/// agentctl creates. A platform's own `default-deny-all` there is never overwritten.
+/// agentctl creates. A platform's own `default-deny-all` there is never overwritten. With
+/// `instance` set, both take its prefix ([`Names`]).
 pub const DEFAULT_DENY_SHARED: &str = "agent-default-deny";
 
 /// The configured template environment. Build it once per process and reuse it.
@@ -196,15 +197,22 @@ fn context(cfg: &Config, names: &[&str]) -> Result<J> {
     ]);
     // The labels no setting changes: what an immutable field (a StatefulSet's
     // volumeClaimTemplates) may carry, so no later label change is rejected by the API server.
-    let fixed = common.clone();
-    // Pod templates: the settings' labels, not the instance (below), so adding the instance
-    // label restarted no pod, and a label change rolls pods but never touches an immutable field.
+    let nm = Names::of(cfg);
+    let mut fixed = common.clone();
+    // Pod templates: the settings' labels, not the namespace's instance label (below), so
+    // adding that label restarted no pod, and a label change rolls pods but never touches an
+    // immutable field. With `instance` set the pods carry it: the selectors match it.
     let mut pod = common.clone();
+    pod.extend(nm.pod_labels());
+    fixed.extend(nm.pod_labels());
     pod.extend(cfg.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
-    // The deployment's identity in the cluster: one namespace, one instance. `kubectl apply
-    // --prune -l app.kubernetes.io/instance=NAMESPACE` selects this deployment's objects and
-    // no other environment's (agentctl's other labels are the same everywhere).
-    common.insert("app.kubernetes.io/instance".into(), cfg.namespace.clone());
+    // The deployment's identity in the cluster: one namespace, one instance (`instance`, or
+    // the namespace). `kubectl apply --prune -l app.kubernetes.io/instance=NAME` selects this
+    // deployment's objects and no other's (agentctl's other labels are the same everywhere).
+    common.insert(
+        crate::config::instance::INSTANCE_LABEL.into(),
+        nm.instance_label().to_owned(),
+    );
     common.extend(cfg.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
     let named = |base: &BTreeMap<String, String>, name: &str, component: &str| {
         let mut l = base.clone();
@@ -233,8 +241,8 @@ fn context(cfg: &Config, names: &[&str]) -> Result<J> {
     let monitoring = (m.alerts.enabled || m.dashboard.enabled).then(|| {
         monitoring::Spec::from_config(
             cfg,
-            cfg.backup_on()
-                .then_some(("redis-backup", cfg.backup.schedule.as_str())),
+            &nm,
+            cfg.backup_on().then_some(cfg.backup.schedule.as_str()),
         )
     });
     let mut rule_labels = agent_labels.clone();
@@ -295,14 +303,25 @@ fn context(cfg: &Config, names: &[&str]) -> Result<J> {
             cfg.monitoring.prometheus_namespace
         )
     });
-    let keda_prometheus_query = keda.prometheus.query.clone().unwrap_or_else(|| {
-        format!(
-            "sum(rate(http_requests_total{{namespace=\"{}\"}}[2m]))",
-            cfg.namespace
-        )
-    });
+    let keda_prometheus_query =
+        keda.prometheus
+            .query
+            .clone()
+            .unwrap_or_else(|| match nm.instance() {
+                None => format!(
+                    "sum(rate(http_requests_total{{namespace=\"{}\"}}[2m]))",
+                    cfg.namespace
+                ),
+                // One instance's requests: its Service is its targets' job.
+                Some(_) => format!(
+                    "sum(rate(http_requests_total{{namespace=\"{}\",job=\"{}\"}}[2m]))",
+                    cfg.namespace,
+                    nm.get("agent-service")
+                ),
+            });
     let fit = crate::render::fit::context(
         cfg,
+        &nm,
         &agent_labels,
         &named(&pod, "agent", "agent"),
         &checksum,
@@ -310,7 +329,7 @@ fn context(cfg: &Config, names: &[&str]) -> Result<J> {
     let mut ctx = json!({
         "cfg": cfg,
         "backup_labels": with("redis-backup", "backup"),
-        "backup_selector": {"app.kubernetes.io/name": "redis-backup"},
+        "backup_selector": nm.selector("redis-backup"),
         "backup_script": restore::BACKUP_SCRIPT,
         "backup_checkov_skips": skips(&cfg.redis.image, "the backup job"),
         "quota_hard": quota_hard,
@@ -325,18 +344,12 @@ fn context(cfg: &Config, names: &[&str]) -> Result<J> {
         "redis_pod_labels": named(&pod, "redis", "cache"),
         "backup_pod_labels": named(&pod, "redis-backup", "backup"),
         "servicemonitor_labels": sm_labels,
-        "agent_selector": {"app.kubernetes.io/name": "agent"},
+        "agent_selector": nm.selector("agent"),
         // createNamespace: false: the default deny selects the labels every pod agentctl
         // renders carries, not every pod of a namespace shared with others.
-        "default_deny": if cfg.create_namespace {
-            json!({"name": "default-deny-all", "selector": {}})
-        } else {
-            json!({"name": DEFAULT_DENY_SHARED, "selector": {"matchLabels": {
-                "app.kubernetes.io/managed-by": "agentctl",
-                "app.kubernetes.io/part-of": PART_OF,
-            }}})
-        },
-        "redis_selector": {"app.kubernetes.io/name": "redis"},
+        "default_deny": default_deny(cfg, &nm),
+        "redis_selector": nm.selector("redis"),
+        "n": nm.table(),
         "config_data": data,
         "config_checksum": checksum,
         "checkov_skips": skips(&cfg.agent.image, "the agent"),
@@ -362,6 +375,24 @@ fn context(cfg: &Config, names: &[&str]) -> Result<J> {
         m.extend(fit);
     }
     Ok(ctx)
+}
+
+/// The default deny: every pod of a namespace agentctl creates (`default-deny-all`); in an
+/// existing one (`createNamespace: false`) the pods of this deployment only, by the labels
+/// every pod agentctl renders carries, and the instance's label when `instance` is set.
+fn default_deny(cfg: &Config, nm: &Names) -> J {
+    if cfg.create_namespace {
+        return json!({"name": nm.get("default-deny-all"), "selector": {}});
+    }
+    let mut labels = BTreeMap::from([
+        (
+            "app.kubernetes.io/managed-by".to_owned(),
+            "agentctl".to_owned(),
+        ),
+        ("app.kubernetes.io/part-of".to_owned(), PART_OF.to_owned()),
+    ]);
+    labels.extend(nm.pod_labels());
+    json!({"name": nm.get(DEFAULT_DENY_SHARED), "selector": {"matchLabels": labels}})
 }
 
 #[cfg(test)]

@@ -52,16 +52,21 @@ pub fn shared_namespace(merged: &Merged) -> Option<String> {
         "`createNamespace: false`{at}: namespace {} exists and may hold other teams' pods; only this deployment's pods are bound:",
         c.namespace
     );
+    let names = crate::config::Names::of(c);
     if c.network_policy.enabled {
         text.push_str(&format!(
             "\n  - the default-deny NetworkPolicy `{}` selects only this deployment's pods (not `podSelector: {{}}`); other pods of the namespace keep their own policies",
-            crate::render::DEFAULT_DENY_SHARED
+            names.get(crate::render::DEFAULT_DENY_SHARED)
         ));
     }
+    let (quota, limits) = (names.get("agent-quota"), names.get("agent-limits"));
     if c.quota.enabled.is_none() {
-        text.push_str("\n  - no ResourceQuota `agent-quota` nor LimitRange `agent-limits` (namespace-wide, they would bind every pod of the namespace); `quota.enabled: true` renders them when the namespace is yours alone");
+        text.push_str(&format!("\n  - no ResourceQuota `{quota}` nor LimitRange `{limits}` (namespace-wide, they would bind every pod of the namespace); `quota.enabled: true` renders them when the namespace is yours alone"));
     } else if c.quota_on() {
-        text.push_str("\n  - `quota.enabled: true`: the ResourceQuota `agent-quota` and LimitRange `agent-limits` bind every pod of the namespace, other teams' included");
+        text.push_str(&format!("\n  - `quota.enabled: true`: the ResourceQuota `{quota}` and LimitRange `{limits}` bind every pod of the namespace, other teams' included"));
+    }
+    if let Some(i) = names.instance() {
+        text.push_str(&format!("\n  - `instance: {i}`: every object is named `{i}-...` and selects only the pods labelled `app.kubernetes.io/instance: {i}`"));
     }
     Some(text)
 }

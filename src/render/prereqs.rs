@@ -330,7 +330,8 @@ fn observability(objects: &[J], out: &mut Vec<Need>) {
         .iter()
         .filter(|o| {
             field_str(o, "/kind") == "PrometheusRule"
-                || (field_str(o, "/kind") == "ConfigMap" && name(o) == "agent-dashboard")
+                || (field_str(o, "/kind") == "ConfigMap"
+                    && crate::k8s::object::pointer(o, "/data/agent-dashboard.json").is_some())
         })
         .map(|o| {
             (
@@ -469,10 +470,10 @@ fn name(o: &J) -> String {
 }
 
 /// The apply command that removes what a later render no longer has, in this deployment only:
-/// agentctl's labels with the instance (the namespace), and an allowlist of every built-in kind
+/// agentctl's labels with the instance (`instance`, or the namespace), and an allowlist of every built-in kind
 /// agentctl renders plus the custom kinds of this render (kubectl refuses a kind whose CRD is
 /// not installed). Lines of a shell command, continued with `\`.
-pub fn prune_command(namespace: &str, objects: &[J]) -> Vec<String> {
+pub fn prune_command(instance: &str, objects: &[J]) -> Vec<String> {
     let rendered: BTreeSet<String> = objects
         .iter()
         .map(|o| format!("{}/{}", field_str(o, "/apiVersion"), field_str(o, "/kind")))
@@ -508,7 +509,7 @@ pub fn prune_command(namespace: &str, objects: &[J]) -> Vec<String> {
     kinds.extend(extra);
     let mut lines = vec![format!(
         "kubectl apply -k . --prune -l app.kubernetes.io/managed-by=agentctl,app.kubernetes.io/instance={}",
-        q(namespace)
+        q(instance)
     )];
     lines.extend(kinds.chunks(2).map(|c| format!("  {}", c.join(" "))));
     let last = lines.len() - 1;

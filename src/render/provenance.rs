@@ -174,9 +174,10 @@ impl<'a> Known<'a> {
     fn typed(&self, rule: &str, object: &str, path: &[Seg]) -> Option<Located> {
         let obj = self.object(object)?;
         let keyed = PathDisplay(&patches::keyed_path(obj, path)).to_string();
+        let names = crate::config::Names::of(&self.merged.config);
         TYPED
             .iter()
-            .filter(|r| r.object == object && r.rules.contains(&rule))
+            .filter(|r| names.id(r.object) == object && r.rules.contains(&rule))
             .find_map(|r| {
                 let setting = r.setting_for(&keyed)?;
                 let s = self

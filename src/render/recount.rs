@@ -20,13 +20,20 @@ pub fn quota(cfg: &Config, files: &mut [(String, Vec<J>)]) -> Result<(), Vec<Dia
         return Ok(());
     }
     let (mut workloads, mut volumes, mut set) = quota::inputs(cfg);
+    let names = crate::config::Names::of(cfg);
+    let quota_name = names.get("agent-quota");
+    let (deployment, redis, backup) = (
+        names.get("agent-deployment"),
+        names.get("redis"),
+        names.get("redis-backup"),
+    );
     let objects = || files.iter().flat_map(|(_, objs)| objs.iter());
     // A derived figure a patch changed (`pods: "40"`) is the patch's, as a figure set by hand
     // is the setting's: kept when it holds the pods, an error when it does not; never replaced
     // by the recount silently while `config --show-origin` says the patch set it.
     if let Ok(rendered) = quota::fit(&workloads, &volumes, &set)
         && let Some(hard) = objects()
-            .find(|o| object::kind(o) == "ResourceQuota" && object::name(o) == "agent-quota")
+            .find(|o| object::kind(o) == "ResourceQuota" && object::name(o) == quota_name)
             .and_then(|o| o.pointer("/spec/hard"))
             .and_then(J::as_object)
     {
@@ -71,10 +78,10 @@ pub fn quota(cfg: &Config, files: &mut [(String, Vec<J>)]) -> Result<(), Vec<Dia
                 ),
             );
         }
-        let ours = match (kind, name) {
-            ("Deployment", "agent-deployment") => Some("agent"),
-            ("StatefulSet", "redis") => Some("redis"),
-            ("CronJob", "redis-backup") => Some("backup job"),
+        let ours = match kind {
+            "Deployment" if name == deployment => Some("agent"),
+            "StatefulSet" if name == redis => Some("redis"),
+            "CronJob" if name == backup => Some("backup job"),
             _ => None,
         };
         match ours.and_then(|n| workloads.iter_mut().find(|w| w.name == n)) {
@@ -100,7 +107,7 @@ pub fn quota(cfg: &Config, files: &mut [(String, Vec<J>)]) -> Result<(), Vec<Dia
         Ok(hard) => {
             for o in files.iter_mut().flat_map(|(_, objs)| objs.iter_mut()) {
                 if object::kind(o) == "ResourceQuota"
-                    && object::name(o) == "agent-quota"
+                    && object::name(o) == quota_name
                     && let Some(h) = o.pointer_mut("/spec/hard")
                 {
                     let mut derived = serde_json::to_value(&hard).unwrap_or_default();

@@ -16,7 +16,6 @@ use serde_json::json;
 /// The in-pod restore script (run in `redis-0` with `sh -s`).
 pub const RESTORE_SCRIPT: &str = include_str!("../../templates/scripts/redis-restore.sh");
 /// The backup claim `backup.yaml` renders.
-const BACKUP_PVC: &str = "redis-backup-pvc";
 /// The backup CronJob's script (its container runs `sh -c` on it).
 pub const BACKUP_SCRIPT: &str = include_str!("../../templates/scripts/redis-backup.sh");
 
@@ -36,6 +35,8 @@ pub enum Scaler {
 pub struct Params<'a> {
     /// Namespace of the deployment.
     pub namespace: &'a str,
+    /// The deployment's object names (`instance`'s prefix when set).
+    pub names: crate::config::Names,
     /// Redis port.
     pub redis_port: u16,
     /// Redis image (the reader pod uses it too).
@@ -74,8 +75,9 @@ pub fn for_deployment(merged: &Merged, overrides: &[Override]) -> Result<String,
         )
         .note(format!("the agent uses the managed Redis at {at}"))
         .help(format!(
-            "restore the managed Redis with its provider's own snapshot restore (ElastiCache, Memorystore, Azure Cache for Redis), then restart the agent: `kubectl -n {} rollout restart deployment/agent-deployment`",
-            sh(&c.namespace)
+            "restore the managed Redis with its provider's own snapshot restore (ElastiCache, Memorystore, Azure Cache for Redis), then restart the agent: `kubectl -n {} rollout restart deployment/{}`",
+            sh(&c.namespace),
+            crate::config::Names::of(c).get("agent-deployment")
         ));
         let d = merged.locate(d, &ConfigPath::new("redis.enabled"));
         return Err(d);
@@ -87,16 +89,20 @@ pub fn for_deployment(merged: &Merged, overrides: &[Override]) -> Result<String,
     } else {
         Scaler::Fixed
     };
+    let names = crate::config::Names::of(c);
+    let redis_id = format!("StatefulSet/{}", names.get("redis"));
+    let backup_pvc = names.get("redis-backup-pvc");
     let patched = overrides
         .iter()
-        .filter(|o| o.setting == "redis.image" && o.object == "StatefulSet/redis")
+        .filter(|o| o.setting == "redis.image" && o.object == redis_id)
         .find_map(|o| Some((o.now.as_ref()?.as_str()?, o)));
     let text = text(&Params {
         namespace: &c.namespace,
+        names: names.clone(),
         redis_port: c.redis.port,
         redis_image: patched.map_or(c.redis.image.as_str(), |(image, _)| image),
         run_as_user: c.redis.run_as_user,
-        backup_pvc: c.backup_on().then_some(BACKUP_PVC),
+        backup_pvc: c.backup_on().then_some(backup_pvc.as_str()),
         scaler,
         replicas: c.agent.replicas.min,
         append_only: c.redis.append_only,
@@ -160,6 +166,18 @@ fn reader_overrides(p: &Params, pvc: &str) -> String {
 // Long on purpose: the restore runbook, step by step, as the text the user reads.
 pub fn text(p: &Params) -> String {
     let k = format!("kubectl -n {}", sh(p.namespace));
+    let n = &p.names;
+    let (deployment, scaled, cronjob) = (
+        n.get("agent-deployment"),
+        n.get("agent-scaledobject"),
+        n.get("redis-backup"),
+    );
+    let redis0 = format!("{}-0", n.get("redis"));
+    let reader = n.get("redis-backup-reader");
+    let agent_pods = match n.instance() {
+        Some(i) => format!("app.kubernetes.io/name=agent,app.kubernetes.io/instance={i}"),
+        None => "app.kubernetes.io/name=agent".to_owned(),
+    };
     let restore_port = if p.redis_port == u16::MAX {
         p.redis_port - 1
     } else {
@@ -171,7 +189,7 @@ pub fn text(p: &Params) -> String {
         o.push('\n');
     };
     line(&format!(
-        "# Restore Redis (redis-0, namespace {}) from an RDB snapshot.",
+        "# Restore Redis ({redis0}, namespace {}) from an RDB snapshot.",
         p.namespace
     ));
     line("#");
@@ -204,54 +222,50 @@ pub fn text(p: &Params) -> String {
     line("# 1. Stop the writers.");
     match p.scaler {
         Scaler::Keda => line(&format!(
-            "{k} annotate scaledobject agent-scaledobject autoscaling.keda.sh/paused-replicas=0 --overwrite"
+            "{k} annotate scaledobject {scaled} autoscaling.keda.sh/paused-replicas=0 --overwrite"
         )),
         Scaler::Hpa => {
             line(
                 "#    (the HPA leaves a Deployment scaled to 0 alone until it is scaled up again)",
             );
-            line(&format!(
-                "{k} scale deployment agent-deployment --replicas=0"
-            ));
+            line(&format!("{k} scale deployment {deployment} --replicas=0"));
         }
-        Scaler::Fixed => line(&format!(
-            "{k} scale deployment agent-deployment --replicas=0"
-        )),
+        Scaler::Fixed => line(&format!("{k} scale deployment {deployment} --replicas=0")),
     }
     line(&format!(
-        "{k} wait --for=delete pod -l app.kubernetes.io/name=agent --timeout=300s"
+        "{k} wait --for=delete pod -l {agent_pods} --timeout=300s"
     ));
     line("");
     line("# 2. Put the snapshot on the Redis data volume as /data/restore.rdb.");
     if let Some(pvc) = p.backup_pvc {
         line(&format!(
-            "#    From the backup volume {pvc} (CronJob redis-backup), through a read-only reader pod:"
+            "#    From the backup volume {pvc} (CronJob {cronjob}), through a read-only reader pod:"
         ));
         line(&format!(
-            "{k} run redis-backup-reader --restart=Never --image={} --overrides={}",
+            "{k} run {reader} --restart=Never --image={} --overrides={}",
             sh(p.redis_image),
             sh(&reader_overrides(p, pvc))
         ));
         line(&format!(
-            "{k} wait --for=condition=Ready pod/redis-backup-reader --timeout=180s"
+            "{k} wait --for=condition=Ready pod/{reader} --timeout=180s"
         ));
         line(&format!(
-            "{k} exec redis-backup-reader -- ls -l /backup    # newest last"
+            "{k} exec {reader} -- ls -l /backup    # newest last"
         ));
         line("SNAPSHOT=redis-YYYYMMDDTHHMMSSZ.rdb    # pick one of the names listed");
         line(&format!(
-            "{k} exec redis-backup-reader -- cat \"/backup/$SNAPSHOT\" | {k} exec -i redis-0 -- sh -c 'cat > /data/restore.rdb'"
+            "{k} exec {reader} -- cat \"/backup/$SNAPSHOT\" | {k} exec -i {redis0} -- sh -c 'cat > /data/restore.rdb'"
         ));
-        line(&format!("{k} delete pod redis-backup-reader"));
+        line(&format!("{k} delete pod {reader}"));
         line("#    Or from a file on your machine:");
     }
     line(&format!(
-        "#    {k} exec -i redis-0 -- sh -c 'cat > /data/restore.rdb' < ./redis-backup.rdb"
+        "#    {k} exec -i {redis0} -- sh -c 'cat > /data/restore.rdb' < ./redis-backup.rdb"
     ));
     line("");
     line("# 3. Load it (checks the file, replaces the dataset, rewrites the append-only file).");
     line(&format!(
-        "{k} exec -i redis-0 -- env REDIS_PORT={} RESTORE_PORT={restore_port} RESTORE_FILE=/data/restore.rdb DATA_DIR=/data sh -s <<'RESTORE'",
+        "{k} exec -i {redis0} -- env REDIS_PORT={} RESTORE_PORT={restore_port} RESTORE_FILE=/data/restore.rdb DATA_DIR=/data sh -s <<'RESTORE'",
         p.redis_port
     ));
     o.push_str(RESTORE_SCRIPT);
@@ -267,14 +281,14 @@ pub fn text(p: &Params) -> String {
     line("# 4. Start the writers again.");
     match p.scaler {
         Scaler::Keda => line(&format!(
-            "{k} annotate scaledobject agent-scaledobject autoscaling.keda.sh/paused-replicas-"
+            "{k} annotate scaledobject {scaled} autoscaling.keda.sh/paused-replicas-"
         )),
         Scaler::Hpa => line(&format!(
-            "{k} scale deployment agent-deployment --replicas={}    # the HPA takes over from here",
+            "{k} scale deployment {deployment} --replicas={}    # the HPA takes over from here",
             p.replicas
         )),
         Scaler::Fixed => line(&format!(
-            "{k} scale deployment agent-deployment --replicas={}",
+            "{k} scale deployment {deployment} --replicas={}",
             p.replicas
         )),
     }
@@ -288,6 +302,7 @@ mod tests {
     fn params() -> Params<'static> {
         Params {
             namespace: "production-agents",
+            names: crate::config::Names::of(&crate::config::Config::default()),
             redis_port: 6379,
             redis_image: "redis:7.2-alpine",
             run_as_user: 10001,

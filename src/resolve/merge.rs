@@ -316,11 +316,18 @@ pub fn merge(layers: &[Layer]) -> Result<Merged, Error> {
         .as_ref()
         .map(to_json)
         .unwrap_or(serde_json::Value::Null);
-    let config: Config = serde_json::from_value(json).map_err(|e| {
+    let mut config: Config = serde_json::from_value(json).map_err(|e| {
         Error::Input(vec![Diagnostic::new(format!(
             "the merged configuration does not fit the schema: {e}"
         ))])
     })?;
+    // `instance`: the name settings at their built-in default take its prefix.
+    crate::config::instance::follow_defaults(&mut config, |path| {
+        history
+            .get(path)
+            .and_then(|h| h.last())
+            .is_none_or(|s| s.source.origin == crate::diag::Origin::Default)
+    });
     Ok(Merged {
         config,
         history,

@@ -38,6 +38,7 @@ mod escape_shapes;
 mod fit_trial;
 mod gitops;
 mod impact;
+mod instance;
 mod keda;
 mod kubectl;
 mod lint;

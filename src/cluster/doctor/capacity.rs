@@ -115,7 +115,7 @@ pub(super) fn nodes(cx: &Cx, r: &mut Report) {
                     .map(|(k, v)| quote(&format!("{k}={v}")).into_owned())
                     .collect();
                 fix.push(format!("kubectl label node NODE {}", labels.join(" ")));
-                if s(o, "/metadata/name") == "agent-deployment" {
+                if cx.base(s(o, "/metadata/name")) == "agent-deployment" {
                     for (k, _) in &selector {
                         fix.push(cx.render1(&format!("agent.nodeSelector.{k}=null")));
                     }
@@ -145,7 +145,7 @@ pub(super) fn nodes(cx: &Cx, r: &mut Report) {
             continue;
         }
         let (max, surge) = peak(o, cx.objects);
-        let is_agent = s(o, "/metadata/name") == "agent-deployment";
+        let is_agent = cx.base(s(o, "/metadata/name")) == "agent-deployment";
         if let Some(short) = spread_shortfall(spec, &fitting, max + surge) {
             let mut fix = short.commands;
             if is_agent && let Some(set) = short.set {

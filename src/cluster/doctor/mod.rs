@@ -160,6 +160,7 @@ pub fn examine_in(
     let cx = Cx {
         objects,
         namespace,
+        instance: instance_of(objects),
         expect,
         snap,
         render_with,
@@ -176,10 +177,32 @@ pub(crate) fn pass(r: &mut Report, check: &'static str, detail: String) {
     r.passed.push(Passed { check, detail });
 }
 
+/// The render's `instance`, when set: the `app.kubernetes.io/instance` label of the agent
+/// Deployment's pod template (pods carry it only then).
+fn instance_of(objects: &[J]) -> Option<String> {
+    objects
+        .iter()
+        .filter(|o| crate::k8s::object::kind(o) == "Deployment")
+        .find_map(|o| {
+            let labels = o.pointer("/spec/template/metadata/labels")?;
+            (labels.get("app.kubernetes.io/name")?.as_str()? == "agent")
+                .then(|| {
+                    labels
+                        .get(crate::config::instance::INSTANCE_LABEL)?
+                        .as_str()
+                })
+                .flatten()
+                .map(str::to_owned)
+        })
+}
+
 /// What every rule reads.
 pub(crate) struct Cx<'a> {
     pub objects: &'a [J],
     pub namespace: &'a str,
+    /// The render's `instance`, when set: only its pods are this deployment's, and its
+    /// objects' names carry its prefix ([`Cx::base`]).
+    pub instance: Option<String>,
     /// Labels the existing namespace must carry (empty: the render creates it).
     pub expect: &'a BTreeMap<String, String>,
     pub snap: &'a Snapshot,
@@ -190,6 +213,30 @@ impl Cx<'_> {
     /// The render command with one more `--set path=value`.
     pub fn render1(&self, set: &str) -> String {
         (self.render_with)(&[set.to_owned()])
+    }
+
+    /// The built-in name of one of the render's objects (`agent-deployment` for
+    /// `NAME-agent-deployment` with `instance: NAME`).
+    pub fn base<'n>(&self, name: &'n str) -> &'n str {
+        match &self.instance {
+            Some(i) => name
+                .strip_prefix(i.as_str())
+                .and_then(|r| r.strip_prefix('-'))
+                .unwrap_or(name),
+            None => name,
+        }
+    }
+
+    /// Whether a live object of the namespace (a pod, a claim, a workload, an autoscaler) is
+    /// this deployment's, as far as the namespace tells: with `instance` set, only those
+    /// labelled with it (another deployment shares the namespace); else every one.
+    pub fn ours(&self, live: &J) -> bool {
+        self.instance.as_deref().is_none_or(|i| {
+            live.pointer("/metadata/labels")
+                .and_then(|l| l.get(crate::config::instance::INSTANCE_LABEL))
+                .and_then(J::as_str)
+                == Some(i)
+        })
     }
 
     /// `kubectl ... -n NAMESPACE` words.

@@ -294,13 +294,13 @@ fn metrics(cx: &Cx, r: &mut Report) {
 }
 
 /// The claims of the render: (claim name, storage class named or None, setting that names it).
-fn claims(objects: &[J]) -> Vec<(String, Option<String>, &'static str)> {
+fn claims(cx: &Cx) -> Vec<(String, Option<String>, &'static str)> {
     let mut out = Vec::new();
-    for o in objects {
+    for o in cx.objects {
         match s(o, "/kind") {
             "PersistentVolumeClaim" => {
                 let name = s(o, "/metadata/name").to_owned();
-                let setting = match name.as_str() {
+                let setting = match cx.base(&name) {
                     "redis-backup-pvc" => "backup.storage.storageClass",
                     "agent-data-pvc" => "agent.storage.storageClass",
                     _ => "",
@@ -313,7 +313,7 @@ fn claims(objects: &[J]) -> Vec<(String, Option<String>, &'static str)> {
             }
             "StatefulSet" => {
                 for t in items(o, "/spec/volumeClaimTemplates") {
-                    let setting = if s(o, "/metadata/name") == "redis" {
+                    let setting = if cx.base(s(o, "/metadata/name")) == "redis" {
                         "redis.storage.storageClass"
                     } else {
                         ""
@@ -356,7 +356,7 @@ fn storage(cx: &Cx, r: &mut Report) {
         })
     });
     let mut reported = BTreeSet::new();
-    for (claim, class, setting) in claims(cx.objects) {
+    for (claim, class, setting) in claims(cx) {
         match class {
             Some(c) if classes.contains(&c.as_str()) => {
                 pass(

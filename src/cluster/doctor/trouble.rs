@@ -66,7 +66,7 @@ fn memory_setting(container: &str) -> Option<&'static str> {
 }
 
 fn pods(cx: &Cx, found: &mut Vec<Finding>) {
-    for pod in &cx.snap.pods {
+    for pod in cx.snap.pods.iter().filter(|p| cx.ours(p)) {
         let name = s(pod, "/metadata/name");
         let subject = match owner(pod) {
             o if o.is_empty() => format!("Pod {name}"),
@@ -240,7 +240,9 @@ fn unschedulable(cx: &Cx, pod: &J, subject: &str, message: &str) -> Finding {
     let mut causes = Vec::new();
     let mut fix = Vec::new();
     let spec = pod.pointer("/spec").unwrap_or(&J::Null);
-    let agent = owner(pod) == "Deployment agent-deployment";
+    let agent = owner(pod)
+        .strip_prefix("Deployment ")
+        .is_some_and(|d| cx.base(d) == "agent-deployment");
     for part in body.split(", ") {
         let (n, what) = part.split_once(' ').unwrap_or(("", part));
         let n = if n.chars().all(|c| c.is_ascii_digit()) {
@@ -386,7 +388,7 @@ fn covered(r: &Report, subject: &str) -> bool {
 }
 
 fn claims(cx: &Cx, r: &Report, found: &mut Vec<Finding>) {
-    for pvc in &cx.snap.claims {
+    for pvc in cx.snap.claims.iter().filter(|c| cx.ours(c)) {
         if s(pvc, "/status/phase") != "Pending" {
             continue;
         }
@@ -441,7 +443,7 @@ fn claims(cx: &Cx, r: &Report, found: &mut Vec<Finding>) {
 /// ReplicaSets and StatefulSets whose pods the API server refuses (quota), while a workload
 /// is still short of pods (an event outlives the refusal it reports by up to an hour).
 fn refused(cx: &Cx, r: &Report, found: &mut Vec<Finding>) {
-    let short = cx.snap.workloads.iter().any(|w| {
+    let short = cx.snap.workloads.iter().filter(|w| cx.ours(w)).any(|w| {
         let want = w.pointer("/spec/replicas").and_then(J::as_i64).unwrap_or(1);
         let int = |p: &str| w.pointer(p).and_then(J::as_i64).unwrap_or(0);
         int("/status/updatedReplicas") < want || int("/status/availableReplicas") < want
@@ -477,7 +479,7 @@ fn refused(cx: &Cx, r: &Report, found: &mut Vec<Finding>) {
 }
 
 fn autoscalers(cx: &Cx, r: &Report, found: &mut Vec<Finding>) {
-    for hpa in &cx.snap.autoscalers {
+    for hpa in cx.snap.autoscalers.iter().filter(|h| cx.ours(h)) {
         let name = s(hpa, "/metadata/name");
         let subject = format!("HorizontalPodAutoscaler {name}");
         let Some(c) = items(hpa, "/status/conditions").find(|c| {
@@ -528,11 +530,9 @@ fn autoscalers(cx: &Cx, r: &Report, found: &mut Vec<Finding>) {
 /// Redis as the agent reaches it: its Service, endpoints behind it, and the NetworkPolicy
 /// that admits the agent when everything else is denied.
 fn redis(cx: &Cx, found: &mut Vec<Finding>) {
-    let Some(svc) = cx
-        .objects
-        .iter()
-        .find(|o| s(o, "/kind") == "Service" && s(o, "/metadata/name").starts_with("redis"))
-    else {
+    let Some(svc) = cx.objects.iter().find(|o| {
+        s(o, "/kind") == "Service" && cx.base(s(o, "/metadata/name")).starts_with("redis")
+    }) else {
         return;
     };
     let name = s(svc, "/metadata/name");
@@ -611,11 +611,9 @@ fn redis(cx: &Cx, found: &mut Vec<Finding>) {
             })
             && items(p, "/spec/ingress").next().is_none()
     });
-    for rendered in cx
-        .objects
-        .iter()
-        .filter(|o| s(o, "/kind") == "NetworkPolicy" && s(o, "/metadata/name").starts_with("redis"))
-    {
+    for rendered in cx.objects.iter().filter(|o| {
+        s(o, "/kind") == "NetworkPolicy" && cx.base(s(o, "/metadata/name")).starts_with("redis")
+    }) {
         let pname = s(rendered, "/metadata/name");
         if denies_all && !live.contains_key(pname) {
             found.push(Finding {

@@ -291,7 +291,8 @@ fn identity_error(path: Vec<Seg>, what: &str, before: &J, after: &J) -> PatchErr
     )
     .hint(match what {
         "kind" | "apiVersion" => "a patch changes fields of the object it targets; to add an object of another kind, put it under `resources:` (Secrets are never rendered: create them out of band)",
-        _ => "names and the namespace come from agentctl's typed settings (`namespace`, ...); remove this change",
+        "namespace" => "the namespace comes from the typed setting `namespace`; remove this change",
+        _ => "names come from agentctl's typed settings: `instance: NAME` names every object `NAME-<name>` (for a second deployment in one namespace); remove this change",
     })
 }
 

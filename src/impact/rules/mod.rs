@@ -36,13 +36,13 @@ pub(super) fn note(reason: impl Into<String>) -> Finding {
     }
 }
 
-/// What a PVC holds, as far as its name tells.
+/// What a PVC holds, as far as its name tells (an `instance`'s prefix included).
 pub(super) fn data_of(claim: &str) -> String {
     if claim.contains("backup") {
         format!("the Redis backups (RDB snapshots) on {claim}")
     } else if claim.contains("redis") {
         format!("Redis's data (its append-only file and snapshots) on {claim}")
-    } else if claim.starts_with("agent") {
+    } else if claim.starts_with("agent") || claim.contains("-agent-") {
         format!("the agent's data on {claim}")
     } else {
         format!("the data on {claim}")

@@ -172,7 +172,7 @@ pub(super) fn fix(
         .map(|q| q.name.as_str())
         .collect();
     if !created.is_empty() {
-        let first = if created == ["agent-quota"] {
+        let first = if created.len() == 1 && agentctl_quota(created[0]) {
             "render with `--set quota.enabled=false` added to the same inputs (no quota and no \
              LimitRange for this apply)"
                 .to_owned()
@@ -193,14 +193,14 @@ pub(super) fn fix(
     let (bridged, _) = verdicts(old, new, ns, rolling, &bridge);
     let sets: Vec<String> = keep
         .iter()
-        .filter(|(q, _, _)| q == "agent-quota")
+        .filter(|(q, _, _)| agentctl_quota(q))
         .filter_map(|(_, i, v)| {
             setting(RESOURCES[*i]).map(|s| format!("--set {s}={}", crate::shell::quote(v)))
         })
         .collect();
     let others: Vec<String> = keep
         .iter()
-        .filter(|(q, i, _)| q != "agent-quota" || setting(RESOURCES[*i]).is_none())
+        .filter(|(q, i, _)| !agentctl_quota(q) || setting(RESOURCES[*i]).is_none())
         .map(|(q, i, v)| format!("{q} {}: {v}", RESOURCES[*i]))
         .collect();
     let mut first = Vec::new();
@@ -231,4 +231,10 @@ pub(super) fn fix(
             "those --set"
         }
     )
+}
+
+/// Whether a ResourceQuota is the one agentctl renders (`agent-quota`, `NAME-agent-quota` with
+/// `instance` set), whose figures `quota.*` settings change.
+fn agentctl_quota(name: &str) -> bool {
+    name == "agent-quota" || name.ends_with("-agent-quota")
 }

@@ -108,7 +108,7 @@ impl Spec {
             );
         }
         row("Agent pods", &mut panels, &mut y);
-        let deploy = [("deployment", "=", "agent-deployment")];
+        let deploy = [("deployment", "=", self.deployment.as_str())];
         let mut pods = vec![
             (
                 "available",
@@ -120,7 +120,7 @@ impl Spec {
             ),
         ];
         if self.autoscaling {
-            let hpa = [("horizontalpodautoscaler", "=", "agent-hpa")];
+            let hpa = [("horizontalpodautoscaler", "=", self.hpa.as_str())];
             pods.push((
                 "HPA min",
                 self.in_ns("kube_horizontalpodautoscaler_spec_min_replicas", &hpa),
@@ -152,7 +152,7 @@ impl Spec {
                 "{{pod}}/{{container}}",
                 format!(
                     "increase({}[1h])",
-                    self.in_ns("kube_pod_container_status_restarts_total", &[])
+                    self.in_pods("kube_pod_container_status_restarts_total", &[])
                 ),
             )],
         );
@@ -180,21 +180,21 @@ impl Spec {
                         "{{pod}}",
                         format!(
                             "sum by (pod) (rate({}[{w}]))",
-                            self.in_ns("container_cpu_usage_seconds_total", &c)
+                            self.in_pods("container_cpu_usage_seconds_total", &c)
                         ),
                     ),
                     (
                         "request",
                         format!(
                             "max({})",
-                            self.in_ns("kube_pod_container_resource_requests", &cpu_req)
+                            self.in_pods("kube_pod_container_resource_requests", &cpu_req)
                         ),
                     ),
                     (
                         "limit",
                         format!(
                             "max({})",
-                            self.in_ns("kube_pod_container_resource_limits", &cpu_req)
+                            self.in_pods("kube_pod_container_resource_limits", &cpu_req)
                         ),
                     ),
                 ],
@@ -210,21 +210,21 @@ impl Spec {
                         "{{pod}}",
                         format!(
                             "sum by (pod) ({})",
-                            self.in_ns("container_memory_working_set_bytes", &c)
+                            self.in_pods("container_memory_working_set_bytes", &c)
                         ),
                     ),
                     (
                         "request",
                         format!(
                             "max({})",
-                            self.in_ns("kube_pod_container_resource_requests", &mem_req)
+                            self.in_pods("kube_pod_container_resource_requests", &mem_req)
                         ),
                     ),
                     (
                         "limit",
                         format!(
                             "max({})",
-                            self.in_ns("kube_pod_container_resource_limits", &mem_req)
+                            self.in_pods("kube_pod_container_resource_limits", &mem_req)
                         ),
                     ),
                 ],
@@ -271,8 +271,8 @@ impl Spec {
                 "{{persistentvolumeclaim}}",
                 format!(
                     "100 * {} / {}",
-                    self.in_ns("kubelet_volume_stats_available_bytes", &[]),
-                    self.in_ns("kubelet_volume_stats_capacity_bytes", &[])
+                    self.in_claims("kubelet_volume_stats_available_bytes"),
+                    self.in_claims("kubelet_volume_stats_capacity_bytes")
                 ),
             )],
         );
@@ -303,17 +303,22 @@ impl Spec {
         })
     }
 
-    /// A stable dashboard uid (Grafana allows at most 40 characters): `agentctl-<namespace>`,
-    /// shortened with a hash of the namespace when that is too long.
+    /// A stable dashboard uid (Grafana allows at most 40 characters): `agentctl-<namespace>`
+    /// (`agentctl-<namespace>-<instance>` with `instance` set), shortened with a hash of it when
+    /// that is too long.
     pub fn dashboard_uid(&self) -> String {
-        let uid = format!("agentctl-{}", self.namespace);
+        let key = match &self.instance {
+            Some(i) => format!("{}-{i}", self.namespace),
+            None => self.namespace.clone(),
+        };
+        let uid = format!("agentctl-{key}");
         if uid.len() <= 40 {
             return uid;
         }
         // FNV-1a, 32 bits: stable across platforms and releases (unlike std's hasher).
-        let hash = self.namespace.bytes().fold(0x811c_9dc5u32, |h, b| {
+        let hash = key.bytes().fold(0x811c_9dc5u32, |h, b| {
             (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
         });
-        format!("agentctl-{}-{hash:08x}", &self.namespace[..22])
+        format!("agentctl-{}-{hash:08x}", &key[..22])
     }
 }

@@ -13,18 +13,16 @@ use std::collections::BTreeSet;
 
 use serde_json::Map;
 
-use crate::config::{AgentMetrics, Alerts, Config};
+use crate::config::{AgentMetrics, Alerts, Config, Names};
 
 mod dashboard;
 mod rules;
 use crate::resolve::validate::{Kind, parse_duration, parse_quantity};
 pub use rules::templated_labels;
 
-/// The Prometheus `job` label of the agent's targets: the Prometheus Operator names a
-/// ServiceMonitor's job after the Service it scrapes.
-pub const AGENT_JOB: &str = "agent-service";
-/// The `job` label of the `redis_exporter` sidecar's target (a port of `redis-service`).
-pub const REDIS_JOB: &str = "redis-service";
+/// The label every alert of an instance carries (`instance` set): which deployment of the
+/// namespace it is about (Prometheus' own `instance` label is a target's address).
+pub const INSTANCE_ALERT_LABEL: &str = "agent_instance";
 
 /// Everything the rules and the dashboard depend on: what is rendered, and the monitoring
 /// settings (assumed validated), with the values the expressions need already resolved.
@@ -32,6 +30,26 @@ pub const REDIS_JOB: &str = "redis-service";
 pub struct Spec {
     /// Namespace of every object (and of every series the rules select).
     pub namespace: String,
+    /// `instance`, when set: every series is also narrowed to this deployment's pods, claims,
+    /// Services and workloads, and every alert carries [`INSTANCE_ALERT_LABEL`].
+    pub instance: Option<String>,
+    /// The Prometheus `job` label of the agent's targets: the Prometheus Operator names a
+    /// ServiceMonitor's job after the Service it scrapes (`agent-service`).
+    pub agent_job: String,
+    /// The `job` label of the `redis_exporter` sidecar's target (a port of `redis-service`).
+    pub redis_job: String,
+    /// The agent's and Redis' ServiceMonitors' names.
+    pub agent_monitor: String,
+    /// See `agent_monitor`.
+    pub redis_monitor: String,
+    /// The agent Deployment's name.
+    pub deployment: String,
+    /// The HPA's name (rendered, or KEDA's).
+    pub hpa: String,
+    /// With `instance` set, a regular expression of this deployment's pod names.
+    pub pods: Option<String>,
+    /// With `instance` set, a regular expression of this deployment's claim names.
+    pub claims: Option<String>,
     /// The agent's metrics are scraped (the agent ServiceMonitor is rendered).
     pub agent_metrics: bool,
     /// The HPA `agent-hpa` exists (rendered, or created by KEDA's ScaledObject).
@@ -61,31 +79,61 @@ pub struct Spec {
 }
 
 impl Spec {
-    /// The specification for a configuration. `backup` is the Redis backup CronJob's name and
-    /// schedule when backups are rendered. Values are assumed validated (an unparsable one
-    /// falls back to a neutral number rather than failing: validation has reported it).
-    pub fn from_config(cfg: &Config, backup: Option<(&str, &str)>) -> Spec {
+    /// The specification for a configuration. `backup` is the Redis backup CronJob's schedule
+    /// when backups are rendered. Values are assumed validated (an unparsable one falls back
+    /// to a neutral number rather than failing: validation has reported it).
+    pub fn from_config(cfg: &Config, names: &Names, backup: Option<&str>) -> Spec {
         let m = &cfg.monitoring;
         let a = &m.alerts;
         let seconds = |d: &str| parse_duration(d).unwrap_or(0);
         let limit = &cfg.redis.resources.limits.memory;
         let backup_max_age_seconds = match (&a.redis_backup.max_age, backup) {
             (Some(age), _) => seconds(age) / 1000,
-            (None, Some((_, schedule))) => 2 * schedule_period_seconds(schedule) + 3600,
+            (None, Some(schedule)) => 2 * schedule_period_seconds(schedule) + 3600,
             (None, None) => 49 * 3600,
         };
         let backup_max_age = match &a.redis_backup.max_age {
             Some(age) => age.clone(),
             None => duration_text(backup_max_age_seconds),
         };
+        let instance = names.instance().map(str::to_owned);
+        let pods = instance.as_ref().map(|_| {
+            format!(
+                "{}-[a-z0-9]+-[a-z0-9]+|{}-[0-9]+|{}-[0-9]+-[a-z0-9]+",
+                regex_text(&names.get("agent-deployment")),
+                regex_text(&names.get("redis")),
+                regex_text(&names.get("redis-backup"))
+            )
+        });
+        let claims = instance.as_ref().map(|_| {
+            format!(
+                "{}|data-{}-[0-9]+|{}",
+                regex_text(&names.get("agent-data-pvc")),
+                regex_text(&names.get("redis")),
+                regex_text(&names.get("redis-backup-pvc"))
+            )
+        });
+        let dashboard_title = match &instance {
+            Some(i) => format!("Agent system ({}, {i})", cfg.namespace),
+            None => format!("Agent system ({})", cfg.namespace),
+        };
         Spec {
             namespace: cfg.namespace.clone(),
+            instance,
+            agent_job: names.get("agent-service"),
+            redis_job: names.get("redis-service"),
+            agent_monitor: names.get("agent-metrics"),
+            redis_monitor: names.get("redis-metrics"),
+            deployment: names.get("agent-deployment"),
+            hpa: names.get("agent-hpa"),
+            pods,
+            claims,
             agent_metrics: m.service_monitor.enabled,
             // KEDA's ScaledObject creates its HPA under the same name, `agent-hpa`.
             autoscaling: cfg.autoscaling.enabled || cfg.keda.enabled,
             redis_exporter: cfg.redis_exporter_on(),
             redis_in_cluster: cfg.in_cluster_redis(),
-            backup_cronjob: backup.map(|(name, _)| name.to_owned()),
+            backup_cronjob: backup.map(|_| names.get("redis-backup")),
             metrics: m.agent_metrics.clone(),
             redis_memory_limit: limit.clone(),
             redis_memory_limit_bytes: parse_quantity(limit, Kind::Memory)
@@ -94,7 +142,7 @@ impl Spec {
             latency_threshold_seconds: seconds(&a.latency.threshold) as f64 / 1000.0,
             backup_max_age,
             backup_max_age_seconds,
-            dashboard_title: format!("Agent system ({})", cfg.namespace),
+            dashboard_title,
         }
     }
 }
@@ -135,6 +183,12 @@ fn lit(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// A name as a regular expression matching only itself (the names agentctl renders hold
+/// letters, digits, `-` and `.`; a `.` is escaped).
+fn regex_text(name: &str) -> String {
+    name.replace('.', "\\.")
 }
 
 /// A selector: `metric{a="x",b=~"y"}`; each matcher is (label, operator, value).

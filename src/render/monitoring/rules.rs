@@ -20,13 +20,33 @@ impl Spec {
     }
 
     pub(super) fn agent(&self, metric: &str, extra: &[(&str, &str, &str)]) -> String {
-        let mut m = vec![("job", "=", AGENT_JOB), self.ns()];
+        let mut m = vec![("job", "=", self.agent_job.as_str()), self.ns()];
         m.extend_from_slice(extra);
         sel(metric, &m)
     }
 
     pub(super) fn redis(&self, metric: &str) -> String {
-        sel(metric, &[("job", "=", REDIS_JOB), self.ns()])
+        sel(metric, &[("job", "=", self.redis_job.as_str()), self.ns()])
+    }
+
+    /// A series of this deployment's pods: in the namespace, and with `instance` set, of its
+    /// pods only (another deployment's pods share the namespace).
+    pub(super) fn in_pods(&self, metric: &str, extra: &[(&str, &str, &str)]) -> String {
+        let mut m = vec![self.ns()];
+        if let Some(p) = &self.pods {
+            m.push(("pod", "=~", p.as_str()));
+        }
+        m.extend_from_slice(extra);
+        sel(metric, &m)
+    }
+
+    /// A series of this deployment's claims (as [`Spec::in_pods`]).
+    pub(super) fn in_claims(&self, metric: &str) -> String {
+        let mut m = vec![self.ns()];
+        if let Some(c) = &self.claims {
+            m.push(("persistentvolumeclaim", "=~", c.as_str()));
+        }
+        sel(metric, &m)
     }
 
     pub(super) fn in_ns(&self, metric: &str, extra: &[(&str, &str, &str)]) -> String {
@@ -75,8 +95,10 @@ impl Spec {
                         severity: "critical",
                         summary: "No agent pod is up and scraped.".into(),
                         description: format!(
-                            "Prometheus has had no successful scrape of job {AGENT_JOB} in namespace {ns} for {}: every agent pod is down, or the ServiceMonitor agent-metrics has no target (Prometheus' serviceMonitorSelector, the Service's endpoints, the NetworkPolicy).",
-                            a.agent_down.r#for
+                            "Prometheus has had no successful scrape of job {} in namespace {ns} for {}: every agent pod is down, or the ServiceMonitor {} has no target (Prometheus' serviceMonitorSelector, the Service's endpoints, the NetworkPolicy).",
+                            self.agent_job,
+                            a.agent_down.r#for,
+                            self.agent_monitor
                         ),
                     },
                     Rule {
@@ -127,13 +149,13 @@ impl Spec {
             ));
         }
 
-        let deploy = [("deployment", "=", "agent-deployment")];
+        let deploy = [("deployment", "=", self.deployment.as_str())];
         let mut workload = vec![
             Rule {
                 alert: "AgentPodCrashLooping",
                 expr: format!(
                     "max_over_time({}[5m]) >= 1",
-                    self.in_ns(
+                    self.in_pods(
                         "kube_pod_container_status_waiting_reason",
                         &[("reason", "=", "CrashLoopBackOff")]
                     )
@@ -150,12 +172,12 @@ impl Spec {
                 alert: "AgentPodNotReady",
                 expr: format!(
                     "(max by (namespace, pod) ({} == 1) unless on (namespace, pod) max by (namespace, pod) ({} == 1)) or max by (namespace, pod) ({} == 1)",
-                    self.in_ns("kube_pod_status_ready", &[("condition", "=", "false")]),
-                    self.in_ns(
+                    self.in_pods("kube_pod_status_ready", &[("condition", "=", "false")]),
+                    self.in_pods(
                         "kube_pod_status_phase",
                         &[("phase", "=~", "Succeeded|Failed")]
                     ),
-                    self.in_ns(
+                    self.in_pods(
                         "kube_pod_status_phase",
                         &[("phase", "=~", "Pending|Unknown")]
                     ),
@@ -178,15 +200,18 @@ impl Spec {
                 ),
                 for_: a.replicas_mismatch.r#for.clone(),
                 severity: "warning",
-                summary: "agent-deployment has fewer available replicas than wanted.".into(),
+                summary: format!(
+                    "{} has fewer available replicas than wanted.",
+                    self.deployment
+                ),
                 description: format!(
-                    "Deployment {ns}/agent-deployment has wanted more replicas than are available for {} with no rollout in progress (unschedulable pods, a failing probe, a quota).",
-                    a.replicas_mismatch.r#for
+                    "Deployment {ns}/{} has wanted more replicas than are available for {} with no rollout in progress (unschedulable pods, a failing probe, a quota).",
+                    self.deployment, a.replicas_mismatch.r#for
                 ),
             },
         ];
         if self.autoscaling {
-            let hpa = [("horizontalpodautoscaler", "=", "agent-hpa")];
+            let hpa = [("horizontalpodautoscaler", "=", self.hpa.as_str())];
             workload.push(Rule {
                 alert: "AgentHPAMaxedOut",
                 expr: format!(
@@ -196,9 +221,10 @@ impl Spec {
                 ),
                 for_: a.hpa_maxed_out.r#for.clone(),
                 severity: "warning",
-                summary: "agent-hpa has been at its maximum replicas.".into(),
+                summary: format!("{} has been at its maximum replicas.", self.hpa),
                 description: format!(
-                    "HPA {ns}/agent-hpa has run at its maximum of {{{{ $value }}}} replicas for {}: the agent cannot scale further. Raise agent.replicas.max (and check the quota), or find what drives the load.",
+                    "HPA {ns}/{} has run at its maximum of {{{{ $value }}}} replicas for {}: the agent cannot scale further. Raise agent.replicas.max (and check the quota), or find what drives the load.",
+                    self.hpa,
                     a.hpa_maxed_out.r#for
                 ),
             });
@@ -207,8 +233,8 @@ impl Spec {
             alert: "AgentPVCFillingUp",
             expr: format!(
                 "100 * {} / {} < {}",
-                self.in_ns("kubelet_volume_stats_available_bytes", &[]),
-                self.in_ns("kubelet_volume_stats_capacity_bytes", &[]),
+                self.in_claims("kubelet_volume_stats_available_bytes"),
+                self.in_claims("kubelet_volume_stats_capacity_bytes"),
                 a.pvc_filling_up.free_percent
             ),
             for_: a.pvc_filling_up.r#for.clone(),
@@ -232,8 +258,9 @@ impl Spec {
                 severity: "critical",
                 summary: "Redis is down or not scraped.".into(),
                 description: format!(
-                    "redis_exporter has not reported Redis up (redis_up == 1) in namespace {ns} for {}: Redis is down, or its exporter sidecar or ServiceMonitor redis-metrics is not scraped.",
-                    a.redis_down.r#for
+                    "redis_exporter has not reported Redis up (redis_up == 1) in namespace {ns} for {}: Redis is down, or its exporter sidecar or ServiceMonitor {} is not scraped.",
+                    a.redis_down.r#for,
+                    self.redis_monitor
                 ),
             });
             redis.push(Rule {
@@ -306,6 +333,9 @@ impl Spec {
                         }
                         // Every alert names its namespace (an `absent()` result has no labels).
                         labels.insert("namespace".into(), self.namespace.clone().into());
+                        if let Some(i) = &self.instance {
+                            labels.insert(INSTANCE_ALERT_LABEL.into(), i.clone().into());
+                        }
                         labels.insert("severity".into(), r.severity.into());
                         json!({
                             "alert": r.alert,

@@ -83,5 +83,6 @@ fn dashboard_is_deterministic_valid_json_with_a_stable_short_uid() {
 }
 
 fn sample() -> Spec {
-    Spec::from_config(&Config::default(), Some(("redis-backup", "0 */6 * * *")))
+    let cfg = Config::default();
+    Spec::from_config(&cfg, &crate::config::Names::of(&cfg), Some("0 */6 * * *"))
 }

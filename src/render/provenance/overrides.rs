@@ -193,7 +193,7 @@ const NOT_OWNED: &[&str] = &["monitoring.alerts.runbookBaseUrl"];
 
 /// One field a typed setting rendered, before the patches: the object, the field (keyed), the
 /// setting, the value; and the row's setting (`agent.sidecars.*.image`).
-type Held = ((&'static str, String, String, J), &'static str);
+type Held = ((String, String, String, J), &'static str);
 
 /// Before the patches: the value of every field [`TYPED`] says a setting rendered (a row's
 /// `*` expanded to each item that setting has; one setting per field: the first the user
@@ -212,8 +212,10 @@ pub fn before(merged: &Merged, files: &[(String, Vec<J>)]) -> Before {
             .is_some_and(|o| o.source.origin != SourceOrigin::Default)
     };
     let mut out: Vec<Held> = Vec::new();
+    let names = crate::config::Names::of(&merged.config);
     for r in TYPED.iter().filter(|r| !NOT_OWNED.contains(&r.setting)) {
-        let Some(obj) = find(files, r.object) else {
+        let id = names.id(r.object);
+        let Some(obj) = find(files, &id) else {
             continue;
         };
         let fields: Vec<(String, String)> = match r.field.split_once("[name=*]") {
@@ -234,7 +236,7 @@ pub fn before(merged: &Merged, files: &[(String, Vec<J>)]) -> Before {
             };
             match out
                 .iter_mut()
-                .find(|((o, f, ..), _)| *o == r.object && *f == field)
+                .find(|((o, f, ..), _)| *o == id && *f == field)
             {
                 // A later row for the same field wins only when the user wrote it and the
                 // earlier one is a default.
@@ -244,7 +246,7 @@ pub fn before(merged: &Merged, files: &[(String, Vec<J>)]) -> Before {
                         *row = r.setting;
                     }
                 }
-                None => out.push(((r.object, field, setting, v.clone()), r.setting)),
+                None => out.push(((id.clone(), field, setting, v.clone()), r.setting)),
             }
         }
     }
@@ -308,7 +310,7 @@ pub fn overrides(
                 set,
                 set_exists,
                 refused,
-                object: (*object).to_owned(),
+                object: object.clone(),
                 path: shown,
                 entry: l.entry.clone(),
                 at: l.source.locate(l.pos),
@@ -356,9 +358,14 @@ const FOLLOWS: &[(&str, &str, &str)] = &[(
 /// Carries each overridden value to the objects that follow its setting (`FOLLOWS`), where
 /// they still hold the setting's own value (a patch of their own wins). Returns a note for
 /// each.
-pub fn follow(overrides: &[Override], files: &mut [(String, Vec<J>)]) -> Vec<String> {
+pub fn follow(
+    names: &crate::config::Names,
+    overrides: &[Override],
+    files: &mut [(String, Vec<J>)],
+) -> Vec<String> {
     let mut notes = Vec::new();
     for (setting, object, at) in FOLLOWS {
+        let object = &names.id(object);
         let Some(o) = overrides.iter().find(|o| o.setting == *setting) else {
             continue;
         };

@@ -359,10 +359,10 @@ pub(super) fn identity(k: &mut Checker, c: &Config) {
             format!("set the {what} on the existing ServiceAccount, or `agent.serviceAccount.create: true`"),
         );
     }
-    if sa.create && sa.name == "redis" && c.redis.enabled {
+    if sa.create && sa.name == crate::config::Names::of(c).get("redis") && c.redis.enabled {
         k.fail(
             "agent.serviceAccount.name",
-            "`redis` is the Redis ServiceAccount's name".into(),
+            format!("`{}` is the Redis ServiceAccount's name", sa.name),
             Some("choose another name, e.g. `agent`".into()),
         );
     }

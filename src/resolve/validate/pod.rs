@@ -83,19 +83,22 @@ impl Checker<'_> {
 
 /// Which of agentctl's own PersistentVolumeClaims `claim` is, if it is one: the Redis
 /// StatefulSet's per-replica claims (`data-redis-N`, from its `data` claim template), the
-/// agent's `agent-data-pvc`, the backup's `redis-backup-pvc` (names reserved even while the
-/// setting that renders them is off, so turning it on later never takes over a claim).
-fn own_claim(claim: &str) -> Option<&'static str> {
+/// agent's `agent-data-pvc`, the backup's `redis-backup-pvc`, each with `instance`'s prefix
+/// when set (names reserved even while the setting that renders them is off, so turning it on
+/// later never takes over a claim).
+fn own_claim(claim: &str, names: &crate::config::Names) -> Option<&'static str> {
     if claim
-        .strip_prefix("data-redis-")
+        .strip_prefix(&format!("data-{}-", names.get("redis")))
         .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
     {
         return Some("the Redis StatefulSet's, `data-redis-N` for replica N");
     }
-    match claim {
-        "agent-data-pvc" => Some("the agent's data volume, `agent.storage`"),
-        "redis-backup-pvc" => Some("the Redis backup's, `backup.storage`"),
-        _ => None,
+    if claim == names.get("agent-data-pvc") {
+        Some("the agent's data volume, `agent.storage`")
+    } else if claim == names.get("redis-backup-pvc") {
+        Some("the Redis backup's, `backup.storage`")
+    } else {
+        None
     }
 }
 
@@ -127,7 +130,7 @@ pub(super) fn parts(k: &mut Checker, c: &Config) {
                 )),
             );
         }
-        volume(k, &path, v);
+        volume(k, &path, v, &crate::config::Names::of(c));
         if let Some(mp) = &v.mount_path
             && k.mount_path(&format!("{path}.mountPath"), mp)
         {
@@ -293,7 +296,7 @@ fn lists_port(r: &PolicyRule, name: &str, number: u16) -> bool {
     })
 }
 
-fn volume(k: &mut Checker, path: &str, v: &Volume) {
+fn volume(k: &mut Checker, path: &str, v: &Volume, names: &crate::config::Names) {
     let sources = v.sources();
     if sources.len() != 1 {
         k.fail(
@@ -337,7 +340,7 @@ fn volume(k: &mut Checker, path: &str, v: &Volume) {
     if let Some(pvc) = &v.persistent_volume_claim {
         let at = format!("{path}.persistentVolumeClaim.claimName");
         k.dns_subdomain(&at, &pvc.claim_name);
-        if let Some(whose) = own_claim(&pvc.claim_name) {
+        if let Some(whose) = own_claim(&pvc.claim_name, names) {
             k.fail(
                 &at,
                 format!(

@@ -52,6 +52,22 @@ fn metadata(k: &mut Checker, c: &Config) {
             Some("deploy into a namespace of its own, e.g. `production-agents`".into()),
         );
     }
+    if let Some(i) = &c.instance {
+        if let Err(why) = crate::config::names::dns1035_label(i) {
+            k.fail(
+                "instance",
+                format!("`{i}` is not a valid instance name: {why} (it begins the Services' names, RFC 1035 labels)"),
+                Some(format!(
+                    "use a lowercase letter, then lowercase letters, digits and '-', e.g. `{}`",
+                    Some(suggest_name(i, false))
+                        .filter(|n| crate::config::names::dns1035_label(n).is_ok())
+                        .unwrap_or_else(|| "support".to_owned())
+                )),
+            );
+        } else if let Some((message, help)) = crate::config::Names::of(c).too_long(c) {
+            k.fail("instance", message, Some(help));
+        }
+    }
     k.labels("labels", &c.labels);
     k.reserved_labels("labels", &c.labels);
     k.dns_subdomain("secret.name", &c.secret.name);
