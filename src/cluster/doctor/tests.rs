@@ -575,3 +575,46 @@ fn listed_crds_are_checked_installed_and_serving_the_rendered_version() {
             .any(|n| n.contains("triggerauthentications.keda.sh: it could not be read"))
     );
 }
+
+#[test]
+fn with_an_instance_only_its_pods_are_examined_and_its_objects_known_by_name() {
+    let mut d = deployment();
+    d["metadata"]["name"] = json!("a-agent-deployment");
+    d["spec"]["template"]["metadata"] =
+        json!({"labels": {"app.kubernetes.io/name": "agent", "app.kubernetes.io/instance": "a"}});
+    d["spec"]["template"]["spec"]["nodeSelector"] = json!({"node-type": "gpu"});
+    let mut snap = healthy();
+    let pod = |n: &str, instance: &str| {
+        json!({"metadata": {"name": n, "labels": {"app.kubernetes.io/instance": instance}},
+        "spec": {"containers": [{"name": "agent"}]},
+        "status": {"phase": "Running", "containerStatuses": [{"name": "agent", "image": "reg/a:nope",
+            "restartCount": 0, "state": {"waiting": {"reason": "ImagePullBackOff"}}}]}})
+    };
+    // Another agentctl deployment's pod shares the namespace: not this one's to examine.
+    snap.pods = vec![
+        pod("a-agent-deployment-1-x", "a"),
+        pod("b-agent-deployment-1-y", "b"),
+    ];
+    let r = examine(&[d], "ns", &snap, &render_with);
+    let pulls: Vec<&str> = r
+        .findings
+        .iter()
+        .filter(|f| f.check == "image-pull")
+        .map(|f| f.subject.as_str())
+        .collect();
+    assert_eq!(pulls, ["Pod a-agent-deployment-1-x"]);
+    // The agent Deployment is known under its prefixed name: its setting is the fix.
+    let nodes = r
+        .findings
+        .iter()
+        .find(|f| f.check == "nodes")
+        .expect("no node fits");
+    assert!(
+        nodes
+            .fix
+            .iter()
+            .any(|f| f.contains("--set agent.nodeSelector.node-type=null")),
+        "{:?}",
+        nodes.fix
+    );
+}
