@@ -332,8 +332,15 @@ fn two_instances_in_one_namespace_share_no_name_no_pod_and_no_prune_selector() {
 }
 
 #[test]
-fn keda_and_a_managed_secret_follow_the_instance() {
-    let extra = ["keda.enabled=true", "autoscaling.enabled=false"];
+fn keda_ingress_and_httproute_follow_the_instance() {
+    let extra = [
+        "keda.enabled=true",
+        "autoscaling.enabled=false",
+        "ingress.enabled=true",
+        "ingress.hosts=[agents.example.com]",
+        "httpRoute.enabled=true",
+        "httpRoute.parentRefs=[{name: gw, namespace: gateways}]",
+    ];
     let default = render(None, &extra);
     let a = render(Some("a"), &extra);
     let b = render(Some("b"), &extra);
@@ -347,6 +354,17 @@ fn keda_and_a_managed_secret_follow_the_instance() {
         s(scaled, "/spec/advanced/horizontalPodAutoscalerConfig/name"),
         "a-agent-hpa"
     );
+    for (kind, backend) in [
+        ("Ingress", "/spec/rules/0/http/paths/0/backend/service/name"),
+        ("HTTPRoute", "/spec/rules/0/backendRefs/0/name"),
+    ] {
+        let o = a
+            .objects
+            .iter()
+            .find(|o| s(o, "/kind") == kind)
+            .unwrap_or_else(|| panic!("a {kind}"));
+        assert_eq!(s(o, backend), "a-agent-service", "{kind}");
+    }
 }
 
 #[test]
