@@ -68,7 +68,8 @@ pub struct ServiceAccount {
     /// Render the ServiceAccount. `false` uses an existing one named `name` (created by your
     /// cloud tooling, say); the Role is still bound to it. Default: `true`.
     pub create: bool,
-    /// Name of the ServiceAccount the agent pods run as. Default: `agent`.
+    /// Name of the ServiceAccount the agent pods run as. Default: `agent` (`NAME-agent` with
+    /// `instance: NAME`).
     pub name: String,
     /// Annotations on the ServiceAccount: workload identity, e.g. EKS IRSA
     /// `eks.amazonaws.com/role-arn`, GKE `iam.gke.io/gcp-service-account`, Azure

@@ -215,7 +215,7 @@ pub enum PodSecurityLevel {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct SecretRef {
-    /// Secret name. Default: `agent-secrets`.
+    /// Secret name. Default: `agent-secrets` (`NAME-agent-secrets` with `instance: NAME`).
     pub name: String,
     /// Key holding the Anthropic API key, read as `ANTHROPIC_API_KEY`; `null` for an agent
     /// that needs none (other keys come in through `agent.env`). Default: `anthropic-api-key`.
