@@ -8,6 +8,9 @@
 //! OpenAPI 3.0's) and checked by the `jsonschema` crate; what it cannot know (CEL
 //! `x-kubernetes-validations`, formats) is left to the server.
 //!
+//! The custom kinds agentctl renders itself are judged the same way, by their CRD's schema
+//! built in (`reference`), or by the user's own CRD of that kind when one is listed.
+//!
 //! Must not read files (`input::crds` reads them) or decide where an object lives
 //! (`render::patches` does, as for built-in kinds).
 
@@ -32,10 +35,36 @@ pub struct Found<'a> {
 impl Found<'_> {
     /// Where the CRD is, for every message about it: "the CRD `crds/x.yaml` (listed at …)".
     pub fn named(&self) -> String {
+        if self.crd.listed_at.starts_with(reference::BUILT_IN) {
+            return format!(
+                "checked against {} {} of the CRD `{}` ({})",
+                self.crd.kind, self.version.name, self.crd.file, self.crd.listed_at
+            );
+        }
         format!(
             "checked against {} {} of the CRD `{}` (listed at {})",
             self.crd.kind, self.version.name, self.crd.file, self.crd.listed_at
         )
+    }
+}
+
+/// The CRD whose schema judges a patched or extra object of `api`/`kind`, when one does: a
+/// listed CRD's kind, or a custom kind agentctl renders (the user's listed CRD of that kind and
+/// version first, else the built-in one). `None` for a kind the API server serves itself (its
+/// Kubernetes type judges it) and for an unknown one.
+pub fn judged_by<'a>(crds: &'a [Arc<Crd>], api: &str, kind: &str) -> Option<Found<'a>> {
+    match crate::render::builtin::lookup(api, kind) {
+        Ok(row) if matches!(row.served, crate::render::objects::Served::Crd { .. }) => {
+            match lookup(crds, api, kind) {
+                Some(Ok(found)) => Some(found),
+                _ => match lookup(reference::crds(), api, kind) {
+                    Some(Ok(found)) => Some(found),
+                    _ => None,
+                },
+            }
+        }
+        Ok(_) => None,
+        Err(_) => lookup(crds, api, kind).and_then(Result::ok),
     }
 }
 
@@ -254,6 +283,13 @@ pub fn validate(found: &Found<'_>, obj: &J) -> Result<Vec<PatchError>, String> {
     Ok(out)
 }
 
+/// Whether the validator can use `pattern` (it refuses a whole schema with one it cannot).
+fn usable_pattern(pattern: &J) -> bool {
+    jsonschema::draft4::options()
+        .build(&serde_json::json!({ "pattern": pattern }))
+        .is_ok()
+}
+
 /// Where a schema node sits, which decides what is added.
 #[derive(Clone, Copy, PartialEq)]
 enum Place {
@@ -300,6 +336,9 @@ fn structural(s: &J, place: Place) -> J {
                     .unwrap_or_default(),
             ),
             "not" => structural(v, Place::Junctor),
+            // A pattern in Go's syntax the validator's ECMA 262 dialect cannot read
+            // (Prometheus Operator's `^(?i)(abort|warn)?$`) is left to the server.
+            "pattern" if !usable_pattern(v) => continue,
             "type" if nullable => match v {
                 J::String(t) => J::Array(vec![J::String(t.clone()), J::String("null".into())]),
                 other => other.clone(),
@@ -345,6 +384,8 @@ fn structural(s: &J, place: Place) -> J {
     }
     J::Object(out)
 }
+
+mod reference;
 
 #[cfg(test)]
 mod tests;

@@ -315,7 +315,10 @@ fn extra(
                 }),
             })]);
         }
-        Ok(row) => (row.scope == super::objects::Scope::Cluster, None),
+        Ok(row) => (
+            row.scope == super::objects::Scope::Cluster,
+            custom::judged_by(crds, &api, &kind),
+        ),
         Err(u) => match custom::lookup(crds, &api, &kind) {
             Some(Ok(found)) => (!found.crd.namespaced, Some(found)),
             other => {

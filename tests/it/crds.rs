@@ -585,3 +585,95 @@ fn an_environment_lists_crds_beside_its_overrides() {
         &files,
     );
 }
+
+/// The custom kinds agentctl renders (ServiceMonitor, PrometheusRule, VPA, ...) are judged by
+/// their CRD's schema, built in, not by the fields agentctl's templates emit: every field the
+/// CRD has passes, in a patch of agentctl's own object and in an extra object, without `crds:`.
+#[test]
+fn the_kinds_agentctl_renders_take_every_field_of_their_crd() {
+    let tmp = support::tempdir();
+    let dir = tmp.path();
+    write(
+        dir,
+        "over.yaml",
+        "patches:
+  - target: {kind: ServiceMonitor, name: agent-metrics}
+    patch:
+      spec:
+        endpoints:
+          - port: http
+            scheme: https
+            honorLabels: true
+            authorization: {credentials: {name: scrape-token, key: token}}
+            tlsConfig: {serverName: agent-service.production-agents.svc}
+            metricRelabelings: [{action: drop, sourceLabels: [__name__], regex: go_.*}]
+resources:
+  - apiVersion: monitoring.coreos.com/v1
+    kind: PrometheusRule
+    metadata: {name: extra-alerts}
+    spec:
+      groups:
+        - name: extra
+          interval: 1m
+          rules:
+            - alert: SessionsDropping
+              expr: sum(rate(sessions_dropped_total[5m])) > 1
+              keep_firing_for: 10m
+              labels: {severity: warning}
+              annotations: {runbook_url: https://runbooks.example.com/sessions}
+  - apiVersion: autoscaling.k8s.io/v1
+    kind: VerticalPodAutoscaler
+    metadata: {name: worker-vpa}
+    spec:
+      targetRef: {apiVersion: apps/v1, kind: Deployment, name: worker}
+      recommenders: [{name: custom-recommender}]
+      updatePolicy: {updateMode: \"Off\", minReplicas: 2}
+",
+    );
+    let run = render(dir, &["render", "-q", "-f", "over.yaml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let docs = support::lib::parse_manifests(&run.stdout).expect("YAML");
+    let find = |kind: &str, name: &str| {
+        docs.iter()
+            .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("{kind}/{name} rendered"))
+            .clone()
+    };
+    let sm = find("ServiceMonitor", "agent-metrics");
+    let ep = &sm["spec"]["endpoints"][0];
+    assert_eq!(
+        ep["tlsConfig"]["serverName"],
+        "agent-service.production-agents.svc"
+    );
+    assert_eq!(ep["honorLabels"], true);
+    assert_eq!(ep["authorization"]["credentials"]["key"], "token");
+    assert_eq!(ep["metricRelabelings"][0]["action"], "drop");
+    let rule = find("PrometheusRule", "extra-alerts");
+    assert_eq!(rule["spec"]["groups"][0]["interval"], "1m");
+    assert_eq!(
+        rule["spec"]["groups"][0]["rules"][0]["keep_firing_for"],
+        "10m"
+    );
+    let vpa = find("VerticalPodAutoscaler", "worker-vpa");
+    assert_eq!(vpa["spec"]["recommenders"][0]["name"], "custom-recommender");
+    // A field the CRD does not have is still refused, with the CRD named.
+    write(
+        dir,
+        "bad.yaml",
+        "resources:\n  - apiVersion: autoscaling.k8s.io/v1\n    kind: VerticalPodAutoscaler\n    metadata: {name: worker-vpa}\n    spec:\n      targetRef: {apiVersion: apps/v1, kind: Deployment, name: worker}\n      recommender: [{name: custom-recommender}]\n",
+    );
+    let bad = render(dir, &["render", "-q", "-f", "bad.yaml"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("bad.yaml:7:7"), "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("did you mean `recommenders`?"),
+        "{}",
+        bad.stderr
+    );
+    assert!(
+        bad.stderr
+            .contains("the CRD `vpa-v1-crd-gen.yaml` (built into"),
+        "{}",
+        bad.stderr
+    );
+}

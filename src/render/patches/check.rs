@@ -243,10 +243,8 @@ pub(super) fn objects(
             crate::k8s::object::field_str(obj, "/kind").to_owned(),
         );
         let mut checked = None;
-        if super::super::builtin::lookup(&api, &kind).is_err()
-            && let Some(Ok(def)) = custom::lookup(&merged.crds, &api, &kind)
-        {
-            // A listed CRD's kind: its schema instead of a Kubernetes type's round trip.
+        if let Some(def) = custom::judged_by(&merged.crds, &api, &kind) {
+            // A custom kind: its CRD's schema instead of a Kubernetes type's round trip.
             let errors = custom::validate(&def, obj).unwrap_or_else(|unusable| {
                 vec![PatchError {
                     path: vec![Seg::Key("kind".into())],
