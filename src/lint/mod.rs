@@ -12,6 +12,7 @@
 //! `lint` prints every finding, `diff` classes a change that makes a rule fire as `security`.
 
 mod capacity;
+mod limits;
 mod network;
 mod pod;
 mod ports;
@@ -217,6 +218,7 @@ pub fn lint(objects: &[&J], provenance: &dyn Provenance) -> Vec<Finding> {
         network::check(&ctx, o, &mut out);
         ports::check(&ctx, o, &mut out);
         capacity::check(&ctx, o, &mut out);
+        limits::check(&ctx, o, &mut out);
         all.extend(out.findings);
     }
     for f in &mut all {

@@ -111,6 +111,13 @@ it stays in ErrImageNeverPull.",
 what was reviewed is what runs. Off by default (a version tag is the render's promise); \
 `agentctl lint --enable AGT124` turns it on.",
         "reference the image by digest: `registry/name:v1.2.3@sha256:<digest>` (`docker buildx imagetools inspect` prints it)";
+    "AGT125" "limit-range" Error "container the namespace's LimitRange refuses",
+        "The namespace's LimitRange admission fills in a container's missing limits and \
+requests with its defaults, then refuses a pod whose container is below a `min`, above a `max` \
+or past a `maxLimitRequestRatio`, and the pod's own validation refuses a request above its \
+limit. A patch that removes a limit (`limits.cpu`) leaves the LimitRange's default, which may be \
+below the container's request: the workload applies, and its controller never creates a pod.",
+        "set the container's limit (at least its request) instead of removing it, or change the LimitRange's bounds";
     "AGT130" "allow-all-rule" Error "NetworkPolicy rule that allows everything",
         "NetworkPolicies add up: one rule with no `from`/`to` and no ports (`ingress: [{}]`) \
 allows every source on every port for the pods it selects, which cancels the default-deny \

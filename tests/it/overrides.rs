@@ -345,3 +345,34 @@ fn restore_help_follows_a_patched_redis_image() {
     );
     assert!(!plain.stdout.contains("The Redis image is"));
 }
+
+/// A field of a map setting a patch changed is said with its own origin: the default
+/// `limits.cpu` is the default's, not the line that set `requests.cpu` beside it.
+#[test]
+fn a_patched_field_of_a_map_setting_has_its_own_origin() {
+    let tmp = support::tempdir();
+    write(
+        tmp.path(),
+        "o.yaml",
+        "agent:
+  resources:
+    requests: {cpu: 250m}
+patches:
+  - target: {kind: Deployment, name: agent-deployment}
+    patch:
+      - {op: remove, path: /spec/template/spec/containers/0/resources/limits/cpu}
+",
+    );
+    let run = agentctl(["render", "-f", "o.yaml"])
+        .current_dir(tmp.path())
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "resources.limits.cpu is nothing (removed), not 2 (`agent.resources.limits.cpu`, its default)"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("set at o.yaml:3"), "{}", run.stderr);
+}

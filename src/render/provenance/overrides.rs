@@ -96,7 +96,11 @@ impl Override {
             self.path,
             self.now_text(),
             self.typed_text(),
-            self.setting,
+            if self.set_exists {
+                &self.set
+            } else {
+                &self.setting
+            },
         )
     }
 
@@ -304,6 +308,16 @@ pub fn overrides(
             // `agent.resources.limits`): the patch stays the way, never a key that is refused.
             let schema = crate::config::schema::lookup(&typed).ok();
             let set_exists = schema.is_some();
+            // Where the field's own setting was written (`agent.resources.limits.cpu`, its
+            // default), not the map's: another field of the map may be the user's.
+            let set_at = if set == *setting {
+                set_at.clone()
+            } else {
+                merged.origin(&set).map_or_else(
+                    || set_at.clone(),
+                    |s| (s.source.origin != SourceOrigin::Default).then(|| s.source.locate(s.pos)),
+                )
+            };
             let refused = schema.zip(now).and_then(|(s, v)| refusal(s, v));
             out.push(Override {
                 setting: setting.clone(),
@@ -316,7 +330,7 @@ pub fn overrides(
                 at: l.source.locate(l.pos),
                 typed: was.cloned().unwrap_or(J::Null),
                 now: now.cloned(),
-                set_at: set_at.clone(),
+                set_at,
             });
         }
     }

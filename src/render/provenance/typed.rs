@@ -42,8 +42,9 @@ const QUOTA: &str = "ResourceQuota/agent-quota";
 const IMAGE: &[&str] = &["AGT122", "AGT124"];
 const PULL: &[&str] = &["AGT123"];
 const PROBES: &[&str] = &["AGT120"];
-/// A container's resources: missing ones, and the quota at maximum scale they add to.
-const RESOURCES: &[&str] = &["AGT121", "AGT173"];
+/// A container's resources: missing ones, the LimitRange's bounds, and the quota at maximum
+/// scale they add to.
+const RESOURCES: &[&str] = &["AGT121", "AGT125", "AGT173"];
 const PORTS: &[&str] = &["AGT132", "AGT133", "AGT134"];
 /// The replicas at most and the surge: the quota and the spread they must fit.
 const SCALE: &[&str] = &["AGT172", "AGT173"];
