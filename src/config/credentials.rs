@@ -50,6 +50,9 @@ pub fn value_spans(line: &[char]) -> Vec<Span> {
             .unwrap_or(rest.len());
         if let Some(at) = rest[..end].rfind('@')
             && let Some(colon) = rest[..at].find(':')
+            // `$(GITHUB_TOKEN)`: the kubelet's expansion of an environment variable (one
+            // from a Secret), as `${GITHUB_TOKEN}` is the shell's: a reference, no value.
+            && !is_env_reference(&rest[colon + 1..at])
         {
             let a = text[..s + colon + 1].chars().count();
             let b = text[..s + at].chars().count();
@@ -69,6 +72,20 @@ pub fn value_spans(line: &[char]) -> Vec<Span> {
     // Tokens, and random strings in base64, hex, base32 or percent-encoding.
     tokens::spans(line, &mut out);
     merge(out)
+}
+
+/// A whole `$(NAME)` or `${NAME}`: a reference to an environment variable (the kubelet
+/// expands `$(NAME)` in `command`, `args` and `env` values), never a credential's value.
+fn is_env_reference(s: &str) -> bool {
+    let inner = s
+        .strip_prefix("$(")
+        .and_then(|r| r.strip_suffix(')'))
+        .or_else(|| s.strip_prefix("${").and_then(|r| r.strip_suffix('}')));
+    inner.is_some_and(|n| {
+        !n.is_empty()
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    })
 }
 
 /// The passwords of `user:password@host` written without a scheme (`app:hunter2@db:5432/app`,
@@ -451,6 +468,15 @@ mod tests {
             assert_eq!(masked(c).len(), 1, "{c}");
         }
         assert_eq!(masked("url: postgres://app:hunter2@db:5432/x"), ["hunter2"]);
+        // The kubelet's `$(VAR)` and the shell's `${VAR}` are references, a literal is not.
+        for reference in ["$(GITHUB_TOKEN)", "${GITHUB_TOKEN}"] {
+            let line = format!("git clone https://x-access-token:{reference}@github.com/o/r /w");
+            assert!(masked(&line).is_empty(), "{line}");
+        }
+        assert_eq!(
+            masked("git clone https://x-access-token:$(GITHUB_TOKEN)x@github.com/o/r"),
+            ["$(GITHUB_TOKEN)x"]
+        );
         assert_eq!(
             masked("key: |  -----BEGIN RSA PRIVATE KEY-----"),
             ["-----BEGIN RSA PRIVATE KEY-----"]

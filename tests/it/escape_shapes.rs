@@ -317,3 +317,46 @@ fn explain_and_cluster_messages_never_echo_a_credential_or_a_raw_control_charact
         &cases,
     );
 }
+
+/// `$(VAR)` in a container's args is the kubelet's expansion of one of its environment
+/// variables (here from a Secret): a reference, not a credential; a literal token there is.
+#[test]
+fn a_kubelet_variable_in_a_url_is_a_reference() {
+    let tmp = crate::support::tempdir();
+    let file = |password: &str| {
+        format!(
+            "agent:
+  initContainers:
+    fetch:
+      image: alpine/git:2.45.2
+      command: [sh, -c]
+      args: [\"git clone https://x-access-token:{password}@github.com/org/repo /w\"]
+      env:
+        GITHUB_TOKEN: {{secretKey: github-token}}
+      mounts: {{w: {{mountPath: /w}}}}
+  volumes:
+    w: {{emptyDir: {{}}}}
+"
+        )
+    };
+    crate::support::write(tmp.path(), "ok.yaml", &file("$(GITHUB_TOKEN)"));
+    let ok = crate::support::agentctl(["render", "-q", "-f", "ok.yaml"])
+        .current_dir(tmp.path())
+        .run();
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert!(
+        ok.stdout.contains("x-access-token:$(GITHUB_TOKEN)@"),
+        "{}",
+        ok.stdout
+    );
+    crate::support::write(
+        tmp.path(),
+        "bad.yaml",
+        &file("ghp_1234567890abcdefghijABCDEFGHIJ123456"),
+    );
+    let bad = crate::support::agentctl(["render", "-q", "-f", "bad.yaml"])
+        .current_dir(tmp.path())
+        .run();
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("AGT160"), "{}", bad.stderr);
+}
