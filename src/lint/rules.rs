@@ -240,6 +240,10 @@ lost volume or a bad write is unrecoverable.",
 autoscaler's maximum) and that no PodDisruptionBudget selects can lose every pod at once to a \
 node drain or a cluster upgrade: nothing tells the eviction API to keep any of them.",
         "add a PodDisruptionBudget selecting its pods with `maxUnavailable: 1` (the typed `disruptionBudget.enabled: true` renders it)";
+    "AGT176" "keda-no-trigger" Error "ScaledObject without a trigger",
+        "KEDA scales a workload on its ScaledObject's triggers; with none it never scales it \
+(and KEDA reports the object not ready): the autoscaling the render promises does not happen.",
+        "turn on `keda.prometheus.enabled` or `keda.redisList.enabled`, or add the trigger with a patch of `spec.triggers`";
     "AGT180" "runbook" Warning "alert without a runbook",
         "Every alert must say what to do when it fires: an `annotations.runbook_url` the \
 on-call can open from the notification.",

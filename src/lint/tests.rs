@@ -456,6 +456,14 @@ fn gallery_every_rule_fires_on_its_case() {
             }),
         ),
         (
+            "AGT176",
+            Box::new(|a| {
+                a.push(json!({"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
+                    "metadata": {"name": "so", "namespace": "ns"},
+                    "spec": {"scaleTargetRef": {"name": "web"}, "minReplicaCount": 2, "maxReplicaCount": 4, "triggers": []}}));
+            }),
+        ),
+        (
             "AGT180",
             Box::new(|a| set(a, 6, "/spec/groups/0/rules/0/annotations", json!({}))),
         ),

@@ -16,6 +16,14 @@ pub(super) fn check(ctx: &Ctx, o: &J, out: &mut Out) {
         "RoleBinding" | "ClusterRoleBinding" => binding(o, out),
         "PodDisruptionBudget" => pdb(ctx, o, out),
         "PrometheusRule" => runbooks(o, out),
+        "ScaledObject" if object::items(o, "/spec/triggers").next().is_none() => out.fire(
+            "AGT176",
+            keys(&[], &["spec", "triggers"]),
+            format!(
+                "no trigger: KEDA would never scale {}",
+                object::field_str(o, "/spec/scaleTargetRef/name")
+            ),
+        ),
         "Deployment" | "StatefulSet" | "DaemonSet" => {
             if int_at(o, "/spec/revisionHistoryLimit") == Some(0) {
                 out.fire(

@@ -184,3 +184,42 @@ patches:
     assert!(bad.stderr.contains("authenticationRf"), "{}", bad.stderr);
     assert!(bad.stderr.contains("typo.yaml:8:"), "{}", bad.stderr);
 }
+
+/// The trigger check is on the final ScaledObject: with both typed triggers off, a patch that
+/// supplies one (a kind no typed setting has) renders; without it, AGT176 at `keda.enabled`.
+#[test]
+fn a_patched_trigger_counts_and_none_is_refused() {
+    let tmp = crate::support::tempdir();
+    let base = "autoscaling: {enabled: false}
+keda:
+  enabled: true
+  prometheus: {enabled: false}
+  redisList: {enabled: false}
+";
+    let patched = format!(
+        "{base}patches:
+  - target: {{kind: ScaledObject, name: agent-scaledobject}}
+    patch:
+      - op: replace
+        path: /spec/triggers
+        value:
+          - {{type: aws-sqs-queue, metadata: {{queueURL: \"https://sqs.eu-west-1.amazonaws.com/1/q\", queueLength: \"20\", awsRegion: eu-west-1}}}}
+"
+    );
+    crate::support::write(tmp.path(), "sqs.yaml", &patched);
+    let ok = crate::support::agentctl(["render", "-q", "-f", "sqs.yaml"])
+        .current_dir(tmp.path())
+        .run();
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert!(ok.stdout.contains("type: aws-sqs-queue"), "{}", ok.stdout);
+    crate::support::write(tmp.path(), "none.yaml", base);
+    let none = crate::support::agentctl(["render", "-q", "-f", "none.yaml"])
+        .current_dir(tmp.path())
+        .run();
+    assert_eq!(none.code, 2, "{}", none.stderr);
+    assert!(
+        none.stderr.contains("AGT176") && none.stderr.contains("none.yaml:3:12"),
+        "{}",
+        none.stderr
+    );
+}

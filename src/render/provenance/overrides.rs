@@ -192,8 +192,9 @@ fn find<'a>(files: &'a [(String, Vec<J>)], id: &str) -> Option<&'a J> {
 }
 
 /// Rows of [`TYPED`] that locate findings but do not own their field: the alert groups hold
-/// every alert setting, not only the runbook URL.
-const NOT_OWNED: &[&str] = &["monitoring.alerts.runbookBaseUrl"];
+/// every alert setting, not only the runbook URL; the triggers are the trigger settings', not
+/// `keda.enabled`'s.
+const NOT_OWNED: &[&str] = &["monitoring.alerts.runbookBaseUrl", "keda.enabled"];
 
 /// One field a typed setting rendered, before the patches: the object, the field (keyed), the
 /// setting, the value; and the row's setting (`agent.sidecars.*.image`).

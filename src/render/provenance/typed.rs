@@ -73,6 +73,7 @@ pub const TYPED: &[Rendered] = &[
     row(SCALE, "HorizontalPodAutoscaler/agent-hpa", "spec.maxReplicas", "agent.replicas.max"),
     row(&["AGT170", "AGT175"], "ScaledObject/agent-scaledobject", "spec.minReplicaCount", "agent.replicas.min"),
     row(SCALE, "ScaledObject/agent-scaledobject", "spec.maxReplicaCount", "agent.replicas.max"),
+    row(&["AGT176"], "ScaledObject/agent-scaledobject", "spec.triggers", "keda.enabled"),
     row(&["AGT170"], "PodDisruptionBudget/agent-pdb", "spec.maxUnavailable", "disruptionBudget.maxUnavailable"),
     // The agent container.
     row(IMAGE, AGENT, "spec.template.spec.containers[name=agent].image", "agent.image"),

@@ -305,7 +305,7 @@ fn name(r: ComputeResource) -> &'static str {
     }
 }
 
-/// KEDA: instead of the HPA, with at least one trigger.
+/// KEDA: instead of the HPA (its triggers are checked on the final ScaledObject: AGT176).
 pub(super) fn keda(k: &mut Checker, c: &Config) {
     let e = &c.keda;
     if !e.enabled {
@@ -319,13 +319,8 @@ pub(super) fn keda(k: &mut Checker, c: &Config) {
             "set `autoscaling.enabled: false`: KEDA's HPA replaces it".into(),
         );
     }
-    if !e.prometheus.enabled && !e.redis_list.enabled {
-        k.fail(
-            "keda.enabled",
-            "KEDA is on but has no trigger: it would never scale".into(),
-            Some("turn on `keda.prometheus.enabled` or `keda.redisList.enabled`".into()),
-        );
-    }
+    // A ScaledObject with no trigger is lint AGT176's, on the final object: a patch may
+    // supply the trigger no typed setting has (`aws-sqs-queue`).
     if e.prometheus.enabled {
         k.quantity(
             "keda.prometheus.threshold",
