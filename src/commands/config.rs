@@ -26,12 +26,17 @@ pub fn run(one: &OneConfiguration, show_origin: bool) -> Result<Outcome> {
     if let Some(bundle) = &bundle {
         text.push_str("# what the patches changed in the rendered objects:\n");
         for a in &bundle.patched {
-            let over: Vec<&str> = bundle
+            let mut over: Vec<&str> = Vec::new();
+            // A setting with several fields the patch changed is named once.
+            for o in bundle
                 .overrides
                 .iter()
                 .filter(|o| o.object == a.object && o.entry == format!("patches[{}]", a.index))
-                .map(|o| o.setting.as_str())
-                .collect();
+            {
+                if !over.contains(&o.setting.as_str()) {
+                    over.push(&o.setting);
+                }
+            }
             let over = if over.is_empty() {
                 String::new()
             } else {

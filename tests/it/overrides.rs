@@ -376,3 +376,60 @@ patches:
     );
     assert!(!run.stderr.contains("set at o.yaml:3"), "{}", run.stderr);
 }
+
+/// The pod's user, its pull secrets and its /tmp size are typed settings a patch can override:
+/// warned, and `config --show-origin` names each setting once however many of its fields the
+/// patch changed.
+#[test]
+fn run_as_user_pull_secrets_and_tmp_size_are_overridden_settings() {
+    let tmp = support::tempdir();
+    write(
+        tmp.path(),
+        "o.yaml",
+        "agent: {imagePullSecrets: [regcred], tmpSizeLimit: 256Mi}
+patches:
+  - target: {kind: Deployment, name: agent-deployment}
+    patch:
+      - {op: remove, path: /spec/template/spec/securityContext/runAsUser}
+      - {op: remove, path: /spec/template/spec/containers/0/securityContext/runAsUser}
+      - {op: replace, path: /spec/template/spec/imagePullSecrets, value: [{name: other}]}
+      - {op: replace, path: /spec/template/spec/volumes/0/emptyDir/sizeLimit, value: 2Gi}
+",
+    );
+    let run = agentctl(["render", "-f", "o.yaml"])
+        .current_dir(tmp.path())
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for setting in [
+        "agent.runAsUser",
+        "agent.imagePullSecrets",
+        "agent.tmpSizeLimit",
+    ] {
+        assert!(
+            run.stderr
+                .contains(&format!("overrides the setting `{setting}`")),
+            "{setting}: {}",
+            run.stderr
+        );
+    }
+    let show = agentctl(["config", "--show-origin", "-f", "o.yaml"])
+        .current_dir(tmp.path())
+        .run();
+    assert_eq!(show.code, 0, "{}", show.stderr);
+    let line = show
+        .stdout
+        .lines()
+        .find(|l| l.contains("(overrides "))
+        .unwrap_or_else(|| panic!("{}", show.stdout));
+    assert_eq!(line.matches("agent.runAsUser").count(), 1, "{line}");
+    let explain = agentctl(["explain", "agent.runAsUser", "-f", "o.yaml"])
+        .current_dir(tmp.path())
+        .run();
+    assert!(
+        explain
+            .stdout
+            .contains("rendered: nothing (removed) (from patches[0]"),
+        "{}",
+        explain.stdout
+    );
+}

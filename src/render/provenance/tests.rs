@@ -32,6 +32,12 @@ agent:
   tolerations: [{key: dedicated, value: agents, effect: NoSchedule}]
   terminationGracePeriodSeconds: 45
   lifecycle: {preStop: {sleep: 5}}
+  runAsUser: 10002
+  imagePullSecrets: [regcred]
+  tmpSizeLimit: 256Mi
+  runtimeClassName: gvisor
+  serviceAccount: {name: agent-runner}
+  service: {annotations: {example.com/team: agents}}
   sidecars:
     otel-collector: {imagePullPolicy: IfNotPresent, ports: {otlp: {port: 4317}}, command: [otelcol], env: {LOG: info}}
     proxy:
@@ -47,6 +53,7 @@ agent:
   initContainers:
     wait-for-models: {imagePullPolicy: IfNotPresent, env: {LOG: info}, resources: {requests: {cpu: 60m, memory: 64Mi}, limits: {cpu: 200m, memory: 256Mi}}}
 rbac: {apiAccess: true}
+autoscaling: {scaleDownStabilizationSeconds: 600}
 disruptionBudget: {maxUnavailable: 2}
 networkPolicy:
   ingressFrom:
