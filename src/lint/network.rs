@@ -136,6 +136,13 @@ fn from_anywhere(o: &J, out: &mut Out) {
     }
 }
 
+/// The pods' labels, `null` when the template has none: `podSelector: {}` still selects them
+/// (a CronJob whose pod template has no labels is isolated by the default deny all the same).
+fn labels_or_none(o: &J) -> &J {
+    const NONE: &J = &J::Null;
+    pod_labels(o).unwrap_or(NONE)
+}
+
 /// The NetworkPolicies of `o`'s namespace that select its pods (`labels`) for `ty`
 /// (`Ingress`/`Egress`).
 fn isolating<'a>(
@@ -156,7 +163,7 @@ fn isolating<'a>(
 /// AGT136: the pods of a Job or CronJob isolated for egress by some policy while no policy
 /// selecting them has an egress rule: they can send nothing, DNS included.
 fn egress_blocked(ctx: &Ctx, o: &J, out: &mut Out) {
-    let Some(labels) = pod_labels(o) else { return };
+    let labels = labels_or_none(o);
     let policies: Vec<&J> = isolating(ctx, o, labels, "Egress").collect();
     if !policies.is_empty()
         && policies
@@ -177,7 +184,7 @@ fn egress_blocked(ctx: &Ctx, o: &J, out: &mut Out) {
 }
 
 fn isolated(ctx: &Ctx, o: &J, out: &mut Out) {
-    let Some(labels) = pod_labels(o) else { return };
+    let labels = labels_or_none(o);
     let missing: Vec<&str> = ["Ingress", "Egress"]
         .into_iter()
         .filter(|t| isolating(ctx, o, labels, t).next().is_none())

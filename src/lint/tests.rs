@@ -773,4 +773,17 @@ fn a_job_that_can_send_nothing_is_said() {
         a.push(batch_job());
     }));
     assert!(!got.contains(&"AGT136"), "{got:?}");
+    // A pod template with no labels: `podSelector: {}` selects it all the same (AGT136), and
+    // with no policy at all it is not isolated (AGT131).
+    let mut bare = batch_job();
+    bare["spec"]["jobTemplate"]["spec"]["template"]
+        .as_object_mut()
+        .unwrap()
+        .remove("metadata");
+    assert_eq!(ids(&with(|a| a.push(bare.clone()))), ["AGT136"]);
+    let got = ids(&with(|a| {
+        a.retain(|o| o["kind"] != "NetworkPolicy");
+        a.push(bare.clone());
+    }));
+    assert!(got.contains(&"AGT131"), "{got:?}");
 }
