@@ -18,6 +18,7 @@ use crate::render::k8s_check;
 use crate::render::objects::{self as table, Served};
 use crate::shell::quote as q;
 
+mod csi;
 mod referenced;
 mod scheduling;
 mod secret;
@@ -68,6 +69,7 @@ pub fn needs(objects: &[J]) -> Vec<Need> {
     network_policies(objects, &mut out);
     observability(objects, &mut out);
     scheduling(objects, &namespace, &mut out);
+    csi::needs(objects, &mut out);
     secrets(objects, &namespace, &mut out);
     out
 }
@@ -191,19 +193,16 @@ fn metrics(objects: &[J], out: &mut Vec<Need>) {
         }
         if !resources.is_empty() {
             resource_users.push(format!(
-                "HorizontalPodAutoscaler {} ({})",
+                "HorizontalPodAutoscaler {} scales on {} utilization",
                 name(o),
-                resources.join(", ")
+                resources.join(" and ")
             ));
         }
     }
     if !resource_users.is_empty() {
         out.push(Need {
             what: "metrics-server (metrics.k8s.io)".into(),
-            because: format!(
-                "{} scales on CPU/memory utilization",
-                resource_users.join(", ")
-            ),
+            because: resource_users.join("; "),
             commands: Vec::new(),
         });
     }
@@ -393,9 +392,14 @@ fn secrets(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
     let namespace_rendered = objects.iter().any(|o| field_str(o, "/kind") == "Namespace");
     // The namespace is created once, before the first object created out of band.
     let mut create_namespace = namespace_rendered && !namespace.is_empty();
+    let synced = csi::synced(objects);
     for (secret, keys) in &secrets {
         let keys_text = join(keys.iter().cloned());
-        if let Some(es) = external.get(secret.as_str()) {
+        if let Some(spc) = synced.get(secret.as_str()) {
+            // Created by the Secrets Store CSI Driver, as an ExternalSecret's by its operator.
+            let keys: Vec<String> = keys.iter().cloned().collect();
+            out.push(csi::synced_need(secret, spc, &keys));
+        } else if let Some(es) = external.get(secret.as_str()) {
             let store = format!(
                 "{} {}",
                 field_str(es, "/spec/secretStoreRef/kind"),

@@ -44,7 +44,7 @@ fn default_render_needs() {
     );
     assert_eq!(
         n[1].because,
-        "HorizontalPodAutoscaler agent-hpa (cpu, memory) scales on CPU/memory utilization"
+        "HorizontalPodAutoscaler agent-hpa scales on cpu and memory utilization"
     );
     assert_eq!(n[3].because, "PersistentVolumeClaims data-redis-0 10Gi");
     assert_eq!(
@@ -316,4 +316,60 @@ fn every_key_reads_its_own_variable() {
         .map(|(i, k)| format!("--from-literal={k}=value-{i}"))
         .collect();
     assert_eq!(args, want, "{cmd}");
+}
+
+/// A CSI volume needs its driver on the nodes; the Secrets Store CSI Driver's also the
+/// SecretProviderClass it names (out of band unless rendered), and a Secret that class syncs is
+/// the driver's, not created out of band.
+#[test]
+fn a_csi_volume_needs_its_driver_and_its_secret_provider_class() {
+    let mut objs = default_render();
+    let agent = objs
+        .iter_mut()
+        .find(|o| o["kind"] == "Deployment")
+        .expect("the agent");
+    let spec = &mut agent["spec"]["template"]["spec"];
+    spec["volumes"] = json!([{"name": "kv",
+        "csi": {"driver": "secrets-store.csi.k8s.io", "volumeAttributes": {"secretProviderClass": "kv"}}}]);
+    spec["containers"][0]["env"]
+        .as_array_mut()
+        .expect("env")
+        .push(json!({"name": "SPEECH_KEY",
+        "valueFrom": {"secretKeyRef": {"name": "kv-synced", "key": "speech-key"}}}));
+    let n = needs(&objs);
+    let find = |what: &str| n.iter().find(|n| n.what.starts_with(what));
+    let driver =
+        find("the Secrets Store CSI Driver `secrets-store.csi.k8s.io`").expect("the driver");
+    assert!(
+        driver
+            .because
+            .starts_with("Deployment agent-deployment mounts a CSI volume"),
+        "{}",
+        driver.because
+    );
+    assert!(
+        find("SecretProviderClass kv, created out of band").is_some(),
+        "{n:#?}"
+    );
+    assert!(
+        find("Secret kv-synced").is_some(),
+        "out of band without the class: {n:#?}"
+    );
+    objs.push(json!({"apiVersion": "secrets-store.csi.x-k8s.io/v1", "kind": "SecretProviderClass",
+        "metadata": {"name": "kv", "namespace": "production-agents"},
+        "spec": {"provider": "azure", "secretObjects": [{"secretName": "kv-synced", "type": "Opaque",
+            "data": [{"key": "speech-key", "objectName": "speech-key"}]}]}}));
+    let n = needs(&objs);
+    let find = |what: &str| n.iter().find(|n| n.what.starts_with(what));
+    assert!(find("SecretProviderClass kv").is_none(), "{n:#?}");
+    assert!(find("Secret kv-synced").is_none(), "{n:#?}");
+    assert!(
+        find("the Secrets Store CSI Driver `secrets-store.csi.k8s.io` installed on the nodes, with its azure provider").is_some(),
+        "{n:#?}"
+    );
+    let synced = find("the Secrets Store CSI Driver with secret sync").expect("the synced Secret");
+    assert_eq!(
+        synced.because,
+        "SecretProviderClass kv syncs Secret kv-synced (keys speech-key) while a pod mounts it; the pods read it"
+    );
 }
