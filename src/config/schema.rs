@@ -309,7 +309,43 @@ const POD_FIELD_SETTINGS: &[(&str, &str)] = &[
     ("ingress", "the top-level `ingress` section"),
     ("persistence", "`agent.storage`"),
     ("volume", "`agent.storage`"),
+    (
+        "extraContainers",
+        "`agent.sidecars` (a map keyed by container name; `native: true` for a native sidecar)",
+    ),
+    (
+        "extraVolumes",
+        "`agent.volumes` (a map keyed by volume name)",
+    ),
+    (
+        "extraVolumeMounts",
+        "`agent.volumes` (each one's `mountPath`) and the sidecars' `mounts`",
+    ),
+    ("extraPorts", "`agent.ports` (a map keyed by port name)"),
 ];
+
+/// The object the fields of a settings section land on, as a patch's target names it, and
+/// whether it is a pod (whose Kubernetes field names have typed settings,
+/// [`POD_FIELD_SETTINGS`]). A hint names the object the field lives on: a Service field is
+/// patched on the Service, not the Deployment.
+fn section_object(parent: &str) -> Option<(&'static str, bool)> {
+    let under = |s: &str| parent == s || parent.starts_with(&format!("{s}."));
+    Some(if under("agent.service") {
+        ("Service, name: agent-service", false)
+    } else if under("agent") {
+        ("Deployment, name: agent-deployment", true)
+    } else if under("redis") {
+        ("StatefulSet, name: redis", true)
+    } else if under("disruptionBudget") {
+        ("PodDisruptionBudget, name: agent-pdb", false)
+    } else if under("autoscaling") {
+        ("HorizontalPodAutoscaler, name: agent-hpa", false)
+    } else if under("keda") {
+        ("ScaledObject, name: agent-scaledobject", false)
+    } else {
+        return None;
+    })
+}
 
 /// The help for an unknown key `key` in the section `parent`, replacing (`Some`) the "did you
 /// mean" (`suggested`) when it knows better: under a pod-shaped section (`agent`, `redis`), the
@@ -321,19 +357,23 @@ pub fn unknown_key_help(parent: &str, key: &str, suggested: bool) -> Option<Stri
             "settings the agent reads go under `agent.config.extra`: `agent.config.extra.{key}`"
         ));
     }
-    let (object, root) = if parent == "agent" || parent.starts_with("agent.") {
-        ("Deployment, name: agent-deployment", "agent")
-    } else if parent == "redis" || parent.starts_with("redis.") {
-        ("StatefulSet, name: redis", "redis")
-    } else {
-        return None;
-    };
+    // An extra port's entry: its own `port` is the container's and the Service's.
+    if parent.starts_with("agent.ports.")
+        && parent.matches('.').count() == 2
+        && matches!(key, "containerPort" | "targetPort" | "number")
+    {
+        return Some(format!(
+            "the typed setting for this is the entry's own `port` (`{parent}.port`)"
+        ));
+    }
+    let (object, pod) = section_object(parent)?;
+    // The agent pod's own fields (not a sidecar's, an init container's or a port entry's).
     if let Some((_, setting)) = POD_FIELD_SETTINGS.iter().find(|(k, _)| *k == key)
-        && root == "agent"
+        && parent == "agent"
     {
         return Some(format!("the typed setting for this is {setting}"));
     }
-    if suggested || is_field_name(key) {
+    if suggested || (pod && is_field_name(key)) {
         // A near miss, or a setting of another section (`replicas` under `redis`): a patch
         // is not the answer.
         return None;
@@ -373,4 +413,61 @@ pub fn description(schema: &J) -> Option<String> {
     let own = schema.get("description").and_then(J::as_str);
     own.or_else(|| resolve(schema).get("description").and_then(J::as_str))
         .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unknown_key_help;
+
+    /// A hint names the object the field lives on, and the typed setting of the section it is in.
+    #[test]
+    fn a_hint_names_the_object_the_field_lives_on() {
+        let help =
+            |parent: &str, key: &str| unknown_key_help(parent, key, false).unwrap_or_default();
+        for (parent, key, object) in [
+            (
+                "agent.service",
+                "sessionAffinity",
+                "kind: Service, name: agent-service",
+            ),
+            (
+                "agent.service",
+                "type",
+                "kind: Service, name: agent-service",
+            ),
+            (
+                "disruptionBudget",
+                "unhealthyPodEvictionPolicy",
+                "kind: PodDisruptionBudget, name: agent-pdb",
+            ),
+            (
+                "autoscaling",
+                "behavior",
+                "kind: HorizontalPodAutoscaler, name: agent-hpa",
+            ),
+            (
+                "agent",
+                "hostAliases",
+                "kind: Deployment, name: agent-deployment",
+            ),
+        ] {
+            assert!(
+                help(parent, key).contains(object),
+                "{parent}.{key}: {}",
+                help(parent, key)
+            );
+        }
+        assert!(help("agent", "extraContainers").contains("`agent.sidecars`"));
+        // A did-you-mean (`initContainers`) does not win over the typed setting.
+        assert!(
+            unknown_key_help("agent", "extraContainers", true)
+                .is_some_and(|h| h.contains("`agent.sidecars`"))
+        );
+        assert_eq!(
+            help("agent.ports.ws", "containerPort"),
+            "the typed setting for this is the entry's own `port` (`agent.ports.ws.port`)"
+        );
+        // The agent's own `containerPort` is still `agent.port`.
+        assert!(help("agent", "containerPort").contains("`agent.port`"));
+    }
 }

@@ -516,6 +516,26 @@ const CLI_CASES: &[CliCase] = &[
         fixed_setup: nothing,
     },
     CliCase {
+        name: "set-service-field-is-patched-on-the-service",
+        args: &["render", "--set", "agent.service.sessionAffinity=ClientIP"],
+        setup: nothing,
+        fixed_args: &["render", "--set", "agent.service.annotations.team=agents"],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "set-extra-port-container-port",
+        args: &[
+            "render",
+            "--set",
+            "agent.ports.ws.containerPort=8081",
+            "--set",
+            "agent.ports.ws.port=8081",
+        ],
+        setup: nothing,
+        fixed_args: &["render", "--set", "agent.ports.ws.port=8081"],
+        fixed_setup: nothing,
+    },
+    CliCase {
         name: "set-unknown-pod-field",
         args: &["render", "--set", "agent.serviceAccountName=agent-runner"],
         setup: nothing,
