@@ -376,3 +376,21 @@ fn a_typed_setting_turns_a_rule_off_with_a_note() {
     assert!(has_errors(&lint(&refs, &Typed)));
     assert!(has_errors(&lint(&refs, &Off("AGT174"))));
 }
+
+/// AGT136 and AGT131 on a CronJob whose pod template has no labels (issue 21's trial, W10).
+#[test]
+fn a_pod_template_without_labels_is_still_selected_by_an_empty_selector() {
+    // A pod template with no labels: `podSelector: {}` selects it all the same (AGT136), and
+    // with no policy at all it is not isolated (AGT131).
+    let mut bare = batch_job();
+    bare["spec"]["jobTemplate"]["spec"]["template"]
+        .as_object_mut()
+        .unwrap()
+        .remove("metadata");
+    assert_eq!(ids(&with(|a| a.push(bare.clone()))), ["AGT136"]);
+    let got = ids(&with(|a| {
+        a.retain(|o| o["kind"] != "NetworkPolicy");
+        a.push(bare.clone());
+    }));
+    assert!(got.contains(&"AGT131"), "{got:?}");
+}
