@@ -8,8 +8,9 @@
 //! OpenAPI 3.0's) and checked by the `jsonschema` crate; what it cannot know (CEL
 //! `x-kubernetes-validations`, formats) is left to the server.
 //!
-//! The custom kinds agentctl renders itself are judged the same way, by their CRD's schema
-//! built in (`reference`), or by the user's own CRD of that kind when one is listed.
+//! The custom kinds agentctl renders itself are judged the same way when the user lists
+//! their CRD (`crds:`); else by agentctl's typed model of them, which knows the fields its
+//! templates write (the operators' CRDs are not built in: see the README, "Custom kinds").
 //!
 //! Must not read files (`input::crds` reads them) or decide where an object lives
 //! (`render::patches` does, as for built-in kinds).
@@ -35,12 +36,6 @@ pub struct Found<'a> {
 impl Found<'_> {
     /// Where the CRD is, for every message about it: "the CRD `crds/x.yaml` (listed at …)".
     pub fn named(&self) -> String {
-        if self.crd.listed_at.starts_with(reference::BUILT_IN) {
-            return format!(
-                "checked against {} {} of the CRD `{}` ({})",
-                self.crd.kind, self.version.name, self.crd.file, self.crd.listed_at
-            );
-        }
         format!(
             "checked against {} {} of the CRD `{}` (listed at {})",
             self.crd.kind, self.version.name, self.crd.file, self.crd.listed_at
@@ -49,18 +44,15 @@ impl Found<'_> {
 }
 
 /// The CRD whose schema judges a patched or extra object of `api`/`kind`, when one does: a
-/// listed CRD's kind, or a custom kind agentctl renders (the user's listed CRD of that kind and
-/// version first, else the built-in one). `None` for a kind the API server serves itself (its
+/// listed CRD's kind, or a custom kind agentctl renders whose CRD the user lists (else its
+/// typed model judges it). `None` for a kind the API server serves itself (its
 /// Kubernetes type judges it) and for an unknown one.
 pub fn judged_by<'a>(crds: &'a [Arc<Crd>], api: &str, kind: &str) -> Option<Found<'a>> {
     match crate::render::builtin::lookup(api, kind) {
         Ok(row) if matches!(row.served, crate::render::objects::Served::Crd { .. }) => {
             match lookup(crds, api, kind) {
                 Some(Ok(found)) => Some(found),
-                _ => match lookup(reference::crds(), api, kind) {
-                    Some(Ok(found)) => Some(found),
-                    _ => None,
-                },
+                _ => None,
             }
         }
         Ok(_) => None,
@@ -384,8 +376,6 @@ fn structural(s: &J, place: Place) -> J {
     }
     J::Object(out)
 }
-
-mod reference;
 
 #[cfg(test)]
 mod tests;

@@ -58,10 +58,25 @@ pub(super) fn lost_message(
                 "check the spelling and the nesting with `kubectl explain {}`",
                 explain.join(".")
             );
-            let hint = match crate::suggest::did_you_mean(&field, siblings.iter().copied()) {
+            let mut hint = match crate::suggest::did_you_mean(&field, siblings.iter().copied()) {
                 Some(n) => format!("did you mean `{n}`? {check}"),
                 None => check,
             };
+            // A custom kind agentctl renders is judged by its typed model of the fields the
+            // templates write, unless the user lists the operator's CRD.
+            let custom = obj
+                .get("apiVersion")
+                .and_then(J::as_str)
+                .zip(obj.get("kind").and_then(J::as_str))
+                .and_then(|(api, kind)| crate::render::builtin::lookup(api, kind).ok())
+                .is_some_and(|row| {
+                    matches!(row.served, crate::render::objects::Served::Crd { .. })
+                });
+            if custom {
+                hint.push_str(
+                    "; agentctl knows the fields of this kind that it renders itself: for the operator's other fields, list its CRD under `crds:` (README, \"Custom kinds\"), and the object is checked against the CRD's schema instead",
+                );
+            }
             (
                 format!("`{field}` is not a field of {id} at `{shown}`: Kubernetes would drop it"),
                 Some(hint),
