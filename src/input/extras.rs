@@ -276,6 +276,10 @@ pub fn split(tree: &mut Node, source: &Arc<Source>) -> (Extras, Vec<Diagnostic>)
                     diags.push(d);
                     continue;
                 }
+                if let Some(d) = empty_body(&node, source, index) {
+                    diags.push(d);
+                    continue;
+                }
                 let entry = yaml::to_json(&node);
                 match patches::parse(&entry) {
                     Ok(patch) => extras.patches.push(LocatedPatch {
@@ -400,6 +404,29 @@ fn accept(node: &Node, source: &Arc<Source>, index: usize) -> Result<LocatedAcce
         object,
         reason,
     })
+}
+
+/// A `patch:` that is an empty map (a strategic merge of nothing) or an empty list (no JSON 6902
+/// operation), written inline or as text: `kubectl kustomize` refuses both, so the entry is an
+/// error at its `patch:`, like an empty patch text.
+fn empty_body(entry: &Node, source: &Arc<Source>, index: usize) -> Option<Diagnostic> {
+    let Value::Map(entries) = &entry.value else {
+        return None;
+    };
+    let (_, body) = entries.iter().find(|(k, _)| k.name == "patch")?;
+    let (shown, what) = match &body.value {
+        Value::Map(m) if m.is_empty() => ("{}", "a strategic merge of no field"),
+        Value::Seq(s) if s.is_empty() => ("[]", "a JSON 6902 patch of no operation"),
+        _ => return None,
+    };
+    Some(
+        Diagnostic::new(format!(
+            "the patch is empty (`{shown}`, {what}): it patches nothing"
+        ))
+        .path(format!("patches[{index}].patch"))
+        .at(source, body.pos, body.len.max(1))
+        .help("write the patch as YAML under `patch:` (a map, or a list of operations), or remove the entry; `kubectl kustomize` refuses an empty patch"),
+    )
 }
 
 /// A `patch:` written as a string (Kustomize's `patch: |-`) becomes its parsed tree, its

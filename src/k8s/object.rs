@@ -109,6 +109,40 @@ pub fn annotations_size<'a>(entries: impl IntoIterator<Item = (&'a str, &'a str)
     entries.into_iter().map(|(k, v)| k.len() + v.len()).sum()
 }
 
+/// The most the API server accepts in a ConfigMap's `data` and `binaryData` together, and in a
+/// Secret's data: the bytes of every value (not the keys), base64 values decoded, 1 MiB
+/// (`MaxSecretSize`; `ValidateConfigMap`'s `totalSize`).
+pub const DATA_LIMIT: usize = 1 << 20;
+
+/// The entries the API server counts against [`DATA_LIMIT`] for a ConfigMap (`data`,
+/// `binaryData`) or a Secret (`data`, `stringData`), each `(field, key, bytes)` with a base64
+/// value counted decoded; none for any other kind.
+pub fn data_entries(o: &J) -> Vec<(&'static str, &str, usize)> {
+    let fields: &[(&'static str, bool)] = match (api_version(o), kind(o)) {
+        ("v1", "ConfigMap") => &[("data", false), ("binaryData", true)],
+        ("v1", "Secret") => &[("data", true), ("stringData", false)],
+        _ => return Vec::new(),
+    };
+    let mut out = Vec::new();
+    for &(field, base64) in fields {
+        let Some(J::Object(m)) = o.get(field) else {
+            continue;
+        };
+        for (k, v) in m {
+            let s = v.as_str().unwrap_or_default();
+            let n = if base64 { decoded_len(s) } else { s.len() };
+            out.push((field, k.as_str(), n));
+        }
+    }
+    out
+}
+
+/// The length of what a base64 text decodes to (its padding left out).
+fn decoded_len(s: &str) -> usize {
+    let padding = s.bytes().rev().take(2).take_while(|b| *b == b'=').count();
+    (s.len() * 3 / 4).saturating_sub(padding)
+}
+
 /// The path from the object's root to its pod spec, by API version and kind, for every built-in
 /// kind that holds one (a PodTemplate included).
 pub fn pod_spec_path(api_version: &str, kind: &str) -> Option<&'static [&'static str]> {

@@ -78,7 +78,12 @@ fn common(files: &[(String, Vec<J>)]) -> Common {
 /// object's own metadata. Pod templates are labelled by their templates (or the user's patch),
 /// never a StatefulSet's immutable volumeClaimTemplates.
 fn label(obj: &mut J, labels: &Map<String, J>) {
-    if labels.is_empty() {
+    // Already there (a patch that did not touch them): nothing to write.
+    let held = || {
+        let have = crate::k8s::object::pointer(obj, "/metadata/labels").and_then(J::as_object);
+        have.is_some_and(|h| labels.iter().all(|(k, v)| h.get(k) == Some(v)))
+    };
+    if labels.is_empty() || held() {
         return;
     }
     let Some(J::Object(meta)) = ensure(obj, "/metadata") else {
@@ -513,7 +518,7 @@ fn apply_one(
             continue;
         };
         let t = slot.get_or_insert_with(|| check::Touched::new(obj));
-        match patches::apply_in_place(obj, &lp.patch, &mut t.copied) {
+        match patches::apply_in_place(obj, &lp.patch, &mut t.carried) {
             Ok(changes) => {
                 label(obj, &common.labels);
                 t.apps.push(run.log.len());

@@ -6,7 +6,7 @@
 //! file's largest object, and naming the largest objects. And the API server's limit on one
 //! object's annotations, 256 KiB, checked on the final objects (agentctl's own annotations,
 //! checksums and markers, added to the typed and patched ones), located at the setting, patch
-//! or extra object that holds the largest entry.
+//! or extra object that holds the largest entry; and its limit on a ConfigMap's data, 1 MiB.
 
 use serde_json::Value as J;
 
@@ -99,8 +99,11 @@ const TYPED: &[(&str, bool, &str)] = &[
 ];
 
 /// A refusal for every final object whose annotations (or its pod template's) total more than
-/// the API server accepts, agentctl's own included: located at the typed setting that wrote the
-/// largest entry, else the extra object, else the last patch of the object.
+/// the API server accepts, agentctl's own included, or whose data (a ConfigMap's `data` and
+/// `binaryData`) does: located at the typed setting that wrote the largest annotation, else
+/// the extra object, else the last patch of the object. (Each patched or extra object was
+/// already checked, each problem at the patch that wrote it: `patches/check`; this holds what
+/// is added after the patches.)
 pub fn annotations(
     merged: &Merged,
     patched: &[Applied],
@@ -108,7 +111,13 @@ pub fn annotations(
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for obj in files.iter().flat_map(|(_, o)| o) {
-        for e in super::structure::annotations_over(obj) {
+        let over = super::structure::annotations_over(obj);
+        let annotated = over.len();
+        for (n, e) in over
+            .into_iter()
+            .chain(super::structure::data_over(obj))
+            .enumerate()
+        {
             let id = object_id(obj);
             let Some(Seg::Key(biggest)) = e.path.last() else {
                 continue;
@@ -116,7 +125,8 @@ pub fn annotations(
             let template = e.path.len() > 3;
             let kind = crate::k8s::object::kind(obj);
             let extra = merged.resources.iter().find(|r| object_id(&r.object) == id);
-            let setting = (extra.is_none())
+            // A ConfigMap's data from typed settings is held where they are validated.
+            let setting = (extra.is_none() && n < annotated)
                 .then(|| {
                     TYPED
                         .iter()
@@ -129,8 +139,11 @@ pub fn annotations(
                         })
                 })
                 .flatten();
-            let own = "agentctl's own annotations included";
-            let message = format!("{} ({own})", e.message);
+            let message = if n < annotated {
+                format!("{} (agentctl's own annotations included)", e.message)
+            } else {
+                e.message.clone()
+            };
             let patch = patched
                 .iter()
                 .rev()

@@ -4,7 +4,8 @@
 //! nothing) has at least one
 //! container, and each volume mount's `mountPath` follows the API server's rule
 //! ([`crate::config::names::mount_path`]) and is unique in its container; an object's
-//! annotations, and its pod template's, total at most [`ANNOTATIONS_LIMIT`]. A type keeps
+//! annotations, and its pod template's, total at most [`ANNOTATIONS_LIMIT`]; a ConfigMap's data
+//! (or a Secret's) at most [`DATA_LIMIT`]. A type keeps
 //! `containers: []` or a second mount at one path as valid: without this the output would be
 //! written and fail only at `kubectl apply`. Every problem of an object is returned at once.
 
@@ -12,7 +13,7 @@ use serde_json::Value as J;
 
 use crate::config::names;
 use crate::config::patches::{PatchError, Seg};
-use crate::k8s::object::{self, ANNOTATIONS_LIMIT, annotations_size};
+use crate::k8s::object::{self, ANNOTATIONS_LIMIT, DATA_LIMIT, annotations_size};
 
 /// The object's annotations, and its pod template's, over [`ANNOTATIONS_LIMIT`]: at the
 /// largest entry of each map over it.
@@ -31,12 +32,33 @@ pub fn annotations_over(obj: &J) -> Vec<PatchError> {
     out
 }
 
+/// A ConfigMap's data (or a Secret's) over [`DATA_LIMIT`], the most the API server accepts:
+/// at the largest entry (the one that took it over, in practice).
+pub fn data_over(obj: &J) -> Option<PatchError> {
+    let entries = object::data_entries(obj);
+    let size: usize = entries.iter().map(|(_, _, n)| n).sum();
+    if size <= DATA_LIMIT {
+        return None;
+    }
+    let (field, biggest, _) = entries.iter().max_by_key(|(_, _, n)| *n)?;
+    Some(PatchError {
+        path: vec![Seg::Key((*field).to_owned()), Seg::Key((*biggest).to_owned())],
+        on_key: false,
+        message: format!(
+            "the data of {} total {size} bytes (every value, base64 ones decoded), over the API server's limit of {DATA_LIMIT} (1 MiB)",
+            crate::config::patches::object_id(obj)
+        ),
+        hint: Some("keep large content out of the manifests (a volume, an image), or split it over several ConfigMaps of at most 1 MiB each".into()),
+    })
+}
+
 /// Every structural problem of `obj`, as errors at their paths in the object.
 pub fn unfit(obj: &J) -> Vec<PatchError> {
     let mut out = Vec::new();
     let id = crate::config::patches::object_id(obj);
     let key = |k: &str| Seg::Key(k.to_owned());
     annotations(obj, vec![key("metadata")], &id, &mut out);
+    out.extend(data_over(obj));
     let Some(path) = object::pod_spec_path(object::api_version(obj), object::kind(obj))
         .filter(|_| object::runs_pods(obj))
     else {

@@ -205,3 +205,125 @@ fn annotations_count_agentctl_s_own_against_the_api_server_limit() {
         &cases,
     );
 }
+
+#[test]
+fn a_configmap_s_data_over_the_api_server_s_1_mib_is_refused_where_it_grows() {
+    const MIB: usize = 1 << 20;
+    let extra = |name: &str, key: &str, n: usize| {
+        format!(
+            "resources:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata: {{name: {name}}}\n    data: {{{key}: {}}}\n",
+            "x".repeat(n)
+        )
+    };
+    let data_patch = |name: &str, key: &str, n: usize| {
+        format!(
+            "patches:\n  - target: {{kind: ConfigMap, name: {name}}}\n    patch: {{data: {{{key}: {}}}}}\n",
+            "y".repeat(n)
+        )
+    };
+    // The attack: one value written once, then copied by JSON 6902 operations (each copy far
+    // under the 16 MiB the copies may add).
+    let copies = format!(
+        "patches:\n  - target: {{kind: ConfigMap, name: agent-config}}\n    patch: {{data: {{big: {}}}}}\n  - target: {{kind: ConfigMap, name: agent-config}}\n    patch:\n      - {{op: copy, from: /data/big, path: /data/big2}}\n",
+        "z".repeat(600_000)
+    );
+    // binaryData counts decoded: 800,000 bytes of base64 are 600,000 bytes.
+    let binary = "resources:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata: {name: bin}\n    binaryData: {blob: BLOB}\n"
+        .replace("BLOB", &"QUJD".repeat(200_000));
+    // An extra object of its own over the limit: a project file holds up to 4 MiB.
+    let project = format!(
+        "environments:\n  prod:\n    output: deploy/prod\n    set:\n      resources:\n        - apiVersion: v1\n          kind: ConfigMap\n          metadata: {{name: big}}\n          data: {{a: {}, b: {}}}\n",
+        "a".repeat(700_000),
+        "b".repeat(400_000)
+    );
+    let cases = vec![
+        case(
+            "JSON 6902 copies grow agent-config past 1 MiB",
+            &[("p.yaml", &copies)],
+            &["render", "-f", "p.yaml", "-o", "out"],
+            2,
+            &[
+                "patches[1].patch[0].from",
+                "p.yaml:6:",
+                "the data of ConfigMap/agent-config total 1200",
+                "over the API server's limit of 1048576 (1 MiB)",
+            ],
+            &[],
+        ),
+        // Held back: an extra ConfigMap grown by a patch of another file, at the patch.
+        case(
+            "a patch grows an extra ConfigMap past 1 MiB",
+            &[
+                ("e.yaml", &extra("blob", "a", 600_000)),
+                ("p.yaml", &data_patch("blob", "b", 600_001)),
+            ],
+            &["render", "-f", "e.yaml", "-f", "p.yaml", "-o", "out"],
+            2,
+            &[
+                "p.yaml:3:",
+                "patches[0].patch.data.b",
+                "ConfigMap/blob total 1200001 bytes",
+            ],
+            &["e.yaml:"],
+        ),
+        case(
+            "an extra ConfigMap over 1 MiB by itself (a project's set:)",
+            &[("agentctl.yaml", &project)],
+            &["render", "--env", "prod"],
+            2,
+            &["agentctl.yaml:9:", "resources[0].data.a", "ConfigMap/big"],
+            &[],
+        ),
+        case(
+            "binaryData counts decoded",
+            &[
+                ("e.yaml", &binary),
+                ("p.yaml", &data_patch("bin", "text", 500_000)),
+            ],
+            &["render", "-f", "e.yaml", "-f", "p.yaml", "-o", "out"],
+            2,
+            &["p.yaml:3:", "ConfigMap/bin total 1100000 bytes"],
+            &[],
+        ),
+        case(
+            "binaryData decoded under the limit renders",
+            &[
+                ("e.yaml", &binary),
+                ("p.yaml", &data_patch("bin", "text", 400_000)),
+            ],
+            &["render", "-f", "e.yaml", "-f", "p.yaml", "-o", "out"],
+            0,
+            &[],
+            &["1 MiB"],
+        ),
+        // The bound itself: exactly 1 MiB of values (keys not counted) renders, a byte more
+        // does not.
+        case(
+            "exactly 1 MiB renders",
+            &[
+                ("e.yaml", &extra("blob", "a", 600_000)),
+                ("p.yaml", &data_patch("blob", "b", MIB - 600_000)),
+            ],
+            &["render", "-f", "e.yaml", "-f", "p.yaml", "-o", "out"],
+            0,
+            &[],
+            &["1 MiB"],
+        ),
+        case(
+            "a byte more does not",
+            &[
+                ("e.yaml", &extra("blob", "a", 600_000)),
+                ("p.yaml", &data_patch("blob", "b", MIB - 600_000 + 1)),
+            ],
+            &["render", "-f", "e.yaml", "-f", "p.yaml", "-o", "out"],
+            2,
+            &["total 1048577 bytes", "p.yaml:3:"],
+            &[],
+        ),
+    ];
+    gallery(
+        "escape-limits-data",
+        "Issue 20, L11: a ConfigMap's data (every value, binaryData decoded) is held to the API server's 1 MiB, refused at the patch or extra object that makes it too big",
+        &cases,
+    );
+}

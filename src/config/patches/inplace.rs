@@ -65,23 +65,20 @@ pub(super) fn copy_within(obj: &J, from: &str, copied: &mut usize) -> Result<(),
 /// list the body names. A `$` key other than `$patch`, a `$patch` other than `replace`,
 /// `delete` or `merge`, or an item of a list merged by key that is not a map with its key. A
 /// body that passes cannot fail half-way, so it is applied in place, lists included.
-pub(super) fn may_fail(body: &J, api: &str, kind: &str, fields: &mut Vec<String>) -> bool {
+pub(super) fn may_fail<'a>(body: &'a J, api: &str, kind: &str, fields: &mut Vec<&'a str>) -> bool {
     match body {
         J::Object(m) => m.iter().any(|(k, v)| {
             if k.starts_with('$') {
                 return k != "$patch"
                     || !matches!(v.as_str(), Some("replace" | "delete" | "merge"));
             }
-            fields.push(k.clone());
+            fields.push(k);
             let r = may_fail(v, api, kind, fields);
             fields.pop();
             r
         }),
         J::Array(items) => {
-            let strategy = {
-                let f: Vec<&str> = fields.iter().map(String::as_str).collect();
-                list_merge(api, kind, &f)
-            };
+            let strategy = list_merge(api, kind, fields);
             items.iter().any(|item| match (item, strategy) {
                 (J::Object(m), _) if is_replace_marker(m) => false,
                 (J::Object(m), ListMerge::ByKey(k)) if m.get(k).is_none_or(J::is_null) => true,
@@ -208,6 +205,26 @@ pub(super) fn roll_back(obj: &mut J, undo: Vec<Undo>) {
     }
 }
 
+/// What the patches applied to one object carry from one to the next: what JSON 6902 `copy`
+/// operations may still add to it ([`MAX_COPIED`] at first), and the merge keys of its merged
+/// lists ([`Lists`]), so a patch costs its own size, not the object's.
+#[derive(Debug, Clone)]
+pub struct Carried {
+    /// What `copy` operations may still add, in bytes of JSON text.
+    pub copied: usize,
+    /// The keys of the lists strategic merges have merged.
+    pub lists: Lists,
+}
+
+impl Default for Carried {
+    fn default() -> Self {
+        Carried {
+            copied: MAX_COPIED,
+            lists: Lists::default(),
+        }
+    }
+}
+
 /// [`apply_within`] that leaves `obj` unchanged when the patch fails, copying the object only
 /// for a strategic merge that could fail half-way (a list item without its merge key, an
 /// unknown directive): a JSON 6902 patch takes back its own operations
@@ -215,7 +232,7 @@ pub(super) fn roll_back(obj: &mut J, undo: Vec<Undo>) {
 pub fn apply_in_place(
     obj: &mut J,
     patch: &Patch,
-    copied: &mut usize,
+    carried: &mut Carried,
 ) -> Result<Vec<Change>, PatchError> {
     let in_place = match &patch.body {
         Body::Strategic(b) => !may_fail(
@@ -229,10 +246,18 @@ pub fn apply_in_place(
     if in_place {
         // A strategic merge that passes `may_fail` fails only before it changes anything (a
         // body's kind); JSON 6902 operations are taken back by `apply_within` when one fails.
-        return apply_within(obj, patch, copied);
+        return apply_within(obj, patch, carried);
     }
     let mut work = obj.clone();
-    let changes = apply_within(&mut work, patch, copied)?;
-    *obj = work;
-    Ok(changes)
+    match apply_within(&mut work, patch, carried) {
+        Ok(changes) => {
+            *obj = work;
+            Ok(changes)
+        }
+        Err(e) => {
+            // The lists' keys followed the copy, which is dropped.
+            carried.lists.clear();
+            Err(e)
+        }
+    }
 }

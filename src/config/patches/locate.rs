@@ -66,6 +66,19 @@ pub fn keyed(obj: &J, api: &str, kind: &str, ptr: &str) -> Vec<Seg> {
 /// Converts an object path with indices (as a round-trip comparison reports it) to one with
 /// list items by merge key.
 pub fn keyed_path(obj: &J, path: &[Seg]) -> Vec<Seg> {
+    // Map keys that are all there are their own keyed form (only list indices change): the
+    // common case, without a pointer written and read again.
+    let mut here = Some(obj);
+    let plain = path.iter().all(|s| match s {
+        Seg::Key(k) => {
+            here = here.and_then(|h| h.get(k.as_str()));
+            here.is_some()
+        }
+        _ => false,
+    });
+    if plain {
+        return path.to_vec();
+    }
     let api = field_str(obj, "/apiVersion");
     let kind = field_str(obj, "/kind");
     let mut ptr = String::new();

@@ -36,11 +36,13 @@ use crate::k8s::object::field_str;
 use crate::suggest::did_you_mean;
 
 mod inplace;
+mod lists;
 mod locate;
 mod parse;
 mod strategic;
 
 pub use inplace::*;
+pub use lists::Lists;
 pub use locate::*;
 pub use parse::*;
 pub use strategic::*;
@@ -315,22 +317,22 @@ fn identity(obj: &J) -> Vec<J> {
 // Long on purpose: one pass over the two patch kinds and the identity check before and after; the
 // steps share the object snapshot that identity errors compare against.
 pub fn apply(obj: &mut J, patch: &Patch) -> Result<Vec<Change>, PatchError> {
-    apply_in_place(obj, patch, &mut MAX_COPIED.clone())
+    apply_in_place(obj, patch, &mut Carried::default())
 }
 
-/// [`apply`], with `copied`: what JSON 6902 `copy` operations may still add to this object
-/// (taken from it as they do): the one operation that makes an object larger than the patch
-/// that changes it, so repeated copies could double an object with every patch. A JSON 6902
-/// patch that fails leaves `obj` as it was; a strategic merge that fails may leave it
-/// half-merged ([`apply_in_place`] does not).
+/// [`apply`], with what the object's earlier patches carried ([`Carried`]): what JSON 6902
+/// `copy` operations may still add to this object (taken from it as they do: the one operation
+/// that makes an object larger than the patch that changes it, so repeated copies could double
+/// an object with every patch), and the keys of its merged lists. A JSON 6902 patch that fails
+/// leaves `obj` as it was; a strategic merge that fails may leave it half-merged
+/// ([`apply_in_place`] does not).
 pub fn apply_within(
     obj: &mut J,
     patch: &Patch,
-    copied: &mut usize,
+    carried: &mut Carried,
 ) -> Result<Vec<Change>, PatchError> {
     let api = field_str(obj, "/apiVersion").to_owned();
     let kind = field_str(obj, "/kind").to_owned();
-    let before = identity(obj);
     match &patch.body {
         Body::Strategic(body) => {
             let J::Object(b) = body else {
@@ -357,23 +359,40 @@ pub fn apply_within(
                     "patch the fields to change (a map merges key by key; `$patch: replace` on a map inside the object replaces that map)"
                 }));
             }
-            let mut b = b.clone();
-            for (k, have) in [("apiVersion", &api), ("kind", &kind)] {
-                if let Some(v) = b.remove(k)
+            for k in ["apiVersion", "kind"] {
+                let have = if k == "kind" { &kind } else { &api };
+                if let Some(v) = b.get(k)
                     && v.as_str() != Some(have.as_str())
                 {
                     return Err(identity_error(
                         vec![key("patch"), key(k)],
                         k,
                         &J::String(have.clone()),
-                        &v,
+                        v,
                     ));
                 }
             }
-            if let Some(J::Object(meta)) = b.get_mut("metadata") {
-                meta.remove("name");
-                meta.remove("namespace");
-            }
+            // What names the object is not merged: copied without it only when the body has
+            // it (the body is otherwise merged as written, never copied per object).
+            let names = |m: &Map<String, J>| {
+                m.contains_key("apiVersion")
+                    || m.contains_key("kind")
+                    || matches!(m.get("metadata"), Some(J::Object(meta)) if meta.contains_key("name") || meta.contains_key("namespace"))
+            };
+            let trimmed;
+            let b = if names(b) {
+                let mut t = b.clone();
+                t.remove("apiVersion");
+                t.remove("kind");
+                if let Some(J::Object(meta)) = t.get_mut("metadata") {
+                    meta.remove("name");
+                    meta.remove("namespace");
+                }
+                trimmed = t;
+                &trimmed
+            } else {
+                b
+            };
             let J::Object(dest) = obj else {
                 return Ok(Vec::new());
             };
@@ -381,10 +400,11 @@ pub fn apply_within(
                 api: &api,
                 kind: &kind,
                 changes: Vec::new(),
+                lists: &mut carried.lists,
             };
             m.merge_map(
                 dest,
-                &b,
+                b,
                 &mut Vec::new(),
                 &mut Vec::new(),
                 &mut vec![key("patch")],
@@ -393,7 +413,11 @@ pub fn apply_within(
         }
         Body::Json6902(ops) => {
             // Each operation applied in place, with what takes it back: a failing one takes
-            // back those before it, so the patch applies whole or not at all.
+            // back those before it, so the patch applies whole or not at all. The lists' keys
+            // follow strategic merges only.
+            carried.lists.clear();
+            let before = identity(obj);
+            let copied = &mut carried.copied;
             let budget = *copied;
             let mut undo = Vec::new();
             let mut changes = Vec::new();

@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value as J};
 
+use super::lists::key_repr;
 use super::*;
 
 /// How a list is merged by a strategic-merge patch.
@@ -75,6 +76,8 @@ pub(super) struct Merger<'a> {
     pub(super) api: &'a str,
     pub(super) kind: &'a str,
     pub(super) changes: Vec<Change>,
+    /// The keys of the object's merged lists, kept across patches ([`Lists`]).
+    pub(super) lists: &'a mut Lists,
 }
 
 /// The directive of a map, if any (`$patch: replace|delete|merge`).
@@ -114,6 +117,8 @@ pub(super) fn check_directive_keys(m: &Map<String, J>, at: &[Seg]) -> Result<(),
 
 impl Merger<'_> {
     pub(super) fn record(&mut self, obj: &[Seg], patch: &[Seg], removed: bool) {
+        // What was at or below the change is gone or new: so are the keys of its lists.
+        self.lists.drop_under(obj);
         self.changes.push(Change {
             object_path: obj.to_vec(),
             patch_path: patch.to_vec(),
@@ -316,6 +321,11 @@ impl Merger<'_> {
             self.record(obj, at, false);
             return Ok(out);
         }
+        if let Some(out) = self.all_new(&old, items, mk, fields, obj, at)? {
+            let mut out = out;
+            out.extend(old);
+            return Ok(out);
+        }
         let mut old: Vec<Option<J>> = old.into_iter().map(Some).collect();
         let mut out = Vec::new();
         for (i, item) in items.iter().enumerate() {
@@ -327,7 +337,58 @@ impl Merger<'_> {
             }
         }
         out.extend(old.into_iter().flatten());
+        // Items merged, added or deleted by a scan: the list's keys are read again when it is
+        // next merged.
+        self.lists.forget(obj);
         Ok(out)
+    }
+
+    /// The patch's items when every one is new to the list `old` (its key is none of the
+    /// list's, as the object's [`Lists`] hold them, and it holds no directive), each placed as
+    /// a fresh item, without a scan of the list; `None` when one is not.
+    fn all_new(
+        &mut self,
+        old: &[J],
+        items: &[J],
+        mk: &'static str,
+        fields: &mut Vec<String>,
+        obj: &mut Vec<Seg>,
+        at: &mut Vec<Seg>,
+    ) -> Result<Option<Vec<J>>, PatchError> {
+        let Some(keys) = self.lists.keys_of(obj, old, mk) else {
+            return Ok(None);
+        };
+        let mut new = Vec::with_capacity(items.len());
+        for item in items {
+            let J::Object(m) = item else { return Ok(None) };
+            let Some(kv) = m.get(mk).filter(|v| !v.is_null()) else {
+                return Ok(None);
+            };
+            let k = key_repr(kv);
+            // Two new items of one key are both added, as a scan adds them.
+            if m.contains_key("$patch") || keys.contains(&k) {
+                return Ok(None);
+            }
+            new.push(k);
+        }
+        keys.extend(new);
+        let mut out = Vec::with_capacity(items.len() + old.len());
+        for (i, item) in items.iter().enumerate() {
+            let kv = item.get(mk).map(key_text).unwrap_or_default();
+            at.push(Seg::Index(i));
+            obj.push(Seg::Item {
+                key: mk.to_owned(),
+                value: kv,
+            });
+            let r = self.fresh(item, fields, at);
+            if let Ok(Some(_)) = &r {
+                self.record(obj, at, false);
+            }
+            obj.pop();
+            at.pop();
+            out.extend(r?);
+        }
+        Ok(Some(out))
     }
 
     pub(super) fn merge_item(

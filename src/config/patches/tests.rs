@@ -519,13 +519,13 @@ fn a_failing_json6902_patch_takes_back_every_operation_before_it() {
         all.push(failing.clone());
         let p = parse(&json!({"target": {"kind": "Deployment"}, "patch": all})).unwrap();
         let mut d = deployment();
-        let mut budget = MAX_COPIED;
+        let mut carried = Carried::default();
         assert!(
-            apply_in_place(&mut d, &p, &mut budget).is_err(),
+            apply_in_place(&mut d, &p, &mut carried).is_err(),
             "{failing}"
         );
         assert_eq!(d, deployment(), "{failing}");
-        assert_eq!(budget, MAX_COPIED, "{failing}");
+        assert_eq!(carried.copied, MAX_COPIED, "{failing}");
     }
     // Without the failing one, every operation took effect.
     let p = parse(&json!({"target": {"kind": "Deployment"}, "patch": ops})).unwrap();
@@ -566,7 +566,7 @@ fn a_strategic_merge_that_fails_leaves_the_object_as_it_was() {
         assert!(inplace_may_fail(b), "{bad}");
         let mut d = deployment();
         assert!(
-            apply_in_place(&mut d, &p, &mut MAX_COPIED.clone()).is_err(),
+            apply_in_place(&mut d, &p, &mut Carried::default()).is_err(),
             "{bad}"
         );
         assert_eq!(d, deployment(), "{bad}");

@@ -16,7 +16,7 @@ use serde_json::{Map, Value as J};
 use super::messages::{credential_error, credential_path, lost_message};
 use super::{Applied, Found, Scan, describe, label, steps};
 use crate::config::credentials::{self, Hit};
-use crate::config::patches::{self, Change, MAX_COPIED, PatchError, PathDisplay, Seg};
+use crate::config::patches::{self, Carried, Change, PatchError, PathDisplay, Seg};
 use crate::diag::SHOWN_ERRORS;
 use crate::render::custom;
 use crate::render::k8s_check::{self, TypeError};
@@ -35,8 +35,9 @@ pub(super) struct Touched {
     original: J,
     /// Indices into [`Run::log`], in the order they were applied.
     pub apps: Vec<usize>,
-    /// What JSON 6902 copies may still add to it.
-    pub copied: usize,
+    /// What its patches carry from one to the next (what JSON 6902 copies may still add, the
+    /// keys of its merged lists).
+    pub carried: Carried,
 }
 
 impl Touched {
@@ -44,7 +45,7 @@ impl Touched {
         Touched {
             original: obj.clone(),
             apps: Vec::new(),
-            copied: MAX_COPIED,
+            carried: Carried::default(),
         }
     }
 }
@@ -273,15 +274,18 @@ pub(super) fn objects(
                 *slot = read;
             }
             for (path, what) in lost {
-                let mut apps = vec![at(&path, &|s| {
-                    round_trip_all(s)
-                        .0
-                        .iter()
-                        .any(|(p, w)| *p == path && *w == what)
+                let keyed = patches::keyed_path(obj, &path);
+                let mut apps = vec![writers.of(&keyed).unwrap_or_else(|| {
+                    replay.introduced(&|s| {
+                        round_trip_all(s)
+                            .0
+                            .iter()
+                            .any(|(p, w)| *p == path && *w == what)
+                    })
                 })];
                 if what == "dropped" {
                     // A dropped map drops what every patch wrote inside it: each is told.
-                    apps.extend(writers.below(&patches::keyed_path(obj, &path)));
+                    apps.extend(writers.below(&keyed));
                     apps.sort_unstable();
                     apps.dedup();
                 }
@@ -334,7 +338,7 @@ impl Replay<'_> {
     /// The object after its first `k` applications.
     fn state(&self, k: usize) -> J {
         let mut s = self.t.original.clone();
-        let mut copied = MAX_COPIED;
+        let mut carried = Carried::default();
         for a in self.t.apps.iter().take(k) {
             if let Some(lp) = self
                 .log
@@ -342,7 +346,7 @@ impl Replay<'_> {
                 .and_then(|a| self.merged.patches.get(a.patch))
             {
                 // Each applied the first time, so it applies again.
-                let _ = patches::apply_in_place(&mut s, &lp.patch, &mut copied);
+                let _ = patches::apply_in_place(&mut s, &lp.patch, &mut carried);
                 label(&mut s, self.labels);
             }
         }
