@@ -80,7 +80,9 @@ fn common(files: &[(String, Vec<J>)]) -> Common {
 fn label(obj: &mut J, labels: &Map<String, J>) {
     // Already there (a patch that did not touch them): nothing to write.
     let held = || {
-        let have = crate::k8s::object::pointer(obj, "/metadata/labels").and_then(J::as_object);
+        let have = (obj.get("metadata"))
+            .and_then(|m| m.get("labels"))
+            .and_then(J::as_object);
         have.is_some_and(|h| labels.iter().all(|(k, v)| h.get(k) == Some(v)))
     };
     if labels.is_empty() || held() {

@@ -230,12 +230,6 @@ fn a_configmap_s_data_over_the_api_server_s_1_mib_is_refused_where_it_grows() {
     // binaryData counts decoded: 800,000 bytes of base64 are 600,000 bytes.
     let binary = "resources:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata: {name: bin}\n    binaryData: {blob: BLOB}\n"
         .replace("BLOB", &"QUJD".repeat(200_000));
-    // An extra object of its own over the limit: a project file holds up to 4 MiB.
-    let project = format!(
-        "environments:\n  prod:\n    output: deploy/prod\n    set:\n      resources:\n        - apiVersion: v1\n          kind: ConfigMap\n          metadata: {{name: big}}\n          data: {{a: {}, b: {}}}\n",
-        "a".repeat(700_000),
-        "b".repeat(400_000)
-    );
     let cases = vec![
         case(
             "JSON 6902 copies grow agent-config past 1 MiB",
@@ -265,14 +259,6 @@ fn a_configmap_s_data_over_the_api_server_s_1_mib_is_refused_where_it_grows() {
                 "ConfigMap/blob total 1200001 bytes",
             ],
             &["e.yaml:"],
-        ),
-        case(
-            "an extra ConfigMap over 1 MiB by itself (a project's set:)",
-            &[("agentctl.yaml", &project)],
-            &["render", "--env", "prod"],
-            2,
-            &["agentctl.yaml:9:", "resources[0].data.a", "ConfigMap/big"],
-            &[],
         ),
         case(
             "binaryData counts decoded",

@@ -204,18 +204,26 @@ pub fn object_id(obj: &J) -> String {
     )
 }
 
-/// Whether `target` selects `obj`.
+/// Whether `target` selects `obj`. Read with one lookup per field (every patch reads every
+/// object's identity: no pointer written and parsed per field).
 pub fn matches(target: &Target, obj: &J) -> bool {
-    let (group, version) = split_api_version(field_str(obj, "/apiVersion"));
+    fn field(v: Option<&J>) -> &str {
+        v.and_then(J::as_str).unwrap_or_default()
+    }
+    let meta = obj.get("metadata");
+    let (group, version) = split_api_version(field(obj.get("apiVersion")));
     let eq = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
     eq(&target.group, group)
         && eq(&target.version, version)
-        && eq(&target.kind, field_str(obj, "/kind"))
-        && eq(&target.name, field_str(obj, "/metadata/name"))
-        && eq(&target.namespace, field_str(obj, "/metadata/namespace"))
+        && eq(&target.kind, field(obj.get("kind")))
+        && eq(&target.name, field(meta.and_then(|m| m.get("name"))))
+        && eq(
+            &target.namespace,
+            field(meta.and_then(|m| m.get("namespace"))),
+        )
         && target.label_selector.iter().all(|(k, want_eq, v)| {
-            let have = obj
-                .pointer("/metadata/labels")
+            let have = meta
+                .and_then(|m| m.get("labels"))
                 .and_then(|l| l.get(k))
                 .and_then(J::as_str);
             (have == Some(v.as_str())) == *want_eq
