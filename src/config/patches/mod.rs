@@ -551,53 +551,6 @@ fn apply_op(
     })
 }
 
-/// Checks an extra object (`resources:` entry): a full object with `apiVersion`, `kind` and
-/// `metadata.name`, never a Secret. Paths are inside the entry.
-pub fn check_extra(obj: &J) -> Result<(), PatchError> {
-    let J::Object(m) = obj else {
-        return Err(PatchError::new(
-            vec![],
-            format!("an extra object must be a map, found {}", type_name(obj)),
-        )
-        .hint("each entry of `resources:` is a whole Kubernetes object: `apiVersion`, `kind`, `metadata: {name: ...}`, ..."));
-    };
-    for k in ["apiVersion", "kind"] {
-        match m.get(k) {
-            Some(J::String(_)) => {}
-            Some(other) => {
-                return Err(PatchError::new(
-                    vec![key(k)],
-                    format!("`{k}` must be a string, found {}", type_name(other)),
-                ));
-            }
-            None => {
-                return Err(PatchError::new(vec![], format!("an extra object needs `{k}`")).hint(
-                    "each entry of `resources:` is a whole Kubernetes object: `apiVersion`, `kind`, `metadata: {name: ...}`, ...",
-                ));
-            }
-        }
-    }
-    if obj.get("kind").and_then(J::as_str) == Some("Secret") {
-        return Err(PatchError::new(
-            vec![key("kind")],
-            "agentctl never renders a Secret: not from its settings, not as an extra object",
-        )
-        .hint("create the Secret out of band (`kubectl create secret generic NAME --from-literal=KEY=...`) and reference it by name, e.g. with `secretKeyRef` in an env entry"));
-    }
-    match crate::k8s::object::pointer(obj, "/metadata/name") {
-        Some(J::String(s)) if !s.is_empty() => Ok(()),
-        _ => Err(PatchError::new(
-            if m.contains_key("metadata") {
-                vec![key("metadata")]
-            } else {
-                vec![]
-            },
-            "an extra object needs `metadata.name`",
-        )
-        .hint("e.g. `metadata: {name: agent-prompts}`")),
-    }
-}
-
 /// What `explain patches` says: the rules of the escape hatch.
 pub const PATCHES_DOC: &str = "Kustomize patches applied to the rendered objects (override files and project environments; not --set). \
 Each entry: `target:` (group, version, kind, name, namespace, labelSelector; exact matches) and `patch:`: a map is a strategic-merge patch \
