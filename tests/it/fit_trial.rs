@@ -336,3 +336,51 @@ resources:
         .code(2)
         .run();
 }
+
+/// Issue 21, trial W4/W5: in a shared namespace (`createNamespace: false`) the pod and volume
+/// alerts and panels select this deployment's pods and claims only (another team's crash
+/// loop pages nobody here); with no claim rendered there is no volume alert or panel.
+#[test]
+fn alerts_and_panels_follow_what_is_rendered_and_whose_it_is() {
+    let tmp = support::tempdir();
+    let rules = |docs: &[J]| -> String {
+        docs.iter()
+            .find(|d| d["kind"] == "PrometheusRule")
+            .map(|d| d.to_string())
+            .unwrap_or_default()
+    };
+    let dashboard = |docs: &[J]| -> String {
+        docs.iter()
+            .find(|d| d["kind"] == "ConfigMap" && d["metadata"]["name"] == "agent-dashboard")
+            .map(|d| d.to_string())
+            .unwrap_or_default()
+    };
+    let (own, _) = objects(tmp.path(), &[]);
+    let (shared, _) = objects(tmp.path(), &["--set", "createNamespace=false"]);
+    // Our own namespace: the namespace is the selector.
+    assert!(!rules(&own).contains("pod=~"), "{}", rules(&own));
+    for (what, text) in [("rules", rules(&shared)), ("dashboard", dashboard(&shared))] {
+        assert!(text.contains("pod=~"), "{what}: {text}");
+        assert!(text.contains("persistentvolumeclaim=~"), "{what}: {text}");
+        assert!(text.contains("agent-deployment-[a-z0-9]+"), "{what}: {text}");
+    }
+    let crash = rules(&shared);
+    let at = crash
+        .find("reason=\\\"CrashLoopBackOff")
+        .expect("crash loop rule");
+    assert!(crash[..at].rfind("pod=~").is_some(), "{crash}");
+    // No claim: no volume alert, no volume panel; with one, both.
+    let none = [
+        "--set",
+        "redis.storage.type=emptyDir",
+        "--set",
+        "backup.enabled=false",
+    ];
+    let (docs, _) = objects(tmp.path(), &none);
+    assert!(!rules(&docs).contains("AgentPVCFillingUp"), "{}", rules(&docs));
+    assert!(!dashboard(&docs).contains("Volume free space"));
+    assert!(rules(&own).contains("AgentPVCFillingUp"));
+    assert!(dashboard(&own).contains("Volume free space"));
+    let (backup_only, _) = objects(tmp.path(), &none[..2]);
+    assert!(rules(&backup_only).contains("AgentPVCFillingUp"));
+}

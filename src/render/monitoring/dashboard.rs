@@ -261,21 +261,23 @@ impl Spec {
                 ],
             );
         }
-        add(
-            &mut panels,
-            &mut y,
-            0,
-            "Volume free space",
-            "percent",
-            &[(
-                "{{persistentvolumeclaim}}",
-                format!(
-                    "100 * {} / {}",
-                    self.in_claims("kubelet_volume_stats_available_bytes"),
-                    self.in_claims("kubelet_volume_stats_capacity_bytes")
-                ),
-            )],
-        );
+        if self.has_claims {
+            add(
+                &mut panels,
+                &mut y,
+                0,
+                "Volume free space",
+                "percent",
+                &[(
+                    "{{persistentvolumeclaim}}",
+                    format!(
+                        "100 * {} / {}",
+                        self.in_claims("kubelet_volume_stats_available_bytes"),
+                        self.in_claims("kubelet_volume_stats_capacity_bytes")
+                    ),
+                )],
+            );
+        }
         json!({
             "title": self.dashboard_title,
             "uid": self.dashboard_uid(),

@@ -46,10 +46,14 @@ pub struct Spec {
     pub deployment: String,
     /// The HPA's name (rendered, or KEDA's).
     pub hpa: String,
-    /// With `instance` set, a regular expression of this deployment's pod names.
+    /// With `instance` set or in a shared namespace (`createNamespace: false`), a regular
+    /// expression of this deployment's pod names: the namespace holds others' pods.
     pub pods: Option<String>,
-    /// With `instance` set, a regular expression of this deployment's claim names.
+    /// The same for this deployment's claim names.
     pub claims: Option<String>,
+    /// Whether the render has a PersistentVolumeClaim of its own (the agent's, Redis' data,
+    /// the backups'): without one, no volume alert or panel.
+    pub has_claims: bool,
     /// The agent's metrics are scraped (the agent ServiceMonitor is rendered).
     pub agent_metrics: bool,
     /// The HPA `agent-hpa` exists (rendered, or created by KEDA's ScaledObject).
@@ -97,7 +101,9 @@ impl Spec {
             None => duration_text(backup_max_age_seconds),
         };
         let instance = names.instance().map(str::to_owned);
-        let pods = instance.as_ref().map(|_| {
+        // Another deployment's pods and claims may share the namespace.
+        let shared = instance.is_some() || !cfg.create_namespace;
+        let pods = shared.then(|| {
             format!(
                 "{}-[a-z0-9]+-[a-z0-9]+|{}-[0-9]+|{}-[0-9]+-[a-z0-9]+",
                 regex_text(&names.get("agent-deployment")),
@@ -105,7 +111,7 @@ impl Spec {
                 regex_text(&names.get("redis-backup"))
             )
         });
-        let claims = instance.as_ref().map(|_| {
+        let claims = shared.then(|| {
             format!(
                 "{}|data-{}-[0-9]+|{}",
                 regex_text(&names.get("agent-data-pvc")),
@@ -128,6 +134,10 @@ impl Spec {
             hpa: names.get("agent-hpa"),
             pods,
             claims,
+            has_claims: cfg.agent.storage.kind == crate::config::DataVolume::PersistentVolumeClaim
+                || (cfg.redis.enabled
+                    && cfg.redis.storage.kind == crate::config::RedisVolume::PersistentVolumeClaim)
+                || cfg.backup_on(),
             agent_metrics: m.service_monitor.enabled,
             // KEDA's ScaledObject creates its HPA under the same name, `agent-hpa`.
             autoscaling: cfg.autoscaling.enabled || cfg.keda.enabled,

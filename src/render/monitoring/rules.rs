@@ -229,7 +229,8 @@ impl Spec {
                 ),
             });
         }
-        workload.push(Rule {
+        if self.has_claims {
+            workload.push(Rule {
             alert: "AgentPVCFillingUp",
             expr: format!(
                 "100 * {} / {} < {}",
@@ -247,6 +248,7 @@ impl Spec {
                 "PersistentVolumeClaim {ns}/{{{{ $labels.persistentvolumeclaim }}}} has {{{{ $value | humanize }}}}% free space left. Expand it (if its storage class allows) or free space."
             ),
         });
+        }
         groups.push(("agent-workload", workload));
 
         let mut redis = Vec::new();
