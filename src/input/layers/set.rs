@@ -148,16 +148,7 @@ pub fn set(arg: &str) -> Result<Layer, Vec<Diagnostic>> {
             )]),
         };
     }
-    let diags = schema_check::check(&tree, &source);
-    if diags.is_empty() {
-        Ok(Layer {
-            source,
-            tree,
-            extras: Extras::default(),
-        })
-    } else {
-        Err(diags)
-    }
+    checked(source, tree)
 }
 
 /// How `--kube-version V` travels among the `--set` flags it comes after (so it wins over a
@@ -190,6 +181,14 @@ fn kube_version(version: &str) -> Result<Layer, Vec<Diagnostic>> {
             value,
         )]),
     };
+    checked(source, tree)
+}
+
+/// A flag's tree as a layer, once the schema holds nothing against it.
+fn checked(
+    source: std::sync::Arc<crate::diag::Source>,
+    tree: Node,
+) -> Result<Layer, Vec<Diagnostic>> {
     let diags = schema_check::check(&tree, &source);
     if diags.is_empty() {
         Ok(Layer {
