@@ -362,7 +362,10 @@ fn alerts_and_panels_follow_what_is_rendered_and_whose_it_is() {
     for (what, text) in [("rules", rules(&shared)), ("dashboard", dashboard(&shared))] {
         assert!(text.contains("pod=~"), "{what}: {text}");
         assert!(text.contains("persistentvolumeclaim=~"), "{what}: {text}");
-        assert!(text.contains("agent-deployment-[a-z0-9]+"), "{what}: {text}");
+        assert!(
+            text.contains("agent-deployment-[a-z0-9]+"),
+            "{what}: {text}"
+        );
     }
     let crash = rules(&shared);
     let at = crash
@@ -377,7 +380,11 @@ fn alerts_and_panels_follow_what_is_rendered_and_whose_it_is() {
         "backup.enabled=false",
     ];
     let (docs, _) = objects(tmp.path(), &none);
-    assert!(!rules(&docs).contains("AgentPVCFillingUp"), "{}", rules(&docs));
+    assert!(
+        !rules(&docs).contains("AgentPVCFillingUp"),
+        "{}",
+        rules(&docs)
+    );
     assert!(!dashboard(&docs).contains("Volume free space"));
     assert!(rules(&own).contains("AgentPVCFillingUp"));
     assert!(dashboard(&own).contains("Volume free space"));
