@@ -117,6 +117,13 @@ fn value(out: &mut String, v: &J, column: usize, place: Place, fold: bool) -> Op
             out.push_str(s);
             out.push('\n');
         }
+        // go-yaml quotes every base-60 form (`0:0` too, which serde-saphyr leaves plain): the
+        // stream must be what `kubectl kustomize` writes. Digits, `_`, `:`, `.`, a sign: no escape.
+        J::String(s) if go_base60(s) => {
+            out.push('"');
+            out.push_str(s);
+            out.push_str("\"\n");
+        }
         J::String(s) if literal_block(out, s, column) => {}
         _ => {
             // serde-saphyr writes it, as the value of a one-entry map or a one-item list at
@@ -221,6 +228,29 @@ fn plain_value(s: &str) -> bool {
         && !matches!(b.last(), Some(b' ' | b':'))
         && b.iter().enumerate().all(clean)
         && !(b.len() <= 5 && SPECIAL_WORDS.iter().any(|w| s.eq_ignore_ascii_case(w)))
+}
+
+/// go-yaml's base-60 float, which its encoder always quotes:
+/// `[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?`.
+fn go_base60(s: &str) -> bool {
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let (main, frac) = body.split_once('.').unwrap_or((body, ""));
+    let mut parts = main.split(':');
+    let first = parts.next().unwrap_or_default();
+    let sixty = |p: &str| {
+        let b = p.as_bytes();
+        match b {
+            [d] => d.is_ascii_digit(),
+            [t, d] => (b'0'..=b'5').contains(t) && d.is_ascii_digit(),
+            _ => false,
+        }
+    };
+    let rest: Vec<&str> = parts.collect();
+    first.as_bytes().first().is_some_and(u8::is_ascii_digit)
+        && first.bytes().all(|c| c.is_ascii_digit() || c == b'_')
+        && !rest.is_empty()
+        && rest.iter().all(|p| sixty(p))
+        && frac.bytes().all(|c| c.is_ascii_digit() || c == b'_')
 }
 
 /// A key serde-saphyr certainly writes plain: a [`plain_value`] of word characters only

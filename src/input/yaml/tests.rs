@@ -653,3 +653,19 @@ fn a_number_kubectl_reads_otherwise_is_an_error_at_its_line() {
         assert!(read_alike(text).is_ok(), "{text:?}");
     }
 }
+
+#[test]
+fn every_base_60_form_is_quoted_as_go_yaml_quotes_it() {
+    for s in ["0:0", "1:20", "-0:30", "12:34:56", "1:20.5"] {
+        let yaml = to_canonical(&serde_json::json!({ "k": s })).unwrap_or_default();
+        assert_eq!(yaml, format!("k: \"{s}\"\n"), "{s}");
+    }
+    for s in ["1:60", "a:1", "1:2:x"] {
+        let yaml = to_canonical(&serde_json::json!({ "k": s })).unwrap_or_default();
+        assert_ne!(
+            yaml,
+            format!("k: \"{s}\"\n"),
+            "{s} quoted, go-yaml writes it plain"
+        );
+    }
+}
