@@ -642,13 +642,15 @@ mod canonical;
 mod fold;
 mod lines;
 mod manifests;
+mod plain;
 mod scalar;
 #[cfg(test)]
 mod tests;
 
+pub use plain::{PathSeg, plain_values};
 pub use scalar::{NotDecimal, not_decimal, resolve_plain, unfit_character};
 
 pub use manifests::{
-    PathSeg, YAML11_BOOLS, check_objects, from_str, go_yaml_less, is_yaml11_only_bool,
-    plain_strings, plain_values, read_manifests, to_string_ordered, yaml11_retypes,
+    YAML11_BOOLS, check_objects, from_str, go_yaml_less, is_yaml11_only_bool, plain_strings,
+    read_manifests, to_string_ordered, yaml11_retypes,
 };

@@ -1,4 +1,5 @@
 use super::manifests::*;
+use super::plain::*;
 use super::*;
 
 #[test]
