@@ -5,8 +5,6 @@
 //! objects. Each directory builds with the real `kubectl kustomize` into the stream.
 
 use std::collections::BTreeSet;
-use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value as J;
 
@@ -45,22 +43,7 @@ fn args(instance: Option<&str>, extra: &[&str]) -> Vec<String> {
     args
 }
 
-fn kubectl_kustomize(dir: &Path) -> String {
-    let out = Command::new("kubectl")
-        .arg("kustomize")
-        .arg(dir)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("!!! kubectl is required for this test and could not be run ({e}) !!!")
-        });
-    assert!(
-        out.status.success(),
-        "kubectl kustomize {} failed:\n{}",
-        dir.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
-}
+use crate::kubectl::kubectl_kustomize;
 
 /// Renders into a directory (the prerequisites on stderr), builds it with kubectl and checks
 /// the build is the stream.

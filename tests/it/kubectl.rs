@@ -29,7 +29,8 @@ const CASES: &[&[&str]] = &[
     &["-p", "dev", "-f", "examples/patches.yaml"],
 ];
 
-fn kubectl_kustomize(dir: &Path) -> String {
+/// `kubectl kustomize DIR`'s output (the test fails loudly without kubectl).
+pub(crate) fn kubectl_kustomize(dir: &Path) -> String {
     let out = Command::new("kubectl")
         .arg("kustomize")
         .arg(dir)
