@@ -13,7 +13,8 @@
 # scripts/cluster/{kube,etcd,kwok}/go.{mod,sum}, each into its own
 # ${AGENTCTL_TOOLS:-$HOME/.cache/agentctl-conformance}/cluster/parts/<part>-<stamp>, where <stamp>
 # hashes that part's files, the Go version and (Kubernetes) the version stamped into it: a warm
-# re-run does not rebuild, and a change rebuilds only its part. Builds run under `nice -n 19`.
+# re-run does not rebuild, and a change rebuilds only its part. Builds run under `nice -n 19`
+# (`AGENTCTL_BUILD_NICE` sets another niceness: .ci/run builds at 0, beside cargo).
 # The Kubernetes binaries report v1.33.13 (`kubectl version`), stamped as Kubernetes' release does.
 # The state (certificates, etcd data, logs, PIDs) lives in
 # ${AGENTCTL_CLUSTER_STATE:-$tools/cluster/state}. Everything listens on 127.0.0.1 only, on the
@@ -111,7 +112,7 @@ build_part() { # kube|etcd|kwok
     return 0
   fi
   t0=$(date +%s)
-  local gob=(nice -n 19 env GOFLAGS=-mod=readonly go build -trimpath)
+  local gob=(nice -n "${AGENTCTL_BUILD_NICE:-19}" env GOFLAGS=-mod=readonly go build -trimpath)
   say "building $part into $dir (cold: the Kubernetes binaries take tens of minutes on 2 cores)"
   local ok=1
   case "$part" in

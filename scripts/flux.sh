@@ -2,7 +2,7 @@
 # Flux gates: what Flux's kustomize-controller applies is what agentctl rendered, with
 # post-build substitution on, checked by Flux's own code.
 #
-#   scripts/flux.sh [--agentctl PATH] [--install-only]
+#   scripts/flux.sh [--agentctl PATH] [--install-only | --install-registry-only]
 #
 # 1. finds flux: $FLUX, else the tools cache
 #    (${AGENTCTL_TOOLS:-$HOME/.cache/agentctl-conformance}/flux/flux, v2.9.5), else builds it
@@ -36,12 +36,13 @@ repo="$(cd "$here/.." && pwd)"
 tools="${AGENTCTL_TOOLS:-$HOME/.cache/agentctl-conformance}"
 flux_version=2.9.5
 agentctl=""
-install_only=0
+install_only=0 install_registry_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --agentctl) agentctl="$2"; shift 2 ;;
     --agentctl=*) agentctl="${1#*=}"; shift ;;
     --install-only) install_only=1; shift ;;
+    --install-registry-only) install_registry_only=1; shift ;;
     -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "flux.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -54,6 +55,22 @@ fail() { printf 'FAIL %s\n' "$*"; failed=$((failed + 1)); }
 finish() { echo "$passed passed, $failed failed"; [ "$failed" = 0 ]; exit $?; }
 
 python="${PYTHON:-$(command -v python3 || true)}"
+
+# The loopback registry's server (Debian's docker-registry), installed with apt-get when missing;
+# prints its path, or nothing.
+install_registry() {
+  local r
+  r="$(command -v docker-registry || true)"
+  if [ -z "$r" ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker-registry >&2 &&
+      r="$(command -v docker-registry || true)"
+  fi
+  echo "$r"
+}
+if [ "$install_registry_only" = 1 ]; then
+  [ -n "$(install_registry)" ] || { loud "docker-registry could not be installed"; exit 1; }
+  exit 0
+fi
 
 # ---------------------------------------------------------------- flux
 flux_ok() { "$1" version --client 2>/dev/null | grep -q "v$flux_version"; }
@@ -225,11 +242,7 @@ fi
 # OCIRepository follows must give back the rendered directory byte for byte: what Flux's
 # source-controller fetches is what agentctl wrote.
 push_cmd="$(sed -n '/^flux push artifact oci:/,/^```$/p' "$repo/README.md" | sed '$d')"
-registry="$(command -v docker-registry || true)"
-if [ -z "$registry" ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker-registry >&2 &&
-    registry="$(command -v docker-registry || true)"
-fi
+registry="$(install_registry)"
 if [ -z "$push_cmd" ]; then
   fail "flux-push: README.md shows no \`flux push artifact oci:\` command"
 elif [ -z "$registry" ]; then

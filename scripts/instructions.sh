@@ -5,6 +5,7 @@
 #   scripts/instructions.sh                    # builds the shipped binary (scripts/release.sh)
 #   scripts/instructions.sh --agentctl PATH    # counts that binary instead
 #   scripts/instructions.sh --update           # prints the budget lines for the counts measured
+#   scripts/instructions.sh --install-only     # installs valgrind when missing, and stops
 #
 # Wall-clock time moves with the machine; an instruction count does not (the same binary and
 # inputs count the same to within a few thousand). Each row of scripts/instructions.budget is a
@@ -17,11 +18,13 @@ cd "$(dirname "$0")/.."
 
 AGENTCTL=
 UPDATE=0
+INSTALL_ONLY=0
 while [ $# -gt 0 ]; do
     case "$1" in
     --agentctl) AGENTCTL=$2; shift 2 ;;
     --update) UPDATE=1; shift ;;
-    *) echo "usage: scripts/instructions.sh [--agentctl PATH] [--update]" >&2; exit 2 ;;
+    --install-only) INSTALL_ONLY=1; shift ;;
+    *) echo "usage: scripts/instructions.sh [--agentctl PATH] [--update] [--install-only]" >&2; exit 2 ;;
     esac
 done
 
@@ -35,6 +38,7 @@ if ! command -v valgrind >/dev/null 2>&1; then
     echo "error: valgrind is missing (apt-get install valgrind); the instruction-count guard needs it" >&2
     exit 2
 fi
+[ "$INSTALL_ONLY" = 1 ] && exit 0
 if [ -z "$AGENTCTL" ]; then
     AGENTCTL=$(bash scripts/release.sh 2>/dev/null)
 fi

@@ -3,7 +3,7 @@
 # policies, beside `agentctl lint`, on every rendering of scripts/conformance/renderings and on
 # the gallery of bad patches (scripts/peers/gallery/*.yaml).
 #
-#   scripts/peers.sh [--agentctl PATH] [--workdir DIR] [--no-kyverno]
+#   scripts/peers.sh [--agentctl PATH] [--workdir DIR] [--no-kyverno] [--install-only]
 #
 # 1. Tools. kube-score (github.com/zegl/kube-score v1.20.0) and, unless --no-kyverno, the Kyverno
 #    CLI (github.com/kyverno/kyverno v1.19.1, cmd/cli/kubectl-kyverno) are built with `go build`
@@ -26,12 +26,13 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 peers="$here/peers"
 tools="${AGENTCTL_TOOLS:-$HOME/.cache/agentctl-conformance}"
-agentctl="" work="" kyverno=1
+agentctl="" work="" kyverno=1 install_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --agentctl) agentctl="$2"; shift 2 ;;
     --workdir) work="$2"; shift 2 ;;
     --no-kyverno) kyverno=0; shift ;;
+    --install-only) install_only=1; shift ;;
     -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) echo "peers.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -51,7 +52,7 @@ build() { # TOOL PACKAGE BINARY: prints the binary's path
   tmp="$dir.tmp.$$"; rm -rf "$tmp"; mkdir -p "$tmp"
   say "building $tool into $dir" >&2
   t0=$(date +%s)
-  if ! (cd "$peers/$tool" && nice -n 19 env GOFLAGS=-mod=readonly go build -trimpath -ldflags='-s -w' -o "$tmp/$bin" "$pkg") >"$tmp/build.log" 2>&1; then
+  if ! (cd "$peers/$tool" && nice -n "${AGENTCTL_BUILD_NICE:-19}" env GOFLAGS=-mod=readonly go build -trimpath -ldflags='-s -w' -o "$tmp/$bin" "$pkg") >"$tmp/build.log" 2>&1; then
     tail -n 20 "$tmp/build.log" >&2; die "go build of $tool failed (log: $tmp/build.log)"
   fi
   echo "built in $(( $(date +%s) - t0 ))s at $(date -u +%FT%TZ)" >"$tmp/.complete"
@@ -62,6 +63,8 @@ build() { # TOOL PACKAGE BINARY: prints the binary's path
 kube_score=$(build kube-score github.com/zegl/kube-score/cmd/kube-score kube-score) || exit 1
 kyverno_bin=""
 [ "$kyverno" = 1 ] && { kyverno_bin=$(build kyverno github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno kyverno) || exit 1; }
+# --install-only: the Go builds only (Checkov is scripts/conformance.sh --install-only's).
+[ "$install_only" = 1 ] && exit 0
 checkov="$tools/venv/bin/checkov"
 if ! [ -x "$checkov" ]; then
   say "Checkov missing: scripts/conformance.sh --install-only"

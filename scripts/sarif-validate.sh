@@ -5,12 +5,14 @@
 # schema the test suite validates against (tests/schemas/sarif-2.1.0.json, vendored from the
 # same package) is byte for byte the package's. Installs the tool into the tools cache
 # (${AGENTCTL_TOOLS:-~/.cache/agentctl-conformance}/sarif-multitool). Fails loudly when it cannot.
-# Usage: scripts/sarif-validate.sh [--agentctl BIN]
+# Usage: scripts/sarif-validate.sh [--agentctl BIN | --install-only]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=target/debug/agentctl
-if [ "${1:-}" = --agentctl ]; then bin=$2; fi
-bin=$(realpath "$bin")
+bin=target/debug/agentctl install_only=0
+case "${1:-}" in
+--agentctl) bin=$2 ;;
+--install-only) install_only=1 ;; # install the validator and stop (.ci/run installs tools early)
+esac
 version=5.7.0
 tools="${AGENTCTL_TOOLS:-$HOME/.cache/agentctl-conformance}/sarif-multitool-$version"
 pkg="$tools/node_modules/@microsoft/sarif-multitool-linux"
@@ -20,6 +22,8 @@ if [ ! -x "$pkg/Sarif.Multitool" ]; then
   npm install --prefix "$tools" --no-audit --no-fund "@microsoft/sarif-multitool@$version" >&2
   chmod u+x "$pkg/Sarif.Multitool"
 fi
+[ "$install_only" = 1 ] && exit 0
+bin=$(realpath "$bin")
 cmp "$pkg/sarif-2.1.0.json" tests/schemas/sarif-2.1.0.json ||
   { echo "sarif-validate: tests/schemas/sarif-2.1.0.json differs from the package's schema" >&2; exit 1; }
 work=$(mktemp -d)

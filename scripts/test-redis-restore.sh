@@ -5,6 +5,7 @@
 # restore done exactly as `agentctl restore-help` tells you to (templates/scripts/redis-restore.sh).
 #
 #   scripts/test-redis-restore.sh [--keep]     # --keep: leave the temp dir for a look
+#   scripts/test-redis-restore.sh --install-only   # install redis-server/redis-tools and stop
 #
 # Checks: keys written before the backup come back after a wipe, keys written after it do not
 # (a point-in-time snapshot), they survive a restart (the append-only file was rewritten), the
@@ -30,6 +31,7 @@ if ! need; then
   fi
   need || { echo "test-redis-restore: redis-server, redis-cli and redis-check-rdb are needed (apt-get install redis-server redis-tools)" >&2; exit 2; }
 fi
+[ "${1:-}" = --install-only ] && exit 0
 command -v python3 >/dev/null || { echo "test-redis-restore: python3 is needed to find free ports" >&2; exit 2; }
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/agentctl-redis-restore.XXXXXX")"
