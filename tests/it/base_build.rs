@@ -493,6 +493,17 @@ fn what_kubectl_refuses_in_a_committed_build_is_an_error() {
             "no object of the build is `apps/v1 Deployment agent-deployment` exactly",
         ),
         (
+            // The hint names the object the patch was meant for, and what to add.
+            "kustomization.yaml",
+            "patches:\n- patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata: {name: agent-deployment}\n    spec: {paused: true}\n",
+            "the build has `apps/v1 Deployment production-agents/agent-deployment`: give the patch `metadata.namespace: production-agents`, or a `target` naming it",
+        ),
+        (
+            "kustomization.yaml",
+            "patches:\n- patch: |-\n    apiVersion: apps/v2\n    kind: Deployment\n    metadata: {name: agent-deployment, namespace: production-agents}\n    spec: {paused: true}\n",
+            "give the patch `apiVersion: apps/v1`, or a `target`",
+        ),
+        (
             "kustomization.yaml",
             "patches:\n- patch: |-\n    kind: Deployment\n    metadata: {name: agent-deployment, namespace: production-agents}\n    spec: {paused: true}\n",
             "(no apiVersion)",

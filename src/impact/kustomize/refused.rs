@@ -452,13 +452,41 @@ fn patches(
                     });
                     if !found {
                         let ns = pns.as_deref().map_or(String::new(), |n| format!("{n}/"));
-                        return refuse(crate::term::one_line(&format!(
+                        let mut refused = refuse(crate::term::one_line(&format!(
                             "has no `target`, and no object of the build is `{} {} {ns}{}` exactly (kustomize matches such a patch by its `apiVersion`, `kind`, name and namespace; a patch without a namespace matches only an object without one)",
                             b.get("apiVersion").and_then(J::as_str).unwrap_or("(no apiVersion)"),
                             kind.as_deref().unwrap_or_default(),
                             pname.as_deref().unwrap_or_default(),
                         ))
                         .into_owned());
+                        // The object the patch was most likely meant for: its kind and name,
+                        // in another namespace or API version.
+                        let near = objects.iter().find(|o| {
+                            text(o.get("kind")) == kind && text(o["metadata"].get("name")) == pname
+                        });
+                        if let (Some(o), Some(e)) = (near, refused.as_mut()) {
+                            let api = text(o.get("apiVersion")).unwrap_or_default();
+                            let ons = text(o["metadata"].get("namespace"));
+                            let mut fix = Vec::new();
+                            if b.get("apiVersion") != o.get("apiVersion") {
+                                fix.push(format!("`apiVersion: {api}`"));
+                            }
+                            if ns_of(ons.clone()) != ns_of(pns.clone()) {
+                                fix.push(match &ons {
+                                    Some(n) => format!("`metadata.namespace: {n}`"),
+                                    None => "no `metadata.namespace`".to_owned(),
+                                });
+                            }
+                            e.hint = Some(crate::term::one_line(&format!(
+                                "the build has `{api} {} {}{}`: give the patch {}, or a `target` naming it",
+                                kind.as_deref().unwrap_or_default(),
+                                ons.as_deref().map_or(String::new(), |n| format!("{n}/")),
+                                pname.as_deref().unwrap_or_default(),
+                                fix.join(" and "),
+                            ))
+                            .into_owned());
+                        }
+                        return refused;
                     }
                 }
             }
