@@ -74,6 +74,10 @@ def healthy(m):
         doc = json.loads(out)
         if doc.get("healthy") is not True or doc.get("version") != "v1.33.13":
             probs.append(f"status json: healthy {doc.get('healthy')}, version {doc.get('version')}")
+        # Each target names its namespace and its `instance:` (null when unset).
+        t = (doc.get("targets") or [{}])[0]
+        if "instance" not in t or t.get("namespace") is None:
+            probs.append(f"status json: a target without namespace or instance: {sorted(t)}")
     except ValueError as e:
         probs.append(f"status json: {e}")
     for _ in range(3):

@@ -147,6 +147,7 @@ fn json(cluster: &Cluster, reports: &[(&Rendered, Report)]) -> String {
             json!({
                 "environment": r.name,
                 "namespace": r.merged.config.namespace,
+                "instance": r.merged.config.instance,
                 "clean": report.findings.is_empty(),
                 "passed": report.passed,
                 "findings": report.findings,

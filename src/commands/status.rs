@@ -166,6 +166,7 @@ fn json(cluster: &Cluster, reports: &[Report]) -> String {
             json!({
                 "environment": r.rendered.name,
                 "namespace": r.rendered.merged.config.namespace,
+                "instance": r.rendered.merged.config.instance,
                 "healthy": ok,
                 "verdict": verdict,
                 "objects": r.lines,
