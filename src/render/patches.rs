@@ -501,8 +501,11 @@ struct Selectable {
     /// Each object's kind and name when indexed (`None`: the Kustomization).
     ids: Vec<Option<(String, String)>>,
     /// Indices by kind, then by name, in order; `None` once an identity changed.
-    index: Option<(HashMap<String, Vec<usize>>, HashMap<String, Vec<usize>>)>,
+    index: Option<(Buckets, Buckets)>,
 }
+
+/// Object indices by a kind or a name.
+type Buckets = HashMap<String, Vec<usize>>;
 
 fn kind_and_name(o: &J) -> (&str, &str) {
     fn field(v: Option<&J>) -> &str {
@@ -561,10 +564,14 @@ impl Selectable {
         if self.index.is_none() {
             return;
         }
-        let same = self.ids.get(i).and_then(Option::as_ref).is_some_and(|(k, n)| {
-            let (kind, name) = kind_and_name(obj);
-            kind == k.as_str() && name == n.as_str()
-        });
+        let same = self
+            .ids
+            .get(i)
+            .and_then(Option::as_ref)
+            .is_some_and(|(k, n)| {
+                let (kind, name) = kind_and_name(obj);
+                kind == k.as_str() && name == n.as_str()
+            });
         if !same {
             self.index = None;
         }

@@ -61,4 +61,3 @@ pub(super) fn touches_identity(op: &json_patch::PatchOperation) -> bool {
         other => at(other.path().as_str()),
     }
 }
-

@@ -501,11 +501,7 @@ fn apply_op(
         }
     }
     // Compared where they are, after an operation that could change them.
-    for (n, p) in IDENTITY
-        .iter()
-        .enumerate()
-        .filter(|_| touches_identity(op))
-    {
+    for (n, p) in IDENTITY.iter().enumerate().filter(|_| touches_identity(op)) {
         let now = crate::k8s::object::pointer(obj, p).unwrap_or(&J::Null);
         if let Some(was) = before.get(n)
             && was != now

@@ -468,7 +468,11 @@ fn every_operation_that_reaches_the_identity_is_refused() {
         let p = parse(&json!({"target": {"kind": "Deployment"}, "patch": [op.clone()]})).unwrap();
         let mut d = deployment();
         let e = apply_in_place(&mut d, &p, &mut Carried::default()).unwrap_err();
-        assert!(e.message.contains("a patch cannot change an object's"), "{op}: {}", e.message);
+        assert!(
+            e.message.contains("a patch cannot change an object's"),
+            "{op}: {}",
+            e.message
+        );
         assert_eq!(d, deployment(), "{op}");
     }
     // Beside the identity (a key spelled like one one level down, or escaped): applied.
