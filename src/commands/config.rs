@@ -42,10 +42,10 @@ pub fn run(one: &OneConfiguration, show_origin: bool) -> Result<Outcome> {
             } else {
                 format!(" (overrides {})", over.join(", "))
             };
-            let changes = if a.changes.is_empty() {
+            let changes = if a.located.is_empty() {
                 "no change (the object already had what it writes)".to_owned()
             } else {
-                a.changes.join(", ")
+                a.changes().join(", ")
             };
             text.push_str(&format!(
                 "#   patches[{}] ({}) {}: {changes}{over}\n",

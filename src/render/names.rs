@@ -174,28 +174,36 @@ pub fn unfit(obj: &J) -> Vec<PatchError> {
                 });
                 let in_list = matches!(path.last(), Some(Seg::Index(_)));
                 for (k, child) in m {
-                    let mut p = path.clone();
-                    p.push(Seg::Key(k.clone()));
+                    // The child's path, built only where it is kept (a problem, a map or list
+                    // to walk): not once per scalar of the object.
+                    let p = || {
+                        let mut p = path.clone();
+                        p.push(Seg::Key(k.clone()));
+                        p
+                    };
                     if let Some(rule) = rule_for(kind, context, in_list, &path, k, m)
                         && let J::String(value) = child
                         && let Err(why) = rule.check(value)
                     {
-                        push(p.clone(), false, value, rule, why);
+                        push(p(), false, value, rule, why);
                     }
                     match (context, k.as_str()) {
                         (Some("metadata"), "labels" | "annotations") => {
                             if let J::Object(entries) = child {
                                 for (lk, lv) in entries {
-                                    let mut q = p.clone();
-                                    q.push(Seg::Key(lk.clone()));
+                                    let q = || {
+                                        let mut q = p();
+                                        q.push(Seg::Key(lk.clone()));
+                                        q
+                                    };
                                     if let Err(why) = names::qualified_name(lk) {
-                                        push(q.clone(), true, lk, Rule::QualifiedName, why);
+                                        push(q(), true, lk, Rule::QualifiedName, why);
                                     }
                                     if k == "labels"
                                         && let J::String(lv) = lv
                                         && let Err(why) = names::label_value(lv)
                                     {
-                                        push(q, false, lv, Rule::LabelValue, why);
+                                        push(q(), false, lv, Rule::LabelValue, why);
                                     }
                                 }
                             }
@@ -208,7 +216,7 @@ pub fn unfit(obj: &J) -> Vec<PatchError> {
                                     if let J::String(host) = host
                                         && let Err(why) = names::dns1123_subdomain(host)
                                     {
-                                        let mut q = p.clone();
+                                        let mut q = p();
                                         q.push(Seg::Index(h));
                                         push(q, false, host, Rule::Subdomain, why);
                                     }
@@ -219,15 +227,18 @@ pub fn unfit(obj: &J) -> Vec<PatchError> {
                         (_, "nodeSelector") => {
                             if let J::Object(entries) = child {
                                 for (lk, lv) in entries {
-                                    let mut q = p.clone();
-                                    q.push(Seg::Key(lk.clone()));
+                                    let q = || {
+                                        let mut q = p();
+                                        q.push(Seg::Key(lk.clone()));
+                                        q
+                                    };
                                     if let Err(why) = names::qualified_name(lk) {
-                                        push(q.clone(), true, lk, Rule::QualifiedName, why);
+                                        push(q(), true, lk, Rule::QualifiedName, why);
                                     }
                                     if let J::String(lv) = lv
                                         && let Err(why) = names::label_value(lv)
                                     {
-                                        push(q, false, lv, Rule::LabelValue, why);
+                                        push(q(), false, lv, Rule::LabelValue, why);
                                     }
                                 }
                             }
@@ -237,7 +248,7 @@ pub fn unfit(obj: &J) -> Vec<PatchError> {
                             if let J::Object(entries) = child {
                                 for dk in entries.keys() {
                                     if let Err(why) = names::config_key(dk) {
-                                        let mut q = p.clone();
+                                        let mut q = p();
                                         q.push(Seg::Key(dk.clone()));
                                         push(q, true, dk, Rule::ConfigKey, why);
                                     }
@@ -247,14 +258,19 @@ pub fn unfit(obj: &J) -> Vec<PatchError> {
                         }
                         _ => {}
                     }
-                    stack.push((child, p));
+                    // A scalar has nothing below it to walk.
+                    if matches!(child, J::Object(_) | J::Array(_)) {
+                        stack.push((child, p()));
+                    }
                 }
             }
             J::Array(items) => {
                 for (i, child) in items.iter().enumerate() {
-                    let mut p = path.clone();
-                    p.push(Seg::Index(i));
-                    stack.push((child, p));
+                    if matches!(child, J::Object(_) | J::Array(_)) {
+                        let mut p = path.clone();
+                        p.push(Seg::Index(i));
+                        stack.push((child, p));
+                    }
                 }
             }
             _ => {}

@@ -14,6 +14,8 @@
 //! refuse never reaches a file, a printed command or a report. Knows nothing of files or YAML text:
 //! locations come from [`crate::input::extras`].
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value as J};
 
 use crate::config::credentials;
@@ -41,11 +43,17 @@ pub struct Applied {
     pub index: usize,
     /// `Kind/name` of the object.
     pub object: String,
-    /// What changed, where in the object (`spec.template.spec.containers[name=sidecar]`).
-    pub changes: Vec<String>,
-    /// The same changes with where in the patch entry each was written, for locating a lint
-    /// finding at the patch's line ([`crate::render::provenance`]).
+    /// What changed, where in the object and where in the patch entry each was written, for
+    /// locating a lint finding at the patch's line ([`crate::render::provenance`]).
     pub located: Vec<Change>,
+}
+
+impl Applied {
+    /// What changed, where in the object (`spec.template.spec.containers[name=sidecar]`), as
+    /// `config --show-origin` lists it: written when asked, not for every application.
+    pub fn changes(&self) -> Vec<String> {
+        describe(&self.located)
+    }
 }
 
 /// Namespace and common labels from the rendered `kustomization.yaml`: what `kubectl
@@ -261,8 +269,9 @@ pub fn apply(
         problems: Vec::new(),
         read: Vec::new(),
     };
+    let mut selectable = Selectable::new(files);
     for (p, lp) in merged.patches.iter().enumerate() {
-        apply_one(p, lp, &common, files, &mut run);
+        apply_one(p, lp, &common, files, &mut selectable, &mut run);
     }
     check::objects(merged, &common.labels, files, &mut run);
     let applied = check::report(merged, files, run, &mut found);
@@ -481,6 +490,94 @@ fn custom_problems(
     }
 }
 
+/// The objects a patch may select (every one but the Kustomization), indexed once by kind and
+/// by name, so a target that names a kind or a name is matched against those objects only
+/// (a label selector alone reads every object). No patch changes an object's kind (refused);
+/// one that drops a name (`metadata: {$patch: replace}`) or changes it drops the index
+/// ([`Selectable::changed`]): from then on every object is read, as without it.
+struct Selectable {
+    /// Indices over all objects, in order.
+    all: Vec<usize>,
+    /// Each object's kind and name when indexed (`None`: the Kustomization).
+    ids: Vec<Option<(String, String)>>,
+    /// Indices by kind, then by name, in order; `None` once an identity changed.
+    index: Option<(Buckets, Buckets)>,
+}
+
+/// Object indices by a kind or a name.
+type Buckets = HashMap<String, Vec<usize>>;
+
+fn kind_and_name(o: &J) -> (&str, &str) {
+    fn field(v: Option<&J>) -> &str {
+        v.and_then(J::as_str).unwrap_or_default()
+    }
+    (
+        field(o.get("kind")),
+        field(o.get("metadata").and_then(|m| m.get("name"))),
+    )
+}
+
+impl Selectable {
+    fn new(files: &[(String, Vec<J>)]) -> Selectable {
+        let mut all = Vec::new();
+        let mut ids = Vec::new();
+        let (mut by_kind, mut by_name) = (HashMap::new(), HashMap::new());
+        for (i, o) in files.iter().flat_map(|(_, objs)| objs).enumerate() {
+            let (kind, name) = kind_and_name(o);
+            if kind == "Kustomization" {
+                ids.push(None);
+                continue;
+            }
+            all.push(i);
+            by_kind
+                .entry(kind.to_owned())
+                .or_insert_with(Vec::new)
+                .push(i);
+            by_name
+                .entry(name.to_owned())
+                .or_insert_with(Vec::new)
+                .push(i);
+            ids.push(Some((kind.to_owned(), name.to_owned())));
+        }
+        Selectable {
+            all,
+            ids,
+            index: Some((by_kind, by_name)),
+        }
+    }
+
+    /// The objects `target` may select, in order (each still matched in full).
+    fn candidates(&self, target: &patches::Target) -> &[usize] {
+        let Some((by_kind, by_name)) = &self.index else {
+            return &self.all;
+        };
+        let bucket = match (&target.name, &target.kind) {
+            (Some(n), _) => by_name.get(n),
+            (None, Some(k)) => by_kind.get(k),
+            (None, None) => return &self.all,
+        };
+        bucket.map_or(&[][..], Vec::as_slice)
+    }
+
+    /// After a patch changed object `i`: an identity no longer the indexed one drops the index.
+    fn changed(&mut self, i: usize, obj: &J) {
+        if self.index.is_none() {
+            return;
+        }
+        let same = self
+            .ids
+            .get(i)
+            .and_then(Option::as_ref)
+            .is_some_and(|(k, n)| {
+                let (kind, name) = kind_and_name(obj);
+                kind == k.as_str() && name == n.as_str()
+            });
+        if !same {
+            self.index = None;
+        }
+    }
+}
+
 /// Applies patch number `p` to every object it selects, in place: only what it changes is
 /// touched (the checks of the patched objects come once, after every patch: [`check`]). A patch
 /// that fails on an object leaves it as it was.
@@ -489,27 +586,22 @@ fn apply_one(
     lp: &LocatedPatch,
     common: &Common,
     files: &mut [(String, Vec<J>)],
+    selectable: &mut Selectable,
     run: &mut check::Run,
 ) {
     let mut all: Vec<&mut J> = files
         .iter_mut()
         .flat_map(|(_, objs)| objs.iter_mut())
         .collect();
-    let is_kustomization = |o: &J| o.get("kind").and_then(J::as_str) == Some("Kustomization");
-    let selected: Vec<usize> = {
-        let chosen = patches::select(
-            &lp.patch.target,
-            all.iter().map(|o| &**o).filter(|o| !is_kustomization(o)),
-        );
-        // Indices among the objects without the Kustomization, mapped to `all`'s.
-        let places: Vec<usize> = (0..all.len())
-            .filter(|&i| !is_kustomization(all[i]))
-            .collect();
-        chosen
-            .into_iter()
-            .filter_map(|i| places.get(i).copied())
-            .collect()
-    };
+    let selected: Vec<usize> = selectable
+        .candidates(&lp.patch.target)
+        .iter()
+        .copied()
+        .filter(|&i| {
+            all.get(i)
+                .is_some_and(|o| patches::matches(&lp.patch.target, o))
+        })
+        .collect();
     if selected.is_empty() {
         run.problems
             .push(check::Problem::new(p, 0, check::What::NoMatch));
@@ -523,6 +615,7 @@ fn apply_one(
         match patches::apply_in_place(obj, &lp.patch, &mut t.carried) {
             Ok(changes) => {
                 label(obj, &common.labels);
+                selectable.changed(i, obj);
                 t.apps.push(run.log.len());
                 run.log.push(check::App { patch: p, changes });
             }

@@ -19,17 +19,35 @@ pub fn unfit(obj: &J) -> Vec<PatchError> {
     out
 }
 
-fn key(path: &[Seg], back: usize) -> Option<&str> {
+/// A step of the path being walked, borrowed from the object (a path is built only for a
+/// problem, not per key walked).
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// The path of a problem.
+fn owned(path: &[Step<'_>]) -> Vec<Seg> {
+    path.iter()
+        .map(|s| match s {
+            Step::Key(k) => Seg::Key((*k).to_owned()),
+            Step::Index(i) => Seg::Index(*i),
+        })
+        .collect()
+}
+
+fn key<'a>(path: &[Step<'a>], back: usize) -> Option<&'a str> {
     let i = path.len().checked_sub(back + 1)?;
-    match &path[i] {
-        Seg::Key(k) => Some(k.as_str()),
-        _ => None,
+    match path.get(i)? {
+        Step::Key(k) => Some(*k),
+        Step::Index(_) => None,
     }
 }
 
 /// Whether the value at `path` is a quantity: under `resources.requests`/`limits` (pods and
 /// claims), `sizeLimit`, a ResourceQuota's `hard`, a LimitRange's bounds.
-fn is_quantity(path: &[Seg]) -> bool {
+fn is_quantity(path: &[Step<'_>]) -> bool {
     let parent = key(path, 1);
     let grand = key(path, 2);
     let last = key(path, 0);
@@ -43,21 +61,21 @@ fn is_quantity(path: &[Seg]) -> bool {
             Some("default" | "defaultRequest" | "max" | "min" | "maxLimitRequestRatio")
         ) && path
             .iter()
-            .any(|s| matches!(s, Seg::Key(k) if k == "limits"))
+            .any(|s| matches!(s, Step::Key(k) if *k == "limits"))
 }
 
-fn walk(v: &J, path: &mut Vec<Seg>, out: &mut Vec<PatchError>) {
+fn walk<'a>(v: &'a J, path: &mut Vec<Step<'a>>, out: &mut Vec<PatchError>) {
     match v {
         J::Object(m) => {
             for (k, child) in m {
-                path.push(Seg::Key(k.clone()));
+                path.push(Step::Key(k));
                 walk(child, path, out);
                 path.pop();
             }
         }
         J::Array(items) => {
             for (i, child) in items.iter().enumerate() {
-                path.push(Seg::Index(i));
+                path.push(Step::Index(i));
                 walk(child, path, out);
                 path.pop();
             }
@@ -65,7 +83,7 @@ fn walk(v: &J, path: &mut Vec<Seg>, out: &mut Vec<PatchError>) {
         J::String(s) if is_quantity(path) => {
             if let Err(why) = Quantity::parse(s) {
                 out.push(PatchError {
-                    path: path.clone(),
+                    path: owned(path),
                     on_key: false,
                     message: format!("{s:?} is not a Kubernetes quantity: {why}"),
                     hint: Some("write it like `500m` or `2` (CPU), `512Mi` or `2Gi` (memory, storage); Kubernetes refuses anything else at `kubectl apply`".into()),
@@ -74,7 +92,7 @@ fn walk(v: &J, path: &mut Vec<Seg>, out: &mut Vec<PatchError>) {
         }
         J::Number(n) if is_quantity(path) && n.as_f64().is_some_and(|f| f < 0.0) => {
             out.push(PatchError {
-                path: path.clone(),
+                path: owned(path),
                 on_key: false,
                 message: format!("{n} is a negative quantity"),
                 hint: Some("a request, limit or size is zero or more".into()),
@@ -86,7 +104,7 @@ fn walk(v: &J, path: &mut Vec<Seg>, out: &mut Vec<PatchError>) {
                 && crate::resolve::validate::parse_cidr(s).is_none() =>
         {
             out.push(PatchError {
-                path: path.clone(),
+                path: owned(path),
                 on_key: false,
                 message: format!("{s:?} is not a CIDR"),
                 hint: Some("write an address and prefix length, e.g. `10.0.0.0/8` (IPv4 up to /32, IPv6 up to /128)".into()),
@@ -101,7 +119,7 @@ fn walk(v: &J, path: &mut Vec<Seg>, out: &mut Vec<PatchError>) {
             let ok = n.as_i64().is_some_and(|p| (1..=65535).contains(&p));
             if !ok {
                 out.push(PatchError {
-                    path: path.clone(),
+                    path: owned(path),
                     on_key: false,
                     message: format!("{n} is not a port"),
                     hint: Some("use 1-65535".into()),

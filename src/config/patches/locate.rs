@@ -6,11 +6,17 @@ use serde_json::Value as J;
 
 use super::*;
 
-pub(super) fn unescape(token: &str) -> String {
-    token.replace("~1", "/").replace("~0", "~")
+/// A JSON pointer token unescaped (`~1` is `/`, `~0` is `~`); borrowed when it has no `~`,
+/// as most have.
+pub(super) fn unescape(token: &str) -> std::borrow::Cow<'_, str> {
+    if token.contains('~') {
+        std::borrow::Cow::Owned(token.replace("~1", "/").replace("~0", "~"))
+    } else {
+        std::borrow::Cow::Borrowed(token)
+    }
 }
 
-pub(super) fn tokens(ptr: &str) -> Vec<String> {
+pub(super) fn tokens(ptr: &str) -> Vec<std::borrow::Cow<'_, str>> {
     if ptr.is_empty() {
         return Vec::new();
     }
@@ -47,14 +53,14 @@ pub fn keyed(obj: &J, api: &str, kind: &str, ptr: &str) -> Vec<Seg> {
                 here = item;
             }
             Some(J::Object(m)) => {
-                out.push(Seg::Key(t.clone()));
+                out.push(Seg::Key(t.to_string()));
                 fields.push(t);
-                here = m.get(t.as_str());
+                here = m.get(&**t);
             }
             _ => {
                 out.push(match t.parse::<usize>() {
                     Ok(n) => Seg::Index(n),
-                    Err(_) => Seg::Key(t.clone()),
+                    Err(_) => Seg::Key(t.to_string()),
                 });
                 here = None;
             }
@@ -66,6 +72,11 @@ pub fn keyed(obj: &J, api: &str, kind: &str, ptr: &str) -> Vec<Seg> {
 /// Converts an object path with indices (as a round-trip comparison reports it) to one with
 /// list items by merge key.
 pub fn keyed_path(obj: &J, path: &[Seg]) -> Vec<Seg> {
+    keyed_path_cow(obj, path).into_owned()
+}
+
+/// [`keyed_path`], borrowing `path` when it is its own keyed form.
+pub fn keyed_path_cow<'a>(obj: &J, path: &'a [Seg]) -> std::borrow::Cow<'a, [Seg]> {
     // Map keys that are all there are their own keyed form (only list indices change): the
     // common case, without a pointer written and read again.
     let mut here = Some(obj);
@@ -77,7 +88,7 @@ pub fn keyed_path(obj: &J, path: &[Seg]) -> Vec<Seg> {
         _ => false,
     });
     if plain {
-        return path.to_vec();
+        return std::borrow::Cow::Borrowed(path);
     }
     let api = field_str(obj, "/apiVersion");
     let kind = field_str(obj, "/kind");
@@ -90,7 +101,7 @@ pub fn keyed_path(obj: &J, path: &[Seg]) -> Vec<Seg> {
             Seg::Item { value, .. } => ptr.push_str(value),
         }
     }
-    keyed(obj, api, kind, &ptr)
+    std::borrow::Cow::Owned(keyed(obj, api, kind, &ptr))
 }
 
 pub(super) fn op_error(
@@ -138,7 +149,7 @@ pub(super) fn pointer_error(obj: &J, at: Vec<Seg>, ptr: &str, must_exist: bool) 
     for (n, t) in toks.iter().enumerate() {
         let last = n + 1 == toks.len();
         let next = match here {
-            J::Object(m) => m.get(t.as_str()),
+            J::Object(m) => m.get(&**t),
             J::Array(items) => t.parse::<usize>().ok().and_then(|i| items.get(i)),
             _ => None,
         };

@@ -35,12 +35,14 @@ use crate::config::credentials::shown_key;
 use crate::k8s::object::field_str;
 use crate::suggest::did_you_mean;
 
+mod identity;
 mod inplace;
 mod lists;
 mod locate;
 mod parse;
 mod strategic;
 
+use identity::*;
 pub use inplace::*;
 pub use lists::Lists;
 pub use locate::*;
@@ -282,41 +284,6 @@ pub fn no_match<'a>(patch: &Patch, objects: impl IntoIterator<Item = &'a J>) -> 
     e
 }
 
-/// The fields a patch may not change: they identify the object.
-const IDENTITY: &[&str] = &[
-    "/apiVersion",
-    "/kind",
-    "/metadata/name",
-    "/metadata/namespace",
-];
-
-fn identity_error(path: Vec<Seg>, what: &str, before: &J, after: &J) -> PatchError {
-    PatchError::new(
-        path,
-        format!(
-            "a patch cannot change an object's {what} ({} to {})",
-            key_text(before),
-            key_text(after)
-        ),
-    )
-    .hint(match what {
-        "kind" | "apiVersion" => "a patch changes fields of the object it targets; to add an object of another kind, put it under `resources:` (Secrets are never rendered: create them out of band)",
-        "namespace" => "the namespace comes from the typed setting `namespace`; remove this change",
-        _ => "names come from agentctl's typed settings: `instance: NAME` names every object `NAME-<name>` (for a second deployment in one namespace); remove this change",
-    })
-}
-
-fn identity(obj: &J) -> Vec<J> {
-    IDENTITY
-        .iter()
-        .map(|p| {
-            crate::k8s::object::pointer(obj, p)
-                .cloned()
-                .unwrap_or(J::Null)
-        })
-        .collect()
-}
-
 /// Applies one patch to one object; returns what it changed.
 ///
 /// A strategic-merge body's `apiVersion` and `kind` must be the object's (a patch never turns
@@ -424,7 +391,12 @@ pub fn apply_within(
             // back those before it, so the patch applies whole or not at all. The lists' keys
             // follow strategic merges only.
             carried.lists.clear();
-            let before = identity(obj);
+            // The identity is compared after an operation that could change it only.
+            let before = if ops.iter().any(touches_identity) {
+                identity(obj)
+            } else {
+                Vec::new()
+            };
             let copied = &mut carried.copied;
             let budget = *copied;
             let mut undo = Vec::new();
@@ -506,8 +478,16 @@ fn apply_op(
             }
             undo.extend(u);
         }
+        // One `test`, `add`, `remove`, `replace` or `copy` changes nothing when it fails (its
+        // pointer is resolved before anything is written), and `undo` takes it back when a
+        // later one fails: no undo stack of json-patch's own (a copy of the path per operation).
         Op::Test(_) => {
-            json_patch::patch(obj, std::slice::from_ref(op)).map_err(|e| failed(obj, e))?
+            json_patch::patch_unsafe(obj, std::slice::from_ref(op)).map_err(|e| failed(obj, e))?
+        }
+        Op::Move(_) => {
+            let u = undo_at(obj, op.path(), Does::Write);
+            json_patch::patch(obj, std::slice::from_ref(op)).map_err(|e| failed(obj, e))?;
+            undo.extend(u);
         }
         _ => {
             let does = match op {
@@ -516,19 +496,18 @@ fn apply_op(
                 _ => Does::Write,
             };
             let u = undo_at(obj, op.path(), does);
-            json_patch::patch(obj, std::slice::from_ref(op)).map_err(|e| failed(obj, e))?;
+            json_patch::patch_unsafe(obj, std::slice::from_ref(op)).map_err(|e| failed(obj, e))?;
             undo.extend(u);
         }
     }
-    for (n, p) in IDENTITY.iter().enumerate() {
-        let now = crate::k8s::object::pointer(obj, p)
-            .cloned()
-            .unwrap_or(J::Null);
+    // Compared where they are, after an operation that could change them.
+    for (n, p) in IDENTITY.iter().enumerate().filter(|_| touches_identity(op)) {
+        let now = crate::k8s::object::pointer(obj, p).unwrap_or(&J::Null);
         if let Some(was) = before.get(n)
-            && *was != now
+            && was != now
         {
             let what = p.rsplit('/').next().unwrap_or(p);
-            return Err(identity_error(at("path"), what, was, &now));
+            return Err(identity_error(at("path"), what, was, now));
         }
     }
     Ok(match op {

@@ -451,6 +451,43 @@ fn a_patch_never_changes_kind_or_name() {
     assert_eq!(d["spec"]["replicas"], 1);
 }
 
+/// Every JSON 6902 operation that reaches the identity, whatever its shape (the whole object,
+/// `metadata` as a whole, a `move` away from the name, a `copy` onto it), is refused; the
+/// identity is compared only after those, so an operation beside it still applies.
+#[test]
+fn every_operation_that_reaches_the_identity_is_refused() {
+    let cases = [
+        json!({"op": "add", "path": "/metadata", "value": {"labels": {}}}),
+        json!({"op": "remove", "path": "/metadata/namespace"}),
+        json!({"op": "move", "from": "/metadata/name", "path": "/metadata/labels/n"}),
+        json!({"op": "copy", "from": "/metadata/labels/app", "path": "/metadata/name"}),
+        json!({"op": "replace", "path": "", "value": {"kind": "Deployment"}}),
+        json!({"op": "add", "path": "/apiVersion", "value": "v1"}),
+    ];
+    for op in cases {
+        let p = parse(&json!({"target": {"kind": "Deployment"}, "patch": [op.clone()]})).unwrap();
+        let mut d = deployment();
+        let e = apply_in_place(&mut d, &p, &mut Carried::default()).unwrap_err();
+        assert!(
+            e.message.contains("a patch cannot change an object's"),
+            "{op}: {}",
+            e.message
+        );
+        assert_eq!(d, deployment(), "{op}");
+    }
+    // Beside the identity (a key spelled like one one level down, or escaped): applied.
+    let p = parse(&json!({"target": {"kind": "Deployment"}, "patch": [
+        {"op": "add", "path": "/metadata/labels/name", "value": "x"},
+        {"op": "add", "path": "/metadata~1name", "value": "y"}
+    ]}))
+    .unwrap();
+    let mut d = deployment();
+    assert_eq!(apply(&mut d, &p).unwrap().len(), 2);
+    assert_eq!(d["metadata"]["labels"]["name"], "x");
+    assert_eq!(d["metadata/name"], "y");
+    assert_eq!(d["metadata"]["name"], deployment()["metadata"]["name"]);
+}
+
 #[test]
 fn extra_objects_are_whole_and_never_secrets() {
     assert!(

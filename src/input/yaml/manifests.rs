@@ -301,13 +301,28 @@ impl serde::Serialize for GoYamlOrder<'_> {
 /// `keys` (in byte order) sorted by [`go_yaml_less`], by binary insertion: that order is not
 /// total for some keys (`v1a` < `v9` < `v10` < `v1a`), where a library sort may panic; a
 /// binary search never does, and from the same input it always gives the same output.
+/// The insertion moves 4-byte indices, not the keys: the same probes and places, a quarter of
+/// the bytes moved (a map of thousands of labels moves each of them thousands of times).
 pub(super) fn go_yaml_sorted(keys: Vec<&str>) -> Vec<&str> {
-    let mut sorted: Vec<&str> = Vec::with_capacity(keys.len());
-    for key in keys {
-        let at = sorted.partition_point(|k| !go_yaml_less(key, k));
-        sorted.insert(at, key);
+    if u32::try_from(keys.len()).is_err() {
+        let mut sorted: Vec<&str> = Vec::with_capacity(keys.len());
+        for key in keys {
+            let at = sorted.partition_point(|k| !go_yaml_less(key, k));
+            sorted.insert(at, key);
+        }
+        return sorted;
+    }
+    let mut sorted: Vec<u32> = Vec::with_capacity(keys.len());
+    for (i, key) in (0u32..).zip(&keys) {
+        let at = sorted.partition_point(|&k| {
+            !go_yaml_less(key, keys.get(k as usize).copied().unwrap_or_default())
+        });
+        sorted.insert(at, i);
     }
     sorted
+        .into_iter()
+        .filter_map(|i| keys.get(i as usize).copied())
+        .collect()
 }
 
 /// go-yaml's order of string map keys (`keyList.Less` in yaml.v2's `sorter.go`), which

@@ -573,6 +573,26 @@ fn ambiguous_strings_are_quoted_on_output() {
     }
 }
 
+/// The insertion over indices places every key where the insertion over the keys did, the
+/// keys whose order is not total included (`v1a`, `v9`, `v10`), over thousands of them.
+#[test]
+fn keys_sorted_over_indices_as_over_the_keys() {
+    let mut owned: Vec<String> = Vec::new();
+    for i in 0..2000 {
+        owned.push(format!("example.com/a{i}"));
+        owned.push(format!("v{}{}", i % 97, ["a", "", "0", "_b", "B"][i % 5]));
+    }
+    owned.sort_unstable();
+    owned.dedup();
+    let keys: Vec<&str> = owned.iter().map(String::as_str).collect();
+    let mut expected: Vec<&str> = Vec::new();
+    for key in &keys {
+        let at = expected.partition_point(|k| !go_yaml_less(key, k));
+        expected.insert(at, key);
+    }
+    assert_eq!(go_yaml_sorted(keys), expected);
+}
+
 #[test]
 fn keys_sort_as_go_yaml_sorts_them() {
     // The order `kubectl kustomize` (5.5) printed for a ConfigMap's data.

@@ -10,11 +10,13 @@
 //! reported in the order the patches were applied, as if each patch had been checked alone.
 
 use std::collections::{BTreeMap, HashSet};
+use std::ops::Bound;
+use std::rc::Rc;
 
 use serde_json::{Map, Value as J};
 
 use super::messages::{credential_error, credential_path, lost_message};
-use super::{Applied, Found, Scan, describe, label, steps};
+use super::{Applied, Found, Scan, label, steps};
 use crate::config::credentials::{self, Hit};
 use crate::config::patches::{self, Carried, Change, PatchError, PathDisplay, Seg};
 use crate::diag::SHOWN_ERRORS;
@@ -108,26 +110,36 @@ pub(super) enum What {
         e: PatchError,
         crd: String,
     },
+    /// What the type did not keep: the path (with indices) and what happened to it.
     Lost {
         app: usize,
-        path: Vec<Seg>,
-        what: String,
+        lost: Rc<(Vec<Seg>, String)>,
     },
 }
 
 /// Who wrote each path of one object: the last application whose change is at or above it.
-struct Writers {
-    wrote: BTreeMap<Vec<Seg>, usize>,
-    removed: BTreeMap<Vec<Seg>, usize>,
+/// The paths are borrowed from the log's changes (no copy per change).
+struct Writers<'a> {
+    wrote: BTreeMap<&'a [Seg], usize>,
+    removed: BTreeMap<&'a [Seg], usize>,
 }
 
-impl Writers {
-    fn new(log: &[App], apps: &[usize]) -> Writers {
+/// The entries of `m` at or below `keyed`, in order.
+fn at_or_below<'m, 'a>(
+    m: &'m BTreeMap<&'a [Seg], usize>,
+    keyed: &'m [Seg],
+) -> impl Iterator<Item = (&'m &'a [Seg], &'m usize)> {
+    m.range::<[Seg], _>((Bound::Included(keyed), Bound::Unbounded))
+        .take_while(move |(k, _)| k.starts_with(keyed))
+}
+
+impl<'a> Writers<'a> {
+    fn new(log: &'a [App], apps: &[usize]) -> Writers<'a> {
         let (mut wrote, mut removed) = (BTreeMap::new(), BTreeMap::new());
         for &a in apps {
             for c in log.get(a).map(|x| &x.changes[..]).unwrap_or_default() {
                 let map = if c.removed { &mut removed } else { &mut wrote };
-                map.insert(c.object_path.clone(), a);
+                map.insert(&c.object_path[..], a);
             }
         }
         Writers { wrote, removed }
@@ -135,10 +147,7 @@ impl Writers {
 
     /// The applications that wrote strictly below `keyed`.
     fn below(&self, keyed: &[Seg]) -> Vec<usize> {
-        let mut apps: Vec<usize> = self
-            .wrote
-            .range(keyed.to_vec()..)
-            .take_while(|(k, _)| k.starts_with(keyed))
+        let mut apps: Vec<usize> = at_or_below(&self.wrote, keyed)
             .filter(|(k, _)| k.len() > keyed.len())
             .map(|(_, a)| *a)
             .collect();
@@ -149,18 +158,13 @@ impl Writers {
 
     /// `keyed`: a path with list items by merge key, as changes record them.
     fn of(&self, keyed: &[Seg]) -> Option<usize> {
-        let above = |m: &BTreeMap<Vec<Seg>, usize>| {
+        let above = |m: &BTreeMap<&[Seg], usize>| {
             (0..=keyed.len())
                 .filter_map(|l| keyed.get(..l).and_then(|p| m.get(p)).copied())
                 .max()
         };
         above(&self.wrote).or_else(|| {
-            let below = self
-                .removed
-                .range(keyed.to_vec()..)
-                .take_while(|(k, _)| k.starts_with(keyed))
-                .map(|(_, a)| *a)
-                .max();
+            let below = at_or_below(&self.removed, keyed).map(|(_, a)| *a).max();
             above(&self.removed).max(below)
         })
     }
@@ -203,7 +207,7 @@ pub(super) fn objects(
         let writers = Writers::new(&run.log, &t.apps);
         let at = |path: &[Seg], present: &dyn Fn(&J) -> bool| {
             writers
-                .of(&patches::keyed_path(obj, path))
+                .of(&patches::keyed_path_cow(obj, path))
                 .unwrap_or_else(|| replay.introduced(present))
         };
         let mut found: Vec<What> = Vec::new();
@@ -274,7 +278,7 @@ pub(super) fn objects(
                 *slot = read;
             }
             for (path, what) in lost {
-                let keyed = patches::keyed_path(obj, &path);
+                let keyed = patches::keyed_path_cow(obj, &path);
                 let mut apps = vec![writers.of(&keyed).unwrap_or_else(|| {
                     replay.introduced(&|s| {
                         round_trip_all(s)
@@ -289,12 +293,15 @@ pub(super) fn objects(
                     apps.sort_unstable();
                     apps.dedup();
                 }
+                // One path, shared by every application it is put on (a dropped map: each
+                // patch that wrote inside it).
+                drop(keyed);
+                let lost = Rc::new((path, what));
                 for app in apps {
                     if !unfit_apps.contains(&app) {
                         found.push(What::Lost {
                             app,
-                            path: path.clone(),
-                            what: what.clone(),
+                            lost: Rc::clone(&lost),
                         });
                     }
                 }
@@ -512,11 +519,12 @@ pub(super) fn report(
                 })
                 .note(crd.clone())
             }),
-            What::Lost { app, path, what } => found.push(|| {
+            What::Lost { app, lost } => found.push(|| {
+                let (path, what) = &**lost;
                 let read = run.read.get(p.object).and_then(Option::as_ref);
                 let (message, hint) = lost_message(obj, path, what, read);
                 lp.error(&PatchError {
-                    path: inside(changes(app), &patches::keyed_path(obj, path))
+                    path: inside(changes(app), &patches::keyed_path_cow(obj, path))
                         .unwrap_or_else(|| locate(app, path)),
                     on_key: what == "dropped",
                     message,
@@ -528,17 +536,17 @@ pub(super) fn report(
     if !found.diags.is_empty() {
         return Vec::new();
     }
+    let objects = applications(&run);
     run.log
-        .iter()
-        .zip(applications(&run))
+        .into_iter()
+        .zip(objects)
         .filter_map(|(a, object)| {
             let lp = merged.patches.get(a.patch)?;
             Some(Applied {
                 origin: lp.origin(),
                 index: lp.index,
                 object: patches::object_id(all.get(object)?),
-                changes: describe(&a.changes),
-                located: a.changes.clone(),
+                located: a.changes,
             })
         })
         .collect()
