@@ -48,9 +48,7 @@ pub(super) fn behavior(k: &mut Checker, c: &Config) {
             k.fail(
                 &format!("autoscaling.behavior.{dir}.policies"),
                 "no scaling policy: the HPA needs at least one per direction".into(),
-                Some(format!(
-                    "list one, e.g. `[{{type: Pods, value: 1, periodSeconds: 60}}]`, or remove `policies` for agentctl's; `selectPolicy: Disabled` stops scaling in this direction"
-                )),
+                Some("list one, e.g. `[{type: Pods, value: 1, periodSeconds: 60}]`, or remove `policies` for agentctl's; `selectPolicy: Disabled` stops scaling in this direction".into()),
             );
         }
     }
