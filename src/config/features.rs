@@ -23,9 +23,124 @@ pub struct Autoscaling {
     pub target_memory_utilization: Option<u32>,
     /// Custom Pods metric served by the Prometheus Adapter (request rate per pod).
     pub request_rate: RequestRate,
-    /// Seconds of lower recommendations before scaling down (avoids flapping). Default: `300`.
+    /// Seconds of lower recommendations before scaling down (avoids flapping); the shorthand
+    /// of `behavior.scaleDown.stabilizationWindowSeconds`, which wins when set. Default: `300`.
     #[schemars(range(max = 3600))]
     pub scale_down_stabilization_seconds: u32,
+    /// How fast the HPA scales up and down (`spec.behavior`); the same behavior is KEDA's HPA's
+    /// (`keda.enabled`: `advanced.horizontalPodAutoscalerConfig.behavior`). Default: up at once
+    /// by up to 100% every 30s, down after `scaleDownStabilizationSeconds` by one pod a minute.
+    pub behavior: Behavior,
+}
+
+/// The HPA's scaling behavior, per direction.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct Behavior {
+    /// Scaling up. Unset fields: window `0`, policies `[{type: Percent, value: 100,
+    /// periodSeconds: 30}]` (with KEDA, unset altogether: Kubernetes' own scale-up behavior).
+    pub scale_up: ScalingRules,
+    /// Scaling down. Unset fields: window `autoscaling.scaleDownStabilizationSeconds`,
+    /// policies `[{type: Pods, value: 1, periodSeconds: 60}]`.
+    pub scale_down: ScalingRules,
+}
+
+/// The rules of one scaling direction (`HPAScalingRules`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScalingRules {
+    /// Seconds of past recommendations the HPA considers before changing the count (the
+    /// highest for scaling down, the lowest for scaling up), 0 to 3600. Default: unset.
+    #[schemars(range(max = 3600))]
+    pub stabilization_window_seconds: Option<u32>,
+    /// Which policy applies when several do: `Max` (the largest change, Kubernetes'
+    /// default), `Min` (the smallest), or `Disabled` (never scale in this direction).
+    /// Default: unset (`Max`).
+    pub select_policy: Option<SelectPolicy>,
+    /// How much may change per period, at least one (a list: a layer replaces it whole).
+    /// Default: unset (see the direction).
+    pub policies: Option<Vec<ScalingPolicy>>,
+}
+
+/// Which scaling policy applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum SelectPolicy {
+    /// The policy allowing the largest change.
+    Max,
+    /// The policy allowing the smallest change.
+    Min,
+    /// No scaling in this direction.
+    Disabled,
+}
+
+/// One scaling policy: at most `value` pods (or percent of the current count) per
+/// `periodSeconds`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScalingPolicy {
+    /// `Pods` (a number of pods) or `Percent` (of the current replicas). Required.
+    #[serde(rename = "type")]
+    pub kind: Option<ScalingPolicyKind>,
+    /// Pods or percent per period, at least 1. Required.
+    #[schemars(range(max = super::INT32_MAX))]
+    pub value: u32,
+    /// The period, 1 to 1800 seconds. Required.
+    #[schemars(range(max = 1800))]
+    pub period_seconds: u32,
+}
+
+/// The unit of a scaling policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ScalingPolicyKind {
+    /// A number of pods.
+    Pods,
+    /// A percentage of the current replicas.
+    Percent,
+}
+
+impl ScalingPolicy {
+    /// A policy of `value` `kind` per `period_seconds`.
+    pub const fn new(kind: ScalingPolicyKind, value: u32, period_seconds: u32) -> Self {
+        ScalingPolicy {
+            kind: Some(kind),
+            value,
+            period_seconds,
+        }
+    }
+}
+
+impl Autoscaling {
+    /// The behavior as rendered: each direction with its unset fields filled from agentctl's
+    /// defaults (`None` for a KEDA scale-up nobody set: KEDA's HPA then scales up as
+    /// Kubernetes does by default).
+    pub fn effective_behavior(&self, keda: bool) -> (Option<ScalingRules>, ScalingRules) {
+        let b = &self.behavior;
+        let up =
+            (!keda || b.scale_up != ScalingRules::default()).then(|| ScalingRules {
+                stabilization_window_seconds: Some(
+                    b.scale_up.stabilization_window_seconds.unwrap_or(0),
+                ),
+                select_policy: b.scale_up.select_policy,
+                policies: Some(b.scale_up.policies.clone().unwrap_or_else(|| {
+                    vec![ScalingPolicy::new(ScalingPolicyKind::Percent, 100, 30)]
+                })),
+            });
+        let down = ScalingRules {
+            stabilization_window_seconds: Some(
+                b.scale_down
+                    .stabilization_window_seconds
+                    .unwrap_or(self.scale_down_stabilization_seconds),
+            ),
+            select_policy: b.scale_down.select_policy,
+            policies: Some(
+                b.scale_down
+                    .policies
+                    .clone()
+                    .unwrap_or_else(|| vec![ScalingPolicy::new(ScalingPolicyKind::Pods, 1, 60)]),
+            ),
+        };
+        (up, down)
+    }
 }
 
 impl Default for Autoscaling {
@@ -36,6 +151,7 @@ impl Default for Autoscaling {
             target_memory_utilization: Some(80),
             request_rate: RequestRate::default(),
             scale_down_stabilization_seconds: 300,
+            behavior: Behavior::default(),
         }
     }
 }
@@ -70,15 +186,47 @@ impl Default for RequestRate {
 pub struct DisruptionBudget {
     /// Render `pdb.yaml`. Default: `true`.
     pub enabled: bool,
-    /// Agent pods a voluntary disruption (drain, upgrade) may take down at once. Default: `1`.
-    pub max_unavailable: IntOrPercent,
+    /// Agent pods a voluntary disruption (drain, upgrade) may take down at once, a count or a
+    /// percentage; `null` with `minAvailable`. Default: `1`.
+    pub max_unavailable: Option<IntOrPercent>,
+    /// Agent pods that must stay available through a voluntary disruption, a count or a
+    /// percentage: the alternative to `maxUnavailable` (exactly one; set, it replaces the
+    /// built-in `maxUnavailable: 1`). Default: unset.
+    pub min_available: Option<IntOrPercent>,
+    /// Whether running pods that are not ready may be evicted while the budget is exhausted:
+    /// `IfHealthyBudget` (only while it is not; Kubernetes' default) or `AlwaysAllow` (a
+    /// crash-looping pod never blocks a drain). Default: unset (Kubernetes' default).
+    pub unhealthy_pod_eviction_policy: Option<UnhealthyPodEvictionPolicy>,
+}
+
+/// A PodDisruptionBudget's `unhealthyPodEvictionPolicy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum UnhealthyPodEvictionPolicy {
+    /// Unready pods may be evicted only while the application is not disrupted.
+    IfHealthyBudget,
+    /// Unready pods may always be evicted.
+    AlwaysAllow,
+}
+
+impl DisruptionBudget {
+    /// The field the budget renders and its value: `minAvailable` when set, else
+    /// `maxUnavailable` (validation refuses neither, and both written by the user).
+    pub fn rendered(&self) -> Option<(&'static str, &IntOrPercent)> {
+        match (&self.min_available, &self.max_unavailable) {
+            (Some(m), _) => Some(("minAvailable", m)),
+            (None, Some(m)) => Some(("maxUnavailable", m)),
+            (None, None) => None,
+        }
+    }
 }
 
 impl Default for DisruptionBudget {
     fn default() -> Self {
         DisruptionBudget {
             enabled: true,
-            max_unavailable: IntOrPercent::Int(1),
+            max_unavailable: Some(IntOrPercent::Int(1)),
+            min_available: None,
+            unhealthy_pod_eviction_policy: None,
         }
     }
 }
@@ -171,6 +319,94 @@ pub struct ServiceMonitor {
     /// Labels on the ServiceMonitor so your Prometheus' `serviceMonitorSelector` picks it up
     /// (e.g. `release: prometheus`). Default: none.
     pub labels: BTreeMap<String, String>,
+    /// Scheme of the agent's metrics endpoint: `http` or `https`. Default: `http`.
+    pub scheme: Scheme,
+    /// Keep the labels of the scraped metrics when they clash with the target's (`job`,
+    /// `namespace`, `pod`, ...) instead of renaming them `exported_*`. Default: `false`.
+    pub honor_labels: bool,
+    /// Relabelings of the agent's targets before the scrape (`relabelings`), in order (a list:
+    /// a layer replaces it whole). Default: none.
+    pub relabelings: Vec<Relabeling>,
+    /// Relabelings of the agent's scraped series before they are stored
+    /// (`metricRelabelings`), in order, e.g. dropping a costly metric. Default: none.
+    pub metric_relabelings: Vec<Relabeling>,
+}
+
+/// A scrape scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Scheme {
+    /// Plain HTTP.
+    Http,
+    /// HTTP over TLS.
+    Https,
+}
+
+/// One Prometheus relabeling step (`relabel_config`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct Relabeling {
+    /// What the step does. Default: `replace`.
+    pub action: Option<RelabelAction>,
+    /// Labels whose values, joined by `separator`, the regex is matched against.
+    /// Default: none.
+    pub source_labels: Vec<String>,
+    /// Separator between the source labels' values. Default: unset (`;`).
+    pub separator: Option<String>,
+    /// A regular expression (RE2, anchored at both ends). Default: unset (`(.*)`).
+    pub regex: Option<String>,
+    /// Label the result is written to (`replace`, `hashmod`, `lowercase`, `uppercase`) or
+    /// compared with (`keepequal`, `dropequal`). Default: unset.
+    pub target_label: Option<String>,
+    /// The value written by `replace` (`$1` is the regex's first group), or the label name
+    /// template of `labelmap`. Default: unset (`$1`).
+    pub replacement: Option<String>,
+    /// The modulus of `hashmod` (required with it). Default: unset.
+    #[schemars(range(min = 1))]
+    pub modulus: Option<u64>,
+}
+
+/// A relabeling action, as Prometheus names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RelabelAction {
+    /// Write `replacement` (with the regex's groups) to `targetLabel` when the regex matches.
+    Replace,
+    /// Keep the target or series when the regex matches.
+    Keep,
+    /// Drop the target or series when the regex matches.
+    Drop,
+    /// Write the hash of the source labels modulo `modulus` to `targetLabel`.
+    Hashmod,
+    /// Copy the labels whose names match to names given by `replacement`.
+    Labelmap,
+    /// Remove the labels whose names match.
+    Labeldrop,
+    /// Keep only the labels whose names match.
+    Labelkeep,
+    /// Write the source labels' value in lower case to `targetLabel`.
+    Lowercase,
+    /// Write the source labels' value in upper case to `targetLabel`.
+    Uppercase,
+    /// Keep the target when the source labels' value equals `targetLabel`'s.
+    Keepequal,
+    /// Drop the target when the source labels' value equals `targetLabel`'s.
+    Dropequal,
+}
+
+impl RelabelAction {
+    /// Whether the action writes or compares `targetLabel`, which it then needs.
+    pub fn needs_target(self) -> bool {
+        matches!(
+            self,
+            RelabelAction::Replace
+                | RelabelAction::Hashmod
+                | RelabelAction::Lowercase
+                | RelabelAction::Uppercase
+                | RelabelAction::Keepequal
+                | RelabelAction::Dropequal
+        )
+    }
 }
 
 impl Default for ServiceMonitor {
@@ -181,6 +417,10 @@ impl Default for ServiceMonitor {
             interval: "30s".into(),
             scrape_timeout: "10s".into(),
             labels: BTreeMap::new(),
+            scheme: Scheme::Http,
+            honor_labels: false,
+            relabelings: Vec::new(),
+            metric_relabelings: Vec::new(),
         }
     }
 }

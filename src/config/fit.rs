@@ -333,6 +333,14 @@ pub struct Ingress {
     pub tls_secret: Option<String>,
     /// Annotations on the Ingress (controller settings, cert-manager). Default: none.
     pub annotations: BTreeMap<String, String>,
+    /// Further paths on every host of `hosts` (or on every host, with none), by a name of your
+    /// choosing, each to a port of `agent-service`: `http` (the agent's) or an `agent.ports`
+    /// entry with `service: true`, e.g. `websocket: {path: /ws, port: ws}`. Default: none.
+    pub extra_paths: BTreeMap<String, super::IngressPath>,
+    /// Further hosts, by a name of your choosing, each with its own paths, port and TLS
+    /// Secret, e.g. `internal: {host: agents.corp.example.com, tlsSecret: corp-tls}`.
+    /// Default: none.
+    pub extra_hosts: BTreeMap<String, super::IngressHost>,
     /// Namespace of the ingress controller's pods, admitted to the agent port by the
     /// NetworkPolicy; `null` for a controller whose traffic comes from outside the cluster's
     /// pods (GKE's and AWS's load balancers reach the pods directly: admit their address
@@ -350,6 +358,8 @@ impl Default for Ingress {
             path_type: PathType::Prefix,
             tls_secret: None,
             annotations: BTreeMap::new(),
+            extra_paths: BTreeMap::new(),
+            extra_hosts: BTreeMap::new(),
             controller_namespace: Some("ingress-nginx".into()),
         }
     }

@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::k8s::version::KubeVersion;
 
+mod exposure;
 mod features;
 mod monitoring;
 mod operations;
@@ -35,6 +36,7 @@ mod pod;
 mod redis;
 mod workloads;
 
+pub use exposure::*;
 pub use features::*;
 pub use fit::*;
 pub use instance::Names;

@@ -195,6 +195,10 @@ pub struct Keda {
     pub prometheus: KedaPrometheus,
     /// Scale on the length of a Redis list (a work queue).
     pub redis_list: KedaRedisList,
+    /// Further triggers, any KEDA scaler, by a name of your choosing (the trigger's `name`):
+    /// e.g. `queue: {type: aws-sqs-queue, metadata: {queueURL: ..., queueLength: "5"},
+    /// authenticationRef: {name: sqs-auth}}`. Default: none.
+    pub triggers: BTreeMap<String, KedaTrigger>,
     /// Namespace of the KEDA operator; with the Redis trigger, the NetworkPolicy lets it reach
     /// Redis. Default: `keda`.
     pub operator_namespace: String,
@@ -247,6 +251,37 @@ pub struct KedaRedisList {
     /// does not render it: it is a prerequisite, created beside the Secret it references (or
     /// an extra object, its CRD listed in `crds:`). Default: unset.
     pub authentication_ref: Option<KedaAuthenticationRef>,
+}
+
+/// A KEDA trigger of any scaler (`keda.triggers`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct KedaTrigger {
+    /// The scaler, as KEDA names it: `aws-sqs-queue`, `kafka`, `rabbitmq`, `cron`,
+    /// `azure-servicebus`, ... (required).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The scaler's parameters; KEDA reads every value as a string (quote numbers:
+    /// `queueLength: "5"`). A credential belongs in the TriggerAuthentication, not here.
+    /// Default: none.
+    pub metadata: BTreeMap<String, String>,
+    /// The TriggerAuthentication (or ClusterTriggerAuthentication) the scaler reads its
+    /// credentials from, created out of band. Default: unset.
+    pub authentication_ref: Option<KedaAuthenticationRef>,
+    /// How the metric is compared with its target: `AverageValue` (per replica, KEDA's
+    /// default), `Value` or `Utilization`. Default: unset.
+    pub metric_type: Option<KedaMetricType>,
+}
+
+/// A KEDA trigger's `metricType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum KedaMetricType {
+    /// The metric divided by the replicas.
+    AverageValue,
+    /// The metric itself.
+    Value,
+    /// A percentage (cpu and memory scalers).
+    Utilization,
 }
 
 /// A KEDA trigger's `authenticationRef`.
@@ -324,6 +359,7 @@ impl Default for Keda {
             fallback: KedaFallback::default(),
             prometheus: KedaPrometheus::default(),
             redis_list: KedaRedisList::default(),
+            triggers: BTreeMap::new(),
             operator_namespace: "keda".into(),
         }
     }

@@ -324,6 +324,51 @@ const POD_FIELD_SETTINGS: &[(&str, &str)] = &[
     ("extraPorts", "`agent.ports` (a map keyed by port name)"),
 ];
 
+/// Kubernetes field names written in a section that is not a pod, by section, and the typed
+/// setting that renders them (a chart's values, a KEDA ScaledObject's or an HPA's spec).
+const SECTION_FIELD_SETTINGS: &[(&str, &str, &str)] = &[
+    ("autoscaling", "minReplicas", "`agent.replicas.min`"),
+    ("autoscaling", "maxReplicas", "`agent.replicas.max`"),
+    ("autoscaling", "scaleUp", "`autoscaling.behavior.scaleUp`"),
+    (
+        "autoscaling",
+        "scaleDown",
+        "`autoscaling.behavior.scaleDown`",
+    ),
+    ("keda", "minReplicaCount", "`agent.replicas.min`"),
+    ("keda", "maxReplicaCount", "`agent.replicas.max`"),
+    (
+        "keda",
+        "advanced",
+        "`autoscaling.behavior` (the behavior of the HPA KEDA creates)",
+    ),
+    (
+        "keda",
+        "behavior",
+        "`autoscaling.behavior` (the behavior of the HPA KEDA creates)",
+    ),
+    (
+        "monitoring.serviceMonitor",
+        "endpoints",
+        "the section's own fields: `path`, `interval`, `scrapeTimeout`, `scheme`, `honorLabels`, `relabelings`, `metricRelabelings`",
+    ),
+    (
+        "monitoring.serviceMonitor",
+        "tls",
+        "`scheme: https` (a TLS client configuration is a patch)",
+    ),
+    (
+        "ingress",
+        "rules",
+        "`ingress.hosts` with `ingress.paths`, `ingress.extraPaths` and `ingress.extraHosts`",
+    ),
+    (
+        "ingress",
+        "tls",
+        "`ingress.tlsSecret` (for `ingress.hosts`) and `ingress.extraHosts.NAME.tlsSecret`",
+    ),
+];
+
 /// The object the fields of a settings section land on, as a patch's target names it, and
 /// whether it is a pod (whose Kubernetes field names have typed settings,
 /// [`POD_FIELD_SETTINGS`]). A hint names the object the field lives on: a Service field is
@@ -365,6 +410,12 @@ pub fn unknown_key_help(parent: &str, key: &str, suggested: bool) -> Option<Stri
         return Some(format!(
             "the typed setting for this is the entry's own `port` (`{parent}.port`)"
         ));
+    }
+    if let Some((_, _, setting)) = SECTION_FIELD_SETTINGS
+        .iter()
+        .find(|(p, k, _)| *p == parent && *k == key)
+    {
+        return Some(format!("the typed setting for this is {setting}"));
     }
     let (object, pod) = section_object(parent)?;
     // The agent pod's own fields (not a sidecar's, an init container's or a port entry's).
@@ -437,12 +488,12 @@ mod tests {
             ),
             (
                 "disruptionBudget",
-                "unhealthyPodEvictionPolicy",
+                "selector",
                 "kind: PodDisruptionBudget, name: agent-pdb",
             ),
             (
                 "autoscaling",
-                "behavior",
+                "metrics",
                 "kind: HorizontalPodAutoscaler, name: agent-hpa",
             ),
             (
@@ -469,5 +520,26 @@ mod tests {
         );
         // The agent's own `containerPort` is still `agent.port`.
         assert!(help("agent", "containerPort").contains("`agent.port`"));
+    }
+
+    /// A field of an HPA, a ScaledObject, a ServiceMonitor or an Ingress spec written in its
+    /// section names the typed setting, not a patch.
+    #[test]
+    fn a_spec_field_in_its_section_names_the_typed_setting() {
+        for (parent, key, setting) in [
+            (
+                "autoscaling",
+                "scaleDown",
+                "`autoscaling.behavior.scaleDown`",
+            ),
+            ("keda", "minReplicaCount", "`agent.replicas.min`"),
+            ("keda", "advanced", "`autoscaling.behavior`"),
+            ("monitoring.serviceMonitor", "endpoints", "`relabelings`"),
+            ("ingress", "tls", "`ingress.extraHosts.NAME.tlsSecret`"),
+        ] {
+            let help = unknown_key_help(parent, key, false).unwrap_or_default();
+            assert!(help.contains(setting), "{parent}.{key}: {help}");
+            assert!(!help.contains("patches:"), "{parent}.{key}: {help}");
+        }
     }
 }

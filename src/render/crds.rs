@@ -118,6 +118,42 @@ pub struct Endpoint {
     /// `http` or `https`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scheme: Option<String>,
+    /// Keep the scraped labels on a clash.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub honor_labels: Option<bool>,
+    /// Relabelings of the targets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relabelings: Option<Vec<RelabelConfig>>,
+    /// Relabelings of the scraped series.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metric_relabelings: Option<Vec<RelabelConfig>>,
+}
+
+/// A relabeling step of a ServiceMonitor endpoint (the operator's `RelabelConfig`).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RelabelConfig {
+    /// The action.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// The labels whose values are matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_labels: Option<Vec<String>>,
+    /// Their separator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub separator: Option<String>,
+    /// The regular expression.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub regex: Option<String>,
+    /// The label written or compared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_label: Option<String>,
+    /// The value written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replacement: Option<String>,
+    /// The modulus of `hashmod`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub modulus: Option<u64>,
 }
 
 /// The Prometheus Operator PrometheusRule (monitoring.coreos.com/v1), the fields we emit.

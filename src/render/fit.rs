@@ -1,6 +1,6 @@
 //! The render-context values derived from the fitting settings ([`crate::config::fit`]): the
 //! Kubernetes shapes of tolerations, spread constraints and node affinity, the Redis wiring
-//! (in-cluster or managed), the namespaces the NetworkPolicy admits, the Ingress paths, and the
+//! (in-cluster or managed), the namespaces the NetworkPolicy admits, and the
 //! keys of the agent Secret the output references. Pure functions of the configuration; the
 //! templates decide where the values go.
 
@@ -90,22 +90,6 @@ pub fn context(
     out.insert("agent_topology_spread".into(), J::Array(spread));
     out.insert("agent_node_affinity".into(), node_affinity(cfg));
     out.insert("caller_namespaces".into(), json!(caller_namespaces(cfg)));
-    out.insert(
-        "ingress_paths".into(),
-        J::Array(
-            cfg.ingress
-                .paths
-                .iter()
-                .map(|p| {
-                    json!({
-                        "path": p,
-                        "pathType": cfg.ingress.path_type,
-                        "backend": {"service": {"name": names.get("agent-service"), "port": {"name": "http"}}},
-                    })
-                })
-                .collect(),
-        ),
-    );
     out.extend(redis(cfg, names));
     out.extend(crate::render::parts::context(cfg));
     out

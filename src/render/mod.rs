@@ -14,6 +14,7 @@
 //! trip through the Kubernetes types ([`k8s_check`]) and the canonical [`bundle`]. Must not
 //! write files, read configuration sources or apply rules about settings.
 
+pub mod around;
 pub mod builtin;
 pub mod bundle;
 pub mod claims;
@@ -373,6 +374,7 @@ fn context(cfg: &Config, names: &[&str]) -> Result<J> {
     });
     if let J::Object(m) = &mut ctx {
         m.extend(fit);
+        m.extend(around::context(cfg, &nm));
     }
     Ok(ctx)
 }

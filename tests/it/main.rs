@@ -35,6 +35,7 @@ mod escape_fields;
 mod escape_keys;
 mod escape_limits;
 mod escape_shapes;
+mod fit_around;
 mod fit_trial;
 mod gitops;
 mod impact;

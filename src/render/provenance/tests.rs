@@ -53,8 +53,8 @@ agent:
   initContainers:
     wait-for-models: {imagePullPolicy: IfNotPresent, env: {LOG: info}, resources: {requests: {cpu: 60m, memory: 64Mi}, limits: {cpu: 200m, memory: 256Mi}}}
 rbac: {apiAccess: true}
-autoscaling: {scaleDownStabilizationSeconds: 600}
-disruptionBudget: {maxUnavailable: 2}
+autoscaling: {scaleDownStabilizationSeconds: 600, behavior: {scaleUp: {selectPolicy: Min}}}
+disruptionBudget: {maxUnavailable: 2, unhealthyPodEvictionPolicy: AlwaysAllow}
 networkPolicy:
   ingressFrom:
     gateway: {namespaces: {kubernetes.io/metadata.name: gateway}}
@@ -73,6 +73,11 @@ monitoring:
     imagePullPolicy: Always
     resources: {requests: {cpu: 60m}}
   alerts: {runbookBaseUrl: https://runbooks.example.com/agent}
+  serviceMonitor:
+    scheme: https
+    honorLabels: true
+    relabelings: [{sourceLabels: [__meta_kubernetes_pod_node_name], targetLabel: node}]
+    metricRelabelings: [{sourceLabels: [__name__], regex: 'go_.*', action: drop}]
 backup:
   enabled: true
   schedule: '0 */4 * * *'
@@ -94,10 +99,12 @@ agent:
   image: registry.example.com/agents/agent:v2.4.0
   zoneSpread: preferred
   replicas: {min: 2, max: 6}
-autoscaling: {enabled: false}
+autoscaling: {enabled: false, behavior: {scaleDown: {selectPolicy: Min}}}
 keda:
   enabled: true
   prometheus: {enabled: true, threshold: '100'}
+  triggers:
+    queue: {type: aws-sqs-queue, metadata: {queueURL: 'https://sqs.eu-west-1.amazonaws.com/1/tasks', queueLength: '5'}, authenticationRef: {name: sqs-auth}}
 networkPolicy:
   ingressNamespaces: [gateway]
 ";
@@ -105,7 +112,14 @@ networkPolicy:
 const THIRD: &str = "
 agent:
   replicas: {min: 2}
+  ports: {ws: {port: 8081, service: true}}
 autoscaling: {enabled: false}
+disruptionBudget: {minAvailable: 1}
+ingress:
+  enabled: true
+  hosts: [agents.example.com]
+  extraPaths: {websocket: {path: /ws, port: ws}}
+  extraHosts: {internal: {host: agents.corp.example.com, tlsSecret: corp-tls}}
 ";
 
 /// The settings (the merged layers) and objects of the defaults with `files` (the examples,

@@ -134,7 +134,7 @@ impl Checker<'_> {
         }
     }
 
-    fn hostname(&mut self, path: &str, host: &str) {
+    pub(super) fn hostname(&mut self, path: &str, host: &str) {
         let bare = host.strip_prefix("*.").unwrap_or(host);
         let ok = !bare.is_empty()
             && bare.len() <= 253
@@ -163,7 +163,7 @@ impl Checker<'_> {
         }
     }
 
-    fn paths(&mut self, path: &str, paths: &[String]) {
+    pub(super) fn paths(&mut self, path: &str, paths: &[String]) {
         if paths.is_empty() {
             self.fail(
                 path,

@@ -17,6 +17,7 @@ use crate::config::{AccessMode, AntiAffinity, Compute, Config, IntOrPercent, Pro
 use crate::diag::{Diagnostic, Error};
 use crate::resolve::merge::Merged;
 
+mod around;
 mod dns;
 mod fit;
 mod grammar;

@@ -14,9 +14,11 @@ pub(super) const RULES: &[fn(&mut Checker, &Config)] = &[
     configmap_size,
     redis,
     autoscaling,
-    disruption_budget,
+    super::around::behavior,
+    super::around::disruption_budget,
     network_policy,
     monitoring,
+    super::around::relabelings,
     redis_exporter,
     alerts,
     dashboard,
@@ -24,6 +26,7 @@ pub(super) const RULES: &[fn(&mut Checker, &Config)] = &[
     operations::quota,
     operations::vpa,
     operations::keda,
+    super::around::keda_triggers,
     operations::external_secret,
     fit::ports,
     fit::env,
@@ -34,6 +37,7 @@ pub(super) const RULES: &[fn(&mut Checker, &Config)] = &[
     fit::placement,
     fit::pod_metadata,
     fit::exposure,
+    super::around::ingress,
     fit::managed_redis,
     super::pod::parts,
     super::lifecycle::hooks,
@@ -309,37 +313,6 @@ fn autoscaling(k: &mut Checker, c: &Config) {
                 "autoscaling.enabled",
                 format!("autoscaling is on but min and max replicas are both {}: the HPA could never scale", a.replicas.min),
                 "raise `agent.replicas.max`, or set `autoscaling.enabled: false`".into(),
-            );
-        }
-    }
-}
-
-/// The PodDisruptionBudget.
-fn disruption_budget(k: &mut Checker, c: &Config) {
-    let a = &c.agent;
-    // Disruption budget.
-    let p = &c.disruption_budget;
-    if p.enabled
-        && let Some(mu) = k.percent_or_int("disruptionBudget.maxUnavailable", &p.max_unavailable)
-    {
-        if is_zero(&mu) {
-            k.fail(
-                "disruptionBudget.maxUnavailable",
-                "maxUnavailable 0 blocks every node drain and cluster upgrade".into(),
-                Some("allow at least 1 pod to be disrupted".into()),
-            );
-        } else if let IntOrPercent::Int(n) = mu
-            && n >= a.replicas.min
-        {
-            k.cross(
-                "disruptionBudget.maxUnavailable",
-                "agent.replicas.min",
-                format!("the budget allows {n} of {} agent pods down at once: it protects nothing", a.replicas.min),
-                if a.replicas.min <= 1 {
-                    "with a single replica set `disruptionBudget.enabled: false`, or run at least 2 replicas".into()
-                } else {
-                    format!("lower `disruptionBudget.maxUnavailable` below {}", a.replicas.min)
-                },
             );
         }
     }
