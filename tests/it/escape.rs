@@ -1168,6 +1168,80 @@ fn a_root_patch_directive_is_a_located_error_never_nothing() {
     );
 }
 
+/// A strategic merge's directives on `metadata` (or a root `$retainKeys`) would drop the
+/// object's name and namespace: a located error, never a nameless object rendered (it was
+/// rendered, exit 0, and `kubectl apply` then refused it).
+#[test]
+fn a_patch_that_would_drop_an_objects_identity_is_a_located_error() {
+    const CASES: &[Case] = &[
+        Case {
+            name: "$patch: replace on metadata",
+            files: &[(
+                "p.yaml",
+                "patches:\n  - target: {kind: ConfigMap, name: agent-config}\n    patch: {metadata: {$patch: replace, labels: {a: b}}}\n",
+            )],
+            args: &["render", "-f", "p.yaml", "-o", "out"],
+            code: 2,
+            shows: &[
+                "p.yaml:3:",
+                "`$patch: replace` on `metadata` would replace the metadata of ConfigMap/agent-config, its name and namespace with it",
+            ],
+            hides: &[],
+        },
+        Case {
+            name: "metadata: null, every Deployment",
+            files: &[(
+                "p.yaml",
+                "patches:\n  - target: {kind: Deployment}\n    patch:\n      metadata: null\n",
+            )],
+            args: &["config", "--show-origin", "-f", "p.yaml"],
+            code: 2,
+            shows: &[
+                "p.yaml:4:",
+                "`metadata: null` would delete the metadata of Deployment/agent-deployment",
+            ],
+            hides: &[],
+        },
+        Case {
+            name: "$retainKeys on metadata without name (held back: a root one)",
+            files: &[(
+                "p.yaml",
+                "patches:\n  - target: {kind: Service, name: agent-service}\n    patch:\n      metadata:\n        $retainKeys: [labels]\n        labels: {a: b}\n  - target: {kind: ConfigMap}\n    patch:\n      $retainKeys: [data]\n      data: {a: b}\n",
+            )],
+            args: &["render", "-f", "p.yaml", "-o", "out"],
+            code: 2,
+            shows: &[
+                "p.yaml:5:",
+                "`$retainKeys` on `metadata` without `name` would drop the name of Service/agent-service",
+                "p.yaml:9:",
+                "`$retainKeys` at the root of a patch without `apiVersion`, `kind` and `metadata`",
+            ],
+            hides: &[],
+        },
+    ];
+    gallery(
+        "escape-metadata-identity",
+        "Issue 20: a patch's directive that would drop an object's name and namespace (`$patch: replace`/`delete` or `$retainKeys` on metadata, `metadata: null`, a root `$retainKeys`) is a located error",
+        CASES,
+    );
+    // Held back: a `$patch: replace` inside metadata's labels replaces the labels alone.
+    let dir = support::tempdir();
+    std::fs::write(
+        dir.path().join("p.yaml"),
+        "patches:\n  - target: {kind: ConfigMap, name: agent-config}\n    patch: {metadata: {labels: {$patch: replace, a: b}}}\n",
+    )
+    .expect("write");
+    let run = agentctl(["render", "-q", "-f", "p.yaml", "-o", "out"])
+        .current_dir(dir.path())
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let cm = std::fs::read_to_string(dir.path().join("out/configmap.yaml")).expect("configmap");
+    assert!(
+        cm.contains("name: agent-config") && cm.contains("a: b"),
+        "{cm}"
+    );
+}
+
 #[test]
 fn a_committed_kustomization_is_built_as_kubectl_apply_k_builds_it() {
     let work = support::tempdir();

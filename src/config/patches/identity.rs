@@ -61,3 +61,58 @@ pub(super) fn touches_identity(op: &json_patch::PatchOperation) -> bool {
         other => at(other.path().as_str()),
     }
 }
+
+/// Where a strategic merge's directives would drop the object's identity, and why: `metadata:
+/// null`, `$patch: replace`/`delete` on `metadata` (the patch's own name and namespace are not
+/// merged, so a replaced `metadata` has none), a `$retainKeys` on `metadata` without `name`
+/// or at the root without `apiVersion`, `kind` and `metadata`. Checked before the merge, which
+/// then changes nothing when it is refused.
+pub(super) fn drops_identity(body: &Map<String, J>, id: &str) -> Option<PatchError> {
+    const META: &str = "change metadata's fields one by one instead (labels and annotations merge key by key; `$patch: replace` inside `metadata.labels` replaces the labels alone)";
+    let keeps_all = |keep: &J, want: &[&str]| {
+        keep.as_array()
+            .is_some_and(|k| want.iter().all(|w| k.iter().any(|x| x.as_str() == Some(w))))
+    };
+    if let Some(keep) = body.get("$retainKeys")
+        && !keeps_all(keep, &["apiVersion", "kind", "metadata"])
+    {
+        return Some(
+            PatchError::new(
+                vec![key("patch"), key("$retainKeys")],
+                format!("`$retainKeys` at the root of a patch without `apiVersion`, `kind` and `metadata` would drop the identity of {id} (its kind, name and namespace)"),
+            )
+            .hint("list `apiVersion`, `kind` and `metadata` in `$retainKeys` too, or patch the fields to change without it"),
+        );
+    }
+    match body.get("metadata") {
+        Some(J::Null) => Some(
+            PatchError::new(
+                vec![key("patch"), key("metadata")],
+                format!("`metadata: null` would delete the metadata of {id}, its name and namespace with it"),
+            )
+            .hint(META),
+        ),
+        Some(J::Object(meta)) => {
+            if let Some(d @ ("replace" | "delete")) = meta.get("$patch").and_then(J::as_str) {
+                return Some(
+                    PatchError::new(
+                        vec![key("patch"), key("metadata"), key("$patch")],
+                        format!("`$patch: {d}` on `metadata` would {d} the metadata of {id}, its name and namespace with it"),
+                    )
+                    .hint(META),
+                );
+            }
+            match meta.get("$retainKeys") {
+                Some(keep) if !keeps_all(keep, &["name"]) => Some(
+                    PatchError::new(
+                        vec![key("patch"), key("metadata"), key("$retainKeys")],
+                        format!("`$retainKeys` on `metadata` without `name` would drop the name of {id}"),
+                    )
+                    .hint(META),
+                ),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}

@@ -334,6 +334,9 @@ pub fn apply_within(
                     "patch the fields to change (a map merges key by key; `$patch: replace` on a map inside the object replaces that map)"
                 }));
             }
+            if let Some(e) = drops_identity(b, &object_id(obj)) {
+                return Err(e);
+            }
             for k in ["apiVersion", "kind"] {
                 let have = if k == "kind" { &kind } else { &api };
                 if let Some(v) = b.get(k)
