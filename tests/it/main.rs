@@ -36,6 +36,7 @@ mod escape_keys;
 mod escape_limits;
 mod escape_shapes;
 mod fit_trial;
+mod fit_typed;
 mod gitops;
 mod impact;
 mod instance;
