@@ -64,25 +64,7 @@ pub const DEFAULT_DENY_SHARED: &str = "agent-default-deny";
 /// The template filter `present`: a map without its unset (`null`) entries, at every depth, as
 /// Kubernetes takes it (`resources.limits.cpu: null` is no CPU limit, not a null quantity).
 fn present(v: minijinja::Value) -> minijinja::Value {
-    minijinja::Value::from(minijinja::value::Serde(present_json(&v)))
-}
-
-/// `value` as JSON without its unset (`null`) map entries, at every depth (the `present`
-/// filter; a typed part's `resources`).
-pub(crate) fn present_json(value: &impl serde::Serialize) -> J {
-    fn strip(j: &mut J) {
-        match j {
-            J::Object(m) => {
-                m.retain(|_, v| !v.is_null());
-                m.values_mut().for_each(strip);
-            }
-            J::Array(items) => items.iter_mut().for_each(strip),
-            _ => {}
-        }
-    }
-    let mut j = serde_json::to_value(value).unwrap_or(J::Null);
-    strip(&mut j);
-    j
+    minijinja::Value::from(minijinja::value::Serde(parts::present_json(&v)))
 }
 
 /// The configured template environment. Build it once per process and reuse it.

@@ -368,6 +368,24 @@ fn probe(p: &ContainerProbe) -> J {
     j
 }
 
+/// `value` as JSON without its unset (`null`) map entries, at every depth (the `present`
+/// filter; a typed part's `resources`).
+pub(crate) fn present_json(value: &impl serde::Serialize) -> J {
+    fn strip(j: &mut J) {
+        match j {
+            J::Object(m) => {
+                m.retain(|_, v| !v.is_null());
+                m.values_mut().for_each(strip);
+            }
+            J::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut j = serde_json::to_value(value).unwrap_or(J::Null);
+    strip(&mut j);
+    j
+}
+
 /// A sidecar or init container in its Kubernetes shape, with the agent's hardened security
 /// context.
 fn container(cfg: &Config, name: &str, c: &Container, native: bool) -> J {
@@ -378,7 +396,7 @@ fn container(cfg: &Config, name: &str, c: &Container, native: bool) -> J {
         // Unset: the agent's policy when it sets one (a cluster that pulls once, an air-gapped
         // registry), else by the image's pinning.
         "imagePullPolicy": pull_policy(&c.image, c.image_pull_policy.or(cfg.agent.image_pull_policy)),
-        "resources": super::present_json(&c.resources),
+        "resources": present_json(&c.resources),
         "securityContext": {
             "runAsNonRoot": true,
             "allowPrivilegeEscalation": false,

@@ -180,8 +180,20 @@ fn the_service_type_and_session_affinity_are_settings() {
         svc["spec"]["sessionAffinityConfig"]["clientIP"]["timeoutSeconds"],
         600
     );
-    // AGT140 is off on purpose, said with the setting.
-    assert!(stderr.contains("agent.service.type"), "{stderr}");
+    assert!(!stderr.contains("AGT140"), "{stderr}");
+    // AGT140 is off on purpose for agent-service, said with the setting; exit 0.
+    let tmp = support::tempdir();
+    write(tmp.path(), "o.yaml", "agent: {service: {type: NodePort}}\n");
+    let run = agentctl(["lint", "-f", "o.yaml"])
+        .current_dir(tmp.path())
+        .code(0)
+        .run();
+    assert!(
+        run.stdout
+            .contains("= note: off by `agent.service.type: NodePort` at o.yaml:1:25"),
+        "{}",
+        run.stdout
+    );
     let (_, _, stderr) = render(
         "agent: {service: {sessionAffinityTimeoutSeconds: 600}}\n",
         2,
