@@ -98,6 +98,47 @@ pub struct AgentService {
     /// Annotations on the Service (e.g. for a service mesh or an internal load balancer).
     /// Default: none.
     pub annotations: BTreeMap<String, String>,
+    /// Service type: `ClusterIP` (reached inside the cluster, and from outside through the
+    /// `ingress` or `httpRoute` it renders), `NodePort` (a port on every node) or
+    /// `LoadBalancer` (the cloud's load balancer; an internal one by its annotations in
+    /// `annotations`). `NodePort` and `LoadBalancer` open the agent outside the cluster: lint
+    /// AGT140 is off on purpose for `agent-service` (a note names this setting), `diff` classes
+    /// the change `security`, and the NetworkPolicy still admits only the callers it lists:
+    /// admit the load balancer's or the clients' addresses with `networkPolicy.ingressFrom`
+    /// (`cidr`). Default: `ClusterIP`.
+    #[serde(rename = "type")]
+    pub service_type: ServiceType,
+    /// `ClientIP` sends each client's connections to the same agent pod (by source address;
+    /// behind a proxy or load balancer that does not keep it, all clients look alike). Default:
+    /// `None`.
+    pub session_affinity: SessionAffinity,
+    /// With `sessionAffinity: ClientIP`: seconds a client stays on its pod after its last
+    /// connection (1 to 86400). Unset: Kubernetes' 10800 (3 hours).
+    #[schemars(range(min = 1, max = 86400))]
+    pub session_affinity_timeout_seconds: Option<u32>,
+}
+
+/// The type of the Service `agent-service`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+pub enum ServiceType {
+    /// A cluster-internal address (default).
+    #[default]
+    ClusterIP,
+    /// A port on every node, from 30000-32767.
+    NodePort,
+    /// A load balancer of the cloud provider (external, or internal by annotation).
+    LoadBalancer,
+}
+
+/// How `agent-service` spreads a client's connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+pub enum SessionAffinity {
+    /// Every connection to any ready pod (default).
+    #[default]
+    None,
+    /// A client's connections to one pod, by source address.
+    #[serde(rename = "ClientIP")]
+    ClientIp,
 }
 
 /// A toleration of a node taint, as in Kubernetes.

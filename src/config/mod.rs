@@ -89,6 +89,15 @@ pub struct Config {
     /// Pod Security Standards level the namespace enforces (`pod-security.kubernetes.io/enforce`).
     /// Default: `restricted`.
     pub pod_security: PodSecurityLevel,
+    /// Extra labels on the Namespace (e.g. `istio-injection: enabled`, a team or cost-center
+    /// label a platform's policies select on). The Pod Security labels are `podSecurity`'s and
+    /// the `kubernetes.io`/`k8s.io` prefixes are reserved. With `createNamespace: false` they
+    /// join the prerequisite's `kubectl label namespace` command. Default: none.
+    pub namespace_labels: BTreeMap<String, String>,
+    /// Annotations on the Namespace (e.g. OpenShift's `openshift.io/node-selector`, a
+    /// scheduler's or a mesh's). With `createNamespace: false` they become a prerequisite,
+    /// with the `kubectl annotate namespace` command. Default: none.
+    pub namespace_annotations: BTreeMap<String, String>,
     /// Extra labels added to every object's metadata and to the pod templates, next to the
     /// recommended `app.kubernetes.io/*` labels (objects also carry `app.kubernetes.io/instance`:
     /// the namespace, or `instance` when set, what `kubectl apply --prune -l` selects). Never to
@@ -180,6 +189,8 @@ impl Default for Config {
             instance: None,
             create_namespace: true,
             pod_security: PodSecurityLevel::Restricted,
+            namespace_labels: BTreeMap::new(),
+            namespace_annotations: BTreeMap::new(),
             labels: BTreeMap::new(),
             secret: SecretRef::default(),
             agent: Agent::default(),

@@ -112,10 +112,12 @@ impl Default for LimitRange {
             default_request: Compute {
                 cpu: "100m".into(),
                 memory: "128Mi".into(),
+                ephemeral_storage: None,
             },
             default: Compute {
                 cpu: "500m".into(),
                 memory: "512Mi".into(),
+                ephemeral_storage: None,
             },
         }
     }

@@ -42,7 +42,10 @@ pub fn inputs(cfg: &Config) -> (Vec<Workload>, Volumes, Requested) {
             .iter()
             .map(|r| r.requests.memory.clone())
             .collect(),
-        limits_cpu: containers.iter().map(|r| r.limits.cpu.clone()).collect(),
+        limits_cpu: containers
+            .iter()
+            .filter_map(|r| r.limits.cpu.clone())
+            .collect(),
         limits_memory: containers.iter().map(|r| r.limits.memory.clone()).collect(),
     };
     let scaled = cfg.autoscaling.enabled || cfg.keda.enabled;
@@ -96,9 +99,14 @@ pub fn inputs(cfg: &Config) -> (Vec<Workload>, Volumes, Requested) {
             surge: None,
         });
     }
+    let lr = &cfg.quota.limit_range;
     let adhoc = Resources {
-        requests: cfg.quota.limit_range.default_request.clone(),
-        limits: cfg.quota.limit_range.default.clone(),
+        requests: lr.default_request.clone(),
+        limits: super::Limits {
+            cpu: Some(lr.default.cpu.clone()),
+            memory: lr.default.memory.clone(),
+            ephemeral_storage: lr.default.ephemeral_storage.clone(),
+        },
     };
     workloads.push(Workload {
         name: "ad-hoc pod".into(),
@@ -134,6 +142,7 @@ pub fn inputs(cfg: &Config) -> (Vec<Workload>, Volumes, Requested) {
         requests_storage: q.requests_storage.clone(),
         pods: q.pods.map(u64::from),
         persistent_volume_claims: q.persistent_volume_claims.map(u64::from),
+        no_limits_cpu: !cpu_unlimited(cfg).is_empty(),
     };
     (workloads, Volumes { sizes, names }, set)
 }
@@ -216,6 +225,43 @@ pub struct Requested {
     pub pods: Option<u64>,
     /// `persistentvolumeclaims`.
     pub persistent_volume_claims: Option<u64>,
+    /// A container runs without a CPU limit (`resources.limits.cpu: null`): the quota counts no
+    /// `limits.cpu` (quota admission would refuse its pods), see [`cpu_unlimited`].
+    pub no_limits_cpu: bool,
+}
+
+/// The settings of the containers the render writes without a CPU limit
+/// (`agent.resources.limits.cpu`, a sidecar's, Redis', ...), in the order of the templates.
+/// Any one of them turns off the quota's `limits.cpu` and the LimitRange's default CPU limit:
+/// quota admission refuses a pod without a limit the quota counts, and the LimitRange would
+/// give the container its default limit instead of none.
+pub fn cpu_unlimited(cfg: &Config) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut check = |path: String, r: &Resources| {
+        if r.limits.cpu.is_none() {
+            out.push(format!("{path}.resources.limits.cpu"));
+        }
+    };
+    check("agent".into(), &cfg.agent.resources);
+    for (name, c) in &cfg.agent.sidecars {
+        check(format!("agent.sidecars.{name}"), &c.resources);
+    }
+    for (name, c) in &cfg.agent.init_containers {
+        check(format!("agent.initContainers.{name}"), &c.resources);
+    }
+    if cfg.redis.enabled {
+        check("redis".into(), &cfg.redis.resources);
+        if cfg.redis_exporter_on() {
+            check(
+                "monitoring.redisExporter".into(),
+                &cfg.monitoring.redis_exporter.resources,
+            );
+        }
+    }
+    if cfg.backup_on() {
+        check("backup".into(), &cfg.backup.resources);
+    }
+    out
 }
 
 /// A quota figure set by hand that the system cannot fit in.
@@ -346,6 +392,11 @@ pub fn fit(
         ),
     ];
     for (resource, kind, pick, given, floor) in compute {
+        // No CPU limit on some container: the quota must not count one (validation refuses
+        // `quota.limitsCpu` then).
+        if resource == "limits.cpu" && set.no_limits_cpu {
+            continue;
+        }
         let per_pod: Vec<u128> = workloads
             .iter()
             .map(|w| sum(pick(&w.per_pod)).unwrap_or(0))

@@ -48,8 +48,10 @@ pub struct Redis {
     pub maxmemory_policy: Option<MaxmemoryPolicy>,
     /// Append-only file persistence (`--appendonly`). Default: `true`.
     pub append_only: bool,
-    /// User and group Redis runs as. Default: 10001.
-    pub run_as_user: u32,
+    /// User, group and filesystem group Redis (its exporter sidecar and the backup job) runs
+    /// as. `null` leaves them unset for the platform to assign (OpenShift's `restricted-v2`
+    /// SCC), as `agent.runAsUser: null`; `runAsNonRoot: true` stays. Default: `10001`.
+    pub run_as_user: Option<u32>,
     /// Node labels the Redis pod must run on (`nodeSelector`). Default: none.
     pub node_selector: BTreeMap<String, String>,
     /// Node taints the Redis pod tolerates, as in Kubernetes. Default: none.
@@ -74,7 +76,7 @@ impl Default for Redis {
             maxmemory: None,
             maxmemory_policy: None,
             append_only: true,
-            run_as_user: 10001,
+            run_as_user: Some(10001),
             node_selector: BTreeMap::new(),
             tolerations: Vec::new(),
             priority_class_name: None,

@@ -290,6 +290,10 @@ const POD_FIELD_SETTINGS: &[(&str, &str)] = &[
         "`agent.probes.startup` (path: `agent.healthPath`)",
     ),
     ("healthCheckPath", "`agent.healthPath`"),
+    (
+        "terminationMessagePolicy",
+        "`agent.terminationMessagePolicy`",
+    ),
     ("serviceAccountName", "`agent.serviceAccount.name`"),
     ("extraEnv", "`agent.env`"),
     ("extraEnvVars", "`agent.env`"),
@@ -304,7 +308,8 @@ const POD_FIELD_SETTINGS: &[(&str, &str)] = &[
     ("strategy", "`agent.rollingUpdate`"),
     (
         "securityContext",
-        "`agent.runAsUser` (the rest of the hardened context is fixed)",
+        "`agent.runAsUser` (`null` leaves runAsUser, runAsGroup and fsGroup to the platform, \
+         as OpenShift's restricted-v2 SCC wants; the rest of the hardened context is fixed)",
     ),
     ("ingress", "the top-level `ingress` section"),
     ("persistence", "`agent.storage`"),
@@ -478,12 +483,12 @@ mod tests {
         for (parent, key, object) in [
             (
                 "agent.service",
-                "sessionAffinity",
+                "externalTrafficPolicy",
                 "kind: Service, name: agent-service",
             ),
             (
                 "agent.service",
-                "type",
+                "loadBalancerSourceRanges",
                 "kind: Service, name: agent-service",
             ),
             (

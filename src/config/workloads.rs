@@ -91,13 +91,23 @@ pub struct Agent {
     /// `{configMap: NAME}`, with an optional `prefix`. Default: none.
     pub env_from: Vec<EnvFrom>,
     /// User, group and filesystem group the containers run as (non-root; ≥ 10000 keeps
-    /// clear of host users). Default: 10001.
-    pub run_as_user: u32,
+    /// clear of host users), for the agent, its sidecars and init containers. `null` leaves
+    /// `runAsUser`, `runAsGroup` and `fsGroup` unset for the platform to assign (OpenShift's
+    /// `restricted-v2` SCC picks them from the namespace's range and refuses a pod that names
+    /// others); `runAsNonRoot: true` and the rest of the hardened context stay, so the image's
+    /// `USER` must then be numeric and not 0 wherever nothing assigns one. Default: `10001`.
+    pub run_as_user: Option<u32>,
     /// Seconds a pod gets to finish in-flight work on shutdown, counted from the start of
     /// the `preStop` hooks (`agent.lifecycle`, a sidecar's `lifecycle`): after it, SIGKILL.
     /// Default: `30`.
     #[schemars(range(max = INT32_MAX))]
     pub termination_grace_period_seconds: u32,
+    /// Where the kubelet reads a stopped container's termination message (the reason `kubectl
+    /// describe pod` shows), for the agent, its sidecars and init containers: `File` (the
+    /// file `/dev/termination-log`, Kubernetes' default) or `FallbackToLogsOnError` (the last
+    /// lines of the log when the file is empty and the container failed: a crash's stack
+    /// trace). Unset: Kubernetes' default, `File`.
+    pub termination_message_policy: Option<TerminationMessagePolicy>,
     /// The agent container's lifecycle hooks: `preStop`, e.g. `{preStop: {sleep: 5}}` so a
     /// stopping pod keeps serving while it leaves the Service's endpoints. Default: none.
     pub lifecycle: super::Lifecycle,
@@ -157,8 +167,9 @@ impl Default for Agent {
             service: AgentService::default(),
             env: BTreeMap::new(),
             env_from: Vec::new(),
-            run_as_user: 10001,
+            run_as_user: Some(10001),
             termination_grace_period_seconds: 30,
+            termination_message_policy: None,
             lifecycle: super::Lifecycle::default(),
             tmp_size_limit: "1Gi".into(),
             storage: AgentStorage::default(),
@@ -169,6 +180,15 @@ impl Default for Agent {
             ports: BTreeMap::new(),
         }
     }
+}
+
+/// Where a stopped container's termination message comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum TerminationMessagePolicy {
+    /// The file `/dev/termination-log` only.
+    File,
+    /// The file, else the end of the container's log when it failed.
+    FallbackToLogsOnError,
 }
 
 /// Image pull policy.
@@ -206,8 +226,9 @@ impl Default for Replicas {
 pub struct Resources {
     /// What the scheduler reserves for the container.
     pub requests: Compute,
-    /// The most the container may use (CPU is throttled, memory is OOM-killed).
-    pub limits: Compute,
+    /// The most the container may use (CPU is throttled, memory is OOM-killed, past its
+    /// `ephemeral-storage` the pod is evicted).
+    pub limits: Limits,
 }
 
 impl Resources {
@@ -216,16 +237,18 @@ impl Resources {
             requests: Compute {
                 cpu: req_cpu.into(),
                 memory: req_mem.into(),
+                ephemeral_storage: None,
             },
-            limits: Compute {
-                cpu: lim_cpu.into(),
+            limits: Limits {
+                cpu: Some(lim_cpu.into()),
                 memory: lim_mem.into(),
+                ephemeral_storage: None,
             },
         }
     }
 }
 
-/// CPU and memory as Kubernetes quantities.
+/// CPU and memory (and, optionally, local disk) as Kubernetes quantities.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct Compute {
@@ -235,6 +258,32 @@ pub struct Compute {
     /// Memory quantity in bytes with a binary (`Mi`, `Gi`) or decimal (`M`, `G`) suffix.
     #[schemars(with = "super::Quantity")]
     pub memory: String,
+    /// Local disk (`ephemeral-storage`: the container's writable layer, its logs and its
+    /// `emptyDir` volumes not in memory), a byte quantity such as `1Gi`. Unset: none.
+    #[serde(rename = "ephemeral-storage")]
+    #[schemars(with = "Option<super::Quantity>")]
+    pub ephemeral_storage: Option<String>,
+}
+
+/// A container's limits: memory always; CPU unless `null`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// CPU quantity: cores (`2`, `.5`) or millicores (`500m`). `null`: no CPU limit (the
+    /// container may use its node's idle CPU, never throttled; its request still reserves its
+    /// share). With the namespace quota on, the ResourceQuota then counts no `limits.cpu` and
+    /// the LimitRange sets no default CPU limit: either would refuse the pod or impose a limit
+    /// on it.
+    #[schemars(with = "Option<super::Quantity>")]
+    pub cpu: Option<String>,
+    /// Memory quantity in bytes with a binary (`Mi`, `Gi`) or decimal (`M`, `G`) suffix.
+    #[schemars(with = "super::Quantity")]
+    pub memory: String,
+    /// Local disk (`ephemeral-storage`), a byte quantity such as `2Gi`: past it the kubelet
+    /// evicts the pod. Unset: none.
+    #[serde(rename = "ephemeral-storage")]
+    #[schemars(with = "Option<super::Quantity>")]
+    pub ephemeral_storage: Option<String>,
 }
 
 /// The three probes of the agent container.

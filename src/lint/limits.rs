@@ -38,6 +38,50 @@ pub(super) fn check(ctx: &Ctx, o: &J, out: &mut Out) {
     }
 }
 
+/// AGT121 for a container without a CPU limit (none of its own, none from a LimitRange's
+/// default) in a namespace whose ResourceQuota counts `limits.cpu`: quota admission refuses
+/// its pods. Elsewhere no CPU limit is a choice (`resources.limits.cpu: null`).
+pub(super) fn quota_cpu(ctx: &Ctx, o: &J, out: &mut Out) {
+    let (Some(spec), Some(base)) = (
+        object::pod_spec(o),
+        object::pod_spec_path(object::api_version(o), kind(o)),
+    ) else {
+        return;
+    };
+    let Some(quota) = ctx.objects.iter().copied().find(|q| {
+        kind(q) == "ResourceQuota"
+            && same_namespace(q, o)
+            && object::pointer(q, "/spec/hard/limits.cpu").is_some()
+    }) else {
+        return;
+    };
+    let ranges = ctx
+        .objects
+        .iter()
+        .copied()
+        .filter(|l| kind(l) == "LimitRange" && same_namespace(l, o));
+    let defaults = pod::Defaults::from_limit_ranges(ranges);
+    for list in ["initContainers", "containers"] {
+        for (i, c) in items(spec, &format!("/{list}")).enumerate() {
+            let (_, limits) = pod::container(c, &defaults);
+            if limits.contains_key("cpu") {
+                continue;
+            }
+            let mut at = keys(&[], base);
+            at.extend([Seg::Key(list.into()), Seg::Index(i)]);
+            out.fire(
+                "AGT121",
+                keys(&at, &["resources"]),
+                format!(
+                    "container `{}` has no limits.cpu, which ResourceQuota {} counts: quota admission refuses its pods",
+                    object::field_str(c, "/name"),
+                    object::name(quota)
+                ),
+            );
+        }
+    }
+}
+
 /// Whether the container wrote `which` (`limits`, `requests`) of `r` itself.
 fn own(c: &J, which: &str, r: &str) -> bool {
     object::pointer(c, &format!("/resources/{which}/{r}")).is_some()

@@ -219,6 +219,7 @@ pub fn lint(objects: &[&J], provenance: &dyn Provenance) -> Vec<Finding> {
         ports::check(&ctx, o, &mut out);
         capacity::check(&ctx, o, &mut out);
         limits::check(&ctx, o, &mut out);
+        limits::quota_cpu(&ctx, o, &mut out);
         all.extend(out.findings);
     }
     for f in &mut all {

@@ -309,11 +309,15 @@ fn readiness(c: &J, at: &[Seg], long_running: bool, out: &mut Out) {
         }
     }
     let mut missing = Vec::new();
-    for side in ["requests", "limits"] {
-        for r in ["cpu", "memory"] {
-            if c.pointer(&format!("/resources/{side}/{r}")).is_none() {
-                missing.push(format!("{side}.{r}"));
-            }
+    // A CPU limit is a choice (`limits.cpu: null`: never throttled); it is missing only where
+    // a ResourceQuota counts it (`limits::quota_cpu`).
+    for (side, r) in [
+        ("requests", "cpu"),
+        ("requests", "memory"),
+        ("limits", "memory"),
+    ] {
+        if c.pointer(&format!("/resources/{side}/{r}")).is_none() {
+            missing.push(format!("{side}.{r}"));
         }
     }
     if !missing.is_empty() {

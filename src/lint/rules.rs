@@ -90,11 +90,14 @@ rules! {
 is replaced. Without a readiness probe it gets traffic before it can serve it, and a rollout \
 goes on over broken pods; without a liveness probe a hung process is never restarted.",
         "add `readinessProbe` and `livenessProbe` to the container";
-    "AGT121" "resources" Warning "container without CPU and memory requests and limits",
+    "AGT121" "resources" Warning "container without CPU and memory requests and a memory limit",
         "Every container needs CPU and memory requests (scheduling, the autoscaler's utilization) \
-and limits (the namespace's ResourceQuota counts them; one container without them either takes the \
-LimitRange default, which was sized for someone else, or is refused by quota admission).",
-        "set `resources.requests` and `resources.limits` for cpu and memory";
+and a memory limit (the namespace's ResourceQuota counts it; one container without it either takes \
+the LimitRange default, which was sized for someone else, or is refused by quota admission). A CPU \
+limit is a choice (without one the container is never throttled; its request still reserves its \
+share), except where the namespace's ResourceQuota counts `limits.cpu` and no LimitRange default \
+gives one: quota admission then refuses the pod.",
+        "set `resources.requests` for cpu and memory and `resources.limits.memory`; where the quota counts `limits.cpu`, a CPU limit too (or a quota without `limits.cpu`)";
     "AGT122" "image-tag" Warning "image without a pinned tag",
         "An image without a tag or with `:latest` changes under the same manifest: a rollback \
 brings back the new code, and two pods of one ReplicaSet can run different builds. Pinning a \

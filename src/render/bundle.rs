@@ -154,9 +154,11 @@ pub fn assemble(cfg: &Config, rendered: Vec<(String, Vec<J>)>) -> Result<Bundle>
     let mut needs = prereqs::needs(&all);
     if !cfg.create_namespace {
         // No Namespace object: the labels it would carry are the cluster's to provide, first.
+        let mut labels = cfg.namespace_labels.clone();
+        labels.extend(super::pod_security_labels(cfg));
         needs.insert(
             0,
-            prereqs::existing_namespace(&cfg.namespace, &super::pod_security_labels(cfg)),
+            prereqs::existing_namespace(&cfg.namespace, &labels, &cfg.namespace_annotations),
         );
     }
     Ok(Bundle {

@@ -62,6 +62,12 @@ const PART_OF: &str = "agent-system";
 /// `instance` set, both take its prefix ([`Names`]).
 pub const DEFAULT_DENY_SHARED: &str = "agent-default-deny";
 
+/// The template filter `present`: a map without its unset (`null`) entries, at every depth, as
+/// Kubernetes takes it (`resources.limits.cpu: null` is no CPU limit, not a null quantity).
+fn present(v: minijinja::Value) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(parts::present_json(&v)))
+}
+
 /// The configured template environment. Build it once per process and reuse it.
 pub struct Renderer {
     env: Environment<'static>,
@@ -80,6 +86,7 @@ impl Renderer {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_auto_escape_callback(|_| AutoEscape::Json);
+        env.add_filter("present", present);
         for (name, text) in replaced {
             env.add_template_owned((*name).to_owned(), (*text).to_owned())
                 .with_context(|| format!("template {name} does not compile"))?;
@@ -188,6 +195,21 @@ fn skips(image: &str, workload: &str) -> BTreeMap<String, String> {
 
 // Long on purpose: the template context is one JSON literal, one line per variable the templates
 // read.
+/// The LimitRange's `default` (limits): `quota.limitRange.default`, without its CPU when a
+/// container the render writes has no CPU limit on purpose (`quota::cpu_unlimited`): the
+/// LimitRange would give it this one.
+fn limit_range_default(cfg: &Config) -> J {
+    let d = &cfg.quota.limit_range.default;
+    let mut j = json!({"memory": d.memory});
+    if quota::cpu_unlimited(cfg).is_empty() {
+        j["cpu"] = json!(d.cpu);
+    }
+    if let Some(e) = &d.ephemeral_storage {
+        j["ephemeral-storage"] = json!(e);
+    }
+    j
+}
+
 fn context(cfg: &Config, names: &[&str]) -> Result<J> {
     let mut common = BTreeMap::from([
         ("app.kubernetes.io/part-of".to_owned(), PART_OF.to_owned()),
@@ -225,6 +247,7 @@ fn context(cfg: &Config, names: &[&str]) -> Result<J> {
     let agent_labels = with("agent", "agent");
     let redis_labels = with("redis", "cache");
     let mut ns_labels = common.clone();
+    ns_labels.extend(cfg.namespace_labels.clone());
     ns_labels.insert("kubernetes.io/metadata.name".into(), cfg.namespace.clone());
     ns_labels.extend(pod_security_labels(cfg));
     let mut sm_labels = agent_labels.clone();
@@ -375,6 +398,7 @@ fn context(cfg: &Config, names: &[&str]) -> Result<J> {
     if let J::Object(m) = &mut ctx {
         m.extend(fit);
         m.extend(around::context(cfg, &nm));
+        m.insert("limit_range_default".into(), limit_range_default(cfg));
     }
     Ok(ctx)
 }

@@ -368,21 +368,37 @@ fn probe(p: &ContainerProbe) -> J {
     j
 }
 
+/// `value` as JSON without its unset (`null`) map entries, at every depth (the `present`
+/// filter; a typed part's `resources`).
+pub(crate) fn present_json(value: &impl serde::Serialize) -> J {
+    fn strip(j: &mut J) {
+        match j {
+            J::Object(m) => {
+                m.retain(|_, v| !v.is_null());
+                m.values_mut().for_each(strip);
+            }
+            J::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut j = serde_json::to_value(value).unwrap_or(J::Null);
+    strip(&mut j);
+    j
+}
+
 /// A sidecar or init container in its Kubernetes shape, with the agent's hardened security
 /// context.
 fn container(cfg: &Config, name: &str, c: &Container, native: bool) -> J {
-    let uid = c.run_as_user.unwrap_or(cfg.agent.run_as_user);
+    let uid = c.run_as_user.or(cfg.agent.run_as_user);
     let mut j = json!({
         "name": name,
         "image": c.image,
         // Unset: the agent's policy when it sets one (a cluster that pulls once, an air-gapped
         // registry), else by the image's pinning.
         "imagePullPolicy": pull_policy(&c.image, c.image_pull_policy.or(cfg.agent.image_pull_policy)),
-        "resources": c.resources,
+        "resources": present_json(&c.resources),
         "securityContext": {
             "runAsNonRoot": true,
-            "runAsUser": uid,
-            "runAsGroup": uid,
             "allowPrivilegeEscalation": false,
             "privileged": false,
             "readOnlyRootFilesystem": c.read_only_root_filesystem,
@@ -390,6 +406,14 @@ fn container(cfg: &Config, name: &str, c: &Container, native: bool) -> J {
             "seccompProfile": {"type": "RuntimeDefault"},
         },
     });
+    // Unset (`agent.runAsUser: null`): the platform assigns them (OpenShift).
+    if let Some(uid) = uid {
+        j["securityContext"]["runAsUser"] = json!(uid);
+        j["securityContext"]["runAsGroup"] = json!(uid);
+    }
+    if let Some(policy) = cfg.agent.termination_message_policy {
+        j["terminationMessagePolicy"] = json!(policy);
+    }
     if native {
         j["restartPolicy"] = json!("Always");
     }

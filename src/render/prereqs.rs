@@ -76,20 +76,40 @@ pub fn needs(objects: &[J]) -> Vec<Need> {
 
 /// The existing namespace of a render with `createNamespace: false`, and the Pod Security
 /// labels the render relies on (the pods are built for that level; the labels make the
-/// namespace enforce it): the command that sets them, every value shell-quoted.
-pub fn existing_namespace(namespace: &str, labels: &BTreeMap<String, String>) -> Need {
-    let pairs: String = labels
-        .iter()
-        .map(|(k, v)| format!(" {}", q(&format!("{k}={v}"))))
-        .collect();
-    let shown = join(labels.iter().map(|(k, v)| format!("{k}={v}")));
+/// namespace enforce it), with `namespaceLabels` and `namespaceAnnotations`: the commands that
+/// set them, every value shell-quoted.
+pub fn existing_namespace(
+    namespace: &str,
+    labels: &BTreeMap<String, String>,
+    annotations: &BTreeMap<String, String>,
+) -> Need {
+    let pairs = |m: &BTreeMap<String, String>| -> String {
+        m.iter()
+            .map(|(k, v)| format!(" {}", q(&format!("{k}={v}"))))
+            .collect()
+    };
+    let shown = |m: &BTreeMap<String, String>| join(m.iter().map(|(k, v)| format!("{k}={v}")));
+    let mut what = format!(
+        "namespace {namespace}, existing, labelled {}",
+        shown(labels)
+    );
+    let mut commands = vec![format!(
+        "kubectl label namespace {}{} --overwrite",
+        q(namespace),
+        pairs(labels)
+    )];
+    if !annotations.is_empty() {
+        what.push_str(&format!(", annotated {}", shown(annotations)));
+        commands.push(format!(
+            "kubectl annotate namespace {}{} --overwrite",
+            q(namespace),
+            pairs(annotations)
+        ));
+    }
     Need {
-        what: format!("namespace {namespace}, existing, labelled {shown}"),
+        what,
         because: "createNamespace: false: agentctl renders no Namespace, and its pods are built for the Pod Security level those labels enforce; without them the namespace enforces whatever it has (`agentctl doctor` checks them)".into(),
-        commands: vec![format!(
-            "kubectl label namespace {}{pairs} --overwrite",
-            q(namespace)
-        )],
+        commands,
     }
 }
 

@@ -252,13 +252,23 @@ const INTENTS: &[Intent] = &[
     }),
     // No scheduled backup (dev, or a Redis whose data is disposable).
     ("AGT174", "backup.enabled", |c| !c.backup.enabled),
+    // A NodePort or LoadBalancer `agent-service` the user asked for (AGT140 stays on for any
+    // other Service, and for a patch that exposes this one: see `intent`).
+    ("AGT140", "agent.service.type", |c| {
+        c.agent.service.service_type != crate::config::ServiceType::ClusterIP
+    }),
 ];
 
 impl Provenance for Known<'_> {
-    fn intent(&self, rule: &Rule, _object: &str) -> Option<String> {
+    fn intent(&self, rule: &Rule, object: &str) -> Option<String> {
         let (_, path, _) = INTENTS
             .iter()
             .find(|(id, _, off)| *id == rule.id && off(&self.merged.config))?;
+        // The typed Service type speaks for `agent-service` only.
+        let service = crate::config::Names::of(&self.merged.config).get("agent-service");
+        if rule.id == "AGT140" && object != format!("Service/{service}") {
+            return None;
+        }
         let value = self
             .merged
             .origin(path)

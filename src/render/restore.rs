@@ -41,8 +41,8 @@ pub struct Params<'a> {
     pub redis_port: u16,
     /// Redis image (the reader pod uses it too).
     pub redis_image: &'a str,
-    /// User and group the Redis pods run as.
-    pub run_as_user: u32,
+    /// User and group the Redis pods run as; `None`: assigned by the platform (OpenShift).
+    pub run_as_user: Option<u32>,
     /// The backup claim, when backups are rendered.
     pub backup_pvc: Option<&'a str>,
     /// How the agent is scaled.
@@ -126,25 +126,29 @@ fn sh(word: &str) -> String {
 /// The pod that mounts the backup claim read-only, as `kubectl run --overrides` JSON:
 /// Pod-Security-restricted, no network, no token, small resources.
 fn reader_overrides(p: &Params, pvc: &str) -> String {
-    let hardened = json!({
+    let mut hardened = json!({
         "runAsNonRoot": true,
-        "runAsUser": p.run_as_user,
-        "runAsGroup": p.run_as_user,
         "allowPrivilegeEscalation": false,
         "readOnlyRootFilesystem": true,
         "capabilities": {"drop": ["ALL"]},
         "seccompProfile": {"type": "RuntimeDefault"}
     });
+    let mut pod_context = json!({
+        "runAsNonRoot": true,
+        "seccompProfile": {"type": "RuntimeDefault"}
+    });
+    // Unset (`redis.runAsUser: null`): the platform assigns them, as for the StatefulSet.
+    if let Some(uid) = p.run_as_user {
+        hardened["runAsUser"] = json!(uid);
+        hardened["runAsGroup"] = json!(uid);
+        pod_context["runAsUser"] = json!(uid);
+        pod_context["fsGroup"] = json!(uid);
+    }
     json!({
         "apiVersion": "v1",
         "spec": {
             "automountServiceAccountToken": false,
-            "securityContext": {
-                "runAsNonRoot": true,
-                "runAsUser": p.run_as_user,
-                "fsGroup": p.run_as_user,
-                "seccompProfile": {"type": "RuntimeDefault"}
-            },
+            "securityContext": pod_context,
             "containers": [{
                 "name": "redis-backup-reader",
                 "image": p.redis_image,
@@ -305,7 +309,7 @@ mod tests {
             names: crate::config::Names::of(&crate::config::Config::default()),
             redis_port: 6379,
             redis_image: "redis:7.2-alpine",
-            run_as_user: 10001,
+            run_as_user: Some(10001),
             backup_pvc: Some("redis-backup-pvc"),
             scaler: Scaler::Hpa,
             replicas: 3,

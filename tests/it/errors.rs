@@ -517,9 +517,35 @@ const CLI_CASES: &[CliCase] = &[
     },
     CliCase {
         name: "set-service-field-is-patched-on-the-service",
-        args: &["render", "--set", "agent.service.sessionAffinity=ClientIP"],
+        args: &[
+            "render",
+            "--set",
+            "agent.service.externalTrafficPolicy=Local",
+        ],
         setup: nothing,
         fixed_args: &["render", "--set", "agent.service.annotations.team=agents"],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "set-service-type-typo",
+        args: &["render", "--set", "agent.service.type=LoadBalancr"],
+        setup: nothing,
+        fixed_args: &["render", "--set", "agent.service.sessionAffinity=ClientIP"],
+        fixed_setup: nothing,
+    },
+    CliCase {
+        name: "set-ephemeral-storage-not-a-quantity",
+        args: &[
+            "render",
+            "--set",
+            "agent.resources.limits.ephemeral-storage=2 gigs",
+        ],
+        setup: nothing,
+        fixed_args: &[
+            "render",
+            "--set",
+            "agent.resources.limits.ephemeral-storage=2Gi",
+        ],
         fixed_setup: nothing,
     },
     CliCase {

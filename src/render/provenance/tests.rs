@@ -32,12 +32,13 @@ agent:
   tolerations: [{key: dedicated, value: agents, effect: NoSchedule}]
   terminationGracePeriodSeconds: 45
   lifecycle: {preStop: {sleep: 5}}
+  terminationMessagePolicy: FallbackToLogsOnError
   runAsUser: 10002
   imagePullSecrets: [regcred]
   tmpSizeLimit: 256Mi
   runtimeClassName: gvisor
   serviceAccount: {name: agent-runner}
-  service: {annotations: {example.com/team: agents}}
+  service: {annotations: {example.com/team: agents}, type: LoadBalancer, sessionAffinity: ClientIP, sessionAffinityTimeoutSeconds: 600}
   sidecars:
     otel-collector: {imagePullPolicy: IfNotPresent, ports: {otlp: {port: 4317}}, command: [otelcol], env: {LOG: info}}
     proxy:
@@ -64,6 +65,7 @@ redis:
   resources: {requests: {cpu: 300m}}
   storage: {size: 20Gi}
   priorityClassName: data
+  runAsUser: 10003
   nodeSelector: {pool: data}
   tolerations: [{key: dedicated, value: data, effect: NoSchedule}]
 monitoring:

@@ -114,6 +114,7 @@ pub const TYPED: &[Rendered] = &[
     row(ENTRY, AGENT, "spec.template.spec.initContainers[name=*]", "agent.initContainers.*"),
     // Where the agent is reached.
     row(PORTS, "Service/agent-service", "spec.ports", "agent.ports"),
+    row(&["AGT140"], "Service/agent-service", "spec.type", "agent.service.type"),
     row(&["AGT130", "AGT133", "AGT134", "AGT135"], "NetworkPolicy/agent-network-policy", "spec.ingress", "networkPolicy.ingressFrom"),
     row(&["AGT130", "AGT133", "AGT134"], "NetworkPolicy/agent-network-policy", "spec.ingress", "networkPolicy.ingressNamespaces"),
     // Redis, its exporter and its backup.
@@ -141,6 +142,7 @@ pub const TYPED: &[Rendered] = &[
     row(&[], AGENT, "spec.template.spec.tolerations", "agent.tolerations"),
     row(&[], AGENT, "spec.template.spec.terminationGracePeriodSeconds", "agent.terminationGracePeriodSeconds"),
     row(&[], AGENT, "spec.template.spec.containers[name=agent].lifecycle", "agent.lifecycle"),
+    row(&[], AGENT, "spec.template.spec.containers[name=agent].terminationMessagePolicy", "agent.terminationMessagePolicy"),
     row(&[], AGENT, "spec.template.spec.securityContext.runAsUser", "agent.runAsUser"),
     row(&[], AGENT, "spec.template.spec.securityContext.runAsGroup", "agent.runAsUser"),
     row(&[], AGENT, "spec.template.spec.securityContext.fsGroup", "agent.runAsUser"),
@@ -151,6 +153,10 @@ pub const TYPED: &[Rendered] = &[
     row(&[], AGENT, "spec.template.spec.runtimeClassName", "agent.runtimeClassName"),
     row(&[], AGENT, "spec.template.spec.serviceAccountName", "agent.serviceAccount.name"),
     row(&[], "Service/agent-service", "metadata.annotations", "agent.service.annotations"),
+    row(&[], "Service/agent-service", "spec.sessionAffinity", "agent.service.sessionAffinity"),
+    row(&[], "Service/agent-service", "spec.sessionAffinityConfig", "agent.service.sessionAffinityTimeoutSeconds"),
+    row(&[], REDIS, "spec.template.spec.securityContext.runAsUser", "redis.runAsUser"),
+    row(&[], REDIS, "spec.template.spec.containers[name=redis].securityContext.runAsUser", "redis.runAsUser"),
     row(&[], "HorizontalPodAutoscaler/agent-hpa", "spec.behavior.scaleDown.stabilizationWindowSeconds", "autoscaling.scaleDownStabilizationSeconds"),
     // Around the agent workload: scaling behavior, the budget, the ServiceMonitor, the Ingress.
     row(&[], "HorizontalPodAutoscaler/agent-hpa", "spec.behavior", "autoscaling.behavior"),
@@ -204,10 +210,6 @@ pub const NOT_TYPED: &[(&str, &str)] = &[
     (
         "AGT136",
         "the only Job the render writes, the backup CronJob, has its own egress policy",
-    ),
-    (
-        "AGT140",
-        "no typed setting makes a LoadBalancer, NodePort or external IP",
     ),
     ("AGT150", "the render's Role names its verbs and resources"),
     ("AGT151", "the render's Role reads named objects only"),

@@ -507,8 +507,11 @@ pub(super) fn placement(k: &mut Checker, c: &Config) {
     }
 }
 
-/// Pod annotations and labels (reserved keys refused), Service annotations.
+/// Pod, Service and Namespace annotations and labels (reserved keys refused).
 pub(super) fn pod_metadata(k: &mut Checker, c: &Config) {
+    k.metadata("namespaceLabels", &c.namespace_labels, true);
+    k.reserved_labels("namespaceLabels", &c.namespace_labels);
+    k.metadata("namespaceAnnotations", &c.namespace_annotations, false);
     let a = &c.agent;
     k.metadata("agent.podAnnotations", &a.pod_annotations, false);
     if a.pod_annotations

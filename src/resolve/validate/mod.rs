@@ -13,7 +13,9 @@
 use crate::config::credentials::{is_sensitive, looks_like_credential};
 use crate::config::names::{dns1123_label, suggest_name};
 use crate::config::path::ConfigPath;
-use crate::config::{AccessMode, AntiAffinity, Compute, Config, IntOrPercent, Probe, Storage};
+use crate::config::{
+    AccessMode, AntiAffinity, Compute, Config, IntOrPercent, Limits, Probe, Storage,
+};
 use crate::diag::{Diagnostic, Error};
 use crate::resolve::merge::Merged;
 
@@ -164,18 +166,38 @@ impl Checker<'_> {
         }
     }
 
-    fn compute(&mut self, base: &str, req: &Compute, lim: &Compute) {
+    fn compute(&mut self, base: &str, req: &Compute, lim: &Limits) {
         let rc = self.quantity(&format!("{base}.requests.cpu"), &req.cpu, Kind::Cpu);
         let rm = self.quantity(
             &format!("{base}.requests.memory"),
             &req.memory,
             Kind::Memory,
         );
-        let lc = self.quantity(&format!("{base}.limits.cpu"), &lim.cpu, Kind::Cpu);
+        let lc = lim
+            .cpu
+            .as_ref()
+            .and_then(|v| self.quantity(&format!("{base}.limits.cpu"), v, Kind::Cpu));
         let lm = self.quantity(&format!("{base}.limits.memory"), &lim.memory, Kind::Memory);
+        let mut disk = |side: &str, v: &Option<String>| {
+            v.as_ref().and_then(|v| {
+                self.quantity(&format!("{base}.{side}.ephemeral-storage"), v, Kind::Memory)
+            })
+        };
+        let (rd, ld) = (
+            disk("requests", &req.ephemeral_storage),
+            disk("limits", &lim.ephemeral_storage),
+        );
+        let none = String::new();
         for (what, r, l, rv, lv) in [
-            ("cpu", rc, lc, &req.cpu, &lim.cpu),
+            ("cpu", rc, lc, &req.cpu, lim.cpu.as_ref().unwrap_or(&none)),
             ("memory", rm, lm, &req.memory, &lim.memory),
+            (
+                "ephemeral-storage",
+                rd,
+                ld,
+                req.ephemeral_storage.as_ref().unwrap_or(&none),
+                lim.ephemeral_storage.as_ref().unwrap_or(&none),
+            ),
         ] {
             if let (Some(r), Some(l)) = (r, l)
                 && r > l

@@ -97,6 +97,20 @@ pub(super) fn quota(k: &mut Checker, c: &Config) {
         return;
     }
     let mut grammar_ok = true;
+    if q.limits_cpu.is_some()
+        && let Some(unlimited) = quota::cpu_unlimited(c).first()
+    {
+        k.cross(
+            "quota.limitsCpu",
+            unlimited,
+            format!(
+                "`quota.limitsCpu` counts CPU limits, but `{unlimited}` is null (no CPU limit): quota admission would refuse every pod of that container"
+            ),
+            format!(
+                "remove `quota.limitsCpu` (the quota then counts no CPU limits), or give `{unlimited}` a value"
+            ),
+        );
+    }
     for (path, value, kind) in [
         ("quota.requestsCpu", &q.requests_cpu, Kind::Cpu),
         ("quota.requestsMemory", &q.requests_memory, Kind::Memory),
@@ -111,6 +125,16 @@ pub(super) fn quota(k: &mut Checker, c: &Config) {
     let lr = &q.limit_range;
     if lr.enabled {
         let base = "quota.limitRange";
+        for (side, v) in [
+            ("defaultRequest", &lr.default_request.ephemeral_storage),
+            ("default", &lr.default.ephemeral_storage),
+        ] {
+            if let Some(v) = v {
+                grammar_ok &= k
+                    .quantity(&format!("{base}.{side}.ephemeral-storage"), v, Kind::Memory)
+                    .is_some();
+            }
+        }
         let rc = k.quantity(
             &format!("{base}.defaultRequest.cpu"),
             &lr.default_request.cpu,
@@ -260,6 +284,13 @@ pub(super) fn vpa(k: &mut Checker, c: &Config) {
         if let Some(b) = bound {
             k.quantity(&format!("{base}.cpu"), &b.cpu, Kind::Cpu);
             k.quantity(&format!("{base}.memory"), &b.memory, Kind::Memory);
+            if b.ephemeral_storage.is_some() {
+                k.fail(
+                    &format!("{base}.ephemeral-storage"),
+                    "the VerticalPodAutoscaler recommends CPU and memory only".into(),
+                    Some(format!("remove `{base}.ephemeral-storage`")),
+                );
+            }
         }
     }
     if v.update_mode == VpaUpdateMode::Off || !c.autoscaling.enabled {

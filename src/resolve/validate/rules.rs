@@ -149,14 +149,25 @@ fn agent(k: &mut Checker, c: &Config) {
         );
     }
     k.labels("agent.nodeSelector", &a.node_selector);
-    if a.run_as_user == 0 {
+    if a.service.session_affinity_timeout_seconds.is_some()
+        && a.service.session_affinity != crate::config::SessionAffinity::ClientIp
+    {
         k.fail(
-            "agent.runAsUser",
-            "the agent must not run as root (UID 0)".into(),
-            Some("use a UID of 10000 or more, e.g. 10001".into()),
+            "agent.service.sessionAffinityTimeoutSeconds",
+            "a session affinity timeout without `sessionAffinity: ClientIP` does nothing".into(),
+            Some("set `agent.service.sessionAffinity: ClientIP`, or remove the timeout".into()),
         );
     }
-    k.uid("agent.runAsUser", a.run_as_user);
+    if let Some(uid) = a.run_as_user {
+        if uid == 0 {
+            k.fail(
+                "agent.runAsUser",
+                "the agent must not run as root (UID 0)".into(),
+                Some("use a UID of 10000 or more, e.g. 10001, or `null` to let the platform assign one (OpenShift)".into()),
+            );
+        }
+        k.uid("agent.runAsUser", uid);
+    }
     k.quantity("agent.tmpSizeLimit", &a.tmp_size_limit, Kind::Memory);
     k.quantity("agent.storage.size", &a.storage.size, Kind::Memory);
     if let Some(class) = &a.storage.storage_class {
@@ -277,14 +288,16 @@ fn redis(k: &mut Checker, c: &Config) {
         &r.resources.requests,
         &r.resources.limits,
     );
-    if r.run_as_user == 0 {
-        k.fail(
-            "redis.runAsUser",
-            "Redis must not run as root (UID 0)".into(),
-            Some("use a UID of 10000 or more, e.g. 10001".into()),
-        );
+    if let Some(uid) = r.run_as_user {
+        if uid == 0 {
+            k.fail(
+                "redis.runAsUser",
+                "Redis must not run as root (UID 0)".into(),
+                Some("use a UID of 10000 or more, e.g. 10001, or `null` to let the platform assign one (OpenShift)".into()),
+            );
+        }
+        k.uid("redis.runAsUser", uid);
     }
-    k.uid("redis.runAsUser", r.run_as_user);
 }
 
 /// The HorizontalPodAutoscaler.
