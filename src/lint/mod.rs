@@ -159,6 +159,8 @@ impl Provenance for Typed {
 struct Ctx<'a> {
     objects: &'a [&'a J],
     pods: Vec<ports::Pod<'a>>,
+    /// The autoscalers among `objects` (`scale::autoscalers`): what a workload's bounds read.
+    autoscalers: Vec<&'a J>,
 }
 
 /// Collects findings for one object.
@@ -203,6 +205,7 @@ pub fn lint(objects: &[&J], provenance: &dyn Provenance) -> Vec<Finding> {
     let ctx = Ctx {
         objects,
         pods: ports::pods(objects),
+        autoscalers: crate::k8s::scale::autoscalers(objects.iter().copied()),
     };
     let mut all = Vec::new();
     for o in objects {
