@@ -256,9 +256,7 @@ pub fn apply(
     }
     let count = files.iter().map(|(_, o)| o.len()).sum();
     let mut run = check::Run {
-        copies: std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(
-            patches::MAX_COPIED_RUN,
-        )),
+        copies: std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(patches::MAX_COPIED_RUN)),
         log: Vec::new(),
         touched: std::iter::repeat_with(|| None).take(count).collect(),
         problems: Vec::new(),

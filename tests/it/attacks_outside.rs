@@ -47,17 +47,9 @@ fn extras(dir: &Path, objects: &[String]) {
 
 /// `diff --base-dir old -o new --format json`: the exit code and every change's fix.
 fn fixes(w: &Path) -> (i32, Vec<String>, String) {
-    let run = agentctl([
-        "diff",
-        "--base-dir",
-        "old",
-        "-o",
-        "new",
-        "--format",
-        "json",
-    ])
-    .current_dir(w)
-    .run();
+    let run = agentctl(["diff", "--base-dir", "old", "-o", "new", "--format", "json"])
+        .current_dir(w)
+        .run();
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap_or_default();
     let fixes = doc["changes"]
         .as_array()
@@ -106,12 +98,19 @@ fn a_name_kubectl_reads_as_an_option_is_never_a_word_of_a_printed_command() {
                         k.replace(&format!("- {file}\n"), "")
                     });
                 }
-                "shrink" => edit(&new.join(file), |t| t.replace("storage: 20Gi", "storage: 5Gi")),
-                _ => edit(&new.join(file), |t| t.replace("storage: 10Gi", "storage: 20Gi")),
+                "shrink" => edit(&new.join(file), |t| {
+                    t.replace("storage: 20Gi", "storage: 5Gi")
+                }),
+                _ => edit(&new.join(file), |t| {
+                    t.replace("storage: 10Gi", "storage: 20Gi")
+                }),
             }
             let (code, fixes, stderr) = fixes(w);
             assert!(code == 1 || code == 3, "{name} {edit_new}: {stderr}");
-            assert!(!fixes.is_empty(), "{name} {edit_new}: a fix is there: {stderr}");
+            assert!(
+                !fixes.is_empty(),
+                "{name} {edit_new}: a fix is there: {stderr}"
+            );
             for fix in &fixes {
                 assert!(
                     !a_word_of(fix, name),
@@ -173,9 +172,18 @@ fn clap_usage_errors_show_a_words_control_characters_escaped_on_a_terminal() {
             assert!(!out.contains(raw), "{args:?}: raw {raw:?} in {out:?}");
         }
         assert!(!out.contains("\u{1b}]"), "{args:?}: raw OSC in {out:?}");
-        assert!(!out.contains("\u{1b}[31mRED"), "{args:?}: raw CSI in {out:?}");
-        assert!(!out.contains("\nerror: forged"), "{args:?}: a forged line in {out:?}");
-        assert!(out.contains("\\u{"), "{args:?}: the word is shown escaped: {out:?}");
+        assert!(
+            !out.contains("\u{1b}[31mRED"),
+            "{args:?}: raw CSI in {out:?}"
+        );
+        assert!(
+            !out.contains("\nerror: forged"),
+            "{args:?}: a forged line in {out:?}"
+        );
+        assert!(
+            out.contains("\\u{"),
+            "{args:?}: the word is shown escaped: {out:?}"
+        );
     }
 }
 
@@ -192,15 +200,23 @@ fn copy_bomb(n: usize, doublings: usize, by_name: bool) -> String {
     text.push_str("patches:\n");
     let ops: Vec<String> = (0..doublings)
         .map(|j| format!("{{op: copy, from: /data, path: /data/k{j}}}"))
-        .chain(["{op: remove, path: /data}".into(), "{op: add, path: /data, value: {a: b}}".into()])
+        .chain([
+            "{op: remove, path: /data}".into(),
+            "{op: add, path: /data, value: {a: b}}".into(),
+        ])
         .collect();
     let targets: Vec<String> = if by_name {
-        (0..n).map(|i| format!("{{kind: ConfigMap, name: c{i}}}")).collect()
+        (0..n)
+            .map(|i| format!("{{kind: ConfigMap, name: c{i}}}"))
+            .collect()
     } else {
         vec!["{kind: ConfigMap, labelSelector: bomb=x}".into()]
     };
     for t in targets {
-        text.push_str(&format!("  - target: {t}\n    patch: [{}]\n", ops.join(", ")));
+        text.push_str(&format!(
+            "  - target: {t}\n    patch: [{}]\n",
+            ops.join(", ")
+        ));
     }
     text
 }
@@ -218,8 +234,9 @@ fn what_copies_add_is_bounded_per_render_not_only_per_object() {
             .run();
         assert_eq!(run.code, 2, "{}", run.stderr);
         assert!(
-            run.stderr
-                .contains("add in this render, to every object they select together, more than 64.0 MiB"),
+            run.stderr.contains(
+                "add in this render, to every object they select together, more than 64.0 MiB"
+            ),
             "{}",
             run.stderr
         );
@@ -268,10 +285,7 @@ fn the_stall_replay_is_bounded_in_the_number_of_rolling_workloads() {
             .current_dir(w)
             .run();
         assert_eq!(run.code, 1, "{kind} x{n}: {}", run.stderr);
-        let noted = run
-            .stderr
-            .matches("not analyzed for a quota stall")
-            .count();
+        let noted = run.stderr.matches("not analyzed for a quota stall").count();
         if analyzed {
             assert_eq!(noted, 0, "{kind} x{n}: {}", run.stderr);
             assert!(run.stderr.contains("rollout stalls"), "{}", run.stderr);
