@@ -161,6 +161,8 @@ struct Ctx<'a> {
     pods: Vec<ports::Pod<'a>>,
     /// The autoscalers among `objects` (`scale::autoscalers`): what a workload's bounds read.
     autoscalers: Vec<&'a J>,
+    /// The LimitRanges among `objects`: what a pod's defaults read (AGT125).
+    limit_ranges: Vec<&'a J>,
 }
 
 /// Collects findings for one object.
@@ -206,6 +208,11 @@ pub fn lint(objects: &[&J], provenance: &dyn Provenance) -> Vec<Finding> {
         objects,
         pods: ports::pods(objects),
         autoscalers: crate::k8s::scale::autoscalers(objects.iter().copied()),
+        limit_ranges: objects
+            .iter()
+            .copied()
+            .filter(|o| crate::k8s::object::kind(o) == "LimitRange")
+            .collect(),
     };
     let mut all = Vec::new();
     for o in objects {
