@@ -119,8 +119,45 @@ pub fn parse() -> std::result::Result<Cli, clap::Error> {
             _ => clap::ColorChoice::Auto,
         };
     }
-    let matches = Cli::command().color(choice).try_get_matches_from(args)?;
+    let matches = match Cli::command().color(choice).try_get_matches_from(&args) {
+        Ok(m) => m,
+        Err(e) => return Err(shown_words(e, &args, choice)),
+    };
     Cli::from_arg_matches(&matches)
+}
+
+/// A usage error about the command line as clap reports it, with every word that holds a
+/// control or invisible character (`agentctl $'\e]0;x\a'`) shown escaped. clap quotes the
+/// word as it is: its plain text strips an escape sequence (so [`print_parse_error`]'s check
+/// cannot see it), and its styled text, on a terminal, writes it raw (a terminal title set, the
+/// screen cleared). So the error is made again from the words escaped (`\u{1b}]0;x\u{7}`),
+/// which clap then quotes as they are.
+fn shown_words(
+    e: clap::Error,
+    args: &[std::ffi::OsString],
+    choice: clap::ColorChoice,
+) -> clap::Error {
+    use clap::CommandFactory;
+    let hidden = |a: &std::ffi::OsString| {
+        a.to_string_lossy()
+            .chars()
+            .any(|c| c == '\n' || crate::term::hidden(c))
+    };
+    if !e.use_stderr() || !args.iter().skip(1).any(hidden) {
+        return e;
+    }
+    let shown: Vec<String> = args
+        .iter()
+        .map(|a| crate::term::one_line(&a.to_string_lossy()).into_owned())
+        .collect();
+    match Cli::command().color(choice).try_get_matches_from(shown) {
+        Err(again) if again.use_stderr() => again,
+        // Escaped, the words parse (or ask for help): say what clap said, as plain text.
+        _ => Cli::command().color(choice).error(
+            clap::error::ErrorKind::InvalidValue,
+            crate::term::visible(&e.render().to_string()).trim_start_matches("error: "),
+        ),
+    }
 }
 
 /// Runs a parsed command line.

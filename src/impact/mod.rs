@@ -305,7 +305,44 @@ pub fn analyze_in(old: &Objects, new: &Objects, dir: Option<&str>) -> Vec<Impact
         }
     }
     stall::predict(old, new, &mut out, dir);
+    no_option_words(old, new, &mut out);
     fold_namespaces(out)
+}
+
+/// A fix is a command to paste, and quoting keeps each name one word, but not a name that
+/// starts with `-`: kubectl reads `--all` or `--selector=x` as an option, whatever the quotes
+/// (`kubectl delete pvc --all` deletes every claim). The API server refuses such a name, yet
+/// a committed file can hold one; a fix that would name one as a word of its command is
+/// replaced by what it cannot say, on every change it is on (a stall's fix names other objects).
+fn no_option_words(old: &Objects, new: &Objects, impacts: &mut [Impact]) {
+    let mut words: Vec<String> = old
+        .items
+        .iter()
+        .chain(&new.items)
+        .flat_map(|((_, ns, name), _)| [Some(name.as_str()), ns.as_deref()])
+        .flatten()
+        .filter(|w| w.starts_with('-'))
+        .map(|w| crate::shell::quote(w).into_owned())
+        .collect();
+    if words.is_empty() {
+        return;
+    }
+    words.sort();
+    words.dedup();
+    for f in impacts.iter_mut().flat_map(|i| i.findings.iter_mut()) {
+        let Some(fix) = &f.fix else { continue };
+        let named = words.iter().find(|w| {
+            fix.split_whitespace()
+                .any(|t| t.trim_end_matches([',', ';', ')', '"']) == w.as_str())
+        });
+        if let Some(w) = named {
+            f.fix = Some(format!(
+                "none printed: the name `{w}` starts with `-`, which kubectl reads as an option, \
+                 not a name (the API server refuses such a name: `kubectl apply -k` fails on it); \
+                 fix the committed file"
+            ));
+        }
+    }
 }
 
 /// The lint findings of `new` that `old` does not have (same rule, object and field path): a

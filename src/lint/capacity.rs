@@ -25,7 +25,7 @@ pub(super) fn check(ctx: &Ctx, o: &J, out: &mut Out) {
 
 /// The most pods of a workload at once ([`scale::most_pods`]).
 fn most_pods(ctx: &Ctx, w: &J) -> Option<(i64, i64)> {
-    scale::most_pods(ctx.objects.iter().copied(), w)
+    scale::most_pods(ctx.autoscalers.iter().copied(), w)
 }
 
 /// How many domains of `key` the pod's node selection allows, when it names them: a
@@ -290,7 +290,7 @@ fn blame(ctx: &Ctx, c: &Counted, key: &str, out: &mut Out) {
     if key.ends_with("storage") || key.ends_with("persistentvolumeclaims") {
         out.cause(w, keys(&[], &["spec", "volumeClaimTemplates"]));
     }
-    match scale::autoscaler_of(ctx.objects.iter().copied(), kind(w), object::name(w)) {
+    match scale::autoscaler_of(ctx.autoscalers.iter().copied(), kind(w), object::name(w)) {
         Some((_, a)) if kind(a) == "ScaledObject" => {
             out.cause(a, keys(&[], &["spec", "maxReplicaCount"]));
         }

@@ -20,10 +20,10 @@ pub(super) fn check(ctx: &Ctx, o: &J, out: &mut Out) {
         return;
     };
     let ranges: Vec<&J> = ctx
-        .objects
+        .limit_ranges
         .iter()
         .copied()
-        .filter(|l| kind(l) == "LimitRange" && same_namespace(l, o))
+        .filter(|l| same_namespace(l, o))
         .collect();
     if ranges.is_empty() {
         return;

@@ -159,6 +159,10 @@ impl Provenance for Typed {
 struct Ctx<'a> {
     objects: &'a [&'a J],
     pods: Vec<ports::Pod<'a>>,
+    /// The autoscalers among `objects` (`scale::autoscalers`): what a workload's bounds read.
+    autoscalers: Vec<&'a J>,
+    /// The LimitRanges among `objects`: what a pod's defaults read (AGT125).
+    limit_ranges: Vec<&'a J>,
 }
 
 /// Collects findings for one object.
@@ -203,6 +207,12 @@ pub fn lint(objects: &[&J], provenance: &dyn Provenance) -> Vec<Finding> {
     let ctx = Ctx {
         objects,
         pods: ports::pods(objects),
+        autoscalers: crate::k8s::scale::autoscalers(objects.iter().copied()),
+        limit_ranges: objects
+            .iter()
+            .copied()
+            .filter(|o| crate::k8s::object::kind(o) == "LimitRange")
+            .collect(),
     };
     let mut all = Vec::new();
     for o in objects {

@@ -40,7 +40,7 @@ pub(super) fn check(ctx: &Ctx, o: &J, out: &mut Out) {
 
 /// AGT175: more than one pod at most, and no PodDisruptionBudget selecting them.
 fn unprotected(ctx: &Ctx, w: &J, out: &mut Out) {
-    let Some((most, _)) = scale::most_pods(ctx.objects.iter().copied(), w) else {
+    let Some((most, _)) = scale::most_pods(ctx.autoscalers.iter().copied(), w) else {
         return;
     };
     let Some(labels) = pod_labels(w) else { return };
@@ -196,7 +196,7 @@ pub(super) fn same_namespace(a: &J, b: &J) -> bool {
 /// The lowest number of replicas a workload runs: the autoscaler's minimum, else
 /// `spec.replicas` (default 1).
 fn lowest(ctx: &Ctx, w: &J) -> i64 {
-    scale::autoscaler_of(ctx.objects.iter().copied(), kind(w), object::name(w))
+    scale::autoscaler_of(ctx.autoscalers.iter().copied(), kind(w), object::name(w))
         .map(|(b, _)| b.min)
         .unwrap_or_else(|| int_at(w, "/spec/replicas").unwrap_or(1))
 }
@@ -241,7 +241,7 @@ fn pdb(ctx: &Ctx, o: &J, out: &mut Out) {
                 ),
             );
             // The lowest count comes from the autoscaler's minimum, else the replicas.
-            match scale::autoscaler_of(ctx.objects.iter().copied(), kind(w), object::name(w)) {
+            match scale::autoscaler_of(ctx.autoscalers.iter().copied(), kind(w), object::name(w)) {
                 Some((_, a)) if kind(a) == "ScaledObject" => {
                     out.cause(a, keys(&[], &["spec", "minReplicaCount"]));
                 }

@@ -264,6 +264,7 @@ pub fn apply(
     }
     let count = files.iter().map(|(_, o)| o.len()).sum();
     let mut run = check::Run {
+        copies: std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(patches::MAX_COPIED_RUN)),
         log: Vec::new(),
         touched: std::iter::repeat_with(|| None).take(count).collect(),
         problems: Vec::new(),
@@ -611,7 +612,7 @@ fn apply_one(
         let (Some(obj), Some(slot)) = (all.get_mut(i), run.touched.get_mut(i)) else {
             continue;
         };
-        let t = slot.get_or_insert_with(|| check::Touched::new(obj));
+        let t = slot.get_or_insert_with(|| check::Touched::new(obj, &run.copies));
         match patches::apply_in_place(obj, &lp.patch, &mut t.carried) {
             Ok(changes) => {
                 label(obj, &common.labels);

@@ -6,6 +6,7 @@
 //! ([`overrides`]: compared before and after the patches, for `render`'s warning, `explain` and
 //! `config --show-origin`, and what follows a patched value).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::Value as J;
@@ -27,25 +28,42 @@ pub use typed::{NOT_TYPED, Rendered, TYPED};
 pub struct Known<'a> {
     merged: &'a Merged,
     applied: &'a [Applied],
-    objects: &'a [&'a J],
+    /// The final objects by id (`Kind/name`), the first of each: a finding's object is looked
+    /// up, not searched (a search per finding was quadratic: 2,000 extra Deployments).
+    objects: HashMap<String, &'a J>,
+    /// The index in `merged.resources` of each extra object, by id, the first of each.
+    resources: HashMap<String, usize>,
 }
 
 impl<'a> Known<'a> {
     /// From the merged layers (their patches and extra objects), what each patch changed and
     /// the final objects.
     pub fn new(merged: &'a Merged, applied: &'a [Applied], objects: &'a [&'a J]) -> Self {
+        let mut by_id = HashMap::new();
+        for o in objects.iter().copied() {
+            by_id.entry(patches::object_id(o)).or_insert(o);
+        }
+        let mut resources = HashMap::new();
+        for (i, r) in merged.resources.iter().enumerate() {
+            resources.entry(patches::object_id(&r.object)).or_insert(i);
+        }
         Known {
             merged,
             applied,
-            objects,
+            objects: by_id,
+            resources,
         }
     }
 
     fn object(&self, id: &str) -> Option<&J> {
-        self.objects
-            .iter()
-            .copied()
-            .find(|o| patches::object_id(o) == id)
+        self.objects.get(id).copied()
+    }
+
+    /// The extra object whose id is `id`.
+    fn resource(&self, id: &str) -> Option<&'a crate::input::extras::LocatedObject> {
+        self.resources
+            .get(id)
+            .and_then(|&i| self.merged.resources.get(i))
     }
 
     /// The last patch that wrote the value at `path` of `object` (or something inside it, or
@@ -82,11 +100,7 @@ impl<'a> Known<'a> {
     }
 
     fn extra(&self, object: &str, path: &[Seg]) -> Option<Located> {
-        let r = self
-            .merged
-            .resources
-            .iter()
-            .find(|r| patches::object_id(&r.object) == object)?;
+        let r = self.resource(object)?;
         let (pos, len, _) = extras::at(&r.node, path);
         Some(Located {
             source: r.source.clone(),
@@ -134,11 +148,7 @@ impl<'a> Known<'a> {
                 ));
             }
         }
-        let r = self
-            .merged
-            .resources
-            .iter()
-            .find(|r| patches::object_id(&r.object) == object)?;
+        let r = self.resource(object)?;
         let (pos, len, _) = extras::at(&r.node, path);
         Some((
             Arc::clone(&r.source),

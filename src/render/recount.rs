@@ -53,6 +53,7 @@ pub fn quota(cfg: &Config, files: &mut [(String, Vec<J>)]) -> Result<(), Vec<Dia
         }
     };
     let mut unreadable = Vec::new();
+    let autoscalers = scale::autoscalers(objects());
     for obj in objects() {
         let (kind, name) = (object::kind(obj), object::name(obj));
         if kind == "PersistentVolumeClaim" {
@@ -90,7 +91,7 @@ pub fn quota(cfg: &Config, files: &mut [(String, Vec<J>)]) -> Result<(), Vec<Dia
                 name: format!("{kind} {name}"),
                 // At its maximum, as lint's quota rule counts it (AGT173): the autoscaler's
                 // maximum (else its replicas) plus the rolling update's surge.
-                pods: scale::most_pods(objects(), obj)
+                pods: scale::most_pods(autoscalers.iter().copied(), obj)
                     .map_or(1, |(n, surge)| n.saturating_add(surge))
                     .try_into()
                     .unwrap_or(0),

@@ -19,6 +19,7 @@ mod attacks;
 mod attacks_claims;
 mod attacks_final;
 mod attacks_output;
+mod attacks_outside;
 mod attacks_owner;
 mod attacks_state;
 mod base_build;

@@ -2,7 +2,11 @@
 //! strategic merge of maps and scalars, one JSON 6902 operation that keeps the object's
 //! identity) changes the object itself; any other is applied to a copy that replaces the object
 //! only when the whole patch applied. Either way a patch that fails leaves the object as it was.
-//! And the bound on what JSON 6902 `copy` operations may add to one object.
+//! And the bounds on what JSON 6902 `copy` operations may add: to one object, and in one
+//! render to all objects together.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value as J;
 
@@ -11,6 +15,21 @@ use super::*;
 /// What the `copy` operations of all patches may add to one object, in bytes of its JSON text
 /// (the bound on the files agentctl writes, `render::size`, is the same 16 MiB).
 pub const MAX_COPIED: usize = 16 << 20;
+
+/// What the `copy` operations of all patches may add in one render, to all objects together:
+/// one patch whose target selects many objects copies in each (a patch that doubles a
+/// ConfigMap's data 14 times, over 300 selected ConfigMaps, would copy 4.8 GB under the bound of
+/// each object).
+pub const MAX_COPIED_RUN: usize = 64 << 20;
+
+/// Which bound a `copy` would pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Over {
+    /// [`MAX_COPIED`], on the object.
+    Object,
+    /// [`MAX_COPIED_RUN`], in the render.
+    Run,
+}
 
 /// `n` bytes for people: `16 MiB`, `3.2 KiB`, `12 bytes`.
 pub(super) fn human_bytes(n: usize) -> String {
@@ -46,17 +65,28 @@ fn size_upto(v: &J, cap: usize) -> usize {
     total
 }
 
-/// Takes what a `copy` from `from` adds out of `copied`; `Err` when it does not fit.
-pub(super) fn copy_within(obj: &J, from: &str, copied: &mut usize) -> Result<(), ()> {
+/// Takes what a `copy` from `from` adds out of `copied` (the object's) and `run` (the
+/// render's); `Err` with the bound it would pass when it does not fit.
+pub(super) fn copy_within(
+    obj: &J,
+    from: &str,
+    copied: &mut usize,
+    run: &AtomicUsize,
+) -> Result<(), Over> {
     let Some(v) = crate::k8s::object::pointer(obj, from) else {
         // json-patch reports the missing source.
         return Ok(());
     };
-    let size = size_upto(v, *copied);
+    let left = run.load(Ordering::Relaxed);
+    let size = size_upto(v, (*copied).min(left));
     if size > *copied {
-        return Err(());
+        return Err(Over::Object);
+    }
+    if size > left {
+        return Err(Over::Run);
     }
     *copied -= size;
+    run.store(left - size, Ordering::Relaxed);
     Ok(())
 }
 
@@ -214,13 +244,25 @@ pub struct Carried {
     pub copied: usize,
     /// The keys of the lists strategic merges have merged.
     pub lists: Lists,
+    /// What `copy` operations may still add in the render, shared by its objects
+    /// ([`MAX_COPIED_RUN`] at first).
+    pub run: Arc<AtomicUsize>,
 }
 
 impl Default for Carried {
+    /// An object's, with a render of its own.
     fn default() -> Self {
+        Carried::sharing(&Arc::new(AtomicUsize::new(MAX_COPIED_RUN)))
+    }
+}
+
+impl Carried {
+    /// An object's, in the render whose copies `run` counts.
+    pub fn sharing(run: &Arc<AtomicUsize>) -> Carried {
         Carried {
             copied: MAX_COPIED,
             lists: Lists::default(),
+            run: Arc::clone(run),
         }
     }
 }

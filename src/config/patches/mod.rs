@@ -402,14 +402,17 @@ pub fn apply_within(
             };
             let copied = &mut carried.copied;
             let budget = *copied;
+            let run = &*carried.run;
+            let run_budget = run.load(std::sync::atomic::Ordering::Relaxed);
             let mut undo = Vec::new();
             let mut changes = Vec::new();
             for (i, op) in ops.iter().enumerate() {
-                match apply_op(obj, op, i, &before, (&api, &kind), copied, &mut undo) {
+                match apply_op(obj, op, i, &before, (&api, &kind), (copied, run), &mut undo) {
                     Ok(change) => changes.extend(change),
                     Err(e) => {
                         roll_back(obj, undo);
                         *copied = budget;
+                        run.store(run_budget, std::sync::atomic::Ordering::Relaxed);
                         return Err(e);
                     }
                 }
@@ -427,7 +430,7 @@ fn apply_op(
     i: usize,
     before: &[J],
     (api, kind): (&str, &str),
-    copied: &mut usize,
+    (copied, run): (&mut usize, &std::sync::atomic::AtomicUsize),
     undo: &mut Vec<Undo>,
 ) -> Result<Option<Change>, PatchError> {
     use json_patch::PatchOperation as Op;
@@ -439,16 +442,21 @@ fn apply_op(
         _ => None,
     };
     if let Op::Copy(c) = op {
-        copy_within(obj, c.from.as_str(), copied).map_err(|()| {
-            PatchError::new(
-                at("from"),
-                format!(
-                    "this `copy` would make what the copies of all patches add to {} more than {}",
+        copy_within(obj, c.from.as_str(), copied, run).map_err(|over| {
+            let what = match over {
+                inplace::Over::Object => format!(
+                    "what the copies of all patches add to {} more than {}",
                     object_id(obj),
                     human_bytes(MAX_COPIED)
                 ),
-            )
-            .hint("copy a smaller value, or write the value in the patch (`op: add`)")
+                inplace::Over::Run => format!(
+                    "what the copies of all patches add in this render, to every object they \
+                     select together, more than {}",
+                    human_bytes(inplace::MAX_COPIED_RUN)
+                ),
+            };
+            PatchError::new(at("from"), format!("this `copy` would make {what}"))
+                .hint("copy a smaller value, or write the value in the patch (`op: add`)")
         })?;
     }
     let failed = |obj: &J, e: json_patch::PatchError| op_error(obj, op, &e.kind, i);

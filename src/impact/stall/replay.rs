@@ -113,6 +113,17 @@ impl World {
         self.deploys.len() + self.stss.len()
     }
 
+    /// How many orders [`World::orders`] gives, without listing them: at most `n!` up to
+    /// [`EVERY_ORDER_UP_TO`] workloads, then at most `4·n·(n-1)`.
+    pub(super) fn order_count(&self) -> i64 {
+        let n = self.workloads() as i64;
+        if self.workloads() > EVERY_ORDER_UP_TO {
+            4 * n * (n - 1)
+        } else {
+            (1..=n).product()
+        }
+    }
+
     /// The orders the controllers are replayed in: every order up to [`EVERY_ORDER_UP_TO`]
     /// rolling workloads; beyond, [`pairs_first_and_last`] (a number of orders quadratic in
     /// the workloads, so a namespace's replay stays polynomial).

@@ -43,11 +43,12 @@ pub(super) struct Touched {
 }
 
 impl Touched {
-    pub fn new(obj: &J) -> Touched {
+    /// `obj` before its first patch; `copies`: what copies may still add in the render.
+    pub fn new(obj: &J, copies: &std::sync::Arc<std::sync::atomic::AtomicUsize>) -> Touched {
         Touched {
             original: obj.clone(),
             apps: Vec::new(),
-            carried: Carried::default(),
+            carried: Carried::sharing(copies),
         }
     }
 }
@@ -55,6 +56,9 @@ impl Touched {
 /// The state of applying the patches: every application, the objects they touched (by index
 /// over all objects, the Kustomization included), the problems found.
 pub(super) struct Run {
+    /// What JSON 6902 copies may still add in this render, every object together
+    /// (`patches::MAX_COPIED_RUN` at first).
+    pub copies: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     pub log: Vec<App>,
     pub touched: Vec<Option<Touched>>,
     pub problems: Vec<Problem>,
