@@ -131,7 +131,7 @@ policy the render promises.",
 egress (the default-deny policy selects them all): a pod no policy selects accepts any \
 connection and reaches anything. Checked where the render has NetworkPolicies in the pod's \
 namespace (with `networkPolicy.enabled: false` it has none, on purpose).",
-        "keep `default-deny-all` (podSelector: {}, policyTypes: [Ingress, Egress]) or add a policy selecting the pod";
+        "keep the default-deny policy (`default-deny-all`, podSelector: {}; with `createNamespace: false`, `agent-default-deny`, which selects only the pods labelled `app.kubernetes.io/managed-by: agentctl` and `app.kubernetes.io/part-of: agent-system`: give an extra workload's pods those labels) or add a policy selecting the pod";
     "AGT132" "service-port" Warning "Service port that reaches no container port",
         "A Service sends each port to its `targetPort` (the `port` when absent) on the pods its \
 selector picks. A named targetPort that no container of those pods declares leaves the Service \
