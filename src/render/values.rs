@@ -9,7 +9,7 @@
 
 use serde_json::Value as J;
 
-use crate::config::patches::{PatchError, Seg};
+use crate::config::patches::{PatchError, Step};
 use crate::k8s::quantity::Quantity;
 
 /// Every quantity, CIDR and port in `obj` that its rule refuses, as errors at their paths.
@@ -17,24 +17,6 @@ pub fn unfit(obj: &J) -> Vec<PatchError> {
     let mut out = Vec::new();
     walk(obj, &mut Vec::new(), &mut out);
     out
-}
-
-/// A step of the path being walked, borrowed from the object (a path is built only for a
-/// problem, not per key walked).
-#[derive(Clone, Copy)]
-enum Step<'a> {
-    Key(&'a str),
-    Index(usize),
-}
-
-/// The path of a problem.
-fn owned(path: &[Step<'_>]) -> Vec<Seg> {
-    path.iter()
-        .map(|s| match s {
-            Step::Key(k) => Seg::Key((*k).to_owned()),
-            Step::Index(i) => Seg::Index(*i),
-        })
-        .collect()
 }
 
 fn key<'a>(path: &[Step<'a>], back: usize) -> Option<&'a str> {
@@ -83,7 +65,7 @@ fn walk<'a>(v: &'a J, path: &mut Vec<Step<'a>>, out: &mut Vec<PatchError>) {
         J::String(s) if is_quantity(path) => {
             if let Err(why) = Quantity::parse(s) {
                 out.push(PatchError {
-                    path: owned(path),
+                    path: Step::owned(path),
                     on_key: false,
                     message: format!("{s:?} is not a Kubernetes quantity: {why}"),
                     hint: Some("write it like `500m` or `2` (CPU), `512Mi` or `2Gi` (memory, storage); Kubernetes refuses anything else at `kubectl apply`".into()),
@@ -92,7 +74,7 @@ fn walk<'a>(v: &'a J, path: &mut Vec<Step<'a>>, out: &mut Vec<PatchError>) {
         }
         J::Number(n) if is_quantity(path) && n.as_f64().is_some_and(|f| f < 0.0) => {
             out.push(PatchError {
-                path: owned(path),
+                path: Step::owned(path),
                 on_key: false,
                 message: format!("{n} is a negative quantity"),
                 hint: Some("a request, limit or size is zero or more".into()),
@@ -104,7 +86,7 @@ fn walk<'a>(v: &'a J, path: &mut Vec<Step<'a>>, out: &mut Vec<PatchError>) {
                 && crate::resolve::validate::parse_cidr(s).is_none() =>
         {
             out.push(PatchError {
-                path: owned(path),
+                path: Step::owned(path),
                 on_key: false,
                 message: format!("{s:?} is not a CIDR"),
                 hint: Some("write an address and prefix length, e.g. `10.0.0.0/8` (IPv4 up to /32, IPv6 up to /128)".into()),
@@ -119,7 +101,7 @@ fn walk<'a>(v: &'a J, path: &mut Vec<Step<'a>>, out: &mut Vec<PatchError>) {
             let ok = n.as_i64().is_some_and(|p| (1..=65535).contains(&p));
             if !ok {
                 out.push(PatchError {
-                    path: owned(path),
+                    path: Step::owned(path),
                     on_key: false,
                     message: format!("{n} is not a port"),
                     hint: Some("use 1-65535".into()),

@@ -15,7 +15,7 @@
 use serde_json::Value as J;
 
 use super::{is_sensitive, looks_like_credential, shown_key};
-use crate::config::patches::Seg;
+use crate::config::patches::{Seg, Step};
 
 /// Why a string is a credential.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,26 +176,11 @@ fn shaped(out: &mut Vec<Hit>, path: &[Seg]) {
     }
 }
 
-/// One step of the path being walked, borrowed (made a [`Seg`] only for a hit: the walk
-/// visits every key of every object).
-#[derive(Clone, Copy)]
-enum Step<'a> {
-    Key(&'a str),
-    Index(usize),
-}
-
-fn owned(path: &[Step<'_>]) -> Vec<Seg> {
-    path.iter()
-        .map(|s| match s {
-            Step::Key(k) => Seg::Key((*k).to_owned()),
-            Step::Index(i) => Seg::Index(*i),
-        })
-        .collect()
-}
-
 fn walk<'a>(v: &'a J, path: &mut Vec<Step<'a>>, out: &mut Vec<Hit>) {
     match v {
-        J::String(s) if !digest(path, s) && looks_like_credential(s) => shaped(out, &owned(path)),
+        J::String(s) if !digest(path, s) && looks_like_credential(s) => {
+            shaped(out, &Step::owned(path))
+        }
         J::Array(items) => {
             let parent = match path.last() {
                 Some(Step::Key(k)) => *k,
@@ -205,14 +190,14 @@ fn walk<'a>(v: &'a J, path: &mut Vec<Step<'a>>, out: &mut Vec<Hit>) {
                 for (i, item) in items.iter().enumerate() {
                     let name = item.get("name").and_then(J::as_str).unwrap_or_default();
                     if is_sensitive(name) && item.get("value").is_some_and(filled) {
-                        let mut p = owned(path);
+                        let mut p = Step::owned(path);
                         p.extend([Seg::Index(i), Seg::Key("value".into())]);
                         named(out, p, name);
                     }
                 }
             }
             if matches!(parent, "args" | "command") {
-                arguments(items, &owned(path), out);
+                arguments(items, &Step::owned(path), out);
             }
             for (i, item) in items.iter().enumerate() {
                 path.push(Step::Index(i));
@@ -227,14 +212,14 @@ fn walk<'a>(v: &'a J, path: &mut Vec<Step<'a>>, out: &mut Vec<Hit>) {
                 command_line |= matches!(k.as_str(), "command" | "args") && child.is_array();
                 path.push(Step::Key(k));
                 if looks_like_credential(k) {
-                    shaped(out, &owned(path));
+                    shaped(out, &Step::owned(path));
                 }
                 if in_metadata && matches!(k.as_str(), "annotations" | "labels") {
                     for (name, value) in child.as_object().into_iter().flatten() {
                         // `example.com/api-token`: the name after the prefix.
                         let bare = name.rsplit('/').next().unwrap_or(name);
                         if is_sensitive(bare) && filled(value) {
-                            let mut p = owned(path);
+                            let mut p = Step::owned(path);
                             p.push(Seg::Key(name.clone()));
                             named(out, p, name);
                         }
@@ -301,7 +286,7 @@ fn joined_arguments(m: &serde_json::Map<String, J>, path: &[Step<'_>], out: &mut
     for (a, b) in super::value_spans(&chars) {
         for (s, e, key, i) in &items {
             if a < *e && b > *s {
-                let mut p = owned(path);
+                let mut p = Step::owned(path);
                 p.extend([Seg::Key((*key).to_owned()), Seg::Index(*i)]);
                 if !out.iter().any(|h| h.path == p) {
                     out.push(Hit {

@@ -49,6 +49,28 @@ pub use locate::*;
 pub use parse::*;
 pub use strategic::*;
 
+/// A step of a path being walked, borrowed from the object: walks that visit every key of
+/// every object build a [`Seg`] path only for what they report ([`Step::owned`]).
+#[derive(Clone, Copy)]
+pub enum Step<'a> {
+    /// A map key.
+    Key(&'a str),
+    /// A list index.
+    Index(usize),
+}
+
+impl Step<'_> {
+    /// The path of a problem, as [`Seg`]s.
+    pub fn owned(path: &[Step<'_>]) -> Vec<Seg> {
+        path.iter()
+            .map(|s| match s {
+                Step::Key(k) => Seg::Key((*k).to_owned()),
+                Step::Index(i) => Seg::Index(*i),
+            })
+            .collect()
+    }
+}
+
 /// One step of a path: a map key, a list index, or a list item named by its merge key.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Seg {
