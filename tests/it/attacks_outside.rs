@@ -9,24 +9,6 @@ use std::path::Path;
 
 use crate::support::{self, agentctl};
 
-/// A render in `old/` and a copy in `new/`.
-fn two_copies() -> tempfile::TempDir {
-    let work = support::tempdir();
-    let w = work.path();
-    let render = agentctl(["render", "-q", "-o", "old"]).current_dir(w).run();
-    assert_eq!(render.code, 0, "{}", render.stderr);
-    std::fs::create_dir(w.join("new")).expect("mkdir");
-    for name in support::tree(&w.join("old")).keys() {
-        std::fs::copy(w.join("old").join(name), w.join("new").join(name)).expect("copy");
-    }
-    work
-}
-
-fn edit(path: &Path, f: impl FnOnce(String) -> String) {
-    let text = std::fs::read_to_string(path).expect("read");
-    std::fs::write(path, f(text)).expect("write");
-}
-
 /// `extra-objects.yaml` with `objects` (YAML documents), listed by the kustomization.
 fn extras(dir: &Path, objects: &[String]) {
     std::fs::write(
@@ -37,7 +19,7 @@ fn extras(dir: &Path, objects: &[String]) {
         ),
     )
     .expect("write");
-    edit(&dir.join("kustomization.yaml"), |k| {
+    support::edit(&dir.join("kustomization.yaml"), |k| {
         k.replace(
             "- dashboard-configmap.yaml\n",
             "- dashboard-configmap.yaml\n- extra-objects.yaml\n",
@@ -79,10 +61,10 @@ fn a_name_kubectl_reads_as_an_option_is_never_a_word_of_a_printed_command() {
             ("backup.yaml", "redis-backup-pvc", "shrink"),
             ("redis-statefulset.yaml", "name: redis\n", "grow"),
         ] {
-            let work = two_copies();
+            let work = support::two_copies();
             let w = work.path();
             for side in ["old", "new"] {
-                edit(&w.join(side).join(file), |t| {
+                support::edit(&w.join(side).join(file), |t| {
                     if from.ends_with('\n') {
                         t.replace(&format!("  {from}"), &format!("  name: '{name}'\n"))
                     } else {
@@ -94,14 +76,14 @@ fn a_name_kubectl_reads_as_an_option_is_never_a_word_of_a_printed_command() {
             match edit_new {
                 "delete" => {
                     std::fs::remove_file(new.join(file)).expect("rm");
-                    edit(&new.join("kustomization.yaml"), |k| {
+                    support::edit(&new.join("kustomization.yaml"), |k| {
                         k.replace(&format!("- {file}\n"), "")
                     });
                 }
-                "shrink" => edit(&new.join(file), |t| {
+                "shrink" => support::edit(&new.join(file), |t| {
                     t.replace("storage: 20Gi", "storage: 5Gi")
                 }),
-                _ => edit(&new.join(file), |t| {
+                _ => support::edit(&new.join(file), |t| {
                     t.replace("storage: 10Gi", "storage: 20Gi")
                 }),
             }
@@ -138,9 +120,9 @@ fn a_name_kubectl_reads_as_an_option_is_never_a_word_of_a_printed_command() {
 #[test]
 fn a_valid_name_keeps_its_command() {
     // The same shrink with the claim's own name: the command is printed, as before.
-    let work = two_copies();
+    let work = support::two_copies();
     let w = work.path();
-    edit(&w.join("new/backup.yaml"), |t| {
+    support::edit(&w.join("new/backup.yaml"), |t| {
         t.replace("storage: 20Gi", "storage: 5Gi")
     });
     let (code, fixes, stderr) = fixes(w);
@@ -277,7 +259,7 @@ fn the_stall_replay_is_bounded_in_the_number_of_rolling_workloads() {
         ("StatefulSet", 60, false),
         ("Deployment", 10, true),
     ] {
-        let work = two_copies();
+        let work = support::two_copies();
         let w = work.path();
         extras(&w.join("old"), &workloads(kind, n, "img:1"));
         extras(&w.join("new"), &workloads(kind, n, "img:2"));

@@ -9,24 +9,6 @@ use std::path::Path;
 
 use crate::support::{self, agentctl};
 
-/// A render in `old/` and a copy in `new/`.
-fn two_copies() -> tempfile::TempDir {
-    let work = support::tempdir();
-    let w = work.path();
-    let render = agentctl(["render", "-q", "-o", "old"]).current_dir(w).run();
-    assert_eq!(render.code, 0, "{}", render.stderr);
-    std::fs::create_dir(w.join("new")).expect("mkdir");
-    for name in support::tree(&w.join("old")).keys() {
-        std::fs::copy(w.join("old").join(name), w.join("new").join(name)).expect("copy");
-    }
-    work
-}
-
-fn edit(path: &Path, f: impl FnOnce(String) -> String) {
-    let text = std::fs::read_to_string(path).expect("read");
-    std::fs::write(path, f(text)).expect("write");
-}
-
 /// `diff --base-dir old -o new --format json`: (exit code, the report, stderr).
 fn json(w: &Path, extra: &[&str]) -> (i32, serde_json::Value, String) {
     let run = agentctl(
@@ -79,7 +61,7 @@ fn planted(header: &str) -> String {
 
 #[test]
 fn a_generated_file_kustomization_yaml_does_not_list_is_not_compared() {
-    let work = two_copies();
+    let work = support::two_copies();
     let w = work.path();
     let header = std::fs::read_to_string(w.join("old/quota.yaml")).expect("read");
     let header = header.lines().next().expect("header").to_owned();
@@ -90,7 +72,7 @@ fn a_generated_file_kustomization_yaml_does_not_list_is_not_compared() {
     assert_eq!(changes(&doc), Vec::<String>::new(), "{doc}");
     assert_eq!(not_analyzed(&doc), Vec::<String>::new());
     // Listed (with `./`, as kustomize reads it): shipped, so compared: a privileged workload.
-    edit(&w.join("new/kustomization.yaml"), |k| {
+    support::edit(&w.join("new/kustomization.yaml"), |k| {
         k.replacen("resources:\n", "resources:\n- ./miner.yaml\n", 1)
     });
     let (code, doc, stderr) = json(w, &["--fail-on", "security"]);
@@ -106,10 +88,10 @@ fn a_generated_file_kustomization_yaml_does_not_list_is_not_compared() {
 
 #[test]
 fn a_file_no_longer_listed_is_a_delete() {
-    let work = two_copies();
+    let work = support::two_copies();
     let w = work.path();
     // Held back: the NetworkPolicy (security: default-deny gone) and the claims (data loss).
-    edit(&w.join("new/kustomization.yaml"), |k| {
+    support::edit(&w.join("new/kustomization.yaml"), |k| {
         k.lines()
             .filter(|l| !l.contains("networkpolicy.yaml") && !l.contains("backup.yaml"))
             .map(|l| format!("{l}\n"))
@@ -136,7 +118,7 @@ fn a_file_no_longer_listed_is_a_delete() {
         text.stderr
     );
     // Listed twice: kustomize refuses the build, so it is an error (exit 2), not a guess.
-    edit(&w.join("new/kustomization.yaml"), |k| {
+    support::edit(&w.join("new/kustomization.yaml"), |k| {
         k.replacen("resources:\n", "resources:\n- quota.yaml\n", 1)
     });
     let (code, _, stderr) = json(w, &["--fail-on", "recreate"]);
@@ -146,9 +128,9 @@ fn a_file_no_longer_listed_is_a_delete() {
 
 #[test]
 fn a_committed_namespace_moves_every_object_as_kustomize_does() {
-    let work = two_copies();
+    let work = support::two_copies();
     let w = work.path();
-    edit(&w.join("new/kustomization.yaml"), |k| {
+    support::edit(&w.join("new/kustomization.yaml"), |k| {
         k.replacen("namespace: production-agents", "namespace: evil", 1)
     });
     let (code, doc, stderr) = json(w, &["--fail-on", "data-loss"]);
@@ -185,10 +167,10 @@ fn a_committed_namespace_moves_every_object_as_kustomize_does() {
     assert_eq!(not_analyzed(&doc), Vec::<String>::new());
     // Held back: an override naming the namespace the objects already have changes nothing,
     // even for an object a file names in another namespace.
-    let work = two_copies();
+    let work = support::two_copies();
     let w = work.path();
     for side in ["old", "new"] {
-        edit(&w.join(side).join("configmap.yaml"), |t| {
+        support::edit(&w.join(side).join("configmap.yaml"), |t| {
             t.replacen("namespace: production-agents", "namespace: elsewhere", 1)
         });
     }
@@ -199,10 +181,10 @@ fn a_committed_namespace_moves_every_object_as_kustomize_does() {
 
 #[test]
 fn a_namespace_kustomize_cannot_take_is_not_analyzed_in_every_format() {
-    let work = two_copies();
+    let work = support::two_copies();
     let w = work.path();
     // Not a string: kubectl refuses the kustomization, so it is an error at its line.
-    edit(&w.join("new/kustomization.yaml"), |k| {
+    support::edit(&w.join("new/kustomization.yaml"), |k| {
         k.replacen("namespace: production-agents", "namespace: {name: x}", 1)
     });
     let (code, _, stderr) = json(w, &["--fail-on", "stall"]);
@@ -212,7 +194,7 @@ fn a_namespace_kustomize_cannot_take_is_not_analyzed_in_every_format() {
         "{stderr}"
     );
     // Empty: kubectl builds it, agentctl does not reproduce it.
-    edit(&w.join("new/kustomization.yaml"), |k| {
+    support::edit(&w.join("new/kustomization.yaml"), |k| {
         k.replacen("namespace: {name: x}", "namespace: \"\"", 1)
     });
     let (code, doc, stderr) = json(w, &["--fail-on", "stall"]);
@@ -252,7 +234,7 @@ fn a_namespace_kustomize_cannot_take_is_not_analyzed_in_every_format() {
 /// that leaves and comes back) is still compared.
 #[test]
 fn a_kustomization_kubectl_refuses_is_an_error_at_its_line() {
-    let work = two_copies();
+    let work = support::two_copies();
     let w = work.path();
     let k = std::fs::read_to_string(w.join("new/kustomization.yaml")).expect("read");
     let lines = k.lines().count();
@@ -427,9 +409,9 @@ fn a_kustomization_kubectl_refuses_is_an_error_at_its_line() {
 /// the Namespace's "objects created in it" line.
 #[test]
 fn an_object_moved_to_a_new_namespace_is_still_linted() {
-    let work = two_copies();
+    let work = support::two_copies();
     let w = work.path();
-    edit(&w.join("new/kustomization.yaml"), |k| {
+    support::edit(&w.join("new/kustomization.yaml"), |k| {
         k.replacen("namespace: production-agents", "namespace: other", 1)
             + "patches:\n- target: {kind: Deployment, name: agent-deployment}\n  patch: |-\n    - {op: add, path: /spec/template/spec/hostPID, value: true}\n"
     });
@@ -531,16 +513,16 @@ fn what_kubectl_refuses_in_a_committed_build_is_an_error() {
         ("hpa.yaml", "", "kubectl reads `010` as the number 8"),
     ];
     for (file, add, want) in cases {
-        let work = two_copies();
+        let work = support::two_copies();
         let w = work.path();
         if *file == "hpa.yaml" {
-            edit(&w.join("new/hpa.yaml"), |t| {
+            support::edit(&w.join("new/hpa.yaml"), |t| {
                 let i = t.find("minReplicas: ").expect("minReplicas");
                 let end = t[i..].find('\n').map_or(t.len(), |e| i + e);
                 format!("{}minReplicas: 010{}", &t[..i], &t[end..])
             });
         } else {
-            edit(&w.join("new").join(file), |k| {
+            support::edit(&w.join("new").join(file), |k| {
                 match add.strip_prefix("labels:\n") {
                     Some(item) => k.replacen("labels:\n", &format!("labels:\n{item}"), 1),
                     None => k + add,
@@ -561,9 +543,9 @@ fn what_kubectl_refuses_in_a_committed_build_is_an_error() {
         "patches:\n- patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata: {name: agent-deployment, namespace: production-agents}\n    spec: {paused: true}\n",
         "patches:\n- target: {kind: Deployment, name: agent-deployment}\n  patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata: {name: any}\n    spec: {paused: true}\n",
     ] {
-        let work = two_copies();
+        let work = support::two_copies();
         let w = work.path();
-        edit(&w.join("new/kustomization.yaml"), |k| {
+        support::edit(&w.join("new/kustomization.yaml"), |k| {
             match add.strip_prefix("labels:\n") {
                 Some(item) => k.replacen("labels:\n", &format!("labels:\n{item}"), 1),
                 None => k + add,
@@ -579,9 +561,9 @@ fn what_kubectl_refuses_in_a_committed_build_is_an_error() {
 /// Kubernetes strategic merge would apply it: agentctl does not guess, it says so.
 #[test]
 fn a_port_patch_kustomize_merges_its_own_way_is_not_analyzed() {
-    let work = two_copies();
+    let work = support::two_copies();
     let w = work.path();
-    edit(&w.join("new/kustomization.yaml"), |k| {
+    support::edit(&w.join("new/kustomization.yaml"), |k| {
         k + "patches:\n- patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata: {name: agent-deployment, namespace: production-agents}\n    spec: {template: {spec: {containers: [{name: agent, ports: [{containerPort: 8000, hostPort: 8000}]}]}}}\n"
     });
     let (code, doc, stderr) = json(w, &["--fail-on", "security"]);

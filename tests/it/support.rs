@@ -703,3 +703,23 @@ pub mod lib {
             .map(|e| format!("{e:#}"))
     }
 }
+
+/// A render of the defaults in `old/` and a byte copy of it in `new/` (the two sides of a
+/// `diff --base-dir old -o new` a test then edits).
+pub fn two_copies() -> tempfile::TempDir {
+    let work = tempdir();
+    let w = work.path();
+    let render = agentctl(["render", "-q", "-o", "old"]).current_dir(w).run();
+    assert_eq!(render.code, 0, "{}", render.stderr);
+    std::fs::create_dir(w.join("new")).expect("mkdir");
+    for name in tree(&w.join("old")).keys() {
+        std::fs::copy(w.join("old").join(name), w.join("new").join(name)).expect("copy");
+    }
+    work
+}
+
+/// Rewrites the file at `path` with `f` of its text.
+pub fn edit(path: &Path, f: impl FnOnce(String) -> String) {
+    let text = std::fs::read_to_string(path).expect("read");
+    std::fs::write(path, f(text)).expect("write");
+}
