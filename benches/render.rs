@@ -189,14 +189,24 @@ mod escape_hatch {
 
     /// `n` patches in override files of 1,000 each, `entry(i)` writing patch `i`.
     fn written(n: usize, entry: impl Fn(usize) -> String) -> (tempfile::TempDir, Inputs) {
+        chunked("patches", n, entry)
+    }
+
+    /// `n` entries of the list `key` (`patches`, `resources`) in override files of 1,000
+    /// each, `entry(i)` writing entry `i`.
+    fn chunked(
+        key: &str,
+        n: usize,
+        entry: impl Fn(usize) -> String,
+    ) -> (tempfile::TempDir, Inputs) {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut files = Vec::new();
         for chunk in 0..n.div_ceil(1000) {
-            let mut text = String::from("patches:\n");
+            let mut text = format!("{key}:\n");
             for i in chunk * 1000..((chunk + 1) * 1000).min(n) {
                 text.push_str(&entry(i));
             }
-            let path = dir.path().join(format!("patches-{chunk}.yaml"));
+            let path = dir.path().join(format!("{key}-{chunk}.yaml"));
             std::fs::write(&path, text).expect("write");
             files.push(path);
         }
@@ -283,22 +293,7 @@ mod escape_hatch {
     /// `n` extra objects in override files of 1,000 each (`resources:`), `entry(i)` writing
     /// object `i`.
     fn extras(n: usize, entry: impl Fn(usize) -> String) -> (tempfile::TempDir, Inputs) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut files = Vec::new();
-        for chunk in 0..n.div_ceil(1000) {
-            let mut text = String::from("resources:\n");
-            for i in chunk * 1000..((chunk + 1) * 1000).min(n) {
-                text.push_str(&entry(i));
-            }
-            let path = dir.path().join(format!("extras-{chunk}.yaml"));
-            std::fs::write(&path, text).expect("write");
-            files.push(path);
-        }
-        let inputs = Inputs {
-            files,
-            ..Inputs::default()
-        };
-        (dir, inputs)
+        chunked("resources", n, entry)
     }
 
     /// `n` patches that each fail on every object: `n` x 25 errors, 100 of them built.
