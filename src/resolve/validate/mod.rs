@@ -21,14 +21,17 @@ use crate::resolve::merge::Merged;
 
 mod around;
 mod dns;
+mod env;
 mod fit;
 mod grammar;
 mod lifecycle;
+mod monitoring;
 mod operations;
 mod pod;
 mod policy;
 mod redis;
 mod rules;
+mod scheduling;
 mod version;
 
 pub use grammar::{Kind, check_image, parse_cidr, parse_duration, parse_quantity};

@@ -19,7 +19,7 @@ pub(super) fn redis_fit(k: &mut Checker, c: &Config) {
         "pull secret",
     );
     k.labels("redis.nodeSelector", &r.node_selector);
-    super::fit::tolerations(k, "redis.tolerations", &r.tolerations);
+    super::scheduling::tolerations(k, "redis.tolerations", &r.tolerations);
     if let Some(p) = &r.priority_class_name {
         k.dns_subdomain("redis.priorityClassName", p);
     }
