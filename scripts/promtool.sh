@@ -13,7 +13,10 @@
 # 3. runs `promtool test rules` with tests/promtool/*.test.yaml against the rules rendered
 #    from examples/everything.yaml (every alert on, one case that fires and one that stays
 #    silent per alert);
-# 4. negative controls: a rules file with a broken expression must be rejected by `check
+# 4. runs tests/promtool/NAME/*.test.yaml against the rules of the rendering NAME (alerts that
+#    differ from everything's: AgentDown under scale to zero), and requires them to fail
+#    against everything's rules;
+# 5. negative controls: a rules file with a broken expression must be rejected by `check
 #    rules`, and rules rendered with a different error-ratio threshold must fail `test rules`
 #    (so the tests really read the rendered rules).
 #
@@ -31,7 +34,7 @@ while [ $# -gt 0 ]; do
     --agentctl) agentctl="$2"; shift 2 ;;
     --agentctl=*) agentctl="${1#*=}"; shift ;;
     --install-only) install_only=1; shift ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "promtool.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -186,6 +189,34 @@ PY
 else
   fail "test-rules: no rules rendered from examples/everything.yaml"
 fi
+
+# ---------------------------------------------------------------- per-rendering tests
+# tests/promtool/NAME/*.test.yaml test the rules of the rendering NAME (alerts that differ from
+# examples/everything.yaml's, e.g. AgentDown under scale to zero); each directory's tests must
+# also fail against everything's rules (so they read what differs).
+for dir in "$repo"/tests/promtool/*/; do
+  [ -d "$dir" ] || continue
+  name="$(basename "$dir")"
+  if [ ! -s "$work/$name/rules.yaml" ]; then
+    fail "test-rules $name: no rendering $name with alerts in scripts/conformance/renderings"
+    continue
+  fi
+  files=()
+  for f in "$dir"*.test.yaml; do files+=("$(basename "$f")"); done
+  cp "$dir"*.test.yaml "$work/$name/"
+  if out="$(cd "$work/$name" && "$promtool" test rules "${files[@]}" 2>&1)"; then
+    pass "test-rules $name: $(cat "$dir"*.test.yaml | grep -c '^  - name:') test cases in ${#files[@]} files"
+  else
+    fail "test-rules $name"; printf '%s\n' "$out" | sed 's/^/    /'
+  fi
+  mkdir -p "$work/$name-control"
+  cp "$work/everything/rules.yaml" "$dir"*.test.yaml "$work/$name-control/"
+  if (cd "$work/$name-control" && "$promtool" test rules "${files[@]}" >/dev/null 2>&1); then
+    fail "negative control: the $name tests pass on examples/everything.yaml's rules too"
+  else
+    pass "negative control: the $name tests fail on examples/everything.yaml's rules"
+  fi
+done
 
 # ---------------------------------------------------------------- negative controls
 if [ -s "$work/everything/rules.yaml" ]; then

@@ -99,7 +99,8 @@ pub struct Alerts {
     /// two scrape intervals. Default: `5m`.
     pub rate_window: String,
     /// `AgentDown` (critical): no agent target scraped successfully (every pod down, or no
-    /// target at all). Default: for `5m`.
+    /// target at all); with scale to zero (`keda.idleReplicaCount: 0`), only while the
+    /// Deployment wants pods (an idle agent at 0 is not down). Default: for `5m`.
     pub agent_down: AlertFor,
     /// `AgentHighErrorRatio` (critical): the share of requests that fail.
     /// Default: over `5`% for `10m`.

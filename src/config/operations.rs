@@ -204,6 +204,70 @@ pub struct Keda {
     /// Namespace of the KEDA operator; with the Redis trigger, the NetworkPolicy lets it reach
     /// Redis. Default: `keda`.
     pub operator_namespace: String,
+    /// Scale to zero: `0` lets KEDA stop every agent pod while no trigger is active (for
+    /// `cooldownPeriod` seconds) and start `agent.replicas.min` pods at once when one is again
+    /// (a cold start); KEDA's `idleReplicaCount`, whose only supported value is `0`.
+    /// `agent.replicas.min` (at least 1) stays the fewest pods while there is work. A trigger
+    /// must be able to wake it: the Redis list, a `keda.prometheus.query` of your own (the
+    /// default query is the agent's own request rate, which no pod reports at 0), or a
+    /// `keda.triggers` scaler other than `cpu` and `memory`. What follows: the disruption budget
+    /// has no pod to protect at 0 (a drain evicts nothing) and its figures hold at
+    /// `agent.replicas.min`; `AgentDown` fires only while the Deployment wants pods
+    /// (kube-state-metrics' `kube_deployment_spec_replicas` above 0); the quota still holds
+    /// `agent.replicas.max`. Default: unset (never below `agent.replicas.min`).
+    #[schemars(range(max = INT32_MAX))]
+    pub idle_replica_count: Option<u32>,
+    /// KEDA TriggerAuthentications agentctl renders, by name (`triggerauthentication`
+    /// objects beside the ScaledObject, named `<name>`, or `<instance>-<name>`): where a
+    /// scaler reads its credentials, each a Secret's key, never a value. A trigger uses one with
+    /// `authenticationRef: {name: <name>}` (`keda.triggers.<t>` or `keda.redisList`); the
+    /// Secrets they name are printed with the prerequisites. E.g. `sqs: {secretTargetRef:
+    /// {awsAccessKeyID: {name: sqs-credentials, key: AWS_ACCESS_KEY_ID}}}`. Default: none.
+    pub authentications: BTreeMap<String, KedaAuthentication>,
+}
+
+impl Keda {
+    /// The object name of `keda.authentications.<name>`: `<instance>-<name>` with `instance`
+    /// set (two deployments in one namespace share no name), else `<name>`.
+    pub fn authentication_name(&self, instance: Option<&str>, name: &str) -> String {
+        match instance {
+            Some(i) => format!("{i}-{name}"),
+            None => name.to_owned(),
+        }
+    }
+
+    /// The name a trigger's reference renders with: one of `keda.authentications` gets its
+    /// object's name ([`Keda::authentication_name`]), any other is written as given (created
+    /// out of band).
+    pub fn reference_name(&self, instance: Option<&str>, r: &KedaAuthenticationRef) -> String {
+        if r.kind == KedaAuthenticationKind::TriggerAuthentication
+            && self.authentications.contains_key(&r.name)
+        {
+            self.authentication_name(instance, &r.name)
+        } else {
+            r.name.clone()
+        }
+    }
+}
+
+/// A KEDA TriggerAuthentication agentctl renders (`keda.authentications.<name>`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct KedaAuthentication {
+    /// The scaler parameters read from Secrets, by parameter name as the scaler names it
+    /// (`password`, `awsAccessKeyID`, `host`, `tls`, `ca`, ...): each `{name: <Secret>, key:
+    /// <key>}` (`name` unset: `secret.name`). At least one. Default: none.
+    pub secret_target_ref: BTreeMap<String, KedaSecretTargetRef>,
+}
+
+/// One parameter of a TriggerAuthentication read from a Secret's key.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct KedaSecretTargetRef {
+    /// The Secret, in the deployment's namespace. Unset: `secret.name`. Default: unset.
+    pub name: Option<String>,
+    /// Its key (required). Default: empty.
+    pub key: String,
 }
 
 /// KEDA fallback.
@@ -249,9 +313,9 @@ pub struct KedaRedisList {
     /// connection parameters from (`authenticationRef`): a managed Redis over TLS with its own
     /// CA (Memorystore, ElastiCache with a private CA), a password KEDA reads from a Secret.
     /// It gives `tls: enable` and `ca` (and `password`, else `passwordFromEnv` is kept); the
-    /// trigger then sets no `enableTLS` of its own (KEDA refuses TLS set in both). agentctl
-    /// does not render it: it is a prerequisite, created beside the Secret it references (or
-    /// an extra object, its CRD listed in `crds:`). Default: unset.
+    /// trigger then sets no `enableTLS` of its own (KEDA refuses TLS set in both). One of
+    /// `keda.authentications` by its name (rendered), or one created out of band beside the
+    /// Secret it references. Default: unset.
     pub authentication_ref: Option<KedaAuthenticationRef>,
 }
 
@@ -268,7 +332,8 @@ pub struct KedaTrigger {
     /// Default: none.
     pub metadata: BTreeMap<String, String>,
     /// The TriggerAuthentication (or ClusterTriggerAuthentication) the scaler reads its
-    /// credentials from, created out of band. Default: unset.
+    /// credentials from: one of `keda.authentications` by its name, or one created out of band.
+    /// Default: unset.
     pub authentication_ref: Option<KedaAuthenticationRef>,
     /// How the metric is compared with its target: `AverageValue` (per replica, KEDA's
     /// default), `Value` or `Utilization`. Default: unset.
@@ -363,6 +428,8 @@ impl Default for Keda {
             redis_list: KedaRedisList::default(),
             triggers: BTreeMap::new(),
             operator_namespace: "keda".into(),
+            idle_replica_count: None,
+            authentications: BTreeMap::new(),
         }
     }
 }

@@ -63,8 +63,14 @@ pub fn inputs(cfg: &Config) -> (Vec<Workload>, Volumes, Requested) {
         name: "agent".into(),
         pods: replicas + extra,
         why: format!(
-            "{replicas} {} replicas + {extra} surge",
-            if scaled { "max" } else { "fixed" }
+            "{replicas} {} replicas{} + {extra} surge",
+            if scaled { "max" } else { "fixed" },
+            // Scale to zero lowers the fewest pods, never the most the quota must hold.
+            if cfg.keda.enabled && cfg.keda.idle_replica_count == Some(0) {
+                " (0 while idle)"
+            } else {
+                ""
+            }
         ),
         // The sidecars (native or not) run beside the agent for the pod's life; init
         // containers count only while they run, which the recount from the final objects

@@ -206,7 +206,9 @@ pub enum PullPolicy {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Replicas {
-    /// Minimum (and, without autoscaling, fixed) number of agent pods. Default: `3`.
+    /// Minimum (and, without autoscaling, fixed) number of agent pods. Default: `3`. At least
+    /// 1: to stop every pod while there is no work, use KEDA's scale to zero
+    /// (`keda.idleReplicaCount: 0`), with which this stays the fewest pods while there is.
     #[schemars(range(min = 1, max = INT32_MAX))]
     pub min: u32,
     /// Maximum number of agent pods the HPA may scale to. Default: `10`.

@@ -5,7 +5,9 @@
 //! `persistentVolumeClaim`; `imagePullSecrets`), which the render's prerequisites and
 //! `agentctl doctor` both read, so what one says must exist the other checks. A reference
 //! marked `optional: true` is not needed (the kubelet starts the pod without it) and is left
-//! out. Pure.
+//! out. Also the Secrets and ConfigMaps a KEDA TriggerAuthentication gives its scalers
+//! (`secretTargetRef`, `configMapTargetRef`: KEDA reads them, not a pod; [`Refs::scalers`]).
+//! Pure.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,6 +26,8 @@ pub struct Refs {
     pub claims: BTreeSet<String>,
     /// Secrets named in `imagePullSecrets`.
     pub pull_secrets: BTreeSet<String>,
+    /// The Secrets (of `secrets`) that only a TriggerAuthentication names, which KEDA reads.
+    pub scalers: BTreeSet<String>,
 }
 
 fn optional(r: &J) -> bool {
@@ -109,6 +113,31 @@ pub fn of(objects: &[J]) -> Refs {
             if !name.is_empty() {
                 out.pull_secrets.insert(name.to_owned());
             }
+        }
+    }
+    let authentications = objects
+        .iter()
+        .filter(|o| field_str(o, "/kind") == "TriggerAuthentication");
+    for a in authentications {
+        for r in items(a, "/spec/secretTargetRef") {
+            let name = field_str(r, "/name");
+            if !name.is_empty() && !out.secrets.contains_key(name) {
+                out.scalers.insert(name.to_owned());
+            }
+            add(
+                &mut out.secrets,
+                r,
+                "/name",
+                &[field_str(r, "/key").to_owned()],
+            );
+        }
+        for r in items(a, "/spec/configMapTargetRef") {
+            add(
+                &mut out.config_maps,
+                r,
+                "/name",
+                &[field_str(r, "/key").to_owned()],
+            );
         }
     }
     out

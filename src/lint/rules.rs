@@ -211,8 +211,9 @@ an attacker in the container can use.",
         "set `automountServiceAccountToken: false` in the pod spec";
     "AGT170" "pdb-blocks-drain" Error "PodDisruptionBudget that blocks every drain",
         "A PodDisruptionBudget that allows no disruption at the workload's lowest replica count \
-(the autoscaler's minimum, else spec.replicas) makes every node drain hang: cluster upgrades \
-and autoscaler scale-downs stall.",
+while it runs (the autoscaler's minimum, at least 1: a KEDA ScaledObject that scales to 0 \
+runs at least one pod whenever it runs any, and at 0 there is nothing to evict; else \
+spec.replicas) makes every node drain hang: cluster upgrades and autoscaler scale-downs stall.",
         "lower minAvailable (or raise maxUnavailable) so at least one pod may be evicted at the minimum replica count";
     "AGT171" "revision-history" Warning "no rollout history kept",
         "`revisionHistoryLimit: 0` deletes every old ReplicaSet: `kubectl rollout undo` has \

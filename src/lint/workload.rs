@@ -193,12 +193,27 @@ pub(super) fn same_namespace(a: &J, b: &J) -> bool {
     object::namespace(a) == object::namespace(b)
 }
 
-/// The lowest number of replicas a workload runs: the autoscaler's minimum, else
-/// `spec.replicas` (default 1).
-fn lowest(ctx: &Ctx, w: &J) -> i64 {
-    scale::autoscaler_of(ctx.autoscalers.iter().copied(), kind(w), object::name(w))
-        .map(|(b, _)| b.min)
-        .unwrap_or_else(|| int_at(w, "/spec/replicas").unwrap_or(1))
+/// The fewest pods of a workload while it runs any, which is where a disruption budget
+/// matters: at 0 pods a budget has nothing to protect and a drain evicts nothing.
+enum Lowest {
+    /// `spec.replicas: 0` and no autoscaler: it never runs a pod.
+    Never,
+    /// The fewest pods while it runs.
+    Runs(i64),
+}
+
+/// The fewest replicas a workload runs while it runs any: the autoscaler's minimum (a KEDA
+/// ScaledObject's `minReplicaCount`; at `minReplicaCount: 0`, or idle at
+/// `idleReplicaCount: 0`, KEDA scales to 0 and back to at least 1), else `spec.replicas`
+/// (default 1).
+fn lowest(ctx: &Ctx, w: &J) -> Lowest {
+    match scale::autoscaler_of(ctx.autoscalers.iter().copied(), kind(w), object::name(w)) {
+        Some((b, _)) => Lowest::Runs(b.min.max(1)),
+        None => match int_at(w, "/spec/replicas").unwrap_or(1) {
+            0 => Lowest::Never,
+            n => Lowest::Runs(n),
+        },
+    }
 }
 
 fn pdb(ctx: &Ctx, o: &J, out: &mut Out) {
@@ -214,7 +229,11 @@ fn pdb(ctx: &Ctx, o: &J, out: &mut Out) {
         if !label_selects(selector, labels) {
             continue;
         }
-        let n = lowest(ctx, w);
+        let n = match lowest(ctx, w) {
+            // A workload that never runs a pod: nothing to evict, nothing blocked.
+            Lowest::Never => continue,
+            Lowest::Runs(n) => n,
+        };
         let (allowed, field) = if let Some(m) = o.pointer("/spec/maxUnavailable") {
             let Some(v) = IntOrPercent::of_json(m) else {
                 continue;

@@ -1,11 +1,11 @@
 //! The render-context values of the objects around the agent workload: the HPA's behavior (and
-//! KEDA's HPA's), KEDA's further triggers, the agent ServiceMonitor's endpoint and the
+//! KEDA's HPA's), KEDA's further triggers and the TriggerAuthentications they reference, the agent ServiceMonitor's endpoint and the
 //! Ingress's rules and TLS (`ingress.hosts` with `paths` and `extraPaths`, then each of
 //! `extraHosts`). Pure functions of the configuration; the templates decide where they go.
 
 use serde_json::{Map, Value as J, json};
 
-use crate::config::{Config, Names, PathType, ScalingRules};
+use crate::config::{Config, KedaAuthenticationRef, Names, PathType, ScalingRules};
 
 /// Context entries for the templates, to be added to the render context.
 pub fn context(cfg: &Config, names: &Names) -> Map<String, J> {
@@ -16,6 +16,15 @@ pub fn context(cfg: &Config, names: &Names) -> Map<String, J> {
     out.insert("keda_behavior".into(), behavior(up.as_ref(), &down));
     out.insert("agent_endpoint".into(), endpoint(cfg));
     out.insert("keda_triggers".into(), J::Array(keda_triggers(cfg)));
+    out.insert(
+        "keda_authentications".into(),
+        J::Array(keda_authentications(cfg)),
+    );
+    let redis_ref = cfg.keda.redis_list.authentication_ref.as_ref();
+    out.insert(
+        "keda_redis_authentication_ref".into(),
+        redis_ref.map_or(J::Null, |a| authentication_ref(cfg, a)),
+    );
     let (rules, tls) = ingress(cfg, names);
     out.insert("ingress_rules".into(), J::Array(rules));
     out.insert("ingress_tls".into(), J::Array(tls));
@@ -53,12 +62,46 @@ fn keda_triggers(cfg: &Config) -> Vec<J> {
         .map(|(name, t)| {
             let mut j = json!({"type": t.kind, "name": name, "metadata": t.metadata});
             if let Some(a) = &t.authentication_ref {
-                j["authenticationRef"] = json!({"name": a.name, "kind": a.kind});
+                j["authenticationRef"] = authentication_ref(cfg, a);
             }
             if let Some(m) = t.metric_type {
                 j["metricType"] = json!(m);
             }
             j
+        })
+        .collect()
+}
+
+/// A trigger's `authenticationRef`: one of `keda.authentications` by its object's name.
+fn authentication_ref(cfg: &Config, a: &KedaAuthenticationRef) -> J {
+    json!({
+        "name": cfg.keda.reference_name(cfg.instance.as_deref(), a),
+        "kind": a.kind,
+    })
+}
+
+/// `keda.authentications`, in name order: each TriggerAuthentication's name and its
+/// `secretTargetRef` entries (parameter order; a Secret unset is `secret.name`).
+fn keda_authentications(cfg: &Config) -> Vec<J> {
+    cfg.keda
+        .authentications
+        .iter()
+        .map(|(name, a)| {
+            let refs: Vec<J> = a
+                .secret_target_ref
+                .iter()
+                .map(|(parameter, r)| {
+                    json!({
+                        "parameter": parameter,
+                        "name": r.name.as_deref().unwrap_or(&cfg.secret.name),
+                        "key": r.key,
+                    })
+                })
+                .collect();
+            json!({
+                "name": cfg.keda.authentication_name(cfg.instance.as_deref(), name),
+                "secretTargetRef": refs,
+            })
         })
         .collect()
 }

@@ -4,6 +4,8 @@
 //! extra object may write what KEDA accepts (a trigger's `authenticationRef`, `name`,
 //! `metricType`, `useCachedMetrics`; a `scaleTargetRef` without `apiVersion`) and a misspelled
 //! field is still refused. The HPA behavior is k8s-openapi's autoscaling/v2 type, as KEDA's.
+//! Also the TriggerAuthentication (`keda.authentications`), from KEDA's
+//! `keda.sh_triggerauthentications.yaml`.
 
 use std::collections::BTreeMap;
 
@@ -175,4 +177,124 @@ pub struct AuthenticationRef {
     pub kind: Option<String>,
     /// Its name.
     pub name: String,
+}
+
+crate::render::crds::custom_resource!(
+    TriggerAuthentication,
+    "keda.sh",
+    "v1alpha1",
+    "TriggerAuthentication",
+    "triggerauthentications"
+);
+
+/// The KEDA TriggerAuthentication (keda.sh/v1alpha1): where a scaler reads its credentials.
+/// Every field of the CRD KEDA publishes (`keda.sh_triggerauthentications.yaml`), required as
+/// there; the references to a secret manager's entries (`awsSecretManager`, `azureKeyVault`,
+/// `gcpSecretManager`, `hashiCorpVault`), which no setting renders, are kept as JSON: a patch or
+/// extra object that writes one is checked field by field when the KEDA CRD is listed in `crds:`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TriggerAuthentication {
+    /// `keda.sh/v1alpha1`.
+    pub api_version: String,
+    /// `TriggerAuthentication`.
+    pub kind: String,
+    /// Standard metadata.
+    pub metadata: ObjectMeta,
+    /// The spec (required).
+    pub spec: TriggerAuthenticationSpec,
+}
+
+/// TriggerAuthentication spec: each way of giving a scaler its parameters, all optional.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TriggerAuthenticationSpec {
+    /// Parameters from Secrets' keys.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_target_ref: Option<Vec<TargetRef>>,
+    /// Parameters from ConfigMaps' keys.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_map_target_ref: Option<Vec<TargetRef>>,
+    /// Parameters from the scale target's environment variables.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env: Option<Vec<AuthEnvironment>>,
+    /// Parameters from a bound ServiceAccount token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bound_service_account_token: Option<Vec<BoundServiceAccountToken>>,
+    /// The platform's workload identity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod_identity: Option<PodIdentity>,
+    /// AWS Secrets Manager entries (kept as written).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aws_secret_manager: Option<serde_json::Value>,
+    /// Azure Key Vault entries (kept as written).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub azure_key_vault: Option<serde_json::Value>,
+    /// GCP Secret Manager entries (kept as written).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gcp_secret_manager: Option<serde_json::Value>,
+    /// HashiCorp Vault entries (kept as written).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hashi_corp_vault: Option<serde_json::Value>,
+}
+
+/// One parameter from a Secret's or ConfigMap's key (all three required).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TargetRef {
+    /// The scaler parameter.
+    pub parameter: String,
+    /// The Secret or ConfigMap.
+    pub name: String,
+    /// Its key.
+    pub key: String,
+}
+
+/// One parameter from an environment variable of the scale target.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AuthEnvironment {
+    /// The scaler parameter.
+    pub parameter: String,
+    /// The variable.
+    pub name: String,
+    /// The container (the first when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container_name: Option<String>,
+}
+
+/// One parameter from a ServiceAccount's bound token.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BoundServiceAccountToken {
+    /// The scaler parameter.
+    pub parameter: String,
+    /// The ServiceAccount.
+    pub service_account_name: String,
+}
+
+/// `podIdentity`: `provider` required.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PodIdentity {
+    /// `azure-workload`, `gcp`, `aws`, `aws-eks` or `none`.
+    pub provider: String,
+    /// AWS External ID when assuming a role.
+    #[serde(rename = "externalID", skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// Azure authority host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity_authority_host: Option<String>,
+    /// The identity's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity_id: Option<String>,
+    /// `keda` or `workload`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity_owner: Option<String>,
+    /// Azure tenant id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity_tenant_id: Option<String>,
+    /// The AWS role to assume.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
 }

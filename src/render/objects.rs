@@ -39,7 +39,7 @@ use crate::render::crds::{
     ExternalSecret, Kustomization, PrometheusRule, ServiceMonitor, VerticalPodAutoscaler,
 };
 use crate::render::httproute::HttpRoute;
-use crate::render::keda::ScaledObject;
+use crate::render::keda::{ScaledObject, TriggerAuthentication};
 use crate::render::typed::through;
 
 /// Whether objects of a kind live in a namespace.
@@ -212,6 +212,7 @@ pub const KINDS: &[Kind] = &[
         served: Served::Kubectl,
         through: through::<Kustomization>,
     },
+    custom::<TriggerAuthentication>(KEDA),
 ];
 
 /// One output file (a row of [`OBJECTS`]).
@@ -343,7 +344,7 @@ pub const OBJECTS: &[Object] = &[
         file: "scaledobject.yaml",
         template: template!("scaledobject.yaml"),
         when: |c| c.keda.enabled,
-        kinds: &[k("ScaledObject")],
+        kinds: &[k("TriggerAuthentication"), k("ScaledObject")],
     },
     Object {
         file: "vpa.yaml",

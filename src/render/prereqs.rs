@@ -393,7 +393,8 @@ fn observability(objects: &[J], out: &mut Vec<Need>) {
 // or the ExternalSecret's store for each.
 fn secrets(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
     // 6. Secrets the pods read: created out of band, or by an ExternalSecret.
-    let secrets = crate::k8s::refs::of(objects).secrets;
+    let refs = crate::k8s::refs::of(objects);
+    let (secrets, scalers) = (refs.secrets, refs.scalers);
     let external: BTreeMap<&str, &J> = objects
         .iter()
         .filter(|o| field_str(o, "/kind") == "ExternalSecret")
@@ -476,10 +477,17 @@ fn secrets(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
             commands.push(command);
             out.push(Need {
                 what,
-                because: if namespace_rendered {
-                    "the pods read it; create the namespace first, then the Secret".into()
-                } else {
-                    format!("the pods read it; namespace {namespace} must exist (createNamespace: false), then the Secret")
+                because: {
+                    let who = if scalers.contains(secret) {
+                        "KEDA's scalers read it (TriggerAuthentication)"
+                    } else {
+                        "the pods read it"
+                    };
+                    if namespace_rendered {
+                        format!("{who}; create the namespace first, then the Secret")
+                    } else {
+                        format!("{who}; namespace {namespace} must exist (createNamespace: false), then the Secret")
+                    }
                 },
                 commands,
             });

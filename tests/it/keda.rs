@@ -223,3 +223,144 @@ keda:
         none.stderr
     );
 }
+
+/// Scale to zero (`keda.idleReplicaCount: 0`), as the conformance rendering writes it: KEDA
+/// idles at 0 and wakes to `agent.replicas.min`; the disruption budget's 50% stands (nothing
+/// to evict at 0); AgentDown waits for the Deployment to want pods; the TriggerAuthentication
+/// is rendered with Secret keys only, the Secret it names printed as a prerequisite, and the
+/// trigger references it by its object's name (`instance` prefixes it).
+#[test]
+fn scale_to_zero_is_followed_by_the_budget_alerts_and_authentications() {
+    let file = root().join("scripts/conformance/overrides/scale-to-zero.yaml");
+    let file = file.to_str().expect("utf-8 path");
+    let tmp = support::tempdir();
+    let (docs, stderr) = render(tmp.path(), &["-f", file]);
+    let so = scaled_object(&docs);
+    assert_eq!(so["spec"]["idleReplicaCount"], 0);
+    assert_eq!(so["spec"]["minReplicaCount"], 1);
+    let pdb = docs
+        .iter()
+        .find(|o| o["kind"] == "PodDisruptionBudget")
+        .expect("the budget");
+    assert_eq!(pdb["spec"]["maxUnavailable"], "50%");
+    let rules = docs
+        .iter()
+        .find(|o| o["kind"] == "PrometheusRule")
+        .expect("alerts");
+    let down = rules["spec"]["groups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|g| g["rules"].as_array().into_iter().flatten())
+        .find(|r| r["alert"] == "AgentDown")
+        .expect("AgentDown");
+    assert!(
+        down["expr"].as_str().is_some_and(|e| e.contains(
+            "and on () (kube_deployment_spec_replicas{namespace=\"production-agents\",deployment=\"agent-deployment\"} > 0)"
+        )),
+        "{down}"
+    );
+    let ta = docs
+        .iter()
+        .find(|o| o["kind"] == "TriggerAuthentication")
+        .expect("a TriggerAuthentication");
+    assert_eq!(ta["metadata"]["name"], "sqs");
+    assert_eq!(
+        ta["spec"],
+        serde_json::json!({"secretTargetRef": [
+            {"parameter": "awsAccessKeyID", "name": "sqs-credentials", "key": "AWS_ACCESS_KEY_ID"},
+            {"parameter": "awsSecretAccessKey", "name": "sqs-credentials", "key": "AWS_SECRET_ACCESS_KEY"}
+        ]})
+    );
+    let sqs = so["spec"]["triggers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|t| t["type"] == "aws-sqs-queue")
+        .expect("the SQS trigger");
+    assert_eq!(sqs["authenticationRef"]["name"], "sqs");
+    assert!(
+        stderr.contains("  - Secret sqs-credentials with keys AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, created out of band (never committed): KEDA's scalers read it (TriggerAuthentication)"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("KEDA TriggerAuthentication sqs"),
+        "rendered, so not a prerequisite: {stderr}"
+    );
+    // Two deployments in one namespace: the object and the reference are both prefixed.
+    let (docs, _) = render(tmp.path(), &["-f", file, "--set", "instance=support"]);
+    let ta = docs
+        .iter()
+        .find(|o| o["kind"] == "TriggerAuthentication")
+        .expect("a TriggerAuthentication");
+    assert_eq!(ta["metadata"]["name"], "support-sqs");
+    let so = scaled_object(&docs);
+    assert!(
+        so["spec"]["triggers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|t| t["authenticationRef"]["name"] == "support-sqs"),
+        "{so}"
+    );
+    // Without scale to zero: AgentDown is the plain absence again, no idle count.
+    let (docs, _) = render(
+        tmp.path(),
+        &["-f", file, "--set", "keda.idleReplicaCount=null"],
+    );
+    assert!(
+        scaled_object(&docs)["spec"]
+            .get("idleReplicaCount")
+            .is_none()
+    );
+    let rules = docs
+        .iter()
+        .find(|o| o["kind"] == "PrometheusRule")
+        .expect("alerts");
+    assert!(!rules.to_string().contains("kube_deployment_spec_replicas{namespace=\\\"production-agents\\\",deployment=\\\"agent-deployment\\\"} > 0"));
+}
+
+/// The trial's W1: a patch that scales to zero (`minReplicaCount: 0`) with a 50% budget
+/// renders (at 0 nothing is evicted; at the 1 pod KEDA wakes to, 50% allows one eviction),
+/// while a budget that blocks the lowest running count is still refused.
+#[test]
+fn a_budget_is_judged_at_the_fewest_pods_that_run() {
+    let tmp = support::tempdir();
+    let base = "autoscaling: {enabled: false}
+agent: {replicas: {min: 2, max: 4}}
+keda:
+  enabled: true
+  prometheus: {enabled: false}
+  redisList: {enabled: true}
+patches:
+  - target: {kind: ScaledObject, name: agent-scaledobject}
+    patch:
+      spec: {minReplicaCount: 0}
+";
+    write(
+        tmp.path(),
+        "half.yaml",
+        &format!("{base}disruptionBudget: {{maxUnavailable: 50%}}\n"),
+    );
+    let ok = agentctl(["render", "-q", "-f", "half.yaml"])
+        .current_dir(tmp.path())
+        .run();
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    write(
+        tmp.path(),
+        "one.yaml",
+        &format!("{base}disruptionBudget: {{minAvailable: 1}}\n"),
+    );
+    let blocked = agentctl(["render", "-q", "-f", "one.yaml"])
+        .current_dir(tmp.path())
+        .run();
+    assert_eq!(blocked.code, 2, "{}", blocked.stderr);
+    assert!(
+        blocked.stderr.contains("AGT170")
+            && blocked
+                .stderr
+                .contains("at 1 replica of Deployment/agent-deployment"),
+        "{}",
+        blocked.stderr
+    );
+}

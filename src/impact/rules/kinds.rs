@@ -1,6 +1,7 @@
 //! The rules of the other kinds that change in place or not: a PersistentVolumeClaim (immutable
 //! fields, resizing), a Service (its cluster IP), a RoleBinding's role, a ConfigMap or Secret
-//! (whose pods do not see the change until they restart).
+//! (whose pods do not see the change until they restart), a KEDA ScaledObject that starts or
+//! stops scaling to zero.
 
 use serde_json::Value as J;
 
@@ -192,5 +193,48 @@ pub(super) fn configmap(old: &J, new: &J, out: &mut Vec<Finding>) {
             ),
             None,
         ));
+    }
+}
+
+/// A KEDA ScaledObject that starts or stops scaling its workload to zero (`idleReplicaCount:
+/// 0`, or `minReplicaCount: 0`): what happens to the pods that run now.
+pub(super) fn scaled_object(old: &J, new: &J, out: &mut Vec<Finding>) {
+    let to_zero = |o: &J| {
+        at(o, "/spec/idleReplicaCount").and_then(J::as_i64) == Some(0)
+            || at(o, "/spec/minReplicaCount")
+                .and_then(J::as_i64)
+                .unwrap_or(0)
+                == 0
+    };
+    let target = format!(
+        "{} {}",
+        str_at(new, "/spec/scaleTargetRef/kind").unwrap_or("Deployment"),
+        str_at(new, "/spec/scaleTargetRef/name").unwrap_or("?")
+    );
+    let min = at(new, "/spec/minReplicaCount")
+        .and_then(J::as_i64)
+        .unwrap_or(0)
+        .max(1);
+    match (to_zero(old), to_zero(new)) {
+        (false, true) => out.push(finding(
+            Class::InPlace,
+            format!(
+                "scale to zero: once no trigger is active for cooldownPeriod ({}s), KEDA stops every pod of {target} (each ends gracefully, its terminationGracePeriodSeconds); work that arrives then waits for a cold start of {min} pod{} (image pull, startup probe)",
+                at(new, "/spec/cooldownPeriod")
+                    .and_then(J::as_i64)
+                    .unwrap_or(300),
+                if min == 1 { "" } else { "s" }
+            ),
+            None,
+        )),
+        (true, false) => out.push(finding(
+            Class::InPlace,
+            format!(
+                "no more scale to zero: a {target} idle at 0 is scaled to {min} pod{} at once (they start and must pass their probes); running pods are kept",
+                if min == 1 { "" } else { "s" }
+            ),
+            None,
+        )),
+        _ => {}
     }
 }

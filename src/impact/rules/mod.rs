@@ -6,7 +6,7 @@
 //! By concern: this file (the findings of a create and a delete, and the update dispatch by
 //! kind), [`workloads`] (selectors, pod templates, how a workload rolls, StatefulSet, Job and
 //! CronJob rules) and [`kinds`] (PersistentVolumeClaim, Service, bindings, ConfigMap and
-//! Secret).
+//! Secret, a KEDA ScaledObject's scale to zero).
 
 mod kinds;
 mod workloads;
@@ -17,7 +17,7 @@ use super::accessors::{kind, name, namespace, ns_flag, pod_template, q, role_ref
 use super::semantic::{Delta, deltas, describe, pointer, short};
 use super::{Class, Ctx, Finding, security};
 use crate::k8s::object::{at, str_at};
-use kinds::{binding, configmap, pvc, service};
+use kinds::{binding, configmap, pvc, scaled_object, service};
 use workloads::{cronjob, job, statefulset, workload};
 
 pub(super) fn finding(class: Class, reason: impl Into<String>, fix: Option<String>) -> Finding {
@@ -256,6 +256,7 @@ pub(super) fn update(ctx: &Ctx, old: &J, new: &J) -> Vec<Finding> {
         "Service" => service(old, new, &mut out),
         "RoleBinding" | "ClusterRoleBinding" => binding(old, new, &mut out),
         "ConfigMap" | "Secret" => configmap(old, new, &mut out),
+        "ScaledObject" => scaled_object(old, new, &mut out),
         _ => {}
     }
     security::update(old, new, &mut out);

@@ -58,6 +58,9 @@ pub struct Spec {
     pub agent_metrics: bool,
     /// The HPA `agent-hpa` exists (rendered, or created by KEDA's ScaledObject).
     pub autoscaling: bool,
+    /// KEDA scales the agent to zero while idle (`keda.idleReplicaCount: 0`): no agent target
+    /// is then the design, and `AgentDown` fires only while the Deployment wants pods.
+    pub scale_to_zero: bool,
     /// The `redis_exporter` sidecar and its ServiceMonitor are rendered.
     pub redis_exporter: bool,
     /// The in-cluster Redis StatefulSet is rendered (its container's panels make sense).
@@ -141,6 +144,7 @@ impl Spec {
             agent_metrics: m.service_monitor.enabled,
             // KEDA's ScaledObject creates its HPA under the same name, `agent-hpa`.
             autoscaling: cfg.autoscaling.enabled || cfg.keda.enabled,
+            scale_to_zero: cfg.keda.enabled && cfg.keda.idle_replica_count == Some(0),
             redis_exporter: cfg.redis_exporter_on(),
             redis_in_cluster: cfg.in_cluster_redis(),
             backup_cronjob: backup.map(|_| names.get("redis-backup")),

@@ -76,6 +76,43 @@ impl Spec {
         )
     }
 
+    /// `AgentDown`: no agent target scraped. Scaled to zero by design (KEDA idle), only while
+    /// the Deployment wants pods (kube-state-metrics' `kube_deployment_spec_replicas` above
+    /// 0: a trigger has work, or the fallback holds replicas): an idle agent at 0 is not down.
+    fn agent_down(&self) -> Rule {
+        let a = &self.alerts;
+        let ns = &self.namespace;
+        let absent = format!("absent({} == 1)", self.agent("up", &[]));
+        let (expr, wanted) = if self.scale_to_zero {
+            (
+                format!(
+                    "{absent} and on () ({} > 0)",
+                    self.in_ns(
+                        "kube_deployment_spec_replicas",
+                        &[("deployment", "=", self.deployment.as_str())]
+                    )
+                ),
+                format!(
+                    " while Deployment {} wants pods (it scales to zero when idle; at 0 this alert stays silent)",
+                    self.deployment
+                ),
+            )
+        } else {
+            (absent, String::new())
+        };
+        Rule {
+            alert: "AgentDown",
+            expr,
+            for_: a.agent_down.r#for.clone(),
+            severity: "critical",
+            summary: "No agent pod is up and scraped.".into(),
+            description: format!(
+                "Prometheus has had no successful scrape of job {} in namespace {ns} for {}{wanted}: every agent pod is down, or the ServiceMonitor {} has no target (Prometheus' serviceMonitorSelector, the Service's endpoints, the NetworkPolicy).",
+                self.agent_job, a.agent_down.r#for, self.agent_monitor
+            ),
+        }
+    }
+
     // Long on purpose: a table: one entry per alert, with its expression, duration, severity and
     // runbook text.
     pub(super) fn rules(&self) -> Vec<(&'static str, Vec<Rule>)> {
@@ -88,19 +125,7 @@ impl Spec {
             groups.push((
                 "agent",
                 vec![
-                    Rule {
-                        alert: "AgentDown",
-                        expr: format!("absent({} == 1)", self.agent("up", &[])),
-                        for_: a.agent_down.r#for.clone(),
-                        severity: "critical",
-                        summary: "No agent pod is up and scraped.".into(),
-                        description: format!(
-                            "Prometheus has had no successful scrape of job {} in namespace {ns} for {}: every agent pod is down, or the ServiceMonitor {} has no target (Prometheus' serviceMonitorSelector, the Service's endpoints, the NetworkPolicy).",
-                            self.agent_job,
-                            a.agent_down.r#for,
-                            self.agent_monitor
-                        ),
-                    },
+                    self.agent_down(),
                     Rule {
                         alert: "AgentHighErrorRatio",
                         expr: format!(

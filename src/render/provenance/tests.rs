@@ -104,6 +104,7 @@ agent:
 autoscaling: {enabled: false, behavior: {scaleDown: {selectPolicy: Min}}}
 keda:
   enabled: true
+  idleReplicaCount: 0
   prometheus: {enabled: true, threshold: '100'}
   triggers:
     queue: {type: aws-sqs-queue, metadata: {queueURL: 'https://sqs.eu-west-1.amazonaws.com/1/tasks', queueLength: '5'}, authenticationRef: {name: sqs-auth}}

@@ -161,6 +161,7 @@ pub const TYPED: &[Rendered] = &[
     // Around the agent workload: scaling behavior, the budget, the ServiceMonitor, the Ingress.
     row(&[], "HorizontalPodAutoscaler/agent-hpa", "spec.behavior", "autoscaling.behavior"),
     row(&[], "ScaledObject/agent-scaledobject", "spec.advanced.horizontalPodAutoscalerConfig.behavior", "autoscaling.behavior"),
+    row(&[], "ScaledObject/agent-scaledobject", "spec.idleReplicaCount", "keda.idleReplicaCount"),
     row(&["AGT170"], "PodDisruptionBudget/agent-pdb", "spec.minAvailable", "disruptionBudget.minAvailable"),
     row(&[], "PodDisruptionBudget/agent-pdb", "spec.unhealthyPodEvictionPolicy", "disruptionBudget.unhealthyPodEvictionPolicy"),
     row(&[], "ServiceMonitor/agent-metrics", "spec.endpoints[0].scheme", "monitoring.serviceMonitor.scheme"),

@@ -24,6 +24,7 @@ mod dns;
 mod env;
 mod fit;
 mod grammar;
+mod keda;
 mod lifecycle;
 mod monitoring;
 mod operations;

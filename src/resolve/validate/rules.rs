@@ -27,6 +27,8 @@ pub(super) const RULES: &[fn(&mut Checker, &Config)] = &[
     operations::vpa,
     operations::keda,
     super::around::keda_triggers,
+    super::keda::scale_to_zero,
+    super::keda::authentications,
     operations::external_secret,
     fit::ports,
     super::env::env,
