@@ -21,6 +21,7 @@ use crate::resolve::merge::Merged;
 
 mod around;
 mod dns;
+mod exposure;
 mod fit;
 mod grammar;
 mod lifecycle;
@@ -416,7 +417,7 @@ pub fn validate(merged: &Merged) -> Result<(), Error> {
         merged,
         diags: Vec::new(),
     };
-    for group in RULES {
+    for group in RULES.iter().chain(exposure::RULES) {
         group(&mut k, &merged.config);
     }
     if k.diags.is_empty() {
