@@ -2,7 +2,8 @@
 //! (`around`): the Service an extra port has to itself (`agent.ports.<name>.service: {...}`)
 //! and the NetworkPolicy rule that lets in the traffic its load balancer or node port
 //! forwards, and the HTTPRoute's further rules and hosts (`httpRoute.extraPaths`,
-//! `httpRoute.extraHosts`). Pure functions of the configuration; the templates place them.
+//! `httpRoute.extraHosts`), and the TLS the agent ServiceMonitor scrapes the agent over.
+//! Pure functions of the configuration; the templates place them.
 
 use serde_json::{Map, Value as J, json};
 
@@ -176,4 +177,16 @@ fn route_hosts(cfg: &Config, names: &Names) -> Vec<J> {
             })
         })
         .collect()
+}
+
+/// The agent ServiceMonitor endpoint's `tlsConfig` (the operator's `SafeTLSConfig` shape):
+/// only what is set, `insecureSkipVerify` only when `true`.
+pub fn scrape_tls(t: &crate::config::ScrapeTls) -> J {
+    let mut j = crate::render::parts::present_json(t);
+    if !t.insecure_skip_verify
+        && let Some(m) = j.as_object_mut()
+    {
+        m.remove("insecureSkipVerify");
+    }
+    j
 }

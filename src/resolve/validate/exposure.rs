@@ -184,8 +184,14 @@ fn route_port(k: &mut Checker, c: &Config, path: &str, port: Option<&str>) {
         k.cross(
             path,
             &format!("agent.ports.{name}.service"),
-            format!("the port `{name}` is not on `agent-service`, which the HTTPRoute sends to"),
-            format!("set `agent.ports.{name}.service: true`"),
+            match p.service.own() {
+                Some(_) => format!(
+                    "the port `{name}` is on its own Service `{}`, not on `agent-service`, which the HTTPRoute sends to",
+                    Names::of(c).port_service(name)
+                ),
+                None => format!("the port `{name}` is not on `agent-service`, which the HTTPRoute sends to"),
+            },
+            format!("set `agent.ports.{name}.service: true` (on `agent-service`), or send the route to another port"),
         );
     } else if p.protocol != Protocol::Tcp {
         k.cross(

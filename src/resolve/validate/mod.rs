@@ -30,6 +30,7 @@ mod pod;
 mod policy;
 mod redis;
 mod rules;
+mod scrape;
 mod version;
 
 pub use grammar::{Kind, check_image, parse_cidr, parse_duration, parse_quantity};
@@ -417,7 +418,7 @@ pub fn validate(merged: &Merged) -> Result<(), Error> {
         merged,
         diags: Vec::new(),
     };
-    for group in RULES.iter().chain(exposure::RULES) {
+    for group in RULES.iter().chain(exposure::RULES).chain(scrape::RULES) {
         group(&mut k, &merged.config);
     }
     if k.diags.is_empty() {
