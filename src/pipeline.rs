@@ -147,6 +147,9 @@ pub fn build(renderer: &Renderer, inputs: &Inputs) -> Result<(Merged, Bundle)> {
     bundle
         .notes
         .extend(crate::render::notes::shared_namespace(&merged));
+    bundle
+        .notes
+        .extend(crate::render::notes::platform_user(&merged));
     Ok((merged, bundle))
 }
 

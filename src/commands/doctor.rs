@@ -54,11 +54,7 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
             }
         };
         let cfg = &r.merged.config;
-        let expect = if cfg.create_namespace {
-            std::collections::BTreeMap::new()
-        } else {
-            crate::render::pod_security_labels(cfg)
-        };
+        let expect = crate::cluster::doctor::expected_labels(cfg);
         let report = cluster.doctor(
             &objects,
             &cfg.namespace,

@@ -330,6 +330,10 @@ pub struct ServiceMonitor {
     /// Relabelings of the agent's scraped series before they are stored
     /// (`metricRelabelings`), in order, e.g. dropping a costly metric. Default: none.
     pub metric_relabelings: Vec<Relabeling>,
+    /// TLS of the scrape, with `scheme: https`: the CA (`ca`), a client certificate (`cert`,
+    /// `keySecret`), `serverName`, `insecureSkipVerify`. Default: unset (Prometheus' system
+    /// CAs, the scraped address as the name).
+    pub tls_config: Option<super::ScrapeTls>,
 }
 
 /// A scrape scheme.
@@ -421,6 +425,7 @@ impl Default for ServiceMonitor {
             honor_labels: false,
             relabelings: Vec::new(),
             metric_relabelings: Vec::new(),
+            tls_config: None,
         }
     }
 }

@@ -430,7 +430,14 @@ pub struct HttpRoute {
     pub hostnames: Vec<String>,
     /// Path prefixes sent to the agent. Default: `["/"]`.
     pub paths: Vec<String>,
-    /// Annotations on the HTTPRoute. Default: none.
+    /// Further rules, keyed by a name: a path to a port of `agent-service` (`http` or an
+    /// `agent.ports` entry with `service: true`), e.g. `websocket: {path: /ws, port: ws}`.
+    /// Default: none.
+    pub extra_paths: BTreeMap<String, super::RoutePath>,
+    /// Further hosts, keyed by a name: each its own HTTPRoute `agent-route-<name>` on the same
+    /// Gateways (`host`, `paths`, `pathType`, `port`, `sectionName`). Default: none.
+    pub extra_hosts: BTreeMap<String, super::RouteHost>,
+    /// Annotations on the HTTPRoute (and each `extraHosts` route). Default: none.
     pub annotations: BTreeMap<String, String>,
     /// Namespaces of the gateway's proxy pods, admitted to the agent port by the NetworkPolicy.
     /// Unset: the `parentRefs`' namespaces (the Gateways' own, which is where most
@@ -445,6 +452,8 @@ impl Default for HttpRoute {
             parent_refs: Vec::new(),
             hostnames: Vec::new(),
             paths: vec!["/".into()],
+            extra_paths: BTreeMap::new(),
+            extra_hosts: BTreeMap::new(),
             annotations: BTreeMap::new(),
             proxy_namespaces: None,
         }

@@ -123,6 +123,12 @@ impl Names {
         format!("{}{base}", self.prefix)
     }
 
+    /// The Service of the extra port `port` alone (`agent.ports.<port>.service: {...}`):
+    /// `agent-service-<port>`.
+    pub fn port_service(&self, port: &str) -> String {
+        format!("{}-{port}", self.get("agent-service"))
+    }
+
     /// `instance`, when set.
     pub fn instance(&self) -> Option<&str> {
         self.instance.as_deref()

@@ -1,6 +1,7 @@
 //! The monitoring settings beyond the agent's ServiceMonitor: the metric names the agent is
 //! assumed to expose, the `redis_exporter` sidecar, the alerts (PrometheusRule) and the Grafana
-//! dashboard. Types, documentation and defaults only (see the module above).
+//! dashboard, and the TLS the agent ServiceMonitor scrapes over (`tlsConfig`). Types,
+//! documentation and defaults only (see the module above).
 
 use std::collections::BTreeMap;
 
@@ -296,4 +297,47 @@ impl Default for Dashboard {
             folder: "AI agents".into(),
         }
     }
+}
+
+/// How Prometheus checks the agent's metrics endpoint over TLS (the agent ServiceMonitor
+/// endpoint's `tlsConfig`; needs `scheme: https`). Every file it names comes from a Secret or
+/// ConfigMap in the agent's namespace, which the Prometheus Operator reads.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScrapeTls {
+    /// The CA that signed the agent's certificate: `{secret: {name, key}}` or `{configMap:
+    /// {name, key}}`. Unset: Prometheus' system CAs.
+    pub ca: Option<TlsRef>,
+    /// A client certificate for mutual TLS (with `keySecret`): `{secret: ...}` or
+    /// `{configMap: ...}`. Default: unset.
+    pub cert: Option<TlsRef>,
+    /// The client certificate's private key, from a Secret: `{name, key}`. Default: unset.
+    pub key_secret: Option<KeyRef>,
+    /// The name the agent's certificate must carry, when it is not the address scraped (a pod
+    /// IP), e.g. `agent-service.agents.svc`. Default: unset.
+    pub server_name: Option<String>,
+    /// Skip checking the agent's certificate (anyone on the path can read and change the
+    /// scrape). Refused with `ca` or `serverName` (they would be ignored); written only when
+    /// set `true` here. Default: `false`.
+    pub insecure_skip_verify: bool,
+}
+
+/// A file for TLS from a Secret or a ConfigMap (exactly one).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct TlsRef {
+    /// A key of a Secret.
+    pub secret: Option<KeyRef>,
+    /// A key of a ConfigMap.
+    pub config_map: Option<KeyRef>,
+}
+
+/// A key of a Secret or ConfigMap in the agent's namespace.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct KeyRef {
+    /// The Secret's or ConfigMap's name (required).
+    pub name: String,
+    /// The key in it, e.g. `ca.crt` (required).
+    pub key: String,
 }

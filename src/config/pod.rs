@@ -15,6 +15,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::INT32_MAX;
+use super::exposure::PortService;
 use super::fit::EnvValue;
 use super::workloads::{PullPolicy, Resources};
 
@@ -260,8 +261,11 @@ pub struct Port {
     /// Application protocol, e.g. `grpc`, `http`, `kubernetes.io/h2c` (set on the Service
     /// port, for load balancers and meshes). Default: unset.
     pub app_protocol: Option<String>,
-    /// Expose the port on the Service `agent-service` (same number and name). Default: `false`.
-    pub service: bool,
+    /// `true`: expose the port on the Service `agent-service` (same number and name); a map:
+    /// on a Service of its own, `agent-service-<name>`, with this port alone (`type`,
+    /// `annotations`, `loadBalancerSourceRanges`, `externalTrafficPolicy`), e.g. a public UDP
+    /// load balancer while the HTTP API stays cluster-internal. Default: `false`.
+    pub service: PortService,
     /// Who the NetworkPolicy lets in: `callers` (where the agent's main port is reachable
     /// from: the agent's namespace, `networkPolicy.ingressNamespaces`, the ingress controller,
     /// the gateway) or `ingressFrom` (only the `networkPolicy.ingressFrom` rules that list the
@@ -275,7 +279,7 @@ impl Default for Port {
             port: 0,
             protocol: Protocol::Tcp,
             app_protocol: None,
-            service: false,
+            service: PortService::Shared(false),
             from: PortFrom::Callers,
         }
     }

@@ -142,7 +142,8 @@ pub trait Provenance {
     /// is kept, with a note naming the setting and where it is written, and does not count.
     /// One mechanism for every rule: the table of which setting turns off which rule is the
     /// caller's (`render::provenance`), which knows the settings.
-    fn intent(&self, rule: &Rule, object: &str) -> Option<String>;
+    /// `path` is where in the object the finding is (a rule's index in a list, say).
+    fn intent(&self, rule: &Rule, object: &str, path: &[Seg]) -> Option<String>;
 }
 
 /// No provenance: no typed setting turns any rule off (change impact compares objects only, and
@@ -150,7 +151,7 @@ pub trait Provenance {
 pub struct Typed;
 
 impl Provenance for Typed {
-    fn intent(&self, _: &Rule, _: &str) -> Option<String> {
+    fn intent(&self, _: &Rule, _: &str, _: &[Seg]) -> Option<String> {
         None
     }
 }
@@ -233,7 +234,7 @@ pub fn lint(objects: &[&J], provenance: &dyn Provenance) -> Vec<Finding> {
         all.extend(out.findings);
     }
     for f in &mut all {
-        f.intent = provenance.intent(f.rule, &f.object);
+        f.intent = provenance.intent(f.rule, &f.object, &f.path);
     }
     all
 }

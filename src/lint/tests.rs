@@ -73,7 +73,7 @@ fn batch_job() -> J {
 /// No typed setting turns anything off.
 struct Patched;
 impl Provenance for Patched {
-    fn intent(&self, _: &Rule, _: &str) -> Option<String> {
+    fn intent(&self, _: &Rule, _: &str, _: &[Seg]) -> Option<String> {
         None
     }
 }

@@ -144,6 +144,9 @@ fn endpoint(cfg: &Config) -> J {
     if !sm.metric_relabelings.is_empty() {
         e["metricRelabelings"] = J::Array(steps(&sm.metric_relabelings));
     }
+    if let Some(tls) = &sm.tls_config {
+        e["tlsConfig"] = crate::render::exposure::scrape_tls(tls);
+    }
     e
 }
 

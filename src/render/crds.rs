@@ -127,6 +127,52 @@ pub struct Endpoint {
     /// Relabelings of the scraped series.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metric_relabelings: Option<Vec<RelabelConfig>>,
+    /// TLS of the scrape.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_config: Option<TlsConfig>,
+}
+
+/// A ServiceMonitor endpoint's `tlsConfig`, the fields agentctl writes.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TlsConfig {
+    /// The CA.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca: Option<SecretOrConfigMap>,
+    /// The client certificate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cert: Option<SecretOrConfigMap>,
+    /// The client key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_secret: Option<KeySelector>,
+    /// The name checked on the target's certificate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_name: Option<String>,
+    /// Skip the check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub insecure_skip_verify: Option<bool>,
+}
+
+/// A Secret's or ConfigMap's key.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SecretOrConfigMap {
+    /// From a Secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<KeySelector>,
+    /// From a ConfigMap.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_map: Option<KeySelector>,
+}
+
+/// A key of a Secret or ConfigMap.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeySelector {
+    /// Its name.
+    pub name: String,
+    /// The key.
+    pub key: String,
 }
 
 /// A relabeling step of a ServiceMonitor endpoint (the operator's `RelabelConfig`).

@@ -20,6 +20,7 @@ pub mod bundle;
 pub mod claims;
 pub mod crds;
 pub mod custom;
+pub mod exposure;
 pub mod fit;
 pub mod flux;
 pub mod httproute;
@@ -398,6 +399,7 @@ fn context(cfg: &Config, names: &[&str]) -> Result<J> {
     if let J::Object(m) = &mut ctx {
         m.extend(fit);
         m.extend(around::context(cfg, &nm));
+        m.extend(exposure::context(cfg, &nm));
         m.insert("limit_range_default".into(), limit_range_default(cfg));
     }
     Ok(ctx)

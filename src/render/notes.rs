@@ -1,7 +1,8 @@
 //! The notes render prints once per deployment (beside the lint warnings): what a switch
 //! turned off that other settings asked for (`redis.enabled: false`), so a user who turned the
-//! in-cluster Redis off reads in one place what went with it. Pure: a merged configuration in,
-//! text out.
+//! in-cluster Redis off reads in one place what went with it; and what a setting meant for
+//! another platform does here (`runAsUser: null` outside OpenShift). Pure: a merged
+//! configuration in, text out.
 
 use crate::resolve::merge::Merged;
 
@@ -69,4 +70,68 @@ pub fn shared_namespace(merged: &Merged) -> Option<String> {
         text.push_str(&format!("\n  - `instance: {i}`: every object is named `{i}-...` and selects only the pods labelled `app.kubernetes.io/instance: {i}`"));
     }
     Some(text)
+}
+
+/// The one note of `agent.runAsUser: null` or `redis.runAsUser: null` where nothing says the
+/// platform assigns a user (no `openshift.io/` key among the namespace's labels and
+/// annotations): the containers then run as their image's `USER`, and `runAsNonRoot: true`
+/// (which stays) makes the kubelet refuse to start one whose user is root or a name.
+pub fn platform_user(merged: &Merged) -> Option<String> {
+    let c = &merged.config;
+    let marked = c
+        .namespace_labels
+        .keys()
+        .chain(c.namespace_annotations.keys())
+        .any(|k| k.contains("openshift.io/"));
+    if marked {
+        return None;
+    }
+    let mut unset = Vec::new();
+    if c.agent.run_as_user.is_none() {
+        unset.push(("agent.runAsUser", c.agent.image.as_str(), "the agent"));
+    }
+    if c.redis.enabled && c.redis.run_as_user.is_none() {
+        unset.push(("redis.runAsUser", c.redis.image.as_str(), "Redis"));
+    }
+    if unset.is_empty() {
+        return None;
+    }
+    let mut text = String::from(
+        "`runAsUser: null` leaves the user to the platform, and nothing here marks one that assigns it (OpenShift's SCC; a namespace with an `openshift.io/` label or annotation): the containers run as their image's `USER`, and `runAsNonRoot: true` stays, so the kubelet refuses to start one whose user is root or a name (CreateContainerConfigError):",
+    );
+    for (path, image, who) in unset {
+        let at = merged
+            .origin(path)
+            .map(|s| format!(" ({})", s.source.locate(s.pos)))
+            .unwrap_or_default();
+        let root = official_redis(image)
+            .then_some(" (the official Redis image's user is root: it will not start)")
+            .unwrap_or_default();
+        text.push_str(&format!(
+            "\n  - `{path}: null`{at}: {who} runs as the `USER` of `{image}`{root}; set `{path}` to a UID (e.g. 10001) unless the platform assigns one"
+        ));
+    }
+    Some(text)
+}
+
+/// Whether `image` is Docker's official Redis image, whose default user is root.
+fn official_redis(image: &str) -> bool {
+    let repo = image.split(['@', ':']).next().unwrap_or(image);
+    matches!(
+        repo,
+        "redis" | "library/redis" | "docker.io/redis" | "docker.io/library/redis"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::official_redis;
+
+    #[test]
+    fn the_official_redis_image_is_known_by_its_repository() {
+        assert!(official_redis("redis:7.2-alpine"));
+        assert!(official_redis("docker.io/library/redis@sha256:00"));
+        assert!(!official_redis("bitnami/redis:7.2"));
+        assert!(!official_redis("registry.example.com/redis:7"));
+    }
 }

@@ -93,7 +93,7 @@ pub fn context(cfg: &Config) -> Map<String, J> {
         "service_extra_ports".into(),
         J::Array(
             every_port()
-                .filter(|(_, p)| p.service)
+                .filter(|(_, p)| p.service.shared())
                 .map(|(n, p)| {
                     let mut s =
                         json!({"name": n, "port": p.port, "targetPort": n, "protocol": p.protocol});
@@ -502,7 +502,7 @@ mod tests {
             Port {
                 port: 9000,
                 app_protocol: Some("grpc".into()),
-                service: true,
+                service: crate::config::PortService::Shared(true),
                 ..Port::default()
             },
         );

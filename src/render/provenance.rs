@@ -19,6 +19,7 @@ use crate::lint::{self, Finding, Origin, Provenance, Rule};
 use crate::render::patches::Applied;
 use crate::resolve::merge::{Merged, compact};
 
+mod exposure;
 mod overrides;
 mod typed;
 pub use overrides::{Before, Override, before, follow, overrides};
@@ -270,15 +271,22 @@ const INTENTS: &[Intent] = &[
 ];
 
 impl Provenance for Known<'_> {
-    fn intent(&self, rule: &Rule, object: &str) -> Option<String> {
-        let (_, path, _) = INTENTS
-            .iter()
-            .find(|(id, _, off)| *id == rule.id && off(&self.merged.config))?;
-        // The typed Service type speaks for `agent-service` only.
-        let service = crate::config::Names::of(&self.merged.config).get("agent-service");
-        if rule.id == "AGT140" && object != format!("Service/{service}") {
-            return None;
-        }
+    fn intent(&self, rule: &Rule, object: &str, at: &[Seg]) -> Option<String> {
+        let own = exposure::intent(&self.merged.config, &self.objects, rule.id, object, at);
+        let path = match &own {
+            Some(p) => p.as_str(),
+            None => {
+                let (_, path, _) = INTENTS
+                    .iter()
+                    .find(|(id, _, off)| *id == rule.id && off(&self.merged.config))?;
+                // The typed Service type speaks for `agent-service` only.
+                let service = crate::config::Names::of(&self.merged.config).get("agent-service");
+                if rule.id == "AGT140" && object != format!("Service/{service}") {
+                    return None;
+                }
+                path
+            }
+        };
         let value = self
             .merged
             .origin(path)

@@ -97,6 +97,10 @@ const REWRITES: &[(&str, &str)] = &[
         "managed-redis-keeps-in-cluster-extras",
         "three in-cluster Redis features to turn off, one line each",
     ),
+    (
+        "servicemonitor-tls",
+        "five scrape TLS problems, one line each",
+    ),
     ("binary-garbage", "the bad file is not text at all"),
     (
         "billion-laughs",

@@ -37,6 +37,7 @@ mod escape_keys;
 mod escape_limits;
 mod escape_shapes;
 mod fit_around;
+mod fit_exposure;
 mod fit_trial;
 mod fit_typed;
 mod gitops;

@@ -147,8 +147,20 @@ pub fn examine(objects: &[J], namespace: &str, snap: &Snapshot, render_with: Ren
     examine_in(objects, namespace, &BTreeMap::new(), snap, render_with)
 }
 
+/// The labels an existing namespace must carry for `cfg` (`createNamespace: false`): what the
+/// render's Namespace would, `namespaceLabels` and the Pod Security labels (theirs win, as in
+/// the render). None when the render creates the namespace.
+pub fn expected_labels(cfg: &crate::config::Config) -> BTreeMap<String, String> {
+    if cfg.create_namespace {
+        return BTreeMap::new();
+    }
+    let mut labels = cfg.namespace_labels.clone();
+    labels.extend(crate::render::pod_security_labels(cfg));
+    labels
+}
+
 /// [`examine`], for a namespace the render does not create (`createNamespace: false`) and
-/// whose labels (`expect`: the Pod Security ones the render relies on) are a prerequisite.
+/// whose labels (`expect`: [`expected_labels`]) are a prerequisite.
 pub fn examine_in(
     objects: &[J],
     namespace: &str,

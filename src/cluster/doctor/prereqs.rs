@@ -23,8 +23,8 @@ pub(super) fn check(cx: &Cx, r: &mut Report) {
     priority(cx, r);
 }
 
-/// The existing namespace of a render that does not create it, and the Pod Security labels
-/// the render relies on.
+/// The existing namespace of a render that does not create it, and the labels the render
+/// relies on: the Pod Security ones and `namespaceLabels` (a policy or mesh selecting on them).
 fn namespace(cx: &Cx, r: &mut Report) {
     if cx.expect.is_empty() {
         return;
@@ -56,7 +56,7 @@ fn namespace(cx: &Cx, r: &mut Report) {
                 .copied()
                 .collect();
             if wrong.is_empty() {
-                pass(r, "namespace", format!("namespace {ns} carries the Pod Security labels the render relies on"));
+                pass(r, "namespace", format!("namespace {ns} carries the labels the render relies on (Pod Security, namespaceLabels)"));
             } else {
                 let what: Vec<String> = wrong
                     .iter()
@@ -69,7 +69,7 @@ fn namespace(cx: &Cx, r: &mut Report) {
                     check: "namespace",
                     subject: format!("Namespace {ns}"),
                     cause: format!(
-                        "the existing namespace does not carry the Pod Security labels the render relies on: {}",
+                        "the existing namespace does not carry the labels the render relies on (Pod Security, namespaceLabels): {}",
                         what.join(", ")
                     ),
                     fix: vec![label(&wrong)],

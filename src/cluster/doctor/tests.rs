@@ -618,3 +618,52 @@ fn with_an_instance_only_its_pods_are_examined_and_its_objects_known_by_name() {
         nodes.fix
     );
 }
+
+#[test]
+fn an_existing_namespace_is_checked_for_its_namespace_labels_too() {
+    let mut cfg = crate::config::Config {
+        create_namespace: false,
+        ..crate::config::Config::default()
+    };
+    cfg.namespace_labels = BTreeMap::from([
+        ("istio-injection".to_owned(), "enabled".to_owned()),
+        ("team".to_owned(), "research".to_owned()),
+    ]);
+    let expect = expected_labels(&cfg);
+    assert_eq!(
+        expect.get("istio-injection").map(String::as_str),
+        Some("enabled")
+    );
+    assert!(
+        expect.contains_key("pod-security.kubernetes.io/enforce"),
+        "{expect:?}"
+    );
+    // The render creates the namespace: nothing to check on a live one.
+    let created = crate::config::Config {
+        namespace_labels: cfg.namespace_labels.clone(),
+        ..crate::config::Config::default()
+    };
+    assert!(expected_labels(&created).is_empty());
+    // A live namespace with the Pod Security labels but a wrong and a missing namespaceLabel:
+    // one finding names both, one command sets them.
+    let mut live: BTreeMap<String, String> = crate::render::pod_security_labels(&cfg);
+    live.insert("istio-injection".to_owned(), "disabled".to_owned());
+    let mut snap = healthy();
+    snap.namespace_labels = Some(Some(live));
+    let r = examine_in(&[deployment(), hpa()], "ns", &expect, &snap, &render_with);
+    assert_eq!(r.findings.len(), 1, "{r:#?}");
+    let f = &r.findings[0];
+    assert!(
+        f.cause.contains("istio-injection=disabled (not enabled)"),
+        "{f:#?}"
+    );
+    assert!(f.cause.contains("team missing (wants research)"), "{f:#?}");
+    assert_eq!(
+        f.fix,
+        ["kubectl label namespace ns istio-injection=enabled team=research --overwrite"]
+    );
+    // All there: passes.
+    snap.namespace_labels = Some(Some(expect.clone()));
+    let r = examine_in(&[deployment(), hpa()], "ns", &expect, &snap, &render_with);
+    assert!(r.findings.is_empty(), "{r:#?}");
+}

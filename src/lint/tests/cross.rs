@@ -354,7 +354,7 @@ fn a_persistent_redis_needs_a_backup_that_reaches_it() {
 /// A typed setting that turns one rule off.
 struct Off(&'static str);
 impl Provenance for Off {
-    fn intent(&self, rule: &Rule, _: &str) -> Option<String> {
+    fn intent(&self, rule: &Rule, _: &str, _: &[Seg]) -> Option<String> {
         (rule.id == self.0).then(|| "off by `networkPolicy.enabled: false`".to_owned())
     }
 }

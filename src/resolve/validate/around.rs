@@ -342,7 +342,7 @@ fn backend_port(k: &mut Checker, c: &Config, path: &str, port: Option<&str>) {
             c.agent
                 .ports
                 .iter()
-                .filter(|(_, p)| p.service)
+                .filter(|(_, p)| p.service.shared())
                 .map(|(n, _)| n.as_str()),
         );
         let hint = crate::suggest::did_you_mean(name, known.iter().copied());
@@ -364,7 +364,7 @@ fn backend_port(k: &mut Checker, c: &Config, path: &str, port: Option<&str>) {
         );
         return;
     };
-    if !p.service {
+    if !p.service.shared() {
         k.cross(
             path,
             &format!("agent.ports.{name}.service"),

@@ -22,6 +22,7 @@ use crate::resolve::merge::Merged;
 mod around;
 mod dns;
 mod env;
+mod exposure;
 mod fit;
 mod grammar;
 mod keda;
@@ -33,6 +34,7 @@ mod policy;
 mod redis;
 mod rules;
 mod scheduling;
+mod scrape;
 mod version;
 
 pub use grammar::{Kind, check_image, parse_cidr, parse_duration, parse_quantity};
@@ -420,7 +422,7 @@ pub fn validate(merged: &Merged) -> Result<(), Error> {
         merged,
         diags: Vec::new(),
     };
-    for group in RULES {
+    for group in RULES.iter().chain(exposure::RULES).chain(scrape::RULES) {
         group(&mut k, &merged.config);
     }
     if k.diags.is_empty() {

@@ -269,7 +269,7 @@ pub(super) fn parts(k: &mut Checker, c: &Config) {
             );
         }
         if p.from == PortFrom::IngressFrom
-            && p.service
+            && p.service.exposed()
             && c.network_policy.enabled
             && !c
                 .network_policy

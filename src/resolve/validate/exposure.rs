@@ -1,0 +1,211 @@
+//! Exposure beyond `agent-service` and the Ingress: the Service an extra port has to itself
+//! (`agent.ports.<name>.service: {...}`: fields that need a `type` they lack, source ranges
+//! that are no CIDR, a name over a Service's 63 characters) and the HTTPRoute's further paths
+//! and hosts (`httpRoute.extraPaths`, `httpRoute.extraHosts`: each path or host once, each to
+//! a TCP port of `agent-service` the gateway's proxies are let in to).
+
+use super::{Checker, label_key, label_key_suggestion};
+use crate::config::{Config, Names, OwnService, PortFrom, Protocol, ServiceType};
+
+/// The rule groups of this file, run after [`super::rules::RULES`].
+pub(super) const RULES: &[fn(&mut Checker, &Config)] = &[port_services, route_extras];
+
+/// Every extra port's own Service.
+fn port_services(k: &mut Checker, c: &Config) {
+    let names = Names::of(c);
+    let agent = c
+        .agent
+        .ports
+        .iter()
+        .map(|(n, p)| (format!("agent.ports.{n}.service"), n, p));
+    let sidecars = c.agent.sidecars.iter().flat_map(|(s, sc)| {
+        sc.ports
+            .iter()
+            .map(move |(n, p)| (format!("agent.sidecars.{s}.ports.{n}.service"), n, p))
+    });
+    let all: Vec<_> = agent.chain(sidecars).collect();
+    for (path, name, p) in all {
+        if let Some(s) = p.service.own() {
+            own_service(k, &path, &names.port_service(name), s);
+        }
+    }
+}
+
+fn own_service(k: &mut Checker, path: &str, service: &str, s: &OwnService) {
+    if service.len() > 63 {
+        k.fail_key(
+            path.rsplit_once(".service").map_or(path, |(port, _)| port),
+            format!(
+                "its Service `{service}` would be {} characters long, over the 63 of a Service name (an RFC 1035 label)",
+                service.len()
+            ),
+            Some("use a shorter port name or `instance`".into()),
+        );
+    }
+    let ty = s.service_type;
+    if !s.load_balancer_source_ranges.is_empty() && ty != ServiceType::LoadBalancer {
+        k.fail(
+            &format!("{path}.loadBalancerSourceRanges"),
+            format!("`loadBalancerSourceRanges` limits a load balancer's clients, and this Service is `{ty:?}`"),
+            Some(format!("set `{path}.type: LoadBalancer`, or remove `loadBalancerSourceRanges`")),
+        );
+    }
+    for (i, cidr) in s.load_balancer_source_ranges.iter().enumerate() {
+        k.cidr(&format!("{path}.loadBalancerSourceRanges.{i}"), cidr);
+    }
+    if s.external_traffic_policy.is_some() && ty == ServiceType::ClusterIP {
+        k.fail(
+            &format!("{path}.externalTrafficPolicy"),
+            "`externalTrafficPolicy` is for traffic from outside the cluster, and this Service is `ClusterIP`".into(),
+            Some(format!("set `{path}.type: LoadBalancer` (or `NodePort`), or remove `externalTrafficPolicy`")),
+        );
+    }
+    for key in s.annotations.keys() {
+        if let Err(why) = label_key(key) {
+            let help = label_key_suggestion(key).map(|fixed| format!("did you mean `{fixed}`?"));
+            k.fail_key(
+                &format!("{path}.annotations.{key}"),
+                format!("`{key}` is not a valid annotation key: {why}"),
+                help,
+            );
+        }
+    }
+}
+
+/// `httpRoute.extraPaths` and `httpRoute.extraHosts`, when the route is rendered.
+fn route_extras(k: &mut Checker, c: &Config) {
+    let r = &c.http_route;
+    if !r.enabled {
+        return;
+    }
+    let mut seen: Vec<&str> = r.paths.iter().map(String::as_str).collect();
+    for (name, e) in &r.extra_paths {
+        let path = format!("httpRoute.extraPaths.{name}");
+        let p = e.path.as_str();
+        if p.is_empty() {
+            k.fail(
+                &path,
+                "the entry has no `path`".into(),
+                Some(format!("add `path: /{name}` (the HTTP path it serves)")),
+            );
+        } else if seen.contains(&p) {
+            k.fail(
+                &format!("{path}.path"),
+                format!(
+                    "the path `{p}` is already sent elsewhere on this route: one path, one backend"
+                ),
+                Some(format!(
+                    "remove `{p}` from `httpRoute.paths` or from one `httpRoute.extraPaths` entry"
+                )),
+            );
+        } else {
+            k.http_path(&format!("{path}.path"), p, "path");
+        }
+        seen.push(p);
+        route_port(k, c, &format!("{path}.port"), e.port.as_deref());
+    }
+    let mut hosts: Vec<&str> = r.hostnames.iter().map(String::as_str).collect();
+    let route = Names::of(c).get("agent-route");
+    for (name, e) in &r.extra_hosts {
+        let path = format!("httpRoute.extraHosts.{name}");
+        if super::dns1123_label(name).is_err() || route.len() + 1 + name.len() > 253 {
+            k.fail_key(
+                &path,
+                format!("`{name}` names the HTTPRoute `{route}-{name}`: use lowercase letters, digits and '-'"),
+                Some(format!("e.g. `{}`", super::suggest_name(name, false))),
+            );
+        }
+        if e.host.is_empty() {
+            k.fail(
+                &path,
+                "the entry has no `host`".into(),
+                Some("add `host: NAME`, e.g. `host: agents.internal.example.com`".into()),
+            );
+        } else {
+            k.hostname(&format!("{path}.host"), &e.host);
+            if hosts.contains(&e.host.as_str()) {
+                k.fail(
+                    &format!("{path}.host"),
+                    format!("the host `{}` is also in `httpRoute.hostnames` or another `httpRoute.extraHosts` entry", e.host),
+                    Some("list each host once: a host has one set of rules".into()),
+                );
+            }
+            hosts.push(&e.host);
+        }
+        if e.paths.is_empty() {
+            k.fail(
+                &format!("{path}.paths"),
+                "the host has no paths: its route would send nothing to the agent".into(),
+                Some("list at least one, e.g. `paths: [/]`".into()),
+            );
+        }
+        for (i, p) in e.paths.iter().enumerate() {
+            k.http_path(&format!("{path}.paths.{i}"), p, "path");
+        }
+        route_port(k, c, &format!("{path}.port"), e.port.as_deref());
+    }
+}
+
+/// A backend port of an HTTPRoute: `http`, or an `agent.ports` entry on `agent-service`, over
+/// TCP, that the gateway's proxies are let in to.
+fn route_port(k: &mut Checker, c: &Config, path: &str, port: Option<&str>) {
+    let Some(name) = port.filter(|p| *p != "http") else {
+        return;
+    };
+    let shared = || {
+        std::iter::once("http").chain(
+            c.agent
+                .ports
+                .iter()
+                .filter(|(_, p)| p.service.shared())
+                .map(|(n, _)| n.as_str()),
+        )
+    };
+    let Some(p) = c.agent.ports.get(name) else {
+        let hint = crate::suggest::did_you_mean(name, shared());
+        k.fail(
+            path,
+            format!(
+                "`{name}` is not a port of `agent-service`{}",
+                hint.map(|h| format!(" (did you mean `{h}`?)"))
+                    .unwrap_or_default()
+            ),
+            Some(format!(
+                "name `http` or an `agent.ports` entry with `service: true` (here: {})",
+                shared()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        );
+        return;
+    };
+    if !p.service.shared() {
+        k.cross(
+            path,
+            &format!("agent.ports.{name}.service"),
+            match p.service.own() {
+                Some(_) => format!(
+                    "the port `{name}` is on its own Service `{}`, not on `agent-service`, which the HTTPRoute sends to",
+                    Names::of(c).port_service(name)
+                ),
+                None => format!("the port `{name}` is not on `agent-service`, which the HTTPRoute sends to"),
+            },
+            format!("set `agent.ports.{name}.service: true` (on `agent-service`), or send the route to another port"),
+        );
+    } else if p.protocol != Protocol::Tcp {
+        k.cross(
+            path,
+            &format!("agent.ports.{name}.protocol"),
+            format!("an HTTPRoute carries HTTP over TCP; the port `{name}` is not TCP"),
+            "send the route to a TCP port".into(),
+        );
+    } else if p.from != PortFrom::Callers && c.network_policy.enabled {
+        k.cross(
+            path,
+            &format!("agent.ports.{name}.from"),
+            format!("the NetworkPolicy lets only `networkPolicy.ingressFrom` rules in to the port `{name}`: the gateway's proxies could not reach it"),
+            format!("set `agent.ports.{name}.from: callers` (the gateway's namespaces are callers)"),
+        );
+    }
+}
