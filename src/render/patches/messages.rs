@@ -76,6 +76,13 @@ pub(super) fn lost_message(
                 hint.push_str(
                     "; agentctl knows the fields of this kind that it renders itself: for the operator's other fields, list its CRD under `crds:` (README, \"Custom kinds\"), and the object is checked against the CRD's schema instead",
                 );
+                // Whether the operator's API server keeps it is the CRD's to say, not ours.
+                return (
+                    format!(
+                        "`{field}` is not a field agentctl's model of {id} has at `{shown}` (its CRD is not listed)"
+                    ),
+                    Some(hint),
+                );
             }
             (
                 format!("`{field}` is not a field of {id} at `{shown}`: Kubernetes would drop it"),
