@@ -49,6 +49,9 @@ fi
 
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
+# The memos of single renders (`render -o DIR`'s fast path, see README) go with the scratch
+# directories they describe, not into the user's cache.
+export XDG_CACHE_HOME="$WORK/cache"
 
 # median_ms CMD...: the median wall time of RUNS runs, in milliseconds (3 decimals).
 median_ms() {

@@ -46,6 +46,9 @@ fi
 BUDGET=scripts/instructions.budget
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
+# The memos of single renders (`render -o DIR`'s fast path, see README) go with the scratch
+# directories they describe, not into the user's cache.
+export XDG_CACHE_HOME="$WORK/cache"
 
 # count ARGS...: the instructions (callgrind's "I refs") of one run of agentctl ARGS; with
 # TOGGLE set, only those executed inside that function (callgrind's --toggle-collect).

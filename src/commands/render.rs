@@ -155,7 +155,24 @@ fn single(
     args: &Args,
 ) -> Result<Outcome> {
     let sets = inputs.sets.clone();
+    let context = memo_context(ctx, args);
+    if let Some(context) = &context
+        && let Some(memo) = up_to_date(context, dir)
+    {
+        if !ctx.quiet {
+            crate::say!("{}", memo.said);
+            super::set_note(&sets);
+            let report = output::Report {
+                unchanged: memo.files.into_iter().map(|(name, _)| name).collect(),
+                ..Default::default()
+            };
+            crate::sayln!("{}", report.summary(dir));
+        }
+        return Ok(Outcome::Ok);
+    }
+    let log = context.as_ref().and_then(|_| crate::input::reads::open());
     let rendered = pipeline::build_all(renderer, &[Target::single(inputs, dir)])?;
+    let reads = log.map(crate::input::reads::Open::close);
     let warnings = pipeline::refuse_lint_errors(&rendered)?;
     if !ctx.quiet {
         crate::say!("{warnings}");
@@ -169,6 +186,28 @@ fn single(
         wait: args.wait,
     };
     let written = pipeline::write_all(dir, &rendered, &opts)?;
+    if let (Some(context), Some(reads), Some(r)) = (context, reads, rendered.first())
+        && reads.repeatable
+    {
+        output::memo::save(
+            dir,
+            &output::memo::Memo {
+                version: output::memo::VERSION,
+                context,
+                reads: reads.reads,
+                files: r
+                    .bundle
+                    .files
+                    .iter()
+                    .map(|f| {
+                        let sha = crate::input::reads::sha256_hex(f.content.as_bytes());
+                        (f.name.clone(), sha)
+                    })
+                    .collect(),
+                said: warnings,
+            },
+        );
+    }
     if !ctx.quiet {
         super::set_note(&sets);
     }
@@ -181,6 +220,102 @@ fn single(
         }
     }
     Ok(Outcome::Ok)
+}
+
+/// Turns the fast path off (any value): every single render takes the full path and keeps no
+/// memo.
+pub const NO_MEMO: &str = "AGENTCTL_NO_MEMO";
+
+/// What a single render into a directory depends on besides the files it reads, as a
+/// digest: the binary (its version, and the identity of its file: device, inode, size,
+/// modification and change times), the whole command line as parsed, the current directory,
+/// the style of what it prints, and the environment variables any part of it reads (`HOME`,
+/// `TERM`, `NO_COLOR`; `AGENTCTL_LOCK_TIMEOUT` is in the parsed arguments). `None` when the
+/// render must take the full path: `--check`, `-f -` (standard input cannot be read twice),
+/// [`NO_MEMO`] or a test's fault injection set, or a binary or directory that cannot be told.
+fn memo_context(ctx: Ctx, args: &Args) -> Option<String> {
+    if args.check
+        || args
+            .inputs
+            .files
+            .iter()
+            .any(|f| f == Path::new(crate::input::layers::STDIN))
+        || std::env::var_os(NO_MEMO).is_some()
+        || std::env::var_os("AGENTCTL_TEST_FAULT").is_some()
+    {
+        return None;
+    }
+    let exe = std::fs::metadata(std::env::current_exe().ok()?).ok()?;
+    let mut parts: Vec<Vec<u8>> = vec![
+        b"agentctl render memo".to_vec(),
+        env!("CARGO_PKG_VERSION").as_bytes().to_vec(),
+        binary_identity(&exe).into_bytes(),
+        std::env::current_dir()
+            .ok()?
+            .as_os_str()
+            .as_encoded_bytes()
+            .to_vec(),
+        format!("{args:?}").into_bytes(),
+        format!(
+            "{:?} {:?}",
+            ctx.style,
+            std::io::IsTerminal::is_terminal(&std::io::stderr())
+        )
+        .into_bytes(),
+    ];
+    for var in ["HOME", "TERM", "NO_COLOR"] {
+        parts.push(
+            std::env::var_os(var)
+                .map(|v| [b"=".as_slice(), v.as_encoded_bytes()].concat())
+                .unwrap_or_default(),
+        );
+    }
+    let mut all = Vec::new();
+    for p in parts {
+        all.extend_from_slice(&(p.len() as u64).to_le_bytes());
+        all.extend_from_slice(&p);
+    }
+    Some(crate::input::reads::sha256_hex(&all))
+}
+
+/// The identity of the running binary's file (a rebuilt binary is another one).
+fn binary_identity(exe: &std::fs::Metadata) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        format!(
+            "{} {} {} {}.{} {}.{}",
+            exe.dev(),
+            exe.ino(),
+            exe.size(),
+            exe.mtime(),
+            exe.mtime_nsec(),
+            exe.ctime(),
+            exe.ctime_nsec()
+        )
+    }
+    #[cfg(not(unix))]
+    {
+        format!("{} {:?}", exe.len(), exe.modified().ok())
+    }
+}
+
+/// The memo of `dir` when it proves that a render would change nothing and print only what
+/// it recorded: the same context, every file it read reading again to the same text, none of
+/// the refusals of a single render applying, and the directory holding exactly the files it
+/// left (`output::memo::verify`). Anything else is `None`: the full path decides.
+fn up_to_date(context: &str, dir: &Path) -> Option<output::memo::Memo> {
+    let memo = output::memo::load(dir)?;
+    if memo.context != context || !crate::input::again::unchanged(&memo.reads) {
+        return None;
+    }
+    if refuse_file_name(dir).is_err()
+        || refuse_environment_root(dir).is_err()
+        || refuse_environment_dir(dir).is_err()
+    {
+        return None;
+    }
+    output::memo::verify(dir, &memo.files).then_some(memo)
 }
 
 /// Refuses `-o all.yaml` when nothing is there yet: a file's name, most likely meant as the

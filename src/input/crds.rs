@@ -205,6 +205,14 @@ pub fn read(entry: &mut LocatedCrds, project: Option<&Path>) -> Result<(), Diagn
             .label("not a CRD file")
             .help(h)
     })?;
+    super::reads::note(
+        super::reads::Reached::Crd {
+            root: root.clone(),
+            rel: rel.clone(),
+            entry: entry.rel.clone(),
+        },
+        &text,
+    );
     let docs = yaml::parse_manifests(&text).map_err(|e| {
         // The parser's first line says where (`line 2 column 7: ...`); its excerpt is of the
         // CRD file, not of the file this diagnostic quotes.
@@ -246,6 +254,13 @@ pub fn read(entry: &mut LocatedCrds, project: Option<&Path>) -> Result<(), Diagn
     }
     entry.defs = defs;
     Ok(())
+}
+
+/// The text of a CRD file read again as [`read`] read it (below `root`, the same checks), for
+/// [`super::reads::unchanged`]; `None` when it no longer reads.
+pub(crate) fn read_again(root: &Path, rel: &Path, entry: &str) -> Option<String> {
+    let opened = beneath::open(root, rel).ok()?;
+    read_opened(opened.file, entry).ok()
 }
 
 fn read_opened(file: std::fs::File, rel: &str) -> Result<String, (String, String)> {

@@ -519,12 +519,14 @@ fn file_checked(path: &Path) -> Checked {
 /// Reads an override file already opened (see [`read_opened`]) as a source named `path`.
 pub fn read_source_opened(file: std::fs::File, path: &Path) -> Result<Arc<Source>, Diagnostic> {
     let text = read_opened(file, path, "override file", MAX_FILE_BYTES)?;
+    super::reads::unrepeatable();
     Ok(credentials::source(Origin::File(path.to_owned()), text))
 }
 
 /// Reads an override file as a source (`-`: standard input, shown as `<stdin>`).
 pub fn read_source(path: &Path) -> Result<Arc<Source>, Diagnostic> {
     if path == Path::new(STDIN) {
+        super::reads::unrepeatable();
         let text = read_stdin()?;
         return Ok(credentials::source(
             Origin::File(PathBuf::from(STDIN_SHOWN)),
@@ -532,6 +534,12 @@ pub fn read_source(path: &Path) -> Result<Arc<Source>, Diagnostic> {
         ));
     }
     let text = read_file(path)?;
+    super::reads::note(
+        super::reads::Reached::File {
+            path: path.to_owned(),
+        },
+        &text,
+    );
     Ok(credentials::source(Origin::File(path.to_owned()), text))
 }
 
@@ -593,7 +601,10 @@ pub fn load_partial(inputs: &Inputs) -> (Vec<Layer>, Vec<Diagnostic>, Option<Vec
     for f in &inputs.files {
         let again = f == Path::new(STDIN) && std::mem::replace(&mut stdin_read, true);
         push(match inputs.read.get(f) {
-            Some(source) => text_checked(Arc::clone(source), Listed::Project),
+            Some(source) => {
+                super::reads::unrepeatable();
+                text_checked(Arc::clone(source), Listed::Project)
+            }
             None if again => Checked::failed(vec![
                 Diagnostic::new("`-f -` (standard input) is given more than once")
                     .help("standard input can be read once; save the other input to a file"),

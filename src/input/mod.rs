@@ -7,6 +7,7 @@
 //! and the project file parser ([`project`]). Must not merge, validate across fields, render
 //! or write anything.
 
+pub mod again;
 pub mod beneath;
 pub mod crds;
 pub mod credentials;
@@ -14,5 +15,6 @@ pub mod extras;
 pub mod layers;
 pub mod profiles;
 pub mod project;
+pub mod reads;
 pub mod schema_check;
 pub mod yaml;

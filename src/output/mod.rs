@@ -26,6 +26,7 @@ pub mod diff;
 pub mod files;
 pub mod git;
 pub mod guard;
+pub mod memo;
 pub mod nofollow;
 pub mod state;
 

@@ -48,6 +48,7 @@ mod kubectl;
 mod lint;
 mod manifests;
 mod matrix;
+mod memo;
 mod merge_props;
 mod output_safety;
 mod overrides;

@@ -1,0 +1,186 @@
+//! The memo of a single `render -o DIR` (issue 26's fast path): what its inputs were, the
+//! files it left in `DIR` and what it printed, kept in the user's cache directory, so that a
+//! later render of the same inputs into the same directory can show that nothing changed
+//! without rendering again.
+//!
+//! The memo lives outside the output directory (`$XDG_CACHE_HOME/agentctl/render/`, else
+//! `~/.cache/agentctl/render/`, mode 0700), one file per output directory (named by the
+//! SHA-256 of its resolved path): an output directory is committed, and a record committed
+//! beside it could be forged by the same pull request that forges the files (issue 20), which
+//! would make a render leave forged files in place. A memo is only a shortcut: anything it
+//! cannot prove sends the render down the full path, which then writes a new memo. It is
+//! written without a sync (a torn memo does not parse, and is then ignored), and only when it
+//! changes. [`verify`] holds `DIR` to exactly the memo's files: each a regular file with the
+//! recorded SHA-256, nothing else in the directory (a stale, foreign or temporary file, a
+//! lock note, a subdirectory, a symlink: the full path decides), under the same exclusive lock
+//! a write takes, not waited for. Must not decide what a render is.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::nofollow::{Dir, Kind, Wait};
+use super::{MAX_READ_BYTES, guard};
+use crate::input::reads::{Read, sha256_hex};
+
+/// The memo's format version.
+pub const VERSION: u32 = 1;
+
+/// The largest memo read (bytes).
+const MAX_MEMO_BYTES: u64 = 1 << 20;
+
+/// What a single render into a directory did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Memo {
+    /// [`VERSION`].
+    pub version: u32,
+    /// The SHA-256 of everything else the render depended on: the binary, the command line,
+    /// the environment variables that matter, the current directory (see the caller).
+    pub context: String,
+    /// Every file the render read, as read.
+    pub reads: Vec<Read>,
+    /// Every file it left in the directory, with the SHA-256 of its bytes.
+    pub files: Vec<(String, String)>,
+    /// What it printed on stderr before its summary (lint warnings, notes).
+    pub said: String,
+}
+
+/// Where the memos live: `$XDG_CACHE_HOME/agentctl/render`, else `$HOME/.cache/agentctl/render`
+/// (both absolute); `None` without either.
+fn home() -> Option<PathBuf> {
+    let absolute = |v: Option<std::ffi::OsString>| {
+        v.map(PathBuf::from)
+            .filter(|p| p.is_absolute() && p.parent().is_some())
+    };
+    absolute(std::env::var_os("XDG_CACHE_HOME"))
+        .or_else(|| absolute(std::env::var_os("HOME")).map(|h| h.join(".cache")))
+        .map(|c| c.join("agentctl").join("render"))
+}
+
+/// The memo file of output directory `dir`.
+fn path_of(dir: &Path) -> Option<PathBuf> {
+    let resolved = guard::resolve(dir).ok()?;
+    let name = sha256_hex(resolved.as_os_str().as_encoded_bytes());
+    Some(home()?.join(name))
+}
+
+/// The memo of `dir`, if there is one that reads.
+pub fn load(dir: &Path) -> Option<Memo> {
+    use std::io::Read as _;
+    let path = path_of(dir)?;
+    let file = std::fs::File::open(path).ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_MEMO_BYTES).read_to_end(&mut bytes).ok()?;
+    let memo: Memo = serde_json::from_slice(&bytes).ok()?;
+    (memo.version == VERSION).then_some(memo)
+}
+
+/// Keeps `memo` for `dir` (best effort: a memo that cannot be written only costs the next run
+/// its shortcut); nothing is written when the same memo is there.
+pub fn save(dir: &Path, memo: &Memo) {
+    let Some(path) = path_of(dir) else { return };
+    if load(dir).as_ref() == Some(memo) {
+        return;
+    }
+    let Some(parent) = path.parent() else { return };
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    if builder.create(parent).is_err() {
+        return;
+    }
+    let Ok(bytes) = serde_json::to_vec(memo) else {
+        return;
+    };
+    let staged = tempfile::Builder::new()
+        .prefix(".memo-")
+        .tempfile_in(parent)
+        .and_then(|mut tmp| {
+            std::io::Write::write_all(&mut tmp, &bytes)?;
+            Ok(tmp)
+        });
+    if let Ok(tmp) = staged {
+        let _ = tmp.persist(&path);
+    }
+}
+
+/// Forgets the memo of `dir` (its directory is about to change in a way no memo describes).
+pub fn forget(dir: &Path) {
+    if let Some(path) = path_of(dir) {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// Whether `dir` holds exactly `files` (name, SHA-256 of the bytes), each a regular file, and
+/// nothing else, checked under the directory's exclusive lock (not waited for: a held lock is
+/// a write under way, for the full path to wait on). The root is reached as a write reaches
+/// it, and a root a write would refuse is `false`.
+pub fn verify(dir: &Path, files: &[(String, String)]) -> bool {
+    let Ok(resolved) = guard::resolve(dir) else {
+        return false;
+    };
+    if guard::check(dir, &resolved).is_err() {
+        return false;
+    }
+    let Ok(Some(root)) = Dir::open_root(&resolved, dir) else {
+        return false;
+    };
+    let Ok(_lock) = root.lock(true, &Wait::seconds(0, true)) else {
+        return false;
+    };
+    let Ok(entries) = root.entries() else {
+        return false;
+    };
+    if entries.len() != files.len() {
+        return false;
+    }
+    let mut expected: Vec<&(String, String)> = files.iter().collect();
+    expected.sort();
+    entries
+        .iter()
+        .zip(expected)
+        .all(|((name, kind), (want, sha))| {
+            name == want
+                && *kind == Kind::File
+                && root
+                    .read_limited(name, MAX_READ_BYTES)
+                    .is_ok_and(|b| b.len() as u64 <= MAX_READ_BYTES && sha256_hex(&b) == *sha)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_holds_exactly_its_files_or_it_is_not_verified() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("a.yaml"), "a\n").unwrap();
+        std::fs::write(dir.join("b.yaml"), "b\n").unwrap();
+        let files = vec![
+            ("b.yaml".to_owned(), sha256_hex(b"b\n")),
+            ("a.yaml".to_owned(), sha256_hex(b"a\n")),
+        ];
+        assert!(verify(&dir, &files));
+        std::fs::write(dir.join("c.yaml"), "c\n").unwrap();
+        assert!(!verify(&dir, &files), "a file more");
+        std::fs::remove_file(dir.join("c.yaml")).unwrap();
+        std::fs::write(dir.join("a.yaml"), "a \n").unwrap();
+        assert!(!verify(&dir, &files), "a byte changed");
+        std::fs::remove_file(dir.join("a.yaml")).unwrap();
+        assert!(!verify(&dir, &files), "a file fewer");
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(dir.join("b.yaml"), dir.join("a.yaml")).unwrap();
+            assert!(!verify(&dir, &files), "a symlink in place of a file");
+        }
+        assert!(!verify(&tmp.path().join("absent"), &files));
+    }
+}
