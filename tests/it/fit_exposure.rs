@@ -274,3 +274,61 @@ fn run_as_user_null_outside_openshift_is_noted_once() {
     let (_, stderr) = render(tmp.path(), "d.yaml", "{}\n");
     assert!(!stderr.contains("runAsUser"), "{stderr}");
 }
+
+#[test]
+fn the_new_settings_are_explained_and_completed() {
+    let tmp = support::tempdir();
+    let r = agentctl(["explain", "agent.ports.NAME.service"])
+        .current_dir(tmp.path())
+        .code(0)
+        .run();
+    assert!(r.stdout.contains("boolean or section"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("loadBalancerSourceRanges: list of string"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("externalTrafficPolicy: one of: Cluster, Local"),
+        "{}",
+        r.stdout
+    );
+    let r = agentctl(["explain", "httpRoute.extraHosts.NAME.pathType"])
+        .current_dir(tmp.path())
+        .code(0)
+        .run();
+    assert!(
+        r.stdout.contains("one of: PathPrefix, Exact"),
+        "{}",
+        r.stdout
+    );
+    let r = agentctl([
+        "--",
+        "agentctl",
+        "explain",
+        "monitoring.serviceMonitor.tlsConfig.",
+    ])
+    .current_dir(tmp.path())
+    .env("COMPLETE", "fish")
+    .code(0)
+    .run();
+    let offered: Vec<&str> = r
+        .stdout
+        .lines()
+        .map(|l| l.split('\t').next().unwrap_or_default())
+        .collect();
+    for field in [
+        "ca",
+        "cert",
+        "keySecret",
+        "serverName",
+        "insecureSkipVerify",
+    ] {
+        assert!(
+            offered.contains(&format!("monitoring.serviceMonitor.tlsConfig.{field}").as_str()),
+            "{field}: {offered:?}"
+        );
+    }
+}
