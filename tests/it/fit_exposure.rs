@@ -197,7 +197,7 @@ httpRoute:
 #[test]
 fn service_monitor_tls_from_secret_and_config_map() {
     let tmp = support::tempdir();
-    let (docs, _) = render(
+    let (docs, stderr) = render(
         tmp.path(),
         "t.yaml",
         "monitoring:
@@ -221,6 +221,19 @@ fn service_monitor_tls_from_secret_and_config_map() {
         })
     );
     assert_eq!(sm["spec"]["endpoints"][0]["scheme"], "https");
+    // What it reads is a prerequisite: the ConfigMap with its command, the Secret with its keys.
+    assert!(
+        stderr.contains("ConfigMap agent-metrics-ca with keys ca.crt, created out of band: a ServiceMonitor's tlsConfig reads it"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("kubectl create configmap agent-metrics-ca --namespace=production-agents"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Secret prom-client in namespace production-agents with keys tls.crt, tls.key, created out of band"),
+        "{stderr}"
+    );
     // Written only when set: no tlsConfig key by default.
     let (docs, _) = render(tmp.path(), "none.yaml", "{}\n");
     let sm = named(&docs, "ServiceMonitor", "agent-metrics");
