@@ -63,6 +63,9 @@ EXAMPLES = {"example:override": ["-f", "examples/override.yaml"],
             "example:everything": ["-f", "examples/everything.yaml"]}
 FIT = {  # issue 21: typed sidecars, init containers, volumes, ports and network rules (--only fit)
     "example:sidecar-agent": ["-f", "examples/sidecar-agent.yaml"],
+    # Two LoadBalancer Services: no cloud controller gives them an address; the objects must be
+    # accepted and the pods roll out all the same.
+    "example:realtime-agent": ["-f", "examples/realtime-agent.yaml"],
 }
 
 SINGLE = {  # single-setting changes from the defaults

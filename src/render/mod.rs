@@ -179,13 +179,17 @@ pub fn config_data(cfg: &Config) -> BTreeMap<String, String> {
 }
 
 /// Checkov exceptions, each with its reason; they are listed in the README too.
-fn skips(image: &str, workload: &str) -> BTreeMap<String, String> {
+/// `uncapped`: a container of the pod has no CPU limit on purpose (`limits.cpu: null`).
+fn skips(image: &str, workload: &str, uncapped: bool) -> BTreeMap<String, String> {
     // Kept short: kubectl kustomize folds scalars longer than 80 columns.
     let mut reasons = vec![format!(
         "CKV_K8S_35={workload} reads the Secret as env vars"
     )];
     if !parts::is_digest(image) {
         reasons.push("CKV_K8S_43=pinned by tag; pin digests with -f".to_owned());
+    }
+    if uncapped {
+        reasons.push("CKV_K8S_11=no CPU limit on purpose, limits.cpu null".to_owned());
     }
     reasons
         .into_iter()
@@ -351,12 +355,22 @@ fn context(cfg: &Config, names: &[&str]) -> Result<J> {
         &named(&pod, "agent", "agent"),
         &checksum,
     );
+    // The settings of the containers without a CPU limit, by the workload that runs them
+    // (`agent.sidecars.x.resources.limits.cpu` is the agent pod's).
+    let unlimited = quota::cpu_unlimited(cfg);
+    let uncapped = |roots: &[&str]| {
+        unlimited.iter().any(|p| {
+            roots
+                .iter()
+                .any(|r| p.strip_prefix(r).is_some_and(|rest| rest.starts_with('.')))
+        })
+    };
     let mut ctx = json!({
         "cfg": cfg,
         "backup_labels": with("redis-backup", "backup"),
         "backup_selector": nm.selector("redis-backup"),
         "backup_script": restore::BACKUP_SCRIPT,
-        "backup_checkov_skips": skips(&cfg.redis.image, "the backup job"),
+        "backup_checkov_skips": skips(&cfg.redis.image, "the backup job", uncapped(&["backup"])),
         "quota_hard": quota_hard,
         "keda_fallback_replicas": keda.fallback.replicas.unwrap_or(cfg.agent.replicas.min),
         "keda_prometheus_server": keda_prometheus_server,
@@ -377,8 +391,8 @@ fn context(cfg: &Config, names: &[&str]) -> Result<J> {
         "n": nm.table(),
         "config_data": data,
         "config_checksum": checksum,
-        "checkov_skips": skips(&cfg.agent.image, "the agent"),
-        "redis_checkov_skips": skips(redis_images, "Redis"),
+        "checkov_skips": skips(&cfg.agent.image, "the agent", uncapped(&["agent"])),
+        "redis_checkov_skips": skips(redis_images, "Redis", uncapped(&["redis", "monitoring.redisExporter"])),
         "redis_servicemonitor_labels": redis_sm_labels,
         "redis_exporter_pull_policy": parts::pull_policy(&exporter.image, exporter.image_pull_policy),
         "redis_exporter_addr": format!("redis://localhost:{}", cfg.redis.port),

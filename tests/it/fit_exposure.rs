@@ -197,7 +197,7 @@ httpRoute:
 #[test]
 fn service_monitor_tls_from_secret_and_config_map() {
     let tmp = support::tempdir();
-    let (docs, _) = render(
+    let (docs, stderr) = render(
         tmp.path(),
         "t.yaml",
         "monitoring:
@@ -221,6 +221,19 @@ fn service_monitor_tls_from_secret_and_config_map() {
         })
     );
     assert_eq!(sm["spec"]["endpoints"][0]["scheme"], "https");
+    // What it reads is a prerequisite: the ConfigMap with its command, the Secret with its keys.
+    assert!(
+        stderr.contains("ConfigMap agent-metrics-ca with keys ca.crt, created out of band: a ServiceMonitor's tlsConfig reads it"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("kubectl create configmap agent-metrics-ca --namespace=production-agents"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Secret prom-client in namespace production-agents with keys tls.crt, tls.key, created out of band"),
+        "{stderr}"
+    );
     // Written only when set: no tlsConfig key by default.
     let (docs, _) = render(tmp.path(), "none.yaml", "{}\n");
     let sm = named(&docs, "ServiceMonitor", "agent-metrics");
@@ -273,4 +286,62 @@ fn run_as_user_null_outside_openshift_is_noted_once() {
     // The default (a UID): no note.
     let (_, stderr) = render(tmp.path(), "d.yaml", "{}\n");
     assert!(!stderr.contains("runAsUser"), "{stderr}");
+}
+
+#[test]
+fn the_new_settings_are_explained_and_completed() {
+    let tmp = support::tempdir();
+    let r = agentctl(["explain", "agent.ports.NAME.service"])
+        .current_dir(tmp.path())
+        .code(0)
+        .run();
+    assert!(r.stdout.contains("boolean or section"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("loadBalancerSourceRanges: list of string"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("externalTrafficPolicy: one of: Cluster, Local"),
+        "{}",
+        r.stdout
+    );
+    let r = agentctl(["explain", "httpRoute.extraHosts.NAME.pathType"])
+        .current_dir(tmp.path())
+        .code(0)
+        .run();
+    assert!(
+        r.stdout.contains("one of: PathPrefix, Exact"),
+        "{}",
+        r.stdout
+    );
+    let r = agentctl([
+        "--",
+        "agentctl",
+        "explain",
+        "monitoring.serviceMonitor.tlsConfig.",
+    ])
+    .current_dir(tmp.path())
+    .env("COMPLETE", "fish")
+    .code(0)
+    .run();
+    let offered: Vec<&str> = r
+        .stdout
+        .lines()
+        .map(|l| l.split('\t').next().unwrap_or_default())
+        .collect();
+    for field in [
+        "ca",
+        "cert",
+        "keySecret",
+        "serverName",
+        "insecureSkipVerify",
+    ] {
+        assert!(
+            offered.contains(&format!("monitoring.serviceMonitor.tlsConfig.{field}").as_str()),
+            "{field}: {offered:?}"
+        );
+    }
 }

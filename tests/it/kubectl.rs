@@ -25,6 +25,8 @@ const CASES: &[&[&str]] = &[
     &["-p", "dev", "-f", "examples/adopter.yaml"],
     &["-f", "examples/sidecar-agent.yaml"],
     &["-p", "dev", "-f", "examples/sidecar-agent.yaml"],
+    &["-f", "examples/realtime-agent.yaml"],
+    &["-p", "dev", "-f", "examples/realtime-agent.yaml"],
     &["-f", "examples/patches.yaml"],
     &["-p", "dev", "-f", "examples/patches.yaml"],
 ];
@@ -74,6 +76,8 @@ fn kubectl_kustomize_builds_every_profile_and_matches_the_stream() {
         );
         // The guide's names; Redis only in the cluster, the shared PVC only when asked for.
         let adopter = case.contains(&"examples/adopter.yaml");
+        // The realtime example serves through both an Ingress and a route.
+        let exposed = adopter || case.contains(&"examples/realtime-agent.yaml");
         let dev = case.contains(&"dev");
         for (name, present) in [
             ("agent-deployment", true),
@@ -82,8 +86,8 @@ fn kubectl_kustomize_builds_every_profile_and_matches_the_stream() {
             ("agent-data-pvc", dev),
             ("agent-network-policy", true),
             ("agent-config", true),
-            ("agent-ingress", adopter),
-            ("agent-route", adopter),
+            ("agent-ingress", exposed),
+            ("agent-route", exposed),
         ] {
             assert_eq!(
                 built.contains(&format!("name: {name}\n")),

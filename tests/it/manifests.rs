@@ -37,6 +37,12 @@ pub const CASES: &[Case] = &[
     ("everything", &[], &["examples/everything.yaml"], &[]),
     ("adopter", &[], &["examples/adopter.yaml"], &[]),
     ("sidecar-agent", &[], &["examples/sidecar-agent.yaml"], &[]),
+    (
+        "realtime-agent",
+        &[],
+        &["examples/realtime-agent.yaml"],
+        &[],
+    ),
     // The fitting settings the adopter example leaves out: an existing ServiceAccount, named
     // node affinity rules, a full spread constraint, a RuntimeClass, env from other Secrets and
     // ConfigMaps, the shared PVC, an Ingress for every host, a Redis URL from a Secret, and the

@@ -1,7 +1,8 @@
 //! The ConfigMaps and PersistentVolumeClaims the pods read that the render does not create
-//! (`agent.volumes`, `configMap` environment references, patches), and the KEDA trigger
-//! authentications the ScaledObjects name: prerequisites created out of band, each said once,
-//! after the namespace (created once, by the first that needs it).
+//! (`agent.volumes`, `configMap` environment references, patches), the KEDA trigger
+//! authentications the ScaledObjects name, and the Secrets and ConfigMaps a ServiceMonitor's
+//! `tlsConfig` reads: prerequisites created out of band, each said once, after the namespace
+//! (created once, by the first that needs it).
 
 use serde_json::Value as J;
 
@@ -62,6 +63,66 @@ pub(super) fn needs(
             commands,
         });
     }
+    let (secrets, maps) = scrape_tls(objects);
+    for (map, keys) in maps.iter().filter(|(m, _)| !rendered("ConfigMap", m)) {
+        let mut commands = Vec::new();
+        namespace_first(&mut commands);
+        commands.push(create_config_map(map, namespace));
+        out.push(Need {
+            what: format!(
+                "ConfigMap {map} with keys {}, created out of band",
+                join(keys.iter().cloned())
+            ),
+            because: SCRAPE_TLS.into(),
+            commands,
+        });
+    }
+    for (secret, keys) in secrets.iter().filter(|(s, _)| !rendered("Secret", s)) {
+        out.push(Need {
+            what: format!(
+                "Secret {secret} in namespace {namespace} with keys {}, created out of band (never committed)",
+                join(keys.iter().cloned())
+            ),
+            because: SCRAPE_TLS.into(),
+            commands: Vec::new(),
+        });
+    }
+}
+
+/// Why a ServiceMonitor's TLS files are needed.
+const SCRAPE_TLS: &str = "a ServiceMonitor's tlsConfig reads it: without it the Prometheus Operator drops the endpoint and the agent is not scraped";
+
+type Keys = std::collections::BTreeMap<String, std::collections::BTreeSet<String>>;
+
+/// The Secrets and ConfigMaps (name to keys) the ServiceMonitors' endpoints' `tlsConfig` read.
+fn scrape_tls(objects: &[J]) -> (Keys, Keys) {
+    let (mut secrets, mut maps) = (Keys::new(), Keys::new());
+    let add = |into: &mut Keys, r: Option<&J>| {
+        if let Some(r) = r {
+            let (name, key) = (field_str(r, "/name"), field_str(r, "/key"));
+            if !name.is_empty() {
+                into.entry(name.to_owned())
+                    .or_default()
+                    .insert(key.to_owned());
+            }
+        }
+    };
+    for sm in objects
+        .iter()
+        .filter(|o| field_str(o, "/kind") == "ServiceMonitor")
+    {
+        for e in object::items(sm, "/spec/endpoints") {
+            let Some(tls) = e.get("tlsConfig") else {
+                continue;
+            };
+            for file in ["/ca", "/cert"] {
+                add(&mut secrets, tls.pointer(&format!("{file}/secret")));
+                add(&mut maps, tls.pointer(&format!("{file}/configMap")));
+            }
+            add(&mut secrets, tls.pointer("/keySecret"));
+        }
+    }
+    (secrets, maps)
 }
 
 /// The KEDA trigger authentications the ScaledObjects' triggers name (`authenticationRef`,

@@ -123,6 +123,14 @@ ingress:
   hosts: [agents.example.com]
   extraPaths: {websocket: {path: /ws, port: ws}}
   extraHosts: {internal: {host: agents.corp.example.com, tlsSecret: corp-tls}}
+httpRoute:
+  enabled: true
+  parentRefs: [{name: gw, namespace: gateways}]
+  extraPaths: {websocket: {path: /ws, port: ws}}
+monitoring:
+  serviceMonitor:
+    scheme: https
+    tlsConfig: {ca: {configMap: {name: metrics-ca, key: ca.crt}}}
 ";
 
 /// The settings (the merged layers) and objects of the defaults with `files` (the examples,

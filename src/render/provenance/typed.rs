@@ -171,6 +171,8 @@ pub const TYPED: &[Rendered] = &[
     row(&[], "Ingress/agent-ingress", "spec.tls", "ingress.extraHosts"),
     row(&[], "Ingress/agent-ingress", "spec.rules", "ingress.extraHosts"),
     row(&[], "Ingress/agent-ingress", "spec.rules", "ingress.extraPaths"),
+    row(&[], "HTTPRoute/agent-route", "spec.rules", "httpRoute.extraPaths"),
+    row(&[], "ServiceMonitor/agent-metrics", "spec.endpoints[0].tlsConfig", "monitoring.serviceMonitor.tlsConfig"),
     row(&[], REDIS, "spec.template.spec.priorityClassName", "redis.priorityClassName"),
     row(&[], REDIS, "spec.template.spec.nodeSelector", "redis.nodeSelector"),
     row(&[], REDIS, "spec.template.spec.tolerations", "redis.tolerations"),

@@ -268,8 +268,15 @@ pub(super) fn parts(k: &mut Checker, c: &Config) {
                 Some("e.g. `grpc`, `http`, `kubernetes.io/h2c`".into()),
             );
         }
+        // A port on a load balancer or node port of its own is let in from where that traffic
+        // comes (`render::exposure::outside_rule`), whatever `from` says.
+        let opened = p
+            .service
+            .own()
+            .is_some_and(|s| s.service_type != crate::config::ServiceType::ClusterIP);
         if p.from == PortFrom::IngressFrom
             && p.service.exposed()
+            && !opened
             && c.network_policy.enabled
             && !c
                 .network_policy
