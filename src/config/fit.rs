@@ -116,6 +116,15 @@ pub struct AgentService {
     /// connection (1 to 86400). Unset: Kubernetes' 10800 (3 hours).
     #[schemars(range(min = 1, max = 86400))]
     pub session_affinity_timeout_seconds: Option<u32>,
+    /// With `type: LoadBalancer`: the client addresses the load balancer admits (CIDRs, e.g.
+    /// `203.0.113.0/24`). The NetworkPolicy is not widened by it: admit the same addresses
+    /// (with `externalTrafficPolicy: Local`) or the nodes' with `networkPolicy.ingressFrom`.
+    /// Default: none (every address).
+    pub load_balancer_source_ranges: Vec<String>,
+    /// With `type: NodePort` or `LoadBalancer`: `Local` keeps the client's address and sends
+    /// only to a node's own pods; `Cluster` spreads over every node, the client's address
+    /// translated. Default: unset (Kubernetes' `Cluster`).
+    pub external_traffic_policy: Option<crate::config::TrafficPolicy>,
 }
 
 /// The type of the Service `agent-service`.

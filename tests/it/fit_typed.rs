@@ -207,6 +207,57 @@ fn the_service_type_and_session_affinity_are_settings() {
 }
 
 #[test]
+fn agent_service_takes_source_ranges_and_a_traffic_policy() {
+    let (docs, _, _) = render(
+        "agent:
+  service:
+    type: LoadBalancer
+    loadBalancerSourceRanges: [203.0.113.0/24, 198.51.100.7/32]
+    externalTrafficPolicy: Local
+",
+        0,
+    );
+    let svc = find(&docs, "Service");
+    assert_eq!(svc["metadata"]["name"], "agent-service");
+    assert_eq!(
+        svc["spec"]["loadBalancerSourceRanges"],
+        serde_json::json!(["203.0.113.0/24", "198.51.100.7/32"])
+    );
+    assert_eq!(svc["spec"]["externalTrafficPolicy"], "Local");
+    // Unset: neither field is written.
+    let (docs, _, _) = render("agent: {service: {type: LoadBalancer}}\n", 0);
+    let svc = find(&docs, "Service");
+    assert!(
+        svc["spec"].get("loadBalancerSourceRanges").is_none(),
+        "{svc}"
+    );
+    assert!(svc["spec"].get("externalTrafficPolicy").is_none(), "{svc}");
+    // Each refused where Kubernetes would ignore or refuse it, at its line.
+    let (_, _, stderr) = render(
+        "agent: {service: {loadBalancerSourceRanges: [203.0.113.0/24]}}\n",
+        2,
+    );
+    assert!(
+        stderr.contains("agent.service.loadBalancerSourceRanges")
+            && stderr.contains("set `agent.service.type: LoadBalancer`"),
+        "{stderr}"
+    );
+    let (_, _, stderr) = render(
+        "agent: {service: {type: LoadBalancer, loadBalancerSourceRanges: [10.0.0.0/33]}}\n",
+        2,
+    );
+    assert!(
+        stderr.contains("agent.service.loadBalancerSourceRanges.0") && stderr.contains("o.yaml:1:"),
+        "{stderr}"
+    );
+    let (_, _, stderr) = render("agent: {service: {externalTrafficPolicy: Local}}\n", 2);
+    assert!(
+        stderr.contains("agent.service.externalTrafficPolicy") && stderr.contains("ClusterIP"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn namespace_metadata_and_termination_message_policy_are_settings() {
     let (docs, _, _) = render(
         "namespaceLabels: {istio-injection: enabled}

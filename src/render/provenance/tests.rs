@@ -38,7 +38,7 @@ agent:
   tmpSizeLimit: 256Mi
   runtimeClassName: gvisor
   serviceAccount: {name: agent-runner}
-  service: {annotations: {example.com/team: agents}, type: LoadBalancer, sessionAffinity: ClientIP, sessionAffinityTimeoutSeconds: 600}
+  service: {annotations: {example.com/team: agents}, type: LoadBalancer, sessionAffinity: ClientIP, sessionAffinityTimeoutSeconds: 600, loadBalancerSourceRanges: [203.0.113.0/24], externalTrafficPolicy: Local}
   sidecars:
     otel-collector: {imagePullPolicy: IfNotPresent, ports: {otlp: {port: 4317}}, command: [otelcol], env: {LOG: info}}
     proxy:

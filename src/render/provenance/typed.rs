@@ -155,6 +155,8 @@ pub const TYPED: &[Rendered] = &[
     row(&[], "Service/agent-service", "metadata.annotations", "agent.service.annotations"),
     row(&[], "Service/agent-service", "spec.sessionAffinity", "agent.service.sessionAffinity"),
     row(&[], "Service/agent-service", "spec.sessionAffinityConfig", "agent.service.sessionAffinityTimeoutSeconds"),
+    row(&[], "Service/agent-service", "spec.loadBalancerSourceRanges", "agent.service.loadBalancerSourceRanges"),
+    row(&[], "Service/agent-service", "spec.externalTrafficPolicy", "agent.service.externalTrafficPolicy"),
     row(&[], REDIS, "spec.template.spec.securityContext.runAsUser", "redis.runAsUser"),
     row(&[], REDIS, "spec.template.spec.containers[name=redis].securityContext.runAsUser", "redis.runAsUser"),
     row(&[], "HorizontalPodAutoscaler/agent-hpa", "spec.behavior.scaleDown.stabilizationWindowSeconds", "autoscaling.scaleDownStabilizationSeconds"),

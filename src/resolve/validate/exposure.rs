@@ -1,4 +1,4 @@
-//! Exposure beyond `agent-service` and the Ingress: the Service an extra port has to itself
+//! Exposure beyond the Ingress: `agent-service`'s source ranges and traffic policy, the Service an extra port has to itself
 //! (`agent.ports.<name>.service: {...}`: fields that need a `type` they lack, source ranges
 //! that are no CIDR, a name over a Service's 63 characters) and the HTTPRoute's further paths
 //! and hosts (`httpRoute.extraPaths`, `httpRoute.extraHosts`: each path or host once, each to
@@ -8,7 +8,8 @@ use super::{Checker, label_key, label_key_suggestion};
 use crate::config::{Config, Names, OwnService, PortFrom, Protocol, ServiceType};
 
 /// The rule groups of this file, run after [`super::rules::RULES`].
-pub(super) const RULES: &[fn(&mut Checker, &Config)] = &[port_services, route_extras];
+pub(super) const RULES: &[fn(&mut Checker, &Config)] =
+    &[port_services, agent_service, route_extras];
 
 /// Every extra port's own Service.
 fn port_services(k: &mut Checker, c: &Config) {
@@ -42,24 +43,13 @@ fn own_service(k: &mut Checker, path: &str, service: &str, s: &OwnService) {
             Some("use a shorter port name or `instance`".into()),
         );
     }
-    let ty = s.service_type;
-    if !s.load_balancer_source_ranges.is_empty() && ty != ServiceType::LoadBalancer {
-        k.fail(
-            &format!("{path}.loadBalancerSourceRanges"),
-            format!("`loadBalancerSourceRanges` limits a load balancer's clients, and this Service is `{ty:?}`"),
-            Some(format!("set `{path}.type: LoadBalancer`, or remove `loadBalancerSourceRanges`")),
-        );
-    }
-    for (i, cidr) in s.load_balancer_source_ranges.iter().enumerate() {
-        k.cidr(&format!("{path}.loadBalancerSourceRanges.{i}"), cidr);
-    }
-    if s.external_traffic_policy.is_some() && ty == ServiceType::ClusterIP {
-        k.fail(
-            &format!("{path}.externalTrafficPolicy"),
-            "`externalTrafficPolicy` is for traffic from outside the cluster, and this Service is `ClusterIP`".into(),
-            Some(format!("set `{path}.type: LoadBalancer` (or `NodePort`), or remove `externalTrafficPolicy`")),
-        );
-    }
+    outside(
+        k,
+        path,
+        s.service_type,
+        &s.load_balancer_source_ranges,
+        s.external_traffic_policy.is_some(),
+    );
     for key in s.annotations.keys() {
         if let Err(why) = label_key(key) {
             let help = label_key_suggestion(key).map(|fixed| format!("did you mean `{fixed}`?"));
@@ -69,6 +59,40 @@ fn own_service(k: &mut Checker, path: &str, service: &str, s: &OwnService) {
                 help,
             );
         }
+    }
+}
+
+/// `agent.service`'s fields for traffic from outside the cluster, as a port's own Service's.
+fn agent_service(k: &mut Checker, c: &Config) {
+    let s = &c.agent.service;
+    outside(
+        k,
+        "agent.service",
+        s.service_type,
+        &s.load_balancer_source_ranges,
+        s.external_traffic_policy.is_some(),
+    );
+}
+
+/// A Service's source ranges (only on a load balancer, each a CIDR) and traffic policy (not
+/// on `ClusterIP`), at `path`.
+fn outside(k: &mut Checker, path: &str, ty: ServiceType, ranges: &[String], policy: bool) {
+    if !ranges.is_empty() && ty != ServiceType::LoadBalancer {
+        k.fail(
+            &format!("{path}.loadBalancerSourceRanges"),
+            format!("`loadBalancerSourceRanges` limits a load balancer's clients, and this Service is `{ty:?}`"),
+            Some(format!("set `{path}.type: LoadBalancer`, or remove `loadBalancerSourceRanges`")),
+        );
+    }
+    for (i, cidr) in ranges.iter().enumerate() {
+        k.cidr(&format!("{path}.loadBalancerSourceRanges.{i}"), cidr);
+    }
+    if policy && ty == ServiceType::ClusterIP {
+        k.fail(
+            &format!("{path}.externalTrafficPolicy"),
+            "`externalTrafficPolicy` is for traffic from outside the cluster, and this Service is `ClusterIP`".into(),
+            Some(format!("set `{path}.type: LoadBalancer` (or `NodePort`), or remove `externalTrafficPolicy`")),
+        );
     }
 }
 
