@@ -148,6 +148,15 @@ done
 labels=(PATH "${versions[@]}")
 work="${work:-$(mktemp -d "${TMPDIR:-/tmp}/agentctl-conformance.XXXXXX")}"
 rm -rf "$work/render" "$work/neg" "$work/out" "$work/target"; mkdir -p "$work/render" "$work/neg" "$work/out" "$work/target"
+# KEDA's TriggerAuthentication (keda.authentications) needs its CRD too: a CRD directory
+# without one (the shared reference set has KEDA's ScaledObject only) is used with the
+# repository's tests/data/crds/triggerauthentication.yaml beside its files, said loudly.
+if [ -n "$crds" ] && ! grep -qs 'name: triggerauthentications.keda.sh' "$crds"/*.y*ml; then
+  rm -rf "$work/crds"; mkdir -p "$work/crds"; cp "$crds"/*.y*ml "$work/crds/"
+  cp "$repo/tests/data/crds/triggerauthentication.yaml" "$work/crds/keda.sh_triggerauthentications.yaml"
+  echo "!!! NOTE: $crds has no TriggerAuthentication CRD: tests/data/crds/triggerauthentication.yaml added to it (in $work/crds)"
+  crds="$work/crds"
+fi
 say "agentctl conformance: $agentctl ($("$agentctl" --version 2>&1)), work dir $work"
 for l in "${labels[@]}"; do [ -n "${kubectl[$l]:-}" ] && echo "   kubectl $l: $("${kubectl[$l]}" version --client 2>/dev/null | tr '\n' ' ')"; done
 echo "   $("$venv/bin/kubernetes-validate" --version 2>&1 | sed 's/^/kubernetes-validate /'), checkov $("$venv/bin/checkov" --version 2>&1), $("$venv/bin/yamllint" --version 2>&1), jsonschema $("$py" -c 'import importlib.metadata as m; print(m.version("jsonschema"))'), CRDs: ${crds:-none}"

@@ -33,6 +33,7 @@ mod features;
 mod monitoring;
 mod operations;
 mod pod;
+mod probe;
 mod redis;
 mod workloads;
 
@@ -43,6 +44,7 @@ pub use instance::Names;
 pub use monitoring::*;
 pub use operations::*;
 pub use pod::*;
+pub use probe::*;
 pub use redis::*;
 pub use workloads::*;
 

@@ -217,8 +217,8 @@ pub struct Keda {
     /// `agent.replicas.max`. Default: unset (never below `agent.replicas.min`).
     #[schemars(range(max = INT32_MAX))]
     pub idle_replica_count: Option<u32>,
-    /// KEDA TriggerAuthentications agentctl renders, by name (`triggerauthentication`
-    /// objects beside the ScaledObject, named `<name>`, or `<instance>-<name>`): where a
+    /// KEDA TriggerAuthentications agentctl renders, by name (objects beside the
+    /// ScaledObject, named `<name>`, or `<instance>-<name>`): where a
     /// scaler reads its credentials, each a Secret's key, never a value. A trigger uses one with
     /// `authenticationRef: {name: <name>}` (`keda.triggers.<t>` or `keda.redisList`); the
     /// Secrets they name are printed with the prerequisites. E.g. `sqs: {secretTargetRef:

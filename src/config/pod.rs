@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::INT32_MAX;
 use super::exposure::PortService;
 use super::fit::EnvValue;
+use super::probe::{PortValue, Probe};
 use super::workloads::{PullPolicy, Resources};
 
 /// A container beside the agent: a sidecar (`agent.sidecars`) or an init container
@@ -138,116 +139,11 @@ pub struct Mount {
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct ContainerProbes {
     /// Restarts the container when it fails.
-    pub liveness: Option<ContainerProbe>,
+    pub liveness: Option<Probe>,
     /// Takes the pod out of the Service while it fails.
-    pub readiness: Option<ContainerProbe>,
+    pub readiness: Option<Probe>,
     /// Holds the other probes until it succeeds.
-    pub startup: Option<ContainerProbe>,
-}
-
-/// One probe: exactly one of `httpGet`, `tcpSocket`, `grpc` and `exec`, and its timing.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
-pub struct ContainerProbe {
-    /// An HTTP GET on the container: `{path: /healthz, port: 13133}` (port by number or name).
-    pub http_get: Option<HttpGet>,
-    /// A TCP connection: `{port: 4317}`.
-    pub tcp_socket: Option<ProbePort>,
-    /// A gRPC health check: `{port: 9000}` (by number).
-    pub grpc: Option<GrpcProbe>,
-    /// A command run in the container; exit 0 is healthy.
-    pub exec: Option<Vec<String>>,
-    /// Seconds after container start before the first probe. Default: `0`.
-    #[schemars(range(max = INT32_MAX))]
-    pub initial_delay_seconds: u32,
-    /// Seconds between probes. Default: `10`.
-    #[schemars(range(min = 1, max = INT32_MAX))]
-    pub period_seconds: u32,
-    /// Seconds a probe may take; must be below `periodSeconds`. Default: `5`.
-    #[schemars(range(min = 1, max = INT32_MAX))]
-    pub timeout_seconds: u32,
-    /// Consecutive failures before the probe counts as failed. Default: `3`.
-    #[schemars(range(min = 1, max = INT32_MAX))]
-    pub failure_threshold: u32,
-}
-
-impl Default for ContainerProbe {
-    fn default() -> Self {
-        ContainerProbe {
-            http_get: None,
-            tcp_socket: None,
-            grpc: None,
-            exec: None,
-            initial_delay_seconds: 0,
-            period_seconds: 10,
-            timeout_seconds: 5,
-            failure_threshold: 3,
-        }
-    }
-}
-
-/// An HTTP probe's target.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
-pub struct HttpGet {
-    /// HTTP path, e.g. `/healthz`. Default: `/`.
-    pub path: String,
-    /// Port, by number or by the name of one of the container's `ports`. Required.
-    pub port: PortValue,
-}
-
-impl Default for HttpGet {
-    fn default() -> Self {
-        HttpGet {
-            path: "/".into(),
-            port: PortValue::Number(0),
-        }
-    }
-}
-
-/// A TCP probe's port.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(default, deny_unknown_fields)]
-pub struct ProbePort {
-    /// Port, by number or by the name of one of the container's `ports`. Required.
-    pub port: PortValue,
-}
-
-impl Default for ProbePort {
-    fn default() -> Self {
-        ProbePort {
-            port: PortValue::Number(0),
-        }
-    }
-}
-
-/// A gRPC probe's port and service.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(default, deny_unknown_fields)]
-pub struct GrpcProbe {
-    /// Port number (gRPC probes take no port name). Required.
-    pub port: u16,
-    /// Service name sent in the health check request. Default: none.
-    pub service: Option<String>,
-}
-
-/// A port by number or by name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(untagged)]
-pub enum PortValue {
-    /// A port number, 1-65535.
-    Number(u16),
-    /// A port name (`IANA_SVC_NAME`: at most 15 lowercase letters, digits and '-').
-    Name(String),
-}
-
-impl std::fmt::Display for PortValue {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PortValue::Number(n) => write!(f, "{n}"),
-            PortValue::Name(s) => f.write_str(s),
-        }
-    }
+    pub startup: Option<Probe>,
 }
 
 /// A named port of the agent container (`agent.ports`) or of a sidecar (`ports`).

@@ -11,6 +11,7 @@ use super::fit::{
     AgentService, AgentStorage, EnvFrom, EnvValue, NodeAffinityRule, ServiceAccount, Toleration,
     TopologySpread, ZoneSpread,
 };
+use super::probe::Probe;
 
 /// The agent workload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -38,7 +39,9 @@ pub struct Agent {
     pub metrics_port: Option<u16>,
     /// CPU and memory requests and limits. Default: requests 500m/1Gi, limits 2000m/2Gi.
     pub resources: Resources,
-    /// Liveness, readiness and startup probes (HTTP GET on `port`, path `healthPath`).
+    /// Liveness, readiness and startup probes: an HTTP GET of `healthPath` on `port` unless
+    /// a probe names its own handler (`httpGet` with its `scheme`, `tcpSocket`, `grpc`,
+    /// `exec`), the one probe type of sidecars too.
     pub probes: Probes,
     /// Rolling update: extra pods during an update and pods that may be unavailable.
     /// Default: maxSurge 1, maxUnavailable 0 (zero downtime).
@@ -307,45 +310,6 @@ impl Default for Probes {
             readiness: Probe::new(5, 3, 3),
             startup: Probe::new(5, 3, 30),
         }
-    }
-}
-
-/// One HTTP probe.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
-pub struct Probe {
-    /// HTTP path probed on the agent port, for this probe only. Default: unset, i.e.
-    /// `agent.healthPath`.
-    pub path: Option<String>,
-    /// Seconds after container start before the first probe. Default: `0`.
-    #[schemars(range(max = INT32_MAX))]
-    pub initial_delay_seconds: u32,
-    /// Seconds between probes.
-    #[schemars(range(min = 1, max = INT32_MAX))]
-    pub period_seconds: u32,
-    /// Seconds a probe may take; must be below `periodSeconds`.
-    #[schemars(range(min = 1, max = INT32_MAX))]
-    pub timeout_seconds: u32,
-    /// Consecutive failures before the probe counts as failed.
-    #[schemars(range(min = 1, max = INT32_MAX))]
-    pub failure_threshold: u32,
-}
-
-impl Probe {
-    fn new(period: u32, timeout: u32, failures: u32) -> Self {
-        Probe {
-            path: None,
-            initial_delay_seconds: 0,
-            period_seconds: period,
-            timeout_seconds: timeout,
-            failure_threshold: failures,
-        }
-    }
-}
-
-impl Default for Probe {
-    fn default() -> Self {
-        Probe::new(10, 5, 3)
     }
 }
 

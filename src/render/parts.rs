@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value as J, json};
 
 use crate::config::{
-    Config, Container, ContainerProbe, EnvValue, Lifecycle, Mount, PolicyRule, Port, PortFrom,
-    PortValue, Protocol, PullPolicy, RulePort, Volume,
+    Config, Container, EnvValue, Lifecycle, Mount, PolicyRule, Port, PortFrom, PortValue, Probe,
+    Protocol, PullPolicy, RulePort, Volume,
 };
 
 pub(super) fn is_digest(image: &str) -> bool {
@@ -32,6 +32,7 @@ pub(super) fn pull_policy(image: &str, configured: Option<PullPolicy>) -> J {
 pub fn context(cfg: &Config) -> Map<String, J> {
     let a = &cfg.agent;
     let mut out = Map::new();
+    out.insert("agent_probes".into(), agent_probes(cfg));
     out.insert(
         "agent_extra_ports".into(),
         J::Array(a.ports.iter().map(|(n, p)| container_port(n, p)).collect()),
@@ -343,7 +344,36 @@ fn lifecycle(l: &Lifecycle) -> Option<J> {
     Some(json!({"preStop": hook}))
 }
 
-fn probe(p: &ContainerProbe) -> J {
+/// The agent container's probes, by field (`startupProbe`, ...): each probe's own handler, else
+/// an HTTP GET of its `path` (else `agent.healthPath`) on the serving port `http`; an HTTP
+/// GET without a port probes that port too.
+fn agent_probes(cfg: &Config) -> J {
+    let a = &cfg.agent;
+    let mut out = Map::new();
+    for (field, p) in [
+        ("startupProbe", &a.probes.startup),
+        ("livenessProbe", &a.probes.liveness),
+        ("readinessProbe", &a.probes.readiness),
+    ] {
+        let mut j = probe(p);
+        if p.handlers() == 0 {
+            j["httpGet"] = json!({
+                "path": p.path.as_deref().unwrap_or(&a.health_path),
+                "port": "http",
+            });
+        } else if p
+            .http_get
+            .as_ref()
+            .is_some_and(|h| h.port == PortValue::Number(0))
+        {
+            j["httpGet"]["port"] = json!("http");
+        }
+        out.insert(field.into(), j);
+    }
+    J::Object(out)
+}
+
+fn probe(p: &Probe) -> J {
     let mut j = json!({
         "periodSeconds": p.period_seconds,
         "timeoutSeconds": p.timeout_seconds,
@@ -354,6 +384,9 @@ fn probe(p: &ContainerProbe) -> J {
     }
     if let Some(h) = &p.http_get {
         j["httpGet"] = json!({"path": h.path, "port": h.port});
+        if let Some(scheme) = h.scheme {
+            j["httpGet"]["scheme"] = json!(scheme);
+        }
     } else if let Some(t) = &p.tcp_socket {
         j["tcpSocket"] = json!({"port": t.port});
     } else if let Some(g) = &p.grpc {

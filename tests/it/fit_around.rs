@@ -2,7 +2,8 @@
 //! workload, now typed and rendered: the HPA's `behavior` (and KEDA's HPA's), the
 //! PodDisruptionBudget's `minAvailable` and `unhealthyPodEvictionPolicy`, the agent
 //! ServiceMonitor's scheme, `honorLabels` and relabelings, the Ingress's further paths (to an
-//! extra port) and hosts (with their own TLS). Each from the built binary's output.
+//! extra port) and hosts (with their own TLS); the agent container's probes of every handler.
+//! Each from the built binary's output.
 
 use serde_json::{Value as J, json};
 
@@ -243,5 +244,69 @@ keda:
         r.stderr.contains("`AWS_SQS` is not a KEDA scaler name"),
         "{}",
         r.stderr
+    );
+}
+
+/// The agent container's probes take the handlers a sidecar's do (one probe type): `exec`,
+/// `grpc`, `tcpSocket` by port name, and `httpGet` with its `scheme` (its port unset: the
+/// serving port); a probe without a handler stays the HTTP GET of `healthPath` on `http`.
+#[test]
+fn the_agent_probes_take_every_handler() {
+    let tmp = support::tempdir();
+    let docs = render(
+        tmp.path(),
+        "probes.yaml",
+        "agent:
+  healthPath: /healthz
+  ports: {grpc: {port: 50051, appProtocol: grpc}}
+  probes:
+    startup: {httpGet: {path: /started, scheme: HTTPS}, failureThreshold: 60}
+    liveness: {exec: [/app/healthcheck, --live]}
+    readiness: {grpc: {port: 50051, service: agent.v1.Health}}
+",
+    );
+    let agent = |docs: &[J]| -> J {
+        find(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| c["name"] == "agent")
+            .cloned()
+            .expect("the agent container")
+    };
+    let a = agent(&docs);
+    assert_eq!(
+        a["startupProbe"],
+        json!({"httpGet": {"path": "/started", "port": "http", "scheme": "HTTPS"},
+            "periodSeconds": 5, "timeoutSeconds": 3, "failureThreshold": 60})
+    );
+    assert_eq!(
+        a["livenessProbe"]["exec"],
+        json!({"command": ["/app/healthcheck", "--live"]})
+    );
+    assert!(a["livenessProbe"].get("httpGet").is_none(), "{a}");
+    assert_eq!(
+        a["readinessProbe"]["grpc"],
+        json!({"port": 50051, "service": "agent.v1.Health"})
+    );
+    let docs = render(
+        tmp.path(),
+        "tcp.yaml",
+        "agent:
+  ports: {grpc: {port: 50051}}
+  probes:
+    readiness: {tcpSocket: {port: grpc}}
+    liveness: {path: /live}
+",
+    );
+    let a = agent(&docs);
+    assert_eq!(a["readinessProbe"]["tcpSocket"], json!({"port": "grpc"}));
+    assert_eq!(
+        a["livenessProbe"]["httpGet"],
+        json!({"path": "/live", "port": "http"})
+    );
+    assert_eq!(
+        a["startupProbe"]["httpGet"],
+        json!({"path": "/health", "port": "http"})
     );
 }

@@ -277,10 +277,8 @@ impl Checker<'_> {
         }
     }
 
-    fn probe(&mut self, base: &str, p: &Probe) {
-        if let Some(path) = &p.path {
-            self.http_path(&format!("{base}.path"), path, "probe path");
-        }
+    /// A probe's timing: its timeout below its period.
+    fn probe_timing(&mut self, base: &str, p: &Probe) {
         if p.timeout_seconds >= p.period_seconds {
             self.cross(
                 &format!("{base}.timeoutSeconds"),

@@ -9,8 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Checker, Kind, dns1123_label, label_key};
 use crate::config::{
-    Config, Container, ContainerProbe, DataVolume, PolicyRule, Port, PortFrom, PortValue, Protocol,
-    Volume,
+    Config, Container, DataVolume, PolicyRule, Port, PortFrom, PortValue, Probe, Protocol, Volume,
 };
 use crate::k8s::version::Feature;
 use crate::suggest::did_you_mean;
@@ -526,19 +525,13 @@ fn container(k: &mut Checker, c: &Config, path: &str, ct: &Container, init: bool
             continue;
         }
         probe(k, &at, p, ct);
+        k.probe_timing(&at, p);
     }
 }
 
-fn probe(k: &mut Checker, at: &str, p: &ContainerProbe, ct: &Container) {
-    let handlers = [
-        p.http_get.is_some(),
-        p.tcp_socket.is_some(),
-        p.grpc.is_some(),
-        p.exec.is_some(),
-    ]
-    .iter()
-    .filter(|b| **b)
-    .count();
+fn probe(k: &mut Checker, at: &str, p: &Probe, ct: &Container) {
+    let names: Vec<&str> = ct.ports.keys().map(String::as_str).collect();
+    let handlers = p.handlers();
     if handlers != 1 {
         k.fail(
             at,
@@ -546,6 +539,73 @@ fn probe(k: &mut Checker, at: &str, p: &ContainerProbe, ct: &Container) {
             Some("e.g. `{httpGet: {path: /healthz, port: 8080}}`".into()),
         );
     }
+    if p.path.is_some() {
+        k.fail(
+            &format!("{at}.path"),
+            "`path` is the agent's shorthand (its serving port); a sidecar's HTTP probe names its port".into(),
+            Some("write `httpGet: {path: /healthz, port: <port>}`".into()),
+        );
+    }
+    probe_handler(k, at, p, &names, false);
+}
+
+/// The agent container's probe at `agent.probes.<kind>`: at most one handler (none: an HTTP
+/// GET of `path` or `agent.healthPath` on its serving port), not both `path` and `httpGet`;
+/// ports by the names the agent container has (`http`, `metrics`, `agent.ports`).
+pub(super) fn agent_probes(k: &mut Checker, c: &Config) {
+    let a = &c.agent;
+    let mut names = vec!["http"];
+    if a.metrics_port.is_some() {
+        names.push("metrics");
+    }
+    names.extend(a.ports.keys().map(String::as_str));
+    for (kind, p) in [
+        ("liveness", &a.probes.liveness),
+        ("readiness", &a.probes.readiness),
+        ("startup", &a.probes.startup),
+    ] {
+        let at = format!("agent.probes.{kind}");
+        let handlers = p.handlers();
+        if handlers > 1 {
+            k.fail(
+                &at,
+                format!("a probe takes one of `httpGet`, `tcpSocket`, `grpc` and `exec`, found {handlers}"),
+                Some("keep one (a later layer that changes the handler sets the old one to `null`)".into()),
+            );
+        }
+        if let Some(path) = &p.path {
+            if handlers > 0 {
+                let other = if p.http_get.is_some() {
+                    "httpGet"
+                } else if p.tcp_socket.is_some() {
+                    "tcpSocket"
+                } else if p.grpc.is_some() {
+                    "grpc"
+                } else {
+                    "exec"
+                };
+                k.cross(
+                    &format!("{at}.path"),
+                    &format!("{at}.{other}"),
+                    format!("`path` is the default HTTP GET's, but the probe is `{other}`"),
+                    if other == "httpGet" {
+                        "write the path in `httpGet.path`, and remove `path`".into()
+                    } else {
+                        "remove `path` (or the handler, to probe the path over HTTP)".into()
+                    },
+                );
+            } else {
+                k.http_path(&format!("{at}.path"), path, "probe path");
+            }
+        }
+        probe_handler(k, &at, p, &names, true);
+        k.probe_timing(&at, p);
+    }
+}
+
+/// A probe's handler: its path, its port (by a name of `names`, or a number; `agent`: an HTTP
+/// GET's port may be unset, the serving port), a gRPC port, a command.
+fn probe_handler(k: &mut Checker, at: &str, p: &Probe, names: &[&str], agent: bool) {
     let port = p
         .http_get
         .as_ref()
@@ -555,8 +615,8 @@ fn probe(k: &mut Checker, at: &str, p: &ContainerProbe, ct: &Container) {
         k.http_path(&format!("{at}.httpGet.path"), &h.path, "probe path");
     }
     match port {
-        Some((PortValue::Name(n), field)) if !ct.ports.contains_key(n) => {
-            let help = match did_you_mean(n, ct.ports.keys().map(String::as_str)) {
+        Some((PortValue::Name(n), field)) if !names.contains(&n.as_str()) => {
+            let help = match did_you_mean(n, names.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
                 None => "use a port number, or a name from this container's `ports`".into(),
             };
@@ -566,6 +626,7 @@ fn probe(k: &mut Checker, at: &str, p: &ContainerProbe, ct: &Container) {
                 Some(help),
             );
         }
+        Some((PortValue::Number(0), "httpGet.port")) if agent => {}
         Some((PortValue::Number(0), field)) => k.port_number(&format!("{at}.{field}"), 0),
         _ => {}
     }
@@ -577,20 +638,6 @@ fn probe(k: &mut Checker, at: &str, p: &ContainerProbe, ct: &Container) {
             &format!("{at}.exec"),
             "an empty command".into(),
             Some("write the command and its arguments, e.g. `[cat, /tmp/healthy]`".into()),
-        );
-    }
-    if p.timeout_seconds >= p.period_seconds {
-        k.cross(
-            &format!("{at}.timeoutSeconds"),
-            &format!("{at}.periodSeconds"),
-            format!(
-                "probe timeout {}s is not below its period {}s: probes would overlap",
-                p.timeout_seconds, p.period_seconds
-            ),
-            format!(
-                "lower `{at}.timeoutSeconds` below {}s or raise the period",
-                p.period_seconds
-            ),
         );
     }
 }

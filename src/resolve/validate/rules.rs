@@ -130,9 +130,7 @@ fn agent(k: &mut Checker, c: &Config) {
         &a.resources.requests,
         &a.resources.limits,
     );
-    k.probe("agent.probes.liveness", &a.probes.liveness);
-    k.probe("agent.probes.readiness", &a.probes.readiness);
-    k.probe("agent.probes.startup", &a.probes.startup);
+    super::pod::agent_probes(k, c);
     let surge = k.percent_or_int("agent.rollingUpdate.maxSurge", &a.rolling_update.max_surge);
     let unavail = k.percent_or_int(
         "agent.rollingUpdate.maxUnavailable",
