@@ -112,6 +112,28 @@ else
     loud "GATE NOT RUN: gate3-kubernetes-models: npm ci failed in $node_prefix"
   fi
 fi
+# ---------------------------------------------------------------- KEDA's own CRDs
+# The shared reference set has KEDA's ScaledObject CRD only; keda.authentications renders a
+# TriggerAuthentication. Its CRD comes from KEDA's release itself, the module of the same version
+# as the reference set's ScaledObject (v2.20.2) through the Go module proxy (checksummed by
+# go.sum's database), never hand-written: config/crd/bases/keda.sh_triggerauthentications.yaml.
+keda_version=v2.20.2
+keda_crds="$tools/keda-$keda_version"
+if [ -s "$keda_crds/keda.sh_triggerauthentications.yaml" ]; then
+  say "KEDA $keda_version CRDs up to date in $keda_crds"
+elif ! command -v go >/dev/null 2>&1; then
+  loud "WARNING: go is not on PATH: KEDA's TriggerAuthentication CRD cannot be fetched (its rendering's crd-schema gate will not run)"
+else
+  say "fetching KEDA $keda_version's CRDs (go mod download github.com/kedacore/keda/v2@$keda_version)"
+  kdir_mod="$(cd "$tools" && GOFLAGS=-mod=mod go mod download -json "github.com/kedacore/keda/v2@$keda_version" 2>/dev/null |
+    "${PYTHON:-python3}" -c 'import json,sys; print(json.load(sys.stdin).get("Dir",""))' 2>/dev/null)"
+  if [ -n "$kdir_mod" ] && [ -s "$kdir_mod/config/crd/bases/keda.sh_triggerauthentications.yaml" ]; then
+    mkdir -p "$keda_crds"
+    cp "$kdir_mod/config/crd/bases/keda.sh_triggerauthentications.yaml" "$kdir_mod/config/crd/bases/keda.sh_scaledobjects.yaml" "$keda_crds/"
+  else
+    loud "WARNING: could not fetch github.com/kedacore/keda/v2@$keda_version: KEDA's TriggerAuthentication CRD is missing"
+  fi
+fi
 say "tools ready in $(( $(date +%s) - t0 ))s"
 [ "$install_only" = 1 ] && exit 0
 
@@ -149,13 +171,21 @@ labels=(PATH "${versions[@]}")
 work="${work:-$(mktemp -d "${TMPDIR:-/tmp}/agentctl-conformance.XXXXXX")}"
 rm -rf "$work/render" "$work/neg" "$work/out" "$work/target"; mkdir -p "$work/render" "$work/neg" "$work/out" "$work/target"
 # KEDA's TriggerAuthentication (keda.authentications) needs its CRD too: a CRD directory
-# without one (the shared reference set has KEDA's ScaledObject only) is used with the
-# repository's tests/data/crds/triggerauthentication.yaml beside its files, said loudly.
+# without one (the shared reference set has KEDA's ScaledObject only) is used with KEDA's own
+# (fetched above, the same release as the reference ScaledObject: checked byte for byte), said
+# loudly; without it the crd-schema gate fails on the kind as on any kind no CRD serves.
 if [ -n "$crds" ] && ! grep -qs 'name: triggerauthentications.keda.sh' "$crds"/*.y*ml; then
-  rm -rf "$work/crds"; mkdir -p "$work/crds"; cp "$crds"/*.y*ml "$work/crds/"
-  cp "$repo/tests/data/crds/triggerauthentication.yaml" "$work/crds/keda.sh_triggerauthentications.yaml"
-  echo "!!! NOTE: $crds has no TriggerAuthentication CRD: tests/data/crds/triggerauthentication.yaml added to it (in $work/crds)"
-  crds="$work/crds"
+  if [ -s "$keda_crds/keda.sh_triggerauthentications.yaml" ]; then
+    if [ -f "$crds/keda.sh_scaledobjects.yaml" ] && ! cmp -s "$crds/keda.sh_scaledobjects.yaml" "$keda_crds/keda.sh_scaledobjects.yaml"; then
+      loud "WARNING: $crds/keda.sh_scaledobjects.yaml is not KEDA $keda_version's: the TriggerAuthentication CRD added may be of another release"
+    fi
+    rm -rf "$work/crds"; mkdir -p "$work/crds"; cp "$crds"/*.y*ml "$work/crds/"
+    cp "$keda_crds/keda.sh_triggerauthentications.yaml" "$work/crds/"
+    echo "!!! NOTE: $crds has no TriggerAuthentication CRD: KEDA $keda_version's added to it (in $work/crds)"
+    crds="$work/crds"
+  else
+    loud "WARNING: $crds has no TriggerAuthentication CRD and KEDA's could not be fetched"
+  fi
 fi
 say "agentctl conformance: $agentctl ($("$agentctl" --version 2>&1)), work dir $work"
 for l in "${labels[@]}"; do [ -n "${kubectl[$l]:-}" ] && echo "   kubectl $l: $("${kubectl[$l]}" version --client 2>/dev/null | tr '\n' ' ')"; done
