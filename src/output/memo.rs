@@ -13,7 +13,10 @@
 //! changes. [`verify`] holds `DIR` to exactly the memo's files: each a regular file with the
 //! recorded SHA-256, nothing else in the directory (a stale, foreign or temporary file, a
 //! lock note, a subdirectory, a symlink: the full path decides), under the same exclusive lock
-//! a write takes, not waited for. Must not decide what a render is.
+//! a write takes, not waited for. A memo counts only when this user alone could have written
+//! it (file and directory owned by the effective user, writable by no one else), opened
+//! without following a link or blocking, and never inside `DIR`. Must not decide what a render
+//! is.
 
 use std::path::{Path, PathBuf};
 
@@ -58,19 +61,58 @@ fn home() -> Option<PathBuf> {
         .map(|c| c.join("agentctl").join("render"))
 }
 
-/// The memo file of output directory `dir`.
+/// The memo file of output directory `dir`: `None` when the memo directory is (or would be)
+/// inside `dir`, where a memo could be committed with the files it vouches for.
 fn path_of(dir: &Path) -> Option<PathBuf> {
     let resolved = guard::resolve(dir).ok()?;
+    let home = home()?;
+    // The memo directory as far as it exists, resolved: a link into `dir` counts as inside.
+    let mut existing = home.as_path();
+    let real = loop {
+        if let Ok(real) = std::fs::canonicalize(existing) {
+            break real;
+        }
+        existing = existing.parent()?;
+    };
+    if real.starts_with(&resolved) {
+        return None;
+    }
     let name = sha256_hex(resolved.as_os_str().as_encoded_bytes());
-    Some(home()?.join(name))
+    Some(home.join(name))
 }
 
-/// The memo of `dir`, if there is one that reads.
+/// Whether a file or directory with these metadata may vouch for a render of this user: owned
+/// by the effective user, writable by no one else. A memo another user could write (a shared
+/// or world-writable cache, a `sudo` run reading the invoking user's cache) could make a
+/// render skip a changed input.
+fn trusted(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    meta.uid() == rustix::process::geteuid().as_raw() && meta.mode() & 0o022 == 0
+}
+
+/// Whether the memo directory `parent` is a real directory (not a link) that [`trusted`].
+fn trusted_dir(parent: &Path) -> bool {
+    std::fs::symlink_metadata(parent).is_ok_and(|m| m.is_dir() && trusted(&m))
+}
+
+/// The memo of `dir`, if there is one that reads and that only this user could have written:
+/// opened without following a link and without blocking (a FIFO in its place is not waited
+/// on), a regular file.
 pub fn load(dir: &Path) -> Option<Memo> {
     use std::io::Read as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
     let path = path_of(dir)?;
-    let file = std::fs::File::open(path).ok()?;
-    if !file.metadata().ok()?.is_file() {
+    if !trusted_dir(path.parent()?) {
+        return None;
+    }
+    let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(flags.bits() as i32)
+        .open(path)
+        .ok()?;
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || !trusted(&meta) {
         return None;
     }
     let mut bytes = Vec::new();
@@ -91,7 +133,7 @@ pub fn save(dir: &Path, memo: &Memo) {
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    if builder.create(parent).is_err() {
+    if builder.create(parent).is_err() || !trusted_dir(parent) {
         return;
     }
     let Ok(bytes) = serde_json::to_vec(memo) else {

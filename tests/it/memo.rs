@@ -237,3 +237,64 @@ fn standard_input_keeps_no_memo() {
     }
     assert!(!cache.join("agentctl/render").exists());
 }
+
+#[test]
+fn a_memo_another_user_could_write_vouches_for_nothing() {
+    use std::os::unix::fs::PermissionsExt as _;
+    // Writable by the group or others (a shared cache; a render under sudo reading the
+    // invoking user's): the full path, as if there were no memo.
+    let (dir, cache, _) = rendered(&[("w.yaml", WARNS)], &["-f", "w.yaml"]);
+    let memo = memo_file(&cache);
+    std::fs::set_permissions(&memo, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    let run = render(dir.path(), &cache, &["-f", "w.yaml"]);
+    assert!(!run.stderr.contains(PROBE), "{}", run.stderr);
+    assert!(run.stderr.contains("warning[AGT171]"), "{}", run.stderr);
+    // The same for the memo directory.
+    plant_probe(&cache);
+    let parent = cache.join("agentctl/render");
+    std::fs::set_permissions(&parent, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let run = render(dir.path(), &cache, &["-f", "w.yaml"]);
+    assert!(!run.stderr.contains(PROBE), "{}", run.stderr);
+    // Once the directory is this user's alone again, the memo speaks.
+    std::fs::set_permissions(&parent, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    let memo = memo_file(&cache);
+    std::fs::set_permissions(&memo, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    plant_probe(&cache);
+    let run = render(dir.path(), &cache, &["-f", "w.yaml"]);
+    assert!(run.stderr.starts_with(PROBE), "{}", run.stderr);
+}
+
+#[test]
+fn a_fifo_in_place_of_the_memo_is_not_waited_on() {
+    let (dir, cache, full) = rendered(&[("w.yaml", WARNS)], &["-f", "w.yaml"]);
+    let memo = memo_file(&cache);
+    std::fs::remove_file(&memo).expect("rm");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&memo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    // Without O_NONBLOCK this open never returns (no writer): the run would hang.
+    let run = render(dir.path(), &cache, &["-f", "w.yaml"]);
+    assert_eq!(run.stderr, full, "the full path's words");
+}
+
+#[test]
+fn a_cache_inside_the_output_directory_gets_no_memo() {
+    let dir = tempdir();
+    write(dir.path(), "w.yaml", WARNS);
+    // XDG_CACHE_HOME inside `out`: a memo there could be committed with the files.
+    let cache = dir.path().join("out/.cache");
+    render(dir.path(), &cache, &["-f", "w.yaml"]);
+    assert!(
+        !cache.exists(),
+        "no memo written inside the output directory"
+    );
+    let again = render(dir.path(), &cache, &["-f", "w.yaml"]);
+    assert!(
+        again.stderr.contains("0 created, 0 updated"),
+        "{}",
+        again.stderr
+    );
+    assert!(!cache.exists());
+}
