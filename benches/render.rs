@@ -54,7 +54,10 @@ fn lint(bencher: divan::Bencher, profile: &str) {
     let renderer = Renderer::new().expect("templates compile");
     let (merged, bundle) = agentctl::pipeline::build(&renderer, &inputs(profile)).expect("renders");
     let files = agentctl::render::bundle::objects(&renderer, &merged.config).expect("objects");
-    bencher.bench_local(|| agentctl::render::provenance::lint(&merged, &bundle.patched, &files));
+    let scanned = agentctl::render::patches::Scanned::default();
+    bencher.bench_local(|| {
+        agentctl::render::provenance::lint(&merged, &bundle.patched, &scanned, &files)
+    });
 }
 
 /// The stages of `one_profile` (default profile), to see where its time goes: rendering the

@@ -95,7 +95,7 @@ pub fn build(renderer: &Renderer, inputs: &Inputs) -> Result<(Merged, Bundle)> {
     let (merged, mut diags) = resolve_settings(inputs)?;
     let mut files = bundle::objects(renderer, &merged.config)?;
     let before = crate::render::provenance::before(&merged, &files);
-    let patched = match patches::apply(&merged, &mut files) {
+    let (patched, mut scanned) = match patches::apply(&merged, &mut files) {
         Ok(patched) if diags.is_empty() => patched,
         Ok(_) => return Err(Error::Input(diags)),
         Err(more) => {
@@ -113,12 +113,16 @@ pub fn build(renderer: &Renderer, inputs: &Inputs) -> Result<(Merged, Bundle)> {
         &overrides,
         &mut files,
     );
+    if !followed.is_empty() {
+        // What the check scanned may have changed since.
+        scanned.clear();
+    }
     let gated = crate::render::version::gate(&merged, &patched, &files);
     if !gated.is_empty() {
         return Err(Error::Input(gated));
     }
     let (findings, lint_errors, unmatched) =
-        crate::render::provenance::lint(&merged, &patched, &files);
+        crate::render::provenance::lint(&merged, &patched, &scanned, &files);
     if !unmatched.is_empty() {
         return Err(Error::Input(unmatched));
     }
@@ -520,22 +524,34 @@ pub fn diff_base(
     };
     let new = output::generated_tree(dir)?;
     // Every file of each side, whatever directory: a `resources` entry may name a directory.
-    let old_names: Vec<&str> = old.iter().map(|(n, _)| n.as_str()).collect();
-    let new_names: Vec<&str> = new.iter().map(|(n, _)| n.as_str()).collect();
-    let mut names: Vec<&String> = old.iter().chain(&new).map(|(n, _)| n).collect();
-    names.sort();
-    names.dedup();
+    let old_names: Vec<String> = old.iter().map(|(n, _)| n.clone()).collect();
+    let new_names: Vec<String> = new.iter().map(|(n, _)| n.clone()).collect();
+    let old_names: Vec<&str> = old_names.iter().map(String::as_str).collect();
+    let new_names: Vec<&str> = new_names.iter().map(String::as_str).collect();
+    // Each text moved into its change, never copied: the sides are read once, bounded per
+    // directory (`output::MAX_READ_DIR_BYTES`).
+    let mut paired: std::collections::BTreeMap<String, output::Change> = Default::default();
+    for (old_side, (name, text)) in old
+        .into_iter()
+        .map(|f| (true, f))
+        .chain(new.into_iter().map(|f| (false, f)))
+    {
+        let change = paired
+            .entry(name.clone())
+            .or_insert_with(|| output::Change {
+                name,
+                old: None,
+                new: None,
+            });
+        if old_side {
+            change.old = Some(text);
+        } else {
+            change.new = Some(text);
+        }
+    }
     let mut groups: Vec<(String, Vec<output::Change>)> = Vec::new();
-    for name in names {
-        let find = |side: &[(String, String)]| {
-            side.iter().find(|(n, _)| n == name).map(|(_, t)| t.clone())
-        };
+    for (name, change) in paired {
         let group = name.rsplit_once('/').map_or("", |(g, _)| g).to_owned();
-        let change = output::Change {
-            name: name.clone(),
-            old: find(&old),
-            new: find(&new),
-        };
         match groups.iter_mut().find(|(g, _)| *g == group) {
             Some((_, changes)) => changes.push(change),
             None => groups.push((group, vec![change])),

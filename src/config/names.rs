@@ -104,6 +104,59 @@ pub fn dns1035_label(v: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// The rule the API server holds an object's own `metadata.name` to, by its kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnName {
+    /// A DNS-1123 subdomain (most kinds).
+    Subdomain,
+    /// A Job's: a subdomain that fits its pods' `job-name` label (63).
+    JobName,
+    /// A CronJob's: a subdomain that leaves room for its Jobs' suffix (52).
+    CronJobName,
+    /// A Namespace's: a DNS-1123 label.
+    Label,
+    /// A Service's: an RFC 1035 label.
+    Rfc1035,
+    /// An RBAC object's: a path segment (`system:aggregate-to-view`; `--all` is one too).
+    PathSegment,
+}
+
+/// The rule for the `metadata.name` of an object of `kind` (the one table: the render's check
+/// of patched and extra objects and `diff`'s of committed files both read it).
+pub fn own_name(kind: &str) -> OwnName {
+    match kind {
+        "Service" => OwnName::Rfc1035,
+        "Namespace" => OwnName::Label,
+        "Job" => OwnName::JobName,
+        "CronJob" => OwnName::CronJobName,
+        "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding" => OwnName::PathSegment,
+        _ => OwnName::Subdomain,
+    }
+}
+
+/// Whether `name` is a valid `metadata.name` for an object of `kind` ([`own_name`]); the
+/// reason if not.
+pub fn object_name(kind: &str, name: &str) -> Result<(), &'static str> {
+    match own_name(kind) {
+        OwnName::Subdomain => dns1123_subdomain(name),
+        OwnName::JobName | OwnName::CronJobName => {
+            dns1123_subdomain(name)?;
+            match own_name(kind) {
+                OwnName::JobName if name.len() > 63 => {
+                    Err("it is longer than 63 characters (its pods' `job-name` label)")
+                }
+                OwnName::CronJobName if name.len() > 52 => {
+                    Err("it is longer than 52 characters (the API server's limit for a CronJob)")
+                }
+                _ => Ok(()),
+            }
+        }
+        OwnName::Label => dns1123_label(name),
+        OwnName::Rfc1035 => dns1035_label(name),
+        OwnName::PathSegment => path_segment(name),
+    }
+}
+
 /// Whether `v` is a path segment name (RBAC objects: `system:aggregate-to-view` is one).
 pub fn path_segment(v: &str) -> Result<(), &'static str> {
     match v {

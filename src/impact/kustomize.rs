@@ -45,28 +45,45 @@ pub fn build(files: Vec<(String, Vec<J>)>, notes: &mut Vec<String>) -> Vec<J> {
                 .collect()
         })
         .collect();
+    // A file's documents are moved into the build at their last use, not copied (a side is up
+    // to `output::MAX_READ_DIR_BYTES` of text), unless a patch may read a file by its `path`.
+    let mut files = files;
+    let movable = !kustomizations.iter().any(|(_, _, k)| {
+        k["patches"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|e| e.get("path").is_some())
+    });
     let mut out = Vec::new();
-    for (name, docs) in &files {
+    for (name, docs) in &mut files {
         if !kustomizations.iter().any(|(d, _, _)| d == dir_of(name))
             && !listed.iter().flatten().any(|l| l == name)
         {
-            out.extend(docs.iter().cloned());
+            if movable {
+                out.append(docs);
+            } else {
+                out.extend(docs.iter().cloned());
+            }
         }
     }
-    for ((dir, kname, k), listed) in kustomizations.iter().zip(&listed) {
+    for (ki, ((dir, kname, k), listed_here)) in kustomizations.iter().zip(&listed).enumerate() {
         let path = |entry: &str| resolve(dir, entry).unwrap_or_else(|| entry.to_owned());
         // The files it lists, in file order (the report's order); one listed twice makes
         // kustomize refuse the build.
         let mut objects: Vec<J> = Vec::new();
-        for (name, docs) in &files {
-            if name != kname && listed.contains(name) {
-                objects.extend(
-                    docs.iter()
-                        .filter(|d| d["kind"] != "Kustomization")
-                        .cloned(),
-                );
+        for (name, docs) in &mut files {
+            if name != kname && listed_here.contains(name) {
+                let last = movable && !listed.iter().skip(ki + 1).any(|l| l.contains(name));
+                let not_kustomization = |d: &J| d["kind"] != "Kustomization";
+                if last {
+                    objects.extend(std::mem::take(docs).into_iter().filter(not_kustomization));
+                } else {
+                    objects.extend(docs.iter().filter(|d| not_kustomization(d)).cloned());
+                }
             }
         }
+        let listed = listed_here;
         for (i, l) in listed.iter().enumerate() {
             if listed[..i].contains(l) {
                 notes.push(format!(

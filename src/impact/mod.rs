@@ -311,9 +311,11 @@ pub fn analyze_in(old: &Objects, new: &Objects, dir: Option<&str>) -> Vec<Impact
 
 /// A fix is a command to paste, and quoting keeps each name one word, but not a name that
 /// starts with `-`: kubectl reads `--all` or `--selector=x` as an option, whatever the quotes
-/// (`kubectl delete pvc --all` deletes every claim). The API server refuses such a name, yet
-/// a committed file can hold one; a fix that would name one as a word of its command is
-/// replaced by what it cannot say, on every change it is on (a stall's fix names other objects).
+/// (`kubectl delete rolebinding --all` deletes every binding). A committed name the API server
+/// refuses for its kind never gets here (`input::yaml::check_objects`: a located error), but an
+/// RBAC object's name is a path segment, and `--all` is one; a fix that would name one as a
+/// word of its command is replaced by what it cannot say, on every change it is on (a stall's
+/// fix names other objects).
 fn no_option_words(old: &Objects, new: &Objects, impacts: &mut [Impact]) {
     let mut words: Vec<String> = old
         .items
@@ -338,8 +340,8 @@ fn no_option_words(old: &Objects, new: &Objects, impacts: &mut [Impact]) {
         if let Some(w) = named {
             f.fix = Some(format!(
                 "none printed: the name `{w}` starts with `-`, which kubectl reads as an option, \
-                 not a name (the API server refuses such a name: `kubectl apply -k` fails on it); \
-                 fix the committed file"
+                 not a name; rename the object in the inputs (a name starting with a letter or \
+                 digit) and run `agentctl render` again"
             ));
         }
     }

@@ -144,6 +144,14 @@ pub trait Provenance {
     /// caller's (`render::provenance`), which knows the settings.
     /// `path` is where in the object the finding is (a rule's index in a list, say).
     fn intent(&self, rule: &Rule, object: &str, path: &[Seg]) -> Option<String>;
+
+    /// The credential hits (`credentials::in_object`) of `object`, the `index`th of the
+    /// objects linted, when the caller already scanned it in exactly this form (a render's
+    /// patched objects, checked after the patches): AGT160 reports them without scanning it
+    /// again. `None`: AGT160 scans it.
+    fn scanned(&self, _index: usize, _object: &J) -> Option<Vec<crate::config::credentials::Hit>> {
+        None
+    }
 }
 
 /// No provenance: no typed setting turns any rule off (change impact compares objects only, and
@@ -216,7 +224,7 @@ pub fn lint(objects: &[&J], provenance: &dyn Provenance) -> Vec<Finding> {
             .collect(),
     };
     let mut all = Vec::new();
-    for o in objects {
+    for (i, o) in objects.iter().enumerate() {
         if crate::k8s::object::kind(o) == "Kustomization" {
             continue;
         }
@@ -225,6 +233,13 @@ pub fn lint(objects: &[&J], provenance: &dyn Provenance) -> Vec<Finding> {
             findings: Vec::new(),
         };
         pod::check(o, &mut out);
+        // AGT160: the credential policy's hits, found once per object.
+        let hits = provenance
+            .scanned(i, o)
+            .unwrap_or_else(|| crate::config::credentials::in_object(o));
+        for hit in hits {
+            out.fire("AGT160", hit.path.clone(), hit.describe());
+        }
         workload::check(&ctx, o, &mut out);
         network::check(&ctx, o, &mut out);
         ports::check(&ctx, o, &mut out);

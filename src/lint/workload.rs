@@ -1,16 +1,15 @@
 //! The rules about objects beside the pods: RBAC roles and bindings, PodDisruptionBudgets against the
-//! replicas the workload can run at its lowest, rollout history, alert runbooks and
-//! credentials in ConfigMaps.
+//! replicas the workload can run at its lowest, rollout history and alert runbooks. (AGT160,
+//! credentials in any object, is fired by `lint` itself: the render hands over what it
+//! already scanned, `Provenance::scanned`.)
 
 use serde_json::Value as J;
 
 use super::{Ctx, Out, Seg, keys};
-use crate::config::credentials;
 use crate::k8s::object::{self, field_str, int_at, kind, str_at};
 use crate::k8s::scale::{self, IntOrPercent};
 
 pub(super) fn check(ctx: &Ctx, o: &J, out: &mut Out) {
-    credential_values(o, out);
     match kind(o) {
         "Role" | "ClusterRole" => rbac(o, out),
         "RoleBinding" | "ClusterRoleBinding" => binding(o, out),
@@ -268,14 +267,6 @@ fn pdb(ctx: &Ctx, o: &J, out: &mut Out) {
                 None => out.cause(w, keys(&[], &["spec", "replicas"])),
             }
         }
-    }
-}
-
-/// Every credential value of an object the escape hatch wrote, by the one policy
-/// (`credentials::in_object`): the same hits that refuse a patch or an extra object.
-fn credential_values(o: &J, out: &mut Out) {
-    for hit in credentials::in_object(o) {
-        out.fire("AGT160", hit.path.clone(), hit.describe());
     }
 }
 

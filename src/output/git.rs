@@ -64,7 +64,9 @@ fn existing(dir: &Path) -> PathBuf {
 }
 
 /// The generated files under `dir` as committed at `rev`, and every kustomization file
-/// whoever wrote it (kubectl reads it): each path relative to `dir`, with its content.
+/// whoever wrote it (kubectl reads it): each path relative to `dir`, with its content. A
+/// directory whose files total more than [`super::MAX_READ_DIR_BYTES`] is an error
+/// ([`super::Budget`]); a file that is neither is dropped as soon as it is read.
 pub fn committed_files(dir: &Path, rev: &str) -> Result<Vec<(String, String)>> {
     let cwd = existing(dir);
     let top = match git(&cwd, &["rev-parse", "--show-toplevel"])? {
@@ -107,6 +109,9 @@ pub fn committed_files(dir: &Path, rev: &str) -> Result<Vec<(String, String)>> {
     listing.push(&spec);
     let entries = git(&top, &listing)?.map_err(|e| anyhow!("git ls-tree {rev} -- {spec}: {e}"))?;
     let mut files = Vec::new();
+    let mut any = false;
+    let mut budget = super::Budget::default();
+    let shown_dir = format!("{rev}:{spec}");
     let prefix = if rel.is_empty() {
         String::new()
     } else {
@@ -141,14 +146,27 @@ pub fn committed_files(dir: &Path, rev: &str) -> Result<Vec<(String, String)>> {
         }
         let blob = git(&top, &["cat-file", "blob", hash])?
             .map_err(|e| anyhow!("git cat-file {rev}:{path}: {e}"))?;
-        let text = String::from_utf8_lossy(&blob).into_owned();
+        any = true;
+        // A kustomization file is what `kubectl apply -k` reads, whoever wrote it; any other
+        // file not agentctl's is dropped as soon as it is read.
+        if !blob.starts_with(HEADER.as_bytes()) && !super::kustomization_file(name) {
+            continue;
+        }
+        budget.take(
+            &shown_dir,
+            name,
+            &format!("{rev}:{path}"),
+            blob.len() as u64,
+        )?;
+        let text = match String::from_utf8(blob) {
+            Ok(text) => text,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        };
         files.push((name.to_owned(), text));
     }
-    if files.is_empty() {
+    if !any {
         return Err(Refusal::PathNotInRevision(rel, rev.to_owned()).into());
     }
-    // A kustomization file is what `kubectl apply -k` reads, whoever wrote it.
-    files.retain(|(name, text)| text.starts_with(HEADER) || super::kustomization_file(name));
     files.sort();
     Ok(files)
 }

@@ -110,6 +110,41 @@ pub fn too_big(path: &str) -> anyhow::Error {
     )
 }
 
+/// The most agentctl reads back from one directory of an output directory, `--base-dir` or a
+/// commit (`--base`), every file it reads there together: the render's own bound
+/// ([`crate::render::size::MAX_DIR_BYTES`]: `render` refuses to write more into one directory),
+/// so `diff` holds at most this much text per directory and side, whatever was committed.
+pub const MAX_READ_DIR_BYTES: u64 = crate::render::size::MAX_DIR_BYTES;
+
+/// What has been read back, per directory (relative path, `""` the top): the error of
+/// [`Budget::take`] once a directory's files pass [`MAX_READ_DIR_BYTES`].
+#[derive(Debug, Default)]
+pub(crate) struct Budget {
+    read: std::collections::HashMap<String, u64>,
+}
+
+impl Budget {
+    /// Counts `len` bytes of the file `name` (relative, `/`-separated; its directory is what
+    /// is counted), shown to the user as `shown`, within `root` (as the user named it).
+    pub fn take(&mut self, root: &str, name: &str, shown: &str, len: u64) -> anyhow::Result<()> {
+        let dir = name.rsplit_once('/').map_or("", |(d, _)| d);
+        let total = self.read.entry(dir.to_owned()).or_default();
+        *total += len;
+        if *total <= MAX_READ_DIR_BYTES {
+            return Ok(());
+        }
+        let at = if dir.is_empty() {
+            root.to_owned()
+        } else {
+            format!("{}/{dir}", root.trim_end_matches('/'))
+        };
+        Err(anyhow::anyhow!(
+            "{shown} ({len} bytes) brings the files agentctl reads back from {at} to {} bytes, over 32 MiB ({MAX_READ_DIR_BYTES} bytes), the most it reads back from one directory: agentctl refuses to write that much into one directory, so files there were written or grown by something else (or by an agentctl before that check); move the files that are not agentctl's out of the directory, delete stale renders, or split the extra objects over several environments (each renders into its own directory)",
+            *total
+        ))
+    }
+}
+
 /// Names of a second Kustomize file that must not sit beside ours (kubectl refuses a
 /// directory with more than one).
 const OTHER_KUSTOMIZATIONS: &[&str] = &["kustomization.yml", "Kustomization"];
@@ -272,12 +307,15 @@ fn write_stdout(text: &str) -> Result<(), Error> {
 
 /// The files agentctl generated under `dir`, recursively, and every kustomization file whoever
 /// wrote it (kubectl reads it) (symlinks and other files skipped): each path relative to `dir` (`/`-separated), with its content, sorted. A missing `dir` has
-/// none.
+/// none. A directory whose files total more than [`MAX_READ_DIR_BYTES`] is an error
+/// ([`Budget`]).
 pub fn generated_tree(dir: &Path) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     if !dir.is_dir() {
         return Ok(out);
     }
+    let mut budget = Budget::default();
+    let root = crate::term::path_line(dir).to_string();
     let mut stack = vec![dir.to_owned()];
     while let Some(d) = stack.pop() {
         for entry in std::fs::read_dir(&d)
@@ -315,7 +353,10 @@ pub fn generated_tree(dir: &Path) -> Result<Vec<(String, String)>> {
                         .components()
                         .map(|c| c.as_os_str().to_string_lossy().into_owned())
                         .collect();
-                    out.push((rel.join("/"), text));
+                    let rel = rel.join("/");
+                    let shown = crate::term::path_line(&path).to_string();
+                    budget.take(&root, &rel, &shown, text.len() as u64)?;
+                    out.push((rel, text));
                 }
             }
         }

@@ -166,6 +166,9 @@ pub(super) fn plan_files(
         .with_context(|| format!("listing {}", crate::term::path_line(shown)))?;
     let kind_of = |name: &str| entries.iter().find(|(n, _)| n == name).map(|(_, k)| *k);
     let mut changes = Vec::new();
+    // What is read back of the directory, bounded as a whole.
+    let mut budget = super::Budget::default();
+    let root = crate::term::path_line(shown).to_string();
     for file in files {
         let path = shown.join(&file.name);
         match kind_of(&file.name) {
@@ -190,6 +193,12 @@ pub(super) fn plan_files(
                     return Err(too_big(&crate::term::path_line(&path).to_string()));
                 }
                 let ours = is_generated(&old);
+                budget.take(
+                    &root,
+                    &file.name,
+                    &crate::term::path_line(&path).to_string(),
+                    old.len() as u64,
+                )?;
                 let old_text = if ours {
                     normalized(&old)
                 } else {
@@ -241,6 +250,12 @@ pub(super) fn plan_files(
             continue;
         }
         if is_generated(&content) {
+            budget.take(
+                &root,
+                name,
+                &crate::term::path_line(&shown.join(name)).to_string(),
+                content.len() as u64,
+            )?;
             changes.push(Change {
                 name: name.clone(),
                 old: Some(normalized(&content)),

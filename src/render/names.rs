@@ -127,15 +127,15 @@ impl Rule {
     }
 }
 
-/// The rule for an object's own `metadata.name`, by kind (the API server's).
+/// The rule for an object's own `metadata.name`, by kind (the API server's: `names::own_name`).
 fn own_name_rule(kind: &str) -> Rule {
-    match kind {
-        "Service" => Rule::Rfc1035,
-        "Namespace" => Rule::Label,
-        "Job" => Rule::JobName,
-        "CronJob" => Rule::CronJobName,
-        "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding" => Rule::PathSegment,
-        _ => Rule::Subdomain,
+    match names::own_name(kind) {
+        names::OwnName::Rfc1035 => Rule::Rfc1035,
+        names::OwnName::Label => Rule::Label,
+        names::OwnName::JobName => Rule::JobName,
+        names::OwnName::CronJobName => Rule::CronJobName,
+        names::OwnName::PathSegment => Rule::PathSegment,
+        names::OwnName::Subdomain => Rule::Subdomain,
     }
 }
 

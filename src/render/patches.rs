@@ -56,6 +56,38 @@ impl Applied {
     }
 }
 
+/// The credential hits (`credentials::in_object`) of the patched objects as the check found them
+/// in their final form, so lint's AGT160 does not scan them again: per object, over every
+/// object of the files in order (the Kustomization included), `None` where not scanned in the
+/// form lint reads (not patched, or changed since).
+#[derive(Debug, Clone, Default)]
+pub struct Scanned(Vec<Option<(String, Vec<credentials::Hit>)>>);
+
+impl Scanned {
+    /// The hits of `obj`, the `index`th object of the files, if the check scanned it as it is.
+    pub fn hits(&self, index: usize, obj: &J) -> Option<&[credentials::Hit]> {
+        match self.0.get(index) {
+            Some(Some((id, hits))) if *id == patches::object_id(obj) => Some(hits),
+            _ => None,
+        }
+    }
+
+    /// Forgets every object for which `changed` holds (it was changed after the check).
+    pub fn forget(&mut self, files: &[(String, Vec<J>)], changed: impl Fn(&J) -> bool) {
+        let all = files.iter().flat_map(|(_, o)| o);
+        for (slot, obj) in self.0.iter_mut().zip(all) {
+            if changed(obj) {
+                *slot = None;
+            }
+        }
+    }
+
+    /// Forgets every object.
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
 /// Namespace and common labels from the rendered `kustomization.yaml`: what `kubectl
 /// kustomize` sets on every object, so the files already carry them.
 struct Common {
@@ -185,6 +217,7 @@ impl Found {
 
 /// What the checks of a patched object find in one object: credential hits and the problems of
 /// its names and values. A patch is refused for what it adds to its object's scan.
+#[derive(Default)]
 struct Scan {
     credentials: Vec<credentials::Hit>,
     unfit: Vec<PatchError>,
@@ -224,13 +257,13 @@ impl Scan {
 pub fn apply(
     merged: &Merged,
     files: &mut Vec<(String, Vec<J>)>,
-) -> Result<Vec<Applied>, Vec<Diagnostic>> {
+) -> Result<(Vec<Applied>, Scanned), Vec<Diagnostic>> {
     let mut found = Found::default();
     if merged.patches.is_empty() && merged.resources.is_empty() {
         // Typed init containers count only while they run: the recount from the objects
         // (`k8s::pod::usage`) is what holds them, patches or not.
         super::recount::quota(&merged.config, files)?;
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Scanned::default()));
     }
     let common = common(files);
     let extras: Vec<J> = merged
@@ -269,16 +302,22 @@ pub fn apply(
         touched: std::iter::repeat_with(|| None).take(count).collect(),
         problems: Vec::new(),
         read: Vec::new(),
+        scanned: Vec::new(),
     };
     let mut selectable = Selectable::new(files);
     for (p, lp) in merged.patches.iter().enumerate() {
         apply_one(p, lp, &common, files, &mut selectable, &mut run);
     }
     check::objects(merged, &common.labels, files, &mut run);
+    let mut scanned = Scanned(std::mem::take(&mut run.scanned));
     let applied = check::report(merged, files, run, &mut found);
     if found.diags.is_empty() {
         super::recount::quota(&merged.config, files)?;
-        Ok(applied)
+        // The recount rewrites the quota's figures.
+        scanned.forget(files, |o| {
+            o.get("kind").and_then(J::as_str) == Some("ResourceQuota")
+        });
+        Ok((applied, scanned))
     } else {
         Err(found.into_diags())
     }

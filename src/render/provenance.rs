@@ -16,7 +16,7 @@ use crate::config::patches::{self, PathDisplay, Seg};
 use crate::diag::{Diagnostic, Origin as SourceOrigin, Pos, Source};
 use crate::input::extras;
 use crate::lint::{self, Finding, Origin, Provenance, Rule};
-use crate::render::patches::Applied;
+use crate::render::patches::{Applied, Scanned};
 use crate::resolve::merge::{Merged, compact};
 
 mod exposure;
@@ -34,6 +34,8 @@ pub struct Known<'a> {
     objects: HashMap<String, &'a J>,
     /// The index in `merged.resources` of each extra object, by id, the first of each.
     resources: HashMap<String, usize>,
+    /// The credential hits the patches' check found, per object ([`Known::scanned_by`]).
+    scanned: Option<&'a Scanned>,
 }
 
 impl<'a> Known<'a> {
@@ -53,6 +55,16 @@ impl<'a> Known<'a> {
             applied,
             objects: by_id,
             resources,
+            scanned: None,
+        }
+    }
+
+    /// With the credential hits the patches' check found in the patched objects' final form
+    /// (lint's AGT160 reads them instead of scanning those objects again).
+    pub fn scanned_by(self, scanned: &'a Scanned) -> Self {
+        Known {
+            scanned: Some(scanned),
+            ..self
         }
     }
 
@@ -271,6 +283,10 @@ const INTENTS: &[Intent] = &[
 ];
 
 impl Provenance for Known<'_> {
+    fn scanned(&self, index: usize, object: &J) -> Option<Vec<crate::config::credentials::Hit>> {
+        self.scanned?.hits(index, object).map(<[_]>::to_vec)
+    }
+
     fn intent(&self, rule: &Rule, object: &str, at: &[Seg]) -> Option<String> {
         let own = exposure::intent(&self.merged.config, &self.objects, rule.id, object, at);
         let path = match &own {
@@ -311,10 +327,11 @@ impl Provenance for Known<'_> {
 pub fn lint(
     merged: &Merged,
     applied: &[Applied],
+    scanned: &Scanned,
     files: &[(String, Vec<J>)],
 ) -> (Vec<Finding>, Vec<Diagnostic>, Vec<Diagnostic>) {
     let objects: Vec<&J> = files.iter().flat_map(|(_, o)| o).collect();
-    let known = Known::new(merged, applied, &objects);
+    let known = Known::new(merged, applied, &objects).scanned_by(scanned);
     let mut findings = lint::lint(&objects, &known);
     let located: Vec<Option<Located>> = findings.iter().map(|f| known.locate(f)).collect();
     for (f, l) in findings.iter_mut().zip(&located) {

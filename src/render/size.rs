@@ -3,7 +3,8 @@
 //! can read. Only the escape hatch can come near it (extra objects, patches: a Kubernetes
 //! object is at most 1.5 MiB, but `extra-objects.yaml` holds any number of them); a render
 //! that would write a larger file is refused, located at the extra object or patch behind the
-//! file's largest object, and naming the largest objects. And the API server's limit on one
+//! file's largest object, and naming the largest objects; and so is one whose files together
+//! pass [`MAX_DIR_BYTES`], what `output` reads back from one directory. And the API server's limit on one
 //! object's annotations, 256 KiB, checked on the final objects (agentctl's own annotations,
 //! checksums and markers, added to the typed and patched ones), located at the setting, patch
 //! or extra object that holds the largest entry; and its limit on a ConfigMap's data, 1 MiB.
@@ -21,6 +22,12 @@ use super::patches::Applied;
 /// The largest file agentctl writes and reads back, in bytes (16 MiB).
 pub const MAX_FILE_BYTES: u64 = 16 << 20;
 
+/// The most agentctl writes into one directory (every file of one render together) and reads
+/// back from one directory of an output, `--base-dir` or a commit, in bytes (32 MiB): twice
+/// the largest file, far more than a render without extra objects writes (about 60 KiB), so
+/// what `diff` holds in memory is bounded by what a render could have written.
+pub const MAX_DIR_BYTES: u64 = 32 << 20;
+
 /// `n` bytes for people: `17.2 MiB`, `812 KiB`.
 fn bytes(n: usize) -> String {
     let n = n as f64;
@@ -31,8 +38,8 @@ fn bytes(n: usize) -> String {
     }
 }
 
-/// A refusal for every file of `bundle` over [`MAX_FILE_BYTES`]; `ids`: the `Kind/name` of each
-/// file's objects, in order.
+/// A refusal for every file of `bundle` over [`MAX_FILE_BYTES`], else one for all its files
+/// together over [`MAX_DIR_BYTES`]; `ids`: the `Kind/name` of each file's objects, in order.
 pub fn refuse(
     merged: &Merged,
     patched: &[Applied],
@@ -67,25 +74,71 @@ pub fn refuse(
             message: message.clone(),
             hint: Some("keep large data out of the manifests (a volume, an image, a ConfigMap created out of band), or split the objects over fewer extra entries".into()),
         };
-        // Located at what put the largest object there: its extra entry, else the last patch
-        // that changed it; a typed object has no one line to blame.
+        // Located at what put the largest object there.
         let biggest = sized.first().map(|(_, id)| id.as_str()).unwrap_or_default();
-        let extra = merged
-            .resources
+        out.push(located(merged, patched, biggest, message, error));
+    }
+    let total: usize = bundle.files.iter().map(|f| f.content.len()).sum();
+    if out.is_empty() && total as u64 > MAX_DIR_BYTES {
+        let mut files: Vec<(&crate::render::bundle::File, &Vec<String>)> =
+            bundle.files.iter().zip(ids).collect();
+        files.sort_by_key(|(f, _)| std::cmp::Reverse(f.content.len()));
+        let largest: Vec<String> = files
             .iter()
-            .find(|r| object_id(&r.object) == biggest);
-        let patch = patched
-            .iter()
-            .rev()
-            .find(|a| a.object == biggest)
-            .and_then(|a| merged.patches.iter().find(|p| p.origin() == a.origin));
-        out.push(match (extra, patch) {
-            (Some(r), _) => r.error(&error),
-            (None, Some(p)) => p.error(&error),
-            (None, None) => Diagnostic::new(message).help(error.hint.unwrap_or_default()),
-        });
+            .take(3)
+            .map(|(f, _)| format!("`{}` ({})", f.name, bytes(f.content.len())))
+            .collect();
+        let message = format!(
+            "the files of this render would total {} ({total} bytes), over {} ({MAX_DIR_BYTES} bytes), the most agentctl writes into one directory (and reads back from one); largest: {}",
+            bytes(total),
+            bytes(MAX_DIR_BYTES as usize),
+            largest.join(", ")
+        );
+        let error = PatchError {
+            path: Vec::new(),
+            on_key: false,
+            message: message.clone(),
+            hint: Some("split the extra objects over several environments (each renders into its own directory), or keep large data out of the manifests (a volume, an image, a ConfigMap created out of band)".into()),
+        };
+        // At what put the largest object of the largest file there.
+        let biggest = files
+            .first()
+            .and_then(|(f, ids)| {
+                f.document_sizes()
+                    .into_iter()
+                    .zip(ids.iter())
+                    .max_by_key(|(n, _)| *n)
+                    .map(|(_, id)| id.as_str())
+            })
+            .unwrap_or_default();
+        out.push(located(merged, patched, biggest, message, error));
     }
     out
+}
+
+/// `error` located at what put object `biggest` (`Kind/name`) there: its extra entry, else the
+/// last patch that changed it; a typed object has no one line to blame.
+fn located(
+    merged: &Merged,
+    patched: &[Applied],
+    biggest: &str,
+    message: String,
+    error: PatchError,
+) -> Diagnostic {
+    let extra = merged
+        .resources
+        .iter()
+        .find(|r| object_id(&r.object) == biggest);
+    let patch = patched
+        .iter()
+        .rev()
+        .find(|a| a.object == biggest)
+        .and_then(|a| merged.patches.iter().find(|p| p.origin() == a.origin));
+    match (extra, patch) {
+        (Some(r), _) => r.error(&error),
+        (None, Some(p)) => p.error(&error),
+        (None, None) => Diagnostic::new(message).help(error.hint.unwrap_or_default()),
+    }
 }
 
 /// The typed settings that write an object's annotations: (kind, whether the pod template's,

@@ -1,6 +1,7 @@
 //! A fresh outside attack on issue 20 (attack5, `ATTACK.md` in that worktree), each failure
 //! held here with variants the attack did not try: a name in a committed file that kubectl
-//! reads as an option (`--all`) never goes into a printed command; clap's own usage errors show
+//! reads as an option (`--all`) never goes into a printed command (a name the API server
+//! refuses for its kind is a located error; an RBAC object's, which it takes, gets no command); clap's own usage errors show
 //! a word's control characters escaped on a terminal too; what JSON 6902 copies add is bounded
 //! per render, not only per object (a target that selects many objects multiplies them); the
 //! stall replay is bounded in the number of rolling workloads, with a note past the bound.
@@ -55,6 +56,9 @@ fn a_name_kubectl_reads_as_an_option_is_never_a_word_of_a_printed_command() {
     // and shrunk (recreate: `kubectl delete pvc --all`, every claim of the namespace); a
     // StatefulSet named `--selector=...` with a claim-template change (`kubectl delete
     // statefulset --selector=...`). Held back: `-lapp=x` (a short option with its value), `-A`.
+    // None is a name the API server takes for these kinds (a DNS-1123 subdomain), so the
+    // comparison is a located error at the committed file (`kubectl apply -k` would fail on
+    // it), and no command is printed at all.
     for name in ["--all", "--selector=app=x", "-lapp=x", "-A"] {
         for (file, from, edit_new) in [
             ("backup.yaml", "redis-backup-pvc", "delete"),
@@ -88,25 +92,20 @@ fn a_name_kubectl_reads_as_an_option_is_never_a_word_of_a_printed_command() {
                 }),
             }
             let (code, fixes, stderr) = fixes(w);
-            assert!(code == 1 || code == 3, "{name} {edit_new}: {stderr}");
+            assert_eq!(code, 2, "{name} {edit_new}: {stderr}");
+            assert!(fixes.is_empty(), "{name} {edit_new}: {fixes:?}");
             assert!(
-                !fixes.is_empty(),
-                "{name} {edit_new}: a fix is there: {stderr}"
-            );
-            for fix in &fixes {
-                assert!(
-                    !a_word_of(fix, name),
-                    "{name} {edit_new}: `{name}` is a word of a printed command: {fix}"
-                );
-            }
-            assert!(
-                fixes.iter().any(|f| f.contains("reads as an option")),
-                "{name} {edit_new}: the fix says why there is no command: {fixes:?}"
+                stderr.contains(&format!("old/{file}:"))
+                    && stderr.contains(&format!(
+                        "`metadata.name` `{name}` is not a name Kubernetes takes for it"
+                    )),
+                "{name} {edit_new}: located at the committed file: {stderr}"
             );
             // The text report too.
             let text = agentctl(["diff", "--base-dir", "old", "-o", "new"])
                 .current_dir(w)
                 .run();
+            assert_eq!(text.code, 2, "{name} {edit_new}: {}", text.stderr);
             assert!(
                 !text.stderr.lines().any(|l| a_word_of(l, name)
                     && (l.contains("kubectl delete") || l.contains("kubectl get"))),
@@ -114,6 +113,44 @@ fn a_name_kubectl_reads_as_an_option_is_never_a_word_of_a_printed_command() {
                 text.stderr
             );
         }
+    }
+}
+
+#[test]
+fn an_rbac_name_kubectl_reads_as_an_option_gets_no_command() {
+    // A RoleBinding's name is a path segment to the API server: `--all` is a valid one, so
+    // the committed file is applied, and its roleRef change (immutable: delete and apply
+    // again) must not print `kubectl delete rolebinding --all` (every binding of the
+    // namespace). Held back: `-A`.
+    for name in ["--all", "-A"] {
+        let work = support::two_copies();
+        let w = work.path();
+        for side in ["old", "new"] {
+            support::edit(&w.join(side).join("rbac.yaml"), |t| {
+                let at = t.find("kind: RoleBinding").expect("a RoleBinding");
+                let (head, tail) = t.split_at(at);
+                format!(
+                    "{head}{}",
+                    tail.replacen("  name: agent\n", &format!("  name: '{name}'\n"), 1)
+                )
+            });
+        }
+        support::edit(&w.join("new/rbac.yaml"), |t| {
+            t.replace(
+                "  kind: Role\n  name: agent\n",
+                "  kind: Role\n  name: other\n",
+            )
+        });
+        let (code, fixes, stderr) = fixes(w);
+        assert!(code == 1 || code == 3, "{name}: {stderr}");
+        assert!(!fixes.is_empty(), "{name}: a fix is there: {stderr}");
+        for fix in &fixes {
+            assert!(!a_word_of(fix, name), "{name}: {fix}");
+        }
+        assert!(
+            fixes.iter().any(|f| f.contains("reads as an option")),
+            "{name}: the fix says why there is no command: {fixes:?}"
+        );
     }
 }
 

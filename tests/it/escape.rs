@@ -345,8 +345,7 @@ fn every_printed_command_pasted_into_bash_runs_only_itself() {
     }
     let work = support::tempdir();
     let w = work.path();
-    // Names Kubernetes accepts (an RBAC name is a path segment) and names only a committed file
-    // can carry (never checked: the old side of a diff), each trying to run `touch`.
+    // Names Kubernetes accepts (an RBAC name is a path segment), each trying to run `touch`.
     support::write(
         w,
         "p.yaml",
@@ -372,8 +371,11 @@ fn every_printed_command_pasted_into_bash_runs_only_itself() {
     let extra = w.join("out dir/extra-objects.yaml");
     let text = std::fs::read_to_string(&extra).expect("extra objects");
     let text = text.replace("name: agent-role", "name: other-role")
-        + "---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: \"$(touch canary-4)\"\n  namespace: \"ns; touch canary-5\"\nspec:\n  accessModes: [ReadWriteOnce]\n  resources: {requests: {storage: 1Gi}}\n"
-        + "---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: \"s`touch canary-6`\"\n  namespace: production-agents\nspec:\n  serviceName: s\n  selector: {matchLabels: {app: s}}\n  template: {metadata: {labels: {app: s}}, spec: {containers: [{name: c, image: i}]}}\n  volumeClaimTemplates: [{metadata: {name: data}, spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}}]\n";
+        + "---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: claim-4\n  namespace: ns-5\nspec:\n  accessModes: [ReadWriteOnce]\n  resources: {requests: {storage: 1Gi}}\n"
+        + "---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: s6\n  namespace: production-agents\nspec:\n  serviceName: s\n  selector: {matchLabels: {app: s}}\n  template: {metadata: {labels: {app: s}}, spec: {containers: [{name: c, image: i}]}}\n  volumeClaimTemplates: [{metadata: {name: data}, spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}}]\n";
+    // A claim, namespace or StatefulSet name the API server refuses (`$(touch canary-4)`,
+    // `ns; touch canary-5`, a backquote) is a located error now, before any command is
+    // printed (`attacks_outside.rs`); these are the names it takes.
     std::fs::write(&extra, text).expect("write");
     // Each object keeps the namespace it names (kustomize would move them all into the one the
     // committed kustomization.yaml names, as `diff` does now).
@@ -444,8 +446,8 @@ fn every_printed_command_pasted_into_bash_runs_only_itself() {
     // Each hostile name reached the tool as one argument.
     for word in [
         "a\\;touch\\ canary-1",
-        "\\$\\(touch\\ canary-4\\)",
-        "ns\\;\\ touch\\ canary-5",
+        "claim-4",
+        "ns-5",
         "\\$\\(touch\\ canary-2\\)\\`touch\\ canary-3\\`",
     ] {
         assert!(calls.contains(word), "{word} not one argument in:\n{calls}");
@@ -695,8 +697,9 @@ fn the_pull_request_comment_shows_values_never_renders_them() {
         "0123456789abcdef0123456789abcdef01234567",
     ];
     // Each payload where a reason quotes it (a pod template annotation of its own Deployment,
-    // changed), and as the name of an object only a committed file can carry (agentctl never
-    // writes such names).
+    // changed), and as the name of a RoleBinding where the API server takes it (an RBAC name
+    // is a path segment: no `/` or `%`); a name it refuses for its kind (a ConfigMap's, a
+    // namespace) makes the comparison a located error (`attacks_outside.rs`), never a row.
     let deployment = |n: usize, value: &str| {
         let quoted = serde_json::to_string(value).expect("json");
         format!(
@@ -704,14 +707,19 @@ fn the_pull_request_comment_shows_values_never_renders_them() {
         )
     };
     let (mut old, mut new) = (String::from(header), String::from(header));
+    let mut named = 0;
     for (n, p) in payloads.iter().enumerate() {
         old.push_str(&deployment(n, "x"));
         new.push_str(&deployment(n, p));
-        let quoted = serde_json::to_string(p).expect("json");
-        new.push_str(&format!(
-            "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {quoted}, namespace: {quoted}}}\ndata: {{a: b}}\n"
-        ));
+        if agentctl::config::names::path_segment(p).is_ok() {
+            named += 1;
+            let quoted = serde_json::to_string(p).expect("json");
+            new.push_str(&format!(
+                "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: {quoted}, namespace: production-agents}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: agent}}\nsubjects: [{{kind: ServiceAccount, name: agent, namespace: production-agents}}]\n"
+            ));
+        }
     }
+    assert!(named >= 10, "most payloads are names too: {named}");
     std::fs::write(w.join("old/evil.yaml"), old).expect("write");
     std::fs::write(w.join("new/evil.yaml"), new).expect("write");
     for side in ["old", "new"] {
@@ -745,10 +753,10 @@ fn the_pull_request_comment_shows_values_never_renders_them() {
     );
     // One table: a header row and one row per changed object, five cells each.
     let rows = tags.iter().filter(|t| *t == "tr").count();
-    assert_eq!(rows, 1 + 2 * payloads.len(), "{html}");
+    assert_eq!(rows, 1 + payloads.len() + named, "{html}");
     assert_eq!(
         tags.iter().filter(|t| *t == "td").count(),
-        5 * 2 * payloads.len(),
+        5 * (payloads.len() + named),
         "{html}"
     );
     assert_eq!(tags.iter().filter(|t| *t == "table").count(), 1, "{html}");

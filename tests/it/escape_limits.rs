@@ -41,6 +41,126 @@ fn render(dir: &std::path::Path, files: &[String]) -> support::Run {
     agentctl(&args).current_dir(dir).run()
 }
 
+/// Grows each of `files` of `dir` (generated files) by a comment line of `size` bytes.
+fn grow(dir: &std::path::Path, files: &[&str], size: usize) {
+    for f in files {
+        support::edit(&dir.join(f), |t| format!("{t}# {}\n", "y".repeat(size)));
+    }
+}
+
+#[test]
+fn what_diff_reads_back_from_one_directory_is_bounded() {
+    // Six files of 15 MiB each side used 718 MB and 10.6 s of CPU: one directory's files are
+    // read back up to 32 MiB together (what render writes at most), the error naming the
+    // file that passes it, the total and the cap, and how to split. Held back: files agentctl
+    // might have written (a grown deployment.yaml), the render's own comparison (`render -o`,
+    // the directory left unchanged), and the old side.
+    let work = support::two_copies();
+    let w = work.path();
+    grow(
+        &w.join("new"),
+        &["deployment.yaml", "service.yaml", "configmap.yaml"],
+        12 << 20,
+    );
+    let run = agentctl(["diff", "--base-dir", "old", "-o", "new"])
+        .current_dir(w)
+        .run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    for want in [
+        "new/",
+        "brings the files agentctl reads back from new to",
+        "over 32 MiB (33554432 bytes)",
+        "split the extra objects over several environments",
+    ] {
+        assert!(run.stderr.contains(want), "{want}\n{}", run.stderr);
+    }
+    // Under the cap (two such files), the same comparison is made.
+    let work = support::two_copies();
+    let w = work.path();
+    grow(
+        &w.join("new"),
+        &["deployment.yaml", "service.yaml"],
+        12 << 20,
+    );
+    let run = agentctl(["diff", "--base-dir", "old", "-o", "new"])
+        .current_dir(w)
+        .run();
+    assert_eq!(run.code, 1, "{}", &run.stderr[..run.stderr.len().min(2000)]);
+    // The old side, and a render into the directory: refused, nothing written.
+    grow(
+        &w.join("old"),
+        &["deployment.yaml", "service.yaml", "configmap.yaml"],
+        12 << 20,
+    );
+    let run = agentctl(["diff", "--base-dir", "old", "-o", "new"])
+        .current_dir(w)
+        .run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("reads back from old to"),
+        "{}",
+        run.stderr
+    );
+    let before = support::tree(&w.join("old"));
+    let run = agentctl(["render", "-q", "-o", "old"]).current_dir(w).run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("over 32 MiB"), "{}", run.stderr);
+    assert!(
+        support::tree(&w.join("old")) == before,
+        "the directory is unchanged"
+    );
+}
+
+#[test]
+fn a_render_whose_files_together_diff_would_not_read_back_is_refused() {
+    // Each file under 16 MiB, together over 32 MiB: JSON 6902 copies of one 900 KB
+    // environment variable grow three workloads to 14.6 MiB each (the copies' own bound is
+    // per object and per render, 16 and 64 MiB). Refused at the patch behind the largest
+    // object of the largest file, naming the files; nothing written.
+    let dir = support::tempdir();
+    let value = "x".repeat(900_000);
+    let mut args = vec!["render".to_owned(), "-q".to_owned()];
+    for (i, (kind, name, base)) in [
+        (
+            "Deployment",
+            "agent-deployment",
+            "/spec/template/spec/containers/0",
+        ),
+        ("StatefulSet", "redis", "/spec/template/spec/containers/0"),
+        (
+            "CronJob",
+            "redis-backup",
+            "/spec/jobTemplate/spec/template/spec/containers/0",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut text = format!(
+            "patches:\n  - target: {{kind: {kind}, name: {name}}}\n    patch:\n      - {{op: add, path: {base}/env/0, value: {{name: BIG, value: {value}}}}}\n"
+        );
+        for _ in 0..16 {
+            text.push_str(&format!(
+                "      - {{op: copy, from: {base}/env/0, path: {base}/env/0}}\n"
+            ));
+        }
+        support::write(dir.path(), &format!("p{i}.yaml"), &text);
+        args.extend(["-f".to_owned(), format!("p{i}.yaml")]);
+    }
+    args.extend(["-o".to_owned(), "out".to_owned()]);
+    let run = agentctl(&args).current_dir(dir.path()).run();
+    assert_eq!(run.code, 2, "{}", &run.stderr[..run.stderr.len().min(2000)]);
+    for want in [
+        "the files of this render would total",
+        "over 32.0 MiB (33554432 bytes)",
+        "`redis-statefulset.yaml` (14.6 MiB)",
+        "p1.yaml:2:5",
+    ] {
+        assert!(run.stderr.contains(want), "{want}\n{}", run.stderr);
+    }
+    assert!(!dir.path().join("out").exists());
+}
+
 #[test]
 fn a_file_agentctl_would_not_read_back_is_never_written() {
     // 18 extra ConfigMaps of 1,000,000 bytes: each file and object under its limit, the

@@ -426,20 +426,25 @@ pub fn read_manifests(text: &str) -> Result<Vec<serde_json::Value>, SyntaxError>
 }
 
 /// Whether every document `read_manifests` read from `text` is an object kubectl can build
-/// (`unbuildable`), for a file `kubectl apply -k` builds (one side of `diff`); else the
-/// error at the document's start.
+/// (`unbuildable`) and the API server would take by its name (`misnamed`), for a file
+/// `kubectl apply -k` builds (one side of `diff`); else the error at the document's start.
 pub fn check_objects(text: &str, docs: &[serde_json::Value]) -> Result<(), SyntaxError> {
-    match docs
+    let first = docs
         .iter()
         .enumerate()
-        .find_map(|(i, d)| unbuildable(d).map(|why| (i, why)))
-    {
-        Some((i, why)) => Err(super::err(
-            format!("not an object kubectl can build: {why}"),
+        .find_map(|(i, d)| match unbuildable(d) {
+            Some(why) => Some((i, format!("not an object kubectl can build: {why}"), true)),
+            None => misnamed(d).map(|why| (i, why, false)),
+        });
+    match first {
+        Some((i, message, unbuilt)) => Err(super::err(
+            message,
             document_start(text, i),
-            Some(
-                "each `---` document is one whole object (`apiVersion`, `kind`, `metadata.name`); run `agentctl render` again to write the file afresh",
-            ),
+            Some(if unbuilt {
+                "each `---` document is one whole object (`apiVersion`, `kind`, `metadata.name`); run `agentctl render` again to write the file afresh"
+            } else {
+                "the API server refuses it, so `kubectl apply -k` fails on this file: fix the name in the inputs and run `agentctl render` again"
+            }),
         )),
         None => super::plain::read_alike(text),
     }
@@ -486,6 +491,38 @@ fn unbuildable(doc: &serde_json::Value) -> Option<String> {
             "this {kind} has no `metadata.name` (an object split by `---`?)"
         )),
     }
+}
+
+/// Why the API server would refuse this object's name or namespace (the rules of
+/// `config::names`, per kind: `own_name`), if it would. Such a name is never rendered, and is
+/// never named as a word of a command agentctl prints (`--all` would be read as an option).
+fn misnamed(doc: &serde_json::Value) -> Option<String> {
+    use crate::config::names;
+    let kind = doc.get("kind")?.as_str()?;
+    if matches!(kind, "Kustomization" | "Component" | "List") || kind.ends_with("List") {
+        return None;
+    }
+    let meta = doc.get("metadata")?;
+    let shown = |v: &str| crate::term::one_line(v).into_owned();
+    if let Some(name) = meta.get("name").and_then(serde_json::Value::as_str)
+        && let Err(why) = names::object_name(kind, name)
+    {
+        return Some(format!(
+            "this {}'s `metadata.name` `{}` is not a name Kubernetes takes for it: {why}",
+            shown(kind),
+            shown(name)
+        ));
+    }
+    if let Some(ns) = meta.get("namespace").and_then(serde_json::Value::as_str)
+        && let Err(why) = names::dns1123_label(ns)
+    {
+        return Some(format!(
+            "this {}'s `metadata.namespace` `{}` is not a namespace name (a DNS-1123 label): {why}",
+            shown(kind),
+            shown(ns)
+        ));
+    }
+    None
 }
 
 /// Where the `n`th document that is not empty starts (the reader skips empty ones).

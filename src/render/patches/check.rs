@@ -64,6 +64,9 @@ pub(super) struct Run {
     pub problems: Vec<Problem>,
     /// Per object, what its type read back when something was lost ([`objects`]).
     pub read: Vec<Option<J>>,
+    /// Per object, its `Kind/name` and credential hits in its final form, where that is the
+    /// form it keeps (`super::Scanned`).
+    pub scanned: Vec<Option<(String, Vec<Hit>)>>,
 }
 
 /// A problem of a patch on an object, built into a diagnostic only if it is among the first
@@ -195,6 +198,7 @@ pub(super) fn objects(
         .flat_map(|(_, objs)| objs.iter_mut())
         .collect();
     run.read.resize(run.touched.len(), None);
+    run.scanned.resize(run.touched.len(), None);
     for (i, slot) in run.touched.iter().enumerate() {
         let (Some(t), Some(obj)) = (slot, all.get_mut(i)) else {
             continue;
@@ -215,7 +219,15 @@ pub(super) fn objects(
                 .unwrap_or_else(|| replay.introduced(present))
         };
         let mut found: Vec<What> = Vec::new();
-        let (before, after) = (Scan::of(&t.original, &owned), Scan::of(obj, &owned));
+        // The object as it was is scanned only when its final form has something to compare
+        // (what it already had is not the patches' doing): a clean object is scanned once.
+        let after = Scan::of(obj, &owned);
+        let final_hits = after.credentials.clone();
+        let before = if after.credentials.is_empty() && after.unfit.is_empty() {
+            Scan::default()
+        } else {
+            Scan::of(&t.original, &owned)
+        };
         for hit in after
             .credentials
             .into_iter()
@@ -313,8 +325,13 @@ pub(super) fn objects(
             checked = checked.or(back);
         }
         if found.is_empty() {
+            // Lint reads the final form: the hits hold for it if it is the form scanned.
+            let same = checked.as_ref().is_none_or(|c| *c == **obj);
             if let Some(c) = checked {
                 **obj = c;
+            }
+            if same && let Some(slot) = run.scanned.get_mut(i) {
+                *slot = Some((patches::object_id(obj), final_hits));
             }
         } else {
             run.problems.extend(
