@@ -572,7 +572,9 @@ fn probe(k: &mut Checker, at: &str, p: &ContainerProbe, ct: &Container) {
             Some("write the command and its arguments, e.g. `[cat, /tmp/healthy]`".into()),
         );
     }
-    if p.timeout_seconds >= p.period_seconds {
+    // A default timeout follows the period (`merge::follow_probe_periods`): only one the user
+    // wrote can overlap.
+    if p.timeout_seconds >= p.period_seconds && k.written(&format!("{at}.timeoutSeconds")) {
         k.cross(
             &format!("{at}.timeoutSeconds"),
             &format!("{at}.periodSeconds"),
