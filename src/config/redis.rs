@@ -29,8 +29,8 @@ pub struct Redis {
     /// `true`: the agent uses no Redis at all (a stateless agent). It turns the in-cluster
     /// Redis off (with everything that depends on it, as `enabled: false`) and needs no
     /// `external`: no `REDIS_*` variable, no Redis egress rule, no Redis object, panel or
-    /// alert. A backup, the redis_exporter, `redis.external` and KEDA's Redis list trigger are
-    /// refused with it. Default: `false`.
+    /// alert. A backup or the redis_exporter asked for (`enabled: true` written), `redis.external`
+    /// and KEDA's Redis list trigger are refused with it. Default: `false`.
     pub none: bool,
     /// Container image. Default: `redis:7.2-alpine`.
     pub image: String,

@@ -119,9 +119,11 @@ pub fn platform_user(merged: &Merged) -> Option<String> {
             .origin(path)
             .map(|s| format!(" ({})", s.source.locate(s.pos)))
             .unwrap_or_default();
-        let root = official_redis(image)
-            .then_some(" (the official Redis image's user is root: it will not start)")
-            .unwrap_or_default();
+        let root = if official_redis(image) {
+            " (the official Redis image's user is root: it will not start)"
+        } else {
+            ""
+        };
         text.push_str(&format!(
             "\n  - `{path}: null`{at}: {who} runs as the `USER` of `{image}`{root}; set `{path}` to a UID (e.g. 10001) unless the platform assigns one"
         ));

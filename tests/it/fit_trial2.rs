@@ -152,6 +152,18 @@ fn a_stateless_agent_has_no_redis_at_all() {
     let (docs, _) = render(dir, &["-f", "own.yaml"]);
     let dep = find(&docs, "Deployment", "agent-deployment").expect("Deployment");
     assert!(dep.to_string().contains("redis://cache.example.com:6379"));
+    // Nothing to restore: said at the line, exit 2.
+    let run = agentctl(["restore-help", "-f", "none.yaml"])
+        .current_dir(dir)
+        .code(2)
+        .run();
+    assert!(
+        run.stderr
+            .contains("`redis.none` is true: the agent uses no Redis"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("none.yaml:1:15"), "{}", run.stderr);
 }
 
 #[test]

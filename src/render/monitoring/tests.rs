@@ -93,8 +93,10 @@ fn sample() -> Spec {
 #[test]
 fn shared_namespace_regexes_name_only_rendered_pods() {
     let shared = |f: &dyn Fn(&mut Config)| {
-        let mut cfg = Config::default();
-        cfg.create_namespace = false;
+        let mut cfg = Config {
+            create_namespace: false,
+            ..Config::default()
+        };
         f(&mut cfg);
         let backup = cfg.backup_on().then_some("0 */6 * * *");
         let s = Spec::from_config(&cfg, &crate::config::Names::of(&cfg), backup);
@@ -105,11 +107,15 @@ fn shared_namespace_regexes_name_only_rendered_pods() {
         pods,
         "agent-deployment-[a-z0-9]+-[a-z0-9]+|redis-[0-9]+|redis-backup-[0-9]+-[a-z0-9]+"
     );
-    assert_eq!(claims, "agent-data-pvc|data-redis-[0-9]+|redis-backup-pvc");
+    // The agent's data volume is an emptyDir by default: no claim of its own.
+    assert_eq!(claims, "data-redis-[0-9]+|redis-backup-pvc");
     let (pods, claims) = shared(&|c| c.backup.enabled = false);
     assert_eq!(pods, "agent-deployment-[a-z0-9]+-[a-z0-9]+|redis-[0-9]+");
-    assert_eq!(claims, "agent-data-pvc|data-redis-[0-9]+");
-    let (pods, claims) = shared(&|c| c.redis.enabled = false);
+    assert_eq!(claims, "data-redis-[0-9]+");
+    let (pods, claims) = shared(&|c| {
+        c.redis.enabled = false;
+        c.agent.storage.kind = crate::config::DataVolume::PersistentVolumeClaim;
+    });
     assert_eq!(pods, "agent-deployment-[a-z0-9]+-[a-z0-9]+");
     assert_eq!(claims, "agent-data-pvc");
 }

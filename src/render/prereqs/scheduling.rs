@@ -68,7 +68,7 @@ pub(super) fn scheduling(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
         out.push(Need {
             what: format!("RuntimeClass {class}"),
             because: format!(
-                "the pods of {} run with it; without it the API server refuses every pod (`pod rejected: RuntimeClass \"{class}\" not found`), and with it the nodes it schedules to need its runtime handler",
+                "the pods of {} run with it; without it the API server refuses every pod (`pod rejected: RuntimeClass \"{class}\" not found`); the nodes it selects need its runtime handler installed",
                 users.join(", ")
             ),
             commands: Vec::new(),

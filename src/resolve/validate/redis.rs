@@ -88,9 +88,10 @@ pub(super) fn redis_off(k: &mut Checker, c: &Config) {
         return;
     }
     // With `redis.none: true` there is no Redis at all: said as such, and located there.
-    let (switch, why, instead_backup, instead_exporter) = if c.redis.none {
+    let (switch, said, why, instead_backup, instead_exporter) = if c.redis.none {
         (
             "redis.none",
+            "redis.none: true",
             "`redis.none` is true (the agent uses no Redis)",
             "there is no Redis to back up",
             "there is no Redis to monitor",
@@ -98,6 +99,7 @@ pub(super) fn redis_off(k: &mut Checker, c: &Config) {
     } else {
         (
             "redis.enabled",
+            "redis.enabled: false",
             "`redis.enabled` is false (the agent uses `redis.external`)",
             "use the managed Redis's own snapshots",
             "monitor the managed Redis with its provider's tools",
@@ -109,7 +111,7 @@ pub(super) fn redis_off(k: &mut Checker, c: &Config) {
             switch,
             format!("the backup job snapshots the in-cluster Redis, but {why}"),
             format!(
-                "remove `backup.enabled: true` (`{switch}` turns the backup off): {instead_backup}"
+                "remove `backup.enabled: true` (`{said}` turns the backup off): {instead_backup}"
             ),
         );
     }
@@ -118,7 +120,7 @@ pub(super) fn redis_off(k: &mut Checker, c: &Config) {
             "monitoring.redisExporter.enabled",
             switch,
             format!("the redis_exporter sidecar runs in the in-cluster Redis pod, but {why}"),
-            format!("remove `monitoring.redisExporter.enabled: true` (`{switch}` turns it off): {instead_exporter}"),
+            format!("remove `monitoring.redisExporter.enabled: true` (`{said}` turns it off): {instead_exporter}"),
         );
     }
 }
