@@ -360,15 +360,17 @@ pub fn merge(layers: &[Layer]) -> Result<Merged, Error> {
 /// than the timeout: a default never turns a value the user wrote into an error. The check
 /// (`timeout below period`) then reads only timeouts the user wrote.
 pub fn follow_probe_periods(config: &mut Config, defaulted: impl Fn(&str) -> bool) {
+    use crate::config::INT32_MAX;
     let fix = |base: String, period: &mut u32, timeout: &mut u32| {
         if *timeout < *period {
             return;
         }
         if defaulted(&format!("{base}.timeoutSeconds")) {
             *timeout = period.saturating_sub(1).max(1);
-        } else if defaulted(&format!("{base}.periodSeconds")) {
-            // A timeout the user wrote with the period left at its default: the period follows.
-            *period = timeout.saturating_add(1);
+        } else if defaulted(&format!("{base}.periodSeconds")) && *timeout < INT32_MAX {
+            // A timeout the user wrote with the period left at its default: the period follows
+            // (a timeout at Kubernetes' largest leaves no period above it: then refused).
+            *period = *timeout + 1;
         }
     };
     let probes = &mut config.agent.probes;
@@ -425,6 +427,32 @@ mod tests {
     use super::*;
     use crate::diag::Origin;
     use crate::input::layers;
+
+    /// A default timeout or period follows the one the user wrote, never past Kubernetes'
+    /// `int32` (a timeout at the largest keeps its default period, and the check refuses it).
+    #[test]
+    fn probe_defaults_follow_what_was_written_within_int32() {
+        let mut c = Config::default();
+        c.agent.probes.liveness.period_seconds = 5;
+        c.agent.probes.startup.timeout_seconds = 7;
+        c.agent.probes.readiness.timeout_seconds = crate::config::INT32_MAX;
+        let written = [
+            "agent.probes.liveness.periodSeconds",
+            "agent.probes.startup.timeoutSeconds",
+            "agent.probes.readiness.timeoutSeconds",
+        ];
+        follow_probe_periods(&mut c, |p| !written.contains(&p));
+        let p = &c.agent.probes;
+        assert_eq!(
+            (p.liveness.period_seconds, p.liveness.timeout_seconds),
+            (5, 4)
+        );
+        assert_eq!(
+            (p.startup.period_seconds, p.startup.timeout_seconds),
+            (8, 7)
+        );
+        assert_eq!(p.readiness.period_seconds, 5);
+    }
 
     fn merged(files: &[&str], sets: &[&str]) -> Merged {
         let mut all = vec![layers::defaults()];
