@@ -29,10 +29,12 @@ pub struct Probe {
     /// Seconds after container start before the first probe. Default: `0`.
     #[schemars(range(max = INT32_MAX))]
     pub initial_delay_seconds: u32,
-    /// Seconds between probes. Default: `10` (the agent's: see `agent.probes`).
+    /// Seconds between probes. Default: `10` (the agent's: see `agent.probes`), or one more
+    /// than a `timeoutSeconds` you write that is not below it.
     #[schemars(range(min = 1, max = INT32_MAX))]
     pub period_seconds: u32,
-    /// Seconds a probe may take; must be below `periodSeconds`. Default: `5`.
+    /// Seconds a probe may take; must be below `periodSeconds`. Default: `5`, or one less than
+    /// a `periodSeconds` you write that is not above it (at least 1).
     #[schemars(range(min = 1, max = INT32_MAX))]
     pub timeout_seconds: u32,
     /// Consecutive failures before the probe counts as failed. Default: `3`.

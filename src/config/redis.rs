@@ -2,7 +2,8 @@
 //! data volume) or, with `enabled: false`, the managed Redis the agent uses instead. One switch
 //! (`redis.enabled`) decides whether the in-cluster Redis and everything that depends on it
 //! (exporter, backup CronJob, Redis panels and alerts, its NetworkPolicy rules and quota share)
-//! exist; [`Config::in_cluster_redis`] and friends are the one place that says so, read by
+//! exist; `redis.none: true` means no Redis at all (a stateless agent: no managed one either);
+//! [`Config::in_cluster_redis`] and friends are the one place that says so, read by
 //! the templates' context, the quota, the monitoring and the restore runbook alike.
 
 use std::collections::BTreeMap;
@@ -25,6 +26,12 @@ pub struct Redis {
     pub enabled: bool,
     /// A managed Redis the agent uses when `enabled` is `false`.
     pub external: ExternalRedis,
+    /// `true`: the agent uses no Redis at all (a stateless agent). It turns the in-cluster
+    /// Redis off (with everything that depends on it, as `enabled: false`) and needs no
+    /// `external`: no `REDIS_*` variable, no Redis egress rule, no Redis object, panel or
+    /// alert. A backup or the redis_exporter asked for (`enabled: true` written), `redis.external`
+    /// and KEDA's Redis list trigger are refused with it. Default: `false`.
+    pub none: bool,
     /// Container image. Default: `redis:7.2-alpine`.
     pub image: String,
     /// Image pull policy. Default (unset): `Always` for an image pinned by tag, `IfNotPresent`
@@ -68,6 +75,7 @@ impl Default for Redis {
         Redis {
             enabled: true,
             external: ExternalRedis::default(),
+            none: false,
             image: "redis:7.2-alpine".into(),
             image_pull_policy: None,
             image_pull_secrets: Vec::new(),
@@ -175,7 +183,21 @@ pub enum RedisVolume {
     EmptyDir,
 }
 
+/// `redis.none: true` turns the in-cluster Redis off when `redis.enabled` is at its default
+/// (`defaulted(path)`); an `enabled: true` the user wrote stays, and validation refuses it.
+pub fn follow_redis_none(cfg: &mut Config, defaulted: impl Fn(&str) -> bool) {
+    if cfg.redis.none && defaulted("redis.enabled") {
+        cfg.redis.enabled = false;
+    }
+}
+
 impl Config {
+    /// Whether the agent uses a Redis at all (the in-cluster one or a managed one): `false`
+    /// with `redis.none: true`.
+    pub fn uses_redis(&self) -> bool {
+        !self.redis.none
+    }
+
     /// Whether the in-cluster Redis StatefulSet is rendered.
     pub fn in_cluster_redis(&self) -> bool {
         self.redis.enabled

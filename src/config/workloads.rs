@@ -68,6 +68,11 @@ pub struct Agent {
     pub priority_class_name: Option<String>,
     /// RuntimeClass of the agent pods, e.g. `gvisor` or `kata` (it must exist). Default: unset.
     pub runtime_class_name: Option<String>,
+    /// `false` runs the agent pods in a user namespace of their own (`hostUsers: false`,
+    /// KEP-127): a process that is root in the container is no user of the node. Needs
+    /// Kubernetes 1.33 or newer (beta, on by default; checked against `kubeVersion`) and a
+    /// node runtime and filesystem that support it. Unset: the node's user namespace.
+    pub host_users: Option<bool>,
     /// DNS settings of the agent pods (`dnsConfig`), merged with the cluster's (`dnsPolicy:
     /// ClusterFirst`): extra `nameservers` (IP addresses, at most 3), `searches` (domains, at
     /// most 32), `options` (`ndots: "2"`; `""` for a bare option such as
@@ -162,6 +167,7 @@ impl Default for Agent {
             topology_spread_constraints: Vec::new(),
             priority_class_name: None,
             runtime_class_name: None,
+            host_users: None,
             dns_config: None,
             pod_annotations: BTreeMap::new(),
             pod_labels: BTreeMap::new(),

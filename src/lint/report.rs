@@ -17,9 +17,16 @@ pub fn show(v: &J) -> String {
 /// One finding as lines of text, without a trailing newline. `env`: the environment's name
 /// (empty for a single render).
 pub fn text_one(f: &Finding, env: &str) -> String {
+    // A finding that does not count says so where it starts, as the summary counts it: the
+    // rule's severity is in its `= note:`/`= accepted:` line's company, never its first word.
+    let head = match (&f.accepted, &f.intent) {
+        (Some(_), _) => "accepted",
+        (None, Some(_)) => "off",
+        (None, None) => f.rule.severity.name(),
+    };
     let mut s = format!(
         "{}[{}]: {}: {}\n  --> {} {}",
-        f.rule.severity.name(),
+        head,
         f.rule.id,
         f.rule.title,
         f.message,
@@ -33,8 +40,14 @@ pub fn text_one(f: &Finding, env: &str) -> String {
         s.push_str(&format!("\n  = set by {} at {}", o.entry, o.shown));
     }
     match (&f.accepted, &f.intent) {
-        (Some(why), _) => s.push_str(&format!("\n  = accepted: {why}")),
-        (None, Some(setting)) => s.push_str(&format!("\n  = note: {setting}")),
+        (Some(why), _) => s.push_str(&format!(
+            "\n  = accepted: {why} (otherwise {})",
+            a_severity(f.rule.severity)
+        )),
+        (None, Some(setting)) => s.push_str(&format!(
+            "\n  = note: {setting} (otherwise {})",
+            a_severity(f.rule.severity)
+        )),
         (None, None) => s.push_str(&format!("\n  = fix: {}", f.rule.fix)),
     }
     s
@@ -182,6 +195,14 @@ pub fn sarif(findings: &[(&str, &Finding)]) -> String {
     let mut s = serde_json::to_string_pretty(&log).unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// `an error`, `a warning`: what a waived finding would otherwise be.
+fn a_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "an error",
+        Severity::Warning => "a warning",
+    }
 }
 
 fn level(s: Severity) -> &'static str {

@@ -166,10 +166,12 @@ adds are isolated too, and with no policy whose egress rules select them they ca
 anything, the cluster DNS included. A batch job that calls nothing is rare: the run fails on its \
 first lookup, with no error anywhere but the job's own log.",
         "add a NetworkPolicy (an extra object) selecting the job's pods with the egress they need (at least DNS: UDP and TCP 53 to kube-system), or accept it if the job really sends nothing";
-    "AGT140" "exposure" Error "Service exposed outside the cluster by a patch or extra object",
+    "AGT140" "exposure" Error "Service exposed outside the cluster",
         "A Service of type LoadBalancer or NodePort, or with externalIPs, opens the workload to \
 networks outside the cluster. The typed settings expose the agent through the Ingress or \
-Gateway they render; exposure that a patch or extra object adds bypasses that intent.",
+Gateway they render, or through `agent.service.type` (the finding is then off by that \
+setting, located at it, and not counted); exposure that a patch or extra object adds bypasses \
+that intent, and the finding is located at the patch or object that wrote it.",
         "expose through the typed `ingress`/`httpRoute` settings, or keep the Service ClusterIP; a \
 LoadBalancer or NodePort meant (an internal load balancer, its annotations in \
 `agent.service.annotations`): accept it in an override file, `accept: [{rule: AGT140, object: \

@@ -178,7 +178,21 @@ fn redis(cfg: &Config, names: &Names) -> Map<String, J> {
     let r = &cfg.redis;
     let secret_key = |k: &crate::config::SecretKey| json!({"name": k.name.clone().unwrap_or_else(|| cfg.secret.name.clone()), "key": k.key});
     let mut m = Map::new();
-    if r.enabled {
+    if r.none {
+        // No Redis at all: no variable, no KEDA address (its trigger is refused).
+        for key in [
+            "redis_host",
+            "redis_port",
+            "redis_tls",
+            "redis_password",
+            "redis_url_secret",
+            "keda_redis_address",
+            "keda_redis_tls",
+            "keda_redis_password",
+        ] {
+            m.insert(key.into(), J::Null);
+        }
+    } else if r.enabled {
         let service = names.get("redis-service");
         m.insert("redis_host".into(), json!(service));
         m.insert("redis_port".into(), json!(r.port));

@@ -14,10 +14,25 @@ pub fn redis_off(merged: &Merged) -> Option<String> {
     if off.is_empty() {
         return None;
     }
+    let switch = if c.redis.none {
+        "redis.none"
+    } else {
+        "redis.enabled"
+    };
     let at = merged
-        .origin("redis.enabled")
+        .origin(switch)
         .map(|s| format!(" ({})", s.source.locate(s.pos)))
         .unwrap_or_default();
+    if c.redis.none {
+        let mut text = format!(
+            "`redis.none: true`{at}: the agent uses no Redis (no REDIS_* variable, no Redis egress rule); turned off with it:"
+        );
+        for what in off {
+            text.push_str("\n  - ");
+            text.push_str(what);
+        }
+        return Some(text);
+    }
     let e = &c.redis.external;
     let uses = match (&e.host, &e.url) {
         (Some(h), _) => format!("the managed Redis at {h}:{}", e.port),

@@ -59,6 +59,13 @@ pub struct Params<'a> {
 /// reader pod runs (as the StatefulSet and the backup job do), said in the procedure's head.
 pub fn for_deployment(merged: &Merged, overrides: &[Override]) -> Result<String, Diagnostic> {
     let c = &merged.config;
+    if c.redis.none {
+        let d = Diagnostic::new(
+            "restore-help restores the in-cluster Redis (`redis-0`), but `redis.none` is true: the agent uses no Redis, and there is nothing to restore",
+        )
+        .help("to restore a Redis, render one: remove `redis.none` (the in-cluster Redis, or `redis.enabled: false` with `redis.external`)");
+        return Err(merged.locate(d, &ConfigPath::new("redis.none")));
+    }
     if !c.redis.enabled {
         let external = &c.redis.external;
         let at = match (&external.url, &external.host) {

@@ -328,6 +328,21 @@ pub fn merge(layers: &[Layer]) -> Result<Merged, Error> {
             .and_then(|h| h.last())
             .is_none_or(|s| s.source.origin == crate::diag::Origin::Default)
     });
+    // `redis.none: true` turns the in-cluster Redis off unless the user wrote `enabled`.
+    crate::config::follow_redis_none(&mut config, |path| {
+        history
+            .get(path)
+            .and_then(|h| h.last())
+            .is_none_or(|s| s.source.origin == crate::diag::Origin::Default)
+    });
+    // A probe's timeout left at its default follows the period the user wrote (`periodSeconds:
+    // 5` alone is not refused because the default timeout is 5).
+    follow_probe_periods(&mut config, |path| {
+        history
+            .get(path)
+            .and_then(|h| h.last())
+            .is_none_or(|s| s.source.origin == crate::diag::Origin::Default)
+    });
     Ok(Merged {
         config,
         history,
@@ -337,6 +352,61 @@ pub fn merge(layers: &[Layer]) -> Result<Merged, Error> {
         crds,
         crds_unread,
     })
+}
+
+/// Every probe whose `timeoutSeconds` is at its default (`defaulted(path)`) and not below its
+/// `periodSeconds` gets the longest timeout below the period (at least 1 s, Kubernetes'
+/// least), and a period at its default below a timeout the user wrote gets one more second
+/// than the timeout: a default never turns a value the user wrote into an error. The check
+/// (`timeout below period`) then reads only timeouts the user wrote.
+pub fn follow_probe_periods(config: &mut Config, defaulted: impl Fn(&str) -> bool) {
+    use crate::config::INT32_MAX;
+    let fix = |base: String, period: &mut u32, timeout: &mut u32| {
+        if *timeout < *period {
+            return;
+        }
+        if defaulted(&format!("{base}.timeoutSeconds")) {
+            *timeout = period.saturating_sub(1).max(1);
+        } else if defaulted(&format!("{base}.periodSeconds")) && *timeout < INT32_MAX {
+            // A timeout the user wrote with the period left at its default: the period follows
+            // (a timeout at Kubernetes' largest leaves no period above it: then refused).
+            *period = *timeout + 1;
+        }
+    };
+    let probes = &mut config.agent.probes;
+    for (kind, p) in [
+        ("liveness", &mut probes.liveness),
+        ("readiness", &mut probes.readiness),
+        ("startup", &mut probes.startup),
+    ] {
+        fix(
+            format!("agent.probes.{kind}"),
+            &mut p.period_seconds,
+            &mut p.timeout_seconds,
+        );
+    }
+    let a = &mut config.agent;
+    for (field, containers) in [
+        ("sidecars", &mut a.sidecars),
+        ("initContainers", &mut a.init_containers),
+    ] {
+        for (name, c) in containers.iter_mut() {
+            let p = &mut c.probes;
+            for (kind, p) in [
+                ("liveness", &mut p.liveness),
+                ("readiness", &mut p.readiness),
+                ("startup", &mut p.startup),
+            ] {
+                if let Some(p) = p {
+                    fix(
+                        format!("agent.{field}.{name}.probes.{kind}"),
+                        &mut p.period_seconds,
+                        &mut p.timeout_seconds,
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// What identifies an extra object across layers: API group, kind and name.
@@ -357,6 +427,32 @@ mod tests {
     use super::*;
     use crate::diag::Origin;
     use crate::input::layers;
+
+    /// A default timeout or period follows the one the user wrote, never past Kubernetes'
+    /// `int32` (a timeout at the largest keeps its default period, and the check refuses it).
+    #[test]
+    fn probe_defaults_follow_what_was_written_within_int32() {
+        let mut c = Config::default();
+        c.agent.probes.liveness.period_seconds = 5;
+        c.agent.probes.startup.timeout_seconds = 7;
+        c.agent.probes.readiness.timeout_seconds = crate::config::INT32_MAX;
+        let written = [
+            "agent.probes.liveness.periodSeconds",
+            "agent.probes.startup.timeoutSeconds",
+            "agent.probes.readiness.timeoutSeconds",
+        ];
+        follow_probe_periods(&mut c, |p| !written.contains(&p));
+        let p = &c.agent.probes;
+        assert_eq!(
+            (p.liveness.period_seconds, p.liveness.timeout_seconds),
+            (5, 4)
+        );
+        assert_eq!(
+            (p.startup.period_seconds, p.startup.timeout_seconds),
+            (8, 7)
+        );
+        assert_eq!(p.readiness.period_seconds, 5);
+    }
 
     fn merged(files: &[&str], sets: &[&str]) -> Merged {
         let mut all = vec![layers::defaults()];

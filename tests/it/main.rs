@@ -39,6 +39,7 @@ mod escape_shapes;
 mod fit_around;
 mod fit_exposure;
 mod fit_trial;
+mod fit_trial2;
 mod fit_typed;
 mod gitops;
 mod impact;

@@ -1,6 +1,6 @@
 //! The reads behind `doctor`, into a [`Snapshot`]: discovery, APIServices, the custom pods
 //! metric, StorageClasses, the Secrets the pods read (key names only: values are dropped as
-//! soon as they arrive), PriorityClasses, nodes, and the namespace's quotas, workloads,
+//! soon as they arrive), PriorityClasses, RuntimeClasses, nodes, and the namespace's quotas, workloads,
 //! autoscalers, pods, claims, events, endpoint slices and NetworkPolicies; the CRDs the user
 //! listed (`crds:`).
 
@@ -90,6 +90,19 @@ impl Cluster {
                 .get_path(&path, &format!("get PriorityClass {c}"))?
                 .is_some();
             snap.priority_classes.insert(c.to_owned(), exists);
+        }
+        let runtimes: BTreeSet<&str> = objects
+            .iter()
+            .filter_map(pod_spec)
+            .map(|p| s(p, "/runtimeClassName"))
+            .filter(|c| !c.is_empty())
+            .collect();
+        for c in runtimes {
+            let path = format!("/apis/node.k8s.io/v1/runtimeclasses/{c}");
+            let exists = self
+                .get_path(&path, &format!("get RuntimeClass {c}"))?
+                .is_some();
+            snap.runtime_classes.insert(c.to_owned(), exists);
         }
         snap.nodes = self.list("v1", "Node", None, None)?.unwrap_or_default();
         let ns = Some(namespace);

@@ -78,6 +78,8 @@ pub struct Snapshot {
     pub config_maps: BTreeMap<String, Option<BTreeSet<String>>>,
     /// PriorityClasses named, and whether each exists.
     pub priority_classes: BTreeMap<String, bool>,
+    /// RuntimeClasses named, and whether each exists.
+    pub runtime_classes: BTreeMap<String, bool>,
     /// Nodes.
     pub nodes: Vec<J>,
     /// The namespace's ResourceQuotas, Deployments, StatefulSets, HPAs, Pods, PVCs, Events,

@@ -1,6 +1,6 @@
 //! The prerequisites, live: the API groups of the custom kinds served, the metrics APIs the
 //! autoscalers read (and the custom pods metric itself), the StorageClasses the claims name
-//! (or a default one), every Secret and key the pods read, the PriorityClasses; then the
+//! (or a default one), every Secret and key the pods read, the PriorityClasses and RuntimeClasses; then the
 //! capacity checks of [`super::capacity`] (nodes, quota headroom).
 
 use std::collections::BTreeSet;
@@ -21,6 +21,7 @@ pub(super) fn check(cx: &Cx, r: &mut Report) {
     secrets(cx, r);
     config_maps(cx, r);
     priority(cx, r);
+    runtime(cx, r);
 }
 
 /// The existing namespace of a render that does not create it, and the labels the render
@@ -554,6 +555,24 @@ fn priority(cx: &Cx, r: &mut Report) {
                 cause: format!("the pods name it and it does not exist: no pod is created (`no PriorityClass with name {class} was found`)"),
                 fix: vec![format!(
                     "kubectl create priorityclass {} --value=1000 --description='agent workloads'",
+                    quote(class)
+                )],
+            });
+        }
+    }
+}
+
+fn runtime(cx: &Cx, r: &mut Report) {
+    for (class, exists) in &cx.snap.runtime_classes {
+        if *exists {
+            pass(r, "runtime-class", format!("RuntimeClass {class} exists"));
+        } else {
+            r.findings.push(Finding {
+                check: "runtime-class",
+                subject: format!("RuntimeClass {class}"),
+                cause: format!("the pods name it and it does not exist: the API server refuses every pod (`pod rejected: RuntimeClass \"{class}\" not found`)"),
+                fix: vec![format!(
+                    "install the runtime (gVisor, Kata) on the nodes and create RuntimeClass {} with its handler, or unset `agent.runtimeClassName`",
                     quote(class)
                 )],
             });

@@ -667,3 +667,27 @@ fn an_existing_namespace_is_checked_for_its_namespace_labels_too() {
     let r = examine_in(&[deployment(), hpa()], "ns", &expect, &snap, &render_with);
     assert!(r.findings.is_empty(), "{r:#?}");
 }
+
+#[test]
+fn a_missing_runtime_class_is_a_finding_and_a_present_one_passes() {
+    let mut dep = deployment();
+    dep["spec"]["template"]["spec"]["runtimeClassName"] = json!("gvisor");
+    let mut snap = healthy();
+    snap.runtime_classes.insert("gvisor".into(), false);
+    let r = examine(&[dep.clone(), hpa()], "ns", &snap, &render_with);
+    let f: Vec<&Finding> = r
+        .findings
+        .iter()
+        .filter(|f| f.check == "runtime-class")
+        .collect();
+    assert_eq!(f.len(), 1, "{:?}", r.findings);
+    assert!(
+        f[0].cause.contains("RuntimeClass \"gvisor\" not found"),
+        "{}",
+        f[0].cause
+    );
+    snap.runtime_classes.insert("gvisor".into(), true);
+    let r = examine(&[dep, hpa()], "ns", &snap, &render_with);
+    assert!(r.findings.iter().all(|f| f.check != "runtime-class"));
+    assert!(r.passed.iter().any(|p| p.check == "runtime-class"));
+}

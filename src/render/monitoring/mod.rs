@@ -106,21 +106,40 @@ impl Spec {
         let instance = names.instance().map(str::to_owned);
         // Another deployment's pods and claims may share the namespace.
         let shared = instance.is_some() || !cfg.create_namespace;
+        // Only what is rendered: with the in-cluster Redis or the backups off, another team's
+        // `redis-0` or `redis-backup-…` in a shared namespace is not this deployment's.
+        let redis_pods = cfg.in_cluster_redis();
+        let backup_pods = backup.is_some();
         let pods = shared.then(|| {
-            format!(
-                "{}-[a-z0-9]+-[a-z0-9]+|{}-[0-9]+|{}-[0-9]+-[a-z0-9]+",
-                regex_text(&names.get("agent-deployment")),
-                regex_text(&names.get("redis")),
-                regex_text(&names.get("redis-backup"))
-            )
+            let mut alts = vec![format!(
+                "{}-[a-z0-9]+-[a-z0-9]+",
+                regex_text(&names.get("agent-deployment"))
+            )];
+            if redis_pods {
+                alts.push(format!("{}-[0-9]+", regex_text(&names.get("redis"))));
+            }
+            if backup_pods {
+                alts.push(format!(
+                    "{}-[0-9]+-[a-z0-9]+",
+                    regex_text(&names.get("redis-backup"))
+                ));
+            }
+            alts.join("|")
         });
         let claims = shared.then(|| {
-            format!(
-                "{}|data-{}-[0-9]+|{}",
-                regex_text(&names.get("agent-data-pvc")),
-                regex_text(&names.get("redis")),
-                regex_text(&names.get("redis-backup-pvc"))
-            )
+            let mut alts = Vec::new();
+            if cfg.agent.storage.kind == crate::config::DataVolume::PersistentVolumeClaim {
+                alts.push(regex_text(&names.get("agent-data-pvc")));
+            }
+            if redis_pods
+                && cfg.redis.storage.kind == crate::config::RedisVolume::PersistentVolumeClaim
+            {
+                alts.push(format!("data-{}-[0-9]+", regex_text(&names.get("redis"))));
+            }
+            if backup_pods {
+                alts.push(regex_text(&names.get("redis-backup-pvc")));
+            }
+            alts.join("|")
         });
         let dashboard_title = match &instance {
             Some(i) => format!("Agent system ({}, {i})", cfg.namespace),
@@ -138,9 +157,9 @@ impl Spec {
             pods,
             claims,
             has_claims: cfg.agent.storage.kind == crate::config::DataVolume::PersistentVolumeClaim
-                || (cfg.redis.enabled
+                || (redis_pods
                     && cfg.redis.storage.kind == crate::config::RedisVolume::PersistentVolumeClaim)
-                || cfg.backup_on(),
+                || backup_pods,
             agent_metrics: m.service_monitor.enabled,
             // KEDA's ScaledObject creates its HPA under the same name, `agent-hpa`.
             autoscaling: cfg.autoscaling.enabled || cfg.keda.enabled,

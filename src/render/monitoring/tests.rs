@@ -86,3 +86,36 @@ fn sample() -> Spec {
     let cfg = Config::default();
     Spec::from_config(&cfg, &crate::config::Names::of(&cfg), Some("0 */6 * * *"))
 }
+
+/// In a shared namespace the pod and claim expressions name only what is rendered: with the
+/// in-cluster Redis or the backups off, another team's `redis-0`, `data-redis-0` or
+/// `redis-backup-…` is not selected (trial W1).
+#[test]
+fn shared_namespace_regexes_name_only_rendered_pods() {
+    let shared = |f: &dyn Fn(&mut Config)| {
+        let mut cfg = Config {
+            create_namespace: false,
+            ..Config::default()
+        };
+        f(&mut cfg);
+        let backup = cfg.backup_on().then_some("0 */6 * * *");
+        let s = Spec::from_config(&cfg, &crate::config::Names::of(&cfg), backup);
+        (s.pods.unwrap_or_default(), s.claims.unwrap_or_default())
+    };
+    let (pods, claims) = shared(&|_| {});
+    assert_eq!(
+        pods,
+        "agent-deployment-[a-z0-9]+-[a-z0-9]+|redis-[0-9]+|redis-backup-[0-9]+-[a-z0-9]+"
+    );
+    // The agent's data volume is an emptyDir by default: no claim of its own.
+    assert_eq!(claims, "data-redis-[0-9]+|redis-backup-pvc");
+    let (pods, claims) = shared(&|c| c.backup.enabled = false);
+    assert_eq!(pods, "agent-deployment-[a-z0-9]+-[a-z0-9]+|redis-[0-9]+");
+    assert_eq!(claims, "data-redis-[0-9]+");
+    let (pods, claims) = shared(&|c| {
+        c.redis.enabled = false;
+        c.agent.storage.kind = crate::config::DataVolume::PersistentVolumeClaim;
+    });
+    assert_eq!(pods, "agent-deployment-[a-z0-9]+-[a-z0-9]+");
+    assert_eq!(claims, "agent-data-pvc");
+}

@@ -22,9 +22,10 @@ fn peak_pods(dep: &J, objects: &[J]) -> (u64, u64, String) {
     (count(max), count(surge), why)
 }
 
-/// PriorityClasses, image pull Secrets and the nodes the pod specs select.
+/// PriorityClasses, RuntimeClasses, image pull Secrets and the nodes the pod specs select.
 pub(super) fn scheduling(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
     let mut priority: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut runtime: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut pull: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for o in objects {
         let Some(spec) = pod_spec(o) else { continue };
@@ -40,6 +41,13 @@ pub(super) fn scheduling(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
                 .or_default()
                 .push(who.clone());
         }
+        let class = field_str(spec, "/runtimeClassName");
+        if !class.is_empty() {
+            runtime
+                .entry(class.to_owned())
+                .or_default()
+                .push(who.clone());
+        }
         for p in items(spec, "/imagePullSecrets") {
             pull.entry(field_str(p, "/name").to_owned())
                 .or_default()
@@ -51,6 +59,16 @@ pub(super) fn scheduling(objects: &[J], namespace: &str, out: &mut Vec<Need>) {
             what: format!("PriorityClass {class}"),
             because: format!(
                 "the pods of {} name it; without it no pod is created (`no PriorityClass with name {class} was found`)",
+                users.join(", ")
+            ),
+            commands: Vec::new(),
+        });
+    }
+    for (class, users) in &runtime {
+        out.push(Need {
+            what: format!("RuntimeClass {class}"),
+            because: format!(
+                "the pods of {} run with it; without it the API server refuses every pod (`pod rejected: RuntimeClass \"{class}\" not found`); the nodes it selects need its runtime handler installed",
                 users.join(", ")
             ),
             commands: Vec::new(),

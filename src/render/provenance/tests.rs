@@ -37,6 +37,7 @@ agent:
   imagePullSecrets: [regcred]
   tmpSizeLimit: 256Mi
   runtimeClassName: gvisor
+  hostUsers: false
   serviceAccount: {name: agent-runner}
   service: {annotations: {example.com/team: agents}, type: LoadBalancer, sessionAffinity: ClientIP, sessionAffinityTimeoutSeconds: 600, loadBalancerSourceRanges: [203.0.113.0/24], externalTrafficPolicy: Local}
   sidecars:

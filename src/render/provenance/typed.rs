@@ -151,6 +151,7 @@ pub const TYPED: &[Rendered] = &[
     row(&[], AGENT, "spec.template.spec.imagePullSecrets", "agent.imagePullSecrets"),
     row(&[], AGENT, "spec.template.spec.volumes[name=tmp].emptyDir.sizeLimit", "agent.tmpSizeLimit"),
     row(&[], AGENT, "spec.template.spec.runtimeClassName", "agent.runtimeClassName"),
+    row(&[], AGENT, "spec.template.spec.hostUsers", "agent.hostUsers"),
     row(&[], AGENT, "spec.template.spec.serviceAccountName", "agent.serviceAccount.name"),
     row(&[], "Service/agent-service", "metadata.annotations", "agent.service.annotations"),
     row(&[], "Service/agent-service", "spec.sessionAffinity", "agent.service.sessionAffinity"),

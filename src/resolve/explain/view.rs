@@ -103,17 +103,45 @@ pub fn config_yaml_with(
     if !show_origin {
         return Ok(text + &extras);
     }
+    let under = |path: &str, prefix: &str| {
+        path.strip_prefix(prefix)
+            .is_some_and(|r| r.starts_with('.'))
+    };
+    // Where each override is said: on the line of the field it sets (or the lines inside it);
+    // a field no setting has (`agent.probes.liveness.exec`, written by a patch only) is said on
+    // every line of the setting that renders it (`agent.probes.liveness.*`), so every typed
+    // line a patch overrides is marked, not only the footer.
+    let targets: Vec<(&str, &str, &str)> = overridden
+        .iter()
+        .map(|(set, own, inside)| {
+            let shown = leaves.iter().any(|l| l.path == *set || under(&l.path, set));
+            let at = if shown {
+                set.as_str()
+            } else {
+                let mut at = set.as_str();
+                while let Some((parent, _)) = at.rsplit_once('.') {
+                    at = parent;
+                    if leaves.iter().any(|l| l.path == at || under(&l.path, at)) {
+                        break;
+                    }
+                }
+                at
+            };
+            (at, own.as_str(), inside.as_str())
+        })
+        .collect();
+    // One patch that overrides a setting in two places (`exec` added, `httpGet` removed) is
+    // said once on each line: the first place names it.
+    let mut targets = targets;
+    let mut seen = std::collections::BTreeSet::new();
+    targets.retain(|(at, own, _)| seen.insert((*at, own.split(" at ").next().unwrap_or(own))));
     let mut notes: BTreeMap<usize, String> = BTreeMap::new();
     for leaf in &leaves {
         let mut note = origin_of(merged, &leaf.path);
-        for (setting, own, inside) in overridden {
+        for (setting, own, inside) in &targets {
             if leaf.path == *setting {
                 note.push_str(&format!("; {own}"));
-            } else if leaf
-                .path
-                .strip_prefix(setting.as_str())
-                .is_some_and(|r| r.starts_with('.'))
-            {
+            } else if under(&leaf.path, setting) {
                 note.push_str(&format!("; {inside}"));
             }
         }

@@ -22,12 +22,17 @@ pub(super) fn reserved_env(c: &Config) -> Vec<(&'static str, &'static str)> {
             "TOKEN_BUDGET_PER_REQUEST",
             "agent.config.tokenBudgetPerRequest",
         ),
-        ("REDIS_HOST", "redis.external.host"),
-        ("REDIS_PORT", "redis.port or redis.external.port"),
-        ("REDIS_URL", "redis.external.url"),
-        ("REDIS_TLS", "redis.external.tls"),
-        ("REDIS_PASSWORD", "redis.external.password"),
     ];
+    // With `redis.none: true` agentctl sets no Redis variable: they are the user's.
+    if c.uses_redis() {
+        r.extend([
+            ("REDIS_HOST", "redis.external.host"),
+            ("REDIS_PORT", "redis.port or redis.external.port"),
+            ("REDIS_URL", "redis.external.url"),
+            ("REDIS_TLS", "redis.external.tls"),
+            ("REDIS_PASSWORD", "redis.external.password"),
+        ]);
+    }
     if c.secret.api_key_key.is_some() {
         r.push(("ANTHROPIC_API_KEY", "secret.apiKeyKey"));
     }

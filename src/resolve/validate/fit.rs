@@ -288,6 +288,31 @@ pub(super) fn exposure(k: &mut Checker, c: &Config) {
 pub(super) fn managed_redis(k: &mut Checker, c: &Config) {
     let e = &c.redis.external;
     let external_set = e.host.is_some() || e.url.is_some() || e.password.is_some();
+    if c.redis.none {
+        if c.redis.enabled {
+            k.cross(
+                "redis.enabled",
+                "redis.none",
+                "`redis.none: true` says the agent uses no Redis, but the in-cluster Redis is on".into(),
+                "remove `redis.enabled: true` (`redis.none: true` turns it off), or remove `redis.none`".into(),
+            );
+        }
+        for (what, set) in [
+            ("host", e.host.is_some()),
+            ("url", e.url.is_some()),
+            ("password", e.password.is_some()),
+        ] {
+            if set {
+                k.cross(
+                    &format!("redis.external.{what}"),
+                    "redis.none",
+                    "a managed Redis is configured, but `redis.none: true` says the agent uses no Redis".into(),
+                    "remove `redis.none` to use the managed Redis (with `redis.enabled: false`), or remove `redis.external`".into(),
+                );
+            }
+        }
+        return;
+    }
     if c.redis.enabled {
         if external_set {
             let what = if e.host.is_some() {
@@ -309,7 +334,7 @@ pub(super) fn managed_redis(k: &mut Checker, c: &Config) {
             (None, None) => k.fail(
                 "redis.enabled",
                 "with the in-cluster Redis off, the agent needs a managed one".into(),
-                Some("set `redis.external.host` (or `redis.external.url` from a Secret)".into()),
+                Some("set `redis.external.host` (or `redis.external.url` from a Secret); a stateless agent that uses no Redis at all: `redis.none: true`".into()),
             ),
             (Some(_), Some(_)) => k.cross(
                 "redis.external.url",

@@ -83,6 +83,14 @@ impl Checker<'_> {
         });
     }
 
+    /// Whether a layer other than the built-in defaults wrote `path` (a value a default fills
+    /// in is never the user's mistake).
+    fn written(&self, path: &str) -> bool {
+        self.merged
+            .origin(path)
+            .is_some_and(|s| s.source.origin != crate::diag::Origin::Default)
+    }
+
     /// A rule between two settings: the diagnostic points at `path` and relates `other`, or
     /// the other way round when only `other` was set by the user (the caret belongs on what
     /// the user wrote; a built-in default or profile is named as the second place).
@@ -277,9 +285,11 @@ impl Checker<'_> {
         }
     }
 
-    /// A probe's timing: its timeout below its period.
+    /// A probe's timing: its timeout below its period. A default timeout follows the period
+    /// (`merge::follow_probe_periods`): only one the user wrote can overlap.
     fn probe_timing(&mut self, base: &str, p: &Probe) {
-        if p.timeout_seconds >= p.period_seconds {
+        if p.timeout_seconds >= p.period_seconds && self.written(&format!("{base}.timeoutSeconds"))
+        {
             self.cross(
                 &format!("{base}.timeoutSeconds"),
                 &format!("{base}.periodSeconds"),

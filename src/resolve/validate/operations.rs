@@ -378,7 +378,14 @@ pub(super) fn keda(k: &mut Checker, c: &Config) {
         }
     }
     if e.redis_list.enabled {
-        if !c.redis.enabled && c.redis.external.host.is_none() {
+        if c.redis.none {
+            k.cross(
+                "keda.redisList.enabled",
+                "redis.none",
+                "the Redis list trigger scales on the length of a Redis list, but `redis.none: true` says the agent uses no Redis".into(),
+                "scale on something the agent has: `keda.prometheus` (a query of your own) or a `keda.triggers` scaler (`aws-sqs-queue`, `kafka`, `rabbitmq`, `cron`), or remove `redis.none`".into(),
+            );
+        } else if !c.redis.enabled && c.redis.external.host.is_none() {
             k.cross(
                 "keda.redisList.enabled",
                 "redis.external.url",

@@ -87,20 +87,40 @@ pub(super) fn redis_off(k: &mut Checker, c: &Config) {
     if c.redis.enabled {
         return;
     }
+    // With `redis.none: true` there is no Redis at all: said as such, and located there.
+    let (switch, said, why, instead_backup, instead_exporter) = if c.redis.none {
+        (
+            "redis.none",
+            "redis.none: true",
+            "`redis.none` is true (the agent uses no Redis)",
+            "there is no Redis to back up",
+            "there is no Redis to monitor",
+        )
+    } else {
+        (
+            "redis.enabled",
+            "redis.enabled: false",
+            "`redis.enabled` is false (the agent uses `redis.external`)",
+            "use the managed Redis's own snapshots",
+            "monitor the managed Redis with its provider's tools",
+        )
+    };
     if c.backup.enabled && user_set(k, "backup.enabled") {
         k.cross(
             "backup.enabled",
-            "redis.enabled",
-            "the backup job snapshots the in-cluster Redis, but `redis.enabled` is false (the agent uses `redis.external`)".into(),
-            "remove `backup.enabled: true` (redis.enabled: false turns the backup off) and use the managed Redis's own snapshots".into(),
+            switch,
+            format!("the backup job snapshots the in-cluster Redis, but {why}"),
+            format!(
+                "remove `backup.enabled: true` (`{said}` turns the backup off): {instead_backup}"
+            ),
         );
     }
     if c.monitoring.redis_exporter.enabled && user_set(k, "monitoring.redisExporter.enabled") {
         k.cross(
             "monitoring.redisExporter.enabled",
-            "redis.enabled",
-            "the redis_exporter sidecar runs in the in-cluster Redis pod, but `redis.enabled` is false (the agent uses `redis.external`)".into(),
-            "remove `monitoring.redisExporter.enabled: true` (redis.enabled: false turns it off) and monitor the managed Redis with its provider's tools".into(),
+            switch,
+            format!("the redis_exporter sidecar runs in the in-cluster Redis pod, but {why}"),
+            format!("remove `monitoring.redisExporter.enabled: true` (`{said}` turns it off): {instead_exporter}"),
         );
     }
 }

@@ -6,6 +6,7 @@ use super::{Checker, label_key, label_value};
 use crate::config::{
     Config, NodeOperator, TaintEffect, TolerationOperator, WhenUnsatisfiable, ZoneSpread,
 };
+use crate::k8s::version::Feature;
 
 /// Tolerations, priority and runtime classes.
 pub(super) fn scheduling(k: &mut Checker, c: &Config) {
@@ -18,6 +19,18 @@ pub(super) fn scheduling(k: &mut Checker, c: &Config) {
         if let Some(v) = v {
             k.dns_subdomain(path, v);
         }
+    }
+    let target = c.kube_version();
+    if a.host_users == Some(false) && !target.supports(Feature::UserNamespaces) {
+        k.cross(
+            "agent.hostUsers",
+            "kubeVersion",
+            Feature::UserNamespaces.refusal(target),
+            format!(
+                "{}; an older API server drops the field and the pods run in the node's user namespace",
+                Feature::UserNamespaces.help()
+            ),
+        );
     }
 }
 
