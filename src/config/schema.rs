@@ -483,12 +483,12 @@ mod tests {
         for (parent, key, object) in [
             (
                 "agent.service",
-                "externalTrafficPolicy",
+                "ipFamilyPolicy",
                 "kind: Service, name: agent-service",
             ),
             (
                 "agent.service",
-                "loadBalancerSourceRanges",
+                "allocateLoadBalancerNodePorts",
                 "kind: Service, name: agent-service",
             ),
             (

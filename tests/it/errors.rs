@@ -524,7 +524,7 @@ const CLI_CASES: &[CliCase] = &[
         args: &[
             "render",
             "--set",
-            "agent.service.externalTrafficPolicy=Local",
+            "agent.service.ipFamilyPolicy=PreferDualStack",
         ],
         setup: nothing,
         fixed_args: &["render", "--set", "agent.service.annotations.team=agents"],
