@@ -378,9 +378,24 @@ const SECTION_FIELD_SETTINGS: &[(&str, &str, &str)] = &[
 /// whether it is a pod (whose Kubernetes field names have typed settings,
 /// [`POD_FIELD_SETTINGS`]). A hint names the object the field lives on: a Service field is
 /// patched on the Service, not the Deployment.
-fn section_object(parent: &str) -> Option<(&'static str, bool)> {
+fn section_object(parent: &str) -> Option<(String, bool)> {
     let under = |s: &str| parent == s || parent.starts_with(&format!("{s}."));
-    Some(if under("agent.service") {
+    // The entry of a map keyed by name whose entry renders an object of its own.
+    let entry = |s: &str| {
+        parent
+            .strip_prefix(s)
+            .and_then(|rest| rest.strip_prefix('.'))
+            .map(|rest| rest.split('.').next().unwrap_or(rest).to_owned())
+    };
+    if let Some(name) = entry("keda.authentications") {
+        return Some((format!("TriggerAuthentication, name: {name}"), false));
+    }
+    // A port's own Service (`agent.ports.P.service`, `agent.sidecars.S.ports.P.service`).
+    let segs: Vec<&str> = parent.split('.').collect();
+    if let [.., "ports", port, "service"] = segs.as_slice() {
+        return Some((format!("Service, name: agent-service-{port}"), false));
+    }
+    let (object, pod) = if under("agent.service") {
         ("Service, name: agent-service", false)
     } else if under("agent") {
         ("Deployment, name: agent-deployment", true)
@@ -394,7 +409,8 @@ fn section_object(parent: &str) -> Option<(&'static str, bool)> {
         ("ScaledObject, name: agent-scaledobject", false)
     } else {
         return None;
-    })
+    };
+    Some((object.to_owned(), pod))
 }
 
 /// The help for an unknown key `key` in the section `parent`, replacing (`Some`) the "did you
@@ -436,7 +452,8 @@ pub fn unknown_key_help(parent: &str, key: &str, suggested: bool) -> Option<Stri
     }
     Some(format!(
         "no typed setting covers `{key}`: say it with a patch, a `patches:` entry with \
-         `target: {{kind: {object}}}` (README \"Patches\", examples/patches.yaml)"
+         `target: {{kind: {object}}}` (with `instance` set, the name starts with `INSTANCE-`; \
+         README \"Patches\", examples/patches.yaml)"
     ))
 }
 
@@ -495,6 +512,21 @@ mod tests {
                 "disruptionBudget",
                 "selector",
                 "kind: PodDisruptionBudget, name: agent-pdb",
+            ),
+            (
+                "keda.authentications.sqs",
+                "podIdentityy",
+                "kind: TriggerAuthentication, name: sqs",
+            ),
+            (
+                "agent.ports.webhook.service",
+                "healthCheckNodePort",
+                "kind: Service, name: agent-service-webhook",
+            ),
+            (
+                "agent.sidecars.proxy.ports.admin.service",
+                "healthCheckNodePort",
+                "kind: Service, name: agent-service-admin",
             ),
             (
                 "autoscaling",

@@ -281,7 +281,7 @@ pub fn analyze_in(old: &Objects, new: &Objects, dir: Option<&str>) -> Vec<Impact
                 f.path_text(),
                 f.message
             ),
-            fix: Some(f.rule.fix.to_owned()),
+            fix: Some(f.rule.fix_for(&f.object)),
         });
         let (change, mut findings) = match old.get(k) {
             // Unchanged, but a rule that reads other objects now fires on it: the change is

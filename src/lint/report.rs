@@ -48,7 +48,7 @@ pub fn text_one(f: &Finding, env: &str) -> String {
             "\n  = note: {setting} (otherwise {})",
             a_severity(f.rule.severity)
         )),
-        (None, None) => s.push_str(&format!("\n  = fix: {}", f.rule.fix)),
+        (None, None) => s.push_str(&format!("\n  = fix: {}", f.rule.fix_for(&f.object))),
     }
     s
 }
@@ -111,7 +111,7 @@ fn finding_json(env: &str, f: &Finding) -> J {
         "origin": f.origin.as_ref().map(|o| json!({
             "shown": o.shown, "file": o.file, "line": o.line, "column": o.column, "entry": o.entry,
         })),
-        "fix": f.rule.fix,
+        "fix": f.rule.fix_for(&f.object),
         "accepted": f.accepted,
         "intent": f.intent,
     })
@@ -137,7 +137,7 @@ pub fn sarif(findings: &[(&str, &Finding)]) -> String {
                 "name": r.name,
                 "shortDescription": {"text": r.title},
                 "fullDescription": {"text": r.doc},
-                "help": {"text": format!("{}\n\nFix: {}", r.doc, r.fix)},
+                "help": {"text": format!("{}\n\nFix: {}", r.doc, r.fix_text())},
                 "defaultConfiguration": {"level": level(r.severity), "enabled": !r.opt_in},
             })
         })
@@ -167,7 +167,7 @@ pub fn sarif(findings: &[(&str, &Finding)]) -> String {
                 "ruleId": f.rule.id,
                 "ruleIndex": RULES.iter().position(|r| r.id == f.rule.id).unwrap_or(0),
                 "level": level(f.rule.severity),
-                "message": {"text": format!("{text}. Fix: {}", f.rule.fix)},
+                "message": {"text": format!("{text}. Fix: {}", f.rule.fix_for(&f.object))},
                 "locations": [loc],
                 "partialFingerprints": {
                     "agentctl/v1": format!("{}|{}|{}|{}", f.rule.id, env, f.object, f.path_text()),

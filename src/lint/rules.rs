@@ -24,6 +24,19 @@ pub struct Rule {
     pub opt_in: bool,
 }
 
+impl Rule {
+    /// The fix for a finding on `object` (`Kind/name`): a fix that names the object an
+    /// `accept:` entry takes writes `{object}`, filled in here with the finding's own.
+    pub fn fix_for(&self, object: &str) -> String {
+        self.fix.replace("{object}", object)
+    }
+
+    /// The fix as the rule's documentation shows it, for no object in particular.
+    pub fn fix_text(&self) -> String {
+        self.fix.replace("{object}", "KIND/NAME")
+    }
+}
+
 const PSS: &str = "The namespace enforces Pod Security `restricted`: admission refuses a pod (and \
 the controller of a Deployment, StatefulSet, DaemonSet, Job or CronJob keeps failing to create \
 it) whose spec breaks it. Checked for every pod template of every workload kind, init \
@@ -175,7 +188,7 @@ that intent, and the finding is located at the patch or object that wrote it.",
         "expose through the typed `ingress`/`httpRoute` settings, or keep the Service ClusterIP; a \
 LoadBalancer or NodePort meant (an internal load balancer, its annotations in \
 `agent.service.annotations`): accept it in an override file, `accept: [{rule: AGT140, object: \
-Service/agent-service, reason: \"internal load balancer\"}]`";
+{object}, reason: \"internal load balancer\"}]`";
     "AGT150" "rbac-wildcard" Error "RBAC rule with a wildcard",
         "A `*` in apiGroups, resources or verbs grants every present and future permission of \
 that dimension, including ones that lead to cluster admin.",

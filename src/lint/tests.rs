@@ -697,3 +697,21 @@ fn a_job_that_can_send_nothing_is_said() {
     }));
     assert!(!got.contains(&"AGT136"), "{got:?}");
 }
+
+/// A fix that names the object of an `accept:` entry names the finding's own object (trial 3:
+/// AGT140's help on `Service/dev-agent-metrics-nodeport` said `object: Service/agent-service`,
+/// an entry that matched nothing); the rule's documentation shows a placeholder, never `{object}`.
+#[test]
+fn a_fix_names_the_finding_s_own_object() {
+    let r = super::rule("AGT140").expect("AGT140");
+    let fix = r.fix_for("Service/dev-agent-metrics-nodeport");
+    assert!(
+        fix.contains("object: Service/dev-agent-metrics-nodeport"),
+        "{fix}"
+    );
+    assert!(!fix.contains("agent-service,"), "{fix}");
+    for r in super::RULES {
+        assert!(!r.fix_text().contains("{object}"), "{}", r.id);
+        assert!(!r.fix_for("Kind/x").contains("{object}"), "{}", r.id);
+    }
+}
