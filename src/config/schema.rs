@@ -452,8 +452,7 @@ pub fn unknown_key_help(parent: &str, key: &str, suggested: bool) -> Option<Stri
     }
     Some(format!(
         "no typed setting covers `{key}`: say it with a patch, a `patches:` entry with \
-         `target: {{kind: {object}}}` (with `instance` set, the name starts with `INSTANCE-`; \
-         README \"Patches\", examples/patches.yaml)"
+         `target: {{kind: {object}}}` (README \"Patches\", examples/patches.yaml)"
     ))
 }
 

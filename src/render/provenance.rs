@@ -252,7 +252,7 @@ fn refusal(f: &Finding, at: Option<&Located>) -> Diagnostic {
         f.path_text(),
         f.message
     ))
-    .help(f.rule.fix);
+    .help(f.rule.fix_for(&f.object));
     match at {
         Some(l) => d.path(l.entry.clone()).at(&l.source, l.pos, l.len.max(1)),
         None => d,

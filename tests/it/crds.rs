@@ -616,7 +616,7 @@ fn the_kinds_agentctl_renders_take_every_field_of_a_listed_crd() {
     write(
         dir,
         "unlisted.yaml",
-        "patches:\n  - target: {kind: ServiceMonitor, name: agent-metrics}\n    patch:\n      spec:\n        endpoints:\n          - port: http\n            tlsConfig: {serverName: agent-service.production-agents.svc}\n",
+        "patches:\n  - target: {kind: ServiceMonitor, name: agent-metrics}\n    patch:\n      spec:\n        endpoints:\n          - port: http\n            followRedirects: true\n",
     );
     let unlisted = render(dir, &["render", "-q", "-f", "unlisted.yaml"]);
     assert_eq!(unlisted.code, 2, "{}", unlisted.stderr);
