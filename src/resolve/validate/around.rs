@@ -2,13 +2,11 @@
 //! further triggers, the
 //! PodDisruptionBudget (`maxUnavailable` or `minAvailable`, the eviction policy of unready
 //! pods), the agent ServiceMonitor's relabelings (actions and regexes Prometheus would refuse)
-//! and the Ingress's further paths and hosts (each to a port `agent-service` exposes and the
-//! NetworkPolicy lets the controller reach).
+//! and the Ingress's further paths and hosts (their checks shared with the HTTPRoute's:
+//! `front`).
 
 use super::{Checker, is_zero};
-use crate::config::{
-    Config, IntOrPercent, PortFrom, Protocol, RelabelAction, Relabeling, ScalingRules,
-};
+use crate::config::{Config, IntOrPercent, RelabelAction, Relabeling, ScalingRules};
 use crate::k8s::version::{Feature, KubeVersion};
 
 /// Whether `path` holds a built-in value (a default or a profile's), not one a user wrote.
@@ -275,115 +273,22 @@ pub(super) fn ingress(k: &mut Checker, c: &Config) {
     if !i.enabled {
         return;
     }
+    let f = &super::front::INGRESS;
     let mut seen: Vec<&str> = i.paths.iter().map(String::as_str).collect();
     for (name, e) in &i.extra_paths {
         let path = format!("ingress.extraPaths.{name}");
-        let p = e.path.as_str();
-        if p.is_empty() {
-            k.fail(
-                &path,
-                "the entry has no `path`".into(),
-                Some(format!("add `path: /{name}` (the HTTP path it serves)")),
-            );
-        } else if seen.contains(&p) {
-            k.fail(
-                &format!("{path}.path"),
-                format!(
-                    "the path `{p}` is already sent elsewhere on these hosts: one path, one backend"
-                ),
-                Some(format!(
-                    "remove `{p}` from `ingress.paths` or from one `ingress.extraPaths` entry"
-                )),
-            );
-        } else {
-            k.http_path(&format!("{path}.path"), p, "path");
-        }
-        seen.push(p);
-        backend_port(k, c, &format!("{path}.port"), e.port.as_deref());
+        f.extra_path(k, &mut seen, &path, name, &e.path);
+        f.port(k, c, &format!("{path}.port"), e.port.as_deref());
     }
     let mut hosts: Vec<&str> = i.hosts.iter().map(String::as_str).collect();
     for (name, e) in &i.extra_hosts {
         let path = format!("ingress.extraHosts.{name}");
-        if e.host.is_empty() {
-            k.fail(
-                &path,
-                "the entry has no `host`".into(),
-                Some("add `host: NAME`, e.g. `host: agents.internal.example.com`".into()),
-            );
-        } else {
-            k.hostname(&format!("{path}.host"), &e.host);
-            if hosts.contains(&e.host.as_str()) {
-                k.fail(
-                    &format!("{path}.host"),
-                    format!("the host `{}` is also in `ingress.hosts` or another `ingress.extraHosts` entry", e.host),
-                    Some("list each host once: a host has one set of rules".into()),
-                );
-            }
-            hosts.push(&e.host);
-        }
+        f.extra_host(k, &mut hosts, &path, &e.host);
         k.paths(&format!("{path}.paths"), &e.paths);
         k.unique(&format!("{path}.paths"), &e.paths, "path");
         if let Some(tls) = &e.tls_secret {
             k.dns_subdomain(&format!("{path}.tlsSecret"), tls);
         }
-        backend_port(k, c, &format!("{path}.port"), e.port.as_deref());
-    }
-}
-
-/// A backend port of the Ingress: `http`, or an `agent.ports` entry on the Service, over TCP,
-/// that the controller's namespace is let in to.
-fn backend_port(k: &mut Checker, c: &Config, path: &str, port: Option<&str>) {
-    let Some(name) = port.filter(|p| *p != "http") else {
-        return;
-    };
-    let Some(p) = c.agent.ports.get(name) else {
-        let mut known: Vec<&str> = vec!["http"];
-        known.extend(
-            c.agent
-                .ports
-                .iter()
-                .filter(|(_, p)| p.service.shared())
-                .map(|(n, _)| n.as_str()),
-        );
-        let hint = crate::suggest::did_you_mean(name, known.iter().copied());
-        k.fail(
-            path,
-            format!(
-                "`{name}` is not a port of `agent-service`{}",
-                hint.map(|h| format!(" (did you mean `{h}`?)"))
-                    .unwrap_or_default()
-            ),
-            Some(format!(
-                "name `http` or an `agent.ports` entry with `service: true` (here: {})",
-                known
-                    .iter()
-                    .map(|n| format!("`{n}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-        );
-        return;
-    };
-    if !p.service.shared() {
-        k.cross(
-            path,
-            &format!("agent.ports.{name}.service"),
-            format!("the port `{name}` is not on `agent-service`, which the Ingress sends to"),
-            format!("set `agent.ports.{name}.service: true`"),
-        );
-    } else if p.protocol != Protocol::Tcp {
-        k.cross(
-            path,
-            &format!("agent.ports.{name}.protocol"),
-            format!("an Ingress carries HTTP over TCP; the port `{name}` is not TCP"),
-            "send the Ingress to a TCP port".into(),
-        );
-    } else if p.from != PortFrom::Callers && c.network_policy.enabled {
-        k.cross(
-            path,
-            &format!("agent.ports.{name}.from"),
-            format!("the NetworkPolicy lets only `networkPolicy.ingressFrom` rules in to the port `{name}`: the ingress controller could not reach it"),
-            format!("set `agent.ports.{name}.from: callers` (the controller's namespace is a caller)"),
-        );
+        f.port(k, c, &format!("{path}.port"), e.port.as_deref());
     }
 }

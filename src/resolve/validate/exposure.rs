@@ -5,7 +5,7 @@
 //! a TCP port of `agent-service` the gateway's proxies are let in to).
 
 use super::{Checker, label_key, label_key_suggestion};
-use crate::config::{Config, Names, OwnService, PortFrom, Protocol, ServiceType};
+use crate::config::{Config, Names, OwnService, ServiceType};
 
 /// The rule groups of this file, run after [`super::rules::RULES`].
 pub(super) const RULES: &[fn(&mut Checker, &Config)] =
@@ -102,31 +102,12 @@ fn route_extras(k: &mut Checker, c: &Config) {
     if !r.enabled {
         return;
     }
+    let f = &super::front::ROUTE;
     let mut seen: Vec<&str> = r.paths.iter().map(String::as_str).collect();
     for (name, e) in &r.extra_paths {
         let path = format!("httpRoute.extraPaths.{name}");
-        let p = e.path.as_str();
-        if p.is_empty() {
-            k.fail(
-                &path,
-                "the entry has no `path`".into(),
-                Some(format!("add `path: /{name}` (the HTTP path it serves)")),
-            );
-        } else if seen.contains(&p) {
-            k.fail(
-                &format!("{path}.path"),
-                format!(
-                    "the path `{p}` is already sent elsewhere on this route: one path, one backend"
-                ),
-                Some(format!(
-                    "remove `{p}` from `httpRoute.paths` or from one `httpRoute.extraPaths` entry"
-                )),
-            );
-        } else {
-            k.http_path(&format!("{path}.path"), p, "path");
-        }
-        seen.push(p);
-        route_port(k, c, &format!("{path}.port"), e.port.as_deref());
+        f.extra_path(k, &mut seen, &path, name, &e.path);
+        f.port(k, c, &format!("{path}.port"), e.port.as_deref());
     }
     let mut hosts: Vec<&str> = r.hostnames.iter().map(String::as_str).collect();
     let route = Names::of(c).get("agent-route");
@@ -139,23 +120,7 @@ fn route_extras(k: &mut Checker, c: &Config) {
                 Some(format!("e.g. `{}`", super::suggest_name(name, false))),
             );
         }
-        if e.host.is_empty() {
-            k.fail(
-                &path,
-                "the entry has no `host`".into(),
-                Some("add `host: NAME`, e.g. `host: agents.internal.example.com`".into()),
-            );
-        } else {
-            k.hostname(&format!("{path}.host"), &e.host);
-            if hosts.contains(&e.host.as_str()) {
-                k.fail(
-                    &format!("{path}.host"),
-                    format!("the host `{}` is also in `httpRoute.hostnames` or another `httpRoute.extraHosts` entry", e.host),
-                    Some("list each host once: a host has one set of rules".into()),
-                );
-            }
-            hosts.push(&e.host);
-        }
+        f.extra_host(k, &mut hosts, &path, &e.host);
         if e.paths.is_empty() {
             k.fail(
                 &format!("{path}.paths"),
@@ -166,70 +131,6 @@ fn route_extras(k: &mut Checker, c: &Config) {
         for (i, p) in e.paths.iter().enumerate() {
             k.http_path(&format!("{path}.paths.{i}"), p, "path");
         }
-        route_port(k, c, &format!("{path}.port"), e.port.as_deref());
-    }
-}
-
-/// A backend port of an HTTPRoute: `http`, or an `agent.ports` entry on `agent-service`, over
-/// TCP, that the gateway's proxies are let in to.
-fn route_port(k: &mut Checker, c: &Config, path: &str, port: Option<&str>) {
-    let Some(name) = port.filter(|p| *p != "http") else {
-        return;
-    };
-    let shared = || {
-        std::iter::once("http").chain(
-            c.agent
-                .ports
-                .iter()
-                .filter(|(_, p)| p.service.shared())
-                .map(|(n, _)| n.as_str()),
-        )
-    };
-    let Some(p) = c.agent.ports.get(name) else {
-        let hint = crate::suggest::did_you_mean(name, shared());
-        k.fail(
-            path,
-            format!(
-                "`{name}` is not a port of `agent-service`{}",
-                hint.map(|h| format!(" (did you mean `{h}`?)"))
-                    .unwrap_or_default()
-            ),
-            Some(format!(
-                "name `http` or an `agent.ports` entry with `service: true` (here: {})",
-                shared()
-                    .map(|n| format!("`{n}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-        );
-        return;
-    };
-    if !p.service.shared() {
-        k.cross(
-            path,
-            &format!("agent.ports.{name}.service"),
-            match p.service.own() {
-                Some(_) => format!(
-                    "the port `{name}` is on its own Service `{}`, not on `agent-service`, which the HTTPRoute sends to",
-                    Names::of(c).port_service(name)
-                ),
-                None => format!("the port `{name}` is not on `agent-service`, which the HTTPRoute sends to"),
-            },
-            format!("set `agent.ports.{name}.service: true` (on `agent-service`), or send the route to another port"),
-        );
-    } else if p.protocol != Protocol::Tcp {
-        k.cross(
-            path,
-            &format!("agent.ports.{name}.protocol"),
-            format!("an HTTPRoute carries HTTP over TCP; the port `{name}` is not TCP"),
-            "send the route to a TCP port".into(),
-        );
-    } else if p.from != PortFrom::Callers && c.network_policy.enabled {
-        k.cross(
-            path,
-            &format!("agent.ports.{name}.from"),
-            format!("the NetworkPolicy lets only `networkPolicy.ingressFrom` rules in to the port `{name}`: the gateway's proxies could not reach it"),
-            format!("set `agent.ports.{name}.from: callers` (the gateway's namespaces are callers)"),
-        );
+        f.port(k, c, &format!("{path}.port"), e.port.as_deref());
     }
 }

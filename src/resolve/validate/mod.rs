@@ -24,6 +24,7 @@ mod dns;
 mod env;
 mod exposure;
 mod fit;
+mod front;
 mod grammar;
 mod keda;
 mod lifecycle;
