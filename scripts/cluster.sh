@@ -412,6 +412,17 @@ EOF
   local crds
   if crds="$(crds_dir)"; then
     kc apply --server-side -f "$crds" >/dev/null
+    # KEDA's TriggerAuthentication (keda.authentications; in the prune allowlist), from KEDA's
+    # release when the reference set lacks it (scripts/keda-crds.sh).
+    if ! grep -qs 'name: triggerauthentications.keda.sh' "$crds"/*.y*ml; then
+      local keda
+      if keda="$(bash "$here/keda-crds.sh")"; then
+        kc apply --server-side -f "$keda/keda.sh_triggerauthentications.yaml" >/dev/null
+        say "KEDA's TriggerAuthentication CRD installed from $keda"
+      else
+        loud "KEDA's TriggerAuthentication CRD NOT INSTALLED (scripts/keda-crds.sh failed): the prune scenarios will FAIL"
+      fi
+    fi
     kc wait --for condition=established --timeout 60s crd --all >/dev/null
     rm -f "$state/crds-missing"
     say "CRDs installed from $crds"

@@ -118,21 +118,11 @@ fi
 # as the reference set's ScaledObject (v2.20.2) through the Go module proxy (checksummed by
 # go.sum's database), never hand-written: config/crd/bases/keda.sh_triggerauthentications.yaml.
 keda_version=v2.20.2
-keda_crds="$tools/keda-$keda_version"
-if [ -s "$keda_crds/keda.sh_triggerauthentications.yaml" ]; then
-  say "KEDA $keda_version CRDs up to date in $keda_crds"
-elif ! command -v go >/dev/null 2>&1; then
-  loud "WARNING: go is not on PATH: KEDA's TriggerAuthentication CRD cannot be fetched (its rendering's crd-schema gate will not run)"
+if keda_crds="$(bash "$here/keda-crds.sh")"; then
+  say "KEDA $keda_version CRDs in $keda_crds"
 else
-  say "fetching KEDA $keda_version's CRDs (go mod download github.com/kedacore/keda/v2@$keda_version)"
-  kdir_mod="$(cd "$tools" && GOFLAGS=-mod=mod go mod download -json "github.com/kedacore/keda/v2@$keda_version" 2>/dev/null |
-    "${PYTHON:-python3}" -c 'import json,sys; print(json.load(sys.stdin).get("Dir",""))' 2>/dev/null)"
-  if [ -n "$kdir_mod" ] && [ -s "$kdir_mod/config/crd/bases/keda.sh_triggerauthentications.yaml" ]; then
-    mkdir -p "$keda_crds"
-    cp "$kdir_mod/config/crd/bases/keda.sh_triggerauthentications.yaml" "$kdir_mod/config/crd/bases/keda.sh_scaledobjects.yaml" "$keda_crds/"
-  else
-    loud "WARNING: could not fetch github.com/kedacore/keda/v2@$keda_version: KEDA's TriggerAuthentication CRD is missing"
-  fi
+  keda_crds="$tools/keda-$keda_version"
+  loud "WARNING: KEDA's TriggerAuthentication CRD could not be fetched (scripts/keda-crds.sh): its rendering's crd-schema gate will fail"
 fi
 say "tools ready in $(( $(date +%s) - t0 ))s"
 [ "$install_only" = 1 ] && exit 0
