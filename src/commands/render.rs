@@ -75,12 +75,40 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
     if args.check {
         return super::diff::environments(ctx, &renderer, &targets, root, &opts, &args.impact);
     }
+    let project_file = project.path.clone();
+    let context = memo_context(ctx, args).map(|c| (c, project_digest(&project)));
+    if let Some((context, digest)) = &context
+        && let Some(memo) = project_up_to_date(context, digest, root)
+    {
+        if !ctx.quiet {
+            crate::say!("{}", memo.said);
+            super::set_note(sets);
+            crate::say!("{}", memo.summary);
+        }
+        return Ok(Outcome::Ok);
+    }
+    let log = context.as_ref().and_then(|_| crate::input::reads::open());
     let rendered = pipeline::build_all_files(&renderer, &targets)?;
+    let reads = log.map(crate::input::reads::Open::close);
     let warnings = pipeline::refuse_lint_errors(&rendered)?;
     if !ctx.quiet {
         crate::say!("{warnings}");
     }
     let written = pipeline::write_all(root, &rendered, &opts)?;
+    match (context, reads) {
+        (Some((context, project)), Some(reads))
+            if reads.repeatable && written.removed.is_empty() && written.kept.is_empty() =>
+        {
+            save_project_memo(
+                root,
+                &rendered,
+                (context, project),
+                (&project_file, reads.reads),
+                &warnings,
+            );
+        }
+        _ => output::memo::forget_project(root),
+    }
     if !ctx.quiet {
         super::set_note(sets);
     }
@@ -298,6 +326,123 @@ fn binary_identity(exe: &std::fs::Metadata) -> String {
     {
         format!("{} {:?}", exe.len(), exe.modified().ok())
     }
+}
+
+/// The SHA-256 of a project as read: the project file's path and text, and each file it read
+/// (path and text), every environment's, in order. The same digest on the next run means the
+/// project reads again to the same environments.
+fn project_digest(project: &project::Project) -> String {
+    let mut all: Vec<u8> = Vec::new();
+    let mut part = |b: &[u8]| {
+        all.extend_from_slice(&(b.len() as u64).to_le_bytes());
+        all.extend_from_slice(b);
+    };
+    part(project.path.as_os_str().as_encoded_bytes());
+    part(project.source.text.as_bytes());
+    for env in &project.environments {
+        part(env.name.as_bytes());
+        for (path, source) in &env.read {
+            part(path.as_os_str().as_encoded_bytes());
+            part(source.text.as_bytes());
+        }
+    }
+    crate::input::reads::sha256_hex(&all)
+}
+
+/// Keeps the memo of a project render into `root` that wrote `rendered` (see
+/// `output::memo::ProjectMemo`): each environment directory's files as written (the bundle's,
+/// and the owner marker read back), the record at the root read back, and what a run that
+/// finds them so prints. Nothing is kept when any of it cannot be told.
+fn save_project_memo(
+    root: &Path,
+    rendered: &[Rendered],
+    (context, project): (String, String),
+    (project_file, mut reads): (&Path, Vec<crate::input::reads::Read>),
+    warnings: &str,
+) {
+    use crate::input::reads::sha256_hex;
+    use output::state::{OWNER_FILE, STATE_FILE};
+    let read_back = |path: &Path| {
+        std::fs::symlink_metadata(path)
+            .ok()
+            .filter(std::fs::Metadata::is_file)
+            .and_then(|_| std::fs::read(path).ok())
+            .map(|b| sha256_hex(&b))
+    };
+    let mut dirs = Vec::new();
+    let mut summary = String::new();
+    for r in rendered {
+        let Some(rel) = r
+            .dir
+            .strip_prefix(root)
+            .ok()
+            .and_then(Path::to_str)
+            .filter(|s| !s.is_empty())
+        else {
+            return output::memo::forget_project(root);
+        };
+        let mut files: Vec<(String, String)> = r
+            .bundle
+            .files
+            .iter()
+            .map(|f| (f.name.clone(), sha256_hex(f.content.as_bytes())))
+            .collect();
+        let Some(marker) = read_back(&r.dir.join(OWNER_FILE)) else {
+            return output::memo::forget_project(root);
+        };
+        files.push((OWNER_FILE.to_owned(), marker));
+        let report = output::Report {
+            unchanged: r.bundle.files.iter().map(|f| f.name.clone()).collect(),
+            ..Default::default()
+        };
+        summary.push_str(&report.summary(&r.dir));
+        summary.push('\n');
+        dirs.push((rel.replace(std::path::MAIN_SEPARATOR, "/"), files));
+    }
+    let Some(record) = read_back(&root.join(STATE_FILE)) else {
+        return output::memo::forget_project(root);
+    };
+    summary.push_str(&format!(
+        "{} environment{} from {}\n",
+        rendered.len(),
+        plural(rendered.len(), "s"),
+        crate::term::path_line(project_file),
+    ));
+    reads.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+    reads.dedup();
+    output::memo::save_project(
+        root,
+        &output::memo::ProjectMemo {
+            version: output::memo::VERSION,
+            context,
+            project,
+            reads,
+            root: vec![(STATE_FILE.to_owned(), record)],
+            dirs,
+            said: warnings.to_owned(),
+            summary,
+        },
+    );
+}
+
+/// The memo of a project render into `root` when it proves that the render would change
+/// nothing and print only what it recorded: the same context and project, every other file
+/// read reading again to the same text, and the root and each environment directory holding
+/// what the render left (`output::memo::verify_project`).
+fn project_up_to_date(
+    context: &str,
+    project: &str,
+    root: &Path,
+) -> Option<output::memo::ProjectMemo> {
+    let memo = output::memo::load_project(root)?;
+    if memo.context != context
+        || memo.project != project
+        || !crate::input::again::unchanged(&memo.reads)
+    {
+        return None;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    output::memo::verify_project(root, &memo.root, &memo.dirs, cores).then_some(memo)
 }
 
 /// The memo of `dir` when it proves that a render would change nothing and print only what

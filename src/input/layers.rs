@@ -601,10 +601,9 @@ pub fn load_partial(inputs: &Inputs) -> (Vec<Layer>, Vec<Diagnostic>, Option<Vec
     for f in &inputs.files {
         let again = f == Path::new(STDIN) && std::mem::replace(&mut stdin_read, true);
         push(match inputs.read.get(f) {
-            Some(source) => {
-                super::reads::unrepeatable();
-                text_checked(Arc::clone(source), Listed::Project)
-            }
+            // Read by the project file's reader, whose digest vouches for it (a project
+            // render's memo, `commands::render`); a single render has none of these.
+            Some(source) => text_checked(Arc::clone(source), Listed::Project),
             None if again => Checked::failed(vec![
                 Diagnostic::new("`-f -` (standard input) is given more than once")
                     .help("standard input can be read once; save the other input to a file"),

@@ -17,6 +17,12 @@
 //! it (file and directory owned by the effective user, writable by no one else), opened
 //! without following a link or blocking, and never inside `DIR`. Must not decide what a render
 //! is.
+//!
+//! A project render (`render --all`/`--env -o ROOT`) keeps a [`ProjectMemo`] of `ROOT`, in a
+//! file of its own (named by the SHA-256 of `project` and the resolved root): the digest of
+//! the project file and every file it read, the record at the root, and each environment
+//! directory's exact files. [`verify_project`] holds `ROOT` to it under the root's lock, each
+//! environment directory reached from the root without following a link.
 
 use std::path::{Path, PathBuf};
 
@@ -29,8 +35,8 @@ use crate::input::reads::{Read, sha256_hex};
 /// The memo's format version.
 pub const VERSION: u32 = 1;
 
-/// The largest memo read (bytes).
-const MAX_MEMO_BYTES: u64 = 1 << 20;
+/// The largest memo read (bytes): a project of 1,000 environments of 20 files each fits.
+const MAX_MEMO_BYTES: u64 = 16 << 20;
 
 /// What a single render into a directory did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +55,29 @@ pub struct Memo {
     pub said: String,
 }
 
+/// What a project render into a root did (see the module's paragraph).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectMemo {
+    /// [`VERSION`].
+    pub version: u32,
+    /// As [`Memo::context`].
+    pub context: String,
+    /// The SHA-256 of the project file's path and text and of every file it read, as read.
+    pub project: String,
+    /// Every other file the renders read (CRD files), each once, sorted.
+    pub reads: Vec<Read>,
+    /// Files at the root the renders depend on (the record), with the SHA-256 of their bytes.
+    pub root: Vec<(String, String)>,
+    /// Each environment directory (`/`-separated, below the root) and its exact files.
+    pub dirs: Vec<(String, Vec<(String, String)>)>,
+    /// What an up-to-date run prints on stderr (warnings, then the summary), not counting the
+    /// `--set` note.
+    pub said: String,
+    /// What it prints after the `--set` note.
+    pub summary: String,
+}
+
 /// Where the memos live: `$XDG_CACHE_HOME/agentctl/render`, else `$HOME/.cache/agentctl/render`
 /// (both absolute); `None` without either.
 fn home() -> Option<PathBuf> {
@@ -64,6 +93,16 @@ fn home() -> Option<PathBuf> {
 /// The memo file of output directory `dir`: `None` when the memo directory is (or would be)
 /// inside `dir`, where a memo could be committed with the files it vouches for.
 fn path_of(dir: &Path) -> Option<PathBuf> {
+    path_named(dir, "")
+}
+
+/// The memo file of a project render into `root`.
+fn project_path_of(root: &Path) -> Option<PathBuf> {
+    path_named(root, "project\0")
+}
+
+/// [`path_of`], the file's name the SHA-256 of `kind` and the resolved path.
+fn path_named(dir: &Path, kind: &str) -> Option<PathBuf> {
     let resolved = guard::resolve(dir).ok()?;
     let home = home()?;
     // The memo directory as far as it exists, resolved: a link into `dir` counts as inside.
@@ -77,7 +116,7 @@ fn path_of(dir: &Path) -> Option<PathBuf> {
     if real.starts_with(&resolved) {
         return None;
     }
-    let name = sha256_hex(resolved.as_os_str().as_encoded_bytes());
+    let name = sha256_hex(&[kind.as_bytes(), resolved.as_os_str().as_encoded_bytes()].concat());
     Some(home.join(name))
 }
 
@@ -99,9 +138,19 @@ fn trusted_dir(parent: &Path) -> bool {
 /// opened without following a link and without blocking (a FIFO in its place is not waited
 /// on), a regular file.
 pub fn load(dir: &Path) -> Option<Memo> {
+    let memo: Memo = load_from(&path_of(dir)?)?;
+    (memo.version == VERSION).then_some(memo)
+}
+
+/// The memo of a project render into `root`, as [`load`].
+pub fn load_project(root: &Path) -> Option<ProjectMemo> {
+    let memo: ProjectMemo = load_from(&project_path_of(root)?)?;
+    (memo.version == VERSION).then_some(memo)
+}
+
+fn load_from<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
     use std::io::Read as _;
     use std::os::unix::fs::OpenOptionsExt as _;
-    let path = path_of(dir)?;
     if !trusted_dir(path.parent()?) {
         return None;
     }
@@ -117,17 +166,29 @@ pub fn load(dir: &Path) -> Option<Memo> {
     }
     let mut bytes = Vec::new();
     file.take(MAX_MEMO_BYTES).read_to_end(&mut bytes).ok()?;
-    let memo: Memo = serde_json::from_slice(&bytes).ok()?;
-    (memo.version == VERSION).then_some(memo)
+    serde_json::from_slice(&bytes).ok()
 }
 
 /// Keeps `memo` for `dir` (best effort: a memo that cannot be written only costs the next run
 /// its shortcut); nothing is written when the same memo is there.
 pub fn save(dir: &Path, memo: &Memo) {
-    let Some(path) = path_of(dir) else { return };
-    if load(dir).as_ref() == Some(memo) {
-        return;
+    if load(dir).as_ref() != Some(memo)
+        && let Some(path) = path_of(dir)
+    {
+        save_to(&path, memo);
     }
+}
+
+/// Keeps `memo` for a project render into `root`, as [`save`].
+pub fn save_project(root: &Path, memo: &ProjectMemo) {
+    if load_project(root).as_ref() != Some(memo)
+        && let Some(path) = project_path_of(root)
+    {
+        save_to(&path, memo);
+    }
+}
+
+fn save_to<T: Serialize>(path: &Path, memo: &T) {
     let Some(parent) = path.parent() else { return };
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
@@ -147,7 +208,7 @@ pub fn save(dir: &Path, memo: &Memo) {
             Ok(tmp)
         });
     if let Ok(tmp) = staged {
-        let _ = tmp.persist(&path);
+        let _ = tmp.persist(path);
     }
 }
 
@@ -158,24 +219,86 @@ pub fn forget(dir: &Path) {
     }
 }
 
+/// Forgets the memo of a project render into `root`.
+pub fn forget_project(root: &Path) {
+    if let Some(path) = project_path_of(root) {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
 /// Whether `dir` holds exactly `files` (name, SHA-256 of the bytes), each a regular file, and
 /// nothing else, checked under the directory's exclusive lock (not waited for: a held lock is
 /// a write under way, for the full path to wait on). The root is reached as a write reaches
 /// it, and a root a write would refuse is `false`.
 pub fn verify(dir: &Path, files: &[(String, String)]) -> bool {
-    let Ok(resolved) = guard::resolve(dir) else {
+    let Some(root) = locked_root(dir) else {
         return false;
     };
-    if guard::check(dir, &resolved).is_err() {
-        return false;
-    }
-    let Ok(Some(root)) = Dir::open_root(&resolved, dir) else {
-        return false;
-    };
-    let Ok(_lock) = root.lock(true, &Wait::seconds(0, true)) else {
+    holds_exactly(&root.0, files)
+}
+
+/// Whether `root` holds what a project render left there: the root files of `files` as they
+/// were (each a regular file with its SHA-256; nothing of a write under way or killed at the
+/// root: no lock note, no temporary file), and each directory of `dirs`, reached from the root
+/// without following a link, holding exactly its files ([`verify`]'s rule), all under the
+/// root's exclusive lock, not waited for. The directories are read on up to `threads`
+/// threads.
+pub fn verify_project(
+    root: &Path,
+    files: &[(String, String)],
+    dirs: &[(String, Vec<(String, String)>)],
+    threads: usize,
+) -> bool {
+    let Some((root, _lock)) = locked_root(root) else {
         return false;
     };
     let Ok(entries) = root.entries() else {
+        return false;
+    };
+    if entries
+        .iter()
+        .any(|(name, _)| name == super::nofollow::LOCK_INFO || super::nofollow::is_tmp(name))
+    {
+        return false;
+    }
+    let same = |(name, sha): &(String, String)| {
+        entries.iter().any(|(n, k)| n == name && *k == Kind::File)
+            && root
+                .read_limited(name, MAX_READ_BYTES)
+                .is_ok_and(|b| b.len() as u64 <= MAX_READ_BYTES && sha256_hex(&b) == *sha)
+    };
+    if !files.iter().all(same) {
+        return false;
+    }
+    crate::par::par_map(
+        dirs,
+        threads,
+        |(rel, files)| {
+            let parts: Vec<String> = rel.split('/').map(str::to_owned).collect();
+            if parts.iter().any(|p| p.is_empty() || p == "." || p == "..") {
+                return false;
+            }
+            matches!(root.walk(&parts), Ok(super::nofollow::Walk::Found(d)) if holds_exactly(&d, files))
+        },
+        || false,
+    )
+    .into_iter()
+    .all(|ok| ok)
+}
+
+/// The root of a write at `dir`, reached as a write reaches it, and its exclusive lock (not
+/// waited for); `None` for a root a write would refuse or a lock held.
+fn locked_root(dir: &Path) -> Option<(Dir, super::nofollow::Lock)> {
+    let resolved = guard::resolve(dir).ok()?;
+    guard::check(dir, &resolved).ok()?;
+    let root = Dir::open_root(&resolved, dir).ok()??;
+    let lock = root.lock(true, &Wait::seconds(0, true)).ok()?;
+    Some((root, lock))
+}
+
+/// Whether the directory `d` holds exactly `files`, each a regular file with its SHA-256.
+fn holds_exactly(d: &Dir, files: &[(String, String)]) -> bool {
+    let Ok(entries) = d.entries() else {
         return false;
     };
     if entries.len() != files.len() {
@@ -189,8 +312,7 @@ pub fn verify(dir: &Path, files: &[(String, String)]) -> bool {
         .all(|((name, kind), (want, sha))| {
             name == want
                 && *kind == Kind::File
-                && root
-                    .read_limited(name, MAX_READ_BYTES)
+                && d.read_limited(name, MAX_READ_BYTES)
                     .is_ok_and(|b| b.len() as u64 <= MAX_READ_BYTES && sha256_hex(&b) == *sha)
         })
 }

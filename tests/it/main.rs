@@ -50,6 +50,7 @@ mod lint;
 mod manifests;
 mod matrix;
 mod memo;
+mod memo_project;
 mod merge_props;
 mod output_safety;
 mod overrides;
