@@ -137,30 +137,60 @@ for ((rep = 1; rep <= ${REPS:-3}; rep++)); do
     }'
 done
 echo
+# The same commands on the full path (AGENTCTL_NO_MEMO=1: no memo read or written), what a
+# render costs when an input changed: parse, merge, render, lint, compare, write nothing.
+echo "The same, every render on the full path (\`AGENTCTL_NO_MEMO=1\`: what a render costs when an input changed), one repetition:"
+echo
+echo "| --version | $(printf '%s | ' "${PROFILES[@]}")kubectl kustomize | worst / --version | kubectl / worst |"
+echo "|---|$(printf -- '---|%.0s' "${PROFILES[@]}")---|---|---|"
+export AGENTCTL_NO_MEMO=1
+if [ "$HAVE_HYPERFINE" = 1 ]; then
+    hyperfine -N --style none --warmup 5 --runs "$RUNS" --export-json "$WORK/r.json" "${cmds[@]}" >/dev/null 2>&1
+    mapfile -t med < <(sed -n 's/.*"median": *\([0-9.e+-]*\).*/\1/p' "$WORK/r.json" | awk '{printf "%.3f\n", $1 * 1000}')
+else
+    med=()
+    # shellcheck disable=SC2086
+    for c in "${cmds[@]}"; do med+=("$(median_ms $c)"); done
+fi
+unset AGENTCTL_NO_MEMO
+echo "${med[*]}" | awk '{
+    worst = 0; for (i = 2; i < NF; i++) if ($i > worst) worst = $i
+    line = "|"; for (i = 1; i <= NF; i++) line = line " " $i " ms |"
+    printf "%s %.2f× | %.1f× |\n", line, worst / $1, $NF / worst
+}'
+echo
 
+# aside.sh DIR: moves DIR (if any) into $WORK/aside/ under a name of its own.
+mkdir -p "$WORK/aside"
+printf '%s\n' '[ -e "$1" ] || exit 0' "mv \"\$1\" \"$WORK/aside/\$(date +%s%N)\"" >"$WORK/aside.sh"
 echo "## Environments (\`agentctl.yaml\` with N environments)"
 echo
-echo "| N | render --all, fresh dir | per env | render --all, up to date | per env | diff --all |"
-echo "|---|---|---|---|---|---|"
+echo "| N | render --all, fresh dir | per env | render --all, up to date | per env | up to date, full path | diff --all |"
+echo "|---|---|---|---|---|---|---|"
 for n in 1 10 100 1000; do
     P=$WORK/p$n.yaml
     project "$n" >"$P"
     D=$WORK/d$n
     saved=$RUNS
     if [ "$n" -ge 1000 ]; then RUNS=5; elif [ "$n" -ge 100 ]; then RUNS=$(( saved < 20 ? saved : 20 )); fi
+    # A fresh root each run: the last one moved aside, not deleted (on ext4 with `discard`, a
+    # VM's disk, deleting 15,000 files just before made the next run's file creations several
+    # times slower: that measured the deletion, not the render); removed with $WORK at exit.
     if [ "$HAVE_HYPERFINE" = 1 ]; then
-        hyperfine -N --style none --warmup 1 --runs "$RUNS" --prepare "rm -rf $D" --export-json "$WORK/f.json" \
+        hyperfine -N --style none --warmup 1 --runs "$RUNS" --prepare "bash $WORK/aside.sh $D" --export-json "$WORK/f.json" \
             "$AGENTCTL render -q --all --project $P -o $D" >/dev/null 2>&1
         FRESH=$(sed -n 's/.*"median": *\([0-9.e+-]*\).*/\1/p' "$WORK/f.json" | head -1 | awk '{printf "%.3f", $1 * 1000}')
     else
-        FRESH=$(median_ms bash -c "rm -rf $D && $AGENTCTL render -q --all --project $P -o $D")
+        FRESH=$(median_ms bash -c "bash $WORK/aside.sh $D && $AGENTCTL render -q --all --project $P -o $D")
     fi
     "$AGENTCTL" render -q --all --project "$P" -o "$D"
     WARM=$(median_ms "$AGENTCTL" render -q --all --project "$P" -o "$D")
+    # `env` puts the variable in front without a shell (the memo of the root is then dropped).
+    FULL=$(median_ms env AGENTCTL_NO_MEMO=1 "$AGENTCTL" render -q --all --project "$P" -o "$D")
     DIFF=$(median_ms "$AGENTCTL" diff -q --all --project "$P" -o "$D")
     RUNS=$saved
-    awk -v n="$n" -v f="$FRESH" -v w="$WARM" -v d="$DIFF" \
-        'BEGIN {printf "| %d | %.1f ms | %.2f ms | %.1f ms | %.2f ms | %.1f ms |\n", n, f, f / n, w, w / n, d}'
+    awk -v n="$n" -v f="$FRESH" -v w="$WARM" -v u="$FULL" -v d="$DIFF" \
+        'BEGIN {printf "| %d | %.1f ms | %.2f ms | %.1f ms | %.2f ms | %.1f ms | %.1f ms |\n", n, f, f / n, w, w / n, u, d}'
 done
 echo
 
@@ -170,14 +200,14 @@ D=$WORK/mem
 rm -rf "$D"
 rss() { /usr/bin/time -v "$@" 2>&1 >/dev/null | sed -n 's/.*Maximum resident set size (kbytes): //p'; }
 R1=$(rss "$AGENTCTL" render -q --all --project "$WORK/p100.yaml" -o "$D")
-R2=$(rss "$AGENTCTL" render -q --all --project "$WORK/p100.yaml" -o "$D")
+R2=$(rss env AGENTCTL_NO_MEMO=1 "$AGENTCTL" render -q --all --project "$WORK/p100.yaml" -o "$D")
 R3=$(rss "$AGENTCTL" diff -q --all --project "$WORK/p100.yaml" -o "$D")
 R4=$(rss "$AGENTCTL" render -q -o "$ONE")
 echo "| run | max RSS |"
 echo "|---|---|"
 awk -v a="$R1" -v b="$R2" -v c="$R3" -v d="$R4" 'BEGIN {
     printf "| render --all, fresh dir | %.1f MiB |\n", a / 1024
-    printf "| render --all, up to date | %.1f MiB |\n", b / 1024
+    printf "| render --all, up to date (full path) | %.1f MiB |\n", b / 1024
     printf "| diff --all | %.1f MiB |\n", c / 1024
     printf "| one profile, for scale | %.1f MiB |\n", d / 1024
 }'
@@ -189,6 +219,9 @@ echo
 # 100 of them in a kustomization over agentctl's own output, built by `kubectl kustomize` (it
 # takes about 40 ms per such patch: 1,500 would take a minute a run); then 10 x 1,000 patches
 # that each fail on every object (250,000 errors, 100 printed; exit 2).
+# Every render here takes the full path (AGENTCTL_NO_MEMO): the memo of an up-to-date render
+# would otherwise skip the very patch work measured.
+export AGENTCTL_NO_MEMO=1
 H=$WORK/hatch
 mkdir -p "$H/peer"
 "$AGENTCTL" render -q -o "$H/base"
@@ -263,6 +296,7 @@ RUNS=$(( saved < 10 ? saved : 10 ))
 CM900=$(median_ms "$AGENTCTL" render -q -f "$H/cm0.yaml" -o "$H/cm900")
 CM2700=$(median_ms "$AGENTCTL" render -q -f "$H/cm0.yaml" -f "$H/cm1.yaml" -f "$H/cm2.yaml" -o "$H/cm2700")
 RUNS=$saved
+unset AGENTCTL_NO_MEMO
 echo "| run | median | per object |"
 echo "|---|---|---|"
 echo "$CM900 $CM2700" | awk '{

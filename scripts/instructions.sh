@@ -66,7 +66,8 @@ count() {
 LINT_FN='agentctl::render::provenance::lint'
 
 # The commands: the process floor, then every profile rendered into a fresh directory and
-# re-rendered into an up-to-date one (the everyday case), as `scripts/bench.sh` times them.
+# re-rendered into an up-to-date one (the everyday case), as `scripts/bench.sh` times them, and
+# a project of four environments the same two ways.
 rows=()
 rows+=("version|--version")
 for p in default dev high-throughput low-latency; do
@@ -75,6 +76,18 @@ for p in default dev high-throughput low-latency; do
     rows+=("render $p fresh|render -q ${flags[*]} -o $WORK/fresh-$p")
     rows+=("render $p up-to-date|render -q ${flags[*]} -o $WORK/fresh-$p")
 done
+# A project of four environments (scripts/bench.sh's: the four profile lists rotating, a `set:`
+# each): `render --all` into a fresh root, and again into the up-to-date root (its memo).
+{
+    echo "environments:"
+    i=0
+    for p in "[dev]" "[high-throughput]" "[low-latency]" "[high-throughput, low-latency]"; do
+        printf '  env-%d:\n    profiles: %s\n    set: {namespace: agents-%d, agent: {config: {environment: env-%d}}}\n' "$i" "$p" "$i" "$i"
+        i=$((i + 1))
+    done
+} >"$WORK/project4.yaml"
+rows+=("project4 fresh|render -q --all --project $WORK/project4.yaml -o $WORK/project4")
+rows+=("project4 up-to-date|render -q --all --project $WORK/project4.yaml -o $WORK/project4")
 for p in default high-throughput; do
     flags=()
     [ "$p" = default ] || flags=(-p "$p")

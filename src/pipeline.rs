@@ -368,6 +368,12 @@ fn gather(targets: &[Target], mut results: Vec<Result<Rendered>>) -> Result<Vec<
             others.join("\n")
         )));
     }
+    let total = ok
+        .iter()
+        .flat_map(|r| &r.bundle.files)
+        .map(|f| f.content.len() as u64)
+        .sum();
+    crate::render::size::refuse_total(total, ok.len())?;
     Ok(ok)
 }
 

@@ -116,18 +116,44 @@ pub fn too_big(path: &str) -> anyhow::Error {
 /// so `diff` holds at most this much text per directory and side, whatever was committed.
 pub const MAX_READ_DIR_BYTES: u64 = crate::render::size::MAX_DIR_BYTES;
 
-/// What has been read back, per directory (relative path, `""` the top): the error of
-/// [`Budget::take`] once a directory's files pass [`MAX_READ_DIR_BYTES`].
+/// The most agentctl reads back from one side of a comparison, every directory together: the
+/// render's own bound on one run ([`crate::render::size::MAX_TOTAL_BYTES`]).
+pub const MAX_READ_TOTAL_BYTES: u64 = crate::render::size::MAX_TOTAL_BYTES;
+
+/// What has been read back, per directory (relative path, `""` the top) and in all: the error
+/// of [`Budget::take`] once a directory's files pass [`MAX_READ_DIR_BYTES`], or everything read
+/// on this side passes [`MAX_READ_TOTAL_BYTES`].
 #[derive(Debug, Default)]
 pub(crate) struct Budget {
     read: std::collections::HashMap<String, u64>,
+    total: u64,
 }
 
 impl Budget {
+    /// A budget for another directory of the same side, `total` bytes read already.
+    pub fn carrying(total: u64) -> Budget {
+        Budget {
+            total,
+            ..Budget::default()
+        }
+    }
+
+    /// Everything counted on this side so far.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
     /// Counts `len` bytes of the file `name` (relative, `/`-separated; its directory is what
     /// is counted), shown to the user as `shown`, within `root` (as the user named it).
     pub fn take(&mut self, root: &str, name: &str, shown: &str, len: u64) -> anyhow::Result<()> {
         let dir = name.rsplit_once('/').map_or("", |(d, _)| d);
+        self.total = self.total.saturating_add(len);
+        if self.total > MAX_READ_TOTAL_BYTES {
+            return Err(anyhow::anyhow!(
+                "{shown} ({len} bytes) brings the files agentctl reads back in this run to {} bytes, over 512 MiB ({MAX_READ_TOTAL_BYTES} bytes), the most it reads back from one side of a comparison: agentctl refuses to write that much in one run, so files there were written or grown by something else; move the files that are not agentctl's out of the output, delete stale renders, or compare fewer environments at a time (--env)",
+                self.total
+            ));
+        }
         let total = self.read.entry(dir.to_owned()).or_default();
         *total += len;
         if *total <= MAX_READ_DIR_BYTES {
@@ -382,6 +408,34 @@ mod tests {
 
     fn refusal(e: &anyhow::Error) -> Option<&Refusal> {
         e.downcast_ref::<Refusal>()
+    }
+
+    #[test]
+    fn what_one_side_reads_back_is_bounded_across_its_directories() {
+        // Each directory under its own bound, together over the side's.
+        let per_dir = MAX_READ_DIR_BYTES - 1;
+        let mut read = 0u64;
+        let mut dirs = 0u64;
+        let err = loop {
+            let mut budget = Budget::carrying(read);
+            if let Err(e) = budget.take("deploy", "kustomization.yaml", "f", per_dir) {
+                break e;
+            }
+            read = budget.total();
+            dirs += 1;
+            assert!(dirs < 100, "never refused");
+        };
+        assert_eq!(dirs, MAX_READ_TOTAL_BYTES / per_dir);
+        let text = err.to_string();
+        assert!(text.contains("over 512 MiB"), "{text}");
+        assert!(text.contains("--env"), "{text}");
+        // A count near u64::MAX saturates, it does not wrap under the bound.
+        let mut budget = Budget::carrying(u64::MAX - 1);
+        assert!(budget.take("d", "a", "a", 10).is_err());
+        // And the render refuses to write what could not be read back.
+        assert!(crate::render::size::refuse_total(MAX_READ_TOTAL_BYTES, 3).is_ok());
+        let d = crate::render::size::refuse_total(MAX_READ_TOTAL_BYTES + 1, 3).unwrap_err();
+        assert!(d.to_string().contains("these 3 environments"), "{d}");
     }
 
     fn write_one(dir: &Path, bundle: &Bundle) -> Result<Written> {

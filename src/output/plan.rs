@@ -140,14 +140,15 @@ fn light(c: &mut Change) {
 }
 
 /// Compares the bundle's files with a directory (absent: all new). Symlinks and special files
-/// in the way go to `unsafe_paths`, foreign files to `foreign` (unless `force`).
+/// in the way go to `unsafe_paths`, foreign files to `foreign` (unless `force`). `read`: the
+/// bytes read back from the other directories of this run so far, and then with these.
 pub(super) fn plan_files(
     dir: Option<&Dir>,
     shown: &Path,
     bundle: Option<&Bundle>,
     force: bool,
-    unsafe_paths: &mut Vec<String>,
-    foreign: &mut Vec<String>,
+    (unsafe_paths, foreign): (&mut Vec<String>, &mut Vec<String>),
+    read: &mut u64,
 ) -> Result<(Vec<Change>, Vec<String>)> {
     let files: &[crate::render::bundle::File] = bundle.map_or(&[], |b| b.files.as_slice());
     let Some(dir) = dir else {
@@ -166,8 +167,8 @@ pub(super) fn plan_files(
         .with_context(|| format!("listing {}", crate::term::path_line(shown)))?;
     let kind_of = |name: &str| entries.iter().find(|(n, _)| n == name).map(|(_, k)| *k);
     let mut changes = Vec::new();
-    // What is read back of the directory, bounded as a whole.
-    let mut budget = super::Budget::default();
+    // What is read back of the directory, bounded as a whole and with the other directories.
+    let mut budget = super::Budget::carrying(*read);
     let root = crate::term::path_line(shown).to_string();
     for file in files {
         let path = shown.join(&file.name);
@@ -263,6 +264,7 @@ pub(super) fn plan_files(
             });
         }
     }
+    *read = budget.total();
     Ok((changes, leftovers))
 }
 
@@ -389,6 +391,8 @@ pub(super) fn plan_request<'a>(req: &Request<'a>, exclusive: bool) -> Result<Pla
     let mut dirs = Vec::new();
     let mut kept = Vec::new();
     let mut refused: Vec<(Option<&str>, Refusal)> = Vec::new();
+    // Bytes read back from every directory so far ([`super::Budget`]'s total).
+    let mut read = 0u64;
     let mut wanted: Vec<Wanted> = req
         .targets
         .iter()
@@ -593,8 +597,8 @@ pub(super) fn plan_request<'a>(req: &Request<'a>, exclusive: bool) -> Result<Pla
             &shown,
             bundle,
             force,
-            &mut unsafe_paths,
-            &mut foreign,
+            (&mut unsafe_paths, &mut foreign),
+            &mut read,
         )?;
         if exclusive {
             changes.iter_mut().for_each(light);

@@ -28,6 +28,27 @@ pub const MAX_FILE_BYTES: u64 = 16 << 20;
 /// what `diff` holds in memory is bounded by what a render could have written.
 pub const MAX_DIR_BYTES: u64 = 32 << 20;
 
+/// The most agentctl writes in one run (every file of every environment of a project
+/// together) and reads back from one side of a comparison (an output root, `--base-dir`, a
+/// commit), in bytes (512 MiB): a project of 1,000 environments writes about 60 MiB, so what
+/// `diff --all` holds in memory is bounded whatever a pull request commits into how many
+/// directories.
+pub const MAX_TOTAL_BYTES: u64 = 512 << 20;
+
+/// Refuses a run whose files, every environment's together, would total more than
+/// [`MAX_TOTAL_BYTES`] (`total` bytes over `environments` renders).
+pub fn refuse_total(total: u64, environments: usize) -> Result<(), Diagnostic> {
+    if total <= MAX_TOTAL_BYTES {
+        return Ok(());
+    }
+    Err(Diagnostic::new(format!(
+        "the files of these {environments} environments would total {} ({total} bytes), over {} ({MAX_TOTAL_BYTES} bytes), the most agentctl writes in one run (and reads back from one side of a comparison)",
+        bytes(usize::try_from(total).unwrap_or(usize::MAX)),
+        bytes(MAX_TOTAL_BYTES as usize),
+    ))
+    .help("render fewer environments at a time (`--env NAME`, each into the same root), or move the largest extra objects out of the overrides the environments share"))
+}
+
 /// `n` bytes for people: `17.2 MiB`, `812 KiB`.
 fn bytes(n: usize) -> String {
     let n = n as f64;

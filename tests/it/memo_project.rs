@@ -69,10 +69,26 @@ fn an_up_to_date_project_render_prints_what_the_full_path_prints_and_writes_noth
     write(dir.path(), "agentctl.yaml", PROJECT);
     write(dir.path(), "prod.yaml", PROD);
     let cache = dir.path().join("cache");
-    render(dir.path(), &["--all", "--set", "monitoring.alerts.alertLabels.team=agents"], 0);
+    render(
+        dir.path(),
+        &[
+            "--all",
+            "--set",
+            "monitoring.alerts.alertLabels.team=agents",
+        ],
+        0,
+    );
     let before = tree(&dir.path().join("deploy"));
     let memo = std::fs::read(memo_file(&cache)).expect("memo");
-    let quick = render(dir.path(), &["--all", "--set", "monitoring.alerts.alertLabels.team=agents"], 0);
+    let quick = render(
+        dir.path(),
+        &[
+            "--all",
+            "--set",
+            "monitoring.alerts.alertLabels.team=agents",
+        ],
+        0,
+    );
     let full = agentctl([
         "render",
         "--all",
@@ -89,7 +105,9 @@ fn an_up_to_date_project_render_prints_what_the_full_path_prints_and_writes_noth
     assert_eq!(quick.stderr, full.stderr, "the same words on both paths");
     assert_eq!(quick.stderr.matches("warning[AGT171]").count(), 1);
     assert!(
-        quick.stderr.contains("--set monitoring.alerts.alertLabels.team=agents"),
+        quick
+            .stderr
+            .contains("--set monitoring.alerts.alertLabels.team=agents"),
         "{}",
         quick.stderr
     );
@@ -100,13 +118,38 @@ fn an_up_to_date_project_render_prints_what_the_full_path_prints_and_writes_noth
     );
     assert_eq!(tree(&dir.path().join("deploy")), before, "nothing written");
     // The full path with AGENTCTL_NO_MEMO forgot the memo; a run without it keeps it again.
-    render(dir.path(), &["--all", "--set", "monitoring.alerts.alertLabels.team=agents"], 0);
+    render(
+        dir.path(),
+        &[
+            "--all",
+            "--set",
+            "monitoring.alerts.alertLabels.team=agents",
+        ],
+        0,
+    );
     assert_eq!(std::fs::read(memo_file(&cache)).expect("memo"), memo);
     plant_probe(&cache);
-    let quick = render(dir.path(), &["--all", "--set", "monitoring.alerts.alertLabels.team=agents"], 0);
+    let quick = render(
+        dir.path(),
+        &[
+            "--all",
+            "--set",
+            "monitoring.alerts.alertLabels.team=agents",
+        ],
+        0,
+    );
     assert!(fast(&quick), "{}", quick.stderr);
     assert!(!quick.stderr.contains("AGT171"), "{}", quick.stderr);
-    let quiet = render(dir.path(), &["-q", "--all", "--set", "monitoring.alerts.alertLabels.team=agents"], 0);
+    let quiet = render(
+        dir.path(),
+        &[
+            "-q",
+            "--all",
+            "--set",
+            "monitoring.alerts.alertLabels.team=agents",
+        ],
+        0,
+    );
     assert_eq!(quiet.stderr, "", "-q prints nothing on either path");
 }
 

@@ -67,7 +67,8 @@ pub(super) fn touches_identity(op: &json_patch::PatchOperation) -> bool {
 /// merged, so a replaced `metadata` has none), a `$retainKeys` on `metadata` without `name`
 /// or at the root without `apiVersion`, `kind` and `metadata`. Checked before the merge, which
 /// then changes nothing when it is refused.
-pub(super) fn drops_identity(body: &Map<String, J>, id: &str) -> Option<PatchError> {
+/// `id`: the object's `Kind/name`, made only for a message.
+pub(super) fn drops_identity(body: &Map<String, J>, id: impl Fn() -> String) -> Option<PatchError> {
     const META: &str = "change metadata's fields one by one instead (labels and annotations merge key by key; `$patch: replace` inside `metadata.labels` replaces the labels alone)";
     let keeps_all = |keep: &J, want: &[&str]| {
         keep.as_array()
@@ -79,7 +80,7 @@ pub(super) fn drops_identity(body: &Map<String, J>, id: &str) -> Option<PatchErr
         return Some(
             PatchError::new(
                 vec![key("patch"), key("$retainKeys")],
-                format!("`$retainKeys` at the root of a patch without `apiVersion`, `kind` and `metadata` would drop the identity of {id} (its kind, name and namespace)"),
+                format!("`$retainKeys` at the root of a patch without `apiVersion`, `kind` and `metadata` would drop the identity of {} (its kind, name and namespace)", id()),
             )
             .hint("list `apiVersion`, `kind` and `metadata` in `$retainKeys` too, or patch the fields to change without it"),
         );
@@ -88,7 +89,7 @@ pub(super) fn drops_identity(body: &Map<String, J>, id: &str) -> Option<PatchErr
         Some(J::Null) => Some(
             PatchError::new(
                 vec![key("patch"), key("metadata")],
-                format!("`metadata: null` would delete the metadata of {id}, its name and namespace with it"),
+                format!("`metadata: null` would delete the metadata of {}, its name and namespace with it", id()),
             )
             .hint(META),
         ),
@@ -97,7 +98,7 @@ pub(super) fn drops_identity(body: &Map<String, J>, id: &str) -> Option<PatchErr
                 return Some(
                     PatchError::new(
                         vec![key("patch"), key("metadata"), key("$patch")],
-                        format!("`$patch: {d}` on `metadata` would {d} the metadata of {id}, its name and namespace with it"),
+                        format!("`$patch: {d}` on `metadata` would {d} the metadata of {}, its name and namespace with it", id()),
                     )
                     .hint(META),
                 );
@@ -106,7 +107,7 @@ pub(super) fn drops_identity(body: &Map<String, J>, id: &str) -> Option<PatchErr
                 Some(keep) if !keeps_all(keep, &["name"]) => Some(
                     PatchError::new(
                         vec![key("patch"), key("metadata"), key("$retainKeys")],
-                        format!("`$retainKeys` on `metadata` without `name` would drop the name of {id}"),
+                        format!("`$retainKeys` on `metadata` without `name` would drop the name of {}", id()),
                     )
                     .hint(META),
                 ),

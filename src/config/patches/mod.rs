@@ -72,7 +72,7 @@ impl Step<'_> {
 }
 
 /// One step of a path: a map key, a list index, or a list item named by its merge key.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Seg {
     /// A map key.
     Key(String),
@@ -356,7 +356,7 @@ pub fn apply_within(
                     "patch the fields to change (a map merges key by key; `$patch: replace` on a map inside the object replaces that map)"
                 }));
             }
-            if let Some(e) = drops_identity(b, &object_id(obj)) {
+            if let Some(e) = drops_identity(b, || object_id(obj)) {
                 return Err(e);
             }
             for k in ["apiVersion", "kind"] {

@@ -476,7 +476,7 @@ fn remove_key(obj: &mut J, path: &[Seg]) -> bool {
 pub(super) fn report(
     merged: &Merged,
     files: &[(String, Vec<J>)],
-    mut run: Run,
+    run: Run,
     found: &mut Found,
 ) -> Vec<Applied> {
     let all: Vec<&J> = files.iter().flat_map(|(_, objs)| objs).collect();
@@ -485,10 +485,19 @@ pub(super) fn report(
             .copied()
             .filter(|o| o.get("kind").and_then(J::as_str) != Some("Kustomization"))
     };
-    run.problems.sort_by_key(|p| (p.patch, p.object, p.rank()));
+    // The order: by patch, object and rank, equal ones as they came. Sorted as small keys
+    // (the index last) rather than moving the problems themselves: 10,000 failing patches
+    // over 25 objects are 250,000 problems.
+    let mut order: Vec<(usize, usize, u8, usize)> = run
+        .problems
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.patch, p.object, p.rank(), i))
+        .collect();
+    order.sort_unstable();
     // One patch selecting many objects makes the same mistake in each: once.
     let (mut seen, mut past) = (HashSet::new(), HashSet::new());
-    for p in &run.problems {
+    for p in order.iter().filter_map(|k| run.problems.get(k.3)) {
         let (Some(lp), Some(obj)) = (merged.patches.get(p.patch), all.get(p.object)) else {
             continue;
         };
@@ -517,8 +526,9 @@ pub(super) fn report(
             }
             What::Unfit { app, e } => {
                 if found.full() {
-                    // Counted once per place in the object, without locating it in the file.
-                    if past.insert((p.patch, PathDisplay(&e.path).to_string(), e.message.clone())) {
+                    // Counted once per place in the object, without locating it in the file
+                    // (nor writing its path: borrowed, not copied).
+                    if past.insert((p.patch, &e.path[..], e.message.as_str())) {
                         found.more += 1;
                     }
                     continue;
