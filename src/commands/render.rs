@@ -76,7 +76,7 @@ pub fn run(ctx: Ctx, args: &Args) -> Result<Outcome> {
         return super::diff::environments(ctx, &renderer, &targets, root, &opts, &args.impact);
     }
     let project_file = project.path.clone();
-    let context = memo_context(ctx, args).map(|c| (c, project_digest(&project)));
+    let context = memo_context(ctx, args).zip(project_digest(&project));
     if let Some((context, digest)) = &context
         && let Some(memo) = project_up_to_date(context, digest, root)
     {
@@ -328,16 +328,21 @@ fn binary_identity(exe: &std::fs::Metadata) -> String {
     }
 }
 
-/// The SHA-256 of a project as read: the project file's path and text, and each file it read
-/// (path and text), every environment's, in order. The same digest on the next run means the
-/// project reads again to the same environments.
-fn project_digest(project: &project::Project) -> String {
+/// The SHA-256 of a project as read: the project file's path as given and as resolved, its
+/// text, and each file it read (path and text), every environment's, in order. The same digest
+/// on the next run means the project reads again to the same environments, owned the same
+/// way; `None` when the project file cannot be resolved (no memo).
+fn project_digest(project: &project::Project) -> Option<String> {
+    // The real path too: the record and the owner markers name the project by it, so the
+    // same text reached through another link is another project to them.
+    let real = std::fs::canonicalize(&project.path).ok()?;
     let mut all: Vec<u8> = Vec::new();
     let mut part = |b: &[u8]| {
         all.extend_from_slice(&(b.len() as u64).to_le_bytes());
         all.extend_from_slice(b);
     };
     part(project.path.as_os_str().as_encoded_bytes());
+    part(real.as_os_str().as_encoded_bytes());
     part(project.source.text.as_bytes());
     for env in &project.environments {
         part(env.name.as_bytes());
@@ -346,7 +351,7 @@ fn project_digest(project: &project::Project) -> String {
             part(source.text.as_bytes());
         }
     }
-    crate::input::reads::sha256_hex(&all)
+    Some(crate::input::reads::sha256_hex(&all))
 }
 
 /// Keeps the memo of a project render into `root` that wrote `rendered` (see

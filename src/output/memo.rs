@@ -129,9 +129,13 @@ fn trusted(meta: &std::fs::Metadata) -> bool {
     meta.uid() == rustix::process::geteuid().as_raw() && meta.mode() & 0o022 == 0
 }
 
-/// Whether the memo directory `parent` is a real directory (not a link) that [`trusted`].
+/// Whether the memo directory `parent` and the directory above it (`agentctl/`) are real
+/// directories (not links) that are [`trusted`]: whoever could write to `agentctl/` could swap
+/// `render/` for another directory of this user's.
 fn trusted_dir(parent: &Path) -> bool {
-    std::fs::symlink_metadata(parent).is_ok_and(|m| m.is_dir() && trusted(&m))
+    let real_and_trusted =
+        |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir() && trusted(&m));
+    real_and_trusted(parent) && parent.parent().is_some_and(real_and_trusted)
 }
 
 /// The memo of `dir`, if there is one that reads and that only this user could have written:
@@ -241,7 +245,7 @@ pub fn verify(dir: &Path, files: &[(String, String)]) -> bool {
 /// were (each a regular file with its SHA-256; nothing of a write under way or killed at the
 /// root: no lock note, no temporary file), and each directory of `dirs`, reached from the root
 /// without following a link, holding exactly its files ([`verify`]'s rule), all under the
-/// root's exclusive lock, not waited for. The directories are read on up to `threads`
+/// root's exclusive lock and each directory's, none waited for. The directories are read on up to `threads`
 /// threads.
 pub fn verify_project(
     root: &Path,
@@ -278,7 +282,11 @@ pub fn verify_project(
             if parts.iter().any(|p| p.is_empty() || p == "." || p == "..") {
                 return false;
             }
-            matches!(root.walk(&parts), Ok(super::nofollow::Walk::Found(d)) if holds_exactly(&d, files))
+            // Each directory's own lock too, not waited for, as a write takes it: a single
+            // render or a `diff` of that directory under way sends the run down the full path,
+            // which waits for it.
+            matches!(root.walk(&parts), Ok(super::nofollow::Walk::Found(d))
+                if d.lock(true, &Wait::seconds(0, true)).is_ok_and(|_lock| holds_exactly(&d, files)))
         },
         || false,
     )

@@ -255,8 +255,15 @@ fn a_memo_another_user_could_write_vouches_for_nothing() {
     std::fs::set_permissions(&parent, std::fs::Permissions::from_mode(0o777)).expect("chmod");
     let run = render(dir.path(), &cache, &["-f", "w.yaml"]);
     assert!(!run.stderr.contains(PROBE), "{}", run.stderr);
-    // Once the directory is this user's alone again, the memo speaks.
+    // And for the directory above it (`agentctl/`), where `render/` could be swapped.
     std::fs::set_permissions(&parent, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    plant_probe(&cache);
+    let above = cache.join("agentctl");
+    std::fs::set_permissions(&above, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let run = render(dir.path(), &cache, &["-f", "w.yaml"]);
+    assert!(!run.stderr.contains(PROBE), "{}", run.stderr);
+    std::fs::set_permissions(&above, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    // Once the directories are this user's alone again, the memo speaks.
     let memo = memo_file(&cache);
     std::fs::set_permissions(&memo, std::fs::Permissions::from_mode(0o600)).expect("chmod");
     plant_probe(&cache);

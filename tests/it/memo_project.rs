@@ -251,3 +251,46 @@ fn an_environment_directory_swapped_for_a_symlink_is_refused_not_vouched_for() {
     assert!(!fast(&run), "{}", run.stderr);
     assert!(run.stderr.contains("symlink"), "{}", run.stderr);
 }
+
+#[cfg(unix)]
+#[test]
+fn the_same_project_text_at_another_real_path_is_another_project() {
+    // The record and the owner markers name a project by its real path: the same text moved
+    // and linked back is another project to them, and the full path refuses (found by
+    // attacking the memo: it vouched for it, exit 0).
+    let dir = rendered();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    std::fs::rename(
+        dir.path().join("agentctl.yaml"),
+        dir.path().join("sub/agentctl.yaml"),
+    )
+    .unwrap();
+    std::fs::copy(
+        dir.path().join("prod.yaml"),
+        dir.path().join("sub/prod.yaml"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("sub/agentctl.yaml", dir.path().join("agentctl.yaml")).unwrap();
+    let run = render(dir.path(), &["--all"], 2);
+    assert!(!fast(&run), "{}", run.stderr);
+    assert!(run.stderr.contains("another project"), "{}", run.stderr);
+}
+
+#[test]
+fn an_environment_directory_locked_by_another_run_is_waited_for_as_on_the_full_path() {
+    // A single render or a `diff` of one environment's directory holds that directory's lock:
+    // the full path waits for it (and gives up after --lock-timeout), so the memo must not
+    // vouch past it (found by attacking the memo: it printed the summary at once, exit 0).
+    let dir = rendered();
+    let held = std::fs::File::open(dir.path().join("deploy/dev")).unwrap();
+    held.lock().unwrap();
+    let run = render(dir.path(), &["--all", "--lock-timeout", "1"], 2);
+    assert!(!fast(&run), "{}", run.stderr);
+    assert!(run.stderr.contains("deploy/dev"), "{}", run.stderr);
+    held.unlock().unwrap();
+    // Unlocked: this command line's first run keeps its memo, the next one is vouched for.
+    render(dir.path(), &["--all", "--lock-timeout", "1"], 0);
+    plant_probe(&dir.path().join("cache"));
+    let run = render(dir.path(), &["--all", "--lock-timeout", "1"], 0);
+    assert!(fast(&run), "{}", run.stderr);
+}
