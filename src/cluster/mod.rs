@@ -2,7 +2,7 @@
 //! only when a cluster command runs, so `render` and `diff` pay nothing for it) and the reads
 //! the cluster commands make: get, list, discovery and server-side dry-run, never a write.
 //! Every failure is a located [`connect::ClusterError`] (server, context, kubeconfig, fix),
-//! what a foreign error says told by [`foreign`] (never a credential plugin's output).
+//! what a foreign error says told by `foreign` (never a credential plugin's output).
 //! What is made of the objects read is pure and tested offline over recorded objects:
 //! [`health`] (`status`), [`doctor`] (prerequisites and troubleshooting).
 

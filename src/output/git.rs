@@ -66,7 +66,7 @@ fn existing(dir: &Path) -> PathBuf {
 /// The generated files under `dir` as committed at `rev`, and every kustomization file
 /// whoever wrote it (kubectl reads it): each path relative to `dir`, with its content. A
 /// directory whose files total more than [`super::MAX_READ_DIR_BYTES`] is an error
-/// ([`super::Budget`]); a file that is neither is dropped as soon as it is read.
+/// (`Budget`); a file that is neither is dropped as soon as it is read.
 pub fn committed_files(dir: &Path, rev: &str) -> Result<Vec<(String, String)>> {
     let cwd = existing(dir);
     let top = match git(&cwd, &["rev-parse", "--show-toplevel"])? {

@@ -334,7 +334,7 @@ fn write_stdout(text: &str) -> Result<(), Error> {
 /// The files agentctl generated under `dir`, recursively, and every kustomization file whoever
 /// wrote it (kubectl reads it) (symlinks and other files skipped): each path relative to `dir` (`/`-separated), with its content, sorted. A missing `dir` has
 /// none. A directory whose files total more than [`MAX_READ_DIR_BYTES`] is an error
-/// ([`Budget`]).
+/// (`Budget`).
 pub fn generated_tree(dir: &Path) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     if !dir.is_dir() {
