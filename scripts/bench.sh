@@ -68,6 +68,20 @@ median_ms() {
     fi
 }
 
+# same_run WARMUP: the medians (ms) of the commands in the array `cmds`, into the array `med`, from
+# one hyperfine run of them all (interleaved conditions); without hyperfine, one after another.
+same_run() {
+    if [ "$HAVE_HYPERFINE" = 1 ]; then
+        hyperfine -N --style none --warmup "$1" --runs "$RUNS" --export-json "$WORK/r.json" "${cmds[@]}" >/dev/null 2>&1
+        mapfile -t med < <(sed -n 's/.*"median": *\([0-9.e+-]*\).*/\1/p' "$WORK/r.json" | awk '{printf "%.3f\n", $1 * 1000}')
+    else
+        med=()
+        local c
+        # shellcheck disable=SC2086
+        for c in "${cmds[@]}"; do med+=("$(median_ms $c)"); done
+    fi
+}
+
 # pair_ms A B: both medians from one hyperfine run (same conditions), "a b".
 pair_ms() {
     if [ "$HAVE_HYPERFINE" = 1 ]; then
@@ -122,14 +136,7 @@ for ((rep = 1; rep <= ${REPS:-3}; rep++)); do
         cmds+=("$AGENTCTL render -q ${flags}-o $WORK/up-$p")
     done
     cmds+=("kubectl kustomize $WORK/up-high-throughput")
-    if [ "$HAVE_HYPERFINE" = 1 ]; then
-        hyperfine -N --style none --warmup 10 --runs "$RUNS" --export-json "$WORK/r.json" "${cmds[@]}" >/dev/null 2>&1
-        mapfile -t med < <(sed -n 's/.*"median": *\([0-9.e+-]*\).*/\1/p' "$WORK/r.json" | awk '{printf "%.3f\n", $1 * 1000}')
-    else
-        med=()
-        # shellcheck disable=SC2086
-        for c in "${cmds[@]}"; do med+=("$(median_ms $c)"); done
-    fi
+    same_run 10
     echo "${med[*]}" | awk -v rep="$rep" '{
         worst = 0; for (i = 2; i < NF; i++) if ($i > worst) worst = $i
         line = "| " rep " |"; for (i = 1; i <= NF; i++) line = line " " $i " ms |"
@@ -144,14 +151,7 @@ echo
 echo "| --version | $(printf '%s | ' "${PROFILES[@]}")kubectl kustomize | worst / --version | kubectl / worst |"
 echo "|---|$(printf -- '---|%.0s' "${PROFILES[@]}")---|---|---|"
 export AGENTCTL_NO_MEMO=1
-if [ "$HAVE_HYPERFINE" = 1 ]; then
-    hyperfine -N --style none --warmup 5 --runs "$RUNS" --export-json "$WORK/r.json" "${cmds[@]}" >/dev/null 2>&1
-    mapfile -t med < <(sed -n 's/.*"median": *\([0-9.e+-]*\).*/\1/p' "$WORK/r.json" | awk '{printf "%.3f\n", $1 * 1000}')
-else
-    med=()
-    # shellcheck disable=SC2086
-    for c in "${cmds[@]}"; do med+=("$(median_ms $c)"); done
-fi
+same_run 5
 unset AGENTCTL_NO_MEMO
 echo "${med[*]}" | awk '{
     worst = 0; for (i = 2; i < NF; i++) if ($i > worst) worst = $i

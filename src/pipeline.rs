@@ -26,6 +26,9 @@ use crate::resolve::merge::{self, Merged};
 use crate::resolve::validate;
 use crate::term::Style;
 
+mod gather;
+use gather::{gather, in_environments};
+
 /// Layers, merge and validation: the effective configuration of some inputs. When a layer
 /// has entries the schema refuses, the rest is still merged and validated, so one run
 /// reports both kinds of problem (a rule's problem about a refused entry is left out: it
@@ -325,69 +328,6 @@ fn build_each(renderer: &Renderer, targets: &[Target], slim: bool) -> Result<Vec
         Err(Error::Other(anyhow!("a render thread panicked")))
     });
     gather(targets, results)
-}
-
-/// Keeps the renders, or merges the errors: identical diagnostics from several environments
-/// become one, naming them all. A single render's errors are returned as they are.
-fn gather(targets: &[Target], mut results: Vec<Result<Rendered>>) -> Result<Vec<Rendered>> {
-    if let [Target { name: None, .. }] = targets {
-        return match results.pop() {
-            Some(r) => r.map(|r| vec![r]),
-            None => Err(Error::Other(anyhow!("a render thread panicked"))),
-        };
-    }
-    let mut ok = Vec::new();
-    let mut diags: Vec<(Diagnostic, Vec<&str>)> = Vec::new();
-    let mut others = Vec::new();
-    for (t, r) in targets.iter().zip(results) {
-        let name = t.name.as_deref().unwrap_or_default();
-        match r {
-            Ok(r) => ok.push(r),
-            Err(Error::Input(ds)) => {
-                for d in ds {
-                    match diags.iter_mut().find(|(seen, _)| *seen == d) {
-                        Some((_, names)) => names.push(name),
-                        None => diags.push((d, vec![name])),
-                    }
-                }
-            }
-            Err(Error::Other(e)) => others.push(format!("environment `{name}`: {e:#}")),
-        }
-    }
-    if !diags.is_empty() {
-        return Err(Error::Input(
-            diags
-                .into_iter()
-                .map(|(d, names)| d.note(in_environments(&names)))
-                .collect(),
-        ));
-    }
-    if !others.is_empty() {
-        return Err(Error::Other(anyhow!(
-            "{}\nnothing was written",
-            others.join("\n")
-        )));
-    }
-    let total = ok
-        .iter()
-        .flat_map(|r| &r.bundle.files)
-        .map(|f| f.content.len() as u64)
-        .sum();
-    crate::render::size::refuse_total(total, ok.len())?;
-    Ok(ok)
-}
-
-fn in_environments(names: &[&str]) -> String {
-    const SHOWN: usize = 5;
-    let mut list: Vec<String> = names.iter().take(SHOWN).map(|n| format!("`{n}`")).collect();
-    if names.len() > SHOWN {
-        list.push(format!("and {} more", names.len() - SHOWN));
-    }
-    if names.len() == 1 {
-        format!("in environment {}", list.join(", "))
-    } else {
-        format!("in environments {}", list.join(", "))
-    }
 }
 
 /// How a write or comparison goes: the project it is for (`None`: a single render), `--force`

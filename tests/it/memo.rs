@@ -11,13 +11,13 @@ use std::path::{Path, PathBuf};
 
 use crate::support::{agentctl, tempdir, tree, write};
 
-const PROBE: &str = "probe: printed from the memo\n";
+pub(crate) const PROBE: &str = "probe: printed from the memo\n";
 
 /// An override whose render prints a lint warning (AGT171) and the override's note.
 const WARNS: &str = "patches:\n  - target: {kind: Deployment, name: agent-deployment}\n    patch: {spec: {revisionHistoryLimit: 0}}\n";
 
 /// The single memo file under `cache`.
-fn memo_file(cache: &Path) -> PathBuf {
+pub(crate) fn memo_file(cache: &Path) -> PathBuf {
     let dir = cache.join("agentctl/render");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("the memo directory")
@@ -28,7 +28,7 @@ fn memo_file(cache: &Path) -> PathBuf {
 }
 
 /// Replaces the memo's recorded text by [`PROBE`].
-fn plant_probe(cache: &Path) {
+pub(crate) fn plant_probe(cache: &Path) {
     let path = memo_file(cache);
     let mut memo: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&path).expect("memo")).expect("memo JSON");

@@ -8,34 +8,14 @@
 //! How a test tells which path a run took: as in `memo.rs`, the memo's recorded text is
 //! replaced by a probe line, which only the fast path prints.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use crate::memo::{PROBE, memo_file, plant_probe};
 use crate::support::{agentctl, tempdir, tree, write};
-
-const PROBE: &str = "probe: printed from the memo\n";
 
 /// Two environments; `prod` lists an override whose render warns (AGT171).
 const PROJECT: &str = "environments:\n  dev:\n    profiles: [dev]\n  prod:\n    profiles: [high-throughput]\n    overrides: [prod.yaml]\n    set: {namespace: agents-prod}\n";
 const PROD: &str = "patches:\n  - target: {kind: Deployment, name: agent-deployment}\n    patch: {spec: {revisionHistoryLimit: 0}}\n";
-
-/// The project memo under `cache` (the only memo there).
-fn memo_file(cache: &Path) -> PathBuf {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(cache.join("agentctl/render"))
-        .expect("the memo directory")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    assert_eq!(files.len(), 1, "one memo: {files:?}");
-    files.pop().expect("one")
-}
-
-/// Replaces the memo's recorded warnings by [`PROBE`].
-fn plant_probe(cache: &Path) {
-    let path = memo_file(cache);
-    let mut memo: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&path).expect("memo")).expect("memo JSON");
-    memo["said"] = PROBE.into();
-    std::fs::write(&path, serde_json::to_vec(&memo).expect("JSON")).expect("write memo");
-}
 
 /// `render ARGS -o deploy` in `dir`, the memos under `dir/cache`, exiting `code`.
 fn render(dir: &Path, args: &[&str], code: i32) -> crate::support::Run {
