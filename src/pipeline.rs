@@ -48,7 +48,7 @@ pub fn resolve(inputs: &Inputs) -> Result<Merged> {
 fn resolve_settings(inputs: &Inputs) -> Result<(Merged, Vec<Diagnostic>)> {
     let (layers, mut diags, pruned) = layers::load_partial(inputs);
     if diags.is_empty() || pruned.as_ref().is_some_and(Vec::is_empty) {
-        let merged = match merge::merge(&layers) {
+        let merged = match merge::merge(layers) {
             Ok(m) => m,
             Err(e) if diags.is_empty() => return Err(e),
             Err(Error::Input(more)) => {
@@ -67,7 +67,7 @@ fn resolve_settings(inputs: &Inputs) -> Result<(Merged, Vec<Diagnostic>)> {
         };
     }
     if let Some(pruned) = pruned
-        && let Ok(merged) = merge::merge(&layers)
+        && let Ok(merged) = merge::merge(layers)
         && let Err(Error::Input(more)) = validate::validate(&merged)
     {
         let touches = |p: &str| {

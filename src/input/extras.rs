@@ -155,14 +155,14 @@ pub fn at(node: &Node, path: &[Seg]) -> (Pos, usize, Option<(Pos, usize)>) {
                 .map(|(name, v)| (Some((name.pos, name.name.chars().count().max(1))), v)),
             (Seg::Index(i), Value::Seq(items)) => items.get(*i).map(|v| (None, v)),
             // A list item by its merge key, as a strategic-merge patch writes it.
-            (Seg::Item { key: mk, value }, Value::Seq(items)) => items
+            (Seg::Item(it), Value::Seq(items)) => items
                 .iter()
                 .find(|item| match &item.value {
                     Value::Map(entries) => entries.iter().any(|(name, v)| {
-                        name.name == *mk
+                        name.name == it.key
                             && match &v.value {
-                                Value::Str(s) => s == value,
-                                Value::Int(n) => n.to_string() == *value,
+                                Value::Str(s) => *s == it.value,
+                                Value::Int(n) => n.to_string() == it.value,
                                 _ => false,
                             }
                     }),

@@ -68,7 +68,7 @@ fn spread(ctx: &Ctx, w: &J, out: &mut Out) {
     let base: Vec<Seg> = object::pod_spec_path(object::api_version(w), kind(w))
         .unwrap_or_default()
         .iter()
-        .map(|k| Seg::Key((*k).to_owned()))
+        .map(|k| Seg::Key((*k).into()))
         .collect();
     // (path, topology key, pods per domain at most, minDomains when it caps)
     let mut caps: Vec<(Vec<Seg>, &str, i64, String)> = Vec::new();

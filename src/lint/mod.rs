@@ -27,7 +27,7 @@ pub(super) fn template_labels(o: &J) -> Vec<Seg> {
     let mut at: Vec<Seg> = template
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(|s| Seg::Key(s.to_owned()))
+        .map(|s| Seg::Key(s.into()))
         .collect();
     at.extend(keys(&[], &["metadata", "labels"]));
     at
@@ -206,7 +206,7 @@ impl Out<'_> {
 /// A path from string keys and indices: `p(&["spec", "template"])`.
 pub(crate) fn keys(base: &[Seg], more: &[&str]) -> Vec<Seg> {
     let mut p = base.to_vec();
-    p.extend(more.iter().map(|k| Seg::Key((*k).to_owned())));
+    p.extend(more.iter().map(|k| Seg::Key((*k).into())));
     p
 }
 

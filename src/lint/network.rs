@@ -84,7 +84,7 @@ fn from_anywhere(o: &J, out: &mut Out) {
                     Seg::Key("from".into()),
                     Seg::Index(j),
                 ];
-                path.extend(k.iter().map(|k| Seg::Key((*k).to_owned())));
+                path.extend(k.iter().map(|k| Seg::Key((*k).into())));
                 path
             };
             if let Some(cidr) = str_at(p, "/ipBlock/cidr")

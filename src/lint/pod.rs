@@ -46,7 +46,7 @@ pub(super) fn check(o: &J, out: &mut Out) {
     else {
         return;
     };
-    let base: Vec<Seg> = path.iter().map(|k| Seg::Key((*k).to_owned())).collect();
+    let base: Vec<Seg> = path.iter().map(|k| Seg::Key((*k).into())).collect();
     let long_running = matches!(
         kind(o),
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "ReplicationController"
@@ -87,7 +87,7 @@ fn pod_level(o: &J, spec: &J, base: &[Seg], out: &mut Out) {
         {
             let mut at = keys(base, &["volumes"]);
             at.push(Seg::Index(i));
-            at.push(Seg::Key(t.clone()));
+            at.push(Seg::Key(t.as_str().into()));
             let what = match (t.as_str(), str_at(v, "/hostPath/path")) {
                 ("hostPath", Some(p)) => format!("a hostPath volume mounts the node's `{p}`"),
                 _ => format!("a `{t}` volume is not allowed under `restricted`"),
@@ -119,7 +119,7 @@ fn pod_level(o: &J, spec: &J, base: &[Seg], out: &mut Out) {
             {
                 let mut at = base[..base.len() - 1].to_vec();
                 at.extend(keys(&[], &["metadata", "annotations"]));
-                at.push(Seg::Key(k.clone()));
+                at.push(Seg::Key(k.as_str().into()));
                 out.fire("AGT106", at, "the AppArmor annotation says `unconfined`");
             }
         }

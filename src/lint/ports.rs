@@ -116,7 +116,7 @@ fn pod_spec_base(o: &J) -> Vec<Seg> {
     object::pod_spec_path(object::api_version(o), kind(o))
         .unwrap_or_default()
         .iter()
-        .map(|k| Seg::Key((*k).to_owned()))
+        .map(|k| Seg::Key((*k).into()))
         .collect()
 }
 

@@ -60,7 +60,7 @@ fn claims(obj: &J) -> Vec<(Vec<Seg>, &str)> {
     let Some(spec) = object::pod_spec_path(object::api_version(obj), object::kind(obj)) else {
         return Vec::new();
     };
-    let mut at: Vec<Seg> = spec.iter().map(|k| Seg::Key((*k).to_owned())).collect();
+    let mut at: Vec<Seg> = spec.iter().map(|k| Seg::Key((*k).into())).collect();
     at.push(Seg::Key("volumes".into()));
     let pointer = format!("/{}/volumes", spec.join("/"));
     object::items(obj, &pointer)

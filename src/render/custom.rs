@@ -171,7 +171,7 @@ pub fn validate(found: &Found<'_>, obj: &J) -> Result<Vec<PatchError>, String> {
             .instance_path()
             .iter()
             .map(|s| match s {
-                jsonschema::paths::LocationSegment::Property(p) => Seg::Key(p.into_owned()),
+                jsonschema::paths::LocationSegment::Property(p) => Seg::Key(p.as_ref().into()),
                 jsonschema::paths::LocationSegment::Index(i) => Seg::Index(i),
             })
             .collect();
@@ -194,7 +194,7 @@ pub fn validate(found: &Found<'_>, obj: &J) -> Result<Vec<PatchError>, String> {
                     .unwrap_or_default();
                 for field in unexpected {
                     let mut p = path.clone();
-                    p.push(Seg::Key(field.clone()));
+                    p.push(Seg::Key(field.as_str().into()));
                     let hint = match did_you_mean(field, known.iter().map(String::as_str)) {
                         Some(n) => format!("did you mean `{n}`?"),
                         None if known.is_empty() => {

@@ -69,7 +69,7 @@ pub fn check(merged: &Merged, applied: &[Applied], files: &[(String, Vec<J>)]) -
         let mut list: Vec<Seg> = spec
             .split('/')
             .filter(|s| !s.is_empty())
-            .map(|s| Seg::Key(s.to_owned()))
+            .map(|s| Seg::Key(s.into()))
             .collect();
         list.push(Seg::Key("containers".into()));
         // Where the patch wrote: the first container's name (ours is rendered first), the

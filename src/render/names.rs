@@ -178,7 +178,7 @@ pub fn unfit(obj: &J) -> Vec<PatchError> {
                     // to walk): not once per scalar of the object.
                     let p = || {
                         let mut p = path.clone();
-                        p.push(Seg::Key(k.clone()));
+                        p.push(Seg::Key(k.as_str().into()));
                         p
                     };
                     if let Some(rule) = rule_for(kind, context, in_list, &path, k, m)
@@ -193,7 +193,7 @@ pub fn unfit(obj: &J) -> Vec<PatchError> {
                                 for (lk, lv) in entries {
                                     let q = || {
                                         let mut q = p();
-                                        q.push(Seg::Key(lk.clone()));
+                                        q.push(Seg::Key(lk.as_str().into()));
                                         q
                                     };
                                     if let Err(why) = names::qualified_name(lk) {
@@ -229,7 +229,7 @@ pub fn unfit(obj: &J) -> Vec<PatchError> {
                                 for (lk, lv) in entries {
                                     let q = || {
                                         let mut q = p();
-                                        q.push(Seg::Key(lk.clone()));
+                                        q.push(Seg::Key(lk.as_str().into()));
                                         q
                                     };
                                     if let Err(why) = names::qualified_name(lk) {
@@ -249,7 +249,7 @@ pub fn unfit(obj: &J) -> Vec<PatchError> {
                                 for dk in entries.keys() {
                                     if let Err(why) = names::config_key(dk) {
                                         let mut q = p();
-                                        q.push(Seg::Key(dk.clone()));
+                                        q.push(Seg::Key(dk.as_str().into()));
                                         push(q, true, dk, Rule::ConfigKey, why);
                                     }
                                 }

@@ -156,7 +156,7 @@ fn ensure<'a>(obj: &'a mut J, pointer: &str) -> Option<&'a mut J> {
 fn steps(path: &[PathStep]) -> Vec<Seg> {
     path.iter()
         .map(|s| match s {
-            PathStep::Key(k) => Seg::Key(k.clone()),
+            PathStep::Key(k) => Seg::Key(k.as_str().into()),
             PathStep::Index(i) => Seg::Index(*i),
         })
         .collect()
@@ -164,7 +164,7 @@ fn steps(path: &[PathStep]) -> Vec<Seg> {
 
 /// The object through its Kubernetes type: the round-tripped value, or what did not survive
 /// (paths into `obj`, with what happened) and what the type read back, if it read it.
-type Lost = (Vec<(Vec<Seg>, String)>, Option<J>);
+type Lost = (Vec<patches::LostAt>, Option<J>);
 
 fn round_trip(obj: &J) -> Result<J, Lost> {
     match k8s_check::roundtrip(obj) {
@@ -179,8 +179,8 @@ fn round_trip(obj: &J) -> Result<J, Lost> {
             }
         }
         Err(e) => match e.downcast_ref::<TypeError>() {
-            Some(t) => Err((vec![(steps(&t.path), t.message.clone())], None)),
-            None => Err((vec![(Vec::new(), e.to_string())], None)),
+            Some(t) => Err((vec![(steps(&t.path), t.message.clone().into())], None)),
+            None => Err((vec![(Vec::new(), e.to_string().into())], None)),
         },
     }
 }
@@ -333,7 +333,7 @@ fn extra(
 ) -> Result<J, Vec<Diagnostic>> {
     let crds = &merged.crds;
     let mut obj = r.object.clone();
-    let key = |k: &str| Seg::Key(k.to_owned());
+    let key = |k: &str| Seg::Key(k.into());
     let kind = obj
         .get("kind")
         .and_then(J::as_str)
@@ -661,7 +661,7 @@ fn apply_one(
             }
             Err(e) => run
                 .problems
-                .push(check::Problem::new(p, i, check::What::Apply(e))),
+                .push(check::Problem::new(p, i, check::What::Apply(Box::new(e)))),
         }
     }
 }

@@ -20,7 +20,7 @@ use crate::k8s::object::{self, ANNOTATIONS_LIMIT, DATA_LIMIT, annotations_size};
 pub fn annotations_over(obj: &J) -> Vec<PatchError> {
     let mut out = Vec::new();
     let id = crate::config::patches::object_id(obj);
-    let key = |k: &str| Seg::Key(k.to_owned());
+    let key = |k: &str| Seg::Key(k.into());
     annotations(obj, vec![key("metadata")], &id, &mut out);
     if let Some(path) = object::pod_spec_path(object::api_version(obj), object::kind(obj))
         && path.len() >= 2
@@ -42,7 +42,7 @@ pub fn data_over(obj: &J) -> Option<PatchError> {
     }
     let (field, biggest, _) = entries.iter().max_by_key(|(_, _, n)| *n)?;
     Some(PatchError {
-        path: vec![Seg::Key((*field).to_owned()), Seg::Key((*biggest).to_owned())],
+        path: vec![Seg::Key((*field).into()), Seg::Key((*biggest).into())],
         on_key: false,
         message: format!(
             "the data of {} total {size} bytes (every value, base64 ones decoded), over the API server's limit of {DATA_LIMIT} (1 MiB)",
@@ -56,7 +56,7 @@ pub fn data_over(obj: &J) -> Option<PatchError> {
 pub fn unfit(obj: &J) -> Vec<PatchError> {
     let mut out = Vec::new();
     let id = crate::config::patches::object_id(obj);
-    let key = |k: &str| Seg::Key(k.to_owned());
+    let key = |k: &str| Seg::Key(k.into());
     annotations(obj, vec![key("metadata")], &id, &mut out);
     out.extend(data_over(obj));
     let Some(path) = object::pod_spec_path(object::api_version(obj), object::kind(obj))
@@ -75,7 +75,7 @@ pub fn unfit(obj: &J) -> Vec<PatchError> {
     let mut at = Vec::new();
     for seg in &path {
         let Seg::Key(k) = seg else { break };
-        match here.get(k) {
+        match here.get(k.as_str()) {
             Some(next) if next.is_object() => {
                 here = next;
                 at.push(seg.clone());
@@ -166,7 +166,7 @@ fn annotations(obj: &J, mut meta: Vec<Seg>, whose: &str, out: &mut Vec<PatchErro
     let mut here = Some(obj);
     for seg in &meta {
         if let Seg::Key(k) = seg {
-            here = here.and_then(|v| v.get(k));
+            here = here.and_then(|v| v.get(k.as_str()));
         }
     }
     let Some(J::Object(map)) = here.and_then(|m| m.get("annotations")) else {
@@ -186,7 +186,10 @@ fn annotations(obj: &J, mut meta: Vec<Seg>, whose: &str, out: &mut Vec<PatchErro
     else {
         return;
     };
-    meta.extend([Seg::Key("annotations".into()), Seg::Key(biggest.clone())]);
+    meta.extend([
+        Seg::Key("annotations".into()),
+        Seg::Key(biggest.as_str().into()),
+    ]);
     out.push(PatchError {
         path: meta,
         on_key: false,

@@ -80,7 +80,7 @@ const FIELDS: &[(Feature, &str)] = &[
 
 /// Every place in `o` where `feature`s show: `(feature, path)`.
 pub fn uses(o: &J) -> Vec<(Feature, Vec<Seg>)> {
-    let keys = |p: &[&str]| -> Vec<Seg> { p.iter().map(|k| Seg::Key((*k).to_owned())).collect() };
+    let keys = |p: &[&str]| -> Vec<Seg> { p.iter().map(|k| Seg::Key((*k).into())).collect() };
     let pod = object::pod_spec_path(object::api_version(o), object::kind(o)).map(keys);
     let job = match (object::api_version(o), object::kind(o)) {
         ("batch/v1", "Job") => Some(keys(&["spec"])),
@@ -129,7 +129,7 @@ fn walk(o: &J, base: &[Seg], steps: &[&str], want: Option<&str>, found: &mut dyn
     let mut here = o;
     for seg in base {
         let Seg::Key(k) = seg else { return };
-        match here.get(k) {
+        match here.get(k.as_str()) {
             Some(v) => here = v,
             None => return,
         }
@@ -170,7 +170,7 @@ fn step(
     for n in names {
         let Some(child) = v.get(n) else { continue };
         let mut p = path.clone();
-        p.push(Seg::Key((*n).to_owned()));
+        p.push(Seg::Key((*n).into()));
         if list {
             for (i, item) in child.as_array().into_iter().flatten().enumerate() {
                 let mut q = p.clone();

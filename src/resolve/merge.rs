@@ -235,8 +235,10 @@ fn record<'a>(
     }
 }
 
-/// Merges layers (defaults first) into the effective configuration.
-pub fn merge(layers: &[Layer]) -> Result<Merged, Error> {
+/// Merges layers (defaults first) into the effective configuration. Takes them: their
+/// patches, extra objects and trees move into the result (10,000 patches were cloned, a
+/// tenth of rendering them).
+pub fn merge(layers: Vec<Layer>) -> Result<Merged, Error> {
     let mut history = BTreeMap::new();
     let mut tree: Option<Node> = None;
     let mut patches = Vec::new();
@@ -265,9 +267,9 @@ pub fn merge(layers: &[Layer]) -> Result<Merged, Error> {
                 None => crds.push(Arc::clone(def)),
             }
         }
-        patches.extend(layer.extras.patches.iter().cloned());
-        accepts.extend(layer.extras.accepts.iter().cloned());
-        for extra in &layer.extras.resources {
+        patches.extend(layer.extras.patches);
+        accepts.extend(layer.extras.accepts);
+        for extra in layer.extras.resources {
             let id = extra_id(&extra.object);
             let place = listed.get(&id).copied();
             match place.and_then(|i| resources.get_mut(i)) {
@@ -287,14 +289,18 @@ pub fn merge(layers: &[Layer]) -> Result<Merged, Error> {
                         "keep one of them (a later file may replace an object of an earlier one)",
                     ),
                 ),
-                Some(earlier) => *earlier = extra.clone(),
+                Some(earlier) => *earlier = extra,
                 None => {
                     listed.insert(id, resources.len());
-                    resources.push(extra.clone());
+                    resources.push(extra);
                 }
             }
         }
-        let shared = Arc::new(layer.tree.clone());
+        match &mut tree {
+            None => tree = Some(layer.tree.clone()),
+            Some(t) => merge_into(t, &layer.tree, &mut Vec::new()),
+        }
+        let shared = Arc::new(layer.tree);
         let mut walk = Walk {
             tree: &shared,
             source: &layer.source,
@@ -302,10 +308,6 @@ pub fn merge(layers: &[Layer]) -> Result<Merged, Error> {
             at: Vec::new(),
         };
         record(&shared, None, &mut walk, &mut history);
-        match &mut tree {
-            None => tree = Some(layer.tree.clone()),
-            Some(t) => merge_into(t, &layer.tree, &mut Vec::new()),
-        }
     }
     if !diags.is_empty() {
         return Err(Error::Input(diags));
@@ -463,7 +465,7 @@ mod tests {
         for s in sets {
             all.push(layers::set(s).expect("a valid --set"));
         }
-        merge(&all).expect("merges")
+        merge(all).expect("merges")
     }
 
     #[test]

@@ -131,7 +131,7 @@ proptest! {
         sets in prop::collection::vec(layer_assignments(), 1..5)
     ) {
         let layers = stack(&sets);
-        let merged = merge::merge(&layers).expect("schema-valid layers merge");
+        let merged = merge::merge(layers.clone()).expect("schema-valid layers merge");
         let config = effective(&merged);
         let defaults = serde_json::to_value(agentctl::config::Config::default()).expect("json");
         let mut last: std::collections::BTreeMap<&str, (usize, &J)> = Default::default();
@@ -179,20 +179,20 @@ proptest! {
         c in layer_assignments(),
     ) {
         // defaults ⊕ a ⊕ b ⊕ c == (defaults ⊕ a ⊕ b), written out as one layer, ⊕ c.
-        let whole = merge::merge(&stack(&[a.clone(), b.clone(), c.clone()])).expect("merge");
-        let ab = merge::merge(&stack(&[a, b])).expect("merge");
+        let whole = merge::merge(stack(&[a.clone(), b.clone(), c.clone()])).expect("merge");
+        let ab = merge::merge(stack(&[a, b])).expect("merge");
         let text = yaml::to_string_ordered(&ab.config).expect("effective config as YAML");
         let ab_layer = layers::from_text(Source::new(Origin::File("ab.yaml".into()), text))
             .unwrap_or_else(|d| panic!("the effective config is not a valid layer: {d:?}"));
-        let regrouped = merge::merge(&[layers::defaults(), ab_layer, layer("c", &c)])
+        let regrouped = merge::merge(vec![layers::defaults(), ab_layer, layer("c", &c)])
             .expect("merge");
         prop_assert_eq!(effective(&whole), effective(&regrouped));
     }
 
     #[test]
     fn merging_is_deterministic_and_idempotent(a in layer_assignments()) {
-        let once = merge::merge(&stack(std::slice::from_ref(&a))).expect("merge");
-        let twice = merge::merge(&stack(&[a.clone(), a])).expect("merge");
+        let once = merge::merge(stack(std::slice::from_ref(&a))).expect("merge");
+        let twice = merge::merge(stack(&[a.clone(), a])).expect("merge");
         prop_assert_eq!(effective(&once), effective(&twice));
     }
 }
@@ -221,7 +221,7 @@ fn pipeline(bytes: Vec<u8>) {
             return;
         }
     };
-    let Ok(merged) = merge::merge(&[layers::defaults(), layer]) else {
+    let Ok(merged) = merge::merge(vec![layers::defaults(), layer]) else {
         return;
     };
     match validate::validate(&merged) {
@@ -296,7 +296,7 @@ fn plausible_pools() -> Vec<(String, Vec<String>)> {
     }
     let mut pools = std::collections::BTreeMap::<String, std::collections::BTreeSet<String>>::new();
     for stack in stacks {
-        let merged = merge::merge(&stack).expect("shipped inputs merge");
+        let merged = merge::merge(stack).expect("shipped inputs merge");
         let mut out = Vec::new();
         leaves("", &effective(&merged), &mut out);
         for (path, value) in out {

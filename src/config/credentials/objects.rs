@@ -107,7 +107,7 @@ impl Hit {
 pub fn in_object(obj: &J) -> Vec<Hit> {
     let mut out: Vec<Hit> = Vec::new();
     let kind = obj.get("kind").and_then(J::as_str).unwrap_or_default();
-    let key = |k: &str| Seg::Key(k.to_owned());
+    let key = |k: &str| Seg::Key(k.into());
     match kind {
         "ConfigMap" => {
             for field in ["data", "binaryData"] {
@@ -220,7 +220,7 @@ fn walk<'a>(v: &'a J, path: &mut Vec<Step<'a>>, out: &mut Vec<Hit>) {
                         let bare = name.rsplit('/').next().unwrap_or(name);
                         if is_sensitive(bare) && filled(value) {
                             let mut p = Step::owned(path);
-                            p.push(Seg::Key(name.clone()));
+                            p.push(Seg::Key(name.as_str().into()));
                             named(out, p, name);
                         }
                     }
@@ -287,7 +287,7 @@ fn joined_arguments(m: &serde_json::Map<String, J>, path: &[Step<'_>], out: &mut
         for (s, e, key, i) in &items {
             if a < *e && b > *s {
                 let mut p = Step::owned(path);
-                p.extend([Seg::Key((*key).to_owned()), Seg::Index(*i)]);
+                p.extend([Seg::Key((*key).into()), Seg::Index(*i)]);
                 if !out.iter().any(|h| h.path == p) {
                     out.push(Hit {
                         path: p,

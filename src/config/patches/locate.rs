@@ -2,6 +2,8 @@
 //! the errors of failed JSON 6902 operations, the patch line a failed round trip points back to,
 //! and the fields a patch lost.
 
+use std::borrow::Cow;
+
 use serde_json::Value as J;
 
 use super::*;
@@ -41,10 +43,7 @@ pub fn keyed(obj: &J, api: &str, kind: &str, ptr: &str) -> Vec<Seg> {
                 let item = idx.and_then(|i| items.get(i));
                 let seg = match (list_merge(api, kind, &fields), item) {
                     (ListMerge::ByKey(k), Some(it)) => match it.get(k) {
-                        Some(v) => Seg::Item {
-                            key: k.to_owned(),
-                            value: key_text(v),
-                        },
+                        Some(v) => Seg::item(k, key_text(v)),
                         None => Seg::Index(idx.unwrap_or_default()),
                     },
                     _ => Seg::Index(idx.unwrap_or_default()),
@@ -53,14 +52,14 @@ pub fn keyed(obj: &J, api: &str, kind: &str, ptr: &str) -> Vec<Seg> {
                 here = item;
             }
             Some(J::Object(m)) => {
-                out.push(Seg::Key(t.to_string()));
+                out.push(Seg::Key(t.as_ref().into()));
                 fields.push(t);
                 here = m.get(&**t);
             }
             _ => {
                 out.push(match t.parse::<usize>() {
                     Ok(n) => Seg::Index(n),
-                    Err(_) => Seg::Key(t.to_string()),
+                    Err(_) => Seg::Key(t.as_ref().into()),
                 });
                 here = None;
             }
@@ -98,7 +97,7 @@ pub fn keyed_path_cow<'a>(obj: &J, path: &'a [Seg]) -> std::borrow::Cow<'a, [Seg
         match seg {
             Seg::Key(k) => ptr.push_str(&k.replace('~', "~0").replace('/', "~1")),
             Seg::Index(i) => ptr.push_str(&i.to_string()),
-            Seg::Item { value, .. } => ptr.push_str(value),
+            Seg::Item(it) => ptr.push_str(&it.value),
         }
     }
     std::borrow::Cow::Owned(keyed(obj, api, kind, &ptr))
@@ -247,11 +246,15 @@ pub fn locate(obj: &J, patch: &Patch, changes: &[Change], object_path: &[Seg]) -
     let mut here = out.get(1..).and_then(|p| walk(&body, p));
     for seg in keyed.get(change.object_path.len()..).unwrap_or_default() {
         let next = match (seg, here) {
-            (Seg::Key(k), Some(J::Object(m))) => m.get(k).map(|v| (Seg::Key(k.clone()), v)),
-            (Seg::Item { key: k, value }, Some(J::Array(items))) => items
+            (Seg::Key(k), Some(J::Object(m))) => {
+                m.get(k.as_str()).map(|v| (Seg::Key(k.as_str().into()), v))
+            }
+            (Seg::Item(ik), Some(J::Array(items))) => items
                 .iter()
                 .enumerate()
-                .find(|(_, it)| it.get(k).map(key_text).as_deref() == Some(value))
+                .find(|(_, it)| {
+                    it.get(ik.key.as_str()).map(key_text).as_deref() == Some(ik.value.as_str())
+                })
                 .map(|(i, it)| (Seg::Index(i), it)),
             (Seg::Index(i), Some(J::Array(items))) => items.get(*i).map(|it| (Seg::Index(*i), it)),
             _ => None,
@@ -267,11 +270,12 @@ pub fn locate(obj: &J, patch: &Patch, changes: &[Change], object_path: &[Seg]) -
     out
 }
 
-pub(super) fn walk<'a>(v: &'a J, path: &[Seg]) -> Option<&'a J> {
+/// The value at `path` (map keys and list indices) in `v`, if there is one.
+pub fn walk<'a>(v: &'a J, path: &[Seg]) -> Option<&'a J> {
     let mut here = v;
     for seg in path {
         here = match (seg, here) {
-            (Seg::Key(k), J::Object(m)) => m.get(k)?,
+            (Seg::Key(k), J::Object(m)) => m.get(k.as_str())?,
             (Seg::Index(i), J::Array(items)) => items.get(*i)?,
             _ => return None,
         };
@@ -279,28 +283,32 @@ pub(super) fn walk<'a>(v: &'a J, path: &[Seg]) -> Option<&'a J> {
     Some(here)
 }
 
+/// A path (with list indices) and what happened to the value there (`dropped`, `added`,
+/// `X became Y`): the words of the two common cases are not allocated per path.
+pub type LostAt = (Vec<Seg>, Cow<'static, str>);
+
 /// Paths (with list indices) where `after` lost or changed something `before` had: what did
 /// not survive a round trip through a Kubernetes type.
-pub fn lost(before: &J, after: &J) -> Vec<(Vec<Seg>, String)> {
+pub fn lost(before: &J, after: &J) -> Vec<LostAt> {
     let mut out = Vec::new();
     lost_into(before, after, &mut Vec::new(), &mut out);
     out
 }
 
-pub(super) fn lost_into(a: &J, b: &J, path: &mut Vec<Seg>, out: &mut Vec<(Vec<Seg>, String)>) {
+pub(super) fn lost_into(a: &J, b: &J, path: &mut Vec<Seg>, out: &mut Vec<LostAt>) {
     match (a, b) {
         (J::Object(x), J::Object(y)) => {
             for (k, v) in x {
-                path.push(Seg::Key(k.clone()));
+                path.push(Seg::Key(k.as_str().into()));
                 match y.get(k) {
                     Some(w) => lost_into(v, w, path, out),
-                    None => out.push((path.clone(), "dropped".into())),
+                    None => out.push((path.clone(), Cow::Borrowed("dropped"))),
                 }
                 path.pop();
             }
             for k in y.keys().filter(|k| !x.contains_key(*k)) {
-                path.push(Seg::Key(k.clone()));
-                out.push((path.clone(), "added".into()));
+                path.push(Seg::Key(k.as_str().into()));
+                out.push((path.clone(), Cow::Borrowed("added")));
                 path.pop();
             }
         }
@@ -316,6 +324,6 @@ pub(super) fn lost_into(a: &J, b: &J, path: &mut Vec<Seg>, out: &mut Vec<(Vec<Se
         // quantity "4": the same value, not lost.
         (J::Number(x), J::String(y)) if x.to_string() == *y => {}
         _ if a == b => {}
-        _ => out.push((path.clone(), format!("{a} became {b}"))),
+        _ => out.push((path.clone(), Cow::Owned(format!("{a} became {b}")))),
     }
 }

@@ -30,6 +30,7 @@
 use std::fmt;
 
 use serde_json::{Map, Value as J};
+use smol_str::SmolStr;
 
 use crate::config::credentials::shown_key;
 use crate::k8s::object::field_str;
@@ -64,7 +65,7 @@ impl Step<'_> {
     pub fn owned(path: &[Step<'_>]) -> Vec<Seg> {
         path.iter()
             .map(|s| match s {
-                Step::Key(k) => Seg::Key((*k).to_owned()),
+                Step::Key(k) => Seg::Key((*k).into()),
                 Step::Index(i) => Seg::Index(*i),
             })
             .collect()
@@ -74,17 +75,33 @@ impl Step<'_> {
 /// One step of a path: a map key, a list index, or a list item named by its merge key.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Seg {
-    /// A map key.
-    Key(String),
+    /// A map key (inline up to 23 bytes: recording and comparing paths allocates nothing per
+    /// key).
+    Key(SmolStr),
     /// A list index.
     Index(usize),
-    /// A list item identified by its merge key (`containers[name=sidecar]`).
-    Item {
-        /// The merge key (`name`, `containerPort`, `mountPath`, ...).
-        key: String,
-        /// Its value, as written in messages (`sidecar`, `8080`).
-        value: String,
-    },
+    /// A list item identified by its merge key (`containers[name=sidecar]`); boxed, so a step
+    /// is the size of a key (24 bytes, not 48: 250,000 recorded changes hold four paths each).
+    Item(Box<ItemKey>),
+}
+
+/// A list item's merge key and its value.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ItemKey {
+    /// The merge key (`name`, `containerPort`, `mountPath`, ...).
+    pub key: SmolStr,
+    /// Its value, as written in messages (`sidecar`, `8080`).
+    pub value: SmolStr,
+}
+
+impl Seg {
+    /// The list item whose merge key `key` is `value`.
+    pub fn item(key: impl Into<SmolStr>, value: impl Into<SmolStr>) -> Seg {
+        Seg::Item(Box::new(ItemKey {
+            key: key.into(),
+            value: value.into(),
+        }))
+    }
 }
 
 /// A path written as users read it: `spec.template.spec.containers[name=agent].env[0]`.
@@ -98,7 +115,7 @@ impl fmt::Display for PathDisplay<'_> {
                 Seg::Key(k) if i == 0 => write!(f, "{}", shown_key(k))?,
                 Seg::Key(k) => write!(f, ".{}", shown_key(k))?,
                 Seg::Index(n) => write!(f, "[{n}]")?,
-                Seg::Item { key, value } => write!(f, "[{key}={}]", shown_key(value))?,
+                Seg::Item(it) => write!(f, "[{}={}]", it.key, shown_key(&it.value))?,
             }
         }
         Ok(())
@@ -141,7 +158,7 @@ impl PatchError {
 }
 
 fn key(k: &str) -> Seg {
-    Seg::Key(k.to_owned())
+    Seg::Key(k.into())
 }
 
 /// Which objects a patch applies to: Kustomize's `target:` selector (exact matches; an absent

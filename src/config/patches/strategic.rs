@@ -3,6 +3,7 @@
 //! are described in the parent module).
 
 use serde_json::{Map, Value as J};
+use smol_str::SmolStr;
 
 use super::lists::key_repr;
 use super::*;
@@ -131,7 +132,7 @@ impl Merger<'_> {
     pub(super) fn fresh(
         &self,
         v: &J,
-        fields: &mut Vec<String>,
+        fields: &mut Vec<SmolStr>,
         at: &mut Vec<Seg>,
     ) -> Result<Option<J>, PatchError> {
         match v {
@@ -145,7 +146,7 @@ impl Merger<'_> {
                     if k == "$patch" || val.is_null() {
                         continue;
                     }
-                    fields.push(k.clone());
+                    fields.push(k.as_str().into());
                     at.push(key(k));
                     let r = self.fresh(val, fields, at);
                     at.pop();
@@ -182,8 +183,8 @@ impl Merger<'_> {
         }
     }
 
-    pub(super) fn strategy(&self, fields: &[String]) -> ListMerge {
-        let f: Vec<&str> = fields.iter().map(String::as_str).collect();
+    pub(super) fn strategy(&self, fields: &[SmolStr]) -> ListMerge {
+        let f: Vec<&str> = fields.iter().map(SmolStr::as_str).collect();
         list_merge(self.api, self.kind, &f)
     }
 
@@ -192,7 +193,7 @@ impl Merger<'_> {
         &mut self,
         dest: &mut Map<String, J>,
         p: &Map<String, J>,
-        fields: &mut Vec<String>,
+        fields: &mut Vec<SmolStr>,
         obj: &mut Vec<Seg>,
         at: &mut Vec<Seg>,
     ) -> Result<bool, PatchError> {
@@ -216,7 +217,7 @@ impl Merger<'_> {
             if k == "$patch" {
                 continue;
             }
-            fields.push(k.clone());
+            fields.push(k.as_str().into());
             obj.push(key(k));
             at.push(key(k));
             let r = self.merge_entry(dest, k, pv, fields, obj, at);
@@ -233,7 +234,7 @@ impl Merger<'_> {
         dest: &mut Map<String, J>,
         k: &str,
         pv: &J,
-        fields: &mut Vec<String>,
+        fields: &mut Vec<SmolStr>,
         obj: &mut Vec<Seg>,
         at: &mut Vec<Seg>,
     ) -> Result<(), PatchError> {
@@ -307,7 +308,7 @@ impl Merger<'_> {
         old: Vec<J>,
         items: &[J],
         mk: &'static str,
-        fields: &mut Vec<String>,
+        fields: &mut Vec<SmolStr>,
         obj: &mut Vec<Seg>,
         at: &mut Vec<Seg>,
     ) -> Result<Vec<J>, PatchError> {
@@ -351,7 +352,7 @@ impl Merger<'_> {
         old: &[J],
         items: &[J],
         mk: &'static str,
-        fields: &mut Vec<String>,
+        fields: &mut Vec<SmolStr>,
         obj: &mut Vec<Seg>,
         at: &mut Vec<Seg>,
     ) -> Result<Option<Vec<J>>, PatchError> {
@@ -376,10 +377,7 @@ impl Merger<'_> {
         for (i, item) in items.iter().enumerate() {
             let kv = item.get(mk).map(key_text).unwrap_or_default();
             at.push(Seg::Index(i));
-            obj.push(Seg::Item {
-                key: mk.to_owned(),
-                value: kv,
-            });
+            obj.push(Seg::item(SmolStr::new_static(mk), kv));
             let r = self.fresh(item, fields, at);
             if let Ok(Some(_)) = &r {
                 self.record(obj, at, false);
@@ -396,7 +394,7 @@ impl Merger<'_> {
         old: &mut [Option<J>],
         item: &J,
         mk: &'static str,
-        fields: &mut Vec<String>,
+        fields: &mut Vec<SmolStr>,
         obj: &mut Vec<Seg>,
         at: &mut Vec<Seg>,
     ) -> Result<Option<J>, PatchError> {
@@ -405,16 +403,13 @@ impl Merger<'_> {
                 at.clone(),
                 format!(
                     "an item of `{}` must be a map with `{mk}`, found {}",
-                    fields.last().map(String::as_str).unwrap_or_default(),
+                    fields.last().map(SmolStr::as_str).unwrap_or_default(),
                     type_name(item)
                 ),
             ));
         };
         let kv = merge_key_of(pm, mk, at, fields)?;
-        obj.push(Seg::Item {
-            key: mk.to_owned(),
-            value: key_text(kv),
-        });
+        obj.push(Seg::item(SmolStr::new_static(mk), key_text(kv)));
         let found = old
             .iter_mut()
             .find(|o| o.as_ref().and_then(|o| o.get(mk)) == Some(kv));
@@ -453,12 +448,12 @@ pub(super) fn merge_key_of<'m>(
     m: &'m Map<String, J>,
     mk: &str,
     at: &[Seg],
-    fields: &[String],
+    fields: &[SmolStr],
 ) -> Result<&'m J, PatchError> {
     match m.get(mk) {
         Some(v) if !v.is_null() => Ok(v),
         _ => {
-            let list = fields.last().map(String::as_str).unwrap_or_default();
+            let list = fields.last().map(SmolStr::as_str).unwrap_or_default();
             Err(PatchError::new(
                 at.to_vec(),
                 format!("this item of `{list}` has no `{mk}`, the key Kubernetes merges `{list}` by"),

@@ -509,7 +509,7 @@ fn lost_reports_paths_with_indices() {
         lost(&a, &b),
         [(
             vec![key("spec"), key("c"), Seg::Index(0), key("y")],
-            "dropped".to_owned()
+            "dropped".into()
         )]
     );
 }

@@ -408,7 +408,7 @@ pub fn templated_labels(obj: &J) -> Vec<crate::config::patches::PatchError> {
     if obj.get("kind").and_then(J::as_str) != Some("PrometheusRule") {
         return out;
     }
-    let key = |k: &str| Seg::Key(k.to_owned());
+    let key = |k: &str| Seg::Key(k.into());
     let groups = crate::k8s::object::pointer(obj, "/spec/groups").and_then(J::as_array);
     for (g, group) in groups.into_iter().flatten().enumerate() {
         let rules = group.get("rules").and_then(J::as_array);

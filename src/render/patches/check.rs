@@ -9,8 +9,8 @@
 //! found by replaying the object's patches (bisection: only on that error path). Problems are
 //! reported in the order the patches were applied, as if each patch had been checked alone.
 
-use std::collections::{BTreeMap, HashSet};
-use std::ops::Bound;
+use std::cell::OnceCell;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use serde_json::{Map, Value as J};
@@ -98,63 +98,91 @@ impl Problem {
     }
 }
 
+/// What went wrong; the rarer, larger payloads boxed, so a problem is 40 bytes (10,000
+/// failing patches over 25 objects are 250,000 of them, nearly all [`What::Lost`]).
 pub(super) enum What {
     /// The target selects nothing.
     NoMatch,
     /// The patch could not be applied (a path inside the patch entry).
-    Apply(PatchError),
+    Apply(Box<PatchError>),
     /// Paths below are object paths, `app` the application that wrote them.
     Credential {
         app: usize,
-        hit: Hit,
+        hit: Box<Hit>,
     },
     Unfit {
         app: usize,
-        e: PatchError,
+        e: Box<PatchError>,
     },
+    /// The problem and the CRD that judged it.
     Custom {
         app: usize,
-        e: PatchError,
-        crd: String,
+        e: Box<(PatchError, String)>,
     },
     /// What the type did not keep: the path (with indices) and what happened to it.
     Lost {
         app: usize,
-        lost: Rc<(Vec<Seg>, String)>,
+        lost: Rc<patches::LostAt>,
     },
 }
 
 /// Who wrote each path of one object: the last application whose change is at or above it.
-/// The paths are borrowed from the log's changes (no copy per change).
+/// The paths are borrowed from the log's changes (no copy per change). Looked up by exact path
+/// (hashed: 10,000 patches writing into one object are 10,000 paths, and a sorted map compared
+/// them key by key on every insert); the paths in order are sorted only when a range is asked
+/// for (what a dropped map took with it), once per object.
 struct Writers<'a> {
-    wrote: BTreeMap<&'a [Seg], usize>,
-    removed: BTreeMap<&'a [Seg], usize>,
+    wrote: Paths<'a>,
+    removed: Paths<'a>,
+    wrote_sorted: OnceCell<Vec<(&'a [Seg], usize)>>,
+    removed_sorted: OnceCell<Vec<(&'a [Seg], usize)>>,
 }
 
-/// The entries of `m` at or below `keyed`, in order.
+/// Applications by the path they wrote. Hashed with foldhash (already hashbrown's, through
+/// jsonschema): std's SipHash was a sixth of 10,000 failing patches' time.
+type Paths<'a> = HashMap<&'a [Seg], usize, foldhash::fast::RandomState>;
+
+/// The entries of `m` (sorted by path) at or below `keyed`, in order.
 fn at_or_below<'m, 'a>(
-    m: &'m BTreeMap<&'a [Seg], usize>,
+    m: &'m [(&'a [Seg], usize)],
     keyed: &'m [Seg],
-) -> impl Iterator<Item = (&'m &'a [Seg], &'m usize)> {
-    m.range::<[Seg], _>((Bound::Included(keyed), Bound::Unbounded))
+) -> impl Iterator<Item = &'m (&'a [Seg], usize)> {
+    let from = m.partition_point(|(k, _)| *k < keyed);
+    m.get(from..)
+        .unwrap_or_default()
+        .iter()
         .take_while(move |(k, _)| k.starts_with(keyed))
+}
+
+/// `m`'s entries sorted by path.
+fn sorted<'a>(m: &Paths<'a>) -> Vec<(&'a [Seg], usize)> {
+    let mut v: Vec<(&'a [Seg], usize)> = m.iter().map(|(k, a)| (*k, *a)).collect();
+    v.sort_unstable();
+    v
 }
 
 impl<'a> Writers<'a> {
     fn new(log: &'a [App], apps: &[usize]) -> Writers<'a> {
-        let (mut wrote, mut removed) = (BTreeMap::new(), BTreeMap::new());
+        let (mut wrote, mut removed) = (Paths::default(), Paths::default());
         for &a in apps {
             for c in log.get(a).map(|x| &x.changes[..]).unwrap_or_default() {
                 let map = if c.removed { &mut removed } else { &mut wrote };
+                // In the order applied: the last application at a path is the one kept.
                 map.insert(&c.object_path[..], a);
             }
         }
-        Writers { wrote, removed }
+        Writers {
+            wrote,
+            removed,
+            wrote_sorted: OnceCell::new(),
+            removed_sorted: OnceCell::new(),
+        }
     }
 
     /// The applications that wrote strictly below `keyed`.
     fn below(&self, keyed: &[Seg]) -> Vec<usize> {
-        let mut apps: Vec<usize> = at_or_below(&self.wrote, keyed)
+        let wrote = self.wrote_sorted.get_or_init(|| sorted(&self.wrote));
+        let mut apps: Vec<usize> = at_or_below(wrote, keyed)
             .filter(|(k, _)| k.len() > keyed.len())
             .map(|(_, a)| *a)
             .collect();
@@ -165,13 +193,17 @@ impl<'a> Writers<'a> {
 
     /// `keyed`: a path with list items by merge key, as changes record them.
     fn of(&self, keyed: &[Seg]) -> Option<usize> {
-        let above = |m: &BTreeMap<&[Seg], usize>| {
+        let above = |m: &Paths<'_>| {
             (0..=keyed.len())
                 .filter_map(|l| keyed.get(..l).and_then(|p| m.get(p)).copied())
                 .max()
         };
         above(&self.wrote).or_else(|| {
-            let below = at_or_below(&self.removed, keyed).map(|(_, a)| *a).max();
+            if self.removed.is_empty() {
+                return None;
+            }
+            let removed = self.removed_sorted.get_or_init(|| sorted(&self.removed));
+            let below = at_or_below(removed, keyed).map(|(_, a)| *a).max();
             above(&self.removed).max(below)
         })
     }
@@ -234,7 +266,10 @@ pub(super) fn objects(
             .filter(|c| !before.credentials.contains(c))
         {
             let app = at(&hit.path, &|s| credentials::in_object(s).contains(&hit));
-            found.push(What::Credential { app, hit });
+            found.push(What::Credential {
+                app,
+                hit: Box::new(hit),
+            });
         }
         for e in after
             .unfit
@@ -249,7 +284,10 @@ pub(super) fn objects(
                     .iter()
                     .any(|u| u.path == e.path || u.message == e.message)
             });
-            found.push(What::Unfit { app, e });
+            found.push(What::Unfit {
+                app,
+                e: Box::new(e),
+            });
         }
         // A patch whose names or values are wrong is not checked against the type as well.
         let unfit_apps: HashSet<usize> = found
@@ -282,8 +320,7 @@ pub(super) fn objects(
                 if !unfit_apps.contains(&app) {
                     found.push(What::Custom {
                         app,
-                        e,
-                        crd: def.named(),
+                        e: Box::new((e, def.named())),
                     });
                 }
             }
@@ -303,8 +340,11 @@ pub(super) fn objects(
                             .any(|(p, w)| *p == path && *w == what)
                     })
                 })];
-                if what == "dropped" {
-                    // A dropped map drops what every patch wrote inside it: each is told.
+                if what == "dropped"
+                    && patches::walk(obj, &path).is_some_and(|v| v.is_object() || v.is_array())
+                {
+                    // A dropped map drops what every patch wrote inside it: each is told (a
+                    // dropped scalar holds nothing, whatever was written there before it).
                     apps.extend(writers.below(&keyed));
                     apps.sort_unstable();
                     apps.dedup();
@@ -405,10 +445,10 @@ impl Replay<'_> {
 /// them, so one run reports them all.
 /// What an object lost in its round trip, its stored form (when it lost nothing) and what its
 /// type read back (when it lost something).
-type RoundTrip = (Vec<(Vec<Seg>, String)>, Option<J>, Option<J>);
+type RoundTrip = (Vec<patches::LostAt>, Option<J>, Option<J>);
 
 fn round_trip_all(obj: &J) -> RoundTrip {
-    let mut found: Vec<(Vec<Seg>, String)> = Vec::new();
+    let mut found: Vec<patches::LostAt> = Vec::new();
     let mut scratch: Option<J> = None;
     let mut set_aside: Vec<Vec<Seg>> = Vec::new();
     for _ in 0..=SHOWN_ERRORS {
@@ -429,7 +469,7 @@ fn round_trip_all(obj: &J) -> RoundTrip {
             Err(e) => match e.downcast_ref::<TypeError>() {
                 Some(t) => {
                     let path = steps(&t.path);
-                    found.push((path.clone(), t.message.clone()));
+                    found.push((path.clone(), t.message.clone().into()));
                     let s = scratch.get_or_insert_with(|| obj.clone());
                     if !remove_key(s, &path) {
                         break;
@@ -437,7 +477,7 @@ fn round_trip_all(obj: &J) -> RoundTrip {
                     set_aside.push(path);
                 }
                 None => {
-                    found.push((Vec::new(), e.to_string()));
+                    found.push((Vec::new(), e.to_string().into()));
                     break;
                 }
             },
@@ -454,7 +494,7 @@ fn remove_key(obj: &mut J, path: &[Seg]) -> bool {
     let mut here = obj;
     for seg in parent {
         here = match (seg, here) {
-            (Seg::Key(k), J::Object(m)) => match m.get_mut(k) {
+            (Seg::Key(k), J::Object(m)) => match m.get_mut(k.as_str()) {
                 Some(v) => v,
                 None => return false,
             },
@@ -466,7 +506,7 @@ fn remove_key(obj: &mut J, path: &[Seg]) -> bool {
         };
     }
     match here {
-        J::Object(m) => m.remove(last).is_some(),
+        J::Object(m) => m.remove(last.as_str()).is_some(),
         _ => false,
     }
 }
@@ -538,12 +578,13 @@ pub(super) fn report(
                     found.push(|| {
                         lp.error(&PatchError {
                             path: at,
-                            ..e.clone()
+                            ..(**e).clone()
                         })
                     });
                 }
             }
-            What::Custom { app, e, crd } => found.push(|| {
+            What::Custom { app, e } => found.push(|| {
+                let (e, crd) = &**e;
                 lp.error(&PatchError {
                     path: locate(app, &e.path),
                     ..e.clone()

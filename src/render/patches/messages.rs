@@ -22,7 +22,7 @@ pub(super) fn lost_message(
     match what {
         "dropped" => {
             let field = match path.last() {
-                Some(Seg::Key(k)) => k.clone(),
+                Some(Seg::Key(k)) => k.to_string(),
                 _ => shown.clone(),
             };
             // k8s-openapi cannot list the fields a type has; the fields the object already has
@@ -31,7 +31,7 @@ pub(super) fn lost_message(
             let mut here = Some(read.unwrap_or(obj));
             for seg in parent {
                 here = match (seg, here) {
-                    (Seg::Key(k), Some(J::Object(m))) => m.get(k),
+                    (Seg::Key(k), Some(J::Object(m))) => m.get(k.as_str()),
                     (Seg::Index(i), Some(J::Array(a))) => a.get(*i),
                     _ => None,
                 };
@@ -51,7 +51,7 @@ pub(super) fn lost_message(
                 .to_ascii_lowercase();
             let mut explain = vec![kind];
             explain.extend(parent.iter().filter_map(|s| match s {
-                Seg::Key(k) => Some(k.clone()),
+                Seg::Key(k) => Some(k.to_string()),
                 _ => None,
             }));
             let check = format!(
@@ -100,7 +100,7 @@ pub(super) fn lost_message(
             let mut value = Some(obj);
             for seg in path {
                 value = match (seg, value) {
-                    (Seg::Key(k), Some(J::Object(m))) => m.get(k),
+                    (Seg::Key(k), Some(J::Object(m))) => m.get(k.as_str()),
                     (Seg::Index(i), Some(J::Array(a))) => a.get(*i),
                     _ => None,
                 };
@@ -116,7 +116,7 @@ pub(super) fn lost_message(
                 format!(
                     "wrong type for `{}` in {id}: {other}",
                     match path.last() {
-                        Some(Seg::Key(k)) => k.clone(),
+                        Some(Seg::Key(k)) => k.to_string(),
                         _ => shown.clone(),
                     }
                 ),

@@ -152,17 +152,14 @@ pub(super) fn segs(path: &str) -> Vec<Seg> {
     for part in path.split('.') {
         match part.split_once('[') {
             Some((name, item)) => {
-                out.push(Seg::Key(name.to_owned()));
+                out.push(Seg::Key(name.into()));
                 let item = item.trim_end_matches(']');
                 match item.split_once('=') {
-                    Some((key, value)) => out.push(Seg::Item {
-                        key: key.to_owned(),
-                        value: value.to_owned(),
-                    }),
+                    Some((key, value)) => out.push(Seg::item(key, value)),
                     None => out.push(Seg::Index(item.parse().unwrap_or(0))),
                 }
             }
-            None => out.push(Seg::Key(part.to_owned())),
+            None => out.push(Seg::Key(part.into())),
         }
     }
     out
@@ -173,10 +170,10 @@ pub(super) fn value_at<'a>(obj: &'a J, path: &[Seg]) -> Option<&'a J> {
     let mut here = obj;
     for seg in path {
         here = match (seg, here) {
-            (Seg::Key(k), J::Object(m)) => m.get(k)?,
+            (Seg::Key(k), J::Object(m)) => m.get(k.as_str())?,
             (Seg::Index(i), J::Array(a)) => a.get(*i)?,
-            (Seg::Item { key, value }, J::Array(a)) => {
-                a.iter().find(|item| is_item(item, key, value))?
+            (Seg::Item(it), J::Array(a)) => {
+                a.iter().find(|item| is_item(item, &it.key, &it.value))?
             }
             _ => return None,
         };
@@ -353,7 +350,7 @@ fn leaves<'a>(
         let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
         for k in keys {
             let mut p = path.to_vec();
-            p.push(Seg::Key(k.clone()));
+            p.push(Seg::Key(k.as_str().into()));
             leaves(&p, a.get(k), b.get(k), out);
         }
         return;
@@ -426,11 +423,11 @@ fn value_at_mut<'a>(obj: &'a mut J, path: &[Seg]) -> Option<&'a mut J> {
     let mut here = obj;
     for seg in path {
         here = match (seg, here) {
-            (Seg::Key(k), J::Object(m)) => m.get_mut(k)?,
+            (Seg::Key(k), J::Object(m)) => m.get_mut(k.as_str())?,
             (Seg::Index(i), J::Array(a)) => a.get_mut(*i)?,
-            (Seg::Item { key, value }, J::Array(a)) => {
-                a.iter_mut().find(|item| is_item(item, key, value))?
-            }
+            (Seg::Item(it), J::Array(a)) => a
+                .iter_mut()
+                .find(|item| is_item(item, &it.key, &it.value))?,
             _ => return None,
         };
     }

@@ -162,7 +162,7 @@ fn paths(v: &J, at: &mut Vec<Seg>, out: &mut Vec<Vec<Seg>>) {
     match v {
         J::Object(m) => {
             for (k, c) in m {
-                at.push(Seg::Key(k.clone()));
+                at.push(Seg::Key(k.as_str().into()));
                 paths(c, at, out);
                 at.pop();
             }

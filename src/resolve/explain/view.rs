@@ -236,7 +236,7 @@ fn redact(entry: &mut J) {
         let mut at = Some(&mut *entry);
         for seg in &path {
             at = match (seg, at) {
-                (patches::Seg::Key(k), Some(J::Object(m))) => m.get_mut(k),
+                (patches::Seg::Key(k), Some(J::Object(m))) => m.get_mut(k.as_str()),
                 (patches::Seg::Index(i), Some(J::Array(a))) => a.get_mut(*i),
                 _ => None,
             };
