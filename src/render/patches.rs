@@ -654,7 +654,15 @@ fn apply_one(
         let t = slot.get_or_insert_with(|| check::Touched::new(obj, &run.copies));
         match patches::apply_in_place(obj, &lp.patch, &mut t.carried) {
             Ok(changes) => {
-                label(obj, &common.labels);
+                // The common labels, where the patch may have removed one: a strategic merge
+                // records every removal (a change at the root, at `metadata` or at
+                // `metadata.labels` or below may be one); a JSON 6902 `move` records only
+                // where it moved to.
+                if matches!(lp.patch.body, patches::Body::Json6902(_))
+                    || changes.iter().any(|c| may_unlabel(&c.object_path))
+                {
+                    label(obj, &common.labels);
+                }
                 selectable.changed(i, obj);
                 t.apps.push(run.log.len());
                 run.log.push(check::App { patch: p, changes });
@@ -663,6 +671,19 @@ fn apply_one(
                 .problems
                 .push(check::Problem::new(p, i, check::What::Apply(Box::new(e)))),
         }
+    }
+}
+
+/// Whether a change at `path` may have removed a common label (set by [`label`]).
+fn may_unlabel(path: &[Seg]) -> bool {
+    match path {
+        [] => true,
+        [Seg::Key(m), rest @ ..] if m == "metadata" => match rest {
+            [] => true,
+            [Seg::Key(l), ..] => l == "labels",
+            _ => false,
+        },
+        _ => false,
     }
 }
 
