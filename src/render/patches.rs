@@ -542,6 +542,9 @@ struct Selectable {
     ids: Vec<Option<(String, String)>>,
     /// Indices by kind, then by name, in order; `None` once an identity changed.
     index: Option<(Buckets, Buckets)>,
+    /// The last target matched and what it selected, while no patch could have changed what a
+    /// target reads (an identity or a label): 10,000 patches of one target match once.
+    last: Option<(patches::Target, Vec<usize>)>,
 }
 
 /// Object indices by a kind or a name.
@@ -583,7 +586,31 @@ impl Selectable {
             all,
             ids,
             index: Some((by_kind, by_name)),
+            last: None,
         }
+    }
+
+    /// The objects `target` selects among `all` (every object, in order).
+    fn select(&mut self, target: &patches::Target, all: &[&mut J]) -> Vec<usize> {
+        if let Some((t, selected)) = &self.last
+            && t == target
+        {
+            return selected.clone();
+        }
+        let selected: Vec<usize> = self
+            .candidates(target)
+            .iter()
+            .copied()
+            .filter(|&i| all.get(i).is_some_and(|o| patches::matches(target, o)))
+            .collect();
+        self.last = Some((target.clone(), selected.clone()));
+        selected
+    }
+
+    /// After a patch changed an object where a target may read (its identity or labels: a
+    /// JSON 6902 patch anywhere, a strategic merge at the root or in `metadata`).
+    fn relabelled(&mut self) {
+        self.last = None;
     }
 
     /// The objects `target` may select, in order (each still matched in full).
@@ -633,15 +660,7 @@ fn apply_one(
         .iter_mut()
         .flat_map(|(_, objs)| objs.iter_mut())
         .collect();
-    let selected: Vec<usize> = selectable
-        .candidates(&lp.patch.target)
-        .iter()
-        .copied()
-        .filter(|&i| {
-            all.get(i)
-                .is_some_and(|o| patches::matches(&lp.patch.target, o))
-        })
-        .collect();
+    let selected = selectable.select(&lp.patch.target, &all);
     if selected.is_empty() {
         run.problems
             .push(check::Problem::new(p, 0, check::What::NoMatch));
@@ -662,6 +681,7 @@ fn apply_one(
                     || changes.iter().any(|c| may_unlabel(&c.object_path))
                 {
                     label(obj, &common.labels);
+                    selectable.relabelled();
                 }
                 selectable.changed(i, obj);
                 t.apps.push(run.log.len());
@@ -674,13 +694,15 @@ fn apply_one(
     }
 }
 
-/// Whether a change at `path` may have removed a common label (set by [`label`]).
+/// Whether a change at `path` may have removed a common label (set by [`label`]) or changed
+/// what a target reads (`metadata`: the name, the namespace, the labels).
 fn may_unlabel(path: &[Seg]) -> bool {
     match path {
         [] => true,
+        [Seg::Key(k)] if k == "apiVersion" || k == "kind" => true,
         [Seg::Key(m), rest @ ..] if m == "metadata" => match rest {
             [] => true,
-            [Seg::Key(l), ..] => l == "labels",
+            [Seg::Key(l), ..] => matches!(l.as_str(), "labels" | "name" | "namespace"),
             _ => false,
         },
         _ => false,

@@ -357,6 +357,34 @@ fn patches_are_not_for_set_and_a_patch_applies_to_every_selected_object() {
     );
 }
 
+/// Patches of one target share its selection until one of them changes what a target reads
+/// (a label, a name): the second patch of each file below selects nothing once the first has
+/// labelled every object, by a strategic merge or by a JSON 6902 operation.
+#[test]
+fn a_patch_sees_the_labels_the_patches_before_it_wrote() {
+    let tmp = support::tempdir();
+    let target = "  - target: {labelSelector: tier!=gone}\n    patch: ";
+    for first in [
+        "{metadata: {labels: {tier: gone}}}",
+        "[{op: add, path: /metadata/labels/tier, value: gone}]",
+    ] {
+        let e = fails(
+            tmp.path(),
+            &format!(
+                "patches:\n{target}{first}\n{target}{{metadata: {{annotations: {{a: b}}}}}}\n"
+            ),
+            &[],
+        );
+        assert!(
+            e.contains(
+                "patches[1].target: this patch's target {labelSelector: tier!=gone} matches none"
+            ),
+            "{first}:\n{e}"
+        );
+        assert!(e.contains("x.yaml:4:13"), "{first}:\n{e}");
+    }
+}
+
 #[test]
 fn a_project_environment_takes_patches_and_its_errors_point_into_the_project_file() {
     let tmp = support::tempdir();

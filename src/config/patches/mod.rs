@@ -345,8 +345,9 @@ pub fn apply_within(
     patch: &Patch,
     carried: &mut Carried,
 ) -> Result<Vec<Change>, PatchError> {
-    let api = field_str(obj, "/apiVersion").to_owned();
-    let kind = field_str(obj, "/kind").to_owned();
+    // Inline (no allocation per application): `apps/v1`, `Deployment`.
+    let api = SmolStr::new(field_str(obj, "/apiVersion"));
+    let kind = SmolStr::new(field_str(obj, "/kind"));
     match &patch.body {
         Body::Strategic(body) => {
             let J::Object(b) = body else {
@@ -384,7 +385,7 @@ pub fn apply_within(
                     return Err(identity_error(
                         vec![key("patch"), key(k)],
                         k,
-                        &J::String(have.clone()),
+                        &J::String(have.to_string()),
                         v,
                     ));
                 }
