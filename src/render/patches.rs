@@ -563,7 +563,9 @@ fn apply_one(
                 // `metadata.labels` or below may be one); a JSON 6902 `move` records only
                 // where it moved to.
                 if matches!(lp.patch.body, patches::Body::Json6902(_))
-                    || changes.iter().any(|c| may_unlabel(&c.object_path))
+                    || changes
+                        .iter()
+                        .any(|c| may_change_what_targets_read(&c.object_path))
                 {
                     label(obj, &common.labels);
                     selectable.relabelled();
@@ -581,7 +583,7 @@ fn apply_one(
 
 /// Whether a change at `path` may have removed a common label (set by [`label`]) or changed
 /// what a target reads (`metadata`: the name, the namespace, the labels).
-fn may_unlabel(path: &[Seg]) -> bool {
+fn may_change_what_targets_read(path: &[Seg]) -> bool {
     match path {
         [] => true,
         [Seg::Key(k)] if k == "apiVersion" || k == "kind" => true,
