@@ -8,6 +8,10 @@
 use agentctl::impact::{Class, Objects, analyze};
 use serde_json::{Value as J, json};
 
+/// The shipped binary's allocator (src/main.rs), so that in-process figures are its figures.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     divan::main();
 }

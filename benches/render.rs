@@ -12,6 +12,10 @@ use agentctl::input::project;
 use agentctl::pipeline::Target;
 use agentctl::render::Renderer;
 
+/// The shipped binary's allocator (src/main.rs), so that in-process figures are its figures.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     divan::main();
 }

@@ -14,6 +14,10 @@ use std::process::ExitCode;
 
 use agentctl::commands::{self, Outcome};
 
+/// mimalloc: a render is millions of small allocations (why, and what it measured: `Cargo.toml`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // `COMPLETE=<shell> agentctl -- WORDS`: answer the shell's TAB and exit.
     clap_complete::CompleteEnv::with_factory(commands::completions::command)
