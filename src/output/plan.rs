@@ -119,8 +119,9 @@ pub(super) fn lock_error(dir: &Path, e: Contended, wait: &Wait) -> anyhow::Error
     }
 }
 
-/// A change as a write needs it, without the texts it does not read (a write of many
-/// environments then holds no file's text but its bundle's): an up-to-date file holds none
+/// A change as a write needs it (and a comparison of a directory that is up to date), without
+/// the texts it does not read (a write of many environments then holds no file's text but its
+/// bundle's): an up-to-date file holds none
 /// (both sides empty: still a no-op); a replaced or removed file's old content is dropped
 /// (empty: only that it existed counts); a new content is left in the bundle, which the writer
 /// reads it from (here a one-byte stand-in: never equal to the empty old side, so the change is
@@ -600,7 +601,10 @@ pub(super) fn plan_request<'a>(req: &Request<'a>, exclusive: bool) -> Result<Pla
             (&mut unsafe_paths, &mut foreign),
             &mut read,
         )?;
-        if exclusive {
+        // A comparison needs no text of a directory that is up to date (its unchanged files
+        // are the context of a change only where something changed): `diff --all` of many
+        // up-to-date environments then holds only their bundles.
+        if exclusive || changes.iter().all(Change::is_noop) {
             changes.iter_mut().for_each(light);
         }
         if let Some(r) = refusal(unsafe_paths, foreign) {
