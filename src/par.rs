@@ -61,7 +61,7 @@ mod tests {
     fn keeps_the_order_whatever_each_item_costs() {
         let items: Vec<u64> = (0..200).collect();
         let slow = |i: &u64| {
-            if i % 7 == 0 {
+            if i.is_multiple_of(7) {
                 std::thread::sleep(std::time::Duration::from_millis(1));
             }
             i * 2
