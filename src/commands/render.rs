@@ -374,35 +374,43 @@ fn save_project_memo(
             .and_then(|_| std::fs::read(path).ok())
             .map(|b| sha256_hex(&b))
     };
+    // Each directory's digests (its files as rendered, its owner marker as written) on the
+    // thread pool: 1,000 environments hash ~50 MB and read 1,000 markers.
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let hashed = crate::par::par_map(
+        rendered,
+        cores,
+        |r| {
+            let rel = r
+                .dir
+                .strip_prefix(root)
+                .ok()
+                .and_then(Path::to_str)
+                .filter(|s| !s.is_empty())?;
+            let mut files: Vec<(String, String)> = r
+                .bundle
+                .files
+                .iter()
+                .map(|f| (f.name.clone(), sha256_hex(f.content.as_bytes())))
+                .collect();
+            files.push((OWNER_FILE.to_owned(), read_back(&r.dir.join(OWNER_FILE))?));
+            Some((rel.replace(std::path::MAIN_SEPARATOR, "/"), files))
+        },
+        || None,
+    );
     let mut dirs = Vec::new();
     let mut summary = String::new();
-    for r in rendered {
-        let Some(rel) = r
-            .dir
-            .strip_prefix(root)
-            .ok()
-            .and_then(Path::to_str)
-            .filter(|s| !s.is_empty())
-        else {
+    for (r, entry) in rendered.iter().zip(hashed) {
+        let Some(entry) = entry else {
             return output::memo::forget_project(root);
         };
-        let mut files: Vec<(String, String)> = r
-            .bundle
-            .files
-            .iter()
-            .map(|f| (f.name.clone(), sha256_hex(f.content.as_bytes())))
-            .collect();
-        let Some(marker) = read_back(&r.dir.join(OWNER_FILE)) else {
-            return output::memo::forget_project(root);
-        };
-        files.push((OWNER_FILE.to_owned(), marker));
         let report = output::Report {
             unchanged: r.bundle.files.iter().map(|f| f.name.clone()).collect(),
             ..Default::default()
         };
         summary.push_str(&report.summary(&r.dir));
         summary.push('\n');
-        dirs.push((rel.replace(std::path::MAIN_SEPARATOR, "/"), files));
+        dirs.push(entry);
     }
     let Some(record) = read_back(&root.join(STATE_FILE)) else {
         return output::memo::forget_project(root);
